@@ -1,0 +1,34 @@
+import type { KubeObject } from '../model/object.ts';
+import type { Issue } from '../model/issue.ts';
+
+export interface ManifestFile {
+  /** Path relative to the repository root. */
+  path: string;
+  content: string;
+  symlink?: boolean;
+}
+
+/** A desired object with where it was written. */
+export interface DesiredObject {
+  object: KubeObject;
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface LoadOptions {
+  /** Unimplemented-but-real Kubernetes fields become errors instead of warnings. */
+  strict?: boolean;
+  /** `--path`: files outside it are refused. '' means the whole repository. */
+  root?: string;
+  maxFileBytes?: number; // default 1 MiB
+  maxTotalBytes?: number; // default 16 MiB
+  maxAliases?: number; // default 100
+}
+
+export interface LoadResult {
+  /** Defaulted, validated objects; meaningful only when no issue has severity 'error'. */
+  objects: DesiredObject[];
+  /** Errors and warnings, sorted by file, line, column. */
+  issues: Issue[];
+}

@@ -1,0 +1,13 @@
+import type { KubeObject } from './object.ts';
+import { isNamespaced } from './kinds.ts';
+
+/** `apiVersion/kind/namespace/name`: how desired and live objects are paired. Cluster-scoped objects have an empty namespace. */
+export function objectKey(o: Pick<KubeObject, 'apiVersion' | 'kind'> & { metadata: { name: string; namespace?: string } }): string {
+  const ns = isNamespaced(o.kind) ? (o.metadata.namespace ?? 'default') : '';
+  return `${o.apiVersion}/${o.kind}/${ns}/${o.metadata.name}`;
+}
+
+/** `kind namespace/name` for messages. */
+export function displayName(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
+  return o.metadata.namespace ? `${o.kind} ${o.metadata.namespace}/${o.metadata.name}` : `${o.kind} ${o.metadata.name}`;
+}

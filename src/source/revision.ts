@@ -1,0 +1,23 @@
+// What the Git source hands to the rest of the pipeline: one commit, its metadata and its manifest files.
+
+export interface SourceFile {
+  /** Path relative to the repository root, with forward slashes. */
+  path: string;
+  /** blob oid; files with the same oid have the same content. */
+  oid: string;
+  /** A symlink's content is its target; manifests refuses symlinks. */
+  symlink: boolean;
+  content: string;
+}
+
+export interface Revision {
+  sha: string;
+  /** oid of the tree at `--path` (the repository root tree when path is empty). */
+  tree: string;
+  message: string;
+  author: { name: string; email: string };
+  /** ISO-8601 commit time. */
+  commitTime: string;
+  /** `*.yaml` / `*.yml` files under `--path`, sorted by path. */
+  files: SourceFile[];
+}

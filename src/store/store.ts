@@ -1,0 +1,52 @@
+// The hub every component talks through. Async so that a remote backend (etcd, another process) can implement it.
+import type { KubeObject, ObjectRef } from '../model/object.ts';
+import type { Requirement } from '../model/selector.ts';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export interface WatchEvent { type: WatchEventType; object: KubeObject }
+
+export interface ListOptions {
+  /** Omitted: all namespaces. */
+  namespace?: string;
+  labelSelector?: Requirement[];
+}
+
+export interface WatchOptions extends ListOptions {
+  kind?: string;
+  /** Replay changes after this resourceVersion; omitted: only changes from now on. */
+  resourceVersion?: string;
+}
+
+export class StoreError extends Error {
+  constructor(readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Invalid', message: string) {
+    super(message);
+  }
+}
+
+export interface Store {
+  get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  list(kind: string, opts?: ListOptions): Promise<KubeObject[]>;
+  /** The store-wide counter, as a string like Kubernetes'. */
+  resourceVersion(): Promise<string>;
+  /** Sets uid, resourceVersion, generation 1, creationTimestamp. Throws AlreadyExists. */
+  create(obj: KubeObject): Promise<KubeObject>;
+  /**
+   * Replaces the object's body (everything but status and server-set metadata). Bumps generation when the
+   * body other than metadata changed. When obj.metadata.resourceVersion is set it must match (else Conflict).
+   */
+  update(obj: KubeObject): Promise<KubeObject>;
+  updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown): Promise<KubeObject>;
+  /** Returns the deleted object, or undefined when there was none. */
+  delete(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** Calls handler for each change; throws Gone when resourceVersion is older than the kept history. Returns a stop function. */
+  watch(opts: WatchOptions, handler: (e: WatchEvent) => void): Promise<() => void>;
+  /** Records a Kubernetes Event, folding repeats (same object, reason, message) into a count. Bounded history. */
+  recordEvent(involved: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  /** Small records that are not Kubernetes objects (sync history, inventory), persisted with the objects. */
+  getMeta<T>(key: string): Promise<T | undefined>;
+  setMeta(key: string, value: unknown): Promise<void>;
+  /** Writes pending changes now. */
+  flush(): Promise<void>;
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+}
