@@ -1,0 +1,68 @@
+// The plan: what applying a desired set to the live state would do, in the order it would do it. Pure.
+import type { KubeObject } from '../model/object.ts';
+import { objectKey } from '../model/key.ts';
+import { pair } from './pair.ts';
+import { diff, type Operation } from './diff.ts';
+import { compareApplyOrder, comparePruneOrder } from './order.ts';
+
+export type Action = 'create' | 'update' | 'prune' | 'unchanged';
+
+export interface PlanStep {
+  action: Action;
+  key: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** The object to write (create/update) or the live object to delete (prune). */
+  object: KubeObject;
+  /** For updates: the JSON patch from live to desired (named lists keyed by name). */
+  patch?: Operation[];
+}
+
+export interface Plan {
+  /** Creates and updates in apply order, then prunes in reverse order. Unchanged objects are not steps. */
+  steps: PlanStep[];
+  create: number;
+  update: number;
+  prune: number;
+  unchanged: number;
+  /** Keys git owns once this plan is applied: the next plan's inventory. */
+  inventory: string[];
+}
+
+export interface PlanInput {
+  desired: KubeObject[];
+  /** Live objects of the kinds git may own (controller-made ones included: the inventory keeps them safe). */
+  live: KubeObject[];
+  /** Keys of the objects git applied before; only these may be pruned. */
+  inventory: Iterable<string>;
+}
+
+export function makePlan({ desired, live, inventory }: PlanInput): Plan {
+  const owned = new Set(inventory);
+  const apply: PlanStep[] = [];
+  const prune: PlanStep[] = [];
+  let unchanged = 0;
+  for (const p of pair(desired, live)) {
+    const o = p.desired ?? p.live!;
+    const base = { key: p.key, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name };
+    if (p.desired && !p.live) apply.push({ ...base, action: 'create', object: p.desired });
+    else if (p.desired && p.live) {
+      const patch = diff(p.desired, p.live);
+      if (patch.length) apply.push({ ...base, action: 'update', object: p.desired, patch });
+      else unchanged++;
+    } else if (owned.has(p.key)) prune.push({ ...base, action: 'prune', object: p.live! });
+    // else: live but never applied from git (made by a controller): not ours to prune.
+  }
+  apply.sort((a, b) => compareApplyOrder(a.object, b.object));
+  prune.sort((a, b) => comparePruneOrder(a.object, b.object));
+  const creates = apply.filter((s) => s.action === 'create').length;
+  return {
+    steps: [...apply, ...prune],
+    create: creates,
+    update: apply.length - creates,
+    prune: prune.length,
+    unchanged,
+    inventory: [...new Set(desired.map(objectKey))].sort(),
+  };
+}
