@@ -11,3 +11,10 @@ export function objectKey(o: Pick<KubeObject, 'apiVersion' | 'kind'> & { metadat
 export function displayName(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
   return o.metadata.namespace ? `${o.kind} ${o.metadata.namespace}/${o.metadata.name}` : `${o.kind} ${o.metadata.name}`;
 }
+
+/** The inverse of objectKey (apiVersion may itself contain a slash, names and kinds never do). */
+export function parseKey(key: string): { apiVersion: string; kind: string; namespace?: string; name: string } {
+  const parts = key.split('/');
+  const name = parts.pop()!, namespace = parts.pop()!, kind = parts.pop()!;
+  return { apiVersion: parts.join('/'), kind, namespace: namespace || undefined, name };
+}

@@ -1,0 +1,218 @@
+// Runs the sync machine against a Git source and the store: each step's work, status and history bookkeeping.
+import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
+import type { Revision } from '../source/revision.ts';
+import type { Store } from '../store/store.ts';
+import type { Issue } from '../model/issue.ts';
+import type { KubeObject } from '../model/object.ts';
+import { gitKinds } from '../model/kinds.ts';
+import { parseKey } from '../model/key.ts';
+import { loadManifests } from '../manifests/load-manifests.ts';
+import { makePlan, type Plan } from '../plan/plan.ts';
+import { syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
+import { applyPlan } from './apply.ts';
+import { record, type HistoryEntry } from './history.ts';
+import { conditionsOf, syncStatusOf, type ObjectSyncState, type StatusReport } from './status.ts';
+
+/** What the sync loop needs from a Git source (GitSource implements it). */
+export interface RevisionSource {
+  fetch(): Promise<void>;
+  head(): Promise<string>;
+  read(sha: string): Promise<Revision>;
+  watch(onChange: () => void): () => Promise<void>;
+}
+
+export interface SyncerOptions {
+  repository: string;
+  branch: string;
+  path: string;
+  strict?: boolean;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  now?: () => Date;
+  clock?: ActorOptions<typeof syncMachine>['clock'];
+}
+
+/** Persisted under meta key `sync`: what must survive a restart. */
+interface Persisted {
+  lastApplied?: string;
+  lastAttempted?: string;
+  inventory: string[];
+  /** key → revision that last wrote it */
+  applied: Record<string, string>;
+  history: HistoryEntry[];
+}
+
+const META_KEY = 'sync';
+const BUSY = new Set<SyncState>(['fetching', 'loading', 'validating', 'planning', 'applying']);
+
+export class Syncer {
+  private actor!: Actor<typeof syncMachine>;
+  private persisted: Persisted = { inventory: [], applied: {}, history: [] };
+  private revision?: Revision;
+  private objects: KubeObject[] = [];
+  private warnings: Issue[] = [];
+  private plan?: Plan;
+  private stopWatch?: () => Promise<void>;
+  private stateSince = new Date();
+  private stepStarted = Date.now();
+  private timings: Record<string, number> = {};
+  private lastState: SyncState = 'idle';
+  private listeners = new Set<(s: StatusReport) => void>();
+  private readonly now: () => Date;
+
+  constructor(private source: RevisionSource, private store: Store, private opts: SyncerOptions) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async start(): Promise<void> {
+    this.persisted = { ...this.persisted, ...(await this.store.getMeta<Persisted>(META_KEY)) };
+    const machine = syncMachine.provide({
+      actors: {
+        fetch: fromPromise(async () => {
+          await this.source.fetch();
+          return this.source.head();
+        }),
+        load: fromPromise(async ({ input }: { input: { head: string } }) => {
+          this.revision = await this.source.read(input.head);
+          await this.noteDetected(this.revision);
+        }),
+        validate: fromPromise(async (): Promise<StepResult> => {
+          const result = loadManifests(this.revision!.files.map((f) => ({ path: f.path, content: f.content, symlink: f.symlink })), {
+            strict: this.opts.strict,
+            root: this.opts.path,
+          });
+          this.warnings = result.issues.filter((i) => i.severity === 'warning');
+          this.objects = result.objects.map((d) => d.object);
+          return { errors: result.issues.filter((i) => i.severity === 'error') };
+        }),
+        plan: fromPromise(async () => {
+          const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
+          this.plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });
+        }),
+        apply: fromPromise(async ({ input }: { input: { head: string } }) => {
+          await applyPlan(this.store, this.plan!, input.head);
+          this.noteApplied(input.head, this.plan!);
+        }),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: { lastApplied: this.persisted.lastApplied, retryBaseMs: this.opts.retryBaseMs, retryMaxMs: this.opts.retryMaxMs },
+      clock: this.opts.clock,
+    });
+    this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
+    this.actor.start();
+    this.stopWatch = this.source.watch(() => this.actor.send({ type: 'CHANGE' }));
+    this.actor.send({ type: 'CHANGE' });
+  }
+
+  suspend() { this.actor.send({ type: 'SUSPEND' }); }
+  resume() { this.actor.send({ type: 'RESUME' }); }
+  /** Ask for a sync now (e.g. after a remote fetch or a signal). */
+  refresh() { this.actor.send({ type: 'CHANGE' }); }
+
+  /** Stops watching, lets a running sync finish (never half-applied), writes status. */
+  async stop(): Promise<void> {
+    await this.stopWatch?.();
+    if (BUSY.has(this.state)) {
+      await new Promise<void>((resolve) => {
+        const sub = this.actor.subscribe((s) => {
+          if (!BUSY.has(s.value as SyncState)) { sub.unsubscribe(); resolve(); }
+        });
+      });
+    }
+    this.actor.stop();
+    await this.writeStatus();
+  }
+
+  get state(): SyncState { return this.actor.getSnapshot().value as SyncState; }
+
+  onStatus(fn: (s: StatusReport) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  status(): StatusReport {
+    const ctx = this.actor.getSnapshot().context;
+    const state = this.state;
+    const sync = syncStatusOf(state, ctx.head, ctx.lastApplied);
+    const message = ctx.error ?? (sync === 'Synced' ? `applied revision ${ctx.lastApplied?.slice(0, 7)}` : state === 'suspended' ? 'sync is suspended' : state);
+    const now = this.now().toISOString();
+    const pending = new Set(BUSY.has(state) && this.plan ? this.plan.steps.map((s) => s.key) : []);
+    const objects: ObjectSyncState[] = Object.entries(this.persisted.applied).map(([key, revision]) => {
+      const { kind, namespace, name } = parseKey(key);
+      return { key, kind, namespace, name, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced' };
+    });
+    const delay = state === 'failed' ? Math.min(ctx.retryMaxMs, ctx.retryBaseMs * 2 ** Math.max(0, ctx.attempt - 1)) : undefined;
+    return {
+      repository: this.opts.repository,
+      branch: this.opts.branch,
+      path: this.opts.path,
+      head: ctx.head,
+      lastAttemptedRevision: this.persisted.lastAttempted,
+      lastAppliedRevision: ctx.lastApplied,
+      state,
+      stateSince: this.stateSince.toISOString(),
+      sync,
+      message,
+      error: ctx.error,
+      errors: ctx.errors,
+      warnings: this.warnings,
+      timings: this.timings,
+      nextRetryAt: delay !== undefined ? new Date(this.stateSince.getTime() + delay).toISOString() : undefined,
+      conditions: conditionsOf(sync, message, ctx.errors.length > 0, now),
+      objects,
+      history: this.persisted.history,
+    };
+  }
+
+  private async onState(state: SyncState): Promise<void> {
+    if (state !== this.lastState) {
+      const t = Date.now();
+      if (state === 'fetching') this.timings = {};
+      if (BUSY.has(this.lastState)) this.timings[this.lastState] = t - this.stepStarted;
+      this.stepStarted = t;
+      this.stateSince = this.now();
+      if (state === 'failed') this.noteFailed();
+      this.lastState = state;
+    }
+    await this.writeStatus();
+  }
+
+  private async writeStatus(): Promise<void> {
+    const s = this.status();
+    await this.store.setMeta(META_KEY, this.persisted);
+    await this.store.setMeta('status', s);
+    for (const fn of this.listeners) fn(s);
+  }
+
+  private async noteDetected(rev: Revision): Promise<void> {
+    this.persisted.lastAttempted = rev.sha;
+    this.persisted.history = record(this.persisted.history, {
+      sha: rev.sha, message: rev.message.split('\n')[0], author: `${rev.author.name} <${rev.author.email}>`, commitTime: rev.commitTime,
+      detectedAt: this.now().toISOString(), result: 'Pending', created: 0, updated: 0, pruned: 0, errors: 0,
+    });
+  }
+
+  private noteApplied(sha: string, plan: Plan): void {
+    const applied: Record<string, string> = {};
+    for (const key of plan.inventory) applied[key] = this.persisted.applied[key] ?? sha;
+    for (const s of plan.steps) if (s.action !== 'prune') applied[s.key] = sha;
+    this.persisted = {
+      ...this.persisted,
+      lastApplied: sha,
+      inventory: plan.inventory,
+      applied,
+      history: this.updateLatest(sha, { result: 'Applied', appliedAt: this.now().toISOString(), created: plan.create, updated: plan.update, pruned: plan.prune }),
+    };
+  }
+
+  private noteFailed(): void {
+    const ctx = this.actor.getSnapshot().context;
+    const sha = this.persisted.lastAttempted;
+    if (sha && sha === ctx.head) this.persisted.history = this.updateLatest(sha, { result: 'Failed', errors: ctx.errors.length, error: ctx.error });
+  }
+
+  private updateLatest(sha: string, patch: Partial<HistoryEntry>): HistoryEntry[] {
+    return this.persisted.history.map((h) => (h.sha === sha ? { ...h, ...patch } : h));
+  }
+}
