@@ -1,0 +1,15 @@
+// JSON responses in Kubernetes' shapes: objects, lists and Status errors.
+import type { ServerResponse } from 'node:http';
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 410: 'Expired', 500: 'InternalError' };
+
+/** A Kubernetes `Status` failure, which kubectl prints as `Error from server (Reason): message`. */
+export function sendStatus(res: ServerResponse, code: number, message: string, details?: Record<string, unknown>): void {
+  sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: REASONS[code] ?? 'Unknown', details, code });
+}

@@ -1,0 +1,48 @@
+// The human page at `/`: revision, sync state, errors with positions, objects and recent history.
+import type { StatusReport } from '../sync/status.ts';
+import { formatIssue } from '../model/issue.ts';
+import { age } from './age.ts';
+
+const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const short = (sha?: string) => (sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 7))}</code>` : '—');
+const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
+const badge = (s: string) => `<span class="badge" style="background:${COLORS[s] ?? '#57606a'}">${esc(s)}</span>`;
+
+function table(headers: string[], rows: string[][]): string {
+  if (!rows.length) return '<p class="muted">none</p>';
+  return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+export function renderStatusPage(s: StatusReport | undefined): string {
+  const body = !s
+    ? '<p>Starting: no revision read yet.</p>'
+    : `
+<p>${badge(s.sync)} <b>${esc(s.message)}</b> <span class="muted">(${esc(s.state)} for ${esc(age(s.stateSince))})</span></p>
+<table class="facts">
+<tr><th>Repository</th><td><code>${esc(s.repository)}</code> branch <code>${esc(s.branch)}</code>${s.path ? ` path <code>${esc(s.path)}</code>` : ''}</td></tr>
+<tr><th>Head</th><td>${short(s.head)}</td></tr>
+<tr><th>Last applied</th><td>${short(s.lastAppliedRevision)}</td></tr>
+<tr><th>Last attempted</th><td>${short(s.lastAttemptedRevision)}</td></tr>
+${s.nextRetryAt ? `<tr><th>Next retry</th><td>${esc(s.nextRetryAt)}</td></tr>` : ''}
+</table>
+${s.errors.length || s.error ? `<h2>Errors</h2>${s.errors.length ? `<pre class="err">${s.errors.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : `<pre class="err">${esc(s.error)}</pre>`}` : ''}
+${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : ''}
+<h2>Objects</h2>
+${table(['Kind', 'Namespace', 'Name', 'Sync', 'Revision'], s.objects.map((o) => [esc(o.kind), esc(o.namespace ?? ''), esc(o.name), badge(o.status), short(o.revision)]))}
+<h2>History</h2>
+${table(['Revision', 'Message', 'Author', 'Committed', 'Detected', 'Applied', 'Result', '+ / ~ / −'], s.history.map((h) => [
+      short(h.sha), esc(h.message), esc(h.author), esc(h.commitTime), esc(h.detectedAt), esc(h.appliedAt ?? ''), badge(h.result) + (h.error ? ` <span class="muted">${esc(h.error)}</span>` : ''), `${h.created} / ${h.updated} / ${h.pruned}`,
+    ]))}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>convergit status</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1f2328}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #d0d7de;vertical-align:top}
+table.facts{width:auto}.muted{color:#57606a}.badge{color:#fff;border-radius:1em;padding:.1em .7em;font-size:.9em}
+pre{padding:.8em;border-radius:6px;overflow:auto;white-space:pre-wrap}.err{background:#ffebe9}.warn{background:#fff8c5}
+</style></head>
+<body><h1>convergit</h1>${body}
+<p class="muted">Read-only: change the system by committing to the repository. JSON at <a href="/status">/status</a>.</p>
+</body></html>`;
+}

@@ -1,0 +1,73 @@
+// Server-side printing (meta.k8s.io/v1 Table), so `kubectl get` shows the usual columns for each kind.
+import type { KubeObject } from '../model/object.ts';
+import { age } from './age.ts';
+
+interface Column { name: string; type: string; format?: string; cell: (o: KubeObject) => unknown }
+
+const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
+const ageCol: Column = { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) };
+const count = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v).length : 0);
+const ports = (o: KubeObject) =>
+  (o.spec?.ports ?? []).map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
+const ready = (o: KubeObject) => {
+  const cs: any[] = o.status?.containerStatuses ?? [];
+  return `${cs.filter((c) => c.ready).length}/${o.spec?.containers?.length ?? cs.length}`;
+};
+
+const COLUMNS: Record<string, Column[]> = {
+  Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
+  ConfigMap: [name, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.binaryData) }, ageCol],
+  Secret: [name, { name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque' }, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.stringData) }, ageCol],
+  Service: [
+    name,
+    { name: 'Type', type: 'string', cell: (o) => o.spec?.type ?? 'ClusterIP' },
+    { name: 'Cluster-IP', type: 'string', cell: (o) => o.spec?.clusterIP ?? '<pending>' },
+    { name: 'External-IP', type: 'string', cell: () => '<none>' },
+    { name: 'Port(s)', type: 'string', cell: ports },
+    ageCol,
+  ],
+  Pod: [
+    name,
+    { name: 'Ready', type: 'string', cell: ready },
+    { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Pending' },
+    { name: 'Restarts', type: 'integer', cell: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) },
+    ageCol,
+  ],
+  Deployment: [
+    name,
+    { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}` },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => o.status?.updatedReplicas ?? 0 },
+    { name: 'Available', type: 'integer', cell: (o) => o.status?.availableReplicas ?? 0 },
+    ageCol,
+  ],
+  ReplicaSet: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (o) => o.spec?.replicas ?? 1 },
+    { name: 'Current', type: 'integer', cell: (o) => o.status?.replicas ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (o) => o.status?.readyReplicas ?? 0 },
+    ageCol,
+  ],
+  Event: [
+    { name: 'Last Seen', type: 'string', cell: (o) => age(o.lastTimestamp as string) },
+    { name: 'Type', type: 'string', cell: (o) => o.type },
+    { name: 'Reason', type: 'string', cell: (o) => o.reason },
+    { name: 'Object', type: 'string', cell: (o: any) => `${o.involvedObject?.kind?.toLowerCase()}/${o.involvedObject?.name}` },
+    { name: 'Message', type: 'string', cell: (o) => o.message },
+  ],
+};
+
+export function toTable(kind: string, items: KubeObject[], resourceVersion: string) {
+  const cols = COLUMNS[kind] ?? [name, ageCol];
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion },
+    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.name, priority: 0 })),
+    rows: items.map((o) => ({
+      cells: cols.map((c) => c.cell(o)),
+      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}
+
+export const wantsTable = (accept: string | undefined) => !!accept && /as=Table/.test(accept);

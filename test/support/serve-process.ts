@@ -1,0 +1,41 @@
+// Runs `convergit serve` as a real child process on a free port; stops it by process id.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { until } from './wait.ts';
+
+export interface ServeProcess {
+  url: string;
+  pid: number;
+  output: () => string;
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
+
+export async function startServe(args: string[]): Promise<ServeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await until(() => {
+    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${out}`);
+    return out.match(/serving (http:\/\/[\d.]+:\d+)/)?.[1];
+  }, 'serve to listen', 20_000).catch((e) => { child.kill('SIGKILL'); throw e; });
+  return {
+    url,
+    pid: child.pid!,
+    output: () => out,
+    async get(path, headers) {
+      const res = await fetch(url + path, { headers });
+      const text = await res.text();
+      let body: any;
+      try { body = JSON.parse(text); } catch { body = undefined; }
+      return { status: res.status, body, text };
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) process.kill(child.pid!, signal);
+      return exited;
+    },
+  };
+}
