@@ -107,8 +107,10 @@ async function watch(req: IncomingMessage, res: ServerResponse, store: Store, p:
   w: { namespace?: string; selector?: Requirement[]; name?: string; resourceVersion?: string }): Promise<void> {
   const table = wantsTable(req.headers.accept);
   let stop: () => void;
+  // Headers go out at once: a client waits for them before it reads any event. A too-old version is an ERROR event, as in Kubernetes.
+  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
   try {
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     stop = await store.watch({ kind: p.info.kind, namespace: w.namespace, labelSelector: w.selector, resourceVersion: w.resourceVersion }, (e) => {
       if (w.name && e.object.metadata.name !== w.name) return;
       const object = table ? toTable(p.info.kind, [e.object], e.object.metadata.resourceVersion ?? '') : e.object;

@@ -1,0 +1,90 @@
+// The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
+// each with file, line, column, object and field. Pure: no I/O, input never modified.
+import type { Issue } from '../model/issue.ts';
+import type { KubeObject } from '../model/object.ts';
+import { crossObjectChecks } from './checks.ts';
+import { applyDefaults } from './defaults.ts';
+import { issueAt, type LoadedDoc } from './doc.ts';
+import { classifyUnknown } from './fields.ts';
+import { identityProblems } from './identify.ts';
+import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
+import { parseYaml } from './parse.ts';
+import { toPointer, type Path } from './paths.ts';
+import { objectRules } from './rules.ts';
+import type { DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
+import { validateObject } from './validate.ts';
+
+const MANIFEST = /\.ya?ml$/i;
+
+export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): LoadResult {
+  const limits = limitsOf(opts);
+  const issues: Issue[] = [];
+  const objects: DesiredObject[] = [];
+  const identified: LoadedDoc[] = [];
+  let total = 0;
+
+  for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
+    if (!MANIFEST.test(file.path)) continue;
+    const fileIssue = (message: string, line = 1, column = 1): Issue => ({ severity: 'error', file: file.path, line, column, message });
+    const refused = fileRefusal(file, opts.root ?? '', limits);
+    if (refused) { issues.push(fileIssue(refused)); continue; }
+    total += byteLength(file);
+    const over = totalRefusal(total, limits);
+    if (over) { issues.push(fileIssue(over)); break; }
+
+    const parsed = parseYaml(file.content, file.path, limits.maxAliases);
+    if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
+    for (const { value, positions } of parsed.docs) {
+      const doc: LoadedDoc = { file: file.path, value, positions };
+      const object = loadDocument(doc, !!opts.strict, issues);
+      if (doc.kind) identified.push(doc);
+      if (object) objects.push({ object, file: file.path, ...positions.start });
+    }
+  }
+  issues.push(...crossObjectChecks(identified));
+  return { objects, issues: sortIssues(issues) };
+}
+
+/** Checks one document, appending its issues; returns the defaulted object when it has no error. */
+function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[]): KubeObject | undefined {
+  const name = doc.value?.metadata?.name;
+  if (typeof name === 'string') doc.name = name;
+  const identity = identityProblems(doc.value);
+  if (identity.length) {
+    for (const p of identity) issues.push(issueAt(doc, 'error', p.path, p.at, p.message));
+    return undefined;
+  }
+  doc.kind = doc.value.kind as string;
+
+  const judged = [...validateObject(doc.kind, doc.value), ...objectRules(doc.kind, doc.value)].map((v) => ({
+    v,
+    verdict: v.unknown && classifyUnknown(doc.kind!, v.path.slice(0, -1), v.unknown.name, v.unknown.implemented, strict),
+  }));
+  // `containerport: 80` already says "did you mean containerPort?"; a second "containerPort is required" is noise.
+  const suggested = new Set(judged.flatMap(({ v, verdict }) => (verdict?.suggestion ? [toPointer([...v.path.slice(0, -1), verdict.suggestion])] : [])));
+  let ok = true;
+  const ignored: Path[] = []; // warned-about fields, dropped from the loaded object
+  for (const { v, verdict } of judged) {
+    if (v.missing && suggested.has(toPointer(v.path))) continue;
+    const severity = verdict?.severity ?? (v.warning ? 'warning' : 'error');
+    issues.push(issueAt(doc, severity, v.path, v.at, verdict?.message ?? v.message));
+    if (severity === 'error') ok = false;
+    else ignored.push(v.path);
+  }
+  if (!ok) return undefined;
+  const object = applyDefaults(doc.value as KubeObject);
+  for (const path of ignored) remove(object, path);
+  return object;
+}
+
+/** Deletes the field at `path` (a real Kubernetes field convergit ignores). */
+function remove(root: any, path: Path) {
+  const parent = path.slice(0, -1).reduce((node, seg) => node?.[seg], root);
+  if (parent && typeof parent === 'object') delete parent[path[path.length - 1]];
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** By file, line, column; stable, so issues at one place keep the order they were found in. */
+export const sortIssues = (issues: Issue[]) =>
+  [...issues].sort((a, b) => compare(a.file, b.file) || a.line - b.line || a.column - b.column);

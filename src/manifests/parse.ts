@@ -1,0 +1,38 @@
+// YAML text → plain JSON documents, each with the position of every field. Parsing goes through js-yaml's
+// event stream so that positions, alias limits and construction all read the same single parse.
+import * as yaml from 'js-yaml';
+import { aliasProblem } from './limits.ts';
+import { DocPositions, LineIndex, documentPositions, type Position } from './positions.ts';
+
+export interface ParsedDoc {
+  value: unknown; // plain JSON: aliases expanded into copies, no shared references
+  positions: DocPositions;
+}
+
+export interface ParseResult {
+  docs: ParsedDoc[]; // empty documents left out
+  error?: Position & { message: string };
+}
+
+// Kubernetes' YAML reader (go-yaml) accepts merge keys (`<<: *defaults`), so we do too.
+const SCHEMA = yaml.CORE_SCHEMA.withTags(yaml.mergeTag);
+
+export function parseYaml(source: string, filename: string, maxAliases: number): ParseResult {
+  const index = new LineIndex(source);
+  try {
+    const events = yaml.parseEvents(source, { filename });
+    const aliases = aliasProblem(events, source, maxAliases);
+    if (aliases) return { docs: [], error: { ...index.at(aliases.offset), message: aliases.message } };
+    const positions = documentPositions(events, source, index);
+    const values = yaml.constructFromEvents(events, { source, filename, schema: SCHEMA, maxAliases });
+    const docs: ParsedDoc[] = [];
+    values.forEach((value, i) => {
+      if (value !== null && value !== undefined) docs.push({ value: JSON.parse(JSON.stringify(value)), positions: positions[i] });
+    });
+    return { docs };
+  } catch (e) {
+    if (!(e instanceof yaml.YAMLException)) throw e;
+    const mark = e.mark;
+    return { docs: [], error: { line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1, message: `YAML: ${e.reason}` } };
+  }
+}

@@ -1,0 +1,35 @@
+// Field paths in three spellings: segments (['spec', 'ports', 0, 'port']), JSON pointers as ajv reports them
+// ('/spec/ports/0/port') and the display form users read ('spec.ports[0].port').
+
+export type Path = readonly (string | number)[];
+
+const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
+
+export const toPointer = (path: Path) => path.map((s) => '/' + escape(String(s))).join('');
+
+/** Splits a JSON pointer; a segment is a number when the value it indexes into is an array. */
+export function fromPointer(pointer: string, root: unknown): (string | number)[] {
+  const path: (string | number)[] = [];
+  let node: any = root;
+  for (const raw of pointer ? pointer.slice(1).split('/') : []) {
+    const seg = unescape(raw);
+    const key = Array.isArray(node) ? Number(seg) : seg;
+    path.push(key);
+    node = node?.[key];
+  }
+  return path;
+}
+
+const PLAIN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `spec.template.spec.containers[0].ports[0].containerPort`; odd keys quoted: `metadata.labels["app.kubernetes.io/name"]`. */
+export function displayPath(path: Path): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (PLAIN.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+// Rules about one object that JSON Schema cannot express (uniqueness, one-of, relations between fields), as
+// Kubernetes' own validation applies them. Written defensively: they also run on objects with schema errors.
+import { parseQuantity } from '../model/quantity.ts';
+import { matchesSelector, type LabelSelector } from '../model/selector.ts';
+import type { Path } from './paths.ts';
+import type { Violation } from './violation.ts';
+
+type Obj = Record<string, any>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const v = (path: Path, message: string): Violation => ({ path, at: path, message });
+
+/** Reports each repeated value of `key` among `items`, at the repeat. */
+function duplicates(items: unknown[], base: Path, key: (i: Obj) => unknown, field: string, what: string): Violation[] {
+  const seen = new Set<string>();
+  const out: Violation[] = [];
+  items.forEach((item, i) => {
+    const k = isObj(item) ? key(item) : undefined;
+    if (k === undefined) return;
+    const id = JSON.stringify(k);
+    if (seen.has(id)) out.push(v([...base, i, field], `duplicate ${what} ${typeof k === 'string' ? `"${k}"` : id}`));
+    seen.add(id);
+  });
+  return out;
+}
+
+const HANDLERS = ['httpGet', 'tcpSocket', 'exec'];
+
+function probeRules(probe: unknown, at: Path, liveness: boolean, portNames: Set<string>): Violation[] {
+  if (!isObj(probe)) return [];
+  const out: Violation[] = [];
+  const set = HANDLERS.filter((h) => probe[h] !== undefined);
+  if (set.length === 0) out.push(v(at, 'must set one of httpGet, tcpSocket or exec'));
+  if (set.length > 1) out.push(v([...at, set[1]], `may not be set together with ${set[0]}; a probe has one handler`));
+  if (liveness && probe.successThreshold !== undefined && probe.successThreshold !== 1) {
+    out.push(v([...at, 'successThreshold'], 'must be 1 for liveness and startup probes'));
+  }
+  for (const h of ['httpGet', 'tcpSocket']) {
+    const port = probe[h]?.port;
+    if (typeof port === 'string' && !portNames.has(port)) out.push(v([...at, h, 'port'], `names no port of this container ("${port}")`));
+  }
+  return out;
+}
+
+function resourceRules(res: unknown, at: Path): Violation[] {
+  if (!isObj(res) || !isObj(res.requests) || !isObj(res.limits)) return [];
+  const out: Violation[] = [];
+  for (const r of ['cpu', 'memory']) {
+    const req = res.requests[r], lim = res.limits[r];
+    if (req === undefined || lim === undefined) continue;
+    try {
+      const [rq, lm] = [parseQuantity(req), parseQuantity(lim)];
+      if (rq >= 0 && lm >= 0 && rq > lm) out.push(v([...at, 'requests', r], `must not exceed the limit (${lim})`));
+    } catch { /* bad syntax is reported by the schema */ }
+  }
+  return out;
+}
+
+function containerRules(c: Obj, at: Path): Violation[] {
+  const out: Violation[] = [];
+  const ports = list(c.ports);
+  out.push(...duplicates(ports, [...at, 'ports'], (p) => p.name, 'name', 'port name'));
+  const portNames = new Set(ports.map((p) => p?.name).filter((n): n is string => typeof n === 'string'));
+  out.push(...probeRules(c.readinessProbe, [...at, 'readinessProbe'], false, portNames));
+  out.push(...probeRules(c.livenessProbe, [...at, 'livenessProbe'], true, portNames));
+  out.push(...probeRules(c.startupProbe, [...at, 'startupProbe'], true, portNames));
+  list(c.env).forEach((e, i) => {
+    if (!isObj(e)) return;
+    if (e.value !== undefined && e.valueFrom !== undefined) out.push(v([...at, 'env', i, 'valueFrom'], 'may not be set together with value'));
+    if (isObj(e.valueFrom)) {
+      const n = ['configMapKeyRef', 'secretKeyRef', 'fieldRef'].filter((k) => e.valueFrom[k] !== undefined).length;
+      if (n !== 1) out.push(v([...at, 'env', i, 'valueFrom'], 'must set exactly one of configMapKeyRef, secretKeyRef or fieldRef'));
+    }
+  });
+  list(c.envFrom).forEach((e, i) => {
+    if (isObj(e) && (e.configMapRef === undefined) === (e.secretRef === undefined)) {
+      out.push(v([...at, 'envFrom', i], 'must set exactly one of configMapRef or secretRef'));
+    }
+  });
+  out.push(...resourceRules(c.resources, [...at, 'resources']));
+  return out;
+}
+
+function podSpecRules(spec: unknown, at: Path, owner?: string): Violation[] {
+  if (!isObj(spec)) return [];
+  const containers = list(spec.containers);
+  const out = duplicates(containers, [...at, 'containers'], (c) => c.name, 'name', 'container name');
+  containers.forEach((c, i) => { if (isObj(c)) out.push(...containerRules(c, [...at, 'containers', i])); });
+  if (owner && (spec.restartPolicy === 'OnFailure' || spec.restartPolicy === 'Never')) {
+    out.push(v([...at, 'restartPolicy'], `must be Always in a ${owner} template`));
+  }
+  return out;
+}
+
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+function selectorRules(spec: Obj, kind: string): Violation[] {
+  const sel = spec.selector;
+  if (!isObj(sel)) return [];
+  const out: Violation[] = [];
+  const exprs = list(sel.matchExpressions);
+  exprs.forEach((e, i) => {
+    if (!isObj(e)) return;
+    const n = list(e.values).length;
+    if ((e.operator === 'In' || e.operator === 'NotIn') && n === 0) out.push(v(['spec', 'selector', 'matchExpressions', i, 'values'], `must not be empty for ${e.operator}`));
+    if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && n > 0) out.push(v(['spec', 'selector', 'matchExpressions', i, 'values'], `must be empty for ${e.operator}`));
+  });
+  if (Object.keys(sel.matchLabels ?? {}).length === 0 && exprs.length === 0) {
+    out.push(v(['spec', 'selector'], `must not be empty: a ${kind} selects its pods by label`));
+  } else if (out.length === 0 && isObj(spec.template) && exprs.every((e) => OPERATORS.includes(e?.operator))) {
+    const labels = spec.template.metadata?.labels;
+    if (!matchesSelector(sel as LabelSelector, isObj(labels) ? labels : {})) {
+      out.push(v(['spec', 'selector'], 'does not match the template labels (spec.template.metadata.labels)'));
+    }
+  }
+  return out;
+}
+
+function strategyRules(spec: Obj): Violation[] {
+  const s = spec.strategy;
+  const out: Violation[] = [];
+  if (isObj(s)) {
+    if (s.type === 'Recreate' && s.rollingUpdate !== undefined) out.push(v(['spec', 'strategy', 'rollingUpdate'], 'may not be set when type is Recreate'));
+    const ru = s.rollingUpdate;
+    if (isObj(ru)) {
+      const zero = (x: unknown) => x === 0 || x === '0%';
+      if (zero(ru.maxSurge) && zero(ru.maxUnavailable)) out.push(v(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'], 'may not be 0 when maxSurge is 0'));
+      if (typeof ru.maxUnavailable === 'string' && parseInt(ru.maxUnavailable, 10) > 100) out.push(v(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'], 'must not be more than 100%'));
+    }
+  }
+  const deadline = spec.progressDeadlineSeconds, minReady = spec.minReadySeconds;
+  if (typeof deadline === 'number' && typeof minReady === 'number' && deadline <= minReady) {
+    out.push(v(['spec', 'progressDeadlineSeconds'], 'must be greater than minReadySeconds'));
+  }
+  return out;
+}
+
+function serviceRules(spec: Obj): Violation[] {
+  const ports = list(spec.ports);
+  const out: Violation[] = [];
+  ports.forEach((p, i) => {
+    if (!isObj(p)) return;
+    if (ports.length > 1 && p.name === undefined) out.push({ path: ['spec', 'ports', i, 'name'], at: ['spec', 'ports', i], message: 'is required when a Service has more than one port', missing: true });
+    if (p.nodePort !== undefined && spec.type !== 'NodePort') out.push(v(['spec', 'ports', i, 'nodePort'], 'may only be set when type is NodePort'));
+  });
+  out.push(...duplicates(ports, ['spec', 'ports'], (p) => p.name, 'name', 'port name'));
+  out.push(...duplicates(ports, ['spec', 'ports'], (p) => (p.port === undefined ? undefined : `${p.port}/${p.protocol ?? 'TCP'}`), 'port', 'port'));
+  if (spec.clusterIP === 'None' && spec.type === 'NodePort') out.push(v(['spec', 'clusterIP'], 'may not be "None" when type is NodePort'));
+  return out;
+}
+
+/** The per-object rules for `obj` of `kind`. */
+export function objectRules(kind: string, obj: Obj): Violation[] {
+  const spec = isObj(obj.spec) ? obj.spec : undefined;
+  switch (kind) {
+    case 'Pod': return podSpecRules(spec, ['spec']);
+    case 'Deployment':
+      if (!spec) return [];
+      return [...selectorRules(spec, kind), ...strategyRules(spec), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
+    case 'ReplicaSet':
+      if (!spec) return [];
+      return [...selectorRules(spec, kind), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
+    case 'Service': return spec ? serviceRules(spec) : [];
+    case 'ConfigMap': {
+      const binary = isObj(obj.binaryData) ? obj.binaryData : {};
+      return Object.keys(isObj(obj.data) ? obj.data : {}).filter((k) => k in binary)
+        .map((k) => v(['binaryData', k], `duplicates key "${k}" of data`));
+    }
+    case 'Namespace':
+      // The API server drops a namespace on cluster-scoped objects; say so rather than drop it silently.
+      return isObj(obj.metadata) && obj.metadata.namespace !== undefined
+        ? [{ ...v(['metadata', 'namespace'], 'a Namespace is cluster-scoped; metadata.namespace is ignored'), warning: true }]
+        : [];
+    default: return [];
+  }
+}

@@ -1,0 +1,114 @@
+// JSON Schema validation with ajv against schemas/<kind>.json, and ajv's errors turned into short, human
+// violations that name the field. Unknown properties are passed on for fields.ts to classify.
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { NAME_SYNTAXES } from '../model/names.ts';
+import { isQuantity, parseQuantity } from '../model/quantity.ts';
+import { fromPointer } from './paths.ts';
+import type { Violation } from './violation.ts';
+import shared from '../../schemas/shared.json' with { type: 'json' };
+import namespace from '../../schemas/namespace.json' with { type: 'json' };
+import configmap from '../../schemas/configmap.json' with { type: 'json' };
+import secret from '../../schemas/secret.json' with { type: 'json' };
+import pod from '../../schemas/pod.json' with { type: 'json' };
+import deployment from '../../schemas/deployment.json' with { type: 'json' };
+import replicaset from '../../schemas/replicaset.json' with { type: 'json' };
+import service from '../../schemas/service.json' with { type: 'json' };
+
+const FORMATS: Record<string, { test: (s: string) => boolean; message: string }> = {
+  ...NAME_SYNTAXES,
+  // Go's base64 decoder skips line breaks, so block scalars may wrap.
+  base64: { test: (s) => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s.replace(/[\r\n]/g, '')), message: 'must be base64-encoded' },
+  'cluster-ip': { test: (s) => s === 'None' || s === '' || isIP(s) !== 0, message: 'must be an IP address or "None"' },
+};
+
+/** Values that take more than one type (int-or-string), checked by the custom `k8s` keyword. */
+const K8S: Record<string, { test: (v: unknown) => boolean; message: string }> = {
+  quantity: { test: (v) => isQuantity(v) && parseQuantity(v) >= 0, message: 'must be a quantity such as 250m or 128Mi' },
+  'port-or-name': {
+    test: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535) || (typeof v === 'string' && NAME_SYNTAXES['port-name'].test(v)),
+    message: 'must be a port number (1-65535) or a port name',
+  },
+  'int-or-percent': {
+    test: (v) => (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && /^\d+%$/.test(v)),
+    message: 'must be a non-negative integer or a percentage such as "25%"',
+  },
+};
+
+const SCHEMAS: Record<string, object> = { namespace, configmap, secret, pod, deployment, replicaset, service };
+
+let ajv: Ajv | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(kind: string): ValidateFunction {
+  const key = kind.toLowerCase();
+  let v = compiled.get(key);
+  if (v) return v;
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    for (const [name, f] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: f.test });
+    ajv.addKeyword({ keyword: 'k8s', schemaType: 'string', validate: (name: string, data: unknown) => K8S[name].test(data), errors: false });
+    ajv.addSchema(shared);
+  }
+  const schema = SCHEMAS[key];
+  if (!schema) throw new Error(`no schema for kind ${kind}`);
+  v = ajv.compile(schema);
+  compiled.set(key, v);
+  return v;
+}
+
+const A: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'null' };
+
+function typeMessage(expected: string, data: unknown): string {
+  if (expected === 'string' && (typeof data === 'number' || typeof data === 'boolean')) return `must be a string (quote it: "${data}")`;
+  if ((expected === 'integer' || expected === 'number') && typeof data === 'string' && data.trim() !== '' && !isNaN(Number(data))) {
+    return `must be ${A[expected]}, not a quoted string`;
+  }
+  if (expected === 'integer' && typeof data === 'number') return 'must be a whole number';
+  return `must be ${A[expected] ?? expected}`;
+}
+
+function messageOf(e: ErrorObject): string {
+  const ps = e.parentSchema as Record<string, any> | undefined;
+  switch (e.keyword) {
+    case 'type': return typeMessage(String(e.params.type), e.data);
+    case 'enum': return `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    case 'const': return `must be ${JSON.stringify(e.params.allowedValue)}`;
+    case 'minimum':
+    case 'maximum':
+      if (ps && ps.minimum !== undefined && ps.maximum !== undefined) return `must be between ${ps.minimum} and ${ps.maximum}`;
+      return e.keyword === 'minimum' ? `must be at least ${e.params.limit}` : `must be at most ${e.params.limit}`;
+    case 'minItems': return e.params.limit === 1 ? 'must not be empty' : `must have at least ${e.params.limit} items`;
+    case 'minLength': return e.params.limit === 1 ? 'must not be empty' : `must be at least ${e.params.limit} characters`;
+    case 'format': return FORMATS[e.params.format as string]?.message ?? `must be a ${e.params.format}`;
+    case 'k8s': return K8S[e.schema as string]?.message ?? 'is invalid';
+    default: return e.message ?? 'is invalid';
+  }
+}
+
+function toViolation(e: ErrorObject, obj: unknown): Violation {
+  const at = fromPointer(e.instancePath, obj);
+  if (e.keyword === 'required') return { path: [...at, e.params.missingProperty], at, message: 'is required', missing: true };
+  if (e.keyword === 'additionalProperties') {
+    const name: string = e.params.additionalProperty;
+    const implemented = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+    return { path: [...at, name], at: [...at, name], message: `unknown field "${name}"`, unknown: { name, implemented } };
+  }
+  const key = (e as { propertyName?: string }).propertyName; // a map key failed `propertyNames`
+  if (key !== undefined) return { path: [...at, key], at: [...at, key], message: `key ${messageOf(e)}` };
+  return { path: at, at, message: messageOf(e) };
+}
+
+/** Validates one object against its kind's schema (the kind must have one). */
+export function validateObject(kind: string, obj: unknown): Violation[] {
+  const v = validatorFor(kind);
+  if (v(obj)) return [];
+  const seen = new Set<string>();
+  return (v.errors ?? [])
+    .filter((e) => e.keyword !== 'propertyNames') // its inner error (with propertyName) says why
+    .map((e) => toViolation(e, obj))
+    .filter((x) => {
+      const id = `${JSON.stringify(x.path)} ${x.message}`;
+      return !seen.has(id) && !!seen.add(id);
+    });
+}

@@ -1,0 +1,83 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closest } from '../../src/manifests/fields.ts';
+import { isK8sField, k8sFieldsAt, k8sNodeAt, modelLoads } from '../../src/manifests/k8s-fields.ts';
+import { loadManifests } from '../../src/manifests/load-manifests.ts';
+import { brief, fixture, load } from './helpers.ts';
+
+test('real but unimplemented Kubernetes fields are warnings; typos are errors with a suggestion', () => {
+  const r = loadManifests(fixture('errors/fields.yaml'));
+  assert.equal(brief(r), [
+    'warning 5:3 metadata.finalizers: finalizers is a Kubernetes field that convergit does not implement; it is ignored',
+    'warning 7:3 spec.tolerations: tolerations is a Kubernetes field that convergit does not implement; it is ignored',
+    'warning 12:7 spec.containers[0].securityContext: securityContext is a Kubernetes field that convergit does not implement; it is ignored',
+    'error 15:11 spec.containers[0].ports[0].containerport: unknown field "containerport"; did you mean "containerPort"?',
+    'error 16:7 spec.containers[0].imagePullPolcy: unknown field "imagePullPolcy"; did you mean "imagePullPolicy"?',
+    'error 17:7 spec.containers[0].bogus: unknown field "bogus"',
+    'error 21:11 spec.containers[0].resources.requests.mem: unknown field "mem"; did you mean "memory"?',
+    'warning 22:11 spec.containers[0].resources.requests.ephemeral-storage: "ephemeral-storage" is a Kubernetes resource that convergit does not implement; it is ignored',
+    'warning 23:1 status: status is a Kubernetes field that convergit does not implement; it is ignored',
+  ]);
+  assert.ok(r.issues.every((i) => i.kind === 'Pod' && i.name === 'fields'));
+});
+
+test('warnings do not block the object, and ignored fields are dropped from it', () => {
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  uid: 123\nspec:\n  affinity: {}\n  containers:\n    - name: c\n      image: x:1\n      volumeMounts: [{name: v, mountPath: /v}]\n');
+  assert.equal(r.issues.map((i) => `${i.severity} ${i.field}`), ['warning metadata.uid', 'warning spec.affinity', 'warning spec.containers[0].volumeMounts']);
+  assert.is(r.objects.length, 1);
+  const pod = r.objects[0].object;
+  assert.is(pod.metadata.uid, undefined);
+  assert.is(pod.spec.affinity, undefined);
+  assert.is(pod.spec.containers[0].volumeMounts, undefined);
+  assert.is(pod.spec.containers[0].image, 'x:1');
+});
+
+test('--strict turns unimplemented fields into errors', () => {
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x, securityContext: {}}]\n', { strict: true });
+  assert.equal(brief(r), ['error 5:36 spec.containers[0].securityContext: securityContext is a Kubernetes field that convergit does not implement']);
+  assert.equal(r.objects, []);
+});
+
+test('a typo of a required field reports the typo only, not also "is required"', () => {
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, imag: x}]\n');
+  assert.equal(brief(r), ['error 5:26 spec.containers[0].imag: unknown field "imag"; did you mean "image"?']);
+});
+
+test('suggestions compare case-insensitively and include unimplemented Kubernetes fields', () => {
+  assert.is(closest('containerport', ['containerPort', 'name']), 'containerPort');
+  assert.is(closest('REPLICAS', ['replicas']), 'replicas');
+  assert.is(closest('contianers', ['containers', 'nodeName']), 'containers');
+  assert.is(closest('xyz', ['containers', 'nodeName']), undefined);
+  assert.is(closest('foo', ['for']), 'for');
+  assert.is(closest('fo', ['for', 'bar']), 'for');
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  tolerration: []\n  containers: [{name: c, image: x}]\n');
+  assert.equal(brief(r), ['error 5:3 spec.tolerration: unknown field "tolerration"; did you mean "tolerations"?']);
+});
+
+test('the Kubernetes field tree comes from @kubernetes/client-node models', () => {
+  const container = k8sFieldsAt('Deployment', ['spec', 'template', 'spec', 'containers', 0]);
+  for (const f of ['name', 'image', 'securityContext', 'lifecycle', 'volumeMounts', 'readinessProbe']) assert.ok(container.includes(f), f);
+  assert.ok(isK8sField('Pod', ['spec'], 'affinity'));
+  assert.ok(isK8sField('Service', ['spec'], 'externalTrafficPolicy'));
+  assert.ok(isK8sField('Namespace', ['spec'], 'finalizers'));
+  assert.ok(isK8sField('Pod', ['spec', 'containers', 3, 'readinessProbe'], 'grpc'));
+  assert.not.ok(isK8sField('Pod', ['spec'], 'containerz'));
+  assert.not.ok(isK8sField('Pod', ['spec', 'containers'], 'image'), 'a list is indexed, not a field holder');
+  assert.equal(k8sNodeAt('Pod', ['metadata', 'labels']), { map: 'string' }, 'free-form maps have no fields');
+  assert.not.ok(isK8sField('Service', ['spec', 'selector'], 'app'));
+  assert.is(k8sNodeAt('Pod', ['spec', 'nope', 'deeper']), undefined);
+  assert.equal(k8sFieldsAt('ConfigMap', []).sort(), ['apiVersion', 'binaryData', 'data', 'immutable', 'kind', 'metadata']);
+});
+
+test('a clean load loads no Kubernetes models and stays fast', () => {
+  const files = fixture('valid-app');
+  loadManifests(files); // compile the schemas once
+  const before = modelLoads();
+  const t = performance.now();
+  for (let i = 0; i < 20; i++) assert.equal(loadManifests(files).issues, []);
+  const each = (performance.now() - t) / 20;
+  assert.is(modelLoads(), before, 'models are loaded only when an unknown field is met');
+  assert.ok(each < 20, `a clean load of the fixture app took ${each.toFixed(1)} ms`);
+});
+
+test.run();
