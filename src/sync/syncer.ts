@@ -97,7 +97,8 @@ export class Syncer {
     });
     this.actor = createActor(machine, {
       input: { lastApplied: this.persisted.lastApplied, retryBaseMs: this.opts.retryBaseMs, retryMaxMs: this.opts.retryMaxMs },
-      clock: this.opts.clock,
+      // Passing `clock: undefined` would replace xstate's real clock.
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();
