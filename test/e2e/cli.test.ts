@@ -1,0 +1,89 @@
+// The CLI as a user meets it: validate's output and exit codes, --help, the example repository of `npm start`.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRepo } from '../support/git-repo.ts';
+import { startServe } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+import { runGit } from '../support/git-repo.ts';
+
+const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e: any) {
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const pod = (extra = '') => `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: c
+      image: busybox:1.36
+${extra}`;
+
+test('validate: exit 0 on a valid revision, 1 with file:line:column: kind/name: field: message', async () => {
+  const repo = makeRepo({ 'k8s/pod.yaml': pod() });
+  const first = repo.git('rev-parse', 'HEAD');
+  try {
+    const ok = await cli('validate', '--repo', repo.dir);
+    assert.is(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /1 object\(s\) in 1 file\(s\): 0 error\(s\)/);
+    repo.write('k8s/pod.yaml', pod('      securityContext: {}\n  restartPolicy: Sometimes\n'));
+    const bad = repo.commit('bad');
+    const r = await cli('validate', '--repo', repo.dir);
+    assert.is(r.code, 1);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes('k8s/pod.yaml:10:3: Pod/p: spec.restartPolicy: must be one of Always, OnFailure, Never'), r.stdout);
+    assert.ok(lines.some((l) => /^k8s\/pod\.yaml:9:7: Pod\/p: spec\.containers\[0\]\.securityContext: warning: .*not implement/.test(l)), r.stdout);
+    // An earlier revision by ref, and --strict turning the warning into an error.
+    assert.is((await cli('validate', '--repo', repo.dir, '--ref', first)).code, 0);
+    repo.write('k8s/pod.yaml', pod('      securityContext: {}\n'));
+    repo.commit('only a warning');
+    assert.is((await cli('validate', '--repo', repo.dir)).code, 0);
+    assert.is((await cli('validate', '--repo', repo.dir, '--strict')).code, 1);
+    assert.is((await cli('validate', '--repo', repo.dir, '--ref', bad.slice(0, 8))).code, 1);
+    const missing = await cli('validate', '--repo', repo.dir, '--ref', 'nope');
+    assert.is(missing.code, 2);
+    assert.match(missing.stderr, /nope/);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('--help documents every serve flag with its default', async () => {
+  const r = await cli('serve', '--help');
+  for (const flag of ['--repo', '--branch', '--path', '--data-dir', '--host', '--port', '--interval', '--strict']) assert.match(r.stdout, new RegExp(flag));
+  assert.match(r.stdout, /default: "main"/);
+  assert.match(r.stdout, /default: 7480/);
+});
+
+test('serve --example (npm start) seeds a repository from examples-repo and applies it', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-example-'));
+  const serve = await startServe(['--example', '--data-dir', dataDir]);
+  try {
+    const repoDir = path.join(dataDir, 'example-repo');
+    assert.match(serve.output(), new RegExp(`Created the example repository at ${repoDir}`));
+    assert.match(serve.output(), /git commit -am/);
+    const head = runGit(repoDir, 'rev-parse', 'HEAD');
+    const s = await until(async () => { const s = (await serve.get('/status')).body; return s.lastAppliedRevision === head && s; }, 'example applied');
+    assert.equal(s.errors, []);
+    const deployments = (await serve.get('/apis/apps/v1/namespaces/default/deployments')).body.items.map((d: any) => d.metadata.name);
+    assert.equal(deployments.sort(), ['backend', 'web']);
+  } finally {
+    assert.is(await serve.stop('SIGINT'), 0);
+    assert.ok(existsSync(path.join(dataDir, 'state.json')), 'state written on shutdown');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test.run();
