@@ -1,0 +1,81 @@
+// Kubernetes Events: how one is built, how repeats are recognised, and which is oldest when the bound is hit.
+import { randomBytes } from 'node:crypto';
+import type { KubeObject, ObjectRef } from '../model/object.ts';
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Events that describe the same happening share this key; a repeat bumps count instead of adding an Event. */
+export function foldKey(involved: ObjectRef, type: string, reason: string, message: string): string {
+  return JSON.stringify([involved.uid ?? '', involved.kind, involved.namespace ?? '', involved.name, type, reason, message]);
+}
+
+const foldKeyOf = (ev: KubeObject) =>
+  foldKey((ev.involvedObject ?? { kind: '', name: '' }) as ObjectRef, String(ev.type), String(ev.reason), String(ev.message));
+
+export function newEvent(involved: ObjectRef, type: EventType, reason: string, message: string, timestamp: string): KubeObject {
+  const ref: ObjectRef = { kind: involved.kind, name: involved.name };
+  if (involved.apiVersion) ref.apiVersion = involved.apiVersion;
+  if (involved.namespace) ref.namespace = involved.namespace;
+  if (involved.uid) ref.uid = involved.uid;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    // Kubernetes names events `<object>.<hex>`; random hex rather than a timestamp so a fake clock cannot collide.
+    metadata: { name: `${involved.name}.${randomBytes(8).toString('hex')}`, namespace: involved.namespace || 'default' },
+    involvedObject: ref,
+    type,
+    reason,
+    message,
+    count: 1,
+    firstTimestamp: timestamp,
+    lastTimestamp: timestamp,
+    source: { component: 'convergit' },
+  };
+}
+
+/** Where a stored Event is. */
+export interface EventAt { namespace: string; name: string }
+const at = (ev: KubeObject): EventAt => ({ namespace: ev.metadata.namespace ?? 'default', name: ev.metadata.name });
+const idOf = (a: EventAt) => `${a.namespace}/${a.name}`;
+
+/**
+ * Stored Events in order of lastTimestamp (a Map keeps insertion order; a repeat moves to the end), and by fold key.
+ * The store feeds it every Event it writes or deletes, whoever wrote it, so it never goes stale.
+ */
+export class EventIndex {
+  private order = new Map<string, EventAt>();
+  private byFold = new Map<string, EventAt>();
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  /** Rebuilds the order from stored Events, oldest lastTimestamp first. */
+  load(events: KubeObject[]): void {
+    const ts = (e: KubeObject) => String(e.lastTimestamp ?? '');
+    for (const ev of [...events].sort((a, b) => ts(a).localeCompare(ts(b)))) this.put(ev);
+  }
+
+  find(key: string): EventAt | undefined {
+    return this.byFold.get(key);
+  }
+
+  put(ev: KubeObject): void {
+    const a = at(ev);
+    this.order.delete(idOf(a));
+    this.order.set(idOf(a), a);
+    this.byFold.set(foldKeyOf(ev), a);
+  }
+
+  remove(ev: KubeObject): void {
+    const a = at(ev);
+    this.order.delete(idOf(a));
+    const key = foldKeyOf(ev);
+    const f = this.byFold.get(key);
+    if (f && idOf(f) === idOf(a)) this.byFold.delete(key);
+  }
+
+  oldest(): EventAt | undefined {
+    return this.order.values().next().value;
+  }
+}

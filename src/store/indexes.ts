@@ -1,0 +1,116 @@
+// In-memory indexes over the stored objects, so list by kind, namespace or label touches only what can match.
+// Stored objects are never mutated in place (an update puts a new object), so the indexes and the watch history
+// can share references safely.
+import type { KubeObject } from '../model/object.ts';
+import { matchesRequirements, type Requirement } from '../model/selector.ts';
+
+/** Namespace and name inside one kind; cluster-scoped objects use namespace ''. */
+const nsName = (ns: string, name: string) => `${ns}/${name}`;
+const labelKey = (k: string, v: string) => `${k}=${v}`;
+
+export class ObjectIndex {
+  /** kind → namespace → name → object */
+  private byKind = new Map<string, Map<string, Map<string, KubeObject>>>();
+  /** kind → `label=value` → `namespace/name` */
+  private byLabel = new Map<string, Map<string, Set<string>>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(kind: string, ns: string, name: string): KubeObject | undefined {
+    return this.byKind.get(kind)?.get(ns)?.get(name);
+  }
+
+  /** Adds or replaces the object at its kind/namespace/name; returns the one it replaced. */
+  put(obj: KubeObject): KubeObject | undefined {
+    const { kind } = obj;
+    const ns = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name;
+    const old = this.remove(kind, ns, name);
+    let nss = this.byKind.get(kind);
+    if (!nss) this.byKind.set(kind, (nss = new Map()));
+    let names = nss.get(ns);
+    if (!names) nss.set(ns, (names = new Map()));
+    names.set(name, obj);
+    this.count++;
+    let labels = this.byLabel.get(kind);
+    if (!labels) this.byLabel.set(kind, (labels = new Map()));
+    for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+      let set = labels.get(labelKey(k, v));
+      if (!set) labels.set(labelKey(k, v), (set = new Set()));
+      set.add(nsName(ns, name));
+    }
+    return old;
+  }
+
+  remove(kind: string, ns: string, name: string): KubeObject | undefined {
+    const nss = this.byKind.get(kind);
+    const names = nss?.get(ns);
+    const old = names?.get(name);
+    if (!old) return undefined;
+    names!.delete(name);
+    if (names!.size === 0) nss!.delete(ns);
+    this.count--;
+    const labels = this.byLabel.get(kind)!;
+    for (const [k, v] of Object.entries(old.metadata.labels ?? {})) {
+      const set = labels.get(labelKey(k, v))!;
+      set.delete(nsName(ns, name));
+      if (set.size === 0) labels.delete(labelKey(k, v));
+    }
+    return old;
+  }
+
+  /**
+   * Objects of a kind, optionally in one namespace and matching all requirements, sorted by namespace then name.
+   * An `In` requirement narrows the candidates through the label index; the rest filter the narrowed set.
+   */
+  list(kind: string, ns?: string, reqs: Requirement[] = []): KubeObject[] {
+    const nss = this.byKind.get(kind);
+    if (!nss) return [];
+    let candidates: Iterable<KubeObject>;
+    const keys = this.narrowByLabel(kind, reqs);
+    const nsSize = ns === undefined ? Infinity : (nss.get(ns)?.size ?? 0);
+    if (keys && keys.size < nsSize) {
+      candidates = [...keys].map((k) => {
+        const slash = k.indexOf('/');
+        return nss.get(k.slice(0, slash))!.get(k.slice(slash + 1))!;
+      });
+    } else if (ns !== undefined) {
+      candidates = nss.get(ns)?.values() ?? [];
+    } else {
+      candidates = [...nss.values()].flatMap((names) => [...names.values()]);
+    }
+    const out: KubeObject[] = [];
+    for (const o of candidates) {
+      if (ns !== undefined && (o.metadata.namespace ?? '') !== ns) continue;
+      if (matchesRequirements(reqs, o.metadata.labels)) out.push(o);
+    }
+    return out.sort(byNamespaceName);
+  }
+
+  /** Every object, for persisting. */
+  *all(): Iterable<KubeObject> {
+    for (const nss of this.byKind.values()) for (const names of nss.values()) yield* names.values();
+  }
+
+  /** The smallest candidate set any `In` requirement allows, or undefined when no requirement can use the index. */
+  private narrowByLabel(kind: string, reqs: Requirement[]): Set<string> | undefined {
+    const labels = this.byLabel.get(kind);
+    let best: Set<string> | undefined;
+    for (const r of reqs) {
+      if (r.operator !== 'In') continue;
+      const sets = r.values.map((v) => labels?.get(labelKey(r.key, v))).filter((s): s is Set<string> => !!s);
+      const union = sets.length === 1 ? sets[0] : new Set(sets.flatMap((s) => [...s]));
+      if (!best || union.size < best.size) best = union;
+    }
+    return best;
+  }
+}
+
+export function byNamespaceName(a: KubeObject, b: KubeObject): number {
+  const an = a.metadata.namespace ?? '', bn = b.metadata.namespace ?? '';
+  if (an !== bn) return an < bn ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}

@@ -1,0 +1,251 @@
+// The Store kept in memory (indexed) and persisted to <dataDir>/state.json through lowdb.
+// Every operation runs synchronously between its awaits, so each one is atomic with respect to the others.
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { Low } from 'lowdb';
+import { isNamespaced } from '../model/kinds.ts';
+import type { KubeObject, ObjectRef } from '../model/object.ts';
+import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
+import { ObjectIndex } from './indexes.ts';
+import { loadState, Persister, type StateFile } from './persist.ts';
+import { StoreError, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
+import { WatchHub } from './watch-hub.ts';
+
+export interface StoreOptions {
+  /** Changes within this many ms are written together. Default 20. */
+  flushDelay?: number;
+  /** Events kept; beyond it the oldest by lastTimestamp are deleted. Default 1000. */
+  maxEvents?: number;
+  /** Changes kept for watches that resume from a resourceVersion. Default 1000. */
+  watchHistory?: number;
+  now?: () => Date;
+  /** Failed background writes and throwing watch handlers. Default: console.error. */
+  onError?: (err: unknown) => void;
+}
+
+export async function openStore(dataDir: string, opts: StoreOptions = {}): Promise<LowdbStore> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }); // state.json holds Secrets
+  const file = join(dataDir, 'state.json');
+  return new LowdbStore(file, await loadState(file), opts);
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+/** Objects are stored as JSON: what a caller passes must look the same before and after a restart. */
+const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+/** Kubernetes timestamps have second precision. */
+const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+/** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
+const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
+
+export class LowdbStore implements Store {
+  /** Writes to state.json so far; tests assert coalescing with it. */
+  readonly stats: { writes: number };
+  private readonly objects = new ObjectIndex();
+  private readonly events = new EventIndex();
+  private readonly meta = new Map<string, unknown>();
+  private rv: number;
+  private readonly hub: WatchHub;
+  private readonly persister: Persister;
+  private readonly maxEvents: number;
+  private readonly now: () => Date;
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly file: string, db: Low<StateFile>, opts: StoreOptions = {}) {
+    const onError = opts.onError ?? ((err: unknown) => console.error('store:', err));
+    this.maxEvents = opts.maxEvents ?? 1000;
+    this.now = opts.now ?? (() => new Date());
+    const state = db.data;
+    this.rv = state.resourceVersion;
+    for (const o of state.objects) {
+      this.objects.put(o);
+      this.rv = Math.max(this.rv, Number(o.metadata.resourceVersion) || 0); // never hand out a version twice
+    }
+    this.events.load(state.objects.filter((o) => o.kind === 'Event'));
+    for (const [k, v] of Object.entries(state.meta)) this.meta.set(k, v);
+    this.hub = new WatchHub(opts.watchHistory ?? 1000, this.rv, onError);
+    this.persister = new Persister(db, () => this.snapshot(), opts.flushDelay ?? 20, onError);
+    this.stats = this.persister.stats;
+    this.trimEvents(); // maxEvents may have been lowered since the last run
+  }
+
+  async get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const o = this.objects.get(kind, placeNs(kind, namespace), name);
+    return o && clone(o);
+  }
+
+  async list(kind: string, opts: ListOptions = {}): Promise<KubeObject[]> {
+    const ns = isNamespaced(kind) ? opts.namespace : undefined;
+    return this.objects.list(kind, ns, opts.labelSelector).map(clone);
+  }
+
+  async resourceVersion(): Promise<string> {
+    return String(this.rv);
+  }
+
+  async create(obj: KubeObject): Promise<KubeObject> {
+    this.assertOpen();
+    return clone(this.insert(validated(obj)));
+  }
+
+  async update(obj: KubeObject): Promise<KubeObject> {
+    this.assertOpen();
+    const o = validated(obj);
+    const cur = this.current(o.kind, o.metadata.namespace, o.metadata.name);
+    const { resourceVersion } = o.metadata;
+    if (resourceVersion !== undefined && resourceVersion !== cur.metadata.resourceVersion) {
+      throw new StoreError('Conflict', `${describe(o)}: resourceVersion ${resourceVersion} does not match ${cur.metadata.resourceVersion}; read it again`);
+    }
+    const { apiVersion, kind, metadata, status: _ignored, ...body } = o;
+    const { apiVersion: _a, kind: _k, metadata: curMeta, status, ...curBody } = cur;
+    const changed = !isDeepStrictEqual(body, curBody);
+    const next: KubeObject = {
+      apiVersion,
+      kind,
+      metadata: {
+        ...metadata,
+        // Server-set fields survive whatever the caller sent; deletionTimestamp, once set, cannot be taken back.
+        uid: curMeta.uid,
+        resourceVersion: curMeta.resourceVersion,
+        generation: (curMeta.generation ?? 1) + (changed ? 1 : 0),
+        creationTimestamp: curMeta.creationTimestamp,
+        ...(curMeta.deletionTimestamp && { deletionTimestamp: curMeta.deletionTimestamp }),
+      },
+      ...body,
+      ...(status !== undefined && { status }),
+    };
+    // Nothing changed: no new version and no event, so level-triggered controllers settle.
+    if (isDeepStrictEqual(next, cur)) return clone(cur);
+    return clone(this.commit('MODIFIED', next, cur));
+  }
+
+  async updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown): Promise<KubeObject> {
+    this.assertOpen();
+    const cur = this.current(kind, namespace, name);
+    const next: KubeObject = { ...cur, status: status === undefined ? undefined : asJson(status) };
+    if (next.status === undefined) delete next.status;
+    if (isDeepStrictEqual(next, cur)) return clone(cur);
+    return clone(this.commit('MODIFIED', next, cur));
+  }
+
+  async delete(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    this.assertOpen();
+    const cur = this.objects.get(kind, placeNs(kind, namespace), name);
+    return cur && clone(this.commit('DELETED', cur));
+  }
+
+  async watch(opts: WatchOptions, handler: (e: WatchEvent) => void): Promise<() => void> {
+    this.assertOpen();
+    return this.hub.watch(opts, handler, this.rv);
+  }
+
+  async recordEvent(involved: ObjectRef, type: EventType, reason: string, message: string): Promise<void> {
+    this.assertOpen();
+    const ts = isoSeconds(this.now());
+    const at = this.events.find(foldKey(involved, type, reason, message));
+    const cur = at && this.objects.get('Event', at.namespace, at.name);
+    if (cur) {
+      this.commit('MODIFIED', { ...cur, count: Number(cur.count ?? 1) + 1, lastTimestamp: ts }, cur);
+      return;
+    }
+    let ev = newEvent(involved, type, reason, message, ts);
+    while (this.objects.get('Event', ev.metadata.namespace!, ev.metadata.name)) ev = newEvent(involved, type, reason, message, ts);
+    this.insert(ev);
+  }
+
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return clone(this.meta.get(key)) as T | undefined;
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    this.assertOpen();
+    const v = value === undefined ? undefined : asJson(value);
+    if (isDeepStrictEqual(v, this.meta.get(key))) return;
+    if (v === undefined) this.meta.delete(key);
+    else this.meta.set(key, v);
+    this.persister.markDirty();
+  }
+
+  flush(): Promise<void> {
+    return this.persister.flush();
+  }
+
+  /** Stops watches and writes what is pending; later writes throw. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.hub.stopAll();
+      await this.persister.flush();
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new Error(`store ${this.file} is closed`);
+  }
+
+  private current(kind: string, namespace: string | undefined, name: string): KubeObject {
+    const ns = placeNs(kind, namespace);
+    const cur = this.objects.get(kind, ns, name);
+    if (!cur) throw new StoreError('NotFound', `${kind} ${ns ? `${ns}/` : ''}${name} not found`);
+    return cur;
+  }
+
+  private insert(o: KubeObject): KubeObject {
+    if (this.objects.get(o.kind, o.metadata.namespace ?? '', o.metadata.name)) {
+      throw new StoreError('AlreadyExists', `${describe(o)} already exists`);
+    }
+    const { resourceVersion: _rv, ...meta } = o.metadata;
+    const created = this.commit('ADDED', {
+      ...o,
+      metadata: { ...meta, uid: randomUUID(), generation: 1, creationTimestamp: isoSeconds(this.now()) },
+    });
+    if (o.kind === 'Event') this.trimEvents();
+    return created;
+  }
+
+  /** The one place state changes: next version, indexes, persistence, watchers. Returns the stored object. */
+  private commit(type: WatchEventType, obj: KubeObject, prev?: KubeObject): KubeObject {
+    const rv = ++this.rv;
+    const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    const { kind, metadata: { namespace = '', name } } = stored;
+    if (type === 'DELETED') this.objects.remove(kind, namespace, name);
+    else this.objects.put(stored);
+    if (kind === 'Event') (type === 'DELETED' ? this.events.remove(stored) : this.events.put(stored));
+    this.persister.markDirty();
+    this.hub.publish({ rv, type, object: stored, prev });
+    return stored;
+  }
+
+  private trimEvents(): void {
+    for (let at = this.events.oldest(); at && this.events.size > this.maxEvents; at = this.events.oldest()) {
+      this.commit('DELETED', this.objects.get('Event', at.namespace, at.name)!);
+    }
+  }
+
+  private snapshot(): StateFile {
+    return { version: 1, resourceVersion: this.rv, objects: [...this.objects.all()], meta: Object.fromEntries(this.meta) };
+  }
+}
+
+/** A JSON copy with the identity fields checked and the namespace placed by the kind's scope. */
+function validated(obj: KubeObject): KubeObject {
+  let o: KubeObject;
+  try {
+    o = asJson(obj);
+  } catch (err) {
+    throw new StoreError('Invalid', `object is not JSON: ${(err as Error).message}`);
+  }
+  const name = o?.metadata?.name;
+  if (typeof o?.apiVersion !== 'string' || !o.apiVersion || typeof o.kind !== 'string' || !o.kind) {
+    throw new StoreError('Invalid', 'object needs apiVersion and kind');
+  }
+  if (typeof name !== 'string' || !name || name.includes('/')) throw new StoreError('Invalid', `${o.kind}: invalid metadata.name ${JSON.stringify(name)}`);
+  const ns = placeNs(o.kind, o.metadata.namespace);
+  if (ns.includes('/')) throw new StoreError('Invalid', `${o.kind} ${name}: invalid metadata.namespace ${JSON.stringify(ns)}`);
+  if (ns) o.metadata.namespace = ns;
+  else delete o.metadata.namespace;
+  return o;
+}
+
+const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;

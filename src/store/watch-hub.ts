@@ -1,0 +1,117 @@
+// Watchers and a bounded history of changes, so a watcher can resume from a resourceVersion.
+import { isNamespaced } from '../model/kinds.ts';
+import type { KubeObject } from '../model/object.ts';
+import { matchesRequirements } from '../model/selector.ts';
+import { StoreError, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
+
+/** One committed change. `object` is the state after it (for DELETED: the last state, with the deletion's version). */
+export interface Change {
+  rv: number;
+  type: WatchEventType;
+  object: KubeObject;
+  /** The state before a MODIFIED, to tell a watcher when an object enters or leaves its label selector. */
+  prev?: KubeObject;
+}
+
+interface Watcher {
+  opts: WatchOptions;
+  handler: (e: WatchEvent) => void;
+  /** The last change this watcher has seen or skipped; guards against duplicates when replay and live overlap. */
+  seen: number;
+}
+
+export class WatchHub {
+  private ring: Change[] = [];
+  private start = 0; // index of the oldest change in ring once it is full
+  /** Changes after this version are all in the ring. */
+  private floor: number;
+  private watchers = new Set<Watcher>();
+  private queue: Change[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly capacity: number,
+    currentRv: number,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.floor = currentRv;
+  }
+
+  /** Records a change and delivers it to every matching watcher, in version order even when a handler writes. */
+  publish(c: Change): void {
+    if (this.capacity > 0) {
+      if (this.ring.length < this.capacity) this.ring.push(c);
+      else {
+        this.floor = this.ring[this.start].rv;
+        this.ring[this.start] = c;
+        this.start = (this.start + 1) % this.capacity;
+      }
+    } else this.floor = c.rv;
+    this.queue.push(c);
+    this.drain();
+  }
+
+  /** Registers a watcher and replays the kept history after opts.resourceVersion, if given. */
+  watch(opts: WatchOptions, handler: (e: WatchEvent) => void, currentRv: number): () => void {
+    let seen = currentRv;
+    if (opts.resourceVersion !== undefined) {
+      const from = Number(opts.resourceVersion);
+      if (!/^\d+$/.test(opts.resourceVersion)) throw new StoreError('Invalid', `invalid resourceVersion "${opts.resourceVersion}"`);
+      if (from > currentRv) throw new StoreError('Invalid', `resourceVersion ${from} is newer than the store's ${currentRv}`);
+      if (from < this.floor) throw new StoreError('Gone', `resourceVersion ${from} is too old: history starts after ${this.floor}`);
+      seen = from;
+    }
+    const w: Watcher = { opts, handler, seen };
+    this.watchers.add(w);
+    if (seen < currentRv) for (const c of this.history()) this.deliver(w, c);
+    return () => { this.watchers.delete(w); };
+  }
+
+  stopAll(): void {
+    this.watchers.clear();
+  }
+
+  private *history(): Iterable<Change> {
+    for (let i = 0; i < this.ring.length; i++) yield this.ring[(this.start + i) % this.ring.length];
+  }
+
+  private drain(): void {
+    if (this.draining) return; // a handler wrote: the outer loop delivers it after the current change
+    this.draining = true;
+    try {
+      for (let c = this.queue.shift(); c; c = this.queue.shift()) {
+        for (const w of [...this.watchers]) if (this.watchers.has(w)) this.deliver(w, c);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private deliver(w: Watcher, c: Change): void {
+    if (c.rv <= w.seen) return;
+    w.seen = c.rv;
+    const e = eventFor(w.opts, c);
+    if (!e) return;
+    try {
+      w.handler(e);
+    } catch (err) {
+      this.onError(err); // one broken handler must not starve the others
+    }
+  }
+}
+
+/** What a watcher with these options sees of a change, as the Kubernetes watch cache does for label selectors. */
+function eventFor(opts: WatchOptions, c: Change): WatchEvent | undefined {
+  const o = c.object;
+  if (opts.kind !== undefined && o.kind !== opts.kind) return undefined;
+  // As in list, a namespace does not filter out cluster-scoped kinds.
+  if (opts.namespace !== undefined && isNamespaced(o.kind) && o.metadata.namespace !== opts.namespace) return undefined;
+  const reqs = opts.labelSelector ?? [];
+  const now = matchesRequirements(reqs, o.metadata.labels);
+  if (c.type !== 'MODIFIED' || !c.prev) return now ? { type: c.type, object: structuredClone(o) } : undefined;
+  const before = matchesRequirements(reqs, c.prev.metadata.labels);
+  if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: structuredClone(o) };
+  if (!before) return undefined;
+  // Left the selector: a DELETED with the content the watcher last matched, at this change's version.
+  return { type: 'DELETED', object: structuredClone({ ...c.prev, metadata: { ...c.prev.metadata, resourceVersion: String(c.rv) } }) };
+}

@@ -1,0 +1,220 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { KubeObject } from '../../src/model/object.ts';
+import { parseSelector } from '../../src/model/selector.ts';
+import { StoreError } from '../../src/store/store.ts';
+import { clock, cm, freshStore, names, pod, cleanup } from './helpers.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function rejects(p: Promise<unknown>, reason: StoreError['reason'], message: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, StoreError);
+    assert.is((err as StoreError).reason, reason);
+    assert.match((err as StoreError).message, message);
+    return;
+  }
+  assert.unreachable(`expected StoreError ${reason}`);
+}
+
+test.after.each(cleanup);
+
+test('create sets server metadata, defaults the namespace and keeps ownerReferences', async () => {
+  const { store } = await freshStore({ now: clock().now });
+  const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: 'u-1', controller: true };
+  const created = await store.create(cm('a', { k: 'v' }, { ownerReferences: [owner], resourceVersion: '99', uid: 'mine' }));
+  assert.match(created.metadata.uid!, UUID);
+  assert.equal(created, {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: 'a', ownerReferences: [owner], namespace: 'default', uid: created.metadata.uid, generation: 1, creationTimestamp: '2024-05-01T10:00:00Z', resourceVersion: '1' },
+    data: { k: 'v' },
+  });
+  assert.equal(await store.get('ConfigMap', 'default', 'a'), created);
+  assert.equal(await store.get('ConfigMap', undefined, 'a'), created, 'namespace defaults to default on get too');
+  assert.is(await store.resourceVersion(), '1');
+  await store.close();
+});
+
+test('cluster-scoped kinds have no namespace', async () => {
+  const { store } = await freshStore();
+  const ns = await store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', namespace: 'ignored' } });
+  assert.is(ns.metadata.namespace, undefined);
+  assert.is((await store.get('Namespace', undefined, 'team-a'))?.metadata.uid, ns.metadata.uid);
+  assert.is((await store.get('Namespace', 'whatever', 'team-a'))?.metadata.uid, ns.metadata.uid);
+  assert.equal(names(await store.list('Namespace', { namespace: 'x' })), ['team-a']);
+  await store.close();
+});
+
+test('errors: AlreadyExists, NotFound, Invalid', async () => {
+  const { store } = await freshStore();
+  await store.create(cm('a'));
+  await rejects(store.create(cm('a')), 'AlreadyExists', /ConfigMap default\/a already exists/);
+  await rejects(store.update(cm('missing')), 'NotFound', /ConfigMap default\/missing not found/);
+  await rejects(store.updateStatus('Pod', 'default', 'nope', {}), 'NotFound', /Pod default\/nope not found/);
+  await rejects(store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '' } }), 'Invalid', /metadata.name/);
+  await rejects(store.create({ kind: 'ConfigMap', metadata: { name: 'x' } } as KubeObject), 'Invalid', /apiVersion and kind/);
+  await rejects(store.create({ ...cm('big'), data: { n: 1n } as unknown as Record<string, string> }), 'Invalid', /not JSON/);
+  assert.is(await store.delete('ConfigMap', 'default', 'missing'), undefined);
+  assert.is(await store.resourceVersion(), '1', 'failed calls change nothing');
+  await store.close();
+});
+
+test('update bumps generation only when the body changes; keeps uid, creationTimestamp and status', async () => {
+  const c = clock();
+  const { store } = await freshStore({ now: c.now });
+  const created = await store.create(pod('p', { app: 'web' }));
+  await store.updateStatus('Pod', 'default', 'p', { phase: 'Running' });
+  c.advance(5000);
+
+  // Labels only: metadata change, same generation.
+  const relabelled = await store.update({ ...pod('p', { app: 'web', tier: 'fe' }), status: { phase: 'Lies' } });
+  assert.is(relabelled.metadata.generation, 1);
+  assert.is(relabelled.metadata.resourceVersion, '3');
+  assert.equal(relabelled.status, { phase: 'Running' }, 'update ignores the status it is given');
+  assert.is(relabelled.metadata.uid, created.metadata.uid);
+  assert.is(relabelled.metadata.creationTimestamp, '2024-05-01T10:00:00Z');
+
+  // Spec change: generation 2, caller-sent server fields ignored.
+  const p = pod('p', { app: 'web', tier: 'fe' });
+  p.spec.containers[0].image = 'y';
+  p.metadata.uid = 'forged';
+  p.metadata.generation = 40;
+  const respecced = await store.update(p);
+  assert.is(respecced.metadata.generation, 2);
+  assert.is(respecced.metadata.uid, created.metadata.uid);
+  assert.is(respecced.metadata.resourceVersion, '4');
+  assert.equal(respecced.spec.containers[0].image, 'y');
+
+  // Non-spec body (ConfigMap data) counts too.
+  await store.create(cm('c', { a: '1' }));
+  assert.is((await store.update(cm('c', { a: '2' }))).metadata.generation, 2);
+  await store.close();
+});
+
+test('updateStatus changes only status and never generation', async () => {
+  const { store } = await freshStore();
+  await store.create(pod('p', {}));
+  const s1 = await store.updateStatus('Pod', undefined, 'p', { phase: 'Pending' });
+  assert.equal(s1.status, { phase: 'Pending' });
+  assert.is(s1.metadata.generation, 1);
+  assert.is(s1.metadata.resourceVersion, '2');
+  assert.equal(s1.spec, pod('p', {}).spec);
+  const same = await store.updateStatus('Pod', undefined, 'p', { phase: 'Pending' });
+  assert.is(same.metadata.resourceVersion, '2', 'same status: no new version');
+  const cleared = await store.updateStatus('Pod', undefined, 'p', undefined);
+  assert.not.ok('status' in cleared);
+  assert.is(cleared.metadata.resourceVersion, '3');
+  await store.close();
+});
+
+test('resourceVersion: Conflict on mismatch, accepted when it matches, optional', async () => {
+  const { store } = await freshStore();
+  const v1 = await store.create(cm('a', { x: '1' }));
+  const v2 = await store.update({ ...v1, data: { x: '2' } });
+  assert.is(v2.metadata.resourceVersion, '2');
+  await rejects(store.update({ ...v1, data: { x: 'stale' } }), 'Conflict', /resourceVersion 1 does not match 2/);
+  const v3 = await store.update(cm('a', { x: '3' }));
+  assert.is(v3.metadata.resourceVersion, '3');
+  assert.equal((await store.get('ConfigMap', 'default', 'a'))?.data, { x: '3' });
+  await store.close();
+});
+
+test('an update that changes nothing keeps the version and returns the stored object', async () => {
+  const { store } = await freshStore();
+  const v1 = await store.create(cm('a', { x: '1' }, { labels: { l: '1' } }));
+  const again = await store.update(cm('a', { x: '1' }, { labels: { l: '1' } }));
+  assert.equal(again, v1);
+  const roundTrip = await store.update(v1);
+  assert.equal(roundTrip, v1);
+  assert.is(await store.resourceVersion(), '1');
+  await store.close();
+});
+
+test('returned objects are copies both ways', async () => {
+  const { store } = await freshStore();
+  const input = cm('a', { x: '1' });
+  const created = await store.create(input);
+  input.data = { x: 'mutated input' };
+  created.data = { x: 'mutated result' };
+  created.metadata.labels = { evil: 'yes' };
+  const got = (await store.get('ConfigMap', 'default', 'a'))!;
+  assert.equal(got.data, { x: '1' });
+  got.metadata.name = 'renamed';
+  (got.data as Record<string, string>).x = 'deep';
+  const listed = await store.list('ConfigMap');
+  assert.equal(listed.map((o) => [o.metadata.name, o.data]), [['a', { x: '1' }]]);
+  listed[0].metadata.labels = { l: '1' };
+  assert.equal(await store.list('ConfigMap', { labelSelector: parseSelector('l=1') }), []);
+  await store.close();
+});
+
+test('delete returns the last state with the deletion version', async () => {
+  const { store } = await freshStore();
+  await store.create(cm('a', { x: '1' }));
+  const gone = await store.delete('ConfigMap', undefined, 'a');
+  assert.equal(gone?.data, { x: '1' });
+  assert.is(gone?.metadata.resourceVersion, '2');
+  assert.is(await store.get('ConfigMap', 'default', 'a'), undefined);
+  assert.equal(await store.list('ConfigMap'), []);
+  await store.create(cm('a', { x: 'again' }));
+  assert.is((await store.get('ConfigMap', 'default', 'a'))?.metadata.generation, 1);
+  await store.close();
+});
+
+test('list by namespace, across namespaces, sorted by namespace then name', async () => {
+  const { store } = await freshStore();
+  await store.create(pod('b', {}, 'prod'));
+  await store.create(pod('a', {}, 'prod'));
+  await store.create(pod('z', {}, 'dev'));
+  await store.create(pod('m', {}));
+  await store.create(cm('a'));
+  assert.equal(names(await store.list('Pod')), ['default/m', 'dev/z', 'prod/a', 'prod/b']);
+  assert.equal(names(await store.list('Pod', { namespace: 'prod' })), ['prod/a', 'prod/b']);
+  assert.equal(names(await store.list('Pod', { namespace: 'empty' })), []);
+  assert.equal(names(await store.list('Secret')), []);
+  assert.equal(names(await store.list('ConfigMap')), ['default/a']);
+  await store.close();
+});
+
+test('list by label selector: equality, set, exists, not; the label index follows updates and deletes', async () => {
+  const { store } = await freshStore();
+  await store.create(pod('web-1', { app: 'web', env: 'prod' }));
+  await store.create(pod('web-2', { app: 'web', env: 'dev' }));
+  await store.create(pod('web-3', { app: 'web', env: 'prod' }, 'other'));
+  await store.create(pod('db-1', { app: 'db', env: 'prod', legacy: 'true' }));
+  await store.create(pod('bare', {}));
+  const sel = async (s: string, namespace?: string) => names(await store.list('Pod', { labelSelector: parseSelector(s), namespace }));
+
+  assert.equal(await sel('app=web'), ['default/web-1', 'default/web-2', 'other/web-3']);
+  assert.equal(await sel('app=web', 'default'), ['default/web-1', 'default/web-2']);
+  assert.equal(await sel('app=web,env=prod'), ['default/web-1', 'other/web-3']);
+  assert.equal(await sel('env in (dev, prod),app!=web'), ['default/db-1']);
+  assert.equal(await sel('app notin (web)'), ['default/bare', 'default/db-1']);
+  assert.equal(await sel('legacy'), ['default/db-1']);
+  assert.equal(await sel('!legacy,app'), ['default/web-1', 'default/web-2', 'other/web-3']);
+  assert.equal(await sel('app=nothing'), []);
+  assert.equal(await sel('app=web,env=staging'), []);
+
+  await store.update(pod('web-1', { app: 'api', env: 'prod' }));
+  await store.delete('Pod', 'other', 'web-3');
+  assert.equal(await sel('app=web'), ['default/web-2']);
+  assert.equal(await sel('app=api'), ['default/web-1']);
+  assert.equal(await sel('env=prod'), ['default/db-1', 'default/web-1']);
+  await store.close();
+});
+
+test('writes after close are refused', async () => {
+  const { store } = await freshStore();
+  await store.close();
+  await store.close(); // twice is fine
+  try {
+    await store.create(cm('late'));
+    assert.unreachable('create after close');
+  } catch (err) {
+    assert.match((err as Error).message, /is closed/);
+  }
+});
+
+test.run();
