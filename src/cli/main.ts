@@ -4,6 +4,7 @@ import { serve } from './serve.ts';
 import { validate } from './validate.ts';
 import { duration, port, repoPath } from './options.ts';
 import { VERSION } from './version.ts';
+import { resume, suspend } from './suspend.ts';
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -38,6 +39,19 @@ program
   .action(async (o) => {
     process.exitCode = await validate(o);
   });
+
+program
+  .command('suspend')
+  .description('stop applying new commits (running objects are left as they are) until `convergit resume`')
+  .option('--data-dir <dir>', 'the data folder of the serve to suspend', '.convergit')
+  .option('--reason <text>', 'shown in /status', '')
+  .action((o) => suspend(o.dataDir, o.reason));
+
+program
+  .command('resume')
+  .description('apply commits again, starting with the current head')
+  .option('--data-dir <dir>', 'the data folder of the serve to resume', '.convergit')
+  .action((o) => resume(o.dataDir));
 
 try {
   await program.parseAsync();

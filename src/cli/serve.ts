@@ -9,6 +9,7 @@ import { startApiServer } from '../api/server.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { VERSION } from './version.ts';
+import { followSuspension } from './suspend.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -43,6 +44,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
   const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
   syncer.onStatus(reportChanges());
+  const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
+    log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
+    if (suspended) syncer.suspend(reason); else syncer.resume();
+  });
   await syncer.start();
   const api = await startApiServer({ store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION });
   console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
@@ -53,6 +58,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
+    stopFollowing();
     await syncer.stop();
     await api.close();
     await store.close();

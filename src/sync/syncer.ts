@@ -57,6 +57,7 @@ export class Syncer {
   private stepStarted = Date.now();
   private timings: Record<string, number> = {};
   private lastState: SyncState = 'idle';
+  private suspendReason?: string;
   private listeners = new Set<(s: StatusReport) => void>();
   private readonly now: () => Date;
 
@@ -102,12 +103,20 @@ export class Syncer {
     });
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();
+    if (this.suspendReason !== undefined) this.actor.send({ type: 'SUSPEND' });
     this.stopWatch = this.source.watch(() => this.actor.send({ type: 'CHANGE' }));
     this.actor.send({ type: 'CHANGE' });
   }
 
-  suspend() { this.actor.send({ type: 'SUSPEND' }); }
-  resume() { this.actor.send({ type: 'RESUME' }); }
+  /** Works before start() too: then not even the first sync runs. */
+  suspend(reason = '') {
+    this.suspendReason = reason;
+    this.actor?.send({ type: 'SUSPEND' });
+  }
+  resume() {
+    this.suspendReason = undefined;
+    this.actor?.send({ type: 'RESUME' });
+  }
   /** Ask for a sync now (e.g. after a remote fetch or a signal). */
   refresh() { this.actor.send({ type: 'CHANGE' }); }
 
@@ -136,7 +145,9 @@ export class Syncer {
     const ctx = this.actor.getSnapshot().context;
     const state = this.state;
     const sync = syncStatusOf(state, ctx.head, ctx.lastApplied);
-    const message = ctx.error ?? (sync === 'Synced' ? `applied revision ${ctx.lastApplied?.slice(0, 7)}` : state === 'suspended' ? 'sync is suspended' : state);
+    const message = state === 'suspended'
+      ? `sync is suspended${this.suspendReason ? `: ${this.suspendReason}` : ''}`
+      : ctx.error ?? (sync === 'Synced' ? `applied revision ${ctx.lastApplied?.slice(0, 7)}` : state);
     const now = this.now().toISOString();
     const pending = new Set(BUSY.has(state) && this.plan ? this.plan.steps.map((s) => s.key) : []);
     const objects: ObjectSyncState[] = Object.entries(this.persisted.applied).map(([key, revision]) => {

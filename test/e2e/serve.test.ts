@@ -139,4 +139,22 @@ test('restart: state reloaded, nothing applied twice or duplicated', async () =>
   assert.is((await deploymentObj()).spec.replicas, 2);
 });
 
+test('suspend holds new commits back; resume applies the head', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const bin = new URL('../../bin/convergit.js', import.meta.url).pathname;
+  execFileSync(process.execPath, [bin, 'suspend', '--data-dir', dataDir, '--reason', 'maintenance']);
+  await until(async () => (await status()).state === 'suspended', 'suspended');
+  const before = await deploymentObj();
+  repo.write('deploy/web.yaml', deployment(4));
+  const sha = repo.commit('while suspended');
+  const s = await status();
+  assert.match(s.message, /suspended: maintenance/, JSON.stringify([s.message, s.state]));
+  // A suspended loop has no path to apply: the watcher's CHANGE is ignored there.
+  assert.is((await status()).state, 'suspended');
+  assert.is((await deploymentObj()).metadata.resourceVersion, before.metadata.resourceVersion);
+  execFileSync(process.execPath, [bin, 'resume', '--data-dir', dataDir]);
+  await appliedAt(sha);
+  assert.is((await deploymentObj()).spec.replicas, 4);
+});
+
 test.run();
