@@ -1,0 +1,176 @@
+// The Git source: a local repository (working tree or bare) or a clone of a remote one, read commit by commit.
+import fs from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import git from 'isomorphic-git';
+import type { Revision } from './revision.ts';
+import { SourceError, describe, errorCode, type SourceErrorReason } from './errors.ts';
+import { gitDirOf, isRepository } from './repository.ts';
+import { cloneDir, cloneOrReuse, fetchBranch, redact, type RemoteRepo } from './remote.ts';
+import { TreeReader, type ReadStats } from './tree-reader.ts';
+import { watchGitDir } from './watcher.ts';
+import { every } from './poller.ts';
+
+export { SourceError, type SourceErrorReason } from './errors.ts';
+
+export interface GitSourceOptions {
+  /** local path (working tree or bare) or http(s) URL */
+  repo: string;
+  branch: string;
+  /** dir inside the repo, '' = root */
+  path: string;
+  /** remote clones live under it */
+  dataDir: string;
+  /** ms between remote fetches */
+  interval: number;
+  /** local safety-net poll, default 10 s */
+  pollInterval?: number;
+  /** default 50 ms */
+  debounce?: number;
+}
+
+export class GitSource {
+  readonly remote: boolean;
+  /** The git dir read: the local repository's, or the clone's under dataDir. */
+  readonly gitdir: string;
+  /** The last background (watch) failure, cleared by the next success. */
+  lastError?: SourceError;
+  private readonly path: string;
+  private readonly name: string;
+  /** isomorphic-git's cache (parsed pack indexes), shared by every call on this repository. */
+  private readonly cache = {};
+  private readonly reader: TreeReader;
+  private fetching?: Promise<void>;
+
+  constructor(private readonly opts: GitSourceOptions) {
+    this.remote = /^https?:\/\//i.test(opts.repo);
+    const local = opts.repo.startsWith('file://') ? fileURLToPath(opts.repo) : opts.repo;
+    this.gitdir = this.remote ? resolvePath(cloneDir(opts.dataDir, opts.repo)) : gitDirOf(resolvePath(local));
+    this.name = this.remote ? redact(opts.repo) : resolvePath(local);
+    this.path = opts.path.split('/').filter((s) => s && s !== '.').join('/');
+    this.reader = new TreeReader(this.gitdir, this.cache);
+  }
+
+  get stats(): ReadStats {
+    return this.reader.stats;
+  }
+
+  async prepare(): Promise<void> {
+    if (this.remote) return cloneOrReuse(this.remoteRepo());
+    if (!(await isRepository(this.gitdir))) throw await this.missingRepository();
+  }
+
+  async fetch(): Promise<void> {
+    if (!this.remote) return;
+    // Concurrent callers (the watcher, the sync loop) share one fetch: two would race on the same refs and packs.
+    this.fetching ??= fetchBranch(this.remoteRepo())
+      .then(() => {})
+      .finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
+
+  async head(): Promise<string> {
+    try {
+      return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.opts.branch}` });
+    } catch (e) {
+      throw await this.wrap(e, 'BranchNotFound', `branch '${this.opts.branch}' not found in ${this.name}`);
+    }
+  }
+
+  async resolve(ref: string): Promise<string> {
+    try {
+      // Names first, as git does (a branch may look like hex); in a clone, upstream branches by their plain name
+      // too (`feature` → origin/feature); then full or abbreviated object ids.
+      let oid: string;
+      try {
+        oid = await this.resolveName(ref).catch((e) => (this.remote ? this.resolveName(`origin/${ref}`) : Promise.reject(e)));
+      } catch (e) {
+        if (!/^[0-9a-f]{4,40}$/i.test(ref)) throw e;
+        oid = await git.expandOid({ fs, gitdir: this.gitdir, oid: ref.toLowerCase(), cache: this.cache });
+      }
+      // Peels annotated tags down to their commit.
+      return (await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })).oid;
+    } catch (e) {
+      throw await this.wrap(e, 'RefNotFound', `ref '${ref}' not found in ${this.name}`);
+    }
+  }
+
+  async read(sha: string): Promise<Revision> {
+    try {
+      const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
+      const tree = await this.reader.treeAt(commit.tree, this.path);
+      const files = await this.reader.files(tree, this.path);
+      return {
+        sha,
+        tree,
+        message: commit.message.trimEnd(),
+        author: { name: commit.author.name, email: commit.author.email },
+        commitTime: new Date(commit.committer.timestamp * 1000).toISOString(),
+        files,
+      };
+    } catch (e) {
+      if (!(await isRepository(this.gitdir))) throw await this.missingRepository();
+      const where = `commit ${sha} of ${this.name}`;
+      if (e instanceof SourceError) throw new SourceError(e.reason, `${where}: ${e.message}`, { cause: e.cause });
+      throw new SourceError('CorruptObject', `${where}: cannot read the commit: ${describe(e)}`, { cause: e });
+    }
+  }
+
+  /**
+   * Calls `onChange` when the branch may have moved; the caller then calls head() (and fetch() for a remote).
+   * Calls may be spurious, never missing: local watching also polls head() every `pollInterval`.
+   */
+  watch(onChange: () => void): () => Promise<void> {
+    let lastHead: string | undefined;
+    let lastFailure: string | undefined;
+    // The head when watching starts is the baseline; if it cannot be read, the first head read later is a change.
+    const started = this.head().then((h) => void (lastHead = h), () => {});
+    const check = async () => {
+      await started;
+      try {
+        if (this.remote) await this.fetch();
+        const head = await this.head();
+        // A recovery is news too: the caller may still be showing the failure.
+        if (head !== lastHead || lastFailure) onChange();
+        this.lastError = lastFailure = undefined;
+        lastHead = head;
+      } catch (e) {
+        this.lastError = e instanceof SourceError ? e : new SourceError('FetchFailed', describe(e), { cause: e });
+        // Report a failure once, not on every tick; the caller's fetch()/head() names it.
+        if (this.lastError.message !== lastFailure) onChange();
+        lastFailure = this.lastError.message;
+      }
+    };
+
+    if (this.remote) return every(this.opts.interval, check);
+    const stopPoll = every(this.opts.pollInterval ?? 10_000, check);
+    // Ready → onChange: a commit made while the watch was starting is not missed.
+    const stopWatch = watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 50, onBurst: onChange, onReady: onChange });
+    return async () => {
+      await Promise.all([stopPoll(), stopWatch()]);
+    };
+  }
+
+  /** A ref name as git expands it (refs/<name>, refs/tags/, refs/heads/, refs/remotes/) → oid. */
+  private async resolveName(ref: string): Promise<string> {
+    return git.resolveRef({ fs, gitdir: this.gitdir, ref: await git.expandRef({ fs, gitdir: this.gitdir, ref }) });
+  }
+
+  private remoteRepo(): RemoteRepo {
+    return { url: this.opts.repo, branch: this.opts.branch, gitdir: this.gitdir, cache: this.cache };
+  }
+
+  private async missingRepository(): Promise<SourceError> {
+    const what = this.remote ? `the clone of ${this.name} at ${this.gitdir} (call prepare())` : this.name;
+    const exists = fs.existsSync(this.remote ? this.gitdir : resolvePath(this.name));
+    return new SourceError('RepositoryNotFound', exists ? `${what} is not a git repository` : `${what} does not exist`);
+  }
+
+  /** A SourceError for `e`: the repository gone trumps everything; a missing ref or object gets `reason`. */
+  private async wrap(e: unknown, reason: SourceErrorReason, message: string): Promise<SourceError> {
+    if (e instanceof SourceError) return e;
+    if (!(await isRepository(this.gitdir))) return this.missingRepository();
+    const detail = errorCode(e) === 'AmbiguousError' ? 'ambiguous abbreviated object id' : describe(e);
+    return new SourceError(reason, `${message}: ${detail}`, { cause: e });
+  }
+}

@@ -1,0 +1,105 @@
+// Reads the YAML files of a tree, incrementally: only the subtrees and blobs whose oid changed since the last read.
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import type { SourceFile } from './revision.ts';
+import { SourceError, describe } from './errors.ts';
+
+export interface ReadStats {
+  /** tree objects read */
+  treesRead: number;
+  /** blobs whose content was read */
+  blobsRead: number;
+}
+
+/** One folder as last read: its tree oid and every YAML file below it. Unchanged folders are reused whole. */
+interface Folder {
+  oid: string;
+  files: SourceFile[];
+  children: Map<string, Folder>;
+}
+
+const YAML = /\.ya?ml$/;
+const SYMLINK_MODE = '120000';
+const decoder = new TextDecoder();
+const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+export class TreeReader {
+  readonly stats: ReadStats = { treesRead: 0, blobsRead: 0 };
+  /** The last tree read: the base of the next, incremental, read. */
+  private last?: Folder;
+
+  /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
+  constructor(private gitdir: string, private cache: object) {}
+
+  /** oid of the tree at `dir` (repo-relative, '' = root) inside `rootTree`. */
+  async treeAt(rootTree: string, dir: string): Promise<string> {
+    let oid = rootTree;
+    let walked = '';
+    for (const name of dir.split('/').filter(Boolean)) {
+      const entries = await this.readTree(oid, walked);
+      walked = walked ? `${walked}/${name}` : name;
+      const entry = entries.find((e) => e.path === name);
+      if (entry?.type !== 'tree') throw new SourceError('PathNotFound', `path '${walked}' is ${entry ? 'not a directory' : 'missing'}`);
+      oid = entry.oid;
+    }
+    return oid;
+  }
+
+  /** `*.yaml` / `*.yml` files in `tree`, which sits at `dir` in the repository; sorted by path. */
+  async files(tree: string, dir: string): Promise<SourceFile[]> {
+    const last = this.last;
+    // Blobs are content-addressed: a file moved or copied keeps its oid, so its content is reused too.
+    const known = new Map(last?.files.map((f) => [f.oid, f.content]));
+    const folder = await this.folder(tree, dir, last, known);
+    this.last = folder;
+    return folder.files;
+  }
+
+  /**
+   * Reads the folder at `dir` unless `prev` (the same folder, last read) has the same oid. Only folders on the
+   * path to a change are listed again, and only changed blobs are read.
+   */
+  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Map<string, string>): Promise<Folder> {
+    if (prev?.oid === oid) return prev;
+    const children = new Map<string, Folder>();
+    const files: SourceFile[] = [];
+    for (const entry of await this.readTree(oid, dir)) {
+      const path = dir ? `${dir}/${entry.path}` : entry.path;
+      if (entry.type === 'tree') {
+        const child = await this.folder(entry.oid, path, prev?.children.get(entry.path), known);
+        children.set(entry.path, child);
+        for (const f of child.files) files.push(f);
+      } else if (entry.type === 'blob' && YAML.test(entry.path)) {
+        // Submodules (type 'commit') and non-YAML files are not manifests.
+        files.push({ path, oid: entry.oid, symlink: entry.mode === SYMLINK_MODE, content: await this.content(entry.oid, path, known) });
+      }
+    }
+    return { oid, files: files.sort(byPath), children };
+  }
+
+  private async readTree(oid: string, path: string) {
+    const { tree } = await corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
+    this.stats.treesRead++;
+    return tree;
+  }
+
+  private async content(oid: string, path: string, known: Map<string, string>): Promise<string> {
+    let content = known.get(oid);
+    if (content === undefined) {
+      const { blob } = await corrupt(`blob ${oid} at '${path}'`, () => git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
+      this.stats.blobsRead++;
+      content = decoder.decode(blob);
+      known.set(oid, content);
+    }
+    return content;
+  }
+}
+
+/** A missing or unreadable object (deleted file, bad zlib data, wrong type) is a CorruptObject naming it. */
+async function corrupt<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    throw new SourceError('CorruptObject', `cannot read ${what}: ${describe(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,119 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import type { GitSource } from '../../src/source/git-source.ts';
+import { sourceFor } from './helpers.ts';
+
+/** 3 × 3 folders × 5 files = 45 manifests, plus a folder outside `apps/`. */
+function nestedRepo(): TestRepo {
+  const files: Record<string, string> = { 'docs/guide.yaml': 'doc: 1\n' };
+  for (const a of ['a', 'b', 'c']) for (const x of ['x', 'y', 'z']) for (let i = 0; i < 5; i++) {
+    files[`apps/${a}/${x}/f${i}.yaml`] = `name: ${a}-${x}-${i}\n`;
+  }
+  return makeRepo(files);
+}
+
+/** Reads `sha` and returns what it cost; checks the result against a cold read by a fresh source. */
+async function costOf(source: GitSource, repo: TestRepo, sha: string, path: string) {
+  const before = { ...source.stats };
+  const rev = await source.read(sha);
+  const cold = await sourceFor(repo.dir, { path }).read(sha);
+  assert.equal(rev, cold, 'an incremental read equals a cold read');
+  return { rev, trees: source.stats.treesRead - before.treesRead, blobs: source.stats.blobsRead - before.blobsRead };
+}
+
+test('cold read lists every tree and reads every blob once', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const { rev, trees, blobs } = await costOf(source, repo, await source.head(), 'apps');
+    assert.is(rev.files.length, 45);
+    assert.is(blobs, 45);
+    assert.is(trees, 1 + 1 + 3 + 9, 'root (to find apps), apps, 3 folders, 9 subfolders');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('one changed file among many in nested folders → 1 blob, only the trees on its path', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    await source.read(await source.head());
+    repo.write('apps/b/y/f3.yaml', 'name: changed\n');
+    const { rev, trees, blobs } = await costOf(source, repo, repo.commit('one file'), 'apps');
+    assert.is(blobs, 1);
+    assert.is(trees, 4, 'root, apps, apps/b, apps/b/y');
+    assert.is(rev.files.find((f) => f.path === 'apps/b/y/f3.yaml')?.content, 'name: changed\n');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('unchanged tree at path → cached files, 0 blobs (a commit outside path, an empty commit)', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const first = await source.read(await source.head());
+    repo.write('docs/guide.yaml', 'doc: 2\n');
+    const outside = await costOf(source, repo, repo.commit('docs only'), 'apps');
+    assert.is(outside.blobs, 0);
+    assert.is(outside.rev.tree, first.tree);
+    assert.is(outside.rev.files, first.files, 'the very same cached array');
+    assert.is(outside.rev.message, 'docs only', 'metadata is the new commit');
+    const empty = await costOf(source, repo, repo.commit('empty'), 'apps');
+    assert.is(empty.blobs, 0);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a deleted file disappears, a renamed or copied file costs no blob, a new file costs one', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    await source.read(await source.head());
+
+    repo.remove('apps/a/x/f0.yaml');
+    const deleted = await costOf(source, repo, repo.commit('delete'), 'apps');
+    assert.is(deleted.blobs, 0);
+    assert.is(deleted.rev.files.length, 44);
+    assert.not.ok(deleted.rev.files.some((f) => f.path === 'apps/a/x/f0.yaml'));
+
+    repo.git('mv', 'apps/c', 'apps/d');
+    const renamed = await costOf(source, repo, repo.commit('rename a folder'), 'apps');
+    assert.is(renamed.blobs, 0);
+    assert.ok(renamed.rev.files.some((f) => f.path === 'apps/d/z/f4.yaml'));
+
+    repo.write('apps/new/one.yml', 'new: 1\n');
+    const added = await costOf(source, repo, repo.commit('add'), 'apps');
+    assert.is(added.blobs, 1);
+    assert.is(added.rev.files.length, 45);
+
+    repo.remove('apps/a');
+    const folder = await costOf(source, repo, repo.commit('delete a folder'), 'apps');
+    assert.is(folder.blobs, 0);
+    assert.is(folder.rev.files.length, 31);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('reading back and forth between commits (a rollback) stays correct and cheap', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const first = await source.head();
+    await source.read(first);
+    repo.write('apps/a/z/f1.yaml', 'name: v2\n');
+    const second = repo.commit('v2');
+    assert.is((await costOf(source, repo, second, 'apps')).blobs, 1);
+    const back = await costOf(source, repo, first, 'apps');
+    assert.is(back.blobs, 1, 'the old content is read again: only the last revision is cached');
+    assert.is(back.rev.files.find((f) => f.path === 'apps/a/z/f1.yaml')?.content, 'name: a-z-1\n');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test.run();

@@ -1,0 +1,92 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeRepo } from '../support/git-repo.ts';
+import { sourceFor } from './helpers.ts';
+
+test('head() after git gc: the branch lives in packed-refs, objects in a pack', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    repo.write('b.yaml', 'b: 1\n');
+    const sha = repo.commit('second');
+    repo.git('gc', '--quiet');
+    assert.not.ok(existsSync(join(repo.dir, '.git/refs/heads/main')), 'loose ref gone');
+    const source = sourceFor(repo.dir);
+    assert.is(await source.head(), sha);
+    assert.equal((await source.read(sha)).files.map((f) => f.path), ['a.yaml', 'b.yaml']);
+    // A commit after gc writes a loose ref again, which wins over packed-refs.
+    repo.write('c.yaml', 'c: 1\n');
+    const next = repo.commit('third');
+    assert.is(await source.head(), next);
+    assert.is((await source.read(next)).files.length, 3);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('head() after git pack-refs --all, in a bare repository', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' }, { bare: true });
+  try {
+    const sha = repo.git('rev-parse', 'main');
+    repo.git('pack-refs', '--all');
+    assert.not.ok(existsSync(join(repo.dir, 'refs/heads/main')));
+    assert.is(await sourceFor(repo.dir).head(), sha);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('head() follows the configured branch, not HEAD', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const main = repo.git('rev-parse', 'main');
+    repo.git('checkout', '--quiet', '-b', 'release');
+    repo.write('r.yaml', 'r: 1\n');
+    const release = repo.commit('on release');
+    assert.is(await sourceFor(repo.dir).head(), main);
+    assert.is(await sourceFor(repo.dir, { branch: 'release' }).head(), release);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('resolve(): branch, remote branch, lightweight and annotated tag, full and short sha, HEAD', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const first = repo.git('rev-parse', 'HEAD');
+    repo.git('tag', 'v1');
+    repo.git('tag', '-a', 'v1-annotated', '-m', 'release 1');
+    repo.write('a.yaml', 'a: 2\n');
+    const second = repo.commit('second');
+    repo.git('update-ref', 'refs/remotes/origin/feature', first);
+    repo.git('branch', 'old', first);
+    repo.git('pack-refs', '--all');
+    const source = sourceFor(repo.dir);
+    assert.is(await source.resolve('main'), second);
+    assert.is(await source.resolve('refs/heads/main'), second);
+    assert.is(await source.resolve('old'), first);
+    assert.is(await source.resolve('origin/feature'), first);
+    assert.is(await source.resolve('v1'), first);
+    assert.is(await source.resolve('v1-annotated'), first, 'an annotated tag peels to its commit');
+    assert.is(await source.resolve(first), first);
+    assert.is(await source.resolve(first.slice(0, 7)), first);
+    assert.is(await source.resolve(first.slice(0, 7).toUpperCase()), first);
+    assert.is(await source.resolve('HEAD'), second);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('resolve() of a short sha works for packed objects too', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const sha = repo.git('rev-parse', 'HEAD');
+    repo.git('gc', '--quiet');
+    assert.is(await sourceFor(repo.dir).resolve(sha.slice(0, 8)), sha);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test.run();

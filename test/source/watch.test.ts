@@ -1,0 +1,119 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import type { GitSource } from '../../src/source/git-source.ts';
+import { activeResources, sourceFor, waitFor } from './helpers.ts';
+
+/** Watches like the sync loop does: each onChange → head(); records the heads seen. */
+async function watching(source: GitSource) {
+  const seen: string[] = [];
+  let calls = 0;
+  const stop = source.watch(() => {
+    calls++;
+    source.head().then((h) => seen.push(h), () => seen.push('error'));
+  });
+  await waitFor('the watcher to be ready', () => calls > 0);
+  return { seen, stop, calls: () => calls };
+}
+
+const NO_POLL = 60_000; // so only the file watcher can deliver the change
+
+function checkWatcher(repo: TestRepo) {
+  return async () => {
+    try {
+      const source = sourceFor(repo.dir, { pollInterval: NO_POLL });
+      const w = await watching(source);
+      repo.write('b.yaml', 'b: 1\n');
+      const second = repo.commit('second');
+      await waitFor('the watcher to see the second commit', () => w.seen.includes(second));
+
+      // gc moves refs/heads/main into packed-refs; the commit right after it writes a loose ref again.
+      repo.git('gc', '--quiet');
+      repo.write('c.yaml', 'c: 1\n');
+      const third = repo.commit('right after gc');
+      await waitFor('the watcher to see the commit after gc', () => w.seen.includes(third));
+
+      repo.git('pack-refs', '--all');
+      repo.write('d.yaml', 'd: 1\n');
+      const fourth = repo.commit('after pack-refs');
+      await waitFor('the watcher to see the commit after pack-refs', () => w.seen.includes(fourth));
+      await w.stop();
+    } finally {
+      repo.cleanup();
+    }
+  };
+}
+
+test('the watcher sees new commits in a working tree, also right after git gc', checkWatcher(makeRepo({ 'a.yaml': 'a: 1\n' })));
+
+test('the watcher sees commits pushed to a bare repository', checkWatcher(makeRepo({ 'a.yaml': 'a: 1\n' }, { bare: true })));
+
+test('a burst of events (several commits at once) is debounced into few calls', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const source = sourceFor(repo.dir, { pollInterval: NO_POLL, debounce: 200 });
+    const w = await watching(source);
+    const before = w.calls();
+    let last = '';
+    for (let i = 0; i < 5; i++) {
+      repo.write('a.yaml', `a: ${i}\n`);
+      last = repo.commit(`commit ${i}`);
+    }
+    await waitFor('the watcher to see the last commit', () => w.seen.includes(last));
+    assert.ok(w.calls() - before < 5, `${w.calls() - before} calls for 5 commits`);
+    await w.stop();
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('the safety-net poll notices a new head on its own', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    // A debounce longer than the test: file events never get through, only the poll can call onChange.
+    const source = sourceFor(repo.dir, { pollInterval: 50, debounce: 60_000 });
+    const w = await watching(source);
+    await waitFor('the initial head', () => w.seen.length > 0);
+    repo.write('b.yaml', 'b: 1\n');
+    const second = repo.commit('second');
+    await waitFor('the poll to see the second commit', () => w.seen.includes(second));
+    await w.stop();
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('the repository removed while watched: onChange, and lastError says RepositoryNotFound', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  const source = sourceFor(repo.dir, { pollInterval: 50 });
+  const w = await watching(source);
+  repo.cleanup();
+  await waitFor('lastError', () => source.lastError);
+  assert.is(source.lastError?.reason, 'RepositoryNotFound');
+  await waitFor('the caller to see the error', () => w.seen.includes('error'));
+  await w.stop();
+});
+
+test('stop() leaves no timer or file watcher behind', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const before = activeResources();
+    const source = sourceFor(repo.dir, { pollInterval: 50 });
+    const w = await watching(source);
+    assert.ok(activeResources().length > before.length, 'watching holds handles');
+    repo.write('b.yaml', 'b: 1\n');
+    const second = repo.commit('second');
+    await waitFor('the second commit', () => w.seen.includes(second));
+    await w.stop();
+    // fs.watch handles are released on the loop's next close phase; chokidar may leave a short timer or two.
+    const count = (list: string[], type: string) => list.filter((r) => r === type).length;
+    await waitFor(`handles to be released: before ${before}, now ${activeResources()}`, () => {
+      const now = activeResources();
+      return !now.includes('FSEventWrap') && count(now, 'Timeout') <= count(before, 'Timeout');
+    }, 1000);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test.run();
