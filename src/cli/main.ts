@@ -57,5 +57,5 @@ try {
   await program.parseAsync();
 } catch (e) {
   console.error(`convergit: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 2;
+  process.exit(2);
 }

@@ -40,6 +40,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
   const store = await openStore(dataDir);
+  // Listen first: a port in use fails before anything starts watching or applying.
+  const api = await startApiServer({ store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION })
+    .catch(async (e) => { await store.close(); throw e; });
   const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
   await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
   const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
@@ -49,7 +52,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (suspended) syncer.suspend(reason); else syncer.resume();
   });
   await syncer.start();
-  const api = await startApiServer({ store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION });
   console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
   console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
 

@@ -63,9 +63,11 @@ export class GitSource {
   async fetch(): Promise<void> {
     if (!this.remote) return;
     // Concurrent callers (the watcher, the sync loop) share one fetch: two would race on the same refs and packs.
-    this.fetching ??= fetchBranch(this.remoteRepo())
-      .then(() => {})
-      .finally(() => (this.fetching = undefined));
+    this.fetching ??= (async () => {
+      // No clone yet (prepare() failed: the server was down at start, say): clone now, so the caller's retries heal.
+      if (!(await isRepository(this.gitdir))) return cloneOrReuse(this.remoteRepo());
+      await fetchBranch(this.remoteRepo());
+    })().finally(() => (this.fetching = undefined));
     return this.fetching;
   }
 
@@ -119,17 +121,27 @@ export class GitSource {
   /**
    * Calls `onChange` when the branch may have moved; the caller then calls head() (and fetch() for a remote).
    * Calls may be spurious, never missing: local watching also polls head() every `pollInterval`.
+   * A remote is fetched every `interval` ms (0: never, the caller fetches).
    */
   watch(onChange: () => void): () => Promise<void> {
     let lastHead: string | undefined;
     let lastFailure: string | undefined;
     // The head when watching starts is the baseline; if it cannot be read, the first head read later is a change.
     const started = this.head().then((h) => void (lastHead = h), () => {});
+    // Ready → onChange: a commit made while the watch was starting is not missed.
+    const watchFiles = () => watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 50, onBurst: onChange, onReady: onChange });
+    let stopFiles = this.remote ? async () => {} : watchFiles();
+
     const check = async () => {
       await started;
       try {
         if (this.remote) await this.fetch();
         const head = await this.head();
+        if (lastFailure && !this.remote) {
+          // The repository is back, maybe as a new folder the old file watches no longer see.
+          await stopFiles();
+          stopFiles = watchFiles();
+        }
         // A recovery is news too: the caller may still be showing the failure.
         if (head !== lastHead || lastFailure) onChange();
         this.lastError = lastFailure = undefined;
@@ -142,12 +154,11 @@ export class GitSource {
       }
     };
 
-    if (this.remote) return every(this.opts.interval, check);
-    const stopPoll = every(this.opts.pollInterval ?? 10_000, check);
-    // Ready → onChange: a commit made while the watch was starting is not missed.
-    const stopWatch = watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 50, onBurst: onChange, onReady: onChange });
+    const period = this.remote ? this.opts.interval : (this.opts.pollInterval ?? 10_000);
+    const stopPoll = period > 0 ? every(period, check) : async () => {};
     return async () => {
-      await Promise.all([stopPoll(), stopWatch()]);
+      await stopPoll(); // first: a running check may replace stopFiles
+      await stopFiles();
     };
   }
 

@@ -76,7 +76,11 @@ export async function fetchBranch(remote: RemoteRepo): Promise<string> {
       prune: true,
     }));
   } catch (e) {
-    if (errorCode(e) === 'NotFoundError') throw new SourceError('BranchNotFound', `branch '${remote.branch}' not found in ${redact(remote.url)}`, { cause: e });
+    // isomorphic-git says NotFoundError(<ref>) when upstream has no such branch.
+    const what = (e as { data?: { what?: unknown } }).data?.what;
+    if (errorCode(e) === 'NotFoundError' && String(what).endsWith(remote.branch)) {
+      throw new SourceError('BranchNotFound', `branch '${remote.branch}' not found in ${redact(remote.url)}`, { cause: e });
+    }
     const status = (e as { data?: { statusCode?: number } }).data?.statusCode;
     if (status === 404) throw new SourceError('RepositoryNotFound', `repository ${redact(remote.url)} not found (HTTP 404)`, { cause: e });
     throw new SourceError('FetchFailed', `fetch of ${where} failed: ${describe(e)}`, { cause: e });

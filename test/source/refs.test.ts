@@ -8,11 +8,13 @@ import { sourceFor } from './helpers.ts';
 test('head() after git gc: the branch lives in packed-refs, objects in a pack', async () => {
   const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
   try {
+    // One long-lived source across the gc: its cached pack indexes must not go stale.
+    const source = sourceFor(repo.dir);
+    await source.read(await source.head());
     repo.write('b.yaml', 'b: 1\n');
     const sha = repo.commit('second');
-    repo.git('gc', '--quiet');
+    repo.git('gc', '--quiet', '--prune=now');
     assert.not.ok(existsSync(join(repo.dir, '.git/refs/heads/main')), 'loose ref gone');
-    const source = sourceFor(repo.dir);
     assert.is(await source.head(), sha);
     assert.equal((await source.read(sha)).files.map((f) => f.path), ['a.yaml', 'b.yaml']);
     // A commit after gc writes a loose ref again, which wins over packed-refs.
@@ -20,6 +22,12 @@ test('head() after git gc: the branch lives in packed-refs, objects in a pack', 
     const next = repo.commit('third');
     assert.is(await source.head(), next);
     assert.is((await source.read(next)).files.length, 3);
+    // A second gc replaces the pack the source has already indexed.
+    repo.write('d.yaml', 'd: 1\n');
+    const fourth = repo.commit('fourth');
+    repo.git('gc', '--quiet', '--prune=now');
+    assert.is(await source.resolve(fourth.slice(0, 8)), fourth);
+    assert.is((await source.read(fourth)).files.find((f) => f.path === 'd.yaml')?.content, 'd: 1\n');
   } finally {
     repo.cleanup();
   }

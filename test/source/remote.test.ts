@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startGitHttpServer } from '../support/git-http-server.ts';
 import { GitSource } from '../../src/source/git-source.ts';
-import { sourceError, tempDir, waitFor } from './helpers.ts';
+import { activeResources, sourceError, tempDir, waitFor } from './helpers.ts';
 
 /** An upstream bare repository served over smart HTTP, and a data dir for clones. */
 async function upstream(files: Record<string, string> = { 'apps/a.yaml': 'a: 1\n', 'apps/b.yaml': 'b: 1\n', 'README.md': 'x\n' }) {
@@ -179,6 +179,38 @@ test('clone errors: unreachable server → FetchFailed, unknown repository → R
     e = await sourceError(() => up.source({ url: `${up.server.url}/other.git` }).head());
     assert.is(e.reason, 'RepositoryNotFound', 'no clone yet');
     assert.match(e.message, 'call prepare()');
+  } finally {
+    await up.cleanup();
+  }
+});
+
+test('prepare() failed at start (upstream missing): a later fetch() clones, so retries heal', async () => {
+  const up = await upstream();
+  try {
+    renameSync(up.repo.dir, `${up.repo.dir}.off`);
+    const source = up.source();
+    assert.is((await sourceError(() => source.prepare())).reason, 'RepositoryNotFound');
+    assert.is((await sourceError(() => source.fetch())).reason, 'RepositoryNotFound');
+    renameSync(`${up.repo.dir}.off`, up.repo.dir);
+    await source.fetch();
+    assert.is(await source.head(), up.repo.git('rev-parse', 'main'));
+  } finally {
+    await up.cleanup();
+  }
+});
+
+test('interval 0: watch() schedules no fetch (the caller fetches)', async () => {
+  const up = await upstream();
+  try {
+    const timers = () => activeResources().filter((r) => r === 'Timeout').length;
+    for (const [interval, added] of [[0, 0], [50, 1]]) {
+      const source = up.source({ interval });
+      await source.prepare();
+      const before = timers(); // measured synchronously: no other timer can fire in between
+      const stop = source.watch(() => {});
+      assert.is(timers() - before, added, `interval ${interval}`);
+      await stop();
+    }
   } finally {
     await up.cleanup();
   }

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cpSync, renameSync, rmSync } from 'node:fs';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import type { GitSource } from '../../src/source/git-source.ts';
 import { activeResources, sourceFor, waitFor } from './helpers.ts';
@@ -94,20 +95,41 @@ test('the repository removed while watched: onChange, and lastError says Reposit
   await w.stop();
 });
 
+test('a repository replaced by a new folder while watched: recovery is reported, later commits are seen', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const source = sourceFor(repo.dir, { pollInterval: 50 });
+    const w = await watching(source);
+    renameSync(repo.dir, `${repo.dir}.old`);
+    await waitFor('lastError', () => source.lastError);
+    cpSync(`${repo.dir}.old`, repo.dir, { recursive: true }); // new inodes: the old file watches see nothing here
+    await waitFor('recovery', () => !source.lastError);
+    const calls = w.calls();
+    repo.write('b.yaml', 'b: 1\n');
+    const second = repo.commit('after the move');
+    await waitFor('the commit in the new folder', () => w.seen.includes(second));
+    assert.ok(w.calls() > calls);
+    await w.stop();
+  } finally {
+    rmSync(`${repo.dir}.old`, { recursive: true, force: true });
+    repo.cleanup();
+  }
+});
+
 test('stop() leaves no timer or file watcher behind', async () => {
   const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
   try {
     const before = activeResources();
     const source = sourceFor(repo.dir, { pollInterval: 50 });
     const w = await watching(source);
-    assert.ok(activeResources().length > before.length, 'watching holds handles');
+    assert.ok(activeResources().includes('FSEventWrap'), 'watching holds file watchers');
     repo.write('b.yaml', 'b: 1\n');
     const second = repo.commit('second');
     await waitFor('the second commit', () => w.seen.includes(second));
     await w.stop();
     // fs.watch handles are released on the loop's next close phase; chokidar may leave a short timer or two.
     const count = (list: string[], type: string) => list.filter((r) => r === type).length;
-    await waitFor(`handles to be released: before ${before}, now ${activeResources()}`, () => {
+    await waitFor('handles to be released', () => {
       const now = activeResources();
       return !now.includes('FSEventWrap') && count(now, 'Timeout') <= count(before, 'Timeout');
     }, 1000);
