@@ -15,38 +15,39 @@ export interface RemoteRepo {
   cache: object;
 }
 
-/** `${dataDir}/source/<host-path>-<hash>.git`: readable, unique per URL, and never containing credentials. */
+/** `${dataDir}/source/<host-path>-<hash>.git`: readable, unique per repository; a rotated token reuses the clone. */
 export function cloneDir(dataDir: string, url: string): string {
-  const u = new URL(url);
+  const u = new URL(redact(url));
   const readable = `${u.host}${u.pathname}`.replace(/\.git\/?$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
-  const hash = createHash('sha256').update(url).digest('hex').slice(0, 10);
+  const hash = createHash('sha256').update(u.toString()).digest('hex').slice(0, 10);
   return join(dataDir, 'source', `${readable}-${hash}.git`);
 }
 
-/** For messages and logs: the URL without a password or token. */
+/** The URL without user or password (or token): for folder names, messages and the clone's config. */
 export function redact(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
+    u.username = u.password = '';
     return u.toString();
   } catch {
     return url;
   }
 }
 
-/** Reuses an earlier clone whose branch is there; otherwise clones into a temp folder and renames it into place. */
+/** Reuses an earlier clone; otherwise clones into a temp folder and renames it into place, so no clone is half-made. */
 export async function cloneOrReuse(remote: RemoteRepo): Promise<void> {
-  const branchRef = `refs/heads/${remote.branch}`;
   if (await isRepository(remote.gitdir)) {
-    const ok = await git.resolveRef({ fs, gitdir: remote.gitdir, ref: branchRef }).then(() => true, () => false);
-    if (ok) return;
+    const branchRef = `refs/heads/${remote.branch}`;
+    const known = await git.resolveRef({ fs, gitdir: remote.gitdir, ref: branchRef }).then(() => true, () => false);
+    // A branch the clone lacks (the option changed since): fetch it into the same clone.
+    if (!known) await fetchBranch(remote);
+    return;
   }
-  // A half-made clone (crash during the first fetch) is replaced, never trusted.
-  await rm(remote.gitdir, { recursive: true, force: true });
+  await rm(remote.gitdir, { recursive: true, force: true }); // not a repository: nothing worth keeping
   const tmp = `${remote.gitdir}.tmp-${process.pid}-${Date.now()}`;
   try {
     await git.init({ fs, gitdir: tmp, bare: true, defaultBranch: remote.branch });
-    await git.addRemote({ fs, gitdir: tmp, remote: 'origin', url: remote.url });
+    await git.addRemote({ fs, gitdir: tmp, remote: 'origin', url: redact(remote.url) });
     await fetchBranch({ ...remote, gitdir: tmp });
     await rename(tmp, remote.gitdir);
   } catch (e) {
@@ -68,6 +69,8 @@ export async function fetchBranch(remote: RemoteRepo): Promise<string> {
       http,
       gitdir: remote.gitdir,
       cache: remote.cache,
+      // The URL is passed on each fetch, never read from the clone's config: credentials are not stored on disk.
+      url: remote.url,
       remote: 'origin',
       ref: remote.branch,
       // singleBranch would save objects only other branches have, but isomorphic-git then drops the tags.

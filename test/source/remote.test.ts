@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
@@ -84,6 +84,11 @@ test('tags and other branches are fetched and resolve; a force-push moves head b
     assert.is(await source.resolve('feature'), first);
     assert.is(await source.resolve('origin/feature'), first);
     assert.is((await sourceError(() => source.resolve('nope'))).reason, 'RefNotFound');
+    // Another branch of the same repository (the option changed): same clone, its branch fetched into it.
+    const other = up.source({ branch: 'feature' });
+    await other.prepare();
+    assert.is(other.gitdir, source.gitdir);
+    assert.is(await other.head(), first);
     up.repo.git('update-ref', 'refs/heads/main', first);
     await source.fetch();
     assert.is(await source.head(), first);
@@ -216,14 +221,18 @@ test('interval 0: watch() schedules no fetch (the caller fetches)', async () => 
   }
 });
 
-test('credentials in the URL stay out of the clone folder name and of messages', async () => {
+test('credentials in the URL stay out of the clone folder, its config and messages', async () => {
   const up = await upstream();
   try {
     const url = up.url.replace('http://', 'http://user:s3cret@');
     const source = up.source({ url });
-    assert.not.match(source.gitdir, 's3cret');
+    assert.is(source.gitdir, up.source().gitdir, 'a rotated token reuses the same clone');
+    await source.prepare();
+    assert.is(await source.head(), up.repo.git('rev-parse', 'main'));
+    assert.not.match(readFileSync(join(source.gitdir, 'config'), 'utf8'), 's3cret');
     await up.server.stop();
-    const e = await sourceError(() => source.prepare());
+    const e = await sourceError(() => source.fetch());
+    assert.is(e.reason, 'FetchFailed');
     assert.not.match(e.message, 's3cret');
   } finally {
     await up.cleanup();
