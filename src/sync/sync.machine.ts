@@ -41,6 +41,10 @@ export const syncMachine = setup({
     plan: fromPromise<void, { head: string }>(async () => {}),
     apply: fromPromise<void, { head: string }>(async () => {}),
   },
+  actions: {
+    // Any step that throws (unreadable repository, failed write…) fails the run; its message goes to /status.
+    recordFailure: assign(({ event }) => ({ error: message((event as unknown as { error: unknown }).error), errors: [] as Issue[] })),
+  },
   delays: {
     retry: ({ context }) => Math.min(context.retryMaxMs, context.retryBaseMs * 2 ** Math.max(0, context.attempt - 1)),
   },
@@ -81,7 +85,7 @@ export const syncMachine = setup({
           { guard: 'upToDate', target: 'synced', actions: assign({ head: ({ event }) => event.output }) },
           { target: 'loading', actions: assign({ head: ({ event }) => event.output }) },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => message(event.error), errors: [] }) },
+        onError: { target: 'failed', actions: 'recordFailure' },
       },
     },
     loading: {
@@ -89,7 +93,7 @@ export const syncMachine = setup({
         src: 'load',
         input: ({ context }) => ({ head: context.head! }),
         onDone: 'validating',
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => message(event.error), errors: [] }) },
+        onError: { target: 'failed', actions: 'recordFailure' },
       },
     },
     validating: {
@@ -107,7 +111,7 @@ export const syncMachine = setup({
           },
           { target: 'planning' },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => message(event.error), errors: [] }) },
+        onError: { target: 'failed', actions: 'recordFailure' },
       },
     },
     planning: {
@@ -115,7 +119,7 @@ export const syncMachine = setup({
         src: 'plan',
         input: ({ context }) => ({ head: context.head! }),
         onDone: 'applying',
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => message(event.error), errors: [] }) },
+        onError: { target: 'failed', actions: 'recordFailure' },
       },
     },
     applying: {
@@ -126,7 +130,7 @@ export const syncMachine = setup({
           target: 'synced',
           actions: assign({ lastApplied: ({ context }) => context.head, error: undefined, errors: [], attempt: 0 }),
         },
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => message(event.error), errors: [] }) },
+        onError: { target: 'failed', actions: 'recordFailure' },
       },
     },
     synced: {
