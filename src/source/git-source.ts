@@ -80,6 +80,19 @@ export class GitSource {
   }
 
   async resolve(ref: string): Promise<string> {
+    // Ancestry suffixes, as git writes them: HEAD~2, main^, v1.0^^ (first parents only).
+    const suffix = ref.match(/^(.+?)((?:~\d*|\^1?)+)$/);
+    if (suffix) {
+      let oid = await this.resolve(suffix[1]);
+      for (const [, op, n] of suffix[2].matchAll(/([~^])(\d*)/g)) {
+        for (let i = op === '~' && n !== '' ? Number(n) : 1; i > 0; i--) {
+          const parent = (await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })).commit.parent[0];
+          if (!parent) throw new SourceError('RefNotFound', `ref '${ref}' not found in ${this.name}: ${oid.slice(0, 7)} has no parent`);
+          oid = parent;
+        }
+      }
+      return oid;
+    }
     try {
       // Names first, as git does (a branch may look like hex); in a clone, upstream branches by their plain name
       // too (`feature` → origin/feature); then full or abbreviated object ids.

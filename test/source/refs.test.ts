@@ -97,4 +97,22 @@ test('resolve() of a short sha works for packed objects too', async () => {
   }
 });
 
+test('resolve() follows ancestry suffixes like git: HEAD~2, main^, tag^^', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const source = sourceFor(repo.dir);
+    for (const n of [2, 3, 4]) { repo.write('a.yaml', `a: ${n}\n`); repo.commit(`c${n}`); }
+    repo.git('tag', 'top');
+    for (const ref of ['HEAD~2', 'main^^', 'top~1^', 'HEAD~~', 'HEAD^1^1']) {
+      assert.is(await source.resolve(ref), repo.git('rev-parse', ref), ref);
+    }
+    assert.is(await source.resolve('HEAD~0'), repo.git('rev-parse', 'HEAD'));
+    const err = await source.resolve('HEAD~9').catch((e) => e);
+    assert.is(err.reason, 'RefNotFound');
+    assert.match(err.message, /HEAD~9.*has no parent/);
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test.run();
