@@ -91,6 +91,9 @@ export class Syncer {
           this.plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });
         }),
         apply: fromPromise(async ({ input }: { input: { head: string } }) => {
+          // Claimed before writing: should the apply fail halfway, what it created can still be pruned later.
+          this.persisted.inventory = [...new Set([...this.persisted.inventory, ...this.plan!.inventory])];
+          await this.store.setMeta(META_KEY, this.persisted);
           await applyPlan(this.store, this.plan!, input.head);
           this.noteApplied(input.head, this.plan!);
         }),

@@ -1,0 +1,65 @@
+// The syncer with real parts (git repository, GitSource, lowdb store) and an injected store failure.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRepo } from '../support/git-repo.ts';
+import { until } from '../support/wait.ts';
+import { GitSource } from '../../src/source/git-source.ts';
+import { openStore } from '../../src/store/lowdb-store.ts';
+import { Syncer } from '../../src/sync/syncer.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { KubeObject } from '../../src/model/object.ts';
+
+const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+
+test('an apply that fails halfway keeps failing visibly; what it created is still pruned by the next revision', async () => {
+  const repo = makeRepo({ 'a.yaml': cm('a'), 'b.yaml': cm('b') });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-syncer-'));
+  const real = await openStore(dataDir);
+  // Every create of ConfigMap b fails, as a full disk would; a goes through first (apply order is by name).
+  const store: Store = new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === 'create') {
+        return async (o: KubeObject) => {
+          if (o.metadata.name === 'b') throw new Error('disk full');
+          return target.create(o);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: '', dataDir, interval: 0 });
+  await source.prepare();
+  const syncer = new Syncer(source, store, { repository: repo.dir, branch: 'main', path: '', retryBaseMs: 20, retryMaxMs: 40 });
+  try {
+    await syncer.start();
+    const first = repo.git('rev-parse', 'HEAD');
+    const failed = await until(() => { const s = syncer.status(); return s.sync === 'Failed' && s.lastAttemptedRevision === first && s; }, 'the half-applied revision to fail');
+    assert.is(failed.error, 'disk full');
+    assert.is(failed.lastAppliedRevision, undefined);
+    assert.is(failed.history[0].result, 'Failed');
+    // Retries happen (with backoff), but one revision stays one history entry.
+    await until(() => syncer.status().history.length === 1 && syncer.status().state === 'failed' && (syncer.status().nextRetryAt ?? '') > failed.stateSince, 'a later retry');
+    assert.equal((await real.list('ConfigMap')).map((o) => o.metadata.name), ['a'], 'half applied');
+
+    repo.remove('a.yaml');
+    repo.remove('b.yaml');
+    repo.write('c.yaml', cm('c'));
+    const next = repo.commit('replace a and b by c');
+    await until(() => syncer.status().lastAppliedRevision === next, 'second revision applied');
+    assert.equal((await real.list('ConfigMap')).map((o) => o.metadata.name), ['c'], 'a pruned although its revision never completed');
+    const s = syncer.status();
+    assert.equal(s.objects.map((o) => `${o.name}@${o.revision?.slice(0, 7)}`), [`c@${next.slice(0, 7)}`]);
+    assert.equal(s.history.map((h) => h.result), ['Applied', 'Failed']);
+  } finally {
+    await syncer.stop();
+    await real.close();
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test.run();
