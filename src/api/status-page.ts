@@ -6,6 +6,13 @@ import { age } from './age.ts';
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const short = (sha?: string) => (sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 7))}</code>` : '—');
 const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
+const when = (iso?: string) => (iso ? esc(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')) : '');
+/** How long after `from` something happened: the latency a user cares about ("merged → applied"). */
+const after = (from?: string, to?: string) => {
+  if (!from || !to) return '';
+  const d = Date.parse(to) - Date.parse(from);
+  return `<span class="nw" title="${esc(to)}">+${d < 1000 ? `${d} ms` : `${(d / 1000).toFixed(1)} s`}</span>`;
+};
 const badge = (s: string) => `<span class="badge" style="background:${COLORS[s] ?? '#57606a'}">${esc(s)}</span>`;
 
 function table(headers: string[], rows: string[][]): string {
@@ -30,15 +37,17 @@ ${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) =
 <h2>Objects</h2>
 ${table(['Kind', 'Namespace', 'Name', 'Sync', 'Revision'], s.objects.map((o) => [esc(o.kind), esc(o.namespace ?? ''), esc(o.name), badge(o.status), short(o.revision)]))}
 <h2>History</h2>
-${table(['Revision', 'Message', 'Author', 'Committed', 'Detected', 'Applied', 'Result', '+ / ~ / −'], s.history.map((h) => [
-      short(h.sha), esc(h.message), esc(h.author), esc(h.commitTime), esc(h.detectedAt), esc(h.appliedAt ?? ''), badge(h.result) + (h.error ? ` <span class="muted">${esc(h.error)}</span>` : ''), `${h.created} / ${h.updated} / ${h.pruned}`,
+${table(['Revision', 'Message', 'Author', 'Committed', 'Detected', 'Applied', 'Result', 'Changes'], s.history.map((h) => [
+      short(h.sha), esc(h.message), esc(h.author), when(h.commitTime), after(h.commitTime, h.detectedAt), after(h.detectedAt, h.appliedAt),
+      badge(h.result) + (h.error ? ` <span class="muted">${esc(h.error)}</span>` : ''),
+      `<span class="nw" title="created / updated / pruned">+${h.created} ~${h.updated} −${h.pruned}</span>`,
     ]))}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>convergit status</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1f2328}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #d0d7de;vertical-align:top}
+table{border-collapse:collapse;width:100%}th,.nw{white-space:nowrap}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #d0d7de;vertical-align:top}
 table.facts{width:auto}.muted{color:#57606a}.badge{color:#fff;border-radius:1em;padding:.1em .7em;font-size:.9em}
 pre{padding:.8em;border-radius:6px;overflow:auto;white-space:pre-wrap}.err{background:#ffebe9}.warn{background:#fff8c5}
 </style></head>
