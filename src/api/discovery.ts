@@ -1,5 +1,5 @@
 // Discovery documents, so kubectl can find the resources this server offers.
-import { KINDS, apiVersionOf } from '../model/kinds.ts';
+import { KINDS } from '../model/kinds.ts';
 
 const resourcesOf = (group: string) =>
   KINDS.filter((k) => k.group === group).flatMap((k) => [
@@ -28,6 +28,3 @@ export function discovery(pathname: string, serverAddress: string): unknown {
   if (m && groups().includes(m[1])) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${m[1]}/v1`, resources: resourcesOf(m[1]) };
   return undefined;
 }
-
-export const listKindOf = (kind: string) => `${kind}List`;
-export { apiVersionOf };

@@ -19,10 +19,7 @@ export function parseResourcePath(pathname: string): ResourcePath | Error | unde
   if (rest.length === 0) return undefined; // discovery
   // /namespaces/{ns}/{resource}[/{name}[/{sub}]]; but /namespaces[/{name}] is the Namespace resource itself.
   let namespace: string | undefined;
-  if (group === '' && rest[0] === 'namespaces' && rest.length >= 3) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  } else if (group !== '' && rest[0] === 'namespaces' && rest.length >= 3) {
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
     namespace = rest[1];
     rest = rest.slice(2);
   }

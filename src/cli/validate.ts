@@ -12,7 +12,7 @@ export async function validate(opts: ValidateOptions): Promise<number> {
   await source.prepare();
   const sha = await source.resolve(opts.ref);
   const rev = await source.read(sha);
-  const { objects, issues } = loadManifests(rev.files.map((f) => ({ path: f.path, content: f.content, symlink: f.symlink })), { strict: opts.strict, root: opts.path });
+  const { objects, issues } = loadManifests(rev.files, { strict: opts.strict, root: opts.path });
   for (const i of issues) console.log(i.severity === 'warning' ? formatIssue({ ...i, message: `warning: ${i.message}` }) : formatIssue(i));
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;

@@ -8,8 +8,6 @@ import type { Path } from './paths.ts';
 export interface FieldVerdict {
   severity: 'error' | 'warning';
   message: string;
-  /** A real Kubernetes field: dropped from the loaded object when only a warning. */
-  kubernetes: boolean;
   /** The known field suggested for a typo. */
   suggestion?: string;
 }
@@ -38,10 +36,10 @@ export function classifyUnknown(kind: string, parent: Path, name: string, implem
   if (real) {
     const what = resourceList ? `"${name}" is a Kubernetes resource` : `${name} is a Kubernetes field`;
     return strict
-      ? { severity: 'error', message: `${what} that convergit does not implement`, kubernetes: true }
-      : { severity: 'warning', message: `${what} that convergit does not implement; it is ignored`, kubernetes: true };
+      ? { severity: 'error', message: `${what} that convergit does not implement` }
+      : { severity: 'warning', message: `${what} that convergit does not implement; it is ignored` };
   }
   const suggestion = closest(name, [...new Set([...implemented, ...k8sFields])]);
   const hint = suggestion ? `; did you mean "${suggestion}"?` : '';
-  return { severity: 'error', message: `unknown field "${name}"${hint}`, kubernetes: false, suggestion };
+  return { severity: 'error', message: `unknown field "${name}"${hint}`, suggestion };
 }

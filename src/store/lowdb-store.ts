@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Low } from 'lowdb';
 import { isNamespaced } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
+import { displayName as describe } from '../model/key.ts';
 import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
 import { ObjectIndex } from './indexes.ts';
 import { loadState, Persister, type StateFile } from './persist.ts';
@@ -247,5 +248,3 @@ function validated(obj: KubeObject): KubeObject {
   else delete o.metadata.namespace;
   return o;
 }
-
-const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;

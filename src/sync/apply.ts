@@ -1,14 +1,11 @@
 // Applies a plan to the store, step by step in plan order, and records a Kubernetes Event for each change.
 import type { KubeObject } from '../model/object.ts';
 import type { Plan, PlanStep } from '../plan/plan.ts';
+import { owned } from '../plan/diff.ts';
 import { StoreError, type Store } from '../store/store.ts';
 
-/** Git owns the body, labels and annotations; server-set metadata and status are never taken from git. */
-export function forStore(o: KubeObject): KubeObject {
-  const { status: _s, metadata, ...body } = o;
-  const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, deletionTimestamp: _d, ...meta } = metadata;
-  return structuredClone({ ...body, metadata: meta }) as KubeObject;
-}
+/** Only what git owns is written (the same fields the plan compares): never status or server-set metadata. */
+const forStore = (o: KubeObject) => structuredClone(owned(o)) as KubeObject;
 
 async function applyStep(store: Store, step: PlanStep): Promise<void> {
   const { kind, namespace, name } = step;
@@ -29,17 +26,17 @@ async function applyStep(store: Store, step: PlanStep): Promise<void> {
   await store.update(obj);
 }
 
-const REASONS = { create: 'Created', update: 'Updated', prune: 'Pruned', unchanged: 'Unchanged' } as const;
+const REASONS = { create: 'Created', update: 'Updated', prune: 'Pruned' } as const;
 
 export async function applyPlan(store: Store, plan: Plan, revision: string): Promise<void> {
   for (const step of plan.steps) {
     await applyStep(store, step);
-    const verb = REASONS[step.action].toLowerCase();
+    const reason = REASONS[step.action as keyof typeof REASONS];
     await store.recordEvent(
       { apiVersion: step.object.apiVersion, kind: step.kind, namespace: step.namespace, name: step.name, uid: step.object.metadata.uid },
       'Normal',
-      REASONS[step.action],
-      `${verb} from git revision ${revision.slice(0, 7)}`,
+      reason,
+      `${reason.toLowerCase()} from git revision ${revision.slice(0, 7)}`,
     );
   }
 }

@@ -1,7 +1,7 @@
 // What /status shows: the sync loop's state, the revisions, errors and per-object sync state. Computed, then stored.
 import type { Issue } from '../model/issue.ts';
 import type { HistoryEntry } from './history.ts';
-import type { SyncState } from './sync.machine.ts';
+import { BUSY_STATES, type SyncState } from './sync.machine.ts';
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Progressing' | 'Failed';
 
@@ -46,10 +46,8 @@ export interface StatusReport {
   history: HistoryEntry[];
 }
 
-const BUSY: SyncState[] = ['fetching', 'loading', 'validating', 'planning', 'applying'];
-
 export function syncStatusOf(state: SyncState, head: string | undefined, lastApplied: string | undefined): SyncStatus {
-  if (BUSY.includes(state)) return 'Progressing';
+  if (BUSY_STATES.has(state)) return 'Progressing';
   if (state === 'failed') return 'Failed';
   return head !== undefined && head === lastApplied ? 'Synced' : 'OutOfSync';
 }

@@ -29,6 +29,10 @@ export interface SyncInput {
 
 export type SyncEvent = { type: 'CHANGE' } | { type: 'SUSPEND' } | { type: 'RESUME' };
 
+/** How long `failed` waits before retrying: base, doubling per attempt, up to max. */
+export const retryDelay = (c: Pick<SyncContext, 'attempt' | 'retryBaseMs' | 'retryMaxMs'>) =>
+  Math.min(c.retryMaxMs, c.retryBaseMs * 2 ** Math.max(0, c.attempt - 1));
+
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export const syncMachine = setup({
@@ -46,7 +50,7 @@ export const syncMachine = setup({
     recordFailure: assign(({ event }) => ({ error: message((event as unknown as { error: unknown }).error), errors: [] as Issue[] })),
   },
   delays: {
-    retry: ({ context }) => Math.min(context.retryMaxMs, context.retryBaseMs * 2 ** Math.max(0, context.attempt - 1)),
+    retry: ({ context }) => retryDelay(context),
   },
   guards: {
     upToDate: ({ context, event }) => (event as unknown as { output: string }).output === context.lastApplied && context.error === undefined,
@@ -156,3 +160,6 @@ export const syncMachine = setup({
 });
 
 export type SyncState = 'idle' | 'fetching' | 'loading' | 'validating' | 'planning' | 'applying' | 'synced' | 'failed' | 'suspended';
+
+/** The states in which a sync is under way (and must not be cut in half). */
+export const BUSY_STATES: ReadonlySet<SyncState> = new Set(['fetching', 'loading', 'validating', 'planning', 'applying']);

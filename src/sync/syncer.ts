@@ -8,7 +8,7 @@ import { gitKinds } from '../model/kinds.ts';
 import { parseKey } from '../model/key.ts';
 import { loadManifests } from '../manifests/load-manifests.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
-import { syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
+import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
 import { record, type HistoryEntry } from './history.ts';
 import { conditionsOf, syncStatusOf, type ObjectSyncState, type StatusReport } from './status.ts';
@@ -43,7 +43,6 @@ interface Persisted {
 }
 
 const META_KEY = 'sync';
-const BUSY = new Set<SyncState>(['fetching', 'loading', 'validating', 'planning', 'applying']);
 
 export class Syncer {
   private actor!: Actor<typeof syncMachine>;
@@ -78,10 +77,7 @@ export class Syncer {
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
-          const result = loadManifests(this.revision!.files.map((f) => ({ path: f.path, content: f.content, symlink: f.symlink })), {
-            strict: this.opts.strict,
-            root: this.opts.path,
-          });
+          const result = loadManifests(this.revision!.files, { strict: this.opts.strict, root: this.opts.path });
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };
@@ -120,8 +116,6 @@ export class Syncer {
     this.suspendReason = undefined;
     this.actor?.send({ type: 'RESUME' });
   }
-  /** Ask for a sync now (e.g. after a remote fetch or a signal). */
-  refresh() { this.actor.send({ type: 'CHANGE' }); }
 
   /** Stops watching, lets a running sync finish (never half-applied), writes status. */
   async stop(): Promise<void> {
@@ -157,7 +151,7 @@ export class Syncer {
       const { kind, namespace, name } = parseKey(key);
       return { key, kind, namespace, name, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced' };
     });
-    const delay = state === 'failed' ? Math.min(ctx.retryMaxMs, ctx.retryBaseMs * 2 ** Math.max(0, ctx.attempt - 1)) : undefined;
+    const delay = state === 'failed' ? retryDelay(ctx) : undefined;
     return {
       repository: this.opts.repository,
       branch: this.opts.branch,
