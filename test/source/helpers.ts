@@ -1,4 +1,5 @@
 // Shared by the source tests: a GitSource on a temp repo, and waiting for a condition with a deadline.
+import { until } from '../support/wait.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +15,9 @@ export function sourceFor(repo: string, opts: Partial<GitSourceOptions> = {}): G
 }
 
 /** Resolves once `cond()` is truthy; rejects with `what` after `timeout` ms. Polls, never sleeps a fixed time. */
+/** The shared `until`, argument order kept for these tests. */
 export async function waitFor(what: string, cond: () => unknown | Promise<unknown>, timeout = 5000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(async () => !!(await cond()), what, timeout);
 }
 
 /** Runs `fn` and returns the SourceError it throws (fails if it resolves). */
