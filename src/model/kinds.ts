@@ -25,6 +25,8 @@ export const KINDS: readonly KindInfo[] = [
   k('Deployment', 'apps', 'deployments', true, ['deploy']),
   k('ReplicaSet', 'apps', 'replicasets', true, ['rs']),
   k('Event', '', 'events', true, ['ev'], false),
+  k('Node', '', 'nodes', false, ['no'], false),
+  k('Endpoints', '', 'endpoints', true, ['ep'], false),
 ];
 
 export const apiVersionOf = (info: KindInfo) => (info.group ? `${info.group}/${info.version}` : info.version);

@@ -1,6 +1,7 @@
 // The plan: what applying a desired set to the live state would do, in the order it would do it. Pure.
 import type { KubeObject } from '../model/object.ts';
 import { objectKey } from '../model/key.ts';
+import { carryAllocated } from '../model/allocated.ts';
 import { pair } from './pair.ts';
 import { diff, type Operation } from './diff.ts';
 import { compareApplyOrder, comparePruneOrder } from './order.ts';
@@ -48,8 +49,10 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
     const base = { key: p.key, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name };
     if (p.desired && !p.live) apply.push({ ...base, action: 'create', object: p.desired });
     else if (p.desired && p.live) {
-      const patch = diff(p.desired, p.live);
-      if (patch.length) apply.push({ ...base, action: 'update', object: p.desired, patch });
+      // What the cluster allocated (a clusterIP, a revision annotation) is not a difference from git.
+      const desired = carryAllocated(p.live, p.desired);
+      const patch = diff(desired, p.live);
+      if (patch.length) apply.push({ ...base, action: 'update', object: desired, patch });
       else unchanged++;
     } else if (owned.has(p.key)) prune.push({ ...base, action: 'prune', object: p.live! });
     // else: live but never applied from git (made by a controller): not ours to prune.

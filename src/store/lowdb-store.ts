@@ -8,6 +8,8 @@ import type { Low } from 'lowdb';
 import { isNamespaced } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { displayName as describe } from '../model/key.ts';
+import { carryAllocated } from '../model/allocated.ts';
+import { graceFor, type DeleteOptions } from '../model/graceful.ts';
 import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
 import { ObjectIndex } from './indexes.ts';
 import { loadState, Persister, type StateFile } from './persist.ts';
@@ -92,8 +94,9 @@ export class LowdbStore implements Store {
 
   async update(obj: KubeObject): Promise<KubeObject> {
     this.assertOpen();
-    const o = validated(obj);
-    const cur = this.current(o.kind, o.metadata.namespace, o.metadata.name);
+    const given = validated(obj);
+    const cur = this.current(given.kind, given.metadata.namespace, given.metadata.name);
+    const o = carryAllocated(cur, given);
     const { resourceVersion } = o.metadata;
     if (resourceVersion !== undefined && resourceVersion !== cur.metadata.resourceVersion) {
       throw new StoreError('Conflict', `${describe(o)}: resourceVersion ${resourceVersion} does not match ${cur.metadata.resourceVersion}; read it again`);
@@ -111,7 +114,7 @@ export class LowdbStore implements Store {
         resourceVersion: curMeta.resourceVersion,
         generation: (curMeta.generation ?? 1) + (changed ? 1 : 0),
         creationTimestamp: curMeta.creationTimestamp,
-        ...(curMeta.deletionTimestamp && { deletionTimestamp: curMeta.deletionTimestamp }),
+        ...(curMeta.deletionTimestamp && { deletionTimestamp: curMeta.deletionTimestamp, deletionGracePeriodSeconds: curMeta.deletionGracePeriodSeconds }),
       },
       ...body,
       ...(status !== undefined && { status }),
@@ -130,10 +133,17 @@ export class LowdbStore implements Store {
     return clone(this.commit('MODIFIED', next, cur));
   }
 
-  async delete(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+  async delete(kind: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject | undefined> {
     this.assertOpen();
     const cur = this.objects.get(kind, placeNs(kind, namespace), name);
-    return cur && clone(this.commit('DELETED', cur));
+    if (!cur) return undefined;
+    const grace = graceFor(cur, opts);
+    if (grace === undefined) return clone(this.commit('DELETED', cur));
+    const deadline = new Date(this.now().getTime() + grace * 1000);
+    // Already marked: a later request may shorten the grace period, never lengthen it.
+    if (cur.metadata.deletionTimestamp && Date.parse(cur.metadata.deletionTimestamp) <= deadline.getTime()) return clone(cur);
+    const marked = { ...cur, metadata: { ...cur.metadata, deletionTimestamp: isoSeconds(deadline), deletionGracePeriodSeconds: grace } };
+    return clone(this.commit('MODIFIED', marked, cur));
   }
 
   async watch(opts: WatchOptions, handler: (e: WatchEvent) => void): Promise<() => void> {

@@ -1,6 +1,9 @@
 // The hub every component talks through. Async so that a remote backend (etcd, another process) can implement it.
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import type { Requirement } from '../model/selector.ts';
+import type { DeleteOptions } from '../model/graceful.ts';
+
+export type { DeleteOptions };
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchEvent { type: WatchEventType; object: KubeObject }
@@ -36,8 +39,12 @@ export interface Store {
    */
   update(obj: KubeObject): Promise<KubeObject>;
   updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown): Promise<KubeObject>;
-  /** Returns the deleted object, or undefined when there was none. */
-  delete(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /**
+   * Returns the deleted object, or undefined when there was none. A Pod bound to a node is only marked (its
+   * deletionTimestamp set, a MODIFIED event) and returned marked; the node deletes it with gracePeriodSeconds 0
+   * once its containers have stopped. See model/graceful.ts.
+   */
+  delete(kind: string, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<KubeObject | undefined>;
   /** Calls handler for each change; throws Gone when resourceVersion is older than the kept history. Returns a stop function. */
   watch(opts: WatchOptions, handler: (e: WatchEvent) => void): Promise<() => void>;
   /** Records a Kubernetes Event, folding repeats (same object, reason, message) into a count. Bounded history. */

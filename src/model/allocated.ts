@@ -1,0 +1,43 @@
+// Values the cluster assigns to objects that git describes: kept when git's copy is written again, as the
+// Kubernetes API server keeps a Service's allocated clusterIP and nodePorts on an update that omits them.
+
+type Obj = Record<string, any>;
+
+/** Annotations written by controllers, not by people: never compared with git, never dropped by a git update. */
+export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/'];
+
+const isSystemAnnotation = (key: string) => SYSTEM_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
+
+/** `next` with the allocated values of `live` filled in where `next` leaves them out. Never changes its arguments. */
+export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T {
+  if (!live) return next;
+  let out = next;
+  const liveAnn: Record<string, string> = live.metadata?.annotations ?? {};
+  const carried = Object.entries(liveAnn).filter(([k]) => isSystemAnnotation(k) && next.metadata?.annotations?.[k] === undefined);
+  if (carried.length) {
+    out = structuredClone(out);
+    out.metadata.annotations = { ...out.metadata.annotations, ...Object.fromEntries(carried) };
+  }
+  if (next.kind === 'Service' && live.spec && next.spec) out = carryServiceAllocations(live.spec, out);
+  return out;
+}
+
+function carryServiceAllocations<T extends Obj>(liveSpec: Obj, next: T): T {
+  const out = structuredClone(next);
+  const spec = out.spec;
+  const headlessChange = spec.clusterIP === 'None' || liveSpec.clusterIP === 'None';
+  if (spec.clusterIP === undefined && liveSpec.clusterIP !== undefined && !headlessChange) {
+    spec.clusterIP = liveSpec.clusterIP;
+    if (liveSpec.clusterIPs) spec.clusterIPs = liveSpec.clusterIPs;
+  }
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+    // A port keeps its node port while it keeps its name (or, unnamed, its port number).
+    const same = (a: Obj, b: Obj) => (a.name || b.name ? a.name === b.name : a.port === b.port);
+    for (const p of spec.ports ?? []) {
+      if (p.nodePort !== undefined) continue;
+      const old = (liveSpec.ports ?? []).find((lp: Obj) => same(lp, p));
+      if (old?.nodePort !== undefined) p.nodePort = old.nodePort;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+// The one interface every container runtime implements (process.ts today; others later share its conformance tests).
+
+/** Everything a runtime needs to start one container: already resolved, nothing left to look up. */
+export interface ContainerLaunch {
+  /** `<namespace>/<pod>/<container>`, for messages. */
+  id: string;
+  /** argv[0] and its arguments, `$(VAR)` already expanded. */
+  argv: string[];
+  env: Record<string, string>;
+  /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. */
+  cwd: string;
+  /** stdout and stderr are appended here (created if missing), one line per write as the process writes them. */
+  logFile: string;
+}
+
+export interface ContainerExit {
+  /** null when killed by a signal. */
+  exitCode: number | null;
+  /** e.g. 'SIGTERM', or null. */
+  signal: string | null;
+  /** Kubernetes' terminated reason: Completed (exit 0), Error, ContainerCannotRun, OOMKilled. */
+  reason: 'Completed' | 'Error' | 'ContainerCannotRun' | 'OOMKilled';
+  message?: string;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface RunningContainer {
+  readonly pid: number;
+  readonly startedAt: Date;
+  /** Settles once, when the process (its whole process group) has exited. Never rejects. */
+  readonly exited: Promise<ContainerExit>;
+  /** SIGTERM to the process group, SIGKILL after graceMs; resolves with the exit. Safe to call twice. */
+  stop(graceMs: number): Promise<ContainerExit>;
+}
+
+export interface ExecResult { exitCode: number | null; output: string; timedOut: boolean }
+
+export interface Runtime {
+  /**
+   * Starts the container. A command that cannot be started (not found, not executable, bad cwd) does not throw:
+   * it returns a container whose `exited` settles at once with reason ContainerCannotRun and the OS message.
+   */
+  start(launch: ContainerLaunch): Promise<RunningContainer>;
+  /** Runs a command in the container's context (its cwd and env), for exec probes; killed after timeoutMs. */
+  exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult>;
+}

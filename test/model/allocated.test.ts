@@ -1,0 +1,34 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { carryAllocated } from '../../src/model/allocated.ts';
+
+const svc = (spec: Record<string, unknown>, annotations?: Record<string, string>) =>
+  ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', ...(annotations && { annotations }) }, spec });
+
+test('a git copy without clusterIP or nodePorts keeps the allocated ones', () => {
+  const live = svc({ type: 'NodePort', clusterIP: '127.2.0.9', clusterIPs: ['127.2.0.9'], ports: [{ name: 'http', port: 80, nodePort: 30080 }, { port: 81, nodePort: 30081 }] });
+  const next = svc({ type: 'NodePort', ports: [{ port: 81 }, { name: 'http', port: 8080 }, { name: 'new', port: 82 }] });
+  const out = carryAllocated(live, next);
+  assert.equal(out.spec, {
+    type: 'NodePort', clusterIP: '127.2.0.9', clusterIPs: ['127.2.0.9'],
+    ports: [{ port: 81, nodePort: 30081 }, { name: 'http', port: 8080, nodePort: 30080 }, { name: 'new', port: 82 }],
+  });
+  assert.equal(next.spec, { type: 'NodePort', ports: [{ port: 81 }, { name: 'http', port: 8080 }, { name: 'new', port: 82 }] }, 'argument untouched');
+});
+
+test('what git says wins; a ClusterIP service drops its node ports; headless is not carried', () => {
+  const live = svc({ type: 'NodePort', clusterIP: '127.2.0.9', ports: [{ port: 80, nodePort: 30080 }] });
+  assert.is(carryAllocated(live, svc({ clusterIP: '127.2.0.7', ports: [] })).spec.clusterIP, '127.2.0.7');
+  assert.equal(carryAllocated(live, svc({ type: 'ClusterIP', ports: [{ port: 80 }] })).spec.ports, [{ port: 80 }]);
+  assert.is(carryAllocated(live, svc({ clusterIP: 'None' })).spec.clusterIP, 'None');
+  assert.is(carryAllocated(svc({ clusterIP: 'None' }), svc({})).spec.clusterIP, undefined);
+});
+
+test('controller annotations are carried, the user\'s are not', () => {
+  const live = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', annotations: { 'deployment.kubernetes.io/revision': '3', note: 'old' } } };
+  const out = carryAllocated(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' } });
+  assert.equal(out.metadata.annotations, { 'deployment.kubernetes.io/revision': '3' });
+  assert.is(carryAllocated(undefined, live), live);
+});
+
+test.run();
