@@ -11,7 +11,7 @@ test('lists what exists, then follows changes; handlers see adds, updates and de
   const seen: string[] = [];
   const inf = new Informer(store, 'ConfigMap').on({
     add: (o) => seen.push(`add ${o.metadata.name}`),
-    update: (old, o) => seen.push(`update ${o.metadata.name} ${old.data!.v}→${o.data!.v}`),
+    update: (old, o) => seen.push(`update ${o.metadata.name} ${(old.data as any).v}→${(o.data as any).v}`),
     delete: (o) => seen.push(`delete ${o.metadata.name}`),
   });
   await inf.start();
