@@ -27,7 +27,7 @@ test('what git says wins; a ClusterIP service drops its node ports; headless is 
 test('controller annotations are carried, the user\'s are not', () => {
   const live = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', annotations: { 'deployment.kubernetes.io/revision': '3', note: 'old' } } };
   const out = carryAllocated(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' } });
-  assert.equal(out.metadata.annotations, { 'deployment.kubernetes.io/revision': '3' });
+  assert.equal((out.metadata as Record<string, unknown>).annotations, { 'deployment.kubernetes.io/revision': '3' });
   assert.is(carryAllocated(undefined, live), live);
 });
 
