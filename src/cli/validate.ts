@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { GitSource } from '../source/git-source.ts';
-import { loadManifests } from '../manifests/load-manifests.ts';
+import { loadDesired } from '../sync/desired.ts';
 import { formatIssue } from '../model/issue.ts';
 
 export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string }
@@ -12,7 +12,7 @@ export async function validate(opts: ValidateOptions): Promise<number> {
   await source.prepare();
   const sha = await source.resolve(opts.ref);
   const rev = await source.read(sha);
-  const { objects, issues } = loadManifests(rev.files, { strict: opts.strict, root: opts.path });
+  const { objects, issues } = await loadDesired(rev, source, { strict: opts.strict, root: opts.path });
   for (const i of issues) console.log(i.severity === 'warning' ? formatIssue({ ...i, message: `warning: ${i.message}` }) : formatIssue(i));
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;

@@ -38,7 +38,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
       const doc: LoadedDoc = { file: file.path, value, positions };
       const object = loadDocument(doc, !!opts.strict, issues);
       if (doc.kind) identified.push(doc);
-      if (object) objects.push({ object, file: file.path, ...positions.start });
+      if (object) objects.push({ object, file: file.path, ...positions.start, positions });
     }
   }
   issues.push(...crossObjectChecks(identified));

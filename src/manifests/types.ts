@@ -1,5 +1,6 @@
 import type { KubeObject } from '../model/object.ts';
 import type { Issue } from '../model/issue.ts';
+import type { DocPositions } from './positions.ts';
 
 export interface ManifestFile {
   /** Path relative to the repository root. */
@@ -14,6 +15,8 @@ export interface DesiredObject {
   file: string;
   line: number;
   column: number;
+  /** Where each field of the object was written, for issues found after loading (e.g. git images). */
+  positions: DocPositions;
 }
 
 export interface LoadOptions {

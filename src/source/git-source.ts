@@ -131,6 +131,17 @@ export class GitSource {
     }
   }
 
+  /** The tree oid of directory `dir` (relative to the repository root) at commit `sha`; undefined when it is not a directory there. */
+  async treeOid(sha: string, dir: string): Promise<string | undefined> {
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
+    try {
+      return await this.reader.treeAt(commit.tree, dir);
+    } catch (e) {
+      if (e instanceof SourceError && e.reason === 'PathNotFound') return undefined;
+      throw e;
+    }
+  }
+
   /**
    * Calls `onChange` when the branch may have moved; the caller then calls head() (and fetch() for a remote).
    * Calls may be spurious, never missing: local watching also polls head() every `pollInterval`.

@@ -6,7 +6,7 @@ import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
 import { parseKey } from '../model/key.ts';
-import { loadManifests } from '../manifests/load-manifests.ts';
+import { loadDesired, type TreeLookup } from './desired.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
 import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
@@ -14,7 +14,7 @@ import { record, type HistoryEntry } from './history.ts';
 import { conditionsOf, syncStatusOf, type ObjectSyncState, type StatusReport } from './status.ts';
 
 /** What the sync loop needs from a Git source (GitSource implements it). */
-export interface RevisionSource {
+export interface RevisionSource extends TreeLookup {
   fetch(): Promise<void>;
   head(): Promise<string>;
   read(sha: string): Promise<Revision>;
@@ -77,7 +77,7 @@ export class Syncer {
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
-          const result = loadManifests(this.revision!.files, { strict: this.opts.strict, root: this.opts.path });
+          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path });
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };

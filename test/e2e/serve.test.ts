@@ -41,7 +41,7 @@ const appliedAt = (sha: string) => until(async () => { const s = await status();
 const deploymentObj = async () => (await serve.get('/apis/apps/v1/namespaces/default/deployments/web')).body;
 
 test.before(async () => {
-  repo = makeRepo({ 'deploy/greeting.yaml': configMap('hello'), 'deploy/web.yaml': deployment(3), 'README.md': '# app\n' });
+  repo = makeRepo({ 'deploy/greeting.yaml': configMap('hello'), 'deploy/web.yaml': deployment(3), 'README.md': '# app\n', 'apps/web/server.js': '// the app\n' });
   dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-data-'));
   serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--path', 'deploy']);
 });

@@ -1,0 +1,69 @@
+// `image: git:<dir>` names a directory of the repository. Pinning it to the directory's tree oid
+// (`git:<dir>@<oid>`) makes images content-addressed: a commit that changes the app's code changes the pod
+// template and so rolls it out, and a revert brings back the very same tree.
+import type { Issue } from '../model/issue.ts';
+import type { KubeObject } from '../model/object.ts';
+import { issueAt } from './doc.ts';
+import type { Path } from './paths.ts';
+import type { DesiredObject } from './types.ts';
+
+const GIT = /^git:(.*)$/;
+const PINNED = /@[0-9a-f]{40}$/;
+
+/** Where pod specs sit in each kind that has them. */
+const POD_SPEC: Record<string, Path> = {
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+};
+
+interface ImageRef { object: DesiredObject; path: Path; dir: string | undefined; problem?: string }
+
+/** `apps/web`, `./apps/web/` → `apps/web`; undefined when it leaves the repository. */
+export function normalizeDir(dir: string): string | undefined {
+  const parts = dir.split('/').filter((s) => s && s !== '.');
+  if (dir.startsWith('/') || parts.includes('..') || !parts.length) return undefined;
+  return parts.join('/');
+}
+
+function* imageRefs(objects: DesiredObject[]): Iterable<ImageRef> {
+  for (const object of objects) {
+    const at = POD_SPEC[object.object.kind];
+    const spec = at?.reduce<any>((node, seg) => node?.[seg], object.object);
+    for (const list of ['initContainers', 'containers']) {
+      const containers: { image?: unknown }[] = spec?.[list] ?? [];
+      for (let i = 0; i < containers.length; i++) {
+        const image = containers[i].image;
+        const m = typeof image === 'string' ? GIT.exec(image) : null;
+        if (!m || PINNED.test(m[1])) continue; // not a git image, or pinned by hand
+        const dir = normalizeDir(m[1]);
+        const problem = dir ? undefined : `"${image}": the directory must be a path inside the repository, like git:apps/web`;
+        yield { object, path: [...at!, list, i, 'image'], dir, problem };
+      }
+    }
+  }
+}
+
+/** The directories the objects' git images name. */
+export function gitImageDirs(objects: DesiredObject[]): string[] {
+  return [...new Set([...imageRefs(objects)].flatMap((r) => (r.dir ? [r.dir] : [])))].sort();
+}
+
+/**
+ * Rewrites each `git:<dir>` image to `git:<dir>@<tree oid>` in place, using `oids` (dir → oid, undefined when the
+ * directory is missing at the revision). Returns an error for each image that cannot be pinned.
+ */
+export function pinGitImages(objects: DesiredObject[], oids: Map<string, string | undefined>, revision: string): Issue[] {
+  const issues: Issue[] = [];
+  for (const ref of imageRefs(objects)) {
+    const doc = { file: ref.object.file, value: ref.object.object, positions: ref.object.positions, kind: ref.object.object.kind, name: ref.object.object.metadata.name };
+    const oid = ref.dir && oids.get(ref.dir);
+    if (ref.problem || !oid) {
+      issues.push(issueAt(doc, 'error', ref.path, ref.path, ref.problem ?? `"git:${ref.dir}": no directory ${ref.dir} in the repository at ${revision.slice(0, 7)}`));
+      continue;
+    }
+    const container = ref.path.slice(0, -1).reduce<any>((node, seg) => node[seg], ref.object.object as KubeObject);
+    container.image = `git:${ref.dir}@${oid}`;
+  }
+  return issues;
+}
