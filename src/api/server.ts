@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/store.ts';
+import type { KubeObject } from '../model/object.ts';
 import { StoreError } from '../store/store.ts';
 import { apiVersionOf } from '../model/kinds.ts';
 import { parseSelector, type Requirement } from '../model/selector.ts';
@@ -20,7 +21,11 @@ export interface ApiServerOptions {
   repository: string;
   branch: string;
   version: string;
+  /** Reads a container's log (wired to the node's log files by the CLI). Throws an error with `status` (HTTP code). */
+  podLogs?: (pod: KubeObject, opts: PodLogOptions) => Promise<string>;
 }
+
+export interface PodLogOptions { container?: string; tailLines?: number; previous?: boolean; limitBytes?: number }
 
 export interface ApiServer {
   url: string;
@@ -72,6 +77,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
   const path = parseResourcePath(url.pathname);
   if (path instanceof Error) return sendStatus(res, 404, path.message);
   if (!path) return sendStatus(res, 404, `the server could not find the requested resource (${url.pathname})`);
+  if (path.subresource === 'log' && path.info.kind === 'Pod' && opts.podLogs) return serveLog(res, opts, path, url.searchParams);
   return serveResource(req, res, opts.store, path, url.searchParams);
 }
 
@@ -100,6 +106,32 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, store: S
   const resourceVersion = await store.resourceVersion();
   if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(info.kind, items, resourceVersion));
   sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion }, items });
+}
+
+/** `kubectl logs`: the container's log as plain text. */
+async function serveLog(res: ServerResponse, opts: ApiServerOptions, p: ResourcePath, q: URLSearchParams): Promise<void> {
+  const pod = p.name && await opts.store.get('Pod', p.namespace, p.name);
+  if (!pod) return sendStatus(res, 404, `pods "${p.name}" not found`, { name: p.name, kind: 'pods' });
+  const count = (name: string) => {
+    const v = q.get(name);
+    if (v === null) return undefined;
+    if (!/^\d+$/.test(v)) throw Object.assign(new Error(`${name}: must be a non-negative integer, not "${v}"`), { status: 400 });
+    return Number(v);
+  };
+  try {
+    const text = await opts.podLogs!(pod, {
+      container: q.get('container') || undefined,
+      tailLines: count('tailLines'),
+      limitBytes: count('limitBytes'),
+      previous: q.get('previous') === 'true',
+    });
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(text);
+  } catch (e) {
+    const status = (e as { status?: number }).status;
+    if (typeof status !== 'number') throw e;
+    sendStatus(res, status, (e as Error).message);
+  }
 }
 
 /** A Kubernetes watch stream: one JSON event per line until the client goes away. */

@@ -2,7 +2,8 @@
 import type { KubeObject } from '../model/object.ts';
 import { age } from './age.ts';
 
-interface Column { name: string; type: string; format?: string; cell: (o: KubeObject) => unknown }
+/** priority 1: shown by `kubectl get -o wide` only. */
+interface Column { name: string; type: string; format?: string; priority?: number; cell: (o: KubeObject) => unknown }
 
 const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
 const ageCol: Column = { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) };
@@ -12,6 +13,31 @@ const ports = (o: KubeObject) =>
 const ready = (o: KubeObject) => {
   const cs: any[] = o.status?.containerStatuses ?? [];
   return `${cs.filter((c) => c.ready).length}/${o.spec?.containers?.length ?? cs.length}`;
+};
+
+/** The STATUS kubectl shows: a container's waiting or terminated reason beats the phase; Terminating beats all. */
+export function podStatusText(o: KubeObject): string {
+  let reason: string = o.status?.reason ?? o.status?.phase ?? 'Pending';
+  for (const c of (o.status?.containerStatuses ?? []) as any[]) {
+    const t = c.state?.terminated;
+    if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+    else if (t) reason = t.reason ?? (t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`);
+  }
+  return o.metadata.deletionTimestamp ? 'Terminating' : reason;
+}
+
+/** `10.0.0.1:80,10.0.0.2:80 + 3 more...` as kubectl prints Endpoints. */
+function endpointsText(o: KubeObject): string {
+  const all = ((o.subsets ?? []) as any[]).flatMap((s) =>
+    (s.addresses ?? []).flatMap((a: any) => ((s.ports ?? []).length ? s.ports : [{}]).map((p: any) => (p.port ? `${a.ip}:${p.port}` : a.ip))));
+  if (!all.length) return '<none>';
+  return all.length > 3 ? `${all.slice(0, 3).join(',')} + ${all.length - 3} more...` : all.join(',');
+}
+
+const nodeStatus = (o: KubeObject) => {
+  const ready = (o.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+  const text = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+  return o.spec?.unschedulable ? `${text},SchedulingDisabled` : text;
 };
 
 const COLUMNS: Record<string, Column[]> = {
@@ -29,10 +55,21 @@ const COLUMNS: Record<string, Column[]> = {
   Pod: [
     name,
     { name: 'Ready', type: 'string', cell: ready },
-    { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Pending' },
+    { name: 'Status', type: 'string', cell: podStatusText },
     { name: 'Restarts', type: 'integer', cell: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) },
     ageCol,
+    { name: 'IP', type: 'string', priority: 1, cell: (o) => o.status?.podIP ?? '<none>' },
+    { name: 'Node', type: 'string', priority: 1, cell: (o) => o.spec?.nodeName ?? '<none>' },
   ],
+  Node: [
+    name,
+    { name: 'Status', type: 'string', cell: nodeStatus },
+    { name: 'Roles', type: 'string', cell: () => '<none>' },
+    ageCol,
+    { name: 'Version', type: 'string', cell: (o) => o.status?.nodeInfo?.kubeletVersion ?? '' },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => (o.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '<none>' },
+  ],
+  Endpoints: [name, { name: 'Endpoints', type: 'string', cell: endpointsText }, ageCol],
   Deployment: [
     name,
     { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}` },
@@ -62,7 +99,7 @@ export function toTable(kind: string, items: KubeObject[], resourceVersion: stri
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.name, priority: 0 })),
+    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.name, priority: c.priority ?? 0 })),
     rows: items.map((o) => ({
       cells: cols.map((c) => c.cell(o)),
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
