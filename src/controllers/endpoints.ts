@@ -1,0 +1,87 @@
+// The endpoints controller: for every Service with a selector, an Endpoints object of the same name listing the
+// addresses and ports of the pods it selects, which the service proxy reads. Written only when it changes.
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../model/object.ts';
+import { matchesSelector } from '../model/selector.ts';
+import { keyOf, splitKey, type ControllerSpec } from './controller.ts';
+import { endpointSubsets } from './endpoint-subsets.ts';
+
+/** Kubernetes marks the Endpoints of a headless Service with this label. */
+const HEADLESS_LABEL = 'service.kubernetes.io/headless';
+
+const selectorOf = (svc: KubeObject): Record<string, string> | undefined => {
+  const sel = svc.spec?.selector;
+  return sel && Object.keys(sel).length ? sel : undefined;
+};
+
+const selects = (svc: KubeObject, pod: KubeObject) => {
+  const sel = selectorOf(svc);
+  return !!sel && matchesSelector({ matchLabels: sel }, pod.metadata.labels);
+};
+
+function labelsFor(svc: KubeObject): Record<string, string> | undefined {
+  const labels: Record<string, string> = { ...svc.metadata.labels };
+  if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
+  return Object.keys(labels).length ? labels : undefined;
+}
+
+export function endpointsController(): ControllerSpec {
+  return {
+    name: 'endpoints',
+    kinds: ['Service', 'Pod', 'Endpoints'],
+
+    watch(ctx, enqueue) {
+      const services = ctx.informer('Service');
+      const forPod = (pod: KubeObject) => {
+        for (const svc of services.list(pod.metadata.namespace ?? 'default')) if (selects(svc, pod)) enqueue(keyOf(svc));
+      };
+      services.on({ add: (s) => enqueue(keyOf(s)), update: (_o, s) => enqueue(keyOf(s)), delete: (s) => enqueue(keyOf(s)) });
+      ctx.informer('Pod').on({
+        add: forPod,
+        update(old, pod) {
+          forPod(pod);
+          if (!isDeepStrictEqual(old.metadata.labels, pod.metadata.labels)) forPod(old); // it may have left a Service
+        },
+        delete: forPod,
+      });
+      // An Endpoints changed or removed by someone else is put right; one left over from a deleted Service goes.
+      ctx.informer('Endpoints').on({ update: (_o, ep) => enqueue(keyOf(ep)), delete: (ep) => enqueue(keyOf(ep)) });
+    },
+
+    initialKeys(ctx) {
+      // Endpoints too: their Service may have been deleted while convergit was not running.
+      return [...new Set([...ctx.informer('Service').list(), ...ctx.informer('Endpoints').list()].map(keyOf))];
+    },
+
+    async sync(key, ctx) {
+      const { namespace, name } = splitKey(key);
+      const svc = ctx.informer('Service').get(namespace, name);
+      const current = ctx.informer('Endpoints').get(namespace, name);
+      if (!svc) {
+        if (current) await ctx.store.delete('Endpoints', namespace, name);
+        return;
+      }
+      if (!selectorOf(svc)) return; // without a selector, its Endpoints are someone else's to write
+
+      const pods = ctx.informer('Pod').list(namespace).filter((p) => selects(svc, p));
+      const subsets = endpointSubsets(svc, pods);
+      const labels = labelsFor(svc);
+      if (!current) {
+        await ctx.store.create({
+          apiVersion: 'v1',
+          kind: 'Endpoints',
+          metadata: { name, namespace, ...(labels && { labels }) },
+          ...(subsets.length && { subsets }),
+        });
+        return;
+      }
+      if (isDeepStrictEqual(current.subsets ?? [], subsets) && isDeepStrictEqual(current.metadata.labels, labels)) return;
+      const next = structuredClone(current); // keeps resourceVersion: a concurrent change makes this a Conflict, and a retry
+      if (labels) next.metadata.labels = labels;
+      else delete next.metadata.labels;
+      if (subsets.length) next.subsets = subsets;
+      else delete next.subsets;
+      await ctx.store.update(next);
+    },
+  };
+}

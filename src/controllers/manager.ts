@@ -1,0 +1,73 @@
+// Runs the controllers of kube-controller-manager that convergit has, over one shared informer per kind.
+import type { Store } from '../store/store.ts';
+import { Informer } from '../store/informer.ts';
+import { runController, type ControllerContext, type ControllerSpec, type RunOptions, type RunningController } from './controller.ts';
+import { replicaSetController, type ReplicaSetControllerOptions } from './replicaset.ts';
+import { endpointsController } from './endpoints.ts';
+import { garbageCollector } from './garbage-collector.ts';
+import { deploymentController, type DeploymentControllerOptions } from './deployment.ts';
+
+export interface ControllersOptions {
+  store: Store;
+  now?: () => Date;
+  log?: (msg: string) => void;
+  deployment?: DeploymentControllerOptions;
+  replicaset?: ReplicaSetControllerOptions;
+  /** Work queue backoff and workers per controller. */
+  queue?: RunOptions;
+  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector); for tests. */
+  only?: string[];
+}
+
+export interface RunningControllers {
+  /** Names of the controllers running. */
+  readonly names: string[];
+  /** Lets syncs in flight finish, then stops the informers. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startControllers(opts: ControllersOptions): Promise<RunningControllers> {
+  const all: ControllerSpec[] = [
+    deploymentController(opts.deployment),
+    replicaSetController(opts.replicaset),
+    endpointsController(),
+    garbageCollector(),
+  ];
+  const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);
+  const specs = opts.only ? all.filter((s) => opts.only!.includes(s.name)) : all;
+
+  // One informer per kind, shared by every controller that reads it, all synced before the first sync.
+  const informers = new Map<string, Informer>();
+  for (const kind of specs.flatMap((s) => s.kinds)) if (!informers.has(kind)) informers.set(kind, new Informer(opts.store, kind));
+  try {
+    await Promise.all([...informers.values()].map((i) => i.start()));
+  } catch (err) {
+    for (const i of informers.values()) i.stop();
+    throw err;
+  }
+
+  const ctx: ControllerContext = {
+    store: opts.store,
+    informer(kind) {
+      const i = informers.get(kind);
+      if (!i) throw new Error(`no informer for ${kind}: add it to the controller's kinds`);
+      return i;
+    },
+    now: opts.now ?? (() => new Date()),
+    log: opts.log ?? ((msg) => console.error(`controllers: ${msg}`)),
+  };
+  const running: RunningController[] = specs.map((s) => runController(s, ctx, opts.queue));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    names: specs.map((s) => s.name),
+    stop() {
+      stopping ??= (async () => {
+        await Promise.all(running.map((r) => r.stop()));
+        for (const i of informers.values()) i.stop();
+      })();
+      return stopping;
+    },
+  };
+}

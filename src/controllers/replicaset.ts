@@ -1,0 +1,231 @@
+// The ReplicaSet controller, after kube-controller-manager's: keeps spec.replicas active pods matching the
+// selector, adopting orphans and releasing pods that no longer match, and reports what it sees in status.
+import type { KubeObject, ObjectRef } from '../model/object.ts';
+import { controllerOf, isPodActive, ownerRefTo } from '../model/pod.ts';
+import { matchesRequirements, requirementsOf, type Requirement } from '../model/selector.ts';
+import { StoreError } from '../store/store.ts';
+import { keyOf, splitKey, type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
+import { Expectations } from './expectations.ts';
+import { generateName, podFromTemplate } from './pod-from-template.ts';
+import { replicaSetStatus, type ReplicaFailure } from './replicaset-status.ts';
+import { podsToDelete } from './scale-down.ts';
+
+export interface ReplicaSetControllerOptions {
+  /** How long to wait for the cache to show pods just created or deleted before trusting it anyway. Default 300 000 ms (Kubernetes' 5 minutes). */
+  expectationsTimeoutMs?: number;
+  /** Most pods created or deleted by one sync. Default 500, as Kubernetes' burstReplicas. */
+  burstReplicas?: number;
+  /** For tests: the expectations to use (to look into them). */
+  expectations?: Expectations;
+}
+
+/** An error from managing replicas, carried to status as ReplicaFailure and then rethrown for a retry. */
+class ManageError extends Error {
+  constructor(readonly failure: ReplicaFailure, readonly cause: unknown) {
+    super(failure.message);
+  }
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export function replicaSetController(opts: ReplicaSetControllerOptions = {}): ControllerSpec {
+  const expectations = opts.expectations ?? new Expectations(opts.expectationsTimeoutMs ?? 300_000);
+  const burst = opts.burstReplicas ?? 500;
+
+  return {
+    name: 'replicaset',
+    kinds: ['ReplicaSet', 'Pod'],
+
+    watch(ctx, enqueue) {
+      const sets = ctx.informer('ReplicaSet');
+      /** The key of the ReplicaSet that controls the pod, if it is (still) the one in the cache. */
+      const ownerKey = (pod: KubeObject): string | undefined => {
+        const ref = controllerOf(pod);
+        if (ref?.kind !== 'ReplicaSet') return undefined;
+        const rs = sets.get(pod.metadata.namespace, ref.name);
+        return rs && rs.metadata.uid === ref.uid ? keyOf(rs) : undefined;
+      };
+      /** An orphan may be adopted by any ReplicaSet whose selector it matches. */
+      const enqueueAdopters = (pod: KubeObject) => {
+        for (const rs of sets.list(pod.metadata.namespace ?? 'default')) {
+          if (selects(rs, pod)) enqueue(keyOf(rs));
+        }
+      };
+
+      sets.on({
+        add: (rs) => enqueue(keyOf(rs)),
+        update: (_old, rs) => enqueue(keyOf(rs)),
+        delete: (rs) => enqueue(keyOf(rs)),
+      });
+      ctx.informer('Pod').on({
+        add(pod) {
+          const key = ownerKey(pod);
+          if (key) {
+            if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
+            else expectations.creationObserved(key, pod.metadata.name);
+            enqueue(key);
+          } else if (!controllerOf(pod)) enqueueAdopters(pod);
+        },
+        update(old, pod) {
+          const key = ownerKey(pod);
+          if (key) {
+            expectations.creationObserved(key, pod.metadata.name);
+            if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
+            enqueue(key);
+          }
+          const oldKey = ownerKey(old);
+          if (oldKey && oldKey !== key) enqueue(oldKey); // released or taken over: the old owner counts again
+          if (!controllerOf(pod)) enqueueAdopters(pod);
+        },
+        delete(pod) {
+          const key = ownerKey(pod);
+          if (!key) return;
+          expectations.deletionObserved(key, pod.metadata.name);
+          enqueue(key);
+        },
+      });
+    },
+
+    async sync(key, ctx): Promise<SyncResult> {
+      const { namespace, name } = splitKey(key);
+      const rs = ctx.informer('ReplicaSet').get(namespace, name);
+      if (!rs) {
+        expectations.delete(key);
+        return;
+      }
+      if (rs.metadata.deletionTimestamp) return; // being deleted: the garbage collector takes its pods
+
+      const reqs = requirementsOf(rs.spec?.selector ?? {});
+      if (!reqs.length) {
+        // An empty selector would select every pod of the namespace; Kubernetes rejects it, so do nothing.
+        ctx.log(`replicaset: ${key} has an empty selector; ignored`);
+        return;
+      }
+      const active = ctx.informer('Pod').list(namespace).filter(isPodActive);
+      const pods = await claimPods(ctx, rs, reqs, active);
+
+      let failure: ManageError | undefined;
+      if (expectations.satisfied(key)) {
+        try {
+          await manageReplicas(ctx, rs, key, pods);
+        } catch (err) {
+          if (!(err instanceof ManageError)) throw err;
+          failure = err;
+        }
+      }
+
+      const { status, nextAvailableInMs } = replicaSetStatus(rs, pods, ctx.now(), failure?.failure);
+      await ctx.store.updateStatus('ReplicaSet', namespace, name, status);
+      if (failure) throw failure.cause;
+      return nextAvailableInMs === undefined ? undefined : { requeueAfterMs: nextAvailableInMs };
+    },
+  };
+
+  /** Creates or deletes pods to reach spec.replicas, recording expectations first. */
+  async function manageReplicas(ctx: ControllerContext, rs: KubeObject, key: string, pods: KubeObject[]): Promise<void> {
+    const diff = pods.length - (rs.spec?.replicas ?? 1);
+    if (diff < 0) await createPods(ctx, rs, key, Math.min(-diff, burst));
+    else if (diff > 0) await deletePods(ctx, rs, key, podsToDelete(pods, Math.min(diff, burst)));
+  }
+
+  /** Creates in batches of 1, 2, 4 … and stops at a batch with a failure, so a quota or bad template costs one error, not hundreds. */
+  async function createPods(ctx: ControllerContext, rs: KubeObject, key: string, count: number): Promise<void> {
+    const names = new Set<string>();
+    while (names.size < count) names.add(generateName(`${rs.metadata.name}-`));
+    const pending = [...names];
+    expectations.expectCreations(key, pending);
+    let batch = 1;
+    let firstError: unknown;
+    while (pending.length && firstError === undefined) {
+      const now = pending.splice(0, batch);
+      await Promise.all(now.map(async (podName) => {
+        try {
+          await ctx.store.create(podFromTemplate(rs, podName));
+          await event(ctx, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`);
+        } catch (err) {
+          expectations.creationObserved(key, podName); // it will never show up
+          firstError ??= err;
+          await event(ctx, rs, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
+        }
+      }));
+      batch *= 2;
+    }
+    for (const skipped of pending) expectations.creationObserved(key, skipped);
+    if (firstError !== undefined) throw new ManageError({ reason: 'FailedCreate', message: errorText(firstError) }, firstError);
+  }
+
+  async function deletePods(ctx: ControllerContext, rs: KubeObject, key: string, victims: KubeObject[]): Promise<void> {
+    expectations.expectDeletions(key, victims.map((p) => p.metadata.name));
+    let firstError: unknown;
+    await Promise.all(victims.map(async (pod) => {
+      const podName = pod.metadata.name;
+      try {
+        const gone = await ctx.store.delete('Pod', pod.metadata.namespace, podName);
+        if (!gone) expectations.deletionObserved(key, podName); // already gone: nothing to observe
+        else await event(ctx, rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${podName}`);
+      } catch (err) {
+        expectations.deletionObserved(key, podName);
+        firstError ??= err;
+        await event(ctx, rs, 'Warning', 'FailedDelete', `Error deleting: ${errorText(err)}`);
+      }
+    }));
+    if (firstError !== undefined) throw new ManageError({ reason: 'FailedDelete', message: errorText(firstError) }, firstError);
+  }
+}
+
+const selects = (rs: KubeObject, pod: KubeObject) => {
+  const reqs = requirementsOf(rs.spec?.selector ?? {});
+  return reqs.length > 0 && matchesRequirements(reqs, pod.metadata.labels);
+};
+
+/**
+ * The active pods this ReplicaSet controls: its own that still match, plus orphans that match (adopted now).
+ * Its own that no longer match are released: they keep running, without an owner.
+ */
+async function claimPods(ctx: ControllerContext, rs: KubeObject, reqs: Requirement[], active: KubeObject[]): Promise<KubeObject[]> {
+  const claimed: KubeObject[] = [];
+  let fresh: Promise<KubeObject | undefined> | undefined;
+  // Adopt only for a ReplicaSet that still exists (read from the store, not the cache), as Kubernetes rechecks.
+  const canAdopt = async () => {
+    fresh ??= ctx.store.get('ReplicaSet', rs.metadata.namespace, rs.metadata.name);
+    const cur = await fresh;
+    return !!cur && cur.metadata.uid === rs.metadata.uid && !cur.metadata.deletionTimestamp;
+  };
+  for (const pod of active) {
+    const ref = controllerOf(pod);
+    const matches = matchesRequirements(reqs, pod.metadata.labels);
+    if (ref) {
+      if (ref.uid !== rs.metadata.uid) continue; // someone else's
+      if (matches) claimed.push(pod);
+      else await writeOwners(ctx, pod, (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid));
+      continue;
+    }
+    if (!matches || !(await canAdopt())) continue;
+    const adopted = await writeOwners(ctx, pod, [...(pod.metadata.ownerReferences ?? []), ownerRefTo(rs)]);
+    if (adopted) claimed.push(adopted);
+  }
+  return claimed;
+}
+
+/** Rewrites the pod's owners, on the version that was read. Undefined when the pod has gone meanwhile. */
+async function writeOwners(ctx: ControllerContext, pod: KubeObject, owners: KubeObject['metadata']['ownerReferences']): Promise<KubeObject | undefined> {
+  const next = structuredClone(pod);
+  if (owners?.length) next.metadata.ownerReferences = owners;
+  else delete next.metadata.ownerReferences;
+  try {
+    return await ctx.store.update(next);
+  } catch (err) {
+    if (err instanceof StoreError && err.reason === 'NotFound') return undefined;
+    throw err; // a Conflict: requeued, and the next sync reads the pod again
+  }
+}
+
+/** Events never fail a sync: they are for people, not for convergence. */
+async function event(ctx: ControllerContext, rs: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  const ref: ObjectRef = { apiVersion: rs.apiVersion, kind: rs.kind, namespace: rs.metadata.namespace, name: rs.metadata.name, uid: rs.metadata.uid };
+  try {
+    await ctx.store.recordEvent(ref, type, reason, message);
+  } catch (err) {
+    ctx.log(`replicaset: event ${reason} for ${keyOf(rs)}: ${errorText(err)}`);
+  }
+}
