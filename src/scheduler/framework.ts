@@ -1,0 +1,108 @@
+// The scheduling framework, after kube-scheduler's: one narrow interface per extension point (filter, score),
+// plugins registered by name, and a pure `schedule` that picks a node for one pod from a snapshot of the cluster.
+import type { KubeObject } from '../model/object.ts';
+import type { NodeInfo } from './node-info.ts';
+import { fitErrorMessage, NO_NODES_AVAILABLE } from './reasons.ts';
+
+export type { NodeInfo };
+
+/** A filter's verdict: fits, or does not with Kubernetes reason strings ("Insufficient memory"). */
+export type Status = { fits: true } | { fits: false; reasons: string[] };
+
+export const fits: Status = { fits: true };
+export const unschedulable = (...reasons: string[]): Status => ({ fits: false, reasons });
+
+/** Data shared by the plugins within one scheduling cycle (one pod), as kube-scheduler's CycleState. */
+export type CycleState = Map<string, unknown>;
+
+/** Reads a value cached in the cycle state, computing it on first use. */
+export function cached<T>(state: CycleState, key: string, compute: () => T): T {
+  if (!state.has(key)) state.set(key, compute());
+  return state.get(key) as T;
+}
+
+export interface FilterPlugin {
+  name: string;
+  filter(pod: KubeObject, nodeInfo: NodeInfo, state: CycleState): Status;
+}
+
+export const MAX_NODE_SCORE = 100;
+
+export interface ScorePlugin {
+  name: string;
+  /** A raw score for a node that passed every filter; 0..100 unless `normalize` maps it there. */
+  score(pod: KubeObject, nodeInfo: NodeInfo, state: CycleState): number;
+  /** Maps the raw scores of all feasible nodes (same order as given) to 0..100, for scores relative to the others. */
+  normalize?(scores: number[]): number[];
+}
+
+/** The plugins one scheduler runs: filters in order (the first failure decides a node), weighted scores. */
+export interface Profile {
+  filters: FilterPlugin[];
+  scores: { plugin: ScorePlugin; weight: number }[];
+}
+
+export type Plugin = FilterPlugin | ScorePlugin;
+
+/** Which registered plugins a profile enables, by name, as in KubeSchedulerConfiguration. */
+export interface ProfileConfig {
+  filter: string[];
+  score: { name: string; weight: number }[];
+}
+
+/** Builds a profile from plugins registered by name; an unknown or mistyped name is an error at start-up. */
+export function buildProfile(registry: Record<string, Plugin>, config: ProfileConfig): Profile {
+  const lookup = (name: string, method: 'filter' | 'score') => {
+    const p = registry[name];
+    if (!p || !(method in p)) throw new Error(`scheduler: no ${method} plugin named "${name}"`);
+    return p;
+  };
+  return {
+    filters: config.filter.map((n) => lookup(n, 'filter') as FilterPlugin),
+    scores: config.score.map(({ name, weight }) => ({ plugin: lookup(name, 'score') as ScorePlugin, weight })),
+  };
+}
+
+export type ScheduleResult =
+  | { node: string; score: number }
+  /** No node fits: each node's reasons, and the message Kubernetes would show. */
+  | { reasons: Record<string, string[]>; message: string };
+
+/**
+ * Picks the node for `pod`: the feasible node with the highest weighted score; equal scores go to the first node
+ * by name (kube-scheduler picks at random among them; a fixed order keeps decisions reproducible).
+ */
+export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profile): ScheduleResult {
+  if (nodeInfos.length === 0) return { reasons: {}, message: NO_NODES_AVAILABLE };
+  const state: CycleState = new Map();
+  const feasible: NodeInfo[] = [];
+  const reasons: Record<string, string[]> = {};
+  for (const info of nodeInfos) {
+    const failed = runFilters(pod, info, state, profile.filters);
+    if (failed) reasons[info.name] = failed;
+    else feasible.push(info);
+  }
+  if (feasible.length === 0) return { reasons, message: fitErrorMessage(nodeInfos.length, reasons) };
+
+  const totals = feasible.map(() => 0);
+  for (const { plugin, weight } of profile.scores) {
+    const raw = feasible.map((info) => plugin.score(pod, info, state));
+    const scores = plugin.normalize ? plugin.normalize(raw) : raw;
+    scores.forEach((s, i) => { totals[i] += s * weight; });
+  }
+  let best = 0;
+  for (let i = 1; i < feasible.length; i++) {
+    const better = totals[i] > totals[best] || (totals[i] === totals[best] && feasible[i].name < feasible[best].name);
+    if (better) best = i;
+  }
+  return { node: feasible[best].name, score: totals[best] };
+}
+
+/** The first failing filter's reasons, or undefined when the node fits. */
+function runFilters(pod: KubeObject, info: NodeInfo, state: CycleState, filters: FilterPlugin[]): string[] | undefined {
+  for (const f of filters) {
+    const s = f.filter(pod, info, state);
+    if (!s.fits) return s.reasons;
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+// What the scheduler knows about one node: the Node, the pods bound to it, and what they request, in integer units
+// (millicores, bytes) as kube-scheduler's NodeInfo keeps them, so sums never drift by floating point.
+import type { KubeObject } from '../model/object.ts';
+import { isPodTerminal, podRequests } from '../model/pod.ts';
+import { parseQuantity } from '../model/quantity.ts';
+
+export interface Amounts { milliCpu: number; memory: number }
+
+export interface NodeInfo {
+  name: string;
+  node: KubeObject;
+  /** Non-terminal pods bound to the node, those being deleted included: they hold resources until removed. */
+  pods: KubeObject[];
+  /** `status.allocatable`; a missing entry is 0, as in Kubernetes. */
+  allocatable: Amounts & { pods: number };
+  /** The sum of the pods' requests, what NodeResourcesFit compares against. */
+  requested: Amounts;
+  /** The same with kube-scheduler's defaults (100m, 200Mi) for containers without requests, for scoring only. */
+  nonZeroRequested: Amounts;
+}
+
+/** kube-scheduler's DefaultMilliCPURequest and DefaultMemoryRequest. */
+export const DEFAULT_MILLI_CPU = 100;
+export const DEFAULT_MEMORY = 200 * 2 ** 20;
+
+const quantity = (q: unknown) => {
+  if (q === undefined || q === null) return 0;
+  try { return parseQuantity(q as string | number); } catch { return 0; } // a node with a garbled figure offers nothing
+};
+// Quantities round up to whole units, as Kubernetes' MilliValue and Value do; the epsilon absorbs float noise.
+const ceil = (v: number) => Math.ceil(v - 1e-9);
+
+/** What a pod requests: the sum over its containers, a limit standing in for a missing request. */
+export function requestOf(pod: KubeObject): Amounts {
+  const r = podRequests(pod.spec);
+  return { milliCpu: ceil(r.cpu * 1000), memory: ceil(r.memory) };
+}
+
+/** The request with kube-scheduler's non-zero defaults for each container that names no cpu or memory. */
+export function nonZeroRequestOf(pod: KubeObject): Amounts {
+  const total: Amounts = { milliCpu: 0, memory: 0 };
+  for (const c of pod.spec?.containers ?? []) {
+    const r = { ...c.resources?.limits, ...c.resources?.requests };
+    const one = requestOf({ ...pod, spec: { containers: [c] } });
+    total.milliCpu += r.cpu === undefined ? DEFAULT_MILLI_CPU : one.milliCpu;
+    total.memory += r.memory === undefined ? DEFAULT_MEMORY : one.memory;
+  }
+  return total;
+}
+
+export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
+  const alloc = node.status?.allocatable ?? {};
+  const info: NodeInfo = {
+    name: node.metadata.name,
+    node,
+    pods: [],
+    allocatable: { milliCpu: ceil(quantity(alloc.cpu) * 1000), memory: ceil(quantity(alloc.memory)), pods: Math.floor(quantity(alloc.pods)) },
+    requested: { milliCpu: 0, memory: 0 },
+    nonZeroRequested: { milliCpu: 0, memory: 0 },
+  };
+  for (const p of pods) addPod(info, p);
+  return info;
+}
+
+function addPod(info: NodeInfo, pod: KubeObject): void {
+  const r = requestOf(pod), nz = nonZeroRequestOf(pod);
+  info.pods.push(pod);
+  info.requested.milliCpu += r.milliCpu;
+  info.requested.memory += r.memory;
+  info.nonZeroRequested.milliCpu += nz.milliCpu;
+  info.nonZeroRequested.memory += nz.memory;
+}
+
+/** A snapshot of every node, sorted by name, with the non-terminal pods bound to each. */
+export function nodeInfos(nodes: KubeObject[], pods: KubeObject[]): NodeInfo[] {
+  const byNode = new Map<string, KubeObject[]>();
+  for (const p of pods) {
+    const n = p.spec?.nodeName;
+    if (!n || isPodTerminal(p)) continue; // a finished pod no longer holds anything
+    (byNode.get(n) ?? byNode.set(n, []).get(n)!).push(p);
+  }
+  return [...nodes]
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
+    .map((n) => nodeInfo(n, byNode.get(n.metadata.name) ?? []));
+}

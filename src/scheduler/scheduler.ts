@@ -1,0 +1,143 @@
+// convergit's kube-scheduler: watches Pods and Nodes through informers, and binds each pending pod to the best node
+// by writing spec.nodeName to the store. Pods are decided one at a time, so each decision sees the ones before it.
+//
+// A pod that already has spec.nodeName is not ours, as in Kubernetes (the node runs it directly), so there is no
+// NodeName filter: every pod the scheduler sees has no node name to match.
+import type { KubeObject } from '../model/object.ts';
+import { isPodTerminal } from '../model/pod.ts';
+import { Informer } from '../store/informer.ts';
+import { StoreError, type Store } from '../store/store.ts';
+import { AssumeCache } from './assume-cache.ts';
+import { bindPod, recordUnschedulable } from './bind.ts';
+import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
+import { defaultProfile } from './default-profile.ts';
+import { schedule, type Profile } from './framework.ts';
+import { nodeInfos } from './node-info.ts';
+import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
+
+export interface SchedulerOptions {
+  store: Store;
+  now?: () => Date;
+  log?: (m: string) => void;
+  /** Wait after a pod's first failed attempt, doubled per further attempt. Default 1000 ms. */
+  backoffInitialMs?: number;
+  /** Default 10000 ms. */
+  backoffMaxMs?: number;
+  /** An unschedulable pod is retried after this long even when nothing changed. Default 5 min. */
+  unschedulableTimeoutMs?: number;
+  /** Pods whose spec.schedulerName is this (or unset, for the default) are ours. Default 'default-scheduler'. */
+  schedulerName?: string;
+  /** Plugins to run; default the profile in default-profile.ts. */
+  profile?: Profile;
+  /** xstate clock for the queue's backoff timers. */
+  clock?: Clock;
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+
+/** A pod this scheduler must place: not yet bound, not finished, not being deleted, and asking for this scheduler. */
+export function needsScheduling(pod: KubeObject, schedulerName = DEFAULT_SCHEDULER_NAME): boolean {
+  return !pod.spec?.nodeName && !isPodTerminal(pod) && !pod.metadata.deletionTimestamp
+    && (pod.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === schedulerName;
+}
+
+export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler> {
+  const { store } = opts;
+  const now = opts.now ?? (() => new Date());
+  const log = opts.log ?? (() => {});
+  const schedulerName = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+  const profile = opts.profile ?? defaultProfile();
+  const pods = new Informer(store, 'Pod');
+  const nodes = new Informer(store, 'Node');
+  const assumed = new AssumeCache();
+  let ready = false, stopped = false;
+  let loop: Promise<void> | undefined;
+
+  const queue = new SchedulingQueue({
+    backoffInitialMs: opts.backoffInitialMs,
+    backoffMaxMs: opts.backoffMaxMs,
+    unschedulableTimeoutMs: opts.unschedulableTimeoutMs,
+    clock: opts.clock,
+    onActive: () => kick(),
+  });
+
+  // Handlers only queue keys and wake pods; the decisions happen in the loop.
+  pods.on({
+    add: (pod) => { if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod)); },
+    update: (old, pod) => {
+      const key = keyOf(pod);
+      if (!needsScheduling(pod, schedulerName)) queue.remove(key);
+      else if (!queue.has(key)) queue.add(key);
+      else if (podSpecChanged(old, pod)) queue.move(key);
+      if (podFinished(old, pod)) queue.moveAll();
+    },
+    delete: (pod) => {
+      queue.remove(keyOf(pod));
+      assumed.forget(keyOf(pod));
+      if (pod.spec?.nodeName) queue.moveAll(); // its node has room again
+    },
+  });
+  nodes.on({
+    add: () => queue.moveAll(),
+    update: (old, node) => { if (nodeSchedulingChanged(old, node)) queue.moveAll(); },
+  });
+
+  /** Runs the loop unless it is running; it drains every active pod, one at a time. */
+  function kick(): void {
+    if (!ready || stopped || loop) return;
+    loop = (async () => {
+      await new Promise((r) => setImmediate(r)); // let the handler that woke us return first
+      for (let key = queue.pop(); key !== undefined && !stopped; key = queue.pop()) await scheduleOne(key);
+    })().finally(() => {
+      loop = undefined;
+      if (queue.hasActive) kick(); // woken between the last pop and here
+    });
+  }
+
+  async function scheduleOne(key: string): Promise<void> {
+    const [namespace, name] = key.split('/');
+    const pod = pods.get(namespace, name);
+    if (!pod || !needsScheduling(pod, schedulerName)) return queue.remove(key);
+    try {
+      const result = schedule(pod, nodeInfos(nodes.list(), assumed.overlay(pods.list())), profile);
+      if ('node' in result) {
+        assumed.assume(pod, result.node); // counted from now on, before the informer sees the binding
+        await bindPod(store, pod, result.node, now());
+        log(`scheduler: bound ${key} to ${result.node}`);
+        queue.done(key, 'BOUND');
+      } else {
+        await recordUnschedulable(store, pod, result.message, now());
+        log(`scheduler: ${key}: ${result.message}`);
+        queue.done(key, 'FAILED');
+      }
+    } catch (err) {
+      // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
+      // NotFound: it was deleted meanwhile, and its informer delete takes it off the queue.
+      assumed.forget(key);
+      if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
+      queue.done(key, 'ERROR');
+    }
+  }
+
+  await nodes.start();
+  await pods.start();
+  ready = true;
+  kick();
+  log(`scheduler: started as ${schedulerName}`);
+
+  return {
+    async stop() {
+      stopped = true;
+      pods.stop();
+      nodes.stop();
+      await loop;
+      queue.stop();
+    },
+  };
+}

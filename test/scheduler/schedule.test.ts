@@ -1,0 +1,105 @@
+// The pure decision: node snapshots, scores and the choice of node, with the default profile.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defaultProfile, registry } from '../../src/scheduler/default-profile.ts';
+import { buildProfile, schedule } from '../../src/scheduler/framework.ts';
+import { nodeInfo, nodeInfos } from '../../src/scheduler/node-info.ts';
+import { leastAllocated } from '../../src/scheduler/plugins/least-allocated.ts';
+import { selectorSpread } from '../../src/scheduler/plugins/selector-spread.ts';
+import { node, pod } from './helpers.ts';
+
+const profile = defaultProfile();
+
+test('nodeInfos: sorted by name; terminal and unbound pods hold nothing; pods being deleted still do', () => {
+  const infos = nodeInfos([node('b'), node('a')], [
+    pod('run', { cpu: '250m', memory: '128Mi', nodeName: 'a' }),
+    pod('going', { cpu: '1', nodeName: 'a', deleting: true }),
+    pod('done', { cpu: '1', nodeName: 'a', phase: 'Succeeded' }),
+    pod('failed', { cpu: '1', nodeName: 'a', phase: 'Failed' }),
+    pod('pending', { cpu: '1' }),
+  ]);
+  assert.equal(infos.map((i) => i.name), ['a', 'b']);
+  assert.equal(infos[0].pods.map((p) => p.metadata.name), ['run', 'going']);
+  assert.equal(infos[0].requested, { milliCpu: 1250, memory: 128 * 2 ** 20 });
+  // Pods without a memory request count kube-scheduler's 200Mi default when scoring, never when fitting.
+  assert.equal(infos[0].nonZeroRequested, { milliCpu: 1250, memory: 128 * 2 ** 20 + 200 * 2 ** 20 });
+  assert.equal(infos[0].allocatable, { milliCpu: 2000, memory: 4 * 2 ** 30, pods: 110 });
+  assert.equal(infos[1].pods, []);
+});
+
+test('least allocated: the average free fraction of cpu and memory after placing the pod', () => {
+  const p = pod('p', { cpu: '500m', memory: '1Gi' });
+  const empty = nodeInfo(node('n', { cpu: '2', memory: '4Gi' }), []);
+  // cpu (2000-500)*100/2000 = 75, memory (4-1)*100/4 = 75
+  assert.is(leastAllocated.score(p, empty, new Map()), 75);
+  const busy = nodeInfo(node('n', { cpu: '2', memory: '4Gi' }), [pod('a', { cpu: '1', memory: '1Gi', nodeName: 'n' })]);
+  // cpu 500*100/2000 = 25, memory 2*100/4 = 50
+  assert.is(leastAllocated.score(p, busy, new Map()), 37);
+  const full = nodeInfo(node('n', { cpu: '1', memory: '1Gi' }), [pod('a', { cpu: '1', memory: '1Gi', nodeName: 'n' })]);
+  assert.is(leastAllocated.score(p, full, new Map()), 0);
+});
+
+test('spread: fewer pods of the same controller scores higher; other workloads do not count', () => {
+  const p = pod('p', { owner: 'rs-1' });
+  const infos = [
+    nodeInfo(node('a'), [pod('x', { owner: 'rs-1', nodeName: 'a' }), pod('y', { owner: 'rs-1', nodeName: 'a' })]),
+    nodeInfo(node('b'), [pod('z', { owner: 'rs-1', nodeName: 'b' }), pod('o', { owner: 'rs-2', nodeName: 'b' })]),
+    nodeInfo(node('c'), [pod('q', { owner: 'rs-2', nodeName: 'c' }), pod('g', { owner: 'rs-1', nodeName: 'c', deleting: true })]),
+  ];
+  const raw = infos.map((i) => selectorSpread.score(p, i, new Map()));
+  assert.equal(raw, [2, 1, 0]);
+  assert.equal(selectorSpread.normalize!(raw), [0, 50, 100]);
+  assert.equal(selectorSpread.normalize!([0, 0]), [100, 100], 'no pods of the workload anywhere: all equal');
+});
+
+test('schedule picks the node with the most room', () => {
+  const infos = nodeInfos([node('a'), node('b')], [pod('big', { cpu: '1500m', memory: '3Gi', nodeName: 'a' })]);
+  // b: cpu 1900/2000 → 95, memory 3996Mi/4Gi → 97, average 96; spread: no pods of a workload, 100 at weight 2.
+  assert.equal(schedule(pod('p', { cpu: '100m', memory: '100Mi' }), infos, profile), { node: 'b', score: 96 + 2 * 100 });
+});
+
+test('schedule breaks ties by node name', () => {
+  const infos = nodeInfos([node('c'), node('b'), node('a')], []);
+  assert.is((schedule(pod('p'), infos, profile) as { node: string }).node, 'a');
+});
+
+test('schedule spreads a workload even against a little more room elsewhere', () => {
+  const infos = nodeInfos([node('a'), node('b')], [
+    pod('w1', { owner: 'rs-1', nodeName: 'a', cpu: '100m', memory: '64Mi' }),
+    pod('other', { nodeName: 'b', cpu: '300m', memory: '256Mi' }),
+  ]);
+  assert.is((schedule(pod('w2', { owner: 'rs-1', cpu: '100m', memory: '64Mi' }), infos, profile) as { node: string }).node, 'b');
+});
+
+test('schedule: nothing fits, with each node\'s reason and the Kubernetes message', () => {
+  const infos = nodeInfos([
+    node('a', { memory: '1Gi' }),
+    node('b', { labels: { disk: 'hdd' } }),
+    node('c', { ready: false }),
+    node('d', { unschedulable: true, ready: false }),
+  ], []);
+  const r = schedule(pod('p', { memory: '2Gi', nodeSelector: { 'kubernetes.io/hostname': 'a' } }), infos, profile);
+  assert.equal(r, {
+    reasons: {
+      a: ['Insufficient memory'],
+      b: ["node(s) didn't match Pod's node affinity/selector"],
+      c: ['node(s) were not ready'],
+      d: ['node(s) were unschedulable'],
+    },
+    message: "0/4 nodes are available: 1 Insufficient memory, 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were not ready, 1 node(s) were unschedulable.",
+  });
+});
+
+test('schedule with no nodes at all says so as Kubernetes does', () => {
+  assert.equal(schedule(pod('p'), [], profile), { reasons: {}, message: 'no nodes available to schedule pods' });
+});
+
+test('profiles are built from registered plugins by name; unknown names fail at start', () => {
+  const onlyFit = buildProfile(registry, { filter: ['NodeResourcesFit'], score: [] });
+  const infos = nodeInfos([node('a', { unschedulable: true })], []);
+  assert.equal(schedule(pod('p'), infos, onlyFit), { node: 'a', score: 0 });
+  assert.throws(() => buildProfile(registry, { filter: ['NoSuchPlugin'], score: [] }), /no filter plugin named "NoSuchPlugin"/);
+  assert.throws(() => buildProfile(registry, { filter: [], score: [{ name: 'NodeReady', weight: 1 }] }), /no score plugin named "NodeReady"/);
+});
+
+test.run();
