@@ -1,0 +1,62 @@
+// Where the service proxy listens and what for, computed from Services alone: one TCP port on the clusterIP
+// per Service port, and one on the node's host for each nodePort. Two Services claiming the same address and
+// port (a git-given clusterIP the allocator refused) cannot both be served: the one already served keeps it,
+// else the older one.
+import type { KubeObject } from '../model/object.ts';
+
+export interface Route {
+  address: string;
+  port: number;
+  /** `namespace/name` of the Service. */
+  service: string;
+  namespace: string;
+  name: string;
+  /** The Service port's name ('' when unnamed): how its Endpoints port is found. */
+  portName: string;
+  kind: 'clusterIP' | 'nodePort';
+}
+
+export interface RouteConflict { route: Route; heldBy: string }
+
+export const listenKey = (address: string, port: number) => `${address}:${port}`;
+
+const byAge = (a: KubeObject, b: KubeObject) =>
+  String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
+  `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`);
+
+/**
+ * What should be listening, keyed by `address:port`, and the routes left out because another holds their key.
+ * `servedNow` (key → service) says who holds each key today, so a newcomer never takes a port away.
+ */
+export function desiredRoutes(
+  services: KubeObject[],
+  nodeHost: string,
+  servedNow: ReadonlyMap<string, string> = new Map(),
+): { routes: Map<string, Route>; conflicts: RouteConflict[] } {
+  const routes = new Map<string, Route>();
+  const conflicts: RouteConflict[] = [];
+  const add = (r: Route) => {
+    const k = listenKey(r.address, r.port);
+    const held = routes.get(k);
+    if (!held) routes.set(k, r);
+    else if (held.service !== r.service && servedNow.get(k) === r.service) {
+      routes.set(k, r);
+      conflicts.push({ route: held, heldBy: r.service });
+    } else conflicts.push({ route: r, heldBy: held.service });
+  };
+  for (const svc of [...services].sort(byAge)) {
+    const spec = svc.spec ?? {};
+    const namespace = svc.metadata.namespace || 'default';
+    const { name } = svc.metadata;
+    const base = { service: `${namespace}/${name}`, namespace, name };
+    const clusterIP = spec.type !== 'ExternalName' && spec.clusterIP && spec.clusterIP !== 'None' ? String(spec.clusterIP) : undefined;
+    const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+    for (const p of spec.ports ?? []) {
+      if ((p.protocol ?? 'TCP') !== 'TCP' || typeof p.port !== 'number') continue; // UDP and SCTP are not proxied
+      const portName = p.name ?? '';
+      if (clusterIP) add({ ...base, address: clusterIP, port: p.port, portName, kind: 'clusterIP' });
+      if (nodePorts && typeof p.nodePort === 'number') add({ ...base, address: nodeHost, port: p.nodePort, portName, kind: 'nodePort' });
+    }
+  }
+  return { routes, conflicts };
+}

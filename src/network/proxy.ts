@@ -1,0 +1,185 @@
+// A userspace kube-proxy: a TCP listener on each Service port's clusterIP:port (and the node's host:nodePort for
+// NodePort Services) that relays every connection to a ready endpoint, round-robin. Listeners follow the
+// Services; endpoints are looked up per connection, so an Endpoints change applies to the next connection.
+import net, { type Server, type Socket } from 'node:net';
+import type { KubeObject } from '../model/object.ts';
+import { Informer } from '../store/informer.ts';
+import type { Store } from '../store/store.ts';
+import { EndpointPicker, readyBackends } from './endpoint-picker.ts';
+import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
+import { relay } from './tcp-relay.ts';
+
+export interface ServiceProxyOptions {
+  store: Store;
+  /** Where NodePorts listen. Default 127.0.0.1. */
+  nodeHost?: string;
+  log?: (m: string) => void;
+  /** How long a connection to one endpoint may take before the next is tried. Default 1000. */
+  connectTimeoutMs?: number;
+  /** How often a port that could not be opened (EADDRINUSE …) is tried again. Default 5000. */
+  listenRetryMs?: number;
+}
+
+export interface ListeningPort {
+  address: string;
+  port: number;
+  /** `namespace/name` of the Service. */
+  service: string;
+  /** The Service port's name, '' when unnamed. */
+  portName: string;
+  kind: 'clusterIP' | 'nodePort';
+}
+
+export interface ServiceProxy {
+  stop(): Promise<void>;
+  /** Ports open right now. */
+  listening(): ListeningPort[];
+}
+
+/** Reason of the Warning event when a port cannot be opened. */
+export const PORT_NOT_OPENED = 'FailedToOpenPort';
+
+interface Listener {
+  server: Server;
+  /** Replaced in place when the Service port is renamed or changes hands; read per connection. */
+  route: Route;
+  state: 'opening' | 'listening' | 'failed' | 'closed';
+  retry?: NodeJS.Timeout;
+  warned: boolean;
+}
+
+const describe = (r: Route) => `${r.address}:${r.port}/TCP (${r.kind === 'nodePort' ? 'nodePort' : 'clusterIP'} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
+
+export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
+  const { store } = opts;
+  const nodeHost = opts.nodeHost ?? '127.0.0.1';
+  const log = opts.log ?? (() => {});
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
+  const listenRetryMs = opts.listenRetryMs ?? 5000;
+  const services = new Informer(store, 'Service');
+  const endpoints = new Informer(store, 'Endpoints');
+  const picker = new EndpointPicker();
+  const listeners = new Map<string, Listener>();
+  const sockets = new Set<Socket>();
+  /** Conflicts between Services already reported: `service|address:port`. */
+  const conflictsWarned = new Set<string>();
+  let scheduled: NodeJS.Immediate | undefined;
+  let stopped = false;
+
+  const track = (s: Socket) => {
+    s.on('error', () => {}); // teardown errors are expected; the relay handles the ones that matter
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+
+  function warn(route: Route, message: string): void {
+    log(`${route.service}: ${message}`);
+    const uid = services.get(route.namespace, route.name)?.metadata.uid;
+    store.recordEvent({ apiVersion: 'v1', kind: 'Service', namespace: route.namespace, name: route.name, uid }, 'Warning', PORT_NOT_OPENED, message)
+      .catch((err) => log(`recording an event for ${route.service} failed: ${err?.message ?? err}`));
+  }
+
+  function onConnection(l: Listener, client: Socket): void {
+    track(client);
+    const r = l.route;
+    const pickKey = `${r.service}:${r.portName}`; // shared by the clusterIP and nodePort listeners of one port
+    const backends = picker.order(pickKey, readyBackends(endpoints.get(r.namespace, r.name), r.portName));
+    relay(client, backends, { connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}` });
+  }
+
+  function listen(l: Listener): void {
+    l.state = 'opening';
+    l.server.listen({ host: l.route.address, port: l.route.port });
+  }
+
+  function open(key: string, route: Route): void {
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const l: Listener = { server, route, state: 'opening', warned: false };
+    server.on('connection', (c) => onConnection(l, c));
+    server.on('listening', () => {
+      if (l.state === 'closed') return; // closed again before the bind was announced
+      l.state = 'listening';
+      log(`${l.route.service}: listening on ${describe(l.route)}`);
+    });
+    server.on('error', (err) => {
+      if (l.state !== 'opening') return log(`${l.route.service}: ${describe(l.route)}: ${err.message}`);
+      l.state = 'failed';
+      // Reported once; retried quietly until the port frees up or the Service no longer wants it.
+      if (!l.warned) warn(l.route, `can't open port ${describe(l.route)}: ${err.message}`);
+      l.warned = true;
+      l.retry = setTimeout(() => {
+        l.retry = undefined;
+        if (!stopped && listeners.get(key) === l) listen(l);
+      }, listenRetryMs);
+    });
+    listeners.set(key, l);
+    listen(l);
+  }
+
+  /** Stops accepting; connections already relayed run on until either side ends them. */
+  function close(l: Listener): void {
+    clearTimeout(l.retry);
+    if (l.state === 'listening' || l.state === 'opening') l.server.close();
+    if (l.state === 'listening') log(`${l.route.service}: closed ${describe(l.route)}`);
+    l.state = 'closed';
+  }
+
+  function reconcile(): void {
+    scheduled = undefined;
+    if (stopped) return;
+    const servedNow = new Map(Array.from(listeners, ([key, l]) => [key, l.route.service]));
+    const { routes, conflicts } = desiredRoutes(services.list(), nodeHost, servedNow);
+    for (const [key, l] of listeners) {
+      if (routes.has(key)) continue;
+      close(l);
+      listeners.delete(key);
+    }
+    for (const [key, route] of routes) {
+      const l = listeners.get(key);
+      if (!l) open(key, route);
+      else l.route = route;
+    }
+    picker.retain(new Set(Array.from(routes.values(), (r) => `${r.service}:${r.portName}`)));
+    const now = new Set<string>();
+    for (const { route, heldBy } of conflicts) {
+      const id = `${route.service}|${listenKey(route.address, route.port)}`;
+      now.add(id);
+      if (!conflictsWarned.has(id)) warn(route, `can't open port ${describe(route)}: it is already used by Service ${heldBy}`);
+    }
+    conflictsWarned.clear();
+    for (const id of now) conflictsWarned.add(id);
+  }
+
+  const schedule = () => {
+    if (!scheduled && !stopped) scheduled = setImmediate(reconcile); // a burst of changes is one reconcile
+  };
+  services.on({ add: schedule, update: schedule, delete: schedule });
+  await services.start();
+  await endpoints.start();
+  reconcile();
+
+  return {
+    listening: () =>
+      [...listeners.values()]
+        .filter((l) => l.state === 'listening')
+        .map(({ route: r }) => ({ address: r.address, port: r.port, service: r.service, portName: r.portName, kind: r.kind })),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (scheduled) clearImmediate(scheduled);
+      services.stop();
+      endpoints.stop();
+      const closed = [...listeners.values()].map((l) =>
+        new Promise<void>((resolve) => {
+          clearTimeout(l.retry);
+          if (l.state !== 'listening' && l.state !== 'opening') return resolve();
+          l.state = 'closed';
+          l.server.close(() => resolve());
+        }));
+      listeners.clear();
+      // A reset, not a FIN: a peer that keeps its half open must not wait for a proxy that is gone.
+      for (const s of sockets) (s.connecting ? s.destroy() : s.resetAndDestroy());
+      await Promise.all(closed);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// One proxied connection: try backends in order until one accepts, then copy bytes both ways. Half-closes pass
+// through (a client may finish sending and still read the reply); an error or reset on either side tears down
+// both. The client socket arrives paused, so nothing it sends is lost while a backend is being chosen.
+import net, { type Socket } from 'node:net';
+import type { Backend } from './endpoint-picker.ts';
+
+export interface RelayOptions {
+  connectTimeoutMs: number;
+  /** Called for every socket this relay opens, so the proxy can destroy them all on stop. */
+  track: (s: Socket) => void;
+  log: (m: string) => void;
+  /** For log lines, e.g. `default/web:http`. */
+  what: string;
+}
+
+const noop = () => {};
+
+export function relay(client: Socket, backends: Backend[], opts: RelayOptions): void {
+  client.on('error', noop); // every failure also ends in 'close', where the other side is dealt with
+  let pending: Socket | undefined;
+  let clientGone = false;
+  client.once('close', () => {
+    clientGone = true;
+    pending?.destroy();
+  });
+
+  const attempt = (i: number): void => {
+    if (clientGone) return;
+    if (i >= backends.length) {
+      opts.log(`${opts.what}: ${backends.length ? 'no endpoint accepted the connection' : 'no ready endpoints'}; closing the client connection`);
+      client.resetAndDestroy(); // the nearest a userspace proxy gets to iptables' REJECT
+      return;
+    }
+    const b = backends[i];
+    const s = net.connect({ host: b.ip, port: b.port, allowHalfOpen: true });
+    pending = s;
+    opts.track(s);
+    const timer = setTimeout(() => s.destroy(new Error(`connect timeout after ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs);
+    s.once('close', () => clearTimeout(timer));
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      if (pending !== s) return;
+      pending = undefined;
+      s.destroy();
+      opts.log(`${opts.what}: endpoint ${b.ip}:${b.port} failed: ${err.message}`);
+      attempt(i + 1);
+    });
+    s.once('connect', () => {
+      clearTimeout(timer);
+      pending = undefined;
+      splice(client, s);
+    });
+  };
+  attempt(0);
+}
+
+/**
+ * Copies both ways. A clean close of one side ends the other; an abrupt one (a reset, an error) resets the other,
+ * since a plain destroy would send a FIN that a half-open peer could wait on forever.
+ */
+function splice(a: Socket, b: Socket): void {
+  a.on('error', noop);
+  b.on('error', noop);
+  a.pipe(b);
+  b.pipe(a);
+  const follow = (other: Socket) => (hadError: boolean) => {
+    if (other.destroyed) return;
+    if (hadError) other.resetAndDestroy();
+    else other.end();
+  };
+  a.once('close', follow(b));
+  b.once('close', follow(a));
+  a.resume();
+}

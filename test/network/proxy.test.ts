@@ -1,0 +1,262 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import net from 'node:net';
+import type { KubeObject } from '../../src/model/object.ts';
+import type { Store } from '../../src/store/store.ts';
+import { startServiceProxy, type ServiceProxy } from '../../src/network/proxy.ts';
+import { cleanup, freshStore } from '../store/helpers.ts';
+import { until } from '../support/wait.ts';
+import { backend, deadPort, holdOpen, randomAddress, request, type Backend } from './tcp.ts';
+
+const proxies: ServiceProxy[] = [];
+const backends: Backend[] = [];
+test.after.each(async () => {
+  await Promise.allSettled(proxies.splice(0).map((p) => p.stop()));
+  await Promise.allSettled(backends.splice(0).map((b) => b.close()));
+  await cleanup();
+});
+
+async function be(name: string): Promise<Backend> {
+  const b = await backend(name);
+  backends.push(b);
+  return b;
+}
+
+const svc = (name: string, clusterIP: string, spec: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' },
+  spec: { clusterIP, clusterIPs: [clusterIP], selector: { app: name }, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], ...spec },
+});
+
+type Addr = { ip: string; port: number };
+const endpoints = (name: string, ready: Addr[], notReady: Addr[] = [], portName = 'http'): KubeObject => ({
+  apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: 'default' },
+  // One subset per backend port, as the endpoints controller groups them.
+  subsets: [...ready.map((a) => ({ r: a })), ...notReady.map((a) => ({ n: a }))].map(({ r, n }: any) => ({
+    ...(r && { addresses: [{ ip: r.ip, targetRef: { kind: 'Pod', namespace: 'default', name: `pod-${r.port}` } }] }),
+    ...(n && { notReadyAddresses: [{ ip: n.ip }] }),
+    ports: [{ name: portName, port: (r ?? n).port, protocol: 'TCP' }],
+  })),
+});
+
+async function start(store: Store, o: { nodeHost?: string; listenRetryMs?: number } = {}) {
+  const lines: string[] = [];
+  const p = await startServiceProxy({ store, connectTimeoutMs: 500, ...o, log: (m) => lines.push(m) });
+  proxies.push(p);
+  return Object.assign(p, { lines });
+}
+
+const listeningOn = (p: ServiceProxy, address: string, port: number) =>
+  until(() => p.listening().find((l) => l.address === address && l.port === port), `the proxy to listen on ${address}:${port}`, 3000);
+
+test('balances connections round-robin across ready endpoints; half-close passes through', async () => {
+  const { store } = await freshStore();
+  const [b1, b2] = [await be('b1'), await be('b2')];
+  const ip = randomAddress(2);
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [b1, b2]));
+  const p = await start(store);
+  assert.equal(await listeningOn(p, ip, 8080), { address: ip, port: 8080, service: 'default/web', portName: 'http', kind: 'clusterIP' });
+  const replies = [];
+  for (let i = 0; i < 4; i++) replies.push(await request(ip, 8080, `r${i}`));
+  // The backend replies only after the client's FIN: the reply proves both half-closes went through.
+  assert.equal(replies.map((r) => r.replace(/^b\d:/, '')), ['r0', 'r1', 'r2', 'r3']);
+  assert.equal(replies.map((r) => r.slice(0, 2)).sort(), ['b1', 'b1', 'b2', 'b2']);
+  assert.is.not(replies[0].slice(0, 2), replies[1].slice(0, 2), 'alternating');
+});
+
+test('a refused endpoint is skipped for the next one; notReadyAddresses are never used', async () => {
+  const { store } = await freshStore();
+  const good = await be('good');
+  const notReady = await be('not-ready');
+  const deadIp = randomAddress(1);
+  const dead = { ip: deadIp, port: await deadPort(deadIp) };
+  const ip = randomAddress(2);
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [dead, good], [notReady]));
+  const p = await start(store);
+  await listeningOn(p, ip, 8080);
+  for (let i = 0; i < 4; i++) assert.is(await request(ip, 8080), 'good:hi');
+  assert.ok(p.lines.some((l) => l.includes(`endpoint ${dead.ip}:${dead.port} failed`)), p.lines.join('\n'));
+
+  // Every endpoint refusing: the client's connection is closed, not left hanging.
+  await good.close();
+  assert.match(await request(ip, 8080), /^(error ECONNRESET|closed without a reply)$/);
+});
+
+test('no ready endpoints (or no Endpoints at all): the connection is closed', async () => {
+  const { store } = await freshStore();
+  const notReady = await be('not-ready');
+  const [ip1, ip2] = [randomAddress(2), randomAddress(2)];
+  await store.create(svc('starting', ip1));
+  await store.create(endpoints('starting', [], [notReady]));
+  await store.create(svc('orphan', ip2));
+  const p = await start(store);
+  await listeningOn(p, ip1, 8080);
+  await listeningOn(p, ip2, 8080);
+  assert.match(await request(ip1, 8080), /^(error ECONNRESET|closed without a reply)$/);
+  assert.match(await request(ip2, 8080), /^(error ECONNRESET|closed without a reply)$/);
+  assert.is(notReady.open.size, 0);
+  assert.ok(p.lines.some((l) => l === 'default/starting:http: no ready endpoints; closing the client connection'), p.lines.join('\n'));
+});
+
+test('an Endpoints change applies to the next connection; ports are matched by name', async () => {
+  const { store } = await freshStore();
+  const [b1, b2, metrics] = [await be('b1'), await be('b2'), await be('metrics')];
+  const ip = randomAddress(2);
+  await store.create(svc('web', ip, { ports: [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9090 }] }));
+  const p = await start(store);
+  await listeningOn(p, ip, 8080);
+  await listeningOn(p, ip, 9090);
+  const eps = endpoints('web', [b1]);
+  (eps.subsets as any[]).push({ addresses: [{ ip: metrics.ip }], ports: [{ name: 'metrics', port: metrics.port }] });
+  await store.create(eps);
+  assert.is(await request(ip, 8080), 'b1:hi');
+  assert.is(await request(ip, 9090), 'metrics:hi');
+
+  const cur = (await store.get('Endpoints', 'default', 'web'))!;
+  (cur.subsets as any[])[0] = { addresses: [{ ip: b2.ip }], ports: [{ name: 'http', port: b2.port }] };
+  await store.update(cur);
+  await until(async () => (await request(ip, 8080)) === 'b2:hi', 'b2 to answer');
+  assert.is(await request(ip, 8080), 'b2:hi');
+  assert.is(await request(ip, 9090), 'metrics:hi');
+});
+
+test('NodePort Services also listen on the node host; an unnamed port takes the subset\'s only port', async () => {
+  const { store } = await freshStore();
+  const b = await be('b');
+  const ip = randomAddress(2);
+  const nodeHost = randomAddress(3);
+  await store.create(svc('web', ip, { type: 'NodePort', ports: [{ port: 8080, nodePort: 30080 }] }));
+  await store.create(endpoints('web', [b], [], undefined as unknown as string));
+  const p = await start(store, { nodeHost });
+  assert.equal(await listeningOn(p, nodeHost, 30080), { address: nodeHost, port: 30080, service: 'default/web', portName: '', kind: 'nodePort' });
+  assert.is(await request(nodeHost, 30080), 'b:hi');
+  assert.is(await request(ip, 8080), 'b:hi');
+});
+
+test('listeners follow the Services: a new port opens, a removed port or Service closes', async () => {
+  const { store } = await freshStore();
+  const b = await be('b');
+  const ip = randomAddress(2);
+  const p = await start(store);
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [b]));
+  await listeningOn(p, ip, 8080);
+  assert.is(await request(ip, 8080), 'b:hi');
+
+  const cur = (await store.get('Service', 'default', 'web'))!;
+  cur.spec.ports = [{ name: 'http', port: 8081 }, { name: 'dns', port: 53, protocol: 'UDP' }];
+  await store.update(cur);
+  await listeningOn(p, ip, 8081);
+  await until(async () => (await request(ip, 8080)) === 'error ECONNREFUSED', 'port 8080 to close');
+  assert.is(await request(ip, 8081), 'b:hi');
+  assert.equal(p.listening().map((l) => l.port), [8081], 'UDP ports are not proxied');
+
+  await store.delete('Service', 'default', 'web');
+  await until(() => p.listening().length === 0, 'no listeners');
+  assert.is(await request(ip, 8081), 'error ECONNREFUSED');
+});
+
+test('a port that cannot be opened is a Warning event on the Service, retried until it frees up', async () => {
+  const { store } = await freshStore();
+  const b = await be('b');
+  const ip = randomAddress(2);
+  const squatter = await be('squatter'); // holds ip:port before the proxy wants it
+  await new Promise<void>((resolve) => squatter.server.close(() => resolve()));
+  await new Promise<void>((resolve) => squatter.server.listen(8080, ip, () => resolve()));
+  const p = await start(store, { listenRetryMs: 20 });
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [b]));
+  const ev = await until(async () => (await store.list('Event'))[0], 'a Warning event');
+  assert.is(ev.type, 'Warning');
+  assert.is(ev.reason, 'FailedToOpenPort');
+  assert.is(ev.message, `can't open port ${ip}:8080/TCP (clusterIP for default/web:http): listen EADDRINUSE: address already in use ${ip}:8080`);
+  assert.equal(ev.involvedObject, { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web', uid: (await store.get('Service', 'default', 'web'))!.metadata.uid });
+  assert.equal(p.listening(), []);
+
+  await squatter.close();
+  await listeningOn(p, ip, 8080);
+  assert.is(await request(ip, 8080), 'b:hi');
+  assert.is((await store.list('Event'))[0].count, 1, 'retries are not reported again');
+
+  // A second Service on the same clusterIP and port (a git-given clusterIP the allocator refused) cannot have it.
+  await store.create({ ...svc('copy', ip), metadata: { name: 'copy', namespace: 'default' } });
+  await until(async () => (await store.list('Event')).some((e) => (e.involvedObject as any).name === 'copy'), 'a warning for copy');
+  const copyEv = (await store.list('Event')).find((e) => (e.involvedObject as any).name === 'copy')!;
+  assert.is(copyEv.message, `can't open port ${ip}:8080/TCP (clusterIP for default/copy:http): it is already used by Service default/web`);
+  assert.is(await request(ip, 8080), 'b:hi', 'the first keeps serving');
+});
+
+test('the backend may half-close first and still read; a client reset tears the backend side down', async () => {
+  const { store } = await freshStore();
+  const ip = randomAddress(2);
+  // Says goodbye at once, then keeps reading what the client sends after that.
+  const heard: string[] = [];
+  const early = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => {});
+    let got = '';
+    s.on('data', (d) => { got += d; });
+    s.on('end', () => heard.push(got));
+    s.end('bye');
+  });
+  const beIp = randomAddress(1);
+  await new Promise<void>((resolve) => early.listen(0, beIp, () => resolve()));
+  const bePort = (early.address() as net.AddressInfo).port;
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [{ ip: beIp, port: bePort }]));
+  const p = await start(store);
+  await listeningOn(p, ip, 8080);
+  try {
+    const c = net.connect({ host: ip, port: 8080, allowHalfOpen: true });
+    c.on('error', () => {});
+    let reply = '';
+    c.on('data', (d) => { reply += d; });
+    await new Promise<void>((resolve) => c.once('end', resolve));
+    assert.is(reply, 'bye');
+    c.end('still talking');
+    await until(() => heard.length === 1, 'the backend to read to the end');
+    assert.equal(heard, ['still talking']);
+
+  } finally {
+    early.close();
+  }
+
+  // A backend that never hangs up on its own: only a reset passed on by the proxy closes its side.
+  const patient = net.createServer({ allowHalfOpen: true }, (s) => s.on('error', () => {}));
+  await new Promise<void>((resolve) => patient.listen(0, beIp, () => resolve()));
+  try {
+    const cur = (await store.get('Endpoints', 'default', 'web'))!;
+    (cur.subsets as any[])[0].ports[0].port = (patient.address() as net.AddressInfo).port;
+    await store.update(cur);
+    const open = () => new Promise<number>((r) => patient.getConnections((_e, n) => r(n)));
+    const held = await holdOpen(ip, 8080);
+    await until(async () => (await open()) === 1, 'one open backend connection');
+    held.socket.resetAndDestroy();
+    await until(async () => (await open()) === 0, 'the backend side to close');
+  } finally {
+    patient.close();
+  }
+});
+
+test('stop closes listeners and every relayed connection, on both sides', async () => {
+  const { store } = await freshStore();
+  const b = await be('b');
+  const ip = randomAddress(2);
+  const nodeHost = randomAddress(3);
+  await store.create(svc('web', ip, { type: 'NodePort', ports: [{ name: 'http', port: 8080, nodePort: 30081 }] }));
+  await store.create(endpoints('web', [b]));
+  const p = await start(store, { nodeHost });
+  await listeningOn(p, ip, 8080);
+  await listeningOn(p, nodeHost, 30081);
+  const held = await holdOpen(ip, 8080);
+  await until(() => b.open.size === 1, 'the relayed connection to reach the backend');
+  await p.stop();
+  await held.closed;
+  await until(() => b.open.size === 0, 'the backend side to close');
+  assert.equal(p.listening(), []);
+  assert.is(await request(ip, 8080), 'error ECONNREFUSED');
+  assert.is(await request(nodeHost, 30081), 'error ECONNREFUSED');
+  await p.stop(); // twice is harmless
+});
+
+test.run();
