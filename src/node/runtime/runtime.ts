@@ -14,7 +14,7 @@ export interface ContainerLaunch {
 }
 
 export interface ContainerExit {
-  /** null when killed by a signal. */
+  /** Killed by a signal: 128 + its number (137 SIGKILL, 143 SIGTERM), as Kubernetes reports it; null only if a runtime cannot tell. */
   exitCode: number | null;
   /** e.g. 'SIGTERM', or null. */
   signal: string | null;

@@ -1,0 +1,251 @@
+// One container's life on the node, as the kubelet runs it: creating → running → exited, then by the restart
+// policy either done or back to creating (at once the first time, then after a back-off of base doubling to max,
+// reset once an instance has run resetAfterMs). A launch that fails before a process exists waits in
+// CreateContainerConfigError / ImagePullBackOff and retries. STOP (from any state) ends it for good.
+// Side effects are the injected actors `launch`, `wait`, `kill` and actions `startProbes`, `stopProbes`.
+import { assign, fromPromise, setup } from 'xstate';
+import type { ContainerState, Terminated } from './pod-status.ts';
+import { goDuration } from './go-duration.ts';
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+/** What a successful launch tells the machine. */
+export interface Launched { containerID: string; imageID: string; startedAt: string }
+
+/** A launch that failed before a process existed; `reason` becomes the waiting reason. */
+export class LaunchError extends Error {
+  constructor(readonly reason: 'CreateContainerConfigError' | 'ErrImagePull', message: string) {
+    super(message);
+  }
+}
+
+export interface ContainerInput {
+  name: string;
+  /** `<pod>_<namespace>(<uid>)`, as Kubernetes names the pod in back-off messages. */
+  podRef: string;
+  restartPolicy?: RestartPolicy;
+  /** With a readiness probe a container starts unready; without one it is ready while it runs. */
+  hasReadiness?: boolean;
+  /** Grace for a kill after a failed liveness probe. */
+  killGraceMs?: number;
+  baseMs?: number;
+  maxMs?: number;
+  resetAfterMs?: number;
+  /** What the pod's status said before this node (re)started: the count and last termination carry on. */
+  resume?: { state?: ContainerState; lastState?: { terminated?: Terminated }; restartCount?: number };
+  /** For a resumed container that was running: when it was lost. */
+  now?: string;
+}
+
+export interface ContainerContext {
+  name: string;
+  podRef: string;
+  restartPolicy: RestartPolicy;
+  hasReadiness: boolean;
+  killGraceMs: number;
+  baseMs: number;
+  maxMs: number;
+  resetAfterMs: number;
+  state: ContainerState;
+  lastState: { terminated?: Terminated };
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  /** An instance existed before: the next launch is a restart. */
+  everRan: boolean;
+  /** Crashes since the last reset: 0 restarts at once, n waits base·2^(n-1). */
+  backoffStep: number;
+  /** Consecutive failed image pulls. */
+  pullFailures: number;
+  containerID?: string;
+  imageID?: string;
+  stopGraceMs: number;
+}
+
+export type ContainerEvent =
+  | { type: 'READY'; ready: boolean }
+  | { type: 'UNHEALTHY'; message?: string }
+  | { type: 'STOP'; graceMs: number };
+
+const restarts = (policy: RestartPolicy, t: Terminated) => policy === 'Always' || (policy === 'OnFailure' && t.exitCode !== 0);
+
+/** The back-off before the next restart at this step. */
+export const backoffDelay = (c: Pick<ContainerContext, 'backoffStep' | 'baseMs' | 'maxMs'>) =>
+  c.backoffStep <= 0 ? 0 : Math.min(c.maxMs, c.baseMs * 2 ** (c.backoffStep - 1));
+
+const pullDelay = (c: ContainerContext) => Math.min(c.maxMs, c.baseMs * 2 ** Math.max(0, c.pullFailures - 1));
+
+function initialContext(input: ContainerInput): ContainerContext {
+  const policy = input.restartPolicy ?? 'Always';
+  const r = input.resume ?? {};
+  let state: ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  let lastState = r.lastState ?? {};
+  const restartCount = r.restartCount ?? 0;
+  let everRan = restartCount > 0 || !!lastState.terminated;
+  // The node went away under a running container (stop or crash): Kubernetes reports it as ContainerStatusUnknown,
+  // and restarts it only as the restart policy allows (a `Never` container stays ended, as after a node reboot).
+  const found: ContainerState | undefined = r.state && 'running' in r.state
+    ? { terminated: {
+      exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated',
+      startedAt: r.state.running.startedAt, finishedAt: input.now ?? r.state.running.startedAt,
+    } }
+    : r.state && 'terminated' in r.state ? r.state : undefined;
+  if (found && 'terminated' in found) {
+    everRan = true;
+    if (restarts(policy, found.terminated)) lastState = { terminated: found.terminated };
+    else state = found; // finished for good: stays as it ended
+  }
+  return {
+    name: input.name,
+    podRef: input.podRef,
+    restartPolicy: policy,
+    hasReadiness: input.hasReadiness ?? false,
+    killGraceMs: input.killGraceMs ?? 30_000,
+    baseMs: input.baseMs ?? 10_000,
+    maxMs: input.maxMs ?? 300_000,
+    resetAfterMs: input.resetAfterMs ?? 600_000,
+    state,
+    lastState,
+    ready: false,
+    started: false,
+    restartCount,
+    everRan,
+    backoffStep: 0,
+    pullFailures: 0,
+    stopGraceMs: 0,
+  };
+}
+
+const ended = (t: Terminated) => ({ state: { terminated: t } as ContainerState, ready: false, started: false });
+
+export const containerMachine = setup({
+  types: {} as { context: ContainerContext; events: ContainerEvent; input: ContainerInput },
+  actors: {
+    // Placeholders: the pod worker provides the real ones.
+    launch: fromPromise<Launched, { restartCount: number }>(async () => { throw new Error('launch not provided'); }),
+    wait: fromPromise<Terminated, void>(() => new Promise<Terminated>(() => {})),
+    kill: fromPromise<Terminated | undefined, { graceMs: number }>(async () => undefined),
+  },
+  actions: {
+    startProbes: () => {},
+    stopProbes: () => {},
+  },
+  delays: {
+    backoff: ({ context }) => backoffDelay(context),
+    pullBackoff: ({ context }) => pullDelay(context),
+    configRetry: ({ context }) => context.baseMs,
+    resetBackoff: ({ context }) => context.resetAfterMs,
+  },
+  guards: {
+    finished: ({ context }) => 'terminated' in context.state,
+  },
+}).createMachine({
+  id: 'container',
+  context: ({ input }) => initialContext(input),
+  initial: 'init',
+  on: {
+    STOP: { target: '.stopping', actions: assign({ stopGraceMs: ({ event }) => event.graceMs }) },
+  },
+  states: {
+    init: {
+      always: [{ guard: 'finished', target: 'done' }, { target: 'creating' }],
+    },
+    creating: {
+      invoke: {
+        src: 'launch',
+        input: ({ context }) => ({ restartCount: context.everRan ? context.restartCount + 1 : context.restartCount }),
+        onDone: {
+          target: 'running',
+          actions: assign(({ context, event }) => ({
+            state: { running: { startedAt: event.output.startedAt } },
+            restartCount: context.everRan ? context.restartCount + 1 : context.restartCount,
+            everRan: true,
+            ready: !context.hasReadiness,
+            started: true,
+            containerID: event.output.containerID,
+            imageID: event.output.imageID,
+            pullFailures: 0,
+          })),
+        },
+        onError: [
+          {
+            guard: ({ event }) => event.error instanceof LaunchError && event.error.reason === 'ErrImagePull',
+            target: 'pullBackoff',
+            actions: assign(({ context, event }) => ({
+              state: { waiting: { reason: 'ErrImagePull', message: (event.error as Error).message } },
+              pullFailures: context.pullFailures + 1,
+            })),
+          },
+          {
+            target: 'configError',
+            actions: assign(({ event }) => ({
+              state: { waiting: { reason: event.error instanceof LaunchError ? event.error.reason : 'CreateContainerError', message: (event.error as Error)?.message ?? String(event.error) } },
+            })),
+          },
+        ],
+      },
+    },
+    running: {
+      entry: 'startProbes',
+      exit: 'stopProbes',
+      invoke: { src: 'wait', onDone: { target: 'exited', actions: assign(({ event }) => ended(event.output)) } },
+      on: {
+        READY: { actions: assign({ ready: ({ event }) => event.ready }) },
+        UNHEALTHY: 'killing',
+      },
+      // An instance that ran long enough forgets earlier crashes.
+      after: { resetBackoff: { actions: assign({ backoffStep: 0 }) } },
+    },
+    killing: {
+      entry: assign({ ready: false }),
+      invoke: {
+        src: 'kill',
+        input: ({ context }) => ({ graceMs: context.killGraceMs }),
+        onDone: { target: 'exited', actions: assign(({ context, event }) => (event.output ? ended(event.output) : {})) },
+      },
+    },
+    exited: {
+      always: [
+        { guard: ({ context }) => !('terminated' in context.state) || !restarts(context.restartPolicy, context.state.terminated), target: 'done' },
+        {
+          guard: ({ context }) => context.backoffStep === 0,
+          target: 'creating',
+          actions: assign(({ context }) => ({ lastState: { terminated: (context.state as { terminated: Terminated }).terminated }, backoffStep: 1 })),
+        },
+        { target: 'backoff' },
+      ],
+    },
+    backoff: {
+      entry: assign(({ context }) => ({
+        lastState: { terminated: (context.state as { terminated: Terminated }).terminated },
+        state: { waiting: {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${goDuration(backoffDelay(context))} restarting failed container=${context.name} pod=${context.podRef}`,
+        } },
+      })),
+      after: { backoff: { target: 'creating', actions: assign(({ context }) => ({ backoffStep: context.backoffStep + 1 })) } },
+    },
+    pullBackoff: {
+      after: {
+        pullBackoff: 'creating',
+      },
+      entry: assign(({ context }) => ({
+        state: { waiting: { reason: 'ImagePullBackOff', message: (context.state as { waiting: { message?: string } }).waiting.message } },
+      })),
+    },
+    configError: {
+      after: { configRetry: 'creating' },
+    },
+    done: {},
+    stopping: {
+      entry: assign({ ready: false }),
+      invoke: {
+        src: 'kill',
+        input: ({ context }) => ({ graceMs: context.stopGraceMs }),
+        onDone: { target: 'stopped', actions: assign(({ event }) => (event.output ? ended(event.output) : {})) },
+      },
+      on: { STOP: {} }, // already stopping: a second request changes nothing
+    },
+    stopped: { type: 'final' },
+  },
+});

@@ -1,0 +1,109 @@
+// A pod's life on its node: pending → preparing (address, scratch folder) → starting (containers, in order) →
+// running → completed (every container finished for good) ; terminating (deletion seen or pod gone) → terminated ;
+// nodeStopping → stopped (the node shuts down and keeps the pod for its next start). Each container's own life,
+// with its restarts and back-off, is containerMachine; the work of each step is an actor the pod worker provides.
+import { assign, fromPromise, setup } from 'xstate';
+
+export interface PodWorkerInput {
+  /** The pod had already finished (Succeeded/Failed) when the node found it: nothing is run again. */
+  terminal?: boolean;
+  /** Found already marked for deletion: stop (nothing runs yet) and remove. */
+  deleting?: boolean;
+  graceMs?: number;
+  /** Wait before preparing again after a failure (no free address…). */
+  retryMs?: number;
+}
+
+export interface PodWorkerContext {
+  /** How the pod was found: to run, already finished, or already marked for deletion. */
+  found: 'new' | 'terminal' | 'deleting';
+  podIP?: string;
+  startTime?: string;
+  error?: string;
+  graceMs: number;
+  /** Remove the object once stopped (graceful deletion); false when it is already gone. */
+  remove: boolean;
+  retryMs: number;
+}
+
+export type PodWorkerEvent =
+  | { type: 'DELETE'; graceMs: number }
+  | { type: 'GONE'; graceMs: number }
+  | { type: 'NODE_STOP' }
+  | { type: 'COMPLETED' };
+
+export interface Prepared { podIP: string; startTime: string }
+
+export const podWorkerMachine = setup({
+  types: {} as { context: PodWorkerContext; events: PodWorkerEvent; input: PodWorkerInput },
+  actors: {
+    prepare: fromPromise<Prepared, void>(async () => { throw new Error('prepare not provided'); }),
+    startContainers: fromPromise<void, void>(async () => {}),
+    terminate: fromPromise<void, { graceMs: number; remove: boolean }>(async () => {}),
+    stopForNode: fromPromise<void, void>(async () => {}),
+  },
+  guards: {
+    // Every container has finished for good; provided by the pod worker, which knows the containers.
+    allDone: () => false,
+  },
+  delays: {
+    retry: ({ context }) => context.retryMs,
+  },
+}).createMachine({
+  id: 'pod',
+  context: ({ input }) => ({
+    found: input.terminal ? 'terminal' : input.deleting ? 'deleting' : 'new',
+    graceMs: input.graceMs ?? 30_000,
+    remove: true,
+    retryMs: input.retryMs ?? 10_000,
+  }),
+  initial: 'pending',
+  on: {
+    DELETE: { target: '.terminating', actions: assign({ graceMs: ({ event }) => event.graceMs, remove: true }) },
+    GONE: { target: '.terminating', actions: assign({ graceMs: ({ event }) => event.graceMs, remove: false }) },
+    NODE_STOP: '.nodeStopping',
+  },
+  states: {
+    pending: {
+      always: [
+        { guard: ({ context }) => context.found === 'terminal', target: 'completed' },
+        { guard: ({ context }) => context.found === 'deleting', target: 'terminating' },
+        { target: 'preparing' },
+      ],
+    },
+    preparing: {
+      invoke: {
+        src: 'prepare',
+        onDone: { target: 'starting', actions: assign(({ event }) => ({ podIP: event.output.podIP, startTime: event.output.startTime, error: undefined })) },
+        onError: { target: 'prepareFailed', actions: assign({ error: ({ event }) => (event.error instanceof Error ? event.error.message : String(event.error)) }) },
+      },
+    },
+    prepareFailed: {
+      after: { retry: 'preparing' },
+    },
+    starting: {
+      invoke: { src: 'startContainers', onDone: 'running', onError: 'running' }, // a container's own failure shows in its state
+      on: { COMPLETED: {} }, // settled once every container has started
+    },
+    running: {
+      always: { guard: 'allDone', target: 'completed' }, // they may all have finished while the last one started
+      on: { COMPLETED: 'completed' },
+    },
+    completed: {},
+    terminating: {
+      invoke: {
+        src: 'terminate',
+        input: ({ context }) => ({ graceMs: context.graceMs, remove: context.remove }),
+        onDone: 'terminated',
+        onError: 'terminated', // the worker reports it; a worker that never ends would block the node's stop
+      },
+      on: { DELETE: {}, GONE: {}, NODE_STOP: {} },
+    },
+    terminated: { type: 'final' },
+    nodeStopping: {
+      invoke: { src: 'stopForNode', onDone: 'stopped', onError: 'stopped' },
+      on: { DELETE: {}, GONE: {}, NODE_STOP: {} },
+    },
+    stopped: { type: 'final' },
+  },
+});

@@ -1,0 +1,477 @@
+// One pod on this node: runs podWorkerMachine and a containerMachine per container, provides their side effects
+// (address, image, env, process, probes, stop, removal) and writes the pod's status whenever what it knows changes.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { createActor, fromPromise, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
+import type { KubeObject } from '../model/object.ts';
+import { StoreError, type Store } from '../store/store.ts';
+import { containerArgv, containerCwd } from './command.ts';
+import { containerMachine, LaunchError, type ContainerInput, type Launched } from './container.machine.ts';
+import { ConfigError, containerEnv } from './env.ts';
+import type { ImageCache } from './images.ts';
+import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
+import type { PidsFile } from './pids-file.ts';
+import type { PodIps } from './pod-ips.ts';
+import { podStatus, type ContainerFacts, type PodFacts, type Terminated } from './pod-status.ts';
+import { podWorkerMachine, type Prepared } from './pod-worker.machine.ts';
+import { Prober } from './prober.ts';
+import { probeOnce, type Probe } from './probes.ts';
+import type { ContainerExit, ContainerLaunch, RunningContainer, Runtime } from './runtime/runtime.ts';
+import { constants } from 'node:os';
+
+export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
+
+export interface PodWorkerDeps {
+  store: Store;
+  nodeName: string;
+  hostIP: string;
+  dataDir: string;
+  runtime: Runtime;
+  images: ImageCache;
+  ips: PodIps;
+  pids: PidsFile;
+  /** Node allocatable in cores and bytes, for resourceFieldRef env. */
+  allocatable: { cpu: number; memory: number };
+  backoff: { baseMs: number; maxMs: number; resetAfterMs: number };
+  probeMsPerSecond: number;
+  /** How long a second of termination grace lasts (1000; less in tests). */
+  graceMsPerSecond: number;
+  clock?: Clock;
+  now: () => Date;
+  log: (m: string) => void;
+}
+
+interface Slot {
+  spec: any;
+  actor: Actor<typeof containerMachine>;
+  /** The launch in progress or done; a stop waits for it so that no process escapes. */
+  launching?: Promise<RunningContainer>;
+  handle?: RunningContainer;
+  launch?: ContainerLaunch;
+  /** The current instance's process is alive (its exit not yet seen). */
+  running: boolean;
+  /** A stop came: a launch still resolving its image or env must not start a process. */
+  cancelled?: boolean;
+  probers: Prober[];
+  lastValue?: string;
+}
+
+const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** A runtime exit as Kubernetes' ContainerStateTerminated. */
+export function terminatedOf(exit: ContainerExit, containerID?: string): Terminated {
+  const signal = exit.signal ? constants.signals[exit.signal as NodeJS.Signals] : undefined;
+  return {
+    exitCode: exit.exitCode ?? 128 + (signal ?? 0),
+    ...(signal !== undefined && { signal }),
+    reason: exit.reason,
+    ...(exit.message && { message: exit.message }),
+    startedAt: isoSeconds(exit.startedAt),
+    finishedAt: isoSeconds(exit.finishedAt),
+    ...(containerID && { containerID }),
+  };
+}
+
+/** Grace in seconds for stopping `pod`: the deletion's, else the spec's, else Kubernetes' 30. */
+export const graceSeconds = (pod: KubeObject): number =>
+  pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+
+export class PodWorker {
+  readonly uid: string;
+  readonly key: string;
+  private pod: KubeObject;
+  private readonly actor: Actor<typeof podWorkerMachine>;
+  private readonly slots = new Map<string, Slot>();
+  /** No container may start any more (terminating or the node stopping). */
+  private halted = false;
+  private starting?: Promise<void>;
+  /** The object was removed (by us or someone else): no more status writes. */
+  private removed = false;
+  /** Found Succeeded/Failed at start: its status is final and nothing is written. */
+  private readonly foundTerminal: boolean;
+  private nodeStopped = false;
+  /** The node is stopping and the last status is written: nothing more is. */
+  private frozen = false;
+  /** Container statuses as found when the worker began: what a resumed container carries on from. Our own status
+   * writes replace them in the store before the containers start, so they are kept here. */
+  private readonly found: any[];
+  /** Being removed: a pod whose containers have all stopped gets a terminal phase. */
+  private terminal = false;
+  private dirty = false;
+  private writing?: Promise<void>;
+  /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
+  readonly done: Promise<void>;
+
+  constructor(pod: KubeObject, private readonly deps: PodWorkerDeps) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid!;
+    this.key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+    this.foundTerminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    this.found = pod.status?.containerStatuses ?? [];
+    const machine = podWorkerMachine.provide({
+      guards: { allDone: () => this.allDone() },
+      actors: {
+        prepare: fromPromise(() => this.prepare()),
+        startContainers: fromPromise(() => (this.starting = this.startContainers())),
+        terminate: fromPromise(({ input }: { input: { graceMs: number; remove: boolean } }) => this.terminate(input.graceMs, input.remove)),
+        stopForNode: fromPromise(() => this.stopForNode()),
+      },
+    });
+    const input = {
+      terminal: this.foundTerminal,
+      deleting: !!pod.metadata.deletionTimestamp,
+      graceMs: this.graceMs(pod),
+      retryMs: deps.backoff.baseMs,
+    };
+    this.actor = createActor(machine, deps.clock ? { input, clock: deps.clock } : { input });
+    this.done = new Promise((resolve) => {
+      this.actor.subscribe({ next: (s) => { if (s.status === 'done') resolve(); }, error: (e) => { deps.log(`pod ${this.key}: ${errMessage(e)}`); resolve(); } });
+    });
+    this.actor.subscribe(() => this.scheduleStatus());
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  /** A newer version of the pod: a deletion mark starts termination. */
+  update(pod: KubeObject): void {
+    this.pod = pod;
+    if (!pod.metadata.deletionTimestamp) return;
+    if (this.actor.getSnapshot().matches('terminating')) {
+      // A later delete may shorten the grace period (never lengthen it): the runtime takes the shorter one.
+      for (const s of this.slots.values()) if (s.running) void s.handle?.stop(this.graceMs(pod));
+      return;
+    }
+    this.send({ type: 'DELETE', graceMs: this.graceMs(pod) });
+  }
+
+  /** The pod left the store (force delete) or this node: stop it the same way, nothing to remove. */
+  gone(): void {
+    this.removed = true;
+    this.send({ type: 'GONE', graceMs: this.graceMs(this.pod) });
+  }
+
+  /** The node stops: stop the containers gracefully, keep the object (the next start resumes it). */
+  async stopWithNode(): Promise<void> {
+    this.send({ type: 'NODE_STOP' });
+    await this.done;
+  }
+
+  /** A finished worker takes no more events. */
+  private send(e: EventFromLogic<typeof podWorkerMachine>): void {
+    if (this.actor.getSnapshot().status === 'active') this.actor.send(e);
+  }
+
+  private graceMs(pod: KubeObject): number {
+    return graceSeconds(pod) * this.deps.graceMsPerSecond;
+  }
+
+  private get ns(): string {
+    return this.pod.metadata.namespace ?? 'default';
+  }
+
+  private get podRef() {
+    return { namespace: this.ns, name: this.pod.metadata.name, uid: this.uid };
+  }
+
+  /** Per-pod folder for containers whose image is not a git image. No container name holds a `_`, so it never clashes with a log folder. */
+  private get scratchDir(): string {
+    return join(podLogDir(this.deps.dataDir, this.podRef), '_scratch');
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const { name } = this.pod.metadata;
+    this.deps.store.recordEvent({ apiVersion: 'v1', kind: 'Pod', namespace: this.ns, name, uid: this.uid }, type, reason, message).catch(() => {});
+  }
+
+  // ---- pod steps -------------------------------------------------------------------------------------------------
+
+  private async prepare(): Promise<Prepared> {
+    let podIP: string;
+    try {
+      podIP = this.deps.ips.allocate(this.uid, this.pod.status?.podIP);
+    } catch (e) {
+      this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
+      throw e;
+    }
+    await mkdir(this.scratchDir, { recursive: true });
+    return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
+  }
+
+  /** Starts the containers in spec order, each once the previous one has been launched (or failed to be). */
+  private async startContainers(): Promise<void> {
+    for (const spec of this.pod.spec?.containers ?? []) {
+      if (this.halted) return;
+      const slot = this.newSlot(spec, this.found.find((s) => s.name === spec.name));
+      this.slots.set(spec.name, slot);
+      slot.actor.start();
+      await waitFor(slot.actor, (s) => !s.matches('init') && !s.matches('creating'));
+    }
+  }
+
+  private async terminate(graceMs: number, remove: boolean): Promise<void> {
+    this.terminal = true;
+    await this.stopContainers(graceMs);
+    const { store, ips, log } = this.deps;
+    if (remove && !this.removed) {
+      await this.flushStatus();
+      this.frozen = true; // the status just written is the last
+      try {
+        const cur = await store.get('Pod', this.ns, this.pod.metadata.name);
+        if (cur?.metadata.uid === this.uid) await store.delete('Pod', this.ns, this.pod.metadata.name, { gracePeriodSeconds: 0 });
+      } catch (e) {
+        log(`pod ${this.key}: removing it failed: ${errMessage(e)}`);
+      }
+    }
+    this.removed = true;
+    ips.release(this.uid); // only now: its processes are gone
+    await removePodLogs(this.deps.dataDir, this.podRef).catch(() => {});
+  }
+
+  private async stopForNode(): Promise<void> {
+    // The status written now (containers unready, states as they were) is the one the next start resumes from: the
+    // exits this stop causes are not the containers' own, so they must not make the pod Failed or Succeeded.
+    this.nodeStopped = true;
+    await this.flushStatus();
+    this.frozen = true;
+    await this.stopContainers((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond);
+  }
+
+  private async stopContainers(graceMs: number): Promise<void> {
+    this.halted = true;
+    const stop = () => {
+      for (const s of this.slots.values()) if (s.actor.getSnapshot().status === 'active') s.actor.send({ type: 'STOP', graceMs });
+    };
+    stop();
+    await this.starting?.catch(() => {});
+    stop(); // any container the start loop launched meanwhile
+    await Promise.all([...this.slots.values()].map((s) => waitFor(s.actor, (snap) => snap.status !== 'active').catch(() => {})));
+  }
+
+  // ---- containers ------------------------------------------------------------------------------------------------
+
+  private newSlot(spec: any, old: any): Slot {
+    const slot = { spec, running: false, probers: [] } as unknown as Slot;
+    const machine = containerMachine.provide({
+      actors: {
+        launch: fromPromise(({ input }: { input: { restartCount: number } }) => this.launch(slot, input.restartCount)),
+        wait: fromPromise(() => this.waitExit(slot)),
+        kill: fromPromise(({ input }: { input: { graceMs: number } }) => this.kill(slot, input.graceMs)),
+      },
+      actions: {
+        startProbes: () => this.startProbes(slot),
+        stopProbes: () => this.stopProbes(slot),
+      },
+    });
+    const { backoff } = this.deps;
+    const input: ContainerInput = {
+      name: spec.name,
+      podRef: `${this.pod.metadata.name}_${this.ns}(${this.uid})`,
+      restartPolicy: this.pod.spec?.restartPolicy,
+      hasReadiness: !!spec.readinessProbe,
+      killGraceMs: (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond,
+      baseMs: backoff.baseMs,
+      maxMs: backoff.maxMs,
+      resetAfterMs: backoff.resetAfterMs,
+      resume: old && { state: old.state, lastState: old.lastState, restartCount: old.restartCount },
+      now: isoSeconds(this.deps.now()),
+    };
+    slot.actor = createActor(machine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
+    slot.actor.subscribe((s) => {
+      const value = String(s.value);
+      if (value !== slot.lastValue) this.onContainerState(slot, value);
+      slot.lastValue = value;
+      this.scheduleStatus();
+      this.checkCompleted();
+    });
+    return slot;
+  }
+
+  /** Kubernetes-style events when a container enters a state worth telling. */
+  private onContainerState(slot: Slot, value: string): void {
+    const c = slot.actor.getSnapshot().context;
+    const waiting = 'waiting' in c.state ? c.state.waiting : undefined;
+    if (value === 'backoff') this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata.name}_${this.ns}(${this.uid})`);
+    if (value === 'configError' || value === 'pullBackoff') this.event('Warning', 'Failed', `Error: ${waiting?.message ?? waiting?.reason}`);
+  }
+
+  private async launch(slot: Slot, restartCount: number): Promise<Launched> {
+    const { images, runtime, store, pids } = this.deps;
+    const spec = slot.spec;
+    const image: string = spec.image ?? '';
+    let base = this.scratchDir;
+    let imageID = '';
+    if (images.parse(image)) {
+      try {
+        base = await images.ensure(image);
+      } catch (e) {
+        throw new LaunchError('ErrImagePull', errMessage(e));
+      }
+      imageID = image;
+    }
+    const pod = this.pod;
+    const [configMaps, secrets, services] = await Promise.all(['ConfigMap', 'Secret', 'Service'].map((k) => store.list(k, { namespace: this.ns })));
+    const byName = (objs: KubeObject[]) => new Map(objs.map((o) => [o.metadata.name, o]));
+    let env: Record<string, string>, argv: string[];
+    try {
+      env = containerEnv(pod, spec, {
+        configMaps: byName(configMaps), secrets: byName(secrets), services,
+        podIP: this.deps.ips.ipOf(this.uid) ?? '', hostIP: this.deps.hostIP,
+        allocatable: this.deps.allocatable,
+        host: Object.fromEntries(['PATH', 'HOME'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+      });
+      argv = containerArgv(spec, env);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
+      throw e;
+    }
+    const cwd = containerCwd(spec.workingDir, base);
+    if (!imageID) await mkdir(cwd, { recursive: true }).catch(() => {}); // as a runtime creates a missing workingDir
+    const launch: ContainerLaunch = {
+      id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
+      argv, env, cwd,
+      logFile: containerLogFile(this.deps.dataDir, this.podRef, spec.name, restartCount),
+    };
+    // Stopped while the image or env was being resolved: no process may start after its stop.
+    if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');
+    slot.launch = launch;
+    slot.launching = runtime.start(launch).then((h) => {
+      slot.handle = h;
+      slot.running = true;
+      if (h.pid) pids.add(h.pid, { podUID: this.uid, container: spec.name });
+      return h;
+    });
+    const handle = await slot.launching;
+    this.event('Normal', 'Started', `Started container ${spec.name}`);
+    return { containerID: handle.pid ? `process://${handle.pid}` : '', imageID, startedAt: isoSeconds(handle.startedAt) };
+  }
+
+  private async waitExit(slot: Slot): Promise<Terminated> {
+    const handle = slot.handle!;
+    const exit = await handle.exited;
+    slot.running = false;
+    if (handle.pid) this.deps.pids.remove(handle.pid);
+    return terminatedOf(exit, handle.pid ? `process://${handle.pid}` : undefined);
+  }
+
+  /** Stops the current instance (SIGTERM, SIGKILL after graceMs); undefined when none runs. */
+  private async kill(slot: Slot, graceMs: number): Promise<Terminated | undefined> {
+    slot.cancelled = true;
+    const handle = await slot.launching?.catch(() => undefined);
+    if (!handle || !slot.running) return undefined;
+    this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`);
+    const exit = await handle.stop(graceMs);
+    slot.running = false;
+    if (handle.pid) this.deps.pids.remove(handle.pid);
+    return terminatedOf(exit, handle.pid ? `process://${handle.pid}` : undefined);
+  }
+
+  private startProbes(slot: Slot): void {
+    const launch = slot.launch;
+    if (!launch) return;
+    const check = (probe: Probe) => ({ timeoutMs }: { timeoutMs: number }) =>
+      probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs });
+    const common = { msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }) };
+    const name = slot.spec.name;
+    if (slot.spec.readinessProbe) {
+      slot.probers.push(new Prober({
+        ...common,
+        probe: slot.spec.readinessProbe,
+        check: check(slot.spec.readinessProbe),
+        onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
+        onResult: (r) => { if (!r.ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${r.message ?? ''}`); },
+      }));
+    }
+    if (slot.spec.livenessProbe) {
+      slot.probers.push(new Prober({
+        ...common,
+        probe: slot.spec.livenessProbe,
+        initial: true,
+        check: check(slot.spec.livenessProbe),
+        onChange: (ok, message) => {
+          if (ok) return;
+          this.event('Normal', 'Killing', `Container ${name} failed liveness probe, will be restarted`);
+          slot.actor.send({ type: 'UNHEALTHY', message });
+        },
+        onResult: (r) => { if (!r.ok) this.event('Warning', 'Unhealthy', `Liveness probe failed: ${r.message ?? ''}`); },
+      }));
+    }
+    for (const p of slot.probers) p.start();
+  }
+
+  private stopProbes(slot: Slot): void {
+    for (const p of slot.probers.splice(0)) p.stop();
+  }
+
+  /** Every container has finished for good (restart policy): the pod is complete. */
+  private checkCompleted(): void {
+    if (this.allDone()) this.send({ type: 'COMPLETED' });
+  }
+
+  private allDone(): boolean {
+    const specs: any[] = this.pod.spec?.containers ?? [];
+    if (this.halted || this.slots.size < specs.length) return false;
+    return [...this.slots.values()].every((s) => s.actor.getSnapshot().matches('done'));
+  }
+
+  // ---- status ----------------------------------------------------------------------------------------------------
+
+  private facts(): PodFacts {
+    const ctx = this.actor.getSnapshot().context;
+    const containers: ContainerFacts[] = [];
+    for (const spec of this.pod.spec?.containers ?? []) {
+      const slot = this.slots.get(spec.name);
+      if (slot) {
+        const c = slot.actor.getSnapshot().context;
+        containers.push({
+          name: c.name, state: c.state, lastState: c.lastState, ready: c.ready && !this.nodeStopped && !this.halted,
+          started: c.started, restartCount: c.restartCount, containerID: c.containerID, imageID: c.imageID,
+        });
+      } else {
+        // Not started yet: what the previous status said carries on (a node restart keeps restartCount).
+        const o = this.found.find((s) => s.name === spec.name);
+        if (o) containers.push({ name: spec.name, state: { waiting: { reason: 'ContainerCreating' } }, lastState: o.lastState ?? {}, ready: false, started: false, restartCount: o.restartCount ?? 0, imageID: o.imageID });
+      }
+    }
+    return { hostIP: this.deps.hostIP, podIP: ctx.podIP, startTime: ctx.startTime, containers, terminal: this.terminal };
+  }
+
+  private scheduleStatus(): void {
+    this.dirty = true;
+    this.writing ??= this.writeLoop();
+  }
+
+  private async writeLoop(): Promise<void> {
+    // Writes one after another; changes that arrive during a write are folded into the next.
+    while (this.dirty) {
+      this.dirty = false;
+      await new Promise((r) => setImmediate(r)); // let a burst of transitions settle into one write
+      try {
+        await this.writeStatus();
+      } catch (e) {
+        // NotFound: removed between the read and the write, which is no failure.
+        if (!(e instanceof StoreError && e.reason === 'NotFound')) this.deps.log(`pod ${this.key}: status write failed: ${errMessage(e)}`);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  /** Resolves once every status change so far is written. */
+  async flushStatus(): Promise<void> {
+    this.scheduleStatus();
+    while (this.writing) await this.writing;
+  }
+
+  private async writeStatus(): Promise<void> {
+    if (this.removed || this.foundTerminal || this.frozen) return;
+    const { store, now } = this.deps;
+    const cur = await store.get('Pod', this.ns, this.pod.metadata.name);
+    if (!cur || cur.metadata.uid !== this.uid) return;
+    const next = asJson(podStatus(cur, this.facts(), isoSeconds(now())));
+    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next);
+  }
+}

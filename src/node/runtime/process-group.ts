@@ -1,0 +1,38 @@
+// A container is a process group: signal it as a whole, and know when every member is gone.
+import { readdir, readFile } from 'node:fs/promises';
+
+/** Sends `signal` to every process in group `pgid`; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
+/**
+ * Whether any live process is still in group `pgid`. On Linux /proc is read so that zombies count as gone: an
+ * orphan reparented to an init that never reaps (common in containers) would otherwise keep the group "alive".
+ */
+export async function groupAlive(pgid: number): Promise<boolean> {
+  if (process.platform !== 'linux') return signalGroup(pgid, 0);
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  const states = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));
+  return states.some((stat) => {
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X';
+  });
+}
+
+/** Resolves once group `pgid` has no live member, or after `timeoutMs` (a process stuck in the kernel cannot be waited for forever). */
+export async function groupGone(pgid: number, timeoutMs = 2000, intervalMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await groupAlive(pgid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return true;
+}

@@ -1,0 +1,157 @@
+// The process runtime: each container is a real child process in its own process group, logging to a file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { dirname } from 'node:path';
+import type { ContainerExit, ContainerLaunch, ExecResult, RunningContainer, Runtime } from './runtime.ts';
+import { groupGone, signalGroup } from './process-group.ts';
+
+/** exec output kept for probe messages (kubelet keeps 10 KiB too). */
+export const MAX_EXEC_OUTPUT = 10 * 1024;
+
+export class ProcessRuntime implements Runtime {
+  async start(launch: ContainerLaunch): Promise<RunningContainer> {
+    await mkdir(dirname(launch.logFile), { recursive: true });
+    const startedAt = new Date();
+    const problem = await cannotRun(launch.argv, launch.cwd);
+    if (problem) return failedContainer(startedAt, problem);
+    const fd = openSync(launch.logFile, 'a');
+    try {
+      const child = spawn(launch.argv[0], launch.argv.slice(1), {
+        cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', fd, fd],
+      });
+      if (child.pid === undefined) {
+        // The OS refused to start it (not found, not executable): reported on 'error', on the next tick.
+        const err = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+        return failedContainer(startedAt, spawnFailure(launch.argv[0], err));
+      }
+      return new ProcessContainer(child.pid, startedAt, child);
+    } finally {
+      closeSync(fd); // the child holds its own copy
+    }
+  }
+
+  async exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const problem = await cannotRun(argv, launch.cwd);
+    if (problem) return { exitCode: problem.exitCode, output: problem.message, timedOut: false };
+    return new Promise((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), { cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let timedOut = false;
+      let exitCode: number | null = null;
+      const collect = (b: Buffer) => {
+        if (size < MAX_EXEC_OUTPUT) chunks.push(b.subarray(0, MAX_EXEC_OUTPUT - size));
+        size += b.length;
+      };
+      child.stdout!.on('data', collect);
+      child.stderr!.on('data', collect);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      }, timeoutMs);
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        const failure = spawnFailure(argv[0], err);
+        resolve({ exitCode: failure.exitCode, output: failure.message, timedOut: false });
+      });
+      child.once('exit', (code, signal) => {
+        exitCode = exitCodeOf(code, signal);
+        // Background children would hold the pipes open: the command's whole group goes with it.
+        if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      });
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8'), timedOut });
+      });
+    });
+  }
+}
+
+class ProcessContainer implements RunningContainer {
+  readonly exited: Promise<ContainerExit>;
+  private done = false;
+  private termSent = false;
+  private killAt = Infinity;
+  private killTimer?: NodeJS.Timeout;
+
+  constructor(readonly pid: number, readonly startedAt: Date, child: ChildProcess) {
+    child.on('error', () => {}); // a failed kill() of an exited child is not a crash
+    this.exited = new Promise((resolve) => {
+      child.once('exit', async (code, signal) => {
+        // As when a container's init dies: whatever is left of the group is killed, and waited for.
+        signalGroup(pid, 'SIGKILL');
+        await groupGone(pid);
+        this.done = true;
+        clearTimeout(this.killTimer);
+        const exitCode = exitCodeOf(code, signal);
+        resolve({ exitCode, signal, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: new Date() });
+      });
+    });
+  }
+
+  stop(graceMs: number): Promise<ContainerExit> {
+    if (this.done) return this.exited;
+    if (!this.termSent) {
+      this.termSent = true;
+      signalGroup(this.pid, 'SIGTERM');
+    }
+    // A second stop may shorten the grace (a forced delete), never lengthen it.
+    const at = Date.now() + graceMs;
+    if (at < this.killAt) {
+      this.killAt = at;
+      clearTimeout(this.killTimer);
+      this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), Math.max(0, graceMs));
+    }
+    return this.exited;
+  }
+}
+
+/** Killed by a signal: 128 + its number, as a shell and Kubernetes report it (137 for SIGKILL, 143 for SIGTERM). */
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
+interface StartFailure { exitCode: number; message: string }
+
+/** Problems found before spawning, which the OS would report ambiguously (a bad cwd is ENOENT too). */
+async function cannotRun(argv: string[], cwd: string): Promise<StartFailure | undefined> {
+  if (!argv.length || !argv[0]) return { exitCode: 127, message: 'no command specified' };
+  const st = await stat(cwd).catch((e: NodeJS.ErrnoException) => e);
+  if (st instanceof Error) return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: ${osText(st)}` };
+  if (!st.isDirectory()) return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: not a directory` };
+  return undefined;
+}
+
+/** The OS error of a failed spawn in the words (and shell exit codes) of Docker and runc. */
+function spawnFailure(cmd: string, err: NodeJS.ErrnoException): StartFailure {
+  const q = JSON.stringify(cmd);
+  if (err.code === 'ENOENT') {
+    return cmd.includes('/')
+      ? { exitCode: 127, message: `exec: ${q}: stat ${cmd}: no such file or directory` }
+      : { exitCode: 127, message: `exec: ${q}: executable file not found in $PATH` };
+  }
+  if (err.code === 'EACCES') return { exitCode: 126, message: `exec: ${q}: permission denied` };
+  return { exitCode: 128, message: `exec: ${q}: ${osText(err)}` };
+}
+
+/** "no such file or directory" rather than Node's "ENOENT: no such file or directory, stat '/x'". */
+function osText(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+  return m ? m[1] : err.message;
+}
+
+/** Commands are looked up on the host's PATH unless the container's env sets its own. */
+function withPath(env: Record<string, string>): Record<string, string> {
+  return env.PATH === undefined && process.env.PATH !== undefined ? { PATH: process.env.PATH, ...env } : env;
+}
+
+function failedContainer(startedAt: Date, failure: StartFailure): RunningContainer {
+  const exit: ContainerExit = {
+    exitCode: failure.exitCode, signal: null, reason: 'ContainerCannotRun', message: failure.message, startedAt, finishedAt: new Date(),
+  };
+  const exited = Promise.resolve(exit);
+  return { pid: 0, startedAt, exited, stop: () => exited };
+}

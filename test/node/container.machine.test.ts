@@ -1,0 +1,165 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
+import { containerMachine, LaunchError, type ContainerInput, type Launched } from '../../src/node/container.machine.ts';
+import type { Terminated } from '../../src/node/pod-status.ts';
+
+const T = '2024-05-01T10:00:00Z';
+const term = (exitCode: number): Terminated => ({ exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: T, finishedAt: T });
+
+/** A container whose instances the test ends by hand (`exit(code)`), in simulated time. */
+function scripted(input: Partial<ContainerInput> = {}, launchFails: (n: number) => Error | undefined = () => undefined) {
+  const launches: number[] = [];
+  let current: ((t: Terminated) => void) | undefined;
+  let attempts = 0;
+  const machine = containerMachine.provide({
+    actors: {
+      launch: fromPromise(async ({ input }: { input: { restartCount: number } }): Promise<Launched> => {
+        const err = launchFails(attempts++);
+        if (err) throw err;
+        launches.push(input.restartCount);
+        return { containerID: `process://${100 + launches.length}`, imageID: 'img', startedAt: T };
+      }),
+      wait: fromPromise(() => new Promise<Terminated>((resolve) => { current = resolve; })),
+      kill: fromPromise(async () => {
+        if (!current) return undefined;
+        const t = term(143);
+        current(t);
+        current = undefined;
+        return t;
+      }),
+    },
+  });
+  const clock = new SimulatedClock();
+  const actor = createActor(machine, { input: { name: 'web', podRef: 'web-abc_default(u1)', baseMs: 1000, maxMs: 4000, resetAfterMs: 60_000, ...input }, clock });
+  actor.start();
+  const exit = (code: number) => { const c = current!; current = undefined; c(term(code)); };
+  return { actor, clock, launches, exit };
+}
+
+type A = ReturnType<typeof scripted>['actor'];
+/** Waits (up to 1 s of real time) for the actor to satisfy `p`. */
+const wf = (a: A, p: (s: ReturnType<A['getSnapshot']>) => boolean) => waitFor(a, p, { timeout: 1000 });
+const is = (a: A, state: Parameters<ReturnType<A['getSnapshot']>['matches']>[0]) => wf(a, (s) => s.matches(state));
+
+test('crashes restart at once, then back off doubling to max, with CrashLoopBackOff and lastState', async () => {
+  const { actor, clock, launches, exit } = scripted();
+  await is(actor, 'running');
+  assert.equal(actor.getSnapshot().context.state, { running: { startedAt: T } });
+  exit(1);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  exit(1);
+  await is(actor, 'backoff');
+  let c = actor.getSnapshot().context;
+  assert.equal(c.state, { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1s restarting failed container=web pod=web-abc_default(u1)' } });
+  assert.is(c.lastState.terminated?.exitCode, 1);
+  assert.is(c.restartCount, 1);
+  clock.increment(999);
+  assert.ok(actor.getSnapshot().matches('backoff'), 'not before 1 s');
+  clock.increment(1);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 2);
+  exit(2);
+  await is(actor, 'backoff');
+  assert.match((actor.getSnapshot().context.state as any).waiting.message, /^back-off 2s /);
+  clock.increment(2000);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 3);
+  for (const expected of ['4s', '4s']) {
+    exit(1);
+    await is(actor, 'backoff');
+    c = actor.getSnapshot().context;
+    assert.match((c.state as any).waiting.message, new RegExp(`^back-off ${expected} `), 'capped at max');
+    clock.increment(4000);
+    await wf(actor, (s) => s.matches('running') && s.context.restartCount === c.restartCount + 1);
+  }
+  assert.equal(launches, [0, 1, 2, 3, 4, 5]);
+});
+
+test('an instance that ran resetAfterMs forgets the back-off', async () => {
+  const { actor, clock, exit } = scripted();
+  await is(actor, 'running');
+  exit(1);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  clock.increment(60_000);
+  exit(1);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 2);
+  assert.is(actor.getSnapshot().context.backoffStep, 1, 'restarted at once, as after the first crash');
+});
+
+test('restart policies: Never stays terminated, OnFailure restarts failures only', async () => {
+  const never = scripted({ restartPolicy: 'Never' });
+  await is(never.actor, 'running');
+  never.exit(3);
+  await is(never.actor, 'done');
+  assert.equal(never.actor.getSnapshot().context.state, { terminated: term(3) });
+  assert.equal(never.actor.getSnapshot().context.lastState, {});
+
+  const onFailure = scripted({ restartPolicy: 'OnFailure' });
+  await is(onFailure.actor, 'running');
+  onFailure.exit(1);
+  await wf(onFailure.actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  onFailure.exit(0);
+  await is(onFailure.actor, 'done');
+  assert.is(onFailure.actor.getSnapshot().context.restartCount, 1);
+});
+
+test('a config error waits and retries without counting a restart', async () => {
+  const { actor, clock, launches } = scripted({}, (n) => (n < 2 ? new LaunchError('CreateContainerConfigError', 'configmap "greeting" not found') : undefined));
+  await is(actor, 'configError');
+  assert.equal(actor.getSnapshot().context.state, { waiting: { reason: 'CreateContainerConfigError', message: 'configmap "greeting" not found' } });
+  clock.increment(1000);
+  await wf(actor, (s) => s.matches('configError'));
+  clock.increment(1000);
+  await is(actor, 'running');
+  assert.is(actor.getSnapshot().context.restartCount, 0);
+  assert.equal(launches, [0]);
+});
+
+test('image pull failures back off as ImagePullBackOff', async () => {
+  const { actor, clock } = scripted({}, (n) => (n < 1 ? new LaunchError('ErrImagePull', 'Failed to pull image "git:x@1": boom') : undefined));
+  await is(actor, 'pullBackoff');
+  assert.equal(actor.getSnapshot().context.state, { waiting: { reason: 'ImagePullBackOff', message: 'Failed to pull image "git:x@1": boom' } });
+  clock.increment(1000);
+  await is(actor, 'running');
+});
+
+test('readiness: unready until READY when it has a probe; STOP ends it with the exit and no restart', async () => {
+  const { actor, launches } = scripted({ hasReadiness: true });
+  await is(actor, 'running');
+  assert.is(actor.getSnapshot().context.ready, false);
+  actor.send({ type: 'READY', ready: true });
+  assert.is(actor.getSnapshot().context.ready, true);
+  actor.send({ type: 'STOP', graceMs: 10 });
+  await wf(actor, (s) => s.status === 'done');
+  const c = actor.getSnapshot().context;
+  assert.equal([c.ready, c.state], [false, { terminated: term(143) }]);
+  assert.equal(launches, [0]);
+});
+
+test('a failed liveness probe kills the instance and the policy restarts it', async () => {
+  const { actor } = scripted();
+  await is(actor, 'running');
+  actor.send({ type: 'UNHEALTHY', message: 'HTTP probe failed with statuscode: 500' });
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  assert.is(actor.getSnapshot().context.lastState.terminated?.exitCode, 143);
+});
+
+test('resumed after a node restart: count carries on, a lost running instance is ContainerStatusUnknown, finished stays finished', async () => {
+  const lost = scripted({ resume: { state: { running: { startedAt: T } }, lastState: {}, restartCount: 2 }, now: '2024-05-01T11:00:00Z' });
+  await is(lost.actor, 'running');
+  const c = lost.actor.getSnapshot().context;
+  assert.is(c.restartCount, 3);
+  assert.equal(c.lastState.terminated, { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: T, finishedAt: '2024-05-01T11:00:00Z' });
+  assert.equal(lost.launches, [3]);
+
+  const finished = scripted({ restartPolicy: 'Never', resume: { state: { terminated: term(0) }, restartCount: 0 } });
+  await is(finished.actor, 'done');
+  assert.equal(finished.launches, []);
+
+  // A `Never` container lost with the node is not run again, as after a node reboot: it ends as it was found.
+  const never = scripted({ restartPolicy: 'Never', resume: { state: { running: { startedAt: T } }, restartCount: 0 }, now: '2024-05-01T11:00:00Z' });
+  await is(never.actor, 'done');
+  assert.equal(never.launches, []);
+  assert.is((never.actor.getSnapshot().context.state as { terminated?: { reason: string } }).terminated?.reason, 'ContainerStatusUnknown');
+});
+
+test.run();

@@ -1,0 +1,93 @@
+// The node executor across its own restarts: a clean stop and resume, and recovery after being killed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { until } from '../support/wait.ts';
+import { alive, cleanup, fastNode, nodePod, openTestStore, pidOf, statusOf, tempDir } from './helpers.ts';
+import type { LowdbStore } from '../../src/store/lowdb-store.ts';
+
+test.after.each(cleanup);
+
+const podWhere = (store: LowdbStore, name: string, ok: (p: any) => boolean, what: string, ms = 5000) =>
+  until(async () => { const p = await store.get('Pod', 'default', name); return p && ok(p) && p; }, what, ms);
+
+/** Live processes whose environment names this pod: at most one per container, or there are duplicates. */
+function processesOf(uid: string): number[] {
+  const out: number[] = [];
+  for (const pid of readFileSyncDir('/proc')) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`CONVERGIT_POD_UID=${uid}`) && alive(Number(pid))) out.push(Number(pid));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+const readFileSyncDir = (d: string) => readdirSync(d).filter((n) => /^\d+$/.test(n));
+
+test('stop() leaves no process and the Node NotReady; the next start resumes the pods without duplicates', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  const node = await fastNode(store, dir);
+  await store.create(nodePod('keep', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"));
+  await store.create(nodePod('done', 'process.exit(0)', { spec: { restartPolicy: 'Never' } }));
+  const before = await podWhere(store, 'keep', (p) => p.status.phase === 'Running', 'running');
+  await podWhere(store, 'done', (p) => p.status.phase === 'Succeeded', 'done Succeeded');
+  const uid = before.metadata.uid!;
+  const pid = pidOf(statusOf(before).containerID);
+
+  await node.stop();
+  assert.not.ok(alive(pid), 'the container process is gone');
+  assert.equal(processesOf(uid), []);
+  const nodeObj = await store.get('Node', undefined, 'node-a');
+  assert.equal(nodeObj!.status.conditions.find((c: any) => c.type === 'Ready').reason, 'KubeletNotReady');
+  const stopped = await store.get('Pod', 'default', 'keep');
+  assert.ok(stopped, 'the pod object is kept');
+  assert.is(stopped!.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
+
+  await fastNode(store, dir);
+  const after = await podWhere(store, 'keep', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== pid, 'resumed');
+  assert.is(after.metadata.uid, uid, 'the same pod');
+  assert.is(after.status.podIP, before.status.podIP, 'keeps its address');
+  assert.is(statusOf(after).restartCount, 1, 'the count carries on');
+  assert.is(statusOf(after).lastState.terminated.reason, 'ContainerStatusUnknown');
+  assert.equal(processesOf(uid), [pidOf(statusOf(after).containerID)], 'one process, no duplicate');
+  const done = await store.get('Pod', 'default', 'done');
+  assert.is(done!.status.phase, 'Succeeded', 'a finished pod is not run again');
+  const ready = (await store.get('Node', undefined, 'node-a'))!.status.conditions.find((c: any) => c.type === 'Ready');
+  assert.is(ready.status, 'True');
+});
+
+test('the node heartbeats: Ready keeps its transition time while lastHeartbeatTime moves on', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  let t = Date.parse('2024-05-01T10:00:00Z');
+  await fastNode(store, dir, { now: () => new Date((t += 1000)) });
+  const readyOf = async () => (await store.get('Node', undefined, 'node-a'))!.status.conditions.find((c: any) => c.type === 'Ready');
+  const first = await readyOf();
+  const later = await until(async () => { const r = await readyOf(); return r.lastHeartbeatTime > first.lastHeartbeatTime && r; }, 'a heartbeat');
+  assert.equal([later.status, later.lastTransitionTime], ['True', first.lastTransitionTime]);
+});
+
+test('after the node process is killed, the next start kills its leftovers and resumes the pod', async () => {
+  const dir = await tempDir();
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-child.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (b) => { out += b; });
+  let orphan: { pid: number; uid: string };
+  try {
+    orphan = await until(() => out.includes('\n') && JSON.parse(out), 'the child node to run its pod', 15_000);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await until(() => child.exitCode !== null || child.signalCode !== null, 'the child to die');
+  assert.ok(alive(orphan.pid), 'the container outlived its node');
+
+  const store = await openTestStore(dir);
+  await fastNode(store, dir);
+  await until(() => !alive(orphan.pid), 'the leftover to be killed');
+  const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'resumed');
+  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(pod).containerID)], 'exactly one process for the pod');
+});
+
+test.run();

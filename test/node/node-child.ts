@@ -1,0 +1,16 @@
+// A node executor in its own process, for the crash test: it runs one pod, reports its process, and waits to be killed.
+// Usage: node --import tsx node-child.ts <dataDir>; prints {"pid":…,"uid":…} once the pod runs and the store is on disk.
+import { openStore } from '../../src/store/lowdb-store.ts';
+import { startNode } from '../../src/node/executor.ts';
+import { ProcessRuntime } from '../../src/node/runtime/process.ts';
+import { until } from '../support/wait.ts';
+import { nodePod, pidOf, statusOf, testImages } from './helpers.ts';
+
+const dataDir = process.argv[2];
+const store = await openStore(dataDir, { flushDelay: 1 });
+await startNode({ store, dataDir, nodeName: 'node-a', runtime: new ProcessRuntime(), images: testImages(dataDir) });
+// SIGTERM is ignored so that only the kill of its group (the leftover reaper) can end it.
+await store.create(nodePod('orphan', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"));
+const pod = await until(async () => { const p = await store.get('Pod', 'default', 'orphan'); return p?.status?.phase === 'Running' && p; }, 'orphan running');
+await store.flush();
+process.stdout.write(`${JSON.stringify({ pid: pidOf(statusOf(pod).containerID), uid: pod.metadata.uid })}\n`);
