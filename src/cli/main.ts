@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { serve } from './serve.ts';
 import { validate } from './validate.ts';
-import { duration, port, repoPath } from './options.ts';
+import { count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
+import { defaultNodeName } from './engine.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
 
@@ -24,8 +25,16 @@ program
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
   .option('--example', 'serve the bundled examples-repo, copied into a git repository under --data-dir', false)
   .addOption(new Option('--retry-base <duration>', 'first wait before retrying a failed sync (doubles up to 5m)').argParser(duration).default(2000, '2s'))
+  .option('--nodes <n>', 'local nodes to run pods on (0: none, pods stay Pending)', count, 1)
+  .option('--node-name <name>', 'name of the local node (with --nodes N: <name>-1 … <name>-N)', nodeName, defaultNodeName())
+  .option('--node-cpu <cores>', 'cpu each node offers to pods, like 2 or 1500m (default: the machine\'s cores)', quantity)
+  .option('--node-memory <bytes>', 'memory each node offers to pods, like 4Gi (default: the machine\'s memory)', quantity)
+  .option('--node-pods <n>', 'pods each node may run', count)
+  .option('--node-labels <k=v,...>', 'labels of the nodes, for nodeSelector', labels, {})
+  .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
+  .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
   .action(async (o) => {
-    await serve({ ...o, retryBase: o.retryBase });
+    await serve(o);
   });
 
 program

@@ -1,6 +1,8 @@
 // Option parsing shared by commands: durations like `30s`, ports, paths inside a repository.
 import ms from 'ms';
 import { InvalidArgumentError } from 'commander';
+import { isQuantity } from '../model/quantity.ts';
+import { isDnsSubdomain, isLabelValue, isQualifiedName } from '../model/names.ts';
 
 export function duration(value: string): number {
   const n = ms(value as ms.StringValue);
@@ -19,4 +21,31 @@ export function repoPath(value: string): string {
   const clean = value.replace(/\\/g, '/').replace(/^\.?\/+|\/+$/g, '');
   if (clean.split('/').includes('..')) throw new InvalidArgumentError(`"${value}" leaves the repository.`);
   return clean === '.' ? '' : clean;
+}
+
+export function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
+  return Number(value);
+}
+
+/** A Kubernetes quantity such as 2, 1500m or 4Gi, kept as written. */
+export function quantity(value: string): string {
+  if (!isQuantity(value) || value.startsWith('-')) throw new InvalidArgumentError(`"${value}" is not a quantity such as 2, 1500m or 4Gi.`);
+  return value;
+}
+
+export function nodeName(value: string): string {
+  if (!isDnsSubdomain(value)) throw new InvalidArgumentError(`"${value}" is not a valid node name (lower case letters, digits, '-' and '.').`);
+  return value;
+}
+
+/** `disk=ssd,zone=a` as a label map. */
+export function labels(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',').filter(Boolean)) {
+    const [k, v = '', ...rest] = pair.split('=');
+    if (rest.length || !isQualifiedName(k) || !isLabelValue(v)) throw new InvalidArgumentError(`"${pair}" is not a label such as disk=ssd.`);
+    out[k] = v;
+  }
+  return out;
 }

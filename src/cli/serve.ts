@@ -10,6 +10,8 @@ import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { VERSION } from './version.ts';
 import { followSuspension } from './suspend.ts';
+import { startEngine, type Engine } from './engine.ts';
+import { readPodLog } from '../node/logs.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -22,6 +24,14 @@ export interface ServeOptions {
   strict: boolean;
   example: boolean;
   retryBase: number;
+  nodes: number;
+  nodeName: string;
+  nodeCpu?: string;
+  nodeMemory?: string;
+  nodePods?: number;
+  nodeLabels: Record<string, string>;
+  restartBackoff: number;
+  restartBackoffMax: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -41,10 +51,25 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   const store = await openStore(dataDir);
   // Listen first: a port in use fails before anything starts watching or applying.
-  const api = await startApiServer({ store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION })
-    .catch(async (e) => { await store.close(); throw e; });
+  const api = await startApiServer({
+    store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION,
+    podLogs: (pod, o) => readPodLog(dataDir, pod, o),
+  }).catch(async (e) => { await store.close(); throw e; });
   const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
   await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+  let engine: Engine;
+  try {
+    engine = await startEngine({
+      store, dataDir, gitdir: () => source.gitdir, host: opts.host, log,
+      nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
+      capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
+      restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
+    });
+  } catch (e) {
+    await api.close();
+    await store.close();
+    throw e;
+  }
   const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
   syncer.onStatus(reportChanges());
   const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
@@ -54,6 +79,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   await syncer.start();
   console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
   console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
+  console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -62,6 +88,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log(`${signal}: shutting down`);
     stopFollowing();
     await syncer.stop();
+    await engine.stop(); // stops every pod the graceful way: nothing is left running
     await api.close();
     await store.close();
     process.exit(0);

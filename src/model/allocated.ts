@@ -19,6 +19,11 @@ export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T
     out.metadata.annotations = { ...out.metadata.annotations, ...Object.fromEntries(carried) };
   }
   if (next.kind === 'Service' && live.spec && next.spec) out = carryServiceAllocations(live.spec, out);
+  // A pod's binding is the scheduler's: a git update that does not name a node keeps it where it runs.
+  if (next.kind === 'Pod' && live.spec?.nodeName && next.spec && next.spec.nodeName === undefined) {
+    out = structuredClone(out);
+    out.spec.nodeName = live.spec.nodeName;
+  }
   return out;
 }
 

@@ -43,7 +43,7 @@ const deploymentObj = async () => (await serve.get('/apis/apps/v1/namespaces/def
 test.before(async () => {
   repo = makeRepo({ 'deploy/greeting.yaml': configMap('hello'), 'deploy/web.yaml': deployment(3), 'README.md': '# app\n', 'apps/web/server.js': '// the app\n' });
   dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-data-'));
-  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--path', 'deploy']);
+  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--path', 'deploy', '--nodes', '0']);
 });
 
 test.after(async () => {
@@ -126,7 +126,7 @@ test('restart: state reloaded, nothing applied twice or duplicated', async () =>
   const before = await status();
   const dep = await deploymentObj();
   assert.is(await serve.stop(), 0, 'clean exit on SIGTERM');
-  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--path', 'deploy']);
+  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--path', 'deploy', '--nodes', '0']);
   const s = await appliedAt(before.lastAppliedRevision);
   assert.is(s.history.length, before.history.length);
   const again = await deploymentObj();

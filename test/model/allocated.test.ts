@@ -24,6 +24,12 @@ test('what git says wins; a ClusterIP service drops its node ports; headless is 
   assert.is(carryAllocated(svc({ clusterIP: 'None' }), svc({})).spec.clusterIP, undefined);
 });
 
+test('a pod keeps the node it was bound to unless git names one', () => {
+  const live = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'node-1', containers: [] } };
+  assert.is((carryAllocated(live, { ...live, spec: { containers: [{ name: 'c' }] } }).spec as { nodeName?: string }).nodeName, 'node-1');
+  assert.is(carryAllocated(live, { ...live, spec: { nodeName: 'node-2', containers: [] } }).spec.nodeName, 'node-2');
+});
+
 test('controller annotations are carried, the user\'s are not', () => {
   const live = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', annotations: { 'deployment.kubernetes.io/revision': '3', note: 'old' } } };
   const out = carryAllocated(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' } });

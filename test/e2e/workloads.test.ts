@@ -1,0 +1,273 @@
+// End to end with real processes: the example apps committed to a repository, run by `convergit serve`,
+// reached over HTTP through their Services, changed, rolled out, reverted, deleted and restarted.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+
+const EXAMPLES = new URL('../../examples-repo/', import.meta.url).pathname;
+const ARGS = ['--node-cpu', '4', '--node-memory', '4Gi', '--restart-backoff', '300ms', '--restart-backoff-max', '2s'];
+
+let repo: TestRepo, dataDir: string, serve: ServeProcess;
+
+const list = async (path: string) => (await serve.get(path)).body.items as any[];
+const pods = (selector: string) => list(`/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(selector)}`);
+const deployment = async (name: string) => (await serve.get(`/apis/apps/v1/namespaces/default/deployments/${name}`)).body;
+const ready = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+const pidsOf = (ps: any[]) => ps.flatMap((p) => (p.status?.containerStatuses ?? []).flatMap((c: any) => {
+  const id = c.containerID as string | undefined;
+  return id?.startsWith('process://') && c.state?.running ? [Number(id.slice('process://'.length))] : [];
+}));
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** Applied, and every replica of the deployment updated and available, with no old pods left. */
+async function rolledOut(name: string, replicas: number, what = `${name} rolled out with ${replicas} replica(s)`) {
+  return until(async () => {
+    const d = await deployment(name);
+    const s = d.status ?? {};
+    const ok = s.observedGeneration === d.metadata.generation && s.updatedReplicas === replicas && s.availableReplicas === replicas && s.replicas === replicas;
+    const ps = (await pods(`app=${name}`)).filter((p) => !p.metadata.deletionTimestamp);
+    return ok && ps.length === replicas && ps.every(ready) && d;
+  }, what, 30_000);
+}
+
+const applied = (sha: string) => until(async () => (await serve.get('/status')).body.lastAppliedRevision === sha, `revision ${sha.slice(0, 7)} applied`);
+
+/** One HTTP GET on a fresh connection. */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function nodePortUrl(service: string) {
+  const svc = await until(async () => {
+    const s = (await serve.get(`/api/v1/namespaces/default/services/${service}`)).body;
+    return s.spec?.ports?.[0]?.nodePort && s;
+  }, `${service} to get a node port`);
+  return `http://127.0.0.1:${svc.spec.ports[0].nodePort}`;
+}
+
+const kubectl = (...args: string[]) => promisify(execFile)('kubectl', ['--server', serve.url, ...args], { encoding: 'utf8' });
+
+test.before(async () => {
+  const files: Record<string, string> = {};
+  for (const f of ['greeting.yaml', 'backend.yaml', 'apps/web/server.js', 'apps/backend/server.js']) files[f] = readFileSync(path.join(EXAMPLES, f), 'utf8');
+  // No fixed node port: another convergit on this machine may hold 30080.
+  files['web.yaml'] = readFileSync(path.join(EXAMPLES, 'web.yaml'), 'utf8').replace(/\n\s*nodePort: \d+/, '');
+  repo = makeRepo(files);
+  dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-workloads-'));
+  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...ARGS]);
+});
+
+test.after(async () => {
+  await serve?.stop();
+  repo.cleanup();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('deploy: the frontend answers through its Service with its pod name, the greeting and the backend counter', async () => {
+  await rolledOut('backend', 1);
+  await rolledOut('web', 3);
+  const web = await pods('app=web');
+  const ips = web.map((p) => p.status.podIP);
+  assert.is(new Set(ips).size, 3, 'each pod has its own address');
+  assert.ok(ips.every((ip: string) => /^127\.1\.\d+\.\d+$/.test(ip)), ips.join());
+  const url = await nodePortUrl('web');
+  const first = JSON.parse((await get(`${url}/api`)).body);
+  assert.is(first.greeting, 'Hello from convergit');
+  assert.ok(web.some((p) => p.metadata.name === first.pod), `${first.pod} is one of the web pods`);
+  assert.is(first.version, 'v1');
+  const second = JSON.parse((await get(`${url}/api`)).body);
+  assert.is(second.visits, first.visits + 1, 'the backend counts through its ClusterIP Service');
+  // The ClusterIP answers too, and Endpoints list the ready pods.
+  const svc = (await serve.get('/api/v1/namespaces/default/services/web')).body;
+  assert.match(svc.spec.clusterIP, /^127\.2\.\d+\.\d+$/);
+  assert.is(JSON.parse((await get(`http://${svc.spec.clusterIP}:8080/api`)).body).greeting, 'Hello from convergit');
+  const ep = (await serve.get('/api/v1/namespaces/default/endpoints/web')).body;
+  assert.equal(ep.subsets[0].addresses.map((a: any) => a.ip).sort(), [...ips].sort());
+  assert.equal(ep.subsets[0].ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+});
+
+test('kubectl get pods and kubectl logs work against the API', async () => {
+  const { stdout } = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'wide');
+  assert.match(stdout, /NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
+  assert.is(stdout.trim().split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l)).length, 3, stdout);
+  const name = (await pods('app=web'))[0].metadata.name;
+  const logs = await kubectl('logs', name);
+  assert.match(logs.stdout, /web v1 listening on 127\.1\.\d+\.\d+:8080/);
+  const nodes = await kubectl('get', 'nodes');
+  assert.match(nodes.stdout, /\sReady\s/);
+});
+
+test('scale up and down: pods started and stopped, no process left behind', async () => {
+  repo.write('web.yaml', readFileSync(path.join(repo.work, 'web.yaml'), 'utf8').replace('replicas: 3', 'replicas: 5'));
+  await applied(repo.commit('scale web to 5'));
+  await rolledOut('web', 5);
+  const before = await pods('app=web');
+  repo.write('web.yaml', readFileSync(path.join(repo.work, 'web.yaml'), 'utf8').replace('replicas: 5', 'replicas: 2'));
+  await applied(repo.commit('scale web to 2'));
+  await rolledOut('web', 2);
+  const after = await until(async () => { const ps = await pods('app=web'); return ps.length === 2 && ps; }, 'the extra pods removed');
+  const gone = pidsOf(before.filter((p) => !after.some((a) => a.metadata.name === p.metadata.name)));
+  assert.is(gone.length, 3);
+  await until(() => gone.every((pid) => !alive(pid)), 'the stopped pods\' processes to exit');
+});
+
+test('a code change rolls out with no failed request through the Service; git revert reuses the old ReplicaSet', async () => {
+  const url = await nodePortUrl('web');
+  const oldRs = (await list('/apis/apps/v1/namespaces/default/replicasets')).filter((r) => r.metadata.name.startsWith('web-') && r.spec.replicas > 0);
+  assert.is(oldRs.length, 1);
+  let failures: string[] = [];
+  const versions = new Set<string>();
+  let running = true;
+  const load = (async () => {
+    while (running) {
+      try {
+        const r = await get(`${url}/api`);
+        if (r.status !== 200) failures.push(`status ${r.status}`);
+        else versions.add(JSON.parse(r.body).version);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  })();
+  const server = path.join(repo.work, 'apps/web/server.js');
+  repo.write('apps/web/server.js', readFileSync(server, 'utf8').replace("const VERSION = 'v1'", "const VERSION = 'v2'"));
+  await applied(repo.commit('web v2'));
+  await until(async () => (await deployment('web')).metadata.annotations?.['deployment.kubernetes.io/revision'] === '2', 'a new revision');
+  await rolledOut('web', 2, 'web v2 rolled out');
+  running = false;
+  await load;
+  assert.equal(failures, [], 'no failed request during the rolling update');
+  assert.ok(versions.has('v2'), [...versions].join());
+  assert.is(JSON.parse((await get(`${url}/api`)).body).version, 'v2');
+
+  // Roll back the git way.
+  repo.git('revert', '--no-edit', 'HEAD');
+  await applied(repo.git('rev-parse', 'HEAD'));
+  await until(async () => (await deployment('web')).metadata.annotations?.['deployment.kubernetes.io/revision'] === '3', 'revision 3');
+  await rolledOut('web', 2, 'web back to v1');
+  const rs = (await list('/apis/apps/v1/namespaces/default/replicasets')).filter((r) => r.metadata.name.startsWith('web-'));
+  const active = rs.filter((r) => r.spec.replicas > 0);
+  assert.equal(active.map((r) => r.metadata.name), [oldRs[0].metadata.name], 'the old ReplicaSet is scaled up again');
+  assert.is(active[0].metadata.uid, oldRs[0].metadata.uid, 'the very same object, reused');
+  assert.is(rs.length, 2, 'no third ReplicaSet');
+  assert.is(JSON.parse((await get(`${url}/api`)).body).version, 'v1', 'the old code runs again');
+});
+
+test('a pod too big for any node waits with FailedScheduling, then runs after a smaller commit', async () => {
+  const big = (memory: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: big
+spec:
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: host
+      command: ["node", "-e", "setInterval(() => {}, 60000)"]
+      resources:
+        requests:
+          memory: ${memory}
+`;
+  repo.write('big.yaml', big('64Gi'));
+  await applied(repo.commit('a big pod'));
+  const pending = await until(async () => {
+    const p = (await serve.get('/api/v1/namespaces/default/pods/big')).body;
+    return p.status?.conditions?.find((c: any) => c.type === 'PodScheduled' && c.status === 'False') && p;
+  }, 'PodScheduled=False');
+  const cond = pending.status.conditions.find((c: any) => c.type === 'PodScheduled');
+  assert.is(cond.reason, 'Unschedulable');
+  assert.is(cond.message, '0/1 nodes are available: 1 Insufficient memory.');
+  const events = await list('/api/v1/namespaces/default/events');
+  assert.ok(events.some((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'big' && e.message === cond.message));
+  // A bare Pod's spec cannot change in place: delete it from git, then commit the smaller one.
+  repo.remove('big.yaml');
+  await applied(repo.commit('drop the big pod'));
+  await until(async () => (await serve.get('/api/v1/namespaces/default/pods/big')).status === 404, 'the big pod removed');
+  repo.write('big.yaml', big('64Mi'));
+  await applied(repo.commit('a smaller pod'));
+  await until(async () => ready((await serve.get('/api/v1/namespaces/default/pods/big')).body), 'the smaller pod to run');
+});
+
+test('a crashing container restarts with backoff and shows CrashLoopBackOff', async () => {
+  repo.write('crash.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: crash
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: crash }
+  template:
+    metadata:
+      labels: { app: crash }
+    spec:
+      containers:
+        - name: main
+          image: host
+          command: ["node", "-e", "console.log('starting'); process.exit(3)"]
+`);
+  await applied(repo.commit('a crashing app'));
+  const p = await until(async () => {
+    const [pod] = await pods('app=crash');
+    const c = pod?.status?.containerStatuses?.[0];
+    return c && c.restartCount >= 2 && c.state?.waiting?.reason === 'CrashLoopBackOff' && pod;
+  }, 'CrashLoopBackOff after two restarts', 20_000);
+  const c = p.status.containerStatuses[0];
+  assert.is(c.lastState.terminated.exitCode, 3);
+  assert.is(c.lastState.terminated.reason, 'Error');
+  assert.is(c.ready, false);
+  const { stdout } = await kubectl('logs', p.metadata.name, '--previous');
+  assert.match(stdout, /starting/);
+  repo.remove('crash.yaml');
+  await applied(repo.commit('drop the crashing app'));
+});
+
+test('deleting from git stops the pods and leaves no process behind', async () => {
+  const before = await pods('app=web');
+  const pids = pidsOf(before);
+  assert.is(pids.length, 2);
+  repo.remove('web.yaml');
+  await applied(repo.commit('remove web'));
+  await until(async () => (await pods('app=web')).length === 0 && (await list('/apis/apps/v1/namespaces/default/replicasets')).every((r) => !r.metadata.name.startsWith('web-')), 'web pods and ReplicaSets gone');
+  await until(() => pids.every((pid) => !alive(pid)), 'web processes to exit');
+});
+
+test('restarting serve stops every process and brings the same pods back, without duplicates', async () => {
+  const before = (await list('/api/v1/namespaces/default/pods')).filter((p) => !p.metadata.deletionTimestamp);
+  const pids = pidsOf(before);
+  assert.ok(pids.length >= 2, `${pids.length} processes: ${JSON.stringify(before.map((p) => [p.metadata.name, p.status?.phase, p.status?.containerStatuses?.[0]?.state]))}\n${serve.output()}`);
+  assert.is(await serve.stop(), 0);
+  assert.ok(pids.every((pid) => !alive(pid)), 'serve leaves no process behind');
+  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...ARGS]);
+  // Pods that restart Always run again; a restartPolicy Never pod ends, as after a node reboot in Kubernetes.
+  const restarts = (p: any) => p.spec.restartPolicy !== 'Never';
+  let last: any[] = [];
+  const after = await until(async () => {
+    const ps = last = await list('/api/v1/namespaces/default/pods');
+    return ps.length === before.length && ps.filter(restarts).every(ready) && ps.filter((p) => !restarts(p)).every((p) => p.status.phase === 'Failed') && ps;
+  }, 'the pods running again', 15_000).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(last.map((p) => [p.metadata.name, p.status]))}`); });
+  assert.equal(after.map((p) => p.metadata.name).sort(), before.map((p) => p.metadata.name).sort(), 'the same pods, none added');
+  const big = after.find((p) => p.metadata.name === 'big');
+  assert.is(big.status.containerStatuses[0].state.terminated.reason, 'ContainerStatusUnknown');
+  assert.ok(after.filter(restarts).every((p) => p.status.containerStatuses[0].restartCount >= 1), 'the lost runs are counted as restarts');
+});
+
+test.run();
