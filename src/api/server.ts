@@ -12,6 +12,7 @@ import { discovery } from './discovery.ts';
 import { sendJson, sendStatus } from './responses.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
+import { workloads } from './workloads.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -26,6 +27,9 @@ export interface ApiServerOptions {
 }
 
 export interface PodLogOptions { container?: string; tailLines?: number; previous?: boolean; limitBytes?: number }
+
+/** An address a person on this machine can open, for a server listening on `host`. */
+export const reachable = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 
 export interface ApiServer {
   url: string;
@@ -67,10 +71,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
     case '/version':
       return sendJson(res, 200, { major: '1', minor: '32', gitVersion: `v1.32.0+convergit.${opts.version}`, platform: `${process.platform}/${process.arch}`, goVersion: process.version, compiler: 'convergit' });
     case '/status':
-      return sendJson(res, 200, (await status()) ?? { state: 'idle', message: 'starting' });
+      return sendJson(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(opts.store, reachable(opts.host)) });
     case '/':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return void res.end(renderStatusPage(await status()));
+      return void res.end(renderStatusPage(await status(), await workloads(opts.store, reachable(opts.host))));
   }
   const disc = discovery(url.pathname, `${req.socket.localAddress}:${req.socket.localPort}`);
   if (disc) return sendJson(res, 200, disc);

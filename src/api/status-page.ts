@@ -2,10 +2,11 @@
 import type { StatusReport } from '../sync/status.ts';
 import { formatIssue } from '../model/issue.ts';
 import { age } from './age.ts';
+import type { Workloads } from './workloads.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const short = (sha?: string) => (sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 7))}</code>` : '—');
-const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
+const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Complete: '#1a7f37', Running: '#1a7f37', Paused: '#57606a', CrashLoopBackOff: '#cf222e', Error: '#cf222e', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
 const when = (iso?: string) => (iso ? esc(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')) : '');
 /** How long after `from` something happened: the latency a user cares about ("merged → applied"). */
 const after = (from?: string, to?: string) => {
@@ -20,7 +21,24 @@ function table(headers: string[], rows: string[][]): string {
   return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
-export function renderStatusPage(s: StatusReport | undefined): string {
+const link = (url: string) => `<a href="${esc(url)}">${esc(url)}</a>`;
+
+function workloadTables(w: Workloads): string {
+  return `<h2>Deployments</h2>
+${table(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Message'], w.deployments.map((d) => [
+    esc(d.namespace), esc(d.name), badge(d.rollout), `${d.ready}/${d.replicas}`, String(d.updated), String(d.available), esc(d.revision ?? ''), `<span class="muted">${esc(d.message ?? '')}</span>`,
+  ]))}
+<h2>Services</h2>
+${table(['Namespace', 'Name', 'Type', 'Cluster IP', 'Ports', 'Open'], w.services.map((s) => [
+    esc(s.namespace), esc(s.name), esc(s.type), esc(s.clusterIP ?? '<pending>'), esc(s.ports), s.urls.map(link).join(' '),
+  ]))}
+<h2>Pods</h2>
+${table(['Namespace', 'Name', 'Ready', 'Status', 'Restarts', 'IP', 'Node'], w.pods.map((p) => [
+    esc(p.namespace), esc(p.name), esc(p.ready), badge(p.status), String(p.restarts), esc(p.ip ?? ''), esc(p.node ?? ''),
+  ]))}`;
+}
+
+export function renderStatusPage(s: StatusReport | undefined, w?: Workloads): string {
   const body = !s
     ? '<p>Starting: no revision read yet.</p>'
     : `
@@ -34,6 +52,7 @@ ${s.nextRetryAt ? `<tr><th>Next retry</th><td>${esc(s.nextRetryAt)}</td></tr>` :
 </table>
 ${s.errors.length || s.error ? `<h2>Errors</h2>${s.errors.length ? `<pre class="err">${s.errors.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : `<pre class="err">${esc(s.error)}</pre>`}` : ''}
 ${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : ''}
+${w ? workloadTables(w) : ''}
 <h2>Objects</h2>
 ${table(['Kind', 'Namespace', 'Name', 'Sync', 'Revision'], s.objects.map((o) => [esc(o.kind), esc(o.namespace ?? ''), esc(o.name), badge(o.status), short(o.revision)]))}
 <h2>History</h2>

@@ -47,7 +47,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => proxy.stop());
     const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`) });
     stops.push(() => controllers.stop());
-    const scheduler = await startScheduler({ store, log: (m) => log(`scheduler: ${m}`) });
+    const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => exportTree({ gitdir: opts.gitdir(), oid, dest }) });
     const runtime = new ProcessRuntime();
@@ -55,7 +55,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     for (const nodeName of names) {
       const node = await startNode({
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
-        runtime, images, restartBackoff: opts.restartBackoff, log: (m) => log(`${nodeName}: ${m}`),
+        runtime, images, restartBackoff: opts.restartBackoff, log,
       });
       stops.push(() => node.stop());
     }

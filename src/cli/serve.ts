@@ -5,12 +5,13 @@ import { GitSource } from '../source/git-source.ts';
 import { seedRepository } from '../source/seed.ts';
 import { openStore } from '../store/lowdb-store.ts';
 import { Syncer } from '../sync/syncer.ts';
-import { startApiServer } from '../api/server.ts';
+import { reachable, startApiServer } from '../api/server.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { VERSION } from './version.ts';
 import { followSuspension } from './suspend.ts';
 import { startEngine, type Engine } from './engine.ts';
+import { announceNodePorts } from './announce.ts';
 import { readPodLog } from '../node/logs.ts';
 
 export interface ServeOptions {
@@ -80,6 +81,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
   console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
   console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
+  const stopAnnouncing = await announceNodePorts(store, reachable(opts.host), log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -87,6 +89,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     stopping = true;
     log(`${signal}: shutting down`);
     stopFollowing();
+    stopAnnouncing();
     await syncer.stop();
     await engine.stop(); // stops every pod the graceful way: nothing is left running
     await api.close();

@@ -102,6 +102,14 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   const ep = (await serve.get('/api/v1/namespaces/default/endpoints/web')).body;
   assert.equal(ep.subsets[0].addresses.map((a: any) => a.ip).sort(), [...ips].sort());
   assert.equal(ep.subsets[0].ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+  // serve prints where to open it; /status shows the rollout, the pods and the Service URL.
+  assert.ok(serve.output().includes(`Service default/web (http): open ${url}/`), serve.output());
+  const w = (await serve.get('/status')).body.workloads;
+  const row = w.deployments.find((d: any) => d.name === 'web');
+  assert.equal([row.rollout, row.ready, row.replicas, row.revision], ['Complete', 3, 3, '1']);
+  assert.equal(w.services.find((x: any) => x.name === 'web').urls, [`${url}/`]);
+  assert.is(w.pods.filter((p: any) => p.status === 'Running' && p.ready === '1/1').length, 4);
+  assert.match((await serve.get('/')).text, /<h2>Deployments<\/h2>/);
 });
 
 test('kubectl get pods and kubectl logs work against the API', async () => {
