@@ -45,6 +45,17 @@ test('podsToDelete takes the first choices and leaves its input alone', () => {
   assert.equal(names(podsToDelete(pods, 5)), ['waiting', 'starting', 'ready']);
 });
 
+test('among equally ready pods, those doubled up on a node go first, keeping the workload spread', () => {
+  const on = (name: string, node: string, ready: string) => {
+    const p = pod(name, { ...running, ready });
+    p.spec.nodeName = node;
+    return p;
+  };
+  // n1 holds three, n2 one: even the newest pod, alone on n2, stays.
+  const pods = [on('a1', 'n1', '2024-05-01T09:00:00Z'), on('a2', 'n1', '2024-05-01T09:00:00Z'), on('a3', 'n1', '2024-05-01T09:00:00Z'), on('b1', 'n2', '2024-05-01T10:30:00Z')];
+  assert.equal(names(podsToDelete(pods, 2)), ['a1', 'a2']);
+});
+
 test('ties are broken by name, so the choice is repeatable', () => {
   const a = pod('a', running), b = pod('b', running);
   assert.equal(names(podsToDelete([b, a], 1)), ['a']);
