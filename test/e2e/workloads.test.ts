@@ -179,6 +179,16 @@ test('a code change rolls out with no failed request through the Service; git re
   assert.is(JSON.parse((await get(`${url}/api`)).body).version, 'v1', 'the old code runs again');
 });
 
+test('a changed greeting (a ConfigMap the pods read) rolls out too', async () => {
+  const url = await nodePortUrl('web');
+  const before = (await deployment('web')).metadata.annotations['deployment.kubernetes.io/revision'];
+  repo.write('greeting.yaml', readFileSync(path.join(repo.work, 'greeting.yaml'), 'utf8').replace('Hello from convergit', 'Hello again'));
+  await applied(repo.commit('new greeting'));
+  await until(async () => (await deployment('web')).metadata.annotations['deployment.kubernetes.io/revision'] === String(Number(before) + 1), 'a new revision');
+  await rolledOut('web', 2, 'the new greeting rolled out');
+  assert.is(JSON.parse((await get(`${url}/api`)).body).greeting, 'Hello again');
+});
+
 test('a pod too big for any node waits with FailedScheduling, then runs after a smaller commit', async () => {
   const big = (memory: string) => `apiVersion: v1
 kind: Pod
