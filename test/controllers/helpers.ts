@@ -43,19 +43,7 @@ export async function runPod(store: Store, name: string, opts: { ready: boolean;
   });
 }
 
-/** The store with its watch events delivered `ms` late, as a remote store would: caches lag behind writes. */
-export function lagging(store: Store, ms: number): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'watch') {
-        return (opts: Parameters<Store['watch']>[0], handler: Parameters<Store['watch']>[1]) =>
-          target.watch(opts, (e) => { setTimeout(() => handler(e), ms); });
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
+export { lagging } from '../support/lagging-store.ts';
 
 /** The store with some writes failing, as a full disk or a quota would make them. */
 export function failing(store: Store, fails: (op: 'create' | 'delete', kind: string) => Error | undefined): Store {

@@ -1,4 +1,4 @@
-import { runtimeConformance } from '../../src/node/runtime/conformance.ts';
+import { runtimeConformance } from './runtime-conformance.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 
 runtimeConformance('ProcessRuntime', () => new ProcessRuntime());

@@ -1,5 +1,6 @@
 // The scheduler against a real store: bindings, spreading, selectors, the Unschedulable verdict, and retries when
 // room appears. Delays are shortened; every wait is for a condition.
+import { lagging as laggingStore } from '../support/lagging-store.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getCondition } from '../../src/model/conditions.ts';
@@ -133,17 +134,7 @@ test('two pods racing for the last room: only one is bound', async () => {
   assert.equal(placed.filter(Boolean), ['node-1'], `placed: ${placed}`);
 });
 
-/** The store as a remote one looks: every watch event arrives late, so the informers lag behind the writes. */
-const lagging = (ms: number) => (real: Store): Store => new Proxy(real, {
-  get(target, prop, receiver) {
-    if (prop === 'watch') {
-      return (opts: Parameters<Store['watch']>[0], handler: Parameters<Store['watch']>[1]) =>
-        target.watch(opts, (e) => { setTimeout(() => handler(e), ms); });
-    }
-    const v = Reflect.get(target, prop, receiver);
-    return typeof v === 'function' ? v.bind(target) : v;
-  },
-});
+const lagging = (ms: number) => (real: Store): Store => laggingStore(real, ms);
 
 test('with a lagging watch, a pod just bound still counts for the next decision', async () => {
   const { store, start } = await setup(lagging(100));

@@ -1,4 +1,4 @@
-// The one interface every container runtime implements (process.ts today; others later share its conformance tests).
+// The one interface every container runtime implements (process.ts today); each must pass the shared suite in test/node/runtime-conformance.ts.
 
 /** Everything a runtime needs to start one container: already resolved, nothing left to look up. */
 export interface ContainerLaunch {

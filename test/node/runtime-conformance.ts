@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ContainerLaunch, RunningContainer, Runtime } from './runtime.ts';
+import type { ContainerLaunch, RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
 
 /** Polls `cond` until it holds; fails after `ms`. (Conformance must not lean on test-only helpers.) */
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
