@@ -24,6 +24,8 @@ export interface ApiServerOptions {
   version: string;
   /** Reads a container's log (wired to the node's log files by the CLI). Throws an error with `status` (HTTP code). */
   podLogs?: (pod: KubeObject, opts: PodLogOptions) => Promise<string>;
+  /** `follow=true`: writes the log, then what is appended, until the signal aborts or the container's run ends. */
+  followPodLog?: (pod: KubeObject, opts: PodLogOptions, write: (chunk: string) => void, signal: AbortSignal) => Promise<void>;
 }
 
 export interface PodLogOptions { container?: string; tailLines?: number; previous?: boolean; limitBytes?: number }
@@ -123,17 +125,27 @@ async function serveLog(res: ServerResponse, opts: ApiServerOptions, p: Resource
     return Number(v);
   };
   try {
-    const text = await opts.podLogs!(pod, {
+    const o: PodLogOptions = {
       container: q.get('container') || undefined,
       tailLines: count('tailLines'),
       limitBytes: count('limitBytes'),
       previous: q.get('previous') === 'true',
-    });
+    };
+    if (q.get('follow') === 'true' && !o.previous && opts.followPodLog) {
+      const stop = new AbortController();
+      res.on('close', () => stop.abort());
+      await opts.followPodLog(pod, o, (chunk) => {
+        if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.write(chunk);
+      }, stop.signal);
+      return void res.end();
+    }
+    const text = await opts.podLogs!(pod, o);
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(text);
   } catch (e) {
     const status = (e as { status?: number }).status;
-    if (typeof status !== 'number') throw e;
+    if (typeof status !== 'number' || res.headersSent) throw e;
     sendStatus(res, status, (e as Error).message);
   }
 }

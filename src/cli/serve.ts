@@ -12,7 +12,7 @@ import { VERSION } from './version.ts';
 import { followSuspension } from './suspend.ts';
 import { startEngine, type Engine } from './engine.ts';
 import { announceNodePorts } from './announce.ts';
-import { readPodLog } from '../node/logs.ts';
+import { followPodLog, readPodLog } from '../node/logs.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -55,6 +55,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const api = await startApiServer({
     store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION,
     podLogs: (pod, o) => readPodLog(dataDir, pod, o),
+    followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
   }).catch(async (e) => { await store.close(); throw e; });
   const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
   await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));

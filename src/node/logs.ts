@@ -1,6 +1,6 @@
 // Container log files under the data folder, and reading them as `kubectl logs` does (tail, previous, errors).
-import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { KubeObject } from '../model/object.ts';
 
 export interface PodRef { namespace?: string; name: string; uid?: string }
@@ -116,4 +116,36 @@ async function tailStart(fh: FileHandle, size: number, lines: number): Promise<n
     end = start;
   }
   return 0;
+}
+
+/**
+ * `kubectl logs -f`: what readPodLog returns, then whatever the container appends, until `signal` aborts or the
+ * run ends (its file removed, or a newer run's file appears because the container restarted).
+ */
+export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOptions, write: (chunk: string) => void,
+  signal: AbortSignal, pollMs = 200): Promise<void> {
+  const file = await podLogFile(dataDir, pod, opts);
+  write(await readPodLog(dataDir, pod, opts));
+  let offset = (await stat(file)).size;
+  const runsDir = dirname(file);
+  const run = Number(/(\d+)\.log$/.exec(file)![1]);
+  while (!signal.aborted) {
+    await new Promise((r) => setTimeout(r, pollMs));
+    const size = await stat(file).then((s) => s.size, () => undefined);
+    if (size === undefined) return;
+    if (size > offset) {
+      const fh = await open(file, 'r');
+      try {
+        const buf = Buffer.alloc(size - offset);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        offset += bytesRead;
+        write(buf.subarray(0, bytesRead).toString('utf8'));
+      } finally {
+        await fh.close();
+      }
+      continue;
+    }
+    const newer = (await readdir(runsDir).catch(() => [] as string[])).some((f) => Number(/^(\d+)\.log$/.exec(f)?.[1] ?? -1) > run);
+    if (newer) return;
+  }
 }

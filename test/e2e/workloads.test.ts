@@ -2,7 +2,7 @@
 // reached over HTTP through their Services, changed, rolled out, reverted, deleted and restarted.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,16 @@ test('kubectl get pods and kubectl logs work against the API', async () => {
   const name = (await pods('app=web'))[0].metadata.name;
   const logs = await kubectl('logs', name);
   assert.match(logs.stdout, /web v1 listening on 127\.1\.\d+\.\d+:8080/);
+  // -f streams until stopped: the first line arrives, then the client hangs up.
+  const follow = spawn('kubectl', ['--server', serve.url, 'logs', '-f', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let streamed = '';
+  follow.stdout.on('data', (d) => (streamed += d));
+  try {
+    await until(() => /web v1 listening/.test(streamed), 'kubectl logs -f to stream');
+    assert.is(follow.exitCode, null, 'still following');
+  } finally {
+    follow.kill();
+  }
   const nodes = await kubectl('get', 'nodes');
   assert.match(nodes.stdout, /\sReady\s/);
 });

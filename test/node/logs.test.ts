@@ -5,7 +5,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
-import { containerLogFile, LogError, podLogDir, readPodLog, removePodLogs } from '../../src/node/logs.ts';
+import { containerLogFile, followPodLog, LogError, podLogDir, readPodLog, removePodLogs } from '../../src/node/logs.ts';
+import { appendFile } from 'node:fs/promises';
+import { until } from '../support/wait.ts';
 
 let dataDir = '';
 test.before.each(async () => { dataDir = await mkdtemp(join(tmpdir(), 'convergit-logs-')); });
@@ -120,6 +122,25 @@ test('removePodLogs removes every log of the pod', async () => {
   await removePodLogs(dataDir, ref);
   assert.not.ok(existsSync(podLogDir(dataDir, ref)));
   await removePodLogs(dataDir, ref); // and is safe when nothing is there
+});
+
+test('follow: the tail, then what is appended, until aborted or the container restarts', async () => {
+  await write('web', 0, 'a\nb\n');
+  let got = '';
+  const stop = new AbortController();
+  const following = followPodLog(dataDir, pod(['web'], [{ name: 'web', restartCount: 0 }]), { tailLines: 1 }, (c) => { got += c; }, stop.signal, 10);
+  await until(() => got === 'b\n', 'the tail');
+  await appendFile(containerLogFile(dataDir, ref, 'web', 0), 'c\n');
+  await until(() => got === 'b\nc\n', 'the appended line');
+  await write('web', 1, 'next run\n');
+  await following; // ended by the newer run
+  assert.is(got, 'b\nc\n');
+
+  let again = '';
+  const aborted = followPodLog(dataDir, pod(['web'], [{ name: 'web', restartCount: 1 }]), {}, (c) => { again += c; }, stop.signal, 10);
+  stop.abort();
+  await aborted;
+  assert.is(again, 'next run\n');
 });
 
 test.run();
