@@ -8,6 +8,7 @@ import { until } from '../support/wait.ts';
 import { GitSource } from '../../src/source/git-source.ts';
 import { makePlan } from '../../src/plan/plan.ts';
 import type { KubeObject } from '../../src/model/object.ts';
+import { workloads } from './workloads.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -87,3 +88,4 @@ function planUnchanged() {
 await commitToApplied();
 await incrementalRead();
 planUnchanged();
+await workloads();
