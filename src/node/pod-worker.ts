@@ -244,7 +244,10 @@ export class PodWorker {
   private async stopContainers(graceMs: number): Promise<void> {
     this.halted = true;
     const stop = () => {
-      for (const s of this.slots.values()) if (s.actor.getSnapshot().status === 'active') s.actor.send({ type: 'STOP', graceMs });
+      for (const s of this.slots.values()) {
+        s.cancelled = true; // a launch still resolving its image or env must not start a process after this
+        if (s.actor.getSnapshot().status === 'active') s.actor.send({ type: 'STOP', graceMs });
+      }
     };
     stop();
     await this.starting?.catch(() => {});
@@ -360,7 +363,6 @@ export class PodWorker {
 
   /** Stops the current instance (SIGTERM, SIGKILL after graceMs); undefined when none runs. */
   private async kill(slot: Slot, graceMs: number): Promise<Terminated | undefined> {
-    slot.cancelled = true;
     const handle = await slot.launching?.catch(() => undefined);
     if (!handle || !slot.running) return undefined;
     this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`);

@@ -91,6 +91,18 @@ test('a readiness probe drives Ready; the probe reaches the app on its pod IP', 
   assert.is(statusOf(again).restartCount, 0, 'readiness never restarts');
 });
 
+test('a failed liveness probe restarts the container, again and again', async () => {
+  const { store } = await setup();
+  // Nothing ever listens on the probed port: every probe fails, and each failure kills the current instance.
+  await store.create(nodePod('unhealthy', 'setInterval(() => {}, 1000)', {
+    container: { livenessProbe: { tcpSocket: { port: 1 }, periodSeconds: 1, failureThreshold: 1 } },
+  }));
+  const pod = await podWhere(store, 'unhealthy', (p) => statusOf(p)?.restartCount >= 2 && statusOf(p).state.running, 'two liveness restarts, running again');
+  assert.is(statusOf(pod).lastState.terminated.exitCode, 143, 'stopped with SIGTERM');
+  const events = await store.list('Event', { namespace: 'default' });
+  assert.ok(events.some((e: any) => e.reason === 'Killing' && /failed liveness probe/.test(e.message)));
+});
+
 test('containers of one pod restart independently', async () => {
   const { store } = await setup();
   const pod = nodePod('multi', 'setInterval(() => {}, 1000)');
