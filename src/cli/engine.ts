@@ -52,12 +52,14 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => exportTree({ gitdir: opts.gitdir(), oid, dest }) });
     const runtime = new ProcessRuntime();
     const names = nodeNames(opts.nodeName, opts.nodes);
+    const nodes: { stop(): Promise<void> }[] = [];
+    // Nodes stop together: each waits out its pods' grace periods, and those need not add up.
+    stops.push(async () => { await Promise.all(nodes.map((n) => n.stop())); });
     for (const nodeName of names) {
-      const node = await startNode({
+      nodes.push(await startNode({
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
         runtime, images, restartBackoff: opts.restartBackoff, log,
-      });
-      stops.push(() => node.stop());
+      }));
     }
     return { nodeNames: names, stop: () => stopAll(stops) };
   } catch (e) {

@@ -51,54 +51,67 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
   const store = await openStore(dataDir);
-  // Listen first: a port in use fails before anything starts watching or applying.
-  const api = await startApiServer({
-    store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION,
-    podLogs: (pod, o) => readPodLog(dataDir, pod, o),
-    followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
-  }).catch(async (e) => { await store.close(); throw e; });
-  const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
-  await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
-  let engine: Engine;
+  // Each part started registers how to stop it; a signal at any point stops what has started, last first, so a
+  // Ctrl-C during start-up leaves no pod process behind either.
+  const started: (() => Promise<void> | void)[] = [() => store.close()];
+  let stopping = false;
+  let ready = false;
+  const stopAll = async (code: number) => {
+    for (const stop of started.reverse()) await stop();
+    process.exit(code);
+  };
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: exiting now; pods still stopping are killed when serve next starts`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: shutting down (again to exit at once)`);
+    if (ready) void stopAll(0);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  /** Start-up goes on only while no signal came; otherwise it unwinds what it has started. */
+  const proceed = async () => { if (stopping) await stopAll(0); };
+
   try {
-    engine = await startEngine({
+    // Listen first: a port in use fails before anything starts watching or applying.
+    const api = await startApiServer({
+      store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION,
+      podLogs: (pod, o) => readPodLog(dataDir, pod, o),
+      followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
+    });
+    started.push(() => api.close());
+    const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
+    await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+    await proceed();
+    const engine = await startEngine({
       store, dataDir, gitdir: () => source.gitdir, host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
     });
+    started.push(() => engine.stop()); // stops every pod the graceful way: nothing is left running
+    await proceed();
+    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
+    syncer.onStatus(reportChanges());
+    const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
+      log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
+      if (suspended) syncer.suspend(reason); else syncer.resume();
+    });
+    started.push(stopFollowing);
+    await syncer.start();
+    started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
+    console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
+    console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
+    console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
+    started.push(await announceNodePorts(store, reachable(opts.host), log));
+    await proceed();
+    ready = true;
   } catch (e) {
-    await api.close();
-    await store.close();
+    for (const stop of started.reverse()) await stop();
     throw e;
   }
-  const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
-  syncer.onStatus(reportChanges());
-  const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
-    log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
-    if (suspended) syncer.suspend(reason); else syncer.resume();
-  });
-  await syncer.start();
-  console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
-  console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
-  console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
-  const stopAnnouncing = await announceNodePorts(store, reachable(opts.host), log);
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: shutting down`);
-    stopFollowing();
-    stopAnnouncing();
-    await syncer.stop();
-    await engine.stop(); // stops every pod the graceful way: nothing is left running
-    await api.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 /** Logs one line per sync outcome, not per status write. */
