@@ -79,16 +79,21 @@ export async function podLogFile(dataDir: string, pod: KubeObject, opts: Pick<Lo
 
 /** A container's log as `kubectl logs` shows it. */
 export async function readPodLog(dataDir: string, pod: KubeObject, opts: LogOptions = {}): Promise<string> {
-  const file = await podLogFile(dataDir, pod, opts);
+  return (await readLog(await podLogFile(dataDir, pod, opts), opts)).text;
+}
+
+/** What tailLines and limitBytes select of `file`, and the offset where reading stopped. */
+async function readLog(file: string, opts: LogOptions): Promise<{ text: string; end: number }> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
     const from = opts.tailLines === undefined ? 0 : await tailStart(fh, size, opts.tailLines);
     const length = Math.min(size - from, opts.limitBytes ?? Infinity);
-    if (length <= 0) return '';
+    if (length <= 0) return { text: '', end: size };
     const buf = Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, from);
-    return buf.subarray(0, bytesRead).toString('utf8');
+    // With limitBytes the rest is skipped, as kubectl does; following goes on from the end of the file.
+    return { text: buf.subarray(0, bytesRead).toString('utf8'), end: opts.limitBytes === undefined ? from + bytesRead : size };
   } finally {
     await fh.close();
   }
@@ -125,8 +130,9 @@ async function tailStart(fh: FileHandle, size: number, lines: number): Promise<n
 export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOptions, write: (chunk: string) => void,
   signal: AbortSignal, pollMs = 200): Promise<void> {
   const file = await podLogFile(dataDir, pod, opts);
-  write(await readPodLog(dataDir, pod, opts));
-  let offset = (await stat(file)).size;
+  const first = await readLog(file, opts);
+  write(first.text);
+  let offset = first.end; // from exactly where the first read stopped: nothing appended meanwhile is lost
   const runsDir = dirname(file);
   const run = Number(/(\d+)\.log$/.exec(file)![1]);
   while (!signal.aborted) {
