@@ -2,6 +2,7 @@
 // ReplicaFailure conditions with Kubernetes' reasons, messages and progress-deadline rules.
 import type { KubeObject } from '../model/object.ts';
 import { getCondition, type Condition } from '../model/conditions.ts';
+import { isoSeconds } from '../model/time.ts';
 import {
   actualReplicaCount, availableReplicaCount, maxUnavailable, paramsOf, readyReplicaCount, replicaCount, type ReplicaSetView,
 } from './rollout.ts';
@@ -35,8 +36,6 @@ export interface DeploymentStatus {
   collisionCount?: number;
 }
 
-/** Kubernetes timestamps have second precision. */
-export const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** "Never" for progressDeadlineSeconds, as Kubernetes spells it (MaxInt32). */
 const NO_DEADLINE = 2147483647;

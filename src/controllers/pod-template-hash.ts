@@ -1,21 +1,12 @@
 // The pod-template-hash: how a Deployment names the ReplicaSet of one pod template, and recognises it again later
 // (which is what makes a rollback to an earlier template reuse that template's ReplicaSet).
 import { canonical } from '../plan/canonical.ts';
+import { fnv32a } from '../model/hash.ts';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
 // Kubernetes' rand.SafeEncodeString alphabet: no vowels (no words), no look-alikes (0/o, 1/l, 3/e).
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** FNV-32a over the UTF-8 bytes of `text`, as an unsigned 32-bit number. */
-export function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 /** Kubernetes' SafeEncodeString: each character of `s` mapped into the safe alphabet. */
 export const safeEncode = (s: string) => [...s].map((c) => ALPHANUMS[c.codePointAt(0)! % ALPHANUMS.length]).join('');

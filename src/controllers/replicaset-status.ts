@@ -2,6 +2,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { getCondition, setCondition, type Condition } from '../model/conditions.ts';
 import { isPodReady } from '../model/pod.ts';
+import { isoSeconds } from '../model/time.ts';
 
 export interface ReplicaFailure {
   /** FailedCreate or FailedDelete, as Kubernetes. */
@@ -15,8 +16,6 @@ export interface ReplicaSetStatusResult {
   nextAvailableInMs?: number;
 }
 
-/** Kubernetes timestamps have second precision. */
-export const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
  * The status of `rs` given its active pods (claimed, not terminal, not being deleted). A pod is available when it

@@ -3,9 +3,9 @@
 // names, and says what to write back and what to warn about. Warnings mirror Kubernetes' validation messages and
 // the reasons of its ip/port repair controllers.
 import type { KubeObject } from '../model/object.ts';
-import { IpPool } from './ip-pool.ts';
+import { IpPool } from '../model/ip-pool.ts';
 import { PortPool } from './port-pool.ts';
-import { stableHash } from './stable-hash.ts';
+import { fnv32a } from '../model/hash.ts';
 
 export interface AllocationWarning { reason: string; message: string }
 
@@ -44,11 +44,11 @@ export class ServiceAllocations {
 
   /** The address a Service prefers: derived from its namespace/name, so a re-created Service tends to get it back. */
   preferredIp(key: string): string {
-    return this.ips.addressAt(stableHash(key));
+    return this.ips.addressAt(fnv32a(key));
   }
 
   preferredPort(key: string, port: { name?: string; port?: number }): number {
-    return this.ports.portAt(stableHash(`${key}:${port.name || port.port}`));
+    return this.ports.portAt(fnv32a(`${key}:${port.name || port.port}`));
   }
 
   /** At start-up: takes the values a stored Service names when they are valid and free, silently. */

@@ -7,6 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { setCondition, type Condition } from '../model/conditions.ts';
 import { formatQuantity, parseQuantity } from '../model/quantity.ts';
 import { StoreError, type Store } from '../store/store.ts';
+import { isoSeconds } from '../model/time.ts';
 
 export interface NodeCapacity { cpu?: string; memory?: string; pods?: number }
 
@@ -19,7 +20,6 @@ export interface Registration {
   now: () => Date;
 }
 
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** Node's names for the platform, as GOOS/GOARCH spell them. */
 export const goArch = (arch = process.arch) => ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ?? arch;

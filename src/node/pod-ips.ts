@@ -1,6 +1,6 @@
 // The node's pod addresses: one per pod (by uid) from the node's podCIDR. Addresses of pods the node finds bound to
 // it at start are reserved first, so a restarted node never hands a live pod's address to another.
-import { IpPool } from '../network/ip-pool.ts';
+import { IpPool } from '../model/ip-pool.ts';
 
 export class PodIps {
   private readonly pool: IpPool;

@@ -19,6 +19,7 @@ import { Prober } from './prober.ts';
 import { probeOnce, type Probe } from './probes.ts';
 import type { ContainerExit, ContainerLaunch, RunningContainer, Runtime } from './runtime/runtime.ts';
 import { constants } from 'node:os';
+import { isoSeconds } from '../model/time.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -57,7 +58,6 @@ interface Slot {
   lastValue?: string;
 }
 
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

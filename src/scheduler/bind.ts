@@ -4,9 +4,8 @@
 import { setCondition, type Condition } from '../model/conditions.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import type { Store } from '../store/store.ts';
+import { isoSeconds } from '../model/time.ts';
 
-/** Kubernetes timestamps have second precision. */
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
 const refTo = (pod: KubeObject): ObjectRef => ({
   apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid,

@@ -15,6 +15,7 @@ import { ObjectIndex } from './indexes.ts';
 import { loadState, Persister, type StateFile } from './persist.ts';
 import { StoreError, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
 import { WatchHub } from './watch-hub.ts';
+import { isoSeconds } from '../model/time.ts';
 
 export interface StoreOptions {
   /** Changes within this many ms are written together. Default 20. */
@@ -37,8 +38,6 @@ export async function openStore(dataDir: string, opts: StoreOptions = {}): Promi
 const clone = <T>(v: T): T => structuredClone(v);
 /** Objects are stored as JSON: what a caller passes must look the same before and after a restart. */
 const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
-/** Kubernetes timestamps have second precision. */
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 /** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
 const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
 

@@ -1,7 +1,8 @@
 // pod-template-hash: FNV-32a plus Kubernetes' safe alphabet, stable across key order and runs, blind to its own label.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { equalIgnoreHash, fnv32a, podTemplateHash, safeEncode, templateWithHash, withoutHash } from '../../src/controllers/pod-template-hash.ts';
+import { equalIgnoreHash, podTemplateHash, safeEncode, templateWithHash, withoutHash } from '../../src/controllers/pod-template-hash.ts';
+import { fnv32a } from '../../src/model/hash.ts';
 
 const template = () => ({
   metadata: { labels: { app: 'web', tier: 'front' }, annotations: { team: 'blue' } },

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startServiceAllocator, type ServiceAllocator } from '../../src/network/service-allocator.ts';
 import { ServiceAllocations } from '../../src/network/service-allocations.ts';
-import { inCidr } from '../../src/network/ip-pool.ts';
+import { inCidr } from '../../src/model/ip-pool.ts';
 import { cleanup, freshStore, open } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 

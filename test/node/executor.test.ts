@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inCidr } from '../../src/network/ip-pool.ts';
+import { inCidr } from '../../src/model/ip-pool.ts';
 import { containerLogFile } from '../../src/node/logs.ts';
 import { until } from '../support/wait.ts';
 import { alive, cleanup, fastNode, nodePod, openTestStore, pidOf, statusOf, tempDir } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IpPool, inCidr, parseCidr } from '../../src/network/ip-pool.ts';
+import { IpPool, inCidr, parseCidr } from '../../src/model/ip-pool.ts';
 import { PortPool } from '../../src/network/port-pool.ts';
 
 test('parseCidr and inCidr', () => {
