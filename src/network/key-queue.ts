@@ -57,6 +57,7 @@ export class KeyQueue {
         await this.sync(key);
       } catch (err) {
         this.opts.onError(key, err);
+        if (this.stopped) return;
         const t = setTimeout(() => { this.timers.delete(t); this.add(key); }, this.opts.retryDelayMs);
         this.timers.add(t);
       }
