@@ -9,13 +9,12 @@ import { startServiceProxy } from '../network/proxy.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
-import { exportTree } from '../source/export-tree.ts';
 
 export interface EngineOptions {
   store: Store;
   dataDir: string;
-  /** The git dir images are read from. */
-  gitdir: () => string;
+  /** Writes a git tree (an image) into a folder: the watched repository's GitSource.exportTree. */
+  exportTree: (oid: string, dest: string) => Promise<void>;
   /** Where NodePorts listen and the nodes' InternalIP. */
   host: string;
   /** 0 runs no node: pods are scheduled nowhere and stay Pending. */
@@ -49,7 +48,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
-    const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => exportTree({ gitdir: opts.gitdir(), oid, dest }) });
+    const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
     const runtime = new ProcessRuntime();
     const names = nodeNames(opts.nodeName, opts.nodes);
     const nodes: { stop(): Promise<void> }[] = [];

@@ -86,7 +86,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
     const engine = await startEngine({
-      store, dataDir, gitdir: () => source.gitdir, host: opts.host, log,
+      store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },

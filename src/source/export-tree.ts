@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { SourceError, describe, errorCode } from './errors.ts';
+import { SourceError, describe } from './errors.ts';
 
 const EXECUTABLE = '100755';
 const SYMLINK = '120000';
@@ -58,42 +58,12 @@ async function writeTreeTo(gitdir: string, oid: string, dir: string, path: strin
   }
 }
 
-export interface TreeAtOptions {
-  gitdir: string;
-  /** A commit sha (or a ref such as 'main' or 'refs/heads/main'). */
-  commit: string;
-  /** Repository-relative folder; '' or '.' for the root. */
-  path: string;
-  cache?: object;
-}
-
-/** The tree oid of folder `path` at `commit`; undefined when the path is missing or not a folder. */
-export async function treeOidAt(opts: TreeAtOptions): Promise<string | undefined> {
-  const { gitdir } = opts;
-  const cache = opts.cache ?? {};
-  const commitOid = /^[0-9a-f]{40}$/.test(opts.commit)
-    ? opts.commit
-    : await read(`ref '${opts.commit}'`, () => git.resolveRef({ fs, gitdir, ref: opts.commit }));
-  const { commit } = await read(`commit ${commitOid}`, () => git.readCommit({ fs, gitdir, oid: commitOid, cache }));
-  let oid = commit.tree;
-  let walked = '';
-  for (const name of opts.path.split('/').filter((p) => p && p !== '.')) {
-    const { tree } = await read(`tree ${oid} at '${walked || '/'}'`, () => git.readTree({ fs, gitdir, oid, cache }));
-    const entry = tree.find((e) => e.path === name);
-    if (entry?.type !== 'tree') return undefined;
-    oid = entry.oid;
-    walked = walked ? `${walked}/${name}` : name;
-  }
-  return oid;
-}
-
 /** Missing or unreadable objects become a SourceError naming what was being read. */
 async function read<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof SourceError) throw e;
-    const reason = errorCode(e) === 'NotFoundError' && what.startsWith('ref') ? 'RefNotFound' : 'CorruptObject';
-    throw new SourceError(reason, `cannot read ${what}: ${describe(e)}`, { cause: e });
+    throw new SourceError('CorruptObject', `cannot read ${what}: ${describe(e)}`, { cause: e });
   }
 }

@@ -9,6 +9,7 @@ import { gitDirOf, isRepository } from './repository.ts';
 import { cloneDir, cloneOrReuse, fetchBranch, redact, type RemoteRepo } from './remote.ts';
 import { TreeReader, type ReadStats } from './tree-reader.ts';
 import { watchGitDir } from './watcher.ts';
+import { exportTree } from './export-tree.ts';
 import { every } from './poller.ts';
 
 export { SourceError, type SourceErrorReason } from './errors.ts';
@@ -140,6 +141,11 @@ export class GitSource {
       if (e instanceof SourceError && e.reason === 'PathNotFound') return undefined;
       throw e;
     }
+  }
+
+  /** Writes tree `oid` into `dest` (see exportTree), sharing this repository's object cache. */
+  exportTree(oid: string, dest: string): Promise<void> {
+    return exportTree({ gitdir: this.gitdir, oid, dest, cache: this.cache });
   }
 
   /**

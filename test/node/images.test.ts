@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageCache, type GitImage } from '../../src/node/images.ts';
-import { exportTree, treeOidAt } from '../../src/source/export-tree.ts';
+import { exportTree } from '../../src/source/export-tree.ts';
 import { makeRepo } from '../support/git-repo.ts';
 
 const A = 'a'.repeat(40);
@@ -106,7 +106,7 @@ test('wired to exportTree, a git image is the folder tree of the commit', async 
     chmodSync(join(repo.work, 'apps/web/run.sh'), 0o755);
     const sha = repo.commit('exec bit');
     const gitdir = join(repo.dir, '.git');
-    const oid = (await treeOidAt({ gitdir, commit: sha, path: 'apps/web' }))!;
+    const oid = repo.git('rev-parse', `${sha}:apps/web`);
     const images = new ImageCache({ dataDir, pull: (ref, dest) => exportTree({ gitdir, oid: ref.oid, dest }) });
     const dir = await images.ensure(`git:apps/web@${oid}`);
     assert.is(readFileSync(join(dir, 'lib/x.txt'), 'utf8'), 'x');

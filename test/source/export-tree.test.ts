@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportTree, treeOidAt } from '../../src/source/export-tree.ts';
+import { exportTree } from '../../src/source/export-tree.ts';
+import { GitSource } from '../../src/source/git-source.ts';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 
 let repo: TestRepo;
@@ -33,19 +34,21 @@ test.after.each(() => {
 });
 
 const gitdir = () => join(repo.dir, '.git');
+/** The tree of apps/web at a commit, as git sees it. */
+const webTree = (commit: string) => repo.git('rev-parse', `${commit}:apps/web`);
 
-test('treeOidAt finds a folder tree as git does, and nothing for files or missing paths', async () => {
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'apps/web' }), repo.git('rev-parse', `${sha}:apps/web`));
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: sha, path: './apps/web/' }), repo.git('rev-parse', `${sha}:apps/web`));
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: sha, path: '' }), repo.git('rev-parse', `${sha}^{tree}`));
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: 'main', path: 'apps' }), repo.git('rev-parse', `${sha}:apps`));
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'apps/nope' }), undefined);
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'apps/web/run.sh' }), undefined);
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'apps/web/vendored' }), undefined);
+test('GitSource.treeOid finds a folder tree as git does, and nothing for files or missing paths', async () => {
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: '', dataDir: tmpdir(), interval: 0 });
+  assert.is(await source.treeOid(sha, 'apps/web'), repo.git('rev-parse', `${sha}:apps/web`));
+  assert.is(await source.treeOid(sha, ''), repo.git('rev-parse', `${sha}^{tree}`));
+  assert.is(await source.treeOid(sha, 'apps'), repo.git('rev-parse', `${sha}:apps`));
+  assert.is(await source.treeOid(sha, 'apps/nope'), undefined);
+  assert.is(await source.treeOid(sha, 'apps/web/run.sh'), undefined);
+  assert.is(await source.treeOid(sha, 'apps/web/vendored'), undefined, 'a submodule is no folder');
 });
 
 test('exportTree writes files, folders, modes and symlinks, and skips submodules', async () => {
-  const oid = (await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'apps/web' }))!;
+  const oid = webTree(sha);
   await exportTree({ gitdir: gitdir(), oid, dest });
   assert.is(readFileSync(join(dest, 'server.js'), 'utf8'), 'console.log("hi")\n');
   assert.is(readFileSync(join(dest, 'static/index.html'), 'utf8'), '<h1>hi</h1>\n');
@@ -60,15 +63,15 @@ test('exportTree writes files, folders, modes and symlinks, and skips submodules
 });
 
 test('exportTree of the same content after a change elsewhere is the same tree', async () => {
-  const before = await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'apps/web' });
+  const before = webTree(sha);
   // Only the changed file is staged: `add -A` or `commit -a` would drop the gitlink (its folder is not checked out).
   const commit = (path: string) => { repo.git('add', path); repo.git('commit', '--quiet', '-m', path); return repo.git('rev-parse', 'HEAD'); };
   repo.write('deploy/web.yaml', 'kind: Deployment\nspec: {}\n');
   const next = commit('deploy/web.yaml');
-  assert.is(await treeOidAt({ gitdir: gitdir(), commit: next, path: 'apps/web' }), before);
+  assert.is(webTree(next), before);
   repo.write('apps/web/server.js', 'console.log("v2")\n');
   const v2 = commit('apps/web/server.js');
-  const after = (await treeOidAt({ gitdir: gitdir(), commit: v2, path: 'apps/web' }))!;
+  const after = webTree(v2);
   assert.is.not(after, before);
   await exportTree({ gitdir: gitdir(), oid: after, dest });
   assert.is(readFileSync(join(dest, 'server.js'), 'utf8'), 'console.log("v2")\n');
@@ -86,7 +89,7 @@ test('a missing tree is a CorruptObject error naming it', async () => {
 });
 
 test('exportTree creates the missing parents of dest', async () => {
-  const oid = (await treeOidAt({ gitdir: gitdir(), commit: sha, path: 'deploy' }))!;
+  const oid = repo.git('rev-parse', `${sha}:deploy`);
   await exportTree({ gitdir: gitdir(), oid, dest: join(dest, 'nested', 'deeper') });
   assert.is(readFileSync(join(dest, 'nested/deeper/web.yaml'), 'utf8'), 'kind: Deployment\n');
 });
