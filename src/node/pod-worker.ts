@@ -379,30 +379,55 @@ export class PodWorker {
       probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs });
     const common = { msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }) };
     const name = slot.spec.name;
-    if (slot.spec.readinessProbe) {
-      slot.probers.push(new Prober({
-        ...common,
-        probe: slot.spec.readinessProbe,
-        check: check(slot.spec.readinessProbe),
-        onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
-        onResult: (r) => { if (!r.ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${r.message ?? ''}`); },
-      }));
-    }
-    if (slot.spec.livenessProbe) {
-      slot.probers.push(new Prober({
-        ...common,
-        probe: slot.spec.livenessProbe,
-        initial: true,
-        check: check(slot.spec.livenessProbe),
-        onChange: (ok, message) => {
-          if (ok) return;
-          this.event('Normal', 'Killing', `Container ${name} failed liveness probe, will be restarted`);
-          slot.actor.send({ type: 'UNHEALTHY', message });
-        },
-        onResult: (r) => { if (!r.ok) this.event('Warning', 'Unhealthy', `Liveness probe failed: ${r.message ?? ''}`); },
-      }));
-    }
-    for (const p of slot.probers) p.start();
+    // Readiness and liveness wait for the startup probe, as in Kubernetes: a slow starter is not killed meanwhile.
+    const others = () => {
+      if (slot.spec.readinessProbe) {
+        slot.probers.push(new Prober({
+          ...common,
+          probe: slot.spec.readinessProbe,
+          check: check(slot.spec.readinessProbe),
+          onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
+          onResult: (r) => { if (!r.ok) this.event('Warning', 'Unhealthy', `Readiness probe failed: ${r.message ?? ''}`); },
+        }));
+      }
+      if (slot.spec.livenessProbe) {
+        slot.probers.push(new Prober({
+          ...common,
+          probe: slot.spec.livenessProbe,
+          initial: true,
+          check: check(slot.spec.livenessProbe),
+          onChange: (ok, message) => {
+            if (ok) return;
+            this.event('Normal', 'Killing', `Container ${name} failed liveness probe, will be restarted`);
+            slot.actor.send({ type: 'UNHEALTHY', message });
+          },
+          onResult: (r) => { if (!r.ok) this.event('Warning', 'Unhealthy', `Liveness probe failed: ${r.message ?? ''}`); },
+        }));
+      }
+      for (const p of slot.probers) p.start();
+    };
+    const startup = slot.spec.startupProbe;
+    if (!startup) return others();
+    const prober: Prober = new Prober({
+      ...common,
+      probe: startup,
+      initial: true, // counts failures towards failureThreshold, like liveness
+      check: check(startup),
+      onChange: (ok, message) => {
+        if (ok) return;
+        this.event('Normal', 'Killing', `Container ${name} failed startup probe, will be restarted`);
+        slot.actor.send({ type: 'UNHEALTHY', message });
+      },
+      onResult: (r) => {
+        if (!r.ok) return this.event('Warning', 'Unhealthy', `Startup probe failed: ${r.message ?? ''}`);
+        if (!slot.probers.includes(prober)) return; // already started up
+        prober.stop();
+        slot.probers.splice(slot.probers.indexOf(prober), 1);
+        others();
+      },
+    });
+    slot.probers.push(prober);
+    prober.start();
   }
 
   private stopProbes(slot: Slot): void {

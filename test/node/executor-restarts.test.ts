@@ -103,6 +103,23 @@ test('a failed liveness probe restarts the container, again and again', async ()
   assert.ok(events.some((e: any) => e.reason === 'Killing' && /failed liveness probe/.test(e.message)));
 });
 
+test('a startup probe holds liveness back until it passes, and restarts a container that never starts up', async () => {
+  const { store } = await setup();
+  // Liveness alone would kill this one (nothing listens on port 1); the startup probe passes at once (exec true),
+  // so liveness takes over afterwards and does restart it.
+  await store.create(nodePod('slow', 'setInterval(() => {}, 1000)', {
+    container: { startupProbe: { exec: { command: ['true'] }, periodSeconds: 1, failureThreshold: 1 }, livenessProbe: { tcpSocket: { port: 1 }, periodSeconds: 1, failureThreshold: 1 } },
+  }));
+  await store.create(nodePod('never', 'setInterval(() => {}, 1000)', {
+    container: { startupProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 2 } },
+  }));
+  await podWhere(store, 'never', (p) => statusOf(p)?.restartCount >= 1, 'a restart for a failed startup probe');
+  await podWhere(store, 'slow', (p) => statusOf(p)?.restartCount >= 1, 'liveness restarts once started up');
+  const events = await store.list('Event', { namespace: 'default' });
+  assert.ok(events.some((e: any) => e.involvedObject.name === 'never' && /failed startup probe/.test(e.message)));
+  assert.not.ok(events.some((e: any) => e.involvedObject.name === 'never' && /liveness/.test(e.message)));
+});
+
 test('containers of one pod restart independently', async () => {
   const { store } = await setup();
   const pod = nodePod('multi', 'setInterval(() => {}, 1000)');
