@@ -8,12 +8,16 @@ interface Column { name: string; type: string; format?: string; priority?: numbe
 const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
 const ageCol: Column = { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) };
 const count = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v).length : 0);
-const ports = (o: KubeObject) =>
+/** `8080:30080/TCP,9000/TCP` as kubectl prints a Service's ports. */
+export const servicePorts = (o: KubeObject) =>
   (o.spec?.ports ?? []).map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
-const ready = (o: KubeObject) => {
+/** `2/3`: ready containers of all. */
+export const podReady = (o: KubeObject) => {
   const cs: any[] = o.status?.containerStatuses ?? [];
   return `${cs.filter((c) => c.ready).length}/${o.spec?.containers?.length ?? cs.length}`;
 };
+
+export const podRestarts = (o: KubeObject): number => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0);
 
 /** The STATUS kubectl shows: a container's waiting or terminated reason beats the phase; Terminating beats all. */
 export function podStatusText(o: KubeObject): string {
@@ -49,14 +53,14 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Type', type: 'string', cell: (o) => o.spec?.type ?? 'ClusterIP' },
     { name: 'Cluster-IP', type: 'string', cell: (o) => o.spec?.clusterIP ?? '<pending>' },
     { name: 'External-IP', type: 'string', cell: () => '<none>' },
-    { name: 'Port(s)', type: 'string', cell: ports },
+    { name: 'Port(s)', type: 'string', cell: servicePorts },
     ageCol,
   ],
   Pod: [
     name,
-    { name: 'Ready', type: 'string', cell: ready },
+    { name: 'Ready', type: 'string', cell: podReady },
     { name: 'Status', type: 'string', cell: podStatusText },
-    { name: 'Restarts', type: 'integer', cell: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) },
+    { name: 'Restarts', type: 'integer', cell: podRestarts },
     ageCol,
     { name: 'IP', type: 'string', priority: 1, cell: (o) => o.status?.podIP ?? '<none>' },
     { name: 'Node', type: 'string', priority: 1, cell: (o) => o.spec?.nodeName ?? '<none>' },

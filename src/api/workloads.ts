@@ -2,7 +2,7 @@
 import type { KubeObject } from '../model/object.ts';
 import type { Store } from '../store/store.ts';
 import { getCondition } from '../model/conditions.ts';
-import { podStatusText } from './tables.ts';
+import { podReady, podRestarts, podStatusText, servicePorts } from './tables.ts';
 
 export interface DeploymentRow {
   namespace: string; name: string; revision?: string;
@@ -26,7 +26,7 @@ function rolloutOf(d: KubeObject): DeploymentRow['rollout'] {
   return done ? 'Complete' : 'Progressing';
 }
 
-export function deploymentRow(d: KubeObject): DeploymentRow {
+function deploymentRow(d: KubeObject): DeploymentRow {
   const s = d.status ?? {};
   return {
     namespace: d.metadata.namespace ?? 'default', name: d.metadata.name,
@@ -36,22 +36,20 @@ export function deploymentRow(d: KubeObject): DeploymentRow {
   };
 }
 
-export function podRow(p: KubeObject): PodRow {
-  const cs: any[] = p.status?.containerStatuses ?? [];
+function podRow(p: KubeObject): PodRow {
   return {
     namespace: p.metadata.namespace ?? 'default', name: p.metadata.name,
-    ready: `${cs.filter((c) => c.ready).length}/${p.spec?.containers?.length ?? cs.length}`,
-    status: podStatusText(p), restarts: cs.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    ready: podReady(p), status: podStatusText(p), restarts: podRestarts(p),
     ip: p.status?.podIP, node: p.spec?.nodeName,
   };
 }
 
 /** `nodeHost`: where NodePorts listen, for the URLs a person can open. */
-export function serviceRow(s: KubeObject, nodeHost: string): ServiceRow {
+function serviceRow(s: KubeObject, nodeHost: string): ServiceRow {
   const ports: any[] = s.spec?.ports ?? [];
   return {
     namespace: s.metadata.namespace ?? 'default', name: s.metadata.name, type: s.spec?.type ?? 'ClusterIP', clusterIP: s.spec?.clusterIP,
-    ports: ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(','),
+    ports: servicePorts(s),
     urls: ports.filter((p) => p.nodePort).map((p) => `http://${nodeHost}:${p.nodePort}/`),
   };
 }
