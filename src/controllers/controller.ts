@@ -4,6 +4,7 @@ import type { Store } from '../store/store.ts';
 import type { Informer } from '../store/informer.ts';
 import { StoreError } from '../store/store.ts';
 import { WorkQueue, type WorkQueueOptions } from './workqueue.ts';
+import { keyOf } from '../model/key.ts';
 
 export interface ControllerContext {
   store: Store;
@@ -36,14 +37,6 @@ export interface RunningController {
   readonly queue: WorkQueue;
   /** Stops taking keys and resolves once the syncs in flight have finished. */
   stop(): Promise<void>;
-}
-
-/** `namespace/name`, the key of a namespaced object (`/name` for a cluster-scoped one). */
-export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-
-export function splitKey(key: string): { namespace: string; name: string } {
-  const i = key.indexOf('/');
-  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
 /** Starts a controller whose informers are already started: registers its handlers, enqueues its objects, runs workers. */

@@ -7,7 +7,8 @@ import { getCondition } from '../model/conditions.ts';
 import { controllerOf, ownerRefTo } from '../model/pod.ts';
 import { matchesSelector, requirementsOf, type LabelSelector } from '../model/selector.ts';
 import { StoreError } from '../store/store.ts';
-import { keyOf, splitKey, type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
+import { keyOf, splitKey } from '../model/key.ts';
+import { type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
 import { equalIgnoreHash, podTemplateHash, POD_TEMPLATE_HASH_LABEL, templateWithHash } from './pod-template-hash.ts';
 import {
   DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,

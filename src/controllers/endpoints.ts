@@ -3,7 +3,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../model/object.ts';
 import { matchesSelector } from '../model/selector.ts';
-import { keyOf, splitKey, type ControllerSpec } from './controller.ts';
+import { keyOf, splitKey } from '../model/key.ts';
+import { type ControllerSpec } from './controller.ts';
 import { endpointSubsets } from './endpoint-subsets.ts';
 
 /** Kubernetes marks the Endpoints of a headless Service with this label. */

@@ -101,10 +101,6 @@ export class WorkQueue {
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 
-  get isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   /** Keys waiting to be handed out (not those being processed or delayed). */
   get length(): number {
     return this.queue.length;

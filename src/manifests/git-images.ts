@@ -20,7 +20,7 @@ const POD_SPEC: Record<string, Path> = {
 interface ImageRef { object: DesiredObject; path: Path; dir: string | undefined; problem?: string }
 
 /** `apps/web`, `./apps/web/` → `apps/web`; undefined when it leaves the repository. */
-export function normalizeDir(dir: string): string | undefined {
+function normalizeDir(dir: string): string | undefined {
   const parts = dir.split('/').filter((s) => s && s !== '.');
   if (dir.startsWith('/') || parts.includes('..') || !parts.length) return undefined;
   return parts.join('/');

@@ -18,3 +18,11 @@ export function parseKey(key: string): { apiVersion: string; kind: string; names
   const name = parts.pop()!, namespace = parts.pop()!, kind = parts.pop()!;
   return { apiVersion: parts.join('/'), kind, namespace: namespace || undefined, name };
 }
+
+/** `namespace/name`: how caches and work queues name a stored object (`/name` for a cluster-scoped one). */
+export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}

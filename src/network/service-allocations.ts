@@ -171,14 +171,6 @@ export class ServiceAllocations {
     return true;
   }
 
-  ownerOfIp(ip: string): string | undefined {
-    return this.ipOwner.get(ip);
-  }
-
-  ownerOfPort(port: number): string | undefined {
-    return this.portOwner.get(port);
-  }
-
   private heldBy(key: string): Held {
     let h = this.held.get(key);
     if (!h) this.held.set(key, (h = { ports: new Set() }));

@@ -6,6 +6,7 @@ import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { KeyQueue } from './key-queue.ts';
 import { ServiceAllocations, serviceKey, type AllocationPlan, type AllocationWarning } from './service-allocations.ts';
+import { splitKey } from '../model/key.ts';
 
 export interface ServiceAllocatorOptions {
   store: Store;
@@ -37,11 +38,6 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
   /** Warnings already recorded per Service (by uid), so a standing problem is reported once, not on every sync. */
   const warned = new Map<string, { uid?: string; messages: Set<string> }>();
 
-  const split = (key: string) => {
-    const i = key.indexOf('/');
-    return { namespace: key.slice(0, i), name: key.slice(i + 1) };
-  };
-
   async function warn(svc: KubeObject, warnings: AllocationWarning[]): Promise<void> {
     const key = serviceKey(svc);
     const before = warned.get(key);
@@ -51,7 +47,7 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
       now.add(w.message);
       if (seen.has(w.message)) continue;
       log(`Service ${key}: ${w.reason}: ${w.message}`);
-      const { namespace, name } = split(key);
+      const { namespace, name } = splitKey(key);
       await store.recordEvent({ apiVersion: 'v1', kind: 'Service', namespace, name, uid: svc.metadata.uid }, 'Warning', w.reason, w.message);
     }
     if (now.size) warned.set(key, { uid: svc.metadata.uid, messages: now });
@@ -73,7 +69,7 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
   }
 
   async function sync(key: string): Promise<void> {
-    const { namespace, name } = split(key);
+    const { namespace, name } = splitKey(key);
     for (let attempt = 0; ; attempt++) {
       // The cache first; after a conflict, the store itself, which is ahead of the cache.
       const svc = attempt === 0 ? informer.get(namespace, name) : await store.get('Service', namespace, name);

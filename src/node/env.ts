@@ -42,7 +42,7 @@ interface EnvFrom { prefix?: string; configMapRef?: { name?: string; optional?: 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** A Secret's values decoded; stringData (which the API server folds into data on write) wins. */
-export function secretData(secret: KubeObject): Record<string, string> {
+function secretData(secret: KubeObject): Record<string, string> {
   const data = Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
   return { ...Object.fromEntries(data), ...(secret.stringData as Record<string, string> | undefined) };
 }
@@ -114,7 +114,7 @@ function missing(ref: KeyRef, message: string): undefined {
 }
 
 /** The downward API fields Kubernetes allows in env. */
-export function fieldValue(path: string, pod: KubeObject, src: Pick<EnvSources, 'podIP' | 'hostIP'>): string {
+function fieldValue(path: string, pod: KubeObject, src: Pick<EnvSources, 'podIP' | 'hostIP'>): string {
   const m = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
   if (m) return pod.metadata[m[1] as 'labels' | 'annotations']?.[m[2]] ?? '';
   switch (path) {

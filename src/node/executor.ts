@@ -11,6 +11,7 @@ import { PidsFile } from './pids-file.ts';
 import { PodIps } from './pod-ips.ts';
 import { PodWorker, type Clock } from './pod-worker.ts';
 import type { Runtime } from './runtime/runtime.ts';
+import { keyOf } from '../model/key.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -75,7 +76,6 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const queue = new Set<string>();
   let ready = false;
   let stopping = false;
-  const keyOf = (p: KubeObject) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
   const enqueue = (p: KubeObject) => {
     queue.add(keyOf(p));
     if (ready && queue.size === 1) queueMicrotask(drain);

@@ -40,7 +40,7 @@ const podRef = (pod: KubeObject): PodRef => ({ namespace: pod.metadata.namespace
  * The file `kubectl logs` would read: the run numbered by the container's restartCount (or, until it has a log, the
  * latest one before it), or with `previous` the run before that. Throws LogError as the API server would.
  */
-export async function podLogFile(dataDir: string, pod: KubeObject, opts: Pick<LogOptions, 'container' | 'previous'> = {}): Promise<string> {
+async function podLogFile(dataDir: string, pod: KubeObject, opts: Pick<LogOptions, 'container' | 'previous'> = {}): Promise<string> {
   const podName = pod.metadata.name;
   const names = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name) as string[];
   const initNames = (pod.spec?.initContainers ?? []).map((c: { name: string }) => c.name) as string[];

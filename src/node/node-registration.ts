@@ -22,8 +22,8 @@ export interface Registration {
 
 
 /** Node's names for the platform, as GOOS/GOARCH spell them. */
-export const goArch = (arch = process.arch) => ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ?? arch;
-export const goOS = (platform = process.platform) => (platform === 'win32' ? 'windows' : platform);
+const goArch = (arch = process.arch) => ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ?? arch;
+const goOS = (platform = process.platform) => (platform === 'win32' ? 'windows' : platform);
 
 /** Capacity as Kubernetes prints it: cpu in cores, memory in Ki, pods as a count. */
 export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: string; pods: string } {
@@ -32,10 +32,10 @@ export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: strin
   return { cpu: formatQuantity(cpu), memory: `${Math.floor(memory / 1024)}Ki`, pods: String(c.pods ?? 110) };
 }
 
-export const podCidrFor = (n: number) => `127.1.${n}.0/24`;
+const podCidrFor = (n: number) => `127.1.${n}.0/24`;
 
 /** The first 127.1.<n>.0/24 that none of `taken` is. */
-export function freePodCidr(taken: Iterable<string>): string {
+function freePodCidr(taken: Iterable<string>): string {
   const used = new Set(taken);
   for (let n = 0; n < 256; n++) if (!used.has(podCidrFor(n))) return podCidrFor(n);
   throw new Error('no free pod CIDR left in 127.1.0.0/16');

@@ -62,7 +62,7 @@ const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** A runtime exit as Kubernetes' ContainerStateTerminated. */
-export function terminatedOf(exit: ContainerExit, containerID?: string): Terminated {
+function terminatedOf(exit: ContainerExit, containerID?: string): Terminated {
   const signal = exit.signal ? constants.signals[exit.signal as NodeJS.Signals] : undefined;
   return {
     exitCode: exit.exitCode ?? 128 + (signal ?? 0),
@@ -76,7 +76,7 @@ export function terminatedOf(exit: ContainerExit, containerID?: string): Termina
 }
 
 /** Grace in seconds for stopping `pod`: the deletion's, else the spec's, else Kubernetes' 30. */
-export const graceSeconds = (pod: KubeObject): number =>
+const graceSeconds = (pod: KubeObject): number =>
   pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
 
 export class PodWorker {

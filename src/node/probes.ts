@@ -31,7 +31,7 @@ export interface ProbeContext {
 export interface ProbeResult { ok: boolean; message?: string }
 
 /** Kubernetes' probes identify themselves so apps can tell them from users. */
-export const PROBE_USER_AGENT = 'kube-probe/convergit';
+const PROBE_USER_AGENT = 'kube-probe/convergit';
 /** Body read of a failed HTTP probe, like the kubelet's 10 KiB. */
 const MAX_BODY = 10 * 1024;
 

@@ -2,8 +2,8 @@
 // next decision counts them on their node, so two pods racing for the last room never both get it, even when
 // the watch lags behind the writes (a remote store).
 import type { KubeObject } from '../model/object.ts';
+import { keyOf } from '../model/key.ts';
 
-const keyOf = (p: KubeObject) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
 
 export class AssumeCache {
   private assumed = new Map<string, KubeObject>();

@@ -14,6 +14,7 @@ import { defaultProfile } from './default-profile.ts';
 import { schedule, type Profile } from './framework.ts';
 import { nodeInfos } from './node-info.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
+import { keyOf } from '../model/key.ts';
 
 export interface SchedulerOptions {
   store: Store;
@@ -39,7 +40,6 @@ export interface Scheduler {
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
-const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
 
 /** A pod this scheduler must place: not yet bound, not finished, not being deleted, and asking for this scheduler. */
 export function needsScheduling(pod: KubeObject, schedulerName = DEFAULT_SCHEDULER_NAME): boolean {

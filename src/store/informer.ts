@@ -3,6 +3,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { isNamespaced } from '../model/kinds.ts';
 import type { ListOptions, Store, WatchEvent } from './store.ts';
+import { keyOf } from '../model/key.ts';
 
 export interface InformerHandlers {
   add?(obj: KubeObject): void;
@@ -11,7 +12,6 @@ export interface InformerHandlers {
 }
 
 const rvOf = (o: KubeObject) => Number(o.metadata.resourceVersion ?? 0);
-const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export class Informer {
   private cache = new Map<string, KubeObject>();

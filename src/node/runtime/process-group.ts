@@ -16,7 +16,7 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * Whether any live process is still in group `pgid`. On Linux /proc is read so that zombies count as gone: an
  * orphan reparented to an init that never reaps (common in containers) would otherwise keep the group "alive".
  */
-export async function groupAlive(pgid: number): Promise<boolean> {
+async function groupAlive(pgid: number): Promise<boolean> {
   if (process.platform !== 'linux') return signalGroup(pgid, 0);
   const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
   const states = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));

@@ -8,7 +8,7 @@ import type { ContainerExit, ContainerLaunch, ExecResult, RunningContainer, Runt
 import { groupGone, signalGroup } from './process-group.ts';
 
 /** exec output kept for probe messages (kubelet keeps 10 KiB too). */
-export const MAX_EXEC_OUTPUT = 10 * 1024;
+const MAX_EXEC_OUTPUT = 10 * 1024;
 
 export class ProcessRuntime implements Runtime {
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
