@@ -1,0 +1,37 @@
+// The health checks, registered by kind, and assessHealth: one object's health, never thrown, never guessed.
+import type { KubeObject } from '../model/object.ts';
+import { deploymentHealth } from './deployment.ts';
+import { existsHealth } from './exists.ts';
+import { namespaceHealth } from './namespace.ts';
+import { nodeHealth } from './node.ts';
+import { podHealth } from './pod.ts';
+import { replicaSetHealth } from './replicaset.ts';
+import { serviceHealth } from './service.ts';
+import { healthContext, type HealthCheck, type HealthContext, type ObjectHealth } from './types.ts';
+
+export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
+  Deployment: deploymentHealth,
+  ReplicaSet: replicaSetHealth,
+  Pod: podHealth,
+  Service: serviceHealth,
+  Node: nodeHealth,
+  Namespace: namespaceHealth,
+  ConfigMap: existsHealth,
+  Secret: existsHealth,
+  Endpoints: existsHealth,
+};
+
+/**
+ * The health of `obj` among the live objects of `ctx`. A kind without a check is Unknown (never assumed Healthy);
+ * an object being deleted is Progressing, as in Argo CD; a check that throws gives Unknown with the error.
+ */
+export function assessHealth(obj: KubeObject, ctx: HealthContext = healthContext([obj])): ObjectHealth {
+  const check = Object.hasOwn(HEALTH_CHECKS, obj.kind) ? HEALTH_CHECKS[obj.kind] : undefined;
+  if (!check) return { status: 'Unknown', message: `no health check for kind ${obj.kind}` };
+  if (obj.metadata.deletionTimestamp) return { status: 'Progressing', message: `${obj.kind} ${obj.metadata.name} is terminating` };
+  try {
+    return check(obj, ctx);
+  } catch (e) {
+    return { status: 'Unknown', message: `${obj.kind} ${obj.metadata.name}: health check failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}

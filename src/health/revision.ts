@@ -1,0 +1,62 @@
+// A revision's health: the worst of its objects' (Argo CD's order) and, while it is not Healthy, the chain of
+// reasons, worst first. Also the health of an object git wants that the live state does not have.
+import { displayName, parseKey } from '../model/key.ts';
+import type { HealthStatus, ObjectHealth } from './types.ts';
+
+/** Argo CD's healthOrder, most healthy first. */
+export const HEALTH_ORDER: readonly HealthStatus[] = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];
+
+const rank = (s: HealthStatus) => HEALTH_ORDER.indexOf(s);
+
+/** Argo CD's IsWorse: `next` is a worse condition than `current`. */
+export const isWorse = (current: HealthStatus, next: HealthStatus) => rank(next) > rank(current);
+
+export interface RevisionHealth {
+  status: HealthStatus;
+  /** The first reason, or `all N objects healthy`. */
+  message: string;
+  /**
+   * For a revision that is not Healthy: each non-Healthy object's message, worst first, naming the object, each
+   * followed by its causes (the pod a rollout waits on, with the pod's own reason).
+   */
+  reasons: string[];
+}
+
+export interface KeyedHealth {
+  /** objectKey: `apiVersion/kind/namespace/name`. */
+  key: string;
+  health: ObjectHealth;
+}
+
+/** `Kind namespace/name` from an objectKey. */
+const nameOf = (key: string) => {
+  const { kind, namespace, name } = parseKey(key);
+  return { kind, name, display: displayName({ kind, metadata: { name, namespace } }) };
+};
+
+/** The message, prefixed by the object's `Kind namespace/name` unless it already starts by naming it. */
+function withName(key: string, message: string): string {
+  const { kind, name, display } = nameOf(key);
+  const names = [display, `${kind} ${name}`].some((n) => message === n || message.startsWith(`${n}:`) || message.startsWith(`${n} `));
+  if (names) return message;
+  return message ? `${display}: ${message}` : display;
+}
+
+export function revisionHealth(items: readonly KeyedHealth[]): RevisionHealth {
+  const status = items.reduce<HealthStatus>((worst, i) => (isWorse(worst, i.health.status) ? i.health.status : worst), 'Healthy');
+  if (status === 'Healthy') {
+    const n = items.length;
+    return { status, message: n === 0 ? 'no objects' : `all ${n} object${n === 1 ? '' : 's'} healthy`, reasons: [] };
+  }
+  // Array.prototype.sort is stable: equally bad objects keep the order they were given in (apply order).
+  const reasons = items
+    .filter((i) => i.health.status !== 'Healthy')
+    .sort((a, b) => rank(b.health.status) - rank(a.health.status))
+    .flatMap((i) => [withName(i.key, i.health.message), ...(i.health.causes ?? [])]);
+  return { status, message: reasons[0], reasons };
+}
+
+/** The health of an object git wants and the live state lacks. */
+export function missing(key: string): ObjectHealth {
+  return { status: 'Missing', message: `${nameOf(key).display} is missing` };
+}
