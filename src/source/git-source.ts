@@ -11,8 +11,12 @@ import { TreeReader, type ReadStats } from './tree-reader.ts';
 import { watchGitDir } from './watcher.ts';
 import { exportTree } from './export-tree.ts';
 import { every } from './poller.ts';
+import { revertTo, type RollbackResult } from './revert.ts';
+import { RollbackError } from './rollback-error.ts';
 
 export { SourceError, type SourceErrorReason } from './errors.ts';
+export { RollbackError, type RollbackRefusal } from './rollback-error.ts';
+export type { Revert, RollbackResult } from './revert.ts';
 
 export interface GitSourceOptions {
   /** local path (working tree or bare) or http(s) URL */
@@ -146,6 +150,27 @@ export class GitSource {
   /** Writes tree `oid` into `dest` (see exportTree), sharing this repository's object cache. */
   exportTree(oid: string, dest: string): Promise<void> {
     return exportTree({ gitdir: this.gitdir, oid, dest, cache: this.cache });
+  }
+
+  /** The best common ancestor of two refs or commits, as `git merge-base` answers; undefined for unrelated histories. */
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    const oids = [await this.resolve(a), await this.resolve(b)];
+    const [base] = await git.findMergeBase({ fs, gitdir: this.gitdir, oids, cache: this.cache });
+    return base;
+  }
+
+  /**
+   * Rolls the branch back to `to` (any ref resolve() takes) by writing revert commits, newest first (see revertTo);
+   * a checked-out working tree follows. Throws RollbackError when refused, SourceError for an unknown ref or branch.
+   */
+  async rollback(to: string, opts: { dryRun?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RollbackResult> {
+    if (this.remote) throw new RollbackError('NotLocal', `${this.name} is a remote repository: roll back in a clone of it and push ${this.opts.branch}`);
+    await this.prepare();
+    const tip = await this.head();
+    const target = await this.resolve(to);
+    const local = resolvePath(this.opts.repo.startsWith('file://') ? fileURLToPath(this.opts.repo) : this.opts.repo);
+    const dir = this.gitdir === local ? undefined : local; // a bare repository has no working tree
+    return revertTo({ gitdir: this.gitdir, dir, branch: this.opts.branch, tip, target, cache: this.cache, ...opts });
   }
 
   /**
