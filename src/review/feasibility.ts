@@ -1,0 +1,130 @@
+// Scheduling feasibility: the cluster after the plan has rolled out, modelled on the live nodes with the real
+// scheduler (default profile). Pods that fit nowhere are reported per workload with kube-scheduler's message, with
+// the requested/allocatable resources before and after, and RollingUpdates whose first surge wave has no room. Pure.
+import type { KubeObject } from '../model/object.ts';
+import { isTrue } from '../model/conditions.ts';
+import { isPodActive } from '../model/pod.ts';
+import { maxSurge, maxUnavailable } from '../controllers/rollout.ts';
+import { defaultProfile } from '../scheduler/default-profile.ts';
+import { schedule, type Profile } from '../scheduler/framework.ts';
+import { nodeInfos, nonZeroRequestOf, requestOf, type NodeInfo } from '../scheduler/node-info.ts';
+import type { Plan } from '../plan/plan.ts';
+import type { LiveState } from './live-state.ts';
+import type { ResourceUse, RolloutStall, SchedulingReport, UnschedulablePods } from './report.ts';
+import { workloadChanges, type WorkloadChange } from './workload-change.ts';
+
+export const NOT_CHECKED_BASE = 'planned against a base revision: the nodes and pods are not known (use --server or --data-dir)';
+
+export function schedulingFeasibility(plan: Plan, live: LiveState): SchedulingReport {
+  if (!live.nodesKnown) return { checked: false, reason: NOT_CHECKED_BASE, nodes: 0, unschedulable: [], resources: resourcesOf([], [], []) };
+  const profile = defaultProfile();
+  const nodes = live.objects.filter((o) => o.kind === 'Node');
+  // Pending pods hold nothing; those of workloads the plan leaves alone are not its concern.
+  const bound = live.objects.filter((o) => o.kind === 'Pod' && o.spec?.nodeName && isPodActive(o));
+  const before = nodeInfos(nodes, bound);
+  const changes = workloadChanges(plan, live);
+
+  // The end state: the pods the plan stops are gone, a bare pod whose spec changes is counted as stored...
+  const stopped = new Set(changes.flatMap((c) => c.stops));
+  const stored = new Map(changes.flatMap((c) => (c.stored ? c.keeps.map((p) => [p, c.stored!] as const) : [])));
+  let infos = nodeInfos(nodes, bound.filter((p) => !stopped.has(p)).map((p) => stored.get(p) ?? p));
+  // ...then each workload's pods that need a node are placed one by one, in apply order.
+  const unschedulable: UnschedulablePods[] = [];
+  for (const c of changes) {
+    const toPlace = [...c.keeps.filter((p) => !p.spec?.nodeName).map((p) => stored.get(p) ?? p), ...newPods(c)];
+    let failed = 0, message = '';
+    for (const pod of toPlace) {
+      const r = place(pod, infos, profile);
+      if ('infos' in r) infos = r.infos;
+      else if (!failed++) message = r.message;
+    }
+    if (failed) unschedulable.push({ kind: c.kind, namespace: c.namespace, name: c.name, pods: failed, of: toPlace.length, message });
+  }
+  const stalls = changes.filter((c) => !unschedulable.some((u) => u.kind === c.kind && u.namespace === c.namespace && u.name === c.name))
+    .flatMap((c) => stallOf(c, before, profile) ?? []);
+  return {
+    checked: true,
+    nodes: nodes.length,
+    unschedulable,
+    resources: resourcesOf(nodes, before, infos),
+    ...(stalls.length && { stalls }),
+  };
+}
+
+/** `info` with `pod` added: a new NodeInfo, the given one unchanged. */
+export function withPod(info: NodeInfo, pod: KubeObject): NodeInfo {
+  const r = requestOf(pod), nz = nonZeroRequestOf(pod);
+  return {
+    ...info,
+    pods: [...info.pods, pod],
+    requested: { milliCpu: info.requested.milliCpu + r.milliCpu, memory: info.requested.memory + r.memory },
+    nonZeroRequested: { milliCpu: info.nonZeroRequested.milliCpu + nz.milliCpu, memory: info.nonZeroRequested.memory + nz.memory },
+  };
+}
+
+/** Binds `pod` where the scheduler would (or where spec.nodeName says: that skips the scheduler, as in Kubernetes). */
+function place(pod: KubeObject, infos: NodeInfo[], profile: Profile): { infos: NodeInfo[] } | { message: string } {
+  let node: string | undefined = pod.spec?.nodeName;
+  if (node) {
+    if (!infos.some((i) => i.name === node)) return { message: `spec.nodeName names node "${node}", which does not exist` };
+  } else {
+    const r = schedule(pod, infos, profile);
+    if (!('node' in r)) return { message: r.message };
+    node = r.node;
+  }
+  return { infos: infos.map((i) => (i.name === node ? withPod(i, pod) : i)) };
+}
+
+/** The pods a change starts, made from its template: only their spec, labels and owner matter to the scheduler. */
+function newPods(c: WorkloadChange): KubeObject[] {
+  if (!c.template || c.podsCreated <= 0) return [];
+  const owner = c.owner ?? `plan:${c.kind}/${c.namespace}/${c.name}`; // new pods of one workload spread together
+  return Array.from({ length: c.podsCreated }, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: c.kind === 'Pod' ? c.name : `${c.name}-new-${i + 1}`,
+      namespace: c.namespace,
+      ...(c.template!.metadata?.labels && { labels: c.template!.metadata.labels }),
+      ...(c.kind !== 'Pod' && { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: c.name, uid: owner, controller: true }] }),
+    },
+    spec: c.template!.spec,
+  }));
+}
+
+/**
+ * A RollingUpdate with maxUnavailable 0 first starts maxSurge new pods beside all the old ones and stops none
+ * until those are available. When that first wave fits on no node now, the rollout waits for room.
+ */
+function stallOf(c: WorkloadChange, now: NodeInfo[], profile: Profile): RolloutStall | undefined {
+  const p = c.params;
+  if (c.kind !== 'Deployment' || c.action !== 'replace' || c.paused || !p || p.strategy !== 'RollingUpdate') return undefined;
+  if (maxUnavailable(p) !== 0 || !c.stops.length || c.podsCreated <= 0) return undefined;
+  const surge = Math.min(maxSurge(p), c.podsCreated);
+  let infos = now;
+  for (const pod of newPods(c).slice(0, surge)) {
+    const r = place(pod, infos, profile);
+    if ('infos' in r) { infos = r.infos; continue; }
+    const wave = surge === 1 ? '1 new pod' : `${surge} new pods`;
+    return {
+      kind: c.kind, namespace: c.namespace, name: c.name,
+      message: `RollingUpdate with maxUnavailable 0 starts ${wave} (maxSurge ${maxSurge(p)}) before stopping any of the ${c.stops.length} old ones, ` +
+        `and there is no room for ${surge === 1 ? 'it' : 'them'} beside the pods running now: ${r.message} ` +
+        'The rollout would wait; allow maxUnavailable above 0 or add capacity.',
+    };
+  }
+  return undefined;
+}
+
+function resourcesOf(nodes: KubeObject[], before: NodeInfo[], after: NodeInfo[]): SchedulingReport['resources'] {
+  const ready = nodeInfos(nodes.filter((n) => isTrue(n.status?.conditions, 'Ready')), []);
+  const sum = (infos: NodeInfo[], f: (i: NodeInfo) => number) => infos.reduce((n, i) => n + f(i), 0);
+  const use = (alloc: (i: NodeInfo) => number, req: (i: NodeInfo) => number): ResourceUse => ({
+    allocatable: sum(ready, alloc), requestedBefore: sum(before, req), requestedAfter: sum(after, req),
+  });
+  return {
+    cpu: use((i) => i.allocatable.milliCpu, (i) => i.requested.milliCpu),
+    memory: use((i) => i.allocatable.memory, (i) => i.requested.memory),
+    pods: use((i) => i.allocatable.pods, (i) => i.pods.length),
+  };
+}

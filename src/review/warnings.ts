@@ -1,0 +1,74 @@
+// Reviewer warnings about a desired state: things Kubernetes accepts but a reviewer wants to see before merging
+// (a Service that selects nothing, configuration that is not there, containers the scheduler cannot account for,
+// images that can change without a commit). Each points at the field concerned. Pure.
+import type { KubeObject } from '../model/object.ts';
+import { isPodActive } from '../model/pod.ts';
+import type { DesiredObject } from '../manifests/types.ts';
+import type { LiveState } from './live-state.ts';
+import { stayingLive } from './live-index.ts';
+import { missingConfigWarnings } from './missing-config.ts';
+import { containersOf, hasPodTemplate, podTemplateOf } from './pod-templates.ts';
+import type { ReviewWarning } from './report.ts';
+import { byPlace, warningAt } from './warning-at.ts';
+
+export function reviewWarnings(desired: DesiredObject[], live: LiveState): ReviewWarning[] {
+  const staying = stayingLive(desired.map((d) => d.object), live);
+  return [
+    ...selectorWarnings(desired, staying),
+    ...missingConfigWarnings(desired, staying),
+    ...containerWarnings(desired),
+  ].sort(byPlace);
+}
+
+/** The labels of the pods each workload makes, with its namespace: desired ones and live ones that stay. */
+function podLabels(desired: DesiredObject[], staying: KubeObject[]): { namespace: string; labels: Record<string, string> }[] {
+  const live = staying.filter((o) => o.kind !== 'Pod' || isPodActive(o));
+  return [...desired.map((d) => d.object), ...live]
+    .filter((o) => hasPodTemplate(o.kind))
+    .map((o) => ({ namespace: o.metadata.namespace ?? 'default', labels: podTemplateOf(o)?.metadata?.labels ?? {} }));
+}
+
+/** SelectorMatchesNoPods: a Service whose selector no pod template has, so it would have no endpoints. */
+function selectorWarnings(desired: DesiredObject[], staying: KubeObject[]): ReviewWarning[] {
+  const pods = podLabels(desired, staying);
+  return desired.flatMap((d) => {
+    const sel: Record<string, string> | undefined = d.object.kind === 'Service' ? d.object.spec?.selector : undefined;
+    if (!sel || !Object.keys(sel).length) return []; // no selector: endpoints are managed by hand
+    const ns = d.object.metadata.namespace ?? 'default';
+    const matches = pods.some((p) => p.namespace === ns && Object.entries(sel).every(([k, v]) => p.labels[k] === v));
+    if (matches) return [];
+    const text = Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',');
+    return [warningAt(d, 'SelectorMatchesNoPods', ['spec', 'selector'],
+      `selector ${text} matches no pod template in namespace ${ns} (Deployment, ReplicaSet or Pod, in git or live): the Service would have no endpoints`)];
+  });
+}
+
+/** An image that names no tag (so `latest`) or the `latest` tag; digests and git images are pinned. */
+export function floatingTag(image: string): 'none' | 'latest' | undefined {
+  if (image.startsWith('git:') || image.includes('@')) return undefined;
+  const last = image.slice(image.lastIndexOf('/') + 1); // a registry's `host:port/` is not a tag
+  const colon = last.lastIndexOf(':');
+  if (colon < 0) return 'none';
+  return last.slice(colon + 1) === 'latest' ? 'latest' : undefined;
+}
+
+/** NoResourceRequests and LatestImage, one per container. */
+function containerWarnings(desired: DesiredObject[]): ReviewWarning[] {
+  const out: ReviewWarning[] = [];
+  for (const d of desired) {
+    for (const { container: c, path } of containersOf(d.object)) {
+      const r = { ...c.resources?.limits, ...c.resources?.requests }; // a limit stands in for a missing request
+      if (r.cpu === undefined && r.memory === undefined) {
+        out.push(warningAt(d, 'NoResourceRequests', c.resources ? [...path, 'resources'] : path,
+          `container "${c.name}" requests no cpu or memory: the scheduler counts it as zero and may place it on a node that is already full (set resources.requests)`));
+      }
+      const tag = typeof c.image === 'string' ? floatingTag(c.image) : undefined;
+      if (tag) {
+        const what = tag === 'none' ? `has no tag, so it means ${c.image}:latest` : 'uses the latest tag';
+        out.push(warningAt(d, 'LatestImage', [...path, 'image'],
+          `image "${c.image}" ${what}: what runs can change without a commit; pin a version or a digest`));
+      }
+    }
+  }
+  return out;
+}
