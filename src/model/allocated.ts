@@ -6,7 +6,7 @@ type Obj = Record<string, any>;
 /** Annotations written by controllers, not by people: never compared with git, never dropped by a git update. */
 export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/'];
 
-const isSystemAnnotation = (key: string) => SYSTEM_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
+export const isSystemAnnotation = (key: string) => SYSTEM_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
 
 /** `next` with the allocated values of `live` filled in where `next` leaves them out. Never changes its arguments. */
 export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T {

@@ -1,0 +1,131 @@
+// The plan report as a pull-request comment (GitHub-flavoured markdown): verdict first, long diffs collapsible.
+import { formatIssue } from '../model/issue.ts';
+import type { Change, PlanReport } from './report.ts';
+import {
+  RESOURCES, againstText, messageTitle, objectText, placeText, refText, summaryLine, unschedulablePods, usageText,
+  quantityText, verdictOf, warningBody,
+} from './render-parts.ts';
+
+/** Diffs longer than this are folded in `<details>`; shorter ones read better inline. */
+export const COLLAPSE_OVER_LINES = 15;
+/** A comment has a size limit (65,536 characters on GitHub): one object's diff is cut here. */
+export const MAX_DIFF_LINES = 300;
+
+const HEADINGS = {
+  ready: '✅ convergit plan: ready to merge',
+  warnings: '⚠️ convergit plan: ready, review the warnings',
+  blocked: '❌ convergit plan: do not merge',
+};
+
+export function renderMarkdown(r: PlanReport): string {
+  const title = messageTitle(r.ref);
+  const intro = `${refText(r.ref, code)}${title ? ` "${text(title)}"` : ''} compared with ${againstText(r.against, name)}.`;
+  const sections = [
+    [`### ${HEADINGS[verdictOf(r)]}`, '', `**${text(summaryLine(r))}**`, '', intro],
+    errors(r), changes(r), rollouts(r), scheduling(r), warnings(r),
+  ];
+  return sections.filter((s) => s.length).map((s) => s.join('\n')).join('\n\n') + '\n';
+}
+
+function errors(r: PlanReport): string[] {
+  if (!r.errors.length) return [];
+  return [`#### ❌ Errors (${r.errors.length})`, '', ...r.errors.map((e) => {
+    // formatIssue's own words after the place, so the line matches what `serve` and `validate` print.
+    const place = `${e.file}:${e.line}:${e.column}`;
+    return `- ${code(place)} ${text(formatIssue(e).slice(place.length + 2))}`;
+  })];
+}
+
+function changes(r: PlanReport): string[] {
+  if (!r.changes.length) return r.valid ? ['#### Changes', '', 'No changes: nothing would be created, changed or pruned.'] : [];
+  const rows = r.changes.map((c): Cell[] => [c.action, c.kind, objectName(c), { code: placeText(c) ?? '' }]);
+  const out = [`#### Changes (${r.changes.length}), in apply order`, '', ...table(['Action', 'Kind', 'Name', 'File'], rows)];
+  for (const c of r.changes) if (c.diff.length) out.push('', ...diffBlock(c));
+  return out;
+}
+
+function diffBlock(c: Change): string[] {
+  const shown = c.diff.slice(0, MAX_DIFF_LINES);
+  const cut = c.diff.length - shown.length;
+  const body = [...fenced('diff', shown), ...(cut ? ['', `… ${cut} more lines: run \`convergit plan\` with \`--output text\` to see them all.`] : [])];
+  const label = `${c.action} ${objectText(c)}`;
+  if (c.diff.length <= COLLAPSE_OVER_LINES) return [`**${text(label)}**`, '', ...body];
+  // GitHub renders markdown inside <details> only after a blank line; <summary> takes plain text.
+  return [`<details><summary>${html(label)} (${c.diff.length} lines)</summary>`, '', ...body, '', '</details>'];
+}
+
+function rollouts(r: PlanReport): string[] {
+  if (!r.rollouts.length) return [];
+  // The summary already says the strategy, its surge and unavailability, and which ReplicaSet a rollback reuses.
+  const rows = r.rollouts.map((w) => [
+    objectText(w), w.action, `${w.replicas.before} → ${w.replicas.after}`, `+${w.podsCreated} / −${w.podsDeleted}`, w.summary,
+  ]);
+  return ['#### Rollout impact', '', ...table(['Workload', 'Action', 'Replicas', 'Pods started / stopped', 'Impact'], rows)];
+}
+
+function scheduling(r: PlanReport): string[] {
+  const s = r.scheduling;
+  if (!s.checked) return r.valid ? ['#### Scheduling', '', `Not checked${s.reason ? `: ${text(s.reason.replace(/\.$/, ''))}` : ''}.`] : [];
+  const out = [`#### Scheduling (${s.nodes} node${s.nodes === 1 ? '' : 's'})`, ''];
+  if (s.unschedulable.length) {
+    const n = unschedulablePods(r);
+    out.push(`❌ **${n} new pod${n === 1 ? '' : 's'} would not fit on any node:**`, '');
+    for (const u of s.unschedulable) out.push(`- ${text(objectText(u))}: ${u.pods} of ${u.of}: ${text(u.message)}`);
+    out.push('');
+  }
+  const rows = RESOURCES.map((name) => {
+    const use = s.resources[name];
+    return [name, usageText(name, use.requestedBefore, use), usageText(name, use.requestedAfter, use), quantityText(name, use.allocatable)];
+  });
+  return [...out, ...table(['Resource', 'Requested before', 'Requested after', 'Allocatable'], rows, ['---', '--:', '--:', '--:'])];
+}
+
+function warnings(r: PlanReport): string[] {
+  if (!r.warnings.length) return [];
+  return [`#### ⚠️ Warnings (${r.warnings.length})`, '', ...r.warnings.map((w) => {
+    const place = placeText(w);
+    return `- ${place ? `${code(place)} ` : ''}${text(warningBody(w))}`;
+  })];
+}
+
+// ---- Markdown helpers ---------------------------------------------------------------------------------------
+
+const objectName = (o: { namespace?: string; name: string }) => `${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+
+/** HTML's special characters, for text inside tags such as `<summary>`. */
+const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Prose that must not turn into markup: HTML tags, emphasis, links, code or table cells. */
+const text = (s: string) => html(s).replace(/[\\`*_[\]|~]/g, '\\$&');
+
+/** A name as code (a ref, a URL, a folder), unless it is words (`merge base with main`). */
+const name = (s: string) => (/\s/.test(s) ? text(s) : code(s));
+
+/** A code span that survives backticks in its content. */
+function code(s: string): string {
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = longest ? ' ' : '';
+  return `${fence}${pad}${s}${pad}${fence}`;
+}
+
+/** A fenced block longer than any backtick run inside it (a ConfigMap may hold markdown). */
+function fenced(lang: string, lines: string[]): string[] {
+  const longest = Math.max(2, ...lines.flatMap((l) => l.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${lang}`, ...lines, fence];
+}
+
+/** A table cell: prose (escaped here) or a code span. */
+type Cell = string | { code: string };
+
+/**
+ * A GitHub table. A `|` splits a cell even inside a code span, and a line break ends the row: both escaped; prose
+ * also gets `<` and markdown characters escaped (a code span shows `<` as it is).
+ */
+function table(head: string[], rows: Cell[][], align: string[] = head.map(() => '---')): string[] {
+  const cell = (c: Cell) =>
+    typeof c === 'string' ? text(c.replace(/\r?\n/g, ' ')) : c.code ? code(c.code.replace(/\r?\n/g, ' ')).replace(/\|/g, '\\|') : '';
+  const line = (cells: Cell[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(head), `|${align.join('|')}|`, ...rows.map(line)];
+}

@@ -1,0 +1,67 @@
+// The plan report for a terminal or a CI log: plain text, no colors, sections in the issue's order, a verdict last.
+import { formatIssue } from '../model/issue.ts';
+import type { PlanReport } from './report.ts';
+import {
+  RESOURCES, againstText, messageTitle, objectText, placeText, refText, summaryLine, usageText, quantityText, warningBody,
+} from './render-parts.ts';
+
+export function renderText(r: PlanReport): string {
+  const title = messageTitle(r.ref);
+  const header = `Plan for ${refText(r.ref)}${title ? ` "${title}"` : ''} compared with ${againstText(r.against)}.`;
+  const sections = [[header], errors(r), changes(r), rollouts(r), scheduling(r), warnings(r), [summaryLine(r)]];
+  return sections.filter((s) => s.length).map((s) => s.join('\n')).join('\n\n') + '\n';
+}
+
+function errors(r: PlanReport): string[] {
+  if (!r.errors.length) return [];
+  return [`Errors (${r.errors.length}):`, ...r.errors.map((e) => `  ${formatIssue(e)}`)];
+}
+
+function changes(r: PlanReport): string[] {
+  if (!r.changes.length) return r.valid ? ['No changes: nothing would be created, changed or pruned.'] : [];
+  const out = [`Changes (${r.changes.length}), in apply order:`];
+  r.changes.forEach((c, i) => {
+    if (i > 0 && (c.diff.length || r.changes[i - 1].diff.length)) out.push('');
+    const place = placeText(c);
+    out.push(`  ${c.action} ${objectText(c)}${place ? ` (${place})` : ''}`);
+    for (const line of c.diff) out.push(line ? `    ${line}` : '');
+  });
+  return out;
+}
+
+function rollouts(r: PlanReport): string[] {
+  if (!r.rollouts.length) return [];
+  return ['Rollout impact:', ...r.rollouts.map((w) => {
+    const reuse = w.reuses && !w.summary.includes(w.reuses.replicaSet)
+      ? `; rolls back to ReplicaSet ${w.reuses.replicaSet}${w.reuses.revision ? ` (revision ${w.reuses.revision})` : ''}` : '';
+    return `  ${objectText(w)}: ${w.summary}${reuse}`;
+  })];
+}
+
+function scheduling(r: PlanReport): string[] {
+  const s = r.scheduling;
+  if (!s.checked) return r.valid ? [`Scheduling: not checked${s.reason ? `: ${s.reason.replace(/\.$/, '')}` : ''}.`] : [];
+  const out = [`Scheduling (${s.nodes} node${s.nodes === 1 ? '' : 's'}):`];
+  for (const u of s.unschedulable) out.push(`  ${objectText(u)}: ${u.pods} of ${u.of} new pods would not fit on any node: ${u.message}`);
+  if (s.unschedulable.length) out.push('');
+  const rows = [['RESOURCE', 'REQUESTED BEFORE', 'REQUESTED AFTER', 'ALLOCATABLE']];
+  for (const name of RESOURCES) {
+    const use = s.resources[name];
+    rows.push([name, usageText(name, use.requestedBefore, use), usageText(name, use.requestedAfter, use), quantityText(name, use.allocatable)]);
+  }
+  return [...out, ...table(rows).map((l) => `  ${l}`)];
+}
+
+function warnings(r: PlanReport): string[] {
+  if (!r.warnings.length) return [];
+  return [`Warnings (${r.warnings.length}):`, ...r.warnings.map((w) => {
+    const place = placeText(w);
+    return `  ${place ? `${place}: ` : ''}${warningBody(w)}`;
+  })];
+}
+
+/** Columns padded to their widest cell, three spaces apart, as kubectl prints tables. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]))).join('   '));
+}

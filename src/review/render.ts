@@ -1,0 +1,14 @@
+// One entry point for every output format of a plan report (`--output`, `GET /plan?output=`).
+import type { PlanReport } from './report.ts';
+import { renderText } from './render-text.ts';
+import { renderMarkdown } from './render-markdown.ts';
+import { renderJson } from './render-json.ts';
+
+export const OUTPUT_FORMATS = ['text', 'markdown', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+const RENDERERS: Record<OutputFormat, (r: PlanReport) => string> = { text: renderText, markdown: renderMarkdown, json: renderJson };
+
+export function renderReport(report: PlanReport, format: OutputFormat): string {
+  return RENDERERS[format](report);
+}
