@@ -13,6 +13,8 @@ import { sendJson, sendStatus } from './responses.ts';
 import { toTable, wantsTable } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
 import { workloads } from './workloads.ts';
+import type { PlanReport } from '../review/report.ts';
+import { renderReport, OUTPUT_FORMATS, type OutputFormat } from '../review/render.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -26,6 +28,8 @@ export interface ApiServerOptions {
   podLogs?: (pod: KubeObject, opts: PodLogOptions) => Promise<string>;
   /** `follow=true`: writes the log, then what is appended, until the signal aborts or the container's run ends. */
   followPodLog?: (pod: KubeObject, opts: PodLogOptions, write: (chunk: string) => void, signal: AbortSignal) => Promise<void>;
+  /** `GET /plan?ref=`: plans a ref of the repository against the live state, never applying it. */
+  plan?: (ref: string) => Promise<PlanReport>;
 }
 
 export interface PodLogOptions { container?: string; tailLines?: number; previous?: boolean; limitBytes?: number }
@@ -74,6 +78,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServer
       return sendJson(res, 200, { major: '1', minor: '32', gitVersion: `v1.32.0+convergit.${opts.version}`, platform: `${process.platform}/${process.arch}`, goVersion: process.version, compiler: 'convergit' });
     case '/status':
       return sendJson(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(opts.store, reachable(opts.host)) });
+    case '/plan':
+      return servePlan(res, opts, url.searchParams);
     case '/':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return void res.end(renderStatusPage(await status(), await workloads(opts.store, reachable(opts.host))));
@@ -112,6 +118,27 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, store: S
   const resourceVersion = await store.resourceVersion();
   if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(info.kind, items, resourceVersion));
   sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion }, items });
+}
+
+/** `GET /plan?ref=<ref>[&output=json|text|markdown]`: a pull request's plan against what runs now. */
+async function servePlan(res: ServerResponse, opts: ApiServerOptions, q: URLSearchParams): Promise<void> {
+  const ref = q.get('ref');
+  if (!opts.plan) return sendStatus(res, 404, 'planning is not available on this server');
+  if (!ref) return sendStatus(res, 400, 'ref: required, e.g. /plan?ref=feature');
+  const output = (q.get('output') ?? 'json') as OutputFormat;
+  if (!OUTPUT_FORMATS.includes(output)) return sendStatus(res, 400, `output: must be one of ${OUTPUT_FORMATS.join(', ')}, not "${output}"`);
+  let report: PlanReport;
+  try {
+    report = await opts.plan(ref);
+  } catch (e) {
+    const reason = (e as { reason?: string }).reason;
+    if (reason === 'RefNotFound' || reason === 'BranchNotFound') return sendStatus(res, 404, (e as Error).message);
+    throw e;
+  }
+  // The same bytes as `convergit plan --output <format>`: json in the documented field order.
+  const type = output === 'json' ? 'application/json' : output === 'markdown' ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8';
+  res.writeHead(200, { 'content-type': type });
+  res.end(renderReport(report, output));
 }
 
 /** `kubectl logs`: the container's log as plain text. */

@@ -98,3 +98,8 @@ export class Persister {
     return job;
   }
 }
+
+/** The state file of a data folder, read without opening a store: safe while a `serve` owns the folder. */
+export async function readStateFile(file: string): Promise<StateFile> {
+  return (await loadState(file)).data;
+}

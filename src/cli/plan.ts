@@ -1,0 +1,39 @@
+// `convergit plan`: what a ref would change, whether it is valid and whether it fits, for a pull-request review.
+import os from 'node:os';
+import path from 'node:path';
+import { GitSource } from '../source/git-source.ts';
+import { liveFromDataDir, liveFromServer } from '../review/live-sources.ts';
+import { planRevision, type PlanAgainst } from '../review/plan-revision.ts';
+import { exitCodeOf } from '../review/review.ts';
+import { renderReport, type OutputFormat } from '../review/render.ts';
+
+export interface PlanOptions {
+  repo: string;
+  ref: string;
+  base?: string;
+  server?: string;
+  dataDir?: string;
+  branch: string;
+  path: string;
+  strict: boolean;
+  output: OutputFormat;
+  detailedExitcode: boolean;
+}
+
+export async function plan(opts: PlanOptions): Promise<number> {
+  const live = [opts.server && '--server', opts.dataDir && '--data-dir', opts.base && '--base'].filter(Boolean);
+  if (live.length > 1) throw new Error(`${live.join(' and ')} both say what to compare with: give one`);
+  const remote = /^https?:\/\//i.test(opts.repo);
+  const source = new GitSource({
+    repo: remote ? opts.repo : path.resolve(opts.repo), branch: opts.branch, path: opts.path,
+    dataDir: path.join(os.tmpdir(), 'convergit-plan'), interval: 0,
+  });
+  await source.prepare();
+  if (remote) await source.fetch(); // a reused clone: bring every branch up to date
+  const against: PlanAgainst = opts.server ? { live: await liveFromServer(opts.server), source: 'server', name: opts.server }
+    : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
+      : { base: opts.base, branch: opts.branch };
+  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict }, against);
+  process.stdout.write(renderReport(report, opts.output));
+  return exitCodeOf(report, opts.detailedExitcode);
+}

@@ -1,0 +1,61 @@
+// Where a plan's live state comes from: the store of this process, a data folder, or a running server's read-only API.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { KubeObject } from '../model/object.ts';
+import { apiVersionOf, gitKinds, kindInfo } from '../model/kinds.ts';
+import type { Store } from '../store/store.ts';
+import { readStateFile } from '../store/persist.ts';
+import type { LiveState } from './live-state.ts';
+
+/** The kinds a plan looks at: what git may own, plus the nodes pods would be scheduled on. */
+const planKinds = () => [...gitKinds(), 'Node'];
+
+/** What the sync loop persists (meta key `sync`, see sync/syncer.ts) and a plan needs: what git applied before. */
+interface SyncMeta { inventory?: string[]; lastApplied?: string }
+
+export interface Live { live: LiveState; lastApplied?: string }
+
+export async function liveFromStore(store: Pick<Store, 'list' | 'getMeta'>): Promise<Live> {
+  const objects = (await Promise.all(planKinds().map((k) => store.list(k)))).flat();
+  const sync = (await store.getMeta<SyncMeta>('sync')) ?? {};
+  return { live: { objects, inventory: sync.inventory ?? [], nodesKnown: true }, lastApplied: sync.lastApplied };
+}
+
+/** Reads `<dir>/state.json` without opening a store, so a `serve` running on the folder is not disturbed. */
+export async function liveFromDataDir(dir: string): Promise<Live> {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) throw new Error(`no convergit state in ${dir} (${file} does not exist): is it the --data-dir of a serve?`);
+  const state = await readStateFile(file);
+  const kinds = new Set(planKinds());
+  const sync = (state.meta.sync ?? {}) as SyncMeta;
+  return {
+    live: { objects: state.objects.filter((o) => kinds.has(o.kind)), inventory: sync.inventory ?? [], nodesKnown: true },
+    lastApplied: sync.lastApplied,
+  };
+}
+
+/** Lists every plan kind over the Kubernetes paths and the inventory from /status: only GETs, no credentials. */
+export async function liveFromServer(url: string): Promise<Live> {
+  const base = url.replace(/\/+$/, '');
+  const get = async (path: string) => {
+    let res: Response;
+    try {
+      res = await fetch(base + path, { headers: { accept: 'application/json' } });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach convergit at ${base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    }
+    if (!res.ok) throw new Error(`${base}${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    return res.json() as Promise<any>;
+  };
+  const lists = await Promise.all(planKinds().map(async (kind) => {
+    const info = kindInfo(kind)!;
+    const path = info.group ? `/apis/${apiVersionOf(info)}/${info.resource}` : `/api/v1/${info.resource}`;
+    const list = await get(path);
+    // List items carry no kind/apiVersion in Kubernetes; keys need both.
+    return (list.items as KubeObject[]).map((o) => ({ ...o, kind, apiVersion: apiVersionOf(info) }));
+  }));
+  const status = await get('/status');
+  const inventory: string[] = status.inventory ?? (status.objects ?? []).map((o: { key: string }) => o.key);
+  return { live: { objects: lists.flat(), inventory, nodesKnown: true }, lastApplied: status.lastAppliedRevision };
+}

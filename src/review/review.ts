@@ -1,0 +1,94 @@
+// A revision reviewed against a state: validation, the plan with readable diffs, rollout impact, scheduling
+// feasibility and reviewer warnings, as one PlanReport. Pure: the caller loads the revision and the state.
+import type { Issue } from '../model/issue.ts';
+import type { KubeObject } from '../model/object.ts';
+import { gitKinds } from '../model/kinds.ts';
+import { objectKey } from '../model/key.ts';
+import type { LoadResult } from '../manifests/types.ts';
+import { makePlan } from '../plan/plan.ts';
+import type { LiveState } from './live-state.ts';
+import { PLAN_REPORT_VERSION, type Against, type Change, type PlanReport, type ReviewWarning } from './report.ts';
+import { changeDiff } from './yaml-diff.ts';
+import { rolloutImpacts } from './rollout-impact.ts';
+import { schedulingFeasibility } from './feasibility.ts';
+import { reviewWarnings } from './warnings.ts';
+
+export interface ReviewInput {
+  ref: PlanReport['ref'];
+  against: Against;
+  /** The revision's desired state as `serve` loads it (loadDesired): objects, errors and warnings. */
+  loaded: LoadResult;
+  live: LiveState;
+}
+
+const manifestWarning = (i: Issue): ReviewWarning => ({
+  code: 'Manifest', kind: i.kind, name: i.name, file: i.file, line: i.line, column: i.column, field: i.field, message: i.message,
+});
+
+const byPlace = (a: ReviewWarning, b: ReviewWarning) =>
+  (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code);
+
+export function review({ ref, against, loaded, live }: ReviewInput): PlanReport {
+  const errors = loaded.issues.filter((i) => i.severity === 'error');
+  const warnings = loaded.issues.filter((i) => i.severity === 'warning').map(manifestWarning);
+  const base = { apiVersion: PLAN_REPORT_VERSION, kind: 'PlanReport' as const, ref, against };
+  if (errors.length) {
+    // Nothing of an invalid revision would be applied: there is no plan to show, only what to fix.
+    return {
+      ...base, valid: false, schedulable: true, changed: false, errors, warnings: warnings.sort(byPlace),
+      summary: { create: 0, update: 0, prune: 0, unchanged: 0 }, changes: [], rollouts: [],
+      scheduling: { checked: false, reason: 'the revision is invalid', nodes: 0, unschedulable: [], resources: emptyResources() },
+    };
+  }
+  const kinds = new Set(gitKinds());
+  const liveByKey = new Map(live.objects.filter((o) => kinds.has(o.kind)).map((o) => [objectKey(o), o] as const));
+  const plan = makePlan({ desired: loaded.objects.map((d) => d.object), live: [...liveByKey.values()], inventory: live.inventory });
+  const where = new Map(loaded.objects.map((d) => [objectKey(d.object), d] as const));
+  const changes: Change[] = plan.steps.map((s) => {
+    const at = where.get(s.key);
+    return {
+      action: s.action as Change['action'], kind: s.kind, namespace: s.namespace, name: s.name,
+      ...(at && s.action !== 'prune' ? { file: at.file, line: at.line } : {}),
+      diff: changeDiff(s, liveByKey.get(s.key)),
+      // A Secret's patch would carry its values: the diff shows that they changed, never what they are.
+      ...(s.patch && s.kind !== 'Secret' ? { patch: s.patch } : {}),
+    };
+  });
+  const scheduling = schedulingFeasibility(plan, live);
+  const stalls: ReviewWarning[] = (scheduling.stalls ?? []).map((s) => ({
+    code: 'RolloutMayStall', kind: s.kind, namespace: s.namespace, name: s.name, message: s.message,
+    ...placeOf(where.get(keyOfWorkload(loaded.objects.map((d) => d.object), s))),
+  }));
+  return {
+    ...base,
+    valid: true,
+    schedulable: !scheduling.checked || scheduling.unschedulable.length === 0,
+    changed: plan.steps.length > 0,
+    errors: [],
+    warnings: [...warnings, ...reviewWarnings(loaded.objects, live), ...stalls].sort(byPlace),
+    summary: { create: plan.create, update: plan.update, prune: plan.prune, unchanged: plan.unchanged },
+    changes,
+    rollouts: rolloutImpacts(plan, live),
+    scheduling,
+  };
+}
+
+/** 0 valid, 1 invalid or unschedulable (do not merge), 2 valid with changes when `detailed` (Terraform's -detailed-exitcode). */
+export function exitCodeOf(report: PlanReport, detailed: boolean): number {
+  if (!report.valid || !report.schedulable) return 1;
+  return detailed && report.changed ? 2 : 0;
+}
+
+function emptyResources(): PlanReport['scheduling']['resources'] {
+  const zero = () => ({ allocatable: 0, requestedBefore: 0, requestedAfter: 0 });
+  return { cpu: zero(), memory: zero(), pods: zero() };
+}
+
+function keyOfWorkload(desired: KubeObject[], w: { kind: string; namespace?: string; name: string }): string {
+  const o = desired.find((d) => d.kind === w.kind && (d.metadata.namespace ?? 'default') === (w.namespace ?? 'default') && d.metadata.name === w.name);
+  return o ? objectKey(o) : '';
+}
+
+function placeOf(d: { file: string; line: number; column: number } | undefined) {
+  return d ? { file: d.file, line: d.line, column: d.column } : {};
+}
