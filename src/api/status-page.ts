@@ -6,7 +6,7 @@ import type { Workloads } from './workloads.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const short = (sha?: string) => (sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 7))}</code>` : '—');
-const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Complete: '#1a7f37', Running: '#1a7f37', Paused: '#57606a', CrashLoopBackOff: '#cf222e', Error: '#cf222e', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
+const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Complete: '#1a7f37', Running: '#1a7f37', Paused: '#57606a', Healthy: '#1a7f37', Degraded: '#cf222e', Missing: '#9a6700', Suspended: '#57606a', Unknown: '#57606a', CrashLoopBackOff: '#cf222e', Error: '#cf222e', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
 const when = (iso?: string) => (iso ? esc(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')) : '');
 /** How long after `from` something happened: the latency a user cares about ("merged → applied"). */
 const after = (from?: string, to?: string) => {
@@ -42,7 +42,11 @@ export function renderStatusPage(s: StatusReport | undefined, w?: Workloads): st
   const body = !s
     ? '<p>Starting: no revision read yet.</p>'
     : `
-<p>${badge(s.sync)} <b>${esc(s.message)}</b> <span class="muted">(${esc(s.state)} for ${esc(age(s.stateSince))})</span></p>
+<table class="facts">
+<tr><th>Sync</th><td>${badge(s.sync)} ${esc(s.message)} <span class="muted">(${esc(s.state)} for ${esc(age(s.stateSince))})</span></td></tr>
+${s.health ? `<tr><th>Health</th><td>${badge(s.health.status)} ${esc(s.health.message)} <span class="muted">(for ${esc(age(s.health.since))})</span></td></tr>` : ''}
+</table>
+${s.health?.reasons.length ? `<ol class="reasons">${s.health.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ol>` : ''}
 <table class="facts">
 <tr><th>Repository</th><td><code>${esc(s.repository)}</code> branch <code>${esc(s.branch)}</code>${s.path ? ` path <code>${esc(s.path)}</code>` : ''}</td></tr>
 <tr><th>Head</th><td>${short(s.head)}</td></tr>
@@ -54,11 +58,16 @@ ${s.errors.length || s.error ? `<h2>Errors</h2>${s.errors.length ? `<pre class="
 ${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : ''}
 ${w ? workloadTables(w) : ''}
 <h2>Objects</h2>
-${table(['Kind', 'Namespace', 'Name', 'Sync', 'Revision'], s.objects.map((o) => [esc(o.kind), esc(o.namespace ?? ''), esc(o.name), badge(o.status), short(o.revision)]))}
+${table(['Kind', 'Namespace', 'Name', 'Sync', 'Health', 'Revision'], s.objects.map((o) => [
+      esc(o.kind), esc(o.namespace ?? ''), esc(o.name), badge(o.status),
+      o.health ? badge(o.health) + (o.health !== 'Healthy' && o.healthMessage ? ` <span class="muted">${esc(o.healthMessage)}</span>` : '') : '', short(o.revision),
+    ]))}
 <h2>History</h2>
-${table(['Revision', 'Message', 'Author', 'Committed', 'Detected', 'Applied', 'Result', 'Changes'], s.history.map((h) => [
+${table(['Revision', 'Message', 'Author', 'Committed', 'Detected', 'Applied', 'Healthy', 'Result', 'Health', 'Changes'], s.history.map((h) => [
       short(h.sha), esc(h.message), esc(h.author), when(h.commitTime), after(h.commitTime, h.detectedAt), after(h.detectedAt, h.appliedAt),
+      h.healthyAt ? after(h.appliedAt, h.healthyAt) : h.degradedAt ? `degraded ${after(h.appliedAt, h.degradedAt)}` : '',
       badge(h.result) + (h.error ? ` <span class="muted">${esc(h.error)}</span>` : ''),
+      h.health ? badge(h.health) + (h.health !== 'Healthy' && h.healthMessage ? ` <span class="muted">${esc(h.healthMessage)}</span>` : '') : '',
       `<span class="nw" title="created / updated / pruned">+${h.created} ~${h.updated} −${h.pruned}</span>`,
     ]))}`;
   return `<!doctype html>

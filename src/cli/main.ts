@@ -6,6 +6,9 @@ import { count, duration, labels, nodeName, port, quantity, repoPath } from './o
 import { defaultNodeName } from './engine.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
+import { plan } from './plan.ts';
+import { history } from './history.ts';
+import { rollback } from './rollback.ts';
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -47,6 +50,47 @@ program
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
   .action(async (o) => {
     process.exitCode = await validate(o);
+  });
+
+program
+  .command('plan')
+  .description('what --ref would change: validation errors, a YAML diff per object, rollout impact, scheduling, warnings; '
+    + 'exit 0 valid, 1 invalid or unschedulable, 2 with --detailed-exitcode when valid with changes')
+  .option('--repo <path|url>', 'repository holding the ref', '.')
+  .requiredOption('--ref <ref>', 'branch, tag or commit to plan (e.g. a pull request\'s branch)')
+  .option('--base <ref>', 'compare with the desired state at this ref (default: the merge base with --branch) when no live state is given')
+  .option('--server <url>', 'compare with the live state of a running convergit (read-only API, no credentials)')
+  .option('--data-dir <dir>', 'compare with the live state kept in a convergit data folder')
+  .option('--branch <name>', 'the branch serve watches: the default base is the merge base with it', 'main')
+  .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
+  .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
+  .addOption(new Option('--output <format>', 'text for a terminal, markdown for a pull-request comment, json for tools (docs/plan-json.md)').choices(['text', 'markdown', 'json']).default('text'))
+  .option('--detailed-exitcode', 'exit 2 when the plan is valid and has changes', false)
+  .action(async (o) => {
+    // Any failure to plan is exit 1, as in Terraform: 2 means "valid, with changes" to a CI script.
+    process.exitCode = await plan(o).catch((e) => { console.error(`convergit plan: ${e instanceof Error ? e.message : String(e)}`); return 1; });
+  });
+
+program
+  .command('history')
+  .description('the revisions serve has seen, newest first: committed → detected → applied → healthy or degraded, with health')
+  .option('--server <url>', 'the convergit to ask', 'http://127.0.0.1:7480')
+  .option('--data-dir <dir>', 'read the history from a data folder instead of a server')
+  .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
+  .option('--limit <n>', 'show at most n revisions', count)
+  .action(async (o) => {
+    process.exitCode = await history(o);
+  });
+
+program
+  .command('rollback')
+  .description('roll back by committing: writes revert commits to the branch, newest first, back to --to, so git history stays the truth')
+  .requiredOption('--to <ref>', 'the commit whose state to return to (sha, HEAD~2, tag …)')
+  .option('--repo <path>', 'local repository (working tree or bare)', '.')
+  .option('--branch <name>', 'the branch serve watches', 'main')
+  .option('--dry-run', 'print the commits that would be reverted, write nothing', false)
+  .action(async (o) => {
+    process.exitCode = await rollback(o);
   });
 
 program

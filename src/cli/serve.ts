@@ -13,6 +13,8 @@ import { followSuspension } from './suspend.ts';
 import { startEngine, type Engine } from './engine.ts';
 import { announceNodePorts } from './announce.ts';
 import { followPodLog, readPodLog } from '../node/logs.ts';
+import { planRevision } from '../review/plan-revision.ts';
+import { liveFromStore } from '../review/live-sources.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -75,14 +77,20 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const proceed = async () => { if (stopping) await stopAll(0); };
 
   try {
+    const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
+    let apiUrl = '';
     // Listen first: a port in use fails before anything starts watching or applying.
     const api = await startApiServer({
       store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION,
       podLogs: (pod, o) => readPodLog(dataDir, pod, o),
       followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
+      plan: async (ref) => {
+        if (source.remote) await source.fetch(); // the pull request's branch as upstream has it now
+        return planRevision(source, { ref, path: opts.path, strict: opts.strict }, { live: await liveFromStore(store), source: 'server', name: apiUrl });
+      },
     });
+    apiUrl = api.url;
     started.push(() => api.close());
-    const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
     const engine = await startEngine({

@@ -1,4 +1,6 @@
-// A bounded, persisted record of the revisions the sync loop has seen: when each was committed, detected, applied.
+// A bounded, persisted record of the revisions the sync loop has seen: when each was committed, detected, applied,
+// and became healthy or degraded.
+import type { HealthStatus } from '../health/types.ts';
 
 export interface HistoryEntry {
   sha: string;
@@ -13,6 +15,14 @@ export interface HistoryEntry {
   pruned: number;
   errors: number;
   error?: string;
+  /** The revision's health while it is the applied one (frozen when a newer one is applied). */
+  health?: HealthStatus;
+  healthMessage?: string;
+  /** When all its objects were first Healthy: "merged → running" is healthyAt − commitTime. */
+  healthyAt?: string;
+  /** When it first turned Degraded, and why. */
+  degradedAt?: string;
+  degradedReason?: string;
 }
 
 export const HISTORY_LIMIT = 50;

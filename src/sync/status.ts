@@ -1,6 +1,7 @@
 // What /status shows: the sync loop's state, the revisions, errors and per-object sync state. Computed, then stored.
 import type { Issue } from '../model/issue.ts';
 import type { HistoryEntry } from './history.ts';
+import type { HealthStatus } from '../health/types.ts';
 import { BUSY_STATES, type SyncState } from './sync.machine.ts';
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Progressing' | 'Failed';
@@ -13,6 +14,19 @@ export interface ObjectSyncState {
   status: 'Synced' | 'OutOfSync';
   /** The revision that last applied it. */
   revision?: string;
+  health?: HealthStatus;
+  healthMessage?: string;
+}
+
+/** The applied revision's health: the worst of its objects, and for a revision not healthy yet, the chain of reasons. */
+export interface HealthReport {
+  status: HealthStatus;
+  message: string;
+  reasons: string[];
+  /** The revision assessed. */
+  revision?: string;
+  /** Since when `status` holds. */
+  since: string;
 }
 
 export interface Condition {
@@ -42,6 +56,9 @@ export interface StatusReport {
   timings: Record<string, number>;
   nextRetryAt?: string;
   conditions: Condition[];
+  health: HealthReport;
+  /** Keys of the objects git owns: a plan may prune only these. */
+  inventory: string[];
   objects: ObjectSyncState[];
   history: HistoryEntry[];
 }

@@ -11,7 +11,9 @@ import { makePlan, type Plan } from '../plan/plan.ts';
 import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
 import { record, type HistoryEntry } from './history.ts';
-import { conditionsOf, syncStatusOf, type ObjectSyncState, type StatusReport } from './status.ts';
+import { conditionsOf, syncStatusOf, type HealthReport, type ObjectSyncState, type StatusReport } from './status.ts';
+import { HealthMonitor, type HealthAssessment } from './health-monitor.ts';
+import type { ObjectHealth } from '../health/types.ts';
 
 /** What the sync loop needs from a Git source (GitSource implements it). */
 export interface RevisionSource extends TreeLookup {
@@ -58,10 +60,14 @@ export class Syncer {
   private lastState: SyncState = 'idle';
   private suspendReason?: string;
   private listeners = new Set<(s: StatusReport) => void>();
+  private monitor?: HealthMonitor;
+  private health: HealthReport;
+  private objectHealth: Record<string, ObjectHealth> = {};
   private readonly now: () => Date;
 
   constructor(private source: RevisionSource, private store: Store, private opts: SyncerOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.health = { status: 'Unknown', message: 'not assessed yet', reasons: [], since: this.now().toISOString() };
   }
 
   async start(): Promise<void> {
@@ -92,6 +98,7 @@ export class Syncer {
           await this.store.setMeta(META_KEY, this.persisted);
           await applyPlan(this.store, this.plan!, input.head);
           this.noteApplied(input.head, this.plan!);
+          this.monitor?.poke();
         }),
       },
     });
@@ -103,6 +110,8 @@ export class Syncer {
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();
     if (this.suspendReason !== undefined) this.actor.send({ type: 'SUSPEND' });
+    this.monitor = new HealthMonitor(this.store, () => Object.keys(this.persisted.applied), (h) => void this.onAssessed(h));
+    await this.monitor.start();
     this.stopWatch = this.source.watch(() => this.actor.send({ type: 'CHANGE' }));
     this.actor.send({ type: 'CHANGE' });
   }
@@ -128,6 +137,7 @@ export class Syncer {
       });
     }
     this.actor.stop();
+    await this.monitor?.stop();
     await this.writeStatus();
   }
 
@@ -149,7 +159,8 @@ export class Syncer {
     const pending = new Set(BUSY.has(state) && this.plan ? this.plan.steps.map((s) => s.key) : []);
     const objects: ObjectSyncState[] = Object.entries(this.persisted.applied).map(([key, revision]) => {
       const { kind, namespace, name } = parseKey(key);
-      return { key, kind, namespace, name, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced' };
+      const h = this.objectHealth[key];
+      return { key, kind, namespace, name, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message };
     });
     const delay = state === 'failed' ? retryDelay(ctx) : undefined;
     return {
@@ -169,6 +180,8 @@ export class Syncer {
       timings: this.timings,
       nextRetryAt: delay !== undefined ? new Date(this.stateSince.getTime() + delay).toISOString() : undefined,
       conditions: conditionsOf(sync, message, ctx.errors.length > 0, now),
+      health: this.health,
+      inventory: this.persisted.inventory,
       objects,
       history: this.persisted.history,
     };
@@ -192,6 +205,27 @@ export class Syncer {
     await this.store.setMeta(META_KEY, this.persisted);
     await this.store.setMeta('status', s);
     for (const fn of this.listeners) fn(s);
+  }
+
+  /** A new assessment of the applied revision: status and the revision's timeline (first healthy, first degraded). */
+  private async onAssessed(h: HealthAssessment): Promise<void> {
+    const sha = this.persisted.lastApplied;
+    const at = this.now().toISOString();
+    const before = JSON.stringify([this.health.status, this.health.message, this.health.reasons, this.health.revision, this.objectHealth]);
+    const since = h.status === this.health.status && sha === this.health.revision ? this.health.since : at;
+    this.health = { status: h.status, message: h.message, reasons: h.reasons, revision: sha, since };
+    this.objectHealth = h.objects;
+    const entry = sha ? this.persisted.history.find((e) => e.sha === sha && e.result === 'Applied') : undefined;
+    let timeline = false;
+    if (entry && (entry.health !== h.status || entry.healthMessage !== h.message)) {
+      const patch: Partial<HistoryEntry> = { health: h.status, healthMessage: h.message };
+      if (h.status === 'Healthy' && !entry.healthyAt) patch.healthyAt = at;
+      if (h.status === 'Degraded' && !entry.degradedAt) Object.assign(patch, { degradedAt: at, degradedReason: h.message });
+      this.persisted.history = this.updateLatest(sha!, patch);
+      timeline = true;
+    }
+    const after = JSON.stringify([this.health.status, this.health.message, this.health.reasons, this.health.revision, this.objectHealth]);
+    if (timeline || after !== before) await this.writeStatus();
   }
 
   private async noteDetected(rev: Revision): Promise<void> {

@@ -1,0 +1,65 @@
+// `convergit history`: the revisions a serve has seen, newest first, with their timelines and health.
+import path from 'node:path';
+import type { HistoryEntry } from '../sync/history.ts';
+import type { StatusReport } from '../sync/status.ts';
+import { readStateFile } from '../store/persist.ts';
+
+export interface HistoryOptions { server?: string; dataDir?: string; output: 'text' | 'json'; limit?: number }
+
+export async function history(opts: HistoryOptions): Promise<number> {
+  const status = opts.dataDir ? await statusFromDataDir(opts.dataDir) : await statusFromServer(opts.server ?? 'http://127.0.0.1:7480');
+  const entries = (status.history ?? []).slice(0, opts.limit);
+  if (opts.output === 'json') process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
+  else process.stdout.write(formatHistory(entries));
+  return 0;
+}
+
+async function statusFromServer(url: string): Promise<StatusReport> {
+  const where = `${url.replace(/\/+$/, '')}/status`;
+  let res: Response;
+  try {
+    res = await fetch(where);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause;
+    throw new Error(`cannot reach convergit at ${url}: ${cause?.code ?? (e as Error).message}`);
+  }
+  if (!res.ok) throw new Error(`${where}: HTTP ${res.status}`);
+  return res.json() as Promise<StatusReport>;
+}
+
+async function statusFromDataDir(dir: string): Promise<StatusReport> {
+  const state = await readStateFile(path.join(path.resolve(dir), 'state.json'));
+  return (state.meta.status ?? { history: [] }) as StatusReport;
+}
+
+/** `+1.2s`: how long after `from` the step happened; '' when it has not happened. */
+export function after(from: string | undefined, to: string | undefined): string {
+  if (!from || !to) return '';
+  const ms = Math.max(0, Date.parse(to) - Date.parse(from));
+  return ms < 1000 ? `+${ms}ms` : ms < 60_000 ? `+${(ms / 1000).toFixed(1)}s` : `+${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/** One row per revision: each step's delay after the previous one, and the total from commit to healthy. */
+export function formatHistory(entries: HistoryEntry[]): string {
+  if (!entries.length) return 'No revisions seen yet.\n';
+  const header = ['REVISION', 'RESULT', 'HEALTH', 'COMMITTED', 'DETECTED', 'APPLIED', 'HEALTHY', 'TOTAL', 'MESSAGE'];
+  const rows = entries.map((h) => {
+    const settled = h.healthyAt ?? h.degradedAt;
+    return [
+      h.sha.slice(0, 7), h.result, h.health ?? '', h.commitTime.replace('T', ' ').replace(/(\.\d+)?Z$/, ''),
+      after(h.commitTime, h.detectedAt), after(h.detectedAt, h.appliedAt),
+      h.healthyAt ? after(h.appliedAt, h.healthyAt) : h.degradedAt ? `degraded ${after(h.appliedAt, h.degradedAt)}` : '',
+      after(h.commitTime, settled), h.message,
+    ];
+  });
+  const widths = header.map((t, i) => Math.max(t.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [line(header)];
+  entries.forEach((h, i) => {
+    out.push(line(rows[i]));
+    // Why it is not healthy, or why it was refused, under its row.
+    const why = h.result === 'Failed' ? h.error : h.health && h.health !== 'Healthy' ? h.healthMessage : h.degradedAt ? `was degraded: ${h.degradedReason}` : undefined;
+    if (why) out.push(`         ${why}`);
+  });
+  return out.join('\n') + '\n';
+}
