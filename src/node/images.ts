@@ -1,5 +1,5 @@
 // Extracted `git:<dir>@<tree oid>` images under <dataDir>/images/<oid>: pulled once, shared, never half-written.
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface GitImage {
@@ -18,6 +18,15 @@ export interface ImageCacheOptions {
 const GIT_IMAGE = /^git:(.*)@([0-9a-f]{40}|[0-9a-f]{64})$/;
 /** Prefix of a pull in progress; such folders never count as images, and stale ones (a crash) are collected. */
 const PARTIAL = '.pull-';
+
+/**
+ * Node reads the nearest package.json above a script to decide whether `.js` is CommonJS or an ES module. A data
+ * folder inside a project with `"type": "module"` (the default `.convergit` of this very repository) would turn an
+ * image's CommonJS app into an ES module that cannot `require`. An empty package.json at the images' root stops
+ * that lookup: what surrounds the data folder is not part of any image.
+ */
+const BOUNDARY = 'package.json';
+const BOUNDARY_TEXT = '{ "//": "convergit: images are not part of the project holding the data folder" }\n';
 
 export class ImageCache {
   /** Pulls in progress by oid: concurrent ensure() calls for one image share one pull. */
@@ -58,6 +67,7 @@ export class ImageCache {
     }
     const removed: string[] = [];
     for (const name of await readdir(this.root).catch(() => [] as string[])) {
+      if (name === BOUNDARY) continue;
       if (name.startsWith(PARTIAL)) {
         const oid = name.slice(PARTIAL.length, name.lastIndexOf('-'));
         if (!this.pulls.has(oid)) await rm(join(this.root, name), { recursive: true, force: true });
@@ -73,6 +83,7 @@ export class ImageCache {
     const dest = join(this.root, ref.oid);
     if (await isDir(dest)) return dest;
     await mkdir(this.root, { recursive: true });
+    await writeFile(join(this.root, BOUNDARY), BOUNDARY_TEXT, { flag: 'wx' }).catch((e) => { if (e.code !== 'EEXIST') throw e; });
     const partial = await mkdtemp(join(this.root, `${PARTIAL}${ref.oid}-`));
     try {
       await this.opts.pull(ref, partial);

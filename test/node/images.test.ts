@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ImageCache, type GitImage } from '../../src/node/images.ts';
 import { exportTree } from '../../src/source/export-tree.ts';
@@ -69,7 +70,7 @@ test('a failed pull names the image, leaves nothing behind, and is retried next 
   } catch (e) {
     assert.is((e as Error).message, `Failed to pull image "git:apps/web@${A}": tree not found`);
   }
-  assert.equal(readdirSync(join(dataDir, 'images')), [], 'no half image, no temp folder');
+  assert.equal(readdirSync(join(dataDir, 'images')), ['package.json'], 'no half image, no temp folder: only the boundary');
   const { images, pulls } = cache();
   await images.ensure(`git:apps/web@${A}`);
   assert.is(pulls.length, 1);
@@ -121,6 +122,19 @@ test('wired to exportTree, a git image is the folder tree of the commit', async 
   } finally {
     repo.cleanup();
   }
+});
+
+test('a CommonJS app in an image runs even when the data folder sits inside an ES module project', async () => {
+  // As `npm start` does: .convergit/ inside this repository, whose package.json says "type": "module".
+  await writeFile(join(dataDir, 'package.json'), '{ "type": "module" }\n');
+  const images = new ImageCache({
+    dataDir: join(dataDir, '.convergit'),
+    pull: async (_ref, dest) => writeFile(join(dest, 'server.js'), "const os = require('node:os'); console.log(typeof os.hostname());\n"),
+  });
+  const dir = await images.ensure(`git:apps/web@${A}`);
+  assert.is(execFileSync(process.execPath, ['server.js'], { cwd: dir, encoding: 'utf8' }).trim(), 'string');
+  assert.equal(await images.gc([]), [A], 'the boundary file is not an image');
+  assert.ok(existsSync(join(dataDir, '.convergit', 'images', 'package.json')));
 });
 
 test.run();
