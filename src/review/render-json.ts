@@ -14,7 +14,10 @@ const REPORT: Shape = {
     errors: issue,
     warnings: { keys: ['code', 'kind', 'namespace', 'name', 'file', 'line', 'column', 'field', 'message'] },
     summary: { keys: ['create', 'update', 'prune', 'unchanged'] },
-    changes: { keys: ['action', 'kind', 'namespace', 'name', 'file', 'line', 'diff', 'patch'] },
+    changes: {
+      keys: ['action', 'kind', 'namespace', 'name', 'file', 'line', 'diff', 'patch', 'images'],
+      fields: { images: { keys: ['container', 'dir', 'from', 'to', 'files'], fields: { files: { keys: ['path', 'change'] } } } },
+    },
     rollouts: {
       keys: ['kind', 'namespace', 'name', 'action', 'replicas', 'podsCreated', 'podsDeleted', 'strategy', 'maxSurge', 'maxUnavailable', 'reuses', 'summary'],
       fields: { replicas: { keys: ['before', 'after'] }, reuses: { keys: ['replicaSet', 'revision'] } },

@@ -1,8 +1,9 @@
 // The plan report as a pull-request comment (GitHub-flavoured markdown): verdict first, long diffs collapsible.
+import { describeFiles } from './image-changes.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { Change, PlanReport } from './report.ts';
 import {
-  RESOURCES, againstText, messageTitle, objectText, placeText, refText, summaryLine, unschedulablePods, usageText,
+  RESOURCES, againstText, filesCount, messageTitle, objectText, placeText, refText, summaryLine, unschedulablePods, usageText,
   quantityText, verdictOf, warningBody,
 } from './render-parts.ts';
 
@@ -40,7 +41,13 @@ function changes(r: PlanReport): string[] {
   if (!r.changes.length) return r.valid ? ['#### Changes', '', 'No changes: nothing would be created, changed or pruned.'] : [];
   const rows = r.changes.map((c): Cell[] => [c.action, c.kind, objectName(c), { code: placeText(c) ?? '' }]);
   const out = [`#### Changes (${r.changes.length}), in apply order`, '', ...table(['Action', 'Kind', 'Name', 'File'], rows)];
-  for (const c of r.changes) if (c.diff.length) out.push('', ...diffBlock(c));
+  for (const c of r.changes) {
+    if (c.diff.length) out.push('', ...diffBlock(c));
+    for (const img of c.images ?? []) {
+      out.push('', `Code of container ${code(img.container)} (${code(`git:${img.dir}`)}), ${filesCount(img.files.length)} changed:`, '',
+        ...describeFiles(img).map((l) => `- ${text(l)}`));
+    }
+  }
   return out;
 }
 

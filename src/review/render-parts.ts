@@ -106,3 +106,6 @@ export function usageText(resource: ResourceName, requested: number, use: Resour
 }
 
 export const RESOURCES: ResourceName[] = ['cpu', 'memory', 'pods'];
+
+/** `1 file`, `3 files`. */
+export const filesCount = (n: number) => `${n} file${n === 1 ? '' : 's'}`;

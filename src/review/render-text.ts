@@ -1,8 +1,9 @@
 // The plan report for a terminal or a CI log: plain text, no colors, sections in the issue's order, a verdict last.
+import { describeFiles } from './image-changes.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { PlanReport } from './report.ts';
 import {
-  RESOURCES, againstText, messageTitle, objectText, placeText, refText, summaryLine, usageText, quantityText, warningBody,
+  RESOURCES, againstText, filesCount, messageTitle, objectText, placeText, refText, summaryLine, usageText, quantityText, warningBody,
 } from './render-parts.ts';
 
 export function renderText(r: PlanReport): string {
@@ -25,6 +26,9 @@ function changes(r: PlanReport): string[] {
     const place = placeText(c);
     out.push(`  ${c.action} ${objectText(c)}${place ? ` (${place})` : ''}`);
     for (const line of c.diff) out.push(line ? `    ${line}` : '');
+    for (const img of c.images ?? []) {
+      out.push(`    code of container ${img.container} (git:${img.dir}), ${filesCount(img.files.length)} changed:`, ...describeFiles(img).map((l) => `      ${l}`));
+    }
   });
   return out;
 }

@@ -51,8 +51,21 @@ export interface Change {
    * (create) or `-` (prune) line prefixes. Lines have no trailing newline; joined with '\n'.
    */
   diff: string[];
-  /** Update only: the JSON patch from live to desired (lists of named items keyed by name). */
+  /** Update only: the JSON patch from live to desired (lists of named items keyed by name). Left out for Secrets. */
   patch?: Operation[];
+  /** Update only: containers whose `git:` image moves to another tree of its folder, with the files that differ. */
+  images?: ImageChange[];
+}
+
+export interface ImageChange {
+  container: string;
+  /** The repository folder the image is made of (`apps/web`). */
+  dir: string;
+  /** Tree oids, before and after. */
+  from: string;
+  to: string;
+  /** Repository-relative paths, sorted. */
+  files: { path: string; change: 'added' | 'deleted' | 'modified' }[];
 }
 
 export interface RolloutImpact {

@@ -10,6 +10,7 @@ import { cloneDir, cloneOrReuse, fetchBranch, redact, type RemoteRepo } from './
 import { TreeReader, type ReadStats } from './tree-reader.ts';
 import { watchGitDir } from './watcher.ts';
 import { exportTree } from './export-tree.ts';
+import { treeChanges, type TreeChange } from './tree-changes.ts';
 import { every } from './poller.ts';
 import { revertTo, type RollbackResult } from './revert.ts';
 import { RollbackError } from './rollback-error.ts';
@@ -145,6 +146,11 @@ export class GitSource {
       if (e instanceof SourceError && e.reason === 'PathNotFound') return undefined;
       throw e;
     }
+  }
+
+  /** The files that differ between two trees (or commits), e.g. the two versions of a `git:` image. */
+  treeChanges(a: string, b: string): Promise<TreeChange[]> {
+    return treeChanges(this.gitdir, this.cache, a, b);
   }
 
   /** Writes tree `oid` into `dest` (see exportTree), sharing this repository's object cache. */

@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import { rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import git, { TREE, type ReadCommitResult } from 'isomorphic-git';
+import git, { type ReadCommitResult } from 'isomorphic-git';
 import { identityOf } from './identity.ts';
 import { revertMessage, subjectOf } from './revert-message.ts';
 import { RollbackError } from './rollback-error.ts';
 import { compareAndSwapRef } from './update-ref.ts';
 import { errorCode } from './errors.ts';
+import { treeChanges } from './tree-changes.ts';
 
 export interface RevertToOptions {
   gitdir: string;
@@ -168,18 +169,7 @@ async function refuseUntrackedInTheWay(dir: string, gitdir: string, cache: objec
 
 /** Paths whose entry differs between two commits' trees: files, or a whole folder replaced by a file (or back). */
 async function changedPaths(gitdir: string, cache: object, a: string, b: string): Promise<string[]> {
-  const paths: string[] | undefined = await git.walk({
-    fs,
-    gitdir,
-    cache,
-    trees: [TREE({ ref: a }), TREE({ ref: b })],
-    map: async (path, [x, y]) => {
-      if ((await x?.oid()) === (await y?.oid()) && (await x?.mode()) === (await y?.mode())) return null; // same: skip below
-      if ((await x?.type()) === 'tree' && (await y?.type()) === 'tree') return undefined; // look inside
-      return path;
-    },
-  });
-  return paths ?? []; // undefined when even the root trees are the same
+  return (await treeChanges(gitdir, cache, a, b)).map((c) => c.path);
 }
 
 /** Folders left empty by files the rollback removed go too, as git removes them. */

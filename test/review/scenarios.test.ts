@@ -19,7 +19,9 @@ import type { KubeObject } from '../../src/model/object.ts';
 
 const ROOT = 'fixtures/plan-scenarios';
 const UPDATE = process.env.UPDATE_FIXTURES === '1';
-const read = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+/** Every file under `dir`, by path relative to it. */
+const read = (dir: string): Record<string, string> => Object.fromEntries(
+  (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 const nodes = (yaml.loadAll(readFileSync(join(ROOT, 'nodes.yaml'), 'utf8')) as KubeObject[]).filter(Boolean);
 const scenarios = readdirSync(ROOT).filter((d) => !d.startsWith('_') && statSync(join(ROOT, d)).isDirectory()).sort();
 
