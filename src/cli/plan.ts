@@ -26,11 +26,13 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const remote = /^https?:\/\//i.test(opts.repo);
   const source = new GitSource({
     repo: remote ? opts.repo : path.resolve(opts.repo), branch: opts.branch, path: opts.path,
-    dataDir: path.join(os.tmpdir(), 'convergit-plan'), interval: 0,
+    // Clones of remote repositories are kept per user: a shared temp folder could be planted by someone else.
+    dataDir: path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'plan'), interval: 0,
   });
   await source.prepare();
   if (remote) await source.fetch(); // a reused clone: bring every branch up to date
-  const against: PlanAgainst = opts.server ? { live: await liveFromServer(opts.server), source: 'server', name: opts.server }
+  const server = opts.server?.replace(/\/+$/, '');
+  const against: PlanAgainst = server ? { live: await liveFromServer(server), source: 'server', name: server }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
   const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict }, against);

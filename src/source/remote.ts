@@ -52,6 +52,8 @@ export async function cloneOrReuse(remote: RemoteRepo): Promise<void> {
     await rename(tmp, remote.gitdir);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
+    // Another process cloned the same repository meanwhile (two `plan`s in CI at once): theirs is as good as ours.
+    if (['ENOTEMPTY', 'EEXIST'].includes(errorCode(e) ?? '') && (await isRepository(remote.gitdir))) return;
     throw e;
   }
 }
