@@ -11,7 +11,7 @@ const when = (iso?: string) => (iso ? esc(iso.replace('T', ' ').replace(/\.\d+Z$
 /** How long after `from` something happened: the latency a user cares about ("merged → applied"). */
 const after = (from?: string, to?: string) => {
   if (!from || !to) return '';
-  const d = Date.parse(to) - Date.parse(from);
+  const d = Math.max(0, Date.parse(to) - Date.parse(from)); // a committer's clock may run ahead of ours
   return `<span class="nw" title="${esc(to)}">+${d < 1000 ? `${d} ms` : `${(d / 1000).toFixed(1)} s`}</span>`;
 };
 const badge = (s: string) => `<span class="badge" style="background:${COLORS[s] ?? '#57606a'}">${esc(s)}</span>`;

@@ -36,7 +36,12 @@ async function statusFromDataDir(dir: string): Promise<StatusReport> {
 export function after(from: string | undefined, to: string | undefined): string {
   if (!from || !to) return '';
   const ms = Math.max(0, Date.parse(to) - Date.parse(from));
-  return ms < 1000 ? `+${ms}ms` : ms < 60_000 ? `+${(ms / 1000).toFixed(1)}s` : `+${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  if (ms < 1000) return `+${ms}ms`;
+  // Rounded once, before splitting, so 59.96 s is `+1m0s` rather than `+60.0s`, and 119.6 s `+2m0s` rather than `+1m60s`.
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `+${(tenths / 10).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  return `+${Math.floor(s / 60)}m${s % 60}s`;
 }
 
 /** One row per revision: each step's delay after the previous one, and the total from commit to healthy. */
@@ -59,7 +64,7 @@ export function formatHistory(entries: HistoryEntry[]): string {
     out.push(line(rows[i]));
     // Why it is not healthy, or why it was refused, under its row.
     const why = h.result === 'Failed' ? h.error : h.health && h.health !== 'Healthy' ? h.healthMessage : h.degradedAt ? `was degraded: ${h.degradedReason}` : undefined;
-    if (why) out.push(`         ${why}`);
+    if (why) out.push(`${' '.repeat(widths[0] + 2)}${why}`); // under RESULT
   });
   return out.join('\n') + '\n';
 }

@@ -52,10 +52,12 @@ export class HealthMonitor {
   }
 
   private async assess(): Promise<void> {
+    // Keys first: the caller may note what they belong to, and the objects listed after are at least as new.
+    const keys = this.keys();
     const objects: KubeObject[] = (await Promise.all(KINDS.map((k) => this.store.list(k)))).flat();
     const byKey = new Map(objects.map((o) => [objectKey(o), o] as const));
     const ctx = healthContext(objects);
-    const items = this.keys().map((key) => {
+    const items = keys.map((key) => {
       const o = byKey.get(key);
       return { key, health: o ? assessHealth(o, ctx) : missing(key) };
     });

@@ -63,11 +63,15 @@ export class Syncer {
   private monitor?: HealthMonitor;
   private health: HealthReport;
   private objectHealth: Record<string, ObjectHealth> = {};
+  /** Bumped when an apply starts and when it ends (odd while applying), to tell stale assessments (onAssessed). */
+  private applyEpoch = 0;
+  /** The epoch in which the assessment under way read its keys. */
+  private assessEpoch = 0;
   private readonly now: () => Date;
 
   constructor(private source: RevisionSource, private store: Store, private opts: SyncerOptions) {
     this.now = opts.now ?? (() => new Date());
-    this.health = { status: 'Unknown', message: 'not assessed yet', reasons: [], since: this.now().toISOString() };
+    this.health = { status: 'Unknown', message: 'no revision applied yet', reasons: [], since: this.now().toISOString() };
   }
 
   async start(): Promise<void> {
@@ -96,8 +100,13 @@ export class Syncer {
           // Claimed before writing: should the apply fail halfway, what it created can still be pruned later.
           this.persisted.inventory = [...new Set([...this.persisted.inventory, ...this.plan!.inventory])];
           await this.store.setMeta(META_KEY, this.persisted);
-          await applyPlan(this.store, this.plan!, input.head);
-          this.noteApplied(input.head, this.plan!);
+          this.applyEpoch++;
+          try {
+            await applyPlan(this.store, this.plan!, input.head);
+            this.noteApplied(input.head, this.plan!);
+          } finally {
+            this.applyEpoch++;
+          }
           this.monitor?.poke();
         }),
       },
@@ -110,7 +119,10 @@ export class Syncer {
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();
     if (this.suspendReason !== undefined) this.actor.send({ type: 'SUSPEND' });
-    this.monitor = new HealthMonitor(this.store, () => Object.keys(this.persisted.applied), (h) => void this.onAssessed(h));
+    this.monitor = new HealthMonitor(this.store, () => {
+      this.assessEpoch = this.applyEpoch;
+      return Object.keys(this.persisted.applied);
+    }, (h) => void this.onAssessed(h));
     await this.monitor.start();
     this.stopWatch = this.source.watch(() => this.actor.send({ type: 'CHANGE' }));
     this.actor.send({ type: 'CHANGE' });
@@ -209,7 +221,11 @@ export class Syncer {
 
   /** A new assessment of the applied revision: status and the revision's timeline (first healthy, first degraded). */
   private async onAssessed(h: HealthAssessment): Promise<void> {
+    // Begun before or during an apply, it judged a half-written store, maybe against the previous revision's keys:
+    // it must not touch that revision's (frozen) entry. The apply pokes the monitor again once it is done.
+    if (this.assessEpoch !== this.applyEpoch || this.applyEpoch % 2 === 1) return;
     const sha = this.persisted.lastApplied;
+    if (!sha) return; // nothing applied (yet): "no objects" is not Healthy
     const at = this.now().toISOString();
     const before = JSON.stringify([this.health.status, this.health.message, this.health.reasons, this.health.revision, this.objectHealth]);
     const since = h.status === this.health.status && sha === this.health.revision ? this.health.since : at;

@@ -1,0 +1,124 @@
+// The page at `/`: sync and health side by side, the chain of reasons, per-object health, the history's timeline,
+// and every message escaped.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { renderStatusPage } from '../../src/api/status-page.ts';
+import type { StatusReport } from '../../src/sync/status.ts';
+import type { HistoryEntry } from '../../src/sync/history.ts';
+
+const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+const at = (ms: number) => new Date(T0 + ms).toISOString();
+const GOOD = 'a'.repeat(40);
+const BAD = 'b'.repeat(40);
+
+const entry = (sha: string, over: Partial<HistoryEntry>): HistoryEntry => ({
+  sha, message: 'change', author: 'Dev <dev@example.com>', commitTime: at(0), detectedAt: at(0),
+  result: 'Applied', created: 0, updated: 1, pruned: 0, errors: 0, ...over,
+});
+
+const DEPLOY_MSG = 'Deployment web: 1/2 replicas available, rollout waiting on pod web-7d9f-x2 (CrashLoopBackOff)';
+const POD_MSG = 'Pod web-7d9f-x2: container web waiting: CrashLoopBackOff (back-off 10s restarting failed container=web), last terminated: Error (exit code 1)';
+
+function report(over: Partial<StatusReport> = {}): StatusReport {
+  return {
+    repository: '/srv/app.git', branch: 'main', path: '', head: BAD, lastAttemptedRevision: BAD, lastAppliedRevision: BAD,
+    state: 'synced', stateSince: new Date().toISOString(), sync: 'Synced', message: `applied revision ${BAD.slice(0, 7)}`,
+    errors: [], warnings: [], timings: {}, conditions: [],
+    health: { status: 'Degraded', message: DEPLOY_MSG, reasons: [DEPLOY_MSG, POD_MSG], revision: BAD, since: new Date().toISOString() },
+    inventory: ['apps/v1/Deployment/default/web', 'v1/ConfigMap/default/greeting'],
+    objects: [
+      { key: 'apps/v1/Deployment/default/web', kind: 'Deployment', namespace: 'default', name: 'web', status: 'Synced', revision: BAD, health: 'Degraded', healthMessage: DEPLOY_MSG },
+      { key: 'v1/ConfigMap/default/greeting', kind: 'ConfigMap', namespace: 'default', name: 'greeting', status: 'Synced', revision: GOOD, health: 'Healthy', healthMessage: 'ConfigMap greeting exists' },
+    ],
+    history: [
+      entry(BAD, {
+        message: 'web: crashes on start', commitTime: at(60_000), detectedAt: at(60_250), appliedAt: at(61_750), health: 'Degraded', healthMessage: DEPLOY_MSG,
+        degradedAt: at(63_750), degradedReason: DEPLOY_MSG,
+      }),
+      entry(GOOD, { message: 'web: first version', commitTime: at(0), detectedAt: at(40), appliedAt: at(100), health: 'Healthy', healthMessage: 'all 2 objects healthy', healthyAt: at(1_600) }),
+    ],
+    ...over,
+  };
+}
+
+/** The `<tr>` of a table row whose first cells contain `marker`. */
+const rowWith = (html: string, marker: string) => html.split('<tr>').find((r) => r.includes(marker)) ?? '';
+const sectionAfter = (html: string, heading: string) => html.slice(html.indexOf(`<h2>${heading}</h2>`)).split('<h2>')[1] ?? '';
+
+test('sync and health side by side, in one table', () => {
+  const html = renderStatusPage(report());
+  const facts = html.match(/<table class="facts">\s*<tr><th>Sync<\/th><td>(.*?)<\/td><\/tr>\s*<tr><th>Health<\/th><td>(.*?)<\/td><\/tr>\s*<\/table>/s);
+  assert.ok(facts, html);
+  assert.match(facts![1], />Synced</);
+  assert.match(facts![1], `applied revision ${BAD.slice(0, 7)}`);
+  assert.match(facts![2], />Degraded</);
+  assert.match(facts![2], DEPLOY_MSG);
+  assert.match(facts![2], /\(for \d+s\)/);
+});
+
+test('a revision that is not healthy shows its chain of reasons, in order, down to the pod', () => {
+  const html = renderStatusPage(report());
+  const list = html.match(/<ol class="reasons">(.*?)<\/ol>/s);
+  assert.ok(list, 'a reasons list');
+  assert.equal([...list![1].matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]), [DEPLOY_MSG, POD_MSG]);
+});
+
+test('a healthy revision has no reasons list', () => {
+  const html = renderStatusPage(report({ health: { status: 'Healthy', message: 'all 2 objects healthy', reasons: [], revision: BAD, since: new Date().toISOString() } }));
+  assert.not.match(html, 'class="reasons"');
+  assert.match(rowWith(html, '<th>Health</th>'), /Healthy<\/span> all 2 objects healthy/);
+});
+
+test('each object shows its health, with the message only when it is not Healthy', () => {
+  const objects = sectionAfter(renderStatusPage(report()), 'Objects');
+  assert.match(objects, /<th>Sync<\/th><th>Health<\/th>/);
+  const web = rowWith(objects, '<td>web</td>');
+  assert.match(web, />Degraded<\/span>/);
+  assert.match(web, `<span class="muted">${DEPLOY_MSG}</span>`);
+  const cm = rowWith(objects, '<td>greeting</td>');
+  assert.match(cm, />Healthy<\/span>/);
+  assert.not.match(cm, 'exists', 'a healthy object needs no explanation');
+  assert.match(cm, GOOD.slice(0, 7), 'the revision that last wrote it');
+});
+
+test('the history: when each revision turned healthy or degraded, after it was applied', () => {
+  const history = sectionAfter(renderStatusPage(report()), 'History');
+  assert.match(history, /<th>Applied<\/th><th>Healthy<\/th>/);
+  const cells = (sha: string) => [...rowWith(history, sha.slice(0, 7)).matchAll(/<td>(.*?)<\/td>/gs)].map((m) => m[1].replace(/<[^>]+>/g, ''));
+  const good = cells(GOOD);
+  const bad = cells(BAD);
+  // Revision, Message, Author, Committed, Detected, Applied, Healthy, Result, Health, Changes
+  assert.equal(good.slice(4, 9), ['+40 ms', '+60 ms', '+1.5 s', 'Applied', 'Healthy']);
+  assert.equal(bad.slice(4, 9), ['+250 ms', '+1.5 s', 'degraded +2.0 s', 'Applied', `Degraded ${DEPLOY_MSG}`]);
+});
+
+test('a commit whose clock ran ahead of this machine shows +0 ms, not a negative delay', () => {
+  const skewed = entry(GOOD, { commitTime: at(2_000), detectedAt: at(500), appliedAt: at(600) });
+  const history = sectionAfter(renderStatusPage(report({ history: [skewed] })), 'History');
+  assert.match(history, '+0 ms');
+  assert.not.match(history, '+-');
+});
+
+test('every message is escaped', () => {
+  const evil = '<img src=x onerror="alert(1)">';
+  const html = renderStatusPage(report({
+    message: `msg ${evil}`,
+    health: { status: 'Degraded', message: `health ${evil}`, reasons: [`reason ${evil}`], revision: BAD, since: new Date().toISOString() },
+    objects: [{ key: 'apps/v1/Deployment/default/web', kind: 'Deployment', namespace: 'default', name: 'web', status: 'Synced', health: 'Degraded', healthMessage: `object ${evil}` }],
+    history: [
+      entry(BAD, { message: `commit ${evil}`, author: `${evil} <x@example.com>`, health: 'Degraded', healthMessage: `history ${evil}` }),
+      entry(GOOD, { result: 'Failed', error: `error ${evil}` }),
+    ],
+    error: `error ${evil}`,
+  }));
+  assert.not.match(html, '<img');
+  const escaped = '&#60;img src=x onerror=&#34;alert(1)&#34;&#62;';
+  for (const where of ['msg', 'health', 'reason', 'object', 'commit', 'history', 'error']) assert.match(html, `${where} ${escaped}`, where);
+  assert.match(html, `${escaped} &#60;x@example.com&#62;`, 'author');
+});
+
+test('before the first revision is read: a starting page', () => {
+  assert.match(renderStatusPage(undefined), 'Starting: no revision read yet.');
+});
+
+test.run();
