@@ -9,6 +9,7 @@ import { GitSource } from '../../src/source/git-source.ts';
 import { makePlan } from '../../src/plan/plan.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { workloads } from './workloads.ts';
+import { review } from './review.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -89,3 +90,4 @@ await commitToApplied();
 await incrementalRead();
 planUnchanged();
 await workloads();
+await review();
