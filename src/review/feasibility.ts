@@ -1,6 +1,6 @@
 // Scheduling feasibility: the cluster after the plan has rolled out, modelled on the live nodes with the real
 // scheduler (default profile). Pods that fit nowhere are reported per workload with kube-scheduler's message, with
-// the requested/allocatable resources before and after, and RollingUpdates whose first surge wave has no room. Pure.
+// the requested/allocatable resources before and after, and RollingUpdates that wait for room to start. Pure.
 import type { KubeObject } from '../model/object.ts';
 import { isTrue } from '../model/conditions.ts';
 import { isPodActive } from '../model/pod.ts';
@@ -13,7 +13,7 @@ import type { LiveState } from './live-state.ts';
 import type { ResourceUse, RolloutStall, SchedulingReport, UnschedulablePods } from './report.ts';
 import { workloadChanges, type WorkloadChange } from './workload-change.ts';
 
-export const NOT_CHECKED_BASE = 'planned against a base revision: the nodes and pods are not known (use --server or --data-dir)';
+const NOT_CHECKED_BASE = 'planned against a base revision: the nodes and pods are not known (use --server or --data-dir)';
 
 export function schedulingFeasibility(plan: Plan, live: LiveState): SchedulingReport {
   if (!live.nodesKnown) return { checked: false, reason: NOT_CHECKED_BASE, nodes: 0, unschedulable: [], resources: resourcesOf([], [], []) };
@@ -93,23 +93,27 @@ function newPods(c: WorkloadChange): KubeObject[] {
 }
 
 /**
- * A RollingUpdate with maxUnavailable 0 first starts maxSurge new pods beside all the old ones and stops none
- * until those are available. When that first wave fits on no node now, the rollout waits for room.
+ * A RollingUpdate with maxUnavailable 0 stops an old pod only once the available pods exceed the desired replicas.
+ * By the Deployment controller's arithmetic (NewRSNewReplicas, then reconcileOldReplicaSets), from `current` pods
+ * to `after` replicas that takes `after - current + 1` new pods running beside all the old ones: one when the
+ * replicas stay, more when they grow, none when they shrink (old pods are stopped first). When that many fit on
+ * no node now, the rollout waits for room.
  */
 function stallOf(c: WorkloadChange, now: NodeInfo[], profile: Profile): RolloutStall | undefined {
   const p = c.params;
   if (c.kind !== 'Deployment' || c.action !== 'replace' || c.paused || !p || p.strategy !== 'RollingUpdate') return undefined;
   if (maxUnavailable(p) !== 0 || !c.stops.length || c.podsCreated <= 0) return undefined;
-  const surge = Math.min(maxSurge(p), c.podsCreated);
+  const need = c.replicas.after - (c.keeps.length + c.stops.length) + 1;
+  if (need <= 0) return undefined;
   let infos = now;
-  for (const pod of newPods(c).slice(0, surge)) {
+  for (const pod of newPods(c).slice(0, need)) {
     const r = place(pod, infos, profile);
     if ('infos' in r) { infos = r.infos; continue; }
-    const wave = surge === 1 ? '1 new pod' : `${surge} new pods`;
+    const wave = need === 1 ? '1 new pod runs' : `${need} new pods run`;
     return {
       kind: c.kind, namespace: c.namespace, name: c.name,
-      message: `RollingUpdate with maxUnavailable 0 starts ${wave} (maxSurge ${maxSurge(p)}) before stopping any of the ${c.stops.length} old ones, ` +
-        `and there is no room for ${surge === 1 ? 'it' : 'them'} beside the pods running now: ${r.message} ` +
+      message: `RollingUpdate with maxUnavailable 0 stops none of the ${c.stops.length} old pods until ${wave} beside them (maxSurge ${maxSurge(p)}), ` +
+        `and there is no room for ${need === 1 ? 'it' : 'them'} beside the pods running now: ${r.message} ` +
         'The rollout would wait; allow maxUnavailable above 0 or add capacity.',
     };
   }

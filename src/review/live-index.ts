@@ -39,7 +39,7 @@ export function activePodsOf(index: LiveIndex, workload: KubeObject): KubeObject
 }
 
 /** `o` and its controllers up the chain, nearest first (a cycle or a missing owner ends the chain). */
-export function controllerChain(index: LiveIndex, o: KubeObject): KubeObject[] {
+function controllerChain(index: LiveIndex, o: KubeObject): KubeObject[] {
   const chain = [o];
   const seen = new Set<KubeObject>(chain);
   for (let uid = controllerOf(o)?.uid; uid; ) {

@@ -2,6 +2,7 @@
 import type { Revision } from '../source/revision.ts';
 import { objectKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from '../sync/desired.ts';
+import type { LoadResult } from '../manifests/types.ts';
 import type { Live } from './live-sources.ts';
 import type { PlanReport } from './report.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -39,7 +40,7 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
     return withImageFiles(report, source, loaded.objects.map((d) => d.object), against.live.live.objects);
   }
   const baseSha = against.base !== undefined ? await source.resolve(against.base) : await mergeBaseWith(source, sha, against.branch);
-  const base = await load(await source.read(baseSha));
+  const base = await readBase(source, baseSha, load);
   // A base revision has no nodes, pods or ReplicaSets; everything it defines counts as applied from git.
   const objects = base.objects.map((d) => d.object);
   const report = review({
@@ -58,14 +59,39 @@ async function withImageFiles(report: PlanReport, source: PlanSource, desired: K
   for (const change of report.changes) {
     const d = want.get(id(change.kind, change.namespace, change.name)), l = have.get(id(change.kind, change.namespace, change.name));
     if (change.action !== 'update' || !d || !l) continue;
-    const moves = gitImageMoves(l, d);
-    if (!moves.length) continue;
-    change.images = await Promise.all(moves.map(async (m) => ({
-      ...m,
-      files: (await source.treeChanges(m.from, m.to)).map((f) => ({ ...f, path: m.dir ? `${m.dir}/${f.path}` : f.path })),
-    })));
+    const images = (await Promise.all(gitImageMoves(l, d).map(async (m) => {
+      const files = await treeChangesIfKnown(source, m.from, m.to);
+      return files ? [{ ...m, files: files.map((f) => ({ ...f, path: m.dir ? `${m.dir}/${f.path}` : f.path })) }] : [];
+    }))).flat();
+    if (images.length) change.images = images;
   }
   return report;
+}
+
+/**
+ * The files between two trees, or undefined when this clone lacks the live one: a CI job's shallow clone
+ * (`actions/checkout` fetches one commit) planned against a server. The list is an aid to the reviewer, the
+ * diff still shows both tree oids: its absence must not fail the plan.
+ */
+async function treeChangesIfKnown(source: PlanSource, from: string, to: string) {
+  try {
+    return await source.treeChanges(from, to);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The base's desired state. A base without the `--path` folder (before the pull request that adds it) defines
+ * nothing, so every object of the ref is a create; any other failure to read it fails the plan.
+ */
+async function readBase(source: PlanSource, sha: string, load: (r: Revision) => Promise<LoadResult>): Promise<LoadResult> {
+  try {
+    return await load(await source.read(sha));
+  } catch (e) {
+    if ((e as { reason?: string }).reason === 'PathNotFound') return { objects: [], issues: [] };
+    throw e;
+  }
 }
 
 async function mergeBaseWith(source: PlanSource, sha: string, branch: string): Promise<string> {

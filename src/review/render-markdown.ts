@@ -9,8 +9,10 @@ import {
 
 /** Diffs longer than this are folded in `<details>`; shorter ones read better inline. */
 export const COLLAPSE_OVER_LINES = 15;
-/** A comment has a size limit (65,536 characters on GitHub): one object's diff is cut here. */
+/** One object's diff is cut here, so that one long object does not crowd out the others. */
 export const MAX_DIFF_LINES = 300;
+/** GitHub refuses a longer comment; counted in UTF-8 bytes, which are never fewer than its characters. */
+export const MAX_COMMENT_SIZE = 65_536;
 
 const HEADINGS = {
   ready: '✅ convergit plan: ready to merge',
@@ -21,12 +23,17 @@ const HEADINGS = {
 export function renderMarkdown(r: PlanReport): string {
   const title = messageTitle(r.ref);
   const intro = `${refText(r.ref, code)}${title ? ` "${text(title)}"` : ''} compared with ${againstText(r.against, name)}.`;
-  const sections = [
+  const render = (diffBudget: number) => [
     [`### ${HEADINGS[verdictOf(r)]}`, '', `**${text(summaryLine(r))}**`, '', intro],
-    errors(r), changes(r), rollouts(r), scheduling(r), warnings(r),
-  ];
-  return sections.filter((s) => s.length).map((s) => s.join('\n')).join('\n\n') + '\n';
+    errors(r), changes(r, diffBudget), rollouts(r), scheduling(r), warnings(r),
+  ].filter((s) => s.length).map((s) => s.join('\n')).join('\n\n') + '\n';
+  const full = render(Infinity);
+  if (size(full) <= MAX_COMMENT_SIZE) return full;
+  // Too long to post: the diffs get what the rest leaves, in apply order; the rest of the plan is always shown.
+  return render(MAX_COMMENT_SIZE - size(render(0)));
 }
+
+const size = (s: string) => Buffer.byteLength(s);
 
 function errors(r: PlanReport): string[] {
   if (!r.errors.length) return [];
@@ -37,16 +44,26 @@ function errors(r: PlanReport): string[] {
   })];
 }
 
-function changes(r: PlanReport): string[] {
+/** The table of every change, then each one's diff while they fit in `diffBudget` (bytes), then how many did not. */
+function changes(r: PlanReport, diffBudget: number): string[] {
   if (!r.changes.length) return r.valid ? ['#### Changes', '', 'No changes: nothing would be created, changed or pruned.'] : [];
   const rows = r.changes.map((c): Cell[] => [c.action, c.kind, objectName(c), { code: placeText(c) ?? '' }]);
   const out = [`#### Changes (${r.changes.length}), in apply order`, '', ...table(['Action', 'Kind', 'Name', 'File'], rows)];
+  let used = 0, left = 0;
   for (const c of r.changes) {
-    if (c.diff.length) out.push('', ...diffBlock(c));
-    for (const img of c.images ?? []) {
-      out.push('', `Code of container ${code(img.container)} (${code(`git:${img.dir}`)}), ${filesCount(img.files.length)} changed:`, '',
-        ...describeFiles(img).map((l) => `- ${text(l)}`));
-    }
+    const details = [...(c.diff.length ? ['', ...diffBlock(c)] : []), ...(c.images ?? []).flatMap((img) => [
+      '', `Code of container ${code(img.container)} (${code(`git:${img.dir}`)}), ${filesCount(img.files.length)} changed:`, '',
+      ...describeFiles(img).map((l) => `- ${text(l)}`),
+    ])];
+    if (!details.length) continue;
+    const cost = size(details.join('\n')) + 1;
+    if (left || used + cost > diffBudget) { left++; continue; }
+    used += cost;
+    out.push(...details);
+  }
+  if (left) {
+    out.push('', `… the diffs of ${left} more object${left === 1 ? '' : 's'} are left out: a GitHub comment holds at most ` +
+      `${MAX_COMMENT_SIZE.toLocaleString('en-US')} characters. Run \`convergit plan\` with \`--output text\` to see them all.`);
   }
   return out;
 }

@@ -33,7 +33,7 @@ export function summaryLine(r: PlanReport): string {
 }
 
 /** Git's abbreviation: enough to find the commit, short enough to read. */
-export const shortSha = (sha: string) => (/^[0-9a-f]{40,64}$/.test(sha) ? sha.slice(0, 7) : sha);
+const shortSha = (sha: string) => (/^[0-9a-f]{40,64}$/.test(sha) ? sha.slice(0, 7) : sha);
 
 /** The revision: `feature (1a2b3c4)`, the sha alone when that is what was asked for. */
 export function refText(ref: PlanReport['ref'], code: (s: string) => string = (s) => s): string {

@@ -102,9 +102,9 @@ export interface SchedulingReport {
   /** Requested (sum of pod requests on nodes) and allocatable, before and after the plan. */
   resources: { cpu: ResourceUse; memory: ResourceUse; pods: ResourceUse };
   /**
-   * RollingUpdates with maxUnavailable 0 whose first wave of surge pods fits on no node beside the pods running
-   * now: the end state fits, but the rollout would wait for room that never comes. Reported as RolloutMayStall
-   * warnings; these workloads are not in `unschedulable`.
+   * RollingUpdates with maxUnavailable 0 whose new pods needed before any old pod stops fit on no node beside the
+   * pods running now: the end state fits, but the rollout would wait for room that never comes. Reported as
+   * RolloutMayStall warnings; these workloads are not in `unschedulable`.
    */
   stalls?: RolloutStall[];
 }

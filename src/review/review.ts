@@ -12,6 +12,7 @@ import { changeDiff } from './yaml-diff.ts';
 import { rolloutImpacts } from './rollout-impact.ts';
 import { schedulingFeasibility } from './feasibility.ts';
 import { reviewWarnings } from './warnings.ts';
+import { byPlace } from './warning-at.ts';
 
 export interface ReviewInput {
   ref: PlanReport['ref'];
@@ -24,9 +25,6 @@ export interface ReviewInput {
 const manifestWarning = (i: Issue): ReviewWarning => ({
   code: 'Manifest', kind: i.kind, name: i.name, file: i.file, line: i.line, column: i.column, field: i.field, message: i.message,
 });
-
-const byPlace = (a: ReviewWarning, b: ReviewWarning) =>
-  (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code);
 
 export function review({ ref, against, loaded, live }: ReviewInput): PlanReport {
   const errors = loaded.issues.filter((i) => i.severity === 'error');

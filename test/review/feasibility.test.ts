@@ -60,7 +60,7 @@ test('a replacement frees the old pods\' room: the end state fits even on a full
   assert.equal(r.resources.cpu, { allocatable: 2000, requestedBefore: 2000, requestedAfter: 2000 });
 });
 
-test('RollingUpdate with maxUnavailable 0 on a full cluster: the end state fits, but the first surge wave stalls', () => {
+test('RollingUpdate with maxUnavailable 0 on a full cluster: the end state fits, but the first new pod has no room: it stalls', () => {
   const nodes = [node('n1', { cpu: '1' }), node('n2', { cpu: '1' })];
   const web = running(deploymentYaml({ replicas: 2, cpu: '1' }), { nodes: ['n1', 'n2'] });
   // The default 25%/25% of 2 is maxSurge 1, maxUnavailable 0.
@@ -69,7 +69,7 @@ test('RollingUpdate with maxUnavailable 0 on a full cluster: the end state fits,
   assert.equal(r.stalls?.length, 1);
   const [stall] = r.stalls!;
   assert.equal([stall.kind, stall.namespace, stall.name], ['Deployment', 'default', 'web']);
-  assert.match(stall.message, /^RollingUpdate with maxUnavailable 0 starts 1 new pod \(maxSurge 1\) before stopping any of the 2 old ones/);
+  assert.match(stall.message, /^RollingUpdate with maxUnavailable 0 stops none of the 2 old pods until 1 new pod runs beside them \(maxSurge 1\), and there is no room for it/);
   assert.ok(stall.message.includes(': 0/2 nodes are available: 2 Insufficient cpu. '), stall.message);
 
   // Allowing one pod down, the rollout can make room itself.
@@ -78,6 +78,25 @@ test('RollingUpdate with maxUnavailable 0 on a full cluster: the end state fits,
   // With a spare node the surge pod fits.
   const spare = feasibility(objectsOf(deploymentYaml({ replicas: 2, cpu: '1', version: 'v2' })), [...nodes, node('n3', { cpu: '1' }), ...web.all], [web.deployment]);
   assert.is(spare.stalls, undefined);
+});
+
+test('RollingUpdate with maxUnavailable 0: the new pods needed before an old one stops, as the controller counts them', () => {
+  const rolling = { maxSurge: 2, maxUnavailable: 0 };
+  const web = (replicas: number) => running(deploymentYaml({ replicas, cpu: '500m', strategy: rolling }), { nodes: ['n1'] });
+  const v2 = (replicas: number) => objectsOf(deploymentYaml({ replicas, cpu: '500m', version: 'v2', strategy: rolling }));
+  // Room for one pod of 500m beside four: maxSurge 2 starts two, but one available is enough to stop an old one.
+  const four = web(4);
+  const roomForOne = [node('n1', { cpu: '2500m' })];
+  assert.is(feasibility(v2(4), [...roomForOne, ...four.all], [four.deployment]).stalls, undefined);
+  // Shrinking 4 → 2 on a full node: the controller stops two old pods before it starts any new one.
+  const full = [node('n1', { cpu: '2' })];
+  assert.is(feasibility(v2(2), [...full, ...four.all], [four.deployment]).stalls, undefined);
+  // Growing 3 → 5 with room for two: 6 available are needed before an old pod stops, so three new ones must run.
+  const three = web(3);
+  const grown = feasibility(v2(5), [node('n1', { cpu: '2500m' }), ...three.all], [three.deployment]);
+  assert.equal(grown.unschedulable.length, 0, 'the end state fits: the old pods go');
+  assert.equal(grown.stalls?.length, 1);
+  assert.match(grown.stalls![0].message, /stops none of the 3 old pods until 3 new pods run beside them \(maxSurge 2\), and there is no room for them beside the pods running now: 0\/1 nodes are available: 1 Insufficient cpu\./);
 });
 
 test('a rollback\'s pods are new pods too: they must fit where the current ones run', () => {

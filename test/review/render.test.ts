@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { PlanReport } from '../../src/review/report.ts';
 import { renderReport } from '../../src/review/render.ts';
 import { renderText } from '../../src/review/render-text.ts';
-import { renderMarkdown, COLLAPSE_OVER_LINES, MAX_DIFF_LINES } from '../../src/review/render-markdown.ts';
+import { renderMarkdown, COLLAPSE_OVER_LINES, MAX_COMMENT_SIZE, MAX_DIFF_LINES } from '../../src/review/render-markdown.ts';
 import { renderJson } from '../../src/review/render-json.ts';
 import { cpuText, memoryText } from '../../src/review/render-parts.ts';
 
@@ -200,6 +200,28 @@ test('markdown: a very long diff is cut, saying how much is left out', () => {
   const out = renderMarkdown(r);
   assert.ok(out.includes(`+ line${MAX_DIFF_LINES - 1}\n\`\`\`\n\n… 7 more lines: run \`convergit plan\` with \`--output text\` to see them all.\n\n</details>`));
   assert.not.ok(out.includes(`line${MAX_DIFF_LINES}\n`));
+});
+
+test('markdown: a plan too long for one GitHub comment keeps every section and the diffs that fit, in order', () => {
+  const r = fullReport();
+  // 300 ConfigMaps of 40 lines each: some 400 kB of diffs.
+  r.changes = Array.from({ length: 300 }, (_, i) => ({
+    action: 'create' as const, kind: 'ConfigMap', namespace: 'shop', name: `config-${i}`, file: `config-${i}.yaml`, line: 1,
+    diff: Array.from({ length: 40 }, (_, j) => `+   key${j}: a value long enough to weigh something (${i}/${j})`),
+  }));
+  const out = renderMarkdown(r);
+  assert.ok(Buffer.byteLength(out) <= MAX_COMMENT_SIZE, `${Buffer.byteLength(out)} bytes`);
+  // Every change is in the table, and every section after the changes is still there.
+  for (const i of [0, 150, 299]) assert.ok(out.includes(`| create | ConfigMap | shop/config-${i} | \`config-${i}.yaml:1\` |`), `row ${i}`);
+  for (const heading of ['#### Rollout impact', '#### Scheduling (2 nodes)', '#### ⚠️ Warnings (2)']) assert.ok(out.includes(heading), heading);
+  // The first diffs are shown; the rest are counted, with where to read them.
+  const shown = (out.match(/<details><summary>create ConfigMap shop\/config-\d+ /g) ?? []).length;
+  assert.ok(shown > 10 && shown < 300, `${shown} diffs shown`);
+  assert.ok(out.includes(`<summary>create ConfigMap shop/config-${shown - 1} (40 lines)`));
+  assert.not.ok(out.includes(`<summary>create ConfigMap shop/config-${shown} `));
+  assert.ok(out.includes(`\n… the diffs of ${300 - shown} more objects are left out: a GitHub comment holds at most 65,536 characters. Run \`convergit plan\` with \`--output text\` to see them all.\n`));
+  // A plan that fits is printed whole.
+  assert.not.ok(renderMarkdown(fullReport()).includes('are left out'));
 });
 
 test('markdown: what it is compared with, names as code unless they are words', () => {
