@@ -1,4 +1,5 @@
 // `convergit history`: the revisions a serve has seen, newest first, with their timelines and health.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { HistoryEntry } from '../sync/history.ts';
 import type { StatusReport } from '../sync/status.ts';
@@ -28,7 +29,10 @@ async function statusFromServer(url: string): Promise<StatusReport> {
 }
 
 async function statusFromDataDir(dir: string): Promise<StatusReport> {
-  const state = await readStateFile(path.join(path.resolve(dir), 'state.json'));
+  const file = path.join(path.resolve(dir), 'state.json');
+  // A mistyped folder is not "no revisions seen yet".
+  if (!existsSync(file)) throw new Error(`no convergit state in ${dir} (${file} does not exist): is it the --data-dir of a serve?`);
+  const state = await readStateFile(file);
   return (state.meta.status ?? { history: [] }) as StatusReport;
 }
 

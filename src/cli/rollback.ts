@@ -1,7 +1,6 @@
 // `convergit rollback`: roll the watched branch back by committing reverts, never by changing live state behind
 // git's back; `serve` then applies the revert like any other commit. Exit 0 done (or nothing to do), 1 refused.
 import os from 'node:os';
-import path from 'node:path';
 import { GitSource, RollbackError, SourceError } from '../source/git-source.ts';
 
 export interface RollbackOptions {
@@ -20,7 +19,8 @@ export interface RollbackOutput {
 const console_: RollbackOutput = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
 export async function rollback(opts: RollbackOptions, io: RollbackOutput = console_): Promise<number> {
-  const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: '', dataDir: os.tmpdir(), interval: 0 });
+  // As given: GitSource resolves a path or a file:// URL itself, and refuses an http(s) URL (NotLocal) with advice.
+  const source = new GitSource({ repo: opts.repo, branch: opts.branch, path: '', dataDir: os.tmpdir(), interval: 0 });
   try {
     const r = await source.rollback(opts.to, { dryRun: opts.dryRun });
     const short = (sha: string) => sha.slice(0, 7);

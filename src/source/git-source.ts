@@ -12,7 +12,7 @@ import { watchGitDir } from './watcher.ts';
 import { exportTree } from './export-tree.ts';
 import { treeChanges, type TreeChange } from './tree-changes.ts';
 import { every } from './poller.ts';
-import { revertTo, type RollbackResult } from './revert.ts';
+import { checkedOutBranch, revertTo, type RollbackResult } from './revert.ts';
 import { RollbackError } from './rollback-error.ts';
 
 export { SourceError, type SourceErrorReason } from './errors.ts';
@@ -173,6 +173,15 @@ export class GitSource {
     if (this.remote) throw new RollbackError('NotLocal', `${this.name} is a remote repository: roll back in a clone of it and push ${this.opts.branch}`);
     await this.prepare();
     const tip = await this.head();
+    // HEAD is the checked-out branch: with another one checked out, HEAD~1 is not "one deploy back" on this one.
+    if (/^HEAD(?=$|[~^])/.test(to)) {
+      const head = await checkedOutBranch(this.gitdir);
+      const branch = `refs/heads/${this.opts.branch}`;
+      if (head !== branch) {
+        const where = head?.startsWith('refs/heads/') ? `on branch ${head.slice('refs/heads/'.length)}` : `detached${head ? ` at ${head.slice(0, 7)}` : ''}`;
+        throw new RollbackError('HeadIsElsewhere', `--to ${to}: HEAD is ${where}, not ${this.opts.branch}; name the commit on ${this.opts.branch}, e.g. --to ${this.opts.branch}${to.slice('HEAD'.length)}`);
+      }
+    }
     const target = await this.resolve(to);
     const local = resolvePath(this.opts.repo.startsWith('file://') ? fileURLToPath(this.opts.repo) : this.opts.repo);
     const dir = this.gitdir === local ? undefined : local; // a bare repository has no working tree

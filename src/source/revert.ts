@@ -1,7 +1,7 @@
 // Rolls a branch back to an earlier commit of its first-parent history by writing revert commits, newest first,
 // as `git revert --no-edit` (`-m 1` for merges) would: history stays the record of what was deployed and undone.
 import fs from 'node:fs';
-import { rmdir, stat } from 'node:fs/promises';
+import { rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import git, { type ReadCommitResult } from 'isomorphic-git';
 import { identityOf } from './identity.ts';
@@ -9,7 +9,7 @@ import { revertMessage, subjectOf } from './revert-message.ts';
 import { RollbackError } from './rollback-error.ts';
 import { compareAndSwapRef } from './update-ref.ts';
 import { errorCode } from './errors.ts';
-import { treeChanges } from './tree-changes.ts';
+import { treeChanges, type TreeChange } from './tree-changes.ts';
 
 export interface RevertToOptions {
   gitdir: string;
@@ -92,17 +92,14 @@ export async function revertTo(opts: RevertToOptions): Promise<RollbackResult> {
   }
 
   // The files the rollback changes: checked (untracked files in the way) before the branch moves, written after.
-  const paths = worktree ? await changedPaths(gitdir, cache, tip, parent) : [];
-  if (worktree && paths.length) await refuseUntrackedInTheWay(worktree, gitdir, cache, parent, paths);
+  const changes = worktree ? await treeChanges(gitdir, cache, tip, parent) : [];
+  if (worktree && changes.length) await refuseUntrackedInTheWay(worktree, gitdir, cache, parent, changes.map((c) => c.path));
 
   const reflog = `rollback: revert ${planned.length} commit(s) back to ${target.slice(0, 7)}`;
   await compareAndSwapRef({ gitdir, ref, expected: tip, value: parent, reflog: { identity: committer, message: reflog, when } });
   result.to = parent;
   result.updated = worktree ? 'worktree' : 'ref';
-  if (worktree && paths.length) {
-    await git.checkout({ fs, dir: worktree, gitdir, ref: parent, filepaths: paths, noUpdateHead: true, cache });
-    await removeEmptiedFolders(worktree, paths);
-  }
+  if (worktree && changes.length) await updateWorktree(worktree, gitdir, cache, parent, changes);
   return result;
 }
 
@@ -137,7 +134,7 @@ async function whyNot(gitdir: string, cache: object, chain: ReadCommitResult[], 
 }
 
 /** `refs/heads/<name>` when HEAD is a branch, the sha when detached. */
-async function checkedOutBranch(gitdir: string): Promise<string | undefined> {
+export async function checkedOutBranch(gitdir: string): Promise<string | undefined> {
   return git.resolveRef({ fs, gitdir, ref: 'HEAD', depth: 2 }).catch(() => undefined);
 }
 
@@ -167,9 +164,20 @@ async function refuseUntrackedInTheWay(dir: string, gitdir: string, cache: objec
   }
 }
 
-/** Paths whose entry differs between two commits' trees: files, or a whole folder replaced by a file (or back). */
-async function changedPaths(gitdir: string, cache: object, a: string, b: string): Promise<string[]> {
-  return (await treeChanges(gitdir, cache, a, b)).map((c) => c.path);
+/**
+ * Brings the (clean) working tree and index to `oid` for the files that change. Deleted files go first, by hand:
+ * isomorphic-git's checkout cannot write a folder where a file still stands (or a file over a folder), and a file
+ * that became a folder, or back, is one deleted and one added path.
+ */
+async function updateWorktree(dir: string, gitdir: string, cache: object, oid: string, changes: TreeChange[]): Promise<void> {
+  const deleted = changes.filter((c) => c.change === 'deleted').map((c) => c.path);
+  const written = changes.filter((c) => c.change !== 'deleted').map((c) => c.path);
+  if (deleted.length) {
+    await git.remove({ fs, dir, gitdir, filepath: deleted, cache });
+    for (const p of deleted) await rm(join(dir, p), { force: true });
+    await removeEmptiedFolders(dir, deleted);
+  }
+  if (written.length) await git.checkout({ fs, dir, gitdir, ref: oid, filepaths: written, noUpdateHead: true, cache });
 }
 
 /** Folders left empty by files the rollback removed go too, as git removes them. */

@@ -12,7 +12,9 @@ export type RollbackRefusal =
   /** Another git process holds the branch's lock file. */
   | 'RefLocked'
   /** The repository is a remote URL: rollback writes to a local repository. */
-  | 'NotLocal';
+  | 'NotLocal'
+  /** `--to HEAD~n` while HEAD is another branch (or detached): it would name a commit of another line of history. */
+  | 'HeadIsElsewhere';
 
 export class RollbackError extends Error {
   override name = 'RollbackError';

@@ -27,10 +27,13 @@ export interface HistoryEntry {
 
 export const HISTORY_LIMIT = 50;
 
-/** Newest first. A retry of the same revision updates its entry instead of adding one. */
+/**
+ * Newest first, one entry per revision. A retry of a revision not applied yet keeps when it was first detected; a
+ * revision applied before, that the branch comes back to, is deployed anew: its entry starts over.
+ */
 export function record(history: HistoryEntry[], entry: HistoryEntry, limit = HISTORY_LIMIT): HistoryEntry[] {
   const rest = history.filter((h) => h.sha !== entry.sha);
   const earlier = history.find((h) => h.sha === entry.sha);
-  const merged = earlier ? { ...entry, detectedAt: earlier.detectedAt } : entry;
+  const merged = earlier && earlier.result !== 'Applied' ? { ...entry, detectedAt: earlier.detectedAt } : entry;
   return [merged, ...rest].slice(0, limit);
 }

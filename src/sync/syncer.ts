@@ -2,7 +2,7 @@
 import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import type { Revision } from '../source/revision.ts';
 import type { Store } from '../store/store.ts';
-import type { Issue } from '../model/issue.ts';
+import { formatIssue, type Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
 import { parseKey } from '../model/key.ts';
@@ -246,6 +246,9 @@ export class Syncer {
 
   private async noteDetected(rev: Revision): Promise<void> {
     this.persisted.lastAttempted = rev.sha;
+    // The applied revision read again (a retry after an error elsewhere): the same deployment of the same commit,
+    // whose entry keeps its timeline and health.
+    if (this.isRunningEntry(rev.sha)) return;
     this.persisted.history = record(this.persisted.history, {
       sha: rev.sha, message: rev.message.split('\n')[0], author: `${rev.author.name} <${rev.author.email}>`, commitTime: rev.commitTime,
       detectedAt: this.now().toISOString(), result: 'Pending', created: 0, updated: 0, pruned: 0, errors: 0,
@@ -253,6 +256,7 @@ export class Syncer {
   }
 
   private noteApplied(sha: string, plan: Plan): void {
+    const again = this.isRunningEntry(sha);
     const applied: Record<string, string> = {};
     for (const key of plan.inventory) applied[key] = this.persisted.applied[key] ?? sha;
     for (const s of plan.steps) if (s.action !== 'prune') applied[s.key] = sha;
@@ -261,14 +265,27 @@ export class Syncer {
       lastApplied: sha,
       inventory: plan.inventory,
       applied,
-      history: this.updateLatest(sha, { result: 'Applied', appliedAt: this.now().toISOString(), created: plan.create, updated: plan.update, pruned: plan.prune }),
+      history: again ? this.persisted.history
+        : this.updateLatest(sha, { result: 'Applied', appliedAt: this.now().toISOString(), created: plan.create, updated: plan.update, pruned: plan.prune }),
     };
   }
 
+  /** Called before lastState moves on: lastState is the step that failed. */
   private noteFailed(): void {
+    // Failing to fetch or resolve the branch says nothing of the revision last read; nor does a retry's failure
+    // undo the revision that is running. Both show in /status, not in the revisions' history.
+    if (this.lastState === 'fetching') return;
     const ctx = this.actor.getSnapshot().context;
     const sha = this.persisted.lastAttempted;
-    if (sha && sha === ctx.head) this.persisted.history = this.updateLatest(sha, { result: 'Failed', errors: ctx.errors.length, error: ctx.error });
+    // A refused revision's entry names the first error where it is: /status lists them only while it is current.
+    const [first] = ctx.errors;
+    const error = first ? `${ctx.error}: ${formatIssue(first)}${ctx.errors.length > 1 ? ` (and ${ctx.errors.length - 1} more)` : ''}` : ctx.error;
+    if (sha && sha === ctx.head && !this.isRunningEntry(sha)) this.persisted.history = this.updateLatest(sha, { result: 'Failed', errors: ctx.errors.length, error });
+  }
+
+  /** `sha` is the applied revision and its entry says so: it is running, and its timeline is written. */
+  private isRunningEntry(sha: string): boolean {
+    return sha === this.persisted.lastApplied && this.persisted.history.some((h) => h.sha === sha && h.result === 'Applied');
   }
 
   private updateLatest(sha: string, patch: Partial<HistoryEntry>): HistoryEntry[] {

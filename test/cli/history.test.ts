@@ -1,7 +1,10 @@
 // `convergit history` output: the delays between steps (after) and the table of revisions (formatHistory).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { after, formatHistory } from '../../src/cli/history.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, formatHistory, history } from '../../src/cli/history.ts';
 import type { HistoryEntry } from '../../src/sync/history.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -129,6 +132,17 @@ test('a revision still Progressing shows its current reason under it', () => {
   const lines = formatHistory([progressing]).trimEnd().split('\n');
   assert.is(cells(lines[0], lines[1]).HEALTHY, '');
   assert.is(lines[2].trim(), progressing.healthMessage);
+});
+
+test('--data-dir of a folder with no state is an error naming the file, not "no revisions seen yet"', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-history-'));
+  try {
+    const e = await history({ dataDir: path.join(dir, 'typo'), output: 'text' }).then(() => undefined, (err: Error) => err);
+    assert.ok(e, 'rejected');
+    assert.is(e!.message, `no convergit state in ${path.join(dir, 'typo')} (${path.join(dir, 'typo', 'state.json')} does not exist): is it the --data-dir of a serve?`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

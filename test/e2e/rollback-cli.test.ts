@@ -108,4 +108,38 @@ test('refusals exit 1 with the reason on stderr and leave the branch alone', asy
   }
 });
 
+test('--to HEAD~n with another branch checked out is refused: HEAD~1 there is not one deploy back on main', async () => {
+  const { repo, shas } = deploys();
+  try {
+    repo.git('checkout', '--quiet', '-b', 'feature', shas[1]);
+    repo.write('web.yaml', 'replicas: 9\n');
+    repo.commit('feature work'); // feature~1 is main~2: on main's history, so nothing else would stop it
+    const r = await run({ repo: repo.dir, to: 'HEAD~1' });
+    assert.is(r.code, 1, r.out.join('\n'));
+    assert.equal(r.err, ['convergit rollback: --to HEAD~1: HEAD is on branch feature, not main; name the commit on main, e.g. --to main~1']);
+    assert.is(repo.git('rev-parse', 'main'), shas[3]);
+    repo.git('checkout', '--quiet', '--detach', shas[2]);
+    assert.match((await run({ repo: repo.dir, to: 'HEAD' })).err[0], `HEAD is detached at ${shas[2].slice(0, 7)}, not main`);
+    // Named on main, it is what it says.
+    assert.is((await run({ repo: repo.dir, to: 'main~1' })).code, 0);
+    assert.is(repo.git('show', 'main:web.yaml'), 'replicas: 3');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a file:// URL is the local repository; an http(s) URL is refused with what to do instead', async () => {
+  const { repo, shas } = deploys();
+  try {
+    const r = await run({ repo: `file://${repo.dir}`, to: 'HEAD~1' });
+    assert.is(r.code, 0, r.err.join('\n'));
+    assert.is(repo.git('show', 'HEAD:web.yaml'), 'replicas: 3');
+    const remote = await run({ repo: 'https://git.example.com/team/deploy.git', to: shas[0] });
+    assert.is(remote.code, 1);
+    assert.equal(remote.err, ['convergit rollback: https://git.example.com/team/deploy.git is a remote repository: roll back in a clone of it and push main']);
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test.run();

@@ -13,6 +13,7 @@ import { Syncer } from '../../src/sync/syncer.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { StatusReport } from '../../src/sync/status.ts';
+import { formatIssue } from '../../src/model/issue.ts';
 import { ownerRefTo } from '../../src/model/pod.ts';
 import { POD_TEMPLATE_HASH_LABEL, podTemplateHash, templateWithHash } from '../../src/controllers/pod-template-hash.ts';
 import { REVISION_ANNOTATION } from '../../src/controllers/rollout.ts';
@@ -57,8 +58,10 @@ spec:
 
 interface Rig { repo: TestRepo; dataDir: string; store: LowdbStore; syncer: Syncer }
 
-async function rig(wrap: (s: LowdbStore) => Store = (s) => s): Promise<Rig> {
-  const repo = makeRepo({ 'greeting.yaml': greeting, 'web.yaml': web('node:20') }, { message: 'web on node 20' });
+const WEB_FILES = { 'greeting.yaml': greeting, 'web.yaml': web('node:20') };
+
+async function rig(wrap: (s: LowdbStore) => Store = (s) => s, files: Record<string, string> = WEB_FILES): Promise<Rig> {
+  const repo = makeRepo(files, { message: 'web on node 20' });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-health-timeline-'));
   const store = await openStore(dataDir);
   const source = new GitSource({ repo: repo.dir, branch: 'main', path: '', dataDir, interval: 0 });
@@ -267,6 +270,61 @@ test('an assessment made while a newer revision is being applied leaves the earl
   const s = syncer.status();
   assert.equal(entryOf(s, first), e1);
   assert.is(entryOf(s, second).health, 'Progressing');
+});
+
+test('a failure to read the branch leaves the applied revision\'s entry as it was: still Applied, its timeline kept', async () => {
+  r = await rig(undefined, { 'greeting.yaml': greeting });
+  const { repo, syncer } = r;
+  const sha = repo.git('rev-parse', 'HEAD');
+  const e1 = entryOf(await healthIs(syncer, sha, 'Healthy'), sha);
+  assert.ok(e1.healthyAt, JSON.stringify(e1));
+
+  // The branch goes away for a while (as a remote that cannot be reached): the sync fails, the revision runs on.
+  repo.git('branch', '-m', 'main', 'renamed');
+  const failed = await until(() => { const s = syncer.status(); return s.sync === 'Failed' && s; }, 'the sync to fail');
+  assert.match(failed.error!, /main/);
+  assert.equal(entryOf(failed, sha), e1, 'the failure is not the revision\'s');
+
+  // Back: read, planned and applied again (nothing changes), but it is the same deployment of the same commit.
+  repo.git('branch', '-m', 'renamed', 'main');
+  const s = await until(() => { const x = syncer.status(); return x.state === 'synced' && x.error === undefined && x.health.status === 'Healthy' && x; }, 'the sync to recover');
+  assert.equal(s.history, [e1]);
+});
+
+test('a failure to read the branch leaves a refused revision\'s entry as it was: its own errors, not the fetch\'s', async () => {
+  r = await rig(undefined, { 'greeting.yaml': greeting });
+  const { repo, syncer } = r;
+  await healthIs(syncer, repo.git('rev-parse', 'HEAD'), 'Healthy');
+  repo.write('greeting.yaml', greeting.replace('\ndata:', '\ndta:'));
+  const bad = repo.commit('typo');
+  const refused = await until(() => { const s = syncer.status(); return s.sync === 'Failed' && s.head === bad && s; }, 'the typo to be refused');
+  const e = entryOf(refused, bad);
+  assert.is(e.result, 'Failed');
+  // Where, as /status said while it was current: file:line:column: kind/name: field: message.
+  assert.is(e.error, `revision has 1 error(s); nothing was applied: ${formatIssue(refused.errors[0])}`);
+  assert.match(e.error!, /: greeting\.yaml:5:1: ConfigMap\/greeting: dta: /);
+
+  repo.git('branch', '-m', 'main', 'renamed');
+  const failed = await until(() => { const s = syncer.status(); return /not found/.test(s.error ?? '') && s; }, 'the branch to be missing');
+  assert.equal(entryOf(failed, bad), e);
+});
+
+test('a revision the branch is set back to is a new deployment of it: a fresh timeline, not the first one\'s', async () => {
+  r = await rig(undefined, { 'greeting.yaml': greeting });
+  const { repo, syncer } = r;
+  const first = repo.git('rev-parse', 'HEAD');
+  const e1 = entryOf(await healthIs(syncer, first, 'Healthy'), first);
+  repo.write('greeting.yaml', greeting.replace('hello', 'bonjour'));
+  const second = repo.commit('say bonjour');
+  const e2 = entryOf(await healthIs(syncer, second, 'Healthy'), second);
+
+  repo.git('reset', '--quiet', '--hard', first);
+  const s = await until(() => { const x = syncer.status(); return x.lastAppliedRevision === first && x.health.revision === first && x.health.status === 'Healthy' && x; }, 'the first revision applied again');
+  assert.equal(s.history.map((h) => h.sha), [first, second]);
+  const again = entryOf(s, first);
+  assert.ok(again.detectedAt >= e2.appliedAt!, `detected again after ${second.slice(0, 7)} was applied: ${JSON.stringify(again)}`);
+  assert.ok(again.detectedAt <= again.appliedAt! && again.appliedAt! <= again.healthyAt!, JSON.stringify(again));
+  assert.ok(again.healthyAt! > e1.healthyAt!, JSON.stringify(again));
 });
 
 test.run();
