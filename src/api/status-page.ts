@@ -2,18 +2,15 @@
 import type { StatusReport } from '../sync/status.ts';
 import { formatIssue } from '../model/issue.ts';
 import { age } from './age.ts';
+import { delayAfter } from '../model/time.ts';
 import type { Workloads } from './workloads.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const short = (sha?: string) => (sha ? `<code title="${esc(sha)}">${esc(sha.slice(0, 7))}</code>` : '—');
 const COLORS: Record<string, string> = { Synced: '#1a7f37', Applied: '#1a7f37', Complete: '#1a7f37', Running: '#1a7f37', Paused: '#57606a', Healthy: '#1a7f37', Degraded: '#cf222e', Missing: '#9a6700', Suspended: '#57606a', Unknown: '#57606a', CrashLoopBackOff: '#cf222e', Error: '#cf222e', Progressing: '#9a6700', Pending: '#9a6700', OutOfSync: '#9a6700', Failed: '#cf222e' };
 const when = (iso?: string) => (iso ? esc(iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')) : '');
-/** How long after `from` something happened: the latency a user cares about ("merged → applied"). */
-const after = (from?: string, to?: string) => {
-  if (!from || !to) return '';
-  const d = Math.max(0, Date.parse(to) - Date.parse(from)); // a committer's clock may run ahead of ours
-  return `<span class="nw" title="${esc(to)}">+${d < 1000 ? `${d} ms` : `${(d / 1000).toFixed(1)} s`}</span>`;
-};
+/** How long after `from` something happened, as `convergit history` says it, with the time itself on hover. */
+const after = (from?: string, to?: string) => (from && to ? `<span class="nw" title="${esc(to)}">${delayAfter(from, to)}</span>` : '');
 const badge = (s: string) => `<span class="badge" style="background:${COLORS[s] ?? '#57606a'}">${esc(s)}</span>`;
 
 function table(headers: string[], rows: string[][]): string {
@@ -44,7 +41,7 @@ export function renderStatusPage(s: StatusReport | undefined, w?: Workloads): st
     : `
 <table class="facts">
 <tr><th>Sync</th><td>${badge(s.sync)} ${esc(s.message)} <span class="muted">(${esc(s.state)} for ${esc(age(s.stateSince))})</span></td></tr>
-${s.health ? `<tr><th>Health</th><td>${badge(s.health.status)} ${esc(s.health.message)} <span class="muted">(for ${esc(age(s.health.since))})</span></td></tr>` : ''}
+${s.health ? `<tr><th>Health</th><td>${badge(s.health.status)} ${esc(s.health.message)} <span class="muted">(${s.health.revision ? `revision ${esc(s.health.revision.slice(0, 7))}, ` : ''}for ${esc(age(s.health.since))})</span></td></tr>` : ''}
 </table>
 ${s.health?.reasons.length ? `<ol class="reasons">${s.health.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ol>` : ''}
 <table class="facts">

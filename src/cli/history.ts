@@ -4,10 +4,12 @@ import path from 'node:path';
 import type { HistoryEntry } from '../sync/history.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { readStateFile } from '../store/persist.ts';
+import { delayAfter as after } from '../model/time.ts';
 
 export interface HistoryOptions { server?: string; dataDir?: string; output: 'text' | 'json'; limit?: number }
 
 export async function history(opts: HistoryOptions): Promise<number> {
+  if (opts.server && opts.dataDir) throw new Error('--server and --data-dir both say where to read the history: give one');
   const status = opts.dataDir ? await statusFromDataDir(opts.dataDir) : await statusFromServer(opts.server ?? 'http://127.0.0.1:7480');
   const entries = (status.history ?? []).slice(0, opts.limit);
   if (opts.output === 'json') process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
@@ -34,18 +36,6 @@ async function statusFromDataDir(dir: string): Promise<StatusReport> {
   if (!existsSync(file)) throw new Error(`no convergit state in ${dir} (${file} does not exist): is it the --data-dir of a serve?`);
   const state = await readStateFile(file);
   return (state.meta.status ?? { history: [] }) as StatusReport;
-}
-
-/** `+1.2s`: how long after `from` the step happened; '' when it has not happened. */
-export function after(from: string | undefined, to: string | undefined): string {
-  if (!from || !to) return '';
-  const ms = Math.max(0, Date.parse(to) - Date.parse(from));
-  if (ms < 1000) return `+${ms}ms`;
-  // Rounded once, before splitting, so 59.96 s is `+1m0s` rather than `+60.0s`, and 119.6 s `+2m0s` rather than `+1m60s`.
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `+${(tenths / 10).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  return `+${Math.floor(s / 60)}m${s % 60}s`;
 }
 
 /** One row per revision: each step's delay after the previous one, and the total from commit to healthy. */

@@ -74,12 +74,12 @@ program
 program
   .command('history')
   .description('the revisions serve has seen, newest first: committed → detected → applied → healthy or degraded, with health')
-  .option('--server <url>', 'the convergit to ask', 'http://127.0.0.1:7480')
+  .option('--server <url>', 'the convergit to ask (default: http://127.0.0.1:7480)')
   .option('--data-dir <dir>', 'read the history from a data folder instead of a server')
   .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
   .option('--limit <n>', 'show at most n revisions', count)
   .action(async (o) => {
-    process.exitCode = await history(o);
+    process.exitCode = await history(o).catch((e) => { console.error(`convergit history: ${e instanceof Error ? e.message : String(e)}`); return 1; });
   });
 
 program

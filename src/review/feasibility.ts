@@ -122,7 +122,9 @@ function stallOf(c: WorkloadChange, now: NodeInfo[], profile: Profile): RolloutS
 
 function resourcesOf(nodes: KubeObject[], before: NodeInfo[], after: NodeInfo[]): SchedulingReport['resources'] {
   const ready = nodeInfos(nodes.filter((n) => isTrue(n.status?.conditions, 'Ready')), []);
-  const sum = (infos: NodeInfo[], f: (i: NodeInfo) => number) => infos.reduce((n, i) => n + f(i), 0);
+  // Requested and allocatable over the same (Ready) nodes: pods left on a NotReady node would push it past 100%.
+  const names = new Set(ready.map((i) => i.name));
+  const sum = (infos: NodeInfo[], f: (i: NodeInfo) => number) => infos.filter((i) => names.has(i.name)).reduce((n, i) => n + f(i), 0);
   const use = (alloc: (i: NodeInfo) => number, req: (i: NodeInfo) => number): ResourceUse => ({
     allocatable: sum(ready, alloc), requestedBefore: sum(before, req), requestedAfter: sum(after, req),
   });

@@ -48,6 +48,12 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
     live: { objects, inventory: objects.map(objectKey), nodesKnown: false },
     against: { source: 'base', name: against.base ?? `merge base with ${against.branch}`, sha: baseSha },
   });
+  const baseErrors = base.issues.filter((i) => i.severity === 'error').length;
+  if (baseErrors && report.valid) {
+    // serve refused the base too, so what runs is older still: the comparison is only as good as what loaded.
+    report.warnings.unshift({ code: 'BaseInvalid', message: `the base revision ${baseSha.slice(0, 7)} has ${baseErrors} validation error${baseErrors === 1 ? '' : 's'}: `
+      + 'serve would still run an earlier revision; compared with the objects of the base that loaded (use --server or --data-dir to compare with what runs)' });
+  }
   return withImageFiles(report, source, loaded.objects.map((d) => d.object), objects);
 }
 

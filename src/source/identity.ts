@@ -10,7 +10,7 @@ export interface Identity {
   email: string;
 }
 
-export const CONVERGIT_IDENTITY: Identity = { name: 'convergit', email: 'convergit@localhost' };
+const CONVERGIT_IDENTITY: Identity = { name: 'convergit', email: 'convergit@localhost' };
 
 /**
  * GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL (GIT_COMMITTER_* for the committer) first; then `author.name` (or
@@ -44,7 +44,7 @@ async function globalConfig(env: NodeJS.ProcessEnv): Promise<Map<string, string>
 }
 
 /** The `[section]` keys of a git config file: enough for user.name and user.email (no includes, no subsections). */
-export function parseConfig(text: string): Map<string, string> {
+function parseConfig(text: string): Map<string, string> {
   const out = new Map<string, string>();
   let section = '';
   for (const raw of text.split('\n')) {

@@ -60,7 +60,7 @@ async function appendReflogs(opts: UpdateRefOptions): Promise<void> {
 }
 
 /** `+0200` for a zone two hours east of UTC. */
-export function gitTimezone(when: Date): string {
+function gitTimezone(when: Date): string {
   const offset = -when.getTimezoneOffset();
   const abs = Math.abs(offset);
   return `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;

@@ -39,7 +39,10 @@ export class HealthMonitor {
     if (this.timer || !this.stopWatch) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.running.then(() => this.assess()).catch(() => {});
+      this.running = this.running.then(() => this.assess()).catch((e) => {
+        // Said in /status rather than swallowed: a health that silently stops changing would be a lie.
+        if (this.stopWatch) this.onAssessed({ status: 'Unknown', message: `health could not be assessed: ${e instanceof Error ? e.message : String(e)}`, reasons: [], objects: {} });
+      });
     }, this.delayMs);
   }
 

@@ -106,8 +106,8 @@ export class Syncer {
             this.noteApplied(input.head, this.plan!);
           } finally {
             this.applyEpoch++;
+            this.monitor?.poke(); // also after a failed apply: what it did write changes health too
           }
-          this.monitor?.poke();
         }),
       },
     });

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, formatHistory, history } from '../../src/cli/history.ts';
+import { formatHistory, history } from '../../src/cli/history.ts';
+import { delayAfter as after } from '../../src/model/time.ts';
 import type { HistoryEntry } from '../../src/sync/history.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -142,6 +143,15 @@ test('--data-dir of a folder with no state is an error naming the file, not "no 
     assert.is(e!.message, `no convergit state in ${path.join(dir, 'typo')} (${path.join(dir, 'typo', 'state.json')} does not exist): is it the --data-dir of a serve?`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--server and --data-dir together are refused rather than one silently winning', async () => {
+  try {
+    await history({ server: 'http://127.0.0.1:1', dataDir: '/nonexistent', output: 'text' });
+    assert.unreachable('should reject');
+  } catch (e) {
+    assert.is((e as Error).message, '--server and --data-dir both say where to read the history: give one');
   }
 });
 

@@ -51,6 +51,13 @@ test('requested before and after: pruned pods leave, new pods arrive, pending po
   assert.equal(r.resources.pods, { allocatable: 220, requestedBefore: 3, requestedAfter: 4 });
 });
 
+test('pods left on a NotReady node count neither in requested nor in allocatable: the percentages stay of the same nodes', () => {
+  const nodes = [node('n1'), node('gone', { ready: false })];
+  const web = running(deploymentYaml({ name: 'web', replicas: 2, cpu: '500m' }), { nodes: ['n1', 'gone'] });
+  const r = feasibility(objectsOf(deploymentYaml({ name: 'web', replicas: 2, cpu: '500m' })), [...nodes, ...web.all], [web.deployment]);
+  assert.equal(r.resources.cpu, { allocatable: 2000, requestedBefore: 500, requestedAfter: 500 });
+});
+
 test('a replacement frees the old pods\' room: the end state fits even on a full cluster', () => {
   const nodes = [node('n1', { cpu: '1' }), node('n2', { cpu: '1' })];
   const web = running(deploymentYaml({ replicas: 2, cpu: '1', strategy: 'Recreate' }), { nodes: ['n1', 'n2'] });

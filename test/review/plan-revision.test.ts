@@ -91,4 +91,27 @@ test('--path a folder the base does not have yet: everything in it is created, a
   }
 });
 
+test('an invalid base is compared with what of it loaded, and the report says so', async () => {
+  const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { level: "${v}" }\n`;
+  const repo = makeRepo({ 'settings.yaml': cm('info'), 'broken.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: broken }\ndata: 7\n' });
+  const data = mkdtempSync(join(tmpdir(), 'convergit-plan-revision-'));
+  try {
+    const base = repo.git('rev-parse', 'HEAD');
+    repo.git('checkout', '-q', '-b', 'fix');
+    repo.write('broken.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: broken }\ndata: { n: "7" }\n');
+    repo.commit('fix broken');
+    const source = new GitSource({ repo: repo.dir, branch: 'main', path: '', dataDir: data, interval: 0 });
+    await source.prepare();
+    const report = await planRevision(source, { ref: 'fix', path: '' }, { branch: 'main' });
+    assert.ok(report.valid);
+    assert.equal(report.warnings.map((w) => w.code), ['BaseInvalid']);
+    assert.match(report.warnings[0].message, `the base revision ${base.slice(0, 7)} has 1 validation error: serve would still run an earlier revision`);
+    const clean = await planRevision(source, { ref: 'fix', path: '' }, { base: 'fix', branch: 'main' });
+    assert.equal(clean.warnings, [], 'a valid base: no such warning');
+  } finally {
+    repo.cleanup();
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -327,4 +327,30 @@ test('a revision the branch is set back to is a new deployment of it: a fresh ti
   assert.ok(again.healthyAt! > e1.healthyAt!, JSON.stringify(again));
 });
 
+test('a health assessment that fails says so in /status as Unknown, and the next one recovers', async () => {
+  let broken = false;
+  r = await rig((real) => new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === 'list') {
+        return async (...args: Parameters<Store['list']>) => {
+          if (broken && args[0] === 'ReplicaSet') throw new Error('store unavailable');
+          return target.list(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }));
+  const { repo, store, syncer } = r;
+  const first = repo.git('rev-parse', 'HEAD');
+  await healthIs(syncer, first, 'Progressing');
+  broken = true;
+  await deploymentStatus(store, { replicas: 1, updated: 0, available: 0 }); // any change makes the monitor look again
+  const s = await healthIs(syncer, first, 'Unknown');
+  assert.is(s.health.message, 'health could not be assessed: store unavailable');
+  broken = false;
+  await deploymentStatus(store, { replicas: 1, updated: 1, available: 0 });
+  await healthIs(syncer, first, 'Progressing');
+});
+
 test.run();
