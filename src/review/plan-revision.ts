@@ -45,7 +45,7 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
   const objects = base.objects.map((d) => d.object);
   const report = review({
     ref, loaded,
-    live: { objects, inventory: objects.map(objectKey), nodesKnown: false },
+    live: { objects, inventory: objects.map(objectKey), nodesKnown: false }, before: base,
     against: { source: 'base', name: against.base ?? `merge base with ${against.branch}`, sha: baseSha },
   });
   const baseErrors = base.issues.filter((i) => i.severity === 'error').length;

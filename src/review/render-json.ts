@@ -12,7 +12,7 @@ const REPORT: Shape = {
     ref: { keys: ['name', 'sha', 'message'] },
     against: { keys: ['source', 'name', 'sha'] },
     errors: issue,
-    warnings: { keys: ['code', 'kind', 'namespace', 'name', 'file', 'line', 'column', 'field', 'message'] },
+    warnings: { keys: ['code', 'kind', 'namespace', 'name', 'file', 'line', 'column', 'field', 'message', 'preexisting'] },
     summary: { keys: ['create', 'update', 'prune', 'unchanged'] },
     changes: {
       keys: ['action', 'kind', 'namespace', 'name', 'file', 'line', 'diff', 'patch', 'images'],

@@ -1,10 +1,10 @@
 // The plan report as a pull-request comment (GitHub-flavoured markdown): verdict first, long diffs collapsible.
 import { describeFiles } from './image-changes.ts';
 import { formatIssue } from '../model/issue.ts';
-import type { Change, PlanReport } from './report.ts';
+import type { Change, PlanReport, ReviewWarning } from './report.ts';
 import {
-  RESOURCES, againstText, filesCount, messageTitle, objectText, placeText, refText, summaryLine, unschedulablePods, usageText,
-  quantityText, verdictOf, warningBody,
+  RESOURCES, againstText, filesCount, messageTitle, newWarnings, objectText, placeText, plural, preexistingWarnings, refText, summaryLine,
+  unschedulablePods, usageText, quantityText, verdictOf, warningBody,
 } from './render-parts.ts';
 
 /** Diffs longer than this are folded in `<details>`; shorter ones read better inline. */
@@ -104,12 +104,20 @@ function scheduling(r: PlanReport): string[] {
   return [...out, ...table(['Resource', 'Requested before', 'Requested after', 'Allocatable'], rows, ['---', '--:', '--:', '--:'])];
 }
 
+/** The warnings the change brings, then the ones already there, folded: those are not this change's to answer for. */
 function warnings(r: PlanReport): string[] {
-  if (!r.warnings.length) return [];
-  return [`#### ⚠️ Warnings (${r.warnings.length})`, '', ...r.warnings.map((w) => {
-    const place = placeText(w);
-    return `- ${place ? `${code(place)} ` : ''}${text(warningBody(w))}`;
-  })];
+  const [fresh, old] = [newWarnings(r), preexistingWarnings(r)];
+  const out = fresh.length ? [`#### ⚠️ Warnings (${fresh.length})`, '', ...fresh.map(warningItem)] : [];
+  if (old.length) {
+    // As the long diffs: markdown inside <details> needs a blank line after <summary>.
+    out.push(...(out.length ? [''] : []), `<details><summary>${plural(old.length, 'warning')} already present</summary>`, '', ...old.map(warningItem), '', '</details>');
+  }
+  return out;
+}
+
+function warningItem(w: ReviewWarning): string {
+  const place = placeText(w);
+  return `- ${place ? `${code(place)} ` : ''}${text(warningBody(w))}`;
 }
 
 // ---- Markdown helpers ---------------------------------------------------------------------------------------

@@ -3,13 +3,17 @@ import type { Against, PlanReport, ResourceUse, ReviewWarning } from './report.t
 
 export type Verdict = 'ready' | 'warnings' | 'blocked';
 
-/** A reviewer must not merge an invalid or unschedulable revision; warnings ask for a look. */
+/** A reviewer must not merge an invalid or unschedulable revision; warnings the change brings ask for a look. */
 export function verdictOf(r: PlanReport): Verdict {
   if (!r.valid || !r.schedulable) return 'blocked';
-  return r.warnings.length ? 'warnings' : 'ready';
+  return newWarnings(r).length ? 'warnings' : 'ready';
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** The warnings this change brings, and those that were there before it (shown after them, folded). */
+export const newWarnings = (r: PlanReport) => r.warnings.filter((w) => !w.preexisting);
+export const preexistingWarnings = (r: PlanReport) => r.warnings.filter((w) => w.preexisting);
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Pods that fit on no node, over every workload. */
 export const unschedulablePods = (r: PlanReport) => r.scheduling.unschedulable.reduce((n, u) => n + u.pods, 0);
@@ -18,14 +22,16 @@ export const unschedulablePods = (r: PlanReport) => r.scheduling.unschedulable.r
  * One line, Terraform's plan summary as the model: `Plan: 1 to create, 2 to change, 0 to prune. Valid, schedulable.`,
  * `No changes. Valid, schedulable, 1 warning.`, `Invalid: 2 errors. Do not merge.`,
  * `Plan: 0 to create, 1 to change, 0 to prune. Unschedulable: 2 pods would not fit on any node. Do not merge.`
+ * Warnings counted are the ones the change brings.
  */
 export function summaryLine(r: PlanReport): string {
-  const warnings = r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : '';
+  const count = newWarnings(r).length;
+  const warnings = count ? `, ${plural(count, 'warning')}` : '';
   if (!r.valid) return `Invalid: ${plural(r.errors.length, 'error')}${warnings}. Do not merge.`;
   const { create, update, prune } = r.summary;
   const plan = r.changed ? `Plan: ${create} to create, ${update} to change, ${prune} to prune.` : 'No changes.';
   if (!r.schedulable) {
-    const more = r.warnings.length ? ` ${plural(r.warnings.length, 'warning')}.` : '';
+    const more = count ? ` ${plural(count, 'warning')}.` : '';
     return `${plan} Unschedulable: ${plural(unschedulablePods(r), 'pod')} would not fit on any node.${more} Do not merge.`;
   }
   const scheduling = r.scheduling.checked ? 'Valid, schedulable' : 'Valid, scheduling not checked';

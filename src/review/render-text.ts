@@ -3,8 +3,10 @@ import { describeFiles } from './image-changes.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { PlanReport } from './report.ts';
 import {
-  RESOURCES, againstText, filesCount, messageTitle, objectText, placeText, refText, summaryLine, usageText, quantityText, warningBody,
+  RESOURCES, againstText, filesCount, messageTitle, newWarnings, objectText, placeText, plural, preexistingWarnings, refText, summaryLine,
+  usageText, quantityText, warningBody,
 } from './render-parts.ts';
+import type { ReviewWarning } from './report.ts';
 
 export function renderText(r: PlanReport): string {
   const title = messageTitle(r.ref);
@@ -56,12 +58,18 @@ function scheduling(r: PlanReport): string[] {
   return [...out, ...table(rows).map((l) => `  ${l}`)];
 }
 
+/** The warnings the change brings, then the ones already there, apart: those are not this change's to answer for. */
 function warnings(r: PlanReport): string[] {
-  if (!r.warnings.length) return [];
-  return [`Warnings (${r.warnings.length}):`, ...r.warnings.map((w) => {
-    const place = placeText(w);
-    return `  ${place ? `${place}: ` : ''}${warningBody(w)}`;
-  })];
+  const [fresh, old] = [newWarnings(r), preexistingWarnings(r)];
+  return [
+    ...(fresh.length ? [`Warnings (${fresh.length}):`, ...fresh.map(warningLine)] : []),
+    ...(old.length ? [...(fresh.length ? [''] : []), `${plural(old.length, 'warning')} already present before this change:`, ...old.map(warningLine)] : []),
+  ];
+}
+
+function warningLine(w: ReviewWarning): string {
+  const place = placeText(w);
+  return `  ${place ? `${place}: ` : ''}${warningBody(w)}`;
 }
 
 /** Columns padded to their widest cell, three spaces apart, as kubectl prints tables. */

@@ -20,7 +20,7 @@ export interface PlanReport {
   changed: boolean;
   /** Validation errors: the same ones `serve` refuses the commit for. */
   errors: Issue[];
-  /** Manifest warnings and reviewer warnings. */
+  /** Manifest warnings and reviewer warnings, new and pre-existing (see ReviewWarning.preexisting). */
   warnings: ReviewWarning[];
   summary: { create: number; update: number; prune: number; unchanged: number };
   /** Creates and updates in apply order, then prunes. Empty when invalid. */
@@ -142,4 +142,9 @@ export interface ReviewWarning {
   column?: number;
   field?: string;
   message: string;
+  /**
+   * The warning was already there before this change: the same one (code, object, field, message) holds in the state
+   * compared with. Left out for a warning the change brings. Only new warnings ask for a look.
+   */
+  preexisting?: true;
 }

@@ -1,5 +1,6 @@
 // A revision reviewed against a state: validation, the plan with readable diffs, rollout impact, scheduling
-// feasibility and reviewer warnings, as one PlanReport. Pure: the caller loads the revision and the state.
+// feasibility and reviewer warnings (each one new or already there), as one PlanReport. Pure: the caller loads the
+// revision and the state.
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
@@ -13,6 +14,8 @@ import { rolloutImpacts } from './rollout-impact.ts';
 import { schedulingFeasibility } from './feasibility.ts';
 import { reviewWarnings } from './warnings.ts';
 import { byPlace } from './warning-at.ts';
+import { appliedFromGit } from './applied-from-git.ts';
+import { markPreexisting, type Before } from './preexisting.ts';
 
 export interface ReviewInput {
   ref: PlanReport['ref'];
@@ -20,15 +23,22 @@ export interface ReviewInput {
   /** The revision's desired state as `serve` loads it (loadDesired): objects, errors and warnings. */
   loaded: LoadResult;
   live: LiveState;
+  /**
+   * The base revision as loaded, when `live` stands for one: its warnings are the ones already there. Without it, the
+   * live objects git applied (the inventory) are what was there.
+   */
+  before?: LoadResult;
 }
 
 const manifestWarning = (i: Issue): ReviewWarning => ({
   code: 'Manifest', kind: i.kind, name: i.name, file: i.file, line: i.line, column: i.column, field: i.field, message: i.message,
 });
 
-export function review({ ref, against, loaded, live }: ReviewInput): PlanReport {
+const loaderWarnings = (loaded: LoadResult) => loaded.issues.filter((i) => i.severity === 'warning').map(manifestWarning);
+
+export function review({ ref, against, loaded, live, before }: ReviewInput): PlanReport {
   const errors = loaded.issues.filter((i) => i.severity === 'error');
-  const warnings = loaded.issues.filter((i) => i.severity === 'warning').map(manifestWarning);
+  const warnings = loaderWarnings(loaded);
   const base = { apiVersion: PLAN_REPORT_VERSION, kind: 'PlanReport' as const, ref, against };
   if (errors.length) {
     // Nothing of an invalid revision would be applied: there is no plan to show, only what to fix.
@@ -63,12 +73,23 @@ export function review({ ref, against, loaded, live }: ReviewInput): PlanReport 
     schedulable: !scheduling.checked || scheduling.unschedulable.length === 0,
     changed: plan.steps.length > 0,
     errors: [],
-    warnings: [...warnings, ...reviewWarnings(loaded.objects, live), ...stalls].sort(byPlace),
+    warnings: markPreexisting([...warnings, ...reviewWarnings(loaded.objects, live), ...stalls], warningsBefore(live, before), {
+      desired: loaded.objects, keys: new Set(plan.steps.filter((s) => s.action !== 'prune').map((s) => s.key)),
+    }).sort(byPlace),
     summary: { create: plan.create, update: plan.update, prune: plan.prune, unchanged: plan.unchanged },
     changes,
     rollouts: rolloutImpacts(plan, live),
     scheduling,
   };
+}
+
+/**
+ * The warnings of the state compared with, reviewed against that same state: a base revision's objects (its loader
+ * warnings too), or the live objects git applied.
+ */
+function warningsBefore(live: LiveState, base: LoadResult | undefined): Before {
+  if (base) return { warnings: reviewWarnings(base.objects, live), manifest: loaderWarnings(base) };
+  return { warnings: reviewWarnings(appliedFromGit(live), live) };
 }
 
 /** 0 valid, 1 invalid or unschedulable (do not merge), 2 valid with changes when `detailed` (Terraform's -detailed-exitcode). */

@@ -261,6 +261,60 @@ test('markdown: rollout impact, scheduling and warnings; `<` and `|` escaped', (
   assert.ok(out.includes('- Deployment/big: -: image busybox:latest is not pinned \\[LatestImage\\]\n'));
 });
 
+/** Valid and schedulable, with the LatestImage warning already present before the change. */
+function withPreexisting(): PlanReport {
+  const r = fullReport();
+  return {
+    ...r, schedulable: true, scheduling: { ...r.scheduling, unschedulable: [] },
+    warnings: [r.warnings[0], { ...r.warnings[1], preexisting: true }],
+  };
+}
+
+test('pre-existing warnings: not counted, shown after the new ones, apart (text) or folded (markdown)', () => {
+  const r = withPreexisting();
+  const text = renderText(r);
+  assert.equal(section(text, 'Warnings').split('\n'), [
+    'Warnings (1):',
+    '  apps/web.yaml:30:3: Service/web: spec.selector: matches no pod template: app=<web|api> [SelectorMatchesNoPods]',
+  ]);
+  assert.equal(section(text, '1 warning already present').split('\n'), [
+    '1 warning already present before this change:',
+    '  Deployment/big: -: image busybox:latest is not pinned [LatestImage]',
+  ]);
+  assert.ok(text.indexOf('Warnings (1):') < text.indexOf('1 warning already present'));
+  assert.ok(text.endsWith('\n\nPlan: 1 to create, 1 to change, 1 to prune. Valid, schedulable, 1 warning.\n'), text);
+  const md = renderMarkdown(r);
+  assert.ok(md.startsWith('### ⚠️ convergit plan: ready, review the warnings\n\n**Plan: 1 to create, 1 to change, 1 to prune. Valid, schedulable, 1 warning.**\n'));
+  assert.ok(md.endsWith([
+    '#### ⚠️ Warnings (1)',
+    '',
+    '- `apps/web.yaml:30:3` Service/web: spec.selector: matches no pod template: app=&lt;web\\|api&gt; \\[SelectorMatchesNoPods\\]',
+    '',
+    '<details><summary>1 warning already present</summary>',
+    '',
+    '- Deployment/big: -: image busybox:latest is not pinned \\[LatestImage\\]',
+    '',
+    '</details>',
+    '',
+  ].join('\n')), md);
+});
+
+test('only pre-existing warnings: ready to merge, no warning in the summary, and no warnings heading', () => {
+  const r = withPreexisting();
+  r.warnings = r.warnings.map((w) => ({ ...w, preexisting: true as const }));
+  const md = renderMarkdown(r);
+  assert.ok(md.startsWith('### ✅ convergit plan: ready to merge\n\n**Plan: 1 to create, 1 to change, 1 to prune. Valid, schedulable.**\n'), md);
+  assert.not.ok(md.includes('#### ⚠️ Warnings'));
+  assert.ok(md.includes('\n\n<details><summary>2 warnings already present</summary>\n\n- `apps/web.yaml:30:3` Service/web'));
+  const text = renderText(r);
+  assert.not.ok(text.includes('Warnings ('));
+  assert.ok(text.includes('\n\n2 warnings already present before this change:\n  apps/web.yaml:30:3: Service/web:'));
+  assert.ok(text.endsWith('\n\nPlan: 1 to create, 1 to change, 1 to prune. Valid, schedulable.\n'));
+  // Unschedulable still blocks, and says nothing of the old warnings.
+  const blocked = renderText({ ...r, schedulable: false, scheduling: fullReport().scheduling });
+  assert.ok(blocked.endsWith('Unschedulable: 2 pods would not fit on any node. Do not merge.\n'), blocked);
+});
+
 test('text: a rollback that reuses a ReplicaSet names it, once', () => {
   const r = fullReport();
   r.rollouts[0] = { ...r.rollouts[0], action: 'replace', reuses: { replicaSet: 'web-5d8f7', revision: '2' }, summary: 'replaces 3 pods' };
@@ -289,6 +343,14 @@ test('json: fields added later are kept, after the documented ones', () => {
   const parsed = JSON.parse(renderJson(r));
   assert.is(Object.keys(parsed).at(-1), 'extra');
   assert.equal(Object.keys(parsed.scheduling), ['checked', 'nodes', 'unschedulable', 'resources', 'stalls', 'later']);
+});
+
+test('json: preexisting follows a warning\'s message, and is left out when new', () => {
+  const r = withPreexisting();
+  r.warnings[1] = { preexisting: true, ...fullReport().warnings[1] };
+  const [fresh, old] = JSON.parse(renderJson(r)).warnings;
+  assert.equal(Object.keys(old), ['code', 'kind', 'namespace', 'name', 'message', 'preexisting']);
+  assert.is('preexisting' in fresh, false);
 });
 
 test('renderReport dispatches by format; output is deterministic', () => {
