@@ -97,7 +97,8 @@ test('a feature branch is planned against the running server, merged, and observ
   repo.git('merge', '--no-ff', '-q', '-m', 'Merge feature: web v2', 'feature');
   const merged = repo.git('rev-parse', 'HEAD');
   const { seen } = await healthOf(merged, 'Healthy');
-  assert.ok(seen.includes('Progressing') || seen[0] === 'Healthy', seen.join(' → '));
+  // Readiness takes a probe period (1 s) per wave of new pods: long enough to be seen rolling out at every poll.
+  assert.equal(seen, ['Progressing', 'Healthy'], seen.join(' → '));
   const h = await entryOf(merged);
   assert.ok(h.healthyAt && Date.parse(h.healthyAt) >= Date.parse(h.appliedAt), JSON.stringify(h));
   // Nothing was applied behind git's back by planning: the plan of main is now empty.
