@@ -231,13 +231,13 @@ export class Syncer {
     const since = h.status === this.health.status && sha === this.health.revision ? this.health.since : at;
     this.health = { status: h.status, message: h.message, reasons: h.reasons, revision: sha, since };
     this.objectHealth = h.objects;
-    const entry = sha ? this.persisted.history.find((e) => e.sha === sha && e.result === 'Applied') : undefined;
+    const entry = this.persisted.history.find((e) => e.sha === sha && e.result === 'Applied');
     let timeline = false;
     if (entry && (entry.health !== h.status || entry.healthMessage !== h.message)) {
       const patch: Partial<HistoryEntry> = { health: h.status, healthMessage: h.message };
       if (h.status === 'Healthy' && !entry.healthyAt) patch.healthyAt = at;
       if (h.status === 'Degraded' && !entry.degradedAt) Object.assign(patch, { degradedAt: at, degradedReason: h.message });
-      this.persisted.history = this.updateLatest(sha!, patch);
+      this.persisted.history = this.updateLatest(sha, patch);
       timeline = true;
     }
     const after = JSON.stringify([this.health.status, this.health.message, this.health.reasons, this.health.revision, this.objectHealth]);
