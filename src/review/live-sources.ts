@@ -7,6 +7,9 @@ import type { Store } from '../store/store.ts';
 import { readStateFile } from '../store/persist.ts';
 import type { LiveState } from './live-state.ts';
 
+/** The sync state in which objects are being written (sync/sync.machine.ts; by name, as this reads JSON). */
+const WRITING = 'applying';
+
 /** The kinds a plan looks at: what git may own, plus the nodes pods would be scheduled on. */
 const planKinds = () => [...gitKinds(), 'Node'];
 
@@ -48,14 +51,21 @@ export async function liveFromServer(url: string): Promise<Live> {
     if (!res.ok) throw new Error(`${base}${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     return res.json() as Promise<any>;
   };
-  const lists = await Promise.all(planKinds().map(async (kind) => {
+  const list = (kind: string) => {
     const info = kindInfo(kind)!;
     const path = info.group ? `/apis/${apiVersionOf(info)}/${info.resource}` : `/api/v1/${info.resource}`;
-    const list = await get(path);
     // List items carry no kind/apiVersion in Kubernetes; keys need both.
-    return (list.items as KubeObject[]).map((o) => ({ ...o, kind, apiVersion: apiVersionOf(info) }));
-  }));
-  const status = await get('/status');
-  const inventory: string[] = status.inventory ?? (status.objects ?? []).map((o: { key: string }) => o.key);
-  return { live: { objects: lists.flat(), inventory, nodesKnown: true }, lastApplied: status.lastAppliedRevision };
+    return get(path).then((l) => (l.items as KubeObject[]).map((o) => ({ ...o, kind, apiVersion: apiVersionOf(info) })));
+  };
+  // The lists are separate requests: a sync applying meanwhile would mix two revisions. /status before and after
+  // tells, and a second read (a sync takes milliseconds) is then consistent.
+  for (let attempt = 0; ; attempt++) {
+    const before = await get('/status');
+    const lists = await Promise.all(planKinds().map(list));
+    const status = await get('/status');
+    const settled = before.lastAppliedRevision === status.lastAppliedRevision && before.state !== WRITING && status.state !== WRITING;
+    if (!settled && attempt < 3) continue;
+    const inventory: string[] = status.inventory ?? (status.objects ?? []).map((o: { key: string }) => o.key);
+    return { live: { objects: lists.flat(), inventory, nodesKnown: true }, lastApplied: status.lastAppliedRevision };
+  }
 }

@@ -159,4 +159,34 @@ test('liveFromServer: an unreachable URL says it cannot reach convergit there', 
   }
 });
 
+test('liveFromServer: lists read while a sync applies are read again, so one revision\'s objects come back, not two', async () => {
+  const NEXT = 'beef'.repeat(10);
+  let reads = 0;
+  // /status says "applying" at the first read, then the next revision applied: the first round of lists may mix both.
+  const moving = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'getMeta') {
+        return async (key: string) => {
+          if (key !== 'status') return target.getMeta(key);
+          reads++;
+          return reads === 1
+            ? { state: 'applying', sync: 'Progressing', lastAppliedRevision: SHA, inventory: INVENTORY, objects: [], history: [] }
+            : { state: 'synced', sync: 'Synced', lastAppliedRevision: NEXT, inventory: INVENTORY, objects: [], history: [] };
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const server = await startApiServer({ store: moving, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
+  try {
+    const l = await liveFromServer(server.url);
+    assert.is(l.lastApplied, NEXT);
+    assert.is(reads, 4, 'a second round, bracketed by /status again');
+    assertLive({ ...l, lastApplied: SHA }, 'the second round');
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
