@@ -7,7 +7,7 @@ import { isPodActive } from '../model/pod.ts';
 import { maxSurge, maxUnavailable } from '../controllers/rollout.ts';
 import { defaultProfile } from '../scheduler/default-profile.ts';
 import { schedule, type Profile } from '../scheduler/framework.ts';
-import { nodeInfos, nonZeroRequestOf, requestOf, type NodeInfo } from '../scheduler/node-info.ts';
+import { nodeInfos, withPod, type NodeInfo } from '../scheduler/node-info.ts';
 import type { Plan } from '../plan/plan.ts';
 import type { LiveState } from './live-state.ts';
 import type { ResourceUse, RolloutStall, SchedulingReport, UnschedulablePods } from './report.ts';
@@ -19,9 +19,12 @@ export function schedulingFeasibility(plan: Plan, live: LiveState): SchedulingRe
   if (!live.nodesKnown) return { checked: false, reason: NOT_CHECKED_BASE, nodes: 0, unschedulable: [], resources: resourcesOf([], [], []) };
   const profile = defaultProfile();
   const nodes = live.objects.filter((o) => o.kind === 'Node');
-  // Pending pods hold nothing; those of workloads the plan leaves alone are not its concern.
-  const bound = live.objects.filter((o) => o.kind === 'Pod' && o.spec?.nodeName && isPodActive(o));
-  const before = nodeInfos(nodes, bound);
+  // Now, pods being deleted still hold their room, as kube-scheduler counts them; pending pods hold nothing (and
+  // those of workloads the plan leaves alone are not its concern).
+  const pods = live.objects.filter((o) => o.kind === 'Pod');
+  const before = nodeInfos(nodes, pods);
+  // Once the plan has rolled out, the pods being deleted are gone.
+  const bound = pods.filter((o) => o.spec?.nodeName && isPodActive(o));
   const changes = workloadChanges(plan, live);
 
   // The end state: the pods the plan stops are gone, a bare pod whose spec changes is counted as stored...
@@ -48,17 +51,6 @@ export function schedulingFeasibility(plan: Plan, live: LiveState): SchedulingRe
     unschedulable,
     resources: resourcesOf(nodes, before, infos),
     ...(stalls.length && { stalls }),
-  };
-}
-
-/** `info` with `pod` added: a new NodeInfo, the given one unchanged. */
-export function withPod(info: NodeInfo, pod: KubeObject): NodeInfo {
-  const r = requestOf(pod), nz = nonZeroRequestOf(pod);
-  return {
-    ...info,
-    pods: [...info.pods, pod],
-    requested: { milliCpu: info.requested.milliCpu + r.milliCpu, memory: info.requested.memory + r.memory },
-    nonZeroRequested: { milliCpu: info.nonZeroRequested.milliCpu + nz.milliCpu, memory: info.nonZeroRequested.memory + nz.memory },
   };
 }
 

@@ -62,6 +62,13 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
   return info;
 }
 
+/** `info` with `pod` added: a new NodeInfo, the given one unchanged (for what-if placements, like a plan's). */
+export function withPod(info: NodeInfo, pod: KubeObject): NodeInfo {
+  const copy = { ...info, pods: [...info.pods], requested: { ...info.requested }, nonZeroRequested: { ...info.nonZeroRequested } };
+  addPod(copy, pod);
+  return copy;
+}
+
 function addPod(info: NodeInfo, pod: KubeObject): void {
   const r = requestOf(pod), nz = nonZeroRequestOf(pod);
   info.pods.push(pod);

@@ -2,8 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
-import { schedulingFeasibility, withPod } from '../../src/review/feasibility.ts';
-import { nodeInfo } from '../../src/scheduler/node-info.ts';
+import { schedulingFeasibility } from '../../src/review/feasibility.ts';
+import { nodeInfo, withPod } from '../../src/scheduler/node-info.ts';
 import { deploymentYaml, liveState, node, objectsOf, planOf, podsOf, replicaSet, running, stored } from './workload-builders.ts';
 
 const Mi = 2 ** 20, Gi = 2 ** 30;
@@ -49,6 +49,15 @@ test('requested before and after: pruned pods leave, new pods arrive, pending po
   assert.equal(r.resources.cpu, { allocatable: 4000, requestedBefore: 1250, requestedAfter: 1600 });
   assert.equal(r.resources.memory, { allocatable: 8 * Gi, requestedBefore: 512 * Mi, requestedAfter: 832 * Mi });
   assert.equal(r.resources.pods, { allocatable: 220, requestedBefore: 3, requestedAfter: 4 });
+});
+
+test('a pod being deleted still holds its room now, as kube-scheduler counts it, and is gone once the plan has rolled out', () => {
+  const nodes = [node('n1')];
+  const web = running(deploymentYaml({ name: 'web', replicas: 2, cpu: '500m' }), { nodes: ['n1', 'n1'] });
+  const leaving = { ...web.all.find((o) => o.kind === 'Pod')! };
+  leaving.metadata = { ...leaving.metadata, name: 'web-leaving', uid: 'uid-leaving', deletionTimestamp: '2026-01-01T00:00:30Z' };
+  const r = feasibility(objectsOf(deploymentYaml({ name: 'web', replicas: 2, cpu: '500m' })), [...nodes, ...web.all, leaving], [web.deployment]);
+  assert.equal(r.resources.cpu, { allocatable: 2000, requestedBefore: 1500, requestedAfter: 1000 });
 });
 
 test('pods left on a NotReady node count neither in requested nor in allocatable: the percentages stay of the same nodes', () => {
