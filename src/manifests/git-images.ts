@@ -3,12 +3,12 @@
 // template and so rolls it out, and a revert brings back the very same tree.
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
+import { parsePinnedGitImage } from '../model/git-image.ts';
 import { issueAt } from './doc.ts';
 import type { Path } from './paths.ts';
 import type { DesiredObject } from './types.ts';
 
 const GIT = /^git:(.*)$/;
-const PINNED = /@[0-9a-f]{40}$/;
 
 /** Where pod specs sit in each kind that has them. */
 const POD_SPEC: Record<string, Path> = {
@@ -35,7 +35,7 @@ function* imageRefs(objects: DesiredObject[]): Iterable<ImageRef> {
       for (let i = 0; i < containers.length; i++) {
         const image = containers[i].image;
         const m = typeof image === 'string' ? GIT.exec(image) : null;
-        if (!m || PINNED.test(m[1])) continue; // not a git image, or pinned by hand
+        if (!m || parsePinnedGitImage(image)) continue; // not a git image, or pinned by hand
         const dir = normalizeDir(m[1]);
         const problem = dir ? undefined : `"${image}": the directory must be a path inside the repository, like git:apps/web`;
         yield { object, path: [...at!, list, i, 'image'], dir, problem };

@@ -1,13 +1,9 @@
 // Extracted `git:<dir>@<tree oid>` images under <dataDir>/images/<oid>: pulled once, shared, never half-written.
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parsePinnedGitImage, type GitImage } from '../model/git-image.ts';
 
-export interface GitImage {
-  /** The repository folder the image was taken from (informational: the oid alone names the content). */
-  dir: string;
-  /** The tree oid. */
-  oid: string;
-}
+export type { GitImage };
 
 export interface ImageCacheOptions {
   dataDir: string;
@@ -15,7 +11,6 @@ export interface ImageCacheOptions {
   pull: (ref: GitImage, dest: string) => Promise<void>;
 }
 
-const GIT_IMAGE = /^git:(.*)@([0-9a-f]{40}|[0-9a-f]{64})$/;
 /** Prefix of a pull in progress; such folders never count as images, and stale ones (a crash) are collected. */
 const PARTIAL = '.pull-';
 
@@ -39,8 +34,7 @@ export class ImageCache {
 
   /** `git:<dir>@<tree oid>` → its parts; undefined for any other image (those run from the host). */
   parse(image: string): GitImage | undefined {
-    const m = GIT_IMAGE.exec(image);
-    return m ? { dir: m[1], oid: m[2] } : undefined;
+    return parsePinnedGitImage(image);
   }
 
   /** The image's folder, pulling it first if needed. Rejects with `Failed to pull image "…": …`. */

@@ -1,17 +1,17 @@
 // A `git:` image whose tree changes is the app's code changing: the reviewer wants the files, not two tree oids.
 import type { KubeObject } from '../model/object.ts';
+import { parsePinnedGitImage } from '../model/git-image.ts';
 import type { ImageChange } from './report.ts';
 import { containersOf } from './pod-templates.ts';
 
-const PINNED = /^git:(.*)@([0-9a-f]{40})$/;
 
 /** The containers (by name) whose `git:<dir>@<oid>` image moves to another tree of the same folder. */
 export function gitImageMoves(live: KubeObject, desired: KubeObject): Omit<ImageChange, 'files'>[] {
   const before = new Map(containersOf(live).map(({ container }) => [container.name as string, String(container.image ?? '')]));
   return containersOf(desired).flatMap(({ container }) => {
-    const to = PINNED.exec(String(container.image ?? ''));
-    const from = PINNED.exec(before.get(container.name) ?? '');
-    return to && from && to[1] === from[1] && to[2] !== from[2] ? [{ container: container.name as string, dir: to[1], from: from[2], to: to[2] }] : [];
+    const to = parsePinnedGitImage(container.image);
+    const from = parsePinnedGitImage(before.get(container.name));
+    return to && from && to.dir === from.dir && to.oid !== from.oid ? [{ container: container.name as string, dir: to.dir, from: from.oid, to: to.oid }] : [];
   });
 }
 

@@ -18,7 +18,7 @@ const TEMPLATE_PATH: Record<string, Path> = {
 export const hasPodTemplate = (kind: string) => kind in TEMPLATE_PATH;
 
 /** The path of the pod spec in an object of `kind` (`spec.template.spec`, or `spec` for a Pod). */
-const podSpecPath = (kind: string): Path => [...(TEMPLATE_PATH[kind] ?? []), 'spec'];
+export const podSpecPath = (kind: string): Path => [...(TEMPLATE_PATH[kind] ?? []), 'spec'];
 
 export function podTemplateOf(o: KubeObject): PodTemplate | undefined {
   if (o.kind === 'Pod') return { metadata: { labels: o.metadata.labels, annotations: o.metadata.annotations }, spec: o.spec };

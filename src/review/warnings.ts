@@ -3,6 +3,7 @@
 // images that can change without a commit). Each points at the field concerned. Pure.
 import type { KubeObject } from '../model/object.ts';
 import { isPodActive } from '../model/pod.ts';
+import { matchesSelector } from '../model/selector.ts';
 import type { DesiredObject } from '../manifests/types.ts';
 import type { LiveState } from './live-state.ts';
 import { stayingLive } from './live-index.ts';
@@ -35,7 +36,7 @@ function selectorWarnings(desired: DesiredObject[], staying: KubeObject[]): Revi
     const sel: Record<string, string> | undefined = d.object.kind === 'Service' ? d.object.spec?.selector : undefined;
     if (!sel || !Object.keys(sel).length) return []; // no selector: endpoints are managed by hand
     const ns = d.object.metadata.namespace ?? 'default';
-    const matches = pods.some((p) => p.namespace === ns && Object.entries(sel).every(([k, v]) => p.labels[k] === v));
+    const matches = pods.some((p) => p.namespace === ns && matchesSelector({ matchLabels: sel }, p.labels));
     if (matches) return [];
     const text = Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',');
     return [warningAt(d, 'SelectorMatchesNoPods', ['spec', 'selector'],

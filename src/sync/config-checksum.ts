@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../model/object.ts';
 import { canonical } from '../plan/canonical.ts';
+import { configRefs } from '../model/config-refs.ts';
 
 export const CONFIG_CHECKSUM = 'convergit.dev/config-checksum';
 
@@ -13,16 +14,7 @@ interface Refs { ConfigMap: Set<string>; Secret: Set<string> }
 
 function referenced(podSpec: any): Refs {
   const refs: Refs = { ConfigMap: new Set(), Secret: new Set() };
-  for (const c of [...(podSpec?.initContainers ?? []), ...(podSpec?.containers ?? [])]) {
-    for (const e of c.env ?? []) {
-      if (e.valueFrom?.configMapKeyRef?.name) refs.ConfigMap.add(e.valueFrom.configMapKeyRef.name);
-      if (e.valueFrom?.secretKeyRef?.name) refs.Secret.add(e.valueFrom.secretKeyRef.name);
-    }
-    for (const f of c.envFrom ?? []) {
-      if (f.configMapRef?.name) refs.ConfigMap.add(f.configMapRef.name);
-      if (f.secretRef?.name) refs.Secret.add(f.secretRef.name);
-    }
-  }
+  for (const r of configRefs(podSpec)) if (r.name) refs[r.kind].add(r.name);
   return refs;
 }
 
