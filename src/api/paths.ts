@@ -14,7 +14,7 @@ export function parseResourcePath(pathname: string): ResourcePath | Error | unde
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts[1] === 'v1') { group = ''; rest = parts.slice(2); }
-  else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1]; rest = parts.slice(3); if (parts[2] !== 'v1') return new Error(`the server could not find the requested resource: version ${parts[2]} of ${group}`); }
+  else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1]; rest = parts.slice(3); }
   else return undefined;
   if (rest.length === 0) return undefined; // discovery
   // /namespaces/{ns}/{resource}[/{name}[/{sub}]]; but /namespaces[/{name}] is the Namespace resource itself.
@@ -25,6 +25,8 @@ export function parseResourcePath(pathname: string): ResourcePath | Error | unde
   }
   const info = kindByResource(group, rest[0]);
   if (!info) return new Error(`the server doesn't have a resource type "${rest[0]}"${group ? ` in group ${group}` : ''}`);
+  const version = parts[0] === 'api' ? 'v1' : parts[2];
+  if (!info.versions.includes(version)) return new Error(`the server could not find the requested resource: version ${version} of ${group}`);
   if (rest.length > 3) return new Error(`unknown path ${pathname}`);
   return { info, namespace, name: rest[1], subresource: rest[2] };
 }

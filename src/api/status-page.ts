@@ -56,7 +56,7 @@ ${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) =
 ${w ? workloadTables(w) : ''}
 <h2>Objects</h2>
 ${table(['Kind', 'Namespace', 'Name', 'Sync', 'Health', 'Revision'], s.objects.map((o) => [
-      esc(o.kind), esc(o.namespace ?? ''), esc(o.name), badge(o.status),
+      esc(o.kind) + (o.mode === 'kept' ? ' <span class="muted">(kept)</span>' : ''), esc(o.namespace ?? ''), esc(o.name), badge(o.status),
       o.health ? badge(o.health) + (o.health !== 'Healthy' && o.healthMessage ? ` <span class="muted">${esc(o.healthMessage)}</span>` : '') : '', short(o.revision),
     ]))}
 <h2>History</h2>

@@ -2,6 +2,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
+import { keptHealth } from './kept.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
@@ -27,7 +28,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
  */
 export function assessHealth(obj: KubeObject, ctx: HealthContext = healthContext([obj])): ObjectHealth {
   const check = Object.hasOwn(HEALTH_CHECKS, obj.kind) ? HEALTH_CHECKS[obj.kind] : undefined;
-  if (!check) return { status: 'Unknown', message: `no health check for kind ${obj.kind}` };
+  if (!check) return keptHealth(obj) ?? { status: 'Unknown', message: `no health check for kind ${obj.kind}` };
   if (obj.metadata.deletionTimestamp) return { status: 'Progressing', message: `${obj.kind} ${obj.metadata.name} is terminating` };
   try {
     return check(obj, ctx);

@@ -1,5 +1,6 @@
 // One loaded document and how issues about its fields are reported.
 import type { Issue, Severity } from '../model/issue.ts';
+import type { KindInfo } from '../model/kinds.ts';
 import { displayPath, type Path } from './paths.ts';
 import type { DocPositions } from './positions.ts';
 
@@ -8,6 +9,7 @@ export interface LoadedDoc {
   value: any; // plain JSON, as written
   positions: DocPositions;
   kind?: string; // when the document names a kind convergit accepts
+  info?: KindInfo;
   name?: string; // metadata.name when it is a string
 }
 

@@ -1,31 +1,41 @@
-// What a document claims to be: its kind and apiVersion must name a kind users may commit, before there is a
-// schema to validate it against.
-import { apiVersionOf, gitKinds, kindInfo } from '../model/kinds.ts';
+// What a document claims to be: its kind and apiVersion must name a kind users may commit (built in, or
+// registered by a CustomResourceDefinition), before there is a schema to validate it against.
+import { allKinds, kindInfoFor, splitApiVersion, type KindInfo } from '../model/kinds.ts';
 import { closest } from './fields.ts';
 import type { Path } from './paths.ts';
 
 export interface IdentityProblem { path: Path; at: Path; message: string }
 
-/** Problems with apiVersion/kind; none means `doc.kind` is a committable kind with its schema. */
-export function identityProblems(doc: unknown): IdentityProblem[] {
+export interface Identity { info: KindInfo; version: string }
+
+const committable = (i: KindInfo) => i.fromGit;
+
+/** The kind and version `doc` is written as, or the problems that stop it from being read as one. */
+export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identity | IdentityProblem[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return [{ path: [], at: [], message: 'a manifest must be a mapping with apiVersion, kind and metadata' }];
   }
   const { kind, apiVersion } = doc as Record<string, unknown>;
-  const supported = gitKinds();
   if (kind === undefined) return [{ path: ['kind'], at: [], message: 'is required' }];
   if (typeof kind !== 'string') return [{ path: ['kind'], at: ['kind'], message: 'must be a string' }];
-  const info = kindInfo(kind);
-  if (info && !info.fromGit) {
-    return [{ path: ['kind'], at: ['kind'], message: `${kind} objects are created by convergit and cannot be committed` }];
-  }
-  if (!info) {
-    const guess = closest(kind, supported);
+  const known = [...extra, ...allKinds()];
+  const sameName = known.filter((i) => i.kind === kind);
+  if (!sameName.length) {
+    const guess = closest(kind, [...new Set(known.filter(committable).map((i) => i.kind))]);
     const hint = guess ? `; did you mean "${guess}"?` : '';
-    return [{ path: ['kind'], at: ['kind'], message: `unsupported kind "${kind}"${hint} (supported: ${supported.join(', ')})` }];
+    return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${kind}"${hint}: not a Kubernetes 1.32 kind, and no CustomResourceDefinition in this commit or applied defines it` }];
   }
-  const want = apiVersionOf(info);
-  if (apiVersion === undefined) return [{ path: ['apiVersion'], at: [], message: `is required ("${want}" for ${kind})` }];
-  if (apiVersion !== want) return [{ path: ['apiVersion'], at: ['apiVersion'], message: `must be "${want}" for ${kind}, not ${JSON.stringify(apiVersion)}` }];
-  return [];
+  const wanted = sameName.map((i) => i.versions.map((v) => (i.group ? `${i.group}/${v}` : v))).flat();
+  if (apiVersion === undefined) return [{ path: ['apiVersion'], at: [], message: `is required (${quoteList(wanted)} for ${kind})` }];
+  if (typeof apiVersion !== 'string') return [{ path: ['apiVersion'], at: ['apiVersion'], message: 'must be a string' }];
+  const [group, version] = splitApiVersion(apiVersion);
+  const info = extra.find((i) => i.group === group && i.kind === kind) ?? kindInfoFor(apiVersion, kind);
+  if (!info || !info.versions.includes(version)) {
+    return [{ path: ['apiVersion'], at: ['apiVersion'], message: `must be ${quoteList(wanted)} for ${kind}, not ${JSON.stringify(apiVersion)}` }];
+  }
+  if (info.mode === 'refused') return [{ path: ['kind'], at: ['kind'], message: `${kind} cannot be committed: ${info.reason}` }];
+  return { info, version };
 }
+
+const quoteList = (xs: string[]) => xs.map((x) => `"${x}"`).join(' or ');
+

@@ -5,12 +5,14 @@ import type { KubeObject } from '../model/object.ts';
 import { crossObjectChecks } from './checks.ts';
 import { applyDefaults } from './defaults.ts';
 import { issueAt, type LoadedDoc } from './doc.ts';
-import { classifyUnknown } from './fields.ts';
-import { identityProblems } from './identify.ts';
+import { unknownField } from './fields.ts';
+import { identify } from './identify.ts';
+import { implementationViolations } from './implemented.ts';
+import { normalizeDocument } from './normalize.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
 import { toPointer, type Path } from './paths.ts';
-import { objectRules } from './rules.ts';
+import { metadataRules, objectRules } from './rules.ts';
 import type { DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
 import { validateObject } from './validate.ts';
 
@@ -21,6 +23,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   const issues: Issue[] = [];
   const objects: DesiredObject[] = [];
   const identified: LoadedDoc[] = [];
+  const kept = new Map<string, LoadedDoc>(); // first document of each kept kind
   let total = 0;
 
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
@@ -35,38 +38,51 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
     const parsed = parseYaml(file.content, file.path, limits.maxAliases);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
     for (const { value, positions } of parsed.docs) {
-      const doc: LoadedDoc = { file: file.path, value, positions };
+      const doc: LoadedDoc = { file: file.path, value: normalizeDocument(value), positions };
       const object = loadDocument(doc, !!opts.strict, issues);
+      if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
       if (doc.kind) identified.push(doc);
       if (object) objects.push({ object, file: file.path, ...positions.start, positions });
     }
   }
+  for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
   return { objects, issues: sortIssues(issues) };
+}
+
+/** One issue per kept kind and commit: it is stored and served, but nothing enforces it. */
+function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue {
+  const message = `${kind} is kept, not run: validated, stored, pruned and served, but ${doc.info!.reason}`;
+  return issueAt(doc, strict ? 'error' : 'warning', ['kind'], ['kind'], strict ? `${message} (--strict)` : message);
 }
 
 /** Checks one document, appending its issues; returns the defaulted object when it has no error. */
 function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[]): KubeObject | undefined {
   const name = doc.value?.metadata?.name;
   if (typeof name === 'string') doc.name = name;
-  const identity = identityProblems(doc.value);
-  if (identity.length) {
+  const identity = identify(doc.value);
+  if (Array.isArray(identity)) {
     for (const p of identity) issues.push(issueAt(doc, 'error', p.path, p.at, p.message));
     return undefined;
   }
-  doc.kind = doc.value.kind as string;
-
-  const judged = [...validateObject(doc.kind, doc.value), ...objectRules(doc.kind, doc.value)].map((v) => ({
-    v,
-    verdict: v.unknown && classifyUnknown(doc.kind!, v.path.slice(0, -1), v.unknown.name, v.unknown.implemented, strict),
-  }));
+  const { info, version } = identity;
+  doc.kind = info.kind;
+  doc.info = info;
+  const def = info.definitions[version];
+  const violations = [
+    ...metadataRules(info, doc.value),
+    ...(def ? validateObject(def, doc.value) : []),
+    ...(def ? implementationViolations(def, doc.value, info.mode === 'run', strict) : []),
+    ...objectRules(info.kind, doc.value),
+  ];
+  const judged = violations.map((v) => ({ v, verdict: v.unknown && unknownField(v.unknown.name, v.unknown.implemented) }));
   // `containerport: 80` already says "did you mean containerPort?"; a second "containerPort is required" is noise.
   const suggested = new Set(judged.flatMap(({ v, verdict }) => (verdict?.suggestion ? [toPointer([...v.path.slice(0, -1), verdict.suggestion])] : [])));
   let ok = true;
   const ignored: Path[] = []; // warned-about fields, dropped from the loaded object
   for (const { v, verdict } of judged) {
     if (v.missing && suggested.has(toPointer(v.path))) continue;
-    const severity = verdict?.severity ?? (v.warning ? 'warning' : 'error');
+    const severity = verdict ? 'error' : v.warning ? 'warning' : 'error';
     issues.push(issueAt(doc, severity, v.path, v.at, verdict?.message ?? v.message));
     if (severity === 'error') ok = false;
     else ignored.push(v.path);

@@ -1,5 +1,7 @@
 // Rules about one object that JSON Schema cannot express (uniqueness, one-of, relations between fields), as
 // Kubernetes' own validation applies them. Written defensively: they also run on objects with schema errors.
+import type { KindInfo } from '../model/kinds.ts';
+import { NAME_SYNTAXES } from '../model/names.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { matchesSelector, type LabelSelector } from '../model/selector.ts';
 import type { Path } from './paths.ts';
@@ -68,8 +70,8 @@ function containerRules(c: Obj, at: Path): Violation[] {
     if (!isObj(e)) return;
     if (e.value !== undefined && e.valueFrom !== undefined) out.push(v([...at, 'env', i, 'valueFrom'], 'may not be set together with value'));
     if (isObj(e.valueFrom)) {
-      const n = ['configMapKeyRef', 'secretKeyRef', 'fieldRef'].filter((k) => e.valueFrom[k] !== undefined).length;
-      if (n !== 1) out.push(v([...at, 'env', i, 'valueFrom'], 'must set exactly one of configMapKeyRef, secretKeyRef or fieldRef'));
+      const n = ['configMapKeyRef', 'secretKeyRef', 'fieldRef', 'resourceFieldRef'].filter((k) => e.valueFrom[k] !== undefined).length;
+      if (n !== 1) out.push(v([...at, 'env', i, 'valueFrom'], 'must set exactly one of configMapKeyRef, secretKeyRef, fieldRef or resourceFieldRef'));
     }
   });
   list(c.envFrom).forEach((e, i) => {
@@ -141,12 +143,32 @@ function serviceRules(spec: Obj): Violation[] {
   ports.forEach((p, i) => {
     if (!isObj(p)) return;
     if (ports.length > 1 && p.name === undefined) out.push({ path: ['spec', 'ports', i, 'name'], at: ['spec', 'ports', i], message: 'is required when a Service has more than one port', missing: true });
-    if (p.nodePort !== undefined && spec.type !== 'NodePort') out.push(v(['spec', 'ports', i, 'nodePort'], 'may only be set when type is NodePort'));
+    if (p.nodePort !== undefined && spec.type !== 'NodePort' && spec.type !== 'LoadBalancer') out.push(v(['spec', 'ports', i, 'nodePort'], 'may only be set when type is NodePort or LoadBalancer'));
   });
   out.push(...duplicates(ports, ['spec', 'ports'], (p) => p.name, 'name', 'port name'));
   out.push(...duplicates(ports, ['spec', 'ports'], (p) => (p.port === undefined ? undefined : `${p.port}/${p.protocol ?? 'TCP'}`), 'port', 'port'));
-  if (spec.clusterIP === 'None' && spec.type === 'NodePort') out.push(v(['spec', 'clusterIP'], 'may not be "None" when type is NodePort'));
+  if (spec.clusterIP === 'None' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer')) out.push(v(['spec', 'clusterIP'], `may not be "None" when type is ${spec.type}`));
+  if (spec.type === 'ExternalName' && typeof spec.externalName !== 'string') out.push({ path: ['spec', 'externalName'], at: ['spec'], message: 'is required when type is ExternalName', missing: true });
+  if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None' && ports.length === 0) out.push({ path: ['spec', 'ports'], at: ['spec'], message: 'is required', missing: true });
   return out;
+}
+
+/** Kinds whose names are single DNS labels (they become host names); RBAC names only need to be path segments. */
+const LABEL_NAMED = ['Namespace', 'Service'];
+const PATH_SEGMENT_NAMED = ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];
+
+/** metadata.name is required and follows its kind's syntax, as the API server checks it. */
+export function metadataRules(info: KindInfo, obj: Obj): Violation[] {
+  const meta = obj.metadata;
+  if (!isObj(meta)) return meta === undefined ? [{ path: ['metadata', 'name'], at: [], message: 'is required', missing: true }] : [];
+  const name = meta.name;
+  if (name === undefined) return [{ path: ['metadata', 'name'], at: ['metadata'], message: 'is required', missing: true }];
+  if (typeof name !== 'string') return [];
+  if (PATH_SEGMENT_NAMED.includes(info.kind)) {
+    return name === '.' || name === '..' || /[/%]/.test(name) || !name ? [v(['metadata', 'name'], 'may not be "." or "..", nor contain "/" or "%"')] : [];
+  }
+  const syntax = NAME_SYNTAXES[LABEL_NAMED.includes(info.kind) ? 'dns-label' : 'dns-subdomain'];
+  return syntax.test(name) ? [] : [v(['metadata', 'name'], syntax.message)];
 }
 
 /** The per-object rules for `obj` of `kind`. */

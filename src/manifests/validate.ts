@@ -6,14 +6,7 @@ import { NAME_SYNTAXES } from '../model/names.ts';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { fromPointer } from './paths.ts';
 import type { Violation } from './violation.ts';
-import shared from '../../schemas/shared.json' with { type: 'json' };
-import namespace from '../../schemas/namespace.json' with { type: 'json' };
-import configmap from '../../schemas/configmap.json' with { type: 'json' };
-import secret from '../../schemas/secret.json' with { type: 'json' };
-import pod from '../../schemas/pod.json' with { type: 'json' };
-import deployment from '../../schemas/deployment.json' with { type: 'json' };
-import replicaset from '../../schemas/replicaset.json' with { type: 'json' };
-import service from '../../schemas/service.json' with { type: 'json' };
+import { SCHEMA_ID, kubernetesSchemaDocument } from './openapi-schema.ts';
 
 const FORMATS: Record<string, { test: (s: string) => boolean; message: string }> = {
   ...NAME_SYNTAXES,
@@ -29,31 +22,32 @@ const K8S: Record<string, { test: (v: unknown) => boolean; message: string }> = 
     test: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535) || (typeof v === 'string' && NAME_SYNTAXES['port-name'].test(v)),
     message: 'must be a port number (1-65535) or a port name',
   },
+  'int-or-string': {
+    test: (v) => Number.isInteger(v) || typeof v === 'string',
+    message: 'must be an integer or a string',
+  },
   'int-or-percent': {
     test: (v) => (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && /^\d+%$/.test(v)),
     message: 'must be a non-negative integer or a percentage such as "25%"',
   },
 };
 
-const SCHEMAS: Record<string, object> = { namespace, configmap, secret, pod, deployment, replicaset, service };
-
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
-function validatorFor(kind: string): ValidateFunction {
-  const key = kind.toLowerCase();
-  let v = compiled.get(key);
+/** The validator of OpenAPI definition `definition` (e.g. io.k8s.api.apps.v1.Deployment), compiled once. */
+function validatorFor(definition: string): ValidateFunction {
+  let v = compiled.get(definition);
   if (v) return v;
   if (!ajv) {
-    ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    // Not ajv's strict mode: upstream definitions use OpenAPI's own vocabulary, which we convert, not police.
+    ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateSchema: false });
     for (const [name, f] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate: f.test });
     ajv.addKeyword({ keyword: 'k8s', schemaType: 'string', validate: (name: string, data: unknown) => K8S[name].test(data), errors: false });
-    ajv.addSchema(shared);
+    ajv.addSchema(kubernetesSchemaDocument());
   }
-  const schema = SCHEMAS[key];
-  if (!schema) throw new Error(`no schema for kind ${kind}`);
-  v = ajv.compile(schema);
-  compiled.set(key, v);
+  v = ajv.compile({ $ref: `${SCHEMA_ID}#/definitions/${definition}` });
+  compiled.set(definition, v);
   return v;
 }
 
@@ -99,9 +93,9 @@ function toViolation(e: ErrorObject, obj: unknown): Violation {
   return { path: at, at, message: messageOf(e) };
 }
 
-/** Validates one object against its kind's schema (the kind must have one). */
-export function validateObject(kind: string, obj: unknown): Violation[] {
-  const v = validatorFor(kind);
+/** Validates one object against OpenAPI definition `definition` (its kind's, in the version it is written in). */
+export function validateObject(definition: string, obj: unknown): Violation[] {
+  const v = validatorFor(definition);
   if (v(obj)) return [];
   const seen = new Set<string>();
   return (v.errors ?? [])

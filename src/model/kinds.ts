@@ -1,42 +1,199 @@
-// The kinds convergit knows: how each is addressed (group/version/resource) and whether it is namespaced.
+// The kinds convergit knows, as data: every built-in kind of Kubernetes 1.32, read from its own OpenAPI document
+// (schemas/kubernetes-1.32.swagger.json), plus the custom kinds that applied CustomResourceDefinitions register.
+// Each kind is *run* (a controller acts on it), *kept* (validated, stored, pruned and served, but nothing
+// enforces it) or *refused* (it makes no sense to commit; the reason says why).
+import { readFileSync } from 'node:fs';
+
+export type KindMode = 'run' | 'kept' | 'refused';
 
 export interface KindInfo {
   kind: string;
   group: string; // '' for the core group
+  /** The preferred version (the one objects are served and stored as). */
   version: string;
+  /** Every version served, preferred first. */
+  versions: string[];
   resource: string; // plural, as in URLs
   singular: string;
   shortNames: string[];
+  categories: string[];
   namespaced: boolean;
-  /** true when users may commit it (the rest are created by convergit itself). */
+  mode: KindMode;
+  /** For kept kinds: what is not enforced; for refused kinds: why it cannot be committed. */
+  reason?: string;
+  /** true when users may commit it. */
   fromGit: boolean;
+  /** The OpenAPI definition of each version, `io.k8s.api.apps.v1.Deployment`; absent for custom kinds. */
+  definitions: Record<string, string>;
+  /** Set for kinds a CustomResourceDefinition registers. */
+  custom?: boolean;
 }
 
-const k = (kind: string, group: string, resource: string, namespaced: boolean, shortNames: string[] = [], fromGit = true): KindInfo => ({
-  kind, group, version: 'v1', resource, singular: kind.toLowerCase(), shortNames, namespaced, fromGit,
-});
+export const SWAGGER_FILE = new URL('../../schemas/kubernetes-1.32.swagger.json', import.meta.url);
 
-export const KINDS: readonly KindInfo[] = [
-  k('Namespace', '', 'namespaces', false, ['ns']),
-  k('ConfigMap', '', 'configmaps', true, ['cm']),
-  k('Secret', '', 'secrets', true),
-  k('Service', '', 'services', true, ['svc']),
-  k('Pod', '', 'pods', true, ['po']),
-  k('Deployment', 'apps', 'deployments', true, ['deploy']),
-  k('ReplicaSet', 'apps', 'replicasets', true, ['rs']),
-  k('Event', '', 'events', true, ['ev'], false),
-  k('Node', '', 'nodes', false, ['no'], false),
-  k('Endpoints', '', 'endpoints', true, ['ep'], false),
-];
+/** kubectl's short names: Kubernetes serves them in discovery, but they are not in the OpenAPI document. */
+const SHORT_NAMES: Record<string, string[]> = {
+  componentstatuses: ['cs'], configmaps: ['cm'], endpoints: ['ep'], events: ['ev'], limitranges: ['limits'],
+  namespaces: ['ns'], nodes: ['no'], persistentvolumeclaims: ['pvc'], persistentvolumes: ['pv'], pods: ['po'],
+  replicationcontrollers: ['rc'], resourcequotas: ['quota'], serviceaccounts: ['sa'], services: ['svc'],
+  customresourcedefinitions: ['crd', 'crds'], daemonsets: ['ds'], deployments: ['deploy'], replicasets: ['rs'],
+  statefulsets: ['sts'], horizontalpodautoscalers: ['hpa'], cronjobs: ['cj'], certificatesigningrequests: ['csr'],
+  ingresses: ['ing'], networkpolicies: ['netpol'], poddisruptionbudgets: ['pdb'], priorityclasses: ['pc'],
+  storageclasses: ['sc'],
+};
 
-export const apiVersionOf = (info: KindInfo) => (info.group ? `${info.group}/${info.version}` : info.version);
+/** Discovery categories, as kube-apiserver serves them (`kubectl get all`). */
+const CATEGORIES: Record<string, string[]> = {
+  pods: ['all'], replicationcontrollers: ['all'], services: ['all'], daemonsets: ['all'], deployments: ['all'],
+  replicasets: ['all'], statefulsets: ['all'], horizontalpodautoscalers: ['all'], cronjobs: ['all'], jobs: ['all'],
+  mutatingwebhookconfigurations: ['api-extensions'], validatingwebhookconfigurations: ['api-extensions'],
+  validatingadmissionpolicies: ['api-extensions'], validatingadmissionpolicybindings: ['api-extensions'],
+  customresourcedefinitions: ['api-extensions'], apiservices: ['api-extensions'],
+};
 
-const byKind = new Map(KINDS.map((i) => [i.kind, i]));
-const byResource = new Map(KINDS.map((i) => [`${i.group}/${i.resource}`, i]));
+/** Kinds a controller of convergit acts on. */
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'Endpoints', 'CustomResourceDefinition']);
+
+/** Kinds that make no sense in git, and why. */
+const REFUSED: Record<string, string> = {
+  Binding: 'a Binding is how the scheduler assigns a pod to a node; it is an action, not an object to keep',
+  TokenReview: 'a TokenReview is a question asked of the API server, not an object to keep',
+  SubjectAccessReview: 'a SubjectAccessReview is a question asked of the API server, not an object to keep',
+  LocalSubjectAccessReview: 'a LocalSubjectAccessReview is a question asked of the API server, not an object to keep',
+  SelfSubjectAccessReview: 'a SelfSubjectAccessReview is a question asked of the API server, not an object to keep',
+  SelfSubjectRulesReview: 'a SelfSubjectRulesReview is a question asked of the API server, not an object to keep',
+  SelfSubjectReview: 'a SelfSubjectReview is a question asked of the API server, not an object to keep',
+  ComponentStatus: 'ComponentStatus reports the health of control-plane components; it is read, never written',
+  Event: 'Events are recorded by the components as things happen; they cannot be committed',
+  Node: 'Nodes are registered by convergit for each local node (--nodes); they cannot be committed',
+};
+
+/** What each kept kind leaves unenforced, for the one warning per kind and commit. */
+const KEPT_REASONS: Record<string, string> = {
+  ServiceAccount: 'no tokens are issued', Role: 'RBAC is not enforced', ClusterRole: 'RBAC is not enforced',
+  RoleBinding: 'RBAC is not enforced', ClusterRoleBinding: 'RBAC is not enforced',
+  NetworkPolicy: 'traffic between pods is not filtered', PodDisruptionBudget: 'no eviction consults it yet',
+  ResourceQuota: 'quotas are not enforced', LimitRange: 'default limits are not applied',
+  PriorityClass: 'pods are not prioritised or preempted', HorizontalPodAutoscaler: 'no autoscaling happens yet',
+  MutatingWebhookConfiguration: 'no webhook is called', ValidatingWebhookConfiguration: 'no webhook is called',
+  ValidatingAdmissionPolicy: 'no admission policy is evaluated', ValidatingAdmissionPolicyBinding: 'no admission policy is evaluated',
+  Ingress: 'no ingress controller routes it yet', IngressClass: 'no ingress controller routes it yet',
+  StorageClass: 'no volume is provisioned yet', PersistentVolumeClaim: 'no volume is provisioned or mounted yet',
+  PersistentVolume: 'no volume is mounted yet', StatefulSet: 'no pods are started for it yet',
+  DaemonSet: 'no pods are started for it yet', Job: 'no pods are started for it yet', CronJob: 'no Jobs are started for it yet',
+  ReplicationController: 'no pods are started for it yet', APIService: 'no API is aggregated',
+};
+
+interface Swagger { definitions: Record<string, any>; paths: Record<string, Record<string, any>> }
+
+let swagger: Swagger | undefined;
+/** Kubernetes' OpenAPI v2 document (parsed once, on first use). */
+export function kubernetesOpenApi(): Swagger {
+  swagger ??= JSON.parse(readFileSync(SWAGGER_FILE, 'utf8')) as Swagger;
+  return swagger;
+}
+
+const GA = /^v\d+$/;
+const SERVED = /^v\d+(beta\d+)?$/;
+const RESOURCE_PATH = /^\/apis?\/(?:[^/]+\/)?[^/]+\/(namespaces\/\{namespace\}\/)?([a-z0-9]+)(\/\{name\})?$/;
+
+/**
+ * Built-in kinds: their GA versions, as a fresh 1.32 cluster serves them; a beta version only for a kind that has
+ * no GA version yet (resource.k8s.io, ServiceCIDR …), so such manifests validate instead of being unknown.
+ */
+function builtinKinds(): KindInfo[] {
+  const doc = kubernetesOpenApi();
+  const found = new Map<string, { info: KindInfo; order: number }>();
+  const defOf = new Map<string, string>();
+  for (const [name, d] of Object.entries(doc.definitions)) {
+    for (const g of d['x-kubernetes-group-version-kind'] ?? []) defOf.set(`${g.group}/${g.version}/${g.kind}`, name);
+  }
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    const m = RESOURCE_PATH.exec(path);
+    if (!m) continue;
+    for (const op of Object.values(ops)) {
+      const gvk = op?.['x-kubernetes-group-version-kind'];
+      if (!gvk || !SERVED.test(gvk.version)) continue;
+      const { group, version, kind } = gvk as { group: string; version: string; kind: string };
+      const def = defOf.get(`${group}/${version}/${kind}`);
+      if (!def) continue;
+      const id = `${group}/${kind}`;
+      let entry = found.get(id);
+      if (!entry) {
+        const resource = m[2];
+        const mode: KindMode = REFUSED[kind] ? 'refused' : RUN.has(kind) ? 'run' : 'kept';
+        entry = {
+          order: found.size,
+          info: {
+            kind, group, version, versions: [], resource, singular: kind.toLowerCase(), shortNames: SHORT_NAMES[resource] ?? [],
+            categories: CATEGORIES[resource] ?? [], namespaced: false, mode, reason: REFUSED[kind] ?? (mode === 'kept' ? KEPT_REASONS[kind] ?? 'nothing enforces it' : undefined),
+            fromGit: mode !== 'refused', definitions: {},
+          },
+        };
+        found.set(id, entry);
+      }
+      if (m[1]) entry.info.namespaced = true;
+      if (!entry.info.versions.includes(version)) entry.info.versions.push(version);
+      entry.info.definitions[version] = def;
+    }
+  }
+  const infos = [...found.values()].sort((a, b) => a.order - b.order).map((e) => e.info);
+  // Kubernetes prefers the newest GA version of a group (autoscaling/v2 over v1), and GA over beta.
+  const rank = (v: string) => Number(/^v(\d+)/.exec(v)![1]) * 1000 - (v.includes('beta') ? 500 - Number(/beta(\d+)/.exec(v)![1]) : 0);
+  for (const i of infos) {
+    i.versions.sort((a, b) => rank(b) - rank(a));
+    if (i.versions.some((v) => GA.test(v))) i.versions = i.versions.filter((v) => GA.test(v));
+    for (const v of Object.keys(i.definitions)) if (!i.versions.includes(v)) delete i.definitions[v];
+    i.version = i.versions[0];
+  }
+  return infos;
+}
+
+const builtins = builtinKinds();
+let custom: KindInfo[] = [];
+let byKind = new Map<string, KindInfo>();
+let byGroupKind = new Map<string, KindInfo>();
+let byResource = new Map<string, KindInfo>();
+
+function index() {
+  byKind = new Map();
+  byGroupKind = new Map();
+  byResource = new Map();
+  // The core group wins a bare kind name (core Event over events.k8s.io Event); built-ins over custom kinds.
+  for (const i of [...builtins.filter((b) => !b.group), ...builtins.filter((b) => b.group), ...custom]) {
+    if (!byKind.has(i.kind)) byKind.set(i.kind, i);
+    byGroupKind.set(`${i.group}/${i.kind}`, i);
+    byResource.set(`${i.group}/${i.resource}`, i);
+  }
+}
+index();
+
+/** Every kind known now: the built-in ones, then the custom ones. */
+export const allKinds = (): readonly KindInfo[] => [...builtins, ...custom];
+
+/** Kept for callers that iterate the kinds: the same list as allKinds() at the time of the call. */
+export const KINDS: readonly KindInfo[] = builtins;
+
+/** Replaces the custom kinds (those of the applied CustomResourceDefinitions). */
+export function setCustomKinds(infos: KindInfo[]): void {
+  custom = infos.filter((i) => !byGroupKind.get(`${i.group}/${i.kind}`) || byGroupKind.get(`${i.group}/${i.kind}`)!.custom);
+  index();
+}
+
+export const apiVersionOf = (info: Pick<KindInfo, 'group' | 'version'>) => (info.group ? `${info.group}/${info.version}` : info.version);
+
+/** `apps/v1` → ['apps', 'v1']; `v1` → ['', 'v1']. */
+export function splitApiVersion(apiVersion: string): [string, string] {
+  const i = apiVersion.lastIndexOf('/');
+  return i < 0 ? ['', apiVersion] : [apiVersion.slice(0, i), apiVersion.slice(i + 1)];
+}
 
 export const kindInfo = (kind: string): KindInfo | undefined => byKind.get(kind);
+/** The kind an apiVersion and kind name, in whatever version of the group it is written. */
+export const kindInfoFor = (apiVersion: string, kind: string): KindInfo | undefined => byGroupKind.get(`${splitApiVersion(apiVersion)[0]}/${kind}`);
 export const kindByResource = (group: string, resource: string) => byResource.get(`${group}/${resource}`);
-export const gitKinds = () => KINDS.filter((i) => i.fromGit).map((i) => i.kind);
+/** Kinds users may commit. */
+export const gitKinds = () => [...new Set(allKinds().filter((i) => i.fromGit).map((i) => i.kind))];
 export const isNamespaced = (kind: string) => byKind.get(kind)?.namespaced ?? true;
 
 /** Namespaces that exist without being committed, as in a fresh Kubernetes cluster. */

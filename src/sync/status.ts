@@ -12,6 +12,8 @@ export interface ObjectSyncState {
   namespace?: string;
   name: string;
   status: 'Synced' | 'OutOfSync';
+  /** run: a controller acts on it; kept: stored and served, nothing enforces it. */
+  mode: 'run' | 'kept';
   /** The revision that last applied it. */
   revision?: string;
   health?: HealthStatus;

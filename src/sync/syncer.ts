@@ -4,7 +4,7 @@ import type { Revision } from '../source/revision.ts';
 import type { Store } from '../store/store.ts';
 import { formatIssue, type Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
-import { gitKinds } from '../model/kinds.ts';
+import { gitKinds, kindInfo } from '../model/kinds.ts';
 import { parseKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from './desired.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
@@ -172,7 +172,8 @@ export class Syncer {
     const objects: ObjectSyncState[] = Object.entries(this.persisted.applied).map(([key, revision]) => {
       const { kind, namespace, name } = parseKey(key);
       const h = this.objectHealth[key];
-      return { key, kind, namespace, name, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message };
+      const mode = kindInfo(kind)?.mode === 'kept' ? 'kept' : 'run';
+      return { key, kind, namespace, name, mode, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message };
     });
     const delay = state === 'failed' ? retryDelay(ctx) : undefined;
     return {

@@ -27,8 +27,8 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     health: { status: 'Degraded', message: DEPLOY_MSG, reasons: [DEPLOY_MSG, POD_MSG], revision: BAD, since: new Date().toISOString() },
     inventory: ['apps/v1/Deployment/default/web', 'v1/ConfigMap/default/greeting'],
     objects: [
-      { key: 'apps/v1/Deployment/default/web', kind: 'Deployment', namespace: 'default', name: 'web', status: 'Synced', revision: BAD, health: 'Degraded', healthMessage: DEPLOY_MSG },
-      { key: 'v1/ConfigMap/default/greeting', kind: 'ConfigMap', namespace: 'default', name: 'greeting', status: 'Synced', revision: GOOD, health: 'Healthy', healthMessage: 'ConfigMap greeting exists' },
+      { key: 'apps/v1/Deployment/default/web', kind: 'Deployment', namespace: 'default', name: 'web', mode: 'run', status: 'Synced', revision: BAD, health: 'Degraded', healthMessage: DEPLOY_MSG },
+      { key: 'v1/ConfigMap/default/greeting', kind: 'ConfigMap', namespace: 'default', name: 'greeting', mode: 'run', status: 'Synced', revision: GOOD, health: 'Healthy', healthMessage: 'ConfigMap greeting exists' },
     ],
     history: [
       entry(BAD, {
@@ -104,7 +104,7 @@ test('every message is escaped', () => {
   const html = renderStatusPage(report({
     message: `msg ${evil}`,
     health: { status: 'Degraded', message: `health ${evil}`, reasons: [`reason ${evil}`], revision: BAD, since: new Date().toISOString() },
-    objects: [{ key: 'apps/v1/Deployment/default/web', kind: 'Deployment', namespace: 'default', name: 'web', status: 'Synced', health: 'Degraded', healthMessage: `object ${evil}` }],
+    objects: [{ key: 'apps/v1/Deployment/default/web', kind: 'Deployment', namespace: 'default', name: 'web', mode: 'run', status: 'Synced', health: 'Degraded', healthMessage: `object ${evil}` }],
     history: [
       entry(BAD, { message: `commit ${evil}`, author: `${evil} <x@example.com>`, health: 'Degraded', healthMessage: `history ${evil}` }),
       entry(GOOD, { result: 'Failed', error: `error ${evil}` }),

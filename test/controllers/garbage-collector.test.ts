@@ -59,7 +59,7 @@ test('sync decisions: owners alive keep a dependent; some gone drops only those 
   try {
     const rs = await store.create(replicaSet('web', 1));
     const ghost: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'ghost', uid: 'no-such-uid', controller: false };
-    const job: OwnerReference = { apiVersion: 'batch/v1', kind: 'Job', name: 'migrate', uid: 'job-uid', controller: true };
+    const job: OwnerReference = { apiVersion: 'example.com/v1', kind: 'Migration', name: 'migrate', uid: 'job-uid', controller: true };
     await store.create(owned(bare('kept', {}), ownerRefTo(rs)));
     await store.create(owned(bare('half', {}), ownerRefTo(rs), ghost));
     await store.create(owned(bare('foreign', {}), job));

@@ -34,7 +34,7 @@ test('env: value or valueFrom, one source; envFrom: one source', () => {
   ));
   assert.equal(messages(r), [
     `${C}.env[0].valueFrom: may not be set together with value`,
-    `${C}.env[1].valueFrom: must set exactly one of configMapKeyRef, secretKeyRef or fieldRef`,
+    `${C}.env[1].valueFrom: must set exactly one of configMapKeyRef, secretKeyRef, fieldRef or resourceFieldRef`,
     `${C}.env[2].valueFrom.secretKeyRef.key: is required`,
     `${C}.envFrom[0]: must set exactly one of configMapRef or secretRef`,
   ]);
@@ -71,7 +71,7 @@ test('Service: port names when several, unique ports, nodePort only for NodePort
   const r = load('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  clusterIP: None\n  ports:\n    - {port: 80, nodePort: 30001}\n    - {name: b, port: 80}\n    - {name: b, port: 81, protocol: UDP}\n');
   assert.equal(brief(r), [
     'error 7:7 spec.ports[0].name: is required when a Service has more than one port',
-    'error 7:18 spec.ports[0].nodePort: may only be set when type is NodePort',
+    'error 7:18 spec.ports[0].nodePort: may only be set when type is NodePort or LoadBalancer',
     'error 8:17 spec.ports[1].port: duplicate port "80/TCP"',
     'error 9:8 spec.ports[2].name: duplicate port name "b"',
   ]);

@@ -13,8 +13,9 @@ test('enums', () => {
     `${C}.imagePullPolicy: must be one of Always, IfNotPresent, Never`,
     `${C}.ports[0].protocol: must be one of TCP, UDP, SCTP`,
   ]);
-  const svc = load('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n');
-  assert.equal(messages(svc), ['spec.type: must be one of ClusterIP, NodePort']);
+  const svc = load('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  type: Balanced\n  ports: [{port: 80}]\n');
+  assert.equal(messages(svc), ['spec.type: must be one of ClusterIP, NodePort, LoadBalancer, ExternalName']);
+  assert.equal(messages(load('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n')), []);
 });
 
 test('ranges', () => {
