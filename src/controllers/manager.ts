@@ -5,6 +5,7 @@ import { runController, type ControllerContext, type ControllerSpec, type RunOpt
 import { replicaSetController, type ReplicaSetControllerOptions } from './replicaset.ts';
 import { endpointsController } from './endpoints.ts';
 import { garbageCollector } from './garbage-collector.ts';
+import { crdController } from './crd.ts';
 import { deploymentController, type DeploymentControllerOptions } from './deployment.ts';
 
 export interface ControllersOptions {
@@ -31,6 +32,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     deploymentController(opts.deployment),
     replicaSetController(opts.replicaset),
     endpointsController(),
+    crdController(),
     garbageCollector(),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));

@@ -3,6 +3,8 @@ import type { KubeObject } from '../model/object.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
 import { keptHealth } from './kept.ts';
+import { customResourceHealth } from './custom.ts';
+import { crdHealth } from './crd.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
@@ -20,6 +22,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   ConfigMap: existsHealth,
   Secret: existsHealth,
   Endpoints: existsHealth,
+  CustomResourceDefinition: crdHealth,
 };
 
 /**
@@ -28,7 +31,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
  */
 export function assessHealth(obj: KubeObject, ctx: HealthContext = healthContext([obj])): ObjectHealth {
   const check = Object.hasOwn(HEALTH_CHECKS, obj.kind) ? HEALTH_CHECKS[obj.kind] : undefined;
-  if (!check) return keptHealth(obj) ?? { status: 'Unknown', message: `no health check for kind ${obj.kind}` };
+  if (!check) return customResourceHealth(obj) ?? keptHealth(obj) ?? { status: 'Unknown', message: `no health check for kind ${obj.kind}` };
   if (obj.metadata.deletionTimestamp) return { status: 'Progressing', message: `${obj.kind} ${obj.metadata.name} is terminating` };
   try {
     return check(obj, ctx);

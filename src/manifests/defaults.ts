@@ -26,7 +26,7 @@ function podSpec(spec: Obj | undefined) {
   if (!spec) return;
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
-  for (const c of spec.containers ?? []) {
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
     c.imagePullPolicy ??= defaultPullPolicy(c.image);
     for (const port of c.ports ?? []) port.protocol ??= 'TCP';
     probe(c.readinessProbe);
@@ -68,10 +68,66 @@ function secret(obj: Obj) {
   }
 }
 
+function statefulSet(spec: Obj) {
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ??= 'OrderedReady';
+  spec.updateStrategy ??= {};
+  spec.updateStrategy.type ??= 'RollingUpdate';
+  if (spec.updateStrategy.type === 'RollingUpdate') {
+    spec.updateStrategy.rollingUpdate ??= {};
+    spec.updateStrategy.rollingUpdate.partition ??= 0;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.persistentVolumeClaimRetentionPolicy ??= {};
+  spec.persistentVolumeClaimRetentionPolicy.whenDeleted ??= 'Retain';
+  spec.persistentVolumeClaimRetentionPolicy.whenScaled ??= 'Retain';
+  for (const claim of spec.volumeClaimTemplates ?? []) claim.spec && (claim.spec.volumeMode ??= 'Filesystem');
+  podSpec(spec.template?.spec);
+}
+
+function daemonSet(spec: Obj) {
+  spec.updateStrategy ??= {};
+  spec.updateStrategy.type ??= 'RollingUpdate';
+  if (spec.updateStrategy.type === 'RollingUpdate') {
+    spec.updateStrategy.rollingUpdate ??= {};
+    spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+    spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  podSpec(spec.template?.spec);
+}
+
+function job(spec: Obj) {
+  spec.parallelism ??= 1;
+  // completions stays unset when parallelism is given alone (a work queue); else 1, as the API server does.
+  if (spec.completions === undefined && spec.parallelism === 1) spec.completions = 1;
+  spec.backoffLimit ??= 6;
+  spec.completionMode ??= 'NonIndexed';
+  spec.suspend ??= false;
+  spec.podReplacementPolicy ??= spec.podFailurePolicy ? 'Failed' : 'TerminatedOrFailed';
+  podSpec(spec.template?.spec);
+}
+
+function cronJob(spec: Obj) {
+  spec.concurrencyPolicy ??= 'Allow';
+  spec.suspend ??= false;
+  spec.successfulJobsHistoryLimit ??= 3;
+  spec.failedJobsHistoryLimit ??= 1;
+  if (spec.jobTemplate?.spec) job(spec.jobTemplate.spec);
+}
+
+function replicationController(spec: Obj) {
+  spec.replicas ??= 1;
+  spec.minReadySeconds ??= 0;
+  // An omitted selector is the template's labels, as the API server defaults it.
+  if (!spec.selector && spec.template?.metadata?.labels) spec.selector = { ...spec.template.metadata.labels };
+  podSpec(spec.template?.spec);
+}
+
 /** A defaulted copy of a validated object. */
-export function applyDefaults(input: KubeObject): KubeObject {
+export function applyDefaults(input: KubeObject, namespaced = isNamespaced(input.kind)): KubeObject {
   const obj = structuredClone(input);
-  if (isNamespaced(obj.kind)) obj.metadata.namespace ??= 'default';
+  if (namespaced) obj.metadata.namespace ??= 'default';
   const spec = obj.spec as Obj | undefined;
   switch (obj.kind) {
     case 'Pod': podSpec(spec); break;
@@ -79,6 +135,20 @@ export function applyDefaults(input: KubeObject): KubeObject {
     case 'ReplicaSet': if (spec) { spec.replicas ??= 1; podSpec(spec.template?.spec); } break;
     case 'Service': if (spec) service(spec); break;
     case 'Secret': secret(obj); break;
+    case 'StatefulSet': if (spec) statefulSet(spec); break;
+    case 'DaemonSet': if (spec) daemonSet(spec); break;
+    case 'Job': if (spec) job(spec); break;
+    case 'CronJob': if (spec) cronJob(spec); break;
+    case 'ReplicationController': if (spec) replicationController(spec); break;
+    case 'PodTemplate': podSpec((obj.template as Obj | undefined)?.spec); break;
+    case 'PersistentVolumeClaim': if (spec) spec.volumeMode ??= 'Filesystem'; break;
+    case 'PersistentVolume': if (spec) { spec.persistentVolumeReclaimPolicy ??= 'Retain'; spec.volumeMode ??= 'Filesystem'; } break;
+    case 'StorageClass': obj.reclaimPolicy ??= 'Delete'; obj.volumeBindingMode ??= 'Immediate'; break;
+    case 'NetworkPolicy':
+      // Ingress always; Egress too when egress rules are written, as the API server defaults policyTypes.
+      if (spec && !spec.policyTypes) spec.policyTypes = spec.egress ? ['Ingress', 'Egress'] : ['Ingress'];
+      break;
+    case 'HorizontalPodAutoscaler': if (spec) spec.minReplicas ??= 1; break;
   }
   return obj;
 }

@@ -1,6 +1,6 @@
 // What a document claims to be: its kind and apiVersion must name a kind users may commit (built in, or
 // registered by a CustomResourceDefinition), before there is a schema to validate it against.
-import { allKinds, kindInfoFor, splitApiVersion, type KindInfo } from '../model/kinds.ts';
+import { KINDS, kindInfoFor, splitApiVersion, type KindInfo } from '../model/kinds.ts';
 import { closest } from './fields.ts';
 import type { Path } from './paths.ts';
 
@@ -18,18 +18,25 @@ export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identit
   const { kind, apiVersion } = doc as Record<string, unknown>;
   if (kind === undefined) return [{ path: ['kind'], at: [], message: 'is required' }];
   if (typeof kind !== 'string') return [{ path: ['kind'], at: ['kind'], message: 'must be a string' }];
-  const known = [...extra, ...allKinds()];
+  // Only the built-in kinds and the CRDs given: what a commit may use never depends on this process's past.
+  const known = [...extra, ...KINDS];
   const sameName = known.filter((i) => i.kind === kind);
   if (!sameName.length) {
     const guess = closest(kind, [...new Set(known.filter(committable).map((i) => i.kind))]);
     const hint = guess ? `; did you mean "${guess}"?` : '';
-    return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${kind}"${hint}: not a Kubernetes 1.32 kind, and no CustomResourceDefinition in this commit or applied defines it` }];
+    const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : undefined;
+    if (typeof apiVersion === 'string' && (group === undefined || KINDS.some((i) => i.group === group))) {
+      return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${kind}"${hint}: ${apiVersion} has no such kind in Kubernetes 1.32` }];
+    }
+    const crd = group ? `no CustomResourceDefinition for ${kind} in group ${group} is in this commit or applied` : 'no CustomResourceDefinition in this commit or applied defines it';
+    return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${kind}"${hint}: not a Kubernetes 1.32 kind, and ${crd}` }];
   }
   const wanted = sameName.map((i) => i.versions.map((v) => (i.group ? `${i.group}/${v}` : v))).flat();
   if (apiVersion === undefined) return [{ path: ['apiVersion'], at: [], message: `is required (${quoteList(wanted)} for ${kind})` }];
   if (typeof apiVersion !== 'string') return [{ path: ['apiVersion'], at: ['apiVersion'], message: 'must be a string' }];
   const [group, version] = splitApiVersion(apiVersion);
-  const info = extra.find((i) => i.group === group && i.kind === kind) ?? kindInfoFor(apiVersion, kind);
+  const builtin = kindInfoFor(apiVersion, kind);
+  const info = extra.find((i) => i.group === group && i.kind === kind) ?? (builtin?.custom ? undefined : builtin);
   if (!info || !info.versions.includes(version)) {
     return [{ path: ['apiVersion'], at: ['apiVersion'], message: `must be ${quoteList(wanted)} for ${kind}, not ${JSON.stringify(apiVersion)}` }];
   }

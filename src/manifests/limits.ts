@@ -8,8 +8,9 @@ export interface Limits { maxFileBytes: number; maxTotalBytes: number; maxAliase
 const MiB = 1024 * 1024;
 
 export const limitsOf = (o: LoadOptions): Limits => ({
-  maxFileBytes: o.maxFileBytes ?? MiB,
-  maxTotalBytes: o.maxTotalBytes ?? 16 * MiB,
+  // Popular projects' install manifests are single files of a few MiB (many documents, CRDs of over 1 MiB).
+  maxFileBytes: o.maxFileBytes ?? 8 * MiB,
+  maxTotalBytes: o.maxTotalBytes ?? 64 * MiB,
   maxAliases: o.maxAliases ?? 100,
 });
 

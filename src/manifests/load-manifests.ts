@@ -9,11 +9,15 @@ import { unknownField } from './fields.ts';
 import { identify } from './identify.ts';
 import { implementationViolations } from './implemented.ts';
 import { normalizeDocument } from './normalize.ts';
+import { validateCustomResource } from './crd-schema.ts';
+import { kindOfCrd } from '../model/custom-kinds.ts';
+import type { KindInfo } from '../model/kinds.ts';
+import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
 import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
-import type { DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
+import type { AppliedCrd, DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
 import { validateObject } from './validate.ts';
 
 const MANIFEST = /\.ya?ml$/i;
@@ -24,6 +28,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   const objects: DesiredObject[] = [];
   const identified: LoadedDoc[] = [];
   const kept = new Map<string, LoadedDoc>(); // first document of each kept kind
+  const docs: LoadedDoc[] = [];
   let total = 0;
 
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
@@ -37,13 +42,15 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
 
     const parsed = parseYaml(file.content, file.path, limits.maxAliases);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
-    for (const { value, positions } of parsed.docs) {
-      const doc: LoadedDoc = { file: file.path, value: normalizeDocument(value), positions };
-      const object = loadDocument(doc, !!opts.strict, issues);
-      if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
-      if (doc.kind) identified.push(doc);
-      if (object) objects.push({ object, file: file.path, ...positions.start, positions });
-    }
+    for (const { value, positions } of parsed.docs) docs.push({ file: file.path, value: normalizeDocument(value), positions });
+  }
+  // Custom resources are validated against the CustomResourceDefinitions of the same commit, else applied ones.
+  const crds = customKindsOf(docs, opts.appliedCrds ?? []);
+  for (const doc of docs) {
+    const object = loadDocument(doc, !!opts.strict, issues, crds);
+    if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
+    if (doc.kind) identified.push(doc);
+    if (object) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
   }
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
@@ -57,10 +64,10 @@ function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue {
 }
 
 /** Checks one document, appending its issues; returns the defaulted object when it has no error. */
-function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[]): KubeObject | undefined {
+function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: CustomKinds): KubeObject | undefined {
   const name = doc.value?.metadata?.name;
   if (typeof name === 'string') doc.name = name;
-  const identity = identify(doc.value);
+  const identity = identify(doc.value, crds.kinds);
   if (Array.isArray(identity)) {
     for (const p of identity) issues.push(issueAt(doc, 'error', p.path, p.at, p.message));
     return undefined;
@@ -69,10 +76,12 @@ function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[]): KubeObj
   doc.kind = info.kind;
   doc.info = info;
   const def = info.definitions[version];
+  const crd = info.custom ? crds.crdOf(info) : undefined;
   const violations = [
     ...metadataRules(info, doc.value),
     ...(def ? validateObject(def, doc.value) : []),
     ...(def ? implementationViolations(def, doc.value, info.mode === 'run', strict) : []),
+    ...(crd ? crdViolations(crd, version, doc.value) : []),
     ...objectRules(info.kind, doc.value),
   ];
   const judged = violations.map((v) => ({ v, verdict: v.unknown && unknownField(v.unknown.name, v.unknown.implemented) }));
@@ -88,9 +97,44 @@ function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[]): KubeObj
     else ignored.push(v.path);
   }
   if (!ok) return undefined;
-  const object = applyDefaults(doc.value as KubeObject);
+  const object = applyDefaults(doc.value as KubeObject, info.namespaced);
   for (const path of ignored) remove(object, path);
   return object;
+}
+
+interface CustomKinds {
+  kinds: KindInfo[];
+  crdOf(info: KindInfo): { crd: KubeObject; removed: boolean } | undefined;
+}
+
+/**
+ * The custom kinds a revision may use: those of its own CustomResourceDefinitions (read before any other
+ * document is validated), then those of applied ones. An applied CRD that git owns but this commit no longer
+ * has is `removed`: its resources in the commit would be deleted with it.
+ */
+function customKindsOf(docs: LoadedDoc[], applied: AppliedCrd[]): CustomKinds {
+  const byKey = new Map<string, { crd: KubeObject; info: KindInfo; removed: boolean }>();
+  const committed = docs.filter((d) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1');
+  const names = new Set(committed.map((d) => d.value?.metadata?.name));
+  for (const a of applied) {
+    const info = kindOfCrd(a.object);
+    if (info) byKey.set(`${info.group}/${info.kind}`, { crd: a.object, info, removed: a.fromGit && !names.has(a.object.metadata.name) });
+  }
+  for (const d of committed) {
+    const info = kindOfCrd(d.value as KubeObject);
+    if (info) byKey.set(`${info.group}/${info.kind}`, { crd: d.value as KubeObject, info, removed: false });
+  }
+  return {
+    kinds: [...byKey.values()].map((e) => e.info),
+    crdOf: (info) => byKey.get(`${info.group}/${info.kind}`),
+  };
+}
+
+function crdViolations(c: { crd: KubeObject; removed: boolean }, version: string, value: Record<string, any>): Violation[] {
+  if (c.removed) {
+    return [{ path: ['kind'], at: ['kind'], message: `its CustomResourceDefinition ${c.crd.metadata.name} is removed by this commit, which would delete this resource: keep the CRD, or remove its resources too` }];
+  }
+  return validateCustomResource(c.crd, version, value);
 }
 
 /** Deletes the field at `path` (a real Kubernetes field convergit ignores). */

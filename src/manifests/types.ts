@@ -19,13 +19,21 @@ export interface DesiredObject {
   positions: DocPositions;
 }
 
+/** A CustomResourceDefinition in the store: its kinds validate custom resources the commit has no CRD for. */
+export interface AppliedCrd {
+  object: KubeObject;
+  /** Applied from git (in the inventory): a commit without it removes it. */
+  fromGit: boolean;
+}
+
 export interface LoadOptions {
+  appliedCrds?: AppliedCrd[];
   /** Unimplemented-but-real Kubernetes fields become errors instead of warnings. */
   strict?: boolean;
   /** `--path`: files outside it are refused. '' means the whole repository. */
   root?: string;
-  maxFileBytes?: number; // default 1 MiB
-  maxTotalBytes?: number; // default 16 MiB
+  maxFileBytes?: number; // default 8 MiB
+  maxTotalBytes?: number; // default 64 MiB
   maxAliases?: number; // default 100
 }
 

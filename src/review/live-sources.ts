@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { KubeObject } from '../model/object.ts';
 import { apiVersionOf, gitKinds, kindInfo } from '../model/kinds.ts';
+import { registerCrds } from '../model/custom-kinds.ts';
 import type { Store } from '../store/store.ts';
 import { readStateFile } from '../store/persist.ts';
 import type { LiveState } from './live-state.ts';
@@ -29,6 +30,7 @@ export async function liveFromDataDir(dir: string): Promise<Live> {
   const file = join(dir, 'state.json');
   if (!existsSync(file)) throw new Error(`no convergit state in ${dir} (${file} does not exist): is it the --data-dir of a serve?`);
   const state = await readStateFile(file);
+  registerCrds(state.objects.filter((o) => o.kind === 'CustomResourceDefinition')); // custom resources are live objects too
   const kinds = new Set(planKinds());
   const sync = (state.meta.sync ?? {}) as SyncMeta;
   return {
@@ -55,12 +57,13 @@ export async function liveFromServer(url: string): Promise<Live> {
     const info = kindInfo(kind)!;
     const path = info.group ? `/apis/${apiVersionOf(info)}/${info.resource}` : `/api/v1/${info.resource}`;
     // List items carry no kind/apiVersion in Kubernetes; keys need both.
-    return get(path).then((l) => (l.items as KubeObject[]).map((o) => ({ ...o, kind, apiVersion: apiVersionOf(info) })));
+    return get(path).then((l) => (l.items as KubeObject[]).map((o) => ({ ...o, kind, apiVersion: o.apiVersion ?? apiVersionOf(info) })));
   };
   // The lists are separate requests: a sync applying meanwhile would mix two revisions. /status before and after
   // tells, and a second read (a sync takes milliseconds) is then consistent.
   for (let attempt = 0; ; attempt++) {
     const before = await get('/status');
+    registerCrds(await list('CustomResourceDefinition')); // custom resources are live objects too
     const lists = await Promise.all(planKinds().map(list));
     const status = await get('/status');
     const settled = before.lastAppliedRevision === status.lastAppliedRevision && before.state !== WRITING && status.state !== WRITING;

@@ -5,6 +5,8 @@ import type { Store } from '../store/store.ts';
 import { formatIssue, type Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { gitKinds, kindInfo } from '../model/kinds.ts';
+import { registerCrds } from '../model/custom-kinds.ts';
+import { objectKey } from '../model/key.ts';
 import { parseKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from './desired.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
@@ -87,12 +89,18 @@ export class Syncer {
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
-          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path });
+          const inventory = new Set(this.persisted.inventory);
+          const appliedCrds = (await this.store.list('CustomResourceDefinition')).map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
+          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path, appliedCrds });
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };
         }),
         plan: fromPromise(async () => {
+          // Custom resources are keyed, listed and stored in their CRD's scope: this revision's kinds are known first.
+          const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
+          const kept = (await this.store.list('CustomResourceDefinition')).filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
+          registerCrds([...kept, ...crds]);
           const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
           this.plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });
         }),

@@ -21,4 +21,12 @@ test('a namespace committed in the same revision or built in is fine; the defaul
   assert.equal(messages(load(cm('name: a') + 'apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n')), [], 'same name, different kind');
 });
 
+test('Endpoints are committed only for a Service without a selector; those of a selected Service are refused', () => {
+  const svc = (selector: string) => `apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  ${selector}ports: [{port: 5432}]\n---\n`;
+  const ep = 'apiVersion: v1\nkind: Endpoints\nmetadata: {name: db}\nsubsets: [{addresses: [{ip: 10.0.0.5}], ports: [{port: 5432}]}]\n';
+  assert.equal(load(svc('') + ep).issues.filter((i) => i.severity === 'error'), [], 'an external database behind a selector-less Service');
+  assert.equal(messages(load(svc('selector: {app: db}\n  ') + ep)).filter((m) => !m.startsWith('kind: Endpoints is kept')),
+    ['kind: Endpoints db belong to Service db, which has a selector: the endpoints controller writes them; remove the selector to give the endpoints by hand']);
+});
+
 test.run();

@@ -95,4 +95,30 @@ test('loading does not mutate the files it is given', () => {
   assert.is(JSON.stringify(files), snapshot);
 });
 
+const keptOnly = (yaml: string) => {
+  const r = load(yaml);
+  assert.equal(r.issues.filter((i) => i.severity === 'error'), []);
+  return r.objects[0].object;
+};
+
+test('the API server defaults of kinds convergit keeps: StatefulSet, DaemonSet, Job, CronJob, StorageClass, NetworkPolicy', () => {
+  const tmpl = 'template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: c, image: "a:1"}]\n';
+  const sts = keptOnly(`apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  serviceName: s\n  selector: {matchLabels: {app: a}}\n  ${tmpl}`);
+  assert.equal([sts.spec.replicas, sts.spec.podManagementPolicy, sts.spec.updateStrategy, sts.spec.revisionHistoryLimit, sts.spec.persistentVolumeClaimRetentionPolicy],
+    [1, 'OrderedReady', { type: 'RollingUpdate', rollingUpdate: { partition: 0 } }, 10, { whenDeleted: 'Retain', whenScaled: 'Retain' }]);
+  const ds = keptOnly(`apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {app: a}}\n  ${tmpl}`);
+  assert.equal(ds.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+  const jobTmpl = 'template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: "a:1"}]\n';
+  const job = keptOnly(`apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  ${jobTmpl}`);
+  assert.equal([job.spec.parallelism, job.spec.completions, job.spec.backoffLimit, job.spec.completionMode, job.spec.suspend], [1, 1, 6, 'NonIndexed', false]);
+  const queue = keptOnly(`apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  parallelism: 3\n  ${jobTmpl}`);
+  assert.is(queue.spec.completions, undefined, 'a work queue Job has no completions');
+  const cj = keptOnly(`apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{name: c, image: "a:1"}]\n`);
+  assert.equal([cj.spec.concurrencyPolicy, cj.spec.successfulJobsHistoryLimit, cj.spec.failedJobsHistoryLimit, cj.spec.jobTemplate.spec.backoffLimit], ['Allow', 3, 1, 6]);
+  const sc = keptOnly('apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: rancher.io/local-path\n');
+  assert.equal([sc.reclaimPolicy, sc.volumeBindingMode], ['Delete', 'Immediate']);
+  const np = keptOnly('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  egress: [{}]\n');
+  assert.equal(np.spec.policyTypes, ['Ingress', 'Egress']);
+});
+
 test.run();

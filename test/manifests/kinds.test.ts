@@ -9,7 +9,7 @@ test('kinds and apiVersions: unknown, wrong version, refused, missing', () => {
   assert.equal(r.issues.map((i) => `${i.line}:${i.column} ${i.kind ?? '-'}/${i.name ?? '-'} ${i.field}: ${i.message}`), [
     '1:1 Deployment/wrong-api apiVersion: must be "apps/v1" for Deployment, not "v1"',
     '6:1 CronJob/unsupported apiVersion: must be "batch/v1" for CronJob, not "v1"',
-    '12:1 deployment/lower-case kind: unknown kind "deployment"; did you mean "Deployment"?: not a Kubernetes 1.32 kind, and no CustomResourceDefinition in this commit or applied defines it',
+    '12:1 deployment/lower-case kind: unknown kind "deployment"; did you mean "Deployment"?: apps/v1 has no such kind in Kubernetes 1.32',
     '17:1 Event/ev kind: Event cannot be committed: Events are recorded by the components as things happen; they cannot be committed',
     '21:1 ConfigMap/no-api apiVersion: is required ("v1" for ConfigMap)',
     '25:1 -/no-kind kind: is required',

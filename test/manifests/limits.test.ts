@@ -13,9 +13,18 @@ test('a file over the per-file limit is refused, naming the file', () => {
   ]);
 });
 
-test('the default per-file limit is 1 MiB', () => {
-  const big = ns('big') + '# ' + 'x'.repeat(1024 * 1024) + '\n';
-  assert.equal(issues([{ path: 'big.yaml', content: big }]), ['big.yaml:1:1: file is 1 MiB, over the 1 MiB limit per file']);
+test('the default per-file limit is 8 MiB', () => {
+  const big = ns('big') + '# ' + 'x'.repeat(8 * 1024 * 1024) + '\n';
+  assert.equal(issues([{ path: 'big.yaml', content: big }]), ['big.yaml:1:1: file is 8 MiB, over the 8 MiB limit per file']);
+});
+
+test('standard install manifests load: a 2 MiB file of 60 documents', () => {
+  const doc = (i: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}}\ndata:\n  blob: ${'x'.repeat(35 * 1024)}\n`;
+  const content = Array.from({ length: 60 }, (_, i) => doc(i)).join('---\n');
+  assert.ok(content.length > 2 * 1024 * 1024);
+  const r = loadManifests([{ path: 'install.yaml', content }]);
+  assert.equal(r.issues, []);
+  assert.is(r.objects.length, 60);
 });
 
 test('the total limit refuses the file that crosses it and stops', () => {

@@ -40,7 +40,7 @@ test.before(async () => {
     await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { podCIDR: '127.1.0.0/24' } });
     await store.updateStatus('Node', undefined, name, { allocatable: { cpu: '2', memory: '2Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] });
   }
-  // Neither is something a plan compares: Events are records, Endpoints are the endpoints controller's.
+  // Events are records, never compared; Endpoints are listed (git may own those of a Service without a selector).
   await store.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [] });
   await store.recordEvent({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web' }, 'Normal', 'Created', 'created from git');
   // As the syncer persists them: `sync` for itself, `status` for /status.
@@ -60,6 +60,7 @@ const EXPECTED_KEYS = [
   'apps/v1/Deployment/default/web',
   'apps/v1/ReplicaSet/default/web-5d8f9',
   'v1/ConfigMap/default/greeting',
+  'v1/Endpoints/default/web',
   'v1/Node//node-1',
   'v1/Node//node-2',
   'v1/Pod/default/web-5d8f9-a',
@@ -126,7 +127,7 @@ test('liveFromServer: lists every plan kind over the Kubernetes paths, kind and 
   const l = await liveFromServer(api.url + '/');
   assertLive(l, 'server');
   for (const o of l.live.objects) {
-    const want: Record<string, string> = { Deployment: 'apps/v1', ReplicaSet: 'apps/v1', ConfigMap: 'v1', Pod: 'v1', Node: 'v1' };
+    const want: Record<string, string> = { Deployment: 'apps/v1', ReplicaSet: 'apps/v1', ConfigMap: 'v1', Endpoints: 'v1', Pod: 'v1', Node: 'v1' };
     assert.is(o.apiVersion, want[o.kind], `${o.kind} ${o.metadata.name}`);
   }
   // The same objects as the store holds, field for field.
