@@ -15,6 +15,11 @@ type Schema = Record<string, any>;
 
 interface CelRule { rule: string; message?: string; messageExpression?: string; fieldPath?: string; reason?: string }
 
+/** Rules already reported as not evaluated, so each is reported once per load. */
+let unevaluated = new Set<string>();
+/** Starts a new load: rules not evaluated are reported again, once. */
+export const resetCelReports = () => { unevaluated = new Set(); };
+
 /** CEL programs, compiled once per rule text. */
 const programs = new Map<string, ((ctx: object) => unknown) | Error>();
 function program(rule: string) {
@@ -45,8 +50,15 @@ function celViolations(s: Schema, data: unknown, path: (string | number)[]): Vio
     try { ok = p instanceof Error ? p : p({ self: toCel(data) }); } catch (e) { ok = e as Error; }
     if (ok === true) continue;
     const at = r.fieldPath ? [...path, ...r.fieldPath.replace(/^\./, '').split('.')] : path;
-    const message = ok instanceof Error ? `rule "${r.rule}" could not be evaluated: ${ok.message.split('\n')[0]}` : r.message ?? `failed rule: ${r.rule}`;
-    out.push({ path: at, at: path, message });
+    if (ok instanceof Error) {
+      // Kubernetes' CEL libraries (isIP, url, quantity …) go beyond the CEL spec: such a rule is reported, not enforced.
+      if (!unevaluated.has(r.rule)) {
+        unevaluated.add(r.rule);
+        out.push({ path: at, at: path, message: `x-kubernetes-validations rule not evaluated by convergit (${ok.message.split('\n')[0]}): ${r.rule.length > 120 ? `${r.rule.slice(0, 117)}...` : r.rule}`, warning: true, keep: true });
+      }
+      continue;
+    }
+    out.push({ path: at, at: path, message: r.message ?? `failed rule: ${r.rule}` });
   }
   if (Array.isArray(data) && s.items) data.forEach((d, i) => out.push(...celViolations(s.items, d, [...path, i])));
   else if (data && typeof data === 'object') {
@@ -59,7 +71,7 @@ function celViolations(s: Schema, data: unknown, path: (string | number)[]): Vio
 }
 
 /** One structural schema node → ajv schema. `top` is the resource itself (apiVersion, kind, metadata are the API's). */
-function convert(s: Schema, top = false): Schema {
+function convert(s: Schema, top = false, valueOnly = false): Schema {
   if (!s || typeof s !== 'object') return {};
   const out: Schema = {};
   if (s['x-kubernetes-int-or-string']) out.k8s = 'int-or-string';
@@ -69,11 +81,11 @@ function convert(s: Schema, top = false): Schema {
     if (s[k] !== undefined) out[k] = s[k];
   }
   if (typeof s.format === 'string' && KNOWN_FORMATS.has(s.format)) out.format = s.format;
-  if (s.default !== undefined) out.default = s.default;
-  if (s.items) out.items = convert(s.items);
+  if (s.default !== undefined && !valueOnly) out.default = s.default;
+  if (s.items) out.items = convert(s.items, false, valueOnly);
   if (s.properties) {
     out.properties = {};
-    for (const [k, v] of Object.entries(s.properties)) out.properties[k] = convert(v as Schema);
+    for (const [k, v] of Object.entries(s.properties)) out.properties[k] = convert(v as Schema, false, valueOnly);
   }
   if (s.required) out.required = s.required;
   for (const c of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(s[c])) out[c] = s[c].map((x: Schema) => convertValueOnly(x));
@@ -83,20 +95,15 @@ function convert(s: Schema, top = false): Schema {
     out.properties = { ...(out.properties ?? {}), apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
   }
   if (s.additionalProperties !== undefined && s.additionalProperties !== false) {
-    out.additionalProperties = typeof s.additionalProperties === 'object' ? convert(s.additionalProperties) : true;
-  } else if (!s['x-kubernetes-preserve-unknown-fields'] && (s.type === 'object' || s.properties || top)) {
+    out.additionalProperties = typeof s.additionalProperties === 'object' ? convert(s.additionalProperties, false, valueOnly) : true;
+  } else if (!valueOnly && !s['x-kubernetes-preserve-unknown-fields'] && (s.type === 'object' || s.properties || top)) {
     out.additionalProperties = false; // pruned by the API server: said, rather than silently dropped
   }
   return out;
 }
 
-/** allOf/anyOf/oneOf/not branches only constrain values; they never declare fields (structural schemas). */
-function convertValueOnly(s: Schema): Schema {
-  const c = convert(s);
-  delete c.additionalProperties;
-  delete c.default;
-  return c;
-}
+/** allOf/anyOf/oneOf/not branches only constrain values; they never declare fields or defaults (structural schemas). */
+const convertValueOnly = (s: Schema): Schema => convert(s, false, true);
 
 const KNOWN_FORMATS = new Set(['int32', 'int64', 'float', 'double', 'byte', 'date-time', 'date', 'uri', 'hostname', 'ipv4', 'ipv6', 'email', 'uuid', 'duration', 'password']);
 const FORMAT_TESTS: Record<string, (s: string) => boolean> = {
@@ -151,6 +158,8 @@ export function validateCustomResource(crd: KubeObject, version: string, obj: Re
   }
   if (!schema) return out; // a CRD without a schema (only possible for apiextensions v1beta1) accepts anything
   const v = validatorFor(schema);
+  // The API server defaults before it validates: a first pass fills the defaults that oneOf/anyOf branches read.
+  v(obj);
   // CEL rules run after defaulting, on a structurally valid object, as the API server orders it.
   if (v(obj)) return [...out, ...celViolations(schema, obj, [])];
   for (const e of v.errors ?? []) {

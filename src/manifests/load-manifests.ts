@@ -9,7 +9,7 @@ import { unknownField } from './fields.ts';
 import { identify } from './identify.ts';
 import { implementationViolations } from './implemented.ts';
 import { normalizeDocument } from './normalize.ts';
-import { validateCustomResource } from './crd-schema.ts';
+import { resetCelReports, validateCustomResource } from './crd-schema.ts';
 import { kindOfCrd } from '../model/custom-kinds.ts';
 import type { KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
@@ -42,10 +42,17 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
 
     const parsed = parseYaml(file.content, file.path, limits.maxAliases);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
-    for (const { value, positions } of parsed.docs) docs.push({ file: file.path, value: normalizeDocument(value), positions });
+    for (const { value, positions } of parsed.docs) {
+      // `kind: List` (what `kubectl get -o yaml` writes) holds objects: kubectl applies each item, and so do we.
+      const v = value as any;
+      if (v && v.kind === 'List' && v.apiVersion === 'v1' && Array.isArray(v.items)) {
+        v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
+      } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
+    }
   }
   // Custom resources are validated against the CustomResourceDefinitions of the same commit, else applied ones.
   const crds = customKindsOf(docs, opts.appliedCrds ?? []);
+  resetCelReports();
   for (const doc of docs) {
     const object = loadDocument(doc, !!opts.strict, issues, crds);
     if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
@@ -94,7 +101,7 @@ function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: Cu
     const severity = verdict ? 'error' : v.warning ? 'warning' : 'error';
     issues.push(issueAt(doc, severity, v.path, v.at, verdict?.message ?? v.message));
     if (severity === 'error') ok = false;
-    else ignored.push(v.path);
+    else if (!v.keep) ignored.push(v.path);
   }
   if (!ok) return undefined;
   const object = applyDefaults(doc.value as KubeObject, info.namespaced);

@@ -32,6 +32,14 @@ export class DocPositions {
     }
     return this.start;
   }
+
+  /** The positions of the node at `prefix` (an item of a `kind: List`), as a document of its own. */
+  within(prefix: Path): DocPositions {
+    const p = toPointer(prefix);
+    const offsets = new Map<string, number>();
+    for (const [k, o] of this.offsets) if (k === p || k.startsWith(p + '/')) offsets.set(k.slice(p.length), o);
+    return new DocPositions(this.index, offsets, this.at(prefix));
+  }
 }
 
 /** Where a node's text starts, including its anchor (`&a`), tag (`!!str`) or opening quote. */

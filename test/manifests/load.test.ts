@@ -51,4 +51,10 @@ test('an issue in one object does not hide another object of the same file', () 
   assert.equal(r.objects.map((o) => o.object.metadata.name), ['ok']);
 });
 
+test('a v1 List is its items, each positioned where it is written', () => {
+  const r = loadManifests([{ path: 'list.yaml', content: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: a}\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: b}\n    data: {k: 1}\n' }]);
+  assert.equal(r.objects.map((o) => o.object.metadata.name), ['a']);
+  assert.equal(r.issues.map((i) => `${i.line}:${i.column} ${i.kind}/${i.name} ${i.field}: ${i.message}`), ['10:12 ConfigMap/b data.k: must be a string (quote it: "1")']);
+});
+
 test.run();
