@@ -10,6 +10,9 @@ export interface Identity { info: KindInfo; version: string }
 
 const committable = (i: KindInfo) => i.fromGit;
 
+const BUILTIN_BY_NAME = new Map<string, KindInfo[]>();
+for (const i of KINDS) BUILTIN_BY_NAME.set(i.kind, [...(BUILTIN_BY_NAME.get(i.kind) ?? []), i]);
+
 /** The kind and version `doc` is written as, or the problems that stop it from being read as one. */
 export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identity | IdentityProblem[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
@@ -19,9 +22,9 @@ export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identit
   if (kind === undefined) return [{ path: ['kind'], at: [], message: 'is required' }];
   if (typeof kind !== 'string') return [{ path: ['kind'], at: ['kind'], message: 'must be a string' }];
   // Only the built-in kinds and the CRDs given: what a commit may use never depends on this process's past.
-  const known = [...extra, ...KINDS];
-  const sameName = known.filter((i) => i.kind === kind);
+  const sameName = [...extra.filter((i) => i.kind === kind), ...(BUILTIN_BY_NAME.get(kind) ?? [])];
   if (!sameName.length) {
+    const known = [...extra, ...KINDS];
     const guess = closest(kind, [...new Set(known.filter(committable).map((i) => i.kind))]);
     const hint = guess ? `; did you mean "${guess}"?` : '';
     const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : undefined;

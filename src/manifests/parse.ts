@@ -25,9 +25,11 @@ export function parseYaml(source: string, filename: string, maxAliases: number):
     if (aliases) return { docs: [], error: { ...index.at(aliases.offset), message: aliases.message } };
     const positions = documentPositions(events, source, index);
     const values = yaml.constructFromEvents(events, { source, filename, schema: SCHEMA, maxAliases });
+    // Aliases share one object between places, and .inf/.nan are not JSON: only then is a JSON copy needed.
+    const copy = events.some((e) => e.type === yaml.EVENT_ID.ALIAS) || /\.(inf|nan)\b/i.test(source);
     const docs: ParsedDoc[] = [];
     values.forEach((value, i) => {
-      if (value !== null && value !== undefined) docs.push({ value: JSON.parse(JSON.stringify(value)), positions: positions[i] });
+      if (value !== null && value !== undefined) docs.push({ value: copy ? JSON.parse(JSON.stringify(value)) : value, positions: positions[i] });
     });
     return { docs };
   } catch (e) {

@@ -10,6 +10,7 @@ import { makePlan } from '../../src/plan/plan.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { workloads } from './workloads.ts';
 import { review } from './review.ts';
+import { kindsBench } from './kinds.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -86,6 +87,7 @@ function planUnchanged() {
   console.log(`plan 2000 unchanged Deployments: ${ms(t)} (${plan.unchanged} unchanged); with one env list reordered: ${ms(performance.now() - t1)} (${changed.update} update)`);
 }
 
+kindsBench();
 await commitToApplied();
 await incrementalRead();
 planUnchanged();
