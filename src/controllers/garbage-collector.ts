@@ -9,7 +9,7 @@ import type { ControllerContext, ControllerSpec } from './controller.ts';
 /** The kinds whose objects are collected when their owners are gone. */
 export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod'] as const;
 /** The kinds whose deletion is watched to find dependents at once (other owners are still checked, by sync). */
-const OWNER_KINDS = ['Deployment', 'ReplicaSet'];
+const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController'];
 
 /** `Kind/namespace/name`: this controller handles several kinds. */
 const gcKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;

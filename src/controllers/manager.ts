@@ -31,6 +31,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
   const all: ControllerSpec[] = [
     deploymentController(opts.deployment),
     replicaSetController(opts.replicaset),
+    replicaSetController(opts.replicaset, 'ReplicationController'),
     endpointsController(),
     crdController(),
     garbageCollector(),

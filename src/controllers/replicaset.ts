@@ -2,7 +2,7 @@
 // selector, adopting orphans and releasing pods that no longer match, and reports what it sees in status.
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { controllerOf, isPodActive, ownerRefTo } from '../model/pod.ts';
-import { matchesRequirements, requirementsOf, type Requirement } from '../model/selector.ts';
+import { matchesRequirements, requirementsOf, type LabelSelector, type Requirement } from '../model/selector.ts';
 import { StoreError } from '../store/store.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
@@ -29,20 +29,28 @@ class ManageError extends Error {
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export function replicaSetController(opts: ReplicaSetControllerOptions = {}): ControllerSpec {
+/**
+ * `kind` ReplicationController runs the same controller, as in kube-controller-manager (its replication
+ * controller wraps the ReplicaSet one): its selector is a plain map, read as matchLabels.
+ */
+export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kind: 'ReplicaSet' | 'ReplicationController' = 'ReplicaSet'): ControllerSpec {
   const expectations = opts.expectations ?? new Expectations(opts.expectationsTimeoutMs ?? 300_000);
   const burst = opts.burstReplicas ?? 500;
+  const selects = (rs: KubeObject, pod: KubeObject) => {
+    const reqs = requirementsOf(selectorOf(rs));
+    return reqs.length > 0 && matchesRequirements(reqs, pod.metadata.labels);
+  };
 
   return {
-    name: 'replicaset',
-    kinds: ['ReplicaSet', 'Pod'],
+    name: kind === 'ReplicaSet' ? 'replicaset' : 'replicationcontroller',
+    kinds: [kind, 'Pod'],
 
     watch(ctx, enqueue) {
-      const sets = ctx.informer('ReplicaSet');
+      const sets = ctx.informer(kind);
       /** The key of the ReplicaSet that controls the pod, if it is (still) the one in the cache. */
       const ownerKey = (pod: KubeObject): string | undefined => {
         const ref = controllerOf(pod);
-        if (ref?.kind !== 'ReplicaSet') return undefined;
+        if (ref?.kind !== kind) return undefined;
         const rs = sets.get(pod.metadata.namespace, ref.name);
         return rs && rs.metadata.uid === ref.uid ? keyOf(rs) : undefined;
       };
@@ -89,14 +97,14 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}): Co
 
     async sync(key, ctx): Promise<SyncResult> {
       const { namespace, name } = splitKey(key);
-      const rs = ctx.informer('ReplicaSet').get(namespace, name);
+      const rs = ctx.informer(kind).get(namespace, name);
       if (!rs) {
         expectations.delete(key);
         return;
       }
       if (rs.metadata.deletionTimestamp) return; // being deleted: the garbage collector takes its pods
 
-      const reqs = requirementsOf(rs.spec?.selector ?? {});
+      const reqs = requirementsOf(selectorOf(rs));
       if (!reqs.length) {
         // An empty selector would select every pod of the namespace; Kubernetes rejects it, so do nothing.
         ctx.log(`replicaset: ${key} has an empty selector; ignored`);
@@ -116,7 +124,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}): Co
       }
 
       const { status, nextAvailableInMs } = replicaSetStatus(rs, pods, ctx.now(), failure?.failure);
-      await ctx.store.updateStatus('ReplicaSet', namespace, name, status);
+      await ctx.store.updateStatus(kind, namespace, name, status);
       if (failure) throw failure.cause;
       return nextAvailableInMs === undefined ? undefined : { requeueAfterMs: nextAvailableInMs };
     },
@@ -174,10 +182,11 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}): Co
   }
 }
 
-const selects = (rs: KubeObject, pod: KubeObject) => {
-  const reqs = requirementsOf(rs.spec?.selector ?? {});
-  return reqs.length > 0 && matchesRequirements(reqs, pod.metadata.labels);
-};
+/** A ReplicaSet's label selector; a ReplicationController's equality selector (a plain map) as matchLabels. */
+function selectorOf(set: KubeObject): LabelSelector {
+  if (set.kind === 'ReplicationController') return { matchLabels: set.spec?.selector ?? {} };
+  return set.spec?.selector ?? {};
+}
 
 /**
  * The active pods this ReplicaSet controls: its own that still match, plus orphans that match (adopted now).
@@ -188,7 +197,7 @@ async function claimPods(ctx: ControllerContext, rs: KubeObject, reqs: Requireme
   let fresh: Promise<KubeObject | undefined> | undefined;
   // Adopt only for a ReplicaSet that still exists (read from the store, not the cache), as Kubernetes rechecks.
   const canAdopt = async () => {
-    fresh ??= ctx.store.get('ReplicaSet', rs.metadata.namespace, rs.metadata.name);
+    fresh ??= ctx.store.get(rs.kind, rs.metadata.namespace, rs.metadata.name);
     const cur = await fresh;
     return !!cur && cur.metadata.uid === rs.metadata.uid && !cur.metadata.deletionTimestamp;
   };

@@ -15,6 +15,7 @@ import { healthContext, type HealthCheck, type HealthContext, type ObjectHealth 
 export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   Deployment: deploymentHealth,
   ReplicaSet: replicaSetHealth,
+  ReplicationController: replicaSetHealth,
   Pod: podHealth,
   Service: serviceHealth,
   Node: nodeHealth,

@@ -179,6 +179,9 @@ export function objectRules(kind: string, obj: Obj): Violation[] {
     case 'Deployment':
       if (!spec) return [];
       return [...selectorRules(spec, kind), ...strategyRules(spec), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
+    case 'ReplicationController':
+      if (!spec) return [];
+      return podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind);
     case 'ReplicaSet':
       if (!spec) return [];
       return [...selectorRules(spec, kind), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
