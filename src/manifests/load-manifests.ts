@@ -1,5 +1,6 @@
 // The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
+import { createHash } from 'node:crypto';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { crossObjectChecks } from './checks.ts';
@@ -40,21 +41,15 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
     const over = totalRefusal(total, limits);
     if (over) { issues.push(fileIssue(over)); break; }
 
-    const parsed = parseYaml(file.content, file.path, limits.maxAliases);
+    const parsed = parsedFile(file, limits.maxAliases, !!opts.strict);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
-    for (const { value, positions } of parsed.docs) {
-      // `kind: List` (what `kubectl get -o yaml` writes) holds objects: kubectl applies each item, and so do we.
-      const v = value as any;
-      if (v && v.kind === 'List' && v.apiVersion === 'v1' && Array.isArray(v.items)) {
-        v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
-      } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
-    }
+    docs.push(...parsed.docs);
   }
   // Custom resources are validated against the CustomResourceDefinitions of the same commit, else applied ones.
   const crds = customKindsOf(docs, opts.appliedCrds ?? []);
   resetCelReports();
   for (const doc of docs) {
-    const object = loadDocument(doc, !!opts.strict, issues, crds);
+    const object = checkedDocument(doc, !!opts.strict, issues, crds);
     if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
     if (doc.kind) identified.push(doc);
     if (object) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
@@ -62,6 +57,73 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
   return { objects, issues: sortIssues(issues) };
+}
+
+interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number }
+interface Checked { issues: Issue[]; object: KubeObject | undefined; kind?: string; info?: LoadedDoc['info'] }
+
+/**
+ * Files already read, by path and content, so a commit costs what it changes: an unchanged file is neither parsed
+ * nor validated again. Bounded by size, oldest first out. Built-in kinds only: a custom resource's verdict
+ * depends on CRDs that may have changed, so it is checked every time.
+ */
+const cache = new Map<string, CachedFile>();
+const checked = new WeakMap<LoadedDoc, Checked>();
+let cachedBytes = 0;
+const CACHE_BYTES = 128 * 1024 * 1024;
+
+/** Forgets every file read (tests compare a cached load with a fresh one). */
+export function clearLoadCache(): void {
+  cache.clear();
+  cachedBytes = 0;
+}
+
+function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): CachedFile {
+  const key = `${maxAliases}\0${file.path}\0${createHash('sha1').update(file.content).digest('hex')}`;
+  const hit = cache.get(key);
+  if (hit && hit.strict === strict) {
+    cache.delete(key); // most recently used last
+    cache.set(key, hit);
+    return hit;
+  }
+  const parsed = parseYaml(file.content, file.path, maxAliases);
+  const docs: LoadedDoc[] = [];
+  for (const { value, positions } of parsed.docs) {
+    // `kind: List` (what `kubectl get -o yaml` writes) holds objects: kubectl applies each item, and so do we.
+    const v = value as any;
+    if (v && v.kind === 'List' && v.apiVersion === 'v1' && Array.isArray(v.items)) {
+      v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
+    } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
+  }
+  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length };
+  if (hit) cachedBytes -= hit.bytes;
+  cache.set(key, entry);
+  cachedBytes += entry.bytes;
+  for (const [k, old] of cache) {
+    if (cachedBytes <= CACHE_BYTES) break;
+    cache.delete(k);
+    cachedBytes -= old.bytes;
+  }
+  return entry;
+}
+
+/**
+ * loadDocument, remembered for documents of built-in kinds (their verdict depends only on their text and
+ * --strict). The object handed out is a copy: later steps (image pinning, checksums) write into it.
+ */
+function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: CustomKinds): KubeObject | undefined {
+  const hit = checked.get(doc);
+  if (hit) {
+    issues.push(...hit.issues);
+    doc.kind = hit.kind;
+    doc.info = hit.info;
+    return hit.object && structuredClone(hit.object);
+  }
+  const own: Issue[] = [];
+  const object = loadDocument(doc, strict, own, crds);
+  issues.push(...own);
+  if (doc.info && !doc.info.custom) checked.set(doc, { issues: own, object, kind: doc.kind, info: doc.info });
+  return object && (doc.info && !doc.info.custom ? structuredClone(object) : object);
 }
 
 /** One issue per kept kind and commit: it is stored and served, but nothing enforces it. */
@@ -84,12 +146,14 @@ function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: Cu
   doc.info = info;
   const def = info.definitions[version];
   const crd = info.custom ? crds.crdOf(info) : undefined;
+  // A custom resource gets its CRD's defaults written in: into a copy, as the next commit's CRD may differ.
+  const value = crd ? structuredClone(doc.value) : doc.value;
   const violations = [
-    ...metadataRules(info, doc.value),
-    ...(def ? validateObject(def, doc.value) : []),
-    ...(def ? implementationViolations(def, doc.value, info.mode === 'run', strict) : []),
-    ...(crd ? crdViolations(crd, version, doc.value) : []),
-    ...objectRules(info.kind, doc.value),
+    ...metadataRules(info, value),
+    ...(def ? validateObject(def, value) : []),
+    ...(def ? implementationViolations(def, value, info.mode === 'run', strict) : []),
+    ...(crd ? crdViolations(crd, version, value) : []),
+    ...objectRules(info.kind, value),
   ];
   const judged = violations.map((v) => ({ v, verdict: v.unknown && unknownField(v.unknown.name, v.unknown.implemented) }));
   // `containerport: 80` already says "did you mean containerPort?"; a second "containerPort is required" is noise.
@@ -104,7 +168,7 @@ function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: Cu
     else if (!v.keep) ignored.push(v.path);
   }
   if (!ok) return undefined;
-  const object = applyDefaults(doc.value as KubeObject, info.namespaced);
+  const object = applyDefaults(value as KubeObject, info.namespaced);
   for (const path of ignored) remove(object, path);
   return object;
 }

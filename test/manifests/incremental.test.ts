@@ -1,0 +1,52 @@
+// Loading is incremental (unchanged files are neither parsed nor validated again) and must give the very answer
+// a fresh load gives, over random sequences of edits, errors, renames and deletions.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { clearLoadCache, loadManifests } from '../../src/manifests/load-manifests.ts';
+import type { ManifestFile } from '../../src/manifests/types.ts';
+
+/** A deterministic generator, so a failure can be replayed. */
+function rng(seed: number) {
+  return () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+}
+
+const VARIANTS = [
+  (n: string, v: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}}\ndata: {v: "${v}"}\n`,
+  (n: string, v: number) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${n}}\nspec:\n  replicas: ${v % 3}\n  selector: {matchLabels: {app: ${n}}}\n  template:\n    metadata: {labels: {app: ${n}}}\n    spec: {containers: [{name: c, image: "nginx:1.${v}"}]}\n`,
+  (n: string, v: number) => `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ${n}}\n`,
+  (n: string, v: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}}\ndata: {v: ${v}}\n`, // an error: a number
+  (n: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dup}\n`, // duplicates across files
+  (n: string, v: number) => `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: ${n}}\nspec: {size: ${v}}\n`,
+  (n: string, v: number) => `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {plural: widgets, kind: Widget}\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer, maximum: ${v % 5}}, color: {type: string, default: red}}}}}}}]\n`,
+  () => `key: [unclosed\n`,
+];
+
+const summary = (files: ManifestFile[], strict: boolean) => {
+  const r = loadManifests(files, { strict });
+  return JSON.stringify({ objects: r.objects.map((o) => [o.file, o.line, o.object]), issues: r.issues });
+};
+
+test('a cached load equals a fresh load after every random edit', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const next = rng(seed);
+    const files = new Map<string, string>();
+    for (let step = 0; step < 60; step++) {
+      const path = `app-${Math.floor(next() * 8)}/f${Math.floor(next() * 4)}.yaml`;
+      const roll = next();
+      if (roll < 0.15) files.delete(path);
+      else files.set(path, VARIANTS[Math.floor(next() * VARIANTS.length)](`o${Math.floor(next() * 6)}`, Math.floor(next() * 10)));
+      const list = [...files].map(([p, content]) => ({ path: p, content }));
+      const strict = next() < 0.2;
+      const cached = summary(list, strict);
+      clearLoadCache();
+      const fresh = summary(list, strict);
+      assert.is(cached, fresh, `seed ${seed}, step ${step}`);
+      // the cached answer again: handing out objects must not let a caller's changes leak into the next load
+      const out = loadManifests(list, { strict });
+      for (const o of out.objects) o.object.metadata.annotations = { scribbled: 'yes' };
+      assert.is(summary(list, strict), fresh, `seed ${seed}, step ${step}, after a caller wrote into the objects`);
+    }
+  }
+});
+
+test.run();
