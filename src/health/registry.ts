@@ -1,7 +1,9 @@
 // The health checks, registered by kind, and assessHealth: one object's health, never thrown, never guessed.
 import type { KubeObject } from '../model/object.ts';
+import { cronJobHealth } from './cronjob.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
+import { jobHealth } from './job.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
@@ -19,6 +21,8 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   ConfigMap: existsHealth,
   Secret: existsHealth,
   Endpoints: existsHealth,
+  Job: jobHealth,
+  CronJob: cronJobHealth,
 };
 
 /**
