@@ -24,6 +24,9 @@ import {
   COMPLETION_INDEX_ANNOTATION, completionIndexOf, firstPendingIndexes, formatIndexes, hasIndex, parseIndexes, totalOf, withIndexes, type Interval,
 } from './job-indexes.ts';
 import { matchPodFailurePolicy, matchSuccessPolicy } from './job-pod-failure-policy.ts';
+import { invalidJob, isJobFinished, jobParams, type JobParams } from './job-params.ts';
+
+export { invalidJob, isJobFinished, jobParams };
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
@@ -41,42 +44,6 @@ export interface JobControllerOptions {
 
 type Obj = Record<string, any>;
 interface Uncounted { succeeded?: string[]; failed?: string[] }
-
-/** Complete or Failed is True: the Job is over and the controller never touches it again. */
-export function isJobFinished(job: KubeObject): boolean {
-  return (job.status?.conditions ?? []).some((c: Condition) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-}
-
-/** The spec with the API server's defaults: completions and parallelism 1 when both are unset, backoffLimit 6. */
-export function jobParams(spec: Obj = {}) {
-  const bothUnset = spec.completions == null && spec.parallelism == null;
-  return {
-    completions: (bothUnset ? 1 : spec.completions ?? undefined) as number | undefined,
-    parallelism: (bothUnset ? 1 : spec.parallelism ?? 1) as number,
-    backoffLimit: (spec.backoffLimit ?? 6) as number,
-    indexed: spec.completionMode === 'Indexed',
-    suspend: spec.suspend === true,
-    activeDeadlineSeconds: spec.activeDeadlineSeconds as number | undefined,
-    podFailurePolicy: spec.podFailurePolicy,
-    successPolicy: spec.successPolicy,
-    /** Terminating pods are waited for before replacement with a podFailurePolicy or podReplacementPolicy Failed. */
-    onlyReplaceFailed: spec.podReplacementPolicy === 'Failed' || !!spec.podFailurePolicy,
-  };
-}
-type JobParams = ReturnType<typeof jobParams>;
-
-/** Why the API server would have refused this Job; the controller does nothing for such a Job but say so. */
-export function invalidJob(job: KubeObject): string | undefined {
-  const policy = job.spec?.template?.spec?.restartPolicy;
-  if (policy !== 'OnFailure' && policy !== 'Never') {
-    return `spec.template.spec.restartPolicy: ${policy === undefined ? 'Required value' : `Unsupported value: "${policy}"`}: supported values: "OnFailure", "Never"`;
-  }
-  const mode = job.spec?.completionMode;
-  if (mode !== undefined && mode !== 'NonIndexed' && mode !== 'Indexed') return `spec.completionMode: Unsupported value: "${mode}": supported values: "NonIndexed", "Indexed"`;
-  if (mode === 'Indexed' && job.spec?.completions == null) return 'spec.completions: Required value: when completion mode is Indexed';
-  if (job.spec?.podFailurePolicy && policy !== 'Never') return 'spec.podFailurePolicy: Invalid value: only "Never" is supported when podFailurePolicy is specified';
-  return undefined;
-}
 
 const isPodTerminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const isActive = (p: KubeObject) => !isPodTerminal(p) && !p.metadata.deletionTimestamp;
