@@ -294,4 +294,28 @@ test('ttlSecondsAfterFinished: the finished Job is deleted, and its pods with it
   }, { only: ['job', 'ttl-after-finished', 'garbage-collector'] });
 });
 
+test('a restart counts each pod once: pods finished while the controller was down, and one caught between the two status writes', async () => {
+  const { store } = await freshStore();
+  let pods: KubeObject[] = [];
+  await withJobs(store, async () => {
+    await store.create(job('batch', { completions: 4, parallelism: 4 }));
+    pods = await podsRunning(store, 'batch', 4);
+    await finish(store, pods[0], 0);
+    await until(async () => (await jobStatus(store, 'batch'))?.succeeded === 1, 'one counted');
+  });
+  // Down: one pod finishes; another was listed as uncounted but kept its finalizer (a crash between the writes).
+  await finish(store, pods[1], 0);
+  await finish(store, pods[2], 0);
+  const j = (await store.get('Job', 'default', 'batch'))!;
+  await store.updateStatus('Job', 'default', 'batch', { ...j.status, uncountedTerminatedPods: { succeeded: [pods[2].metadata.uid] } });
+  await withJobs(store, async () => {
+    await until(async () => (await jobStatus(store, 'batch'))?.succeeded === 3, 'three counted');
+    await finish(store, pods[3], 0);
+    const s = await until(async () => { const st = await jobStatus(store, 'batch'); return st?.completionTime && st; }, 'Complete');
+    assert.equal([s.succeeded, s.failed, s.uncountedTerminatedPods], [4, undefined, {}]);
+    assert.is((await jobPods(store, 'batch')).length, 4, 'no pod was created again');
+    assert.ok((await jobPods(store, 'batch')).every((p) => finalizers(p) === undefined));
+  });
+});
+
 test.run();
