@@ -1,15 +1,16 @@
 // The garbage collector: deletes objects whose owners are all gone, as Kubernetes' does with background
 // propagation. An owner counts only with the same uid, so a recreated namesake does not keep old dependents.
-// Cascades by itself: a Deployment's deletion removes its ReplicaSets, whose deletion removes their pods.
+// Cascades by itself: a Deployment's deletion removes its ReplicaSets, whose deletion removes their pods; a
+// CronJob's removes its Jobs, whose deletion removes their pods.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, OwnerReference } from '../model/object.ts';
 import { isNamespaced, kindInfo } from '../model/kinds.ts';
 import type { ControllerContext, ControllerSpec } from './controller.ts';
 
 /** The kinds whose objects are collected when their owners are gone. */
-export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod'] as const;
+export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod', 'Job'] as const;
 /** The kinds whose deletion is watched to find dependents at once (other owners are still checked, by sync). */
-const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController'];
+const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];
 
 /** `Kind/namespace/name`: this controller handles several kinds. */
 const gcKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;

@@ -7,6 +7,9 @@ import { endpointsController } from './endpoints.ts';
 import { garbageCollector } from './garbage-collector.ts';
 import { crdController } from './crd.ts';
 import { deploymentController, type DeploymentControllerOptions } from './deployment.ts';
+import { jobController, type JobControllerOptions } from './job.ts';
+import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
+import { ttlAfterFinishedController } from './ttl-after-finished.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -14,9 +17,11 @@ export interface ControllersOptions {
   log?: (msg: string) => void;
   deployment?: DeploymentControllerOptions;
   replicaset?: ReplicaSetControllerOptions;
+  job?: JobControllerOptions;
+  cronjob?: CronJobControllerOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
-  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector); for tests. */
+  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished); for tests. */
   only?: string[];
 }
 
@@ -35,6 +40,9 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     endpointsController(),
     crdController(),
     garbageCollector(),
+    jobController(opts.job),
+    cronJobController(opts.cronjob),
+    ttlAfterFinishedController(),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

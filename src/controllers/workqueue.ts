@@ -10,6 +10,9 @@ export interface WorkQueueOptions {
   schedule?: (fn: () => void, ms: number) => () => void;
 }
 
+/** The longest delay setTimeout keeps. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const viaSetTimeout = (fn: () => void, ms: number) => {
   const t = setTimeout(fn, ms);
   return () => clearTimeout(t);
@@ -48,6 +51,8 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
+    // setTimeout fires at once past 2^31-1 ms (24.8 days): wait that long at most; the sync then asks again.
+    ms = Math.min(ms, MAX_TIMER_MS);
     const at = Date.now() + ms;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;

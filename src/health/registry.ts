@@ -1,10 +1,12 @@
 // The health checks, registered by kind, and assessHealth: one object's health, never thrown, never guessed.
 import type { KubeObject } from '../model/object.ts';
+import { cronJobHealth } from './cronjob.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
 import { keptHealth } from './kept.ts';
 import { customResourceHealth } from './custom.ts';
 import { crdHealth } from './crd.ts';
+import { jobHealth } from './job.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
@@ -24,6 +26,8 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   Secret: existsHealth,
   Endpoints: existsHealth,
   CustomResourceDefinition: crdHealth,
+  Job: jobHealth,
+  CronJob: cronJobHealth,
 };
 
 /**

@@ -7,7 +7,7 @@ import { waitingOn } from './waiting-on.ts';
 import type { HealthContext, ObjectHealth } from './types.ts';
 
 export function replicaSetHealth(rs: KubeObject, ctx: HealthContext): ObjectHealth {
-  const name = `ReplicaSet ${rs.metadata.name}`;
+  const name = `${rs.kind} ${rs.metadata.name}`;
   const generation = rs.metadata.generation ?? 1;
   const observed = rs.status?.observedGeneration ?? 0;
   if (observed < generation) {

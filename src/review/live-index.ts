@@ -28,11 +28,11 @@ export function controlledBy(index: LiveIndex, owner: KubeObject, kind: string):
   return uid ? (index.controlled.get(uid) ?? []).filter((o) => o.kind === kind) : [];
 }
 
-/** The active pods a workload runs: a Deployment's through its ReplicaSets, a ReplicaSet's own, a Pod itself. */
+/** The active pods a workload runs: a Deployment's through its ReplicaSets, a ReplicaSet's or Job's own, a Pod itself. */
 export function activePodsOf(index: LiveIndex, workload: KubeObject): KubeObject[] {
   switch (workload.kind) {
     case 'Pod': return isPodActive(workload) ? [workload] : [];
-    case 'ReplicaSet': return controlledBy(index, workload, 'Pod').filter(isPodActive);
+    case 'ReplicaSet': case 'Job': return controlledBy(index, workload, 'Pod').filter(isPodActive);
     case 'Deployment': return controlledBy(index, workload, 'ReplicaSet').flatMap((rs) => activePodsOf(index, rs));
     default: return [];
   }

@@ -12,6 +12,7 @@ export interface PodTemplate {
 const TEMPLATE_PATH: Record<string, Path> = {
   Deployment: ['spec', 'template'],
   ReplicaSet: ['spec', 'template'],
+  Job: ['spec', 'template'],
   Pod: [],
 };
 
@@ -22,7 +23,7 @@ export const podSpecPath = (kind: string): Path => [...(TEMPLATE_PATH[kind] ?? [
 
 export function podTemplateOf(o: KubeObject): PodTemplate | undefined {
   if (o.kind === 'Pod') return { metadata: { labels: o.metadata.labels, annotations: o.metadata.annotations }, spec: o.spec };
-  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet') return o.spec?.template;
+  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'Job') return o.spec?.template;
   return undefined;
 }
 

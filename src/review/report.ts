@@ -69,7 +69,7 @@ export interface ImageChange {
 }
 
 export interface RolloutImpact {
-  kind: string; // Deployment, ReplicaSet or Pod
+  kind: string; // Deployment, ReplicaSet, Job or Pod
   namespace: string;
   name: string;
   /**

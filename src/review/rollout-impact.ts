@@ -34,6 +34,7 @@ function summaryOf(c: WorkloadChange, i: RolloutImpact): string {
   switch (c.action) {
     case 'create':
       if (c.kind === 'Pod') return 'creates the pod';
+      if (c.kind === 'Job' && !c.podsCreated) return 'creates no pods (suspended)';
       return c.podsCreated ? `creates ${pods(c.podsCreated)}` : 'creates no pods (replicas: 0)';
     case 'prune':
       if (c.kind === 'Pod') return c.podsDeleted ? 'deletes the pod' : 'deletes the pod (it no longer runs)';
@@ -42,6 +43,7 @@ function summaryOf(c: WorkloadChange, i: RolloutImpact): string {
       return scaleSummary(c);
     case 'replace':
       if (c.kind === 'Pod') return podSummary(c);
+      if (c.kind === 'Job') return jobSummary(c);
       if (c.kind === 'ReplicaSet') {
         return 'template changed: a ReplicaSet does not replace its running pods; only pods it creates from now on use the new template';
       }
@@ -76,6 +78,11 @@ function rolloutSummary(c: WorkloadChange, i: RolloutImpact): string {
   const to = c.reuses.revision ? `revision ${c.reuses.revision}` : 'an earlier template';
   const sep = i.strategy === 'Recreate' ? ';' : ',';
   return `rolls back to ${to}: scales ReplicaSet ${c.reuses.replicaSet} up again instead of creating one${sep} ${core}`;
+}
+
+function jobSummary(c: WorkloadChange): string {
+  const running = c.keeps.length ? `; recreating it stops its ${pods(c.keeps.length)} running now` : '';
+  return `pod template changed: Kubernetes refuses this update (a Job's spec.template is immutable); the Job must be deleted and created again (delete it first, or give it a new name) to run the new template${running}`;
 }
 
 function podSummary(c: WorkloadChange): string {

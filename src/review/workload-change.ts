@@ -6,6 +6,7 @@ import { isPodActive } from '../model/pod.ts';
 import { equalIgnoreHash } from '../controllers/pod-template-hash.ts';
 import { byCreation, paramsOf, REVISION_ANNOTATION, viewOf, type RolloutParams } from '../controllers/rollout.ts';
 import { podsToDelete } from '../controllers/scale-down.ts';
+import { jobParams } from '../controllers/job-params.ts';
 import type { Plan, PlanStep } from '../plan/plan.ts';
 import type { LiveState } from './live-state.ts';
 import { activePodsOf, controlledBy, liveIndex, type LiveIndex } from './live-index.ts';
@@ -13,7 +14,7 @@ import { podTemplateOf, type PodTemplate } from './pod-templates.ts';
 import type { RolloutImpact } from './report.ts';
 
 export interface WorkloadChange {
-  kind: 'Deployment' | 'ReplicaSet' | 'Pod';
+  kind: 'Deployment' | 'ReplicaSet' | 'Pod' | 'Job';
   namespace: string;
   name: string;
   action: RolloutImpact['action'];
@@ -41,9 +42,17 @@ export interface WorkloadChange {
 }
 
 type Kind = WorkloadChange['kind'];
-const WORKLOADS = new Set<string>(['Deployment', 'ReplicaSet', 'Pod']);
+const WORKLOADS = new Set<string>(['Deployment', 'ReplicaSet', 'Pod', 'Job']);
 
-const replicasOf = (o: KubeObject) => (o.kind === 'Pod' ? 1 : (o.spec?.replicas ?? 1));
+/** Pods it runs at once: a Job's parallelism, bounded by its completions (none while suspended). */
+function replicasOf(o: KubeObject): number {
+  if (o.kind === 'Pod') return 1;
+  if (o.kind === 'Job') {
+    const p = jobParams(o.spec);
+    return p.suspend ? 0 : Math.min(p.parallelism, p.completions ?? p.parallelism);
+  }
+  return o.spec?.replicas ?? 1;
+}
 
 /** Each workload step of the plan (create, update that changes pods, prune) as a change to its pods, in plan order. */
 export function workloadChanges(plan: Plan, live: LiveState): WorkloadChange[] {
@@ -74,6 +83,7 @@ function changeOf(step: PlanStep, index: LiveIndex, podsKnown: boolean): Workloa
   const live = index.byKey.get(step.key);
   if (step.action !== 'update' || !live) return undefined;
   if (o.kind === 'Pod') return podUpdate(base, o, live);
+  if (o.kind === 'Job') return jobUpdate(base, o, live, index);
   if (o.kind === 'ReplicaSet') return replicaSetUpdate(base, o, live, index, podsKnown);
   return deploymentUpdate(base, o, live, index, podsKnown, params!);
 }
@@ -126,6 +136,20 @@ function replicaSetUpdate(base: Base, rs: KubeObject, live: KubeObject, index: L
   if (!podsKnown) return { ...common, podsCreated: Math.max(0, after - before), podsDeleted: Math.max(0, before - after) };
   const { keeps, excess } = trim(activePodsOf(index, live), after);
   return { ...common, keeps, stops: excess, podsCreated: after - keeps.length, podsDeleted: excess.length };
+}
+
+/**
+ * A Job's spec.template is immutable: Kubernetes refuses the update, so the change is reported as a replacement
+ * that needs the Job deleted and created again; its running pods are what that would stop. Other fields
+ * (parallelism, suspend, activeDeadlineSeconds) change in place and have no rollout to show.
+ */
+function jobUpdate(base: Base, job: KubeObject, live: KubeObject, index: LiveIndex): WorkloadChange | undefined {
+  if (equalIgnoreHash(job.spec?.template, live.spec?.template)) return undefined;
+  const active = activePodsOf(index, live);
+  return {
+    ...base, action: 'replace', replicas: { before: active.length, after: replicasOf(job) },
+    podsCreated: 0, podsDeleted: 0, keeps: active, templateChanged: true,
+  };
 }
 
 const withoutImages = (spec: any) => ({

@@ -54,12 +54,12 @@ test('an owner recreated under the same name (another uid) does not keep the old
 
 test('sync decisions: owners alive keep a dependent; some gone drops only those references; unknown kinds keep it', async () => {
   const { store } = await freshStore();
-  const ctx = await contextFor(store, ['ReplicaSet', 'Pod', 'Deployment']);
+  const ctx = await contextFor(store, ['ReplicaSet', 'Pod', 'Deployment', 'Job', 'CronJob']);
   const gc = garbageCollector();
   try {
     const rs = await store.create(replicaSet('web', 1));
     const ghost: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'ghost', uid: 'no-such-uid', controller: false };
-    const job: OwnerReference = { apiVersion: 'example.com/v1', kind: 'Migration', name: 'migrate', uid: 'job-uid', controller: true };
+    const job: OwnerReference = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name: 'migrate', uid: 'wf-uid', controller: true };
     await store.create(owned(bare('kept', {}), ownerRefTo(rs)));
     await store.create(owned(bare('half', {}), ownerRefTo(rs), ghost));
     await store.create(owned(bare('foreign', {}), job));

@@ -95,4 +95,12 @@ test('shutDown: waiting and later get() resolve undefined; adds and pending dela
   assert.is(q.length, 0);
 });
 
+test('addAfter: a delay beyond what setTimeout keeps (a yearly CronJob) waits the longest it can, not zero', async () => {
+  const delays: number[] = [];
+  const q = new WorkQueue({ schedule: (_fn, ms) => { delays.push(ms); return () => {}; } });
+  q.addAfter('yearly', 365 * 24 * 3600_000);
+  assert.equal(delays, [2 ** 31 - 1]);
+  assert.is(q.length, 0);
+});
+
 test.run();

@@ -79,7 +79,24 @@ const CASES: Record<string, [HealthStatus, string]> = {
   'configmap.yaml': ['Healthy', 'ConfigMap web-config exists'],
   'secret.yaml': ['Healthy', 'Secret web-token exists'],
   'endpoints.yaml': ['Healthy', 'Endpoints web exists'],
+  'replicationcontroller-healthy.yaml': ['Healthy', 'ReplicationController legacy: 1/1 replicas available'],
+  'customresourcedefinition-established.yaml': ['Healthy', 'CustomResourceDefinition widgets.example.com is established'],
   'statefulset.yaml': ['Unknown', 'StatefulSet db is kept: no pods are started for it yet'],
+
+  'job-complete.yaml': ['Healthy', 'Job migrate: Complete, 3/3 completions'],
+  'job-failed.yaml': ['Degraded', 'Job migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit'],
+  'job-failure-target.yaml': ['Degraded', 'Job report failed: DeadlineExceeded: Job was active longer than specified deadline'],
+  // A failed pod within backoffLimit is replaced: the Job waits on the replacement, it is not Degraded.
+  'job-running.yaml': ['Progressing', 'Job migrate: 1 active, 1/2 completions, 1 failed, waiting on pod migrate-q8zrt (ContainerCreating)'],
+  'job-suspended.yaml': ['Suspended', 'Job migrate is suspended'],
+  'job-success-criteria-met.yaml': ['Progressing', 'Job train: succeeded, waiting for its pods to stop (0 active, 1/3 completions)'],
+
+  'cronjob-never-scheduled.yaml': ['Healthy', 'CronJob backup has not been scheduled yet'],
+  'cronjob-suspended.yaml': ['Suspended', 'CronJob backup is suspended'],
+  'cronjob-healthy.yaml': ['Healthy', 'CronJob backup: its last Job backup-28579860 succeeded'],
+  'cronjob-last-failed.yaml': ['Degraded', 'CronJob backup: its last Job backup-28579860 failed: BackoffLimitExceeded: Job has reached the specified backoff limit'],
+  'cronjob-not-successful.yaml': ['Degraded', 'CronJob backup has not run successfully since 2024-05-02T03:00:00Z'],
+  'cronjob-running.yaml': ['Healthy', 'CronJob backup: 1 Job(s) running'],
 };
 
 test('every fixture has an expectation, and every expectation a fixture', () => {

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import { rolloutImpacts } from '../../src/review/rollout-impact.ts';
+import { makePlan } from '../../src/plan/plan.ts';
 import { deploymentYaml, liveState, objectsOf, planOf, podsOf, replicaSet, running, stored } from './workload-builders.ts';
 
 const impacts = (desired: KubeObject[], objects: KubeObject[], fromGit: KubeObject[], nodesKnown = true) =>
@@ -152,6 +153,42 @@ test('a bare Pod: a spec change is reported as it behaves (old containers keep r
   assert.equal([created.action, created.podsCreated, created.summary], ['create', 1, 'creates the pod']);
   const [pruned] = impacts([], [live], [live]);
   assert.equal([pruned.action, pruned.podsDeleted, pruned.summary], ['prune', 1, 'deletes the pod']);
+});
+
+/** A Job as git describes it, and its active pods as the Job controller made them. */
+function jobObject(image: string, spec: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', namespace: 'default' },
+    spec: { parallelism: 2, completions: 4, ...spec, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image }] } } },
+  };
+}
+const jobPods = (job: KubeObject, n: number): KubeObject[] => Array.from({ length: n }, (_, i) => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name: `migrate-p${i}`, namespace: 'default', uid: `uid-migrate-p${i}`, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'migrate', uid: job.metadata.uid!, controller: true }] },
+  spec: { ...job.spec.template.spec, nodeName: 'n1' }, status: { phase: 'Running' },
+}));
+/** Jobs are not committed from git yet (the kind registry decides): the plan is made over them directly. */
+const jobImpacts = (desired: KubeObject[], live: KubeObject[], fromGit: KubeObject[]) => {
+  const state = liveState(live, fromGit);
+  return rolloutImpacts(makePlan({ desired, live: live.filter((o) => o.kind === 'Job'), inventory: state.inventory }), state);
+};
+
+test('a Job whose pod template changes: Kubernetes refuses the update, so it must be recreated; its running pods are counted', () => {
+  const live = stored(jobObject('git:apps/migrate@aaa'), { active: 2 });
+  const [impact] = jobImpacts([jobObject('git:apps/migrate@bbb')], [live, ...jobPods(live, 2)], [live]);
+  assert.equal(impact, {
+    kind: 'Job', namespace: 'default', name: 'migrate', action: 'replace', replicas: { before: 2, after: 2 }, podsCreated: 0, podsDeleted: 0,
+    summary: "pod template changed: Kubernetes refuses this update (a Job's spec.template is immutable); the Job must be deleted and created again (delete it first, or give it a new name) to run the new template; recreating it stops its 2 pods running now",
+  });
+  // Fields that change in place (parallelism here) have no rollout to show.
+  assert.equal(jobImpacts([jobObject('git:apps/migrate@aaa', { parallelism: 3 })], [live, ...jobPods(live, 2)], [live]), []);
+});
+
+test('a new Job starts parallelism pods, bounded by completions; a suspended one none; pruning stops its running pods', () => {
+  assert.equal(jobImpacts([jobObject('x', { parallelism: 5, completions: 3 })], [], []).map((i) => [i.action, i.podsCreated, i.summary]), [['create', 3, 'creates 3 pods']]);
+  assert.equal(jobImpacts([jobObject('x', { suspend: true })], [], []).map((i) => i.summary), ['creates no pods (suspended)']);
+  const live = stored(jobObject('x'), { active: 2 });
+  assert.equal(jobImpacts([], [live, ...jobPods(live, 2)], [live]).map((i) => [i.action, i.podsDeleted, i.summary]), [['prune', 2, 'deletes it and its 2 pods']]);
 });
 
 test.run();
