@@ -2,6 +2,7 @@
 import type { Revision } from '../source/revision.ts';
 import { objectKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from '../sync/desired.ts';
+import type { Builder } from '../build/builder.ts';
 import type { LoadResult } from '../manifests/types.ts';
 import type { Live } from './live-sources.ts';
 import type { PlanReport } from './report.ts';
@@ -22,6 +23,8 @@ export interface PlanRequest {
   /** `--path`: the folder holding the manifests. */
   path: string;
   strict?: boolean;
+  /** Keeps kustomize's output between the ref and its base, and across runs (the CLI: the user's cache folder). */
+  builder?: Builder;
 }
 
 /** A live state and where it came from, or a base revision (default: the merge base of the ref with `branch`). */
@@ -32,7 +35,7 @@ export type PlanAgainst =
 export async function planRevision(source: PlanSource, req: PlanRequest, against: PlanAgainst): Promise<PlanReport> {
   const sha = await source.resolve(req.ref);
   const rev = await source.read(sha);
-  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, root: req.path });
+  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, root: req.path }, req.builder);
   const loaded = await load(rev);
   const ref = { name: req.ref, sha, message: rev.message.split('\n')[0] };
   if ('live' in against) {

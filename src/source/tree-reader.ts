@@ -20,7 +20,7 @@ interface Folder {
 }
 
 /** Manifests, and what decides how they load. Other inputs of a kustomize build are exported when it runs. */
-const READ = /(?:\.ya?ml|(?:^|\/)Kustomization|(?:^|\/)\.sourceignore)$/;
+export const READ = /(?:\.ya?ml|(?:^|\/)Kustomization|(?:^|\/)\.sourceignore)$/;
 const SYMLINK_MODE = '120000';
 const decoder = new TextDecoder();
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

@@ -7,6 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
 import { parseKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from './desired.ts';
+import type { Builder } from '../build/builder.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
 import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
@@ -28,6 +29,8 @@ export interface SyncerOptions {
   branch: string;
   path: string;
   strict?: boolean;
+  /** Keeps kustomize's output across revisions (serve: cached under <data-dir>/builds). */
+  builder?: Builder;
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => Date;
@@ -87,7 +90,7 @@ export class Syncer {
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
-          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path });
+          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };
