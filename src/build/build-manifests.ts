@@ -77,7 +77,8 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
     files: out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     issues,
     explain: (list) => list.map((i) => {
-      const output = built.get(i.file);
+      // Only issues about an object: one about the whole built file (its size, say) has no single origin.
+      const output = i.kind || i.field ? built.get(i.file) : undefined;
       const origin = output && originAt(output, i.line);
       return origin ? { ...i, message: `${i.message} (from ${origin})` } : i;
     }),

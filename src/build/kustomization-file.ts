@@ -63,7 +63,7 @@ export function readKustomization(content: string, file: string): Kustomization 
   const originAnnotations = Array.isArray(k.buildMetadata) && k.buildMetadata.includes('originAnnotations');
   const helm = ['helmCharts', 'helmChartInflationGenerator'].find((f) => k[f] !== undefined && k[f] !== null);
   const problem = helm
-    ? { ...doc.positions.at([helm]), field: helm, message: `${helm}: Helm charts are not built (kustomize would need helm and the network); render the chart to YAML and commit that` }
+    ? { ...doc.positions.at([helm]), field: helm, message: `Helm charts are not built (kustomize would need helm and the network); render the chart to YAML and commit that` }
     : undefined;
   return { refs, originAnnotations, problem };
 }

@@ -2,7 +2,7 @@
 // overlays, what is built and what loads alone, refusals before kustomize runs, kustomize's own errors, bounds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
@@ -229,6 +229,61 @@ test('a build printing more than the output bound is stopped with an error', asy
   try {
     const r = await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'), { builder: new Builder({ maxOutputBytes: 1000 }) });
     assert.equal(r.issues.map((i) => [i.file, i.message.replace(/^kubectl kustomize|^kustomize build/, 'K')]), [['app/kustomization.yaml', 'K app failed: the build printed more than 1000 bytes; stopped']]);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('absolute paths, symlinked bases and Helm charts are refused before kustomize runs', async () => {
+  const repo = makeRepo({
+    'app/kustomization.yaml': 'resources: [/etc/app, linked]\nhelmCharts:\n- name: web\n  repo: https://charts.example.com\n',
+    'real/kustomization.yaml': 'resources: []\n',
+  });
+  try {
+    repo.link('app/linked', '../real');
+    const builder = new Builder();
+    const r = await loadAt(repo.dir, repo.commit('link'), { builder });
+    assert.equal(r.lines, [
+      'app/kustomization.yaml:1:13: -: resources[0]: "/etc/app" is an absolute path; use a path relative to the kustomization',
+      'app/kustomization.yaml:1:23: -: resources[1]: "linked" is a symbolic link; symlinks are refused in builds',
+      'app/kustomization.yaml:2:1: -: helmCharts: Helm charts are not built (kustomize would need helm and the network); render the chart to YAML and commit that',
+    ]);
+    assert.ok(builder.stats.built <= 1, 'app was not built (real/, a folder of its own, may be)');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a symlink inside the folder that points outside the repository is not read (kustomize\'s load restrictor)', async () => {
+  if (await kustomizeMissing('symlink restrictor')) return;
+  const repo = makeRepo({ 'app/kustomization.yaml': 'configMapGenerator:\n- name: leak\n  files: [secret]\n' });
+  try {
+    repo.link('app/secret', '/etc/hostname');
+    const r = await loadAt(repo.dir, repo.commit('link out'));
+    assert.is(r.objects.length, 0);
+    assert.is(r.issues.length, 1);
+    assert.is(r.issues[0].file, 'app/kustomization.yaml');
+    assert.match(r.issues[0].message, /security; file '.*secret' is not in or below/);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+/** A folder with a `kustomize` that answers `version` and then runs `script` for a build. */
+function fakeKustomize(script: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-fake-kustomize-'));
+  writeFileSync(join(dir, 'kustomize'), `#!/bin/sh\nif [ "$1" = version ]; then echo v9.9.9; exit 0; fi\n${script}\n`);
+  chmodSync(join(dir, 'kustomize'), 0o755);
+  return dir;
+}
+
+test('a standalone kustomize on PATH is used before kubectl, and a build that does not finish in time is stopped', async () => {
+  const repo = makeRepo({ 'app/kustomization.yaml': 'resources: []\n' });
+  try {
+    const builder = new Builder({ env: { PATH: `${fakeKustomize('exec sleep 60')}:${process.env.PATH}` }, timeoutMs: 500 });
+    assert.equal(await builder.tool().then((t) => [t?.name, t?.version]), ['kustomize build', 'v9.9.9']);
+    const r = await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'), { builder });
+    assert.equal(r.lines, ['app/kustomization.yaml:1:1: -: -: kustomize build app failed: the build took longer than 0.5 s; stopped']);
   } finally {
     repo.cleanup();
   }
