@@ -8,6 +8,7 @@ type Entry = { type: 'tree' | 'blob' | 'symlink' | 'submodule'; oid: string };
 
 export class CommitTree {
   private root?: Promise<string>;
+  private trees = new Map<string, Promise<{ path: string; oid: string; type: string; mode: string }[]>>();
 
   constructor(private gitdir: string, private cache: object, private sha: string) {}
 
@@ -15,8 +16,7 @@ export class CommitTree {
     let current: Entry = { type: 'tree', oid: await this.rootTree() };
     for (const name of path.split('/').filter(Boolean)) {
       if (current.type !== 'tree') return undefined;
-      const { tree } = await this.wrap(`tree ${current.oid}`, () => git.readTree({ fs, gitdir: this.gitdir, oid: current.oid, cache: this.cache }));
-      const e = tree.find((t) => t.path === name);
+      const e = (await this.listing(current.oid)).find((t) => t.path === name);
       if (!e) return undefined;
       current = { oid: e.oid, type: e.type === 'tree' ? 'tree' : e.type === 'commit' ? 'submodule' : e.mode === '120000' ? 'symlink' : 'blob' };
     }
@@ -34,6 +34,16 @@ export class CommitTree {
     const e = await this.entry(path);
     if (e?.type !== 'tree') throw new SourceError('PathNotFound', `'${path}' is not a folder at ${this.sha.slice(0, 7)}`);
     await exportTree({ gitdir: this.gitdir, oid: e.oid, dest, cache: this.cache });
+  }
+
+  /** A tree's entries, read once per commit however many paths go through it. */
+  private listing(oid: string) {
+    let l = this.trees.get(oid);
+    if (!l) {
+      l = this.wrap(`tree ${oid}`, async () => (await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tree);
+      this.trees.set(oid, l);
+    }
+    return l;
   }
 
   private rootTree(): Promise<string> {
