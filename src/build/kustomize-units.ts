@@ -2,6 +2,7 @@
 // below it loads alone (as Flux's generated kustomization adds such a folder whole and does not descend into it).
 // A unit referenced by another one (a base, a component) is built only inside it, as Flux builds only the top
 // kustomization; so is a unit nested under another one, whether referenced or not (a warning names it when not).
+// An outermost unit referenced only by units that are not built (a cycle, say) is built on its own.
 import { posix } from 'node:path';
 import type { Issue } from '../model/issue.ts';
 import { KUSTOMIZATION_FILES, isKustomizationFile, readKustomization, type Kustomization } from './kustomization-file.ts';
@@ -65,11 +66,21 @@ export async function planUnits(files: { path: string; content: string }[], tree
   const referenced = new Set(found.flatMap((u) => u.deps));
   const nestedIn = (u: Unit) => found.find((o) => o !== u && under(u.dir, o.dir) && u.dir !== o.dir);
   const tops: UnitPlan['tops'] = [];
+  const covered = new Set<string>();
+  const addTop = async (u: Unit) => {
+    const closure = await closureOf(u);
+    tops.push({ unit: u, closure });
+    for (const c of closure) covered.add(c.dir);
+  };
+  const outermost = found.filter((u) => !nestedIn(u));
+  for (const u of outermost) if (!referenced.has(u.dir)) await addTop(u);
+  // Referenced only by what is not built (a cycle, a nested kustomization nothing uses): built on its own, in
+  // path order, so nothing outermost is silently dropped (kustomize reports a cycle itself).
+  for (const u of outermost) if (!covered.has(u.dir)) await addTop(u);
   const issues: Issue[] = [];
   for (const u of found) {
     const outer = nestedIn(u);
-    if (!outer && !referenced.has(u.dir)) tops.push({ unit: u, closure: await closureOf(u) });
-    else if (outer && !referenced.has(u.dir)) {
+    if (outer && !covered.has(u.dir)) {
       issues.push({ severity: 'warning', file: u.file, line: 1, column: 1, message: `not built: it is inside ${outer.dir || 'the root folder'}, whose kustomization does not reference it (only the outermost kustomization of a folder is built, as Flux does)` });
     }
   }

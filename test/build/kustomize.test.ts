@@ -208,6 +208,26 @@ test('a kustomization nested in another folder that does not reference it is not
   }
 });
 
+test('kustomizations that reference each other are still built (kustomize reports the cycle); one used only by an unbuilt one is built alone', async () => {
+  if (await kustomizeMissing('cycles')) return;
+  const repo = makeRepo({
+    'a/kustomization.yaml': 'resources: [../b]\n',
+    'b/kustomization.yaml': 'resources: [../a]\n',
+    'apps/kustomization.yaml': 'resources: []\n',
+    'apps/db/kustomization.yaml': 'resources: [../../shared]\n',
+    'shared/kustomization.yaml': 'resources: [cm.yaml]\n',
+    'shared/cm.yaml': configMap('shared'),
+  });
+  try {
+    const r = await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'));
+    assert.equal(r.names, ['ConfigMap/shared']);
+    assert.equal(r.issues.map((i) => `${i.severity} ${i.file}`), ['error a/kustomization.yaml', 'warning apps/db/kustomization.yaml']);
+    assert.match(r.issues[0].message, /cycle/i);
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('origin annotations stay when the kustomization itself asks for them (buildMetadata: [originAnnotations])', async () => {
   if (await kustomizeMissing('origin annotations')) return;
   const repo = makeRepo({
