@@ -48,7 +48,9 @@ program
   .option('--branch <name>', 'branch used when --ref is HEAD of a bare repository', 'main')
   .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
+  .option('--worktree', 'validate the working tree as it is on disk, uncommitted files included (a pre-commit hook)', false)
   .action(async (o) => {
+    if (o.worktree && o.ref !== 'HEAD') throw new Error('--worktree validates the files on disk: it takes no --ref');
     process.exitCode = await validate(o);
   });
 

@@ -2,6 +2,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { GitSource } from '../source/git-source.ts';
+import { Builder } from '../build/builder.ts';
+import { userBuildCacheDir } from '../build/cache-dir.ts';
 import { liveFromDataDir, liveFromServer } from '../review/live-sources.ts';
 import { planRevision, type PlanAgainst } from '../review/plan-revision.ts';
 import { exitCodeOf } from '../review/review.ts';
@@ -35,7 +37,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const against: PlanAgainst = server ? { live: await liveFromServer(server), source: 'server', name: server }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
-  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict }, against);
+  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);
   process.stdout.write(renderReport(report, opts.output));
   return exitCodeOf(report, opts.detailedExitcode);
 }

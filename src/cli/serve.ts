@@ -5,6 +5,7 @@ import { GitSource } from '../source/git-source.ts';
 import { seedRepository } from '../source/seed.ts';
 import { openStore } from '../store/lowdb-store.ts';
 import { Syncer } from '../sync/syncer.ts';
+import { Builder } from '../build/builder.ts';
 import { reachable, startApiServer } from '../api/server.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
@@ -78,6 +79,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
+    // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
+    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds') });
     let apiUrl = '';
     // Listen first: a port in use fails before anything starts watching or applying.
     const api = await startApiServer({
@@ -86,7 +89,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
       plan: async (ref) => {
         if (source.remote) await source.fetch(); // the pull request's branch as upstream has it now
-        return planRevision(source, { ref, path: opts.path, strict: opts.strict }, { live: await liveFromStore(store), source: 'server', name: apiUrl });
+        return planRevision(source, { ref, path: opts.path, strict: opts.strict, builder }, { live: await liveFromStore(store), source: 'server', name: apiUrl });
       },
     });
     apiUrl = api.url;
@@ -101,7 +104,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     });
     started.push(() => engine.stop()); // stops every pod the graceful way: nothing is left running
     await proceed();
-    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
+    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');

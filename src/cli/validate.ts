@@ -1,21 +1,36 @@
 // `convergit validate`: check a revision exactly as `serve` would, without a server. Exit 0 valid, 1 not.
+// With --worktree, the working tree as it is on disk, uncommitted files included: a pre-commit hook.
 import os from 'node:os';
 import path from 'node:path';
 import { GitSource } from '../source/git-source.ts';
+import { Worktree } from '../source/worktree.ts';
 import { loadDesired } from '../sync/desired.ts';
+import { Builder } from '../build/builder.ts';
+import { userBuildCacheDir } from '../build/cache-dir.ts';
 import { formatIssue } from '../model/issue.ts';
 
-export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string }
+export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean }
 
 export async function validate(opts: ValidateOptions): Promise<number> {
-  const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0 });
-  await source.prepare();
-  const sha = await source.resolve(opts.ref);
-  const rev = await source.read(sha);
-  const { objects, issues } = await loadDesired(rev, source, { strict: opts.strict, root: opts.path });
+  const builder = new Builder({ cacheDir: userBuildCacheDir() });
+  let loaded, label: string, files: number;
+  if (opts.worktree) {
+    const tree = await Worktree.open(opts.repo);
+    const rev = await tree.revision(opts.path);
+    loaded = await loadDesired(rev, tree, { strict: opts.strict, root: opts.path }, builder);
+    [label, files] = ['working tree', rev.files.length];
+  } else {
+    const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0 });
+    await source.prepare();
+    const sha = await source.resolve(opts.ref);
+    const rev = await source.read(sha);
+    loaded = await loadDesired(rev, source, { strict: opts.strict, root: opts.path }, builder);
+    [label, files] = [sha.slice(0, 7), rev.files.length];
+  }
+  const { objects, issues } = loaded;
   for (const i of issues) console.log(i.severity === 'warning' ? formatIssue({ ...i, message: `warning: ${i.message}` }) : formatIssue(i));
   const errors = issues.filter((i) => i.severity === 'error').length;
   const warnings = issues.length - errors;
-  console.error(`${sha.slice(0, 7)}: ${objects.length} object(s) in ${rev.files.length} file(s): ${errors} error(s), ${warnings} warning(s)`);
+  console.error(`${label}: ${objects.length} object(s) in ${files} file(s): ${errors} error(s), ${warnings} warning(s)`);
   return errors ? 1 : 0;
 }

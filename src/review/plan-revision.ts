@@ -1,7 +1,9 @@
 // Plans one ref of a repository: loads it as `serve` would, then reviews it against a live state or a base revision.
 import type { Revision } from '../source/revision.ts';
 import { objectKey } from '../model/key.ts';
+import { registerCrds } from '../model/custom-kinds.ts';
 import { loadDesired, type TreeLookup } from '../sync/desired.ts';
+import type { Builder } from '../build/builder.ts';
 import type { LoadResult } from '../manifests/types.ts';
 import type { Live } from './live-sources.ts';
 import type { PlanReport } from './report.ts';
@@ -22,6 +24,8 @@ export interface PlanRequest {
   /** `--path`: the folder holding the manifests. */
   path: string;
   strict?: boolean;
+  /** Keeps kustomize's output between the ref and its base, and across runs (the CLI: the user's cache folder). */
+  builder?: Builder;
 }
 
 /** A live state and where it came from, or a base revision (default: the merge base of the ref with `branch`). */
@@ -32,8 +36,14 @@ export type PlanAgainst =
 export async function planRevision(source: PlanSource, req: PlanRequest, against: PlanAgainst): Promise<PlanReport> {
   const sha = await source.resolve(req.ref);
   const rev = await source.read(sha);
-  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, root: req.path });
+  // Custom resources validate against the CRDs that run, as `serve` would (a base revision has none).
+  const inventory = new Set('live' in against ? against.live.live.inventory : []);
+  const appliedCrds = 'live' in against
+    ? against.live.live.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }))
+    : [];
+  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, root: req.path, appliedCrds }, req.builder);
   const loaded = await load(rev);
+  registerCrds([...appliedCrds.map((c) => c.object), ...loaded.objects.map((d) => d.object).filter((o) => o.kind === 'CustomResourceDefinition')]);
   const ref = { name: req.ref, sha, message: rev.message.split('\n')[0] };
   if ('live' in against) {
     const report = review({ ref, loaded, live: against.live.live, against: { source: against.source, name: against.name, sha: against.live.lastApplied } });

@@ -10,6 +10,7 @@ import { cloneDir, cloneOrReuse, fetchBranch, redact, type RemoteRepo } from './
 import { TreeReader, type ReadStats } from './tree-reader.ts';
 import { watchGitDir } from './watcher.ts';
 import { exportTree } from './export-tree.ts';
+import { CommitTree } from './commit-tree.ts';
 import { treeChanges, type TreeChange } from './tree-changes.ts';
 import { every } from './poller.ts';
 import { checkedOutBranch, revertTo, type RollbackResult } from './revert.ts';
@@ -146,6 +147,11 @@ export class GitSource {
       if (e instanceof SourceError && e.reason === 'PathNotFound') return undefined;
       throw e;
     }
+  }
+
+  /** Every path of commit `sha`, for the build step (kustomize bases outside `--path`, folders to build in). */
+  revisionTree(sha: string): CommitTree {
+    return new CommitTree(this.gitdir, this.cache, sha);
   }
 
   /** The files that differ between two trees (or commits), e.g. the two versions of a `git:` image. */

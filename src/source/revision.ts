@@ -18,6 +18,6 @@ export interface Revision {
   author: { name: string; email: string };
   /** ISO-8601 commit time. */
   commitTime: string;
-  /** `*.yaml` / `*.yml` files under `--path`, sorted by path. */
+  /** `*.yaml` / `*.yml`, `Kustomization` and `.sourceignore` files under `--path`, sorted by path. */
   files: SourceFile[];
 }

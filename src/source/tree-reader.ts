@@ -1,4 +1,5 @@
-// Reads the YAML files of a tree, incrementally: only the subtrees and blobs whose oid changed since the last read.
+// Reads the files a revision is loaded and built from (YAML, kustomize's extension-less `Kustomization`,
+// `.sourceignore`), incrementally: only the subtrees and blobs whose oid changed since the last read.
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import type { SourceFile } from './revision.ts';
@@ -11,14 +12,15 @@ export interface ReadStats {
   blobsRead: number;
 }
 
-/** One folder as last read: its tree oid and every YAML file below it. Unchanged folders are reused whole. */
+/** One folder as last read: its tree oid and every file read below it. Unchanged folders are reused whole. */
 interface Folder {
   oid: string;
   files: SourceFile[];
   children: Map<string, Folder>;
 }
 
-const YAML = /\.ya?ml$/;
+/** Manifests, and what decides how they load. Other inputs of a kustomize build are exported when it runs. */
+export const READ = /(?:\.ya?ml|(?:^|\/)Kustomization|(?:^|\/)\.sourceignore)$/;
 const SYMLINK_MODE = '120000';
 const decoder = new TextDecoder();
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -45,7 +47,7 @@ export class TreeReader {
     return oid;
   }
 
-  /** `*.yaml` / `*.yml` files in `tree`, which sits at `dir` in the repository; sorted by path. */
+  /** `*.yaml`, `*.yml`, `Kustomization` and `.sourceignore` files in `tree`, which sits at `dir` in the repository; sorted by path. */
   async files(tree: string, dir: string): Promise<SourceFile[]> {
     const last = this.last;
     // Blobs are content-addressed: a file moved or copied keeps its oid, so its content is reused too.
@@ -69,8 +71,8 @@ export class TreeReader {
         const child = await this.folder(entry.oid, path, prev?.children.get(entry.path), known);
         children.set(entry.path, child);
         for (const f of child.files) files.push(f);
-      } else if (entry.type === 'blob' && YAML.test(entry.path)) {
-        // Submodules (type 'commit') and non-YAML files are not manifests.
+      } else if (entry.type === 'blob' && READ.test(entry.path)) {
+        // Submodules (type 'commit') and other files are not read.
         files.push({ path, oid: entry.oid, symlink: entry.mode === SYMLINK_MODE, content: await this.content(entry.oid, path, known) });
       }
     }

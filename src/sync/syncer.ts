@@ -9,6 +9,7 @@ import { registerCrds } from '../model/custom-kinds.ts';
 import { objectKey } from '../model/key.ts';
 import { parseKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from './desired.ts';
+import type { Builder } from '../build/builder.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
 import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
@@ -30,6 +31,8 @@ export interface SyncerOptions {
   branch: string;
   path: string;
   strict?: boolean;
+  /** Keeps kustomize's output across revisions (serve: cached under <data-dir>/builds). */
+  builder?: Builder;
   retryBaseMs?: number;
   retryMaxMs?: number;
   now?: () => Date;
@@ -91,7 +94,7 @@ export class Syncer {
         validate: fromPromise(async (): Promise<StepResult> => {
           const inventory = new Set(this.persisted.inventory);
           const appliedCrds = (await this.store.list('CustomResourceDefinition')).map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
-          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path, appliedCrds });
+          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path, appliedCrds }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };

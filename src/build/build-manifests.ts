@@ -1,0 +1,148 @@
+// The build step, before loading: a revision's files → the files the loader reads. Plain YAML passes through;
+// each kustomization at the top of a folder is built with kustomize into one YAML text named
+// `<folder>/kustomization.built.yaml`, whose lines are those `kubectl kustomize <folder>` prints. Nothing is
+// built that reaches the network, leaves the repository or is excluded by `.sourceignore`.
+import { createHash } from 'node:crypto';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Issue } from '../model/issue.ts';
+import type { ManifestFile } from '../manifests/types.ts';
+import { parseYaml } from '../manifests/parse.ts';
+import { toYaml } from '../manifests/to-yaml.ts';
+import { defaultBuilder, type Builder } from './builder.ts';
+import { originAt, prepareOutput, type BuiltOutput } from './built-output.ts';
+import { INSTALL_HINT, KustomizeError, type KustomizeTool } from './kustomize-tool.ts';
+import { planUnits, type Unit } from './kustomize-units.ts';
+import { SOURCEIGNORE, SourceIgnore, type IgnoreFile } from './source-ignore.ts';
+import type { SourceTree } from './source-tree.ts';
+
+export const BUILT_NAME = 'kustomization.built.yaml';
+
+export interface BuildOptions {
+  /** `--path`: '' for the whole repository. */
+  root?: string;
+  builder?: Builder;
+}
+
+export interface BuildResult {
+  /** What the loader reads: the YAML files no kustomization owns, and one built file per kustomization. */
+  files: ManifestFile[];
+  /** The build's own errors (file: the kustomization file) and warnings. */
+  issues: Issue[];
+  /** Adds to each issue about a built object the file it came from, when kustomize said so. */
+  explain(issues: Issue[]): Issue[];
+}
+
+const YAML = /\.ya?ml$/i;
+const normalize = (root: string) => root.split('/').filter((s) => s && s !== '.').join('/');
+
+export async function buildManifests(files: ManifestFile[], tree: SourceTree, opts: BuildOptions = {}): Promise<BuildResult> {
+  const root = normalize(opts.root ?? '');
+  const builder = opts.builder ?? defaultBuilder;
+  const ignoreFiles = await sourceIgnores(files, tree, root);
+  const ignore = new SourceIgnore(ignoreFiles);
+  const kept = files.filter((f) => !ignore.ignores(f.path));
+  const plan = await planUnits(kept, tree, ignore);
+
+  const out: ManifestFile[] = kept.filter((f) => YAML.test(f.path) && !plan.owned(f.path));
+  const issues: Issue[] = [...plan.issues];
+  const built = new Map<string, BuiltOutput>();
+  const fingerprint = ignoreFiles.map((f) => `${f.path}\0${f.content}`).join('\0');
+
+  const jobs = plan.tops.map(({ unit, closure }) => async () => {
+    const problems = closure.flatMap((u) => u.issues);
+    if (problems.length) { issues.push(...problems); return; }
+    const tool = await builder.tool();
+    if (!tool) {
+      issues.push(buildIssue(unit, `cannot build ${where(unit)}: neither kustomize nor kubectl is on PATH; ${INSTALL_HINT}`));
+      return;
+    }
+    try {
+      const stdout = await buildUnit(unit, closure, tree, ignore, builder, tool, fingerprint);
+      const output = prepareOutput(stdout, unit.dir, unit.kustomization.originAnnotations);
+      const path = unit.dir ? `${unit.dir}/${BUILT_NAME}` : BUILT_NAME;
+      built.set(path, output);
+      out.push({ path, content: output.content });
+    } catch (e) {
+      if (!(e instanceof KustomizeError)) throw e;
+      const root = (e as { root?: string }).root;
+      // Paths in kustomize's message are inside the temporary folder: shown as repository paths.
+      const message = root ? e.message.split(`${root}/`).join('').split(root).join('.') : e.message;
+      issues.push(buildIssue(unit, `${tool.name} ${where(unit)} failed: ${message}`));
+    }
+  });
+  await pool(jobs, 2);
+
+  return {
+    files: out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    issues,
+    explain: (list) => list.map((i) => {
+      // Only issues about an object: one about the whole built file (its size, say) has no single origin.
+      const output = i.kind || i.field ? built.get(i.file) : undefined;
+      const origin = output && originAt(output, i.line);
+      return origin ? { ...i, message: `${i.message} (from ${origin})` } : i;
+    }),
+  };
+}
+
+const where = (u: Unit) => (u.dir || '.');
+const buildIssue = (u: Unit, message: string): Issue => ({ severity: 'error', file: u.file, line: 1, column: 1, message });
+
+/** The build's output, from the cache when the same trees were built before with the same kustomize. */
+async function buildUnit(unit: Unit, closure: Unit[], tree: SourceTree, ignore: SourceIgnore, builder: Builder, tool: KustomizeTool, fingerprint: string): Promise<string> {
+  const dirs = closure.map((u) => u.dir).sort();
+  const oids = await Promise.all(dirs.map(async (d) => (await tree.entry(d))?.oid));
+  const key = oids.every(Boolean)
+    ? createHash('sha256').update([tool.name, tool.version, unit.dir, ...dirs.map((d, i) => `${d}:${oids[i]}`), fingerprint].join('\n')).digest('hex')
+    : undefined;
+  const hit = key && (await builder.cache.get(key));
+  if (hit !== undefined) {
+    builder.stats.cached++;
+    return hit;
+  }
+  const { stdout } = await builder.run(tool, async (tmp) => {
+    // Folders inside another exported folder come with it.
+    const exported = dirs.filter((d) => !dirs.some((o) => o !== d && (o === '' || d.startsWith(o + '/'))));
+    for (const d of exported) await tree.exportFolder(d, join(tmp, d));
+    await removeIgnored(tmp, '', ignore);
+    await writeFile(join(tmp, unit.file), withOriginAnnotations(await tree.read(unit.file)));
+    return join(tmp, unit.dir);
+  });
+  if (key) await builder.cache.set(key, stdout);
+  return stdout;
+}
+
+/** The kustomization with `buildMetadata: [originAnnotations]`, so each built object says which file it came from. */
+function withOriginAnnotations(content: string): string {
+  const value: any = parseYaml(content, 'kustomization', 100).docs[0]?.value ?? {};
+  const meta = Array.isArray(value.buildMetadata) ? value.buildMetadata : [];
+  if (meta.includes('originAnnotations')) return content;
+  return toYaml({ ...value, buildMetadata: [...meta, 'originAnnotations'] });
+}
+
+/** Deletes what `.sourceignore` excludes from an exported folder: kustomize must not read it either, as in Flux. */
+async function removeIgnored(base: string, rel: string, ignore: SourceIgnore): Promise<void> {
+  for (const e of await readdir(join(base, rel), { withFileTypes: true })) {
+    const path = rel ? `${rel}/${e.name}` : e.name;
+    if (ignore.ignores(path, e.isDirectory())) await rm(join(base, path), { recursive: true, force: true });
+    else if (e.isDirectory()) await removeIgnored(base, path, ignore);
+  }
+}
+
+/** `.sourceignore` files under `--path` (read with the revision) and in the folders above it. */
+async function sourceIgnores(files: ManifestFile[], tree: SourceTree, root: string): Promise<IgnoreFile[]> {
+  const found: IgnoreFile[] = files.filter((f) => posix.basename(f.path) === SOURCEIGNORE && !f.symlink).map((f) => ({ path: f.path, content: f.content }));
+  const segs = root ? root.split('/') : [];
+  for (let n = 0; n < segs.length; n++) {
+    const path = [...segs.slice(0, n), SOURCEIGNORE].join('/');
+    if ((await tree.entry(path))?.type === 'blob') found.push({ path, content: await tree.read(path) });
+  }
+  return found.sort((a, b) => a.path.split('/').length - b.path.split('/').length || (a.path < b.path ? -1 : 1));
+}
+
+async function pool(jobs: (() => Promise<void>)[], width: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, async () => {
+    while (next < jobs.length) await jobs[next++]();
+  }));
+}
