@@ -1,30 +1,84 @@
-// Discovery documents, so kubectl can find the resources this server offers.
-import { KINDS } from '../model/kinds.ts';
+// Discovery documents, so kubectl can find the resources this server offers: /api, /api/v1, /apis, /apis/<group>,
+// /apis/<group>/<version>, with categories (`kubectl get all`) and the subresources served.
+import { KINDS, type KindInfo } from '../model/kinds.ts';
+import { DERIVED_KINDS } from './derived.ts';
+import { REVIEW_KINDS } from './reviews.ts';
 
-const resourcesOf = (group: string) =>
-  KINDS.filter((k) => k.group === group).flatMap((k) => [
-    { name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'list', 'watch'], shortNames: k.shortNames },
-    ...(k.kind === 'Pod' ? [{ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] }] : []),
-  ]);
+/** Kubernetes' `all` category: what `kubectl get all` lists. */
+const ALL = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs',
+  'replicationcontrollers', 'horizontalpodautoscalers']);
+/** Resources with a scale subresource (GET only here). */
+export const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets', 'replicationcontrollers']);
+/** Kinds without a status subresource in Kubernetes. */
+const NO_STATUS = new Set(['ConfigMap', 'Secret', 'Event', 'Endpoints', 'EndpointSlice', 'ServiceAccount', 'Role', 'RoleBinding',
+  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease']);
+export const hasStatus = (info: KindInfo) => !NO_STATUS.has(info.kind);
 
-const groups = () => [...new Set(KINDS.map((k) => k.group).filter(Boolean))];
+const READ = ['get', 'list', 'watch'];
+
+/** Every kind the API serves: the registry's, then derived ones the registry does not (yet) hold. */
+export function servedKinds(): KindInfo[] {
+  const seen = new Set(KINDS.map((k) => `${k.group}/${k.resource}`));
+  return [...KINDS, ...DERIVED_KINDS.filter((k) => !seen.has(`${k.group}/${k.resource}`))];
+}
+
+function resourcesOf(group: string, version: string) {
+  const out: unknown[] = [];
+  for (const k of servedKinds().filter((x) => x.group === group && x.version === version)) {
+    out.push({
+      name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: READ,
+      ...(k.shortNames.length ? { shortNames: k.shortNames } : {}),
+      ...(ALL.has(k.resource) ? { categories: ['all'] } : {}),
+    });
+    if (hasStatus(k)) out.push({ name: `${k.resource}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get'] });
+    if (SCALABLE.has(k.resource)) out.push({ name: `${k.resource}/scale`, singularName: '', namespaced: k.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get'] });
+    if (k.kind === 'Pod') out.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
+  }
+  for (const r of REVIEW_KINDS.filter((x) => x.group === group && x.version === version)) {
+    out.push({ name: r.resource, singularName: r.singular, namespaced: false, kind: r.kind, verbs: ['create'] });
+  }
+  return out;
+}
+
+/** group → its versions, preferred first. */
+function groupVersions(): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const k of [...servedKinds(), ...REVIEW_KINDS]) {
+    if (!k.group) continue;
+    const vs = m.get(k.group) ?? [];
+    if (!vs.includes(k.version)) vs.push(k.version);
+    m.set(k.group, vs);
+  }
+  for (const vs of m.values()) vs.sort(byKubeVersion);
+  return m;
+}
+
+/** Kubernetes' version priority: GA over beta over alpha, higher numbers first (v2 > v1 > v1beta2 > v1beta1). */
+export function byKubeVersion(a: string, b: string): number {
+  const rank = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [0, 0, 0];
+    return [m[2] === 'alpha' ? 1 : m[2] === 'beta' ? 2 : 3, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const [x, y] = [rank(a), rank(b)];
+  return y[0] - x[0] || y[1] - x[1] || y[2] - x[2];
+}
+
+function apiGroup(name: string, versions: string[]) {
+  const gvs = versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v }));
+  return { name, versions: gvs, preferredVersion: gvs[0] };
+}
 
 /** The body for a discovery path, or undefined when the path is not one. */
 export function discovery(pathname: string, serverAddress: string): unknown {
   const p = pathname.replace(/\/+$/, '');
   if (p === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
-  if (p === '/api/v1') return { kind: 'APIResourceList', groupVersion: 'v1', resources: resourcesOf('') };
-  if (p === '/apis') {
-    return {
-      kind: 'APIGroupList',
-      apiVersion: 'v1',
-      groups: groups().map((g) => {
-        const gv = { groupVersion: `${g}/v1`, version: 'v1' };
-        return { name: g, versions: [gv], preferredVersion: gv };
-      }),
-    };
-  }
-  const m = p.match(/^\/apis\/([^/]+)\/v1$/);
-  if (m && groups().includes(m[1])) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${m[1]}/v1`, resources: resourcesOf(m[1]) };
-  return undefined;
+  if (p === '/api/v1') return { kind: 'APIResourceList', groupVersion: 'v1', resources: resourcesOf('', 'v1') };
+  const groups = groupVersions();
+  if (p === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups].map(([g, vs]) => apiGroup(g, vs)) };
+  const m = p.match(/^\/apis\/([^/]+)(?:\/([^/]+))?$/);
+  if (!m || !groups.has(m[1])) return undefined;
+  if (!m[2]) return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(m[1], groups.get(m[1])!) };
+  if (!groups.get(m[1])!.includes(m[2])) return undefined;
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${m[1]}/${m[2]}`, resources: resourcesOf(m[1], m[2]) };
 }
