@@ -280,6 +280,23 @@ async function servePlan(res: ServerResponse, opts: Context, q: URLSearchParams)
   res.end(renderReport(report, output));
 }
 
+/** sinceSeconds (> 0) or sinceTime (RFC 3339), at most one, as kube-apiserver validates PodLogOptions. */
+function sinceOf(q: URLSearchParams): Date | undefined {
+  const seconds = q.get('sinceSeconds'), time = q.get('sinceTime');
+  const bad = (m: string) => Object.assign(new Error(m), { status: 400 });
+  if (seconds !== null && time !== null) throw bad('at most one of `sinceTime` or `sinceSeconds` may be specified');
+  if (seconds !== null) {
+    if (!/^\d+$/.test(seconds) || Number(seconds) < 1) throw bad(`sinceSeconds: Invalid value: ${JSON.stringify(seconds)}: must be greater than 0`);
+    return new Date(Date.now() - Number(seconds) * 1000);
+  }
+  if (time !== null) {
+    const t = Date.parse(time);
+    if (!/^\d{4}-\d\d-\d\dT/.test(time) || Number.isNaN(t)) throw bad(`sinceTime: Invalid value: ${JSON.stringify(time)}: must be an RFC 3339 time`);
+    return new Date(t);
+  }
+  return undefined;
+}
+
 /** `kubectl logs`: the container's log as plain text. */
 async function serveLog(res: ServerResponse, opts: Context, p: ResourcePath, q: URLSearchParams): Promise<void> {
   const pod = p.name && await opts.store.get('Pod', p.namespace, p.name);
@@ -295,9 +312,11 @@ async function serveLog(res: ServerResponse, opts: Context, p: ResourcePath, q: 
       container: q.get('container') || undefined,
       tailLines: count('tailLines'),
       limitBytes: count('limitBytes'),
-      previous: q.get('previous') === 'true',
+      previous: isWatch(q.get('previous')),
+      timestamps: isWatch(q.get('timestamps')),
+      since: sinceOf(q),
     };
-    if (q.get('follow') === 'true' && !o.previous && opts.followPodLog) {
+    if (isWatch(q.get('follow')) && !o.previous && opts.followPodLog) {
       const stop = new AbortController();
       res.on('close', () => stop.abort());
       await opts.followPodLog(pod, o, (chunk) => {
