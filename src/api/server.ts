@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   openApiExtra?: ExtraOpenApi;
   /** How often watches with allowWatchBookmarks=true get a BOOKMARK. Default 60 s, as kube-apiserver. */
   bookmarkIntervalMs?: number;
+  /** How long a chunked list's continue token stays consistent. Default 5 minutes, as etcd's compaction. */
+  continueTtlMs?: number;
 }
 
 export interface PodLogOptions {
@@ -68,7 +70,7 @@ interface Context extends ApiServerOptions {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const ctx: Context = { ...opts, paginator: new Paginator(), openapi: openApiDocuments(servedKinds, opts.openApiExtra) };
+  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: openApiDocuments(servedKinds, opts.openApiExtra) };
   const server = createServer((req, res) => {
     handle(req, res, ctx).catch((e) => {
       if (res.headersSent) return void res.end();
