@@ -138,6 +138,12 @@ test('explain works and apply reaches the server\'s commit-to-git refusal', asyn
   assert.match(apply.stderr, /MethodNotAllowed.*convergit is read-only: POST is not allowed\. Change the system by committing to /);
 });
 
+test('rollout history: CHANGE-CAUSE is the commit that caused the revision', async () => {
+  const sha = repo.git('rev-parse', '--short=7', 'HEAD');
+  const history = await ok('rollout', 'history', 'deploy/web');
+  assert.match(history, new RegExp(`REVISION\\s+CHANGE-CAUSE\\n1\\s+${sha} deploy web and backend\\n`));
+});
+
 test('exec, port-forward say what to do instead; cordon and drain exit non-zero', async () => {
   const pod = (await podNames())[0];
   const exec = await kubectl('exec', pod, '--', 'ls');
