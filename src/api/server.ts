@@ -23,6 +23,7 @@ import { isWatch, serveWatch } from './watch.ts';
 import { answerReview } from './reviews.ts';
 import { decodeReview, isKubeProtobuf } from './review-protobuf.ts';
 import { openApiDocuments, type ExtraOpenApi } from './openapi.ts';
+import { ApiMetrics, type RequestLabels } from './metrics.ts';
 import { nodeCommandRefusal, refusal, STREAMING_SUBRESOURCES } from './refusals.ts';
 
 export interface ApiServerOptions {
@@ -67,11 +68,33 @@ export interface ApiServer {
 interface Context extends ApiServerOptions {
   paginator: Paginator;
   openapi: ReturnType<typeof openApiDocuments>;
+  metrics: ApiMetrics;
+}
+
+/** kube-apiserver's labels for a request: LIST and WATCH are GETs of a collection; scope is namespace/cluster/resource. */
+function requestLabels(req: IncomingMessage): RequestLabels {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const p = parseResourcePath(url.pathname);
+  const method = req.method ?? 'GET';
+  if (!p || p instanceof Error) return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
+  const collection = !p.name;
+  const verb = method !== 'GET' && method !== 'HEAD' ? method
+    : isWatch(url.searchParams.get('watch')) ? 'WATCH' : collection ? 'LIST' : 'GET';
+  return {
+    verb, group: p.info.group, version: p.info.version, resource: p.info.resource, subresource: p.subresource ?? '',
+    scope: p.name ? 'resource' : p.namespace ? 'namespace' : 'cluster',
+  };
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: openApiDocuments(servedKinds, opts.openApiExtra) };
+  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: openApiDocuments(servedKinds, opts.openApiExtra), metrics: new ApiMetrics(opts.store) };
   const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
+    let counted = false;
+    const count = () => { if (!counted) { counted = true; ctx.metrics.request(requestLabels(req), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9); } };
+    res.on('finish', count);
+    res.on('close', count);
     handle(req, res, ctx).catch((e) => {
       if (res.headersSent) return void res.end();
       if (e instanceof ApiError) {
@@ -150,6 +173,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       return sendJson(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(ctx.store, reachable(ctx.host)) });
     case '/plan':
       return servePlan(res, ctx, url.searchParams);
+    case '/metrics': {
+      const m = await ctx.metrics.text();
+      res.writeHead(200, { 'content-type': m.contentType });
+      return void res.end(m.body);
+    }
     case '/':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host))));
