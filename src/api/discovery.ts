@@ -82,3 +82,48 @@ export function discovery(pathname: string, serverAddress: string): unknown {
   if (!groups.get(m[1])!.includes(m[2])) return undefined;
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${m[1]}/${m[2]}`, resources: resourcesOf(m[1], m[2]) };
 }
+
+/** The content type of aggregated discovery (apidiscovery.k8s.io/v2), which kubectl 1.32 asks for first. */
+export const AGGREGATED_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+export const wantsAggregated = (accept: string | undefined) => !!accept && /g=apidiscovery\.k8s\.io;\s*v=v2;\s*as=APIGroupDiscoveryList/.test(accept);
+
+/** One group's versions in aggregated form, from the same resource lists the legacy documents give. */
+function aggregatedGroup(group: string, versions: string[]) {
+  return {
+    metadata: group ? { name: group } : {},
+    versions: versions.map((version) => {
+      const all = resourcesOf(group, version) as any[];
+      const top = all.filter((r) => !r.name.includes('/'));
+      return {
+        version,
+        freshness: 'Current',
+        resources: top.map((r) => ({
+          resource: r.name,
+          responseKind: { group, version, kind: r.kind },
+          scope: r.namespaced ? 'Namespaced' : 'Cluster',
+          singularResource: r.singularName,
+          verbs: r.verbs,
+          ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+          ...(r.categories ? { categories: r.categories } : {}),
+          ...(() => {
+            const subs = all.filter((x) => x.name.startsWith(`${r.name}/`)).map((x) => ({
+              subresource: x.name.slice(r.name.length + 1),
+              responseKind: { group: x.group ?? group, version: x.version ?? version, kind: x.kind },
+              verbs: x.verbs,
+            }));
+            return subs.length ? { subresources: subs } : {};
+          })(),
+        })),
+      };
+    }),
+  };
+}
+
+/** `/api` or `/apis` as an APIGroupDiscoveryList; undefined for other paths. */
+export function aggregatedDiscovery(pathname: string): unknown {
+  const p = pathname.replace(/\/+$/, '');
+  const list = (items: unknown[]) => ({ kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items });
+  if (p === '/api') return list([aggregatedGroup('', ['v1'])]);
+  if (p === '/apis') return list([...groupVersions()].map(([g, vs]) => aggregatedGroup(g, vs)));
+  return undefined;
+}

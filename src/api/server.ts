@@ -8,7 +8,7 @@ import { apiVersionOf } from '../model/kinds.ts';
 import { parseSelector, type Requirement } from '../model/selector.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { parseResourcePath, type ResourcePath } from './paths.ts';
-import { discovery, hasStatus, SCALABLE, servedKinds } from './discovery.ts';
+import { AGGREGATED_TYPE, aggregatedDiscovery, discovery, hasStatus, SCALABLE, servedKinds, wantsAggregated } from './discovery.ts';
 import { sendJson, sendStatus, statusBody } from './responses.ts';
 import { formatSelector, parseIncludeObject, toTable, wantsTable, type IncludeObject } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
@@ -183,6 +183,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host))));
   }
   if (url.pathname.startsWith('/openapi/')) return serveOpenApi(req, res, ctx, url.pathname);
+  const aggregated = wantsAggregated(req.headers.accept) ? aggregatedDiscovery(url.pathname) : undefined;
+  if (aggregated) {
+    const text = JSON.stringify(aggregated);
+    res.writeHead(200, { 'content-type': AGGREGATED_TYPE, 'content-length': Buffer.byteLength(text) });
+    return void res.end(text);
+  }
   const disc = discovery(url.pathname, `${req.socket.localAddress}:${req.socket.localPort}`);
   if (disc) return sendJson(res, 200, disc);
   const path = parseResourcePath(url.pathname);

@@ -148,6 +148,21 @@ test('discovery: categories, subresources, /apis/<group> and /apis/<group>/<vers
   assert.is((await get('/apis/apps/v2')).status, 404);
 });
 
+test('aggregated discovery (apidiscovery.k8s.io/v2) when asked for, as kubectl 1.32 does first', async () => {
+  const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+  const apis = await get('/apis', { accept });
+  assert.is(apis.headers.get('content-type'), 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+  assert.is(apis.body.kind, 'APIGroupDiscoveryList');
+  const apps = apis.body.items.find((g: any) => g.metadata.name === 'apps');
+  const deployments = apps.versions[0].resources.find((r: any) => r.resource === 'deployments');
+  assert.equal([deployments.scope, deployments.responseKind, deployments.categories, deployments.shortNames], ['Namespaced', { group: 'apps', version: 'v1', kind: 'Deployment' }, ['all'], ['deploy']]);
+  assert.equal(deployments.subresources.map((x: any) => [x.subresource, x.responseKind.kind]), [['status', 'Deployment'], ['scale', 'Scale']]);
+  const core = (await get('/api', { accept })).body.items[0];
+  assert.equal(core.metadata, {});
+  assert.ok(core.versions[0].resources.some((r: any) => r.resource === 'pods' && r.subresources.some((x: any) => x.subresource === 'log')));
+  assert.is((await get('/apis')).body.kind, 'APIGroupList', 'the legacy document otherwise');
+});
+
 test('EndpointSlices are derived from Endpoints, filterable by the service-name label', async () => {
   const r = await get('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb');
   assert.is(r.body.kind, 'EndpointSliceList');
