@@ -14,11 +14,16 @@ export function writeServeUrl(dataDir: string, url: string): void {
   writeFileSync(path.join(dataDir, URL_FILE), JSON.stringify({ url, pid: process.pid }) + '\n');
 }
 
+const alive = (pid: number) => {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
 export function readServeUrl(dataDir: string): string {
   const file = path.join(dataDir, URL_FILE);
   if (!existsSync(file)) throw new Error(`no convergit serve has run on ${dataDir} (${file} does not exist): start \`convergit serve --data-dir ${dataDir}\` first`);
-  const { url } = JSON.parse(readFileSync(file, 'utf8')) as { url?: string };
+  const { url, pid } = JSON.parse(readFileSync(file, 'utf8')) as { url?: string; pid?: number };
   if (!url) throw new Error(`${file} names no URL`);
+  if (pid !== undefined && !alive(pid)) console.error(`convergit: warning: the serve that listened on ${url} (pid ${pid}) is not running now`);
   return url;
 }
 
