@@ -7,9 +7,17 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   res.end(text);
 }
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 410: 'Expired', 500: 'InternalError' };
+const REASONS: Record<number, string> = {
+  400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 406: 'NotAcceptable', 410: 'Expired', 413: 'RequestEntityTooLarge',
+  422: 'Invalid', 500: 'InternalError', 504: 'Timeout',
+};
+
+/** A Kubernetes `Status` failure body. */
+export function statusBody(code: number, message: string, details?: Record<string, unknown>, reason?: string) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reason ?? REASONS[code] ?? 'Unknown', ...(details ? { details } : {}), code };
+}
 
 /** A Kubernetes `Status` failure, which kubectl prints as `Error from server (Reason): message`. */
-export function sendStatus(res: ServerResponse, code: number, message: string, details?: Record<string, unknown>): void {
-  sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: REASONS[code] ?? 'Unknown', details, code });
+export function sendStatus(res: ServerResponse, code: number, message: string, details?: Record<string, unknown>, reason?: string): void {
+  sendJson(res, code, statusBody(code, message, details, reason));
 }

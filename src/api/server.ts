@@ -1,20 +1,30 @@
 // The read-only HTTP API: Kubernetes paths over the store, /status, the status page. Every write is refused.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Store } from '../store/store.ts';
 import type { KubeObject } from '../model/object.ts';
-import { StoreError } from '../store/store.ts';
 import { apiVersionOf } from '../model/kinds.ts';
 import { parseSelector, type Requirement } from '../model/selector.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { parseResourcePath, type ResourcePath } from './paths.ts';
-import { discovery } from './discovery.ts';
-import { sendJson, sendStatus } from './responses.ts';
-import { toTable, wantsTable } from './tables.ts';
+import { AGGREGATED_TYPE, aggregatedDiscovery, discovery, hasStatus, SCALABLE, servedKinds, wantsAggregated } from './discovery.ts';
+import { sendJson, sendStatus, statusBody } from './responses.ts';
+import { formatSelector, parseIncludeObject, toTable, wantsTable, type IncludeObject } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
 import { workloads } from './workloads.ts';
 import type { PlanReport } from '../review/report.ts';
 import { renderReport, OUTPUT_FORMATS, type OutputFormat } from '../review/render.ts';
+import { parseFieldSelector, type FieldRequirement } from './field-selector.ts';
+import { ContinueError, Paginator } from './pagination.ts';
+import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
+import { getView, listView, viewOf } from './views.ts';
+import { isWatch, serveWatch } from './watch.ts';
+import { answerReview } from './reviews.ts';
+import { decodeReview, isKubeProtobuf } from './review-protobuf.ts';
+import { openApiDocuments, type ExtraOpenApi } from './openapi.ts';
+import { ApiMetrics, type RequestLabels } from './metrics.ts';
+import { nodeCommandRefusal, refusal, STREAMING_SUBRESOURCES } from './refusals.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -30,9 +40,21 @@ export interface ApiServerOptions {
   followPodLog?: (pod: KubeObject, opts: PodLogOptions, write: (chunk: string) => void, signal: AbortSignal) => Promise<void>;
   /** `GET /plan?ref=`: plans a ref of the repository against the live state, never applying it. */
   plan?: (ref: string) => Promise<PlanReport>;
+  /** OpenAPI definitions and paths beyond the built-in kinds (custom resources). */
+  openApiExtra?: ExtraOpenApi;
+  /** How often watches with allowWatchBookmarks=true get a BOOKMARK. Default 60 s, as kube-apiserver. */
+  bookmarkIntervalMs?: number;
+  /** How long a chunked list's continue token stays consistent. Default 5 minutes, as etcd's compaction. */
+  continueTtlMs?: number;
 }
 
-export interface PodLogOptions { container?: string; tailLines?: number; previous?: boolean; limitBytes?: number }
+export interface PodLogOptions {
+  container?: string; tailLines?: number; previous?: boolean; limitBytes?: number;
+  /** Only lines written at or after this time (sinceSeconds and sinceTime both become this). */
+  since?: Date;
+  /** Each line prefixed with the RFC 3339 time it was written, as `kubectl logs --timestamps`. */
+  timestamps?: boolean;
+}
 
 /** An address a person on this machine can open, for a server listening on `host`. */
 export const reachable = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
@@ -43,12 +65,50 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+interface Context extends ApiServerOptions {
+  paginator: Paginator;
+  openapi: ReturnType<typeof openApiDocuments>;
+  metrics: ApiMetrics;
+}
+
+/** kube-apiserver's labels for a request: LIST and WATCH are GETs of a collection; scope is namespace/cluster/resource. */
+function requestLabels(req: IncomingMessage): RequestLabels {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const p = parseResourcePath(url.pathname);
+  const method = req.method ?? 'GET';
+  if (!p || p instanceof Error) return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
+  const collection = !p.name;
+  const verb = method !== 'GET' && method !== 'HEAD' ? method
+    : isWatch(url.searchParams.get('watch')) ? 'WATCH' : collection ? 'LIST' : 'GET';
+  return {
+    verb, group: p.info.group, version: p.info.version, resource: p.info.resource, subresource: p.subresource ?? '',
+    scope: p.name ? 'resource' : p.namespace ? 'namespace' : 'cluster',
+  };
+}
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: openApiDocuments(servedKinds, opts.openApiExtra), metrics: new ApiMetrics(opts.store) };
   const server = createServer((req, res) => {
-    handle(req, res, opts).catch((e) => {
-      if (!res.headersSent) sendStatus(res, 500, e instanceof Error ? e.message : String(e));
-      else res.end();
+    const started = process.hrtime.bigint();
+    // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
+    let counted = false;
+    const count = () => { if (!counted) { counted = true; ctx.metrics.request(requestLabels(req), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9); } };
+    res.on('finish', count);
+    res.on('close', count);
+    handle(req, res, ctx).catch((e) => {
+      if (res.headersSent) return void res.end();
+      if (e instanceof ApiError) {
+        if (e.retryAfter) res.setHeader('retry-after', String(e.retryAfter));
+        return sendStatus(res, e.code, e.message, e.details, e.reason);
+      }
+      sendStatus(res, 500, e instanceof Error ? e.message : String(e));
     });
+  });
+  // exec, attach, port-forward (and cp, which is exec) ask to upgrade the connection: answer with the refusal.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const text = JSON.stringify(statusBody(405, refusal(url.pathname, req.method ?? 'GET', opts)));
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nallow: GET, HEAD\r\nconnection: close\r\n\r\n${text}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -62,66 +122,181 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, opts: ApiServerOptions): Promise<void> {
+/** A request body, JSON or Kubernetes protobuf (kubectl's choice for built-in kinds), at most 1 MiB (reviews are small). */
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 1 << 20) throw new ApiError(413, 'request body too large', 'RequestEntityTooLarge');
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  try {
+    if (isKubeProtobuf(req.headers['content-type'])) return decodeReview(body);
+    return JSON.parse(body.toString('utf8') || 'null');
+  } catch (e) {
+    throw new ApiError(400, `the request body is not a valid ${isKubeProtobuf(req.headers['content-type']) ? 'protobuf' : 'JSON'} object: ${(e as Error).message}`, 'BadRequest');
+  }
+}
+
+/** kubectl names its command in a header; cordon, uncordon and drain only report a refused PATCH, so they are refused at their first read. */
+const NODE_WRITERS = /^kubectl (cordon|uncordon|drain)\b/;
+
+async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method === 'POST') {
+    const isReview = /^\/apis\/(authorization|authentication)\.k8s\.io\/v1\/selfsubject/.test(url.pathname);
+    if (isReview) {
+      let review: unknown;
+      try {
+        review = answerReview(url.pathname, await readBody(req), ctx);
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        throw new ApiError(400, (e as Error).message, 'BadRequest');
+      }
+      if (review) return sendJson(res, 201, review);
+    }
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
-    return sendStatus(res, 405,
-      `convergit is read-only: ${req.method} is not allowed. Change the system by committing to ${opts.repository} (branch ${opts.branch}); roll back with git revert.`);
+    return sendStatus(res, 405, refusal(url.pathname, req.method ?? '', ctx));
   }
-  const status = () => opts.store.getMeta<StatusReport>('status');
+  const status = () => ctx.store.getMeta<StatusReport>('status');
   switch (url.pathname) {
     case '/healthz': case '/livez': case '/readyz':
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end('ok');
     case '/version':
-      return sendJson(res, 200, { major: '1', minor: '32', gitVersion: `v1.32.0+convergit.${opts.version}`, platform: `${process.platform}/${process.arch}`, goVersion: process.version, compiler: 'convergit' });
+      return sendJson(res, 200, { major: '1', minor: '32', gitVersion: `v1.32.0+convergit.${ctx.version}`, platform: `${process.platform}/${process.arch}`, goVersion: process.version, compiler: 'convergit' });
     case '/status':
-      return sendJson(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(opts.store, reachable(opts.host)) });
+      return sendJson(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(ctx.store, reachable(ctx.host)) });
     case '/plan':
-      return servePlan(res, opts, url.searchParams);
+      return servePlan(res, ctx, url.searchParams);
+    case '/metrics': {
+      const m = await ctx.metrics.text();
+      res.writeHead(200, { 'content-type': m.contentType });
+      return void res.end(m.body);
+    }
     case '/':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return void res.end(renderStatusPage(await status(), await workloads(opts.store, reachable(opts.host))));
+      return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host))));
+  }
+  if (url.pathname.startsWith('/openapi/')) return serveOpenApi(req, res, ctx, url.pathname);
+  const aggregated = wantsAggregated(req.headers.accept) ? aggregatedDiscovery(url.pathname) : undefined;
+  if (aggregated) {
+    const text = JSON.stringify(aggregated);
+    res.writeHead(200, { 'content-type': AGGREGATED_TYPE, 'content-length': Buffer.byteLength(text) });
+    return void res.end(text);
   }
   const disc = discovery(url.pathname, `${req.socket.localAddress}:${req.socket.localPort}`);
   if (disc) return sendJson(res, 200, disc);
   const path = parseResourcePath(url.pathname);
   if (path instanceof Error) return sendStatus(res, 404, path.message);
   if (!path) return sendStatus(res, 404, `the server could not find the requested resource (${url.pathname})`);
-  if (path.subresource === 'log' && path.info.kind === 'Pod' && opts.podLogs) return serveLog(res, opts, path, url.searchParams);
-  return serveResource(req, res, opts.store, path, url.searchParams);
+  if (path.subresource && STREAMING_SUBRESOURCES.has(path.subresource)) {
+    res.setHeader('allow', 'GET, HEAD');
+    return sendStatus(res, 405, refusal(url.pathname, req.method ?? 'GET', ctx));
+  }
+  const command = NODE_WRITERS.exec(String(req.headers['kubectl-command'] ?? ''))?.[1];
+  if (command && path.info.kind === 'Node') return sendStatus(res, 405, nodeCommandRefusal(command, ctx));
+  if (path.subresource === 'log' && path.info.kind === 'Pod' && ctx.podLogs) return serveLog(res, ctx, path, url.searchParams);
+  return serveResource(req, res, ctx, path, url.searchParams);
 }
 
-async function serveResource(req: IncomingMessage, res: ServerResponse, store: Store, p: ResourcePath, q: URLSearchParams): Promise<void> {
-  const { info } = p;
-  if (p.subresource) return sendStatus(res, 404, `${info.resource}/${p.subresource} is not served yet`);
-  const namespace = info.namespaced ? p.namespace : undefined;
-  let selector: Requirement[] | undefined;
-  try {
-    selector = q.get('labelSelector') ? parseSelector(q.get('labelSelector')!) : undefined;
-  } catch (e) {
-    return sendStatus(res, 400, `labelSelector: ${(e as Error).message}`);
+/** OpenAPI v2 as JSON (kubectl asks for protobuf first: 406 unless JSON is also acceptable), v3 index and documents. */
+function serveOpenApi(req: IncomingMessage, res: ServerResponse, ctx: Context, pathname: string): void {
+  const p = pathname.replace(/\/+$/, '');
+  if (p === '/openapi/v2') {
+    const accept = req.headers.accept ?? '*/*';
+    if (!/application\/json|\*\/\*|application\/\*/.test(accept)) {
+      return sendStatus(res, 406, `only application/json is served for /openapi/v2, not ${accept}`);
+    }
+    return sendJson(res, 200, ctx.openapi.v2());
   }
-  // kubectl asks for one object by name this way when watching it.
-  const byName = q.get('fieldSelector')?.match(/^metadata\.name=(.+)$/)?.[1];
-  if (q.get('watch') === 'true' || q.get('watch') === '1') return watch(req, res, store, p, { namespace, selector, name: byName, resourceVersion: q.get('resourceVersion') || undefined });
+  if (p === '/openapi/v3') return sendJson(res, 200, ctx.openapi.v3Index());
+  const gv = ctx.openapi.v3(p.slice('/openapi/v3/'.length));
+  if (!gv) return sendStatus(res, 404, `the server could not find the requested resource (${pathname})`);
+  res.setHeader('etag', `"${gv.hash}"`);
+  return sendJson(res, 200, gv.doc);
+}
+
+function queryOf(q: URLSearchParams, kind: string): { labels?: Requirement[]; fields: FieldRequirement[]; include: IncludeObject; limit?: number } {
+  let labels: Requirement[] | undefined;
+  try {
+    labels = q.get('labelSelector') ? parseSelector(q.get('labelSelector')!) : undefined;
+  } catch (e) {
+    throw new ApiError(400, `labelSelector: ${(e as Error).message}`, 'BadRequest');
+  }
+  let fields: FieldRequirement[];
+  try {
+    fields = parseFieldSelector(kind, q.get('fieldSelector') ?? '');
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message, 'BadRequest');
+  }
+  let include: IncludeObject;
+  try {
+    include = parseIncludeObject(q.get('includeObject'));
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message, 'BadRequest');
+  }
+  const limitText = q.get('limit');
+  if (limitText !== null && limitText !== '' && !/^\d+$/.test(limitText)) throw new ApiError(400, `limit: must be a non-negative integer, not ${JSON.stringify(limitText)}`, 'BadRequest');
+  const limit = limitText ? Number(limitText) || undefined : undefined;
+  return { labels, fields, include, limit };
+}
+
+/** autoscaling/v1 Scale of a scalable object, as its `scale` subresource shows it. */
+function scaleOf(o: KubeObject): unknown {
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = o.metadata;
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
+    spec: { replicas: o.spec?.replicas ?? 1 },
+    status: { replicas: o.status?.replicas ?? 0, selector: o.kind === 'ReplicationController' ? Object.entries(o.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') : formatSelector(o.spec?.selector) },
+  };
+}
+
+async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Context, p: ResourcePath, q: URLSearchParams): Promise<void> {
+  const { info } = p;
+  const { store } = ctx;
+  const view = viewOf(info);
+  const namespace = info.namespaced ? p.namespace : undefined;
+  const { labels, fields, include, limit } = queryOf(q, info.kind);
+  const table = wantsTable(req.headers.accept);
+  if (p.subresource) {
+    const served = (p.subresource === 'status' && hasStatus(info)) || (p.subresource === 'scale' && SCALABLE.has(info.resource));
+    if (!served || !p.name) return sendStatus(res, 404, `the server could not find the requested resource (${info.resource}/${p.subresource})`);
+  }
+  if (isWatch(q.get('watch'))) {
+    if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
+    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 });
+  }
+  const rv = parseResourceVersion(q.get('resourceVersion'));
+  if (rv) await waitForResourceVersion(store, rv);
 
   if (p.name) {
-    const obj = await store.get(info.kind, namespace, p.name);
-    if (!obj) return sendStatus(res, 404, `${info.resource} "${p.name}" not found`, { name: p.name, kind: info.resource });
-    if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? ''));
+    const obj = await getView(store, view, namespace, p.name);
+    if (!obj) return sendStatus(res, 404, `${info.resource}${info.group ? `.${info.group}` : ''} "${p.name}" not found`, { name: p.name, group: info.group, kind: info.resource });
+    if (p.subresource === 'scale') return sendJson(res, 200, scaleOf(obj));
+    if (table) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? '', include));
     return sendJson(res, 200, obj);
   }
-  let items = await store.list(info.kind, { namespace, labelSelector: selector });
-  if (byName) items = items.filter((o) => o.metadata.name === byName);
-  const resourceVersion = await store.resourceVersion();
-  if (wantsTable(req.headers.accept)) return sendJson(res, 200, toTable(info.kind, items, resourceVersion));
-  sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion }, items });
+  let page;
+  try {
+    page = await ctx.paginator.page(limit, q.get('continue') || undefined, () => listView(store, view, { namespace, labels, fields }));
+  } catch (e) {
+    if (!(e instanceof ContinueError)) throw e;
+    if (e.code === 400) throw new ApiError(400, e.message, 'BadRequest');
+    return sendJson(res, 410, { ...statusBody(410, e.message, undefined, 'Expired'), metadata: { continue: e.continueToken } });
+  }
+  const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
+  if (table) return sendJson(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta));
+  sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
 }
 
 /** `GET /plan?ref=<ref>[&output=json|text|markdown]`: a pull request's plan against what runs now. */
-async function servePlan(res: ServerResponse, opts: ApiServerOptions, q: URLSearchParams): Promise<void> {
+async function servePlan(res: ServerResponse, opts: Context, q: URLSearchParams): Promise<void> {
   const ref = q.get('ref');
   if (!opts.plan) return sendStatus(res, 404, 'planning is not available on this server');
   if (!ref) return sendStatus(res, 400, 'ref: required, e.g. /plan?ref=feature');
@@ -141,8 +316,25 @@ async function servePlan(res: ServerResponse, opts: ApiServerOptions, q: URLSear
   res.end(renderReport(report, output));
 }
 
+/** sinceSeconds (> 0) or sinceTime (RFC 3339), at most one, as kube-apiserver validates PodLogOptions. */
+function sinceOf(q: URLSearchParams): Date | undefined {
+  const seconds = q.get('sinceSeconds'), time = q.get('sinceTime');
+  const bad = (m: string) => Object.assign(new Error(m), { status: 400 });
+  if (seconds !== null && time !== null) throw bad('at most one of `sinceTime` or `sinceSeconds` may be specified');
+  if (seconds !== null) {
+    if (!/^\d+$/.test(seconds) || Number(seconds) < 1) throw bad(`sinceSeconds: Invalid value: ${JSON.stringify(seconds)}: must be greater than 0`);
+    return new Date(Date.now() - Number(seconds) * 1000);
+  }
+  if (time !== null) {
+    const t = Date.parse(time);
+    if (!/^\d{4}-\d\d-\d\dT/.test(time) || Number.isNaN(t)) throw bad(`sinceTime: Invalid value: ${JSON.stringify(time)}: must be an RFC 3339 time`);
+    return new Date(t);
+  }
+  return undefined;
+}
+
 /** `kubectl logs`: the container's log as plain text. */
-async function serveLog(res: ServerResponse, opts: ApiServerOptions, p: ResourcePath, q: URLSearchParams): Promise<void> {
+async function serveLog(res: ServerResponse, opts: Context, p: ResourcePath, q: URLSearchParams): Promise<void> {
   const pod = p.name && await opts.store.get('Pod', p.namespace, p.name);
   if (!pod) return sendStatus(res, 404, `pods "${p.name}" not found`, { name: p.name, kind: 'pods' });
   const count = (name: string) => {
@@ -156,9 +348,11 @@ async function serveLog(res: ServerResponse, opts: ApiServerOptions, p: Resource
       container: q.get('container') || undefined,
       tailLines: count('tailLines'),
       limitBytes: count('limitBytes'),
-      previous: q.get('previous') === 'true',
+      previous: isWatch(q.get('previous')),
+      timestamps: isWatch(q.get('timestamps')),
+      since: sinceOf(q),
     };
-    if (q.get('follow') === 'true' && !o.previous && opts.followPodLog) {
+    if (isWatch(q.get('follow')) && !o.previous && opts.followPodLog) {
       const stop = new AbortController();
       res.on('close', () => stop.abort());
       await opts.followPodLog(pod, o, (chunk) => {
@@ -177,26 +371,3 @@ async function serveLog(res: ServerResponse, opts: ApiServerOptions, p: Resource
   }
 }
 
-/** A Kubernetes watch stream: one JSON event per line until the client goes away. */
-async function watch(req: IncomingMessage, res: ServerResponse, store: Store, p: ResourcePath,
-  w: { namespace?: string; selector?: Requirement[]; name?: string; resourceVersion?: string }): Promise<void> {
-  const table = wantsTable(req.headers.accept);
-  let stop: () => void;
-  // Headers go out at once: a client waits for them before it reads any event. A too-old version is an ERROR event, as in Kubernetes.
-  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-  res.flushHeaders();
-  try {
-    stop = await store.watch({ kind: p.info.kind, namespace: w.namespace, labelSelector: w.selector, resourceVersion: w.resourceVersion }, (e) => {
-      if (w.name && e.object.metadata.name !== w.name) return;
-      const object = table ? toTable(p.info.kind, [e.object], e.object.metadata.resourceVersion ?? '') : e.object;
-      res.write(JSON.stringify({ type: e.type, object }) + '\n');
-    });
-  } catch (e) {
-    if (e instanceof StoreError && e.reason === 'Gone') {
-      res.write(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: e.message } }) + '\n');
-      return void res.end();
-    }
-    throw e;
-  }
-  req.on('close', () => stop());
-}

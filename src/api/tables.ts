@@ -44,42 +44,129 @@ const nodeStatus = (o: KubeObject) => {
   return o.spec?.unschedulable ? `${text},SchedulingDisabled` : text;
 };
 
+
+/** A label map as kubectl prints it (labels.FormatLabels): sorted `k=v` joined by commas, `<none>` when empty. */
+export const formatLabels = (m: Record<string, string> | undefined) =>
+  Object.keys(m ?? {}).sort().map((k) => `${k}=${m![k]}`).join(',') || '<none>';
+
+/** A LabelSelector as metav1.LabelSelectorAsSelector(…).String() prints it: requirements sorted by key. */
+export function formatSelector(sel: any): string {
+  if (!sel) return '<none>';
+  const reqs: [string, string][] = Object.entries((sel.matchLabels ?? {}) as Record<string, string>).map(([k, v]) => [k, `${k}=${v}`]);
+  for (const e of (sel.matchExpressions ?? []) as any[]) {
+    const vs = [...(e.values ?? [])].sort().join(',');
+    reqs.push([e.key, e.operator === 'In' ? `${e.key} in (${vs})` : e.operator === 'NotIn' ? `${e.key} notin (${vs})` : e.operator === 'Exists' ? e.key : `!${e.key}`]);
+  }
+  return reqs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((r) => r[1]).join(',');
+}
+
+const templateContainers = (o: any): any[] => o.spec?.template?.spec?.containers ?? [];
+/** CONTAINERS, IMAGES, SELECTOR: the wide columns of every workload kind. */
+const workloadWide = (selector = true): Column[] => [
+  { name: 'Containers', type: 'string', priority: 1, cell: (o) => templateContainers(o).map((c) => c.name).join(',') },
+  { name: 'Images', type: 'string', priority: 1, cell: (o) => templateContainers(o).map((c) => c.image).join(',') },
+  ...(selector ? [{ name: 'Selector', type: 'string', priority: 1, cell: (o: KubeObject) => formatSelector(o.spec?.selector) }] : []),
+];
+
+/** `3 (5m ago)` in 1.32: the restarts and how long ago the last one ended. */
+function podRestartsText(o: KubeObject): string {
+  const n = podRestarts(o);
+  const last = ((o.status?.containerStatuses ?? []) as any[]).map((c) => c.lastState?.terminated?.finishedAt).filter(Boolean).sort().at(-1);
+  return n > 0 && last ? `${n} (${age(last)} ago)` : String(n);
+}
+
+function readinessGates(o: KubeObject): string {
+  const gates: any[] = o.spec?.readinessGates ?? [];
+  if (!gates.length) return '<none>';
+  const ok = gates.filter((g) => (o.status?.conditions ?? []).some((c: any) => c.type === g.conditionType && c.status === 'True')).length;
+  return `${ok}/${gates.length}`;
+}
+
+function serviceExternalIP(o: KubeObject): string {
+  const type = o.spec?.type ?? 'ClusterIP';
+  const external: string[] = o.spec?.externalIPs ?? [];
+  if (type === 'ExternalName') return o.spec?.externalName ?? '<none>';
+  if (type === 'LoadBalancer') {
+    const lb = ((o.status?.loadBalancer?.ingress ?? []) as any[]).map((i) => i.ip ?? i.hostname).filter(Boolean);
+    const all = [...lb, ...external];
+    return all.length ? all.join(',') : '<pending>';
+  }
+  return external.length ? external.join(',') : '<none>';
+}
+
+const address = (o: KubeObject, type: string) => (o.status?.addresses ?? []).find((a: any) => a.type === type)?.address ?? '<none>';
+const nodeRoles = (o: KubeObject) => {
+  const roles = Object.keys(o.metadata.labels ?? {}).flatMap((k) =>
+    k.startsWith('node-role.kubernetes.io/') ? [k.slice('node-role.kubernetes.io/'.length)] : k === 'kubernetes.io/role' ? [o.metadata.labels![k]] : []);
+  return roles.filter(Boolean).sort().join(',') || '<none>';
+};
+
+function jobStatus(o: KubeObject): string {
+  const cond = (t: string) => (o.status?.conditions ?? []).some((c: any) => c.type === t && c.status === 'True');
+  if (cond('Complete')) return 'Complete';
+  if (cond('Failed')) return 'Failed';
+  if (cond('FailureTarget') || cond('SuccessCriteriaMet')) return o.metadata.deletionTimestamp ? 'Terminating' : 'Running';
+  if (cond('Suspended')) return 'Suspended';
+  return o.metadata.deletionTimestamp ? 'Terminating' : 'Running';
+}
+
+/** Kubernetes' own column definitions (pkg/printers/internalversion/printers.go), for each kind convergit serves. */
 const COLUMNS: Record<string, Column[]> = {
   Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
   ConfigMap: [name, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.binaryData) }, ageCol],
   Secret: [name, { name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque' }, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.stringData) }, ageCol],
+  ServiceAccount: [name, { name: 'Secrets', type: 'string', cell: (o) => ((o.secrets as unknown[]) ?? []).length }, ageCol],
   Service: [
     name,
     { name: 'Type', type: 'string', cell: (o) => o.spec?.type ?? 'ClusterIP' },
     { name: 'Cluster-IP', type: 'string', cell: (o) => o.spec?.clusterIP ?? '<pending>' },
-    { name: 'External-IP', type: 'string', cell: () => '<none>' },
+    { name: 'External-IP', type: 'string', cell: serviceExternalIP },
     { name: 'Port(s)', type: 'string', cell: servicePorts },
     ageCol,
+    { name: 'Selector', type: 'string', priority: 1, cell: (o) => formatLabels(o.spec?.selector) },
   ],
   Pod: [
     name,
     { name: 'Ready', type: 'string', cell: podReady },
     { name: 'Status', type: 'string', cell: podStatusText },
-    { name: 'Restarts', type: 'integer', cell: podRestarts },
+    { name: 'Restarts', type: 'string', cell: podRestartsText },
     ageCol,
     { name: 'IP', type: 'string', priority: 1, cell: (o) => o.status?.podIP ?? '<none>' },
     { name: 'Node', type: 'string', priority: 1, cell: (o) => o.spec?.nodeName ?? '<none>' },
+    { name: 'Nominated Node', type: 'string', priority: 1, cell: (o) => o.status?.nominatedNodeName ?? '<none>' },
+    { name: 'Readiness Gates', type: 'string', priority: 1, cell: readinessGates },
   ],
   Node: [
     name,
     { name: 'Status', type: 'string', cell: nodeStatus },
-    { name: 'Roles', type: 'string', cell: () => '<none>' },
+    { name: 'Roles', type: 'string', cell: nodeRoles },
     ageCol,
     { name: 'Version', type: 'string', cell: (o) => o.status?.nodeInfo?.kubeletVersion ?? '' },
-    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => (o.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '<none>' },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => address(o, 'InternalIP') },
+    { name: 'External-IP', type: 'string', priority: 1, cell: (o) => address(o, 'ExternalIP') },
+    { name: 'OS-Image', type: 'string', priority: 1, cell: (o) => o.status?.nodeInfo?.osImage || '<unknown>' },
+    { name: 'Kernel-Version', type: 'string', priority: 1, cell: (o) => o.status?.nodeInfo?.kernelVersion || '<unknown>' },
+    { name: 'Container-Runtime', type: 'string', priority: 1, cell: (o) => o.status?.nodeInfo?.containerRuntimeVersion || '<unknown>' },
   ],
   Endpoints: [name, { name: 'Endpoints', type: 'string', cell: endpointsText }, ageCol],
+  EndpointSlice: [
+    name,
+    { name: 'AddressType', type: 'string', cell: (o) => o.addressType },
+    { name: 'Ports', type: 'string', cell: (o) => ((o.ports as any[]) ?? []).map((p) => p.port).join(',') || '<unset>' },
+    { name: 'Endpoints', type: 'string', cell: (o) => {
+      const ips = ((o.endpoints as any[]) ?? []).flatMap((e) => e.addresses ?? []);
+      if (!ips.length) return '<unset>';
+      return ips.length > 3 ? `${ips.slice(0, 3).join(',')} + ${ips.length - 3} more...` : ips.join(',');
+    } },
+    ageCol,
+  ],
   Deployment: [
     name,
     { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}` },
     { name: 'Up-to-date', type: 'integer', cell: (o) => o.status?.updatedReplicas ?? 0 },
     { name: 'Available', type: 'integer', cell: (o) => o.status?.availableReplicas ?? 0 },
     ageCol,
+    ...workloadWide(),
   ],
   ReplicaSet: [
     name,
@@ -87,27 +174,91 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Current', type: 'integer', cell: (o) => o.status?.replicas ?? 0 },
     { name: 'Ready', type: 'integer', cell: (o) => o.status?.readyReplicas ?? 0 },
     ageCol,
+    ...workloadWide(),
+  ],
+  ReplicationController: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (o) => o.spec?.replicas ?? 1 },
+    { name: 'Current', type: 'integer', cell: (o) => o.status?.replicas ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (o) => o.status?.readyReplicas ?? 0 },
+    ageCol,
+    { name: 'Containers', type: 'string', priority: 1, cell: (o) => templateContainers(o).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (o) => templateContainers(o).map((c) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (o) => formatLabels(o.spec?.selector) },
+  ],
+  StatefulSet: [
+    name,
+    { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}` },
+    ageCol,
+    ...workloadWide(false),
+  ],
+  DaemonSet: [
+    name,
+    { name: 'Desired', type: 'integer', cell: (o) => o.status?.desiredNumberScheduled ?? 0 },
+    { name: 'Current', type: 'integer', cell: (o) => o.status?.currentNumberScheduled ?? 0 },
+    { name: 'Ready', type: 'integer', cell: (o) => o.status?.numberReady ?? 0 },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => o.status?.updatedNumberScheduled ?? 0 },
+    { name: 'Available', type: 'integer', cell: (o) => o.status?.numberAvailable ?? 0 },
+    { name: 'Node Selector', type: 'string', cell: (o) => formatLabels(o.spec?.template?.spec?.nodeSelector) },
+    ageCol,
+    ...workloadWide(),
+  ],
+  Job: [
+    name,
+    { name: 'Status', type: 'string', cell: jobStatus },
+    { name: 'Completions', type: 'string', cell: (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}` },
+    { name: 'Duration', type: 'string', cell: (o) => (o.status?.startTime ? age(o.status.startTime, o.status?.completionTime ? Date.parse(o.status.completionTime) : Date.now()) : '') },
+    ageCol,
+    ...workloadWide(),
+  ],
+  CronJob: [
+    name,
+    { name: 'Schedule', type: 'string', cell: (o) => o.spec?.schedule },
+    { name: 'Timezone', type: 'string', cell: (o) => o.spec?.timeZone ?? '<none>' },
+    { name: 'Suspend', type: 'boolean', cell: (o) => !!o.spec?.suspend },
+    { name: 'Active', type: 'integer', cell: (o) => (o.status?.active ?? []).length },
+    { name: 'Last Schedule', type: 'string', cell: (o) => (o.status?.lastScheduleTime ? age(o.status.lastScheduleTime) : '<none>') },
+    ageCol,
+    { name: 'Containers', type: 'string', priority: 1, cell: (o) => (o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((c: any) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, cell: (o) => (o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(',') },
+    { name: 'Selector', type: 'string', priority: 1, cell: (o) => formatSelector(o.spec?.jobTemplate?.spec?.selector) },
   ],
   Event: [
-    { name: 'Last Seen', type: 'string', cell: (o) => age(o.lastTimestamp as string) },
+    { name: 'Last Seen', type: 'string', cell: (o) => age((o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp) as string) },
     { name: 'Type', type: 'string', cell: (o) => o.type },
     { name: 'Reason', type: 'string', cell: (o) => o.reason },
     { name: 'Object', type: 'string', cell: (o: any) => `${o.involvedObject?.kind?.toLowerCase()}/${o.involvedObject?.name}` },
+    { name: 'Subobject', type: 'string', priority: 1, cell: (o: any) => o.involvedObject?.fieldPath ?? '' },
+    { name: 'Source', type: 'string', priority: 1, cell: (o: any) => [o.source?.component, o.source?.host].filter(Boolean).join(', ') },
     { name: 'Message', type: 'string', cell: (o) => o.message },
+    { name: 'First Seen', type: 'string', priority: 1, cell: (o) => age(o.firstTimestamp as string) },
+    { name: 'Count', type: 'string', priority: 1, cell: (o) => String(o.count ?? 1) },
+    { name: 'Name', type: 'string', priority: 1, cell: (o) => o.metadata.name },
   ],
 };
 
-export function toTable(kind: string, items: KubeObject[], resourceVersion: string) {
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+/** `includeObject` as kube-apiserver reads it: Metadata unless said otherwise; anything else is a 400. */
+export function parseIncludeObject(v: string | null): IncludeObject {
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw new Error(`includeObject: Unsupported value: "${v}": supported values: "Metadata", "None", "Object"`);
+}
+
+export function toTable(kind: string, items: KubeObject[], resourceVersion: string, include: IncludeObject = 'Metadata', listMeta: Record<string, unknown> = {}) {
   const cols = COLUMNS[kind] ?? [name, ageCol];
+  const objectOf = (o: KubeObject) =>
+    include === 'Object' ? o : include === 'None' ? undefined : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
-    metadata: { resourceVersion },
+    metadata: { resourceVersion, ...listMeta },
     columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.name, priority: c.priority ?? 0 })),
-    rows: items.map((o) => ({
-      cells: cols.map((c) => c.cell(o)),
-      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
-    })),
+    rows: items.map((o) => {
+      const object = objectOf(o);
+      return { cells: cols.map((c) => c.cell(o) ?? ''), ...(object ? { object } : {}) };
+    }),
   };
 }
 

@@ -9,6 +9,7 @@ import { resume, suspend } from './suspend.ts';
 import { plan } from './plan.ts';
 import { history } from './history.ts';
 import { rollback } from './rollback.ts';
+import { kubeconfig } from './kubeconfig.ts';
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -107,6 +108,15 @@ program
   .description('apply commits again, starting with the current head')
   .option('--data-dir <dir>', 'the data folder of the serve to resume', '.convergit')
   .action((o) => resume(o.dataDir));
+
+program
+  .command('kubeconfig')
+  .description('print a kubeconfig for the serve running on --data-dir (context convergit-<folder>), so plain kubectl works')
+  .option('--data-dir <dir>', 'the data folder of the serve', '.convergit')
+  .option('--merge', 'add it to the first file of $KUBECONFIG (default ~/.kube/config) and make it the current context', false)
+  .action((o) => {
+    process.exitCode = kubeconfig(o);
+  });
 
 try {
   await program.parseAsync();

@@ -16,6 +16,8 @@ import { announceNodePorts } from './announce.ts';
 import { followPodLog, readPodLog } from '../node/logs.ts';
 import { planRevision } from '../review/plan-revision.ts';
 import { liveFromStore } from '../review/live-sources.ts';
+import { createBuiltinNamespaces } from './builtin-namespaces.ts';
+import { writeServeUrl } from './kubeconfig.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -54,6 +56,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
   const store = await openStore(dataDir);
+  await createBuiltinNamespaces(store);
   // Each part started registers how to stop it; a signal at any point stops what has started, last first, so a
   // Ctrl-C during start-up leaves no pod process behind either.
   const started: (() => Promise<void> | void)[] = [() => store.close()];
@@ -94,6 +97,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     });
     apiUrl = api.url;
     started.push(() => api.close());
+    writeServeUrl(dataDir, reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host))); // for `convergit kubeconfig`
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
     const engine = await startEngine({

@@ -3,8 +3,11 @@
 
 type Obj = Record<string, any>;
 
-/** Annotations written by controllers, not by people: never compared with git, never dropped by a git update. */
-export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/'];
+/**
+ * Annotations written by controllers (and the sync's change-cause), not by people: never compared with git, never
+ * dropped by a git update that leaves them out.
+ */
+export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/', 'kubernetes.io/change-cause'];
 
 export const isSystemAnnotation = (key: string) => SYSTEM_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
 

@@ -13,6 +13,44 @@ export interface LogOptions {
   previous?: boolean;
   /** At most this many bytes (of what tailLines selected, from its start). */
   limitBytes?: number;
+  /** Only lines written at or after this time (kubectl logs --since / --since-time). */
+  since?: Date;
+  /** Each line prefixed with the RFC 3339 time it was written (kubectl logs --timestamps). */
+  timestamps?: boolean;
+}
+
+/**
+ * A log line in the CRI format the kubelet writes (`<RFC3339Nano> <stdout|stderr> <F|P> <text>`; P: a partial line
+ * continued by the next). Files may also hold plain lines (the process runtime writes what the process prints): those
+ * have no time of their own and are shown as they are.
+ */
+const CRI_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (stdout|stderr) (F|P) ?(.*)$/;
+
+/** One CRI line for `text` written at `at` (what a runtime that timestamps its output appends). */
+export const criLine = (at: Date, stream: 'stdout' | 'stderr', text: string) => `${at.toISOString().replace('Z', '000000Z')} ${stream} F ${text}\n`;
+
+/**
+ * What kubectl shows of log text: CRI lines stripped to their text (with their time under `timestamps`), lines
+ * before `since` dropped. `fileTime` stands for plain lines' time: the last write to their file.
+ */
+export function presentLog(text: string, opts: Pick<LogOptions, 'since' | 'timestamps'>, fileTime?: Date): string {
+  if (!text) return text;
+  let out = '';
+  const lines = text.split('\n');
+  const last = lines.pop()!; // text after the final newline: an unfinished line, shown as it is
+  const since = opts.since?.getTime();
+  for (const line of lines) {
+    const m = CRI_LINE.exec(line);
+    if (!m) {
+      if (since !== undefined && fileTime && fileTime.getTime() < since) continue;
+      out += line + '\n';
+      continue;
+    }
+    if (since !== undefined && Date.parse(m[1]) < since) continue;
+    out += (opts.timestamps ? `${m[1]} ` : '') + m[4] + (m[3] === 'F' ? '\n' : '');
+  }
+  if (last && !(since !== undefined && fileTime && fileTime.getTime() < since)) out += last;
+  return out;
 }
 
 /** A log request Kubernetes would refuse: `status` is the HTTP status the API answers with. */
@@ -79,7 +117,12 @@ async function podLogFile(dataDir: string, pod: KubeObject, opts: Pick<LogOption
 
 /** A container's log as `kubectl logs` shows it. */
 export async function readPodLog(dataDir: string, pod: KubeObject, opts: LogOptions = {}): Promise<string> {
-  return (await readLog(await podLogFile(dataDir, pod, opts), opts)).text;
+  const file = await podLogFile(dataDir, pod, opts);
+  if (!opts.since && !opts.timestamps) return presentLog((await readLog(file, opts)).text, {});
+  // limitBytes counts what is shown, so it applies after the lines are filtered.
+  const { text } = await readLog(file, { ...opts, limitBytes: undefined });
+  const shown = presentLog(text, opts, (await stat(file)).mtime);
+  return opts.limitBytes === undefined ? shown : Buffer.from(shown).subarray(0, opts.limitBytes).toString('utf8');
 }
 
 /** What tailLines and limitBytes select of `file`, and the offset where reading stopped. */
@@ -131,7 +174,15 @@ export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOp
   signal: AbortSignal, pollMs = 200): Promise<void> {
   const file = await podLogFile(dataDir, pod, opts);
   const first = await readLog(file, opts);
-  write(first.text);
+  // Whole lines are presented (a CRI line's prefix is stripped); a partial last line waits for its end.
+  let pending = '';
+  const present = (chunk: string) => {
+    const text = pending + chunk;
+    const cut = text.lastIndexOf('\n') + 1;
+    pending = text.slice(cut);
+    if (cut) write(presentLog(text.slice(0, cut), opts, new Date()));
+  };
+  present(first.text);
   let offset = first.end; // from exactly where the first read stopped: nothing appended meanwhile is lost
   const runsDir = dirname(file);
   const run = Number(/(\d+)\.log$/.exec(file)![1]);
@@ -145,7 +196,7 @@ export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOp
         const buf = Buffer.alloc(size - offset);
         const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
         offset += bytesRead;
-        write(buf.subarray(0, bytesRead).toString('utf8'));
+        present(buf.subarray(0, bytesRead).toString('utf8'));
       } finally {
         await fh.close();
       }

@@ -107,7 +107,7 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
       kernelVersion: os.release(),
       osImage: osImage(),
       containerRuntimeVersion: 'process://',
-      kubeletVersion: 'convergit',
+      kubeletVersion: 'v1.32.0-convergit', // a version string, as clients and `kubectl get nodes` expect
       kubeProxyVersion: '',
       operatingSystem: goOS(),
       architecture: goArch(),

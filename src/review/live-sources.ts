@@ -57,7 +57,10 @@ export async function liveFromServer(url: string): Promise<Live> {
     const info = kindInfo(kind)!;
     const path = info.group ? `/apis/${apiVersionOf(info)}/${info.resource}` : `/api/v1/${info.resource}`;
     // List items carry no kind/apiVersion in Kubernetes; keys need both.
-    return get(path).then((l) => (l.items as KubeObject[]).map((o) => ({ ...o, kind, apiVersion: o.apiVersion ?? apiVersionOf(info) })));
+    return get(path).then((l) => (l.items as KubeObject[])
+      // EndpointSlices mirrored from Endpoints are computed on read, not stored: the store and data folder have none.
+      .filter((o) => o.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] !== 'endpointslicemirroring-controller.k8s.io')
+      .map((o) => ({ ...o, kind, apiVersion: o.apiVersion ?? apiVersionOf(info) })));
   };
   // The lists are separate requests: a sync applying meanwhile would mix two revisions. /status before and after
   // tells, and a second read (a sync takes milliseconds) is then consistent.

@@ -18,6 +18,8 @@ export interface WatchOptions extends ListOptions {
   kind?: string;
   /** Replay changes after this resourceVersion; omitted: only changes from now on. */
   resourceVersion?: string;
+  /** Further filtering (the API's field selectors); entering or leaving it is seen as ADDED or DELETED, as with labels. */
+  match?: (o: KubeObject) => boolean;
 }
 
 export class StoreError extends Error {

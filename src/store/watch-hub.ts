@@ -107,9 +107,10 @@ function eventFor(opts: WatchOptions, c: Change): WatchEvent | undefined {
   // As in list, a namespace does not filter out cluster-scoped kinds.
   if (opts.namespace !== undefined && isNamespaced(o.kind) && o.metadata.namespace !== opts.namespace) return undefined;
   const reqs = opts.labelSelector ?? [];
-  const now = matchesRequirements(reqs, o.metadata.labels);
+  const matches = (x: KubeObject) => matchesRequirements(reqs, x.metadata.labels) && (!opts.match || opts.match(x));
+  const now = matches(o);
   if (c.type !== 'MODIFIED' || !c.prev) return now ? { type: c.type, object: structuredClone(o) } : undefined;
-  const before = matchesRequirements(reqs, c.prev.metadata.labels);
+  const before = matches(c.prev);
   if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: structuredClone(o) };
   if (!before) return undefined;
   // Left the selector: a DELETED with the content the watcher last matched, at this change's version.

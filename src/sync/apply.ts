@@ -7,13 +7,29 @@ import { StoreError, type Store } from '../store/store.ts';
 /** Only what git owns is written (the same fields the plan compares): never status or server-set metadata. */
 const forStore = (o: KubeObject) => structuredClone(owned(o)) as KubeObject;
 
-async function applyStep(store: Store, step: PlanStep): Promise<void> {
+/** What `kubectl rollout history` shows as CHANGE-CAUSE (the Deployment controller copies it to the ReplicaSet). */
+export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
+
+/**
+ * A Deployment whose pod template this step sets or changes, without git giving or changing a change-cause of its
+ * own (an update's object carries the live one over, so only the patch tells what git changed).
+ */
+function causesRollout(step: PlanStep): boolean {
+  if (step.kind !== 'Deployment') return false;
+  if (step.action === 'create') return step.object.metadata.annotations?.[CHANGE_CAUSE] === undefined;
+  const paths = (step.patch ?? []).map((op) => op.path);
+  return paths.some((p) => p.startsWith('/spec/template')) && !paths.some((p) => p.includes('kubernetes.io~1change-cause'));
+}
+
+async function applyStep(store: Store, step: PlanStep, cause: string): Promise<void> {
   const { kind, namespace, name } = step;
   if (step.action === 'prune') {
     await store.delete(kind, namespace, name);
     return;
   }
   const obj = forStore(step.object);
+  // The commit that caused a new revision: `<sha7> <subject>`. Later updates keep it (a system annotation).
+  if (causesRollout(step)) obj.metadata.annotations = { ...obj.metadata.annotations, [CHANGE_CAUSE]: cause };
   if (step.action === 'create') {
     try {
       await store.create(obj);
@@ -28,9 +44,11 @@ async function applyStep(store: Store, step: PlanStep): Promise<void> {
 
 const REASONS = { create: 'Created', update: 'Updated', prune: 'Pruned' } as const;
 
-export async function applyPlan(store: Store, plan: Plan, revision: string): Promise<void> {
+/** `subject`: the commit message's first line, for the change-cause of the Deployments it rolls out. */
+export async function applyPlan(store: Store, plan: Plan, revision: string, subject = ''): Promise<void> {
+  const cause = `${revision.slice(0, 7)} ${subject.split('\n')[0]}`.trim();
   for (const step of plan.steps) {
-    await applyStep(store, step);
+    await applyStep(store, step, cause);
     const reason = REASONS[step.action as keyof typeof REASONS];
     await store.recordEvent(
       { apiVersion: step.object.apiVersion, kind: step.kind, namespace: step.namespace, name: step.name, uid: step.object.metadata.uid },

@@ -113,7 +113,7 @@ export class Syncer {
           await this.store.setMeta(META_KEY, this.persisted);
           this.applyEpoch++;
           try {
-            await applyPlan(this.store, this.plan!, input.head);
+            await applyPlan(this.store, this.plan!, input.head, this.revision?.sha === input.head ? this.revision.message : undefined);
             this.noteApplied(input.head, this.plan!);
           } finally {
             this.applyEpoch++;

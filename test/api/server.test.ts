@@ -61,7 +61,7 @@ test('unknown names and resources are 404 Status objects', async () => {
   const r = await get('/apis/apps/v1/namespaces/default/deployments/nope');
   assert.is(r.status, 404);
   assert.is(r.body.reason, 'NotFound');
-  assert.match(r.body.message, /deployments "nope" not found/);
+  assert.match(r.body.message, /^deployments\.apps "nope" not found$/, 'as kube-apiserver names it: resource.group');
   assert.is((await get('/api/v1/widgets')).status, 404);
 });
 
@@ -89,7 +89,7 @@ test('discovery, version, healthz', async () => {
 test('Table output for kubectl-style clients', async () => {
   const r = await get('/apis/apps/v1/namespaces/default/deployments', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
   assert.is(r.body.kind, 'Table');
-  assert.equal(r.body.columnDefinitions.map((c: any) => c.name), ['Name', 'Ready', 'Up-to-date', 'Available', 'Age']);
+  assert.equal(r.body.columnDefinitions.map((c: any) => c.name), ['Name', 'Ready', 'Up-to-date', 'Available', 'Age', 'Containers', 'Images', 'Selector']);
   assert.equal(r.body.rows[0].cells.slice(0, 4), ['web', '0/3', 0, 0]);
 });
 

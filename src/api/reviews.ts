@@ -1,0 +1,54 @@
+// Self-reviews, the POSTs a read-only server still answers because they write nothing: SelfSubjectAccessReview
+// (`kubectl auth can-i`), SelfSubjectRulesReview (`auth can-i --list`), SelfSubjectReview (`auth whoami`).
+// Everyone may read everything; nobody may write through the API: changes are commits.
+import type { KindInfo } from '../model/kinds.ts';
+
+const review = (kind: string, group: string, resource: string): KindInfo => ({
+  kind, group, version: 'v1', versions: ['v1'], resource, singular: kind.toLowerCase(), shortNames: [], categories: [], namespaced: false,
+  mode: 'refused', reason: 'a question asked of the API server', fromGit: false, definitions: {},
+});
+
+export const REVIEW_KINDS: readonly KindInfo[] = [
+  review('SelfSubjectAccessReview', 'authorization.k8s.io', 'selfsubjectaccessreviews'),
+  review('SelfSubjectRulesReview', 'authorization.k8s.io', 'selfsubjectrulesreviews'),
+  review('SelfSubjectReview', 'authentication.k8s.io', 'selfsubjectreviews'),
+];
+
+export const READ_VERBS = ['get', 'list', 'watch'];
+
+/** The review for a POST to `group/version/resource`, or undefined when that is not a review path. Throws on a bad body (a 400). */
+export function answerReview(pathname: string, body: any, where: { repository: string; branch: string }): unknown {
+  const m = /^\/apis\/(authorization\.k8s\.io|authentication\.k8s\.io)\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews|selfsubjectreviews)\/?$/.exec(pathname);
+  if (!m) return undefined;
+  const kind = REVIEW_KINDS.find((k) => k.group === m[1] && k.resource === m[2]);
+  if (!kind) return undefined;
+  const base = { apiVersion: `${kind.group}/v1`, kind: kind.kind, metadata: { creationTimestamp: null } };
+  const write = `convergit's API is read-only: change the system by committing to ${where.repository} (branch ${where.branch})`;
+  if (kind.kind === 'SelfSubjectReview') {
+    return { ...base, status: { userInfo: { username: 'system:anonymous', groups: ['system:unauthenticated'] } } };
+  }
+  if (!body || typeof body !== 'object' || typeof body.spec !== 'object' || body.spec === null) throw new Error(`${kind.kind}: spec is required`);
+  if (kind.kind === 'SelfSubjectRulesReview') {
+    return {
+      ...base, spec: body.spec,
+      status: {
+        resourceRules: [
+          { verbs: READ_VERBS, apiGroups: ['*'], resources: ['*'] },
+          { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+          { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+        ],
+        nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['*'] }],
+        incomplete: false,
+      },
+    };
+  }
+  const attrs = body.spec.resourceAttributes ?? body.spec.nonResourceAttributes;
+  if (!attrs || typeof attrs.verb !== 'string') throw new Error('SelfSubjectAccessReview: spec.resourceAttributes.verb or spec.nonResourceAttributes.verb is required');
+  const verb: string = attrs.verb;
+  const reads = body.spec.nonResourceAttributes ? ['get', 'head'] : READ_VERBS;
+  const allowed = reads.includes(verb);
+  return {
+    ...base, spec: body.spec,
+    status: allowed ? { allowed: true, reason: 'convergit allows every read' } : { allowed: false, reason: write },
+  };
+}

@@ -1,0 +1,88 @@
+// Kubernetes watch streams: one JSON event per line. With resourceVersion unset or "0" (or sendInitialEvents=true)
+// the current objects come first as ADDED, then every change; with a version, the changes after it. BOOKMARKs when
+// asked for, timeoutSeconds honoured, errors as kube-apiserver gives them.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiVersionOf } from '../model/kinds.ts';
+import type { KubeObject } from '../model/object.ts';
+import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
+import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
+import { toTable, wantsTable, type IncludeObject } from './tables.ts';
+import { listView, passes, type Filter, type View } from './views.ts';
+import { matchesFields } from './field-selector.ts';
+
+export interface WatchTiming {
+  /** How often a BOOKMARK is sent when allowWatchBookmarks=true (kube-apiserver: about a minute). */
+  bookmarkIntervalMs: number;
+}
+
+/** `watch=true`, `1` or `True` (Python's client) all ask for a watch, as Go's strconv.ParseBool reads them. */
+export const isWatch = (v: string | null) => v !== null && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
+const isTrue = isWatch;
+
+const invalid = (field: string, message: string) =>
+  new ApiError(422, `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${message}`, 'Invalid',
+    { group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ reason: 'FieldValueForbidden', message: `Forbidden: ${message}`, field }] });
+
+/** Checks the options first (errors are plain HTTP errors), then streams until the client leaves or the timeout ends it. */
+export async function serveWatch(req: IncomingMessage, res: ServerResponse, store: Store, view: View, filter: Filter,
+  q: URLSearchParams, include: IncludeObject, timing: WatchTiming): Promise<void> {
+  const rv = parseResourceVersion(q.get('resourceVersion'));
+  const timeoutText = q.get('timeoutSeconds');
+  if (timeoutText !== null && !/^\d+$/.test(timeoutText)) throw new ApiError(400, `timeoutSeconds: must be a non-negative integer, not ${JSON.stringify(timeoutText)}`, 'BadRequest');
+  const bookmarks = isTrue(q.get('allowWatchBookmarks'));
+  const sendInitial = q.get('sendInitialEvents');
+  const match = q.get('resourceVersionMatch');
+  if (sendInitial !== null) {
+    if (match !== 'NotOlderThan') throw invalid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+    if (isTrue(sendInitial) && !bookmarks) throw invalid('allowWatchBookmarks', 'sendInitialEvents requires setting allowWatchBookmarks to true');
+  } else if (match) throw invalid('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+  const initial = sendInitial !== null ? isTrue(sendInitial) : rv === undefined || rv === 0;
+  if (rv !== undefined && rv > 0) await waitForResourceVersion(store, rv);
+
+  const table = wantsTable(req.headers.accept);
+  const kind = view.info.kind, apiVersion = apiVersionOf(view.info);
+  const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
+  const sendObject = (type: string, o: KubeObject) => send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include) : o);
+  const bookmark = async (annotations?: Record<string, string>) =>
+    send('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: await store.resourceVersion(), ...(annotations ? { annotations } : {}) } });
+
+  // Headers go out at once: a client waits for them before it reads any event.
+  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  res.flushHeaders();
+  let from = rv !== undefined && rv > 0 ? String(rv) : undefined;
+  if (initial) {
+    const list = await listView(store, view, filter);
+    for (const o of list.items) sendObject('ADDED', o);
+    from = list.resourceVersion;
+    if (sendInitial !== null && bookmarks) await bookmark({ 'k8s.io/initial-events-end': 'true' });
+  }
+  let stop: (() => void) | undefined;
+  try {
+    stop = await store.watch({
+      kind: view.storeKind, namespace: filter.namespace, resourceVersion: from,
+      // Derived objects are filtered after deriving; stored ones in the store, so entering/leaving a selector is seen.
+      ...(view.derive ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
+    }, (e: WatchEvent) => {
+      const o = view.derive ? view.derive(e.object) : e.object;
+      if (view.derive && !passes(filter, o)) return;
+      sendObject(e.type, o);
+    });
+  } catch (e) {
+    if (e instanceof StoreError && e.reason === 'Gone') {
+      send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Expired', code: 410, message: e.message });
+      return void res.end();
+    }
+    throw e;
+  }
+  const timers: NodeJS.Timeout[] = [];
+  const end = () => { stop?.(); stop = undefined; for (const t of timers) clearTimeout(t); };
+  res.on('close', end);
+  if (bookmarks) timers.push(setInterval(() => void bookmark().catch(() => {}), timing.bookmarkIntervalMs));
+  if (timeoutText !== null && Number(timeoutText) > 0) {
+    timers.push(setTimeout(async () => {
+      if (bookmarks) await bookmark().catch(() => {}); // as kube-apiserver does shortly before a watch times out
+      end();
+      res.end();
+    }, Number(timeoutText) * 1000));
+  }
+}

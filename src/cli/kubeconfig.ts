@@ -1,0 +1,94 @@
+// `convergit kubeconfig`: a kubeconfig for the serve running on a data folder (its URL is written there when it
+// listens), so plain `kubectl` works without --server. `--merge` adds it to the first file of $KUBECONFIG (or
+// ~/.kube/config) and makes it the current context, as `kind` and `minikube` do.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseYaml } from '../manifests/parse.ts';
+import { toYaml } from '../manifests/to-yaml.ts';
+
+const URL_FILE = 'serve.json';
+
+/** Written by serve once the API listens. */
+export function writeServeUrl(dataDir: string, url: string): void {
+  writeFileSync(path.join(dataDir, URL_FILE), JSON.stringify({ url, pid: process.pid }) + '\n');
+}
+
+const alive = (pid: number) => {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+export function readServeUrl(dataDir: string): string {
+  const file = path.join(dataDir, URL_FILE);
+  if (!existsSync(file)) throw new Error(`no convergit serve has run on ${dataDir} (${file} does not exist): start \`convergit serve --data-dir ${dataDir}\` first`);
+  const { url, pid } = JSON.parse(readFileSync(file, 'utf8')) as { url?: string; pid?: number };
+  if (!url) throw new Error(`${file} names no URL`);
+  if (pid !== undefined && !alive(pid)) console.error(`convergit: warning: the serve that listened on ${url} (pid ${pid}) is not running now`);
+  return url;
+}
+
+/** `convergit-<folder>`: the context, cluster and user name for a data folder. */
+export const contextName = (dataDir: string) => `convergit-${path.basename(path.resolve(dataDir)).replace(/^\./, '') || 'data'}`;
+
+export function kubeconfigFor(dataDir: string, url = readServeUrl(dataDir)) {
+  const name = contextName(dataDir);
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    // client-node refuses plain http unless TLS verification is off (there is no TLS to verify); kubectl ignores it.
+    clusters: [{ name, cluster: { server: url, ...(url.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    users: [{ name, user: {} }],
+    contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
+    'current-context': name,
+    preferences: {},
+  };
+}
+
+/** The file `--merge` writes: the first of $KUBECONFIG, else ~/.kube/config (as kubectl picks it). */
+export function kubeconfigPath(env = process.env): string {
+  const first = (env.KUBECONFIG ?? '').split(path.delimiter).find(Boolean);
+  return first ?? path.join(os.homedir(), '.kube', 'config');
+}
+
+type Named = { name: string };
+
+/** `into` with `entries` replacing those of the same name. */
+const upsert = <T extends Named>(into: T[] | undefined, entries: T[]) =>
+  [...(into ?? []).filter((e) => !entries.some((n) => n.name === e.name)), ...entries];
+
+export function mergeKubeconfig(file: string, add: ReturnType<typeof kubeconfigFor>): void {
+  let current: any = { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], preferences: {} };
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8');
+    const parsed = parseYaml(text, file, 100);
+    if (parsed.error) throw new Error(`${file}:${parsed.error.line}:${parsed.error.column}: ${parsed.error.message}`);
+    const doc = parsed.docs[0]?.value;
+    if (doc !== undefined) {
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`${file}: not a kubeconfig (expected a mapping with clusters, users and contexts)`);
+      current = doc;
+    }
+  }
+  const merged = {
+    ...current,
+    clusters: upsert(current.clusters, add.clusters),
+    users: upsert(current.users, add.users),
+    contexts: upsert(current.contexts, add.contexts),
+    'current-context': add['current-context'],
+  };
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.convergit-${process.pid}`;
+  writeFileSync(tmp, toYaml(merged), { mode: 0o600 });
+  renameSync(tmp, file); // whole or not at all: kubectl never reads half a file
+}
+
+export function kubeconfig(o: { dataDir: string; merge: boolean }): number {
+  const config = kubeconfigFor(o.dataDir);
+  if (!o.merge) {
+    process.stdout.write(toYaml(config));
+    return 0;
+  }
+  const file = kubeconfigPath();
+  mergeKubeconfig(file, config);
+  console.log(`added context ${config['current-context']} (server ${config.clusters[0].cluster.server}) to ${file} and made it the current context`);
+  return 0;
+}
