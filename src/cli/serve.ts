@@ -15,6 +15,7 @@ import { announceNodePorts } from './announce.ts';
 import { followPodLog, readPodLog } from '../node/logs.ts';
 import { planRevision } from '../review/plan-revision.ts';
 import { liveFromStore } from '../review/live-sources.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -42,6 +43,17 @@ const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 2
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const dataDir = path.resolve(opts.dataDir);
+  // First of all: a second serve on this folder must not touch it (not even seed the example or read the state).
+  const lock = lockDataDir(dataDir, 'serve');
+  try {
+    await serveLocked(opts, dataDir, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock): Promise<void> {
   let repo = opts.repo;
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');
@@ -53,9 +65,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
   const store = await openStore(dataDir);
-  // Each part started registers how to stop it; a signal at any point stops what has started, last first, so a
-  // Ctrl-C during start-up leaves no pod process behind either.
-  const started: (() => Promise<void> | void)[] = [() => store.close()];
+  // Each part started registers how to stop it; a signal at any point stops what has started, last first.
+  const started: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
   let stopping = false;
   let ready = false;
   const stopAll = async (code: number) => {
@@ -90,6 +101,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       },
     });
     apiUrl = api.url;
+    lock.announce({ url: api.url });
     started.push(() => api.close());
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
