@@ -75,7 +75,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   };
   const onSignal = (signal: string) => {
     if (stopping) {
-      log(`${signal} again: exiting now; pods still stopping are killed when serve next starts`);
+      log(`${signal} again: exiting now; the pods keep running and the next serve re-adopts them`);
       process.exit(1);
     }
     stopping = true;
@@ -111,7 +111,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
     });
-    started.push(() => engine.stop()); // stops every pod the graceful way: nothing is left running
+    started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();
     const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase });
     syncer.onStatus(reportChanges());

@@ -58,6 +58,7 @@ test.before(() => {
 
 test.after(async () => {
   await first?.stop();
+  await run(['stop', '--data-dir', dataDir]); // the containers serve leaves running
   repo.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });
