@@ -13,6 +13,8 @@ import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { keyOf } from '../model/key.ts';
 import { isPodTerminal } from '../model/pod.ts';
+import { isProxied, listsPod } from '../model/proxied.ts';
+import { matchesSelector } from '../model/selector.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -68,7 +70,41 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const ips = new PodIps(podCIDR);
   const cap = nodeCapacity(opts.capacity);
   const workers = new Map<string, PodWorker>(); // by pod uid: a pod recreated under the same name is another pod
+
+  // Out of service before stopped: a leaving pod's containers get SIGTERM only once every Service that selects it
+  // has Endpoints without it that the proxy has put into effect and drained (see model/proxied.ts), or its grace
+  // period is over. Read from the store, as the rest: the node never calls the proxy.
+  const services = new Informer(store, 'Service');
+  const endpoints = new Informer(store, 'Endpoints');
+  const waiters = new Set<() => void>();
+  const recheck = () => { for (const w of [...waiters]) w(); };
+  for (const i of [services, endpoints]) i.on({ add: recheck, update: recheck, delete: recheck });
+  await services.start();
+  await endpoints.start();
+  const outOfService = (pod: KubeObject): boolean => {
+    const ns = pod.metadata.namespace ?? 'default';
+    for (const svc of services.list(ns)) {
+      const sel = svc.spec?.selector;
+      if (!sel || !Object.keys(sel).length || !matchesSelector({ matchLabels: sel }, pod.metadata.labels)) continue;
+      const ep = endpoints.get(ns, svc.metadata.name);
+      if (ep && (listsPod(ep, pod.metadata.uid!) || !isProxied(ep))) return false;
+    }
+    return true;
+  };
+  const waitOutOfService = (pod: KubeObject, timeoutMs: number) => new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(check);
+      resolve();
+    };
+    const check = () => { if (stopping || outOfService(pod)) done(); };
+    const timer = setTimeout(done, Math.max(0, timeoutMs));
+    waiters.add(check);
+    check();
+  });
+
   const deps = {
+    waitOutOfService,
     store, nodeName, hostIP, dataDir, runtime: opts.runtime, images: opts.images, ips, pids,
     allocatable: { cpu: parseQuantity(cap.cpu), memory: parseQuantity(cap.memory) },
     backoff: { baseMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000, ...opts.restartBackoff },
@@ -161,6 +197,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       stopping = true;
       clearInterval(beat);
       pods.stop();
+      services.stop();
+      endpoints.stop();
+      recheck(); // nobody waits for a proxy any more
       await Promise.all([...workers.values()].map((w) => (containers === 'stop' ? w.stopWithNode() : w.detach())));
       workers.clear();
       await Promise.all(leaving);

@@ -41,6 +41,8 @@ export interface PodWorkerDeps {
   clock?: Clock;
   now: () => Date;
   log: (m: string) => void;
+  /** Resolves once no Service sends the pod new connections and in-flight ones have drained, or after timeoutMs. */
+  waitOutOfService?: (pod: KubeObject, timeoutMs: number) => Promise<void>;
 }
 
 /** A container that outlived the previous run of the node, re-adopted through the runtime. */
@@ -231,7 +233,16 @@ export class PodWorker {
 
   private async terminate(graceMs: number, remove: boolean): Promise<void> {
     this.terminal = true;
-    await this.stopContainers(graceMs);
+    let left = graceMs;
+    const running = [...this.slots.values()].some((s) => s.running || s.launching) || this.adopted.size > 0;
+    if (remove && running && this.deps.waitOutOfService) {
+      // Out of its Services first, then SIGTERM: an app that exits at once on SIGTERM drops no request. The wait
+      // comes out of the grace period, as a preStop hook's does, and SIGTERM still gets 2 s (kubelet's minimum).
+      const t0 = Date.now();
+      await this.deps.waitOutOfService(this.pod, graceMs);
+      left = Math.max(graceMs - (Date.now() - t0), Math.min(graceMs, 2 * this.deps.graceMsPerSecond));
+    }
+    await this.stopContainers(left);
     const { store, ips, log } = this.deps;
     if (remove && !this.removed) {
       await this.flushStatus();
