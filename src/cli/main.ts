@@ -100,7 +100,7 @@ program
   .option('--data-dir <dir>', 'the data folder', '.convergit')
   .addOption(new Option('--timeout <duration>', 'how long to wait for serve to exit').argParser(duration).default(60_000, '60s'))
   .action(async (o) => {
-    process.exitCode = await stop(o);
+    process.exitCode = await stop(o).catch((e) => { console.error(`convergit stop: ${e instanceof Error ? e.message : String(e)}`); return 1; });
   });
 
 program

@@ -3,7 +3,7 @@
 // runs, to exit (SIGTERM) and waits for its lock; then, holding the lock so no serve starts meanwhile, it stops each
 // container the nodes recorded (SIGTERM to its process group, SIGKILL after the pod's grace period), all at once.
 // The objects stay in state.json: the next serve starts the pods again.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PidsFile } from '../node/pids-file.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
@@ -17,6 +17,8 @@ export interface StopOptions {
 
 export async function stop(opts: StopOptions, print: (line: string) => void = console.log): Promise<number> {
   const dataDir = path.resolve(opts.dataDir);
+  // A mistyped folder is said so, not created.
+  if (!existsSync(dataDir)) throw new Error(`no data folder at ${dataDir}: nothing to stop`);
   if (isDataDirLocked(dataDir)) {
     const owner = readLockOwner(dataDir);
     if (owner?.command !== 'serve') throw new DataDirInUse(dataDir, owner);

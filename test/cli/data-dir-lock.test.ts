@@ -1,10 +1,11 @@
 // The data folder's lock in one process: open-file-description locks conflict even between two opens of one process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataDirInUse, isDataDirLocked, lockDataDir, readLockOwner } from '../../src/cli/data-dir-lock.ts';
+import { stop } from '../../src/cli/stop.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'convergit-lock-unit-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +28,29 @@ test('the lock is exclusive, says who holds it, and is taken again once released
   assert.is(readLockOwner(dir), undefined);
   assert.not.ok(isDataDirLocked(dir));
   lockDataDir(dir, 'stop').release();
+});
+
+test('convergit stop: a folder held by another stop is refused; a missing folder is an error, not created', async () => {
+  const lock = lockDataDir(dir, 'stop');
+  try {
+    await stop({ dataDir: dir, timeout: 1000 }, () => {});
+    assert.unreachable('stop went on while the folder was held');
+  } catch (e) {
+    assert.instance(e, DataDirInUse);
+  } finally {
+    lock.release();
+  }
+  const lines: string[] = [];
+  assert.is(await stop({ dataDir: dir, timeout: 1000 }, (l) => lines.push(l)), 0);
+  assert.equal(lines, ['no container was running']);
+  const missing = path.join(dir, 'typo');
+  try {
+    await stop({ dataDir: missing, timeout: 1000 }, () => {});
+    assert.unreachable('a missing folder was accepted');
+  } catch (e) {
+    assert.match((e as Error).message, `no data folder at ${missing}: nothing to stop`);
+  }
+  assert.not.ok(existsSync(missing), 'not created');
 });
 
 test.run();
