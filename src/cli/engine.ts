@@ -51,9 +51,10 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
     const runtime = new ProcessRuntime();
     const names = nodeNames(opts.nodeName, opts.nodes);
-    const nodes: { stop(): Promise<void> }[] = [];
-    // Nodes stop together: each waits out its pods' grace periods, and those need not add up.
-    stops.push(async () => { await Promise.all(nodes.map((n) => n.stop())); });
+    const nodes: { detach(): Promise<void> }[] = [];
+    // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
+    // stops them).
+    stops.push(async () => { await Promise.all(nodes.map((n) => n.detach())); });
     for (const nodeName of names) {
       nodes.push(await startNode({
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
@@ -67,7 +68,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   }
 }
 
-/** Last started, first stopped: nodes stop their pods while the proxy and controllers still run. */
+/** Last started, first stopped: the nodes first, while the proxy and controllers still run. */
 async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
   for (const stop of stops.reverse()) await stop().catch((e) => console.error(e));
 }

@@ -9,11 +9,6 @@ import { toYaml } from '../manifests/to-yaml.ts';
 
 const URL_FILE = 'serve.json';
 
-/** Written by serve once the API listens. */
-export function writeServeUrl(dataDir: string, url: string): void {
-  writeFileSync(path.join(dataDir, URL_FILE), JSON.stringify({ url, pid: process.pid }) + '\n');
-}
-
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 };

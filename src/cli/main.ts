@@ -10,6 +10,7 @@ import { plan } from './plan.ts';
 import { history } from './history.ts';
 import { rollback } from './rollback.ts';
 import { kubeconfig } from './kubeconfig.ts';
+import { stop } from './stop.ts';
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -94,6 +95,15 @@ program
   .option('--dry-run', 'print the commits that would be reverted, write nothing', false)
   .action(async (o) => {
     process.exitCode = await rollback(o);
+  });
+
+program
+  .command('stop')
+  .description('stop the data folder\'s serve and every pod container it left running (serve alone, on Ctrl-C or SIGTERM, leaves them running for the next serve to re-adopt)')
+  .option('--data-dir <dir>', 'the data folder', '.convergit')
+  .addOption(new Option('--timeout <duration>', 'how long to wait for serve to exit').argParser(duration).default(60_000, '60s'))
+  .action(async (o) => {
+    process.exitCode = await stop(o).catch((e) => { console.error(`convergit stop: ${e instanceof Error ? e.message : String(e)}`); return 1; });
   });
 
 program

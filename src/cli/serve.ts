@@ -17,7 +17,7 @@ import { followPodLog, readPodLog } from '../node/logs.ts';
 import { planRevision } from '../review/plan-revision.ts';
 import { liveFromStore } from '../review/live-sources.ts';
 import { createBuiltinNamespaces } from './builtin-namespaces.ts';
-import { writeServeUrl } from './kubeconfig.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -45,6 +45,17 @@ const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 2
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const dataDir = path.resolve(opts.dataDir);
+  // First of all: a second serve on this folder must not touch it (not even seed the example or read the state).
+  const lock = lockDataDir(dataDir, 'serve');
+  try {
+    await serveLocked(opts, dataDir, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock): Promise<void> {
   let repo = opts.repo;
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');
@@ -57,9 +68,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   const store = await openStore(dataDir);
   await createBuiltinNamespaces(store);
-  // Each part started registers how to stop it; a signal at any point stops what has started, last first, so a
-  // Ctrl-C during start-up leaves no pod process behind either.
-  const started: (() => Promise<void> | void)[] = [() => store.close()];
+  // Each part started registers how to stop it; a signal at any point stops what has started, last first.
+  const started: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
   let stopping = false;
   let ready = false;
   const stopAll = async (code: number) => {
@@ -68,7 +78,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   };
   const onSignal = (signal: string) => {
     if (stopping) {
-      log(`${signal} again: exiting now; pods still stopping are killed when serve next starts`);
+      log(`${signal} again: exiting now; the pods keep running and the next serve re-adopts them`);
       process.exit(1);
     }
     stopping = true;
@@ -96,8 +106,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
       },
     });
     apiUrl = api.url;
+    // serve.json names this serve to a second one, and its reachable URL to `convergit kubeconfig`.
+    lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)) });
     started.push(() => api.close());
-    writeServeUrl(dataDir, reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host))); // for `convergit kubeconfig`
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
     const engine = await startEngine({
@@ -106,7 +117,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
     });
-    started.push(() => engine.stop()); // stops every pod the graceful way: nothing is left running
+    started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();
     const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());

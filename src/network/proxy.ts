@@ -8,6 +8,21 @@ import type { Store } from '../store/store.ts';
 import { EndpointPicker, readyBackends } from './endpoint-picker.ts';
 import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
 import { relay } from './tcp-relay.ts';
+import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
+import { StoreError } from '../store/store.ts';
+
+/** A relayed client connection: the backends it may still go to (its candidates, then the one it reached). */
+interface InFlight { backends: Set<string> }
+const backendKey = (ip: string, port: number) => `${ip}:${port}`;
+
+/** Every address:port the Endpoints send new connections to. */
+function readyKeys(ep: KubeObject): Set<string> {
+  const out = new Set<string>();
+  for (const s of Array.isArray(ep.subsets) ? ep.subsets : []) {
+    for (const a of s.addresses ?? []) for (const p of s.ports ?? []) out.add(backendKey(a.ip, p.port));
+  }
+  return out;
+}
 
 export interface ServiceProxyOptions {
   store: Store;
@@ -65,6 +80,37 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const conflictsWarned = new Set<string>();
   let scheduled: NodeJS.Immediate | undefined;
   let stopped = false;
+  /** Open client connections per Service (`namespace/name`). */
+  const inFlight = new Map<string, Set<InFlight>>();
+  const ackDue = new Set<string>();
+  let ackScheduled: NodeJS.Immediate | undefined;
+
+  /**
+   * Says on the Endpoints that its generation is in effect once nothing relayed goes to an address it dropped:
+   * the node waits for this before it stops a leaving pod (the order is kept through the store).
+   */
+  function acknowledge(key: string): void {
+    const [ns, name] = key.split('/');
+    const ep = endpoints.get(ns, name);
+    if (!ep || isProxied(ep)) return;
+    const ready = readyKeys(ep);
+    for (const c of inFlight.get(key) ?? []) for (const b of c.backends) if (!ready.has(b)) return; // still draining
+    const next = structuredClone(ep);
+    next.metadata.annotations = { ...next.metadata.annotations, [PROXIED_GENERATION]: String(ep.metadata.generation ?? 1) };
+    store.update(next).catch((err) => {
+      // A Conflict means a newer version is on its way, which is acknowledged in turn.
+      if (!(err instanceof StoreError && (err.reason === 'Conflict' || err.reason === 'NotFound'))) log(`${key}: acknowledging endpoints failed: ${err?.message ?? err}`);
+    });
+  }
+  const scheduleAck = (key: string) => {
+    if (stopped) return;
+    ackDue.add(key);
+    ackScheduled ??= setImmediate(() => {
+      ackScheduled = undefined;
+      for (const k of ackDue) acknowledge(k);
+      ackDue.clear();
+    });
+  };
 
   const track = (s: Socket) => {
     s.on('error', () => {}); // teardown errors are expected; the relay handles the ones that matter
@@ -84,7 +130,21 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     const r = l.route;
     const pickKey = `${r.service}:${r.portName}`; // shared by the clusterIP and nodePort listeners of one port
     const backends = picker.order(pickKey, readyBackends(endpoints.get(r.namespace, r.name), r.portName));
-    relay(client, backends, { connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}` });
+    const use: InFlight = { backends: new Set(backends.map((b) => backendKey(b.ip, b.port))) };
+    if (!inFlight.has(r.service)) inFlight.set(r.service, new Set());
+    inFlight.get(r.service)!.add(use);
+    client.once('close', () => {
+      inFlight.get(r.service)?.delete(use);
+      if (!inFlight.get(r.service)?.size) inFlight.delete(r.service);
+      scheduleAck(r.service);
+    });
+    relay(client, backends, {
+      connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
+      onConnect: (b) => {
+        use.backends = new Set([backendKey(b.ip, b.port)]);
+        scheduleAck(r.service);
+      },
+    });
   }
 
   function listen(l: Listener): void {
@@ -154,9 +214,12 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     if (!scheduled && !stopped) scheduled = setImmediate(reconcile); // a burst of changes is one reconcile
   };
   services.on({ add: schedule, update: schedule, delete: schedule });
+  const onEndpoints = (ep: KubeObject) => scheduleAck(`${ep.metadata.namespace ?? 'default'}/${ep.metadata.name}`);
+  endpoints.on({ add: onEndpoints, update: (_old, ep) => onEndpoints(ep) });
   await services.start();
   await endpoints.start();
   reconcile();
+  for (const ep of endpoints.list()) onEndpoints(ep);
 
   return {
     listening: () =>
@@ -167,6 +230,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (stopped) return;
       stopped = true;
       if (scheduled) clearImmediate(scheduled);
+      if (ackScheduled) clearImmediate(ackScheduled);
       services.stop();
       endpoints.stop();
       const closed = [...listeners.values()].map((l) =>

@@ -11,6 +11,8 @@ export interface RelayOptions {
   log: (m: string) => void;
   /** For log lines, e.g. `default/web:http`. */
   what: string;
+  /** The backend the connection went to, once connected (the proxy counts what still goes where). */
+  onConnect?: (b: Backend) => void;
 }
 
 const noop = () => {};
@@ -48,6 +50,7 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
     s.once('connect', () => {
       clearTimeout(timer);
       pending = undefined;
+      opts.onConnect?.(b);
       splice(client, s);
     });
   };

@@ -35,6 +35,8 @@ export interface ContainerInput {
   resume?: { state?: ContainerState; lastState?: { terminated?: Terminated }; restartCount?: number };
   /** For a resumed container that was running: when it was lost. */
   now?: string;
+  /** The instance still runs: re-adopted after a restart of the node, it goes straight to running. */
+  adopted?: Launched & { restartCount: number; ready: boolean };
 }
 
 export interface ContainerContext {
@@ -60,6 +62,8 @@ export interface ContainerContext {
   containerID?: string;
   imageID?: string;
   stopGraceMs: number;
+  /** Began as a re-adopted running instance. */
+  adopted: boolean;
 }
 
 export type ContainerEvent =
@@ -90,11 +94,23 @@ function initialContext(input: ContainerInput): ContainerContext {
       startedAt: r.state.running.startedAt, finishedAt: input.now ?? r.state.running.startedAt,
     } }
     : r.state && 'terminated' in r.state ? r.state : undefined;
+  const a = input.adopted;
+  if (a) {
+    // Still running: no restart happened, whatever the stored status said (it may lag the last start).
+    return {
+      ...base(input, policy), state: { running: { startedAt: a.startedAt } }, lastState, ready: a.ready, started: true,
+      restartCount: a.restartCount, everRan: true, containerID: a.containerID, imageID: a.imageID, adopted: true,
+    };
+  }
   if (found && 'terminated' in found) {
     everRan = true;
     if (restarts(policy, found.terminated)) lastState = { terminated: found.terminated };
     else state = found; // finished for good: stays as it ended
   }
+  return { ...base(input, policy), state, lastState, ready: false, started: false, restartCount, everRan, adopted: false };
+}
+
+function base(input: ContainerInput, policy: RestartPolicy) {
   return {
     name: input.name,
     podRef: input.podRef,
@@ -104,12 +120,6 @@ function initialContext(input: ContainerInput): ContainerContext {
     baseMs: input.baseMs ?? 10_000,
     maxMs: input.maxMs ?? 300_000,
     resetAfterMs: input.resetAfterMs ?? 600_000,
-    state,
-    lastState,
-    ready: false,
-    started: false,
-    restartCount,
-    everRan,
     backoffStep: 0,
     pullFailures: 0,
     stopGraceMs: 0,
@@ -148,7 +158,7 @@ export const containerMachine = setup({
   },
   states: {
     init: {
-      always: [{ guard: 'finished', target: 'done' }, { target: 'creating' }],
+      always: [{ guard: ({ context }) => context.adopted, target: 'running' }, { guard: 'finished', target: 'done' }, { target: 'creating' }],
     },
     creating: {
       invoke: {

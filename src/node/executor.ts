@@ -7,11 +7,14 @@ import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageCache } from './images.ts';
 import { heartbeat, markNodeNotReady, nodeCapacity, registerNode, type NodeCapacity } from './node-registration.ts';
-import { PidsFile } from './pids-file.ts';
+import { PidsFile, type PidEntry } from './pids-file.ts';
 import { PodIps } from './pod-ips.ts';
-import { PodWorker, type Clock } from './pod-worker.ts';
+import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { keyOf } from '../model/key.ts';
+import { isPodTerminal } from '../model/pod.ts';
+import { isProxied, listsPod } from '../model/proxied.ts';
+import { matchesSelector } from '../model/selector.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -45,6 +48,11 @@ export interface RunningNode {
   podCIDR: string;
   /** Stops every pod gracefully (keeping the objects), marks the Node NotReady; leaves no process behind. */
   stop(): Promise<void>;
+  /**
+   * Stops managing the pods but leaves their containers running (recorded in pids.json), marks the Node NotReady:
+   * the next start on this data folder re-adopts them. What `serve` does when it stops.
+   */
+  detach(): Promise<void>;
 }
 
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
@@ -53,17 +61,50 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const log = opts.log ?? (() => {});
   const hostIP = opts.hostIP ?? '127.0.0.1';
 
-  // What a crashed previous run left running goes first: it may hold ports the pods are about to take.
+  // The containers a previous run left running (stopped or killed, serve leaves them): re-adopted below.
   const pids = new PidsFile(join(dataDir, 'nodes', nodeName, 'pids.json'));
-  const reaped = await pids.reapLeftovers();
-  if (reaped) log(`node ${nodeName}: killed ${reaped} leftover process(es) of a previous run`);
+  const recorded = pids.load();
 
   const node = await registerNode({ store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, now });
   const podCIDR: string = node.spec.podCIDR;
   const ips = new PodIps(podCIDR);
   const cap = nodeCapacity(opts.capacity);
   const workers = new Map<string, PodWorker>(); // by pod uid: a pod recreated under the same name is another pod
+
+  // Out of service before stopped: a leaving pod's containers get SIGTERM only once every Service that selects it
+  // has Endpoints without it that the proxy has put into effect and drained (see model/proxied.ts), or its grace
+  // period is over. Read from the store, as the rest: the node never calls the proxy.
+  const services = new Informer(store, 'Service');
+  const endpoints = new Informer(store, 'Endpoints');
+  const waiters = new Set<() => void>();
+  const recheck = () => { for (const w of [...waiters]) w(); };
+  for (const i of [services, endpoints]) i.on({ add: recheck, update: recheck, delete: recheck });
+  await services.start();
+  await endpoints.start();
+  const outOfService = (pod: KubeObject): boolean => {
+    const ns = pod.metadata.namespace ?? 'default';
+    for (const svc of services.list(ns)) {
+      const sel = svc.spec?.selector;
+      if (!sel || !Object.keys(sel).length || !matchesSelector({ matchLabels: sel }, pod.metadata.labels)) continue;
+      const ep = endpoints.get(ns, svc.metadata.name);
+      if (ep && (listsPod(ep, pod.metadata.uid!) || !isProxied(ep))) return false;
+    }
+    return true;
+  };
+  const waitOutOfService = (pod: KubeObject, timeoutMs: number) => new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(check);
+      resolve();
+    };
+    const check = () => { if (stopping || outOfService(pod)) done(); };
+    const timer = setTimeout(done, Math.max(0, timeoutMs));
+    waiters.add(check);
+    check();
+  });
+
   const deps = {
+    waitOutOfService,
     store, nodeName, hostIP, dataDir, runtime: opts.runtime, images: opts.images, ips, pids,
     allocatable: { cpu: parseQuantity(cap.cpu), memory: parseQuantity(cap.memory) },
     backoff: { baseMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000, ...opts.restartBackoff },
@@ -97,7 +138,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const uid = pod.metadata.uid!;
     const existing = workers.get(uid);
     if (existing) return existing.update(pod);
-    const w = new PodWorker(pod, deps);
+    const w = new PodWorker(pod, deps, adopted.get(uid));
+    adopted.delete(uid);
     workers.set(uid, w);
     void w.done.then(() => {
       if (workers.get(uid) === w && !stopping) {
@@ -118,6 +160,28 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   await pods.start();
   // Addresses of pods already here are taken before any worker allocates one.
   for (const p of pods.list()) if (p.spec?.nodeName === nodeName) ips.reserve(p.metadata.uid!, p.status?.podIP);
+  // Containers that outlived the previous run go back to their pods' workers; those of pods that are no longer
+  // here (deleted, finished, moved) are stopped; those that died meanwhile are forgotten, and their pods' workers
+  // start them again.
+  const adopted = new Map<string, Map<string, Adopted>>();
+  const leaving: Promise<unknown>[] = [];
+  const podsByUid = new Map(pods.list().map((p) => [p.metadata.uid!, p]));
+  await Promise.all(recorded.map(async (e: PidEntry) => {
+    const handle = await opts.runtime.adopt?.(e.record, e.launch).catch(() => undefined);
+    if (!handle) return pids.remove(e.podUID, e.container, e.record);
+    const pod = podsByUid.get(e.podUID);
+    const wanted = pod?.spec?.nodeName === nodeName && !isPodTerminal(pod)
+      && (pod.spec?.containers ?? []).some((c: { name: string }) => c.name === e.container);
+    if (wanted) {
+      if (!adopted.has(e.podUID)) adopted.set(e.podUID, new Map());
+      adopted.get(e.podUID)!.set(e.container, { handle, entry: e });
+      return;
+    }
+    log(`node ${nodeName}: stopping ${e.launch.id}: its pod is no longer on this node`);
+    leaving.push(handle.stop(e.graceMs).then(() => pids.remove(e.podUID, e.container, e.record)));
+  }));
+  const readopted = [...adopted.values()].reduce((n, m) => n + m.size, 0);
+  if (recorded.length) log(`node ${nodeName}: re-adopted ${readopted} of ${recorded.length} container(s) left running by the previous run`);
   ready = true;
   drain();
 
@@ -128,20 +192,26 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   log(`node ${nodeName}: ready, pod CIDR ${podCIDR}`);
 
   let stopped: Promise<void> | undefined;
+  const stop = (containers: 'stop' | 'keep') => {
+    stopped ??= (async () => {
+      stopping = true;
+      clearInterval(beat);
+      pods.stop();
+      services.stop();
+      endpoints.stop();
+      recheck(); // nobody waits for a proxy any more
+      await Promise.all([...workers.values()].map((w) => (containers === 'stop' ? w.stopWithNode() : w.detach())));
+      workers.clear();
+      await Promise.all(leaving);
+      await markNodeNotReady(store, nodeName, now());
+      log(`node ${nodeName}: stopped${containers === 'keep' ? ' (containers left running)' : ''}`);
+    })();
+    return stopped;
+  };
   return {
     name: nodeName,
     podCIDR,
-    stop() {
-      stopped ??= (async () => {
-        stopping = true;
-        clearInterval(beat);
-        pods.stop();
-        await Promise.all([...workers.values()].map((w) => w.stopWithNode()));
-        workers.clear();
-        await markNodeNotReady(store, nodeName, now());
-        log(`node ${nodeName}: stopped`);
-      })();
-      return stopped;
-    },
+    stop: () => stop('stop'),
+    detach: () => stop('keep'),
   };
 }

@@ -1,81 +1,66 @@
-// The process groups this node's containers run in, kept in <dataDir>/nodes/<node>/pids.json, so that after a crash
-// (serve killed with SIGKILL) the next start can kill what was left running. A process counts as ours only when it is
-// in a recorded group and its environment carries the recorded pod's CONVERGIT_POD_UID: a recycled pid is left alone.
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// The containers this node runs, kept in <dataDir>/nodes/<node>/pids.json: for each (pod uid, container) the
+// runtime's record of its current instance and what it was launched with. Containers outlive `serve` (stopped or
+// killed); the next start hands each record back to the runtime to re-adopt it, and `convergit stop` reads it to
+// stop them all. Rewritten whole and renamed into place, so a crash never leaves half a file.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { POD_UID_VAR } from './env.ts';
+import type { ContainerLaunch, ContainerRecord } from './runtime/runtime.ts';
 
-export interface PidEntry { podUID: string; container: string }
+export interface PidEntry {
+  podUID: string;
+  container: string;
+  /** The runtime's record (RunningContainer.record). */
+  record: ContainerRecord;
+  launch: ContainerLaunch;
+  /** The instance's restartCount: its log file's number, and what the status says once it is re-adopted. */
+  restartCount: number;
+  /** Termination grace for `convergit stop`. */
+  graceMs: number;
+}
+
+const keyOf = (podUID: string, container: string) => `${podUID}/${container}`;
 
 export class PidsFile {
-  private readonly entries = new Map<number, PidEntry>();
+  private readonly entries = new Map<string, PidEntry>();
 
   constructor(readonly file: string) {}
 
-  add(pgid: number, entry: PidEntry): void {
-    this.entries.set(pgid, entry);
+  /** What a previous run recorded. Kept until the caller removes what it could not re-adopt, so a crash meanwhile loses nothing. */
+  load(): PidEntry[] {
+    const found = readPidsFile(this.file);
+    this.entries.clear();
+    for (const e of found) this.entries.set(keyOf(e.podUID, e.container), e);
+    return found;
+  }
+
+  add(entry: PidEntry): void {
+    this.entries.set(keyOf(entry.podUID, entry.container), entry);
     this.write();
   }
 
-  remove(pgid: number): void {
-    if (this.entries.delete(pgid)) this.write();
+  /** Forgets the instance, unless a newer one of the same container has been recorded meanwhile. */
+  remove(podUID: string, container: string, record?: ContainerRecord): void {
+    const key = keyOf(podUID, container);
+    const e = this.entries.get(key);
+    if (!e || (record && e.record !== record)) return;
+    this.entries.delete(key);
+    this.write();
   }
 
-  /** Written whole and renamed into place, so a crash never leaves half a file. */
   private write(): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.entries), null, 1));
+    writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
     renameSync(tmp, this.file);
   }
-
-  /** Kills (SIGKILL) what a previous run left behind and waits until it is gone; returns how many processes. Linux only (/proc). */
-  async reapLeftovers(timeoutMs = 5000): Promise<number> {
-    let recorded: Record<string, PidEntry>;
-    try {
-      recorded = JSON.parse(readFileSync(this.file, 'utf8'));
-    } catch {
-      recorded = {};
-    }
-    const groups = new Map(Object.entries(recorded).map(([pgid, e]) => [Number(pgid), e.podUID]));
-    const ours = () => listProcesses().filter((p) => p.state !== 'Z' && groups.has(p.pgrp) && environHas(p.pid, `${POD_UID_VAR}=${groups.get(p.pgrp)}`));
-    const found = ours();
-    for (const p of found) {
-      try { process.kill(p.pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-    const deadline = Date.now() + timeoutMs;
-    while (ours().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    this.entries.clear();
-    this.write();
-    return found.length;
-  }
 }
 
-interface ProcInfo { pid: number; state: string; pgrp: number }
-
-function listProcesses(): ProcInfo[] {
-  let names: string[];
+/** The entries of a pids.json; an unreadable or older-format file is empty (what it named is then restarted). */
+export function readPidsFile(file: string): PidEntry[] {
   try {
-    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+    const v = JSON.parse(readFileSync(file, 'utf8'));
+    return Array.isArray(v) ? v.filter((e) => e && typeof e.podUID === 'string' && typeof e.container === 'string' && e.record && e.launch) : [];
   } catch {
     return [];
-  }
-  const out: ProcInfo[] = [];
-  for (const n of names) {
-    try {
-      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
-      // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ')'.
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.push({ pid: Number(n), state, pgrp: Number(pgrp) });
-    } catch { /* exited meanwhile */ }
-  }
-  return out;
-}
-
-function environHas(pid: number, entry: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry);
-  } catch {
-    return false;
   }
 }

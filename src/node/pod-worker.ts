@@ -11,7 +11,7 @@ import { containerMachine, LaunchError, type ContainerInput, type Launched } fro
 import { ConfigError, containerEnv } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
-import type { PidsFile } from './pids-file.ts';
+import type { PidEntry, PidsFile } from './pids-file.ts';
 import type { PodIps } from './pod-ips.ts';
 import { podStatus, type ContainerFacts, type PodFacts, type Terminated } from './pod-status.ts';
 import { podWorkerMachine, type Prepared } from './pod-worker.machine.ts';
@@ -41,10 +41,17 @@ export interface PodWorkerDeps {
   clock?: Clock;
   now: () => Date;
   log: (m: string) => void;
+  /** Resolves once no Service sends the pod new connections and in-flight ones have drained, or after timeoutMs. */
+  waitOutOfService?: (pod: KubeObject, timeoutMs: number) => Promise<void>;
 }
+
+/** A container that outlived the previous run of the node, re-adopted through the runtime. */
+export interface Adopted { handle: RunningContainer; entry: PidEntry }
 
 interface Slot {
   spec: any;
+  /** Re-adopted rather than started: its probes carry on from the status it had. */
+  adopted?: { ready: boolean; started: boolean };
   actor: Actor<typeof containerMachine>;
   /** The launch in progress or done; a stop waits for it so that no process escapes. */
   launching?: Promise<RunningContainer>;
@@ -93,6 +100,8 @@ export class PodWorker {
   /** Found Succeeded/Failed at start: its status is final and nothing is written. */
   private readonly foundTerminal: boolean;
   private nodeStopped = false;
+  /** The node stops but its containers keep running, for the next start to re-adopt. */
+  private detaching = false;
   /** The node is stopping and the last status is written: nothing more is. */
   private frozen = false;
   /** Container statuses as found when the worker began: what a resumed container carries on from. Our own status
@@ -105,7 +114,7 @@ export class PodWorker {
   /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
   readonly done: Promise<void>;
 
-  constructor(pod: KubeObject, private readonly deps: PodWorkerDeps) {
+  constructor(pod: KubeObject, private readonly deps: PodWorkerDeps, private readonly adopted = new Map<string, Adopted>()) {
     this.pod = pod;
     this.uid = pod.metadata.uid!;
     this.key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
@@ -161,6 +170,13 @@ export class PodWorker {
     await this.done;
   }
 
+  /** The node stops but the containers run on: no status is written (it stays true), nothing is killed. */
+  async detach(): Promise<void> {
+    this.detaching = true;
+    this.send({ type: 'NODE_STOP' });
+    await this.done;
+  }
+
   /** A finished worker takes no more events. */
   private send(e: EventFromLogic<typeof podWorkerMachine>): void {
     if (this.actor.getSnapshot().status === 'active') this.actor.send(e);
@@ -206,7 +222,9 @@ export class PodWorker {
   private async startContainers(): Promise<void> {
     for (const spec of this.pod.spec?.containers ?? []) {
       if (this.halted) return;
-      const slot = this.newSlot(spec, this.found.find((s) => s.name === spec.name));
+      const adopted = this.adopted.get(spec.name);
+      this.adopted.delete(spec.name);
+      const slot = this.newSlot(spec, this.found.find((s) => s.name === spec.name), adopted);
       this.slots.set(spec.name, slot);
       slot.actor.start();
       await waitFor(slot.actor, (s) => !s.matches('init') && !s.matches('creating'));
@@ -215,7 +233,16 @@ export class PodWorker {
 
   private async terminate(graceMs: number, remove: boolean): Promise<void> {
     this.terminal = true;
-    await this.stopContainers(graceMs);
+    let left = graceMs;
+    const running = [...this.slots.values()].some((s) => s.running || s.launching) || this.adopted.size > 0;
+    if (remove && running && this.deps.waitOutOfService) {
+      // Out of its Services first, then SIGTERM: an app that exits at once on SIGTERM drops no request. The wait
+      // comes out of the grace period, as a preStop hook's does, and SIGTERM still gets 2 s (kubelet's minimum).
+      const t0 = Date.now();
+      await this.deps.waitOutOfService(this.pod, graceMs);
+      left = Math.max(graceMs - (Date.now() - t0), Math.min(graceMs, 2 * this.deps.graceMsPerSecond));
+    }
+    await this.stopContainers(left);
     const { store, ips, log } = this.deps;
     if (remove && !this.removed) {
       await this.flushStatus();
@@ -233,6 +260,17 @@ export class PodWorker {
   }
 
   private async stopForNode(): Promise<void> {
+    if (this.detaching) {
+      // The status in the store is right (the containers still run); the next start re-adopts them from pids.json.
+      this.frozen = true;
+      this.halted = true;
+      for (const s of this.slots.values()) {
+        s.cancelled = true; // not started yet: not started at all (a start already under way is recorded and re-adopted)
+        this.stopProbes(s);
+        s.actor.stop();
+      }
+      return;
+    }
     // The status written now (containers unready, states as they were) is the one the next start resumes from: the
     // exits this stop causes are not the containers' own, so they must not make the pod Failed or Succeeded.
     this.nodeStopped = true;
@@ -252,13 +290,34 @@ export class PodWorker {
     stop();
     await this.starting?.catch(() => {});
     stop(); // any container the start loop launched meanwhile
-    await Promise.all([...this.slots.values()].map((s) => waitFor(s.actor, (snap) => snap.status !== 'active').catch(() => {})));
+    // Re-adopted containers that no slot took over (the pod was found being deleted) are stopped the same way.
+    const leftovers = [...this.adopted.values()].map(async ({ handle, entry }) => {
+      await handle.stop(graceMs);
+      this.deps.pids.remove(this.uid, entry.container, entry.record);
+    });
+    this.adopted.clear();
+    await Promise.all([...this.slots.values()].map((s) => waitFor(s.actor, (snap) => snap.status !== 'active').catch(() => {})).concat(leftovers));
   }
 
   // ---- containers ------------------------------------------------------------------------------------------------
 
-  private newSlot(spec: any, old: any): Slot {
+  private newSlot(spec: any, old: any, adopted?: Adopted): Slot {
     const slot = { spec, running: false, probers: [] } as unknown as Slot;
+    let resumeRunning: ContainerInput['adopted'];
+    if (adopted) {
+      // It runs on: the same instance, its count, its log file; ready as it was until its probes say otherwise.
+      const { handle, entry } = adopted;
+      const ready = spec.readinessProbe ? old?.ready === true : true;
+      slot.adopted = { ready, started: old?.started ?? true };
+      slot.handle = handle;
+      slot.launch = entry.launch;
+      slot.running = true;
+      slot.launching = Promise.resolve(handle);
+      resumeRunning = {
+        containerID: handle.pid ? `process://${handle.pid}` : '', imageID: old?.imageID ?? '',
+        startedAt: isoSeconds(handle.startedAt), restartCount: Math.max(old?.restartCount ?? 0, entry.restartCount), ready,
+      };
+    }
     const machine = containerMachine.provide({
       actors: {
         launch: fromPromise(({ input }: { input: { restartCount: number } }) => this.launch(slot, input.restartCount)),
@@ -281,6 +340,7 @@ export class PodWorker {
       maxMs: backoff.maxMs,
       resetAfterMs: backoff.resetAfterMs,
       resume: old && { state: old.state, lastState: old.lastState, restartCount: old.restartCount },
+      adopted: resumeRunning,
       now: isoSeconds(this.deps.now()),
     };
     slot.actor = createActor(machine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
@@ -342,10 +402,12 @@ export class PodWorker {
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');
     slot.launch = launch;
+    slot.adopted = undefined; // a new instance is probed afresh
     slot.launching = runtime.start(launch).then((h) => {
       slot.handle = h;
       slot.running = true;
-      if (h.pid) pids.add(h.pid, { podUID: this.uid, container: spec.name });
+      const graceMs = (pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond;
+      if (h.record) pids.add({ podUID: this.uid, container: spec.name, record: h.record, launch, restartCount, graceMs });
       return h;
     });
     const handle = await slot.launching;
@@ -357,7 +419,7 @@ export class PodWorker {
     const handle = slot.handle!;
     const exit = await handle.exited;
     slot.running = false;
-    if (handle.pid) this.deps.pids.remove(handle.pid);
+    this.deps.pids.remove(this.uid, slot.spec.name, handle.record);
     return terminatedOf(exit, handle.pid ? `process://${handle.pid}` : undefined);
   }
 
@@ -368,7 +430,7 @@ export class PodWorker {
     this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`);
     const exit = await handle.stop(graceMs);
     slot.running = false;
-    if (handle.pid) this.deps.pids.remove(handle.pid);
+    this.deps.pids.remove(this.uid, slot.spec.name, handle.record);
     return terminatedOf(exit, handle.pid ? `process://${handle.pid}` : undefined);
   }
 
@@ -384,6 +446,7 @@ export class PodWorker {
       if (slot.spec.readinessProbe) {
         slot.probers.push(new Prober({
           ...common,
+          initial: slot.adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
           probe: slot.spec.readinessProbe,
           check: check(slot.spec.readinessProbe),
           onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
@@ -407,7 +470,7 @@ export class PodWorker {
       for (const p of slot.probers) p.start();
     };
     const startup = slot.spec.startupProbe;
-    if (!startup) return others();
+    if (!startup || slot.adopted?.started) return others();
     const prober: Prober = new Prober({
       ...common,
       probe: startup,

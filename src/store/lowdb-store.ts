@@ -15,6 +15,7 @@ import { ObjectIndex } from './indexes.ts';
 import { loadState, Persister, type StateFile } from './persist.ts';
 import { StoreError, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
 import { WatchHub } from './watch-hub.ts';
+import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
 
 export interface StoreOptions {
@@ -32,7 +33,7 @@ export interface StoreOptions {
 export async function openStore(dataDir: string, opts: StoreOptions = {}): Promise<LowdbStore> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 }); // state.json holds Secrets
   const file = join(dataDir, 'state.json');
-  return new LowdbStore(file, await loadState(file), opts);
+  return new LowdbStore(file, await loadState(file), new VersionLease(join(dataDir, 'state.rv')), opts);
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -54,7 +55,7 @@ export class LowdbStore implements Store {
   private readonly now: () => Date;
   private closing: Promise<void> | undefined;
 
-  constructor(readonly file: string, db: Low<StateFile>, opts: StoreOptions = {}) {
+  constructor(readonly file: string, db: Low<StateFile>, private readonly lease: VersionLease, opts: StoreOptions = {}) {
     const onError = opts.onError ?? ((err: unknown) => console.error('store:', err));
     this.maxEvents = opts.maxEvents ?? 1000;
     this.now = opts.now ?? (() => new Date());
@@ -64,6 +65,8 @@ export class LowdbStore implements Store {
       this.objects.put(o);
       this.rv = Math.max(this.rv, Number(o.metadata.resourceVersion) || 0); // never hand out a version twice
     }
+    // After a crash, versions up to the lease may have been handed out although state.json never got them.
+    this.rv = Math.max(this.rv, lease.leased);
     this.events.load(state.objects.filter((o) => o.kind === 'Event'));
     for (const [k, v] of Object.entries(state.meta)) this.meta.set(k, v);
     this.hub = new WatchHub(opts.watchHistory ?? 1000, this.rv, onError);
@@ -186,6 +189,7 @@ export class LowdbStore implements Store {
     this.closing ??= (async () => {
       this.hub.stopAll();
       await this.persister.flush();
+      this.lease.settle(this.rv); // all written: the next start goes on from here, not from the lease
     })();
     return this.closing;
   }
@@ -216,6 +220,7 @@ export class LowdbStore implements Store {
 
   /** The one place state changes: next version, indexes, persistence, watchers. Returns the stored object. */
   private commit(type: WatchEventType, obj: KubeObject, prev?: KubeObject): KubeObject {
+    this.lease.cover(this.rv + 1);
     const rv = ++this.rv;
     const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
     const { kind, metadata: { namespace = '', name } } = stored;

@@ -1,7 +1,9 @@
-// state.json through lowdb: compact JSON, one write at a time, bursts of changes coalesced into one write.
-import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
+// state.json through lowdb: compact JSON, one write at a time, bursts of changes coalesced into one write, each
+// write durable and atomic (durable-file.ts): a crash at any instant leaves the previous or the new state.
+import { readFile } from 'node:fs/promises';
+import { Low, type Adapter } from 'lowdb';
 import type { KubeObject } from '../model/object.ts';
+import { writeFileDurably } from './durable-file.ts';
 
 export interface StateFile {
   version: 1;
@@ -15,7 +17,7 @@ export const emptyState = (): StateFile => ({ version: 1, resourceVersion: 0, ob
 
 /** Reads the file; a missing file is an empty store, anything unreadable is an error naming the file. */
 export async function loadState(file: string): Promise<Low<StateFile>> {
-  const db = new Low<StateFile>(new DataFile<StateFile>(file, { parse: (text) => parseState(file, text), stringify: (s) => JSON.stringify(s) }), emptyState());
+  const db = new Low<StateFile>(new DurableStateFile(file), emptyState());
   try {
     await db.read();
   } catch (err) {
@@ -24,6 +26,27 @@ export async function loadState(file: string): Promise<Low<StateFile>> {
     throw new Error(`cannot open store: ${file} is not a readable convergit state file (${why}); repair or move it away`, { cause: err });
   }
   return db;
+}
+
+/** lowdb's adapter for state.json: lowdb keeps the data, this reads it checked and writes it durably. */
+class DurableStateFile implements Adapter<StateFile> {
+  constructor(private readonly file: string) {}
+
+  async read(): Promise<StateFile | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return parseState(this.file, text);
+  }
+
+  write(data: StateFile): Promise<void> {
+    const text = JSON.stringify(data); // synchronously: later changes wait for the next write
+    return writeFileDurably(this.file, text);
+  }
 }
 
 function parseState(file: string, text: string): StateFile {
@@ -88,7 +111,7 @@ export class Persister {
       this.db.data = this.snapshot();
       this.stats.writes++;
       try {
-        await this.db.write(); // DataFile stringifies synchronously here, so later changes wait for the next write
+        await this.db.write();
       } catch (err) {
         this.dirty = true;
         throw err;

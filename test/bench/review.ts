@@ -123,7 +123,7 @@ async function healthLag(runs = 5) {
       lags.push(performance.now() - ready);
     }
   } finally {
-    await serve.stop();
+    await serve.shutdown();
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -33,7 +33,7 @@ async function commitToApplied(runs = 9) {
       times.push(performance.now() - t0);
     }
   } finally {
-    await serve.stop();
+    await serve.shutdown();
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }

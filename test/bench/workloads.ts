@@ -235,7 +235,7 @@ export async function workloads(runs = 5) {
     throw new Error(`${(e as Error).message}\n--- serve output ---\n${serve.output().slice(-4000)}`);
   } finally {
     await watch.stop();
-    await serve.stop();
+    await serve.shutdown();
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -50,7 +50,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await serve?.stop();
+  await serve?.shutdown();
   repo?.cleanup();
   rmSync(tmp, { recursive: true, force: true });
 });

@@ -104,7 +104,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await serve?.stop();
+  await serve?.shutdown();
   local?.cleanup();
   live?.cleanup();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });

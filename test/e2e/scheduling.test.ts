@@ -43,7 +43,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await serve?.stop();
+  await serve?.shutdown();
   repo.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -47,7 +47,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await serve?.stop();
+  await serve?.shutdown();
   repo.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });

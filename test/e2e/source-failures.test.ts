@@ -31,7 +31,7 @@ test('remote repository over HTTP: cloned, applied, fetched every --interval', a
     assert.is(s.lastAppliedRevision, second);
     assert.is((await serve.get('/api/v1/namespaces/default/configmaps/remote')).body.data.v, '2');
   } finally {
-    await serve.stop();
+    await serve.shutdown();
     await http.stop().catch(() => {});
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
@@ -60,7 +60,7 @@ test('a repository that disappears or loses its branch leaves the last applied s
     repo.git('branch', '-m', 'renamed', 'main');
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'recovered', 20_000);
   } finally {
-    await serve.stop();
+    await serve.shutdown();
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -259,4 +259,32 @@ test('stop closes listeners and every relayed connection, on both sides', async 
   await p.stop(); // twice is harmless
 });
 
+test('drain: the proxy acknowledges an Endpoints generation only once no connection goes to an address it dropped', async () => {
+  const { store } = await freshStore();
+  const [b1, b2] = [await be('b1'), await be('b2')];
+  const ip = randomAddress(2);
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [b1, b2]));
+  const p = await start(store);
+  await listeningOn(p, ip, 8080);
+  const ack = async () => (await store.get('Endpoints', 'default', 'web'))!.metadata.annotations?.['convergit.dev/proxied-generation'];
+  await until(async () => (await ack()) === '1', 'the first generation acknowledged');
+  // Two connections held open: one lands on each backend (round-robin).
+  const held = [await holdOpen(ip, 8080), await holdOpen(ip, 8080)];
+  await until(() => b1.open.size === 1 && b2.open.size === 1, 'a connection on each backend');
+  // b1 leaves the Service: new connections go to b2 at once, but the one in flight to b1 holds the acknowledgement.
+  const cur = (await store.get('Endpoints', 'default', 'web'))!;
+  await store.update({ ...cur, subsets: endpoints('web', [b2]).subsets });
+  assert.is((await store.get('Endpoints', 'default', 'web'))!.metadata.generation, 2);
+  for (let i = 0; i < 3; i++) assert.is(await request(ip, 8080), 'b2:hi');
+  assert.is(await ack(), '1', 'not acknowledged while a connection to b1 is open');
+  // The connection to b2 does not hold it back; the one to b1 closing releases it.
+  for (const s of b2.open) s.destroy();
+  await until(() => b2.open.size === 0, 'b2 connection closed');
+  assert.is(await ack(), '1');
+  for (const s of b1.open) s.destroy();
+  await until(async () => (await ack()) === '2', 'the second generation acknowledged once drained');
+  for (const h of held) h.socket.destroy();
+});
+
 test.run();

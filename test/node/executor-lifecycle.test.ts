@@ -69,7 +69,7 @@ test('the node heartbeats: Ready keeps its transition time while lastHeartbeatTi
   assert.equal([later.status, later.lastTransitionTime], ['True', first.lastTransitionTime]);
 });
 
-test('after the node process is killed, the next start kills its leftovers and resumes the pod', async () => {
+test('after the node process is killed, the next start re-adopts its container: the same process, the same count', async () => {
   const dir = await tempDir();
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-child.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -85,9 +85,46 @@ test('after the node process is killed, the next start kills its leftovers and r
 
   const store = await openTestStore(dir);
   await fastNode(store, dir);
-  await until(() => !alive(orphan.pid), 'the leftover to be killed');
-  const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'resumed');
-  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(pod).containerID)], 'exactly one process for the pod');
+  const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && statusOf(p).ready, 'running and ready');
+  assert.is(pidOf(statusOf(pod).containerID), orphan.pid, 'the same process');
+  assert.is(statusOf(pod).restartCount, 0);
+  assert.equal(processesOf(orphan.uid), [orphan.pid], 'exactly one process for the pod');
+  // The re-adopted instance is watched: when it dies it is restarted as any container would be.
+  process.kill(orphan.pid, 'SIGKILL');
+  const again = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'restarted');
+  assert.is(statusOf(again).restartCount, 1);
+  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+test('detach() leaves the containers running; the next start re-adopts them, restarts those that died meanwhile, stops those whose pod went', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  const first = await fastNode(store, dir);
+  const forever = "setInterval(() => {}, 1000)";
+  await store.create(nodePod('keep', forever, { container: { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 5, timeoutSeconds: 50 } } }));
+  await store.create(nodePod('dies', forever));
+  await store.create(nodePod('deleted', forever));
+  const running = async (name: string) => podWhere(store, name, (p) => statusOf(p).state.running && statusOf(p).ready, `${name} running and ready`);
+  const [keep, dies, deleted] = [await running('keep'), await running('dies'), await running('deleted')];
+  const pid = (p: any) => pidOf(statusOf(p).containerID);
+
+  await first.detach();
+  for (const p of [keep, dies, deleted]) assert.ok(alive(pid(p)), `${p.metadata.name} runs on`);
+  assert.is((await store.get('Pod', 'default', 'keep'))!.status.conditions.find((c: any) => c.type === 'Ready').status, 'True', 'status left as it is');
+  process.kill(pid(dies), 'SIGKILL');
+  await until(() => !alive(pid(dies)), 'dies to die');
+  await store.delete('Pod', 'default', 'deleted', { gracePeriodSeconds: 0 });
+
+  await fastNode(store, dir);
+  const diesAgain = await podWhere(store, 'dies', (p) => statusOf(p).state.running && pid(p) !== pid(dies), 'dies restarted');
+  assert.is(statusOf(diesAgain).restartCount, 1);
+  await until(() => !alive(pid(deleted)), 'the deleted pod\'s container to be stopped');
+  assert.equal(processesOf(deleted.metadata.uid!), []);
+  const keepAgain = (await store.get('Pod', 'default', 'keep'))!;
+  assert.is(pid(keepAgain), pid(keep), 'the same process');
+  assert.equal([statusOf(keepAgain).restartCount, statusOf(keepAgain).ready], [0, true]);
+  assert.equal(processesOf(keep.metadata.uid!), [pid(keep)]);
+  assert.equal(processesOf(dies.metadata.uid!), [pid(diesAgain)]);
 });
 
 test.run();

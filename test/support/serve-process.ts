@@ -1,5 +1,6 @@
 // Runs `convergit serve` as a real child process on a free port; stops it by process id.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { until } from './wait.ts';
 
 export interface ServeProcess {
@@ -8,6 +9,8 @@ export interface ServeProcess {
   output: () => string;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** `convergit stop --data-dir …`: serve exits and so do the pods' containers it would leave running. */
+  shutdown(): Promise<void>;
 }
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
@@ -36,6 +39,13 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) process.kill(child.pid!, signal);
       return exited;
+    },
+    async shutdown() {
+      const at = args.indexOf('--data-dir');
+      const dataDir = at >= 0 ? args[at + 1] : '.convergit';
+      await promisify(execFile)(process.execPath, [BIN, 'stop', '--data-dir', dataDir]);
+      if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM'); // did not own the folder after all
+      await exited;
     },
   };
 }

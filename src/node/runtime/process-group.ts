@@ -1,5 +1,33 @@
 // A container is a process group: signal it as a whole, and know when every member is gone.
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+
+export interface ProcStat {
+  /** R, S, D, Z (zombie), X (dead) … */
+  state: string;
+  pgrp: number;
+  /** Field 22: clock ticks after boot when the process started. With the pid, it names one process for good. */
+  startTime: string;
+}
+
+/** /proc/<pid>/stat of a process, or undefined when there is none (Linux only). */
+export function procStat(pid: number): ProcStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: f[0], pgrp: Number(f[2]), startTime: f[19] };
+}
+
+/** The process `pid` that started at `startTime` is still alive (not a zombie). */
+export function isSameProcessAlive(pid: number, startTime: string): boolean {
+  const st = procStat(pid);
+  return !!st && st.startTime === startTime && st.state !== 'Z' && st.state !== 'X';
+}
 
 /** Sends `signal` to every process in group `pgid`; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {

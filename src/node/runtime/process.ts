@@ -4,8 +4,14 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import type { ContainerExit, ContainerLaunch, ExecResult, RunningContainer, Runtime } from './runtime.ts';
-import { groupGone, signalGroup } from './process-group.ts';
+import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
+import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
+
+/** How a process container is found again: its pid (= its process group) and its start time, which a reused pid lacks. */
+interface ProcessRecord { pid: number; startTime: string; startedAt: string }
+
+/** How often an adopted process (not our child: no exit event) is looked at. */
+const ADOPTED_POLL_MS = 100;
 
 /** exec output kept for probe messages (kubelet keeps 10 KiB too). */
 const MAX_EXEC_OUTPUT = 10 * 1024;
@@ -30,6 +36,21 @@ export class ProcessRuntime implements Runtime {
     } finally {
       closeSync(fd); // the child holds its own copy
     }
+  }
+
+  /** Its pid and start time still match: a handle that watches it through /proc. Else its group's leftovers go. */
+  async adopt(record: ContainerRecord): Promise<RunningContainer | undefined> {
+    const { pid, startTime, startedAt } = record as unknown as ProcessRecord;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || typeof startTime !== 'string') return undefined;
+    if (isSameProcessAlive(pid, startTime)) return new AdoptedContainer(pid, new Date(startedAt), record);
+    // The leader died meanwhile. While any member lives the group id cannot be handed out again, so a group without
+    // its leader holds only what the container left: killed, as when a container's init dies. A live process under
+    // the pid with another start time is someone else's; it and its group are left alone.
+    if (!procStat(pid)) {
+      signalGroup(pid, 'SIGKILL');
+      await groupGone(pid);
+    }
+    return undefined;
   }
 
   async exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult> {
@@ -71,12 +92,17 @@ export class ProcessRuntime implements Runtime {
 
 class ProcessContainer implements RunningContainer {
   readonly exited: Promise<ContainerExit>;
+  readonly record?: ContainerRecord;
   private done = false;
   private termSent = false;
   private killAt = Infinity;
   private killTimer?: NodeJS.Timeout;
 
   constructor(readonly pid: number, readonly startedAt: Date, child: ChildProcess) {
+    // Read at once: the start time is set at fork and kept across exec, and the child cannot be reaped before we
+    // see its exit event, so the pid is still this child's.
+    const st = procStat(pid);
+    if (st) this.record = { pid, startTime: st.startTime, startedAt: startedAt.toISOString() } satisfies ProcessRecord;
     child.on('error', () => {}); // a failed kill() of an exited child is not a crash
     this.exited = new Promise((resolve) => {
       child.once('exit', async (code, signal) => {
@@ -103,6 +129,61 @@ class ProcessContainer implements RunningContainer {
       this.killAt = at;
       clearTimeout(this.killTimer);
       this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), Math.max(0, graceMs));
+    }
+    return this.exited;
+  }
+}
+
+/**
+ * A container a previous convergit started: not our child, so its exit is seen by looking at /proc, and its exit
+ * status cannot be known (its parent is now init). A stop reports the signal that ended it as a shell would.
+ */
+class AdoptedContainer implements RunningContainer {
+  readonly exited: Promise<ContainerExit>;
+  private done = false;
+  private sent: NodeJS.Signals | null = null;
+  private killAt = Infinity;
+  private killTimer?: NodeJS.Timeout;
+
+  constructor(readonly pid: number, readonly startedAt: Date, readonly record: ContainerRecord) {
+    const { startTime } = record as unknown as ProcessRecord;
+    this.exited = new Promise((resolve) => {
+      const look = async () => {
+        if (isSameProcessAlive(pid, startTime)) {
+          const t = setTimeout(look, ADOPTED_POLL_MS);
+          if (!this.sent) t.unref(); // watching alone keeps no process alive; waiting for a stop to end does
+          return;
+        }
+        signalGroup(pid, 'SIGKILL'); // what the leader left in its group
+        await groupGone(pid);
+        this.done = true;
+        clearTimeout(this.killTimer);
+        const signal = this.sent;
+        resolve({
+          exitCode: signal ? 128 + (constants.signals[signal] ?? 0) : null, signal,
+          reason: 'Error',
+          message: signal ? undefined : 'exited while convergit was restarting or re-adopting it: its exit status is unknown',
+          startedAt, finishedAt: new Date(),
+        });
+      };
+      void look();
+    });
+  }
+
+  stop(graceMs: number): Promise<ContainerExit> {
+    if (this.done) return this.exited;
+    if (!this.sent) {
+      this.sent = 'SIGTERM';
+      signalGroup(this.pid, 'SIGTERM');
+    }
+    const at = Date.now() + graceMs;
+    if (at < this.killAt) {
+      this.killAt = at;
+      clearTimeout(this.killTimer);
+      this.killTimer = setTimeout(() => {
+        this.sent = 'SIGKILL';
+        signalGroup(this.pid, 'SIGKILL');
+      }, Math.max(0, graceMs));
     }
     return this.exited;
   }

@@ -25,9 +25,17 @@ export interface ContainerExit {
   finishedAt: Date;
 }
 
+/**
+ * What a runtime needs to find one of its containers again after convergit restarts: plain JSON, opaque to the node,
+ * which keeps it (with the ContainerLaunch) in <dataDir>/nodes/<node>/pids.json and hands it back to `adopt`.
+ */
+export type ContainerRecord = Record<string, unknown>;
+
 export interface RunningContainer {
   readonly pid: number;
   readonly startedAt: Date;
+  /** Set when the runtime can re-adopt this container after a restart of convergit (see Runtime.adopt). */
+  readonly record?: ContainerRecord;
   /** Settles once, when the process (its whole process group) has exited. Never rejects. */
   readonly exited: Promise<ContainerExit>;
   /** SIGTERM to the process group, SIGKILL after graceMs; resolves with the exit. Safe to call twice. */
@@ -44,4 +52,12 @@ export interface Runtime {
   start(launch: ContainerLaunch): Promise<RunningContainer>;
   /** Runs a command in the container's context (its cwd and env), for exec probes; killed after timeoutMs. */
   exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Optional: takes back a container a previous convergit started (`record` is its RunningContainer.record, `launch`
+   * what it was started with) and that outlived that convergit. Returns a handle as `start` does (its `exited` and
+   * `stop` work the same; the exit code may be unknowable, exitCode null) when it still runs as recorded, or
+   * undefined when it is gone (after cleaning up whatever it left). Never throws for a missing container.
+   * A runtime without it has its containers started afresh after a restart.
+   */
+  adopt?(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined>;
 }

@@ -1,0 +1,66 @@
+// `convergit stop`: stops everything a data folder runs. `serve` leaves its pods' containers running when it stops
+// or dies (the next serve re-adopts them); this is how to stop them for good. It asks the folder's serve, if one
+// runs, to exit (SIGTERM) and waits for its lock; then, holding the lock so no serve starts meanwhile, it stops each
+// container the nodes recorded (SIGTERM to its process group, SIGKILL after the pod's grace period), all at once.
+// The objects stay in state.json: the next serve starts the pods again.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { PidsFile } from '../node/pids-file.ts';
+import { ProcessRuntime } from '../node/runtime/process.ts';
+import { DataDirInUse, isDataDirLocked, lockDataDir, readLockOwner } from './data-dir-lock.ts';
+
+export interface StopOptions {
+  dataDir: string;
+  /** How long to wait for serve to exit, in ms. */
+  timeout: number;
+}
+
+export async function stop(opts: StopOptions, print: (line: string) => void = console.log): Promise<number> {
+  const dataDir = path.resolve(opts.dataDir);
+  // A mistyped folder is said so, not created.
+  if (!existsSync(dataDir)) throw new Error(`no data folder at ${dataDir}: nothing to stop`);
+  if (isDataDirLocked(dataDir)) {
+    const owner = readLockOwner(dataDir);
+    if (owner?.command !== 'serve') throw new DataDirInUse(dataDir, owner);
+    print(`stopping convergit serve (pid ${owner.pid}${owner.url ? `, ${owner.url}` : ''})`);
+    try {
+      process.kill(owner.pid, 'SIGTERM');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // exited meanwhile: its lock is free
+    }
+    const deadline = Date.now() + opts.timeout;
+    while (isDataDirLocked(dataDir)) {
+      if (Date.now() > deadline) throw new Error(`convergit serve (pid ${owner.pid}) did not exit within ${opts.timeout / 1000}s; nothing else was stopped`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const lock = lockDataDir(dataDir, 'stop');
+  try {
+    const runtime = new ProcessRuntime();
+    const nodesDir = path.join(dataDir, 'nodes');
+    let nodes: string[];
+    try {
+      nodes = readdirSync(nodesDir);
+    } catch {
+      nodes = [];
+    }
+    let stopped = 0;
+    const pods = new Set<string>();
+    await Promise.all(nodes.map(async (node) => {
+      const pids = new PidsFile(path.join(nodesDir, node, 'pids.json'));
+      await Promise.all(pids.load().map(async (e) => {
+        const handle = await runtime.adopt(e.record);
+        if (handle) {
+          await handle.stop(e.graceMs);
+          stopped++;
+          pods.add(e.podUID);
+        }
+        pids.remove(e.podUID, e.container, e.record);
+      }));
+    }));
+    print(stopped ? `stopped ${stopped} container(s) of ${pods.size} pod(s)` : 'no container was running');
+    return 0;
+  } finally {
+    lock.release();
+  }
+}

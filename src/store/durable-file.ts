@@ -1,0 +1,45 @@
+// Writing a file so that a crash at any instant leaves either the old content or the new, never a mix, and a
+// finished write survives a power cut: temporary file, fsync, rename over the old one, fsync of the folder (the
+// rename lives in the folder's entries). Both the async form (state.json) and a sync one (small records) are here.
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** The temporary name: hidden, beside the file (a rename must not cross file systems), one per process. */
+const tmpOf = (file: string) => join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+
+export async function writeFileDurably(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const tmp = tmpOf(file);
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export function writeFileDurablySync(file: string, data: string, mode = 0o600): void {
+  const tmp = tmpOf(file);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}

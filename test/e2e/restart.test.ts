@@ -1,0 +1,186 @@
+// A restart restarts nothing: `serve` killed with SIGKILL or stopped with SIGTERM leaves its pods' containers running,
+// and the next serve re-adopts them (same processes, same restartCount), restarting only what died meanwhile.
+// `convergit stop` stops everything. Real serve processes, real containers, requests through the NodePort.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+
+const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
+const SERVER = `const http = require('node:http');
+const server = http.createServer((req, res) => res.end(process.env.VERSION + ' ' + process.pid + '\\n'));
+server.listen(8080, process.env.POD_IP);
+process.on('SIGTERM', () => process.exit(0)); // as many apps do: no draining of its own
+`;
+const manifests = (version: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+spec:
+  replicas: 2
+  selector:
+    matchLabels: { app: echo }
+  template:
+    metadata:
+      labels: { app: echo }
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+        - name: echo
+          image: git:apps/echo
+          command: ["node", "server.js"]
+          env:
+            - { name: VERSION, value: "${version}" }
+          ports:
+            - containerPort: 8080
+          readinessProbe:
+            tcpSocket: { port: 8080 }
+            periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+spec:
+  type: NodePort
+  selector: { app: echo }
+  ports:
+    - port: 80
+      targetPort: 8080
+`;
+
+let repo: TestRepo, dataDir: string, serve: ServeProcess | undefined;
+const ARGS = () => ['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '200ms'];
+
+const ready = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+const pidOf = (p: any) => Number(String(p.status?.containerStatuses?.[0]?.containerID ?? '').replace('process://', ''));
+const alive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2)[0]);
+  } catch {
+    return false;
+  }
+};
+/** Live processes whose environment names this pod uid. */
+const processesOf = (uid: string) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`CONVERGIT_POD_UID=${uid}`) && alive(Number(pid));
+  } catch {
+    return false;
+  }
+}).map(Number);
+
+/** The Deployment's pods once both run, ready, and nothing else is left; by name. */
+async function converged(s: ServeProcess, what: string) {
+  return until(async () => {
+    const pods = (await s.get('/api/v1/namespaces/default/pods?labelSelector=app%3Decho')).body.items as any[];
+    const d = (await s.get('/apis/apps/v1/namespaces/default/deployments/echo')).body;
+    const ok = pods.length === 2 && pods.every((p) => ready(p) && !p.metadata.deletionTimestamp && p.status.containerStatuses[0].state.running)
+      && d.status?.availableReplicas === 2 && d.status?.updatedReplicas === 2 && d.status?.replicas === 2;
+    return ok && new Map(pods.map((p) => [p.metadata.name, p]));
+  }, what, 30_000);
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+const nodePort = async (s: ServeProcess) => until(async () => (await s.get('/api/v1/namespaces/default/services/echo')).body.spec?.ports?.[0]?.nodePort, 'a node port');
+
+function run(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+  });
+}
+
+test.before(() => {
+  repo = makeRepo({ 'echo.yaml': manifests('v1'), 'apps/echo/server.js': SERVER });
+  dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-restart-'));
+});
+
+test.after(async () => {
+  await run(['stop', '--data-dir', dataDir]); // whatever a failed test left running
+  await serve?.stop();
+  repo.cleanup();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('kill -9 of serve: the next serve re-adopts the running pods and restarts only the one that died meanwhile', async () => {
+  serve = await startServe(ARGS());
+  const before = await converged(serve, 'two echo pods ready');
+  const [a, b] = [...before.values()];
+  assert.is((await serve.stop('SIGKILL')), null);
+  serve = undefined;
+  assert.ok(alive(pidOf(a)) && alive(pidOf(b)), 'the containers outlive serve');
+  process.kill(pidOf(a), 'SIGKILL'); // one dies while no serve runs
+  await until(() => !alive(pidOf(a)), 'a to die');
+
+  serve = await startServe(ARGS());
+  const upAt = Date.now();
+  const after = await converged(serve, 'converged again');
+  console.log(`    converged ${Date.now() - upAt} ms after the new serve was up`);
+  assert.equal([...after.keys()].sort(), [...before.keys()].sort(), 'the same pods, none added');
+  const [a2, b2] = [after.get(a.metadata.name), after.get(b.metadata.name)];
+  assert.is(pidOf(b2), pidOf(b), 'the healthy pod is the same process');
+  assert.is(b2.status.containerStatuses[0].restartCount, b.status.containerStatuses[0].restartCount);
+  assert.is.not(pidOf(a2), pidOf(a), 'the dead one was started again');
+  assert.is(a2.status.containerStatuses[0].restartCount, a.status.containerStatuses[0].restartCount + 1);
+  assert.equal(processesOf(a.metadata.uid), [pidOf(a2)], 'one process per pod');
+  assert.equal(processesOf(b.metadata.uid), [pidOf(b)]);
+  // And the Service reaches them through the new serve's proxy.
+  assert.match(await get(`http://127.0.0.1:${await nodePort(serve)}/`), /^v1 \d+/);
+});
+
+test('SIGTERM (as Ctrl-C) stops serve but not the pods; the next serve re-adopts every one', async () => {
+  const before = await converged(serve!, 'two echo pods ready');
+  assert.is(await serve!.stop('SIGTERM'), 0);
+  serve = undefined;
+  for (const p of before.values()) assert.ok(alive(pidOf(p)), `${p.metadata.name} runs on`);
+  serve = await startServe(ARGS());
+  const after = await converged(serve, 'converged again');
+  for (const [name, p] of before) {
+    assert.is(pidOf(after.get(name)), pidOf(p), `${name}: the same process`);
+    assert.is(after.get(name).status.containerStatuses[0].restartCount, p.status.containerStatuses[0].restartCount);
+  }
+});
+
+test('convergit stop stops serve and every container; the next serve starts the pods again', async () => {
+  const before = await converged(serve!, 'two echo pods ready');
+  const servePid = serve!.pid;
+  const out = await run(['stop', '--data-dir', dataDir]);
+  assert.is(out.code, 0, out.out);
+  assert.match(out.out, new RegExp(`stopping convergit serve \\(pid ${servePid}`));
+  assert.match(out.out, /stopped 2 container\(s\) of 2 pod\(s\)/);
+  assert.is(await serve!.stop(), 0, 'serve exited on its own, cleanly');
+  serve = undefined;
+  for (const p of before.values()) assert.not.ok(alive(pidOf(p)), `${p.metadata.name} is stopped`);
+  for (const p of before.values()) assert.equal(processesOf(p.metadata.uid), []);
+  const again = await run(['stop', '--data-dir', dataDir]);
+  assert.match(again.out, /no container was running/);
+
+  serve = await startServe(ARGS());
+  const after = await converged(serve, 'started again');
+  for (const [name, p] of before) assert.is.not(pidOf(after.get(name)), pidOf(p));
+});
+
+test.run();
