@@ -9,6 +9,9 @@ import { startServiceProxy } from '../network/proxy.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
+import { checkPodman } from '../node/runtime/podman/detect.ts';
+import type { Runtime } from '../node/runtime/runtime.ts';
+import { join } from 'node:path';
 
 export interface EngineOptions {
   store: Store;
@@ -24,6 +27,34 @@ export interface EngineOptions {
   labels: Record<string, string>;
   restartBackoff: { baseMs: number; maxMs: number };
   log: (msg: string) => void;
+  /** podman or process; undefined: podman when it is installed and works, else process. */
+  runtime?: 'podman' | 'process';
+  /** The nodes' pod CIDRs come from here; default by runtime (process 127.1.0.0/16, podman 10.244.0.0/16). */
+  clusterCIDR?: string;
+  /** podman: the image git trees are mounted over (default: the host's system folders). */
+  gitImageBase?: string;
+  allowPrivileged?: boolean;
+  podPidsLimit?: number;
+}
+
+export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.0.0/16' } as const;
+
+/** The runtime asked for, or podman when it works here, else process; says which and why. */
+async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): void }> {
+  const { log } = opts;
+  if (opts.runtime !== 'process') {
+    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit });
+    if (check.ok) {
+      log(`runtime: podman ${check.version}${opts.runtime ? ' (--runtime podman)' : ' (installed and working; --runtime process to run host processes)'}`);
+      const runtime = check.runtime;
+      return { runtime, name: 'podman', version: `podman://${check.version}`, close: () => runtime.close() };
+    }
+    if (opts.runtime === 'podman') throw new Error(`--runtime podman: ${check.reason}`);
+    log(`runtime: process (${check.reason}; pods run as host processes)`);
+  } else {
+    log('runtime: process (--runtime process)');
+  }
+  return { runtime: new ProcessRuntime(), name: 'process', version: 'process://', close: () => {} };
 }
 
 export interface Engine {
@@ -49,7 +80,10 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
-    const runtime = new ProcessRuntime();
+    const chosen = await chooseRuntime(opts);
+    const runtime = chosen.runtime;
+    stops.push(async () => chosen.close());
+    const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const names = nodeNames(opts.nodeName, opts.nodes);
     const nodes: { stop(): Promise<void> }[] = [];
     // Nodes stop together: each waits out its pods' grace periods, and those need not add up.
@@ -58,6 +92,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       nodes.push(await startNode({
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
         runtime, images, restartBackoff: opts.restartBackoff, log,
+        clusterCIDR, containerRuntimeVersion: chosen.version,
+        allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
       }));
     }
     return { nodeNames: names, stop: () => stopAll(stops) };

@@ -35,6 +35,11 @@ export interface ServeOptions {
   nodeLabels: Record<string, string>;
   restartBackoff: number;
   restartBackoffMax: number;
+  runtime?: 'podman' | 'process';
+  clusterCidr?: string;
+  gitImageBase?: string;
+  allowPrivileged?: boolean;
+  podPidsLimit?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -98,6 +103,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
+      runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,
+      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
     });
     started.push(() => engine.stop()); // stops every pod the graceful way: nothing is left running
     await proceed();

@@ -14,7 +14,7 @@ export interface Launched { containerID: string; imageID: string; startedAt: str
 
 /** A launch that failed before a process existed; `reason` becomes the waiting reason. */
 export class LaunchError extends Error {
-  constructor(readonly reason: 'CreateContainerConfigError' | 'ErrImagePull', message: string) {
+  constructor(readonly reason: 'CreateContainerConfigError' | 'ErrImagePull' | 'ErrImageNeverPull', message: string) {
     super(message);
   }
 }
