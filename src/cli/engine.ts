@@ -40,7 +40,7 @@ export interface EngineOptions {
 export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.0.0/16' } as const;
 
 /** The runtime asked for, or podman when it works here, else process; says which and why. */
-async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): void }> {
+async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): Promise<void> | void }> {
   const { log } = opts;
   if (opts.runtime !== 'process') {
     const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit });

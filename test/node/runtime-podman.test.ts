@@ -19,7 +19,7 @@ if (missing) {
       runtime = await PodmanRuntime.create({ stateDir });
     },
     after: async () => {
-      runtime.close();
+      await runtime.close();
       await rm(stateDir, { recursive: true, force: true });
     },
     launch: (dir) => ({ mounts: [{ hostPath: dir, containerPath: dir }] }),

@@ -21,7 +21,7 @@ export async function checkPodman(opts: PodmanRuntimeOptions): Promise<PodmanChe
   const c = await runtime.start({ id: 'convergit/check/true', argv: ['true'], env: {}, cwd: '/', logFile: `${stateDir}/check.log` });
   const exit = await c.exited;
   if (exit.reason !== 'Completed') {
-    runtime.close();
+    await runtime.close();
     return { ok: false, reason: `podman ${version} cannot run a container: ${exit.message ?? `exit ${exit.exitCode}`}` };
   }
   return { ok: true, version, runtime };

@@ -73,9 +73,14 @@ export class PodmanRuntime implements Runtime {
     if (pods.length) await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', ...pods]);
   }
 
-  /** Stops watching exits (containers keep running under conmon). */
-  close(): void {
+  /** Stops watching exits (containers keep running under conmon) and removes the bridges no pod uses any more. */
+  async close(): Promise<void> {
     this.exits.close();
+    for (const p of this.networks.values()) {
+      const name = await p.catch(() => undefined);
+      if (name) await podman(this.cli, ['network', 'rm', name]); // refused while a pod still uses it
+    }
+    this.networks.clear();
   }
 
   // ---- images ----------------------------------------------------------------------------------------------------
