@@ -133,6 +133,7 @@ export const containerMachine = setup({
   delays: {
     backoff: ({ context }) => backoffDelay(context),
     pullBackoff: ({ context }) => pullDelay(context),
+    pullShown: ({ context }) => pullDelay(context) / 2,
     configRetry: ({ context }) => context.baseMs,
     resetBackoff: ({ context }) => context.resetAfterMs,
   },
@@ -225,13 +226,20 @@ export const containerMachine = setup({
       })),
       after: { backoff: { target: 'creating', actions: assign(({ context }) => ({ backoffStep: context.backoffStep + 1 })) } },
     },
+    // As the kubelet shows it: ErrImagePull right after the failed pull, then ImagePullBackOff while it waits.
     pullBackoff: {
+      initial: 'failed',
+      states: {
+        failed: { after: { pullShown: 'backingOff' } },
+        backingOff: {
+          entry: assign(({ context }) => ({
+            state: { waiting: { reason: 'ImagePullBackOff', message: (context.state as { waiting: { message?: string } }).waiting.message } },
+          })),
+        },
+      },
       after: {
         pullBackoff: 'creating',
       },
-      entry: assign(({ context }) => ({
-        state: { waiting: { reason: 'ImagePullBackOff', message: (context.state as { waiting: { message?: string } }).waiting.message } },
-      })),
     },
     configError: {
       after: { configRetry: 'creating' },

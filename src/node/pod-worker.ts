@@ -315,7 +315,8 @@ export class PodWorker {
     };
     slot.actor = createActor(machine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
     slot.actor.subscribe((s) => {
-      const value = String(s.value);
+      // `pullBackoff.backingOff` for a nested state.
+      const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, v]) => `${k}.${String(v)}`).join();
       if (value !== slot.lastValue) this.onContainerState(slot, value);
       slot.lastValue = value;
       this.scheduleStatus();
@@ -330,7 +331,7 @@ export class PodWorker {
     const waiting = 'waiting' in c.state ? c.state.waiting : undefined;
     if (value === 'backoff') this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata.name}_${this.ns}(${this.uid})`);
     if (value === 'configError') this.event('Warning', 'Failed', `Error: ${waiting?.message ?? waiting?.reason}`);
-    if (value === 'pullBackoff') {
+    if (value === 'pullBackoff.backingOff') {
       this.event('Normal', 'BackOff', `Back-off pulling image ${JSON.stringify(slot.spec.image ?? '')}`);
       this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
     }
