@@ -1,6 +1,7 @@
 // Image pulls on the podman runtime against a real registry started here: pull policies, tags and digests, the
 // image's ENTRYPOINT/CMD/WorkingDir, a missing image, and a private registry with and without credentials.
 import { test } from 'uvu';
+import { execFileSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ if (missing) {
   let open: Registry, priv: Registry, runtime: PodmanRuntime, stateDir: string;
   const creds = { user: 'ci', password: 's3cret' };
   let digest = '';
+  let oldId = '';
 
   test.before(async () => {
     [open, priv] = await Promise.all([startRegistry(), startRegistry(creds)]);
@@ -28,6 +30,8 @@ if (missing) {
   test.after(async () => {
     await runtime?.close();
     for (const r of [open, priv]) if (r) removeImages(r.host);
+    // The image the tag moved away from has no name left to remove it by.
+    if (oldId) execFileSync('podman', ['rmi', '-f', oldId], { stdio: 'ignore' });
     await Promise.all([open?.stop(), priv?.stop()]);
     await rm(stateDir, { recursive: true, force: true });
   });
@@ -64,6 +68,7 @@ if (missing) {
 
   test('Always pulls again: a tag moved to a new image is seen, IfNotPresent keeps the old one', async () => {
     const old = await runtime.pullImage(`${open.host}/shell:1`, { policy: 'IfNotPresent' });
+    oldId = old.id;
     pushBusyboxImage(`${open.host}/shell:1`, { entrypoint: ['sh', '-c'], cmd: ['echo version two'] });
     assert.is((await runtime.pullImage(`${open.host}/shell:1`, { policy: 'IfNotPresent' })).id, old.id);
     const fresh = await runtime.pullImage(`${open.host}/shell:1`, { policy: 'Always' });
