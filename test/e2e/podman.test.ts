@@ -103,7 +103,8 @@ spec:
           image: `${open.host}/httpd:1`, command: ['sh', '-c', 'id -u; exec httpd -f -p 80 -h /www'],
           ports: [{ containerPort: 80, hostPort: HOST_PORT }],
           securityContext: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-          readinessProbe: { exec: { command: ['cat', '/www/index.html'] }, periodSeconds: 1 },
+          // A podman exec alone takes a good part of a second on a busy machine: more than the default 1 s timeout.
+          readinessProbe: { exec: { command: ['cat', '/www/index.html'] }, periodSeconds: 1, timeoutSeconds: 10 },
         }),
         bare('privileged', { image: `${open.host}/shell:1`, command: ['true'], securityContext: { privileged: true } }),
         bare('host-network', { image: `${open.host}/shell:1`, command: ['true'] }, { hostNetwork: true }),

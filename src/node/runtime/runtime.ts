@@ -1,4 +1,4 @@
-// The one interface every container runtime implements (process.ts today); each must pass the shared suite in test/node/runtime-conformance.ts.
+// The one interface every container runtime implements (process.ts, podman/); each must pass the shared suite in test/node/runtime-conformance.ts.
 
 /** Everything a runtime needs to start one container: already resolved, nothing left to look up. */
 export interface ContainerLaunch {
@@ -7,7 +7,8 @@ export interface ContainerLaunch {
   /** argv[0] and its arguments, `$(VAR)` already expanded. */
   argv: string[];
   env: Record<string, string>;
-  /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. */
+  /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. With an image
+   * runtime, a path inside the container (created when missing, as containerd and podman do). */
   cwd: string;
   /** stdout and stderr are appended here (created if missing), one line per write as the process writes them. */
   logFile: string;
@@ -116,7 +117,8 @@ export interface Runtime {
    * it returns a container whose `exited` settles at once with reason ContainerCannotRun and the OS message.
    */
   start(launch: ContainerLaunch): Promise<RunningContainer>;
-  /** Runs a command in the container's context (its cwd and env), for exec probes; killed after timeoutMs. */
+  /** Runs a command in the container's context (its cwd and env), for exec probes; killed after timeoutMs, with its
+   * children. Image runtimes run it inside the running container started from a launch with this `id`. */
   exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult>;
 
   // ---- optional: runtimes that run images in pod sandboxes (podman). Without them a pod's containers are host
