@@ -10,13 +10,14 @@ import { containerLogFile } from '../../src/node/logs.ts';
 import { podmanMissing } from '../support/podman.ts';
 import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 import { until } from '../support/wait.ts';
+import type { RunningNode } from '../../src/node/executor.ts';
 import { cleanup, fastNode, nodePod, openTestStore, statusOf, tempDir } from './helpers.ts';
 
 const missing = podmanMissing() ?? registryMissing();
 if (missing) {
   console.log(`executor-podman: skipped, ${missing}`);
 } else {
-  let registry: Registry, runtime: PodmanRuntime;
+  let registry: Registry, runtime: PodmanRuntime, node: RunningNode | undefined;
   const OID = 'a'.repeat(40);
 
   test.before(async () => {
@@ -24,8 +25,10 @@ if (missing) {
     pushBusyboxImage(`${registry.host}/base:1`, { cmd: ['sh'] });
   });
   test.after(async () => {
-    await cleanup();
+    // The node first, then the runtime (its bridge), then the folders (podman's configuration is in one).
+    await node?.stop();
     await runtime?.close();
+    await cleanup();
     removeImages(registry.host);
     await registry?.stop();
   });
@@ -34,7 +37,7 @@ if (missing) {
     const dataDir = await tempDir();
     const store = await openTestStore(dataDir);
     runtime = await PodmanRuntime.create({ stateDir: join(dataDir, 'podman') });
-    await fastNode(store, dataDir, { runtime, clusterCIDR: '10.247.0.0/16', gitImageBase: `${registry.host}/base:1` });
+    node = await fastNode(store, dataDir, { runtime, clusterCIDR: '10.247.0.0/16', gitImageBase: `${registry.host}/base:1` });
     const pod = nodePod('git-base', '', {
       container: { image: `git:apps/hello@${OID}`, command: ['sh', '-c', 'cat lib/hello.txt; echo "PATH=$PATH"; sleep 300'] },
     });
