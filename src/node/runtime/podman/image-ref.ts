@@ -41,10 +41,3 @@ export const repositoryOf = (ref: string) => {
   const r = parseImageRef(ref);
   return `${r.registry}/${r.repository}`;
 };
-
-/** Kubernetes' default pull policy: Always for :latest or no tag (without a digest), else IfNotPresent. */
-export function defaultPullPolicy(ref: string): 'Always' | 'IfNotPresent' {
-  const r = /^([^@]+?)(?::([\w][\w.-]*))?(?:@.*)?$/.exec(ref);
-  if (ref.includes('@')) return 'IfNotPresent';
-  return !r?.[2] || r[2] === 'latest' ? 'Always' : 'IfNotPresent';
-}
