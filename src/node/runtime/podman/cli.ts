@@ -9,11 +9,13 @@ export interface PodmanCli {
   bin: string;
   /** Environment for every call (CONTAINERS_CONF …). */
   env: NodeJS.ProcessEnv;
+  /** Working directory of every call: conmon (2.1) writes a stray `oom` file into it after an OOM kill. */
+  cwd?: string;
 }
 
 export function podman(cli: PodmanCli, args: string[], opts: { stdio?: SpawnOptions['stdio']; timeoutMs?: number } = {}): Promise<PodmanResult> {
   return new Promise((resolve) => {
-    const child = spawn(cli.bin, args, { env: cli.env, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cli.bin, args, { env: cli.env, cwd: cli.cwd, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));

@@ -38,7 +38,7 @@ export class ExitWatcher {
     // --since covers the moment between spawning the stream and its reading the events file.
     const since = new Date(Date.now() - 5000).toISOString();
     const child = spawn(this.cli.bin, ['events', '--format', 'json', '--since', since, '--filter', 'type=container', '--filter', 'event=died', '--filter', `label=${this.label}`], {
-      env: this.cli.env, stdio: ['ignore', 'pipe', 'ignore'],
+      env: this.cli.env, cwd: this.cli.cwd, stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.child = child;
     createInterface({ input: child.stdout! }).on('line', (line) => {

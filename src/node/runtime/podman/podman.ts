@@ -49,7 +49,7 @@ export class PodmanRuntime implements Runtime {
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
-    this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf } };
+    this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
     this.exits = new ExitWatcher(this.cli, `${LABEL}=${this.instance}`);
   }
 
@@ -294,7 +294,7 @@ export class PodmanRuntime implements Runtime {
     // A marker in the environment finds every process of this exec (its children too) to kill at a timeout.
     const marker = `CONVERGIT_EXEC=${randomUUID()}`;
     return new Promise((resolve) => {
-      const child = spawn(this.cli.bin, ['exec', '-e', marker, name, ...argv], { env: this.cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.cli.bin, ['exec', '-e', marker, name, ...argv], { env: this.cli.env, cwd: this.cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
       const chunks: Buffer[] = [];
       let size = 0;
       let timedOut = false;
