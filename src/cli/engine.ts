@@ -9,6 +9,9 @@ import { startServiceProxy } from '../network/proxy.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
+import { checkPodman } from '../node/runtime/podman/detect.ts';
+import type { Runtime } from '../node/runtime/runtime.ts';
+import { join } from 'node:path';
 
 export interface EngineOptions {
   store: Store;
@@ -24,6 +27,39 @@ export interface EngineOptions {
   labels: Record<string, string>;
   restartBackoff: { baseMs: number; maxMs: number };
   log: (msg: string) => void;
+  /** podman or process; undefined: podman when it is installed and works, else process. */
+  runtime?: 'podman' | 'process';
+  /** The nodes' pod CIDRs come from here; default by runtime (process 127.1.0.0/16, podman 10.244.0.0/16). */
+  clusterCIDR?: string;
+  /** podman: the image git trees are mounted over (default: the host's system folders). */
+  gitImageBase?: string;
+  allowPrivileged?: boolean;
+  podPidsLimit?: number;
+}
+
+export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.0.0/16' } as const;
+
+/**
+ * The runtime asked for; process by default, and says why. Podman becomes the default once pods in its sandboxes
+ * reach Services' cluster IPs and are re-adopted after a restart, as process pods are: until then the example's
+ * frontend could not reach its backend, and a restart would restart every container.
+ */
+async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): Promise<void> | void }> {
+  const { log } = opts;
+  if (opts.runtime === undefined) {
+    log('runtime: process (the default; --runtime podman runs pods as containers of their images)');
+  } else if (opts.runtime === 'podman') {
+    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit });
+    if (check.ok) {
+      log(`runtime: podman ${check.version} (--runtime podman)`);
+      const runtime = check.runtime;
+      return { runtime, name: 'podman', version: `podman://${check.version}`, close: () => runtime.close() };
+    }
+    throw new Error(`--runtime podman: ${check.reason}`);
+  } else {
+    log('runtime: process (--runtime process)');
+  }
+  return { runtime: new ProcessRuntime(), name: 'process', version: 'process://', close: () => {} };
 }
 
 export interface Engine {
@@ -49,7 +85,10 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
-    const runtime = new ProcessRuntime();
+    const chosen = await chooseRuntime(opts);
+    const runtime = chosen.runtime;
+    stops.push(async () => chosen.close());
+    const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const names = nodeNames(opts.nodeName, opts.nodes);
     const nodes: { detach(): Promise<void> }[] = [];
     // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
@@ -59,6 +98,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       nodes.push(await startNode({
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
         runtime, images, restartBackoff: opts.restartBackoff, log,
+        clusterCIDR, containerRuntimeVersion: chosen.version,
+        allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
       }));
     }
     return { nodeNames: names, stop: () => stopAll(stops) };

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { serve } from './serve.ts';
 import { validate } from './validate.ts';
-import { count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
+import { cidr, count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
 import { defaultNodeName } from './engine.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
@@ -38,6 +38,11 @@ program
   .option('--node-labels <k=v,...>', 'labels of the nodes, for nodeSelector', labels, {})
   .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
+  .addOption(new Option('--runtime <name>', 'run pods as podman containers of their images, or as host processes (default: process)').choices(['podman', 'process']))
+  .option('--cluster-cidr <cidr>', 'range of the nodes\' /24 pod CIDRs (default: 10.244.0.0/16 with podman, 127.1.0.0/16 with process)', cidr)
+  .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')
+  .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
+  .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
   .action(async (o) => {
     await serve(o);
   });

@@ -49,3 +49,13 @@ export function labels(value: string): Record<string, string> {
   }
   return out;
 }
+
+/** An IPv4 CIDR from /8 to /24, such as 10.244.0.0/16: nodes take /24 pod CIDRs from it. */
+export function cidr(value: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  const prefix = Number(m?.[5]);
+  if (!m || m.slice(1, 5).some((p) => Number(p) > 255) || prefix < 8 || prefix > 24) {
+    throw new InvalidArgumentError(`"${value}" is not an IPv4 CIDR from /8 to /24, such as 10.244.0.0/16.`);
+  }
+  return value;
+}

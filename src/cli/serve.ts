@@ -38,6 +38,11 @@ export interface ServeOptions {
   nodeLabels: Record<string, string>;
   restartBackoff: number;
   restartBackoffMax: number;
+  runtime?: 'podman' | 'process';
+  clusterCidr?: string;
+  gitImageBase?: string;
+  allowPrivileged?: boolean;
+  podPidsLimit?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -116,6 +121,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
+      runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,
+      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();

@@ -14,7 +14,7 @@ export interface Launched { containerID: string; imageID: string; startedAt: str
 
 /** A launch that failed before a process existed; `reason` becomes the waiting reason. */
 export class LaunchError extends Error {
-  constructor(readonly reason: 'CreateContainerConfigError' | 'ErrImagePull', message: string) {
+  constructor(readonly reason: 'CreateContainerConfigError' | 'ErrImagePull' | 'ErrImageNeverPull', message: string) {
     super(message);
   }
 }
@@ -143,6 +143,7 @@ export const containerMachine = setup({
   delays: {
     backoff: ({ context }) => backoffDelay(context),
     pullBackoff: ({ context }) => pullDelay(context),
+    pullShown: ({ context }) => pullDelay(context) / 2,
     configRetry: ({ context }) => context.baseMs,
     resetBackoff: ({ context }) => context.resetAfterMs,
   },
@@ -235,13 +236,20 @@ export const containerMachine = setup({
       })),
       after: { backoff: { target: 'creating', actions: assign(({ context }) => ({ backoffStep: context.backoffStep + 1 })) } },
     },
+    // As the kubelet shows it: ErrImagePull right after the failed pull, then ImagePullBackOff while it waits.
     pullBackoff: {
+      initial: 'failed',
+      states: {
+        failed: { after: { pullShown: 'backingOff' } },
+        backingOff: {
+          entry: assign(({ context }) => ({
+            state: { waiting: { reason: 'ImagePullBackOff', message: (context.state as { waiting: { message?: string } }).waiting.message } },
+          })),
+        },
+      },
       after: {
         pullBackoff: 'creating',
       },
-      entry: assign(({ context }) => ({
-        state: { waiting: { reason: 'ImagePullBackOff', message: (context.state as { waiting: { message?: string } }).waiting.message } },
-      })),
     },
     configError: {
       after: { configRetry: 'creating' },

@@ -15,6 +15,7 @@ import { keyOf } from '../model/key.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { isProxied, listsPod } from '../model/proxied.ts';
 import { matchesSelector } from '../model/selector.ts';
+import { IpPool } from '../model/ip-pool.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -40,6 +41,14 @@ export interface NodeOptions {
   clock?: Clock;
   now?: () => Date;
   log?: (m: string) => void;
+  /** Where the nodes' pod CIDRs come from (default 127.1.0.0/16; podman needs a routable range, e.g. 10.244.0.0/16). */
+  clusterCIDR?: string;
+  /** Runtimes with images: allow `privileged: true` containers. */
+  allowPrivileged?: boolean;
+  /** Runtimes with images: the image `git:` trees are mounted over (default: the host's system folders). */
+  gitImageBase?: string;
+  /** nodeInfo.containerRuntimeVersion. */
+  containerRuntimeVersion?: string;
 }
 
 export interface RunningNode {
@@ -65,9 +74,14 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const pids = new PidsFile(join(dataDir, 'nodes', nodeName, 'pids.json'));
   const recorded = pids.load();
 
-  const node = await registerNode({ store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, now });
+  const node = await registerNode({
+    store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, now,
+    clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion,
+  });
   const podCIDR: string = node.spec.podCIDR;
   const ips = new PodIps(podCIDR);
+  // A runtime with sandboxes puts a bridge on the CIDR: its first address is the bridge's, never a pod's.
+  if (opts.runtime.createSandbox) ips.reserve('<bridge>', new IpPool(podCIDR).addressAt(0));
   const cap = nodeCapacity(opts.capacity);
   const workers = new Map<string, PodWorker>(); // by pod uid: a pod recreated under the same name is another pod
 
@@ -111,6 +125,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     probeMsPerSecond: opts.probeMsPerSecond ?? 1000,
     graceMsPerSecond: opts.graceMsPerSecond ?? 1000,
     clock: opts.clock, now, log,
+    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
   };
 
   const pods = new Informer(store, 'Pod');

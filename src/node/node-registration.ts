@@ -1,6 +1,6 @@
 // The Node object this executor runs: registration (labels, podCIDR, capacity, addresses, nodeInfo), the Ready
-// heartbeat, and NotReady when it stops. The podCIDR is the first 127.1.<n>.0/24 no other Node holds, and a Node
-// keeps the one it has across restarts.
+// heartbeat, and NotReady when it stops. The podCIDR is the first /24 of the cluster CIDR (127.1.0.0/16 unless
+// given) no other Node holds, and a Node keeps the one it has across restarts while it lies in the cluster CIDR.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { KubeObject } from '../model/object.ts';
@@ -8,6 +8,7 @@ import { setCondition, type Condition } from '../model/conditions.ts';
 import { formatQuantity, parseQuantity } from '../model/quantity.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { isoSeconds } from '../model/time.ts';
+import { parseCidr } from '../model/ip-pool.ts';
 
 export interface NodeCapacity { cpu?: string; memory?: string; pods?: number }
 
@@ -18,7 +19,13 @@ export interface Registration {
   capacity?: NodeCapacity;
   labels?: Record<string, string>;
   now: () => Date;
+  /** The range the nodes' /24 pod CIDRs come from. Default 127.1.0.0/16 (loopback: the process runtime's). */
+  clusterCIDR?: string;
+  /** nodeInfo.containerRuntimeVersion, e.g. `podman://4.3.1`. Default `process://`. */
+  containerRuntimeVersion?: string;
 }
+
+export const DEFAULT_CLUSTER_CIDR = '127.1.0.0/16';
 
 
 /** Node's names for the platform, as GOOS/GOARCH spell them. */
@@ -32,13 +39,21 @@ export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: strin
   return { cpu: formatQuantity(cpu), memory: `${Math.floor(memory / 1024)}Ki`, pods: String(c.pods ?? 110) };
 }
 
-const podCidrFor = (n: number) => `127.1.${n}.0/24`;
+const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
-/** The first 127.1.<n>.0/24 that none of `taken` is. */
-function freePodCidr(taken: Iterable<string>): string {
+/** The /24 blocks of a cluster CIDR (/8 to /24), in order. */
+function podCidrs(clusterCIDR: string): string[] {
+  const { first, size } = parseCidr(clusterCIDR);
+  if (size < 256 || size > 2 ** 24) throw new Error(`cluster CIDR ${clusterCIDR}: give a prefix from /8 to /24`);
+  return Array.from({ length: Math.min(size / 256, 4096) }, (_, i) => `${toIp(first + i * 256)}/24`);
+}
+
+/** The first /24 of the cluster CIDR that none of `taken` is. */
+function freePodCidr(taken: Iterable<string>, clusterCIDR: string): string {
   const used = new Set(taken);
-  for (let n = 0; n < 256; n++) if (!used.has(podCidrFor(n))) return podCidrFor(n);
-  throw new Error('no free pod CIDR left in 127.1.0.0/16');
+  const free = podCidrs(clusterCIDR).find((c) => !used.has(c));
+  if (!free) throw new Error(`no free pod CIDR left in ${clusterCIDR}`);
+  return free;
 }
 
 function osImage(): string {
@@ -77,7 +92,10 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
   };
   let node = await store.get('Node', undefined, nodeName);
   const others = async () => (await store.list('Node')).filter((n) => n.metadata.name !== nodeName);
-  let cidr: string = node?.spec?.podCIDR ?? freePodCidr((await others()).map((n) => n.spec?.podCIDR));
+  const cluster = r.clusterCIDR ?? DEFAULT_CLUSTER_CIDR;
+  const kept: string | undefined = node?.spec?.podCIDR;
+  // A CIDR from another range (the node ran another runtime before) is replaced by one of this range.
+  let cidr: string = kept && podCidrs(cluster).includes(kept) ? kept : freePodCidr((await others()).map((n) => n.spec?.podCIDR), cluster);
   for (let attempt = 0; ; attempt++) {
     const spec = { ...node?.spec, podCIDR: cidr, podCIDRs: [cidr] };
     try {
@@ -93,7 +111,7 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     const clash = (await others()).find((n) => n.spec?.podCIDR === cidr && olderThan(n, node!));
     if (!clash) break;
     if (attempt > 255) throw new Error(`node ${nodeName}: could not find a free pod CIDR`);
-    cidr = freePodCidr((await others()).map((n) => n.spec?.podCIDR));
+    cidr = freePodCidr((await others()).map((n) => n.spec?.podCIDR), cluster);
   }
   const now = isoSeconds(r.now());
   const status = {
@@ -106,7 +124,7 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
       machineID: '', systemUUID: '', bootID: '',
       kernelVersion: os.release(),
       osImage: osImage(),
-      containerRuntimeVersion: 'process://',
+      containerRuntimeVersion: r.containerRuntimeVersion ?? 'process://',
       kubeletVersion: 'v1.32.0-convergit', // a version string, as clients and `kubectl get nodes` expect
       kubeProxyVersion: '',
       operatingSystem: goOS(),

@@ -17,7 +17,8 @@ import { podStatus, type ContainerFacts, type PodFacts, type Terminated } from '
 import { podWorkerMachine, type Prepared } from './pod-worker.machine.ts';
 import { Prober } from './prober.ts';
 import { probeOnce, type Probe } from './probes.ts';
-import type { ContainerExit, ContainerLaunch, RunningContainer, Runtime } from './runtime/runtime.ts';
+import { ImagePullError, type ContainerExit, type ContainerLaunch, type ImageInfo, type RunningContainer, type Runtime } from './runtime/runtime.ts';
+import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
 
@@ -43,6 +44,12 @@ export interface PodWorkerDeps {
   log: (m: string) => void;
   /** Resolves once no Service sends the pod new connections and in-flight ones have drained, or after timeoutMs. */
   waitOutOfService?: (pod: KubeObject, timeoutMs: number) => Promise<void>;
+  /** The node's pod CIDR (runtimes with sandboxes put the pod's address on its bridge). */
+  podCIDR?: string;
+  /** Runtimes with images: `privileged: true` is refused unless this is set. */
+  allowPrivileged?: boolean;
+  /** Runtimes with images: the image a `git:` image's tree is mounted over; undefined: the host's system folders. */
+  gitImageBase?: string;
 }
 
 /** A container that outlived the previous run of the node, re-adopted through the runtime. */
@@ -61,6 +68,8 @@ interface Slot {
   running: boolean;
   /** A stop came: a launch still resolving its image or env must not start a process. */
   cancelled?: boolean;
+  /** The last pull failed: the next attempt is a back-off retry. */
+  pullFailed?: boolean;
   probers: Prober[];
   lastValue?: string;
 }
@@ -111,6 +120,8 @@ export class PodWorker {
   private terminal = false;
   private dirty = false;
   private writing?: Promise<void>;
+  /** The pod's sandbox, on runtimes that have them. */
+  private sandbox?: string;
   /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
   readonly done: Promise<void>;
 
@@ -207,15 +218,32 @@ export class PodWorker {
   // ---- pod steps -------------------------------------------------------------------------------------------------
 
   private async prepare(): Promise<Prepared> {
+    const { runtime, ips, hostIP } = this.deps;
+    // With a sandbox of its own, a hostNetwork pod has the node's address, as in Kubernetes.
+    const hostNetwork = !!runtime.createSandbox && !!this.pod.spec?.hostNetwork;
     let podIP: string;
     try {
-      podIP = this.deps.ips.allocate(this.uid, this.pod.status?.podIP);
+      podIP = hostNetwork ? hostIP : ips.allocate(this.uid, this.pod.status?.podIP);
+      if (runtime.createSandbox && !this.sandbox) {
+        this.sandbox = await runtime.createSandbox({
+          id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip: podIP, hostNetwork,
+          hostname: this.pod.spec?.hostname ?? this.pod.metadata.name, hostPorts: hostPorts(this.pod),
+        });
+      }
     } catch (e) {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
       throw e;
     }
     await mkdir(this.scratchDir, { recursive: true });
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
+  }
+
+  /** The sandbox goes once its containers have stopped. */
+  private async removeSandbox(): Promise<void> {
+    if (!this.sandbox) return;
+    const sandbox = this.sandbox;
+    this.sandbox = undefined;
+    await this.deps.runtime.removeSandbox?.(sandbox).catch((e) => this.deps.log(`pod ${this.key}: removing its sandbox: ${errMessage(e)}`));
   }
 
   /** Starts the containers in spec order, each once the previous one has been launched (or failed to be). */
@@ -243,6 +271,7 @@ export class PodWorker {
       left = Math.max(graceMs - (Date.now() - t0), Math.min(graceMs, 2 * this.deps.graceMsPerSecond));
     }
     await this.stopContainers(left);
+    await this.removeSandbox();
     const { store, ips, log } = this.deps;
     if (remove && !this.removed) {
       await this.flushStatus();
@@ -277,6 +306,7 @@ export class PodWorker {
     await this.flushStatus();
     this.frozen = true;
     await this.stopContainers((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond);
+    await this.removeSandbox();
   }
 
   private async stopContainers(graceMs: number): Promise<void> {
@@ -345,7 +375,8 @@ export class PodWorker {
     };
     slot.actor = createActor(machine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
     slot.actor.subscribe((s) => {
-      const value = String(s.value);
+      // `pullBackoff.backingOff` for a nested state.
+      const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, v]) => `${k}.${String(v)}`).join();
       if (value !== slot.lastValue) this.onContainerState(slot, value);
       slot.lastValue = value;
       this.scheduleStatus();
@@ -359,7 +390,11 @@ export class PodWorker {
     const c = slot.actor.getSnapshot().context;
     const waiting = 'waiting' in c.state ? c.state.waiting : undefined;
     if (value === 'backoff') this.event('Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata.name}_${this.ns}(${this.uid})`);
-    if (value === 'configError' || value === 'pullBackoff') this.event('Warning', 'Failed', `Error: ${waiting?.message ?? waiting?.reason}`);
+    if (value === 'configError') this.event('Warning', 'Failed', `Error: ${waiting?.message ?? waiting?.reason}`);
+    if (value === 'pullBackoff.backingOff') {
+      this.event('Normal', 'BackOff', `Back-off pulling image ${JSON.stringify(slot.spec.image ?? '')}`);
+      this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
+    }
   }
 
   private async launch(slot: Slot, restartCount: number): Promise<Launched> {
@@ -368,7 +403,8 @@ export class PodWorker {
     const image: string = spec.image ?? '';
     let base = this.scratchDir;
     let imageID = '';
-    if (images.parse(image)) {
+    const gitImage = !!images.parse(image);
+    if (gitImage) {
       try {
         base = await images.ensure(image);
       } catch (e) {
@@ -379,25 +415,47 @@ export class PodWorker {
     const pod = this.pod;
     const [configMaps, secrets, services] = await Promise.all(['ConfigMap', 'Secret', 'Service'].map((k) => store.list(k, { namespace: this.ns })));
     const byName = (objs: KubeObject[]) => new Map(objs.map((o) => [o.metadata.name, o]));
+    // Runtimes with images: a registry image is pulled (its ENTRYPOINT/CMD/WorkingDir then count); a git image's
+    // tree is mounted at its own path over the base (the host's system folders unless --git-image-base names one).
+    let pulled: ImageInfo | undefined;
+    let extra: Partial<ContainerLaunch> = {};
+    if (runtime.pullImage) {
+      if (spec.securityContext?.privileged && !this.deps.allowPrivileged) {
+        throw new LaunchError('CreateContainerConfigError', `container "${spec.name}" is privileged, which this node does not allow (serve --allow-privileged)`);
+      }
+      const baseImage = gitImage ? this.deps.gitImageBase : image;
+      if (baseImage) pulled = await this.pull(slot, baseImage, gitImage ? { image: baseImage, imagePullPolicy: 'IfNotPresent' } : spec, byName(secrets));
+      extra = {
+        ...(pulled && { image: pulled.id }),
+        ...(this.sandbox && { sandbox: this.sandbox }),
+        ...(gitImage && { mounts: [{ hostPath: base, containerPath: base, readOnly: true }] }),
+        resources: containerResources(spec),
+        security: containerSecurity(pod, spec),
+      };
+      if (!gitImage && pulled) imageID = pulled.imageID;
+    }
+    const fromImage = !!pulled && !gitImage;
     let env: Record<string, string>, argv: string[];
     try {
       env = containerEnv(pod, spec, {
         configMaps: byName(configMaps), secrets: byName(secrets), services,
-        podIP: this.deps.ips.ipOf(this.uid) ?? '', hostIP: this.deps.hostIP,
+        podIP: this.deps.ips.ipOf(this.uid) ?? (pod.spec?.hostNetwork ? this.deps.hostIP : ''), hostIP: this.deps.hostIP,
         allocatable: this.deps.allocatable,
-        host: Object.fromEntries(['PATH', 'HOME'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+        // An image brings its own PATH; the host's programs need the host's.
+        host: fromImage || (gitImage && pulled) ? {} : Object.fromEntries(['PATH', 'HOME'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
       });
-      argv = containerArgv(spec, env);
+      argv = fromImage ? imageArgv(spec, pulled!, env) : containerArgv(spec, env);
     } catch (e) {
       if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
       throw e;
     }
-    const cwd = containerCwd(spec.workingDir, base);
-    if (!imageID) await mkdir(cwd, { recursive: true }).catch(() => {}); // as a runtime creates a missing workingDir
+    const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
+    if (!imageID && !runtime.pullImage) await mkdir(cwd, { recursive: true }).catch(() => {}); // as a runtime creates a missing workingDir
     const launch: ContainerLaunch = {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,
       logFile: containerLogFile(this.deps.dataDir, this.podRef, spec.name, restartCount),
+      ...extra,
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');
@@ -412,7 +470,39 @@ export class PodWorker {
     });
     const handle = await slot.launching;
     this.event('Normal', 'Started', `Started container ${spec.name}`);
-    return { containerID: handle.pid ? `process://${handle.pid}` : '', imageID, startedAt: isoSeconds(handle.startedAt) };
+    return { containerID: this.containerID(handle) ?? '', imageID, startedAt: isoSeconds(handle.startedAt) };
+  }
+
+  /** `<runtime>://<id>` for runtimes with ids of their own, else `process://<pid>`. */
+  private containerID(h: RunningContainer): string | undefined {
+    if (h.containerID) return `${this.deps.runtime.name ?? 'container'}://${h.containerID}`;
+    return h.pid ? `process://${h.pid}` : undefined;
+  }
+
+  /** Pulls (or finds) the image as its policy says, with the pod's pull secrets; Kubernetes' events and reasons. */
+  private async pull(slot: Slot, image: string, spec: { image?: string; imagePullPolicy?: string }, secrets: ReadonlyMap<string, KubeObject>): Promise<ImageInfo> {
+    const policy = pullPolicy(spec);
+    const { auth, problems } = pullAuth(this.pod, secrets);
+    for (const p of problems) this.event('Warning', 'FailedToRetrieveImagePullSecret', p);
+    const t0 = Date.now();
+    try {
+      const info = await this.deps.runtime.pullImage!(image, { policy, ...(auth && { auth }) });
+      if (slot.pullFailed || policy === 'Always') {
+        this.event('Normal', 'Pulling', `Pulling image ${JSON.stringify(image)}`);
+        this.event('Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(image)} in ${((Date.now() - t0) / 1000).toFixed(3)}s`);
+      } else {
+        this.event('Normal', 'Pulled', `Container image ${JSON.stringify(image)} already present on machine`);
+      }
+      slot.pullFailed = false;
+      return info;
+    } catch (e) {
+      slot.pullFailed = true;
+      const reason = e instanceof ImagePullError ? e.reason : 'ErrImagePull';
+      if (reason === 'ErrImagePull') this.event('Normal', 'Pulling', `Pulling image ${JSON.stringify(image)}`);
+      this.event('Warning', 'Failed', errMessage(e));
+      this.event('Warning', 'Failed', `Error: ${reason}`);
+      throw new LaunchError(reason, errMessage(e));
+    }
   }
 
   private async waitExit(slot: Slot): Promise<Terminated> {
@@ -420,7 +510,7 @@ export class PodWorker {
     const exit = await handle.exited;
     slot.running = false;
     this.deps.pids.remove(this.uid, slot.spec.name, handle.record);
-    return terminatedOf(exit, handle.pid ? `process://${handle.pid}` : undefined);
+    return terminatedOf(exit, this.containerID(handle));
   }
 
   /** Stops the current instance (SIGTERM, SIGKILL after graceMs); undefined when none runs. */
@@ -431,7 +521,7 @@ export class PodWorker {
     const exit = await handle.stop(graceMs);
     slot.running = false;
     this.deps.pids.remove(this.uid, slot.spec.name, handle.record);
-    return terminatedOf(exit, handle.pid ? `process://${handle.pid}` : undefined);
+    return terminatedOf(exit, this.containerID(handle));
   }
 
   private startProbes(slot: Slot): void {

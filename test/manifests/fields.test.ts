@@ -10,7 +10,7 @@ test('real but unimplemented Kubernetes fields are warnings; typos are errors wi
   assert.equal(brief(r), [
     'warning 5:3 metadata.finalizers: finalizers is a Kubernetes field that convergit does not implement; it is ignored',
     'warning 7:3 spec.tolerations: tolerations is a Kubernetes field that convergit does not implement; it is ignored',
-    'warning 12:7 spec.containers[0].securityContext: securityContext is a Kubernetes field that convergit does not implement; it is ignored',
+    'warning 13:9 spec.containers[0].securityContext.runAsNonRoot: runAsNonRoot is a Kubernetes field that convergit does not implement; it is ignored',
     'error 15:11 spec.containers[0].ports[0].containerport: unknown field "containerport"; did you mean "containerPort"?',
     'error 16:7 spec.containers[0].imagePullPolcy: unknown field "imagePullPolcy"; did you mean "imagePullPolicy"?',
     'error 17:7 spec.containers[0].bogus: unknown field "bogus"',
@@ -33,8 +33,8 @@ test('warnings do not block the object, and ignored fields are dropped from it',
 });
 
 test('--strict turns unimplemented fields into errors', () => {
-  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x, securityContext: {}}]\n', { strict: true });
-  assert.equal(brief(r), ['error 5:36 spec.containers[0].securityContext: securityContext is a Kubernetes field that convergit does not implement']);
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x, lifecycle: {}}]\n', { strict: true });
+  assert.equal(brief(r), ['error 5:36 spec.containers[0].lifecycle: lifecycle is a Kubernetes field that convergit does not implement']);
   assert.equal(r.objects, []);
 });
 

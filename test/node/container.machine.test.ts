@@ -114,11 +114,13 @@ test('a config error waits and retries without counting a restart', async () => 
   assert.equal(launches, [0]);
 });
 
-test('image pull failures back off as ImagePullBackOff', async () => {
+test('image pull failures show ErrImagePull, then back off as ImagePullBackOff', async () => {
   const { actor, clock } = scripted({}, (n) => (n < 1 ? new LaunchError('ErrImagePull', 'Failed to pull image "git:x@1": boom') : undefined));
   await is(actor, 'pullBackoff');
+  assert.equal(actor.getSnapshot().context.state, { waiting: { reason: 'ErrImagePull', message: 'Failed to pull image "git:x@1": boom' } });
+  clock.increment(500);
   assert.equal(actor.getSnapshot().context.state, { waiting: { reason: 'ImagePullBackOff', message: 'Failed to pull image "git:x@1": boom' } });
-  clock.increment(1000);
+  clock.increment(500);
   await is(actor, 'running');
 });
 

@@ -1,6 +1,7 @@
 // The shared suite every Runtime must pass: exits and reasons, start failures, logs, stop with grace and escalation,
-// the container's children, exec. A runtime's test file only calls runtimeConformance(name, () => new MyRuntime()).
-import { existsSync, readFileSync } from 'node:fs';
+// the container's children, exec. A runtime's test file only calls runtimeConformance(name, () => new MyRuntime()),
+// with options where the runtime runs containers in namespaces of their own (podman).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,30 +36,64 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Host pids of live processes whose argv is exactly `argv` (found from the host, whatever pid namespace they are in). */
+function processesRunning(argv: string[]): number[] {
+  const want = argv.join('\0') + '\0';
+  const found: number[] = [];
+  for (const n of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${n}/cmdline`, 'utf8') === want && alive(Number(n))) found.push(Number(n));
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
 const node = process.execPath;
 /** A node process that says "ready" once its SIGTERM handler is in place, then runs until stopped. */
 const onTerm = (handler: string) => [node, '-e', `process.on('SIGTERM', () => { ${handler} }); console.log('ready'); setInterval(() => {}, 1000);`];
 
-export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime): void {
+export interface ConformanceOptions {
+  /** Runs before the suite (e.g. creates the runtime that makeRuntime returns) and after it. */
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
+  /** Added to every launch: what the runtime needs to see the test's folder at its own path (mounts). */
+  launch?: (dir: string) => Partial<ContainerLaunch>;
+  /**
+   * The container's command is PID 1 of its own pid namespace (as under Docker, containerd, podman): a signal it has
+   * no handler for is ignored, so a plain process outlives SIGTERM and is killed when the grace is over.
+   */
+  pidNamespace?: boolean;
+  /** A missing working directory is created (containerd, podman) instead of failing the start. */
+  createsWorkingDir?: boolean;
+}
+
+export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime, opts: ConformanceOptions = {}): void {
   const s = suite(suiteName);
+  if (opts.before) s.before(opts.before);
+  if (opts.after) s.after(opts.after);
   let dir = '';
   let runtime: Runtime;
   let started: RunningContainer[] = [];
   let n = 0;
 
   const launch = (argv: string[], extra: Partial<ContainerLaunch> = {}): ContainerLaunch => ({
-    id: `default/pod/c${++n}`, argv, env: {}, cwd: dir, logFile: join(dir, 'logs', `${n}.log`), ...extra,
+    id: `default/pod/c${++n}`, argv, env: {}, cwd: dir, logFile: join(dir, 'logs', `${n}.log`), ...opts.launch?.(dir), ...extra,
   });
+  /** A `sleep` no other process on the machine runs: found by its argv from the host. */
+  const uniqueSleep = () => ['sleep', String(100_000 + Math.floor(Math.random() * 800_000))];
+  /** Starts `l` and waits until it has written "ready": exec needs a running container. */
+  const running = async (l: ContainerLaunch) => {
+    const c = await start(l);
+    await until(async () => (await log(l)).includes('ready'), 'ready');
+    return c;
+  };
+  const sleeper = (extra: Partial<ContainerLaunch> = {}) => launch(['sh', '-c', 'echo ready; exec sleep 300'], extra);
   const start = async (l: ContainerLaunch) => {
     const c = await runtime.start(l);
     started.push(c);
     return c;
   };
   const log = (l: ContainerLaunch) => readFile(l.logFile, 'utf8').catch(() => '');
-  const pidIn = async (file: string) => {
-    await until(async () => /^\d+\s*$/.test(await readFile(join(dir, file), 'utf8').catch(() => '')), `${file} written`);
-    return Number(await readFile(join(dir, file), 'utf8'));
-  };
 
   s.before.each(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'convergit-runtime-')));
@@ -122,17 +157,44 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     assert.is(await log(l), 'hi\n');
   });
 
-  s('a missing working directory cannot run', async () => {
-    const exit = await (await start(launch(['sh', '-c', 'true'], { cwd: join(dir, 'gone') }))).exited;
-    assert.is(exit.reason, 'ContainerCannotRun');
-    assert.match(exit.message ?? '', /^chdir to cwd \(".*gone"\) failed: no such file or directory$/);
-  });
+  if (!opts.createsWorkingDir) {
+    s('a missing working directory cannot run', async () => {
+      const exit = await (await start(launch(['sh', '-c', 'true'], { cwd: join(dir, 'gone') }))).exited;
+      assert.is(exit.reason, 'ContainerCannotRun');
+      assert.match(exit.message ?? '', /^chdir to cwd \(".*gone"\) failed: no such file or directory$/);
+    });
+  } else {
+    s('a missing working directory is created, as containerd and podman do', async () => {
+      const l = launch(['sh', '-c', 'pwd'], { cwd: join(dir, 'gone') });
+      const exit = await (await start(l)).exited;
+      assert.is(exit.reason, 'Completed');
+      assert.is(await log(l), `${join(dir, 'gone')}\n`);
+    });
+  }
 
-  s('stop sends SIGTERM first: a plain process dies of it (143)', async () => {
-    const c = await start(launch(['sleep', '300']));
-    const exit = await c.stop(10_000);
-    assert.equal([exit.exitCode, exit.signal, exit.reason], [143, 'SIGTERM', 'Error']);
-  });
+  if (!opts.pidNamespace) {
+    s('stop sends SIGTERM first: a plain process dies of it (143)', async () => {
+      const c = await start(launch(['sleep', '300']));
+      const exit = await c.stop(10_000);
+      assert.equal([exit.exitCode, exit.signal, exit.reason], [143, 'SIGTERM', 'Error']);
+    });
+  } else {
+    s('PID 1 without a SIGTERM handler outlives SIGTERM and is killed when the grace is over (137)', async () => {
+      const l = sleeper();
+      const c = await running(l);
+      const exit = await c.stop(300);
+      assert.equal([exit.exitCode, exit.signal, exit.reason], [137, 'SIGKILL', 'Error']);
+    });
+
+    s('stop sends SIGTERM first: a child of PID 1 dies of it, and so does the container (143)', async () => {
+      // PID 1 (sh) waits for its child and exits with the child's status: 128 + 15.
+      const l = launch(['sh', '-c', 'echo ready; sleep 300 & wait $!; exit $?']);
+      const c = await running(l);
+      const exit = await c.stop(10_000);
+      assert.is(exit.reason, 'Error');
+      assert.ok(exit.exitCode === 143 || exit.exitCode === 137, `exit ${exit.exitCode}`);
+    });
+  }
 
   s('a process that handles SIGTERM shuts down cleanly within the grace', async () => {
     const l = launch(onTerm(`console.log('bye'); process.exit(0);`));
@@ -170,46 +232,55 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
   });
 
   s('stop reaches the children of the container', async () => {
-    const c = await start(launch(['sh', '-c', 'sleep 300 & echo $! > child.pid; wait']));
-    const child = await pidIn('child.pid');
-    assert.ok(alive(child));
-    await c.stop(5000);
-    assert.not.ok(alive(child), 'the child is gone once exited settles');
+    const sleep = uniqueSleep();
+    const c = await start(launch(['sh', '-c', `${sleep.join(' ')} & wait`]));
+    await until(() => processesRunning(sleep).length === 1, 'the child running');
+    await c.stop(1000);
+    assert.equal(processesRunning(sleep), [], 'the child is gone once exited settles');
   });
 
   s('when the main process exits, what is left of its group is killed', async () => {
     // The child ignores SIGTERM and outlives its parent: only a kill of the whole group reaches it.
-    const c = await start(launch(['sh', '-c', `trap '' TERM; sleep 300 & echo $! > child.pid; exit 0`]));
-    const child = await pidIn('child.pid');
+    const sleep = uniqueSleep();
+    // The main process exits once its child runs `sleep` (its cmdline shows it), not before.
+    const c = await start(launch(['sh', '-c', `trap '' TERM; ${sleep.join(' ')} & until grep -q ${sleep[1]} /proc/$!/cmdline 2>/dev/null; do :; done; exit 0`]));
     const exit = await c.exited;
     assert.is(exit.reason, 'Completed');
-    assert.not.ok(alive(child), 'the orphan is gone once exited settles');
+    assert.equal(processesRunning(sleep), [], 'the orphan is gone once exited settles');
   });
 
   s('exec runs in the container cwd and env, with its output and exit code', async () => {
-    const l = launch(['sleep', '300'], { env: { GREETING: 'hello' } });
+    const l = sleeper({ env: { GREETING: 'hello' } });
+    await running(l);
     const r = await runtime.exec(l, ['sh', '-c', 'echo "$GREETING"; pwd; echo oops >&2; exit 4'], 5000);
     assert.equal(r, { exitCode: 4, output: `hello\n${dir}\noops\n`, timedOut: false });
     assert.equal(await runtime.exec(l, ['true'], 5000), { exitCode: 0, output: '', timedOut: false });
   });
 
   s('exec of a missing command fails without throwing', async () => {
-    const r = await runtime.exec(launch(['sleep', '300']), ['convergit-no-such-cmd'], 5000);
+    const l = sleeper();
+    await running(l);
+    const r = await runtime.exec(l, ['convergit-no-such-cmd'], 5000);
     assert.ok(r.exitCode !== 0 && r.exitCode !== null);
     assert.is(r.timedOut, false);
     assert.match(r.output, 'executable file not found in $PATH');
   });
 
   s('exec is killed at its timeout, with its children', async () => {
-    const r = await runtime.exec(launch(['sleep', '300']), ['sh', '-c', 'echo started; sleep 300 & echo $! > exec-child.pid; wait'], 300);
+    const l = sleeper();
+    await running(l);
+    const sleep = uniqueSleep();
+    // 3 s: a `podman exec` alone can take a second to start its shell on a busy machine.
+    const r = await runtime.exec(l, ['sh', '-c', `echo started; ${sleep.join(' ')} & wait`], 3000);
     assert.is(r.timedOut, true);
     assert.is(r.output, 'started\n');
-    const child = await pidIn('exec-child.pid');
-    await until(() => !alive(child), 'the exec child killed');
+    await until(() => processesRunning(sleep).length === 0, 'the exec child killed');
   });
 
   s('exec output is bounded', async () => {
-    const r = await runtime.exec(launch(['sleep', '300']), [node, '-e', `process.stdout.write('a'.repeat(1 << 20))`], 10_000);
+    const l = sleeper();
+    await running(l);
+    const r = await runtime.exec(l, [node, '-e', `process.stdout.write('a'.repeat(1 << 20))`], 10_000);
     assert.is(r.exitCode, 0);
     assert.ok(r.output.length > 0 && r.output.length <= 64 * 1024, `output of ${r.output.length} chars`);
   });

@@ -36,11 +36,11 @@ const readsSettings = '          envFrom: [{ configMapRef: { name: settings } }]
 const web = deployment('web', 'busybox').replace('          resources:', `${readsSettings}          resources:`);
 const settings = (level: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { level: ${level} }\n`;
 const service = 'apiVersion: v1\nkind: Service\nmetadata: { name: api }\nspec:\n  selector: { app: api }\n  ports: [{ port: 80 }]\n';
-/** hostNetwork is a Kubernetes field convergit ignores: a loader (Manifest) warning. */
-const hostNetwork = '      hostNetwork: true\n';
+/** hostPID is a Kubernetes field convergit ignores: a loader (Manifest) warning. */
+const hostPID = '      hostPID: true\n';
 
 /**
- * main: web (a `busybox` image, reads ConfigMap settings), settings, api with its Service, worker (hostNetwork),
+ * main: web (a `busybox` image, reads ConfigMap settings), settings, api with its Service, worker (hostPID),
  * cron. Each test commits its change on branch feature.
  */
 function mainRepo(): TestRepo {
@@ -48,18 +48,18 @@ function mainRepo(): TestRepo {
     'web.yaml': web,
     'settings.yaml': settings('info'),
     'api.yaml': `${deployment('api', 'registry.local/api:v1')}---\n${service}`,
-    'worker.yaml': deployment('worker', 'registry.local/worker:v1', hostNetwork),
+    'worker.yaml': deployment('worker', 'registry.local/worker:v1', hostPID),
     'cron.yaml': deployment('cron', 'registry.local/cron:v1'),
   }, { message: 'main' });
 }
 
-/** The feature branch: settings pruned, api's Deployment pruned (its Service stays), jobs added with a `latest` image, cron given hostNetwork. */
+/** The feature branch: settings pruned, api's Deployment pruned (its Service stays), jobs added with a `latest` image, cron given hostPID. */
 function commitFeature(repo: TestRepo) {
   repo.git('checkout', '-q', '-b', 'feature');
   repo.remove('settings.yaml');
   repo.write('api.yaml', service);
   repo.write('jobs.yaml', deployment('jobs', 'node:latest'));
-  repo.write('cron.yaml', deployment('cron', 'registry.local/cron:v1', hostNetwork));
+  repo.write('cron.yaml', deployment('cron', 'registry.local/cron:v1', hostPID));
   repo.commit('feature');
 }
 
@@ -131,7 +131,7 @@ test('against a live state: warnings of the objects git applied are already pres
 test('a loader warning of an object the change updates is new against a live state', async () => {
   await withRepo(async (repo, data) => {
     repo.git('checkout', '-q', '-b', 'feature');
-    repo.write('worker.yaml', deployment('worker', 'registry.local/worker:v2', hostNetwork));
+    repo.write('worker.yaml', deployment('worker', 'registry.local/worker:v2', hostPID));
     repo.commit('worker v2');
     assert.equal(marked(await plan(repo, data, 'live')), ['new Manifest Deployment/worker', 'old LatestImage Deployment/web']);
     // The base still says it had the same warning.

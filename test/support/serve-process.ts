@@ -15,8 +15,10 @@ export interface ServeProcess {
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
+/** Runs pods as host processes unless `args` choose a runtime: tests written for the process runtime keep it. */
 export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const runtime = args.some((a) => a === '--runtime' || a.startsWith('--runtime=')) ? [] : ['--runtime', 'process'];
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

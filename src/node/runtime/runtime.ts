@@ -1,4 +1,4 @@
-// The one interface every container runtime implements (process.ts today); each must pass the shared suite in test/node/runtime-conformance.ts.
+// The one interface every container runtime implements (process.ts, podman/); each must pass the shared suite in test/node/runtime-conformance.ts.
 
 /** Everything a runtime needs to start one container: already resolved, nothing left to look up. */
 export interface ContainerLaunch {
@@ -7,10 +7,83 @@ export interface ContainerLaunch {
   /** argv[0] and its arguments, `$(VAR)` already expanded. */
   argv: string[];
   env: Record<string, string>;
-  /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. */
+  /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. With an image
+   * runtime, a path inside the container (created when missing, as containerd and podman do). */
   cwd: string;
   /** stdout and stderr are appended here (created if missing), one line per write as the process writes them. */
   logFile: string;
+  // ---- for runtimes that run images (podman); the process runtime ignores all of these -------------------------
+  /** The image to run, as `pullImage` returned it (its id); absent: the host's own programs (its system folders, read-only). */
+  image?: string;
+  /** The pod sandbox (`createSandbox`) the container joins: its network namespace; absent: a sandbox of its own without network. */
+  sandbox?: string;
+  /** Host folders or files mounted into the container. */
+  mounts?: Mount[];
+  resources?: ContainerResources;
+  security?: ContainerSecurity;
+}
+
+export interface Mount { hostPath: string; containerPath: string; readOnly?: boolean }
+
+/** From the container's resources, already parsed. */
+export interface ContainerResources {
+  /** limits.memory in bytes: over it the container is killed (OOMKilled, 137). */
+  memoryLimitBytes?: number;
+  /** limits.cpu in millicores: a CFS quota. */
+  cpuLimitMillis?: number;
+  /** requests.cpu in millicores: cpu shares (1000m = 1024). */
+  cpuRequestMillis?: number;
+}
+
+/** The securityContext basics a container runtime gives (pod-level values already merged in). */
+export interface ContainerSecurity {
+  runAsUser?: number;
+  runAsGroup?: number;
+  readOnlyRootFilesystem?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  allowPrivilegeEscalation?: boolean;
+  privileged?: boolean;
+}
+
+/** What a sandbox is made of: the pod's own network namespace with its address, shared by its containers. */
+export interface SandboxSpec {
+  /** `<namespace>/<pod>`, for names and messages. */
+  id: string;
+  uid: string;
+  /** The node's pod CIDR: the sandbox's address is on this node's bridge for it. */
+  podCIDR: string;
+  /** The pod's address (from podCIDR); ignored with hostNetwork. */
+  ip: string;
+  /** The host's network namespace instead of one of its own. */
+  hostNetwork: boolean;
+  hostname?: string;
+  /** Container ports with a hostPort, published on the host. */
+  hostPorts: { containerPort: number; hostPort: number; protocol: 'TCP' | 'UDP' | 'SCTP'; hostIP?: string }[];
+}
+
+/** An image ready to run, as `pullImage` found or pulled it. */
+export interface ImageInfo {
+  /** Pass as ContainerLaunch.image. */
+  id: string;
+  /** What pod status reports as imageID: `<repository>@sha256:…` when known, else `sha256:<id>`. */
+  imageID: string;
+  entrypoint: string[];
+  cmd: string[];
+  /** The image's WorkingDir ('' when unset). */
+  workingDir: string;
+}
+
+export interface PullOptions {
+  policy: 'Always' | 'IfNotPresent' | 'Never';
+  /** A docker config.json (`kubernetes.io/dockerconfigjson` Secrets' `.dockerconfigjson`, merged) with the registries' credentials. */
+  auth?: { auths: Record<string, { auth?: string; username?: string; password?: string }> };
+}
+
+/** A pull that failed: `reason` is the container's waiting reason (ErrImagePull; ErrImageNeverPull for policy Never). */
+export class ImagePullError extends Error {
+  constructor(readonly reason: 'ErrImagePull' | 'ErrImageNeverPull', message: string) {
+    super(message);
+  }
 }
 
 export interface ContainerExit {
@@ -33,6 +106,8 @@ export type ContainerRecord = Record<string, unknown>;
 
 export interface RunningContainer {
   readonly pid: number;
+  /** The runtime's own id for the container (podman), reported as `<runtime>://<id>`; absent for plain processes. */
+  readonly containerID?: string;
   readonly startedAt: Date;
   /** Set when the runtime can re-adopt this container after a restart of convergit (see Runtime.adopt). */
   readonly record?: ContainerRecord;
@@ -50,7 +125,8 @@ export interface Runtime {
    * it returns a container whose `exited` settles at once with reason ContainerCannotRun and the OS message.
    */
   start(launch: ContainerLaunch): Promise<RunningContainer>;
-  /** Runs a command in the container's context (its cwd and env), for exec probes; killed after timeoutMs. */
+  /** Runs a command in the container's context (its cwd and env), for exec probes; killed after timeoutMs, with its
+   * children. Image runtimes run it inside the running container started from a launch with this `id`. */
   exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult>;
   /**
    * Optional: takes back a container a previous convergit started (`record` is its RunningContainer.record, `launch`
@@ -60,4 +136,15 @@ export interface Runtime {
    * A runtime without it has its containers started afresh after a restart.
    */
   adopt?(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined>;
+
+  // ---- optional: runtimes that run images in pod sandboxes (podman). Without them a pod's containers are host
+  // processes on the pod's loopback address, as the process runtime runs them. ------------------------------------
+  /** The runtime's name in `<name>://<id>` container ids and the Node's containerRuntimeVersion. */
+  readonly name?: string;
+  /** Finds or pulls `image` as the policy says; rejects with ImagePullError. */
+  pullImage?(image: string, opts: PullOptions): Promise<ImageInfo>;
+  /** Creates the pod's sandbox and returns its id; the first address of `podCIDR` is the bridge's (never a pod's). */
+  createSandbox?(spec: SandboxSpec): Promise<string>;
+  /** Removes the sandbox (its containers already stopped). Safe to call twice. */
+  removeSandbox?(sandbox: string): Promise<void>;
 }

@@ -1,0 +1,70 @@
+// Container exits, from one `podman events` stream for all of this runtime's containers (one process, not a
+// `podman wait` per container). A container that died before it was watched is found by the inspect that
+// follows every watch, so no exit is missed either way.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { podman, type PodmanCli } from './cli.ts';
+
+export class ExitWatcher {
+  private child?: ChildProcess;
+  private readonly waiters = new Map<string, () => void>();
+  private closed = false;
+  private poll?: NodeJS.Timeout;
+
+  constructor(private readonly cli: PodmanCli, private readonly label: string) {}
+
+  /** Calls `onDied` once when the container (by name) has died; `check` is asked at once too, for an early death. */
+  watch(name: string, onDied: () => void): void {
+    this.ensure();
+    let fired = false;
+    this.waiters.set(name, () => {
+      if (fired) return;
+      fired = true;
+      this.waiters.delete(name);
+      onDied();
+    });
+  }
+
+  /** Fires the waiter of `name` (a death seen another way). */
+  died(name: string): void {
+    this.waiters.get(name)?.();
+  }
+
+  private ensure(): void {
+    if (this.closed) return;
+    // A slow safety net under the stream: one listing of exited containers, while any is watched.
+    this.poll ??= setInterval(() => void this.sweep(), 3000);
+    if (this.child) return;
+    // --since covers the moment between spawning the stream and its reading the events file.
+    const since = new Date(Date.now() - 5000).toISOString();
+    const child = spawn(this.cli.bin, ['events', '--format', 'json', '--since', since, '--filter', 'type=container', '--filter', 'event=died', '--filter', `label=${this.label}`], {
+      env: this.cli.env, cwd: this.cli.cwd, stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const e = JSON.parse(line) as { Name?: string };
+        if (e.Name) this.died(e.Name);
+      } catch { /* not an event */ }
+    });
+    child.once('close', () => {
+      this.child = undefined;
+      // The stream ended (podman upgraded, killed): a new one is started for the next watch; current ones are
+      // re-checked by their owners' polls.
+      if (!this.closed && this.waiters.size) this.ensure();
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    if (!this.waiters.size) return;
+    const r = await podman(this.cli, ['ps', '-a', '--filter', `label=${this.label}`, '--filter', 'status=exited', '--format', '{{.Names}}']);
+    if (r.code === 0) for (const name of r.stdout.split('\n')) if (name) this.died(name);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.poll);
+    this.child?.kill('SIGTERM');
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,431 @@
+// The podman runtime: each pod a podman pod (its own network namespace and address on a bridge per node), each
+// container a podman container started detached under conmon, its stdout/stderr passed straight into the
+// container's log file (log driver passthrough), its exit seen on one `podman events` stream. Driven through the
+// CLI: see docs/engine.md for why.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
+  type RunningContainer, type Runtime, type SandboxSpec,
+} from '../runtime.ts';
+import { podman, podmanError, type PodmanCli } from './cli.ts';
+import { writeContainersConf } from './config.ts';
+import { ExitWatcher } from './exits.ts';
+import { hostRoot } from './host-root.ts';
+import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
+import { oomKilledInKernelLog } from './oom.ts';
+
+const MAX_EXEC_OUTPUT = 10 * 1024;
+const LABEL = 'convergit.instance';
+
+export interface PodmanRuntimeOptions {
+  /** convergit's podman files: containers.conf, the host rootfs, short-lived auth files. */
+  stateDir: string;
+  /** Tells this convergit's containers, pods and networks from others' on the machine (default: a hash of stateDir). */
+  instance?: string;
+  bin?: string;
+  /** pids limit of each container (`--pod-pids-limit`); undefined: none. */
+  pidsLimit?: number;
+  /** Registries pulled from over plain HTTP (besides localhost and 127.0.0.0/8, which always are, as in Docker). */
+  insecureRegistries?: string[];
+}
+
+const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
+
+export class PodmanRuntime implements Runtime {
+  readonly name = 'podman';
+  readonly instance: string;
+  private readonly cli: PodmanCli;
+  private readonly exits: ExitWatcher;
+  private rootMounts?: Promise<Mount[]>;
+  private readonly networks = new Map<string, Promise<string>>();
+  private readonly pulls = new Map<string, Promise<ImageInfo>>();
+  /** launch id → the name of its running container, for exec. */
+  private readonly current = new Map<string, string>();
+
+  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
+    this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
+    this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
+    this.exits = new ExitWatcher(this.cli, `${LABEL}=${this.instance}`);
+  }
+
+  /** Writes containers.conf and removes what an earlier run of this instance left (containers, pods). */
+  static async create(opts: PodmanRuntimeOptions): Promise<PodmanRuntime> {
+    const conf = await writeContainersConf(opts.stateDir);
+    const rt = new PodmanRuntime(opts, conf);
+    await rt.removeLeftovers();
+    return rt;
+  }
+
+  private get hostRootDir(): string {
+    return join(this.opts.stateDir, 'host-root');
+  }
+
+  private async removeLeftovers(): Promise<void> {
+    const filter = ['--filter', `label=${LABEL}=${this.instance}`];
+    const ctrs = (await podman(this.cli, ['ps', '-aq', ...filter])).stdout.split('\n').filter(Boolean);
+    if (ctrs.length) await podman(this.cli, ['rm', '-f', '-t', '0', ...ctrs]);
+    const pods = (await podman(this.cli, ['pod', 'ps', '-q', ...filter])).stdout.split('\n').filter(Boolean);
+    if (pods.length) await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', ...pods]);
+  }
+
+  /** Stops watching exits (containers keep running under conmon) and removes the bridges no pod uses any more. */
+  async close(): Promise<void> {
+    this.exits.close();
+    for (const p of this.networks.values()) {
+      const name = await p.catch(() => undefined);
+      if (name) await podman(this.cli, ['network', 'rm', name]); // refused while a pod still uses it
+    }
+    this.networks.clear();
+  }
+
+  // ---- images ----------------------------------------------------------------------------------------------------
+
+  pullImage(image: string, opts: PullOptions): Promise<ImageInfo> {
+    // One pull per image and credentials at a time: two pods of one Deployment share it.
+    const key = `${image}\0${opts.policy}\0${JSON.stringify(opts.auth ?? null)}`;
+    let p = this.pulls.get(key);
+    if (!p) {
+      p = this.pull(image, opts).finally(() => this.pulls.delete(key));
+      this.pulls.set(key, p);
+    }
+    return p;
+  }
+
+  private async pull(image: string, opts: PullOptions): Promise<ImageInfo> {
+    let ref: string;
+    try {
+      ref = fullImageRef(image);
+    } catch (e) {
+      throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: ${(e as Error).message}`);
+    }
+    const present = await this.inspectImage(ref);
+    if (opts.policy === 'Never') {
+      if (present) return present;
+      throw new ImagePullError('ErrImageNeverPull', `Container image ${JSON.stringify(image)} is not present with pull policy of Never`);
+    }
+    if (present && opts.policy === 'IfNotPresent') return present;
+    const args = ['pull', '--quiet'];
+    const { registry } = parseImageRef(image);
+    if (this.insecure(registry)) args.push('--tls-verify=false');
+    let authFile: string | undefined;
+    if (opts.auth) {
+      authFile = join(this.opts.stateDir, `auth-${randomUUID()}.json`);
+      await writeFile(authFile, JSON.stringify(opts.auth), { mode: 0o600 });
+      args.push('--authfile', authFile);
+    }
+    try {
+      const r = await podman(this.cli, [...args, ref]);
+      if (r.code !== 0) throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: ${podmanError(r)}`);
+    } finally {
+      if (authFile) await rm(authFile, { force: true });
+    }
+    const info = await this.inspectImage(ref);
+    if (!info) throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: pulled, but not found afterwards`);
+    return info;
+  }
+
+  private insecure(registry: string): boolean {
+    const host = registry.replace(/:\d+$/, '');
+    return host === 'localhost' || /^127\./.test(host) || (this.opts.insecureRegistries ?? []).includes(registry);
+  }
+
+  private async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    const r = await podman(this.cli, ['image', 'inspect', '--format', 'json', ref]);
+    if (r.code !== 0) return undefined;
+    const [img] = JSON.parse(r.stdout) as { Id: string; RepoDigests?: string[]; Config?: { Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string } }[];
+    if (!img) return undefined;
+    const repo = repositoryOf(ref);
+    const digests = img.RepoDigests ?? [];
+    return {
+      id: img.Id,
+      imageID: digests.find((d) => d.startsWith(`${repo}@`)) ?? digests[0] ?? `sha256:${img.Id}`,
+      entrypoint: img.Config?.Entrypoint ?? [],
+      cmd: img.Config?.Cmd ?? [],
+      workingDir: img.Config?.WorkingDir ?? '',
+    };
+  }
+
+  // ---- sandboxes -------------------------------------------------------------------------------------------------
+
+  /** The bridge of a node's pod CIDR, created once (its gateway is the CIDR's first address). */
+  private network(podCIDR: string): Promise<string> {
+    let p = this.networks.get(podCIDR);
+    if (!p) {
+      p = (async () => {
+        const name = `convergit-${this.instance}-${podCIDR.replace(/[./]/g, '-')}`;
+        if ((await podman(this.cli, ['network', 'exists', name])).code === 0) return name;
+        const r = await podman(this.cli, ['network', 'create', '--disable-dns', '--subnet', podCIDR, '--label', `${LABEL}=${this.instance}`, name]);
+        if (r.code !== 0 && (await podman(this.cli, ['network', 'exists', name])).code !== 0) {
+          throw new Error(`creating the bridge for ${podCIDR}: ${podmanError(r)}`);
+        }
+        return name;
+      })();
+      p.catch(() => this.networks.delete(podCIDR));
+      this.networks.set(podCIDR, p);
+    }
+    return p;
+  }
+
+  async createSandbox(spec: SandboxSpec): Promise<string> {
+    const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
+    const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `convergit.pod-uid=${spec.uid}`];
+    if (spec.hostname) args.push('--hostname', spec.hostname);
+    if (spec.hostNetwork) {
+      args.push('--network', 'host');
+    } else {
+      args.push('--network', await this.network(spec.podCIDR), '--ip', spec.ip);
+      // As containerd does for Kubernetes: ports below 1024 need no privilege inside a pod's own namespace.
+      args.push('--sysctl', 'net.ipv4.ip_unprivileged_port_start=0');
+      for (const p of spec.hostPorts) {
+        args.push('-p', `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol.toLowerCase()}`);
+      }
+    }
+    const r = await podman(this.cli, args);
+    if (r.code !== 0) throw new Error(podmanError(r));
+    // Started now, so the address answers (probes, Endpoints) before the first container runs.
+    const s = await podman(this.cli, ['pod', 'start', name]);
+    if (s.code !== 0) {
+      await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', name]);
+      throw new Error(podmanError(s));
+    }
+    return name;
+  }
+
+  async removeSandbox(sandbox: string): Promise<void> {
+    await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', sandbox]);
+  }
+
+  // ---- containers ------------------------------------------------------------------------------------------------
+
+  async start(launch: ContainerLaunch): Promise<RunningContainer> {
+    await mkdir(dirname(launch.logFile), { recursive: true });
+    const startedAt = new Date();
+    if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
+    const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
+    const args = await this.runArgs(name, launch);
+    await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
+    const fd = openSync(launch.logFile, 'a');
+    const offset = (await stat(launch.logFile)).size;
+    let r;
+    try {
+      // With the passthrough driver the container's stdout and stderr are podman's own: the log file, directly.
+      r = await podman(this.cli, args, { stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    if (r.code !== 0) {
+      // podman's own error went where the container's output would have: take it out of the log.
+      const text = await readFrom(launch.logFile, offset);
+      await truncate(launch.logFile, offset).catch(() => {});
+      void podman(this.cli, ['rm', '-f', '-t', '0', name]);
+      return failedContainer(startedAt, r.code, startError(text, launch.cwd));
+    }
+    const info = await this.inspectContainer(name);
+    // The container's init, or (when it is already gone) conmon, which watched it.
+    const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
+    const c = new PodmanContainer(this, name, info?.Id ?? name, info?.State?.Pid || conmonPid, info?.State?.StartedAt ? new Date(info.State.StartedAt) : startedAt);
+    this.current.set(launch.id, name);
+    void c.exited.then(() => { if (this.current.get(launch.id) === name) this.current.delete(launch.id); });
+    this.exits.watch(name, () => void c.finish());
+    if (info?.State?.Status !== 'running') this.exits.died(name); // it may have died before the watch began
+    return c;
+  }
+
+  private async runArgs(name: string, l: ContainerLaunch): Promise<string[]> {
+    const args = ['run', '-d', '--name', name, '--label', `${LABEL}=${this.instance}`, '--log-driver', 'passthrough', '--pull', 'never'];
+    args.push('--conmon-pidfile', this.conmonPidFile(name));
+    args.push(...(l.sandbox ? ['--pod', l.sandbox] : ['--network', 'none']));
+    args.push('--workdir', l.cwd);
+    for (const [k, v] of Object.entries(l.env)) args.push('-e', `${k}=${v}`);
+    const mounts = [...(l.image ? [] : await (this.rootMounts ??= hostRoot(this.hostRootDir))), ...(l.mounts ?? [])];
+    for (const m of mounts) args.push('-v', `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`);
+    const res = l.resources ?? {};
+    if (res.memoryLimitBytes) args.push('--memory', String(res.memoryLimitBytes), '--memory-swap', String(res.memoryLimitBytes));
+    if (res.cpuLimitMillis) args.push('--cpus', (res.cpuLimitMillis / 1000).toFixed(3));
+    // Kubernetes' shares: 1024 per core requested, at least 2.
+    if (res.cpuRequestMillis !== undefined) args.push('--cpu-shares', String(Math.max(2, Math.floor((res.cpuRequestMillis * 1024) / 1000))));
+    if (this.opts.pidsLimit) args.push('--pids-limit', String(this.opts.pidsLimit));
+    const sec = l.security ?? {};
+    if (sec.runAsUser !== undefined || sec.runAsGroup !== undefined) {
+      args.push('--user', `${sec.runAsUser ?? 0}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`);
+    }
+    if (sec.readOnlyRootFilesystem) args.push('--read-only');
+    for (const c of sec.capabilities?.add ?? []) args.push('--cap-add', c);
+    for (const c of sec.capabilities?.drop ?? []) args.push('--cap-drop', c);
+    if (sec.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges');
+    if (sec.privileged) args.push('--privileged');
+    // The whole argv as the entrypoint: the node has already applied Kubernetes' command/args rules.
+    args.push('--entrypoint', JSON.stringify(l.argv));
+    if (l.image) args.push(l.image);
+    else args.push('--rootfs', `${this.hostRootDir}:O`);
+    return args;
+  }
+
+  private conmonPidFile(name: string): string {
+    return join(this.opts.stateDir, 'conmon', `${name}.pid`);
+  }
+
+  /** @internal */
+  async inspectContainer(name: string): Promise<ContainerInspect | undefined> {
+    const r = await podman(this.cli, ['container', 'inspect', '--format', 'json', name]);
+    if (r.code !== 0) return undefined;
+    return (JSON.parse(r.stdout) as ContainerInspect[])[0];
+  }
+
+  /** @internal */
+  signal(name: string, sig: 'TERM' | 'KILL'): Promise<unknown> {
+    return podman(this.cli, ['kill', '-s', sig, name]);
+  }
+
+  /** @internal */
+  async remove(name: string): Promise<void> {
+    await podman(this.cli, ['rm', '-f', '-t', '0', name]);
+    await rm(this.conmonPidFile(name), { force: true });
+  }
+
+  async exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const name = this.current.get(launch.id);
+    if (!name) return { exitCode: 126, output: `container ${launch.id} is not running`, timedOut: false };
+    // A marker in the environment finds every process of this exec (its children too) to kill at a timeout.
+    const marker = `CONVERGIT_EXEC=${randomUUID()}`;
+    return new Promise((resolve) => {
+      const child = spawn(this.cli.bin, ['exec', '-e', marker, name, ...argv], { env: this.cli.env, cwd: this.cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let timedOut = false;
+      let exitCode: number | null = null;
+      const collect = (b: Buffer) => {
+        if (size < MAX_EXEC_OUTPUT) chunks.push(b.subarray(0, MAX_EXEC_OUTPUT - size));
+        size += b.length;
+      };
+      child.stdout!.on('data', collect);
+      child.stderr!.on('data', collect);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killMarked(marker);
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        resolve({ exitCode: 127, output: e.message, timedOut: false });
+      });
+      child.once('exit', (code) => {
+        exitCode = timedOut ? null : code;
+        killMarked(marker); // background children of the command go with it, as in the process runtime
+      });
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8'), timedOut });
+      });
+    });
+  }
+}
+
+/** @internal */
+export interface ContainerInspect {
+  Id: string;
+  State?: { Status?: string; Pid?: number; ConmonPid?: number; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string; Error?: string };
+}
+
+class PodmanContainer implements RunningContainer {
+  readonly exited: Promise<ContainerExit>;
+  private resolve!: (e: ContainerExit) => void;
+  private finishing?: Promise<void>;
+  private termSent = false;
+  private killAt = Infinity;
+  private killTimer?: NodeJS.Timeout;
+  private done = false;
+
+  constructor(private readonly rt: PodmanRuntime, private readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date) {
+    this.exited = new Promise((r) => { this.resolve = r; });
+  }
+
+  /** The container died: read how, remove it, settle `exited`. */
+  finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      const info = await this.rt.inspectContainer(this.name);
+      const st = info?.State ?? {};
+      const exitCode = st.ExitCode ?? null;
+      const oom = exitCode === 137 && (st.OOMKilled === true || oomKilledInKernelLog(this.containerID));
+      const signal = exitCode !== null && exitCode > 128 ? signalName(exitCode - 128) : null;
+      this.done = true;
+      clearTimeout(this.killTimer);
+      await this.rt.remove(this.name); // before `exited` settles: nothing of it is left once it has
+      const finishedAt = st.FinishedAt && !st.FinishedAt.startsWith('0001') ? new Date(st.FinishedAt) : new Date();
+      this.resolve({
+        exitCode, signal,
+        reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+        startedAt: this.startedAt, finishedAt: finishedAt < this.startedAt ? this.startedAt : finishedAt,
+      });
+    })();
+    return this.finishing;
+  }
+
+  stop(graceMs: number): Promise<ContainerExit> {
+    if (this.done) return this.exited;
+    if (!this.termSent) {
+      this.termSent = true;
+      void this.rt.signal(this.name, 'TERM');
+    }
+    const at = Date.now() + graceMs;
+    if (at < this.killAt) {
+      this.killAt = at;
+      clearTimeout(this.killTimer);
+      this.killTimer = setTimeout(() => void this.rt.signal(this.name, 'KILL'), Math.max(0, graceMs));
+    }
+    return this.exited;
+  }
+}
+
+function signalName(n: number): string | null {
+  for (const [name, num] of Object.entries(constants.signals)) if (num === n) return name;
+  return null;
+}
+
+async function readFrom(file: string, offset: number): Promise<string> {
+  const h = await open(file, 'r');
+  try {
+    const { size } = await h.stat();
+    const buf = Buffer.alloc(Math.max(0, size - offset));
+    await h.read(buf, 0, buf.length, offset);
+    return buf.toString('utf8');
+  } finally {
+    await h.close();
+  }
+}
+
+/** The OCI runtime's reason a container could not start, in the words Docker and the process runtime use. */
+function startError(text: string, cwd: string): string {
+  const exec = /exec: "[^"]*": [^\n]*?(?=: OCI runtime|\n|$)/.exec(text);
+  if (exec) return exec[0];
+  const chdir = /chdir to cwd \("([^"]*)"\) set in config\.json failed: ([^:\n]*)/.exec(text);
+  if (chdir) return `chdir to cwd (${JSON.stringify(chdir[1] || cwd)}) failed: ${chdir[2]}`;
+  const last = text.split('\n').filter((l) => l.trim()).pop() ?? 'podman could not start the container';
+  return last.replace(/^Error: /, '');
+}
+
+function failedContainer(startedAt: Date, exitCode: number, message: string): RunningContainer {
+  const exit: ContainerExit = { exitCode, signal: null, reason: 'ContainerCannotRun', message, startedAt, finishedAt: new Date() };
+  const exited = Promise.resolve(exit);
+  return { pid: 0, startedAt, exited, stop: () => exited };
+}
+
+/** SIGKILL to every process whose environment holds `entry` (an exec's marker). Linux (/proc). */
+function killMarked(entry: string): void {
+  let names: string[];
+  try {
+    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    try {
+      if (readFileSync(`/proc/${n}/environ`, 'latin1').split('\0').includes(entry)) process.kill(Number(n), 'SIGKILL');
+    } catch { /* gone, or not ours to read */ }
+  }
+}

@@ -1,0 +1,222 @@
+// End to end on podman: a real `convergit serve --runtime podman`, a real registry started here (one open, one
+// with htpasswd), images built from busybox-static and pushed by the test, manifests committed to a git repository.
+// Two replicas of a port-80 httpd side by side, ENTRYPOINT/CMD rules, a missing image, a private image with and
+// without its pull secret, a memory hog OOMKilled and restarted, a git: image run over the host's system folders.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import { podmanMissing } from '../support/podman.ts';
+import { freePort, pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+
+const missing = podmanMissing() ?? registryMissing();
+if (missing) {
+  console.log(`e2e podman: skipped, ${missing}`);
+} else {
+  const creds = { user: 'ci', password: 's3cret' };
+  let open: Registry, priv: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess;
+  let HOST_PORT = 0;
+
+  const pod = async (name: string) => (await serve.get(`/api/v1/namespaces/default/pods/${name}`)).body;
+  const podsOf = async (app: string) => (await serve.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).body.items as any[];
+  const logOf = async (name: string) => (await serve.get(`/api/v1/namespaces/default/pods/${name}/log`)).text;
+  const events = async (name: string) => ((await serve.get(`/api/v1/namespaces/default/events`)).body.items as any[])
+    .filter((e) => e.involvedObject?.name === name).map((e) => `${e.reason}: ${e.message}`);
+  const status = (p: any) => p?.status?.containerStatuses?.[0];
+  const succeeded = (name: string) => until(async () => (await pod(name))?.status?.phase === 'Succeeded', `pod ${name} Succeeded`, 60_000)
+    .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(status(await pod(name)))}; events: ${(await events(name)).join(' | ')}`); });
+
+  const bare = (name: string, container: Record<string, unknown>, spec: Record<string, unknown> = {}) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  restartPolicy: Never
+${Object.entries(spec).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}
+  containers:
+    - ${JSON.stringify({ name: 'main', ...container })}
+`;
+
+  test.before(async () => {
+    [open, priv] = await Promise.all([startRegistry(), startRegistry(creds)]);
+    HOST_PORT = await freePort();
+    pushBusyboxImage(`${open.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });
+    pushBusyboxImage(`${open.host}/shell:1`, { entrypoint: ['sh', '-c'], cmd: ['echo "from cmd in $(pwd)"'], workdir: '/data', env: { FROM_IMAGE: 'yes' } });
+    pushBusyboxImage(`${priv.host}/private:1`, { cmd: ['echo', 'private image ran'] }, creds);
+    const dockerconfig = Buffer.from(JSON.stringify({ auths: { [priv.host]: { auth: Buffer.from(`${creds.user}:${creds.password}`).toString('base64') } } })).toString('base64');
+    repo = makeRepo({
+      'web.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: httpd
+          image: ${open.host}/httpd:1
+          ports: [{ containerPort: 80 }]
+          readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
+`,
+      'entrypoint.yaml': [
+        bare('image-default', { image: `${open.host}/shell:1` }),
+        bare('args-only', { image: `${open.host}/shell:1`, args: ['echo "args $(GREETING) image env $FROM_IMAGE"'], env: [{ name: 'GREETING', value: 'hi' }] }),
+        bare('command-only', { image: `${open.host}/shell:1`, command: ['echo', 'command', 'alone'] }),
+        bare('working-dir', { image: `${open.host}/shell:1`, command: ['pwd'], workingDir: '/tmp' }),
+      ].join('---\n'),
+      'missing.yaml': bare('missing', { image: `${open.host}/nope:1` }),
+      'private.yaml': [
+        `apiVersion: v1
+kind: Secret
+metadata:
+  name: regcred
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: ${dockerconfig}
+`,
+        // Always: once the other pod has pulled it, IfNotPresent would run the local copy, as Kubernetes does.
+        bare('private-without-secret', { image: `${priv.host}/private:1`, imagePullPolicy: 'Always' }),
+        bare('private-with-secret', { image: `${priv.host}/private:1` }, { imagePullSecrets: [{ name: 'regcred' }] }),
+      ].join('---\n'),
+      'hog.yaml': `apiVersion: v1
+kind: Pod
+metadata:
+  name: hog
+spec:
+  containers:
+    - name: hog
+      image: ${open.host}/shell:1
+      command: ["sh", "-c", "exec tail /dev/zero"]
+      resources: { limits: { memory: 32Mi } }
+`,
+      'security.yaml': [
+        // Not root, no capabilities, a read-only root, yet port 80 inside its own pod; an exec probe reads a file
+        // only the image has; published on the host at a hostPort.
+        bare('nobody-httpd', {
+          image: `${open.host}/httpd:1`, command: ['sh', '-c', 'id -u; exec httpd -f -p 80 -h /www'],
+          ports: [{ containerPort: 80, hostPort: HOST_PORT }],
+          securityContext: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          // A podman exec alone takes a good part of a second on a busy machine: more than the default 1 s timeout.
+          readinessProbe: { exec: { command: ['cat', '/www/index.html'] }, periodSeconds: 1, timeoutSeconds: 10 },
+        }),
+        bare('privileged', { image: `${open.host}/shell:1`, command: ['true'], securityContext: { privileged: true } }),
+        bare('host-network', { image: `${open.host}/shell:1`, command: ['true'] }, { hostNetwork: true }),
+      ].join('---\n'),
+      'git-image.yaml': bare('git-image', { image: 'git:app', command: ['sh', '-c', 'cat hello.txt; node -e "console.log(process.version.slice(0, 1))"'] }),
+      'app/hello.txt': 'hello from a git image\n',
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-'));
+    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.246.0.0/16',
+      '--restart-backoff', '500ms', '--restart-backoff-max', '2s']);
+  });
+
+  test.after(async () => {
+    await serve?.stop();
+    for (const r of [open, priv]) if (r) removeImages(r.host);
+    await Promise.all([open?.stop(), priv?.stop()]);
+    repo?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const only = process.env.PODMAN_E2E_ONLY;
+  const t = (name: string, fn: () => Promise<void>) => (!only || name.includes(only) ? test(name, fn) : undefined);
+
+  test('serve says it runs podman, and the node takes its pod CIDR from --cluster-cidr', async () => {
+    assert.match(serve.output(), /runtime: podman \d/);
+    const node = (await serve.get('/api/v1/nodes')).body.items[0];
+    assert.is(node.spec.podCIDR, '10.246.0.0/24');
+    assert.match(node.status.nodeInfo.containerRuntimeVersion, /^podman:\/\/\d/);
+  });
+
+  t('two replicas of an image listening on port 80 run side by side, each on its own address', async () => {
+    const pods = await until(async () => {
+      const ps = await podsOf('web');
+      return ps.length === 2 && ps.every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')) && ps;
+    }, 'both web replicas Ready', 90_000);
+    const ips = pods.map((p) => p.status.podIP);
+    assert.is(new Set(ips).size, 2);
+    for (const ip of ips) {
+      assert.match(ip, /^10\.246\.0\.\d+$/);
+      assert.is.not(ip, '10.246.0.1', 'the bridge keeps its own address');
+      const res = await fetch(`http://${ip}:80/`);
+      assert.is(res.status, 200);
+      assert.is(await res.text(), 'hello from busybox httpd\n');
+    }
+    assert.match(status(pods[0]).containerID, /^podman:\/\/[0-9a-f]{64}$/);
+    assert.match(status(pods[0]).imageID, new RegExp(`^${open.host}/httpd@sha256:[0-9a-f]{64}$`));
+  });
+
+  t('ENTRYPOINT and CMD of the image, args alone replacing CMD, command replacing both, workingDir', async () => {
+    for (const name of ['image-default', 'args-only', 'command-only', 'working-dir']) await succeeded(name);
+    assert.is(await logOf('image-default'), 'from cmd in /data\n');
+    assert.is(await logOf('args-only'), 'args hi image env yes\n');
+    assert.is(await logOf('command-only'), 'command alone\n');
+    assert.is(await logOf('working-dir'), '/tmp\n');
+  });
+
+  t('a missing image: ErrImagePull, then ImagePullBackOff with the registry\'s message, and events', async () => {
+    const seen: string[] = [];
+    await until(async () => {
+      const w = status(await pod('missing'))?.state?.waiting;
+      if (w && seen.at(-1) !== w.reason) seen.push(w.reason);
+      return seen.includes('ErrImagePull') && seen.at(-1) === 'ImagePullBackOff' && w;
+    }, 'ErrImagePull then ImagePullBackOff', 60_000);
+    const w = status(await pod('missing')).state.waiting;
+    assert.match(w.message, `Failed to pull image "${open.host}/nope:1": `);
+    assert.match(w.message, /manifest unknown/);
+    const ev = await until(async () => {
+      const e = await events('missing');
+      return e.some((m) => m.startsWith('BackOff: Back-off pulling image')) && e;
+    }, 'the back-off event');
+    assert.ok(ev.includes('Failed: Error: ErrImagePull'), ev.join('\n'));
+    assert.ok(ev.includes('Failed: Error: ImagePullBackOff'), ev.join('\n'));
+    assert.ok(ev.some((m) => m.startsWith(`Failed: Failed to pull image "${open.host}/nope:1"`)), ev.join('\n'));
+  });
+
+  t('a private image: refused without its pull secret, run with it', async () => {
+    await succeeded('private-with-secret');
+    assert.is(await logOf('private-with-secret'), 'private image ran\n');
+    const w = await until(async () => {
+      const x = status(await pod('private-without-secret'))?.state?.waiting;
+      return x?.reason === 'ImagePullBackOff' && x;
+    }, 'the private image refused', 60_000);
+    assert.match(w.message, /unauthorized|authentication required/);
+  });
+
+  t('over its memory limit a container is OOMKilled (137) and restarted', async () => {
+    const s = await until(async () => {
+      const c = status(await pod('hog'));
+      return c?.restartCount >= 1 && c.lastState?.terminated && c;
+    }, 'the hog killed and restarted', 90_000);
+    assert.equal([s.lastState.terminated.reason, s.lastState.terminated.exitCode], ['OOMKilled', 137]);
+  });
+
+  t('securityContext: a non-root, capability-less, read-only container serves port 80, probed by exec, on its hostPort', async () => {
+    await until(async () => (await pod('nobody-httpd'))?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'), 'nobody-httpd Ready', 60_000);
+    assert.is(await logOf('nobody-httpd'), '65534\n');
+    const res = await fetch(`http://127.0.0.1:${HOST_PORT}/`);
+    assert.is(await res.text(), 'hello from busybox httpd\n');
+  });
+
+  t('privileged is refused without --allow-privileged; hostNetwork runs on the node\'s address', async () => {
+    const w = await until(async () => status(await pod('privileged'))?.state?.waiting?.reason === 'CreateContainerConfigError' && status(await pod('privileged')).state.waiting, 'privileged refused', 60_000);
+    assert.match(w.message, 'privileged, which this node does not allow (serve --allow-privileged)');
+    await succeeded('host-network');
+    const p = await pod('host-network');
+    assert.is(p.status.podIP, p.status.hostIP);
+  });
+
+  t('a git: image runs its tree over the host\'s system folders, with no registry', async () => {
+    await succeeded('git-image');
+    assert.is(await logOf('git-image'), 'hello from a git image\nv\n');
+  });
+
+  test.run();
+}
