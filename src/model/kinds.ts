@@ -27,8 +27,6 @@ export const KINDS: readonly KindInfo[] = [
   k('Event', '', 'events', true, ['ev'], false),
   k('Node', '', 'nodes', false, ['no'], false),
   k('Endpoints', '', 'endpoints', true, ['ep'], false),
-  k('Job', 'batch', 'jobs', true, [], false), // fromGit until the manifests loader validates batch/v1 (the lead's kind registry)
-  k('CronJob', 'batch', 'cronjobs', true, ['cj'], false),
 ];
 
 export const apiVersionOf = (info: KindInfo) => (info.group ? `${info.group}/${info.version}` : info.version);
