@@ -68,7 +68,7 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
       const root = (e as { root?: string }).root;
       // Paths in kustomize's message are inside the temporary folder: shown as repository paths.
       const message = root ? e.message.split(`${root}/`).join('').split(root).join('.') : e.message;
-      issues.push(buildIssue(unit, `${tool.name} ${where(unit)} failed: ${message}`));
+      issues.push({ ...buildIssue(unit, `${tool.name} ${where(unit)} failed: ${message}`), ...placeOf(message, unit, closure) });
     }
   });
   await pool(jobs, 2);
@@ -86,6 +86,25 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
 }
 
 const where = (u: Unit) => (u.dir || '.');
+
+/**
+ * The line of the reference kustomize's error is about, when it names one: a path it could not read (as a
+ * repository path, in whichever kustomization of the build wrote it), or one of the top kustomization's own
+ * entries as written (`accumulating resources from '../base'`). The one named last is the innermost.
+ */
+function placeOf(message: string, top: Unit, closure: Unit[]): Partial<Issue> {
+  let best: { at: number; place: Partial<Issue> } | undefined;
+  for (const u of closure) {
+    for (const r of u.kustomization.refs) {
+      const needles = [posix.normalize(posix.join(u.dir || '.', r.value))].filter((n) => n.includes('/'));
+      if (u === top) needles.push(`'${r.value}'`, `[${r.value}]`);
+      // By where the match ends: `…/base/env.txt` is about env.txt, not about the base folder it starts with.
+      const at = Math.max(...needles.map((n) => { const i = message.lastIndexOf(n); return i < 0 ? -1 : i + n.length; }));
+      if (at >= 0 && (!best || at > best.at)) best = { at, place: { file: u.file, line: r.line, column: r.column, field: r.field } };
+    }
+  }
+  return best?.place ?? {};
+}
 const buildIssue = (u: Unit, message: string): Issue => ({ severity: 'error', file: u.file, line: 1, column: 1, message });
 
 /** The build's output, from the cache when the same trees were built before with the same kustomize. */
