@@ -3,7 +3,7 @@
 // `<folder>/kustomization.built.yaml`, whose lines are those `kubectl kustomize <folder>` prints. Nothing is
 // built that reaches the network, leaves the repository or is excluded by `.sourceignore`.
 import { createHash } from 'node:crypto';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Issue } from '../model/issue.ts';
 import type { ManifestFile } from '../manifests/types.ts';
@@ -47,7 +47,6 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
   const out: ManifestFile[] = kept.filter((f) => YAML.test(f.path) && !plan.owned(f.path));
   const issues: Issue[] = [...plan.issues];
   const built = new Map<string, BuiltOutput>();
-  const fingerprint = ignoreFiles.map((f) => `${f.path}\0${f.content}`).join('\0');
 
   const jobs = plan.tops.map(({ unit, closure }) => async () => {
     const problems = closure.flatMap((u) => u.issues);
@@ -58,7 +57,7 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
       return;
     }
     try {
-      const stdout = await buildUnit(unit, closure, tree, ignore, builder, tool, fingerprint);
+      const stdout = await buildUnit(unit, closure, tree, ignoreFiles, builder, tool);
       const output = prepareOutput(stdout, unit.dir, unit.kustomization.originAnnotations);
       const path = unit.dir ? `${unit.dir}/${BUILT_NAME}` : BUILT_NAME;
       built.set(path, output);
@@ -68,7 +67,7 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
       const root = (e as { root?: string }).root;
       // Paths in kustomize's message are inside the temporary folder: shown as repository paths.
       const message = root ? e.message.split(`${root}/`).join('').split(root).join('.') : e.message;
-      issues.push(buildIssue(unit, `${tool.name} ${where(unit)} failed: ${message}`));
+      issues.push({ ...buildIssue(unit, `${tool.name} ${where(unit)} failed: ${message}`), ...placeOf(message, unit, closure) });
     }
   });
   await pool(jobs, 2);
@@ -86,12 +85,41 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
 }
 
 const where = (u: Unit) => (u.dir || '.');
+
+/**
+ * The line of the reference kustomize's error is about, when it names one: a path it could not read (as a
+ * repository path, in whichever kustomization of the build wrote it), or one of the top kustomization's own
+ * entries as written (`accumulating resources from '../base'`). The one named last is the innermost.
+ */
+function placeOf(message: string, top: Unit, closure: Unit[]): Partial<Issue> {
+  let best: { at: number; place: Partial<Issue> } | undefined;
+  for (const u of closure) {
+    for (const r of u.kustomization.refs) {
+      const needles = [posix.normalize(posix.join(u.dir || '.', r.value))].filter((n) => n.includes('/'));
+      if (u === top) needles.push(`'${r.value}'`, `[${r.value}]`);
+      // By where the match ends: `…/base/env.txt` is about env.txt, not about the base folder it starts with.
+      const at = Math.max(...needles.map((n) => { const i = message.lastIndexOf(n); return i < 0 ? -1 : i + n.length; }));
+      if (at >= 0 && (!best || at > best.at)) best = { at, place: { file: u.file, line: r.line, column: r.column, field: r.field } };
+    }
+  }
+  return best?.place ?? {};
+}
 const buildIssue = (u: Unit, message: string): Issue => ({ severity: 'error', file: u.file, line: 1, column: 1, message });
 
 /** The build's output, from the cache when the same trees were built before with the same kustomize. */
-async function buildUnit(unit: Unit, closure: Unit[], tree: SourceTree, ignore: SourceIgnore, builder: Builder, tool: KustomizeTool, fingerprint: string): Promise<string> {
+async function buildUnit(unit: Unit, closure: Unit[], tree: SourceTree, ignoreFiles: IgnoreFile[], builder: Builder, tool: KustomizeTool): Promise<string> {
   const dirs = closure.map((u) => u.dir).sort();
   const oids = await Promise.all(dirs.map(async (d) => (await tree.entry(d))?.oid));
+  // Bases outside --path: the .sourceignore files above them count too (those inside are part of their trees).
+  const known = [...ignoreFiles];
+  for (const d of dirs) {
+    const segs = d ? d.split('/') : [];
+    for (let n = 0; n < segs.length; n++) {
+      const path = [...segs.slice(0, n), SOURCEIGNORE].join('/');
+      if (!known.some((f) => f.path === path) && (await tree.entry(path))?.type === 'blob') known.push({ path, content: await tree.read(path) });
+    }
+  }
+  const fingerprint = known.map((f) => `${f.path}\0${f.content}`).join('\0');
   const key = oids.every(Boolean)
     ? createHash('sha256').update([tool.name, tool.version, unit.dir, ...dirs.map((d, i) => `${d}:${oids[i]}`), fingerprint].join('\n')).digest('hex')
     : undefined;
@@ -104,7 +132,8 @@ async function buildUnit(unit: Unit, closure: Unit[], tree: SourceTree, ignore: 
     // Folders inside another exported folder come with it.
     const exported = dirs.filter((d) => !dirs.some((o) => o !== d && (o === '' || d.startsWith(o + '/'))));
     for (const d of exported) await tree.exportFolder(d, join(tmp, d));
-    await removeIgnored(tmp, '', ignore);
+    const inside = (await ignoreFilesIn(tmp, '')).filter((f) => !known.some((k) => k.path === f.path));
+    await removeIgnored(tmp, '', new SourceIgnore([...known, ...inside]));
     await writeFile(join(tmp, unit.file), withOriginAnnotations(await tree.read(unit.file)));
     return join(tmp, unit.dir);
   });
@@ -118,6 +147,17 @@ function withOriginAnnotations(content: string): string {
   const meta = Array.isArray(value.buildMetadata) ? value.buildMetadata : [];
   if (meta.includes('originAnnotations')) return content;
   return toYaml({ ...value, buildMetadata: [...meta, 'originAnnotations'] });
+}
+
+/** The `.sourceignore` files of an exported folder, by repository path. */
+async function ignoreFilesIn(base: string, rel: string): Promise<IgnoreFile[]> {
+  const out: IgnoreFile[] = [];
+  for (const e of await readdir(join(base, rel), { withFileTypes: true })) {
+    const path = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await ignoreFilesIn(base, path)));
+    else if (e.isFile() && e.name === SOURCEIGNORE) out.push({ path, content: await readFile(join(base, path), 'utf8') });
+  }
+  return out;
 }
 
 /** Deletes what `.sourceignore` excludes from an exported folder: kustomize must not read it either, as in Flux. */

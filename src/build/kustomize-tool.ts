@@ -37,6 +37,8 @@ export function findKustomize(env: NodeJS.ProcessEnv = process.env): Promise<Kus
   if (!tool) {
     tool = locate(env);
     found.set(key, tool);
+    // Not found is not remembered: installing kubectl fixes the next sync without a restart.
+    void tool.then((t) => { if (!t) found.delete(key); });
   }
   return tool;
 }

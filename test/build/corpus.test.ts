@@ -51,7 +51,9 @@ test('every kustomization of the corpus builds, is a base of one that does, or f
     }
     for (const i of r.issues) {
       if (i.severity === 'warning') { accounted.add(dirOf(i.file)); continue; }
-      failed.set(dirOf(i.file), [...(failed.get(dirOf(i.file)) ?? []), i.message]);
+      // kustomize's errors sit at the line they are about (maybe in a base) and name the folder being built.
+      const top = /^(?:kubectl kustomize|kustomize build) (\S+) failed:/.exec(i.message)?.[1] ?? dirOf(i.file);
+      failed.set(top, [...(failed.get(top) ?? []), i.message]);
     }
     // A base is built inside what references it.
     for (const k of files.filter((f) => isKustomizationFile(f.path))) {

@@ -94,7 +94,7 @@ test('references that leave the repository, are missing, or are folders without 
   }
 });
 
-test("kustomize's own error is shown with the kustomization's folder and file, in repository paths", async () => {
+test("kustomize's own error is shown with the folder built, at the entry it is about, in repository paths", async () => {
   if (await kustomizeMissing('kustomize error')) return;
   const repo = makeRepo({
     'apps/web/kustomization.yaml': 'resources: [web.yaml]\nconfigMapGenerator:\n- name: env\n  envs: [web.env]\n',
@@ -104,7 +104,7 @@ test("kustomize's own error is shown with the kustomization's folder and file, i
     const r = await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'));
     assert.is(r.issues.length, 1);
     const [issue] = r.issues;
-    assert.is(issue.file, 'apps/web/kustomization.yaml');
+    assert.equal([issue.file, issue.line, issue.column, issue.field], ['apps/web/kustomization.yaml', 4, 10, 'configMapGenerator[0].envs[0]'], 'at the entry kustomize could not read');
     assert.match(issue.message, /^(kubectl kustomize|kustomize build) apps\/web failed: .*web\.env/);
     assert.not.match(issue.message, /convergit-build-/, 'no temporary folder in the message');
     repo.write('apps/web/web.env', 'MODE=prod\n');

@@ -89,4 +89,25 @@ test('kustomize does not see excluded files either, as in Flux: an excluded base
   }
 });
 
+test('a base outside --path: the .sourceignore above it applies to what kustomize reads of it', async () => {
+  if (await kustomizeMissing('sourceignore outside --path')) return;
+  const repo = makeRepo({
+    'apps/.sourceignore': '*.local.yaml\n',
+    'apps/base/kustomization.yaml': 'configMapGenerator:\n- name: settings\n  files: [settings.local.yaml]\n',
+    'apps/base/settings.local.yaml': 'debug: true\n',
+    'clusters/prod/kustomization.yaml': 'resources: [../../apps/base]\n',
+  });
+  try {
+    const r = await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'), { path: 'clusters/prod' });
+    assert.equal(r.issues.map((i) => `${i.file}:${i.line}:${i.column}`), ['apps/base/kustomization.yaml:3:11']);
+    assert.match(r.issues[0].message, /clusters\/prod failed: .*settings\.local\.yaml/);
+    repo.remove('apps/.sourceignore');
+    const without = await loadAt(repo.dir, repo.commit('no .sourceignore'), { path: 'clusters/prod' });
+    assert.equal(without.lines, []);
+    assert.is(without.objects.length, 1);
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test.run();
