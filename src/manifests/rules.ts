@@ -26,13 +26,13 @@ function duplicates(items: unknown[], base: Path, key: (i: Obj) => unknown, fiel
   return out;
 }
 
-const HANDLERS = ['httpGet', 'tcpSocket', 'exec'];
+const HANDLERS = ['httpGet', 'tcpSocket', 'exec', 'grpc'];
 
 function probeRules(probe: unknown, at: Path, liveness: boolean, portNames: Set<string>): Violation[] {
   if (!isObj(probe)) return [];
   const out: Violation[] = [];
   const set = HANDLERS.filter((h) => probe[h] !== undefined);
-  if (set.length === 0) out.push(v(at, 'must set one of httpGet, tcpSocket or exec'));
+  if (set.length === 0) out.push(v(at, 'must set one of httpGet, tcpSocket, exec or grpc'));
   if (set.length > 1) out.push(v([...at, set[1]], `may not be set together with ${set[0]}; a probe has one handler`));
   if (liveness && probe.successThreshold !== undefined && probe.successThreshold !== 1) {
     out.push(v([...at, 'successThreshold'], 'must be 1 for liveness and startup probes'));

@@ -1,7 +1,8 @@
-// One probe attempt, as the kubelet's prober makes it: httpGet, tcpSocket or exec, bounded by the probe's timeout.
+// One probe attempt, as the kubelet's prober makes it: httpGet, tcpSocket, exec or grpc, bounded by the probe's timeout.
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { ContainerLaunch, Runtime } from './runtime/runtime.ts';
+import { grpcProbe } from './grpc-probe.ts';
 
 export interface HTTPHeader { name: string; value: string }
 
@@ -45,7 +46,7 @@ export async function probeOnce(probe: Probe, ctx: ProbeContext): Promise<ProbeR
       return await httpProbe(probe.httpGet, resolvePort(probe.httpGet.port, ctx), ctx, timeoutMs);
     }
     if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.podIP, resolvePort(probe.tcpSocket.port, ctx), timeoutMs);
-    if (probe.grpc) return { ok: false, message: 'gRPC probes are not supported by convergit' };
+    if (probe.grpc) return await grpcProbe(ctx.podIP, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
     return { ok: false, message: 'missing probe handler' };
   } catch (e) {
     return { ok: false, message: e instanceof Error ? e.message : String(e) };

@@ -17,7 +17,7 @@ test('probes: exactly one handler, named ports must exist, liveness successThres
     '          startupProbe: {tcpSocket: {port: grpc}}\n',
   ));
   assert.equal(messages(r), [
-    `${C}.readinessProbe: must set one of httpGet, tcpSocket or exec`,
+    `${C}.readinessProbe: must set one of httpGet, tcpSocket, exec or grpc`,
     `${C}.livenessProbe.exec: may not be set together with httpGet; a probe has one handler`,
     `${C}.livenessProbe.successThreshold: must be 1 for liveness and startup probes`,
     `${C}.startupProbe.tcpSocket.port: names no port of this container ("grpc")`,
