@@ -1,12 +1,12 @@
 // gRPC probes against a real gRPC server (grpc-js) speaking the standard health-checking protocol.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Server, ServerCredentials, status as GrpcStatus, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { probeOnce } from '../../src/node/probes.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 
 /** The health service: `statuses` maps a service name to 1 (SERVING) or 2 (NOT_SERVING); others are NOT_FOUND. */
-function healthService(statuses: Record<string, number>): [ServiceDefinition, object] {
+function healthService(statuses: Record<string, number>): [ServiceDefinition, UntypedServiceImplementation] {
   const definition: ServiceDefinition = {
     Check: {
       path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,
@@ -14,12 +14,12 @@ function healthService(statuses: Record<string, number>): [ServiceDefinition, ob
       responseSerialize: (s: number) => Buffer.from([0x08, s]), responseDeserialize: (b: Buffer) => b,
     },
   };
-  const impl = {
-    Check: (call: { request: { service: string } }, cb: (err: unknown, v?: number) => void) => {
+  const impl: UntypedServiceImplementation = {
+    Check: ((call: { request: { service: string } }, cb: (err: unknown, v?: number) => void) => {
       const s = statuses[call.request.service];
       if (s === undefined) cb({ code: GrpcStatus.NOT_FOUND, details: 'unknown service' });
       else cb(null, s);
-    },
+    }) as unknown as UntypedServiceImplementation[string],
   };
   return [definition, impl];
 }
