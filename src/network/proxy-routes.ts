@@ -1,5 +1,6 @@
 // Where the service proxy listens and what for, computed from Services alone: one TCP port on the clusterIP
-// per Service port, and one on the node's host for each nodePort. Two Services claiming the same address and
+// per Service port, one on the node's host for each nodePort, and for a LoadBalancer Service one on the node's
+// host at the Service's own port (k3s' ServiceLB on one machine). Two Services claiming the same address and
 // port (a git-given clusterIP the allocator refused) cannot both be served: the one already served keeps it,
 // else the older one.
 import type { KubeObject } from '../model/object.ts';
@@ -13,7 +14,7 @@ export interface Route {
   name: string;
   /** The Service port's name ('' when unnamed): how its Endpoints port is found. */
   portName: string;
-  kind: 'clusterIP' | 'nodePort';
+  kind: 'clusterIP' | 'nodePort' | 'loadBalancer';
 }
 
 export interface RouteConflict { route: Route; heldBy: string }
@@ -56,6 +57,7 @@ export function desiredRoutes(
       const portName = p.name ?? '';
       if (clusterIP) add({ ...base, address: clusterIP, port: p.port, portName, kind: 'clusterIP' });
       if (nodePorts && typeof p.nodePort === 'number') add({ ...base, address: nodeHost, port: p.nodePort, portName, kind: 'nodePort' });
+      if (spec.type === 'LoadBalancer') add({ ...base, address: nodeHost, port: p.port, portName, kind: 'loadBalancer' });
     }
   }
   return { routes, conflicts };

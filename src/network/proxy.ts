@@ -42,7 +42,7 @@ export interface ListeningPort {
   service: string;
   /** The Service port's name, '' when unnamed. */
   portName: string;
-  kind: 'clusterIP' | 'nodePort';
+  kind: 'clusterIP' | 'nodePort' | 'loadBalancer';
 }
 
 export interface ServiceProxy {
@@ -63,7 +63,7 @@ interface Listener {
   warned: boolean;
 }
 
-const describe = (r: Route) => `${r.address}:${r.port}/TCP (${r.kind === 'nodePort' ? 'nodePort' : 'clusterIP'} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
+const describe = (r: Route) => `${r.address}:${r.port}/TCP (${r.kind} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
 
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const { store } = opts;
@@ -125,6 +125,21 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       .catch((err) => log(`recording an event for ${route.service} failed: ${err?.message ?? err}`));
   }
 
+  /**
+   * A LoadBalancer Service whose port opened on the node's host says so in `status.loadBalancer.ingress`, as
+   * k3s' ServiceLB writes it: the node's address, each port served.
+   */
+  async function announceLoadBalancer(route: Route): Promise<void> {
+    const svc = services.get(route.namespace, route.name);
+    if (!svc) return;
+    const ports = [...listeners.values()].filter((x) => x.state === 'listening' && x.route.kind === 'loadBalancer' && x.route.service === route.service)
+      .map((x) => ({ port: x.route.port, protocol: 'TCP' })).sort((a, b) => a.port - b.port);
+    const ingress = [{ ip: nodeHost, ipMode: 'VIP', ports }];
+    if (JSON.stringify(svc.status?.loadBalancer?.ingress) === JSON.stringify(ingress)) return;
+    await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } })
+      .catch((err) => log(`${route.service}: writing status.loadBalancer failed: ${err?.message ?? err}`));
+  }
+
   function onConnection(l: Listener, client: Socket): void {
     track(client);
     const r = l.route;
@@ -160,6 +175,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (l.state === 'closed') return; // closed again before the bind was announced
       l.state = 'listening';
       log(`${l.route.service}: listening on ${describe(l.route)}`);
+      if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
     });
     server.on('error', (err) => {
       if (l.state !== 'opening') return log(`${l.route.service}: ${describe(l.route)}: ${err.message}`);

@@ -287,4 +287,24 @@ test('drain: the proxy acknowledges an Endpoints generation only once no connect
   for (const h of held) h.socket.destroy();
 });
 
+test('a LoadBalancer Service listens on the node at its own port and says so in status; a taken port is an event', async () => {
+  const { store } = await freshStore();
+  const b1 = await be('lb');
+  const nodeHost = randomAddress(3);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  await store.create(svc('web', randomAddress(2), { type: 'LoadBalancer', ports: [{ name: 'http', port, protocol: 'TCP', nodePort: 31000 + Math.floor(Math.random() * 1000) }] }));
+  await store.create(endpoints('web', [b1]));
+  const p = await start(store, { nodeHost });
+  await listeningOn(p, nodeHost, port);
+  assert.match(await request(nodeHost, port, 'hi'), /^lb:hi$/);
+  const status = await until(async () => (await store.get('Service', 'default', 'web'))?.status?.loadBalancer?.ingress, 'status.loadBalancer');
+  assert.equal(status, [{ ip: nodeHost, ipMode: 'VIP', ports: [{ port, protocol: 'TCP' }] }]);
+
+  // Another LoadBalancer wanting the same port on the node: refused, with an event saying who holds it.
+  await store.create(svc('other', randomAddress(2), { type: 'LoadBalancer', ports: [{ name: 'http', port, protocol: 'TCP', nodePort: 32500 }] }));
+  const ev = await until(async () => (await store.list('Event')).find((e) => (e.involvedObject as { name: string }).name === 'other' && /already used by Service default\/web/.test(e.message as string)), 'a conflict event');
+  assert.is(ev.type, 'Warning');
+  assert.not.ok((await store.get('Service', 'default', 'other'))?.status?.loadBalancer?.ingress, 'no ingress for the Service that did not get the port');
+});
+
 test.run();
