@@ -11,7 +11,7 @@ const ALL = new Set(['pods', 'services', 'deployments', 'replicasets', 'stateful
 export const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets', 'replicationcontrollers']);
 /** Kinds without a status subresource in Kubernetes. */
 const NO_STATUS = new Set(['ConfigMap', 'Secret', 'Event', 'Endpoints', 'EndpointSlice', 'ServiceAccount', 'Role', 'RoleBinding',
-  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease']);
+  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease', 'NodeMetrics', 'PodMetrics']);
 export const hasStatus = (info: KindInfo) => !NO_STATUS.has(info.kind);
 
 const READ = ['get', 'list', 'watch'];

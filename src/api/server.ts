@@ -25,6 +25,7 @@ import { decodeReview, isKubeProtobuf } from './review-protobuf.ts';
 import { openApiDocuments, type ExtraOpenApi, type OpenApiDocuments } from './openapi.ts';
 import { crdOpenApi } from './crd-openapi.ts';
 import { crdColumns } from './crd-columns.ts';
+import { isResourceMetrics, serveResourceMetrics } from './resource-metrics.ts';
 import { ApiMetrics, type RequestLabels } from './metrics.ts';
 import { nodeCommandRefusal, refusal, STREAMING_SUBRESOURCES } from './refusals.ts';
 
@@ -283,6 +284,10 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   const { store } = ctx;
   const view = viewOf(info);
   const namespace = info.namespaced ? p.namespace : undefined;
+  if (isResourceMetrics(info) && !isWatch(q.get('watch')) && !p.subresource) {
+    const { labels, fields } = queryOf(q, 'PodMetrics');
+    return serveResourceMetrics(res, store, info, { namespace, name: p.name, labels, fields });
+  }
   const { labels, fields, include, limit } = queryOf(q, info.kind);
   const table = wantsTable(req.headers.accept);
   const columns = table && info.custom ? await customColumns(store, p) : undefined;

@@ -9,6 +9,7 @@ import { startServiceProxy } from '../network/proxy.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
+import { startUsageReporter } from '../node/usage-reporter.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -23,6 +24,8 @@ export interface EngineOptions {
   capacity: { cpu?: string; memory?: string; pods?: number };
   labels: Record<string, string>;
   restartBackoff: { baseMs: number; maxMs: number };
+  /** How often nodes measure their containers' cpu and memory (metrics.k8s.io). Default 15 s. */
+  metricResolutionMs?: number;
   log: (msg: string) => void;
 }
 
@@ -59,6 +62,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
         runtime, images, restartBackoff: opts.restartBackoff, log,
       }));
+      nodes.push(startUsageReporter({ store, nodeName, dataDir: opts.dataDir, resolutionMs: opts.metricResolutionMs, log }));
     }
     return { nodeNames: names, stop: () => stopAll(stops) };
   } catch (e) {

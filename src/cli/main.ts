@@ -37,6 +37,7 @@ program
   .option('--node-labels <k=v,...>', 'labels of the nodes, for nodeSelector', labels, {})
   .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
+  .addOption(new Option('--metric-resolution <duration>', 'how often nodes measure their containers for kubectl top (metrics.k8s.io)').argParser(duration).default(15_000, '15s'))
   .action(async (o) => {
     await serve(o);
   });
