@@ -54,6 +54,9 @@ test.after(async () => {
 test('discovery names the metrics.k8s.io group with nodes and pods', async () => {
   const r = (await serve.get('/apis/metrics.k8s.io/v1beta1')).body;
   assert.equal(r.resources.map((x: any) => `${x.name}:${x.kind}:${x.namespaced}`).sort(), ['nodes:NodeMetrics:false', 'pods:PodMetrics:true']);
+  assert.is(r.resources.find((x: any) => x.name === 'pods').categories, undefined, 'not in the `all` category');
+  const all = await kubectl('get', 'all', '-o', 'name');
+  assert.ok(all.includes('pod/busy') && !all.includes('podmetrics'), all);
 });
 
 test('PodMetrics: per container cpu and memory, with timestamp and window', async () => {
