@@ -297,7 +297,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   }
   if (isWatch(q.get('watch'))) {
     if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
-    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 });
+    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 }, columns);
   }
   const rv = parseResourceVersion(q.get('resourceVersion'));
   if (rv) await waitForResourceVersion(store, rv);

@@ -131,6 +131,14 @@ test('the Table says each column type and description', async () => {
   assert.equal(t.rows[0].cells.slice(1, 4), [3, 'Fast', null]);
 });
 
+test('a watch in Table form has the same columns (kubectl get -w)', async () => {
+  const w = await serve.get('/apis/example.com/v1/namespaces/default/gadgets?watch=1&timeoutSeconds=1', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+  const first = JSON.parse(w.text.split('\n')[0]);
+  assert.is(first.type, 'ADDED');
+  assert.equal(first.object.columnDefinitions.map((c: any) => c.name), ['Name', 'Size', 'Mode', 'Color', 'Tags', 'First-Tag', 'Created']);
+  assert.equal(first.object.rows[0].cells.slice(0, 3), ['alpha', 3, 'Fast']);
+});
+
 test('kubectl explain reads a custom kind from /openapi/v3', async () => {
   const v3 = await kubectl('explain', 'gadgets.spec.size');
   assert.match(v3, 'KIND:       Gadget');
