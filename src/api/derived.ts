@@ -4,14 +4,15 @@
 import { createHash } from 'node:crypto';
 import type { KindInfo } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
+import { METRICS_KINDS } from './resource-metrics.ts';
 
 export const ENDPOINT_SLICE: KindInfo = {
   kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', versions: ['v1'], resource: 'endpointslices', singular: 'endpointslice',
   shortNames: [], categories: [], namespaced: true, mode: 'kept', reason: 'derived from Endpoints', fromGit: false, definitions: { v1: 'io.k8s.api.discovery.v1.EndpointSlice' },
 };
 
-/** Kinds served only by derivation, by `group/resource`. */
-export const DERIVED_KINDS: readonly KindInfo[] = [ENDPOINT_SLICE];
+/** Kinds served only by derivation, by `group/resource` (and the resource metrics, measured by the nodes). */
+export const DERIVED_KINDS: readonly KindInfo[] = [ENDPOINT_SLICE, ...METRICS_KINDS];
 
 const hex = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
 /** A stable uid, so a client sees the same object on every read. */

@@ -5,13 +5,13 @@ import { DERIVED_KINDS } from './derived.ts';
 import { REVIEW_KINDS } from './reviews.ts';
 
 /** Kubernetes' `all` category: what `kubectl get all` lists. */
-const ALL = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs',
-  'replicationcontrollers', 'horizontalpodautoscalers']);
+const ALL = new Set(['/pods', '/services', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs',
+  '/replicationcontrollers', 'autoscaling/horizontalpodautoscalers']);
 /** Resources with a scale subresource (GET only here). */
 export const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets', 'replicationcontrollers']);
 /** Kinds without a status subresource in Kubernetes. */
 const NO_STATUS = new Set(['ConfigMap', 'Secret', 'Event', 'Endpoints', 'EndpointSlice', 'ServiceAccount', 'Role', 'RoleBinding',
-  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease']);
+  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease', 'NodeMetrics', 'PodMetrics']);
 export const hasStatus = (info: KindInfo) => !NO_STATUS.has(info.kind);
 
 const READ = ['get', 'list', 'watch'];
@@ -27,7 +27,7 @@ export function servedKinds(): KindInfo[] {
 function resourcesOf(group: string, version: string) {
   const out: unknown[] = [];
   for (const k of servedKinds().filter((x) => x.group === group && x.versions.includes(version))) {
-    const categories = [...new Set([...k.categories, ...(ALL.has(k.resource) ? ['all'] : [])])];
+    const categories = [...new Set([...k.categories, ...(ALL.has(`${k.group}/${k.resource}`) ? ['all'] : [])])];
     out.push({
       name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: READ,
       ...(k.shortNames.length ? { shortNames: k.shortNames } : {}),

@@ -3,6 +3,7 @@
 // kube-state-metrics names them. Everything but the request counters is computed from the store when scraped.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../store/store.ts';
+import { componentRegistry } from '../model/metrics-registry.ts';
 import type { StatusReport } from '../sync/status.ts';
 
 export interface RequestLabels { verb: string; group: string; version: string; resource: string; subresource: string; scope: string }
@@ -105,6 +106,7 @@ export class ApiMetrics {
   }
 
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    // The controllers' and scheduler's own metrics live in the process-wide registry (they run in this process).
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() + '\n' + await componentRegistry.metrics() };
   }
 }

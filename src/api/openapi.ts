@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { KindInfo } from '../model/kinds.ts';
 
 const SWAGGER = new URL('../../schemas/kubernetes-1.32.swagger.json', import.meta.url);
+// Read once per process: documents are rebuilt when the custom kinds change, the built-in part never does.
+let swagger: any;
+const load = () => (swagger ??= JSON.parse(readFileSync(SWAGGER, 'utf8')));
 
 /** What custom resources add: v2 definitions (keyed like `com.example.v1.Widget`) and v2 paths. */
 export interface ExtraOpenApi { definitions?: Record<string, any>; paths?: Record<string, any> }
@@ -22,6 +25,8 @@ export interface OpenApiDocuments {
 
 /** `api/v1`, `apis/apps/v1` … for a kind. */
 export const gvPath = (k: Pick<KindInfo, 'group' | 'version'>) => (k.group ? `apis/${k.group}/${k.version}` : `api/${k.version}`);
+/** The group-version paths of every version a kind is served in. */
+const gvPaths = (k: KindInfo) => (k.versions?.length ? k.versions : [k.version]).map((version) => gvPath({ group: k.group, version }));
 
 /** The group-version path and resource a v2 path is about, e.g. `/apis/apps/v1/namespaces/{namespace}/deployments/{name}`. */
 function resourceOfPath(p: string): { gv: string; resource?: string } | undefined {
@@ -83,16 +88,14 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
 
 /** The documents for the kinds served; read from disk once, on first use. */
 export function openApiDocuments(served: () => KindInfo[], extra: ExtraOpenApi = {}): OpenApiDocuments {
-  let base: any;
-  const load = () => (base ??= JSON.parse(readFileSync(SWAGGER, 'utf8')));
   const v3Cache = new Map<string, { doc: any; hash: string }>();
   let v2Cache: any;
 
   /** v2 paths of served resources (and each served group-version's discovery path). */
   const servedPaths = (): Record<string, any> => {
     const kinds = served();
-    const resources = new Set(kinds.map((k) => `${gvPath(k)}|${k.resource}`));
-    const gvs = new Set(kinds.map(gvPath));
+    const resources = new Set(kinds.flatMap((k) => gvPaths(k).map((gv) => `${gv}|${k.resource}`)));
+    const gvs = new Set(kinds.flatMap(gvPaths));
     const all = { ...load().paths, ...extra.paths };
     return Object.fromEntries(Object.entries(all).filter(([p]) => {
       if (['/version/', '/api/', '/apis/'].includes(p)) return true;
@@ -109,13 +112,13 @@ export function openApiDocuments(served: () => KindInfo[], extra: ExtraOpenApi =
       return (v2Cache ??= { ...load(), info: { title: 'Kubernetes', version: 'v1.32.0' }, definitions: definitions(), paths: servedPaths() });
     },
     v3Index() {
-      const gvs = [...new Set(served().map(gvPath))].sort();
+      const gvs = [...new Set(served().flatMap(gvPaths))].sort();
       return { paths: Object.fromEntries(gvs.map((gv) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=${this.v3(gv)!.hash}` }])) };
     },
     v3(gv: string) {
       const cached = v3Cache.get(gv);
       if (cached) return cached;
-      if (!served().some((k) => gvPath(k) === gv)) return undefined;
+      if (!served().some((k) => gvPaths(k).includes(gv))) return undefined;
       const defs = definitions();
       const globals = load().parameters ?? {};
       const paths: Record<string, any> = {};

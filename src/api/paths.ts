@@ -11,6 +11,8 @@ function served(group: string, version: string, resource: string): KindInfo | Er
 
 export interface ResourcePath {
   info: KindInfo;
+  /** The version the path names (info.version is the preferred one). */
+  version: string;
   namespace?: string;
   name?: string;
   subresource?: string;
@@ -35,5 +37,5 @@ export function parseResourcePath(pathname: string): ResourcePath | Error | unde
   if (info instanceof Error) return info;
   if (!info) return new Error(`the server doesn't have a resource type "${rest[0]}"${group ? ` in group ${group}` : ''}`);
   if (rest.length > 3) return new Error(`unknown path ${pathname}`);
-  return { info, namespace, name: rest[1], subresource: rest[2] };
+  return { info, version, namespace, name: rest[1], subresource: rest[2] };
 }

@@ -22,7 +22,10 @@ import { getView, listView, viewOf } from './views.ts';
 import { isWatch, serveWatch } from './watch.ts';
 import { answerReview } from './reviews.ts';
 import { decodeReview, isKubeProtobuf } from './review-protobuf.ts';
-import { openApiDocuments, type ExtraOpenApi } from './openapi.ts';
+import { openApiDocuments, type ExtraOpenApi, type OpenApiDocuments } from './openapi.ts';
+import { crdOpenApi } from './crd-openapi.ts';
+import { crdColumns } from './crd-columns.ts';
+import { isResourceMetrics, serveResourceMetrics } from './resource-metrics.ts';
 import { ApiMetrics, type RequestLabels } from './metrics.ts';
 import { nodeCommandRefusal, refusal, STREAMING_SUBRESOURCES } from './refusals.ts';
 
@@ -67,7 +70,8 @@ export interface ApiServer {
 
 interface Context extends ApiServerOptions {
   paginator: Paginator;
-  openapi: ReturnType<typeof openApiDocuments>;
+  /** The OpenAPI documents for the kinds served now (rebuilt when the established CRDs change). */
+  openapi: () => Promise<OpenApiDocuments>;
   metrics: ApiMetrics;
 }
 
@@ -87,7 +91,7 @@ function requestLabels(req: IncomingMessage): RequestLabels {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: openApiDocuments(servedKinds, opts.openApiExtra), metrics: new ApiMetrics(opts.store) };
+  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store) };
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
@@ -119,6 +123,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     url: `http://${opts.host}:${port}`,
     port,
     close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+  };
+}
+
+/** Documents built for the CRDs as they are (by uid and resourceVersion) and the kinds served; rebuilt on a change. */
+function currentOpenApi(opts: ApiServerOptions): () => Promise<OpenApiDocuments> {
+  let key = '', docs: OpenApiDocuments | undefined;
+  return async () => {
+    const crds = await opts.store.list('CustomResourceDefinition');
+    const next = [...crds.map((c) => `${c.metadata.uid}@${c.metadata.resourceVersion}`), ...servedKinds().map((k) => `${k.group}/${k.resource}:${k.versions}`)].join(',');
+    if (!docs || next !== key) {
+      const custom = crdOpenApi(crds);
+      docs = openApiDocuments(servedKinds, {
+        definitions: { ...custom.definitions, ...opts.openApiExtra?.definitions },
+        paths: { ...custom.paths, ...opts.openApiExtra?.paths },
+      });
+      key = next;
+    }
+    return docs;
   };
 }
 
@@ -182,7 +204,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host))));
   }
-  if (url.pathname.startsWith('/openapi/')) return serveOpenApi(req, res, ctx, url.pathname);
+  if (url.pathname.startsWith('/openapi/')) return serveOpenApi(req, res, await ctx.openapi(), url.pathname);
   const aggregated = wantsAggregated(req.headers.accept) ? aggregatedDiscovery(url.pathname) : undefined;
   if (aggregated) {
     const text = JSON.stringify(aggregated);
@@ -205,17 +227,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
 }
 
 /** OpenAPI v2 as JSON (kubectl asks for protobuf first: 406 unless JSON is also acceptable), v3 index and documents. */
-function serveOpenApi(req: IncomingMessage, res: ServerResponse, ctx: Context, pathname: string): void {
+function serveOpenApi(req: IncomingMessage, res: ServerResponse, openapi: OpenApiDocuments, pathname: string): void {
   const p = pathname.replace(/\/+$/, '');
   if (p === '/openapi/v2') {
     const accept = req.headers.accept ?? '*/*';
     if (!/application\/json|\*\/\*|application\/\*/.test(accept)) {
       return sendStatus(res, 406, `only application/json is served for /openapi/v2, not ${accept}`);
     }
-    return sendJson(res, 200, ctx.openapi.v2());
+    return sendJson(res, 200, openapi.v2());
   }
-  if (p === '/openapi/v3') return sendJson(res, 200, ctx.openapi.v3Index());
-  const gv = ctx.openapi.v3(p.slice('/openapi/v3/'.length));
+  if (p === '/openapi/v3') return sendJson(res, 200, openapi.v3Index());
+  const gv = openapi.v3(p.slice('/openapi/v3/'.length));
   if (!gv) return sendStatus(res, 404, `the server could not find the requested resource (${pathname})`);
   res.setHeader('etag', `"${gv.hash}"`);
   return sendJson(res, 200, gv.doc);
@@ -262,15 +284,20 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   const { store } = ctx;
   const view = viewOf(info);
   const namespace = info.namespaced ? p.namespace : undefined;
+  if (isResourceMetrics(info) && !isWatch(q.get('watch')) && !p.subresource) {
+    const { labels, fields } = queryOf(q, 'PodMetrics');
+    return serveResourceMetrics(res, store, info, { namespace, name: p.name, labels, fields });
+  }
   const { labels, fields, include, limit } = queryOf(q, info.kind);
   const table = wantsTable(req.headers.accept);
+  const columns = table && info.custom ? await customColumns(store, p) : undefined;
   if (p.subresource) {
     const served = (p.subresource === 'status' && hasStatus(info)) || (p.subresource === 'scale' && SCALABLE.has(info.resource));
     if (!served || !p.name) return sendStatus(res, 404, `the server could not find the requested resource (${info.resource}/${p.subresource})`);
   }
   if (isWatch(q.get('watch'))) {
     if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
-    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 });
+    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 }, columns);
   }
   const rv = parseResourceVersion(q.get('resourceVersion'));
   if (rv) await waitForResourceVersion(store, rv);
@@ -279,7 +306,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
     const obj = await getView(store, view, namespace, p.name);
     if (!obj) return sendStatus(res, 404, `${info.resource}${info.group ? `.${info.group}` : ''} "${p.name}" not found`, { name: p.name, group: info.group, kind: info.resource });
     if (p.subresource === 'scale') return sendJson(res, 200, scaleOf(obj));
-    if (table) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? '', include));
+    if (table) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? '', include, {}, columns));
     return sendJson(res, 200, obj);
   }
   let page;
@@ -291,8 +318,14 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
     return sendJson(res, 410, { ...statusBody(410, e.message, undefined, 'Expired'), metadata: { continue: e.continueToken } });
   }
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
-  if (table) return sendJson(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta));
+  if (table) return sendJson(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns));
   sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
+}
+
+/** A custom resource's columns, from its CRD (named `<plural>.<group>`) in the version asked for. */
+async function customColumns(store: Store, p: ResourcePath) {
+  const crd = await store.get('CustomResourceDefinition', undefined, `${p.info.resource}.${p.info.group}`);
+  return crd ? crdColumns(crd, p.version) : undefined;
 }
 
 /** `GET /plan?ref=<ref>[&output=json|text|markdown]`: a pull request's plan against what runs now. */

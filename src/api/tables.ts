@@ -2,8 +2,8 @@
 import type { KubeObject } from '../model/object.ts';
 import { age } from './age.ts';
 
-/** priority 1: shown by `kubectl get -o wide` only. */
-interface Column { name: string; type: string; format?: string; priority?: number; cell: (o: KubeObject) => unknown }
+/** priority 1: shown by `kubectl get -o wide` only. A cell of null is no value (kubectl prints `<none>`). */
+export interface Column { name: string; type: string; format?: string; priority?: number; description?: string; cell: (o: KubeObject) => unknown }
 
 const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
 const ageCol: Column = { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) };
@@ -246,18 +246,19 @@ export function parseIncludeObject(v: string | null): IncludeObject {
   throw new Error(`includeObject: Unsupported value: "${v}": supported values: "Metadata", "None", "Object"`);
 }
 
-export function toTable(kind: string, items: KubeObject[], resourceVersion: string, include: IncludeObject = 'Metadata', listMeta: Record<string, unknown> = {}) {
-  const cols = COLUMNS[kind] ?? [name, ageCol];
+/** `columns`: a custom resource's, from its CRD (crd-columns.ts); else the kind's own. */
+export function toTable(kind: string, items: KubeObject[], resourceVersion: string, include: IncludeObject = 'Metadata', listMeta: Record<string, unknown> = {}, columns?: Column[]) {
+  const cols = columns ?? COLUMNS[kind] ?? [name, ageCol];
   const objectOf = (o: KubeObject) =>
     include === 'Object' ? o : include === 'None' ? undefined : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion, ...listMeta },
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.name, priority: c.priority ?? 0 })),
+    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? c.name, priority: c.priority ?? 0 })),
     rows: items.map((o) => {
       const object = objectOf(o);
-      return { cells: cols.map((c) => c.cell(o) ?? ''), ...(object ? { object } : {}) };
+      return { cells: cols.map((c) => { const v = c.cell(o); return v === undefined ? '' : v; }), ...(object ? { object } : {}) };
     }),
   };
 }

@@ -6,7 +6,7 @@ import { apiVersionOf } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
-import { toTable, wantsTable, type IncludeObject } from './tables.ts';
+import { toTable, wantsTable, type Column, type IncludeObject } from './tables.ts';
 import { listView, passes, type Filter, type View } from './views.ts';
 import { matchesFields } from './field-selector.ts';
 
@@ -25,7 +25,7 @@ const invalid = (field: string, message: string) =>
 
 /** Checks the options first (errors are plain HTTP errors), then streams until the client leaves or the timeout ends it. */
 export async function serveWatch(req: IncomingMessage, res: ServerResponse, store: Store, view: View, filter: Filter,
-  q: URLSearchParams, include: IncludeObject, timing: WatchTiming): Promise<void> {
+  q: URLSearchParams, include: IncludeObject, timing: WatchTiming, columns?: Column[]): Promise<void> {
   const rv = parseResourceVersion(q.get('resourceVersion'));
   const timeoutText = q.get('timeoutSeconds');
   if (timeoutText !== null && !/^\d+$/.test(timeoutText)) throw new ApiError(400, `timeoutSeconds: must be a non-negative integer, not ${JSON.stringify(timeoutText)}`, 'BadRequest');
@@ -42,7 +42,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   const table = wantsTable(req.headers.accept);
   const kind = view.info.kind, apiVersion = apiVersionOf(view.info);
   const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
-  const sendObject = (type: string, o: KubeObject) => send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include) : o);
+  const sendObject = (type: string, o: KubeObject) => send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
   const bookmark = async (annotations?: Record<string, string>) =>
     send('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: await store.resourceVersion(), ...(annotations ? { annotations } : {}) } });
 

@@ -12,6 +12,7 @@ import { ProcessRuntime } from '../node/runtime/process.ts';
 import { checkPodman } from '../node/runtime/podman/detect.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import { join } from 'node:path';
+import { startUsageReporter } from '../node/usage-reporter.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -26,6 +27,8 @@ export interface EngineOptions {
   capacity: { cpu?: string; memory?: string; pods?: number };
   labels: Record<string, string>;
   restartBackoff: { baseMs: number; maxMs: number };
+  /** How often nodes measure their containers' cpu and memory (metrics.k8s.io). Default 15 s. */
+  metricResolutionMs?: number;
   log: (msg: string) => void;
   /** podman or process; undefined: podman when it is installed and works, else process. */
   runtime?: 'podman' | 'process';
@@ -101,6 +104,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         clusterCIDR, containerRuntimeVersion: chosen.version,
         allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
       }));
+      const reporter = startUsageReporter({ store, nodeName, dataDir: opts.dataDir, resolutionMs: opts.metricResolutionMs, log });
+      nodes.push({ detach: () => reporter.stop() });
     }
     return { nodeNames: names, stop: () => stopAll(stops) };
   } catch (e) {

@@ -43,6 +43,7 @@ program
   .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')
   .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
   .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
+  .addOption(new Option('--metric-resolution <duration>', 'how often nodes measure their containers for kubectl top (metrics.k8s.io)').argParser(duration).default(15_000, '15s'))
   .action(async (o) => {
     await serve(o);
   });

@@ -43,6 +43,7 @@ export interface ServeOptions {
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
+  metricResolution: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -123,6 +124,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
+      metricResolutionMs: opts.metricResolution,
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();

@@ -41,7 +41,7 @@ export interface RunningController {
 
 /** Starts a controller whose informers are already started: registers its handlers, enqueues its objects, runs workers. */
 export function runController(spec: ControllerSpec, ctx: ControllerContext, opts: RunOptions = {}): RunningController {
-  const queue = new WorkQueue(opts);
+  const queue = new WorkQueue({ name: spec.name, ...opts });
   spec.watch(ctx, (key) => queue.add(key));
   const initial = spec.initialKeys ? spec.initialKeys(ctx) : ctx.informer(spec.kinds[0]).list().map(keyOf);
   for (const key of initial) queue.add(key);

@@ -1,5 +1,6 @@
 // A Kubernetes-style work queue (client-go's rate-limited delaying queue): keys, not events, so a burst of changes
 // to one object is one sync; a key is never handed to two workers at once; failures back off per key.
+import { workqueueMetrics as metrics } from '../model/metrics-registry.ts';
 
 export interface WorkQueueOptions {
   /** First retry delay of addRateLimited; doubles per consecutive failure. Default 5 ms, as client-go. */
@@ -8,6 +9,8 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   /** Runs `fn` after `ms` and returns a cancel function. Default: setTimeout; tests pass their own to see the delays. */
   schedule?: (fn: () => void, ms: number) => () => void;
+  /** Named queues are measured as client-go's (workqueue_depth{name}, …); unnamed ones are not. */
+  name?: string;
 }
 
 /** The longest delay setTimeout keeps. */
@@ -17,6 +20,8 @@ const viaSetTimeout = (fn: () => void, ms: number) => {
   const t = setTimeout(fn, ms);
   return () => clearTimeout(t);
 };
+
+const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
 
 export class WorkQueue {
   private readonly baseDelayMs: number;
@@ -31,17 +36,27 @@ export class WorkQueue {
   private readonly timers = new Map<string, { at: number; cancel: () => void }>();
   private readonly failures = new Map<string, number>();
   private shuttingDown = false;
+  private readonly name?: string;
+  /** When each waiting key was added, and when each key in processing was handed out (for the metrics). */
+  private readonly addedAt = new Map<string, bigint>();
+  private readonly startedAt = new Map<string, bigint>();
 
   constructor(opts: WorkQueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 5;
     this.maxDelayMs = opts.maxDelayMs ?? 300_000;
     this.schedule = opts.schedule ?? viaSetTimeout;
+    this.name = opts.name;
   }
 
   /** Marks the key for processing; a key already waiting is not added twice. */
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    if (this.name) {
+      metrics.adds.inc({ name: this.name });
+      metrics.depth.inc({ name: this.name });
+      if (!this.addedAt.has(key)) this.addedAt.set(key, process.hrtime.bigint());
+    }
     if (this.processing.has(key)) return; // done() puts it back, so it is never processed concurrently
     this.queue.push(key);
     this.dispatch();
@@ -68,6 +83,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
+    if (this.name) metrics.retries.inc({ name: this.name });
     this.addAfter(key, Math.min(this.baseDelayMs * 2 ** n, this.maxDelayMs));
   }
 
@@ -92,6 +108,11 @@ export class WorkQueue {
   /** Ends processing of the key; if it was added meanwhile, it waits again. */
   done(key: string): void {
     this.processing.delete(key);
+    const started = this.startedAt.get(key);
+    if (this.name && started !== undefined) {
+      this.startedAt.delete(key);
+      metrics.workDuration.observe({ name: this.name }, seconds(started));
+    }
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.queue.push(key);
       this.dispatch();
@@ -116,6 +137,13 @@ export class WorkQueue {
     if (key === undefined) return undefined;
     this.dirty.delete(key);
     this.processing.add(key);
+    if (this.name) {
+      metrics.depth.dec({ name: this.name });
+      const added = this.addedAt.get(key);
+      this.addedAt.delete(key);
+      if (added !== undefined) metrics.queueDuration.observe({ name: this.name }, seconds(added));
+      this.startedAt.set(key, process.hrtime.bigint());
+    }
     return key;
   }
 

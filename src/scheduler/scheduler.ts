@@ -11,6 +11,7 @@ import { AssumeCache } from './assume-cache.ts';
 import { bindPod, recordUnschedulable } from './bind.ts';
 import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
 import { defaultProfile } from './default-profile.ts';
+import { observeScheduleAttempt } from '../model/metrics-registry.ts';
 import { schedule, type Profile } from './framework.ts';
 import { nodeInfos } from './node-info.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
@@ -104,6 +105,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     const [namespace, name] = key.split('/');
     const pod = pods.get(namespace, name);
     if (!pod || !needsScheduling(pod, schedulerName)) return queue.remove(key);
+    const started = process.hrtime.bigint();
     try {
       const result = schedule(pod, nodeInfos(nodes.list(), assumed.overlay(pods.list())), profile);
       if ('node' in result) {
@@ -111,10 +113,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
         await bindPod(store, pod, result.node, now());
         log(`scheduler: bound ${key} to ${result.node}`);
         queue.done(key, 'BOUND');
+        observeScheduleAttempt('scheduled', schedulerName, started);
       } else {
         await recordUnschedulable(store, pod, result.message, now());
         log(`scheduler: ${key}: ${result.message}`);
         queue.done(key, 'FAILED');
+        observeScheduleAttempt('unschedulable', schedulerName, started);
       }
     } catch (err) {
       // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
@@ -122,6 +126,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       assumed.forget(key);
       if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       queue.done(key, 'ERROR');
+      observeScheduleAttempt('error', schedulerName, started);
     }
   }
 

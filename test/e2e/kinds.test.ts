@@ -3,13 +3,16 @@
 // them prunes them; a refused kind refuses the commit and the last good revision stays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+
+const run = promisify(execFile);
 
 const app = `apiVersion: apps/v1
 kind: Deployment
@@ -66,7 +69,8 @@ provisioner: example.com/fast
 let repo: TestRepo, dataDir: string, serve: ServeProcess;
 const status = async () => (await serve.get('/status')).body;
 const settled = (sha: string) => until(async () => { const s = await status(); return s.lastAttemptedRevision === sha && (s.sync === 'Synced' || s.sync === 'Failed') && s; }, `revision ${sha.slice(0, 7)} handled`);
-const kubectl = (...args: string[]) => execFileSync('kubectl', ['--server', serve.url, ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } });
+// Asynchronous: a blocked event loop would leave the next request on a stale keep-alive socket.
+const kubectl = async (...args: string[]) => (await run('kubectl', ['--server', serve.url, ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout;
 
 test.before(async () => {
   repo = makeRepo({ 'deploy/app.yaml': app, 'deploy/extras.yaml': extras });
@@ -93,7 +97,7 @@ test('kept kinds apply next to a Deployment, with one warning per kind', async (
 });
 
 test('kubectl get lists every kept kind, by plural and by short name', async () => {
-  const out = kubectl('get', 'serviceaccounts,netpol,ing,clusterroles,sc', '-o', 'name');
+  const out = await kubectl('get', 'serviceaccounts,netpol,ing,clusterroles,sc', '-o', 'name');
   for (const name of ['serviceaccount/web', 'networkpolicy.networking.k8s.io/web-allow-http', 'ingress.networking.k8s.io/web',
     'clusterrole.rbac.authorization.k8s.io/web-reader', 'storageclass.storage.k8s.io/fast']) assert.ok(out.includes(name), `${name} in\n${out}`);
 });
@@ -150,8 +154,8 @@ test('CRD round trip: CRD and resources in one commit, served by plural and shor
   assert.is(s.sync, 'Synced', JSON.stringify(s.errors));
   const w = (await serve.get('/apis/example.com/v1/widgets/blue')).body;
   assert.equal([w.spec.mode, w.spec.size, w.metadata.namespace], ['Fast', 1, undefined], 'defaulted, cluster-scoped');
-  assert.ok(kubectl('get', 'wg', '-o', 'name').includes('widget.example.com/blue'));
-  assert.ok(kubectl('get', 'widgets', '-o', 'name').includes('widget.example.com/blue'));
+  assert.ok((await kubectl('get', 'wg', '-o', 'name')).includes('widget.example.com/blue'));
+  assert.ok((await kubectl('get', 'widgets', '-o', 'name')).includes('widget.example.com/blue'));
   const established = await until(async () => {
     const c = (await serve.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com')).body;
     return c.status?.conditions?.find((x: any) => x.type === 'Established')?.status === 'True' && c;

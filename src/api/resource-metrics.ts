@@ -1,0 +1,83 @@
+// metrics.k8s.io/v1beta1 as metrics-server serves it (`kubectl top pods`, `kubectl top nodes`): PodMetrics and
+// NodeMetrics computed on read from what each node wrote to the store's meta `usage/<node>` (node/usage-reporter.ts).
+// A pod is listed once one of its containers has a sample; a node's usage is the sum of its containers'.
+import type { ServerResponse } from 'node:http';
+import type { KindInfo } from '../model/kinds.ts';
+import type { KubeObject } from '../model/object.ts';
+import type { Requirement } from '../model/selector.ts';
+import type { Store } from '../store/store.ts';
+import { usageKey, type ContainerUsage, type NodeUsage } from '../node/usage-reporter.ts';
+import { matchesFields, type FieldRequirement } from './field-selector.ts';
+import { sendJson, sendStatus } from './responses.ts';
+
+const GROUP = 'metrics.k8s.io';
+const base = { group: GROUP, version: 'v1beta1', versions: ['v1beta1'], shortNames: [], categories: [], mode: 'kept' as const, reason: 'measured by the nodes', fromGit: false, definitions: {} };
+export const METRICS_KINDS: readonly KindInfo[] = [
+  { ...base, kind: 'NodeMetrics', resource: 'nodes', singular: '', namespaced: false },
+  { ...base, kind: 'PodMetrics', resource: 'pods', singular: '', namespaced: true },
+];
+
+export const isResourceMetrics = (info: KindInfo) => info.group === GROUP;
+
+/** `12345678n`, `2048Ki`: the quantities metrics-server writes. */
+const cpu = (nanoCores: number) => `${Math.round(nanoCores)}n`;
+const memory = (bytes: number) => `${Math.round(bytes / 1024)}Ki`;
+/** A Go duration as metav1.Duration prints it: `15s`, `1.004s`. */
+const window = (s: number) => `${Number(s.toFixed(3))}s`;
+
+async function usages(store: Store): Promise<Map<string, NodeUsage>> {
+  const out = new Map<string, NodeUsage>();
+  for (const n of await store.list('Node')) {
+    const u = await store.getMeta<NodeUsage>(usageKey(n.metadata.name));
+    if (u) out.set(n.metadata.name, u);
+  }
+  return out;
+}
+
+const meta = (o: KubeObject, now: string) => ({
+  name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), creationTimestamp: now,
+  ...(o.metadata.labels ? { labels: o.metadata.labels } : {}),
+});
+
+export interface MetricsQuery { namespace?: string; name?: string; labels?: Requirement[]; fields: FieldRequirement[] }
+
+/** GET/LIST of nodes or pods in metrics.k8s.io/v1beta1. */
+export async function serveResourceMetrics(res: ServerResponse, store: Store, info: KindInfo, q: MetricsQuery): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const byNode = await usages(store);
+  const items: KubeObject[] = [];
+  if (info.kind === 'NodeMetrics') {
+    for (const n of await store.list('Node', { labelSelector: q.labels })) {
+      const u = byNode.get(n.metadata.name);
+      if (!u) continue;
+      const sum = (f: (c: ContainerUsage) => number) => u.containers.reduce((a, c) => a + f(c), 0);
+      items.push({ kind: 'NodeMetrics', apiVersion: `${GROUP}/v1beta1`, metadata: meta(n, now), timestamp: u.timestamp, window: window(u.windowSeconds),
+        usage: { cpu: cpu(sum((c) => c.cpuNanoCores)), memory: memory(sum((c) => c.memoryBytes)) } } as KubeObject);
+    }
+  } else {
+    const byUid = new Map<string, { u: NodeUsage; containers: ContainerUsage[] }>();
+    for (const u of byNode.values()) {
+      for (const c of u.containers) {
+        const e = byUid.get(c.podUID) ?? { u, containers: [] };
+        e.containers.push(c);
+        byUid.set(c.podUID, e);
+      }
+    }
+    for (const p of await store.list('Pod', { namespace: q.namespace, labelSelector: q.labels })) {
+      const e = byUid.get(p.metadata.uid ?? '');
+      if (!e || p.status?.phase !== 'Running') continue;
+      // In the pod's container order, as the kubelet reports them.
+      const order: string[] = (p.spec?.containers ?? []).map((c: any) => c.name);
+      const containers = [...e.containers].sort((a, b) => order.indexOf(a.container) - order.indexOf(b.container))
+        .map((c) => ({ name: c.container, usage: { cpu: cpu(c.cpuNanoCores), memory: memory(c.memoryBytes) } }));
+      items.push({ kind: 'PodMetrics', apiVersion: `${GROUP}/v1beta1`, metadata: meta(p, now), timestamp: e.u.timestamp, window: window(e.u.windowSeconds), containers } as KubeObject);
+    }
+  }
+  const found = items.filter((o) => matchesFields(q.fields, o));
+  if (q.name) {
+    const one = found.find((o) => o.metadata.name === q.name);
+    if (!one) return sendStatus(res, 404, `${info.kind === 'NodeMetrics' ? 'nodemetrics' : 'podmetrics'}.${GROUP} "${q.name}" not found`, { name: q.name, group: GROUP, kind: info.resource });
+    return sendJson(res, 200, one);
+  }
+  sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: `${GROUP}/v1beta1`, metadata: {}, items: found.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`)) });
+}

@@ -1,0 +1,100 @@
+// What a node measures of its containers, as the kubelet's resource metrics do for metrics-server: every
+// `resolutionMs` it sums, per container process group (the groups recorded in pids.json), the processes' cpu time
+// (/proc/<pid>/stat utime + stime) and resident memory (/proc/<pid>/status VmRSS), turns the cpu time into a rate
+// over the window since the last sample, and writes one record per node to the store's meta `usage/<node>`
+// (not an object: no watch event, no reconcile; its size is one entry per running container). See docs/engine.md.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Store } from '../store/store.ts';
+
+/** The store meta key a node's usage is written under. */
+export const usageKey = (nodeName: string) => `usage/${nodeName}`;
+
+export interface ContainerUsage { podUID: string; container: string; cpuNanoCores: number; memoryBytes: number }
+export interface NodeUsage {
+  /** When the sample was taken (RFC 3339) and the seconds it covers, as PodMetrics' timestamp and window. */
+  timestamp: string;
+  windowSeconds: number;
+  containers: ContainerUsage[];
+}
+
+/** USER_HZ: the unit of utime and stime, 100 on every Linux architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+interface GroupSample { cpuTicks: number; memoryBytes: number }
+
+/** cpu ticks and resident bytes summed over each process group asked for. Linux only (/proc); elsewhere empty. */
+export function sampleGroups(pgids: Set<number>): Map<number, GroupSample> {
+  const out = new Map<number, GroupSample>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      // "pid (comm) state ppid pgrp … utime stime …": comm may hold spaces, so fields are counted after the last ')'.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pgrp = Number(f[2]);
+      if (!pgids.has(pgrp) || f[0] === 'Z') continue;
+      const rss = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${n}/status`, 'utf8'));
+      const g = out.get(pgrp) ?? { cpuTicks: 0, memoryBytes: 0 };
+      g.cpuTicks += Number(f[11]) + Number(f[12]);
+      g.memoryBytes += rss ? Number(rss[1]) * 1024 : 0;
+      out.set(pgrp, g);
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+export interface UsageReporterOptions {
+  store: Store;
+  nodeName: string;
+  dataDir: string;
+  /** How often to sample; metrics-server's --metric-resolution, default 15 s. */
+  resolutionMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Samples at once and every resolutionMs; the first record is written after the second sample (a rate needs two). */
+export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promise<void> } {
+  const { store, nodeName } = opts;
+  const pidsFile = join(opts.dataDir, 'nodes', nodeName, 'pids.json');
+  let last: { at: number; groups: Map<number, GroupSample> } | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+
+  const tick = async () => {
+    let recorded: Record<string, { podUID: string; container: string }> = {};
+    try { recorded = JSON.parse(readFileSync(pidsFile, 'utf8')); } catch { /* no container started yet */ }
+    const at = Date.now();
+    const groups = sampleGroups(new Set(Object.keys(recorded).map(Number)));
+    const prev = last;
+    last = { at, groups };
+    if (!prev || stopped) return;
+    const seconds = (at - prev.at) / 1000;
+    const containers: ContainerUsage[] = [];
+    for (const [pgid, g] of groups) {
+      const e = recorded[pgid];
+      const before = prev.groups.get(pgid);
+      if (!e || !before) continue; // a container is reported from its second sample on
+      const cpu = Math.max(0, g.cpuTicks - before.cpuTicks) / TICKS_PER_SECOND / seconds;
+      containers.push({ podUID: e.podUID, container: e.container, cpuNanoCores: Math.round(cpu * 1e9), memoryBytes: g.memoryBytes });
+    }
+    const usage: NodeUsage = { timestamp: new Date(at).toISOString().replace(/\.\d+Z$/, 'Z'), windowSeconds: Math.round(seconds * 1000) / 1000, containers };
+    await store.setMeta(usageKey(nodeName), usage);
+  };
+  const run = () => { running = tick().catch((e) => opts.log?.(`usage: ${nodeName}: ${(e as Error).message}`)); };
+  run();
+  const timer = setInterval(run, opts.resolutionMs ?? 15_000);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await store.setMeta(usageKey(nodeName), undefined).catch(() => {});
+    },
+  };
+}
