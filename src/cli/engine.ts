@@ -9,6 +9,7 @@ import { startServiceProxy } from '../network/proxy.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
+import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -24,6 +25,8 @@ export interface EngineOptions {
   labels: Record<string, string>;
   restartBackoff: { baseMs: number; maxMs: number };
   log: (msg: string) => void;
+  /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
+  hollow?: HollowOptions;
 }
 
 export interface Engine {
@@ -49,7 +52,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
-    const runtime = new ProcessRuntime();
+    const runtime = opts.hollow ? new HollowRuntime(opts.hollow) : new ProcessRuntime();
     const names = nodeNames(opts.nodeName, opts.nodes);
     const nodes: { stop(): Promise<void> }[] = [];
     // Nodes stop together: each waits out its pods' grace periods, and those need not add up.

@@ -37,6 +37,8 @@ program
   .option('--node-labels <k=v,...>', 'labels of the nodes, for nodeSelector', labels, {})
   .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
+  .option('--hollow', 'hollow nodes (kubemark): pods run no process, containers run until deleted; env CONVERGIT_HOLLOW_* makes them exit or fail (docs/engine.md)', false)
+  .addOption(new Option('--hollow-start-delay <duration>', 'with --hollow: how long each container takes to start').argParser(duration).default(0, '0'))
   .action(async (o) => {
     await serve(o);
   });

@@ -38,6 +38,9 @@ export interface ServeOptions {
   nodeLabels: Record<string, string>;
   restartBackoff: number;
   restartBackoffMax: number;
+  /** --hollow: pods run on the hollow runtime, each container started after this many ms. */
+  hollow?: boolean;
+  hollowStartDelay?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -105,6 +108,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
+      ...(opts.hollow && { hollow: { startDelayMs: opts.hollowStartDelay ?? 0 } }),
     });
     started.push(() => engine.stop()); // stops every pod the graceful way: nothing is left running
     await proceed();

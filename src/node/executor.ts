@@ -72,7 +72,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     clock: opts.clock, now, log,
   };
 
-  const pods = new Informer(store, 'Pod');
+  // Only the pods bound here: with many nodes, each would otherwise hold (and be told about) every pod.
+  const pods = new Informer(store, 'Pod', { match: (p) => p.spec?.nodeName === nodeName });
   const queue = new Set<string>();
   let ready = false;
   let stopping = false;
@@ -99,19 +100,24 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     if (existing) return existing.update(pod);
     const w = new PodWorker(pod, deps);
     workers.set(uid, w);
+    const usesGitImage = (pod.spec?.containers ?? []).some((c: { image?: string }) => opts.images.parse(c.image ?? ''));
     void w.done.then(() => {
       if (workers.get(uid) === w && !stopping) {
         workers.delete(uid);
-        collectImages();
+        if (usesGitImage) void collectImages(); // nothing to collect after a pod that extracted no image
       }
     });
     w.start();
   }
 
   /** Extracted images no pod (of any node sharing this data folder's store) names any more are removed. */
-  const collectImages = () => {
-    const inUse = pods.list().flatMap((p) => (p.spec?.containers ?? []).map((c: { image?: string }) => c.image ?? ''));
-    opts.images.gc(inUse).catch((e) => log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`));
+  const collectImages = async () => {
+    try {
+      const inUse = (await store.list('Pod')).flatMap((p) => (p.spec?.containers ?? []).map((c: { image?: string }) => c.image ?? ''));
+      await opts.images.gc(inUse);
+    } catch (e) {
+      log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`);
+    }
   };
 
   pods.on({ add: enqueue, update: (_old, p) => enqueue(p), delete: enqueue });

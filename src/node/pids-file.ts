@@ -38,6 +38,7 @@ export class PidsFile {
       recorded = {};
     }
     const groups = new Map(Object.entries(recorded).map(([pgid, e]) => [Number(pgid), e.podUID]));
+    if (groups.size === 0) return 0; // nothing recorded (a clean stop, or a hollow node): no need to read /proc
     const ours = () => listProcesses().filter((p) => p.state !== 'Z' && groups.has(p.pgrp) && environHas(p.pid, `${POD_UID_VAR}=${groups.get(p.pgrp)}`));
     const found = ours();
     for (const p of found) {

@@ -2,7 +2,7 @@
 // node executors read from, as Kubernetes components read from informers instead of asking the API server.
 import type { KubeObject } from '../model/object.ts';
 import { isNamespaced } from '../model/kinds.ts';
-import type { ListOptions, Store, WatchEvent } from './store.ts';
+import type { ListOptions, Store, WatchEvent, WatchOptions } from './store.ts';
 import { keyOf } from '../model/key.ts';
 
 export interface InformerHandlers {
@@ -19,7 +19,8 @@ export class Informer {
   private stopWatch?: () => void;
   private synced = false;
 
-  constructor(private store: Store, readonly kind: string, private opts: ListOptions = {}) {}
+  /** `match` narrows the cache further (e.g. a node's own pods): objects entering or leaving it are added or deleted. */
+  constructor(private store: Store, readonly kind: string, private opts: ListOptions & Pick<WatchOptions, 'match'> = {}) {}
 
   /** Handlers only enqueue work; they must not write to the store synchronously in bulk. */
   on(h: InformerHandlers): this {
@@ -30,7 +31,9 @@ export class Informer {
   /** Watches first, then lists, so that no change between the two is missed; versions settle any overlap. */
   async start(): Promise<void> {
     this.stopWatch = await this.store.watch({ ...this.opts, kind: this.kind }, (e) => this.onEvent(e));
-    for (const o of await this.store.list(this.kind, this.opts)) {
+    const { match, ...listOpts } = this.opts;
+    for (const o of await this.store.list(this.kind, listOpts)) {
+      if (match && !match(o)) continue;
       const cur = this.cache.get(keyOf(o));
       if (cur && rvOf(cur) >= rvOf(o)) continue;
       this.cache.set(keyOf(o), o);
