@@ -75,9 +75,9 @@ test('a node on the hollow runtime: pods go Running and Ready, fail as told, and
   const crash = await until(async () => { const p = await get('crash'); return p?.status?.phase === 'Failed' && p; }, 'crash Failed');
   assert.is(statusOf(crash)!.state.terminated.exitCode, 2);
   const unready = await until(async () => { const p = await get('unready'); return p?.status?.phase === 'Running' && statusOf(p)?.state?.running && p; }, 'unready running');
-  await until(async () => (await store.list('Event')).some((e) => e.involvedObject?.name === 'unready' && e.reason === 'Unhealthy'), 'its readiness probe failing');
+  await until(async () => (await store.list('Event')).some((e: any) => e.involvedObject?.name === 'unready' && e.reason === 'Unhealthy'), 'its readiness probe failing');
   assert.is(ready(await get('unready')), 'False');
-  assert.not.ok((await store.list('Event')).some((e) => e.involvedObject?.name === 'web' && e.reason === 'Unhealthy'), 'web\'s probe never failed');
+  assert.not.ok((await store.list('Event')).some((e: any) => e.involvedObject?.name === 'web' && e.reason === 'Unhealthy'), 'web\'s probe never failed');
   await store.delete('Pod', 'default', 'web');
   await until(async () => !(await get('web')), 'web removed by the node');
 });

@@ -41,7 +41,7 @@ export class HollowRuntime implements Runtime {
     }
   }
 
-  async exec(launch: ContainerLaunch): Promise<ExecResult> {
+  async exec(launch: ContainerLaunch, _argv: string[], _timeoutMs: number): Promise<ExecResult> {
     try {
       return { exitCode: intEnv(launch, HOLLOW_ENV.execExitCode) ?? 0, output: '', timedOut: false };
     } catch (e) {
