@@ -7,12 +7,11 @@ import type { KubeObject } from '../model/object.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
-import { AssumeCache } from './assume-cache.ts';
+import { SchedulerCache } from './cache.ts';
 import { bindPod, recordUnschedulable } from './bind.ts';
 import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
 import { defaultProfile } from './default-profile.ts';
 import { schedule, type Profile } from './framework.ts';
-import { nodeInfos } from './node-info.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
 import { keyOf } from '../model/key.ts';
 
@@ -55,7 +54,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   const profile = opts.profile ?? defaultProfile();
   const pods = new Informer(store, 'Pod');
   const nodes = new Informer(store, 'Node');
-  const assumed = new AssumeCache();
+  const cache = new SchedulerCache();
   let ready = false, stopped = false;
   let loop: Promise<void> | undefined;
 
@@ -69,8 +68,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
 
   // Handlers only queue keys and wake pods; the decisions happen in the loop.
   pods.on({
-    add: (pod) => { if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod)); },
+    add: (pod) => {
+      cache.setPod(pod);
+      if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod));
+    },
     update: (old, pod) => {
+      cache.setPod(pod);
       const key = keyOf(pod);
       if (!needsScheduling(pod, schedulerName)) queue.remove(key);
       else if (!queue.has(key)) queue.add(key);
@@ -79,13 +82,20 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     },
     delete: (pod) => {
       queue.remove(keyOf(pod));
-      assumed.forget(keyOf(pod));
+      cache.deletePod(pod);
       if (pod.spec?.nodeName) queue.moveAll(); // its node has room again
     },
   });
   nodes.on({
-    add: () => queue.moveAll(),
-    update: (old, node) => { if (nodeSchedulingChanged(old, node)) queue.moveAll(); },
+    add: (node) => {
+      cache.setNode(node);
+      queue.moveAll();
+    },
+    update: (old, node) => {
+      cache.setNode(node);
+      if (nodeSchedulingChanged(old, node)) queue.moveAll();
+    },
+    delete: (node) => cache.removeNode(node.metadata.name),
   });
 
   /** Runs the loop unless it is running; it drains every active pod, one at a time. */
@@ -105,9 +115,9 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     const pod = pods.get(namespace, name);
     if (!pod || !needsScheduling(pod, schedulerName)) return queue.remove(key);
     try {
-      const result = schedule(pod, nodeInfos(nodes.list(), assumed.overlay(pods.list())), profile);
+      const result = schedule(pod, cache.snapshot(), profile);
       if ('node' in result) {
-        assumed.assume(pod, result.node); // counted from now on, before the informer sees the binding
+        cache.assume(pod, result.node); // counted from now on, before the informer sees the binding
         await bindPod(store, pod, result.node, now());
         log(`scheduler: bound ${key} to ${result.node}`);
         queue.done(key, 'BOUND');
@@ -119,7 +129,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     } catch (err) {
       // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
       // NotFound: it was deleted meanwhile, and its informer delete takes it off the queue.
-      assumed.forget(key);
+      cache.forget(key);
       if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       queue.done(key, 'ERROR');
     }
