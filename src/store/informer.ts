@@ -18,6 +18,8 @@ export class Informer {
   private handlers: InformerHandlers[] = [];
   private stopWatch?: () => void;
   private synced = false;
+  /** Indexers, as client-go's: name → (values of an object, objects by value → by key). */
+  private indexes = new Map<string, { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }>();
 
   /** `match` narrows the cache further (e.g. a node's own pods): objects entering or leaving it are added or deleted. */
   constructor(private store: Store, readonly kind: string, private opts: ListOptions & Pick<WatchOptions, 'match'> = {}) {}
@@ -36,7 +38,7 @@ export class Informer {
       if (match && !match(o)) continue;
       const cur = this.cache.get(keyOf(o));
       if (cur && rvOf(cur) >= rvOf(o)) continue;
-      this.cache.set(keyOf(o), o);
+      this.put(keyOf(o), o, cur);
       for (const h of this.handlers) (cur ? h.update?.(cur, o) : h.add?.(o));
     }
     this.synced = true;
@@ -56,6 +58,25 @@ export class Informer {
     return this.cache.get(`${isNamespaced(this.kind) ? namespace || 'default' : ''}/${name}`);
   }
 
+  /**
+   * Adds an index (client-go's Indexer): `of` gives the values an object is found under. Adding one of a name
+   * already there keeps the first, so controllers sharing an informer may each ask for it.
+   */
+  addIndex(name: string, of: (o: KubeObject) => string[]): void {
+    if (this.indexes.has(name)) return;
+    const index = { of, by: new Map<string, Map<string, KubeObject>>() };
+    this.indexes.set(name, index);
+    for (const [key, o] of this.cache) this.indexPut(index, key, o);
+  }
+
+  /** Cached objects found under `value` in the index `name`; do not mutate them. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer ${this.kind}: no index ${name}`);
+    const found = index.by.get(value);
+    return found ? [...found.values()] : [];
+  }
+
   /** Cached objects, of one namespace when given; do not mutate them. */
   list(namespace?: string): KubeObject[] {
     const all = [...this.cache.values()];
@@ -68,11 +89,32 @@ export class Informer {
     if (e.type === 'DELETED') {
       if (!cur) return;
       this.cache.delete(key);
+      for (const index of this.indexes.values()) this.indexRemove(index, key, cur);
       for (const h of this.handlers) h.delete?.(e.object);
       return;
     }
     if (cur && rvOf(cur) >= rvOf(e.object)) return;
-    this.cache.set(key, e.object);
+    this.put(key, e.object, cur);
     for (const h of this.handlers) (cur ? h.update?.(cur, e.object) : h.add?.(e.object));
+  }
+
+  private put(key: string, o: KubeObject, cur: KubeObject | undefined): void {
+    this.cache.set(key, o);
+    for (const index of this.indexes.values()) {
+      if (cur) this.indexRemove(index, key, cur);
+      this.indexPut(index, key, o);
+    }
+  }
+
+  private indexPut(index: { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }, key: string, o: KubeObject): void {
+    for (const v of index.of(o)) (index.by.get(v) ?? index.by.set(v, new Map()).get(v)!).set(key, o);
+  }
+
+  private indexRemove(index: { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }, key: string, o: KubeObject): void {
+    for (const v of index.of(o)) {
+      const at = index.by.get(v);
+      at?.delete(key);
+      if (at?.size === 0) index.by.delete(v);
+    }
   }
 }

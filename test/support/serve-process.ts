@@ -12,8 +12,9 @@ export interface ServeProcess {
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
-export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs` go to node itself (e.g. --cpu-prof for a bench). */
+export async function startServe(args: string[], opts: { nodeArgs?: string[] } = {}): Promise<ServeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
