@@ -73,7 +73,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   };
 
   // Only the pods bound here: with many nodes, each would otherwise hold (and be told about) every pod.
-  const pods = new Informer(store, 'Pod', { match: (p) => p.spec?.nodeName === nodeName });
+  const pods = new Informer(store, 'Pod', { nodeName });
   const queue = new Set<string>();
   let ready = false;
   let stopping = false;

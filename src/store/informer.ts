@@ -21,8 +21,8 @@ export class Informer {
   /** Indexers, as client-go's: name → (values of an object, objects by value → by key). */
   private indexes = new Map<string, { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }>();
 
-  /** `match` narrows the cache further (e.g. a node's own pods): objects entering or leaving it are added or deleted. */
-  constructor(private store: Store, readonly kind: string, private opts: ListOptions & Pick<WatchOptions, 'match'> = {}) {}
+  /** `match` and `nodeName` narrow the cache further (e.g. a node's own pods): objects entering or leaving it are added or deleted. */
+  constructor(private store: Store, readonly kind: string, private opts: ListOptions & Pick<WatchOptions, 'match' | 'nodeName'> = {}) {}
 
   /** Handlers only enqueue work; they must not write to the store synchronously in bulk. */
   on(h: InformerHandlers): this {
@@ -33,9 +33,9 @@ export class Informer {
   /** Watches first, then lists, so that no change between the two is missed; versions settle any overlap. */
   async start(): Promise<void> {
     this.stopWatch = await this.store.watch({ ...this.opts, kind: this.kind }, (e) => this.onEvent(e));
-    const { match, ...listOpts } = this.opts;
+    const { match, nodeName, ...listOpts } = this.opts;
     for (const o of await this.store.list(this.kind, listOpts)) {
-      if (match && !match(o)) continue;
+      if ((match && !match(o)) || (nodeName !== undefined && o.spec?.nodeName !== nodeName)) continue;
       const cur = this.cache.get(keyOf(o));
       if (cur && rvOf(cur) >= rvOf(o)) continue;
       this.put(keyOf(o), o, cur);
