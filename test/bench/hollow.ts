@@ -1,7 +1,7 @@
 // `npm run bench`, scale part: hollow nodes (serve --hollow --nodes N) and one commit of N × P pods, from the
 // commit to every pod Running. Prints figures next to issue 14's targets; asserts nothing. The serve runs with
 // --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
@@ -102,6 +102,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     await serve.stop();
     try {
       const prof = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+      if (prof.length && process.env.HOLLOW_PROFILE_OUT) writeFileSync(process.env.HOLLOW_PROFILE_OUT, readFileSync(path.join(profDir, prof[0])));
       if (prof.length) {
         console.log('  top self time in serve over the whole run:');
         for (const line of profileSummary(path.join(profDir, prof[0]))) console.log(`    ${line}`);
