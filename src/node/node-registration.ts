@@ -32,13 +32,21 @@ export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: strin
   return { cpu: formatQuantity(cpu), memory: `${Math.floor(memory / 1024)}Ki`, pods: String(c.pods ?? 110) };
 }
 
-const podCidrFor = (n: number) => `127.1.${n}.0/24`;
+/**
+ * The n-th node's /24: 127.1.0.0/16 first (256 nodes); beyond it (hollow scale tests of 1,000 nodes), the /16s
+ * from 127.3 on, skipping 127.2.0.0/16, the Services' range. All of 127.0.0.0/8 is loopback on Linux.
+ */
+const podCidrFor = (n: number) => {
+  const block = Math.floor(n / 256);
+  return `127.${block === 0 ? 1 : block + 2}.${n % 256}.0/24`;
+};
+const MAX_NODE_CIDRS = 256 * 253; // 127.1 and 127.3–127.254
 
-/** The first 127.1.<n>.0/24 that none of `taken` is. */
+/** The first pod CIDR (in the order of podCidrFor) that none of `taken` is. */
 function freePodCidr(taken: Iterable<string>): string {
   const used = new Set(taken);
-  for (let n = 0; n < 256; n++) if (!used.has(podCidrFor(n))) return podCidrFor(n);
-  throw new Error('no free pod CIDR left in 127.1.0.0/16');
+  for (let n = 0; n < MAX_NODE_CIDRS; n++) if (!used.has(podCidrFor(n))) return podCidrFor(n);
+  throw new Error('no free pod CIDR left in 127.1.0.0/16 and 127.3.0.0/16–127.254.0.0/16');
 }
 
 function osImage(): string {
