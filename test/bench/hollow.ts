@@ -43,7 +43,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   const profDir = path.join(dataDir, 'prof');
   const t0 = performance.now();
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow'],
-    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096'] });
+    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096'], listenTimeoutMs: 600_000 });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
   try {

@@ -12,8 +12,8 @@ export interface ServeProcess {
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
-/** `nodeArgs` go to node itself (e.g. --cpu-prof for a bench). */
-export async function startServe(args: string[], opts: { nodeArgs?: string[] } = {}): Promise<ServeProcess> {
+/** `nodeArgs` go to node itself (e.g. --cpu-prof for a bench); `listenTimeoutMs` (default 20 s) for big starts. */
+export async function startServe(args: string[], opts: { nodeArgs?: string[]; listenTimeoutMs?: number } = {}): Promise<ServeProcess> {
   const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -22,7 +22,7 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[] } =
   const url = await until(() => {
     if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${out}`);
     return out.match(/serving (http:\/\/[\d.]+:\d+)/)?.[1];
-  }, 'serve to listen', 20_000).catch((e) => { child.kill('SIGKILL'); throw e; });
+  }, 'serve to listen', opts.listenTimeoutMs ?? 20_000).catch((e) => { child.kill('SIGKILL'); throw e; });
   return {
     url,
     pid: child.pid!,
