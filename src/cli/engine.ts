@@ -13,6 +13,7 @@ import { checkPodman } from '../node/runtime/podman/detect.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
+import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -38,6 +39,8 @@ export interface EngineOptions {
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
+  /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
+  hollow?: HollowOptions;
 }
 
 export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.0.0/16' } as const;
@@ -88,7 +91,9 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
-    const chosen = await chooseRuntime(opts);
+    const chosen = opts.hollow
+      ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', close: () => {} }
+      : await chooseRuntime(opts);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];

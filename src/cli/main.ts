@@ -44,6 +44,8 @@ program
   .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
   .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
   .addOption(new Option('--metric-resolution <duration>', 'how often nodes measure their containers for kubectl top (metrics.k8s.io)').argParser(duration).default(15_000, '15s'))
+  .option('--hollow', 'hollow nodes (kubemark): pods run no process, containers run until deleted; env CONVERGIT_HOLLOW_* makes them exit or fail (docs/engine.md)', false)
+  .addOption(new Option('--hollow-start-delay <duration>', 'with --hollow: how long each container takes to start').argParser(duration).default(0, '0'))
   .action(async (o) => {
     await serve(o);
   });

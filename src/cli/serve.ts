@@ -44,6 +44,9 @@ export interface ServeOptions {
   allowPrivileged?: boolean;
   podPidsLimit?: number;
   metricResolution: number;
+  /** --hollow: pods run on the hollow runtime, each container started after this many ms. */
+  hollow?: boolean;
+  hollowStartDelay?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -125,6 +128,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
       metricResolutionMs: opts.metricResolution,
+      ...(opts.hollow && { hollow: { startDelayMs: opts.hollowStartDelay ?? 0 } }),
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();

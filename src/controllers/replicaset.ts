@@ -47,6 +47,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
 
     watch(ctx, enqueue) {
       const sets = ctx.informer(kind);
+      ctx.informer('Pod').addIndex(POD_CONTROLLER_INDEX, podControllerIndex);
       /** The key of the ReplicaSet that controls the pod, if it is (still) the one in the cache. */
       const ownerKey = (pod: KubeObject): string | undefined => {
         const ref = controllerOf(pod);
@@ -110,7 +111,10 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
         ctx.log(`replicaset: ${key} has an empty selector; ignored`);
         return;
       }
-      const active = ctx.informer('Pod').list(namespace).filter(isPodActive);
+      // Only what this ReplicaSet could claim: its own pods and the namespace's orphans, not every pod.
+      const podsInf = ctx.informer('Pod');
+      const active = [...podsInf.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid!), ...podsInf.byIndex(POD_CONTROLLER_INDEX, `orphan/${namespace}`)]
+        .filter((p) => isPodActive(p) && (p.metadata.namespace ?? 'default') === namespace);
       const pods = await claimPods(ctx, rs, reqs, active);
 
       let failure: ManageError | undefined;
@@ -187,6 +191,10 @@ function selectorOf(set: KubeObject): LabelSelector {
   if (set.kind === 'ReplicationController') return { matchLabels: set.spec?.selector ?? {} };
   return set.spec?.selector ?? {};
 }
+
+const POD_CONTROLLER_INDEX = 'controller';
+/** Pods by their controller's uid; pods without a controller under `orphan/<namespace>`, as adoption candidates. */
+const podControllerIndex = (pod: KubeObject) => [controllerOf(pod)?.uid ?? `orphan/${pod.metadata.namespace ?? 'default'}`];
 
 /**
  * The active pods this ReplicaSet controls: its own that still match, plus orphans that match (adopted now).

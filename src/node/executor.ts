@@ -128,7 +128,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
   };
 
-  const pods = new Informer(store, 'Pod');
+  // Only the pods bound here: with many nodes, each would otherwise hold (and be told about) every pod.
+  const pods = new Informer(store, 'Pod', { nodeName });
   const queue = new Set<string>();
   let ready = false;
   let stopping = false;
@@ -156,19 +157,24 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const w = new PodWorker(pod, deps, adopted.get(uid));
     adopted.delete(uid);
     workers.set(uid, w);
+    const usesGitImage = (pod.spec?.containers ?? []).some((c: { image?: string }) => opts.images.parse(c.image ?? ''));
     void w.done.then(() => {
       if (workers.get(uid) === w && !stopping) {
         workers.delete(uid);
-        collectImages();
+        if (usesGitImage) void collectImages(); // nothing to collect after a pod that extracted no image
       }
     });
     w.start();
   }
 
   /** Extracted images no pod (of any node sharing this data folder's store) names any more are removed. */
-  const collectImages = () => {
-    const inUse = pods.list().flatMap((p) => (p.spec?.containers ?? []).map((c: { image?: string }) => c.image ?? ''));
-    opts.images.gc(inUse).catch((e) => log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`));
+  const collectImages = async () => {
+    try {
+      const inUse = (await store.list('Pod')).flatMap((p) => (p.spec?.containers ?? []).map((c: { image?: string }) => c.image ?? ''));
+      await opts.images.gc(inUse);
+    } catch (e) {
+      log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`);
+    }
   };
 
   pods.on({ add: enqueue, update: (_old, p) => enqueue(p), delete: enqueue });

@@ -1,7 +1,7 @@
 // What the scheduler knows about one node: the Node, the pods bound to it, and what they request, in integer units
 // (millicores, bytes) as kube-scheduler's NodeInfo keeps them, so sums never drift by floating point.
 import type { KubeObject } from '../model/object.ts';
-import { isPodTerminal, podRequests } from '../model/pod.ts';
+import { controllerOf, isPodTerminal, podRequests } from '../model/pod.ts';
 import { parseQuantity } from '../model/quantity.ts';
 
 export interface Amounts { milliCpu: number; memory: number }
@@ -17,6 +17,8 @@ export interface NodeInfo {
   requested: Amounts;
   /** The same with kube-scheduler's defaults (100m, 200Mi) for containers without requests, for scoring only. */
   nonZeroRequested: Amounts;
+  /** Pods not being deleted, counted by their controller's uid: what SelectorSpread scores, without a scan. */
+  controllers: Map<string, number>;
 }
 
 /** kube-scheduler's DefaultMilliCPURequest and DefaultMemoryRequest. */
@@ -57,6 +59,7 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
     allocatable: { milliCpu: ceil(quantity(alloc.cpu) * 1000), memory: ceil(quantity(alloc.memory)), pods: Math.floor(quantity(alloc.pods)) },
     requested: { milliCpu: 0, memory: 0 },
     nonZeroRequested: { milliCpu: 0, memory: 0 },
+    controllers: new Map(),
   };
   for (const p of pods) addPod(info, p);
   return info;
@@ -64,18 +67,37 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
 
 /** `info` with `pod` added: a new NodeInfo, the given one unchanged (for what-if placements, like a plan's). */
 export function withPod(info: NodeInfo, pod: KubeObject): NodeInfo {
-  const copy = { ...info, pods: [...info.pods], requested: { ...info.requested }, nonZeroRequested: { ...info.nonZeroRequested } };
+  const copy = { ...info, pods: [...info.pods], requested: { ...info.requested }, nonZeroRequested: { ...info.nonZeroRequested }, controllers: new Map(info.controllers) };
   addPod(copy, pod);
   return copy;
 }
 
-function addPod(info: NodeInfo, pod: KubeObject): void {
-  const r = requestOf(pod), nz = nonZeroRequestOf(pod);
+/** Counts `pod` on the node (in place: the scheduler's cache keeps its NodeInfos current this way). */
+export function addPod(info: NodeInfo, pod: KubeObject): void {
+  account(info, pod, 1);
   info.pods.push(pod);
-  info.requested.milliCpu += r.milliCpu;
-  info.requested.memory += r.memory;
-  info.nonZeroRequested.milliCpu += nz.milliCpu;
-  info.nonZeroRequested.memory += nz.memory;
+}
+
+/** Takes `pod` (this very object, as added) off the node; false when it was not there. */
+export function removePod(info: NodeInfo, pod: KubeObject): boolean {
+  const at = info.pods.indexOf(pod);
+  if (at < 0) return false;
+  info.pods.splice(at, 1);
+  account(info, pod, -1);
+  return true;
+}
+
+function account(info: NodeInfo, pod: KubeObject, sign: 1 | -1): void {
+  const r = requestOf(pod), nz = nonZeroRequestOf(pod);
+  info.requested.milliCpu += sign * r.milliCpu;
+  info.requested.memory += sign * r.memory;
+  info.nonZeroRequested.milliCpu += sign * nz.milliCpu;
+  info.nonZeroRequested.memory += sign * nz.memory;
+  const uid = controllerOf(pod)?.uid;
+  if (uid && !pod.metadata.deletionTimestamp) {
+    const n = (info.controllers.get(uid) ?? 0) + sign;
+    if (n) info.controllers.set(uid, n); else info.controllers.delete(uid);
+  }
 }
 
 /** A snapshot of every node, sorted by name, with the non-terminal pods bound to each. */

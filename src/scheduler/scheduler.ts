@@ -7,13 +7,12 @@ import type { KubeObject } from '../model/object.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
-import { AssumeCache } from './assume-cache.ts';
+import { SchedulerCache } from './cache.ts';
 import { bindPod, recordUnschedulable } from './bind.ts';
 import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
 import { defaultProfile } from './default-profile.ts';
 import { observeScheduleAttempt } from '../model/metrics-registry.ts';
 import { schedule, type Profile } from './framework.ts';
-import { nodeInfos } from './node-info.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
 import { keyOf } from '../model/key.ts';
 
@@ -56,7 +55,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   const profile = opts.profile ?? defaultProfile();
   const pods = new Informer(store, 'Pod');
   const nodes = new Informer(store, 'Node');
-  const assumed = new AssumeCache();
+  const cache = new SchedulerCache();
   let ready = false, stopped = false;
   let loop: Promise<void> | undefined;
 
@@ -70,8 +69,12 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
 
   // Handlers only queue keys and wake pods; the decisions happen in the loop.
   pods.on({
-    add: (pod) => { if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod)); },
+    add: (pod) => {
+      cache.setPod(pod);
+      if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod));
+    },
     update: (old, pod) => {
+      cache.setPod(pod);
       const key = keyOf(pod);
       if (!needsScheduling(pod, schedulerName)) queue.remove(key);
       else if (!queue.has(key)) queue.add(key);
@@ -80,54 +83,86 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     },
     delete: (pod) => {
       queue.remove(keyOf(pod));
-      assumed.forget(keyOf(pod));
+      cache.deletePod(pod);
       if (pod.spec?.nodeName) queue.moveAll(); // its node has room again
     },
   });
   nodes.on({
-    add: () => queue.moveAll(),
-    update: (old, node) => { if (nodeSchedulingChanged(old, node)) queue.moveAll(); },
+    add: (node) => {
+      cache.setNode(node);
+      queue.moveAll();
+    },
+    update: (old, node) => {
+      cache.setNode(node);
+      if (nodeSchedulingChanged(old, node)) queue.moveAll();
+    },
+    delete: (node) => cache.removeNode(node.metadata.name),
   });
 
-  /** Runs the loop unless it is running; it drains every active pod, one at a time. */
+  /** Binds in flight: a decision does not wait for the writes of the ones before it (kube-scheduler's binding cycle). */
+  const binding = new Set<Promise<void>>();
+  const MAX_BINDING = 64;
+  /** Decisions made between yields to the event loop, so informer events, the API and the nodes are served meanwhile. */
+  const DECISIONS_PER_TICK = 32;
+
+  /** Runs the loop unless it is running; it drains every active pod, one decision at a time. */
   function kick(): void {
     if (!ready || stopped || loop) return;
     loop = (async () => {
       await new Promise((r) => setImmediate(r)); // let the handler that woke us return first
-      for (let key = queue.pop(); key !== undefined && !stopped; key = queue.pop()) await scheduleOne(key);
+      let decided = 0;
+      for (let key = queue.pop(); key !== undefined && !stopped; key = queue.pop()) {
+        scheduleOne(key);
+        if (binding.size >= MAX_BINDING) await Promise.race(binding);
+        if (++decided % DECISIONS_PER_TICK === 0) await new Promise((r) => setImmediate(r));
+      }
     })().finally(() => {
       loop = undefined;
       if (queue.hasActive) kick(); // woken between the last pop and here
     });
   }
 
-  async function scheduleOne(key: string): Promise<void> {
+  /** The scheduling cycle (synchronous, on the cache's snapshot), then the binding cycle in the background. */
+  function scheduleOne(key: string): void {
     const [namespace, name] = key.split('/');
     const pod = pods.get(namespace, name);
     if (!pod || !needsScheduling(pod, schedulerName)) return queue.remove(key);
     const started = process.hrtime.bigint();
+    let result;
     try {
-      const result = schedule(pod, nodeInfos(nodes.list(), assumed.overlay(pods.list())), profile);
-      if ('node' in result) {
-        assumed.assume(pod, result.node); // counted from now on, before the informer sees the binding
-        await bindPod(store, pod, result.node, now());
-        log(`scheduler: bound ${key} to ${result.node}`);
-        queue.done(key, 'BOUND');
-        observeScheduleAttempt('scheduled', schedulerName, started);
-      } else {
-        await recordUnschedulable(store, pod, result.message, now());
-        log(`scheduler: ${key}: ${result.message}`);
-        queue.done(key, 'FAILED');
-        observeScheduleAttempt('unschedulable', schedulerName, started);
-      }
+      result = schedule(pod, cache.snapshot(), profile);
     } catch (err) {
-      // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
-      // NotFound: it was deleted meanwhile, and its informer delete takes it off the queue.
-      assumed.forget(key);
-      if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
-      queue.done(key, 'ERROR');
+      log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       observeScheduleAttempt('error', schedulerName, started);
+      return queue.done(key, 'ERROR');
     }
+    if ('node' in result) cache.assume(pod, result.node); // counted from now on, before the binding is written
+    const node = 'node' in result ? result.node : undefined;
+    const message = 'message' in result ? result.message : '';
+    const write = (async () => {
+      try {
+        if (node) {
+          await bindPod(store, pod, node, now());
+          log(`scheduler: bound ${key} to ${node}`);
+          queue.done(key, 'BOUND');
+          observeScheduleAttempt('scheduled', schedulerName, started);
+        } else {
+          await recordUnschedulable(store, pod, message, now());
+          log(`scheduler: ${key}: ${message}`);
+          queue.done(key, 'FAILED');
+          observeScheduleAttempt('unschedulable', schedulerName, started);
+        }
+      } catch (err) {
+        // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
+        // NotFound: it was deleted meanwhile, and its informer delete takes it off the queue.
+        cache.forget(key);
+        if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
+        queue.done(key, 'ERROR');
+        observeScheduleAttempt('error', schedulerName, started);
+      }
+    })();
+    binding.add(write);
+    void write.finally(() => binding.delete(write));
   }
 
   await nodes.start();
@@ -142,6 +177,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       pods.stop();
       nodes.stop();
       await loop;
+      await Promise.all(binding);
       queue.stop();
     },
   };

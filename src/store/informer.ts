@@ -2,7 +2,7 @@
 // node executors read from, as Kubernetes components read from informers instead of asking the API server.
 import type { KubeObject } from '../model/object.ts';
 import { isNamespaced } from '../model/kinds.ts';
-import type { ListOptions, Store, WatchEvent } from './store.ts';
+import type { ListOptions, Store, WatchEvent, WatchOptions } from './store.ts';
 import { keyOf } from '../model/key.ts';
 
 export interface InformerHandlers {
@@ -18,8 +18,11 @@ export class Informer {
   private handlers: InformerHandlers[] = [];
   private stopWatch?: () => void;
   private synced = false;
+  /** Indexers, as client-go's: name → (values of an object, objects by value → by key). */
+  private indexes = new Map<string, { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }>();
 
-  constructor(private store: Store, readonly kind: string, private opts: ListOptions = {}) {}
+  /** `match` and `nodeName` narrow the cache further (e.g. a node's own pods): objects entering or leaving it are added or deleted. */
+  constructor(private store: Store, readonly kind: string, private opts: ListOptions & Pick<WatchOptions, 'match' | 'nodeName'> = {}) {}
 
   /** Handlers only enqueue work; they must not write to the store synchronously in bulk. */
   on(h: InformerHandlers): this {
@@ -30,10 +33,12 @@ export class Informer {
   /** Watches first, then lists, so that no change between the two is missed; versions settle any overlap. */
   async start(): Promise<void> {
     this.stopWatch = await this.store.watch({ ...this.opts, kind: this.kind }, (e) => this.onEvent(e));
-    for (const o of await this.store.list(this.kind, this.opts)) {
+    const { match, nodeName, ...listOpts } = this.opts;
+    for (const o of await this.store.list(this.kind, listOpts)) {
+      if ((match && !match(o)) || (nodeName !== undefined && o.spec?.nodeName !== nodeName)) continue;
       const cur = this.cache.get(keyOf(o));
       if (cur && rvOf(cur) >= rvOf(o)) continue;
-      this.cache.set(keyOf(o), o);
+      this.put(keyOf(o), o, cur);
       for (const h of this.handlers) (cur ? h.update?.(cur, o) : h.add?.(o));
     }
     this.synced = true;
@@ -53,6 +58,25 @@ export class Informer {
     return this.cache.get(`${isNamespaced(this.kind) ? namespace || 'default' : ''}/${name}`);
   }
 
+  /**
+   * Adds an index (client-go's Indexer): `of` gives the values an object is found under. Adding one of a name
+   * already there keeps the first, so controllers sharing an informer may each ask for it.
+   */
+  addIndex(name: string, of: (o: KubeObject) => string[]): void {
+    if (this.indexes.has(name)) return;
+    const index = { of, by: new Map<string, Map<string, KubeObject>>() };
+    this.indexes.set(name, index);
+    for (const [key, o] of this.cache) this.indexPut(index, key, o);
+  }
+
+  /** Cached objects found under `value` in the index `name`; do not mutate them. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer ${this.kind}: no index ${name}`);
+    const found = index.by.get(value);
+    return found ? [...found.values()] : [];
+  }
+
   /** Cached objects, of one namespace when given; do not mutate them. */
   list(namespace?: string): KubeObject[] {
     const all = [...this.cache.values()];
@@ -65,11 +89,32 @@ export class Informer {
     if (e.type === 'DELETED') {
       if (!cur) return;
       this.cache.delete(key);
+      for (const index of this.indexes.values()) this.indexRemove(index, key, cur);
       for (const h of this.handlers) h.delete?.(e.object);
       return;
     }
     if (cur && rvOf(cur) >= rvOf(e.object)) return;
-    this.cache.set(key, e.object);
+    this.put(key, e.object, cur);
     for (const h of this.handlers) (cur ? h.update?.(cur, e.object) : h.add?.(e.object));
+  }
+
+  private put(key: string, o: KubeObject, cur: KubeObject | undefined): void {
+    this.cache.set(key, o);
+    for (const index of this.indexes.values()) {
+      if (cur) this.indexRemove(index, key, cur);
+      this.indexPut(index, key, o);
+    }
+  }
+
+  private indexPut(index: { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }, key: string, o: KubeObject): void {
+    for (const v of index.of(o)) (index.by.get(v) ?? index.by.set(v, new Map()).get(v)!).set(key, o);
+  }
+
+  private indexRemove(index: { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }, key: string, o: KubeObject): void {
+    for (const v of index.of(o)) {
+      const at = index.by.get(v);
+      at?.delete(key);
+      if (at?.size === 0) index.by.delete(v);
+    }
   }
 }

@@ -26,6 +26,8 @@ export class WatchHub {
   /** Changes after this version are all in the ring. */
   private floor: number;
   private watchers = new Set<Watcher>();
+  /** Watchers with opts.nodeName, by that name: offered only the changes of objects on (or leaving) their node. */
+  private byNode = new Map<string, Set<Watcher>>();
   private queue: Change[] = [];
   private draining = false;
 
@@ -62,13 +64,15 @@ export class WatchHub {
       seen = from;
     }
     const w: Watcher = { opts, handler, seen };
-    this.watchers.add(w);
+    const set = opts.nodeName === undefined ? this.watchers : (this.byNode.get(opts.nodeName) ?? this.byNode.set(opts.nodeName, new Set()).get(opts.nodeName)!);
+    set.add(w);
     if (seen < currentRv) for (const c of this.history()) this.deliver(w, c);
-    return () => { this.watchers.delete(w); };
+    return () => { set.delete(w); };
   }
 
   stopAll(): void {
     this.watchers.clear();
+    this.byNode.clear();
   }
 
   private *history(): Iterable<Change> {
@@ -81,6 +85,11 @@ export class WatchHub {
     try {
       for (let c = this.queue.shift(); c; c = this.queue.shift()) {
         for (const w of [...this.watchers]) if (this.watchers.has(w)) this.deliver(w, c);
+        const now = c.object.spec?.nodeName, before = c.prev?.spec?.nodeName;
+        for (const n of now === before ? [now] : [now, before]) {
+          const set = typeof n === 'string' ? this.byNode.get(n) : undefined;
+          if (set) for (const w of [...set]) if (set.has(w)) this.deliver(w, c);
+        }
       }
     } finally {
       this.draining = false;
@@ -107,7 +116,7 @@ function eventFor(opts: WatchOptions, c: Change): WatchEvent | undefined {
   // As in list, a namespace does not filter out cluster-scoped kinds.
   if (opts.namespace !== undefined && isNamespaced(o.kind) && o.metadata.namespace !== opts.namespace) return undefined;
   const reqs = opts.labelSelector ?? [];
-  const matches = (x: KubeObject) => matchesRequirements(reqs, x.metadata.labels) && (!opts.match || opts.match(x));
+  const matches = (x: KubeObject) => matchesRequirements(reqs, x.metadata.labels) && (opts.nodeName === undefined || x.spec?.nodeName === opts.nodeName) && (!opts.match || opts.match(x));
   const now = matches(o);
   if (c.type !== 'MODIFIED' || !c.prev) return now ? { type: c.type, object: structuredClone(o) } : undefined;
   const before = matches(c.prev);

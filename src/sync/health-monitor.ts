@@ -19,6 +19,9 @@ export class HealthMonitor {
   private timer?: NodeJS.Timeout;
   private stopWatch?: () => void;
   private running = Promise.resolve();
+  /** How long the last assessment took: the next waits at least a few times that, so a storm of changes in a big
+   * store does not turn into back-to-back full assessments that hold the event loop. */
+  private lastCostMs = 0;
 
   /** `keys`: the applied revision's objects, read at each assessment. */
   constructor(
@@ -39,11 +42,18 @@ export class HealthMonitor {
     if (this.timer || !this.stopWatch) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.running.then(() => this.assess()).catch((e) => {
+      this.running = this.running.then(async () => {
+        const t0 = performance.now();
+        try {
+          await this.assess();
+        } finally {
+          this.lastCostMs = performance.now() - t0;
+        }
+      }).catch((e) => {
         // Said in /status rather than swallowed: a health that silently stops changing would be a lie.
         if (this.stopWatch) this.onAssessed({ status: 'Unknown', message: `health could not be assessed: ${e instanceof Error ? e.message : String(e)}`, reasons: [], objects: {} });
       });
-    }, this.delayMs);
+    }, Math.max(this.delayMs, 4 * this.lastCostMs));
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../src/model/object.ts';
 import { workloads } from './workloads.ts';
 import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
+import { hollowScale } from './hollow.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -93,3 +94,5 @@ await incrementalRead();
 planUnchanged();
 await workloads();
 await review();
+// Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.
+await hollowScale();

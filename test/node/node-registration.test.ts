@@ -36,6 +36,16 @@ test('pod CIDRs: distinct per node, also when registering at once, and kept acro
   assert.is(again.spec.podCIDR, b.spec.podCIDR, 'kept');
 });
 
+test('pod CIDRs beyond 127.1.0.0/16: the 257th node takes 127.3.0.0/24, leaving the Services\' 127.2.0.0/16 alone', async () => {
+  const store = await openTestStore(await tempDir());
+  const now = at('2024-05-01T10:00:00Z');
+  for (let i = 0; i < 256; i++) await registerNode({ store, nodeName: `n-${i}`, hostIP: '127.0.0.1', now });
+  const last = await store.get('Node', undefined, 'n-255');
+  assert.is(last!.spec.podCIDR, '127.1.255.0/24');
+  const next = await registerNode({ store, nodeName: 'n-256', hostIP: '127.0.0.1', now });
+  assert.is(next.spec.podCIDR, '127.3.0.0/24');
+});
+
 test('heartbeat renews lastHeartbeatTime only; stopping marks Ready False', async () => {
   const store = await openTestStore(await tempDir());
   await registerNode({ store, nodeName: 'n', hostIP: '127.0.0.1', now: at('2024-05-01T10:00:00Z') });

@@ -40,4 +40,40 @@ test('only its kind, and the label selector when given', async () => {
   assert.equal(inf.list().map((o) => `${o.kind}/${o.metadata.name}`), ['ConfigMap/web']);
 });
 
+test('indexes follow adds, updates that move an object, and deletes; one added late covers the cache', async () => {
+  const { store } = await freshStore();
+  await store.create(cm('a', { team: 'x' }));
+  const inf = new Informer(store, 'ConfigMap');
+  await inf.start();
+  inf.addIndex('team', (o) => [(o.data as any)?.team ?? 'none']);
+  inf.addIndex('team', () => ['ignored']); // the first of a name stays
+  await store.create(cm('b', { team: 'x' }));
+  await store.create(cm('c', { team: 'y' }));
+  const by = (v: string) => inf.byIndex('team', v).map((o) => o.metadata.name).sort();
+  assert.equal([by('x'), by('y')], [['a', 'b'], ['c']]);
+  const b = (await store.get('ConfigMap', 'default', 'b'))!;
+  await store.update({ ...b, data: { team: 'y' } });
+  assert.equal([by('x'), by('y')], [['a'], ['b', 'c']]);
+  await store.delete('ConfigMap', 'default', 'c');
+  assert.equal([by('x'), by('y'), by('ignored')], [['a'], ['b'], []]);
+  assert.throws(() => inf.byIndex('nope', 'x'), /no index nope/);
+});
+
+test('match narrows the cache: objects entering it are added, leaving it deleted', async () => {
+  const { store } = await freshStore();
+  await store.create(cm('in', { on: 'yes' }));
+  await store.create(cm('out', { on: 'no' }));
+  const seen: string[] = [];
+  const inf = new Informer(store, 'ConfigMap', { match: (o) => (o.data as any)?.on === 'yes' }).on({
+    add: (o) => seen.push(`add ${o.metadata.name}`), delete: (o) => seen.push(`delete ${o.metadata.name}`),
+  });
+  await inf.start();
+  const out = (await store.get('ConfigMap', 'default', 'out'))!;
+  await store.update({ ...out, data: { on: 'yes' } });
+  const was = (await store.get('ConfigMap', 'default', 'in'))!;
+  await store.update({ ...was, data: { on: 'no' } });
+  assert.equal(seen, ['add in', 'add out', 'delete in']);
+  assert.equal(inf.list().map((o) => o.metadata.name), ['out']);
+});
+
 test.run();

@@ -179,4 +179,25 @@ test('watch after close is refused', async () => {
   }
 });
 
+test('a watch by nodeName sees its node\'s pods only: bound is ADDED, status changes MODIFIED, leaving DELETED; replay too', async () => {
+  const { store } = await freshStore();
+  const a: string[] = [], b: string[] = [];
+  const start = await store.resourceVersion();
+  await store.watch({ kind: 'Pod', nodeName: 'a' }, (e) => a.push(`${e.type} ${e.object.metadata.name}`));
+  await store.watch({ kind: 'Pod', nodeName: 'b' }, (e) => b.push(`${e.type} ${e.object.metadata.name}`));
+  const p = await store.create(pod('p', { app: 'x' }));
+  assert.equal([a, b], [[], []], 'unbound: nobody\'s');
+  const bound = await store.update({ ...p, spec: { ...p.spec, nodeName: 'a' } });
+  await store.updateStatus('Pod', 'default', 'p', { phase: 'Running' });
+  const moved = (await store.get('Pod', 'default', 'p'))!;
+  await store.update({ ...moved, spec: { ...moved.spec, nodeName: 'b' } });
+  await store.delete('Pod', 'default', 'p', { gracePeriodSeconds: 0 });
+  assert.equal(a, ['ADDED p', 'MODIFIED p', 'DELETED p'], 'moved away: deleted for a');
+  assert.equal(b, ['ADDED p', 'DELETED p']);
+  const replayed: string[] = [];
+  await store.watch({ kind: 'Pod', nodeName: 'a', resourceVersion: start }, (e) => replayed.push(`${e.type} ${e.object.metadata.resourceVersion}`));
+  assert.equal(replayed.map((r) => r.split(' ')[0]), ['ADDED', 'MODIFIED', 'DELETED']);
+  assert.ok(Number(replayed[0].split(' ')[1]) === Number(bound.metadata.resourceVersion));
+});
+
 test.run();

@@ -15,10 +15,13 @@ export interface ServeProcess {
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
-/** Runs pods as host processes unless `args` choose a runtime: tests written for the process runtime keep it. */
-export async function startServe(args: string[]): Promise<ServeProcess> {
-  const runtime = args.some((a) => a === '--runtime' || a.startsWith('--runtime=')) ? [] : ['--runtime', 'process'];
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs pods as host processes unless `args` choose a runtime: tests written for the process runtime keep it.
+ * `nodeArgs` go to node itself (e.g. --cpu-prof for a bench); `listenTimeoutMs` (default 20 s) for big starts.
+ */
+export async function startServe(args: string[], opts: { nodeArgs?: string[]; listenTimeoutMs?: number } = {}): Promise<ServeProcess> {
+  const runtime = args.some((a) => a === '--runtime' || a.startsWith('--runtime=') || a === '--hollow') ? [] : ['--runtime', 'process'];
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -26,7 +29,7 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
   const url = await until(() => {
     if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${out}`);
     return out.match(/serving (http:\/\/[\d.]+:\d+)/)?.[1];
-  }, 'serve to listen', 20_000).catch((e) => { child.kill('SIGKILL'); throw e; });
+  }, 'serve to listen', opts.listenTimeoutMs ?? 20_000).catch((e) => { child.kill('SIGKILL'); throw e; });
   return {
     url,
     pid: child.pid!,

@@ -1,17 +1,14 @@
 // SelectorSpread: spreads a workload's pods over nodes. The raw score counts the pods on the node with the same
 // controller (ReplicaSet …) as this pod; normalizing turns "fewest" into 100, as Kubernetes' SelectorSpread does.
-import type { KubeObject } from '../../model/object.ts';
 import { controllerOf } from '../../model/pod.ts';
 import type { ScorePlugin } from '../framework.ts';
 import { MAX_NODE_SCORE } from '../framework.ts';
-
-const sameController = (uid: string) => (p: KubeObject) => !p.metadata.deletionTimestamp && controllerOf(p)?.uid === uid;
 
 export const selectorSpread: ScorePlugin = {
   name: 'SelectorSpread',
   score: (pod, info) => {
     const uid = controllerOf(pod)?.uid;
-    return uid ? info.pods.filter(sameController(uid)).length : 0;
+    return uid ? info.controllers.get(uid) ?? 0 : 0; // pods being deleted are not counted
   },
   normalize: (counts) => {
     const max = Math.max(0, ...counts);

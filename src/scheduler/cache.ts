@@ -1,0 +1,90 @@
+// The scheduler's cache (kube-scheduler's internal cache and snapshot): one NodeInfo per node, kept current from
+// the informers' events and the scheduler's own assumptions, so a decision reads a ready snapshot instead of
+// regrouping every pod of the cluster (which made each decision cost the whole cluster).
+import type { KubeObject } from '../model/object.ts';
+import { isPodTerminal } from '../model/pod.ts';
+import { keyOf } from '../model/key.ts';
+import { addPod, nodeInfo, removePod, type NodeInfo } from './node-info.ts';
+
+interface Placement { node: string; pod: KubeObject; assumed: boolean }
+
+export class SchedulerCache {
+  private infos = new Map<string, NodeInfo>();
+  /** Pods counted on a node, by key: bound (as the informer shows them) or assumed by the scheduler. */
+  private placed = new Map<string, Placement>();
+  /** Keys placed on each node name, whether the cache has its Node or not (yet), so a new Node counts them. */
+  private byNode = new Map<string, Set<string>>();
+  private sorted?: NodeInfo[];
+
+  /** A Node added or changed (heartbeats too: those cost a field copy, not a recount of its pods). */
+  setNode(node: KubeObject): void {
+    const name = node.metadata.name;
+    const fresh = nodeInfo(node, []);
+    const cur = this.infos.get(name);
+    if (cur) {
+      cur.node = node;
+      cur.allocatable = fresh.allocatable;
+      return;
+    }
+    for (const key of this.byNode.get(name) ?? []) addPod(fresh, this.placed.get(key)!.pod);
+    this.infos.set(name, fresh);
+    this.sorted = undefined;
+  }
+
+  removeNode(name: string): void {
+    if (this.infos.delete(name)) this.sorted = undefined; // its pods stay placed, counted again if it returns
+  }
+
+  /** An informer add or update: the pod counts on its node while bound and not finished. */
+  setPod(pod: KubeObject): void {
+    const key = keyOf(pod);
+    const cur = this.placed.get(key);
+    const node = pod.spec?.nodeName;
+    // Still unbound in the informer, but assumed by us: the binding is on its way; the assumption stays, of the
+    // pod as it is now.
+    if (!node && cur?.assumed && cur.pod.metadata.uid === pod.metadata.uid && !isPodTerminal(pod)) return this.assume(pod, cur.node);
+    this.unplace(key);
+    if (node && !isPodTerminal(pod)) this.place(key, { node, pod, assumed: false });
+  }
+
+  deletePod(pod: KubeObject): void {
+    this.unplace(keyOf(pod));
+  }
+
+  /** The scheduler decided: count the pod on `node` before the informer shows the binding. */
+  assume(pod: KubeObject, node: string): void {
+    const key = keyOf(pod);
+    this.unplace(key);
+    this.place(key, { node, pod: { ...pod, spec: { ...pod.spec, nodeName: node } }, assumed: true });
+  }
+
+  /** The binding failed: an assumption is dropped (a pod the informer shows bound stays). */
+  forget(key: string): void {
+    if (this.placed.get(key)?.assumed) this.unplace(key);
+  }
+
+  /**
+   * Every node's info, sorted by name. The infos are live: read them within one synchronous scheduling cycle
+   * (no await in between) and never change them; that is what makes this a snapshot without a copy.
+   */
+  snapshot(): NodeInfo[] {
+    this.sorted ??= [...this.infos.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.sorted;
+  }
+
+  private place(key: string, p: Placement): void {
+    this.placed.set(key, p);
+    (this.byNode.get(p.node) ?? this.byNode.set(p.node, new Set()).get(p.node)!).add(key);
+    const info = this.infos.get(p.node);
+    if (info) addPod(info, p.pod);
+  }
+
+  private unplace(key: string): void {
+    const p = this.placed.get(key);
+    if (!p) return;
+    this.placed.delete(key);
+    this.byNode.get(p.node)?.delete(key);
+    const info = this.infos.get(p.node);
+    if (info) removePod(info, p.pod);
+  }
+}

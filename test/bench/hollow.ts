@@ -1,0 +1,118 @@
+// `npm run bench`, scale part: hollow nodes (serve --hollow --nodes N) and one commit of N × P pods, from the
+// commit to every pod Running. Prints figures next to issue 14's targets; asserts nothing. The serve runs with
+// --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRepo } from '../support/git-repo.ts';
+import { startServe } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+import { profileSummary } from './profile-summary.ts';
+
+const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      containers:
+        - name: main
+          image: registry.example/app:1
+          command: ["app"]
+`;
+
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
+const memOf = (pid: number) => {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0) / 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+};
+
+export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 1000), perNode = Number(process.env.HOLLOW_PODS_PER_NODE ?? 30)) {
+  const total = nodes * perNode;
+  const deployments = Math.max(1, Math.round(total / 300));
+  const repo = makeRepo({ 'README.md': 'hollow bench\n' });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-hollow-'));
+  const profDir = path.join(dataDir, 'prof');
+  const t0 = performance.now();
+  const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow'],
+    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096'], listenTimeoutMs: 600_000 });
+  const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
+  try {
+    await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 600_000);
+    console.log(`  serve start with ${nodes} hollow nodes → Synced: ${sec(performance.now() - t0)}`);
+    // Single GETs all along, one at a time, as a user's kubectl would make them.
+    const gets: number[] = [];
+    let stop = false;
+    const getter = (async () => {
+      while (!stop) {
+        const g0 = performance.now();
+        await fetch(`${serve.url}/api/v1/nodes/hollow-1`).then((r) => r.arrayBuffer()).catch(() => {});
+        gets.push(performance.now() - g0);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    for (let i = 0; i < deployments; i++) {
+      repo.write(`apps/app-${i}.yaml`, deployment(`app-${i}`, Math.floor(total / deployments) + (i < total % deployments ? 1 : 0)));
+    }
+    const c0 = performance.now();
+    repo.commit('30,000 pods');
+    // Bound and Running counts from the pods' own timestamps would need a watch of 30,000 objects; the Deployments'
+    // status is what a user looks at, and costs the server one small LIST per poll.
+    const progress = async () => {
+      const ds = (await serve.get('/apis/apps/v1/namespaces/default/deployments')).body?.items ?? [];
+      const avail = ds.reduce((n: number, d: any) => n + (d.status?.availableReplicas ?? 0), 0);
+      return avail;
+    };
+    let lastLog = performance.now();
+    await until(async () => {
+      const avail = await progress();
+      const m = (serve.output().match(/scheduler: bound /g) ?? []).length;
+      if (performance.now() - lastLog > 15_000) {
+        lastLog = performance.now();
+        console.log(`    … ${sec(performance.now() - c0)}: ${m} bound, ${avail} available, load ${load()}`);
+      }
+      return avail >= total;
+    }, `${total} pods available`, 1_800_000);
+    const running = performance.now() - c0;
+    stop = true;
+    await getter;
+    const l0 = performance.now();
+    const list = await serve.get('/api/v1/pods');
+    const listMs = performance.now() - l0;
+    const mem = memOf(serve.pid);
+    // serve stamps each line (HH:MM:SS.mmm): the binding rate is read from its own clock, not from polling.
+    const binds = [...serve.output().matchAll(/^(\d\d):(\d\d):(\d\d\.\d{3}) scheduler: bound /gm)].map((x) => (Number(x[1]) * 60 + Number(x[2])) * 60 + Number(x[3]));
+    const rate = binds.length > 1 ? binds.length / (binds[binds.length - 1] - binds[0]) : NaN;
+    console.log(`  commit → all ${total} pods available: ${sec(running)}   (target ≤ 60 s)`);
+    console.log(`  scheduling: ${rate.toFixed(0)} pods/s from the first bind to the last (${binds.length} binds)   (target ≥ 1,000 pods/s; kube-scheduler's scheduler_perf: 680–810 at 5,000 nodes; before: 230–500 at 10 nodes)`);
+    console.log(`  LIST of all ${list.body?.items?.length} pods: ${sec(listMs)} (${(list.text.length / 2 ** 20).toFixed(0)} MiB)   (target ≤ 1 s)`);
+    console.log(`  single GET during the run: p50 ${pct(gets, 50).toFixed(0)} ms, p99 ${pct(gets, 99).toFixed(0)} ms, max ${Math.max(...gets).toFixed(0)} ms over ${gets.length}   (target p99 ≤ 100 ms; before: 4–6.5 s)`);
+    console.log(`  serve memory: ${mem.rss.toFixed(0)} MiB now, ${mem.peak.toFixed(0)} MiB peak   (target ≤ 2 GiB)`);
+    console.log(`  load average after: ${load()} (2 cores, shared with whatever else runs)`);
+  } finally {
+    await serve.stop();
+    try {
+      const prof = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+      if (prof.length && process.env.HOLLOW_PROFILE_OUT) writeFileSync(process.env.HOLLOW_PROFILE_OUT, readFileSync(path.join(profDir, prof[0])));
+      if (prof.length) {
+        console.log('  top self time in serve over the whole run:');
+        for (const line of profileSummary(path.join(profDir, prof[0]))) console.log(`    ${line}`);
+      }
+    } catch (e) {
+      console.log(`  (no profile: ${(e as Error).message})`);
+    }
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await hollowScale();
