@@ -81,6 +81,7 @@ test('serve --example (npm start) seeds a repository from examples-repo and appl
   } finally {
     assert.is(await serve.stop('SIGINT'), 0);
     assert.ok(existsSync(path.join(dataDir, 'state.json')), 'state written on shutdown');
+    await serve.shutdown(); // Ctrl-C leaves the example's pods running: `convergit stop` stops them
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -57,7 +57,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await serve?.stop();
+  await serve?.shutdown(); // stopping serve leaves pods running: `convergit stop` stops them too
   repo.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -46,7 +46,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await serve?.stop();
+  await serve?.shutdown(); // stopping serve leaves pods running: `convergit stop` stops them too
   repo.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });
