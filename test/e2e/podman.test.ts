@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
-import { podmanMissing } from '../support/podman.ts';
+import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { freePort, pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
@@ -44,6 +44,7 @@ ${Object.entries(spec).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n'
 `;
 
   test.before(async () => {
+    removeLeftoverNetworks('10-246-');
     [open, priv] = await Promise.all([startRegistry(), startRegistry(creds)]);
     HOST_PORT = await freePort();
     pushBusyboxImage(`${open.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });

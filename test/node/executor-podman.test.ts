@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import { containerLogFile } from '../../src/node/logs.ts';
-import { podmanMissing } from '../support/podman.ts';
+import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 import { until } from '../support/wait.ts';
 import type { RunningNode } from '../../src/node/executor.ts';
@@ -21,6 +21,7 @@ if (missing) {
   const OID = 'a'.repeat(40);
 
   test.before(async () => {
+    removeLeftoverNetworks('10-247-');
     registry = await startRegistry();
     pushBusyboxImage(`${registry.host}/base:1`, { cmd: ['sh'] });
   });

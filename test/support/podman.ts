@@ -12,3 +12,19 @@ export function podmanMissing(): string | undefined {
     return 'podman is not installed (apt-get install podman)';
   }
 }
+
+/**
+ * Removes what an earlier, killed run left on `subnetPrefix` (e.g. `10-246-`): podman's networks are global to the
+ * machine, so a leftover bridge of another data folder on the same subnet would stop this run's from being made.
+ */
+export function removeLeftoverNetworks(subnetPrefix: string): void {
+  const names = execFileSync('podman', ['network', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8' }).split('\n')
+    .filter((n) => n.startsWith('convergit-') && n.includes(`-${subnetPrefix}`));
+  for (const name of names) {
+    const ids = execFileSync('podman', ['ps', '-aq', '--filter', `network=${name}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const pods = execFileSync('podman', ['pod', 'ps', '-q', '--filter', `network=${name}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (pods.length) execFileSync('podman', ['pod', 'rm', '-f', ...pods], { stdio: 'ignore' });
+    if (ids.length) execFileSync('podman', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    execFileSync('podman', ['network', 'rm', '-f', name], { stdio: 'ignore' });
+  }
+}
