@@ -5,6 +5,7 @@
 // (not an object: no watch event, no reconcile; its size is one entry per running container). See docs/engine.md.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readPidsFile } from './pids-file.ts';
 import type { Store } from '../store/store.ts';
 
 /** The store meta key a node's usage is written under. */
@@ -67,8 +68,12 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
   let running: Promise<void> = Promise.resolve();
 
   const tick = async () => {
-    let recorded: Record<string, { podUID: string; container: string }> = {};
-    try { recorded = JSON.parse(readFileSync(pidsFile, 'utf8')); } catch { /* no container started yet */ }
+    // Each recorded process container leads its own process group: the group id is the recorded pid.
+    const recorded: Record<number, { podUID: string; container: string }> = {};
+    for (const e of readPidsFile(pidsFile)) {
+      const pid = (e.record as { pid?: unknown }).pid;
+      if (typeof pid === 'number' && pid > 0) recorded[pid] = { podUID: e.podUID, container: e.container };
+    }
     const at = Date.now();
     const groups = sampleGroups(new Set(Object.keys(recorded).map(Number)));
     const prev = last;
