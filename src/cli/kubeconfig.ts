@@ -6,20 +6,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseYaml } from '../manifests/parse.ts';
 import { toYaml } from '../manifests/to-yaml.ts';
-
-const URL_FILE = 'serve.json';
+import { readLockOwner } from './data-dir-lock.ts';
 
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 };
 
+/** The URL the folder's serve announced in serve.json (through the lock that writes it). */
 export function readServeUrl(dataDir: string): string {
-  const file = path.join(dataDir, URL_FILE);
-  if (!existsSync(file)) throw new Error(`no convergit serve has run on ${dataDir} (${file} does not exist): start \`convergit serve --data-dir ${dataDir}\` first`);
-  const { url, pid } = JSON.parse(readFileSync(file, 'utf8')) as { url?: string; pid?: number };
-  if (!url) throw new Error(`${file} names no URL`);
-  if (pid !== undefined && !alive(pid)) console.error(`convergit: warning: the serve that listened on ${url} (pid ${pid}) is not running now`);
-  return url;
+  const owner = readLockOwner(dataDir);
+  const file = path.join(dataDir, 'serve.json');
+  if (!owner) throw new Error(`no convergit serve has run on ${dataDir} (${file} does not exist): start \`convergit serve --data-dir ${dataDir}\` first`);
+  if (!owner.url) throw new Error(`${file} names no URL`);
+  if (!alive(owner.pid)) console.error(`convergit: warning: the serve that listened on ${owner.url} (pid ${owner.pid}) is not running now`);
+  return owner.url;
 }
 
 /** `convergit-<folder>`: the context, cluster and user name for a data folder. */

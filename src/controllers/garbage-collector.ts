@@ -73,19 +73,16 @@ export function garbageCollector(): ControllerSpec {
   };
 }
 
-/** A kind convergit keeps: in the kind list, or one whose controller runs here (Job, CronJob before they are listed). */
-const known = (kind: string) => !!kindInfo(kind) || OWNER_KINDS.includes(kind) || (GC_DEPENDENT_KINDS as readonly string[]).includes(kind);
-
 /** The owner is in the cache with the same uid (a kind convergit does not keep counts as alive; one it does not cache, as unknown). */
 function ownerCached(ctx: ControllerContext, namespace: string, ref: OwnerReference): boolean {
-  if (!known(ref.kind)) return true;
+  if (!kindInfo(ref.kind)) return true;
   if (!OWNER_KINDS.includes(ref.kind)) return false;
   const owner = ctx.informer(ref.kind).get(isNamespaced(ref.kind) ? namespace : undefined, ref.name);
   return owner?.metadata.uid === ref.uid;
 }
 
 async function ownerExists(ctx: ControllerContext, namespace: string, ref: OwnerReference): Promise<boolean> {
-  if (!known(ref.kind)) return true; // a kind convergit does not keep: it cannot tell, so it keeps the dependent
+  if (!kindInfo(ref.kind)) return true; // a kind convergit does not keep: it cannot tell, so it keeps the dependent
   const owner = await ctx.store.get(ref.kind, isNamespaced(ref.kind) ? namespace : undefined, ref.name);
   return !!owner && owner.metadata.uid === ref.uid;
 }

@@ -56,6 +56,8 @@ export class Syncer {
   private persisted: Persisted = { inventory: [], applied: {}, history: [] };
   private revision?: Revision;
   private objects: KubeObject[] = [];
+  /** The CRDs in the store when the revision was validated. */
+  private appliedCrds: KubeObject[] = [];
   private warnings: Issue[] = [];
   private plan?: Plan;
   private stopWatch?: () => Promise<void>;
@@ -93,7 +95,8 @@ export class Syncer {
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
           const inventory = new Set(this.persisted.inventory);
-          const appliedCrds = (await this.store.list('CustomResourceDefinition')).map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
+          this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
+          const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
           const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path, appliedCrds }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
@@ -102,7 +105,7 @@ export class Syncer {
         plan: fromPromise(async () => {
           // Custom resources are keyed, listed and stored in their CRD's scope: this revision's kinds are known first.
           const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
-          const kept = (await this.store.list('CustomResourceDefinition')).filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
+          const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
           const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
           this.plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });

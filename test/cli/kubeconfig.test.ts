@@ -42,7 +42,7 @@ test('merge replaces an entry of the same name, keeps the others, and refuses a 
 
 test('a stopped serve: the last URL, with a warning', () => {
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-  writeFileSync(path.join(dir, 'serve.json'), JSON.stringify({ url: 'http://127.0.0.1:7480', pid: dead }));
+  writeFileSync(path.join(dir, 'serve.json'), JSON.stringify({ command: 'serve', pid: dead, startedAt: new Date().toISOString(), url: 'http://127.0.0.1:7480' }));
   const r = spawnSync(process.execPath, [BIN, 'kubeconfig', '--data-dir', dir], { encoding: 'utf8' });
   assert.is(r.status, 0);
   assert.match(r.stdout, /server: http:\/\/127\.0\.0\.1:7480/);

@@ -6,15 +6,13 @@ import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
+import { collectExecOutput } from './exec-output.ts';
 
 /** How a process container is found again: its pid (= its process group) and its start time, which a reused pid lacks. */
 interface ProcessRecord { pid: number; startTime: string; startedAt: string }
 
 /** How often an adopted process (not our child: no exit event) is looked at. */
 const ADOPTED_POLL_MS = 100;
-
-/** exec output kept for probe messages (kubelet keeps 10 KiB too). */
-const MAX_EXEC_OUTPUT = 10 * 1024;
 
 export class ProcessRuntime implements Runtime {
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
@@ -58,16 +56,9 @@ export class ProcessRuntime implements Runtime {
     if (problem) return { exitCode: problem.exitCode, output: problem.message, timedOut: false };
     return new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      const chunks: Buffer[] = [];
-      let size = 0;
+      const output = collectExecOutput(child);
       let timedOut = false;
       let exitCode: number | null = null;
-      const collect = (b: Buffer) => {
-        if (size < MAX_EXEC_OUTPUT) chunks.push(b.subarray(0, MAX_EXEC_OUTPUT - size));
-        size += b.length;
-      };
-      child.stdout!.on('data', collect);
-      child.stderr!.on('data', collect);
       const timer = setTimeout(() => {
         timedOut = true;
         if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
@@ -84,7 +75,7 @@ export class ProcessRuntime implements Runtime {
       });
       child.once('close', () => {
         clearTimeout(timer);
-        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8'), timedOut });
+        resolve({ exitCode, output: output.text(), timedOut });
       });
     });
   }

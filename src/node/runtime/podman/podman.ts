@@ -2,6 +2,7 @@
 // container a podman container started detached under conmon, its stdout/stderr passed straight into the
 // container's log file (log driver passthrough), its exit seen on one `podman events` stream. Driven through the
 // CLI: see docs/engine.md for why.
+import { collectExecOutput } from '../exec-output.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
@@ -19,7 +20,6 @@ import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 
-const MAX_EXEC_OUTPUT = 10 * 1024;
 const LABEL = 'convergit.instance';
 
 export interface PodmanRuntimeOptions {
@@ -295,16 +295,9 @@ export class PodmanRuntime implements Runtime {
     const marker = `CONVERGIT_EXEC=${randomUUID()}`;
     return new Promise((resolve) => {
       const child = spawn(this.cli.bin, ['exec', '-e', marker, name, ...argv], { env: this.cli.env, cwd: this.cli.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-      const chunks: Buffer[] = [];
-      let size = 0;
+      const output = collectExecOutput(child);
       let timedOut = false;
       let exitCode: number | null = null;
-      const collect = (b: Buffer) => {
-        if (size < MAX_EXEC_OUTPUT) chunks.push(b.subarray(0, MAX_EXEC_OUTPUT - size));
-        size += b.length;
-      };
-      child.stdout!.on('data', collect);
-      child.stderr!.on('data', collect);
       const timer = setTimeout(() => {
         timedOut = true;
         killMarked(marker);
@@ -320,7 +313,7 @@ export class PodmanRuntime implements Runtime {
       });
       child.once('close', () => {
         clearTimeout(timer);
-        resolve({ exitCode, output: Buffer.concat(chunks).toString('utf8'), timedOut });
+        resolve({ exitCode, output: output.text(), timedOut });
       });
     });
   }
