@@ -3,6 +3,7 @@
 import * as yaml from 'js-yaml';
 import { aliasProblem } from './limits.ts';
 import { DocPositions, LineIndex, documentPositions, type Position } from './positions.ts';
+import { parseEventsLeniently } from './quoted-continuations.ts';
 
 export interface ParsedDoc {
   value: unknown; // plain JSON: aliases expanded into copies, no shared references
@@ -17,10 +18,11 @@ export interface ParseResult {
 // Kubernetes' YAML reader (go-yaml) accepts merge keys (`<<: *defaults`), so we do too.
 const SCHEMA = yaml.CORE_SCHEMA.withTags(yaml.mergeTag);
 
-export function parseYaml(source: string, filename: string, maxAliases: number): ParseResult {
-  const index = new LineIndex(source);
+export function parseYaml(written: string, filename: string, maxAliases: number): ParseResult {
   try {
-    const events = yaml.parseEvents(source, { filename });
+    // `source` differs from `written` only in the indentation of quoted continuation lines: same lines, same values.
+    const { events, source } = parseEventsLeniently(written, filename);
+    const index = new LineIndex(source);
     const aliases = aliasProblem(events, source, maxAliases);
     if (aliases) return { docs: [], error: { ...index.at(aliases.offset), message: aliases.message } };
     const positions = documentPositions(events, source, index);

@@ -13,7 +13,6 @@ const REASONS: Record<string, string> = {
   'no-crd': 'custom resources whose CRD the project does not ship (Istio, cert-manager, Prometheus Operator, Gateway API for Istio samples)',
   'removed-api': 'an API version Kubernetes removed before 1.32 (rbac v1beta1 in 1.22, apiextensions v1beta1 in 1.22): a 1.32 API server refuses it too',
   'no-namespace': "the istio-system namespace is created by istioctl, not shipped with the rendered output",
-  'yaml-indent': "KNOWN FALSE REFUSAL: a quoted multi-line annotation whose continuation lines are not indented deeper than its key; Kubernetes' go-yaml accepts it, js-yaml (YAML 1.2 strict) does not",
   'yaml-duplicate-key': 'a mapping key written twice: Kubernetes refuses it too ("mapping key already defined")',
   'required spec.selector': 'apps/v1 DaemonSet without spec.selector: a 1.32 API server refuses it too',
   'required kind': 'a kustomize strategic-merge patch next to its base in a folder without a kustomization',
@@ -33,7 +32,7 @@ const EXCEPTIONS: Record<string, string[]> = {
   'istio/samples/bookinfo/platform/kube': ['duplicate', 'no-crd'],
   'kubebuilder-cronjob-tutorial/docs/book/src/cronjob-tutorial/testdata/project/dist': ['no-crd'],
   'kubernetes-dashboard/aio/deploy': ['duplicate'],
-  'kubernetes-dashboard/aio/test-resources': ['no-crd', 'removed-api', 'required spec.selector', 'yaml-indent'],
+  'kubernetes-dashboard/aio/test-resources': ['no-crd', 'removed-api', 'required spec.selector'],
   'kubernetes-dashboard/cypress/fixtures': ['no-crd', 'removed-api'],
   'kubernetes-kafka/cruise-control': ['required kind'],
   'kubernetes-kafka/variants/prometheus-operator-example/scrape-configs': ['not-a-manifest'],
@@ -46,14 +45,12 @@ const EXCEPTIONS: Record<string, string[]> = {
   'nginx-ingress-controller/examples/ingress-resources/tcp-udp': ['duplicate'],
   'sock-shop/deploy/kubernetes/autoscaling': ['removed-api'],
   'sock-shop/deploy/kubernetes/manifests-logging': ['removed-api'],
-  'sock-shop/deploy/kubernetes/manifests-monitoring': ['yaml-indent'],
 };
 
 function category(field: string | undefined, m: string): string {
   if (/^duplicate /.test(m)) return 'duplicate';
   if (/no CustomResourceDefinition for/.test(m)) return 'no-crd';
   if (/^must be ".*" for .*, not ".*v1beta1"$/.test(m)) return 'removed-api';
-  if (/deficient indentation/.test(m)) return 'yaml-indent';
   if (/duplicated mapping key/.test(m)) return 'yaml-duplicate-key';
   if (/does not exist: commit a Namespace/.test(m)) return 'no-namespace';
   if (/a manifest must be a mapping/.test(m)) return 'not-a-manifest';

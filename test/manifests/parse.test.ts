@@ -25,6 +25,23 @@ test('duplicate keys are a YAML error at the second key', () => {
   assert.equal(brief(load('apiVersion: v1\nkind: Namespace\nkind: Namespace\n')), ['error 3:1 -: YAML: duplicated mapping key']);
 });
 
+test('a quoted value continued on lines not indented past its key loads as go-yaml reads it', () => {
+  // The dashboard's init-container annotation: kubectl and the API server accept it; YAML 1.2 does not.
+  const src = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    a: \'[\n        {"x": 1}\n    ]\'\n    b: "one\n  two"\ndata:\n  k: v\n';
+  const { docs, error } = parseYaml(src, 'q.yaml', 100);
+  assert.is(error, undefined);
+  assert.equal((docs[0].value as any).metadata.annotations, { a: '[ {"x": 1} ]', b: 'one two' });
+  // Positions after the re-indented lines are unchanged.
+  assert.equal(docs[0].positions.at(['data', 'k']), { line: 12, column: 3 });
+});
+
+test('mis-indented structure outside quotes keeps js-yaml\'s error', () => {
+  assert.equal(brief(load('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n labels: {}\n')), ['error 5:2 -: YAML: bad indentation of a mapping entry']);
+  // A document marker inside a quoted scalar is still an error, not text.
+  const r = parseYaml("a:\n  b: 'x\n---\n'\n", 'm.yaml', 100);
+  assert.equal(r.error, { line: 3, column: 1, message: 'YAML: deficient indentation' });
+});
+
 test('positions: keys for mapping entries, starts for list items, quotes and flow style included', () => {
   const src = 'a:\n  "quoted key": 1\n  list:\n    - x\n    - {b: [1, 2], c: 3}\n  &anchor d: !!str 5\n';
   const { docs } = parseYaml(src, 'p.yaml', 100);
