@@ -1,0 +1,17 @@
+// The certificate the TLS listener answers with when no Ingress' Secret serves the name asked for (or the Secret
+// is missing or invalid): self-signed, made once per serve, as ingress-nginx's "Kubernetes Ingress Controller
+// Fake Certificate".
+import { generate } from 'selfsigned';
+
+export interface Certificate { cert: string; key: string }
+
+export const DEFAULT_CERTIFICATE_CN = 'convergit ingress default certificate';
+
+export async function defaultCertificate(): Promise<Certificate> {
+  const pems = await generate([{ name: 'commonName', value: DEFAULT_CERTIFICATE_CN }], {
+    keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'ingress.local' }] }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}

@@ -1,0 +1,78 @@
+// The ingress listener's HTTP and HTTPS servers: each request (and websocket upgrade) is resolved to a pod
+// endpoint or to a status, then proxied with http-proxy-3, which streams bodies both ways and sets
+// X-Forwarded-For/-Host/-Port/-Proto. The original Host header goes to the backend, as ingress-nginx sends it.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import { createProxyServer } from 'http-proxy-3';
+
+/** Where a request goes: a pod endpoint, or a status to answer with (404: no rule, 503: no ready endpoint). */
+export type Resolution = { ip: string; port: number } | { status: 404 | 503; message: string };
+
+export interface IngressServersOptions {
+  resolve(host: string | undefined, path: string): Resolution;
+  /** The TLS context for an SNI name. */
+  contextFor(servername: string | undefined): SecureContext;
+  /** The certificate for clients that send no SNI (IP addresses, old clients). */
+  defaultCertificate: { cert: string; key: string };
+  log(m: string): void;
+}
+
+export interface IngressServers {
+  http: http.Server;
+  https: https.Server;
+  /** Ends every open connection (the servers must be closed by the caller). */
+  destroyConnections(): void;
+}
+
+const TEXT: Record<number, string> = { 404: 'default backend - 404', 502: 'bad gateway', 503: 'service unavailable' };
+
+function answer(res: ServerResponse, status: number, detail?: string): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`${TEXT[status] ?? status}${detail ? `: ${detail}` : ''}\n`);
+}
+
+export function createIngressServers(opts: IngressServersOptions): IngressServers {
+  const proxy = createProxyServer({ xfwd: true, ws: true });
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const to = opts.resolve(req.headers.host, req.url ?? '/');
+    if ('status' in to) return answer(res, to.status, to.message);
+    proxy.web(req, res, { target: `http://${to.ip.includes(':') ? `[${to.ip}]` : to.ip}:${to.port}` }, (err) => {
+      opts.log(`${req.headers.host ?? ''}${req.url}: ${to.ip}:${to.port}: ${(err as Error).message}`);
+      answer(res as ServerResponse, 502);
+    });
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => {});
+    const to = opts.resolve(req.headers.host, req.url ?? '/');
+    if ('status' in to) return void socket.end(`HTTP/1.1 ${to.status} ${to.status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    proxy.ws(req, socket, head, { target: `ws://${to.ip.includes(':') ? `[${to.ip}]` : to.ip}:${to.port}` }, () => socket.destroy());
+  };
+
+  const plain = http.createServer(onRequest);
+  const secure = https.createServer({
+    ...opts.defaultCertificate,
+    SNICallback: (name, cb) => cb(null, opts.contextFor(name)),
+  }, onRequest);
+  for (const s of [plain, secure]) {
+    s.on('connection', track);
+    s.on('upgrade', onUpgrade);
+    s.on('clientError', (_err, socket) => socket.destroy());
+  }
+  return {
+    http: plain,
+    https: secure,
+    destroyConnections() {
+      for (const s of sockets) s.destroy();
+      proxy.close?.();
+    },
+  };
+}
