@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -183,6 +184,11 @@ test('TLS: the Secret for its host by SNI; a missing Secret gives the default ce
   assert.is(r.json.name, 'a');
   assert.is(r.json.headers['x-forwarded-proto'], 'https');
   await call('missing.example', '/', true).then(() => assert.unreachable('the default certificate is not trusted'), (e) => assert.match(e.message, /self.signed|unable to verify/i));
+  const noSni = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: HTTPS, rejectUnauthorized: false }, () => { resolve(String(s.getPeerCertificate().subject.CN)); s.destroy(); });
+    s.on('error', reject);
+  });
+  assert.is(noSni, 'convergit ingress default certificate', 'a client without SNI gets the default certificate');
   const ev = await until(async () => (await events('routes')).find((e) => e.includes('InvalidTLSSecret')), 'a Warning for the missing Secret');
   assert.is(ev, 'Warning InvalidTLSSecret: Secret default/no-such-secret does not exist: the default certificate is served instead');
 });

@@ -50,7 +50,6 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
   const { store, host } = opts;
   const log = opts.log ?? (() => {});
   await ensureIngressClass(store);
-  const certificate = await defaultCertificate();
   const ingresses = new Informer(store, 'Ingress');
   const classes = new Informer(store, 'IngressClass');
   const services = new Informer(store, 'Service');
@@ -60,7 +59,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
   const split = (key: string) => key.split('/') as [string, string];
 
   let routes: RouteTable<ServiceBackend> = { hosts: [] };
-  let tls: TlsContexts = tlsContexts({ hosts: new Map() }, () => undefined, certificate);
+  let tls: TlsContexts = tlsContexts({ hosts: new Map() }, () => undefined);
   /** What was last said per Ingress (event reason|message), so a reconcile repeats nothing. */
   const said = new Map<string, Set<string>>();
   let scheduled: NodeJS.Immediate | undefined;
@@ -81,7 +80,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     return ready[0];
   }
 
-  const servers = createIngressServers({ resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate: certificate, log: (m) => log(`ingress: ${m}`) });
+  const servers = createIngressServers({ resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate, log: (m) => log(`ingress: ${m}`) });
 
   function say(ing: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const key = keyOf(ing);
@@ -122,7 +121,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
       }
     }
     routes = ingressRoutes(run);
-    tls = tlsContexts(ingressTls(run), (key) => secrets.get(...split(key)), certificate);
+    tls = tlsContexts(ingressTls(run), (key) => secrets.get(...split(key)));
     for (const p of tls.problems) {
       const ing = ingresses.get(...split(p.ingress));
       if (ing) say(ing, 'Warning', 'InvalidTLSSecret', `${p.message}: the default certificate is served instead`);

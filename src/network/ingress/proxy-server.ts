@@ -3,8 +3,8 @@
 // X-Forwarded-For/-Host/-Port/-Proto. The original Host header goes to the backend, as ingress-nginx sends it.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import net, { type Socket } from 'node:net';
+import tls, { type SecureContext } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 
 /** Where a request goes: a pod endpoint, or a status to answer with (404: no rule, 503: no ready endpoint). */
@@ -12,16 +12,17 @@ export type Resolution = { ip: string; port: number } | { status: 404 | 503; mes
 
 export interface IngressServersOptions {
   resolve(host: string | undefined, path: string): Resolution;
-  /** The TLS context for an SNI name. */
-  contextFor(servername: string | undefined): SecureContext;
-  /** The certificate for clients that send no SNI (IP addresses, old clients). */
-  defaultCertificate: { cert: string; key: string };
+  /** The TLS context for an SNI name; undefined: the default certificate's. */
+  contextFor(servername: string | undefined): SecureContext | undefined;
+  /** The certificate for names no Secret serves and for clients that send no SNI; asked for on first use. */
+  defaultCertificate(): Promise<{ cert: string; key: string }>;
   log(m: string): void;
 }
 
 export interface IngressServers {
   http: http.Server;
-  https: https.Server;
+  /** The TLS port's listener: it hands each connection to the HTTPS server once the default certificate exists. */
+  https: net.Server;
   /** Ends every open connection (the servers must be closed by the caller). */
   destroyConnections(): void;
 }
@@ -58,18 +59,30 @@ export function createIngressServers(opts: IngressServersOptions): IngressServer
   };
 
   const plain = http.createServer(onRequest);
+  let defaultContext: SecureContext | undefined;
   const secure = https.createServer({
-    ...opts.defaultCertificate,
-    SNICallback: (name, cb) => cb(null, opts.contextFor(name)),
+    SNICallback: (name, cb) => cb(null, opts.contextFor(name) ?? defaultContext!),
   }, onRequest);
+  let made: Promise<void> | undefined;
+  const defaultMade = () => (made ??= opts.defaultCertificate().then((c) => {
+    secure.setSecureContext(c); // for clients without SNI
+    defaultContext = tls.createSecureContext(c);
+  }));
+  const tlsPort = net.createServer({ pauseOnConnect: true }, (socket) => {
+    track(socket);
+    defaultMade().then(() => secure.emit('connection', socket), (err) => {
+      opts.log(`no default certificate: ${err?.message ?? err}`);
+      socket.destroy();
+    });
+  });
+  plain.on('connection', track);
   for (const s of [plain, secure]) {
-    s.on('connection', track);
     s.on('upgrade', onUpgrade);
     s.on('clientError', (_err, socket) => socket.destroy());
   }
   return {
     http: plain,
-    https: secure,
+    https: tlsPort,
     destroyConnections() {
       for (const s of sockets) s.destroy();
       proxy.close?.();

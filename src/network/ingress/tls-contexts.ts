@@ -9,8 +9,8 @@ import type { TlsTable } from './routes.ts';
 export interface TlsProblem { ingress: string; secret: string; message: string }
 
 export interface TlsContexts {
-  /** The context for a server name (no name: the fallback or default). */
-  contextFor(servername: string | undefined): SecureContext;
+  /** The context for a server name; undefined: the default certificate's. */
+  contextFor(servername: string | undefined): SecureContext | undefined;
   problems: TlsProblem[];
 }
 
@@ -31,7 +31,7 @@ function fromSecret(secret: KubeObject | undefined, name: string): SecureContext
 }
 
 /** The contexts for `table`, reading Secrets with `secretOf(namespace/name)`. */
-export function tlsContexts(table: TlsTable, secretOf: (key: string) => KubeObject | undefined, fallbackCert: { cert: string; key: string }): TlsContexts {
+export function tlsContexts(table: TlsTable, secretOf: (key: string) => KubeObject | undefined): TlsContexts {
   const problems: TlsProblem[] = [];
   const built = new Map<string, SecureContext | undefined>();
   const contextOf = (entry: { secret: string; ingress: string } | undefined): SecureContext | undefined => {
@@ -45,7 +45,7 @@ export function tlsContexts(table: TlsTable, secretOf: (key: string) => KubeObje
   };
   const byHost = new Map<string, SecureContext | undefined>();
   for (const [host, entry] of table.hosts) byHost.set(host, contextOf(entry));
-  const fallback = contextOf(table.fallback) ?? tls.createSecureContext(fallbackCert);
+  const fallback = contextOf(table.fallback);
   return {
     problems,
     contextFor(servername) {
