@@ -1,7 +1,7 @@
 // End to end on the process runtime: two Services behind one Ingress, routed by host (precise and wildcard) and
 // by path (Exact, Prefix), over HTTP and HTTPS (a kubernetes.io/tls Secret picked by SNI; a missing Secret gives
 // the default certificate and a Warning), a websocket upgrade, 404 for no rule and 503 for a Service without
-// ready endpoints; the Ingress' address in its status and in kubectl; an Ingress of another class left alone.
+// ready endpoints; the Ingress' address in its status, in kubectl and on the status page; an Ingress of another class left alone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -150,6 +150,9 @@ test('serve says where the ingress listens; the Ingress gets the address, kubect
   assert.equal(ing.status.loadBalancer.ingress, [{ ip: '127.0.0.1' }]);
   const { stdout } = await promisify(execFile)('kubectl', ['--server', serve.url, 'get', 'ingress', 'routes', '--no-headers'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } });
   assert.match(stdout, /^routes\s+<none>\s+a\.example,\*\.wild\.example,secure\.example\s+127\.0\.0\.1\s+80, 443\s/);
+  const page = (await serve.get('/')).text;
+  assert.match(page, /<h2>Ingresses<\/h2>/);
+  assert.match(page, '<td>routes</td><td>&#60;default&#62;</td><td>a.example,*.wild.example,secure.example</td><td>127.0.0.1</td>');
   assert.ok((await events('routes')).some((e) => e.startsWith('Normal Sync: Scheduled for sync')), (await events('routes')).join('\n'));
 });
 
