@@ -2,9 +2,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { brief, load, messages } from './helpers.ts';
-import { assessHealth } from '../../src/health/registry.ts';
-import { healthContext } from '../../src/health/types.ts';
-import type { KubeObject } from '../../src/model/object.ts';
 
 const ing = (spec: string, meta = '') => `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web${meta}}\nspec:\n${spec}`;
 const rule = (host: string, paths: string) => `  rules:\n    - host: ${JSON.stringify(host)}\n      http:\n        paths:\n${paths}`;
@@ -66,15 +63,6 @@ test('an Ingress of another class is kept, not run, with a warning (an error wit
   assert.equal(kept(ing(backend) + cls('nginx', 'k8s.io/ingress-nginx', true)).length, 1, 'a committed default class of another controller takes classless Ingresses');
   assert.equal(kept(ing(`  ingressClassName: public\n${backend}`) + cls('public', 'convergit.dev/ingress')), [], 'a class of convergit\'s controller under another name');
   assert.equal(messages(load(cls('bad', 'nginx'))), ['spec.controller: must be a domain-prefixed path (such as "acme.io/foo")']);
-});
-
-test('health: Progressing until an address is written, Healthy then; kept Ingresses are Unknown', () => {
-  const obj = (spec: Record<string, unknown>, status?: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'default' }, spec, status });
-  const nginx: KubeObject = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } };
-  assert.equal(assessHealth(obj({})), { status: 'Progressing', message: 'Ingress web: waiting for an address' });
-  assert.equal(assessHealth(obj({}, { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } })), { status: 'Healthy', message: 'Ingress web: served at 127.0.0.1' });
-  const kept = obj({ ingressClassName: 'nginx' });
-  assert.is(assessHealth(kept, healthContext([kept, nginx])).status, 'Unknown');
 });
 
 test.run();
