@@ -77,7 +77,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     }
     const ready = picker.order(`${svcName}:${portName}`, readyBackends(endpoints.get(b.namespace, b.service), portName));
     if (!ready.length) return { status: 503, message: `Service ${svcName} port ${port} has no ready endpoint` };
-    return ready[0];
+    return { endpoints: ready };
   }
 
   const servers = createIngressServers({ resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate, log: (m) => log(`ingress: ${m}`) });

@@ -7,8 +7,19 @@ import net, { type Socket } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 
-/** Where a request goes: a pod endpoint, or a status to answer with (404: no rule, 503: no ready endpoint). */
-export type Resolution = { ip: string; port: number } | { status: 404 | 503; message: string };
+export interface Endpoint { ip: string; port: number }
+
+/** Where a request goes: ready pod endpoints, the first to try first; or a status (404: no rule, 503: none ready). */
+export type Resolution = { endpoints: Endpoint[] } | { status: 404 | 503; message: string };
+
+/**
+ * A request that could not connect goes to the next endpoint, at most this many in all, as ingress-nginx's
+ * proxy_next_upstream (error, timeout; 3 tries) does, when it is safe: an idempotent method, nothing answered.
+ */
+const TRIES = 3;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+const hostPort = (e: Endpoint) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.port}`;
 
 export interface IngressServersOptions {
   resolve(host: string | undefined, path: string): Resolution;
@@ -46,16 +57,23 @@ export function createIngressServers(opts: IngressServersOptions): IngressServer
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const to = opts.resolve(req.headers.host, req.url ?? '/');
     if ('status' in to) return answer(res, to.status, to.message);
-    proxy.web(req, res, { target: `http://${to.ip.includes(':') ? `[${to.ip}]` : to.ip}:${to.port}` }, (err) => {
-      opts.log(`${req.headers.host ?? ''}${req.url}: ${to.ip}:${to.port}: ${(err as Error).message}`);
-      answer(res as ServerResponse, 502);
-    });
+    const tries = Math.min(TRIES, to.endpoints.length);
+    const attempt = (i: number) => {
+      const e = to.endpoints[i];
+      proxy.web(req, res, { target: `http://${hostPort(e)}` }, (err) => {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (i + 1 < tries && !res.headersSent && IDEMPOTENT.has(req.method ?? '') && NOT_CONNECTED.has(code)) return attempt(i + 1);
+        opts.log(`${req.headers.host ?? ''}${req.url}: ${hostPort(e)}: ${(err as Error).message}`);
+        answer(res as ServerResponse, 502);
+      });
+    };
+    attempt(0);
   };
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => {});
     const to = opts.resolve(req.headers.host, req.url ?? '/');
     if ('status' in to) return void socket.end(`HTTP/1.1 ${to.status} ${to.status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    proxy.ws(req, socket, head, { target: `ws://${to.ip.includes(':') ? `[${to.ip}]` : to.ip}:${to.port}` }, () => socket.destroy());
+    proxy.ws(req, socket, head, { target: `ws://${hostPort(to.endpoints[0])}` }, () => socket.destroy());
   };
 
   const plain = http.createServer(onRequest);
