@@ -217,4 +217,27 @@ test('an Ingress of another class is kept: no address, a Warning saying why', as
   assert.is((await serve.get('/apis/networking.k8s.io/v1/ingressclasses/convergit')).body.spec.controller, 'convergit.dev/ingress');
 });
 
+test('a committed default class of another controller takes classless Ingresses; pruned, convergit\'s class is back', async () => {
+  const applied = (sha: string) => until(async () => (await serve.get('/status')).body.lastAppliedRevision === sha, `revision ${sha.slice(0, 7)} applied`);
+  repo.write('classes.yaml', `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: convergit}
+spec: {controller: convergit.dev/ingress}
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: other, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
+spec: {controller: example.com/other}
+`);
+  await applied(repo.commit('another default class'));
+  await until(async () => (await nameAt('a.example', '/')) === 404, 'routes no longer routed');
+  assert.is((await until(async () => { const i = await ingress('routes'); return !i.status?.loadBalancer?.ingress && i; }, 'the address taken back')).metadata.name, 'routes');
+  assert.ok((await events('routes')).includes('Warning NotRun: kept, not run: its IngressClass "other" is for controller example.com/other, not convergit.dev/ingress'));
+  repo.remove('classes.yaml');
+  await applied(repo.commit('back to the built-in class'));
+  await until(async () => (await nameAt('a.example', '/')) === 'a', 'routes routed again');
+  const cls = await until(async () => (await serve.get('/apis/networking.k8s.io/v1/ingressclasses/convergit')).body?.metadata?.annotations, 'the built-in class back');
+  assert.is(cls['ingressclass.kubernetes.io/is-default-class'], 'true');
+});
+
 test.run();

@@ -5,7 +5,7 @@
 // events: Sync when it takes an Ingress up or sees it changed, a Warning for one of another class (kept, not
 // run) and for a TLS Secret it cannot use (the default certificate serves that host instead).
 import type { KubeObject } from '../../model/object.ts';
-import { builtinIngressClass, ingressOwnership } from '../../model/ingress-class.ts';
+import { builtinIngressClass, INGRESS_CLASS, ingressOwnership } from '../../model/ingress-class.ts';
 import { Informer } from '../../store/informer.ts';
 import { StoreError, type Store } from '../../store/store.ts';
 import { EndpointPicker, readyBackends } from '../endpoint-picker.ts';
@@ -146,6 +146,12 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
   }
 
   for (const inf of [ingresses, classes, secrets]) inf.on({ add: schedule, update: schedule, delete: schedule });
+  // A committed `convergit` class that git then prunes takes the built-in one with it: put it back.
+  classes.on({
+    delete: (c) => {
+      if (!stopped && c.metadata.name === INGRESS_CLASS) ensureIngressClass(store).catch((e) => log(`ingress: re-creating IngressClass ${INGRESS_CLASS} failed: ${e?.message ?? e}`));
+    },
+  });
   await Promise.all([ingresses.start(), classes.start(), services.start(), endpoints.start(), secrets.start()]);
   reconcile();
 
