@@ -14,11 +14,12 @@ export type Resolution = { endpoints: Endpoint[] } | { status: 404 | 503; messag
 
 /**
  * A request that could not connect goes to the next endpoint, at most this many in all, as ingress-nginx's
- * proxy_next_upstream (error, timeout; 3 tries) does, when it is safe: an idempotent method, nothing answered.
+ * proxy_next_upstream (error, timeout; 3 tries) does, when it is safe: an idempotent method, nothing answered yet
+ * (a connection reset before any answer counts: the pod went away).
  */
 const TRIES = 3;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
 const hostPort = (e: Endpoint) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.port}`;
 
 export interface IngressServersOptions {
