@@ -29,6 +29,10 @@ ${table(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Re
 ${table(['Namespace', 'Name', 'Type', 'Cluster IP', 'Ports', 'Open'], w.services.map((s) => [
     esc(s.namespace), esc(s.name), esc(s.type), esc(s.clusterIP ?? '<pending>'), esc(s.ports), s.urls.map(link).join(' '),
   ]))}
+${w.ingresses.length ? `<h2>Ingresses</h2>
+${table(['Namespace', 'Name', 'Class', 'Hosts', 'Address'], w.ingresses.map((i) => [
+    esc(i.namespace), esc(i.name), esc(i.className || '<default>'), esc(i.hosts), i.address ? esc(i.address) : '<span class="muted">&lt;pending&gt;</span>',
+  ]))}` : ''}
 <h2>Pods</h2>
 ${table(['Namespace', 'Name', 'Ready', 'Status', 'Restarts', 'IP', 'Node'], w.pods.map((p) => [
     esc(p.namespace), esc(p.name), esc(p.ready), badge(p.status), String(p.restarts), esc(p.ip ?? ''), esc(p.node ?? ''),

@@ -110,6 +110,13 @@ function jobStatus(o: KubeObject): string {
   return o.metadata.deletionTimestamp ? 'Terminating' : 'Running';
 }
 
+/** kubectl's HOSTS of an Ingress: its rules' hosts (`*` for none), at most four. */
+function ingressHosts(o: KubeObject): string {
+  const hosts = ((o.spec?.rules ?? []) as any[]).map((r) => r?.host).filter(Boolean);
+  if (!hosts.length) return '*';
+  return hosts.length > 4 ? `${hosts.slice(0, 4).join(',')} + ${hosts.length - 4} more...` : hosts.join(',');
+}
+
 /** Kubernetes' own column definitions (pkg/printers/internalversion/printers.go), for each kind convergit serves. */
 const COLUMNS: Record<string, Column[]> = {
   Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
@@ -124,6 +131,14 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Port(s)', type: 'string', cell: servicePorts },
     ageCol,
     { name: 'Selector', type: 'string', priority: 1, cell: (o) => formatLabels(o.spec?.selector) },
+  ],
+  Ingress: [
+    name,
+    { name: 'Class', type: 'string', cell: (o) => o.spec?.ingressClassName ?? '<none>' },
+    { name: 'Hosts', type: 'string', cell: ingressHosts },
+    { name: 'Address', type: 'string', cell: (o) => ((o.status?.loadBalancer?.ingress ?? []) as any[]).map((i) => i.ip ?? i.hostname).filter(Boolean).join(',') },
+    { name: 'Ports', type: 'string', cell: (o) => ((o.spec?.tls ?? []) as unknown[]).length ? '80, 443' : '80' },
+    ageCol,
   ],
   Pod: [
     name,

@@ -14,7 +14,9 @@ export interface DeploymentRow {
 }
 export interface PodRow { namespace: string; name: string; ready: string; status: string; restarts: number; ip?: string; node?: string }
 export interface ServiceRow { namespace: string; name: string; type: string; clusterIP?: string; ports: string; urls: string[] }
-export interface Workloads { deployments: DeploymentRow[]; pods: PodRow[]; services: ServiceRow[] }
+/** An Ingress: its class, hosts (`*` for any) and the address the ingress controller wrote ('' until then). */
+export interface IngressRow { namespace: string; name: string; className: string; hosts: string; address: string }
+export interface Workloads { deployments: DeploymentRow[]; pods: PodRow[]; services: ServiceRow[]; ingresses: IngressRow[] }
 
 function rolloutOf(d: KubeObject): DeploymentRow['rollout'] {
   const p = getCondition(d.status?.conditions, 'Progressing');
@@ -54,11 +56,20 @@ function serviceRow(s: KubeObject, nodeHost: string): ServiceRow {
   };
 }
 
+function ingressRow(i: KubeObject): IngressRow {
+  return {
+    namespace: i.metadata.namespace ?? 'default', name: i.metadata.name, className: i.spec?.ingressClassName ?? '',
+    hosts: ((i.spec?.rules ?? []) as any[]).map((r) => r?.host).filter(Boolean).join(',') || '*',
+    address: ((i.status?.loadBalancer?.ingress ?? []) as any[]).map((a) => a.ip ?? a.hostname).filter(Boolean).join(','),
+  };
+}
+
 export async function workloads(store: Store, nodeHost: string): Promise<Workloads> {
-  const [deployments, pods, services] = await Promise.all(['Deployment', 'Pod', 'Service'].map((k) => store.list(k)));
+  const [deployments, pods, services, ingresses] = await Promise.all(['Deployment', 'Pod', 'Service', 'Ingress'].map((k) => store.list(k)));
   return {
     deployments: deployments.map(deploymentRow),
     pods: pods.map(podRow),
     services: services.map((s) => serviceRow(s, nodeHost)),
+    ingresses: ingresses.map(ingressRow),
   };
 }

@@ -6,6 +6,7 @@ import { startControllers } from '../controllers/manager.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
 import { startServiceAllocator } from '../network/service-allocator.ts';
 import { startServiceProxy } from '../network/proxy.ts';
+import { startIngressController } from '../network/ingress/ingress-controller.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
@@ -39,6 +40,9 @@ export interface EngineOptions {
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
+  /** --ingress-port and --ingress-tls-port; undefined: 80 and 443 when they can be bound, else 8080 and 8443, else free ports. */
+  ingressPort?: number;
+  ingressTlsPort?: number;
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
 }
@@ -86,6 +90,9 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => allocator.stop());
     const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
+    const ingress = await startIngressController({ store, host: opts.host, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
+    stops.push(() => ingress.stop());
+    log(ingress.describe());
     const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`) });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });

@@ -43,6 +43,8 @@ program
   .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')
   .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
   .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
+  .option('--ingress-port <n>', 'port the ingress listener serves HTTP on, at --host (default: 80 when it can be bound, else 8080, else a free port; serve says which)', port)
+  .option('--ingress-tls-port <n>', 'port the ingress listener serves HTTPS on (default: 443 when it can be bound, else 8443, else a free port)', port)
   .addOption(new Option('--metric-resolution <duration>', 'how often nodes measure their containers for kubectl top (metrics.k8s.io)').argParser(duration).default(15_000, '15s'))
   .option('--hollow', 'hollow nodes (kubemark): pods run no process, containers run until deleted; env CONVERGIT_HOLLOW_* makes them exit or fail (docs/engine.md)', false)
   .addOption(new Option('--hollow-start-delay <duration>', 'with --hollow: how long each container takes to start').argParser(duration).default(0, '0'))

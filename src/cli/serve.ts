@@ -44,6 +44,8 @@ export interface ServeOptions {
   allowPrivileged?: boolean;
   podPidsLimit?: number;
   metricResolution: number;
+  ingressPort?: number;
+  ingressTlsPort?: number;
   /** --hollow: pods run on the hollow runtime, each container started after this many ms. */
   hollow?: boolean;
   hollowStartDelay?: number;
@@ -127,7 +129,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
-      metricResolutionMs: opts.metricResolution,
+      metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
       ...(opts.hollow && { hollow: { startDelayMs: opts.hollowStartDelay ?? 0 } }),
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { crossObjectChecks } from './checks.ts';
+import { keptIngresses } from './kept-ingresses.ts';
 import { applyDefaults } from './defaults.ts';
 import { issueAt, type LoadedDoc } from './doc.ts';
 import { unknownField } from './fields.ts';
@@ -56,6 +57,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   }
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
+  issues.push(...keptIngresses(identified, !!opts.strict));
   return { objects, issues: sortIssues(issues) };
 }
 

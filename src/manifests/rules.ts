@@ -6,6 +6,7 @@ import { parseQuantity } from '../model/quantity.ts';
 import { matchesSelector, type LabelSelector } from '../model/selector.ts';
 import type { Path } from './paths.ts';
 import type { Violation } from './violation.ts';
+import { ingressClassRules, ingressRules } from './ingress-rules.ts';
 
 type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -186,6 +187,8 @@ export function objectRules(kind: string, obj: Obj): Violation[] {
       if (!spec) return [];
       return [...selectorRules(spec, kind), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
     case 'Service': return spec ? serviceRules(spec) : [];
+    case 'Ingress': return ingressRules(obj);
+    case 'IngressClass': return ingressClassRules(obj);
     case 'ConfigMap': {
       const binary = isObj(obj.binaryData) ? obj.binaryData : {};
       return Object.keys(isObj(obj.data) ? obj.data : {}).filter((k) => k in binary)

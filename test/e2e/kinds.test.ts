@@ -1,5 +1,5 @@
 // End to end: a commit of an ordinary application folder (a Deployment next to a ServiceAccount, a NetworkPolicy
-// and an Ingress) applies as a whole, with one warning per kept kind; kubectl lists every kept kind; removing
+// and an Ingress of another controller's class) applies as a whole, with one warning per kept kind; kubectl lists every kept kind; removing
 // them prunes them; a refused kind refuses the commit and the last good revision stays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -50,6 +50,7 @@ metadata:
   name: web
   annotations:
 spec:
+  ingressClassName: nginx
   rules:
     - host: web.example
       http:
@@ -90,7 +91,8 @@ test('kept kinds apply next to a Deployment, with one warning per kind', async (
   const kept = s.warnings.filter((w: any) => /is kept, not run/.test(w.message)).map((w: any) => w.kind).sort();
   assert.equal(kept, ['ClusterRole', 'Ingress', 'NetworkPolicy', 'ServiceAccount', 'StorageClass']);
   const modes = Object.fromEntries(s.objects.map((o: any) => [o.kind, o.mode]));
-  assert.equal([modes.ServiceAccount, modes.Ingress, modes.Deployment], ['kept', 'kept', 'run']);
+  assert.equal([modes.ServiceAccount, modes.Deployment], ['kept', 'run']);
+  assert.match(s.warnings.find((w: any) => w.kind === 'Ingress').message, 'its IngressClass "nginx" does not exist', 'an Ingress of a class convergit does not run');
   const ing = (await serve.get('/apis/networking.k8s.io/v1/namespaces/default/ingresses/web')).body;
   assert.is(ing.spec.rules[0].host, 'web.example');
   assert.is(ing.metadata.annotations, undefined, 'an empty annotations: key is no annotations');

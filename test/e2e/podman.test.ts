@@ -1,12 +1,13 @@
 // End to end on podman: a real `convergit serve --runtime podman`, a real registry started here (one open, one
 // with htpasswd), images built from busybox-static and pushed by the test, manifests committed to a git repository.
-// Two replicas of a port-80 httpd side by side, ENTRYPOINT/CMD rules, a missing image, a private image with and
+// Two replicas of a port-80 httpd side by side, served through a Service and an Ingress on the host, ENTRYPOINT/CMD rules, a missing image, a private image with and
 // without its pull secret, a memory hog OOMKilled and restarted, a git: image run over the host's system folders.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -21,7 +22,7 @@ if (missing) {
 } else {
   const creds = { user: 'ci', password: 's3cret' };
   let open: Registry, priv: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess;
-  let HOST_PORT = 0;
+  let HOST_PORT = 0, INGRESS_PORT = 0;
 
   const pod = async (name: string) => (await serve.get(`/api/v1/namespaces/default/pods/${name}`)).body;
   const podsOf = async (app: string) => (await serve.get(`/api/v1/namespaces/default/pods?labelSelector=app%3D${app}`)).body.items as any[];
@@ -47,6 +48,7 @@ ${Object.entries(spec).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n'
     removeLeftoverNetworks('10-246-');
     [open, priv] = await Promise.all([startRegistry(), startRegistry(creds)]);
     HOST_PORT = await freePort();
+    INGRESS_PORT = await freePort();
     pushBusyboxImage(`${open.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });
     pushBusyboxImage(`${open.host}/shell:1`, { entrypoint: ['sh', '-c'], cmd: ['echo "from cmd in $(pwd)"'], workdir: '/data', env: { FROM_IMAGE: 'yes' } });
     pushBusyboxImage(`${priv.host}/private:1`, { cmd: ['echo', 'private image ran'] }, creds);
@@ -67,6 +69,21 @@ spec:
           image: ${open.host}/httpd:1
           ports: [{ containerPort: 80 }]
           readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  selector: { app: web }
+  ports: [{ name: http, port: 80 }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: web }
+spec:
+  rules:
+    - host: web.example
+      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { name: http } } } }] }
 `,
       'entrypoint.yaml': [
         bare('image-default', { image: `${open.host}/shell:1` }),
@@ -116,7 +133,7 @@ spec:
       'app/hello.txt': 'hello from a git image\n',
     });
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-'));
-    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.246.0.0/16',
+    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.246.0.0/16', '--ingress-port', String(INGRESS_PORT),
       '--restart-backoff', '500ms', '--restart-backoff-max', '2s']);
   });
 
@@ -160,6 +177,26 @@ spec:
     }
     assert.match(status(pods[0]).containerID, /^podman:\/\/[0-9a-f]{64}$/);
     assert.match(status(pods[0]).imageID, new RegExp(`^${open.host}/httpd@sha256:[0-9a-f]{64}$`));
+  });
+
+  t('a Deployment of a registry image (no command), a Service and an Ingress serve through the host', async () => {
+    // fetch() may not set Host: one plain request per try.
+    const get = (host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: INGRESS_PORT, path: '/', headers: { host }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+    let last = '';
+    const served = await until(async () => {
+      const res = await get('web.example').catch((e) => { last = String(e); return undefined; });
+      if (res) last = `${res.status} ${res.body}`;
+      return res?.status === 200 && res.body;
+    }, 'web served through the ingress', 90_000).catch((e) => { throw new Error(`${e.message}; last: ${last}`); });
+    assert.is(served, 'hello from busybox httpd\n');
+    assert.is((await get('other.example')).status, 404);
+    const ing = (await serve.get('/apis/networking.k8s.io/v1/namespaces/default/ingresses/web')).body;
+    assert.equal(ing.status.loadBalancer.ingress, [{ ip: '127.0.0.1' }]);
   });
 
   t('ENTRYPOINT and CMD of the image, args alone replacing CMD, command replacing both, workingDir', async () => {
