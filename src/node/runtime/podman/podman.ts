@@ -175,6 +175,7 @@ export class PodmanRuntime implements Runtime {
     const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
     const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `convergit.pod-uid=${spec.uid}`];
     if (spec.hostname) args.push('--hostname', spec.hostname);
+    args.push(...dnsArgs(spec));
     if (spec.hostNetwork) {
       args.push('--network', 'host');
     } else {
@@ -373,6 +374,21 @@ class PodmanContainer implements RunningContainer {
     }
     return this.exited;
   }
+}
+
+/**
+ * The pod's resolv.conf as podman writes it for the pod's containers. A host-network pod gets the host's file
+ * whatever is asked (podman ignores --dns there), as a kubelet's would without ClusterFirstWithHostNet.
+ */
+function dnsArgs(spec: SandboxSpec): string[] {
+  if (!spec.dns || spec.hostNetwork) return [];
+  const { nameservers, searches, options } = spec.dns;
+  return [
+    // None: podman would otherwise fill in the host's nameservers and search path.
+    ...(nameservers.length ? nameservers.flatMap((n) => ['--dns', n]) : ['--dns', 'none']),
+    ...(searches.length ? searches.flatMap((s) => ['--dns-search', s]) : ['--dns-search', '.']),
+    ...options.flatMap((o) => ['--dns-option', o]),
+  ];
 }
 
 function signalName(n: number): string | null {
