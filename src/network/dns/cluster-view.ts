@@ -1,5 +1,5 @@
 // The cluster zone's objects, read from the store through Informers (the store is the only bus): Services,
-// Endpoints, Pods and Namespaces, each answered from its cache, so a query costs no store read.
+// Endpoints, Pods with a subdomain and Namespaces, each answered from its cache, so a query costs no store read.
 import { Informer } from '../../store/informer.ts';
 import type { Store } from '../../store/store.ts';
 import type { ClusterView } from './cluster-zone.ts';
@@ -11,7 +11,8 @@ export interface WatchedView extends ClusterView {
 export async function watchClusterView(store: Store): Promise<WatchedView> {
   const services = new Informer(store, 'Service');
   const endpoints = new Informer(store, 'Endpoints');
-  const pods = new Informer(store, 'Pod');
+  // Only pods with a subdomain name a DNS record (their hostname under a headless Service): the rest are not kept.
+  const pods = new Informer(store, 'Pod', { match: (p) => !!p.spec?.subdomain });
   const namespaces = new Informer(store, 'Namespace');
   services.addIndex('clusterIP', (s) => (typeof s.spec?.clusterIP === 'string' && s.spec.clusterIP !== 'None' ? [s.spec.clusterIP] : []));
   const all = [services, endpoints, pods, namespaces];
