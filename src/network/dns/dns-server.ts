@@ -46,6 +46,9 @@ export async function reply(query: Buffer, o: Pick<DnsServerOptions, 'zone' | 'v
     const forwarded = await o.upstream.forward(query);
     return forwarded ?? dns.encode({ ...base, flags: rd | dns.RECURSION_AVAILABLE | RCODE.SERVFAIL });
   }
+  // An ExternalName's CNAME is followed, as CoreDNS does: stub resolvers (glibc, musl) do not chase it themselves.
+  const cname = local.answers.find((a): a is dns.StringAnswer => a.type === 'CNAME');
+  if (cname && question.type !== 'CNAME') local.answers.push(...await follow(String(cname.data), question.type, o));
   const flags = dns.AUTHORITATIVE_ANSWER | rd | dns.RECURSION_AVAILABLE | RCODE[local.rcode];
   const full = { ...base, flags, answers: local.answers, authorities: local.authorities, additionals: local.additionals };
   const out = dns.encode(full);
@@ -58,6 +61,20 @@ export async function reply(query: Buffer, o: Pick<DnsServerOptions, 'zone' | 'v
     small = dns.encode({ ...base, flags: flags | dns.TRUNCATED_RESPONSE, answers });
   } while (small.length > UDP_MAX && answers.length);
   return small;
+}
+
+/** The records of `name` (outside the zone) for `type`, from the upstream; none when it does not answer. */
+async function follow(name: string, type: dns.RecordType, o: Pick<DnsServerOptions, 'zone' | 'view' | 'upstream'>): Promise<dns.Answer[]> {
+  const inZone = answerInZone({ name, type }, o.view, o.zone);
+  if (inZone) return inZone.answers.filter((a) => a.type !== 'CNAME');
+  const query = dns.encode({ type: 'query', id: Math.floor(Math.random() * 65536), flags: dns.RECURSION_DESIRED, questions: [{ name, type }] });
+  const r = await o.upstream.forward(query);
+  if (!r) return [];
+  try {
+    return dns.decode(r).answers ?? [];
+  } catch {
+    return [];
+  }
 }
 
 function header(id: number, rcode: number): Buffer {

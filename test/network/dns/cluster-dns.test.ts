@@ -45,6 +45,7 @@ test.before(async () => {
     }],
   });
   await store.create(svc('ext', { type: 'ExternalName', externalName: 'example.org' }));
+  await store.create(svc('ext-out', { type: 'ExternalName', externalName: '10-1-1-1.x.pod.example.test' }));
   // Many ready endpoints: more than a UDP reply holds, so the client must come back over TCP.
   await store.create(svc('many', { clusterIP: 'None' }));
   await store.create({
@@ -106,8 +107,10 @@ test('SRV for named ports: the Service\'s name and port, or each ready pod of a 
   assert.is(await code(resolver.resolveSrv('_nope._tcp.backend.default.svc.cluster.local')), 'ENOTFOUND');
 });
 
-test('ExternalName is a CNAME; a ClusterIP has its PTR', async () => {
+test('ExternalName is a CNAME, followed upstream; a ClusterIP has its PTR', async () => {
   assert.equal(await resolver.resolveCname('ext.default.svc.cluster.local'), ['example.org']);
+  // Followed to its address, as CoreDNS does (stub resolvers do not chase CNAMEs).
+  assert.equal(await resolver.resolve4('ext-out.default.svc.cluster.local'), ['10.1.1.1']);
   assert.equal(await resolver.reverse('10.96.4.4'), ['backend.default.svc.cluster.local']);
 });
 
