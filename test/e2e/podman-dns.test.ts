@@ -85,9 +85,9 @@ spec:
   test.after(async () => {
     await serve?.shutdown().catch(() => serve.stop('SIGKILL'));
     const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
-    spawnSync('podman', ['rm', '-f', '--filter', `label=convergit.instance=${instance}`]);
+    spawnSync('podman', ['rm', '-f', '-t', '0', '--filter', `label=convergit.instance=${instance}`]);
     const pods = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    if (pods.length) spawnSync('podman', ['pod', 'rm', '-f', ...pods]);
+    if (pods.length) spawnSync('podman', ['pod', 'rm', '-f', '-t', '0', ...pods]);
     removeLeftoverNetworks('10-248-');
     if (registry) removeImages(registry.host);
     await registry?.stop();
