@@ -75,6 +75,20 @@ spec:
     - name: main
       image: ${registry.host}/shell:1
       args: [${JSON.stringify(script)}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hostnet
+spec:
+  restartPolicy: Never
+  hostNetwork: true
+  dnsPolicy: ClusterFirstWithHostNet
+  dnsConfig: { searches: [extra.example], options: [{ name: ndots, value: "2" }, { name: edns0 }] }
+  containers:
+    - name: main
+      image: ${registry.host}/shell:1
+      args: [${JSON.stringify('cat /etc/resolv.conf; for i in $(seq 1 240); do wget -O - http://backend.default.svc.cluster.local/ 2>/dev/null && break; sleep 0.5; done')}]
 `,
     });
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-dns-'));
@@ -111,6 +125,16 @@ spec:
     assert.match(log, /^nameserver 10\.97\.0\.10$/m);
     assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m);
     assert.match(log, /^options ndots:5$/m);
+  });
+
+  test('a host-network pod with ClusterFirstWithHostNet and dnsConfig gets the cluster DNS, merged as the kubelet does', async () => {
+    await until(async () => ['Succeeded', 'Failed'].includes((await pod('hostnet'))?.status?.phase), 'the hostnet pod to finish', 120_000);
+    const log = await logOf('hostnet');
+    assert.is((await pod('hostnet')).status.phase, 'Succeeded', log);
+    assert.match(log, /^nameserver 10\.97\.0\.10$/m);
+    assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local (.* )?extra\.example$/m);
+    assert.match(log, /^options ndots:2 edns0$/m);
+    assert.match(log, /^hello from busybox httpd$/m);
   });
 
   test('the host reaches the ClusterIP; `convergit stop` removes the route it added', async () => {
