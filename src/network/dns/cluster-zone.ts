@@ -51,7 +51,7 @@ export function answerInZone(q: Question, view: ClusterView, zone: string): Zone
   const found = records(labels, view, zone);
   if (!found) return { rcode: 'NXDOMAIN', answers: [], additionals: [], authorities: [soa(zone)] };
   // Every record under the asked name and type; a CNAME answers any type, as in any DNS server.
-  const answers = found.records.filter((r) => r.name === name && (r.type === q.type || r.type === 'CNAME' || q.type === 'ANY' as string));
+  const answers = found.records.filter((r) => r.name === name && (r.type === q.type || r.type === 'CNAME' || (q.type as string) === 'ANY'));
   const additionals = answers.length ? found.records.filter((r) => r.name !== name) : [];
   return { rcode: 'NOERROR', answers, additionals, authorities: answers.length ? [] : [soa(zone)] };
 }
