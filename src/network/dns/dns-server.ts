@@ -43,7 +43,7 @@ export async function reply(query: Buffer, o: Pick<DnsServerOptions, 'zone' | 'v
   }
   const local = answerInZone(question, o.view, o.zone);
   if (!local) {
-    const forwarded = await o.upstream.forward(query);
+    const forwarded = await o.upstream.forward(query, !udp);
     return forwarded ?? dns.encode({ ...base, flags: rd | dns.RECURSION_AVAILABLE | RCODE.SERVFAIL });
   }
   // An ExternalName's CNAME is followed, as CoreDNS does: stub resolvers (glibc, musl) do not chase it themselves.

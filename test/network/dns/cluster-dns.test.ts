@@ -52,10 +52,15 @@ test.before(async () => {
     apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'many', namespace: 'default' },
     subsets: [{ addresses: Array.from({ length: 60 }, (_, i) => ({ ip: `10.244.1.${i + 1}` })), ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }],
   });
-  // The "host's resolver" names forward to: another server, whose zone is example.test.
+  // The "host's resolver" names forward to: another server, whose zone is example.test, with one name too big for UDP.
+  const big = svc('big', { clusterIP: 'None' });
+  const bigEndpoints = { ...big, kind: 'Endpoints', subsets: [{ addresses: Array.from({ length: 60 }, (_, i) => ({ ip: `10.245.0.${i + 1}` })) }] };
   other = await startDnsServer({
     address: '127.0.0.1', port: 0, zone: 'example.test', upstream: upstream([]),
-    view: { service: () => undefined, endpoints: () => undefined, pod: () => undefined, servicesWithIp: () => [], namespaceExists: () => true },
+    view: {
+      service: (_, n) => (n === 'big' ? big : undefined), endpoints: (_, n) => (n === 'big' ? bigEndpoints : undefined),
+      pod: () => undefined, servicesWithIp: () => [], namespaceExists: () => true,
+    },
   });
   server = await startClusterDns({ store, address: '127.0.0.1', port: 0, nameservers: [{ host: '127.0.0.1', port: other.port }] });
   resolver = new Resolver({ timeout: 3000, tries: 1 });
@@ -140,10 +145,10 @@ test('a reply too big for UDP is truncated, and the client gets it whole over TC
   assert.ok(msg.length <= 512 && (r.answers?.length ?? 0) < 60);
 });
 
-test('TCP: two pipelined queries on one connection, each answered', async () => {
+test('TCP: pipelined queries on one connection, each answered, a forwarded one too', async () => {
   const s = net.connect(server.port, '127.0.0.1');
   const q = (id: number, name: string) => dns.streamEncode({ type: 'query', id, flags: dns.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
-  s.write(Buffer.concat([q(1, 'backend.default.svc.cluster.local'), q(2, 'nope.default.svc.cluster.local')]));
+  s.write(Buffer.concat([q(1, 'backend.default.svc.cluster.local'), q(2, 'nope.default.svc.cluster.local'), q(3, '10-5-5-5.x.pod.example.test')]));
   const replies = new Map<number, dns.DecodedPacket>();
   let buf = Buffer.alloc(0);
   await new Promise<void>((resolve, reject) => {
@@ -155,7 +160,7 @@ test('TCP: two pipelined queries on one connection, each answered', async () => 
         buf = buf.subarray(2 + buf.readUInt16BE(0));
         replies.set(p.id!, p);
       }
-      if (replies.size === 2) resolve();
+      if (replies.size === 3) resolve();
     });
   });
   s.destroy();
@@ -164,10 +169,14 @@ test('TCP: two pipelined queries on one connection, each answered', async () => 
   assert.ok((replies.get(1)!.flags ?? 0) & dns.AUTHORITATIVE_ANSWER);
   assert.is((replies.get(2)!.flags ?? 0) & 15, 3); // NXDOMAIN
   assert.equal(replies.get(2)!.authorities!.map((a) => a.type), ['SOA']);
+  // Forwarded over TCP too (the upstream here answers UDP and TCP alike).
+  assert.equal(replies.get(3)!.answers!.map((a: any) => a.data), ['10.5.5.5']);
 });
 
 test('other names are forwarded to the host\'s resolvers; none answering is SERVFAIL at once', async () => {
   assert.equal(await resolver.resolve4('10-9-8-7.x.pod.example.test'), ['10.9.8.7']);
+  // Truncated over UDP upstream: the client comes back over TCP, and so does the forward.
+  assert.is((await resolver.resolve4('big.default.svc.example.test')).length, 60);
   // No route to the only nameserver (this test runs in a network namespace of its own, or at least has no route to 203.0.113.0/24).
   const lonely = await startClusterDns({ store, address: '127.0.0.1', port: 0, nameservers: [{ host: '203.0.113.53' }], forwardTimeoutMs: 30_000 });
   try {
