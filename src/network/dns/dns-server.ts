@@ -88,8 +88,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const log = o.log ?? (() => {});
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind({ address: o.address, port: o.port, exclusive: true }, () => { udp.off('error', reject); resolve(); });
+    udp.once('error', (e) => { udp.close(); reject(e); });
+    udp.bind({ address: o.address, port: o.port, exclusive: true }, () => { udp.removeAllListeners('error'); resolve(); });
   });
   const port = udp.address().port;
   udp.on('error', (e) => log(`udp ${o.address}:${port}: ${e.message}`));
