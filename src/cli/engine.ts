@@ -15,6 +15,8 @@ import type { Runtime } from '../node/runtime/runtime.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
 import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
+import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
+import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -36,6 +38,8 @@ export interface EngineOptions {
   runtime?: 'podman' | 'process';
   /** The nodes' pod CIDRs come from here; default by runtime (process 127.1.0.0/16, podman 10.244.0.0/16). */
   clusterCIDR?: string;
+  /** Services' cluster IPs come from here; default by runtime (process 127.2.0.0/16, podman 10.96.0.0/16). */
+  serviceCIDR?: string;
   /** podman: the image git trees are mounted over (default: the host's system folders). */
   gitImageBase?: string;
   allowPrivileged?: boolean;
@@ -48,6 +52,8 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.0.0/16' } as const;
+/** Podman's pods reach only addresses outside loopback: kube-dns's range, made local to the host (network/local-route.ts). */
+export const DEFAULT_SERVICE_CIDRS = { process: '127.2.0.0/16', podman: '10.96.0.0/16' } as const;
 
 /**
  * The runtime asked for; process by default, and says why. Podman becomes the default once pods in its sandboxes
@@ -86,10 +92,21 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const { store, log } = opts;
   const stops: (() => Promise<void>)[] = [];
   try {
-    const allocator = await startServiceAllocator({ store, log: (m) => log(`services: ${m}`) });
+    const chosen = opts.hollow
+      ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', close: () => {} }
+      : await chooseRuntime(opts);
+    const runtime = chosen.runtime;
+    stops.push(async () => chosen.close());
+    const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
+    const serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
+    await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    const dnsIP = clusterDnsIp(serviceCIDR);
+    const allocator = await startServiceAllocator({ store, serviceCidr: serviceCIDR, reserved: [{ ip: dnsIP, holder: 'the cluster DNS' }], log: (m) => log(`services: ${m}`) });
     stops.push(() => allocator.stop());
     const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
+    const dns = await startDns(store, dnsIP, log);
+    if (dns) stops.push(() => dns.close());
     const ingress = await startIngressController({ store, host: opts.host, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
     stops.push(() => ingress.stop());
     log(ingress.describe());
@@ -98,12 +115,6 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
-    const chosen = opts.hollow
-      ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', close: () => {} }
-      : await chooseRuntime(opts);
-    const runtime = chosen.runtime;
-    stops.push(async () => chosen.close());
-    const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const names = nodeNames(opts.nodeName, opts.nodes);
     const nodes: { detach(): Promise<void> }[] = [];
     // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
@@ -115,6 +126,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         runtime, images, restartBackoff: opts.restartBackoff, log,
         clusterCIDR, containerRuntimeVersion: chosen.version,
         allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
+        // Only a server on port 53 can be a pod's nameserver (resolv.conf names no port).
+        ...(dns?.port === 53 && { dns: { clusterDNS: dns.address, clusterDomain: CLUSTER_DOMAIN } }),
       }));
       const reporter = startUsageReporter({ store, nodeName, dataDir: opts.dataDir, resolutionMs: opts.metricResolutionMs, log });
       nodes.push({ detach: () => reporter.stop() });
@@ -124,6 +137,41 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     await stopAll(stops);
     throw e;
   }
+}
+
+/**
+ * Checks the service CIDR against the cluster CIDR and the host's routes, and makes one outside loopback local to
+ * the host, so ClusterIPs can be listened on and reached from pods and the host (docs/engine.md).
+ */
+async function serviceRange(serviceCIDR: string, clusterCIDR: string, dataDir: string, log: (m: string) => void): Promise<void> {
+  if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
+  if (isLoopbackCidr(serviceCIDR)) return;
+  const clash = await clashingRoutes(serviceCIDR);
+  if (clash.length) throw new Error(`--service-cidr ${serviceCIDR} clashes with this host's route(s) ${clash.join(', ')}: give another range`);
+  const route = await ensureLocalRoute(serviceCIDR, dataDir);
+  if (route.added) log(`services: ${serviceCIDR} made local to this host (ip route add local ${serviceCIDR} dev lo; \`convergit stop\` removes it)`);
+  else log(`services: ${serviceCIDR} is already local to this host${route.ours ? '' : ' (a route not added by this data folder: left as it is)'}`);
+}
+
+/**
+ * The cluster DNS on its address, port 53; where that port needs a privilege this process lacks (the process
+ * runtime, not root), port 5353 of the same address, which tools can query but a resolv.conf cannot name.
+ */
+async function startDns(store: Store, address: string, log: (m: string) => void) {
+  const dnsLog = (m: string) => log(`dns: ${m}`);
+  for (const port of [53, 5353]) {
+    try {
+      const dns = await startClusterDns({ store, address, port, log: dnsLog });
+      log(`dns: cluster DNS on ${address}:${port} (udp, tcp) for *.${CLUSTER_DOMAIN}, other names forwarded to the host's resolvers`);
+      return dns;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      log(`dns: can't listen on ${address}:${port}: ${(e as Error).message}`);
+      if (code !== 'EACCES') break;
+    }
+  }
+  log('dns: no cluster DNS: pods resolve with the host\'s resolv.conf only');
+  return undefined;
 }
 
 /** Last started, first stopped: the nodes first, while the proxy and controllers still run. */

@@ -40,6 +40,7 @@ export interface ServeOptions {
   restartBackoffMax: number;
   runtime?: 'podman' | 'process';
   clusterCidr?: string;
+  serviceCidr?: string;
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
@@ -127,7 +128,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
-      runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,
+      runtime: opts.runtime, clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr, gitImageBase: opts.gitImageBase,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
       ...(opts.hollow && { hollow: { startDelayMs: opts.hollowStartDelay ?? 0 } }),

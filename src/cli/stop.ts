@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PidsFile } from '../node/pids-file.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
 import { DataDirInUse, isDataDirLocked, lockDataDir, readLockOwner } from './data-dir-lock.ts';
+import { removeOwnLocalRoute } from '../network/local-route.ts';
 
 export interface StopOptions {
   dataDir: string;
@@ -59,6 +60,9 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
       }));
     }));
     print(stopped ? `stopped ${stopped} container(s) of ${pods.size} pod(s)` : 'no container was running');
+    // The service CIDR's local route, when this data folder's serve added it (podman's ClusterIPs).
+    const route = await removeOwnLocalRoute(dataDir);
+    if (route) print(`removed the local route of ${route}`);
     return 0;
   } finally {
     lock.release();

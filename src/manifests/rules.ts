@@ -92,6 +92,29 @@ function podSpecRules(spec: unknown, at: Path, owner?: string): Violation[] {
   if (owner && (spec.restartPolicy === 'OnFailure' || spec.restartPolicy === 'Never')) {
     out.push(v([...at, 'restartPolicy'], `must be Always in a ${owner} template`));
   }
+  out.push(...dnsRules(spec, at));
+  return out;
+}
+
+const isIpv4 = (s: unknown) => typeof s === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(s) && s.split('.').every((p) => Number(p) <= 255);
+
+/** As Kubernetes' validatePodDNSConfig: None needs a nameserver; glibc's limits of 3 nameservers, 32 searches. */
+function dnsRules(spec: Obj, at: Path): Violation[] {
+  const out: Violation[] = [];
+  // A subdomain names the pod's record <hostname>.<subdomain>.<ns>.svc.cluster.local: a label, as hostname is.
+  if (typeof spec.subdomain === 'string' && !NAME_SYNTAXES['dns-label'].test(spec.subdomain)) out.push(v([...at, 'subdomain'], NAME_SYNTAXES['dns-label'].message));
+  const config = spec.dnsConfig;
+  if (spec.dnsPolicy === 'None' && !isObj(config)) return [...out, v([...at, 'dnsConfig'], 'must be given when dnsPolicy is None')];
+  if (!isObj(config)) return out;
+  const nameservers = list(config.nameservers);
+  if (spec.dnsPolicy === 'None' && !nameservers.length) out.push(v([...at, 'dnsConfig', 'nameservers'], 'must name at least one nameserver when dnsPolicy is None'));
+  if (nameservers.length > 3) out.push(v([...at, 'dnsConfig', 'nameservers'], `must not have more than 3 nameservers (has ${nameservers.length})`));
+  nameservers.forEach((n, i) => { if (!isIpv4(n) && !(typeof n === 'string' && n.includes(':'))) out.push(v([...at, 'dnsConfig', 'nameservers', i], `must be an IP address, not ${JSON.stringify(n)}`)); });
+  const searches = list(config.searches);
+  if (searches.length > 32) out.push(v([...at, 'dnsConfig', 'searches'], `must not have more than 32 search paths (has ${searches.length})`));
+  searches.forEach((d, i) => {
+    if (typeof d === 'string' && !NAME_SYNTAXES['dns-subdomain'].test(d.replace(/\.$/, ''))) out.push(v([...at, 'dnsConfig', 'searches', i], NAME_SYNTAXES['dns-subdomain'].message));
+  });
   return out;
 }
 

@@ -51,6 +51,16 @@ export class ServiceAllocations {
     return this.ports.portAt(fnv32a(`${key}:${port.name || port.port}`));
   }
 
+  /**
+   * Keeps an address from Services (the cluster DNS's, as the Kubernetes API server keeps kube-dns's): a Service
+   * naming it is refused as for one held by another Service. False when it is outside the range.
+   */
+  reserveFor(ip: string, holder: string): boolean {
+    if (!this.ips.reserve(ip)) return false;
+    this.ipOwner.set(ip, holder);
+    return true;
+  }
+
   /** At start-up: takes the values a stored Service names when they are valid and free, silently. */
   reserveExisting(svc: KubeObject): void {
     const key = serviceKey(svc);
@@ -84,7 +94,7 @@ export class ServiceAllocations {
       const owner = this.ipOwner.get(wanted);
       const invalid = `spec.clusterIPs: Invalid value: []string{"${wanted}"}: failed to allocate IP ${wanted}`;
       if (owner) {
-        out.warnings.push({ reason: 'ClusterIPAlreadyAllocated', message: `${invalid}: provided IP is already allocated (to Service ${owner})` });
+        out.warnings.push({ reason: 'ClusterIPAlreadyAllocated', message: `${invalid}: provided IP is already allocated (to ${owner.includes('/') ? `Service ${owner}` : owner})` });
         out.blocked = true;
       } else if (!this.ips.reserve(wanted)) {
         out.warnings.push({

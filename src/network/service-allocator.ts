@@ -12,6 +12,8 @@ export interface ServiceAllocatorOptions {
   store: Store;
   /** Default 127.2.0.0/16. */
   serviceCidr?: string;
+  /** Addresses of the service CIDR kept from Services, by what holds them (the cluster DNS address). */
+  reserved?: { ip: string; holder: string }[];
   /** Inclusive. Default [30000, 32767]. */
   nodePortRange?: [number, number];
   log?: (m: string) => void;
@@ -32,6 +34,7 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
   const { store } = opts;
   const log = opts.log ?? (() => {});
   const ledger = new ServiceAllocations(opts.serviceCidr ?? '127.2.0.0/16', opts.nodePortRange ?? [30000, 32767]);
+  for (const r of opts.reserved ?? []) if (!ledger.reserveFor(r.ip, r.holder)) throw new Error(`${r.holder} address ${r.ip} is not in the service CIDR ${ledger.ips.cidr}`);
   const informer = new Informer(store, 'Service');
   /** Services refused a value another Service holds: synced again whenever something is released. */
   const waiting = new Set<string>();

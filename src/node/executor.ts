@@ -16,6 +16,7 @@ import { isPodTerminal } from '../model/pod.ts';
 import { isProxied, listsPod } from '../model/proxied.ts';
 import { matchesSelector } from '../model/selector.ts';
 import { IpPool } from '../model/ip-pool.ts';
+import { readResolvConf } from '../model/resolv-conf.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -49,6 +50,8 @@ export interface NodeOptions {
   gitImageBase?: string;
   /** nodeInfo.containerRuntimeVersion. */
   containerRuntimeVersion?: string;
+  /** The kubelet's --cluster-dns and --cluster-domain; undefined: pods get the host's resolv.conf. */
+  dns?: { clusterDNS?: string; clusterDomain: string };
 }
 
 export interface RunningNode {
@@ -126,6 +129,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     graceMsPerSecond: opts.graceMsPerSecond ?? 1000,
     clock: opts.clock, now, log,
     podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
+    ...(opts.dns && { dns: { ...opts.dns, host: readResolvConf() } }),
   };
 
   // Only the pods bound here: with many nodes, each would otherwise hold (and be told about) every pod.

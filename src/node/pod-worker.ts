@@ -21,6 +21,7 @@ import { ImagePullError, type ContainerExit, type ContainerLaunch, type ImageInf
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
+import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -50,6 +51,8 @@ export interface PodWorkerDeps {
   allowPrivileged?: boolean;
   /** Runtimes with images: the image a `git:` image's tree is mounted over; undefined: the host's system folders. */
   gitImageBase?: string;
+  /** Runtimes with sandboxes: the cluster DNS and the host's resolv.conf, from which each pod's is computed. */
+  dns?: ClusterDnsSettings;
 }
 
 /** A container that outlived the previous run of the node, re-adopted through the runtime. */
@@ -228,6 +231,7 @@ export class PodWorker {
         this.sandbox = await runtime.createSandbox({
           id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip: podIP, hostNetwork,
           hostname: this.pod.spec?.hostname ?? this.pod.metadata.name, hostPorts: hostPorts(this.pod),
+          ...(this.deps.dns && { dns: podDnsConfig(this.pod, this.deps.dns) }),
         });
       }
     } catch (e) {

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -99,6 +100,11 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   const svc = (await serve.get('/api/v1/namespaces/default/services/web')).body;
   assert.match(svc.spec.clusterIP, /^127\.2\.\d+\.\d+$/);
   assert.is(JSON.parse((await get(`http://${svc.spec.clusterIP}:8080/api`)).body).greeting, 'Hello from convergit');
+  // The cluster DNS of the process runtime (127.2.0.10; port 5353 when not root) answers the Service's name.
+  const [, dnsIp, dnsPort] = /dns: cluster DNS on ([\d.]+):(\d+)/.exec(serve.output()) ?? [];
+  const resolver = new Resolver({ timeout: 3000, tries: 2 });
+  resolver.setServers([`${dnsIp}:${dnsPort}`]);
+  assert.equal(await resolver.resolve4('web.default.svc.cluster.local'), [svc.spec.clusterIP]);
   const ep = (await serve.get('/api/v1/namespaces/default/endpoints/web')).body;
   assert.equal(ep.subsets[0].addresses.map((a: any) => a.ip).sort(), [...ips].sort());
   assert.equal(ep.subsets[0].ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);

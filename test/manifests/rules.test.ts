@@ -40,6 +40,19 @@ test('env: value or valueFrom, one source; envFrom: one source', () => {
   ]);
 });
 
+test('DNS: None needs dnsConfig with a nameserver; at most 3 nameservers, IPs; searches are subdomains; subdomain a label', () => {
+  const pod = (spec: string) => load(`apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n${spec}`);
+  assert.equal(messages(pod('  dnsPolicy: None\n')), ['spec.dnsConfig: must be given when dnsPolicy is None']);
+  assert.equal(messages(pod('  dnsPolicy: None\n  dnsConfig: {searches: [a.example]}\n')), ['spec.dnsConfig.nameservers: must name at least one nameserver when dnsPolicy is None']);
+  assert.equal(messages(pod('  hostname: web-1\n  subdomain: Db_x\n  dnsConfig: {nameservers: [1.1.1.1, 8.8.8.8, 9.9.9.9, dns.example], searches: [ok.example., Bad_Domain]}\n')), [
+    "spec.subdomain: must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+    'spec.dnsConfig.nameservers: must not have more than 3 nameservers (has 4)',
+    'spec.dnsConfig.nameservers[3]: must be an IP address, not "dns.example"',
+    "spec.dnsConfig.searches[1]: must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)",
+  ]);
+  assert.equal(messages(pod('  dnsPolicy: None\n  dnsConfig: {nameservers: [10.96.0.10], options: [{name: ndots, value: "2"}]}\n')), []);
+});
+
 test('requests must not exceed limits', () => {
   const r = load(deployment('          resources: {requests: {cpu: 1500m, memory: 1Gi}, limits: {cpu: "1", memory: 2Gi}}\n'));
   assert.equal(messages(r), [`${C}.resources.requests.cpu: must not exceed the limit (1)`]);

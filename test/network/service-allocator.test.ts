@@ -19,7 +19,7 @@ const svc = (name: string, spec: Record<string, unknown> = {}, namespace = 'defa
   spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }], ...spec },
 });
 
-async function start(store: Store, o: { serviceCidr?: string; nodePortRange?: [number, number]; retryDelayMs?: number } = {}) {
+async function start(store: Store, o: { serviceCidr?: string; nodePortRange?: [number, number]; retryDelayMs?: number; reserved?: { ip: string; holder: string }[] } = {}) {
   const lines: string[] = [];
   const a = await startServiceAllocator({ store, ...o, log: (m) => lines.push(m) });
   running.push(a);
@@ -53,6 +53,21 @@ test('gives a Service a clusterIP preferred by its name; headless and ExternalNa
   assert.is((await get(store, 'ext'))!.spec.clusterIP, undefined);
   assert.equal(await store.list('Event'), [], 'nothing to warn about');
   assert.ok(a.lines.some((l) => l === `Service shop/after: allocated clusterIP ${after.spec.clusterIP}`), a.lines.join('\n'));
+});
+
+test('the cluster DNS address is never handed out, and a Service naming it is refused', async () => {
+  const { store } = await freshStore();
+  // 14 usable addresses, one kept for the DNS: 13 Services get one, none gets .10.
+  for (let i = 0; i < 13; i++) await store.create(svc(`s${i}`));
+  await store.create(svc('asks-dns', { clusterIP: '10.0.0.10' }));
+  const a = await start(store, { serviceCidr: '10.0.0.0/28', reserved: [{ ip: '10.0.0.10', holder: 'the cluster DNS' }] });
+  await a.idle();
+  const ips = (await store.list('Service')).filter((s) => s.metadata.name !== 'asks-dns').map((s) => s.spec.clusterIP);
+  assert.is(new Set(ips).size, 13);
+  assert.not.ok(ips.includes('10.0.0.10'));
+  assert.equal(await warnings(store, 'asks-dns'), [
+    'Warning ClusterIPAlreadyAllocated: spec.clusterIPs: Invalid value: []string{"10.0.0.10"}: failed to allocate IP 10.0.0.10: provided IP is already allocated (to the cluster DNS) x1',
+  ]);
 });
 
 test('allocations survive a git update that omits them; the allocator then writes nothing', async () => {

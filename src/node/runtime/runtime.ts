@@ -59,6 +59,8 @@ export interface SandboxSpec {
   hostname?: string;
   /** Container ports with a hostPort, published on the host. */
   hostPorts: { containerPort: number; hostPort: number; protocol: 'TCP' | 'UDP' | 'SCTP'; hostIP?: string }[];
+  /** The pod's resolv.conf (node/pod-dns.ts); undefined: the runtime's default (the host's). */
+  dns?: { nameservers: string[]; searches: string[]; options: string[] };
 }
 
 /** An image ready to run, as `pullImage` found or pulled it. */

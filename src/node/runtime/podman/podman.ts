@@ -175,6 +175,7 @@ export class PodmanRuntime implements Runtime {
     const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
     const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `convergit.pod-uid=${spec.uid}`];
     if (spec.hostname) args.push('--hostname', spec.hostname);
+    args.push(...await this.dnsArgs(name, spec));
     if (spec.hostNetwork) {
       args.push('--network', 'host');
     } else {
@@ -196,8 +197,39 @@ export class PodmanRuntime implements Runtime {
     return name;
   }
 
+  /**
+   * The pod's resolv.conf as podman writes it for the pod's containers. On the host's network podman ignores
+   * --dns, so there the file is written here and mounted for the whole pod (ClusterFirstWithHostNet, None).
+   */
+  private async dnsArgs(name: string, spec: SandboxSpec): Promise<string[]> {
+    if (!spec.dns) return [];
+    const { nameservers, searches, options } = spec.dns;
+    if (spec.hostNetwork) {
+      const file = this.resolvConfFile(name);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, [
+        ...nameservers.map((n) => `nameserver ${n}`),
+        ...(searches.length ? [`search ${searches.join(' ')}`] : []),
+        ...(options.length ? [`options ${options.join(' ')}`] : []),
+        '',
+      ].join('\n'));
+      return ['-v', `${file}:/etc/resolv.conf:ro`];
+    }
+    return [
+      // None: podman would otherwise fill in the host's nameservers and search path.
+      ...(nameservers.length ? nameservers.flatMap((n) => ['--dns', n]) : ['--dns', 'none']),
+      ...(searches.length ? searches.flatMap((x) => ['--dns-search', x]) : ['--dns-search', '.']),
+      ...options.flatMap((o) => ['--dns-option', o]),
+    ];
+  }
+
+  private resolvConfFile(sandbox: string): string {
+    return join(this.opts.stateDir, 'resolv', `${sandbox}.conf`);
+  }
+
   async removeSandbox(sandbox: string): Promise<void> {
     await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', sandbox]);
+    await rm(this.resolvConfFile(sandbox), { force: true });
   }
 
   // ---- containers ------------------------------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+// End to end on podman: Services by cluster DNS name and by ClusterIP from inside a pod, and from the host. A real
+// `convergit serve --runtime podman` with a non-loopback service CIDR (made local to the host), images built from
+// busybox-static and pushed to a registry started here, manifests committed to a git repository.
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
+import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
+import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+
+const SERVICE_CIDR = '10.97.0.0/16';
+const BACKEND_IP = '10.97.0.100';
+const localRoutes = () => execFileSync('ip', ['route', 'show', 'table', 'local'], { encoding: 'utf8' });
+
+const missing = podmanMissing() ?? registryMissing();
+if (missing) {
+  console.log(`e2e podman-dns: skipped, ${missing}`);
+} else {
+  let registry: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess;
+  const pod = async (name: string) => (await serve.get(`/api/v1/namespaces/default/pods/${name}`)).body;
+  const logOf = async (name: string) => (await serve.get(`/api/v1/namespaces/default/pods/${name}/log`)).text;
+
+  test.before(async () => {
+    removeLeftoverNetworks('10-248-');
+    registry = await startRegistry();
+    pushBusyboxImage(`${registry.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });
+    pushBusyboxImage(`${registry.host}/shell:1`, { entrypoint: ['sh', '-c'] });
+    // The client asks until the backend answers by name (it may start first), then once more each way.
+    const script = [
+      'for i in $(seq 1 240); do wget -O - http://backend/ 2>/dev/null && break; sleep 0.5; done',
+      'echo "by fqdn: $(wget -O - http://backend.default.svc.cluster.local/ 2>/dev/null)"',
+      `echo "by clusterIP: $(wget -O - http://${BACKEND_IP}/ 2>/dev/null)"`,
+      'echo "unknown: $(wget -O - http://nope/ 2>&1 | head -1)"',
+      'cat /etc/resolv.conf',
+    ].join('\n');
+    repo = makeRepo({
+      'backend.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: backend
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: backend } }
+  template:
+    metadata: { labels: { app: backend } }
+    spec:
+      containers:
+        - name: httpd
+          image: ${registry.host}/httpd:1
+          ports: [{ containerPort: 80 }]
+          readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: backend
+spec:
+  clusterIP: ${BACKEND_IP}
+  selector: { app: backend }
+  ports: [{ name: http, port: 80, targetPort: 80 }]
+`,
+      'client.yaml': `apiVersion: v1
+kind: Pod
+metadata:
+  name: client
+spec:
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: ${registry.host}/shell:1
+      args: [${JSON.stringify(script)}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hostnet
+spec:
+  restartPolicy: Never
+  hostNetwork: true
+  dnsPolicy: ClusterFirstWithHostNet
+  dnsConfig: { searches: [extra.example], options: [{ name: ndots, value: "2" }, { name: edns0 }] }
+  containers:
+    - name: main
+      image: ${registry.host}/shell:1
+      args: [${JSON.stringify('cat /etc/resolv.conf; for i in $(seq 1 240); do wget -O - http://backend.default.svc.cluster.local/ 2>/dev/null && break; sleep 0.5; done')}]
+`,
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-dns-'));
+    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.248.0.0/16',
+      '--service-cidr', SERVICE_CIDR]);
+  });
+
+  test.after(async () => {
+    await serve?.shutdown().catch(() => serve.stop('SIGKILL'));
+    const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
+    spawnSync('podman', ['rm', '-f', '-t', '0', '--filter', `label=convergit.instance=${instance}`]);
+    const pods = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    if (pods.length) spawnSync('podman', ['pod', 'rm', '-f', '-t', '0', ...pods]);
+    removeLeftoverNetworks('10-248-');
+    if (registry) removeImages(registry.host);
+    await registry?.stop();
+    repo?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the service CIDR is made local to the host, and the cluster DNS listens on its 10th address', async () => {
+    assert.match(localRoutes(), /^local 10\.97\.0\.0\/16 dev lo /m);
+    assert.match(serve.output(), /dns: cluster DNS on 10\.97\.0\.10:53 /);
+  });
+
+  test('a pod reaches another Deployment\'s Service by name and by ClusterIP; its resolv.conf is the cluster\'s', async () => {
+    await until(async () => ['Succeeded', 'Failed'].includes((await pod('client'))?.status?.phase), 'the client pod to finish', 120_000);
+    const log = await logOf('client');
+    assert.is((await pod('client')).status.phase, 'Succeeded', log);
+    assert.match(log, /^hello from busybox httpd$/m);
+    assert.match(log, /^by fqdn: hello from busybox httpd$/m);
+    assert.match(log, new RegExp(`^by clusterIP: hello from busybox httpd$`, 'm'));
+    assert.match(log, /^unknown: wget: bad address 'nope'$/m);
+    assert.match(log, /^nameserver 10\.97\.0\.10$/m);
+    assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m);
+    assert.match(log, /^options ndots:5$/m);
+  });
+
+  test('a host-network pod with ClusterFirstWithHostNet and dnsConfig gets the cluster DNS, merged as the kubelet does', async () => {
+    await until(async () => ['Succeeded', 'Failed'].includes((await pod('hostnet'))?.status?.phase), 'the hostnet pod to finish', 120_000);
+    const log = await logOf('hostnet');
+    assert.is((await pod('hostnet')).status.phase, 'Succeeded', log);
+    assert.match(log, /^nameserver 10\.97\.0\.10$/m);
+    assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local (.* )?extra\.example$/m);
+    assert.match(log, /^options ndots:2 edns0$/m);
+    assert.match(log, /^hello from busybox httpd$/m);
+  });
+
+  test('the host reaches the ClusterIP; `convergit stop` removes the route it added', async () => {
+    const res = await fetch(`http://${BACKEND_IP}/`);
+    assert.is(await res.text(), 'hello from busybox httpd\n');
+    await serve.shutdown();
+    assert.not.match(localRoutes(), /10\.97\.0\.0\/16/);
+  });
+
+  test.run();
+}
