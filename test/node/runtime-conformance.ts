@@ -65,6 +65,8 @@ export interface ConformanceOptions {
   pidNamespace?: boolean;
   /** A missing working directory is created (containerd, podman) instead of failing the start. */
   createsWorkingDir?: boolean;
+  /** Another instance of the runtime over the same state, as the next convergit makes it (default: makeRuntime()). */
+  restarted?: () => Promise<Runtime>;
 }
 
 export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime, opts: ConformanceOptions = {}): void {
@@ -275,6 +277,23 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     assert.is(r.timedOut, true);
     assert.is(r.output, 'started\n');
     await until(() => processesRunning(sleep).length === 0, 'the exec child killed');
+  });
+
+  s('a container outlives its runtime: another instance adopts it by its record, exec reaches it, and it stops it', async () => {
+    const l = launch(['sh', '-c', 'echo ready; while true; do echo tick; sleep 0.1; done']);
+    const c = await running(l);
+    assert.ok(c.record, 'started with a record to find it again');
+    const again = opts.restarted ? await opts.restarted() : makeRuntime();
+    assert.is(await again.adopt?.({ ...c.record, forged: true, pid: -1, id: 'convergit-no-such-container' }, l), undefined, 'a record of nothing');
+    const a = (await again.adopt!(JSON.parse(JSON.stringify(c.record)), l))!;
+    assert.ok(a, 'adopted');
+    assert.equal([a.pid, a.containerID, a.startedAt.getTime()], [c.pid, c.containerID, c.startedAt.getTime()], 'the same container');
+    const size = (await log(l)).length;
+    await until(async () => (await log(l)).length > size, 'its log written on');
+    assert.is((await again.exec(l, ['sh', '-c', 'echo in'], 5000)).output, 'in\n');
+    const exit = await a.stop(1000);
+    assert.ok(exit.signal === 'SIGTERM' || exit.signal === 'SIGKILL', `stopped by a signal: ${JSON.stringify(exit)}`);
+    assert.not.ok(alive(c.pid), 'gone once exited settles');
   });
 
   s('exec output is bounded', async () => {

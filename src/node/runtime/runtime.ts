@@ -12,6 +12,9 @@ export interface ContainerLaunch {
   cwd: string;
   /** stdout and stderr are appended here (created if missing), one line per write as the process writes them. */
   logFile: string;
+  /** Who the container is, for runtimes that label their containers to find them again after a restart (podman). */
+  podUID?: string;
+  restartCount?: number;
   // ---- for runtimes that run images (podman); the process runtime ignores all of these -------------------------
   /** The image to run, as `pullImage` returned it (its id); absent: the host's own programs (its system folders, read-only). */
   image?: string;
@@ -132,7 +135,9 @@ export interface Runtime {
    * Optional: takes back a container a previous convergit started (`record` is its RunningContainer.record, `launch`
    * what it was started with) and that outlived that convergit. Returns a handle as `start` does (its `exited` and
    * `stop` work the same; the exit code may be unknowable, exitCode null) when it still runs as recorded, or
-   * undefined when it is gone (after cleaning up whatever it left). Never throws for a missing container.
+   * undefined when it is gone (after cleaning up whatever it left). A runtime that still knows how a container that
+   * died meanwhile ended (podman keeps it) may instead return a handle whose `exited` settles at once with that exit,
+   * so the pod reports it and restarts it as its policy says. Never throws for a missing container.
    * A runtime without it has its containers started afresh after a restart.
    */
   adopt?(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined>;
