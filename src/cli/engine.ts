@@ -11,8 +11,10 @@ import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
 import { checkPodman } from '../node/runtime/podman/detect.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
+import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
+import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '../node/log-rotation.ts';
 import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
 
 export interface EngineOptions {
@@ -30,6 +32,8 @@ export interface EngineOptions {
   restartBackoff: { baseMs: number; maxMs: number };
   /** How often nodes measure their containers' cpu and memory (metrics.k8s.io). Default 15 s. */
   metricResolutionMs?: number;
+  /** Container log rotation; default the kubelet's (10Mi, 5 files, looked at every 10 s). */
+  logRotation?: LogRotationOptions & { intervalMs?: number };
   log: (msg: string) => void;
   /** podman or process; undefined: podman when it is installed and works, else process. */
   runtime?: 'podman' | 'process';
@@ -39,6 +43,8 @@ export interface EngineOptions {
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
+  /** podman: image garbage collection thresholds (percent) and minimum age. */
+  imageGC?: ImageGCOptions;
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
 }
@@ -47,15 +53,15 @@ export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.
 
 /**
  * The runtime asked for; process by default, and says why. Podman becomes the default once pods in its sandboxes
- * reach Services' cluster IPs and are re-adopted after a restart, as process pods are: until then the example's
- * frontend could not reach its backend, and a restart would restart every container.
+ * reach Services' cluster IPs (they are re-adopted after a restart, as process pods are): until then the example's
+ * frontend could not reach its backend.
  */
 async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): Promise<void> | void }> {
   const { log } = opts;
   if (opts.runtime === undefined) {
     log('runtime: process (the default; --runtime podman runs pods as containers of their images)');
   } else if (opts.runtime === 'podman') {
-    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit });
+    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
     if (check.ok) {
       log(`runtime: podman ${check.version} (--runtime podman)`);
       const runtime = check.runtime;
@@ -109,8 +115,12 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         clusterCIDR, containerRuntimeVersion: chosen.version,
         allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
       }));
-      const reporter = startUsageReporter({ store, nodeName, dataDir: opts.dataDir, resolutionMs: opts.metricResolutionMs, log });
+      const reporter = startUsageReporter({ store, nodeName, dataDir: opts.dataDir, runtime, resolutionMs: opts.metricResolutionMs, log });
       nodes.push({ detach: () => reporter.stop() });
+      const rotator = startLogRotator({
+        ...DEFAULT_LOG_ROTATION, ...opts.logRotation, runtime, pidsFile: join(opts.dataDir, 'nodes', nodeName, 'pids.json'), log,
+      });
+      nodes.push({ detach: () => rotator.stop() });
     }
     return { nodeNames: names, stop: () => stopAll(stops) };
   } catch (e) {

@@ -162,6 +162,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       if (workers.get(uid) === w && !stopping) {
         workers.delete(uid);
         if (usesGitImage) void collectImages(); // nothing to collect after a pod that extracted no image
+        void opts.runtime.collectImages?.().then(
+          (r) => { if (r.removed.length) log(`node ${nodeName}: image gc: the image store's filesystem was ${r.usagePercent}% used: removed ${r.removed.length} unused image(s)`); },
+          (e) => log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`));
       }
     });
     w.start();

@@ -1,12 +1,12 @@
 // Pods coast through a control-plane restart on podman too: `kill -9` of serve leaves the containers running under
 // conmon, the next serve re-adopts them (same container ids, same restartCount, the log file written on), reports
 // the exit of one that died meanwhile as the kubelet would, and a rollout cut short by the kill completes without
-// restarting any container. `convergit stop` then stops every podman container and pod of the data folder.
+// restarting any container. Logs are rotated meanwhile (a tiny --container-log-max-size) and carry conmon's times. `convergit stop` then stops every podman container and pod of the data folder.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -20,8 +20,11 @@ if (missing) {
   console.log(`e2e podman restart: skipped, ${missing}`);
 } else {
   let registry: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess | undefined;
-  const ARGS = () => ['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.247.0.0/16',
-    '--restart-backoff', '200ms', '--interval', '1s'];
+  const ARGS = () => ['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.253.0.0/16',
+    '--restart-backoff', '200ms', '--container-log-max-size', '2Ki', '--container-log-monitor-interval', '300ms',
+    '--metric-resolution', '1s',
+    // Any use of the disk is over the high threshold: every unused image convergit pulled is collected.
+    '--image-gc-high-threshold', '1', '--image-gc-low-threshold', '0', '--image-minimum-gc-age', '1ms'];
   const instance = () => createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
   const podmanIds = (...filters: string[]) => execFileSync('podman', ['ps', '-aq', '--no-trunc', '--filter', `label=convergit.instance=${instance()}`,
     ...filters.flatMap((f) => ['--filter', f])], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -74,9 +77,11 @@ spec:
   }, what, 120_000);
 
   test.before(async () => {
-    removeLeftoverNetworks('10-247-');
+    removeLeftoverNetworks('10-253-');
     registry = await startRegistry();
     pushBusyboxImage(`${registry.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });
+    pushBusyboxImage(`${registry.host}/once:1`, { cmd: ['echo', 'once'] });
+    pushBusyboxImage(`${registry.host}/unrelated:1`, { cmd: ['echo', 'unrelated'] });
     repo = makeRepo({ 'web.yaml': deployment('v1'), 'counter.yaml': COUNTER.replace('REGISTRY', registry.host) });
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-restart-'));
   });
@@ -120,7 +125,46 @@ spec:
     const n = lines(await counterLog());
     await until(async () => lines(await counterLog()).length > n.length, 'the counter to write on');
     const all = lines(await counterLog());
-    assert.equal(all, all.map((_, i) => i + 1), 'one unbroken count');
+    assert.equal(all, all.map((_, i) => all[0] + i), 'one unbroken count');
+    // Its log was rotated meanwhile (conmon reopening the file, so the count is unbroken above), and
+    // --timestamps shows the time conmon gave each line.
+    const dir = join(dataDir, 'pods', `default_counter_${counterAfter.metadata.uid}`, 'count');
+    await until(() => readdirSync(dir).some((f) => /^0\.log\.\d{8}-\d{6}$/.test(f)), 'a rotated log file', 30_000);
+    const stamped = (await serve!.get('/api/v1/namespaces/default/pods/counter/log?timestamps=true&tailLines=2')).text.split('\n').filter(Boolean);
+    assert.is(stamped.length, 2);
+    for (const l of stamped) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line \d+$/);
+  });
+
+  test('kubectl top: a podman container is measured from its cgroup', async () => {
+    const m = await until(async () => {
+      const r = await serve!.get('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/counter');
+      return r.status === 200 && r.body.containers?.length === 1 && r.body;
+    }, 'the counter measured', 30_000);
+    assert.is(m.containers[0].name, 'count');
+    assert.match(m.containers[0].usage.cpu, /^\d+n$/);
+    assert.ok(Number(/^(\d+)Ki$/.exec(m.containers[0].usage.memory)?.[1]) > 0, m.containers[0].usage.memory);
+  });
+
+  test('image gc over the threshold: an unused image convergit pulled is removed, not one in use nor anyone else\'s', async () => {
+    const exists = (ref: string) => spawnSync('podman', ['image', 'exists', ref]).status === 0;
+    // Someone else on the machine pulls an image convergit never uses.
+    execFileSync('podman', ['pull', '--quiet', '--tls-verify=false', `${registry.host}/unrelated:1`], { stdio: 'ignore' });
+    repo.write('once.yaml', `apiVersion: v1
+kind: Pod
+metadata: { name: once }
+spec:
+  restartPolicy: Never
+  containers: [{ name: once, image: ${registry.host}/once:1, imagePullPolicy: Always }]
+`);
+    repo.commit('once');
+    await until(async () => (await get('/api/v1/namespaces/default/pods/once'))?.status?.phase === 'Succeeded', 'once Succeeded', 60_000);
+    assert.ok(exists(`${registry.host}/once:1`), 'kept while its pod exists');
+    repo.remove('once.yaml');
+    repo.commit('once gone');
+    await until(() => !exists(`${registry.host}/once:1`), 'the once image collected', 60_000);
+    await until(() => /image gc: the image store's filesystem was \d+% used: removed \d+ unused image/.test(serve!.output()), 'gc to say so');
+    assert.ok(exists(`${registry.host}/httpd:1`), 'an image in use stays');
+    assert.ok(exists(`${registry.host}/unrelated:1`), 'an image convergit did not pull stays');
   });
 
   test('kill -9 of serve mid-rollout: a new serve completes the rollout, no container restarted', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ContainerLaunch, RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
+import { presentLog } from '../../src/node/logs.ts';
 
 /** Polls `cond` until it holds; fails after `ms`. (Conformance must not lean on test-only helpers.) */
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -95,7 +96,8 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     started.push(c);
     return c;
   };
-  const log = (l: ContainerLaunch) => readFile(l.logFile, 'utf8').catch(() => '');
+  /** The log's text (a runtime may write CRI lines with their times: read as kubectl logs shows them). */
+  const log = async (l: ContainerLaunch) => presentLog(await readFile(l.logFile, 'utf8').catch(() => ''), {});
 
   s.before.each(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'convergit-runtime-')));

@@ -1,22 +1,24 @@
 // The podman runtime: each pod a podman pod (its own network namespace and address on a bridge per node), each
-// container a podman container started detached under conmon, its stdout/stderr passed straight into the
-// container's log file (log driver passthrough), its exit seen on one `podman events` stream. Driven through the
+// container a podman container started detached under conmon, which writes its stdout/stderr into the container's
+// log file (log driver k8s-file: CRI lines with their time), its exit seen on one `podman events` stream. Driven through the
 // CLI: see docs/engine.md for why. Containers and pods outlive convergit (conmon is their parent, not us): the next
 // start re-adopts each from its record, checked against the labels it was started with.
 import { collectExecOutput } from '../exec-output.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
-  type ContainerRecord, type RunningContainer, type Runtime, type SandboxSpec,
+  type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
 import { writeContainersConf } from './config.ts';
 import { ExitWatcher } from './exits.ts';
+import { cgroupUsage } from './cgroup-usage.ts';
+import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
@@ -43,6 +45,8 @@ export interface PodmanRuntimeOptions {
   pidsLimit?: number;
   /** Registries pulled from over plain HTTP (besides localhost and 127.0.0.0/8, which always are, as in Docker). */
   insecureRegistries?: string[];
+  /** Image garbage collection (the kubelet's thresholds); default the kubelet's defaults. */
+  imageGC?: ImageGCOptions;
 }
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
@@ -59,11 +63,18 @@ export class PodmanRuntime implements Runtime {
   private readonly current = new Map<string, string>();
   /** Names of the containers this runtime started or re-adopted: any other in a pod it takes back is a stray. */
   private readonly known = new Set<string>();
+  /** Container id → its init's host pid, for usage. */
+  private readonly pids = new Map<string, number>();
+  /** When each image this instance pulled was last used, for image GC. */
+  private readonly imageUsage: ImageUsage;
+  private gcTimer?: NodeJS.Timeout;
+  private gcRunning?: Promise<ImageGCResult>;
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
     this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
     this.exits = new ExitWatcher(this.cli, `${LABEL}=${this.instance}`);
+    this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
   }
 
   /** Writes containers.conf. What an earlier run left running stays: the node re-adopts it (see `adopt`). */
@@ -90,6 +101,7 @@ export class PodmanRuntime implements Runtime {
   /** Stops watching exits (containers keep running under conmon) and removes the bridges no pod uses any more. */
   async close(): Promise<void> {
     this.exits.close();
+    clearInterval(this.gcTimer);
     for (const p of this.networks.values()) {
       const name = await p.catch(() => undefined);
       if (name) await podman(this.cli, ['network', 'rm', name]); // refused while a pod still uses it
@@ -140,6 +152,7 @@ export class PodmanRuntime implements Runtime {
     }
     const info = await this.inspectImage(ref);
     if (!info) throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: pulled, but not found afterwards`);
+    this.imageUsage.touch(info.id); // pulled by us: ours to collect once unused
     return info;
   }
 
@@ -239,22 +252,13 @@ export class PodmanRuntime implements Runtime {
     if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
     const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
     const args = await this.runArgs(name, launch);
+    if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
     await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
-    const fd = openSync(launch.logFile, 'a');
-    const offset = (await stat(launch.logFile)).size;
-    let r;
-    try {
-      // With the passthrough driver the container's stdout and stderr are podman's own: the log file, directly.
-      r = await podman(this.cli, args, { stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
+    await appendFile(launch.logFile, ''); // there from the start, even before conmon's first line
+    const r = await podman(this.cli, args);
     if (r.code !== 0) {
-      // podman's own error went where the container's output would have: take it out of the log.
-      const text = await readFrom(launch.logFile, offset);
-      await truncate(launch.logFile, offset).catch(() => {});
       void podman(this.cli, ['rm', '-f', '-t', '0', name]);
-      return failedContainer(startedAt, r.code, startError(text, launch.cwd));
+      return failedContainer(startedAt, r.code, startError(r.stderr, launch.cwd));
     }
     const info = await this.inspectContainer(name);
     // The container's init, or (when it is already gone) conmon, which watched it.
@@ -302,7 +306,10 @@ export class PodmanRuntime implements Runtime {
   }
 
   private async runArgs(name: string, l: ContainerLaunch): Promise<string[]> {
-    const args = ['run', '-d', '--name', name, '--label', `${LABEL}=${this.instance}`, '--log-driver', 'passthrough', '--pull', 'never'];
+    // conmon writes the log file in the CRI format (a time, the stream, each line), as CRI-O's does for the kubelet,
+    // and reopens it on request after a rotation (reopenLog).
+    const args = ['run', '-d', '--name', name, '--label', `${LABEL}=${this.instance}`, '--pull', 'never',
+      '--log-driver', 'k8s-file', '--log-opt', `path=${l.logFile}`];
     if (l.podUID !== undefined) {
       args.push('--label', `${POD_UID}=${l.podUID}`, '--label', `${CONTAINER}=${containerName(l)}`, '--label', `${RESTART_COUNT}=${l.restartCount ?? 0}`);
     }
@@ -343,6 +350,55 @@ export class PodmanRuntime implements Runtime {
     const r = await podman(this.cli, ['container', 'inspect', '--format', 'json', name]);
     if (r.code !== 0) return undefined;
     return (JSON.parse(r.stdout) as ContainerInspect[])[0];
+  }
+
+  /**
+   * After a rotation renamed its log file: conmon opens the path anew (a new file), as CRI-O's ReopenContainerLog
+   * asks it through the container's control FIFO (message 2). Lines written meanwhile went to the renamed file, so
+   * none is lost. Rejects when the container or its conmon is gone.
+   */
+  async reopenLog(record: ContainerRecord): Promise<void> {
+    if (!isPodmanRecord(record)) throw new Error('not a podman container');
+    const r = await podman(this.cli, ['container', 'inspect', '--format', '{{.StaticDir}}', String(record.id)]);
+    if (r.code !== 0) throw new Error(podmanError(r));
+    // Non-blocking: with no conmon reading the FIFO the open fails (ENXIO) instead of hanging.
+    const fh = await open(join(r.stdout.trim(), 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    try {
+      await fh.write('2 0 0\n');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * One image GC pass (image-gc.ts), at most one at a time; the node calls it when a pod has finished, and it runs
+   * every 5 minutes (the kubelet's period) once called.
+   */
+  collectImages(): Promise<ImageGCResult> {
+    if (!this.gcTimer) {
+      this.gcTimer = setInterval(() => void this.collectImages().catch(() => {}), 5 * 60_000);
+      this.gcTimer.unref();
+    }
+    this.gcRunning ??= collectImages(this.cli, this.imageUsage, this.opts.imageGC ?? DEFAULT_IMAGE_GC)
+      .finally(() => { this.gcRunning = undefined; });
+    return this.gcRunning;
+  }
+
+  /** Each record's container's cgroup usage (kubectl top); its init's pid is looked up once per container. */
+  async usage(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]> {
+    return Promise.all(records.map(async (record) => {
+      if (!isPodmanRecord(record)) return undefined;
+      const id = String(record.id);
+      let pid = this.pids.get(id);
+      if (pid === undefined) {
+        const r = await podman(this.cli, ['container', 'inspect', '--format', '{{.State.Pid}}', id]);
+        pid = r.code === 0 ? Number(r.stdout.trim()) || 0 : 0;
+        if (pid) this.pids.set(id, pid);
+      }
+      const sample = pid ? await cgroupUsage(pid, id) : undefined;
+      if (!sample) this.pids.delete(id);
+      return sample;
+    }));
   }
 
   /** @internal */
@@ -458,21 +514,9 @@ function signalName(n: number): string | null {
   return null;
 }
 
-async function readFrom(file: string, offset: number): Promise<string> {
-  const h = await open(file, 'r');
-  try {
-    const { size } = await h.stat();
-    const buf = Buffer.alloc(Math.max(0, size - offset));
-    await h.read(buf, 0, buf.length, offset);
-    return buf.toString('utf8');
-  } finally {
-    await h.close();
-  }
-}
-
 /** The OCI runtime's reason a container could not start, in the words Docker and the process runtime use. */
 function startError(text: string, cwd: string): string {
-  const exec = /exec: "[^"]*": [^\n]*?(?=: OCI runtime|\n|$)/.exec(text);
+  const exec = /exec: "[^"]*": [^\n]*?(?=: OCI |\n|$)/.exec(text);
   if (exec) return exec[0];
   const chdir = /chdir to cwd \("([^"]*)"\) set in config\.json failed: ([^:\n]*)/.exec(text);
   if (chdir) return `chdir to cwd (${JSON.stringify(chdir[1] || cwd)}) failed: ${chdir[2]}`;
