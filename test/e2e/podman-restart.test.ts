@@ -40,7 +40,7 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec:
-      terminationGracePeriodSeconds: 2
+      terminationGracePeriodSeconds: 1
       containers:
         - name: httpd
           image: ${registry.host}/httpd:1

@@ -63,6 +63,8 @@ export class PodmanRuntime implements Runtime {
   private readonly current = new Map<string, string>();
   /** Names of the containers this runtime started or re-adopted: any other in a pod it takes back is a stray. */
   private readonly known = new Set<string>();
+  /** Pod uids with a container re-adopted by this runtime: their sandboxes are taken back, not made anew. */
+  private readonly adoptedPods = new Set<string>();
   /** Container id → its init's host pid, for usage. */
   private readonly pids = new Map<string, number>();
   /** When each image this instance pulled was last used, for image GC. */
@@ -200,7 +202,8 @@ export class PodmanRuntime implements Runtime {
 
   async createSandbox(spec: SandboxSpec): Promise<string> {
     const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
-    if (await this.takeBackSandbox(name, spec.uid)) return name;
+    // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
+    if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
     const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `${POD_UID}=${spec.uid}`];
     if (spec.hostname) args.push('--hostname', spec.hostname);
     if (spec.hostNetwork) {
@@ -302,6 +305,7 @@ export class PodmanRuntime implements Runtime {
     const name = (info.Name ?? rec.name).replace(/^\//, '');
     const startedAt = info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
     const c = new PodmanContainer(this, name, info.Id, info.State?.Pid ?? 0, startedAt, record);
+    if (rec.podUID) this.adoptedPods.add(rec.podUID);
     return this.track(launch, c, info.State?.Status === 'running');
   }
 
