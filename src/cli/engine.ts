@@ -12,8 +12,10 @@ import { ImageCache } from '../node/images.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
 import { checkPodman } from '../node/runtime/podman/detect.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
+import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
+import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '../node/log-rotation.ts';
 import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
 import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
@@ -33,6 +35,8 @@ export interface EngineOptions {
   restartBackoff: { baseMs: number; maxMs: number };
   /** How often nodes measure their containers' cpu and memory (metrics.k8s.io). Default 15 s. */
   metricResolutionMs?: number;
+  /** Container log rotation; default the kubelet's (10Mi, 5 files, looked at every 10 s). */
+  logRotation?: LogRotationOptions & { intervalMs?: number };
   log: (msg: string) => void;
   /** podman or process; undefined: podman when it is installed and works, else process. */
   runtime?: 'podman' | 'process';
@@ -47,6 +51,8 @@ export interface EngineOptions {
   /** --ingress-port and --ingress-tls-port; undefined: 80 and 443 when they can be bound, else 8080 and 8443, else free ports. */
   ingressPort?: number;
   ingressTlsPort?: number;
+  /** podman: image garbage collection thresholds (percent) and minimum age. */
+  imageGC?: ImageGCOptions;
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
 }
@@ -57,15 +63,15 @@ export const DEFAULT_SERVICE_CIDRS = { process: '127.2.0.0/16', podman: '10.96.0
 
 /**
  * The runtime asked for; process by default, and says why. Podman becomes the default once pods in its sandboxes
- * reach Services' cluster IPs and are re-adopted after a restart, as process pods are: until then the example's
- * frontend could not reach its backend, and a restart would restart every container.
+ * reach Services' cluster IPs (they are re-adopted after a restart, as process pods are): until then the example's
+ * frontend could not reach its backend.
  */
 async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): Promise<void> | void }> {
   const { log } = opts;
   if (opts.runtime === undefined) {
     log('runtime: process (the default; --runtime podman runs pods as containers of their images)');
   } else if (opts.runtime === 'podman') {
-    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit });
+    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
     if (check.ok) {
       log(`runtime: podman ${check.version} (--runtime podman)`);
       const runtime = check.runtime;
@@ -129,8 +135,12 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         // Only a server on port 53 can be a pod's nameserver (resolv.conf names no port).
         ...(dns?.port === 53 && { dns: { clusterDNS: dns.address, clusterDomain: CLUSTER_DOMAIN } }),
       }));
-      const reporter = startUsageReporter({ store, nodeName, dataDir: opts.dataDir, resolutionMs: opts.metricResolutionMs, log });
+      const reporter = startUsageReporter({ store, nodeName, dataDir: opts.dataDir, runtime, resolutionMs: opts.metricResolutionMs, log });
       nodes.push({ detach: () => reporter.stop() });
+      const rotator = startLogRotator({
+        ...DEFAULT_LOG_ROTATION, ...opts.logRotation, runtime, pidsFile: join(opts.dataDir, 'nodes', nodeName, 'pids.json'), log,
+      });
+      nodes.push({ detach: () => rotator.stop() });
     }
     return { nodeNames: names, stop: () => stopAll(stops) };
   } catch (e) {

@@ -1,8 +1,8 @@
 // The composition root: parses the command line and wires the parts together. Nothing imports this file.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { serve } from './serve.ts';
 import { validate } from './validate.ts';
-import { cidr, count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
+import { bytes, cidr, count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
 import { defaultNodeName } from './engine.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
@@ -11,6 +11,20 @@ import { history } from './history.ts';
 import { rollback } from './rollback.ts';
 import { kubeconfig } from './kubeconfig.ts';
 import { stop } from './stop.ts';
+
+/** --container-log-max-files: the kubelet refuses fewer than 2 (the current file and one rotated). */
+const logFiles = (v: string) => {
+  const n = count(v);
+  if (n < 2) throw new InvalidArgumentError(`"${v}" is fewer than 2 (the current file and one rotated).`);
+  return n;
+};
+
+/** A whole percent, 0 to 100. */
+const percent = (v: string) => {
+  const n = count(v);
+  if (n > 100) throw new InvalidArgumentError(`"${v}" is not a percent (0-100).`);
+  return n;
+};
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -47,9 +61,18 @@ program
   .option('--ingress-port <n>', 'port the ingress listener serves HTTP on, at --host (default: 80 when it can be bound, else 8080, else a free port; serve says which)', port)
   .option('--ingress-tls-port <n>', 'port the ingress listener serves HTTPS on (default: 443 when it can be bound, else 8443, else a free port)', port)
   .addOption(new Option('--metric-resolution <duration>', 'how often nodes measure their containers for kubectl top (metrics.k8s.io)').argParser(duration).default(15_000, '15s'))
+  .addOption(new Option('--container-log-max-size <size>', 'a container\'s log file is rotated once it is over this size').argParser(bytes).default(10 * 1024 * 1024, '10Mi'))
+  .addOption(new Option('--container-log-max-files <n>', 'log files kept per container, the current one included (at least 2)').argParser(logFiles).default(5))
+  .addOption(new Option('--container-log-monitor-interval <duration>', 'how often container log files are checked for rotation').argParser(duration).default(10_000, '10s'))
+  .addOption(new Option('--image-gc-high-threshold <percent>', 'podman: disk use of the image store at which unused images are removed').argParser(percent).default(85))
+  .addOption(new Option('--image-gc-low-threshold <percent>', 'podman: disk use image garbage collection frees down to').argParser(percent).default(80))
+  .addOption(new Option('--image-minimum-gc-age <duration>', 'podman: an image used more recently is never removed').argParser(duration).default(120_000, '2m'))
   .option('--hollow', 'hollow nodes (kubemark): pods run no process, containers run until deleted; env CONVERGIT_HOLLOW_* makes them exit or fail (docs/engine.md)', false)
   .addOption(new Option('--hollow-start-delay <duration>', 'with --hollow: how long each container takes to start').argParser(duration).default(0, '0'))
   .action(async (o) => {
+    if (o.imageGcLowThreshold >= o.imageGcHighThreshold) {
+      program.error(`error: --image-gc-low-threshold (${o.imageGcLowThreshold}) must be less than --image-gc-high-threshold (${o.imageGcHighThreshold})`);
+    }
     await serve(o);
   });
 

@@ -1,7 +1,7 @@
 // Option parsing shared by commands: durations like `30s`, ports, paths inside a repository.
 import ms from 'ms';
 import { InvalidArgumentError } from 'commander';
-import { isQuantity } from '../model/quantity.ts';
+import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { isDnsSubdomain, isLabelValue, isQualifiedName } from '../model/names.ts';
 
 export function duration(value: string): number {
@@ -26,6 +26,13 @@ export function repoPath(value: string): string {
 export function count(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
   return Number(value);
+}
+
+/** A size such as 10Mi or 512Ki, in bytes (more than 0). */
+export function bytes(value: string): number {
+  const n = isQuantity(value) ? Math.floor(parseQuantity(value)) : NaN;
+  if (!(n > 0)) throw new InvalidArgumentError(`"${value}" is not a size such as 10Mi or 512Ki.`);
+  return n;
 }
 
 /** A Kubernetes quantity such as 2, 1500m or 4Gi, kept as written. */

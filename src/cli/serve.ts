@@ -47,6 +47,14 @@ export interface ServeOptions {
   metricResolution: number;
   ingressPort?: number;
   ingressTlsPort?: number;
+  /** Container log rotation (kubelet's flags of the same names). */
+  containerLogMaxSize: number;
+  containerLogMaxFiles: number;
+  containerLogMonitorInterval: number;
+  /** podman image GC (kubelet's flags of the same names). */
+  imageGcHighThreshold: number;
+  imageGcLowThreshold: number;
+  imageMinimumGcAge: number;
   /** --hollow: pods run on the hollow runtime, each container started after this many ms. */
   hollow?: boolean;
   hollowStartDelay?: number;
@@ -131,6 +139,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr, gitImageBase: opts.gitImageBase,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
+      imageGC: { highThresholdPercent: opts.imageGcHighThreshold, lowThresholdPercent: opts.imageGcLowThreshold, minAgeMs: opts.imageMinimumGcAge },
+      logRotation: { maxSizeBytes: opts.containerLogMaxSize, maxFiles: opts.containerLogMaxFiles, intervalMs: opts.containerLogMonitorInterval },
       ...(opts.hollow && { hollow: { startDelayMs: opts.hollowStartDelay ?? 0 } }),
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them

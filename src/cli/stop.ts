@@ -1,12 +1,15 @@
 // `convergit stop`: stops everything a data folder runs. `serve` leaves its pods' containers running when it stops
 // or dies (the next serve re-adopts them); this is how to stop them for good. It asks the folder's serve, if one
 // runs, to exit (SIGTERM) and waits for its lock; then, holding the lock so no serve starts meanwhile, it stops each
-// container the nodes recorded (SIGTERM to its process group, SIGKILL after the pod's grace period), all at once.
+// container the nodes recorded (SIGTERM to its process group or podman container, SIGKILL after the pod's grace
+// period), all at once; then whatever else of the folder's podman instance is left (pods, strays, bridges).
 // The objects stay in state.json: the next serve starts the pods again.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PidsFile } from '../node/pids-file.ts';
 import { ProcessRuntime } from '../node/runtime/process.ts';
+import { isPodmanRecord, PodmanRuntime } from '../node/runtime/podman/podman.ts';
+import type { Runtime } from '../node/runtime/runtime.ts';
 import { DataDirInUse, isDataDirLocked, lockDataDir, readLockOwner } from './data-dir-lock.ts';
 import { removeOwnLocalRoute } from '../network/local-route.ts';
 
@@ -37,7 +40,10 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
   }
   const lock = lockDataDir(dataDir, 'stop');
   try {
-    const runtime = new ProcessRuntime();
+    const processes = new ProcessRuntime();
+    // The podman runtime only where a serve ran one: a machine without podman never calls it.
+    const podmanDir = path.join(dataDir, 'podman');
+    const pod = existsSync(podmanDir) ? await PodmanRuntime.create({ stateDir: podmanDir }) : undefined;
     const nodesDir = path.join(dataDir, 'nodes');
     let nodes: string[];
     try {
@@ -50,7 +56,8 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
     await Promise.all(nodes.map(async (node) => {
       const pids = new PidsFile(path.join(nodesDir, node, 'pids.json'));
       await Promise.all(pids.load().map(async (e) => {
-        const handle = await runtime.adopt(e.record);
+        const runtime: Runtime = pod && isPodmanRecord(e.record) ? pod : processes;
+        const handle = await runtime.adopt?.(e.record, e.launch).catch(() => undefined);
         if (handle) {
           await handle.stop(e.graceMs);
           stopped++;
@@ -59,6 +66,10 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
         pids.remove(e.podUID, e.container, e.record);
       }));
     }));
+    if (pod) {
+      await pod.removeAll();
+      await pod.close();
+    }
     print(stopped ? `stopped ${stopped} container(s) of ${pods.size} pod(s)` : 'no container was running');
     // The service CIDR's local route, when this data folder's serve added it (podman's ClusterIPs).
     const route = await removeOwnLocalRoute(dataDir);

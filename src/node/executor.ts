@@ -166,6 +166,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       if (workers.get(uid) === w && !stopping) {
         workers.delete(uid);
         if (usesGitImage) void collectImages(); // nothing to collect after a pod that extracted no image
+        void opts.runtime.collectImages?.().then(
+          (r) => { if (r.removed.length) log(`node ${nodeName}: image gc: the image store's filesystem was ${r.usagePercent}% used: removed ${r.removed.length} unused image(s)`); },
+          (e) => log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`));
       }
     });
     w.start();
@@ -191,13 +194,14 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const adopted = new Map<string, Map<string, Adopted>>();
   const leaving: Promise<unknown>[] = [];
   const podsByUid = new Map(pods.list().map((p) => [p.metadata.uid!, p]));
+  const podWanted = (uid: string) => {
+    const pod = podsByUid.get(uid);
+    return pod?.spec?.nodeName === nodeName && !isPodTerminal(pod);
+  };
   await Promise.all(recorded.map(async (e: PidEntry) => {
     const handle = await opts.runtime.adopt?.(e.record, e.launch).catch(() => undefined);
     if (!handle) return pids.remove(e.podUID, e.container, e.record);
-    const pod = podsByUid.get(e.podUID);
-    const wanted = pod?.spec?.nodeName === nodeName && !isPodTerminal(pod)
-      && (pod.spec?.containers ?? []).some((c: { name: string }) => c.name === e.container);
-    if (wanted) {
+    if (podWanted(e.podUID) && (podsByUid.get(e.podUID)!.spec?.containers ?? []).some((c: { name: string }) => c.name === e.container)) {
       if (!adopted.has(e.podUID)) adopted.set(e.podUID, new Map());
       adopted.get(e.podUID)!.set(e.container, { handle, entry: e });
       return;
@@ -205,6 +209,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     log(`node ${nodeName}: stopping ${e.launch.id}: its pod is no longer on this node`);
     leaving.push(handle.stop(e.graceMs).then(() => pids.remove(e.podUID, e.container, e.record)));
   }));
+  // Their sandboxes (runtimes with sandboxes) go once all their containers have stopped.
+  const leftSandboxes = new Set(recorded.filter((e) => e.launch.sandbox && !podWanted(e.podUID)).map((e) => e.launch.sandbox!));
+  if (leftSandboxes.size) leaving.push(Promise.all(leaving).then(() => Promise.all([...leftSandboxes].map((s) => opts.runtime.removeSandbox?.(s).catch(() => {})))));
   const readopted = [...adopted.values()].reduce((n, m) => n + m.size, 0);
   if (recorded.length) log(`node ${nodeName}: re-adopted ${readopted} of ${recorded.length} container(s) left running by the previous run`);
   ready = true;

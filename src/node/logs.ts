@@ -1,7 +1,10 @@
-// Container log files under the data folder, and reading them as `kubectl logs` does (tail, previous, errors).
+// Container log files under the data folder, and reading them as `kubectl logs` does (tail, previous, errors). As the
+// kubelet, `kubectl logs` reads a run's current file; rotated ones (log-rotation.ts) are kept beside it, and a follow
+// goes on across a rotation.
 import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../model/object.ts';
+import { rotatedLogs } from './log-rotation.ts';
 
 export interface PodRef { namespace?: string; name: string; uid?: string }
 
@@ -47,7 +50,8 @@ export function presentLog(text: string, opts: Pick<LogOptions, 'since' | 'times
       continue;
     }
     if (since !== undefined && Date.parse(m[1]) < since) continue;
-    out += (opts.timestamps ? `${m[1]} ` : '') + m[4] + (m[3] === 'F' ? '\n' : '');
+    // In UTC as the kubelet prints it (conmon writes +00:00).
+    out += (opts.timestamps ? `${m[1].replace(/\+00:00$/, 'Z')} ` : '') + m[4] + (m[3] === 'F' ? '\n' : '');
   }
   if (last && !(since !== undefined && fileTime && fileTime.getTime() < since)) out += last;
   return out;
@@ -96,10 +100,11 @@ async function podLogFile(dataDir: string, pod: KubeObject, opts: Pick<LogOption
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
   const status = statuses.find((s: { name: string }) => s.name === container);
   const dir = join(podLogDir(dataDir, podRef(pod)), container);
-  const runs = (await readdir(dir).catch(() => [] as string[]))
-    .map((f) => /^(\d+)\.log$/.exec(f)?.[1])
+  // A run is known by its file, or by its rotated files while a rotation has renamed it and not yet made it anew.
+  const runs = [...new Set((await readdir(dir).catch(() => [] as string[]))
+    .map((f) => /^(\d+)\.log(?:\.\d{8}-\d{6}(?:\.gz)?)?$/.exec(f)?.[1])
     .filter((n): n is string => n !== undefined)
-    .map(Number)
+    .map(Number))]
     .sort((a, b) => a - b);
   const restartCount: number = status?.restartCount ?? Infinity;
   const current = runs.filter((n) => n <= restartCount).at(-1) ?? runs.at(-1);
@@ -121,13 +126,15 @@ export async function readPodLog(dataDir: string, pod: KubeObject, opts: LogOpti
   if (!opts.since && !opts.timestamps) return presentLog((await readLog(file, opts)).text, {});
   // limitBytes counts what is shown, so it applies after the lines are filtered.
   const { text } = await readLog(file, { ...opts, limitBytes: undefined });
-  const shown = presentLog(text, opts, (await stat(file)).mtime);
+  const shown = presentLog(text, opts, (await stat(file).catch(() => undefined))?.mtime ?? new Date());
   return opts.limitBytes === undefined ? shown : Buffer.from(shown).subarray(0, opts.limitBytes).toString('utf8');
 }
 
 /** What tailLines and limitBytes select of `file`, and the offset where reading stopped. */
 async function readLog(file: string, opts: LogOptions): Promise<{ text: string; end: number }> {
-  const fh = await open(file, 'r');
+  // Renamed by a rotation and not yet made anew: nothing written to it yet.
+  const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw e; });
+  if (!fh) return { text: '', end: 0 };
   try {
     const { size } = await fh.stat();
     const from = opts.tailLines === undefined ? 0 : await tailStart(fh, size, opts.tailLines);
@@ -186,23 +193,50 @@ export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOp
   let offset = first.end; // from exactly where the first read stopped: nothing appended meanwhile is lost
   const runsDir = dirname(file);
   const run = Number(/(\d+)\.log$/.exec(file)![1]);
-  while (!signal.aborted) {
-    await new Promise((r) => setTimeout(r, pollMs));
-    const size = await stat(file).then((s) => s.size, () => undefined);
-    if (size === undefined) return;
-    if (size > offset) {
-      const fh = await open(file, 'r');
-      try {
+  const openIfThere = () => open(file, 'r').catch(() => undefined);
+  let fh = await openIfThere();
+  const newestRotated = async () => (await rotatedLogs(file)).at(-1);
+  let rotated = await newestRotated();
+  try {
+    while (!signal.aborted) {
+      await new Promise((r) => setTimeout(r, pollMs));
+      if (!fh) {
+        fh = await openIfThere(); // a rotation renamed it: its new file appears once the runtime has reopened it
+        offset = 0;
+        if (!fh && !(await stat(runsDir).catch(() => undefined))) return;
+        if (!fh) continue;
+      }
+      const { size, ino } = await fh.stat();
+      const newest = await newestRotated();
+      if (newest !== rotated) {
+        rotated = newest;
+        // Cut in place by a rotation (the process runtime; the file is the same): the head it cut out, which the
+        // new rotated file holds, is no longer in front of what is left to read.
+        const same = (await stat(file).catch(() => undefined))?.ino === ino;
+        if (same && newest) offset = Math.max(0, offset - ((await stat(newest).catch(() => undefined))?.size ?? 0));
+      }
+      if (size > offset) {
         const buf = Buffer.alloc(size - offset);
         const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
         offset += bytesRead;
         present(buf.subarray(0, bytesRead).toString('utf8'));
-      } finally {
-        await fh.close();
+        continue;
       }
-      continue;
+      if (size < offset) continue; // cut, and its rotated file not yet named: seen at the next look
+      // All of this file is read: a rotation may have put a new one at its path, or the run may have ended (its
+      // logs removed with the pod, or a newer run's file there because the container restarted).
+      const now = await stat(file).catch(() => undefined);
+      if (now && now.ino !== ino) {
+        await fh.close();
+        fh = await openIfThere();
+        offset = 0;
+        continue;
+      }
+      if (!now && !(await stat(runsDir).catch(() => undefined))) return;
+      const newer = (await readdir(runsDir).catch(() => [] as string[])).some((f) => Number(/^(\d+)\.log$/.exec(f)?.[1] ?? -1) > run);
+      if (newer) return;
     }
-    const newer = (await readdir(runsDir).catch(() => [] as string[])).some((f) => Number(/^(\d+)\.log$/.exec(f)?.[1] ?? -1) > run);
-    if (newer) return;
+  } finally {
+    await fh?.close();
   }
 }

@@ -348,7 +348,7 @@ export class PodWorker {
       slot.running = true;
       slot.launching = Promise.resolve(handle);
       resumeRunning = {
-        containerID: handle.pid ? `process://${handle.pid}` : '', imageID: old?.imageID ?? '',
+        containerID: this.containerID(handle) ?? '', imageID: old?.imageID ?? '',
         startedAt: isoSeconds(handle.startedAt), restartCount: Math.max(old?.restartCount ?? 0, entry.restartCount), ready,
       };
     }
@@ -459,6 +459,7 @@ export class PodWorker {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,
       logFile: containerLogFile(this.deps.dataDir, this.podRef, spec.name, restartCount),
+      podUID: this.uid, restartCount,
       ...extra,
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.

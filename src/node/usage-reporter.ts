@@ -1,12 +1,14 @@
 // What a node measures of its containers, as the kubelet's resource metrics do for metrics-server: every
 // `resolutionMs` it sums, per container process group (the groups recorded in pids.json), the processes' cpu time
-// (/proc/<pid>/stat utime + stime) and resident memory (/proc/<pid>/status VmRSS), turns the cpu time into a rate
+// (/proc/<pid>/stat utime + stime) and resident memory (/proc/<pid>/status VmRSS), or asks a runtime that has
+// cgroups of its own (podman: Runtime.usage) for their cpu time and working set, turns the cpu time into a rate
 // over the window since the last sample, and writes one record per node to the store's meta `usage/<node>`
 // (not an object: no watch event, no reconcile; its size is one entry per running container). See docs/engine.md.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPidsFile } from './pids-file.ts';
 import type { Store } from '../store/store.ts';
+import type { ContainerUsageSample, Runtime } from './runtime/runtime.ts';
 
 /** The store meta key a node's usage is written under. */
 export const usageKey = (nodeName: string) => `usage/${nodeName}`;
@@ -54,6 +56,8 @@ export interface UsageReporterOptions {
   store: Store;
   nodeName: string;
   dataDir: string;
+  /** Measures containers from their cgroups when it can (Runtime.usage); else their process groups are. */
+  runtime?: Runtime;
   /** How often to sample; metrics-server's --metric-resolution, default 15 s. */
   resolutionMs?: number;
   log?: (msg: string) => void;
@@ -63,30 +67,41 @@ export interface UsageReporterOptions {
 export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promise<void> } {
   const { store, nodeName } = opts;
   const pidsFile = join(opts.dataDir, 'nodes', nodeName, 'pids.json');
-  let last: { at: number; groups: Map<number, GroupSample> } | undefined;
+  let last: { at: number; samples: Map<string, ContainerUsageSample> } | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
 
   const tick = async () => {
-    // Each recorded process container leads its own process group: the group id is the recorded pid.
-    const recorded: Record<number, { podUID: string; container: string }> = {};
-    for (const e of readPidsFile(pidsFile)) {
-      const pid = (e.record as { pid?: unknown }).pid;
-      if (typeof pid === 'number' && pid > 0) recorded[pid] = { podUID: e.podUID, container: e.container };
-    }
+    const entries = readPidsFile(pidsFile);
     const at = Date.now();
-    const groups = sampleGroups(new Set(Object.keys(recorded).map(Number)));
+    // Keyed by the instance (its record), so a restarted container's rate is never taken against its predecessor.
+    const samples = new Map<string, ContainerUsageSample>();
+    const keyOf = (e: (typeof entries)[number]) => `${e.podUID}/${e.container}/${JSON.stringify(e.record)}`;
+    if (opts.runtime?.usage) {
+      const got = await opts.runtime.usage(entries.map((e) => e.record));
+      entries.forEach((e, i) => { if (got[i]) samples.set(keyOf(e), got[i]!); });
+    } else {
+      // Each recorded process container leads its own process group: the group id is the recorded pid.
+      const byGroup = new Map<number, (typeof entries)[number]>();
+      for (const e of entries) {
+        const pid = (e.record as { pid?: unknown }).pid;
+        if (typeof pid === 'number' && pid > 0) byGroup.set(pid, e);
+      }
+      for (const [pgid, g] of sampleGroups(new Set(byGroup.keys()))) {
+        samples.set(keyOf(byGroup.get(pgid)!), { cpuSeconds: g.cpuTicks / TICKS_PER_SECOND, memoryBytes: g.memoryBytes });
+      }
+    }
     const prev = last;
-    last = { at, groups };
+    last = { at, samples };
     if (!prev || stopped) return;
     const seconds = (at - prev.at) / 1000;
     const containers: ContainerUsage[] = [];
-    for (const [pgid, g] of groups) {
-      const e = recorded[pgid];
-      const before = prev.groups.get(pgid);
-      if (!e || !before) continue; // a container is reported from its second sample on
-      const cpu = Math.max(0, g.cpuTicks - before.cpuTicks) / TICKS_PER_SECOND / seconds;
-      containers.push({ podUID: e.podUID, container: e.container, cpuNanoCores: Math.round(cpu * 1e9), memoryBytes: g.memoryBytes });
+    for (const e of entries) {
+      const now = samples.get(keyOf(e));
+      const before = prev.samples.get(keyOf(e));
+      if (!now || !before) continue; // a container is reported from its second sample on
+      const cpu = Math.max(0, now.cpuSeconds - before.cpuSeconds) / seconds;
+      containers.push({ podUID: e.podUID, container: e.container, cpuNanoCores: Math.round(cpu * 1e9), memoryBytes: now.memoryBytes });
     }
     const usage: NodeUsage = { timestamp: new Date(at).toISOString().replace(/\.\d+Z$/, 'Z'), windowSeconds: Math.round(seconds * 1000) / 1000, containers };
     await store.setMeta(usageKey(nodeName), usage);

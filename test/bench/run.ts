@@ -12,6 +12,7 @@ import { workloads } from './workloads.ts';
 import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
+import { podStartup } from './pod-start.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -94,5 +95,6 @@ await incrementalRead();
 planUnchanged();
 await workloads();
 await review();
+await podStartup();
 // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.
 await hollowScale();

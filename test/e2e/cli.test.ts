@@ -66,6 +66,19 @@ test('--help documents every serve flag with its default', async () => {
   assert.match(r.stdout, /default: 7480/);
 });
 
+test('serve refuses bad log rotation and image gc flags, naming them', async () => {
+  for (const [args, message] of [
+    [['--container-log-max-size', '10XB'], /--container-log-max-size <size>' argument '10XB' is invalid\. "10XB" is not a size such as 10Mi/],
+    [['--container-log-max-files', '1'], /--container-log-max-files <n>' argument '1' is invalid\. "1" is fewer than 2/],
+    [['--image-gc-high-threshold', '101'], /"101" is not a percent \(0-100\)/],
+    [['--image-gc-low-threshold', '90'], /--image-gc-low-threshold \(90\) must be less than --image-gc-high-threshold \(85\)/],
+  ] as const) {
+    const r = await cli('serve', '--repo', '.', '--data-dir', '/nonexistent/convergit', ...args);
+    assert.is.not(r.code, 0, args.join(' '));
+    assert.match(r.stderr, message);
+  }
+});
+
 test('serve --example (npm start) seeds a repository from examples-repo and applies it', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-example-'));
   const serve = await startServe(['--example', '--data-dir', dataDir]);

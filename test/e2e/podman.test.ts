@@ -2,8 +2,6 @@
 // with htpasswd), images built from busybox-static and pushed by the test, manifests committed to a git repository.
 // Two replicas of a port-80 httpd side by side, served through a Service and an Ingress on the host, ENTRYPOINT/CMD rules, a missing image, a private image with and
 // without its pull secret, a memory hog OOMKilled and restarted, a git: image run over the host's system folders.
-import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -138,13 +136,7 @@ spec:
   });
 
   test.after(async () => {
-    await serve?.stop();
-    // serve leaves its pods' containers running when it stops (`convergit stop` knows process pods only): remove this
-    // instance's (labelled with a hash of its podman folder, as the runtime names it).
-    const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
-    spawnSync('podman', ['rm', '-f', '--filter', `label=convergit.instance=${instance}`]);
-    const pods = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    if (pods.length) spawnSync('podman', ['pod', 'rm', '-f', ...pods]);
+    await serve?.shutdown(); // serve leaves its pods' containers running: `convergit stop` stops them
     for (const r of [open, priv]) if (r) removeImages(r.host);
     await Promise.all([open?.stop(), priv?.stop()]);
     repo?.cleanup();

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
-import { containerLogFile } from '../../src/node/logs.ts';
+import { containerLogFile, presentLog } from '../../src/node/logs.ts';
 import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 import { until } from '../support/wait.ts';
@@ -51,7 +51,7 @@ if (missing) {
     assert.is.not(running!.status.podIP, '10.247.0.1');
     const log = containerLogFile(dataDir, { namespace: 'default', name: 'git-base', uid: created.metadata.uid }, 'main', 0);
     await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes('PATH='), 'the log written', 30_000);
-    assert.is(await readFile(log, 'utf8'), 'hello from the image\nPATH=/bin\n', 'the base image\'s PATH, not the host\'s');
+    assert.is(presentLog(await readFile(log, 'utf8'), {}), 'hello from the image\nPATH=/bin\n', 'the base image\'s PATH, not the host\'s');
     const sandboxes = () => execFileSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.pod-uid=${created.metadata.uid}`], { encoding: 'utf8' }).trim();
     assert.ok(sandboxes(), 'the pod has a sandbox');
     await store.delete('Pod', 'default', 'git-base');

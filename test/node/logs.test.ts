@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
@@ -141,6 +141,30 @@ test('follow: the tail, then what is appended, until aborted or the container re
   stop.abort();
   await aborted;
   assert.is(again, 'next run\n');
+});
+
+test('follow goes on across rotations: a file renamed and made anew (podman), a head cut in place (process)', async () => {
+  const file = containerLogFile(dataDir, ref, 'web', 0);
+  await write('web', 0, 'a\n');
+  let got = '';
+  const stop = new AbortController();
+  const following = followPodLog(dataDir, pod(['web'], [{ name: 'web', restartCount: 0 }]), {}, (c) => { got += c; }, stop.signal, 10);
+  await until(() => got === 'a\n', 'the first line');
+  // Renamed: the old file's last lines are read to its end, then the new file from its start.
+  await appendFile(file, 'b\n');
+  await rename(file, `${file}.20260101-000000`);
+  await appendFile(`${file}.20260101-000000`, 'c\n');
+  await writeFile(file, 'd\n');
+  await until(() => got === 'a\nb\nc\nd\n', 'the lines of both files');
+  // Cut in place: what is left of the file, and what comes after, is read once.
+  await appendFile(file, 'e\n');
+  await until(() => got.endsWith('e\n'), 'e');
+  await writeFile(file, 'e\nf\n'); // the head 'd\n' cut out, and 'f' written since: as long as it was
+  await writeFile(`${file}.20260101-000001`, 'd\n'); // named after the cut, as log-rotation.ts does
+  await until(() => got.endsWith('f\n'), 'f');
+  stop.abort();
+  await following;
+  assert.is(got, 'a\nb\nc\nd\ne\nf\n');
 });
 
 test.run();

@@ -10,6 +10,7 @@ import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import { checkPodman } from '../../src/node/runtime/podman/detect.ts';
 import type { ContainerLaunch } from '../../src/node/runtime/runtime.ts';
 import { podmanMissing } from '../support/podman.ts';
+import { presentLog } from '../../src/node/logs.ts';
 
 const missing = podmanMissing();
 if (missing) {
@@ -29,7 +30,7 @@ if (missing) {
   const run = async (script: string, extra: Partial<ContainerLaunch> = {}) => {
     const l: ContainerLaunch = { id: `default/limits/c${++n}`, argv: ['sh', '-c', script], env: {}, cwd: '/', logFile: join(dir, `${n}.log`), ...extra };
     const exit = await (await runtime.start(l)).exited;
-    return { exit, log: await readFile(l.logFile, 'utf8').catch(() => '') };
+    return { exit, log: presentLog(await readFile(l.logFile, 'utf8').catch(() => ''), {}) };
   };
   /** The first readable of cgroup v1 and v2 files, inside the container. */
   const cg = (...files: string[]) => files.map((f) => `cat /sys/fs/cgroup/${f} 2>/dev/null`).join(' || ');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ContainerLaunch, RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
+import { presentLog } from '../../src/node/logs.ts';
 
 /** Polls `cond` until it holds; fails after `ms`. (Conformance must not lean on test-only helpers.) */
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -65,6 +66,8 @@ export interface ConformanceOptions {
   pidNamespace?: boolean;
   /** A missing working directory is created (containerd, podman) instead of failing the start. */
   createsWorkingDir?: boolean;
+  /** Another instance of the runtime over the same state, as the next convergit makes it (default: makeRuntime()). */
+  restarted?: () => Promise<Runtime>;
 }
 
 export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime, opts: ConformanceOptions = {}): void {
@@ -93,7 +96,8 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     started.push(c);
     return c;
   };
-  const log = (l: ContainerLaunch) => readFile(l.logFile, 'utf8').catch(() => '');
+  /** The log's text (a runtime may write CRI lines with their times: read as kubectl logs shows them). */
+  const log = async (l: ContainerLaunch) => presentLog(await readFile(l.logFile, 'utf8').catch(() => ''), {});
 
   s.before.each(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'convergit-runtime-')));
@@ -275,6 +279,23 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     assert.is(r.timedOut, true);
     assert.is(r.output, 'started\n');
     await until(() => processesRunning(sleep).length === 0, 'the exec child killed');
+  });
+
+  s('a container outlives its runtime: another instance adopts it by its record, exec reaches it, and it stops it', async () => {
+    const l = launch(['sh', '-c', 'echo ready; while true; do echo tick; sleep 0.1; done']);
+    const c = await running(l);
+    assert.ok(c.record, 'started with a record to find it again');
+    const again = opts.restarted ? await opts.restarted() : makeRuntime();
+    assert.is(await again.adopt?.({ ...c.record, forged: true, pid: -1, id: 'convergit-no-such-container' }, l), undefined, 'a record of nothing');
+    const a = (await again.adopt!(JSON.parse(JSON.stringify(c.record)), l))!;
+    assert.ok(a, 'adopted');
+    assert.equal([a.pid, a.containerID, a.startedAt.getTime()], [c.pid, c.containerID, c.startedAt.getTime()], 'the same container');
+    const size = (await log(l)).length;
+    await until(async () => (await log(l)).length > size, 'its log written on');
+    assert.is((await again.exec(l, ['sh', '-c', 'echo in'], 5000)).output, 'in\n');
+    const exit = await a.stop(1000);
+    assert.ok(exit.signal === 'SIGTERM' || exit.signal === 'SIGKILL', `stopped by a signal: ${JSON.stringify(exit)}`);
+    assert.not.ok(alive(c.pid), 'gone once exited settles');
   });
 
   s('exec output is bounded', async () => {

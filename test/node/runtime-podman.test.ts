@@ -13,6 +13,7 @@ if (missing) {
 } else {
   let runtime: PodmanRuntime;
   let stateDir = '';
+  let second: PodmanRuntime | undefined;
   runtimeConformance('PodmanRuntime', () => runtime, {
     before: async () => {
       stateDir = await mkdtemp(join(tmpdir(), 'convergit-podman-'));
@@ -20,10 +21,12 @@ if (missing) {
     },
     after: async () => {
       await runtime.close();
+      second?.close();
       await rm(stateDir, { recursive: true, force: true });
     },
     launch: (dir) => ({ mounts: [{ hostPath: dir, containerPath: dir }] }),
     pidNamespace: true,
+    restarted: async () => (second ??= await PodmanRuntime.create({ stateDir })),
     createsWorkingDir: true,
   });
 }

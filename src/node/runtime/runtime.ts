@@ -10,8 +10,12 @@ export interface ContainerLaunch {
   /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. With an image
    * runtime, a path inside the container (created when missing, as containerd and podman do). */
   cwd: string;
-  /** stdout and stderr are appended here (created if missing), one line per write as the process writes them. */
+  /** stdout and stderr are appended here (created if missing): as the process writes them (process runtime), or as
+   * CRI log lines with their time (podman); logs.ts's presentLog reads both. */
   logFile: string;
+  /** Who the container is, for runtimes that label their containers to find them again after a restart (podman). */
+  podUID?: string;
+  restartCount?: number;
   // ---- for runtimes that run images (podman); the process runtime ignores all of these -------------------------
   /** The image to run, as `pullImage` returned it (its id); absent: the host's own programs (its system folders, read-only). */
   image?: string;
@@ -119,6 +123,8 @@ export interface RunningContainer {
   stop(graceMs: number): Promise<ContainerExit>;
 }
 
+export interface ContainerUsageSample { cpuSeconds: number; memoryBytes: number }
+
 export interface ExecResult { exitCode: number | null; output: string; timedOut: boolean }
 
 export interface Runtime {
@@ -134,10 +140,26 @@ export interface Runtime {
    * Optional: takes back a container a previous convergit started (`record` is its RunningContainer.record, `launch`
    * what it was started with) and that outlived that convergit. Returns a handle as `start` does (its `exited` and
    * `stop` work the same; the exit code may be unknowable, exitCode null) when it still runs as recorded, or
-   * undefined when it is gone (after cleaning up whatever it left). Never throws for a missing container.
+   * undefined when it is gone (after cleaning up whatever it left). A runtime that still knows how a container that
+   * died meanwhile ended (podman keeps it) may instead return a handle whose `exited` settles at once with that exit,
+   * so the pod reports it and restarts it as its policy says. Never throws for a missing container.
    * A runtime without it has its containers started afresh after a restart.
    */
   adopt?(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined>;
+  /**
+   * Optional: after a rotation renamed the container's log file, the runtime writes to a new file at the same path
+   * (the kubelet's ReopenContainerLog). Without it, rotation copies the file and cuts the copied part out of it in
+   * place (the process runtime: its child writes its file itself). Rejects when the container is gone.
+   */
+  reopenLog?(record: ContainerRecord): Promise<void>;
+  /**
+   * Optional: what the containers of these records have used, from their cgroups (kubectl top): cumulative cpu
+   * seconds and working-set memory bytes, one entry per record (undefined for one not running). Without it the node
+   * measures a record's process group through /proc (the process runtime).
+   */
+  usage?(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]>;
+  /** Optional: image garbage collection past a disk threshold (the kubelet's); returns the images it removed. */
+  collectImages?(): Promise<{ removed: string[]; usagePercent: number }>;
 
   // ---- optional: runtimes that run images in pod sandboxes (podman). Without them a pod's containers are host
   // processes on the pod's loopback address, as the process runtime runs them. ------------------------------------

@@ -1,26 +1,39 @@
 // The podman runtime: each pod a podman pod (its own network namespace and address on a bridge per node), each
-// container a podman container started detached under conmon, its stdout/stderr passed straight into the
-// container's log file (log driver passthrough), its exit seen on one `podman events` stream. Driven through the
-// CLI: see docs/engine.md for why.
+// container a podman container started detached under conmon, which writes its stdout/stderr into the container's
+// log file (log driver k8s-file: CRI lines with their time), its exit seen on one `podman events` stream. Driven through the
+// CLI: see docs/engine.md for why. Containers and pods outlive convergit (conmon is their parent, not us): the next
+// start re-adopts each from its record, checked against the labels it was started with.
 import { collectExecOutput } from '../exec-output.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
-  type RunningContainer, type Runtime, type SandboxSpec,
+  type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
 import { writeContainersConf } from './config.ts';
 import { ExitWatcher } from './exits.ts';
+import { cgroupUsage } from './cgroup-usage.ts';
+import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 
 const LABEL = 'convergit.instance';
+/** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
+const POD_UID = 'convergit.pod-uid';
+const CONTAINER = 'convergit.container';
+const RESTART_COUNT = 'convergit.restart-count';
+
+/** What pids.json keeps of a podman container: enough to find it and to tell it from any other. */
+type PodmanRecord = { runtime: 'podman'; id: string; name: string; podUID?: string; container?: string; restartCount?: number };
+
+/** A record this runtime wrote (pids.json may hold the process runtime's too, after a change of --runtime). */
+export const isPodmanRecord = (r: ContainerRecord): boolean => r.runtime === 'podman' && typeof r.id === 'string';
 
 export interface PodmanRuntimeOptions {
   /** convergit's podman files: containers.conf, the host rootfs, short-lived auth files. */
@@ -32,6 +45,8 @@ export interface PodmanRuntimeOptions {
   pidsLimit?: number;
   /** Registries pulled from over plain HTTP (besides localhost and 127.0.0.0/8, which always are, as in Docker). */
   insecureRegistries?: string[];
+  /** Image garbage collection (the kubelet's thresholds); default the kubelet's defaults. */
+  imageGC?: ImageGCOptions;
 }
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
@@ -46,36 +61,49 @@ export class PodmanRuntime implements Runtime {
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
   /** launch id → the name of its running container, for exec. */
   private readonly current = new Map<string, string>();
+  /** Names of the containers this runtime started or re-adopted: any other in a pod it takes back is a stray. */
+  private readonly known = new Set<string>();
+  /** Pod uids with a container re-adopted by this runtime: their sandboxes are taken back, not made anew. */
+  private readonly adoptedPods = new Set<string>();
+  /** Container id → its init's host pid, for usage. */
+  private readonly pids = new Map<string, number>();
+  /** When each image this instance pulled was last used, for image GC. */
+  private readonly imageUsage: ImageUsage;
+  private gcTimer?: NodeJS.Timeout;
+  private gcRunning?: Promise<ImageGCResult>;
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
     this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
     this.exits = new ExitWatcher(this.cli, `${LABEL}=${this.instance}`);
+    this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
   }
 
-  /** Writes containers.conf and removes what an earlier run of this instance left (containers, pods). */
+  /** Writes containers.conf. What an earlier run left running stays: the node re-adopts it (see `adopt`). */
   static async create(opts: PodmanRuntimeOptions): Promise<PodmanRuntime> {
     const conf = await writeContainersConf(opts.stateDir);
-    const rt = new PodmanRuntime(opts, conf);
-    await rt.removeLeftovers();
-    return rt;
+    return new PodmanRuntime(opts, conf);
   }
 
   private get hostRootDir(): string {
     return join(this.opts.stateDir, 'host-root');
   }
 
-  private async removeLeftovers(): Promise<void> {
+  /** Removes every container and pod of this instance, running or not (`convergit stop`, after the graceful stops). */
+  async removeAll(): Promise<void> {
     const filter = ['--filter', `label=${LABEL}=${this.instance}`];
     const ctrs = (await podman(this.cli, ['ps', '-aq', ...filter])).stdout.split('\n').filter(Boolean);
     if (ctrs.length) await podman(this.cli, ['rm', '-f', '-t', '0', ...ctrs]);
     const pods = (await podman(this.cli, ['pod', 'ps', '-q', ...filter])).stdout.split('\n').filter(Boolean);
     if (pods.length) await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', ...pods]);
+    const nets = (await podman(this.cli, ['network', 'ls', '-q', ...filter])).stdout.split('\n').filter(Boolean);
+    if (nets.length) await podman(this.cli, ['network', 'rm', ...nets]);
   }
 
   /** Stops watching exits (containers keep running under conmon) and removes the bridges no pod uses any more. */
   async close(): Promise<void> {
     this.exits.close();
+    clearInterval(this.gcTimer);
     for (const p of this.networks.values()) {
       const name = await p.catch(() => undefined);
       if (name) await podman(this.cli, ['network', 'rm', name]); // refused while a pod still uses it
@@ -126,6 +154,7 @@ export class PodmanRuntime implements Runtime {
     }
     const info = await this.inspectImage(ref);
     if (!info) throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: pulled, but not found afterwards`);
+    this.imageUsage.touch(info.id); // pulled by us: ours to collect once unused
     return info;
   }
 
@@ -173,7 +202,9 @@ export class PodmanRuntime implements Runtime {
 
   async createSandbox(spec: SandboxSpec): Promise<string> {
     const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
-    const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `convergit.pod-uid=${spec.uid}`];
+    // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
+    if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
+    const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `${POD_UID}=${spec.uid}`];
     if (spec.hostname) args.push('--hostname', spec.hostname);
     args.push(...await this.dnsArgs(name, spec));
     if (spec.hostNetwork) {
@@ -227,6 +258,22 @@ export class PodmanRuntime implements Runtime {
     return join(this.opts.stateDir, 'resolv', `${sandbox}.conf`);
   }
 
+  /**
+   * The pod's sandbox still runs from a previous convergit (its containers re-adopted): it is kept, with its address,
+   * and any container in it that was not re-adopted (started by a convergit killed before it could record it) goes.
+   * False when there is none to take back, or it is not this pod's, or its network holder (infra) has died.
+   */
+  private async takeBackSandbox(name: string, uid: string): Promise<boolean> {
+    const r = await podman(this.cli, ['ps', '-a', '--filter', `pod=${name}`, '--format', 'json']);
+    if (r.code !== 0) return false;
+    const ctrs = JSON.parse(r.stdout || '[]') as { Id: string; Names: string[]; IsInfra?: boolean; State: string; Labels?: Record<string, string> }[];
+    const infra = ctrs.find((c) => c.IsInfra);
+    if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
+    const strays = ctrs.filter((c) => !c.IsInfra && !c.Names.some((n) => this.known.has(n))).map((c) => c.Id);
+    if (strays.length) await podman(this.cli, ['rm', '-f', '-t', '0', ...strays]);
+    return true;
+  }
+
   async removeSandbox(sandbox: string): Promise<void> {
     await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', sandbox]);
     await rm(this.resolvConfFile(sandbox), { force: true });
@@ -240,36 +287,68 @@ export class PodmanRuntime implements Runtime {
     if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
     const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
     const args = await this.runArgs(name, launch);
+    if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
     await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
-    const fd = openSync(launch.logFile, 'a');
-    const offset = (await stat(launch.logFile)).size;
-    let r;
-    try {
-      // With the passthrough driver the container's stdout and stderr are podman's own: the log file, directly.
-      r = await podman(this.cli, args, { stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
+    await appendFile(launch.logFile, ''); // there from the start, even before conmon's first line
+    const r = await podman(this.cli, args);
     if (r.code !== 0) {
-      // podman's own error went where the container's output would have: take it out of the log.
-      const text = await readFrom(launch.logFile, offset);
-      await truncate(launch.logFile, offset).catch(() => {});
       void podman(this.cli, ['rm', '-f', '-t', '0', name]);
-      return failedContainer(startedAt, r.code, startError(text, launch.cwd));
+      return failedContainer(startedAt, r.code, startError(r.stderr, launch.cwd));
     }
     const info = await this.inspectContainer(name);
     // The container's init, or (when it is already gone) conmon, which watched it.
     const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
-    const c = new PodmanContainer(this, name, info?.Id ?? name, info?.State?.Pid || conmonPid, info?.State?.StartedAt ? new Date(info.State.StartedAt) : startedAt);
+    const record: PodmanRecord = {
+      runtime: 'podman', id: info?.Id ?? name, name,
+      ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
+    };
+    const c = new PodmanContainer(this, name, info?.Id ?? name, info?.State?.Pid || conmonPid, info?.State?.StartedAt ? new Date(info.State.StartedAt) : startedAt, record);
+    return this.track(launch, c, info?.State?.Status === 'running');
+  }
+
+  /** Watches its exit (it may have died before the watch began: then it is seen at once) and makes it exec-able. */
+  private track(launch: ContainerLaunch, c: PodmanContainer, running: boolean): PodmanContainer {
+    const { name } = c;
+    this.known.add(name);
     this.current.set(launch.id, name);
-    void c.exited.then(() => { if (this.current.get(launch.id) === name) this.current.delete(launch.id); });
+    void c.exited.then(() => {
+      this.known.delete(name);
+      if (this.current.get(launch.id) === name) this.current.delete(launch.id);
+    });
     this.exits.watch(name, () => void c.finish());
-    if (info?.State?.Status !== 'running') this.exits.died(name); // it may have died before the watch began
+    if (!running) this.exits.died(name);
     return c;
   }
 
+  /**
+   * A container a previous convergit started, found by its id and taken back only when its labels name the same
+   * instance, pod, container and run as its record: a container of someone else is never touched. Running: it runs on,
+   * watched as if started now. Dead meanwhile: podman kept it, so its real exit is reported (and it is then removed).
+   */
+  async adopt(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined> {
+    if (!isPodmanRecord(record)) return undefined;
+    const rec = record as unknown as PodmanRecord;
+    const info = await this.inspectContainer(rec.id);
+    if (!info) return undefined;
+    const labels = info.Config?.Labels ?? {};
+    const same = labels[LABEL] === this.instance && (rec.podUID === undefined
+      || (labels[POD_UID] === rec.podUID && labels[CONTAINER] === rec.container && labels[RESTART_COUNT] === String(rec.restartCount)));
+    if (!same) return undefined;
+    const name = (info.Name ?? rec.name).replace(/^\//, '');
+    const startedAt = info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
+    const c = new PodmanContainer(this, name, info.Id, info.State?.Pid ?? 0, startedAt, record);
+    if (rec.podUID) this.adoptedPods.add(rec.podUID);
+    return this.track(launch, c, info.State?.Status === 'running');
+  }
+
   private async runArgs(name: string, l: ContainerLaunch): Promise<string[]> {
-    const args = ['run', '-d', '--name', name, '--label', `${LABEL}=${this.instance}`, '--log-driver', 'passthrough', '--pull', 'never'];
+    // conmon writes the log file in the CRI format (a time, the stream, each line), as CRI-O's does for the kubelet,
+    // and reopens it on request after a rotation (reopenLog).
+    const args = ['run', '-d', '--name', name, '--label', `${LABEL}=${this.instance}`, '--pull', 'never',
+      '--log-driver', 'k8s-file', '--log-opt', `path=${l.logFile}`];
+    if (l.podUID !== undefined) {
+      args.push('--label', `${POD_UID}=${l.podUID}`, '--label', `${CONTAINER}=${containerName(l)}`, '--label', `${RESTART_COUNT}=${l.restartCount ?? 0}`);
+    }
     args.push('--conmon-pidfile', this.conmonPidFile(name));
     args.push(...(l.sandbox ? ['--pod', l.sandbox] : ['--network', 'none']));
     args.push('--workdir', l.cwd);
@@ -307,6 +386,55 @@ export class PodmanRuntime implements Runtime {
     const r = await podman(this.cli, ['container', 'inspect', '--format', 'json', name]);
     if (r.code !== 0) return undefined;
     return (JSON.parse(r.stdout) as ContainerInspect[])[0];
+  }
+
+  /**
+   * After a rotation renamed its log file: conmon opens the path anew (a new file), as CRI-O's ReopenContainerLog
+   * asks it through the container's control FIFO (message 2). Lines written meanwhile went to the renamed file, so
+   * none is lost. Rejects when the container or its conmon is gone.
+   */
+  async reopenLog(record: ContainerRecord): Promise<void> {
+    if (!isPodmanRecord(record)) throw new Error('not a podman container');
+    const r = await podman(this.cli, ['container', 'inspect', '--format', '{{.StaticDir}}', String(record.id)]);
+    if (r.code !== 0) throw new Error(podmanError(r));
+    // Non-blocking: with no conmon reading the FIFO the open fails (ENXIO) instead of hanging.
+    const fh = await open(join(r.stdout.trim(), 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    try {
+      await fh.write('2 0 0\n');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * One image GC pass (image-gc.ts), at most one at a time; the node calls it when a pod has finished, and it runs
+   * every 5 minutes (the kubelet's period) once called.
+   */
+  collectImages(): Promise<ImageGCResult> {
+    if (!this.gcTimer) {
+      this.gcTimer = setInterval(() => void this.collectImages().catch(() => {}), 5 * 60_000);
+      this.gcTimer.unref();
+    }
+    this.gcRunning ??= collectImages(this.cli, this.imageUsage, this.opts.imageGC ?? DEFAULT_IMAGE_GC)
+      .finally(() => { this.gcRunning = undefined; });
+    return this.gcRunning;
+  }
+
+  /** Each record's container's cgroup usage (kubectl top); its init's pid is looked up once per container. */
+  async usage(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]> {
+    return Promise.all(records.map(async (record) => {
+      if (!isPodmanRecord(record)) return undefined;
+      const id = String(record.id);
+      let pid = this.pids.get(id);
+      if (pid === undefined) {
+        const r = await podman(this.cli, ['container', 'inspect', '--format', '{{.State.Pid}}', id]);
+        pid = r.code === 0 ? Number(r.stdout.trim()) || 0 : 0;
+        if (pid) this.pids.set(id, pid);
+      }
+      const sample = pid ? await cgroupUsage(pid, id) : undefined;
+      if (!sample) this.pids.delete(id);
+      return sample;
+    }));
   }
 
   /** @internal */
@@ -354,6 +482,8 @@ export class PodmanRuntime implements Runtime {
 /** @internal */
 export interface ContainerInspect {
   Id: string;
+  Name?: string;
+  Config?: { Labels?: Record<string, string> };
   State?: { Status?: string; Pid?: number; ConmonPid?: number; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string; Error?: string };
 }
 
@@ -361,12 +491,13 @@ class PodmanContainer implements RunningContainer {
   readonly exited: Promise<ContainerExit>;
   private resolve!: (e: ContainerExit) => void;
   private finishing?: Promise<void>;
-  private termSent = false;
+  private sent: 'SIGTERM' | 'SIGKILL' | null = null;
   private killAt = Infinity;
   private killTimer?: NodeJS.Timeout;
   private done = false;
 
-  constructor(private readonly rt: PodmanRuntime, private readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date) {
+  constructor(private readonly rt: PodmanRuntime, readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date,
+    readonly record: ContainerRecord) {
     this.exited = new Promise((r) => { this.resolve = r; });
   }
 
@@ -375,7 +506,8 @@ class PodmanContainer implements RunningContainer {
     this.finishing ??= (async () => {
       const info = await this.rt.inspectContainer(this.name);
       const st = info?.State ?? {};
-      const exitCode = st.ExitCode ?? null;
+      // Removed by someone else before we could read it: the signal we sent is how it ended, if we sent one.
+      const exitCode = st.ExitCode ?? (this.sent ? 128 + constants.signals[this.sent] : null);
       const oom = exitCode === 137 && (st.OOMKilled === true || oomKilledInKernelLog(this.containerID));
       const signal = exitCode !== null && exitCode > 128 ? signalName(exitCode - 128) : null;
       this.done = true;
@@ -393,40 +525,34 @@ class PodmanContainer implements RunningContainer {
 
   stop(graceMs: number): Promise<ContainerExit> {
     if (this.done) return this.exited;
-    if (!this.termSent) {
-      this.termSent = true;
+    if (!this.sent) {
+      this.sent = 'SIGTERM';
       void this.rt.signal(this.name, 'TERM');
     }
     const at = Date.now() + graceMs;
     if (at < this.killAt) {
       this.killAt = at;
       clearTimeout(this.killTimer);
-      this.killTimer = setTimeout(() => void this.rt.signal(this.name, 'KILL'), Math.max(0, graceMs));
+      this.killTimer = setTimeout(() => {
+        this.sent = 'SIGKILL';
+        void this.rt.signal(this.name, 'KILL');
+      }, Math.max(0, graceMs));
     }
     return this.exited;
   }
 }
+
+/** The container's name in its pod: the last part of `<namespace>/<pod>/<container>`. */
+const containerName = (l: ContainerLaunch) => l.id.slice(l.id.lastIndexOf('/') + 1);
 
 function signalName(n: number): string | null {
   for (const [name, num] of Object.entries(constants.signals)) if (num === n) return name;
   return null;
 }
 
-async function readFrom(file: string, offset: number): Promise<string> {
-  const h = await open(file, 'r');
-  try {
-    const { size } = await h.stat();
-    const buf = Buffer.alloc(Math.max(0, size - offset));
-    await h.read(buf, 0, buf.length, offset);
-    return buf.toString('utf8');
-  } finally {
-    await h.close();
-  }
-}
-
 /** The OCI runtime's reason a container could not start, in the words Docker and the process runtime use. */
 function startError(text: string, cwd: string): string {
-  const exec = /exec: "[^"]*": [^\n]*?(?=: OCI runtime|\n|$)/.exec(text);
+  const exec = /exec: "[^"]*": [^\n]*?(?=: OCI |\n|$)/.exec(text);
   if (exec) return exec[0];
   const chdir = /chdir to cwd \("([^"]*)"\) set in config\.json failed: ([^:\n]*)/.exec(text);
   if (chdir) return `chdir to cwd (${JSON.stringify(chdir[1] || cwd)}) failed: ${chdir[2]}`;

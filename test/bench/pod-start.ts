@@ -1,0 +1,126 @@
+// `npm run bench`, pod start-up on each runtime: commit → 10 and 100 pods Ready (each pod's time from the commit:
+// median and p99, and until the last), a container start's own cost (Runtime.start alone, median of 10), and the
+// memory a pod takes: its containers' as kubectl top reports it (working set, or resident set of a process group),
+// plus on podman the resident set of each container's conmon (its monitor, which lives as long as it). Not a test: nothing
+// here asserts a time. BENCH_POD_COUNTS (default "10,100") and BENCH_RUNTIMES (default "process,podman") shrink it.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRepo } from '../support/git-repo.ts';
+import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
+import { startServe } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+import { ProcessRuntime } from '../../src/node/runtime/process.ts';
+import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
+import type { RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
+
+const POLL_MS = 50;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
+const rssOf = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+const KI = (q: string) => Number(/^(\d+)Ki$/.exec(q)?.[1] ?? NaN) * 1024;
+
+// The same YAML on both runtimes: a git: image (the host's programs on podman), no registry, Ready once running.
+const deployment = (n: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: idle
+spec:
+  replicas: ${n}
+  selector: { matchLabels: { app: idle } }
+  template:
+    metadata: { labels: { app: idle } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: idle
+          image: git:apps/idle
+          command: ["sh", "-c", "exec sleep 1000000"]
+          resources: { requests: { cpu: 10m, memory: 8Mi } }
+`;
+
+async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<void> {
+  const repo = makeRepo({ 'apps/idle/README': 'an idle app\n', 'README.md': 'bench\n' });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-pods-'));
+  const extra = runtime === 'podman' ? ['--cluster-cidr', '10.254.0.0/16'] : [];
+  if (runtime === 'podman') removeLeftoverNetworks('10-254-');
+  const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', runtime, '--node-pods', String(n + 10),
+    '--node-cpu', '64', '--node-memory', '64Gi', '--metric-resolution', '1s', ...extra]);
+  try {
+    await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 30_000);
+    repo.write('idle.yaml', deployment(n));
+    const t0 = performance.now();
+    repo.commit('idle');
+    const readyAt = new Map<string, number>();
+    while (readyAt.size < n) {
+      if (performance.now() - t0 > 600_000) throw new Error(`${runtime}: ${readyAt.size} of ${n} pods Ready after 10 minutes`);
+      const pods = (await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Didle')).body.items as any[];
+      const now = performance.now() - t0;
+      for (const p of pods) {
+        if (!readyAt.has(p.metadata.name) && p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')) readyAt.set(p.metadata.name, now);
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    const times = [...readyAt.values()];
+    const metrics = await until(async () => {
+      const items = (await serve.get('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods')).body?.items as any[] | undefined;
+      return items && items.length === n && items;
+    }, 'every pod measured', 60_000);
+    const working = metrics.reduce((sum, m) => sum + KI(m.containers[0].usage.memory), 0) / n;
+    let monitor = '';
+    if (runtime === 'podman') {
+      const dir = path.join(dataDir, 'podman', 'conmon');
+      const rss = readdirSync(dir).map((f) => { try { return rssOf(Number(readFileSync(path.join(dir, f), 'utf8'))); } catch { return 0; } }).filter((x) => x > 0);
+      monitor = ` + conmon ${mib(rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length))} per container (and its pod's infra container)`;
+    }
+    console.log(`${runtime}: commit → ${n} pods Ready: median ${s(pct(times, 50))}, p99 ${s(pct(times, 99))}, last ${s(Math.max(...times))}; `
+      + `memory per pod: ${mib(working)} (its container, as kubectl top reports it)${monitor}`);
+  } finally {
+    await serve.shutdown();
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runtime.start alone, for a container that runs on: median of `runs`. */
+async function startCost(name: string, runtime: Runtime, dir: string, runs = 10): Promise<void> {
+  const started: RunningContainer[] = [];
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      started.push(await runtime.start({ id: `default/bench/c${i}`, argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, `${i}.log`) }));
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    await Promise.all(started.map((c) => c.stop(0)));
+  }
+  console.log(`${name}: a container start's own cost (Runtime.start), median of ${runs}: ${(pct(times, 50)).toFixed(1)} ms (max ${Math.max(...times).toFixed(1)} ms)`);
+}
+
+export async function podStartup(): Promise<void> {
+  const counts = (process.env.BENCH_POD_COUNTS ?? '10,100').split(',').map(Number).filter((n) => n > 0);
+  const missing = podmanMissing();
+  if (missing) console.log(`pod start-up on podman: skipped, ${missing}`);
+  const runtimes = (process.env.BENCH_RUNTIMES ?? 'process,podman').split(',').filter((r) => r === 'process' || (r === 'podman' && !missing)) as ('process' | 'podman')[];
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-start-'));
+  try {
+    for (const runtime of runtimes) {
+      if (runtime === 'process') await startCost('process', new ProcessRuntime(), dir);
+      else {
+        const rt = await PodmanRuntime.create({ stateDir: path.join(dir, 'podman') });
+        try {
+          await startCost('podman', rt, dir);
+        } finally {
+          await rt.close();
+        }
+      }
+      for (const n of counts) await commitToReady(runtime, n);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await podStartup();
