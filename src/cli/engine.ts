@@ -38,6 +38,8 @@ export interface EngineOptions {
   /** podman: the image git trees are mounted over (default: the host's system folders). */
   gitImageBase?: string;
   allowPrivileged?: boolean;
+  /** Where the local-path provisioner makes volumes; default <dataDir>/storage. */
+  storageDir?: string;
   podPidsLimit?: number;
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
@@ -86,7 +88,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => allocator.stop());
     const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
-    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`) });
+    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`), localPath: { storageDir: opts.storageDir ?? join(opts.dataDir, 'storage') } });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());

@@ -10,6 +10,7 @@ import { jobHealth } from './job.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
+import { claimHealth, volumeHealth } from './persistentvolume.ts';
 import { replicaSetHealth } from './replicaset.ts';
 import { serviceHealth } from './service.ts';
 import { healthContext, type HealthCheck, type HealthContext, type ObjectHealth } from './types.ts';
@@ -28,6 +29,9 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   CustomResourceDefinition: crdHealth,
   Job: jobHealth,
   CronJob: cronJobHealth,
+  PersistentVolumeClaim: claimHealth,
+  PersistentVolume: volumeHealth,
+  StorageClass: existsHealth,
 };
 
 /**

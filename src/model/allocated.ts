@@ -7,7 +7,7 @@ type Obj = Record<string, any>;
  * Annotations written by controllers (and the sync's change-cause), not by people: never compared with git, never
  * dropped by a git update that leaves them out.
  */
-export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/', 'kubernetes.io/change-cause'];
+export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/', 'kubernetes.io/change-cause', 'pv.kubernetes.io/', 'volume.kubernetes.io/', 'volume.beta.kubernetes.io/'];
 
 export const isSystemAnnotation = (key: string) => SYSTEM_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
 
@@ -26,6 +26,15 @@ export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T
   if (next.kind === 'Pod' && live.spec?.nodeName && next.spec && next.spec.nodeName === undefined) {
     out = structuredClone(out);
     out.spec.nodeName = live.spec.nodeName;
+  }
+  // A claim's binding and a volume's claim are the binder's: kept by git updates that leave them out.
+  if (next.kind === 'PersistentVolumeClaim' && live.spec?.volumeName && next.spec && next.spec.volumeName === undefined) {
+    out = structuredClone(out);
+    out.spec.volumeName = live.spec.volumeName;
+  }
+  if (next.kind === 'PersistentVolume' && live.spec?.claimRef && next.spec && next.spec.claimRef === undefined) {
+    out = structuredClone(out);
+    out.spec.claimRef = live.spec.claimRef;
   }
   return out;
 }

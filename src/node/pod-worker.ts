@@ -21,6 +21,7 @@ import { ImagePullError, type ContainerExit, type ContainerLaunch, type ImageInf
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
+import { PodVolumeManager } from './volumes/volume-manager.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -50,6 +51,8 @@ export interface PodWorkerDeps {
   allowPrivileged?: boolean;
   /** Runtimes with images: the image a `git:` image's tree is mounted over; undefined: the host's system folders. */
   gitImageBase?: string;
+  /** How often configMap, secret and downwardAPI volumes are rewritten from their sources (default 1000 ms). */
+  volumeSyncMs?: number;
 }
 
 /** A container that outlived the previous run of the node, re-adopted through the runtime. */
@@ -122,6 +125,8 @@ export class PodWorker {
   private writing?: Promise<void>;
   /** The pod's sandbox, on runtimes that have them. */
   private sandbox?: string;
+  /** The pod's volumes on this node and its containers' mounts of them. */
+  private readonly volumes: PodVolumeManager;
   /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
   readonly done: Promise<void>;
 
@@ -130,6 +135,7 @@ export class PodWorker {
     this.uid = pod.metadata.uid!;
     this.key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
     this.foundTerminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    this.volumes = new PodVolumeManager(() => this.pod, deps, (type, reason, message) => this.event(type, reason, message));
     this.found = pod.status?.containerStatuses ?? [];
     const machine = podWorkerMachine.provide({
       guards: { allDone: () => this.allDone() },
@@ -235,6 +241,7 @@ export class PodWorker {
       throw e;
     }
     await mkdir(this.scratchDir, { recursive: true });
+    await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
 
@@ -285,6 +292,7 @@ export class PodWorker {
     }
     this.removed = true;
     ips.release(this.uid); // only now: its processes are gone
+    await this.volumes.tearDown();
     await removePodLogs(this.deps.dataDir, this.podRef).catch(() => {});
   }
 
@@ -292,6 +300,7 @@ export class PodWorker {
     if (this.detaching) {
       // The status in the store is right (the containers still run); the next start re-adopts them from pids.json.
       this.frozen = true;
+      this.volumes.stopSync();
       this.halted = true;
       for (const s of this.slots.values()) {
         s.cancelled = true; // not started yet: not started at all (a start already under way is recorded and re-adopted)
@@ -303,6 +312,7 @@ export class PodWorker {
     // The status written now (containers unready, states as they were) is the one the next start resumes from: the
     // exits this stop causes are not the containers' own, so they must not make the pod Failed or Succeeded.
     this.nodeStopped = true;
+    this.volumes.stopSync();
     await this.flushStatus();
     this.frozen = true;
     await this.stopContainers((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond);
@@ -449,6 +459,7 @@ export class PodWorker {
       if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
       throw e;
     }
+    const mounts = [...(extra.mounts ?? []), ...(await this.volumes.mountsOf(spec))];
     const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
     if (!imageID && !runtime.pullImage) await mkdir(cwd, { recursive: true }).catch(() => {}); // as a runtime creates a missing workingDir
     const launch: ContainerLaunch = {
@@ -456,6 +467,7 @@ export class PodWorker {
       argv, env, cwd,
       logFile: containerLogFile(this.deps.dataDir, this.podRef, spec.name, restartCount),
       ...extra,
+      ...(mounts.length && { mounts }),
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');
