@@ -48,6 +48,13 @@ export function underPrefix(path: string, prefixes: readonly string[]): boolean 
   });
 }
 
+function hostPathRule(host: string, p: Path, allowHostPath: readonly string[]): Violation[] {
+  if (!host.startsWith('/')) return [v(p, 'must be an absolute path')];
+  if (underPrefix(host, allowHostPath)) return [];
+  const allowed = allowHostPath.length ? `only ${allowHostPath.map((a) => `"${a}"`).join(', ')}` : 'none';
+  return [v(p, `hostPath "${host}" is outside the host folders this server mounts (serve --allow-host-path <prefix> allows a folder; allowed now: ${allowed})`)];
+}
+
 function keyPaths(items: unknown, at: Path): Violation[] {
   const out: Violation[] = [];
   list(items).forEach((it, i) => {
@@ -59,6 +66,15 @@ function keyPaths(items: unknown, at: Path): Violation[] {
 
 /** The volume and mount rules for the pod spec of `obj` (of `kind`); `allowHostPath` lists the host folders allowed. */
 export function volumeViolations(kind: string, obj: Obj, allowHostPath: readonly string[]): Violation[] {
+  if (kind === 'PersistentVolume') {
+    // A static volume committed in git mounts a host folder too: the same rule.
+    const out: Violation[] = [];
+    for (const src of ['hostPath', 'local']) {
+      const p = obj.spec?.[src]?.path;
+      if (typeof p === 'string') out.push(...hostPathRule(p, ['spec', src, 'path'], allowHostPath));
+    }
+    return out;
+  }
   const at = podSpecPath(kind);
   if (!at) return [];
   const spec = at.reduce<any>((o, k) => (isObj(o) ? o[k] : undefined), obj);
@@ -80,14 +96,7 @@ export function volumeViolations(kind: string, obj: Obj, allowHostPath: readonly
       for (const s of ['configMap', 'secret', 'downwardAPI']) if (isObj(src?.[s])) out.push(...keyPaths(src[s].items, [...base, 'projected', 'sources', j, s, 'items']));
     });
     const host = vol.hostPath?.path;
-    if (typeof host === 'string') {
-      const p = [...base, 'hostPath', 'path'];
-      if (!host.startsWith('/')) out.push(v(p, 'must be an absolute path'));
-      else if (!underPrefix(host, allowHostPath)) {
-        const allowed = allowHostPath.length ? `only ${allowHostPath.map((a) => `"${a}"`).join(', ')}` : 'none';
-        out.push(v(p, `hostPath "${host}" is outside the host folders this server mounts (serve --allow-host-path <prefix> allows a folder; allowed now: ${allowed})`));
-      }
-    }
+    if (typeof host === 'string') out.push(...hostPathRule(host, [...base, 'hostPath', 'path'], allowHostPath));
   });
   for (const group of ['initContainers', 'containers']) {
     list(spec[group]).forEach((c, i) => {
