@@ -110,7 +110,7 @@ async function reclaim(pv: KubeObject | undefined, ctx: ControllerContext, stora
   const path: string | undefined = pv.spec?.hostPath?.path;
   // Only a folder inside the storage folder is ever removed: a volume object naming another path is left alone.
   const rel = path ? relative(storageDir, resolve(path)) : '';
-  if (path && rel && !rel.startsWith('..') && !rel.startsWith('/')) await rm(path, { recursive: true, force: true });
+  if (path && rel && rel !== '..' && !rel.startsWith('../') && !rel.startsWith('/')) await rm(path, { recursive: true, force: true });
   else if (path) await event(ctx, pv, 'Warning', 'VolumeFailedDelete', `${path} is outside the storage folder ${storageDir}: not removed`);
   await ctx.store.delete('PersistentVolume', undefined, pv.metadata.name);
 }

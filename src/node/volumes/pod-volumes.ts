@@ -229,7 +229,7 @@ export async function containerMounts(container: any, volumes: ReadonlyMap<strin
       const real = await realpath(wanted).catch(() => undefined);
       if (!real) throw new VolumeError(`subPath "${m.subPath}" of volume "${m.name}" does not exist`);
       const rel = relative(root, real);
-      if (rel.startsWith('..') || rel.startsWith('/')) throw new VolumeError(`subPath "${m.subPath}" of volume "${m.name}" leads outside the volume`);
+      if (rel === '..' || rel.startsWith('../') || rel.startsWith('/')) throw new VolumeError(`subPath "${m.subPath}" of volume "${m.name}" leads outside the volume`);
       hostPath = real;
     }
     out.push({ hostPath, containerPath: m.mountPath, readOnly: !!m.readOnly || vol.readOnly });
