@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
 import { containerMounts, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
+import { removeOrphanedPodDirs } from '../../src/node/volumes/orphans.ts';
 import { cleanup, freshStore, tempDir } from '../store/helpers.ts';
 
 test.after.each(cleanup);
@@ -94,6 +95,20 @@ test('a bound claim mounts its volume\'s folder; subPath is made inside a writab
   await tearDownVolumes(dataDir, 'uid-1');
   assert.not.ok(existsSync(join(dataDir, 'pods', 'uid-1')));
   assert.ok(existsSync(join(folder, 'mysql')), 'the claim\'s data stays');
+});
+
+test('at node start, the volume folders of pods gone from the store are removed (not young ones, not logs, not live pods\')', async () => {
+  const { ctx, store, dataDir } = await setup();
+  const live = await store.create({ ...pod([{ name: 'e', emptyDir: {} }]), metadata: { name: 'live', namespace: 'default' } });
+  await setUpVolumes(live, ctx);
+  await setUpVolumes(pod([{ name: 'e', emptyDir: {} }]), ctx); // uid-1: not in the store
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(dataDir, 'pods', 'default_p_uid-1'), { recursive: true }); // its logs: not ours to remove
+  assert.equal(await removeOrphanedPodDirs(store, dataDir), [], 'a folder made a moment ago is left alone');
+  assert.equal(await removeOrphanedPodDirs(store, dataDir, Date.now() + 120_000), ['uid-1']);
+  assert.not.ok(existsSync(join(dataDir, 'pods', 'uid-1')));
+  assert.ok(existsSync(join(dataDir, 'pods', live.metadata.uid!)));
+  assert.ok(existsSync(join(dataDir, 'pods', 'default_p_uid-1')));
 });
 
 test.run();
