@@ -5,8 +5,9 @@
 import type { KubeObject } from '../model/object.ts';
 import {
   BETA_STORAGE_PROVISIONER_ANNOTATION, BIND_COMPLETED_ANNOTATION, BOUND_BY_CONTROLLER_ANNOTATION, PROVISIONED_BY_ANNOTATION,
-  SELECTED_NODE_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, claimClassName, claimRefMatches, findBestMatch,
+  SELECTED_NODE_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, claimClassName, claimRefMatches, findBestMatch, podClaimNames,
 } from '../model/volume-claims.ts';
+import { isPodTerminal } from '../model/pod.ts';
 import { isoSeconds } from '../model/time.ts';
 import type { ControllerContext, ControllerSpec } from './controller.ts';
 
@@ -28,7 +29,7 @@ function sameStatus(a: any, b: any): boolean {
 export function persistentVolumeBinder(): ControllerSpec {
   return {
     name: 'persistentvolume-binder',
-    kinds: ['PersistentVolumeClaim', 'PersistentVolume', 'StorageClass'],
+    kinds: ['PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'Pod'],
     watch(ctx, enqueue) {
       const claim = (c: KubeObject) => {
         enqueue(claimKey(ns(c), c.metadata.name));
@@ -51,6 +52,16 @@ export function persistentVolumeBinder(): ControllerSpec {
       // A new or changed class may let waiting claims go on.
       const pending = () => { for (const c of ctx.informer('PersistentVolumeClaim').list()) if (c.status?.phase !== 'Bound') claim(c); };
       ctx.informer('StorageClass').on({ add: pending, update: pending, delete: pending });
+      // A pod that stops or goes may free a volume whose claim was deleted while the pod used it.
+      const released = (p: KubeObject) => {
+        for (const name of podClaimNames(p)) {
+          for (const v of ctx.informer('PersistentVolume').list()) {
+            const ref = v.spec?.claimRef;
+            if (ref?.name === name && (ref.namespace ?? 'default') === ns(p)) enqueue(volumeKey(v.metadata.name));
+          }
+        }
+      };
+      ctx.informer('Pod').on({ update: (_o, p) => { if (isPodTerminal(p)) released(p); }, delete: released });
     },
     initialKeys: (ctx) => [
       ...ctx.informer('PersistentVolumeClaim').list().map((c) => claimKey(ns(c), c.metadata.name)),
@@ -166,6 +177,10 @@ async function syncVolume(name: string, ctx: ControllerContext): Promise<void> {
     return setVolumePhase(ctx, pv, pvc.spec?.volumeName === name ? 'Bound' : 'Available');
   }
   if (!ref.uid) return setVolumePhase(ctx, pv, 'Available'); // pre-bound to a claim not made yet
+  // Its claim is gone, but pods still mount it: kept Bound until they stop (Kubernetes' pvc-protection keeps the
+  // claim itself; the store keeps no object back, so the volume waits instead), so no data goes from under them.
+  const users = ctx.informer('Pod').list(ref.namespace ?? 'default').filter((p) => !isPodTerminal(p) && podClaimNames(p).includes(ref.name));
+  if (users.length) return;
   // Its claim is gone: Released, and reclaimed as its policy says.
   const policy = pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain';
   if (policy === 'Delete' && !pv.metadata.annotations?.[PROVISIONED_BY_ANNOTATION]) {

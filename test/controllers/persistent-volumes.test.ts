@@ -59,7 +59,7 @@ test('Immediate: the claim is provisioned at once as a folder under the storage 
   assert.ok(existsSync(path.join(pv.spec.hostPath.path, 'keep')));
 });
 
-test('WaitForFirstConsumer (the default local-path class): Pending until the scheduler names a node, then provisioned there; Delete reclaims', async () => {
+test('WaitForFirstConsumer (the default local-path class): Pending until the scheduler names a node, then provisioned there; Delete reclaims once no pod mounts it', async () => {
   await store.create(claim('data')); // no class: the default
   await until(async () => (await events('WaitForFirstConsumer')).length > 0, 'the WaitForFirstConsumer event');
   const waiting = await phase('PersistentVolumeClaim', 'data', 'Pending');
@@ -72,7 +72,16 @@ test('WaitForFirstConsumer (the default local-path class): Pending until the sch
   assert.equal(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, ['node-1']);
   const folder = pv.spec.hostPath.path;
   assert.ok(existsSync(folder));
+  // Deleted while a pod still mounts it: the volume and its data wait for the pod to go.
+  const user = await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: 'default' }, spec: { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }], containers: [{ name: 'c', image: 'x' }] } });
   await store.delete('PersistentVolumeClaim', 'default', 'data');
+  await until(async () => (await store.list('PersistentVolumeClaim')).length === 0, 'the claim to go');
+  // The binder works its queue in order: once a claim made after the deletion is handled, so was the volume.
+  await store.create(claim('marker', { storageClassName: '' }));
+  await until(async () => (await events('FailedBinding')).some((e) => e.startsWith('marker:')), 'the binder to handle what came after the deletion');
+  assert.is((await get('PersistentVolume', pv.metadata.name))?.status?.phase, 'Bound');
+  assert.ok(existsSync(folder));
+  await store.delete('Pod', 'default', user.metadata.name);
   await until(async () => !(await get('PersistentVolume', pv.metadata.name)) && !existsSync(folder), 'the volume and its folder to be removed');
 });
 
