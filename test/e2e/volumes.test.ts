@@ -1,6 +1,7 @@
-// Volumes end to end on the process runtime, one serve: a configMap volume updated in the running pod, an emptyDir
+// Volumes end to end on the process runtime, one data folder: a configMap volume updated in the running pod, an emptyDir
 // shared by two containers, a claim provisioned by local-path whose data survives a container restart, a rollout
-// and a git revert, and a hostPath outside --allow-host-path refused at validation.
+// and a git revert, containers re-adopted in their mount namespaces after a restart of serve, and a hostPath
+// outside --allow-host-path refused at validation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -54,6 +55,7 @@ spec:
         - {name: shared, mountPath: ${mnt}/shared, readOnly: true}
 `;
 
+const ARGS = () => ['--repo', repo.dir, '--data-dir', dataDir, '--allow-host-path', allowed, '--restart-backoff', '200ms', '--restart-backoff-max', '1s'];
 const status = async () => (await serve.get('/status')).body;
 const applied = (sha: string) => until(async () => (await status()).lastAppliedRevision === sha, `revision ${sha.slice(0, 7)} applied`, 20_000);
 const appPods = async () => ((await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dapp')).body.items as any[]).filter((p) => !p.metadata.deletionTimestamp);
@@ -75,7 +77,7 @@ test.before(async () => {
   allowed = mkdtempSync(path.join(tmpdir(), 'convergit-hostpath-'));
   repo = makeRepo({ 'conf.yaml': configMap('hello'), 'claim.yaml': CLAIM, 'app.yaml': app('v1') });
   dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-volumes-'));
-  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--allow-host-path', allowed, '--restart-backoff', '200ms', '--restart-backoff-max', '1s']);
+  serve = await startServe(ARGS());
 });
 
 test.after(async () => {
@@ -129,6 +131,19 @@ test('the claim\'s data survives a container restart, a rollout and a git revert
   await until(async () => (await boots()).length === 4, 'the reverted pod to start on the same claim');
   assert.equal(await boots(), ['v1', 'v1', 'v2', 'v1']);
   assert.is((await claim()).spec.volumeName, volumeName);
+});
+
+test('after a restart of serve the containers run on in their mount namespaces, re-adopted, and still get ConfigMap changes', async () => {
+  const [before] = await appPods();
+  const pids = before.status.containerStatuses.map((c: any) => c.containerID);
+  await serve.stop();
+  serve = await startServe(ARGS());
+  repo.write('conf.yaml', configMap('hola'));
+  await applied(repo.commit('hola'));
+  await until(async () => (await log(before.metadata.name, 'reader')).includes('seen:hola'), 'the re-adopted reader to see the greeting changed after the restart', 20_000);
+  const [after] = await appPods();
+  assert.equal(after.status.containerStatuses.map((c: any) => c.containerID), pids);
+  assert.equal(await boots(), ['v1', 'v1', 'v2', 'v1']);
 });
 
 test('a hostPath outside --allow-host-path is refused at validation with file, line and field; inside, it mounts', async () => {
