@@ -22,6 +22,7 @@ import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, 
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
 import { PodVolumeManager } from './volumes/volume-manager.ts';
+import { underMount } from './volumes/mount-namespace.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -461,7 +462,8 @@ export class PodWorker {
     }
     const mounts = [...(extra.mounts ?? []), ...(await this.volumes.mountsOf(spec))];
     const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
-    if (!imageID && !runtime.pullImage) await mkdir(cwd, { recursive: true }).catch(() => {}); // as a runtime creates a missing workingDir
+    // As a runtime creates a missing workingDir; one inside a volume is the volume's, not the host's.
+    if (!imageID && !runtime.pullImage && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
     const launch: ContainerLaunch = {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,

@@ -39,6 +39,9 @@ test('volumes are bind mounts in the container\'s own namespace; missing mount p
     assert.is((c.record as any).pid, c.pid);
     const probe = await rt.exec(l, ['cat', `${root}/data/greeting`], 5000);
     assert.equal([probe.exitCode, probe.output], [0, 'hello']);
+    // A working folder inside a volume is entered in the namespace, for exec too.
+    const inVol = { ...l, cwd: `${root}/data` };
+    assert.equal((await rt.exec(inVol, ['cat', 'greeting'], 5000)).output, 'hello');
     // Re-adopted by a new runtime (serve restarted): exec still runs inside the container's namespace.
     const again = new ProcessRuntime();
     const adopted = await again.adopt!(c.record!, l);
@@ -47,6 +50,17 @@ test('volumes are bind mounts in the container\'s own namespace; missing mount p
   } finally {
     await c.stop(1000);
   }
+});
+
+test('a working folder inside a volume exists only in the namespace: the container starts there, and the host has no such folder', async () => {
+  const vol = path.join(dir, 'vol');
+  mkdirSync(vol);
+  writeFileSync(path.join(vol, 'greeting'), 'hello');
+  const l = { ...launch('cat greeting; pwd', [{ hostPath: vol, containerPath: `${dir}/app/data` }]), cwd: `${dir}/app/data` };
+  const c = await new ProcessRuntime().start(l);
+  const exit = await c.exited;
+  assert.equal([exit.reason, readFileSync(l.logFile, 'utf8')], ['Completed', `hello${dir}/app/data\n`]);
+  assert.not.ok(existsSync(`${dir}/app`));
 });
 
 test('a mount path whose only existing folder above it is / cannot be made without changing the host: refused with the reason', async () => {

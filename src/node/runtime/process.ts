@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { collectExecOutput } from './exec-output.ts';
-import { inMountNamespace } from '../volumes/mount-namespace.ts';
+import { inMountNamespace, underMount } from '../volumes/mount-namespace.ts';
 import { join } from 'node:path';
 
 /** How a process container is found again: its pid (= its process group) and its start time, which a reused pid lacks. */
@@ -23,7 +23,8 @@ export class ProcessRuntime implements Runtime {
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
     await mkdir(dirname(launch.logFile), { recursive: true });
     const startedAt = new Date();
-    const problem = await cannotRun(launch.argv, launch.cwd);
+    // A working folder inside a volume exists only in the container's mount namespace: entered there.
+    const problem = await cannotRun(launch.argv, underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd);
     if (problem) return failedContainer(startedAt, problem);
     let argv = launch.argv;
     if (launch.mounts?.length) {
@@ -35,7 +36,7 @@ export class ProcessRuntime implements Runtime {
     const fd = openSync(launch.logFile, 'a');
     try {
       const child = spawn(argv[0], argv.slice(1), {
-        cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', fd, fd],
+        cwd: underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', fd, fd],
       });
       if (child.pid === undefined) {
         // The OS refused to start it (not found, not executable): reported on 'error', on the next tick.
@@ -68,13 +69,16 @@ export class ProcessRuntime implements Runtime {
   }
 
   async exec(launch: ContainerLaunch, command: string[], timeoutMs: number): Promise<ExecResult> {
-    const problem = await cannotRun(command, launch.cwd);
+    const inVolume = underMount(launch.cwd, launch.mounts);
+    const problem = await cannotRun(command, inVolume ? '/' : launch.cwd);
     if (problem) return { exitCode: problem.exitCode, output: problem.message, timedOut: false };
-    // A container with volumes: the command sees them too, from inside its mount namespace.
+    // A container with volumes: the command sees them too, from inside its mount namespace (and its working folder there).
     const pid = this.namespaced.get(launch.id);
-    const argv = pid && procStat(pid) ? ['nsenter', '--target', String(pid), '--mount', '--', ...command] : command;
+    const argv = pid && procStat(pid)
+      ? ['nsenter', '--target', String(pid), '--mount', '--', '/bin/sh', '-c', 'cd "$0" 2>/dev/null; exec "$@"', launch.cwd, ...command]
+      : command;
     return new Promise((resolve) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(argv[0], argv.slice(1), { cwd: inVolume ? '/' : launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const output = collectExecOutput(child);
       let timedOut = false;
       let exitCode: number | null = null;

@@ -26,6 +26,10 @@ export function mountNamespaceProblem(): Promise<string | undefined> {
   return support;
 }
 
+/** `path` is at or under the container path of one of `mounts`. */
+export const underMount = (path: string, mounts: readonly Mount[] = []) =>
+  mounts.some((m) => { const c = resolve('/', m.containerPath); return path === c || path.startsWith(`${c}/`); });
+
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export type Wrapped = { argv: string[] } | { problem: string };
