@@ -111,6 +111,13 @@ async function syncClaim(namespace: string, name: string, ctx: ControllerContext
 
   const classes = ctx.informer('StorageClass').list();
   const className = claimClassName(pvc, classes);
+  if (pvc.spec?.storageClassName === undefined && className) {
+    // Kubernetes' retroactive default class: an unbound claim without a class gets the default one written in.
+    const next = structuredClone(pvc);
+    next.spec.storageClassName = className;
+    await ctx.store.update(next);
+    return; // its update event brings it back
+  }
   const pv = findBestMatch(pvc, volumes.list(), className);
   if (pv) return bind(ctx, pvc, pv);
   if (pvc.spec?.volumeName) {

@@ -28,9 +28,12 @@ export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T
     out.spec.nodeName = live.spec.nodeName;
   }
   // A claim's binding and a volume's claim are the binder's: kept by git updates that leave them out.
-  if (next.kind === 'PersistentVolumeClaim' && live.spec?.volumeName && next.spec && next.spec.volumeName === undefined) {
-    out = structuredClone(out);
-    out.spec.volumeName = live.spec.volumeName;
+  if (next.kind === 'PersistentVolumeClaim' && next.spec) {
+    for (const field of ['volumeName', 'storageClassName']) {
+      if (live.spec?.[field] === undefined || next.spec[field] !== undefined) continue;
+      out = out === next ? structuredClone(next) : out;
+      out.spec[field] = live.spec[field];
+    }
   }
   if (next.kind === 'PersistentVolume' && live.spec?.claimRef && next.spec && next.spec.claimRef === undefined) {
     out = structuredClone(out);

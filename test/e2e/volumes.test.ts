@@ -4,7 +4,9 @@
 // outside --allow-host-path refused at validation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -100,6 +102,11 @@ test('local-path provisions the claim when its first pod is scheduled; two conta
   const sc = (await serve.get('/apis/storage.k8s.io/v1/storageclasses/local-path')).body;
   assert.is(sc.metadata.annotations['storageclass.kubernetes.io/is-default-class'], 'true');
   await until(async () => (await log(pod.metadata.name, 'reader')).includes('seen:hello'), 'the reader to see the configMap through the emptyDir');
+  // kubectl's columns for claims, volumes and classes.
+  const kubectl = async (...args: string[]) => (await promisify(execFile)('kubectl', ['--server', serve.url, ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout;
+  assert.match(await kubectl('get', 'pvc'), new RegExp(`data\\s+Bound\\s+${pv.metadata.name}\\s+10Mi\\s+RWO\\s+local-path`));
+  assert.match(await kubectl('get', 'pv'), new RegExp(`${pv.metadata.name}\\s+10Mi\\s+RWO\\s+Delete\\s+Bound\\s+default/data\\s+local-path`));
+  assert.match(await kubectl('get', 'sc'), /local-path \(default\)\s+rancher.io\/local-path\s+Delete\s+WaitForFirstConsumer\s+false/);
   // The mount points exist only in the containers' mount namespaces, never on the host.
   for (const d of ['conf', 'data', 'shared']) assert.not.ok(existsSync(path.join(mnt, d)), `${d} was created on the host`);
 });
