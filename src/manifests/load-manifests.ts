@@ -55,8 +55,8 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
     if (doc.kind) identified.push(doc);
     // Not cached with the document: the hostPath rule depends on the server's --allow-host-path.
     const volumeIssues = object && doc.kind ? volumeViolations(doc.kind, doc.value, opts.allowHostPath ?? []) : [];
-    for (const p of volumeIssues) issues.push(issueAt(doc, 'error', p.path, p.at, p.message));
-    if (object && !volumeIssues.length) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
+    for (const p of volumeIssues) issues.push(issueAt(doc, p.warning ? 'warning' : 'error', p.path, p.at, p.message));
+    if (object && !volumeIssues.some((p) => !p.warning)) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
   }
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));

@@ -29,6 +29,12 @@ test('good volumes load with no issue and are kept in the object', () => {
   assert.equal(r.objects[0].object.spec.containers[0].volumeMounts[1], { name: 'pvc', mountPath: '/data', subPath: 'mysql', readOnly: true });
 });
 
+test('a disk emptyDir\'s sizeLimit is kept, with a warning that it is not enforced', () => {
+  const r = load(pod('  - {name: v, emptyDir: {sizeLimit: 1Gi}}'));
+  assert.equal(brief(r), ['warning 6:26 spec.volumes[0].emptyDir.sizeLimit: sizeLimit of a disk-backed emptyDir is not enforced by convergit (medium: Memory is a tmpfs of this size)']);
+  assert.is(r.objects[0].object.spec.volumes[0].emptyDir.sizeLimit, '1Gi');
+});
+
 test('hostPath outside --allow-host-path is an error at its path field, naming the allowed folders; inside it loads', () => {
   const doc = pod('  - name: v\n    hostPath: {path: /var/lib/docker}');
   assert.equal(brief(load(doc)), ['error 7:16 spec.volumes[0].hostPath.path: hostPath "/var/lib/docker" is outside the host folders this server mounts (serve --allow-host-path <prefix> allows a folder; allowed now: none)']);
