@@ -66,7 +66,8 @@ export async function writeAtomically(target: string, payload: Map<string, FileP
     const wanted = new Set<string>();
     for (const p of files.keys()) for (let q = p; q; q = q.includes('/') ? dirname(q) : '') wanted.add(q);
     stale = new Set(oldPaths.filter((p) => !wanted.has(p) && !p.includes('/')));
-    if (!stale.size && oldPaths.length >= files.size && (await sameAsOnDisk(files, oldDir)) && oldPaths.every((p) => wanted.has(p))) return false;
+    // Nothing to add, change or remove: no write (the kubelet's shouldWritePayload).
+    if (oldPaths.every((p) => wanted.has(p)) && (await sameAsOnDisk(files, oldDir))) return false;
   }
   // A fresh timestamped folder with the new files, readable by any user of the container.
   const stamp = new Date().toISOString().replace(/[-:]/g, '_').replace('T', '_').replace(/\..*/, '');

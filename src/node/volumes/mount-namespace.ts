@@ -78,6 +78,6 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   }
   // The working folder may be (under) a mount path: entered again, through the mounts.
   lines.push(`cd ${q(cwd)} 2>/dev/null || true`, 'exec "$@"');
-  for (const d of pre) lines.unshift(`mkdir -p ${q(d)}`);
+  lines.splice(1, 0, ...pre.map((d) => `mkdir -p ${q(d)}`)); // the overlays' folders, before any mount
   return { argv: ['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', lines.join('\n'), 'sh', ...argv] };
 }
