@@ -76,9 +76,10 @@ spec:
   test.after(async () => {
     await serve?.stop();
     const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
-    spawnSync('podman', ['rm', '-f', '--filter', `label=convergit.instance=${instance}`]);
+    // -t 0: the shell loops ignore SIGTERM as PID 1, so the default 10 s stop timeout would be spent waiting.
+    spawnSync('podman', ['rm', '-f', '-t', '0', '--filter', `label=convergit.instance=${instance}`]);
     const ps = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    if (ps.length) spawnSync('podman', ['pod', 'rm', '-f', ...ps]);
+    if (ps.length) spawnSync('podman', ['pod', 'rm', '-f', '-t', '0', ...ps]);
     // The memory-backed emptyDir is a tmpfs on the node's folder: unmounted before the folder goes.
     spawnSync('sh', ['-c', `grep -o '${dataDir}/[^ ]*' /proc/self/mountinfo | xargs -r umount -l`]);
     if (registry) removeImages(registry.host);
