@@ -158,6 +158,7 @@ test('a hostPath outside --allow-host-path is refused at validation with file, l
 kind: Pod
 metadata: {name: host}
 spec:
+  terminationGracePeriodSeconds: 1
   volumes:
   - name: h
     hostPath: {path: ${host}, type: DirectoryOrCreate}
@@ -172,7 +173,7 @@ spec:
   const s = await until(async () => { const s = await status(); return s.lastAttemptedRevision === bad && s.sync === 'Failed' && s; }, 'the hostPath commit to fail');
   const err = s.errors.find((e: any) => e.file === 'host.yaml');
   assert.ok(err, JSON.stringify(s.errors));
-  assert.equal([err.line, err.kind, err.name, err.field], [7, 'Pod', 'host', 'spec.volumes[0].hostPath.path']);
+  assert.equal([err.line, err.kind, err.name, err.field], [8, 'Pod', 'host', 'spec.volumes[0].hostPath.path']);
   assert.match(err.message, /"\/etc" is outside the host folders this server mounts.*--allow-host-path/);
   repo.write('host.yaml', pod(path.join(allowed, 'sub')));
   await applied(repo.commit('hostPath under the allowed folder'));
