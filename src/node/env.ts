@@ -130,7 +130,7 @@ export function fieldValue(path: string, pod: KubeObject, src: Pick<EnvSources, 
 }
 
 /** limits.cpu / requests.memory … of a container, divided by divisor and rounded up; an unset limit is the node's allocatable. */
-export function resourceValue(ref: { containerName?: string; resource: string; divisor?: string | number }, pod: KubeObject, container: any, src: EnvSources): string {
+export function resourceValue(ref: { containerName?: string; resource: string; divisor?: string | number }, pod: KubeObject, container: any, src: Pick<EnvSources, 'allocatable'>): string {
   const target = ref.containerName ? (pod.spec?.containers ?? []).find((c: any) => c.name === ref.containerName) : container;
   const [kind, res] = ref.resource.split('.');
   if (!target || !['limits', 'requests'].includes(kind) || !['cpu', 'memory'].includes(res)) {

@@ -203,7 +203,7 @@ function downwardFiles(pod: KubeObject, items: any[], mode: number, ctx: VolumeC
       } else if (item.resourceFieldRef) {
         const c = (pod.spec?.containers ?? []).find((x: any) => x.name === item.resourceFieldRef.containerName);
         if (!c) throw new ConfigError(`resourceFieldRef names no container "${item.resourceFieldRef.containerName}"`);
-        text = resourceValue(item.resourceFieldRef, pod, c, { allocatable: ctx.allocatable } as any);
+        text = resourceValue(item.resourceFieldRef, pod, c, ctx);
       } else continue;
     } catch (e) {
       throw new Error(`downwardAPI item ${JSON.stringify(item.path)}: ${errText(e)}`);
