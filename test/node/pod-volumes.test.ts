@@ -1,12 +1,13 @@
 // A pod's volumes laid out on the node from the store, as the kubelet's plugins do: configMap items and modes,
 // secrets decoded, downwardAPI fields and resources, projected sources merged, optional sources, the kubelet's
-// messages for what is missing, claims only once bound, and subPath resolved inside the volume.
+// messages for what is missing, claims only once bound, subPath resolved inside the volume, memory emptyDirs as
+// tmpfs, hostPath types, and the folders of pods that are gone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
-import { containerMounts, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
+import { containerMounts, mountsUnder, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
 import { removeOrphanedPodDirs } from '../../src/node/volumes/orphans.ts';
 import { cleanup, freshStore, tempDir } from '../store/helpers.ts';
 
@@ -97,12 +98,29 @@ test('a bound claim mounts its volume\'s folder; subPath is made inside a writab
   assert.ok(existsSync(join(folder, 'mysql')), 'the claim\'s data stays');
 });
 
+test('emptyDir medium Memory is a tmpfs of its sizeLimit, unmounted with the pod; hostPath types are checked or created', async () => {
+  const { ctx, dataDir } = await setup();
+  const vols = await setUpVolumes(pod([
+    { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+    { name: 'made', hostPath: { path: join(dataDir, 'host', 'made'), type: 'DirectoryOrCreate' } },
+  ]), ctx);
+  const mem = vols.get('mem')!.hostPath;
+  assert.equal(await mountsUnder(mem), [mem]);
+  const info = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === mem)!;
+  assert.match(info, /tmpfs .*size=1024k/);
+  assert.ok(statSync(join(dataDir, 'host', 'made')).isDirectory());
+  const failure = await setUpVolumes(pod([{ name: 'f', hostPath: { path: join(dataDir, 'host'), type: 'File' } }]), ctx).then(() => 'set up', (e: Error) => e.message);
+  assert.is(failure, `MountVolume.SetUp failed for volume "f" : hostPath type check failed: ${join(dataDir, 'host')} is not a file`);
+  await tearDownVolumes(dataDir, 'uid-1');
+  assert.equal(await mountsUnder(mem), []);
+  assert.not.ok(existsSync(mem));
+});
+
 test('at node start, the volume folders of pods gone from the store are removed (not young ones, not logs, not live pods\')', async () => {
   const { ctx, store, dataDir } = await setup();
   const live = await store.create({ ...pod([{ name: 'e', emptyDir: {} }]), metadata: { name: 'live', namespace: 'default' } });
   await setUpVolumes(live, ctx);
   await setUpVolumes(pod([{ name: 'e', emptyDir: {} }]), ctx); // uid-1: not in the store
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dataDir, 'pods', 'default_p_uid-1'), { recursive: true }); // its logs: not ours to remove
   assert.equal(await removeOrphanedPodDirs(store, dataDir), [], 'a folder made a moment ago is left alone');
   assert.equal(await removeOrphanedPodDirs(store, dataDir, Date.now() + 120_000), ['uid-1']);
