@@ -118,7 +118,41 @@ function ingressHosts(o: KubeObject): string {
 }
 
 /** Kubernetes' own column definitions (pkg/printers/internalversion/printers.go), for each kind convergit serves. */
+/** kubectl's short access modes: RWO, ROX, RWX, RWOP. */
+const ACCESS: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+const accessModes = (modes: unknown) => ((modes as string[] | undefined) ?? []).map((m) => ACCESS[m] ?? m).join(',');
+const claimCols: Column[] = [
+  { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Pending' },
+  { name: 'Volume', type: 'string', cell: (o) => o.spec?.volumeName ?? '' },
+  { name: 'Capacity', type: 'string', cell: (o) => o.status?.capacity?.storage ?? '' },
+  { name: 'Access Modes', type: 'string', cell: (o) => accessModes(o.status?.accessModes) },
+  { name: 'StorageClass', type: 'string', cell: (o) => o.spec?.storageClassName ?? '' },
+  { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
+];
+
 const COLUMNS: Record<string, Column[]> = {
+  PersistentVolumeClaim: [name, ...claimCols, ageCol, { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' }],
+  PersistentVolume: [
+    name,
+    { name: 'Capacity', type: 'string', cell: (o) => o.spec?.capacity?.storage ?? '' },
+    { name: 'Access Modes', type: 'string', cell: (o) => accessModes(o.spec?.accessModes) },
+    { name: 'Reclaim Policy', type: 'string', cell: (o) => o.spec?.persistentVolumeReclaimPolicy ?? 'Retain' },
+    { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Pending' },
+    { name: 'Claim', type: 'string', cell: (o) => (o.spec?.claimRef ? `${o.spec.claimRef.namespace}/${o.spec.claimRef.name}` : '') },
+    { name: 'StorageClass', type: 'string', cell: (o) => o.spec?.storageClassName ?? '' },
+    { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
+    { name: 'Reason', type: 'string', cell: (o) => o.status?.reason ?? '' },
+    ageCol,
+    { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' },
+  ],
+  StorageClass: [
+    { ...name, cell: (o) => (o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${o.metadata.name} (default)` : o.metadata.name) },
+    { name: 'Provisioner', type: 'string', cell: (o) => o.provisioner ?? '' },
+    { name: 'ReclaimPolicy', type: 'string', cell: (o) => o.reclaimPolicy ?? 'Delete' },
+    { name: 'VolumeBindingMode', type: 'string', cell: (o) => o.volumeBindingMode ?? 'Immediate' },
+    { name: 'AllowVolumeExpansion', type: 'boolean', cell: (o) => !!o.allowVolumeExpansion },
+    ageCol,
+  ],
   Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
   ConfigMap: [name, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.binaryData) }, ageCol],
   Secret: [name, { name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque' }, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.stringData) }, ageCol],

@@ -47,6 +47,8 @@ export interface EngineOptions {
   /** podman: the image git trees are mounted over (default: the host's system folders). */
   gitImageBase?: string;
   allowPrivileged?: boolean;
+  /** Where the local-path provisioner makes volumes; default <dataDir>/storage. */
+  storageDir?: string;
   podPidsLimit?: number;
   /** --ingress-port and --ingress-tls-port; undefined: 80 and 443 when they can be bound, else 8080 and 8443, else free ports. */
   ingressPort?: number;
@@ -116,7 +118,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const ingress = await startIngressController({ store, host: opts.host, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
     stops.push(() => ingress.stop());
     log(ingress.describe());
-    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`) });
+    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`), localPath: { storageDir: opts.storageDir ?? join(opts.dataDir, 'storage') } });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());

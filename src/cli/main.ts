@@ -42,6 +42,7 @@ program
   .option('--port <n>', 'port the HTTP API listens on (0: any free port)', port, 7480)
   .option('--interval <duration>', 'how often a remote repository is fetched', duration, 30_000)
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
+  .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--example', 'serve the bundled examples-repo, copied into a git repository under --data-dir', false)
   .addOption(new Option('--retry-base <duration>', 'first wait before retrying a failed sync (doubles up to 5m)').argParser(duration).default(2000, '2s'))
   .option('--nodes <n>', 'local nodes to run pods on (0: none, pods stay Pending)', count, 1)
@@ -56,6 +57,7 @@ program
   .option('--cluster-cidr <cidr>', 'range of the nodes\' /24 pod CIDRs (default: 10.244.0.0/16 with podman, 127.1.0.0/16 with process)', cidr)
   .option('--service-cidr <cidr>', 'range of Services\' cluster IPs; its 10th address is the cluster DNS (default: 10.96.0.0/16 with podman, made local to the host; 127.2.0.0/16 with process)', cidr)
   .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')
+  .option('--storage-dir <dir>', 'where the local-path provisioner keeps PersistentVolumes (default: <data-dir>/storage)')
   .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
   .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
   .option('--ingress-port <n>', 'port the ingress listener serves HTTP on, at --host (default: 80 when it can be bound, else 8080, else a free port; serve says which)', port)
@@ -84,6 +86,7 @@ program
   .option('--branch <name>', 'branch used when --ref is HEAD of a bare repository', 'main')
   .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
+  .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--worktree', 'validate the working tree as it is on disk, uncommitted files included (a pre-commit hook)', false)
   .action(async (o) => {
     if (o.worktree && o.ref !== 'HEAD') throw new Error('--worktree validates the files on disk: it takes no --ref');
@@ -102,6 +105,7 @@ program
   .option('--branch <name>', 'the branch serve watches: the default base is the merge base with it', 'main')
   .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
+  .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])
   .addOption(new Option('--output <format>', 'text for a terminal, markdown for a pull-request comment, json for tools (docs/plan-json.md)').choices(['text', 'markdown', 'json']).default('text'))
   .option('--detailed-exitcode', 'exit 2 when the plan is valid and has changes', false)
   .action(async (o) => {

@@ -18,6 +18,7 @@ export interface PlanOptions {
   branch: string;
   path: string;
   strict: boolean;
+  allowHostPath?: string[];
   output: OutputFormat;
   detailedExitcode: boolean;
 }
@@ -37,7 +38,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const against: PlanAgainst = server ? { live: await liveFromServer(server), source: 'server', name: server }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
-  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);
+  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);
   process.stdout.write(renderReport(report, opts.output));
   return exitCodeOf(report, opts.detailedExitcode);
 }

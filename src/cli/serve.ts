@@ -17,6 +17,7 @@ import { followPodLog, readPodLog } from '../node/logs.ts';
 import { planRevision } from '../review/plan-revision.ts';
 import { liveFromStore } from '../review/live-sources.ts';
 import { createBuiltinNamespaces } from './builtin-namespaces.ts';
+import { createBuiltinStorageClass } from './builtin-storage-class.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface ServeOptions {
@@ -28,6 +29,10 @@ export interface ServeOptions {
   port: number;
   interval: number;
   strict: boolean;
+  /** --allow-host-path: host folders hostPath volumes may mount. */
+  allowHostPath?: string[];
+  /** --storage-dir: where the local-path provisioner keeps volumes (default <data-dir>/storage). */
+  storageDir?: string;
   example: boolean;
   retryBase: number;
   nodes: number;
@@ -88,6 +93,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
 
   const store = await openStore(dataDir);
   await createBuiltinNamespaces(store);
+  await createBuiltinStorageClass(store);
   // Each part started registers how to stop it; a signal at any point stops what has started, last first.
   const started: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
   let stopping = false;
@@ -122,7 +128,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
       plan: async (ref) => {
         if (source.remote) await source.fetch(); // the pull request's branch as upstream has it now
-        return planRevision(source, { ref, path: opts.path, strict: opts.strict, builder }, { live: await liveFromStore(store), source: 'server', name: apiUrl });
+        return planRevision(source, { ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder }, { live: await liveFromStore(store), source: 'server', name: apiUrl });
       },
     });
     apiUrl = api.url;
@@ -137,6 +143,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr, gitImageBase: opts.gitImageBase,
+      storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
       imageGC: { highThresholdPercent: opts.imageGcHighThreshold, lowThresholdPercent: opts.imageGcLowThreshold, minAgeMs: opts.imageMinimumGcAge },
@@ -145,7 +152,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();
-    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase, builder });
+    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');

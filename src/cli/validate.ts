@@ -9,7 +9,7 @@ import { Builder } from '../build/builder.ts';
 import { userBuildCacheDir } from '../build/cache-dir.ts';
 import { formatIssue } from '../model/issue.ts';
 
-export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean }
+export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean; allowHostPath?: string[] }
 
 export async function validate(opts: ValidateOptions): Promise<number> {
   const builder = new Builder({ cacheDir: userBuildCacheDir() });
@@ -17,14 +17,14 @@ export async function validate(opts: ValidateOptions): Promise<number> {
   if (opts.worktree) {
     const tree = await Worktree.open(opts.repo);
     const rev = await tree.revision(opts.path);
-    loaded = await loadDesired(rev, tree, { strict: opts.strict, root: opts.path }, builder);
+    loaded = await loadDesired(rev, tree, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path }, builder);
     [label, files] = ['working tree', rev.files.length];
   } else {
     const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0 });
     await source.prepare();
     const sha = await source.resolve(opts.ref);
     const rev = await source.read(sha);
-    loaded = await loadDesired(rev, source, { strict: opts.strict, root: opts.path }, builder);
+    loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path }, builder);
     [label, files] = [sha.slice(0, 7), rev.files.length];
   }
   const { objects, issues } = loaded;

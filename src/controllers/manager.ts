@@ -10,6 +10,8 @@ import { deploymentController, type DeploymentControllerOptions } from './deploy
 import { jobController, type JobControllerOptions } from './job.ts';
 import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
 import { ttlAfterFinishedController } from './ttl-after-finished.ts';
+import { persistentVolumeBinder } from './persistentvolume-binder.ts';
+import { localPathProvisioner, type LocalPathOptions } from './local-path-provisioner.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -19,9 +21,11 @@ export interface ControllersOptions {
   replicaset?: ReplicaSetControllerOptions;
   job?: JobControllerOptions;
   cronjob?: CronJobControllerOptions;
+  /** The built-in local-path provisioner; without it, claims bind only to existing volumes. */
+  localPath?: LocalPathOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
-  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished); for tests. */
+  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, persistentvolume-binder, local-path-provisioner); for tests. */
   only?: string[];
 }
 
@@ -43,6 +47,8 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     jobController(opts.job),
     cronJobController(opts.cronjob),
     ttlAfterFinishedController(),
+    persistentVolumeBinder(),
+    ...(opts.localPath ? [localPathProvisioner(opts.localPath)] : []),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

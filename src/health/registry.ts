@@ -11,6 +11,7 @@ import { ingressHealth } from './ingress.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
+import { claimHealth, volumeHealth } from './persistentvolume.ts';
 import { replicaSetHealth } from './replicaset.ts';
 import { serviceHealth } from './service.ts';
 import { healthContext, type HealthCheck, type HealthContext, type ObjectHealth } from './types.ts';
@@ -31,6 +32,9 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   CronJob: cronJobHealth,
   Ingress: ingressHealth,
   IngressClass: existsHealth,
+  PersistentVolumeClaim: claimHealth,
+  PersistentVolume: volumeHealth,
+  StorageClass: existsHealth,
 };
 
 /**

@@ -45,7 +45,7 @@ function walk(def: string, value: unknown, path: Path, run: boolean, strict: boo
       continue;
     }
     if (RESOURCES_DEF.includes(def) && (field === 'requests' || field === 'limits') && isObj(v)) {
-      resourceNames(v, at, run, strict, out);
+      resourceNames(v, at, run, strict, out, def === RESOURCES_DEF[1] ? ['storage'] : []);
       continue;
     }
     const target = refOf(fieldSchema) ?? refOf(fieldSchema.items) ?? refOf(fieldSchema.additionalProperties);
@@ -57,8 +57,9 @@ function walk(def: string, value: unknown, path: Path, run: boolean, strict: boo
   }
 }
 
-function resourceNames(list: Obj, at: Path, run: boolean, strict: boolean, out: Violation[]) {
-  const acted = implemented.get(RESOURCE_LIST) ?? new Set<string>();
+/** `claimed`: names acted on at this place besides ResourceList's (a claim's `storage`). */
+function resourceNames(list: Obj, at: Path, run: boolean, strict: boolean, out: Violation[], claimed: string[]) {
+  const acted = new Set([...(implemented.get(RESOURCE_LIST) ?? []), ...claimed]);
   for (const name of Object.keys(list)) {
     const path = [...at, name];
     if (isK8sResourceName(name)) {

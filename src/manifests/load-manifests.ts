@@ -21,6 +21,7 @@ import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
 import type { AppliedCrd, DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
 import { validateObject } from './validate.ts';
+import { volumeViolations } from './volume-rules.ts';
 
 const MANIFEST = /\.ya?ml$/i;
 
@@ -53,7 +54,10 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
     const object = checkedDocument(doc, !!opts.strict, issues, crds);
     if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
     if (doc.kind) identified.push(doc);
-    if (object) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
+    // Not cached with the document: the hostPath rule depends on the server's --allow-host-path.
+    const volumeIssues = object && doc.kind ? volumeViolations(doc.kind, doc.value, opts.allowHostPath ?? []) : [];
+    for (const p of volumeIssues) issues.push(issueAt(doc, p.warning ? 'warning' : 'error', p.path, p.at, p.message));
+    if (object && !volumeIssues.some((p) => !p.warning)) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
   }
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));

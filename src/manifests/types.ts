@@ -30,6 +30,8 @@ export interface LoadOptions {
   appliedCrds?: AppliedCrd[];
   /** Unimplemented-but-real Kubernetes fields become errors instead of warnings. */
   strict?: boolean;
+  /** Host folders a hostPath volume may name (serve --allow-host-path); any other hostPath is an error. */
+  allowHostPath?: string[];
   /** `--path`: files outside it are refused. '' means the whole repository. */
   root?: string;
   maxFileBytes?: number; // default 8 MiB

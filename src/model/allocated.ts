@@ -7,7 +7,7 @@ type Obj = Record<string, any>;
  * Annotations written by controllers (and the sync's change-cause), not by people: never compared with git, never
  * dropped by a git update that leaves them out.
  */
-export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/', 'kubernetes.io/change-cause'];
+export const SYSTEM_ANNOTATION_PREFIXES = ['deployment.kubernetes.io/', 'kubernetes.io/change-cause', 'pv.kubernetes.io/', 'volume.kubernetes.io/', 'volume.beta.kubernetes.io/'];
 
 export const isSystemAnnotation = (key: string) => SYSTEM_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
 
@@ -26,6 +26,18 @@ export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T
   if (next.kind === 'Pod' && live.spec?.nodeName && next.spec && next.spec.nodeName === undefined) {
     out = structuredClone(out);
     out.spec.nodeName = live.spec.nodeName;
+  }
+  // A claim's binding and a volume's claim are the binder's: kept by git updates that leave them out.
+  if (next.kind === 'PersistentVolumeClaim' && next.spec) {
+    for (const field of ['volumeName', 'storageClassName']) {
+      if (live.spec?.[field] === undefined || next.spec[field] !== undefined) continue;
+      out = out === next ? structuredClone(next) : out;
+      out.spec[field] = live.spec[field];
+    }
+  }
+  if (next.kind === 'PersistentVolume' && live.spec?.claimRef && next.spec && next.spec.claimRef === undefined) {
+    out = structuredClone(out);
+    out.spec.claimRef = live.spec.claimRef;
   }
   return out;
 }

@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {
@@ -77,8 +77,7 @@ const KEPT_REASONS: Record<string, string> = {
   PriorityClass: 'pods are not prioritised or preempted', HorizontalPodAutoscaler: 'no autoscaling happens yet',
   MutatingWebhookConfiguration: 'no webhook is called', ValidatingWebhookConfiguration: 'no webhook is called',
   ValidatingAdmissionPolicy: 'no admission policy is evaluated', ValidatingAdmissionPolicyBinding: 'no admission policy is evaluated',
-  StorageClass: 'no volume is provisioned yet', PersistentVolumeClaim: 'no volume is provisioned or mounted yet',
-  PersistentVolume: 'no volume is mounted yet', StatefulSet: 'no pods are started for it yet',
+  StatefulSet: 'no pods are started for it yet',
   DaemonSet: 'no pods are started for it yet',
 APIService: 'no API is aggregated',
 };

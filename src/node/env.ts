@@ -42,7 +42,7 @@ interface EnvFrom { prefix?: string; configMapRef?: { name?: string; optional?: 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** A Secret's values decoded; stringData (which the API server folds into data on write) wins. */
-function secretData(secret: KubeObject): Record<string, string> {
+export function secretData(secret: KubeObject): Record<string, string> {
   const data = Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
   return { ...Object.fromEntries(data), ...(secret.stringData as Record<string, string> | undefined) };
 }
@@ -114,7 +114,7 @@ function missing(ref: KeyRef, message: string): undefined {
 }
 
 /** The downward API fields Kubernetes allows in env. */
-function fieldValue(path: string, pod: KubeObject, src: Pick<EnvSources, 'podIP' | 'hostIP'>): string {
+export function fieldValue(path: string, pod: KubeObject, src: Pick<EnvSources, 'podIP' | 'hostIP'>): string {
   const m = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
   if (m) return pod.metadata[m[1] as 'labels' | 'annotations']?.[m[2]] ?? '';
   switch (path) {
@@ -130,7 +130,7 @@ function fieldValue(path: string, pod: KubeObject, src: Pick<EnvSources, 'podIP'
 }
 
 /** limits.cpu / requests.memory … of a container, divided by divisor and rounded up; an unset limit is the node's allocatable. */
-function resourceValue(ref: { containerName?: string; resource: string; divisor?: string | number }, pod: KubeObject, container: any, src: EnvSources): string {
+export function resourceValue(ref: { containerName?: string; resource: string; divisor?: string | number }, pod: KubeObject, container: any, src: Pick<EnvSources, 'allocatable'>): string {
   const target = ref.containerName ? (pod.spec?.containers ?? []).find((c: any) => c.name === ref.containerName) : container;
   const [kind, res] = ref.resource.split('.');
   if (!target || !['limits', 'requests'].includes(kind) || !['cpu', 'memory'].includes(res)) {

@@ -17,6 +17,7 @@ import { isProxied, listsPod } from '../model/proxied.ts';
 import { matchesSelector } from '../model/selector.ts';
 import { IpPool } from '../model/ip-pool.ts';
 import { readResolvConf } from '../model/resolv-conf.ts';
+import { removeOrphanedPodDirs } from './volumes/orphans.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -76,6 +77,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   // The containers a previous run left running (stopped or killed, serve leaves them): re-adopted below.
   const pids = new PidsFile(join(dataDir, 'nodes', nodeName, 'pids.json'));
   const recorded = pids.load();
+  // Volume folders of pods removed while no node ran them.
+  for (const uid of await removeOrphanedPodDirs(store, dataDir).catch(() => [] as string[])) log(`node ${nodeName}: removed the volumes of pod ${uid}, which is gone`);
 
   const node = await registerNode({
     store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, now,

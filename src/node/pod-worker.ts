@@ -22,6 +22,8 @@ import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, 
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
 import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
+import { PodVolumeManager } from './volumes/volume-manager.ts';
+import { underMount } from './volumes/mount-namespace.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -53,6 +55,8 @@ export interface PodWorkerDeps {
   gitImageBase?: string;
   /** Runtimes with sandboxes: the cluster DNS and the host's resolv.conf, from which each pod's is computed. */
   dns?: ClusterDnsSettings;
+  /** How often configMap, secret and downwardAPI volumes are rewritten from their sources (default 1000 ms). */
+  volumeSyncMs?: number;
 }
 
 /** A container that outlived the previous run of the node, re-adopted through the runtime. */
@@ -125,6 +129,8 @@ export class PodWorker {
   private writing?: Promise<void>;
   /** The pod's sandbox, on runtimes that have them. */
   private sandbox?: string;
+  /** The pod's volumes on this node and its containers' mounts of them. */
+  private readonly volumes: PodVolumeManager;
   /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
   readonly done: Promise<void>;
 
@@ -133,6 +139,7 @@ export class PodWorker {
     this.uid = pod.metadata.uid!;
     this.key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
     this.foundTerminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    this.volumes = new PodVolumeManager(() => this.pod, deps, (type, reason, message) => this.event(type, reason, message));
     this.found = pod.status?.containerStatuses ?? [];
     const machine = podWorkerMachine.provide({
       guards: { allDone: () => this.allDone() },
@@ -239,6 +246,7 @@ export class PodWorker {
       throw e;
     }
     await mkdir(this.scratchDir, { recursive: true });
+    await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
 
@@ -289,6 +297,7 @@ export class PodWorker {
     }
     this.removed = true;
     ips.release(this.uid); // only now: its processes are gone
+    await this.volumes.tearDown();
     await removePodLogs(this.deps.dataDir, this.podRef).catch(() => {});
   }
 
@@ -296,6 +305,7 @@ export class PodWorker {
     if (this.detaching) {
       // The status in the store is right (the containers still run); the next start re-adopts them from pids.json.
       this.frozen = true;
+      this.volumes.stopSync();
       this.halted = true;
       for (const s of this.slots.values()) {
         s.cancelled = true; // not started yet: not started at all (a start already under way is recorded and re-adopted)
@@ -307,6 +317,7 @@ export class PodWorker {
     // The status written now (containers unready, states as they were) is the one the next start resumes from: the
     // exits this stop causes are not the containers' own, so they must not make the pod Failed or Succeeded.
     this.nodeStopped = true;
+    this.volumes.stopSync();
     await this.flushStatus();
     this.frozen = true;
     await this.stopContainers((this.pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond);
@@ -453,14 +464,17 @@ export class PodWorker {
       if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
       throw e;
     }
+    const mounts = [...(extra.mounts ?? []), ...(await this.volumes.mountsOf(spec))];
     const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
-    if (!imageID && !runtime.pullImage) await mkdir(cwd, { recursive: true }).catch(() => {}); // as a runtime creates a missing workingDir
+    // As a runtime creates a missing workingDir; one inside a volume is the volume's, not the host's.
+    if (!imageID && !runtime.pullImage && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
     const launch: ContainerLaunch = {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,
       logFile: containerLogFile(this.deps.dataDir, this.podRef, spec.name, restartCount),
       podUID: this.uid, restartCount,
       ...extra,
+      ...(mounts.length && { mounts }),
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');

@@ -24,6 +24,8 @@ export interface PlanRequest {
   /** `--path`: the folder holding the manifests. */
   path: string;
   strict?: boolean;
+  /** serve --allow-host-path. */
+  allowHostPath?: string[];
   /** Keeps kustomize's output between the ref and its base, and across runs (the CLI: the user's cache folder). */
   builder?: Builder;
 }
@@ -41,7 +43,7 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
   const appliedCrds = 'live' in against
     ? against.live.live.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }))
     : [];
-  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, root: req.path, appliedCrds }, req.builder);
+  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, allowHostPath: req.allowHostPath, root: req.path, appliedCrds }, req.builder);
   const loaded = await load(rev);
   registerCrds([...appliedCrds.map((c) => c.object), ...loaded.objects.map((d) => d.object).filter((o) => o.kind === 'CustomResourceDefinition')]);
   const ref = { name: req.ref, sha, message: rev.message.split('\n')[0] };

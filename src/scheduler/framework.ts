@@ -72,9 +72,8 @@ export type ScheduleResult =
  * Picks the node for `pod`: the feasible node with the highest weighted score; equal scores go to the first node
  * by name (kube-scheduler picks at random among them; a fixed order keeps decisions reproducible).
  */
-export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profile): ScheduleResult {
+export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profile, state: CycleState = new Map()): ScheduleResult {
   if (nodeInfos.length === 0) return { reasons: {}, message: NO_NODES_AVAILABLE };
-  const state: CycleState = new Map();
   const feasible: NodeInfo[] = [];
   const reasons: Record<string, string[]> = {};
   for (const info of nodeInfos) {

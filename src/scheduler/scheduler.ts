@@ -5,6 +5,7 @@
 // NodeName filter: every pod the scheduler sees has no node name to match.
 import type { KubeObject } from '../model/object.ts';
 import { isPodTerminal } from '../model/pod.ts';
+import { preBindVolumes, volumeCycleState, type VolumeListers } from './plugins/volume-binding.ts';
 import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { SchedulerCache } from './cache.ts';
@@ -55,6 +56,11 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   const profile = opts.profile ?? defaultProfile();
   const pods = new Informer(store, 'Pod');
   const nodes = new Informer(store, 'Node');
+  // Claims, volumes and classes, for VolumeBinding; a claim or volume that changes may let a waiting pod fit.
+  const storage = { claims: new Informer(store, 'PersistentVolumeClaim'), volumes: new Informer(store, 'PersistentVolume'), classes: new Informer(store, 'StorageClass') };
+  const volumeListers: VolumeListers = {
+    claim: (ns, name) => storage.claims.get(ns, name), volume: (name) => storage.volumes.get(undefined, name), classes: () => storage.classes.list(),
+  };
   const cache = new SchedulerCache();
   let ready = false, stopped = false;
   let loop: Promise<void> | undefined;
@@ -99,6 +105,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     delete: (node) => cache.removeNode(node.metadata.name),
   });
 
+  for (const i of Object.values(storage)) i.on({ add: () => queue.moveAll(), update: () => queue.moveAll(), delete: () => queue.moveAll() });
+
   /** Binds in flight: a decision does not wait for the writes of the ones before it (kube-scheduler's binding cycle). */
   const binding = new Set<Promise<void>>();
   const MAX_BINDING = 64;
@@ -130,7 +138,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     const started = process.hrtime.bigint();
     let result;
     try {
-      result = schedule(pod, cache.snapshot(), profile);
+      result = schedule(pod, cache.snapshot(), profile, volumeCycleState(volumeListers));
     } catch (err) {
       log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       observeScheduleAttempt('error', schedulerName, started);
@@ -142,6 +150,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     const write = (async () => {
       try {
         if (node) {
+          await preBindVolumes(store, pod, node, volumeListers);
           await bindPod(store, pod, node, now());
           log(`scheduler: bound ${key} to ${node}`);
           queue.done(key, 'BOUND');
@@ -166,6 +175,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   }
 
   await nodes.start();
+  for (const i of Object.values(storage)) await i.start();
   await pods.start();
   ready = true;
   kick();
@@ -176,6 +186,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       stopped = true;
       pods.stop();
       nodes.stop();
+      for (const i of Object.values(storage)) i.stop();
       await loop;
       await Promise.all(binding);
       queue.stop();

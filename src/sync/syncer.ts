@@ -31,6 +31,8 @@ export interface SyncerOptions {
   branch: string;
   path: string;
   strict?: boolean;
+  /** serve --allow-host-path. */
+  allowHostPath?: string[];
   /** Keeps kustomize's output across revisions (serve: cached under <data-dir>/builds). */
   builder?: Builder;
   retryBaseMs?: number;
@@ -97,7 +99,7 @@ export class Syncer {
           const inventory = new Set(this.persisted.inventory);
           this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
           const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
-          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, root: this.opts.path, appliedCrds }, this.opts.builder);
+          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };

@@ -89,7 +89,7 @@ test('kept kinds apply next to a Deployment, with one warning per kind', async (
   const s = await settled(repo.git('rev-parse', 'HEAD'));
   assert.is(s.sync, 'Synced', JSON.stringify(s.errors));
   const kept = s.warnings.filter((w: any) => /is kept, not run/.test(w.message)).map((w: any) => w.kind).sort();
-  assert.equal(kept, ['ClusterRole', 'Ingress', 'NetworkPolicy', 'ServiceAccount', 'StorageClass']);
+  assert.equal(kept, ['ClusterRole', 'Ingress', 'NetworkPolicy', 'ServiceAccount']);
   const modes = Object.fromEntries(s.objects.map((o: any) => [o.kind, o.mode]));
   assert.equal([modes.ServiceAccount, modes.Deployment], ['kept', 'run']);
   assert.match(s.warnings.find((w: any) => w.kind === 'Ingress').message, 'its IngressClass "nginx" does not exist', 'an Ingress of a class convergit does not run');
@@ -123,7 +123,8 @@ test('removing kept objects from git prunes them', async () => {
   assert.is(s.sync, 'Synced');
   const list = (await serve.get('/api/v1/namespaces/default/serviceaccounts')).body;
   assert.equal(list.items, []);
-  assert.equal((await serve.get('/apis/storage.k8s.io/v1/storageclasses')).body.items, []);
+  // Only the built-in default class is left.
+  assert.equal((await serve.get('/apis/storage.k8s.io/v1/storageclasses')).body.items.map((c: any) => c.metadata.name), ['local-path']);
 });
 
 const crd = (modes: string) => `apiVersion: apiextensions.k8s.io/v1

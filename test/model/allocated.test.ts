@@ -37,4 +37,15 @@ test('controller annotations are carried, the user\'s are not', () => {
   assert.is(carryAllocated(undefined, live), live);
 });
 
+test('a claim keeps its binding and default class, a volume its claimRef and the binder\'s annotations, when git leaves them out', () => {
+  const pvc = (spec: Record<string, unknown>, annotations?: Record<string, string>): Record<string, any> => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'default', ...(annotations && { annotations }) }, spec: { accessModes: ['ReadWriteOnce'], ...spec } });
+  const live = pvc({ volumeName: 'pvc-1', storageClassName: 'local-path' }, { 'pv.kubernetes.io/bind-completed': 'yes', 'volume.kubernetes.io/selected-node': 'n1' });
+  const out = carryAllocated(live, pvc({}));
+  assert.equal([out.spec.volumeName, out.spec.storageClassName], ['pvc-1', 'local-path']);
+  assert.equal(out.metadata.annotations, live.metadata.annotations);
+  assert.is(carryAllocated(live, pvc({ storageClassName: 'fast' })).spec.storageClassName, 'fast');
+  const pv = (spec: Record<string, unknown>): Record<string, any> => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv' }, spec: { capacity: { storage: '1Gi' }, ...spec } });
+  assert.equal(carryAllocated(pv({ claimRef: { namespace: 'default', name: 'data', uid: 'u' } }), pv({})).spec.claimRef, { namespace: 'default', name: 'data', uid: 'u' });
+});
+
 test.run();

@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { collectExecOutput } from './exec-output.ts';
+import { inMountNamespace, underMount } from '../volumes/mount-namespace.ts';
+import { join } from 'node:path';
 
 /** How a process container is found again: its pid (= its process group) and its start time, which a reused pid lacks. */
 interface ProcessRecord { pid: number; startTime: string; startedAt: string }
@@ -15,21 +17,33 @@ interface ProcessRecord { pid: number; startTime: string; startedAt: string }
 const ADOPTED_POLL_MS = 100;
 
 export class ProcessRuntime implements Runtime {
+  /** The pid of each container with volumes (by launch id): exec probes run in its mount namespace. */
+  private readonly namespaced = new Map<string, number>();
+
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
     await mkdir(dirname(launch.logFile), { recursive: true });
     const startedAt = new Date();
-    const problem = await cannotRun(launch.argv, launch.cwd);
+    // A working folder inside a volume exists only in the container's mount namespace: entered there.
+    const problem = await cannotRun(launch.argv, underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd);
     if (problem) return failedContainer(startedAt, problem);
+    let argv = launch.argv;
+    if (launch.mounts?.length) {
+      // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes).
+      const wrapped = await inMountNamespace(argv, launch.mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'));
+      if ('problem' in wrapped) return failedContainer(startedAt, { exitCode: 128, message: wrapped.problem });
+      argv = wrapped.argv;
+    }
     const fd = openSync(launch.logFile, 'a');
     try {
-      const child = spawn(launch.argv[0], launch.argv.slice(1), {
-        cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', fd, fd],
+      const child = spawn(argv[0], argv.slice(1), {
+        cwd: underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', fd, fd],
       });
       if (child.pid === undefined) {
         // The OS refused to start it (not found, not executable): reported on 'error', on the next tick.
         const err = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
         return failedContainer(startedAt, spawnFailure(launch.argv[0], err));
       }
+      if (launch.mounts?.length) this.namespaced.set(launch.id, child.pid);
       return new ProcessContainer(child.pid, startedAt, child);
     } finally {
       closeSync(fd); // the child holds its own copy
@@ -37,10 +51,13 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** Its pid and start time still match: a handle that watches it through /proc. Else its group's leftovers go. */
-  async adopt(record: ContainerRecord): Promise<RunningContainer | undefined> {
+  async adopt(record: ContainerRecord, launch?: ContainerLaunch): Promise<RunningContainer | undefined> {
     const { pid, startTime, startedAt } = record as unknown as ProcessRecord;
     if (!Number.isSafeInteger(pid) || pid <= 0 || typeof startTime !== 'string') return undefined;
-    if (isSameProcessAlive(pid, startTime)) return new AdoptedContainer(pid, new Date(startedAt), record);
+    if (isSameProcessAlive(pid, startTime)) {
+      if (launch?.mounts?.length) this.namespaced.set(launch.id, pid);
+      return new AdoptedContainer(pid, new Date(startedAt), record);
+    }
     // The leader died meanwhile. While any member lives the group id cannot be handed out again, so a group without
     // its leader holds only what the container left: killed, as when a container's init dies. A live process under
     // the pid with another start time is someone else's; it and its group are left alone.
@@ -51,11 +68,17 @@ export class ProcessRuntime implements Runtime {
     return undefined;
   }
 
-  async exec(launch: ContainerLaunch, argv: string[], timeoutMs: number): Promise<ExecResult> {
-    const problem = await cannotRun(argv, launch.cwd);
+  async exec(launch: ContainerLaunch, command: string[], timeoutMs: number): Promise<ExecResult> {
+    const inVolume = underMount(launch.cwd, launch.mounts);
+    const problem = await cannotRun(command, inVolume ? '/' : launch.cwd);
     if (problem) return { exitCode: problem.exitCode, output: problem.message, timedOut: false };
+    // A container with volumes: the command sees them too, from inside its mount namespace (and its working folder there).
+    const pid = this.namespaced.get(launch.id);
+    const argv = pid && procStat(pid)
+      ? ['nsenter', '--target', String(pid), '--mount', '--', '/bin/sh', '-c', 'cd "$0" 2>/dev/null; exec "$@"', launch.cwd, ...command]
+      : command;
     return new Promise((resolve) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(argv[0], argv.slice(1), { cwd: inVolume ? '/' : launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const output = collectExecOutput(child);
       let timedOut = false;
       let exitCode: number | null = null;

@@ -16,12 +16,13 @@ export interface ContainerLaunch {
   /** Who the container is, for runtimes that label their containers to find them again after a restart (podman). */
   podUID?: string;
   restartCount?: number;
-  // ---- for runtimes that run images (podman); the process runtime ignores all of these -------------------------
+  // ---- for runtimes that run images (podman); the process runtime ignores these but `mounts` -------------------
   /** The image to run, as `pullImage` returned it (its id); absent: the host's own programs (its system folders, read-only). */
   image?: string;
   /** The pod sandbox (`createSandbox`) the container joins: its network namespace; absent: a sandbox of its own without network. */
   sandbox?: string;
-  /** Host folders or files mounted into the container. */
+  /** Host folders or files mounted into the container: the pod's volumes (and a git image's tree on podman). The
+   * process runtime mounts them too, in a mount namespace of the container's own (node/volumes/mount-namespace.ts). */
   mounts?: Mount[];
   resources?: ContainerResources;
   security?: ContainerSecurity;

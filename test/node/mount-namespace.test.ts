@@ -1,0 +1,74 @@
+// Volumes on the process runtime: the container runs in a mount namespace of its own where its volumes are bind
+// mounts (read-only when asked); its pid is the command's own, so re-adoption finds it; exec probes see what it
+// sees; a missing mount path is made inside an overlay, never on the host; one that cannot be is refused.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ProcessRuntime } from '../../src/node/runtime/process.ts';
+import type { ContainerLaunch } from '../../src/node/runtime/runtime.ts';
+import { until } from '../support/wait.ts';
+
+let dir: string;
+test.before.each(() => { dir = mkdtempSync(path.join(tmpdir(), 'convergit-mntns-')); });
+test.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+const launch = (script: string, mounts: ContainerLaunch['mounts']): ContainerLaunch => ({
+  id: 'default/p/c', argv: ['sh', '-c', script], env: {}, cwd: dir, logFile: path.join(dir, 'logs', 'c', '0.log'), mounts,
+});
+
+test('volumes are bind mounts in the container\'s own namespace; missing mount paths never appear on the host; the pid is the command\'s', async () => {
+  const vol = path.join(dir, 'vol');
+  mkdirSync(vol);
+  writeFileSync(path.join(vol, 'greeting'), 'hello');
+  const root = path.join(dir, 'root'); // exists; its child "data" does not
+  mkdirSync(root);
+  const rt = new ProcessRuntime();
+  const l = launch(`cat ${root}/data/greeting; echo; touch ${root}/ro/x 2>/dev/null || echo read-only; exec sleep 30`, [
+    { hostPath: vol, containerPath: `${root}/data` },
+    { hostPath: vol, containerPath: `${root}/ro`, readOnly: true },
+  ]);
+  const c = await rt.start(l);
+  try {
+    await until(() => readFileSync(l.logFile, 'utf8').includes('read-only'), 'the container to read its volume');
+    assert.is(readFileSync(l.logFile, 'utf8'), 'hello\nread-only\n');
+    assert.not.ok(existsSync(path.join(root, 'data')), 'the mount point was made on the host');
+    await until(() => readlinkSync(`/proc/${c.pid}/exe`).endsWith('/sleep'), 'the recorded pid to be the command itself');
+    assert.is.not(readlinkSync(`/proc/${c.pid}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'));
+    assert.is((c.record as any).pid, c.pid);
+    const probe = await rt.exec(l, ['cat', `${root}/data/greeting`], 5000);
+    assert.equal([probe.exitCode, probe.output], [0, 'hello']);
+    // A working folder inside a volume is entered in the namespace, for exec too.
+    const inVol = { ...l, cwd: `${root}/data` };
+    assert.equal((await rt.exec(inVol, ['cat', 'greeting'], 5000)).output, 'hello');
+    // Re-adopted by a new runtime (serve restarted): exec still runs inside the container's namespace.
+    const again = new ProcessRuntime();
+    const adopted = await again.adopt!(c.record!, l);
+    assert.is(adopted?.pid, c.pid);
+    assert.is((await again.exec(l, ['cat', `${root}/data/greeting`], 5000)).output, 'hello');
+  } finally {
+    await c.stop(1000);
+  }
+});
+
+test('a working folder inside a volume exists only in the namespace: the container starts there, and the host has no such folder', async () => {
+  const vol = path.join(dir, 'vol');
+  mkdirSync(vol);
+  writeFileSync(path.join(vol, 'greeting'), 'hello');
+  const l = { ...launch('cat greeting; pwd', [{ hostPath: vol, containerPath: `${dir}/app/data` }]), cwd: `${dir}/app/data` };
+  const c = await new ProcessRuntime().start(l);
+  const exit = await c.exited;
+  assert.equal([exit.reason, readFileSync(l.logFile, 'utf8')], ['Completed', `hello${dir}/app/data\n`]);
+  assert.not.ok(existsSync(`${dir}/app`));
+});
+
+test('a mount path whose only existing folder above it is / cannot be made without changing the host: refused with the reason', async () => {
+  const c = await new ProcessRuntime().start(launch('echo ran', [{ hostPath: dir, containerPath: `/convergit-no-such-${process.pid}/data` }]));
+  const exit = await c.exited;
+  assert.is(exit.reason, 'ContainerCannotRun');
+  assert.match(exit.message!, `mount path /convergit-no-such-${process.pid}/data does not exist on this host`);
+  assert.not.ok(existsSync(`/convergit-no-such-${process.pid}`));
+});
+
+test.run();
