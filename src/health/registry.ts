@@ -12,6 +12,7 @@ import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
 import { replicaSetHealth } from './replicaset.ts';
 import { serviceHealth } from './service.ts';
+import { statefulSetHealth } from './statefulset.ts';
 import { healthContext, type HealthCheck, type HealthContext, type ObjectHealth } from './types.ts';
 
 export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
@@ -28,6 +29,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   CustomResourceDefinition: crdHealth,
   Job: jobHealth,
   CronJob: cronJobHealth,
+  StatefulSet: statefulSetHealth,
 };
 
 /**

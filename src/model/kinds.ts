@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'StatefulSet']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {
@@ -66,6 +66,7 @@ const REFUSED: Record<string, string> = {
   ComponentStatus: 'ComponentStatus reports the health of control-plane components; it is read, never written',
   Event: 'Events are recorded by the components as things happen; they cannot be committed',
   Node: 'Nodes are registered by convergit for each local node (--nodes); they cannot be committed',
+  ControllerRevision: 'ControllerRevisions are written by the StatefulSet controller to record its templates; they cannot be committed',
 };
 
 /** What each kept kind leaves unenforced, for the one warning per kind and commit. */
@@ -79,8 +80,7 @@ const KEPT_REASONS: Record<string, string> = {
   ValidatingAdmissionPolicy: 'no admission policy is evaluated', ValidatingAdmissionPolicyBinding: 'no admission policy is evaluated',
   Ingress: 'no ingress controller routes it yet', IngressClass: 'no ingress controller routes it yet',
   StorageClass: 'no volume is provisioned yet', PersistentVolumeClaim: 'no volume is provisioned or mounted yet',
-  PersistentVolume: 'no volume is mounted yet', StatefulSet: 'no pods are started for it yet',
-  DaemonSet: 'no pods are started for it yet',
+  PersistentVolume: 'no volume is mounted yet', DaemonSet: 'no pods are started for it yet',
 APIService: 'no API is aggregated',
 };
 
