@@ -27,7 +27,16 @@ export interface PlanReport {
   changes: Change[];
   rollouts: RolloutImpact[];
   scheduling: SchedulingReport;
+  /**
+   * Changes that delete PersistentVolumeClaims (a pruned claim, a StatefulSet pruned or scaled down whose retention
+   * policy deletes claims), each with how the commit confirms it. One without `confirmedBy` makes `serve` refuse the
+   * revision. Left out when there are none.
+   */
+  dataDeletions?: DataDeletion[];
 }
+
+export type { DataDeletion } from '../plan/data-deletion.ts';
+import type { DataDeletion } from '../plan/data-deletion.ts';
 
 export interface Against {
   /** `server`: a running convergit's read-only API; `data-dir`: its data folder; `base`: the desired state at a base revision. */
