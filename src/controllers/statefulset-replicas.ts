@@ -98,7 +98,7 @@ export function replicaActions({ set, pods, updateRevision, now }: ReplicaInput)
     }
     if (!monotonic) continue;
     if (isTerminating(pod)) return { ...out, waiting: `pod ${pod.metadata.name} is terminating` };
-    if (!isRunningAndReady(pod)) return { ...out, waiting: `pod ${pod.metadata.name} is not Running and Ready` };
+    if (!isRunningAndReady(pod)) return { ...out, waiting: `pod ${pod.metadata.name} is not Running and Ready (${pod.status?.phase ?? 'not started'}${pod.status?.phase === 'Running' ? ', not Ready' : ''})` };
     if (untilAvailable(pod) > 0) return { ...out, waiting: `pod ${pod.metadata.name} is not available (minReadySeconds)` };
   }
 

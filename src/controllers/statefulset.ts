@@ -29,6 +29,8 @@ const controllerIndex = (o: KubeObject) => [controllerOf(o)?.uid ?? `orphan/${o.
 
 export function statefulSetController(opts: StatefulSetControllerOptions = {}): ControllerSpec {
   const expectations = new Expectations(opts.expectationsTimeoutMs ?? 300_000);
+  /** What each set last waited on: logged when it changes, not at every sync. */
+  const waitingOn = new Map<string, string>();
 
   return {
     name: 'statefulset',
@@ -89,6 +91,7 @@ export function statefulSetController(opts: StatefulSetControllerOptions = {}): 
       const set = ctx.informer('StatefulSet').get(namespace, name);
       if (!set) {
         expectations.delete(key);
+        waitingOn.delete(key);
         return;
       }
       if (set.metadata.deletionTimestamp) return; // being deleted: the garbage collector takes its pods
@@ -129,7 +132,9 @@ export function statefulSetController(opts: StatefulSetControllerOptions = {}): 
   /** Carries out one step of replicaActions: claims and pods created, claims' owners set, pods deleted. */
   async function manage(ctx: ControllerContext, set: KubeObject, key: string, pods: KubeObject[], current: KubeObject, update: KubeObject): Promise<SyncResult> {
     const actions = replicaActions({ set, pods, updateRevision: update.metadata.name, now: ctx.now() });
-    if (actions.waiting) ctx.log(`statefulset: ${key}: ${actions.waiting}`);
+    if (actions.waiting && waitingOn.get(key) !== actions.waiting) ctx.log(`statefulset: ${key}: ${actions.waiting}`);
+    if (actions.waiting) waitingOn.set(key, actions.waiting);
+    else waitingOn.delete(key);
 
     // Claims first (their owners as the retention policy wants them, before a condemned pod goes).
     for (const pod of pods) if (!pod.metadata.deletionTimestamp) await retainClaims(ctx, set, pod);

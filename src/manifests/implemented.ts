@@ -45,7 +45,7 @@ function walk(def: string, value: unknown, path: Path, run: boolean, strict: boo
       continue;
     }
     if (RESOURCES_DEF.includes(def) && (field === 'requests' || field === 'limits') && isObj(v)) {
-      resourceNames(v, at, run, strict, out);
+      resourceNames(v, at, run, strict, out, def);
       continue;
     }
     const target = refOf(fieldSchema) ?? refOf(fieldSchema.items) ?? refOf(fieldSchema.additionalProperties);
@@ -57,8 +57,11 @@ function walk(def: string, value: unknown, path: Path, run: boolean, strict: boo
   }
 }
 
-function resourceNames(list: Obj, at: Path, run: boolean, strict: boolean, out: Violation[]) {
-  const acted = implemented.get(RESOURCE_LIST) ?? new Set<string>();
+// A claim's storage request (a StatefulSet's volumeClaimTemplates) is copied to the claims it makes.
+const CLAIM_RESOURCES = new Set(['storage']);
+
+function resourceNames(list: Obj, at: Path, run: boolean, strict: boolean, out: Violation[], def: string) {
+  const acted = def === 'io.k8s.api.core.v1.VolumeResourceRequirements' ? CLAIM_RESOURCES : implemented.get(RESOURCE_LIST) ?? new Set<string>();
   for (const name of Object.keys(list)) {
     const path = [...at, name];
     if (isK8sResourceName(name)) {

@@ -40,7 +40,7 @@ const act = (set: KubeObject, pods: KubeObject[]) => {
 
 test('OrderedReady creates the lowest missing ordinal only once every lower one is Running and Ready; Parallel creates all', () => {
   assert.equal(act(sts(), []).create, ['0:update']);
-  assert.equal(act(sts(), [pod(0, 'running')]), { create: [], delete: [], waiting: 'pod db-0 is not Running and Ready', requeueAfterMs: undefined });
+  assert.equal(act(sts(), [pod(0, 'running')]), { create: [], delete: [], waiting: 'pod db-0 is not Running and Ready (Running, not Ready)', requeueAfterMs: undefined });
   assert.equal(act(sts(), [pod(0, 'ready')]).create, ['1:update']);
   assert.equal(act(sts(), [pod(0, 'ready'), pod(1, 'pending')]).create, []);
   assert.equal(act(sts({ podManagementPolicy: 'Parallel' }), []).create, ['0:update', '1:update', '2:update']);
@@ -70,7 +70,7 @@ test('a failed pod is deleted to be recreated; scale-down removes the highest or
 test('RollingUpdate replaces stale pods from the highest ordinal down to the partition, maxUnavailable at a time', () => {
   const old = [0, 1, 2].map((i) => pod(i, 'ready', 'db-old'));
   assert.equal(act(sts(), old).delete, ['db-2:update']);
-  assert.equal(act(sts(), [old[0], old[1], pod(2, 'running')]), { create: [], delete: [], waiting: 'pod db-2 is not Running and Ready', requeueAfterMs: undefined });
+  assert.equal(act(sts(), [old[0], old[1], pod(2, 'running')]), { create: [], delete: [], waiting: 'pod db-2 is not Running and Ready (Running, not Ready)', requeueAfterMs: undefined });
   assert.equal(act(sts(), [old[0], old[1], pod(2, 'ready')]).delete, ['db-1:update']);
   assert.equal(act(sts({ updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } }), [old[0], old[1], pod(2, 'ready')]).delete, [], 'below the partition stays');
   assert.equal(act(sts({ updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0, maxUnavailable: 2 } } }), old).delete, ['db-2:update', 'db-1:update']);

@@ -57,7 +57,7 @@ test('ordered start with claims, a rolling update from the highest ordinal, a ro
     assert.equal([db0.spec.hostname, db0.spec.subdomain, db0.spec.volumes], ['db-0', 'db', [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }]]);
     logs.length = 0;
     await runPod(store, 'db-0', { ready: false });
-    await until(() => logs.includes('statefulset: default/db: pod db-0 is not Running and Ready'), 'a sync that saw db-0 running, not ready');
+    await until(() => logs.includes('statefulset: default/db: pod db-0 is not Running and Ready (Running, not Ready)'), 'a sync that saw db-0 running, not ready');
     assert.equal(await live(store), ['db-0'], 'db-1 waits for db-0 to be Ready');
     for (const [i, name] of ['db-0', 'db-1', 'db-2'].entries()) {
       await until(async () => (await live(store)).includes(name), name);
