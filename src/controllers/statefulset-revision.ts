@@ -43,6 +43,8 @@ export function newRevision(set: KubeObject, revision: number, collisionCount: n
       name: revisionName(set.metadata.name, hash),
       namespace: set.metadata.namespace,
       labels: { ...set.spec?.template?.metadata?.labels, [REVISION_HASH_LABEL]: hash },
+      // The set's annotations, as upstream copies them: kubectl rollout history reads the change-cause here.
+      ...(set.metadata.annotations && { annotations: { ...set.metadata.annotations } }),
       ownerReferences: [ownerRefTo(set)],
     },
     data,

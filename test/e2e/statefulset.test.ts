@@ -3,7 +3,9 @@
 // `git revert`; a commit pruning a PersistentVolumeClaim is refused until the commit confirms it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -129,6 +131,9 @@ test('a new template rolls from the highest ordinal; a git revert goes back to t
   assert.is((await set()).status.updateRevision, rev1);
   const revisions = (await items('/apis/apps/v1/namespaces/default/controllerrevisions')).map((r) => [r.metadata.name, r.revision]).sort();
   assert.equal(revisions, [[rev1, 3], [rev2, 2]].sort(), 'the first revision renumbered, no new one');
+  // kubectl reads the history from the ControllerRevisions, with the commits as change-causes.
+  const { stdout } = await promisify(execFile)('kubectl', ['--server', serve.url, 'rollout', 'history', 'statefulset/kv'], { encoding: 'utf8' });
+  assert.match(stdout, new RegExp(`\\n2\\s+${sha2.slice(0, 7)} kv v2\\n3\\s+[0-9a-f]{7} initial\\n`));
 });
 
 test('a commit pruning a PersistentVolumeClaim is refused, naming it; the trailer confirms it', async () => {
