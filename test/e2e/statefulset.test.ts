@@ -132,7 +132,7 @@ test('a new template rolls from the highest ordinal; a git revert goes back to t
   const revisions = (await items('/apis/apps/v1/namespaces/default/controllerrevisions')).map((r) => [r.metadata.name, r.revision]).sort();
   assert.equal(revisions, [[rev1, 3], [rev2, 2]].sort(), 'the first revision renumbered, no new one');
   // kubectl reads the history from the ControllerRevisions, with the commits as change-causes.
-  const { stdout } = await promisify(execFile)('kubectl', ['--server', serve.url, 'rollout', 'history', 'statefulset/kv'], { encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)('kubectl', ['--server', serve.url, 'rollout', 'history', 'statefulset/kv'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } });
   assert.match(stdout, new RegExp(`\\n2\\s+${sha2.slice(0, 7)} kv v2\\n3\\s+[0-9a-f]{7} initial\\n`));
 });
 
@@ -145,6 +145,12 @@ test('a commit pruning a PersistentVolumeClaim is refused, naming it; the traile
   assert.match(refused.error, 'PersistentVolumeClaim default/scratch');
   assert.is(refused.lastAppliedRevision, before);
   assert.is((await serve.get('/api/v1/namespaces/default/persistentvolumeclaims/scratch')).status, 200, 'still there');
+  // plan against the running server says the same, and exits 1.
+  const plan = await new Promise<{ code: number; stdout: string }>((resolve) => execFile(process.execPath,
+    [new URL('../../bin/convergit.js', import.meta.url).pathname, 'plan', '--repo', repo.dir, '--ref', sha, '--server', serve.url],
+    { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: dataDir } }, (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout })));
+  assert.is(plan.code, 1, plan.stdout);
+  assert.match(plan.stdout, 'DATA DELETION (1):\n  PersistentVolumeClaim default/scratch is pruned');
 
   const confirmed = repo.commit('drop scratch, really\n\nConvergit-Allow-Data-Deletion: PersistentVolumeClaim/scratch');
   await applied(confirmed);
