@@ -114,4 +114,23 @@ test('ordered start with claims, a rolling update from the highest ordinal, a ro
   }
 });
 
+test('Parallel starts every ordinal at once; deleting a set with whenDeleted: Delete collects its pods, revisions and claims', async () => {
+  const { store } = await freshStore();
+  const c = await startControllers({ store, only: ['statefulset', 'garbage-collector'], log: () => {}, queue: { baseDelayMs: 5, maxDelayMs: 50 } });
+  try {
+    const set = await store.create(sts('redis:6', { podManagementPolicy: 'Parallel', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' } }));
+    await until(async () => (await live(store)).join() === 'db-0,db-1,db-2', 'all three at once, none ready');
+    const claims = await until(async () => {
+      const cs = await store.list('PersistentVolumeClaim');
+      return cs.length === 3 && cs.every((c) => c.metadata.ownerReferences?.[0]?.uid === set.metadata.uid) && cs;
+    }, 'claims owned by the set');
+    assert.equal(claims.map((c) => c.metadata.name).sort(), ['data-db-0', 'data-db-1', 'data-db-2']);
+    assert.is((await store.list('ControllerRevision')).length, 1);
+    await store.delete('StatefulSet', 'default', 'db');
+    await until(async () => (await store.list('PersistentVolumeClaim')).length === 0 && (await store.list('ControllerRevision')).length === 0 && (await store.list('Pod')).length === 0, 'everything collected');
+  } finally {
+    await c.stop();
+  }
+});
+
 test.run();
