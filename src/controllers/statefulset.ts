@@ -10,7 +10,7 @@ import { keyOf, splitKey } from '../model/key.ts';
 import type { ControllerContext, ControllerSpec, SyncResult } from './controller.ts';
 import { Expectations } from './expectations.ts';
 import { claimTemplates, defaultStorageClass, isMemberOf, ordinalOf, podName, statefulSetClaim, statefulSetPod, claimName } from './statefulset-identity.ts';
-import { REVISION_HASH_LABEL, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from './statefulset-revision.ts';
+import { equalRevisions, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from './statefulset-revision.ts';
 import { claimOwners, ownersDiffer } from './statefulset-claims.ts';
 import { replicaActions, revisionOfPod, type Creation } from './statefulset-replicas.ts';
 import { statefulSetStatus } from './statefulset-status.ts';
@@ -238,8 +238,7 @@ async function updateRevision(ctx: ControllerContext, set: KubeObject, history: 
       if (!isStoreError(err, 'AlreadyExists')) throw err;
       const taken = await ctx.store.get('ControllerRevision', set.metadata.namespace, step.revision.metadata.name);
       // Ours with the same template (the cache was behind): use it; else another template has the name.
-      if (taken && controllerOf(taken)?.uid === set.metadata.uid && taken.metadata.labels?.[REVISION_HASH_LABEL] === step.revision.metadata.labels?.[REVISION_HASH_LABEL]
-        && JSON.stringify(templateOf(taken)) === JSON.stringify(templateOf(step.revision))) return taken;
+      if (taken && controllerOf(taken)?.uid === set.metadata.uid && equalRevisions(taken, step.revision)) return taken;
       setCollisions(count + 1);
     }
   }
