@@ -8,6 +8,7 @@ import { startControllers } from '../../src/controllers/manager.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 import { runPod } from './helpers.ts';
+import { newRevision } from '../../src/controllers/statefulset-revision.ts';
 
 test.after.each(cleanup);
 
@@ -128,6 +129,22 @@ test('Parallel starts every ordinal at once; deleting a set with whenDeleted: De
     assert.is((await store.list('ControllerRevision')).length, 1);
     await store.delete('StatefulSet', 'default', 'db');
     await until(async () => (await store.list('PersistentVolumeClaim')).length === 0 && (await store.list('ControllerRevision')).length === 0 && (await store.list('Pod')).length === 0, 'everything collected');
+  } finally {
+    await c.stop();
+  }
+});
+
+test('a revision name taken by another template bumps collisionCount and names the revision anew', async () => {
+  const { store } = await freshStore();
+  const taken = newRevision(sts('redis:6'), 1, 0);
+  await store.create({ ...taken, metadata: { ...taken.metadata, ownerReferences: undefined }, data: { spec: { template: { $patch: 'replace' } } } });
+  const c = await startControllers({ store, only: ['statefulset'], log: () => {}, queue: { baseDelayMs: 5, maxDelayMs: 50 } });
+  try {
+    await store.create(sts('redis:6', { replicas: 1 }));
+    const status = await until(async () => (await store.get('StatefulSet', 'default', 'db'))!.status, 'status');
+    assert.is(status.collisionCount, 1);
+    assert.is(status.updateRevision, newRevision(sts('redis:6'), 1, 1).metadata.name);
+    assert.is.not(status.updateRevision, taken.metadata.name);
   } finally {
     await c.stop();
   }
