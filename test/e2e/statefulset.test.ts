@@ -132,7 +132,9 @@ test('a new template rolls from the highest ordinal; a git revert goes back to t
   const revisions = (await items('/apis/apps/v1/namespaces/default/controllerrevisions')).map((r) => [r.metadata.name, r.revision]).sort();
   assert.equal(revisions, [[rev1, 3], [rev2, 2]].sort(), 'the first revision renumbered, no new one');
   // kubectl reads the history from the ControllerRevisions, with the commits as change-causes.
-  const { stdout } = await promisify(execFile)('kubectl', ['--server', serve.url, 'rollout', 'history', 'statefulset/kv'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } });
+  const kubectl = async (...args: string[]) => (await promisify(execFile)('kubectl', ['--server', serve.url, ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout;
+  assert.match(await kubectl('get', 'controllerrevisions'), new RegExp(`${rev1}\\s+statefulset\\.apps/kv\\s+3\\s`));
+  const stdout = await kubectl('rollout', 'history', 'statefulset/kv');
   assert.match(stdout, new RegExp(`\\n2\\s+${sha2.slice(0, 7)} kv v2\\n3\\s+[0-9a-f]{7} initial\\n`));
 });
 
