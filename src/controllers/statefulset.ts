@@ -23,7 +23,8 @@ export interface StatefulSetControllerOptions {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const isStoreError = (err: unknown, reason: string) => err instanceof StoreError && err.reason === reason;
 
-const CONTROLLER_INDEX = 'statefulset-controller';
+// The same index (name and values) as the ReplicaSet controller's: one shared index on the pod informer, not two.
+const CONTROLLER_INDEX = 'controller';
 /** Pods and ControllerRevisions by their controller's uid; those without one under `orphan/<namespace>`. */
 const controllerIndex = (o: KubeObject) => [controllerOf(o)?.uid ?? `orphan/${o.metadata.namespace ?? 'default'}`];
 
