@@ -30,9 +30,9 @@ export interface PlanReport {
   /**
    * Changes that delete PersistentVolumeClaims (a pruned claim, a StatefulSet pruned or scaled down whose retention
    * policy deletes claims), each with how the commit confirms it. One without `confirmedBy` makes `serve` refuse the
-   * revision. Left out when there are none.
+   * revision. Empty when there are none.
    */
-  dataDeletions?: DataDeletion[];
+  dataDeletions: DataDeletion[];
 }
 
 export type { DataDeletion } from '../plan/data-deletion.ts';

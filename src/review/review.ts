@@ -49,6 +49,7 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
       ...base, valid: false, schedulable: true, changed: false, errors, warnings: warnings.sort(byPlace),
       summary: { create: 0, update: 0, prune: 0, unchanged: 0 }, changes: [], rollouts: [],
       scheduling: { checked: false, reason: 'the revision is invalid', nodes: 0, unschedulable: [], resources: emptyResources() },
+      dataDeletions: [],
     };
   }
   const kinds = new Set(gitKinds());
@@ -84,7 +85,7 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
     changes,
     rollouts: rolloutImpacts(plan, live),
     scheduling,
-    ...(deletions.length ? { dataDeletions: deletions } : {}),
+    dataDeletions: deletions,
   };
 }
 
