@@ -241,6 +241,13 @@ const COLUMNS: Record<string, Column[]> = {
     ageCol,
     ...workloadWide(false),
   ],
+  // As kubectl prints them: the owner as `statefulset.apps/<name>`, the revision number.
+  ControllerRevision: [
+    name,
+    { name: 'Controller', type: 'string', cell: (o) => { const r = o.metadata.ownerReferences?.find((x) => x.controller); return r ? `${r.kind.toLowerCase()}.${r.apiVersion.split('/')[0]}/${r.name}` : '<none>'; } },
+    { name: 'Revision', type: 'integer', cell: (o) => (o.revision as number) ?? 0 },
+    ageCol,
+  ],
   DaemonSet: [
     name,
     { name: 'Desired', type: 'integer', cell: (o) => o.status?.desiredNumberScheduled ?? 0 },

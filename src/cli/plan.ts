@@ -39,6 +39,6 @@ export async function plan(opts: PlanOptions): Promise<number> {
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
   const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);
-  process.stdout.write(renderReport(report, opts.output));
+  process.stdout.write(renderReport(report, opts.output, { color: process.stdout.isTTY && !process.env.NO_COLOR }));
   return exitCodeOf(report, opts.detailedExitcode);
 }

@@ -8,9 +8,11 @@ import { isNamespaced, kindInfo } from '../model/kinds.ts';
 import type { ControllerContext, ControllerSpec } from './controller.ts';
 
 /** The kinds whose objects are collected when their owners are gone. */
-export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod', 'Job'] as const;
+export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod', 'Job', 'ControllerRevision', 'PersistentVolumeClaim'] as const;
 /** The kinds whose deletion is watched to find dependents at once (other owners are still checked, by sync). */
-const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];
+const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'StatefulSet', 'Pod'];
+/** Only claims can be owned by a pod (a StatefulSet's, whenScaled: Delete): a pod's deletion looks at no other kind. */
+const DEPENDENTS_OF: Record<string, readonly string[]> = { Pod: ['PersistentVolumeClaim'] };
 
 /** `Kind/namespace/name`: this controller handles several kinds. */
 const gcKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -37,7 +39,7 @@ export function garbageCollector(): ControllerSpec {
       for (const kind of OWNER_KINDS) {
         ctx.informer(kind).on({
           delete(owner) {
-            for (const dep of GC_DEPENDENT_KINDS) {
+            for (const dep of DEPENDENTS_OF[kind] ?? GC_DEPENDENT_KINDS) {
               for (const o of ctx.informer(dep).list(owner.metadata.namespace ?? 'default')) {
                 if (o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid)) enqueue(gcKey(o));
               }

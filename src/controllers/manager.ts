@@ -12,6 +12,7 @@ import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
 import { ttlAfterFinishedController } from './ttl-after-finished.ts';
 import { persistentVolumeBinder } from './persistentvolume-binder.ts';
 import { localPathProvisioner, type LocalPathOptions } from './local-path-provisioner.ts';
+import { statefulSetController, type StatefulSetControllerOptions } from './statefulset.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -23,9 +24,10 @@ export interface ControllersOptions {
   cronjob?: CronJobControllerOptions;
   /** The built-in local-path provisioner; without it, claims bind only to existing volumes. */
   localPath?: LocalPathOptions;
+  statefulset?: StatefulSetControllerOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
-  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, persistentvolume-binder, local-path-provisioner); for tests. */
+  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, persistentvolume-binder, local-path-provisioner, statefulset); for tests. */
   only?: string[];
 }
 
@@ -49,6 +51,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     ttlAfterFinishedController(),
     persistentVolumeBinder(),
     ...(opts.localPath ? [localPathProvisioner(opts.localPath)] : []),
+    statefulSetController(opts.statefulset),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

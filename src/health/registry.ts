@@ -14,6 +14,7 @@ import { podHealth } from './pod.ts';
 import { claimHealth, volumeHealth } from './persistentvolume.ts';
 import { replicaSetHealth } from './replicaset.ts';
 import { serviceHealth } from './service.ts';
+import { statefulSetHealth } from './statefulset.ts';
 import { healthContext, type HealthCheck, type HealthContext, type ObjectHealth } from './types.ts';
 
 export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
@@ -35,6 +36,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   PersistentVolumeClaim: claimHealth,
   PersistentVolume: volumeHealth,
   StorageClass: existsHealth,
+  StatefulSet: statefulSetHealth,
 };
 
 /**

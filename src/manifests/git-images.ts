@@ -15,6 +15,7 @@ const POD_SPEC: Record<string, Path> = {
   Pod: ['spec'],
   Deployment: ['spec', 'template', 'spec'],
   ReplicaSet: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
 };
 
 interface ImageRef { object: DesiredObject; path: Path; dir: string | undefined; problem?: string }

@@ -142,6 +142,19 @@ function selectorRules(spec: Obj, kind: string): Violation[] {
   return out;
 }
 
+/** The API server's StatefulSet rules OpenAPI does not carry (ValidateStatefulSetSpec). */
+function statefulSetRules(spec: Obj): Violation[] {
+  const out: Violation[] = [];
+  const s = spec.updateStrategy;
+  if (isObj(s) && s.type === 'OnDelete' && s.rollingUpdate !== undefined) {
+    out.push(v(['spec', 'updateStrategy', 'rollingUpdate'], 'only allowed for updateStrategy \'RollingUpdate\''));
+  }
+  const mu = isObj(s) && isObj(s.rollingUpdate) ? s.rollingUpdate.maxUnavailable : undefined;
+  if (mu === 0 || mu === '0%') out.push(v(['spec', 'updateStrategy', 'rollingUpdate', 'maxUnavailable'], 'must be greater than 0'));
+  out.push(...duplicates(list(spec.volumeClaimTemplates), ['spec', 'volumeClaimTemplates'], (t) => (isObj(t.metadata) ? t.metadata.name : undefined), 'metadata', 'claim template name'));
+  return out;
+}
+
 function strategyRules(spec: Obj): Violation[] {
   const s = spec.strategy;
   const out: Violation[] = [];
@@ -209,6 +222,9 @@ export function objectRules(kind: string, obj: Obj): Violation[] {
     case 'ReplicaSet':
       if (!spec) return [];
       return [...selectorRules(spec, kind), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
+    case 'StatefulSet':
+      if (!spec) return [];
+      return [...selectorRules(spec, kind), ...statefulSetRules(spec), ...podSpecRules(spec.template?.spec, ['spec', 'template', 'spec'], kind)];
     case 'Service': return spec ? serviceRules(spec) : [];
     case 'Ingress': return ingressRules(obj);
     case 'IngressClass': return ingressClassRules(obj);

@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {
@@ -66,6 +66,7 @@ const REFUSED: Record<string, string> = {
   ComponentStatus: 'ComponentStatus reports the health of control-plane components; it is read, never written',
   Event: 'Events are recorded by the components as things happen; they cannot be committed',
   Node: 'Nodes are registered by convergit for each local node (--nodes); they cannot be committed',
+  ControllerRevision: 'ControllerRevisions are written by the StatefulSet controller to record its templates; they cannot be committed',
 };
 
 /** What each kept kind leaves unenforced, for the one warning per kind and commit. */
@@ -77,7 +78,6 @@ const KEPT_REASONS: Record<string, string> = {
   PriorityClass: 'pods are not prioritised or preempted', HorizontalPodAutoscaler: 'no autoscaling happens yet',
   MutatingWebhookConfiguration: 'no webhook is called', ValidatingWebhookConfiguration: 'no webhook is called',
   ValidatingAdmissionPolicy: 'no admission policy is evaluated', ValidatingAdmissionPolicyBinding: 'no admission policy is evaluated',
-  StatefulSet: 'no pods are started for it yet',
   DaemonSet: 'no pods are started for it yet',
 APIService: 'no API is aggregated',
 };

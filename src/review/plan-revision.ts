@@ -48,7 +48,7 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
   registerCrds([...appliedCrds.map((c) => c.object), ...loaded.objects.map((d) => d.object).filter((o) => o.kind === 'CustomResourceDefinition')]);
   const ref = { name: req.ref, sha, message: rev.message.split('\n')[0] };
   if ('live' in against) {
-    const report = review({ ref, loaded, live: against.live.live, against: { source: against.source, name: against.name, sha: against.live.lastApplied } });
+    const report = review({ ref, loaded, message: rev.message, live: against.live.live, against: { source: against.source, name: against.name, sha: against.live.lastApplied } });
     return withImageFiles(report, source, loaded.objects.map((d) => d.object), against.live.live.objects);
   }
   const baseSha = against.base !== undefined ? await source.resolve(against.base) : await mergeBaseWith(source, sha, against.branch);
@@ -56,7 +56,7 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
   // A base revision has no nodes, pods or ReplicaSets; everything it defines counts as applied from git.
   const objects = base.objects.map((d) => d.object);
   const report = review({
-    ref, loaded,
+    ref, loaded, message: rev.message,
     live: { objects, inventory: objects.map(objectKey), nodesKnown: false }, before: base,
     against: { source: 'base', name: against.base ?? `merge base with ${against.branch}`, sha: baseSha },
   });

@@ -7,8 +7,9 @@ interface Shape { keys: string[]; fields?: Record<string, Shape> }
 const use: Shape = { keys: ['allocatable', 'requestedBefore', 'requestedAfter'] };
 const issue: Shape = { keys: ['severity', 'file', 'line', 'column', 'kind', 'name', 'field', 'message'] };
 const REPORT: Shape = {
-  keys: ['apiVersion', 'kind', 'ref', 'against', 'valid', 'schedulable', 'changed', 'errors', 'warnings', 'summary', 'changes', 'rollouts', 'scheduling'],
+  keys: ['apiVersion', 'kind', 'ref', 'against', 'valid', 'schedulable', 'changed', 'errors', 'warnings', 'summary', 'changes', 'rollouts', 'scheduling', 'dataDeletions'],
   fields: {
+    dataDeletions: { keys: ['kind', 'namespace', 'name', 'action', 'claims', 'reason', 'confirmedBy'] },
     ref: { keys: ['name', 'sha', 'message'] },
     against: { keys: ['source', 'name', 'sha'] },
     errors: issue,

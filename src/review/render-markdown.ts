@@ -3,7 +3,7 @@ import { describeFiles } from './image-changes.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { Change, PlanReport, ReviewWarning } from './report.ts';
 import {
-  RESOURCES, againstText, filesCount, messageTitle, newWarnings, objectText, placeText, plural, preexistingWarnings, refText, summaryLine,
+  deletionLines, RESOURCES, againstText, filesCount, messageTitle, newWarnings, objectText, placeText, plural, preexistingWarnings, refText, summaryLine,
   unschedulablePods, usageText, quantityText, verdictOf, warningBody,
 } from './render-parts.ts';
 
@@ -25,7 +25,7 @@ export function renderMarkdown(r: PlanReport): string {
   const intro = `${refText(r.ref, code)}${title ? ` "${text(title)}"` : ''} compared with ${againstText(r.against, name)}.`;
   const render = (diffBudget: number) => [
     [`### ${HEADINGS[verdictOf(r)]}`, '', `**${text(summaryLine(r))}**`, '', intro],
-    errors(r), changes(r, diffBudget), rollouts(r), scheduling(r), warnings(r),
+    errors(r), deletions(r), changes(r, diffBudget), rollouts(r), scheduling(r), warnings(r),
   ].filter((s) => s.length).map((s) => s.join('\n')).join('\n\n') + '\n';
   const full = render(Infinity);
   if (size(full) <= MAX_COMMENT_SIZE) return full;
@@ -34,6 +34,13 @@ export function renderMarkdown(r: PlanReport): string {
 }
 
 const size = (s: string) => Buffer.byteLength(s);
+
+/** In a `diff` block, whose `-` lines GitHub shows in red: data does not come back. */
+function deletions(r: PlanReport): string[] {
+  const lines = deletionLines(r);
+  if (!lines.length) return [];
+  return [`#### 🟥 Data deletion (${lines.length})`, '', ...fenced('diff', lines.map((l) => `- ${l}`))];
+}
 
 function errors(r: PlanReport): string[] {
   if (!r.errors.length) return [];

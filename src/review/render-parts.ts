@@ -5,13 +5,22 @@ export type Verdict = 'ready' | 'warnings' | 'blocked';
 
 /** A reviewer must not merge an invalid or unschedulable revision; warnings the change brings ask for a look. */
 export function verdictOf(r: PlanReport): Verdict {
-  if (!r.valid || !r.schedulable) return 'blocked';
+  if (!r.valid || !r.schedulable || unconfirmed(r).length) return 'blocked';
   return newWarnings(r).length ? 'warnings' : 'ready';
 }
 
 /** The warnings this change brings, and those that were there before it (shown after them, folded). */
 export const newWarnings = (r: PlanReport) => r.warnings.filter((w) => !w.preexisting);
 export const preexistingWarnings = (r: PlanReport) => r.warnings.filter((w) => w.preexisting);
+
+/** Data deletions the commit does not confirm (serve refuses the revision for them). */
+export const unconfirmed = (r: PlanReport) => (r.dataDeletions ?? []).filter((d) => !d.confirmedBy);
+
+/** `PersistentVolumeClaim data-db-2 deleted (StatefulSet shop/db: …); confirmed by the commit trailer` */
+export function deletionLines(r: PlanReport): string[] {
+  return (r.dataDeletions ?? []).map((d) => `${d.reason}: deletes PersistentVolumeClaim ${d.claims.join(', ')}; `
+    + (d.confirmedBy ? `confirmed by the ${d.confirmedBy === 'trailer' ? 'commit trailer' : 'annotation'}` : 'NOT confirmed: serve refuses this revision'));
+}
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -34,6 +43,8 @@ export function summaryLine(r: PlanReport): string {
     const more = count ? ` ${plural(count, 'warning')}.` : '';
     return `${plan} Unschedulable: ${plural(unschedulablePods(r), 'pod')} would not fit on any node.${more} Do not merge.`;
   }
+  const open = unconfirmed(r);
+  if (open.length) return `${plan} Deletes data without confirmation: ${open.map((d) => `${d.kind} ${d.name}`).join(', ')}. Do not merge.`;
   const scheduling = r.scheduling.checked ? 'Valid, schedulable' : 'Valid, scheduling not checked';
   return `${plan} ${scheduling}${warnings}.`;
 }

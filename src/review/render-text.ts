@@ -3,15 +3,22 @@ import { describeFiles } from './image-changes.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { PlanReport } from './report.ts';
 import {
-  RESOURCES, againstText, filesCount, messageTitle, newWarnings, objectText, placeText, plural, preexistingWarnings, refText, summaryLine,
+  deletionLines, RESOURCES, againstText, filesCount, messageTitle, newWarnings, objectText, placeText, plural, preexistingWarnings, refText, summaryLine,
   usageText, quantityText, warningBody,
 } from './render-parts.ts';
 import type { ReviewWarning } from './report.ts';
 
-export function renderText(r: PlanReport): string {
+export interface TextOptions {
+  /** ANSI colours (a terminal): data deletions in red. */
+  color?: boolean;
+}
+
+const RED = (s: string) => `\x1b[1;31m${s}\x1b[0m`;
+
+export function renderText(r: PlanReport, opts: TextOptions = {}): string {
   const title = messageTitle(r.ref);
   const header = `Plan for ${refText(r.ref)}${title ? ` "${title}"` : ''} compared with ${againstText(r.against)}.`;
-  const sections = [[header], errors(r), changes(r), rollouts(r), scheduling(r), warnings(r), [summaryLine(r)]];
+  const sections = [[header], errors(r), changes(r), deletions(r, opts.color ? RED : (x) => x), rollouts(r), scheduling(r), warnings(r), [summaryLine(r)]];
   return sections.filter((s) => s.length).map((s) => s.join('\n')).join('\n\n') + '\n';
 }
 
@@ -33,6 +40,13 @@ function changes(r: PlanReport): string[] {
     }
   });
   return out;
+}
+
+/** Every claim a change deletes, apart from the changes and in red on a terminal: data does not come back. */
+function deletions(r: PlanReport, red: (s: string) => string): string[] {
+  const lines = deletionLines(r);
+  if (!lines.length) return [];
+  return [red(`DATA DELETION (${lines.length}):`), ...lines.map((l) => red(`  ${l}`))];
 }
 
 function rollouts(r: PlanReport): string[] {

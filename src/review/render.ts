@@ -9,6 +9,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 const RENDERERS: Record<OutputFormat, (r: PlanReport) => string> = { text: renderText, markdown: renderMarkdown, json: renderJson };
 
-export function renderReport(report: PlanReport, format: OutputFormat): string {
-  return RENDERERS[format](report);
+/** `color`: ANSI colours in text (a terminal), for what must stand out (data deletions, in red). */
+export function renderReport(report: PlanReport, format: OutputFormat, opts: { color?: boolean } = {}): string {
+  return format === 'text' ? renderText(report, opts) : RENDERERS[format](report);
 }

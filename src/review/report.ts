@@ -27,7 +27,16 @@ export interface PlanReport {
   changes: Change[];
   rollouts: RolloutImpact[];
   scheduling: SchedulingReport;
+  /**
+   * Changes that delete PersistentVolumeClaims (a pruned claim, a StatefulSet pruned or scaled down whose retention
+   * policy deletes claims), each with how the commit confirms it. One without `confirmedBy` makes `serve` refuse the
+   * revision. Empty when there are none.
+   */
+  dataDeletions: DataDeletion[];
 }
+
+export type { DataDeletion } from '../plan/data-deletion.ts';
+import type { DataDeletion } from '../plan/data-deletion.ts';
 
 export interface Against {
   /** `server`: a running convergit's read-only API; `data-dir`: its data folder; `base`: the desired state at a base revision. */
@@ -69,7 +78,7 @@ export interface ImageChange {
 }
 
 export interface RolloutImpact {
-  kind: string; // Deployment, ReplicaSet, Job or Pod
+  kind: string; // Deployment, ReplicaSet, Job, Pod or StatefulSet
   namespace: string;
   name: string;
   /**
@@ -81,7 +90,11 @@ export interface RolloutImpact {
   /** Pods started, and pods stopped, once the change has rolled out. */
   podsCreated: number;
   podsDeleted: number;
-  strategy?: 'RollingUpdate' | 'Recreate';
+  strategy?: 'RollingUpdate' | 'Recreate' | 'OnDelete';
+  /** StatefulSet: its updateStrategy's partition (ordinals below it keep the current revision). */
+  partition?: number;
+  /** StatefulSet: the ordinals started, stopped (highest first), rolled to the new template (in the order they roll) and kept at the current one. */
+  ordinals?: { added: number[]; removed: number[]; rolled: number[]; kept: number[] };
   /** RollingUpdate only, resolved against the desired replicas as the Deployment controller does. */
   maxSurge?: number;
   maxUnavailable?: number;

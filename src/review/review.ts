@@ -7,6 +7,7 @@ import { gitKinds } from '../model/kinds.ts';
 import { objectKey } from '../model/key.ts';
 import type { LoadResult } from '../manifests/types.ts';
 import { makePlan } from '../plan/plan.ts';
+import { dataDeletions } from '../plan/data-deletion.ts';
 import type { LiveState } from './live-state.ts';
 import { PLAN_REPORT_VERSION, type Against, type Change, type PlanReport, type ReviewWarning } from './report.ts';
 import { changeDiff } from './yaml-diff.ts';
@@ -28,6 +29,8 @@ export interface ReviewInput {
    * live objects git applied (the inventory) are what was there.
    */
   before?: LoadResult;
+  /** The whole commit message: its trailers may confirm data deletions. */
+  message?: string;
 }
 
 const manifestWarning = (i: Issue): ReviewWarning => ({
@@ -36,7 +39,7 @@ const manifestWarning = (i: Issue): ReviewWarning => ({
 
 const loaderWarnings = (loaded: LoadResult) => loaded.issues.filter((i) => i.severity === 'warning').map(manifestWarning);
 
-export function review({ ref, against, loaded, live, before }: ReviewInput): PlanReport {
+export function review({ ref, against, loaded, live, before, message }: ReviewInput): PlanReport {
   const errors = loaded.issues.filter((i) => i.severity === 'error');
   const warnings = loaderWarnings(loaded);
   const base = { apiVersion: PLAN_REPORT_VERSION, kind: 'PlanReport' as const, ref, against };
@@ -46,6 +49,7 @@ export function review({ ref, against, loaded, live, before }: ReviewInput): Pla
       ...base, valid: false, schedulable: true, changed: false, errors, warnings: warnings.sort(byPlace),
       summary: { create: 0, update: 0, prune: 0, unchanged: 0 }, changes: [], rollouts: [],
       scheduling: { checked: false, reason: 'the revision is invalid', nodes: 0, unschedulable: [], resources: emptyResources() },
+      dataDeletions: [],
     };
   }
   const kinds = new Set(gitKinds());
@@ -63,6 +67,7 @@ export function review({ ref, against, loaded, live, before }: ReviewInput): Pla
     };
   });
   const scheduling = schedulingFeasibility(plan, live);
+  const deletions = dataDeletions(plan, [...liveByKey.values()], message ?? ref.message);
   const stalls: ReviewWarning[] = (scheduling.stalls ?? []).map((s) => ({
     code: 'RolloutMayStall', kind: s.kind, namespace: s.namespace, name: s.name, message: s.message,
     ...placeOf(where.get(keyOfWorkload(loaded.objects.map((d) => d.object), s))),
@@ -80,6 +85,7 @@ export function review({ ref, against, loaded, live, before }: ReviewInput): Pla
     changes,
     rollouts: rolloutImpacts(plan, live),
     scheduling,
+    dataDeletions: deletions,
   };
 }
 
@@ -94,7 +100,7 @@ function warningsBefore(live: LiveState, base: LoadResult | undefined): Before {
 
 /** 0 valid, 1 invalid or unschedulable (do not merge), 2 valid with changes when `detailed` (Terraform's -detailed-exitcode). */
 export function exitCodeOf(report: PlanReport, detailed: boolean): number {
-  if (!report.valid || !report.schedulable) return 1;
+  if (!report.valid || !report.schedulable || unconfirmedDeletions(report).length) return 1;
   return detailed && report.changed ? 2 : 0;
 }
 
@@ -111,3 +117,6 @@ function keyOfWorkload(desired: KubeObject[], w: { kind: string; namespace?: str
 function placeOf(d: { file: string; line: number; column: number } | undefined) {
   return d ? { file: d.file, line: d.line, column: d.column } : {};
 }
+
+/** Data deletions the commit does not confirm: `serve` refuses the revision for them. */
+export const unconfirmedDeletions = (report: PlanReport) => (report.dataDeletions ?? []).filter((d) => !d.confirmedBy);

@@ -11,11 +11,11 @@ const forStore = (o: KubeObject) => structuredClone(owned(o)) as KubeObject;
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 
 /**
- * A Deployment whose pod template this step sets or changes, without git giving or changing a change-cause of its
+ * A Deployment or StatefulSet whose pod template this step sets or changes, without git giving or changing a change-cause of its
  * own (an update's object carries the live one over, so only the patch tells what git changed).
  */
 function causesRollout(step: PlanStep): boolean {
-  if (step.kind !== 'Deployment') return false;
+  if (step.kind !== 'Deployment' && step.kind !== 'StatefulSet') return false;
   if (step.action === 'create') return step.object.metadata.annotations?.[CHANGE_CAUSE] === undefined;
   const paths = (step.patch ?? []).map((op) => op.path);
   return paths.some((p) => p.startsWith('/spec/template')) && !paths.some((p) => p.includes('kubernetes.io~1change-cause'));

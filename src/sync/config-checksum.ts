@@ -19,7 +19,7 @@ function referenced(podSpec: any): Refs {
 }
 
 /**
- * Annotates the pod template of each Deployment and ReplicaSet with a checksum of the data of the ConfigMaps
+ * Annotates the pod template of each Deployment, ReplicaSet and StatefulSet with a checksum of the data of the ConfigMaps
  * and Secrets of the same revision that it reads. Changes `objects` in place; templates reading none are left
  * alone. (A bare Pod's spec cannot change in place, so Pods are not stamped.)
  */
@@ -27,7 +27,7 @@ export function stampConfigChecksums(objects: KubeObject[]): void {
   const data = new Map(objects.filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret')
     .map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, { data: o.data, binaryData: o.binaryData }]));
   for (const o of objects) {
-    if ((o.kind !== 'Deployment' && o.kind !== 'ReplicaSet') || !o.spec?.template) continue;
+    if (!['Deployment', 'ReplicaSet', 'StatefulSet'].includes(o.kind) || !o.spec?.template) continue;
     const refs = referenced(o.spec.template.spec);
     const read = (['ConfigMap', 'Secret'] as const).flatMap((kind) => [...refs[kind]].sort().map((name) => {
       const key = `${kind}/${o.metadata.namespace}/${name}`;

@@ -11,6 +11,7 @@ import { parseKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from './desired.ts';
 import type { Builder } from '../build/builder.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
+import { dataDeletionRefusal, dataDeletions } from '../plan/data-deletion.ts';
 import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
 import { record, type HistoryEntry } from './history.ts';
@@ -110,7 +111,11 @@ export class Syncer {
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
           const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
-          this.plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });
+          const plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });
+          // Data is deleted only when the commit says so: otherwise the whole revision is refused.
+          const refusal = dataDeletionRefusal(dataDeletions(plan, live, this.revision?.message));
+          if (refusal) throw new Error(refusal);
+          this.plan = plan;
         }),
         apply: fromPromise(async ({ input }: { input: { head: string } }) => {
           // Claimed before writing: should the apply fail halfway, what it created can still be pruned later.

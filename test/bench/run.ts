@@ -9,6 +9,7 @@ import { GitSource } from '../../src/source/git-source.ts';
 import { makePlan } from '../../src/plan/plan.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { workloads } from './workloads.ts';
+import { statefulSetBench } from './statefulset.ts';
 import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
@@ -94,6 +95,7 @@ await commitToApplied();
 await incrementalRead();
 planUnchanged();
 await workloads();
+await statefulSetBench();
 await review();
 await podStartup();
 // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.

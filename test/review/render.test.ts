@@ -52,6 +52,7 @@ function fullReport(): PlanReport {
         pods: { allocatable: 220, requestedBefore: 3, requestedAfter: 6 },
       },
     },
+    dataDeletions: [],
   };
 }
 
@@ -334,7 +335,7 @@ test('json: round-trips, fields in the documented order whatever order they were
   shuffled.scheduling = Object.fromEntries(Object.entries(r.scheduling).reverse()) as unknown as PlanReport['scheduling'];
   assert.is(renderJson(shuffled), out);
   assert.equal(Object.keys(JSON.parse(out)), [
-    'apiVersion', 'kind', 'ref', 'against', 'valid', 'schedulable', 'changed', 'errors', 'warnings', 'summary', 'changes', 'rollouts', 'scheduling',
+    'apiVersion', 'kind', 'ref', 'against', 'valid', 'schedulable', 'changed', 'errors', 'warnings', 'summary', 'changes', 'rollouts', 'scheduling', 'dataDeletions',
   ]);
 });
 
