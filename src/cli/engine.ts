@@ -14,6 +14,7 @@ import type { Runtime } from '../node/runtime/runtime.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
 import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -27,6 +28,10 @@ export interface EngineOptions {
   nodeName: string;
   capacity: { cpu?: string; memory?: string; pods?: number };
   labels: Record<string, string>;
+  /** Taints of every node (kubelet's --register-with-taints). */
+  taints?: Taint[];
+  /** Labels and taints of single nodes, by name, added to the above; a name no node has is an error. */
+  perNode?: { labels: Record<string, Record<string, string>>; taints: Record<string, Taint[]> };
   restartBackoff: { baseMs: number; maxMs: number };
   /** How often nodes measure their containers' cpu and memory (metrics.k8s.io). Default 15 s. */
   metricResolutionMs?: number;
@@ -98,13 +103,17 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const names = nodeNames(opts.nodeName, opts.nodes);
+    const stray = [...Object.keys(opts.perNode?.labels ?? {}), ...Object.keys(opts.perNode?.taints ?? {})].filter((n) => !names.includes(n));
+    if (stray.length) throw new Error(`--label-node/--taint-node name ${stray.join(', ')}, not a node of this serve (${names.join(', ') || 'none'})`);
     const nodes: { detach(): Promise<void> }[] = [];
     // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
     // stops them).
     stops.push(async () => { await Promise.all(nodes.map((n) => n.detach())); });
     for (const nodeName of names) {
       nodes.push(await startNode({
-        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
+        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity,
+        labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
+        taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
         runtime, images, restartBackoff: opts.restartBackoff, log,
         clusterCIDR, containerRuntimeVersion: chosen.version,
         allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,

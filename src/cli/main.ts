@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { serve } from './serve.ts';
 import { validate } from './validate.ts';
-import { cidr, count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
+import { cidr, count, duration, labels, nodeName, perNode, port, quantity, repoPath, taints } from './options.ts';
 import { defaultNodeName } from './engine.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
@@ -36,6 +36,9 @@ program
   .option('--node-memory <bytes>', 'memory each node offers to pods, like 4Gi (default: the machine\'s memory)', quantity)
   .option('--node-pods <n>', 'pods each node may run', count)
   .option('--node-labels <k=v,...>', 'labels of the nodes, for nodeSelector', labels, {})
+  .option('--node-taints <k=v:Effect,...>', 'taints of the nodes (NoSchedule, PreferNoSchedule, NoExecute), as kubelet --register-with-taints', taints, [])
+  .option('--label-node <node:k=v,...>', 'labels of one node, e.g. box-1:topology.kubernetes.io/zone=a (repeatable)', perNode(labels), {})
+  .option('--taint-node <node:k=v:Effect,...>', 'taints of one node, e.g. box-2:dedicated=gpu:NoSchedule (repeatable)', perNode(taints), {})
   .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
   .addOption(new Option('--runtime <name>', 'run pods as podman containers of their images, or as host processes (default: process)').choices(['podman', 'process']))

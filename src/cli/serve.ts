@@ -18,6 +18,7 @@ import { planRevision } from '../review/plan-revision.ts';
 import { liveFromStore } from '../review/live-sources.ts';
 import { createBuiltinNamespaces } from './builtin-namespaces.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -36,6 +37,10 @@ export interface ServeOptions {
   nodeMemory?: string;
   nodePods?: number;
   nodeLabels: Record<string, string>;
+  nodeTaints?: Taint[];
+  /** --label-node and --taint-node: per node name, on top of the above. */
+  labelNode?: Record<string, Record<string, string>[]>;
+  taintNode?: Record<string, Taint[][]>;
   restartBackoff: number;
   restartBackoffMax: number;
   runtime?: 'podman' | 'process';
@@ -123,6 +128,11 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     const engine = await startEngine({
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
+      taints: opts.nodeTaints ?? [],
+      perNode: {
+        labels: Object.fromEntries(Object.entries(opts.labelNode ?? {}).map(([n, ls]) => [n, Object.assign({}, ...ls)])),
+        taints: Object.fromEntries(Object.entries(opts.taintNode ?? {}).map(([n, ts]) => [n, ts.flat()])),
+      },
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, gitImageBase: opts.gitImageBase,

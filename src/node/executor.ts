@@ -16,6 +16,7 @@ import { isPodTerminal } from '../model/pod.ts';
 import { isProxied, listsPod } from '../model/proxied.ts';
 import { matchesSelector } from '../model/selector.ts';
 import { IpPool } from '../model/ip-pool.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -27,6 +28,8 @@ export interface NodeOptions {
   /** Default: the host's cpus, memory, and 110 pods. */
   capacity?: NodeCapacity;
   labels?: Record<string, string>;
+  /** Registered on the Node, as kubelet's --register-with-taints. */
+  taints?: Taint[];
   runtime: Runtime;
   images: ImageCache;
   /** Default 10 s. */
@@ -75,7 +78,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const recorded = pids.load();
 
   const node = await registerNode({
-    store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, now,
+    store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
     clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion,
   });
   const podCIDR: string = node.spec.podCIDR;

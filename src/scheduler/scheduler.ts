@@ -13,6 +13,7 @@ import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-ev
 import { defaultProfile } from './default-profile.ts';
 import { observeScheduleAttempt } from '../model/metrics-registry.ts';
 import { schedule, type Profile } from './framework.ts';
+import { failedSchedulingMessage } from './reasons.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
 import { keyOf } from '../model/key.ts';
 
@@ -138,7 +139,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     }
     if ('node' in result) cache.assume(pod, result.node); // counted from now on, before the binding is written
     const node = 'node' in result ? result.node : undefined;
-    const message = 'message' in result ? result.message : '';
+    // The event and condition carry the preemption verdict too, as kube-scheduler's FailedScheduling does.
+    const message = !('reasons' in result) ? '' : Object.keys(result.reasons).length ? failedSchedulingMessage(cache.snapshot().length, result.reasons) : result.message;
     const write = (async () => {
       try {
         if (node) {
