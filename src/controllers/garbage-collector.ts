@@ -8,9 +8,9 @@ import { isNamespaced, kindInfo } from '../model/kinds.ts';
 import type { ControllerContext, ControllerSpec } from './controller.ts';
 
 /** The kinds whose objects are collected when their owners are gone. */
-export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod', 'Job'] as const;
+export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod', 'Job', 'ControllerRevision'] as const;
 /** The kinds whose deletion is watched to find dependents at once (other owners are still checked, by sync). */
-const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob'];
+const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'DaemonSet'];
 
 /** `Kind/namespace/name`: this controller handles several kinds. */
 const gcKey = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;

@@ -10,6 +10,7 @@ import { deploymentController, type DeploymentControllerOptions } from './deploy
 import { jobController, type JobControllerOptions } from './job.ts';
 import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
 import { ttlAfterFinishedController } from './ttl-after-finished.ts';
+import { daemonSetController } from './daemonset.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -43,6 +44,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     jobController(opts.job),
     cronJobController(opts.cronjob),
     ttlAfterFinishedController(),
+    daemonSetController(),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

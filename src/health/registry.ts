@@ -1,6 +1,7 @@
 // The health checks, registered by kind, and assessHealth: one object's health, never thrown, never guessed.
 import type { KubeObject } from '../model/object.ts';
 import { cronJobHealth } from './cronjob.ts';
+import { daemonSetHealth } from './daemonset.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
 import { keptHealth } from './kept.ts';
@@ -28,6 +29,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   CustomResourceDefinition: crdHealth,
   Job: jobHealth,
   CronJob: cronJobHealth,
+  DaemonSet: daemonSetHealth,
 };
 
 /**

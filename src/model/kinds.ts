@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'DaemonSet']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {
@@ -80,7 +80,6 @@ const KEPT_REASONS: Record<string, string> = {
   Ingress: 'no ingress controller routes it yet', IngressClass: 'no ingress controller routes it yet',
   StorageClass: 'no volume is provisioned yet', PersistentVolumeClaim: 'no volume is provisioned or mounted yet',
   PersistentVolume: 'no volume is mounted yet', StatefulSet: 'no pods are started for it yet',
-  DaemonSet: 'no pods are started for it yet',
 APIService: 'no API is aggregated',
 };
 

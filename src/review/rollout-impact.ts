@@ -5,9 +5,10 @@ import type { Plan } from '../plan/plan.ts';
 import type { LiveState } from './live-state.ts';
 import type { RolloutImpact } from './report.ts';
 import { workloadChanges, type WorkloadChange } from './workload-change.ts';
+import { daemonSetImpacts } from './daemonset-impact.ts';
 
 export function rolloutImpacts(plan: Plan, live: LiveState): RolloutImpact[] {
-  return workloadChanges(plan, live).map(impactOf);
+  return [...workloadChanges(plan, live).map(impactOf), ...daemonSetImpacts(plan, live)];
 }
 
 function impactOf(c: WorkloadChange): RolloutImpact {
