@@ -28,6 +28,10 @@ export interface EngineOptions {
   nodeName: string;
   capacity: { cpu?: string; memory?: string; pods?: number };
   labels: Record<string, string>;
+  /** Node lifecycle: heartbeats missing this long make a node Unknown (default 40 s); pods without their own toleration are evicted after these many seconds (300). */
+  nodeMonitorGracePeriodMs?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
   /** Taints of every node (kubelet's --register-with-taints). */
   taints?: Taint[];
   /** Labels and taints of single nodes, by name, added to the above; a name no node has is an error. */
@@ -91,7 +95,11 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => allocator.stop());
     const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
-    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`) });
+    const grace = opts.nodeMonitorGracePeriodMs ?? 40_000;
+    const controllers = await startControllers({
+      store, log: (m) => log(`controllers: ${m}`),
+      nodeLifecycle: { gracePeriodMs: grace, notReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds },
+    });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
@@ -115,6 +123,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
         taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
         runtime, images, restartBackoff: opts.restartBackoff, log,
+        // The kubelet's 10 s status updates against the 40 s grace period: four beats per grace period, at most 10 s.
+        heartbeatMs: Math.min(10_000, Math.max(100, Math.floor(grace / 4))),
         clusterCIDR, containerRuntimeVersion: chosen.version,
         allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
       }));

@@ -38,6 +38,9 @@ export interface ServeOptions {
   nodePods?: number;
   nodeLabels: Record<string, string>;
   nodeTaints?: Taint[];
+  nodeMonitorGracePeriod?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
   /** --label-node and --taint-node: per node name, on top of the above. */
   labelNode?: Record<string, Record<string, string>[]>;
   taintNode?: Record<string, Taint[][]>;
@@ -129,6 +132,9 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       taints: opts.nodeTaints ?? [],
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       perNode: {
         labels: Object.fromEntries(Object.entries(opts.labelNode ?? {}).map(([n, ls]) => [n, Object.assign({}, ...ls)])),
         taints: Object.fromEntries(Object.entries(opts.taintNode ?? {}).map(([n, ts]) => [n, ts.flat()])),

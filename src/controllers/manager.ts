@@ -11,6 +11,7 @@ import { jobController, type JobControllerOptions } from './job.ts';
 import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
 import { ttlAfterFinishedController } from './ttl-after-finished.ts';
 import { daemonSetController } from './daemonset.ts';
+import { nodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -20,6 +21,7 @@ export interface ControllersOptions {
   replicaset?: ReplicaSetControllerOptions;
   job?: JobControllerOptions;
   cronjob?: CronJobControllerOptions;
+  nodeLifecycle?: NodeLifecycleOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
   /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished); for tests. */
@@ -45,6 +47,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     cronJobController(opts.cronjob),
     ttlAfterFinishedController(),
     daemonSetController(),
+    nodeLifecycleController(opts.nodeLifecycle),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

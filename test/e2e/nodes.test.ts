@@ -1,5 +1,7 @@
 // End to end on three local nodes (`--nodes 3`, process runtime): a DaemonSet runs one pod per eligible node
-// (a tainted node only once the template tolerates it, rolled out node by node with ControllerRevisions).
+// (a tainted node only once the template tolerates it, rolled out node by node with ControllerRevisions); then
+// serve restarts with `--nodes 2`, so the third node's heartbeats stop for real: it becomes Unknown, is tainted
+// unreachable, and a Deployment's pod on it is evicted and replaced on the live nodes while the daemon pod stays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +29,30 @@ ${tolerations}      containers:
           command: ["node", "-e", "setInterval(() => {}, 60000)"]
           readinessProbe: { exec: { command: ["true"] }, periodSeconds: 1 }
 `;
+const web = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations: [{ key: dedicated, operator: Exists, effect: NoSchedule }]
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 100
+              podAffinityTerm: { labelSelector: { matchLabels: { app: web } }, topologyKey: kubernetes.io/hostname }
+      containers:
+        - name: main
+          image: host
+          command: ["node", "-e", "setInterval(() => {}, 60000)"]
+`;
 const TOLERATE = '      tolerations: [{ key: dedicated, operator: Equal, value: infra, effect: NoSchedule }]\n';
 
 let repo: TestRepo, dataDir: string, serve: ServeProcess;
@@ -37,7 +63,7 @@ const applied = (sha: string) => until(async () => (await serve.get('/status')).
 const ds = async () => (await serve.get('/apis/apps/v1/namespaces/default/daemonsets/agent')).body;
 
 test.before(async () => {
-  repo = makeRepo({ 'agent.yaml': daemonSet() });
+  repo = makeRepo({ 'agent.yaml': daemonSet(), 'web.yaml': web });
   dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-nodes-'));
   serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--nodes', '3', '--node-name', 'box',
     '--taint-node', 'box-3:dedicated=infra:NoSchedule', '--label-node', 'box-1:topology.kubernetes.io/zone=a']);
@@ -85,6 +111,38 @@ test('tolerating the taint: a rolling update over all three nodes, one node at a
   assert.is(revs.find((r: any) => r.revision === 2).metadata.name, `agent-${hash(ps[0])}`);
   const events = (await serve.get('/api/v1/namespaces/default/events')).body.items.filter((e: any) => e.involvedObject.kind === 'DaemonSet');
   assert.ok(events.some((e: any) => e.reason === 'SuccessfulDelete'), 'old pods deleted by the controller');
+});
+
+test('a node left behind by a serve with fewer nodes goes Unknown, is tainted, and its pods move', async () => {
+  const webPods = await until(async () => { const ps = await pods('web'); return ps.length === 3 && ps.every((p) => p.status?.phase === 'Running') && ps; }, 'three web pods', 20_000);
+  assert.equal(webPods.map((p) => p.spec.nodeName).sort(), ['box-1', 'box-2', 'box-3'], 'preferred anti-affinity: one per node');
+  const onBox3 = webPods.find((p) => p.spec.nodeName === 'box-3');
+  const daemonOnBox3 = (await pods('agent')).find((p) => p.spec.nodeName === 'box-3');
+  assert.is(await serve.stop(), 0);
+  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--nodes', '2', '--node-name', 'box',
+    '--node-monitor-grace-period', '2s', '--default-unreachable-toleration-seconds', '2']);
+  const box3 = await until(async () => {
+    const n = (await serve.get('/api/v1/nodes/box-3')).body;
+    return n.status.conditions.find((c: any) => c.type === 'Ready')?.status === 'Unknown' && n.spec.taints?.some((t: any) => t.effect === 'NoExecute') && n;
+  }, 'box-3 Unknown and tainted', 20_000);
+  assert.is(box3.status.conditions.find((c: any) => c.type === 'Ready').message, 'Kubelet stopped posting node status.');
+  assert.equal(box3.spec.taints.filter((t: any) => t.key.startsWith('node.kubernetes.io/')).map((t: any) => `${t.key}:${t.effect}`),
+    ['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
+  // The web pod there is evicted after its (default) toleration; a replacement runs on a live node.
+  const evicted = await until(async () => {
+    const p = (await serve.get(`/api/v1/namespaces/default/pods/${onBox3.metadata.name}`)).body;
+    return p.metadata?.deletionTimestamp && p;
+  }, 'the web pod on box-3 marked for deletion', 20_000);
+  assert.ok(evicted.status.conditions.some((c: any) => c.type === 'DisruptionTarget' && c.reason === 'DeletionByTaintManager'));
+  const moved = await until(async () => {
+    const ps = (await pods('web')).filter((p) => p.status?.phase === 'Running');
+    return ps.length === 3 && ps.every((p) => p.spec.nodeName !== 'box-3') && ps;
+  }, 'three web pods on the live nodes', 20_000);
+  assert.ok(moved.some((p) => !webPods.some((w) => w.metadata.name === p.metadata.name)), 'a new pod replaced the evicted one');
+  // The daemon pod tolerates unreachable forever: it stays, marked not Ready.
+  const daemon = (await serve.get(`/api/v1/namespaces/default/pods/${daemonOnBox3.metadata.name}`)).body;
+  assert.is(daemon.metadata.deletionTimestamp, undefined);
+  assert.ok(daemon.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'False'));
 });
 
 test.run();
