@@ -11,6 +11,7 @@ import { history } from './history.ts';
 import { rollback } from './rollback.ts';
 import { kubeconfig } from './kubeconfig.ts';
 import { stop } from './stop.ts';
+import { requestNode } from './drain.ts';
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -132,6 +133,24 @@ program
   .description('apply commits again, starting with the current head')
   .option('--data-dir <dir>', 'the data folder of the serve to resume', '.convergit')
   .action((o) => resume(o.dataDir));
+
+program
+  .command('drain <node>')
+  .description('cordon the node and evict its pods as kubectl drain does, honouring PodDisruptionBudgets (retried every 5s while one allows no disruption); DaemonSet pods are left; through the running serve of --data-dir')
+  .option('--data-dir <dir>', 'the data folder of the serve', '.convergit')
+  .option('--force', 'also delete pods that no controller manages (they are not recreated)', false)
+  .addOption(new Option('--timeout <duration>', 'give up after this long (default: wait for ever)').argParser(duration))
+  .action(async (node, o) => {
+    process.exitCode = await requestNode(node, 'drain', o);
+  });
+
+program
+  .command('uncordon <node>')
+  .description('mark the node schedulable again, through the running serve of --data-dir')
+  .option('--data-dir <dir>', 'the data folder of the serve', '.convergit')
+  .action(async (node, o) => {
+    process.exitCode = await requestNode(node, 'uncordon', o);
+  });
 
 program
   .command('kubeconfig')

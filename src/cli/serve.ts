@@ -11,6 +11,7 @@ import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { VERSION } from './version.ts';
 import { followSuspension } from './suspend.ts';
+import { followNodeRequests } from './drain.ts';
 import { startEngine, type Engine } from './engine.ts';
 import { announceNodePorts } from './announce.ts';
 import { followPodLog, readPodLog } from '../node/logs.ts';
@@ -150,6 +151,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await proceed();
     const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());
+    started.push(followNodeRequests(dataDir, store, log)); // convergit drain / uncordon
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
       if (suspended) syncer.suspend(reason); else syncer.resume();

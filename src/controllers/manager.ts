@@ -12,6 +12,7 @@ import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
 import { ttlAfterFinishedController } from './ttl-after-finished.ts';
 import { daemonSetController } from './daemonset.ts';
 import { nodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
+import { disruptionController } from './disruption.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -48,6 +49,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     ttlAfterFinishedController(),
     daemonSetController(),
     nodeLifecycleController(opts.nodeLifecycle),
+    disruptionController(),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

@@ -1,7 +1,8 @@
 // End to end on three local nodes (`--nodes 3`, process runtime): a DaemonSet runs one pod per eligible node
 // (a tainted node only once the template tolerates it, rolled out node by node with ControllerRevisions); then
 // serve restarts with `--nodes 2`, so the third node's heartbeats stop for real: it becomes Unknown, is tainted
-// unreachable, and a Deployment's pod on it is evicted and replaced on the live nodes while the daemon pod stays.
+// unreachable, and a Deployment's pod on it is evicted and replaced on the live nodes while the daemon pod stays;
+// last, `convergit drain` of a live node waits on a PodDisruptionBudget until a commit relaxes it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,19 @@ import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
+const pdb = (minAvailable: number) => `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  minAvailable: ${minAvailable}
+  selector:
+    matchLabels: { app: web }
+`;
 
 const daemonSet = (tolerations = '') => `apiVersion: apps/v1
 kind: DaemonSet
@@ -143,6 +157,53 @@ test('a node left behind by a serve with fewer nodes goes Unknown, is tainted, a
   const daemon = (await serve.get(`/api/v1/namespaces/default/pods/${daemonOnBox3.metadata.name}`)).body;
   assert.is(daemon.metadata.deletionTimestamp, undefined);
   assert.ok(daemon.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'False'));
+});
+
+test('drain waits on a PodDisruptionBudget, then evicts once a commit allows it; DaemonSet pods stay; uncordon', async () => {
+  repo.write('pdb.yaml', pdb(3));
+  await applied(repo.commit('a budget of three web pods'));
+  const budget = await until(async () => {
+    const b = (await serve.get('/apis/policy/v1/namespaces/default/poddisruptionbudgets/web')).body;
+    return b.status?.currentHealthy === 3 && b.status;
+  }, 'the budget computed');
+  assert.equal({ desired: budget.desiredHealthy, allowed: budget.disruptionsAllowed, cond: budget.conditions[0].reason }, { desired: 3, allowed: 0, cond: 'InsufficientPods' });
+
+  const onBox2 = (await pods('web')).filter((p) => p.spec.nodeName === 'box-2');
+  assert.ok(onBox2.length >= 1, 'a web pod on box-2');
+  const child = spawn(process.execPath, [BIN, 'drain', 'box-2', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((res) => child.on('exit', res));
+  await until(() => out.includes("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."), 'a refused eviction', 20_000);
+  assert.ok((await serve.get('/api/v1/nodes/box-2')).body.spec.unschedulable, 'cordoned');
+  assert.ok((await pods('web')).filter((p) => p.spec.nodeName === 'box-2').length === onBox2.length, 'nothing evicted yet');
+
+  repo.write('pdb.yaml', pdb(2));
+  await applied(repo.commit('a budget of two'));
+  assert.is(await exited, 0, out);
+  const lines = out.trim().split('\n');
+  assert.is(lines[0], 'node/box-2 cordoned');
+  assert.match(lines[1], /^Warning: ignoring DaemonSet-managed Pods: default\/agent-/);
+  for (const p of onBox2) assert.ok(lines.includes(`pod/${p.metadata.name} evicted`), out);
+  assert.is(lines.at(-1), 'node/box-2 drained');
+  const after = await pods('web');
+  assert.ok(after.every((p) => p.spec.nodeName !== 'box-2'), 'no web pod left on box-2');
+  assert.ok((await pods('agent')).some((p) => p.spec.nodeName === 'box-2'), 'the daemon pod stays');
+
+  const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'uncordon', 'box-2', '--data-dir', dataDir]);
+  assert.is(stdout.trim(), 'node/box-2 uncordoned');
+  assert.is((await serve.get('/api/v1/nodes/box-2')).body.spec.unschedulable, undefined);
+});
+
+test('drain without a running serve, or of an unknown node, fails clearly', async () => {
+  const run = (args: string[], dir: string) => promisify(execFile)(process.execPath, [BIN, ...args, '--data-dir', dir]).then(() => 0, (e) => ({ code: e.code, err: e.stderr }));
+  assert.equal(await run(['drain', 'nope'], dataDir), { code: 1, err: 'error: nodes "nope" not found\n' });
+  const empty = mkdtempSync(path.join(tmpdir(), 'convergit-nodes-none-'));
+  const r = await run(['drain', 'box-1'], empty) as { code: number; err: string };
+  rmSync(empty, { recursive: true, force: true });
+  assert.is(r.code, 1);
+  assert.match(r.err, /no serve is running on .*; drain works through a running serve/);
 });
 
 test.run();
