@@ -2,10 +2,10 @@
 // should run it (nodeSelector, required node affinity, taints against the pod's tolerations plus the daemon
 // defaults), pinned there by a matchFields metadata.name node affinity for the scheduler to bind; new nodes get
 // theirs, nodes that stop matching lose theirs; RollingUpdate within maxUnavailable or maxSurge, or OnDelete;
-// ControllerRevisions for history; status as Kubernetes counts it.
+// ControllerRevisions for history; status as Kubernetes counts it; orphans its selector matches are adopted.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
-import { controllerOf } from '../model/pod.ts';
+import { controllerOf, ownerRefTo } from '../model/pod.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { requirementsOf, matchesRequirements } from '../model/selector.ts';
 import { StoreError } from '../store/store.ts';
@@ -52,7 +52,14 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
       ctx.informer('Pod').on({
         add(pod) {
           const key = ownerKey(pod);
-          if (!key) return;
+          if (!key) {
+            // An orphan may be adopted by a DaemonSet of its namespace that selects it.
+            if (!controllerOf(pod)) for (const ds of sets.list(pod.metadata.namespace ?? 'default')) {
+              const reqs = requirementsOf(ds.spec?.selector ?? {});
+              if (reqs.length && matchesRequirements(reqs, pod.metadata.labels)) enqueue(keyOf(ds));
+            }
+            return;
+          }
           expectations.creationObserved(key, pod.metadata.name);
           enqueue(key);
         },
@@ -82,9 +89,7 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
       const reqs = requirementsOf(ds.spec?.selector ?? {});
       if (!reqs.length) { ctx.log(`daemonset: ${key} has an empty selector; ignored`); return; }
 
-      // Its pods: the ones it controls that still match its selector (adoption of orphans is not done).
-      const pods = ctx.informer('Pod').byIndex(OWNER_INDEX, ds.metadata.uid!)
-        .filter((p) => (p.metadata.namespace ?? 'default') === namespace && matchesRequirements(reqs, p.metadata.labels));
+      const pods = await claimPods(ctx, ds, (p) => matchesRequirements(reqs, p.metadata.labels));
       const revisions = ownRevisions(ds, ctx.informer('ControllerRevision').list(namespace));
       const liveHashes = new Set(pods.map((p) => p.metadata.labels?.['controller-revision-hash'] ?? ''));
       const { hash } = await syncRevisions(ctx.store, ds, revisions, liveHashes);
@@ -92,12 +97,11 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
       const now = ctx.now();
       const nodes = ctx.informer('Node').list().sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
       const byNode = new Map<string, KubeObject[]>();
-      const stray: KubeObject[] = [];
       for (const p of pods) {
         if (p.metadata.deletionTimestamp) continue;
+        // A pod for a node the cache does not show is left alone: the cache may lag, as upstream leaves it to PodGC.
         const target = targetNode(p);
-        if (target && nodes.some((n) => n.metadata.name === target)) (byNode.get(target) ?? byNode.set(target, []).get(target)!).push(p);
-        else stray.push(p); // its node is gone: nothing would ever run it
+        if (target) (byNode.get(target) ?? byNode.set(target, []).get(target)!).push(p);
       }
       const states: NodeDaemonPods[] = nodes.map((n) => ({ name: n.metadata.name, verdict: nodeShouldRunDaemonPod(ds, n), pods: byNode.get(n.metadata.name) ?? [] }));
 
@@ -105,7 +109,7 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
       if (expectations.satisfied(key)) {
         const { create, delete: victims } = daemonSetActions(ds, states, hash, now);
         try {
-          await deletePods(ctx, ds, key, [...stray, ...victims]);
+          await deletePods(ctx, ds, key, victims);
           await createPods(ctx, ds, key, hash, create);
         } catch (err) {
           failure = err;
@@ -158,6 +162,38 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
       }
     }));
     if (firstError !== undefined) throw firstError;
+  }
+}
+
+/**
+ * Its pods, as the ControllerRefManager claims them: its own that still match its selector; its own that no
+ * longer match are released (they keep running, without an owner); orphans that match are adopted.
+ */
+async function claimPods(ctx: ControllerContext, ds: KubeObject, matches: (p: KubeObject) => boolean): Promise<KubeObject[]> {
+  const ns = ds.metadata.namespace ?? 'default';
+  const index = ctx.informer('Pod');
+  const claimed: KubeObject[] = [];
+  for (const p of index.byIndex(OWNER_INDEX, ds.metadata.uid!)) {
+    if (matches(p)) { claimed.push(p); continue; }
+    await writeOwners(ctx, p, (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== ds.metadata.uid));
+  }
+  for (const p of index.byIndex(OWNER_INDEX, `orphan/${ns}`)) {
+    if (!matches(p) || p.metadata.deletionTimestamp) continue;
+    const adopted = await writeOwners(ctx, p, [...(p.metadata.ownerReferences ?? []), ownerRefTo(ds)]);
+    if (adopted) claimed.push(adopted);
+  }
+  return claimed;
+}
+
+/** Rewrites a pod's owners on the version read; undefined when it has gone meanwhile (a Conflict retries the sync). */
+async function writeOwners(ctx: ControllerContext, pod: KubeObject, owners: KubeObject['metadata']['ownerReferences']): Promise<KubeObject | undefined> {
+  const next = structuredClone(pod);
+  if (owners?.length) next.metadata.ownerReferences = owners; else delete next.metadata.ownerReferences;
+  try {
+    return await ctx.store.update(next);
+  } catch (err) {
+    if (err instanceof StoreError && err.reason === 'NotFound') return undefined;
+    throw err;
   }
 }
 

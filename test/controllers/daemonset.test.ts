@@ -99,4 +99,36 @@ test('health, as Argo CD: generation, OnDelete, rollout counts', () => {
   assert.is(daemonSetHealth(s({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }), ctx).status, 'Healthy');
 });
 
+
+test('the controller over a real store: a pod per node, an orphan on a node adopted instead of doubled, a new node gets its pod', async () => {
+  const { openTestStore, tempDir, cleanup } = await import('../node/helpers.ts');
+  const { startControllers } = await import('../../src/controllers/manager.ts');
+  const store = await openTestStore(await tempDir());
+  // All there before the controller starts (as after a restart), so its caches hold them all at its first sync.
+  for (const n of ['n1', 'n2']) await store.create(node(n));
+  await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: 'kube-system', labels: { app: 'agent' } }, spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'x' }] } });
+  // Ready: an adopted pod of another revision is replaced at once when unavailable, within maxUnavailable when not.
+  await store.updateStatus('Pod', 'kube-system', 'stray', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] });
+  await store.create({ ...ds(), metadata: { name: 'agent', namespace: 'kube-system' } });
+  const c = await startControllers({ store, only: ['daemonset'], log: () => {}, queue: { baseDelayMs: 5, maxDelayMs: 50 } });
+  const { until } = await import('../support/wait.ts');
+  try {
+    const pods = await until(async () => { const ps = await store.list('Pod', { namespace: 'kube-system' }); return ps.length === 2 && ps.every((p) => p.metadata.ownerReferences?.length) && ps; }, 'two owned pods');
+    assert.ok(pods.some((p) => p.metadata.name === 'stray'), 'the orphan adopted');
+    const made = pods.find((p) => p.metadata.name !== 'stray')!;
+    assert.is(targetNode(made), 'n2');
+    await store.create(node('n3'));
+    await until(async () => (await store.list('Pod', { namespace: 'kube-system' })).some((p) => targetNode(p) === 'n3'), 'a pod for the new node');
+    const rev = await until(async () => (await store.list('ControllerRevision', { namespace: 'kube-system' }))[0], 'a ControllerRevision');
+    assert.is((rev as any).revision, 1);
+    const st = await until(async () => { const s = (await store.get('DaemonSet', 'kube-system', 'agent'))?.status; return s?.desiredNumberScheduled === 3 && s; }, 'status');
+    assert.equal([st.currentNumberScheduled, st.numberReady, st.updatedNumberScheduled], [3, 1, 2], 'the adopted pod is ready, of no revision');
+    assert.ok(await store.get('Pod', 'kube-system', 'stray'), 'kept: the new pods are not available yet, so maxUnavailable 1 is used up');
+  } finally {
+    await c.stop();
+    await store.close();
+    await cleanup();
+  }
+});
+
 test.run();
