@@ -68,14 +68,27 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     onActive: () => kick(),
   });
 
+  // Pending pods with required pod affinity: a pod bound anywhere may be the one they wait for (InterPodAffinity's
+  // queueing hint); only these are woken by a binding, so a burst of bindings does not wake every waiting pod.
+  const awaitingPods = new Set<string>();
+  const track = (pod: KubeObject) => {
+    const key = keyOf(pod);
+    if (needsScheduling(pod, schedulerName) && pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) awaitingPods.add(key);
+    else awaitingPods.delete(key);
+  };
+
   // Handlers only queue keys and wake pods; the decisions happen in the loop.
   pods.on({
     add: (pod) => {
       cache.setPod(pod);
+      track(pod);
       if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod));
+      else if (pod.spec?.nodeName) for (const k of awaitingPods) queue.move(k);
     },
     update: (old, pod) => {
       cache.setPod(pod);
+      track(pod);
+      if (!old.spec?.nodeName && pod.spec?.nodeName) for (const k of awaitingPods) queue.move(k);
       const key = keyOf(pod);
       if (!needsScheduling(pod, schedulerName)) queue.remove(key);
       else if (!queue.has(key)) queue.add(key);
@@ -83,6 +96,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       if (podFinished(old, pod)) queue.moveAll();
     },
     delete: (pod) => {
+      awaitingPods.delete(keyOf(pod));
       queue.remove(keyOf(pod));
       cache.deletePod(pod);
       if (pod.spec?.nodeName) queue.moveAll(); // its node has room again

@@ -71,6 +71,22 @@ test('respects nodeSelector', async () => {
   assert.is(await bound(store, 'db-2'), 'node-2');
 });
 
+test('a pod with required pod affinity waits, and is bound beside the pod it selects as soon as that one is bound', async () => {
+  const { store, start } = await setup();
+  await addNode(store, node('node-1', { labels: { 'topology.kubernetes.io/zone': 'a' } }));
+  await addNode(store, node('node-2', { labels: { 'topology.kubernetes.io/zone': 'b', disk: 'ssd' } }));
+  await start();
+  const web = pod('web');
+  web.spec.affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'topology.kubernetes.io/zone' }] } };
+  await store.create(web);
+  await until(async () => (await scheduled(store, 'web'))?.message?.startsWith("0/2 nodes are available: 2 node(s) didn't match pod affinity rules. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."), 'web unschedulable');
+  const cache = pod('cache', { nodeSelector: { disk: 'ssd' } });
+  cache.metadata.labels = { app: 'cache' };
+  await store.create(cache);
+  assert.is(await bound(store, 'cache'), 'node-2');
+  assert.is(await bound(store, 'web'), 'node-2', 'woken by the binding, not by the 5-minute retry');
+});
+
 test('a pod too big for any node is Unschedulable with the Kubernetes message, then bound once a node with room joins', async () => {
   const { store, start } = await setup();
   await addNode(store, node('node-1', { memory: '1Gi' }));
