@@ -68,12 +68,15 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     onActive: () => kick(),
   });
 
-  // Pending pods with required pod affinity: a pod bound anywhere may be the one they wait for (InterPodAffinity's
-  // queueing hint); only these are woken by a binding, so a burst of bindings does not wake every waiting pod.
+  // Pending pods with required pod affinity or DoNotSchedule spreading: a pod bound anywhere may be the one they
+  // wait for (the queueing hints of InterPodAffinity and PodTopologySpread); only these are woken by a binding, so
+  // a burst of bindings does not wake every waiting pod.
   const awaitingPods = new Set<string>();
   const track = (pod: KubeObject) => {
     const key = keyOf(pod);
-    if (needsScheduling(pod, schedulerName) && pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) awaitingPods.add(key);
+    const waitsOnPods = pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length
+      || pod.spec?.topologySpreadConstraints?.some((c: { whenUnsatisfiable?: string }) => c.whenUnsatisfiable === 'DoNotSchedule');
+    if (needsScheduling(pod, schedulerName) && waitsOnPods) awaitingPods.add(key);
     else awaitingPods.delete(key);
   };
 
