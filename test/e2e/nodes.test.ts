@@ -201,9 +201,12 @@ test('drain without a running serve, or of an unknown node, fails clearly', asyn
   assert.equal(await run(['drain', 'nope'], dataDir), { code: 1, err: 'error: nodes "nope" not found\n' });
   const empty = mkdtempSync(path.join(tmpdir(), 'convergit-nodes-none-'));
   const r = await run(['drain', 'box-1'], empty) as { code: number; err: string };
-  rmSync(empty, { recursive: true, force: true });
   assert.is(r.code, 1);
   assert.match(r.err, /no serve is running on .*; drain works through a running serve/);
+  // A per-node flag naming no node of the serve is refused at start, not ignored.
+  const bad = await startServe(['--repo', repo.dir, '--data-dir', empty, '--nodes', '2', '--node-name', 'box', '--taint-node', 'box-3:x=y:NoSchedule']).then(() => '', (e) => String(e));
+  rmSync(empty, { recursive: true, force: true });
+  assert.match(bad, /--label-node\/--taint-node name box-3, not a node of this serve \(box-1, box-2\)/);
 });
 
 test.run();
