@@ -2,6 +2,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { cronJobHealth } from './cronjob.ts';
 import { daemonSetHealth } from './daemonset.ts';
+import { podDisruptionBudgetHealth } from './poddisruptionbudget.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
 import { keptHealth } from './kept.ts';
@@ -30,6 +31,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   Job: jobHealth,
   CronJob: cronJobHealth,
   DaemonSet: daemonSetHealth,
+  PodDisruptionBudget: podDisruptionBudgetHealth,
 };
 
 /**
