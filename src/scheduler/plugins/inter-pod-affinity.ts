@@ -13,10 +13,12 @@ const HARD_POD_AFFINITY_WEIGHT = 1;
 type Counts = Map<string, number>;
 const bump = (m: Counts, domain: string | undefined, by = 1) => { if (domain) m.set(domain, (m.get(domain) ?? 0) + by); };
 
-/** Every pod on a node, with its node. */
-function* placed(state: CycleState): Generator<[KubeObject, NodeInfo]> {
-  for (const info of allNodes(state)) for (const p of info.pods) yield [p, info];
+/** The pods on nodes that can matter: all of them when the pod has terms of its own, else only those with terms. */
+function* placed(state: CycleState, all: boolean): Generator<[KubeObject, NodeInfo]> {
+  for (const info of allNodes(state)) for (const p of all ? info.pods : info.withAffinity) yield [p, info];
 }
+const hasTerms = (pod: KubeObject, kind: 'required' | 'preferred') =>
+  Boolean(termsOf(pod, 'podAffinity')[kind].length || termsOf(pod, 'podAntiAffinity')[kind].length);
 
 interface FilterState { existingAnti: Counts; affinity: Counts; anti: Counts }
 
@@ -24,7 +26,7 @@ function filterState(pod: KubeObject, state: CycleState): FilterState {
   return cached(state, 'InterPodAffinity/filter', () => {
     const s: FilterState = { existingAnti: new Map(), affinity: new Map(), anti: new Map() };
     const affinity = termsOf(pod, 'podAffinity').required, anti = termsOf(pod, 'podAntiAffinity').required;
-    for (const [other, info] of placed(state)) {
+    for (const [other, info] of placed(state, hasTerms(pod, 'required'))) {
       for (const t of termsOf(other, 'podAntiAffinity').required) if (termSelects(t, other, pod)) bump(s.existingAnti, domainOf(info.node, t.topologyKey));
       // An existing pod counts for affinity only when it matches every required term.
       if (affinity.length && affinity.every((t) => termSelects(t, pod, other))) for (const t of affinity) bump(s.affinity, domainOf(info.node, t.topologyKey));
@@ -65,7 +67,7 @@ export const interPodAffinity: FilterPlugin & ScorePlugin = {
     const domains = cached(state, 'InterPodAffinity/score', () => {
       const m: Counts = new Map();
       const mine = termsOf(pod, 'podAffinity').preferred, mineAnti = termsOf(pod, 'podAntiAffinity').preferred;
-      for (const [other, oi] of placed(state)) {
+      for (const [other, oi] of placed(state, hasTerms(pod, 'preferred'))) {
         for (const { weight, podAffinityTerm: t } of mine) if (termSelects(t, pod, other)) bump(m, domainOf(oi.node, t.topologyKey), weight);
         for (const { weight, podAffinityTerm: t } of mineAnti) if (termSelects(t, pod, other)) bump(m, domainOf(oi.node, t.topologyKey), -weight);
         const theirs = termsOf(other, 'podAffinity'), theirsAnti = termsOf(other, 'podAntiAffinity');
