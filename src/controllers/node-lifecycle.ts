@@ -59,6 +59,8 @@ export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): Contro
         for (const c of conditions ?? []) {
           conditions = setCondition(conditions, { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }, nowIso);
         }
+        // A node that never posted a status gets its Ready condition all the same (and is not written again).
+        if (!ready) conditions = setCondition(conditions, { type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' }, nowIso);
         node = await ctx.store.updateStatus('Node', undefined, name, { ...node.status, conditions });
         ctx.log(`node-lifecycle: node ${name}: no heartbeat for ${Math.round(silentFor / 1000)}s: Ready=Unknown`);
         await ctx.store.recordEvent({ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`).catch(() => {});

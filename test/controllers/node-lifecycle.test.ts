@@ -35,4 +35,33 @@ test('default tolerations only where the pod has none for the key; eviction at t
   assert.is(evictionTime([], [{ key: 'x', effect: 'NoSchedule' }], added), undefined, 'NoSchedule never evicts');
 });
 
+test('the controller over a real store: silent nodes go Unknown and tainted, their pods are evicted unless they tolerate it', async () => {
+  const { openTestStore, tempDir, cleanup } = await import('../node/helpers.ts');
+  const { startControllers } = await import('../../src/controllers/manager.ts');
+  const { until } = await import('../support/wait.ts');
+  const store = await openTestStore(await tempDir());
+  const c = await startControllers({ store, log: () => {}, only: ['node-lifecycle'], queue: { baseDelayMs: 5, maxDelayMs: 50 },
+    nodeLifecycle: { gracePeriodMs: 300, unreachableTolerationSeconds: 1 } });
+  try {
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'silent' }, spec: {} });
+    await store.updateStatus('Node', undefined, 'silent', { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: T }] });
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'blank' }, spec: {} });
+    const pod = (name: string, tolerations?: unknown[]) => store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+      spec: { nodeName: 'silent', containers: [{ name: 'c', image: 'x' }], ...(tolerations && { tolerations }) } });
+    await pod('plain');
+    await pod('forever', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]);
+    const n = await until(async () => { const n = await store.get('Node', undefined, 'silent'); return n?.spec?.taints?.length === 2 && n; }, 'silent tainted');
+    assert.equal(n.status.conditions[0], { ...n.status.conditions[0], status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+    const evicted = await until(async () => { const p = await store.get('Pod', 'default', 'plain'); return p?.metadata.deletionTimestamp ? p : undefined; }, 'plain evicted after its 1 s default toleration');
+    assert.ok(evicted.status.conditions.some((x: any) => x.type === 'DisruptionTarget' && x.reason === 'DeletionByTaintManager'));
+    assert.is((await store.get('Pod', 'default', 'forever'))?.metadata.deletionTimestamp, undefined);
+    const blank = await until(async () => (await store.get('Node', undefined, 'blank'))?.status?.conditions?.[0], 'blank gets a Ready condition');
+    assert.equal([blank.status, blank.reason], ['Unknown', 'NodeStatusNeverUpdated']);
+  } finally {
+    await c.stop();
+    await store.close();
+    await cleanup();
+  }
+});
+
 test.run();
