@@ -5,7 +5,7 @@
 // ControllerRevisions for history; status as Kubernetes counts it; orphans its selector matches are adopted.
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
-import { controllerOf, ownerRefTo } from '../model/pod.ts';
+import { controllerOf, isPodReady, ownerRefTo } from '../model/pod.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { requirementsOf, matchesRequirements } from '../model/selector.ts';
 import { StoreError } from '../store/store.ts';
@@ -16,7 +16,6 @@ import { daemonPod, nodeShouldRunDaemonPod, targetNode } from './daemonset-pods.
 import { daemonSetActions, daemonSetCounts, isAvailable, type NodeDaemonPods } from './daemonset-plan.ts';
 import { ownRevisions, syncRevisions } from './daemonset-revisions.ts';
 import { getCondition } from '../model/conditions.ts';
-import { isPodReady } from '../model/pod.ts';
 
 export interface DaemonSetControllerOptions {
   /** For tests: the expectations to use. */
