@@ -19,6 +19,7 @@ import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '
 import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
 import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -32,6 +33,14 @@ export interface EngineOptions {
   nodeName: string;
   capacity: { cpu?: string; memory?: string; pods?: number };
   labels: Record<string, string>;
+  /** Node lifecycle: heartbeats missing this long make a node Unknown (default 40 s); pods without their own toleration are evicted after these many seconds (300). */
+  nodeMonitorGracePeriodMs?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  /** Taints of every node (kubelet's --register-with-taints). */
+  taints?: Taint[];
+  /** Labels and taints of single nodes, by name, added to the above; a name no node has is an error. */
+  perNode?: { labels: Record<string, Record<string, string>>; taints: Record<string, Taint[]> };
   restartBackoff: { baseMs: number; maxMs: number };
   /** How often nodes measure their containers' cpu and memory (metrics.k8s.io). Default 15 s. */
   metricResolutionMs?: number;
@@ -118,20 +127,31 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const ingress = await startIngressController({ store, host: opts.host, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
     stops.push(() => ingress.stop());
     log(ingress.describe());
-    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`), localPath: { storageDir: opts.storageDir ?? join(opts.dataDir, 'storage') } });
+    const grace = opts.nodeMonitorGracePeriodMs ?? 40_000;
+    const controllers = await startControllers({
+      store, log: (m) => log(`controllers: ${m}`),
+      localPath: { storageDir: opts.storageDir ?? join(opts.dataDir, 'storage') },
+      nodeLifecycle: { gracePeriodMs: grace, notReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds },
+    });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
     const names = nodeNames(opts.nodeName, opts.nodes);
+    const stray = [...Object.keys(opts.perNode?.labels ?? {}), ...Object.keys(opts.perNode?.taints ?? {})].filter((n) => !names.includes(n));
+    if (stray.length) throw new Error(`--label-node/--taint-node name ${stray.join(', ')}, not a node of this serve (${names.join(', ') || 'none'})`);
     const nodes: { detach(): Promise<void> }[] = [];
     // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
     // stops them).
     stops.push(async () => { await Promise.all(nodes.map((n) => n.detach())); });
     for (const nodeName of names) {
       nodes.push(await startNode({
-        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity, labels: opts.labels,
+        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity,
+        labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
+        taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
         runtime, images, restartBackoff: opts.restartBackoff, log,
+        // The kubelet's 10 s status updates against the 40 s grace period: four beats per grace period, at most 10 s.
+        heartbeatMs: Math.min(10_000, Math.max(100, Math.floor(grace / 4))),
         clusterCIDR, containerRuntimeVersion: chosen.version,
         allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
         // Only a server on port 53 can be a pod's nameserver (resolv.conf names no port).

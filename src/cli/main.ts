@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { serve } from './serve.ts';
 import { validate } from './validate.ts';
-import { bytes, cidr, count, duration, labels, nodeName, port, quantity, repoPath } from './options.ts';
+import { bytes, cidr, count, duration, labels, nodeName, perNode, port, quantity, repoPath, taints } from './options.ts';
 import { defaultNodeName } from './engine.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
@@ -11,6 +11,7 @@ import { history } from './history.ts';
 import { rollback } from './rollback.ts';
 import { kubeconfig } from './kubeconfig.ts';
 import { stop } from './stop.ts';
+import { requestNode } from './drain.ts';
 
 /** --container-log-max-files: the kubelet refuses fewer than 2 (the current file and one rotated). */
 const logFiles = (v: string) => {
@@ -51,6 +52,12 @@ program
   .option('--node-memory <bytes>', 'memory each node offers to pods, like 4Gi (default: the machine\'s memory)', quantity)
   .option('--node-pods <n>', 'pods each node may run', count)
   .option('--node-labels <k=v,...>', 'labels of the nodes, for nodeSelector', labels, {})
+  .option('--node-taints <k=v:Effect,...>', 'taints of the nodes (NoSchedule, PreferNoSchedule, NoExecute), as kubelet --register-with-taints', taints, [])
+  .option('--label-node <node:k=v,...>', 'labels of one node, e.g. box-1:topology.kubernetes.io/zone=a (repeatable)', perNode(labels), {})
+  .addOption(new Option('--node-monitor-grace-period <duration>', 'a node without heartbeats this long becomes NotReady (Unknown) and tainted unreachable').argParser(duration).default(40_000, '40s'))
+  .option('--default-not-ready-toleration-seconds <n>', 'seconds a pod stays on a not-ready node unless it tolerates otherwise (as the API server flag)', count, 300)
+  .option('--default-unreachable-toleration-seconds <n>', 'seconds a pod stays on an unreachable node unless it tolerates otherwise (as the API server flag)', count, 300)
+  .option('--taint-node <node:k=v:Effect,...>', 'taints of one node, e.g. box-2:dedicated=gpu:NoSchedule (repeatable)', perNode(taints), {})
   .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
   .addOption(new Option('--runtime <name>', 'run pods as podman containers of their images, or as host processes (default: process)').choices(['podman', 'process']))
@@ -156,6 +163,24 @@ program
   .description('apply commits again, starting with the current head')
   .option('--data-dir <dir>', 'the data folder of the serve to resume', '.convergit')
   .action((o) => resume(o.dataDir));
+
+program
+  .command('drain <node>')
+  .description('cordon the node and evict its pods as kubectl drain does, honouring PodDisruptionBudgets (retried every 5s while one allows no disruption); DaemonSet pods are left; through the running serve of --data-dir')
+  .option('--data-dir <dir>', 'the data folder of the serve', '.convergit')
+  .option('--force', 'also delete pods that no controller manages (they are not recreated)', false)
+  .addOption(new Option('--timeout <duration>', 'give up after this long (default: wait for ever)').argParser(duration))
+  .action(async (node, o) => {
+    process.exitCode = await requestNode(node, 'drain', o);
+  });
+
+program
+  .command('uncordon <node>')
+  .description('mark the node schedulable again, through the running serve of --data-dir')
+  .option('--data-dir <dir>', 'the data folder of the serve', '.convergit')
+  .action(async (node, o) => {
+    process.exitCode = await requestNode(node, 'uncordon', o);
+  });
 
 program
   .command('kubeconfig')

@@ -3,6 +3,7 @@ import ms from 'ms';
 import { InvalidArgumentError } from 'commander';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { isDnsSubdomain, isLabelValue, isQualifiedName } from '../model/names.ts';
+import { parseTaint, type Taint } from '../model/taints.ts';
 
 export function duration(value: string): number {
   const n = ms(value as ms.StringValue);
@@ -55,6 +56,25 @@ export function labels(value: string): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+/** `dedicated=gpu:NoSchedule,spot:PreferNoSchedule` as taints, as kubelet's --register-with-taints. */
+export function taints(value: string): Taint[] {
+  try {
+    return value.split(',').filter(Boolean).map(parseTaint);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message + '.');
+  }
+}
+
+/** `<node>:<list>` repeated, collected per node name: `--label-node box-1:zone=a`. */
+export function perNode<T>(parse: (v: string) => T) {
+  return (value: string, previous: Record<string, T[]> = {}): Record<string, T[]> => {
+    const at = value.indexOf(':');
+    const name = value.slice(0, at);
+    if (at < 1 || !isDnsSubdomain(name)) throw new InvalidArgumentError(`"${value}" does not start with a node name and a colon, such as box-1:…`);
+    return { ...previous, [name]: [...(previous[name] ?? []), parse(value.slice(at + 1))] };
+  };
 }
 
 /** An IPv4 CIDR from /8 to /24, such as 10.244.0.0/16: nodes take /24 pod CIDRs from it. */

@@ -11,6 +11,7 @@ import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { VERSION } from './version.ts';
 import { followSuspension } from './suspend.ts';
+import { followNodeRequests } from './drain.ts';
 import { startEngine, type Engine } from './engine.ts';
 import { announceNodePorts } from './announce.ts';
 import { followPodLog, readPodLog } from '../node/logs.ts';
@@ -19,6 +20,7 @@ import { liveFromStore } from '../review/live-sources.ts';
 import { createBuiltinNamespaces } from './builtin-namespaces.ts';
 import { createBuiltinStorageClass } from './builtin-storage-class.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -41,6 +43,13 @@ export interface ServeOptions {
   nodeMemory?: string;
   nodePods?: number;
   nodeLabels: Record<string, string>;
+  nodeTaints?: Taint[];
+  nodeMonitorGracePeriod?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  /** --label-node and --taint-node: per node name, on top of the above. */
+  labelNode?: Record<string, Record<string, string>[]>;
+  taintNode?: Record<string, Taint[][]>;
   restartBackoff: number;
   restartBackoffMax: number;
   runtime?: 'podman' | 'process';
@@ -140,6 +149,14 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     const engine = await startEngine({
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
+      taints: opts.nodeTaints ?? [],
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
+      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
+      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
+      perNode: {
+        labels: Object.fromEntries(Object.entries(opts.labelNode ?? {}).map(([n, ls]) => [n, Object.assign({}, ...ls)])),
+        taints: Object.fromEntries(Object.entries(opts.taintNode ?? {}).map(([n, ts]) => [n, ts.flat()])),
+      },
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr, gitImageBase: opts.gitImageBase,
@@ -154,6 +171,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await proceed();
     const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());
+    started.push(followNodeRequests(dataDir, store, log)); // convergit drain / uncordon
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
       if (suspended) syncer.suspend(reason); else syncer.resume();

@@ -10,7 +10,7 @@ import type { ControllerContext, ControllerSpec } from './controller.ts';
 /** The kinds whose objects are collected when their owners are gone. */
 export const GC_DEPENDENT_KINDS = ['ReplicaSet', 'Pod', 'Job', 'ControllerRevision', 'PersistentVolumeClaim'] as const;
 /** The kinds whose deletion is watched to find dependents at once (other owners are still checked, by sync). */
-const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'StatefulSet', 'Pod'];
+const OWNER_KINDS = ['Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'StatefulSet', 'DaemonSet', 'Pod'];
 /** Only claims can be owned by a pod (a StatefulSet's, whenScaled: Delete): a pod's deletion looks at no other kind. */
 const DEPENDENTS_OF: Record<string, readonly string[]> = { Pod: ['PersistentVolumeClaim'] };
 

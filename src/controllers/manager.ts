@@ -13,6 +13,9 @@ import { ttlAfterFinishedController } from './ttl-after-finished.ts';
 import { persistentVolumeBinder } from './persistentvolume-binder.ts';
 import { localPathProvisioner, type LocalPathOptions } from './local-path-provisioner.ts';
 import { statefulSetController, type StatefulSetControllerOptions } from './statefulset.ts';
+import { daemonSetController } from './daemonset.ts';
+import { nodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
+import { disruptionController } from './disruption.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -25,6 +28,7 @@ export interface ControllersOptions {
   /** The built-in local-path provisioner; without it, claims bind only to existing volumes. */
   localPath?: LocalPathOptions;
   statefulset?: StatefulSetControllerOptions;
+  nodeLifecycle?: NodeLifecycleOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
   /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, persistentvolume-binder, local-path-provisioner, statefulset); for tests. */
@@ -52,6 +56,9 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     persistentVolumeBinder(),
     ...(opts.localPath ? [localPathProvisioner(opts.localPath)] : []),
     statefulSetController(opts.statefulset),
+    daemonSetController(),
+    nodeLifecycleController(opts.nodeLifecycle),
+    disruptionController(),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

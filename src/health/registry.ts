@@ -1,6 +1,8 @@
 // The health checks, registered by kind, and assessHealth: one object's health, never thrown, never guessed.
 import type { KubeObject } from '../model/object.ts';
 import { cronJobHealth } from './cronjob.ts';
+import { daemonSetHealth } from './daemonset.ts';
+import { podDisruptionBudgetHealth } from './poddisruptionbudget.ts';
 import { deploymentHealth } from './deployment.ts';
 import { existsHealth } from './exists.ts';
 import { keptHealth } from './kept.ts';
@@ -37,6 +39,8 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   PersistentVolume: volumeHealth,
   StorageClass: existsHealth,
   StatefulSet: statefulSetHealth,
+  DaemonSet: daemonSetHealth,
+  PodDisruptionBudget: podDisruptionBudgetHealth,
 };
 
 /**

@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet', 'DaemonSet', 'PodDisruptionBudget']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {
@@ -73,12 +73,11 @@ const REFUSED: Record<string, string> = {
 const KEPT_REASONS: Record<string, string> = {
   ServiceAccount: 'no tokens are issued', Role: 'RBAC is not enforced', ClusterRole: 'RBAC is not enforced',
   RoleBinding: 'RBAC is not enforced', ClusterRoleBinding: 'RBAC is not enforced',
-  NetworkPolicy: 'traffic between pods is not filtered', PodDisruptionBudget: 'no eviction consults it yet',
+  NetworkPolicy: 'traffic between pods is not filtered',
   ResourceQuota: 'quotas are not enforced', LimitRange: 'default limits are not applied',
   PriorityClass: 'pods are not prioritised or preempted', HorizontalPodAutoscaler: 'no autoscaling happens yet',
   MutatingWebhookConfiguration: 'no webhook is called', ValidatingWebhookConfiguration: 'no webhook is called',
   ValidatingAdmissionPolicy: 'no admission policy is evaluated', ValidatingAdmissionPolicyBinding: 'no admission policy is evaluated',
-  DaemonSet: 'no pods are started for it yet',
 APIService: 'no API is aggregated',
 };
 

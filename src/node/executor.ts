@@ -18,6 +18,7 @@ import { matchesSelector } from '../model/selector.ts';
 import { IpPool } from '../model/ip-pool.ts';
 import { readResolvConf } from '../model/resolv-conf.ts';
 import { removeOrphanedPodDirs } from './volumes/orphans.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface NodeOptions {
   store: Store;
@@ -29,6 +30,8 @@ export interface NodeOptions {
   /** Default: the host's cpus, memory, and 110 pods. */
   capacity?: NodeCapacity;
   labels?: Record<string, string>;
+  /** Registered on the Node, as kubelet's --register-with-taints. */
+  taints?: Taint[];
   runtime: Runtime;
   images: ImageCache;
   /** Default 10 s. */
@@ -81,7 +84,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   for (const uid of await removeOrphanedPodDirs(store, dataDir).catch(() => [] as string[])) log(`node ${nodeName}: removed the volumes of pod ${uid}, which is gone`);
 
   const node = await registerNode({
-    store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, now,
+    store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
     clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion,
   });
   const podCIDR: string = node.spec.podCIDR;

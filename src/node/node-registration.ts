@@ -9,6 +9,7 @@ import { formatQuantity, parseQuantity } from '../model/quantity.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { isoSeconds } from '../model/time.ts';
 import { parseCidr } from '../model/ip-pool.ts';
+import type { Taint } from '../model/taints.ts';
 
 export interface NodeCapacity { cpu?: string; memory?: string; pods?: number }
 
@@ -18,6 +19,8 @@ export interface Registration {
   hostIP: string;
   capacity?: NodeCapacity;
   labels?: Record<string, string>;
+  /** The node's own taints; the ones the control plane manages (node.kubernetes.io/…) are kept as they are. */
+  taints?: Taint[];
   now: () => Date;
   /** The range the nodes' /24 pod CIDRs come from. Default 127.1.0.0/16 (loopback: the process runtime's). */
   clusterCIDR?: string;
@@ -101,7 +104,9 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
   // A CIDR from another range (the node ran another runtime before) is replaced by one of this range.
   let cidr: string = kept && podCidrs(cluster).includes(kept) ? kept : freePodCidr((await others()).map((n) => n.spec?.podCIDR), cluster);
   for (let attempt = 0; ; attempt++) {
-    const spec = { ...node?.spec, podCIDR: cidr, podCIDRs: [cidr] };
+    const managed = ((node?.spec?.taints ?? []) as Taint[]).filter((t) => t.key.startsWith('node.kubernetes.io/'));
+    const taints = [...(r.taints ?? []), ...managed];
+    const spec = { ...node?.spec, podCIDR: cidr, podCIDRs: [cidr], taints: taints.length ? taints : undefined };
     try {
       node = node
         ? await store.update({ ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, ...labels } }, spec })

@@ -6,9 +6,10 @@ import type { LiveState } from './live-state.ts';
 import type { RolloutImpact } from './report.ts';
 import { workloadChanges, type WorkloadChange } from './workload-change.ts';
 import { statefulSetImpacts } from './statefulset-impact.ts';
+import { daemonSetImpacts } from './daemonset-impact.ts';
 
 export function rolloutImpacts(plan: Plan, live: LiveState): RolloutImpact[] {
-  return [...workloadChanges(plan, live).map(impactOf), ...statefulSetImpacts(plan, live.objects)];
+  return [...workloadChanges(plan, live).map(impactOf), ...statefulSetImpacts(plan, live.objects), ...daemonSetImpacts(plan, live)];
 }
 
 function impactOf(c: WorkloadChange): RolloutImpact {

@@ -8,11 +8,12 @@ import { isPodTerminal } from '../model/pod.ts';
 const conditionStatuses = (n: KubeObject) =>
   ((n.status?.conditions ?? []) as Condition[]).map((c) => `${c.type}=${c.status}`).sort();
 
-/** A node change the filters could see: cordoning, allocatable, labels, or a condition's status (not its times). */
+/** A node change the filters could see: cordoning, allocatable, labels, taints, or a condition's status (not its times). */
 export function nodeSchedulingChanged(old: KubeObject, node: KubeObject): boolean {
   return Boolean(old.spec?.unschedulable) !== Boolean(node.spec?.unschedulable)
     || !isDeepStrictEqual(old.status?.allocatable, node.status?.allocatable)
     || !isDeepStrictEqual(old.metadata.labels ?? {}, node.metadata.labels ?? {})
+    || !isDeepStrictEqual(old.spec?.taints ?? [], node.spec?.taints ?? [])
     || !isDeepStrictEqual(conditionStatuses(old), conditionStatuses(node));
 }
 

@@ -16,6 +16,10 @@ export const unschedulable = (...reasons: string[]): Status => ({ fits: false, r
 export type CycleState = Map<string, unknown>;
 
 /** Reads a value cached in the cycle state, computing it on first use. */
+/** Every node of the snapshot, for plugins that look beyond the node they judge (inter-pod affinity, spreading). */
+export const allNodes = (state: CycleState): NodeInfo[] => (state.get(ALL_NODES) as NodeInfo[] | undefined) ?? [];
+const ALL_NODES = 'framework/nodes';
+
 export function cached<T>(state: CycleState, key: string, compute: () => T): T {
   if (!state.has(key)) state.set(key, compute());
   return state.get(key) as T;
@@ -74,6 +78,7 @@ export type ScheduleResult =
  */
 export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profile, state: CycleState = new Map()): ScheduleResult {
   if (nodeInfos.length === 0) return { reasons: {}, message: NO_NODES_AVAILABLE };
+  state.set(ALL_NODES, nodeInfos);
   const feasible: NodeInfo[] = [];
   const reasons: Record<string, string[]> = {};
   for (const info of nodeInfos) {

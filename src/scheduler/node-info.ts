@@ -19,7 +19,12 @@ export interface NodeInfo {
   nonZeroRequested: Amounts;
   /** Pods not being deleted, counted by their controller's uid: what SelectorSpread scores, without a scan. */
   controllers: Map<string, number>;
+  /** The pods with pod affinity or anti-affinity terms (kube-scheduler's PodsWithAffinity), so InterPodAffinity
+   *  looks only at these for a pod without terms of its own. */
+  withAffinity: KubeObject[];
 }
+
+const hasPodAffinity = (pod: KubeObject) => Boolean(pod.spec?.affinity?.podAffinity || pod.spec?.affinity?.podAntiAffinity);
 
 /** kube-scheduler's DefaultMilliCPURequest and DefaultMemoryRequest. */
 export const DEFAULT_MILLI_CPU = 100;
@@ -60,6 +65,7 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
     requested: { milliCpu: 0, memory: 0 },
     nonZeroRequested: { milliCpu: 0, memory: 0 },
     controllers: new Map(),
+    withAffinity: [],
   };
   for (const p of pods) addPod(info, p);
   return info;
@@ -67,7 +73,7 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
 
 /** `info` with `pod` added: a new NodeInfo, the given one unchanged (for what-if placements, like a plan's). */
 export function withPod(info: NodeInfo, pod: KubeObject): NodeInfo {
-  const copy = { ...info, pods: [...info.pods], requested: { ...info.requested }, nonZeroRequested: { ...info.nonZeroRequested }, controllers: new Map(info.controllers) };
+  const copy = { ...info, pods: [...info.pods], requested: { ...info.requested }, nonZeroRequested: { ...info.nonZeroRequested }, controllers: new Map(info.controllers), withAffinity: [...info.withAffinity] };
   addPod(copy, pod);
   return copy;
 }
@@ -76,6 +82,7 @@ export function withPod(info: NodeInfo, pod: KubeObject): NodeInfo {
 export function addPod(info: NodeInfo, pod: KubeObject): void {
   account(info, pod, 1);
   info.pods.push(pod);
+  if (hasPodAffinity(pod)) info.withAffinity.push(pod);
 }
 
 /** Takes `pod` (this very object, as added) off the node; false when it was not there. */
@@ -83,6 +90,8 @@ export function removePod(info: NodeInfo, pod: KubeObject): boolean {
   const at = info.pods.indexOf(pod);
   if (at < 0) return false;
   info.pods.splice(at, 1);
+  const a = info.withAffinity.indexOf(pod);
+  if (a >= 0) info.withAffinity.splice(a, 1);
   account(info, pod, -1);
   return true;
 }

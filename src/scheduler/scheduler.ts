@@ -14,6 +14,7 @@ import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-ev
 import { defaultProfile } from './default-profile.ts';
 import { observeScheduleAttempt } from '../model/metrics-registry.ts';
 import { schedule, type Profile } from './framework.ts';
+import { failedSchedulingMessage } from './reasons.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
 import { keyOf } from '../model/key.ts';
 
@@ -73,14 +74,30 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     onActive: () => kick(),
   });
 
+  // Pending pods with required pod affinity or DoNotSchedule spreading: a pod bound anywhere may be the one they
+  // wait for (the queueing hints of InterPodAffinity and PodTopologySpread); only these are woken by a binding, so
+  // a burst of bindings does not wake every waiting pod.
+  const awaitingPods = new Set<string>();
+  const track = (pod: KubeObject) => {
+    const key = keyOf(pod);
+    const waitsOnPods = pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length
+      || pod.spec?.topologySpreadConstraints?.some((c: { whenUnsatisfiable?: string }) => c.whenUnsatisfiable === 'DoNotSchedule');
+    if (needsScheduling(pod, schedulerName) && waitsOnPods) awaitingPods.add(key);
+    else awaitingPods.delete(key);
+  };
+
   // Handlers only queue keys and wake pods; the decisions happen in the loop.
   pods.on({
     add: (pod) => {
       cache.setPod(pod);
+      track(pod);
       if (needsScheduling(pod, schedulerName)) queue.add(keyOf(pod));
+      else if (pod.spec?.nodeName) for (const k of awaitingPods) queue.move(k);
     },
     update: (old, pod) => {
       cache.setPod(pod);
+      track(pod);
+      if (!old.spec?.nodeName && pod.spec?.nodeName) for (const k of awaitingPods) queue.move(k);
       const key = keyOf(pod);
       if (!needsScheduling(pod, schedulerName)) queue.remove(key);
       else if (!queue.has(key)) queue.add(key);
@@ -88,6 +105,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       if (podFinished(old, pod)) queue.moveAll();
     },
     delete: (pod) => {
+      awaitingPods.delete(keyOf(pod));
       queue.remove(keyOf(pod));
       cache.deletePod(pod);
       if (pod.spec?.nodeName) queue.moveAll(); // its node has room again
@@ -146,7 +164,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     }
     if ('node' in result) cache.assume(pod, result.node); // counted from now on, before the binding is written
     const node = 'node' in result ? result.node : undefined;
-    const message = 'message' in result ? result.message : '';
+    // The event and condition carry the preemption verdict too, as kube-scheduler's FailedScheduling does.
+    const message = !('reasons' in result) ? '' : Object.keys(result.reasons).length ? failedSchedulingMessage(cache.snapshot().length, result.reasons) : result.message;
     const write = (async () => {
       try {
         if (node) {

@@ -67,7 +67,7 @@ test('a pod that fits nowhere gets FailedScheduling, and runs once a commit free
     return ps[0]?.status?.conditions?.some((c: any) => c.type === 'PodScheduled' && c.status === 'False') && ps;
   }, 'the big pod to be unschedulable');
   const cond = pending.status.conditions.find((c: any) => c.type === 'PodScheduled');
-  assert.is(cond.message, '0/2 nodes are available: 2 Insufficient memory.');
+  assert.is(cond.message, '0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..');
   assert.is(pending.status.phase, 'Pending');
   const events = (await serve.get('/api/v1/namespaces/default/events')).body.items;
   assert.ok(events.some((e: any) => e.type === 'Warning' && e.reason === 'FailedScheduling' && e.involvedObject.name === pending.metadata.name), 'a FailedScheduling event');

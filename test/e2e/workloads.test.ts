@@ -228,7 +228,7 @@ spec:
   }, 'PodScheduled=False');
   const cond = pending.status.conditions.find((c: any) => c.type === 'PodScheduled');
   assert.is(cond.reason, 'Unschedulable');
-  assert.is(cond.message, '0/1 nodes are available: 1 Insufficient memory.');
+  assert.is(cond.message, '0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..');
   const events = await list('/api/v1/namespaces/default/events');
   assert.ok(events.some((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'big' && e.message === cond.message));
   // A bare Pod's spec cannot change in place: delete it from git, then commit the smaller one.

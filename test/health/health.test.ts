@@ -33,6 +33,9 @@ const CASES: Record<string, [HealthStatus, string]> = {
   // Only the newest ReplicaSet's pods count: an old one crash-looping does not make the fix Degraded.
   'deployment-old-rs-crashing.yaml': ['Progressing', 'Deployment web: 0/1 replicas available, 1 old replica pending termination, rollout waiting on pod web-7d9f5-q8zrt (ContainerCreating)'],
 
+  'daemonset-rolling.yaml': ['Progressing', 'Waiting for daemon set "agent" rollout to finish: 1 out of 3 new pods have been updated...'],
+  'poddisruptionbudget-computed.yaml': ['Healthy', 'PodDisruptionBudget web: 2 healthy of 2 needed, 0 disruption(s) allowed'],
+  'daemonset-healthy.yaml': ['Healthy', 'daemon set "agent": 3 of 3 pods available'],
   'replicaset-healthy.yaml': ['Healthy', 'ReplicaSet web-7d9f5: 1/1 replicas available'],
   'replicaset-progressing.yaml': ['Progressing', 'ReplicaSet web-7d9f5: 1/2 replicas available, waiting on pod web-7d9f5-q8zrt (ContainerCreating)'],
   'replicaset-generation-stale.yaml': ['Progressing', 'ReplicaSet web-7d9f5: waiting for the controller to observe generation 2 (observed 1)'],

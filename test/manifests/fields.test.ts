@@ -9,7 +9,6 @@ test('real but unimplemented Kubernetes fields are warnings; typos are errors wi
   const r = loadManifests(fixture('errors/fields.yaml'));
   assert.equal(brief(r), [
     'warning 5:3 metadata.finalizers: finalizers is a Kubernetes field that convergit does not implement; it is ignored',
-    'warning 7:3 spec.tolerations: tolerations is a Kubernetes field that convergit does not implement; it is ignored',
     'warning 13:9 spec.containers[0].securityContext.runAsNonRoot: runAsNonRoot is a Kubernetes field that convergit does not implement; it is ignored',
     'error 15:11 spec.containers[0].ports[0].containerport: unknown field "containerport"; did you mean "containerPort"?',
     'error 16:7 spec.containers[0].imagePullPolcy: unknown field "imagePullPolcy"; did you mean "imagePullPolicy"?',
@@ -22,12 +21,12 @@ test('real but unimplemented Kubernetes fields are warnings; typos are errors wi
 });
 
 test('warnings do not block the object, and ignored fields are dropped from it', () => {
-  const r = load('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  uid: "123"\nspec:\n  affinity: {}\n  containers:\n    - name: c\n      image: x:1\n      stdin: true\n');
-  assert.equal(r.issues.map((i) => `${i.severity} ${i.field}`), ['warning metadata.uid', 'warning spec.affinity', 'warning spec.containers[0].stdin']);
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  uid: "123"\nspec:\n  preemptionPolicy: Never\n  containers:\n    - name: c\n      image: x:1\n      stdin: true\n');
+  assert.equal(r.issues.map((i) => `${i.severity} ${i.field}`), ['warning metadata.uid', 'warning spec.preemptionPolicy', 'warning spec.containers[0].stdin']);
   assert.is(r.objects.length, 1);
   const pod = r.objects[0].object;
   assert.is(pod.metadata.uid, undefined);
-  assert.is(pod.spec.affinity, undefined);
+  assert.is(pod.spec.preemptionPolicy, undefined);
   assert.is(pod.spec.containers[0].stdin, undefined);
   assert.is(pod.spec.containers[0].image, 'x:1');
 });

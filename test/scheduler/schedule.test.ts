@@ -54,8 +54,9 @@ test('spread: fewer pods of the same controller scores higher; other workloads d
 
 test('schedule picks the node with the most room', () => {
   const infos = nodeInfos([node('a'), node('b')], [pod('big', { cpu: '1500m', memory: '3Gi', nodeName: 'a' })]);
-  // b: cpu 1900/2000 → 95, memory 3996Mi/4Gi → 97, average 96; spread: no pods of a workload, 100 at weight 2.
-  assert.equal(schedule(pod('p', { cpu: '100m', memory: '100Mi' }), infos, profile), { node: 'b', score: 96 + 2 * 100 });
+  // b: cpu 1900/2000 → 95, memory 3996Mi/4Gi → 97, average 96; spread: no pods of a workload, 100 at weight 2;
+  // no taints anywhere: TaintToleration 100 at weight 3; no constraints: PodTopologySpread 100 at weight 2.
+  assert.equal(schedule(pod('p', { cpu: '100m', memory: '100Mi' }), infos, profile), { node: 'b', score: 96 + 2 * 100 + 3 * 100 + 2 * 100 });
 });
 
 test('schedule breaks ties by node name', () => {

@@ -71,6 +71,22 @@ test('respects nodeSelector', async () => {
   assert.is(await bound(store, 'db-2'), 'node-2');
 });
 
+test('a pod with required pod affinity waits, and is bound beside the pod it selects as soon as that one is bound', async () => {
+  const { store, start } = await setup();
+  await addNode(store, node('node-1', { labels: { 'topology.kubernetes.io/zone': 'a' } }));
+  await addNode(store, node('node-2', { labels: { 'topology.kubernetes.io/zone': 'b', disk: 'ssd' } }));
+  await start();
+  const web = pod('web');
+  web.spec.affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'cache' } }, topologyKey: 'topology.kubernetes.io/zone' }] } };
+  await store.create(web);
+  await until(async () => (await scheduled(store, 'web'))?.message?.startsWith("0/2 nodes are available: 2 node(s) didn't match pod affinity rules. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."), 'web unschedulable');
+  const cache = pod('cache', { nodeSelector: { disk: 'ssd' } });
+  cache.metadata.labels = { app: 'cache' };
+  await store.create(cache);
+  assert.is(await bound(store, 'cache'), 'node-2');
+  assert.is(await bound(store, 'web'), 'node-2', 'woken by the binding, not by the 5-minute retry');
+});
+
 test('a pod too big for any node is Unschedulable with the Kubernetes message, then bound once a node with room joins', async () => {
   const { store, start } = await setup();
   await addNode(store, node('node-1', { memory: '1Gi' }));
@@ -80,12 +96,12 @@ test('a pod too big for any node is Unschedulable with the Kubernetes message, t
   const cond = await until(() => scheduled(store, 'big'), 'a PodScheduled verdict');
   assert.equal({ ...cond, lastTransitionTime: undefined }, {
     type: 'PodScheduled', status: 'False', reason: 'Unschedulable',
-    message: '0/2 nodes are available: 2 Insufficient memory.', lastProbeTime: null, lastTransitionTime: undefined,
+    message: '0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..', lastProbeTime: null, lastTransitionTime: undefined,
   });
   assert.is((await store.get('Pod', 'default', 'big'))?.status.phase, 'Pending');
   const [ev] = await until(() => eventsFor(store, 'big', 'FailedScheduling').then((e) => e.length > 0 && e), 'FailedScheduling event');
   assert.is(ev.type, 'Warning');
-  assert.is(ev.message, '0/2 nodes are available: 2 Insufficient memory.');
+  assert.is(ev.message, '0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..');
 
   await addNode(store, node('node-3', { memory: '4Gi' }));
   assert.is(await bound(store, 'big'), 'node-3');
@@ -105,7 +121,7 @@ test('a pending pod is bound once a pod holding the room is removed, not while i
   assert.ok(marked?.metadata.deletionTimestamp, 'a bound pod is only marked');
   // Growing the node wakes the pending pod: a retry that still finds the marked pod holding its memory.
   await store.updateStatus('Node', undefined, 'node-1', node('node-1', { memory: '1100Mi' }).status);
-  await until(async () => (await eventsFor(store, 'new', 'FailedScheduling')).some((e) => e.message === '0/1 nodes are available: 1 Insufficient memory.' && Number(e.count) >= 2), 'a second failed attempt');
+  await until(async () => (await eventsFor(store, 'new', 'FailedScheduling')).some((e) => e.message === '0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..' && Number(e.count) >= 2), 'a second failed attempt');
   assert.is(await nodeOf(store, 'new'), undefined);
   await store.delete('Pod', 'default', 'old', { gracePeriodSeconds: 0 }); // the node has stopped it
   assert.is(await bound(store, 'new'), 'node-1');
@@ -203,7 +219,7 @@ test('pods pending before the scheduler starts are scheduled on start', async ()
   await addNode(store, node('node-1', { ready: false }));
   await store.create(pod('waiting'));
   await start();
-  await until(async () => (await scheduled(store, 'waiting'))?.message === '0/1 nodes are available: 1 node(s) were not ready.', 'not-ready verdict');
+  await until(async () => (await scheduled(store, 'waiting'))?.message === '0/1 nodes are available: 1 node(s) were not ready. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..', 'not-ready verdict');
   await store.updateStatus('Node', undefined, 'node-1', node('node-1').status);
   assert.is(await bound(store, 'waiting'), 'node-1');
 });

@@ -1,5 +1,5 @@
-// NodeSelector: every `spec.nodeSelector` label must be on the node. Kubernetes' NodeAffinity plugin does this
-// (with required node affinity, which our schema does not accept), hence its "affinity/selector" wording.
+// NodeSelector: every `spec.nodeSelector` label must be on the node. Kept for profiles that name it; the default
+// profile runs NodeAffinity, which checks this and the required node affinity, as Kubernetes' plugin of that name.
 import type { FilterPlugin } from '../framework.ts';
 import { fits, unschedulable } from '../framework.ts';
 import { REASON_SELECTOR } from '../reasons.ts';

@@ -7,6 +7,7 @@ import { MAX_NODE_SCORE } from '../framework.ts';
 export const selectorSpread: ScorePlugin = {
   name: 'SelectorSpread',
   score: (pod, info) => {
+    if (pod.spec?.topologySpreadConstraints?.length) return 0; // its own constraints replace the system default
     const uid = controllerOf(pod)?.uid;
     return uid ? info.controllers.get(uid) ?? 0 : 0; // pods being deleted are not counted
   },

@@ -1,0 +1,110 @@
+// The node lifecycle controller, after kube-controller-manager's nodelifecycle and tainteviction controllers: a
+// node whose heartbeats stop for the grace period (40 s) gets Ready=Unknown ("Kubelet stopped posting node
+// status."), its pods are marked not Ready, and it is tainted node.kubernetes.io/unreachable (not-ready when
+// the node itself says Ready=False); pods that do not tolerate a NoExecute taint are deleted, at once or after
+// their tolerationSeconds (300 s by default, as the DefaultTolerationSeconds admission plugin gives every pod:
+// here applied when the pod is judged, not written into it), and their controllers create replacements on the
+// other nodes. Nodes left behind by a serve with fewer --nodes are such nodes.
+import { isDeepStrictEqual } from 'node:util';
+import { setCondition, type Condition } from '../model/conditions.ts';
+import type { KubeObject } from '../model/object.ts';
+import { isPodTerminal } from '../model/pod.ts';
+import { isoSeconds } from '../model/time.ts';
+import type { Toleration } from '../model/taints.ts';
+import type { ControllerContext, ControllerSpec, SyncResult } from './controller.ts';
+import { desiredTaints, evictionTime, withDefaultTolerations } from './node-lifecycle-taints.ts';
+
+export interface NodeLifecycleOptions {
+  /** How long a node may go without a heartbeat before it is Unknown. Default 40 000 ms. */
+  gracePeriodMs?: number;
+  /** The tolerationSeconds a pod without its own toleration gets for not-ready and unreachable. Default 300 each. */
+  notReadyTolerationSeconds?: number;
+  unreachableTolerationSeconds?: number;
+}
+
+const NODE_INDEX = 'nodeName';
+const heartbeatOf = (node: KubeObject) => ((node.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '';
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): ControllerSpec {
+  const grace = opts.gracePeriodMs ?? 40_000;
+  const seconds = { notReady: opts.notReadyTolerationSeconds ?? 300, unreachable: opts.unreachableTolerationSeconds ?? 300 };
+  /** Per node: the last heartbeat seen and when (by our clock, as upstream's probeTimestamp: no clock skew matters). */
+  const probes = new Map<string, { heartbeat: string; seenAt: number }>();
+
+  return {
+    name: 'node-lifecycle',
+    kinds: ['Node', 'Pod'],
+    watch(ctx, enqueue) {
+      ctx.informer('Pod').addIndex(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+      ctx.informer('Node').on({ add: (n) => enqueue(`/${n.metadata.name}`), update: (_o, n) => enqueue(`/${n.metadata.name}`), delete: (n) => { probes.delete(n.metadata.name); } });
+      const onPod = (p: KubeObject) => { if (p.spec?.nodeName) enqueue(`/${p.spec.nodeName}`); };
+      ctx.informer('Pod').on({ add: onPod, update: (o, p) => { if (o.spec?.nodeName !== p.spec?.nodeName || !isDeepStrictEqual(o.spec?.tolerations, p.spec?.tolerations)) onPod(p); } });
+    },
+    async sync(key, ctx): Promise<SyncResult> {
+      const name = key.slice(key.indexOf('/') + 1);
+      let node = ctx.informer('Node').get(undefined, name);
+      if (!node) return;
+      const now = ctx.now(), nowMs = now.getTime(), nowIso = isoSeconds(now);
+      const hb = heartbeatOf(node);
+      const probe = probes.get(name);
+      if (!probe || probe.heartbeat !== hb) probes.set(name, { heartbeat: hb, seenAt: nowMs });
+      const silentFor = nowMs - probes.get(name)!.seenAt;
+      let next: number | undefined;
+
+      // 1. Heartbeats lost: every condition Unknown, the pods not Ready.
+      const ready = ((node.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready');
+      if (silentFor >= grace && ready?.status !== 'Unknown') {
+        let conditions = node.status?.conditions as Condition[] | undefined;
+        for (const c of conditions ?? []) {
+          conditions = setCondition(conditions, { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }, nowIso);
+        }
+        // A node that never posted a status gets its Ready condition all the same (and is not written again).
+        if (!ready) conditions = setCondition(conditions, { type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' }, nowIso);
+        node = await ctx.store.updateStatus('Node', undefined, name, { ...node.status, conditions });
+        ctx.log(`node-lifecycle: node ${name}: no heartbeat for ${Math.round(silentFor / 1000)}s: Ready=Unknown`);
+        await ctx.store.recordEvent({ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`).catch(() => {});
+        await markPodsNotReady(ctx, name, nowIso);
+      } else if (silentFor < grace) next = grace - silentFor + 1;
+
+      // 2. The taints its conditions and cordon call for.
+      const taints = desiredTaints(node, nowIso);
+      if (!isDeepStrictEqual(taints, node.spec?.taints ?? [])) {
+        node = await ctx.store.update({ ...node, spec: { ...node.spec, taints: taints.length ? taints : undefined } });
+      }
+
+      // 3. Taint-based eviction of the pods that do not tolerate its NoExecute taints (long enough).
+      const noExecute = taints.filter((t) => t.effect === 'NoExecute');
+      if (noExecute.length) {
+        for (const pod of ctx.informer('Pod').byIndex(NODE_INDEX, name).filter((p) => !isPodTerminal(p) && !p.metadata.deletionTimestamp)) {
+          const tolerations = withDefaultTolerations((pod.spec?.tolerations ?? []) as Toleration[], seconds);
+          const at = evictionTime(tolerations, noExecute, nowMs);
+          if (at === undefined) continue;
+          if (at > nowMs) { next = Math.min(next ?? Infinity, at - nowMs + 1); continue; }
+          await evict(ctx, pod, nowIso);
+        }
+      }
+      return next === undefined ? undefined : { requeueAfterMs: next };
+    },
+  };
+}
+
+/** Ready=False on the node's pods, so Services stop sending them traffic (upstream's MarkPodsNotReady). */
+async function markPodsNotReady(ctx: ControllerContext, nodeName: string, now: string): Promise<void> {
+  for (const pod of ctx.informer('Pod').byIndex(NODE_INDEX, nodeName).filter((p) => !isPodTerminal(p))) {
+    const conds = (pod.status?.conditions ?? []) as Condition[];
+    if (!conds.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const conditions = setCondition(conds, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${nodeName} is not ready` }, now);
+    await ctx.store.updateStatus('Pod', pod.metadata.namespace, pod.metadata.name, { ...pod.status, conditions }).catch((e) => ctx.log(`node-lifecycle: ${pod.metadata.name}: ${errorText(e)}`));
+  }
+}
+
+/** Deletes the pod as the taint eviction controller does: DisruptionTarget first, an event, then the delete. */
+async function evict(ctx: ControllerContext, pod: KubeObject, now: string): Promise<void> {
+  const { namespace, name } = pod.metadata;
+  const conditions = setCondition(pod.status?.conditions, { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' }, now);
+  await ctx.store.updateStatus('Pod', namespace, name, { ...pod.status, conditions }).catch(() => {});
+  await ctx.store.recordEvent({ apiVersion: 'v1', kind: 'Pod', namespace, name, uid: pod.metadata.uid }, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${namespace}/${name}`).catch(() => {});
+  await ctx.store.delete('Pod', namespace, name);
+  ctx.log(`node-lifecycle: evicted ${namespace}/${name} from node ${pod.spec?.nodeName} (NoExecute taint)`);
+}

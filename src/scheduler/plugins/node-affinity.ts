@@ -1,0 +1,23 @@
+// NodeAffinity: the pod's nodeSelector and required node affinity filter nodes; its preferred terms score them
+// by the weights of the terms each node matches, scaled so the best node gets 100 (kube-scheduler's plugin).
+import { podMatchesNode, preferredAffinityScore } from '../../model/node-affinity.ts';
+import type { FilterPlugin, ScorePlugin } from '../framework.ts';
+import { fits, MAX_NODE_SCORE, unschedulable } from '../framework.ts';
+import { REASON_SELECTOR } from '../reasons.ts';
+
+/** Scales raw scores so the highest becomes 100 (kube-scheduler's DefaultNormalizeScore); all zero stay zero. */
+export function normalizeToMax(scores: number[], reverse = false): number[] {
+  const max = Math.max(0, ...scores);
+  if (max === 0) return scores.map(() => (reverse ? MAX_NODE_SCORE : 0));
+  return scores.map((s) => {
+    const scaled = Math.floor((MAX_NODE_SCORE * s) / max);
+    return reverse ? MAX_NODE_SCORE - scaled : scaled;
+  });
+}
+
+export const nodeAffinity: FilterPlugin & ScorePlugin = {
+  name: 'NodeAffinity',
+  filter: (pod, info) => (podMatchesNode(pod, info.node) ? fits : unschedulable(REASON_SELECTOR)),
+  score: (pod, info) => preferredAffinityScore(pod, info.node),
+  normalize: (scores) => normalizeToMax(scores),
+};

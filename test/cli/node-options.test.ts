@@ -1,0 +1,27 @@
+// The node flags' parsers: taints as kubelet spells them, per-node values, and clear errors for bad ones.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { labels, perNode, taints } from '../../src/cli/options.ts';
+
+test('--node-taints: key=value:Effect, value optional, several comma-separated', () => {
+  assert.equal(taints('dedicated=gpu:NoSchedule,spot:PreferNoSchedule'), [
+    { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+    { key: 'spot', effect: 'PreferNoSchedule' },
+  ]);
+  assert.throws(() => taints('dedicated=gpu'), /"dedicated=gpu" is not a taint such as dedicated=gpu:NoSchedule/);
+  assert.throws(() => taints('a=b:NoRun'), /is not a taint/);
+});
+
+test('--label-node / --taint-node: collected per node name, repeatable; a value without a node name is refused', () => {
+  const byNode = perNode(labels);
+  let acc = byNode('box-1:zone=a');
+  acc = byNode('box-2:zone=b,disk=ssd', acc);
+  acc = byNode('box-1:rack=r1', acc);
+  assert.equal(acc, { 'box-1': [{ zone: 'a' }, { rack: 'r1' }], 'box-2': [{ zone: 'b', disk: 'ssd' }] });
+  assert.equal(perNode(taints)('box-3:dedicated=infra:NoSchedule'), { 'box-3': [[{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }]] });
+  assert.throws(() => byNode('zone=a'), /does not start with a node name and a colon/);
+  assert.throws(() => byNode('Box_1:zone=a'), /does not start with a node name and a colon/);
+  assert.throws(() => byNode('box-1:-zone=a'), /"-zone=a" is not a label such as disk=ssd/);
+});
+
+test.run();

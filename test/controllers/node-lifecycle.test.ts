@@ -1,0 +1,67 @@
+// The node lifecycle controller's decisions: taints from conditions and cordon, default tolerations, eviction time.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { desiredTaints, evictionTime, withDefaultTolerations } from '../../src/controllers/node-lifecycle-taints.ts';
+import type { KubeObject } from '../../src/model/object.ts';
+
+const node = (ready: string, spec: Record<string, unknown> = {}): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec, status: { conditions: [{ type: 'Ready', status: ready }] } });
+const T = '2026-01-01T00:00:00Z';
+
+test('taints follow the Ready condition and the cordon; other taints and timeAdded are kept', () => {
+  assert.equal(desiredTaints(node('True'), T), []);
+  assert.equal(desiredTaints(node('Unknown', { taints: [{ key: 'gpu', effect: 'NoSchedule' }] }), T), [
+    { key: 'gpu', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' },
+    { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: T },
+  ]);
+  const earlier = '2025-12-31T23:59:00Z';
+  assert.equal(desiredTaints(node('False', { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute', timeAdded: earlier }] }), T)[1],
+    { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute', timeAdded: earlier });
+  assert.equal(desiredTaints(node('True', { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] }), T),
+    [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }], 'back to Ready: the unreachable taint goes');
+});
+
+test('default tolerations only where the pod has none for the key; eviction at timeAdded + the shortest seconds', () => {
+  const seconds = { notReady: 300, unreachable: 30 };
+  assert.equal(withDefaultTolerations([], seconds).map((t) => `${t.key}:${t.tolerationSeconds}`), ['node.kubernetes.io/not-ready:300', 'node.kubernetes.io/unreachable:30']);
+  assert.is(withDefaultTolerations([{ operator: 'Exists' }], seconds).length, 1, 'tolerates everything already');
+  const added = Date.parse(T);
+  const unreachable = [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' as const, timeAdded: T }];
+  assert.is(evictionTime(withDefaultTolerations([], seconds), unreachable, added + 1000), added + 30_000);
+  assert.is(evictionTime([], unreachable, added + 1000), added + 1000, 'not tolerated: now');
+  assert.is(evictionTime([{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }], unreachable, added), undefined, 'forever');
+  assert.is(evictionTime([{ operator: 'Exists', tolerationSeconds: 5 }, { key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 9 }], unreachable, added), added + 5000);
+  assert.is(evictionTime([], [{ key: 'x', effect: 'NoSchedule' }], added), undefined, 'NoSchedule never evicts');
+});
+
+test('the controller over a real store: silent nodes go Unknown and tainted, their pods are evicted unless they tolerate it', async () => {
+  const { openTestStore, tempDir, cleanup } = await import('../node/helpers.ts');
+  const { startControllers } = await import('../../src/controllers/manager.ts');
+  const { until } = await import('../support/wait.ts');
+  const store = await openTestStore(await tempDir());
+  const c = await startControllers({ store, log: () => {}, only: ['node-lifecycle'], queue: { baseDelayMs: 5, maxDelayMs: 50 },
+    nodeLifecycle: { gracePeriodMs: 300, unreachableTolerationSeconds: 1 } });
+  try {
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'silent' }, spec: {} });
+    await store.updateStatus('Node', undefined, 'silent', { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: T }] });
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'blank' }, spec: {} });
+    const pod = (name: string, tolerations?: unknown[]) => store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+      spec: { nodeName: 'silent', containers: [{ name: 'c', image: 'x' }], ...(tolerations && { tolerations }) } });
+    await pod('plain');
+    await pod('forever', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]);
+    const n = await until(async () => { const n = await store.get('Node', undefined, 'silent'); return n?.spec?.taints?.length === 2 && n; }, 'silent tainted');
+    assert.equal(n.status.conditions[0], { ...n.status.conditions[0], status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+    const evicted = await until(async () => { const p = await store.get('Pod', 'default', 'plain'); return p?.metadata.deletionTimestamp ? p : undefined; }, 'plain evicted after its 1 s default toleration');
+    assert.ok(evicted.status.conditions.some((x: any) => x.type === 'DisruptionTarget' && x.reason === 'DeletionByTaintManager'));
+    assert.is((await store.get('Pod', 'default', 'forever'))?.metadata.deletionTimestamp, undefined);
+    const blank = await until(async () => (await store.get('Node', undefined, 'blank'))?.status?.conditions?.[0], 'blank gets a Ready condition');
+    assert.equal([blank.status, blank.reason], ['Unknown', 'NodeStatusNeverUpdated']);
+  } finally {
+    await c.stop();
+    await store.close();
+    await cleanup();
+  }
+});
+
+test.run();
