@@ -86,7 +86,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => allocator.stop());
     const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
-    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`) });
+    // The HPA has nothing new to read between two measurements: it syncs at the metric resolution (both 15 s by default).
+    const controllers = await startControllers({ store, log: (m) => log(`controllers: ${m}`), hpa: { syncPeriodMs: opts.metricResolutionMs } });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });
     stops.push(() => scheduler.stop());

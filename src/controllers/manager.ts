@@ -10,6 +10,7 @@ import { deploymentController, type DeploymentControllerOptions } from './deploy
 import { jobController, type JobControllerOptions } from './job.ts';
 import { cronJobController, type CronJobControllerOptions } from './cronjob.ts';
 import { ttlAfterFinishedController } from './ttl-after-finished.ts';
+import { hpaController, type HpaControllerOptions } from './hpa.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -19,9 +20,10 @@ export interface ControllersOptions {
   replicaset?: ReplicaSetControllerOptions;
   job?: JobControllerOptions;
   cronjob?: CronJobControllerOptions;
+  hpa?: HpaControllerOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
-  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished); for tests. */
+  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, horizontal-pod-autoscaler); for tests. */
   only?: string[];
 }
 
@@ -43,6 +45,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     jobController(opts.job),
     cronJobController(opts.cronjob),
     ttlAfterFinishedController(),
+    hpaController(opts.hpa),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

@@ -7,6 +7,7 @@ import { keptHealth } from './kept.ts';
 import { customResourceHealth } from './custom.ts';
 import { crdHealth } from './crd.ts';
 import { jobHealth } from './job.ts';
+import { hpaHealth } from './hpa.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
@@ -28,6 +29,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   CustomResourceDefinition: crdHealth,
   Job: jobHealth,
   CronJob: cronJobHealth,
+  HorizontalPodAutoscaler: hpaHealth,
 };
 
 /**
