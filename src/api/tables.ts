@@ -67,6 +67,25 @@ function podStatusRestarts(o: KubeObject): { reason: string; restarts: number } 
 /** The STATUS kubectl shows: a container's waiting or terminated reason beats the phase; Terminating beats all. */
 export const podStatusText = (o: KubeObject): string => podStatusRestarts(o).reason;
 
+/** kubectl's formatHPAMetrics for Resource metrics: `cpu: 45%/50%`, `memory: <unknown>/64Mi`; at most two, then `+ N more...`. */
+function hpaTargets(o: KubeObject): string {
+  const specs: any[] = o.apiVersion === 'autoscaling/v1'
+    ? [{ type: 'Resource', resource: { name: 'cpu', target: { averageUtilization: o.spec?.targetCPUUtilizationPercentage ?? 80 } } }]
+    : o.spec?.metrics ?? [];
+  const statuses: any[] = o.apiVersion === 'autoscaling/v1'
+    ? [{ resource: { current: { averageUtilization: o.status?.currentCPUUtilizationPercentage } } }]
+    : o.status?.currentMetrics ?? [];
+  if (!specs.length) return '<none>';
+  const list = specs.slice(0, 2).map((m, i) => {
+    const cur = statuses[i]?.resource?.current ?? {};
+    const t = m.resource?.target ?? {};
+    if (m.type !== 'Resource') return `<unknown>/<unknown> (${m.type})`;
+    if (t.averageValue !== undefined) return `${m.resource.name}: ${cur.averageValue ?? '<unknown>'}/${t.averageValue}`;
+    return `${m.resource.name}: ${cur.averageUtilization !== undefined ? `${cur.averageUtilization}%` : '<unknown>'}/${t.averageUtilization !== undefined ? `${t.averageUtilization}%` : '<auto>'}`;
+  });
+  return specs.length > 2 ? `${list.join(', ')} + ${specs.length - 2} more...` : list.join(', ');
+}
+
 /** `10.0.0.1:80,10.0.0.2:80 + 3 more...` as kubectl prints Endpoints. */
 function endpointsText(o: KubeObject): string {
   const all = ((o.subsets ?? []) as any[]).flatMap((s) =>
@@ -247,6 +266,15 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Duration', type: 'string', cell: (o) => (o.status?.startTime ? age(o.status.startTime, o.status?.completionTime ? Date.parse(o.status.completionTime) : Date.now()) : '') },
     ageCol,
     ...workloadWide(),
+  ],
+  HorizontalPodAutoscaler: [
+    name,
+    { name: 'Reference', type: 'string', cell: (o) => `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}` },
+    { name: 'Targets', type: 'string', cell: hpaTargets },
+    { name: 'MinPods', type: 'string', cell: (o) => o.spec?.minReplicas ?? 1 },
+    { name: 'MaxPods', type: 'integer', cell: (o) => o.spec?.maxReplicas },
+    { name: 'Replicas', type: 'integer', cell: (o) => o.status?.currentReplicas ?? 0 },
+    ageCol,
   ],
   CronJob: [
     name,

@@ -26,21 +26,22 @@ export interface HpaControllerOptions {
 /** The kinds an HPA may scale, with their resource names for messages. */
 export const SCALABLE: Record<string, string> = { Deployment: 'deployments.apps', StatefulSet: 'statefulsets.apps', ReplicaSet: 'replicasets.apps' };
 
-interface ResourceMetricSpec { name: string; target: Target }
+/** `index`: its place in spec.metrics, where its status goes in status.currentMetrics. */
+interface ResourceMetricSpec { name: string; target: Target; index: number }
 
 /** The Resource metrics an HPA asks for: v2's `metrics` (default cpu at 80 %), v1's targetCPUUtilizationPercentage. */
 export function metricSpecs(hpa: KubeObject): { resources: ResourceMetricSpec[]; unsupported: string[] } {
   const spec = hpa.spec ?? {};
   if (hpa.apiVersion === 'autoscaling/v1' || !spec.metrics) {
-    return { resources: [{ name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage ?? 80 } }], unsupported: [] };
+    return { resources: [{ name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage ?? 80 }, index: 0 }], unsupported: [] };
   }
   const resources: ResourceMetricSpec[] = [];
   const unsupported: string[] = [];
-  for (const m of spec.metrics as any[]) {
+  for (const [index, m] of (spec.metrics as any[]).entries()) {
     const t = m.resource?.target;
     if (m.type !== 'Resource' || !t) { unsupported.push(m.type); continue; }
-    if (t.type === 'Utilization' && t.averageUtilization !== undefined) resources.push({ name: m.resource.name, target: { type: 'Utilization', averageUtilization: t.averageUtilization } });
-    else if (t.type === 'AverageValue' && t.averageValue !== undefined) resources.push({ name: m.resource.name, target: { type: 'AverageValue', averageValue: parseQuantity(t.averageValue) } });
+    if (t.type === 'Utilization' && t.averageUtilization !== undefined) resources.push({ name: m.resource.name, target: { type: 'Utilization', averageUtilization: t.averageUtilization }, index });
+    else if (t.type === 'AverageValue' && t.averageValue !== undefined) resources.push({ name: m.resource.name, target: { type: 'AverageValue', averageValue: parseQuantity(t.averageValue) }, index });
     else unsupported.push(`Resource ${m.resource.name} with target type ${t.type}`);
   }
   return { resources, unsupported };
@@ -140,14 +141,16 @@ async function reconcile(hpa: KubeObject, history: History, ctx: ControllerConte
     const nodes = ctx.informer('Node').list();
     let best = -1, bestName = '';
     const errors: string[] = unsupported.map((u) => `the metric type ${u} is not supported by convergit (only Resource cpu and memory)`);
-    currentMetrics = [];
+    // One entry per spec.metrics item, in its order (an empty one for a metric that failed), as Kubernetes writes it.
+    const metrics: unknown[] = (hpa.apiVersion === 'autoscaling/v1' || !hpa.spec?.metrics ? [0] : hpa.spec.metrics).map(() => ({ type: '' }));
+    currentMetrics = metrics;
     for (const m of resources) {
       try {
         if (m.name !== 'cpu' && m.name !== 'memory') throw new MetricsError(`no metrics returned from resource metrics API for ${m.name}`);
         const samples = await podResourceMetrics(store, nodes, pods, m.name);
         if (!samples.size) throw new MetricsError(`unable to get metrics for resource ${m.name}: no metrics returned from resource metrics API`);
         const r = resourceReplicas(current, m.target, m.name, pods, samples, now, calc);
-        currentMetrics.push({ type: 'Resource', resource: { name: m.name, current: { ...(r.utilization !== undefined && { averageUtilization: r.utilization }), averageValue: quantity(m.name, r.averageValue) } } });
+        metrics[m.index] = ({ type: 'Resource', resource: { name: m.name, current: { ...(r.utilization !== undefined && { averageUtilization: r.utilization }), averageValue: quantity(m.name, r.averageValue) } } });
         if (m.name === 'cpu' && r.utilization !== undefined) cpuUtilization = r.utilization;
         if (r.replicas > best) { best = r.replicas; bestName = metricName(m); }
       } catch (e) {
@@ -160,7 +163,7 @@ async function reconcile(hpa: KubeObject, history: History, ctx: ControllerConte
       const message = `the HPA was unable to compute the replica count: ${errors[0] ?? 'no metrics'}`;
       event('Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${errors.length} invalid out of ${resources.length + unsupported.length}), first error is: ${errors[0]}`);
       cond('ScalingActive', 'False', errors.some((e) => e.includes('not supported')) && !resources.length ? 'InvalidMetricSourceType' : 'FailedGetResourceMetric', message);
-      return writeStatus({ currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? current, lastScaleTime, currentMetrics: currentMetrics.length ? currentMetrics : undefined, cpu: cpuUtilization });
+      return writeStatus({ currentReplicas: current, desiredReplicas: hpa.status?.desiredReplicas ?? current, lastScaleTime, currentMetrics, cpu: cpuUtilization });
     }
     // A metric that failed must not let the others scale down (it might have asked for more).
     if (errors.length && best < current) best = current;

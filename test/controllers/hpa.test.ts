@@ -104,12 +104,12 @@ test('scaling policies count the scale events of their period', () => {
 
 test('metric specs: v2 Resource metrics, the cpu 80 % default, v1 targetCPUUtilizationPercentage, unsupported types named', () => {
   const v2 = (metrics?: unknown[]) => ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 3, ...(metrics && { metrics }) } }) as KubeObject;
-  assert.equal(metricSpecs(v2()).resources, [{ name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } }]);
+  assert.equal(metricSpecs(v2()).resources, [{ name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 }, index: 0 }]);
   const m = metricSpecs(v2([{ type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '64Mi' } } }, { type: 'Pods', pods: {} }]));
-  assert.equal(m.resources, [{ name: 'memory', target: { type: 'AverageValue', averageValue: 64 * 2 ** 20 } }]);
+  assert.equal(m.resources, [{ name: 'memory', target: { type: 'AverageValue', averageValue: 64 * 2 ** 20 }, index: 0 }]);
   assert.equal(m.unsupported, ['Pods']);
   const v1 = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 3, targetCPUUtilizationPercentage: 40 } } as KubeObject;
-  assert.equal(metricSpecs(v1).resources, [{ name: 'cpu', target: { type: 'Utilization', averageUtilization: 40 } }]);
+  assert.equal(metricSpecs(v1).resources, [{ name: 'cpu', target: { type: 'Utilization', averageUtilization: 40 }, index: 0 }]);
 });
 
 test('plan: an HPA owns its target\'s replicas: other changes apply, replicas stay as the HPA set them, and the plan says so', () => {

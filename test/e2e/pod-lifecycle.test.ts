@@ -4,7 +4,8 @@
 // commit changes the Deployment's other fields (and `plan` saying so).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,9 @@ test('an HPA scales its Deployment up under a cpu hog, keeps its count across a 
   const up = await until(async () => { const h = await hpa(); return h.status?.desiredReplicas === 3 && h.status.lastScaleTime && h; }, 'the HPA status');
   assert.equal(up.status.conditions.map((c: any) => c.type), ['AbleToScale', 'ScalingActive', 'ScalingLimited']);
   assert.is(up.status.currentMetrics[0].resource.name, 'cpu');
+  const row = (await promisify(execFile)('kubectl', kubectlArgs('get', 'hpa', 'hog', '--no-headers'), { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout.trim().split(/\s{2,}/);
+  assert.equal([row[0], row[1], row[3], row[4], row[5]], ['hog', 'Deployment/hog', '1', '3', '3'], row.join(' | '));
+  assert.match(row[2], /^cpu: \d+%\/50%$/);
   const before = (await until(async () => { const ps = await hogPods(); return ps.length === 3 && ps; }, 'three hog pods')).map((p) => p.metadata.uid).sort();
 
   // The commit changes another field of the Deployment and still says replicas: 1.
