@@ -372,8 +372,10 @@ export class PodWorker {
     const stop = () => {
       for (const s of this.slots.values()) {
         s.cancelled = true; // a launch still resolving its image or env must not start a process after this
-        // Sidecars last, once the app containers have stopped (below).
-        if (s.kind !== 'sidecar' && s.actor.getSnapshot().status === 'active') s.actor.send({ type: 'STOP', graceMs });
+        // Sidecars last, once the app containers have stopped (below); one that has not started yet holds up the
+        // start loop (which waits for it), so it stops now.
+        const snap = s.actor.getSnapshot();
+        if ((s.kind !== 'sidecar' || !snap.context.started) && snap.status === 'active') s.actor.send({ type: 'STOP', graceMs });
       }
     };
     stop();

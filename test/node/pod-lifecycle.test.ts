@@ -106,6 +106,29 @@ test('a sidecar starts before the next init container, runs beside the app conta
   assert.ok(done.status.initContainerStatuses[0].state.terminated, 'the sidecar ended');
 });
 
+test('a sidecar that exits is restarted; one that never starts up does not hold up the pod\'s deletion', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  await fastNode(store, dir);
+  const quit = join(dir, 'quit');
+  // Exits once when told to, then runs on.
+  const sidecar = `setInterval(() => { if (require('fs').existsSync(${JSON.stringify(quit)})) { require('fs').rmSync(${JSON.stringify(quit)}); process.exit(1); } }, 20)`;
+  await store.create(nodePod('restarts', 'setInterval(() => {}, 1000)', { spec: { initContainers: [{ name: 'side', image: 'host', restartPolicy: 'Always', command: js(sidecar) }] } }));
+  await until(async () => (await pod(store, 'restarts'))?.status?.containerStatuses?.[0]?.state?.running, 'the app container running');
+  writeFileSync(quit, '');
+  const again = await until(async () => { const p = await pod(store, 'restarts'); const s = p?.status?.initContainerStatuses?.[0]; return s?.restartCount === 1 && s.state.running && p; }, 'the sidecar restarted');
+  assert.is(again.status.initContainerStatuses[0].lastState.terminated.exitCode, 1);
+  assert.is(again.status.phase, 'Running');
+
+  await store.create(nodePod('stuck', 'setInterval(() => {}, 1000)', {
+    spec: { initContainers: [{ name: 'side', image: 'host', restartPolicy: 'Always', command: js('setInterval(() => {}, 1000)'), startupProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 100000 } }] },
+  }));
+  const stuck = await until(async () => { const p = await pod(store, 'stuck'); return p?.status?.initContainerStatuses?.[0]?.state?.running && p; }, 'the sidecar running, not started');
+  assert.is(podStatusText(stuck), 'Init:0/1');
+  await store.delete('Pod', 'default', 'stuck');
+  await until(async () => !(await pod(store, 'stuck')), 'the pod removed');
+});
+
 test('postStart runs before the container counts as started; preStop runs before SIGTERM; a failing postStart kills the container', async () => {
   const dir = await tempDir();
   const store = await openTestStore(dir);
