@@ -156,6 +156,14 @@ test('postStart runs before the container counts as started; preStop runs before
   }, 'a FailedPostStartHook event');
   assert.ok(events.some((e: any) => e.reason === 'Killing' && e.message === 'FailedPostStartHook'));
   await until(async () => (await pod(store, 'badhook'))?.status?.containerStatuses?.[0]?.restartCount >= 1, 'the container restarted after its failed hook');
+
+  // A failing preStop is an event; the container is stopped all the same.
+  await store.create(nodePod('badstop', 'setInterval(() => {}, 1000)', { container: { lifecycle: { preStop: { exec: { command: js('process.exit(5)') } } } } }));
+  await until(async () => (await pod(store, 'badstop'))?.status?.containerStatuses?.[0]?.state?.running, 'badstop running');
+  await store.delete('Pod', 'default', 'badstop');
+  await until(async () => !(await pod(store, 'badstop')), 'badstop removed');
+  const stopEvents = (await store.list('Event', { namespace: 'default' })).filter((e: any) => e.involvedObject?.name === 'badstop');
+  assert.ok(stopEvents.some((e: any) => e.reason === 'FailedPreStopHook' && e.message === 'PreStopHook failed'), JSON.stringify(stopEvents.map((e: any) => e.reason)));
 });
 
 test('termination messages: the file the container wrote (File) and the end of its log (FallbackToLogsOnError)', async () => {
