@@ -78,4 +78,17 @@ spec:
   assert.ok(brief(r).some((l) => l.startsWith('error 7:3 spec.maxReplicas')), brief(r).join('\n'));
 });
 
+test('HorizontalPodAutoscaler metrics other than Resource are real fields convergit does not act on: a warning', () => {
+  const r = load(`apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: h}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 3
+  metrics:
+    - {type: Pods, pods: {metric: {name: rps}, target: {type: AverageValue, averageValue: '10'}}}
+`);
+  assert.equal(brief(r), ['warning 8:20 spec.metrics[0].pods: pods is a Kubernetes field that convergit does not implement; it is ignored']);
+});
+
 test.run();
