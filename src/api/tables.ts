@@ -11,23 +11,79 @@ const count = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v).lengt
 /** `8080:30080/TCP,9000/TCP` as kubectl prints a Service's ports. */
 export const servicePorts = (o: KubeObject) =>
   (o.spec?.ports ?? []).map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
-/** `2/3`: ready containers of all. */
+const sidecarNames = (o: KubeObject) => new Set(((o.spec?.initContainers ?? []) as any[]).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+
+/** `2/3`: ready containers of all, sidecar init containers counted with the app containers (as kubectl does). */
 export const podReady = (o: KubeObject) => {
   const cs: any[] = o.status?.containerStatuses ?? [];
-  return `${cs.filter((c) => c.ready).length}/${o.spec?.containers?.length ?? cs.length}`;
+  const sidecars = sidecarNames(o);
+  const readySidecars = ((o.status?.initContainerStatuses ?? []) as any[]).filter((c) => sidecars.has(c.name) && c.started && c.ready).length;
+  return `${cs.filter((c) => c.ready && c.state?.running).length + readySidecars}/${(o.spec?.containers?.length ?? cs.length) + sidecars.size}`;
 };
 
-export const podRestarts = (o: KubeObject): number => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0);
+export const podRestarts = (o: KubeObject): number => podStatusRestarts(o).restarts;
+
+const terminatedText = (t: any, prefix = '') => prefix + (t.reason || (t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`));
+
+/** kubectl's printPod: the STATUS and RESTARTS of a pod, from its init containers' statuses while it initializes. */
+function podStatusRestarts(o: KubeObject): { reason: string; restarts: number } {
+  let reason: string = o.status?.reason ?? o.status?.phase ?? 'Pending';
+  const sidecars = sidecarNames(o);
+  const inits: any[] = o.status?.initContainerStatuses ?? [];
+  const total = (o.spec?.initContainers ?? []).length;
+  let restarts = 0, sidecarRestarts = 0;
+  let initializing = false;
+  for (const [i, c] of inits.entries()) {
+    restarts += c.restartCount ?? 0;
+    if (sidecars.has(c.name)) sidecarRestarts += c.restartCount ?? 0;
+    const t = c.state?.terminated;
+    if (t && t.exitCode === 0) continue;
+    if (sidecars.has(c.name) && c.started) continue;
+    initializing = true;
+    if (t) reason = terminatedText(t, 'Init:');
+    else if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') reason = `Init:${c.state.waiting.reason}`;
+    else reason = `Init:${i}/${total}`;
+    break;
+  }
+  const initializedTrue = (o.status?.conditions ?? []).some((c: any) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initializedTrue) {
+    restarts = sidecarRestarts;
+    let hasRunning = false;
+    const cs: any[] = o.status?.containerStatuses ?? [];
+    for (let i = cs.length - 1; i >= 0; i--) {
+      const c = cs[i];
+      restarts += c.restartCount ?? 0;
+      if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+      else if (c.state?.terminated) reason = terminatedText(c.state.terminated);
+      else if (c.ready && c.state?.running) hasRunning = true;
+    }
+    if (reason === 'Completed' && hasRunning) {
+      reason = (o.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+    }
+  }
+  return { reason: o.metadata.deletionTimestamp ? 'Terminating' : reason, restarts };
+}
 
 /** The STATUS kubectl shows: a container's waiting or terminated reason beats the phase; Terminating beats all. */
-export function podStatusText(o: KubeObject): string {
-  let reason: string = o.status?.reason ?? o.status?.phase ?? 'Pending';
-  for (const c of (o.status?.containerStatuses ?? []) as any[]) {
-    const t = c.state?.terminated;
-    if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
-    else if (t) reason = t.reason ?? (t.signal ? `Signal:${t.signal}` : `ExitCode:${t.exitCode}`);
-  }
-  return o.metadata.deletionTimestamp ? 'Terminating' : reason;
+export const podStatusText = (o: KubeObject): string => podStatusRestarts(o).reason;
+
+/** kubectl's formatHPAMetrics for Resource metrics: `cpu: 45%/50%`, `memory: <unknown>/64Mi`; at most two, then `+ N more...`. */
+function hpaTargets(o: KubeObject): string {
+  const specs: any[] = o.apiVersion === 'autoscaling/v1'
+    ? [{ type: 'Resource', resource: { name: 'cpu', target: { averageUtilization: o.spec?.targetCPUUtilizationPercentage ?? 80 } } }]
+    : o.spec?.metrics ?? [];
+  const statuses: any[] = o.apiVersion === 'autoscaling/v1'
+    ? [{ resource: { current: { averageUtilization: o.status?.currentCPUUtilizationPercentage } } }]
+    : o.status?.currentMetrics ?? [];
+  if (!specs.length) return '<none>';
+  const list = specs.slice(0, 2).map((m, i) => {
+    const cur = statuses[i]?.resource?.current ?? {};
+    const t = m.resource?.target ?? {};
+    if (m.type !== 'Resource') return `<unknown>/<unknown> (${m.type})`;
+    if (t.averageValue !== undefined) return `${m.resource.name}: ${cur.averageValue ?? '<unknown>'}/${t.averageValue}`;
+    return `${m.resource.name}: ${cur.averageUtilization !== undefined ? `${cur.averageUtilization}%` : '<unknown>'}/${t.averageUtilization !== undefined ? `${t.averageUtilization}%` : '<auto>'}`;
+  });
+  return specs.length > 2 ? `${list.join(', ')} + ${specs.length - 2} more...` : list.join(', ');
 }
 
 /** `10.0.0.1:80,10.0.0.2:80 + 3 more...` as kubectl prints Endpoints. */
@@ -266,6 +322,15 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Duration', type: 'string', cell: (o) => (o.status?.startTime ? age(o.status.startTime, o.status?.completionTime ? Date.parse(o.status.completionTime) : Date.now()) : '') },
     ageCol,
     ...workloadWide(),
+  ],
+  HorizontalPodAutoscaler: [
+    name,
+    { name: 'Reference', type: 'string', cell: (o) => `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}` },
+    { name: 'Targets', type: 'string', cell: hpaTargets },
+    { name: 'MinPods', type: 'string', cell: (o) => o.spec?.minReplicas ?? 1 },
+    { name: 'MaxPods', type: 'integer', cell: (o) => o.spec?.maxReplicas },
+    { name: 'Replicas', type: 'integer', cell: (o) => o.status?.currentReplicas ?? 0 },
+    ageCol,
   ],
   CronJob: [
     name,

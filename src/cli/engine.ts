@@ -131,6 +131,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const controllers = await startControllers({
       store, log: (m) => log(`controllers: ${m}`),
       localPath: { storageDir: opts.storageDir ?? join(opts.dataDir, 'storage') },
+      // The HPA has nothing new to read between two measurements: it syncs at the metric resolution (15 s by default).
+      hpa: { syncPeriodMs: opts.metricResolutionMs },
       nodeLifecycle: { gracePeriodMs: grace, notReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds },
     });
     stops.push(() => controllers.stop());

@@ -16,6 +16,7 @@ import { statefulSetController, type StatefulSetControllerOptions } from './stat
 import { daemonSetController } from './daemonset.ts';
 import { nodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.ts';
 import { disruptionController } from './disruption.ts';
+import { hpaController, type HpaControllerOptions } from './hpa.ts';
 
 export interface ControllersOptions {
   store: Store;
@@ -29,9 +30,10 @@ export interface ControllersOptions {
   localPath?: LocalPathOptions;
   statefulset?: StatefulSetControllerOptions;
   nodeLifecycle?: NodeLifecycleOptions;
+  hpa?: HpaControllerOptions;
   /** Work queue backoff and workers per controller. */
   queue?: RunOptions;
-  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, persistentvolume-binder, local-path-provisioner, statefulset); for tests. */
+  /** Only these controllers (by name: deployment, replicaset, endpoints, garbage-collector, job, cronjob, ttl-after-finished, persistentvolume-binder, local-path-provisioner, statefulset, daemonset, node-lifecycle, disruption, horizontal-pod-autoscaler); for tests. */
   only?: string[];
 }
 
@@ -59,6 +61,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     daemonSetController(),
     nodeLifecycleController(opts.nodeLifecycle),
     disruptionController(),
+    hpaController(opts.hpa),
   ];
   const unknown = (opts.only ?? []).filter((n) => !all.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown controllers: ${unknown.join(', ')} (known: ${all.map((s) => s.name).join(', ')})`);

@@ -6,7 +6,7 @@ import type { KubeObject } from '../model/object.ts';
 import type { ObjectHealth } from './types.ts';
 
 const NEEDS_A_CONTROLLER = new Set([
-  'HorizontalPodAutoscaler', 'PersistentVolumeClaim',
+  'PersistentVolumeClaim',
   'PersistentVolume', 'Ingress', 'CertificateSigningRequest', 'APIService',
 ]);
 

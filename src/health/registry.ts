@@ -10,6 +10,7 @@ import { customResourceHealth } from './custom.ts';
 import { crdHealth } from './crd.ts';
 import { jobHealth } from './job.ts';
 import { ingressHealth } from './ingress.ts';
+import { hpaHealth } from './hpa.ts';
 import { namespaceHealth } from './namespace.ts';
 import { nodeHealth } from './node.ts';
 import { podHealth } from './pod.ts';
@@ -41,6 +42,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   StatefulSet: statefulSetHealth,
   DaemonSet: daemonSetHealth,
   PodDisruptionBudget: podDisruptionBudgetHealth,
+  HorizontalPodAutoscaler: hpaHealth,
 };
 
 /**

@@ -81,6 +81,66 @@ function containerRules(c: Obj, at: Path): Violation[] {
     }
   });
   out.push(...resourceRules(c.resources, [...at, 'resources']));
+  out.push(...lifecycleRules(c.lifecycle, [...at, 'lifecycle']));
+  return out;
+}
+
+const HOOK_HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'sleep'];
+
+/** postStart and preStop each have exactly one handler. */
+function lifecycleRules(lifecycle: unknown, at: Path): Violation[] {
+  if (!isObj(lifecycle)) return [];
+  const out: Violation[] = [];
+  for (const hook of ['postStart', 'preStop']) {
+    const h = lifecycle[hook];
+    if (!isObj(h)) continue;
+    const set = HOOK_HANDLERS.filter((k) => h[k] !== undefined);
+    if (set.length === 0) out.push(v([...at, hook], 'must set one of exec, httpGet, sleep (or the deprecated tcpSocket)'));
+    if (set.length > 1) out.push(v([...at, hook, set[1]], `may not be set together with ${set[0]}; a hook has one handler`));
+  }
+  return out;
+}
+
+/**
+ * Init containers, as Kubernetes validates them: names unique among all the pod's containers; `restartPolicy`
+ * only on init containers (a sidecar: Always); a regular init container runs to completion, so it has no
+ * probes and no lifecycle hooks.
+ */
+function initContainerRules(spec: Obj, at: Path): Violation[] {
+  const inits = list(spec.initContainers);
+  const out: Violation[] = duplicates(inits, [...at, 'initContainers'], (c) => c.name, 'name', 'container name');
+  const appNames = new Set(list(spec.containers).map((c) => c?.name));
+  inits.forEach((c, i) => {
+    if (!isObj(c)) return;
+    const here = [...at, 'initContainers', i];
+    if (appNames.has(c.name)) out.push(v([...here, 'name'], `duplicate container name "${c.name}" (also in containers)`));
+    out.push(...containerRules(c, here));
+    if (c.restartPolicy === 'Always') return;
+    for (const f of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe']) {
+      if (c[f] !== undefined) out.push(v([...here, f], 'may not be set for init containers without restartPolicy=Always'));
+    }
+  });
+  list(spec.containers).forEach((c, i) => {
+    if (isObj(c) && c.restartPolicy !== undefined) out.push(v([...at, 'containers', i, 'restartPolicy'], 'may not be set for non-init containers'));
+  });
+  return out;
+}
+
+/** A HorizontalPodAutoscaler's range, and the target each Resource metric needs. */
+function hpaRules(spec: Obj): Violation[] {
+  const out: Violation[] = [];
+  const min = spec.minReplicas ?? 1;
+  if (typeof spec.maxReplicas === 'number' && typeof min === 'number' && spec.maxReplicas < min) {
+    out.push(v(['spec', 'maxReplicas'], `must be greater than or equal to minReplicas (${min})`));
+  }
+  list(spec.metrics).forEach((m, i) => {
+    const t = isObj(m) && isObj(m.resource) ? m.resource.target : undefined;
+    if (!isObj(t)) return;
+    const needs: Record<string, string> = { Utilization: 'averageUtilization', AverageValue: 'averageValue', Value: 'value' };
+    const field = needs[t.type];
+    if (field && t[field] === undefined) out.push({ path: ['spec', 'metrics', i, 'resource', 'target', field], at: ['spec', 'metrics', i, 'resource', 'target'], message: `is required when type is ${t.type}`, missing: true });
+    if (t.type === 'Value') out.push(v(['spec', 'metrics', i, 'resource', 'target', 'type'], 'must be Utilization or AverageValue for a Resource metric'));
+  });
   return out;
 }
 
@@ -89,6 +149,7 @@ function podSpecRules(spec: unknown, at: Path, owner?: string): Violation[] {
   const containers = list(spec.containers);
   const out = duplicates(containers, [...at, 'containers'], (c) => c.name, 'name', 'container name');
   containers.forEach((c, i) => { if (isObj(c)) out.push(...containerRules(c, [...at, 'containers', i])); });
+  out.push(...initContainerRules(spec, at));
   if (owner && (spec.restartPolicy === 'OnFailure' || spec.restartPolicy === 'Never')) {
     out.push(v([...at, 'restartPolicy'], `must be Always in a ${owner} template`));
   }
@@ -228,6 +289,7 @@ export function objectRules(kind: string, obj: Obj): Violation[] {
     case 'Service': return spec ? serviceRules(spec) : [];
     case 'Ingress': return ingressRules(obj);
     case 'IngressClass': return ingressClassRules(obj);
+    case 'HorizontalPodAutoscaler': return spec ? hpaRules(spec) : [];
     case 'ConfigMap': {
       const binary = isObj(obj.binaryData) ? obj.binaryData : {};
       return Object.keys(isObj(obj.data) ? obj.data : {}).filter((k) => k in binary)

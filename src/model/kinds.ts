@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet', 'DaemonSet', 'PodDisruptionBudget']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet', 'DaemonSet', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {
@@ -75,7 +75,7 @@ const KEPT_REASONS: Record<string, string> = {
   RoleBinding: 'RBAC is not enforced', ClusterRoleBinding: 'RBAC is not enforced',
   NetworkPolicy: 'traffic between pods is not filtered',
   ResourceQuota: 'quotas are not enforced', LimitRange: 'default limits are not applied',
-  PriorityClass: 'pods are not prioritised or preempted', HorizontalPodAutoscaler: 'no autoscaling happens yet',
+  PriorityClass: 'pods are not prioritised or preempted',
   MutatingWebhookConfiguration: 'no webhook is called', ValidatingWebhookConfiguration: 'no webhook is called',
   ValidatingAdmissionPolicy: 'no admission policy is evaluated', ValidatingAdmissionPolicyBinding: 'no admission policy is evaluated',
 APIService: 'no API is aggregated',

@@ -26,6 +26,8 @@ export interface ContainerInput {
   restartPolicy?: RestartPolicy;
   /** With a readiness probe a container starts unready; without one it is ready while it runs. */
   hasReadiness?: boolean;
+  /** With a startup probe a container is not `started` (nor ready) until it passes (event STARTED). */
+  hasStartup?: boolean;
   /** Grace for a kill after a failed liveness probe. */
   killGraceMs?: number;
   baseMs?: number;
@@ -44,6 +46,7 @@ export interface ContainerContext {
   podRef: string;
   restartPolicy: RestartPolicy;
   hasReadiness: boolean;
+  hasStartup: boolean;
   killGraceMs: number;
   baseMs: number;
   maxMs: number;
@@ -68,6 +71,7 @@ export interface ContainerContext {
 
 export type ContainerEvent =
   | { type: 'READY'; ready: boolean }
+  | { type: 'STARTED' }
   | { type: 'UNHEALTHY'; message?: string }
   | { type: 'STOP'; graceMs: number };
 
@@ -116,6 +120,7 @@ function base(input: ContainerInput, policy: RestartPolicy) {
     podRef: input.podRef,
     restartPolicy: policy,
     hasReadiness: input.hasReadiness ?? false,
+    hasStartup: input.hasStartup ?? false,
     killGraceMs: input.killGraceMs ?? 30_000,
     baseMs: input.baseMs ?? 10_000,
     maxMs: input.maxMs ?? 300_000,
@@ -171,8 +176,8 @@ export const containerMachine = setup({
             state: { running: { startedAt: event.output.startedAt } },
             restartCount: context.everRan ? context.restartCount + 1 : context.restartCount,
             everRan: true,
-            ready: !context.hasReadiness,
-            started: true,
+            ready: !context.hasReadiness && !context.hasStartup,
+            started: !context.hasStartup,
             containerID: event.output.containerID,
             imageID: event.output.imageID,
             pullFailures: 0,
@@ -202,6 +207,7 @@ export const containerMachine = setup({
       invoke: { src: 'wait', onDone: { target: 'exited', actions: assign(({ event }) => ended(event.output)) } },
       on: {
         READY: { actions: assign({ ready: ({ event }) => event.ready }) },
+        STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
         UNHEALTHY: 'killing',
       },
       // An instance that ran long enough forgets earlier crashes.

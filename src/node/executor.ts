@@ -167,7 +167,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const w = new PodWorker(pod, deps, adopted.get(uid));
     adopted.delete(uid);
     workers.set(uid, w);
-    const usesGitImage = (pod.spec?.containers ?? []).some((c: { image?: string }) => opts.images.parse(c.image ?? ''));
+    const usesGitImage = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c: { image?: string }) => opts.images.parse(c.image ?? ''));
     void w.done.then(() => {
       if (workers.get(uid) === w && !stopping) {
         workers.delete(uid);
@@ -183,7 +183,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   /** Extracted images no pod (of any node sharing this data folder's store) names any more are removed. */
   const collectImages = async () => {
     try {
-      const inUse = (await store.list('Pod')).flatMap((p) => (p.spec?.containers ?? []).map((c: { image?: string }) => c.image ?? ''));
+      const inUse = (await store.list('Pod')).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
       await opts.images.gc(inUse);
     } catch (e) {
       log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`);
@@ -207,7 +207,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   await Promise.all(recorded.map(async (e: PidEntry) => {
     const handle = await opts.runtime.adopt?.(e.record, e.launch).catch(() => undefined);
     if (!handle) return pids.remove(e.podUID, e.container, e.record);
-    if (podWanted(e.podUID) && (podsByUid.get(e.podUID)!.spec?.containers ?? []).some((c: { name: string }) => c.name === e.container)) {
+    const pod = podsByUid.get(e.podUID);
+    if (podWanted(e.podUID) && [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].some((c: { name: string }) => c.name === e.container)) {
       if (!adopted.has(e.podUID)) adopted.set(e.podUID, new Map());
       adopted.get(e.podUID)!.set(e.container, { handle, entry: e });
       return;

@@ -1,21 +1,23 @@
 // One pod on this node: runs podWorkerMachine and a containerMachine per container, provides their side effects
 // (address, image, env, process, probes, stop, removal) and writes the pod's status whenever what it knows changes.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { createActor, fromPromise, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
 import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { containerArgv, containerCwd } from './command.ts';
-import { containerMachine, LaunchError, type ContainerInput, type Launched } from './container.machine.ts';
+import { containerMachine, LaunchError, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
 import { ConfigError, containerEnv } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
 import type { PidEntry, PidsFile } from './pids-file.ts';
 import type { PodIps } from './pod-ips.ts';
-import { podStatus, type ContainerFacts, type PodFacts, type Terminated } from './pod-status.ts';
+import { isSidecar, podStatus, type ContainerFacts, type PodFacts, type Terminated } from './pod-status.ts';
 import { podWorkerMachine, type Prepared } from './pod-worker.machine.ts';
 import { Prober } from './prober.ts';
+import { runHook, type LifecycleHandler } from './lifecycle-hooks.ts';
+import { prepareTerminationLog, terminationLogOf, terminationMessage } from './termination-message.ts';
 import { probeOnce, type Probe } from './probes.ts';
 import { ImagePullError, type ContainerExit, type ContainerLaunch, type ImageInfo, type RunningContainer, type Runtime } from './runtime/runtime.ts';
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
@@ -64,6 +66,9 @@ export interface Adopted { handle: RunningContainer; entry: PidEntry }
 
 interface Slot {
   spec: any;
+  /** An app container, a regular init container (runs to completion first) or a sidecar (an init container with
+   * `restartPolicy: Always`, running beside the app containers). */
+  kind: 'app' | 'init' | 'sidecar';
   /** Re-adopted rather than started: its probes carry on from the status it had. */
   adopted?: { ready: boolean; started: boolean };
   actor: Actor<typeof containerMachine>;
@@ -98,6 +103,13 @@ function terminatedOf(exit: ContainerExit, containerID?: string): Terminated {
   };
 }
 
+/** A regular init container is restarted on failure unless the pod's policy is Never; a sidecar always. */
+function containerRestartPolicy(kind: Slot['kind'], pod: RestartPolicy | undefined): RestartPolicy | undefined {
+  if (kind === 'sidecar') return 'Always';
+  if (kind === 'init') return pod === 'Never' ? 'Never' : 'OnFailure';
+  return pod;
+}
+
 /** Grace in seconds for stopping `pod`: the deletion's, else the spec's, else Kubernetes' 30. */
 const graceSeconds = (pod: KubeObject): number =>
   pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
@@ -123,6 +135,11 @@ export class PodWorker {
   /** Container statuses as found when the worker began: what a resumed container carries on from. Our own status
    * writes replace them in the store before the containers start, so they are kept here. */
   private readonly found: any[];
+  private readonly foundInit: any[];
+  /** A regular init container failed for good (restartPolicy Never): the pod has failed. */
+  private initFailed = false;
+  /** The app containers have all finished: the sidecars are being stopped. */
+  private sidecarsStopping = false;
   /** Being removed: a pod whose containers have all stopped gets a terminal phase. */
   private terminal = false;
   private dirty = false;
@@ -141,6 +158,7 @@ export class PodWorker {
     this.foundTerminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     this.volumes = new PodVolumeManager(() => this.pod, deps, (type, reason, message) => this.event(type, reason, message));
     this.found = pod.status?.containerStatuses ?? [];
+    this.foundInit = pod.status?.initContainerStatuses ?? [];
     const machine = podWorkerMachine.provide({
       guards: { allDone: () => this.allDone() },
       actors: {
@@ -172,8 +190,10 @@ export class PodWorker {
     this.pod = pod;
     if (!pod.metadata.deletionTimestamp) return;
     if (this.actor.getSnapshot().matches('terminating')) {
-      // A later delete may shorten the grace period (never lengthen it): the runtime takes the shorter one.
-      for (const s of this.slots.values()) if (s.running) void s.handle?.stop(this.graceMs(pod));
+      // A later delete may shorten the grace period (never lengthen it): the runtime takes the shorter one. Other
+      // updates (our own status writes) change nothing: a preStop hook under way runs on.
+      const graceMs = this.graceMs(pod);
+      if (graceMs < this.actor.getSnapshot().context.graceMs) for (const s of this.slots.values()) if (s.running) void s.handle?.stop(graceMs);
       return;
     }
     this.send({ type: 'DELETE', graceMs: this.graceMs(pod) });
@@ -258,16 +278,53 @@ export class PodWorker {
     await this.deps.runtime.removeSandbox?.(sandbox).catch((e) => this.deps.log(`pod ${this.key}: removing its sandbox: ${errMessage(e)}`));
   }
 
-  /** Starts the containers in spec order, each once the previous one has been launched (or failed to be). */
+  /**
+   * Runs the init containers in order, as the kubelet does: a regular one to completion (restarted on failure
+   * unless the pod's restartPolicy is Never, which fails the pod), a sidecar until it has started (its startup
+   * probe passed), then it runs on. Then the app containers in spec order, each once the previous one has been
+   * launched (or failed to be).
+   */
   private async startContainers(): Promise<void> {
+    for (const spec of this.pod.spec?.initContainers ?? []) {
+      if (this.halted) return;
+      const kind = isSidecar(spec) ? 'sidecar' : 'init';
+      const slot = this.startSlot(spec, kind, this.foundInit);
+      const snap = await waitFor(slot.actor, (s) => s.status !== 'active' || s.matches('done') || (kind === 'sidecar' && s.matches('running') && s.context.started));
+      if (this.halted) return;
+      const state = snap.context.state;
+      if (kind === 'init' && !('terminated' in state && state.terminated.exitCode === 0)) {
+        // Failed for good (restartPolicy Never): the pod fails, its sidecars are stopped.
+        this.initFailed = true;
+        await this.stopSidecars(this.graceMs(this.pod));
+        this.checkCompleted();
+        return;
+      }
+    }
     for (const spec of this.pod.spec?.containers ?? []) {
       if (this.halted) return;
-      const adopted = this.adopted.get(spec.name);
-      this.adopted.delete(spec.name);
-      const slot = this.newSlot(spec, this.found.find((s) => s.name === spec.name), adopted);
-      this.slots.set(spec.name, slot);
-      slot.actor.start();
+      const slot = this.startSlot(spec, 'app', this.found);
       await waitFor(slot.actor, (s) => !s.matches('init') && !s.matches('creating'));
+    }
+  }
+
+  private startSlot(spec: any, kind: Slot['kind'], found: any[]): Slot {
+    const adopted = this.adopted.get(spec.name);
+    this.adopted.delete(spec.name);
+    const slot = this.newSlot(spec, kind, found.find((s) => s.name === spec.name), adopted);
+    this.slots.set(spec.name, slot);
+    slot.actor.start();
+    return slot;
+  }
+
+  /** Stops the running sidecars in reverse order, as the kubelet does once the app containers have stopped. */
+  private async stopSidecars(graceMs: number): Promise<void> {
+    const sidecars = [...this.slots.values()].filter((s) => s.kind === 'sidecar').reverse();
+    const deadline = Date.now() + graceMs;
+    for (const s of sidecars) {
+      s.cancelled = true;
+      if (s.actor.getSnapshot().status !== 'active') continue;
+      s.actor.send({ type: 'STOP', graceMs: Math.max(0, deadline - Date.now()) });
+      await waitFor(s.actor, (snap) => snap.status !== 'active').catch(() => {});
     }
   }
 
@@ -326,10 +383,14 @@ export class PodWorker {
 
   private async stopContainers(graceMs: number): Promise<void> {
     this.halted = true;
+    const deadline = Date.now() + graceMs;
     const stop = () => {
       for (const s of this.slots.values()) {
         s.cancelled = true; // a launch still resolving its image or env must not start a process after this
-        if (s.actor.getSnapshot().status === 'active') s.actor.send({ type: 'STOP', graceMs });
+        // Sidecars last, once the app containers have stopped (below); one that has not started yet holds up the
+        // start loop (which waits for it), so it stops now.
+        const snap = s.actor.getSnapshot();
+        if ((s.kind !== 'sidecar' || !snap.context.started) && snap.status === 'active') s.actor.send({ type: 'STOP', graceMs });
       }
     };
     stop();
@@ -341,13 +402,15 @@ export class PodWorker {
       this.deps.pids.remove(this.uid, entry.container, entry.record);
     });
     this.adopted.clear();
-    await Promise.all([...this.slots.values()].map((s) => waitFor(s.actor, (snap) => snap.status !== 'active').catch(() => {})).concat(leftovers));
+    const others = [...this.slots.values()].filter((s) => s.kind !== 'sidecar');
+    await Promise.all(others.map((s) => waitFor(s.actor, (snap) => snap.status !== 'active').catch(() => {})).concat(leftovers));
+    await this.stopSidecars(Math.max(0, deadline - Date.now()));
   }
 
   // ---- containers ------------------------------------------------------------------------------------------------
 
-  private newSlot(spec: any, old: any, adopted?: Adopted): Slot {
-    const slot = { spec, running: false, probers: [] } as unknown as Slot;
+  private newSlot(spec: any, kind: Slot['kind'], old: any, adopted?: Adopted): Slot {
+    const slot = { spec, kind, running: false, probers: [] } as unknown as Slot;
     let resumeRunning: ContainerInput['adopted'];
     if (adopted) {
       // It runs on: the same instance, its count, its log file; ready as it was until its probes say otherwise.
@@ -378,8 +441,9 @@ export class PodWorker {
     const input: ContainerInput = {
       name: spec.name,
       podRef: `${this.pod.metadata.name}_${this.ns}(${this.uid})`,
-      restartPolicy: this.pod.spec?.restartPolicy,
+      restartPolicy: containerRestartPolicy(kind, this.pod.spec?.restartPolicy),
       hasReadiness: !!spec.readinessProbe,
+      hasStartup: !!spec.startupProbe,
       killGraceMs: (this.pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond,
       baseMs: backoff.baseMs,
       maxMs: backoff.maxMs,
@@ -459,6 +523,13 @@ export class PodWorker {
         // An image brings its own PATH; the host's programs need the host's.
         host: fromImage || (gitImage && pulled) ? {} : Object.fromEntries(['PATH', 'HOME'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
       });
+      // terminationMessagePath: a file per instance beside its log, mounted there by runtimes with mounts; a host
+      // process cannot have its own /dev/termination-log, so the process runtime names the file in an env var.
+      const terminationLog = terminationLogOf(containerLogFile(this.deps.dataDir, this.podRef, spec.name, restartCount));
+      if (runtime.pullImage) {
+        await prepareTerminationLog(terminationLog);
+        extra.mounts = [...(extra.mounts ?? []), { hostPath: terminationLog, containerPath: spec.terminationMessagePath ?? '/dev/termination-log' }];
+      } else env.CONVERGIT_TERMINATION_MESSAGE_PATH = terminationLog;
       argv = fromImage ? imageArgv(spec, pulled!, env) : containerArgv(spec, env);
     } catch (e) {
       if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
@@ -489,7 +560,38 @@ export class PodWorker {
     });
     const handle = await slot.launching;
     this.event('Normal', 'Started', `Started container ${spec.name}`);
+    // The kubelet runs postStart right after the start; the container is not running (nor the next one started)
+    // until it completes, and a failed hook kills the container, which then restarts as its policy says.
+    const postStart: LifecycleHandler | undefined = spec.lifecycle?.postStart;
+    if (postStart) {
+      const graceMs = (pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond;
+      const r = await runHook(postStart, this.hookContext(slot, launch, graceMs));
+      if (!r.ok && slot.running) {
+        this.deps.log(`pod ${this.key}: ${r.message}`);
+        this.event('Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        this.event('Normal', 'Killing', 'FailedPostStartHook');
+        await handle.stop(graceMs);
+      }
+    }
     return { containerID: this.containerID(handle) ?? '', imageID, startedAt: isoSeconds(handle.startedAt) };
+  }
+
+  private hookContext(slot: Slot, launch: ContainerLaunch, timeoutMs: number) {
+    return {
+      podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch,
+      timeoutMs, msPerSecond: this.deps.graceMsPerSecond,
+    };
+  }
+
+  /** Kubernetes' termination message: the file at terminationMessagePath, else (FallbackToLogsOnError, a failed
+   * run, the file empty) the end of the log; after the runtime's own message, as the kubelet joins them. */
+  private async withMessage(slot: Slot, launch: ContainerLaunch | undefined, t: Terminated): Promise<Terminated> {
+    const file = launch && terminationLogOf(launch.logFile);
+    if (!file) return t;
+    const fallback = slot.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && t.exitCode !== 0 && t.reason !== 'ContainerCannotRun';
+    const text = await terminationMessage(file, launch.logFile, fallback);
+    await rm(file, { force: true }).catch(() => {});
+    return text ? { ...t, message: t.message ? `${t.message}: ${text}` : text } : t;
   }
 
   /** `<runtime>://<id>` for runtimes with ids of their own, else `process://<pid>`. */
@@ -526,21 +628,40 @@ export class PodWorker {
 
   private async waitExit(slot: Slot): Promise<Terminated> {
     const handle = slot.handle!;
+    const launch = slot.launch;
     const exit = await handle.exited;
     slot.running = false;
     this.deps.pids.remove(this.uid, slot.spec.name, handle.record);
-    return terminatedOf(exit, this.containerID(handle));
+    return this.withMessage(slot, launch, terminatedOf(exit, this.containerID(handle)));
   }
 
-  /** Stops the current instance (SIGTERM, SIGKILL after graceMs); undefined when none runs. */
+  /**
+   * Stops the current instance as the kubelet's killContainer does: the preStop hook first (it may take the whole
+   * grace period), then SIGTERM, SIGKILL after what is left of graceMs (at least 2 s of it); undefined when none runs.
+   */
   private async kill(slot: Slot, graceMs: number): Promise<Terminated | undefined> {
     const handle = await slot.launching?.catch(() => undefined);
     if (!handle || !slot.running) return undefined;
+    const launch = slot.launch;
+    const preStop: LifecycleHandler | undefined = slot.spec.lifecycle?.preStop;
+    if (preStop && graceMs > 0 && launch) {
+      const t0 = Date.now();
+      const abort = new AbortController();
+      const hook = runHook(preStop, { ...this.hookContext(slot, launch, graceMs), signal: abort.signal });
+      // The container may exit by itself meanwhile: the hook then has nothing left to wait for.
+      const r = await Promise.race([hook, handle.exited.then(() => ({ ok: true }))]);
+      abort.abort();
+      if (!r.ok) {
+        this.deps.log(`pod ${this.key}: ${(r as { message?: string }).message}`);
+        this.event('Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      }
+      graceMs = Math.max(graceMs - (Date.now() - t0), Math.min(graceMs, 2 * this.deps.graceMsPerSecond));
+    }
     this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`);
     const exit = await handle.stop(graceMs);
     slot.running = false;
     this.deps.pids.remove(this.uid, slot.spec.name, handle.record);
-    return terminatedOf(exit, this.containerID(handle));
+    return this.withMessage(slot, launch, terminatedOf(exit, this.containerID(handle)));
   }
 
   private startProbes(slot: Slot): void {
@@ -593,6 +714,7 @@ export class PodWorker {
       onResult: (r) => {
         if (!r.ok) return this.event('Warning', 'Unhealthy', `Startup probe failed: ${r.message ?? ''}`);
         if (!slot.probers.includes(prober)) return; // already started up
+        slot.actor.send({ type: 'STARTED' });
         prober.stop();
         slot.probers.splice(slot.probers.indexOf(prober), 1);
         others();
@@ -608,21 +730,33 @@ export class PodWorker {
 
   /** Every container has finished for good (restart policy): the pod is complete. */
   private checkCompleted(): void {
+    // The app containers have all finished for good: the sidecars are stopped, then the pod is complete.
+    if (!this.halted && !this.sidecarsStopping && this.appsDone() && [...this.slots.values()].some((s) => s.kind === 'sidecar')) {
+      this.sidecarsStopping = true;
+      void this.stopSidecars(this.graceMs(this.pod)).then(() => this.checkCompleted());
+    }
     if (this.allDone()) this.send({ type: 'COMPLETED' });
   }
 
-  private allDone(): boolean {
+  private appsDone(): boolean {
+    if (this.initFailed) return true;
     const specs: any[] = this.pod.spec?.containers ?? [];
-    if (this.halted || this.slots.size < specs.length) return false;
-    return [...this.slots.values()].every((s) => s.actor.getSnapshot().matches('done'));
+    const apps = [...this.slots.values()].filter((s) => s.kind === 'app');
+    return apps.length === specs.length && apps.every((s) => s.actor.getSnapshot().matches('done'));
+  }
+
+  private allDone(): boolean {
+    if (this.halted || !this.appsDone()) return false;
+    return [...this.slots.values()].every((s) => s.kind !== 'sidecar' || s.actor.getSnapshot().status !== 'active');
   }
 
   // ---- status ----------------------------------------------------------------------------------------------------
 
   private facts(): PodFacts {
     const ctx = this.actor.getSnapshot().context;
+    const list = (specs: any[], found: any[]) => {
     const containers: ContainerFacts[] = [];
-    for (const spec of this.pod.spec?.containers ?? []) {
+    for (const spec of specs) {
       const slot = this.slots.get(spec.name);
       if (slot) {
         const c = slot.actor.getSnapshot().context;
@@ -632,11 +766,17 @@ export class PodWorker {
         });
       } else {
         // Not started yet: what the previous status said carries on (a node restart keeps restartCount).
-        const o = this.found.find((s) => s.name === spec.name);
-        if (o) containers.push({ name: spec.name, state: { waiting: { reason: 'ContainerCreating' } }, lastState: o.lastState ?? {}, ready: false, started: false, restartCount: o.restartCount ?? 0, imageID: o.imageID });
+        const o = found.find((s) => s.name === spec.name);
+        if (o) containers.push({ name: spec.name, state: { waiting: { reason: this.pod.spec?.initContainers?.length ? 'PodInitializing' : 'ContainerCreating' } }, lastState: o.lastState ?? {}, ready: false, started: false, restartCount: o.restartCount ?? 0, imageID: o.imageID });
       }
     }
-    return { hostIP: this.deps.hostIP, podIP: ctx.podIP, startTime: ctx.startTime, containers, terminal: this.terminal };
+    return containers;
+    };
+    return {
+      hostIP: this.deps.hostIP, podIP: ctx.podIP, startTime: ctx.startTime, terminal: this.terminal,
+      containers: list(this.pod.spec?.containers ?? [], this.found),
+      initContainers: list(this.pod.spec?.initContainers ?? [], this.foundInit),
+    };
   }
 
   private scheduleStatus(): void {

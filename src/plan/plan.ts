@@ -18,6 +18,8 @@ export interface PlanStep {
   object: KubeObject;
   /** For updates: the JSON patch from live to desired (named lists keyed by name). */
   patch?: Operation[];
+  /** The HorizontalPodAutoscaler that owns this object's spec.replicas: git's value gives way to the live one. */
+  replicasOwner?: string;
 }
 
 export interface Plan {
@@ -29,6 +31,21 @@ export interface Plan {
   unchanged: number;
   /** Keys git owns once this plan is applied: the next plan's inventory. */
   inventory: string[];
+  /** Objects whose spec.replicas a HorizontalPodAutoscaler owns and git gives otherwise: not a difference. */
+  autoscaled: { key: string; kind: string; namespace?: string; name: string; hpa: string; git?: number; live: number }[];
+}
+
+/**
+ * Targets (`<kind>/<namespace>/<name>`) of the HorizontalPodAutoscalers git describes, by HPA name: while an HPA
+ * exists it owns its target's replicas (git owns the rest), as `kubectl apply` users leave replicas out for it.
+ */
+export function autoscaledTargets(desired: KubeObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const h of desired) {
+    const ref = h.kind === 'HorizontalPodAutoscaler' ? h.spec?.scaleTargetRef : undefined;
+    if (ref?.kind && ref?.name) out.set(`${ref.kind}/${h.metadata.namespace ?? 'default'}/${ref.name}`, h.metadata.name);
+  }
+  return out;
 }
 
 export interface PlanInput {
@@ -41,6 +58,8 @@ export interface PlanInput {
 
 export function makePlan({ desired, live, inventory }: PlanInput): Plan {
   const owned = new Set(inventory);
+  const hpas = autoscaledTargets(desired);
+  const autoscaled: Plan['autoscaled'] = [];
   const apply: PlanStep[] = [];
   const prune: PlanStep[] = [];
   let unchanged = 0;
@@ -50,9 +69,15 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
     if (p.desired && !p.live) apply.push({ ...base, action: 'create', object: p.desired });
     else if (p.desired && p.live) {
       // What the cluster allocated (a clusterIP, a revision annotation) is not a difference from git.
-      const desired = carryAllocated(p.live, p.desired);
+      let desired = carryAllocated(p.live, p.desired);
+      const hpa = hpas.get(`${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`);
+      const liveReplicas = p.live.spec?.replicas;
+      if (hpa && typeof liveReplicas === 'number' && desired.spec) {
+        if (desired.spec.replicas !== liveReplicas) autoscaled.push({ ...base, hpa, git: desired.spec.replicas, live: liveReplicas });
+        desired = { ...desired, spec: { ...desired.spec, replicas: liveReplicas } };
+      }
       const patch = diff(desired, p.live);
-      if (patch.length) apply.push({ ...base, action: 'update', object: desired, patch });
+      if (patch.length) apply.push({ ...base, action: 'update', object: desired, patch, ...(hpa && { replicasOwner: hpa }) });
       else unchanged++;
     } else if (owned.has(p.key)) prune.push({ ...base, action: 'prune', object: p.live! });
     // else: live but never applied from git (made by a controller): not ours to prune.
@@ -67,5 +92,6 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
     prune: prune.length,
     unchanged,
     inventory: [...new Set(desired.map(objectKey))].sort(),
+    autoscaled,
   };
 }

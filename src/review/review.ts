@@ -72,13 +72,19 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
     code: 'RolloutMayStall', kind: s.kind, namespace: s.namespace, name: s.name, message: s.message,
     ...placeOf(where.get(keyOfWorkload(loaded.objects.map((d) => d.object), s))),
   }));
+  // Replicas a HorizontalPodAutoscaler owns are not drift: say who owns them instead.
+  const autoscaled: ReviewWarning[] = plan.autoscaled.map((a) => ({
+    code: 'ReplicasOwnedByAutoscaler', kind: a.kind, namespace: a.namespace, name: a.name, field: 'spec.replicas',
+    message: `replicas owned by HorizontalPodAutoscaler ${a.hpa} (git says ${a.git ?? 'nothing'}, it runs ${a.live}): kept`,
+    ...placeOf(where.get(a.key)),
+  }));
   return {
     ...base,
     valid: true,
     schedulable: !scheduling.checked || scheduling.unschedulable.length === 0,
     changed: plan.steps.length > 0,
     errors: [],
-    warnings: markPreexisting([...warnings, ...reviewWarnings(loaded.objects, live), ...stalls], warningsBefore(live, before), {
+    warnings: markPreexisting([...warnings, ...reviewWarnings(loaded.objects, live), ...stalls, ...autoscaled], warningsBefore(live, before), {
       desired: loaded.objects, keys: new Set(plan.steps.filter((s) => s.action !== 'prune').map((s) => s.key)),
     }).sort(byPlace),
     summary: { create: plan.create, update: plan.update, prune: plan.prune, unchanged: plan.unchanged },

@@ -30,6 +30,11 @@ async function applyStep(store: Store, step: PlanStep, cause: string): Promise<v
   const obj = forStore(step.object);
   // The commit that caused a new revision: `<sha7> <subject>`. Later updates keep it (a system annotation).
   if (causesRollout(step)) obj.metadata.annotations = { ...obj.metadata.annotations, [CHANGE_CAUSE]: cause };
+  // The autoscaler may have rescaled since the plan was made: its latest count stands.
+  if (step.replicasOwner && step.action === 'update') {
+    const cur = await store.get(kind, namespace, name);
+    if (typeof cur?.spec?.replicas === 'number') obj.spec = { ...obj.spec, replicas: cur.spec.replicas };
+  }
   if (step.action === 'create') {
     try {
       await store.create(obj);

@@ -37,16 +37,16 @@ test('validate: exit 0 on a valid revision, 1 with file:line:column: kind/name: 
     const ok = await cli('validate', '--repo', repo.dir);
     assert.is(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /1 object\(s\) in 1 file\(s\): 0 error\(s\)/);
-    repo.write('k8s/pod.yaml', pod('      lifecycle: {}\n  restartPolicy: Sometimes\n'));
+    repo.write('k8s/pod.yaml', pod('      stdin: true\n  restartPolicy: Sometimes\n'));
     const bad = repo.commit('bad');
     const r = await cli('validate', '--repo', repo.dir);
     assert.is(r.code, 1);
     const lines = r.stdout.trim().split('\n');
     assert.ok(lines.includes('k8s/pod.yaml:10:3: Pod/p: spec.restartPolicy: must be one of Always, OnFailure, Never'), r.stdout);
-    assert.ok(lines.some((l) => /^k8s\/pod\.yaml:9:7: Pod\/p: spec\.containers\[0\]\.lifecycle: warning: .*not implement/.test(l)), r.stdout);
+    assert.ok(lines.some((l) => /^k8s\/pod\.yaml:9:7: Pod\/p: spec\.containers\[0\]\.stdin: warning: .*not implement/.test(l)), r.stdout);
     // An earlier revision by ref, and --strict turning the warning into an error.
     assert.is((await cli('validate', '--repo', repo.dir, '--ref', 'HEAD~1')).code, 0);
-    repo.write('k8s/pod.yaml', pod('      lifecycle: {}\n'));
+    repo.write('k8s/pod.yaml', pod('      stdin: true\n'));
     repo.commit('only a warning');
     assert.is((await cli('validate', '--repo', repo.dir)).code, 0);
     assert.is((await cli('validate', '--repo', repo.dir, '--strict')).code, 1);

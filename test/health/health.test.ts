@@ -116,6 +116,9 @@ const CASES: Record<string, [HealthStatus, string]> = {
   'cronjob-last-failed.yaml': ['Degraded', 'CronJob backup: its last Job backup-28579860 failed: BackoffLimitExceeded: Job has reached the specified backoff limit'],
   'cronjob-not-successful.yaml': ['Degraded', 'CronJob backup has not run successfully since 2024-05-02T03:00:00Z'],
   'cronjob-running.yaml': ['Healthy', 'CronJob backup: 1 Job(s) running'],
+  'hpa-healthy.yaml': ['Healthy', 'the desired count is within the acceptable range'],
+  'hpa-no-metrics.yaml': ['Degraded', 'the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container c of Pod web-1'],
+  'hpa-waiting.yaml': ['Progressing', 'Waiting to Autoscale'],
 };
 
 test('every fixture has an expectation, and every expectation a fixture', () => {

@@ -11,13 +11,14 @@ import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 import { until } from '../support/wait.ts';
 import type { RunningNode } from '../../src/node/executor.ts';
+import type { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { cleanup, fastNode, nodePod, openTestStore, statusOf, tempDir } from './helpers.ts';
 
 const missing = podmanMissing() ?? registryMissing();
 if (missing) {
   console.log(`executor-podman: skipped, ${missing}`);
 } else {
-  let registry: Registry, runtime: PodmanRuntime, node: RunningNode | undefined;
+  let registry: Registry, runtime: PodmanRuntime, node: RunningNode | undefined, nodeStore: LowdbStore | undefined;
   const OID = 'a'.repeat(40);
 
   test.before(async () => {
@@ -36,7 +37,7 @@ if (missing) {
 
   test('a git: image over --git-image-base, on the node\'s bridge; deleting the pod removes its sandbox', async () => {
     const dataDir = await tempDir();
-    const store = await openTestStore(dataDir);
+    const store = nodeStore = await openTestStore(dataDir);
     runtime = await PodmanRuntime.create({ stateDir: join(dataDir, 'podman') });
     node = await fastNode(store, dataDir, { runtime, clusterCIDR: '10.247.0.0/16', gitImageBase: `${registry.host}/base:1` });
     const pod = nodePod('git-base', '', {
@@ -57,6 +58,23 @@ if (missing) {
     await store.delete('Pod', 'default', 'git-base');
     await until(async () => !(await store.get('Pod', 'default', 'git-base')), 'the pod removed', 60_000);
     assert.is(sandboxes(), '', 'its sandbox is gone');
+  });
+
+  test('a container that writes /dev/termination-log ends with that message (the file mounted there)', async () => {
+    // The node of the test above, on its own when run alone.
+    if (!node || !nodeStore) {
+      const dataDir = await tempDir();
+      nodeStore = await openTestStore(dataDir);
+      runtime = await PodmanRuntime.create({ stateDir: join(dataDir, 'podman') });
+      node = await fastNode(nodeStore, dataDir, { runtime, clusterCIDR: '10.247.0.0/16' });
+    }
+    const s = nodeStore;
+    await s.create(nodePod('last-words', '', {
+      spec: { restartPolicy: 'Never' },
+      container: { image: `${registry.host}/base:1`, command: ['sh', '-c', 'printf bye > /dev/termination-log; exit 3'] },
+    }));
+    const t = await until(async () => statusOf(await s.get('Pod', 'default', 'last-words'))?.state?.terminated, 'terminated', 60_000);
+    assert.equal([t.exitCode, t.message], [3, 'bye']);
   });
 
   test.run();

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import { podPhase, podStatus, type ContainerFacts, type Terminated } from '../../src/node/pod-status.ts';
+import { podReady, podRestarts, podStatusText } from '../../src/api/tables.ts';
 
 const T0 = '2024-05-01T10:00:00Z';
 const T1 = '2024-05-01T10:00:05Z';
@@ -68,6 +69,36 @@ test('finished pods: terminal phase is final and Ready is PodCompleted', () => {
   assert.equal(s.conditions.find((c: any) => c.type === 'Ready').reason, 'PodCompleted');
   const later: any = podStatus({ ...pod('Never'), status: s }, { hostIP: 'h', containers: [running('web')] }, T1);
   assert.is(later.phase, 'Succeeded', 'never goes back');
+});
+
+test('init containers: getPhase and the STATUS, READY and RESTARTS kubectl prints while a pod initializes', () => {
+  const withInits = (restartPolicy?: string): KubeObject => {
+    const p = pod(restartPolicy);
+    p.spec!.initContainers = [{ name: 'side', image: 'i', restartPolicy: 'Always' }, { name: 'a', image: 'i' }, { name: 'b', image: 'i' }];
+    return p;
+  };
+  const sidecar = { sidecar: true, facts: running('side') };
+  const status = (p: KubeObject, inits: ContainerFacts[], containers: ContainerFacts[] = []) => ({ ...p, status: podStatus(p, { hostIP: 'h', initContainers: inits, containers }, T1) }) as KubeObject;
+
+  assert.is(podPhase('Always', [undefined], false, [sidecar, { sidecar: false, facts: running('a') }]), 'Pending', 'an init container still runs');
+  assert.is(podPhase('Never', [undefined], false, [sidecar, { sidecar: false, facts: exited('a', 1) }]), 'Failed', 'Never: a failed init container fails the pod');
+  assert.is(podPhase('Always', [running('web')], false, [{ sidecar: true, facts: { ...running('side'), started: false } }]), 'Running', 'a sidecar restarting beside running containers');
+  assert.is(podPhase('Never', [exited('web', 0)], false, [{ sidecar: true, facts: exited('side', 143) }]), 'Succeeded', 'an ended sidecar does not count');
+
+  const first = status(withInits(), [running('side'), running('a')]);
+  assert.is(podStatusText(first), 'Init:1/3');
+  assert.is(first.status.containerStatuses[0].state.waiting.reason, 'PodInitializing');
+  const init = first.status.conditions.find((c: any) => c.type === 'Initialized');
+  assert.equal([init.status, init.message], ['False', 'containers with incomplete status: [a b]']);
+  assert.is(podStatusText(status(withInits(), [running('side'), backingOff('a')])), 'Init:CrashLoopBackOff');
+  assert.is(podRestarts(status(withInits(), [running('side'), backingOff('a')])), 1);
+  assert.is(podStatusText(status(withInits(), [running('side'), exited('a', 2)])), 'Init:Error');
+  const initialized = status(withInits(), [running('side'), exited('a', 0), exited('b', 0)]);
+  assert.is(podStatusText(initialized), 'PodInitializing');
+  assert.is(initialized.status.initContainerStatuses[1].ready, true, 'a succeeded init container is ready');
+  const up = status(withInits(), [running('side'), exited('a', 0), exited('b', 0)], [running('web')]);
+  assert.is(podStatusText(up), 'Running');
+  assert.is(podReady(up), '2/2', 'the sidecar counts with the app containers');
 });
 
 test.run();
