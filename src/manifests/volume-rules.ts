@@ -81,6 +81,8 @@ export function volumeViolations(kind: string, obj: Obj, allowHostPath: readonly
   if (!isObj(spec)) return [];
   const out: Violation[] = [];
   const names = new Set<string>();
+  // A StatefulSet's claim templates are volumes of its pods too (the controller adds one per template).
+  if (kind === 'StatefulSet') for (const t of list(obj.spec?.volumeClaimTemplates)) if (typeof t?.metadata?.name === 'string') names.add(t.metadata.name);
   list(spec.volumes).forEach((vol, i) => {
     if (!isObj(vol)) return;
     const base = [...at, 'volumes', i];

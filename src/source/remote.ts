@@ -1,12 +1,15 @@
 // A bare clone of a remote repository under the data dir, and fetching its branch.
 import fs from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { SourceError, describe, errorCode } from './errors.ts';
 import { isRepository } from './repository.ts';
+
+const { waitForLock } = createRequire(import.meta.url)('fs-native-extensions') as { waitForLock(fd: number): Promise<boolean> };
 
 export interface RemoteRepo {
   url: string;
@@ -34,8 +37,25 @@ export function redact(url: string): string {
   }
 }
 
-/** Reuses an earlier clone; otherwise clones into a temp folder and renames it into place, so no clone is half-made. */
+/**
+ * Reuses an earlier clone; otherwise clones into a temp folder and renames it into place, so no clone is half-made.
+ * Processes sharing the folder (two `plan`s in CI at once) take turns on `source.locks/<clone>.lock`: without it, one could
+ * remove as "not a repository" the clone the other had just renamed into place.
+ */
 export async function cloneOrReuse(remote: RemoteRepo): Promise<void> {
+  // Beside the clones' folder, not in it: only clones live there.
+  const locks = `${dirname(remote.gitdir)}.locks`;
+  await mkdir(locks, { recursive: true });
+  const lock = await open(join(locks, `${basename(remote.gitdir)}.lock`), 'a');
+  try {
+    await waitForLock(lock.fd);
+    await cloneOrReuseLocked(remote);
+  } finally {
+    await lock.close(); // releases the lock
+  }
+}
+
+async function cloneOrReuseLocked(remote: RemoteRepo): Promise<void> {
   if (await isRepository(remote.gitdir)) {
     const branchRef = `refs/heads/${remote.branch}`;
     const known = await git.resolveRef({ fs, gitdir: remote.gitdir, ref: branchRef }).then(() => true, () => false);

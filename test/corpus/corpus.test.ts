@@ -13,6 +13,7 @@ const REASONS: Record<string, string> = {
   'no-crd': 'custom resources whose CRD the project does not ship (Istio, cert-manager, Prometheus Operator, Gateway API for Istio samples)',
   'removed-api': 'an API version Kubernetes removed before 1.32 (rbac v1beta1 in 1.22, apiextensions v1beta1 in 1.22): a 1.32 API server refuses it too',
   'no-namespace': "the istio-system namespace is created by istioctl, not shipped with the rendered output",
+  'host-path': 'a hostPath volume outside the folders `serve --allow-host-path` allows: convergit refuses it by design until the operator allows that folder',
   'yaml-duplicate-key': 'a mapping key written twice: Kubernetes refuses it too ("mapping key already defined")',
   'required spec.selector': 'apps/v1 DaemonSet without spec.selector: a 1.32 API server refuses it too',
   'required kind': 'a kustomize strategic-merge patch next to its base in a folder without a kustomization',
@@ -26,7 +27,7 @@ const EXCEPTIONS: Record<string, string[]> = {
   'gateway-api/examples/standard/grpc-routing': ['duplicate'],
   'gateway-api/examples/standard/multicluster': ['duplicate'],
   'gateway-api/examples/standard/traffic-splitting': ['duplicate'],
-  'istio/operator/cmd/mesh/testdata/manifest-generate/output': ['duplicate', 'no-namespace'],
+  'istio/operator/cmd/mesh/testdata/manifest-generate/output': ['duplicate', 'host-path', 'no-namespace'],
   'istio/samples/bookinfo/gateway-api': ['no-crd'],
   'istio/samples/bookinfo/networking': ['no-crd'],
   'istio/samples/bookinfo/platform/kube': ['duplicate', 'no-crd'],
@@ -37,20 +38,22 @@ const EXCEPTIONS: Record<string, string[]> = {
   'kubernetes-kafka/cruise-control': ['required kind'],
   'kubernetes-kafka/variants/prometheus-operator-example/scrape-configs': ['not-a-manifest'],
   'kustomize-examples/examples/validationTransformer': ['data must be a mapping', 'duplicate'],
-  'local-path-provisioner/examples/quota': ['yaml-duplicate-key'],
+  'local-path-provisioner/examples/quota': ['host-path', 'yaml-duplicate-key'],
   'nginx-ingress-controller/deployments/daemon-set': ['duplicate'],
   'nginx-ingress-controller/deployments/deployment': ['duplicate'],
   'nginx-ingress-controller/deployments/service': ['duplicate'],
   'nginx-ingress-controller/examples/custom-resources/access-control': ['duplicate'],
   'nginx-ingress-controller/examples/ingress-resources/tcp-udp': ['duplicate'],
   'sock-shop/deploy/kubernetes/autoscaling': ['removed-api'],
-  'sock-shop/deploy/kubernetes/manifests-logging': ['removed-api'],
+  'sock-shop/deploy/kubernetes/manifests-monitoring': ['host-path'],
+  'sock-shop/deploy/kubernetes/manifests-logging': ['host-path', 'removed-api'],
 };
 
 function category(field: string | undefined, m: string): string {
   if (/^duplicate /.test(m)) return 'duplicate';
   if (/no CustomResourceDefinition for/.test(m)) return 'no-crd';
   if (/^must be ".*" for .*, not ".*v1beta1"$/.test(m)) return 'removed-api';
+  if (/is outside the host folders this server mounts/.test(m)) return 'host-path';
   if (/duplicated mapping key/.test(m)) return 'yaml-duplicate-key';
   if (/does not exist: commit a Namespace/.test(m)) return 'no-namespace';
   if (/a manifest must be a mapping/.test(m)) return 'not-a-manifest';

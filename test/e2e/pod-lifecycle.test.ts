@@ -131,7 +131,11 @@ test('an HPA scales its Deployment up under a cpu hog, keeps its count across a 
   const up = await until(async () => { const h = await hpa(); return h.status?.desiredReplicas === 3 && h.status.lastScaleTime && h; }, 'the HPA status');
   assert.equal(up.status.conditions.map((c: any) => c.type), ['AbleToScale', 'ScalingActive', 'ScalingLimited']);
   assert.is(up.status.currentMetrics[0].resource.name, 'cpu');
-  const row = (await promisify(execFile)('kubectl', kubectlArgs('get', 'hpa', 'hog', '--no-headers'), { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout.trim().split(/\s{2,}/);
+  // REPLICAS is status.currentReplicas, which the HPA records at its next sync after scaling.
+  const row = await until(async () => {
+    const r = (await promisify(execFile)('kubectl', kubectlArgs('get', 'hpa', 'hog', '--no-headers'), { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout.trim().split(/\s{2,}/);
+    return r[5] === '3' && r;
+  }, 'kubectl get hpa showing 3 replicas');
   assert.equal([row[0], row[1], row[3], row[4], row[5]], ['hog', 'Deployment/hog', '1', '3', '3'], row.join(' | '));
   assert.match(row[2], /^cpu: \d+%\/50%$/);
   const before = (await until(async () => { const ps = await hogPods(); return ps.length === 3 && ps; }, 'three hog pods')).map((p) => p.metadata.uid).sort();
