@@ -12,7 +12,7 @@ import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
 
-const ROLLOUTS = Number(process.env.ZERO_DOWNTIME_ROLLOUTS ?? 20);
+const ROLLOUTS = Number(process.env.ZERO_DOWNTIME_ROLLOUTS ?? 3);
 const CLIENTS = 4;
 // Answers after a short delay, so that requests are in flight when a pod leaves; exits at once on SIGTERM.
 const SERVER = `const http = require('node:http');

@@ -94,7 +94,6 @@ const CASES: Record<string, [HealthStatus, string]> = {
   'storageclass.yaml': ['Healthy', 'StorageClass local-path exists'],
   'replicationcontroller-healthy.yaml': ['Healthy', 'ReplicationController legacy: 1/1 replicas available'],
   'customresourcedefinition-established.yaml': ['Healthy', 'CustomResourceDefinition widgets.example.com is established'],
-  'ingress-kept.yaml': ['Unknown', 'Ingress web is kept: no ingress controller routes it yet'],
   'statefulset-healthy.yaml': ['Healthy', 'StatefulSet db: partitioned roll out complete: 3 new pods have been updated...'],
   'statefulset-partition.yaml': ['Progressing', 'StatefulSet db: waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated...'],
   'statefulset-rolling.yaml': ['Progressing', 'StatefulSet db: waiting for statefulset rolling update to complete 1 pods at revision db-6c8b7d9f4...'],
