@@ -3,6 +3,7 @@
 // defaults), pinned there by a matchFields metadata.name node affinity for the scheduler to bind; new nodes get
 // theirs, nodes that stop matching lose theirs; RollingUpdate within maxUnavailable or maxSurge, or OnDelete;
 // ControllerRevisions for history; status as Kubernetes counts it; orphans its selector matches are adopted.
+import { writeOwners } from './write-owners.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { controllerOf, isPodReady, ownerRefTo } from '../model/pod.ts';
@@ -182,18 +183,6 @@ async function claimPods(ctx: ControllerContext, ds: KubeObject, matches: (p: Ku
     if (adopted) claimed.push(adopted);
   }
   return claimed;
-}
-
-/** Rewrites a pod's owners on the version read; undefined when it has gone meanwhile (a Conflict retries the sync). */
-async function writeOwners(ctx: ControllerContext, pod: KubeObject, owners: KubeObject['metadata']['ownerReferences']): Promise<KubeObject | undefined> {
-  const next = structuredClone(pod);
-  if (owners?.length) next.metadata.ownerReferences = owners; else delete next.metadata.ownerReferences;
-  try {
-    return await ctx.store.update(next);
-  } catch (err) {
-    if (err instanceof StoreError && err.reason === 'NotFound') return undefined;
-    throw err;
-  }
 }
 
 /** When a ready pod becomes available (minReadySeconds): the time to count it. */

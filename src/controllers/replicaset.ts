@@ -1,9 +1,9 @@
 // The ReplicaSet controller, after kube-controller-manager's: keeps spec.replicas active pods matching the
 // selector, adopting orphans and releasing pods that no longer match, and reports what it sees in status.
+import { writeOwners } from './write-owners.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { controllerOf, isPodActive, ownerRefTo } from '../model/pod.ts';
 import { matchesRequirements, requirementsOf, type LabelSelector, type Requirement } from '../model/selector.ts';
-import { StoreError } from '../store/store.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
 import { Expectations } from './expectations.ts';
@@ -223,19 +223,6 @@ async function claimPods(ctx: ControllerContext, rs: KubeObject, reqs: Requireme
     if (adopted) claimed.push(adopted);
   }
   return claimed;
-}
-
-/** Rewrites the pod's owners, on the version that was read. Undefined when the pod has gone meanwhile. */
-async function writeOwners(ctx: ControllerContext, pod: KubeObject, owners: KubeObject['metadata']['ownerReferences']): Promise<KubeObject | undefined> {
-  const next = structuredClone(pod);
-  if (owners?.length) next.metadata.ownerReferences = owners;
-  else delete next.metadata.ownerReferences;
-  try {
-    return await ctx.store.update(next);
-  } catch (err) {
-    if (err instanceof StoreError && err.reason === 'NotFound') return undefined;
-    throw err; // a Conflict: requeued, and the next sync reads the pod again
-  }
 }
 
 /** Events never fail a sync: they are for people, not for convergence. */

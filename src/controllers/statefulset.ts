@@ -2,6 +2,7 @@
 // and one PersistentVolumeClaim per claim template and ordinal that outlives them, created and removed in order
 // (statefulset-replicas.ts), ControllerRevisions recording each template (statefulset-revision.ts), the claims'
 // retention policy as owner references (statefulset-claims.ts) and status (statefulset-status.ts).
+import { writeOwners } from './write-owners.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { controllerOf, ownerRefTo } from '../model/pod.ts';
 import { matchesRequirements, requirementsOf } from '../model/selector.ts';
@@ -206,18 +207,6 @@ async function claimPods(ctx: ControllerContext, set: KubeObject): Promise<KubeO
     }
   }
   return out;
-}
-
-async function writeOwners(ctx: ControllerContext, obj: KubeObject, owners: KubeObject['metadata']['ownerReferences']): Promise<KubeObject | undefined> {
-  const next = structuredClone(obj);
-  if (owners?.length) next.metadata.ownerReferences = owners;
-  else delete next.metadata.ownerReferences;
-  try {
-    return await ctx.store.update(next);
-  } catch (err) {
-    if (isStoreError(err, 'NotFound')) return undefined;
-    throw err;
-  }
 }
 
 /**
