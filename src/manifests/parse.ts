@@ -15,8 +15,21 @@ export interface ParseResult {
   error?: Position & { message: string };
 }
 
-// Kubernetes' YAML reader (go-yaml) accepts merge keys (`<<: *defaults`), so we do too.
-const SCHEMA = yaml.CORE_SCHEMA.withTags(yaml.mergeTag);
+// Kubernetes reads YAML with go-yaml v2 (through sigs.k8s.io/yaml), whose plain scalars follow YAML 1.1: `0400` is
+// octal (a file mode of 256, not 400), `1_000` is 1000, `yes`/`on`/`y` are booleans, `~` is null. It also parses
+// integers with Go's prefixes (`0o`, `0x`, `0b`) and accepts merge keys (`<<: *defaults`). It has no sexagesimal
+// numbers (`12:30` stays a string) and reads `1e3` as a number, as YAML 1.2 does; a date stays its text here.
+const goNumber = (tag: yaml.ScalarTagDefinition, go: yaml.ScalarTagDefinition): yaml.ScalarTagDefinition => ({
+  ...tag,
+  resolve: (source, explicit, name) => {
+    if (!explicit && source.includes(':')) return yaml.NOT_RESOLVED;
+    const v = tag.resolve(source, explicit, name);
+    return v === yaml.NOT_RESOLVED ? go.resolve(source, explicit, name) : v;
+  },
+});
+const SCHEMA = new yaml.Schema([
+  ...yaml.FAILSAFE_SCHEMA.tags, yaml.nullYaml11Tag, yaml.boolYaml11Tag, goNumber(yaml.intYaml11Tag, yaml.intCoreTag), goNumber(yaml.floatYaml11Tag, yaml.floatCoreTag), yaml.mergeTag,
+]);
 
 export function parseYaml(written: string, filename: string, maxAliases: number): ParseResult {
   try {

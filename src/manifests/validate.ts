@@ -54,7 +54,9 @@ function validatorFor(definition: string): ValidateFunction {
 const A: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'null' };
 
 function typeMessage(expected: string, data: unknown): string {
-  if (expected === 'string' && (typeof data === 'number' || typeof data === 'boolean')) return `must be a string (quote it: "${data}")`;
+  if (expected === 'string' && typeof data === 'number') return `must be a string (quote it: "${data}")`;
+  // yes/no/on/off/y/n are booleans too in the YAML 1.1 Kubernetes reads: the value written may not be "true".
+  if (expected === 'string' && typeof data === 'boolean') return `must be a string (unquoted, YAML reads it as the boolean ${data}: quote it)`;
   if ((expected === 'integer' || expected === 'number') && typeof data === 'string' && data.trim() !== '' && !isNaN(Number(data))) {
     return `must be ${A[expected]}, not a quoted string`;
   }

@@ -106,7 +106,7 @@ test('kubectl get lists every kept kind, by plural and by short name', async () 
 
 test('a refused kind refuses the whole commit, saying why; the last good revision stays', async () => {
   const before = (await status()).lastAppliedRevision;
-  repo.write('deploy/binding.yaml', 'apiVersion: v1\nkind: Binding\nmetadata: {name: b}\ntarget: {kind: Node, name: n}\n');
+  repo.write('deploy/binding.yaml', 'apiVersion: v1\nkind: Binding\nmetadata: {name: b}\ntarget: {kind: Node, name: node1}\n');
   const sha = repo.commit('commit a Binding');
   const s = await settled(sha);
   assert.is(s.sync, 'Failed');

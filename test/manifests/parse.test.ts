@@ -57,10 +57,10 @@ test('positions: keys for mapping entries, starts for list items, quotes and flo
 });
 
 test('aliases and merge keys load as plain copies', () => {
-  const src = 'base: &b {x: 1}\nuse: *b\nmerged:\n  <<: *b\n  y: 2\n';
+  const src = 'base: &b {x: 1}\nuse: *b\nmerged:\n  <<: *b\n  z: 2\n';
   const { docs, error } = parseYaml(src, 'a.yaml', 100);
   assert.is(error, undefined);
-  assert.equal(docs[0].value, { base: { x: 1 }, use: { x: 1 }, merged: { x: 1, y: 2 } });
+  assert.equal(docs[0].value, { base: { x: 1 }, use: { x: 1 }, merged: { x: 1, z: 2 } });
   const v = docs[0].value as any;
   assert.is.not(v.base, v.use, 'no shared references');
   assert.equal(docs[0].positions.at(['merged', 'x']), { line: 3, column: 1 }, 'a merged key points at its mapping');
@@ -80,3 +80,11 @@ test('the alias count is limited (default 100, configurable)', () => {
 });
 
 test.run();
+
+test('plain scalars resolve as go-yaml v2 (YAML 1.1) resolves them, as kubectl and the API server read them', () => {
+  const { docs } = parseYaml('mode: 0400\nhex: 0x1F\nbin: 0b101\ngo: 0o755\nbig: 1_000\nexp: 1e3\nno8: 08\nflag: yes\nswitch: off\nnothing: ~\ntime: 12:30\ndate: 2024-01-01\nquoted: "0400"\n', 'f.yaml', 10);
+  assert.equal(docs[0].value, {
+    mode: 256, hex: 31, bin: 5, go: 493, big: 1000, exp: 1000, no8: 8, flag: true, switch: false, nothing: null,
+    time: '12:30', date: '2024-01-01', quoted: '0400',
+  });
+});

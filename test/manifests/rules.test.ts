@@ -5,7 +5,7 @@ import { brief, deployment, load, messages } from './helpers.ts';
 const C = 'spec.template.spec.containers[0]';
 
 test('container names unique; port names unique per container', () => {
-  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: a, image: x, ports: [{name: http, containerPort: 1}, {name: http, containerPort: 2}]}\n    - {name: a, image: y}\n');
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: a, image: x, ports: [{name: http, containerPort: 1}, {name: http, containerPort: 2}]}\n    - {name: a, image: z}\n');
   assert.equal(messages(r), ['spec.containers[0].ports[1].name: duplicate port name "http"', 'spec.containers[1].name: duplicate container name "a"']);
 });
 
@@ -61,7 +61,7 @@ test('requests must not exceed limits', () => {
 test('Deployment: selector, template restartPolicy, strategy and deadlines', () => {
   const noSelector = load(deployment('', '').replace('matchLabels: {app: web}', 'matchLabels: {}'));
   assert.equal(messages(noSelector), ['spec.selector: must not be empty: a Deployment selects its pods by label']);
-  const exprs = load(deployment('', '').replace('matchLabels: {app: web}', 'matchExpressions: [{key: app, operator: In}, {key: x, operator: Exists, values: [y]}]'));
+  const exprs = load(deployment('', '').replace('matchLabels: {app: web}', 'matchExpressions: [{key: app, operator: In}, {key: x, operator: Exists, values: [v]}]'));
   assert.equal(messages(exprs), ['spec.selector.matchExpressions[0].values: must not be empty for In', 'spec.selector.matchExpressions[1].values: must be empty for Exists']);
   const matched = load(deployment('', '').replace('matchLabels: {app: web}', 'matchExpressions: [{key: app, operator: In, values: [web, api]}, {key: old, operator: DoesNotExist}]'));
   assert.equal(messages(matched), []);
@@ -98,9 +98,9 @@ test('ConfigMap keys may not repeat across data and binaryData', () => {
 });
 
 test('a namespace on a Namespace is a warning and is dropped', () => {
-  const r = load('apiVersion: v1\nkind: Namespace\nmetadata: {name: n, namespace: other}\n');
-  assert.equal(brief(r), ['warning 3:21 metadata.namespace: a Namespace is cluster-scoped; metadata.namespace is ignored']);
-  assert.equal(r.objects[0].object.metadata, { name: 'n' });
+  const r = load('apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1, namespace: other}\n');
+  assert.equal(brief(r), ['warning 3:23 metadata.namespace: a Namespace is cluster-scoped; metadata.namespace is ignored']);
+  assert.equal(r.objects[0].object.metadata, { name: 'ns1', labels: { 'kubernetes.io/metadata.name': 'ns1' } });
 });
 
 test.run();
