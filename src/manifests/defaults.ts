@@ -13,25 +13,72 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   return colon < 0 || last.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+function httpGet(h: Obj | undefined) {
+  if (!h) return;
+  h.path ??= '/';
+  h.scheme ??= 'HTTP';
+}
+
 function probe(p: Obj | undefined) {
   if (!p) return;
   p.periodSeconds ??= 10;
   p.timeoutSeconds ??= 1;
   p.successThreshold ??= 1;
   p.failureThreshold ??= 3;
-  if (p.httpGet) p.httpGet.scheme ??= 'HTTP';
+  httpGet(p.httpGet);
 }
 
+/** Files of configMap, secret, downwardAPI and projected volumes are 0644 unless a mode is written. */
+const DEFAULT_MODE = 0o644;
+
+function volume(v: Obj) {
+  const sources = ['hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
+    'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc', 'azureFile', 'configMap',
+    'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected', 'portworxVolume', 'scaleIO', 'storageos', 'csi',
+    'ephemeral', 'image'];
+  if (!sources.some((k) => v[k] !== undefined)) v.emptyDir = {}; // a volume with no source is an emptyDir
+  for (const k of ['secret', 'configMap', 'downwardAPI', 'projected']) if (v[k]) v[k].defaultMode ??= DEFAULT_MODE;
+  if (v.hostPath) v.hostPath.type ??= '';
+  for (const s of v.projected?.sources ?? []) if (s.serviceAccountToken) s.serviceAccountToken.expirationSeconds ??= 3600;
+  for (const item of [...(v.downwardAPI?.items ?? []), ...(v.projected?.sources ?? []).flatMap((s: Obj) => s.downwardAPI?.items ?? [])]) {
+    if (item.fieldRef) item.fieldRef.apiVersion ??= 'v1';
+  }
+}
+
+function container(c: Obj) {
+  c.imagePullPolicy ??= defaultPullPolicy(c.image);
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  for (const port of c.ports ?? []) port.protocol ??= 'TCP';
+  for (const e of c.env ?? []) if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ??= 'v1';
+  probe(c.readinessProbe);
+  probe(c.livenessProbe);
+  probe(c.startupProbe);
+  httpGet(c.lifecycle?.postStart?.httpGet);
+  httpGet(c.lifecycle?.preStop?.httpGet);
+}
+
+/** Defaults of every PodSpec, in Pods and in templates alike. */
 function podSpec(spec: Obj | undefined) {
   if (!spec) return;
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.securityContext ??= {};
+  spec.schedulerName ??= 'default-scheduler';
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) container(c);
+  for (const v of spec.volumes ?? []) volume(v);
+}
+
+/** Defaults that only a Pod gets, not the PodSpec of a template (so templates' hashes stay as upstream's). */
+function pod(spec: Obj | undefined) {
+  if (!spec) return;
+  podSpec(spec);
+  spec.enableServiceLinks ??= true;
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
-    c.imagePullPolicy ??= defaultPullPolicy(c.image);
-    for (const port of c.ports ?? []) port.protocol ??= 'TCP';
-    probe(c.readinessProbe);
-    probe(c.livenessProbe);
-    probe(c.startupProbe);
+    // Requests default to the limits written.
+    if (c.resources?.limits) c.resources.requests = { ...c.resources.limits, ...c.resources.requests };
+    if (spec.hostNetwork) for (const port of c.ports ?? []) port.hostPort ??= port.containerPort;
   }
 }
 
@@ -51,10 +98,73 @@ function deployment(spec: Obj) {
 }
 
 function service(spec: Obj) {
+  spec.sessionAffinity ??= 'None';
+  if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
+  else if (spec.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig?.clientIP?.timeoutSeconds === undefined) {
+    spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: 10800 } };
+  }
   spec.type ??= 'ClusterIP';
   for (const p of spec.ports ?? []) {
     p.protocol ??= 'TCP';
     p.targetPort ??= p.port;
+  }
+  const external = spec.type === 'NodePort' || spec.type === 'LoadBalancer' || (spec.externalIPs ?? []).length > 0;
+  if (external) spec.externalTrafficPolicy ??= 'Cluster';
+  if (['ClusterIP', 'NodePort', 'LoadBalancer'].includes(spec.type)) spec.internalTrafficPolicy ??= 'Cluster';
+  if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+}
+
+function webhooks(obj: Obj, mutating: boolean) {
+  for (const w of obj.webhooks ?? []) {
+    w.failurePolicy ??= 'Fail';
+    w.matchPolicy ??= 'Equivalent';
+    w.namespaceSelector ??= {};
+    w.objectSelector ??= {};
+    w.timeoutSeconds ??= 10;
+    if (mutating) w.reinvocationPolicy ??= 'Never';
+    if (w.clientConfig?.service) w.clientConfig.service.port ??= 443;
+    for (const r of w.rules ?? []) r.scope ??= '*';
+  }
+}
+
+function admissionPolicy(spec: Obj | undefined) {
+  if (!spec) return;
+  spec.failurePolicy ??= 'Fail';
+  if (spec.matchConstraints) {
+    spec.matchConstraints.matchPolicy ??= 'Equivalent';
+    spec.matchConstraints.namespaceSelector ??= {};
+    spec.matchConstraints.objectSelector ??= {};
+    for (const r of spec.matchConstraints.resourceRules ?? []) r.scope ??= '*';
+  }
+}
+
+function hpa(spec: Obj) {
+  spec.minReplicas ??= 1;
+  // No metrics means 80% average CPU utilisation, as the API server writes it.
+  if (!spec.metrics || spec.metrics.length === 0) spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+  const b = spec.behavior;
+  if (!b) return;
+  b.scaleUp ??= {};
+  b.scaleUp.stabilizationWindowSeconds ??= 0;
+  b.scaleUp.selectPolicy ??= 'Max';
+  b.scaleUp.policies ??= [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }];
+  b.scaleDown ??= {};
+  b.scaleDown.selectPolicy ??= 'Max';
+  b.scaleDown.policies ??= [{ type: 'Percent', value: 100, periodSeconds: 15 }];
+}
+
+function priorityLevel(spec: Obj | undefined) {
+  const limited = spec?.limited;
+  if (!limited) return;
+  limited.nominalConcurrencyShares ??= 30;
+  limited.lendablePercent ??= 0;
+  limited.limitResponse ??= { type: 'Reject' };
+  if (limited.limitResponse.type === 'Queuing') {
+    limited.limitResponse.queuing ??= {};
+    const q = limited.limitResponse.queuing;
+    q.queues ??= 64;
+    q.handSize ??= 8;
+    q.queueLengthLimit ??= 50;
   }
 }
 
@@ -124,13 +234,58 @@ function replicationController(spec: Obj) {
   podSpec(spec.template?.spec);
 }
 
+/** Subjects naming a User or Group are in the rbac group; ServiceAccounts in the core group. */
+function subjects(obj: Obj) {
+  for (const s of obj.subjects ?? []) s.apiGroup ??= s.kind === 'ServiceAccount' ? '' : 'rbac.authorization.k8s.io';
+}
+
 /** A defaulted copy of a validated object. */
 export function applyDefaults(input: KubeObject, namespaced = isNamespaced(input.kind)): KubeObject {
   const obj = structuredClone(input);
   if (namespaced) obj.metadata.namespace ??= 'default';
   const spec = obj.spec as Obj | undefined;
   switch (obj.kind) {
-    case 'Pod': podSpec(spec); break;
+    case 'Pod': pod(spec); break;
+    case 'Namespace':
+      obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name };
+      break;
+    case 'Endpoints':
+      for (const ss of (obj.subsets as Obj[] | undefined) ?? []) for (const p of ss.ports ?? []) p.protocol ??= 'TCP';
+      break;
+    case 'EndpointSlice':
+      for (const p of (obj.ports as Obj[] | undefined) ?? []) { p.protocol ??= 'TCP'; p.name ??= ''; }
+      break;
+    case 'LimitRange':
+      for (const item of spec?.limits ?? []) {
+        if (item.type !== 'Container') continue;
+        item.default = { ...item.max, ...item.default };
+        item.defaultRequest = { ...item.min, ...item.default, ...item.defaultRequest };
+      }
+      break;
+    case 'RoleBinding': case 'ClusterRoleBinding': subjects(obj); break;
+    case 'PriorityClass': obj.preemptionPolicy ??= 'PreemptLowerPriority'; break;
+    case 'MutatingWebhookConfiguration': webhooks(obj, true); break;
+    case 'ValidatingWebhookConfiguration': webhooks(obj, false); break;
+    case 'ValidatingAdmissionPolicy': admissionPolicy(spec); break;
+    case 'CustomResourceDefinition':
+      if (spec) {
+        spec.conversion ??= { strategy: 'None' };
+        if (spec.conversion.webhook?.clientConfig?.service) spec.conversion.webhook.clientConfig.service.port ??= 443;
+      }
+      break;
+    case 'CSIDriver':
+      if (spec) {
+        spec.attachRequired ??= true;
+        spec.podInfoOnMount ??= false;
+        spec.requiresRepublish ??= false;
+        spec.storageCapacity ??= false;
+        spec.fsGroupPolicy ??= 'ReadWriteOnceWithFSType';
+        spec.volumeLifecycleModes ??= ['Persistent'];
+        spec.seLinuxMount ??= false;
+      }
+      break;
+    case 'FlowSchema': if (spec) spec.matchingPrecedence ??= 1000; break;
+    case 'PriorityLevelConfiguration': priorityLevel(spec); break;
     case 'Deployment': if (spec) deployment(spec); break;
     case 'ReplicaSet': if (spec) { spec.replicas ??= 1; podSpec(spec.template?.spec); } break;
     case 'Service': if (spec) service(spec); break;
@@ -139,7 +294,10 @@ export function applyDefaults(input: KubeObject, namespaced = isNamespaced(input
     case 'DaemonSet': if (spec) daemonSet(spec); break;
     case 'Job': if (spec) job(spec); break;
     case 'CronJob': if (spec) cronJob(spec); break;
-    case 'ReplicationController': if (spec) replicationController(spec); break;
+    case 'ReplicationController':
+      if (spec) replicationController(spec);
+      if (spec?.template?.metadata?.labels && Object.keys(obj.metadata.labels ?? {}).length === 0) obj.metadata.labels = { ...spec.template.metadata.labels };
+      break;
     case 'PodTemplate': podSpec((obj.template as Obj | undefined)?.spec); break;
     case 'PersistentVolumeClaim': if (spec) spec.volumeMode ??= 'Filesystem'; break;
     case 'PersistentVolume': if (spec) { spec.persistentVolumeReclaimPolicy ??= 'Retain'; spec.volumeMode ??= 'Filesystem'; } break;
@@ -147,8 +305,13 @@ export function applyDefaults(input: KubeObject, namespaced = isNamespaced(input
     case 'NetworkPolicy':
       // Ingress always; Egress too when egress rules are written, as the API server defaults policyTypes.
       if (spec && !spec.policyTypes) spec.policyTypes = spec.egress ? ['Ingress', 'Egress'] : ['Ingress'];
+      for (const rule of [...(spec?.ingress ?? []), ...(spec?.egress ?? [])]) for (const p of rule.ports ?? []) p.protocol ??= 'TCP';
       break;
-    case 'HorizontalPodAutoscaler': if (spec) spec.minReplicas ??= 1; break;
+    case 'HorizontalPodAutoscaler':
+      // autoscaling/v1 has targetCPUUtilizationPercentage instead of metrics and behavior.
+      if (spec && obj.apiVersion === 'autoscaling/v1') spec.minReplicas ??= 1;
+      else if (spec) hpa(spec);
+      break;
   }
   return obj;
 }

@@ -9,7 +9,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const v = (path: Path, message: string): Violation => ({ path, at: path, message });
 
-/** Every source a Volume may name; exactly one must be given. */
+/** Every source a Volume may name; at most one may be given. */
 const SOURCES = [
   'emptyDir', 'configMap', 'secret', 'projected', 'downwardAPI', 'hostPath', 'persistentVolumeClaim', 'nfs', 'iscsi',
   'glusterfs', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'vsphereVolume', 'quobyte',
@@ -91,7 +91,7 @@ export function volumeViolations(kind: string, obj: Obj, allowHostPath: readonly
       names.add(vol.name);
     }
     const given = SOURCES.filter((s) => vol[s] !== undefined);
-    if (given.length === 0) out.push(v(base, 'must specify a volume type (emptyDir, configMap, secret, projected, downwardAPI, hostPath or persistentVolumeClaim)'));
+    // No source at all is an emptyDir: the API server defaults it before it validates.
     if (given.length > 1) out.push(v([...base, given[1]], `may not specify more than 1 volume type (${given[0]} is given too)`));
     for (const s of ['configMap', 'secret', 'downwardAPI']) if (isObj(vol[s])) out.push(...keyPaths(vol[s].items, [...base, s, 'items']));
     list(vol.projected?.sources).forEach((src, j) => {

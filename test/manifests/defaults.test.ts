@@ -9,6 +9,12 @@ const only = (yaml: string) => {
   assert.equal(r.issues, []);
   return r.objects[0].object;
 };
+/** The defaulted object of a document that loads (warnings about fields convergit does not act on aside). */
+const loaded = (yaml: string) => {
+  const r = load(yaml);
+  assert.equal(r.issues.filter((i) => i.severity === 'error'), []);
+  return r.objects[0].object;
+};
 
 test('Deployment defaults', () => {
   const d = only('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers:\n        - name: c\n          image: c\n          ports: [{containerPort: 80}]\n          livenessProbe: {httpGet: {port: 80}}\n');
@@ -27,12 +33,18 @@ test('Deployment defaults', () => {
       name: 'c',
       image: 'c',
       ports: [{ containerPort: 80, protocol: 'TCP' }],
-      livenessProbe: { httpGet: { port: 80, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+      livenessProbe: { httpGet: { port: 80, scheme: 'HTTP', path: '/' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
       imagePullPolicy: 'Always',
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
     }],
     restartPolicy: 'Always',
     terminationGracePeriodSeconds: 30,
+    dnsPolicy: 'ClusterFirst',
+    securityContext: {},
+    schedulerName: 'default-scheduler',
   });
+  assert.is(template.spec.enableServiceLinks, undefined, 'enableServiceLinks is a Pod default, not a template one');
 });
 
 test('explicit values win; Recreate gets no rollingUpdate; partial rollingUpdate is completed', () => {
@@ -54,11 +66,55 @@ test('ReplicaSet, Pod, Service, Secret and Namespace defaults', () => {
   const pod = only('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: c, readinessProbe: {tcpSocket: {port: 1}, periodSeconds: 3}}]}\n');
   assert.equal(pod.spec.containers[0].readinessProbe, { tcpSocket: { port: 1 }, periodSeconds: 3, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
   const svc = only('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}, {name: b, port: 81, targetPort: web, protocol: UDP}]}\n'.replace('{port: 80}', '{name: a, port: 80}'));
-  assert.equal(svc.spec, { ports: [{ name: 'a', port: 80, protocol: 'TCP', targetPort: 80 }, { name: 'b', port: 81, targetPort: 'web', protocol: 'UDP' }], type: 'ClusterIP' });
+  assert.equal(svc.spec, { ports: [{ name: 'a', port: 80, protocol: 'TCP', targetPort: 80 }, { name: 'b', port: 81, targetPort: 'web', protocol: 'UDP' }], type: 'ClusterIP', sessionAffinity: 'None', internalTrafficPolicy: 'Cluster' });
   assert.is(only('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n').type, 'Opaque');
   assert.is(only('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ntype: kubernetes.io/tls\n').type, 'kubernetes.io/tls');
-  const ns = only('apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n');
+  const ns = only('apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n');
   assert.is(ns.metadata.namespace, undefined, 'cluster-scoped objects get no namespace');
+  assert.equal(ns.metadata.labels, { 'kubernetes.io/metadata.name': 'ns1' }, 'the API server labels every Namespace with its name');
+});
+
+test('Pod-only defaults: service links, requests from limits, host ports on the host network', () => {
+  const pod = only('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers:\n    - name: c\n      image: c\n      ports: [{containerPort: 8080}]\n      resources: {limits: {cpu: 500m, memory: 1Gi}, requests: {cpu: 100m}}\n');
+  assert.is(pod.spec.enableServiceLinks, true);
+  assert.equal(pod.spec.containers[0].resources.requests, { cpu: '100m', memory: '1Gi' }, 'a request not written is the limit');
+  assert.equal(pod.spec.containers[0].ports, [{ containerPort: 8080, protocol: 'TCP', hostPort: 8080 }]);
+});
+
+test('volume defaults: no source is an emptyDir, file modes 0644, downward fields in v1', () => {
+  const pod = loaded('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: c}]\n  volumes:\n    - name: scratch\n    - {name: cfg, configMap: {name: x}}\n    - {name: mode, secret: {secretName: s, defaultMode: 0400}}\n    - name: info\n      downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}\n    - name: proj\n      projected: {sources: [{serviceAccountToken: {path: token}}]}\n');
+  const [scratch, cfg, mode, info, proj] = pod.spec.volumes;
+  assert.equal(scratch, { name: 'scratch', emptyDir: {} });
+  assert.is(cfg.configMap.defaultMode, 0o644);
+  assert.is(mode.secret.defaultMode, 0o400, 'a written mode is kept');
+  assert.is(info.downwardAPI.items[0].fieldRef.apiVersion, 'v1');
+  assert.is(proj.projected.defaultMode, 0o644);
+});
+
+test('Service traffic policies and session affinity follow the type', () => {
+  const lb = loaded('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {type: LoadBalancer, sessionAffinity: ClientIP, ports: [{port: 80, targetPort: 0}]}\n');
+  assert.equal(lb.spec.sessionAffinityConfig, { clientIP: { timeoutSeconds: 10800 } });
+  assert.is(lb.spec.externalTrafficPolicy, 'Cluster');
+  assert.is(lb.spec.internalTrafficPolicy, 'Cluster');
+  assert.is(lb.spec.allocateLoadBalancerNodePorts, true);
+  assert.is(lb.spec.ports[0].targetPort, 80, 'targetPort 0 means the port');
+  const ext = loaded('apiVersion: v1\nkind: Service\nmetadata: {name: e}\nspec: {type: ExternalName, externalName: example.com}\n');
+  assert.is(ext.spec.internalTrafficPolicy, undefined, 'an ExternalName Service has no traffic policy');
+  assert.is(ext.spec.externalTrafficPolicy, undefined);
+});
+
+test('RBAC subjects, HPA metrics and behavior, webhooks get the API server defaults', () => {
+  const rb = loaded('apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: r}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: x}\nsubjects: [{kind: User, name: u}, {kind: ServiceAccount, name: sa}]\n');
+  assert.equal(rb.subjects, [{ kind: 'User', name: 'u', apiGroup: 'rbac.authorization.k8s.io' }, { kind: 'ServiceAccount', name: 'sa', apiGroup: '' }]);
+  const hpa = loaded('apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: d}\n  maxReplicas: 5\n  behavior: {scaleDown: {stabilizationWindowSeconds: 60}}\n');
+  assert.is(hpa.spec.minReplicas, 1);
+  assert.equal(hpa.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
+  assert.equal(hpa.spec.behavior.scaleDown, { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] });
+  assert.is(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds, 0);
+  const wh: any = loaded('apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: w}\nwebhooks:\n  - name: a.example.com\n    clientConfig: {service: {name: s, namespace: ns}}\n    admissionReviewVersions: [v1]\n    sideEffects: None\n    rules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]\n');
+  const w = wh.webhooks[0];
+  assert.equal([w.failurePolicy, w.matchPolicy, w.timeoutSeconds, w.clientConfig.service.port, w.rules[0].scope], ['Fail', 'Equivalent', 10, 443, '*']);
+  assert.is(w.reinvocationPolicy, undefined, 'only mutating webhooks are reinvoked');
 });
 
 test('Secret stringData is folded into data as base64, as the API server does', () => {
@@ -89,7 +145,7 @@ test('defaulting does not mutate its input', () => {
 });
 
 test('loading does not mutate the files it is given', () => {
-  const files = [{ path: 'a.yaml', content: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n' }];
+  const files = [{ path: 'a.yaml', content: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n' }];
   const snapshot = JSON.stringify(files);
   load(files[0].content);
   assert.is(JSON.stringify(files), snapshot);
@@ -117,7 +173,7 @@ test('the API server defaults of kinds convergit keeps: StatefulSet, DaemonSet, 
   assert.equal([cj.spec.concurrencyPolicy, cj.spec.successfulJobsHistoryLimit, cj.spec.failedJobsHistoryLimit, cj.spec.jobTemplate.spec.backoffLimit], ['Allow', 3, 1, 6]);
   const sc = keptOnly('apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: rancher.io/local-path\n');
   assert.equal([sc.reclaimPolicy, sc.volumeBindingMode], ['Delete', 'Immediate']);
-  const np = keptOnly('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec:\n  podSelector: {}\n  egress: [{}]\n');
+  const np = keptOnly('apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec:\n  podSelector: {}\n  egress: [{}]\n');
   assert.equal(np.spec.policyTypes, ['Ingress', 'Egress']);
 });
 

@@ -41,13 +41,13 @@ test('ranges', () => {
 });
 
 test('types, with hints for quoting', () => {
-  const r = load(deployment('          env: [{name: PORT, value: 8080}, {name: ON, value: true}]\n          ports: {containerPort: 80}\n', '  replicas: "3"\n  paused: yes\n  minReadySeconds: 1.5\n'));
+  const r = load(deployment('          env: [{name: PORT, value: 8080}, {name: FLAG, value: true}]\n          ports: {containerPort: 80}\n', '  replicas: "3"\n  paused: \"yes\"\n  minReadySeconds: 1.5\n'));
   assert.equal(messages(r), [
     'spec.replicas: must be an integer, not a quoted string',
     'spec.paused: must be true or false',
     'spec.minReadySeconds: must be a whole number',
     `${C}.env[0].value: must be a string (quote it: "8080")`,
-    `${C}.env[1].value: must be a string (quote it: "true")`,
+    `${C}.env[1].value: must be a string (unquoted, YAML reads it as the boolean true: quote it)`,
     `${C}.ports: must be a list`,
   ]);
 });
@@ -77,8 +77,8 @@ metadata:
   labels:
     app.kubernetes.io/name: ok
     example.com/: empty-name
-    Bad_Prefix/x: y
-    -leading: y
+    Bad_Prefix/x: v
+    -leading: v
     ok: "has space"
     long: ${'a'.repeat(64)}
     empty: ""
@@ -121,7 +121,8 @@ test('ports by number or IANA name', () => {
   assert.equal(svc('8080'), []);
   assert.equal(svc('http'), []);
   const M = 'spec.ports[0].targetPort: must be a port number (1-65535) or a port name';
-  assert.equal(svc('0'), [M]);
+  assert.equal(svc('0'), [], 'targetPort 0 means the port, as the API server defaults it');
+  assert.equal(svc('-1'), [M]);
   assert.equal(svc('70000'), [M]);
   assert.equal(svc('HTTP'), [M]);
   assert.equal(svc('a-very-long-port-name'), [M]);
