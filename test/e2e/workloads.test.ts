@@ -122,7 +122,14 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   assert.equal([row.rollout, row.ready, row.replicas, row.revision], ['Complete', 3, 3, '1']);
   assert.equal(w.services.find((x: any) => x.name === 'web').urls, [`${url}/`]);
   assert.is(w.pods.filter((p: any) => p.status === 'Running' && p.ready === '1/1').length, 4);
-  assert.match((await serve.get('/')).text, /<h2>Deployments<\/h2>/);
+  const kv = await until(async () => {
+    const row = (await serve.get('/status')).body.workloads.statefulSets.find((x: any) => x.name === 'backend');
+    return row?.rollout === 'Complete' && row;
+  }, 'the StatefulSet row Complete');
+  assert.equal([kv.ready, kv.replicas, kv.claims], [1, 1, ['data']]);
+  const page = (await serve.get('/')).text;
+  assert.match(page, /<h2>Deployments<\/h2>/);
+  assert.match(page, /<h2>StatefulSets<\/h2>.*<td>backend<\/td>.*<td>1\/1<\/td>.*<td>data-backend-0<\/td>/s);
 });
 
 test('kubectl get pods and kubectl logs work against the API', async () => {
