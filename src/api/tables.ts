@@ -212,6 +212,11 @@ const boolPtr = (v: unknown) => (v === undefined || v === null ? '<unset>' : v ?
 const ACCESS: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
 /** GetAccessModesAsString: in this fixed order, each once. */
 const accessModes = (modes: unknown) => Object.keys(ACCESS).filter((m) => ((modes as string[] | undefined) ?? []).includes(m)).map((m) => ACCESS[m]).join(',');
+/** GetPersistentVolume(Claim)Class: the beta annotation still wins over storageClassName. */
+const volumeClass = (o: KubeObject) => o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? o.spec?.storageClassName ?? '';
+/** storageutil.IsDefaultAnnotation: the GA or the beta annotation says "true". */
+const isDefaultClass = (o: KubeObject) => ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class']
+  .some((k) => o.metadata.annotations?.[k] === 'true');
 /** A claim or volume being deleted shows Terminating, as printPersistentVolume(Claim) says it. */
 const volumePhase = (o: KubeObject) => (o.metadata.deletionTimestamp ? 'Terminating' : o.status?.phase ?? 'Pending');
 const claimCols: Column[] = [
@@ -220,7 +225,7 @@ const claimCols: Column[] = [
   // Only once the claim names its volume, as printPersistentVolumeClaim does.
   { name: 'Capacity', type: 'string', cell: (o) => (o.spec?.volumeName ? o.status?.capacity?.storage ?? '' : '') },
   { name: 'Access Modes', type: 'string', cell: (o) => (o.spec?.volumeName ? accessModes(o.status?.accessModes) : '') },
-  { name: 'StorageClass', type: 'string', cell: (o) => o.spec?.storageClassName ?? '' },
+  { name: 'StorageClass', type: 'string', cell: volumeClass },
   { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
 ];
 
@@ -233,18 +238,18 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Reclaim Policy', type: 'string', cell: (o) => o.spec?.persistentVolumeReclaimPolicy ?? 'Retain' },
     { name: 'Status', type: 'string', cell: volumePhase },
     { name: 'Claim', type: 'string', cell: (o) => (o.spec?.claimRef ? `${o.spec.claimRef.namespace}/${o.spec.claimRef.name}` : '') },
-    { name: 'StorageClass', type: 'string', cell: (o) => o.spec?.storageClassName ?? '' },
+    { name: 'StorageClass', type: 'string', cell: volumeClass },
     { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
     { name: 'Reason', type: 'string', cell: (o) => o.status?.reason ?? '' },
     ageCol,
     { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' },
   ],
   StorageClass: [
-    { ...name, cell: (o) => (o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${o.metadata.name} (default)` : o.metadata.name) },
+    { ...name, cell: (o) => (isDefaultClass(o) ? `${o.metadata.name} (default)` : o.metadata.name) },
     { name: 'Provisioner', type: 'string', cell: (o) => o.provisioner ?? '' },
     { name: 'ReclaimPolicy', type: 'string', cell: (o) => o.reclaimPolicy ?? 'Delete' },
     { name: 'VolumeBindingMode', type: 'string', cell: (o) => o.volumeBindingMode ?? 'Immediate' },
-    { name: 'AllowVolumeExpansion', type: 'boolean', cell: (o) => !!o.allowVolumeExpansion },
+    { name: 'AllowVolumeExpansion', type: 'string', cell: (o) => !!o.allowVolumeExpansion },
     ageCol,
   ],
   PodDisruptionBudget: [
@@ -378,9 +383,9 @@ const COLUMNS: Record<string, Column[]> = {
     name,
     { name: 'Reference', type: 'string', cell: (o) => `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}` },
     { name: 'Targets', type: 'string', cell: hpaTargets },
-    { name: 'MinPods', type: 'string', cell: (o) => o.spec?.minReplicas ?? 1 },
-    { name: 'MaxPods', type: 'integer', cell: (o) => o.spec?.maxReplicas },
-    { name: 'Replicas', type: 'integer', cell: (o) => o.status?.currentReplicas ?? 0 },
+    { name: 'MinPods', type: 'string', cell: (o) => String(o.spec?.minReplicas ?? 1) },
+    { name: 'MaxPods', type: 'string', cell: (o) => o.spec?.maxReplicas },
+    { name: 'Replicas', type: 'string', cell: (o) => o.status?.currentReplicas ?? 0 },
     ageCol,
   ],
   CronJob: [

@@ -57,4 +57,22 @@ test('PersistentVolumeClaim: capacity and access modes only once bound to a volu
   ]);
 });
 
+test('StorageClass (default) from the GA or beta annotation; a volume\'s class from the beta annotation first; HPA columns typed as printers.go', () => {
+  const sc = table('StorageClass',
+    obj('StorageClass', 'local-path', { provisioner: 'rancher.io/local-path', volumeBindingMode: 'WaitForFirstConsumer' }, { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }),
+    obj('StorageClass', 'old', { provisioner: 'x' }, { annotations: { 'storageclass.beta.kubernetes.io/is-default-class': 'true' } }),
+    obj('StorageClass', 'plain', { provisioner: 'x', reclaimPolicy: 'Retain', allowVolumeExpansion: true }));
+  assert.equal(names(sc), ['Name', 'Provisioner', 'ReclaimPolicy', 'VolumeBindingMode', 'AllowVolumeExpansion', 'Age']);
+  assert.equal(rows(sc).map((r) => r.slice(0, 5)), [
+    ['local-path (default)', 'rancher.io/local-path', 'Delete', 'WaitForFirstConsumer', false],
+    ['old (default)', 'x', 'Delete', 'Immediate', false],
+    ['plain', 'x', 'Retain', 'Immediate', true],
+  ]);
+  const pv = table('PersistentVolume', obj('PersistentVolume', 'pv-1', { spec: { storageClassName: 'fast', capacity: { storage: '1Gi' } }, status: { phase: 'Available' } }, { annotations: { 'volume.beta.kubernetes.io/storage-class': 'slow' } }));
+  assert.is(rows(pv)[0][6], 'slow');
+  const hpa = table('HorizontalPodAutoscaler', obj('HorizontalPodAutoscaler', 'web', { spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 5 }, status: { currentReplicas: 2 } }));
+  assert.equal(hpa.columnDefinitions.map((c) => `${c.name}:${c.type}`), ['Name:string', 'Reference:string', 'Targets:string', 'MinPods:string', 'MaxPods:string', 'Replicas:string', 'Age:string']);
+  assert.equal(rows(hpa)[0].slice(0, 6), ['web', 'Deployment/web', '<none>', '1', 5, 2]);
+});
+
 test.run();
