@@ -65,7 +65,7 @@ spec:
   await until(async () => {
     const ps = ((await serve.get('/api/v1/namespaces/default/pods')).body?.items ?? []) as any[];
     return ps.length === 4 && ps.every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-  }, 'the four example pods ready', 30_000);
+  }, 'the four example pods ready', 60_000);
 });
 
 test.after(async () => {
