@@ -25,6 +25,24 @@ function workloadTables(w: Workloads): string {
 ${table(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Message'], w.deployments.map((d) => [
     esc(d.namespace), esc(d.name), badge(d.rollout), `${d.ready}/${d.replicas}`, String(d.updated), String(d.available), esc(d.revision ?? ''), `<span class="muted">${esc(d.message ?? '')}</span>`,
   ]))}
+${w.statefulSets.length ? `<h2>StatefulSets</h2>
+${table(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Claims'], w.statefulSets.map((s) => [
+    esc(s.namespace), esc(s.name), badge(s.rollout), `${s.ready}/${s.replicas}`, String(s.updated), String(s.available),
+    s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `${esc(s.currentRevision)} → ${esc(s.updateRevision)}` : esc(s.updateRevision ?? s.currentRevision ?? ''),
+    esc(s.claims.map((c) => `${c}-${s.name}-0${s.replicas > 1 ? `…${s.replicas - 1}` : ''}`).join(', ')),
+  ]))}` : ''}
+${w.daemonSets.length ? `<h2>DaemonSets</h2>
+${table(['Namespace', 'Name', 'Rollout', 'Desired', 'Current', 'Ready', 'Up-to-date', 'Available'], w.daemonSets.map((d) => [
+    esc(d.namespace), esc(d.name), badge(d.rollout), String(d.desired), String(d.current), String(d.ready), String(d.updated), String(d.available),
+  ]))}` : ''}
+${w.cronJobs.length ? `<h2>CronJobs</h2>
+${table(['Namespace', 'Name', 'Schedule', 'Suspend', 'Active', 'Last schedule', 'Last success'], w.cronJobs.map((c) => [
+    esc(c.namespace), esc(c.name), `<code>${esc(c.schedule)}</code>`, c.suspend ? badge('Suspended') : 'False', String(c.active), esc(c.lastSchedule ?? '<none>'), esc(c.lastSuccess ?? '<none>'),
+  ]))}` : ''}
+${w.jobs.length ? `<h2>Jobs</h2>
+${table(['Namespace', 'Name', 'Status', 'Completions', 'Duration', 'CronJob'], w.jobs.map((j) => [
+    esc(j.namespace), esc(j.name), badge(j.status), esc(j.completions), esc(j.duration), esc(j.cronJob ?? ''),
+  ]))}` : ''}
 <h2>Services</h2>
 ${table(['Namespace', 'Name', 'Type', 'Cluster IP', 'Ports', 'Open'], w.services.map((s) => [
     esc(s.namespace), esc(s.name), esc(s.type), esc(s.clusterIP ?? '<pending>'), esc(s.ports), s.urls.map(link).join(' '),

@@ -157,32 +157,75 @@ const nodeRoles = (o: KubeObject) => {
   return roles.filter(Boolean).sort().join(',') || '<none>';
 };
 
-function jobStatus(o: KubeObject): string {
+/** kubectl's STATUS of a Job (printJob): Complete, Failed, Terminating, Suspended, FailureTarget, else Running. */
+export function jobStatus(o: KubeObject): string {
   const cond = (t: string) => (o.status?.conditions ?? []).some((c: any) => c.type === t && c.status === 'True');
   if (cond('Complete')) return 'Complete';
   if (cond('Failed')) return 'Failed';
-  if (cond('FailureTarget') || cond('SuccessCriteriaMet')) return o.metadata.deletionTimestamp ? 'Terminating' : 'Running';
+  if (o.metadata.deletionTimestamp) return 'Terminating';
   if (cond('Suspended')) return 'Suspended';
-  return o.metadata.deletionTimestamp ? 'Terminating' : 'Running';
+  if (cond('FailureTarget')) return 'FailureTarget';
+  return 'Running';
 }
 
-/** kubectl's HOSTS of an Ingress: its rules' hosts (`*` for none), at most four. */
-function ingressHosts(o: KubeObject): string {
-  const hosts = ((o.spec?.rules ?? []) as any[]).map((r) => r?.host).filter(Boolean);
-  if (!hosts.length) return '*';
-  return hosts.length > 4 ? `${hosts.slice(0, 4).join(',')} + ${hosts.length - 4} more...` : hosts.join(',');
+/** kubectl's COMPLETIONS: `1/3`; without completions (a work queue) `0/1`, or `0/1 of 4` when parallel. */
+export function jobCompletions(o: KubeObject): string {
+  const succeeded = o.status?.succeeded ?? 0;
+  if (o.spec?.completions != null) return `${succeeded}/${o.spec.completions}`;
+  const parallelism = o.spec?.parallelism ?? 0;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
 }
+
+/** kubectl's DURATION: from start to completion, or to now while it runs; empty before it starts. */
+export const jobDuration = (o: KubeObject): string =>
+  (o.status?.startTime ? age(o.status.startTime, o.status?.completionTime ? Date.parse(o.status.completionTime) : Date.now()) : '');
+
+/** kubectl's HOSTS of an Ingress (formatHosts): the first three rules' hosts, `*` for none, then `+ N more...`. */
+function ingressHosts(o: KubeObject): string {
+  const rules: any[] = o.spec?.rules ?? [];
+  const max = 3;
+  const list: string[] = [];
+  let more = false;
+  for (const r of rules) {
+    if (list.length === max) more = true;
+    if (!more && r?.host) list.push(r.host);
+  }
+  if (!list.length) return '*';
+  return more ? `${list.join(',')} + ${rules.length - max} more...` : list.join(',');
+}
+
+/** An IntOrString as Go's String() prints it; `N/A` when unset (a PodDisruptionBudget's MIN AVAILABLE, MAX UNAVAILABLE). */
+const intOrStringOrNA = (v: unknown) => (v === undefined || v === null ? 'N/A' : String(v));
+
+/** kubectl's PARAMETERS of an IngressClass: `Kind.apiGroup/name`, `<none>` without. */
+function ingressClassParameters(o: KubeObject): string {
+  const p = o.spec?.parameters;
+  if (!p) return '<none>';
+  return `${p.kind}${p.apiGroup != null ? `.${p.apiGroup}` : ''}/${p.name}`;
+}
+
+/** A Go *bool as printBoolPtr prints it. */
+const boolPtr = (v: unknown) => (v === undefined || v === null ? '<unset>' : v ? 'True' : 'False');
 
 /** Kubernetes' own column definitions (pkg/printers/internalversion/printers.go), for each kind convergit serves. */
 /** kubectl's short access modes: RWO, ROX, RWX, RWOP. */
 const ACCESS: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
-const accessModes = (modes: unknown) => ((modes as string[] | undefined) ?? []).map((m) => ACCESS[m] ?? m).join(',');
+/** GetAccessModesAsString: in this fixed order, each once. */
+const accessModes = (modes: unknown) => Object.keys(ACCESS).filter((m) => ((modes as string[] | undefined) ?? []).includes(m)).map((m) => ACCESS[m]).join(',');
+/** GetPersistentVolume(Claim)Class: the beta annotation still wins over storageClassName. */
+const volumeClass = (o: KubeObject) => o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? o.spec?.storageClassName ?? '';
+/** storageutil.IsDefaultAnnotation: the GA or the beta annotation says "true". */
+const isDefaultClass = (o: KubeObject) => ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class']
+  .some((k) => o.metadata.annotations?.[k] === 'true');
+/** A claim or volume being deleted shows Terminating, as printPersistentVolume(Claim) says it. */
+const volumePhase = (o: KubeObject) => (o.metadata.deletionTimestamp ? 'Terminating' : o.status?.phase ?? 'Pending');
 const claimCols: Column[] = [
-  { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Pending' },
+  { name: 'Status', type: 'string', cell: volumePhase },
   { name: 'Volume', type: 'string', cell: (o) => o.spec?.volumeName ?? '' },
-  { name: 'Capacity', type: 'string', cell: (o) => o.status?.capacity?.storage ?? '' },
-  { name: 'Access Modes', type: 'string', cell: (o) => accessModes(o.status?.accessModes) },
-  { name: 'StorageClass', type: 'string', cell: (o) => o.spec?.storageClassName ?? '' },
+  // Only once the claim names its volume, as printPersistentVolumeClaim does.
+  { name: 'Capacity', type: 'string', cell: (o) => (o.spec?.volumeName ? o.status?.capacity?.storage ?? '' : '') },
+  { name: 'Access Modes', type: 'string', cell: (o) => (o.spec?.volumeName ? accessModes(o.status?.accessModes) : '') },
+  { name: 'StorageClass', type: 'string', cell: volumeClass },
   { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
 ];
 
@@ -193,20 +236,33 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Capacity', type: 'string', cell: (o) => o.spec?.capacity?.storage ?? '' },
     { name: 'Access Modes', type: 'string', cell: (o) => accessModes(o.spec?.accessModes) },
     { name: 'Reclaim Policy', type: 'string', cell: (o) => o.spec?.persistentVolumeReclaimPolicy ?? 'Retain' },
-    { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Pending' },
+    { name: 'Status', type: 'string', cell: volumePhase },
     { name: 'Claim', type: 'string', cell: (o) => (o.spec?.claimRef ? `${o.spec.claimRef.namespace}/${o.spec.claimRef.name}` : '') },
-    { name: 'StorageClass', type: 'string', cell: (o) => o.spec?.storageClassName ?? '' },
+    { name: 'StorageClass', type: 'string', cell: volumeClass },
     { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
     { name: 'Reason', type: 'string', cell: (o) => o.status?.reason ?? '' },
     ageCol,
     { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' },
   ],
   StorageClass: [
-    { ...name, cell: (o) => (o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${o.metadata.name} (default)` : o.metadata.name) },
+    { ...name, cell: (o) => (isDefaultClass(o) ? `${o.metadata.name} (default)` : o.metadata.name) },
     { name: 'Provisioner', type: 'string', cell: (o) => o.provisioner ?? '' },
     { name: 'ReclaimPolicy', type: 'string', cell: (o) => o.reclaimPolicy ?? 'Delete' },
     { name: 'VolumeBindingMode', type: 'string', cell: (o) => o.volumeBindingMode ?? 'Immediate' },
-    { name: 'AllowVolumeExpansion', type: 'boolean', cell: (o) => !!o.allowVolumeExpansion },
+    { name: 'AllowVolumeExpansion', type: 'string', cell: (o) => !!o.allowVolumeExpansion },
+    ageCol,
+  ],
+  PodDisruptionBudget: [
+    name,
+    { name: 'Min Available', type: 'string', description: 'The minimum number of pods that must be available.', cell: (o) => intOrStringOrNA(o.spec?.minAvailable) },
+    { name: 'Max Unavailable', type: 'string', description: 'The maximum number of pods that may be unavailable.', cell: (o) => intOrStringOrNA(o.spec?.maxUnavailable) },
+    { name: 'Allowed Disruptions', type: 'integer', description: 'Calculated number of pods that may be disrupted at this time.', cell: (o) => o.status?.disruptionsAllowed ?? 0 },
+    ageCol,
+  ],
+  IngressClass: [
+    name,
+    { name: 'Controller', type: 'string', description: 'Controller that is responsible for handling this class', cell: (o) => o.spec?.controller ?? '' },
+    { name: 'Parameters', type: 'string', description: 'A reference to a resource with additional parameters', cell: ingressClassParameters },
     ageCol,
   ],
   Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
@@ -318,8 +374,8 @@ const COLUMNS: Record<string, Column[]> = {
   Job: [
     name,
     { name: 'Status', type: 'string', cell: jobStatus },
-    { name: 'Completions', type: 'string', cell: (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}` },
-    { name: 'Duration', type: 'string', cell: (o) => (o.status?.startTime ? age(o.status.startTime, o.status?.completionTime ? Date.parse(o.status.completionTime) : Date.now()) : '') },
+    { name: 'Completions', type: 'string', cell: jobCompletions },
+    { name: 'Duration', type: 'string', cell: jobDuration },
     ageCol,
     ...workloadWide(),
   ],
@@ -327,16 +383,16 @@ const COLUMNS: Record<string, Column[]> = {
     name,
     { name: 'Reference', type: 'string', cell: (o) => `${o.spec?.scaleTargetRef?.kind}/${o.spec?.scaleTargetRef?.name}` },
     { name: 'Targets', type: 'string', cell: hpaTargets },
-    { name: 'MinPods', type: 'string', cell: (o) => o.spec?.minReplicas ?? 1 },
-    { name: 'MaxPods', type: 'integer', cell: (o) => o.spec?.maxReplicas },
-    { name: 'Replicas', type: 'integer', cell: (o) => o.status?.currentReplicas ?? 0 },
+    { name: 'MinPods', type: 'string', cell: (o) => String(o.spec?.minReplicas ?? 1) },
+    { name: 'MaxPods', type: 'string', cell: (o) => o.spec?.maxReplicas },
+    { name: 'Replicas', type: 'string', cell: (o) => o.status?.currentReplicas ?? 0 },
     ageCol,
   ],
   CronJob: [
     name,
     { name: 'Schedule', type: 'string', cell: (o) => o.spec?.schedule },
     { name: 'Timezone', type: 'string', cell: (o) => o.spec?.timeZone ?? '<none>' },
-    { name: 'Suspend', type: 'boolean', cell: (o) => !!o.spec?.suspend },
+    { name: 'Suspend', type: 'boolean', cell: (o) => boolPtr(o.spec?.suspend ?? false) }, // defaulted to false, printed False
     { name: 'Active', type: 'integer', cell: (o) => (o.status?.active ?? []).length },
     { name: 'Last Schedule', type: 'string', cell: (o) => (o.status?.lastScheduleTime ? age(o.status.lastScheduleTime) : '<none>') },
     ageCol,

@@ -7,16 +7,10 @@ import { parsePinnedGitImage } from '../model/git-image.ts';
 import { issueAt } from './doc.ts';
 import type { Path } from './paths.ts';
 import type { DesiredObject } from './types.ts';
+import { podSpecPath } from './volume-rules.ts';
 
 const GIT = /^git:(.*)$/;
 
-/** Where pod specs sit in each kind that has them. */
-const POD_SPEC: Record<string, Path> = {
-  Pod: ['spec'],
-  Deployment: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-};
 
 interface ImageRef { object: DesiredObject; path: Path; dir: string | undefined; problem?: string }
 
@@ -29,7 +23,8 @@ function normalizeDir(dir: string): string | undefined {
 
 function* imageRefs(objects: DesiredObject[]): Iterable<ImageRef> {
   for (const object of objects) {
-    const at = POD_SPEC[object.object.kind];
+    // Every kind with a pod template (a CronJob's Jobs and a DaemonSet's pods run git images too).
+    const at = podSpecPath(object.object.kind);
     const spec = at?.reduce<any>((node, seg) => node?.[seg], object.object);
     for (const list of ['initContainers', 'containers']) {
       const containers: { image?: unknown }[] = spec?.[list] ?? [];

@@ -2,7 +2,12 @@
 // and every message escaped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { renderStatusPage } from '../../src/api/status-page.ts';
+import { workloads } from '../../src/api/workloads.ts';
+import { openStore } from '../../src/store/lowdb-store.ts';
 import type { StatusReport } from '../../src/sync/status.ts';
 import type { HistoryEntry } from '../../src/sync/history.ts';
 
@@ -115,6 +120,40 @@ test('every message is escaped', () => {
   const escaped = '&#60;img src=x onerror=&#34;alert(1)&#34;&#62;';
   for (const where of ['msg', 'health', 'reason', 'object', 'commit', 'history', 'error']) assert.match(html, `${where} ${escaped}`, where);
   assert.match(html, `${escaped} &#60;x@example.com&#62;`, 'author');
+});
+
+test('StatefulSets, DaemonSets, CronJobs and Jobs from the store, each with its status columns', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-status-page-'));
+  const store = await openStore(dir);
+  try {
+    const meta = (name: string, extra: object = {}) => ({ name, namespace: 'default', generation: 2, creationTimestamp: at(0), ...extra });
+    await store.create({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('kv'), spec: { replicas: 3, volumeClaimTemplates: [{ metadata: { name: 'data' } }] },
+      status: { observedGeneration: 2, replicas: 3, readyReplicas: 2, updatedReplicas: 1, availableReplicas: 2, currentRevision: 'kv-6c4f', updateRevision: 'kv-7d9b' } });
+    await store.create({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('cache'), spec: { replicas: 1 },
+      status: { observedGeneration: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1, availableReplicas: 1, currentRevision: 'cache-5b', updateRevision: 'cache-5b' } });
+    await store.create({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: meta('agent'),
+      status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, numberAvailable: 3 } });
+    await store.create({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta('backup'), spec: { schedule: '*/5 * * * *', suspend: true },
+      status: { active: [{ name: 'backup-1' }], lastScheduleTime: new Date(Date.now() - 120_000).toISOString() } });
+    await store.create({ apiVersion: 'batch/v1', kind: 'Job', metadata: meta('backup-1', { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'backup', uid: 'u', controller: true }] }),
+      spec: { completions: 1 }, status: { succeeded: 1, startTime: at(0), completionTime: at(4_000), conditions: [{ type: 'Complete', status: 'True' }] } });
+    await store.create({ apiVersion: 'batch/v1', kind: 'Job', metadata: meta('queue'), spec: { parallelism: 4 }, status: { active: 4 } });
+    const w = await workloads(store, '127.0.0.1');
+    const html = renderStatusPage(report(), w);
+    const cells = (heading: string, marker: string) => [...rowWith(sectionAfter(html, heading), marker).matchAll(/<td>(.*?)<\/td>/gs)].map((m) => m[1].replace(/<[^>]+>/g, ''));
+    // Namespace, Name, Rollout, Ready, Up-to-date, Available, Revision, Claims
+    assert.equal(cells('StatefulSets', '<td>kv</td>'), ['default', 'kv', 'Progressing', '2/3', '1', '2', 'kv-6c4f → kv-7d9b', 'data-kv-0…2']);
+    assert.equal(cells('StatefulSets', '<td>cache</td>'), ['default', 'cache', 'Complete', '1/1', '1', '1', 'cache-5b', '']);
+    assert.equal(cells('DaemonSets', '<td>agent</td>'), ['default', 'agent', 'Complete', '3', '3', '3', '3', '3']);
+    assert.equal(cells('CronJobs', '<td>backup</td>'), ['default', 'backup', '*/5 * * * *', 'Suspended', '1', '2m ago', '&#60;none&#62;']);
+    assert.equal(cells('Jobs', '<td>backup-1</td>'), ['default', 'backup-1', 'Complete', '1/1', '4s', 'backup']);
+    assert.equal(cells('Jobs', '<td>queue</td>').slice(2, 4), ['Running', '0/1 of 4'], 'a work queue, as kubectl prints it');
+    // With none of a kind, its section is left out.
+    assert.not.match(renderStatusPage(report(), { ...w, statefulSets: [], daemonSets: [], cronJobs: [], jobs: [] }), /<h2>(StatefulSets|DaemonSets|CronJobs|Jobs)<\/h2>/);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('before the first revision is read: a starting page', () => {

@@ -89,8 +89,12 @@ test('serve --example (npm start) seeds a repository from examples-repo and appl
     const head = runGit(repoDir, 'rev-parse', 'HEAD');
     const s = await until(async () => { const s = (await serve.get('/status')).body; return s.lastAppliedRevision === head && s; }, 'example applied');
     assert.equal(s.errors, []);
-    const deployments = (await serve.get('/apis/apps/v1/namespaces/default/deployments')).body.items.map((d: any) => d.metadata.name);
-    assert.equal(deployments.sort(), ['backend', 'web']);
+    const names = async (path: string) => (await serve.get(path)).body.items.map((d: any) => d.metadata.name).sort();
+    assert.equal(await names('/apis/apps/v1/namespaces/default/deployments'), ['web']);
+    assert.equal(await names('/apis/apps/v1/namespaces/default/statefulsets'), ['backend']);
+    assert.equal(await names('/apis/batch/v1/namespaces/default/cronjobs'), ['backup']);
+    const claims = await until(async () => { const n = await names('/api/v1/namespaces/default/persistentvolumeclaims'); return n.length === 2 && n; }, 'the two claims');
+    assert.equal(claims, ['backups', 'data-backend-0']);
   } finally {
     assert.is(await serve.stop('SIGINT'), 0);
     assert.ok(existsSync(path.join(dataDir, 'state.json')), 'state written on shutdown');

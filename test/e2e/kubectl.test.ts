@@ -39,6 +39,25 @@ test.before(async () => {
   const files: Record<string, string> = {};
   for (const f of ['greeting.yaml', 'backend.yaml', 'apps/web/server.js', 'apps/backend/server.js']) files[f] = readFileSync(path.join(EXAMPLES, f), 'utf8');
   files['web.yaml'] = readFileSync(path.join(EXAMPLES, 'web.yaml'), 'utf8').replace(/\n\s*nodePort: \d+/, '');
+  // Kinds whose columns are checked below: a suspended CronJob never starts a pod the other tests would count.
+  files['extra.yaml'] = `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: edge}
+spec: {controller: example.com/edge, parameters: {apiGroup: k8s.example.com, kind: EdgeParams, name: public}}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  suspend: true
+  jobTemplate: {spec: {template: {spec: {restartPolicy: OnFailure, containers: [{name: c, image: host, command: ["true"]}]}}}}
+`;
   repo = makeRepo(files, { message: 'deploy web and backend' });
   tmp = mkdtempSync(path.join(tmpdir(), 'convergit-kubectl-'));
   dataDir = path.join(tmp, 'shop');
@@ -46,7 +65,7 @@ test.before(async () => {
   await until(async () => {
     const ps = ((await serve.get('/api/v1/namespaces/default/pods')).body?.items ?? []) as any[];
     return ps.length === 4 && ps.every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-  }, 'the four example pods ready', 30_000);
+  }, 'the four example pods ready', 60_000);
 });
 
 test.after(async () => {
@@ -82,6 +101,23 @@ test('get events --sort-by a field outside metadata, and -o wide with Kubernetes
   const nodes = await ok('get', 'nodes', '-o', 'wide');
   assert.equal(header(nodes), ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
   assert.match(nodes, /kn\s+Ready\s+<none>\s+\S+\s+v1\.32\.0-convergit\s/);
+});
+
+test('get pdb, ingressclass, sts, cronjob, pvc: Kubernetes\' columns and values', async () => {
+  const pdb = await until(async () => { const out = await ok('get', 'pdb'); return /web\s+2\s+N\/A\s+1\s/.test(out) && out; }, 'the PDB allowing one disruption');
+  assert.equal(header(pdb), ['NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE']);
+  const ic = await ok('get', 'ingressclass', 'edge');
+  assert.equal(header(ic), ['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE']);
+  assert.match(ic, /edge\s+example\.com\/edge\s+EdgeParams\.k8s\.example\.com\/public\s/);
+  const sts = await ok('get', 'sts', '-o', 'wide');
+  assert.equal(header(sts), ['NAME', 'READY', 'AGE', 'CONTAINERS', 'IMAGES']);
+  assert.match(sts, /backend\s+1\/1\s+\S+\s+backend\s+git:apps\/backend@[0-9a-f]{40}\n/);
+  const cron = await ok('get', 'cronjob');
+  assert.equal(header(cron), ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE']);
+  assert.match(cron, /nightly\s+0 3 \* \* \*\s+<none>\s+True\s+0\s+<none>\s/);
+  const pvc = await ok('get', 'pvc', 'data-backend-0');
+  assert.equal(header(pvc), ['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'AGE']);
+  assert.match(pvc, /data-backend-0\s+Bound\s+pvc-\S+\s+64Mi\s+RWO\s+local-path\s+<unset>\s/);
 });
 
 test('namespaces, get all, describe svc with its endpoints, status and scale subresources', async () => {

@@ -3,12 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { loadAll } from 'js-yaml';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
@@ -41,10 +42,10 @@ async function rolledOut(name: string, replicas: number, what = `${name} rolled 
 
 const applied = (sha: string) => until(async () => (await serve.get('/status')).body.lastAppliedRevision === sha, `revision ${sha.slice(0, 7)} applied`);
 
-/** One HTTP GET on a fresh connection. */
-function get(url: string): Promise<{ status: number; body: string }> {
+/** One HTTP request (GET unless said) on a fresh connection. */
+function get(url: string, method = 'GET'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: 5000 }, (res) => {
+    const req = request(url, { method, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -68,7 +69,7 @@ const kubectl = (...args: string[]) => promisify(execFile)('kubectl', ['--server
 
 test.before(async () => {
   const files: Record<string, string> = {};
-  for (const f of ['greeting.yaml', 'backend.yaml', 'apps/web/server.js', 'apps/backend/server.js']) files[f] = readFileSync(path.join(EXAMPLES, f), 'utf8');
+  for (const f of ['greeting.yaml', 'backend.yaml', 'apps/web/server.js', 'apps/backend/server.js', 'apps/backend/backup.js']) files[f] = readFileSync(path.join(EXAMPLES, f), 'utf8');
   // No fixed node port: another convergit on this machine may hold 30080.
   files['web.yaml'] = readFileSync(path.join(EXAMPLES, 'web.yaml'), 'utf8').replace(/\n\s*nodePort: \d+/, '');
   repo = makeRepo(files);
@@ -82,8 +83,14 @@ test.after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The backend's pod backend-0 Ready; `unlike`: a uid it must not have (the pod was replaced). */
+const backendReady = (what: string, unlike?: string) => until(async () => {
+  const [p] = (await pods('app=backend')).filter((x) => !x.metadata.deletionTimestamp);
+  return p?.metadata.name === 'backend-0' && p.metadata.uid !== unlike && ready(p) && p;
+}, what, 30_000);
+
 test('deploy: the frontend answers through its Service with its pod name, the greeting and the backend counter', async () => {
-  await rolledOut('backend', 1);
+  await backendReady('backend-0 Ready');
   await rolledOut('web', 3);
   const web = await pods('app=web');
   const ips = web.map((p) => p.status.podIP);
@@ -115,7 +122,14 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   assert.equal([row.rollout, row.ready, row.replicas, row.revision], ['Complete', 3, 3, '1']);
   assert.equal(w.services.find((x: any) => x.name === 'web').urls, [`${url}/`]);
   assert.is(w.pods.filter((p: any) => p.status === 'Running' && p.ready === '1/1').length, 4);
-  assert.match((await serve.get('/')).text, /<h2>Deployments<\/h2>/);
+  const kv = await until(async () => {
+    const row = (await serve.get('/status')).body.workloads.statefulSets.find((x: any) => x.name === 'backend');
+    return row?.rollout === 'Complete' && row;
+  }, 'the StatefulSet row Complete');
+  assert.equal([kv.ready, kv.replicas, kv.claims], [1, 1, ['data']]);
+  const page = (await serve.get('/')).text;
+  assert.match(page, /<h2>Deployments<\/h2>/);
+  assert.match(page, /<h2>StatefulSets<\/h2>.*<td>backend<\/td>.*<td>1\/1<\/td>.*<td>data-backend-0<\/td>/s);
 });
 
 test('kubectl get pods and kubectl logs work against the API', async () => {
@@ -203,6 +217,50 @@ test('a changed greeting (a ConfigMap the pods read) rolls out too', async () =>
   await until(async () => (await deployment('web')).metadata.annotations['deployment.kubernetes.io/revision'] === String(Number(before) + 1), 'a new revision');
   await rolledOut('web', 2, 'the new greeting rolled out');
   assert.is(JSON.parse((await get(`${url}/api`)).body).greeting, 'Hello again');
+});
+
+test('the backend keeps its counter on its PersistentVolumeClaim through a kill -9, a new pod and a git revert; the backup Job copies it', async () => {
+  const svc = (await serve.get('/api/v1/namespaces/default/services/backend')).body;
+  const incr = async () => JSON.parse((await get(`http://${svc.spec.clusterIP}:9000/kv/visits/incr`, 'POST')).body).value as number;
+  const claim = (await serve.get('/api/v1/namespaces/default/persistentvolumeclaims/data-backend-0')).body;
+  assert.is(claim.status.phase, 'Bound');
+  const pv = (await serve.get(`/api/v1/persistentvolumes/${claim.spec.volumeName}`)).body;
+  const onDisk = () => JSON.parse(readFileSync(path.join(pv.spec.hostPath.path, 'kv.json'), 'utf8')).visits;
+  const start = await incr();
+  assert.is(onDisk(), start, 'written to the claim\'s folder');
+  // A crash: the container restarts in the same pod and reads its data back.
+  const first = await backendReady('backend-0 Ready');
+  const [pid] = pidsOf([first]);
+  process.kill(pid, 'SIGKILL');
+  await until(async () => { const p = await backendReady('backend-0 Ready'); return p.status.containerStatuses[0].restartCount === 1 && p; }, 'backend-0 restarted');
+  assert.is(await incr(), start + 1);
+  // A new template: the StatefulSet replaces backend-0 with a new pod, on the same claim.
+  const manifest = readFileSync(path.join(repo.work, 'backend.yaml'), 'utf8');
+  repo.write('backend.yaml', manifest.replace('cpu: 50m', 'cpu: 60m'));
+  await applied(repo.commit('backend: more cpu'));
+  const second = await backendReady('a new backend-0', first.metadata.uid);
+  assert.is(await incr(), start + 2);
+  // A git revert replaces it again; the claim is still the first one.
+  repo.git('revert', '--no-edit', 'HEAD');
+  await applied(repo.git('rev-parse', 'HEAD'));
+  await backendReady('backend-0 back at the first template', second.metadata.uid);
+  assert.is(await incr(), start + 3);
+  assert.is((await serve.get('/api/v1/namespaces/default/persistentvolumeclaims/data-backend-0')).body.metadata.uid, claim.metadata.uid);
+  // The example's backup, run once now as a Job from the CronJob's template, saves the counter on its own claim.
+  const [cron, backups] = loadAll(readFileSync(path.join(EXAMPLES, 'backup.yaml'), 'utf8')) as any[];
+  const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'backup-now' }, spec: cron.spec.jobTemplate.spec };
+  repo.write('backup-now.yaml', `${JSON.stringify(job)}\n---\n${JSON.stringify(backups)}\n`);
+  await applied(repo.commit('back up now'));
+  await until(async () => (await serve.get('/apis/batch/v1/namespaces/default/jobs/backup-now')).body.status?.succeeded === 1, 'the backup Job complete');
+  const backupClaim = (await serve.get('/api/v1/namespaces/default/persistentvolumeclaims/backups')).body;
+  const folder = (await serve.get(`/api/v1/persistentvolumes/${backupClaim.spec.volumeName}`)).body.spec.hostPath.path;
+  const files = readdirSync(folder).filter((f) => /^kv-.*\.json$/.test(f));
+  assert.is(files.length, 1, files.join());
+  assert.equal(JSON.parse(readFileSync(path.join(folder, files[0]), 'utf8')), { visits: start + 3 });
+  // Done with it: the Job and its pod go (the claim stays, as pruning it would delete data).
+  repo.write('backup-now.yaml', `${JSON.stringify(backups)}\n`);
+  await applied(repo.commit('backup done'));
+  await until(async () => (await pods('app=backup')).length === 0, 'the backup pod gone');
 });
 
 test('a pod too big for any node waits with FailedScheduling, then runs after a smaller commit', async () => {

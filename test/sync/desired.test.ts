@@ -50,6 +50,41 @@ test('git:<dir> is pinned to the directory tree: code changes change the image, 
   }
 });
 
+test('git images are pinned in every kind with a pod template: a CronJob\'s jobs, a DaemonSet, a Job', async () => {
+  const template = (image: string) => `{spec: {restartPolicy: OnFailure, containers: [{name: c, image: "${image}", command: [node, x.js]}]}}`;
+  const repo = makeRepo({
+    'k8s/cron.yaml': `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup}
+spec: {schedule: "* * * * *", jobTemplate: {spec: {template: ${template('git:apps/job')}}}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec: {template: ${template('git:apps/job')}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, image: "git:apps/job", command: [node, x.js]}]}}}
+`,
+    'apps/job/x.js': 'v1',
+  });
+  try {
+    const r = await desiredAt(repo.dir, repo.git('rev-parse', 'HEAD'));
+    assert.equal(r.issues, []);
+    const images = Object.fromEntries(r.objects.map((o) => {
+      const spec = o.object.kind === 'CronJob' ? o.object.spec.jobTemplate.spec.template.spec : o.object.spec.template.spec;
+      return [o.object.kind, spec.containers[0].image];
+    }));
+    const pinned = images.CronJob;
+    assert.match(pinned, /^git:apps\/job@[0-9a-f]{40}$/);
+    assert.equal(images, { CronJob: pinned, Job: pinned, DaemonSet: pinned });
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('a missing directory or a path leaving the repository is an error at the image field', async () => {
   const side = `
       - name: side
