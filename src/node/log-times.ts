@@ -89,14 +89,18 @@ class Stamper {
     } catch {
       return; // removed with its pod, or renamed: nothing to index
     }
-    if (size < this.seen) {
-      // Cut by someone else than our rotation (truncated by hand): what is there now is all new.
-      writeFileSync(logTimesFile(this.log), '');
-      this.seen = 0;
+    try {
+      if (size < this.seen) {
+        // Cut by someone else than our rotation (truncated by hand): what is there now is all new.
+        writeFileSync(logTimesFile(this.log), '');
+        this.seen = 0;
+      }
+      if (size <= this.seen) return;
+      appendFileSync(logTimesFile(this.log), `${size} ${Math.round(at)}\n`);
+      this.seen = size;
+    } catch {
+      // The pod's folder removed meanwhile: nothing left to index.
     }
-    if (size <= this.seen) return;
-    appendFileSync(logTimesFile(this.log), `${size} ${Math.round(at)}\n`);
-    this.seen = size;
   }
 
   beginCut(): void {
