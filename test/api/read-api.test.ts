@@ -215,7 +215,10 @@ test('OpenAPI: v2 as JSON (406 when only protobuf is acceptable), v3 per group-v
 test('refusals: exec, attach and port-forward say what to do instead; cordon is refused at its first read', async () => {
   const exec = await post('/api/v1/namespaces/default/pods/p1/exec?command=ls', {});
   assert.is(exec.status, 405);
-  assert.match(exec.body.message, /kubectl logs/);
+  assert.match(exec.body.message, /does not exec into containers \(kubectl exec, and kubectl cp, which uses exec\).*kubectl logs/);
+  const attach = await post('/api/v1/namespaces/default/pods/p1/attach', {});
+  assert.is(attach.status, 405);
+  assert.match(attach.body.message, /^convergit does not attach to containers \(kubectl attach\): read what a container prints with `kubectl logs <pod>`/);
   const pf = await post('/api/v1/namespaces/default/pods/p1/portforward', {});
   assert.match(pf.body.message, /Service of type NodePort or LoadBalancer/);
   const cordon = await get('/api/v1/nodes/n1', { 'kubectl-command': 'kubectl cordon' });
