@@ -117,6 +117,28 @@ test('tables: includeObject Object, Metadata (default) and None; wide columns as
   assert.equal(pods.body.columnDefinitions.slice(-2).map((c: any) => c.name), ['Nominated Node', 'Readiness Gates']);
 });
 
+test('tables for the kinds kubectl has printers for beyond workloads: PDB, IngressClass, bindings, NetworkPolicy', async () => {
+  await store.create({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: '50%', selector: { matchLabels: { app: 'web' } } } });
+  await store.updateStatus('PodDisruptionBudget', 'default', 'web', { disruptionsAllowed: 1 });
+  await store.create({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'convergit' }, spec: { controller: 'convergit.dev/ingress' } });
+  await store.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'all', namespace: 'default' }, spec: { podSelector: {} } });
+  await store.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'readers', namespace: 'default' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'User', name: 'ann' }, { kind: 'User', name: 'bob' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'ci', namespace: 'tools' }],
+  });
+  const table = async (p: string) => {
+    const t = (await get(p, TABLE)).body;
+    return { cols: t.columnDefinitions.map((c: any) => c.name), cells: t.rows[0].cells.map((v: unknown) => (/^\d+[smhd]$/.test(String(v)) ? 'AGE' : v)) };
+  };
+  assert.equal(await table('/apis/policy/v1/namespaces/default/poddisruptionbudgets'), { cols: ['Name', 'Min Available', 'Max Unavailable', 'Allowed Disruptions', 'Age'], cells: ['web', '50%', 'N/A', 1, 'AGE'] });
+  assert.equal(await table('/apis/networking.k8s.io/v1/ingressclasses'), { cols: ['Name', 'Controller', 'Parameters', 'Age'], cells: ['convergit', 'convergit.dev/ingress', '<none>', 'AGE'] });
+  assert.equal(await table('/apis/networking.k8s.io/v1/namespaces/default/networkpolicies'), { cols: ['Name', 'Pod-Selector', 'Age'], cells: ['all', '<none>', 'AGE'] });
+  assert.equal(await table('/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings'), {
+    cols: ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts'], cells: ['readers', 'ClusterRole/view', 'AGE', 'ann, bob', 'devs', 'tools/ci'],
+  });
+});
+
 test('status and scale subresources (GET); other subresources 404', async () => {
   const status = await get('/apis/apps/v1/namespaces/default/deployments/web/status');
   assert.equal([status.status, status.body.kind, status.body.status.readyReplicas], [200, 'Deployment', 2]);
