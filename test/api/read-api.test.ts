@@ -64,6 +64,8 @@ test('fieldSelector: per-kind fields, =, ==, !=, comma-joined; unsupported label
   assert.equal(names(await get('/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName!%3Dn1')), ['p2', 'p3']);
   assert.equal(names(await get('/api/v1/pods?fieldSelector=metadata.name%3Dp3')), ['p3']);
   assert.equal(names(await get('/api/v1/pods?fieldSelector=status.podIP%3D127.1.0.4')), ['p4']);
+  // Unset in the manifests, as a cluster stores them: the default scheduler and the default service account.
+  assert.equal(names(await get('/api/v1/pods?fieldSelector=spec.schedulerName%3Ddefault-scheduler,spec.serviceAccountName%3Ddefault')), ['p1', 'p2', 'p3', 'p4']);
   const ev = await get('/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp2,involvedObject.kind%3DPod');
   assert.equal(ev.body.items.map((e: any) => e.reason), ['FailedScheduling']);
   assert.equal((await get('/api/v1/events?fieldSelector=type%3DNormal,source%3Dconvergit')).body.items.map((e: any) => e.reason), ['Scheduled']);
