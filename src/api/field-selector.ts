@@ -22,8 +22,9 @@ const FIELDS: Record<string, { fields: Record<string, Getter>; noNamespace?: boo
     fields: {
       'spec.nodeName': (o) => str(o.spec?.nodeName),
       'spec.restartPolicy': (o) => str(o.spec?.restartPolicy),
-      'spec.schedulerName': (o) => str(o.spec?.schedulerName),
-      'spec.serviceAccountName': (o) => str(o.spec?.serviceAccountName),
+      // Unset, these are what kube-apiserver would have stored: its defaulting and the ServiceAccount admission.
+      'spec.schedulerName': (o) => str(o.spec?.schedulerName || 'default-scheduler'),
+      'spec.serviceAccountName': (o) => str(o.spec?.serviceAccountName || o.spec?.serviceAccount || 'default'),
       'spec.hostNetwork': (o) => bool(o.spec?.hostNetwork),
       'status.phase': (o) => str(o.status?.phase),
       // kube-apiserver matches status.podIP against the first address; podIPs is accepted as its alias.

@@ -27,12 +27,14 @@ export class ApiMetrics {
       name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
       labelNames, buckets: [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60], registers,
     });
+    const status = () => store.getMeta<StatusReport>('status');
+    const self = this;
     this.reconciles = new Histogram({
       name: 'gotk_reconcile_duration_seconds', help: 'The duration in seconds of a GitOps reconciliation: from detecting a revision to having applied it.',
       labelNames: ['kind', 'name', 'namespace'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers,
+      // Observed as it is collected, so a revision applied since the last scrape is in this one.
+      async collect() { self.observeReconciles(await status()); },
     });
-    const status = () => store.getMeta<StatusReport>('status');
-    const self = this;
     new Gauge({
       name: 'gotk_reconcile_condition', help: 'The current condition status of a GitOps toolkit resource reconciliation.',
       labelNames: ['kind', 'name', 'namespace', 'type', 'status'], registers,
@@ -42,7 +44,6 @@ export class ApiMetrics {
         for (const c of s?.conditions ?? []) {
           for (const v of ['True', 'False', 'Unknown']) this.set({ kind: 'Kustomization', name: NAME, namespace: '', type: c.type, status: v }, c.status === v ? 1 : 0);
         }
-        self.observeReconciles(s);
       },
     });
     new Gauge({

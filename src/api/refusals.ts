@@ -8,7 +8,8 @@ export function refusal(pathname: string, method: string, where: { repository: s
   const sub = /\/pods\/[^/]+\/(exec|attach|portforward|proxy)\/?$/.exec(pathname)?.[1]
     ?? /\/services\/[^/]+\/(proxy)\/?$/.exec(pathname)?.[1];
   if (sub === 'exec' || sub === 'attach') {
-    return `convergit does not ${sub} into containers (kubectl ${sub}, and kubectl cp, which uses exec): read what a container prints with `
+    const what = sub === 'exec' ? 'exec into containers (kubectl exec, and kubectl cp, which uses exec)' : 'attach to containers (kubectl attach)';
+    return `convergit does not ${what}: read what a container prints with `
       + '`kubectl logs <pod>` (-f to follow, --previous for the run before); to change what runs, commit the change to '
       + `${where.repository} (branch ${where.branch}).`;
   }

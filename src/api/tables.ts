@@ -229,6 +229,21 @@ const claimCols: Column[] = [
   { name: 'VolumeAttributesClass', type: 'string', cell: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' },
 ];
 
+/** An int-or-string field as kubectl prints it, N/A when unset. */
+const str = (v: unknown) => (v === undefined || v === null ? 'N/A' : String(v));
+
+/** rbac's SubjectsStrings: users, groups and service accounts (`namespace/name`), each joined with ", ". */
+const subjects = (o: KubeObject, kind: string) => ((o.subjects ?? []) as any[]).filter((s) => s.kind === kind)
+  .map((s) => (kind === 'ServiceAccount' && s.namespace ? `${s.namespace}/${s.name}` : s.name)).join(', ');
+const bindingColumns: Column[] = [
+  name,
+  { name: 'Role', type: 'string', cell: (o: any) => `${o.roleRef?.kind}/${o.roleRef?.name}` },
+  ageCol,
+  { name: 'Users', type: 'string', priority: 1, cell: (o) => subjects(o, 'User') },
+  { name: 'Groups', type: 'string', priority: 1, cell: (o) => subjects(o, 'Group') },
+  { name: 'ServiceAccounts', type: 'string', priority: 1, cell: (o) => subjects(o, 'ServiceAccount') },
+];
+
 const COLUMNS: Record<string, Column[]> = {
   PersistentVolumeClaim: [name, ...claimCols, ageCol, { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' }],
   PersistentVolume: [
@@ -400,6 +415,31 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Images', type: 'string', priority: 1, cell: (o) => (o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(',') },
     { name: 'Selector', type: 'string', priority: 1, cell: (o) => formatSelector(o.spec?.jobTemplate?.spec?.selector) },
   ],
+  // Beyond here: the kinds kubectl's printers (pkg/printers/internalversion) define columns for, as they print them.
+  PodDisruptionBudget: [
+    name,
+    { name: 'Min Available', type: 'string', cell: (o) => str(o.spec?.minAvailable) },
+    { name: 'Max Unavailable', type: 'string', cell: (o) => str(o.spec?.maxUnavailable) },
+    { name: 'Allowed Disruptions', type: 'integer', cell: (o) => o.status?.disruptionsAllowed ?? 0 },
+    ageCol,
+  ],
+  IngressClass: [
+    name,
+    { name: 'Controller', type: 'string', cell: (o) => o.spec?.controller ?? '' },
+    { name: 'Parameters', type: 'string', cell: (o) => { const p = o.spec?.parameters; return p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>'; } },
+    ageCol,
+  ],
+  PodTemplate: [
+    name,
+    { name: 'Containers', type: 'string', cell: (o: any) => ((o.template?.spec?.containers ?? []) as any[]).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', cell: (o: any) => ((o.template?.spec?.containers ?? []) as any[]).map((c) => c.image).join(',') },
+    { name: 'Pod Labels', type: 'string', cell: (o: any) => formatLabels(o.template?.metadata?.labels) },
+  ],
+  NetworkPolicy: [name, { name: 'Pod-Selector', type: 'string', cell: (o) => formatSelector(o.spec?.podSelector) || '<none>' }, ageCol],
+  RoleBinding: bindingColumns,
+  ClusterRoleBinding: bindingColumns,
+  Lease: [name, { name: 'Holder', type: 'string', cell: (o) => o.spec?.holderIdentity ?? '' }, ageCol],
+  RuntimeClass: [name, { name: 'Handler', type: 'string', cell: (o: any) => o.handler ?? '' }, ageCol],
   Event: [
     { name: 'Last Seen', type: 'string', cell: (o) => age((o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp) as string) },
     { name: 'Type', type: 'string', cell: (o) => o.type },

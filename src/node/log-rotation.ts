@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { readPidsFile } from './pids-file.ts';
+import { beginLogCut, endLogCut } from './log-times.ts';
 import type { ContainerRecord, Runtime } from './runtime/runtime.ts';
 
 export interface LogRotationOptions {
@@ -75,11 +76,18 @@ async function cutInPlace(log: string, target: string, block: number): Promise<b
   const length = Math.floor(size / block) * block;
   if (length === 0) return false; // under one block: collapse works in whole blocks
   await copyRange(log, `${target}.tmp`, length);
+  // The file's time index (log-times.ts) is shifted with the cut; its watcher pauses meanwhile.
+  beginLogCut(log);
+  let cut = 0;
   try {
     await promisify(execFile)('fallocate', ['--collapse-range', '--offset', '0', '--length', String(length), log]);
+    cut = length;
   } catch {
     await copyRange(log, `${target}.tmp`, Infinity);
     await truncate(log, 0);
+    cut = Infinity;
+  } finally {
+    endLogCut(log, cut);
   }
   await rename(`${target}.tmp`, target);
   return true;

@@ -5,6 +5,7 @@ import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../model/object.ts';
 import { rotatedLogs } from './log-rotation.ts';
+import { lookAtLogTimes, readLogTimes, timeAt } from './log-times.ts';
 
 export interface PodRef { namespace?: string; name: string; uid?: string }
 
@@ -32,29 +33,51 @@ const CRI_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))
 /** One CRI line for `text` written at `at` (what a runtime that timestamps its output appends). */
 export const criLine = (at: Date, stream: 'stdout' | 'stderr', text: string) => `${at.toISOString().replace('Z', '000000Z')} ${stream} F ${text}\n`;
 
+/** Where a piece of log text sits in its file, and when each byte of that file was first seen (plain lines). */
+export interface LogClock { start: number; timeOf(offset: number): number }
+
+/** A time as the kubelet prints it for `--timestamps` (RFC 3339, nine fraction digits, UTC). */
+const kubeletTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000000Z');
+
 /**
  * What kubectl shows of log text: CRI lines stripped to their text (with their time under `timestamps`), lines
- * before `since` dropped. `fileTime` stands for plain lines' time: the last write to their file.
+ * before `since` dropped. Plain lines (the process runtime's) take their time from `clock` (log-times.ts); without
+ * one they are shown as they are, untimed.
  */
-export function presentLog(text: string, opts: Pick<LogOptions, 'since' | 'timestamps'>, fileTime?: Date): string {
+export function presentLog(text: string, opts: Pick<LogOptions, 'since' | 'timestamps'>, clock?: LogClock): string {
   if (!text) return text;
   let out = '';
   const lines = text.split('\n');
   const last = lines.pop()!; // text after the final newline: an unfinished line, shown as it is
   const since = opts.since?.getTime();
+  let offset = clock?.start ?? 0;
+  const plain = (line: string, nl: string) => {
+    const at = clock?.timeOf(offset);
+    offset += Buffer.byteLength(line) + nl.length;
+    if (since !== undefined && at !== undefined && at < since) return;
+    out += (opts.timestamps && at !== undefined ? `${kubeletTime(at)} ` : '') + line + nl;
+  };
   for (const line of lines) {
     const m = CRI_LINE.exec(line);
     if (!m) {
-      if (since !== undefined && fileTime && fileTime.getTime() < since) continue;
-      out += line + '\n';
+      plain(line, '\n');
       continue;
     }
+    offset += Buffer.byteLength(line) + 1;
     if (since !== undefined && Date.parse(m[1]) < since) continue;
     // In UTC as the kubelet prints it (conmon writes +00:00).
     out += (opts.timestamps ? `${m[1].replace(/\+00:00$/, 'Z')} ` : '') + m[4] + (m[3] === 'F' ? '\n' : '');
   }
-  if (last && !(since !== undefined && fileTime && fileTime.getTime() < since)) out += last;
+  if (last) plain(last, '');
   return out;
+}
+
+/** The clock of `file` for text read from `start`: its time index, and its mtime for what the index has not seen. */
+async function clockOf(file: string, start: number): Promise<LogClock> {
+  lookAtLogTimes(file); // a live watcher indexes what it has not seen yet
+  const times = readLogTimes(file);
+  const mtime = (await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now();
+  return { start, timeOf: (o) => timeAt(times, o, mtime) };
 }
 
 /** A log request Kubernetes would refuse: `status` is the HTTP status the API answers with. */
@@ -125,25 +148,25 @@ export async function readPodLog(dataDir: string, pod: KubeObject, opts: LogOpti
   const file = await podLogFile(dataDir, pod, opts);
   if (!opts.since && !opts.timestamps) return presentLog((await readLog(file, opts)).text, {});
   // limitBytes counts what is shown, so it applies after the lines are filtered.
-  const { text } = await readLog(file, { ...opts, limitBytes: undefined });
-  const shown = presentLog(text, opts, (await stat(file).catch(() => undefined))?.mtime ?? new Date());
+  const { text, start } = await readLog(file, { ...opts, limitBytes: undefined });
+  const shown = presentLog(text, opts, await clockOf(file, start));
   return opts.limitBytes === undefined ? shown : Buffer.from(shown).subarray(0, opts.limitBytes).toString('utf8');
 }
 
 /** What tailLines and limitBytes select of `file`, and the offset where reading stopped. */
-async function readLog(file: string, opts: LogOptions): Promise<{ text: string; end: number }> {
+async function readLog(file: string, opts: LogOptions): Promise<{ text: string; start: number; end: number }> {
   // Renamed by a rotation and not yet made anew: nothing written to it yet.
   const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw e; });
-  if (!fh) return { text: '', end: 0 };
+  if (!fh) return { text: '', start: 0, end: 0 };
   try {
     const { size } = await fh.stat();
     const from = opts.tailLines === undefined ? 0 : await tailStart(fh, size, opts.tailLines);
     const length = Math.min(size - from, opts.limitBytes ?? Infinity);
-    if (length <= 0) return { text: '', end: size };
+    if (length <= 0) return { text: '', start: from, end: size };
     const buf = Buffer.alloc(length);
     const { bytesRead } = await fh.read(buf, 0, length, from);
     // With limitBytes the rest is skipped, as kubectl does; following goes on from the end of the file.
-    return { text: buf.subarray(0, bytesRead).toString('utf8'), end: opts.limitBytes === undefined ? from + bytesRead : size };
+    return { text: buf.subarray(0, bytesRead).toString('utf8'), start: from, end: opts.limitBytes === undefined ? from + bytesRead : size };
   } finally {
     await fh.close();
   }
@@ -183,13 +206,18 @@ export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOp
   const first = await readLog(file, opts);
   // Whole lines are presented (a CRI line's prefix is stripped); a partial last line waits for its end.
   let pending = '';
-  const present = (chunk: string) => {
+  let pendingStart = first.start; // the file offset where `pending` begins
+  const timed = opts.since !== undefined || opts.timestamps;
+  const present = async (chunk: string, at: number) => {
+    if (!pending) pendingStart = at;
     const text = pending + chunk;
     const cut = text.lastIndexOf('\n') + 1;
     pending = text.slice(cut);
-    if (cut) write(presentLog(text.slice(0, cut), opts, new Date()));
+    const whole = text.slice(0, cut);
+    if (cut) write(presentLog(whole, opts, timed ? await clockOf(file, pendingStart) : undefined));
+    pendingStart += Buffer.byteLength(whole);
   };
-  present(first.text);
+  await present(first.text, first.start);
   let offset = first.end; // from exactly where the first read stopped: nothing appended meanwhile is lost
   const runsDir = dirname(file);
   const run = Number(/(\d+)\.log$/.exec(file)![1]);
@@ -213,13 +241,17 @@ export async function followPodLog(dataDir: string, pod: KubeObject, opts: LogOp
         // Cut in place by a rotation (the process runtime; the file is the same): the head it cut out, which the
         // new rotated file holds, is no longer in front of what is left to read.
         const same = (await stat(file).catch(() => undefined))?.ino === ino;
-        if (same && newest) offset = Math.max(0, offset - ((await stat(newest).catch(() => undefined))?.size ?? 0));
+        if (same && newest) {
+          const cut = Math.min(offset, (await stat(newest).catch(() => undefined))?.size ?? 0);
+          offset -= cut;
+          pendingStart = Math.max(0, pendingStart - cut);
+        }
       }
       if (size > offset) {
         const buf = Buffer.alloc(size - offset);
         const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        await present(buf.subarray(0, bytesRead).toString('utf8'), offset);
         offset += bytesRead;
-        present(buf.subarray(0, bytesRead).toString('utf8'));
         continue;
       }
       if (size < offset) continue; // cut, and its rotated file not yet named: seen at the next look

@@ -66,6 +66,12 @@ test('the GitOps loop as Flux reports it, and pods by phase with their restarts'
   assert.is(value(text, `kube_pod_status_phase{namespace="default",pod="p",uid="${uid}",phase="Pending"}`), 0);
   assert.is(value(text, `kube_pod_container_status_restarts_total{namespace="default",pod="p",uid="${uid}",container="c"}`), 4);
   assert.is(value(await scrape(), 'gotk_reconcile_duration_seconds_count{kind="Kustomization",name="convergit",namespace=""}'), 1, 'each revision observed once');
+  // A revision applied since the last scrape is in the very next one (not one scrape late).
+  const status = (await store.getMeta<any>('status'))!;
+  await store.setMeta('status', { ...status, history: [{ ...status.history[0], sha: SHA.replace('a', 'b'), detectedAt: '2026-01-01T00:01:00Z', appliedAt: '2026-01-01T00:01:02Z' }, ...status.history] });
+  const next = await scrape();
+  assert.is(value(next, 'gotk_reconcile_duration_seconds_count{kind="Kustomization",name="convergit",namespace=""}'), 2);
+  assert.is(value(next, 'gotk_reconcile_duration_seconds_sum{kind="Kustomization",name="convergit",namespace=""}'), 2.5);
 });
 
 test.run();

@@ -64,6 +64,8 @@ test('fieldSelector: per-kind fields, =, ==, !=, comma-joined; unsupported label
   assert.equal(names(await get('/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName!%3Dn1')), ['p2', 'p3']);
   assert.equal(names(await get('/api/v1/pods?fieldSelector=metadata.name%3Dp3')), ['p3']);
   assert.equal(names(await get('/api/v1/pods?fieldSelector=status.podIP%3D127.1.0.4')), ['p4']);
+  // Unset in the manifests, as a cluster stores them: the default scheduler and the default service account.
+  assert.equal(names(await get('/api/v1/pods?fieldSelector=spec.schedulerName%3Ddefault-scheduler,spec.serviceAccountName%3Ddefault')), ['p1', 'p2', 'p3', 'p4']);
   const ev = await get('/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp2,involvedObject.kind%3DPod');
   assert.equal(ev.body.items.map((e: any) => e.reason), ['FailedScheduling']);
   assert.equal((await get('/api/v1/events?fieldSelector=type%3DNormal,source%3Dconvergit')).body.items.map((e: any) => e.reason), ['Scheduled']);
@@ -115,6 +117,28 @@ test('tables: includeObject Object, Metadata (default) and None; wide columns as
   assert.is(svc.body.rows[0].cells.at(-1), 'app=web,tier=a');
   const pods = await get('/api/v1/namespaces/default/pods', TABLE);
   assert.equal(pods.body.columnDefinitions.slice(-2).map((c: any) => c.name), ['Nominated Node', 'Readiness Gates']);
+});
+
+test('tables for the kinds kubectl has printers for beyond workloads: PDB, IngressClass, bindings, NetworkPolicy', async () => {
+  await store.create({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: '50%', selector: { matchLabels: { app: 'web' } } } });
+  await store.updateStatus('PodDisruptionBudget', 'default', 'web', { disruptionsAllowed: 1 });
+  await store.create({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'convergit' }, spec: { controller: 'convergit.dev/ingress' } });
+  await store.create({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'all', namespace: 'default' }, spec: { podSelector: {} } });
+  await store.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'readers', namespace: 'default' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'User', name: 'ann' }, { kind: 'User', name: 'bob' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'ci', namespace: 'tools' }],
+  });
+  const table = async (p: string) => {
+    const t = (await get(p, TABLE)).body;
+    return { cols: t.columnDefinitions.map((c: any) => c.name), cells: t.rows[0].cells.map((v: unknown) => (/^\d+[smhd]$/.test(String(v)) ? 'AGE' : v)) };
+  };
+  assert.equal(await table('/apis/policy/v1/namespaces/default/poddisruptionbudgets'), { cols: ['Name', 'Min Available', 'Max Unavailable', 'Allowed Disruptions', 'Age'], cells: ['web', '50%', 'N/A', 1, 'AGE'] });
+  assert.equal(await table('/apis/networking.k8s.io/v1/ingressclasses'), { cols: ['Name', 'Controller', 'Parameters', 'Age'], cells: ['convergit', 'convergit.dev/ingress', '<none>', 'AGE'] });
+  assert.equal(await table('/apis/networking.k8s.io/v1/namespaces/default/networkpolicies'), { cols: ['Name', 'Pod-Selector', 'Age'], cells: ['all', '<none>', 'AGE'] });
+  assert.equal(await table('/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings'), {
+    cols: ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts'], cells: ['readers', 'ClusterRole/view', 'AGE', 'ann, bob', 'devs', 'tools/ci'],
+  });
 });
 
 test('status and scale subresources (GET); other subresources 404', async () => {
@@ -215,7 +239,10 @@ test('OpenAPI: v2 as JSON (406 when only protobuf is acceptable), v3 per group-v
 test('refusals: exec, attach and port-forward say what to do instead; cordon is refused at its first read', async () => {
   const exec = await post('/api/v1/namespaces/default/pods/p1/exec?command=ls', {});
   assert.is(exec.status, 405);
-  assert.match(exec.body.message, /kubectl logs/);
+  assert.match(exec.body.message, /does not exec into containers \(kubectl exec, and kubectl cp, which uses exec\).*kubectl logs/);
+  const attach = await post('/api/v1/namespaces/default/pods/p1/attach', {});
+  assert.is(attach.status, 405);
+  assert.match(attach.body.message, /^convergit does not attach to containers \(kubectl attach\): read what a container prints with `kubectl logs <pod>`/);
   const pf = await post('/api/v1/namespaces/default/pods/p1/portforward', {});
   assert.match(pf.body.message, /Service of type NodePort or LoadBalancer/);
   const cordon = await get('/api/v1/nodes/n1', { 'kubectl-command': 'kubectl cordon' });

@@ -58,14 +58,25 @@ spec:
   suspend: true
   jobTemplate: {spec: {template: {spec: {restartPolicy: OnFailure, containers: [{name: c, image: host, command: ["true"]}]}}}}
 `;
-  repo = makeRepo(files, { message: 'deploy web and backend' });
   tmp = mkdtempSync(path.join(tmpdir(), 'convergit-kubectl-'));
+  // Prints a line, then a second one once the test makes its mark file: two lines written at known moments.
+  files['ticker.yaml'] = `apiVersion: v1
+kind: Pod
+metadata:
+  name: ticker
+spec:
+  containers:
+  - name: ticker
+    image: host
+    command: [sh, -c, 'echo first; while [ ! -e ${path.join(tmp, 'mark')} ]; do sleep 0.05; done; echo second; exec sleep 100000']
+`;
+  repo = makeRepo(files, { message: 'deploy web and backend' });
   dataDir = path.join(tmp, 'shop');
   serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--node-name', NODE, '--node-cpu', '4', '--node-memory', '4Gi']);
   await until(async () => {
     const ps = ((await serve.get('/api/v1/namespaces/default/pods')).body?.items ?? []) as any[];
-    return ps.length === 4 && ps.every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-  }, 'the four example pods ready', 60_000);
+    return ps.length === 5 && ps.every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  }, 'the four example pods and the ticker ready', 60_000);
 });
 
 test.after(async () => {
@@ -77,7 +88,7 @@ test.after(async () => {
 test('get --field-selector filters as kube-apiserver does, and refuses unsupported fields', async () => {
   assert.match(await kubectl('get', 'pods', '--field-selector', 'status.phase=Pending').then((r) => r.stderr), /No resources found in default namespace/);
   const running = await ok('get', 'pods', '--field-selector', `status.phase=Running,spec.nodeName=${NODE}`, '-o', 'name');
-  assert.is(running.trim().split('\n').length, 4);
+  assert.is(running.trim().split('\n').length, 5);
   assert.is((await ok('get', 'pods', '--field-selector', 'spec.nodeName!=kn', '-o', 'name')).trim(), '');
   const bad = await kubectl('get', 'pods', '--field-selector', 'spec.foo=x');
   assert.is(bad.code, 1);
@@ -144,6 +155,28 @@ test('auth can-i (protobuf bodies from kubectl) and auth whoami', async () => {
   assert.match(await ok('auth', 'whoami'), /Username\s+system:anonymous/);
 });
 
+test('logs --timestamps, --since-time on the process runtime: each line the time it was written', async () => {
+  const stamped = async () => (await ok('logs', 'ticker', '--timestamps')).trim().split('\n').map((l) => {
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (.*)$/.exec(l);
+    assert.ok(m, `an RFC 3339 time with nine digits, as the kubelet prints it: ${l}`);
+    return { at: Date.parse(m![1]), text: m![2] };
+  });
+  const [first] = await stamped();
+  assert.is(first.text, 'first');
+  // The mark is made in the next whole second: kubectl sends --since-time in whole seconds.
+  await until(() => Math.floor(Date.now() / 1000) > Math.floor(first.at / 1000), 'the next second');
+  const mark = Date.now();
+  writeFileSync(path.join(tmp, 'mark'), '');
+  await until(async () => (await ok('logs', 'ticker')) === 'first\nsecond\n', 'the second line');
+  const lines = await stamped();
+  assert.equal(lines.map((l) => l.text), ['first', 'second']);
+  assert.is(lines[0].at, first.at, 'a line keeps the time it was first seen');
+  assert.ok(lines[1].at >= mark, 'the second line is timed after the mark that let it be written');
+  const since = new Date(Math.floor(mark / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  assert.is(await ok('logs', 'ticker', `--since-time=${since}`), 'second\n');
+  assert.is(await ok('logs', 'ticker', '--since=1h'), 'first\nsecond\n');
+});
+
 test('logs --since and --since-time', async () => {
   const pod = (await podNames()).find((n) => n.startsWith('web-'))!;
   assert.match(await ok('logs', pod, '--since=1h'), /web v1 listening/);
@@ -204,7 +237,7 @@ test('convergit kubeconfig: plain kubectl works with it; --merge keeps the conte
   writeFileSync(file, printed.stdout);
   const pods = await run('kubectl', ['get', 'pods', '-o', 'name'], { KUBECONFIG: file });
   assert.is(pods.code, 0, pods.stderr);
-  assert.is(pods.stdout.trim().split('\n').length, 4);
+  assert.is(pods.stdout.trim().split('\n').length, 5);
   const existing = path.join(tmp, 'kube', 'config');
   const setOther = await run('kubectl', ['config', 'set-cluster', 'other', '--server=https://other.example:6443'], { KUBECONFIG: existing });
   assert.is(setOther.code, 0, setOther.stderr);

@@ -14,7 +14,7 @@ import { until } from '../support/wait.ts';
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 const SERVER = `const http = require('node:http');
-const server = http.createServer((req, res) => res.end(process.env.VERSION + ' ' + process.pid + '\\n'));
+const server = http.createServer((req, res) => { if (req.url !== '/') console.log('GET ' + req.url); res.end(process.env.VERSION + ' ' + process.pid + '\\n'); });
 server.listen(8080, process.env.POD_IP);
 process.on('SIGTERM', () => process.exit(0)); // as many apps do: no draining of its own
 `;
@@ -153,15 +153,28 @@ test('kill -9 of serve: the next serve re-adopts the running pods and restarts o
 
 test('SIGTERM (as Ctrl-C) stops serve but not the pods; the next serve re-adopts every one', async () => {
   const before = await converged(serve!, 'two echo pods ready');
+  // A line logged while serve runs, and one while it is down: each keeps a time through the restart (log-times.ts).
+  const [p] = [...before.values()];
+  const stamped = async (s: ServeProcess) => (await s.get(`/api/v1/namespaces/default/pods/${p.metadata.name}/log?timestamps=true`)).text
+    .split('\n').filter((l) => / GET \//.test(l)).map((l) => ({ at: Date.parse(l.split(' ')[0]), text: l.slice(l.indexOf(' ') + 1) }));
+  await get(`http://${p.status.podIP}:8080/up`);
+  const [up] = await until(async () => { const l = await stamped(serve!); return l.length === 1 && l; }, 'the first line indexed');
+  assert.ok(up.at > 0, 'a time on the line written while serve ran');
   assert.is(await serve!.stop('SIGTERM'), 0);
   serve = undefined;
   for (const p of before.values()) assert.ok(alive(pidOf(p)), `${p.metadata.name} runs on`);
+  await get(`http://${p.status.podIP}:8080/down`);
   serve = await startServe(ARGS());
   const after = await converged(serve, 'converged again');
   for (const [name, p] of before) {
     assert.is(pidOf(after.get(name)), pidOf(p), `${name}: the same process`);
     assert.is(after.get(name).status.containerStatuses[0].restartCount, p.status.containerStatuses[0].restartCount);
   }
+  const lines = await stamped(serve);
+  assert.equal(lines.map((l) => l.text), ['GET /up', 'GET /down']);
+  assert.is(lines[0].at, up.at, 'the line seen by the first serve keeps its time');
+  // Stamped by the second serve with the file's last write (the filesystem's clock, coarser than Date.now()).
+  assert.ok(lines[1].at > up.at && lines[1].at <= Date.now(), 'the line written while serve was down: after the first, not in the future');
 });
 
 test('convergit stop stops serve and every container; the next serve starts the pods again', async () => {

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { collectExecOutput } from './exec-output.ts';
+import { watchLogTimes } from '../log-times.ts';
 import { inMountNamespace, underMount } from '../volumes/mount-namespace.ts';
 import { join } from 'node:path';
 
@@ -44,7 +45,7 @@ export class ProcessRuntime implements Runtime {
         return failedContainer(startedAt, spawnFailure(launch.argv[0], err));
       }
       if (launch.mounts?.length) this.namespaced.set(launch.id, child.pid);
-      return new ProcessContainer(child.pid, startedAt, child);
+      return timed(new ProcessContainer(child.pid, startedAt, child), launch.logFile);
     } finally {
       closeSync(fd); // the child holds its own copy
     }
@@ -56,7 +57,8 @@ export class ProcessRuntime implements Runtime {
     if (!Number.isSafeInteger(pid) || pid <= 0 || typeof startTime !== 'string') return undefined;
     if (isSameProcessAlive(pid, startTime)) {
       if (launch?.mounts?.length) this.namespaced.set(launch.id, pid);
-      return new AdoptedContainer(pid, new Date(startedAt), record);
+      const adopted = new AdoptedContainer(pid, new Date(startedAt), record);
+      return launch ? timed(adopted, launch.logFile) : adopted;
     }
     // The leader died meanwhile. While any member lives the group id cannot be handed out again, so a group without
     // its leader holds only what the container left: killed, as when a container's init dies. A live process under
@@ -201,6 +203,13 @@ class AdoptedContainer implements RunningContainer {
     }
     return this.exited;
   }
+}
+
+/** Its output has no time of its own: serve indexes when each byte was first seen (log-times.ts) while it runs. */
+function timed(container: RunningContainer, logFile: string): RunningContainer {
+  const unwatch = watchLogTimes(logFile);
+  void container.exited.then(unwatch);
+  return container;
 }
 
 /** Killed by a signal: 128 + its number, as a shell and Kubernetes report it (137 for SIGKILL, 143 for SIGTERM). */

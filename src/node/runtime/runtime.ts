@@ -10,8 +10,9 @@ export interface ContainerLaunch {
   /** An existing directory: the image's extracted tree, or workingDir when the spec gives one. With an image
    * runtime, a path inside the container (created when missing, as containerd and podman do). */
   cwd: string;
-  /** stdout and stderr are appended here (created if missing): as the process writes them (process runtime), or as
-   * CRI log lines with their time (podman); logs.ts's presentLog reads both. */
+  /** stdout and stderr are appended here (created if missing): as the process writes them (process runtime, which
+   * has serve index when each byte was seen: log-times.ts), or as CRI log lines with their time (podman); logs.ts's
+   * presentLog reads both. */
   logFile: string;
   /** Who the container is, for runtimes that label their containers to find them again after a restart (podman). */
   podUID?: string;
