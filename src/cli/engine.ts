@@ -33,10 +33,8 @@ export interface EngineOptions {
   nodeName: string;
   capacity: { cpu?: string; memory?: string; pods?: number };
   labels: Record<string, string>;
-  /** Node lifecycle: heartbeats missing this long make a node Unknown (default 40 s); pods without their own toleration are evicted after these many seconds (300). */
+  /** Node lifecycle: heartbeats missing this long make a node Unknown (default 40 s). Pods are evicted after their tolerationSeconds, which the store's admission writes (serve.ts). */
   nodeMonitorGracePeriodMs?: number;
-  defaultNotReadyTolerationSeconds?: number;
-  defaultUnreachableTolerationSeconds?: number;
   /** Taints of every node (kubelet's --register-with-taints). */
   taints?: Taint[];
   /** Labels and taints of single nodes, by name, added to the above; a name no node has is an error. */
@@ -133,7 +131,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       localPath: { storageDir: opts.storageDir ?? join(opts.dataDir, 'storage') },
       // The HPA has nothing new to read between two measurements: it syncs at the metric resolution (15 s by default).
       hpa: { syncPeriodMs: opts.metricResolutionMs },
-      nodeLifecycle: { gracePeriodMs: grace, notReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds },
+      nodeLifecycle: { gracePeriodMs: grace },
     });
     stops.push(() => controllers.stop());
     const scheduler = await startScheduler({ store, log });

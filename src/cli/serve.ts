@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { GitSource } from '../source/git-source.ts';
 import { seedRepository } from '../source/seed.ts';
 import { openStore } from '../store/lowdb-store.ts';
+import { DEFAULT_TOLERATION_SECONDS, defaultTolerationSecondsAdmission } from '../model/default-tolerations.ts';
 import { Syncer } from '../sync/syncer.ts';
 import { Builder } from '../build/builder.ts';
 import { reachable, startApiServer } from '../api/server.ts';
@@ -100,7 +101,11 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   if (!repo) throw new Error('--repo is required (a local path or an http(s) URL); or use --example');
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
-  const store = await openStore(dataDir);
+  // The API server's DefaultTolerationSeconds admission, writing the not-ready/unreachable tolerations into pods.
+  const store = await openStore(dataDir, { admit: [defaultTolerationSecondsAdmission({
+    notReady: opts.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.notReady,
+    unreachable: opts.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.unreachable,
+  })] });
   await createBuiltinNamespaces(store);
   await createBuiltinStorageClass(store);
   // Each part started registers how to stop it; a signal at any point stops what has started, last first.
@@ -151,8 +156,6 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       taints: opts.nodeTaints ?? [],
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
-      defaultNotReadyTolerationSeconds: opts.defaultNotReadyTolerationSeconds,
-      defaultUnreachableTolerationSeconds: opts.defaultUnreachableTolerationSeconds,
       perNode: {
         labels: Object.fromEntries(Object.entries(opts.labelNode ?? {}).map(([n, ls]) => [n, Object.assign({}, ...ls)])),
         taints: Object.fromEntries(Object.entries(opts.taintNode ?? {}).map(([n, ts]) => [n, ts.flat()])),

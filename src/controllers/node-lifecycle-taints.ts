@@ -27,15 +27,6 @@ export function desiredTaints(node: KubeObject, now: string): Taint[] {
   return [...current.filter((t) => !MANAGED.has(t.key)), ...want];
 }
 
-/** The tolerations the DefaultTolerationSeconds admission plugin gives a pod that has none for these keys. */
-export function withDefaultTolerations(tolerations: Toleration[], seconds: { notReady: number; unreachable: number }): Toleration[] {
-  const out = [...tolerations];
-  const covers = (key: string) => tolerations.some((t) => tolerates(t, { key, effect: 'NoExecute' }));
-  if (!covers(TAINT_NOT_READY)) out.push({ key: TAINT_NOT_READY, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds.notReady });
-  if (!covers(TAINT_UNREACHABLE)) out.push({ key: TAINT_UNREACHABLE, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds.unreachable });
-  return out;
-}
-
 /**
  * When a pod on a node with these NoExecute taints is to be deleted, in ms since the epoch: now for a taint it does
  * not tolerate; else the soonest of each taint's timeAdded plus the shortest tolerationSeconds among the

@@ -2,8 +2,8 @@
 // node whose heartbeats stop for the grace period (40 s) gets Ready=Unknown ("Kubelet stopped posting node
 // status."), its pods are marked not Ready, and it is tainted node.kubernetes.io/unreachable (not-ready when
 // the node itself says Ready=False); pods that do not tolerate a NoExecute taint are deleted, at once or after
-// their tolerationSeconds (300 s by default, as the DefaultTolerationSeconds admission plugin gives every pod:
-// here applied when the pod is judged, not written into it), and their controllers create replacements on the
+// their tolerationSeconds (300 s unless the pod says otherwise: the store's DefaultTolerationSeconds admission
+// writes them into every pod, model/default-tolerations.ts), and their controllers create replacements on the
 // other nodes. Nodes left behind by a serve with fewer --nodes are such nodes.
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition, type Condition } from '../model/conditions.ts';
@@ -12,14 +12,11 @@ import { isPodTerminal } from '../model/pod.ts';
 import { isoSeconds } from '../model/time.ts';
 import type { Toleration } from '../model/taints.ts';
 import type { ControllerContext, ControllerSpec, SyncResult } from './controller.ts';
-import { desiredTaints, evictionTime, withDefaultTolerations } from './node-lifecycle-taints.ts';
+import { desiredTaints, evictionTime } from './node-lifecycle-taints.ts';
 
 export interface NodeLifecycleOptions {
   /** How long a node may go without a heartbeat before it is Unknown. Default 40 000 ms. */
   gracePeriodMs?: number;
-  /** The tolerationSeconds a pod without its own toleration gets for not-ready and unreachable. Default 300 each. */
-  notReadyTolerationSeconds?: number;
-  unreachableTolerationSeconds?: number;
 }
 
 const NODE_INDEX = 'nodeName';
@@ -28,7 +25,6 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 
 export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): ControllerSpec {
   const grace = opts.gracePeriodMs ?? 40_000;
-  const seconds = { notReady: opts.notReadyTolerationSeconds ?? 300, unreachable: opts.unreachableTolerationSeconds ?? 300 };
   /** Per node: the last heartbeat seen and when (by our clock, as upstream's probeTimestamp: no clock skew matters). */
   const probes = new Map<string, { heartbeat: string; seenAt: number }>();
 
@@ -77,8 +73,7 @@ export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): Contro
       const noExecute = taints.filter((t) => t.effect === 'NoExecute');
       if (noExecute.length) {
         for (const pod of ctx.informer('Pod').byIndex(NODE_INDEX, name).filter((p) => !isPodTerminal(p) && !p.metadata.deletionTimestamp)) {
-          const tolerations = withDefaultTolerations((pod.spec?.tolerations ?? []) as Toleration[], seconds);
-          const at = evictionTime(tolerations, noExecute, nowMs);
+          const at = evictionTime((pod.spec?.tolerations ?? []) as Toleration[], noExecute, nowMs);
           if (at === undefined) continue;
           if (at > nowMs) { next = Math.min(next ?? Infinity, at - nowMs + 1); continue; }
           await evict(ctx, pod, nowIso);

@@ -97,10 +97,6 @@ export function volumeViolations(kind: string, obj: Obj, allowHostPath: readonly
     list(vol.projected?.sources).forEach((src, j) => {
       for (const s of ['configMap', 'secret', 'downwardAPI']) if (isObj(src?.[s])) out.push(...keyPaths(src[s].items, [...base, 'projected', 'sources', j, s, 'items']));
     });
-    if (isObj(vol.emptyDir) && vol.emptyDir.sizeLimit !== undefined && vol.emptyDir.medium !== 'Memory') {
-      // The kubelet would evict the pod over its limit; convergit does not watch disk usage (a tmpfs is bounded).
-      out.push({ ...v([...base, 'emptyDir', 'sizeLimit'], 'sizeLimit of a disk-backed emptyDir is not enforced by convergit (medium: Memory is a tmpfs of this size)'), warning: true, keep: true });
-    }
     const host = vol.hostPath?.path;
     if (typeof host === 'string') out.push(...hostPathRule(host, [...base, 'hostPath', 'path'], allowHostPath));
   });

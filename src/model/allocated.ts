@@ -1,5 +1,6 @@
 // Values the cluster assigns to objects that git describes: kept when git's copy is written again, as the
 // Kubernetes API server keeps a Service's allocated clusterIP and nodePorts on an update that omits them.
+import { carryDefaultTolerations } from './default-tolerations.ts';
 
 type Obj = Record<string, any>;
 
@@ -26,6 +27,15 @@ export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T
   if (next.kind === 'Pod' && live.spec?.nodeName && next.spec && next.spec.nodeName === undefined) {
     out = structuredClone(out);
     out.spec.nodeName = live.spec.nodeName;
+  }
+  // The tolerations DefaultTolerationSeconds admitted: an update without them gets them again (upstream admits
+  // updates too), so they are kept rather than shown as drift.
+  if (next.kind === 'Pod' && live.spec?.tolerations && next.spec) {
+    const tolerations = carryDefaultTolerations(live.spec.tolerations, next.spec.tolerations ?? []);
+    if (tolerations.length !== (next.spec.tolerations ?? []).length) {
+      out = out === next ? structuredClone(next) : out;
+      out.spec.tolerations = tolerations;
+    }
   }
   // A claim's binding and a volume's claim are the binder's: kept by git updates that leave them out.
   if (next.kind === 'PersistentVolumeClaim' && next.spec) {

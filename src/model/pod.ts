@@ -25,14 +25,41 @@ export const ownerRefTo = (owner: KubeObject): OwnerReference => ({
 
 export interface Resources { cpu: number; memory: number }
 
-/** The pod's requests as the scheduler counts them: the sum over its containers (cpu in cores, memory in bytes),
- * a container's limit standing in for a missing request as Kubernetes defaults it. */
-export function podRequests(spec: { containers?: { resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> } }[] } | undefined): Resources {
-  const total: Resources = { cpu: 0, memory: 0 };
-  for (const c of spec?.containers ?? []) {
-    const r = { ...c.resources?.limits, ...c.resources?.requests }; // a limit without a request is the request
-    if (r.cpu !== undefined) total.cpu += parseQuantity(String(r.cpu));
-    if (r.memory !== undefined) total.memory += parseQuantity(String(r.memory));
+type ResourceList = Record<string, string | number>;
+interface ContainerLike { resources?: { requests?: ResourceList; limits?: ResourceList }; restartPolicy?: string }
+interface PodSpecLike { containers?: ContainerLike[]; initContainers?: ContainerLike[]; overhead?: ResourceList }
+
+const ZERO: Resources = { cpu: 0, memory: 0 };
+const add = (a: Resources, b: Resources): Resources => ({ cpu: a.cpu + b.cpu, memory: a.memory + b.memory });
+const max = (a: Resources, b: Resources): Resources => ({ cpu: Math.max(a.cpu, b.cpu), memory: Math.max(a.memory, b.memory) });
+const amount = (q: string | number | undefined, missing = 0) => (q === undefined ? missing : parseQuantity(String(q)));
+
+/** A container's requests, a limit standing in for a missing request as the API server defaults it; `missing` fills what neither names. */
+function containerRequests(c: ContainerLike, missing?: Resources): Resources {
+  const r = { ...c.resources?.limits, ...c.resources?.requests };
+  return { cpu: amount(r.cpu, missing?.cpu), memory: amount(r.memory, missing?.memory) };
+}
+
+/**
+ * The pod's requests as the scheduler counts them (cpu in cores, memory in bytes), as k8s.io/component-helpers'
+ * PodRequests: the app containers plus the restartable init (sidecar) containers, or, when larger, the largest of
+ * each init container with the sidecars started before it (init containers run one at a time, sidecars keep
+ * running); then `spec.overhead`. `nonMissing` stands in for a container naming neither request nor limit (the
+ * scheduler's scoring defaults).
+ */
+export function podRequests(spec: PodSpecLike | undefined, nonMissing?: Resources): Resources {
+  let reqs = ZERO;
+  for (const c of spec?.containers ?? []) reqs = add(reqs, containerRequests(c, nonMissing));
+  let sidecars = ZERO, init = ZERO;
+  for (const c of spec?.initContainers ?? []) {
+    const r = containerRequests(c, nonMissing);
+    if (c.restartPolicy === 'Always') {
+      reqs = add(reqs, r);
+      sidecars = add(sidecars, r);
+      init = max(init, sidecars);
+    } else init = max(init, add(r, sidecars));
   }
-  return total;
+  reqs = max(reqs, init);
+  const o = spec?.overhead;
+  return o ? add(reqs, { cpu: amount(o.cpu), memory: amount(o.memory) }) : reqs;
 }

@@ -18,6 +18,8 @@ import { matchesSelector } from '../model/selector.ts';
 import { IpPool } from '../model/ip-pool.ts';
 import { readResolvConf } from '../model/resolv-conf.ts';
 import { removeOrphanedPodDirs } from './volumes/orphans.ts';
+import { emptyDirUsage } from './volumes/emptydir-usage.ts';
+import { startEvictionManager } from './eviction-manager.ts';
 import type { Taint } from '../model/taints.ts';
 
 export interface NodeOptions {
@@ -56,6 +58,8 @@ export interface NodeOptions {
   containerRuntimeVersion?: string;
   /** The kubelet's --cluster-dns and --cluster-domain; undefined: pods get the host's resolv.conf. */
   dns?: { clusterDNS?: string; clusterDomain: string };
+  /** The eviction manager's monitoring period: how often size-limited emptyDirs are measured. Default 10 000 ms. */
+  evictionMonitoringMs?: number;
 }
 
 export interface RunningNode {
@@ -224,6 +228,15 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   ready = true;
   drain();
 
+  // Pods whose emptyDir outgrew its sizeLimit are evicted (eviction-manager.ts).
+  const evictions = startEvictionManager({
+    intervalMs: opts.evictionMonitoringMs ?? 10_000,
+    pods: () => pods.list().filter((p) => workers.has(p.metadata.uid!) && !isPodTerminal(p) && !p.metadata.deletionTimestamp),
+    usage: (pod) => emptyDirUsage(dataDir, pod),
+    evict: (pod, message) => workers.get(pod.metadata.uid!)?.evict(message),
+    log: (m) => log(`node ${nodeName}: ${m}`),
+  });
+
   const beat = setInterval(() => {
     heartbeat(store, nodeName, now()).catch((e) => log(`node ${nodeName}: heartbeat: ${e instanceof Error ? e.message : e}`));
   }, opts.heartbeatMs ?? 10_000);
@@ -235,6 +248,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     stopped ??= (async () => {
       stopping = true;
       clearInterval(beat);
+      evictions.stop();
       pods.stop();
       services.stop();
       endpoints.stop();

@@ -30,7 +30,9 @@ export type PodWorkerEvent =
   | { type: 'DELETE'; graceMs: number }
   | { type: 'GONE'; graceMs: number }
   | { type: 'NODE_STOP' }
-  | { type: 'COMPLETED' };
+  | { type: 'COMPLETED' }
+  /** The eviction manager's kill: at once, the object kept (it ends Failed, reason Evicted). */
+  | { type: 'EVICT' };
 
 export interface Prepared { podIP: string; startTime: string }
 
@@ -62,6 +64,7 @@ export const podWorkerMachine = setup({
     DELETE: { target: '.terminating', actions: assign({ graceMs: ({ event }) => event.graceMs, remove: true }) },
     GONE: { target: '.terminating', actions: assign({ graceMs: ({ event }) => event.graceMs, remove: false }) },
     NODE_STOP: '.nodeStopping',
+    EVICT: { target: '.terminating', actions: assign({ graceMs: 0, remove: false }) },
   },
   states: {
     pending: {
@@ -97,12 +100,12 @@ export const podWorkerMachine = setup({
         onDone: 'terminated',
         onError: 'terminated', // the worker reports it; a worker that never ends would block the node's stop
       },
-      on: { DELETE: {}, GONE: {}, NODE_STOP: {} },
+      on: { DELETE: {}, GONE: {}, NODE_STOP: {}, EVICT: {} },
     },
     terminated: { type: 'final' },
     nodeStopping: {
       invoke: { src: 'stopForNode', onDone: 'stopped', onError: 'stopped' },
-      on: { DELETE: {}, GONE: {}, NODE_STOP: {} },
+      on: { DELETE: {}, GONE: {}, NODE_STOP: {}, EVICT: {} },
     },
     stopped: { type: 'final' },
   },

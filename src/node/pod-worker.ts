@@ -25,6 +25,7 @@ import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
 import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
 import { PodVolumeManager } from './volumes/volume-manager.ts';
+import { EVICTED } from './eviction-manager.ts';
 import { underMount } from './volumes/mount-namespace.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
@@ -142,6 +143,8 @@ export class PodWorker {
   private sidecarsStopping = false;
   /** Being removed: a pod whose containers have all stopped gets a terminal phase. */
   private terminal = false;
+  /** Evicted by the eviction manager, with this message: the pod is Failed, reason Evicted. */
+  private evictedMessage?: string;
   private dirty = false;
   private writing?: Promise<void>;
   /** The pod's sandbox, on runtimes that have them. */
@@ -216,6 +219,18 @@ export class PodWorker {
     this.detaching = true;
     this.send({ type: 'NODE_STOP' });
     await this.done;
+  }
+
+  /**
+   * The eviction manager's kill (upstream's evictPod with grace 0): a Warning event, the containers stopped at once,
+   * the pod Failed with reason Evicted and `message`; the object stays for its controller to see and replace.
+   */
+  evict(message: string): void {
+    const snap = this.actor.getSnapshot();
+    if (this.evictedMessage !== undefined || this.foundTerminal || !(['preparing', 'prepareFailed', 'starting', 'running'] as const).some((s) => snap.matches(s))) return;
+    this.evictedMessage = message;
+    this.event('Warning', EVICTED, message);
+    this.send({ type: 'EVICT' });
   }
 
   /** A finished worker takes no more events. */
@@ -342,6 +357,11 @@ export class PodWorker {
     await this.stopContainers(left);
     await this.removeSandbox();
     const { store, ips, log } = this.deps;
+    // Evicted: the Failed status is the last the node writes; the object stays.
+    if (this.evictedMessage !== undefined && !this.removed) {
+      await this.flushStatus();
+      this.frozen = true;
+    }
     if (remove && !this.removed) {
       await this.flushStatus();
       this.frozen = true; // the status just written is the last
@@ -355,7 +375,8 @@ export class PodWorker {
     this.removed = true;
     ips.release(this.uid); // only now: its processes are gone
     await this.volumes.tearDown();
-    await removePodLogs(this.deps.dataDir, this.podRef).catch(() => {});
+    // An evicted pod's logs stay readable until the pod is deleted (its next worker removes them then).
+    if (this.evictedMessage === undefined) await removePodLogs(this.deps.dataDir, this.podRef).catch(() => {});
   }
 
   private async stopForNode(): Promise<void> {
@@ -810,7 +831,10 @@ export class PodWorker {
     const { store, now } = this.deps;
     const cur = await store.get('Pod', this.ns, this.pod.metadata.name);
     if (!cur || cur.metadata.uid !== this.uid) return;
-    const next = asJson(podStatus(cur, this.facts(), isoSeconds(now())));
+    const evicted = this.evictedMessage;
+    // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.
+    const base = evicted === undefined ? cur : { ...cur, status: { ...cur.status, phase: 'Failed' } };
+    const next = asJson({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
     if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next);
   }
 }

@@ -37,22 +37,16 @@ const quantity = (q: unknown) => {
 // Quantities round up to whole units, as Kubernetes' MilliValue and Value do; the epsilon absorbs float noise.
 const ceil = (v: number) => Math.ceil(v - 1e-9);
 
-/** What a pod requests: the sum over its containers, a limit standing in for a missing request. */
+/** What a pod requests (model/pod.ts podRequests: app and sidecar containers, init containers, overhead), a limit standing in for a missing request. */
 export function requestOf(pod: KubeObject): Amounts {
   const r = podRequests(pod.spec);
   return { milliCpu: ceil(r.cpu * 1000), memory: ceil(r.memory) };
 }
 
-/** The request with kube-scheduler's non-zero defaults for each container that names no cpu or memory. */
+/** The same with kube-scheduler's non-zero defaults for each container that names no cpu or memory (its NonMissingContainerRequests). */
 export function nonZeroRequestOf(pod: KubeObject): Amounts {
-  const total: Amounts = { milliCpu: 0, memory: 0 };
-  for (const c of pod.spec?.containers ?? []) {
-    const r = { ...c.resources?.limits, ...c.resources?.requests };
-    const one = requestOf({ ...pod, spec: { containers: [c] } });
-    total.milliCpu += r.cpu === undefined ? DEFAULT_MILLI_CPU : one.milliCpu;
-    total.memory += r.memory === undefined ? DEFAULT_MEMORY : one.memory;
-  }
-  return total;
+  const r = podRequests(pod.spec, { cpu: DEFAULT_MILLI_CPU / 1000, memory: DEFAULT_MEMORY });
+  return { milliCpu: ceil(r.cpu * 1000), memory: ceil(r.memory) };
 }
 
 export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {

@@ -26,6 +26,11 @@ export interface StoreOptions {
   /** Changes kept for watches that resume from a resourceVersion. Default 1000. */
   watchHistory?: number;
   now?: () => Date;
+  /**
+   * Mutating admission, run on every create and update of an object (as the API server runs its admission plugins,
+   * e.g. DefaultTolerationSeconds on Pods); each returns the object to store.
+   */
+  admit?: ((obj: KubeObject) => KubeObject)[];
   /** Failed background writes and throwing watch handlers. Default: console.error. */
   onError?: (err: unknown) => void;
 }
@@ -53,12 +58,14 @@ export class LowdbStore implements Store {
   private readonly persister: Persister;
   private readonly maxEvents: number;
   private readonly now: () => Date;
+  private readonly admitters: ((obj: KubeObject) => KubeObject)[];
   private closing: Promise<void> | undefined;
 
   constructor(readonly file: string, db: Low<StateFile>, private readonly lease: VersionLease, opts: StoreOptions = {}) {
     const onError = opts.onError ?? ((err: unknown) => console.error('store:', err));
     this.maxEvents = opts.maxEvents ?? 1000;
     this.now = opts.now ?? (() => new Date());
+    this.admitters = opts.admit ?? [];
     const state = db.data;
     this.rv = state.resourceVersion;
     for (const o of state.objects) {
@@ -91,14 +98,14 @@ export class LowdbStore implements Store {
 
   async create(obj: KubeObject): Promise<KubeObject> {
     this.assertOpen();
-    return clone(this.insert(validated(obj)));
+    return clone(this.insert(this.admit(validated(obj))));
   }
 
   async update(obj: KubeObject): Promise<KubeObject> {
     this.assertOpen();
     const given = validated(obj);
     const cur = this.current(given.kind, given.metadata.namespace, given.metadata.name);
-    const o = carryAllocated(cur, given);
+    const o = this.admit(carryAllocated(cur, given));
     const { resourceVersion } = o.metadata;
     if (resourceVersion !== undefined && resourceVersion !== cur.metadata.resourceVersion) {
       throw new StoreError('Conflict', `${describe(o)}: resourceVersion ${resourceVersion} does not match ${cur.metadata.resourceVersion}; read it again`);
@@ -196,6 +203,10 @@ export class LowdbStore implements Store {
 
   private assertOpen(): void {
     if (this.closing) throw new Error(`store ${this.file} is closed`);
+  }
+
+  private admit(o: KubeObject): KubeObject {
+    return this.admitters.reduce((obj, step) => step(obj), o);
   }
 
   private current(kind: string, namespace: string | undefined, name: string): KubeObject {

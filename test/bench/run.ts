@@ -10,6 +10,7 @@ import { makePlan } from '../../src/plan/plan.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { workloads } from './workloads.ts';
 import { statefulSetBench } from './statefulset.ts';
+import { jobBench } from './job.ts';
 import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
@@ -96,6 +97,7 @@ await incrementalRead();
 planUnchanged();
 await workloads();
 await statefulSetBench();
+await jobBench();
 await review();
 await podStartup();
 // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.

@@ -1,7 +1,8 @@
 // The node lifecycle controller's decisions: taints from conditions and cordon, default tolerations, eviction time.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { desiredTaints, evictionTime, withDefaultTolerations } from '../../src/controllers/node-lifecycle-taints.ts';
+import { desiredTaints, evictionTime } from '../../src/controllers/node-lifecycle-taints.ts';
+import { withDefaultTolerationSeconds, defaultTolerationSecondsAdmission } from '../../src/model/default-tolerations.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 
 const node = (ready: string, spec: Record<string, unknown> = {}): KubeObject =>
@@ -22,26 +23,25 @@ test('taints follow the Ready condition and the cordon; other taints and timeAdd
     [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }], 'back to Ready: the unreachable taint goes');
 });
 
-test('default tolerations only where the pod has none for the key; eviction at timeAdded + the shortest seconds', () => {
+test('eviction at timeAdded + the shortest seconds of the matching tolerations', () => {
   const seconds = { notReady: 300, unreachable: 30 };
-  assert.equal(withDefaultTolerations([], seconds).map((t) => `${t.key}:${t.tolerationSeconds}`), ['node.kubernetes.io/not-ready:300', 'node.kubernetes.io/unreachable:30']);
-  assert.is(withDefaultTolerations([{ operator: 'Exists' }], seconds).length, 1, 'tolerates everything already');
   const added = Date.parse(T);
   const unreachable = [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' as const, timeAdded: T }];
-  assert.is(evictionTime(withDefaultTolerations([], seconds), unreachable, added + 1000), added + 30_000);
+  assert.is(evictionTime(withDefaultTolerationSeconds([], seconds), unreachable, added + 1000), added + 30_000);
   assert.is(evictionTime([], unreachable, added + 1000), added + 1000, 'not tolerated: now');
   assert.is(evictionTime([{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }], unreachable, added), undefined, 'forever');
   assert.is(evictionTime([{ operator: 'Exists', tolerationSeconds: 5 }, { key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 9 }], unreachable, added), added + 5000);
   assert.is(evictionTime([], [{ key: 'x', effect: 'NoSchedule' }], added), undefined, 'NoSchedule never evicts');
 });
 
-test('the controller over a real store: silent nodes go Unknown and tainted, their pods are evicted unless they tolerate it', async () => {
-  const { openTestStore, tempDir, cleanup } = await import('../node/helpers.ts');
+test('the controller over a real store: silent nodes go Unknown and tainted, their pods are evicted after their admitted tolerationSeconds', async () => {
+  const { tempDir, cleanup } = await import('../node/helpers.ts');
+  const { openStore } = await import('../../src/store/lowdb-store.ts');
   const { startControllers } = await import('../../src/controllers/manager.ts');
   const { until } = await import('../support/wait.ts');
-  const store = await openTestStore(await tempDir());
+  const store = await openStore(await tempDir(), { flushDelay: 5, admit: [defaultTolerationSecondsAdmission({ notReady: 300, unreachable: 1 })] });
   const c = await startControllers({ store, log: () => {}, only: ['node-lifecycle'], queue: { baseDelayMs: 5, maxDelayMs: 50 },
-    nodeLifecycle: { gracePeriodMs: 300, unreachableTolerationSeconds: 1 } });
+    nodeLifecycle: { gracePeriodMs: 300 } });
   try {
     await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'silent' }, spec: {} });
     await store.updateStatus('Node', undefined, 'silent', { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: T }] });
@@ -49,6 +49,7 @@ test('the controller over a real store: silent nodes go Unknown and tainted, the
     const pod = (name: string, tolerations?: unknown[]) => store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
       spec: { nodeName: 'silent', containers: [{ name: 'c', image: 'x' }], ...(tolerations && { tolerations }) } });
     await pod('plain');
+    assert.ok((await store.get('Pod', 'default', 'plain'))?.spec.tolerations.some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.tolerationSeconds === 1), 'admitted');
     await pod('forever', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }]);
     const n = await until(async () => { const n = await store.get('Node', undefined, 'silent'); return n?.spec?.taints?.length === 2 && n; }, 'silent tainted');
     assert.equal(n.status.conditions[0], { ...n.status.conditions[0], status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });

@@ -79,8 +79,9 @@ const ds = async () => (await serve.get('/apis/apps/v1/namespaces/default/daemon
 test.before(async () => {
   repo = makeRepo({ 'agent.yaml': daemonSet(), 'web.yaml': web });
   dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-nodes-'));
+  // The pods get their unreachable toleration (2 s) when created, as from the API server's admission.
   serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--nodes', '3', '--node-name', 'box',
-    '--taint-node', 'box-3:dedicated=infra:NoSchedule', '--label-node', 'box-1:topology.kubernetes.io/zone=a']);
+    '--taint-node', 'box-3:dedicated=infra:NoSchedule', '--label-node', 'box-1:topology.kubernetes.io/zone=a', '--default-unreachable-toleration-seconds', '2']);
 });
 
 test.after(async () => {
@@ -142,7 +143,8 @@ test('a node left behind by a serve with fewer nodes goes Unknown, is tainted, a
   assert.is(box3.status.conditions.find((c: any) => c.type === 'Ready').message, 'Kubelet stopped posting node status.');
   assert.equal(box3.spec.taints.filter((t: any) => t.key.startsWith('node.kubernetes.io/')).map((t: any) => `${t.key}:${t.effect}`),
     ['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
-  // The web pod there is evicted after its (default) toleration; a replacement runs on a live node.
+  // The web pod there is evicted after the toleration written into it (2 s); a replacement runs on a live node.
+  assert.ok(onBox3.spec.tolerations.some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.tolerationSeconds === 2));
   const evicted = await until(async () => {
     const p = (await serve.get(`/api/v1/namespaces/default/pods/${onBox3.metadata.name}`)).body;
     return p.metadata?.deletionTimestamp && p;

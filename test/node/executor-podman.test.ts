@@ -39,7 +39,7 @@ if (missing) {
     const dataDir = await tempDir();
     const store = nodeStore = await openTestStore(dataDir);
     runtime = await PodmanRuntime.create({ stateDir: join(dataDir, 'podman') });
-    node = await fastNode(store, dataDir, { runtime, clusterCIDR: '10.247.0.0/16', gitImageBase: `${registry.host}/base:1` });
+    node = await fastNode(store, dataDir, { runtime, clusterCIDR: '10.247.0.0/16', gitImageBase: `${registry.host}/base:1`, evictionMonitoringMs: 200 });
     const pod = nodePod('git-base', '', {
       container: { image: `git:apps/hello@${OID}`, command: ['sh', '-c', 'cat lib/hello.txt; echo "PATH=$PATH"; sleep 300'] },
     });
@@ -66,7 +66,7 @@ if (missing) {
       const dataDir = await tempDir();
       nodeStore = await openTestStore(dataDir);
       runtime = await PodmanRuntime.create({ stateDir: join(dataDir, 'podman') });
-      node = await fastNode(nodeStore, dataDir, { runtime, clusterCIDR: '10.247.0.0/16' });
+      node = await fastNode(nodeStore, dataDir, { runtime, clusterCIDR: '10.247.0.0/16', evictionMonitoringMs: 200 });
     }
     const s = nodeStore;
     await s.create(nodePod('last-words', '', {
@@ -75,6 +75,16 @@ if (missing) {
     }));
     const t = await until(async () => statusOf(await s.get('Pod', 'default', 'last-words'))?.state?.terminated, 'terminated', 60_000);
     assert.equal([t.exitCode, t.message], [3, 'bye']);
+  });
+
+  test('a container writing past its emptyDir sizeLimit: the pod is evicted (the folder podman mounts is the one measured)', async () => {
+    const s = nodeStore!;
+    await s.create(nodePod('hoarder', '', {
+      spec: { terminationGracePeriodSeconds: 1, volumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Mi' } }] },
+      container: { image: `${registry.host}/base:1`, command: ['sh', '-c', 'dd if=/dev/zero of=/scratch/blob bs=1024 count=2048; sleep 300'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] },
+    }));
+    const p = await until(async () => { const p = await s.get('Pod', 'default', 'hoarder'); return p?.status?.phase === 'Failed' && p; }, 'evicted', 60_000);
+    assert.equal([p.status.reason, p.status.message], ['Evicted', 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ']);
   });
 
   test.run();

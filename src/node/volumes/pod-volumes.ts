@@ -79,6 +79,9 @@ export async function tearDownVolumes(dataDir: string, uid: string): Promise<voi
 
 const volumeDir = (dataDir: string, pod: KubeObject, kind: string, name: string) => join(podVolumesDir(dataDir, pod.metadata.uid!), PLUGIN[kind], name);
 
+/** The host folder of the pod's emptyDir volume `name` (a tmpfs mount point for medium Memory). */
+export const emptyDirPath = (dataDir: string, pod: KubeObject, name: string) => volumeDir(dataDir, pod, 'emptyDir', name);
+
 async function setUpVolume(pod: KubeObject, vol: any, ctx: VolumeContext): Promise<ReadyVolume> {
   if (vol.emptyDir) {
     const dir = volumeDir(ctx.dataDir, pod, 'emptyDir', vol.name);
