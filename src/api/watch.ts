@@ -42,7 +42,10 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   const table = wantsTable(req.headers.accept);
   const kind = view.info.kind, apiVersion = apiVersionOf(view.info);
   const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
-  const sendObject = (type: string, o: KubeObject) => send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
+  const sendObject = (type: string, served: KubeObject) => {
+    const o = view.present ? view.present(served) : served;
+    return send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
+  };
   const bookmark = async (annotations?: Record<string, string>) =>
     send('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: await store.resourceVersion(), ...(annotations ? { annotations } : {}) } });
 
