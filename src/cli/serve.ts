@@ -23,6 +23,7 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { loadApiToken } from './api-token.ts';
 import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
+import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
 import type { Taint } from '../model/taints.ts';
 
 export interface ServeOptions {
@@ -154,6 +155,9 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     started.push(() => api.close());
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
+    // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
+    const blocks = await reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+    log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
     const engine = await startEngine({
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
@@ -167,7 +171,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       },
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
-      runtime: opts.runtime, clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr, gitImageBase: opts.gitImageBase,
+      runtime: opts.runtime, clusterCIDR: blocks.clusterCIDR, serviceCIDR: blocks.serviceCIDR, gitImageBase: opts.gitImageBase,
       storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
