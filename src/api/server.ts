@@ -30,6 +30,7 @@ import { isResourceMetrics, serveResourceMetrics } from './resource-metrics.ts';
 import { ApiMetrics, type RequestLabels } from './metrics.ts';
 import { nodeCommandRefusal, refusal, STREAMING_SUBRESOURCES } from './refusals.ts';
 import { isLoopbackHost, PUBLIC_PATHS, redactSecret, tokenMatches } from './auth.ts';
+import { admission, DEFAULT_LIMITS, requestUrl, type ApiLimits } from './limits.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   token?: string;
   /** Served over HTTPS with this certificate (kubectl sends a token only over TLS). */
   tls?: { cert: string; key: string };
+  /** Caps and timeouts against abusive clients (api/limits.ts); defaults there. */
+  limits?: Partial<ApiLimits>;
 }
 
 export interface PodLogOptions {
@@ -78,6 +81,7 @@ export interface ApiServer {
 }
 
 interface Context extends ApiServerOptions {
+  limit: ApiLimits;
   /** Whether this request carries the bearer token. */
   authenticated?: boolean;
   paginator: Paginator;
@@ -88,8 +92,8 @@ interface Context extends ApiServerOptions {
 
 /** kube-apiserver's labels for a request: LIST and WATCH are GETs of a collection; scope is namespace/cluster/resource. */
 function requestLabels(req: IncomingMessage): RequestLabels {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const p = parseResourcePath(url.pathname);
+  const url = requestUrl(req);
+  const p = url.malformed ? undefined : parseResourcePath(url.pathname);
   const method = req.method ?? 'GET';
   if (!p || p instanceof Error) return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
   const collection = !p.name;
@@ -110,11 +114,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   /** Whether a request carries the token; undefined once it has been answered 401. */
   const admit = (req: IncomingMessage, reply: (text: string) => void): boolean | undefined => {
     const authenticated = tokenMatches(req, opts.token);
-    if (authenticated || open || PUBLIC_PATHS.has(new URL(req.url ?? '/', 'http://localhost').pathname)) return authenticated;
+    if (authenticated || open || PUBLIC_PATHS.has(requestUrl(req).pathname)) return authenticated;
     reply(UNAUTHORIZED);
     return undefined;
   };
-  const base: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store) };
+  const limit: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const admit429 = admission(limit);
+  const base: Context = { ...opts, limit, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store) };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
@@ -127,6 +133,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.end(text);
     });
     if (authenticated === undefined) return;
+    if (!admit429(req, res)) return;
     const ctx: Context = { ...base, authenticated };
     handle(req, res, ctx).catch((e) => {
       if (res.headersSent) return void res.end();
@@ -137,12 +144,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       sendStatus(res, 500, e instanceof Error ? e.message : String(e));
     });
   };
-  const server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
+  // Slow clients: headers must arrive within headersTimeout and the whole request within requestTimeout (else 408);
+  // both are checked every connectionsCheckingInterval. Responses (watches, log follows) are not bounded by these.
+  const serverOptions = { headersTimeout: limit.headersTimeoutMs, requestTimeout: limit.requestTimeoutMs, connectionsCheckingInterval: limit.connectionsCheckingIntervalMs };
+  const server = opts.tls ? createTlsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(serverOptions, onRequest);
+  server.maxHeadersCount = 200;
   // exec, attach, port-forward (and cp, which is exec) ask to upgrade the connection: answer with the refusal.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     const who = admit(req, (text) => socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`));
     if (who === undefined) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
     const text = JSON.stringify(statusBody(405, refusal(url.pathname, req.method ?? 'GET', opts)));
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nallow: GET, HEAD\r\nconnection: close\r\n\r\n${text}`);
   });
@@ -198,7 +209,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 const NODE_WRITERS = /^kubectl (cordon|uncordon|drain)\b/;
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req);
+  if (url.malformed) throw new ApiError(400, `malformed request path: ${url.malformed}`, 'BadRequest');
   if (req.method === 'POST') {
     const isReview = /^\/apis\/(authorization|authentication)\.k8s\.io\/v1\/selfsubject/.test(url.pathname);
     if (isReview) {
@@ -331,7 +343,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   }
   if (isWatch(q.get('watch'))) {
     if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
-    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 }, columns);
+    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000, maxBufferedBytes: ctx.limit.watchBufferBytes }, columns);
   }
   const rv = parseResourceVersion(q.get('resourceVersion'));
   if (rv) await waitForResourceVersion(store, rv);
@@ -426,7 +438,10 @@ async function serveLog(res: ServerResponse, opts: Context, p: ResourcePath, q: 
       res.on('close', () => stop.abort());
       await opts.followPodLog(pod, o, (chunk) => {
         if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        if (res.destroyed) return;
         res.write(chunk);
+        if (res.writableLength > opts.limit.watchBufferBytes) res.destroy(); // a client that stopped reading
+
       }, stop.signal);
       return void res.end();
     }
