@@ -11,7 +11,7 @@ export class ApiError extends Error {
 /** undefined for unset; a number otherwise. Throws a 400 ApiError on anything but digits. */
 export function parseResourceVersion(v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw new ApiError(400, `invalid resource version: ${JSON.stringify(v)}: must be a non-negative integer`, 'BadRequest');
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new ApiError(400, `invalid resource version: ${JSON.stringify(v.slice(0, 100))}: must be a non-negative integer`, 'BadRequest');
   return Number(v);
 }
 

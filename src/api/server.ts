@@ -1,5 +1,6 @@
 // The read-only HTTP API: Kubernetes paths over the store, /status, the status page. Every write is refused.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../store/store.ts';
@@ -28,6 +29,8 @@ import { crdColumns } from './crd-columns.ts';
 import { isResourceMetrics, serveResourceMetrics } from './resource-metrics.ts';
 import { ApiMetrics, type RequestLabels } from './metrics.ts';
 import { nodeCommandRefusal, refusal, STREAMING_SUBRESOURCES } from './refusals.ts';
+import { isLoopbackHost, PUBLIC_PATHS, redactSecret, tokenMatches } from './auth.ts';
+import { admission, DEFAULT_LIMITS, requestUrl, type ApiLimits } from './limits.ts';
 
 export interface ApiServerOptions {
   store: Store;
@@ -49,6 +52,15 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** How long a chunked list's continue token stays consistent. Default 5 minutes, as etcd's compaction. */
   continueTtlMs?: number;
+  /**
+   * The bearer token (api/auth.ts): required for everything but health and version when `host` is not loopback;
+   * Secret values are served only to requests carrying it. Listening beyond loopback without one is refused.
+   */
+  token?: string;
+  /** Served over HTTPS with this certificate (kubectl sends a token only over TLS). */
+  tls?: { cert: string; key: string };
+  /** Caps and timeouts against abusive clients (api/limits.ts); defaults there. */
+  limits?: Partial<ApiLimits>;
 }
 
 export interface PodLogOptions {
@@ -69,6 +81,9 @@ export interface ApiServer {
 }
 
 interface Context extends ApiServerOptions {
+  limit: ApiLimits;
+  /** Whether this request carries the bearer token. */
+  authenticated?: boolean;
   paginator: Paginator;
   /** The OpenAPI documents for the kinds served now (rebuilt when the established CRDs change). */
   openapi: () => Promise<OpenApiDocuments>;
@@ -77,8 +92,8 @@ interface Context extends ApiServerOptions {
 
 /** kube-apiserver's labels for a request: LIST and WATCH are GETs of a collection; scope is namespace/cluster/resource. */
 function requestLabels(req: IncomingMessage): RequestLabels {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const p = parseResourcePath(url.pathname);
+  const url = requestUrl(req);
+  const p = url.malformed ? undefined : parseResourcePath(url.pathname);
   const method = req.method ?? 'GET';
   if (!p || p instanceof Error) return { verb: method, group: '', version: '', resource: '', subresource: '', scope: '' };
   const collection = !p.name;
@@ -90,15 +105,36 @@ function requestLabels(req: IncomingMessage): RequestLabels {
   };
 }
 
+/** kube-apiserver's answer to a request no authenticator accepts (no token, or a wrong one). */
+const UNAUTHORIZED = JSON.stringify(statusBody(401, 'Unauthorized', undefined, 'Unauthorized'));
+
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const ctx: Context = { ...opts, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store) };
-  const server = createServer((req, res) => {
+  const open = isLoopbackHost(opts.host);
+  if (!open && !opts.token) throw new Error(`the API listens on ${opts.host}, beyond loopback: it needs a bearer token`);
+  /** Whether a request carries the token; undefined once it has been answered 401. */
+  const admit = (req: IncomingMessage, reply: (text: string) => void): boolean | undefined => {
+    const authenticated = tokenMatches(req, opts.token);
+    if (authenticated || open || PUBLIC_PATHS.has(requestUrl(req).pathname)) return authenticated;
+    reply(UNAUTHORIZED);
+    return undefined;
+  };
+  const limit: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const admit429 = admission(limit);
+  const base: Context = { ...opts, limit, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store) };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
     let counted = false;
-    const count = () => { if (!counted) { counted = true; ctx.metrics.request(requestLabels(req), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9); } };
+    const count = () => { if (!counted) { counted = true; base.metrics.request(requestLabels(req), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9); } };
     res.on('finish', count);
     res.on('close', count);
+    const authenticated = admit(req, (text) => {
+      res.writeHead(401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+    if (authenticated === undefined) return;
+    if (!admit429(req, res)) return;
+    const ctx: Context = { ...base, authenticated };
     handle(req, res, ctx).catch((e) => {
       if (res.headersSent) return void res.end();
       if (e instanceof ApiError) {
@@ -107,10 +143,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       sendStatus(res, 500, e instanceof Error ? e.message : String(e));
     });
-  });
+  };
+  // Slow clients: headers must arrive within headersTimeout and the whole request within requestTimeout (else 408);
+  // both are checked every connectionsCheckingInterval. Responses (watches, log follows) are not bounded by these.
+  const serverOptions = { headersTimeout: limit.headersTimeoutMs, requestTimeout: limit.requestTimeoutMs, connectionsCheckingInterval: limit.connectionsCheckingIntervalMs };
+  const server = opts.tls ? createTlsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(serverOptions, onRequest);
+  server.maxHeadersCount = 200;
   // exec, attach, port-forward (and cp, which is exec) ask to upgrade the connection: answer with the refusal.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const who = admit(req, (text) => socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`));
+    if (who === undefined) return;
+    const url = requestUrl(req);
     const text = JSON.stringify(statusBody(405, refusal(url.pathname, req.method ?? 'GET', opts)));
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nallow: GET, HEAD\r\nconnection: close\r\n\r\n${text}`);
   });
@@ -120,7 +163,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${opts.host}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${opts.host}:${port}`,
     port,
     close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
@@ -166,7 +209,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 const NODE_WRITERS = /^kubectl (cordon|uncordon|drain)\b/;
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req);
+  if (url.malformed) throw new ApiError(400, `malformed request path: ${url.malformed}`, 'BadRequest');
   if (req.method === 'POST') {
     const isReview = /^\/apis\/(authorization|authentication)\.k8s\.io\/v1\/selfsubject/.test(url.pathname);
     if (isReview) {
@@ -283,6 +327,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   const { info } = p;
   const { store } = ctx;
   const view = viewOf(info);
+  if (info.kind === 'Secret' && !ctx.authenticated) view.present = redactSecret;
+  const show = (o: KubeObject) => (view.present ? view.present(o) : o);
   const namespace = info.namespaced ? p.namespace : undefined;
   if (isResourceMetrics(info) && !isWatch(q.get('watch')) && !p.subresource) {
     const { labels, fields } = queryOf(q, 'PodMetrics');
@@ -297,13 +343,14 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   }
   if (isWatch(q.get('watch'))) {
     if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
-    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000 }, columns);
+    return serveWatch(req, res, store, view, { namespace, labels, fields }, q, include, { bookmarkIntervalMs: ctx.bookmarkIntervalMs ?? 60_000, maxBufferedBytes: ctx.limit.watchBufferBytes }, columns);
   }
   const rv = parseResourceVersion(q.get('resourceVersion'));
   if (rv) await waitForResourceVersion(store, rv);
 
   if (p.name) {
-    const obj = await getView(store, view, namespace, p.name);
+    const found = await getView(store, view, namespace, p.name);
+    const obj = found && show(found);
     if (!obj) return sendStatus(res, 404, `${info.resource}${info.group ? `.${info.group}` : ''} "${p.name}" not found`, { name: p.name, group: info.group, kind: info.resource });
     if (p.subresource === 'scale') return sendJson(res, 200, scaleOf(obj));
     if (table) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? '', include, {}, columns));
@@ -317,6 +364,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
     if (e.code === 400) throw new ApiError(400, e.message, 'BadRequest');
     return sendJson(res, 410, { ...statusBody(410, e.message, undefined, 'Expired'), metadata: { continue: e.continueToken } });
   }
+  page = { ...page, items: page.items.map(show) };
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
   if (table) return sendJson(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns));
   sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
@@ -390,7 +438,10 @@ async function serveLog(res: ServerResponse, opts: Context, p: ResourcePath, q: 
       res.on('close', () => stop.abort());
       await opts.followPodLog(pod, o, (chunk) => {
         if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        if (res.destroyed) return;
         res.write(chunk);
+        if (res.writableLength > opts.limit.watchBufferBytes) res.destroy(); // a client that stopped reading
+
       }, stop.signal);
       return void res.end();
     }

@@ -13,6 +13,8 @@ export interface View {
   storeKind: string;
   /** Stored object → served object. */
   derive?: (o: KubeObject) => KubeObject;
+  /** Served object → what this client is shown (a Secret without its values to a client without the token). */
+  present?: (o: KubeObject) => KubeObject;
 }
 
 export interface Filter { namespace?: string; labels?: Requirement[]; fields?: FieldRequirement[] }

@@ -13,6 +13,8 @@ import { matchesFields } from './field-selector.ts';
 export interface WatchTiming {
   /** How often a BOOKMARK is sent when allowWatchBookmarks=true (kube-apiserver: about a minute). */
   bookmarkIntervalMs: number;
+  /** A client that lets more than this queue up unread is cut off (kube-apiserver closes an unresponsive watcher). */
+  maxBufferedBytes?: number;
 }
 
 /** `watch=true`, `1` or `True` (Python's client) all ask for a watch, as Go's strconv.ParseBool reads them. */
@@ -41,8 +43,16 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
 
   const table = wantsTable(req.headers.accept);
   const kind = view.info.kind, apiVersion = apiVersionOf(view.info);
-  const send = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
-  const sendObject = (type: string, o: KubeObject) => send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
+  const send = (type: string, object: unknown) => {
+    if (res.destroyed) return;
+    res.write(JSON.stringify({ type, object }) + '\n');
+    // Memory stays bounded whatever the client does: one that stopped reading loses its watch and must re-list.
+    if (timing.maxBufferedBytes !== undefined && res.writableLength > timing.maxBufferedBytes) res.destroy();
+  };
+  const sendObject = (type: string, served: KubeObject) => {
+    const o = view.present ? view.present(served) : served;
+    return send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
+  };
   const bookmark = async (annotations?: Record<string, string>) =>
     send('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: await store.resourceVersion(), ...(annotations ? { annotations } : {}) } });
 

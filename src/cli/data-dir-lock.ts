@@ -17,6 +17,10 @@ export interface LockOwner {
   startedAt: string;
   /** The API's URL, once it listens. */
   url?: string;
+  /** The file holding the API's bearer token (unless it came from the environment). */
+  tokenFile?: string;
+  /** The API's self-signed TLS certificate, when it listens beyond loopback. */
+  certFile?: string;
 }
 
 export class DataDirInUse extends Error {

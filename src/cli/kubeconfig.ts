@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseYaml } from '../manifests/parse.ts';
 import { toYaml } from '../manifests/to-yaml.ts';
 import { readLockOwner } from './data-dir-lock.ts';
+import { readApiToken } from './api-token.ts';
 
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
@@ -22,17 +23,29 @@ export function readServeUrl(dataDir: string): string {
   return owner.url;
 }
 
+/** The self-signed certificate of an API served over TLS (api-certificate.ts), to pin as the cluster's CA. */
+function readCertificate(file: string | undefined): string | undefined {
+  try {
+    return file ? readFileSync(file, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `convergit-<folder>`: the context, cluster and user name for a data folder. */
 export const contextName = (dataDir: string) => `convergit-${path.basename(path.resolve(dataDir)).replace(/^\./, '') || 'data'}`;
 
-export function kubeconfigFor(dataDir: string, url = readServeUrl(dataDir)) {
+/** `token`: the API's bearer token (by default the one the folder's serve uses), so kubectl reads Secrets and non-loopback APIs. */
+export function kubeconfigFor(dataDir: string, url = readServeUrl(dataDir), token = readApiToken(dataDir, readLockOwner(dataDir)?.tokenFile),
+  ca = readCertificate(readLockOwner(dataDir)?.certFile)) {
   const name = contextName(dataDir);
+  const tls = ca ? { 'certificate-authority-data': Buffer.from(ca).toString('base64') } : url.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {};
   return {
     apiVersion: 'v1',
     kind: 'Config',
     // client-node refuses plain http unless TLS verification is off (there is no TLS to verify); kubectl ignores it.
-    clusters: [{ name, cluster: { server: url, ...(url.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}) } }],
-    users: [{ name, user: {} }],
+    clusters: [{ name, cluster: { server: url, ...tls } }],
+    users: [{ name, user: token ? { token } : {} }],
     contexts: [{ name, context: { cluster: name, user: name, namespace: 'default' } }],
     'current-context': name,
     preferences: {},

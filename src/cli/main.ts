@@ -41,6 +41,7 @@ program
   .option('--data-dir <dir>', 'where state, clones and the example repository are kept', '.convergit')
   .option('--host <address>', 'address the HTTP API listens on', '127.0.0.1')
   .option('--port <n>', 'port the HTTP API listens on (0: any free port)', port, 7480)
+  .option('--token-file <file>', 'the API\'s bearer token, required beyond loopback and for Secret values (default: $CONVERGIT_API_TOKEN, else <data-dir>/token, generated once; convergit kubeconfig includes it)')
   .option('--interval <duration>', 'how often a remote repository is fetched', duration, 30_000)
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
   .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])

@@ -21,6 +21,10 @@ import { liveFromStore } from '../review/live-sources.ts';
 import { createBuiltinNamespaces } from './builtin-namespaces.ts';
 import { createBuiltinStorageClass } from './builtin-storage-class.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { loadApiToken } from './api-token.ts';
+import { apiCertificate } from './api-certificate.ts';
+import { isLoopbackHost } from '../api/auth.ts';
+import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
 import type { Taint } from '../model/taints.ts';
 
 export interface ServeOptions {
@@ -30,6 +34,8 @@ export interface ServeOptions {
   dataDir: string;
   host: string;
   port: number;
+  /** --token-file: the API's bearer token (default: $CONVERGIT_API_TOKEN, else <data-dir>/token, generated once). */
+  tokenFile?: string;
   interval: number;
   strict: boolean;
   /** --allow-host-path: host folders hostPath volumes may mount. */
@@ -135,9 +141,12 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
     const builder = new Builder({ cacheDir: path.join(dataDir, 'builds') });
     let apiUrl = '';
+    const token = loadApiToken(dataDir, opts.tokenFile);
+    // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).
+    const tls = isLoopbackHost(opts.host) ? undefined : await apiCertificate(dataDir, opts.host);
     // Listen first: a port in use fails before anything starts watching or applying.
     const api = await startApiServer({
-      store, host: opts.host, port: opts.port, repository, branch: opts.branch, version: VERSION,
+      store, host: opts.host, port: opts.port, token: token.token, tls, repository, branch: opts.branch, version: VERSION,
       podLogs: (pod, o) => readPodLog(dataDir, pod, o),
       followPodLog: (pod, o, write, signal) => followPodLog(dataDir, pod, o, write, signal),
       plan: async (ref) => {
@@ -147,10 +156,13 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     });
     apiUrl = api.url;
     // serve.json names this serve to a second one, and its reachable URL to `convergit kubeconfig`.
-    lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)) });
+    lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)), tokenFile: token.file, certFile: tls?.certFile });
     started.push(() => api.close());
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
+    // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
+    const blocks = await reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+    log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
     const engine = await startEngine({
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
@@ -162,7 +174,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       },
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
-      runtime: opts.runtime, clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr, gitImageBase: opts.gitImageBase,
+      runtime: opts.runtime, clusterCIDR: blocks.clusterCIDR, serviceCIDR: blocks.serviceCIDR, gitImageBase: opts.gitImageBase,
       storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
@@ -183,6 +195,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await syncer.start();
     started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
     console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
+    if (tls) console.log(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
     console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
     console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
     started.push(await announceNodePorts(store, reachable(opts.host), log));

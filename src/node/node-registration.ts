@@ -50,8 +50,9 @@ function podCidrs(clusterCIDR: string): string[] {
   if (size < 256 || size > 2 ** 24) throw new Error(`cluster CIDR ${clusterCIDR}: give a prefix from /8 to /24`);
   const blocks = Array.from({ length: Math.min(size / 256, 4096) }, (_, i) => `${toIp(first + i * 256)}/24`);
   // The process runtime's default range holds 256 nodes; hollow scale tests of 1,000 go on into 127.3.0.0/16 and
-  // up, skipping 127.2.0.0/16 (the Services' range). All of 127.0.0.0/8 is loopback on Linux.
-  if (clusterCIDR === '127.1.0.0/16') for (let b = 3; b < 255; b++) for (let c = 0; c < 256; c++) blocks.push(`127.${b}.${c}.0/24`);
+  // up to 127.127.0.0/16, skipping 127.2.0.0/16 (the Services' range); 127.128.0.0/16 and up are other serves' blocks
+  // (cli/address-blocks.ts). All of 127.0.0.0/8 is loopback on Linux.
+  if (clusterCIDR === '127.1.0.0/16') for (let b = 3; b < 128; b++) for (let c = 0; c < 256; c++) blocks.push(`127.${b}.${c}.0/24`);
   return blocks;
 }
 
