@@ -14,6 +14,7 @@ import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
 import { podStartup } from './pod-start.ts';
+import { persistBench } from './persist.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -91,6 +92,7 @@ function planUnchanged() {
 }
 
 kindsBench();
+await persistBench();
 await commitToApplied();
 await incrementalRead();
 planUnchanged();
