@@ -65,7 +65,7 @@ function ingressRow(i: KubeObject): IngressRow {
 }
 
 export async function workloads(store: Store, nodeHost: string): Promise<Workloads> {
-  const [deployments, pods, services, ingresses] = await Promise.all(['Deployment', 'Pod', 'Service', 'Ingress'].map((k) => store.list(k)));
+  const [deployments, pods, services, ingresses] = await Promise.all(['Deployment', 'Pod', 'Service', 'Ingress'].map((k) => store.list(k, { shared: true }))); // read only
   return {
     deployments: deployments.map(deploymentRow),
     pods: pods.map(podRow),

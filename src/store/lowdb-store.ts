@@ -92,7 +92,8 @@ export class LowdbStore implements Store {
 
   async list(kind: string, opts: ListOptions = {}): Promise<KubeObject[]> {
     const ns = isNamespaced(kind) ? opts.namespace : undefined;
-    return this.objects.list(kind, ns, opts.labelSelector).map(clone);
+    const found = this.objects.list(kind, ns, opts.labelSelector);
+    return opts.shared ? found : found.map(clone);
   }
 
   async resourceVersion(): Promise<string> {
@@ -177,8 +178,9 @@ export class LowdbStore implements Store {
     this.insert(ev);
   }
 
-  async getMeta<T>(key: string): Promise<T | undefined> {
-    return clone(this.meta.get(key)) as T | undefined;
+  async getMeta<T>(key: string, opts: { shared?: boolean } = {}): Promise<T | undefined> {
+    const v = this.meta.get(key) as T | undefined;
+    return opts.shared ? v : clone(v);
   }
 
   async setMeta(key: string, value: unknown): Promise<void> {

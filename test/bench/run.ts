@@ -15,6 +15,7 @@ import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
 import { podStartup } from './pod-start.ts';
 import { persistBench } from './persist.ts';
+import { listBench } from './list.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -93,6 +94,7 @@ function planUnchanged() {
 
 kindsBench();
 await persistBench();
+await listBench();
 await commitToApplied();
 await incrementalRead();
 planUnchanged();
