@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore } from '../../src/store/lowdb-store.ts';
+import { HealthMonitor } from '../../src/sync/health-monitor.ts';
+import { heartbeat, registerNode } from '../../src/node/node-registration.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fileInfo = (f: string) => {
@@ -39,10 +41,35 @@ export async function persistBench(objects = 10_000, changes = 50): Promise<void
       const s1 = fileInfo(state), j1 = fileInfo(journal);
       bytes.push((s1.ino !== s0.ino ? s1.size : 0) + Math.max(0, j1.size - (j1.ino === j0.ino ? j0.size : 0)));
     }
+    // Idle: a node's heartbeat. It used to rewrite the whole file and cost a full health assessment of the revision.
+    const t0 = new Date();
+    await registerNode({ store, nodeName: 'n1', hostIP: '127.0.0.1', now: () => t0 });
+    await store.flush();
+    let assessed = 0, assessMs = 0;
+    const keys = Array.from({ length: objects }, (_, i) => `v1/ConfigMap/ns-${i % 100}/cm-${i}`);
+    const monitor = new HealthMonitor(store, () => keys, () => { assessed++; }, 1);
+    const a0 = performance.now();
+    await monitor.start();
+    while (!assessed) await new Promise((r) => setTimeout(r, 1));
+    assessMs = performance.now() - a0;
+    const beats: number[] = [];
+    const before = monitor.stats.assessments;
+    for (let b = 1; b <= 5; b++) {
+      const j0 = fileInfo(journal), s0 = fileInfo(state);
+      await heartbeat(store, 'n1', new Date(t0.getTime() + b * 10_000));
+      await store.flush();
+      const j1 = fileInfo(journal), s1 = fileInfo(state);
+      beats.push((s1.ino !== s0.ino ? s1.size : 0) + Math.max(0, j1.size - (j1.ino === j0.ino ? j0.size : 0)));
+    }
+    await new Promise((r) => setTimeout(r, 50)); // an assessment a heartbeat had asked for would have run by now
+    const heartbeatAssessments = monitor.stats.assessments - before;
+    await monitor.stop();
     await store.close();
     const snapshot = fileInfo(state).size;
     console.log(`persist one changed object at ${objects} objects (state.json ${(snapshot / 1e6).toFixed(1)} MB), median of ${changes}: `
       + `${median(bytes)} bytes written, ${median(times).toFixed(2)} ms (update + durable flush); max ${Math.max(...bytes)} bytes, ${Math.max(...times).toFixed(1)} ms`);
+    console.log(`  idle, one node heartbeat: ${median(beats)} bytes written, ${heartbeatAssessments} health assessments in 5 heartbeats `
+      + `(one assessment of ${objects} objects takes ${assessMs.toFixed(0)} ms; before: the whole state.json and one assessment per heartbeat)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
