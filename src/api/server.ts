@@ -10,6 +10,7 @@ import type { StatusReport } from '../sync/status.ts';
 import { parseResourcePath, type ResourcePath } from './paths.ts';
 import { AGGREGATED_TYPE, aggregatedDiscovery, discovery, hasStatus, SCALABLE, servedKinds, wantsAggregated } from './discovery.ts';
 import { sendJson, sendJsonStreamed, sendStatus, statusBody } from './responses.ts';
+import { summarise } from './status-summary.ts';
 import { formatSelector, parseIncludeObject, toTable, wantsTable, type IncludeObject } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
 import { workloads } from './workloads.ts';
@@ -192,6 +193,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     case '/version':
       return sendJson(res, 200, { major: '1', minor: '32', gitVersion: `v1.32.0+convergit.${ctx.version}`, platform: `${process.platform}/${process.arch}`, goVersion: process.version, compiler: 'convergit' });
     case '/status':
+      if (url.searchParams.has('summary')) {
+        const s = await status();
+        return sendJson(res, 200, s ? await summarise(s, ctx.store) : { state: 'idle', message: 'starting' });
+      }
       return sendJsonStreamed(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(ctx.store, reachable(ctx.host)) });
     case '/plan':
       return servePlan(res, ctx, url.searchParams);

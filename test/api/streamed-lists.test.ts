@@ -69,6 +69,28 @@ test('/status with thousands of objects is streamed and equals the stored status
   assert.is(s.workloads.pods.length, 0);
 });
 
+test('/status?summary: counts per kind, only the objects not Synced and Healthy (at most 100), no inventory', async () => {
+  const objects = Array.from({ length: 3000 }, (_, i) => ({
+    key: `k${i}`, kind: i % 2 ? 'ConfigMap' : 'Service', name: `o${i}`,
+    status: i % 20 === 1 ? 'OutOfSync' : 'Synced', health: i % 20 === 2 ? 'Degraded' : 'Healthy',
+  }));
+  await store.setMeta('status', { state: 'idle', sync: 'Synced', head: 'abc', objects, inventory: objects.map((o) => o.key), history: [] });
+  const r = await fetchText('/status?summary');
+  assert.is(r.headers.get('content-length'), String(Buffer.byteLength(r.text)));
+  const s = JSON.parse(r.text);
+  assert.is(s.head, 'abc');
+  assert.equal(s.kinds, {
+    Service: { total: 1500, sync: { Synced: 1500 }, health: { Healthy: 1350, Degraded: 150 } },
+    ConfigMap: { total: 1500, sync: { Synced: 1350, OutOfSync: 150 }, health: { Healthy: 1500 } },
+  });
+  assert.equal(s.objects, objects.filter((o) => o.status !== 'Synced' || o.health !== 'Healthy').slice(0, 100));
+  assert.is(s.objectsOmitted, 200);
+  assert.is(s.inventoryCount, 3000);
+  assert.not.ok('inventory' in s);
+  assert.equal(s.workloadCounts, { deployments: 0, pods: 0, services: 0, ingresses: 0 });
+  assert.ok(r.text.length < 40_000, `${r.text.length} characters`);
+});
+
 test('a client that goes away mid-list: the server stops writing and answers the next request', async () => {
   await new Promise<void>((resolve, reject) => {
     const req = httpGet(`${api.url}/api/v1/configmaps`, (res) => {

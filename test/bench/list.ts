@@ -29,7 +29,7 @@ export async function listBench(pods = 10_000, runs = 5): Promise<void> {
     });
     const api = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'bench' });
     try {
-      for (const [what, p] of [['LIST all pods', '/api/v1/pods'], ['/status', '/status']] as const) {
+      for (const [what, p] of [['LIST all pods', '/api/v1/pods'], ['/status', '/status'], ['/status?summary', '/status?summary']] as const) {
         const times: number[] = [], stalls: number[] = [], healthz: number[] = [];
         let bytes = 0;
         for (let r = 0; r < runs; r++) {
@@ -54,7 +54,7 @@ export async function listBench(pods = 10_000, runs = 5): Promise<void> {
           healthz.push(worst);
           bytes = text.length;
         }
-        console.log(`${what} at ${pods} (${(bytes / 1e6).toFixed(1)} MB), median of ${runs}: ${median(times).toFixed(0)} ms; `
+        console.log(`${what} at ${pods} (${bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`}), median of ${runs}: ${median(times).toFixed(0)} ms; `
           + `longest event-loop stall ${median(stalls).toFixed(0)} ms; slowest /healthz alongside ${median(healthz).toFixed(0)} ms`);
       }
     } finally {
