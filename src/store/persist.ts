@@ -172,15 +172,18 @@ export class Persister {
   private snapshotBytes: number;
   private seq: number;
   private timer: NodeJS.Timeout | undefined;
+  /** Only lowdb's handle is kept from what was loaded: the journal's records are not needed once replayed. */
+  private readonly db: Low<StateFile>;
   /** The write in flight (or a resolved promise); each write chains after the previous one. */
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly loaded: LoadedState,
+    loaded: LoadedState,
     private readonly journal: JournalWriter,
     private readonly source: PersistSource,
     private readonly opts: PersistOptions,
   ) {
+    this.db = loaded.db;
     this.snapshotBytes = loaded.snapshotBytes;
     this.needSnapshot = loaded.snapshotBytes === 0;
     this.seq = loaded.db.data.seq ?? 0;
@@ -278,7 +281,7 @@ export class Persister {
     this.objects.clear();
     this.metas.clear();
     this.needSnapshot = this.failed = false;
-    const { db } = this.loaded;
+    const { db } = this;
     db.data = this.source.snapshot(this.seq);
     this.stats.writes++;
     try {
