@@ -7,6 +7,65 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
   res.end(text);
 }
 
+/** Top-level arrays longer than this are streamed; shorter bodies go out as one string. */
+const STREAM_FROM = 200;
+/** About this many characters per chunk written. */
+const CHUNK = 64 * 1024;
+
+/** Resolves when the client has taken what was written, or has gone. */
+const drained = (res: ServerResponse) => new Promise<void>((resolve) => {
+  const done = () => {
+    res.off('drain', done);
+    res.off('close', done);
+    resolve();
+  };
+  res.on('drain', done);
+  res.on('close', done);
+});
+
+const isBig = (v: unknown): v is unknown[] => Array.isArray(v) && v.length > STREAM_FROM;
+/** An object with a big array among its own values (a list, /status, /status's workloads). */
+const holdsBig = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some(isBig);
+
+/**
+ * The same JSON as sendJson, but big arrays (a list's items, a table's rows, /status's objects and pods) are
+ * serialised element by element and written in chunks as they fill, the event loop turning between chunks (and
+ * waiting for the client to drain): a 10,000-item list neither builds one giant string nor stalls the other
+ * requests. Stops early when the client goes away.
+ */
+export async function sendJsonStreamed(res: ServerResponse, code: number, body: Record<string, unknown>): Promise<void> {
+  if (!holdsBig(body)) return sendJson(res, code, body);
+  res.writeHead(code, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+  let piece = '';
+  const put = async (text: string) => {
+    piece += text;
+    if (piece.length < CHUNK) return;
+    const ok = res.write(piece);
+    piece = '';
+    await (ok ? new Promise((r) => setImmediate(r)) : drained(res));
+  };
+  const emit = async (v: unknown): Promise<void> => {
+    if (isBig(v)) {
+      await put('[');
+      for (let i = 0; i < v.length && !res.destroyed; i++) await put((i ? ',' : '') + (JSON.stringify(v[i]) ?? 'null'));
+      return put(']');
+    }
+    if (!holdsBig(v)) return put(JSON.stringify(v));
+    await put('{');
+    let first = true;
+    for (const [k, x] of Object.entries(v)) {
+      if (x === undefined || typeof x === 'function') continue; // as JSON.stringify leaves them out
+      await put(`${first ? '' : ','}${JSON.stringify(k)}:`);
+      first = false;
+      await emit(x);
+    }
+    return put('}');
+  };
+  await emit(body);
+  if (!res.destroyed) res.end(piece);
+}
+
 const REASONS: Record<number, string> = {
   400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 406: 'NotAcceptable', 410: 'Expired', 413: 'RequestEntityTooLarge',
   422: 'Invalid', 500: 'InternalError', 504: 'Timeout',

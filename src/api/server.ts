@@ -10,7 +10,8 @@ import { parseSelector, type Requirement } from '../model/selector.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { parseResourcePath, type ResourcePath } from './paths.ts';
 import { AGGREGATED_TYPE, aggregatedDiscovery, discovery, hasStatus, SCALABLE, servedKinds, wantsAggregated } from './discovery.ts';
-import { sendJson, sendStatus, statusBody } from './responses.ts';
+import { sendJson, sendJsonStreamed, sendStatus, statusBody } from './responses.ts';
+import { summarise } from './status-summary.ts';
 import { formatSelector, parseIncludeObject, toTable, wantsTable, type IncludeObject } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
 import { workloads } from './workloads.ts';
@@ -228,7 +229,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     res.setHeader('allow', 'GET, HEAD');
     return sendStatus(res, 405, refusal(url.pathname, req.method ?? '', ctx));
   }
-  const status = () => ctx.store.getMeta<StatusReport>('status');
+  const status = () => ctx.store.getMeta<StatusReport>('status', { shared: true }); // only read and serialised
   switch (url.pathname) {
     case '/healthz': case '/livez': case '/readyz':
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -236,7 +237,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     case '/version':
       return sendJson(res, 200, { major: '1', minor: '32', gitVersion: `v1.32.0+convergit.${ctx.version}`, platform: `${process.platform}/${process.arch}`, goVersion: process.version, compiler: 'convergit' });
     case '/status':
-      return sendJson(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(ctx.store, reachable(ctx.host)) });
+      if (url.searchParams.has('summary')) {
+        const s = await status();
+        return sendJson(res, 200, s ? await summarise(s, ctx.store) : { state: 'idle', message: 'starting' });
+      }
+      return sendJsonStreamed(res, 200, { ...((await status()) ?? { state: 'idle', message: 'starting' }), workloads: await workloads(ctx.store, reachable(ctx.host)) });
     case '/plan':
       return servePlan(res, ctx, url.searchParams);
     case '/metrics': {
@@ -366,8 +371,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   }
   page = { ...page, items: page.items.map(show) };
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
-  if (table) return sendJson(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns));
-  sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
+  if (table) return sendJsonStreamed(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns) as unknown as Record<string, unknown>);
+  return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
 }
 
 /** A custom resource's columns, from its CRD (named `<plural>.<group>`) in the version asked for. */

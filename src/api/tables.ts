@@ -416,19 +416,6 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Selector', type: 'string', priority: 1, cell: (o) => formatSelector(o.spec?.jobTemplate?.spec?.selector) },
   ],
   // Beyond here: the kinds kubectl's printers (pkg/printers/internalversion) define columns for, as they print them.
-  PodDisruptionBudget: [
-    name,
-    { name: 'Min Available', type: 'string', cell: (o) => str(o.spec?.minAvailable) },
-    { name: 'Max Unavailable', type: 'string', cell: (o) => str(o.spec?.maxUnavailable) },
-    { name: 'Allowed Disruptions', type: 'integer', cell: (o) => o.status?.disruptionsAllowed ?? 0 },
-    ageCol,
-  ],
-  IngressClass: [
-    name,
-    { name: 'Controller', type: 'string', cell: (o) => o.spec?.controller ?? '' },
-    { name: 'Parameters', type: 'string', cell: (o) => { const p = o.spec?.parameters; return p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>'; } },
-    ageCol,
-  ],
   PodTemplate: [
     name,
     { name: 'Containers', type: 'string', cell: (o: any) => ((o.template?.spec?.containers ?? []) as any[]).map((c) => c.name).join(',') },

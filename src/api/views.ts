@@ -34,7 +34,8 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
   for (let attempt = 0; ; attempt++) {
     const before = await store.resourceVersion();
     // Labels on derived objects are the derivation's, so those are filtered after deriving.
-    let items = await store.list(v.storeKind, { namespace: f.namespace, labelSelector: v.derive ? undefined : f.labels });
+    // The stored objects themselves: the API only reads and serialises them.
+    let items = await store.list(v.storeKind, { namespace: f.namespace, labelSelector: v.derive ? undefined : f.labels, shared: true });
     if (v.derive) items = items.map(v.derive);
     items = items.filter((o) => passes(f, o));
     const after = await store.resourceVersion();

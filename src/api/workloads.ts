@@ -130,7 +130,7 @@ function ingressRow(i: KubeObject): IngressRow {
 
 export async function workloads(store: Store, nodeHost: string): Promise<Workloads> {
   const [deployments, statefulSets, daemonSets, jobs, cronJobs, pods, services, ingresses] = await Promise.all(
-    ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod', 'Service', 'Ingress'].map((k) => store.list(k)));
+    ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod', 'Service', 'Ingress'].map((k) => store.list(k, { shared: true }))); // read only
   return {
     deployments: deployments.map(deploymentRow),
     statefulSets: statefulSets.map(statefulSetRow),

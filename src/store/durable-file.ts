@@ -8,11 +8,18 @@ import { basename, dirname, join } from 'node:path';
 /** The temporary name: hidden, beside the file (a rename must not cross file systems), one per process. */
 const tmpOf = (file: string) => join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
 
-export async function writeFileDurably(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileDurably(file: string, data: string | Uint8Array | Iterable<string>, mode = 0o600): Promise<void> {
   const tmp = tmpOf(file);
   const fh = await open(tmp, 'w', mode);
   try {
-    await fh.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
+    else {
+      // Pieces made one at a time, the event loop turning between them: a big file does not stall it.
+      for (const piece of data) {
+        await fh.write(piece);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
     await fh.sync();
   } finally {
     await fh.close();

@@ -1,10 +1,10 @@
-// The Store kept in memory (indexed) and persisted to <dataDir>/state.json through lowdb.
+// The Store kept in memory (indexed) and persisted to <dataDir>/state.json and state.journal through lowdb
+// (persist.ts): each write costs what changed.
 // Every operation runs synchronously between its awaits, so each one is atomic with respect to the others.
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { Low } from 'lowdb';
 import { isNamespaced } from '../model/kinds.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { displayName as describe } from '../model/key.ts';
@@ -12,7 +12,8 @@ import { carryAllocated } from '../model/allocated.ts';
 import { graceFor, type DeleteOptions } from '../model/graceful.ts';
 import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
 import { ObjectIndex } from './indexes.ts';
-import { loadState, Persister, type StateFile } from './persist.ts';
+import { journalOf, loadState, Persister, stateOf, type LoadedState } from './persist.ts';
+import { JournalWriter } from './journal.ts';
 import { StoreError, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
 import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
@@ -21,6 +22,8 @@ import { isoSeconds } from '../model/time.ts';
 export interface StoreOptions {
   /** Changes within this many ms are written together. Default 20. */
   flushDelay?: number;
+  /** The journal is compacted into a new state.json once larger than state.json and than this. Default 4 MiB. */
+  journalMin?: number;
   /** Events kept; beyond it the oldest by lastTimestamp are deleted. Default 1000. */
   maxEvents?: number;
   /** Changes kept for watches that resume from a resourceVersion. Default 1000. */
@@ -38,7 +41,9 @@ export interface StoreOptions {
 export async function openStore(dataDir: string, opts: StoreOptions = {}): Promise<LowdbStore> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 }); // state.json holds Secrets
   const file = join(dataDir, 'state.json');
-  return new LowdbStore(file, await loadState(file), new VersionLease(join(dataDir, 'state.rv')), opts);
+  const loaded = await loadState(file);
+  const journal = await JournalWriter.open(journalOf(file), loaded.journal.validBytes); // cuts off a torn tail
+  return new LowdbStore(file, loaded, journal, new VersionLease(join(dataDir, 'state.rv')), opts);
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -48,8 +53,8 @@ const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
 
 export class LowdbStore implements Store {
-  /** Writes to state.json so far; tests assert coalescing with it. */
-  readonly stats: { writes: number };
+  /** Writes so far (journal records and snapshots, with their bytes); tests assert coalescing with it. */
+  readonly stats: Persister['stats'];
   private readonly objects = new ObjectIndex();
   private readonly events = new EventIndex();
   private readonly meta = new Map<string, unknown>();
@@ -61,12 +66,12 @@ export class LowdbStore implements Store {
   private readonly admitters: ((obj: KubeObject) => KubeObject)[];
   private closing: Promise<void> | undefined;
 
-  constructor(readonly file: string, db: Low<StateFile>, private readonly lease: VersionLease, opts: StoreOptions = {}) {
+  constructor(readonly file: string, loaded: LoadedState, journal: JournalWriter, private readonly lease: VersionLease, opts: StoreOptions = {}) {
     const onError = opts.onError ?? ((err: unknown) => console.error('store:', err));
     this.maxEvents = opts.maxEvents ?? 1000;
     this.now = opts.now ?? (() => new Date());
     this.admitters = opts.admit ?? [];
-    const state = db.data;
+    const state = loaded.db.data;
     this.rv = state.resourceVersion;
     for (const o of state.objects) {
       this.objects.put(o);
@@ -77,7 +82,12 @@ export class LowdbStore implements Store {
     this.events.load(state.objects.filter((o) => o.kind === 'Event'));
     for (const [k, v] of Object.entries(state.meta)) this.meta.set(k, v);
     this.hub = new WatchHub(opts.watchHistory ?? 1000, this.rv, onError);
-    this.persister = new Persister(db, () => this.snapshot(), opts.flushDelay ?? 20, onError);
+    this.persister = new Persister(loaded, journal, {
+      snapshot: (seq) => stateOf(this.rv, seq, this.objects.all(), this.meta),
+      object: (kind, ns, name) => this.objects.get(kind, ns, name),
+      meta: (key) => this.meta.get(key),
+      resourceVersion: () => this.rv,
+    }, { delay: opts.flushDelay ?? 20, journalMin: opts.journalMin ?? 4 << 20, onError });
     this.stats = this.persister.stats;
     this.trimEvents(); // maxEvents may have been lowered since the last run
   }
@@ -89,7 +99,8 @@ export class LowdbStore implements Store {
 
   async list(kind: string, opts: ListOptions = {}): Promise<KubeObject[]> {
     const ns = isNamespaced(kind) ? opts.namespace : undefined;
-    return this.objects.list(kind, ns, opts.labelSelector).map(clone);
+    const found = this.objects.list(kind, ns, opts.labelSelector);
+    return opts.shared ? found : found.map(clone);
   }
 
   async resourceVersion(): Promise<string> {
@@ -174,8 +185,9 @@ export class LowdbStore implements Store {
     this.insert(ev);
   }
 
-  async getMeta<T>(key: string): Promise<T | undefined> {
-    return clone(this.meta.get(key)) as T | undefined;
+  async getMeta<T>(key: string, opts: { shared?: boolean } = {}): Promise<T | undefined> {
+    const v = this.meta.get(key) as T | undefined;
+    return opts.shared ? v : clone(v);
   }
 
   async setMeta(key: string, value: unknown): Promise<void> {
@@ -184,7 +196,7 @@ export class LowdbStore implements Store {
     if (isDeepStrictEqual(v, this.meta.get(key))) return;
     if (v === undefined) this.meta.delete(key);
     else this.meta.set(key, v);
-    this.persister.markDirty();
+    this.persister.markMeta(key);
   }
 
   flush(): Promise<void> {
@@ -195,7 +207,7 @@ export class LowdbStore implements Store {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.hub.stopAll();
-      await this.persister.flush();
+      await this.persister.close();
       this.lease.settle(this.rv); // all written: the next start goes on from here, not from the lease
     })();
     return this.closing;
@@ -238,7 +250,7 @@ export class LowdbStore implements Store {
     if (type === 'DELETED') this.objects.remove(kind, namespace, name);
     else this.objects.put(stored);
     if (kind === 'Event') (type === 'DELETED' ? this.events.remove(stored) : this.events.put(stored));
-    this.persister.markDirty();
+    this.persister.markObject(kind, namespace, name);
     this.hub.publish({ rv, type, object: stored, prev });
     return stored;
   }
@@ -247,10 +259,6 @@ export class LowdbStore implements Store {
     for (let at = this.events.oldest(); at && this.events.size > this.maxEvents; at = this.events.oldest()) {
       this.commit('DELETED', this.objects.get('Event', at.namespace, at.name)!);
     }
-  }
-
-  private snapshot(): StateFile {
-    return { version: 1, resourceVersion: this.rv, objects: [...this.objects.all()], meta: Object.fromEntries(this.meta) };
   }
 }
 

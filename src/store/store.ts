@@ -12,6 +12,11 @@ export interface ListOptions {
   /** Omitted: all namespaces. */
   namespace?: string;
   labelSelector?: Requirement[];
+  /**
+   * The store's own objects rather than copies, for a reader that only reads (the API serialising a big list):
+   * no copy of every object per list. Never mutate them, as with watch events and informer caches.
+   */
+  shared?: boolean;
 }
 
 export interface WatchOptions extends ListOptions {
@@ -58,7 +63,8 @@ export interface Store {
   /** Records a Kubernetes Event, folding repeats (same object, reason, message) into a count. Bounded history. */
   recordEvent(involved: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
   /** Small records that are not Kubernetes objects (sync history, inventory), persisted with the objects. */
-  getMeta<T>(key: string): Promise<T | undefined>;
+  /** A copy, or with `shared` the stored value itself (never mutate it). */
+  getMeta<T>(key: string, opts?: { shared?: boolean }): Promise<T | undefined>;
   setMeta(key: string, value: unknown): Promise<void>;
   /** Writes pending changes now. */
   flush(): Promise<void>;

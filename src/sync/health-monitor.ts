@@ -1,5 +1,5 @@
 // Keeps the applied revision's health current: re-assesses its objects shortly after anything in the store changes.
-import type { Store } from '../store/store.ts';
+import type { Store, WatchEvent } from '../store/store.ts';
 import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
 import { objectKey } from '../model/key.ts';
@@ -15,6 +15,13 @@ export interface HealthAssessment extends RevisionHealth {
 /** What the checks look at: the objects git may own (pods and ReplicaSets included) and the nodes. */
 const KINDS = [...gitKinds(), 'Node'];
 
+/** A node as the checks see it: without its heartbeat times, which the node renews every 10 s and say nothing new. */
+const nodeAsJudged = (n: KubeObject) => JSON.stringify({
+  ...n,
+  metadata: { ...n.metadata, resourceVersion: undefined },
+  status: { ...n.status, conditions: ((n.status?.conditions ?? []) as Record<string, unknown>[]).map(({ lastHeartbeatTime: _, ...c }) => c) },
+});
+
 export class HealthMonitor {
   private timer?: NodeJS.Timeout;
   private stopWatch?: () => void;
@@ -22,6 +29,10 @@ export class HealthMonitor {
   /** How long the last assessment took: the next waits at least a few times that, so a storm of changes in a big
    * store does not turn into back-to-back full assessments that hold the event loop. */
   private lastCostMs = 0;
+  /** Each node as last judged, so a heartbeat alone does not cost an assessment of the whole revision. */
+  private readonly nodes = new Map<string, string>();
+  /** Changes that asked for an assessment, and assessments run; for tests and the bench. */
+  readonly stats = { pokes: 0, assessments: 0 };
 
   /** `keys`: the applied revision's objects, read at each assessment. */
   constructor(
@@ -32,18 +43,34 @@ export class HealthMonitor {
   ) {}
 
   async start(): Promise<void> {
-    // Events are records about objects, never a reason for their health to change.
-    this.stopWatch = await this.store.watch({}, (e) => { if (e.object.kind !== 'Event') this.poke(); });
+    this.stopWatch = await this.store.watch({}, (e) => { if (this.matters(e)) this.poke(); });
     this.poke();
+  }
+
+  /** Events are records about objects, never a reason for their health to change; nor is a node's heartbeat. */
+  private matters(e: WatchEvent): boolean {
+    const o = e.object;
+    if (o.kind === 'Event') return false;
+    if (o.kind !== 'Node') return true;
+    const before = this.nodes.get(o.metadata.name);
+    if (e.type === 'DELETED') {
+      this.nodes.delete(o.metadata.name);
+      return true;
+    }
+    const now = nodeAsJudged(o);
+    this.nodes.set(o.metadata.name, now);
+    return now !== before;
   }
 
   /** Something may have changed: assess within `delayMs`, once for a burst of changes. */
   poke(): void {
+    this.stats.pokes++;
     if (this.timer || !this.stopWatch) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.running.then(async () => {
         const t0 = performance.now();
+        this.stats.assessments++;
         try {
           await this.assess();
         } finally {

@@ -15,6 +15,8 @@ import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
 import { podStartup } from './pod-start.ts';
+import { persistBench } from './persist.ts';
+import { listBench } from './list.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -92,6 +94,8 @@ function planUnchanged() {
 }
 
 kindsBench();
+await persistBench();
+await listBench();
 await commitToApplied();
 await incrementalRead();
 planUnchanged();

@@ -12,6 +12,7 @@ import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { startGitHttpServer } from '../support/git-http-server.ts';
 import { until } from '../support/wait.ts';
 import { cloneDir } from '../../src/source/remote.ts';
+import { readStateFile } from '../../src/store/persist.ts';
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 const DOC = new URL('../../docs/plan-json.md', import.meta.url).pathname;
@@ -234,9 +235,10 @@ test('--data-dir of a running serve: 8Gi per pod fits on no node, exit 1, and th
     const s = (await serve.get('/status')).body;
     return s.lastAppliedRevision === head && s.health?.revision === head && s.health.status === 'Healthy';
   }, 'main applied and Healthy', 20_000);
-  // The state file is written shortly after a change: wait until it holds the applied revision and the bound pod.
-  await until(() => {
-    const state = JSON.parse(readFileSync(path.join(dataDir, 'state.json'), 'utf8'));
+  // The state (state.json and its journal) is written shortly after a change: wait until it holds the applied
+  // revision and the bound pod.
+  await until(async () => {
+    const state = await readStateFile(path.join(dataDir, 'state.json')) as any;
     return state.meta.sync?.lastApplied === head && state.objects.some((o: any) => o.kind === 'Pod' && o.spec.nodeName);
   }, 'state.json with the applied revision');
   const before = readdirSync(dataDir).sort();

@@ -1,9 +1,9 @@
 // A store writing in a loop in its own process, for the crash test: prints each resourceVersion it hands out (stdout
 // to a pipe is synchronous on Linux, so the parent has seen only versions that were handed out) until it is killed.
-// Usage: node --import tsx crash-writer.ts <dataDir> <flushDelayMs>
+// Usage: node --import tsx crash-writer.ts <dataDir> <flushDelayMs> [journalMinBytes]
 import { openStore } from '../../src/store/lowdb-store.ts';
 
-const store = await openStore(process.argv[2], { flushDelay: Number(process.argv[3]) });
+const store = await openStore(process.argv[2], { flushDelay: Number(process.argv[3]), journalMin: process.argv[4] ? Number(process.argv[4]) : undefined });
 process.stdout.write(`start ${await store.resourceVersion()}\n`);
 const filler = 'x'.repeat(2000); // big enough that a write of state.json takes a while to be caught in
 for (let i = 0; ; i++) {

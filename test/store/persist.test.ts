@@ -1,14 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSelector } from '../../src/model/selector.ts';
+import { readStateFile } from '../../src/store/persist.ts';
 import { cm, freshStore, names, pod, cleanup, tempDir, waitFor, open } from './helpers.ts';
 
 test.after.each(cleanup);
 
-const stateOf = async (dir: string) => JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+/** The state as a reader outside the store sees it: state.json with the journal replayed. */
+const stateOf = (dir: string): Promise<any> => readStateFile(join(dir, 'state.json'));
 
 test('a missing dataDir is created and a missing file is an empty store', async () => {
   const dir = join(await tempDir(), 'nested', 'data');
@@ -141,6 +143,124 @@ test('close writes pending changes, including ones made while a write is in flig
   const again = await open(dir);
   assert.equal(names(await again.list('ConfigMap')), ['default/first', 'default/second']);
   await again.close();
+});
+
+test('a write appends what changed to state.journal; once the journal outgrows state.json it is compacted into it', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000, journalMin: 0 });
+  for (let i = 0; i < 200; i++) await store.create(cm(`c${i}`, { v: 'x'.repeat(100) }));
+  await store.flush();
+  assert.equal(store.stats, { writes: 1, snapshots: 1, records: 0, bytes: (await stat(join(dir, 'state.json'))).size }, 'the first write is a snapshot');
+  const snapshot = store.stats.bytes;
+  const c7 = (await store.get('ConfigMap', 'default', 'c7'))!;
+  await store.update({ ...c7, data: { v: 'changed' } });
+  await store.delete('ConfigMap', 'default', 'c8');
+  await store.setMeta('m', { n: 1 });
+  await store.flush();
+  assert.is(store.stats.records, 1);
+  const record = store.stats.bytes - snapshot;
+  assert.ok(record < 1000, `one record of the changes, ${record} bytes (the snapshot is ${snapshot})`);
+  assert.is((await stat(join(dir, 'state.journal'))).size, record);
+  assert.is((await stat(join(dir, 'state.json'))).size, snapshot, 'state.json untouched');
+  const merged = await stateOf(dir);
+  assert.is(merged.objects.length, 199);
+  assert.equal(merged.objects.find((o: any) => o.metadata.name === 'c7').data, { v: 'changed' });
+  assert.equal(merged.meta, { m: { n: 1 } });
+  // Records until the journal is as big as state.json, then one snapshot holds everything and the journal restarts.
+  for (let i = 0; store.stats.snapshots === 1; i++) {
+    const cur = (await store.get('ConfigMap', 'default', `c${100 + (i % 100)}`))!;
+    await store.update({ ...cur, data: { v: `${i}`.repeat(50) } });
+    await store.flush();
+    assert.ok(i < 1000, 'no compaction');
+  }
+  assert.is((await stat(join(dir, 'state.journal'))).size, 0);
+  const compacted = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'));
+  assert.is(compacted.seq, store.stats.records, 'state.json holds every record written');
+  assert.equal(compacted.objects.length, 199);
+  await store.close();
+  const again = await open(dir);
+  assert.equal(await again.list('ConfigMap'), await (async () => { const s = await stateOf(dir); return s.objects.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name)); })());
+});
+
+test('a torn last journal record is ignored: the state before it loads, and the next write goes after the good records', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000 });
+  await store.create(cm('a', { v: '1' }));
+  await store.flush(); // snapshot
+  await store.create(cm('b', { v: '1' }));
+  await store.flush(); // record 1
+  const good = (await stat(join(dir, 'state.journal'))).size;
+  await store.create(cm('c', { v: '1' }));
+  await store.flush(); // record 2, torn below
+  await store.close();
+  const journal = join(dir, 'state.journal');
+  const full = (await stat(journal)).size;
+  for (const [what, tear] of [
+    ['cut short', () => truncate(journal, full - 5)],
+    ['without its newline', () => truncate(journal, full - 1)],
+    ['garbled', async () => { const b = await readFile(journal); b[full - 20] ^= 0x20; await writeFile(journal, b); }],
+    ['followed by half a record', () => appendFile(journal, '0badc0de {"seq":3,"resourceV')],
+  ] as const) {
+    await copyFile(journal, `${journal}.bak`);
+    await tear();
+    if (what !== 'followed by half a record') {
+      assert.equal(names((await stateOf(dir)).objects), ['default/a', 'default/b'], `${what}: a reader sees the state before it`);
+      await readFile(journal).then((b) => assert.ok(b.length > good, `${what}: a reader leaves the file as it was`));
+      const again = await open(dir);
+      assert.equal(names(await again.list('ConfigMap')), ['default/a', 'default/b'], what);
+      assert.is((await stat(journal)).size, good, `${what}: the writer cut the torn record off`);
+      await again.create(cm('d'));
+      await again.close();
+      assert.equal(names(await open(dir).then(async (s) => { const l = await s.list('ConfigMap'); await s.close(); return l; })), ['default/a', 'default/b', 'default/d'], `${what}: the next record loads`);
+    } else {
+      const again = await open(dir);
+      assert.equal(names(await again.list('ConfigMap')), ['default/a', 'default/b', 'default/c'], what);
+      await again.close();
+    }
+    await copyFile(`${journal}.bak`, journal);
+  }
+});
+
+test('a damaged record before others fails openStore naming the journal, and leaves it as it was', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000 });
+  await store.create(cm('a'));
+  await store.flush();
+  for (const n of ['b', 'c']) {
+    await store.create(cm(n));
+    await store.flush();
+  }
+  await store.close();
+  const journal = join(dir, 'state.journal');
+  const b = await readFile(journal);
+  b[12] ^= 0x20; // inside the first record
+  await writeFile(journal, b);
+  try {
+    await open(dir);
+    assert.unreachable('openStore should fail');
+  } catch (err) {
+    assert.match((err as Error).message, `cannot open store: ${journal} is not a readable convergit journal (a damaged record at byte 0`);
+  }
+  assert.equal(await readFile(journal), b);
+});
+
+test('a crash after a compaction renamed state.json but before the journal restarted: the old records are not replayed over it', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000, journalMin: 0 });
+  await store.create(cm('a', { v: '0' }));
+  await store.flush();
+  const journal = join(dir, 'state.journal');
+  let i = 1;
+  while (store.stats.snapshots === 1) {
+    await copyFile(journal, `${journal}.before`); // the journal as it was when the compaction started
+    await store.update({ ...(await store.get('ConfigMap', 'default', 'a'))!, data: { v: String(i++) } });
+    await store.flush();
+  }
+  await store.close();
+  await copyFile(`${journal}.before`, journal); // as if the crash came before the journal's truncation
+  assert.ok((await stat(journal)).size > 0);
+  const again = await open(dir);
+  assert.equal((await again.get('ConfigMap', 'default', 'a'))?.data, { v: String(i - 1) });
+  await again.update({ ...(await again.get('ConfigMap', 'default', 'a'))!, data: { v: 'next' } });
+  await again.close();
+  const third = await open(dir);
+  assert.equal((await third.get('ConfigMap', 'default', 'a'))?.data, { v: 'next' });
 });
 
 for (const [what, text] of [
