@@ -1,143 +1,160 @@
-// `npm test`: the uvu test files in parallel shards, each shard (as root, with `unshare`) in a private network
-// namespace of its own so their ports, routes and pod bridges never meet. Files that share machine-global state
-// (podman's networks, containers and image store, the test registry's images) all run in one shard, one at a time.
+// `npm test`: the uvu test files in parallel shards. Each shard is one long-lived uvu process (the modules load once,
+// as under uvu's own CLI) that takes its next file from a queue, longest first by test/durations.json; as root, with
+// `unshare`, each shard has a private network namespace so ports, routes and pod bridges never meet. The files that
+// share machine-global state (podman's networks, containers and image store, where the test registry's images
+// land) all run in the first shard, one after another. Each file's output is printed whole once it is done.
 // Usage: tsx test/run.ts [pattern…] [--shards N] [--record]
 //   pattern   regexes (case-insensitive) on the path under test/; default every `*.test.ts`
-//   --shards  how many at once (default: the CPU count, at least 2; TEST_SHARDS too); 1 runs them in sequence
-//   --record  one uvu process per file, and the measured seconds written to test/durations.json, the weights
-//             that order the queue (longest first) and batch the short files
+//   --shards  how many at once (default: the CPU count, at least 2; or TEST_SHARDS); 1 runs them in sequence
+//   --record  writes each file's measured seconds into test/durations.json (the queue's order)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const TEST = join(ROOT, 'test');
 const WEIGHTS = join(TEST, 'durations.json');
-const UVU = join(ROOT, 'node_modules/uvu/bin.js');
-/** Source that touches machine-global podman state or the registry whose images land in podman's store. */
+/** Source that touches machine-global podman state, or the registry whose images land in podman's store. */
 const GLOBAL = /support\/podman\.ts|runtime\/podman\/podman\.ts|startRegistry\(|'--runtime', 'podman'/;
-/** Files weighing less than this share one uvu process (up to BATCH seconds of them) to save its start-up. */
-const LIGHT = 1.5;
-const BATCH = 6;
 const FILE_TIMEOUT_MS = 15 * 60_000;
+/** Ends a file's output on the worker's stdout: `<mark> <exit code>`. */
+const MARK = '\u0000convergit-test-file-done';
 
-const argv = process.argv.slice(2);
-const record = argv.includes('--record');
-const shardsAt = argv.indexOf('--shards');
-const patterns = argv.filter((a, i) => !a.startsWith('--') && (shardsAt < 0 || i !== shardsAt + 1)).map((p) => new RegExp(p, 'i'));
-const wanted = Number(shardsAt >= 0 ? argv[shardsAt + 1] : process.env.TEST_SHARDS) || Math.max(2, availableParallelism());
+if (process.argv[2] === '--worker') await worker();
+else await main();
 
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+/** One shard: reads test files (paths under test/) from stdin, runs each with uvu, marks the end of each. */
+async function worker(): Promise<void> {
+  (globalThis as any).UVU_DEFER = 1;
+  const uvu = await import('uvu');
+  for await (const file of createInterface({ input: process.stdin })) {
+    (globalThis as any).UVU_QUEUE = [[file]];
+    (globalThis as any).UVU_INDEX = 0;
+    let code = 0;
+    try {
+      await import(pathToFileURL(join(TEST, file)).href);
+      await uvu.exec();
+      code = process.exitCode ? 1 : 0;
+    } catch (e: any) {
+      console.log(`${file}\n  ✘ failed to load: ${e?.stack ?? e}`);
+      code = 2;
+    }
+    process.exitCode = 0;
+    process.stdout.write(`${MARK} ${code}\n`);
+  }
+  // What a file left behind (a timer, a socket) must not hold the shard open.
+  process.exit(0);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const record = argv.includes('--record');
+  const shardsAt = argv.indexOf('--shards');
+  const patterns = argv.filter((a, i) => !a.startsWith('--') && (shardsAt < 0 || i !== shardsAt + 1)).map((p) => new RegExp(p, 'i'));
+  const wanted = Number(shardsAt >= 0 ? argv[shardsAt + 1] : process.env.TEST_SHARDS) || Math.max(2, availableParallelism());
+
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? walk(join(dir, e.name)) : [relative(TEST, join(dir, e.name))]);
-}
-const files = walk(TEST).filter((f) => /\.test\.ts$/.test(f) && (!patterns.length || patterns.some((p) => p.test(f)))).sort();
-if (!files.length) {
-  console.error(`no test files match ${patterns.join(' ')}`);
-  process.exit(1);
-}
+  const files = walk(TEST).filter((f) => /\.test\.ts$/.test(f) && (!patterns.length || patterns.some((p) => p.test(f)))).sort();
+  if (!files.length) {
+    console.error(`no test files match ${patterns.join(' ')}`);
+    process.exit(1);
+  }
 
-const weights: Record<string, number> = existsSync(WEIGHTS) ? JSON.parse(readFileSync(WEIGHTS, 'utf8')) : {};
-const known = Object.values(weights).sort((a, b) => a - b);
-const weightOf = (f: string) => weights[f] ?? known[Math.floor(known.length / 2)] ?? LIGHT;
+  const weights: Record<string, number> = existsSync(WEIGHTS) ? JSON.parse(readFileSync(WEIGHTS, 'utf8')) : {};
+  const known = Object.values(weights).sort((a, b) => a - b);
+  const weightOf = (f: string) => weights[f] ?? known[Math.floor(known.length / 2)] ?? 1;
+  const byWeight = (a: string, b: string) => weightOf(b) - weightOf(a) || a.localeCompare(b);
+  const isGlobal = (f: string) => GLOBAL.test(readFileSync(join(TEST, f), 'utf8'));
+  const globalChain = files.filter(isGlobal).sort(byWeight);
+  const queue = files.filter((f) => !isGlobal(f)).sort(byWeight);
 
-/** A unit of work: one uvu process over these files. */
-interface Task { files: string[]; weight: number }
-const isGlobal = (f: string) => GLOBAL.test(readFileSync(join(TEST, f), 'utf8'));
-const byWeight = (a: string, b: string) => weightOf(b) - weightOf(a) || a.localeCompare(b);
-const globalChain: Task[] = files.filter(isGlobal).sort(byWeight).map((f) => ({ files: [f], weight: weightOf(f) }));
-const queue: Task[] = [];
-let batch: Task | undefined;
-for (const f of files.filter((f) => !isGlobal(f)).sort(byWeight)) {
-  if (record || weightOf(f) >= LIGHT) { queue.push({ files: [f], weight: weightOf(f) }); continue; }
-  if (!batch || batch.weight + weightOf(f) > BATCH) queue.push((batch = { files: [], weight: 0 }));
-  batch.files.push(f);
-  batch.weight += weightOf(f);
-}
+  const canIsolate = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up']).status === 0;
+  const shards = canIsolate ? Math.max(1, Math.min(wanted, queue.length + (globalChain.length ? 1 : 0))) : 1;
+  if (!canIsolate && wanted > 1) console.log('notice: not root or no unshare: the test files run in sequence, in this network namespace\n');
 
-// A private network namespace per shard, held open by a sleeping process; its tasks enter it with nsenter.
-const canIsolate = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up']).status === 0
-  && spawnSync('nsenter', ['--version']).status === 0;
-const shards = canIsolate ? Math.max(1, Math.min(wanted, globalChain.length + queue.length)) : 1;
-if (!canIsolate && wanted > 1) console.log('notice: not root or no unshare/nsenter: the test files run in sequence, in this network namespace');
+  interface Worker { child: ChildProcess; lines: AsyncIterator<string> }
+  const workers = new Set<ChildProcess>();
+  function startWorker(): Worker {
+    const node = [process.execPath, '--import', 'tsx', join(TEST, 'run.ts'), '--worker'].map((a) => `'${a}'`).join(' ');
+    const sh = `${canIsolate ? 'ip link set lo up && ' : ''}exec ${node} 2>&1`;
+    const child = spawn(canIsolate ? 'unshare' : 'sh', canIsolate ? ['-n', 'sh', '-c', sh] : ['-c', sh], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    workers.add(child);
+    child.once('exit', () => workers.delete(child));
+    return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
+  }
+  const kill = (child: ChildProcess) => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+  process.on('exit', () => workers.forEach(kill));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
-interface Shard { holder?: ChildProcess; chain: Task[] }
-const shardList: Shard[] = [];
-for (let i = 0; i < shards; i++) {
-  const holder = canIsolate ? spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && echo up && exec sleep 2147483647'], { stdio: ['ignore', 'pipe', 'inherit'] }) : undefined;
-  if (holder) await new Promise<void>((resolve, reject) => { holder.stdout!.once('data', () => resolve()); holder.once('exit', (c) => reject(new Error(`unshare exited ${c}`))); });
-  shardList.push({ holder, chain: i === 0 ? globalChain : [] });
-}
-const stopHolders = () => { for (const s of shardList) if (s.holder?.exitCode === null) s.holder.kill('SIGKILL'); };
-process.on('exit', stopHolders);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { stopHolders(); process.exit(130); });
+  /** Runs `file` on the shard's worker: its output, exit code (null: the worker died or was killed) and seconds. */
+  async function runFile(w: Worker, file: string): Promise<{ out: string; code: number | null; seconds: number }> {
+    const started = performance.now();
+    w.child.stdin!.write(file + '\n');
+    let out = '';
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; kill(w.child); }, FILE_TIMEOUT_MS);
+    try {
+      for (;;) {
+        const { value, done } = await w.lines.next();
+        if (done) return { out: out + (timedOut ? `\n  ✘ killed: still running after ${FILE_TIMEOUT_MS / 60_000} min\n` : '\n  ✘ the test process died\n'), code: null, seconds: (performance.now() - started) / 1000 };
+        if (value.startsWith(MARK)) return { out, code: Number(value.slice(MARK.length)), seconds: (performance.now() - started) / 1000 };
+        out += value + '\n';
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
-interface Result { task: Task; code: number | null; out: string; seconds: number }
-const escape = (f: string) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-function runTask(shard: Shard, task: Task): Promise<Result> {
+  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+  const count = (out: string, label: string) => Number(strip(out).match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? NaN);
+  let total = 0, passed = 0, skipped = 0;
+  const failed: string[] = [];
+  const timings: Record<string, number> = {};
   const started = performance.now();
-  const cmd = [process.execPath, '--import', 'tsx', UVU, 'test', `^(${task.files.map(escape).join('|')})$`];
-  const child = shard.holder
-    ? spawn('nsenter', [`--net=/proc/${shard.holder.pid}/ns/net`, '--', ...cmd], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const timer = setTimeout(() => { out += `\n  killed: still running after ${FILE_TIMEOUT_MS / 60_000} min\n`; try { process.kill(-child.pid!, 'SIGKILL'); } catch {} }, FILE_TIMEOUT_MS);
-  return new Promise((resolve) => child.once('exit', (code, signal) => {
-    clearTimeout(timer);
-    // Whatever the file left running may hold its pipes open: take what came, do not wait for them to close.
-    setTimeout(() => {
-      child.stdout!.destroy();
-      child.stderr!.destroy();
-      resolve({ task, code: code ?? (signal ? 1 : null), out, seconds: (performance.now() - started) / 1000 });
-    }, 100);
-  }));
-}
 
-const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
-const count = (out: string, label: string) => Number(strip(out).match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? NaN);
-let total = 0, passed = 0, skipped = 0;
-const failed: string[] = [];
-const timings: [string, number][] = [];
-const started = performance.now();
-
-function report(r: Result): void {
-  // uvu's own summary lines are summed into one at the end (.ci/run reads the last Total/Passed/Skipped).
-  const body = r.out.replace(/\n?[ \t]*(\x1b\[[0-9;]*m)*\s*Total:[\s\S]*?Duration:[^\n]*\n*/g, '\n').trimEnd();
-  process.stdout.write(body.replace(/^\n+/, '') + '\n\n');
-  const t = count(r.out, 'Total'), p = count(r.out, 'Passed'), s = count(r.out, 'Skipped');
-  const summed = Number.isFinite(t) && Number.isFinite(p) && Number.isFinite(s);
-  if (summed) { total += t; passed += p; skipped += s; }
-  if (r.code !== 0 || !summed || t > p + s) {
-    failed.push(r.task.files.join(', '));
-    // A file that crashed, or failed outside a test, still counts as one failed test.
-    if (!summed || t === p + s) total += 1;
-    if (!summed || t === p + s) process.stdout.write(`\n  ✘ ${r.task.files.join(', ')}: exited ${r.code} outside its tests\n`);
+  function report(file: string, r: { out: string; code: number | null; seconds: number }): void {
+    // uvu's own summary is summed into one at the end (.ci/run reads the last Total/Passed/Skipped).
+    const body = r.out.replace(/\n?[ \t]*(\x1b\[[0-9;]*m)*\s*Total:[\s\S]*?Duration:[^\n]*\n*/g, '\n').replace(/^\n+/, '').trimEnd();
+    const t = count(r.out, 'Total'), p = count(r.out, 'Passed'), s = count(r.out, 'Skipped');
+    const summed = Number.isFinite(t) && Number.isFinite(p) && Number.isFinite(s);
+    if (summed) { total += t; passed += p; skipped += s; }
+    let note = '';
+    if (r.code !== 0 || !summed || t > p + s) {
+      failed.push(file);
+      // A file that failed to load, crashed, or failed outside its tests still counts as one failed test.
+      if (!summed || t === p + s) { total += 1; note = `\n  ✘ ${file}: failed outside its tests`; }
+    }
+    process.stdout.write(body + note + '\n\n');
+    timings[file] = r.seconds;
   }
-  if (r.task.files.length === 1) timings.push([r.task.files[0], r.seconds]);
-}
 
-async function drive(shard: Shard): Promise<void> {
-  for (;;) {
-    const task = shard.chain.shift() ?? queue.shift();
-    if (!task) return;
-    report(await runTask(shard, task));
+  async function drive(chain: string[]): Promise<void> {
+    let w: Worker | undefined;
+    for (;;) {
+      const file = chain.shift() ?? queue.shift();
+      if (!file) break;
+      w ??= startWorker();
+      const r = await runFile(w, file);
+      report(file, r);
+      if (r.code === null) { kill(w.child); w = undefined; } // a fresh process for what is left
+    }
+    if (w) { w.child.stdin!.end(); await new Promise((r) => w!.child.exitCode !== null ? r(null) : w!.child.once('exit', r)); }
   }
-}
-await Promise.all(shardList.map(drive));
-stopHolders();
+  await Promise.all(Array.from({ length: shards }, (_, i) => drive(i === 0 ? globalChain : [])));
 
-if (record) {
-  const next: Record<string, number> = {};
-  for (const [f, w] of Object.entries(weights)) if (existsSync(join(TEST, f))) next[f] = w;
-  for (const [f, s] of timings) next[f] = Math.round(s * 10) / 10;
-  writeFileSync(WEIGHTS, JSON.stringify(Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b))), null, 1) + '\n');
+  if (record) {
+    const next: Record<string, number> = {};
+    for (const [f, w] of Object.entries(weights)) if (existsSync(join(TEST, f))) next[f] = w;
+    for (const [f, s] of Object.entries(timings)) next[f] = Math.round(s * 10) / 10;
+    writeFileSync(WEIGHTS, JSON.stringify(Object.fromEntries(Object.entries(next).sort(([a], [b]) => a.localeCompare(b))), null, 1) + '\n');
+  }
+  const slowest = Object.entries(timings).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([f, s]) => `${f} ${s.toFixed(1)}s`).join(', ');
+  console.log(`  Slowest: ${slowest}`);
+  if (failed.length) console.log(`  Failed: ${failed.join(', ')}`);
+  console.log(`\n  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  ${((performance.now() - started) / 1000).toFixed(1)}s (${files.length} files, ${shards} shard${shards > 1 ? 's' : ''})\n`);
+  process.exitCode = failed.length ? 1 : 0;
 }
-const slowest = timings.sort((a, b) => b[1] - a[1]).slice(0, 5).map(([f, s]) => `${f} ${s.toFixed(1)}s`).join(', ');
-if (slowest) console.log(`\n  Slowest: ${slowest}`);
-if (failed.length) console.log(`  Failed: ${failed.join('; ')}`);
-console.log(`\n  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  ${((performance.now() - started) / 1000).toFixed(1)}s (${files.length} files, ${shards} shard${shards > 1 ? 's' : ''})\n`);
-process.exitCode = failed.length ? 1 : 0;
