@@ -30,6 +30,7 @@ else await main();
 async function worker(): Promise<void> {
   (globalThis as any).UVU_DEFER = 1;
   const uvu = await import('uvu');
+  process.stdout.write(`${MARK} ready\n`); // the start-up is not the first file's time
   for await (const file of createInterface({ input: process.stdin })) {
     (globalThis as any).UVU_QUEUE = [[file]];
     (globalThis as any).UVU_INDEX = 0;
@@ -128,7 +129,8 @@ async function main(): Promise<void> {
       // A file that failed to load, crashed, or failed outside its tests still counts as one failed test.
       if (!summed || t === p + s) { total += 1; note = `\n  ✘ ${file}: failed outside its tests`; }
     }
-    process.stdout.write(body + note + '\n\n');
+    // The file's seconds after its name (uvu's first line).
+    process.stdout.write(body.replace(/\n|$/, `  ${r.seconds.toFixed(1)}s$&`) + note + '\n\n');
     timings[file] = r.seconds;
   }
 
@@ -137,7 +139,11 @@ async function main(): Promise<void> {
     for (;;) {
       const file = chain.shift() ?? queue.shift();
       if (!file) break;
-      w ??= startWorker();
+      if (!w) {
+        w = startWorker();
+        const first = await w.lines.next(); // the ready mark, or the worker could not start
+        if (first.done || !first.value.startsWith(MARK)) throw new Error(`the test worker did not start: ${first.value ?? 'no output'}`);
+      }
       const r = await runFile(w, file);
       report(file, r);
       if (r.code === null) { kill(w.child); w = undefined; } // a fresh process for what is left
