@@ -1,6 +1,5 @@
 // The workload engine of one `serve`: controllers, scheduler, service addresses and proxy, and the local nodes.
 // Started after the API (so status is visible at once) and stopped before the store closes.
-import os from 'node:os';
 import type { Store } from '../store/store.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
@@ -100,8 +99,6 @@ export interface Engine {
 
 /** `web` for one node; `web-1`, `web-2`… for several. */
 export const nodeNames = (base: string, n: number) => (n === 1 ? [base] : Array.from({ length: n }, (_, i) => `${base}-${i + 1}`));
-
-export const defaultNodeName = () => os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'node';
 
 export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const { store, log } = opts;

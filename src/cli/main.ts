@@ -1,17 +1,11 @@
 // The composition root: parses the command line and wires the parts together. Nothing imports this file.
+// The heavier commands are imported when run, so that `convergit stop` or `validate` does not load the engine.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { serve } from './serve.ts';
-import { validate } from './validate.ts';
-import { bytes, cidr, count, duration, labels, nodeName, perNode, port, quantity, repoPath, taints } from './options.ts';
-import { defaultNodeName } from './engine.ts';
+import { bytes, cidr, count, defaultNodeName, duration, labels, nodeName, perNode, port, quantity, repoPath, taints } from './options.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
-import { plan } from './plan.ts';
 import { history } from './history.ts';
-import { rollback } from './rollback.ts';
 import { kubeconfig } from './kubeconfig.ts';
-import { stop } from './stop.ts';
-import { requestNode } from './drain.ts';
 
 /** --container-log-max-files: the kubelet refuses fewer than 2 (the current file and one rotated). */
 const logFiles = (v: string) => {
@@ -83,6 +77,8 @@ program
     if (o.imageGcLowThreshold >= o.imageGcHighThreshold) {
       program.error(`error: --image-gc-low-threshold (${o.imageGcLowThreshold}) must be less than --image-gc-high-threshold (${o.imageGcHighThreshold})`);
     }
+    // Loaded only for serve: the engine is most of the code, and every other command starts faster without it.
+    const { serve } = await import('./serve.ts');
     await serve(o);
   });
 
@@ -98,6 +94,7 @@ program
   .option('--worktree', 'validate the working tree as it is on disk, uncommitted files included (a pre-commit hook)', false)
   .action(async (o) => {
     if (o.worktree && o.ref !== 'HEAD') throw new Error('--worktree validates the files on disk: it takes no --ref');
+    const { validate } = await import('./validate.ts');
     process.exitCode = await validate(o);
   });
 
@@ -118,6 +115,7 @@ program
   .option('--detailed-exitcode', 'exit 2 when the plan is valid and has changes', false)
   .action(async (o) => {
     // Any failure to plan is exit 1, as in Terraform: 2 means "valid, with changes" to a CI script.
+    const { plan } = await import('./plan.ts');
     process.exitCode = await plan(o).catch((e) => { console.error(`convergit plan: ${e instanceof Error ? e.message : String(e)}`); return 1; });
   });
 
@@ -140,6 +138,7 @@ program
   .option('--branch <name>', 'the branch serve watches', 'main')
   .option('--dry-run', 'print the commits that would be reverted, write nothing', false)
   .action(async (o) => {
+    const { rollback } = await import('./rollback.ts');
     process.exitCode = await rollback(o);
   });
 
@@ -149,6 +148,7 @@ program
   .option('--data-dir <dir>', 'the data folder', '.convergit')
   .addOption(new Option('--timeout <duration>', 'how long to wait for serve to exit').argParser(duration).default(60_000, '60s'))
   .action(async (o) => {
+    const { stop } = await import('./stop.ts');
     process.exitCode = await stop(o).catch((e) => { console.error(`convergit stop: ${e instanceof Error ? e.message : String(e)}`); return 1; });
   });
 
@@ -172,6 +172,7 @@ program
   .option('--force', 'also delete pods that no controller manages (they are not recreated)', false)
   .addOption(new Option('--timeout <duration>', 'give up after this long (default: wait for ever)').argParser(duration))
   .action(async (node, o) => {
+    const { requestNode } = await import('./drain.ts');
     process.exitCode = await requestNode(node, 'drain', o);
   });
 
@@ -180,6 +181,7 @@ program
   .description('mark the node schedulable again, through the running serve of --data-dir')
   .option('--data-dir <dir>', 'the data folder of the serve', '.convergit')
   .action(async (node, o) => {
+    const { requestNode } = await import('./drain.ts');
     process.exitCode = await requestNode(node, 'uncordon', o);
   });
 

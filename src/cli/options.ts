@@ -1,4 +1,5 @@
 // Option parsing shared by commands: durations like `30s`, ports, paths inside a repository.
+import os from 'node:os';
 import ms from 'ms';
 import { InvalidArgumentError } from 'commander';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
@@ -86,3 +87,6 @@ export function cidr(value: string): string {
   }
   return value;
 }
+
+/** --node-name's default: the host name, made a valid DNS subdomain. */
+export const defaultNodeName = () => os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'node';
