@@ -14,6 +14,8 @@ import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
 import { podStartup } from './pod-start.ts';
+import { crashConvergence } from './crash-convergence.ts';
+import { getUnderChurn } from './get-under-churn.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -98,5 +100,7 @@ await workloads();
 await statefulSetBench();
 await review();
 await podStartup();
+await crashConvergence();
+await getUnderChurn();
 // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.
 await hollowScale();
