@@ -2,7 +2,7 @@
 // registered by a CustomResourceDefinition), before there is a schema to validate it against.
 import { KINDS, kindInfoFor, splitApiVersion, type KindInfo } from '../model/kinds.ts';
 import { closest } from './fields.ts';
-import type { Path } from './paths.ts';
+import { shorten, type Path } from './paths.ts';
 
 export interface IdentityProblem { path: Path; at: Path; message: string }
 
@@ -19,6 +19,9 @@ export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identit
     return [{ path: [], at: [], message: 'a manifest must be a mapping with apiVersion, kind and metadata' }];
   }
   const { kind, apiVersion } = doc as Record<string, unknown>;
+  // Written text quoted back in a message: a huge value only by its start and length.
+  const k = typeof kind === 'string' ? shorten(kind) : kind;
+  const av = typeof apiVersion === 'string' ? shorten(apiVersion) : apiVersion;
   if (kind === undefined) return [{ path: ['kind'], at: [], message: 'is required' }];
   if (typeof kind !== 'string') return [{ path: ['kind'], at: ['kind'], message: 'must be a string' }];
   // Only the built-in kinds and the CRDs given: what a commit may use never depends on this process's past.
@@ -29,10 +32,10 @@ export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identit
     const hint = guess ? `; did you mean "${guess}"?` : '';
     const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : undefined;
     if (typeof apiVersion === 'string' && (group === undefined || KINDS.some((i) => i.group === group))) {
-      return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${kind}"${hint}: ${apiVersion} has no such kind in Kubernetes 1.32` }];
+      return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${k}"${hint}: ${av} has no such kind in Kubernetes 1.32` }];
     }
-    const crd = group ? `no CustomResourceDefinition for ${kind} in group ${group} is in this commit or applied` : 'no CustomResourceDefinition in this commit or applied defines it';
-    return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${kind}"${hint}: not a Kubernetes 1.32 kind, and ${crd}` }];
+    const crd = group ? `no CustomResourceDefinition for ${k} in group ${shorten(group)} is in this commit or applied` : 'no CustomResourceDefinition in this commit or applied defines it';
+    return [{ path: ['kind'], at: ['kind'], message: `unknown kind "${k}"${hint}: not a Kubernetes 1.32 kind, and ${crd}` }];
   }
   const wanted = sameName.map((i) => i.versions.map((v) => (i.group ? `${i.group}/${v}` : v))).flat();
   if (apiVersion === undefined) return [{ path: ['apiVersion'], at: [], message: `is required (${quoteList(wanted)} for ${kind})` }];
@@ -41,7 +44,7 @@ export function identify(doc: unknown, extra: readonly KindInfo[] = []): Identit
   const builtin = kindInfoFor(apiVersion, kind);
   const info = extra.find((i) => i.group === group && i.kind === kind) ?? (builtin?.custom ? undefined : builtin);
   if (!info || !info.versions.includes(version)) {
-    return [{ path: ['apiVersion'], at: ['apiVersion'], message: `must be ${quoteList(wanted)} for ${kind}, not ${JSON.stringify(apiVersion)}` }];
+    return [{ path: ['apiVersion'], at: ['apiVersion'], message: `must be ${quoteList(wanted)} for ${kind}, not ${JSON.stringify(av)}` }];
   }
   if (info.mode === 'refused') return [{ path: ['kind'], at: ['kind'], message: `${kind} cannot be committed: ${info.reason}` }];
   return { info, version };

@@ -23,13 +23,16 @@ export function fromPointer(pointer: string, root: unknown): (string | number)[]
 
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/** A written key or value as an issue quotes it: whole when short, else its start and its length (a 3 MB key is not echoed). */
+export const shorten = (s: string, max = 100) => (s.length <= max ? s : `${s.slice(0, 60)}…(${s.length} characters)`);
+
 /** `spec.template.spec.containers[0].ports[0].containerPort`; odd keys quoted: `metadata.labels["app.kubernetes.io/name"]`. */
 export function displayPath(path: Path): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else if (PLAIN.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else if (PLAIN.test(seg) && seg.length <= 100) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(shorten(seg))}]`;
   }
   return out;
 }

@@ -26,8 +26,8 @@ export const isLabelValue = (s: string) => s === '' || (s.length <= 63 && QUALIF
 /** Port names (RFC 6335 service names): at most 15 characters, at least one letter, no `--`. */
 export const isIanaSvcName = (s: string) => s.length <= 15 && LABEL.test(s) && /[a-z]/.test(s) && !s.includes('--');
 
-/** ConfigMap and Secret data keys, which become file names. */
-export const isConfigKey = (s: string) => s.length <= 253 && CONFIG_KEY.test(s) && s !== '.' && s !== '..';
+/** ConfigMap and Secret data keys, which become file names: never `.`, `..` or starting with `..` (a chdir out). */
+export const isConfigKey = (s: string) => s.length <= 253 && CONFIG_KEY.test(s) && s !== '.' && !s.startsWith('..');
 
 export type NameSyntax = 'dns-label' | 'dns-subdomain' | 'label-key' | 'label-value' | 'port-name' | 'config-key';
 
@@ -55,6 +55,6 @@ export const NAME_SYNTAXES: Record<NameSyntax, { test: (s: string) => boolean; m
   },
   'config-key': {
     test: isConfigKey,
-    message: "must be a key of letters, digits, '-', '_' and '.'",
+    message: "must be a key of at most 253 letters, digits, '-', '_' and '.', other than '.' and not starting with '..'",
   },
 };

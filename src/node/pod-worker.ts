@@ -785,6 +785,14 @@ export class PodWorker {
           name: c.name, state: c.state, lastState: c.lastState, ready: c.ready && !this.nodeStopped && !this.halted,
           started: c.started, restartCount: c.restartCount, containerID: c.containerID, imageID: c.imageID,
         });
+      } else if (this.adopted.has(spec.name) && found.find((s) => s.name === spec.name)?.state?.running) {
+        // Re-adopted, its slot not made yet (the pod's sandbox and volumes come first): it runs on as it was, and
+        // stays Ready, so the pod does not leave its Services for the moment a restarted node takes to get here.
+        const o = found.find((s) => s.name === spec.name);
+        containers.push({
+          name: spec.name, state: o.state, lastState: o.lastState ?? {}, ready: o.ready === true && !this.nodeStopped && !this.halted,
+          started: o.started ?? true, restartCount: o.restartCount ?? 0, containerID: o.containerID, imageID: o.imageID,
+        });
       } else {
         // Not started yet: what the previous status said carries on (a node restart keeps restartCount).
         const o = found.find((s) => s.name === spec.name);

@@ -169,6 +169,9 @@ test('SIGTERM (as Ctrl-C) stops serve but not the pods; the next serve re-adopts
   for (const [name, p] of before) {
     assert.is(pidOf(after.get(name)), pidOf(p), `${name}: the same process`);
     assert.is(after.get(name).status.containerStatuses[0].restartCount, p.status.containerStatuses[0].restartCount);
+    // Never out of its Services meanwhile: had it gone NotReady and back, its Ready condition would have moved.
+    const readySince = (x: any) => x.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime;
+    assert.is(readySince(after.get(name)), readySince(p), `${name}: Ready all along`);
   }
   const lines = await stamped(serve);
   assert.equal(lines.map((l) => l.text), ['GET /up', 'GET /down']);

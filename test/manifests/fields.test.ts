@@ -73,4 +73,11 @@ test('a clean load has no issues, again and again (compiled validators are reuse
   for (let i = 0; i < 5; i++) assert.equal(loadManifests(files).issues, []);
 });
 
+test('a huge unknown key is quoted by its start and length, in the message and the field path', () => {
+  const key = 'k'.repeat(500_000);
+  const r = load(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  ${key}: v\n`);
+  assert.equal(brief(r), [`error 5:3 metadata["${'k'.repeat(60)}…(500000 characters)"]: unknown field "${'k'.repeat(60)}…(500000 characters)"`]);
+  assert.is(closest('x'.repeat(10_000), ['name', 'namespace']), undefined);
+});
+
 test.run();

@@ -50,4 +50,11 @@ test('kind suggestions come only from real kinds, and real kinds are never "typo
   assert.match(v2only.issues[0].message, 'unknown field "metrics"');
 });
 
+test('a huge kind or apiVersion is quoted by its start and length', () => {
+  const x = 'x'.repeat(70_000), cut = `${'x'.repeat(60)}…(70000 characters)`;
+  const msg = (doc: string) => loadManifests([{ path: 'a.yaml', content: doc }]).issues.map((i) => `${i.field}: ${i.message}`);
+  assert.equal(msg(`apiVersion: ${x}\nkind: Service\nmetadata: {name: a}\n`), [`apiVersion: must be "v1" for Service, not "${cut}"`]);
+  assert.equal(msg(`apiVersion: v1\nkind: ${x}\nmetadata: {name: a}\n`), [`kind: unknown kind "${cut}": v1 has no such kind in Kubernetes 1.32`]);
+});
+
 test.run();

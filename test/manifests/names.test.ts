@@ -20,7 +20,7 @@ test('port names and config keys', () => {
   for (const ok of ['http', 'h2c', 'metrics-9090', 'a'.repeat(15)]) assert.ok(isIanaSvcName(ok), ok);
   for (const bad of ['8080', 'HTTP', 'web--http', '-http', 'a'.repeat(16)]) assert.not.ok(isIanaSvcName(bad), bad);
   for (const ok of ['a', 'settings.json', '.env', 'A_B-c']) assert.ok(isConfigKey(ok), ok);
-  for (const bad of ['', '.', '..', 'a/b', 'a b']) assert.not.ok(isConfigKey(bad), bad);
+  for (const bad of ['', '.', '..', '..a', 'a/b', 'a b', 'a'.repeat(254)]) assert.not.ok(isConfigKey(bad), bad);
 });
 
 test.run();

@@ -134,7 +134,7 @@ test('ports by number or IANA name', () => {
 
 test('base64 data, config keys and cluster IPs', () => {
   const secret = messages(load('apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  ok: aGVsbG8=\n  wrapped: |\n    aGVs\n    bG8=\n  bad: not base64!\n  "bad key": eA==\n'));
-  assert.equal(secret, ['data.bad: must be base64-encoded', `data["bad key"]: key must be a key of letters, digits, '-', '_' and '.'`]);
+  assert.equal(secret, ['data.bad: must be base64-encoded', `data["bad key"]: key must be a key of at most 253 letters, digits, '-', '_' and '.', other than '.' and not starting with '..'`]);
   const cm = messages(load('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1}\nbinaryData: {b: "%%"}\nimmutable: "yes"\n'));
   assert.equal(cm, ['data.a: must be a string (quote it: "1")', 'binaryData.b: must be base64-encoded', 'immutable: must be true or false']);
   const ip = (v: string) => messages(load(`apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: "${v}", ports: [{port: 80}]}\n`));

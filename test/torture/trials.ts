@@ -56,6 +56,8 @@ export interface TortureResult {
   restartedHealthy: number;
   /** ms from the new serve being up to the desired state. */
   convergence: number[];
+  /** ms from the kill to the new serve being up (its modules loaded, the store read, pods re-adopted). */
+  startup: number[];
   problems: string[];
 }
 
@@ -77,12 +79,15 @@ function containerProcesses(dataDir: string): Map<string, number[]> {
   return out;
 }
 
-export async function runTorture(opts: { trials: number; log?: (line: string) => void }): Promise<TortureResult> {
+type Action = 'rollout' | 'scale' | 'delete' | 'none';
+
+/** `actions`: what each trial may do before the kill, picked at random (default: rollouts, scale-ups, deletions; 'none' changes nothing). */
+export async function runTorture(opts: { trials: number; log?: (line: string) => void; actions?: Action[] }): Promise<TortureResult> {
   const log = opts.log ?? (() => {});
   const repo = makeRepo({ 'echo.yaml': deployment(0, 3), 'service.yaml': SERVICE, 'apps/echo/server.js': SERVER });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-torture-'));
   const args = ['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '200ms', '--retry-base', '200ms'];
-  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], problems: [] };
+  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], problems: [] };
   let serve: ServeProcess | undefined;
   let version = 0, replicas = 3, present = true;
   const pods = async (s: ServeProcess) => (await s.get('/api/v1/namespaces/default/pods?labelSelector=app%3Decho')).body.items as any[];
@@ -97,24 +102,29 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
     return ok && ps;
   };
   try {
-    serve = await startServe(args);
+    serve = await startServe(args, { listenTimeoutMs: 120_000 });
     await until(() => converged(serve!), 'the first rollout', 60_000);
     for (let t = 1; t <= opts.trials; t++) {
       // A change: a rollout, a scale-up (or back down), or deleting (then bringing back) the Deployment.
-      const action: 'recreate' | 'rollout' | 'scale' | 'delete' = !present ? 'recreate' : (['rollout', 'rollout', 'scale', 'delete'] as const)[Math.floor(Math.random() * 4)];
+      const actions = opts.actions ?? ['rollout', 'rollout', 'scale', 'delete'];
+      const action: 'recreate' | Action = !present ? 'recreate' : actions[Math.floor(Math.random() * actions.length)];
       if (action === 'rollout') version++;
       if (action === 'scale') replicas = replicas === 3 ? 5 : 3;
       present = action !== 'delete';
-      if (present) repo.write('echo.yaml', deployment(version, replicas));
-      else repo.remove('echo.yaml');
-      repo.commit(`trial ${t}: ${action}`);
+      if (action !== 'none') {
+        if (present) repo.write('echo.yaml', deployment(version, replicas));
+        else repo.remove('echo.yaml');
+        repo.commit(`trial ${t}: ${action}`);
+      }
       // Healthy pods as the kill finds them: running, ready, not leaving.
       await new Promise((res) => setTimeout(res, Math.random() * 1500));
       const healthy = (await pods(serve)).filter((p) => ready(p) && !p.metadata.deletionTimestamp);
       await serve.stop('SIGKILL');
+      const killedAt = Date.now();
       serve = undefined;
-      serve = await startServe(args); // also: the state loaded
+      serve = await startServe(args, { listenTimeoutMs: 120_000 }); // also: the state loaded (a loaded machine takes long to load the modules)
       const upAt = Date.now();
+      r.startup.push(upAt - killedAt);
       const after = await until(() => converged(serve!), `trial ${t} (${action}) to converge`, 60_000);
       r.convergence.push(Date.now() - upAt);
       r.trials++;
