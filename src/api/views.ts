@@ -1,4 +1,5 @@
-// How a served resource is read from the store: most are stored as they are. EndpointSlices are those committed
+// How a served resource is read from the store: most are stored as they are; a HorizontalPodAutoscaler is
+// converted to the version asked for. EndpointSlices are those committed
 // plus those derived from Endpoints; Endpoints reflected from committed slices are convergit's own plumbing and
 // are not served (a cluster has none there). Lists are one consistent read with the version they show.
 import type { KindInfo } from '../model/kinds.ts';
@@ -7,6 +8,7 @@ import { isReflection } from '../model/reflected-endpoints.ts';
 import { matchesRequirements, type Requirement } from '../model/selector.ts';
 import type { Store } from '../store/store.ts';
 import { ENDPOINT_SLICE, endpointSliceOf } from './derived.ts';
+import { hpaIn } from './hpa-conversion.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 
 /** One stored kind a view reads: its objects as they are, or each turned into the served kind. */
@@ -20,6 +22,8 @@ export interface Source {
 
 export interface View {
   info: KindInfo;
+  /** The version served (the request path's). */
+  version: string;
   sources: Source[];
   /** Served object → what this client is shown (a Secret without its values to a client without the token). */
   present?: (o: KubeObject) => KubeObject;
@@ -27,12 +31,16 @@ export interface View {
 
 export interface Filter { namespace?: string; labels?: Requirement[]; fields?: FieldRequirement[] }
 
-export function viewOf(info: KindInfo): View {
-  if (info.kind === ENDPOINT_SLICE.kind && info.group === ENDPOINT_SLICE.group) {
-    return { info, sources: [{ storeKind: 'EndpointSlice' }, { storeKind: 'Endpoints', derive: endpointSliceOf, skip: isReflection }] };
+/** The view of `info` at `version` (the one the request path names; the preferred one by default). */
+export function viewOf(info: KindInfo, version = info.version): View {
+  if (info.kind === 'HorizontalPodAutoscaler' && info.group === 'autoscaling') {
+    return { info, version, sources: [{ storeKind: info.kind, derive: (o) => hpaIn(version, o) }] };
   }
-  if (info.kind === 'Endpoints' && info.group === '') return { info, sources: [{ storeKind: 'Endpoints', skip: isReflection }] };
-  return { info, sources: [{ storeKind: info.kind }] };
+  if (info.kind === ENDPOINT_SLICE.kind && info.group === ENDPOINT_SLICE.group) {
+    return { info, version, sources: [{ storeKind: 'EndpointSlice' }, { storeKind: 'Endpoints', derive: endpointSliceOf, skip: isReflection }] };
+  }
+  if (info.kind === 'Endpoints' && info.group === '') return { info, version, sources: [{ storeKind: 'Endpoints', skip: isReflection }] };
+  return { info, version, sources: [{ storeKind: info.kind }] };
 }
 
 /** Does a served object pass the filter (labels already applied by the store for stored kinds)? */

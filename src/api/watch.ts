@@ -42,7 +42,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   if (rv !== undefined && rv > 0) await waitForResourceVersion(store, rv);
 
   const table = wantsTable(req.headers.accept);
-  const kind = view.info.kind, apiVersion = apiVersionOf(view.info);
+  const kind = view.info.kind, apiVersion = apiVersionOf({ group: view.info.group, version: view.version });
   const send = (type: string, object: unknown) => {
     if (res.destroyed) return;
     res.write(JSON.stringify({ type, object }) + '\n');
