@@ -331,7 +331,7 @@ function scaleOf(o: KubeObject): unknown {
 async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Context, p: ResourcePath, q: URLSearchParams): Promise<void> {
   const { info } = p;
   const { store } = ctx;
-  const view = viewOf(info);
+  const view = viewOf(info, p.version);
   if (info.kind === 'Secret' && !ctx.authenticated) view.present = redactSecret;
   const show = (o: KubeObject) => (view.present ? view.present(o) : o);
   const namespace = info.namespaced ? p.namespace : undefined;
@@ -372,7 +372,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   page = { ...page, items: page.items.map(show) };
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
   if (table) return sendJsonStreamed(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns) as unknown as Record<string, unknown>);
-  return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf(info), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
+  return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf({ group: info.group, version: p.version }), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
 }
 
 /** A custom resource's columns, from its CRD (named `<plural>.<group>`) in the version asked for. */

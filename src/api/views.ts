@@ -1,27 +1,46 @@
-// How a served resource is read from the store: most are stored as they are; EndpointSlices are derived from
-// Endpoints. Lists are one consistent read with the version they show.
+// How a served resource is read from the store: most are stored as they are; a HorizontalPodAutoscaler is
+// converted to the version asked for. EndpointSlices are those committed
+// plus those derived from Endpoints; Endpoints reflected from committed slices are convergit's own plumbing and
+// are not served (a cluster has none there). Lists are one consistent read with the version they show.
 import type { KindInfo } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
+import { isReflection } from '../model/reflected-endpoints.ts';
 import { matchesRequirements, type Requirement } from '../model/selector.ts';
 import type { Store } from '../store/store.ts';
 import { ENDPOINT_SLICE, endpointSliceOf } from './derived.ts';
+import { hpaIn } from './hpa-conversion.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 
-export interface View {
-  info: KindInfo;
-  /** The stored kind read for it. */
+/** One stored kind a view reads: its objects as they are, or each turned into the served kind. */
+export interface Source {
   storeKind: string;
   /** Stored object → served object. */
   derive?: (o: KubeObject) => KubeObject;
+  /** Stored objects this view does not serve. */
+  skip?: (o: KubeObject) => boolean;
+}
+
+export interface View {
+  info: KindInfo;
+  /** The version served (the request path's). */
+  version: string;
+  sources: Source[];
   /** Served object → what this client is shown (a Secret without its values to a client without the token). */
   present?: (o: KubeObject) => KubeObject;
 }
 
 export interface Filter { namespace?: string; labels?: Requirement[]; fields?: FieldRequirement[] }
 
-export function viewOf(info: KindInfo): View {
-  if (info.kind === ENDPOINT_SLICE.kind && info.group === ENDPOINT_SLICE.group) return { info, storeKind: 'Endpoints', derive: endpointSliceOf };
-  return { info, storeKind: info.kind };
+/** The view of `info` at `version` (the one the request path names; the preferred one by default). */
+export function viewOf(info: KindInfo, version = info.version): View {
+  if (info.kind === 'HorizontalPodAutoscaler' && info.group === 'autoscaling') {
+    return { info, version, sources: [{ storeKind: info.kind, derive: (o) => hpaIn(version, o) }] };
+  }
+  if (info.kind === ENDPOINT_SLICE.kind && info.group === ENDPOINT_SLICE.group) {
+    return { info, version, sources: [{ storeKind: 'EndpointSlice' }, { storeKind: 'Endpoints', derive: endpointSliceOf, skip: isReflection }] };
+  }
+  if (info.kind === 'Endpoints' && info.group === '') return { info, version, sources: [{ storeKind: 'Endpoints', skip: isReflection }] };
+  return { info, version, sources: [{ storeKind: info.kind }] };
 }
 
 /** Does a served object pass the filter (labels already applied by the store for stored kinds)? */
@@ -29,21 +48,34 @@ export const passes = (f: Filter, o: KubeObject) =>
   (f.namespace === undefined || !o.metadata.namespace || o.metadata.namespace === f.namespace)
   && matchesRequirements(f.labels ?? [], o.metadata.labels) && matchesFields(f.fields ?? [], o);
 
+/** The served object of a stored one, or undefined when this source does not serve it. */
+export const served = (s: Source, o: KubeObject): KubeObject | undefined => (s.skip?.(o) ? undefined : s.derive ? s.derive(o) : o);
+
+const byNamespaceAndName = (a: KubeObject, b: KubeObject) =>
+  (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name);
+
 /** All served objects passing the filter, sorted, with the store's version read before and after (retried until equal). */
 export async function listView(store: Store, v: View, f: Filter): Promise<{ items: KubeObject[]; resourceVersion: string }> {
   for (let attempt = 0; ; attempt++) {
     const before = await store.resourceVersion();
-    // Labels on derived objects are the derivation's, so those are filtered after deriving.
-    // The stored objects themselves: the API only reads and serialises them.
-    let items = await store.list(v.storeKind, { namespace: f.namespace, labelSelector: v.derive ? undefined : f.labels, shared: true });
-    if (v.derive) items = items.map(v.derive);
-    items = items.filter((o) => passes(f, o));
+    let items: KubeObject[] = [];
+    for (const s of v.sources) {
+      // Labels on derived objects are the derivation's, so those are filtered after deriving.
+      // The stored objects themselves: the API only reads and serialises them.
+      const stored = await store.list(s.storeKind, { namespace: f.namespace, labelSelector: s.derive ? undefined : f.labels, shared: true });
+      for (const o of stored) {
+        const out = served(s, o);
+        if (out && passes(f, out)) items.push(out);
+      }
+    }
+    if (v.sources.length > 1) items = items.sort(byNamespaceAndName);
     const after = await store.resourceVersion();
     if (before === after || attempt >= 5) return { items, resourceVersion: after };
   }
 }
 
 export async function getView(store: Store, v: View, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-  if (v.derive) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
-  return store.get(v.storeKind, namespace, name);
+  if (v.sources.length > 1 || v.sources[0].derive) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
+  const o = await store.get(v.sources[0].storeKind, namespace, name);
+  return o && served(v.sources[0], o);
 }

@@ -7,7 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
 import { toTable, wantsTable, type Column, type IncludeObject } from './tables.ts';
-import { listView, passes, type Filter, type View } from './views.ts';
+import { listView, passes, served, type Filter, type View } from './views.ts';
 import { matchesFields } from './field-selector.ts';
 
 export interface WatchTiming {
@@ -42,7 +42,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   if (rv !== undefined && rv > 0) await waitForResourceVersion(store, rv);
 
   const table = wantsTable(req.headers.accept);
-  const kind = view.info.kind, apiVersion = apiVersionOf(view.info);
+  const kind = view.info.kind, apiVersion = apiVersionOf({ group: view.info.group, version: view.version });
   const send = (type: string, object: unknown) => {
     if (res.destroyed) return;
     res.write(JSON.stringify({ type, object }) + '\n');
@@ -66,18 +66,21 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
     from = list.resourceVersion;
     if (sendInitial !== null && bookmarks) await bookmark({ 'k8s.io/initial-events-end': 'true' });
   }
-  let stop: (() => void) | undefined;
+  const stops: (() => void)[] = [];
   try {
-    stop = await store.watch({
-      kind: view.storeKind, namespace: filter.namespace, resourceVersion: from,
-      // Derived objects are filtered after deriving; stored ones in the store, so entering/leaving a selector is seen.
-      ...(view.derive ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
-    }, (e: WatchEvent) => {
-      const o = view.derive ? view.derive(e.object) : e.object;
-      if (view.derive && !passes(filter, o)) return;
-      sendObject(e.type, o);
-    });
+    for (const source of view.sources) {
+      stops.push(await store.watch({
+        kind: source.storeKind, namespace: filter.namespace, resourceVersion: from,
+        // Derived objects are filtered after deriving; stored ones in the store, so entering/leaving a selector is seen.
+        ...(source.derive ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
+      }, (e: WatchEvent) => {
+        const o = served(source, e.object);
+        if (!o || (source.derive && !passes(filter, o))) return;
+        sendObject(e.type, o);
+      }));
+    }
   } catch (e) {
+    for (const s of stops) s();
     if (e instanceof StoreError && e.reason === 'Gone') {
       send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Expired', code: 410, message: e.message });
       return void res.end();
@@ -85,7 +88,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
     throw e;
   }
   const timers: NodeJS.Timeout[] = [];
-  const end = () => { stop?.(); stop = undefined; for (const t of timers) clearTimeout(t); };
+  const end = () => { for (const s of stops.splice(0)) s(); for (const t of timers) clearTimeout(t); };
   res.on('close', end);
   if (bookmarks) timers.push(setInterval(() => void bookmark().catch(() => {}), timing.bookmarkIntervalMs));
   if (timeoutText !== null && Number(timeoutText) > 0) {

@@ -4,6 +4,7 @@ import { Informer } from '../store/informer.ts';
 import { runController, type ControllerContext, type ControllerSpec, type RunOptions, type RunningController } from './controller.ts';
 import { replicaSetController, type ReplicaSetControllerOptions } from './replicaset.ts';
 import { endpointsController } from './endpoints.ts';
+import { endpointSliceReflection } from './endpoint-slice-reflection.ts';
 import { garbageCollector } from './garbage-collector.ts';
 import { crdController } from './crd.ts';
 import { deploymentController, type DeploymentControllerOptions } from './deployment.ts';
@@ -50,6 +51,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     replicaSetController(opts.replicaset),
     replicaSetController(opts.replicaset, 'ReplicationController'),
     endpointsController(),
+    endpointSliceReflection(),
     crdController(),
     garbageCollector(),
     jobController(opts.job),

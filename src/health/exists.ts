@@ -1,4 +1,4 @@
-// Health of kinds that have no status to wait for (ConfigMap, Secret, Endpoints): present is Healthy.
+// Health of kinds that have no status to wait for (ConfigMap, Secret, Endpoints, EndpointSlice): present is Healthy.
 import type { KubeObject } from '../model/object.ts';
 import type { ObjectHealth } from './types.ts';
 

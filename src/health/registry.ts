@@ -31,6 +31,7 @@ export const HEALTH_CHECKS: Readonly<Record<string, HealthCheck>> = {
   ConfigMap: existsHealth,
   Secret: existsHealth,
   Endpoints: existsHealth,
+  EndpointSlice: existsHealth,
   CustomResourceDefinition: crdHealth,
   Job: jobHealth,
   CronJob: cronJobHealth,

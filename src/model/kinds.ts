@@ -52,7 +52,7 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 /** Kinds a controller of convergit acts on. */
-const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet', 'DaemonSet', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']);
+const RUN = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod', 'Deployment', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Endpoints', 'EndpointSlice', 'CustomResourceDefinition', 'Ingress', 'IngressClass', 'PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'StatefulSet', 'DaemonSet', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']);
 
 /** Kinds that make no sense in git, and why. */
 const REFUSED: Record<string, string> = {

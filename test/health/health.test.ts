@@ -82,6 +82,7 @@ const CASES: Record<string, [HealthStatus, string]> = {
   'configmap.yaml': ['Healthy', 'ConfigMap web-config exists'],
   'secret.yaml': ['Healthy', 'Secret web-token exists'],
   'endpoints.yaml': ['Healthy', 'Endpoints web exists'],
+  'endpointslice.yaml': ['Healthy', 'EndpointSlice external-1 exists'],
   'ingress-healthy.yaml': ['Healthy', 'Ingress web: served at 127.0.0.1'],
   'ingress-progressing.yaml': ['Progressing', 'Ingress web: waiting for an address'],
   'ingress-other-class.yaml': ['Unknown', 'Ingress web is kept, not run: its IngressClass "nginx" is for controller k8s.io/ingress-nginx, not convergit.dev/ingress'],
