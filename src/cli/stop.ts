@@ -12,6 +12,7 @@ import { isPodmanRecord, PodmanRuntime } from '../node/runtime/podman/podman.ts'
 import type { Runtime } from '../node/runtime/runtime.ts';
 import { DataDirInUse, isDataDirLocked, lockDataDir, readLockOwner } from './data-dir-lock.ts';
 import { removeOwnLocalRoute } from '../network/local-route.ts';
+import { forgetRuntime } from './runtime-choice.ts';
 
 export interface StopOptions {
   dataDir: string;
@@ -74,6 +75,7 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
     // The service CIDR's local route, when this data folder's serve added it (podman's ClusterIPs).
     const route = await removeOwnLocalRoute(dataDir);
     if (route) print(`removed the local route of ${route}`);
+    forgetRuntime(dataDir); // nothing runs any more: the next serve may choose another runtime
     return 0;
   } finally {
     lock.release();

@@ -147,7 +147,7 @@ spec:
   const t = (name: string, fn: () => Promise<void>) => (!only || name.includes(only) ? test(name, fn) : undefined);
 
   test('serve says it runs podman, and the node takes its pod CIDR from --cluster-cidr', async () => {
-    assert.match(serve.output(), /runtime: podman \d/);
+    assert.match(serve.output(), /runtime: podman \(podman \d[^)]*; --runtime podman\)/);
     const node = (await serve.get('/api/v1/nodes')).body.items[0];
     assert.is(node.spec.podCIDR, '10.246.0.0/24');
     assert.match(node.status.nodeInfo.containerRuntimeVersion, /^podman:\/\/\d/);
