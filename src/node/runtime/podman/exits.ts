@@ -55,10 +55,17 @@ export class ExitWatcher {
     });
   }
 
+  /** Exited containers, and watched ones that are gone altogether (removed from outside, their event missed). */
   private async sweep(): Promise<void> {
     if (!this.waiters.size) return;
-    const r = await podman(this.cli, ['ps', '-a', '--filter', `label=${this.label}`, '--filter', 'status=exited', '--format', '{{.Names}}']);
-    if (r.code === 0) for (const name of r.stdout.split('\n')) if (name) this.died(name);
+    const watched = [...this.waiters.keys()];
+    const r = await podman(this.cli, ['ps', '-a', '--filter', `label=${this.label}`, '--format', 'json']);
+    if (r.code !== 0) return;
+    const states = new Map((JSON.parse(r.stdout || '[]') as { Names: string[]; State: string }[]).flatMap((c) => c.Names.map((n) => [n, c.State] as const)));
+    for (const name of watched) {
+      const state = states.get(name);
+      if (state === undefined || state === 'exited' || state === 'stopped') this.died(name);
+    }
   }
 
   close(): void {

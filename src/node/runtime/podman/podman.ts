@@ -274,6 +274,11 @@ export class PodmanRuntime implements Runtime {
     return true;
   }
 
+  async sandboxReady(sandbox: string): Promise<boolean> {
+    const r = await podman(this.cli, ['ps', '--filter', `pod=${sandbox}`, '--filter', 'status=running', '--format', '{{.IsInfra}}']);
+    return r.code === 0 && r.stdout.split('\n').includes('true');
+  }
+
   async removeSandbox(sandbox: string): Promise<void> {
     await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', sandbox]);
     await rm(this.resolvConfFile(sandbox), { force: true });
@@ -506,8 +511,10 @@ class PodmanContainer implements RunningContainer {
     this.finishing ??= (async () => {
       const info = await this.rt.inspectContainer(this.name);
       const st = info?.State ?? {};
-      // Removed by someone else before we could read it: the signal we sent is how it ended, if we sent one.
-      const exitCode = st.ExitCode ?? (this.sent ? 128 + constants.signals[this.sent] : null);
+      // Removed by someone else before we could read it: the signal we sent is how it ended, if we sent one; else it
+      // was removed from outside (`podman rm -f`, `podman pod rm -f`), which kills it: 137, as the kubelet reports a
+      // container it can no longer find.
+      const exitCode = st.ExitCode ?? (this.sent ? 128 + constants.signals[this.sent] : 137);
       const oom = exitCode === 137 && (st.OOMKilled === true || oomKilledInKernelLog(this.containerID));
       const signal = exitCode !== null && exitCode > 128 ? signalName(exitCode - 128) : null;
       this.done = true;
@@ -517,6 +524,7 @@ class PodmanContainer implements RunningContainer {
       this.resolve({
         exitCode, signal,
         reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+        ...(!info && !this.sent && { message: 'The container could not be located: it was removed outside convergit' }),
         startedAt: this.startedAt, finishedAt: finishedAt < this.startedAt ? this.startedAt : finishedAt,
       });
     })();
