@@ -23,11 +23,22 @@ export class ExitWatcher {
       this.waiters.delete(name);
       onDied();
     });
+    if (this.early.delete(name)) this.died(name);
   }
 
   /** Fires the waiter of `name` (a death seen another way). */
   died(name: string): void {
     this.waiters.get(name)?.();
+  }
+
+  /** A death on the stream of a container not watched (yet): its start has not returned. Kept a minute. */
+  private readonly early = new Map<string, number>();
+
+  private diedEvent(name: string): void {
+    if (this.waiters.has(name)) return this.died(name);
+    const now = Date.now();
+    for (const [n, at] of this.early) if (now - at > 60_000) this.early.delete(n);
+    this.early.set(name, now);
   }
 
   private ensure(): void {
@@ -44,7 +55,7 @@ export class ExitWatcher {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const e = JSON.parse(line) as { Name?: string };
-        if (e.Name) this.died(e.Name);
+        if (e.Name) this.diedEvent(e.Name);
       } catch { /* not an event */ }
     });
     child.once('close', () => {
