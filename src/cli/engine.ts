@@ -8,8 +8,7 @@ import { startServiceProxy } from '../network/proxy.ts';
 import { startIngressController } from '../network/ingress/ingress-controller.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
-import { ProcessRuntime } from '../node/runtime/process.ts';
-import { checkPodman } from '../node/runtime/podman/detect.ts';
+import { chooseRuntime, type ChosenRuntime } from './runtime-choice.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
 import { join } from 'node:path';
@@ -44,7 +43,7 @@ export interface EngineOptions {
   /** Container log rotation; default the kubelet's (10Mi, 5 files, looked at every 10 s). */
   logRotation?: LogRotationOptions & { intervalMs?: number };
   log: (msg: string) => void;
-  /** podman or process; undefined: podman when it is installed and works, else process. */
+  /** podman or process; undefined: the data folder's, else podman when it is installed and works, else process (runtime-choice.ts). */
   runtime?: 'podman' | 'process';
   /** The nodes' pod CIDRs come from here; default by runtime (process 127.1.0.0/16, podman 10.244.0.0/16). */
   clusterCIDR?: string;
@@ -69,29 +68,6 @@ export const DEFAULT_CLUSTER_CIDRS = { process: '127.1.0.0/16', podman: '10.244.
 /** Podman's pods reach only addresses outside loopback: kube-dns's range, made local to the host (network/local-route.ts). */
 export const DEFAULT_SERVICE_CIDRS = { process: '127.2.0.0/16', podman: '10.96.0.0/16' } as const;
 
-/**
- * The runtime asked for; process by default, and says why. Podman becomes the default once pods in its sandboxes
- * reach Services' cluster IPs (they are re-adopted after a restart, as process pods are): until then the example's
- * frontend could not reach its backend.
- */
-async function chooseRuntime(opts: EngineOptions): Promise<{ runtime: Runtime; name: 'podman' | 'process'; version: string; close(): Promise<void> | void }> {
-  const { log } = opts;
-  if (opts.runtime === undefined) {
-    log('runtime: process (the default; --runtime podman runs pods as containers of their images)');
-  } else if (opts.runtime === 'podman') {
-    const check = await checkPodman({ stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
-    if (check.ok) {
-      log(`runtime: podman ${check.version} (--runtime podman)`);
-      const runtime = check.runtime;
-      return { runtime, name: 'podman', version: `podman://${check.version}`, close: () => runtime.close() };
-    }
-    throw new Error(`--runtime podman: ${check.reason}`);
-  } else {
-    log('runtime: process (--runtime process)');
-  }
-  return { runtime: new ProcessRuntime(), name: 'process', version: 'process://', close: () => {} };
-}
-
 export interface Engine {
   nodeNames: string[];
   stop(): Promise<void>;
@@ -104,9 +80,10 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const { store, log } = opts;
   const stops: (() => Promise<void>)[] = [];
   try {
-    const chosen = opts.hollow
-      ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', close: () => {} }
-      : await chooseRuntime(opts);
+    const chosen: ChosenRuntime = opts.hollow
+      ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', reason: '--hollow', close: () => {} }
+      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
+    log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];

@@ -55,7 +55,7 @@ program
   .option('--taint-node <node:k=v:Effect,...>', 'taints of one node, e.g. box-2:dedicated=gpu:NoSchedule (repeatable)', perNode(taints), {})
   .addOption(new Option('--restart-backoff <duration>', 'first wait before restarting a crashed container (doubles)').argParser(duration).default(10_000, '10s'))
   .addOption(new Option('--restart-backoff-max <duration>', 'longest wait before restarting a crashed container').argParser(duration).default(300_000, '5m'))
-  .addOption(new Option('--runtime <name>', 'run pods as podman containers of their images, or as host processes (default: process)').choices(['podman', 'process']))
+  .addOption(new Option('--runtime <name>', 'run pods as podman containers of their images, or as host processes (default: the data folder\'s runtime, else podman when it works here, else process)').choices(['podman', 'process']))
   .option('--cluster-cidr <cidr>', 'range of the nodes\' /24 pod CIDRs (default: 10.244.0.0/16 with podman, 127.1.0.0/16 with process)', cidr)
   .option('--service-cidr <cidr>', 'range of Services\' cluster IPs; its 10th address is the cluster DNS (default: 10.96.0.0/16 with podman, made local to the host; 127.2.0.0/16 with process)', cidr)
   .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')

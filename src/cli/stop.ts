@@ -13,6 +13,7 @@ import type { Runtime } from '../node/runtime/runtime.ts';
 import { DataDirInUse, isDataDirLocked, lockDataDir, readLockOwner } from './data-dir-lock.ts';
 import { removeOwnLocalRoute } from '../network/local-route.ts';
 import { releaseAddressBlocks } from './address-blocks.ts';
+import { forgetRuntime } from './runtime-choice.ts';
 
 export interface StopOptions {
   dataDir: string;
@@ -77,6 +78,7 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
     if (route) print(`removed the local route of ${route}`);
     const blocks = await releaseAddressBlocks(dataDir); // nothing runs on them now: another serve may take them
     if (blocks) print(`freed the address blocks ${blocks.clusterCIDR} and ${blocks.serviceCIDR}`);
+    forgetRuntime(dataDir); // nothing runs any more: the next serve may choose another runtime
     return 0;
   } finally {
     lock.release();

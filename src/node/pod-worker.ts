@@ -149,6 +149,7 @@ export class PodWorker {
   private writing?: Promise<void>;
   /** The pod's sandbox, on runtimes that have them. */
   private sandbox?: string;
+  private sandboxCheck?: Promise<void>;
   /** The pod's volumes on this node and its containers' mounts of them. */
   private readonly volumes: PodVolumeManager;
   /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
@@ -269,13 +270,7 @@ export class PodWorker {
     let podIP: string;
     try {
       podIP = hostNetwork ? hostIP : ips.allocate(this.uid, this.pod.status?.podIP);
-      if (runtime.createSandbox && !this.sandbox) {
-        this.sandbox = await runtime.createSandbox({
-          id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip: podIP, hostNetwork,
-          hostname: this.pod.spec?.hostname ?? this.pod.metadata.name, hostPorts: hostPorts(this.pod),
-          ...(this.deps.dns && { dns: podDnsConfig(this.pod, this.deps.dns) }),
-        });
-      }
+      if (runtime.createSandbox && !this.sandbox) await this.createSandbox(podIP, hostNetwork);
     } catch (e) {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
       throw e;
@@ -283,6 +278,38 @@ export class PodWorker {
     await mkdir(this.scratchDir, { recursive: true });
     await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
+  }
+
+  private async createSandbox(ip: string, hostNetwork: boolean): Promise<void> {
+    this.sandbox = await this.deps.runtime.createSandbox!({
+      id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip, hostNetwork,
+      hostname: this.pod.spec?.hostname ?? this.pod.metadata.name, hostPorts: hostPorts(this.pod),
+      ...(this.deps.dns && { dns: podDnsConfig(this.pod, this.deps.dns) }),
+    });
+  }
+
+  /**
+   * Before a container restarts: a sandbox removed or dead under the pod (`podman pod rm -f` from outside) is made
+   * anew, with the pod's address, as the kubelet does when its PLEG finds the sandbox gone ("SandboxChanged"); its
+   * containers died with it and restart as their policy says. One check at a time: the pod's containers share it.
+   */
+  private ensureSandbox(): Promise<void> {
+    const { runtime } = this.deps;
+    if (!this.sandbox || !runtime.sandboxReady || !runtime.createSandbox) return Promise.resolve();
+    this.sandboxCheck ??= (async () => {
+      if (await runtime.sandboxReady!(this.sandbox!)) return;
+      this.event('Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      const hostNetwork = !!this.pod.spec?.hostNetwork;
+      const ip = hostNetwork ? this.deps.hostIP : this.deps.ips.ipOf(this.uid);
+      await this.removeSandbox();
+      try {
+        if (ip) await this.createSandbox(ip, hostNetwork);
+      } catch (e) {
+        this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
+        throw new Error(`Failed to create pod sandbox: ${errMessage(e)}`); // CreateContainerError, retried
+      }
+    })().finally(() => { this.sandboxCheck = undefined; });
+    return this.sandboxCheck;
   }
 
   /** The sandbox goes once its containers have stopped. */
@@ -525,6 +552,7 @@ export class PodWorker {
       }
       const baseImage = gitImage ? this.deps.gitImageBase : image;
       if (baseImage) pulled = await this.pull(slot, baseImage, gitImage ? { image: baseImage, imagePullPolicy: 'IfNotPresent' } : spec, byName(secrets));
+      if (restartCount > 0) await this.ensureSandbox();
       extra = {
         ...(pulled && { image: pulled.id }),
         ...(this.sandbox && { sandbox: this.sandbox }),

@@ -46,7 +46,7 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
   const extra = runtime === 'podman' ? ['--cluster-cidr', '10.254.0.0/16'] : [];
   if (runtime === 'podman') removeLeftoverNetworks('10-254-');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', runtime, '--node-pods', String(n + 10),
-    '--node-cpu', '64', '--node-memory', '64Gi', '--metric-resolution', '1s', ...extra]);
+    '--node-cpu', '64', '--node-memory', '64Gi', '--metric-resolution', '1s', ...extra], { listenTimeoutMs: 120_000 }); // a busy machine
   try {
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 30_000);
     repo.write('idle.yaml', deployment(n));

@@ -1,9 +1,11 @@
 // End to end on podman: a real `convergit serve --runtime podman`, a real registry started here (one open, one
 // with htpasswd), images built from busybox-static and pushed by the test, manifests committed to a git repository.
 // Two replicas of a port-80 httpd side by side, served through a Service and an Ingress on the host, ENTRYPOINT/CMD rules, a missing image, a private image with and
-// without its pull secret, a memory hog OOMKilled and restarted, a git: image run over the host's system folders.
+// without its pull secret, a memory hog OOMKilled and restarted, a git: image run over the host's system folders,
+// pods removed from outside convergit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -147,7 +149,7 @@ spec:
   const t = (name: string, fn: () => Promise<void>) => (!only || name.includes(only) ? test(name, fn) : undefined);
 
   test('serve says it runs podman, and the node takes its pod CIDR from --cluster-cidr', async () => {
-    assert.match(serve.output(), /runtime: podman \d/);
+    assert.match(serve.output(), /runtime: podman \(podman \d[^)]*; --runtime podman\)/);
     const node = (await serve.get('/api/v1/nodes')).body.items[0];
     assert.is(node.spec.podCIDR, '10.246.0.0/24');
     assert.match(node.status.nodeInfo.containerRuntimeVersion, /^podman:\/\/\d/);
@@ -254,6 +256,28 @@ spec:
   t('a git: image runs its tree over the host\'s system folders, with no registry', async () => {
     await succeeded('git-image');
     assert.is(await logOf('git-image'), 'hello from a git image\nv\n');
+  });
+
+  t('a pod removed from outside (podman pod rm -f) is made anew and its container restarted; a restartPolicy Never pod fails', async () => {
+    const ready = (p: any) => p?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+    const [web] = await until(async () => { const ps = await podsOf('web'); return ps.length === 2 && ps.every(ready) && ps; }, 'web Ready', 90_000);
+    const never = await until(async () => { const p = await pod('nobody-httpd'); return ready(p) && p; }, 'nobody-httpd Ready', 60_000);
+    const before = status(web);
+    // As a user on the host would, with podman's own configuration: the pods and everything in them go.
+    const sandboxes = [web, never].flatMap((p) => execFileSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.pod-uid=${p.metadata.uid}`], { encoding: 'utf8' }).split('\n').filter(Boolean));
+    assert.is(sandboxes.length, 2);
+    execFileSync('podman', ['pod', 'rm', '-f', ...sandboxes], { stdio: 'ignore' });
+    const after = await until(async () => {
+      const p = (await podsOf('web')).find((x) => x.metadata.uid === web.metadata.uid);
+      return status(p)?.restartCount === before.restartCount + 1 && ready(p) && p;
+    }, 'the web pod running again', 90_000);
+    assert.is(after.status.podIP, web.status.podIP, 'the new sandbox has the pod\'s address');
+    assert.is.not(status(after).containerID, before.containerID);
+    assert.equal([status(after).lastState.terminated.exitCode, status(after).lastState.terminated.reason], [137, 'Error']);
+    assert.ok((await events(web.metadata.name)).includes('SandboxChanged: Pod sandbox changed, it will be killed and re-created.'));
+    assert.is(await (await fetch(`http://${after.status.podIP}:80/`)).text(), 'hello from busybox httpd\n');
+    const failed = await until(async () => { const p = await pod('nobody-httpd'); return p?.status?.phase === 'Failed' && p; }, 'nobody-httpd Failed', 60_000);
+    assert.equal([status(failed).state.terminated?.exitCode, status(failed).restartCount], [137, 0]);
   });
 
   test.run();

@@ -73,7 +73,7 @@ if (missing) {
     assert.ok(ok.ok);
     if (ok.ok) await ok.runtime.close();
     const no = await checkPodman({ stateDir: join(dir, 'check2'), bin: join(dir, 'no-podman-here') });
-    assert.equal(no, { ok: false, reason: 'podman is not installed' });
+    assert.equal(no, { ok: false, reason: 'podman not found on PATH' });
   });
 
   test.run();

@@ -16,12 +16,15 @@ export interface ServeProcess {
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
 /**
- * Runs pods as host processes unless `args` choose a runtime: tests written for the process runtime keep it.
- * `nodeArgs` go to node itself (e.g. --cpu-prof for a bench); `listenTimeoutMs` (default 20 s) for big starts.
+ * Runs pods as host processes unless `args` choose a runtime (or `defaultRuntime` leaves the choice to serve): tests
+ * written for the process runtime keep it, whether or not this machine has podman.
+ * `nodeArgs` go to node itself (e.g. --cpu-prof for a bench); `listenTimeoutMs` (default 20 s) for big starts;
+ * `env` replaces serve's environment.
  */
-export async function startServe(args: string[], opts: { nodeArgs?: string[]; listenTimeoutMs?: number } = {}): Promise<ServeProcess> {
-  const runtime = args.some((a) => a === '--runtime' || a.startsWith('--runtime=') || a === '--hollow') ? [] : ['--runtime', 'process'];
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(args: string[], opts: { nodeArgs?: string[]; listenTimeoutMs?: number; defaultRuntime?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
+  const chosen = opts.defaultRuntime || args.some((a) => a === '--runtime' || a.startsWith('--runtime=') || a === '--hollow');
+  const runtime = chosen ? [] : ['--runtime', 'process'];
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

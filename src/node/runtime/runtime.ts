@@ -173,4 +173,7 @@ export interface Runtime {
   createSandbox?(spec: SandboxSpec): Promise<string>;
   /** Removes the sandbox (its containers already stopped). Safe to call twice. */
   removeSandbox?(sandbox: string): Promise<void>;
+  /** Whether the sandbox still holds the pod's network (its infra runs): false once it was removed or died under the
+   * pod, from outside (the kubelet's PLEG sees the same): the pod worker then makes a new one (SandboxChanged). */
+  sandboxReady?(sandbox: string): Promise<boolean>;
 }

@@ -9,8 +9,8 @@ export type PodmanCheck = { ok: true; version: string; runtime: PodmanRuntime } 
 export async function checkPodman(opts: PodmanRuntimeOptions): Promise<PodmanCheck> {
   const { stateDir } = opts;
   const v = await podman({ bin: opts.bin ?? 'podman', env: process.env }, ['--version'], { timeoutMs: 10_000 });
-  if (v.code !== 0) return { ok: false, reason: v.code === 127 ? 'podman is not installed' : `podman --version failed: ${v.stderr.trim()}` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'convergit runs podman rootful, and is not running as root' };
+  if (v.code !== 0) return { ok: false, reason: v.code === 127 ? 'podman not found on PATH' : `podman --version failed: ${v.stderr.trim()}` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'podman is installed, but convergit runs it rootful only and is not running as root' };
   const version = v.stdout.trim().replace(/^podman version /, '');
   let runtime: PodmanRuntime;
   try {

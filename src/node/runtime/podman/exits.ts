@@ -23,11 +23,22 @@ export class ExitWatcher {
       this.waiters.delete(name);
       onDied();
     });
+    if (this.early.delete(name)) this.died(name);
   }
 
   /** Fires the waiter of `name` (a death seen another way). */
   died(name: string): void {
     this.waiters.get(name)?.();
+  }
+
+  /** A death on the stream of a container not watched (yet): its start has not returned. Kept a minute. */
+  private readonly early = new Map<string, number>();
+
+  private diedEvent(name: string): void {
+    if (this.waiters.has(name)) return this.died(name);
+    const now = Date.now();
+    for (const [n, at] of this.early) if (now - at > 60_000) this.early.delete(n);
+    this.early.set(name, now);
   }
 
   private ensure(): void {
@@ -44,7 +55,7 @@ export class ExitWatcher {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
         const e = JSON.parse(line) as { Name?: string };
-        if (e.Name) this.died(e.Name);
+        if (e.Name) this.diedEvent(e.Name);
       } catch { /* not an event */ }
     });
     child.once('close', () => {
@@ -55,10 +66,17 @@ export class ExitWatcher {
     });
   }
 
+  /** Exited containers, and watched ones that are gone altogether (removed from outside, their event missed). */
   private async sweep(): Promise<void> {
     if (!this.waiters.size) return;
-    const r = await podman(this.cli, ['ps', '-a', '--filter', `label=${this.label}`, '--filter', 'status=exited', '--format', '{{.Names}}']);
-    if (r.code === 0) for (const name of r.stdout.split('\n')) if (name) this.died(name);
+    const watched = [...this.waiters.keys()];
+    const r = await podman(this.cli, ['ps', '-a', '--filter', `label=${this.label}`, '--format', 'json']);
+    if (r.code !== 0) return;
+    const states = new Map((JSON.parse(r.stdout || '[]') as { Names: string[]; State: string }[]).flatMap((c) => c.Names.map((n) => [n, c.State] as const)));
+    for (const name of watched) {
+      const state = states.get(name);
+      if (state === undefined || state === 'exited' || state === 'stopped') this.died(name);
+    }
   }
 
   close(): void {

@@ -30,7 +30,7 @@ const CONTAINER = 'convergit.container';
 const RESTART_COUNT = 'convergit.restart-count';
 
 /** What pids.json keeps of a podman container: enough to find it and to tell it from any other. */
-type PodmanRecord = { runtime: 'podman'; id: string; name: string; podUID?: string; container?: string; restartCount?: number };
+type PodmanRecord = { runtime: 'podman'; id: string; name: string; podUID?: string; container?: string; restartCount?: number; startedAt?: number };
 
 /** A record this runtime wrote (pids.json may hold the process runtime's too, after a change of --runtime). */
 export const isPodmanRecord = (r: ContainerRecord): boolean => r.runtime === 'podman' && typeof r.id === 'string';
@@ -59,6 +59,9 @@ export class PodmanRuntime implements Runtime {
   private rootMounts?: Promise<Mount[]>;
   private readonly networks = new Map<string, Promise<string>>();
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
+  /** Images found present (ref → what inspect said), so IfNotPresent and Never start without a podman call each;
+   * forgotten when a start of one fails and after an image GC pass that removed any. */
+  private readonly present = new Map<string, ImageInfo>();
   /** launch id → the name of its running container, for exec. */
   private readonly current = new Map<string, string>();
   /** Names of the containers this runtime started or re-adopted: any other in a pod it takes back is a stray. */
@@ -131,7 +134,8 @@ export class PodmanRuntime implements Runtime {
     } catch (e) {
       throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: ${(e as Error).message}`);
     }
-    const present = await this.inspectImage(ref);
+    const present = (opts.policy !== 'Always' && this.present.get(ref)) || await this.inspectImage(ref);
+    if (present) this.present.set(ref, present);
     if (opts.policy === 'Never') {
       if (present) return present;
       throw new ImagePullError('ErrImageNeverPull', `Container image ${JSON.stringify(image)} is not present with pull policy of Never`);
@@ -154,6 +158,7 @@ export class PodmanRuntime implements Runtime {
     }
     const info = await this.inspectImage(ref);
     if (!info) throw new ImagePullError('ErrImagePull', `Failed to pull image ${JSON.stringify(image)}: pulled, but not found afterwards`);
+    this.present.set(ref, info);
     this.imageUsage.touch(info.id); // pulled by us: ours to collect once unused
     return info;
   }
@@ -217,14 +222,10 @@ export class PodmanRuntime implements Runtime {
         args.push('-p', `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol.toLowerCase()}`);
       }
     }
+    // Not started here: the first `podman run --pod` starts its infra (one podman call less per pod); nothing can
+    // answer on the pod's address before a container runs anyway.
     const r = await podman(this.cli, args);
     if (r.code !== 0) throw new Error(podmanError(r));
-    // Started now, so the address answers (probes, Endpoints) before the first container runs.
-    const s = await podman(this.cli, ['pod', 'start', name]);
-    if (s.code !== 0) {
-      await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', name]);
-      throw new Error(podmanError(s));
-    }
     return name;
   }
 
@@ -274,6 +275,11 @@ export class PodmanRuntime implements Runtime {
     return true;
   }
 
+  async sandboxReady(sandbox: string): Promise<boolean> {
+    const r = await podman(this.cli, ['ps', '--filter', `pod=${sandbox}`, '--filter', 'status=running', '--format', '{{.IsInfra}}']);
+    return r.code === 0 && r.stdout.split('\n').includes('true');
+  }
+
   async removeSandbox(sandbox: string): Promise<void> {
     await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', sandbox]);
     await rm(this.resolvConfFile(sandbox), { force: true });
@@ -293,17 +299,20 @@ export class PodmanRuntime implements Runtime {
     const r = await podman(this.cli, args);
     if (r.code !== 0) {
       void podman(this.cli, ['rm', '-f', '-t', '0', name]);
+      if (launch.image) for (const [ref, info] of this.present) if (info.id === launch.image) this.present.delete(ref); // removed meanwhile?
       return failedContainer(startedAt, r.code, startError(r.stderr, launch.cwd));
     }
-    const info = await this.inspectContainer(name);
-    // The container's init, or (when it is already gone) conmon, which watched it.
+    // `run -d` prints the id: no inspect (one podman call less per container). A container that has already died is
+    // told by the exit watcher, which remembers recent deaths of containers not watched yet.
+    const id = /^[0-9a-f]{64}$/m.exec(r.stdout)?.[0] ?? name;
+    // conmon, which watches the container (the container's own pid would need an inspect; usage looks it up).
     const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
     const record: PodmanRecord = {
-      runtime: 'podman', id: info?.Id ?? name, name,
+      runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
     };
-    const c = new PodmanContainer(this, name, info?.Id ?? name, info?.State?.Pid || conmonPid, info?.State?.StartedAt ? new Date(info.State.StartedAt) : startedAt, record);
-    return this.track(launch, c, info?.State?.Status === 'running');
+    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record);
+    return this.track(launch, c, true);
   }
 
   /** Watches its exit (it may have died before the watch began: then it is seen at once) and makes it exec-able. */
@@ -335,8 +344,11 @@ export class PodmanRuntime implements Runtime {
       || (labels[POD_UID] === rec.podUID && labels[CONTAINER] === rec.container && labels[RESTART_COUNT] === String(rec.restartCount)));
     if (!same) return undefined;
     const name = (info.Name ?? rec.name).replace(/^\//, '');
-    const startedAt = info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
-    const c = new PodmanContainer(this, name, info.Id, info.State?.Pid ?? 0, startedAt, record);
+    // As start reported it: its time, and conmon's pid (start does not inspect); records of older starts: podman's.
+    const startedAt = typeof rec.startedAt === 'number' ? new Date(rec.startedAt)
+      : info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
+    const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
+    const c = new PodmanContainer(this, name, info.Id, conmonPid || (info.State?.Pid ?? 0), startedAt, record);
     if (rec.podUID) this.adoptedPods.add(rec.podUID);
     return this.track(launch, c, info.State?.Status === 'running');
   }
@@ -416,6 +428,7 @@ export class PodmanRuntime implements Runtime {
       this.gcTimer.unref();
     }
     this.gcRunning ??= collectImages(this.cli, this.imageUsage, this.opts.imageGC ?? DEFAULT_IMAGE_GC)
+      .then((r) => { if (r.removed.length) this.present.clear(); return r; })
       .finally(() => { this.gcRunning = undefined; });
     return this.gcRunning;
   }
@@ -506,8 +519,10 @@ class PodmanContainer implements RunningContainer {
     this.finishing ??= (async () => {
       const info = await this.rt.inspectContainer(this.name);
       const st = info?.State ?? {};
-      // Removed by someone else before we could read it: the signal we sent is how it ended, if we sent one.
-      const exitCode = st.ExitCode ?? (this.sent ? 128 + constants.signals[this.sent] : null);
+      // Removed by someone else before we could read it: the signal we sent is how it ended, if we sent one; else it
+      // was removed from outside (`podman rm -f`, `podman pod rm -f`), which kills it: 137, as the kubelet reports a
+      // container it can no longer find.
+      const exitCode = st.ExitCode ?? (this.sent ? 128 + constants.signals[this.sent] : 137);
       const oom = exitCode === 137 && (st.OOMKilled === true || oomKilledInKernelLog(this.containerID));
       const signal = exitCode !== null && exitCode > 128 ? signalName(exitCode - 128) : null;
       this.done = true;
@@ -517,6 +532,7 @@ class PodmanContainer implements RunningContainer {
       this.resolve({
         exitCode, signal,
         reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+        ...(!info && !this.sent && { message: 'The container could not be located: it was removed outside convergit' }),
         startedAt: this.startedAt, finishedAt: finishedAt < this.startedAt ? this.startedAt : finishedAt,
       });
     })();
