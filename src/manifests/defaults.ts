@@ -75,6 +75,9 @@ function pod(spec: Obj | undefined) {
   if (!spec) return;
   podSpec(spec);
   spec.enableServiceLinks ??= true;
+  // The ServiceAccount admission plugin names the namespace's default account; v1 keeps the deprecated alias too.
+  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
+  spec.serviceAccount = spec.serviceAccountName;
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
     // Requests default to the limits written.
     if (c.resources?.limits) c.resources.requests = { ...c.resources.limits, ...c.resources.requests };
@@ -314,4 +317,14 @@ export function applyDefaults(input: KubeObject, namespaced = isNamespaced(input
       break;
   }
   return obj;
+}
+
+/**
+ * The store's admission step for Pods that controllers create from templates: the defaults the API server gives
+ * every Pod (a template's PodSpec has the PodSpec ones already). A Pod that has both of the Pod-only defaults
+ * `enableServiceLinks` and `serviceAccountName` was admitted before, so status writes cost no copy.
+ */
+export function podDefaultsAdmission(obj: KubeObject): KubeObject {
+  if (obj.kind !== 'Pod' || !obj.spec || (obj.spec.enableServiceLinks !== undefined && obj.spec.serviceAccountName !== undefined)) return obj;
+  return applyDefaults(obj, true);
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyDefaults, defaultPullPolicy } from '../../src/manifests/defaults.ts';
+import { applyDefaults, defaultPullPolicy, podDefaultsAdmission } from '../../src/manifests/defaults.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { load } from './helpers.ts';
 
@@ -178,3 +178,19 @@ test('the API server defaults of kinds convergit keeps: StatefulSet, DaemonSet, 
 });
 
 test.run();
+
+test('pods a controller creates get the Pod defaults at admission, once', () => {
+  const fromTemplate: KubeObject = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'default' },
+    spec: { containers: [{ name: 'c', image: 'c:1', resources: { limits: { cpu: '1' } } }], restartPolicy: 'Always', serviceAccount: 'builder' },
+  };
+  const admitted = podDefaultsAdmission(fromTemplate);
+  assert.is(admitted.spec.enableServiceLinks, true);
+  assert.equal([admitted.spec.serviceAccountName, admitted.spec.serviceAccount], ['builder', 'builder'], 'the deprecated alias names the account');
+  assert.equal(admitted.spec.containers[0].resources.requests, { cpu: '1' });
+  assert.is(fromTemplate.spec.enableServiceLinks, undefined, 'the input is not changed');
+  assert.is(podDefaultsAdmission(admitted), admitted, 'an admitted pod passes as it is');
+  const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } };
+  assert.is(podDefaultsAdmission(cm), cm);
+  assert.is(loaded('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: c}]}\n').spec.serviceAccountName, 'default');
+});
