@@ -3,10 +3,12 @@
 // sees; a missing mount path is made inside an overlay, never on the host; one that cannot be is refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
+import { NAMESPACE_FLAGS, inMountNamespace } from '../../src/node/volumes/mount-namespace.ts';
 import type { ContainerLaunch } from '../../src/node/runtime/runtime.ts';
 import { until } from '../support/wait.ts';
 
@@ -69,6 +71,25 @@ test('a mount path whose only existing folder above it is / cannot be made witho
   assert.is(exit.reason, 'ContainerCannotRun');
   assert.match(exit.message!, `mount path /convergit-no-such-${process.pid}/data does not exist on this host`);
   assert.not.ok(existsSync(`/convergit-no-such-${process.pid}`));
+});
+
+test('a user other than root gets its volumes inside a user namespace of its own: bind mounts work, the host is unchanged', async () => {
+  const nobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
+  if (process.getuid?.() !== 0 || nobody.status !== 0) return console.log('notice: not root (or no setpriv): the non-root mount namespace test is skipped');
+  chmodSync(dir, 0o755);
+  const vol = path.join(dir, 'vol');
+  mkdirSync(vol, { mode: 0o755 });
+  writeFileSync(path.join(vol, 'greeting'), 'hello', { mode: 0o644 });
+  const root = path.join(dir, 'root');
+  mkdirSync(path.join(root, 'data'), { recursive: true, mode: 0o755 });
+  const asNobody = (argv: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { cwd: '/', encoding: 'utf8' });
+  // As nobody, a plain mount namespace is refused; the flags chosen second are what serve falls back to.
+  assert.is.not(asNobody(['unshare', ...NAMESPACE_FLAGS[0], '--propagation', 'private', 'true']).status, 0);
+  const wrapped = await inMountNamespace(['sh', '-c', `cat ${root}/data/greeting; id -u`], [{ hostPath: vol, containerPath: `${root}/data` }], '/', path.join(dir, 'scratch'), NAMESPACE_FLAGS[1]);
+  assert.ok('argv' in wrapped);
+  const out = asNobody((wrapped as { argv: string[] }).argv);
+  assert.is(out.stdout, 'hello0\n', out.stderr);
+  assert.equal(readdirSync(path.join(root, 'data')), [], 'the bind mount stayed inside the namespace');
 });
 
 test.run();

@@ -1,6 +1,6 @@
 // The process runtime: each container is a real child process in its own process group, logging to a file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
@@ -77,7 +77,7 @@ export class ProcessRuntime implements Runtime {
     // A container with volumes: the command sees them too, from inside its mount namespace (and its working folder there).
     const pid = this.namespaced.get(launch.id);
     const argv = pid && procStat(pid)
-      ? ['nsenter', '--target', String(pid), '--mount', '--', '/bin/sh', '-c', 'cd "$0" 2>/dev/null; exec "$@"', launch.cwd, ...command]
+      ? ['nsenter', '--target', String(pid), ...namespacesOf(pid), '--', '/bin/sh', '-c', 'cd "$0" 2>/dev/null; exec "$@"', launch.cwd, ...command]
       : command;
     return new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd: inVolume ? '/' : launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -258,4 +258,10 @@ function failedContainer(startedAt: Date, failure: StartFailure): RunningContain
   };
   const exited = Promise.resolve(exit);
   return { pid: 0, startedAt, exited, stop: () => exited };
+}
+
+/** nsenter's flags for a container's namespaces: its mount namespace, and its user namespace when it has its own. */
+function namespacesOf(pid: number): string[] {
+  const own = (ns: string) => { try { return readlinkSync(`/proc/${pid}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`); } catch { return false; } };
+  return own('user') ? ['--user', '--mount'] : ['--mount'];
 }

@@ -5,7 +5,9 @@
 // A missing mount path cannot be created on the shared host root without changing the host, so it is made inside
 // the namespace: an overlay over its deepest existing ancestor (writes go to a folder of the pod's, never to the
 // host) lets the mount point be created there. That is refused, with the reason, when the ancestor is `/` or has
-// mount points below it (the overlay would hide them). So is every mount when the user may not make namespaces.
+// mount points below it (the overlay would hide them). A user other than root gets the mount namespace inside a
+// user namespace of its own (`--user --map-root-user`: root there, itself outside, as rootless podman does);
+// every mount is refused, with the reason, only where neither works.
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -15,14 +17,25 @@ import { mountsUnder } from './pod-volumes.ts';
 
 const run = promisify(execFile);
 
-let support: Promise<string | undefined> | undefined;
+/** unshare's namespace flags, in the order tried: a mount namespace alone (root), else inside a user namespace. */
+export const NAMESPACE_FLAGS = [['--mount'], ['--user', '--map-root-user', '--mount']] as const;
 
-/** undefined when this user may create mount namespaces, else why not. Asked once. */
-export function mountNamespaceProblem(): Promise<string | undefined> {
-  support ??= run('unshare', ['--mount', '--propagation', 'private', 'true']).then(
-    () => undefined,
-    (e) => `this user may not create a mount namespace (unshare --mount: ${String(e.stderr || e.message).trim()})`,
-  );
+let support: Promise<{ flags: readonly string[] } | { problem: string }> | undefined;
+
+/** The unshare flags this user may make a mount namespace with, else why it may not. Asked once. */
+export function mountNamespaceFlags(): Promise<{ flags: readonly string[] } | { problem: string }> {
+  support ??= (async () => {
+    let last = '';
+    for (const flags of NAMESPACE_FLAGS) {
+      try {
+        await run('unshare', [...flags, '--propagation', 'private', 'true']);
+        return { flags };
+      } catch (e: any) {
+        last = String(e.stderr || e.message).trim();
+      }
+    }
+    return { problem: `this user may not create a mount namespace, nor one inside a user namespace (unshare: ${last})` };
+  })();
   return support;
 }
 
@@ -38,9 +51,9 @@ export type Wrapped = { argv: string[] } | { problem: string };
  * The argv that runs `argv` with `mounts` in a mount namespace of its own; `scratch` is a folder of the container's
  * for the overlays that hold missing mount points.
  */
-export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: string, scratch: string): Promise<Wrapped> {
-  const problem = await mountNamespaceProblem();
-  if (problem) return { problem: `the pod mounts volumes, and ${problem}` };
+export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: string, scratch: string, given?: readonly string[]): Promise<Wrapped> {
+  const support = given ? { flags: given } : await mountNamespaceFlags();
+  if ('problem' in support) return { problem: `the pod mounts volumes, and ${support.problem}` };
   const ordered = [...mounts].map((m) => ({ ...m, containerPath: resolve('/', m.containerPath) }))
     .sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length);
   const overlays = new Map<string, number>();
@@ -79,5 +92,5 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   // The working folder may be (under) a mount path: entered again, through the mounts.
   lines.push(`cd ${q(cwd)} 2>/dev/null || true`, 'exec "$@"');
   lines.splice(1, 0, ...pre.map((d) => `mkdir -p ${q(d)}`)); // the overlays' folders, before any mount
-  return { argv: ['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', lines.join('\n'), 'sh', ...argv] };
+  return { argv: ['unshare', ...support.flags, '--propagation', 'private', '/bin/sh', '-c', lines.join('\n'), 'sh', ...argv] };
 }
