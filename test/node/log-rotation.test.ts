@@ -15,8 +15,11 @@ import type { ContainerLaunch, Runtime } from '../../src/node/runtime/runtime.ts
 import { podmanMissing } from '../support/podman.ts';
 
 const LINES = 20_000;
-// Bursts of 200 lines: fast enough that rotations fall mid-burst, long enough (~2 s) for many rotations.
-const COUNT = ['sh', '-c', `i=0; while [ $i -lt ${LINES} ]; do i=$((i+1)); echo line $i; [ $((i % 200)) -ne 0 ] || sleep 0.02; done`];
+// Bursts of 200 lines: fast enough that rotations fall mid-burst. At each quarter the writer waits (up to a minute)
+// until the test has rotated that many times, so a slow machine still sees rotations while it writes.
+const count = (dir: string) => ['sh', '-c', `i=0; while [ $i -lt ${LINES} ]; do i=$((i+1)); echo line $i; `
+  + `if [ $((i % ${LINES / 4})) -eq 0 ]; then w=0; while [ ! -e ${dir}/rotated-$((i / ${LINES / 4})) ] && [ $w -lt 600 ]; do w=$((w+1)); sleep 0.1; done; fi; `
+  + `[ $((i % 200)) -ne 0 ] || sleep 0.02; done`];
 
 let dir = '';
 test.before.each(async () => { dir = await realpath(await mkdtemp(join(tmpdir(), 'convergit-rotation-'))); });
@@ -25,7 +28,7 @@ test.after.each(() => rm(dir, { recursive: true, force: true }));
 /** Rotates the log over and over while the container writes; then reads every file back, oldest first. */
 async function rotateWhileWriting(runtime: Runtime, extra: Partial<ContainerLaunch> = {}): Promise<{ rotations: number; text: string }> {
   const logFile = join(dir, 'c', '0.log');
-  const launch: ContainerLaunch = { id: 'default/rot/c', argv: COUNT, env: {}, cwd: dir, logFile, podUID: 'uid-rot', restartCount: 0, ...extra };
+  const launch: ContainerLaunch = { id: 'default/rot/c', argv: count(dir), env: {}, cwd: dir, logFile, podUID: 'uid-rot', restartCount: 0, ...extra };
   const c = await runtime.start(launch);
   let done = false;
   void c.exited.then(() => { done = true; });
@@ -35,7 +38,10 @@ async function rotateWhileWriting(runtime: Runtime, extra: Partial<ContainerLaun
     // A distinct stamp per rotation (the kubelet's are per second).
     const now = new Date(Date.UTC(2026, 0, 1, 0, 0, second++));
     const reopen = runtime.reopenLog && c.record ? () => runtime.reopenLog!(c.record!) : undefined;
-    if (await rotateLog(logFile, { maxSizeBytes: 16 * 1024, maxFiles: 10_000 }, reopen, now).catch(() => false)) rotations++;
+    if (await rotateLog(logFile, { maxSizeBytes: 16 * 1024, maxFiles: 10_000 }, reopen, now).catch(() => false)) {
+      rotations++;
+      await writeFile(join(dir, `rotated-${rotations}`), '');
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
   const exit = await c.exited;
