@@ -6,7 +6,7 @@ import type { KindInfo } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { Requirement } from '../model/selector.ts';
 import type { Store } from '../store/store.ts';
-import { usageKey, type ContainerUsage, type NodeUsage } from '../node/usage-reporter.ts';
+import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 import { sendJson, sendStatus } from './responses.ts';
 

@@ -3,20 +3,15 @@
 // pod over its containers as the HPA's metrics client does. A pod missing a container's sample has no metric.
 import type { KubeObject } from '../model/object.ts';
 import type { Store } from '../store/store.ts';
+import { usageKey, type NodeUsage } from '../model/node-usage.ts';
 import type { PodMetric } from './hpa-replica-calculator.ts';
 
-/** The record's shape (written by node/usage-reporter.ts; components share the store, not code). */
-interface NodeUsage {
-  timestamp: string;
-  windowSeconds: number;
-  containers: { podUID: string; container: string; cpuNanoCores: number; memoryBytes: number }[];
-}
 
 /** By pod name: cpu in cores or memory in bytes, with the sample's time and window. */
 export async function podResourceMetrics(store: Store, nodes: KubeObject[], pods: KubeObject[], resource: string): Promise<Map<string, PodMetric>> {
   const byUid = new Map<string, { u: NodeUsage; values: Map<string, number> }>();
   for (const n of nodes) {
-    const u = await store.getMeta<NodeUsage>(`usage/${n.metadata.name}`);
+    const u = await store.getMeta<NodeUsage>(usageKey(n.metadata.name));
     for (const c of u?.containers ?? []) {
       const e = byUid.get(c.podUID) ?? { u: u!, values: new Map() };
       e.values.set(c.container, resource === 'cpu' ? c.cpuNanoCores / 1e9 : c.memoryBytes);

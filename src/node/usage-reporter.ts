@@ -8,18 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPidsFile } from './pids-file.ts';
 import type { Store } from '../store/store.ts';
+import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
 import type { ContainerUsageSample, Runtime } from './runtime/runtime.ts';
 
-/** The store meta key a node's usage is written under. */
-export const usageKey = (nodeName: string) => `usage/${nodeName}`;
-
-export interface ContainerUsage { podUID: string; container: string; cpuNanoCores: number; memoryBytes: number }
-export interface NodeUsage {
-  /** When the sample was taken (RFC 3339) and the seconds it covers, as PodMetrics' timestamp and window. */
-  timestamp: string;
-  windowSeconds: number;
-  containers: ContainerUsage[];
-}
 
 /** USER_HZ: the unit of utime and stime, 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
