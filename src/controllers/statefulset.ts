@@ -1,6 +1,6 @@
 // The StatefulSet controller, after kube-controller-manager 1.32's: pods `<set>-<ordinal>` with stable identity
 // and one PersistentVolumeClaim per claim template and ordinal that outlives them, created and removed in order
-// (statefulset-replicas.ts), ControllerRevisions recording each template (statefulset-revision.ts), the claims'
+// (statefulset-replicas.ts), ControllerRevisions recording each template (controller-revision.ts), the claims'
 // retention policy as owner references (statefulset-claims.ts) and status (statefulset-status.ts).
 import { writeOwners } from './write-owners.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
@@ -11,7 +11,7 @@ import { keyOf, splitKey } from '../model/key.ts';
 import type { ControllerContext, ControllerSpec, SyncResult } from './controller.ts';
 import { Expectations } from './expectations.ts';
 import { claimTemplates, defaultStorageClass, isMemberOf, ordinalOf, podName, statefulSetClaim, statefulSetPod, claimName } from './statefulset-identity.ts';
-import { equalRevisions, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from './statefulset-revision.ts';
+import { equalRevisions, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from './controller-revision.ts';
 import { claimOwners, ownersDiffer } from './statefulset-claims.ts';
 import { replicaActions, revisionOfPod, type Creation } from './statefulset-replicas.ts';
 import { statefulSetStatus } from './statefulset-status.ts';

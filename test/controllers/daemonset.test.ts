@@ -121,7 +121,7 @@ test('the controller over a real store: a pod per node, an orphan on a node adop
     await until(async () => (await store.list('Pod', { namespace: 'kube-system' })).some((p) => targetNode(p) === 'n3'), 'a pod for the new node');
     const rev = await until(async () => (await store.list('ControllerRevision', { namespace: 'kube-system' }))[0], 'a ControllerRevision');
     assert.is((rev as any).revision, 1);
-    const st = await until(async () => { const s = (await store.get('DaemonSet', 'kube-system', 'agent'))?.status; return s?.desiredNumberScheduled === 3 && s; }, 'status');
+    const st = await until(async () => { const s = (await store.get('DaemonSet', 'kube-system', 'agent'))?.status; return s?.desiredNumberScheduled === 3 && s.currentNumberScheduled === 3 && s.observedGeneration !== undefined && s; }, 'status of all three pods');
     assert.equal([st.currentNumberScheduled, st.numberReady, st.updatedNumberScheduled], [3, 1, 2], 'the adopted pod is ready, of no revision');
     assert.ok(await store.get('Pod', 'kube-system', 'stray'), 'kept: the new pods are not available yet, so maxUnavailable 1 is used up');
   } finally {

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import { replicaActions } from '../../src/controllers/statefulset-replicas.ts';
 import { statefulSetStatus } from '../../src/controllers/statefulset-status.ts';
-import { newRevision, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from '../../src/controllers/statefulset-revision.ts';
+import { newRevision, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from '../../src/controllers/controller-revision.ts';
 import { claimOwners } from '../../src/controllers/statefulset-claims.ts';
 import { statefulSetClaim, statefulSetPod, defaultStorageClass } from '../../src/controllers/statefulset-identity.ts';
 

@@ -8,7 +8,7 @@ import { startControllers } from '../../src/controllers/manager.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 import { runPod } from './helpers.ts';
-import { newRevision } from '../../src/controllers/statefulset-revision.ts';
+import { newRevision } from '../../src/controllers/controller-revision.ts';
 
 test.after.each(cleanup);
 

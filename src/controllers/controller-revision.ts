@@ -1,15 +1,17 @@
-// A StatefulSet's ControllerRevisions, as kube-controller-manager keeps them: each records one pod template
-// (the set's spec.template as a strategic-merge patch that replaces it), named `<set>-<hash>`, numbered by
-// `revision`. A template equal to an earlier revision's reuses that revision (its number raised), which is what
-// brings a `git revert` back to the exact pods it had. Pure.
+// The ControllerRevisions of a StatefulSet or DaemonSet, as kube-controller-manager's history keeps them: each
+// records one pod template (the set's spec.template as a strategic-merge patch that replaces it), named
+// `<set>-<hash>`, numbered by `revision`. A template equal to an earlier revision's reuses that revision (its
+// number raised), which is what brings a `git revert` back to the exact pods it had. Pure.
 import type { KubeObject } from '../model/object.ts';
 import { ownerRefTo } from '../model/pod.ts';
 import { canonical } from '../plan/canonical.ts';
 import { fnv32a } from '../model/hash.ts';
 import { safeEncode } from './pod-template-hash.ts';
 
-/** The label Kubernetes puts on a ControllerRevision: its hash. */
+/** The label a StatefulSet's ControllerRevision carries its hash in. */
 export const REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
+/** A DaemonSet's revisions (and pods) carry it in this one instead, as upstream's daemon controller writes it. */
+export const DAEMONSET_REVISION_HASH_LABEL = 'controller-revision-hash';
 
 /** What a revision records: `{spec: {template: {…, $patch: replace}}}`, as upstream's getPatch. */
 export function revisionData(set: KubeObject): Record<string, unknown> {
@@ -32,8 +34,8 @@ export function revisionName(setName: string, hash: string): string {
   return `${setName.length > 223 ? setName.slice(0, 223) : setName}-${hash}`;
 }
 
-/** A new ControllerRevision for the set's current template, owned by the set. */
-export function newRevision(set: KubeObject, revision: number, collisionCount: number): KubeObject {
+/** A new ControllerRevision for the set's current template, owned by the set; its hash under `hashLabel`. */
+export function newRevision(set: KubeObject, revision: number, collisionCount: number, hashLabel = REVISION_HASH_LABEL): KubeObject {
   const data = revisionData(set);
   const hash = revisionHash(data, collisionCount);
   return {
@@ -42,7 +44,7 @@ export function newRevision(set: KubeObject, revision: number, collisionCount: n
     metadata: {
       name: revisionName(set.metadata.name, hash),
       namespace: set.metadata.namespace,
-      labels: { ...set.spec?.template?.metadata?.labels, [REVISION_HASH_LABEL]: hash },
+      labels: { ...set.spec?.template?.metadata?.labels, [hashLabel]: hash },
       // The set's annotations, as upstream copies them: kubectl rollout history reads the change-cause here.
       ...(set.metadata.annotations && { annotations: { ...set.metadata.annotations } }),
       ownerReferences: [ownerRefTo(set)],
@@ -75,9 +77,9 @@ export type RevisionStep =
   | { action: 'create'; revision: KubeObject };
 
 /** What the update revision is for the set's template now, given its history (sorted oldest first). */
-export function updateRevisionStep(set: KubeObject, sorted: readonly KubeObject[], collisionCount: number): RevisionStep {
+export function updateRevisionStep(set: KubeObject, sorted: readonly KubeObject[], collisionCount: number, hashLabel = REVISION_HASH_LABEL): RevisionStep {
   const next = nextRevisionNumber(sorted);
-  const candidate = newRevision(set, next, collisionCount);
+  const candidate = newRevision(set, next, collisionCount, hashLabel);
   const equal = sorted.filter((r) => equalRevisions(r, candidate));
   const last = equal[equal.length - 1];
   if (last && last === sorted[sorted.length - 1]) return { action: 'use', revision: last };
