@@ -12,6 +12,7 @@ import { humanDuration } from '../../src/api/age.ts';
 import { kindInfo } from '../../src/model/kinds.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
+import { usageKey } from '../../src/node/usage-reporter.ts';
 
 // Every object is created 3h25m ago, so AGE reads as duration.HumanDuration prints it.
 const CREATED = new Date(Math.floor(Date.now() / 1000) * 1000 - (3 * 60 + 25) * 60_000);
@@ -207,6 +208,32 @@ test('Events: object without a name, source from the reporting controller, serie
   ]);
   assert.equal(ev.columns, ['Last Seen:string', 'Type:string', 'Reason:string', 'Object:string', 'Subobject:string:wide', 'Source:string:wide', 'Message:string', 'First Seen:string:wide', 'Count:string:wide', 'Name:string:wide']);
   assert.equal(ev.rows, [[AGE, 'Normal', 'Ready', 'node/n1', '', 'kubelet, n1', 'up', AGE, 3, 'a'], [AGE, 'Warning', 'X', 'cluster', '', 'ctl, ctl-1', 'm', AGE, 7, 'b']]);
+});
+
+test('metrics.k8s.io as metrics-server prints it: NAME, cpu, memory (summed over a pod\'s containers, canonical), WINDOW', async () => {
+  await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } } as KubeObject);
+  const uids: string[] = [];
+  for (const name of ['api', 'worker']) {
+    const p = await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x' }] } } as KubeObject);
+    await store.updateStatus('Pod', 'default', name, { phase: 'Running' });
+    uids.push(p.metadata.uid!);
+  }
+  await store.setMeta(usageKey('n1'), {
+    timestamp: CREATED.toISOString(), windowSeconds: 15, containers: [
+      { podUID: uids[0], container: 'a', cpuNanoCores: 250_000_000, memoryBytes: 3 * 2 ** 20 },
+      { podUID: uids[0], container: 'b', cpuNanoCores: 1_250_000_000, memoryBytes: 2 ** 20 },
+      { podUID: uids[1], container: 'a', cpuNanoCores: 123_456_789, memoryBytes: 1536 * 1024 },
+    ],
+  });
+  const metrics = async (resource: string) => {
+    const res = await fetch(`${api.url}/apis/metrics.k8s.io/v1beta1/${resource}`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    const t = (await res.json()) as any;
+    return { columns: t.columnDefinitions.map((c: any) => `${c.name}:${c.format}`), rows: t.rows.map((r: any) => r.cells), kinds: t.rows.map((r: any) => r.object.kind) };
+  };
+  const columns = ['Name:name', 'cpu:quantity', 'memory:quantity', 'Window:duration'];
+  assert.equal(await metrics('nodes'), { columns, rows: [['n1', '1623456789n', '5632Ki', '15s']], kinds: ['PartialObjectMetadata'] });
+  assert.equal(await metrics('namespaces/default/pods'), { columns, rows: [['api', '1500m', '4Mi', '15s'], ['worker', '123456789n', '1536Ki', '15s']], kinds: ['PartialObjectMetadata', 'PartialObjectMetadata'] });
+  assert.equal(await metrics('namespaces/other/pods'), { columns: [], rows: [], kinds: [] });
 });
 
 test.run();
