@@ -4,7 +4,7 @@
 import { JSONPath } from 'jsonpath-plus';
 import type { KubeObject } from '../model/object.ts';
 import type { CrdVersion } from '../model/custom-kinds.ts';
-import { age } from './age.ts';
+import { since as age } from './age.ts';
 import type { Column } from './tables.ts';
 
 interface PrinterColumn { name: string; type: string; format?: string; description?: string; priority?: number; jsonPath: string }

@@ -9,6 +9,8 @@ import type { Store } from '../store/store.ts';
 import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 import { sendJson, sendStatus } from './responses.ts';
+import { toTable, type Column, type IncludeObject } from './tables.ts';
+import { formatQuantity, parseQuantity } from '../model/quantity.ts';
 
 const GROUP = 'metrics.k8s.io';
 const base = { group: GROUP, version: 'v1beta1', versions: ['v1beta1'], shortNames: [], categories: [], mode: 'kept' as const, reason: 'measured by the nodes', fromGit: false, definitions: {} };
@@ -39,7 +41,29 @@ const meta = (o: KubeObject, now: string) => ({
   ...(o.metadata.labels ? { labels: o.metadata.labels } : {}),
 });
 
-export interface MetricsQuery { namespace?: string; name?: string; labels?: Requirement[]; fields: FieldRequirement[] }
+export interface MetricsQuery { namespace?: string; name?: string; labels?: Requirement[]; fields: FieldRequirement[]; table?: IncludeObject }
+
+/** A node's usage, or a pod's summed over its containers, in base units (cores, bytes). */
+function usageOf(o: KubeObject): Record<string, number> {
+  const out: Record<string, number> = {};
+  const lists: Record<string, string>[] = o.kind === 'NodeMetrics' ? [o.usage as Record<string, string>] : ((o.containers as any[]) ?? []).map((c) => c.usage ?? {});
+  for (const usage of lists) for (const [k, v] of Object.entries(usage)) out[k] = (out[k] ?? 0) + parseQuantity(v);
+  return out;
+}
+
+/**
+ * metrics-server's table (addNodeMetricsToTable, addPodMetricsToTable): NAME, one column per resource of the first
+ * item's usage, sorted (cpu, memory), as canonical quantities, then WINDOW; no columns when there are no items.
+ */
+export function metricsColumns(items: KubeObject[]): Column[] {
+  if (!items.length) return [];
+  const names = Object.keys(usageOf(items[0])).sort();
+  return [
+    { name: 'Name', type: 'string', format: 'name', description: 'Name of the resource', cell: (o) => o.metadata.name },
+    ...names.map((n): Column => ({ name: n, type: 'string', format: 'quantity', description: '', cell: (o) => formatQuantity(usageOf(o)[n] ?? 0, n === 'memory' ? 'binarySI' : 'decimalSI') })),
+    { name: 'Window', type: 'string', format: 'duration', description: '', cell: (o) => o.window },
+  ];
+}
 
 /** GET/LIST of nodes or pods in metrics.k8s.io/v1beta1. */
 export async function serveResourceMetrics(res: ServerResponse, store: Store, info: KindInfo, q: MetricsQuery): Promise<void> {
@@ -73,11 +97,13 @@ export async function serveResourceMetrics(res: ServerResponse, store: Store, in
       items.push({ kind: 'PodMetrics', apiVersion: `${GROUP}/v1beta1`, metadata: meta(p, now), timestamp: e.u.timestamp, window: window(e.u.windowSeconds), containers } as KubeObject);
     }
   }
-  const found = items.filter((o) => matchesFields(q.fields, o));
+  const found = items.filter((o) => matchesFields(q.fields, o))
+    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   if (q.name) {
     const one = found.find((o) => o.metadata.name === q.name);
     if (!one) return sendStatus(res, 404, `${info.kind === 'NodeMetrics' ? 'nodemetrics' : 'podmetrics'}.${GROUP} "${q.name}" not found`, { name: q.name, group: GROUP, kind: info.resource });
-    return sendJson(res, 200, one);
+    return sendJson(res, 200, q.table ? toTable(info.kind, [one], '', q.table, {}, metricsColumns([one])) : one);
   }
-  sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: `${GROUP}/v1beta1`, metadata: {}, items: found.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`)) });
+  if (q.table) return sendJson(res, 200, toTable(info.kind, found, '', q.table, {}, metricsColumns(found)));
+  sendJson(res, 200, { kind: `${info.kind}List`, apiVersion: `${GROUP}/v1beta1`, metadata: {}, items: found });
 }

@@ -336,8 +336,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   const show = (o: KubeObject) => (view.present ? view.present(o) : o);
   const namespace = info.namespaced ? p.namespace : undefined;
   if (isResourceMetrics(info) && !isWatch(q.get('watch')) && !p.subresource) {
-    const { labels, fields } = queryOf(q, 'PodMetrics');
-    return serveResourceMetrics(res, store, info, { namespace, name: p.name, labels, fields });
+    const { labels, fields, include } = queryOf(q, 'PodMetrics');
+    return serveResourceMetrics(res, store, info, { namespace, name: p.name, labels, fields, table: wantsTable(req.headers.accept) ? include : undefined });
   }
   const { labels, fields, include, limit } = queryOf(q, info.kind);
   const table = wantsTable(req.headers.accept);

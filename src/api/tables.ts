@@ -1,9 +1,13 @@
 // Server-side printing (meta.k8s.io/v1 Table), so `kubectl get` shows the usual columns for each kind.
 import type { KubeObject } from '../model/object.ts';
-import { age } from './age.ts';
+import { since as age } from './age.ts';
+import { ADMIN_COLUMNS, byMatchingPrecedence, controllerOf } from './admin-columns.ts';
 
-/** priority 1: shown by `kubectl get -o wide` only. A cell of null is no value (kubectl prints `<none>`). */
-export interface Column { name: string; type: string; format?: string; priority?: number; description?: string; cell: (o: KubeObject) => unknown }
+/**
+ * priority 1: shown by `kubectl get -o wide` only. A cell of null is no value (kubectl prints `<none>`).
+ * definition false: a cell Kubernetes prints without defining its column (kubectl drops it).
+ */
+export interface Column { name: string; type: string; format?: string; priority?: number; description?: string; definition?: false; cell: (o: KubeObject) => unknown }
 
 const name: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name };
 const ageCol: Column = { name: 'Age', type: 'string', cell: (o) => age(o.metadata.creationTimestamp) };
@@ -244,6 +248,20 @@ const bindingColumns: Column[] = [
   { name: 'ServiceAccounts', type: 'string', priority: 1, cell: (o) => subjects(o, 'ServiceAccount') },
 ];
 
+/** printEvent's times: first seen from firstTimestamp (else eventTime), last seen from the series, lastTimestamp, else first. */
+function eventTimes(o: any): { first: string; last: string } {
+  const first = age(o.firstTimestamp ?? o.eventTime);
+  const last = o.series ? age(o.series.lastObservedTime) : o.lastTimestamp ? age(o.lastTimestamp) : first;
+  return { first, last };
+}
+
+/** formatEventSource: component (else reportingController), then `, host` (else reportingInstance) when there is one. */
+function eventSource(o: any): string {
+  const component = o.source?.component || o.reportingController || '';
+  const host = o.source?.host || o.reportingInstance || '';
+  return host ? `${component}, ${host}` : component;
+}
+
 const COLUMNS: Record<string, Column[]> = {
   PersistentVolumeClaim: [name, ...claimCols, ageCol, { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' }],
   PersistentVolume: [
@@ -281,8 +299,8 @@ const COLUMNS: Record<string, Column[]> = {
     ageCol,
   ],
   Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
-  ConfigMap: [name, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.binaryData) }, ageCol],
-  Secret: [name, { name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque' }, { name: 'Data', type: 'integer', cell: (o) => count(o.data) + count(o.stringData) }, ageCol],
+  ConfigMap: [name, { name: 'Data', type: 'string', cell: (o) => count(o.data) + count(o.binaryData) }, ageCol],
+  Secret: [name, { name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque' }, { name: 'Data', type: 'string', cell: (o) => count(o.data) + count(o.stringData) }, ageCol],
   ServiceAccount: [name, { name: 'Secrets', type: 'string', cell: (o) => ((o.secrets as unknown[]) ?? []).length }, ageCol],
   Service: [
     name,
@@ -339,8 +357,8 @@ const COLUMNS: Record<string, Column[]> = {
   Deployment: [
     name,
     { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}` },
-    { name: 'Up-to-date', type: 'integer', cell: (o) => o.status?.updatedReplicas ?? 0 },
-    { name: 'Available', type: 'integer', cell: (o) => o.status?.availableReplicas ?? 0 },
+    { name: 'Up-to-date', type: 'string', cell: (o) => o.status?.updatedReplicas ?? 0 },
+    { name: 'Available', type: 'string', cell: (o) => o.status?.availableReplicas ?? 0 },
     ageCol,
     ...workloadWide(),
   ],
@@ -371,8 +389,8 @@ const COLUMNS: Record<string, Column[]> = {
   // As kubectl prints them: the owner as `statefulset.apps/<name>`, the revision number.
   ControllerRevision: [
     name,
-    { name: 'Controller', type: 'string', cell: (o) => { const r = o.metadata.ownerReferences?.find((x) => x.controller); return r ? `${r.kind.toLowerCase()}.${r.apiVersion.split('/')[0]}/${r.name}` : '<none>'; } },
-    { name: 'Revision', type: 'integer', cell: (o) => (o.revision as number) ?? 0 },
+    { name: 'Controller', type: 'string', cell: controllerOf },
+    { name: 'Revision', type: 'string', cell: (o) => (o.revision as number) ?? 0 },
     ageCol,
   ],
   DaemonSet: [
@@ -428,17 +446,18 @@ const COLUMNS: Record<string, Column[]> = {
   Lease: [name, { name: 'Holder', type: 'string', cell: (o) => o.spec?.holderIdentity ?? '' }, ageCol],
   RuntimeClass: [name, { name: 'Handler', type: 'string', cell: (o: any) => o.handler ?? '' }, ageCol],
   Event: [
-    { name: 'Last Seen', type: 'string', cell: (o) => age((o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp) as string) },
-    { name: 'Type', type: 'string', cell: (o) => o.type },
-    { name: 'Reason', type: 'string', cell: (o) => o.reason },
-    { name: 'Object', type: 'string', cell: (o: any) => `${o.involvedObject?.kind?.toLowerCase()}/${o.involvedObject?.name}` },
+    { name: 'Last Seen', type: 'string', cell: (o) => eventTimes(o).last },
+    { name: 'Type', type: 'string', cell: (o) => o.type ?? '' },
+    { name: 'Reason', type: 'string', cell: (o) => o.reason ?? '' },
+    { name: 'Object', type: 'string', cell: (o: any) => (o.involvedObject?.name ? `${(o.involvedObject.kind ?? '').toLowerCase()}/${o.involvedObject.name}` : (o.involvedObject?.kind ?? '').toLowerCase()) },
     { name: 'Subobject', type: 'string', priority: 1, cell: (o: any) => o.involvedObject?.fieldPath ?? '' },
-    { name: 'Source', type: 'string', priority: 1, cell: (o: any) => [o.source?.component, o.source?.host].filter(Boolean).join(', ') },
-    { name: 'Message', type: 'string', cell: (o) => o.message },
-    { name: 'First Seen', type: 'string', priority: 1, cell: (o) => age(o.firstTimestamp as string) },
-    { name: 'Count', type: 'string', priority: 1, cell: (o) => String(o.count ?? 1) },
-    { name: 'Name', type: 'string', priority: 1, cell: (o) => o.metadata.name },
+    { name: 'Source', type: 'string', priority: 1, cell: eventSource },
+    { name: 'Message', type: 'string', cell: (o) => String(o.message ?? '').trim() },
+    { name: 'First Seen', type: 'string', priority: 1, cell: (o) => eventTimes(o).first },
+    { name: 'Count', type: 'string', priority: 1, cell: (o: any) => o.series?.count ?? (o.count || 1) },
+    { name: 'Name', type: 'string', format: 'name', priority: 1, cell: (o) => o.metadata.name },
   ],
+  ...ADMIN_COLUMNS,
 };
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -459,8 +478,8 @@ export function toTable(kind: string, items: KubeObject[], resourceVersion: stri
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion, ...listMeta },
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? c.name, priority: c.priority ?? 0 })),
-    rows: items.map((o) => {
+    columnDefinitions: cols.filter((c) => c.definition !== false).map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? c.name, priority: c.priority ?? 0 })),
+    rows: (kind === 'FlowSchema' && !columns ? [...items].sort(byMatchingPrecedence) : items).map((o) => {
       const object = objectOf(o);
       return { cells: cols.map((c) => { const v = c.cell(o); return v === undefined ? '' : v; }), ...(object ? { object } : {}) };
     }),

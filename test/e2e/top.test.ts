@@ -89,6 +89,14 @@ test('kubectl top pods and --containers', async () => {
   assert.equal(rows.slice(1).map((r) => r.slice(0, 2)).sort(), [['busy', 'rest'], ['busy', 'spin']]);
 });
 
+test('kubectl get pods.metrics.k8s.io, nodes.metrics.k8s.io: metrics-server\'s table (NAME, CPU, MEMORY, WINDOW)', async () => {
+  const pods = cells(await kubectl('get', 'pods.metrics.k8s.io', 'busy'));
+  assert.equal(pods[0], ['NAME', 'CPU', 'MEMORY', 'WINDOW']);
+  assert.equal([pods[1][0], /^\d+[nm]?$/.test(pods[1][1]), /^\d+(Ki|Mi)$/.test(pods[1][2]), /^\d+(\.\d+)?s$/.test(pods[1][3])], ['busy', true, true, true], pods[1].join(' '));
+  const nodes = cells(await kubectl('get', 'nodes.metrics.k8s.io'));
+  assert.equal([nodes[0], nodes[1][0]], [['NAME', 'CPU', 'MEMORY', 'WINDOW'], 'tn']);
+});
+
 test('kubectl top nodes: the node sums its containers, against its allocatable', async () => {
   const rows = cells(await kubectl('top', 'nodes'));
   assert.equal(rows[0], ['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)']);
