@@ -12,7 +12,7 @@ import { humanDuration } from '../../src/api/age.ts';
 import { kindInfo } from '../../src/model/kinds.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
-import { usageKey } from '../../src/node/usage-reporter.ts';
+import { usageKey } from '../../src/model/node-usage.ts';
 
 // Every object is created 3h25m ago, so AGE reads as duration.HumanDuration prints it.
 const CREATED = new Date(Math.floor(Date.now() / 1000) * 1000 - (3 * 60 + 25) * 60_000);
