@@ -21,9 +21,9 @@ export const METRICS_KINDS: readonly KindInfo[] = [
 
 export const isResourceMetrics = (info: KindInfo) => info.group === GROUP;
 
-/** `12345678n`, `2048Ki`: the quantities metrics-server writes. */
-const cpu = (nanoCores: number) => `${Math.round(nanoCores)}n`;
-const memory = (bytes: number) => `${Math.round(bytes / 1024)}Ki`;
+/** Canonical quantities, as metrics-server writes them: cpu from nanocores (`3452745n`, `5m`), memory in bytes (`14212Ki`, `2Mi`). */
+const cpu = (nanoCores: number) => formatQuantity(Math.round(nanoCores) / 1e9, 'decimalSI');
+const memory = (bytes: number) => formatQuantity(Math.round(bytes), 'binarySI');
 /** A Go duration as metav1.Duration prints it: `15s`, `1.004s`. */
 const window = (s: number) => `${Number(s.toFixed(3))}s`;
 
