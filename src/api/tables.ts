@@ -128,10 +128,15 @@ const workloadWide = (selector = true): Column[] => [
   ...(selector ? [{ name: 'Selector', type: 'string', priority: 1, cell: (o: KubeObject) => formatSelector(o.spec?.selector) }] : []),
 ];
 
-/** `3 (5m ago)` in 1.32: the restarts and how long ago the last one ended. */
+/**
+ * `3 (5m ago)` in 1.32: the restarts and how long ago the last one ended, counting init containers as printPod does
+ * (all of them while the pod initializes, its sidecars after).
+ */
 function podRestartsText(o: KubeObject): string {
-  const n = podRestarts(o);
-  const last = ((o.status?.containerStatuses ?? []) as any[]).map((c) => c.lastState?.terminated?.finishedAt).filter(Boolean).sort().at(-1);
+  const { reason, restarts: n } = podStatusRestarts(o);
+  const sidecars = sidecarNames(o);
+  const inits = ((o.status?.initContainerStatuses ?? []) as any[]).filter((c) => reason.startsWith('Init:') || sidecars.has(c.name));
+  const last = [...inits, ...((o.status?.containerStatuses ?? []) as any[])].map((c) => c.lastState?.terminated?.finishedAt).filter(Boolean).sort().at(-1);
   return n > 0 && last ? `${n} (${age(last)} ago)` : String(n);
 }
 

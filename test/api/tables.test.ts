@@ -41,6 +41,21 @@ test('CronJob SUSPEND prints False/True; Job STATUS and COMPLETIONS as printJob'
   assert.equal(rows(jobs).map((r) => r.slice(0, 3)), [['one', 'Running', '1/3'], ['queue', 'Running', '0/1 of 4'], ['single', 'FailureTarget', '0/1'], ['gone', 'Terminating', '0/1']]);
 });
 
+test('Pod RESTARTS: init containers count, and their last restart is the time shown while the pod initializes', () => {
+  const ago = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  const pod = obj('Pod', 'p', {
+    spec: { initContainers: [{ name: 'setup' }], containers: [{ name: 'app' }] },
+    status: {
+      phase: 'Pending',
+      initContainerStatuses: [{ name: 'setup', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, finishedAt: ago(3) } } }],
+      containerStatuses: [{ name: 'app', restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }],
+    },
+  });
+  const cells = rows(table('Pod', pod))[0];
+  assert.is(cells[2], 'Init:CrashLoopBackOff');
+  assert.match(String(cells[3]), /^2 \(3m\d*s? ago\)$/);
+});
+
 test('Ingress HOSTS: three hosts, then + N more... counted over the rules', () => {
   const rules = ['a', 'b', 'c', 'd', 'e'].map((h) => ({ host: `${h}.example` }));
   const t = table('Ingress', obj('Ingress', 'many', { spec: { rules } }), obj('Ingress', 'any', { spec: { rules: [{}] } }));
