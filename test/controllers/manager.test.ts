@@ -90,7 +90,7 @@ test('together: a ReplicaSet\'s pods become a Service\'s endpoints; deleting the
     await store.delete('ReplicaSet', 'default', 'web');
     await until(async () => (await store.list('Pod')).filter(isActive).length === 0, 'its pods marked for deletion');
     await until(async () => !(await store.get('Endpoints', 'default', 'web'))?.subsets, 'no endpoints left');
-    assert.equal(c.names, ['deployment', 'replicaset', 'replicationcontroller', 'endpoints', 'crd', 'garbage-collector', 'job', 'cronjob', 'ttl-after-finished', 'persistentvolume-binder', 'statefulset', 'daemonset', 'node-lifecycle', 'disruption', 'horizontal-pod-autoscaler']);
+    assert.equal(c.names, ['deployment', 'replicaset', 'replicationcontroller', 'endpoints', 'endpointslice-reflection', 'crd', 'garbage-collector', 'job', 'cronjob', 'ttl-after-finished', 'persistentvolume-binder', 'statefulset', 'daemonset', 'node-lifecycle', 'disruption', 'horizontal-pod-autoscaler']);
   } finally {
     await c.stop();
   }
