@@ -76,6 +76,6 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
 
 export async function getView(store: Store, v: View, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
   if (v.sources.length > 1 || v.sources[0].derive) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
-  const o = await store.get(v.sources[0].storeKind, namespace, name);
+  const o = await store.get(v.sources[0].storeKind, namespace, name, { shared: true }); // only read and serialised, as in listView
   return o && served(v.sources[0], o);
 }

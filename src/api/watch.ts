@@ -70,7 +70,8 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   try {
     for (const source of view.sources) {
       stops.push(await store.watch({
-        kind: source.storeKind, namespace: filter.namespace, resourceVersion: from,
+        // Shared: events are only read and serialised (as listView's items), not copied once per watch.
+        kind: source.storeKind, namespace: filter.namespace, resourceVersion: from, shared: true,
         // Derived objects are filtered after deriving; stored ones in the store, so entering/leaving a selector is seen.
         ...(source.derive ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
       }, (e: WatchEvent) => {

@@ -13,7 +13,13 @@ export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {
 
 /** The `kind` objects in the owner's namespace that it controls, by name. */
 export function owned(owner: KubeObject, kind: string, ctx: HealthContext): KubeObject[] {
-  return ctx.list(kind, owner.metadata.namespace ?? '')
+  const ns = owner.metadata.namespace ?? '';
+  const uid = owner.metadata.uid;
+  // By the controller index when the owner has a uid: those naming it, and those whose reference has none (matched by name).
+  const candidates = uid && ctx.controlledBy
+    ? [...ctx.controlledBy(kind, uid), ...ctx.controlledBy(kind, '')].filter((o) => (o.metadata.namespace ?? '') === ns)
+    : ctx.list(kind, ns);
+  return candidates
     .filter((o) => isOwnedBy(o, owner))
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }

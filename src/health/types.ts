@@ -1,5 +1,6 @@
 // Health in Argo CD's vocabulary: the status codes, one object's verdict, and the live snapshot checks look at.
 import type { KubeObject } from '../model/object.ts';
+import { controllerOf } from '../model/pod.ts';
 
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
 
@@ -15,6 +16,11 @@ export interface ObjectHealth {
 export interface HealthContext {
   /** Objects of `kind`, in `namespace` when given (all namespaces otherwise). */
   list(kind: string, namespace?: string): KubeObject[];
+  /**
+   * Objects of `kind` whose controller reference names this uid ('' : references without one), so a check finds
+   * what a controller owns without scanning every pod for every owner. Optional: `list` is enough.
+   */
+  controlledBy?(kind: string, uid: string): readonly KubeObject[];
 }
 
 /** One kind's health check: pure, reads only the object and the snapshot. */
@@ -28,10 +34,25 @@ export function healthContext(objects: readonly KubeObject[]): HealthContext {
     if (list) list.push(o);
     else byKind.set(o.kind, [o]);
   }
+  const byController = new Map<string, Map<string, KubeObject[]>>(); // kind → controller uid → objects, built on first use
   return {
     list(kind, namespace) {
       const all = byKind.get(kind) ?? [];
       return namespace === undefined ? all : all.filter((o) => (o.metadata.namespace ?? '') === namespace);
+    },
+    controlledBy(kind, uid) {
+      let index = byController.get(kind);
+      if (!index) {
+        byController.set(kind, index = new Map());
+        for (const o of byKind.get(kind) ?? []) {
+          const ref = controllerOf(o);
+          if (!ref) continue;
+          const at = index.get(ref.uid ?? '');
+          if (at) at.push(o);
+          else index.set(ref.uid ?? '', [o]);
+        }
+      }
+      return index.get(uid) ?? [];
     },
   };
 }

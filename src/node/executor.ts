@@ -187,7 +187,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   /** Extracted images no pod (of any node sharing this data folder's store) names any more are removed. */
   const collectImages = async () => {
     try {
-      const inUse = (await store.list('Pod')).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
+      // Shared (read only): no copy of every pod for each pod gone.
+      const inUse = (await store.list('Pod', { shared: true })).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
       await opts.images.gc(inUse);
     } catch (e) {
       log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`);

@@ -44,8 +44,15 @@ export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: strin
 
 const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
-/** The /24 blocks of a cluster CIDR (/8 to /24), in order. */
-function podCidrs(clusterCIDR: string): string[] {
+/** The /24 blocks of a cluster CIDR (/8 to /24), in order; made once per CIDR (32,256 of them for the default), not per node. */
+const cidrBlocks = new Map<string, readonly string[]>();
+function podCidrs(clusterCIDR: string): readonly string[] {
+  let blocks = cidrBlocks.get(clusterCIDR);
+  if (!blocks) cidrBlocks.set(clusterCIDR, blocks = makePodCidrs(clusterCIDR));
+  return blocks;
+}
+
+function makePodCidrs(clusterCIDR: string): string[] {
   const { first, size } = parseCidr(clusterCIDR);
   if (size < 256 || size > 2 ** 24) throw new Error(`cluster CIDR ${clusterCIDR}: give a prefix from /8 to /24`);
   const blocks = Array.from({ length: Math.min(size / 256, 4096) }, (_, i) => `${toIp(first + i * 256)}/24`);
@@ -99,7 +106,8 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     ...r.labels,
   };
   let node = await store.get('Node', undefined, nodeName);
-  const others = async () => (await store.list('Node')).filter((n) => n.metadata.name !== nodeName);
+  // Shared: only read, once per node registering (a copy of every node each time was O(nodes²) at start-up).
+  const others = async () => (await store.list('Node', { shared: true })).filter((n) => n.metadata.name !== nodeName);
   const cluster = r.clusterCIDR ?? DEFAULT_CLUSTER_CIDR;
   const kept: string | undefined = node?.spec?.podCIDR;
   // A CIDR from another range (the node ran another runtime before) is replaced by one of this range.

@@ -865,7 +865,8 @@ export class PodWorker {
   private async writeStatus(): Promise<void> {
     if (this.removed || this.foundTerminal || this.frozen) return;
     const { store, now } = this.deps;
-    const cur = await store.get('Pod', this.ns, this.pod.metadata.name);
+    // Shared: only read (podStatus builds a new status), and written once per pod change on every node.
+    const cur = await store.get('Pod', this.ns, this.pod.metadata.name, { shared: true });
     if (!cur || cur.metadata.uid !== this.uid) return;
     const evicted = this.evictedMessage;
     // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.

@@ -78,7 +78,9 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
         const pid = (e.record as { pid?: unknown }).pid;
         if (typeof pid === 'number' && pid > 0) byGroup.set(pid, e);
       }
-      for (const [pgid, g] of sampleGroups(new Set(byGroup.keys()))) {
+      // No process containers (hollow nodes, an idle node): nothing to look for in /proc, whose scan costs the
+      // same however few groups are asked for, once per node.
+      if (byGroup.size) for (const [pgid, g] of sampleGroups(new Set(byGroup.keys()))) {
         samples.set(keyOf(byGroup.get(pgid)!), { cpuSeconds: g.cpuTicks / TICKS_PER_SECOND, memoryBytes: g.memoryBytes });
       }
     }

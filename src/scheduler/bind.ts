@@ -24,10 +24,9 @@ function withScheduled(pod: KubeObject, cond: Condition, now: Date) {
  */
 export async function bindPod(store: Store, pod: KubeObject, nodeName: string, now: Date): Promise<void> {
   const { namespace, name } = pod.metadata;
-  const next = structuredClone(pod);
-  next.spec = { ...next.spec, nodeName };
-  await store.update(next);
-  const cur = await store.get('Pod', namespace, name);
+  // No copy of the cached pod: the store copies what it is given, and the status is built anew from a shared read.
+  await store.update({ ...pod, spec: { ...pod.spec, nodeName } });
+  const cur = await store.get('Pod', namespace, name, { shared: true });
   if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.spec?.nodeName !== nodeName) return; // deleted or replaced meanwhile
   await store.updateStatus('Pod', namespace, name, withScheduled(cur, { type: 'PodScheduled', status: 'True', lastProbeTime: null }, now));
   await store.recordEvent(refTo(pod), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);

@@ -32,9 +32,10 @@ export class Informer {
 
   /** Watches first, then lists, so that no change between the two is missed; versions settle any overlap. */
   async start(): Promise<void> {
-    this.stopWatch = await this.store.watch({ ...this.opts, kind: this.kind }, (e) => this.onEvent(e));
+    // Shared: the cache holds the store's own (never changed in place) objects, not a copy per informer.
+    this.stopWatch = await this.store.watch({ ...this.opts, kind: this.kind, shared: true }, (e) => this.onEvent(e));
     const { match, nodeName, ...listOpts } = this.opts;
-    for (const o of await this.store.list(this.kind, listOpts)) {
+    for (const o of await this.store.list(this.kind, { ...listOpts, shared: true })) {
       if ((match && !match(o)) || (nodeName !== undefined && o.spec?.nodeName !== nodeName)) continue;
       const cur = this.cache.get(keyOf(o));
       if (cur && rvOf(cur) >= rvOf(o)) continue;

@@ -36,6 +36,11 @@ export interface StoreOptions {
   admit?: ((obj: KubeObject) => KubeObject)[];
   /** Failed background writes and throwing watch handlers. Default: console.error. */
   onError?: (err: unknown) => void;
+  /**
+   * Deep-freezes every stored object, so a reader that changes a shared object (informer caches, shared lists and
+   * watches) throws where it does so instead of corrupting the store. For tests; default: CONVERGIT_FREEZE_OBJECTS=1.
+   */
+  freeze?: boolean;
 }
 
 export async function openStore(dataDir: string, opts: StoreOptions = {}): Promise<LowdbStore> {
@@ -51,6 +56,13 @@ const clone = <T>(v: T): T => structuredClone(v);
 const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 /** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
 const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
+/** Freezes what is not frozen yet: parts shared with an object's previous version are skipped. */
+function deepFreeze<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
+  return v;
+}
 
 export class LowdbStore implements Store {
   /** Writes so far (journal records and snapshots, with their bytes); tests assert coalescing with it. */
@@ -64,6 +76,7 @@ export class LowdbStore implements Store {
   private readonly maxEvents: number;
   private readonly now: () => Date;
   private readonly admitters: ((obj: KubeObject) => KubeObject)[];
+  private readonly freeze: boolean;
   private closing: Promise<void> | undefined;
 
   constructor(readonly file: string, loaded: LoadedState, journal: JournalWriter, private readonly lease: VersionLease, opts: StoreOptions = {}) {
@@ -71,10 +84,11 @@ export class LowdbStore implements Store {
     this.maxEvents = opts.maxEvents ?? 1000;
     this.now = opts.now ?? (() => new Date());
     this.admitters = opts.admit ?? [];
+    this.freeze = opts.freeze ?? process.env.CONVERGIT_FREEZE_OBJECTS === '1';
     const state = loaded.db.data;
     this.rv = state.resourceVersion;
     for (const o of state.objects) {
-      this.objects.put(o);
+      this.objects.put(this.freeze ? deepFreeze(o) : o);
       this.rv = Math.max(this.rv, Number(o.metadata.resourceVersion) || 0); // never hand out a version twice
     }
     // After a crash, versions up to the lease may have been handed out although state.json never got them.
@@ -92,9 +106,9 @@ export class LowdbStore implements Store {
     this.trimEvents(); // maxEvents may have been lowered since the last run
   }
 
-  async get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+  async get(kind: string, namespace: string | undefined, name: string, opts: { shared?: boolean } = {}): Promise<KubeObject | undefined> {
     const o = this.objects.get(kind, placeNs(kind, namespace), name);
-    return o && clone(o);
+    return o && (opts.shared ? o : clone(o));
   }
 
   async list(kind: string, opts: ListOptions = {}): Promise<KubeObject[]> {
@@ -246,6 +260,7 @@ export class LowdbStore implements Store {
     this.lease.cover(this.rv + 1);
     const rv = ++this.rv;
     const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    if (this.freeze) deepFreeze(stored);
     const { kind, metadata: { namespace = '', name } } = stored;
     if (type === 'DELETED') this.objects.remove(kind, namespace, name);
     else this.objects.put(stored);

@@ -13,8 +13,9 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: Requirement[];
   /**
-   * The store's own objects rather than copies, for a reader that only reads (the API serialising a big list):
-   * no copy of every object per list. Never mutate them, as with watch events and informer caches.
+   * The store's own objects rather than copies, for a reader that only reads (the API serialising a big list,
+   * informers): no copy of every object per list or per watcher and event. Never mutate them: the store replaces
+   * an object on each change and never changes one in place, so a shared object stays as it was read.
    */
   shared?: boolean;
 }
@@ -40,7 +41,8 @@ export class StoreError extends Error {
 }
 
 export interface Store {
-  get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** A copy, or with `shared` the stored object itself (never mutate it). */
+  get(kind: string, namespace: string | undefined, name: string, opts?: { shared?: boolean }): Promise<KubeObject | undefined>;
   list(kind: string, opts?: ListOptions): Promise<KubeObject[]>;
   /** The store-wide counter, as a string like Kubernetes'. */
   resourceVersion(): Promise<string>;

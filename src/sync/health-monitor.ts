@@ -43,7 +43,8 @@ export class HealthMonitor {
   ) {}
 
   async start(): Promise<void> {
-    this.stopWatch = await this.store.watch({}, (e) => { if (this.matters(e)) this.poke(); });
+    // Shared (read only): no copy of every change in the store just to look at its kind.
+    this.stopWatch = await this.store.watch({ shared: true }, (e) => { if (this.matters(e)) this.poke(); });
     this.poke();
   }
 
@@ -94,7 +95,8 @@ export class HealthMonitor {
   private async assess(): Promise<void> {
     // Keys first: the caller may note what they belong to, and the objects listed after are at least as new.
     const keys = this.keys();
-    const objects: KubeObject[] = (await Promise.all(KINDS.map((k) => this.store.list(k)))).flat();
+    // Shared: assessing only reads, and a copy of every live object per assessment was most of its cost.
+    const objects: KubeObject[] = (await Promise.all(KINDS.map((k) => this.store.list(k, { shared: true })))).flat();
     const byKey = new Map(objects.map((o) => [objectKey(o), o] as const));
     const ctx = healthContext(objects);
     const items = keys.map((key) => {

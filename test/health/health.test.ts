@@ -8,6 +8,7 @@ import type { KubeObject } from '../../src/model/object.ts';
 import { assessHealth, HEALTH_CHECKS } from '../../src/health/registry.ts';
 import { healthContext, type HealthStatus } from '../../src/health/types.ts';
 import { podReason } from '../../src/health/pod.ts';
+import { owned } from '../../src/health/owned.ts';
 
 const DIR = 'fixtures/health';
 const load = (file: string) => (yaml.loadAll(readFileSync(`${DIR}/${file}`, 'utf8')) as KubeObject[]).filter(Boolean);
@@ -187,6 +188,20 @@ test('healthContext lists by kind, and by namespace when asked', () => {
   assert.is(ctx.list('Pod', 'other').length, 0);
   assert.equal(ctx.list('Node', '').map((n) => n.metadata.name), ['node-1']);
   assert.equal(ctx.list('Job'), []);
+});
+
+test('owned: the controller index finds what a scan of the namespace finds (by uid, by name without one, not across namespaces)', () => {
+  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web', namespace: 'a', uid: 'u1' } } as KubeObject;
+  const pod = (name: string, namespace: string, ref?: { uid?: string; name?: string; controller?: boolean }) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, ...(ref && { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: ref.name ?? 'web', controller: ref.controller ?? true, ...(ref.uid !== undefined && { uid: ref.uid }) }] }) },
+  }) as KubeObject;
+  const objects = [rs, pod('p3', 'a', { uid: 'u1' }), pod('p1', 'a', { uid: 'u1' }), pod('p2', 'a', {}), pod('other-uid', 'a', { uid: 'u2' }),
+    pod('other-ns', 'b', { uid: 'u1' }), pod('orphan', 'a'), pod('not-controller', 'a', { uid: 'u1', controller: false }), pod('other-name', 'a', { name: 'api' })];
+  const names = (ctx: Parameters<typeof owned>[2]) => owned(rs, 'Pod', ctx).map((p) => p.metadata.name);
+  const indexed = healthContext(objects);
+  assert.ok(indexed.controlledBy);
+  assert.equal(names(indexed), ['p1', 'p2', 'p3']);
+  assert.equal(names({ list: indexed.list }), ['p1', 'p2', 'p3']);
 });
 
 test('podReason: the few words a workload quotes', () => {

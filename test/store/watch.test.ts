@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSelector } from '../../src/model/selector.ts';
 import { StoreError, type WatchEvent } from '../../src/store/store.ts';
+import type { KubeObject } from '../../src/model/object.ts';
 import { cm, freshStore, pod, cleanup, open } from './helpers.ts';
 
 test.after.each(cleanup);
@@ -198,6 +199,31 @@ test('a watch by nodeName sees its node\'s pods only: bound is ADDED, status cha
   await store.watch({ kind: 'Pod', nodeName: 'a', resourceVersion: start }, (e) => replayed.push(`${e.type} ${e.object.metadata.resourceVersion}`));
   assert.equal(replayed.map((r) => r.split(' ')[0]), ['ADDED', 'MODIFIED', 'DELETED']);
   assert.ok(Number(replayed[0].split(' ')[1]) === Number(bound.metadata.resourceVersion));
+});
+
+
+test('shared watches and reads hand out the stored object, never changed in place; copies otherwise; freeze makes a change throw', async () => {
+  const { store } = await freshStore({ freeze: true });
+  const shared = recorder();
+  const copied = recorder();
+  await store.watch({ kind: 'ConfigMap', shared: true }, shared.handler);
+  await store.watch({ kind: 'ConfigMap' }, copied.handler);
+  await store.create(cm('a', { x: '1' }));
+  const first = shared.seen[0].object;
+  const x = (o: KubeObject) => (o.data as Record<string, string>).x;
+  // Every informer sees the one stored object; a plain watcher gets its own copy, free to change.
+  assert.is(await store.get('ConfigMap', 'default', 'a', { shared: true }), first);
+  assert.is((await store.list('ConfigMap', { shared: true }))[0], first);
+  assert.is.not(copied.seen[0].object, first);
+  (copied.seen[0].object.data as Record<string, string>).x = 'changed by a reader';
+  assert.throws(() => { (first.data as Record<string, string>).x = 'changed'; }, TypeError);
+  assert.throws(() => { first.metadata.labels = {}; }, TypeError);
+  // A change replaces the stored object: what a reader holds stays as it was read.
+  await store.update(cm('a', { x: '2' }));
+  assert.is(x(first), '1');
+  assert.is(x(shared.seen[1].object), '2');
+  assert.is.not(shared.seen[1].object, first);
+  assert.is(x((await store.get('ConfigMap', 'default', 'a'))!), '2');
 });
 
 test.run();
