@@ -53,9 +53,17 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
     const t0 = performance.now();
     repo.commit('idle');
     const readyAt = new Map<string, number>();
+    let resets = 0;
     while (readyAt.size < n) {
       if (performance.now() - t0 > 600_000) throw new Error(`${runtime}: ${readyAt.size} of ${n} pods Ready after 10 minutes`);
-      const pods = (await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Didle')).body.items as any[];
+      // A connection reset (a keep-alive socket the server closed as the request went out) is retried, as
+      // client-go retries it; any other failure, or serve gone, ends the run.
+      const res = await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Didle').catch((e) => {
+        if (e?.cause?.code !== 'ECONNRESET') throw e;
+        resets++;
+        return undefined;
+      });
+      const pods = (res?.body?.items ?? []) as any[];
       const now = performance.now() - t0;
       for (const p of pods) {
         if (!readyAt.has(p.metadata.name) && p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')) readyAt.set(p.metadata.name, now);
@@ -75,7 +83,11 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
       monitor = ` + conmon ${mib(rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length))} per container (and its pod's infra container)`;
     }
     console.log(`${runtime}: commit → ${n} pods Ready: median ${s(pct(times, 50))}, p99 ${s(pct(times, 99))}, last ${s(Math.max(...times))}; `
-      + `memory per pod: ${mib(working)} (its container, as kubectl top reports it)${monitor}`);
+      + `memory per pod: ${mib(working)} (its container, as kubectl top reports it)${monitor}${resets ? `; ${resets} polls reset by serve and retried` : ''}`);
+  } catch (e) {
+    // A failed run says why: serve's own last words (a crash, a refusal) are in its output.
+    console.log(`${runtime}, ${n} pods: failed (${e}); serve's output ends:\n${serve.output().split('\n').slice(-40).join('\n')}`);
+    throw e;
   } finally {
     await serve.shutdown();
     repo.cleanup();

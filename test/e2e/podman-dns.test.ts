@@ -1,4 +1,5 @@
-// End to end on podman: Services by cluster DNS name and by ClusterIP from inside a pod, and from the host. A real
+// End to end on podman: Services by cluster DNS name and by ClusterIP from inside a pod, and from the host; the
+// containers of one pod share its localhost. A real
 // `convergit serve --runtime podman` with a non-loopback service CIDR (made local to the host), images built from
 // busybox-static and pushed to a registry started here, manifests committed to a git repository.
 import { createHash } from 'node:crypto';
@@ -32,6 +33,7 @@ if (missing) {
     pushBusyboxImage(`${registry.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });
     pushBusyboxImage(`${registry.host}/shell:1`, { entrypoint: ['sh', '-c'] });
     // The client asks until the backend answers by name (it may start first), then once more each way.
+    const PEER = 'for i in $(seq 1 240); do out=$(wget -O - http://localhost:80/ 2>/dev/null) && break; sleep 0.5; done; echo "localhost: $out"; exec sleep 1000000';
     const script = [
       'for i in $(seq 1 240); do wget -O - http://backend/ 2>/dev/null && break; sleep 0.5; done',
       'echo "by fqdn: $(wget -O - http://backend.default.svc.cluster.local/ 2>/dev/null)"',
@@ -50,11 +52,16 @@ spec:
   template:
     metadata: { labels: { app: backend } }
     spec:
+      terminationGracePeriodSeconds: 1
       containers:
         - name: httpd
           image: ${registry.host}/httpd:1
           ports: [{ containerPort: 80 }]
           readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 1 }
+        # The pod's containers share its network namespace: this one reaches httpd on localhost.
+        - name: peer
+          image: ${registry.host}/shell:1
+          args: [${JSON.stringify(PEER)}]
 ---
 apiVersion: v1
 kind: Service
@@ -125,6 +132,19 @@ spec:
     assert.match(log, /^nameserver 10\.97\.0\.10$/m);
     assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local\b/m);
     assert.match(log, /^options ndots:5$/m);
+  });
+
+  test('the containers of a pod share its localhost: a second container reaches httpd on localhost:80', async () => {
+    const backend = await until(async () => {
+      const items = (await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dbackend')).body.items as any[];
+      return items.length === 1 && items[0];
+    }, 'the backend pod');
+    const name = backend.metadata.name;
+    const log = await until(async () => {
+      const text = (await serve.get(`/api/v1/namespaces/default/pods/${name}/log?container=peer`)).text;
+      return /^localhost: /m.test(text) && text;
+    }, 'the peer container to ask httpd', 120_000);
+    assert.match(log, /^localhost: hello from busybox httpd$/m);
   });
 
   test('a host-network pod with ClusterFirstWithHostNet and dnsConfig gets the cluster DNS, merged as the kubelet does', async () => {

@@ -1,6 +1,6 @@
 // End to end with real processes: a StatefulSet committed to a repository and run by `convergit serve` starts its
 // ordinals in order, rolls a new template from the highest ordinal, goes back to its first ControllerRevision on a
-// `git revert`; a commit pruning a PersistentVolumeClaim is refused until the commit confirms it.
+// `git revert` with each ordinal's data kept on its own claim; a commit pruning a PersistentVolumeClaim is refused until the commit confirms it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -37,9 +37,11 @@ spec:
         - name: kv
           image: git:apps/kv
           command: ["node", "server.js"]
-          env: [{name: VERSION, value: "${version}"}]
+          env: [{name: VERSION, value: "${version}"}, {name: DATA_DIR, value: /srv}]
           ports: [{name: kv, containerPort: 9000}]
           readinessProbe: {tcpSocket: {port: kv}, periodSeconds: 1}
+          # Each ordinal keeps its values on its own claim (/srv exists on every host: bound over it in the pod's mount namespace).
+          volumeMounts: [{name: data, mountPath: /srv}]
   volumeClaimTemplates:
     - metadata: {name: data}
       spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Mi}}}
@@ -107,7 +109,16 @@ test('3 ordinals start in order, each with its claim, hostname and subdomain', a
   assert.equal(s.status.replicas, 3);
 });
 
+/** The value of `key` in ordinal `n`'s server (POST increments it). */
+async function kvValue(n: number, key: string, method = 'GET'): Promise<number> {
+  const p = (await pods()).find((q) => q.metadata.name === `kv-${n}`);
+  const res = await fetch(`http://${p.status.podIP}:9000/kv/${key}${method === 'POST' ? '/incr' : ''}`, { method });
+  return ((await res.json()) as { value: number }).value;
+}
+
 test('a new template rolls from the highest ordinal; a git revert goes back to the first ControllerRevision', async () => {
+  // Each ordinal's own data, on its own claim: ordinal n counts to n + 1.
+  for (const n of [0, 1, 2]) for (let i = 0; i <= n; i++) await kvValue(n, 'visits', 'POST');
   repo.write('kv.yaml', kv('v2'));
   const sha2 = repo.commit('kv v2');
   await applied(sha2);
@@ -122,7 +133,7 @@ test('a new template rolls from the highest ordinal; a git revert goes back to t
   const s2 = await rolledOut(() => undefined, 'v2 rolled out');
   const rev2 = s2.status.currentRevision;
   assert.is.not(rev2, rev1);
-  assert.equal((await pods())[0].spec.containers[0].env, [{ name: 'VERSION', value: 'v2' }]);
+  assert.equal((await pods())[0].spec.containers[0].env[0], { name: 'VERSION', value: 'v2' });
 
   repo.git('revert', '--no-edit', 'HEAD');
   await applied(repo.git('rev-parse', 'HEAD'));
@@ -131,6 +142,9 @@ test('a new template rolls from the highest ordinal; a git revert goes back to t
   assert.is((await set()).status.updateRevision, rev1);
   const revisions = (await items('/apis/apps/v1/namespaces/default/controllerrevisions')).map((r) => [r.metadata.name, r.revision]).sort();
   assert.equal(revisions, [[rev1, 3], [rev2, 2]].sort(), 'the first revision renumbered, no new one');
+  // Every pod was replaced twice; each ordinal still has its own data.
+  await rolledOut(() => rev1, 'back at the first revision');
+  assert.equal([await kvValue(0, 'visits'), await kvValue(1, 'visits'), await kvValue(2, 'visits')], [1, 2, 3]);
   // kubectl reads the history from the ControllerRevisions, with the commits as change-causes.
   const kubectl = async (...args: string[]) => (await promisify(execFile)('kubectl', ['--server', serve.url, ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } })).stdout;
   assert.match(await kubectl('get', 'controllerrevisions'), new RegExp(`${rev1}\\s+statefulset\\.apps/kv\\s+3\\s`));

@@ -23,8 +23,9 @@ export function removeLeftoverNetworks(subnetPrefix: string): void {
   for (const name of names) {
     const ids = execFileSync('podman', ['ps', '-aq', '--filter', `network=${name}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     const pods = execFileSync('podman', ['pod', 'ps', '-q', '--filter', `network=${name}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    if (pods.length) execFileSync('podman', ['pod', 'rm', '-f', ...pods], { stdio: 'ignore' });
-    if (ids.length) execFileSync('podman', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    // -t 0: a leftover's PID 1 (sleep, a shell loop) may ignore SIGTERM, and podman would wait 10 s for each.
+    if (pods.length) execFileSync('podman', ['pod', 'rm', '-f', '-t', '0', ...pods], { stdio: 'ignore' });
+    if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
     execFileSync('podman', ['network', 'rm', '-f', name], { stdio: 'ignore' });
   }
 }

@@ -46,13 +46,36 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  */
 async function groupAlive(pgid: number): Promise<boolean> {
   if (process.platform !== 'linux') return signalGroup(pgid, 0);
+  return (await liveGroups()).has(pgid);
+}
+
+/** Reads of /proc at once: a scan of a busy machine must not take a descriptor per process. */
+const SCAN_BATCH = 32;
+let scan: Promise<Set<number>> | undefined;
+
+/**
+ * The groups with a live member, from one scan of /proc shared by every caller waiting meanwhile: `convergit stop`
+ * waits on a hundred groups at once, and a scan each (one open file per process, all at once) ran out of file
+ * descriptors, whose failed reads then made live groups look gone.
+ */
+function liveGroups(): Promise<Set<number>> {
+  scan ??= readLiveGroups().finally(() => { scan = undefined; });
+  return scan;
+}
+
+async function readLiveGroups(): Promise<Set<number>> {
   const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
-  const states = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));
-  return states.some((stat) => {
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X';
-  });
+  const live = new Set<number>();
+  for (let i = 0; i < pids.length; i += SCAN_BATCH) {
+    const stats = await Promise.all(pids.slice(i, i + SCAN_BATCH).map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));
+    for (const stat of stats) {
+      if (!stat) continue; // gone meanwhile
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && fields[0] !== 'X') live.add(Number(fields[2]));
+    }
+  }
+  return live;
 }
 
 /** Resolves once group `pgid` has no live member, or after `timeoutMs` (a process stuck in the kernel cannot be waited for forever). */
