@@ -229,7 +229,7 @@ export class Syncer {
       error: ctx.error,
       errors: ctx.errors,
       warnings: this.warnings,
-      timings: this.timings,
+      timings: { ...this.timings }, // changed in place as steps end; the report is kept as is
       nextRetryAt: delay !== undefined ? new Date(this.stateSince.getTime() + delay).toISOString() : undefined,
       conditions: conditionsOf(sync, message, ctx.errors.length > 0, now),
       health: this.health,
@@ -392,7 +392,8 @@ export class Syncer {
       await this.store.patchMeta(INVENTORY_KEY, stored);
       await this.store.setMeta(META_KEY, this.persisted);
     }
-    this.inventory = new Map(Object.entries(stored ?? {}));
+    // In the plan's order (sorted), whatever order patches left the record in.
+    this.inventory = new Map(Object.entries(stored ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     this.entries = new Map();
     for (const key of this.inventory.keys()) this.refresh(key);
     this.built = { pending: EMPTY };
