@@ -35,7 +35,10 @@ async function statusFromDataDir(dir: string): Promise<StatusReport> {
   // A mistyped folder is not "no revisions seen yet".
   if (!existsSync(file)) throw new Error(`no convergit state in ${dir} (${file} does not exist): is it the --data-dir of a serve?`);
   const state = await readStateFile(file);
-  return (state.meta.status ?? { history: [] }) as StatusReport;
+  // The sync loop's persisted record (`sync`) holds the history; /status (`status`) is no longer written to disk
+  // but an older version's data folder has it.
+  const sync = state.meta.sync as { history?: StatusReport['history'] } | undefined;
+  return (sync?.history ? { history: sync.history } : state.meta.status ?? { history: [] }) as StatusReport;
 }
 
 /** One row per revision: each step's delay after the previous one, and the total from commit to healthy. */

@@ -14,15 +14,20 @@ const WRITING = 'applying';
 /** The kinds a plan looks at: what git may own, plus the nodes pods would be scheduled on. */
 const planKinds = () => [...gitKinds(), 'Node'];
 
-/** What the sync loop persists (meta key `sync`, see sync/syncer.ts) and a plan needs: what git applied before. */
+/** What the sync loop persists (meta keys `sync` and `inventory`, see sync/syncer.ts) and a plan needs: what git applied before. */
 interface SyncMeta { inventory?: string[]; lastApplied?: string }
+
+/** The inventory's keys: its own record (object key → revision), or, from an older version, the list in `sync`. */
+const inventoryOf = (record: unknown, sync: SyncMeta): string[] =>
+  record && typeof record === 'object' ? Object.keys(record) : sync.inventory ?? [];
 
 export interface Live { live: LiveState; lastApplied?: string }
 
 export async function liveFromStore(store: Pick<Store, 'list' | 'getMeta'>): Promise<Live> {
   const objects = (await Promise.all(planKinds().map((k) => store.list(k)))).flat();
   const sync = (await store.getMeta<SyncMeta>('sync')) ?? {};
-  return { live: { objects, inventory: sync.inventory ?? [], nodesKnown: true }, lastApplied: sync.lastApplied };
+  const inventory = inventoryOf(await store.getMeta('inventory', { shared: true }), sync);
+  return { live: { objects, inventory, nodesKnown: true }, lastApplied: sync.lastApplied };
 }
 
 /** Reads `<dir>/state.json` without opening a store, so a `serve` running on the folder is not disturbed. */
@@ -34,7 +39,7 @@ export async function liveFromDataDir(dir: string): Promise<Live> {
   const kinds = new Set(planKinds());
   const sync = (state.meta.sync ?? {}) as SyncMeta;
   return {
-    live: { objects: state.objects.filter((o) => kinds.has(o.kind)), inventory: sync.inventory ?? [], nodesKnown: true },
+    live: { objects: state.objects.filter((o) => kinds.has(o.kind)), inventory: inventoryOf(state.meta.inventory, sync), nodesKnown: true },
     lastApplied: sync.lastApplied,
   };
 }

@@ -18,6 +18,9 @@ export interface JournalRecord {
   del?: [string, string, string][];
   meta?: Record<string, unknown>;
   unmeta?: string[];
+  /** Entries of map-valued meta records set (`metaSet`) or removed (`metaDel`), applied after `meta`. */
+  metaSet?: Record<string, Record<string, unknown>>;
+  metaDel?: Record<string, string[]>;
 }
 
 export const encodeRecord = (r: JournalRecord): string => {

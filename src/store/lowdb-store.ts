@@ -70,6 +70,10 @@ export class LowdbStore implements Store {
   private readonly objects = new ObjectIndex();
   private readonly events = new EventIndex();
   private readonly meta = new Map<string, unknown>();
+  /** Meta keys kept in memory only (setMeta persist: false). */
+  private readonly volatile = new Set<string>();
+  /** Meta keys patched by entry (patchMeta): their maps change in place. */
+  private readonly maps = new Set<string>();
   private rv: number;
   private readonly hub: WatchHub;
   private readonly persister: Persister;
@@ -97,9 +101,9 @@ export class LowdbStore implements Store {
     for (const [k, v] of Object.entries(state.meta)) this.meta.set(k, v);
     this.hub = new WatchHub(opts.watchHistory ?? 1000, this.rv, onError);
     this.persister = new Persister(loaded, journal, {
-      snapshot: (seq) => stateOf(this.rv, seq, this.objects.all(), this.meta),
+      snapshot: (seq) => stateOf(this.rv, seq, this.objects.all(), [...this.meta].filter(([k]) => !this.volatile.has(k)), this.maps),
       object: (kind, ns, name) => this.objects.get(kind, ns, name),
-      meta: (key) => this.meta.get(key),
+      meta: (key) => (this.volatile.has(key) ? undefined : this.meta.get(key)),
       resourceVersion: () => this.rv,
     }, { delay: opts.flushDelay ?? 20, journalMin: opts.journalMin ?? 4 << 20, onError });
     this.stats = this.persister.stats;
@@ -204,13 +208,45 @@ export class LowdbStore implements Store {
     return opts.shared ? v : clone(v);
   }
 
-  async setMeta(key: string, value: unknown): Promise<void> {
+  async setMeta(key: string, value: unknown, opts: { persist?: boolean } = {}): Promise<void> {
     this.assertOpen();
+    this.maps.delete(key);
+    if (opts.persist === false) {
+      // Once on disk (an older run persisted it): removed from there.
+      if (!this.volatile.has(key) && this.meta.has(key)) this.persister.markMeta(key);
+      this.volatile.add(key);
+      if (value === undefined) this.meta.delete(key);
+      else this.meta.set(key, value);
+      return;
+    }
     const v = value === undefined ? undefined : asJson(value);
-    if (isDeepStrictEqual(v, this.meta.get(key))) return;
+    if (!this.volatile.delete(key) && isDeepStrictEqual(v, this.meta.get(key))) return;
     if (v === undefined) this.meta.delete(key);
     else this.meta.set(key, v);
     this.persister.markMeta(key);
+  }
+
+  async patchMeta(key: string, entries: Record<string, unknown>): Promise<void> {
+    this.assertOpen();
+    let map = this.meta.get(key) as Record<string, unknown> | undefined;
+    if (this.volatile.delete(key) || !map || typeof map !== 'object' || Array.isArray(map)) {
+      this.meta.set(key, (map = {}));
+      this.persister.markMeta(key); // a new record: written whole (it is empty but for these entries)
+    }
+    this.maps.add(key);
+    const changed: string[] = [];
+    for (const [e, value] of Object.entries(entries)) {
+      if (value === undefined) {
+        if (!Object.hasOwn(map, e)) continue;
+        delete map[e];
+      } else {
+        const v = asJson(value);
+        if (isDeepStrictEqual(v, map[e])) continue;
+        map[e] = v;
+      }
+      changed.push(e);
+    }
+    if (changed.length) this.persister.markMetaEntries(key, changed);
   }
 
   flush(): Promise<void> {

@@ -82,10 +82,22 @@ function replay(s: StateFile, records: JournalRecord[]): StateFile {
     for (const o of r.put ?? []) objects.set(keyOf(o), o);
     Object.assign(meta, r.meta);
     for (const k of r.unmeta ?? []) delete meta[k];
+    // Map-valued records are patched in place: they are this replay's own, parsed from the files.
+    for (const [k, entries] of Object.entries(r.metaSet ?? {})) Object.assign(mapOf(meta, k), entries);
+    for (const [k, gone] of Object.entries(r.metaDel ?? {})) {
+      const m = mapOf(meta, k);
+      for (const e of gone) delete m[e];
+    }
     resourceVersion = Math.max(resourceVersion, r.resourceVersion);
     seq = r.seq;
   }
   return { version: 1, resourceVersion, seq, objects: [...objects.values()], meta };
+}
+
+function mapOf(meta: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = meta[key];
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  return (meta[key] = {});
 }
 
 /** lowdb's adapter for state.json: lowdb keeps the data, this reads it checked and writes it durably. */
@@ -165,6 +177,8 @@ export class Persister {
   readonly stats = { writes: 0, snapshots: 0, records: 0, bytes: 0 };
   private readonly objects = new Map<string, [string, string, string]>();
   private readonly metas = new Set<string>();
+  /** Entries of map-valued meta records changed since the last write (meta key → entry keys). */
+  private readonly metaEntries = new Map<string, Set<string>>();
   /** The next write must be a snapshot: none exists yet, or a failed write may have left the journal torn. */
   private needSnapshot: boolean;
   /** A write failed: write again even if nothing else changes. */
@@ -200,6 +214,14 @@ export class Persister {
     this.arm(this.opts.delay);
   }
 
+  /** Entries of a map-valued meta record changed: only they are written (unless the whole record is too). */
+  markMetaEntries(key: string, entries: Iterable<string>): void {
+    let set = this.metaEntries.get(key);
+    if (!set) this.metaEntries.set(key, (set = new Set()));
+    for (const e of entries) set.add(e);
+    this.arm(this.opts.delay);
+  }
+
   /** Writes pending changes now, after any write in flight. */
   flush(): Promise<void> {
     clearTimeout(this.timer);
@@ -217,7 +239,7 @@ export class Persister {
   }
 
   private get dirty(): boolean {
-    return this.objects.size > 0 || this.metas.size > 0 || this.failed;
+    return this.objects.size > 0 || this.metas.size > 0 || this.metaEntries.size > 0 || this.failed;
   }
 
   private arm(ms: number, retry = false): void {
@@ -257,12 +279,25 @@ export class Persister {
       if (v === undefined) unmeta.push(k);
       else meta[k] = v;
     }
+    const metaSet: Record<string, Record<string, unknown>> = {}, metaDel: Record<string, string[]> = {};
+    for (const [k, entries] of this.metaEntries) {
+      if (this.metas.has(k)) continue; // written whole
+      const map = (this.source.meta(k) ?? {}) as Record<string, unknown>;
+      for (const e of entries) {
+        const v = map[e];
+        if (v === undefined) (metaDel[k] ??= []).push(e);
+        else (metaSet[k] ??= {})[e] = v;
+      }
+    }
+    if (Object.keys(metaSet).length) r.metaSet = metaSet;
+    if (Object.keys(metaDel).length) r.metaDel = metaDel;
     if (put.length) r.put = put;
     if (del.length) r.del = del;
     if (unmeta.length) r.unmeta = unmeta;
     if (this.metas.size > unmeta.length) r.meta = meta;
     this.objects.clear();
     this.metas.clear();
+    this.metaEntries.clear();
     this.failed = false;
     this.stats.writes++;
     try {
@@ -280,6 +315,7 @@ export class Persister {
   private async writeSnapshot(): Promise<void> {
     this.objects.clear();
     this.metas.clear();
+    this.metaEntries.clear();
     this.needSnapshot = this.failed = false;
     const { db } = this;
     db.data = this.source.snapshot(this.seq);
@@ -304,6 +340,9 @@ export async function readStateFile(file: string): Promise<StateFile> {
   return (await loadState(file)).db.data;
 }
 
-/** For the store's snapshot of itself. */
-export const stateOf = (resourceVersion: number, seq: number, objects: Iterable<KubeObject>, meta: Map<string, unknown>): StateFile =>
-  ({ version: 1, resourceVersion, seq, objects: [...objects], meta: Object.fromEntries(meta) });
+/**
+ * For the store's snapshot of itself. Map-valued records (`maps`) are patched in place, so they are copied here:
+ * the snapshot is serialised over several turns of the event loop and must hold them as they are now.
+ */
+export const stateOf = (resourceVersion: number, seq: number, objects: Iterable<KubeObject>, meta: Iterable<[string, unknown]>, maps: ReadonlySet<string>): StateFile =>
+  ({ version: 1, resourceVersion, seq, objects: [...objects], meta: Object.fromEntries([...meta].map(([k, v]) => [k, maps.has(k) ? { ...(v as object) } : v])) });

@@ -67,7 +67,16 @@ export interface Store {
   /** Small records that are not Kubernetes objects (sync history, inventory), persisted with the objects. */
   /** A copy, or with `shared` the stored value itself (never mutate it). */
   getMeta<T>(key: string, opts?: { shared?: boolean }): Promise<T | undefined>;
-  setMeta(key: string, value: unknown): Promise<void>;
+  /**
+   * `persist: false`: kept in memory only (what can be recomputed after a restart, like /status): stored as given,
+   * neither copied nor compared nor written; the caller never mutates it afterwards.
+   */
+  setMeta(key: string, value: unknown, opts?: { persist?: boolean }): Promise<void>;
+  /**
+   * Sets entries of a meta record that is a map (creating it), `undefined` removing one: persisted as those
+   * entries, not the whole map, so a big map (the sync inventory) costs what changed.
+   */
+  patchMeta(key: string, entries: Record<string, unknown>): Promise<void>;
   /** Writes pending changes now. */
   flush(): Promise<void>;
   /** Flushes and releases the store. */

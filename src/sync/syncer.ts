@@ -42,21 +42,39 @@ export interface SyncerOptions {
   clock?: ActorOptions<typeof syncMachine>['clock'];
 }
 
-/** Persisted under meta key `sync`: what must survive a restart. */
+/** Persisted under meta key `sync`: what must survive a restart, small (the inventory is a record of its own). */
 interface Persisted {
   lastApplied?: string;
   lastAttempted?: string;
-  inventory: string[];
-  /** key → revision that last wrote it */
-  applied: Record<string, string>;
   history: HistoryEntry[];
 }
 
+/** Before the inventory had its own record, `sync` carried it whole: read once, then moved. */
+interface LegacyPersisted extends Persisted {
+  inventory?: string[];
+  applied?: Record<string, string>;
+}
+
 const META_KEY = 'sync';
+const EMPTY: ReadonlySet<string> = new Set();
+/**
+ * Meta key of the inventory: object key → the revision that last applied it, '' while only claimed (an apply under
+ * way, or one that failed, may have created it). Its keys are what a plan may prune. Patched by entry, so a
+ * commit writes the entries it changes, not the map.
+ */
+export const INVENTORY_KEY = 'inventory';
+/** Meta key of /status: recomputed at start, so kept in memory only. */
+const STATUS_KEY = 'status';
 
 export class Syncer {
   private actor!: Actor<typeof syncMachine>;
-  private persisted: Persisted = { inventory: [], applied: {}, history: [] };
+  private persisted: Persisted = { history: [] };
+  /** The inventory as persisted (INVENTORY_KEY), in the plan's order. */
+  private inventory = new Map<string, string>();
+  /** /status's entry per applied object, replaced only when that object's state changes. */
+  private entries = new Map<string, ObjectSyncState>();
+  /** What the last /status was built from, to rebuild only what changed. */
+  private built: { objects?: ObjectSyncState[]; inventory?: string[]; pending: ReadonlySet<string> } = { pending: EMPTY };
   private revision?: Revision;
   private objects: KubeObject[] = [];
   /** The CRDs in the store when the revision was validated. */
@@ -85,7 +103,7 @@ export class Syncer {
   }
 
   async start(): Promise<void> {
-    this.persisted = { ...this.persisted, ...(await this.store.getMeta<Persisted>(META_KEY)) };
+    await this.restore();
     const machine = syncMachine.provide({
       actors: {
         fetch: fromPromise(async () => {
@@ -97,7 +115,7 @@ export class Syncer {
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
-          const inventory = new Set(this.persisted.inventory);
+          const inventory = this.inventory;
           this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
           const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
           const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds }, this.opts.builder);
@@ -111,20 +129,25 @@ export class Syncer {
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
           const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
-          const plan = makePlan({ desired: this.objects, live, inventory: this.persisted.inventory });
+          const plan = makePlan({ desired: this.objects, live, inventory: this.inventory.keys() });
           // Data is deleted only when the commit says so: otherwise the whole revision is refused.
           const refusal = dataDeletionRefusal(dataDeletions(plan, live, this.revision?.message));
           if (refusal) throw new Error(refusal);
           this.plan = plan;
         }),
         apply: fromPromise(async ({ input }: { input: { head: string } }) => {
-          // Claimed before writing: should the apply fail halfway, what it created can still be pruned later.
-          this.persisted.inventory = [...new Set([...this.persisted.inventory, ...this.plan!.inventory])];
-          await this.store.setMeta(META_KEY, this.persisted);
+          // Claimed before writing (the store writes in order, so the claim is on disk no later than the objects):
+          // should the apply fail halfway, what it created can still be pruned later.
+          const claims: Record<string, string> = {};
+          for (const key of this.plan!.inventory) if (!this.inventory.has(key)) this.inventory.set(key, claims[key] = '');
+          if (Object.keys(claims).length) {
+            this.built.inventory = undefined;
+            await this.store.patchMeta(INVENTORY_KEY, claims);
+          }
           this.applyEpoch++;
           try {
             await applyPlan(this.store, this.plan!, input.head, this.revision?.sha === input.head ? this.revision.message : undefined);
-            this.noteApplied(input.head, this.plan!);
+            await this.noteApplied(input.head, this.plan!);
           } finally {
             this.applyEpoch++;
             this.monitor?.poke(); // also after a failed apply: what it did write changes health too
@@ -142,7 +165,7 @@ export class Syncer {
     if (this.suspendReason !== undefined) this.actor.send({ type: 'SUSPEND' });
     this.monitor = new HealthMonitor(this.store, () => {
       this.assessEpoch = this.applyEpoch;
-      return Object.keys(this.persisted.applied);
+      return [...this.entries.keys()];
     }, (h) => void this.onAssessed(h));
     await this.monitor.start();
     this.stopWatch = this.source.watch(() => this.actor.send({ type: 'CHANGE' }));
@@ -189,13 +212,8 @@ export class Syncer {
       ? `sync is suspended${this.suspendReason ? `: ${this.suspendReason}` : ''}`
       : ctx.error ?? (sync === 'Synced' ? `applied revision ${ctx.lastApplied?.slice(0, 7)}` : state);
     const now = this.now().toISOString();
-    const pending = new Set(BUSY.has(state) && this.plan ? this.plan.steps.map((s) => s.key) : []);
-    const objects: ObjectSyncState[] = Object.entries(this.persisted.applied).map(([key, revision]) => {
-      const { kind, namespace, name } = parseKey(key);
-      const h = this.objectHealth[key];
-      const mode = kindInfo(kind)?.mode === 'kept' ? 'kept' : 'run';
-      return { key, kind, namespace, name, mode, revision, status: pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message };
-    });
+    this.rebuild();
+    const { objects, inventory } = this.built;
     const delay = state === 'failed' ? retryDelay(ctx) : undefined;
     return {
       repository: this.opts.repository,
@@ -211,12 +229,12 @@ export class Syncer {
       error: ctx.error,
       errors: ctx.errors,
       warnings: this.warnings,
-      timings: this.timings,
+      timings: { ...this.timings }, // changed in place as steps end; the report is kept as is
       nextRetryAt: delay !== undefined ? new Date(this.stateSince.getTime() + delay).toISOString() : undefined,
       conditions: conditionsOf(sync, message, ctx.errors.length > 0, now),
       health: this.health,
-      inventory: this.persisted.inventory,
-      objects,
+      inventory: inventory!,
+      objects: objects!,
       history: this.persisted.history,
     };
   }
@@ -236,9 +254,54 @@ export class Syncer {
 
   private async writeStatus(): Promise<void> {
     const s = this.status();
-    await this.store.setMeta(META_KEY, this.persisted);
-    await this.store.setMeta('status', s);
+    await this.store.setMeta(META_KEY, this.persisted); // small: compared, and written only when it changed
+    await this.store.setMeta(STATUS_KEY, s, { persist: false });
     for (const fn of this.listeners) fn(s);
+  }
+
+  /**
+   * Brings /status's objects and inventory up to date with what changed since the last build: entries are
+   * replaced only for objects whose state changed, and the arrays are rebuilt (of the same entries) only then.
+   */
+  private rebuild(): void {
+    const pending: ReadonlySet<string> = BUSY.has(this.state) && this.plan ? this.stepKeys(this.plan) : EMPTY;
+    if (pending !== this.built.pending) {
+      const before = this.built.pending;
+      this.built.pending = pending;
+      for (const key of before) this.refresh(key);
+      for (const key of pending) this.refresh(key);
+    }
+    this.built.inventory ??= [...this.inventory.keys()];
+    this.built.objects ??= [...this.entries.values()];
+  }
+
+  private stepSets = new WeakMap<Plan, ReadonlySet<string>>();
+  private stepKeys(plan: Plan): ReadonlySet<string> {
+    let keys = this.stepSets.get(plan);
+    if (!keys) this.stepSets.set(plan, (keys = new Set(plan.steps.map((s) => s.key))));
+    return keys;
+  }
+
+  /** Rebuilds one object's /status entry (or drops it: no longer applied). */
+  private refresh(key: string): void {
+    const revision = this.inventory.get(key);
+    const had = this.entries.get(key);
+    if (!revision) {
+      if (had) {
+        this.entries.delete(key);
+        this.built.objects = undefined;
+      }
+      return;
+    }
+    const { kind, namespace, name } = had ?? parseKey(key);
+    const h = this.objectHealth[key];
+    const next: ObjectSyncState = {
+      key, kind, namespace, name, mode: had?.mode ?? (kindInfo(kind)?.mode === 'kept' ? 'kept' : 'run'), revision,
+      status: this.built.pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message,
+    };
+    if (had && had.revision === next.revision && had.status === next.status && had.health === next.health && had.healthMessage === next.healthMessage) return;
+    this.entries.set(key, next);
+    this.built.objects = undefined;
   }
 
   /** A new assessment of the applied revision: status and the revision's timeline (first healthy, first degraded). */
@@ -249,10 +312,20 @@ export class Syncer {
     const sha = this.persisted.lastApplied;
     if (!sha) return; // nothing applied (yet): "no objects" is not Healthy
     const at = this.now().toISOString();
-    const before = JSON.stringify([this.health.status, this.health.message, this.health.reasons, this.health.revision, this.objectHealth]);
-    const since = h.status === this.health.status && sha === this.health.revision ? this.health.since : at;
+    const was = this.health;
+    const since = h.status === was.status && sha === was.revision ? was.since : at;
     this.health = { status: h.status, message: h.message, reasons: h.reasons, revision: sha, since };
+    let changed = h.status !== was.status || h.message !== was.message || sha !== was.revision
+      || h.reasons.length !== was.reasons.length || h.reasons.some((r, i) => r !== was.reasons[i]);
+    // Only the objects whose health changed get a new /status entry.
+    const previous = this.objectHealth;
     this.objectHealth = h.objects;
+    for (const key of this.entries.keys()) {
+      const a = previous[key], b = h.objects[key];
+      if (a?.status === b?.status && a?.message === b?.message) continue;
+      this.refresh(key);
+      changed = true;
+    }
     const entry = this.persisted.history.find((e) => e.sha === sha && e.result === 'Applied');
     let timeline = false;
     if (entry && (entry.health !== h.status || entry.healthMessage !== h.message)) {
@@ -262,8 +335,7 @@ export class Syncer {
       this.persisted.history = this.updateLatest(sha, patch);
       timeline = true;
     }
-    const after = JSON.stringify([this.health.status, this.health.message, this.health.reasons, this.health.revision, this.objectHealth]);
-    if (timeline || after !== before) await this.writeStatus();
+    if (timeline || changed) await this.writeStatus();
   }
 
   private async noteDetected(rev: Revision): Promise<void> {
@@ -277,19 +349,54 @@ export class Syncer {
     });
   }
 
-  private noteApplied(sha: string, plan: Plan): void {
+  /** The revision is applied: the inventory becomes its objects (written as the entries that changed). */
+  private async noteApplied(sha: string, plan: Plan): Promise<void> {
     const again = this.isRunningEntry(sha);
-    const applied: Record<string, string> = {};
-    for (const key of plan.inventory) applied[key] = this.persisted.applied[key] ?? sha;
-    for (const s of plan.steps) if (s.action !== 'prune') applied[s.key] = sha;
+    const written = new Set<string>();
+    for (const s of plan.steps) if (s.action !== 'prune') written.add(s.key);
+    const before = this.inventory;
+    const next = new Map<string, string>();
+    const patch: Record<string, string | undefined> = {};
+    for (const key of plan.inventory) {
+      const revision = written.has(key) ? sha : before.get(key) || sha;
+      next.set(key, revision);
+      if (before.get(key) !== revision) patch[key] = revision;
+    }
+    for (const key of before.keys()) if (!next.has(key)) patch[key] = undefined;
+    this.inventory = next;
+    // Same objects in the plan's order; only the changed ones get new entries.
+    const entries = this.entries;
+    this.entries = new Map();
+    for (const key of next.keys()) {
+      const had = entries.get(key);
+      if (had) this.entries.set(key, had);
+      if (!had || key in patch) this.refresh(key);
+    }
+    this.built.objects = this.built.inventory = undefined;
     this.persisted = {
       ...this.persisted,
       lastApplied: sha,
-      inventory: plan.inventory,
-      applied,
       history: again ? this.persisted.history
         : this.updateLatest(sha, { result: 'Applied', appliedAt: this.now().toISOString(), created: plan.create, updated: plan.update, pruned: plan.prune }),
     };
+    if (Object.keys(patch).length) await this.store.patchMeta(INVENTORY_KEY, patch);
+  }
+
+  /** Reads what the last run persisted (moving an inventory kept whole in `sync` by an older version to its own record). */
+  private async restore(): Promise<void> {
+    const { inventory: legacyKeys, applied: legacyApplied, ...persisted } = (await this.store.getMeta<LegacyPersisted>(META_KEY)) ?? { history: [] };
+    this.persisted = { ...this.persisted, ...persisted };
+    let stored = await this.store.getMeta<Record<string, string>>(INVENTORY_KEY, { shared: true });
+    if (!stored && legacyKeys) {
+      stored = Object.fromEntries(legacyKeys.map((k) => [k, legacyApplied?.[k] ?? '']));
+      await this.store.patchMeta(INVENTORY_KEY, stored);
+      await this.store.setMeta(META_KEY, this.persisted);
+    }
+    // In the plan's order (sorted), whatever order patches left the record in.
+    this.inventory = new Map(Object.entries(stored ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    this.entries = new Map();
+    for (const key of this.inventory.keys()) this.refresh(key);
+    this.built = { pending: EMPTY };
   }
 
   /** Called before lastState moves on: lastState is the step that failed. */

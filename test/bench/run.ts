@@ -16,6 +16,7 @@ import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
 import { podStartup } from './pod-start.ts';
 import { persistBench } from './persist.ts';
+import { syncPersistBench } from './sync-persist.ts';
 import { listBench } from './list.ts';
 import { crashConvergence } from './crash-convergence.ts';
 import { getUnderChurn } from './get-under-churn.ts';
@@ -97,6 +98,7 @@ function planUnchanged() {
 
 kindsBench();
 await persistBench();
+await syncPersistBench();
 await listBench();
 await commitToApplied();
 await incrementalRead();

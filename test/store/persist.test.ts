@@ -181,6 +181,57 @@ test('a write appends what changed to state.journal; once the journal outgrows s
   assert.equal(await again.list('ConfigMap'), await (async () => { const s = await stateOf(dir); return s.objects.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name)); })());
 });
 
+test('a map-valued meta record is written as the entries that changed; reopened, replayed or compacted, it is the same map', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000, journalMin: 1 << 30 });
+  const big = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`v1/ConfigMap/default/c${i}`, 'a'.repeat(40)]));
+  await store.patchMeta('inv', big);
+  await store.flush(); // the first write: a snapshot
+  const before = store.stats.bytes;
+  await store.patchMeta('inv', { 'v1/ConfigMap/default/c5': 'b'.repeat(40), 'v1/ConfigMap/default/c6': undefined, 'v1/ConfigMap/default/new': '' });
+  await store.patchMeta('inv', { 'v1/ConfigMap/default/c7': 'a'.repeat(40), 'v1/ConfigMap/default/absent': undefined }); // no change
+  await store.flush();
+  const record = store.stats.bytes - before;
+  assert.is(store.stats.records, 1);
+  assert.ok(record < 400, `one record of three entries, ${record} bytes (the map is ${JSON.stringify(big).length})`);
+  const journal = await readFile(join(dir, 'state.journal'), 'utf8');
+  assert.match(journal, '"metaDel":{"inv":["v1/ConfigMap/default/c6"]}');
+  const expected: Record<string, string> = { ...big, 'v1/ConfigMap/default/c5': 'b'.repeat(40), 'v1/ConfigMap/default/new': '' };
+  delete expected['v1/ConfigMap/default/c6'];
+  assert.equal((await stateOf(dir)).meta.inv, expected, 'state.json with the journal replayed');
+  const got = (await store.getMeta<Record<string, string>>('inv'))!;
+  got.mutated = 'x'; // a copy
+  await store.close();
+  const again = await open(dir, { journalMin: 0, flushDelay: 60_000 });
+  assert.equal(await again.getMeta('inv'), expected, 'reopened');
+  // Every entry rewritten, longer: the journal outgrows state.json, so the next write is a compaction.
+  for (const k of Object.keys(expected)) expected[k] = 'c'.repeat(100);
+  await again.patchMeta('inv', expected);
+  await again.flush();
+  await again.patchMeta('inv', { 'v1/ConfigMap/default/c9': undefined });
+  delete expected['v1/ConfigMap/default/c9'];
+  const snapshots = again.stats.snapshots;
+  await again.flush();
+  assert.is(again.stats.snapshots, snapshots + 1, 'compacted');
+  assert.equal(JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')).meta.inv, expected, 'compacted');
+  await again.close();
+});
+
+test('a meta record kept in memory only (persist: false) is never written, and an older persisted value is removed', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000 });
+  await store.setMeta('status', { old: true });
+  await store.flush();
+  assert.equal((await stateOf(dir)).meta.status, { old: true });
+  const status = { state: 'synced', objects: [{ key: 'k' }] };
+  await store.setMeta('status', status, { persist: false });
+  assert.is(await store.getMeta('status', { shared: true }), status, 'stored as given');
+  await store.setMeta('other', 1);
+  await store.close();
+  assert.equal((await stateOf(dir)).meta, { other: 1 });
+  const again = await open(dir);
+  assert.is(await again.getMeta('status'), undefined);
+  await again.close();
+});
+
 test('a torn last journal record is ignored: the state before it loads, and the next write goes after the good records', async () => {
   const { store, dir } = await freshStore({ flushDelay: 60_000 });
   await store.create(cm('a', { v: '1' }));

@@ -62,4 +62,33 @@ test('an apply that fails halfway keeps failing visibly; what it created is stil
   }
 });
 
+test('an inventory an older version kept whole in `sync` is moved to its own record, and still says what may be pruned', async () => {
+  const repo = makeRepo({ 'a.yaml': cm('a') });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-syncer-'));
+  const store = await openStore(dataDir);
+  for (const name of ['a', 'b', 'by-hand']) await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { k: 'v' } });
+  const old = '0'.repeat(40);
+  const keys = ['v1/ConfigMap/default/a', 'v1/ConfigMap/default/b'];
+  await store.setMeta('sync', { lastApplied: old, inventory: keys, applied: { [keys[0]]: old, [keys[1]]: old }, history: [] });
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: '', dataDir, interval: 0 });
+  await source.prepare();
+  const syncer = new Syncer(source, store, { repository: repo.dir, branch: 'main', path: '' });
+  try {
+    await syncer.start();
+    const head = repo.git('rev-parse', 'HEAD');
+    await until(() => syncer.status().lastAppliedRevision === head && syncer.state === 'synced', 'the revision applied');
+    assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name), ['a', 'by-hand'], 'b was git\'s: pruned; by-hand never was');
+    assert.equal(await store.getMeta('inventory'), { [keys[0]]: old }, 'a unchanged: still the revision that last wrote it');
+    const sync = (await store.getMeta<Record<string, unknown>>('sync'))!;
+    assert.equal([sync.inventory, sync.applied, sync.lastApplied], [undefined, undefined, head]);
+    assert.equal(syncer.status().inventory, [keys[0]]);
+    assert.equal(syncer.status().objects.map((o) => [o.key, o.revision]), [[keys[0], old]]);
+  } finally {
+    await syncer.stop();
+    await store.close();
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test.run();
