@@ -2,6 +2,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { since as age } from './age.ts';
 import { ADMIN_COLUMNS, byMatchingPrecedence, controllerOf } from './admin-columns.ts';
+import { asCoreEvent } from './events-v1.ts';
 
 /**
  * priority 1: shown by `kubectl get -o wide` only. A cell of null is no value (kubectl prints `<none>`).
@@ -267,6 +268,20 @@ function eventSource(o: any): string {
   return host ? `${component}, ${host}` : component;
 }
 
+/** printEvent's columns; an events.k8s.io/v1 Event is read as the core Event it is stored as. */
+const EVENT_COLUMNS: Column[] = ([
+  { name: 'Last Seen', type: 'string', cell: (o) => eventTimes(o).last },
+  { name: 'Type', type: 'string', cell: (o) => o.type ?? '' },
+  { name: 'Reason', type: 'string', cell: (o) => o.reason ?? '' },
+  { name: 'Object', type: 'string', cell: (o: any) => (o.involvedObject?.name ? `${(o.involvedObject.kind ?? '').toLowerCase()}/${o.involvedObject.name}` : (o.involvedObject?.kind ?? '').toLowerCase()) },
+  { name: 'Subobject', type: 'string', priority: 1, cell: (o: any) => o.involvedObject?.fieldPath ?? '' },
+  { name: 'Source', type: 'string', priority: 1, cell: eventSource },
+  { name: 'Message', type: 'string', cell: (o) => String(o.message ?? '').trim() },
+  { name: 'First Seen', type: 'string', priority: 1, cell: (o) => eventTimes(o).first },
+  { name: 'Count', type: 'string', priority: 1, cell: (o: any) => o.series?.count ?? (o.count || 1) },
+  { name: 'Name', type: 'string', format: 'name', priority: 1, cell: (o) => o.metadata.name },
+] as Column[]).map((c) => ({ ...c, cell: (o: KubeObject) => c.cell(asCoreEvent(o)) }));
+
 const COLUMNS: Record<string, Column[]> = {
   PersistentVolumeClaim: [name, ...claimCols, ageCol, { name: 'VolumeMode', type: 'string', priority: 1, cell: (o) => o.spec?.volumeMode ?? 'Filesystem' }],
   PersistentVolume: [
@@ -450,18 +465,7 @@ const COLUMNS: Record<string, Column[]> = {
   ClusterRoleBinding: bindingColumns,
   Lease: [name, { name: 'Holder', type: 'string', cell: (o) => o.spec?.holderIdentity ?? '' }, ageCol],
   RuntimeClass: [name, { name: 'Handler', type: 'string', cell: (o: any) => o.handler ?? '' }, ageCol],
-  Event: [
-    { name: 'Last Seen', type: 'string', cell: (o) => eventTimes(o).last },
-    { name: 'Type', type: 'string', cell: (o) => o.type ?? '' },
-    { name: 'Reason', type: 'string', cell: (o) => o.reason ?? '' },
-    { name: 'Object', type: 'string', cell: (o: any) => (o.involvedObject?.name ? `${(o.involvedObject.kind ?? '').toLowerCase()}/${o.involvedObject.name}` : (o.involvedObject?.kind ?? '').toLowerCase()) },
-    { name: 'Subobject', type: 'string', priority: 1, cell: (o: any) => o.involvedObject?.fieldPath ?? '' },
-    { name: 'Source', type: 'string', priority: 1, cell: eventSource },
-    { name: 'Message', type: 'string', cell: (o) => String(o.message ?? '').trim() },
-    { name: 'First Seen', type: 'string', priority: 1, cell: (o) => eventTimes(o).first },
-    { name: 'Count', type: 'string', priority: 1, cell: (o: any) => o.series?.count ?? (o.count || 1) },
-    { name: 'Name', type: 'string', format: 'name', priority: 1, cell: (o) => o.metadata.name },
-  ],
+  Event: EVENT_COLUMNS,
   ...ADMIN_COLUMNS,
 };
 

@@ -8,6 +8,7 @@ import { isReflection } from '../model/reflected-endpoints.ts';
 import { matchesRequirements, type Requirement } from '../model/selector.ts';
 import type { Store } from '../store/store.ts';
 import { ENDPOINT_SLICE, endpointSliceOf } from './derived.ts';
+import { eventsV1Of } from './events-v1.ts';
 import { hpaIn } from './hpa-conversion.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 
@@ -18,6 +19,8 @@ export interface Source {
   derive?: (o: KubeObject) => KubeObject;
   /** Stored objects this view does not serve. */
   skip?: (o: KubeObject) => boolean;
+  /** Selectors apply to the stored object (the derivation is the same object in another version's shape). */
+  filterStored?: boolean;
 }
 
 export interface View {
@@ -34,8 +37,9 @@ export interface Filter { namespace?: string; labels?: Requirement[]; fields?: F
 /** The view of `info` at `version` (the one the request path names; the preferred one by default). */
 export function viewOf(info: KindInfo, version = info.version): View {
   if (info.kind === 'HorizontalPodAutoscaler' && info.group === 'autoscaling') {
-    return { info, version, sources: [{ storeKind: info.kind, derive: (o) => hpaIn(version, o) }] };
+    return { info, version, sources: [{ storeKind: info.kind, derive: (o) => hpaIn(version, o), filterStored: true }] };
   }
+  if (info.kind === 'Event' && info.group === 'events.k8s.io') return { info, version, sources: [{ storeKind: 'Event', derive: eventsV1Of, filterStored: true }] };
   if (info.kind === ENDPOINT_SLICE.kind && info.group === ENDPOINT_SLICE.group) {
     return { info, version, sources: [{ storeKind: 'EndpointSlice' }, { storeKind: 'Endpoints', derive: endpointSliceOf, skip: isReflection }] };
   }
@@ -47,6 +51,9 @@ export function viewOf(info: KindInfo, version = info.version): View {
 export const passes = (f: Filter, o: KubeObject) =>
   (f.namespace === undefined || !o.metadata.namespace || o.metadata.namespace === f.namespace)
   && matchesRequirements(f.labels ?? [], o.metadata.labels) && matchesFields(f.fields ?? [], o);
+
+/** Selectors are applied to what a source serves after deriving it (they name the derived object's own fields). */
+export const filtersDerived = (s: Source) => !!s.derive && !s.filterStored;
 
 /** The served object of a stored one, or undefined when this source does not serve it. */
 export const served = (s: Source, o: KubeObject): KubeObject | undefined => (s.skip?.(o) ? undefined : s.derive ? s.derive(o) : o);
@@ -62,10 +69,11 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
     for (const s of v.sources) {
       // Labels on derived objects are the derivation's, so those are filtered after deriving.
       // The stored objects themselves: the API only reads and serialises them.
-      const stored = await store.list(s.storeKind, { namespace: f.namespace, labelSelector: s.derive ? undefined : f.labels, shared: true });
+      const stored = await store.list(s.storeKind, { namespace: f.namespace, labelSelector: filtersDerived(s) ? undefined : f.labels, shared: true });
       for (const o of stored) {
+        if (!filtersDerived(s) && !passes(f, o)) continue;
         const out = served(s, o);
-        if (out && passes(f, out)) items.push(out);
+        if (out && (!filtersDerived(s) || passes(f, out))) items.push(out);
       }
     }
     if (v.sources.length > 1) items = items.sort(byNamespaceAndName);

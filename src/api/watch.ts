@@ -7,7 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
 import { toTable, wantsTable, type Column, type IncludeObject } from './tables.ts';
-import { listView, passes, served, type Filter, type View } from './views.ts';
+import { filtersDerived, listView, passes, served, type Filter, type View } from './views.ts';
 import { matchesFields } from './field-selector.ts';
 
 export interface WatchTiming {
@@ -73,10 +73,10 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
         // Shared: events are only read and serialised (as listView's items), not copied once per watch.
         kind: source.storeKind, namespace: filter.namespace, resourceVersion: from, shared: true,
         // Derived objects are filtered after deriving; stored ones in the store, so entering/leaving a selector is seen.
-        ...(source.derive ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
+        ...(filtersDerived(source) ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
       }, (e: WatchEvent) => {
         const o = served(source, e.object);
-        if (!o || (source.derive && !passes(filter, o))) return;
+        if (!o || (filtersDerived(source) && !passes(filter, o))) return;
         sendObject(e.type, o);
       }));
     }
