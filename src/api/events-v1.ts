@@ -10,17 +10,17 @@ const FIELDS: [string, string][] = [
   ['source', 'deprecatedSource'], ['firstTimestamp', 'deprecatedFirstTimestamp'], ['lastTimestamp', 'deprecatedLastTimestamp'], ['count', 'deprecatedCount'],
 ];
 
-function renamed(ev: KubeObject, apiVersion: string, from: 0 | 1): Record<string, any> {
+function renamed(ev: KubeObject, apiVersion: string, from: 0 | 1): KubeObject & Record<string, any> {
   const e = ev as Record<string, any>;
   const out: Record<string, any> = { apiVersion, kind: 'Event', metadata: ev.metadata };
   for (const pair of FIELDS) if (e[pair[from]] !== undefined && e[pair[from]] !== '') out[pair[1 - from]] = e[pair[from]];
-  return out;
+  return out as KubeObject & Record<string, any>;
 }
 
 export function eventsV1Of(ev: KubeObject): KubeObject {
   // A legacy event has no eventTime: kube-apiserver serves it as null.
   const out = renamed(ev, 'events.k8s.io/v1', 0);
-  return { ...out, eventTime: out.eventTime ?? null } as KubeObject;
+  return { ...out, eventTime: out.eventTime ?? null };
 }
 
 /** The core v1 Event an events.k8s.io/v1 one was served from (printEvent reads the core fields). */
@@ -28,5 +28,5 @@ export function asCoreEvent(ev: KubeObject): KubeObject {
   if (ev.apiVersion !== 'events.k8s.io/v1') return ev;
   const core = renamed(ev, 'v1', 1);
   if (core.eventTime === null) delete core.eventTime;
-  return core as KubeObject;
+  return core;
 }
