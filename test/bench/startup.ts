@@ -37,7 +37,7 @@ export async function startupBench(runs = Number(process.env.STARTUP_RUNS ?? 3))
         validate.push(timed(['validate', '--repo', repo]));
         const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-'));
         const t = performance.now();
-        const serve = await startServe(['--repo', repo, '--data-dir', dataDir, '--nodes', '0'], { env });
+        const serve = await startServe(['--repo', repo, '--data-dir', dataDir, '--nodes', '0'], { env, listenTimeoutMs: 120_000 });
         try {
           await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 60_000);
           synced.push(performance.now() - t);
