@@ -20,6 +20,7 @@ import { syncPersistBench } from './sync-persist.ts';
 import { listBench } from './list.ts';
 import { crashConvergence } from './crash-convergence.ts';
 import { getUnderChurn } from './get-under-churn.ts';
+import { startupBench } from './startup.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -108,6 +109,7 @@ await statefulSetBench();
 await jobBench();
 await review();
 await podStartup();
+await startupBench();
 await crashConvergence();
 await getUnderChurn();
 // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.
