@@ -6,7 +6,7 @@ import git from 'isomorphic-git';
 import type { Revision } from './revision.ts';
 import { SourceError, describe, errorCode, type SourceErrorReason } from './errors.ts';
 import { gitDirOf, isRepository } from './repository.ts';
-import { cloneDir, cloneOrReuse, fetchBranch, redact, type RemoteRepo } from './remote.ts';
+import { cloneDir, cloneOrReuse, fetchOrClone, redact, withCloneLock, type RemoteRepo } from './remote.ts';
 import { TreeReader, type ReadStats } from './tree-reader.ts';
 import { watchGitDir } from './watcher.ts';
 import { exportTree } from './export-tree.ts';
@@ -71,19 +71,22 @@ export class GitSource {
     if (!this.remote) return;
     // Concurrent callers (the watcher, the sync loop) share one fetch: two would race on the same refs and packs.
     this.fetching ??= (async () => {
-      // No clone yet (prepare() failed: the server was down at start, say): clone now, so the caller's retries heal.
-      if (!(await isRepository(this.gitdir))) return cloneOrReuse(this.remoteRepo());
-      await fetchBranch(this.remoteRepo());
+      // No clone yet (prepare() failed: the server was down at start, say): it clones now, so the caller's retries heal.
+      await fetchOrClone(this.remoteRepo());
     })().finally(() => (this.fetching = undefined));
     return this.fetching;
   }
 
   async head(): Promise<string> {
     try {
-      return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.opts.branch}` });
+      return await this.readingRefs(() => git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.opts.branch}` }));
     } catch (e) {
       throw await this.wrap(e, 'BranchNotFound', `branch '${this.opts.branch}' not found in ${this.name}`);
     }
+  }
+
+  private readingRefs<T>(fn: () => Promise<T>): Promise<T> {
+    return this.remote ? withCloneLock(this.remoteRepo(), fn) : fn();
   }
 
   async resolve(ref: string): Promise<string> {
@@ -105,7 +108,8 @@ export class GitSource {
       // too (`feature` → origin/feature); then full or abbreviated object ids.
       let oid: string;
       try {
-        oid = await this.resolveName(ref).catch((e) => (this.remote ? this.resolveName(`origin/${ref}`) : Promise.reject(e)));
+        // Refs are read while no other process fetches into the same clone (its prune rewrites them).
+        oid = await this.readingRefs(() => this.resolveName(ref).catch((e) => (this.remote ? this.resolveName(`origin/${ref}`) : Promise.reject(e))));
       } catch (e) {
         if (!/^[0-9a-f]{4,40}$/i.test(ref)) throw e;
         oid = await git.expandOid({ fs, gitdir: this.gitdir, oid: ref.toLowerCase(), cache: this.cache });

@@ -38,22 +38,42 @@ export function redact(url: string): string {
 }
 
 /**
- * Reuses an earlier clone; otherwise clones into a temp folder and renames it into place, so no clone is half-made.
- * Processes sharing the folder (two `plan`s in CI at once) take turns on `source.locks/<clone>.lock`: without it, one could
- * remove as "not a repository" the clone the other had just renamed into place.
+ * Runs `fn` holding `source.locks/<clone>.lock`. Processes sharing a clone folder (two `plan`s in CI at once) take
+ * turns on it for everything that writes the clone: without it, one could remove as "not a repository" the clone
+ * the other had just renamed into place, or one fetch's prune and packed-refs could drop the refs the other wrote.
  */
-export async function cloneOrReuse(remote: RemoteRepo): Promise<void> {
+export function withCloneLock<T>(remote: RemoteRepo, fn: () => Promise<T>): Promise<T> {
+  // Turns within this process first: a flock waits in a libuv thread, and waiters must not take them all.
+  const turn = (inProcess.get(remote.gitdir) ?? Promise.resolve()).then(() => underFlock(remote, fn));
+  const tail = turn.then(() => {}, () => {});
+  inProcess.set(remote.gitdir, tail);
+  void tail.then(() => { if (inProcess.get(remote.gitdir) === tail) inProcess.delete(remote.gitdir); });
+  return turn;
+}
+
+const inProcess = new Map<string, Promise<void>>();
+
+async function underFlock<T>(remote: RemoteRepo, fn: () => Promise<T>): Promise<T> {
   // Beside the clones' folder, not in it: only clones live there.
   const locks = `${dirname(remote.gitdir)}.locks`;
   await mkdir(locks, { recursive: true });
   const lock = await open(join(locks, `${basename(remote.gitdir)}.lock`), 'a');
   try {
     await waitForLock(lock.fd);
-    await cloneOrReuseLocked(remote);
+    return await fn();
   } finally {
     await lock.close(); // releases the lock
   }
 }
+
+/** Reuses an earlier clone; otherwise clones into a temp folder and renames it into place, so no clone is half-made. */
+export const cloneOrReuse = (remote: RemoteRepo): Promise<void> => withCloneLock(remote, () => cloneOrReuseLocked(remote));
+
+/** Brings the clone up to date (cloning it first when there is none), taking turns with other processes. */
+export const fetchOrClone = (remote: RemoteRepo): Promise<void> => withCloneLock(remote, async () => {
+  if (await isRepository(remote.gitdir)) await fetchBranch(remote);
+  else await cloneOrReuseLocked(remote);
+});
 
 async function cloneOrReuseLocked(remote: RemoteRepo): Promise<void> {
   if (await isRepository(remote.gitdir)) {
