@@ -3,6 +3,10 @@
 // controller must not count pods again, or it would create the same replicas twice.
 // Tracked by pod name rather than by count, so observing the same pod twice (marked, then removed) is harmless.
 
+import type { KubeObject } from '../model/object.ts';
+import { controllerOf } from '../model/pod.ts';
+import type { InformerHandlers } from '../store/informer.ts';
+
 interface Record {
   creates: Set<string>;
   deletes: Set<string>;
@@ -53,4 +57,43 @@ export class Expectations {
   delete(key: string): void {
     this.records.delete(key);
   }
+}
+
+/**
+ * The Pod informer handlers of a controller that owns pods by controller reference (ReplicaSet, StatefulSet):
+ * a pod seen, changed or gone meets its owner's expectations and wakes it (the old owner too when it was released
+ * or taken over); an orphan wakes the controllers that may adopt it.
+ */
+export function ownedPodHandlers(
+  expectations: Expectations,
+  ownerKey: (pod: KubeObject) => string | undefined,
+  enqueue: (key: string) => void,
+  enqueueAdopters: (pod: KubeObject) => void,
+): InformerHandlers {
+  return {
+    add(pod) {
+      const key = ownerKey(pod);
+      if (!key) return void (!controllerOf(pod) && enqueueAdopters(pod));
+      if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
+      else expectations.creationObserved(key, pod.metadata.name);
+      enqueue(key);
+    },
+    update(old, pod) {
+      const key = ownerKey(pod);
+      if (key) {
+        expectations.creationObserved(key, pod.metadata.name);
+        if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
+        enqueue(key);
+      }
+      const oldKey = ownerKey(old);
+      if (oldKey && oldKey !== key) enqueue(oldKey); // released or taken over: the old owner counts again
+      if (!controllerOf(pod)) enqueueAdopters(pod);
+    },
+    delete(pod) {
+      const key = ownerKey(pod);
+      if (!key) return;
+      expectations.deletionObserved(key, pod.metadata.name);
+      enqueue(key);
+    },
+  };
 }
