@@ -3,6 +3,7 @@
 // defaults), pinned there by a matchFields metadata.name node affinity for the scheduler to bind; new nodes get
 // theirs, nodes that stop matching lose theirs; RollingUpdate within maxUnavailable or maxSurge, or OnDelete;
 // ControllerRevisions for history; status as Kubernetes counts it; orphans its selector matches are adopted.
+import { CONTROLLER_INDEX, controllerIndex, orphansOf } from './controller-index.ts';
 import { writeOwners } from './write-owners.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
@@ -24,8 +25,6 @@ export interface DaemonSetControllerOptions {
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const OWNER_INDEX = 'controller';
-const ownerIndex = (o: KubeObject) => [controllerOf(o)?.uid ?? `orphan/${o.metadata.namespace ?? 'default'}`];
 
 /** A node change that can change where daemon pods belong (not its heartbeats). */
 const nodePlacementChanged = (a: KubeObject, b: KubeObject) =>
@@ -40,7 +39,7 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
 
     watch(ctx, enqueue) {
       const sets = ctx.informer('DaemonSet');
-      ctx.informer('Pod').addIndex(OWNER_INDEX, ownerIndex);
+      ctx.informer('Pod').addIndex(CONTROLLER_INDEX, controllerIndex);
       const ownerKey = (pod: KubeObject) => {
         const ref = controllerOf(pod);
         if (ref?.kind !== 'DaemonSet') return undefined;
@@ -173,11 +172,11 @@ async function claimPods(ctx: ControllerContext, ds: KubeObject, matches: (p: Ku
   const ns = ds.metadata.namespace ?? 'default';
   const index = ctx.informer('Pod');
   const claimed: KubeObject[] = [];
-  for (const p of index.byIndex(OWNER_INDEX, ds.metadata.uid!)) {
+  for (const p of index.byIndex(CONTROLLER_INDEX, ds.metadata.uid!)) {
     if (matches(p)) { claimed.push(p); continue; }
     await writeOwners(ctx, p, (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== ds.metadata.uid));
   }
-  for (const p of index.byIndex(OWNER_INDEX, `orphan/${ns}`)) {
+  for (const p of index.byIndex(CONTROLLER_INDEX, orphansOf(ns))) {
     if (!matches(p) || p.metadata.deletionTimestamp) continue;
     const adopted = await writeOwners(ctx, p, [...(p.metadata.ownerReferences ?? []), ownerRefTo(ds)]);
     if (adopted) claimed.push(adopted);

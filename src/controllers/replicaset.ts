@@ -6,7 +6,8 @@ import { controllerOf, isPodActive, ownerRefTo } from '../model/pod.ts';
 import { matchesRequirements, requirementsOf, type LabelSelector, type Requirement } from '../model/selector.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
-import { Expectations } from './expectations.ts';
+import { CONTROLLER_INDEX, controllerIndex, orphansOf } from './controller-index.ts';
+import { Expectations, ownedPodHandlers } from './expectations.ts';
 import { generateName, podFromTemplate } from './pod-from-template.ts';
 import { replicaSetStatus, type ReplicaFailure } from './replicaset-status.ts';
 import { podsToDelete } from './scale-down.ts';
@@ -47,7 +48,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
 
     watch(ctx, enqueue) {
       const sets = ctx.informer(kind);
-      ctx.informer('Pod').addIndex(POD_CONTROLLER_INDEX, podControllerIndex);
+      ctx.informer('Pod').addIndex(CONTROLLER_INDEX, controllerIndex);
       /** The key of the ReplicaSet that controls the pod, if it is (still) the one in the cache. */
       const ownerKey = (pod: KubeObject): string | undefined => {
         const ref = controllerOf(pod);
@@ -67,33 +68,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
         update: (_old, rs) => enqueue(keyOf(rs)),
         delete: (rs) => enqueue(keyOf(rs)),
       });
-      ctx.informer('Pod').on({
-        add(pod) {
-          const key = ownerKey(pod);
-          if (key) {
-            if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
-            else expectations.creationObserved(key, pod.metadata.name);
-            enqueue(key);
-          } else if (!controllerOf(pod)) enqueueAdopters(pod);
-        },
-        update(old, pod) {
-          const key = ownerKey(pod);
-          if (key) {
-            expectations.creationObserved(key, pod.metadata.name);
-            if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
-            enqueue(key);
-          }
-          const oldKey = ownerKey(old);
-          if (oldKey && oldKey !== key) enqueue(oldKey); // released or taken over: the old owner counts again
-          if (!controllerOf(pod)) enqueueAdopters(pod);
-        },
-        delete(pod) {
-          const key = ownerKey(pod);
-          if (!key) return;
-          expectations.deletionObserved(key, pod.metadata.name);
-          enqueue(key);
-        },
-      });
+      ctx.informer('Pod').on(ownedPodHandlers(expectations, ownerKey, enqueue, enqueueAdopters));
     },
 
     async sync(key, ctx): Promise<SyncResult> {
@@ -113,7 +88,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
       }
       // Only what this ReplicaSet could claim: its own pods and the namespace's orphans, not every pod.
       const podsInf = ctx.informer('Pod');
-      const active = [...podsInf.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid!), ...podsInf.byIndex(POD_CONTROLLER_INDEX, `orphan/${namespace}`)]
+      const active = [...podsInf.byIndex(CONTROLLER_INDEX, rs.metadata.uid!), ...podsInf.byIndex(CONTROLLER_INDEX, orphansOf(namespace))]
         .filter((p) => isPodActive(p) && (p.metadata.namespace ?? 'default') === namespace);
       const pods = await claimPods(ctx, rs, reqs, active);
 
@@ -192,9 +167,6 @@ function selectorOf(set: KubeObject): LabelSelector {
   return set.spec?.selector ?? {};
 }
 
-const POD_CONTROLLER_INDEX = 'controller';
-/** Pods by their controller's uid; pods without a controller under `orphan/<namespace>`, as adoption candidates. */
-const podControllerIndex = (pod: KubeObject) => [controllerOf(pod)?.uid ?? `orphan/${pod.metadata.namespace ?? 'default'}`];
 
 /**
  * The active pods this ReplicaSet controls: its own that still match, plus orphans that match (adopted now).

@@ -9,7 +9,8 @@ import { matchesRequirements, requirementsOf } from '../model/selector.ts';
 import { StoreError } from '../store/store.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import type { ControllerContext, ControllerSpec, SyncResult } from './controller.ts';
-import { Expectations } from './expectations.ts';
+import { CONTROLLER_INDEX, controllerIndex, orphansOf } from './controller-index.ts';
+import { Expectations, ownedPodHandlers } from './expectations.ts';
 import { claimTemplates, defaultStorageClass, isMemberOf, ordinalOf, podName, statefulSetClaim, statefulSetPod, claimName } from './statefulset-identity.ts';
 import { equalRevisions, revisionsToTruncate, sortRevisions, templateOf, updateRevisionStep } from './controller-revision.ts';
 import { claimOwners, ownersDiffer } from './statefulset-claims.ts';
@@ -24,10 +25,6 @@ export interface StatefulSetControllerOptions {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const isStoreError = (err: unknown, reason: string) => err instanceof StoreError && err.reason === reason;
 
-// The same index (name and values) as the ReplicaSet controller's: one shared index on the pod informer, not two.
-const CONTROLLER_INDEX = 'controller';
-/** Pods and ControllerRevisions by their controller's uid; those without one under `orphan/<namespace>`. */
-const controllerIndex = (o: KubeObject) => [controllerOf(o)?.uid ?? `orphan/${o.metadata.namespace ?? 'default'}`];
 
 export function statefulSetController(opts: StatefulSetControllerOptions = {}): ControllerSpec {
   const expectations = new Expectations(opts.expectationsTimeoutMs ?? 300_000);
@@ -52,32 +49,7 @@ export function statefulSetController(opts: StatefulSetControllerOptions = {}): 
         for (const set of sets.list(pod.metadata.namespace ?? 'default')) if (selects(set, pod) && isMemberOf(set, pod)) enqueue(keyOf(set));
       };
       sets.on({ add: (s) => enqueue(keyOf(s)), update: (_o, s) => enqueue(keyOf(s)), delete: (s) => { expectations.delete(keyOf(s)); } });
-      ctx.informer('Pod').on({
-        add(pod) {
-          const key = ownerKey(pod);
-          if (!key) return void (!controllerOf(pod) && enqueueAdopters(pod));
-          if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
-          else expectations.creationObserved(key, pod.metadata.name);
-          enqueue(key);
-        },
-        update(old, pod) {
-          const key = ownerKey(pod);
-          if (key) {
-            expectations.creationObserved(key, pod.metadata.name);
-            if (pod.metadata.deletionTimestamp) expectations.deletionObserved(key, pod.metadata.name);
-            enqueue(key);
-          }
-          const oldKey = ownerKey(old);
-          if (oldKey && oldKey !== key) enqueue(oldKey);
-          if (!controllerOf(pod)) enqueueAdopters(pod);
-        },
-        delete(pod) {
-          const key = ownerKey(pod);
-          if (!key) return;
-          expectations.deletionObserved(key, pod.metadata.name);
-          enqueue(key);
-        },
-      });
+      ctx.informer('Pod').on(ownedPodHandlers(expectations, ownerKey, enqueue, enqueueAdopters));
       // A claim shown or gone: the set whose `<template>-<set>-` it is named after may go on.
       const claimChanged = (claim: KubeObject) => {
         for (const set of sets.list(claim.metadata.namespace ?? 'default')) {
@@ -193,7 +165,7 @@ const selects = (set: KubeObject, pod: KubeObject) => {
 async function claimPods(ctx: ControllerContext, set: KubeObject): Promise<KubeObject[]> {
   const inf = ctx.informer('Pod');
   const ns = set.metadata.namespace ?? 'default';
-  const candidates = [...inf.byIndex(CONTROLLER_INDEX, set.metadata.uid!), ...inf.byIndex(CONTROLLER_INDEX, `orphan/${ns}`)]
+  const candidates = [...inf.byIndex(CONTROLLER_INDEX, set.metadata.uid!), ...inf.byIndex(CONTROLLER_INDEX, orphansOf(ns))]
     .filter((p) => (p.metadata.namespace ?? 'default') === ns);
   const out: KubeObject[] = [];
   for (const pod of candidates) {
