@@ -27,7 +27,8 @@ export class ApiMetrics {
       name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
       labelNames, buckets: [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60], registers,
     });
-    const status = () => store.getMeta<StatusReport>('status');
+    // Every collector only reads: the stored records and objects, not a copy of them per scrape.
+    const status = () => store.getMeta<StatusReport>('status', { shared: true });
     const self = this;
     this.reconciles = new Histogram({
       name: 'gotk_reconcile_duration_seconds', help: 'The duration in seconds of a GitOps reconciliation: from detecting a revision to having applied it.',
@@ -70,7 +71,7 @@ export class ApiMetrics {
       name: 'kube_pod_status_phase', help: 'The pods current phase.', labelNames: ['namespace', 'pod', 'uid', 'phase'], registers,
       async collect() {
         this.reset();
-        for (const p of await store.list('Pod')) {
+        for (const p of await store.list('Pod', { shared: true })) {
           for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']) {
             this.set({ namespace: p.metadata.namespace ?? '', pod: p.metadata.name, uid: p.metadata.uid ?? '', phase }, (p.status?.phase ?? 'Pending') === phase ? 1 : 0);
           }
@@ -81,7 +82,7 @@ export class ApiMetrics {
       name: 'kube_pod_container_status_restarts_total', help: 'The number of container restarts per container.', labelNames: ['namespace', 'pod', 'uid', 'container'], registers,
       async collect() {
         this.reset();
-        for (const p of await store.list('Pod')) {
+        for (const p of await store.list('Pod', { shared: true })) {
           for (const c of (p.status?.containerStatuses ?? []) as any[]) {
             this.set({ namespace: p.metadata.namespace ?? '', pod: p.metadata.name, uid: p.metadata.uid ?? '', container: c.name }, c.restartCount ?? 0);
           }

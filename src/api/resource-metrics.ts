@@ -29,8 +29,8 @@ const window = (s: number) => `${Number(s.toFixed(3))}s`;
 
 async function usages(store: Store): Promise<Map<string, NodeUsage>> {
   const out = new Map<string, NodeUsage>();
-  for (const n of await store.list('Node')) {
-    const u = await store.getMeta<NodeUsage>(usageKey(n.metadata.name));
+  for (const n of await store.list('Node', { shared: true })) {
+    const u = await store.getMeta<NodeUsage>(usageKey(n.metadata.name), { shared: true }); // read only
     if (u) out.set(n.metadata.name, u);
   }
   return out;

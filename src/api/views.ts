@@ -83,7 +83,9 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
 }
 
 export async function getView(store: Store, v: View, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-  if (v.sources.length > 1 || v.sources[0].derive) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
+  // A derivation that renames the object (an EndpointSlice of Endpoints) is found by its served name; one that keeps
+  // it (a version conversion) by the stored one.
+  if (v.sources.length > 1 || filtersDerived(v.sources[0])) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
   const o = await store.get(v.sources[0].storeKind, namespace, name, { shared: true }); // only read and serialised, as in listView
   return o && served(v.sources[0], o);
 }
