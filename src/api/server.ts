@@ -251,7 +251,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     }
     case '/':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host))));
+      return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host)), url.searchParams));
   }
   if (url.pathname.startsWith('/openapi/')) return serveOpenApi(req, res, await ctx.openapi(), url.pathname);
   const aggregated = wantsAggregated(req.headers.accept) ? aggregatedDiscovery(url.pathname) : undefined;
