@@ -9,7 +9,7 @@ export const componentKey = (name: string) => `component/${name}`;
 export interface ComponentHeartbeat {
   /** When it was written (RFC 3339). */
   time: string;
-  /** How often it is written: three missed beats and the component counts as gone. */
+  /** How often it is written: three missed beats (at least 20 s) and the component counts as gone. */
   intervalMs: number;
   /** Named checks, as a /healthz lists them: null when it passes, else why it fails. */
   checks: Record<string, string | null>;
