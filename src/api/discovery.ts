@@ -15,6 +15,8 @@ const NO_STATUS = new Set(['ConfigMap', 'Secret', 'Event', 'Endpoints', 'Endpoin
 export const hasStatus = (info: KindInfo) => !NO_STATUS.has(info.kind);
 
 const READ = ['get', 'list', 'watch'];
+/** Served without watch, as their storages have none: componentstatuses, and metrics-server's nodes and pods. */
+const NO_WATCH = (k: KindInfo) => k.kind === 'ComponentStatus' || k.group === 'metrics.k8s.io';
 
 /** Every kind the API serves: the registry's (built-in and custom), then derived ones the registry does not hold. */
 export function servedKinds(): KindInfo[] {
@@ -29,7 +31,7 @@ function resourcesOf(group: string, version: string) {
   for (const k of servedKinds().filter((x) => x.group === group && x.versions.includes(version))) {
     const categories = [...new Set([...k.categories, ...(ALL.has(`${k.group}/${k.resource}`) ? ['all'] : [])])];
     out.push({
-      name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: k.kind === 'ComponentStatus' ? ['get', 'list'] : READ,
+      name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: NO_WATCH(k) ? ['get', 'list'] : READ,
       ...(k.shortNames.length ? { shortNames: k.shortNames } : {}),
       ...(categories.length ? { categories } : {}),
     });

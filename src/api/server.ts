@@ -342,7 +342,9 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   if (info.kind === 'Secret' && !ctx.authenticated) view.present = redactSecret;
   const show = (o: KubeObject) => (view.present ? view.present(o) : o);
   const namespace = info.namespaced ? p.namespace : undefined;
-  if (isResourceMetrics(info) && !isWatch(q.get('watch')) && !p.subresource) {
+  // metrics-server's storage has no Watch: the LIST handler answers a watch with MethodNotSupported.
+  if (isResourceMetrics(info) && isWatch(q.get('watch'))) return sendStatus(res, 405, `watch is not supported on resources of kind "${info.resource}.${info.group}"`, { group: info.group, kind: info.resource });
+  if (isResourceMetrics(info) && !p.subresource) {
     const { labels, fields, include } = queryOf(q, 'PodMetrics');
     return serveResourceMetrics(res, store, info, { namespace, name: p.name, labels, fields, table: wantsTable(req.headers.accept) ? include : undefined });
   }
