@@ -96,6 +96,30 @@ test('a stopped scheduler is Unhealthy: the heartbeat says it stopped', async ()
   assert.match((await kubectl('get', 'cs', 'scheduler')).stdout, /scheduler\s+Unhealthy\s+the scheduler has stopped/);
 });
 
+test('etcd-0 is Unhealthy with the error when the store cannot persist (its data folder gone)', async () => {
+  const gone = mkdtempSync(path.join(tmpdir(), 'convergit-cp-gone-'));
+  const lost = await openStore(gone, { onError: () => {}, journalMin: 1 });
+  const api2 = await startApiServer({ store: lost, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
+  try {
+    await lost.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' }, data: {} });
+    await lost.flush(); // the first snapshot, small
+    rmSync(gone, { recursive: true, force: true });
+    // Bigger than the snapshot: the journal outgrows it, so the next write is a snapshot into the missing folder.
+    await lost.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'default' }, data: { x: 'y'.repeat(10_000) } });
+    await lost.flush();
+    await lost.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: {} });
+    const etcd = await until(async () => {
+      const c = ((await (await fetch(`${api2.url}/api/v1/componentstatuses/etcd-0`)).json()) as any).conditions[0];
+      return c.status === 'False' && c;
+    }, 'etcd-0 Unhealthy');
+    assert.equal(Object.keys(etcd).sort(), ['error', 'status', 'type'], 'no message, as EtcdServer.DoServerCheck on failure');
+    assert.match(etcd.error, /ENOENT/);
+  } finally {
+    await api2.close();
+    await lost.close().catch(() => {});
+  }
+});
+
 test('kubectl get apiservices: a Local, Available one per served group-version, as kube-aggregator registers them', async () => {
   const r = await kubectl('get', 'apiservices');
   assert.is(r.code, 0, r.stderr);
