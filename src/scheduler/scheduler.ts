@@ -3,6 +3,7 @@
 //
 // A pod that already has spec.nodeName is not ours, as in Kubernetes (the node runs it directly), so there is no
 // NodeName filter: every pod the scheduler sees has no node name to match.
+import { startHeartbeat } from '../model/component-health.ts';
 import type { KubeObject } from '../model/object.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { preBindVolumes, volumeCycleState, type VolumeListers } from './plugins/volume-binding.ts';
@@ -199,10 +200,17 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   ready = true;
   kick();
   log(`scheduler: started as ${schedulerName}`);
+  // kube-scheduler's /healthz: its informers synced (sched-handler-sync) and the loop not stopped.
+  const informers = [pods, nodes, ...Object.values(storage)];
+  const heartbeat = startHeartbeat(store, 'scheduler', () => ({
+    'sched-handler-sync': informers.every((i) => i.hasSynced) ? null : 'informers not synced',
+    'scheduling-loop': stopped ? 'stopped' : null,
+  }));
 
   return {
     async stop() {
       stopped = true;
+      await heartbeat.stop();
       pods.stop();
       nodes.stop();
       for (const i of Object.values(storage)) i.stop();
