@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   profile?: Profile;
   /** xstate clock for the queue's backoff timers. */
   clock?: Clock;
+  /** KubeSchedulerConfiguration's percentageOfNodesToScore; default adaptive (framework.ts numFeasibleNodesToFind). */
+  percentageOfNodesToScore?: number;
 }
 
 export interface Scheduler {
@@ -64,6 +66,9 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   };
   const cache = new SchedulerCache();
   let ready = false, stopped = false;
+  /** Where the next cycle starts its search of the nodes (kube-scheduler's nextStartNodeIndex), so a sampled search
+   *  moves round the cluster instead of filling the first nodes by name. */
+  let nextStart = 0;
   let loop: Promise<void> | undefined;
 
   const queue = new SchedulingQueue({
@@ -156,7 +161,9 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     const started = process.hrtime.bigint();
     let result;
     try {
-      result = schedule(pod, cache.snapshot(), profile, volumeCycleState(volumeListers));
+      const nodes = cache.snapshot();
+      result = schedule(pod, nodes, profile, volumeCycleState(volumeListers), { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
+      if ('searched' in result && nodes.length) nextStart = (nextStart + (result.searched ?? 0)) % nodes.length;
     } catch (err) {
       log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       observeScheduleAttempt('error', schedulerName, started);
