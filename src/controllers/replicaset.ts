@@ -103,7 +103,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
       }
 
       const { status, nextAvailableInMs } = replicaSetStatus(rs, pods, ctx.now(), failure?.failure);
-      await ctx.store.updateStatus(kind, namespace, name, status);
+      await ctx.store.updateStatus(kind, namespace, name, status, { shared: true });
       if (failure) throw failure.cause;
       return nextAvailableInMs === undefined ? undefined : { requeueAfterMs: nextAvailableInMs };
     },
@@ -128,7 +128,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
       const now = pending.splice(0, batch);
       await Promise.all(now.map(async (podName) => {
         try {
-          await ctx.store.create(podFromTemplate(rs, podName));
+          await ctx.store.create(podFromTemplate(rs, podName), { shared: true }); // the result is not kept: no copy
           await event(ctx, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`);
         } catch (err) {
           expectations.creationObserved(key, podName); // it will never show up
