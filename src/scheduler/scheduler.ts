@@ -133,8 +133,10 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   /** Binds in flight: a decision does not wait for the writes of the ones before it (kube-scheduler's binding cycle). */
   const binding = new Set<Promise<void>>();
   const MAX_BINDING = 64;
-  /** Decisions made between yields to the event loop, so informer events, the API and the nodes are served meanwhile. */
-  const DECISIONS_PER_TICK = 32;
+  /** Decisions made between yields to the event loop, so informer events, the API and the nodes are served meanwhile.
+   *  Each binding's write starts the pod's worker on its node within the same tick (milliseconds a pod): few a tick
+   *  keep a single GET waiting for at most a few of them. */
+  const DECISIONS_PER_TICK = 8;
 
   /** Runs the loop unless it is running; it drains every active pod, one decision at a time. */
   function kick(): void {
