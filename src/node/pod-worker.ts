@@ -275,7 +275,7 @@ export class PodWorker {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
       throw e;
     }
-    await mkdir(this.scratchDir, { recursive: true });
+    if (runtime.usesHostFolders !== false) await mkdir(this.scratchDir, { recursive: true });
     await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
@@ -587,7 +587,7 @@ export class PodWorker {
     const mounts = [...(extra.mounts ?? []), ...(await this.volumes.mountsOf(spec))];
     const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
     // As a runtime creates a missing workingDir; one inside a volume is the volume's, not the host's.
-    if (!imageID && !runtime.pullImage && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
+    if (!imageID && !runtime.pullImage && runtime.usesHostFolders !== false && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
     const launch: ContainerLaunch = {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,
@@ -872,6 +872,6 @@ export class PodWorker {
     // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.
     const base = evicted === undefined ? cur : { ...cur, status: { ...cur.status, phase: 'Failed' } };
     const next = asJson({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
-    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next);
+    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
   }
 }

@@ -160,6 +160,11 @@ export interface Runtime {
    * measures a record's process group through /proc (the process runtime).
    */
   usage?(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]>;
+  /**
+   * Optional: false when its containers use no folder of the host (the hollow runtime): the node then makes no
+   * scratch or working folder per pod, which at thousands of pods is a syscall storm for nothing. Default true.
+   */
+  readonly usesHostFolders?: boolean;
   /** Optional: image garbage collection past a disk threshold (the kubelet's); returns the images it removed. */
   collectImages?(): Promise<{ removed: string[]; usagePercent: number }>;
 
