@@ -202,5 +202,17 @@ spec:
     assert.is(userPodman('ps', '-a', '--filter', 'label=convergit.instance', '--format', '{{.Names}}').trim(), '');
   });
 
+  test('without its subordinate ids the user\'s serve runs the process runtime and says why', async () => {
+    for (const file of ['/etc/subuid', '/etc/subgid']) {
+      writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith(`${user}:`)).join('\n'));
+    }
+    const fallbackDir = join(dataDir, 'fallback');
+    asUser('mkdir', [fallbackDir]);
+    serve = await startServe(['--repo', repo.dir, '--data-dir', fallbackDir, '--nodes', '0'], { wrap: wrap(), env, defaultRuntime: true, listenTimeoutMs: 60_000 });
+    assert.match(serve.output(), new RegExp(`runtime: process \\(podman [\\d.]+ is installed, but rootless podman needs a subordinate id range for ${user} in /etc/subuid`));
+    assert.is((await serve.get('/status')).status, 200);
+    await serve.shutdown();
+  });
+
   test.run();
 }
