@@ -1,13 +1,15 @@
 // Rootless podman end to end: `convergit serve --runtime podman` run as a throwaway user (made here, with its
 // subordinate id ranges, removed afterwards), pods on bridges in podman's rootless network namespace. Two port-80
 // replicas Ready by an httpGet probe (serve reaches pod addresses through its helper in that namespace), a NodePort
-// on the host, a pod reaching the Service by DNS name (ClusterIP and DNS listened on in that namespace), a configMap
-// volume, a memory limit that rootless podman on cgroup v1 cannot enforce (a Warning event, not silence), serve's
-// restart leaving every container running, and `convergit stop` as that user removing them.
+// and an Ingress on the host, a pod reaching the Service by DNS name (ClusterIP and DNS listened on in that namespace), a configMap
+// volume, a memory limit that rootless podman on cgroup v1 cannot enforce (a Warning event, not silence), kill -9
+// of serve and a new one leaving every container running, `convergit stop` as that user removing them, and the
+// fallback to the process runtime for a user without subordinate ids.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -33,7 +35,7 @@ if (missing) {
 } else {
   const user = `cvgrl${process.pid % 100000}`;
   let uid = 0, gid = 0, home = '', runtimeDir = '', env: NodeJS.ProcessEnv = {};
-  let registry: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess, NODE_PORT = 0;
+  let registry: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess, NODE_PORT = 0, INGRESS_PORT = 0;
   const wrap = () => ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups'];
   const asUser = (cmd: string, args: string[]) => execFileSync(wrap()[0], [...wrap().slice(1), cmd, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const userPodman = (...args: string[]) => asUser('podman', args);
@@ -74,6 +76,7 @@ if (missing) {
 
     registry = await startRegistry();
     NODE_PORT = 30000 + Math.floor(Math.random() * 2000);
+    INGRESS_PORT = await freePort();
     pushBusyboxImage(`${registry.host}/httpd:1`, { entrypoint: ['httpd', '-f', '-p', '80', '-h', '/www'] });
     pushBusyboxImage(`${registry.host}/shell:1`, { entrypoint: ['sh', '-c'] });
     repo = makeRepo({
@@ -99,6 +102,14 @@ spec:
   type: NodePort
   selector: { app: web }
   ports: [{ name: http, port: 80, nodePort: ${NODE_PORT} }]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: web }
+spec:
+  rules:
+    - host: web.example
+      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { name: http } } } }] }
 `,
       'client.yaml': `apiVersion: v1
 kind: ConfigMap
@@ -122,7 +133,7 @@ spec:
     execFileSync('chown', ['-R', `${uid}:${gid}`, dirname(repo.dir)]);
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-rootless-'));
     chownSync(dataDir, uid, gid);
-    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--restart-backoff', '500ms'], { wrap: wrap(), env, listenTimeoutMs: 60_000 })
+    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--restart-backoff', '500ms', '--ingress-port', String(INGRESS_PORT)], { wrap: wrap(), env, listenTimeoutMs: 60_000 })
       .catch((e) => { console.error(e); throw e; }); // uvu does not print a failed before hook
   });
 
@@ -162,9 +173,17 @@ spec:
     assert.ok(names.filter((n) => n.includes('default_web')).length >= 2, names.join(' '));
   });
 
-  test('the Service answers on the host\'s NodePort', async () => {
+  test('the Service answers on the host\'s NodePort, and through the Ingress', async () => {
     const body = await until(nodePortGet, `the NodePort ${NODE_PORT} to answer`, 30_000);
     assert.match(body, /hello from busybox httpd/);
+    // fetch() may not set Host: a plain request.
+    const viaIngress = () => new Promise<string | undefined>((resolve) => {
+      http.get({ host: '127.0.0.1', port: INGRESS_PORT, path: '/', headers: { host: 'web.example' }, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c)).on('end', () => resolve(res.statusCode === 200 ? text : undefined));
+      }).on('error', () => resolve(undefined));
+    });
+    assert.is(await until(viaIngress, 'web through the ingress', 30_000), 'hello from busybox httpd\n');
   });
 
   test('a pod reaches the Service by its DNS name; its configMap volume is mounted', async () => {
@@ -185,9 +204,9 @@ spec:
     assert.match(ev, /^Warning ResourcesNotEnforced: Container client: memory limit not enforced/);
   });
 
-  test('a restart of serve leaves every container running; `convergit stop` as the user removes them', async () => {
+  test('kill -9 of serve and a new one leave every container running; `convergit stop` as the user removes them', async () => {
     const before = (await podsOf('web')).map((p) => p.status.containerStatuses[0].containerID).sort();
-    assert.is(await serve.stop('SIGTERM'), 0);
+    await serve.stop('SIGKILL');
     const running = userPodman('ps', '--format', '{{.ID}}').split('\n').filter(Boolean);
     for (const id of before) assert.ok(running.some((r) => id.includes(r)), `${id} still running`);
     serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '500ms'], { wrap: wrap(), env, defaultRuntime: true, listenTimeoutMs: 60_000 });
