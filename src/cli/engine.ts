@@ -18,6 +18,8 @@ import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow
 import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 import type { Taint } from '../model/taints.ts';
+import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
+import { setPodNetwork } from '../netns/pod-network.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -88,7 +90,18 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
-    await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    if (runtime instanceof PodmanRuntime && runtime.rootless) {
+      // The pods' bridges are in podman's rootless network namespace: ClusterIPs, the DNS and every connection to a
+      // pod are made there, by a helper inside it (docs/engine.md, "Rootless podman").
+      if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
+      const netns = await runtime.rootlessNetwork((m) => log(m));
+      stops.push(async () => { setPodNetwork(undefined); netns.close(); });
+      await netns.localRoute(serviceCIDR);
+      setPodNetwork(netns);
+      log(`network: rootless: pods, ClusterIPs (${serviceCIDR}, local there) and the cluster DNS are in podman's rootless network namespace; serve reaches them through its helper there`);
+    } else {
+      await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    }
     const dnsIP = clusterDnsIp(serviceCIDR);
     const allocator = await startServiceAllocator({ store, serviceCidr: serviceCIDR, reserved: [{ ip: dnsIP, holder: 'the cluster DNS' }], log: (m) => log(`services: ${m}`) });
     stops.push(() => allocator.stop());

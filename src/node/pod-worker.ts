@@ -609,6 +609,7 @@ export class PodWorker {
     });
     const handle = await slot.launching;
     this.event('Normal', 'Started', `Started container ${spec.name}`);
+    for (const w of handle.warnings ?? []) this.event('Warning', 'ResourcesNotEnforced', `Container ${spec.name}: ${w}`);
     // The kubelet runs postStart right after the start; the container is not running (nor the next one started)
     // until it completes, and a failed hook kills the container, which then restarts as its policy says.
     const postStart: LifecycleHandler | undefined = spec.lifecycle?.postStart;

@@ -119,6 +119,8 @@ export interface RunningContainer {
   readonly startedAt: Date;
   /** Set when the runtime can re-adopt this container after a restart of convergit (see Runtime.adopt). */
   readonly record?: ContainerRecord;
+  /** What of the launch the runtime could not apply (e.g. limits, rootless on cgroup v1): the node's Warning events. */
+  readonly warnings?: string[];
   /** Settles once, when the process (its whole process group) has exited. Never rejects. */
   readonly exited: Promise<ContainerExit>;
   /** SIGTERM to the process group, SIGKILL after graceMs; resolves with the exit. Safe to call twice. */

@@ -22,6 +22,8 @@ import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type 
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
+import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
+import { RootlessNetns } from './rootless-netns.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -54,6 +56,8 @@ const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 export class PodmanRuntime implements Runtime {
   readonly name = 'podman';
   readonly instance: string;
+  /** Not root: podman runs rootless, its pods' bridges in its rootless network namespace (rootless-netns.ts). */
+  readonly rootless = isRootless();
   private readonly cli: PodmanCli;
   private readonly exits: ExitWatcher;
   private rootMounts?: Promise<Mount[]>;
@@ -112,6 +116,21 @@ export class PodmanRuntime implements Runtime {
       if (name) await podman(this.cli, ['network', 'rm', name]); // refused while a pod still uses it
     }
     this.networks.clear();
+  }
+
+  // ---- rootless --------------------------------------------------------------------------------------------------
+
+  /** Rootless: why podman's rootless network namespace cannot be made, or undefined when it can. */
+  async checkRootlessNetwork(): Promise<string | undefined> {
+    const r = await podman(this.cli, ['unshare', '--rootless-netns', 'true'], { timeoutMs: 60_000 });
+    return r.code === 0 ? undefined : podmanError(r);
+  }
+
+  /** Rootless: the helper that makes serve's sockets on the pods' side (started; its anchor pod running). */
+  async rootlessNetwork(log: (m: string) => void): Promise<RootlessNetns> {
+    const n = new RootlessNetns(this.cli, this.instance, `${LABEL}=${this.instance}`, log);
+    await n.start();
+    return n;
   }
 
   // ---- images ----------------------------------------------------------------------------------------------------
@@ -311,7 +330,7 @@ export class PodmanRuntime implements Runtime {
       runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
     };
-    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record);
+    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record, this.ignoredLimits(launch));
     return this.track(launch, c, true);
   }
 
@@ -367,12 +386,13 @@ export class PodmanRuntime implements Runtime {
     for (const [k, v] of Object.entries(l.env)) args.push('-e', `${k}=${v}`);
     const mounts = [...(l.image ? [] : await (this.rootMounts ??= hostRoot(this.hostRootDir))), ...(l.mounts ?? [])];
     for (const m of mounts) args.push('-v', `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`);
-    const res = l.resources ?? {};
+    // Rootless on cgroup v1: podman cannot set limits and ignores them (the start says so, ignoredLimits).
+    const res = this.ignoredLimits(l).length ? {} : l.resources ?? {};
     if (res.memoryLimitBytes) args.push('--memory', String(res.memoryLimitBytes), '--memory-swap', String(res.memoryLimitBytes));
     if (res.cpuLimitMillis) args.push('--cpus', (res.cpuLimitMillis / 1000).toFixed(3));
     // Kubernetes' shares: 1024 per core requested, at least 2.
     if (res.cpuRequestMillis !== undefined) args.push('--cpu-shares', String(Math.max(2, Math.floor((res.cpuRequestMillis * 1024) / 1000))));
-    if (this.opts.pidsLimit) args.push('--pids-limit', String(this.opts.pidsLimit));
+    if (this.opts.pidsLimit && !(this.rootless && rootlessLimitsIgnored())) args.push('--pids-limit', String(this.opts.pidsLimit));
     const sec = l.security ?? {};
     if (sec.runAsUser !== undefined || sec.runAsGroup !== undefined) {
       args.push('--user', `${sec.runAsUser ?? 0}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`);
@@ -387,6 +407,18 @@ export class PodmanRuntime implements Runtime {
     if (l.image) args.push(l.image);
     else args.push('--rootfs', `${this.hostRootDir}:O`);
     return args;
+  }
+
+  /** The limits of the launch this podman cannot enforce (rootless on cgroup v1), as the Warning the node reports. */
+  private ignoredLimits(l: ContainerLaunch): string[] {
+    if (!this.rootless || !rootlessLimitsIgnored()) return [];
+    const r = l.resources ?? {};
+    const named = [r.memoryLimitBytes && 'memory limit', r.cpuLimitMillis && 'cpu limit', r.cpuRequestMillis !== undefined && 'cpu request (shares)']
+      .filter((x): x is string => typeof x === 'string');
+    if (this.opts.pidsLimit) named.push('pids limit');
+    return named.length
+      ? [`${named.join(', ')} not enforced: rootless podman cannot set cgroup limits on this host's cgroup v1 (it needs cgroup v2 with the controllers delegated to the user)`]
+      : [];
   }
 
   private conmonPidFile(name: string): string {
@@ -510,7 +542,7 @@ class PodmanContainer implements RunningContainer {
   private done = false;
 
   constructor(private readonly rt: PodmanRuntime, readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date,
-    readonly record: ContainerRecord) {
+    readonly record: ContainerRecord, readonly warnings: string[] = []) {
     this.exited = new Promise((r) => { this.resolve = r; });
   }
 
