@@ -163,6 +163,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       timeline = [];
       seen = '';
       r.startup.push(upAt - killedAt);
+      const problemsBefore = r.problems.length;
       const after = await until(() => converged(serve!), `trial ${t} (${action}) to converge`, 60_000);
       const raw = Date.now() - upAt;
       r.convergence.push(raw);
@@ -191,6 +192,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       r.orphans += orphans;
       r.restartedHealthy += restarted;
       log(`trial ${t}: ${kind}, killed -9 ${killedAt - commitAt} ms after the commit, up ${upAt - killedAt} ms later, converged in ${raw} ms; ${dupPods} dup pods, ${dupProcs} dup processes, ${orphans} orphans, ${restarted} restarted healthy`);
+      for (const p of r.problems.slice(problemsBefore)) log(`  ${p}`);
       if (process.env.TORTURE_TRACE && raw > Number(process.env.TORTURE_TRACE)) {
         log(`  the API after the restart (new serve up at ${new Date(upAt).toISOString().slice(11, 23)}):\n    ${timeline.join('\n    ')}`);
         log(`  the new serve's log:\n${serve.output().trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}`);
