@@ -719,14 +719,20 @@ export class PodWorker {
     if (!launch) return;
     const check = (probe: Probe) => ({ timeoutMs }: { timeoutMs: number }) =>
       probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs });
-    const common = { msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }) };
+    const common = {
+      msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }),
+      // Re-adopted: its initial delays count from its own start, not from this serve's (see Prober).
+      ...(slot.adopted && slot.handle && { startedAt: slot.handle.startedAt }),
+    };
+    const adopted = slot.adopted;
     const name = slot.spec.name;
     // Readiness and liveness wait for the startup probe, as in Kubernetes: a slow starter is not killed meanwhile.
     const others = () => {
       if (slot.spec.readinessProbe) {
         slot.probers.push(new Prober({
           ...common,
-          initial: slot.adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
+          initial: adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
+          jitter: adopted?.ready === true, // …so its first probe can wait; one not ready yet is probed at once
           probe: slot.spec.readinessProbe,
           check: check(slot.spec.readinessProbe),
           onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
@@ -738,6 +744,7 @@ export class PodWorker {
           ...common,
           probe: slot.spec.livenessProbe,
           initial: true,
+          jitter: !!adopted,
           check: check(slot.spec.livenessProbe),
           onChange: (ok, message) => {
             if (ok) return;
@@ -750,7 +757,7 @@ export class PodWorker {
       for (const p of slot.probers) p.start();
     };
     const startup = slot.spec.startupProbe;
-    if (!startup || slot.adopted?.started) return others();
+    if (!startup || adopted?.started) return others();
     const prober: Prober = new Prober({
       ...common,
       probe: startup,
