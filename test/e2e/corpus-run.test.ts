@@ -120,7 +120,9 @@ if (missing) {
   test('sock-shop fluentd DaemonSet (selects beta.kubernetes.io/os, hostPath of the node\'s container logs): ready, its config read', async () => {
     const [pod, ...more] = await daemonSetReady('kube-system', 'fluentd');
     assert.is(more.length, 0);
-    const log = await until(async () => { const l = await logOf('kube-system', pod.metadata.name); return /following/.test(l) && l; }, 'fluentd started', 15_000);
+    let last = '';
+    const log = await until(async () => { last = await logOf('kube-system', pod.metadata.name); return /following/.test(last) && last; }, 'fluentd started', 15_000)
+      .catch(async (e) => { throw new Error(`${e.message}; log: ${JSON.stringify(last)}; status: ${JSON.stringify((await get(`/api/v1/namespaces/kube-system/pods/${pod.metadata.name}`)).status)}`); });
     assert.match(log, /reading config file path="\/fluentd\/etc\/elk\.conf"/);
     console.log(`corpus-run: fluentd log:\n${log.replace(/^/gm, '  ')}`);
   });
