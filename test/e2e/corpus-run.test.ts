@@ -11,7 +11,7 @@ import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { registryMissing, startRegistry, type Registry } from '../support/registry.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, rmdirSync } from 'node:fs';
 import { CORPUS as BESIDE } from '../corpus/corpus-load.ts';
 import { corpusWorkloads, mirrorFlags, pushStandins, removeStandins } from '../support/corpus-standins.ts';
 
@@ -44,6 +44,8 @@ if (missing) {
 } else {
   let reg: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess;
   let digests: Record<string, string> = {};
+  /** The node's folders the fluentd hostPath makes when missing (as a runtime on a node does): removed after, if ours. */
+  const made = ['/var/lib/docker/containers', '/var/lib/docker'].filter((d) => !existsSync(d));
 
   const get = async (path: string) => (await serve.get(path)).body;
   const podsOf = async (ns: string, selector: string) => (await get(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`)).items as any[];
@@ -87,6 +89,7 @@ if (missing) {
     await reg?.stop();
     repo?.cleanup();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    for (const d of made) try { rmdirSync(d); } catch { /* not empty: someone else's now */ }
   });
 
   test('the commit applies whole: the kustomized descheduler Job, the DaemonSets, their ServiceAccounts and RBAC', async () => {
