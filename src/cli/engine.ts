@@ -11,6 +11,7 @@ import { ImageCache } from '../node/images.ts';
 import { chooseRuntime, type ChosenRuntime } from './runtime-choice.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
+import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
 import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '../node/log-rotation.ts';
@@ -62,6 +63,8 @@ export interface EngineOptions {
   ingressTlsPort?: number;
   /** podman: image garbage collection thresholds (percent) and minimum age. */
   imageGC?: ImageGCOptions;
+  /** podman: registry mirrors (--registry-mirror). */
+  registryMirrors?: RegistryMirror[];
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
 }
@@ -84,7 +87,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   try {
     const chosen: ChosenRuntime = opts.hollow
       ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', reason: '--hollow', close: () => {} }
-      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
+      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC, registryMirrors: opts.registryMirrors });
     log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());

@@ -1,7 +1,7 @@
 // The composition root: parses the command line and wires the parts together. Nothing imports this file.
 // The heavier commands are imported when run, so that `convergit stop` or `validate` does not load the engine.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { bytes, cidr, count, defaultNodeName, duration, labels, nodeName, perNode, port, quantity, repoPath, taints } from './options.ts';
+import { bytes, cidr, count, defaultNodeName, duration, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
 import { history } from './history.ts';
@@ -61,6 +61,7 @@ program
   .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')
   .option('--storage-dir <dir>', 'where the local-path provisioner keeps PersistentVolumes (default: <data-dir>/storage)')
   .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
+  .option('--registry-mirror <registry=url>', 'podman: pull <registry>\'s images from this mirror first, e.g. docker.io=http://127.0.0.1:5000 (repeatable; http:// is plain HTTP)', registryMirror)
   .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
   .option('--ingress-port <n>', 'port the ingress listener serves HTTP on, at --host (default: 80 when it can be bound, else 8080, else a free port; serve says which)', port)
   .option('--ingress-tls-port <n>', 'port the ingress listener serves HTTPS on (default: 443 when it can be bound, else 8443, else a free port)', port)

@@ -103,6 +103,9 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     'kubernetes.io/hostname': nodeName,
     'kubernetes.io/os': goOS(),
     'kubernetes.io/arch': goArch(),
+    // The kubelet still sets the deprecated beta labels beside the GA ones, and DaemonSets select on them.
+    'beta.kubernetes.io/os': goOS(),
+    'beta.kubernetes.io/arch': goArch(),
     ...r.labels,
   };
   let node = await store.get('Node', undefined, nodeName);

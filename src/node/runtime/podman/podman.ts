@@ -15,7 +15,7 @@ import {
   type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
-import { writeContainersConf } from './config.ts';
+import { writeContainersConf, writeRegistriesConf, type RegistryMirror } from './config.ts';
 import { ExitWatcher } from './exits.ts';
 import { cgroupUsage } from './cgroup-usage.ts';
 import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
@@ -49,6 +49,8 @@ export interface PodmanRuntimeOptions {
   insecureRegistries?: string[];
   /** Image garbage collection (the kubelet's thresholds); default the kubelet's defaults. */
   imageGC?: ImageGCOptions;
+  /** Registry mirrors (`--registry-mirror`), written into a registries.conf podman is pointed at; none: podman's own. */
+  registryMirrors?: RegistryMirror[];
 }
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
@@ -79,17 +81,19 @@ export class PodmanRuntime implements Runtime {
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<ImageGCResult>;
 
-  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
+  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
-    this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
+    const env = { ...process.env, CONTAINERS_CONF: conf, ...(registries && { CONTAINERS_REGISTRIES_CONF: registries }) };
+    this.cli = { bin: opts.bin ?? 'podman', env, cwd: opts.stateDir };
     this.exits = new ExitWatcher(this.cli, `${LABEL}=${this.instance}`);
     this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
   }
 
-  /** Writes containers.conf. What an earlier run left running stays: the node re-adopts it (see `adopt`). */
+  /** Writes containers.conf (and registries.conf for mirrors). What an earlier run left running stays: the node re-adopts it (see `adopt`). */
   static async create(opts: PodmanRuntimeOptions): Promise<PodmanRuntime> {
     const conf = await writeContainersConf(opts.stateDir);
-    return new PodmanRuntime(opts, conf);
+    const registries = await writeRegistriesConf(opts.stateDir, opts.registryMirrors);
+    return new PodmanRuntime(opts, conf, registries);
   }
 
   private get hostRootDir(): string {
