@@ -118,7 +118,9 @@ export class Syncer {
           const inventory = this.inventory;
           this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
           const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
-          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds }, this.opts.builder);
+          // Shared: an unchanged document's object is the very one of the last load (frozen), so the plan diffs only
+          // what changed; nothing here writes into them (apply writes copies).
+          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds, shared: true }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           return { errors: result.issues.filter((i) => i.severity === 'error') };
@@ -128,7 +130,8 @@ export class Syncer {
           const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
-          const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
+          // Shared (read only, replaced on change, never changed in place): no copy of every live object per commit.
+          const live = (await Promise.all(gitKinds().map((k) => this.store.list(k, { shared: true })))).flat();
           const plan = makePlan({ desired: this.objects, live, inventory: this.inventory.keys() });
           // Data is deleted only when the commit says so: otherwise the whole revision is refused.
           const refusal = dataDeletionRefusal(dataDeletions(plan, live, this.revision?.message));
