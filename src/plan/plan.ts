@@ -62,6 +62,14 @@ export interface PlanInput {
  */
 const compared = new WeakMap<KubeObject, { live: KubeObject; desired: KubeObject; patch: Operation[] }>();
 
+/** The desired keys, sorted; the last answer again while the set of keys is the same (most commits). */
+let lastKeys: { set: Set<string>; sorted: string[] } = { set: new Set(), sorted: [] };
+function sortedKeys(desired: KubeObject[]): string[] {
+  const set = new Set(desired.map(keyOf));
+  if (set.size !== lastKeys.set.size || [...set].some((k) => !lastKeys.set.has(k))) lastKeys = { set, sorted: [...set].sort() };
+  return [...lastKeys.sorted];
+}
+
 export function makePlan({ desired, live, inventory }: PlanInput): Plan {
   const owned = new Set(inventory);
   const hpas = autoscaledTargets(desired);
@@ -71,15 +79,18 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
   let unchanged = 0;
   for (const p of pair(desired, live)) {
     const o = p.desired ?? p.live!;
+    const hpa = hpas.size > 0 && p.desired && p.live ? hpas.get(`${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`) : undefined;
+    // The same shared desired object against the same live one as last time: the same answer, no diff again.
+    const memo = p.desired && p.live && !hpa && Object.isFrozen(p.desired) ? compared.get(p.desired) : undefined;
+    if (memo && memo.live === p.live && !memo.patch.length) {
+      unchanged++;
+      continue;
+    }
     const base = { key: p.key, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name };
     if (p.desired && !p.live) apply.push({ ...base, action: 'create', object: p.desired });
     else if (p.desired && p.live) {
-      const hpa = hpas.get(`${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`);
-      // The same shared desired object against the same live one as last time: the same answer, no diff again.
-      const memo = !hpa && Object.isFrozen(p.desired) ? compared.get(p.desired) : undefined;
-      if (memo?.live === p.live) {
-        if (memo.patch.length) apply.push({ ...base, action: 'update', object: memo.desired, patch: memo.patch });
-        else unchanged++;
+      if (memo && memo.live === p.live) {
+        apply.push({ ...base, action: 'update', object: memo.desired, patch: memo.patch });
         continue;
       }
       // What the cluster allocated (a clusterIP, a revision annotation) is not a difference from git.
@@ -105,7 +116,7 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
     update: apply.length - creates,
     prune: prune.length,
     unchanged,
-    inventory: [...new Set(desired.map(keyOf))].sort(),
+    inventory: sortedKeys(desired),
     autoscaled,
   };
 }
