@@ -103,18 +103,22 @@ async function statusOf(serve: ServeProcess): Promise<any> {
   return (await fetch(`${serve.url}/status?summary`).then((r) => r.json())) as any;
 }
 
-/** Polls the small /status?summary until `ok`; 10 ms apart so the figure is not the poll's period. */
-async function waitStatus(serve: ServeProcess, ok: (s: any) => boolean, what: string, timeoutMs: number): Promise<any> {
+/**
+ * Polls `probe` until `ok`, `everyMs` apart. /status?summary still walks every object's entry (a few ms of serve's
+ * CPU at 10,000), so it is polled 25 ms apart; a single GET of the changed object costs nothing and is polled 5 ms apart.
+ */
+async function waitFor<T>(probe: () => Promise<T>, ok: (s: T) => boolean, what: string, timeoutMs: number, everyMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const s = await statusOf(serve);
+      const s = await probe();
       if (ok(s)) return s;
     } catch { /* not answering yet */ }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
+    await sleep(everyMs);
   }
 }
+const waitStatus = (serve: ServeProcess, ok: (s: any) => boolean, what: string, timeoutMs: number) => waitFor(() => statusOf(serve), ok, what, timeoutMs, 25);
 
 export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?? 10_000), commits = Number(process.env.SCALE_COMMITS ?? 9)) {
   const fresh = existsSync(path.join(ROOT, 'build/cli/main.js'));
@@ -152,8 +156,10 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
         let c0 = cpuOf(serve.pid);
         let w0 = performance.now();
         let sha = repo.commit(`bench ${r}`);
-        let s = await waitStatus(serve, (x) => x.lastAppliedRevision === sha && x.sync === 'Synced', 'applied', 120_000);
+        // Applied: the ConfigMap in the store says so (one GET); then the loop's own timings from /status.
+        await waitFor(() => fetch(`${serve.url}/api/v1/namespaces/default/configmaps/cm-${n}`).then((x) => x.json()) as Promise<any>, (o) => o?.data?.v === String(r), 'applied', 120_000, 5);
         applied.push(performance.now() - w0);
+        let s = await waitStatus(serve, (x) => x.lastAppliedRevision === sha && x.sync === 'Synced', 'synced', 120_000);
         appliedSeen.push(seen(s));
         await sleep(500); // the health assessment that follows is part of the commit's CPU
         appliedCpu.push((cpuOf(serve.pid) - c0) * 1000);
@@ -168,9 +174,9 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
         await sleep(500);
         outsideCpu.push((cpuOf(serve.pid) - c0) * 1000);
       }
-      figures.push({ name: 'one-file commit → applied (median, commit to /status saying so)', value: median(applied), target: 100, old: '3.5 s', unit: 'ms',
+      figures.push({ name: 'one-file commit → applied (median, commit to the object changed in the API)', value: median(applied), target: 100, old: '3.5 s', unit: 'ms',
         note: `seen → applied ${median(appliedSeen).toFixed(0)} ms; serve CPU per commit ${median(appliedCpu).toFixed(0)} ms incl. what follows for 0.5 s`, profile: 'serve' });
-      figures.push({ name: 'commit outside the manifests → handled (median)', value: median(outside), target: 50, old: '3.7 s', unit: 'ms',
+      figures.push({ name: 'commit outside the manifests → handled (median, commit to /status saying so, polled every 25 ms)', value: median(outside), target: 50, old: '3.7 s', unit: 'ms',
         note: `seen → handled ${median(outsideSeen).toFixed(0)} ms; serve CPU per commit ${median(outsideCpu).toFixed(0)} ms incl. 0.5 s after`, profile: 'serve' });
       figures.push({ name: 'serve memory after the commits (peak)', value: peakOf(serve.pid), target: 250, old: '741 MB', unit: 'MB', note: `serve CPU in all ${cpuOf(serve.pid).toFixed(1)} s`, profile: 'serve' });
     } finally {
