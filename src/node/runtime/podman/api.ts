@@ -2,12 +2,13 @@
 // folder: one long-lived podman instead of a podman process per call (each costs tenths of a second of CPU to start
 // and to open its database and storage). node's own http client (keep-alive sockets over the unix socket), no
 // dependency. The service is started with the same environment (CONTAINERS_CONF) and working directory the CLI calls
-// get, lives as long as this runtime (stopped by `close`), and is started again when it has died. One left behind by
-// a killed serve (its pid and configuration in `podman-service.pid`) is used on by the next start when it answers
-// and runs with the same containers.conf, else stopped and replaced.
+// get, lives as long as this runtime (stopped by `close`; it gets SIGTERM when its parent dies, so a killed serve
+// leaves none behind), and is started again when it has died. Where that cannot be arranged (no setpriv), one left
+// behind (its pid and configuration in `podman-service.pid`) is used on by the next start when it answers and runs
+// with the same containers.conf, else stopped and replaced.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { PodmanCli } from './cli.ts';
@@ -113,6 +114,11 @@ export class PodmanApi {
     return { close: () => { ended = true; req?.destroy(); } };
   }
 
+  /** Starts the service now, in the background: the first call then finds it (or its start under way). */
+  warm(): void {
+    this.ensure().catch(() => {});
+  }
+
   /** The service answers, or is started (a dead one restarted; one a killed serve left, used on or replaced). */
   private ensure(): Promise<void> {
     if (this.starting) return this.starting;
@@ -137,8 +143,10 @@ export class PodmanApi {
       await stop(left.pid);
     }
     rmSync(this.opts.socket, { force: true });
-    // Its own process group: a terminal's ^C to serve must not take it down before serve has finished with it.
-    const child = spawn(this.opts.bin, ['system', 'service', '--time=0', `unix://${this.opts.socket}`], {
+    // Its own process group: a terminal's ^C to serve must not take it down before serve has finished with it. It
+    // ends with serve all the same, even a killed one (setpriv's parent-death signal): none is left behind to find.
+    const argv = [this.opts.bin, 'system', 'service', '--time=0', `unix://${this.opts.socket}`];
+    const child = spawn(SETPRIV ?? argv[0], SETPRIV ? ['--pdeathsig', 'SIGTERM', '--', ...argv] : argv.slice(1), {
       env: this.opts.env, cwd: this.opts.cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
     });
     let stderr = '';
@@ -181,6 +189,10 @@ export class PodmanApi {
     if (readPidFile(this.opts.pidFile)?.pid === pid) rmSync(this.opts.pidFile, { force: true });
   }
 }
+
+/** util-linux's setpriv, for --pdeathsig (on every Debian system); without it a killed serve's service lingers until
+ * the next serve on the folder or `convergit stop` replaces it. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 const readPidFile = (file: string): { pid: number; conf: string } | undefined => {
   try {

@@ -93,7 +93,9 @@ export class PodmanRuntime implements Runtime {
   /** Writes containers.conf. What an earlier run left running stays: the node re-adopts it (see `adopt`). */
   static async create(opts: PodmanRuntimeOptions): Promise<PodmanRuntime> {
     const conf = await writeContainersConf(opts.stateDir);
-    return new PodmanRuntime(opts, conf);
+    const runtime = new PodmanRuntime(opts, conf);
+    runtime.api.warm(); // the service starts while the caller goes on
+    return runtime;
   }
 
   private get hostRootDir(): string {
