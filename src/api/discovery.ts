@@ -11,10 +11,12 @@ const ALL = new Set(['/pods', '/services', 'apps/deployments', 'apps/replicasets
 export const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets', 'replicationcontrollers']);
 /** Kinds without a status subresource in Kubernetes. */
 const NO_STATUS = new Set(['ConfigMap', 'Secret', 'Event', 'Endpoints', 'EndpointSlice', 'ServiceAccount', 'Role', 'RoleBinding',
-  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease', 'NodeMetrics', 'PodMetrics']);
+  'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass', 'NetworkPolicy', 'LimitRange', 'PodTemplate', 'ControllerRevision', 'Lease', 'NodeMetrics', 'PodMetrics', 'ComponentStatus']);
 export const hasStatus = (info: KindInfo) => !NO_STATUS.has(info.kind);
 
 const READ = ['get', 'list', 'watch'];
+/** Served without watch, as their storages have none: componentstatuses, and metrics-server's nodes and pods. */
+const NO_WATCH = (k: KindInfo) => k.kind === 'ComponentStatus' || k.group === 'metrics.k8s.io';
 
 /** Every kind the API serves: the registry's (built-in and custom), then derived ones the registry does not hold. */
 export function servedKinds(): KindInfo[] {
@@ -29,7 +31,7 @@ function resourcesOf(group: string, version: string) {
   for (const k of servedKinds().filter((x) => x.group === group && x.versions.includes(version))) {
     const categories = [...new Set([...k.categories, ...(ALL.has(`${k.group}/${k.resource}`) ? ['all'] : [])])];
     out.push({
-      name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: READ,
+      name: k.resource, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, verbs: NO_WATCH(k) ? ['get', 'list'] : READ,
       ...(k.shortNames.length ? { shortNames: k.shortNames } : {}),
       ...(categories.length ? { categories } : {}),
     });
@@ -44,7 +46,7 @@ function resourcesOf(group: string, version: string) {
 }
 
 /** group → its versions, preferred first. */
-function groupVersions(): Map<string, string[]> {
+export function groupVersions(): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const k of [...servedKinds(), ...REVIEW_KINDS]) {
     if (!k.group) continue;

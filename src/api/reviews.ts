@@ -16,8 +16,12 @@ export const REVIEW_KINDS: readonly KindInfo[] = [
 
 export const READ_VERBS = ['get', 'list', 'watch'];
 
+/** Who holds the data folder's bearer token (`convergit kubeconfig`), as kube-apiserver names a static token's user. */
+export const TOKEN_USER = { username: 'convergit:api-token', groups: ['system:authenticated'] };
+const ANONYMOUS = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
 /** The review for a POST to `group/version/resource`, or undefined when that is not a review path. Throws on a bad body (a 400). */
-export function answerReview(pathname: string, body: any, where: { repository: string; branch: string }): unknown {
+export function answerReview(pathname: string, body: any, where: { repository: string; branch: string; authenticated?: boolean }): unknown {
   const m = /^\/apis\/(authorization\.k8s\.io|authentication\.k8s\.io)\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews|selfsubjectreviews)\/?$/.exec(pathname);
   if (!m) return undefined;
   const kind = REVIEW_KINDS.find((k) => k.group === m[1] && k.resource === m[2]);
@@ -25,7 +29,7 @@ export function answerReview(pathname: string, body: any, where: { repository: s
   const base = { apiVersion: `${kind.group}/v1`, kind: kind.kind, metadata: { creationTimestamp: null } };
   const write = `convergit's API is read-only: change the system by committing to ${where.repository} (branch ${where.branch})`;
   if (kind.kind === 'SelfSubjectReview') {
-    return { ...base, status: { userInfo: { username: 'system:anonymous', groups: ['system:unauthenticated'] } } };
+    return { ...base, status: { userInfo: where.authenticated ? TOKEN_USER : ANONYMOUS } };
   }
   if (!body || typeof body !== 'object' || typeof body.spec !== 'object' || body.spec === null) throw new Error(`${kind.kind}: spec is required`);
   if (kind.kind === 'SelfSubjectRulesReview') {

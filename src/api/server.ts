@@ -20,7 +20,9 @@ import { renderReport, OUTPUT_FORMATS, type OutputFormat } from '../review/rende
 import { parseFieldSelector, type FieldRequirement } from './field-selector.ts';
 import { ContinueError, Paginator } from './pagination.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
-import { getView, listView, viewOf } from './views.ts';
+import { getView, listView, passes, viewOf, type ViewDeps } from './views.ts';
+import { ApiServiceAvailability, localApiServices } from './api-services.ts';
+import { COMPONENT_STATUS_WARNING, probeComponent, probeComponents } from './component-status.ts';
 import { isWatch, serveWatch } from './watch.ts';
 import { answerReview } from './reviews.ts';
 import { decodeReview, isKubeProtobuf } from './review-protobuf.ts';
@@ -89,6 +91,9 @@ interface Context extends ApiServerOptions {
   /** The OpenAPI documents for the kinds served now (rebuilt when the established CRDs change). */
   openapi: () => Promise<OpenApiDocuments>;
   metrics: ApiMetrics;
+  apiServices: ApiServiceAvailability;
+  /** When this server started (RFC 3339): the Local APIServices' creation when kube-system has none. */
+  startedAt: string;
 }
 
 /** kube-apiserver's labels for a request: LIST and WATCH are GETs of a collection; scope is namespace/cluster/resource. */
@@ -121,7 +126,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   const limit: ApiLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const admit429 = admission(limit);
-  const base: Context = { ...opts, limit, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store) };
+  const base: Context = { ...opts, limit, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store),
+    apiServices: new ApiServiceAvailability(opts.store), startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
@@ -166,7 +172,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return {
     url: `${opts.tls ? 'https' : 'http'}://${opts.host}:${port}`,
     port,
-    close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () => new Promise((resolve) => { base.apiServices.stop(); server.close(() => resolve()); server.closeAllConnections(); }),
   };
 }
 
@@ -251,7 +257,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     }
     case '/':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host))));
+      return void res.end(renderStatusPage(await status(), await workloads(ctx.store, reachable(ctx.host)), url.searchParams));
   }
   if (url.pathname.startsWith('/openapi/')) return serveOpenApi(req, res, await ctx.openapi(), url.pathname);
   const aggregated = wantsAggregated(req.headers.accept) ? aggregatedDiscovery(url.pathname) : undefined;
@@ -269,6 +275,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     res.setHeader('allow', 'GET, HEAD');
     return sendStatus(res, 405, refusal(url.pathname, req.method ?? 'GET', ctx));
   }
+  if (path.info.kind === 'ComponentStatus' && !path.info.group) return serveComponentStatuses(req, res, path, url.searchParams, ctx);
   const command = NODE_WRITERS.exec(String(req.headers['kubectl-command'] ?? ''))?.[1];
   if (command && path.info.kind === 'Node') return sendStatus(res, 405, nodeCommandRefusal(command, ctx));
   if (path.subresource === 'log' && path.info.kind === 'Pod' && ctx.podLogs) return serveLog(res, ctx, path, url.searchParams);
@@ -331,11 +338,13 @@ function scaleOf(o: KubeObject): unknown {
 async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Context, p: ResourcePath, q: URLSearchParams): Promise<void> {
   const { info } = p;
   const { store } = ctx;
-  const view = viewOf(info, p.version);
+  const view = viewOf(info, p.version, await viewDeps(ctx, info));
   if (info.kind === 'Secret' && !ctx.authenticated) view.present = redactSecret;
   const show = (o: KubeObject) => (view.present ? view.present(o) : o);
   const namespace = info.namespaced ? p.namespace : undefined;
-  if (isResourceMetrics(info) && !isWatch(q.get('watch')) && !p.subresource) {
+  // metrics-server's storage has no Watch: the LIST handler answers a watch with MethodNotSupported.
+  if (isResourceMetrics(info) && isWatch(q.get('watch'))) return sendStatus(res, 405, `watch is not supported on resources of kind "${info.resource}.${info.group}"`, { group: info.group, kind: info.resource });
+  if (isResourceMetrics(info) && !p.subresource) {
     const { labels, fields, include } = queryOf(q, 'PodMetrics');
     return serveResourceMetrics(res, store, info, { namespace, name: p.name, labels, fields, table: wantsTable(req.headers.accept) ? include : undefined });
   }
@@ -373,6 +382,35 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
   if (table) return sendJsonStreamed(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns) as unknown as Record<string, unknown>);
   return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf({ group: info.group, version: p.version }), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
+}
+
+/** APIServices need the Services and Endpoints, and the Local ones the cluster's birth (kube-system's creation). */
+async function viewDeps(ctx: Context, info: ResourcePath['info']): Promise<ViewDeps> {
+  if (info.kind !== 'APIService' || info.group !== 'apiregistration.k8s.io') return {};
+  await ctx.apiServices.ready();
+  const born = (await ctx.store.get('Namespace', undefined, 'kube-system', { shared: true }))?.metadata.creationTimestamp ?? ctx.startedAt;
+  return { apiServices: ctx.apiServices, localApiServices: localApiServices(born) };
+}
+
+/** componentstatuses: probed on each read; the deprecation warning on every answer, as kube-apiserver sends it. */
+async function serveComponentStatuses(req: IncomingMessage, res: ServerResponse, p: ResourcePath, q: URLSearchParams, ctx: Context): Promise<void> {
+  res.setHeader('warning', COMPONENT_STATUS_WARNING);
+  if (p.subresource) return sendStatus(res, 404, `the server could not find the requested resource (${p.info.resource}/${p.subresource})`);
+  // Its REST storage has no Watch: the LIST handler answers a watch with MethodNotSupported.
+  if (isWatch(q.get('watch'))) return sendStatus(res, 405, `watch is not supported on resources of kind "${p.info.resource}"`, { kind: p.info.resource });
+  const { labels, fields, include } = queryOf(q, 'ComponentStatus');
+  const table = wantsTable(req.headers.accept);
+  const untable = <T extends { metadata: Record<string, unknown> }>(t: T) => { delete t.metadata.resourceVersion; return t; };
+  if (p.name) {
+    const one = await probeComponent(ctx.store, p.name);
+    // A plain error in its Get, which kube-apiserver turns into a 500 with no reason.
+    if (!one) return sendStatus(res, 500, `Component not found: ${p.name}`, undefined, '');
+    return sendJson(res, 200, table ? untable(toTable('ComponentStatus', [one], '', include)) : one);
+  }
+  const items = (await probeComponents(ctx.store)).filter((o) => passes({ labels, fields }, o));
+  if (table) return sendJson(res, 200, untable(toTable('ComponentStatus', items, '', include)));
+  // List items carry no kind and apiVersion, as kube-apiserver encodes a typed list.
+  return sendJson(res, 200, { kind: 'ComponentStatusList', apiVersion: 'v1', metadata: {}, items: items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest) });
 }
 
 /** A custom resource's columns, from its CRD (named `<plural>.<group>`) in the version asked for. */

@@ -1,4 +1,6 @@
-// The human page at `/`: revision, sync state, errors with positions, objects and recent history.
+// The human page at `/`: revision, sync state, errors with positions, objects and recent history. A table longer than
+// PAGE_ROWS is summarised (counts by state, then only what is not well) with pages of the rest at `/?<table>=N`, so
+// the page stays small at 10,000 objects and 30,000 pods.
 import type { StatusReport } from '../sync/status.ts';
 import { formatIssue } from '../model/issue.ts';
 import { age } from './age.ts';
@@ -18,46 +20,98 @@ function table(headers: string[], rows: string[][]): string {
   return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
-const link = (url: string) => `<a href="${esc(url)}">${esc(url)}</a>`;
+/** Rows of one table shown at most; a longer one is summarised and paged. */
+export const PAGE_ROWS = 200;
 
-function workloadTables(w: Workloads): string {
-  return `<h2>Deployments</h2>
-${table(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Message'], w.deployments.map((d) => [
-    esc(d.namespace), esc(d.name), badge(d.rollout), `${d.ready}/${d.replicas}`, String(d.updated), String(d.available), esc(d.revision ?? ''), `<span class="muted">${esc(d.message ?? '')}</span>`,
-  ]))}
-${w.statefulSets.length ? `<h2>StatefulSets</h2>
-${table(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Claims'], w.statefulSets.map((s) => [
-    esc(s.namespace), esc(s.name), badge(s.rollout), `${s.ready}/${s.replicas}`, String(s.updated), String(s.available),
-    s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `${esc(s.currentRevision)} → ${esc(s.updateRevision)}` : esc(s.updateRevision ?? s.currentRevision ?? ''),
-    esc(s.claims.map((c) => `${c}-${s.name}-0${s.replicas > 1 ? `…${s.replicas - 1}` : ''}`).join(', ')),
-  ]))}` : ''}
-${w.daemonSets.length ? `<h2>DaemonSets</h2>
-${table(['Namespace', 'Name', 'Rollout', 'Desired', 'Current', 'Ready', 'Up-to-date', 'Available'], w.daemonSets.map((d) => [
-    esc(d.namespace), esc(d.name), badge(d.rollout), String(d.desired), String(d.current), String(d.ready), String(d.updated), String(d.available),
-  ]))}` : ''}
-${w.cronJobs.length ? `<h2>CronJobs</h2>
-${table(['Namespace', 'Name', 'Schedule', 'Suspend', 'Active', 'Last schedule', 'Last success'], w.cronJobs.map((c) => [
-    esc(c.namespace), esc(c.name), `<code>${esc(c.schedule)}</code>`, c.suspend ? badge('Suspended') : 'False', String(c.active), esc(c.lastSchedule ?? '<none>'), esc(c.lastSuccess ?? '<none>'),
-  ]))}` : ''}
-${w.jobs.length ? `<h2>Jobs</h2>
-${table(['Namespace', 'Name', 'Status', 'Completions', 'Duration', 'CronJob'], w.jobs.map((j) => [
-    esc(j.namespace), esc(j.name), badge(j.status), esc(j.completions), esc(j.duration), esc(j.cronJob ?? ''),
-  ]))}` : ''}
-<h2>Services</h2>
-${table(['Namespace', 'Name', 'Type', 'Cluster IP', 'Ports', 'Open'], w.services.map((s) => [
-    esc(s.namespace), esc(s.name), esc(s.type), esc(s.clusterIP ?? '<pending>'), esc(s.ports), s.urls.map(link).join(' '),
-  ]))}
-${w.ingresses.length ? `<h2>Ingresses</h2>
-${table(['Namespace', 'Name', 'Class', 'Hosts', 'Address'], w.ingresses.map((i) => [
-    esc(i.namespace), esc(i.name), esc(i.className || '<default>'), esc(i.hosts), i.address ? esc(i.address) : '<span class="muted">&lt;pending&gt;</span>',
-  ]))}` : ''}
-<h2>Pods</h2>
-${table(['Namespace', 'Name', 'Ready', 'Status', 'Restarts', 'IP', 'Node'], w.pods.map((p) => [
-    esc(p.namespace), esc(p.name), esc(p.ready), badge(p.status), String(p.restarts), esc(p.ip ?? ''), esc(p.node ?? ''),
-  ]))}`;
+interface Paged<T> {
+  /** The query parameter of this table's pages (`/?pods=3`). */
+  param: string;
+  items: T[];
+  cells: (t: T) => string[];
+  /** The state counted in the summary (a badge's text). */
+  state: (t: T) => string;
+  /** Well items are left out of the summary's rows. */
+  well: (t: T) => boolean;
 }
 
-export function renderStatusPage(s: StatusReport | undefined, w?: Workloads): string {
+function pagedTable<T>(headers: string[], p: Paged<T>, query: URLSearchParams): string {
+  const { items, param } = p;
+  const page = Number(query.get(param));
+  if (items.length <= PAGE_ROWS && !page) return table(headers, items.map(p.cells));
+  const pages = Math.ceil(items.length / PAGE_ROWS);
+  const to = (n: number, text: string) => `<a href="?${esc(param)}=${n}">${esc(text)}</a>`;
+  if (Number.isInteger(page) && page >= 1 && page <= Math.max(pages, 1)) {
+    const nav = [page > 1 ? to(page - 1, '← previous') : '', `page ${page} of ${pages}`, page < pages ? to(page + 1, 'next →') : '', '<a href="/">summary</a>']
+      .filter(Boolean).join(' · ');
+    return `<p class="muted">${nav}</p>${table(headers, items.slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS).map(p.cells))}`;
+  }
+  const counts = new Map<string, number>();
+  const notWell: T[] = [];
+  for (const t of items) {
+    const s = p.state(t);
+    counts.set(s, (counts.get(s) ?? 0) + 1);
+    if (!p.well(t)) notWell.push(t);
+  }
+  const tally = [...counts].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${badge(s)} ${n}`).join(' ');
+  const shown = notWell.slice(0, PAGE_ROWS);
+  const more = notWell.length > shown.length ? ` (the first ${shown.length} of ${notWell.length})` : '';
+  return `<p>${items.length} in all: ${tally} · every one, ${PAGE_ROWS} a page: ${to(1, `page 1 of ${pages}`)}</p>
+${notWell.length ? `<p class="muted">Not ready or not healthy${more}:</p>${table(headers, shown.map(p.cells))}` : '<p class="muted">All ready and healthy.</p>'}`;
+}
+
+const link = (url: string) => `<a href="${esc(url)}">${esc(url)}</a>`;
+
+function workloadTables(w: Workloads, query: URLSearchParams): string {
+  return `<h2>Deployments</h2>
+${pagedTable(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Message'], {
+    param: 'deployments', items: w.deployments, state: (d) => d.rollout, well: (d) => d.rollout === 'Complete' && d.ready === d.replicas,
+    cells: (d) => [esc(d.namespace), esc(d.name), badge(d.rollout), `${d.ready}/${d.replicas}`, String(d.updated), String(d.available), esc(d.revision ?? ''), `<span class="muted">${esc(d.message ?? '')}</span>`],
+  }, query)}
+${w.statefulSets.length ? `<h2>StatefulSets</h2>
+${pagedTable(['Namespace', 'Name', 'Rollout', 'Ready', 'Up-to-date', 'Available', 'Revision', 'Claims'], {
+    param: 'statefulsets', items: w.statefulSets, state: (s) => s.rollout, well: (s) => s.rollout === 'Complete' && s.ready === s.replicas,
+    cells: (s) => [
+      esc(s.namespace), esc(s.name), badge(s.rollout), `${s.ready}/${s.replicas}`, String(s.updated), String(s.available),
+      s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `${esc(s.currentRevision)} → ${esc(s.updateRevision)}` : esc(s.updateRevision ?? s.currentRevision ?? ''),
+      esc(s.claims.map((c) => `${c}-${s.name}-0${s.replicas > 1 ? `…${s.replicas - 1}` : ''}`).join(', ')),
+    ],
+  }, query)}` : ''}
+${w.daemonSets.length ? `<h2>DaemonSets</h2>
+${pagedTable(['Namespace', 'Name', 'Rollout', 'Desired', 'Current', 'Ready', 'Up-to-date', 'Available'], {
+    param: 'daemonsets', items: w.daemonSets, state: (d) => d.rollout, well: (d) => d.rollout === 'Complete' && d.ready === d.desired,
+    cells: (d) => [esc(d.namespace), esc(d.name), badge(d.rollout), String(d.desired), String(d.current), String(d.ready), String(d.updated), String(d.available)],
+  }, query)}` : ''}
+${w.cronJobs.length ? `<h2>CronJobs</h2>
+${pagedTable(['Namespace', 'Name', 'Schedule', 'Suspend', 'Active', 'Last schedule', 'Last success'], {
+    param: 'cronjobs', items: w.cronJobs, state: (c) => (c.suspend ? 'Suspended' : 'Scheduled'), well: () => true,
+    cells: (c) => [esc(c.namespace), esc(c.name), `<code>${esc(c.schedule)}</code>`, c.suspend ? badge('Suspended') : 'False', String(c.active), esc(c.lastSchedule ?? '<none>'), esc(c.lastSuccess ?? '<none>')],
+  }, query)}` : ''}
+${w.jobs.length ? `<h2>Jobs</h2>
+${pagedTable(['Namespace', 'Name', 'Status', 'Completions', 'Duration', 'CronJob'], {
+    param: 'jobs', items: w.jobs, state: (j) => j.status, well: (j) => j.status === 'Complete' || j.status === 'Running',
+    cells: (j) => [esc(j.namespace), esc(j.name), badge(j.status), esc(j.completions), esc(j.duration), esc(j.cronJob ?? '')],
+  }, query)}` : ''}
+<h2>Services</h2>
+${pagedTable(['Namespace', 'Name', 'Type', 'Cluster IP', 'Ports', 'Open'], {
+    param: 'services', items: w.services, state: (s) => s.type, well: (s) => s.type === 'ExternalName' || !!s.clusterIP,
+    cells: (s) => [esc(s.namespace), esc(s.name), esc(s.type), esc(s.clusterIP ?? '<pending>'), esc(s.ports), s.urls.map(link).join(' ')],
+  }, query)}
+${w.ingresses.length ? `<h2>Ingresses</h2>
+${pagedTable(['Namespace', 'Name', 'Class', 'Hosts', 'Address'], {
+    param: 'ingresses', items: w.ingresses, state: (i) => (i.address ? 'Serving' : 'Pending'), well: (i) => !!i.address,
+    cells: (i) => [esc(i.namespace), esc(i.name), esc(i.className || '<default>'), esc(i.hosts), i.address ? esc(i.address) : '<span class="muted">&lt;pending&gt;</span>'],
+  }, query)}` : ''}
+<h2>Pods</h2>
+${pagedTable(['Namespace', 'Name', 'Ready', 'Status', 'Restarts', 'IP', 'Node'], {
+    param: 'pods', items: w.pods, state: (p) => p.status, well: (p) => p.status === 'Completed' || (p.status === 'Running' && allReady(p.ready)),
+    cells: (p) => [esc(p.namespace), esc(p.name), esc(p.ready), badge(p.status), String(p.restarts), esc(p.ip ?? ''), esc(p.node ?? '')],
+  }, query)}`;
+}
+
+/** `2/2` ready, as kubectl's READY column. */
+const allReady = (ready: string) => { const [a, b] = ready.split('/'); return a === b; };
+
+export function renderStatusPage(s: StatusReport | undefined, w?: Workloads, query = new URLSearchParams()): string {
   const body = !s
     ? '<p>Starting: no revision read yet.</p>'
     : `
@@ -75,12 +129,15 @@ ${s.nextRetryAt ? `<tr><th>Next retry</th><td>${esc(s.nextRetryAt)}</td></tr>` :
 </table>
 ${s.errors.length || s.error ? `<h2>Errors</h2>${s.errors.length ? `<pre class="err">${s.errors.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : `<pre class="err">${esc(s.error)}</pre>`}` : ''}
 ${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : ''}
-${w ? workloadTables(w) : ''}
+${w ? workloadTables(w, query) : ''}
 <h2>Objects</h2>
-${table(['Kind', 'Namespace', 'Name', 'Sync', 'Health', 'Revision'], s.objects.map((o) => [
-      esc(o.kind) + (o.mode === 'kept' ? ' <span class="muted">(kept)</span>' : ''), esc(o.namespace ?? ''), esc(o.name), badge(o.status),
-      o.health ? badge(o.health) + (o.health !== 'Healthy' && o.healthMessage ? ` <span class="muted">${esc(o.healthMessage)}</span>` : '') : '', short(o.revision),
-    ]))}
+${pagedTable(['Kind', 'Namespace', 'Name', 'Sync', 'Health', 'Revision'], {
+      param: 'objects', items: s.objects, state: (o) => (o.status === 'Synced' ? o.health ?? 'Unknown' : o.status), well: (o) => o.status === 'Synced' && o.health === 'Healthy',
+      cells: (o) => [
+        esc(o.kind) + (o.mode === 'kept' ? ' <span class="muted">(kept)</span>' : ''), esc(o.namespace ?? ''), esc(o.name), badge(o.status),
+        o.health ? badge(o.health) + (o.health !== 'Healthy' && o.healthMessage ? ` <span class="muted">${esc(o.healthMessage)}</span>` : '') : '', short(o.revision),
+      ],
+    }, query)}
 <h2>History</h2>
 ${table(['Revision', 'Message', 'Author', 'Committed', 'Detected', 'Applied', 'Healthy', 'Result', 'Health', 'Changes'], s.history.map((h) => [
       short(h.sha), esc(h.message), esc(h.author), when(h.commitTime), after(h.commitTime, h.detectedAt), after(h.detectedAt, h.appliedAt),

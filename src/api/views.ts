@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts';
 import { ENDPOINT_SLICE, endpointSliceOf } from './derived.ts';
 import { eventsV1Of } from './events-v1.ts';
 import { hpaIn } from './hpa-conversion.ts';
+import type { ApiServiceAvailability } from './api-services.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 
 /** One stored kind a view reads: its objects as they are, or each turned into the served kind. */
@@ -30,12 +31,31 @@ export interface View {
   sources: Source[];
   /** Served object → what this client is shown (a Secret without its values to a client without the token). */
   present?: (o: KubeObject) => KubeObject;
+  /** Objects served beyond the stored ones (the Local APIServices); a stored one of the same name wins. Never change. */
+  fixed?: KubeObject[];
 }
+
+/** What some views need beyond the store: APIServices' availability and the Local ones. */
+export interface ViewDeps { apiServices?: ApiServiceAvailability; localApiServices?: KubeObject[] }
+
+/**
+ * kube-apiserver sets a CSR's requester (spec.username, uid, groups) from the user who created it; here every
+ * object is created by convergit applying a commit, so that is the requester: one fixed identity (docs/engine.md).
+ */
+export const REQUESTER = { username: 'convergit', groups: ['system:authenticated'] };
+const withRequester = (o: KubeObject): KubeObject => {
+  const { uid: _uid, extra: _extra, ...spec } = o.spec ?? {};
+  return { ...o, spec: { ...spec, username: REQUESTER.username, groups: REQUESTER.groups } };
+};
 
 export interface Filter { namespace?: string; labels?: Requirement[]; fields?: FieldRequirement[] }
 
 /** The view of `info` at `version` (the one the request path names; the preferred one by default). */
-export function viewOf(info: KindInfo, version = info.version): View {
+export function viewOf(info: KindInfo, version = info.version, deps: ViewDeps = {}): View {
+  if (info.kind === 'APIService' && info.group === 'apiregistration.k8s.io' && deps.apiServices) {
+    return { info, version, sources: [{ storeKind: info.kind, derive: deps.apiServices.withStatus, filterStored: true }], fixed: deps.localApiServices };
+  }
+  if (info.kind === 'CertificateSigningRequest' && info.group === 'certificates.k8s.io') return { info, version, sources: [{ storeKind: info.kind, derive: withRequester, filterStored: true }] };
   if (info.kind === 'HorizontalPodAutoscaler' && info.group === 'autoscaling') {
     return { info, version, sources: [{ storeKind: info.kind, derive: (o) => hpaIn(version, o), filterStored: true }] };
   }
@@ -76,7 +96,11 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
         if (out && (!filtersDerived(s) || passes(f, out))) items.push(out);
       }
     }
-    if (v.sources.length > 1) items = items.sort(byNamespaceAndName);
+    if (v.fixed?.length) {
+      const names = new Set(items.map((o) => o.metadata.name));
+      items.push(...v.fixed.filter((o) => !names.has(o.metadata.name) && passes(f, o)));
+    }
+    if (v.sources.length > 1 || v.fixed?.length) items = items.sort(byNamespaceAndName);
     const after = await store.resourceVersion();
     if (before === after || attempt >= 5) return { items, resourceVersion: after };
   }
@@ -87,5 +111,5 @@ export async function getView(store: Store, v: View, namespace: string | undefin
   // it (a version conversion) by the stored one.
   if (v.sources.length > 1 || filtersDerived(v.sources[0])) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
   const o = await store.get(v.sources[0].storeKind, namespace, name, { shared: true }); // only read and serialised, as in listView
-  return o && served(v.sources[0], o);
+  return (o && served(v.sources[0], o)) ?? v.fixed?.find((x) => x.metadata.name === name);
 }

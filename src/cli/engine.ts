@@ -11,6 +11,7 @@ import { ImageCache } from '../node/images.ts';
 import { chooseRuntime, type ChosenRuntime } from './runtime-choice.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
+import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
 import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '../node/log-rotation.ts';
@@ -18,6 +19,8 @@ import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow
 import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 import type { Taint } from '../model/taints.ts';
+import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
+import { setPodNetwork } from '../netns/pod-network.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -60,6 +63,8 @@ export interface EngineOptions {
   ingressTlsPort?: number;
   /** podman: image garbage collection thresholds (percent) and minimum age. */
   imageGC?: ImageGCOptions;
+  /** podman: registry mirrors (--registry-mirror). */
+  registryMirrors?: RegistryMirror[];
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
 }
@@ -82,13 +87,24 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   try {
     const chosen: ChosenRuntime = opts.hollow
       ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', reason: '--hollow', close: () => {} }
-      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
+      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC, registryMirrors: opts.registryMirrors });
     log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
-    await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    if (runtime instanceof PodmanRuntime && runtime.rootless) {
+      // The pods' bridges are in podman's rootless network namespace: ClusterIPs, the DNS and every connection to a
+      // pod are made there, by a helper inside it (docs/engine.md, "Rootless podman").
+      if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
+      const netns = await runtime.rootlessNetwork((m) => log(m));
+      stops.push(async () => { setPodNetwork(undefined); netns.close(); });
+      await netns.localRoute(serviceCIDR);
+      setPodNetwork(netns);
+      log(`network: rootless: pods, ClusterIPs (${serviceCIDR}, local there) and the cluster DNS are in podman's rootless network namespace; serve reaches them through its helper there`);
+    } else {
+      await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    }
     const dnsIP = clusterDnsIp(serviceCIDR);
     const allocator = await startServiceAllocator({ store, serviceCidr: serviceCIDR, reserved: [{ ip: dnsIP, holder: 'the cluster DNS' }], log: (m) => log(`services: ${m}`) });
     stops.push(() => allocator.stop());

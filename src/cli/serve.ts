@@ -27,6 +27,7 @@ import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
 import type { Taint } from '../model/taints.ts';
+import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -66,6 +67,8 @@ export interface ServeOptions {
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
+  /** --registry-mirror, repeatable. */
+  registryMirror?: RegistryMirror[];
   metricResolution: number;
   ingressPort?: number;
   ingressTlsPort?: number;
@@ -177,7 +180,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: blocks.clusterCIDR, serviceCIDR: blocks.serviceCIDR, gitImageBase: opts.gitImageBase,
       storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
-      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
+      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit, registryMirrors: opts.registryMirror,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
       imageGC: { highThresholdPercent: opts.imageGcHighThreshold, lowThresholdPercent: opts.imageGcLowThreshold, minAgeMs: opts.imageMinimumGcAge },
       logRotation: { maxSizeBytes: opts.containerLogMaxSize, maxFiles: opts.containerLogMaxFiles, intervalMs: opts.containerLogMonitorInterval },

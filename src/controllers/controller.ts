@@ -35,6 +35,8 @@ export interface RunOptions extends WorkQueueOptions {
 
 export interface RunningController {
   readonly queue: WorkQueue;
+  /** Whether its workers still take keys (false once stopped, or if a worker died): its /healthz check. */
+  readonly running: boolean;
   /** Stops taking keys and resolves once the syncs in flight have finished. */
   stop(): Promise<void>;
 }
@@ -74,9 +76,12 @@ export function runController(spec: ControllerSpec, ctx: ControllerContext, opts
     }
   };
   const workers = Array.from({ length: Math.max(1, opts.workers ?? 1) }, worker);
+  let alive = workers.length;
+  for (const w of workers) void w.catch(() => {}).finally(() => alive--);
 
   return {
     queue,
+    get running() { return alive === workers.length; },
     async stop() {
       queue.shutDown();
       await Promise.all(workers);

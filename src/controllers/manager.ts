@@ -1,4 +1,5 @@
 // Runs the controllers of kube-controller-manager that convergit has, over one shared informer per kind.
+import { startHeartbeat } from '../model/component-health.ts';
 import type { Store } from '../store/store.ts';
 import { Informer } from '../store/informer.ts';
 import { runController, type ControllerContext, type ControllerSpec, type RunOptions, type RunningController } from './controller.ts';
@@ -90,6 +91,11 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     log: opts.log ?? ((msg) => console.error(`controllers: ${msg}`)),
   };
   const running: RunningController[] = specs.map((s) => runController(s, ctx, opts.queue));
+  // kube-controller-manager's /healthz: its informers synced, then one check per controller (its workers alive).
+  const heartbeat = startHeartbeat(opts.store, 'controller-manager', () => ({
+    'informer-sync': [...informers.values()].every((i) => i.hasSynced) ? null : 'informers not synced',
+    ...Object.fromEntries(specs.map((s, i) => [s.name, running[i].running ? null : 'its workers have stopped'])),
+  }));
 
   let stopping: Promise<void> | undefined;
   return {
@@ -97,6 +103,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     stop() {
       stopping ??= (async () => {
         await Promise.all(running.map((r) => r.stop()));
+        await heartbeat.stop();
         for (const i of informers.values()) i.stop();
       })();
       return stopping;

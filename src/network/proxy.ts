@@ -10,6 +10,7 @@ import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
 import { relay } from './tcp-relay.ts';
 import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
 import { StoreError } from '../store/store.ts';
+import { listenForPods } from '../netns/pod-network.ts';
 
 /** A relayed client connection: the backends it may still go to (its candidates, then the one it reached). */
 interface InFlight { backends: Set<string> }
@@ -164,7 +165,9 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
 
   function listen(l: Listener): void {
     l.state = 'opening';
-    l.server.listen({ host: l.route.address, port: l.route.port });
+    // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
+    if (l.route.kind === 'clusterIP') listenForPods(l.server, { host: l.route.address, port: l.route.port });
+    else l.server.listen({ host: l.route.address, port: l.route.port });
   }
 
   function open(key: string, route: Route): void {

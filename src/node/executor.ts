@@ -221,6 +221,12 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     log(`node ${nodeName}: stopping ${e.launch.id}: its pod is no longer on this node`);
     leaving.push(handle.stop(e.graceMs).then(() => pids.remove(e.podUID, e.container, e.record)));
   }));
+  // Started just before the previous run died, never recorded: stopped before any worker starts its pod's again.
+  // Only pods bound here, whose workers have not started yet: another node on this folder may be starting its own.
+  // (Nothing removes a pod from the store while no serve runs, so a stray's pod is still there.)
+  const mine = (uid: string) => podsByUid.get(uid)?.spec?.nodeName === nodeName;
+  const strays = await opts.runtime.removeUnrecorded?.(dataDir, recorded.map((e) => e.record), mine).catch((e) => [`(failed: ${e instanceof Error ? e.message : e})`]) ?? [];
+  if (strays.length) log(`node ${nodeName}: stopped ${strays.length} unrecorded container process(es) left by the previous run: ${strays.join(', ')}`);
   // Their sandboxes (runtimes with sandboxes) go once all their containers have stopped.
   const leftSandboxes = new Set(recorded.filter((e) => e.launch.sandbox && !podWanted(e.podUID)).map((e) => e.launch.sandbox!));
   if (leftSandboxes.size) leaving.push(Promise.all(leaving).then(() => Promise.all([...leftSandboxes].map((s) => opts.runtime.removeSandbox?.(s).catch(() => {})))));

@@ -103,6 +103,9 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     'kubernetes.io/hostname': nodeName,
     'kubernetes.io/os': goOS(),
     'kubernetes.io/arch': goArch(),
+    // The kubelet still sets the deprecated beta labels beside the GA ones, and DaemonSets select on them.
+    'beta.kubernetes.io/os': goOS(),
+    'beta.kubernetes.io/arch': goArch(),
     ...r.labels,
   };
   let node = await store.get('Node', undefined, nodeName);
@@ -159,10 +162,11 @@ const olderThan = (a: KubeObject, b: KubeObject) => {
 
 /** Renews lastHeartbeatTime of the node's conditions (Ready=True). */
 export async function heartbeat(store: Store, nodeName: string, now: Date): Promise<void> {
-  const node = await store.get('Node', undefined, nodeName);
+  // Shared both ways (read only, result not kept): a thousand nodes' heartbeats copy no Node.
+  const node = await store.get('Node', undefined, nodeName, { shared: true });
   if (!node) return;
   const t = isoSeconds(now);
-  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t) });
+  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t) }, { shared: true });
 }
 
 /** Ready=False, as when the kubelet stops. */

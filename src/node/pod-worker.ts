@@ -275,7 +275,7 @@ export class PodWorker {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
       throw e;
     }
-    await mkdir(this.scratchDir, { recursive: true });
+    if (runtime.usesHostFolders !== false) await mkdir(this.scratchDir, { recursive: true });
     await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
@@ -587,7 +587,7 @@ export class PodWorker {
     const mounts = [...(extra.mounts ?? []), ...(await this.volumes.mountsOf(spec))];
     const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
     // As a runtime creates a missing workingDir; one inside a volume is the volume's, not the host's.
-    if (!imageID && !runtime.pullImage && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
+    if (!imageID && !runtime.pullImage && runtime.usesHostFolders !== false && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
     const launch: ContainerLaunch = {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,
@@ -609,6 +609,7 @@ export class PodWorker {
     });
     const handle = await slot.launching;
     this.event('Normal', 'Started', `Started container ${spec.name}`);
+    for (const w of handle.warnings ?? []) this.event('Warning', 'ResourcesNotEnforced', `Container ${spec.name}: ${w}`);
     // The kubelet runs postStart right after the start; the container is not running (nor the next one started)
     // until it completes, and a failed hook kills the container, which then restarts as its policy says.
     const postStart: LifecycleHandler | undefined = spec.lifecycle?.postStart;
@@ -718,14 +719,20 @@ export class PodWorker {
     if (!launch) return;
     const check = (probe: Probe) => ({ timeoutMs }: { timeoutMs: number }) =>
       probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs });
-    const common = { msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }) };
+    const common = {
+      msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }),
+      // Re-adopted: its initial delays count from its own start, not from this serve's (see Prober).
+      ...(slot.adopted && slot.handle && { startedAt: slot.handle.startedAt }),
+    };
+    const adopted = slot.adopted;
     const name = slot.spec.name;
     // Readiness and liveness wait for the startup probe, as in Kubernetes: a slow starter is not killed meanwhile.
     const others = () => {
       if (slot.spec.readinessProbe) {
         slot.probers.push(new Prober({
           ...common,
-          initial: slot.adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
+          initial: adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
+          jitter: adopted?.ready === true, // …so its first probe can wait; one not ready yet is probed at once
           probe: slot.spec.readinessProbe,
           check: check(slot.spec.readinessProbe),
           onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
@@ -737,6 +744,7 @@ export class PodWorker {
           ...common,
           probe: slot.spec.livenessProbe,
           initial: true,
+          jitter: !!adopted,
           check: check(slot.spec.livenessProbe),
           onChange: (ok, message) => {
             if (ok) return;
@@ -749,7 +757,7 @@ export class PodWorker {
       for (const p of slot.probers) p.start();
     };
     const startup = slot.spec.startupProbe;
-    if (!startup || slot.adopted?.started) return others();
+    if (!startup || adopted?.started) return others();
     const prober: Prober = new Prober({
       ...common,
       probe: startup,
@@ -872,6 +880,6 @@ export class PodWorker {
     // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.
     const base = evicted === undefined ? cur : { ...cur, status: { ...cur.status, phase: 'Failed' } };
     const next = asJson({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
-    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next);
+    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
   }
 }

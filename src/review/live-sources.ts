@@ -44,10 +44,13 @@ export async function liveFromDataDir(dir: string): Promise<Live> {
   };
 }
 
-/** Lists every plan kind over the Kubernetes paths and the inventory from /status: only GETs, no credentials. */
-export async function liveFromServer(url: string): Promise<Live> {
+/** GETs a path of the server as JSON (cli/server-connection.ts adds credentials and TLS); the default: plain fetch. */
+export type GetJson = (path: string) => Promise<any>;
+
+/** Lists every plan kind over the Kubernetes paths and the inventory from /status: only GETs. */
+export async function liveFromServer(url: string, getJson?: GetJson): Promise<Live> {
   const base = url.replace(/\/+$/, '');
-  const get = async (path: string) => {
+  const get = getJson ?? (async (path: string) => {
     let res: Response;
     try {
       res = await fetch(base + path, { headers: { accept: 'application/json' } });
@@ -57,7 +60,7 @@ export async function liveFromServer(url: string): Promise<Live> {
     }
     if (!res.ok) throw new Error(`${base}${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     return res.json() as Promise<any>;
-  };
+  });
   const list = (kind: string) => {
     const info = kindInfo(kind)!;
     const path = info.group ? `/apis/${apiVersionOf(info)}/${info.resource}` : `/api/v1/${info.resource}`;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { openStore } from '../../src/store/lowdb-store.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { humanDuration } from '../../src/api/age.ts';
+import { toTable } from '../../src/api/tables.ts';
 import { kindInfo } from '../../src/model/kinds.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -76,15 +77,17 @@ test('ResourceQuota (AGE second in 1.32), PriorityClass (PREEMPTIONPOLICY wide, 
     columns: ['Name:string', 'Value:integer', 'Global-Default:boolean', 'Age:string', 'PreemptionPolicy:string:wide'],
     rows: [['high', 1000000, true, AGE, 'PreemptLowerPriority'], ['low', -5, false, AGE, 'Never']],
   });
-  const cs = await table('ComponentStatus', [
-    { metadata: { name: 'etcd-0' }, conditions: [{ type: 'Healthy', status: 'True', message: 'ok' }] },
-    { metadata: { name: 'scheduler' }, conditions: [{ type: 'Healthy', status: 'False', error: 'refused' }] },
-    { metadata: { name: 'x' } },
-  ]);
-  assert.equal(cs, { columns: ['Name:string', 'Status:string', 'Message:string', 'Error:string'], rows: [['etcd-0', 'Healthy', 'ok', ''], ['scheduler', 'Unhealthy', '', 'refused'], ['x', 'Unknown', '', '']] });
+  // componentstatuses are probed, not stored (control-plane.test.ts): their printer, over objects of each state.
+  const cs = toTable('ComponentStatus', [
+    { apiVersion: 'v1', kind: 'ComponentStatus', metadata: { name: 'etcd-0' }, conditions: [{ type: 'Healthy', status: 'True', message: 'ok' }] },
+    { apiVersion: 'v1', kind: 'ComponentStatus', metadata: { name: 'scheduler' }, conditions: [{ type: 'Healthy', status: 'False', error: 'refused' }] },
+    { apiVersion: 'v1', kind: 'ComponentStatus', metadata: { name: 'x' } },
+  ], '');
+  assert.equal({ columns: cs.columnDefinitions.map((c) => `${c.name}:${c.type}`), rows: cs.rows.map((r) => r.cells) },
+    { columns: ['Name:string', 'Status:string', 'Message:string', 'Error:string'], rows: [['etcd-0', 'Healthy', 'ok', ''], ['scheduler', 'Unhealthy', '', 'refused'], ['x', 'Unknown', '', '']] });
 });
 
-test('CertificateSigningRequest: AGE second, signer, requestor, duration, condition precedence', async () => {
+test('CertificateSigningRequest: AGE second, signer, requestor (convergit, whatever git says), duration, condition precedence', async () => {
   const csr = await table('CertificateSigningRequest', [
     { metadata: { name: 'a' }, spec: { request: 'eA==', signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: (2 * 24 + 5) * 3600, username: 'ann' },
       status: { conditions: [{ type: 'Approved', status: 'True' }, { type: 'Failed', status: 'True' }], certificate: 'eA==' } },
@@ -93,7 +96,7 @@ test('CertificateSigningRequest: AGE second, signer, requestor, duration, condit
   ]);
   assert.equal(csr, {
     columns: ['Name:string', 'Age:string', 'SignerName:string', 'Requestor:string', 'RequestedDuration:string', 'Condition:string'],
-    rows: [['a', AGE, 'kubernetes.io/kube-apiserver-client', 'ann', '2d5h', 'Approved,Failed,Issued'], ['b', AGE, 'example.com/x', '', '<none>', 'Denied'], ['c', AGE, 'example.com/x', '', '<none>', 'Pending']],
+    rows: [['a', AGE, 'kubernetes.io/kube-apiserver-client', 'convergit', '2d5h', 'Approved,Failed,Issued'], ['b', AGE, 'example.com/x', 'convergit', '<none>', 'Denied'], ['c', AGE, 'example.com/x', 'convergit', '<none>', 'Pending']],
   });
 });
 
@@ -189,16 +192,20 @@ test('resource.k8s.io: DeviceClass, ResourceClaim state, ResourceClaimTemplate, 
 });
 
 test('APIService (kube-aggregator): SERVICE Local or namespace/name; AVAILABLE True, False (Reason) or Unknown', async () => {
+  // Served with the status kube-aggregator would give them (control-plane.test.ts), beside the Local ones.
   const svc = await table('APIService', [
     { metadata: { name: 'v1.apps' }, spec: { group: 'apps', version: 'v1', groupPriorityMinimum: 17800, versionPriority: 15 }, status: { conditions: [{ type: 'Available', status: 'True' }] } },
     { metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { group: 'metrics.k8s.io', version: 'v1beta1', service: { namespace: 'kube-system', name: 'metrics-server' }, groupPriorityMinimum: 100, versionPriority: 100 },
       status: { conditions: [{ type: 'Available', status: 'False', reason: 'MissingEndpoints' }] } },
     { metadata: { name: 'v1.example.com' }, spec: { group: 'example.com', version: 'v1', service: { namespace: 'x', name: 'y' }, groupPriorityMinimum: 1, versionPriority: 1 } },
   ]);
-  assert.equal(svc, {
+  const names = ['v1.apps', 'v1.example.com', 'v1beta1.metrics.k8s.io'];
+  assert.equal({ ...svc, rows: svc.rows.filter((r: unknown[]) => names.includes(r[0] as string)) }, {
     columns: ['Name:string', 'Service:string', 'Available:string', 'Age:string'],
-    rows: [['v1.apps', 'Local', 'True', AGE], ['v1.example.com', 'x/y', 'Unknown', AGE], ['v1beta1.metrics.k8s.io', 'kube-system/metrics-server', 'False (MissingEndpoints)', AGE]],
+    rows: [['v1.apps', 'Local', 'True', AGE], ['v1.example.com', 'x/y', 'False (ServiceNotFound)', AGE], ['v1beta1.metrics.k8s.io', 'kube-system/metrics-server', 'False (ServiceNotFound)', AGE]],
   });
+  const unknown = toTable('APIService', [{ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1.x' }, spec: { service: { namespace: 'a', name: 'b' } } }], '');
+  assert.equal(unknown.rows[0].cells.slice(0, 3), ['v1.x', 'a/b', 'Unknown']);
 });
 
 test('Events: object without a name, source from the reporting controller, series count and time, message trimmed', async () => {

@@ -121,6 +121,8 @@ test('real kubectl with the kubeconfig convergit writes (token, certificate pinn
   const secret = await kubectl('get', 'secret', 'db', '-o', 'jsonpath={.data.password}');
   assert.is(secret.code, 0, secret.stderr);
   assert.is(Buffer.from(secret.stdout, 'base64').toString(), 's3cret');
+  const who = await kubectl('auth', 'whoami');
+  assert.match(who.stdout, /Username\s+convergit:api-token\s+Groups\s+\[system:authenticated\]/, who.stdout + who.stderr);
   writeFileSync(file, toYaml(kubeconfigFor(dir, guardedUrl(), undefined, cert.cert)));
   const refused = await kubectl('get', 'configmaps');
   assert.is.not(refused.code, 0);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderStatusPage } from '../../src/api/status-page.ts';
-import { workloads } from '../../src/api/workloads.ts';
+import { workloads, type PodRow } from '../../src/api/workloads.ts';
 import { openStore } from '../../src/store/lowdb-store.ts';
 import type { StatusReport } from '../../src/sync/status.ts';
 import type { HistoryEntry } from '../../src/sync/history.ts';
@@ -154,6 +154,38 @@ test('StatefulSets, DaemonSets, CronJobs and Jobs from the store, each with its 
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a table longer than a page: counts by state and only what is not well, then pages of all of it', () => {
+  const pods: PodRow[] = Array.from({ length: 450 }, (_, i) => ({
+    namespace: 'default', name: `web-${String(i).padStart(3, '0')}`, ready: i % 150 === 7 ? '0/1' : '1/1', status: i % 150 === 7 ? 'Pending' : 'Running', restarts: 0, node: 'node-a',
+  }));
+  const objects = Array.from({ length: 300 }, (_, i) => ({
+    key: `v1/ConfigMap/default/cm-${i}`, kind: 'ConfigMap', namespace: 'default', name: `cm-${i}`, mode: 'run' as const, status: i === 42 ? 'OutOfSync' as const : 'Synced' as const, revision: GOOD, health: 'Healthy' as const,
+  }));
+  const w = { deployments: [], statefulSets: [], daemonSets: [], jobs: [], cronJobs: [], services: [], ingresses: [], pods };
+  const html = renderStatusPage(report({ objects }), w);
+  const podSection = sectionAfter(html, 'Pods');
+  assert.match(podSection, /450 in all: <span[^>]*>Running<\/span> 447 <span[^>]*>Pending<\/span> 3/);
+  assert.equal([...podSection.matchAll(/<td>(web-\d+)<\/td>/g)].map((m) => m[1]), ['web-007', 'web-157', 'web-307'], 'only the pods not ready');
+  assert.match(podSection, '<a href="?pods=1">page 1 of 3</a>');
+  const objectSection = sectionAfter(html, 'Objects');
+  assert.equal([...objectSection.matchAll(/<td>(cm-\d+)<\/td>/g)].map((m) => m[1]), ['cm-42']);
+  assert.match(objectSection, /300 in all: <span[^>]*>Healthy<\/span> 299 <span[^>]*>OutOfSync<\/span> 1/);
+  assert.ok(html.length < 60_000, `the summarised page is small (${html.length} bytes)`);
+
+  const page2 = sectionAfter(renderStatusPage(report({ objects }), w, new URLSearchParams('pods=2')), 'Pods');
+  const names = [...page2.matchAll(/<td>(web-\d+)<\/td>/g)].map((m) => m[1]);
+  assert.is(names.length, 200);
+  assert.equal([names[0], names[199]], ['web-200', 'web-399']);
+  assert.match(page2, '<a href="?pods=1">← previous</a> · page 2 of 3 · <a href="?pods=3">next →</a>');
+  const page3 = sectionAfter(renderStatusPage(report({ objects }), w, new URLSearchParams('pods=3')), 'Pods');
+  assert.is([...page3.matchAll(/<td>(web-\d+)<\/td>/g)].length, 50);
+  assert.not.match(page3, 'next →');
+  // A page number out of range, or not a number, shows the summary.
+  for (const q of ['pods=9', 'pods=x', 'pods=0']) assert.match(sectionAfter(renderStatusPage(report({ objects }), w, new URLSearchParams(q)), 'Pods'), '450 in all', q);
+  // Objects keep their own pages, the pods table its summary.
+  assert.match(sectionAfter(renderStatusPage(report({ objects }), w, new URLSearchParams('objects=2')), 'Objects'), 'page 2 of 2');
 });
 
 test('before the first revision is read: a starting page', () => {

@@ -5,9 +5,10 @@ import * as assert from 'uvu/assert';
 import { toTable } from '../../src/api/tables.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 
-const T = new Date(Date.now() - 3_600_000).toISOString();
+const T = new Date(Date.now() - 3_600_000).toISOString(); // a deletion time, printed as Terminating whatever its age
+// Created an hour before the object is made (not before the file loaded: a loaded machine can take a minute between).
 const obj = (kind: string, name: string, rest: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject =>
-  ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'default', creationTimestamp: T, ...meta }, ...rest }) as KubeObject;
+  ({ apiVersion: 'v1', kind, metadata: { name, namespace: 'default', creationTimestamp: new Date(Date.now() - 3_600_000).toISOString(), ...meta }, ...rest }) as KubeObject;
 const table = (kind: string, ...items: KubeObject[]) => toTable(kind, items, '1');
 const names = (t: ReturnType<typeof table>) => t.columnDefinitions.map((c) => c.name);
 const rows = (t: ReturnType<typeof table>) => t.rows.map((r) => r.cells);

@@ -145,6 +145,14 @@ test('namespaces, get all, describe svc with its endpoints, status and scale sub
   assert.is(JSON.parse(await ok('get', '--raw', '/apis/apps/v1/namespaces/default/deployments/web/status')).status.replicas, 3);
 });
 
+test('get cs: the store, scheduler and controller manager of this serve probed Healthy; get apiservices: Local, True', async () => {
+  const cs = await kubectl('get', 'cs');
+  assert.is(cs.code, 0, cs.stderr);
+  for (const c of ['scheduler', 'controller-manager', 'etcd-0']) assert.match(cs.stdout, new RegExp(`\\n${c}\\s+Healthy\\s+ok\\s*\\n`), cs.stdout);
+  assert.match(cs.stderr, /Warning: v1 ComponentStatus is deprecated in v1\.19\+/);
+  assert.match(await ok('get', 'apiservices', 'v1.apps', 'v1.'), /v1\.apps\s+Local\s+True\s/);
+});
+
 test('auth can-i (protobuf bodies from kubectl) and auth whoami', async () => {
   const yes = await kubectl('auth', 'can-i', 'list', 'pods');
   assert.equal([yes.code, yes.stdout.trim()], [0, 'yes']);

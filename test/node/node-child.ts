@@ -5,12 +5,15 @@ import { startNode } from '../../src/node/executor.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 import { until } from '../support/wait.ts';
 import { nodePod, pidOf, statusOf, testImages } from './helpers.ts';
+import { isMainModule } from '../support/child-main.ts';
 
-const dataDir = process.argv[2];
-const store = await openStore(dataDir, { flushDelay: 1 });
-await startNode({ store, dataDir, nodeName: 'node-a', runtime: new ProcessRuntime(), images: testImages(dataDir) });
-// SIGTERM is ignored so that only the kill of its group (the leftover reaper) can end it.
-await store.create(nodePod('orphan', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"));
-const pod = await until(async () => { const p = await store.get('Pod', 'default', 'orphan'); return p?.status?.phase === 'Running' && p; }, 'orphan running');
-await store.flush();
-process.stdout.write(`${JSON.stringify({ pid: pidOf(statusOf(pod).containerID), uid: pod.metadata.uid })}\n`);
+if (isMainModule(import.meta.url)) {
+  const dataDir = process.argv[2];
+  const store = await openStore(dataDir, { flushDelay: 1 });
+  await startNode({ store, dataDir, nodeName: 'node-a', runtime: new ProcessRuntime(), images: testImages(dataDir) });
+  // SIGTERM is ignored so that only the kill of its group (the leftover reaper) can end it.
+  await store.create(nodePod('orphan', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"));
+  const pod = await until(async () => { const p = await store.get('Pod', 'default', 'orphan'); return p?.status?.phase === 'Running' && p; }, 'orphan running');
+  await store.flush();
+  process.stdout.write(`${JSON.stringify({ pid: pidOf(statusOf(pod).containerID), uid: pod.metadata.uid })}\n`);
+}

@@ -12,7 +12,8 @@ const at = (s: string) => () => new Date(s);
 test('registration: labels, capacity in Kubernetes units, addresses, nodeInfo, Ready', async () => {
   const store = await openTestStore(await tempDir());
   const node = await registerNode({ store, nodeName: 'node-a', hostIP: '127.0.0.1', capacity: { cpu: '2500m', memory: '8Gi', pods: 20 }, labels: { zone: 'a' }, now: at('2024-05-01T10:00:00.400Z') });
-  assert.equal(node.metadata.labels, { 'kubernetes.io/hostname': 'node-a', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, zone: 'a' });
+  assert.equal(node.metadata.labels, { 'kubernetes.io/hostname': 'node-a', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+    'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, zone: 'a' });
   assert.equal(node.status.capacity, { cpu: '2500m', memory: '8388608Ki', pods: '20' });
   assert.equal(node.status.allocatable, node.status.capacity);
   assert.equal(node.status.addresses, [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'node-a' }]);

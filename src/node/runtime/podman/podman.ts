@@ -17,13 +17,15 @@ import {
 } from '../runtime.ts';
 import { apiError, PodmanApi, seg } from './api.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
-import { writeContainersConf } from './config.ts';
+import { writeContainersConf, writeRegistriesConf, type RegistryMirror } from './config.ts';
 import { ExitWatcher } from './exits.ts';
 import { cgroupUsage } from './cgroup-usage.ts';
 import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
+import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
+import { RootlessNetns } from './rootless-netns.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -49,6 +51,8 @@ export interface PodmanRuntimeOptions {
   insecureRegistries?: string[];
   /** Image garbage collection (the kubelet's thresholds); default the kubelet's defaults. */
   imageGC?: ImageGCOptions;
+  /** Registry mirrors (`--registry-mirror`), written into a registries.conf podman is pointed at; none: podman's own. */
+  registryMirrors?: RegistryMirror[];
 }
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
@@ -56,6 +60,8 @@ const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 export class PodmanRuntime implements Runtime {
   readonly name = 'podman';
   readonly instance: string;
+  /** Not root: podman runs rootless, its pods' bridges in its rootless network namespace (rootless-netns.ts). */
+  readonly rootless = isRootless();
   private readonly cli: PodmanCli;
   /** @internal The podman service: every call on the way of a pod's start and stop. */
   readonly api: PodmanApi;
@@ -79,9 +85,10 @@ export class PodmanRuntime implements Runtime {
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<ImageGCResult>;
 
-  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
+  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
-    this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
+    const env = { ...process.env, CONTAINERS_CONF: conf, ...(registries && { CONTAINERS_REGISTRIES_CONF: registries }) };
+    this.cli = { bin: opts.bin ?? 'podman', env, cwd: opts.stateDir };
     // A unix socket's path is at most 107 bytes: a deep data folder's goes under the temporary folder instead.
     const inState = join(opts.stateDir, 'podman.sock');
     const socket = inState.length < 100 ? inState : join(tmpdir(), `convergit-podman-${createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 16)}.sock`);
@@ -90,10 +97,11 @@ export class PodmanRuntime implements Runtime {
     this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
   }
 
-  /** Writes containers.conf. What an earlier run left running stays: the node re-adopts it (see `adopt`). */
+  /** Writes containers.conf (and registries.conf for mirrors). What an earlier run left running stays: the node re-adopts it (see `adopt`). */
   static async create(opts: PodmanRuntimeOptions): Promise<PodmanRuntime> {
     const conf = await writeContainersConf(opts.stateDir);
-    const runtime = new PodmanRuntime(opts, conf);
+    const registries = await writeRegistriesConf(opts.stateDir, opts.registryMirrors);
+    const runtime = new PodmanRuntime(opts, conf, registries);
     runtime.api.warm(); // the service starts while the caller goes on
     return runtime;
   }
@@ -127,6 +135,21 @@ export class PodmanRuntime implements Runtime {
     }
     this.networks.clear();
     await this.api.close();
+  }
+
+  // ---- rootless --------------------------------------------------------------------------------------------------
+
+  /** Rootless: why podman's rootless network namespace cannot be made, or undefined when it can. */
+  async checkRootlessNetwork(): Promise<string | undefined> {
+    const r = await podman(this.cli, ['unshare', '--rootless-netns', 'true'], { timeoutMs: 60_000 });
+    return r.code === 0 ? undefined : podmanError(r);
+  }
+
+  /** Rootless: the helper that makes serve's sockets on the pods' side (started; its anchor pod running). */
+  async rootlessNetwork(log: (m: string) => void): Promise<RootlessNetns> {
+    const n = new RootlessNetns(this.cli, this.instance, `${LABEL}=${this.instance}`, log);
+    await n.start();
+    return n;
   }
 
   // ---- images ----------------------------------------------------------------------------------------------------
@@ -336,7 +359,7 @@ export class PodmanRuntime implements Runtime {
       runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
     };
-    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record);
+    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record, this.ignoredLimits(launch));
     return this.track(launch, c, true);
   }
 
@@ -396,13 +419,14 @@ export class PodmanRuntime implements Runtime {
     };
     const mounts = [...(l.image ? [] : await (this.rootMounts ??= hostRoot(this.hostRootDir))), ...(l.mounts ?? [])];
     spec.mounts = mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, type: 'bind', options: ['rbind', ...(m.readOnly ? ['ro'] : [])] }));
-    const res = l.resources ?? {};
+    // Rootless on cgroup v1: podman cannot set limits and ignores them (the start says so, ignoredLimits).
+    const res = this.ignoredLimits(l).length ? {} : l.resources ?? {};
     const limits: Record<string, Record<string, number>> = {};
     if (res.memoryLimitBytes) limits.memory = { limit: res.memoryLimitBytes, swap: res.memoryLimitBytes };
     // `--cpus`: a quota per 100 ms period; Kubernetes' shares: 1024 per core requested, at least 2.
     if (res.cpuLimitMillis) limits.cpu = { quota: Math.round(res.cpuLimitMillis * 100), period: 100_000 };
     if (res.cpuRequestMillis !== undefined) limits.cpu = { ...limits.cpu, shares: Math.max(2, Math.floor((res.cpuRequestMillis * 1024) / 1000)) };
-    if (this.opts.pidsLimit) limits.pids = { limit: this.opts.pidsLimit };
+    if (this.opts.pidsLimit && !(this.rootless && rootlessLimitsIgnored())) limits.pids = { limit: this.opts.pidsLimit };
     if (Object.keys(limits).length) spec.resource_limits = limits;
     const sec = l.security ?? {};
     if (sec.runAsUser !== undefined || sec.runAsGroup !== undefined) {
@@ -418,6 +442,18 @@ export class PodmanRuntime implements Runtime {
     if (l.image) spec.image = l.image;
     else Object.assign(spec, { rootfs: this.hostRootDir, rootfs_overlay: true });
     return spec;
+  }
+
+  /** The limits of the launch this podman cannot enforce (rootless on cgroup v1), as the Warning the node reports. */
+  private ignoredLimits(l: ContainerLaunch): string[] {
+    if (!this.rootless || !rootlessLimitsIgnored()) return [];
+    const r = l.resources ?? {};
+    const named = [r.memoryLimitBytes && 'memory limit', r.cpuLimitMillis && 'cpu limit', r.cpuRequestMillis !== undefined && 'cpu request (shares)']
+      .filter((x): x is string => typeof x === 'string');
+    if (this.opts.pidsLimit) named.push('pids limit');
+    return named.length
+      ? [`${named.join(', ')} not enforced: rootless podman cannot set cgroup limits on this host's cgroup v1 (it needs cgroup v2 with the controllers delegated to the user)`]
+      : [];
   }
 
   private conmonPidFile(name: string): string {
@@ -539,7 +575,7 @@ class PodmanContainer implements RunningContainer {
   private done = false;
 
   constructor(private readonly rt: PodmanRuntime, readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date,
-    readonly record: ContainerRecord) {
+    readonly record: ContainerRecord, readonly warnings: string[] = []) {
     this.exited = new Promise((r) => { this.resolve = r; });
   }
 
