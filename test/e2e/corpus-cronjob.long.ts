@@ -12,10 +12,9 @@ import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { registryMissing, startRegistry, type Registry } from '../support/registry.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { CORPUS as BESIDE } from '../corpus/corpus-load.ts';
+import { CORPUS } from '../corpus/corpus-load.ts';
 import { mirrorFlags, pushStandins, removeStandins } from '../support/corpus-standins.ts';
 
-const CORPUS = process.env.CONVERGIT_CORPUS ?? BESIDE;
 const FILES = [
   'descheduler/kubernetes/base/kustomization.yaml',
   'descheduler/kubernetes/base/configmap.yaml',

@@ -12,7 +12,7 @@ import { registryMissing, startRegistry, type Registry } from '../support/regist
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
 import { existsSync, rmdirSync } from 'node:fs';
-import { CORPUS as BESIDE } from '../corpus/corpus-load.ts';
+import { CORPUS } from '../corpus/corpus-load.ts';
 import { corpusWorkloads, mirrorFlags, pushStandins, removeStandins } from '../support/corpus-standins.ts';
 
 /**
@@ -36,8 +36,6 @@ const FILES = [
 ];
 const IMAGES = ['registry.k8s.io/descheduler/descheduler:v0.36.0', 'weaveworksdemos/log-server', 'quay.io/prometheus/node-exporter:v1.1.2'];
 
-/** Beside the checkout (../shared/corpus), or where CONVERGIT_CORPUS says (a git worktree elsewhere). */
-const CORPUS = process.env.CONVERGIT_CORPUS ?? BESIDE;
 const missing = podmanMissing() ?? registryMissing() ?? (existsSync(CORPUS) ? undefined : `the corpus is not at ${CORPUS}`);
 if (missing) {
   console.log(`e2e corpus-run: skipped, ${missing}`);
