@@ -68,6 +68,8 @@ export async function liveFromServer(url: string, getJson?: GetJson): Promise<Li
     return get(path).then((l) => (l.items as KubeObject[])
       // EndpointSlices mirrored from Endpoints are computed on read, not stored: the store and data folder have none.
       .filter((o) => o.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] !== 'endpointslicemirroring-controller.k8s.io')
+      // So are the Local APIServices of the groups served (api/api-services.ts), labelled as kube-aggregator's autoregister labels them.
+      .filter((o) => kind !== 'APIService' || o.metadata.labels?.['kube-aggregator.kubernetes.io/automanaged'] === undefined)
       .map((o) => ({ ...o, kind, apiVersion: o.apiVersion ?? apiVersionOf(info) })));
   };
   // The lists are separate requests: a sync applying meanwhile would mix two revisions. /status before and after
