@@ -11,6 +11,10 @@ import { liveFromDataDir, liveFromServer, liveFromStore, type Live } from '../..
 import { objectKey } from '../../src/model/key.ts';
 import { ownerRefTo } from '../../src/model/pod.ts';
 import type { KubeObject } from '../../src/model/object.ts';
+import { connectServer } from '../../src/cli/server-connection.ts';
+
+/** plan --server's reads of `url`: no kubeconfig, no token (this API needs none on loopback). */
+const over = (url: string) => connectServer({ server: url }, () => undefined, { KUBECONFIG: '/nonexistent' })!.getJson;
 
 const SHA = 'c0ffee0123456789abcdef0123456789abcdef01';
 const INVENTORY = ['apps/v1/Deployment/default/web', 'v1/ConfigMap/default/greeting'];
@@ -130,7 +134,7 @@ test('liveFromDataDir: a folder without state gives an error naming the file', a
 });
 
 test('liveFromServer: lists every plan kind over the Kubernetes paths, kind and apiVersion on each item, inventory from /status', async () => {
-  const l = await liveFromServer(api.url + '/');
+  const l = await liveFromServer(over(api.url + '/'));
   assertLive(l, 'server');
   for (const o of l.live.objects) {
     const want: Record<string, string> = { APIService: 'apiregistration.k8s.io/v1', Deployment: 'apps/v1', ReplicaSet: 'apps/v1', ConfigMap: 'v1', Endpoints: 'v1', Pod: 'v1', Node: 'v1' };
@@ -147,7 +151,7 @@ test('liveFromServer: a /status without an inventory (an older server) falls bac
   const saved = await store.getMeta('status');
   await store.setMeta('status', { state: 'synced', lastAppliedRevision: SHA, objects: [{ key: INVENTORY[1] }], history: [] });
   try {
-    const l = await liveFromServer(api.url);
+    const l = await liveFromServer(over(api.url));
     assert.equal(l.live.inventory, [INVENTORY[1]]);
   } finally {
     await store.setMeta('status', saved);
@@ -160,7 +164,7 @@ test('liveFromServer: an unreachable URL says it cannot reach convergit there', 
   const url = gone.url;
   await gone.close();
   try {
-    await liveFromServer(url);
+    await liveFromServer(over(url));
     assert.unreachable('should have thrown');
   } catch (e) {
     assert.instance(e, Error);
@@ -189,7 +193,7 @@ test('liveFromServer: lists read while a sync applies are read again, so one rev
   });
   const server = await startApiServer({ store: moving, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
   try {
-    const l = await liveFromServer(server.url);
+    const l = await liveFromServer(over(server.url));
     assert.is(l.lastApplied, NEXT);
     assert.is(reads, 4, 'a second round, bracketed by /status again');
     assertLive({ ...l, lastApplied: SHA }, 'the second round');
