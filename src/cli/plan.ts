@@ -36,7 +36,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   if (remote) await source.fetch(); // a reused clone: bring every branch up to date
   // Only --server, --kubeconfig or --context compare with a server: a $KUBECONFIG alone keeps the base comparison.
   const server = opts.server || opts.kubeconfig || opts.context ? connectServer(opts, () => undefined) : undefined;
-  const against: PlanAgainst = server ? { live: await liveFromServer(server.url, server.getJson), source: 'server', name: server.url }
+  const against: PlanAgainst = server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
   const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);

@@ -28,7 +28,19 @@ export function listenForPods(server: net.Server, opts: { host: string; port: nu
     server.listen(opts);
     return;
   }
-  current.listen(opts.host, opts.port).then((taken) => server.listen(taken), (e) => server.emit('error', e));
+  // The handle arrives later: a server closed meanwhile (a Service removed while its port was opening) must not
+  // start listening on it then, or the port stays bound in the pods' namespace with nobody to close it.
+  let closed = false;
+  const onClose = () => { closed = true; };
+  server.once('close', onClose);
+  current.listen(opts.host, opts.port).then((taken) => {
+    server.off('close', onClose);
+    if (closed) taken.close();
+    else server.listen(taken);
+  }, (e) => {
+    server.off('close', onClose);
+    if (!closed) server.emit('error', e);
+  });
 }
 
 /** A UDP socket bound to host:port where pods reach it. */

@@ -108,7 +108,12 @@ export class RootlessNetns implements PodNetwork {
         if (r.error) reject(Object.assign(new Error(r.message ?? r.error), { code: r.error }));
         else resolve(handle as T);
       });
-      this.child!.send({ ...msg, id });
+      // With a callback a failed send (the helper died, its exit not seen yet: EPIPE) is this request's error, not
+      // an 'error' event on the child, which nothing listens to after start and which would end serve.
+      this.child!.send({ ...msg, id }, (err) => {
+        if (!err || !this.waiting.delete(id)) return;
+        reject(Object.assign(new Error(`the rootless network helper is gone: ${err.message}`), { code: 'EHELPER' }));
+      });
     });
   }
 
@@ -134,6 +139,7 @@ export class RootlessNetns implements PodNetwork {
   close(): void {
     const child = this.child;
     this.child = undefined;
-    if (child && child.exitCode === null) child.disconnect();
+    // Not `exitCode === null`: a helper killed by a signal has none, and its channel is closed already.
+    if (child?.connected) child.disconnect();
   }
 }
