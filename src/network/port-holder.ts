@@ -52,7 +52,7 @@ export function portHolder(address: string, port: number): string {
       try {
         cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       } catch { /* gone meanwhile */ }
-      return `pid ${pid}${cmd ? ` (${cmd.length > 200 ? `${cmd.slice(0, 200)}…` : cmd})` : ''}`;
+      return `pid ${pid}${cmd ? ` (${cmd.length > 160 ? `${cmd.slice(0, 160)}…` : cmd})` : ''}`;
     }
   }
   return 'a process of another user';

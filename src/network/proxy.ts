@@ -97,10 +97,20 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     return [nodeHost, ...[...own].sort()];
   };
   /** Ports that can't be opened, by listener key; mirrored into the store for /status. */
-  const portConflicts = new Map<string, PortConflict>();
+  const portConflicts = new Map<string, { route: Route; heldBy: string; reason: string; since: string }>();
+  /** The same port of the Service on its other addresses (the nodes' own, or the shared host), open or opening. */
+  const servedElsewhere = (r: Route, states: Listener['state'][]) => [...listeners.values()]
+    .filter((x) => x.route !== r && states.includes(x.state) && x.route.kind === r.kind && x.route.service === r.service && x.route.port === r.port && x.route.address !== r.address)
+    .map((x) => x.route.address);
+  const conflictMessage = (r: Route, reason: string, servedOn: string[]) => `can't open port ${describe(r)}: ${reason}`
+    + (servedOn.length ? `; served on ${servedOn.map((h) => `${h}:${r.port}`).join(', ')} instead, and on ${r.address}:${r.port} once it is free` : '; tried again every few seconds');
+  const conflictList = (): PortConflict[] => [...portConflicts.values()].map(({ route: r, heldBy, reason, since }) => {
+    const servedOn = servedElsewhere(r, ['listening']);
+    return { address: r.address, port: r.port, kind: r.kind, service: r.service, heldBy, servedOn, message: conflictMessage(r, reason, servedOn), since };
+  });
   let conflictsShown = '[]';
   const showConflicts = () => {
-    const list = [...portConflicts.values()].sort((a, b) => a.port - b.port || a.address.localeCompare(b.address));
+    const list = conflictList().sort((a, b) => a.port - b.port || a.address.localeCompare(b.address));
     const json = JSON.stringify(list);
     if (json === conflictsShown || stopped) return;
     conflictsShown = json;
@@ -214,7 +224,8 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (l.state === 'closed') return; // closed again before the bind was announced
       l.state = 'listening';
       log(`${l.route.service}: listening on ${describe(l.route)}`);
-      if (portConflicts.delete(key)) showConflicts();
+      portConflicts.delete(key);
+      showConflicts(); // also where another address of a conflict is served now
       if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
     });
     server.on('error', (err) => {
@@ -226,11 +237,9 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
         const r = l.route;
         const code = (err as NodeJS.ErrnoException).code;
         const heldBy = code === 'EADDRINUSE' ? portHolder(r.address, r.port) : '';
-        const servedOn = hosts().filter((h) => h !== r.address);
-        const message = `can't open port ${describe(r)}: ${code === 'EADDRINUSE' ? `${r.address}:${r.port} is held by ${heldBy}` : err.message}`
-          + (servedOn.length ? `; served on ${servedOn.map((h) => `${h}:${r.port}`).join(', ')} (the node's own address), and on ${r.address}:${r.port} once it is free` : '');
-        warn(r, message);
-        portConflicts.set(key, { address: r.address, port: r.port, kind: r.kind, service: r.service, heldBy: heldBy || err.message, servedOn, message, since: new Date().toISOString() });
+        const reason = code === 'EADDRINUSE' ? `${r.address}:${r.port} is held by ${heldBy}` : err.message;
+        warn(r, conflictMessage(r, reason, servedElsewhere(r, ['listening', 'opening'])));
+        portConflicts.set(key, { route: r, heldBy: heldBy || err.message, reason, since: new Date().toISOString() });
         showConflicts();
       }
       l.warned = true;
@@ -293,7 +302,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   for (const ep of endpoints.list()) onEndpoints(ep);
 
   return {
-    portConflicts: () => [...portConflicts.values()],
+    portConflicts: conflictList,
     listening: () =>
       [...listeners.values()]
         .filter((l) => l.state === 'listening')
