@@ -38,7 +38,7 @@ const endpoints = (name: string, ready: Addr[], notReady: Addr[] = [], portName 
   })),
 });
 
-async function start(store: Store, o: { nodeHost?: string; listenRetryMs?: number } = {}) {
+async function start(store: Store, o: { nodeHost?: string; listenRetryMs?: number; nodeAddresses?: boolean } = {}) {
   const lines: string[] = [];
   const p = await startServiceProxy({ store, connectTimeoutMs: 500, ...o, log: (m) => lines.push(m) });
   proxies.push(p);
@@ -309,6 +309,35 @@ test('a LoadBalancer Service listens on the node at its own port and says so in 
   const ev = await until(async () => (await store.list('Event')).find((e) => (e.involvedObject as { name: string }).name === 'other' && /already used by Service default\/web/.test(e.message as string)), 'a conflict event');
   assert.is(ev.type, 'Warning');
   assert.not.ok((await store.get('Service', 'default', 'other'))?.status?.loadBalancer?.ingress, 'no ingress for the Service that did not get the port');
+});
+
+test('nodeAddresses: NodePorts and LoadBalancer ports on each Node\'s InternalIP too; a shared host taken by another is reported, then taken when free', async () => {
+  const { store } = await freshStore();
+  const b1 = await be('own');
+  const nodeHost = randomAddress(3), nodeIP = randomAddress(4);
+  const nodePort = 31000 + Math.floor(Math.random() * 1000), port = 20000 + Math.floor(Math.random() * 20000);
+  const squatter = await be('squatter'); // another serve holding the shared host's node port
+  await new Promise<void>((resolve) => squatter.server.close(() => resolve()));
+  await new Promise<void>((resolve) => squatter.server.listen(nodePort, nodeHost, () => resolve()));
+  await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { addresses: [{ type: 'InternalIP', address: nodeIP }, { type: 'Hostname', address: 'n' }] } });
+  await store.create(svc('web', randomAddress(2), { type: 'LoadBalancer', ports: [{ name: 'http', port, protocol: 'TCP', nodePort }] }));
+  await store.create(endpoints('web', [b1]));
+  const p = await start(store, { nodeHost, nodeAddresses: true, listenRetryMs: 20 });
+  await listeningOn(p, nodeIP, nodePort);
+  await listeningOn(p, nodeIP, port);
+  await listeningOn(p, nodeHost, port);
+  assert.is(await request(nodeIP, nodePort, 'hi'), 'own:hi');
+  assert.is(await request(nodeHost, nodePort, 'hi'), 'squatter:hi', 'the first comer keeps the shared port');
+  const lb = await until(async () => { const i = (await store.get('Service', 'default', 'web'))?.status?.loadBalancer?.ingress; return i?.length === 2 && i; }, 'both addresses in status.loadBalancer');
+  assert.equal(lb, [nodeHost, nodeIP].map((ip) => ({ ip, ipMode: 'VIP', ports: [{ port, protocol: 'TCP' }] })));
+  const [c] = await until(async () => { const l = await store.getMeta<any[]>(PROXY_PORTS_META); return l?.[0]?.servedOn?.length ? l : undefined; }, 'the conflict, with where it is served instead');
+  assert.equal([c.address, c.port, c.kind, c.service, c.servedOn], [nodeHost, nodePort, 'nodePort', 'default/web', [nodeIP]]);
+  assert.ok(c.heldBy.startsWith(`pid ${process.pid}`), c.heldBy);
+  assert.match(c.message, `served on ${nodeIP}:${nodePort} instead`);
+  await squatter.close();
+  await listeningOn(p, nodeHost, nodePort);
+  assert.is(await request(nodeHost, nodePort, 'hi'), 'own:hi');
+  await until(async () => (await store.getMeta<any[]>(PROXY_PORTS_META))?.length === 0, 'nothing left to report');
 });
 
 test.run();
