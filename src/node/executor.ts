@@ -95,11 +95,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   });
   const podCIDR: string = node.spec.podCIDR;
   const ips = new PodIps(podCIDR);
-  // The node's own address is its pods' hostIP and where NodePorts listen (network/proxy.ts): never a pod's.
-  if (opts.ownAddress) {
-    hostIP = internalIP(node) ?? hostIP;
-    ips.reserve('<node>', hostIP);
-  }
+  // The node's own address is its pods' hostIP and where NodePorts listen (network/proxy.ts): never a new pod's.
+  if (opts.ownAddress) hostIP = internalIP(node) ?? hostIP;
   // A runtime with sandboxes puts a bridge on the CIDR: its first address is the bridge's, never a pod's.
   if (opts.runtime.createSandbox) ips.reserve('<bridge>', new IpPool(podCIDR).addressAt(0));
   const cap = nodeCapacity(opts.capacity);
@@ -206,6 +203,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   await pods.start();
   // Addresses of pods already here are taken before any worker allocates one.
   for (const p of pods.list()) if (p.spec?.nodeName === nodeName) ips.reserve(p.metadata.uid!, p.status?.podIP);
+  // After them: a pod that ran before nodes had addresses may hold it, and keeps it (its process is bound there).
+  if (opts.ownAddress && !ips.reserve('<node>', hostIP)) log(`node ${nodeName}: its address ${hostIP} is still a pod's, from before nodes had addresses of their own`);
   // Containers that outlived the previous run go back to their pods' workers; those of pods that are no longer
   // here (deleted, finished, moved) are stopped; those that died meanwhile are forgotten, and their pods' workers
   // start them again.
