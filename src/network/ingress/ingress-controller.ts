@@ -185,7 +185,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     }
     const changed = JSON.stringify(out.map((c) => c.message)) !== JSON.stringify(conflicts.map((c) => c.message));
     conflicts = out;
-    if (changed || out.length) void store.setMeta(INGRESS_PORTS_META, conflicts, { persist: false }).catch(() => {});
+    if (changed) void store.setMeta(INGRESS_PORTS_META, conflicts, { persist: false }).catch(() => {});
     if (changed) {
       for (const c of out) log(`ingress: ${c.message}`);
       schedule();
