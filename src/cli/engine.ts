@@ -4,7 +4,7 @@ import type { Store } from '../store/store.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
 import { startServiceAllocator } from '../network/service-allocator.ts';
-import { startServiceProxy } from '../network/proxy.ts';
+import { startServiceProxy, type ListeningPort } from '../network/proxy.ts';
 import { startIngressController } from '../network/ingress/ingress-controller.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
@@ -75,6 +75,8 @@ export const DEFAULT_SERVICE_CIDRS = { process: '127.2.0.0/16', podman: '10.96.0
 
 export interface Engine {
   nodeNames: string[];
+  /** Where the proxy listens now (NodePorts: the nodes' addresses, and --host where this serve holds the port). */
+  listening(): ListeningPort[];
   stop(): Promise<void>;
 }
 
@@ -108,11 +110,14 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const dnsIP = clusterDnsIp(serviceCIDR);
     const allocator = await startServiceAllocator({ store, serviceCidr: serviceCIDR, reserved: [{ ip: dnsIP, holder: 'the cluster DNS' }], log: (m) => log(`services: ${m}`) });
     stops.push(() => allocator.stop());
-    const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
+    // Process nodes get addresses of their own (their podCIDR's first, in this data folder's block): NodePorts and the
+    // ingress listen there, and on the shared --host only where it is free (docs/engine.md, "Node addresses").
+    const ownAddress = !opts.hollow && !runtime.createSandbox && isLoopbackCidr(clusterCIDR) && opts.nodes > 0;
+    const proxy = await startServiceProxy({ store, nodeHost: opts.host, nodeAddresses: ownAddress, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
     const dns = await startDns(store, dnsIP, log);
     if (dns) stops.push(() => dns.close());
-    const ingress = await startIngressController({ store, host: opts.host, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
+    const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: ownAddress, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
     stops.push(() => ingress.stop());
     log(ingress.describe());
     const grace = opts.nodeMonitorGracePeriodMs ?? 40_000;
@@ -136,7 +141,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(async () => { await Promise.all(nodes.map((n) => n.detach())); });
     for (const nodeName of names) {
       nodes.push(await startNode({
-        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity,
+        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, ownAddress, capacity: opts.capacity,
         labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
         taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
         runtime, images, restartBackoff: opts.restartBackoff, log,
@@ -154,7 +159,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       });
       nodes.push({ detach: () => rotator.stop() });
     }
-    return { nodeNames: names, stop: () => stopAll(stops) };
+    return { nodeNames: names, listening: () => proxy.listening(), stop: () => stopAll(stops) };
   } catch (e) {
     await stopAll(stops);
     throw e;

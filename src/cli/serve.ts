@@ -202,7 +202,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     if (tls) console.log(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
     console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
     console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
-    started.push(await announceNodePorts(store, reachable(opts.host), log));
+    started.push(await announceNodePorts(store, reachable(opts.host), () => engine.listening(), log));
     await proceed();
     ready = true;
   } catch (e) {

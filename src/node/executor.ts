@@ -6,7 +6,7 @@ import { parseQuantity } from '../model/quantity.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageCache } from './images.ts';
-import { heartbeat, markNodeNotReady, nodeCapacity, registerNode, type NodeCapacity } from './node-registration.ts';
+import { heartbeat, internalIP, markNodeNotReady, nodeCapacity, registerNode, type NodeCapacity } from './node-registration.ts';
 import { PidsFile, type PidEntry } from './pids-file.ts';
 import { PodIps } from './pod-ips.ts';
 import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
@@ -29,6 +29,8 @@ export interface NodeOptions {
   dataDir: string;
   /** Default 127.0.0.1. */
   hostIP?: string;
+  /** The Node's InternalIP (and its pods' hostIP) is the first address of its podCIDR instead of hostIP (node-registration.ts). */
+  ownAddress?: boolean;
   /** Default: the host's cpus, memory, and 110 pods. */
   capacity?: NodeCapacity;
   labels?: Record<string, string>;
@@ -79,7 +81,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const { store, nodeName, dataDir } = opts;
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
-  const hostIP = opts.hostIP ?? '127.0.0.1';
+  let hostIP = opts.hostIP ?? '127.0.0.1';
 
   // The containers a previous run left running (stopped or killed, serve leaves them): re-adopted below.
   const pids = new PidsFile(join(dataDir, 'nodes', nodeName, 'pids.json'));
@@ -89,10 +91,12 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
   const node = await registerNode({
     store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
-    clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion,
+    clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion, ownAddress: opts.ownAddress,
   });
   const podCIDR: string = node.spec.podCIDR;
   const ips = new PodIps(podCIDR);
+  // The node's own address is its pods' hostIP and where NodePorts listen (network/proxy.ts): never a new pod's.
+  if (opts.ownAddress) hostIP = internalIP(node) ?? hostIP;
   // A runtime with sandboxes puts a bridge on the CIDR: its first address is the bridge's, never a pod's.
   if (opts.runtime.createSandbox) ips.reserve('<bridge>', new IpPool(podCIDR).addressAt(0));
   const cap = nodeCapacity(opts.capacity);
@@ -199,6 +203,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   await pods.start();
   // Addresses of pods already here are taken before any worker allocates one.
   for (const p of pods.list()) if (p.spec?.nodeName === nodeName) ips.reserve(p.metadata.uid!, p.status?.podIP);
+  // After them: a pod that ran before nodes had addresses may hold it, and keeps it (its process is bound there).
+  if (opts.ownAddress && !ips.reserve('<node>', hostIP)) log(`node ${nodeName}: its address ${hostIP} is still a pod's, from before nodes had addresses of their own`);
   // Containers that outlived the previous run go back to their pods' workers; those of pods that are no longer
   // here (deleted, finished, moved) are stopped; those that died meanwhile are forgotten, and their pods' workers
   // start them again.

@@ -8,7 +8,7 @@ import { setCondition, type Condition } from '../model/conditions.ts';
 import { formatQuantity, parseQuantity } from '../model/quantity.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { isoSeconds } from '../model/time.ts';
-import { parseCidr } from '../model/ip-pool.ts';
+import { IpPool, parseCidr } from '../model/ip-pool.ts';
 import type { Taint } from '../model/taints.ts';
 
 export interface NodeCapacity { cpu?: string; memory?: string; pods?: number }
@@ -24,6 +24,11 @@ export interface Registration {
   now: () => Date;
   /** The range the nodes' /24 pod CIDRs come from. Default 127.1.0.0/16 (loopback: the process runtime's). */
   clusterCIDR?: string;
+  /**
+   * The node's InternalIP is the first address of its podCIDR (as a bridge CNI's gateway), not `hostIP`: every node
+   * of every serve on the machine has an address of its own (loopback cluster CIDRs only: all of 127/8 is local).
+   */
+  ownAddress?: boolean;
   /** nodeInfo.containerRuntimeVersion, e.g. `podman://4.3.1`. Default `process://`. */
   containerRuntimeVersion?: string;
 }
@@ -96,6 +101,13 @@ function heartbeatConditions(old: Condition[] | undefined, now: string, ready?: 
   return conditions!;
 }
 
+/** A node's own address: the first of its pod CIDR, never handed to a pod (executor.ts reserves it). */
+export const nodeAddress = (podCIDR: string) => new IpPool(podCIDR).addressAt(0);
+
+/** The Node's InternalIP, if it has one. */
+export const internalIP = (node: KubeObject | undefined): string | undefined =>
+  (node?.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
+
 /** Creates or updates the Node, Ready, and returns it with its podCIDR. */
 export async function registerNode(r: Registration): Promise<KubeObject> {
   const { store, nodeName } = r;
@@ -140,7 +152,7 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     capacity: nodeCapacity(r.capacity),
     allocatable: nodeCapacity(r.capacity),
     conditions: heartbeatConditions(node.status?.conditions, now),
-    addresses: [{ type: 'InternalIP', address: r.hostIP }, { type: 'Hostname', address: nodeName }],
+    addresses: [{ type: 'InternalIP', address: r.ownAddress ? nodeAddress(cidr) : r.hostIP }, { type: 'Hostname', address: nodeName }],
     nodeInfo: {
       machineID: '', systemUUID: '', bootID: '',
       kernelVersion: os.release(),

@@ -37,6 +37,17 @@ test('pod CIDRs: distinct per node, also when registering at once, and kept acro
   assert.is(again.spec.podCIDR, b.spec.podCIDR, 'kept');
 });
 
+test('own addresses: each node\'s InternalIP is the first of its podCIDR, in the cluster CIDR given', async () => {
+  const store = await openTestStore(await tempDir());
+  const now = at('2024-05-01T10:00:00Z');
+  const a = await registerNode({ store, nodeName: 'a', hostIP: '127.0.0.1', now, ownAddress: true, clusterCIDR: '127.128.0.0/16' });
+  const b = await registerNode({ store, nodeName: 'b', hostIP: '127.0.0.1', now, ownAddress: true, clusterCIDR: '127.128.0.0/16' });
+  assert.equal([a, b].map((n) => [n.spec.podCIDR, n.status.addresses[0]]), [
+    ['127.128.0.0/24', { type: 'InternalIP', address: '127.128.0.1' }],
+    ['127.128.1.0/24', { type: 'InternalIP', address: '127.128.1.1' }],
+  ]);
+});
+
 test('pod CIDRs beyond 127.1.0.0/16: the 257th node takes 127.3.0.0/24, leaving the Services\' 127.2.0.0/16 alone', async () => {
   const store = await openTestStore(await tempDir());
   const now = at('2024-05-01T10:00:00Z');
