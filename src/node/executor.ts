@@ -6,7 +6,8 @@ import { parseQuantity } from '../model/quantity.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageCache } from './images.ts';
-import { heartbeat, internalIP, markNodeNotReady, nodeCapacity, registerNode, type NodeCapacity } from './node-registration.ts';
+import { internalIP, markNodeNotReady, nodeCapacity, registerNode, reportNodeStatus, type NodeCapacity } from './node-registration.ts';
+import { renewLease, STATUS_REPORT_MS } from './node-lease.ts';
 import { PidsFile, type PidEntry } from './pids-file.ts';
 import { PodIps } from './pod-ips.ts';
 import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
@@ -38,8 +39,10 @@ export interface NodeOptions {
   taints?: Taint[];
   runtime: Runtime;
   images: ImageCache;
-  /** Default 10 s. */
+  /** How often the node's Lease is renewed and its status checked for changes (the kubelet's 10 s). */
   heartbeatMs?: number;
+  /** An unchanged Node status is still written this often (nodeStatusReportFrequency). Default 5 min. */
+  statusReportMs?: number;
   /** CrashLoopBackOff: base 10 s doubling to 300 s, reset after an instance ran 600 s. */
   restartBackoff?: { baseMs?: number; maxMs?: number; resetAfterMs?: number };
   /** How long a probe "second" lasts. Default 1000. */
@@ -93,6 +96,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
     clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion, ownAddress: opts.ownAddress,
   });
+  await renewLease(store, node, now());
   const podCIDR: string = node.spec.podCIDR;
   const ips = new PodIps(podCIDR);
   // The node's own address is its pods' hostIP and where NodePorts listen (network/proxy.ts): never a new pod's.
@@ -241,8 +245,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   ready = true;
   drain();
 
-  // Pods whose emptyDir outgrew its sizeLimit are evicted (eviction-manager.ts).
-  const evictions = startEvictionManager({
+  // Pods whose emptyDir outgrew its sizeLimit are evicted (eviction-manager.ts). A runtime whose pods have no
+  // folders (hollow) has nothing to measure.
+  const evictions = opts.runtime.usesHostFolders === false ? { stop() {} } : startEvictionManager({
     intervalMs: opts.evictionMonitoringMs ?? 10_000,
     pods: () => pods.list().filter((p) => workers.has(p.metadata.uid!) && !isPodTerminal(p) && !p.metadata.deletionTimestamp),
     usage: (pod) => emptyDirUsage(dataDir, pod),
@@ -250,8 +255,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     log: (m) => log(`node ${nodeName}: ${m}`),
   });
 
+  // The heartbeat is the Lease (node-lease.ts); the Node's status is written when it changes, or every 5 minutes.
+  let lastReport = now().getTime();
   const beat = setInterval(() => {
-    heartbeat(store, nodeName, now()).catch((e) => log(`node ${nodeName}: heartbeat: ${e instanceof Error ? e.message : e}`));
+    const t = now();
+    const fail = (what: string) => (e: unknown) => log(`node ${nodeName}: ${what}: ${e instanceof Error ? e.message : e}`);
+    renewLease(store, node, t).catch(fail('lease'));
+    reportNodeStatus(store, nodeName, t, lastReport, opts.statusReportMs ?? STATUS_REPORT_MS).then((wrote) => { if (wrote) lastReport = t.getTime(); }, fail('node status'));
   }, opts.heartbeatMs ?? 10_000);
   beat.unref();
   log(`node ${nodeName}: ready, pod CIDR ${podCIDR}`);

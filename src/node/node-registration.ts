@@ -3,6 +3,7 @@
 // given) no other Node holds, and a Node keeps the one it has across restarts while it lies in the cluster CIDR.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../model/object.ts';
 import { setCondition, type Condition } from '../model/conditions.ts';
 import { formatQuantity, parseQuantity } from '../model/quantity.ts';
@@ -179,6 +180,25 @@ export async function heartbeat(store: Store, nodeName: string, now: Date): Prom
   if (!node) return;
   const t = isoSeconds(now);
   await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t) }, { shared: true });
+}
+
+/** The conditions without their heartbeat times: what a status write would change. */
+const withoutHeartbeats = (cs: Condition[] | undefined) => (cs ?? []).map(({ lastHeartbeatTime: _, ...c }) => c);
+
+/**
+ * The kubelet's status update with a Lease (tryUpdateNodeStatus): the Node's status is written when it differs
+ * from the stored one (someone marked it Unknown, say) or when `reportEveryMs` has passed since `lastReportMs`,
+ * not every beat. Returns whether it wrote.
+ */
+export async function reportNodeStatus(store: Store, nodeName: string, now: Date, lastReportMs: number, reportEveryMs: number): Promise<boolean> {
+  const node = await store.get('Node', undefined, nodeName, { shared: true });
+  if (!node) return false;
+  const t = isoSeconds(now);
+  const conditions = heartbeatConditions(node.status?.conditions, t);
+  const changed = !isDeepStrictEqual(withoutHeartbeats(conditions), withoutHeartbeats(node.status?.conditions));
+  if (!changed && now.getTime() - lastReportMs < reportEveryMs) return false;
+  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions }, { shared: true });
+  return true;
 }
 
 /** Ready=False, as when the kubelet stops. */

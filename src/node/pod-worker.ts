@@ -3,18 +3,18 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { createActor, fromPromise, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
+import { createActor, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
 import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { containerArgv, containerCwd } from './command.ts';
-import { containerMachine, LaunchError, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
+import { containerMachine, LaunchError, type ContainerHost, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
 import { ConfigError, containerEnv } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
 import type { PidEntry, PidsFile } from './pids-file.ts';
 import type { PodIps } from './pod-ips.ts';
 import { isSidecar, podStatus, type ContainerFacts, type PodFacts, type Terminated } from './pod-status.ts';
-import { podWorkerMachine, type Prepared } from './pod-worker.machine.ts';
+import { podWorkerMachine, type PodWorkerHost, type Prepared } from './pod-worker.machine.ts';
 import { Prober } from './prober.ts';
 import { runHook, type LifecycleHandler } from './lifecycle-hooks.ts';
 import { prepareTerminationLog, terminationLogOf, terminationMessage } from './termination-message.ts';
@@ -163,22 +163,21 @@ export class PodWorker {
     this.volumes = new PodVolumeManager(() => this.pod, deps, (type, reason, message) => this.event(type, reason, message));
     this.found = pod.status?.containerStatuses ?? [];
     this.foundInit = pod.status?.initContainerStatuses ?? [];
-    const machine = podWorkerMachine.provide({
-      guards: { allDone: () => this.allDone() },
-      actors: {
-        prepare: fromPromise(() => this.prepare()),
-        startContainers: fromPromise(() => (this.starting = this.startContainers())),
-        terminate: fromPromise(({ input }: { input: { graceMs: number; remove: boolean } }) => this.terminate(input.graceMs, input.remove)),
-        stopForNode: fromPromise(() => this.stopForNode()),
-      },
-    });
+    const host: PodWorkerHost = {
+      prepare: () => this.prepare(),
+      startContainers: () => (this.starting = this.startContainers()),
+      terminate: (graceMs, remove) => this.terminate(graceMs, remove),
+      stopForNode: () => this.stopForNode(),
+      allDone: () => this.allDone(),
+    };
     const input = {
+      host,
       terminal: this.foundTerminal,
       deleting: !!pod.metadata.deletionTimestamp,
       graceMs: this.graceMs(pod),
       retryMs: deps.backoff.baseMs,
     };
-    this.actor = createActor(machine, deps.clock ? { input, clock: deps.clock } : { input });
+    this.actor = createActor(podWorkerMachine, deps.clock ? { input, clock: deps.clock } : { input });
     this.done = new Promise((resolve) => {
       this.actor.subscribe({ next: (s) => { if (s.status === 'done') resolve(); }, error: (e) => { deps.log(`pod ${this.key}: ${errMessage(e)}`); resolve(); } });
     });
@@ -474,19 +473,16 @@ export class PodWorker {
         startedAt: isoSeconds(handle.startedAt), restartCount: Math.max(old?.restartCount ?? 0, entry.restartCount), ready,
       };
     }
-    const machine = containerMachine.provide({
-      actors: {
-        launch: fromPromise(({ input }: { input: { restartCount: number } }) => this.launch(slot, input.restartCount)),
-        wait: fromPromise(() => this.waitExit(slot)),
-        kill: fromPromise(({ input }: { input: { graceMs: number } }) => this.kill(slot, input.graceMs)),
-      },
-      actions: {
-        startProbes: () => this.startProbes(slot),
-        stopProbes: () => this.stopProbes(slot),
-      },
-    });
+    const host: ContainerHost = {
+      launch: (restartCount) => this.launch(slot, restartCount),
+      wait: () => this.waitExit(slot),
+      kill: (graceMs) => this.kill(slot, graceMs),
+      startProbes: () => this.startProbes(slot),
+      stopProbes: () => this.stopProbes(slot),
+    };
     const { backoff } = this.deps;
     const input: ContainerInput = {
+      host,
       name: spec.name,
       podRef: `${this.pod.metadata.name}_${this.ns}(${this.uid})`,
       restartPolicy: containerRestartPolicy(kind, this.pod.spec?.restartPolicy),
@@ -500,7 +496,7 @@ export class PodWorker {
       adopted: resumeRunning,
       now: isoSeconds(this.deps.now()),
     };
-    slot.actor = createActor(machine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
+    slot.actor = createActor(containerMachine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
     slot.actor.subscribe((s) => {
       // `pullBackoff.backingOff` for a nested state.
       const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, v]) => `${k}.${String(v)}`).join();

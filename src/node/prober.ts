@@ -1,5 +1,5 @@
 // Runs one probe of one container on its schedule and tells the caller when its verdict flips.
-import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
+import { createActor, type Actor, type ActorOptions } from 'xstate';
 import { proberMachine, type ProberInput } from './prober.machine.ts';
 import type { Probe, ProbeResult } from './probes.ts';
 
@@ -71,13 +71,10 @@ export class Prober {
     if (this.actor) return;
     this.verdict = this.opts.initial ?? false;
     const { check, onChange, onResult } = this.opts;
-    const machine = proberMachine.provide({
-      actors: { check: fromPromise(({ input }: { input: { timeoutMs: number } }) => check(input)) },
-    });
     const timings = proberTimings(this.opts.probe, this.opts.msPerSecond);
-    const input: ProberInput = { ...timings, initialDelayMs: firstProbeDelayMs(timings, this.opts), initial: this.verdict };
+    const input: ProberInput = { ...timings, initialDelayMs: firstProbeDelayMs(timings, this.opts), initial: this.verdict, check };
     // An explicit `clock: undefined` would replace xstate's default clock.
-    this.actor = createActor(machine, this.opts.clock ? { input, clock: this.opts.clock } : { input });
+    this.actor = createActor(proberMachine, this.opts.clock ? { input, clock: this.opts.clock } : { input });
     this.actor.on('result', (e) => onResult?.({ ok: e.ok, message: e.message }));
     this.actor.on('change', (e) => {
       this.verdict = e.ok;

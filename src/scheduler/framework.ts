@@ -27,6 +27,11 @@ export function cached<T>(state: CycleState, key: string, compute: () => T): T {
 
 export interface FilterPlugin {
   name: string;
+  /**
+   * Once per cycle, before any node (kube-scheduler's PreFilter): may put what every node's check needs into the
+   * state, and returns 'skip' when the pod has nothing this plugin checks, so it is not run on any node.
+   */
+  preFilter?(pod: KubeObject, state: CycleState): 'skip' | undefined;
   filter(pod: KubeObject, nodeInfo: NodeInfo, state: CycleState): Status;
 }
 
@@ -108,9 +113,11 @@ export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profil
   const want = sample ? numFeasibleNodesToFind(n, sample.percentageOfNodesToScore) : n;
   const start = sample?.start ? sample.start % n : 0;
   let searched = 0;
+  // The per-pod work is done once here; each node then costs only the checks that apply to this pod.
+  const filters = profile.filters.filter((f) => f.preFilter?.(pod, state) !== 'skip');
   while (searched < n && feasible.length < want) {
     const info = nodeInfos[(start + searched++) % n];
-    const failed = runFilters(pod, info, state, profile.filters);
+    const failed = runFilters(pod, info, state, filters);
     if (failed) reasons[info.name] = failed;
     else feasible.push(info);
   }

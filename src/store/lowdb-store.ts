@@ -10,6 +10,7 @@ import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { displayName as describe } from '../model/key.ts';
 import { carryAllocated } from '../model/allocated.ts';
 import { graceFor, type DeleteOptions } from '../model/graceful.ts';
+import { EventAggregator } from './event-aggregator.ts';
 import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
 import { ObjectIndex } from './indexes.ts';
 import { journalOf, loadState, Persister, stateOf, type LoadedState } from './persist.ts';
@@ -80,6 +81,7 @@ export class LowdbStore implements Store {
   private readonly hub: WatchHub;
   private readonly persister: Persister;
   private readonly maxEvents: number;
+  private readonly aggregator = new EventAggregator();
   private readonly now: () => Date;
   private readonly admitters: ((obj: KubeObject) => KubeObject)[];
   private readonly freeze: boolean;
@@ -194,7 +196,22 @@ export class LowdbStore implements Store {
 
   async recordEvent(involved: ObjectRef, type: EventType, reason: string, message: string): Promise<void> {
     this.assertOpen();
-    const ts = isoSeconds(this.now());
+    const now = this.now(), ts = isoSeconds(now);
+    // Similar events of one object (only the message differs) are combined past a threshold, as client-go does.
+    const combined = this.aggregator.observe(involved, type, reason, message, now.getTime());
+    if (combined) {
+      const { record } = combined;
+      const prev = record.combined && this.objects.get('Event', record.combined.namespace, record.combined.name);
+      if (prev) {
+        this.commit('MODIFIED', { ...prev, message: combined.message, count: Number(prev.count ?? 1) + 1, lastTimestamp: ts }, prev);
+        return;
+      }
+      let ev = newEvent(involved, type, reason, combined.message, ts);
+      while (this.objects.get('Event', ev.metadata.namespace!, ev.metadata.name)) ev = newEvent(involved, type, reason, combined.message, ts);
+      record.combined = { namespace: ev.metadata.namespace!, name: ev.metadata.name };
+      this.insert(ev);
+      return;
+    }
     const at = this.events.find(foldKey(involved, type, reason, message));
     const cur = at && this.objects.get('Event', at.namespace, at.name);
     if (cur) {

@@ -69,10 +69,11 @@ export class HealthMonitor {
     this.poke();
   }
 
-  /** Events are records about objects, never a reason for their health to change; nor is a node's heartbeat. */
+  /** Events are records about objects, never a reason for their health to change; nor is a node's heartbeat (its
+   * Lease, or the heartbeat times of its status). */
   private matters(e: WatchEvent): boolean {
     const o = e.object;
-    if (o.kind === 'Event') return false;
+    if (o.kind === 'Event' || o.kind === 'Lease') return false;
     if (o.kind !== 'Node') return true;
     const before = this.nodes.get(o.metadata.name);
     if (e.type === 'DELETED') {

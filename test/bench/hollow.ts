@@ -37,6 +37,15 @@ const memOf = (pid: number) => {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 };
 /** The process's CPU seconds (user + system): unlike wall time, barely moved by whatever else shares the cores. */
+/** The main thread's heap left after each full collection (--trace-gc's Mark-Compact lines): live objects, not
+ * garbage. tsx's loader thread logs its own (small) collections, told apart by the isolate's address. */
+const fullGcHeaps = (out: string) => {
+  const byIsolate = new Map<string, number[]>();
+  for (const x of out.matchAll(/\[\d+:(0x[0-9a-f]+)\][^\n]*?Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(/g)) {
+    byIsolate.set(x[1], [...(byIsolate.get(x[1]) ?? []), Number(x[2])]);
+  }
+  return [...byIsolate.values()].sort((a, b) => Math.max(...b) - Math.max(...a))[0] ?? [];
+};
 const cpuOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -51,7 +60,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   const profDir = path.join(dataDir, 'prof');
   const t0 = performance.now();
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow'],
-    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096'], listenTimeoutMs: 600_000 });
+    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096', '--trace-gc'], listenTimeoutMs: 600_000 });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
   try {
@@ -72,6 +81,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
       repo.write(`apps/app-${i}.yaml`, deployment(`app-${i}`, Math.floor(total / deployments) + (i < total % deployments ? 1 : 0)));
     }
     const memBefore = memOf(serve.pid);
+    const heapBefore = fullGcHeaps(serve.output()).at(-1) ?? NaN;
     const rv0 = Number((await serve.get('/api/v1/namespaces/default/configmaps')).body?.metadata?.resourceVersion);
     const c0 = performance.now();
     const cpu0 = cpuOf(serve.pid);
@@ -101,6 +111,10 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     const list = await serve.get('/api/v1/pods');
     const listMs = performance.now() - l0;
     const mem = memOf(serve.pid);
+    // The live heap: the first full collection after every pod is available (heartbeats keep allocating).
+    const gcsAtEnd = fullGcHeaps(serve.output()).length;
+    await until(() => fullGcHeaps(serve.output()).length > gcsAtEnd, 'a full GC after the run', 120_000).catch(() => {});
+    const heapAfter = fullGcHeaps(serve.output()).slice(gcsAtEnd)[0] ?? NaN;
     // serve stamps each line (HH:MM:SS.mmm): the binding rate is read from its own clock, not from polling.
     const binds = [...serve.output().matchAll(/^(\d\d):(\d\d):(\d\d\.\d{3}) scheduler: bound /gm)].map((x) => (Number(x[1]) * 60 + Number(x[2])) * 60 + Number(x[3]));
     const rate = binds.length > 1 ? binds.length / (binds[binds.length - 1] - binds[0]) : NaN;
@@ -114,6 +128,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     console.log(`  LIST of all ${list.body?.items?.length} pods (${(list.text.length / 2 ** 20).toFixed(0)} MiB): ${verdict(sec(listMs), '≤ 1 s', listMs <= 1000)}`);
     console.log(`  single GET during the run, p99: ${verdict(`${p99.toFixed(0)} ms`, '≤ 100 ms', p99 <= 100)}   (p50 ${pct(gets, 50).toFixed(0)} ms, max ${Math.max(...gets).toFixed(0)} ms over ${gets.length}; before: 4–6.5 s)`);
     console.log(`  serve memory, peak: ${verdict(`${mem.peak.toFixed(0)} MiB`, '≤ 2 GiB', mem.peak <= 2048)}   (${memBefore.rss.toFixed(0)} MiB before the commit, ${mem.rss.toFixed(0)} MiB after)`);
+    console.log(`  heap after a full GC: ${heapBefore.toFixed(0)} MB before the commit, ${heapAfter.toFixed(0)} MB with every pod running: ${(((heapAfter - heapBefore) * 1024) / total).toFixed(1)} KiB a pod`);
     console.log(`  load average after: ${load()} (2 cores, shared with whatever else runs)`);
   } finally {
     await serve.stop();
