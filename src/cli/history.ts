@@ -14,8 +14,10 @@ const defaultServer = (current?: { name: string; server?: string }) =>
   current?.name.startsWith('convergit-') && current.server ? current.server : 'http://127.0.0.1:7480';
 
 export async function history(opts: HistoryOptions): Promise<number> {
-  const remote = [opts.server && '--server', (opts.kubeconfig || opts.context) && '--kubeconfig/--context'].filter(Boolean);
-  if (remote.length && opts.dataDir) throw new Error(`${remote[0]} and --data-dir both say where to read the history: give one`);
+  const remote = [opts.server && '--server', (opts.kubeconfig || opts.context) && '--kubeconfig/--context',
+    opts.token && '--token', opts.certificateAuthority && '--certificate-authority', opts.insecureSkipTlsVerify && '--insecure-skip-tls-verify'].filter(Boolean);
+  // Server flags beside --data-dir are a mistake to say, not to ignore (the data folder needs no credentials).
+  if (remote.length && opts.dataDir) throw new Error(`${remote[0]} is for reading a server; --data-dir reads the folder: give one`);
   const status = opts.dataDir ? await statusFromDataDir(opts.dataDir) : await statusFromServer(connectServer(opts, defaultServer)!);
   const entries = (status.history ?? []).slice(0, opts.limit);
   if (opts.output === 'json') process.stdout.write(JSON.stringify(entries, null, 2) + '\n');

@@ -146,12 +146,15 @@ test('--data-dir of a folder with no state is an error naming the file, not "no 
   }
 });
 
-test('--server and --data-dir together are refused rather than one silently winning', async () => {
-  try {
-    await history({ server: 'http://127.0.0.1:1', dataDir: '/nonexistent', output: 'text' });
-    assert.unreachable('should reject');
-  } catch (e) {
-    assert.is((e as Error).message, '--server and --data-dir both say where to read the history: give one');
+test('server flags with --data-dir are refused rather than one silently winning or a token silently ignored', async () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ server: 'http://127.0.0.1:1' }, '--server'],
+    [{ token: 'secret' }, '--token'],
+    [{ certificateAuthority: '/ca.crt' }, '--certificate-authority'],
+  ];
+  for (const [flags, name] of cases) {
+    const e = await history({ ...flags, dataDir: '/nonexistent', output: 'text' }).then(() => undefined, (err: Error) => err);
+    assert.is(e?.message, `${name} is for reading a server; --data-dir reads the folder: give one`, name);
   }
 });
 
