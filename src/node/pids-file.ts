@@ -47,12 +47,28 @@ export class PidsFile {
     this.write();
   }
 
+  private pending = false;
+
+  /**
+   * Written once for all the changes of one turn of the event loop: a burst of 100 containers starting or stopping
+   * rewrote the whole file (every entry) 100 times, synchronously. A serve exiting first still writes it.
+   */
   private write(): void {
+    if (this.pending) return;
+    this.pending = true;
+    process.once('exit', this.flush);
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    if (!this.pending) return;
+    this.pending = false;
+    process.off('exit', this.flush);
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
     renameSync(tmp, this.file);
-  }
+  };
 }
 
 /** The entries of a pids.json; an unreadable or older-format file is empty (what it named is then restarted). */
