@@ -27,6 +27,7 @@ export class PidsFile {
 
   /** What a previous run recorded. Kept until the caller removes what it could not re-adopt, so a crash meanwhile loses nothing. */
   load(): PidEntry[] {
+    PidsFile.flushPending(this.file);
     const found = readPidsFile(this.file);
     this.entries.clear();
     for (const e of found) this.entries.set(keyOf(e.podUID, e.container), e);
@@ -47,32 +48,45 @@ export class PidsFile {
     this.write();
   }
 
-  private pending = false;
+  private dirty = false;
 
   /**
    * Written once for all the changes of one turn of the event loop: a burst of 100 containers starting or stopping
-   * rewrote the whole file (every entry) 100 times, synchronously. A serve exiting first still writes it.
+   * on a node rewrote the whole file 100 times (writeFileSync and renameSync, the top of a big deletion's profile).
+   * A serve that exits first, or another reader of the file in this process, gets it written at once.
    */
   private write(): void {
-    if (this.pending) return;
-    this.pending = true;
-    process.once('exit', this.flush);
+    if (this.dirty) return;
+    this.dirty = true;
+    unsaved.set(this.file, this);
+    if (!exitHooked) process.once('exit', () => { for (const f of unsaved.values()) f.flush(); });
+    exitHooked = true;
     setImmediate(this.flush);
   }
 
-  private readonly flush = (): void => {
-    if (!this.pending) return;
-    this.pending = false;
-    process.off('exit', this.flush);
+  readonly flush = (): void => {
+    if (!this.dirty) return;
+    this.dirty = false;
+    if (unsaved.get(this.file) === this) unsaved.delete(this.file);
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
     renameSync(tmp, this.file);
   };
+
+  /** Writes now what another instance for the same file has not written yet (a node restarted in one process). */
+  static flushPending(file: string): void {
+    unsaved.get(file)?.flush();
+  }
 }
+
+/** The file of each instance with changes not yet written. */
+const unsaved = new Map<string, PidsFile>();
+let exitHooked = false;
 
 /** The entries of a pids.json; an unreadable or older-format file is empty (what it named is then restarted). */
 export function readPidsFile(file: string): PidEntry[] {
+  PidsFile.flushPending(file);
   try {
     const v = JSON.parse(readFileSync(file, 'utf8'));
     return Array.isArray(v) ? v.filter((e) => e && typeof e.podUID === 'string' && typeof e.container === 'string' && e.record && e.launch) : [];
