@@ -22,6 +22,8 @@ const keyOf = (podUID: string, container: string) => `${podUID}/${container}`;
 
 export class PidsFile {
   private readonly entries = new Map<string, PidEntry>();
+  /** Each entry's JSON, made once when it is added (an entry is never changed after): a write joins them. */
+  private readonly texts = new Map<string, string>();
 
   constructor(readonly file: string) {}
 
@@ -30,12 +32,14 @@ export class PidsFile {
     PidsFile.flushPending(this.file);
     const found = readPidsFile(this.file);
     this.entries.clear();
+    this.texts.clear();
     for (const e of found) this.entries.set(keyOf(e.podUID, e.container), e);
     return found;
   }
 
   add(entry: PidEntry): void {
     this.entries.set(keyOf(entry.podUID, entry.container), entry);
+    this.texts.delete(keyOf(entry.podUID, entry.container));
     this.write();
   }
 
@@ -45,6 +49,7 @@ export class PidsFile {
     const e = this.entries.get(key);
     if (!e || (record && e.record !== record)) return;
     this.entries.delete(key);
+    this.texts.delete(key);
     this.write();
   }
 
@@ -70,9 +75,15 @@ export class PidsFile {
     if (unsaved.get(this.file) === this) unsaved.delete(this.file);
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
+    writeFileSync(tmp, `[${[...this.entries].map(([k, e]) => this.textOf(k, e)).join(',')}]`);
     renameSync(tmp, this.file);
   };
+
+  private textOf(key: string, e: PidEntry): string {
+    let t = this.texts.get(key);
+    if (t === undefined) this.texts.set(key, (t = JSON.stringify(e)));
+    return t;
+  }
 
   /** Writes now what another instance for the same file has not written yet (a node restarted in one process). */
   static flushPending(file: string): void {
