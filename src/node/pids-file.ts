@@ -3,6 +3,7 @@
 // killed); the next start hands each record back to the runtime to re-adopt it, and `convergit stop` reads it to
 // stop them all. Rewritten whole and renamed into place, so a crash never leaves half a file.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ContainerLaunch, ContainerRecord } from './runtime/runtime.ts';
 
@@ -54,30 +55,67 @@ export class PidsFile {
   }
 
   private dirty = false;
+  /** An asynchronous write under way. */
+  private writing?: Promise<void>;
+  private folderMade = false;
+  /** Bumped by each synchronous write. */
+  private gen = 0;
 
   /**
-   * Written once for all the changes of one turn of the event loop: a burst of 100 containers starting or stopping
-   * on a node rewrote the whole file 100 times (writeFileSync and renameSync, the top of a big deletion's profile).
-   * A serve that exits first, or another reader of the file in this process, gets it written at once.
+   * Written off the event loop (temporary file, then rename, on libuv's threads), once for all the changes of a
+   * turn of the loop: a burst of containers starting or stopping on a node rewrote the whole file synchronously for
+   * each, and a rename over an existing file waits for the disk (ext4 flushes the new file's data first), seconds of
+   * serve's loop in a 1,000-pod deletion. A serve that exits, or another reader of the file in this process, gets
+   * it written synchronously at once.
    */
   private write(): void {
+    if (!this.folderMade) {
+      // Made here, once, so a write still under way never makes again a folder removed meanwhile.
+      mkdirSync(dirname(this.file), { recursive: true });
+      this.folderMade = true;
+    }
     if (this.dirty) return;
     this.dirty = true;
     unsaved.set(this.file, this);
     if (!exitHooked) process.once('exit', () => { for (const f of unsaved.values()) f.flush(); });
     exitHooked = true;
-    setImmediate(this.flush);
+    if (!this.writing) setImmediate(this.flushAsync);
   }
 
-  readonly flush = (): void => {
-    if (!this.dirty) return;
+  private readonly flushAsync = (): void => {
+    if (!this.dirty || this.writing) return;
     this.dirty = false;
-    if (unsaved.get(this.file) === this) unsaved.delete(this.file);
-    mkdirSync(dirname(this.file), { recursive: true });
+    const text = this.text();
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, `[${[...this.entries].map(([k, e]) => this.textOf(k, e)).join(',')}]`);
-    renameSync(tmp, this.file);
+    const gen = this.gen;
+    // Not renamed into place if a synchronous write of newer content was made meanwhile.
+    this.writing = writeFile(tmp, text).then(() => (gen === this.gen ? rename(tmp, this.file) : undefined))
+      .catch(() => {}) // the folder removed meanwhile (its node is gone), or a disk error: the next change writes it again
+      .finally(() => {
+        this.writing = undefined;
+        if (this.dirty) setImmediate(this.flushAsync);
+        else if (unsaved.get(this.file) === this) unsaved.delete(this.file);
+      });
   };
+
+  /** Written now, synchronously (serve exiting, or a reader in this process). */
+  readonly flush = (): void => {
+    if (!this.dirty && !this.writing) return;
+    this.dirty = false;
+    this.gen++;
+    if (unsaved.get(this.file) === this) unsaved.delete(this.file);
+    const tmp = `${this.file}.sync.tmp`; // not the name a write under way uses
+    try {
+      writeFileSync(tmp, this.text());
+      renameSync(tmp, this.file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // the folder removed: its node is gone
+    }
+  };
+
+  private text(): string {
+    return `[${[...this.entries].map(([k, e]) => this.textOf(k, e)).join(',')}]`;
+  }
 
   private textOf(key: string, e: PidEntry): string {
     let t = this.texts.get(key);
