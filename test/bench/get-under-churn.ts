@@ -117,7 +117,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
     if (prof.length && process.env.CHURN_PROFILE_OUT) (await import('node:fs')).copyFileSync(path.join(dataDir, 'prof', prof[0]), process.env.CHURN_PROFILE_OUT);
     if (prof.length && worse) {
       console.log(`  top self time in serve during ${worse.name} (the worse p99):`);
-      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { fromUs: worse.fromUs, toUs: worse.toUs }).map((l) => `    ${l}`).join('\n'));
+      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { window: { fromUs: worse.fromUs, toUs: worse.toUs } }).map((l) => `    ${l}`).join('\n'));
     }
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });

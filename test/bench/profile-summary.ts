@@ -1,31 +1,50 @@
-// The top self-time functions of a V8 .cpuprofile (node --cpu-prof), for a bench to print where its time went.
+// The top functions of a V8 .cpuprofile (node --cpu-prof), for a bench to print where its time went.
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number }; hitCount?: number; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
+// tsx compiles each module to few long lines: the column tells two functions of one file apart.
+const keyOf = (n: ProfileNode) => {
+  const { functionName, url, lineNumber, columnNumber } = n.callFrame;
+  const where = url ? `${url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '')}:${lineNumber + 1}:${(columnNumber ?? 0) + 1}` : '';
+  return `${functionName || '(anonymous)'} ${where}`.trim();
+};
+
 /**
- * Lines like `  23.4%  1234 ms  parseYaml src/manifests/load.ts:12`, the `top` heaviest by self time. `window`
- * keeps only the samples taken between two instants of CLOCK_MONOTONIC in µs (a profile's own clock on Linux).
+ * Lines like `  23.4%  1234 ms  parseYaml src/manifests/load.ts:12:5`, the `top` heaviest by self time, or with
+ * `inclusive` by total time (the function and what it calls), limited to frames whose key contains `only`
+ * (e.g. 'src/', so the project's own functions show which of them the time is spent under). `window` keeps only the
+ * samples taken between two instants of CLOCK_MONOTONIC in µs (a profile's own clock on Linux): one phase of a run.
  */
-export function profileSummary(file: string, top = 15, window?: { fromUs: number; toUs: number }): string[] {
+export function profileSummary(file: string, top = 15, opts: { inclusive?: boolean; only?: string; window?: { fromUs: number; toUs: number } } = {}): string[] {
   const p: Profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const time = new Map<string, number>();
   let total = 0;
   let at = p.startTime;
-  // Each sample's time is the delta to the next one; it is charged to the function on top of the stack.
+  // Each sample's time is the delta to the next one; it is charged to the function on top of the stack (self), or
+  // once to every function on the stack (inclusive; recursion counted once).
   for (let i = 0; i < p.samples.length; i++) {
     at += p.timeDeltas[i] ?? 0;
-    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    if (opts.window && (at < opts.window.fromUs || at > opts.window.toUs)) continue;
     const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
-    const n = byId.get(p.samples[i])!;
-    const { functionName, url, lineNumber } = n.callFrame;
-    const where = url ? `${url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '')}:${lineNumber + 1}` : '';
-    const key = `${functionName || '(anonymous)'} ${where}`.trim();
-    self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
+    if (!opts.inclusive) {
+      const key = keyOf(byId.get(p.samples[i])!);
+      time.set(key, (time.get(key) ?? 0) + dt);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (let id: number | undefined = p.samples[i]; id !== undefined; id = parent.get(id)) {
+      const key = keyOf(byId.get(id)!);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      time.set(key, (time.get(key) ?? 0) + dt);
+    }
   }
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+  return [...time.entries()].filter(([k]) => !opts.only || k.includes(opts.only)).sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}% ${v.toFixed(0).padStart(6)} ms  ${k}`);
 }
