@@ -8,6 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import { apiVersionOf } from '../model/kinds.ts';
 import { parseSelector, type Requirement } from '../model/selector.ts';
 import type { StatusReport } from '../sync/status.ts';
+import { PORT_CONFLICT_METAS, type PortConflict } from '../model/port-conflict.ts';
 import { parseResourcePath, type ResourcePath } from './paths.ts';
 import { AGGREGATED_TYPE, aggregatedDiscovery, discovery, hasStatus, SCALABLE, servedKinds, wantsAggregated } from './discovery.ts';
 import { sendJson, sendJsonStreamed, sendStatus, statusBody } from './responses.ts';
@@ -235,7 +236,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     res.setHeader('allow', 'GET, HEAD');
     return sendStatus(res, 405, refusal(url.pathname, req.method ?? '', ctx));
   }
-  const status = () => ctx.store.getMeta<StatusReport>('status', { shared: true }); // only read and serialised
+  // The sync's report, with the ports this serve could not open on the shared host (model/port-conflict.ts).
+  const status = async (): Promise<StatusReport | undefined> => {
+    const s = await ctx.store.getMeta<StatusReport>('status', { shared: true }); // only read and serialised
+    if (!s) return s;
+    const portConflicts = (await Promise.all(PORT_CONFLICT_METAS.map((k) => ctx.store.getMeta<PortConflict[]>(k, { shared: true })))).flatMap((l) => l ?? []);
+    return { ...s, portConflicts };
+  };
   switch (url.pathname) {
     case '/healthz': case '/livez': case '/readyz':
       res.writeHead(200, { 'content-type': 'text/plain' });

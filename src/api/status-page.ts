@@ -129,6 +129,7 @@ ${s.nextRetryAt ? `<tr><th>Next retry</th><td>${esc(s.nextRetryAt)}</td></tr>` :
 </table>
 ${s.errors.length || s.error ? `<h2>Errors</h2>${s.errors.length ? `<pre class="err">${s.errors.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : `<pre class="err">${esc(s.error)}</pre>`}` : ''}
 ${s.warnings.length ? `<h2>Warnings</h2><pre class="warn">${s.warnings.map((i) => esc(formatIssue(i))).join('\n')}</pre>` : ''}
+${s.portConflicts?.length ? `<h2>Ports not opened</h2><pre class="warn">${s.portConflicts.map((c) => esc(c.message)).join('\n')}</pre>` : ''}
 ${w ? workloadTables(w, query) : ''}
 <h2>Objects</h2>
 ${pagedTable(['Kind', 'Namespace', 'Name', 'Sync', 'Health', 'Revision'], {

@@ -1,22 +1,42 @@
-// Prints where each NodePort Service can be opened, once its port is allocated, so that `npm start` ends with a
-// URL to click rather than an address to work out.
+// Prints where each NodePort Service can be opened, once its port is open, so that `npm start` ends with a URL to
+// click rather than an address to work out: on --host when this serve holds the port there, else on the node's own
+// address (another serve on the machine got the shared one first: the proxy reports that in /status).
 import type { Store } from '../store/store.ts';
 import { Informer } from '../store/informer.ts';
 import type { KubeObject } from '../model/object.ts';
+import type { ListeningPort } from '../network/proxy.ts';
 
-export async function announceNodePorts(store: Store, host: string, print: (line: string) => void): Promise<() => void> {
+export async function announceNodePorts(store: Store, host: string, listening: () => ListeningPort[], print: (line: string) => void, checkMs = 250): Promise<() => void> {
   const told = new Set<string>();
+  /** Service ports with a nodePort not announced yet, until the proxy has opened them. */
+  const pending = new Map<string, { svc: KubeObject; name?: string; nodePort: number }>();
   const tell = (svc: KubeObject) => {
     for (const p of svc.spec?.ports ?? []) {
       if (!p.nodePort) continue;
-      const url = `http://${host}:${p.nodePort}/`;
-      const key = `${svc.metadata.namespace}/${svc.metadata.name}/${url}`;
-      if (told.has(key)) continue;
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}/${p.nodePort}`;
+      if (!told.has(key)) pending.set(key, { svc, name: p.name, nodePort: p.nodePort });
+    }
+  };
+  const check = () => {
+    if (!pending.size) return;
+    const open = listening().filter((l) => l.kind === 'nodePort');
+    for (const [key, { svc, name, nodePort }] of pending) {
+      const service = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const at = open.filter((l) => l.port === nodePort && l.service === service).map((l) => (l.address === '0.0.0.0' || l.address === '::' ? host : l.address));
+      if (!at.length) continue;
+      pending.delete(key);
       told.add(key);
-      print(`Service ${svc.metadata.namespace}/${svc.metadata.name}${p.name ? ` (${p.name})` : ''}: open ${url}`);
+      // The shared host (127.0.0.1 by default; `host` stands for 0.0.0.0 too) when it is ours, else the nodes' own.
+      const where = at.includes(host) || !at.some((a) => a !== host) ? [host] : at.filter((a) => a !== host);
+      print(`Service ${service}${name ? ` (${name})` : ''}: open ${where.map((a) => `http://${a}:${nodePort}/`).join(' ')}`);
     }
   };
   const services = new Informer(store, 'Service').on({ add: tell, update: (_old, svc) => tell(svc) });
   await services.start();
-  return () => services.stop();
+  const timer = setInterval(check, checkMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    services.stop();
+  };
 }

@@ -4,13 +4,14 @@ import type { Store } from '../store/store.ts';
 import { startControllers } from '../controllers/manager.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
 import { startServiceAllocator } from '../network/service-allocator.ts';
-import { startServiceProxy } from '../network/proxy.ts';
+import { startServiceProxy, type ListeningPort } from '../network/proxy.ts';
 import { startIngressController } from '../network/ingress/ingress-controller.ts';
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { chooseRuntime, type ChosenRuntime } from './runtime-choice.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
+import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
 import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '../node/log-rotation.ts';
@@ -18,6 +19,8 @@ import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow
 import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 import type { Taint } from '../model/taints.ts';
+import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
+import { setPodNetwork } from '../netns/pod-network.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -60,6 +63,8 @@ export interface EngineOptions {
   ingressTlsPort?: number;
   /** podman: image garbage collection thresholds (percent) and minimum age. */
   imageGC?: ImageGCOptions;
+  /** podman: registry mirrors (--registry-mirror). */
+  registryMirrors?: RegistryMirror[];
   /** Given: the nodes run hollow pods (no processes, src/node/runtime/hollow/), for scale tests. */
   hollow?: HollowOptions;
 }
@@ -70,6 +75,8 @@ export const DEFAULT_SERVICE_CIDRS = { process: '127.2.0.0/16', podman: '10.96.0
 
 export interface Engine {
   nodeNames: string[];
+  /** Where the proxy listens now (NodePorts: the nodes' addresses, and --host where this serve holds the port). */
+  listening(): ListeningPort[];
   stop(): Promise<void>;
 }
 
@@ -82,21 +89,35 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   try {
     const chosen: ChosenRuntime = opts.hollow
       ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', reason: '--hollow', close: () => {} }
-      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC });
+      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC, registryMirrors: opts.registryMirrors });
     log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
-    await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    if (runtime instanceof PodmanRuntime && runtime.rootless) {
+      // The pods' bridges are in podman's rootless network namespace: ClusterIPs, the DNS and every connection to a
+      // pod are made there, by a helper inside it (docs/engine.md, "Rootless podman").
+      if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
+      const netns = await runtime.rootlessNetwork((m) => log(m));
+      stops.push(async () => { setPodNetwork(undefined); netns.close(); });
+      await netns.localRoute(serviceCIDR);
+      setPodNetwork(netns);
+      log(`network: rootless: pods, ClusterIPs (${serviceCIDR}, local there) and the cluster DNS are in podman's rootless network namespace; serve reaches them through its helper there`);
+    } else {
+      await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
+    }
     const dnsIP = clusterDnsIp(serviceCIDR);
     const allocator = await startServiceAllocator({ store, serviceCidr: serviceCIDR, reserved: [{ ip: dnsIP, holder: 'the cluster DNS' }], log: (m) => log(`services: ${m}`) });
     stops.push(() => allocator.stop());
-    const proxy = await startServiceProxy({ store, nodeHost: opts.host, log: (m) => log(`proxy: ${m}`) });
+    // Process nodes get addresses of their own (their podCIDR's first, in this data folder's block): NodePorts and the
+    // ingress listen there, and on the shared --host only where it is free (docs/engine.md, "Node addresses").
+    const ownAddress = !opts.hollow && !runtime.createSandbox && isLoopbackCidr(clusterCIDR) && opts.nodes > 0;
+    const proxy = await startServiceProxy({ store, nodeHost: opts.host, nodeAddresses: ownAddress, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
     const dns = await startDns(store, dnsIP, log);
     if (dns) stops.push(() => dns.close());
-    const ingress = await startIngressController({ store, host: opts.host, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
+    const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: ownAddress, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
     stops.push(() => ingress.stop());
     log(ingress.describe());
     const grace = opts.nodeMonitorGracePeriodMs ?? 40_000;
@@ -120,7 +141,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(async () => { await Promise.all(nodes.map((n) => n.detach())); });
     for (const nodeName of names) {
       nodes.push(await startNode({
-        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, capacity: opts.capacity,
+        store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, ownAddress, capacity: opts.capacity,
         labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
         taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
         runtime, images, restartBackoff: opts.restartBackoff, log,
@@ -138,7 +159,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       });
       nodes.push({ detach: () => rotator.stop() });
     }
-    return { nodeNames: names, stop: () => stopAll(stops) };
+    return { nodeNames: names, listening: () => proxy.listening(), stop: () => stopAll(stops) };
   } catch (e) {
     await stopAll(stops);
     throw e;

@@ -5,30 +5,25 @@ import type { HistoryEntry } from '../sync/history.ts';
 import type { StatusReport } from '../sync/status.ts';
 import { readStateFile } from '../store/persist.ts';
 import { delayAfter as after } from '../model/time.ts';
+import { connectServer, type ServerConnection, type ServerFlags } from './server-connection.ts';
 
-export interface HistoryOptions { server?: string; dataDir?: string; output: 'text' | 'json'; limit?: number }
+export interface HistoryOptions extends ServerFlags { dataDir?: string; output: 'text' | 'json'; limit?: number }
+
+/** Without --server: the kubeconfig's current context when `convergit kubeconfig` wrote it, else serve's default. */
+const defaultServer = (current?: { name: string; server?: string }) =>
+  current?.name.startsWith('convergit-') && current.server ? current.server : 'http://127.0.0.1:7480';
 
 export async function history(opts: HistoryOptions): Promise<number> {
-  if (opts.server && opts.dataDir) throw new Error('--server and --data-dir both say where to read the history: give one');
-  const status = opts.dataDir ? await statusFromDataDir(opts.dataDir) : await statusFromServer(opts.server ?? 'http://127.0.0.1:7480');
+  const remote = [opts.server && '--server', (opts.kubeconfig || opts.context) && '--kubeconfig/--context'].filter(Boolean);
+  if (remote.length && opts.dataDir) throw new Error(`${remote[0]} and --data-dir both say where to read the history: give one`);
+  const status = opts.dataDir ? await statusFromDataDir(opts.dataDir) : await statusFromServer(connectServer(opts, defaultServer)!);
   const entries = (status.history ?? []).slice(0, opts.limit);
   if (opts.output === 'json') process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
   else process.stdout.write(formatHistory(entries));
   return 0;
 }
 
-async function statusFromServer(url: string): Promise<StatusReport> {
-  const where = `${url.replace(/\/+$/, '')}/status`;
-  let res: Response;
-  try {
-    res = await fetch(where);
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause;
-    throw new Error(`cannot reach convergit at ${url}: ${cause?.code ?? (e as Error).message}`);
-  }
-  if (!res.ok) throw new Error(`${where}: HTTP ${res.status}`);
-  return res.json() as Promise<StatusReport>;
-}
+const statusFromServer = (server: ServerConnection): Promise<StatusReport> => server.getJson('/status');
 
 async function statusFromDataDir(dir: string): Promise<StatusReport> {
   const file = path.join(path.resolve(dir), 'state.json');

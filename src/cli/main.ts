@@ -1,7 +1,7 @@
 // The composition root: parses the command line and wires the parts together. Nothing imports this file.
 // The heavier commands are imported when run, so that `convergit stop` or `validate` does not load the engine.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { bytes, cidr, count, defaultNodeName, duration, labels, nodeName, perNode, port, quantity, repoPath, taints } from './options.ts';
+import { bytes, cidr, count, defaultNodeName, duration, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
 import { VERSION } from './version.ts';
 import { resume, suspend } from './suspend.ts';
 import { history } from './history.ts';
@@ -20,6 +20,14 @@ const percent = (v: string) => {
   if (n > 100) throw new InvalidArgumentError(`"${v}" is not a percent (0-100).`);
   return n;
 };
+
+/** kubectl's flags for the credentials of --server (cli/server-connection.ts), shared by plan and history. */
+const withServerCredentials = (c: Command) => c
+  .option('--token <token>', 'bearer token for --server (default: $CONVERGIT_TOKEN, else the kubeconfig\'s user for that server)')
+  .option('--kubeconfig <file>', 'kubeconfig to read the server, CA and token from (default: $KUBECONFIG, else ~/.kube/config; convergit kubeconfig prints one)')
+  .option('--context <name>', 'the kubeconfig context to use (default: its current context)')
+  .option('--certificate-authority <file>', 'CA certificate to verify an https server with (e.g. <data-dir>/apiserver.crt)')
+  .option('--insecure-skip-tls-verify', 'do not verify the server\'s certificate (its token is sent all the same)');
 
 const program = new Command('convergit')
   .description('GitOps-native orchestrator: commit Kubernetes YAML to deploy; inspect over read-only HTTP.')
@@ -61,6 +69,7 @@ program
   .option('--git-image-base <image>', 'podman: image that git: images\' trees are mounted over (default: the host\'s /usr, /bin, /lib read-only)')
   .option('--storage-dir <dir>', 'where the local-path provisioner keeps PersistentVolumes (default: <data-dir>/storage)')
   .option('--allow-privileged', 'podman: allow containers with securityContext.privileged', false)
+  .option('--registry-mirror <registry=url>', 'podman: pull <registry>\'s images from this mirror first, e.g. docker.io=http://127.0.0.1:5000 (repeatable; http:// is plain HTTP)', registryMirror)
   .option('--pod-pids-limit <n>', 'podman: most processes a container may run (default: no limit)', count)
   .option('--ingress-port <n>', 'port the ingress listener serves HTTP on, at --host (default: 80 when it can be bound, else 8080, else a free port; serve says which)', port)
   .option('--ingress-tls-port <n>', 'port the ingress listener serves HTTPS on (default: 443 when it can be bound, else 8443, else a free port)', port)
@@ -98,14 +107,14 @@ program
     process.exitCode = await validate(o);
   });
 
-program
+withServerCredentials(program
   .command('plan')
   .description('what --ref would change: validation errors, a YAML diff per object, rollout impact, scheduling, warnings; '
     + 'exit 0 valid, 1 invalid or unschedulable, 2 with --detailed-exitcode when valid with changes')
   .option('--repo <path|url>', 'repository holding the ref', '.')
   .requiredOption('--ref <ref>', 'branch, tag or commit to plan (e.g. a pull request\'s branch)')
   .option('--base <ref>', 'compare with the desired state at this ref (default: the merge base with --branch) when no live state is given')
-  .option('--server <url>', 'compare with the live state of a running convergit (read-only API, no credentials)')
+  .option('--server <url>', 'compare with the live state of a running convergit (read-only API; with --kubeconfig or --context: its server)'))
   .option('--data-dir <dir>', 'compare with the live state kept in a convergit data folder')
   .option('--branch <name>', 'the branch serve watches: the default base is the merge base with it', 'main')
   .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
@@ -119,10 +128,10 @@ program
     process.exitCode = await plan(o).catch((e) => { console.error(`convergit plan: ${e instanceof Error ? e.message : String(e)}`); return 1; });
   });
 
-program
+withServerCredentials(program
   .command('history')
   .description('the revisions serve has seen, newest first: committed → detected → applied → healthy or degraded, with health')
-  .option('--server <url>', 'the convergit to ask (default: http://127.0.0.1:7480)')
+  .option('--server <url>', 'the convergit to ask (default: the kubeconfig\'s current context when convergit kubeconfig wrote it, else http://127.0.0.1:7480)'))
   .option('--data-dir <dir>', 'read the history from a data folder instead of a server')
   .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
   .option('--limit <n>', 'show at most n revisions', count)

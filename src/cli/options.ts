@@ -5,6 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { isDnsSubdomain, isLabelValue, isQualifiedName } from '../model/names.ts';
 import { parseTaint, type Taint } from '../model/taints.ts';
+import { parseRegistryMirror, type RegistryMirror } from '../node/runtime/podman/config.ts';
 
 export function duration(value: string): number {
   const n = ms(value as ms.StringValue);
@@ -90,3 +91,12 @@ export function cidr(value: string): string {
 
 /** --node-name's default: the host name, made a valid DNS subdomain. */
 export const defaultNodeName = () => os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'node';
+
+/** `--registry-mirror docker.io=http://127.0.0.1:5000`, repeatable: collected in order. */
+export function registryMirror(value: string, previous: RegistryMirror[] = []): RegistryMirror[] {
+  try {
+    return [...previous, parseRegistryMirror(value)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message + '.');
+  }
+}

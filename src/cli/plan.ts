@@ -8,12 +8,12 @@ import { liveFromDataDir, liveFromServer } from '../review/live-sources.ts';
 import { planRevision, type PlanAgainst } from '../review/plan-revision.ts';
 import { exitCodeOf } from '../review/review.ts';
 import { renderReport, type OutputFormat } from '../review/render.ts';
+import { connectServer, type ServerFlags } from './server-connection.ts';
 
-export interface PlanOptions {
+export interface PlanOptions extends ServerFlags {
   repo: string;
   ref: string;
   base?: string;
-  server?: string;
   dataDir?: string;
   branch: string;
   path: string;
@@ -24,7 +24,7 @@ export interface PlanOptions {
 }
 
 export async function plan(opts: PlanOptions): Promise<number> {
-  const live = [opts.server && '--server', opts.dataDir && '--data-dir', opts.base && '--base'].filter(Boolean);
+  const live = [opts.server ? '--server' : opts.kubeconfig ? '--kubeconfig' : opts.context && '--context', opts.dataDir && '--data-dir', opts.base && '--base'].filter(Boolean);
   if (live.length > 1) throw new Error(`${live.join(' and ')} both say what to compare with: give one`);
   const remote = /^https?:\/\//i.test(opts.repo);
   const source = new GitSource({
@@ -34,8 +34,9 @@ export async function plan(opts: PlanOptions): Promise<number> {
   });
   await source.prepare();
   if (remote) await source.fetch(); // a reused clone: bring every branch up to date
-  const server = opts.server?.replace(/\/+$/, '');
-  const against: PlanAgainst = server ? { live: await liveFromServer(server), source: 'server', name: server }
+  // Only --server, --kubeconfig or --context compare with a server: a $KUBECONFIG alone keeps the base comparison.
+  const server = opts.server || opts.kubeconfig || opts.context ? connectServer(opts, () => undefined) : undefined;
+  const against: PlanAgainst = server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
   const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);

@@ -54,7 +54,7 @@ export async function chooseRuntime(dataDir: string, flag: RuntimeName | undefin
     const check = await checkPodman(podmanOpts);
     if (check.ok) {
       const runtime = check.runtime;
-      chosen = { runtime, name: 'podman', version: `podman://${check.version}`, reason: `podman ${check.version}, rootful; ${why ?? 'it runs containers here'}`, close: () => runtime.close() };
+      chosen = { runtime, name: 'podman', version: `podman://${check.version}`, reason: `podman ${check.version}, ${check.rootless ? 'rootless' : 'rootful'}; ${why ?? 'it runs containers here'}`, close: () => runtime.close() };
     } else if (wanted === 'podman') {
       throw new Error(flag ? `--runtime podman: ${check.reason}` : `the pods of ${dataDir} run on podman, and ${check.reason}: `
         + `\`convergit stop --data-dir ${dataDir}\` forgets that (after stopping what it can), or pass --runtime podman once it works`);

@@ -27,6 +27,7 @@ import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
 import type { Taint } from '../model/taints.ts';
+import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
 export interface ServeOptions {
   repo?: string;
@@ -66,6 +67,8 @@ export interface ServeOptions {
   gitImageBase?: string;
   allowPrivileged?: boolean;
   podPidsLimit?: number;
+  /** --registry-mirror, repeatable. */
+  registryMirror?: RegistryMirror[];
   metricResolution: number;
   ingressPort?: number;
   ingressTlsPort?: number;
@@ -177,7 +180,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, clusterCIDR: blocks.clusterCIDR, serviceCIDR: blocks.serviceCIDR, gitImageBase: opts.gitImageBase,
       storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
-      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit,
+      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit, registryMirrors: opts.registryMirror,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
       imageGC: { highThresholdPercent: opts.imageGcHighThreshold, lowThresholdPercent: opts.imageGcLowThreshold, minAgeMs: opts.imageMinimumGcAge },
       logRotation: { maxSizeBytes: opts.containerLogMaxSize, maxFiles: opts.containerLogMaxFiles, intervalMs: opts.containerLogMonitorInterval },
@@ -199,7 +202,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     if (tls) console.log(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
     console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
     console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
-    started.push(await announceNodePorts(store, reachable(opts.host), log));
+    started.push(await announceNodePorts(store, reachable(opts.host), () => engine.listening(), log));
     await proceed();
     ready = true;
   } catch (e) {

@@ -1,5 +1,6 @@
-// The informer index every pod-owning controller shares (ReplicaSet, StatefulSet, DaemonSet): objects by their
-// controller's uid, and those without a controller under `orphan/<namespace>`, as adoption candidates. One name and
+// The informer index every owning controller shares (ReplicaSet, StatefulSet, DaemonSet over pods; Deployment over
+// ReplicaSets): objects by their controller's uid, and those without a controller under `orphan/<namespace>`, as
+// adoption candidates. One name and
 // one function, so the shared Pod informer holds one index, not one per controller.
 import type { KubeObject } from '../model/object.ts';
 import { controllerOf } from '../model/pod.ts';

@@ -9,6 +9,7 @@ import { matchesSelector, requirementsOf, type LabelSelector } from '../model/se
 import { StoreError } from '../store/store.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { type ControllerContext, type ControllerSpec, type SyncResult } from './controller.ts';
+import { CONTROLLER_INDEX, controllerIndex, orphansOf } from './controller-index.ts';
 import { equalIgnoreHash, podTemplateHash, POD_TEMPLATE_HASH_LABEL, templateWithHash } from './pod-template-hash.ts';
 import {
   DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
@@ -53,6 +54,7 @@ export function deploymentController(opts: DeploymentControllerOptions = {}): Co
 function watchDeployments(ctx: ControllerContext, enqueue: (key: string) => void): void {
   const deployments = ctx.informer('Deployment');
   const sets = ctx.informer('ReplicaSet');
+  sets.addIndex(CONTROLLER_INDEX, controllerIndex);
   /** The Deployment controlling `rs`, if it is the one in the cache (same uid). */
   const ownerOf = (rs: KubeObject): KubeObject | undefined => {
     const ref = controllerOf(rs);
@@ -149,7 +151,10 @@ class DeploymentSync {
   /** The ReplicaSets this Deployment controls: its own that still match (others released), plus matching orphans (adopted). */
   private async claimReplicaSets(): Promise<void> {
     const d = this.d;
-    for (const rs of this.ctx.informer('ReplicaSet').list(this.namespace)) {
+    // Its own (by the controller index) and the namespace's orphans: not every ReplicaSet of the namespace per
+    // Deployment, which made a first sync of thousands of Deployments quadratic.
+    const sets = this.ctx.informer('ReplicaSet');
+    for (const rs of [...sets.byIndex(CONTROLLER_INDEX, d.metadata.uid!), ...sets.byIndex(CONTROLLER_INDEX, orphansOf(this.namespace))]) {
       const ref = controllerOf(rs);
       const matches = selects(d, rs.metadata.labels);
       if (ref) {

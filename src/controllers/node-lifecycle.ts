@@ -5,6 +5,8 @@
 // their tolerationSeconds (300 s unless the pod says otherwise: the store's DefaultTolerationSeconds admission
 // writes them into every pod, model/default-tolerations.ts), and their controllers create replacements on the
 // other nodes. Nodes left behind by a serve with fewer --nodes are such nodes.
+// A node is heard from when its Ready condition's lastHeartbeatTime or its Lease's renewTime (kube-node-lease,
+// renewed every 10 s; the Node's status is written only when it changes) moves on, as upstream's tryUpdateNodeHealth.
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition, type Condition } from '../model/conditions.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -20,20 +22,24 @@ export interface NodeLifecycleOptions {
 }
 
 const NODE_INDEX = 'nodeName';
+const LEASE_NAMESPACE = 'kube-node-lease';
 const heartbeatOf = (node: KubeObject) => ((node.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '';
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): ControllerSpec {
   const grace = opts.gracePeriodMs ?? 40_000;
-  /** Per node: the last heartbeat seen and when (by our clock, as upstream's probeTimestamp: no clock skew matters). */
-  const probes = new Map<string, { heartbeat: string; seenAt: number }>();
+  /** Per node: the last heartbeat and lease renewal seen, and when (by our clock, as upstream's probeTimestamp: no
+   * clock skew matters). */
+  const probes = new Map<string, { heartbeat: string; renewTime: string; seenAt: number }>();
 
   return {
     name: 'node-lifecycle',
-    kinds: ['Node', 'Pod'],
+    kinds: ['Node', 'Pod', 'Lease'],
     watch(ctx, enqueue) {
       ctx.informer('Pod').addIndex(NODE_INDEX, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
       ctx.informer('Node').on({ add: (n) => enqueue(`/${n.metadata.name}`), update: (_o, n) => enqueue(`/${n.metadata.name}`), delete: (n) => { probes.delete(n.metadata.name); } });
+      const onLease = (l: KubeObject) => { if (l.metadata.namespace === LEASE_NAMESPACE) enqueue(`/${l.metadata.name}`); };
+      ctx.informer('Lease').on({ add: onLease, update: (_o, l) => onLease(l) });
       const onPod = (p: KubeObject) => { if (p.spec?.nodeName) enqueue(`/${p.spec.nodeName}`); };
       ctx.informer('Pod').on({ add: onPod, update: (o, p) => { if (o.spec?.nodeName !== p.spec?.nodeName || !isDeepStrictEqual(o.spec?.tolerations, p.spec?.tolerations)) onPod(p); } });
     },
@@ -43,8 +49,10 @@ export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): Contro
       if (!node) return;
       const now = ctx.now(), nowMs = now.getTime(), nowIso = isoSeconds(now);
       const hb = heartbeatOf(node);
+      const renewTime: string = ctx.informer('Lease').get(LEASE_NAMESPACE, name)?.spec?.renewTime ?? '';
       const probe = probes.get(name);
-      if (!probe || probe.heartbeat !== hb) probes.set(name, { heartbeat: hb, seenAt: nowMs });
+      // MicroTimes of one format compare as strings; a renewal only counts when it is later than the one seen.
+      if (!probe || probe.heartbeat !== hb || renewTime > probe.renewTime) probes.set(name, { heartbeat: hb, renewTime, seenAt: nowMs });
       const silentFor = nowMs - probes.get(name)!.seenAt;
       let next: number | undefined;
 

@@ -103,7 +103,7 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
       }
 
       const { status, nextAvailableInMs } = replicaSetStatus(rs, pods, ctx.now(), failure?.failure);
-      await ctx.store.updateStatus(kind, namespace, name, status);
+      await ctx.store.updateStatus(kind, namespace, name, status, { shared: true });
       if (failure) throw failure.cause;
       return nextAvailableInMs === undefined ? undefined : { requeueAfterMs: nextAvailableInMs };
     },
@@ -126,16 +126,21 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
     let firstError: unknown;
     while (pending.length && firstError === undefined) {
       const now = pending.splice(0, batch);
-      await Promise.all(now.map(async (podName) => {
-        try {
-          await ctx.store.create(podFromTemplate(rs, podName));
-          await event(ctx, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`);
-        } catch (err) {
-          expectations.creationObserved(key, podName); // it will never show up
-          firstError ??= err;
-          await event(ctx, rs, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
-        }
-      }));
+      // A batch of 256 creates would hold the event loop for all of them (each write is delivered to every informer
+      // at once): the API and the nodes get a turn between slices; the whole batch is still tried.
+      for (let at = 0; at < now.length; at += CREATES_PER_TICK) {
+        if (at) await new Promise((r) => setImmediate(r));
+        await Promise.all(now.slice(at, at + CREATES_PER_TICK).map(async (podName) => {
+          try {
+            await ctx.store.create(podFromTemplate(rs, podName), { shared: true }); // the result is not kept: no copy
+            await event(ctx, rs, 'Normal', 'SuccessfulCreate', `Created pod: ${podName}`);
+          } catch (err) {
+            expectations.creationObserved(key, podName); // it will never show up
+            firstError ??= err;
+            await event(ctx, rs, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
+          }
+        }));
+      }
       batch *= 2;
     }
     for (const skipped of pending) expectations.creationObserved(key, skipped);
@@ -160,6 +165,9 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
     if (firstError !== undefined) throw new ManageError({ reason: 'FailedDelete', message: errorText(firstError) }, firstError);
   }
 }
+
+/** Pod creations between turns of the event loop. */
+const CREATES_PER_TICK = 16;
 
 /** A ReplicaSet's label selector; a ReplicationController's equality selector (a plain map) as matchLabels. */
 function selectorOf(set: KubeObject): LabelSelector {

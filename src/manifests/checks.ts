@@ -14,9 +14,7 @@ export function crossObjectChecks(docs: LoadedDoc[]): Issue[] {
 
   for (const d of docs) {
     if (!d.kind || d.name === undefined) continue;
-    const ns = d.value.metadata?.namespace;
-    const meta = { name: d.name, namespace: typeof ns === 'string' ? ns : undefined };
-    const key = objectKey({ apiVersion: d.value.apiVersion, kind: d.kind, metadata: meta });
+    const { key, meta } = identityOf(d);
     const prev = first.get(key);
     if (prev) {
       const shown = { kind: d.kind, metadata: { name: d.name, namespace: (d.info?.namespaced ?? isNamespaced(d.kind)) ? meta.namespace ?? 'default' : undefined } };
@@ -32,6 +30,21 @@ export function crossObjectChecks(docs: LoadedDoc[]): Issue[] {
   }
   issues.push(...managedEndpoints(docs));
   return issues;
+}
+
+/**
+ * A document's key, remembered: a cached document is the same object from load to load, and its kind and name
+ * are set again by each load (a custom resource's kind may come and go with its CRD), so they are part of the memo.
+ */
+const identities = new WeakMap<LoadedDoc, { kind: string; name: string; key: string; meta: { name: string; namespace?: string } }>();
+function identityOf(d: LoadedDoc) {
+  const hit = identities.get(d);
+  if (hit && hit.kind === d.kind && hit.name === d.name) return hit;
+  const ns = d.value.metadata?.namespace;
+  const meta = { name: d.name!, namespace: typeof ns === 'string' ? ns : undefined };
+  const id = { kind: d.kind!, name: d.name!, meta, key: objectKey({ apiVersion: d.value.apiVersion, kind: d.kind!, metadata: meta }) };
+  identities.set(d, id);
+  return id;
 }
 
 /**

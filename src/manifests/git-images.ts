@@ -1,6 +1,7 @@
 // `image: git:<dir>` names a directory of the repository. Pinning it to the directory's tree oid
 // (`git:<dir>@<oid>`) makes images content-addressed: a commit that changes the app's code changes the pod
 // template and so rolls it out, and a revert brings back the very same tree.
+import { deepFreeze } from './freeze.ts';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { parsePinnedGitImage } from '../model/git-image.ts';
@@ -51,15 +52,38 @@ export function gitImageDirs(objects: DesiredObject[]): string[] {
  */
 export function pinGitImages(objects: DesiredObject[], oids: Map<string, string | undefined>, revision: string): Issue[] {
   const issues: Issue[] = [];
-  for (const ref of imageRefs(objects)) {
+  const copied = new Set<DesiredObject>(), reused = new Set<DesiredObject>();
+  const made = new Map<DesiredObject, KubeObject>();
+  const pinKey = [...oids].map(([d, oid]) => `${d}@${oid}`).join('\n');
+  for (const ref of [...imageRefs(objects)]) {
     const doc = { file: ref.object.file, value: ref.object.object, positions: ref.object.positions, kind: ref.object.object.kind, name: ref.object.object.metadata.name };
     const oid = ref.dir && oids.get(ref.dir);
     if (ref.problem || !oid) {
       issues.push(issueAt(doc, 'error', ref.path, ref.path, ref.problem ?? `"git:${ref.dir}": no directory ${ref.dir} in the repository at ${revision.slice(0, 7)}`));
       continue;
     }
+    // A shared (frozen) object of the loader's is copied once, then written into; the same pins give the same copy
+    // (made by an earlier load, already pinned), so an unchanged object keeps its identity from commit to commit.
+    if (Object.isFrozen(ref.object.object) && !copied.has(ref.object)) {
+      const original = ref.object.object;
+      const hit = pinned.get(original);
+      copied.add(ref.object);
+      if (hit?.key === pinKey) {
+        ref.object.object = hit.copy;
+        reused.add(ref.object);
+      } else {
+        ref.object.object = structuredClone(original);
+        made.set(ref.object, original);
+      }
+    }
+    if (reused.has(ref.object)) continue;
     const container = ref.path.slice(0, -1).reduce<any>((node, seg) => node[seg], ref.object.object as KubeObject);
     container.image = `git:${ref.dir}@${oid}`;
   }
+  for (const [d, original] of made) pinned.set(original, { key: pinKey, copy: deepFreeze(d.object) });
   return issues;
 }
+
+/** A shared object's pinned copy, by the pins it was made with. */
+const pinned = new WeakMap<KubeObject, { key: string; copy: KubeObject }>();
+

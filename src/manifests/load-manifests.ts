@@ -1,5 +1,6 @@
 // The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
+import { deepFreeze } from './freeze.ts';
 import { createHash } from 'node:crypto';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -51,11 +52,11 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   const crds = customKindsOf(docs, opts.appliedCrds ?? []);
   resetCelReports();
   for (const doc of docs) {
-    const object = checkedDocument(doc, !!opts.strict, issues, crds);
+    const object = checkedDocument(doc, !!opts.strict, issues, crds, !!opts.shared);
     if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
     if (doc.kind) identified.push(doc);
     // Not cached with the document: the hostPath rule depends on the server's --allow-host-path.
-    const volumeIssues = object && doc.kind ? volumeViolations(doc.kind, doc.value, opts.allowHostPath ?? []) : [];
+    const volumeIssues = object && doc.kind ? volumeIssuesOf(doc, opts.allowHostPath ?? []) : [];
     for (const p of volumeIssues) issues.push(issueAt(doc, p.warning ? 'warning' : 'error', p.path, p.at, p.message));
     if (object && !volumeIssues.some((p) => !p.warning)) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
   }
@@ -65,7 +66,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   return { objects, issues: sortIssues(issues) };
 }
 
-interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number }
+interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number; used: number }
 interface Checked { issues: Issue[]; object: KubeObject | undefined; kind?: string; info?: LoadedDoc['info'] }
 
 /**
@@ -76,6 +77,7 @@ interface Checked { issues: Issue[]; object: KubeObject | undefined; kind?: stri
 const cache = new Map<string, CachedFile>();
 const checked = new WeakMap<LoadedDoc, Checked>();
 let cachedBytes = 0;
+let uses = 0;
 const CACHE_BYTES = 128 * 1024 * 1024;
 
 /** Forgets every file read (tests compare a cached load with a fresh one). */
@@ -85,11 +87,12 @@ export function clearLoadCache(): void {
 }
 
 function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): CachedFile {
-  const key = `${maxAliases}\0${file.path}\0${createHash('sha1').update(file.content).digest('hex')}`;
+  // A git blob's oid already names its content: no hash of 10,000 files' text per commit.
+  const id = file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex');
+  const key = `${maxAliases}\0${file.path}\0${id}`;
   const hit = cache.get(key);
   if (hit && hit.strict === strict) {
-    cache.delete(key); // most recently used last
-    cache.set(key, hit);
+    hit.used = ++uses; // stamped rather than moved to the end: 10,000 Map moves a commit added up
     return hit;
   }
   const parsed = parseYaml(file.content, file.path, maxAliases);
@@ -101,36 +104,54 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): Ca
       v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
     } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
   }
-  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length };
+  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length, used: ++uses };
   if (hit) cachedBytes -= hit.bytes;
   cache.set(key, entry);
   cachedBytes += entry.bytes;
-  for (const [k, old] of cache) {
-    if (cachedBytes <= CACHE_BYTES) break;
-    cache.delete(k);
-    cachedBytes -= old.bytes;
+  if (cachedBytes > CACHE_BYTES) {
+    // Least recently used first out.
+    for (const [k, old] of [...cache].sort((a, b) => a[1].used - b[1].used)) {
+      if (cachedBytes <= CACHE_BYTES) break;
+      cache.delete(k);
+      cachedBytes -= old.bytes;
+    }
   }
   return entry;
 }
 
 /**
  * loadDocument, remembered for documents of built-in kinds (their verdict depends only on their text and
- * --strict). The object handed out is a copy: later steps (image pinning, checksums) write into it.
+ * --strict). The object handed out is a copy (later steps may write into it), or with `shared` the remembered
+ * object itself, deep-frozen: the same object for the same document, commit after commit, so the steps after
+ * (pinning, checksums, the plan) can tell an unchanged object by its identity and need not copy 10,000 of them.
  */
-function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: CustomKinds): KubeObject | undefined {
+function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: CustomKinds, shared: boolean): KubeObject | undefined {
   const hit = checked.get(doc);
   if (hit) {
     issues.push(...hit.issues);
     doc.kind = hit.kind;
     doc.info = hit.info;
-    return hit.object && structuredClone(hit.object);
+    return hit.object && (shared ? hit.object : structuredClone(hit.object));
   }
   const own: Issue[] = [];
   const object = loadDocument(doc, strict, own, crds);
   issues.push(...own);
-  if (doc.info && !doc.info.custom) checked.set(doc, { issues: own, object, kind: doc.kind, info: doc.info });
-  return object && (doc.info && !doc.info.custom ? structuredClone(object) : object);
+  const cached = !!doc.info && !doc.info.custom;
+  if (cached) checked.set(doc, { issues: own, object: object && deepFreeze(object), kind: doc.kind, info: doc.info });
+  return object && (cached && !shared ? structuredClone(object) : object);
 }
+
+/** Not part of a document's cached verdict (--allow-host-path is the server's), but remembered per its value. */
+const volumeChecked = new WeakMap<LoadedDoc, { allow: string; issues: ReturnType<typeof volumeViolations> }>();
+function volumeIssuesOf(doc: LoadedDoc, allowHostPath: string[]) {
+  const allow = allowHostPath.join('\0');
+  const hit = volumeChecked.get(doc);
+  if (hit && hit.allow === allow && !doc.info?.custom) return hit.issues;
+  const issues = volumeViolations(doc.kind!, doc.value, allowHostPath);
+  volumeChecked.set(doc, { allow, issues });
+  return issues;
+}
+
 
 /** One issue per kept kind and commit: it is stored and served, but nothing enforces it. */
 function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue {

@@ -7,6 +7,8 @@ export interface ManifestFile {
   path: string;
   content: string;
   symlink?: boolean;
+  /** The git blob oid of `content`, when it comes from git: the cache keys on it instead of hashing the text. */
+  oid?: string;
 }
 
 /** A desired object with where it was written. */
@@ -37,6 +39,11 @@ export interface LoadOptions {
   maxFileBytes?: number; // default 8 MiB
   maxTotalBytes?: number; // default 64 MiB
   maxAliases?: number; // default 100
+  /**
+   * Objects handed out are the loader's own, deep-frozen, and the same object for an unchanged document on every
+   * load (the sync loop: it copies what it changes). Default: copies the caller may change.
+   */
+  shared?: boolean;
 }
 
 export interface LoadResult {

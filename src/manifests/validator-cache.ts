@@ -3,8 +3,11 @@
 // Deployment's (the whole PodSpec) costs ~0.3 s of CPU alone and several seconds on a loaded machine; loading
 // its generated code costs milliseconds. One folder per schema document: its name is a hash of the converted
 // document, ajv's version and FORMAT below, so a changed schema, rule or ajv never meets stale code.
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Pruned as a cache: each process touches its folder's mtime when it first uses it, and one that has to write
+// (a new schema, ajv or convergit) keeps the KEEP folders used last and removes the others and stale temporary
+// files. A folder is removed by renaming it away first (atomic), so no process ever sees half of one.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +25,60 @@ export function validatorCacheRoot(env: NodeJS.ProcessEnv = process.env): string
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'validators');
 }
 
+/** Hash folders kept: this version's, and those of a few others (a branch switched to and back, a downgrade). */
+export const KEEP = 4;
+/** A temporary file or folder this old was left by a process that died: no live writer takes this long. */
+export const STALE_MS = 60 * 60_000;
+const HASH = /^[0-9a-f]{32}$/;
+const TRASH = /^\.removing-/;
+
+/**
+ * Removes all but the `keep` most recently used hash folders under `root` (mtime: touched on use), and temporary
+ * files and half-removed folders older than STALE_MS. Safe with other processes using or pruning at once: a
+ * folder is first renamed to a unique `.removing-…` name (atomic: readers see it whole or not at all; of two
+ * pruners one wins the rename), then deleted. Never throws: a cache that cannot be pruned still works.
+ */
+export function pruneValidatorCache(root: string, keep = KEEP, now = Date.now()): { removed: string[] } {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return { removed };
+  }
+  const mtime = (p: string) => { try { return statSync(p).mtimeMs; } catch { return undefined; } };
+  const remove = (name: string) => {
+    const trash = path.join(root, `.removing-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(path.join(root, name), trash);
+    } catch {
+      return; // gone already (another pruner), or not ours to move
+    }
+    removed.push(name);
+    rmSync(trash, { recursive: true, force: true, maxRetries: 2 });
+  };
+  const folders = names.filter((n) => HASH.test(n)).map((name) => ({ name, used: mtime(path.join(root, name)) }))
+    .filter((f): f is { name: string; used: number } => f.used !== undefined).sort((a, b) => b.used - a.used);
+  for (const f of folders.slice(keep)) remove(f.name);
+  for (const name of names.filter((n) => TRASH.test(n))) {
+    const at = mtime(path.join(root, name)); // left by a pruner that died between its rename and its delete
+    if (at !== undefined && now - at > STALE_MS) try { rmSync(path.join(root, name), { recursive: true, force: true }); removed.push(name); } catch { /* next time */ }
+  }
+  for (const f of folders.slice(0, keep)) {
+    let files: string[];
+    try { files = readdirSync(path.join(root, f.name)); } catch { continue; }
+    for (const file of files.filter((n) => n.endsWith('.tmp'))) {
+      const p = path.join(root, f.name, file), at = mtime(p);
+      if (at !== undefined && now - at > STALE_MS) try { rmSync(p, { force: true }); removed.push(`${f.name}/${file}`); } catch { /* next time */ }
+    }
+  }
+  return { removed };
+}
+
 export class ValidatorCache {
   private folder: string | undefined | null = null; // null: not computed yet
+  private touched = false;
+  private pruned = false;
 
   /** `document`: the schema document compiled (hashed once, on first use); `helpers`: what generated code reads. */
   constructor(private root: string | undefined, private document: () => unknown, private helpers: object) {}
@@ -41,6 +96,7 @@ export class ValidatorCache {
   /** The cached validator of `definition`, or undefined (none yet, cache off, or unreadable: then it is compiled). */
   get(definition: string): ValidateFunction | undefined {
     if (!this.dir()) return undefined;
+    this.touch();
     let source: string;
     try {
       source = readFileSync(this.file(definition), 'utf8');
@@ -66,7 +122,21 @@ export class ValidatorCache {
       writeFileSync(tmp, source);
       renameSync(tmp, file);
     } catch {
-      // A read-only or full disk only costs the next process a compile.
+      // A read-only or full disk only costs the next process a compile; so does a pruner renaming the folder away.
     }
+    this.touch();
+    // Writing means a schema, ajv or convergit this cache had not seen: the moment old folders may have piled up.
+    if (!this.pruned) {
+      this.pruned = true;
+      pruneValidatorCache(this.root!);
+    }
+  }
+
+  /** Marks this folder used (its mtime), once per process, so pruning keeps the folders in use. */
+  private touch(): void {
+    if (this.touched) return;
+    this.touched = true;
+    const now = new Date();
+    try { utimesSync(this.dir()!, now, now); } catch { /* not there yet, or read-only */ }
   }
 }

@@ -1,5 +1,5 @@
 // Where the service proxy listens and what for, computed from Services alone: one TCP port on the clusterIP
-// per Service port, one on the node's host for each nodePort, and for a LoadBalancer Service one on the node's
+// per Service port, one on the node's host (and each node's own address) for each nodePort, and for a LoadBalancer Service one on the node's
 // host at the Service's own port (k3s' ServiceLB on one machine). Two Services claiming the same address and
 // port (a git-given clusterIP the allocator refused) cannot both be served: the one already served keeps it,
 // else the older one.
@@ -31,11 +31,13 @@ const byAge = (a: KubeObject, b: KubeObject) =>
  */
 export function desiredRoutes(
   services: KubeObject[],
-  nodeHost: string,
+  /** Where NodePorts and LoadBalancer ports listen: the shared host, and each node's own address. */
+  nodeHosts: string | readonly string[],
   servedNow: ReadonlyMap<string, string> = new Map(),
 ): { routes: Map<string, Route>; conflicts: RouteConflict[] } {
   const routes = new Map<string, Route>();
   const conflicts: RouteConflict[] = [];
+  const hosts = typeof nodeHosts === 'string' ? [nodeHosts] : nodeHosts;
   const add = (r: Route) => {
     const k = listenKey(r.address, r.port);
     const held = routes.get(k);
@@ -56,8 +58,10 @@ export function desiredRoutes(
       if ((p.protocol ?? 'TCP') !== 'TCP' || typeof p.port !== 'number') continue; // UDP and SCTP are not proxied
       const portName = p.name ?? '';
       if (clusterIP) add({ ...base, address: clusterIP, port: p.port, portName, kind: 'clusterIP' });
-      if (nodePorts && typeof p.nodePort === 'number') add({ ...base, address: nodeHost, port: p.nodePort, portName, kind: 'nodePort' });
-      if (spec.type === 'LoadBalancer') add({ ...base, address: nodeHost, port: p.port, portName, kind: 'loadBalancer' });
+      for (const address of hosts) {
+        if (nodePorts && typeof p.nodePort === 'number') add({ ...base, address, port: p.nodePort, portName, kind: 'nodePort' });
+        if (spec.type === 'LoadBalancer') add({ ...base, address, port: p.port, portName, kind: 'loadBalancer' });
+      }
     }
   }
   return { routes, conflicts };

@@ -10,6 +10,9 @@ import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
 import { relay } from './tcp-relay.ts';
 import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
 import { StoreError } from '../store/store.ts';
+import { listenForPods } from '../netns/pod-network.ts';
+import { portHolder } from './port-holder.ts';
+import { PROXY_PORTS_META, type PortConflict } from '../model/port-conflict.ts';
 
 /** A relayed client connection: the backends it may still go to (its candidates, then the one it reached). */
 interface InFlight { backends: Set<string> }
@@ -28,6 +31,11 @@ export interface ServiceProxyOptions {
   store: Store;
   /** Where NodePorts listen. Default 127.0.0.1. */
   nodeHost?: string;
+  /**
+   * NodePorts and LoadBalancer ports listen on every Node's InternalIP too (each node's own address). A port taken
+   * on the shared nodeHost (another serve got there first) is then reported, not fatal: see `portConflicts`.
+   */
+  nodeAddresses?: boolean;
   log?: (m: string) => void;
   /** How long a connection to one endpoint may take before the next is tried. Default 1000. */
   connectTimeoutMs?: number;
@@ -45,10 +53,14 @@ export interface ListeningPort {
   kind: 'clusterIP' | 'nodePort' | 'loadBalancer';
 }
 
+export { PROXY_PORTS_META };
+
 export interface ServiceProxy {
   stop(): Promise<void>;
   /** Ports open right now. */
   listening(): ListeningPort[];
+  /** Ports it can't open now, each naming its holder. */
+  portConflicts(): PortConflict[];
 }
 
 /** Reason of the Warning event when a port cannot be opened. */
@@ -63,6 +75,7 @@ interface Listener {
   warned: boolean;
 }
 
+const WILDCARDS = new Set(['0.0.0.0', '::']);
 const describe = (r: Route) => `${r.address}:${r.port}/TCP (${r.kind} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
 
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
@@ -72,6 +85,37 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
   const listenRetryMs = opts.listenRetryMs ?? 5000;
   const services = new Informer(store, 'Service');
+  const nodes = opts.nodeAddresses ? new Informer(store, 'Node') : undefined;
+  /** The shared host first, then each node's own InternalIP. */
+  const hosts = (): string[] => {
+    if (WILDCARDS.has(nodeHost)) return [nodeHost]; // every address already: a node's own can't be bound beside it
+    const own = new Set<string>();
+    for (const n of nodes?.list() ?? []) {
+      const ip = (n.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
+      if (ip && ip !== nodeHost) own.add(ip);
+    }
+    return [nodeHost, ...[...own].sort()];
+  };
+  /** Ports that can't be opened, by listener key; mirrored into the store for /status. */
+  const portConflicts = new Map<string, { route: Route; heldBy: string; reason: string; since: string }>();
+  /** The same port of the Service on its other addresses (the nodes' own, or the shared host), open or opening. */
+  const servedElsewhere = (r: Route, states: Listener['state'][]) => [...listeners.values()]
+    .filter((x) => x.route !== r && states.includes(x.state) && x.route.kind === r.kind && x.route.service === r.service && x.route.port === r.port && x.route.address !== r.address)
+    .map((x) => x.route.address);
+  const conflictMessage = (r: Route, reason: string, servedOn: string[]) => `can't open port ${describe(r)}: ${reason}`
+    + (servedOn.length ? `; served on ${servedOn.map((h) => `${h}:${r.port}`).join(', ')} instead, and on ${r.address}:${r.port} once it is free` : '; tried again every few seconds');
+  const conflictList = (): PortConflict[] => [...portConflicts.values()].map(({ route: r, heldBy, reason, since }) => {
+    const servedOn = servedElsewhere(r, ['listening']);
+    return { address: r.address, port: r.port, kind: r.kind, service: r.service, heldBy, servedOn, message: conflictMessage(r, reason, servedOn), since };
+  });
+  let conflictsShown = '[]';
+  const showConflicts = () => {
+    const list = conflictList().sort((a, b) => a.port - b.port || a.address.localeCompare(b.address));
+    const json = JSON.stringify(list);
+    if (json === conflictsShown || stopped) return;
+    conflictsShown = json;
+    store.setMeta(PROXY_PORTS_META, list, { persist: false }).catch((err) => log(`writing the port conflicts failed: ${err?.message ?? err}`));
+  };
   const endpoints = new Informer(store, 'Endpoints');
   const picker = new EndpointPicker();
   const listeners = new Map<string, Listener>();
@@ -132,9 +176,12 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   async function announceLoadBalancer(route: Route): Promise<void> {
     const svc = services.get(route.namespace, route.name);
     if (!svc) return;
-    const ports = [...listeners.values()].filter((x) => x.state === 'listening' && x.route.kind === 'loadBalancer' && x.route.service === route.service)
-      .map((x) => ({ port: x.route.port, protocol: 'TCP' })).sort((a, b) => a.port - b.port);
-    const ingress = [{ ip: nodeHost, ipMode: 'VIP', ports }];
+    const open = [...listeners.values()].filter((x) => x.state === 'listening' && x.route.kind === 'loadBalancer' && x.route.service === route.service);
+    // One entry per address it is served on: the shared host where this serve holds the port, each node's own.
+    const ingress = hosts().map((ip) => ({
+      ip, ipMode: 'VIP',
+      ports: open.filter((x) => x.route.address === ip).map((x) => ({ port: x.route.port, protocol: 'TCP' })).sort((a, b) => a.port - b.port),
+    })).filter((i) => i.ports.length);
     if (JSON.stringify(svc.status?.loadBalancer?.ingress) === JSON.stringify(ingress)) return;
     await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } })
       .catch((err) => log(`${route.service}: writing status.loadBalancer failed: ${err?.message ?? err}`));
@@ -164,7 +211,9 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
 
   function listen(l: Listener): void {
     l.state = 'opening';
-    l.server.listen({ host: l.route.address, port: l.route.port });
+    // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
+    if (l.route.kind === 'clusterIP') listenForPods(l.server, { host: l.route.address, port: l.route.port });
+    else l.server.listen({ host: l.route.address, port: l.route.port });
   }
 
   function open(key: string, route: Route): void {
@@ -175,13 +224,24 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (l.state === 'closed') return; // closed again before the bind was announced
       l.state = 'listening';
       log(`${l.route.service}: listening on ${describe(l.route)}`);
+      portConflicts.delete(key);
+      showConflicts(); // also where another address of a conflict is served now
       if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
     });
     server.on('error', (err) => {
       if (l.state !== 'opening') return log(`${l.route.service}: ${describe(l.route)}: ${err.message}`);
       l.state = 'failed';
-      // Reported once; retried quietly until the port frees up or the Service no longer wants it.
-      if (!l.warned) warn(l.route, `can't open port ${describe(l.route)}: ${err.message}`);
+      // Reported once; retried quietly until the port frees up (first come on a shared host) or the Service no
+      // longer wants it.
+      if (!l.warned) {
+        const r = l.route;
+        const code = (err as NodeJS.ErrnoException).code;
+        const heldBy = code === 'EADDRINUSE' ? portHolder(r.address, r.port) : '';
+        const reason = code === 'EADDRINUSE' ? `${r.address}:${r.port} is held by ${heldBy}` : err.message;
+        warn(r, conflictMessage(r, reason, servedElsewhere(r, ['listening', 'opening'])));
+        portConflicts.set(key, { route: r, heldBy: heldBy || err.message, reason, since: new Date().toISOString() });
+        showConflicts();
+      }
       l.warned = true;
       l.retry = setTimeout(() => {
         l.retry = undefined;
@@ -204,12 +264,14 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     scheduled = undefined;
     if (stopped) return;
     const servedNow = new Map(Array.from(listeners, ([key, l]) => [key, l.route.service]));
-    const { routes, conflicts } = desiredRoutes(services.list(), nodeHost, servedNow);
+    const { routes, conflicts } = desiredRoutes(services.list(), hosts(), servedNow);
     for (const [key, l] of listeners) {
       if (routes.has(key)) continue;
       close(l);
       listeners.delete(key);
+      portConflicts.delete(key);
     }
+    showConflicts();
     for (const [key, route] of routes) {
       const l = listeners.get(key);
       if (!l) open(key, route);
@@ -232,12 +294,15 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   services.on({ add: schedule, update: schedule, delete: schedule });
   const onEndpoints = (ep: KubeObject) => scheduleAck(`${ep.metadata.namespace ?? 'default'}/${ep.metadata.name}`);
   endpoints.on({ add: onEndpoints, update: (_old, ep) => onEndpoints(ep) });
+  nodes?.on({ add: schedule, update: (old, n) => { if (JSON.stringify(old.status?.addresses) !== JSON.stringify(n.status?.addresses)) schedule(); }, delete: schedule });
   await services.start();
   await endpoints.start();
+  await nodes?.start();
   reconcile();
   for (const ep of endpoints.list()) onEndpoints(ep);
 
   return {
+    portConflicts: conflictList,
     listening: () =>
       [...listeners.values()]
         .filter((l) => l.state === 'listening')
@@ -249,6 +314,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (ackScheduled) clearImmediate(ackScheduled);
       services.stop();
       endpoints.stop();
+      nodes?.stop();
       const closed = [...listeners.values()].map((l) =>
         new Promise<void>((resolve) => {
           clearTimeout(l.retry);

@@ -1,8 +1,9 @@
 // One proxied connection: try backends in order until one accepts, then copy bytes both ways. Half-closes pass
 // through (a client may finish sending and still read the reply); an error or reset on either side tears down
 // both. The client socket arrives paused, so nothing it sends is lost while a backend is being chosen.
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Backend } from './endpoint-picker.ts';
+import { connectToPod } from '../netns/pod-network.ts';
 
 export interface RelayOptions {
   connectTimeoutMs: number;
@@ -19,11 +20,11 @@ const noop = () => {};
 
 export function relay(client: Socket, backends: Backend[], opts: RelayOptions): void {
   client.on('error', noop); // every failure also ends in 'close', where the other side is dealt with
-  let pending: Socket | undefined;
+  let pendingDial: object | undefined;
   let clientGone = false;
   client.once('close', () => {
     clientGone = true;
-    pending?.destroy();
+    pendingDial = undefined; // a connection that arrives now is closed at once
   });
 
   const attempt = (i: number): void => {
@@ -34,24 +35,22 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
       return;
     }
     const b = backends[i];
-    const s = net.connect({ host: b.ip, port: b.port, allowHalfOpen: true });
-    pending = s;
-    opts.track(s);
-    const timer = setTimeout(() => s.destroy(new Error(`connect timeout after ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs);
-    s.once('close', () => clearTimeout(timer));
-    s.once('error', (err) => {
-      clearTimeout(timer);
-      if (pending !== s) return;
-      pending = undefined;
-      s.destroy();
-      opts.log(`${opts.what}: endpoint ${b.ip}:${b.port} failed: ${err.message}`);
-      attempt(i + 1);
-    });
-    s.once('connect', () => {
-      clearTimeout(timer);
-      pending = undefined;
+    // Made where the pods are (connectToPod: here, or in rootless podman's namespace).
+    const dial = connectToPod(b.ip, b.port, opts.connectTimeoutMs);
+    const token = {};
+    pendingDial = token;
+    dial.then((s) => {
+      s.allowHalfOpen = true;
+      opts.track(s);
+      if (clientGone || pendingDial !== token) return void s.destroy();
+      pendingDial = undefined;
       opts.onConnect?.(b);
       splice(client, s);
+    }, (err: Error) => {
+      if (pendingDial !== token) return;
+      pendingDial = undefined;
+      opts.log(`${opts.what}: endpoint ${b.ip}:${b.port} failed: ${err.message}`);
+      attempt(i + 1);
     });
   };
   attempt(0);

@@ -2,7 +2,8 @@
 // policy either done or back to creating (at once the first time, then after a back-off of base doubling to max,
 // reset once an instance has run resetAfterMs). A launch that fails before a process exists waits in
 // CreateContainerConfigError / ImagePullBackOff and retries. STOP (from any state) ends it for good.
-// Side effects are the injected actors `launch`, `wait`, `kill` and actions `startProbes`, `stopProbes`.
+// Side effects are `launch`, `wait`, `kill`, `startProbes` and `stopProbes`, done by the input's `host` (the pod
+// worker): the definition is built once and shared by every container, not rebuilt per container with `provide`.
 import { assign, fromPromise, setup } from 'xstate';
 import type { ContainerState, Terminated } from './pod-status.ts';
 import { goDuration } from './go-duration.ts';
@@ -19,7 +20,17 @@ export class LaunchError extends Error {
   }
 }
 
+/** The side effects of one container, done by its pod worker. */
+export interface ContainerHost {
+  launch(restartCount: number): Promise<Launched>;
+  wait(): Promise<Terminated>;
+  kill(graceMs: number): Promise<Terminated | undefined>;
+  startProbes(): void;
+  stopProbes(): void;
+}
+
 export interface ContainerInput {
+  host?: ContainerHost;
   name: string;
   /** `<pod>_<namespace>(<uid>)`, as Kubernetes names the pod in back-off messages. */
   podRef: string;
@@ -42,6 +53,7 @@ export interface ContainerInput {
 }
 
 export interface ContainerContext {
+  host?: ContainerHost;
   name: string;
   podRef: string;
   restartPolicy: RestartPolicy;
@@ -116,6 +128,7 @@ function initialContext(input: ContainerInput): ContainerContext {
 
 function base(input: ContainerInput, policy: RestartPolicy) {
   return {
+    host: input.host,
     name: input.name,
     podRef: input.podRef,
     restartPolicy: policy,
@@ -136,14 +149,16 @@ const ended = (t: Terminated) => ({ state: { terminated: t } as ContainerState, 
 export const containerMachine = setup({
   types: {} as { context: ContainerContext; events: ContainerEvent; input: ContainerInput },
   actors: {
-    // Placeholders: the pod worker provides the real ones.
-    launch: fromPromise<Launched, { restartCount: number }>(async () => { throw new Error('launch not provided'); }),
-    wait: fromPromise<Terminated, void>(() => new Promise<Terminated>(() => {})),
-    kill: fromPromise<Terminated | undefined, { graceMs: number }>(async () => undefined),
+    launch: fromPromise<Launched, { restartCount: number; host?: ContainerHost }>(async ({ input }) => {
+      if (!input.host) throw new Error('launch not provided');
+      return input.host.launch(input.restartCount);
+    }),
+    wait: fromPromise<Terminated, { host?: ContainerHost }>(({ input }) => input.host?.wait() ?? new Promise<Terminated>(() => {})),
+    kill: fromPromise<Terminated | undefined, { graceMs: number; host?: ContainerHost }>(async ({ input }) => input.host?.kill(input.graceMs)),
   },
   actions: {
-    startProbes: () => {},
-    stopProbes: () => {},
+    startProbes: ({ context }) => context.host?.startProbes(),
+    stopProbes: ({ context }) => context.host?.stopProbes(),
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context),
@@ -169,7 +184,7 @@ export const containerMachine = setup({
     creating: {
       invoke: {
         src: 'launch',
-        input: ({ context }) => ({ restartCount: context.everRan ? context.restartCount + 1 : context.restartCount }),
+        input: ({ context }) => ({ restartCount: context.everRan ? context.restartCount + 1 : context.restartCount, host: context.host }),
         onDone: {
           target: 'running',
           actions: assign(({ context, event }) => ({
@@ -204,7 +219,7 @@ export const containerMachine = setup({
     running: {
       entry: 'startProbes',
       exit: 'stopProbes',
-      invoke: { src: 'wait', onDone: { target: 'exited', actions: assign(({ event }) => ended(event.output)) } },
+      invoke: { src: 'wait', input: ({ context }) => ({ host: context.host }), onDone: { target: 'exited', actions: assign(({ event }) => ended(event.output)) } },
       on: {
         READY: { actions: assign({ ready: ({ event }) => event.ready }) },
         STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
@@ -217,7 +232,7 @@ export const containerMachine = setup({
       entry: assign({ ready: false }),
       invoke: {
         src: 'kill',
-        input: ({ context }) => ({ graceMs: context.killGraceMs }),
+        input: ({ context }) => ({ graceMs: context.killGraceMs, host: context.host }),
         onDone: { target: 'exited', actions: assign(({ context, event }) => (event.output ? ended(event.output) : {})) },
       },
     },
@@ -265,7 +280,7 @@ export const containerMachine = setup({
       entry: assign({ ready: false }),
       invoke: {
         src: 'kill',
-        input: ({ context }) => ({ graceMs: context.stopGraceMs }),
+        input: ({ context }) => ({ graceMs: context.stopGraceMs, host: context.host }),
         onDone: { target: 'stopped', actions: assign(({ event }) => (event.output ? ended(event.output) : {})) },
       },
       on: { STOP: {} }, // already stopping: a second request changes nothing

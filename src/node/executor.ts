@@ -6,7 +6,8 @@ import { parseQuantity } from '../model/quantity.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageCache } from './images.ts';
-import { heartbeat, markNodeNotReady, nodeCapacity, registerNode, type NodeCapacity } from './node-registration.ts';
+import { internalIP, markNodeNotReady, nodeCapacity, registerNode, reportNodeStatus, type NodeCapacity } from './node-registration.ts';
+import { renewLease, STATUS_REPORT_MS } from './node-lease.ts';
 import { PidsFile, type PidEntry } from './pids-file.ts';
 import { PodIps } from './pod-ips.ts';
 import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
@@ -29,6 +30,8 @@ export interface NodeOptions {
   dataDir: string;
   /** Default 127.0.0.1. */
   hostIP?: string;
+  /** The Node's InternalIP (and its pods' hostIP) is the first address of its podCIDR instead of hostIP (node-registration.ts). */
+  ownAddress?: boolean;
   /** Default: the host's cpus, memory, and 110 pods. */
   capacity?: NodeCapacity;
   labels?: Record<string, string>;
@@ -36,8 +39,10 @@ export interface NodeOptions {
   taints?: Taint[];
   runtime: Runtime;
   images: ImageCache;
-  /** Default 10 s. */
+  /** How often the node's Lease is renewed and its status checked for changes (the kubelet's 10 s). */
   heartbeatMs?: number;
+  /** An unchanged Node status is still written this often (nodeStatusReportFrequency). Default 5 min. */
+  statusReportMs?: number;
   /** CrashLoopBackOff: base 10 s doubling to 300 s, reset after an instance ran 600 s. */
   restartBackoff?: { baseMs?: number; maxMs?: number; resetAfterMs?: number };
   /** How long a probe "second" lasts. Default 1000. */
@@ -79,7 +84,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const { store, nodeName, dataDir } = opts;
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => {});
-  const hostIP = opts.hostIP ?? '127.0.0.1';
+  let hostIP = opts.hostIP ?? '127.0.0.1';
 
   // The containers a previous run left running (stopped or killed, serve leaves them): re-adopted below.
   const pids = new PidsFile(join(dataDir, 'nodes', nodeName, 'pids.json'));
@@ -89,10 +94,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
   const node = await registerNode({
     store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
-    clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion,
+    clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion, ownAddress: opts.ownAddress,
   });
+  await renewLease(store, node, now());
   const podCIDR: string = node.spec.podCIDR;
   const ips = new PodIps(podCIDR);
+  // The node's own address is its pods' hostIP and where NodePorts listen (network/proxy.ts): never a new pod's.
+  if (opts.ownAddress) hostIP = internalIP(node) ?? hostIP;
   // A runtime with sandboxes puts a bridge on the CIDR: its first address is the bridge's, never a pod's.
   if (opts.runtime.createSandbox) ips.reserve('<bridge>', new IpPool(podCIDR).addressAt(0));
   const cap = nodeCapacity(opts.capacity);
@@ -199,6 +207,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   await pods.start();
   // Addresses of pods already here are taken before any worker allocates one.
   for (const p of pods.list()) if (p.spec?.nodeName === nodeName) ips.reserve(p.metadata.uid!, p.status?.podIP);
+  // After them: a pod that ran before nodes had addresses may hold it, and keeps it (its process is bound there).
+  if (opts.ownAddress && !ips.reserve('<node>', hostIP)) log(`node ${nodeName}: its address ${hostIP} is still a pod's, from before nodes had addresses of their own`);
   // Containers that outlived the previous run go back to their pods' workers; those of pods that are no longer
   // here (deleted, finished, moved) are stopped; those that died meanwhile are forgotten, and their pods' workers
   // start them again.
@@ -221,6 +231,12 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     log(`node ${nodeName}: stopping ${e.launch.id}: its pod is no longer on this node`);
     leaving.push(handle.stop(e.graceMs).then(() => pids.remove(e.podUID, e.container, e.record)));
   }));
+  // Started just before the previous run died, never recorded: stopped before any worker starts its pod's again.
+  // Only pods bound here, whose workers have not started yet: another node on this folder may be starting its own.
+  // (Nothing removes a pod from the store while no serve runs, so a stray's pod is still there.)
+  const mine = (uid: string) => podsByUid.get(uid)?.spec?.nodeName === nodeName;
+  const strays = await opts.runtime.removeUnrecorded?.(dataDir, recorded.map((e) => e.record), mine).catch((e) => [`(failed: ${e instanceof Error ? e.message : e})`]) ?? [];
+  if (strays.length) log(`node ${nodeName}: stopped ${strays.length} unrecorded container process(es) left by the previous run: ${strays.join(', ')}`);
   // Their sandboxes (runtimes with sandboxes) go once all their containers have stopped.
   const leftSandboxes = new Set(recorded.filter((e) => e.launch.sandbox && !podWanted(e.podUID)).map((e) => e.launch.sandbox!));
   if (leftSandboxes.size) leaving.push(Promise.all(leaving).then(() => Promise.all([...leftSandboxes].map((s) => opts.runtime.removeSandbox?.(s).catch(() => {})))));
@@ -229,8 +245,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   ready = true;
   drain();
 
-  // Pods whose emptyDir outgrew its sizeLimit are evicted (eviction-manager.ts).
-  const evictions = startEvictionManager({
+  // Pods whose emptyDir outgrew its sizeLimit are evicted (eviction-manager.ts). A runtime whose pods have no
+  // folders (hollow) has nothing to measure.
+  const evictions = opts.runtime.usesHostFolders === false ? { stop() {} } : startEvictionManager({
     intervalMs: opts.evictionMonitoringMs ?? 10_000,
     pods: () => pods.list().filter((p) => workers.has(p.metadata.uid!) && !isPodTerminal(p) && !p.metadata.deletionTimestamp),
     usage: (pod) => emptyDirUsage(dataDir, pod),
@@ -238,8 +255,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     log: (m) => log(`node ${nodeName}: ${m}`),
   });
 
+  // The heartbeat is the Lease (node-lease.ts); the Node's status is written when it changes, or every 5 minutes.
+  let lastReport = now().getTime();
   const beat = setInterval(() => {
-    heartbeat(store, nodeName, now()).catch((e) => log(`node ${nodeName}: heartbeat: ${e instanceof Error ? e.message : e}`));
+    const t = now();
+    const fail = (what: string) => (e: unknown) => log(`node ${nodeName}: ${what}: ${e instanceof Error ? e.message : e}`);
+    renewLease(store, node, t).catch(fail('lease'));
+    reportNodeStatus(store, nodeName, t, lastReport, opts.statusReportMs ?? STATUS_REPORT_MS).then((wrote) => { if (wrote) lastReport = t.getTime(); }, fail('node status'));
   }, opts.heartbeatMs ?? 10_000);
   beat.unref();
   log(`node ${nodeName}: ready, pod CIDR ${podCIDR}`);

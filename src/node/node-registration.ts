@@ -3,12 +3,13 @@
 // given) no other Node holds, and a Node keeps the one it has across restarts while it lies in the cluster CIDR.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../model/object.ts';
 import { setCondition, type Condition } from '../model/conditions.ts';
 import { formatQuantity, parseQuantity } from '../model/quantity.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { isoSeconds } from '../model/time.ts';
-import { parseCidr } from '../model/ip-pool.ts';
+import { IpPool, parseCidr } from '../model/ip-pool.ts';
 import type { Taint } from '../model/taints.ts';
 
 export interface NodeCapacity { cpu?: string; memory?: string; pods?: number }
@@ -24,6 +25,11 @@ export interface Registration {
   now: () => Date;
   /** The range the nodes' /24 pod CIDRs come from. Default 127.1.0.0/16 (loopback: the process runtime's). */
   clusterCIDR?: string;
+  /**
+   * The node's InternalIP is the first address of its podCIDR (as a bridge CNI's gateway), not `hostIP`: every node
+   * of every serve on the machine has an address of its own (loopback cluster CIDRs only: all of 127/8 is local).
+   */
+  ownAddress?: boolean;
   /** nodeInfo.containerRuntimeVersion, e.g. `podman://4.3.1`. Default `process://`. */
   containerRuntimeVersion?: string;
 }
@@ -96,6 +102,13 @@ function heartbeatConditions(old: Condition[] | undefined, now: string, ready?: 
   return conditions!;
 }
 
+/** A node's own address: the first of its pod CIDR, never handed to a pod (executor.ts reserves it). */
+export const nodeAddress = (podCIDR: string) => new IpPool(podCIDR).addressAt(0);
+
+/** The Node's InternalIP, if it has one. */
+export const internalIP = (node: KubeObject | undefined): string | undefined =>
+  (node?.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
+
 /** Creates or updates the Node, Ready, and returns it with its podCIDR. */
 export async function registerNode(r: Registration): Promise<KubeObject> {
   const { store, nodeName } = r;
@@ -103,6 +116,9 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     'kubernetes.io/hostname': nodeName,
     'kubernetes.io/os': goOS(),
     'kubernetes.io/arch': goArch(),
+    // The kubelet still sets the deprecated beta labels beside the GA ones, and DaemonSets select on them.
+    'beta.kubernetes.io/os': goOS(),
+    'beta.kubernetes.io/arch': goArch(),
     ...r.labels,
   };
   let node = await store.get('Node', undefined, nodeName);
@@ -137,7 +153,7 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
     capacity: nodeCapacity(r.capacity),
     allocatable: nodeCapacity(r.capacity),
     conditions: heartbeatConditions(node.status?.conditions, now),
-    addresses: [{ type: 'InternalIP', address: r.hostIP }, { type: 'Hostname', address: nodeName }],
+    addresses: [{ type: 'InternalIP', address: r.ownAddress ? nodeAddress(cidr) : r.hostIP }, { type: 'Hostname', address: nodeName }],
     nodeInfo: {
       machineID: '', systemUUID: '', bootID: '',
       kernelVersion: os.release(),
@@ -159,10 +175,30 @@ const olderThan = (a: KubeObject, b: KubeObject) => {
 
 /** Renews lastHeartbeatTime of the node's conditions (Ready=True). */
 export async function heartbeat(store: Store, nodeName: string, now: Date): Promise<void> {
-  const node = await store.get('Node', undefined, nodeName);
+  // Shared both ways (read only, result not kept): a thousand nodes' heartbeats copy no Node.
+  const node = await store.get('Node', undefined, nodeName, { shared: true });
   if (!node) return;
   const t = isoSeconds(now);
-  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t) });
+  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t) }, { shared: true });
+}
+
+/** The conditions without their heartbeat times: what a status write would change. */
+const withoutHeartbeats = (cs: Condition[] | undefined) => (cs ?? []).map(({ lastHeartbeatTime: _, ...c }) => c);
+
+/**
+ * The kubelet's status update with a Lease (tryUpdateNodeStatus): the Node's status is written when it differs
+ * from the stored one (someone marked it Unknown, say) or when `reportEveryMs` has passed since `lastReportMs`,
+ * not every beat. Returns whether it wrote.
+ */
+export async function reportNodeStatus(store: Store, nodeName: string, now: Date, lastReportMs: number, reportEveryMs: number): Promise<boolean> {
+  const node = await store.get('Node', undefined, nodeName, { shared: true });
+  if (!node) return false;
+  const t = isoSeconds(now);
+  const conditions = heartbeatConditions(node.status?.conditions, t);
+  const changed = !isDeepStrictEqual(withoutHeartbeats(conditions), withoutHeartbeats(node.status?.conditions));
+  if (!changed && now.getTime() - lastReportMs < reportEveryMs) return false;
+  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions }, { shared: true });
+  return true;
 }
 
 /** Ready=False, as when the kubelet stops. */

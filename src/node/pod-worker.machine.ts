@@ -2,9 +2,22 @@
 // running → completed (every container finished for good) ; terminating (deletion seen or pod gone) → terminated ;
 // nodeStopping → stopped (the node shuts down and keeps the pod for its next start). Each container's own life,
 // with its restarts and back-off, is containerMachine; the work of each step is an actor the pod worker provides.
+// The definition is built once and shared by every pod (building one per pod cost ~40 state-node objects each):
+// what differs per pod comes in through the input, including `host`, the worker whose methods do the work.
 import { assign, fromPromise, setup } from 'xstate';
 
+/** The work of each step, done by the pod worker that owns this actor. */
+export interface PodWorkerHost {
+  prepare(): Promise<Prepared>;
+  startContainers(): Promise<void>;
+  terminate(graceMs: number, remove: boolean): Promise<void>;
+  stopForNode(): Promise<void>;
+  /** Every container has finished for good. */
+  allDone(): boolean;
+}
+
 export interface PodWorkerInput {
+  host?: PodWorkerHost;
   /** The pod had already finished (Succeeded/Failed) when the node found it: nothing is run again. */
   terminal?: boolean;
   /** Found already marked for deletion: stop (nothing runs yet) and remove. */
@@ -15,6 +28,7 @@ export interface PodWorkerInput {
 }
 
 export interface PodWorkerContext {
+  host?: PodWorkerHost;
   /** How the pod was found: to run, already finished, or already marked for deletion. */
   found: 'new' | 'terminal' | 'deleting';
   podIP?: string;
@@ -39,14 +53,16 @@ export interface Prepared { podIP: string; startTime: string }
 export const podWorkerMachine = setup({
   types: {} as { context: PodWorkerContext; events: PodWorkerEvent; input: PodWorkerInput },
   actors: {
-    prepare: fromPromise<Prepared, void>(async () => { throw new Error('prepare not provided'); }),
-    startContainers: fromPromise<void, void>(async () => {}),
-    terminate: fromPromise<void, { graceMs: number; remove: boolean }>(async () => {}),
-    stopForNode: fromPromise<void, void>(async () => {}),
+    prepare: fromPromise<Prepared, { host?: PodWorkerHost }>(async ({ input }) => {
+      if (!input.host) throw new Error('prepare not provided');
+      return input.host.prepare();
+    }),
+    startContainers: fromPromise<void, { host?: PodWorkerHost }>(async ({ input }) => input.host?.startContainers()),
+    terminate: fromPromise<void, { graceMs: number; remove: boolean; host?: PodWorkerHost }>(async ({ input }) => input.host?.terminate(input.graceMs, input.remove)),
+    stopForNode: fromPromise<void, { host?: PodWorkerHost }>(async ({ input }) => input.host?.stopForNode()),
   },
   guards: {
-    // Every container has finished for good; provided by the pod worker, which knows the containers.
-    allDone: () => false,
+    allDone: ({ context }) => context.host?.allDone() ?? false,
   },
   delays: {
     retry: ({ context }) => context.retryMs,
@@ -54,6 +70,7 @@ export const podWorkerMachine = setup({
 }).createMachine({
   id: 'pod',
   context: ({ input }) => ({
+    host: input.host,
     found: input.terminal ? 'terminal' : input.deleting ? 'deleting' : 'new',
     graceMs: input.graceMs ?? 30_000,
     remove: true,
@@ -77,6 +94,7 @@ export const podWorkerMachine = setup({
     preparing: {
       invoke: {
         src: 'prepare',
+        input: ({ context }) => ({ host: context.host }),
         onDone: { target: 'starting', actions: assign(({ event }) => ({ podIP: event.output.podIP, startTime: event.output.startTime, error: undefined })) },
         onError: { target: 'prepareFailed', actions: assign({ error: ({ event }) => (event.error instanceof Error ? event.error.message : String(event.error)) }) },
       },
@@ -85,7 +103,7 @@ export const podWorkerMachine = setup({
       after: { retry: 'preparing' },
     },
     starting: {
-      invoke: { src: 'startContainers', onDone: 'running', onError: 'running' }, // a container's own failure shows in its state
+      invoke: { src: 'startContainers', input: ({ context }) => ({ host: context.host }), onDone: 'running', onError: 'running' }, // a container's own failure shows in its state
       on: { COMPLETED: {} }, // settled once every container has started
     },
     running: {
@@ -96,7 +114,7 @@ export const podWorkerMachine = setup({
     terminating: {
       invoke: {
         src: 'terminate',
-        input: ({ context }) => ({ graceMs: context.graceMs, remove: context.remove }),
+        input: ({ context }) => ({ graceMs: context.graceMs, remove: context.remove, host: context.host }),
         onDone: 'terminated',
         onError: 'terminated', // the worker reports it; a worker that never ends would block the node's stop
       },
@@ -104,7 +122,7 @@ export const podWorkerMachine = setup({
     },
     terminated: { type: 'final' },
     nodeStopping: {
-      invoke: { src: 'stopForNode', onDone: 'stopped', onError: 'stopped' },
+      invoke: { src: 'stopForNode', input: ({ context }) => ({ host: context.host }), onDone: 'stopped', onError: 'stopped' },
       on: { DELETE: {}, GONE: {}, NODE_STOP: {}, EVICT: {} },
     },
     stopped: { type: 'final' },

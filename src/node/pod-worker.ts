@@ -3,18 +3,18 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { createActor, fromPromise, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
+import { createActor, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
 import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { containerArgv, containerCwd } from './command.ts';
-import { containerMachine, LaunchError, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
+import { containerMachine, LaunchError, type ContainerHost, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
 import { ConfigError, containerEnv } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
 import type { PidEntry, PidsFile } from './pids-file.ts';
 import type { PodIps } from './pod-ips.ts';
 import { isSidecar, podStatus, type ContainerFacts, type PodFacts, type Terminated } from './pod-status.ts';
-import { podWorkerMachine, type Prepared } from './pod-worker.machine.ts';
+import { podWorkerMachine, type PodWorkerHost, type Prepared } from './pod-worker.machine.ts';
 import { Prober } from './prober.ts';
 import { runHook, type LifecycleHandler } from './lifecycle-hooks.ts';
 import { prepareTerminationLog, terminationLogOf, terminationMessage } from './termination-message.ts';
@@ -163,22 +163,21 @@ export class PodWorker {
     this.volumes = new PodVolumeManager(() => this.pod, deps, (type, reason, message) => this.event(type, reason, message));
     this.found = pod.status?.containerStatuses ?? [];
     this.foundInit = pod.status?.initContainerStatuses ?? [];
-    const machine = podWorkerMachine.provide({
-      guards: { allDone: () => this.allDone() },
-      actors: {
-        prepare: fromPromise(() => this.prepare()),
-        startContainers: fromPromise(() => (this.starting = this.startContainers())),
-        terminate: fromPromise(({ input }: { input: { graceMs: number; remove: boolean } }) => this.terminate(input.graceMs, input.remove)),
-        stopForNode: fromPromise(() => this.stopForNode()),
-      },
-    });
+    const host: PodWorkerHost = {
+      prepare: () => this.prepare(),
+      startContainers: () => (this.starting = this.startContainers()),
+      terminate: (graceMs, remove) => this.terminate(graceMs, remove),
+      stopForNode: () => this.stopForNode(),
+      allDone: () => this.allDone(),
+    };
     const input = {
+      host,
       terminal: this.foundTerminal,
       deleting: !!pod.metadata.deletionTimestamp,
       graceMs: this.graceMs(pod),
       retryMs: deps.backoff.baseMs,
     };
-    this.actor = createActor(machine, deps.clock ? { input, clock: deps.clock } : { input });
+    this.actor = createActor(podWorkerMachine, deps.clock ? { input, clock: deps.clock } : { input });
     this.done = new Promise((resolve) => {
       this.actor.subscribe({ next: (s) => { if (s.status === 'done') resolve(); }, error: (e) => { deps.log(`pod ${this.key}: ${errMessage(e)}`); resolve(); } });
     });
@@ -275,7 +274,7 @@ export class PodWorker {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errMessage(e)}`);
       throw e;
     }
-    await mkdir(this.scratchDir, { recursive: true });
+    if (runtime.usesHostFolders !== false) await mkdir(this.scratchDir, { recursive: true });
     await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
@@ -474,19 +473,16 @@ export class PodWorker {
         startedAt: isoSeconds(handle.startedAt), restartCount: Math.max(old?.restartCount ?? 0, entry.restartCount), ready,
       };
     }
-    const machine = containerMachine.provide({
-      actors: {
-        launch: fromPromise(({ input }: { input: { restartCount: number } }) => this.launch(slot, input.restartCount)),
-        wait: fromPromise(() => this.waitExit(slot)),
-        kill: fromPromise(({ input }: { input: { graceMs: number } }) => this.kill(slot, input.graceMs)),
-      },
-      actions: {
-        startProbes: () => this.startProbes(slot),
-        stopProbes: () => this.stopProbes(slot),
-      },
-    });
+    const host: ContainerHost = {
+      launch: (restartCount) => this.launch(slot, restartCount),
+      wait: () => this.waitExit(slot),
+      kill: (graceMs) => this.kill(slot, graceMs),
+      startProbes: () => this.startProbes(slot),
+      stopProbes: () => this.stopProbes(slot),
+    };
     const { backoff } = this.deps;
     const input: ContainerInput = {
+      host,
       name: spec.name,
       podRef: `${this.pod.metadata.name}_${this.ns}(${this.uid})`,
       restartPolicy: containerRestartPolicy(kind, this.pod.spec?.restartPolicy),
@@ -500,7 +496,7 @@ export class PodWorker {
       adopted: resumeRunning,
       now: isoSeconds(this.deps.now()),
     };
-    slot.actor = createActor(machine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
+    slot.actor = createActor(containerMachine, this.deps.clock ? { input, clock: this.deps.clock } : { input });
     slot.actor.subscribe((s) => {
       // `pullBackoff.backingOff` for a nested state.
       const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, v]) => `${k}.${String(v)}`).join();
@@ -587,7 +583,7 @@ export class PodWorker {
     const mounts = [...(extra.mounts ?? []), ...(await this.volumes.mountsOf(spec))];
     const cwd = fromImage ? imageCwd(spec.workingDir, pulled!) : containerCwd(spec.workingDir, base);
     // As a runtime creates a missing workingDir; one inside a volume is the volume's, not the host's.
-    if (!imageID && !runtime.pullImage && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
+    if (!imageID && !runtime.pullImage && runtime.usesHostFolders !== false && !underMount(cwd, mounts)) await mkdir(cwd, { recursive: true }).catch(() => {});
     const launch: ContainerLaunch = {
       id: `${this.ns}/${pod.metadata.name}/${spec.name}`,
       argv, env, cwd,
@@ -609,6 +605,7 @@ export class PodWorker {
     });
     const handle = await slot.launching;
     this.event('Normal', 'Started', `Started container ${spec.name}`);
+    for (const w of handle.warnings ?? []) this.event('Warning', 'ResourcesNotEnforced', `Container ${spec.name}: ${w}`);
     // The kubelet runs postStart right after the start; the container is not running (nor the next one started)
     // until it completes, and a failed hook kills the container, which then restarts as its policy says.
     const postStart: LifecycleHandler | undefined = spec.lifecycle?.postStart;
@@ -718,14 +715,20 @@ export class PodWorker {
     if (!launch) return;
     const check = (probe: Probe) => ({ timeoutMs }: { timeoutMs: number }) =>
       probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs });
-    const common = { msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }) };
+    const common = {
+      msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }),
+      // Re-adopted: its initial delays count from its own start, not from this serve's (see Prober).
+      ...(slot.adopted && slot.handle && { startedAt: slot.handle.startedAt }),
+    };
+    const adopted = slot.adopted;
     const name = slot.spec.name;
     // Readiness and liveness wait for the startup probe, as in Kubernetes: a slow starter is not killed meanwhile.
     const others = () => {
       if (slot.spec.readinessProbe) {
         slot.probers.push(new Prober({
           ...common,
-          initial: slot.adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
+          initial: adopted?.ready ?? false, // re-adopted: stays in its Services until a probe fails
+          jitter: adopted?.ready === true, // …so its first probe can wait; one not ready yet is probed at once
           probe: slot.spec.readinessProbe,
           check: check(slot.spec.readinessProbe),
           onChange: (ok) => slot.actor.send({ type: 'READY', ready: ok }),
@@ -737,6 +740,7 @@ export class PodWorker {
           ...common,
           probe: slot.spec.livenessProbe,
           initial: true,
+          jitter: !!adopted,
           check: check(slot.spec.livenessProbe),
           onChange: (ok, message) => {
             if (ok) return;
@@ -749,7 +753,7 @@ export class PodWorker {
       for (const p of slot.probers) p.start();
     };
     const startup = slot.spec.startupProbe;
-    if (!startup || slot.adopted?.started) return others();
+    if (!startup || adopted?.started) return others();
     const prober: Prober = new Prober({
       ...common,
       probe: startup,
@@ -872,6 +876,6 @@ export class PodWorker {
     // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.
     const base = evicted === undefined ? cur : { ...cur, status: { ...cur.status, phase: 'Failed' } };
     const next = asJson({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
-    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next);
+    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
   }
 }

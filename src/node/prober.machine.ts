@@ -4,6 +4,8 @@ import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
 import type { ProbeResult } from './probes.ts';
 
 export interface ProberInput {
+  /** One probe attempt, which should honour timeoutMs itself. Given per actor, so the definition is shared. */
+  check?: (opts: { timeoutMs: number }) => Promise<ProbeResult>;
   initialDelayMs: number;
   periodMs: number;
   timeoutMs: number;
@@ -39,8 +41,8 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export const proberMachine = setup({
   types: {} as { context: ProberContext; input: ProberInput; events: { type: 'TICK' }; emitted: ProberEmitted },
   actors: {
-    // Replaced by `provide` in prober.ts: one probe attempt, which should honour timeoutMs itself.
-    check: fromPromise<ProbeResult, { timeoutMs: number }>(async () => ({ ok: false, message: 'check not provided' })),
+    check: fromPromise<ProbeResult, { timeoutMs: number; check?: ProberInput['check'] }>(async ({ input }) =>
+      input.check ? input.check({ timeoutMs: input.timeoutMs }) : { ok: false, message: 'check not provided' }),
   },
   delays: {
     initialDelay: ({ context }) => context.initialDelayMs,
@@ -82,7 +84,7 @@ export const proberMachine = setup({
               entry: assign({ due: false }),
               invoke: {
                 src: 'check',
-                input: ({ context }) => ({ timeoutMs: context.timeoutMs }),
+                input: ({ context }) => ({ timeoutMs: context.timeoutMs, check: context.check }),
                 onDone: { target: 'settled', actions: { type: 'record', params: ({ event }) => event.output } },
                 onError: { target: 'settled', actions: { type: 'record', params: ({ event }) => ({ ok: false, message: message(event.error) }) } },
               },

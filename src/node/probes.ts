@@ -1,6 +1,6 @@
 // One probe attempt, as the kubelet's prober makes it: httpGet, tcpSocket, exec or grpc, bounded by the probe's timeout.
-import { request } from 'node:http';
-import { connect } from 'node:net';
+import { request, type RequestOptions } from 'node:http';
+import { connectToPod, podConnection, podNetworkElsewhere } from '../netns/pod-network.ts';
 import type { ContainerLaunch, Runtime } from './runtime/runtime.ts';
 import { grpcProbe } from './grpc-probe.ts';
 
@@ -88,7 +88,9 @@ function httpProbe(get: NonNullable<Probe['httpGet']>, port: number, ctx: ProbeC
   for (const h of get.httpHeaders ?? []) headers[h.name] = h.value; // a Host header here is honoured too
   return new Promise((resolve) => {
     let connected = false;
-    const req = request({ host, port, path, method: 'GET', headers, agent: false }, (res) => {
+    // Rootless podman: the connection is made in the pods' namespace (get.host, if given, is looked up there too).
+    const via: RequestOptions = podNetworkElsewhere() ? { createConnection: podConnection(timeoutMs) as RequestOptions['createConnection'] } : { agent: false };
+    const req = request({ host, port, path, method: 'GET', headers, ...via }, (res) => {
       const status = res.statusCode ?? 0;
       let read = 0;
       res.on('data', (b: Buffer) => {
@@ -107,7 +109,10 @@ function httpProbe(get: NonNullable<Probe['httpGet']>, port: number, ctx: ProbeC
       resolve({ ok: false, message: `Get ${JSON.stringify(url)}: context deadline exceeded (${phase})` });
       req.destroy();
     }, timeoutMs);
-    req.once('socket', (s) => s.once('connect', () => { connected = true; }));
+    req.once('socket', (s) => {
+      if (podNetworkElsewhere()) connected = true; // handed over connected
+      else s.once('connect', () => { connected = true; });
+    });
     req.once('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ ok: false, message: `Get ${JSON.stringify(url)}: ${connected ? e.message : dialError(hostPort(host, port), e)}` });
@@ -118,22 +123,10 @@ function httpProbe(get: NonNullable<Probe['httpGet']>, port: number, ctx: ProbeC
 
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   const addr = hostPort(host, port);
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ ok: false, message: `dial tcp ${addr}: i/o timeout` });
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy(); // kubelet only checks that a connection opens
-      resolve({ ok: true });
-    });
-    socket.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve({ ok: false, message: dialError(addr, e) });
-    });
-  });
+  return connectToPod(host, port, timeoutMs).then((socket) => {
+    socket.destroy(); // kubelet only checks that a connection opens
+    return { ok: true };
+  }, (e: NodeJS.ErrnoException) => ({ ok: false, message: e.code === 'ETIMEDOUT' ? `dial tcp ${addr}: i/o timeout` : dialError(addr, e) }));
 }
 
 async function execProbe(command: string[], ctx: ProbeContext, timeoutMs: number): Promise<ProbeResult> {

@@ -1,8 +1,7 @@
 // The plan: what applying a desired set to the live state would do, in the order it would do it. Pure.
 import type { KubeObject } from '../model/object.ts';
-import { objectKey } from '../model/key.ts';
 import { carryAllocated } from '../model/allocated.ts';
-import { pair } from './pair.ts';
+import { keyOf, pair } from './pair.ts';
 import { diff, type Operation } from './diff.ts';
 import { compareApplyOrder, comparePruneOrder } from './order.ts';
 
@@ -56,6 +55,21 @@ export interface PlanInput {
   inventory: Iterable<string>;
 }
 
+/**
+ * The last comparison of each shared desired object (frozen: the loader's, LoadOptions.shared) with a live one. The
+ * store replaces a live object on every change and never changes one in place, so the same pair of objects gives
+ * the same answer: a commit diffs only the objects it changed, and those whose live object changed since.
+ */
+const compared = new WeakMap<KubeObject, { live: KubeObject; desired: KubeObject; patch: Operation[] }>();
+
+/** The desired keys, sorted; the last answer again while the set of keys is the same (most commits). */
+let lastKeys: { set: Set<string>; sorted: string[] } = { set: new Set(), sorted: [] };
+function sortedKeys(desired: KubeObject[]): string[] {
+  const set = new Set(desired.map(keyOf));
+  if (set.size !== lastKeys.set.size || [...set].some((k) => !lastKeys.set.has(k))) lastKeys = { set, sorted: [...set].sort() };
+  return [...lastKeys.sorted];
+}
+
 export function makePlan({ desired, live, inventory }: PlanInput): Plan {
   const owned = new Set(inventory);
   const hpas = autoscaledTargets(desired);
@@ -65,18 +79,29 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
   let unchanged = 0;
   for (const p of pair(desired, live)) {
     const o = p.desired ?? p.live!;
+    const hpa = hpas.size > 0 && p.desired && p.live ? hpas.get(`${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`) : undefined;
+    // The same shared desired object against the same live one as last time: the same answer, no diff again.
+    const memo = p.desired && p.live && !hpa && Object.isFrozen(p.desired) ? compared.get(p.desired) : undefined;
+    if (memo && memo.live === p.live && !memo.patch.length) {
+      unchanged++;
+      continue;
+    }
     const base = { key: p.key, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name };
     if (p.desired && !p.live) apply.push({ ...base, action: 'create', object: p.desired });
     else if (p.desired && p.live) {
+      if (memo && memo.live === p.live) {
+        apply.push({ ...base, action: 'update', object: memo.desired, patch: memo.patch });
+        continue;
+      }
       // What the cluster allocated (a clusterIP, a revision annotation) is not a difference from git.
       let desired = carryAllocated(p.live, p.desired);
-      const hpa = hpas.get(`${o.kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`);
       const liveReplicas = p.live.spec?.replicas;
       if (hpa && typeof liveReplicas === 'number' && desired.spec) {
         if (desired.spec.replicas !== liveReplicas) autoscaled.push({ ...base, hpa, git: desired.spec.replicas, live: liveReplicas });
         desired = { ...desired, spec: { ...desired.spec, replicas: liveReplicas } };
       }
       const patch = diff(desired, p.live);
+      if (!hpa && Object.isFrozen(p.desired)) compared.set(p.desired, { live: p.live, desired, patch });
       if (patch.length) apply.push({ ...base, action: 'update', object: desired, patch, ...(hpa && { replicasOwner: hpa }) });
       else unchanged++;
     } else if (owned.has(p.key)) prune.push({ ...base, action: 'prune', object: p.live! });
@@ -91,7 +116,7 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
     update: apply.length - creates,
     prune: prune.length,
     unchanged,
-    inventory: [...new Set(desired.map(objectKey))].sort(),
+    inventory: sortedKeys(desired),
     autoscaled,
   };
 }

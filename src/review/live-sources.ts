@@ -44,20 +44,11 @@ export async function liveFromDataDir(dir: string): Promise<Live> {
   };
 }
 
-/** Lists every plan kind over the Kubernetes paths and the inventory from /status: only GETs, no credentials. */
-export async function liveFromServer(url: string): Promise<Live> {
-  const base = url.replace(/\/+$/, '');
-  const get = async (path: string) => {
-    let res: Response;
-    try {
-      res = await fetch(base + path, { headers: { accept: 'application/json' } });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach convergit at ${base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-    }
-    if (!res.ok) throw new Error(`${base}${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-    return res.json() as Promise<any>;
-  };
+/** GETs a path of the server as JSON: cli/server-connection.ts's, with the credentials and TLS the server needs. */
+export type GetJson = (path: string) => Promise<any>;
+
+/** Lists every plan kind over the Kubernetes paths and the inventory from /status: only GETs. */
+export async function liveFromServer(get: GetJson): Promise<Live> {
   const list = (kind: string) => {
     const info = kindInfo(kind)!;
     const path = info.group ? `/apis/${apiVersionOf(info)}/${info.resource}` : `/api/v1/${info.resource}`;
@@ -65,6 +56,8 @@ export async function liveFromServer(url: string): Promise<Live> {
     return get(path).then((l) => (l.items as KubeObject[])
       // EndpointSlices mirrored from Endpoints are computed on read, not stored: the store and data folder have none.
       .filter((o) => o.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] !== 'endpointslicemirroring-controller.k8s.io')
+      // So are the Local APIServices of the groups served (api/api-services.ts), labelled as kube-aggregator's autoregister labels them.
+      .filter((o) => kind !== 'APIService' || o.metadata.labels?.['kube-aggregator.kubernetes.io/automanaged'] === undefined)
       .map((o) => ({ ...o, kind, apiVersion: o.apiVersion ?? apiVersionOf(info) })));
   };
   // The lists are separate requests: a sync applying meanwhile would mix two revisions. /status before and after

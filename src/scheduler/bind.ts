@@ -1,5 +1,5 @@
 // The scheduler's two writes, as kube-scheduler makes them through the API server: the binding (spec.nodeName plus
-// PodScheduled=True and a Scheduled event) and the verdict that a pod fits nowhere (PodScheduled=False, Unschedulable,
+// PodScheduled=True in one write, and a Scheduled event) and the verdict that a pod fits nowhere (PodScheduled=False, Unschedulable,
 // and a FailedScheduling event; the store folds repeats into a count).
 import { setCondition, type Condition } from '../model/conditions.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
@@ -18,17 +18,17 @@ function withScheduled(pod: KubeObject, cond: Condition, now: Date) {
 }
 
 /**
- * Binds `pod` (as read from the cache) to nodeName. The update carries the read resourceVersion, so a pod changed
- * meanwhile throws Conflict and is tried again from its new state. The status is written from a fresh read just
- * after, keeping whatever the node may already have written.
+ * Binds `pod` (as read from the cache) to nodeName in one write, as kube-apiserver's pods/binding does: spec.nodeName
+ * and PodScheduled=True together, one version and one event for every watcher instead of two. The update carries
+ * the read resourceVersion, so a pod changed meanwhile (its status by a node too) throws Conflict and is tried again
+ * from its new state; the status written is the one read plus the condition.
  */
 export async function bindPod(store: Store, pod: KubeObject, nodeName: string, now: Date): Promise<void> {
   const { namespace, name } = pod.metadata;
-  // No copy of the cached pod: the store copies what it is given, and the status is built anew from a shared read.
-  await store.update({ ...pod, spec: { ...pod.spec, nodeName } });
-  const cur = await store.get('Pod', namespace, name, { shared: true });
-  if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.spec?.nodeName !== nodeName) return; // deleted or replaced meanwhile
-  await store.updateStatus('Pod', namespace, name, withScheduled(cur, { type: 'PodScheduled', status: 'True', lastProbeTime: null }, now));
+  if (pod.metadata.resourceVersion === undefined) throw new Error(`${namespace}/${name}: a pod is bound from a read of it (with its resourceVersion)`);
+  // No copy of the cached pod: the store copies what it is given, and returns nothing we keep.
+  const status = withScheduled(pod, { type: 'PodScheduled', status: 'True', lastProbeTime: null }, now);
+  await store.update({ ...pod, spec: { ...pod.spec, nodeName } }, { shared: true, status });
   await store.recordEvent(refTo(pod), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
 }
 

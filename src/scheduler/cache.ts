@@ -24,6 +24,7 @@ export class SchedulerCache {
     if (cur) {
       cur.node = node;
       cur.allocatable = fresh.allocatable;
+      cur.ready = fresh.ready;
       return;
     }
     for (const key of this.byNode.get(name) ?? []) addPod(fresh, this.placed.get(key)!.pod);

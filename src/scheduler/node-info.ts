@@ -1,5 +1,6 @@
 // What the scheduler knows about one node: the Node, the pods bound to it, and what they request, in integer units
 // (millicores, bytes) as kube-scheduler's NodeInfo keeps them, so sums never drift by floating point.
+import { isTrue } from '../model/conditions.ts';
 import type { KubeObject } from '../model/object.ts';
 import { controllerOf, isPodTerminal, podRequests } from '../model/pod.ts';
 import { parseQuantity } from '../model/quantity.ts';
@@ -11,6 +12,8 @@ export interface NodeInfo {
   node: KubeObject;
   /** Non-terminal pods bound to the node, those being deleted included: they hold resources until removed. */
   pods: KubeObject[];
+  /** Its Ready condition is True: read once per Node version, not once per pod and node. */
+  ready: boolean;
   /** `status.allocatable`; a missing entry is 0, as in Kubernetes. */
   allocatable: Amounts & { pods: number };
   /** The sum of the pods' requests, what NodeResourcesFit compares against. */
@@ -55,6 +58,7 @@ export function nodeInfo(node: KubeObject, pods: KubeObject[]): NodeInfo {
     name: node.metadata.name,
     node,
     pods: [],
+    ready: isTrue(node.status?.conditions, 'Ready'),
     allocatable: { milliCpu: ceil(quantity(alloc.cpu) * 1000), memory: ceil(quantity(alloc.memory)), pods: Math.floor(quantity(alloc.pods)) },
     requested: { milliCpu: 0, memory: 0 },
     nonZeroRequested: { milliCpu: 0, memory: 0 },

@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   profile?: Profile;
   /** xstate clock for the queue's backoff timers. */
   clock?: Clock;
+  /** KubeSchedulerConfiguration's percentageOfNodesToScore; default adaptive (framework.ts numFeasibleNodesToFind). */
+  percentageOfNodesToScore?: number;
 }
 
 export interface Scheduler {
@@ -65,6 +67,9 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   };
   const cache = new SchedulerCache();
   let ready = false, stopped = false;
+  /** Where the next cycle starts its search of the nodes (kube-scheduler's nextStartNodeIndex), so a sampled search
+   *  moves round the cluster instead of filling the first nodes by name. */
+  let nextStart = 0;
   let loop: Promise<void> | undefined;
 
   const queue = new SchedulingQueue({
@@ -129,8 +134,10 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   /** Binds in flight: a decision does not wait for the writes of the ones before it (kube-scheduler's binding cycle). */
   const binding = new Set<Promise<void>>();
   const MAX_BINDING = 64;
-  /** Decisions made between yields to the event loop, so informer events, the API and the nodes are served meanwhile. */
-  const DECISIONS_PER_TICK = 32;
+  /** Decisions made between yields to the event loop, so informer events, the API and the nodes are served meanwhile.
+   *  Each binding's write starts the pod's worker on its node within the same tick (milliseconds a pod): few a tick
+   *  keep a single GET waiting for at most a few of them. */
+  const DECISIONS_PER_TICK = 8;
 
   /** Runs the loop unless it is running; it drains every active pod, one decision at a time. */
   function kick(): void {
@@ -157,7 +164,9 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     const started = process.hrtime.bigint();
     let result;
     try {
-      result = schedule(pod, cache.snapshot(), profile, volumeCycleState(volumeListers));
+      const nodes = cache.snapshot();
+      result = schedule(pod, nodes, profile, volumeCycleState(volumeListers), { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
+      if ('searched' in result && nodes.length) nextStart = (nextStart + (result.searched ?? 0)) % nodes.length;
     } catch (err) {
       log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       observeScheduleAttempt('error', schedulerName, started);

@@ -32,7 +32,10 @@ export interface GitSourceOptions {
   interval: number;
   /** local safety-net poll, default 10 s */
   pollInterval?: number;
-  /** default 50 ms */
+  /**
+   * default 10 ms: only ref files are watched, and a commit's writes to them (the .lock, its rename) come within a
+   * ms or two; a spurious call costs one ref read, while every ms here is a ms before a commit is seen.
+   */
   debounce?: number;
 }
 
@@ -209,7 +212,7 @@ export class GitSource {
     // The head when watching starts is the baseline; if it cannot be read, the first head read later is a change.
     const started = this.head().then((h) => void (lastHead = h), () => {});
     // Ready → onChange: a commit made while the watch was starting is not missed.
-    const watchFiles = () => watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 50, onBurst: onChange, onReady: onChange });
+    const watchFiles = () => watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 10, onBurst: onChange, onReady: onChange });
     let stopFiles = this.remote ? async () => {} : watchFiles();
 
     const check = async () => {

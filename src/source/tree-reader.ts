@@ -23,6 +23,8 @@ interface Folder {
 export const READ = /(?:\.ya?ml|(?:^|\/)Kustomization|(?:^|\/)\.sourceignore)$/;
 const SYMLINK_MODE = '120000';
 const decoder = new TextDecoder();
+/** Blob contents by oid, from the last read. */
+interface Known { get(oid: string): string | undefined; set(oid: string, content: string): void }
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 export class TreeReader {
@@ -51,7 +53,9 @@ export class TreeReader {
   async files(tree: string, dir: string): Promise<SourceFile[]> {
     const last = this.last;
     // Blobs are content-addressed: a file moved or copied keeps its oid, so its content is reused too.
-    const known = new Map(last?.files.map((f) => [f.oid, f.content]));
+    // Built on the first blob not read before (none for a commit outside the manifests).
+    let map: Map<string, string> | undefined;
+    const known = { get: (oid: string) => (map ??= new Map(last?.files.map((f) => [f.oid, f.content]))).get(oid), set: (oid: string, c: string) => map!.set(oid, c) };
     const folder = await this.folder(tree, dir, last, known);
     this.last = folder;
     return folder.files;
@@ -61,7 +65,7 @@ export class TreeReader {
    * Reads the folder at `dir` unless `prev` (the same folder, last read) has the same oid. Only folders on the
    * path to a change are listed again, and only changed blobs are read.
    */
-  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Map<string, string>): Promise<Folder> {
+  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known): Promise<Folder> {
     if (prev?.oid === oid) return prev;
     const children = new Map<string, Folder>();
     const files: SourceFile[] = [];
@@ -85,7 +89,7 @@ export class TreeReader {
     return tree;
   }
 
-  private async content(oid: string, path: string, known: Map<string, string>): Promise<string> {
+  private async content(oid: string, path: string, known: Known): Promise<string> {
     let content = known.get(oid);
     if (content === undefined) {
       const { blob } = await corrupt(`blob ${oid} at '${path}'`, () => git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }));

@@ -12,6 +12,9 @@ export interface InformerHandlers {
 }
 
 const rvOf = (o: KubeObject) => Number(o.metadata.resourceVersion ?? 0);
+type Index = { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> };
+/** client-go's NamespaceIndex: a namespace's objects without a scan of the whole kind. */
+const NAMESPACE_INDEX = 'namespace';
 
 export class Informer {
   private cache = new Map<string, KubeObject>();
@@ -19,7 +22,7 @@ export class Informer {
   private stopWatch?: () => void;
   private synced = false;
   /** Indexers, as client-go's: name → (values of an object, objects by value → by key). */
-  private indexes = new Map<string, { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }>();
+  private indexes = new Map<string, Index>([[NAMESPACE_INDEX, { of: (o) => [o.metadata.namespace ?? ''], by: new Map() }]]);
 
   /** `match` and `nodeName` narrow the cache further (e.g. a node's own pods): objects entering or leaving it are added or deleted. */
   constructor(private store: Store, readonly kind: string, private opts: ListOptions & Pick<WatchOptions, 'match' | 'nodeName'> = {}) {}
@@ -80,8 +83,7 @@ export class Informer {
 
   /** Cached objects, of one namespace when given; do not mutate them. */
   list(namespace?: string): KubeObject[] {
-    const all = [...this.cache.values()];
-    return namespace === undefined ? all : all.filter((o) => (o.metadata.namespace ?? '') === namespace);
+    return namespace === undefined ? [...this.cache.values()] : this.byIndex(NAMESPACE_INDEX, namespace);
   }
 
   private onEvent(e: WatchEvent): void {
@@ -102,17 +104,19 @@ export class Informer {
   private put(key: string, o: KubeObject, cur: KubeObject | undefined): void {
     this.cache.set(key, o);
     for (const index of this.indexes.values()) {
-      if (cur) this.indexRemove(index, key, cur);
+      // Values it keeps are set in place, so an updated object keeps its position, as in the cache itself.
+      if (cur) this.indexRemove(index, key, cur, index.of(o));
       this.indexPut(index, key, o);
     }
   }
 
-  private indexPut(index: { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }, key: string, o: KubeObject): void {
+  private indexPut(index: Index, key: string, o: KubeObject): void {
     for (const v of index.of(o)) (index.by.get(v) ?? index.by.set(v, new Map()).get(v)!).set(key, o);
   }
 
-  private indexRemove(index: { of: (o: KubeObject) => string[]; by: Map<string, Map<string, KubeObject>> }, key: string, o: KubeObject): void {
+  private indexRemove(index: Index, key: string, o: KubeObject, kept: string[] = []): void {
     for (const v of index.of(o)) {
+      if (kept.includes(v)) continue;
       const at = index.by.get(v);
       at?.delete(key);
       if (at?.size === 0) index.by.delete(v);

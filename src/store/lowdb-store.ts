@@ -10,11 +10,12 @@ import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { displayName as describe } from '../model/key.ts';
 import { carryAllocated } from '../model/allocated.ts';
 import { graceFor, type DeleteOptions } from '../model/graceful.ts';
+import { EventAggregator } from './event-aggregator.ts';
 import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
 import { ObjectIndex } from './indexes.ts';
 import { journalOf, loadState, Persister, stateOf, type LoadedState } from './persist.ts';
 import { JournalWriter } from './journal.ts';
-import { StoreError, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
+import { StoreError, type UpdateOptions, type WriteOptions, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
 import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
@@ -52,6 +53,8 @@ export async function openStore(dataDir: string, opts: StoreOptions = {}): Promi
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
+/** What a write returns: a copy, or the stored object for a caller that asked for it shared. */
+const out = (o: KubeObject, opts: WriteOptions) => (opts.shared ? o : clone(o));
 /** Objects are stored as JSON: what a caller passes must look the same before and after a restart. */
 const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 /** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
@@ -78,6 +81,7 @@ export class LowdbStore implements Store {
   private readonly hub: WatchHub;
   private readonly persister: Persister;
   private readonly maxEvents: number;
+  private readonly aggregator = new EventAggregator();
   private readonly now: () => Date;
   private readonly admitters: ((obj: KubeObject) => KubeObject)[];
   private readonly freeze: boolean;
@@ -125,12 +129,12 @@ export class LowdbStore implements Store {
     return String(this.rv);
   }
 
-  async create(obj: KubeObject): Promise<KubeObject> {
+  async create(obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.assertOpen();
-    return clone(this.insert(this.admit(validated(obj))));
+    return out(this.insert(this.admit(validated(obj))), opts);
   }
 
-  async update(obj: KubeObject): Promise<KubeObject> {
+  async update(obj: KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
     this.assertOpen();
     const given = validated(obj);
     const cur = this.current(given.kind, given.metadata.namespace, given.metadata.name);
@@ -140,7 +144,8 @@ export class LowdbStore implements Store {
       throw new StoreError('Conflict', `${describe(o)}: resourceVersion ${resourceVersion} does not match ${cur.metadata.resourceVersion}; read it again`);
     }
     const { apiVersion, kind, metadata, status: _ignored, ...body } = o;
-    const { apiVersion: _a, kind: _k, metadata: curMeta, status, ...curBody } = cur;
+    const { apiVersion: _a, kind: _k, metadata: curMeta, status: curStatus, ...curBody } = cur;
+    const status = opts.status === undefined ? curStatus : asJson(opts.status);
     const changed = !isDeepStrictEqual(body, curBody);
     const next: KubeObject = {
       apiVersion,
@@ -158,17 +163,17 @@ export class LowdbStore implements Store {
       ...(status !== undefined && { status }),
     };
     // Nothing changed: no new version and no event, so level-triggered controllers settle.
-    if (isDeepStrictEqual(next, cur)) return clone(cur);
-    return clone(this.commit('MODIFIED', next, cur));
+    if (isDeepStrictEqual(next, cur)) return out(cur, opts);
+    return out(this.commit('MODIFIED', next, cur), opts);
   }
 
-  async updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown): Promise<KubeObject> {
+  async updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     this.assertOpen();
     const cur = this.current(kind, namespace, name);
     const next: KubeObject = { ...cur, status: status === undefined ? undefined : asJson(status) };
     if (next.status === undefined) delete next.status;
-    if (isDeepStrictEqual(next, cur)) return clone(cur);
-    return clone(this.commit('MODIFIED', next, cur));
+    if (isDeepStrictEqual(next, cur)) return out(cur, opts);
+    return out(this.commit('MODIFIED', next, cur), opts);
   }
 
   async delete(kind: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject | undefined> {
@@ -191,7 +196,22 @@ export class LowdbStore implements Store {
 
   async recordEvent(involved: ObjectRef, type: EventType, reason: string, message: string): Promise<void> {
     this.assertOpen();
-    const ts = isoSeconds(this.now());
+    const now = this.now(), ts = isoSeconds(now);
+    // Similar events of one object (only the message differs) are combined past a threshold, as client-go does.
+    const combined = this.aggregator.observe(involved, type, reason, message, now.getTime());
+    if (combined) {
+      const { record } = combined;
+      const prev = record.combined && this.objects.get('Event', record.combined.namespace, record.combined.name);
+      if (prev) {
+        this.commit('MODIFIED', { ...prev, message: combined.message, count: Number(prev.count ?? 1) + 1, lastTimestamp: ts }, prev);
+        return;
+      }
+      let ev = newEvent(involved, type, reason, combined.message, ts);
+      while (this.objects.get('Event', ev.metadata.namespace!, ev.metadata.name)) ev = newEvent(involved, type, reason, combined.message, ts);
+      record.combined = { namespace: ev.metadata.namespace!, name: ev.metadata.name };
+      this.insert(ev);
+      return;
+    }
     const at = this.events.find(foldKey(involved, type, reason, message));
     const cur = at && this.objects.get('Event', at.namespace, at.name);
     if (cur) {

@@ -34,6 +34,14 @@ export interface WatchOptions extends ListOptions {
   nodeName?: string;
 }
 
+/** `shared`: the write returns the stored object itself rather than a copy (never mutate it). */
+export interface WriteOptions { shared?: boolean }
+/**
+ * `status`: the status is replaced in the same write (one version, one event), as kube-apiserver's pods/binding
+ * sets spec.nodeName and the PodScheduled condition together.
+ */
+export interface UpdateOptions extends WriteOptions { status?: unknown }
+
 export class StoreError extends Error {
   constructor(readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Invalid', message: string) {
     super(message);
@@ -46,14 +54,18 @@ export interface Store {
   list(kind: string, opts?: ListOptions): Promise<KubeObject[]>;
   /** The store-wide counter, as a string like Kubernetes'. */
   resourceVersion(): Promise<string>;
-  /** Sets uid, resourceVersion, generation 1, creationTimestamp. Throws AlreadyExists. */
-  create(obj: KubeObject): Promise<KubeObject>;
+  /**
+   * Sets uid, resourceVersion, generation 1, creationTimestamp. Throws AlreadyExists. Returns a copy, or with
+   * `shared` the stored object itself (never mutate it): a writer that does not keep the result need not pay
+   * for a copy of it (as on create, update and updateStatus).
+   */
+  create(obj: KubeObject, opts?: WriteOptions): Promise<KubeObject>;
   /**
    * Replaces the object's body (everything but status and server-set metadata). Bumps generation when the
    * body other than metadata changed. When obj.metadata.resourceVersion is set it must match (else Conflict).
    */
-  update(obj: KubeObject): Promise<KubeObject>;
-  updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown): Promise<KubeObject>;
+  update(obj: KubeObject, opts?: UpdateOptions): Promise<KubeObject>;
+  updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown, opts?: WriteOptions): Promise<KubeObject>;
   /**
    * Returns the deleted object, or undefined when there was none. A Pod bound to a node is only marked (its
    * deletionTimestamp set, a MODIFIED event) and returned marked; the node deletes it with gracePeriodSeconds 0

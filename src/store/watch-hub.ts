@@ -25,7 +25,10 @@ export class WatchHub {
   private start = 0; // index of the oldest change in ring once it is full
   /** Changes after this version are all in the ring. */
   private floor: number;
+  /** Watchers of every kind. */
   private watchers = new Set<Watcher>();
+  /** Watchers with opts.kind, by that kind: a Pod change is not offered to the Service informers of a thousand nodes. */
+  private byKind = new Map<string, Set<Watcher>>();
   /** Watchers with opts.nodeName, by that name: offered only the changes of objects on (or leaving) their node. */
   private byNode = new Map<string, Set<Watcher>>();
   private queue: Change[] = [];
@@ -64,7 +67,9 @@ export class WatchHub {
       seen = from;
     }
     const w: Watcher = { opts, handler, seen };
-    const set = opts.nodeName === undefined ? this.watchers : (this.byNode.get(opts.nodeName) ?? this.byNode.set(opts.nodeName, new Set()).get(opts.nodeName)!);
+    const set = opts.nodeName !== undefined ? (this.byNode.get(opts.nodeName) ?? this.byNode.set(opts.nodeName, new Set()).get(opts.nodeName)!)
+      : opts.kind !== undefined ? (this.byKind.get(opts.kind) ?? this.byKind.set(opts.kind, new Set()).get(opts.kind)!)
+        : this.watchers;
     set.add(w);
     if (seen < currentRv) for (const c of this.history()) this.deliver(w, c);
     return () => { set.delete(w); };
@@ -72,6 +77,7 @@ export class WatchHub {
 
   stopAll(): void {
     this.watchers.clear();
+    this.byKind.clear();
     this.byNode.clear();
   }
 
@@ -82,16 +88,23 @@ export class WatchHub {
   private drain(): void {
     if (this.draining) return; // a handler wrote: the outer loop delivers it after the current change
     this.draining = true;
+    let i = 0;
     try {
-      for (let c = this.queue.shift(); c; c = this.queue.shift()) {
-        for (const w of [...this.watchers]) if (this.watchers.has(w)) this.deliver(w, c);
+      // A Set's iteration skips watchers removed meanwhile, and one added meanwhile has seen this change already
+      // (its `seen` starts at the store's version), so no copy of the set is made per change.
+      for (; i < this.queue.length; i++) {
+        const c = this.queue[i];
+        for (const w of this.watchers) this.deliver(w, c);
+        const ofKind = this.byKind.get(c.object.kind);
+        if (ofKind) for (const w of ofKind) this.deliver(w, c);
         const now = c.object.spec?.nodeName, before = c.prev?.spec?.nodeName;
-        for (const n of now === before ? [now] : [now, before]) {
-          const set = typeof n === 'string' ? this.byNode.get(n) : undefined;
-          if (set) for (const w of [...set]) if (set.has(w)) this.deliver(w, c);
-        }
+        const at = typeof now === 'string' ? this.byNode.get(now) : undefined;
+        if (at) for (const w of at) this.deliver(w, c);
+        const left = now !== before && typeof before === 'string' ? this.byNode.get(before) : undefined;
+        if (left) for (const w of left) this.deliver(w, c);
       }
     } finally {
+      this.queue.splice(0, i); // delivered (all, unless something threw: the rest go with the next change)
       this.draining = false;
     }
   }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../model/object.ts';
 import { canonical } from '../plan/canonical.ts';
 import { configRefs } from '../model/config-refs.ts';
+import { deepFreeze } from '../manifests/freeze.ts';
 
 export const CONFIG_CHECKSUM = 'convergit.dev/config-checksum';
 
@@ -20,22 +21,42 @@ function referenced(podSpec: any): Refs {
 
 /**
  * Annotates the pod template of each Deployment, ReplicaSet and StatefulSet with a checksum of the data of the ConfigMaps
- * and Secrets of the same revision that it reads. Changes `objects` in place; templates reading none are left
- * alone. (A bare Pod's spec cannot change in place, so Pods are not stamped.)
+ * and Secrets of the same revision that it reads. Changes `objects` in place, but for frozen (shared) objects, which
+ * are replaced in the array by a stamped copy (the same copy for the same object and checksum, so an unchanged
+ * object keeps its identity from one load to the next); templates reading none are left alone. (A bare Pod's spec
+ * cannot change in place, so Pods are not stamped.) Returns `objects`.
  */
-export function stampConfigChecksums(objects: KubeObject[]): void {
-  const data = new Map(objects.filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret')
-    .map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, { data: o.data, binaryData: o.binaryData }]));
-  for (const o of objects) {
-    if (!['Deployment', 'ReplicaSet', 'StatefulSet'].includes(o.kind) || !o.spec?.template) continue;
+export function stampConfigChecksums(objects: KubeObject[]): KubeObject[] {
+  let data: Map<string, unknown> | undefined;
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i];
+    if (!WORKLOADS.has(o.kind) || !o.spec?.template) continue;
     const refs = referenced(o.spec.template.spec);
+    if (!refs.ConfigMap.size && !refs.Secret.size) continue;
+    data ??= new Map(objects.filter((x) => x.kind === 'ConfigMap' || x.kind === 'Secret')
+      .map((x) => [`${x.kind}/${x.metadata.namespace}/${x.metadata.name}`, { data: x.data, binaryData: x.binaryData }]));
     const read = (['ConfigMap', 'Secret'] as const).flatMap((kind) => [...refs[kind]].sort().map((name) => {
       const key = `${kind}/${o.metadata.namespace}/${name}`;
-      return [key, data.get(key) ?? null];
+      return [key, data!.get(key) ?? null];
     }));
-    if (!read.length) continue;
     const sum = createHash('sha256').update(canonical(read)).digest('hex').slice(0, 16);
-    const meta = (o.spec.template.metadata ??= {});
-    meta.annotations = { ...meta.annotations, [CONFIG_CHECKSUM]: sum };
+    if (Object.isFrozen(o)) {
+      const hit = stamped.get(o);
+      if (hit?.sum === sum) { objects[i] = hit.copy; continue; }
+      const copy = structuredClone(o);
+      stampWith(copy, sum);
+      stamped.set(o, { sum, copy: deepFreeze(copy) });
+      objects[i] = copy;
+    } else stampWith(o, sum);
   }
+  return objects;
+}
+
+const WORKLOADS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet']);
+/** A shared object's stamped copy, by its checksum. */
+const stamped = new WeakMap<KubeObject, { sum: string; copy: KubeObject }>();
+
+function stampWith(o: KubeObject, sum: string): void {
+  const meta = (o.spec.template.metadata ??= {});
+  meta.annotations = { ...meta.annotations, [CONFIG_CHECKSUM]: sum };
 }

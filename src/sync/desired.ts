@@ -26,6 +26,7 @@ export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOp
   const dirs = gitImageDirs(result.objects);
   const oids = new Map(await Promise.all(dirs.map(async (d) => [d, await trees.treeOid(rev.sha, d)] as const)));
   const problems = build.explain(pinGitImages(result.objects, oids, rev.sha));
-  stampConfigChecksums(result.objects.map((d) => d.object));
+  const stamped = stampConfigChecksums(result.objects.map((d) => d.object));
+  result.objects.forEach((d, i) => { d.object = stamped[i]; });
   return { objects: result.objects, issues: sortIssues([...result.issues, ...problems]) };
 }

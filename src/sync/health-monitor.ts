@@ -2,7 +2,7 @@
 import type { Store, WatchEvent } from '../store/store.ts';
 import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
-import { objectKey } from '../model/key.ts';
+import { keyOf } from '../plan/pair.ts';
 import { assessHealth } from '../health/registry.ts';
 import { healthContext, type ObjectHealth } from '../health/types.ts';
 import { missing, revisionHealth, type RevisionHealth } from '../health/revision.ts';
@@ -14,6 +14,17 @@ export interface HealthAssessment extends RevisionHealth {
 
 /** What the checks look at: the objects git may own (pods and ReplicaSets included) and the nodes. */
 const KINDS = [...gitKinds(), 'Node'];
+
+/**
+ * The kinds each check reads besides its object (through the HealthContext). A kind not named here reads only its
+ * object, so its verdict stands while that object is the same (the store replaces an object on every change).
+ */
+const READS: Record<string, readonly string[]> = {
+  Deployment: ['ReplicaSet', 'Pod'], ReplicaSet: ['Pod'], ReplicationController: ['Pod'], Job: ['Pod'],
+  StatefulSet: ['Pod'], DaemonSet: ['Pod'],
+};
+/** Checks that also read the clock or process-wide state: judged again at every assessment. */
+const ALWAYS = new Set(['Pod', 'Node', 'CronJob', 'Ingress']);
 
 /** A node as the checks see it: without its heartbeat times, which the node renews every 10 s and say nothing new. */
 const nodeAsJudged = (n: KubeObject) => JSON.stringify({
@@ -31,8 +42,12 @@ export class HealthMonitor {
   private lastCostMs = 0;
   /** Each node as last judged, so a heartbeat alone does not cost an assessment of the whole revision. */
   private readonly nodes = new Map<string, string>();
-  /** Changes that asked for an assessment, and assessments run; for tests and the bench. */
-  readonly stats = { pokes: 0, assessments: 0 };
+  /** Changes that asked for an assessment, assessments run, and objects judged again in them; for tests and the bench. */
+  readonly stats = { pokes: 0, assessments: 0, judged: 0 };
+  /** Kinds changed since the last assessment began; undefined: judge everything (the first time, or a new CRD). */
+  private changedKinds: Set<string> | undefined;
+  /** The last verdict per key, with the live object it was about. */
+  private last = new Map<string, { object: KubeObject | undefined; health: ObjectHealth }>();
 
   /** `keys`: the applied revision's objects, read at each assessment. */
   constructor(
@@ -44,14 +59,21 @@ export class HealthMonitor {
 
   async start(): Promise<void> {
     // Shared (read only): no copy of every change in the store just to look at its kind.
-    this.stopWatch = await this.store.watch({ shared: true }, (e) => { if (this.matters(e)) this.poke(); });
+    this.stopWatch = await this.store.watch({ shared: true }, (e) => {
+      if (!this.matters(e)) return;
+      // A CRD changes what custom and kept kinds are: everything is judged again.
+      if (e.object.kind === 'CustomResourceDefinition') this.changedKinds = undefined;
+      else this.changedKinds?.add(e.object.kind);
+      this.poke();
+    });
     this.poke();
   }
 
-  /** Events are records about objects, never a reason for their health to change; nor is a node's heartbeat. */
+  /** Events are records about objects, never a reason for their health to change; nor is a node's heartbeat (its
+   * Lease, or the heartbeat times of its status). */
   private matters(e: WatchEvent): boolean {
     const o = e.object;
-    if (o.kind === 'Event') return false;
+    if (o.kind === 'Event' || o.kind === 'Lease') return false;
     if (o.kind !== 'Node') return true;
     const before = this.nodes.get(o.metadata.name);
     if (e.type === 'DELETED') {
@@ -95,13 +117,25 @@ export class HealthMonitor {
   private async assess(): Promise<void> {
     // Keys first: the caller may note what they belong to, and the objects listed after are at least as new.
     const keys = this.keys();
+    const changed = this.changedKinds;
+    this.changedKinds = new Set();
     // Shared: assessing only reads, and a copy of every live object per assessment was most of its cost.
     const objects: KubeObject[] = (await Promise.all(KINDS.map((k) => this.store.list(k, { shared: true })))).flat();
-    const byKey = new Map(objects.map((o) => [objectKey(o), o] as const));
+    const byKey = new Map(objects.map((o) => [keyOf(o), o] as const));
     const ctx = healthContext(objects);
+    const last = this.last;
+    this.last = new Map();
     const items = keys.map((key) => {
       const o = byKey.get(key);
-      return { key, health: o ? assessHealth(o, ctx) : missing(key) };
+      // Judged again only when its object, or a kind its check reads, changed since: a commit that changes one
+      // ConfigMap judges one object, not the revision's 10,000.
+      const was = last.get(key);
+      const kind = o?.kind;
+      const same = changed && was && was.object === o && !(kind && (ALWAYS.has(kind) || READS[kind]?.some((k) => changed.has(k))));
+      const health = same ? was.health : o ? assessHealth(o, ctx) : missing(key);
+      if (!same) this.stats.judged++;
+      this.last.set(key, { object: o, health });
+      return { key, health };
     });
     if (!this.stopWatch) return;
     this.onAssessed({ ...revisionHealth(items), objects: Object.fromEntries(items.map((i) => [i.key, i.health])) });

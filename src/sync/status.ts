@@ -1,5 +1,6 @@
 // What /status shows: the sync loop's state, the revisions, errors and per-object sync state. Computed, then stored.
 import type { Issue } from '../model/issue.ts';
+import type { PortConflict } from '../model/port-conflict.ts';
 import type { HistoryEntry } from './history.ts';
 import type { HealthStatus } from '../health/types.ts';
 import { BUSY_STATES, type SyncState } from './sync.machine.ts';
@@ -63,6 +64,8 @@ export interface StatusReport {
   inventory: string[];
   objects: ObjectSyncState[];
   history: HistoryEntry[];
+  /** Added by the API: ports this serve could not open on the shared --host (another holds them), model/port-conflict.ts. */
+  portConflicts?: PortConflict[];
 }
 
 export function syncStatusOf(state: SyncState, head: string | undefined, lastApplied: string | undefined): SyncStatus {

@@ -9,6 +9,7 @@ import { registerCrds } from '../model/custom-kinds.ts';
 import { objectKey } from '../model/key.ts';
 import { parseKey } from '../model/key.ts';
 import { loadDesired, type TreeLookup } from './desired.ts';
+import { recording, sameAnswers, type Read } from './recorded-reads.ts';
 import type { Builder } from '../build/builder.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
 import { dataDeletionRefusal, dataDeletions } from '../plan/data-deletion.ts';
@@ -96,6 +97,10 @@ export class Syncer {
   /** The epoch in which the assessment under way read its keys. */
   private assessEpoch = 0;
   private readonly now: () => Date;
+  /** What the last load was of and read, and its errors: a revision with the same inputs is not loaded again. */
+  private lastLoad?: { key: string; reads: Read[]; errors: Issue[] };
+  /** Loads skipped because their inputs were the last load's; for tests and the bench. */
+  readonly stats = { loadsReused: 0 };
 
   constructor(private source: RevisionSource, private store: Store, private opts: SyncerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -118,17 +123,33 @@ export class Syncer {
           const inventory = this.inventory;
           this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
           const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
-          const result = await loadDesired(this.revision!, this.source, { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds }, this.opts.builder);
+          const rev = this.revision!;
+          // The same --path tree, the same CRDs, and the same answers to whatever the last load read outside the
+          // tree (a commit to a README, a CI file, another app): the same result, so the load is not run again.
+          const key = JSON.stringify([rev.tree, appliedCrds.map((c) => [objectKey(c.object), c.object.metadata.resourceVersion, c.fromGit])]);
+          if (this.lastLoad?.key === key && await sameAnswers(this.lastLoad.reads, this.source, rev.sha)) {
+            this.stats.loadsReused++;
+            return { errors: this.lastLoad.errors };
+          }
+          this.lastLoad = undefined;
+          const reads: Read[] = [];
+          // Shared: an unchanged document's object is the very one of the last load (frozen), so the plan diffs only
+          // what changed; nothing here writes into them (apply writes copies).
+          const result = await loadDesired(rev, recording(this.source, reads), { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds, shared: true }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
-          return { errors: result.issues.filter((i) => i.severity === 'error') };
+          const errors = result.issues.filter((i) => i.severity === 'error');
+          // Only a load without errors is kept: a failed build (kustomize missing, a timeout) is tried again.
+          if (!errors.length) this.lastLoad = { key, reads, errors };
+          return { errors };
         }),
         plan: fromPromise(async () => {
           // Custom resources are keyed, listed and stored in their CRD's scope: this revision's kinds are known first.
           const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
-          const live = (await Promise.all(gitKinds().map((k) => this.store.list(k)))).flat();
+          // Shared (read only, replaced on change, never changed in place): no copy of every live object per commit.
+          const live = (await Promise.all(gitKinds().map((k) => this.store.list(k, { shared: true })))).flat();
           const plan = makePlan({ desired: this.objects, live, inventory: this.inventory.keys() });
           // Data is deleted only when the commit says so: otherwise the whole revision is refused.
           const refusal = dataDeletionRefusal(dataDeletions(plan, live, this.revision?.message));

@@ -3,8 +3,10 @@
 // memory a pod takes: its containers' as kubectl top reports it (working set, or resident set of a process group),
 // plus on podman the resident set of each container's conmon (its monitor, which lives as long as it). Not a test: nothing
 // here asserts a time. BENCH_POD_COUNTS (default "10,100") and BENCH_RUNTIMES (default "process,podman") shrink it.
+// Beside the wall times: the CPU serve (and on podman, its podman service) spent from the commit to the last Ready,
+// and on podman the calls one pod's start makes (API requests; podman processes: none on that path).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
@@ -20,6 +22,22 @@ const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
 const rssOf = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const KI = (q: string) => Number(/^(\d+)Ki$/.exec(q)?.[1] ?? NaN) * 1024;
+/** CPU seconds (user + system) of a process so far, 0 when it is gone. */
+const cpuOf = (pid: number) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+};
+const servicePid = (dataDir: string) => {
+  try {
+    return Number(readFileSync(path.join(dataDir, 'podman', 'podman-service.pid'), 'utf8').split('\n')[0]) || 0;
+  } catch {
+    return 0;
+  }
+};
 
 // The same YAML on both runtimes: a git: image (the host's programs on podman), no registry, Ready once running.
 const deployment = (n: number) => `apiVersion: apps/v1
@@ -50,6 +68,8 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
   try {
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 30_000);
     repo.write('idle.yaml', deployment(n));
+    const svc = servicePid(dataDir);
+    const cpu0 = [cpuOf(serve.pid), cpuOf(svc)];
     const t0 = performance.now();
     repo.commit('idle');
     const readyAt = new Map<string, number>();
@@ -71,10 +91,15 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const times = [...readyAt.values()];
+    const cpu = [cpuOf(serve.pid) - cpu0[0], svc ? cpuOf(svc) - cpu0[1] : 0];
+    const cpuText = `CPU to the last Ready: serve ${cpu[0].toFixed(1)} s${svc ? `, podman service ${cpu[1].toFixed(1)} s` : ''}; `;
+    // Said before the memory is measured: that takes metrics of every pod, which a busy machine may not give in time.
+    console.log(`${runtime}: commit → ${n} pods Ready: median ${s(pct(times, 50))}, p99 ${s(pct(times, 99))}, last ${s(Math.max(...times))}; `
+      + `${cpuText}load average ${loadavg()[0].toFixed(1)}`);
     const metrics = await until(async () => {
       const items = (await serve.get('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods')).body?.items as any[] | undefined;
       return items && items.length === n && items;
-    }, 'every pod measured', 60_000);
+    }, 'every pod measured', 180_000);
     const working = metrics.reduce((sum, m) => sum + KI(m.containers[0].usage.memory), 0) / n;
     let monitor = '';
     if (runtime === 'podman') {
@@ -82,8 +107,7 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
       const rss = readdirSync(dir).map((f) => { try { return rssOf(Number(readFileSync(path.join(dir, f), 'utf8'))); } catch { return 0; } }).filter((x) => x > 0);
       monitor = ` + conmon ${mib(rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length))} per container (and its pod's infra container)`;
     }
-    console.log(`${runtime}: commit → ${n} pods Ready: median ${s(pct(times, 50))}, p99 ${s(pct(times, 99))}, last ${s(Math.max(...times))}; `
-      + `memory per pod: ${mib(working)} (its container, as kubectl top reports it)${monitor}${resets ? `; ${resets} polls reset by serve and retried` : ''}`);
+    console.log(`${runtime}, ${n} pods: memory per pod: ${mib(working)} (its container, as kubectl top reports it)${monitor}${resets ? `; ${resets} polls reset by serve and retried` : ''}`);
   } catch (e) {
     // A failed run says why: serve's own last words (a crash, a refusal) are in its output.
     console.log(`${runtime}, ${n} pods: failed (${e}); serve's output ends:\n${serve.output().split('\n').slice(-40).join('\n')}`);
@@ -93,6 +117,22 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The API requests one pod's start makes on podman: its sandbox and one container (and their removal). */
+async function podCalls(rt: PodmanRuntime, dir: string): Promise<void> {
+  await rt.start({ id: 'default/warm/c', argv: ['true'], env: {}, cwd: '/', logFile: path.join(dir, 'warm.log') }).then((c) => c.exited);
+  rt.api.calls.clear();
+  const uid = crypto.randomUUID();
+  const sandbox = await rt.createSandbox!({ id: 'default/calls', uid, podCIDR: '10.253.0.0/24', ip: '10.253.0.5', hostNetwork: false, hostPorts: [] });
+  const c = await rt.start({ id: 'default/calls/c', argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, 'calls.log'), sandbox, podUID: uid, restartCount: 0 });
+  const started = [...rt.api.calls].filter(([k]) => k !== 'GET events');
+  rt.api.calls.clear();
+  await c.stop(0);
+  await rt.removeSandbox!(sandbox);
+  const stopped = [...rt.api.calls].filter(([k]) => k !== 'GET events' && k !== 'GET containers');
+  const list = (xs: [string, number][]) => `${xs.reduce((a, [, n]) => a + n, 0)} (${xs.map(([k, n]) => `${k} ×${n}`).join(', ')})`;
+  console.log(`podman: calls per pod of one container: start ${list(started)}, stop and removal ${list(stopped)}; no podman process on either path`);
 }
 
 /** Runtime.start alone, for a container that runs on: median of `runs`. */
@@ -123,6 +163,7 @@ export async function podStartup(): Promise<void> {
       else {
         const rt = await PodmanRuntime.create({ stateDir: path.join(dir, 'podman') });
         try {
+          await podCalls(rt, dir);
           await startCost('podman', rt, dir);
         } finally {
           await rt.close();

@@ -11,10 +11,8 @@ import { buildManifests, BUILT_NAME } from '../../src/build/build-manifests.ts';
 import { Builder } from '../../src/build/builder.ts';
 import { isKustomizationFile, readKustomization } from '../../src/build/kustomization-file.ts';
 import { parseYaml } from '../../src/manifests/parse.ts';
+import { CORPUS } from '../corpus/corpus-load.ts';
 
-/** `../shared/corpus` next to the project; a worktree elsewhere finds it at its usual place. */
-const CORPUS = new URL('../../../shared/corpus', import.meta.url).pathname.replace(/\/$/, '');
-const ROOT = [CORPUS, '/work/shared/corpus'].find((p) => existsSync(p)) ?? CORPUS;
 
 /** Kustomization folders that cannot build, why, and the error that must say so. */
 const UNBUILDABLE: Record<string, { why: string; error: RegExp }> = {
@@ -32,14 +30,14 @@ const UNBUILDABLE: Record<string, { why: string; error: RegExp }> = {
 const dirOf = (p: string) => posix.dirname(p);
 
 test('every kustomization of the corpus builds, is a base of one that does, or fails with its own listed error', async () => {
-  if (!existsSync(ROOT)) { console.log(`  skipped: no corpus at ${CORPUS}`); return; }
+  if (!existsSync(CORPUS)) { console.log(`  skipped: no corpus at ${CORPUS}`); return; }
   if (await kustomizeMissing('corpus builds')) return;
-  const tree = new DirectoryTree(ROOT);
+  const tree = new DirectoryTree(CORPUS);
   const builder = new Builder();
   const failed = new Map<string, string[]>();
   const accounted = new Set<string>();
   let built = 0;
-  for (const source of readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const source of readdirSync(CORPUS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
     const files = await tree.files(source);
     const r = await buildManifests(files, tree, { root: source, builder });
     for (const f of r.files.filter((x) => x.path.endsWith(`/${BUILT_NAME}`))) {

@@ -42,10 +42,21 @@ test('the controller over a real store: silent nodes go Unknown and tainted, the
   const store = await openStore(await tempDir(), { flushDelay: 5, admit: [defaultTolerationSecondsAdmission({ notReady: 300, unreachable: 1 })] });
   const c = await startControllers({ store, log: () => {}, only: ['node-lifecycle'], queue: { baseDelayMs: 5, maxDelayMs: 50 },
     nodeLifecycle: { gracePeriodMs: 300 } });
+  let renewing: NodeJS.Timeout | undefined;
   try {
     await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'silent' }, spec: {} });
     await store.updateStatus('Node', undefined, 'silent', { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: T }] });
     await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'blank' }, spec: {} });
+    // Its status as old as silent's, but its Lease renewed: heard from, as the kubelet's heartbeats are now.
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'leased' }, spec: {} });
+    await store.updateStatus('Node', undefined, 'leased', { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: T }] });
+    const renew = async () => {
+      const spec = { holderIdentity: 'leased', leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') };
+      const l = await store.get('Lease', 'kube-node-lease', 'leased');
+      await (l ? store.update({ ...l, spec }) : store.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'leased', namespace: 'kube-node-lease' }, spec }));
+    };
+    await renew();
+    renewing = setInterval(() => void renew().catch(() => {}), 50);
     const pod = (name: string, tolerations?: unknown[]) => store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
       spec: { nodeName: 'silent', containers: [{ name: 'c', image: 'x' }], ...(tolerations && { tolerations }) } });
     await pod('plain');
@@ -58,7 +69,13 @@ test('the controller over a real store: silent nodes go Unknown and tainted, the
     assert.is((await store.get('Pod', 'default', 'forever'))?.metadata.deletionTimestamp, undefined);
     const blank = await until(async () => (await store.get('Node', undefined, 'blank'))?.status?.conditions?.[0], 'blank gets a Ready condition');
     assert.equal([blank.status, blank.reason], ['Unknown', 'NodeStatusNeverUpdated']);
+    const leased = (await store.get('Node', undefined, 'leased'))!;
+    assert.equal([leased.status.conditions[0].status, leased.spec.taints], ['True', undefined], 'a renewed Lease keeps the node Ready');
+    clearInterval(renewing);
+    const lapsed = await until(async () => { const n = await store.get('Node', undefined, 'leased'); return n?.spec?.taints?.length === 2 && n; }, 'leased tainted once its Lease lapses');
+    assert.is(lapsed.status.conditions[0].status, 'Unknown');
   } finally {
+    clearInterval(renewing);
     await c.stop();
     await store.close();
     await cleanup();

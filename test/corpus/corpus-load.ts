@@ -13,7 +13,9 @@ import { buildManifests, BUILT_NAME } from '../../src/build/build-manifests.ts';
 import { Builder } from '../../src/build/builder.ts';
 import { DirectoryTree } from '../build/directory-tree.ts';
 
-export const CORPUS = join(fileURLToPath(new URL('../../', import.meta.url)), '../shared/corpus');
+const BESIDE = join(fileURLToPath(new URL('../../', import.meta.url)), '../shared/corpus');
+/** The corpus: where CONVERGIT_CORPUS says, else beside the checkout, else at its usual place (a git worktree elsewhere). */
+export const CORPUS = process.env.CONVERGIT_CORPUS ?? [BESIDE, '/work/shared/corpus'].find((p) => existsSync(p)) ?? BESIDE;
 export const corpusPresent = () => existsSync(CORPUS);
 
 interface File { path: string; content: string }

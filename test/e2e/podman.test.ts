@@ -134,7 +134,7 @@ spec:
     });
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-'));
     serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.246.0.0/16', '--ingress-port', String(INGRESS_PORT),
-      '--restart-backoff', '500ms', '--restart-backoff-max', '2s']);
+      '--restart-backoff', '500ms', '--restart-backoff-max', '2s'], { listenTimeoutMs: 180_000 });
   });
 
   test.after(async () => {

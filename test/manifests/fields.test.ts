@@ -31,6 +31,13 @@ test('warnings do not block the object, and ignored fields are dropped from it',
   assert.is(pod.spec.containers[0].image, 'x:1');
 });
 
+test('the pod fields convergit acts on are kept: serviceAccountName (env, field selectors), schedulerName (which scheduler binds it), enableServiceLinks (service env)', () => {
+  const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  serviceAccountName: fluentd\n  schedulerName: other\n  enableServiceLinks: false\n  containers: [{name: c, image: x}]\n');
+  assert.equal(r.issues, []);
+  const spec = r.objects[0].object.spec;
+  assert.equal([spec.serviceAccountName, spec.schedulerName, spec.enableServiceLinks], ['fluentd', 'other', false]);
+});
+
 test('--strict turns unimplemented fields into errors', () => {
   const r = load('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x, stdin: true}]\n', { strict: true });
   assert.equal(brief(r), ['error 5:36 spec.containers[0].stdin: stdin is a Kubernetes field that convergit does not implement']);

@@ -49,4 +49,34 @@ test('a cached load equals a fresh load after every random edit', () => {
   }
 });
 
+// Custom resources are checked (and copied) on every load, never shared: built-in kinds only here.
+const BUILT_IN = [VARIANTS[0], VARIANTS[1], VARIANTS[2], VARIANTS[3], VARIANTS[4], VARIANTS[7]];
+
+test('a shared load (the sync loop\'s) equals a fresh load, and hands out the same frozen object for an unchanged document', () => {
+  for (const seed of [11, 12, 13]) {
+    const next = rng(seed);
+    const files = new Map<string, string>();
+    for (let step = 0; step < 60; step++) {
+      const path = `app-${Math.floor(next() * 8)}/f${Math.floor(next() * 4)}.yaml`;
+      const roll = next();
+      if (roll < 0.15) files.delete(path);
+      else files.set(path, BUILT_IN[Math.floor(next() * BUILT_IN.length)](`o${Math.floor(next() * 6)}`, Math.floor(next() * 10)));
+      const list = [...files].map(([p, content]) => ({ path: p, content }));
+      const shared = loadManifests(list, { shared: true });
+      const sharedSummary = JSON.stringify({ objects: shared.objects.map((o) => [o.file, o.line, o.object]), issues: shared.issues });
+      clearLoadCache();
+      assert.is(sharedSummary, summary(list, false), `seed ${seed}, step ${step}`);
+      // Built-in kinds' objects are shared and frozen: a writer throws instead of changing the next load's answer.
+      for (const o of shared.objects) {
+        assert.throws(() => { (o.object.metadata as any).scribbled = 'yes'; }, TypeError);
+      }
+      // Loaded again without a change: the very same objects (what lets the plan skip unchanged ones).
+      const again = loadManifests(list, { shared: true });
+      const third = loadManifests(list, { shared: true });
+      assert.is(third.objects.length, again.objects.length);
+      third.objects.forEach((o, i) => { assert.ok(o.object === again.objects[i].object, `seed ${seed}, step ${step}: same object`); });
+    }
+  }
+});
+
 test.run();

@@ -12,7 +12,10 @@ import { openStore } from '../../src/store/lowdb-store.ts';
 import { applyPlan } from '../../src/sync/apply.ts';
 
 export function propertySuite(test: Test, runs: number) {
-  const opts = { numRuns: runs, ...(process.env.PROPERTY_SEED && { seed: Number(process.env.PROPERTY_SEED) }) };
+  // The seed is printed, so a run that fails or hangs can be replayed with PROPERTY_SEED.
+  const seed = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  console.log(`  property seed ${seed} (PROPERTY_SEED=${seed} replays this run)`);
+  const opts = { numRuns: runs, seed };
 
   test('valid repositories load with no error and every object', () => {
     fc.assert(fc.property(validRepo, ({ objects, files }) => {

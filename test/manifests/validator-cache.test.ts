@@ -1,12 +1,13 @@
 // The on-disk cache of compiled validators: code loaded from it judges objects exactly as ajv's own compile
 // does (same errors, same fields, same messages' inputs), and a damaged file, another schema document or a
 // cache turned off never serves a validator.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ValidatorCache, validatorCacheRoot } from '../../src/manifests/validator-cache.ts';
+import { KEEP, STALE_MS, ValidatorCache, pruneValidatorCache, validatorCacheRoot } from '../../src/manifests/validator-cache.ts';
 import { VALIDATOR_HELPERS, compileValidator } from '../../src/manifests/validate.ts';
 import { kubernetesSchemaDocument } from '../../src/manifests/openapi-schema.ts';
 
@@ -72,6 +73,106 @@ test('the cache is off when CONVERGIT_VALIDATOR_CACHE is empty; else it follows 
   off.put('io.k8s.api.core.v1.Service', compileValidator('io.k8s.api.core.v1.Service').source);
   assert.is(off.get('io.k8s.api.core.v1.Service'), undefined);
   assert.not.ok(cacheFiles().includes('io.k8s.api.core.v1.Service.cjs'));
+});
+
+/** A hash folder under `dir` with `files` files, last used `ago` ms before now; made aside, then renamed in whole. */
+function entry(dir: string, n: number, ago: number, files = 1): string {
+  const name = n.toString(16).padStart(32, '0');
+  const aside = mkdtempSync(join(tmpdir(), 'convergit-validators-entry-'));
+  for (let i = 0; i < files; i++) writeFileSync(join(aside, `def${i}.cjs`), 'module.exports = () => true;');
+  const at = new Date(Date.now() - ago);
+  utimesSync(aside, at, at);
+  renameSync(aside, join(dir, name));
+  return name;
+}
+
+test('pruning keeps the most recently used folders and removes stale temporary files, not fresh ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-validators-prune-'));
+  try {
+    const names = Array.from({ length: KEEP + 3 }, (_, i) => entry(dir, i + 1, (i + 1) * 60_000)); // 1 min, 2 min … ago
+    const stale = new Date(Date.now() - STALE_MS - 60_000);
+    writeFileSync(join(dir, names[0], 'def0.cjs.123.tmp'), 'half');
+    utimesSync(join(dir, names[0], 'def0.cjs.123.tmp'), stale, stale);
+    writeFileSync(join(dir, names[0], 'def1.cjs.456.tmp'), 'being written now');
+    mkdirSync(join(dir, '.removing-abc-1-ff'));
+    utimesSync(join(dir, '.removing-abc-1-ff'), stale, stale);
+    writeFileSync(join(dir, 'README'), 'not ours to judge');
+    const { removed } = pruneValidatorCache(dir);
+    assert.equal(readdirSync(dir).sort(), [...names.slice(0, KEEP), 'README'].sort());
+    assert.equal(readdirSync(join(dir, names[0])).sort(), ['def0.cjs', 'def1.cjs.456.tmp']);
+    assert.equal(removed.sort(), [...names.slice(KEEP), '.removing-abc-1-ff', `${names[0]}/def0.cjs.123.tmp`].sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cache touches its folder when used, and one that writes prunes the others', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-validators-use-'));
+  try {
+    const old = Array.from({ length: KEEP + 2 }, (_, i) => entry(dir, i + 1, (i + 1) * 86_400_000)); // days ago
+    const cache = new ValidatorCache(dir, kubernetesSchemaDocument, VALIDATOR_HELPERS);
+    const service = 'io.k8s.api.core.v1.Service';
+    assert.is(cache.get(service), undefined);
+    cache.put(service, compileValidator(service).source);
+    const ours = readdirSync(dir).find((n) => !old.includes(n))!;
+    assert.equal(readdirSync(dir).sort(), [ours, ...old.slice(0, KEEP - 1)].sort(), 'this one and the KEEP-1 used last');
+    // Another process using this folder (get touches it) makes it the most recently used, however old it was.
+    const longAgo = new Date(Date.now() - 100 * 86_400_000);
+    utimesSync(join(dir, ours), longAgo, longAgo);
+    assert.type(new ValidatorCache(dir, kubernetesSchemaDocument, VALIDATOR_HELPERS).get(service), 'function');
+    pruneValidatorCache(dir, 1);
+    assert.equal(readdirSync(dir), [ours]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('two processes pruning while folders are read: each folder is removed once, and is whole or absent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-validators-race-'));
+  const stop = join(dir, 'stop');
+  const kept = Array.from({ length: KEEP }, (_, i) => entry(dir, 1000 + i, -3_600_000)); // used "in an hour": never pruned
+  const module = new URL('../../src/manifests/validator-cache.ts', import.meta.url).href;
+  const pruner = `const { pruneValidatorCache } = await import(${JSON.stringify(module)});
+    const { existsSync } = await import('node:fs');
+    let removed = 0;
+    while (!existsSync(${JSON.stringify(stop)})) removed += pruneValidatorCache(${JSON.stringify(dir)}).removed.length;
+    process.stdout.write(String(removed));`;
+  const pruners = [0, 1].map(() => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', pruner], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    return new Promise<{ code: number | null; removed: number }>((resolve) => child.on('exit', (code) => resolve({ code, removed: Number(out) })));
+  });
+  const FILES = 30, ROUNDS = 20;
+  let halves = 0;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const name = entry(dir, round + 1, 60_000, FILES);
+      const deadline = Date.now() + 60_000; // a pruner that never comes is a failure, not a hang
+      // Reads each file by its path, as get() does, last to first (the order in which a delete in place would
+      // leave some): once one is missing, the folder has been renamed away, so every other must be missing too.
+      let gone = false;
+      for (let i = FILES - 1; ; i = (i + FILES - 1) % FILES) {
+        let found: boolean;
+        try { found = readFileSync(join(dir, name, `def${i}.cjs`), 'utf8') === 'module.exports = () => true;'; } catch { found = false; }
+        if (found && gone) halves++;
+        if (!found && !gone) { gone = true; i = FILES; continue; } // now check every file once more
+        if (gone && i === 0) break;
+        if (Date.now() > deadline) throw new Error(`${name} was never pruned`);
+      }
+    }
+  } finally {
+    writeFileSync(stop, '');
+  }
+  const results = await Promise.all(pruners);
+  try {
+    assert.equal(results.map((r) => r.code), [0, 0]);
+    assert.is(halves, 0, 'a reader never found a file of a folder after missing another');
+    assert.is(results[0].removed + results[1].removed, ROUNDS, 'each folder removed by exactly one pruner');
+    assert.equal(readdirSync(dir).filter((n) => n !== 'stop').sort(), kept.sort(), 'no .removing- left, the used ones kept');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import net from 'node:net';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
-import { startServiceProxy, type ServiceProxy } from '../../src/network/proxy.ts';
+import { PROXY_PORTS_META, startServiceProxy, type ServiceProxy } from '../../src/network/proxy.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 import { backend, deadPort, holdOpen, randomAddress, request, type Backend } from './tcp.ts';
@@ -38,7 +38,7 @@ const endpoints = (name: string, ready: Addr[], notReady: Addr[] = [], portName 
   })),
 });
 
-async function start(store: Store, o: { nodeHost?: string; listenRetryMs?: number } = {}) {
+async function start(store: Store, o: { nodeHost?: string; listenRetryMs?: number; nodeAddresses?: boolean } = {}) {
   const lines: string[] = [];
   const p = await startServiceProxy({ store, connectTimeoutMs: 500, ...o, log: (m) => lines.push(m) });
   proxies.push(p);
@@ -170,7 +170,10 @@ test('a port that cannot be opened is a Warning event on the Service, retried un
   const ev = await until(async () => (await store.list('Event'))[0], 'a Warning event');
   assert.is(ev.type, 'Warning');
   assert.is(ev.reason, 'FailedToOpenPort');
-  assert.is(ev.message, `can't open port ${ip}:8080/TCP (clusterIP for default/web:http): listen EADDRINUSE: address already in use ${ip}:8080`);
+  // It names the holder: this test's own process.
+  assert.ok(String(ev.message).startsWith(`can't open port ${ip}:8080/TCP (clusterIP for default/web:http): ${ip}:8080 is held by pid ${process.pid} (`), String(ev.message));
+  const conflicts: any[] = await until(async () => { const c = await store.getMeta<any[]>(PROXY_PORTS_META); return c?.length ? c : undefined; }, 'the conflict recorded for /status');
+  assert.equal(conflicts.map((c: any) => [c.address, c.port, c.kind, c.service, c.heldBy.startsWith(`pid ${process.pid}`)]), [[ip, 8080, 'clusterIP', 'default/web', true]]);
   assert.equal(ev.involvedObject, { apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web', uid: (await store.get('Service', 'default', 'web'))!.metadata.uid });
   assert.equal(p.listening(), []);
 
@@ -178,6 +181,7 @@ test('a port that cannot be opened is a Warning event on the Service, retried un
   await listeningOn(p, ip, 8080);
   assert.is(await request(ip, 8080), 'b:hi');
   assert.is((await store.list('Event'))[0].count, 1, 'retries are not reported again');
+  await until(async () => (await store.getMeta<any[]>(PROXY_PORTS_META))?.length === 0, 'the conflict cleared once the port opened');
 
   // A second Service on the same clusterIP and port (a git-given clusterIP the allocator refused) cannot have it.
   await store.create({ ...svc('copy', ip), metadata: { name: 'copy', namespace: 'default' } });
@@ -305,6 +309,35 @@ test('a LoadBalancer Service listens on the node at its own port and says so in 
   const ev = await until(async () => (await store.list('Event')).find((e) => (e.involvedObject as { name: string }).name === 'other' && /already used by Service default\/web/.test(e.message as string)), 'a conflict event');
   assert.is(ev.type, 'Warning');
   assert.not.ok((await store.get('Service', 'default', 'other'))?.status?.loadBalancer?.ingress, 'no ingress for the Service that did not get the port');
+});
+
+test('nodeAddresses: NodePorts and LoadBalancer ports on each Node\'s InternalIP too; a shared host taken by another is reported, then taken when free', async () => {
+  const { store } = await freshStore();
+  const b1 = await be('own');
+  const nodeHost = randomAddress(3), nodeIP = randomAddress(4);
+  const nodePort = 31000 + Math.floor(Math.random() * 1000), port = 20000 + Math.floor(Math.random() * 20000);
+  const squatter = await be('squatter'); // another serve holding the shared host's node port
+  await new Promise<void>((resolve) => squatter.server.close(() => resolve()));
+  await new Promise<void>((resolve) => squatter.server.listen(nodePort, nodeHost, () => resolve()));
+  await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { addresses: [{ type: 'InternalIP', address: nodeIP }, { type: 'Hostname', address: 'n' }] } });
+  await store.create(svc('web', randomAddress(2), { type: 'LoadBalancer', ports: [{ name: 'http', port, protocol: 'TCP', nodePort }] }));
+  await store.create(endpoints('web', [b1]));
+  const p = await start(store, { nodeHost, nodeAddresses: true, listenRetryMs: 20 });
+  await listeningOn(p, nodeIP, nodePort);
+  await listeningOn(p, nodeIP, port);
+  await listeningOn(p, nodeHost, port);
+  assert.is(await request(nodeIP, nodePort, 'hi'), 'own:hi');
+  assert.is(await request(nodeHost, nodePort, 'hi'), 'squatter:hi', 'the first comer keeps the shared port');
+  const lb = await until(async () => { const i = (await store.get('Service', 'default', 'web'))?.status?.loadBalancer?.ingress; return i?.length === 2 && i; }, 'both addresses in status.loadBalancer');
+  assert.equal(lb, [nodeHost, nodeIP].map((ip) => ({ ip, ipMode: 'VIP', ports: [{ port, protocol: 'TCP' }] })));
+  const [c] = await until(async () => { const l = await store.getMeta<any[]>(PROXY_PORTS_META); return l?.[0]?.servedOn?.length ? l : undefined; }, 'the conflict, with where it is served instead');
+  assert.equal([c.address, c.port, c.kind, c.service, c.servedOn], [nodeHost, nodePort, 'nodePort', 'default/web', [nodeIP]]);
+  assert.ok(c.heldBy.startsWith(`pid ${process.pid}`), c.heldBy);
+  assert.match(c.message, `served on ${nodeIP}:${nodePort} instead`);
+  await squatter.close();
+  await listeningOn(p, nodeHost, nodePort);
+  assert.is(await request(nodeHost, nodePort, 'hi'), 'own:hi');
+  await until(async () => (await store.getMeta<any[]>(PROXY_PORTS_META))?.length === 0, 'nothing left to report');
 });
 
 test.run();

@@ -58,14 +58,36 @@ test('stop() leaves no process and the Node NotReady; the next start resumes the
   assert.is(ready.status, 'True');
 });
 
-test('the node heartbeats: Ready keeps its transition time while lastHeartbeatTime moves on', async () => {
+test('the node heartbeats with its Lease: renewTime moves on, the Node is written only when its status changes or the report period passes', async () => {
   const dir = await tempDir();
   const store = await openTestStore(dir);
   let t = Date.parse('2024-05-01T10:00:00Z');
-  await fastNode(store, dir, { now: () => new Date((t += 1000)) });
+  await fastNode(store, dir, { now: () => new Date((t += 1000)), statusReportMs: 60 * 60_000 });
+  const node = (await store.get('Node', undefined, 'node-a'))!;
+  const lease = async () => (await store.get('Lease', 'kube-node-lease', 'node-a'))!;
+  const first = await lease();
+  assert.equal([first.spec.holderIdentity, first.spec.leaseDurationSeconds], ['node-a', 40]);
+  assert.match(first.spec.renewTime, /^2024-05-01T10:00:\d\d\.000000Z$/, 'a MicroTime');
+  assert.equal(first.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Node', name: 'node-a', uid: node.metadata.uid }]);
+  const renewed = await until(async () => { const l = await lease(); return l.spec.renewTime > first.spec.renewTime && l; }, 'a renewal');
+  await until(async () => (await lease()).spec.renewTime > renewed.spec.renewTime, 'another renewal');
+  assert.is((await store.get('Node', undefined, 'node-a'))!.metadata.resourceVersion, node.metadata.resourceVersion, 'the Node was not rewritten');
+  // Someone else's view of the node (the lifecycle controller's Unknown) differs from the kubelet's: written back.
+  const ready = node.status.conditions.find((c: any) => c.type === 'Ready');
+  await store.updateStatus('Node', undefined, 'node-a', { ...node.status, conditions: node.status.conditions.map((c: any) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown' } : c)) });
+  const back = await until(async () => { const r = (await store.get('Node', undefined, 'node-a'))!.status.conditions.find((c: any) => c.type === 'Ready'); return r.status === 'True' && r; }, 'Ready again');
+  assert.equal([back.reason, back.lastHeartbeatTime > ready.lastHeartbeatTime], ['KubeletReady', true]);
+});
+
+test('an unchanged Node status is still written once the report period has passed', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  let t = Date.parse('2024-05-01T10:00:00Z');
+  // Each call to now() moves a minute on: the 5-minute report period passes within a few beats.
+  await fastNode(store, dir, { now: () => new Date((t += 60_000)) });
   const readyOf = async () => (await store.get('Node', undefined, 'node-a'))!.status.conditions.find((c: any) => c.type === 'Ready');
   const first = await readyOf();
-  const later = await until(async () => { const r = await readyOf(); return r.lastHeartbeatTime > first.lastHeartbeatTime && r; }, 'a heartbeat');
+  const later = await until(async () => { const r = await readyOf(); return r.lastHeartbeatTime > first.lastHeartbeatTime && r; }, 'a status report');
   assert.equal([later.status, later.lastTransitionTime], ['True', first.lastTransitionTime]);
 });
 

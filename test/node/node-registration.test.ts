@@ -12,7 +12,8 @@ const at = (s: string) => () => new Date(s);
 test('registration: labels, capacity in Kubernetes units, addresses, nodeInfo, Ready', async () => {
   const store = await openTestStore(await tempDir());
   const node = await registerNode({ store, nodeName: 'node-a', hostIP: '127.0.0.1', capacity: { cpu: '2500m', memory: '8Gi', pods: 20 }, labels: { zone: 'a' }, now: at('2024-05-01T10:00:00.400Z') });
-  assert.equal(node.metadata.labels, { 'kubernetes.io/hostname': 'node-a', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, zone: 'a' });
+  assert.equal(node.metadata.labels, { 'kubernetes.io/hostname': 'node-a', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+    'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, zone: 'a' });
   assert.equal(node.status.capacity, { cpu: '2500m', memory: '8388608Ki', pods: '20' });
   assert.equal(node.status.allocatable, node.status.capacity);
   assert.equal(node.status.addresses, [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'node-a' }]);
@@ -34,6 +35,17 @@ test('pod CIDRs: distinct per node, also when registering at once, and kept acro
   assert.is(c.spec.podCIDR, a.spec.podCIDR, 'the first free one');
   const again = await registerNode({ store, nodeName: 'node-b', hostIP: '127.0.0.1', now });
   assert.is(again.spec.podCIDR, b.spec.podCIDR, 'kept');
+});
+
+test('own addresses: each node\'s InternalIP is the first of its podCIDR, in the cluster CIDR given', async () => {
+  const store = await openTestStore(await tempDir());
+  const now = at('2024-05-01T10:00:00Z');
+  const a = await registerNode({ store, nodeName: 'a', hostIP: '127.0.0.1', now, ownAddress: true, clusterCIDR: '127.128.0.0/16' });
+  const b = await registerNode({ store, nodeName: 'b', hostIP: '127.0.0.1', now, ownAddress: true, clusterCIDR: '127.128.0.0/16' });
+  assert.equal([a, b].map((n) => [n.spec.podCIDR, n.status.addresses[0]]), [
+    ['127.128.0.0/24', { type: 'InternalIP', address: '127.128.0.1' }],
+    ['127.128.1.0/24', { type: 'InternalIP', address: '127.128.1.1' }],
+  ]);
 });
 
 test('pod CIDRs beyond 127.1.0.0/16: the 257th node takes 127.3.0.0/24, leaving the Services\' 127.2.0.0/16 alone', async () => {

@@ -103,12 +103,15 @@ test('emptyDir medium Memory is a tmpfs of its sizeLimit, unmounted with the pod
   const vols = await setUpVolumes(pod([
     { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
     { name: 'made', hostPath: { path: join(dataDir, 'host', 'made'), type: 'DirectoryOrCreate' } },
+    // No type: no check, and a missing source becomes a directory, as containerd and CRI-O bind it.
+    { name: 'untyped', hostPath: { path: join(dataDir, 'host', 'untyped') } },
   ]), ctx);
   const mem = vols.get('mem')!.hostPath;
   assert.equal(await mountsUnder(mem), [mem]);
   const info = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === mem)!;
   assert.match(info, /tmpfs .*size=1024k/);
   assert.ok(statSync(join(dataDir, 'host', 'made')).isDirectory());
+  assert.ok(statSync(join(dataDir, 'host', 'untyped')).isDirectory());
   const failure = await setUpVolumes(pod([{ name: 'f', hostPath: { path: join(dataDir, 'host'), type: 'File' } }]), ctx).then(() => 'set up', (e: Error) => e.message);
   assert.is(failure, `MountVolume.SetUp failed for volume "f" : hostPath type check failed: ${join(dataDir, 'host')} is not a file`);
   await tearDownVolumes(dataDir, 'uid-1');

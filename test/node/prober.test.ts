@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from 'xstate';
 import { tally } from '../../src/node/prober.machine.ts';
-import { Prober, proberTimings } from '../../src/node/prober.ts';
+import { firstProbeDelayMs, Prober, proberTimings } from '../../src/node/prober.ts';
 import { probeOnce, type Probe, type ProbeResult } from '../../src/node/probes.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 import { until } from '../support/wait.ts';
@@ -13,13 +13,13 @@ import { until } from '../support/wait.ts';
 const flush = async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
 
 /** A prober on a simulated clock whose check answers from `answers` (true/false, or 'hang' to never answer). */
-function scripted(probe: Probe, answers: (boolean | 'hang')[], initial?: boolean) {
+function scripted(probe: Probe, answers: (boolean | 'hang')[], initial?: boolean, extra: { startedAt?: Date; jitter?: boolean; random?: () => number; now?: () => number } = {}) {
   const clock = new SimulatedClock();
   const changes: [boolean, string | undefined][] = [];
   const results: ProbeResult[] = [];
   const calls: { timeoutMs: number }[] = [];
   const prober = new Prober({
-    probe, clock, initial,
+    probe, clock, initial, ...extra,
     check: async (opts) => {
       calls.push(opts);
       const a = answers[Math.min(calls.length - 1, answers.length - 1)];
@@ -140,6 +140,39 @@ test('stop ends probing; start probes afresh', async () => {
   await flush();
   assert.is(calls.length, 2);
   assert.equal(changes, [[true, undefined], [true, undefined]]);
+  prober.stop();
+});
+
+test('first probe: what is left of the initial delay since the container started, or a jittered part of a period', () => {
+  const t = { initialDelayMs: 5000, periodMs: 1000 };
+  const now = () => Date.parse('2026-01-01T00:00:10Z');
+  assert.is(firstProbeDelayMs(t, {}), 5000, 'a container starting now waits all of it');
+  assert.is(firstProbeDelayMs(t, { startedAt: new Date('2026-01-01T00:00:07Z'), now }), 2000, 'started 3 s ago: 2 s left');
+  assert.is(firstProbeDelayMs(t, { startedAt: new Date('2026-01-01T00:00:01Z'), now }), 0, 'started 9 s ago: none left');
+  assert.is(firstProbeDelayMs({ initialDelayMs: 0, periodMs: 1000 }, { jitter: true, random: () => 0.25 }), 250, 'jitter within one period');
+  assert.is(firstProbeDelayMs(t, { jitter: true, random: () => 0.99 }), 5000, 'jitter never shortens the initial delay');
+});
+
+test('a re-adopted container started 3 s ago with initialDelaySeconds 5 is first probed 2 s later, not 5', async () => {
+  const startedAt = new Date(Date.now() - 3000);
+  const { prober, calls, changes, advance } = scripted({ initialDelaySeconds: 5, periodSeconds: 10 }, [true], false, { startedAt, now: () => startedAt.getTime() + 3000 });
+  prober.start();
+  await advance(1999);
+  assert.is(calls.length, 0);
+  await advance(1);
+  assert.is(calls.length, 1);
+  assert.equal(changes, [[true, undefined]]);
+  prober.stop();
+});
+
+test('jitter: a verdict carried over is kept until the first probe, a random part of a period later', async () => {
+  const { prober, calls, changes, advance } = scripted({ periodSeconds: 10 }, [false], true, { jitter: true, random: () => 0.4 });
+  prober.start();
+  await advance(3999);
+  assert.equal([calls.length, prober.ok], [0, true]);
+  await advance(1);
+  assert.is(calls.length, 1);
+  assert.equal(changes, [], 'one failure is below failureThreshold 3');
   prober.stop();
 });
 

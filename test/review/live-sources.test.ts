@@ -11,6 +11,10 @@ import { liveFromDataDir, liveFromServer, liveFromStore, type Live } from '../..
 import { objectKey } from '../../src/model/key.ts';
 import { ownerRefTo } from '../../src/model/pod.ts';
 import type { KubeObject } from '../../src/model/object.ts';
+import { connectServer } from '../../src/cli/server-connection.ts';
+
+/** plan --server's reads of `url`: no kubeconfig, no token (this API needs none on loopback). */
+const over = (url: string) => connectServer({ server: url }, () => undefined, { KUBECONFIG: '/nonexistent' })!.getJson;
 
 const SHA = 'c0ffee0123456789abcdef0123456789abcdef01';
 const INVENTORY = ['apps/v1/Deployment/default/web', 'v1/ConfigMap/default/greeting'];
@@ -42,6 +46,11 @@ test.before(async () => {
   }
   // Events are records, never compared; Endpoints are listed (git may own those of a Service without a selector).
   await store.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [] });
+  // A committed APIService is live state; the Local ones the API serves beside it are computed, never stored.
+  await store.create({
+    apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' },
+    spec: { group: 'metrics.k8s.io', version: 'v1beta1', service: { namespace: 'kube-system', name: 'metrics-server' }, groupPriorityMinimum: 100, versionPriority: 100 },
+  });
   await store.recordEvent({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web' }, 'Normal', 'Created', 'created from git');
   // As the syncer persists them: `sync` for itself, `status` for /status.
   await store.setMeta('sync', { inventory: INVENTORY, lastApplied: SHA, applied: {}, history: [] });
@@ -57,6 +66,7 @@ test.after(async () => {
 
 const keys = (l: Live) => l.live.objects.map(objectKey).sort();
 const EXPECTED_KEYS = [
+  'apiregistration.k8s.io/v1/APIService//v1beta1.metrics.k8s.io',
   'apps/v1/Deployment/default/web',
   'apps/v1/ReplicaSet/default/web-5d8f9',
   'v1/ConfigMap/default/greeting',
@@ -124,22 +134,24 @@ test('liveFromDataDir: a folder without state gives an error naming the file', a
 });
 
 test('liveFromServer: lists every plan kind over the Kubernetes paths, kind and apiVersion on each item, inventory from /status', async () => {
-  const l = await liveFromServer(api.url + '/');
+  const l = await liveFromServer(over(api.url + '/'));
   assertLive(l, 'server');
   for (const o of l.live.objects) {
-    const want: Record<string, string> = { Deployment: 'apps/v1', ReplicaSet: 'apps/v1', ConfigMap: 'v1', Endpoints: 'v1', Pod: 'v1', Node: 'v1' };
+    const want: Record<string, string> = { APIService: 'apiregistration.k8s.io/v1', Deployment: 'apps/v1', ReplicaSet: 'apps/v1', ConfigMap: 'v1', Endpoints: 'v1', Pod: 'v1', Node: 'v1' };
     assert.is(o.apiVersion, want[o.kind], `${o.kind} ${o.metadata.name}`);
   }
   // The same objects as the store holds, field for field.
   const fromStore = new Map((await liveFromStore(store)).live.objects.map((o: KubeObject) => [objectKey(o), o] as const));
-  for (const o of l.live.objects) assert.equal(o, fromStore.get(objectKey(o)), objectKey(o));
+  // (An APIService's status is the Available condition the API computes on read.)
+  const stored = (o: KubeObject) => (o.kind === 'APIService' ? { ...o, status: undefined } : o);
+  for (const o of l.live.objects) assert.equal(stored(o), stored(fromStore.get(objectKey(o))!), objectKey(o));
 });
 
 test('liveFromServer: a /status without an inventory (an older server) falls back to its objects', async () => {
   const saved = await store.getMeta('status');
   await store.setMeta('status', { state: 'synced', lastAppliedRevision: SHA, objects: [{ key: INVENTORY[1] }], history: [] });
   try {
-    const l = await liveFromServer(api.url);
+    const l = await liveFromServer(over(api.url));
     assert.equal(l.live.inventory, [INVENTORY[1]]);
   } finally {
     await store.setMeta('status', saved);
@@ -152,7 +164,7 @@ test('liveFromServer: an unreachable URL says it cannot reach convergit there', 
   const url = gone.url;
   await gone.close();
   try {
-    await liveFromServer(url);
+    await liveFromServer(over(url));
     assert.unreachable('should have thrown');
   } catch (e) {
     assert.instance(e, Error);
@@ -181,7 +193,7 @@ test('liveFromServer: lists read while a sync applies are read again, so one rev
   });
   const server = await startApiServer({ store: moving, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
   try {
-    const l = await liveFromServer(server.url);
+    const l = await liveFromServer(over(server.url));
     assert.is(l.lastApplied, NEXT);
     assert.is(reads, 4, 'a second round, bracketed by /status again');
     assertLive({ ...l, lastApplied: SHA }, 'the second round');

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultProfile, registry } from '../../src/scheduler/default-profile.ts';
-import { buildProfile, schedule } from '../../src/scheduler/framework.ts';
+import { buildProfile, numFeasibleNodesToFind, schedule } from '../../src/scheduler/framework.ts';
 import { nodeInfo, nodeInfos } from '../../src/scheduler/node-info.ts';
 import { leastAllocated } from '../../src/scheduler/plugins/least-allocated.ts';
 import { selectorSpread } from '../../src/scheduler/plugins/selector-spread.ts';
@@ -93,6 +93,32 @@ test('schedule: nothing fits, with each node\'s reason and the Kubernetes messag
 
 test('schedule with no nodes at all says so as Kubernetes does', () => {
   assert.equal(schedule(pod('p'), [], profile), { reasons: {}, message: 'no nodes available to schedule pods' });
+});
+
+test('numFeasibleNodesToFind: every node below 100; then 50% less 1% per 125 nodes, at least 5%, never under 100', () => {
+  assert.is(numFeasibleNodesToFind(99), 99);
+  assert.is(numFeasibleNodesToFind(100), 100); // 49% of 100 is 49: raised to the minimum
+  assert.is(numFeasibleNodesToFind(1000), 420); // 50 - 8 = 42%
+  assert.is(numFeasibleNodesToFind(5000), 500); // 50 - 40 = 10%
+  assert.is(numFeasibleNodesToFind(10000), 500); // 50 - 80 < 5: 5%
+  assert.is(numFeasibleNodesToFind(1000, 100), 1000);
+  assert.is(numFeasibleNodesToFind(1000, 1), 100);
+});
+
+test('schedule with a sample: stops at numFeasibleNodesToFind nodes from the start given, round the end; unfit nodes are all judged', () => {
+  const names = Array.from({ length: 300 }, (_, i) => `n-${String(i).padStart(3, '0')}`);
+  const infos = nodeInfos(names.map((n) => node(n)), []);
+  const p = pod('p', { cpu: '100m' });
+  // 300 nodes: 50 - 2 = 48% of 300 = 144 feasible nodes, from node 250 round to node 93; ties go to the first name.
+  const r = schedule(p, infos, profile, new Map(), { start: 250 });
+  assert.equal(r, { node: 'n-000', score: (r as { score: number }).score, searched: 144 });
+  const r2 = schedule(p, infos, profile, new Map(), { start: 100 });
+  assert.is((r2 as { node: string }).node, 'n-100'); // n-000 was not among the nodes searched
+  // Nothing fits: every node is looked at, so the reasons (and the message) name all 300.
+  const big = schedule(pod('big', { cpu: '3' }), infos, profile, new Map(), { start: 7 });
+  assert.is(Object.keys((big as { reasons: object }).reasons).length, 300);
+  // A sample of every node (percentageOfNodesToScore 100) searches them all.
+  assert.is((schedule(p, infos, profile, new Map(), { start: 5, percentageOfNodesToScore: 100 }) as { searched: number }).searched, 300);
 });
 
 test('profiles are built from registered plugins by name; unknown names fail at start', () => {

@@ -132,6 +132,30 @@ test('an update that changes nothing keeps the version and returns the stored ob
   await store.close();
 });
 
+test('update with a status writes body and status as one version; shared writes return the stored object', async () => {
+  const { store } = await freshStore();
+  await store.create(pod('p', {}));
+  const cur = (await store.get('Pod', 'default', 'p'))!;
+  const seen: string[] = [];
+  const stop = await store.watch({ kind: 'Pod' }, (e) => seen.push(`${e.type} ${e.object.spec.nodeName} ${e.object.status?.phase}`));
+  const bound = await store.update({ ...cur, spec: { ...cur.spec, nodeName: 'n1' } }, { status: { phase: 'Pending' }, shared: true });
+  assert.is(bound.spec.nodeName, 'n1');
+  assert.equal(bound.status, { phase: 'Pending' });
+  assert.is(Number(bound.metadata.resourceVersion), Number(cur.metadata.resourceVersion) + 1);
+  assert.equal(seen, ['MODIFIED n1 Pending']);
+  // Shared: the stored object itself; a later read returns an equal copy.
+  assert.ok(Object.is(bound, await store.get('Pod', 'default', 'p', { shared: true })));
+  // A stale resourceVersion is still a Conflict, and writes nothing.
+  await rejects(store.update({ ...cur, spec: { ...cur.spec, nodeName: 'n2' } }, { status: { phase: 'Running' } }), 'Conflict', /does not match/);
+  assert.equal((await store.get('Pod', 'default', 'p'))!.status, { phase: 'Pending' });
+  // Without `status`, the status is kept as before.
+  const again = await store.update({ ...bound, metadata: { ...bound.metadata, labels: { a: 'b' } } });
+  assert.equal(again.status, { phase: 'Pending' });
+  assert.not.ok(Object.is(again, await store.get('Pod', 'default', 'p', { shared: true })));
+  stop();
+  await store.close();
+});
+
 test('returned objects are copies both ways', async () => {
   const { store } = await freshStore();
   const input = cm('a', { x: '1' });

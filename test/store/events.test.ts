@@ -84,6 +84,30 @@ test('at most maxEvents are kept: the oldest by lastTimestamp go first, also aft
   await again.close();
 });
 
+test('similar events of one object (only the message differs) are combined from the 10th distinct message, as client-go aggregates them', async () => {
+  const c = clock();
+  const { store } = await freshStore({ now: c.now });
+  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: 'prod', name: 'web-5d8f9', uid: 'rs-1' };
+  for (let i = 1; i <= 12; i++) {
+    await store.recordEvent(rs, 'Normal', 'SuccessfulCreate', `Created pod: web-5d8f9-${i}`);
+    c.advance(1000);
+  }
+  // Another reason and another object are aggregated apart.
+  await store.recordEvent(rs, 'Normal', 'SuccessfulDelete', 'Deleted pod: web-5d8f9-1');
+  await store.recordEvent({ ...rs, name: 'api-1', uid: 'rs-2' }, 'Normal', 'SuccessfulCreate', 'Created pod: api-1-1');
+  const evs = await store.list('Event');
+  assert.equal(summary(evs.filter((e: any) => e.involvedObject.name === 'web-5d8f9' && e.reason === 'SuccessfulCreate')), [
+    ...Array.from({ length: 9 }, (_, i) => `SuccessfulCreate/Created pod: web-5d8f9-${i + 1} x1`),
+    'SuccessfulCreate/(combined from similar events): Created pod: web-5d8f9-12 x3',
+  ]);
+  assert.is(evs.length, 12);
+  // Ten minutes without one: the next starts afresh.
+  c.advance(601_000);
+  await store.recordEvent(rs, 'Normal', 'SuccessfulCreate', 'Created pod: web-5d8f9-13');
+  assert.ok((await store.list('Event')).some((e) => e.message === 'Created pod: web-5d8f9-13'));
+  await store.close();
+});
+
 test('an Event deleted directly is no longer folded into', async () => {
   const { store } = await freshStore();
   await store.recordEvent(podRef, 'Normal', 'Pulled', 'pulled');

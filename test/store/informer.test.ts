@@ -59,6 +59,19 @@ test('indexes follow adds, updates that move an object, and deletes; one added l
   assert.throws(() => inf.byIndex('nope', 'x'), /no index nope/);
 });
 
+test('a namespace lists its own objects from the namespace index, in the order they came; an update keeps its place', async () => {
+  const { store } = await freshStore();
+  const inf = new Informer(store, 'ConfigMap');
+  await inf.start();
+  for (const [name, ns] of [['a', 'x'], ['b', 'y'], ['c', 'x'], ['d', 'x']]) await store.create(cm(name, { v: '1' }, { namespace: ns }));
+  await store.update({ ...cm('a', { v: '2' }, { namespace: 'x' }) });
+  await store.delete('ConfigMap', 'x', 'c');
+  assert.equal(inf.list('x').map((o) => `${o.metadata.name}:${(o.data as any).v}`), ['a:2', 'd:1']);
+  assert.equal(inf.list('y').map((o) => o.metadata.name), ['b']);
+  assert.equal(inf.list('none'), []);
+  assert.equal(inf.list().map((o) => o.metadata.name), ['a', 'b', 'd']);
+});
+
 test('match narrows the cache: objects entering it are added, leaving it deleted', async () => {
   const { store } = await freshStore();
   await store.create(cm('in', { on: 'yes' }));

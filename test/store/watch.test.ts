@@ -144,6 +144,20 @@ test('a handler that writes: every watcher still sees changes in version order',
   await store.close();
 });
 
+test('a watcher stopped by another\'s handler during a delivery is offered nothing more, of its kind or of all', async () => {
+  const { store } = await freshStore();
+  const kindLate = recorder(), allLate = recorder();
+  let stops: (() => void)[] = [];
+  await store.watch({ kind: 'ConfigMap' }, (e) => { if (e.object.metadata.name === 'a') for (const s of stops) s(); });
+  stops = [await store.watch({ kind: 'ConfigMap' }, kindLate.handler), await store.watch({}, allLate.handler)];
+  await store.create(cm('a'));
+  await store.create(cm('b'));
+  // The all-kinds watcher is offered a change before the ConfigMap watchers, so it saw `a`; the other did not.
+  assert.equal(allLate.lines(), ['ADDED ConfigMap default/a@1']);
+  assert.equal(kindLate.lines(), []);
+  await store.close();
+});
+
 test('a watch started inside a handler replays without duplicating queued changes', async () => {
   const { store } = await freshStore();
   const late = recorder();

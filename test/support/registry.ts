@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { until } from './wait.ts';
 
 export interface Registry {
@@ -70,7 +70,11 @@ export async function startRegistry(auth?: { user: string; password: string }): 
   };
 }
 
-export interface ImageConfig { entrypoint?: string[]; cmd?: string[]; workdir?: string; env?: Record<string, string> }
+export interface ImageConfig {
+  entrypoint?: string[]; cmd?: string[]; workdir?: string; env?: Record<string, string>; user?: string; labels?: Record<string, string>;
+  /** Extra files by absolute path (scripts are made executable when they start with `#!`). */
+  files?: Record<string, string>;
+}
 
 /**
  * Builds a busybox image (every applet linked in /bin) with the given config, pushes it to `ref` on a registry
@@ -90,6 +94,10 @@ export function pushBusyboxImage(ref: string, config: ImageConfig, creds?: { use
     writeFileSync(join(root, 'www', 'index.html'), 'hello from busybox httpd\n');
     writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
     writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+    for (const [path, text] of Object.entries(config.files ?? {})) {
+      mkdirSync(join(root, dirname(path)), { recursive: true });
+      writeFileSync(join(root, path), text, { mode: text.startsWith('#!') ? 0o755 : 0o644 });
+    }
     execFileSync('tar', ['-C', root, '-cf', join(dir, 'rootfs.tar'), '.']);
     const changes = [
       `ENV PATH=/bin`,
@@ -97,6 +105,8 @@ export function pushBusyboxImage(ref: string, config: ImageConfig, creds?: { use
       ...(config.entrypoint ? [`ENTRYPOINT ${JSON.stringify(config.entrypoint)}`] : []),
       ...(config.cmd ? [`CMD ${JSON.stringify(config.cmd)}`] : []),
       ...(config.workdir ? [`WORKDIR ${config.workdir}`] : []),
+      ...(config.user ? [`USER ${config.user}`] : []),
+      ...Object.entries(config.labels ?? {}).map(([k, v]) => `LABEL ${k}=${v}`),
     ].flatMap((c) => ['--change', c]);
     const local = `localhost/convergit-test-build:${Date.now()}${Math.floor(Math.random() * 1000)}`;
     execFileSync('podman', ['import', '--quiet', ...changes, join(dir, 'rootfs.tar'), local], { stdio: 'ignore' });

@@ -21,10 +21,12 @@ const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
  * `nodeArgs` go to node itself (e.g. --cpu-prof for a bench); `listenTimeoutMs` (default 20 s) for big starts;
  * `env` replaces serve's environment.
  */
-export async function startServe(args: string[], opts: { nodeArgs?: string[]; listenTimeoutMs?: number; defaultRuntime?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
+export async function startServe(args: string[], opts: { nodeArgs?: string[]; listenTimeoutMs?: number; defaultRuntime?: boolean; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<ServeProcess> {
   const chosen = opts.defaultRuntime || args.some((a) => a === '--runtime' || a.startsWith('--runtime=') || a === '--hollow');
   const runtime = chosen ? [] : ['--runtime', 'process'];
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env });
+  // `wrap`: a command that execs the rest (setpriv as another user), so the pid is still serve's.
+  const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath];
+  const child: ChildProcess = spawn(cmd, [...pre, ...(opts.nodeArgs ?? []), BIN, 'serve', '--port', '0', ...runtime, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -51,7 +53,7 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
     async shutdown() {
       const at = args.indexOf('--data-dir');
       const dataDir = at >= 0 ? args[at + 1] : '.convergit';
-      await promisify(execFile)(process.execPath, [BIN, 'stop', '--data-dir', dataDir]);
+      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir], { env: opts.env });
       if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM'); // did not own the folder after all
       await exited;
     },

@@ -9,6 +9,11 @@ import { openStore } from '../../src/store/lowdb-store.ts';
 import { HealthMonitor, type HealthAssessment } from '../../src/sync/health-monitor.ts';
 import { heartbeat, markNodeNotReady, registerNode } from '../../src/node/node-registration.ts';
 import { until } from '../support/wait.ts';
+import { assessHealth } from '../../src/health/registry.ts';
+import { healthContext } from '../../src/health/types.ts';
+import { missing } from '../../src/health/revision.ts';
+import { objectKey } from '../../src/model/key.ts';
+import type { KubeObject } from '../../src/model/object.ts';
 
 test('a heartbeat alone asks for no assessment; a node going NotReady, a new node and a changed object do', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'convergit-monitor-'));
@@ -45,6 +50,63 @@ test('a heartbeat alone asks for no assessment; a node going NotReady, a new nod
     await store.update({ ...a, data: { v: '2' } });
     assert.is(monitor.stats.pokes, registered + 2);
     await until(() => monitor.stats.assessments > before, 'the assessment for the changed object');
+  } finally {
+    await monitor.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('judging again only what changed gives the verdicts of a full assessment, over random changes', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-monitor-'));
+  const store = await openStore(dir, { flushDelay: 60_000 });
+  let seed = 7;
+  const next = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+  const names = ['a', 'b'];
+  const keys = names.flatMap((n) => [`v1/ConfigMap/default/${n}`, `apps/v1/Deployment/default/${n}`, `apps/v1/ReplicaSet/default/${n}-rs`, `v1/Service/default/${n}`]);
+  const seen: HealthAssessment[] = [];
+  const monitor = new HealthMonitor(store, () => keys, (h) => seen.push(h), 1);
+  const full = async () => {
+    const objects = (await Promise.all(['ConfigMap', 'Deployment', 'ReplicaSet', 'Pod', 'Service', 'Node'].map((k) => store.list(k, { shared: true })))).flat();
+    const byKey = new Map(objects.map((o) => [objectKey(o), o] as const));
+    const ctx = healthContext(objects);
+    return Object.fromEntries(keys.map((k) => [k, byKey.get(k) ? assessHealth(byKey.get(k)!, ctx) : missing(k)]));
+  };
+  const write = async (o: KubeObject) => {
+    const cur = await store.get(o.kind, 'default', o.metadata.name);
+    if (cur) await store.update({ ...o, metadata: { ...o.metadata, uid: cur.metadata.uid } });
+    else await store.create(o);
+  };
+  try {
+    await monitor.start();
+    await until(() => seen.length >= 1, 'the first assessment');
+    for (let step = 0; step < 120; step++) {
+      const n = pick(names), v = Math.floor(next() * 3), roll = next();
+      const dep = await store.get('Deployment', 'default', n);
+      const rs = await store.get('ReplicaSet', 'default', `${n}-rs`);
+      if (roll < 0.1) await write({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, namespace: 'default' }, data: { v: String(v) } });
+      else if (roll < 0.2) await write({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: n, namespace: 'default', labels: { app: n } }, spec: { replicas: v, selector: { matchLabels: { app: n } }, template: { metadata: { labels: { app: n } }, spec: { containers: [{ name: 'c', image: `i:${v}` }] } } } });
+      else if (roll < 0.35 && dep) {
+        // the deployment controller's part: a ReplicaSet it owns, then the status it reports
+        await write({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: `${n}-rs`, namespace: 'default', labels: { app: n }, annotations: { 'deployment.kubernetes.io/revision': '1' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: n, uid: dep.metadata.uid!, controller: true }] }, spec: { replicas: dep.spec.replicas, selector: { matchLabels: { app: n } }, template: dep.spec.template } });
+      } else if (roll < 0.45 && rs) await store.updateStatus('ReplicaSet', 'default', `${n}-rs`, { replicas: v, readyReplicas: 0, availableReplicas: Math.floor(next() * 2), observedGeneration: rs.metadata.generation });
+      else if (roll < 0.55 && dep) await store.updateStatus('Deployment', 'default', n, { observedGeneration: dep.metadata.generation, replicas: v, updatedReplicas: Math.floor(next() * 3), readyReplicas: 0, availableReplicas: Math.floor(next() * 2), conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' }] });
+      else if (roll < 0.6) await write({ apiVersion: 'v1', kind: 'Service', metadata: { name: n, namespace: 'default' }, spec: { selector: { app: n }, ports: [{ port: 80 + v }] } });
+      else if (roll < 0.65) await store.delete(pick(['ConfigMap', 'Deployment', 'ReplicaSet', 'Service']), 'default', roll < 0.625 ? n : `${n}-rs`);
+      else if (rs) {
+        // a pod of the ReplicaSet comes or goes
+        const pod = `${n}-rs-p`;
+        if (await store.get('Pod', 'default', pod)) await store.delete('Pod', 'default', pod);
+        else await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: 'default', labels: { app: n }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${n}-rs`, uid: rs.metadata.uid!, controller: true }] }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+      }
+      const before = monitor.stats.assessments;
+      monitor.poke();
+      await until(() => monitor.stats.assessments > before && seen.length >= before + 1, `assessment after step ${step}`);
+      await until(async () => JSON.stringify(seen[seen.length - 1].objects) === JSON.stringify(await full()) || undefined, `step ${step}: incremental verdicts equal the full assessment`, 2000)
+        .catch(async (e) => { assert.equal(seen[seen.length - 1].objects, await full(), `step ${step}`); throw e; });
+    }
+    assert.ok(monitor.stats.judged < 120 * keys.length, `only what changed was judged again (${monitor.stats.judged} judgements)`);
   } finally {
     await monitor.stop();
     await store.close();

@@ -91,4 +91,43 @@ test('an inventory an older version kept whole in `sync` is moved to its own rec
   }
 });
 
+test('a commit that changes nothing the load reads is not loaded again; one that changes a tree it read outside --path is', async () => {
+  const deploy = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: git:apps/web\n          command: [node, server.js]\n`;
+  const repo = makeRepo({ 'deploy/web.yaml': deploy, 'deploy/cm.yaml': cm('a'), 'apps/web/server.js': 'v1\n', 'README.md': 'one\n' });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-syncer-'));
+  const store = await openStore(dataDir);
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: 'deploy', dataDir, interval: 0 });
+  await source.prepare();
+  const syncer = new Syncer(source, store, { repository: repo.dir, branch: 'main', path: 'deploy' });
+  const image = async () => (await store.get('Deployment', 'default', 'web'))!.spec.template.spec.containers[0].image as string;
+  const applied = (sha: string) => until(() => syncer.status().lastAppliedRevision === sha && syncer.state === 'synced', `${sha.slice(0, 7)} applied`, 30_000);
+  try {
+    await syncer.start();
+    await applied(repo.git('rev-parse', 'HEAD'));
+    const first = await image();
+    assert.match(first, /^git:apps\/web@[0-9a-f]{40}$/);
+
+    repo.write('README.md', 'two\n');
+    await applied(repo.commit('readme'));
+    assert.is(syncer.stats.loadsReused, 1, 'nothing the load reads changed');
+    assert.is(await image(), first);
+
+    // The image's tree is outside --path: the load read it, so a change there is a change of the revision.
+    repo.write('apps/web/server.js', 'v2\n');
+    await applied(repo.commit('new code'));
+    assert.is(syncer.stats.loadsReused, 1, 'loaded again');
+    assert.not.equal(await image(), first, 'the image is pinned to the new tree');
+
+    repo.write('deploy/cm.yaml', cm('b'));
+    await applied(repo.commit('a manifest'));
+    assert.is(syncer.stats.loadsReused, 1);
+    assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name), ['b']);
+  } finally {
+    await syncer.stop();
+    await store.close();
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -1,12 +1,18 @@
-// npm run torture [-- --trials N]: the crash torture (trials.ts) with N trials (default 100); exit 1 on any problem.
-import { percentile, runTorture } from './trials.ts';
+// npm run torture [-- --trials N] [--actions rollout,scale,delete,none]: the crash torture (trials.ts) with N trials
+// (default 100) of the changes named (default: rollouts, scale-ups and deletions); exit 1 on any problem.
+import { cpus, loadavg } from 'node:os';
+import { runTorture, summary } from './trials.ts';
 
 const at = process.argv.indexOf('--trials');
 const trials = at >= 0 ? Number(process.argv[at + 1]) : 100;
 if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials needs a whole number, not ${process.argv[at + 1]}`);
-const r = await runTorture({ trials, log: (l) => console.log(l) });
+const kinds = process.argv.includes('--actions') ? process.argv[process.argv.indexOf('--actions') + 1].split(',') : undefined;
+const bad = kinds?.filter((k) => !['rollout', 'scale', 'delete', 'none'].includes(k));
+if (bad?.length) throw new Error(`--actions takes rollout, scale, delete, none; not ${bad.join(', ')}`);
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`machine: ${cpus().length} cores, load average ${load()}`);
+const r = await runTorture({ trials, log: (l) => console.log(l), actions: kinds as Parameters<typeof runTorture>[0]['actions'] });
 for (const p of r.problems) console.log(`PROBLEM ${p}`);
-console.log(`${r.trials} trials: ${r.duplicatePods} duplicate pods, ${r.duplicateProcesses} duplicate processes, ${r.orphans} orphans, ${r.restartedHealthy} restarted healthy pods`);
-console.log(`convergence after kill -9 (new serve up → desired state): median ${percentile(r.convergence, 50)} ms, p99 ${percentile(r.convergence, 99)} ms, max ${Math.max(...r.convergence)} ms`);
-console.log(`kill → new serve up: median ${percentile(r.startup, 50)} ms, p99 ${percentile(r.startup, 99)} ms`);
+for (const line of summary(r)) console.log(line);
+console.log(`machine: load average ${load()} at the end`);
 process.exit(r.problems.length ? 1 : 0);

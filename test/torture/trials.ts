@@ -2,6 +2,13 @@
 // serve. Each trial checks that the state loads, no pod is listed twice, no process runs twice, no process is left
 // that no pod owns, and pods that were running and healthy were not restarted; and measures how long the new serve
 // takes to converge. Used by `npm run torture` (test/torture/run.ts) and, short, by torture.test.ts.
+//
+// Convergence is measured two ways. `convergence` is raw: new serve up → desired state. With a change in flight it
+// includes the change's own remaining work (a new pod still has to start and pass its readiness probe), which the
+// same change needs without any crash. So some trials are controls: the same kind of change, no kill, timed from
+// the commit to the desired state. `restartCost` is raw minus what the change still had left at the kill by the
+// controls' median (never below 0): the time the restart itself added. TORTURE_TRACE=<ms> prints, for each crash
+// trial slower than that, what the API showed after the restart and the new serve's log.
 import { readdirSync, readFileSync, readlinkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,6 +65,10 @@ export interface TortureResult {
   convergence: number[];
   /** ms from the kill to the new serve being up (its modules loaded, the store read, pods re-adopted). */
   startup: number[];
+  /** Per crash trial: raw convergence minus the work its change still had left at the kill, by the controls. */
+  restartCost: number[];
+  /** Control trials (no kill): ms from the commit to the desired state, by kind of change. */
+  controls: Record<string, number[]>;
   problems: string[];
 }
 
@@ -82,17 +93,30 @@ function containerProcesses(dataDir: string): Map<string, number[]> {
 type Action = 'rollout' | 'scale' | 'delete' | 'none';
 
 /** `actions`: what each trial may do before the kill, picked at random (default: rollouts, scale-ups, deletions; 'none' changes nothing). */
-export async function runTorture(opts: { trials: number; log?: (line: string) => void; actions?: Action[] }): Promise<TortureResult> {
+/** `controls: false` skips the control trials (restartCost is then the raw figure). */
+export async function runTorture(opts: { trials: number; log?: (line: string) => void; actions?: Action[]; controls?: boolean }): Promise<TortureResult> {
   const log = opts.log ?? (() => {});
   const repo = makeRepo({ 'echo.yaml': deployment(0, 3), 'service.yaml': SERVICE, 'apps/echo/server.js': SERVER });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-torture-'));
   const args = ['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '200ms', '--retry-base', '200ms'];
-  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], problems: [] };
+  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], restartCost: [], controls: {}, problems: [] };
+  // Crash trials by kind of change: how long after the commit the kill came, and the raw convergence.
+  const crashes: { kind: string; killAfter: number; raw: number }[] = [];
   let serve: ServeProcess | undefined;
   let version = 0, replicas = 3, present = true;
   const pods = async (s: ServeProcess) => (await s.get('/api/v1/namespaces/default/pods?labelSelector=app%3Decho')).body.items as any[];
+  // TORTURE_TRACE: what the API shows after a restart, one line per change.
+  let timeline: string[] = [], seen = '', since = 0;
+  const note = (d: any, ps: any[]) => {
+    const st = d?.status ?? {};
+    const pod = (p: any) => `${p.metadata.name.slice(-5)}:${p.spec.containers[0].env[0].value}:${Object.keys(p.status?.containerStatuses?.[0]?.state ?? { none: 1 })[0]}${ready(p) ? '+' : '-'}${p.metadata.deletionTimestamp ? 'D' : ''}`;
+    const line = `generation ${d?.metadata?.generation}/${st.observedGeneration} replicas ${st.replicas} updated ${st.updatedReplicas} available ${st.availableReplicas} | ${ps.map(pod).join(' ')}`;
+    if (line !== seen) timeline.push(`+${Date.now() - since} ms ${line}`);
+    seen = line;
+  };
   const converged = async (s: ServeProcess) => {
     const ps = await pods(s);
+    if (process.env.TORTURE_TRACE && since) note(present ? (await s.get('/apis/apps/v1/namespaces/default/deployments/echo')).body : undefined, ps);
     if (!present) return ps.length === 0 && ps;
     const d = (await s.get('/apis/apps/v1/namespaces/default/deployments/echo')).body;
     const st = d.status ?? {};
@@ -111,10 +135,22 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       if (action === 'rollout') version++;
       if (action === 'scale') replicas = replicas === 3 ? 5 : 3;
       present = action !== 'delete';
+      // The kind of change, for its no-crash time: a rollout of 5 takes longer than of 3, a scale-up than a scale-down.
+      const kind = action === 'scale' ? `scale to ${replicas}` : action === 'rollout' || action === 'recreate' ? `${action} of ${replicas}` : action;
+      // A control (no kill) for a kind not timed yet, and one trial in four besides, spread over the run.
+      const control = opts.controls !== false && action !== 'none' && ((r.controls[kind]?.length ?? 0) === 0 || Math.random() < 0.25);
+      const commitAt = Date.now();
       if (action !== 'none') {
         if (present) repo.write('echo.yaml', deployment(version, replicas));
         else repo.remove('echo.yaml');
         repo.commit(`trial ${t}: ${action}`);
+      }
+      if (control) {
+        await until(() => converged(serve!), `control ${t} (${kind}) to converge`, 60_000);
+        (r.controls[kind] ??= []).push(Date.now() - commitAt);
+        log(`control ${t}: ${kind}, no kill, converged ${Date.now() - commitAt} ms after the commit`);
+        t--;
+        continue;
       }
       // Healthy pods as the kill finds them: running, ready, not leaving.
       await new Promise((res) => setTimeout(res, Math.random() * 1500));
@@ -123,10 +159,15 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       const killedAt = Date.now();
       serve = undefined;
       serve = await startServe(args, { listenTimeoutMs: 120_000 }); // also: the state loaded (a loaded machine takes long to load the modules)
-      const upAt = Date.now();
+      const upAt = since = Date.now();
+      timeline = [];
+      seen = '';
       r.startup.push(upAt - killedAt);
+      const problemsBefore = r.problems.length;
       const after = await until(() => converged(serve!), `trial ${t} (${action}) to converge`, 60_000);
-      r.convergence.push(Date.now() - upAt);
+      const raw = Date.now() - upAt;
+      r.convergence.push(raw);
+      crashes.push({ kind, killAfter: killedAt - commitAt, raw });
       r.trials++;
       // Checks.
       const names = after.map((p) => p.metadata.name);
@@ -150,7 +191,17 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       r.duplicateProcesses += dupProcs;
       r.orphans += orphans;
       r.restartedHealthy += restarted;
-      log(`trial ${t}: ${action}, killed -9, converged in ${Date.now() - upAt} ms; ${dupPods} dup pods, ${dupProcs} dup processes, ${orphans} orphans, ${restarted} restarted healthy`);
+      log(`trial ${t}: ${kind}, killed -9 ${killedAt - commitAt} ms after the commit, up ${upAt - killedAt} ms later, converged in ${raw} ms; ${dupPods} dup pods, ${dupProcs} dup processes, ${orphans} orphans, ${restarted} restarted healthy`);
+      for (const p of r.problems.slice(problemsBefore)) log(`  ${p}`);
+      if (process.env.TORTURE_TRACE && raw > Number(process.env.TORTURE_TRACE)) {
+        log(`  the API after the restart (new serve up at ${new Date(upAt).toISOString().slice(11, 23)}):\n    ${timeline.join('\n    ')}`);
+        log(`  the new serve's log:\n${serve.output().trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}`);
+      }
+    }
+    // What the restart added: the raw figure less what the change still had left at the kill without any crash.
+    for (const c of crashes) {
+      const noCrash = c.kind === 'none' ? 0 : percentile(r.controls[c.kind] ?? [], 50);
+      r.restartCost.push(Math.max(0, c.raw - Math.max(0, (Number.isNaN(noCrash) ? 0 : noCrash) - c.killAfter)));
     }
   } finally {
     await serve?.shutdown().catch(() => {});
@@ -167,3 +218,17 @@ export const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
+
+/** The figures, as `npm run torture` and the bench print them. */
+export function summary(r: TortureResult): string[] {
+  const f = (xs: number[]) => `median ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${Math.max(...xs)} ms`;
+  const controls = Object.entries(r.controls).map(([k, xs]) => `${k} ${percentile(xs, 50)} ms (${xs.length})`).join(', ');
+  return [
+    `${r.trials} trials: ${r.duplicatePods} duplicate pods, ${r.duplicateProcesses} duplicate processes, ${r.orphans} orphans, ${r.restartedHealthy} restarted healthy pods`,
+    `the restart's own cost (new serve up → desired state, less what the change still needed without a crash): ${f(r.restartCost)}   (target p99 ≤ 2 s)`,
+    `new serve up → desired state, raw (includes the change's own remaining work): ${f(r.convergence)}`,
+    `the same changes without a crash, commit → desired state (median, runs): ${controls || 'none'}`,
+    `kill → new serve up (modules, store, re-adoption): ${f(r.startup)}`,
+  ];
+}
+

@@ -1,11 +1,12 @@
 // A DNS server on one address and port, over UDP and TCP (RFC 1035 4.2; TCP messages carry a 2-byte length): the
 // cluster zone answered from the objects, every other name forwarded. Messages are read and written with
 // dns-packet; a message it cannot read gets FORMERR when its id can be read, else nothing.
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import net, { type Socket } from 'node:net';
 import * as dns from 'dns-packet';
 import { answerInZone, type ClusterView } from './cluster-zone.ts';
 import type { Upstream } from './upstream.ts';
+import { bindUdpForPods, listenForPods } from '../../netns/pod-network.ts';
 
 export interface DnsServerOptions {
   address: string;
@@ -86,11 +87,8 @@ function header(id: number, rcode: number): Buffer {
 
 export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const log = o.log ?? (() => {});
-  const udp = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', (e) => { udp.close(); reject(e); });
-    udp.bind({ address: o.address, port: o.port, exclusive: true }, () => { udp.removeAllListeners('error'); resolve(); });
-  });
+  // Where pods reach it: here, or in rootless podman's network namespace (netns/pod-network.ts).
+  const udp: dgram.Socket = await bindUdpForPods(o.address, o.port);
   const port = udp.address().port;
   udp.on('error', (e) => log(`udp ${o.address}:${port}: ${e.message}`));
   udp.on('message', (msg, from) => {
@@ -122,7 +120,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   try {
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen({ host: o.address, port, exclusive: true }, () => { tcp.off('error', reject); resolve(); });
+      tcp.once('listening', () => { tcp.off('error', reject); resolve(); });
+      listenForPods(tcp, { host: o.address, port, exclusive: true });
     });
   } catch (e) {
     udp.close();

@@ -10,7 +10,10 @@ import { Informer } from '../../store/informer.ts';
 import { StoreError, type Store } from '../../store/store.ts';
 import { EndpointPicker, readyBackends } from '../endpoint-picker.ts';
 import { defaultCertificate } from './default-certificate.ts';
-import { DEFAULT_HTTP_PORTS, DEFAULT_HTTPS_PORTS, listenFirst } from './listen.ts';
+import { DEFAULT_HTTP_PORTS, DEFAULT_HTTPS_PORTS, listenFirst, type Bound } from './listen.ts';
+import { portHolder } from '../port-holder.ts';
+import { INGRESS_PORTS_META, type PortConflict } from '../../model/port-conflict.ts';
+import net, { type Server } from 'node:net';
 import { matchRequest, type RouteTable } from './matcher.ts';
 import { createIngressServers, type Resolution } from './proxy-server.ts';
 import { ingressRoutes, ingressTls, servicePortName, type ServiceBackend } from './routes.ts';
@@ -24,8 +27,16 @@ export interface IngressControllerOptions {
   port?: number;
   /** --ingress-tls-port: likewise, default 443, else 8443, else any free port. */
   tlsPort?: number;
+  /**
+   * Listen on every Node's InternalIP too (each node's own address, where the ports are this serve's). The shared
+   * host is then tried on 80/8080 (443/8443) or the given port only, first come: when another holds them it is
+   * reported (a Warning on each Ingress run, and /status), never swapped silently for a random port.
+   */
+  nodeAddresses?: boolean;
   log?: (m: string) => void;
 }
+
+const RETRY_MS = 5000;
 
 export interface IngressController {
   port: number;
@@ -113,11 +124,12 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
       if (own.run) {
         run.push(ing);
         say(ing, 'Normal', 'Sync', `Scheduled for sync (generation ${ing.metadata.generation ?? 1}, class ${own.className})`);
-        void writeAddress(ing, [{ ip: host }]);
+        void writeAddress(ing, served().map((ip) => ({ ip })));
+        for (const c of conflicts) say(ing, 'Warning', 'FailedToOpenPort', c.message);
       } else {
         say(ing, 'Warning', 'NotRun', `kept, not run: ${own.reason}`);
         // Taken off convergit's class: the address written is no longer served for it.
-        if (ing.status?.loadBalancer?.ingress?.some((a: { ip?: string }) => a.ip === host)) void writeAddress(ing, undefined);
+        if (ing.status?.loadBalancer?.ingress?.some((a: { ip?: string }) => a.ip === host || nodeListeners.has(a.ip ?? ''))) void writeAddress(ing, undefined);
       }
     }
     routes = ingressRoutes(run);
@@ -133,17 +145,86 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     if (!scheduled && !stopped) scheduled = setImmediate(reconcile); // a burst of changes is one reconcile
   };
 
-  const closeServers = () => Promise.all([servers.http, servers.https].map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
-  let bound: { http: Awaited<ReturnType<typeof listenFirst>>; https: Awaited<ReturnType<typeof listenFirst>> };
+  /** Each node's own address: a pair of listeners handing their connections to the same servers. */
+  const nodeListeners = new Map<string, { http: Server; https: Server; bound?: { http: number; https: number } }>();
+  // On 0.0.0.0 (or ::) the shared listeners cover every address already: a node's own can't be bound beside them.
+  const nodes = opts.nodeAddresses && host !== '0.0.0.0' && host !== '::' ? new Informer(store, 'Node') : undefined;
+  /** The shared host's listeners that could not open (another serve holds the ports): retried, first come. */
+  let conflicts: PortConflict[] = [];
+  let retry: NodeJS.Timeout | undefined;
+  const served = () => [...(servers.http.listening ? [host] : []), ...[...nodeListeners].filter(([, o]) => o.bound).map(([ip]) => ip)];
+  const allServers = () => [servers.http, servers.https, ...[...nodeListeners.values()].flatMap((o) => [o.http, o.https])];
+  const closeServers = () => Promise.all(allServers().map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
+  // The HTTP server reads a socket handed to it only when it flows; the TLS port's takes it paused (as its own).
+  const forward = (to: Server, paused: boolean) => net.createServer({ pauseOnConnect: paused }, (socket) => to.emit('connection', socket));
+  const shared = (port: number | undefined, defaults: readonly number[]) =>
+    port !== undefined ? [port] : nodes ? defaults.filter((p) => p !== 0) : defaults;
+
+  async function listenShared(): Promise<void> {
+    const out: PortConflict[] = [];
+    for (const [kind, server, ports] of [
+      ['ingress-http', servers.http, shared(opts.port, DEFAULT_HTTP_PORTS)],
+      ['ingress-https', servers.https, shared(opts.tlsPort, DEFAULT_HTTPS_PORTS)],
+    ] as const) {
+      if (server.listening) continue;
+      try {
+        const b = await listenFirst(server, host, ports);
+        bound[kind === 'ingress-http' ? 'http' : 'https'] = b;
+        if (conflicts.length) log(`ingress: ${host}:${b.port} is free now: listening there too`);
+      } catch (e) {
+        if (!nodes) throw e;
+        const port = ports[ports.length - 1];
+        const heldBy = portHolder(host, port);
+        const servedOn = [...nodeListeners.keys()];
+        out.push({
+          address: host, port, kind, heldBy, servedOn, since: conflicts.find((c) => c.kind === kind)?.since ?? new Date().toISOString(),
+          message: `can't open ${kind === 'ingress-http' ? 'HTTP' : 'HTTPS'} port ${host}:${port} for the Ingresses: ${(e as Error).message.replace(/^can't listen on [^:]+:\d+: /, '')}, held by ${heldBy}; `
+            + `served on the nodes' own addresses instead${servedOn.length ? ` (${servedOn.join(', ')})` : ''}, and on ${host} once it is free`,
+        });
+      }
+    }
+    const changed = JSON.stringify(out.map((c) => c.message)) !== JSON.stringify(conflicts.map((c) => c.message));
+    conflicts = out;
+    if (changed) void store.setMeta(INGRESS_PORTS_META, conflicts, { persist: false }).catch(() => {});
+    if (changed) {
+      for (const c of out) log(`ingress: ${c.message}`);
+      schedule();
+    }
+    clearTimeout(retry);
+    if (out.length && !stopped) retry = setTimeout(() => void listenShared().catch((e) => log(`ingress: ${(e as Error).message}`)), RETRY_MS);
+  }
+
+  /** Listeners on each node's own address: the shared host's ports when it has them (same URLs), else 80/8080/any. */
+  async function listenOwn(): Promise<void> {
+    for (const n of nodes?.list() ?? []) {
+      const ip = (n.status?.addresses as { type: string; address: string }[] | undefined)?.find((a) => a.type === 'InternalIP')?.address;
+      if (!ip || ip === host || nodeListeners.has(ip) || stopped) continue;
+      const o = { http: forward(servers.http, false), https: forward(servers.https, true) } as { http: Server; https: Server; bound?: { http: number; https: number } };
+      nodeListeners.set(ip, o);
+      const first = (given: number | undefined, defaults: readonly number[], now?: number) => given !== undefined ? [given] : [...new Set([...(now ? [now] : []), ...defaults])];
+      try {
+        const http = (await listenFirst(o.http, ip, first(opts.port, DEFAULT_HTTP_PORTS, bound.http?.port))).port;
+        const https = (await listenFirst(o.https, ip, first(opts.tlsPort, DEFAULT_HTTPS_PORTS, bound.https?.port))).port;
+        o.bound = { http, https };
+        log(`ingress: http://${ip}:${http}/ https://${ip}:${https}/ (node ${n.metadata.name}'s address)`);
+        if (conflicts.length) void listenShared(); // says where instead
+        schedule();
+      } catch (e) {
+        log(`ingress: on node ${n.metadata.name}'s address: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  const bound: { http?: Bound; https?: Bound } = {};
   try {
-    bound = {
-      http: await listenFirst(servers.http, host, opts.port !== undefined ? [opts.port] : DEFAULT_HTTP_PORTS),
-      https: await listenFirst(servers.https, host, opts.tlsPort !== undefined ? [opts.tlsPort] : DEFAULT_HTTPS_PORTS),
-    };
+    await listenShared();
   } catch (e) {
     await closeServers();
     throw new Error(`ingress: ${(e as Error).message}`);
   }
+  nodes?.on({ add: () => void listenOwn(), update: () => void listenOwn() });
+  await nodes?.start();
+  await listenOwn();
 
   for (const inf of [ingresses, classes, secrets]) inf.on({ add: schedule, update: schedule, delete: schedule });
   // A committed `convergit` class that git then prunes takes the built-in one with it: put it back.
@@ -156,9 +237,10 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
   reconcile();
 
   return {
-    port: bound.http.port,
-    tlsPort: bound.https.port,
+    get port() { return bound.http?.port ?? 0; },
+    get tlsPort() { return bound.https?.port ?? 0; },
     describe() {
+      if (!bound.http || !bound.https) return `ingress: not on ${host}: ${conflicts.map((c) => c.message).join('; ')}`;
       const why = [...bound.http.skipped, ...bound.https.skipped];
       return `ingress: http://${host}:${bound.http.port}/ https://${host}:${bound.https.port}/` + (why.length ? ` (not on ${why.join('; ')}; --ingress-port and --ingress-tls-port choose)` : '');
     },
@@ -166,7 +248,9 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
       if (stopped) return;
       stopped = true;
       if (scheduled) clearImmediate(scheduled);
+      clearTimeout(retry);
       for (const inf of [ingresses, classes, services, endpoints, secrets]) inf.stop();
+      nodes?.stop();
       const closed = closeServers();
       servers.destroyConnections();
       await closed;

@@ -6,6 +6,7 @@ import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
+import { podConnection, podNetworkElsewhere } from '../../netns/pod-network.ts';
 
 export interface Endpoint { ip: string; port: number }
 
@@ -48,7 +49,13 @@ function answer(res: ServerResponse, status: number, detail?: string): void {
 }
 
 export function createIngressServers(opts: IngressServersOptions): IngressServers {
-  const proxy = createProxyServer({ xfwd: true, ws: true });
+  // Rootless podman: connections to endpoints are made in the pods' namespace (netns/pod-network.ts).
+  let agent: http.Agent | undefined;
+  if (podNetworkElsewhere()) {
+    agent = new http.Agent();
+    (agent as unknown as { createConnection: unknown }).createConnection = podConnection(10_000);
+  }
+  const proxy = createProxyServer({ xfwd: true, ws: true, ...(agent && { agent }) });
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);

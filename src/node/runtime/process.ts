@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
+import { findStrays, removeStrays } from './process-strays.ts';
 import { collectExecOutput } from './exec-output.ts';
 import { spawnDetached, type ChildExit } from './process-spawner.ts';
 import { watchLogTimes } from '../log-times.ts';
@@ -54,6 +55,12 @@ export class ProcessRuntime implements Runtime {
     if ('error' in spawned) return failedContainer(startedAt, spawnFailure(launch.argv[0], spawned.error));
     if (launch.mounts?.length) this.namespaced.set(launch.id, spawned.pid);
     return timed(new ProcessContainer(spawned.pid, startedAt, spawned.startTime, spawned.exit), launch.logFile);
+  }
+
+  async removeUnrecorded(dataDir: string, recorded: ContainerRecord[], mine: (podUID: string) => boolean): Promise<string[]> {
+    const strays = (await findStrays(dataDir, new Set(recorded.map((r) => (r as unknown as ProcessRecord).pid)))).filter((s) => mine(s.podUID));
+    await removeStrays(strays);
+    return strays.map((s) => `process ${s.pid} of pod ${s.podUID}`);
   }
 
   /** Its pid and start time still match: a handle that watches it through /proc. Else its group's leftovers go. */

@@ -119,6 +119,8 @@ export interface RunningContainer {
   readonly startedAt: Date;
   /** Set when the runtime can re-adopt this container after a restart of convergit (see Runtime.adopt). */
   readonly record?: ContainerRecord;
+  /** What of the launch the runtime could not apply (e.g. limits, rootless on cgroup v1): the node's Warning events. */
+  readonly warnings?: string[];
   /** Settles once, when the process (its whole process group) has exited. Never rejects. */
   readonly exited: Promise<ContainerExit>;
   /** SIGTERM to the process group, SIGKILL after graceMs; resolves with the exit. Safe to call twice. */
@@ -149,6 +151,12 @@ export interface Runtime {
    */
   adopt?(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined>;
   /**
+   * Optional: stops this data folder's containers that no record names (started just before serve was killed,
+   * recorded never), so that each runs once; their pods start them again. Only those of pods `mine` accepts (other
+   * nodes on the folder may be starting theirs). Returns what it stopped, for the log.
+   */
+  removeUnrecorded?(dataDir: string, recorded: ContainerRecord[], mine: (podUID: string) => boolean): Promise<string[]>;
+  /**
    * Optional: after a rotation renamed the container's log file, the runtime writes to a new file at the same path
    * (the kubelet's ReopenContainerLog). Without it, rotation copies the file and cuts the copied part out of it in
    * place (the process runtime: its child writes its file itself). Rejects when the container is gone.
@@ -160,6 +168,11 @@ export interface Runtime {
    * measures a record's process group through /proc (the process runtime).
    */
   usage?(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]>;
+  /**
+   * Optional: false when its containers use no folder of the host (the hollow runtime): the node then makes no
+   * scratch or working folder per pod, which at thousands of pods is a syscall storm for nothing. Default true.
+   */
+  readonly usesHostFolders?: boolean;
   /** Optional: image garbage collection past a disk threshold (the kubelet's); returns the images it removed. */
   collectImages?(): Promise<{ removed: string[]; usagePercent: number }>;
 

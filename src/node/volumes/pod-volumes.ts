@@ -125,11 +125,12 @@ async function claimVolume(pod: KubeObject, src: { claimName: string; readOnly?:
   return { hostPath: path, readOnly, projected: false };
 }
 
-/** hostPath's `type` checks, with the kubelet's messages; the *OrCreate types create what is missing. */
+/** hostPath's `type` checks, with the kubelet's messages; the *OrCreate types (and no type) create what is missing. */
 async function checkHostPath(path: string, type: string): Promise<void> {
   const st = await stat(path).catch(() => undefined);
   switch (type) {
-    case '': return;
+    // No check, but a missing source is made a directory, as containerd, CRI-O and Docker do when they bind it.
+    case '': if (!st) await mkdir(path, { recursive: true, mode: 0o755 }); return;
     case 'DirectoryOrCreate': if (!st) await mkdir(path, { recursive: true, mode: 0o755 }); else if (!st.isDirectory()) throw new Error(`hostPath type check failed: ${path} is not a directory`); return;
     case 'Directory': if (!st?.isDirectory()) throw new Error(`hostPath type check failed: ${path} is not a directory`); return;
     case 'FileOrCreate': if (!st) await writeFile(path, '', { mode: 0o644, flag: 'a' }); else if (!st.isFile()) throw new Error(`hostPath type check failed: ${path} is not a file`); return;

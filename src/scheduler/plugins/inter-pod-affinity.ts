@@ -13,9 +13,15 @@ const HARD_POD_AFFINITY_WEIGHT = 1;
 type Counts = Map<string, number>;
 const bump = (m: Counts, domain: string | undefined, by = 1) => { if (domain) m.set(domain, (m.get(domain) ?? 0) + by); };
 
-/** The pods on nodes that can matter: all of them when the pod has terms of its own, else only those with terms. */
-function* placed(state: CycleState, all: boolean): Generator<[KubeObject, NodeInfo]> {
-  for (const info of allNodes(state)) for (const p of all ? info.pods : info.withAffinity) yield [p, info];
+/** The pods on nodes that can matter: all of them when the pod has terms of its own, else only those with terms
+ * (usually none: a plain loop that skips empty nodes, as this runs over every node twice a cycle). */
+function placed(state: CycleState, all: boolean): [KubeObject, NodeInfo][] {
+  const out: [KubeObject, NodeInfo][] = [];
+  for (const info of allNodes(state)) {
+    const pods = all ? info.pods : info.withAffinity;
+    for (let i = 0; i < pods.length; i++) out.push([pods[i], info]);
+  }
+  return out;
 }
 const hasTerms = (pod: KubeObject, kind: 'required' | 'preferred') =>
   Boolean(termsOf(pod, 'podAffinity')[kind].length || termsOf(pod, 'podAntiAffinity')[kind].length);
@@ -50,6 +56,12 @@ function satisfiesAffinity(pod: KubeObject, info: NodeInfo, s: FilterState): boo
 
 export const interPodAffinity: FilterPlugin & ScorePlugin = {
   name: 'InterPodAffinity',
+  // Upstream's PreFilter: the counts by domain once per cycle; skipped when the pod has no required terms and no
+  // placed pod's required anti-affinity selects it (nothing can then fail on any node).
+  preFilter: (pod, state) => {
+    const s = filterState(pod, state);
+    return hasTerms(pod, 'required') || s.existingAnti.size ? undefined : 'skip';
+  },
   filter: (pod, info, state) => {
     const s = filterState(pod, state);
     if (!satisfiesAffinity(pod, info, s)) return unschedulable(REASON_POD_AFFINITY);

@@ -17,6 +17,8 @@ export function normalizeToMax(scores: number[], reverse = false): number[] {
 
 export const nodeAffinity: FilterPlugin & ScorePlugin = {
   name: 'NodeAffinity',
+  // Upstream's PreFilter Skip: a pod with neither a nodeSelector nor required node affinity fits every node.
+  preFilter: (pod) => (Object.keys(pod.spec?.nodeSelector ?? {}).length || pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ? undefined : 'skip'),
   filter: (pod, info) => (podMatchesNode(pod, info.node) ? fits : unschedulable(REASON_SELECTOR)),
   score: (pod, info) => preferredAffinityScore(pod, info.node),
   normalize: (scores) => normalizeToMax(scores),

@@ -1,11 +1,10 @@
 // NodeReady: only a node whose Ready condition is True takes pods. Kubernetes does this with the
 // node.kubernetes.io/not-ready taint; we have no taints, so this is the older CheckNodeCondition predicate.
-import { isTrue } from '../../model/conditions.ts';
 import type { FilterPlugin } from '../framework.ts';
 import { fits, unschedulable } from '../framework.ts';
 import { REASON_NOT_READY } from '../reasons.ts';
 
 export const nodeReady: FilterPlugin = {
   name: 'NodeReady',
-  filter: (_pod, info) => (isTrue(info.node.status?.conditions, 'Ready') ? fits : unschedulable(REASON_NOT_READY)),
+  filter: (_pod, info) => (info.ready ? fits : unschedulable(REASON_NOT_READY)),
 };

@@ -9,6 +9,10 @@ export const nodeResourcesFit: FilterPlugin = {
   name: 'NodeResourcesFit',
   filter: (pod, info, state) => {
     const want = cached(state, 'NodeResourcesFit/request', () => requestOf(pod));
+    const room = info.pods.length + 1 <= info.allocatable.pods;
+    const cpu = !(want.milliCpu > 0 && want.milliCpu > info.allocatable.milliCpu - info.requested.milliCpu);
+    const memory = !(want.memory > 0 && want.memory > info.allocatable.memory - info.requested.memory);
+    if (room && cpu && memory) return fits; // the common case allocates nothing
     const reasons: string[] = [];
     if (info.pods.length + 1 > info.allocatable.pods) reasons.push(REASON_TOO_MANY_PODS);
     // A zero request always fits, even on a node already overcommitted.

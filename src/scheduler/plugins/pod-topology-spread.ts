@@ -65,8 +65,10 @@ function domainCounts(pod: KubeObject, constraints: SpreadConstraint[], state: C
 
 export const podTopologySpread: FilterPlugin & ScorePlugin = {
   name: 'PodTopologySpread',
+  // Only DoNotSchedule constraints filter: without any, the plugin is skipped for the cycle (upstream's Skip).
+  preFilter: (pod, state) => (cached(state, 'PodTopologySpread/hard', () => constraintsOf(pod, 'DoNotSchedule')).length ? undefined : 'skip'),
   filter: (pod, info, state) => {
-    const constraints = constraintsOf(pod, 'DoNotSchedule');
+    const constraints = cached(state, 'PodTopologySpread/hard', () => constraintsOf(pod, 'DoNotSchedule'));
     if (!constraints.length) return fits;
     const labels = info.node.metadata.labels ?? {};
     if (!constraints.every((c) => has(labels, c.topologyKey))) return unschedulable(REASON_SPREAD_MISSING_LABEL);
@@ -84,7 +86,7 @@ export const podTopologySpread: FilterPlugin & ScorePlugin = {
   // The raw score sums, over the ScheduleAnyway constraints, the matching pods in the node's domain plus maxSkew-1,
   // weighted by log(domains+2) so a key with more domains weighs more; nodes without a key score -1 (ignored).
   score: (pod, info, state) => {
-    const constraints = constraintsOf(pod, 'ScheduleAnyway');
+    const constraints = cached(state, 'PodTopologySpread/soft', () => constraintsOf(pod, 'ScheduleAnyway'));
     if (!constraints.length) return 0;
     const labels = info.node.metadata.labels ?? {};
     if (!constraints.every((c) => has(labels, c.topologyKey))) return -1;

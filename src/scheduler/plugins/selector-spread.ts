@@ -2,13 +2,13 @@
 // controller (ReplicaSet …) as this pod; normalizing turns "fewest" into 100, as Kubernetes' SelectorSpread does.
 import { controllerOf } from '../../model/pod.ts';
 import type { ScorePlugin } from '../framework.ts';
-import { MAX_NODE_SCORE } from '../framework.ts';
+import { cached, MAX_NODE_SCORE } from '../framework.ts';
 
 export const selectorSpread: ScorePlugin = {
   name: 'SelectorSpread',
-  score: (pod, info) => {
-    if (pod.spec?.topologySpreadConstraints?.length) return 0; // its own constraints replace the system default
-    const uid = controllerOf(pod)?.uid;
+  score: (pod, info, state) => {
+    // Once per cycle (PreScore): the pod's controller; its own constraints replace the system default.
+    const uid = cached(state, 'SelectorSpread/owner', () => (pod.spec?.topologySpreadConstraints?.length ? undefined : controllerOf(pod)?.uid));
     return uid ? info.controllers.get(uid) ?? 0 : 0; // pods being deleted are not counted
   },
   normalize: (counts) => {

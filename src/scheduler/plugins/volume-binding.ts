@@ -23,6 +23,8 @@ const isBound = (pvc: KubeObject) => !!pvc.spec?.volumeName && pvc.status?.phase
 
 export const volumeBinding: FilterPlugin = {
   name: 'VolumeBinding',
+  // No claims (or no listers, the plan's pure use): nothing to check on any node.
+  preFilter: (pod, state) => (podClaimNames(pod).length && state.get(VOLUMES_STATE_KEY) ? undefined : 'skip'),
   filter(pod, info, state) {
     const names = podClaimNames(pod);
     const l = state.get(VOLUMES_STATE_KEY) as VolumeListers | undefined;

@@ -22,6 +22,8 @@ export const HOLLOW_ENV = {
 } as const;
 
 export class HollowRuntime implements Runtime {
+  /** No process reads or writes a folder: the node makes none per pod. */
+  readonly usesHostFolders = false;
   private readonly startDelayMs: number;
 
   constructor(opts: HollowOptions = {}) {

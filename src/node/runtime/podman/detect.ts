@@ -1,17 +1,21 @@
 // Whether podman is here and works: installed, and a real container (the host's `true`, no network) runs with
 // convergit's configuration. Only a run tells: podman can be installed yet unable to run anything (cgroups,
-// ulimits, a missing OCI runtime).
+// ulimits, a missing OCI runtime). Not as root, podman runs rootless: what that needs is checked first
+// (rootless.ts), and then that its network namespace, where the pods' bridges live, can be made.
 import { podman } from './cli.ts';
 import { PodmanRuntime, type PodmanRuntimeOptions } from './podman.ts';
+import { isRootless, rootlessMissing } from './rootless.ts';
 
-export type PodmanCheck = { ok: true; version: string; runtime: PodmanRuntime } | { ok: false; reason: string };
+export type PodmanCheck = { ok: true; version: string; rootless: boolean; runtime: PodmanRuntime } | { ok: false; reason: string };
 
 export async function checkPodman(opts: PodmanRuntimeOptions): Promise<PodmanCheck> {
   const { stateDir } = opts;
   const v = await podman({ bin: opts.bin ?? 'podman', env: process.env }, ['--version'], { timeoutMs: 10_000 });
   if (v.code !== 0) return { ok: false, reason: v.code === 127 ? 'podman not found on PATH' : `podman --version failed: ${v.stderr.trim()}` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'podman is installed, but convergit runs it rootful only and is not running as root' };
   const version = v.stdout.trim().replace(/^podman version /, '');
+  const rootless = isRootless();
+  const missing = rootless ? rootlessMissing() : undefined;
+  if (missing) return { ok: false, reason: `podman ${version} is installed, but ${missing}` };
   let runtime: PodmanRuntime;
   try {
     runtime = await PodmanRuntime.create(opts);
@@ -22,7 +26,14 @@ export async function checkPodman(opts: PodmanRuntimeOptions): Promise<PodmanChe
   const exit = await c.exited;
   if (exit.reason !== 'Completed') {
     await runtime.close();
-    return { ok: false, reason: `podman ${version} cannot run a container: ${exit.message ?? `exit ${exit.exitCode}`}` };
+    return { ok: false, reason: `podman ${version}${rootless ? ' (rootless)' : ''} cannot run a container: ${exit.message ?? `exit ${exit.exitCode}`}` };
   }
-  return { ok: true, version, runtime };
+  if (rootless) {
+    const net = await runtime.checkRootlessNetwork();
+    if (net) {
+      await runtime.close();
+      return { ok: false, reason: `podman ${version} (rootless) cannot make its network namespace: ${net}` };
+    }
+  }
+  return { ok: true, version, rootless, runtime };
 }

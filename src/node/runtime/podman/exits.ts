@@ -1,17 +1,15 @@
-// Container exits, from one `podman events` stream for all of this runtime's containers (one process, not a
-// `podman wait` per container). A container that died before it was watched is found by the inspect that
-// follows every watch, so no exit is missed either way.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { podman, type PodmanCli } from './cli.ts';
+// Container exits, from one events stream of the podman service (`GET /events?stream=true`) for all of this runtime's
+// containers (one connection, not a wait per container). A container that died before it was watched is remembered
+// from the stream, or found by the listing below, so no exit is missed either way.
+import type { PodmanApi } from './api.ts';
 
 export class ExitWatcher {
-  private child?: ChildProcess;
+  private stream?: { close(): void };
   private readonly waiters = new Map<string, () => void>();
   private closed = false;
   private poll?: NodeJS.Timeout;
 
-  constructor(private readonly cli: PodmanCli, private readonly label: string) {}
+  constructor(private readonly api: PodmanApi, private readonly label: string) {}
 
   /** Calls `onDied` once when the container (by name) has died; `check` is asked at once too, for an early death. */
   watch(name: string, onDied: () => void): void {
@@ -45,24 +43,17 @@ export class ExitWatcher {
     if (this.closed) return;
     // A slow safety net under the stream: one listing of exited containers, while any is watched.
     this.poll ??= setInterval(() => void this.sweep(), 3000);
-    if (this.child) return;
-    // --since covers the moment between spawning the stream and its reading the events file.
+    if (this.stream) return;
+    // since covers the moment between asking for the stream and the service's reading the events file.
     const since = new Date(Date.now() - 5000).toISOString();
-    const child = spawn(this.cli.bin, ['events', '--format', 'json', '--since', since, '--filter', 'type=container', '--filter', 'event=died', '--filter', `label=${this.label}`], {
-      env: this.cli.env, cwd: this.cli.cwd, stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    this.child = child;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const e = JSON.parse(line) as { Name?: string };
-        if (e.Name) this.diedEvent(e.Name);
-      } catch { /* not an event */ }
-    });
-    child.once('close', () => {
-      this.child = undefined;
-      // The stream ended (podman upgraded, killed): a new one is started for the next watch; current ones are
-      // re-checked by their owners' polls.
-      if (!this.closed && this.waiters.size) this.ensure();
+    this.stream = this.api.events({ type: ['container'], event: ['died'], label: [this.label] }, since, (e: { Actor?: { Attributes?: { name?: string } } }) => {
+      const name = e.Actor?.Attributes?.name;
+      if (name) this.diedEvent(name);
+    }, () => {
+      this.stream = undefined;
+      // The stream ended (the service restarted, killed): a new one is opened for current waiters after a moment
+      // (their deaths meanwhile: the since above, and the listing).
+      if (!this.closed && this.waiters.size) setTimeout(() => this.ensure(), 500).unref();
     });
   }
 
@@ -70,9 +61,9 @@ export class ExitWatcher {
   private async sweep(): Promise<void> {
     if (!this.waiters.size) return;
     const watched = [...this.waiters.keys()];
-    const r = await podman(this.cli, ['ps', '-a', '--filter', `label=${this.label}`, '--format', 'json']);
-    if (r.code !== 0) return;
-    const states = new Map((JSON.parse(r.stdout || '[]') as { Names: string[]; State: string }[]).flatMap((c) => c.Names.map((n) => [n, c.State] as const)));
+    const r = await this.api.call('GET', '/containers/json', { query: { all: true, filters: { label: [this.label] } } }).catch(() => undefined);
+    if (r?.status !== 200 || !Array.isArray(r.body)) return;
+    const states = new Map((r.body as { Names: string[]; State: string }[]).flatMap((c) => c.Names.map((n) => [n, c.State] as const)));
     for (const name of watched) {
       const state = states.get(name);
       if (state === undefined || state === 'exited' || state === 'stopped') this.died(name);
@@ -82,7 +73,7 @@ export class ExitWatcher {
   close(): void {
     this.closed = true;
     clearInterval(this.poll);
-    this.child?.kill('SIGTERM');
-    this.child = undefined;
+    this.stream?.close();
+    this.stream = undefined;
   }
 }

@@ -1,27 +1,31 @@
 // The podman runtime: each pod a podman pod (its own network namespace and address on a bridge per node), each
 // container a podman container started detached under conmon, which writes its stdout/stderr into the container's
-// log file (log driver k8s-file: CRI lines with their time), its exit seen on one `podman events` stream. Driven through the
-// CLI: see docs/engine.md for why. Containers and pods outlive convergit (conmon is their parent, not us): the next
+// log file (log driver k8s-file: CRI lines with their time), its exit seen on one events stream. Driven through
+// libpod's REST API, served by a `podman system service` this runtime owns (api.ts); the CLI only for pulls, exec and
+// image GC: see docs/engine.md for why. Containers and pods outlive convergit (conmon is their parent, not us): the next
 // start re-adopts each from its record, checked against the labels it was started with.
 import { collectExecOutput } from '../exec-output.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
+import { constants as fsConstants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
   type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
+import { apiError, PodmanApi, seg } from './api.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
-import { writeContainersConf } from './config.ts';
+import { writeContainersConf, writeRegistriesConf, type RegistryMirror } from './config.ts';
 import { ExitWatcher } from './exits.ts';
 import { cgroupUsage } from './cgroup-usage.ts';
 import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
+import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
+import { RootlessNetns } from './rootless-netns.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -47,6 +51,8 @@ export interface PodmanRuntimeOptions {
   insecureRegistries?: string[];
   /** Image garbage collection (the kubelet's thresholds); default the kubelet's defaults. */
   imageGC?: ImageGCOptions;
+  /** Registry mirrors (`--registry-mirror`), written into a registries.conf podman is pointed at; none: podman's own. */
+  registryMirrors?: RegistryMirror[];
 }
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
@@ -54,7 +60,11 @@ const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 export class PodmanRuntime implements Runtime {
   readonly name = 'podman';
   readonly instance: string;
+  /** Not root: podman runs rootless, its pods' bridges in its rootless network namespace (rootless-netns.ts). */
+  readonly rootless = isRootless();
   private readonly cli: PodmanCli;
+  /** @internal The podman service: every call on the way of a pod's start and stop. */
+  readonly api: PodmanApi;
   private readonly exits: ExitWatcher;
   private rootMounts?: Promise<Mount[]>;
   private readonly networks = new Map<string, Promise<string>>();
@@ -75,17 +85,25 @@ export class PodmanRuntime implements Runtime {
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<ImageGCResult>;
 
-  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string) {
+  private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
-    this.cli = { bin: opts.bin ?? 'podman', env: { ...process.env, CONTAINERS_CONF: conf }, cwd: opts.stateDir };
-    this.exits = new ExitWatcher(this.cli, `${LABEL}=${this.instance}`);
+    const env = { ...process.env, CONTAINERS_CONF: conf, ...(registries && { CONTAINERS_REGISTRIES_CONF: registries }) };
+    this.cli = { bin: opts.bin ?? 'podman', env, cwd: opts.stateDir };
+    // A unix socket's path is at most 107 bytes: a deep data folder's goes under the temporary folder instead.
+    const inState = join(opts.stateDir, 'podman.sock');
+    const socket = inState.length < 100 ? inState : join(tmpdir(), `convergit-podman-${createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 16)}.sock`);
+    this.api = new PodmanApi({ ...this.cli, socket, pidFile: join(opts.stateDir, 'podman-service.pid') });
+    this.exits = new ExitWatcher(this.api, `${LABEL}=${this.instance}`);
     this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
   }
 
-  /** Writes containers.conf. What an earlier run left running stays: the node re-adopts it (see `adopt`). */
+  /** Writes containers.conf (and registries.conf for mirrors). What an earlier run left running stays: the node re-adopts it (see `adopt`). */
   static async create(opts: PodmanRuntimeOptions): Promise<PodmanRuntime> {
     const conf = await writeContainersConf(opts.stateDir);
-    return new PodmanRuntime(opts, conf);
+    const registries = await writeRegistriesConf(opts.stateDir, opts.registryMirrors);
+    const runtime = new PodmanRuntime(opts, conf, registries);
+    runtime.api.warm(); // the service starts while the caller goes on
+    return runtime;
   }
 
   private get hostRootDir(): string {
@@ -94,24 +112,44 @@ export class PodmanRuntime implements Runtime {
 
   /** Removes every container and pod of this instance, running or not (`convergit stop`, after the graceful stops). */
   async removeAll(): Promise<void> {
-    const filter = ['--filter', `label=${LABEL}=${this.instance}`];
-    const ctrs = (await podman(this.cli, ['ps', '-aq', ...filter])).stdout.split('\n').filter(Boolean);
-    if (ctrs.length) await podman(this.cli, ['rm', '-f', '-t', '0', ...ctrs]);
-    const pods = (await podman(this.cli, ['pod', 'ps', '-q', ...filter])).stdout.split('\n').filter(Boolean);
-    if (pods.length) await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', ...pods]);
-    const nets = (await podman(this.cli, ['network', 'ls', '-q', ...filter])).stdout.split('\n').filter(Boolean);
-    if (nets.length) await podman(this.cli, ['network', 'rm', ...nets]);
+    const filters = { label: [`${LABEL}=${this.instance}`] };
+    const ids = async (path: string, key: 'Id' | 'Name') => {
+      const r = await this.api.call('GET', path, { query: { all: true, filters } });
+      return r.status === 200 && Array.isArray(r.body) ? (r.body as Record<string, string>[]).map((x) => x[key]) : [];
+    };
+    await Promise.all((await ids('/containers/json', 'Id')).map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
+    await Promise.all((await ids('/pods/json', 'Id')).map((id) => this.api.call('DELETE', `/pods/${id}`, { query: { force: true, timeout: 0 } })));
+    await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.api.call('DELETE', `/networks/${seg(n)}`)));
   }
 
-  /** Stops watching exits (containers keep running under conmon) and removes the bridges no pod uses any more. */
+  /**
+   * Stops watching exits (containers keep running under conmon), removes the bridges no pod uses any more and stops
+   * the podman service.
+   */
   async close(): Promise<void> {
     this.exits.close();
     clearInterval(this.gcTimer);
     for (const p of this.networks.values()) {
       const name = await p.catch(() => undefined);
-      if (name) await podman(this.cli, ['network', 'rm', name]); // refused while a pod still uses it
+      if (name) await this.api.call('DELETE', `/networks/${seg(name)}`).catch(() => {}); // refused while a pod still uses it
     }
     this.networks.clear();
+    await this.api.close();
+  }
+
+  // ---- rootless --------------------------------------------------------------------------------------------------
+
+  /** Rootless: why podman's rootless network namespace cannot be made, or undefined when it can. */
+  async checkRootlessNetwork(): Promise<string | undefined> {
+    const r = await podman(this.cli, ['unshare', '--rootless-netns', 'true'], { timeoutMs: 60_000 });
+    return r.code === 0 ? undefined : podmanError(r);
+  }
+
+  /** Rootless: the helper that makes serve's sockets on the pods' side (started; its anchor pod running). */
+  async rootlessNetwork(log: (m: string) => void): Promise<RootlessNetns> {
+    const n = new RootlessNetns(this.cli, this.instance, `${LABEL}=${this.instance}`, log);
+    await n.start();
+    return n;
   }
 
   // ---- images ----------------------------------------------------------------------------------------------------
@@ -169,9 +207,9 @@ export class PodmanRuntime implements Runtime {
   }
 
   private async inspectImage(ref: string): Promise<ImageInfo | undefined> {
-    const r = await podman(this.cli, ['image', 'inspect', '--format', 'json', ref]);
-    if (r.code !== 0) return undefined;
-    const [img] = JSON.parse(r.stdout) as { Id: string; RepoDigests?: string[]; Config?: { Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string } }[];
+    const r = await this.api.call('GET', `/images/${seg(ref)}/json`);
+    if (r.status !== 200) return undefined;
+    const img = r.body as { Id: string; RepoDigests?: string[]; Config?: { Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string } } | undefined;
     if (!img) return undefined;
     const repo = repositoryOf(ref);
     const digests = img.RepoDigests ?? [];
@@ -192,11 +230,12 @@ export class PodmanRuntime implements Runtime {
     if (!p) {
       p = (async () => {
         const name = `convergit-${this.instance}-${podCIDR.replace(/[./]/g, '-')}`;
-        if ((await podman(this.cli, ['network', 'exists', name])).code === 0) return name;
-        const r = await podman(this.cli, ['network', 'create', '--disable-dns', '--subnet', podCIDR, '--label', `${LABEL}=${this.instance}`, name]);
-        if (r.code !== 0 && (await podman(this.cli, ['network', 'exists', name])).code !== 0) {
-          throw new Error(`creating the bridge for ${podCIDR}: ${podmanError(r)}`);
-        }
+        const exists = async () => (await this.api.call('GET', `/networks/${seg(name)}/exists`)).status === 204;
+        if (await exists()) return name;
+        const r = await this.api.call('POST', '/networks/create', {
+          body: { name, driver: 'bridge', subnets: [{ subnet: podCIDR }], dns_enabled: false, labels: { [LABEL]: this.instance } },
+        });
+        if (r.status !== 200 && !(await exists())) throw new Error(`creating the bridge for ${podCIDR}: ${apiError(r)}`);
         return name;
       })();
       p.catch(() => this.networks.delete(podCIDR));
@@ -209,34 +248,39 @@ export class PodmanRuntime implements Runtime {
     const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
     // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
     if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
-    const args = ['pod', 'create', '--replace', '--name', name, '--label', `${LABEL}=${this.instance}`, '--label', `${POD_UID}=${spec.uid}`];
-    if (spec.hostname) args.push('--hostname', spec.hostname);
-    args.push(...await this.dnsArgs(name, spec));
+    // The libpod PodSpecGenerator `podman pod create` fills in from its flags.
+    const body: Record<string, unknown> = { name, labels: { [LABEL]: this.instance, [POD_UID]: spec.uid } };
+    if (spec.hostname) body.hostname = spec.hostname;
+    Object.assign(body, await this.dnsSpec(name, spec));
     if (spec.hostNetwork) {
-      args.push('--network', 'host');
+      body.netns = { nsmode: 'host' };
     } else {
-      args.push('--network', await this.network(spec.podCIDR), '--ip', spec.ip);
+      body.netns = { nsmode: 'bridge' };
+      body.Networks = { [await this.network(spec.podCIDR)]: { static_ips: [spec.ip] } };
       // As containerd does for Kubernetes: ports below 1024 need no privilege inside a pod's own namespace.
-      args.push('--sysctl', 'net.ipv4.ip_unprivileged_port_start=0');
-      for (const p of spec.hostPorts) {
-        args.push('-p', `${p.hostIP ? `${p.hostIP}:` : ''}${p.hostPort}:${p.containerPort}/${p.protocol.toLowerCase()}`);
-      }
+      body.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+      body.portmappings = spec.hostPorts.map((p) => ({
+        ...(p.hostIP && { host_ip: p.hostIP }), host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol.toLowerCase(),
+      }));
     }
-    // Not started here: the first `podman run --pod` starts its infra (one podman call less per pod); nothing can
-    // answer on the pod's address before a container runs anyway.
-    const r = await podman(this.cli, args);
-    if (r.code !== 0) throw new Error(podmanError(r));
+    // `--replace`: an older sandbox of that name goes first (a pod of a serve killed before it recorded the pod).
+    await this.api.call('DELETE', `/pods/${seg(name)}`, { query: { force: true, timeout: 0 } });
+    // Not started here: the first container's start starts its infra (one call less per pod); nothing can answer on
+    // the pod's address before a container runs anyway.
+    const r = await this.api.call('POST', '/pods/create', { body });
+    if (r.status !== 201 && r.status !== 200) throw new Error(apiError(r));
     return name;
   }
 
   /**
    * The pod's resolv.conf as podman writes it for the pod's containers. On the host's network podman ignores
-   * --dns, so there the file is written here and mounted for the whole pod (ClusterFirstWithHostNet, None).
+   * dns_server, and without a nameserver (dnsPolicy None with searches only) it would fill in the host's, so there the
+   * file is written here and mounted for the whole pod (ClusterFirstWithHostNet, None).
    */
-  private async dnsArgs(name: string, spec: SandboxSpec): Promise<string[]> {
-    if (!spec.dns) return [];
+  private async dnsSpec(name: string, spec: SandboxSpec): Promise<Record<string, unknown>> {
+    if (!spec.dns) return {};
     const { nameservers, searches, options } = spec.dns;
-    if (spec.hostNetwork) {
+    if (spec.hostNetwork || !nameservers.length) {
       const file = this.resolvConfFile(name);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, [
@@ -245,14 +289,14 @@ export class PodmanRuntime implements Runtime {
         ...(options.length ? [`options ${options.join(' ')}`] : []),
         '',
       ].join('\n'));
-      return ['-v', `${file}:/etc/resolv.conf:ro`];
+      return { mounts: [{ destination: '/etc/resolv.conf', source: file, type: 'bind', options: ['rbind', 'ro'] }] };
     }
-    return [
-      // None: podman would otherwise fill in the host's nameservers and search path.
-      ...(nameservers.length ? nameservers.flatMap((n) => ['--dns', n]) : ['--dns', 'none']),
-      ...(searches.length ? searches.flatMap((x) => ['--dns-search', x]) : ['--dns-search', '.']),
-      ...options.flatMap((o) => ['--dns-option', o]),
-    ];
+    return {
+      dns_server: nameservers,
+      // No search path: `.` (podman would otherwise fill in the host's).
+      dns_search: searches.length ? searches : ['.'],
+      ...(options.length && { dns_option: options }),
+    };
   }
 
   private resolvConfFile(sandbox: string): string {
@@ -265,23 +309,23 @@ export class PodmanRuntime implements Runtime {
    * False when there is none to take back, or it is not this pod's, or its network holder (infra) has died.
    */
   private async takeBackSandbox(name: string, uid: string): Promise<boolean> {
-    const r = await podman(this.cli, ['ps', '-a', '--filter', `pod=${name}`, '--format', 'json']);
-    if (r.code !== 0) return false;
-    const ctrs = JSON.parse(r.stdout || '[]') as { Id: string; Names: string[]; IsInfra?: boolean; State: string; Labels?: Record<string, string> }[];
+    const r = await this.api.call('GET', '/containers/json', { query: { all: true, filters: { pod: [name] } } });
+    if (r.status !== 200 || !Array.isArray(r.body)) return false;
+    const ctrs = r.body as { Id: string; Names: string[]; IsInfra?: boolean; State: string; Labels?: Record<string, string> }[];
     const infra = ctrs.find((c) => c.IsInfra);
     if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
     const strays = ctrs.filter((c) => !c.IsInfra && !c.Names.some((n) => this.known.has(n))).map((c) => c.Id);
-    if (strays.length) await podman(this.cli, ['rm', '-f', '-t', '0', ...strays]);
+    await Promise.all(strays.map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
     return true;
   }
 
   async sandboxReady(sandbox: string): Promise<boolean> {
-    const r = await podman(this.cli, ['ps', '--filter', `pod=${sandbox}`, '--filter', 'status=running', '--format', '{{.IsInfra}}']);
-    return r.code === 0 && r.stdout.split('\n').includes('true');
+    const r = await this.api.call('GET', '/containers/json', { query: { filters: { pod: [sandbox], status: ['running'] } } });
+    return r.status === 200 && Array.isArray(r.body) && r.body.some((c: { IsInfra?: boolean }) => c.IsInfra);
   }
 
   async removeSandbox(sandbox: string): Promise<void> {
-    await podman(this.cli, ['pod', 'rm', '-f', '-t', '0', sandbox]);
+    await this.api.call('DELETE', `/pods/${seg(sandbox)}`, { query: { force: true, timeout: 0 } });
     await rm(this.resolvConfFile(sandbox), { force: true });
   }
 
@@ -292,26 +336,30 @@ export class PodmanRuntime implements Runtime {
     const startedAt = new Date();
     if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
     const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
-    const args = await this.runArgs(name, launch);
+    const spec = await this.runSpec(name, launch);
     if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
     await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
     await appendFile(launch.logFile, ''); // there from the start, even before conmon's first line
-    const r = await podman(this.cli, args);
-    if (r.code !== 0) {
-      void podman(this.cli, ['rm', '-f', '-t', '0', name]);
+    // `podman run -d`: a create, then a start (which starts the pod's infra first when it is not running yet).
+    const created = await this.api.call('POST', '/containers/create', { body: spec });
+    const r = created.status === 201 || created.status === 200 ? await this.api.call('POST', `/containers/${seg(name)}/start`) : created;
+    if (r.status !== 204 && r.status !== 304) {
+      if (r !== created) void this.api.call('DELETE', `/containers/${seg(name)}`, { query: { force: true, timeout: 0 } }).catch(() => {});
       if (launch.image) for (const [ref, info] of this.present) if (info.id === launch.image) this.present.delete(ref); // removed meanwhile?
-      return failedContainer(startedAt, r.code, startError(r.stderr, launch.cwd));
+      // The CLI's exit codes: 127 a command not found, 126 one that cannot be run, 125 any other failure.
+      const message = startError(apiError(r), launch.cwd);
+      return failedContainer(startedAt, /not found|no such file/.test(message) ? 127 : /permission denied/.test(message) ? 126 : 125, message);
     }
-    // `run -d` prints the id: no inspect (one podman call less per container). A container that has already died is
+    // The create answers the id: no inspect (one call less per container). A container that has already died is
     // told by the exit watcher, which remembers recent deaths of containers not watched yet.
-    const id = /^[0-9a-f]{64}$/m.exec(r.stdout)?.[0] ?? name;
+    const id = typeof created.body?.Id === 'string' ? created.body.Id as string : name;
     // conmon, which watches the container (the container's own pid would need an inspect; usage looks it up).
     const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
     const record: PodmanRecord = {
       runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
     };
-    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record);
+    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record, this.ignoredLimits(launch));
     return this.track(launch, c, true);
   }
 
@@ -353,40 +401,59 @@ export class PodmanRuntime implements Runtime {
     return this.track(launch, c, info.State?.Status === 'running');
   }
 
-  private async runArgs(name: string, l: ContainerLaunch): Promise<string[]> {
-    // conmon writes the log file in the CRI format (a time, the stream, each line), as CRI-O's does for the kubelet,
-    // and reopens it on request after a rotation (reopenLog).
-    const args = ['run', '-d', '--name', name, '--label', `${LABEL}=${this.instance}`, '--pull', 'never',
-      '--log-driver', 'k8s-file', '--log-opt', `path=${l.logFile}`];
-    if (l.podUID !== undefined) {
-      args.push('--label', `${POD_UID}=${l.podUID}`, '--label', `${CONTAINER}=${containerName(l)}`, '--label', `${RESTART_COUNT}=${l.restartCount ?? 0}`);
-    }
-    args.push('--conmon-pidfile', this.conmonPidFile(name));
-    args.push(...(l.sandbox ? ['--pod', l.sandbox] : ['--network', 'none']));
-    args.push('--workdir', l.cwd);
-    for (const [k, v] of Object.entries(l.env)) args.push('-e', `${k}=${v}`);
+  /** The libpod SpecGenerator `podman run` fills in from its flags. */
+  private async runSpec(name: string, l: ContainerLaunch): Promise<Record<string, unknown>> {
+    const labels: Record<string, string> = { [LABEL]: this.instance };
+    if (l.podUID !== undefined) Object.assign(labels, { [POD_UID]: l.podUID, [CONTAINER]: containerName(l), [RESTART_COUNT]: String(l.restartCount ?? 0) });
+    const spec: Record<string, unknown> = {
+      name, labels,
+      // conmon writes the log file in the CRI format (a time, the stream, each line), as CRI-O's does for the kubelet,
+      // and reopens it on request after a rotation (reopenLog).
+      log_configuration: { driver: 'k8s-file', path: l.logFile },
+      conmon_pid_file: this.conmonPidFile(name),
+      ...(l.sandbox ? { pod: l.sandbox } : { netns: { nsmode: 'none' } }),
+      work_dir: l.cwd,
+      // As `podman run --workdir` does: a missing working directory is made.
+      create_working_dir: true,
+      env: l.env,
+    };
     const mounts = [...(l.image ? [] : await (this.rootMounts ??= hostRoot(this.hostRootDir))), ...(l.mounts ?? [])];
-    for (const m of mounts) args.push('-v', `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`);
-    const res = l.resources ?? {};
-    if (res.memoryLimitBytes) args.push('--memory', String(res.memoryLimitBytes), '--memory-swap', String(res.memoryLimitBytes));
-    if (res.cpuLimitMillis) args.push('--cpus', (res.cpuLimitMillis / 1000).toFixed(3));
-    // Kubernetes' shares: 1024 per core requested, at least 2.
-    if (res.cpuRequestMillis !== undefined) args.push('--cpu-shares', String(Math.max(2, Math.floor((res.cpuRequestMillis * 1024) / 1000))));
-    if (this.opts.pidsLimit) args.push('--pids-limit', String(this.opts.pidsLimit));
+    spec.mounts = mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, type: 'bind', options: ['rbind', ...(m.readOnly ? ['ro'] : [])] }));
+    // Rootless on cgroup v1: podman cannot set limits and ignores them (the start says so, ignoredLimits).
+    const res = this.ignoredLimits(l).length ? {} : l.resources ?? {};
+    const limits: Record<string, Record<string, number>> = {};
+    if (res.memoryLimitBytes) limits.memory = { limit: res.memoryLimitBytes, swap: res.memoryLimitBytes };
+    // `--cpus`: a quota per 100 ms period; Kubernetes' shares: 1024 per core requested, at least 2.
+    if (res.cpuLimitMillis) limits.cpu = { quota: Math.round(res.cpuLimitMillis * 100), period: 100_000 };
+    if (res.cpuRequestMillis !== undefined) limits.cpu = { ...limits.cpu, shares: Math.max(2, Math.floor((res.cpuRequestMillis * 1024) / 1000)) };
+    if (this.opts.pidsLimit && !(this.rootless && rootlessLimitsIgnored())) limits.pids = { limit: this.opts.pidsLimit };
+    if (Object.keys(limits).length) spec.resource_limits = limits;
     const sec = l.security ?? {};
     if (sec.runAsUser !== undefined || sec.runAsGroup !== undefined) {
-      args.push('--user', `${sec.runAsUser ?? 0}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`);
+      spec.user = `${sec.runAsUser ?? 0}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`;
     }
-    if (sec.readOnlyRootFilesystem) args.push('--read-only');
-    for (const c of sec.capabilities?.add ?? []) args.push('--cap-add', c);
-    for (const c of sec.capabilities?.drop ?? []) args.push('--cap-drop', c);
-    if (sec.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges');
-    if (sec.privileged) args.push('--privileged');
+    if (sec.readOnlyRootFilesystem) spec.read_only_filesystem = true;
+    if (sec.capabilities?.add?.length) spec.cap_add = sec.capabilities.add;
+    if (sec.capabilities?.drop?.length) spec.cap_drop = sec.capabilities.drop;
+    if (sec.allowPrivilegeEscalation === false) spec.no_new_privileges = true;
+    if (sec.privileged) spec.privileged = true;
     // The whole argv as the entrypoint: the node has already applied Kubernetes' command/args rules.
-    args.push('--entrypoint', JSON.stringify(l.argv));
-    if (l.image) args.push(l.image);
-    else args.push('--rootfs', `${this.hostRootDir}:O`);
-    return args;
+    spec.entrypoint = l.argv;
+    if (l.image) spec.image = l.image;
+    else Object.assign(spec, { rootfs: this.hostRootDir, rootfs_overlay: true });
+    return spec;
+  }
+
+  /** The limits of the launch this podman cannot enforce (rootless on cgroup v1), as the Warning the node reports. */
+  private ignoredLimits(l: ContainerLaunch): string[] {
+    if (!this.rootless || !rootlessLimitsIgnored()) return [];
+    const r = l.resources ?? {};
+    const named = [r.memoryLimitBytes && 'memory limit', r.cpuLimitMillis && 'cpu limit', r.cpuRequestMillis !== undefined && 'cpu request (shares)']
+      .filter((x): x is string => typeof x === 'string');
+    if (this.opts.pidsLimit) named.push('pids limit');
+    return named.length
+      ? [`${named.join(', ')} not enforced: rootless podman cannot set cgroup limits on this host's cgroup v1 (it needs cgroup v2 with the controllers delegated to the user)`]
+      : [];
   }
 
   private conmonPidFile(name: string): string {
@@ -395,9 +462,8 @@ export class PodmanRuntime implements Runtime {
 
   /** @internal */
   async inspectContainer(name: string): Promise<ContainerInspect | undefined> {
-    const r = await podman(this.cli, ['container', 'inspect', '--format', 'json', name]);
-    if (r.code !== 0) return undefined;
-    return (JSON.parse(r.stdout) as ContainerInspect[])[0];
+    const r = await this.api.call('GET', `/containers/${seg(name)}/json`);
+    return r.status === 200 ? r.body as ContainerInspect : undefined;
   }
 
   /**
@@ -407,10 +473,10 @@ export class PodmanRuntime implements Runtime {
    */
   async reopenLog(record: ContainerRecord): Promise<void> {
     if (!isPodmanRecord(record)) throw new Error('not a podman container');
-    const r = await podman(this.cli, ['container', 'inspect', '--format', '{{.StaticDir}}', String(record.id)]);
-    if (r.code !== 0) throw new Error(podmanError(r));
+    const r = await this.api.call('GET', `/containers/${seg(String(record.id))}/json`);
+    if (r.status !== 200 || typeof r.body?.StaticDir !== 'string') throw new Error(apiError(r));
     // Non-blocking: with no conmon reading the FIFO the open fails (ENXIO) instead of hanging.
-    const fh = await open(join(r.stdout.trim(), 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    const fh = await open(join(r.body.StaticDir as string, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
     try {
       await fh.write('2 0 0\n');
     } finally {
@@ -440,8 +506,7 @@ export class PodmanRuntime implements Runtime {
       const id = String(record.id);
       let pid = this.pids.get(id);
       if (pid === undefined) {
-        const r = await podman(this.cli, ['container', 'inspect', '--format', '{{.State.Pid}}', id]);
-        pid = r.code === 0 ? Number(r.stdout.trim()) || 0 : 0;
+        pid = (await this.inspectContainer(id))?.State?.Pid ?? 0;
         if (pid) this.pids.set(id, pid);
       }
       const sample = pid ? await cgroupUsage(pid, id) : undefined;
@@ -452,12 +517,12 @@ export class PodmanRuntime implements Runtime {
 
   /** @internal */
   signal(name: string, sig: 'TERM' | 'KILL'): Promise<unknown> {
-    return podman(this.cli, ['kill', '-s', sig, name]);
+    return this.api.call('POST', `/containers/${seg(name)}/kill`, { query: { signal: sig } }).catch(() => {});
   }
 
   /** @internal */
   async remove(name: string): Promise<void> {
-    await podman(this.cli, ['rm', '-f', '-t', '0', name]);
+    await this.api.call('DELETE', `/containers/${seg(name)}`, { query: { force: true, timeout: 0 } }).catch(() => {});
     await rm(this.conmonPidFile(name), { force: true });
   }
 
@@ -510,7 +575,7 @@ class PodmanContainer implements RunningContainer {
   private done = false;
 
   constructor(private readonly rt: PodmanRuntime, readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date,
-    readonly record: ContainerRecord) {
+    readonly record: ContainerRecord, readonly warnings: string[] = []) {
     this.exited = new Promise((r) => { this.resolve = r; });
   }
 
@@ -528,6 +593,7 @@ class PodmanContainer implements RunningContainer {
       this.done = true;
       clearTimeout(this.killTimer);
       await this.rt.remove(this.name); // before `exited` settles: nothing of it is left once it has
+      await processGone(this.pid, 10_000); // its conmon, which lingers a moment after the removal
       const finishedAt = st.FinishedAt && !st.FinishedAt.startsWith('0001') ? new Date(st.FinishedAt) : new Date();
       this.resolve({
         exitCode, signal,
@@ -580,6 +646,19 @@ function failedContainer(startedAt: Date, exitCode: number, message: string): Ru
   const exit: ContainerExit = { exitCode, signal: null, reason: 'ContainerCannotRun', message, startedAt, finishedAt: new Date() };
   const exited = Promise.resolve(exit);
   return { pid: 0, startedAt, exited, stop: () => exited };
+}
+
+/** Resolves once process `pid` has exited (or after `ms`). */
+async function processGone(pid: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (pid > 0 && Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** SIGKILL to every process whose environment holds `entry` (an exec's marker). Linux (/proc). */

@@ -1,0 +1,49 @@
+// Process containers that no pids.json entry records: started, then serve was killed before it wrote the record
+// (between the spawn and the write, which a loaded machine can stretch to many milliseconds). The kubelet finds such
+// containers by listing the runtime's own; a host process has no runtime to list, so they are found in /proc by what
+// convergit puts in every container's environment: its pod's uid, and a termination-message path inside the data
+// folder (which tells this folder's containers from another serve's).
+import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { sep } from 'node:path';
+import { groupGone, procStat, signalGroup } from './process-group.ts';
+import { POD_UID_VAR } from '../env.ts';
+
+export interface Stray { pid: number; podUID: string }
+
+/** Leaders of process groups started for `dataDir`'s containers whose pid is not in `recorded`. */
+export async function findStrays(dataDir: string, recorded: ReadonlySet<number>): Promise<Stray[]> {
+  const mark = `CONVERGIT_TERMINATION_MESSAGE_PATH=${dataDir}${sep}`;
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
+  const strays: Stray[] = [];
+  for (let i = 0; i < pids.length; i += 32) { // a descriptor per read: a few at a time
+    await Promise.all(pids.slice(i, i + 32).map(async (pid) => {
+      if (pid === process.pid || recorded.has(pid)) return;
+      const env = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => ''); // not ours to read, or gone
+      if (!env.includes(mark)) return;
+      const st = procStat(pid);
+      if (!st || st.pgrp !== pid || st.state === 'Z' || st.state === 'X') return; // a member of a group: its leader decides
+      // A group a container's own process made (setsid) is that container's: only one whose parent is not ours
+      // (its parent, the killed serve, is gone) was started by serve.
+      if ((await readFile(`/proc/${parentOf(pid)}/environ`, 'latin1').catch(() => '')).includes(mark)) return;
+      const uid = env.split('\0').find((e) => e.startsWith(`${POD_UID_VAR}=`))?.slice(POD_UID_VAR.length + 1);
+      if (uid) strays.push({ pid, podUID: uid });
+    }));
+  }
+  return strays;
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Kills each stray's process group and waits for it: its pod's worker starts the container again, recorded. */
+export async function removeStrays(strays: Stray[]): Promise<void> {
+  for (const s of strays) signalGroup(s.pid, 'SIGKILL');
+  await Promise.all(strays.map((s) => groupGone(s.pid)));
+}
