@@ -16,12 +16,23 @@ export class ContinueError extends Error {
 export const EXPIRED_MESSAGE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
 const keyOf = (o: KubeObject) => JSON.stringify([o.metadata.namespace ?? '', o.metadata.name]);
-/** After the key `start`, in the lists' order (namespace, then name). */
-const isAfter = (o: KubeObject, start: string) => {
-  const [ns, name] = JSON.parse(start) as [string, string];
-  const ons = o.metadata.namespace ?? '';
-  return ons > ns || (ons === ns && o.metadata.name > name);
-};
+/** The key `start` of a token, parsed once. */
+const startKey = (start: string) => JSON.parse(start) as [string, string];
+/** a before b in the lists' order: namespace, then name, by code unit (as etcd orders its keys). */
+const before = (ns: string, name: string, [kns, kname]: [string, string]) => ns < kns || (ns === kns && name <= kname);
+/**
+ * Where the items after `key` begin in a sorted list: a binary search, so a page costs its own length, not a
+ * filter over the whole list again (with a JSON.parse of the key per item).
+ */
+function firstAfter(items: KubeObject[], key: [string, string]): number {
+  let lo = 0, hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (before(items[mid].metadata.namespace ?? '', items[mid].metadata.name, key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 const encode = (t: Token) => Buffer.from(JSON.stringify(t)).toString('base64url');
 
 function decode(text: string): Token {
@@ -48,7 +59,7 @@ export class Paginator {
   constructor(private readonly ttlMs = 5 * 60_000, private readonly keep = 64, private readonly now = () => Date.now()) {}
 
   /**
-   * One page. `read` gives the current, filtered, sorted list and its version; it is called for a first page or
+   * One page. `read` gives the current, filtered list, sorted by namespace then name (by code unit), and its version; it is called for a first page or
    * an expired list's inconsistent continuation only.
    */
   async page(limit: number | undefined, token: string | undefined, read: () => Promise<{ items: KubeObject[]; resourceVersion: string }>): Promise<Page> {
@@ -69,16 +80,17 @@ export class Paginator {
       const r = await read();
       snap = { ...r, at: this.now() };
     }
-    const rest = after ? snap.items.filter((o) => isAfter(o, after)) : snap.items;
-    if (!limit || rest.length <= limit) return { items: rest, resourceVersion: snap.resourceVersion };
-    const items = rest.slice(0, limit);
+    const from = after ? firstAfter(snap.items, startKey(after)) : 0;
+    const left = snap.items.length - from;
+    if (!limit || left <= limit) return { items: from ? snap.items.slice(from) : snap.items, resourceVersion: snap.resourceVersion };
+    const items = snap.items.slice(from, from + limit);
     // Only a consistent list keeps a snapshot; an inconsistent continuation goes on from the current state.
     if (id === undefined && !token) {
       id = String(++this.next);
       this.snapshots.set(id, snap);
     }
     const cont = encode({ v: 'meta.k8s.io/v1', rv: snap.resourceVersion, start: keyOf(items.at(-1)!), ...(id !== undefined ? { id } : {}) });
-    return { items, resourceVersion: snap.resourceVersion, continue: cont, remainingItemCount: rest.length - limit };
+    return { items, resourceVersion: snap.resourceVersion, continue: cont, remainingItemCount: left - limit };
   }
 
   private expire(): void {

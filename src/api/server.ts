@@ -385,7 +385,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
     if (e.code === 400) throw new ApiError(400, e.message, 'BadRequest');
     return sendJson(res, 410, { ...statusBody(410, e.message, undefined, 'Expired'), metadata: { continue: e.continueToken } });
   }
-  page = { ...page, items: page.items.map(show) };
+  if (view.present) page = { ...page, items: page.items.map(show) }; // else the page as it is: no copy of a big list
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
   if (table) return sendJsonStreamed(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns) as unknown as Record<string, unknown>);
   return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf({ group: info.group, version: p.version }), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });

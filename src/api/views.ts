@@ -78,8 +78,12 @@ export const filtersDerived = (s: Source) => !!s.derive && !s.filterStored;
 /** The served object of a stored one, or undefined when this source does not serve it. */
 export const served = (s: Source, o: KubeObject): KubeObject | undefined => (s.skip?.(o) ? undefined : s.derive ? s.derive(o) : o);
 
-const byNamespaceAndName = (a: KubeObject, b: KubeObject) =>
-  (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name);
+/** The store's order, by code unit (etcd's key order), which continue tokens and their binary search rely on. */
+const byNamespaceAndName = (a: KubeObject, b: KubeObject) => {
+  const an = a.metadata.namespace ?? '', bn = b.metadata.namespace ?? '';
+  if (an !== bn) return an < bn ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+};
 
 /** All served objects passing the filter, sorted, with the store's version read before and after (retried until equal). */
 export async function listView(store: Store, v: View, f: Filter): Promise<{ items: KubeObject[]; resourceVersion: string }> {

@@ -3,6 +3,7 @@
 // killed); the next start hands each record back to the runtime to re-adopt it, and `convergit stop` reads it to
 // stop them all. Rewritten whole and renamed into place, so a crash never leaves half a file.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ContainerLaunch, ContainerRecord } from './runtime/runtime.ts';
 
@@ -22,19 +23,24 @@ const keyOf = (podUID: string, container: string) => `${podUID}/${container}`;
 
 export class PidsFile {
   private readonly entries = new Map<string, PidEntry>();
+  /** Each entry's JSON, made once when it is added (an entry is never changed after): a write joins them. */
+  private readonly texts = new Map<string, string>();
 
   constructor(readonly file: string) {}
 
   /** What a previous run recorded. Kept until the caller removes what it could not re-adopt, so a crash meanwhile loses nothing. */
   load(): PidEntry[] {
+    PidsFile.flushPending(this.file);
     const found = readPidsFile(this.file);
     this.entries.clear();
+    this.texts.clear();
     for (const e of found) this.entries.set(keyOf(e.podUID, e.container), e);
     return found;
   }
 
   add(entry: PidEntry): void {
     this.entries.set(keyOf(entry.podUID, entry.container), entry);
+    this.texts.delete(keyOf(entry.podUID, entry.container));
     this.write();
   }
 
@@ -44,19 +50,92 @@ export class PidsFile {
     const e = this.entries.get(key);
     if (!e || (record && e.record !== record)) return;
     this.entries.delete(key);
+    this.texts.delete(key);
     this.write();
   }
 
+  private dirty = false;
+  /** An asynchronous write under way. */
+  private writing?: Promise<void>;
+  private folderMade = false;
+  /** Bumped by each synchronous write. */
+  private gen = 0;
+
+  /**
+   * Written off the event loop (temporary file, then rename, on libuv's threads), once for all the changes of a
+   * turn of the loop: a burst of containers starting or stopping on a node rewrote the whole file synchronously for
+   * each, and a rename over an existing file waits for the disk (ext4 flushes the new file's data first), seconds of
+   * serve's loop in a 1,000-pod deletion. A serve that exits, or another reader of the file in this process, gets
+   * it written synchronously at once.
+   */
   private write(): void {
-    mkdirSync(dirname(this.file), { recursive: true });
+    if (!this.folderMade) {
+      // Made here, once, so a write still under way never makes again a folder removed meanwhile.
+      mkdirSync(dirname(this.file), { recursive: true });
+      this.folderMade = true;
+    }
+    if (this.dirty) return;
+    this.dirty = true;
+    unsaved.set(this.file, this);
+    if (!exitHooked) process.once('exit', () => { for (const f of unsaved.values()) f.flush(); });
+    exitHooked = true;
+    if (!this.writing) setImmediate(this.flushAsync);
+  }
+
+  private readonly flushAsync = (): void => {
+    if (!this.dirty || this.writing) return;
+    this.dirty = false;
+    const text = this.text();
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.entries.values()]));
-    renameSync(tmp, this.file);
+    const gen = this.gen;
+    // Not renamed into place if a synchronous write of newer content was made meanwhile.
+    this.writing = writeFile(tmp, text).then(() => (gen === this.gen ? rename(tmp, this.file) : undefined))
+      .catch(() => {}) // the folder removed meanwhile (its node is gone), or a disk error: the next change writes it again
+      .finally(() => {
+        this.writing = undefined;
+        if (this.dirty) setImmediate(this.flushAsync);
+        else if (unsaved.get(this.file) === this) unsaved.delete(this.file);
+      });
+  };
+
+  /** Written now, synchronously (serve exiting, or a reader in this process). */
+  readonly flush = (): void => {
+    if (!this.dirty && !this.writing) return;
+    this.dirty = false;
+    this.gen++;
+    if (unsaved.get(this.file) === this) unsaved.delete(this.file);
+    const tmp = `${this.file}.sync.tmp`; // not the name a write under way uses
+    try {
+      writeFileSync(tmp, this.text());
+      renameSync(tmp, this.file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // the folder removed: its node is gone
+    }
+  };
+
+  private text(): string {
+    return `[${[...this.entries].map(([k, e]) => this.textOf(k, e)).join(',')}]`;
+  }
+
+  private textOf(key: string, e: PidEntry): string {
+    let t = this.texts.get(key);
+    if (t === undefined) this.texts.set(key, (t = JSON.stringify(e)));
+    return t;
+  }
+
+  /** Writes now what another instance for the same file has not written yet (a node restarted in one process). */
+  static flushPending(file: string): void {
+    unsaved.get(file)?.flush();
   }
 }
 
+/** The file of each instance with changes not yet written. */
+const unsaved = new Map<string, PidsFile>();
+let exitHooked = false;
+
 /** The entries of a pids.json; an unreadable or older-format file is empty (what it named is then restarted). */
 export function readPidsFile(file: string): PidEntry[] {
+  PidsFile.flushPending(file);
   try {
     const v = JSON.parse(readFileSync(file, 'utf8'));
     return Array.isArray(v) ? v.filter((e) => e && typeof e.podUID === 'string' && typeof e.container === 'string' && e.record && e.launch) : [];

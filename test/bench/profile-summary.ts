@@ -14,18 +14,22 @@ const keyOf = (n: ProfileNode) => {
 /**
  * Lines like `  23.4%  1234 ms  parseYaml src/manifests/load.ts:12:5`, the `top` heaviest by self time, or with
  * `inclusive` by total time (the function and what it calls), limited to frames whose key contains `only`
- * (e.g. 'src/', so the project's own functions show which of them the time is spent under).
+ * (e.g. 'src/', so the project's own functions show which of them the time is spent under). `window` keeps only the
+ * samples taken between two instants of CLOCK_MONOTONIC in µs (a profile's own clock on Linux): one phase of a run.
  */
-export function profileSummary(file: string, top = 15, opts: { inclusive?: boolean; only?: string } = {}): string[] {
+export function profileSummary(file: string, top = 15, opts: { inclusive?: boolean; only?: string; window?: { fromUs: number; toUs: number } } = {}): string[] {
   const p: Profile = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const time = new Map<string, number>();
   let total = 0;
+  let at = p.startTime;
   // Each sample's time is the delta to the next one; it is charged to the function on top of the stack (self), or
   // once to every function on the stack (inclusive; recursion counted once).
   for (let i = 0; i < p.samples.length; i++) {
+    at += p.timeDeltas[i] ?? 0;
+    if (opts.window && (at < opts.window.fromUs || at > opts.window.toUs)) continue;
     const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
     total += dt;
     if (!opts.inclusive) {

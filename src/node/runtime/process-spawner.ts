@@ -1,0 +1,122 @@
+// Containers are started by a small long-lived helper process, not by serve itself: Node's spawn is synchronous
+// (fork, then a blocking wait until the child has exec'd), which on a busy machine held serve's event loop 10–35 ms a
+// container, so a 300-pod scale-up froze the API for seconds. The helper pays that wait on its own thread; serve
+// sends it one JSON line a container and gets back the pid (and its start time, read before the helper could reap it),
+// then later the exit status. The child is still started detached (its own session and process group, pgid = pid)
+// with its output appended to its log file, exactly as a direct spawn did, so stop, re-adoption and `convergit stop`
+// see no difference. The helper exits when serve goes (its stdin closes) and leaves every container running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** The helper's source (plain JavaScript, run with `node -e`: nothing to build or load). */
+const HELPER = String.raw`
+const { spawn } = require('node:child_process');
+const { openSync, closeSync, readFileSync } = require('node:fs');
+const { createInterface } = require('node:readline');
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {}); // it ends with serve, when its stdin closes
+const send = (m) => { try { process.stdout.write(JSON.stringify(m) + '\n'); } catch {} };
+process.stdout.on('error', () => {});
+const startTime = (pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch { return undefined; } };
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const r = JSON.parse(line);
+  let fd;
+  try { fd = openSync(r.log, 'a'); } catch (e) { return send({ id: r.id, fail: { code: e.code, message: e.message } }); }
+  let child;
+  try {
+    child = spawn(r.file, r.args, { cwd: r.cwd, env: r.env, detached: true, stdio: ['ignore', fd, fd] });
+  } catch (e) {
+    closeSync(fd);
+    return send({ id: r.id, error: { code: e.code, message: e.message } });
+  } finally {
+    if (child) closeSync(fd);
+  }
+  if (child.pid === undefined) return child.once('error', (e) => send({ id: r.id, error: { code: e.code, message: e.message } }));
+  child.on('error', () => {});
+  send({ id: r.id, pid: child.pid, startTime: startTime(child.pid) });
+  child.once('exit', (code, signal) => send({ id: r.id, exit: { code, signal } }));
+}).on('close', () => process.exit(0));
+`;
+
+export interface SpawnRequest { file: string; args: string[]; cwd: string; env: Record<string, string>; logFile: string }
+export interface ChildExit { code: number | null; signal: NodeJS.Signals | null }
+export type Spawned =
+  | { pid: number; startTime?: string; /** undefined: the helper died, the status is unknown (watch /proc). */ exit: Promise<ChildExit | undefined> }
+  | { error: NodeJS.ErrnoException };
+
+interface Entry { started: (s: Spawned) => void; failed: (e: Error) => void; exited?: (e: ChildExit | undefined) => void }
+
+class Helper {
+  private readonly child: ChildProcess;
+  private readonly entries = new Map<number, Entry>();
+  private next = 0;
+  dead = false;
+
+  constructor(onDeath: () => void) {
+    this.child = spawn(process.execPath, ['-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdin!.on('error', () => {});
+    createInterface({ input: this.child.stdout! }).on('line', (line) => this.receive(JSON.parse(line)));
+    this.child.once('exit', () => {
+      this.dead = true;
+      onDeath();
+      // Containers already started go on; their exits are now seen through /proc by their owners.
+      for (const e of this.entries.values()) {
+        if (e.exited) e.exited(undefined);
+        else e.failed(new Error('the container-starting helper process died'));
+      }
+      this.entries.clear();
+    });
+    this.refs();
+  }
+
+  spawn(r: SpawnRequest): Promise<Spawned> {
+    return new Promise((resolve, reject) => {
+      const id = ++this.next;
+      this.entries.set(id, { started: resolve, failed: reject });
+      this.refs();
+      this.child.stdin!.write(`${JSON.stringify({ id, file: r.file, args: r.args, cwd: r.cwd, env: r.env, log: r.logFile })}\n`);
+    });
+  }
+
+  private receive(m: { id: number; pid?: number; startTime?: string; exit?: ChildExit; error?: { code?: string; message: string }; fail?: { code?: string; message: string } }) {
+    const e = this.entries.get(m.id);
+    if (!e) return;
+    if (m.exit) {
+      this.entries.delete(m.id);
+      this.refs();
+      return e.exited?.(m.exit);
+    }
+    if (m.pid !== undefined) {
+      const exit = new Promise<ChildExit | undefined>((resolve) => { e.exited = resolve; });
+      return e.started({ pid: m.pid, startTime: m.startTime, exit });
+    }
+    this.entries.delete(m.id);
+    this.refs();
+    const err = Object.assign(new Error(m.error?.message ?? m.fail?.message ?? 'spawn failed'), { code: m.error?.code ?? m.fail?.code }) as NodeJS.ErrnoException;
+    if (m.fail) e.failed(err); // the log file could not be opened, as openSync threw before
+    else e.started({ error: err });
+  }
+
+  /** While containers are starting or running, the helper keeps serve alive, as its own children did. */
+  private refs() {
+    const out = this.child.stdout as unknown as { ref(): void; unref(): void };
+    if (this.entries.size) {
+      this.child.ref();
+      out.ref();
+    } else {
+      this.child.unref();
+      out.unref();
+    }
+    (this.child.stdin as unknown as { unref(): void }).unref();
+  }
+}
+
+let helper: Helper | undefined;
+
+/** Starts `file` detached, its output appended to `logFile`, through the shared helper (started on first use). */
+export function spawnDetached(r: SpawnRequest): Promise<Spawned> {
+  if (!helper || helper.dead) {
+    const h = new Helper(() => { if (helper === h) helper = undefined; });
+    helper = h;
+  }
+  return helper.spawn(r);
+}
