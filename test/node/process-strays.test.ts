@@ -29,9 +29,10 @@ test('removeUnrecorded stops only unrecorded containers of this folder\'s pods t
   };
   const forever = 'setInterval(() => {}, 1000)';
   // A container that makes a process group of its own (setsid), which must stay its.
-  // (It exits when its parent does, so the test leaves nothing behind.)
-  const child = 'const p = process.ppid; setInterval(() => { if (process.ppid !== p) process.exit(0); }, 50)';
-  const grouping = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { detached: true, stdio: 'ignore' }); ${forever}`;
+  // (It exits once its parent is gone, so the test leaves nothing behind: the parent's pid comes from the parent,
+  // since a child that read its ppid only after the parent died would wait on init forever.)
+  const child = 'const p = Number(process.env.PARENT_PID); setInterval(() => { if (process.ppid !== p) process.exit(0); }, 50)';
+  const grouping = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { detached: true, stdio: 'ignore', env: { ...process.env, PARENT_PID: String(process.pid) } }); ${forever}`;
   try {
     const recorded = await run(dir, 'recorded', grouping);
     const stray = await run(dir, 'stray', forever);
