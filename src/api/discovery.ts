@@ -40,7 +40,7 @@ function resourcesOf(group: string, version: string) {
     if (k.kind === 'Pod') out.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
   }
   for (const r of REVIEW_KINDS.filter((x) => x.group === group && x.version === version)) {
-    out.push({ name: r.resource, singularName: r.singular, namespaced: false, kind: r.kind, verbs: ['create'] });
+    out.push({ name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: ['create'] });
   }
   return out;
 }

@@ -220,7 +220,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const url = requestUrl(req);
   if (url.malformed) throw new ApiError(400, `malformed request path: ${url.malformed}`, 'BadRequest');
   if (req.method === 'POST') {
-    const isReview = /^\/apis\/(authorization|authentication)\.k8s\.io\/v1\/selfsubject/.test(url.pathname);
+    const isReview = /^\/apis\/(authorization|authentication)\.k8s\.io\/v1\//.test(url.pathname);
     if (isReview) {
       let review: unknown;
       try {

@@ -57,6 +57,14 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('TokenReview: the data folder\'s token is authenticated as its holder, another is not', async () => {
+  const review = async (token: string) => (await fetch(`${open.url}/apis/authentication.k8s.io/v1/tokenreviews`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }),
+  }).then((r) => r.json()) as any).status;
+  assert.equal(await review(TOKEN), { authenticated: true, user: { username: 'convergit:api-token', groups: ['system:authenticated'] }, audiences: [] });
+  assert.equal(await review(`${TOKEN}x`), { authenticated: false, user: {} });
+});
+
 test('loopback addresses are told from the others', () => {
   for (const h of ['127.0.0.1', '127.9.8.7', '::1', '[::1]', 'localhost']) assert.ok(isLoopbackHost(h), h);
   for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', '128.0.0.1', 'example.com']) assert.not.ok(isLoopbackHost(h), h);

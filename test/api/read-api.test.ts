@@ -213,6 +213,29 @@ test('self-reviews answer without writing: reads allowed, writes denied with the
   assert.is(await store.resourceVersion(), before, 'nothing written');
 });
 
+test('reviews about someone else (SubjectAccessReview, LocalSubjectAccessReview, TokenReview) answer as the self-reviews do; Binding is listed, its POST refused', async () => {
+  const before = await store.resourceVersion();
+  const sar = (verb: string) => post('/apis/authorization.k8s.io/v1/subjectaccessreviews', { spec: { user: 'jane', resourceAttributes: { verb, resource: 'pods', namespace: 'default' } } });
+  assert.equal([(await sar('get')).status, (await sar('get')).body.status.allowed, (await sar('create')).body.status.allowed], [201, true, false]);
+  const noUser = await post('/apis/authorization.k8s.io/v1/subjectaccessreviews', { spec: { resourceAttributes: { verb: 'get', resource: 'pods' } } });
+  assert.equal([noUser.status, noUser.body.message], [400, 'SubjectAccessReview: at least one of spec.user or spec.groups must be specified']);
+  const local = (ns: string) => post('/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews', { spec: { groups: ['dev'], resourceAttributes: { verb: 'list', resource: 'pods', namespace: ns } } });
+  const ok = await local('default');
+  assert.equal([ok.status, ok.body.kind, ok.body.metadata.namespace, ok.body.status.allowed], [201, 'LocalSubjectAccessReview', 'default', true]);
+  assert.is((await local('other')).status, 400, 'the attributes\' namespace must be the request\'s');
+  const token = await post('/apis/authentication.k8s.io/v1/tokenreviews', { spec: { token: 'not-the-token' } });
+  assert.equal([token.status, token.body.status.authenticated], [201, false]);
+  assert.is((await post('/apis/authentication.k8s.io/v1/tokenreviews', { spec: {} })).status, 400);
+  const v1 = await get('/api/v1');
+  assert.equal(v1.body.resources.find((r: any) => r.name === 'bindings'), { name: 'bindings', singularName: 'binding', namespaced: true, kind: 'Binding', verbs: ['create'] });
+  const authz = await get('/apis/authorization.k8s.io/v1');
+  assert.equal(authz.body.resources.map((r: any) => `${r.name}:${r.namespaced}`).sort(),
+    ['localsubjectaccessreviews:true', 'selfsubjectaccessreviews:false', 'selfsubjectrulesreviews:false', 'subjectaccessreviews:false']);
+  const binding = await post('/api/v1/namespaces/default/bindings', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node', name: 'n' } });
+  assert.is(binding.status, 405);
+  assert.is(await store.resourceVersion(), before, 'nothing written');
+});
+
 test('OpenAPI: v2 as JSON (406 when only protobuf is acceptable), v3 per group-version with the PATCH fieldValidation parameter', async () => {
   const v2 = await get('/openapi/v2', { accept: 'application/json' });
   assert.is(v2.body.swagger, '2.0');
