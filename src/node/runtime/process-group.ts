@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 export interface ProcStat {
   /** R, S, D, Z (zombie), X (dead) … */
   state: string;
+  ppid: number;
   pgrp: number;
   /** Field 22: clock ticks after boot when the process started. With the pid, it names one process for good. */
   startTime: string;
@@ -20,7 +21,7 @@ export function procStat(pid: number): ProcStat | undefined {
   }
   // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ')'.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: f[0], pgrp: Number(f[2]), startTime: f[19] };
+  return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), startTime: f[19] };
 }
 
 /** The process `pid` that started at `startTime` is still alive (not a zombie). */

@@ -3,7 +3,6 @@
 // containers by listing the runtime's own; a host process has no runtime to list, so they are found in /proc by what
 // convergit puts in every container's environment: its pod's uid, and a termination-message path inside the data
 // folder (which tells this folder's containers from another serve's).
-import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { groupGone, procStat, signalGroup } from './process-group.ts';
@@ -25,21 +24,12 @@ export async function findStrays(dataDir: string, recorded: ReadonlySet<number>)
       if (!st || st.pgrp !== pid || st.state === 'Z' || st.state === 'X') return; // a member of a group: its leader decides
       // A group a container's own process made (setsid) is that container's: only one whose parent is not ours
       // (its parent, the killed serve, is gone) was started by serve.
-      if ((await readFile(`/proc/${parentOf(pid)}/environ`, 'latin1').catch(() => '')).includes(mark)) return;
+      if ((await readFile(`/proc/${st.ppid}/environ`, 'latin1').catch(() => '')).includes(mark)) return;
       const uid = env.split('\0').find((e) => e.startsWith(`${POD_UID_VAR}=`))?.slice(POD_UID_VAR.length + 1);
       if (uid) strays.push({ pid, podUID: uid });
     }));
   }
   return strays;
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
 }
 
 /** Kills each stray's process group and waits for it: its pod's worker starts the container again, recorded. */
