@@ -8,6 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import type { Store } from '../store/store.ts';
 import { Informer } from '../store/informer.ts';
 import { groupVersions } from './discovery.ts';
+import { ApiError } from './resource-version.ts';
 
 /** kube-apiserver's APIServicePriorities (pkg/controlplane/apiserver/aggregator.go, controlplane/instance.go). */
 const PRIORITIES: Record<string, [number, number]> = {
@@ -23,6 +24,9 @@ const PRIORITIES: Record<string, [number, number]> = {
 };
 /** crdregistration's priorities for the CRDs' groups; the same for a built-in group the table above lacks. */
 const CRD_PRIORITY: [number, number] = [1000, 100];
+
+/** A request after the server began to stop: nothing is started for it any more. */
+const stoppedError = () => new ApiError(503, 'the API server is shutting down', 'ServiceUnavailable');
 
 const uidOf = (s: string) => { const h = createHash('sha256').update(s).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`; };
 
@@ -50,19 +54,26 @@ export class ApiServiceAvailability {
   private services?: Informer;
   private endpoints?: Informer;
   private started?: Promise<void>;
+  private stopped = false;
 
   constructor(private readonly store: Store) {}
 
-  ready(): Promise<void> {
+  /** Starts the informers on first use. Final after stop(): refused, and nothing starts. */
+  async ready(): Promise<void> {
+    if (this.stopped) throw stoppedError();
     this.started ??= (async () => {
-      this.services = new Informer(this.store, 'Service');
-      this.endpoints = new Informer(this.store, 'Endpoints');
-      await Promise.all([this.services.start(), this.endpoints.start()]);
+      const services = this.services = new Informer(this.store, 'Service');
+      const endpoints = this.endpoints = new Informer(this.store, 'Endpoints');
+      await Promise.all([services.start(), endpoints.start()]);
+      // stop() during the start may have come before their watches were registered: stopped again now.
+      if (this.stopped) { services.stop(); endpoints.stop(); }
     })();
-    return this.started;
+    await this.started;
+    if (this.stopped) throw stoppedError();
   }
 
   stop(): void {
+    this.stopped = true;
     this.services?.stop();
     this.endpoints?.stop();
   }
