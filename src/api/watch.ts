@@ -7,7 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
 import { toTable, wantsTable, type Column, type IncludeObject } from './tables.ts';
-import { filtersDerived, listView, passes, served, type Filter, type View } from './views.ts';
+import { filtersDerived, listView, passes, served, type Filter, type Source, type View } from './views.ts';
 import { matchesFields } from './field-selector.ts';
 
 export interface WatchTiming {
@@ -20,6 +20,7 @@ export interface WatchTiming {
 /** `watch=true`, `1` or `True` (Python's client) all ask for a watch, as Go's strconv.ParseBool reads them. */
 export const isWatch = (v: string | null) => v !== null && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
 const isTrue = isWatch;
+const rvOf = (o: KubeObject) => Number(o.metadata.resourceVersion ?? 0);
 
 const invalid = (field: string, message: string) =>
   new ApiError(422, `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${message}`, 'Invalid',
@@ -59,6 +60,8 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   // Headers go out at once: a client waits for them before it reads any event.
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
   res.flushHeaders();
+  // Every source watches from one version (the list's, the one asked for, or now), so none misses a change that
+  // another sees.
   let from = rv !== undefined && rv > 0 ? String(rv) : undefined;
   if (initial) {
     const list = await listView(store, view, filter);
@@ -66,6 +69,19 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
     from = list.resourceVersion;
     if (sendInitial !== null && bookmarks) await bookmark({ 'k8s.io/initial-events-end': 'true' });
   }
+  from ??= await store.resourceVersion();
+
+  // Events leave in the store's version order, as kube-apiserver's watch cache sends them. While the sources are
+  // being registered their replays are held, then sent sorted by version (a watch of EndpointSlices spans two
+  // stored kinds); after that the store delivers every change in order, across kinds.
+  type Pending = { type: string; object: KubeObject; source: Source };
+  let held: Pending[] | undefined = [];
+  const dispatch = (p: Pending) => {
+    const o = served(p.source, p.object);
+    // Stored objects were filtered by the store; derived ones are filtered here.
+    if (o && (!filtersDerived(p.source) || passes(filter, o))) sendObject(p.type, o);
+  };
+  const push = (p: Pending) => (held ? held.push(p) : dispatch(p));
   const stops: (() => void)[] = [];
   try {
     for (const source of view.sources) {
@@ -74,11 +90,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
         kind: source.storeKind, namespace: filter.namespace, resourceVersion: from, shared: true,
         // Derived objects are filtered after deriving; stored ones in the store, so entering/leaving a selector is seen.
         ...(filtersDerived(source) ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
-      }, (e: WatchEvent) => {
-        const o = served(source, e.object);
-        if (!o || (filtersDerived(source) && !passes(filter, o))) return;
-        sendObject(e.type, o);
-      }));
+      }, (e: WatchEvent) => push({ type: e.type, object: e.object, source })));
     }
   } catch (e) {
     for (const s of stops) s();
@@ -88,6 +100,9 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
     }
     throw e;
   }
+  const replayed = held.sort((a, b) => rvOf(a.object) - rvOf(b.object));
+  held = undefined;
+  for (const p of replayed) dispatch(p);
   const timers: NodeJS.Timeout[] = [];
   const end = () => { for (const s of stops.splice(0)) s(); for (const t of timers) clearTimeout(t); };
   res.on('close', end);
