@@ -1,14 +1,15 @@
 // APIServices as kube-aggregator keeps them: one Local APIService per group-version this server serves itself
 // (autoregistered at start, as kube-apiserver does for its own groups and the CRDs'), and for committed ones the
-// Available condition its availability controller would write, computed on read from the Services and Endpoints.
+// Available condition its availability controller would write, kept current from the Services and Endpoints.
 // convergit aggregates nothing: an APIService whose Service has ready endpoints is still not Available (NotAggregated).
 import { createHash } from 'node:crypto';
 import { allKinds } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { Store } from '../store/store.ts';
 import { Informer } from '../store/informer.ts';
-import { groupVersions } from './discovery.ts';
+import { StoreError } from '../store/store.ts';
 import { ApiError } from './resource-version.ts';
+import { groupVersions } from './discovery.ts';
 
 /** kube-apiserver's APIServicePriorities (pkg/controlplane/apiserver/aggregator.go, controlplane/instance.go). */
 const PRIORITIES: Record<string, [number, number]> = {
@@ -49,40 +50,185 @@ export function localApiServices(createdAt: string | undefined): KubeObject[] {
   });
 }
 
-/** Services and Endpoints through informers (started on first use), to judge committed APIServices as kube-aggregator does. */
+/** A condition as kube-aggregator's available-condition controller writes it. */
+type Condition = ReturnType<typeof condition>;
+/** The Available condition an APIService had from a version on (the change that set it). */
+interface Transition { rv: number; condition: Condition }
+
+/** The derived changes kept for watches that resume from a version: transitions are rare, a few hundred suffice. */
+const HISTORY = 256;
+/** Transitions kept per APIService, to show a replayed event the status it had at its version. */
+const PER_SERVICE = 8;
+
+const rvOf = (o: KubeObject) => Number(o.metadata.resourceVersion ?? 0);
+const sameCondition = (a: Condition, b: Condition) => a.status === b.status && a.reason === b.reason && a.message === b.message;
+
+/**
+ * The Available condition of committed APIServices, kept as kube-aggregator's availability controller keeps it: an
+ * APIService informer, and Service and Endpoints informers only while a committed APIService names a Service. A
+ * Service or Endpoints change that changes a condition is a new status at that change's version, sent to watches
+ * as a MODIFIED of the APIService (the controller's status write on a cluster). Nothing is written to the store (the
+ * status is the API's own view), so after a restart an APIService's status starts again from its own version.
+ */
 export class ApiServiceAvailability {
+  private apiServices?: Informer;
   private services?: Informer;
   private endpoints?: Informer;
+  /** Settles when the Service and Endpoints informers (if wanted) have synced and every status is judged. */
+  private backing: Promise<void> = Promise.resolve();
+  private backingSynced = false;
   private started?: Promise<void>;
   private stopped = false;
+  private transitions = new Map<string, Transition[]>();
+  private history: { rv: number; object: KubeObject }[] = [];
+  /** Derived changes before this version may have been dropped from history. */
+  private floor = 0;
+  private listeners = new Set<(o: KubeObject) => void>();
 
   constructor(private readonly store: Store) {}
 
-  /** Starts the informers on first use. Final after stop(): refused, and nothing starts. */
+  /** Starts the APIService informer on first use. Final after stop(): refused, and nothing starts. */
   async ready(): Promise<void> {
     if (this.stopped) throw stoppedError();
     this.started ??= (async () => {
-      const services = this.services = new Informer(this.store, 'Service');
-      const endpoints = this.endpoints = new Informer(this.store, 'Endpoints');
-      await Promise.all([services.start(), endpoints.start()]);
-      // stop() during the start may have come before their watches were registered: stopped again now.
-      if (this.stopped) { services.stop(); endpoints.stop(); }
-    })();
+      const inf = new Informer(this.store, 'APIService').on({
+        add: (o) => this.onApiService(o), update: (_, o) => this.onApiService(o), delete: (o) => this.onApiService(o, true),
+      });
+      this.apiServices = inf;
+      try { await inf.start(); } catch (e) { inf.stop(); throw e; }
+      // stop() during the start: the informer was stopped before it listed, or is stopped now.
+      if (this.stopped) inf.stop();
+      else this.wantServices();
+    })().catch((e) => { this.started = undefined; throw e; }); // tried again on the next use
     await this.started;
+    if (this.stopped) throw stoppedError();
+    this.wantServices(); // again, after a start of the backing informers that failed
+    // Until the backing informers run steady (they may be restarted meanwhile).
+    for (let b = this.backing; ; b = this.backing) { await b; if (b === this.backing) break; }
     if (this.stopped) throw stoppedError();
   }
 
   stop(): void {
     this.stopped = true;
-    this.services?.stop();
-    this.endpoints?.stop();
+    this.apiServices?.stop();
+    this.stopBacking();
+    this.listeners.clear();
   }
 
-  /** The committed APIService with the status kube-aggregator's available-condition controller gives it. */
-  withStatus = (o: KubeObject): KubeObject => ({ ...o, status: { ...o.status, conditions: [this.available(o)] } });
+  /** For list and get: the APIService as it is now, with its status and the version of its last change (its own or its Service's). */
+  current = async (o: KubeObject): Promise<KubeObject> => {
+    await this.ready();
+    const last = this.statusOf(o).at(-1)!;
+    return this.served(o, last.condition, Math.max(rvOf(o), last.rv));
+  };
 
-  private available(o: KubeObject) {
-    const since = o.metadata.creationTimestamp;
+  /** For a watch event of the APIService itself: the status it had at that version. */
+  atVersion = async (o: KubeObject): Promise<KubeObject> => {
+    await this.ready();
+    const list = this.statusOf(o), rv = rvOf(o);
+    const at = [...list].reverse().find((t) => t.rv <= rv) ?? list[0];
+    return this.served(o, at.condition, rv);
+  };
+
+  /**
+   * Status changes after `from` (replayed), then as they happen, each a MODIFIED APIService at the version of the
+   * Service or Endpoints change that caused it; called in the store's version order. Throws Gone when some after
+   * `from` are no longer kept.
+   */
+  changes = (from: number | undefined, handler: (o: KubeObject) => void): (() => void) => {
+    if (from !== undefined && from < this.floor) throw new StoreError('Gone', `resourceVersion ${from} is too old: APIService status history starts after ${this.floor}`);
+    if (from !== undefined) for (const h of this.history) if (h.rv > from) handler(h.object);
+    this.listeners.add(handler);
+    return () => { this.listeners.delete(handler); };
+  };
+
+  private served(o: KubeObject, c: Condition, rv: number): KubeObject {
+    return { ...o, metadata: { ...o.metadata, resourceVersion: String(rv) }, status: { ...o.status, conditions: [c] } };
+  }
+
+  /** The transitions known of `o` (judged now when it has none yet, as for an object seen before its informer event). */
+  private statusOf(o: KubeObject): Transition[] {
+    const known = this.transitions.get(o.metadata.name);
+    if (known?.length) return known;
+    return [{ rv: rvOf(o), condition: this.available(o, o.metadata.creationTimestamp) }];
+  }
+
+  private onApiService(o: KubeObject, deleted = false): void {
+    if (deleted) this.transitions.delete(o.metadata.name);
+    this.wantServices();
+    // Its own change is sent by the store's watch; only the status it has from this version on is recorded here.
+    if (!deleted && this.backingSynced) this.judge(o, rvOf(o));
+  }
+
+  /** Starts the Service and Endpoints informers when a committed APIService names a Service; stops them when none does. */
+  private wantServices(): void {
+    if (this.stopped || !this.apiServices) return;
+    const wanted = this.apiServices.list().some((o) => o.spec?.service);
+    if (wanted && !this.services) {
+      const onChange = (o: KubeObject) => this.onBackend(o);
+      const services = this.services = new Informer(this.store, 'Service').on({ add: onChange, update: (_, o) => onChange(o), delete: onChange });
+      const endpoints = this.endpoints = new Informer(this.store, 'Endpoints').on({ add: onChange, update: (_, o) => onChange(o), delete: onChange });
+      this.backing = (async () => {
+        await Promise.all([services.start(), endpoints.start()]);
+        // Stopped meanwhile: an informer stopped before its watch was registered is stopped again here.
+        if (this.services !== services) { services.stop(); endpoints.stop(); return; }
+        // The first judgement of each is its status from its own version on (no change of a Service was seen yet).
+        for (const a of this.apiServices!.list()) this.transitions.set(a.metadata.name, [{ rv: rvOf(a), condition: this.available(a, a.metadata.creationTimestamp) }]);
+        this.backingSynced = true;
+      })().catch((e) => {
+        if (this.services === services) this.stopBacking(); // started again on the next use
+        else { services.stop(); endpoints.stop(); }
+        throw e;
+      });
+      this.backing.catch(() => {}); // handled: a request awaiting it gets the error; none may be waiting
+    } else if (!wanted && this.services) {
+      this.stopBacking();
+    }
+  }
+
+  private stopBacking(): void {
+    this.services?.stop();
+    this.endpoints?.stop();
+    this.services = this.endpoints = undefined;
+    this.backingSynced = false;
+    this.backing = Promise.resolve();
+    this.transitions.clear(); // without a Service named, every status is Local: judged on read
+  }
+
+  /** A Service or Endpoints changed: the APIServices naming it are judged again, and a changed status is sent. */
+  private onBackend(o: KubeObject): void {
+    if (!this.backingSynced) return;
+    for (const a of this.apiServices!.list()) {
+      const ref = a.spec?.service;
+      if (!ref || ref.name !== o.metadata.name || ref.namespace !== o.metadata.namespace) continue;
+      const t = this.judge(a, rvOf(o));
+      if (!t) continue;
+      const object = this.served(a, t.condition, t.rv);
+      this.history.push({ rv: t.rv, object });
+      if (this.history.length > HISTORY) this.floor = this.history.shift()!.rv;
+      for (const l of this.listeners) l(object);
+    }
+  }
+
+  /**
+   * Judges `a` as of version `rv` and records the result if it differs, as SetAPIServiceCondition: the transition
+   * time changes only with the status, reason and message always. Returns the new transition, if any.
+   */
+  private judge(a: KubeObject, rv: number): Transition | undefined {
+    const list = this.transitions.get(a.metadata.name) ?? [];
+    const last = list.at(-1)?.condition;
+    const probe = this.available(a, undefined);
+    if (last && sameCondition(last, probe)) return undefined;
+    const since = !last ? a.metadata.creationTimestamp : last.status === probe.status ? last.lastTransitionTime : new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const t = { rv, condition: this.available(a, since) };
+    list.push(t);
+    if (list.length > PER_SERVICE) list.shift();
+    this.transitions.set(a.metadata.name, list);
+    return t;
+  }
+
+  /** The condition kube-aggregator's available-condition controller gives `o` now, with `since` as its transition time. */
+  private available(o: KubeObject, since: string | undefined) {
     const ref = o.spec?.service;
     if (!ref) return condition('True', 'Local', 'Local APIServices are always available', since);
     const svcName = `service/${ref.name} in ${JSON.stringify(ref.namespace)}`;

@@ -16,8 +16,10 @@ import { matchesFields, type FieldRequirement } from './field-selector.ts';
 /** One stored kind a view reads: its objects as they are, or each turned into the served kind. */
 export interface Source {
   storeKind: string;
-  /** Stored object → served object. */
-  derive?: (o: KubeObject) => KubeObject;
+  /** Stored object → served object (a promise when the derivation waits for something, as an APIService's status). */
+  derive?: (o: KubeObject) => KubeObject | Promise<KubeObject>;
+  /** For watch events, when an event's object is served otherwise than a listed one (as of its own version). */
+  deriveEvent?: (o: KubeObject) => KubeObject | Promise<KubeObject>;
   /** Stored objects this view does not serve. */
   skip?: (o: KubeObject) => boolean;
   /** Selectors apply to the stored object (the derivation is the same object in another version's shape). */
@@ -33,6 +35,11 @@ export interface View {
   present?: (o: KubeObject) => KubeObject;
   /** Objects served beyond the stored ones (the Local APIServices); a stored one of the same name wins. Never change. */
   fixed?: KubeObject[];
+  /**
+   * Changes of served objects that no stored object of theirs makes (an APIService's status after its Service
+   * changed): replayed after `from`, then live, in the store's version order, each a MODIFIED. Returns a stop function.
+   */
+  changes?: (from: number, handler: (o: KubeObject) => void) => () => void;
 }
 
 /** What some views need beyond the store: APIServices' availability and the Local ones. */
@@ -53,7 +60,8 @@ export interface Filter { namespace?: string; labels?: Requirement[]; fields?: F
 /** The view of `info` at `version` (the one the request path names; the preferred one by default). */
 export function viewOf(info: KindInfo, version = info.version, deps: ViewDeps = {}): View {
   if (info.kind === 'APIService' && info.group === 'apiregistration.k8s.io' && deps.apiServices) {
-    return { info, version, sources: [{ storeKind: info.kind, derive: deps.apiServices.withStatus, filterStored: true }], fixed: deps.localApiServices };
+    const a = deps.apiServices;
+    return { info, version, sources: [{ storeKind: info.kind, derive: a.current, deriveEvent: a.atVersion, filterStored: true }], fixed: deps.localApiServices, changes: a.changes };
   }
   if (info.kind === 'CertificateSigningRequest' && info.group === 'certificates.k8s.io') return { info, version, sources: [{ storeKind: info.kind, derive: withRequester, filterStored: true }] };
   if (info.kind === 'HorizontalPodAutoscaler' && info.group === 'autoscaling') {
@@ -75,8 +83,14 @@ export const passes = (f: Filter, o: KubeObject) =>
 /** Selectors are applied to what a source serves after deriving it (they name the derived object's own fields). */
 export const filtersDerived = (s: Source) => !!s.derive && !s.filterStored;
 
-/** The served object of a stored one, or undefined when this source does not serve it. */
-export const served = (s: Source, o: KubeObject): KubeObject | undefined => (s.skip?.(o) ? undefined : s.derive ? s.derive(o) : o);
+/** The served object of a stored one (a promise when its derivation is asynchronous), or undefined when this source does not serve it. */
+export const served = (s: Source, o: KubeObject, event = false): KubeObject | Promise<KubeObject> | undefined => {
+  if (s.skip?.(o)) return undefined;
+  const derive = (event && s.deriveEvent) || s.derive;
+  return derive ? derive(o) : o;
+};
+
+export const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as Promise<T> | undefined)?.then === 'function';
 
 /** The store's order, by code unit (etcd's key order), which continue tokens and their binary search rely on. */
 const byNamespaceAndName = (a: KubeObject, b: KubeObject) => {
@@ -90,6 +104,7 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
   for (let attempt = 0; ; attempt++) {
     const before = await store.resourceVersion();
     let items: KubeObject[] = [];
+    let waiting: Promise<KubeObject>[] | undefined; // asynchronous derivations, awaited together after the reads
     for (const s of v.sources) {
       // Labels on derived objects are the derivation's, so those are filtered after deriving.
       // The stored objects themselves: the API only reads and serialises them.
@@ -97,9 +112,11 @@ export async function listView(store: Store, v: View, f: Filter): Promise<{ item
       for (const o of stored) {
         if (!filtersDerived(s) && !passes(f, o)) continue;
         const out = served(s, o);
-        if (out && (!filtersDerived(s) || passes(f, out))) items.push(out);
+        if (isPromise(out)) (waiting ??= []).push(out.then((x) => (!filtersDerived(s) || passes(f, x) ? x : undefined)) as Promise<KubeObject>);
+        else if (out && (!filtersDerived(s) || passes(f, out))) items.push(out);
       }
     }
+    if (waiting) items.push(...(await Promise.all(waiting)).filter((x) => x));
     if (v.fixed?.length) {
       const names = new Set(items.map((o) => o.metadata.name));
       items.push(...v.fixed.filter((o) => !names.has(o.metadata.name) && passes(f, o)));
@@ -115,5 +132,5 @@ export async function getView(store: Store, v: View, namespace: string | undefin
   // it (a version conversion) by the stored one.
   if (v.sources.length > 1 || filtersDerived(v.sources[0])) return (await listView(store, v, { namespace })).items.find((o) => o.metadata.name === name);
   const o = await store.get(v.sources[0].storeKind, namespace, name, { shared: true }); // only read and serialised, as in listView
-  return (o && served(v.sources[0], o)) ?? v.fixed?.find((x) => x.metadata.name === name);
+  return (o && await served(v.sources[0], o)) ?? v.fixed?.find((x) => x.metadata.name === name);
 }

@@ -7,7 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
 import { toTable, wantsTable, type Column, type IncludeObject } from './tables.ts';
-import { filtersDerived, listView, passes, served, type Filter, type Source, type View } from './views.ts';
+import { filtersDerived, isPromise, listView, passes, served, type Filter, type Source, type View } from './views.ts';
 import { matchesFields } from './field-selector.ts';
 
 export interface WatchTiming {
@@ -54,8 +54,12 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
     const o = view.present ? view.present(served) : served;
     return send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
   };
-  const bookmark = async (annotations?: Record<string, string>) =>
+  /** Events derived asynchronously and not yet sent (see below); a bookmark waits for them, to keep versions in order. */
+  let tail: Promise<void> | undefined;
+  const bookmark = async (annotations?: Record<string, string>) => {
+    if (tail) await tail;
     send('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: await store.resourceVersion(), ...(annotations ? { annotations } : {}) } });
+  };
 
   // Headers go out at once: a client waits for them before it reads any event.
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
@@ -73,13 +77,27 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
 
   // Events leave in the store's version order, as kube-apiserver's watch cache sends them. While the sources are
   // being registered their replays are held, then sent sorted by version (a watch of EndpointSlices spans two
-  // stored kinds); after that the store delivers every change in order, across kinds.
-  type Pending = { type: string; object: KubeObject; source: Source };
+  // stored kinds); after that the store delivers every change in order, across kinds. An event whose object is
+  // derived asynchronously keeps its place: the ones after it wait.
+  type Pending = { type: string; object: KubeObject; source?: Source };
   let held: Pending[] | undefined = [];
+  const prepare = (p: Pending): KubeObject | Promise<KubeObject | undefined> | undefined => {
+    const out = p.source ? served(p.source, p.object, true) : p.object;
+    // Stored objects were filtered by the store; derived ones (and derived changes) are filtered here.
+    const keep = (o: KubeObject | undefined) => (o && (!p.source || filtersDerived(p.source)) && !passes(filter, o) ? undefined : o);
+    return isPromise(out) ? out.then(keep) : keep(out);
+  };
+  const fail = (e: unknown) => { if (!res.destroyed) res.destroy(e instanceof Error ? e : new Error(String(e))); };
   const dispatch = (p: Pending) => {
-    const o = served(p.source, p.object);
-    // Stored objects were filtered by the store; derived ones are filtered here.
-    if (o && (!filtersDerived(p.source) || passes(filter, o))) sendObject(p.type, o);
+    if (!tail) {
+      const o = prepare(p);
+      if (!isPromise(o)) return void (o && sendObject(p.type, o));
+      tail = o.then((x) => void (x && sendObject(p.type, x)));
+    } else {
+      tail = tail.then(async () => { const x = await prepare(p); if (x) sendObject(p.type, x); });
+    }
+    const t = tail = tail.catch(fail);
+    void t.then(() => { if (tail === t) tail = undefined; });
   };
   const push = (p: Pending) => (held ? held.push(p) : dispatch(p));
   const stops: (() => void)[] = [];
@@ -92,6 +110,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
         ...(filtersDerived(source) ? {} : { labelSelector: filter.labels, match: filter.fields?.length ? (o: KubeObject) => matchesFields(filter.fields!, o) : undefined }),
       }, (e: WatchEvent) => push({ type: e.type, object: e.object, source })));
     }
+    if (view.changes) stops.push(view.changes(Number(from), (object) => push({ type: 'MODIFIED', object })));
   } catch (e) {
     for (const s of stops) s();
     if (e instanceof StoreError && e.reason === 'Gone') {
