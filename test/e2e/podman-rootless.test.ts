@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,7 +36,13 @@ if (missing) {
   const user = `cvgrl${process.pid % 100000}`;
   let uid = 0, gid = 0, home = '', runtimeDir = '', env: NodeJS.ProcessEnv = {};
   let registry: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess, NODE_PORT = 0, INGRESS_PORT = 0;
-  const wrap = () => ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups'];
+  // slirp4netns opens /dev/net/tun: 0666 on a usual machine (udev's rule), 0600 where no udev ran. There the user's
+  // processes get a tun node of their own (0666, in a folder only root can enter) bound over it in a private mount
+  // namespace: the machine's device keeps its mode, and no other test or user is given it.
+  const tunMode = statSync('/dev/net/tun').mode;
+  let tunDir = '';
+  const tunWrap = () => (tunDir ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /dev/net/tun && exec "$@"', join(tunDir, 'tun')] : []);
+  const wrap = () => [...tunWrap(), 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups'];
   const asUser = (cmd: string, args: string[]) => execFileSync(wrap()[0], [...wrap().slice(1), cmd, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const userPodman = (...args: string[]) => asUser('podman', args);
 
@@ -63,10 +69,10 @@ if (missing) {
         appendFileSync(file, `${user}:${top}:65536\n`);
       }
     }
-    // slirp4netns opens /dev/net/tun: 0666 on a usual machine (udev's rule), 0600 where no udev ran.
-    if ((statSync('/dev/net/tun').mode & 0o666) !== 0o666) {
-      console.log('e2e podman rootless: /dev/net/tun was not usable by users; made 0666 (its usual mode)');
-      chmodSync('/dev/net/tun', 0o666);
+    if ((tunMode & 0o666) !== 0o666) {
+      tunDir = mkdtempSync(join(tmpdir(), 'convergit-tun-')); // 0700
+      const { rdev } = statSync('/dev/net/tun');
+      execFileSync('mknod', ['-m', '0666', join(tunDir, 'tun'), 'c', String(rdev >> 8), String(rdev & 0xff)]);
     }
     // The runtime folder a login (logind) would give the user.
     runtimeDir = `/run/user/${uid}`;
@@ -153,6 +159,7 @@ spec:
       rmSync(runtimeDir, { recursive: true, force: true });
       rmSync(`/tmp/podman-run-${uid}`, { recursive: true, force: true });
     }
+    if (tunDir) rmSync(tunDir, { recursive: true, force: true });
   });
 
   test('serve as a user other than root takes rootless podman and says so', () => {
@@ -231,6 +238,10 @@ spec:
     assert.match(serve.output(), new RegExp(`runtime: process \\(podman [\\d.]+ is installed, but rootless podman needs a subordinate id range for ${user} in /etc/subuid`));
     assert.is((await serve.get('/status')).status, 200);
     await serve.shutdown();
+  });
+
+  test('the machine\'s /dev/net/tun keeps its mode', () => {
+    assert.is((statSync('/dev/net/tun').mode & 0o7777).toString(8), (tunMode & 0o7777).toString(8));
   });
 
   test.run();
