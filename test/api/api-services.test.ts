@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { openStore } from '../../src/store/lowdb-store.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import { ApiServiceAvailability } from '../../src/api/api-services.ts';
@@ -78,7 +79,12 @@ test.after(async () => {
 test('a Service or Endpoints change that changes the condition is a MODIFIED at its version; one that changes nothing sends nothing', async () => {
   await store.create(apiService(NAME, { namespace: 'monitoring', name: 'adapter', port: 443 }));
   const w = stream(`/apis/apiregistration.k8s.io/v1/apiservices?watch=1&fieldSelector=metadata.name%3D${NAME}`);
-  await until(() => w.events.length >= 1, 'the initial ADDED');
+  // And kubectl's watch, printing each event's reason.
+  const kubectl = spawn('kubectl', ['--server', api.url, 'get', 'apiservice', NAME, '-w', '-o', 'jsonpath={.status.conditions[0].reason}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  kubectl.stdout.on('data', (d) => (printed += d));
+  kubectl.stderr.on('data', (d) => (printed += d));
+  await until(() => w.events.length >= 1 && printed.includes('\n'), 'the initial ADDED');
   assert.equal(reasons(w.events).map((r) => r.slice(0, 2)), [['ADDED', 'ServiceNotFound']]);
   await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'adapter', namespace: 'monitoring' }, spec: { ports: [{ name: 'https', port: 443 }] } });
   const afterService = await rv();
@@ -93,6 +99,12 @@ test('a Service or Endpoints change that changes the condition is a MODIFIED at 
     ['ADDED', 'ServiceNotFound', w.events[0].object.metadata.resourceVersion],
     ['MODIFIED', 'EndpointsNotFound', afterService], ['MODIFIED', 'MissingEndpoints', afterNotReady], ['MODIFIED', 'NotAggregated', afterReady],
   ]);
+  try {
+    await until(() => printed.split('\n').length > 4, `kubectl's four rows: ${printed}`);
+    assert.equal(printed.split('\n').filter(Boolean), ['ServiceNotFound', 'EndpointsNotFound', 'MissingEndpoints', 'NotAggregated']);
+  } finally {
+    kubectl.kill();
+  }
   // A read shows the same object the last event did.
   const got = await (await fetch(`${api.url}/apis/apiregistration.k8s.io/v1/apiservices/${NAME}`)).json() as any;
   assert.equal([got.metadata.resourceVersion, got.status.conditions[0].reason], [afterReady, 'NotAggregated']);
