@@ -45,7 +45,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
   const table = wantsTable(req.headers.accept);
   const kind = view.info.kind, apiVersion = apiVersionOf({ group: view.info.group, version: view.version });
   const send = (type: string, object: unknown) => {
-    if (res.destroyed) return;
+    if (res.destroyed || res.writableEnded) return; // an event derived asynchronously may come after the end
     res.write(JSON.stringify({ type, object }) + '\n');
     // Memory stays bounded whatever the client does: one that stopped reading loses its watch and must re-list.
     if (timing.maxBufferedBytes !== undefined && res.writableLength > timing.maxBufferedBytes) res.destroy();
