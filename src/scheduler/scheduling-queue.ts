@@ -68,8 +68,10 @@ export class SchedulingQueue {
   done(key: string, outcome: 'BOUND' | 'FAILED' | 'ERROR'): void {
     const e = this.entries.get(key);
     if (!e) return;
-    if (!e.actor && outcome === 'BOUND') return this.remove(key);
-    (e.actor ?? this.machine(key, e)).send({ type: outcome });
+    if (e.actor) return e.actor.send({ type: outcome });
+    if (!e.scheduling) return; // queued again since its attempt began: as the machine, active ignores outcomes
+    if (outcome === 'BOUND') return this.remove(key);
+    this.machine(key, e).send({ type: outcome });
   }
 
   /** A change that may let one pod fit (its own spec changed). */

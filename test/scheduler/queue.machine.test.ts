@@ -133,6 +133,13 @@ test('a pod gets its machine only when an attempt fails, with a change seen duri
   assert.is(q.stateOf('default/a'), 'backoff', 'its second attempt failed: 200 ms');
   clock.increment(1);
   assert.is(q.stateOf('default/a'), 'active');
+  // Removed and queued again while an attempt was under way: that attempt's outcome is not the new entry's.
+  assert.is(q.pop(), 'default/a');
+  q.remove('default/a');
+  q.add('default/a');
+  q.done('default/a', 'FAILED');
+  q.done('default/a', 'BOUND');
+  assert.is(q.stateOf('default/a'), 'active');
   q.stop();
 });
 
