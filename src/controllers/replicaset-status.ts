@@ -22,13 +22,16 @@ export interface ReplicaSetStatusResult {
  * has been Ready for longer than spec.minReadySeconds, measured from the Ready condition's lastTransitionTime.
  */
 export function replicaSetStatus(rs: KubeObject, pods: readonly KubeObject[], now: Date, failure?: ReplicaFailure): ReplicaSetStatusResult {
-  const templateLabels: Record<string, string> = rs.spec?.template?.metadata?.labels ?? {};
+  // Once, not per pod: a ReplicaSet is synced for nearly every change of its pods, each time over all of them.
+  const templateLabels = Object.entries((rs.spec?.template?.metadata?.labels ?? {}) as Record<string, string>);
   const minReadyMs = (rs.spec?.minReadySeconds ?? 0) * 1000;
   let fullyLabeled = 0, ready = 0, available = 0;
   let next: number | undefined;
   for (const pod of pods) {
     const labels = pod.metadata.labels ?? {};
-    if (Object.entries(templateLabels).every(([k, v]) => labels[k] === v)) fullyLabeled++;
+    let labeled = true;
+    for (const [k, v] of templateLabels) if (labels[k] !== v) { labeled = false; break; }
+    if (labeled) fullyLabeled++;
     if (!isPodReady(pod)) continue;
     ready++;
     if (minReadyMs === 0) { available++; continue; }

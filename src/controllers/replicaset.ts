@@ -1,5 +1,7 @@
 // The ReplicaSet controller, after kube-controller-manager's: keeps spec.replicas active pods matching the
 // selector, adopting orphans and releasing pods that no longer match, and reports what it sees in status.
+import { isDeepStrictEqual } from 'node:util';
+import { getCondition } from '../model/conditions.ts';
 import { writeOwners } from './write-owners.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { controllerOf, isPodActive, ownerRefTo } from '../model/pod.ts';
@@ -68,7 +70,10 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
         update: (_old, rs) => enqueue(keyOf(rs)),
         delete: (rs) => enqueue(keyOf(rs)),
       });
-      ctx.informer('Pod').on(ownedPodHandlers(expectations, ownerKey, enqueue, enqueueAdopters));
+      const handlers = ownedPodHandlers(expectations, ownerKey, enqueue, enqueueAdopters);
+      // A change the sync cannot see (the binding, container states) is no reason to count the pods again: with
+      // thousands of pods each bind would otherwise cost a sync over all of its ReplicaSet's pods.
+      ctx.informer('Pod').on({ ...handlers, update: (old, pod) => { if (!sameForReplicaSet(old, pod)) handlers.update!(old, pod); } });
     },
 
     async sync(key, ctx): Promise<SyncResult> {
@@ -164,6 +169,16 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
     }));
     if (firstError !== undefined) throw new ManageError({ reason: 'FailedDelete', message: errorText(firstError) }, firstError);
   }
+}
+
+/** The same pod as far as a ReplicaSet's sync is concerned: what it claims by (labels, owners), counts (active,
+ * terminal) and reports (Ready, and since when, for minReadySeconds). */
+export function sameForReplicaSet(a: KubeObject, b: KubeObject): boolean {
+  if (a.metadata.uid !== b.metadata.uid || a.metadata.deletionTimestamp !== b.metadata.deletionTimestamp) return false;
+  if (a.status?.phase !== b.status?.phase) return false;
+  const ra = getCondition(a.status?.conditions, 'Ready'), rb = getCondition(b.status?.conditions, 'Ready');
+  if (ra?.status !== rb?.status || ra?.lastTransitionTime !== rb?.lastTransitionTime) return false;
+  return isDeepStrictEqual(a.metadata.labels, b.metadata.labels) && isDeepStrictEqual(a.metadata.ownerReferences, b.metadata.ownerReferences);
 }
 
 /** Pod creations between turns of the event loop. */

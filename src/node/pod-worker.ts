@@ -536,7 +536,9 @@ export class PodWorker {
       imageID = image;
     }
     const pod = this.pod;
-    const [configMaps, secrets, services] = await Promise.all(['ConfigMap', 'Secret', 'Service'].map((k) => store.list(k, { namespace: this.ns })));
+    // Shared: only read (env values, pull secrets), so no copy of the namespace's ConfigMaps, Secrets and Services
+    // for every container started.
+    const [configMaps, secrets, services] = await Promise.all(['ConfigMap', 'Secret', 'Service'].map((k) => store.list(k, { namespace: this.ns, shared: true })));
     const byName = (objs: KubeObject[]) => new Map(objs.map((o) => [o.metadata.name, o]));
     // Runtimes with images: a registry image is pulled (its ENTRYPOINT/CMD/WorkingDir then count); a git image's
     // tree is mounted at its own path over the base (the host's system folders unless --git-image-base names one).

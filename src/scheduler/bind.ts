@@ -11,9 +11,10 @@ const refTo = (pod: KubeObject): ObjectRef => ({
   apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid,
 });
 
-/** The pod's status with `cond` set, the rest kept; phase Pending until a node says otherwise (the API server's default). */
+/** The pod's status with `cond` set, the rest kept; phase Pending until a node says otherwise (the API server's default).
+ * A new object over the read one's parts (never changed: setCondition makes a new list); the store copies it. */
 function withScheduled(pod: KubeObject, cond: Condition, now: Date) {
-  const status = structuredClone(pod.status ?? {});
+  const status = pod.status ?? {};
   return { ...status, phase: status.phase ?? 'Pending', conditions: setCondition(status.conditions, cond, isoSeconds(now)) };
 }
 

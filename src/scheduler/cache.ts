@@ -4,7 +4,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { keyOf } from '../model/key.ts';
-import { addPod, nodeInfo, removePod, type NodeInfo } from './node-info.ts';
+import { addPod, countsAlike, nodeInfo, removePod, replacePod, type NodeInfo } from './node-info.ts';
 
 interface Placement { node: string; pod: KubeObject; assumed: boolean }
 
@@ -44,6 +44,15 @@ export class SchedulerCache {
     // Still unbound in the informer, but assumed by us: the binding is on its way; the assumption stays, of the
     // pod as it is now.
     if (!node && cur?.assumed && cur.pod.metadata.uid === pod.metadata.uid && !isPodTerminal(pod)) return this.assume(pod, cur.node);
+    // Most updates of a bound pod are its node's status writes: the same spec on the same node, so the node's sums
+    // stay as they are and only the object is swapped (no recount of its requests).
+    if (cur && !cur.assumed && node === cur.node && countsAlike(cur.pod, pod) && !isPodTerminal(pod)) {
+      const info = this.infos.get(node);
+      if (!info || replacePod(info, cur.pod, pod)) {
+        cur.pod = pod;
+        return;
+      }
+    }
     this.unplace(key);
     if (node && !isPodTerminal(pod)) this.place(key, { node, pod, assumed: false });
   }

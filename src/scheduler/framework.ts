@@ -25,6 +25,18 @@ export function cached<T>(state: CycleState, key: string, compute: () => T): T {
   return state.get(key) as T;
 }
 
+/**
+ * `cached` for a per-pod value computed by a plain function of the pod: nothing is allocated on the calls that find
+ * it (a closure per call, on every node of every cycle, was most of what scoring allocated).
+ */
+export function cachedOf<T>(state: CycleState, key: string, compute: (pod: KubeObject) => T, pod: KubeObject): T {
+  const v = state.get(key);
+  if (v !== undefined || state.has(key)) return v as T;
+  const fresh = compute(pod);
+  state.set(key, fresh);
+  return fresh;
+}
+
 export interface FilterPlugin {
   name: string;
   /**
@@ -39,6 +51,11 @@ export const MAX_NODE_SCORE = 100;
 
 export interface ScorePlugin {
   name: string;
+  /**
+   * Once per cycle, before scoring (kube-scheduler's PreScore): 'skip' when this plugin would give every feasible
+   * node the same score, so it is not run on any; a skipped plugin adds nothing to any node's total, as upstream.
+   */
+  preScore?(pod: KubeObject, feasible: NodeInfo[], state: CycleState): 'skip' | undefined;
   /** A raw score for a node that passed every filter; 0..100 unless `normalize` maps it there. */
   score(pod: KubeObject, nodeInfo: NodeInfo, state: CycleState): number;
   /** Maps the raw scores of all feasible nodes (same order as given) to 0..100, for scores relative to the others. */
@@ -123,11 +140,13 @@ export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profil
   }
   if (feasible.length === 0) return { reasons, message: fitErrorMessage(nodeInfos.length, reasons) };
 
-  const totals = feasible.map(() => 0);
+  const totals: number[] = new Array(feasible.length).fill(0);
   for (const { plugin, weight } of profile.scores) {
-    const raw = feasible.map((info) => plugin.score(pod, info, state));
+    if (plugin.preScore?.(pod, feasible, state) === 'skip') continue;
+    const raw: number[] = new Array(feasible.length);
+    for (let i = 0; i < feasible.length; i++) raw[i] = plugin.score(pod, feasible[i], state);
     const scores = plugin.normalize ? plugin.normalize(raw) : raw;
-    scores.forEach((s, i) => { totals[i] += s * weight; });
+    for (let i = 0; i < scores.length; i++) totals[i] += scores[i] * weight;
   }
   let best = 0;
   for (let i = 1; i < feasible.length; i++) {

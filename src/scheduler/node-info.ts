@@ -94,6 +94,23 @@ export function removePod(info: NodeInfo, pod: KubeObject): boolean {
   return true;
 }
 
+/**
+ * Puts `pod` where `old` (this very object, as added) was, when nothing the node counts differs between them: the
+ * same spec, owners and deletion mark (a status write, say). False, changing nothing, when `old` is not there.
+ */
+export function replacePod(info: NodeInfo, old: KubeObject, pod: KubeObject): boolean {
+  const at = info.pods.indexOf(old);
+  if (at < 0) return false;
+  info.pods[at] = pod;
+  const a = info.withAffinity.indexOf(old);
+  if (a >= 0) info.withAffinity[a] = pod;
+  return true;
+}
+
+/** Whether the node's sums and counts are the same with `b` as with `a` (their requests, affinity and owner). */
+export const countsAlike = (a: KubeObject, b: KubeObject): boolean => a.spec === b.spec
+  && a.metadata.ownerReferences === b.metadata.ownerReferences && a.metadata.deletionTimestamp === b.metadata.deletionTimestamp;
+
 function account(info: NodeInfo, pod: KubeObject, sign: 1 | -1): void {
   const r = requestOf(pod), nz = nonZeroRequestOf(pod);
   info.requested.milliCpu += sign * r.milliCpu;

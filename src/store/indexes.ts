@@ -8,9 +8,24 @@ import { matchesRequirements, type Requirement } from '../model/selector.ts';
 const nsName = (ns: string, name: string) => `${ns}/${name}`;
 const labelKey = (k: string, v: string) => `${k}=${v}`;
 
+/** Where `name` is, or would go, in the sorted `names` (code unit order, as byNamespaceName). */
+function position(names: string[], name: string): number {
+  let lo = 0, hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[mid] < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class ObjectIndex {
   /** kind → namespace → name → object */
   private byKind = new Map<string, Map<string, Map<string, KubeObject>>>();
+  /** kind → namespace → its names in order, kept as names come and go (not when an object is replaced), so a list
+   * comes out sorted without sorting: a list of 30,000 pods sorted them on every call (the health monitor's, the
+   * API's), and the order only changes when a name is added or removed. */
+  private sortedNames = new Map<string, Map<string, string[]>>();
   /** kind → `label=value` → `namespace/name` */
   private byLabel = new Map<string, Map<string, Set<string>>>();
   private count = 0;
@@ -28,16 +43,26 @@ export class ObjectIndex {
     const { kind } = obj;
     const ns = obj.metadata.namespace ?? '';
     const name = obj.metadata.name;
-    const old = this.remove(kind, ns, name);
     let nss = this.byKind.get(kind);
     if (!nss) this.byKind.set(kind, (nss = new Map()));
     let names = nss.get(ns);
     if (!names) nss.set(ns, (names = new Map()));
-    names.set(name, obj);
-    this.count++;
     let labels = this.byLabel.get(kind);
     if (!labels) this.byLabel.set(kind, (labels = new Map()));
-    for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+    const old = names.get(name);
+    // Most writes keep the labels object itself (a status write, a new version of the same metadata): nothing to move.
+    const relabel = old?.metadata.labels !== obj.metadata.labels;
+    if (old && relabel) this.unlabel(labels, ns, name, old);
+    if (!old) {
+      this.count++;
+      let sorted = this.sortedNames.get(kind);
+      if (!sorted) this.sortedNames.set(kind, (sorted = new Map()));
+      let order = sorted.get(ns);
+      if (!order) sorted.set(ns, (order = []));
+      order.splice(position(order, name), 0, name);
+    }
+    names.set(name, obj);
+    if (relabel) for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
       let set = labels.get(labelKey(k, v));
       if (!set) labels.set(labelKey(k, v), (set = new Set()));
       set.add(nsName(ns, name));
@@ -51,15 +76,25 @@ export class ObjectIndex {
     const old = names?.get(name);
     if (!old) return undefined;
     names!.delete(name);
-    if (names!.size === 0) nss!.delete(ns);
+    const sorted = this.sortedNames.get(kind)!;
+    if (names!.size === 0) {
+      nss!.delete(ns);
+      sorted.delete(ns);
+    } else {
+      const order = sorted.get(ns)!;
+      order.splice(position(order, name), 1);
+    }
     this.count--;
-    const labels = this.byLabel.get(kind)!;
+    this.unlabel(this.byLabel.get(kind)!, ns, name, old);
+    return old;
+  }
+
+  private unlabel(labels: Map<string, Set<string>>, ns: string, name: string, old: KubeObject): void {
     for (const [k, v] of Object.entries(old.metadata.labels ?? {})) {
       const set = labels.get(labelKey(k, v))!;
       set.delete(nsName(ns, name));
       if (set.size === 0) labels.delete(labelKey(k, v));
     }
-    return old;
   }
 
   /**
@@ -72,22 +107,27 @@ export class ObjectIndex {
     let candidates: Iterable<KubeObject>;
     const keys = this.narrowByLabel(kind, reqs);
     const nsSize = ns === undefined ? Infinity : (nss.get(ns)?.size ?? 0);
-    if (keys && keys.size < nsSize) {
-      candidates = [...keys].map((k) => {
-        const slash = k.indexOf('/');
-        return nss.get(k.slice(0, slash))!.get(k.slice(slash + 1))!;
-      });
-    } else if (ns !== undefined) {
-      candidates = nss.get(ns)?.values() ?? [];
-    } else {
-      candidates = [...nss.values()].flatMap((names) => [...names.values()]);
-    }
     const out: KubeObject[] = [];
-    for (const o of candidates) {
-      if (ns !== undefined && (o.metadata.namespace ?? '') !== ns) continue;
-      if (matchesRequirements(reqs, o.metadata.labels)) out.push(o);
+    if (keys && keys.size < nsSize) {
+      for (const k of keys) {
+        const slash = k.indexOf('/');
+        const o = nss.get(k.slice(0, slash))!.get(k.slice(slash + 1))!;
+        if (ns !== undefined && (o.metadata.namespace ?? '') !== ns) continue;
+        if (matchesRequirements(reqs, o.metadata.labels)) out.push(o);
+      }
+      return out.sort(byNamespaceName);
     }
-    return out.sort(byNamespaceName);
+    // In order already: namespaces sorted (few), each one's names kept sorted.
+    const sorted = this.sortedNames.get(kind)!;
+    for (const n of ns !== undefined ? [ns] : [...nss.keys()].sort()) {
+      const names = nss.get(n);
+      if (!names) continue;
+      for (const name of sorted.get(n)!) {
+        const o = names.get(name)!;
+        if (!reqs.length || matchesRequirements(reqs, o.metadata.labels)) out.push(o);
+      }
+    }
+    return out;
   }
 
   /** Every object, for persisting. */

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startControllers } from '../../src/controllers/manager.ts';
+import { sameForReplicaSet } from '../../src/controllers/replicaset.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 import { bare, failing, isActive, ownedBy, replicaSet, runPod } from './helpers.ts';
@@ -142,6 +143,25 @@ test('pods that finish or are being deleted are replaced; other ReplicaSets\' po
     const s = await rsStatus(store) as KubeObject['status'];
     assert.is(s.replicas, 1);
   });
+});
+
+test('a pod change the sync cannot see (its binding, a container state) does not wake the ReplicaSet; one it counts does', () => {
+  const base: KubeObject = {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: 'web-abcde', namespace: 'default', uid: 'u1', labels: { app: 'web' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs', controller: true }] },
+    spec: { containers: [{ name: 'c' }] },
+    status: { phase: 'Pending' },
+  };
+  const bound = { ...base, metadata: { ...base.metadata, labels: { app: 'web' } }, spec: { ...base.spec, nodeName: 'n1' }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] } };
+  assert.ok(sameForReplicaSet(base, bound), 'bound: the same labels (an equal copy) and nothing counted changed');
+  const ready = (since: string) => ({ ...bound, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: since }] } });
+  assert.not.ok(sameForReplicaSet(bound, ready('t1')), 'Running and Ready');
+  assert.ok(sameForReplicaSet(ready('t1'), { ...ready('t1'), status: { ...ready('t1').status, containerStatuses: [{ name: 'c', restartCount: 1 }] } }));
+  assert.not.ok(sameForReplicaSet(ready('t1'), ready('t2')), 'ready since another time (minReadySeconds)');
+  assert.not.ok(sameForReplicaSet(bound, { ...bound, metadata: { ...bound.metadata, labels: { app: 'other' } } }), 'relabelled');
+  assert.not.ok(sameForReplicaSet(bound, { ...bound, metadata: { ...bound.metadata, ownerReferences: [] } }), 'released');
+  assert.not.ok(sameForReplicaSet(bound, { ...bound, metadata: { ...bound.metadata, deletionTimestamp: 't3' } }), 'being deleted');
+  assert.not.ok(sameForReplicaSet(bound, { ...bound, status: { phase: 'Failed' } }), 'finished');
 });
 
 test.run();

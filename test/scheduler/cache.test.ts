@@ -21,10 +21,11 @@ const pod = (name: string, uid: string, owner: string, extra: { nodeName?: strin
   status: { phase: extra.phase ?? 'Pending' },
 });
 
-/** What the plugins read, comparable; pods in order of name so the cache's insertion order does not matter. */
+/** What the plugins read, comparable; pods in order of name so the cache's insertion order does not matter. The
+ * phase shows that a status write (same spec: swapped in place, not recounted) leaves the node with the new object. */
 const view = (infos: NodeInfo[]) => infos.map((i) => ({
   name: i.name, alloc: i.allocatable, requested: i.requested, nonZero: i.nonZeroRequested,
-  pods: i.pods.map((p) => `${p.metadata.name}@${p.metadata.uid}`).sort(),
+  pods: i.pods.map((p) => `${p.metadata.name}@${p.metadata.uid}:${p.status?.phase}`).sort(),
   controllers: Object.fromEntries([...i.controllers].sort()),
 }));
 

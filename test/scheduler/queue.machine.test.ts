@@ -109,4 +109,38 @@ test('the queue hands out active pods first in, first out, and wakes its owner',
   q.stop();
 });
 
+test('a pod gets its machine only when an attempt fails, with a change seen during the attempt kept', () => {
+  const clock = new SimulatedClock();
+  const q = new SchedulingQueue({ clock, backoffInitialMs: 100, unschedulableTimeoutMs: 60_000 });
+  q.add('default/a');
+  q.add('default/b');
+  assert.is(q.stateOf('default/a'), 'active');
+  q.moveAll(); // active pods stay active
+  assert.is(q.pop(), 'default/a');
+  assert.is(q.stateOf('default/a'), 'scheduling');
+  q.move('default/a'); // the cluster changed during the attempt
+  q.done('default/a', 'FAILED');
+  assert.is(q.stateOf('default/a'), 'backoff');
+  clock.increment(100);
+  assert.is(q.stateOf('default/a'), 'active', 'the change seen while scheduling retries it once the backoff ends');
+  assert.is(q.pop(), 'default/b');
+  q.done('default/b', 'FAILED');
+  clock.increment(100);
+  assert.is(q.stateOf('default/b'), 'unschedulable', 'no change: it waits');
+  assert.is(q.pop(), 'default/a');
+  q.done('default/a', 'ERROR');
+  clock.increment(199);
+  assert.is(q.stateOf('default/a'), 'backoff', 'its second attempt failed: 200 ms');
+  clock.increment(1);
+  assert.is(q.stateOf('default/a'), 'active');
+  // Removed and queued again while an attempt was under way: that attempt's outcome is not the new entry's.
+  assert.is(q.pop(), 'default/a');
+  q.remove('default/a');
+  q.add('default/a');
+  q.done('default/a', 'FAILED');
+  q.done('default/a', 'BOUND');
+  assert.is(q.stateOf('default/a'), 'active');
+  q.stop();
+});
+
 test.run();

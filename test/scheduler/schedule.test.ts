@@ -54,9 +54,22 @@ test('spread: fewer pods of the same controller scores higher; other workloads d
 
 test('schedule picks the node with the most room', () => {
   const infos = nodeInfos([node('a'), node('b')], [pod('big', { cpu: '1500m', memory: '3Gi', nodeName: 'a' })]);
-  // b: cpu 1900/2000 → 95, memory 3996Mi/4Gi → 97, average 96; spread: no pods of a workload, 100 at weight 2;
-  // no taints anywhere: TaintToleration 100 at weight 3; no constraints: PodTopologySpread 100 at weight 2.
-  assert.equal(schedule(pod('p', { cpu: '100m', memory: '100Mi' }), infos, profile), { node: 'b', score: 96 + 2 * 100 + 3 * 100 + 2 * 100 });
+  // b: cpu 1900/2000 → 95, memory 3996Mi/4Gi → 97, average 96. The other scores would be the same on every node
+  // (no owner to spread, no PreferNoSchedule taint, no constraints or affinity): skipped at PreScore, adding nothing.
+  assert.equal(schedule(pod('p', { cpu: '100m', memory: '100Mi' }), infos, profile), { node: 'b', score: 96 });
+});
+
+test('PreScore: a score that would be the same on every feasible node is skipped; one that tells nodes apart is not', () => {
+  const plain = pod('p');
+  const infos = nodeInfos([node('a'), node('b')], []);
+  const state = new Map();
+  const skipped = profile.scores.filter(({ plugin }) => plugin.preScore?.(plain, infos, state) === 'skip').map(({ plugin }) => plugin.name);
+  assert.equal(skipped, ['TaintToleration', 'NodeAffinity', 'PodTopologySpread', 'InterPodAffinity', 'SelectorSpread']);
+  const owned = pod('o', { owner: 'rs-1' });
+  const soft = nodeInfos([node('a'), { ...node('b'), spec: { taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] } }], []);
+  const run = profile.scores.filter(({ plugin }) => plugin.preScore?.(owned, soft, new Map()) !== 'skip').map(({ plugin }) => plugin.name);
+  assert.equal(run, ['TaintToleration', 'NodeResourcesLeastAllocated', 'SelectorSpread']);
+  assert.is((schedule(owned, soft, profile) as { node: string }).node, 'a', 'the untainted node wins');
 });
 
 test('schedule breaks ties by node name', () => {

@@ -54,6 +54,23 @@ function satisfiesAffinity(pod: KubeObject, info: NodeInfo, s: FilterState): boo
   return podsExist || (s.affinity.size === 0 && terms.every((t) => termSelects(t, pod, pod)));
 }
 
+/** Preferred terms (the pod's, and placed pods' towards it) as weights by domain, once per cycle. */
+function scoreDomains(pod: KubeObject, state: CycleState): Counts {
+  return cached(state, 'InterPodAffinity/score', () => {
+    const m: Counts = new Map();
+    const mine = termsOf(pod, 'podAffinity').preferred, mineAnti = termsOf(pod, 'podAntiAffinity').preferred;
+    for (const [other, oi] of placed(state, hasTerms(pod, 'preferred'))) {
+      for (const { weight, podAffinityTerm: t } of mine) if (termSelects(t, pod, other)) bump(m, domainOf(oi.node, t.topologyKey), weight);
+      for (const { weight, podAffinityTerm: t } of mineAnti) if (termSelects(t, pod, other)) bump(m, domainOf(oi.node, t.topologyKey), -weight);
+      const theirs = termsOf(other, 'podAffinity'), theirsAnti = termsOf(other, 'podAntiAffinity');
+      for (const t of theirs.required) if (termSelects(t, other, pod)) bump(m, domainOf(oi.node, t.topologyKey), HARD_POD_AFFINITY_WEIGHT);
+      for (const { weight, podAffinityTerm: t } of theirs.preferred) if (termSelects(t, other, pod)) bump(m, domainOf(oi.node, t.topologyKey), weight);
+      for (const { weight, podAffinityTerm: t } of theirsAnti.preferred) if (termSelects(t, other, pod)) bump(m, domainOf(oi.node, t.topologyKey), -weight);
+    }
+    return m;
+  });
+}
+
 export const interPodAffinity: FilterPlugin & ScorePlugin = {
   name: 'InterPodAffinity',
   // Upstream's PreFilter: the counts by domain once per cycle; skipped when the pod has no required terms and no
@@ -75,20 +92,10 @@ export const interPodAffinity: FilterPlugin & ScorePlugin = {
     }
     return fits;
   },
+  // Upstream's PreScore Skip: no preferred term anywhere weighs on this pod, so every node would score the same.
+  preScore: (pod, _feasible, state) => (scoreDomains(pod, state).size ? undefined : 'skip'),
   score: (pod, info, state) => {
-    const domains = cached(state, 'InterPodAffinity/score', () => {
-      const m: Counts = new Map();
-      const mine = termsOf(pod, 'podAffinity').preferred, mineAnti = termsOf(pod, 'podAntiAffinity').preferred;
-      for (const [other, oi] of placed(state, hasTerms(pod, 'preferred'))) {
-        for (const { weight, podAffinityTerm: t } of mine) if (termSelects(t, pod, other)) bump(m, domainOf(oi.node, t.topologyKey), weight);
-        for (const { weight, podAffinityTerm: t } of mineAnti) if (termSelects(t, pod, other)) bump(m, domainOf(oi.node, t.topologyKey), -weight);
-        const theirs = termsOf(other, 'podAffinity'), theirsAnti = termsOf(other, 'podAntiAffinity');
-        for (const t of theirs.required) if (termSelects(t, other, pod)) bump(m, domainOf(oi.node, t.topologyKey), HARD_POD_AFFINITY_WEIGHT);
-        for (const { weight, podAffinityTerm: t } of theirs.preferred) if (termSelects(t, other, pod)) bump(m, domainOf(oi.node, t.topologyKey), weight);
-        for (const { weight, podAffinityTerm: t } of theirsAnti.preferred) if (termSelects(t, other, pod)) bump(m, domainOf(oi.node, t.topologyKey), -weight);
-      }
-      return m;
-    });
+    const domains = scoreDomains(pod, state);
     let score = 0;
     for (const [d, w] of domains) {
       const key = d.slice(0, d.indexOf('='));

@@ -20,6 +20,8 @@ export const nodeAffinity: FilterPlugin & ScorePlugin = {
   // Upstream's PreFilter Skip: a pod with neither a nodeSelector nor required node affinity fits every node.
   preFilter: (pod) => (Object.keys(pod.spec?.nodeSelector ?? {}).length || pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ? undefined : 'skip'),
   filter: (pod, info) => (podMatchesNode(pod, info.node) ? fits : unschedulable(REASON_SELECTOR)),
+  // Upstream's PreScore Skip: without preferred terms every node scores 0.
+  preScore: (pod) => (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? undefined : 'skip'),
   score: (pod, info) => preferredAffinityScore(pod, info.node),
   normalize: (scores) => normalizeToMax(scores),
 };

@@ -1,14 +1,14 @@
 // NodeResourcesFit: the pod's requests must fit in what the node has allocatable minus what its pods request,
 // and the node must have room for one more pod. All shortages are reported at once, as Kubernetes does.
 import type { FilterPlugin } from '../framework.ts';
-import { cached, fits, unschedulable } from '../framework.ts';
+import { cachedOf, fits, unschedulable } from '../framework.ts';
 import { requestOf } from '../node-info.ts';
 import { insufficient, REASON_TOO_MANY_PODS } from '../reasons.ts';
 
 export const nodeResourcesFit: FilterPlugin = {
   name: 'NodeResourcesFit',
   filter: (pod, info, state) => {
-    const want = cached(state, 'NodeResourcesFit/request', () => requestOf(pod));
+    const want = cachedOf(state, 'NodeResourcesFit/request', requestOf, pod);
     const room = info.pods.length + 1 <= info.allocatable.pods;
     const cpu = !(want.milliCpu > 0 && want.milliCpu > info.allocatable.milliCpu - info.requested.milliCpu);
     const memory = !(want.memory > 0 && want.memory > info.allocatable.memory - info.requested.memory);

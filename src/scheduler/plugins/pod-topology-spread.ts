@@ -85,6 +85,8 @@ export const podTopologySpread: FilterPlugin & ScorePlugin = {
   },
   // The raw score sums, over the ScheduleAnyway constraints, the matching pods in the node's domain plus maxSkew-1,
   // weighted by log(domains+2) so a key with more domains weighs more; nodes without a key score -1 (ignored).
+  // Upstream's PreScore Skip: without ScheduleAnyway constraints every node scores the same.
+  preScore: (pod, _feasible, state) => (cached(state, 'PodTopologySpread/soft', () => constraintsOf(pod, 'ScheduleAnyway')).length ? undefined : 'skip'),
   score: (pod, info, state) => {
     const constraints = cached(state, 'PodTopologySpread/soft', () => constraintsOf(pod, 'ScheduleAnyway'));
     if (!constraints.length) return 0;

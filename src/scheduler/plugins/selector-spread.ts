@@ -2,13 +2,19 @@
 // controller (ReplicaSet …) as this pod; normalizing turns "fewest" into 100, as Kubernetes' SelectorSpread does.
 import { controllerOf } from '../../model/pod.ts';
 import type { ScorePlugin } from '../framework.ts';
-import { cached, MAX_NODE_SCORE } from '../framework.ts';
+import { cachedOf, MAX_NODE_SCORE, type CycleState } from '../framework.ts';
+import type { KubeObject } from '../../model/object.ts';
+
+const spreadOwner = (pod: KubeObject) => (pod.spec?.topologySpreadConstraints?.length ? undefined : controllerOf(pod)?.uid);
+const ownerOf = (pod: KubeObject, state: CycleState) => cachedOf(state, 'SelectorSpread/owner', spreadOwner, pod);
 
 export const selectorSpread: ScorePlugin = {
   name: 'SelectorSpread',
+  // Once per cycle (PreScore): the pod's controller; its own constraints replace the system default. Without one,
+  // every node would score the same.
+  preScore: (pod, _feasible, state) => (ownerOf(pod, state) ? undefined : 'skip'),
   score: (pod, info, state) => {
-    // Once per cycle (PreScore): the pod's controller; its own constraints replace the system default.
-    const uid = cached(state, 'SelectorSpread/owner', () => (pod.spec?.topologySpreadConstraints?.length ? undefined : controllerOf(pod)?.uid));
+    const uid = ownerOf(pod, state);
     return uid ? info.controllers.get(uid) ?? 0 : 0; // pods being deleted are not counted
   },
   normalize: (counts) => {

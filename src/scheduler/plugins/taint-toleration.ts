@@ -9,9 +9,12 @@ import { normalizeToMax } from './node-affinity.ts';
 export const taintToleration: FilterPlugin & ScorePlugin = {
   name: 'TaintToleration',
   filter: (pod, info) => {
+    if (!info.node.spec?.taints?.length) return fits; // most nodes: nothing to tolerate, nothing allocated
     const taint = untoleratedTaint(taintsOf(info.node), tolerationsOf(pod), blocksScheduling);
     return taint ? unschedulable(reason(taint.key, taint.value)) : fits;
   },
+  // No feasible node has a PreferNoSchedule taint: every node would score the same (100).
+  preScore: (_pod, feasible) => (feasible.some((i) => i.node.spec?.taints?.some((t: { effect?: string }) => t.effect === 'PreferNoSchedule')) ? undefined : 'skip'),
   score: (pod, info, state) => {
     // Only tolerations that could apply to PreferNoSchedule count here, as upstream.
     const prefer = cached(state, 'TaintToleration/prefer', () =>
