@@ -192,16 +192,15 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     w.start();
   }
 
-  /** Extracted images no pod (of any node sharing this data folder's store) names any more are removed. */
-  const collectImages = async () => {
-    try {
-      // Shared (read only): no copy of every pod for each pod gone.
-      const inUse = (await store.list('Pod', { shared: true })).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
-      await opts.images.gc(inUse);
-    } catch (e) {
-      log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`);
-    }
-  };
+  /**
+   * Extracted images no pod (of any node sharing this data folder's store) names any more are removed. One
+   * collection at a time for all the nodes sharing the image cache, at most one a second (images.ts): it reads every
+   * pod, and a deletion of 1,000 pods asked for it 1,000 times, quadratic seconds of serve's loop.
+   */
+  const collectImages = () => opts.images.collect(async () => {
+    // Shared (read only): no copy of every pod for each pod gone.
+    return (await store.list('Pod', { shared: true })).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
+  }).catch((e) => log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`));
 
   pods.on({ add: enqueue, update: (_old, p) => enqueue(p), delete: enqueue });
   await pods.start();
