@@ -65,6 +65,8 @@ export interface NodeOptions {
   dns?: { clusterDNS?: string; clusterDomain: string };
   /** The eviction manager's monitoring period: how often size-limited emptyDirs are measured. Default 10 000 ms. */
   evictionMonitoringMs?: number;
+  /** How long a pod's status write waits for the step under way (pod-worker.ts). Default 1000 ms. */
+  statusSettleMs?: number;
 }
 
 export interface RunningNode {
@@ -146,7 +148,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     probeMsPerSecond: opts.probeMsPerSecond ?? 1000,
     graceMsPerSecond: opts.graceMsPerSecond ?? 1000,
     clock: opts.clock, now, log,
-    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
+    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase, statusSettleMs: opts.statusSettleMs,
     ...(opts.dns && { dns: { ...opts.dns, host: readResolvConf() } }),
   };
 
