@@ -69,6 +69,9 @@ export interface NodeOptions {
   statusSettleMs?: number;
 }
 
+/** The most time the node spends on queued pod changes before it lets the event loop turn. */
+const DRAIN_SLICE_MS = 5;
+
 export interface RunningNode {
   name: string;
   /** The pod CIDR this node hands addresses out of. */
@@ -161,8 +164,12 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     queue.add(keyOf(p));
     if (ready && queue.size === 1) queueMicrotask(drain);
   };
+  // Bounded per turn of the event loop: a scheduler binding 100 pods to this node at once would otherwise start 100
+  // workers (machines, addresses, folders) in one tick, while the API waits.
   const drain = () => {
+    const t0 = performance.now();
     for (const key of queue) {
+      if (performance.now() - t0 > DRAIN_SLICE_MS) return void setImmediate(drain);
       queue.delete(key);
       if (!stopping) sync(key);
     }

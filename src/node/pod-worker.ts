@@ -405,7 +405,7 @@ export class PodWorker {
       await this.flushStatus();
       this.frozen = true; // the status just written is the last
       try {
-        const cur = await store.get('Pod', this.ns, this.pod.metadata.name);
+        const cur = await store.get('Pod', this.ns, this.pod.metadata.name, { shared: true });
         if (cur?.metadata.uid === this.uid) await store.delete('Pod', this.ns, this.pod.metadata.name, { gracePeriodSeconds: 0 });
       } catch (e) {
         log(`pod ${this.key}: removing it failed: ${errMessage(e)}`);
@@ -552,7 +552,9 @@ export class PodWorker {
       imageID = image;
     }
     const pod = this.pod;
-    const [configMaps, secrets, services] = await Promise.all(['ConfigMap', 'Secret', 'Service'].map((k) => store.list(k, { namespace: this.ns })));
+    // Shared (only read): a copy of every ConfigMap, Secret and Service of the namespace per container started was
+    // most of a launch's cost in a big namespace.
+    const [configMaps, secrets, services] = await Promise.all(['ConfigMap', 'Secret', 'Service'].map((k) => store.list(k, { namespace: this.ns, shared: true })));
     const byName = (objs: KubeObject[]) => new Map(objs.map((o) => [o.metadata.name, o]));
     // Runtimes with images: a registry image is pulled (its ENTRYPOINT/CMD/WorkingDir then count); a git image's
     // tree is mounted at its own path over the base (the host's system folders unless --git-image-base names one).
