@@ -97,6 +97,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   // Volume folders of pods removed while no node ran them.
   for (const uid of await removeOrphanedPodDirs(store, dataDir).catch(() => [] as string[])) log(`node ${nodeName}: removed the volumes of pod ${uid}, which is gone`);
 
+  opts.runtime.warmUp?.();
   const node = await registerNode({
     store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
     clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion, ownAddress: opts.ownAddress,
