@@ -4,6 +4,7 @@
 // tmpfs, hostPath types, and the folders of pods that are gone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
@@ -117,6 +118,21 @@ test('emptyDir medium Memory is a tmpfs of its sizeLimit, unmounted with the pod
   await tearDownVolumes(dataDir, 'uid-1');
   assert.equal(await mountsUnder(mem), []);
   assert.not.ok(existsSync(mem));
+});
+
+test('mountsUnder finds a mount under a folder whose name the mount table escapes (a space, a backslash), and none elsewhere', async () => {
+  const { dataDir } = await setup();
+  const odd = join(dataDir, 'a b\\c', 'mnt');
+  mkdirSync(odd, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', odd]);
+  try {
+    assert.equal(await mountsUnder(join(dataDir, 'a b\\c')), [odd]);
+    assert.equal(await mountsUnder(odd), [odd]);
+    assert.equal(await mountsUnder(join(dataDir, 'a b')), [], 'a folder whose name only begins the same');
+  } finally {
+    execFileSync('umount', ['-l', odd]);
+  }
+  assert.equal(await mountsUnder(odd), []);
 });
 
 test('at node start, the volume folders of pods gone from the store are removed (not young ones, not logs, not live pods\')', async () => {

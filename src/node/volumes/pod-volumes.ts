@@ -244,6 +244,9 @@ export async function containerMounts(container: any, volumes: ReadonlyMap<strin
 /** Mount points at or under `dir` (from /proc/self/mountinfo, whose paths escape spaces as \040). */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  // Most pods have no mount: the table (hundreds of lines on a busy host) is parsed only when it names the folder
+  // (as the table writes it: space, tab, newline and backslash in octal), not once per pod of a 1,000-pod deletion.
+  if (!info.includes(dir.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`))) return [];
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
   return info.split('\n').map((l) => unescape(l.split(' ')[4] ?? '')).filter((p) => p === dir || p.startsWith(`${dir}/`));
 }
