@@ -43,7 +43,7 @@ const cpuMs = (pid: number) => {
 };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-interface Phase { name: string; gets: number[]; ms: number; cpuMs: number; fromUs: number; toUs: number; loadAtEnd: string }
+interface Phase { name: string; gets: number[]; ms: number; cpuMs: number; fromUs: number; toUs: number; loadAtEnd: string; writes: number }
 
 export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000), nodes = Number(process.env.CHURN_NODES ?? 10)) {
   const hollow = process.env.CHURN_HOLLOW === '1';
@@ -83,8 +83,11 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       const b = (await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dchurn&limit=1')).body;
       return b?.items ? b.items.length + (b.metadata?.remainingItemCount ?? 0) : -1;
     };
+    // The store's resourceVersion counts its writes: what a phase wrote, whatever the machine's load.
+    const storeVersion = async () => Number((await serve.get('/api/v1/namespaces/default/pods?limit=1')).body?.metadata?.resourceVersion ?? NaN);
     const measure = async (name: string, change: () => void, done: () => Promise<boolean>, what: string) => {
       const gets: number[] = [];
+      const v0 = await storeVersion();
       const c0 = cpuMs(serve.pid);
       const fromUs = monoUs();
       const t0 = performance.now();
@@ -92,7 +95,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       change();
       await poll(async () => (await done()) || false, what);
       current = undefined;
-      phases.push({ name, gets, ms: performance.now() - t0, cpuMs: cpuMs(serve.pid) - c0, fromUs, toUs: monoUs(), loadAtEnd: load() });
+      phases.push({ name, gets, ms: performance.now() - t0, cpuMs: cpuMs(serve.pid) - c0, fromUs, toUs: monoUs(), loadAtEnd: load(), writes: (await storeVersion()) - v0 });
     };
     await measure(`creation 0 → ${pods} available`, () => { repo.write('churn.yaml', deployment(pods)); repo.commit(`${pods} pods`); },
       async () => (await serve.get('/apis/apps/v1/namespaces/default/deployments/churn')).body?.status?.availableReplicas === pods, `${pods} pods available`);
@@ -115,6 +118,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       const p99 = pct(p.gets, 99);
       console.log(`  GET p99 during ${p.name} (target ≤ ${TARGET_MS} ms): ${p99.toFixed(0)} ms: ${p99 <= TARGET_MS ? 'met' : 'NOT met'}`);
       console.log(`    p50 ${pct(p.gets, 50).toFixed(0)} ms, max ${Math.max(...p.gets).toFixed(0)} ms over ${p.gets.length} GETs; took ${(p.ms / 1000).toFixed(1)} s wall, serve CPU ${(p.cpuMs / 1000).toFixed(1)} s (${(p.cpuMs / pods).toFixed(1)} ms a pod); load average after: ${p.loadAtEnd} (2 cores, shared)`);
+      console.log(`    store writes: ${p.writes} (${(p.writes / pods).toFixed(1)} a pod)`);
     }
   } finally {
     await serve.shutdown();
