@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
-import { containerMounts, mountsUnder, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
+import { containerMounts, mountsOnHost, mountsUnder, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
 import { removeOrphanedPodDirs } from '../../src/node/volumes/orphans.ts';
 import { cleanup, freshStore, tempDir } from '../store/helpers.ts';
 
@@ -133,6 +133,18 @@ test('mountsUnder finds a mount under a folder whose name the mount table escape
     execFileSync('umount', ['-l', odd]);
   }
   assert.equal(await mountsUnder(odd), []);
+});
+
+test('mountsOnHost: only a tmpfs emptyDir is mounted on the host; a pod without one is torn down without reading the mount table', async () => {
+  assert.is(mountsOnHost(pod([{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'disk', emptyDir: {} }])), true);
+  assert.is(mountsOnHost(pod([{ name: 'disk', emptyDir: {} }, { name: 'conf', configMap: { name: 'conf' } }, { name: 'h', hostPath: { path: '/tmp' } }])), false);
+  assert.is(mountsOnHost(pod([])), false);
+  const { ctx, dataDir } = await setup();
+  const vols = await setUpVolumes(pod([{ name: 'disk', emptyDir: {} }, { name: 'all', configMap: { name: 'conf' } }]), ctx);
+  assert.ok(existsSync(vols.get('all')!.hostPath));
+  await tearDownVolumes(dataDir, 'uid-1', { mounted: false });
+  assert.not.ok(existsSync(vols.get('all')!.hostPath));
+  assert.not.ok(existsSync(vols.get('disk')!.hostPath));
 });
 
 test('at node start, the volume folders of pods gone from the store are removed (not young ones, not logs, not live pods\')', async () => {
