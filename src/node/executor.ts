@@ -65,6 +65,34 @@ export interface NodeOptions {
   dns?: { clusterDNS?: string; clusterDomain: string };
   /** The eviction manager's monitoring period: how often size-limited emptyDirs are measured. Default 10 000 ms. */
   evictionMonitoringMs?: number;
+  /** How long a pod's status write waits for the step under way (pod-worker.ts). Default 1000 ms. */
+  statusSettleMs?: number;
+}
+
+/** The most time the nodes of this process spend on queued pod changes before they let the event loop turn. */
+const DRAIN_SLICE_MS = 5;
+/** Each node's step through its queued pod changes (false once its queue is empty). */
+const pacedSteps = new Set<() => boolean>();
+let pacing = false;
+
+/**
+ * Runs `step` until it says it is done, outside the tick that queued the change (a store write that binds or
+ * deletes pods delivers its events synchronously), taking turns with the other nodes' steps, at most DRAIN_SLICE_MS
+ * a turn of the event loop for all of them: a scheduler binding 100 pods to each of 10 nodes at once would
+ * otherwise start 1,000 pod workers (machines, addresses, folders) in one tick, while the API waits.
+ */
+function paced(step: () => boolean): void {
+  pacedSteps.add(step);
+  if (pacing) return;
+  pacing = true;
+  setImmediate(function turn() {
+    const t0 = performance.now();
+    while (pacedSteps.size && performance.now() - t0 < DRAIN_SLICE_MS) {
+      for (const s of pacedSteps) if (!s()) pacedSteps.delete(s);
+    }
+    if (pacedSteps.size) setImmediate(turn);
+    else pacing = false;
+  });
 }
 
 export interface RunningNode {
@@ -92,6 +120,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   // Volume folders of pods removed while no node ran them.
   for (const uid of await removeOrphanedPodDirs(store, dataDir).catch(() => [] as string[])) log(`node ${nodeName}: removed the volumes of pod ${uid}, which is gone`);
 
+  opts.runtime.warmUp?.();
   const node = await registerNode({
     store, nodeName, hostIP, capacity: opts.capacity, labels: opts.labels, taints: opts.taints, now,
     clusterCIDR: opts.clusterCIDR, containerRuntimeVersion: opts.containerRuntimeVersion, ownAddress: opts.ownAddress,
@@ -146,7 +175,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     probeMsPerSecond: opts.probeMsPerSecond ?? 1000,
     graceMsPerSecond: opts.graceMsPerSecond ?? 1000,
     clock: opts.clock, now, log,
-    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
+    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase, statusSettleMs: opts.statusSettleMs,
     ...(opts.dns && { dns: { ...opts.dns, host: readResolvConf() } }),
   };
 
@@ -155,15 +184,22 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const queue = new Set<string>();
   let ready = false;
   let stopping = false;
-  const enqueue = (p: KubeObject) => {
-    queue.add(keyOf(p));
-    if (ready && queue.size === 1) queueMicrotask(drain);
-  };
-  const drain = () => {
+  /** Syncs the oldest queued key; false once none is left. */
+  const step = (): boolean => {
     for (const key of queue) {
       queue.delete(key);
-      if (!stopping) sync(key);
+      try {
+        if (!stopping) sync(key);
+      } catch (e) {
+        log(`node ${nodeName}: pod ${key}: ${e instanceof Error ? e.message : e}`);
+      }
+      break;
     }
+    return queue.size > 0;
+  };
+  const enqueue = (p: KubeObject) => {
+    queue.add(keyOf(p));
+    if (ready) paced(step);
   };
 
   /** Level-triggered: one worker for the pod bound here under this key, and none for any other pod. */
@@ -192,16 +228,15 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     w.start();
   }
 
-  /** Extracted images no pod (of any node sharing this data folder's store) names any more are removed. */
-  const collectImages = async () => {
-    try {
-      // Shared (read only): no copy of every pod for each pod gone.
-      const inUse = (await store.list('Pod', { shared: true })).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
-      await opts.images.gc(inUse);
-    } catch (e) {
-      log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`);
-    }
-  };
+  /**
+   * Extracted images no pod (of any node sharing this data folder's store) names any more are removed. One
+   * collection at a time for all the nodes sharing the image cache, at most one a second (images.ts): it reads every
+   * pod, and a deletion of 1,000 pods asked for it 1,000 times, quadratic seconds of serve's loop.
+   */
+  const collectImages = () => opts.images.collect(async () => {
+    // Shared (read only): no copy of every pod for each pod gone.
+    return (await store.list('Pod', { shared: true })).flatMap((p) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c: { image?: string }) => c.image ?? ''));
+  }).catch((e) => log(`node ${nodeName}: image gc: ${e instanceof Error ? e.message : e}`));
 
   pods.on({ add: enqueue, update: (_old, p) => enqueue(p), delete: enqueue });
   await pods.start();
@@ -243,7 +278,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const readopted = [...adopted.values()].reduce((n, m) => n + m.size, 0);
   if (recorded.length) log(`node ${nodeName}: re-adopted ${readopted} of ${recorded.length} container(s) left running by the previous run`);
   ready = true;
-  drain();
+  paced(step);
 
   // Pods whose emptyDir outgrew its sizeLimit are evicted (eviction-manager.ts). A runtime whose pods have no
   // folders (hollow) has nothing to measure.

@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePinnedGitImage, type GitImage } from '../model/git-image.ts';
+import { coalesced } from './coalesced.ts';
 
 export type { GitImage };
 
@@ -13,6 +14,8 @@ export interface ImageCacheOptions {
 
 /** Prefix of a pull in progress; such folders never count as images, and stale ones (a crash) are collected. */
 const PARTIAL = '.pull-';
+/** The least time between two collections asked for through collect(). */
+const COLLECT_GAP_MS = 1000;
 
 /**
  * Node reads the nearest package.json above a script to decide whether `.js` is CommonJS or an ES module. A data
@@ -47,6 +50,20 @@ export class ImageCache {
       this.pulls.set(ref.oid, pull);
     }
     return pull;
+  }
+
+  /** Collections asked for meanwhile share one run (of the newest ask's `inUse`), begun a second after the last. */
+  private readonly collector = coalesced(async () => { await this.gc(await this.inUse!()); }, COLLECT_GAP_MS);
+  private inUse?: () => Promise<Iterable<string>>;
+
+  /**
+   * gc() of what `inUse` reads when it runs, coalesced: at most one collection at a time and one a second, however
+   * many nodes and pods ask (each finished pod does, and reading every pod per ask was quadratic in a big deletion).
+   * Resolves once a collection begun after the call has ended; rejects with its failure.
+   */
+  collect(inUse: () => Promise<Iterable<string>>): Promise<void> {
+    this.inUse = inUse;
+    return this.collector();
   }
 
   /**

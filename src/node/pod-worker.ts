@@ -60,7 +60,18 @@ export interface PodWorkerDeps {
   dns?: ClusterDnsSettings;
   /** How often configMap, secret and downwardAPI volumes are rewritten from their sources (default 1000 ms). */
   volumeSyncMs?: number;
+  /** How long a status write waits for a step under way (preparing the pod, first launches, stopping for good). Default 1000 ms. */
+  statusSettleMs?: number;
 }
+
+/**
+ * A status write waits this long at most for the step under way to end (preparing the pod, launching a container's
+ * first instance, stopping its containers for good): a pod that starts quickly then writes one status (Running) rather than three
+ * (no address yet, ContainerCreating, Running), and one that stops quickly one (terminated) rather than two (unready,
+ * terminated). Each write is a store write, a persist, a watch event to every informer and a ReplicaSet resync,
+ * thousands of them in a scale-up or a deletion of 1,000 pods.
+ */
+const STATUS_SETTLE_MS = 1000;
 
 /** A container that outlived the previous run of the node, re-adopted through the runtime. */
 export interface Adopted { handle: RunningContainer; entry: PidEntry }
@@ -147,6 +158,8 @@ export class PodWorker {
   private evictedMessage?: string;
   private dirty = false;
   private writing?: Promise<void>;
+  /** Steps under way (preparing, a container's first launch, stopping for good): a status write waits a moment for them. */
+  private readonly stepping = new Set<Promise<unknown>>();
   /** The pod's sandbox, on runtimes that have them. */
   private sandbox?: string;
   private sandboxCheck?: Promise<void>;
@@ -164,7 +177,7 @@ export class PodWorker {
     this.found = pod.status?.containerStatuses ?? [];
     this.foundInit = pod.status?.initContainerStatuses ?? [];
     const host: PodWorkerHost = {
-      prepare: () => this.prepare(),
+      prepare: () => this.step(this.prepare()),
       startContainers: () => (this.starting = this.startContainers()),
       terminate: (graceMs, remove) => this.terminate(graceMs, remove),
       stopForNode: () => this.stopForNode(),
@@ -392,7 +405,7 @@ export class PodWorker {
       await this.flushStatus();
       this.frozen = true; // the status just written is the last
       try {
-        const cur = await store.get('Pod', this.ns, this.pod.metadata.name);
+        const cur = await store.get('Pod', this.ns, this.pod.metadata.name, { shared: true });
         if (cur?.metadata.uid === this.uid) await store.delete('Pod', this.ns, this.pod.metadata.name, { gracePeriodSeconds: 0 });
       } catch (e) {
         log(`pod ${this.key}: removing it failed: ${errMessage(e)}`);
@@ -474,9 +487,12 @@ export class PodWorker {
       };
     }
     const host: ContainerHost = {
-      launch: (restartCount) => this.launch(slot, restartCount),
+      // A container's first instance is a step of the pod's start; a restart is not: the exit before it is shown.
+      launch: (restartCount) => (restartCount === 0 ? this.step(this.launch(slot, restartCount)) : this.launch(slot, restartCount)),
       wait: () => this.waitExit(slot),
-      kill: (graceMs) => this.kill(slot, graceMs),
+      // Stopping for good (the pod terminating, the node stopping): a step, like a start. A liveness kill is not: the
+      // container's unreadiness is written at once.
+      kill: (graceMs) => (this.halted ? this.step(this.kill(slot, graceMs)) : this.kill(slot, graceMs)),
       startProbes: () => this.startProbes(slot),
       stopProbes: () => this.stopProbes(slot),
     };
@@ -847,11 +863,20 @@ export class PodWorker {
     this.writing ??= this.writeLoop();
   }
 
+  /** Runs a step, which status writes wait for a moment (statusSettleMs). */
+  private step<T>(work: Promise<T>): Promise<T> {
+    this.stepping.add(work);
+    const done = () => { this.stepping.delete(work); };
+    work.then(done, done);
+    return work;
+  }
+
   private async writeLoop(): Promise<void> {
     // Writes one after another; changes that arrive during a write are folded into the next.
     while (this.dirty) {
-      this.dirty = false;
       await new Promise((r) => setImmediate(r)); // let a burst of transitions settle into one write
+      if (this.stepping.size) await this.settle();
+      this.dirty = false;
       try {
         await this.writeStatus();
       } catch (e) {
@@ -860,6 +885,15 @@ export class PodWorker {
       }
     }
     this.writing = undefined;
+  }
+
+  /** Waits for the steps under way, and those they lead to (preparing, then launching), at most statusSettleMs. */
+  private async settle(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    let over = false;
+    const cap = new Promise<void>((r) => { timer = setTimeout(() => { over = true; r(); }, this.deps.statusSettleMs ?? STATUS_SETTLE_MS); });
+    while (this.stepping.size && !over) await Promise.race([Promise.allSettled([...this.stepping]), cap]);
+    clearTimeout(timer);
   }
 
   /** Resolves once every status change so far is written. */

@@ -3,13 +3,13 @@
 // prints its p99 against the target (p99 ≤ 100 ms; Kubernetes' SLO for a single-object GET is p99 ≤ 1 s), serve's
 // CPU time in it, and the top self-time functions of serve for the worse phase (its part of serve's CPU profile).
 // CHURN_PODS and CHURN_NODES shrink it; CHURN_HOLLOW=1 runs the same on hollow nodes; CHURN_PROFILE_OUT=<file> keeps serve's profile. Asserts nothing.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { profileSummary } from './profile-summary.ts';
+import { profileSummary, stallSummary } from './profile-summary.ts';
 
 const TARGET_MS = 100;
 
@@ -43,15 +43,21 @@ const cpuMs = (pid: number) => {
 };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-interface Phase { name: string; gets: number[]; ms: number; cpuMs: number; fromUs: number; toUs: number; loadAtEnd: string }
+interface Phase { name: string; gets: number[]; ms: number; cpuMs: number; fromUs: number; toUs: number; loadAtEnd: string; writes: number }
 
 export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000), nodes = Number(process.env.CHURN_NODES ?? 10)) {
   const hollow = process.env.CHURN_HOLLOW === '1';
   const repo = makeRepo({ 'README.md': 'churn bench\n', 'apps/idle/README': 'an idle app\n' });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-churn-'));
   const perNode = Math.ceil(pods / nodes) + 10;
+  // serve's event-loop stalls (test/bench/loop-stalls.mjs): less sensitive to a shared machine's load than GETs.
+  const stallsFile = path.join(dataDir, 'loop-stalls.json');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...(hollow ? ['--hollow'] : []), '--nodes', String(nodes), '--node-name', 'churn',
-    '--node-pods', String(perNode), '--node-cpu', '64', '--node-memory', '64Gi'], { listenTimeoutMs: 120_000, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`] });
+    '--node-pods', String(perNode), '--node-cpu', '64', '--node-memory', '64Gi'], {
+    listenTimeoutMs: 120_000,
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`, '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
+    env: { ...process.env, LOOP_STALLS_OUT: stallsFile },
+  });
   const phases: Phase[] = [];
   try {
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 120_000);
@@ -77,8 +83,11 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       const b = (await serve.get('/api/v1/namespaces/default/pods?labelSelector=app%3Dchurn&limit=1')).body;
       return b?.items ? b.items.length + (b.metadata?.remainingItemCount ?? 0) : -1;
     };
+    // The store's resourceVersion counts its writes: what a phase wrote, whatever the machine's load.
+    const storeVersion = async () => Number((await serve.get('/api/v1/namespaces/default/pods?limit=1')).body?.metadata?.resourceVersion ?? NaN);
     const measure = async (name: string, change: () => void, done: () => Promise<boolean>, what: string) => {
       const gets: number[] = [];
+      const v0 = await storeVersion();
       const c0 = cpuMs(serve.pid);
       const fromUs = monoUs();
       const t0 = performance.now();
@@ -86,7 +95,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       change();
       await poll(async () => (await done()) || false, what);
       current = undefined;
-      phases.push({ name, gets, ms: performance.now() - t0, cpuMs: cpuMs(serve.pid) - c0, fromUs, toUs: monoUs(), loadAtEnd: load() });
+      phases.push({ name, gets, ms: performance.now() - t0, cpuMs: cpuMs(serve.pid) - c0, fromUs, toUs: monoUs(), loadAtEnd: load(), writes: (await storeVersion()) - v0 });
     };
     await measure(`creation 0 → ${pods} available`, () => { repo.write('churn.yaml', deployment(pods)); repo.commit(`${pods} pods`); },
       async () => (await serve.get('/apis/apps/v1/namespaces/default/deployments/churn')).body?.status?.availableReplicas === pods, `${pods} pods available`);
@@ -109,15 +118,37 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       const p99 = pct(p.gets, 99);
       console.log(`  GET p99 during ${p.name} (target ≤ ${TARGET_MS} ms): ${p99.toFixed(0)} ms: ${p99 <= TARGET_MS ? 'met' : 'NOT met'}`);
       console.log(`    p50 ${pct(p.gets, 50).toFixed(0)} ms, max ${Math.max(...p.gets).toFixed(0)} ms over ${p.gets.length} GETs; took ${(p.ms / 1000).toFixed(1)} s wall, serve CPU ${(p.cpuMs / 1000).toFixed(1)} s (${(p.cpuMs / pods).toFixed(1)} ms a pod); load average after: ${p.loadAtEnd} (2 cores, shared)`);
+      console.log(`    store writes: ${p.writes} (${(p.writes / pods).toFixed(1)} a pod)`);
     }
   } finally {
     await serve.shutdown();
     const prof = readdirSync(path.join(dataDir, 'prof')).filter((f) => f.endsWith('.cpuprofile'));
     const worse = [...phases].sort((a, b) => pct(b.gets, 99) - pct(a.gets, 99))[0];
     if (prof.length && process.env.CHURN_PROFILE_OUT) (await import('node:fs')).copyFileSync(path.join(dataDir, 'prof', prof[0]), process.env.CHURN_PROFILE_OUT);
+    if (process.env.CHURN_PROFILE_OUT) (await import('node:fs')).writeFileSync(`${process.env.CHURN_PROFILE_OUT}.phases.json`, JSON.stringify(phases.map(({ name, fromUs, toUs }) => ({ name, fromUs, toUs }))));
+    if (process.env.CHURN_PROFILE_OUT && existsSync(stallsFile)) (await import('node:fs')).copyFileSync(stallsFile, `${process.env.CHURN_PROFILE_OUT}.stalls.json`);
+    // [end µs, wall ms, main-thread CPU ms] of each stall of 20 ms or more (loop-stalls.mjs).
+    const stalls: [number, number, number][] = (() => { try { return JSON.parse(readFileSync(stallsFile, 'utf8')); } catch { return []; } })();
+    for (const p of phases) {
+      const mine = stalls.filter(([end]) => end >= p.fromUs && end <= p.toUs);
+      const over = (i: 1 | 2, ms: number) => mine.filter((s) => s[i] >= ms).length;
+      console.log(`  event-loop stalls during ${p.name}: longest ${Math.max(0, ...mine.map((s) => s[1]))} ms wall, ${Math.max(0, ...mine.map((s) => s[2]))} ms of CPU; `
+        + `${over(1, 100)} of 100 ms or more wall (${over(2, 100)} by CPU), ${over(1, 50)} of 50 ms or more (${over(2, 50)} by CPU), ${over(2, 20)} of 20 ms or more CPU`);
+      // The stalls with the most work in them (CPU), with what ran in each (from the profile).
+      const worst = [...mine].sort((a, b) => b[2] - a[2]).slice(0, 5);
+      if (prof.length && worst.length) {
+        const lines = stallSummary(path.join(dataDir, 'prof', prof[0]), worst.map(([end, ms]) => [end, ms]));
+        console.log(lines.map((l, i) => `    ${String(worst[i][2]).padStart(4)} ms CPU, ${l}`).join('\n'));
+      }
+    }
     if (prof.length && worse) {
       console.log(`  top self time in serve during ${worse.name} (the worse p99):`);
       console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { window: { fromUs: worse.fromUs, toUs: worse.toUs } }).map((l) => `    ${l}`).join('\n'));
+    }
+    // Where each phase's CPU went among the project's own functions (time under each, callees included).
+    for (const p of prof.length ? phases : []) {
+      console.log(`  serve's own functions by total time during ${p.name} (window ${p.fromUs}–${p.toUs} µs):`);
+      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { inclusive: true, only: 'src/', window: { fromUs: p.fromUs, toUs: p.toUs } }).map((l) => `    ${l}`).join('\n'));
     }
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });

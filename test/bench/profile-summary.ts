@@ -48,3 +48,42 @@ export function profileSummary(file: string, top = 15, opts: { inclusive?: boole
   return [...time.entries()].filter(([k]) => !opts.only || k.includes(opts.only)).sort((a, b) => b[1] - a[1]).slice(0, top)
     .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}% ${v.toFixed(0).padStart(6)} ms  ${k}`);
 }
+
+/**
+ * What ran in each of the given event-loop stalls (`[endUs, ms]`, CLOCK_MONOTONIC as the profile's samples, from
+ * test/bench/loop-stalls.mjs), in their order: the functions with most self time in it and the project's
+ * functions (under src/) it spent most time under, innermost of those that cover half the stall.
+ */
+export function stallSummary(file: string, stalls: [number, number][]): string[] {
+  const p: Profile = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const times: number[] = [];
+  let at = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) times.push((at += p.timeDeltas[i] ?? 0));
+  const short = (k: string) => k.replace(/ .*\//, ' ');
+  return stalls.map(([endUs, ms]) => {
+    const fromUs = endUs - ms * 1000;
+    const self = new Map<string, number>();
+    const own = new Map<string, number>();
+    let total = 0;
+    for (let i = 0; i < p.samples.length; i++) {
+      if (times[i] < fromUs || times[i] > endUs) continue;
+      const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
+      total += dt;
+      const k = keyOf(byId.get(p.samples[i])!);
+      self.set(k, (self.get(k) ?? 0) + dt);
+      const seen = new Set<string>();
+      for (let n: number | undefined = p.samples[i]; n !== undefined; n = parent.get(n)) {
+        const key = keyOf(byId.get(n)!);
+        if (!key.includes('src/') || seen.has(key)) continue;
+        seen.add(key);
+        own.set(key, (own.get(key) ?? 0) + dt);
+      }
+    }
+    const best = (m: Map<string, number>, k: number) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, v]) => `${short(f)} ${v.toFixed(0)}`);
+    const under = [...own.entries()].sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.5 * total).slice(-3).map(([f, v]) => `${short(f)} ${v.toFixed(0)}`);
+    return `${String(ms).padStart(5)} ms wall (${total.toFixed(0)} ms sampled) under ${under.join(' < ') || '-'}; self: ${best(self, 3).join(', ')}`;
+  });
+}

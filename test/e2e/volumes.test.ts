@@ -141,7 +141,11 @@ test('the claim\'s data survives a container restart, a rollout and a git revert
 });
 
 test('after a restart of serve the containers run on in their mount namespaces, re-adopted, and still get ConfigMap changes', async () => {
-  const [before] = await appPods();
+  // Its containers have started (the last test saw them write), and their status says so once their launch is over.
+  const [before] = await until(async () => {
+    const pods = await appPods();
+    return pods.length === 1 && pods[0].status?.containerStatuses?.every((c: any) => c.state.running) && pods;
+  }, 'the app pod Running', 20_000);
   const pids = before.status.containerStatuses.map((c: any) => c.containerID);
   await serve.stop();
   serve = await startServe(ARGS());

@@ -93,6 +93,29 @@ test('graceful deletion: SIGTERM honoured, SIGKILL after the grace period, proce
   assert.is.not(next.status.podIP, running.status.podIP);
 });
 
+test('two nodes of one process, pods bound to both at once: every one runs on its node, and every one is removed', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  await fastNode(store, dir);
+  await fastNode(store, dir, { nodeName: 'node-b' });
+  const names = Array.from({ length: 12 }, (_, i) => `many-${i}`);
+  // Created together: the nodes take turns through their queues, a slice of each turn of the event loop.
+  await Promise.all(names.map((n, i) => {
+    const p = nodePod(n, '', { node: i % 2 ? 'node-b' : 'node-a' });
+    p.spec.containers[0].command = ['sleep', '600'];
+    return store.create(p);
+  }));
+  const running = await until(async () => {
+    const pods = await Promise.all(names.map((n) => getPod(store, n)));
+    return pods.every((p) => statusOf(p)?.ready) && pods;
+  }, 'all twelve Ready', 20_000);
+  assert.equal(running.map((p) => p!.spec.nodeName), names.map((_, i) => (i % 2 ? 'node-b' : 'node-a')));
+  const pids = running.map((p) => pidOf(statusOf(p).containerID));
+  await Promise.all(names.map((n) => store.delete('Pod', 'default', n)));
+  await until(async () => (await Promise.all(names.map((n) => getPod(store, n)))).every((p) => !p), 'all twelve removed', 20_000);
+  for (const pid of pids) assert.not.ok(alive(pid), `process ${pid} is gone`);
+});
+
 test('a force-deleted pod (gone from the store) is stopped all the same', async () => {
   const dir = await tempDir();
   const store = await openTestStore(dir);

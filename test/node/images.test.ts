@@ -101,6 +101,25 @@ test('gc removes unused images and stale partial pulls, keeps used ones and pull
   assert.equal(await cache().images.gc([]), [], 'nothing left, and no images folder is fine too');
 });
 
+test('collect: asks from many finished pods share collections, each reading what is in use when it runs', async () => {
+  const { images } = cache();
+  await images.ensure(`git:a@${A}`);
+  await images.ensure(`git:b@${B}`);
+  let reads = 0;
+  let inUse = [`git:a@${A}`, `git:b@${B}`];
+  const read = async () => { reads++; return inUse; };
+  const first = images.collect(read);
+  inUse = [`git:a@${A}`]; // B's last pod finished while the first collection ran
+  const asks = Array.from({ length: 20 }, () => images.collect(read));
+  await first;
+  assert.ok(existsSync(join(dataDir, 'images', B)), 'the first collection read B as in use');
+  await Promise.all(asks);
+  assert.is(reads, 2, 'twenty asks during a collection: one more collection');
+  assert.not.ok(existsSync(join(dataDir, 'images', B)), 'removed by the collection after it');
+  assert.ok(existsSync(join(dataDir, 'images', A)));
+  await images.collect(async () => { throw new Error('store closed'); }).then(() => assert.unreachable('should fail'), (e) => assert.match((e as Error).message, 'store closed'));
+});
+
 test('wired to exportTree, a git image is the folder tree of the commit', async () => {
   const repo = makeRepo({ 'apps/web/run.sh': '#!/bin/sh\necho hi\n', 'apps/web/lib/x.txt': 'x' });
   try {

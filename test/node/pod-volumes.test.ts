@@ -4,10 +4,11 @@
 // tmpfs, hostPath types, and the folders of pods that are gone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
-import { containerMounts, mountsUnder, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
+import { containerMounts, mountsOnHost, mountsUnder, refreshVolumes, setUpVolumes, tearDownVolumes, type VolumeContext } from '../../src/node/volumes/pod-volumes.ts';
 import { removeOrphanedPodDirs } from '../../src/node/volumes/orphans.ts';
 import { cleanup, freshStore, tempDir } from '../store/helpers.ts';
 
@@ -117,6 +118,33 @@ test('emptyDir medium Memory is a tmpfs of its sizeLimit, unmounted with the pod
   await tearDownVolumes(dataDir, 'uid-1');
   assert.equal(await mountsUnder(mem), []);
   assert.not.ok(existsSync(mem));
+});
+
+test('mountsUnder finds a mount under a folder whose name the mount table escapes (a space, a backslash), and none elsewhere', async () => {
+  const { dataDir } = await setup();
+  const odd = join(dataDir, 'a b\\c', 'mnt');
+  mkdirSync(odd, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', odd]);
+  try {
+    assert.equal(await mountsUnder(join(dataDir, 'a b\\c')), [odd]);
+    assert.equal(await mountsUnder(odd), [odd]);
+    assert.equal(await mountsUnder(join(dataDir, 'a b')), [], 'a folder whose name only begins the same');
+  } finally {
+    execFileSync('umount', ['-l', odd]);
+  }
+  assert.equal(await mountsUnder(odd), []);
+});
+
+test('mountsOnHost: only a tmpfs emptyDir is mounted on the host; a pod without one is torn down without reading the mount table', async () => {
+  assert.is(mountsOnHost(pod([{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'disk', emptyDir: {} }])), true);
+  assert.is(mountsOnHost(pod([{ name: 'disk', emptyDir: {} }, { name: 'conf', configMap: { name: 'conf' } }, { name: 'h', hostPath: { path: '/tmp' } }])), false);
+  assert.is(mountsOnHost(pod([])), false);
+  const { ctx, dataDir } = await setup();
+  const vols = await setUpVolumes(pod([{ name: 'disk', emptyDir: {} }, { name: 'all', configMap: { name: 'conf' } }]), ctx);
+  assert.ok(existsSync(vols.get('all')!.hostPath));
+  await tearDownVolumes(dataDir, 'uid-1', { mounted: false });
+  assert.not.ok(existsSync(vols.get('all')!.hostPath));
+  assert.not.ok(existsSync(vols.get('disk')!.hostPath));
 });
 
 test('at node start, the volume folders of pods gone from the store are removed (not young ones, not logs, not live pods\')', async () => {

@@ -18,6 +18,25 @@ const launch = (argv: string[]): ContainerLaunch => ({ id: `default/p/c${++n}`, 
 const helpers = () => execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
   .split('\n').filter((l) => / -e /.test(l)).map((l) => Number(l.trim().split(' ')[0]));
 
+test('warmUp starts the helper before any container, and the next container is started by that one helper', async () => {
+  // A helper an earlier test file left in this process goes first, and is reaped (its exit seen by its owner).
+  const listed = (pid: number) => { try { execFileSync('ps', ['-o', 'pid=', '-p', String(pid)]); return true; } catch { return false; } };
+  for (const h of helpers()) {
+    process.kill(h, 'SIGKILL');
+    for (let i = 0; i < 500 && listed(h); i++) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(helpers(), [], 'no helper yet');
+  const rt = new ProcessRuntime();
+  rt.warmUp();
+  const [helper, ...more] = helpers();
+  assert.ok(helper, 'a helper runs before any container is started');
+  assert.equal(more, []);
+  const c = await rt.start(launch(['sleep', '30']));
+  assert.is(procStat(c.pid)?.ppid, helper, 'started by the helper already running');
+  assert.equal(helpers(), [helper]);
+  await c.stop(5000);
+});
+
 test('a container started through the helper: own group, output in its file, record of pid and start time', async () => {
   const rt = new ProcessRuntime();
   const l = launch(['sh', '-c', 'echo hello; echo oops >&2; exit 3']);

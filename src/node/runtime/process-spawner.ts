@@ -112,11 +112,21 @@ class Helper {
 
 let helper: Helper | undefined;
 
-/** Starts `file` detached, its output appended to `logFile`, through the shared helper (started on first use). */
-export function spawnDetached(r: SpawnRequest): Promise<Spawned> {
+/** The shared helper, started if none runs: spawning it (a fork of serve) is tens of milliseconds of the event loop. */
+function running(): Helper {
   if (!helper || helper.dead) {
     const h = new Helper(() => { if (helper === h) helper = undefined; });
     helper = h;
   }
-  return helper.spawn(r);
+  return helper;
+}
+
+/** Starts the helper now if none runs (it keeps nothing alive while it has no container to start or watch). */
+export function startSpawner(): void {
+  running();
+}
+
+/** Starts `file` detached, its output appended to `logFile`, through the shared helper (started on first use). */
+export function spawnDetached(r: SpawnRequest): Promise<Spawned> {
+  return running().spawn(r);
 }

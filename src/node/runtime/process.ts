@@ -8,7 +8,7 @@ import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, Runni
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { findStrays, removeStrays } from './process-strays.ts';
 import { collectExecOutput } from './exec-output.ts';
-import { spawnDetached, type ChildExit } from './process-spawner.ts';
+import { spawnDetached, startSpawner, type ChildExit } from './process-spawner.ts';
 import { watchLogTimes } from '../log-times.ts';
 import { inMountNamespace, underMount } from '../volumes/mount-namespace.ts';
 import { join } from 'node:path';
@@ -34,6 +34,11 @@ function signalsReach(pid: number): boolean {
 export class ProcessRuntime implements Runtime {
   /** The pid of each container with volumes (by launch id): exec probes run in its mount namespace. */
   private readonly namespaced = new Map<string, number>();
+
+  /** The helper that starts containers, started now (a node starting) rather than by the first pod of a burst. */
+  warmUp(): void {
+    startSpawner();
+  }
 
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
     await mkdir(dirname(launch.logFile), { recursive: true });

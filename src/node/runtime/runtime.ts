@@ -175,6 +175,9 @@ export interface Runtime {
   readonly usesHostFolders?: boolean;
   /** Optional: image garbage collection past a disk threshold (the kubelet's); returns the images it removed. */
   collectImages?(): Promise<{ removed: string[]; usagePercent: number }>;
+  /** Optional: readies what starting containers needs (the process runtime's helper), called when a node starts, so
+   * the first start of a burst of pods does not pay for it on the event loop meanwhile. */
+  warmUp?(): void;
 
   // ---- optional: runtimes that run images in pod sandboxes (podman). Without them a pod's containers are host
   // processes on the pod's loopback address, as the process runtime runs them. ------------------------------------

@@ -5,7 +5,7 @@ import type { KubeObject } from '../../model/object.ts';
 import type { Store } from '../../store/store.ts';
 import { LaunchError } from '../container.machine.ts';
 import type { Mount } from '../runtime/runtime.ts';
-import { containerMounts, refreshVolumes, setUpVolumes, tearDownVolumes, VolumeError, type ReadyVolume, type VolumeContext } from './pod-volumes.ts';
+import { containerMounts, mountsOnHost, refreshVolumes, setUpVolumes, tearDownVolumes, VolumeError, type ReadyVolume, type VolumeContext } from './pod-volumes.ts';
 
 export interface VolumeManagerDeps {
   store: Store;
@@ -93,6 +93,6 @@ export class PodVolumeManager {
   async tearDown(): Promise<void> {
     this.stopSync();
     while (this.syncing) await new Promise((r) => setTimeout(r, 5));
-    await tearDownVolumes(this.deps.dataDir, this.pod().metadata.uid!).catch(() => {});
+    await tearDownVolumes(this.deps.dataDir, this.pod().metadata.uid!, { mounted: mountsOnHost(this.pod()) }).catch(() => {});
   }
 }
