@@ -5,6 +5,7 @@ import type { KubeObject } from '../model/object.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
+import type { PodNetwork } from '../netns/pod-network.ts';
 import type { ImageCache } from './images.ts';
 import { internalIP, markNodeNotReady, nodeCapacity, registerNode, reportNodeStatus, type NodeCapacity } from './node-registration.ts';
 import { renewLease, STATUS_REPORT_MS } from './node-lease.ts';
@@ -65,6 +66,8 @@ export interface NodeOptions {
   dns?: { clusterDNS?: string; clusterDomain: string };
   /** The eviction manager's monitoring period: how often size-limited emptyDirs are measured. Default 10 000 ms. */
   evictionMonitoringMs?: number;
+  /** Where the pods are, when not in this network namespace (rootless podman's): HTTP and TCP probes and hooks connect there. */
+  podNetwork?: PodNetwork;
 }
 
 export interface RunningNode {
@@ -146,7 +149,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     probeMsPerSecond: opts.probeMsPerSecond ?? 1000,
     graceMsPerSecond: opts.graceMsPerSecond ?? 1000,
     clock: opts.clock, now, log,
-    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase,
+    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase, podNetwork: opts.podNetwork,
     ...(opts.dns && { dns: { ...opts.dns, host: readResolvConf() } }),
   };
 
