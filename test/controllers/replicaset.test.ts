@@ -1,6 +1,7 @@
 // The ReplicaSet controller against a real store; the test plays scheduler and kubelet by writing pod status.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startControllers } from '../../src/controllers/manager.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
