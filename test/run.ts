@@ -18,7 +18,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const TEST = join(ROOT, 'test');
 const WEIGHTS = join(TEST, 'durations.json');
 /** Source that touches machine-global podman state, or the registry whose images land in podman's store. */
-const GLOBAL = /support\/podman\.ts|runtime\/podman\/podman\.ts|startRegistry\(|'--runtime', 'podman'/;
+const GLOBAL = /support\/(podman|corpus-serve)\.ts|runtime\/podman\/podman\.ts|startRegistry\(|'--runtime', 'podman'/;
 const FILE_TIMEOUT_MS = 15 * 60_000;
 /** Ends a file's output on the worker's stdout: `<mark> <exit code>`. */
 const MARK = '\u0000convergit-test-file-done';

@@ -20,7 +20,7 @@ import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 import type { Taint } from '../model/taints.ts';
 import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
-import { setPodNetwork } from '../netns/pod-network.ts';
+import type { PodNetwork } from '../netns/pod-network.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -95,14 +95,16 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(async () => chosen.close());
     const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
+    // Undefined: the pods are reached from this network namespace; given to the proxy, DNS, ingress and nodes.
+    let podNetwork: PodNetwork | undefined;
     if (runtime instanceof PodmanRuntime && runtime.rootless) {
       // The pods' bridges are in podman's rootless network namespace: ClusterIPs, the DNS and every connection to a
       // pod are made there, by a helper inside it (docs/engine.md, "Rootless podman").
       if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
       const netns = await runtime.rootlessNetwork((m) => log(m));
-      stops.push(async () => { setPodNetwork(undefined); netns.close(); });
+      stops.push(async () => { netns.close(); });
       await netns.localRoute(serviceCIDR);
-      setPodNetwork(netns);
+      podNetwork = netns;
       log(`network: rootless: pods, ClusterIPs (${serviceCIDR}, local there) and the cluster DNS are in podman's rootless network namespace; serve reaches them through its helper there`);
     } else {
       await serviceRange(serviceCIDR, clusterCIDR, opts.dataDir, log);
@@ -113,11 +115,11 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     // Process nodes get addresses of their own (their podCIDR's first, in this data folder's block): NodePorts and the
     // ingress listen there, and on the shared --host only where it is free (docs/engine.md, "Node addresses").
     const ownAddress = !opts.hollow && !runtime.createSandbox && isLoopbackCidr(clusterCIDR) && opts.nodes > 0;
-    const proxy = await startServiceProxy({ store, nodeHost: opts.host, nodeAddresses: ownAddress, log: (m) => log(`proxy: ${m}`) });
+    const proxy = await startServiceProxy({ store, nodeHost: opts.host, nodeAddresses: ownAddress, podNetwork, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
-    const dns = await startDns(store, dnsIP, log);
+    const dns = await startDns(store, dnsIP, log, podNetwork);
     if (dns) stops.push(() => dns.close());
-    const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: ownAddress, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log });
+    const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: ownAddress, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log, podNetwork });
     stops.push(() => ingress.stop());
     log(ingress.describe());
     const grace = opts.nodeMonitorGracePeriodMs ?? 40_000;
@@ -144,7 +146,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, ownAddress, capacity: opts.capacity,
         labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
         taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
-        runtime, images, restartBackoff: opts.restartBackoff, log,
+        runtime, images, restartBackoff: opts.restartBackoff, log, podNetwork,
         // The kubelet's 10 s status updates against the 40 s grace period: four beats per grace period, at most 10 s.
         heartbeatMs: Math.min(10_000, Math.max(100, Math.floor(grace / 4))),
         clusterCIDR, containerRuntimeVersion: chosen.version,
@@ -187,11 +189,11 @@ async function serviceRange(serviceCIDR: string, clusterCIDR: string, dataDir: s
  * The cluster DNS on its address, port 53; where that port needs a privilege this process lacks (the process
  * runtime, not root), port 5353 of the same address, which tools can query but a resolv.conf cannot name.
  */
-async function startDns(store: Store, address: string, log: (m: string) => void) {
+async function startDns(store: Store, address: string, log: (m: string) => void, podNetwork: PodNetwork | undefined) {
   const dnsLog = (m: string) => log(`dns: ${m}`);
   for (const port of [53, 5353]) {
     try {
-      const dns = await startClusterDns({ store, address, port, log: dnsLog });
+      const dns = await startClusterDns({ store, address, port, log: dnsLog, podNetwork });
       log(`dns: cluster DNS on ${address}:${port} (udp, tcp) for *.${CLUSTER_DOMAIN}, other names forwarded to the host's resolvers`);
       return dns;
     } catch (e) {

@@ -2,7 +2,8 @@
 // host's): pod addresses are routed from it. With rootless podman the pods' bridges live in podman's rootless
 // network namespace, which the host cannot route to; there a helper process inside that namespace makes the sockets
 // and hands them to serve (node/runtime/podman/rootless-netns.ts), and this module is how the proxy, the cluster
-// DNS, the probes and the ingress ask for them without knowing which case they are in. Set once by serve's wiring.
+// DNS, the probes and the ingress ask for them without knowing which case they are in. Which case is passed in:
+// serve's wiring (cli/engine.ts) gives each of them the `PodNetwork` in their options, undefined meaning here.
 import dgram from 'node:dgram';
 import net from 'node:net';
 
@@ -15,16 +16,9 @@ export interface PodNetwork {
   connect(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
 
-let current: PodNetwork | undefined;
-
-/** Serve's wiring: the pods' network is elsewhere (undefined: here). */
-export function setPodNetwork(n: PodNetwork | undefined): void {
-  current = n;
-}
-
 /** `server.listen({host, port})`, in the pods' namespace when it is not this one; 'listening' or 'error' as ever. */
-export function listenForPods(server: net.Server, opts: { host: string; port: number; exclusive?: boolean }): void {
-  if (!current) {
+export function listenForPods(pods: PodNetwork | undefined, server: net.Server, opts: { host: string; port: number; exclusive?: boolean }): void {
+  if (!pods) {
     server.listen(opts);
     return;
   }
@@ -33,7 +27,7 @@ export function listenForPods(server: net.Server, opts: { host: string; port: nu
   let closed = false;
   const onClose = () => { closed = true; };
   server.once('close', onClose);
-  current.listen(opts.host, opts.port).then((taken) => {
+  pods.listen(opts.host, opts.port).then((taken) => {
     server.off('close', onClose);
     if (closed) taken.close();
     else server.listen(taken);
@@ -44,8 +38,8 @@ export function listenForPods(server: net.Server, opts: { host: string; port: nu
 }
 
 /** A UDP socket bound to host:port where pods reach it. */
-export async function bindUdpForPods(host: string, port: number): Promise<dgram.Socket> {
-  if (current) return current.udp(host, port);
+export async function bindUdpForPods(pods: PodNetwork | undefined, host: string, port: number): Promise<dgram.Socket> {
+  if (pods) return pods.udp(host, port);
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     udp.once('error', (e) => { udp.close(); reject(e); });
@@ -54,12 +48,9 @@ export async function bindUdpForPods(host: string, port: number): Promise<dgram.
   return udp;
 }
 
-/** Whether connections to pods need `connectToPod` (a namespace of their own) rather than a plain connect. */
-export const podNetworkElsewhere = (): boolean => current !== undefined;
-
 /** A connected socket to a pod's address; rejects as net.connect's 'error' would (or on the timeout). */
-export function connectToPod(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  if (current) return current.connect(host, port, timeoutMs);
+export function connectToPod(pods: PodNetwork | undefined, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  if (pods) return pods.connect(host, port, timeoutMs);
   return new Promise((resolve, reject) => {
     const s = net.connect({ host, port });
     const timer = setTimeout(() => s.destroy(Object.assign(new Error(`connect timeout after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
@@ -69,9 +60,9 @@ export function connectToPod(host: string, port: number, timeoutMs: number): Pro
 }
 
 /** For http.request's `createConnection` (probes, the ingress's agent): the socket comes from the pods' namespace. */
-export function podConnection(timeoutMs: number) {
+export function podConnection(pods: PodNetwork, timeoutMs: number) {
   return (opts: { host?: string; port?: number | string }, cb: (err: Error | null, s?: net.Socket) => void): undefined => {
-    connectToPod(String(opts.host ?? 'localhost'), Number(opts.port ?? 80), timeoutMs).then((s) => cb(null, s), (e) => cb(e));
+    connectToPod(pods, String(opts.host ?? 'localhost'), Number(opts.port ?? 80), timeoutMs).then((s) => cb(null, s), (e) => cb(e));
     return undefined;
   };
 }

@@ -10,7 +10,7 @@ import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
 import { relay } from './tcp-relay.ts';
 import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
 import { StoreError } from '../store/store.ts';
-import { listenForPods } from '../netns/pod-network.ts';
+import { listenForPods, type PodNetwork } from '../netns/pod-network.ts';
 import { portHolder } from './port-holder.ts';
 import { PROXY_PORTS_META, type PortConflict } from '../model/port-conflict.ts';
 
@@ -41,6 +41,8 @@ export interface ServiceProxyOptions {
   connectTimeoutMs?: number;
   /** How often a port that could not be opened (EADDRINUSE …) is tried again. Default 5000. */
   listenRetryMs?: number;
+  /** Where the pods are, when not in this network namespace (rootless podman's): ClusterIPs listen and connect there. */
+  podNetwork?: PodNetwork;
 }
 
 export interface ListeningPort {
@@ -201,7 +203,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       scheduleAck(r.service);
     });
     relay(client, backends, {
-      connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
+      connectTimeoutMs, podNetwork: opts.podNetwork, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
       onConnect: (b) => {
         use.backends = new Set([backendKey(b.ip, b.port)]);
         scheduleAck(r.service);
@@ -212,7 +214,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   function listen(l: Listener): void {
     l.state = 'opening';
     // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
-    if (l.route.kind === 'clusterIP') listenForPods(l.server, { host: l.route.address, port: l.route.port });
+    if (l.route.kind === 'clusterIP') listenForPods(opts.podNetwork, l.server, { host: l.route.address, port: l.route.port });
     else l.server.listen({ host: l.route.address, port: l.route.port });
   }
 

@@ -3,10 +3,12 @@
 // both. The client socket arrives paused, so nothing it sends is lost while a backend is being chosen.
 import type { Socket } from 'node:net';
 import type { Backend } from './endpoint-picker.ts';
-import { connectToPod } from '../netns/pod-network.ts';
+import { connectToPod, type PodNetwork } from '../netns/pod-network.ts';
 
 export interface RelayOptions {
   connectTimeoutMs: number;
+  /** Where the pods are, when not in this network namespace (rootless podman's). */
+  podNetwork?: PodNetwork;
   /** Called for every socket this relay opens, so the proxy can destroy them all on stop. */
   track: (s: Socket) => void;
   log: (m: string) => void;
@@ -36,7 +38,7 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
     }
     const b = backends[i];
     // Made where the pods are (connectToPod: here, or in rootless podman's namespace).
-    const dial = connectToPod(b.ip, b.port, opts.connectTimeoutMs);
+    const dial = connectToPod(opts.podNetwork, b.ip, b.port, opts.connectTimeoutMs);
     const token = {};
     pendingDial = token;
     dial.then((s) => {

@@ -5,6 +5,7 @@ import type { KubeObject } from '../model/object.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
+import type { PodNetwork } from '../netns/pod-network.ts';
 import type { ImageCache } from './images.ts';
 import { internalIP, markNodeNotReady, nodeCapacity, registerNode, reportNodeStatus, type NodeCapacity } from './node-registration.ts';
 import { renewLease, STATUS_REPORT_MS } from './node-lease.ts';
@@ -67,6 +68,8 @@ export interface NodeOptions {
   evictionMonitoringMs?: number;
   /** How long a pod's status write waits for the step under way (pod-worker.ts). Default 1000 ms. */
   statusSettleMs?: number;
+  /** Where the pods are, when not in this network namespace (rootless podman's): HTTP and TCP probes and hooks connect there. */
+  podNetwork?: PodNetwork;
 }
 
 /** The most time the nodes of this process spend on queued pod changes before they let the event loop turn. */
@@ -175,7 +178,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     probeMsPerSecond: opts.probeMsPerSecond ?? 1000,
     graceMsPerSecond: opts.graceMsPerSecond ?? 1000,
     clock: opts.clock, now, log,
-    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase, statusSettleMs: opts.statusSettleMs,
+    podCIDR, allowPrivileged: opts.allowPrivileged, gitImageBase: opts.gitImageBase, statusSettleMs: opts.statusSettleMs, podNetwork: opts.podNetwork,
     ...(opts.dns && { dns: { ...opts.dns, host: readResolvConf() } }),
   };
 

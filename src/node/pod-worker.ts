@@ -18,7 +18,7 @@ import { podWorkerMachine, type PodWorkerHost, type Prepared } from './pod-worke
 import { Prober } from './prober.ts';
 import { runHook, type LifecycleHandler } from './lifecycle-hooks.ts';
 import { prepareTerminationLog, terminationLogOf, terminationMessage } from './termination-message.ts';
-import { probeOnce, type Probe } from './probes.ts';
+import { probeOnce, type Probe, type ProbeContext } from './probes.ts';
 import { ImagePullError, type ContainerExit, type ContainerLaunch, type ImageInfo, type RunningContainer, type Runtime } from './runtime/runtime.ts';
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
@@ -62,6 +62,8 @@ export interface PodWorkerDeps {
   volumeSyncMs?: number;
   /** How long a status write waits for a step under way (preparing the pod, first launches, stopping for good). Default 1000 ms. */
   statusSettleMs?: number;
+  /** Where the pods are, when not in this network namespace (rootless podman's). */
+  podNetwork?: ProbeContext['podNetwork'];
 }
 
 /**
@@ -643,7 +645,7 @@ export class PodWorker {
   private hookContext(slot: Slot, launch: ContainerLaunch, timeoutMs: number) {
     return {
       podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch,
-      timeoutMs, msPerSecond: this.deps.graceMsPerSecond,
+      timeoutMs, msPerSecond: this.deps.graceMsPerSecond, podNetwork: this.deps.podNetwork,
     };
   }
 
@@ -732,7 +734,7 @@ export class PodWorker {
     const launch = slot.launch;
     if (!launch) return;
     const check = (probe: Probe) => ({ timeoutMs }: { timeoutMs: number }) =>
-      probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs });
+      probeOnce(probe, { podIP: this.deps.ips.ipOf(this.uid) ?? '', ports: slot.spec.ports ?? [], runtime: this.deps.runtime, launch, timeoutMs, podNetwork: this.deps.podNetwork });
     const common = {
       msPerSecond: this.deps.probeMsPerSecond, ...(this.deps.clock && { clock: this.deps.clock }),
       // Re-adopted: its initial delays count from its own start, not from this serve's (see Prober).

@@ -1,6 +1,6 @@
 // One probe attempt, as the kubelet's prober makes it: httpGet, tcpSocket, exec or grpc, bounded by the probe's timeout.
 import { request, type RequestOptions } from 'node:http';
-import { connectToPod, podConnection, podNetworkElsewhere } from '../netns/pod-network.ts';
+import { connectToPod, podConnection, type PodNetwork } from '../netns/pod-network.ts';
 import type { ContainerLaunch, Runtime } from './runtime/runtime.ts';
 import { grpcProbe } from './grpc-probe.ts';
 
@@ -27,6 +27,8 @@ export interface ProbeContext {
   launch: ContainerLaunch;
   /** Default: timeoutSeconds (1) × 1000. */
   timeoutMs?: number;
+  /** Where the pods are, when not in this network namespace (rootless podman's): HTTP and TCP probes connect there. */
+  podNetwork?: PodNetwork;
 }
 
 export interface ProbeResult { ok: boolean; message?: string }
@@ -45,7 +47,7 @@ export async function probeOnce(probe: Probe, ctx: ProbeContext): Promise<ProbeR
       if (scheme !== 'HTTP') return { ok: false, message: `scheme ${scheme} is not supported by convergit's prober (only HTTP)` };
       return await httpProbe(probe.httpGet, resolvePort(probe.httpGet.port, ctx), ctx, timeoutMs);
     }
-    if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.podIP, resolvePort(probe.tcpSocket.port, ctx), timeoutMs);
+    if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.podIP, resolvePort(probe.tcpSocket.port, ctx), timeoutMs, ctx.podNetwork);
     if (probe.grpc) return await grpcProbe(ctx.podIP, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
     return { ok: false, message: 'missing probe handler' };
   } catch (e) {
@@ -89,7 +91,7 @@ function httpProbe(get: NonNullable<Probe['httpGet']>, port: number, ctx: ProbeC
   return new Promise((resolve) => {
     let connected = false;
     // Rootless podman: the connection is made in the pods' namespace (get.host, if given, is looked up there too).
-    const via: RequestOptions = podNetworkElsewhere() ? { createConnection: podConnection(timeoutMs) as RequestOptions['createConnection'] } : { agent: false };
+    const via: RequestOptions = ctx.podNetwork ? { createConnection: podConnection(ctx.podNetwork, timeoutMs) as RequestOptions['createConnection'] } : { agent: false };
     const req = request({ host, port, path, method: 'GET', headers, ...via }, (res) => {
       const status = res.statusCode ?? 0;
       let read = 0;
@@ -110,7 +112,7 @@ function httpProbe(get: NonNullable<Probe['httpGet']>, port: number, ctx: ProbeC
       req.destroy();
     }, timeoutMs);
     req.once('socket', (s) => {
-      if (podNetworkElsewhere()) connected = true; // handed over connected
+      if (ctx.podNetwork) connected = true; // handed over connected
       else s.once('connect', () => { connected = true; });
     });
     req.once('error', (e: NodeJS.ErrnoException) => {
@@ -121,9 +123,9 @@ function httpProbe(get: NonNullable<Probe['httpGet']>, port: number, ctx: ProbeC
   });
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+function tcpProbe(host: string, port: number, timeoutMs: number, pods: PodNetwork | undefined): Promise<ProbeResult> {
   const addr = hostPort(host, port);
-  return connectToPod(host, port, timeoutMs).then((socket) => {
+  return connectToPod(pods, host, port, timeoutMs).then((socket) => {
     socket.destroy(); // kubelet only checks that a connection opens
     return { ok: true };
   }, (e: NodeJS.ErrnoException) => ({ ok: false, message: e.code === 'ETIMEDOUT' ? `dial tcp ${addr}: i/o timeout` : dialError(addr, e) }));

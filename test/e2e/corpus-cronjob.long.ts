@@ -4,16 +4,9 @@
 // minute, whose pod completes, and the CronJob's status says so, as kube-controller-manager's does.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeRepo, type TestRepo } from '../support/git-repo.ts';
-import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
-import { registryMissing, startRegistry, type Registry } from '../support/registry.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { CORPUS } from '../corpus/corpus-load.ts';
-import { mirrorFlags, pushStandins, removeStandins } from '../support/corpus-standins.ts';
+import { corpusServeMissing, startCorpusServe, type CorpusServe } from '../support/corpus-serve.ts';
 
 const FILES = [
   'descheduler/kubernetes/base/kustomization.yaml',
@@ -24,32 +17,20 @@ const FILES = [
 ];
 const IMAGES = ['registry.k8s.io/descheduler/descheduler:v0.36.0'];
 
-const missing = podmanMissing() ?? registryMissing() ?? (existsSync(CORPUS) ? undefined : `the corpus is not at ${CORPUS}`);
+const missing = corpusServeMissing();
 if (missing) {
   console.log(`e2e corpus-cronjob: skipped, ${missing}`);
 } else {
-  let reg: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess;
+  let corpus: CorpusServe, serve: ServeProcess;
   const get = async (path: string) => (await serve.get(path)).body;
   const NS = '/apis/batch/v1/namespaces/kube-system';
 
   test.before(async () => {
-    const real = removeStandins(IMAGES);
-    if (real.length) throw new Error(`podman already holds ${real.join(', ')} (not a stand-in): remove it, or the pull would not go through the mirror`);
-    removeLeftoverNetworks('10-208-');
-    reg = await startRegistry();
-    pushStandins(reg, IMAGES);
-    repo = makeRepo(Object.fromEntries(FILES.map((f) => [f, readFileSync(join(CORPUS, f), 'utf8')])), { message: 'descheduler CronJob, unmodified' });
-    dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-corpus-cron-'));
-    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.208.0.0/16', ...mirrorFlags(reg)], { listenTimeoutMs: 60_000 });
+    corpus = await startCorpusServe({ files: FILES, images: IMAGES, message: 'descheduler CronJob, unmodified', clusterCidr: '10.208.0.0/16' });
+    serve = corpus.serve;
   });
 
-  test.after(async () => {
-    await serve?.shutdown();
-    removeStandins(IMAGES);
-    await reg?.stop();
-    repo?.cleanup();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  test.after(async () => { await corpus?.stop(); });
 
   test('descheduler-cronjob: a Job per scheduled time (every 2 minutes), named for it, whose pod completes; status follows', async () => {
     const seen: string[] = [];

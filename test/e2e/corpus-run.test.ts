@@ -3,17 +3,12 @@
 // corpus's exact names (these machines have no internet). Prints which corpus workloads cannot be verified, and why.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeRepo, type TestRepo } from '../support/git-repo.ts';
-import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
-import { registryMissing, startRegistry, type Registry } from '../support/registry.ts';
-import { startServe, type ServeProcess } from '../support/serve-process.ts';
-import { until } from '../support/wait.ts';
 import { existsSync, rmdirSync } from 'node:fs';
+import { until } from '../support/wait.ts';
+import type { ServeProcess } from '../support/serve-process.ts';
 import { CORPUS } from '../corpus/corpus-load.ts';
-import { corpusWorkloads, mirrorFlags, pushStandins, removeStandins } from '../support/corpus-standins.ts';
+import { corpusWorkloads } from '../support/corpus-standins.ts';
+import { corpusServeMissing, startCorpusServe, type CorpusServe } from '../support/corpus-serve.ts';
 
 /**
  * The corpus files committed (with their corpus paths), as upstream has them. Left out because a 1.32 cluster
@@ -36,12 +31,11 @@ const FILES = [
 ];
 const IMAGES = ['registry.k8s.io/descheduler/descheduler:v0.36.0', 'weaveworksdemos/log-server', 'quay.io/prometheus/node-exporter:v1.1.2'];
 
-const missing = podmanMissing() ?? registryMissing() ?? (existsSync(CORPUS) ? undefined : `the corpus is not at ${CORPUS}`);
+const missing = corpusServeMissing();
 if (missing) {
   console.log(`e2e corpus-run: skipped, ${missing}`);
 } else {
-  let reg: Registry, repo: TestRepo, dataDir: string, serve: ServeProcess;
-  let digests: Record<string, string> = {};
+  let corpus: CorpusServe, serve: ServeProcess, digests: Record<string, string> = {};
   /** The node's folders the fluentd hostPath makes when missing (as a runtime on a node does): removed after, if ours. */
   const made = ['/var/lib/docker/containers', '/var/lib/docker'].filter((d) => !existsSync(d));
 
@@ -70,28 +64,20 @@ if (missing) {
     const pinned = corpusWorkloads(CORPUS).filter((w) => w.images.some((i) => i.includes('@sha256:')));
     console.log(`corpus-run: not verifiable here (${pinned.length}), their images are pinned by digest (@sha256:…) and no stand-in can have that digest:`);
     for (const w of pinned) console.log(`  ${w.file}: ${w.kind} ${w.name} (${w.images.filter((i) => i.includes('@sha256:')).join(', ')})`);
-    const real = removeStandins(IMAGES);
-    if (real.length) throw new Error(`podman already holds ${real.join(', ')} (not a stand-in): remove it, or the pull would not go through the mirror`);
-    removeLeftoverNetworks('10-209-');
-    reg = await startRegistry();
-    digests = pushStandins(reg, IMAGES);
-    repo = makeRepo(Object.fromEntries(FILES.map((f) => [f, readFileSync(join(CORPUS, f), 'utf8')])), { message: 'corpus Jobs and DaemonSets, unmodified' });
-    dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-corpus-'));
-    serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.209.0.0/16', ...mirrorFlags(reg),
-      '--allow-host-path', '/var/lib/docker/containers', '--allow-host-path', '/sys', '--allow-host-path', '/'], { listenTimeoutMs: 60_000 });
+    corpus = await startCorpusServe({
+      files: FILES, images: IMAGES, message: 'corpus Jobs and DaemonSets, unmodified', clusterCidr: '10.209.0.0/16',
+      serveArgs: ['--allow-host-path', '/var/lib/docker/containers', '--allow-host-path', '/sys', '--allow-host-path', '/'],
+    });
+    ({ serve, digests } = corpus);
   }
 
   test.after(async () => {
-    await serve?.shutdown();
-    removeStandins(IMAGES);
-    await reg?.stop();
-    repo?.cleanup();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await corpus?.stop();
     for (const d of made) try { rmdirSync(d); } catch { /* not empty: someone else's now */ }
   });
 
   test('the commit applies whole: the kustomized descheduler Job, the DaemonSets, their ServiceAccounts and RBAC', async () => {
-    const head = repo.git('rev-parse', 'HEAD');
+    const head = corpus.repo.git('rev-parse', 'HEAD');
     await until(async () => (await get('/status'))?.lastAppliedRevision === head, 'the commit applied', 60_000)
       .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await get('/status'))}`); });
     assert.ok(await get('/api/v1/namespaces/kube-system/configmaps/descheduler-policy-configmap'));

@@ -88,10 +88,12 @@ test('a sidecar starts before the next init container, runs beside the app conta
     spec: {
       restartPolicy: 'Never',
       initContainers: [
-        // Started once its startup probe sees it has begun; only then does the next init container run.
+        // Started once its startup probe sees it has begun; only then does the next init container run. The node
+        // runs 1 s of a probe's timing in 20 ms: a 1 s timeout would be 20 ms, less than spawning grep takes on a
+        // loaded machine (every probe then timed out, for up to 30 s), so 50 "s" make it 1 s of real time.
         {
           name: 'proxy', image: 'host', restartPolicy: 'Always', command: js(`${note(journal, 'proxy')} ${onTerm('proxy')} setInterval(() => {}, 1000)`),
-          startupProbe: { exec: { command: ['grep', '-q', 'proxy', journal] }, periodSeconds: 1, failureThreshold: 200 },
+          startupProbe: { exec: { command: ['grep', '-q', 'proxy', journal] }, periodSeconds: 1, timeoutSeconds: 50, failureThreshold: 1000 },
         },
         { name: 'setup', image: 'host', command: js(note(journal, 'setup')) },
       ],

@@ -4,7 +4,7 @@ import { IpPool } from '../../model/ip-pool.ts';
 import { readResolvConf } from '../../model/resolv-conf.ts';
 import type { Store } from '../../store/store.ts';
 import { watchClusterView } from './cluster-view.ts';
-import { startDnsServer, type DnsServer } from './dns-server.ts';
+import { startDnsServer, type DnsServer, type DnsServerOptions } from './dns-server.ts';
 import { upstream, type Nameserver } from './upstream.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -23,6 +23,8 @@ export interface ClusterDnsOptions {
   /** How long a forwarded query waits for each nameserver. Default 2000. */
   forwardTimeoutMs?: number;
   log?: (m: string) => void;
+  /** Where the pods are, when not in this network namespace (rootless podman's). */
+  podNetwork?: DnsServerOptions['podNetwork'];
 }
 
 export interface ClusterDns extends DnsServer {}
@@ -34,7 +36,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<ClusterD
   try {
     const server = await startDnsServer({
       address: opts.address, port: opts.port ?? 53, zone: opts.zone ?? CLUSTER_DOMAIN, view,
-      upstream: upstream(nameservers, opts.forwardTimeoutMs), log: opts.log,
+      upstream: upstream(nameservers, opts.forwardTimeoutMs), log: opts.log, podNetwork: opts.podNetwork,
     });
     return { ...server, close: async () => { view.stop(); await server.close(); } };
   } catch (e) {

@@ -6,7 +6,7 @@ import net, { type Socket } from 'node:net';
 import * as dns from 'dns-packet';
 import { answerInZone, type ClusterView } from './cluster-zone.ts';
 import type { Upstream } from './upstream.ts';
-import { bindUdpForPods, listenForPods } from '../../netns/pod-network.ts';
+import { bindUdpForPods, listenForPods, type PodNetwork } from '../../netns/pod-network.ts';
 
 export interface DnsServerOptions {
   address: string;
@@ -16,6 +16,8 @@ export interface DnsServerOptions {
   view: ClusterView;
   upstream: Upstream;
   log?: (m: string) => void;
+  /** Where the pods are, when not in this network namespace (rootless podman's): the server listens there. */
+  podNetwork?: PodNetwork;
 }
 
 export interface DnsServer {
@@ -88,7 +90,7 @@ function header(id: number, rcode: number): Buffer {
 export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const log = o.log ?? (() => {});
   // Where pods reach it: here, or in rootless podman's network namespace (netns/pod-network.ts).
-  const udp: dgram.Socket = await bindUdpForPods(o.address, o.port);
+  const udp: dgram.Socket = await bindUdpForPods(o.podNetwork, o.address, o.port);
   const port = udp.address().port;
   udp.on('error', (e) => log(`udp ${o.address}:${port}: ${e.message}`));
   udp.on('message', (msg, from) => {
@@ -121,7 +123,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.once('listening', () => { tcp.off('error', reject); resolve(); });
-      listenForPods(tcp, { host: o.address, port, exclusive: true });
+      listenForPods(o.podNetwork, tcp, { host: o.address, port, exclusive: true });
     });
   } catch (e) {
     udp.close();

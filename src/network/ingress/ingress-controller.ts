@@ -15,7 +15,7 @@ import { portHolder } from '../port-holder.ts';
 import { INGRESS_PORTS_META, type PortConflict } from '../../model/port-conflict.ts';
 import net, { type Server } from 'node:net';
 import { matchRequest, type RouteTable } from './matcher.ts';
-import { createIngressServers, type Resolution } from './proxy-server.ts';
+import { createIngressServers, type IngressServersOptions, type Resolution } from './proxy-server.ts';
 import { ingressRoutes, ingressTls, servicePortName, type ServiceBackend } from './routes.ts';
 import { tlsContexts, type TlsContexts } from './tls-contexts.ts';
 
@@ -34,6 +34,8 @@ export interface IngressControllerOptions {
    */
   nodeAddresses?: boolean;
   log?: (m: string) => void;
+  /** Where the pods are, when not in this network namespace (rootless podman's): connections to endpoints go there. */
+  podNetwork?: IngressServersOptions['podNetwork'];
 }
 
 const RETRY_MS = 5000;
@@ -91,7 +93,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     return { endpoints: ready };
   }
 
-  const servers = createIngressServers({ resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate, log: (m) => log(`ingress: ${m}`) });
+  const servers = createIngressServers({ resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate, log: (m) => log(`ingress: ${m}`), podNetwork: opts.podNetwork });
 
   function say(ing: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const key = keyOf(ing);

@@ -6,7 +6,7 @@ import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
-import { podConnection, podNetworkElsewhere } from '../../netns/pod-network.ts';
+import { podConnection, type PodNetwork } from '../../netns/pod-network.ts';
 
 export interface Endpoint { ip: string; port: number }
 
@@ -30,6 +30,8 @@ export interface IngressServersOptions {
   /** The certificate for names no Secret serves and for clients that send no SNI; asked for on first use. */
   defaultCertificate(): Promise<{ cert: string; key: string }>;
   log(m: string): void;
+  /** Where the pods are, when not in this network namespace (rootless podman's). */
+  podNetwork?: PodNetwork;
 }
 
 export interface IngressServers {
@@ -51,9 +53,9 @@ function answer(res: ServerResponse, status: number, detail?: string): void {
 export function createIngressServers(opts: IngressServersOptions): IngressServers {
   // Rootless podman: connections to endpoints are made in the pods' namespace (netns/pod-network.ts).
   let agent: http.Agent | undefined;
-  if (podNetworkElsewhere()) {
+  if (opts.podNetwork) {
     agent = new http.Agent();
-    (agent as unknown as { createConnection: unknown }).createConnection = podConnection(10_000);
+    (agent as unknown as { createConnection: unknown }).createConnection = podConnection(opts.podNetwork, 10_000);
   }
   const proxy = createProxyServer({ xfwd: true, ws: true, ...(agent && { agent }) });
   const sockets = new Set<Socket>();
