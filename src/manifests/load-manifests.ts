@@ -38,6 +38,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
     if (!MANIFEST.test(file.path)) continue;
     const fileIssue = (message: string, line = 1, column = 1): Issue => ({ severity: 'error', file: file.path, line, column, message });
+    if (file.problem) { issues.push(fileIssue(file.problem.message, file.problem.line, file.problem.column)); continue; }
     const refused = fileRefusal(file, opts.root ?? '', limits);
     if (refused) { issues.push(fileIssue(refused)); continue; }
     total += byteLength(file);

@@ -9,6 +9,8 @@ export interface ManifestFile {
   symlink?: boolean;
   /** The git blob oid of `content`, when it comes from git: the cache keys on it instead of hashing the text. */
   oid?: string;
+  /** Why the file cannot be loaded at all (set by the source, e.g. invalid UTF-8): an error at its position. */
+  problem?: { line: number; column: number; message: string };
 }
 
 /** A desired object with where it was written. */

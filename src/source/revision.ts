@@ -1,4 +1,5 @@
 // What the Git source hands to the rest of the pipeline: one commit, its metadata and its manifest files.
+import type { FileProblem } from './decode-text.ts';
 
 export interface SourceFile {
   /** Path relative to the repository root, with forward slashes. */
@@ -8,6 +9,8 @@ export interface SourceFile {
   /** A symlink's content is its target; manifests refuses symlinks. */
   symlink: boolean;
   content: string;
+  /** Why the file cannot be loaded (e.g. invalid UTF-8); `content` is then empty. */
+  problem?: FileProblem;
 }
 
 export interface Revision {

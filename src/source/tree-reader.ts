@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import type { SourceFile } from './revision.ts';
 import { SourceError, describe } from './errors.ts';
+import { decodeText, type FileProblem } from './decode-text.ts';
 
 export interface ReadStats {
   /** tree objects read */
@@ -22,9 +23,9 @@ interface Folder {
 /** Manifests, and what decides how they load. Other inputs of a kustomize build are exported when it runs. */
 export const READ = /(?:\.ya?ml|(?:^|\/)Kustomization|(?:^|\/)\.sourceignore)$/;
 const SYMLINK_MODE = '120000';
-const decoder = new TextDecoder();
 /** Blob contents by oid, from the last read. */
-interface Known { get(oid: string): string | undefined; set(oid: string, content: string): void }
+type Text = { content: string; problem?: FileProblem };
+interface Known { get(oid: string): Text | undefined; set(oid: string, text: Text): void }
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 export class TreeReader {
@@ -54,8 +55,8 @@ export class TreeReader {
     const last = this.last;
     // Blobs are content-addressed: a file moved or copied keeps its oid, so its content is reused too.
     // Built on the first blob not read before (none for a commit outside the manifests).
-    let map: Map<string, string> | undefined;
-    const known = { get: (oid: string) => (map ??= new Map(last?.files.map((f) => [f.oid, f.content]))).get(oid), set: (oid: string, c: string) => map!.set(oid, c) };
+    let map: Map<string, Text> | undefined;
+    const known = { get: (oid: string) => (map ??= new Map(last?.files.map((f) => [f.oid, f]))).get(oid), set: (oid: string, t: Text) => map!.set(oid, t) };
     const folder = await this.folder(tree, dir, last, known);
     this.last = folder;
     return folder.files;
@@ -77,7 +78,7 @@ export class TreeReader {
         for (const f of child.files) files.push(f);
       } else if (entry.type === 'blob' && READ.test(entry.path)) {
         // Submodules (type 'commit') and other files are not read.
-        files.push({ path, oid: entry.oid, symlink: entry.mode === SYMLINK_MODE, content: await this.content(entry.oid, path, known) });
+        files.push({ path, oid: entry.oid, symlink: entry.mode === SYMLINK_MODE, ...(await this.content(entry.oid, path, known)) });
       }
     }
     return { oid, files: files.sort(byPath), children };
@@ -89,15 +90,15 @@ export class TreeReader {
     return tree;
   }
 
-  private async content(oid: string, path: string, known: Known): Promise<string> {
-    let content = known.get(oid);
-    if (content === undefined) {
+  private async content(oid: string, path: string, known: Known): Promise<Text> {
+    let text = known.get(oid);
+    if (text === undefined) {
       const { blob } = await corrupt(`blob ${oid} at '${path}'`, () => git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache }));
       this.stats.blobsRead++;
-      content = decoder.decode(blob);
-      known.set(oid, content);
+      text = decodeText(blob);
+      known.set(oid, text);
     }
-    return content;
+    return text.problem ? { content: text.content, problem: text.problem } : { content: text.content };
   }
 }
 

@@ -10,6 +10,7 @@ import type { Revision, SourceFile } from './revision.ts';
 import { SourceError } from './errors.ts';
 import { isRepository } from './repository.ts';
 import { READ } from './tree-reader.ts';
+import { decodeText } from './decode-text.ts';
 
 type Entry = { type: 'tree' | 'blob' | 'symlink' | 'submodule'; oid: string };
 
@@ -39,7 +40,7 @@ export class Worktree {
     if (prefix && !this.listed.some((p) => p.startsWith(prefix + '/'))) throw new SourceError('PathNotFound', `path '${prefix}' is missing in the working tree`);
     const files: SourceFile[] = await Promise.all(wanted.map(async (p) => {
       const link = (await lstat(join(this.dir, p))).isSymbolicLink();
-      return { path: p, oid: await this.blobOid(p), symlink: link, content: link ? await readlink(join(this.dir, p)) : await readFile(join(this.dir, p), 'utf8') };
+      return { path: p, oid: await this.blobOid(p), symlink: link, ...(link ? { content: await readlink(join(this.dir, p)) } : decodeText(await readFile(join(this.dir, p)))) };
     }));
     return { sha: WORKTREE, tree: (await this.entry(prefix))?.oid ?? '', message: 'uncommitted working tree', author: { name: '', email: '' }, commitTime: new Date().toISOString(), files };
   }
