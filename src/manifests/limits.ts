@@ -25,9 +25,23 @@ export function fileRefusal(file: ManifestFile, root: string, limits: Limits): s
   }
   const r = root.replace(/^\.\/+/, '').replace(/\/+$/, '');
   if (r && r !== '.' && file.path !== r && !file.path.startsWith(r + '/')) return `file is outside the manifest path "${r}"`;
+  const lfs = lfsPointer(file.content);
+  if (lfs) return lfs;
   const bytes = byteLength(file);
   if (bytes > limits.maxFileBytes) return `file is ${size(bytes)}, over the ${size(limits.maxFileBytes)} limit per file`;
   return undefined;
+}
+
+/**
+ * A Git LFS pointer (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md) committed in place of the file:
+ * its content lives on an LFS server, which is not fetched (Argo CD and Flux do not by default either).
+ */
+function lfsPointer(content: string): string | undefined {
+  if (!content.startsWith('version https://git-lfs.github.com/spec/v1\n')) return undefined;
+  const oid = /^oid (\S+)$/m.exec(content)?.[1];
+  const bytes = /^size (\d+)$/m.exec(content)?.[1];
+  const what = [oid, bytes && size(+bytes)].filter(Boolean).join(', ');
+  return `file is a Git LFS pointer${what ? ` (${what})` : ''}, not a manifest: its content is in Git LFS, which is not fetched; commit the file itself, not through LFS`;
 }
 
 export const byteLength = (file: ManifestFile) => Buffer.byteLength(file.content, 'utf8');

@@ -136,6 +136,7 @@ export class GitSource {
         author: { name: commit.author.name, email: commit.author.email },
         commitTime: new Date(commit.committer.timestamp * 1000).toISOString(),
         files,
+        warnings: this.reader.warnings(),
       };
     } catch (e) {
       if (!(await isRepository(this.gitdir))) throw await this.missingRepository();

@@ -1,5 +1,6 @@
 // What the Git source hands to the rest of the pipeline: one commit, its metadata and its manifest files.
 import type { FileProblem } from './decode-text.ts';
+import type { Issue } from '../model/issue.ts';
 
 export interface SourceFile {
   /** Path relative to the repository root, with forward slashes. */
@@ -23,4 +24,6 @@ export interface Revision {
   commitTime: string;
   /** `*.yaml` / `*.yml`, `Kustomization` and `.sourceignore` files under `--path`, sorted by path. */
   files: SourceFile[];
+  /** What the source did not read but a user may expect to be (submodules, paths that differ only in case). */
+  warnings?: Issue[];
 }

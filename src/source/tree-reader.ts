@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import type { SourceFile } from './revision.ts';
+import type { Issue } from '../model/issue.ts';
 import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
 
@@ -17,6 +18,8 @@ export interface ReadStats {
 interface Folder {
   oid: string;
   files: SourceFile[];
+  /** Warnings for this folder and those below it. */
+  warnings: Issue[];
   children: Map<string, Folder>;
 }
 
@@ -35,6 +38,11 @@ export class TreeReader {
 
   /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
   constructor(private gitdir: string, private cache: object) {}
+
+  /** Warnings of the last tree read: submodules not followed, names that differ only in case. */
+  warnings(): Issue[] {
+    return this.last?.warnings ?? [];
+  }
 
   /** oid of the tree at `dir` (repo-relative, '' = root) inside `rootTree`. */
   async treeAt(rootTree: string, dir: string): Promise<string> {
@@ -70,18 +78,28 @@ export class TreeReader {
     if (prev?.oid === oid) return prev;
     const children = new Map<string, Folder>();
     const files: SourceFile[] = [];
+    const warnings: Issue[] = [];
+    const warn = (file: string, message: string) => warnings.push({ severity: 'warning', file, line: 1, column: 1, message });
+    const folded = new Map<string, string>();
     for (const entry of await this.readTree(oid, dir)) {
       const path = dir ? `${dir}/${entry.path}` : entry.path;
-      if (entry.type === 'tree') {
+      // On a case-insensitive file system (macOS, Windows) a checkout writes both to one file.
+      const other = folded.get(entry.path.toLowerCase());
+      if (other !== undefined) warn(path, `'${other}' and '${path}' differ only in case: a checkout on a case-insensitive file system keeps only one of them`);
+      else folded.set(entry.path.toLowerCase(), path);
+      if (entry.type === 'commit') {
+        // Argo CD and Flux do not fetch submodules by default either; say so rather than skip them silently.
+        warn(path, `'${path}' is a git submodule (commit ${entry.oid.slice(0, 7)}): submodules are not fetched, its manifests are not applied`);
+      } else if (entry.type === 'tree') {
         const child = await this.folder(entry.oid, path, prev?.children.get(entry.path), known);
         children.set(entry.path, child);
         for (const f of child.files) files.push(f);
+        for (const w of child.warnings) warnings.push(w);
       } else if (entry.type === 'blob' && READ.test(entry.path)) {
-        // Submodules (type 'commit') and other files are not read.
         files.push({ path, oid: entry.oid, symlink: entry.mode === SYMLINK_MODE, ...(await this.content(entry.oid, path, known)) });
       }
     }
-    return { oid, files: files.sort(byPath), children };
+    return { oid, files: files.sort(byPath), warnings, children };
   }
 
   private async readTree(oid: string, path: string) {

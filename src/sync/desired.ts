@@ -21,7 +21,7 @@ export interface TreeLookup {
 export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOptions, builder?: Builder): Promise<LoadResult> {
   const build = await buildManifests(rev.files, trees.revisionTree(rev.sha), { root: opts.root, builder });
   const loaded = loadManifests(build.files, opts);
-  const result = { objects: loaded.objects, issues: sortIssues([...build.issues, ...build.explain(loaded.issues)]) };
+  const result = { objects: loaded.objects, issues: sortIssues([...(rev.warnings ?? []), ...build.issues, ...build.explain(loaded.issues)]) };
   if (result.issues.some((i) => i.severity === 'error')) return result;
   const dirs = gitImageDirs(result.objects);
   const oids = new Map(await Promise.all(dirs.map(async (d) => [d, await trees.treeOid(rev.sha, d)] as const)));

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -63,6 +63,32 @@ test('invalid UTF-8 in a ConfigMap value: refused with file and position, not ap
   repo.write('k8s/app.yaml', cm('app', 'good'));
   good = repo.commit('fixed');
   await until(async () => (await status()).lastAppliedRevision === good, 'fixed revision applied');
+});
+
+test('a Git LFS pointer in the manifest folder is named as one, not as a malformed manifest', async () => {
+  const oid = 'sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393';
+  repo.write('k8s/big.yaml', `version https://git-lfs.github.com/spec/v1\noid ${oid}\nsize 12345\n`);
+  const s = await refused('lfs pointer');
+  assert.equal(s.errors.map((e: any) => [e.file, e.line]), [['k8s/big.yaml', 1]]);
+  assert.match(s.errors[0].message, /Git LFS pointer \(sha256:4d7a2146.*12\.1 KiB\).*not fetched/);
+  assert.not.match(s.errors[0].message, /must be a mapping/);
+  repo.remove('k8s/big.yaml');
+});
+
+test('a submodule and two names that differ only in case are applied around, each with a warning naming it', async () => {
+  // A repository inside the working tree: `git add` records it as a gitlink (mode 160000), as `git submodule add` does.
+  const sub = makeRepo({ 'cm.yaml': cm('inside', '1') });
+  renameSync(sub.dir, path.join(repo.work, 'k8s/charts'));
+  repo.write('k8s/Extra.yaml', cm('upper', '1'));
+  repo.write('k8s/extra.yaml', cm('lower', '1'));
+  good = repo.commit('submodule and case conflict');
+  assert.match(repo.git('ls-tree', 'HEAD', 'k8s/charts'), /^160000 commit /);
+  const s = await until(async () => { const s = await status(); return s.lastAppliedRevision === good && s.sync === 'Synced' && s; }, 'applied with warnings');
+  const warnings = s.warnings.map((w: any) => `${w.file}: ${w.message}`);
+  assert.ok(warnings.some((w: string) => /^k8s\/charts: 'k8s\/charts' is a git submodule .*not fetched/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w: string) => /^k8s\/extra\.yaml: 'k8s\/Extra\.yaml' and 'k8s\/extra\.yaml' differ only in case/.test(w)), warnings.join('\n'));
+  assert.is((await serve.get('/api/v1/namespaces/default/configmaps/lower')).status, 200);
+  assert.is((await serve.get('/api/v1/namespaces/default/configmaps/inside')).status, 404);
 });
 
 test.run();
