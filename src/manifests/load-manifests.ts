@@ -36,9 +36,10 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   let total = 0;
 
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
-    if (!MANIFEST.test(file.path)) continue;
     const fileIssue = (message: string, line = 1, column = 1): Issue => ({ severity: 'error', file: file.path, line, column, message });
+    // Before the name test: a Kustomization or .sourceignore that cannot be read refuses the commit too.
     if (file.problem) { issues.push(fileIssue(file.problem.message, file.problem.line, file.problem.column)); continue; }
+    if (!MANIFEST.test(file.path)) continue;
     const refused = fileRefusal(file, opts.root ?? '', limits);
     if (refused) { issues.push(fileIssue(refused)); continue; }
     total += byteLength(file);

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { exportTree } from './export-tree.ts';
+import { decodeText } from './decode-text.ts';
 import { SourceError, describe } from './errors.ts';
 
 type Entry = { type: 'tree' | 'blob' | 'symlink' | 'submodule'; oid: string };
@@ -27,7 +28,9 @@ export class CommitTree {
     const e = await this.entry(path);
     if (e?.type !== 'blob') throw new SourceError('PathNotFound', `'${path}' is not a file at ${this.sha.slice(0, 7)}`);
     const { blob } = await this.wrap(`blob ${e.oid} at '${path}'`, () => git.readBlob({ fs, gitdir: this.gitdir, oid: e.oid, cache: this.cache }));
-    return new TextDecoder().decode(blob);
+    const { content, problem } = decodeText(blob);
+    if (problem) throw new SourceError('InvalidContent', `${path}:${problem.line}:${problem.column} at ${this.sha.slice(0, 7)}: ${problem.message}`);
+    return content;
   }
 
   async exportFolder(path: string, dest: string): Promise<void> {

@@ -6,7 +6,8 @@ export type SourceErrorReason =
   | 'RefNotFound'
   | 'CorruptObject'
   | 'FetchFailed'
-  | 'PathNotFound';
+  | 'PathNotFound'
+  | 'InvalidContent';
 
 export class SourceError extends Error {
   override name = 'SourceError';

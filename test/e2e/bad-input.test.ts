@@ -61,6 +61,13 @@ test('invalid UTF-8 in a ConfigMap value: refused with file and position, not ap
     assert.match(r.stdout, /^k8s\/app\.yaml:6:8: -: -: file is not valid UTF-8: invalid byte sequence at byte offset 66 \(ff 61 64 22\)/m, args.join(' '));
   }
   repo.write('k8s/app.yaml', cm('app', 'good'));
+  // In a kustomization.yaml (and so in any file the source reads): refused too, not built as an empty one.
+  writeFileSync(path.join(repo.work, 'k8s/kustomization.yaml'), Buffer.concat([Buffer.from('resources:\n  - app.yaml\n'), Buffer.from([0xfe])]));
+  const k = await refused('invalid utf-8 in a kustomization');
+  // Read by the build step, which stops the sync with the error, or by the loader, which lists it.
+  const named = [k.error ?? '', ...k.errors.map((e: any) => `${e.file}:${e.line}:${e.column} ${e.message}`)];
+  assert.ok(named.some((m: string) => /k8s\/kustomization\.yaml:3:1 .*not valid UTF-8/.test(m)), named.join('\n'));
+  repo.remove('k8s/kustomization.yaml');
   good = repo.commit('fixed');
   await until(async () => (await status()).lastAppliedRevision === good, 'fixed revision applied');
 });

@@ -114,4 +114,25 @@ test('a path that is missing or a file → PathNotFound naming path and commit',
   }
 });
 
+test('invalid UTF-8: read() gives the file a problem at its position (reused by oid when moved); the build read → InvalidContent', async () => {
+  const repo = makeRepo({ 'apps/ok.yaml': 'a: 1\n' });
+  try {
+    writeFileSync(join(repo.work, 'apps/bad.yaml'), Buffer.concat([Buffer.from('a: 1\nb: "x'), Buffer.from([0xc3, 0x28]), Buffer.from('"\n')]));
+    const first = repo.commit('bad bytes');
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const bad = (await source.read(first)).files.find((f) => f.path === 'apps/bad.yaml')!;
+    assert.equal([bad.content, bad.problem?.line, bad.problem?.column], ['', 2, 6]);
+    assert.match(bad.problem!.message, 'byte offset 10 (c3 28 22 0a)');
+    // Moved: the same blob, taken from the last read without reading it again, keeps its problem.
+    repo.git('mv', 'apps/bad.yaml', 'apps/moved.yaml');
+    const moved = (await source.read(repo.commit('move'))).files.find((f) => f.path === 'apps/moved.yaml')!;
+    assert.equal(moved.problem, bad.problem);
+    const e = await sourceError(() => source.revisionTree(first).read('apps/bad.yaml'));
+    assert.is(e.reason, 'InvalidContent');
+    assert.match(e.message, `apps/bad.yaml:2:6 at ${first.slice(0, 7)}: file is not valid UTF-8`);
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test.run();
