@@ -45,7 +45,8 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
   const kept = files.filter((f) => !ignored(f.path));
   const plan = await planUnits(kept, tree, ignore);
 
-  const out: ManifestFile[] = kept.filter((f) => YAML.test(f.path) && !plan.owned(f.path));
+  // A file the source could not read (invalid UTF-8), a kustomization included, goes to the loader, which reports it.
+  const out: ManifestFile[] = files.filter((f) => f.problem || (YAML.test(f.path) && !plan.owned(f.path) && !ignored(f.path)));
   const issues: Issue[] = [...plan.issues];
   const built = new Map<string, BuiltOutput>();
 

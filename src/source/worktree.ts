@@ -59,8 +59,10 @@ export class Worktree {
     return { type: 'tree', oid: hash.digest('hex') };
   }
 
-  read(path: string): Promise<string> {
-    return readFile(join(this.dir, path), 'utf8');
+  async read(path: string): Promise<string> {
+    const { content, problem } = decodeText(await readFile(join(this.dir, path)));
+    if (problem) throw new SourceError('InvalidContent', `${path}:${problem.line}:${problem.column} in the working tree: ${problem.message}`);
+    return content;
   }
 
   async exportFolder(path: string, dest: string): Promise<void> {

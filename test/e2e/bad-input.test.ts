@@ -67,6 +67,9 @@ test('invalid UTF-8 in a ConfigMap value: refused with file and position, not ap
   // Read by the build step, which stops the sync with the error, or by the loader, which lists it.
   const named = [k.error ?? '', ...k.errors.map((e: any) => `${e.file}:${e.line}:${e.column} ${e.message}`)];
   assert.ok(named.some((m: string) => /k8s\/kustomization\.yaml:3:1 .*not valid UTF-8/.test(m)), named.join('\n'));
+  const w = await cli('validate', '--repo', repo.dir, '--path', 'k8s', '--worktree');
+  assert.ok(w.code === 1 || w.code === 2, w.stdout + w.stderr); // an error listed (1) or the build stopped (2)
+  assert.match(w.stdout + w.stderr, /k8s\/kustomization\.yaml:3:1[: ].*file is not valid UTF-8/);
   repo.remove('k8s/kustomization.yaml');
   good = repo.commit('fixed');
   await until(async () => (await status()).lastAppliedRevision === good, 'fixed revision applied');
