@@ -1,6 +1,7 @@
 // Manifest bytes → text: invalid UTF-8 is refused at the position of its first bad byte, never replaced.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import { decodeText } from '../../src/source/decode-text.ts';
 
 const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
@@ -25,6 +26,20 @@ test('overlong forms, surrogates, code points over U+10FFFF and a truncated sequ
     assert.match(r.problem!.message, new RegExp(`byte offset ${offset} `), bad.join(' '));
     assert.equal([r.problem!.line, r.problem!.column], [1, 3]);
   }
+});
+
+test('property: the offset named is where a strict decoder first fails (valid text before it, a failure within it)', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const fails = (b: Uint8Array) => { try { strict.decode(b); return false; } catch { return true; } };
+  // Mostly valid text with a few arbitrary bytes spliced in.
+  const input = fc.array(fc.oneof(fc.string({ unit: 'grapheme' }).map((t) => [...Buffer.from(t)]), fc.array(fc.integer({ min: 0x80, max: 0xff }), { maxLength: 3 })), { maxLength: 8 });
+  fc.assert(fc.property(input, (parts) => {
+    const b = Uint8Array.from(parts.flat());
+    const r = decodeText(b);
+    if (!r.problem) return !fails(b) && r.content === strict.decode(b);
+    const offset = +/byte offset (\d+)/.exec(r.problem.message)![1];
+    return fails(b) && !fails(b.subarray(0, offset)) && fails(b.subarray(0, offset + 4)) && offset < b.length;
+  }), { numRuns: 2000 });
 });
 
 test.run();
