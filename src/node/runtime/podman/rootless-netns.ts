@@ -77,7 +77,7 @@ export class RootlessNetns implements PodNetwork {
     return `convergit-${this.instance}-netns`;
   }
 
-  /** The helper's pid (podman unshare's child, node), for tests; undefined while none runs. */
+  /** The pid of the helper's `podman unshare` (node runs under it), for tests; undefined while none runs. */
   get pid(): number | undefined {
     return this.child?.pid;
   }
@@ -113,7 +113,7 @@ export class RootlessNetns implements PodNetwork {
     this.child = child;
     this.starts++;
     child.once('exit', (code, signal) => {
-      // Requests sent to it get no answer now: they fail (a caller retries as it would any failed connect).
+      // Requests sent to it get no answer now: they fail here, and `ask` asks them again of the next helper.
       for (const w of this.waiting.values()) w({ error: 'EHELPER', message: 'the rootless network helper has exited' }, undefined);
       this.waiting.clear();
       if (this.child !== child || this.closed) return;
