@@ -75,7 +75,7 @@ export function podConnection(pods: PodNetwork, timeoutMs: number) {
  * enter, whose connections are relayed to host:port in the pods' namespace (`connectToPod`). `target` is what to dial
  * (`unix:<path>`); `close` removes it. Used only when the pods' network is elsewhere (rootless podman).
  */
-export async function podRelay(host: string, port: number, timeoutMs: number): Promise<{ target: string; close(): void }> {
+export async function podRelay(pods: PodNetwork, host: string, port: number, timeoutMs: number): Promise<{ target: string; close(): void }> {
   const dir = await mkdtemp(join(tmpdir(), 'convergit-relay-'));
   const socketPath = join(dir, 's');
   const open = new Set<net.Socket>();
@@ -83,7 +83,7 @@ export async function podRelay(host: string, port: number, timeoutMs: number): P
     open.add(client);
     client.pause();
     client.on('error', () => {});
-    connectToPod(host, port, timeoutMs).then((upstream) => {
+    connectToPod(pods, host, port, timeoutMs).then((upstream) => {
       open.add(upstream);
       upstream.on('error', () => client.destroy());
       client.on('error', () => upstream.destroy());

@@ -5,7 +5,7 @@
 // grpc-js, which dials by itself, dials a relay into it (netns/pod-network.ts podRelay), with the pod's host:port kept
 // as the call's authority, as a direct dial would send.
 import { credentials, Client, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-import { podNetworkElsewhere, podRelay } from '../netns/pod-network.ts';
+import { podRelay, type PodNetwork } from '../netns/pod-network.ts';
 
 const STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
@@ -29,9 +29,9 @@ function decodeResponse(buf: Buffer): number {
   return 0;
 }
 
-export async function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<{ ok: boolean; message?: string }> {
+export async function grpcProbe(host: string, port: number, service: string, timeoutMs: number, pods?: PodNetwork): Promise<{ ok: boolean; message?: string }> {
   const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const relay = podNetworkElsewhere() ? await podRelay(host, port, timeoutMs) : undefined;
+  const relay = pods ? await podRelay(pods, host, port, timeoutMs) : undefined;
   try {
     return await check(relay?.target ?? target, target, service, timeoutMs);
   } finally {

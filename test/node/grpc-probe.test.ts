@@ -5,7 +5,7 @@ import { Server, ServerCredentials, status as GrpcStatus, type ServiceDefinition
 import { probeOnce } from '../../src/node/probes.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 import net from 'node:net';
-import { setPodNetwork } from '../../src/netns/pod-network.ts';
+import type { PodNetwork } from '../../src/netns/pod-network.ts';
 
 /** The health service: `statuses` maps a service name to 1 (SERVING) or 2 (NOT_SERVING); others are NOT_FOUND. */
 function healthService(statuses: Record<string, number>): [ServiceDefinition, UntypedServiceImplementation] {
@@ -56,7 +56,7 @@ test('where the pods\' network is elsewhere (rootless podman), the probe dials t
   // namespace) reaches it, here at the server's loopback address.
   const podIP = '10.244.77.5';
   const dialed: string[] = [];
-  setPodNetwork({
+  const podNetwork: PodNetwork = {
     listen: () => Promise.reject(new Error('not used here')),
     udp: () => Promise.reject(new Error('not used here')),
     connect: (host, p) => {
@@ -66,17 +66,13 @@ test('where the pods\' network is elsewhere (rootless podman), the probe dials t
         s.once('connect', () => resolve(s)).once('error', reject);
       });
     },
-  });
-  try {
-    assert.equal(await probeOnce({ grpc: { port } }, { ...ctx, podIP }), { ok: true });
-    assert.equal(await probeOnce({ grpc: { port, service: 'payments' } }, { ...ctx, podIP }), { ok: false, message: 'service unhealthy (responded with "NOT_SERVING")' });
-    assert.equal(dialed, [`${podIP}:${port}`, `${podIP}:${port}`]);
-    const closed = await probeOnce({ grpc: { port: 1 } }, { ...ctx, podIP, timeoutMs: 1000 });
-    assert.is(closed.ok, false);
-    assert.match(closed.message!, `${podIP}:1`);
-  } finally {
-    setPodNetwork(undefined);
-  }
+  };
+  assert.equal(await probeOnce({ grpc: { port } }, { ...ctx, podIP, podNetwork }), { ok: true });
+  assert.equal(await probeOnce({ grpc: { port, service: 'payments' } }, { ...ctx, podIP, podNetwork }), { ok: false, message: 'service unhealthy (responded with "NOT_SERVING")' });
+  assert.equal(dialed, [`${podIP}:${port}`, `${podIP}:${port}`]);
+  const closed = await probeOnce({ grpc: { port: 1 } }, { ...ctx, podIP, podNetwork, timeoutMs: 1000 });
+  assert.is(closed.ok, false);
+  assert.match(closed.message!, `${podIP}:1`);
 });
 
 test.run();
