@@ -1,6 +1,8 @@
-// A userspace kube-proxy: a TCP listener on each Service port's clusterIP:port (and the node's host:nodePort for
-// NodePort Services) that relays every connection to a ready endpoint, round-robin. Listeners follow the
-// Services; endpoints are looked up per connection, so an Endpoints change applies to the next connection.
+// A userspace kube-proxy: a TCP listener (or a UDP socket) on each Service port's clusterIP:port (and the node's
+// host:nodePort for NodePort Services) that relays every connection (UDP: every client's flow, udp-relay.ts) to a
+// ready endpoint, round-robin. Listeners follow the Services; endpoints are looked up per connection, so an
+// Endpoints change applies to the next connection.
+import dgram from 'node:dgram';
 import net, { type Server, type Socket } from 'node:net';
 import type { KubeObject } from '../model/object.ts';
 import { Informer } from '../store/informer.ts';
@@ -10,7 +12,8 @@ import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
 import { relay } from './tcp-relay.ts';
 import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
 import { StoreError } from '../store/store.ts';
-import { listenForPods } from '../netns/pod-network.ts';
+import { bindUdpForPods, listenForPods, podNetworkElsewhere } from '../netns/pod-network.ts';
+import { bindUdp, udpRelay, type UdpRelay } from './udp-relay.ts';
 import { portHolder } from './port-holder.ts';
 import { PROXY_PORTS_META, type PortConflict } from '../model/port-conflict.ts';
 
@@ -41,6 +44,8 @@ export interface ServiceProxyOptions {
   connectTimeoutMs?: number;
   /** How often a port that could not be opened (EADDRINUSE …) is tried again. Default 5000. */
   listenRetryMs?: number;
+  /** How long a UDP client's flow to an endpoint lives without a datagram (kube-proxy's --udp-timeout). Default 250. */
+  udpIdleTimeoutMs?: number;
 }
 
 export interface ListeningPort {
@@ -51,6 +56,7 @@ export interface ListeningPort {
   /** The Service port's name, '' when unnamed. */
   portName: string;
   kind: 'clusterIP' | 'nodePort' | 'loadBalancer';
+  protocol: 'TCP' | 'UDP';
 }
 
 export { PROXY_PORTS_META };
@@ -67,7 +73,10 @@ export interface ServiceProxy {
 export const PORT_NOT_OPENED = 'FailedToOpenPort';
 
 interface Listener {
-  server: Server;
+  /** TCP. */
+  server?: Server;
+  /** UDP: the bound socket once it is open, and the relay of its client flows. */
+  udp?: { socket: dgram.Socket; relay: UdpRelay };
   /** Replaced in place when the Service port is renamed or changes hands; read per connection. */
   route: Route;
   state: 'opening' | 'listening' | 'failed' | 'closed';
@@ -76,7 +85,7 @@ interface Listener {
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
-const describe = (r: Route) => `${r.address}:${r.port}/TCP (${r.kind} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
+const describe = (r: Route) => `${r.address}:${r.port}/${r.protocol} (${r.kind} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
 
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const { store } = opts;
@@ -84,6 +93,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const log = opts.log ?? (() => {});
   const connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
   const listenRetryMs = opts.listenRetryMs ?? 5000;
+  const udpIdleTimeoutMs = opts.udpIdleTimeoutMs ?? 250;
   const services = new Informer(store, 'Service');
   const nodes = opts.nodeAddresses ? new Informer(store, 'Node') : undefined;
   /** The shared host first, then each node's own InternalIP. */
@@ -100,7 +110,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const portConflicts = new Map<string, { route: Route; heldBy: string; reason: string; since: string }>();
   /** The same port of the Service on its other addresses (the nodes' own, or the shared host), open or opening. */
   const servedElsewhere = (r: Route, states: Listener['state'][]) => [...listeners.values()]
-    .filter((x) => x.route !== r && states.includes(x.state) && x.route.kind === r.kind && x.route.service === r.service && x.route.port === r.port && x.route.address !== r.address)
+    .filter((x) => x.route !== r && states.includes(x.state) && x.route.kind === r.kind && x.route.service === r.service && x.route.port === r.port && x.route.protocol === r.protocol && x.route.address !== r.address)
     .map((x) => x.route.address);
   const conflictMessage = (r: Route, reason: string, servedOn: string[]) => `can't open port ${describe(r)}: ${reason}`
     + (servedOn.length ? `; served on ${servedOn.map((h) => `${h}:${r.port}`).join(', ')} instead, and on ${r.address}:${r.port} once it is free` : '; tried again every few seconds');
@@ -180,26 +190,35 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     // One entry per address it is served on: the shared host where this serve holds the port, each node's own.
     const ingress = hosts().map((ip) => ({
       ip, ipMode: 'VIP',
-      ports: open.filter((x) => x.route.address === ip).map((x) => ({ port: x.route.port, protocol: 'TCP' })).sort((a, b) => a.port - b.port),
+      ports: open.filter((x) => x.route.address === ip).map((x) => ({ port: x.route.port, protocol: x.route.protocol }))
+        .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)),
     })).filter((i) => i.ports.length);
     if (JSON.stringify(svc.status?.loadBalancer?.ingress) === JSON.stringify(ingress)) return;
     await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } })
       .catch((err) => log(`${route.service}: writing status.loadBalancer failed: ${err?.message ?? err}`));
   }
 
+  /** Counts a connection (or UDP flow) of a Service until the function returned is called. */
+  function count(service: string, use: InFlight): () => void {
+    if (!inFlight.has(service)) inFlight.set(service, new Set());
+    inFlight.get(service)!.add(use);
+    return () => {
+      inFlight.get(service)?.delete(use);
+      if (!inFlight.get(service)?.size) inFlight.delete(service);
+      scheduleAck(service);
+    };
+  }
+
+  /** The ready backends of a route's Service port, in the order to try (round-robin). */
+  const pick = (r: Route) => picker.order(`${r.service}:${r.portName}/${r.protocol}`, // one rotation for the clusterIP and nodePort of a port
+    readyBackends(endpoints.get(r.namespace, r.name), r.portName, r.protocol));
+
   function onConnection(l: Listener, client: Socket): void {
     track(client);
     const r = l.route;
-    const pickKey = `${r.service}:${r.portName}`; // shared by the clusterIP and nodePort listeners of one port
-    const backends = picker.order(pickKey, readyBackends(endpoints.get(r.namespace, r.name), r.portName));
+    const backends = pick(r);
     const use: InFlight = { backends: new Set(backends.map((b) => backendKey(b.ip, b.port))) };
-    if (!inFlight.has(r.service)) inFlight.set(r.service, new Set());
-    inFlight.get(r.service)!.add(use);
-    client.once('close', () => {
-      inFlight.get(r.service)?.delete(use);
-      if (!inFlight.get(r.service)?.size) inFlight.delete(r.service);
-      scheduleAck(r.service);
-    });
+    client.once('close', count(r.service, use));
     relay(client, backends, {
       connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
       onConnect: (b) => {
@@ -209,26 +228,58 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     });
   }
 
-  function listen(l: Listener): void {
-    l.state = 'opening';
+  /** A UDP socket on the route's address, relaying each client's flow; 'listening' or 'error' as a TCP server. */
+  function listenUdp(key: string, l: Listener): void {
+    const r = l.route;
     // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
-    if (l.route.kind === 'clusterIP') listenForPods(l.server, { host: l.route.address, port: l.route.port });
-    else l.server.listen({ host: l.route.address, port: l.route.port });
+    const bound = r.kind === 'clusterIP' ? bindUdpForPods(r.address, r.port) : bindUdp(r.address, r.port);
+    bound.then((socket) => {
+      if (l.state === 'closed') return void socket.close();
+      socket.on('error', (err) => log(`${l.route.service}: ${describe(l.route)}: ${err.message}`));
+      const relay = udpRelay(socket, {
+        idleTimeoutMs: udpIdleTimeoutMs, log, what: `${l.route.service}${l.route.portName ? `:${l.route.portName}` : ''}/UDP`,
+        pick: () => pick(l.route),
+        ready: (b) => readyBackends(endpoints.get(l.route.namespace, l.route.name), l.route.portName, 'UDP').some((x) => x.ip === b.ip && x.port === b.port),
+        upstream: () => (podNetworkElsewhere() ? bindUdpForPods('0.0.0.0', 0) : Promise.resolve(dgram.createSocket('udp4'))),
+        onFlow: (b) => count(l.route.service, { backends: new Set([backendKey(b.ip, b.port)]) }),
+      });
+      l.udp = { socket, relay };
+      onListening(key, l);
+    }, (err: Error) => onListenError(key, l, err));
+  }
+
+  function listen(key: string, l: Listener): void {
+    l.state = 'opening';
+    if (l.route.protocol === 'UDP') return listenUdp(key, l);
+    // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
+    if (l.route.kind === 'clusterIP') listenForPods(l.server!, { host: l.route.address, port: l.route.port });
+    else l.server!.listen({ host: l.route.address, port: l.route.port });
+  }
+
+  function onListening(key: string, l: Listener): void {
+    if (l.state === 'closed') return; // closed again before the bind was announced
+    l.state = 'listening';
+    log(`${l.route.service}: listening on ${describe(l.route)}`);
+    portConflicts.delete(key);
+    showConflicts(); // also where another address of a conflict is served now
+    if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
   }
 
   function open(key: string, route: Route): void {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    const l: Listener = { server, route, state: 'opening', warned: false };
-    server.on('connection', (c) => onConnection(l, c));
-    server.on('listening', () => {
-      if (l.state === 'closed') return; // closed again before the bind was announced
-      l.state = 'listening';
-      log(`${l.route.service}: listening on ${describe(l.route)}`);
-      portConflicts.delete(key);
-      showConflicts(); // also where another address of a conflict is served now
-      if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
-    });
-    server.on('error', (err) => {
+    const l: Listener = { route, state: 'opening', warned: false };
+    if (route.protocol === 'TCP') {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      l.server = server;
+      server.on('connection', (c) => onConnection(l, c));
+      server.on('listening', () => onListening(key, l));
+      server.on('error', (err) => onListenError(key, l, err));
+    }
+    listeners.set(key, l);
+    listen(key, l);
+  }
+
+  function onListenError(key: string, l: Listener, err: Error): void {
+    {
       if (l.state !== 'opening') return log(`${l.route.service}: ${describe(l.route)}: ${err.message}`);
       l.state = 'failed';
       // Reported once; retried quietly until the port frees up (first come on a shared host) or the Service no
@@ -236,7 +287,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (!l.warned) {
         const r = l.route;
         const code = (err as NodeJS.ErrnoException).code;
-        const heldBy = code === 'EADDRINUSE' ? portHolder(r.address, r.port) : '';
+        const heldBy = code === 'EADDRINUSE' ? portHolder(r.address, r.port, r.protocol === 'UDP' ? 'udp' : 'tcp') : '';
         const reason = code === 'EADDRINUSE' ? `${r.address}:${r.port} is held by ${heldBy}` : err.message;
         warn(r, conflictMessage(r, reason, servedElsewhere(r, ['listening', 'opening'])));
         portConflicts.set(key, { route: r, heldBy: heldBy || err.message, reason, since: new Date().toISOString() });
@@ -245,17 +296,23 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       l.warned = true;
       l.retry = setTimeout(() => {
         l.retry = undefined;
-        if (!stopped && listeners.get(key) === l) listen(l);
+        if (!stopped && listeners.get(key) === l) listen(key, l);
       }, listenRetryMs);
-    });
-    listeners.set(key, l);
-    listen(l);
+    }
+  }
+
+  /** UDP: the socket closes, and with it every client flow (UDP has nothing in flight to let finish). */
+  function closeUdp(l: Listener): void {
+    l.udp?.relay.close();
+    l.udp?.socket.close();
+    l.udp = undefined;
   }
 
   /** Stops accepting; connections already relayed run on until either side ends them. */
   function close(l: Listener): void {
     clearTimeout(l.retry);
-    if (l.state === 'listening' || l.state === 'opening') l.server.close();
+    if (l.state === 'listening' || l.state === 'opening') l.server?.close();
+    closeUdp(l);
     if (l.state === 'listening') log(`${l.route.service}: closed ${describe(l.route)}`);
     l.state = 'closed';
   }
@@ -280,7 +337,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     picker.retain(new Set(Array.from(routes.values(), (r) => `${r.service}:${r.portName}`)));
     const now = new Set<string>();
     for (const { route, heldBy } of conflicts) {
-      const id = `${route.service}|${listenKey(route.address, route.port)}`;
+      const id = `${route.service}|${listenKey(route.address, route.port, route.protocol)}`;
       now.add(id);
       if (!conflictsWarned.has(id)) warn(route, `can't open port ${describe(route)}: it is already used by Service ${heldBy}`);
     }
@@ -306,7 +363,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     listening: () =>
       [...listeners.values()]
         .filter((l) => l.state === 'listening')
-        .map(({ route: r }) => ({ address: r.address, port: r.port, service: r.service, portName: r.portName, kind: r.kind })),
+        .map(({ route: r }) => ({ address: r.address, port: r.port, service: r.service, portName: r.portName, kind: r.kind, protocol: r.protocol })),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -318,8 +375,10 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       const closed = [...listeners.values()].map((l) =>
         new Promise<void>((resolve) => {
           clearTimeout(l.retry);
+          closeUdp(l);
           if (l.state !== 'listening' && l.state !== 'opening') return resolve();
           l.state = 'closed';
+          if (!l.server) return resolve();
           l.server.close(() => resolve());
         }));
       listeners.clear();

@@ -55,7 +55,7 @@ test('balances connections round-robin across ready endpoints; half-close passes
   await store.create(svc('web', ip));
   await store.create(endpoints('web', [b1, b2]));
   const p = await start(store);
-  assert.equal(await listeningOn(p, ip, 8080), { address: ip, port: 8080, service: 'default/web', portName: 'http', kind: 'clusterIP' });
+  assert.equal(await listeningOn(p, ip, 8080), { address: ip, port: 8080, service: 'default/web', portName: 'http', kind: 'clusterIP', protocol: 'TCP' });
   const replies = [];
   for (let i = 0; i < 4; i++) replies.push(await request(ip, 8080, `r${i}`));
   // The backend replies only after the client's FIN: the reply proves both half-closes went through.
@@ -129,7 +129,7 @@ test('NodePort Services also listen on the node host; an unnamed port takes the 
   await store.create(svc('web', ip, { type: 'NodePort', ports: [{ port: 8080, nodePort: 30080 }] }));
   await store.create(endpoints('web', [b], [], undefined as unknown as string));
   const p = await start(store, { nodeHost });
-  assert.equal(await listeningOn(p, nodeHost, 30080), { address: nodeHost, port: 30080, service: 'default/web', portName: '', kind: 'nodePort' });
+  assert.equal(await listeningOn(p, nodeHost, 30080), { address: nodeHost, port: 30080, service: 'default/web', portName: '', kind: 'nodePort', protocol: 'TCP' });
   assert.is(await request(nodeHost, 30080), 'b:hi');
   assert.is(await request(ip, 8080), 'b:hi');
 });
@@ -145,12 +145,13 @@ test('listeners follow the Services: a new port opens, a removed port or Service
   assert.is(await request(ip, 8080), 'b:hi');
 
   const cur = (await store.get('Service', 'default', 'web'))!;
-  cur.spec.ports = [{ name: 'http', port: 8081 }, { name: 'dns', port: 53, protocol: 'UDP' }];
+  cur.spec.ports = [{ name: 'http', port: 8081 }, { name: 'dns', port: 8081, protocol: 'UDP' }];
   await store.update(cur);
   await listeningOn(p, ip, 8081);
   await until(async () => (await request(ip, 8080)) === 'error ECONNREFUSED', 'port 8080 to close');
   assert.is(await request(ip, 8081), 'b:hi');
-  assert.equal(p.listening().map((l) => l.port), [8081], 'UDP ports are not proxied');
+  await until(() => p.listening().length === 2, 'the UDP port too');
+  assert.equal(p.listening().map((l) => `${l.port}/${l.protocol}`).sort(), ['8081/TCP', '8081/UDP'], 'one port number, both protocols');
 
   await store.delete('Service', 'default', 'web');
   await until(() => p.listening().length === 0, 'no listeners');
