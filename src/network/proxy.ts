@@ -10,25 +10,13 @@ import type { Store } from '../store/store.ts';
 import { EndpointPicker, readyBackends } from './endpoint-picker.ts';
 import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
 import { relay } from './tcp-relay.ts';
-import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
-import { StoreError } from '../store/store.ts';
+import { PROXIED_GENERATION } from '../model/proxied.ts';
+import { DrainTracker } from './drain-tracker.ts';
 import { bindUdpForPods, listenForPods, podNetworkElsewhere } from '../netns/pod-network.ts';
 import { bindUdp, udpRelay, type UdpRelay } from './udp-relay.ts';
 import { portHolder } from './port-holder.ts';
 import { PROXY_PORTS_META, type PortConflict } from '../model/port-conflict.ts';
 
-/** A relayed client connection: the backends it may still go to (its candidates, then the one it reached). */
-interface InFlight { backends: Set<string> }
-const backendKey = (ip: string, port: number) => `${ip}:${port}`;
-
-/** Every address:port the Endpoints send new connections to. */
-function readyKeys(ep: KubeObject): Set<string> {
-  const out = new Set<string>();
-  for (const s of Array.isArray(ep.subsets) ? ep.subsets : []) {
-    for (const a of s.addresses ?? []) for (const p of s.ports ?? []) out.add(backendKey(a.ip, p.port));
-  }
-  return out;
-}
 
 export interface ServiceProxyOptions {
   store: Store;
@@ -134,37 +122,11 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const conflictsWarned = new Set<string>();
   let scheduled: NodeJS.Immediate | undefined;
   let stopped = false;
-  /** Open client connections per Service (`namespace/name`). */
-  const inFlight = new Map<string, Set<InFlight>>();
-  const ackDue = new Set<string>();
-  let ackScheduled: NodeJS.Immediate | undefined;
-
   /**
    * Says on the Endpoints that its generation is in effect once nothing relayed goes to an address it dropped:
    * the node waits for this before it stops a leaving pod (the order is kept through the store).
    */
-  function acknowledge(key: string): void {
-    const [ns, name] = key.split('/');
-    const ep = endpoints.get(ns, name);
-    if (!ep || isProxied(ep)) return;
-    const ready = readyKeys(ep);
-    for (const c of inFlight.get(key) ?? []) for (const b of c.backends) if (!ready.has(b)) return; // still draining
-    const next = structuredClone(ep);
-    next.metadata.annotations = { ...next.metadata.annotations, [PROXIED_GENERATION]: String(ep.metadata.generation ?? 1) };
-    store.update(next).catch((err) => {
-      // A Conflict means a newer version is on its way, which is acknowledged in turn.
-      if (!(err instanceof StoreError && (err.reason === 'Conflict' || err.reason === 'NotFound'))) log(`${key}: acknowledging endpoints failed: ${err?.message ?? err}`);
-    });
-  }
-  const scheduleAck = (key: string) => {
-    if (stopped) return;
-    ackDue.add(key);
-    ackScheduled ??= setImmediate(() => {
-      ackScheduled = undefined;
-      for (const k of ackDue) acknowledge(k);
-      ackDue.clear();
-    });
-  };
+  const drain = new DrainTracker(store, endpoints, PROXIED_GENERATION, log);
 
   const track = (s: Socket) => {
     s.on('error', () => {}); // teardown errors are expected; the relay handles the ones that matter
@@ -198,17 +160,6 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       .catch((err) => log(`${route.service}: writing status.loadBalancer failed: ${err?.message ?? err}`));
   }
 
-  /** Counts a connection (or UDP flow) of a Service until the function returned is called. */
-  function count(service: string, use: InFlight): () => void {
-    if (!inFlight.has(service)) inFlight.set(service, new Set());
-    inFlight.get(service)!.add(use);
-    return () => {
-      inFlight.get(service)?.delete(use);
-      if (!inFlight.get(service)?.size) inFlight.delete(service);
-      scheduleAck(service);
-    };
-  }
-
   /** The ready backends of a route's Service port, in the order to try (round-robin). */
   const pick = (r: Route) => picker.order(`${r.service}:${r.portName}/${r.protocol}`, // one rotation for the clusterIP and nodePort of a port
     readyBackends(endpoints.get(r.namespace, r.name), r.portName, r.protocol));
@@ -217,14 +168,11 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     track(client);
     const r = l.route;
     const backends = pick(r);
-    const use: InFlight = { backends: new Set(backends.map((b) => backendKey(b.ip, b.port))) };
-    client.once('close', count(r.service, use));
+    const use = drain.begin(r.service, backends);
+    client.once('close', () => use.end());
     relay(client, backends, {
       connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
-      onConnect: (b) => {
-        use.backends = new Set([backendKey(b.ip, b.port)]);
-        scheduleAck(r.service);
-      },
+      onConnect: (b) => use.to([b]),
     });
   }
 
@@ -241,7 +189,10 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
         pick: () => pick(l.route),
         ready: (b) => readyBackends(endpoints.get(l.route.namespace, l.route.name), l.route.portName, 'UDP').some((x) => x.ip === b.ip && x.port === b.port),
         upstream: () => (podNetworkElsewhere() ? bindUdpForPods('0.0.0.0', 0) : Promise.resolve(dgram.createSocket('udp4'))),
-        onFlow: (b) => count(l.route.service, { backends: new Set([backendKey(b.ip, b.port)]) }),
+        onFlow: (b) => {
+          const use = drain.begin(l.route.service, [b]);
+          return () => use.end();
+        },
       });
       l.udp = { socket, relay };
       onListening(key, l);
@@ -349,14 +300,12 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     if (!scheduled && !stopped) scheduled = setImmediate(reconcile); // a burst of changes is one reconcile
   };
   services.on({ add: schedule, update: schedule, delete: schedule });
-  const onEndpoints = (ep: KubeObject) => scheduleAck(`${ep.metadata.namespace ?? 'default'}/${ep.metadata.name}`);
-  endpoints.on({ add: onEndpoints, update: (_old, ep) => onEndpoints(ep) });
   nodes?.on({ add: schedule, update: (old, n) => { if (JSON.stringify(old.status?.addresses) !== JSON.stringify(n.status?.addresses)) schedule(); }, delete: schedule });
   await services.start();
   await endpoints.start();
   await nodes?.start();
   reconcile();
-  for (const ep of endpoints.list()) onEndpoints(ep);
+  drain.start();
 
   return {
     portConflicts: conflictList,
@@ -368,7 +317,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (stopped) return;
       stopped = true;
       if (scheduled) clearImmediate(scheduled);
-      if (ackScheduled) clearImmediate(ackScheduled);
+      drain.stop();
       services.stop();
       endpoints.stop();
       nodes?.stop();
