@@ -9,7 +9,7 @@ import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 import { EndpointPicker, readyBackends } from './endpoint-picker.ts';
 import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
-import { relay } from './tcp-relay.ts';
+import { relay, type Relayed } from './tcp-relay.ts';
 import { PROXIED_GENERATION } from '../model/proxied.ts';
 import { DrainTracker } from './drain-tracker.ts';
 import { bindUdpForPods, listenForPods, podNetworkElsewhere } from '../netns/pod-network.ts';
@@ -32,6 +32,11 @@ export interface ServiceProxyOptions {
   connectTimeoutMs?: number;
   /** How often a port that could not be opened (EADDRINUSE …) is tried again. Default 5000. */
   listenRetryMs?: number;
+  /**
+   * How long a relayed connection to an endpoint that left its Service may be idle (nothing either way, the
+   * endpoint's answer complete) before the proxy closes it, so that kept-alive connections drain. Default 500.
+   */
+  idleCloseMs?: number;
   /** How long a UDP client's flow to an endpoint lives without a datagram (kube-proxy's --udp-timeout). Default 250. */
   udpIdleTimeoutMs?: number;
 }
@@ -82,6 +87,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
   const listenRetryMs = opts.listenRetryMs ?? 5000;
   const udpIdleTimeoutMs = opts.udpIdleTimeoutMs ?? 250;
+  const idleCloseMs = opts.idleCloseMs ?? 500;
   const services = new Informer(store, 'Service');
   const nodes = opts.nodeAddresses ? new Informer(store, 'Node') : undefined;
   /** The shared host first, then each node's own InternalIP. */
@@ -127,6 +133,13 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
    * the node waits for this before it stops a leaving pod (the order is kept through the store).
    */
   const drain = new DrainTracker(store, endpoints, PROXIED_GENERATION, log);
+  /** Relayed TCP connections per Service, to close those to a leaving endpoint once idle. */
+  const relayed = new Map<string, Set<Relayed>>();
+  const onEndpoints = (ep: KubeObject) => {
+    const key = `${ep.metadata.namespace ?? 'default'}/${ep.metadata.name}`;
+    for (const c of relayed.get(key) ?? []) leaveIfGone(key, c);
+  };
+  endpoints.on({ add: onEndpoints, update: (_old, ep) => onEndpoints(ep) });
 
   const track = (s: Socket) => {
     s.on('error', () => {}); // teardown errors are expected; the relay handles the ones that matter
@@ -169,11 +182,31 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     const r = l.route;
     const backends = pick(r);
     const use = drain.begin(r.service, backends);
-    client.once('close', () => use.end());
-    relay(client, backends, {
-      connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
-      onConnect: (b) => use.to([b]),
+    const open = relayed.get(r.service) ?? new Set();
+    relayed.set(r.service, open);
+    client.once('close', () => {
+      use.end();
+      open.delete(c);
+      if (!open.size && relayed.get(r.service) === open) relayed.delete(r.service);
     });
+    const c = relay(client, backends, {
+      connectTimeoutMs, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
+      onConnect: (b) => {
+        use.to([b]);
+        leaveIfGone(r.service, c);
+      },
+    });
+    open.add(c);
+  }
+
+  /** Kept-alive connections to an endpoint that left service close once idle (tcp-relay.ts). */
+  function leaveIfGone(service: string, c: Relayed): void {
+    if (!c.backend) return;
+    const [ns, name] = service.split('/');
+    const ep = endpoints.get(ns, name);
+    const ready = (Array.isArray(ep?.subsets) ? ep!.subsets : []).some((s: any) =>
+      (s.addresses ?? []).some((a: any) => a.ip === c.backend!.ip) && (s.ports ?? []).some((p: any) => p.port === c.backend!.port));
+    if (!ready) c.leaving(idleCloseMs);
   }
 
   /** A UDP socket on the route's address, relaying each client's flow; 'listening' or 'error' as a TCP server. */
