@@ -70,13 +70,6 @@ export class DrainTracker {
     };
   }
 
-  /** Whether anything relayed for the Service still goes to `b`. */
-  uses(service: string, b: Backend): boolean {
-    const k = backendKey(b);
-    for (const u of this.inFlight.get(service) ?? []) if (u.backends.has(k)) return true;
-    return false;
-  }
-
   stop(): void {
     this.stopped = true;
     if (this.scheduled) clearImmediate(this.scheduled);
