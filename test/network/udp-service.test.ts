@@ -77,6 +77,8 @@ test('a UDP echo pod answers through its ClusterIP and its NodePort', async () =
   // Retried until the Endpoints reach the proxy: a datagram sent before that is dropped, as on Kubernetes.
   assert.is(await until(async () => (await ask(svc.spec.clusterIP, 53, 'ping')) || undefined, 'an answer on the ClusterIP'), want);
   assert.is(await until(async () => (await ask('127.0.0.1', svc.spec.ports[0].nodePort, 'ping')) || undefined, 'an answer on the NodePort'), want);
+  // serve says where, without calling it a web page.
+  await until(() => serve.output().includes(`Service default/udp-echo (dns): open 127.0.0.1:${svc.spec.ports[0].nodePort}/UDP`), 'serve to announce the UDP NodePort');
 });
 
 test.run();
