@@ -130,6 +130,9 @@ test(`${ROLLOUTS} rolling updates of an app that exits at once on SIGTERM, under
   await until(async () => (await get(ingress).catch(() => '')) === 'v0', 'the Ingress to answer');
   // Kept-alive connections to the ingress, as browsers and pools hold them: they outlive every pod.
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 2 });
+  let ingressConnections = 0;
+  const connect = keepAlive.createConnection.bind(keepAlive);
+  keepAlive.createConnection = (...a: Parameters<Agent['createConnection']>) => (ingressConnections++, connect(...a));
   // Kept-alive connections through the NodePort, with a pause between requests (a browser's): relayed as bytes,
   // so the proxy can close one to a leaving pod only while it is idle.
   const pools = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })];
@@ -201,6 +204,7 @@ test(`${ROLLOUTS} rolling updates of an app that exits at once on SIGTERM, under
   // Kept-alive NodePort connections were closed by the proxy as their pods left (not held to the grace period).
   assert.ok(proxyClosed() > 0, 'the proxy closed no idle kept-alive connection');
   assert.ok(seen.size >= ROLLOUTS, `answers came from ${seen.size} versions`);
+  if (!AUTOCANNON) assert.ok(ingressConnections <= 4, `the kept-alive Ingress clients opened ${ingressConnections} connections for ${ok['ingress keep-alive']} requests`);
 });
 
 test.run();

@@ -64,6 +64,13 @@ export function createIngressServers(opts: IngressServersOptions): IngressServer
     (agent as unknown as { createConnection: unknown }).createConnection = podConnection(10_000);
   }
   const proxy = createProxyServer({ xfwd: true, ws: true, ...(agent && { agent }) });
+  // Connection and Keep-Alive are hop-by-hop (RFC 9110 §7.6.1). Each request has a connection of its own to its
+  // pod (nothing idle to a leaving pod is ever reused), and the pod's `Connection: close` for it must not close the
+  // client's kept-alive connection to the ingress, which outlives every pod.
+  proxy.on('proxyRes', (proxyRes) => {
+    delete proxyRes.headers.connection;
+    delete proxyRes.headers['keep-alive'];
+  });
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);

@@ -67,6 +67,30 @@ test('POST: not sent twice; 502 when its endpoint refuses', async () => {
   assert.match(r.text, 'bad gateway');
 });
 
+test('a kept-alive client connection to the ingress never pins a pod: each request gets a connection of its own upstream', async () => {
+  let upstream = 0;
+  const count = () => upstream++;
+  backend.on('connection', count);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const clientSockets = new Set<unknown>();
+  try {
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          clientSockets.add(res.socket);
+          res.resume().on('end', () => resolve());
+        });
+        req.on('error', reject).end();
+      });
+    }
+  } finally {
+    backend.off('connection', count);
+    agent.destroy();
+  }
+  assert.is(clientSockets.size, 1, 'one kept-alive connection to the ingress');
+  assert.is(upstream, 3, 'so nothing idle to a leaving pod is left for its drain to wait on');
+});
+
 test('a streamed body reaches the backend whole', async () => {
   const only = createIngressServers({ resolve: () => ({ endpoints: [live], service: 'default/web' }), contextFor: () => undefined, begin, defaultCertificate: () => Promise.reject(new Error('not used')), log: () => {} });
   const p = await listen(only.http);
