@@ -11,6 +11,9 @@ import { openStore } from '../../src/store/lowdb-store.ts';
 import { Syncer } from '../../src/sync/syncer.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { KubeObject } from '../../src/model/object.ts';
+import { loadDesired } from '../../src/sync/desired.ts';
+import { makePlan } from '../../src/plan/plan.ts';
+import { gitKinds } from '../../src/model/kinds.ts';
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 
@@ -122,6 +125,59 @@ test('a commit that changes nothing the load reads is not loaded again; one that
     await applied(repo.commit('a manifest'));
     assert.is(syncer.stats.loadsReused, 1);
     assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name), ['b']);
+  } finally {
+    await syncer.stop();
+    await store.close();
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a plan pairs only the keys changed in git or in the store since the last one applied, and leaves what a full plan would, over random edits and drift', async () => {
+  const cmv = (name: string, v: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: "${v}"\n`;
+  const names = Array.from({ length: 12 }, (_, i) => `c${i}`);
+  const repo = makeRepo({ ...Object.fromEntries(names.map((n) => [`deploy/${n}.yaml`, cmv(n, 0)])), 'README.md': '0\n' });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-syncer-'));
+  const store = await openStore(dataDir);
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: 'deploy', dataDir, interval: 0 });
+  await source.prepare();
+  const syncer = new Syncer(source, store, { repository: repo.dir, branch: 'main', path: 'deploy' });
+  let seed = 11;
+  const next = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const present = new Set(names);
+  const applied = (sha: string) => until(() => syncer.status().lastAppliedRevision === sha && syncer.state === 'synced', `${sha.slice(0, 7)} applied`, 30_000);
+  try {
+    await syncer.start();
+    await applied(repo.git('rev-parse', 'HEAD'));
+    for (let step = 0; step < 30; step++) {
+      const n = names[Math.floor(next() * names.length)], roll = next();
+      // Drift first, sometimes: the store changed or emptied behind git's back (a commit applies git again).
+      const live = await store.get('ConfigMap', 'default', n);
+      if (live && roll < 0.3) await store.update({ ...live, data: { k: 'drift' } });
+      else if (live && roll < 0.4) await store.delete('ConfigMap', 'default', n);
+      const what = next();
+      if (what < 0.4) repo.write('README.md', `${step}\n`);
+      else if (what < 0.7 || !present.has(n)) { repo.write(`deploy/${n}.yaml`, cmv(n, step)); present.add(n); }
+      else if (present.size > 1) { repo.remove(`deploy/${n}.yaml`); present.delete(n); }
+      else repo.write('README.md', `${step}\n`);
+      const sha = repo.commit(`step ${step}`);
+      await applied(sha);
+      // What a full plan of this revision says now: nothing left to do, and the same keys owned.
+      const desired = (await loadDesired(await source.read(sha), source, { root: 'deploy' })).objects.map((d) => d.object);
+      const all = (await Promise.all(gitKinds().map((k) => store.list(k, { shared: true })))).flat();
+      const full = makePlan({ desired, live: all, inventory: Object.keys((await store.getMeta<Record<string, string>>('inventory')) ?? {}) });
+      assert.equal(full.steps.map((s) => `${s.action} ${s.key}`), [], `step ${step}: converged as a full plan would leave it`);
+      assert.equal(syncer.status().inventory, full.inventory, `step ${step}: the inventory`);
+      assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name).sort(), [...present].sort(), `step ${step}: the ConfigMaps git has`);
+    }
+    assert.ok(syncer.stats.plansIncremental >= 25, `plans of changed keys only (${syncer.stats.plansIncremental})`);
+    // Outside the manifests, twice: the first pairs again what the last apply wrote, the second nothing.
+    for (const round of [1, 2]) {
+      const planned = syncer.stats.keysPlanned;
+      repo.write('README.md', `end ${round}\n`);
+      await applied(repo.commit(`readme ${round}`));
+      if (round === 2) assert.is(syncer.stats.keysPlanned - planned, 0, 'a commit that changes nothing pairs no key');
+    }
   } finally {
     await syncer.stop();
     await store.close();
