@@ -54,6 +54,48 @@ function baseOf(desired: KubeObject[], inventory: string[] | undefined): PlanBas
   return { desired, byKey, hpas: desired.filter((o) => o.kind === 'HorizontalPodAutoscaler'), inventory };
 }
 
+/**
+ * The base of `desired` from the last one's, adding to `keys` the keys whose object changed, came or went. The
+ * loader keeps the order of files and documents, so an unchanged document's object is at the same place: only the
+ * places that differ are looked at (a one-file commit keys two objects, not 10,000). Another length, or most places
+ * changed: every object is keyed and compared.
+ */
+function movedOn(base: PlanBase, desired: KubeObject[], keys: Set<string>): PlanBase {
+  const was = base.desired;
+  const at: number[] = [];
+  if (desired.length === was.length) {
+    for (let i = 0; i < desired.length && at.length <= desired.length / 4; i++) if (desired[i] !== was[i]) at.push(i);
+  }
+  if (desired.length !== was.length || at.length > desired.length / 4) {
+    const next = baseOf(desired, undefined);
+    for (const [key, o] of next.byKey) if (base.byKey.get(key) !== o) keys.add(key);
+    for (const key of base.byKey.keys()) if (!next.byKey.has(key)) keys.add(key);
+    if (next.byKey.size === base.byKey.size && [...next.byKey.keys()].every((k) => base.byKey.has(k))) next.inventory = base.inventory;
+    return next;
+  }
+  const byKey = new Map(base.byKey);
+  let sameKeys = true, hpas = false;
+  // Gone first, then come: an object that moved from one place to another stays.
+  for (const i of at) {
+    const key = keyOf(was[i]);
+    keys.add(key);
+    if (byKey.get(key) === was[i]) byKey.delete(key);
+  }
+  for (const i of at) {
+    const key = keyOf(desired[i]);
+    keys.add(key);
+    byKey.set(key, desired[i]);
+    if (key !== keyOf(was[i])) sameKeys = false;
+    if (desired[i].kind === 'HorizontalPodAutoscaler' || was[i].kind === 'HorizontalPodAutoscaler') hpas = true;
+  }
+  return {
+    desired,
+    byKey,
+    hpas: hpas ? desired.filter((o) => o.kind === 'HorizontalPodAutoscaler') : base.hpas,
+    inventory: sameKeys && byKey.size === base.byKey.size ? base.inventory : undefined,
+  };
+}
+
 /** Persisted under meta key `sync`: what must survive a restart, small (the inventory is a record of its own). */
 interface Persisted {
   lastApplied?: string;
@@ -415,12 +457,8 @@ export class Syncer {
    */
   private async planChanged(base: PlanBase, liveChanged: ReadonlySet<string>): Promise<Planned | undefined> {
     const desired = this.objects;
-    const next = desired === base.desired ? base : baseOf(desired, undefined);
     const keys = new Set(liveChanged);
-    if (next !== base) {
-      for (const [key, o] of next.byKey) if (base.byKey.get(key) !== o) keys.add(key);
-      for (const key of base.byKey.keys()) if (!next.byKey.has(key)) keys.add(key);
-    }
+    const next = desired === base.desired ? base : movedOn(base, desired, keys);
     if (keys.size > desired.length / 4 + 100) return undefined;
     const kinds = new Set(gitKinds());
     for (const key of keys) {
@@ -440,7 +478,7 @@ export class Syncer {
     }
     const part = makePlan({ desired: want, live: [...live], inventory: this.inventory.keys() });
     // The keys of the whole desired set, sorted as makePlan sorts them: the same array while they are the same keys.
-    const inventory = next.inventory ??= next.byKey.size === base.byKey.size && base.inventory && [...next.byKey.keys()].every((k) => base.byKey.has(k)) ? base.inventory : [...next.byKey.keys()].sort();
+    const inventory = next.inventory ??= [...next.byKey.keys()].sort();
     const plan: Plan = { ...part, inventory, unchanged: desired.length - part.create - part.update };
     this.stats.plansIncremental++;
     this.stats.keysPlanned += keys.size;

@@ -149,7 +149,17 @@ test('a plan pairs only the keys changed in git or in the store since the last o
   try {
     await syncer.start();
     await applied(repo.git('rev-parse', 'HEAD'));
-    for (let step = 0; step < 30; step++) {
+    /** Applied, and what a full plan of this revision says then: nothing left to do, and the same keys owned. */
+    const converged = async (sha: string, step: string) => {
+      await applied(sha);
+      const desired = (await loadDesired(await source.read(sha), source, { root: 'deploy' })).objects.map((d) => d.object);
+      const all = (await Promise.all(gitKinds().map((k) => store.list(k, { shared: true })))).flat();
+      const full = makePlan({ desired, live: all, inventory: Object.keys((await store.getMeta<Record<string, string>>('inventory')) ?? {}) });
+      assert.equal(full.steps.map((s) => `${s.action} ${s.key}`), [], `step ${step}: converged as a full plan would leave it`);
+      assert.equal(syncer.status().inventory, full.inventory, `step ${step}: the inventory`);
+      assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name).sort(), [...present].sort(), `step ${step}: the ConfigMaps git has`);
+    };
+    for (let step = 0; step < 36; step++) {
       const n = names[Math.floor(next() * names.length)], roll = next();
       // Drift first, sometimes: the store changed or emptied behind git's back (a commit applies git again).
       const live = await store.get('ConfigMap', 'default', n);
@@ -157,19 +167,29 @@ test('a plan pairs only the keys changed in git or in the store since the last o
       else if (live && roll < 0.4) await store.delete('ConfigMap', 'default', n);
       const what = next();
       if (what < 0.4) repo.write('README.md', `${step}\n`);
-      else if (what < 0.7 || !present.has(n)) { repo.write(`deploy/${n}.yaml`, cmv(n, step)); present.add(n); }
+      else if (what < 0.55 || !present.has(n)) { repo.write(`deploy/${n}.yaml`, cmv(n, step)); present.add(n); }
+      else if (what < 0.7) {
+        // Two files at once: another edited, or one gone and another come (as many objects, other keys).
+        const other = names.find((m) => !present.has(m));
+        if (other && next() < 0.5) { repo.remove(`deploy/${n}.yaml`); present.delete(n); repo.write(`deploy/${other}.yaml`, cmv(other, step)); present.add(other); }
+        else { repo.write(`deploy/${n}.yaml`, cmv(n, step + 100)); const m = [...present].find((x) => x !== n); if (m) repo.write(`deploy/${m}.yaml`, cmv(m, step + 200)); }
+      }
       else if (present.size > 1) { repo.remove(`deploy/${n}.yaml`); present.delete(n); }
       else repo.write('README.md', `${step}\n`);
-      const sha = repo.commit(`step ${step}`);
-      await applied(sha);
-      // What a full plan of this revision says now: nothing left to do, and the same keys owned.
-      const desired = (await loadDesired(await source.read(sha), source, { root: 'deploy' })).objects.map((d) => d.object);
-      const all = (await Promise.all(gitKinds().map((k) => store.list(k, { shared: true })))).flat();
-      const full = makePlan({ desired, live: all, inventory: Object.keys((await store.getMeta<Record<string, string>>('inventory')) ?? {}) });
-      assert.equal(full.steps.map((s) => `${s.action} ${s.key}`), [], `step ${step}: converged as a full plan would leave it`);
-      assert.equal(syncer.status().inventory, full.inventory, `step ${step}: the inventory`);
-      assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name).sort(), [...present].sort(), `step ${step}: the ConfigMaps git has`);
+      await converged(repo.commit(`step ${step}`), String(step));
     }
+    // One object gone and its neighbour come, in one commit: the same number of objects, one place changed.
+    for (const n of ['c5', 'c6']) repo.remove(`deploy/${n}.yaml`), present.delete(n);
+    repo.write('deploy/c5.yaml', cmv('c5', 1));
+    present.add('c5');
+    await converged(repo.commit('c5 only'), 'c5 only');
+    repo.write('README.md', 'settled\n'); // pairs again what the last apply wrote: the next commit's changes stand alone
+    await converged(repo.commit('readme'), 'readme');
+    repo.remove('deploy/c5.yaml');
+    repo.write('deploy/c6.yaml', cmv('c6', 1));
+    present.delete('c5');
+    present.add('c6');
+    await converged(repo.commit('c6 instead of c5'), 'c6 instead of c5');
     assert.ok(syncer.stats.plansIncremental >= 25, `plans of changed keys only (${syncer.stats.plansIncremental})`);
     // Outside the manifests, twice: the first pairs again what the last apply wrote, the second nothing.
     for (const round of [1, 2]) {
