@@ -162,6 +162,8 @@ export class Syncer {
   readonly stats = { loadsReused: 0, plansIncremental: 0, keysPlanned: 0 };
   /** Keys of the live objects changed since the last plan began (the store's watch): what it must pair again. */
   private liveChanged = new Set<string>();
+  /** More keys changed than were worth keeping: the next plan pairs everything. */
+  private liveOverflow = false;
   private stopLiveWatch?: () => void;
   /** The desired set of the last plan applied in full, by key: the next plan pairs only what changed since. */
   private planBase?: PlanBase;
@@ -217,9 +219,10 @@ export class Syncer {
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
           // Taken now: what changes from here on (this plan's own apply included) is the next plan's to pair.
-          const base = this.planBase, changed = this.liveChanged;
+          const base = this.liveOverflow ? undefined : this.planBase, changed = this.liveChanged;
           this.planBase = this.planning = undefined;
           this.liveChanged = new Set();
+          this.liveOverflow = false;
           const made = (base && await this.planChanged(base, changed)) ?? await this.planAll();
           // Data is deleted only when the commit says so: otherwise the whole revision is refused.
           const refusal = dataDeletionRefusal(dataDeletions(made.plan, made.live, this.revision?.message));
@@ -256,7 +259,13 @@ export class Syncer {
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
     this.stopLiveWatch = await this.store.watch({ shared: true }, (e) => {
-      if (e.object.kind !== 'Event') this.liveChanged.add(keyOf(e.object));
+      if (e.object.kind === 'Event') return;
+      this.liveChanged.add(keyOf(e.object));
+      // Pods come and go under new names while no commit comes: past this many keys, pairing everything is as cheap.
+      if (this.liveChanged.size > 2 * this.objects.length + 1000) {
+        this.liveOverflow = true;
+        this.liveChanged = new Set();
+      }
     });
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();

@@ -191,6 +191,14 @@ test('a plan pairs only the keys changed in git or in the store since the last o
     present.add('c6');
     await converged(repo.commit('c6 instead of c5'), 'c6 instead of c5');
     assert.ok(syncer.stats.plansIncremental >= 25, `plans of changed keys only (${syncer.stats.plansIncremental})`);
+    // More objects changed behind git's back than are worth remembering (pods coming and going under new names):
+    // the next plan pairs everything, and git's own objects are still what it owns.
+    const incremental = syncer.stats.plansIncremental;
+    for (let i = 0; i < 1100; i++) await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `by-hand-${i}`, namespace: 'default' }, data: {} });
+    repo.write('README.md', 'many\n');
+    await applied(repo.commit('after many'));
+    assert.is(syncer.stats.plansIncremental, incremental, 'a full plan');
+    assert.is((await store.list('ConfigMap')).length, present.size + 1100, 'objects made by hand are not pruned');
     // Outside the manifests, twice: the first pairs again what the last apply wrote, the second nothing.
     for (const round of [1, 2]) {
       const planned = syncer.stats.keysPlanned;
