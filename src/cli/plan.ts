@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GitSource } from '../source/git-source.ts';
 import { Builder } from '../build/builder.ts';
-import { userBuildCacheDir } from '../build/cache-dir.ts';
+import { userBuildCacheDir, userLoadCacheDir } from '../build/cache-dir.ts';
 import { liveFromDataDir, liveFromServer } from '../review/live-sources.ts';
 import { planRevision, type PlanAgainst } from '../review/plan-revision.ts';
 import { exitCodeOf } from '../review/review.ts';
@@ -39,7 +39,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const against: PlanAgainst = server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
-  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);
+  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir(), loadCacheDir: userLoadCacheDir() }) }, against);
   process.stdout.write(renderReport(report, opts.output, { color: process.stdout.isTTY && !process.env.NO_COLOR }));
   return exitCodeOf(report, opts.detailedExitcode);
 }

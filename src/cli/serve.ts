@@ -143,7 +143,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
-    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds') });
+    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads') });
     let apiUrl = '';
     const token = loadApiToken(dataDir, opts.tokenFile);
     // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).

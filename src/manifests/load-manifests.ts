@@ -18,9 +18,10 @@ import type { KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
+import { restoreFile, storeFile, type Verdict } from './stored-file.ts';
 import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
-import type { AppliedCrd, DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
+import type { AppliedCrd, DesiredObject, LoadCache, LoadOptions, LoadResult, ManifestFile } from './types.ts';
 import { validateObject } from './validate.ts';
 import { volumeViolations } from './volume-rules.ts';
 
@@ -33,6 +34,8 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   const identified: LoadedDoc[] = [];
   const kept = new Map<string, LoadedDoc>(); // first document of each kept kind
   const docs: LoadedDoc[] = [];
+  /** Files parsed by this load, for the cache of later processes (once their documents are checked). */
+  const fresh: { key: string; file: CachedFile }[] = [];
   let total = 0;
 
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
@@ -44,7 +47,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
     const over = totalRefusal(total, limits);
     if (over) { issues.push(fileIssue(over)); break; }
 
-    const parsed = parsedFile(file, limits.maxAliases, !!opts.strict);
+    const parsed = parsedFile(file, limits.maxAliases, !!opts.strict, opts.cache, fresh);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
     docs.push(...parsed.docs);
   }
@@ -63,11 +66,12 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
   issues.push(...keptIngresses(identified, !!opts.strict));
+  for (const { key, file } of fresh) opts.cache!.set(key, storeFile({ docs: file.docs, error: file.error, chars: file.bytes, bytes: file.utf8 }, (d) => checked.get(d)));
   return { objects, issues: sortIssues(issues) };
 }
 
-interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number; used: number }
-interface Checked { issues: Issue[]; object: KubeObject | undefined; kind?: string; info?: LoadedDoc['info'] }
+interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number; used: number; utf8: number }
+type Checked = Verdict;
 
 /**
  * Files already read, by path and content, so a commit costs what it changes: an unchanged file is neither parsed
@@ -86,7 +90,7 @@ export function clearLoadCache(): void {
   cachedBytes = 0;
 }
 
-function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): CachedFile {
+function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean, disk: LoadCache | undefined, fresh: { key: string; file: CachedFile }[]): CachedFile {
   // A git blob's oid already names its content: no hash of 10,000 files' text per commit.
   const id = file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex');
   const key = `${maxAliases}\0${file.path}\0${id}`;
@@ -95,16 +99,25 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): Ca
     hit.used = ++uses; // stamped rather than moved to the end: 10,000 Map moves a commit added up
     return hit;
   }
-  const parsed = parseYaml(file.content, file.path, maxAliases);
-  const docs: LoadedDoc[] = [];
-  for (const { value, positions } of parsed.docs) {
-    // `kind: List` (what `kubectl get -o yaml` writes) holds objects: kubectl applies each item, and so do we.
-    const v = value as any;
-    if (v && v.kind === 'List' && v.apiVersion === 'v1' && Array.isArray(v.items)) {
-      v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
-    } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
+  const diskKey = `${key}\0${strict}`;
+  const restored = disk && restoreFile(disk.get(diskKey), file.path);
+  let entry: CachedFile;
+  if (restored && restored.chars === file.content.length) {
+    for (const [doc, verdict] of restored.verdicts) checked.set(doc, verdict);
+    entry = { docs: restored.docs, error: restored.error, strict, bytes: restored.chars, used: ++uses, utf8: restored.bytes };
+  } else {
+    const parsed = parseYaml(file.content, file.path, maxAliases);
+    const docs: LoadedDoc[] = [];
+    for (const { value, positions } of parsed.docs) {
+      // `kind: List` (what `kubectl get -o yaml` writes) holds objects: kubectl applies each item, and so do we.
+      const v = value as any;
+      if (v && v.kind === 'List' && v.apiVersion === 'v1' && Array.isArray(v.items)) {
+        v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
+      } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
+    }
+    entry = { docs, error: parsed.error, strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) };
+    if (disk) fresh.push({ key: diskKey, file: entry });
   }
-  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length, used: ++uses };
   if (hit) cachedBytes -= hit.bytes;
   cache.set(key, entry);
   cachedBytes += entry.bytes;

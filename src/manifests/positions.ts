@@ -7,9 +7,16 @@ export interface Position { line: number; column: number } // 1-based
 
 /** Offsets to 1-based line/column. */
 export class LineIndex {
-  private starts = [0];
+  /** Where each line starts. */
+  readonly starts = [0];
   constructor(text: string) {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  /** An index kept as its line starts (the load cache). */
+  static of(starts: number[]): LineIndex {
+    const index = new LineIndex('');
+    (index as { starts: number[] }).starts = starts;
+    return index;
   }
   at(offset: number): Position {
     if (offset < 0) return { line: 1, column: 1 };
@@ -24,7 +31,12 @@ export class LineIndex {
 
 /** One document's field positions. A path that was not written (a missing field, or one merged in by `<<`) resolves to its nearest written ancestor. */
 export class DocPositions {
-  constructor(private index: LineIndex, private offsets: Map<string, number>, readonly start: Position) {}
+  constructor(readonly index: LineIndex, private offsets: Map<string, number>, readonly start: Position) {}
+
+  /** The offsets by field pointer, as plain JSON (the load cache). */
+  offsetsJson(): Record<string, number> {
+    return Object.fromEntries(this.offsets);
+  }
   at(path: Path): Position {
     for (let n = path.length; n > 0; n--) {
       const offset = this.offsets.get(toPointer(path.slice(0, n)));
