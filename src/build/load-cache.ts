@@ -7,7 +7,9 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { LoadCache } from '../manifests/types.ts';
+import type { LoadCache, LoadOptions } from '../manifests/types.ts';
+import { preloadFile } from '../manifests/load-manifests.ts';
+import { isKustomizationFile } from './kustomization-file.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
 
 const FILE = 'loads.ndjson';
@@ -125,3 +127,10 @@ export class DiskLoadCache implements LoadCache {
 const hashed = (key: string) => JSON.stringify(key);
 const sum = (s: string) => (crc32(s) >>> 0).toString(16);
 const line = (k: string, json: string) => `${sum(`${k}\t${json}`)}\t${k}\t${json}\n`;
+
+/**
+ * For a source's read (ReadOptions.unread): the manifests `cache` holds loaded need not be read from git at all.
+ * Kustomization files are always read: the build step reads their text.
+ */
+export const unreadBy = (cache: LoadCache, opts: Pick<LoadOptions, 'strict' | 'maxAliases'>) =>
+  (path: string, oid: string) => /\.ya?ml$/i.test(path) && !isKustomizationFile(path) && preloadFile(cache, path, oid, opts);

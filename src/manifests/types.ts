@@ -9,6 +9,8 @@ export interface ManifestFile {
   symlink?: boolean;
   /** The git blob oid of `content`, when it comes from git: the cache keys on it instead of hashing the text. */
   oid?: string;
+  /** Not read (content ''): preloadFile put this path and oid in the loader's memory from the load cache. */
+  unread?: boolean;
 }
 
 /** A desired object with where it was written. */

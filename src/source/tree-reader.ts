@@ -70,7 +70,9 @@ export class TreeReader {
   }
 
   /** `*.yaml`, `*.yml`, `Kustomization` and `.sourceignore` files in `tree`, which sits at `dir` in the repository; sorted by path. */
-  async files(tree: string, dir: string): Promise<SourceFile[]> {
+  async files(tree: string, dir: string, unread?: (path: string, oid: string) => boolean): Promise<SourceFile[]> {
+    // Files left unread are no base for the next read, which would take their missing content as read.
+    if (unread) return (await this.folder(tree, dir, undefined, { get: () => undefined, set: () => {} }, unread)).files;
     const last = this.last;
     // Blobs are content-addressed: a file moved or copied keeps its oid, so its content is reused too.
     // Built on the first blob not read before (none for a commit outside the manifests).
@@ -85,17 +87,19 @@ export class TreeReader {
    * Reads the folder at `dir` unless `prev` (the same folder, last read) has the same oid. Only folders on the
    * path to a change are listed again, and only changed blobs are read.
    */
-  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known): Promise<Folder> {
+  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known, unread?: (path: string, oid: string) => boolean): Promise<Folder> {
     if (prev?.oid === oid) return prev;
     const children = new Map<string, Folder>();
     const files: SourceFile[] = [];
     // Subfolders and blobs read side by side (at most PARALLEL at a time); the result is in entry order as before.
     const read = await Promise.all((await this.readTree(oid, dir)).map(async (entry) => {
       const path = dir ? `${dir}/${entry.path}` : entry.path;
-      if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known) };
+      if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known, unread) };
       // Submodules (type 'commit') and other files are not read.
       if (entry.type !== 'blob' || !READ.test(entry.path)) return undefined;
-      return { file: { path, oid: entry.oid, symlink: entry.mode === SYMLINK_MODE, content: await this.content(entry.oid, path, known) } };
+      const symlink = entry.mode === SYMLINK_MODE;
+      if (!symlink && unread?.(path, entry.oid)) return { file: { path, oid: entry.oid, symlink, content: '', unread: true as const } };
+      return { file: { path, oid: entry.oid, symlink, content: await this.content(entry.oid, path, known) } };
     }));
     for (const r of read) {
       if (r?.child) {

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiskLoadCache } from '../../src/build/load-cache.ts';
+import { DiskLoadCache, unreadBy } from '../../src/build/load-cache.ts';
+import { GitSource } from '../../src/source/git-source.ts';
 import { clearLoadCache, loadManifests } from '../../src/manifests/load-manifests.ts';
 import type { LoadOptions, ManifestFile } from '../../src/manifests/types.ts';
 import { makeRepo } from '../support/git-repo.ts';
@@ -161,6 +162,36 @@ test('convergit validate answers the same from its cache as without, errors with
   } finally {
     repo.cleanup();
     rmSync(cacheHome, { recursive: true, force: true });
+  }
+});
+
+test('a source read leaves unread what the cache holds (never a kustomization), and is no base for the next read', async () => {
+  const files = { 'k8s/a.yaml': VARIANTS[0]('a', 1), 'k8s/b.yaml': VARIANTS[1]('b', 2), 'k8s/kustomization.yaml': 'resources: [a.yaml]\n' };
+  const repo = makeRepo(files);
+  repo.link('k8s/link.yaml', 'a.yaml');
+  const sha = repo.commit('link');
+  const dir = tmp();
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: 'k8s', dataDir: dir, interval: 0 });
+  try {
+    await source.prepare();
+    const full = await source.read(sha);
+    // Fill the cache with every manifest (the kustomization too, as if it had been loaded as one).
+    await loadWith(dir, full.files, {});
+    clearLoadCache();
+    const cache = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    const rev = await source.read(sha, { unread: unreadBy(cache, {}) });
+    const unread = rev.files.filter((f) => f.unread).map((f) => f.path);
+    assert.equal(unread, ['k8s/a.yaml', 'k8s/b.yaml'], 'symlinks and kustomizations are read');
+    assert.ok(rev.files.filter((f) => f.unread).every((f) => f.content === ''));
+    // Loading the unread files gives what loading the read ones gave.
+    assert.is(summary(loadManifests(rev.files, { cache })), summary(loadManifests(full.files, {})));
+    // With --strict the cache holds nothing (other verdicts): everything is read.
+    assert.is((await source.read(sha, { unread: unreadBy(cache, { strict: true }) })).files.filter((f) => f.unread).length, 0);
+    const next = await source.read(sha);
+    assert.equal(next.files.map((f) => f.content), full.files.map((f) => f.content));
+  } finally {
+    repo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
