@@ -31,11 +31,17 @@ export class LineIndex {
 
 /** One document's field positions. A path that was not written (a missing field, or one merged in by `<<`) resolves to its nearest written ancestor. */
 export class DocPositions {
-  constructor(readonly index: LineIndex, private offsets: Map<string, number>, readonly start: Position) {}
+  /** `offsets` by field pointer, or as the text offsetsText() wrote (the load cache), read on first use. */
+  constructor(readonly index: LineIndex, private stored: Map<string, number> | string, readonly start: Position) {}
 
-  /** The offsets by field pointer, as plain JSON (the load cache). */
-  offsetsJson(): Record<string, number> {
-    return Object.fromEntries(this.offsets);
+  private get offsets(): Map<string, number> {
+    if (typeof this.stored === 'string') this.stored = parseOffsets(this.stored);
+    return this.stored;
+  }
+
+  /** The offsets as one text (the load cache): most restored documents are never asked where a field is. */
+  offsetsText(): string {
+    return typeof this.stored === 'string' ? this.stored : JSON.stringify([...this.stored]);
   }
   at(path: Path): Position {
     for (let n = path.length; n > 0; n--) {
@@ -52,6 +58,15 @@ export class DocPositions {
     for (const [k, o] of this.offsets) if (k === p || k.startsWith(p + '/')) offsets.set(k.slice(p.length), o);
     return new DocPositions(this.index, offsets, this.at(prefix));
   }
+}
+
+/** Offsets as offsetsText() wrote them; anything else is no offsets (every field then at the document's start). */
+function parseOffsets(text: string): Map<string, number> {
+  try {
+    const pairs = JSON.parse(text);
+    if (Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && typeof p[0] === 'string' && Number.isInteger(p[1]))) return new Map(pairs);
+  } catch { /* not ours */ }
+  return new Map();
 }
 
 /** Where a node's text starts, including its anchor (`&a`), tag (`!!str`) or opening quote. */

@@ -21,7 +21,8 @@ export interface StoredFile {
 
 interface StoredDoc {
   value: unknown;
-  offsets: Record<string, number>;
+  /** [pointer, offset] pairs as JSON text, parsed only when a position is asked for. */
+  offsets: string;
   start: Position;
   verdict?: { kind: string; issues: Issue[]; object?: KubeObject };
 }
@@ -47,7 +48,7 @@ export function storeFile(file: { docs: LoadedDoc[]; error?: StoredFile['error']
       const v = verdictOf(d);
       return {
         value: d.value,
-        offsets: d.positions.offsetsJson(),
+        offsets: d.positions.offsetsText(),
         start: d.positions.start,
         ...(v?.kind && v.info && !v.info.custom && { verdict: { kind: v.kind, issues: v.issues, object: v.object } }),
       };
@@ -66,9 +67,8 @@ export function restoreFile(stored: unknown, path: string): RestoredFile | undef
   const docs: LoadedDoc[] = [];
   const verdicts = new Map<LoadedDoc, Verdict>();
   for (const d of stored.docs) {
-    if (!isRecord(d) || !isRecord(d.offsets) || !isPosition(d.start) || d.value === undefined) return undefined;
-    if (!Object.values(d.offsets).every(Number.isInteger)) return undefined;
-    const doc: LoadedDoc = { file: path, value: d.value, positions: new DocPositions(index, new Map(Object.entries(d.offsets)), d.start) };
+    if (!isRecord(d) || typeof d.offsets !== 'string' || !isPosition(d.start) || d.value === undefined) return undefined;
+    const doc: LoadedDoc = { file: path, value: d.value, positions: new DocPositions(index, d.offsets, d.start) };
     docs.push(doc);
     if (d.verdict === undefined) continue;
     const { kind, issues, object } = d.verdict;
