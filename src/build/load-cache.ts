@@ -69,8 +69,12 @@ export class DiskLoadCache implements LoadCache {
     this.stats.added++;
   }
 
-  /** Writes what was added since the last flush. A cache that cannot be written only costs time. */
+  /**
+   * Writes what was added since the last flush. A cache that cannot be written only costs time. Entries read from
+   * the file and not asked for by the load just done are let go: a long-running serve keeps no stale ones in memory.
+   */
   async flush(): Promise<void> {
+    this.lines.clear();
     if (!this.added.size) return;
     const text = [...this.added].map(([k, json]) => line(k, json)).join('');
     this.added.clear();
