@@ -86,7 +86,27 @@ export interface ServeOptions {
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
-const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${msg}`);
+/**
+ * Log lines are written together once per turn of the event loop: stdout to a pipe is written synchronously, and a
+ * first sync of 10,000 objects logs thousands of lines (a ClusterIP and a proxy port per Service), one system
+ * call each. `print` writes what is pending first, so lines keep their order.
+ */
+let pending: string[] = [];
+const flushLog = () => {
+  if (!pending.length) return;
+  const lines = pending;
+  pending = [];
+  process.stdout.write(`${lines.join('\n')}\n`);
+};
+process.on('exit', flushLog);
+const log = (msg: string) => {
+  if (!pending.length) setImmediate(flushLog);
+  pending.push(`${new Date().toISOString().slice(11, 23)} ${msg}`);
+};
+const print = (line: string) => {
+  flushLog();
+  console.log(line);
+};
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const dataDir = path.resolve(opts.dataDir);
@@ -105,8 +125,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');
     const created = await seedRepository(EXAMPLES, repo, opts.branch);
-    console.log(`${created ? 'Created' : 'Using'} the example repository at ${repo}`);
-    console.log(`Deploy by committing to it:  cd ${repo} && $EDITOR … && git commit -am "my change"`);
+    print(`${created ? 'Created' : 'Using'} the example repository at ${repo}`);
+    print(`Deploy by committing to it:  cd ${repo} && $EDITOR … && git commit -am "my change"`);
   }
   if (!repo) throw new Error('--repo is required (a local path or an http(s) URL); or use --example');
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
@@ -143,7 +163,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
-    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds') });
+    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads') });
     let apiUrl = '';
     const token = loadApiToken(dataDir, opts.tokenFile);
     // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).
@@ -198,10 +218,10 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     started.push(stopFollowing);
     await syncer.start();
     started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
-    console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
-    if (tls) console.log(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
-    console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
-    console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
+    print(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
+    if (tls) print(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
+    print(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
+    print(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
     started.push(await announceNodePorts(store, reachable(opts.host), () => engine.listening(), log));
     await proceed();
     ready = true;

@@ -9,6 +9,8 @@ export interface ManifestFile {
   symlink?: boolean;
   /** The git blob oid of `content`, when it comes from git: the cache keys on it instead of hashing the text. */
   oid?: string;
+  /** Not read (content ''): preloadFile put this path and oid in the loader's memory from the load cache. */
+  unread?: boolean;
 }
 
 /** A desired object with where it was written. */
@@ -28,6 +30,17 @@ export interface AppliedCrd {
   fromGit: boolean;
 }
 
+/**
+ * Loaded files kept by another process (src/build/load-cache.ts): by path, content, --strict and alias limit, each
+ * a StoredFile (stored-file.ts). What `get` returns is checked before use; a bad entry is loaded again.
+ */
+export interface LoadCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  /** Writes what was set (called after each load). */
+  flush?(): Promise<void>;
+}
+
 export interface LoadOptions {
   appliedCrds?: AppliedCrd[];
   /** Unimplemented-but-real Kubernetes fields become errors instead of warnings. */
@@ -44,6 +57,8 @@ export interface LoadOptions {
    * load (the sync loop: it copies what it changes). Default: copies the caller may change.
    */
   shared?: boolean;
+  /** Files loaded before, by this or another process: an unchanged one is neither parsed nor validated again. */
+  cache?: LoadCache;
 }
 
 export interface LoadResult {
