@@ -194,8 +194,8 @@ export class Syncer {
   }
 
   /**
-   * The revision the last run detected and did not finish (a sync cut off by a crash): the first pass resumes it.
-   * Known once start() has read what was persisted.
+   * The revision the last run detected and did not finish (a sync cut off by a crash), known once start() has read
+   * what was persisted. The first pass applies the branch head: this revision, unless the branch has moved on since.
    */
   interrupted(): string | undefined {
     const sha = this.persisted.lastAttempted;
