@@ -177,7 +177,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await syncer.start();
     started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
     const resumed = syncer.interrupted();
-    if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, whose sync the previous run did not finish`);
+    if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, which the previous run had not recorded as applied`);
     if (!source.remote) await syncer.firstOutcome();
     await proceed();
     // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
