@@ -184,6 +184,22 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     started.push(() => api.close());
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await proceed();
+    // The sync loop starts before the engine: a sync a crash cut off is resumed at once, and with a local repository
+    // its first pass ends before the controllers and nodes start, so they start from the revision git says rather
+    // than spend the restart rolling out the one before it (a remote's fetch does not hold them up).
+    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
+    syncer.onStatus(reportChanges());
+    const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
+      log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
+      if (suspended) syncer.suspend(reason); else syncer.resume();
+    });
+    started.push(stopFollowing);
+    await syncer.start();
+    started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
+    const resumed = syncer.interrupted();
+    if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, which the previous run had not recorded as applied`);
+    if (!source.remote) await syncer.firstOutcome();
+    await proceed();
     // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
     const blocks = await reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
     log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
@@ -208,16 +224,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();
-    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
-    syncer.onStatus(reportChanges());
     started.push(followNodeRequests(dataDir, store, log)); // convergit drain / uncordon
-    const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
-      log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
-      if (suspended) syncer.suspend(reason); else syncer.resume();
-    });
-    started.push(stopFollowing);
-    await syncer.start();
-    started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
     print(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
     if (tls) print(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
     print(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);

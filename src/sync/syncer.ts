@@ -279,6 +279,26 @@ export class Syncer {
     this.actor.send({ type: 'CHANGE' });
   }
 
+  /**
+   * The revision the last run detected and did not finish (a sync cut off by a crash), known once start() has read
+   * what was persisted. The first pass applies the branch head: this revision, unless the branch has moved on since.
+   */
+  interrupted(): string | undefined {
+    const sha = this.persisted.lastAttempted;
+    return sha && sha !== this.persisted.lastApplied && this.persisted.history.find((h) => h.sha === sha)?.result === 'Pending' ? sha : undefined;
+  }
+
+  /** Resolves once the first pass after start() has an outcome (synced, failed, or suspended). */
+  firstOutcome(): Promise<SyncState> {
+    return new Promise((resolve) => {
+      const sub = this.actor.subscribe((s) => {
+        if (['synced', 'failed', 'suspended'].includes(s.value as string)) { sub.unsubscribe(); resolve(s.value as SyncState); }
+      });
+      const now = this.state;
+      if (['synced', 'failed', 'suspended'].includes(now)) { sub.unsubscribe(); resolve(now); }
+    });
+  }
+
   /** Works before start() too: then not even the first sync runs. */
   suspend(reason = '') {
     this.suspendReason = reason;
