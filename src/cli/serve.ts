@@ -6,6 +6,7 @@ import { seedRepository } from '../source/seed.ts';
 import { openStore } from '../store/lowdb-store.ts';
 import { DEFAULT_TOLERATION_SECONDS, defaultTolerationSecondsAdmission } from '../model/default-tolerations.ts';
 import { podDefaultsAdmission } from '../manifests/defaults.ts';
+import { serviceAccountAdmission } from '../model/service-account-admission.ts';
 import { Syncer } from '../sync/syncer.ts';
 import { Builder } from '../build/builder.ts';
 import { reachable, startApiServer } from '../api/server.ts';
@@ -131,8 +132,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   if (!repo) throw new Error('--repo is required (a local path or an http(s) URL); or use --example');
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
-  // The API server's Pod defaults and its DefaultTolerationSeconds admission, written into every pod created.
-  const store = await openStore(dataDir, { admit: [podDefaultsAdmission, defaultTolerationSecondsAdmission({
+  // The API server's Pod defaults, its ServiceAccount and DefaultTolerationSeconds admission, written into every pod created.
+  const store = await openStore(dataDir, { admit: [podDefaultsAdmission, serviceAccountAdmission, defaultTolerationSecondsAdmission({
     notReady: opts.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.notReady,
     unreachable: opts.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.unreachable,
   })] });

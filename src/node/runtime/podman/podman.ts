@@ -469,8 +469,11 @@ export class PodmanRuntime implements Runtime {
     if (this.opts.pidsLimit && !(this.rootless && rootlessLimitsIgnored())) limits.pids = { limit: this.opts.pidsLimit };
     if (Object.keys(limits).length) spec.resource_limits = limits;
     const sec = l.security ?? {};
+    // A group alone keeps the image's USER (its user part; root when unset), as the kubelet takes the image's user
+    // when runAsUser is not given: podman's user cannot name a group alone.
     if (sec.runAsUser !== undefined || sec.runAsGroup !== undefined) {
-      spec.user = `${sec.runAsUser ?? 0}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`;
+      const user = sec.runAsUser ?? await this.imageUser(l.image);
+      spec.user = `${user}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`;
     }
     if (sec.readOnlyRootFilesystem) spec.read_only_filesystem = true;
     if (sec.capabilities?.add?.length) spec.cap_add = sec.capabilities.add;
@@ -482,6 +485,14 @@ export class PodmanRuntime implements Runtime {
     if (l.image) spec.image = l.image;
     else Object.assign(spec, { rootfs: this.hostRootDir, rootfs_overlay: true });
     return spec;
+  }
+
+  /** The user part of an image's configured USER (a name or a uid), '0' when it has none or runs the host's programs. */
+  private async imageUser(image: string | undefined): Promise<string> {
+    if (!image) return '0';
+    const r = await this.api.call('GET', `/images/${seg(image)}/json`);
+    const user = r.status === 200 ? String((r.body as { Config?: { User?: string } } | undefined)?.Config?.User ?? '') : '';
+    return user.split(':')[0] || '0';
   }
 
   /** The limits of the launch this podman cannot enforce (rootless on cgroup v1), as the Warning the node reports. */
