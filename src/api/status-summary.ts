@@ -18,8 +18,30 @@ export interface StatusSummary extends Omit<StatusReport, 'objects' | 'inventory
   workloadCounts: { deployments: number; pods: number; services: number; ingresses: number };
 }
 
+/** The per-kind counts and the objects not well of one /status objects array (replaced, never changed, when an entry changes). */
+const counted = new WeakMap<readonly ObjectSyncState[], { limit: number; kinds: Record<string, KindCounts>; notWell: ObjectSyncState[]; omitted: number }>();
+/** The workload counts of a store at a resourceVersion. */
+const workloadsAt = new WeakMap<Store, { rv: string; counts: StatusSummary['workloadCounts'] }>();
+
+/**
+ * The summary of `status`. Polled often (a UI, a script waiting for a revision): what it counts is remembered for the
+ * same objects array and the same store version, so a poll between two changes walks none of 10,000 entries.
+ */
 export async function summarise(status: StatusReport, store: Store, limit = SUMMARY_OBJECTS): Promise<StatusSummary> {
   const { objects = [], inventory = [], ...rest } = status;
+  let c = counted.get(objects);
+  if (!c || c.limit !== limit) counted.set(objects, (c = countObjects(objects, limit)));
+  const rv = await store.resourceVersion();
+  let w = workloadsAt.get(store);
+  if (w?.rv !== rv) {
+    const count = async (kind: string) => (await store.list(kind, { shared: true })).length;
+    const [deployments, pods, services, ingresses] = await Promise.all(['Deployment', 'Pod', 'Service', 'Ingress'].map(count));
+    workloadsAt.set(store, (w = { rv, counts: { deployments, pods, services, ingresses } }));
+  }
+  return { ...rest, kinds: c.kinds, objects: c.notWell, objectsOmitted: c.omitted, inventoryCount: inventory.length, workloadCounts: w.counts };
+}
+
+function countObjects(objects: readonly ObjectSyncState[], limit: number) {
   const kinds: Record<string, KindCounts> = {};
   const notWell: ObjectSyncState[] = [];
   let omitted = 0;
@@ -33,7 +55,5 @@ export async function summarise(status: StatusReport, store: Store, limit = SUMM
     if (notWell.length < limit) notWell.push(o);
     else omitted++;
   }
-  const count = async (kind: string) => (await store.list(kind, { shared: true })).length;
-  const [deployments, pods, services, ingresses] = await Promise.all(['Deployment', 'Pod', 'Service', 'Ingress'].map(count));
-  return { ...rest, kinds, objects: notWell, objectsOmitted: omitted, inventoryCount: inventory.length, workloadCounts: { deployments, pods, services, ingresses } };
+  return { limit, kinds, notWell, omitted };
 }

@@ -1,8 +1,10 @@
-// What builds share across revisions: the kustomize found on PATH, the cache of built output, the bounds.
+// What builds share across revisions: the kustomize found on PATH, the cache of built output, the bounds, and
+// the cache of loaded files that the load after each build reads.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildCache } from './build-cache.ts';
+import { DiskLoadCache } from './load-cache.ts';
 import { findKustomize, runKustomize, type KustomizeTool } from './kustomize-tool.ts';
 
 export interface BuilderOptions {
@@ -14,6 +16,11 @@ export interface BuilderOptions {
   timeoutMs?: number;
   /** Per build's printed YAML; default 16 MiB, the loader's total limit. */
   maxOutputBytes?: number;
+  /**
+   * Where loaded files (parsed and validated) are kept across processes (serve: <data-dir>/loads), so an unchanged
+   * file is not loaded again after a restart or by the next validate or plan; none when absent.
+   */
+  loadCacheDir?: string;
 }
 
 export interface BuildStats {
@@ -29,6 +36,14 @@ export class Builder {
 
   constructor(private opts: BuilderOptions = {}) {
     this.cache = new BuildCache(opts.cacheDir);
+  }
+
+  private loadCache?: Promise<DiskLoadCache | undefined>;
+
+  /** The load cache of loadCacheDir, opened on first use; undefined without one. */
+  loads(): Promise<DiskLoadCache | undefined> {
+    const dir = this.opts.loadCacheDir;
+    return (this.loadCache ??= dir ? DiskLoadCache.open(dir).catch(() => undefined) : Promise.resolve(undefined));
   }
 
   tool(): Promise<KustomizeTool | undefined> {

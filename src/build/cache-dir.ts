@@ -5,3 +5,7 @@ import path from 'node:path';
 
 export const userBuildCacheDir = (env: NodeJS.ProcessEnv = process.env) =>
   path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'builds');
+
+/** Where the CLI keeps loaded files between runs (load-cache.ts); serve keeps its own under <data-dir>/loads. */
+export const userLoadCacheDir = (env: NodeJS.ProcessEnv = process.env) =>
+  path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'loads');

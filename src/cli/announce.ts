@@ -9,26 +9,29 @@ import type { ListeningPort } from '../network/proxy.ts';
 export async function announceNodePorts(store: Store, host: string, listening: () => ListeningPort[], print: (line: string) => void, checkMs = 250): Promise<() => void> {
   const told = new Set<string>();
   /** Service ports with a nodePort not announced yet, until the proxy has opened them. */
-  const pending = new Map<string, { svc: KubeObject; name?: string; nodePort: number }>();
+  const pending = new Map<string, { svc: KubeObject; name?: string; nodePort: number; protocol: string }>();
   const tell = (svc: KubeObject) => {
     for (const p of svc.spec?.ports ?? []) {
       if (!p.nodePort) continue;
-      const key = `${svc.metadata.namespace}/${svc.metadata.name}/${p.nodePort}`;
-      if (!told.has(key)) pending.set(key, { svc, name: p.name, nodePort: p.nodePort });
+      const protocol = p.protocol ?? 'TCP';
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}/${p.nodePort}/${protocol}`;
+      if (!told.has(key)) pending.set(key, { svc, name: p.name, nodePort: p.nodePort, protocol });
     }
   };
   const check = () => {
     if (!pending.size) return;
     const open = listening().filter((l) => l.kind === 'nodePort');
-    for (const [key, { svc, name, nodePort }] of pending) {
+    for (const [key, { svc, name, nodePort, protocol }] of pending) {
       const service = `${svc.metadata.namespace}/${svc.metadata.name}`;
-      const at = open.filter((l) => l.port === nodePort && l.service === service).map((l) => (l.address === '0.0.0.0' || l.address === '::' ? host : l.address));
+      const at = open.filter((l) => l.port === nodePort && l.service === service && l.protocol === protocol).map((l) => (l.address === '0.0.0.0' || l.address === '::' ? host : l.address));
       if (!at.length) continue;
       pending.delete(key);
       told.add(key);
       // The shared host (127.0.0.1 by default; `host` stands for 0.0.0.0 too) when it is ours, else the nodes' own.
       const where = at.includes(host) || !at.some((a) => a !== host) ? [host] : at.filter((a) => a !== host);
-      print(`Service ${service}${name ? ` (${name})` : ''}: open ${where.map((a) => `http://${a}:${nodePort}/`).join(' ')}`);
+      // A UDP port is no web page: its address and protocol only.
+      const url = (a: string) => (protocol === 'TCP' ? `http://${a}:${nodePort}/` : `${a}:${nodePort}/${protocol}`);
+      print(`Service ${service}${name ? ` (${name})` : ''}: open ${where.map(url).join(' ')}`);
     }
   };
   const services = new Informer(store, 'Service').on({ add: tell, update: (_old, svc) => tell(svc) });

@@ -112,14 +112,17 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const dnsIP = clusterDnsIp(serviceCIDR);
     const allocator = await startServiceAllocator({ store, serviceCidr: serviceCIDR, reserved: [{ ip: dnsIP, holder: 'the cluster DNS' }], log: (m) => log(`services: ${m}`) });
     stops.push(() => allocator.stop());
-    // Process nodes get addresses of their own (their podCIDR's first, in this data folder's block): NodePorts and the
-    // ingress listen there, and on the shared --host only where it is free (docs/engine.md, "Node addresses").
-    const ownAddress = !opts.hollow && !runtime.createSandbox && isLoopbackCidr(clusterCIDR) && opts.nodes > 0;
-    const proxy = await startServiceProxy({ store, nodeHost: opts.host, nodeAddresses: ownAddress, podNetwork, log: (m) => log(`proxy: ${m}`) });
+    // Process and hollow nodes get addresses of their own (their podCIDR's first, in this data folder's block): their
+    // InternalIP and pods' hostIP. NodePorts and the ingress listen on a process node's, and on the shared --host only
+    // where it is free; a hollow node's proxy is hollow too, as kubemark's: nothing listens on its address
+    // (docs/engine.md, "Node addresses").
+    const ownAddress = !runtime.createSandbox && isLoopbackCidr(clusterCIDR) && opts.nodes > 0;
+    const listenOnNodes = ownAddress && !opts.hollow;
+    const proxy = await startServiceProxy({ store, nodeHost: opts.host, nodeAddresses: listenOnNodes, podNetwork, log: (m) => log(`proxy: ${m}`) });
     stops.push(() => proxy.stop());
     const dns = await startDns(store, dnsIP, log, podNetwork);
     if (dns) stops.push(() => dns.close());
-    const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: ownAddress, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log, podNetwork });
+    const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: listenOnNodes, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log, podNetwork });
     stops.push(() => ingress.stop());
     log(ingress.describe());
     const grace = opts.nodeMonitorGracePeriodMs ?? 40_000;

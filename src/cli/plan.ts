@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { GitSource } from '../source/git-source.ts';
 import { Builder } from '../build/builder.ts';
-import { userBuildCacheDir } from '../build/cache-dir.ts';
+import { userBuildCacheDir, userLoadCacheDir } from '../build/cache-dir.ts';
 import { liveFromDataDir, liveFromServer } from '../review/live-sources.ts';
-import { planRevision, type PlanAgainst } from '../review/plan-revision.ts';
+import { planRevision, type PlanAgainst, type PlanSource } from '../review/plan-revision.ts';
+import { unreadBy } from '../build/load-cache.ts';
 import { exitCodeOf } from '../review/review.ts';
 import { renderReport, type OutputFormat } from '../review/render.ts';
 import { connectServer, type ServerFlags } from './server-connection.ts';
@@ -39,7 +40,15 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const against: PlanAgainst = server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
-  const report = await planRevision(source, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder: new Builder({ cacheDir: userBuildCacheDir() }) }, against);
+  const builder = new Builder({ cacheDir: userBuildCacheDir(), loadCacheDir: userLoadCacheDir() });
+  // Files the load cache holds loaded are not read from git at all.
+  const loads = await builder.loads();
+  const unread = loads && unreadBy(loads, { strict: opts.strict });
+  const reading: PlanSource = !unread ? source : {
+    resolve: (ref) => source.resolve(ref), read: (sha) => source.read(sha, { unread }), mergeBase: (a, b) => source.mergeBase(a, b),
+    treeChanges: (a, b) => source.treeChanges(a, b), treeOid: (sha, dir) => source.treeOid(sha, dir), revisionTree: (sha) => source.revisionTree(sha),
+  };
+  const report = await planRevision(reading, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder }, against);
   process.stdout.write(renderReport(report, opts.output, { color: process.stdout.isTTY && !process.env.NO_COLOR }));
   return exitCodeOf(report, opts.detailedExitcode);
 }

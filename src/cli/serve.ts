@@ -6,6 +6,7 @@ import { seedRepository } from '../source/seed.ts';
 import { openStore } from '../store/lowdb-store.ts';
 import { DEFAULT_TOLERATION_SECONDS, defaultTolerationSecondsAdmission } from '../model/default-tolerations.ts';
 import { podDefaultsAdmission } from '../manifests/defaults.ts';
+import { serviceAccountAdmission } from '../model/service-account-admission.ts';
 import { Syncer } from '../sync/syncer.ts';
 import { Builder } from '../build/builder.ts';
 import { reachable, startApiServer } from '../api/server.ts';
@@ -86,7 +87,27 @@ export interface ServeOptions {
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
-const log = (msg: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${msg}`);
+/**
+ * Log lines are written together once per turn of the event loop: stdout to a pipe is written synchronously, and a
+ * first sync of 10,000 objects logs thousands of lines (a ClusterIP and a proxy port per Service), one system
+ * call each. `print` writes what is pending first, so lines keep their order.
+ */
+let pending: string[] = [];
+const flushLog = () => {
+  if (!pending.length) return;
+  const lines = pending;
+  pending = [];
+  process.stdout.write(`${lines.join('\n')}\n`);
+};
+process.on('exit', flushLog);
+const log = (msg: string) => {
+  if (!pending.length) setImmediate(flushLog);
+  pending.push(`${new Date().toISOString().slice(11, 23)} ${msg}`);
+};
+const print = (line: string) => {
+  flushLog();
+  console.log(line);
+};
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const dataDir = path.resolve(opts.dataDir);
@@ -105,14 +126,14 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');
     const created = await seedRepository(EXAMPLES, repo, opts.branch);
-    console.log(`${created ? 'Created' : 'Using'} the example repository at ${repo}`);
-    console.log(`Deploy by committing to it:  cd ${repo} && $EDITOR … && git commit -am "my change"`);
+    print(`${created ? 'Created' : 'Using'} the example repository at ${repo}`);
+    print(`Deploy by committing to it:  cd ${repo} && $EDITOR … && git commit -am "my change"`);
   }
   if (!repo) throw new Error('--repo is required (a local path or an http(s) URL); or use --example');
   const repository = /^https?:\/\//.test(repo) ? repo : path.resolve(repo);
 
-  // The API server's Pod defaults and its DefaultTolerationSeconds admission, written into every pod created.
-  const store = await openStore(dataDir, { admit: [podDefaultsAdmission, defaultTolerationSecondsAdmission({
+  // The API server's Pod defaults, its ServiceAccount and DefaultTolerationSeconds admission, written into every pod created.
+  const store = await openStore(dataDir, { admit: [podDefaultsAdmission, serviceAccountAdmission, defaultTolerationSecondsAdmission({
     notReady: opts.defaultNotReadyTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.notReady,
     unreachable: opts.defaultUnreachableTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS.unreachable,
   })] });
@@ -143,7 +164,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
-    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds') });
+    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads') });
     let apiUrl = '';
     const token = loadApiToken(dataDir, opts.tokenFile);
     // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).
@@ -163,6 +184,22 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)), tokenFile: token.file, certFile: tls?.certFile });
     started.push(() => api.close());
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+    await proceed();
+    // The sync loop starts before the engine: a sync a crash cut off is resumed at once, and with a local repository
+    // its first pass ends before the controllers and nodes start, so they start from the revision git says rather
+    // than spend the restart rolling out the one before it (a remote's fetch does not hold them up).
+    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
+    syncer.onStatus(reportChanges());
+    const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
+      log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
+      if (suspended) syncer.suspend(reason); else syncer.resume();
+    });
+    started.push(stopFollowing);
+    await syncer.start();
+    started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
+    const resumed = syncer.interrupted();
+    if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, which the previous run had not recorded as applied`);
+    if (!source.remote) await syncer.firstOutcome();
     await proceed();
     // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
     const blocks = await reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
@@ -188,20 +225,11 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     });
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();
-    const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
-    syncer.onStatus(reportChanges());
     started.push(followNodeRequests(dataDir, store, log)); // convergit drain / uncordon
-    const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
-      log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
-      if (suspended) syncer.suspend(reason); else syncer.resume();
-    });
-    started.push(stopFollowing);
-    await syncer.start();
-    started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
-    console.log(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
-    if (tls) console.log(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
-    console.log(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
-    console.log(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
+    print(`convergit ${VERSION} serving ${api.url}  (status page ${api.url}/, JSON ${api.url}/status)`);
+    if (tls) print(`the API listens beyond loopback: over TLS (certificate ${tls.certFile}) and only with the bearer token (${token.file ?? '$CONVERGIT_API_TOKEN'}); \`convergit kubeconfig --data-dir ${dataDir}\` writes both for kubectl`);
+    print(`watching ${repository} branch ${opts.branch}${opts.path ? ` path ${opts.path}` : ''}; data in ${dataDir}`);
+    print(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
     started.push(await announceNodePorts(store, reachable(opts.host), () => engine.listening(), log));
     await proceed();
     ready = true;

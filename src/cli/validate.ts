@@ -6,25 +6,29 @@ import { GitSource } from '../source/git-source.ts';
 import { Worktree } from '../source/worktree.ts';
 import { loadDesired } from '../sync/desired.ts';
 import { Builder } from '../build/builder.ts';
-import { userBuildCacheDir } from '../build/cache-dir.ts';
+import { userBuildCacheDir, userLoadCacheDir } from '../build/cache-dir.ts';
+import { unreadBy } from '../build/load-cache.ts';
 import { formatIssue } from '../model/issue.ts';
 
 export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean; allowHostPath?: string[] }
 
 export async function validate(opts: ValidateOptions): Promise<number> {
-  const builder = new Builder({ cacheDir: userBuildCacheDir() });
+  // Objects are only counted here: the loader's own (shared) need no copy each.
+  const builder = new Builder({ cacheDir: userBuildCacheDir(), loadCacheDir: userLoadCacheDir() });
   let loaded, label: string, files: number;
   if (opts.worktree) {
     const tree = await Worktree.open(opts.repo);
     const rev = await tree.revision(opts.path);
-    loaded = await loadDesired(rev, tree, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path }, builder);
+    loaded = await loadDesired(rev, tree, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true }, builder);
     [label, files] = ['working tree', rev.files.length];
   } else {
     const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0 });
     await source.prepare();
     const sha = await source.resolve(opts.ref);
-    const rev = await source.read(sha);
-    loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path }, builder);
+    // Files the load cache holds loaded are not read from git at all.
+    const loads = await builder.loads();
+    const rev = await source.read(sha, { unread: loads && unreadBy(loads, { strict: opts.strict }) });
+    loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true }, builder);
     [label, files] = [sha.slice(0, 7), rev.files.length];
   }
   const { objects, issues } = loaded;

@@ -43,14 +43,20 @@ function withName(key: string, message: string): string {
 }
 
 export function revisionHealth(items: readonly KeyedHealth[]): RevisionHealth {
-  const status = items.reduce<HealthStatus>((worst, i) => (isWorse(worst, i.health.status) ? i.health.status : worst), 'Healthy');
+  return revisionHealthOf(items.filter((i) => i.health.status !== 'Healthy'), items.length);
+}
+
+/**
+ * revisionHealth of `total` objects, given only those that are not Healthy (in apply order): what an assessment
+ * that keeps its verdicts computes without going over the healthy thousands.
+ */
+export function revisionHealthOf(notHealthy: readonly KeyedHealth[], total: number): RevisionHealth {
+  const status = notHealthy.reduce<HealthStatus>((worst, i) => (isWorse(worst, i.health.status) ? i.health.status : worst), 'Healthy');
   if (status === 'Healthy') {
-    const n = items.length;
-    return { status, message: n === 0 ? 'no objects' : `all ${n} object${n === 1 ? '' : 's'} healthy`, reasons: [] };
+    return { status, message: total === 0 ? 'no objects' : `all ${total} object${total === 1 ? '' : 's'} healthy`, reasons: [] };
   }
   // Array.prototype.sort is stable: equally bad objects keep the order they were given in (apply order).
-  const reasons = items
-    .filter((i) => i.health.status !== 'Healthy')
+  const reasons = [...notHealthy]
     .sort((a, b) => rank(b.health.status) - rank(a.health.status))
     .flatMap((i) => [withName(i.key, i.health.message), ...(i.health.causes ?? [])]);
   return { status, message: reasons[0], reasons };

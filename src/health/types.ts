@@ -34,17 +34,28 @@ export function healthContext(objects: readonly KubeObject[]): HealthContext {
     if (list) list.push(o);
     else byKind.set(o.kind, [o]);
   }
+  return kindsContext((kind) => byKind.get(kind) ?? []);
+}
+
+/**
+ * A HealthContext over the objects of each kind as `ofKind` gives them, asked for only when a check reads that kind
+ * (an assessment of a few changed objects need not list every kind of the store). `ofKind` may answer undefined
+ * (not at hand yet): the check then sees none, and nothing is remembered of that kind.
+ */
+export function kindsContext(ofKind: (kind: string) => readonly KubeObject[] | undefined): HealthContext {
   const byController = new Map<string, Map<string, KubeObject[]>>(); // kind → controller uid → objects, built on first use
   return {
     list(kind, namespace) {
-      const all = byKind.get(kind) ?? [];
+      const all = (ofKind(kind) ?? []) as KubeObject[];
       return namespace === undefined ? all : all.filter((o) => (o.metadata.namespace ?? '') === namespace);
     },
     controlledBy(kind, uid) {
       let index = byController.get(kind);
       if (!index) {
+        const all = ofKind(kind);
+        if (!all) return [];
         byController.set(kind, index = new Map());
-        for (const o of byKind.get(kind) ?? []) {
+        for (const o of all) {
           const ref = controllerOf(o);
           if (!ref) continue;
           const at = index.get(ref.uid ?? '');

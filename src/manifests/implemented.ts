@@ -7,8 +7,11 @@ import { definitionSchema, refOf } from './openapi-schema.ts';
 import type { Path } from './paths.ts';
 import type { Violation } from './violation.ts';
 
-const IMPLEMENTED = JSON.parse(readFileSync(new URL('../../schemas/implemented.json', import.meta.url), 'utf8')).definitions as Record<string, string[]>;
+const SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/implemented.json', import.meta.url), 'utf8'));
+const IMPLEMENTED = SCHEMA.definitions as Record<string, string[]>;
 const implemented = new Map(Object.entries(IMPLEMENTED).map(([d, fields]) => [d, new Set(fields)]));
+/** Fields whose values are acted on only in part (ServicePort.protocol: not SCTP), by definition then field. */
+const VALUES = (SCHEMA.values ?? {}) as Record<string, Record<string, { implemented: string[]; why: string }>>;
 
 const RESOURCE_LIST = 'io.k8s.api.core.v1.ResourceList';
 const RESOURCES_DEF = ['io.k8s.api.core.v1.ResourceRequirements', 'io.k8s.api.core.v1.VolumeResourceRequirements'];
@@ -42,6 +45,13 @@ function walk(def: string, value: unknown, path: Path, run: boolean, strict: boo
     const at = [...path, field];
     if (known && !known.has(field)) {
       out.push(notImplemented(at, `${field} is a Kubernetes field`, strict));
+      continue;
+    }
+    const values = known && VALUES[def]?.[field];
+    if (values && typeof v === 'string' && !values.implemented.includes(v)) {
+      // Kept as written (dropping `protocol: SCTP` would make it TCP): a warning that says what happens instead.
+      const what = `${field} "${v}" is a Kubernetes value that convergit does not implement (${values.why})`;
+      out.push(strict ? { path: at, at, message: what } : { path: at, at, message: what, warning: true, keep: true });
       continue;
     }
     if (RESOURCES_DEF.includes(def) && (field === 'requests' || field === 'limits') && isObj(v)) {

@@ -17,7 +17,7 @@ export const limitsOf = (o: LoadOptions): Limits => ({
 const size = (n: number) => (n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
 
 /** Why a file must not be loaded (symlink, path, size), or undefined. */
-export function fileRefusal(file: ManifestFile, root: string, limits: Limits): string | undefined {
+export function fileRefusal(file: ManifestFile, root: string, limits: Limits, bytes = byteLength(file)): string | undefined {
   if (file.symlink) return 'file is a symbolic link; symlinks are refused in manifests';
   const segs = file.path.split(/[\\/]/);
   if (segs.includes('..') || file.path.startsWith('/') || /^[A-Za-z]:/.test(file.path)) {
@@ -27,7 +27,6 @@ export function fileRefusal(file: ManifestFile, root: string, limits: Limits): s
   if (r && r !== '.' && file.path !== r && !file.path.startsWith(r + '/')) return `file is outside the manifest path "${r}"`;
   const lfs = lfsPointer(file.content);
   if (lfs) return lfs;
-  const bytes = byteLength(file);
   if (bytes > limits.maxFileBytes) return `file is ${size(bytes)}, over the ${size(limits.maxFileBytes)} limit per file`;
   return undefined;
 }

@@ -18,9 +18,10 @@ import type { KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
+import { restoreFile, storeFile, type RestoredFile, type Verdict } from './stored-file.ts';
 import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
-import type { AppliedCrd, DesiredObject, LoadOptions, LoadResult, ManifestFile } from './types.ts';
+import type { AppliedCrd, DesiredObject, LoadCache, LoadOptions, LoadResult, ManifestFile } from './types.ts';
 import { validateObject } from './validate.ts';
 import { volumeViolations } from './volume-rules.ts';
 
@@ -33,6 +34,8 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   const identified: LoadedDoc[] = [];
   const kept = new Map<string, LoadedDoc>(); // first document of each kept kind
   const docs: LoadedDoc[] = [];
+  /** Files parsed by this load, for the cache of later processes (once their documents are checked). */
+  const fresh: { key: string; file: CachedFile }[] = [];
   let total = 0;
 
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
@@ -40,13 +43,14 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
     // Before the name test: a Kustomization or .sourceignore that cannot be read refuses the commit too.
     if (file.problem) { issues.push(fileIssue(file.problem.message, file.problem.line, file.problem.column)); continue; }
     if (!MANIFEST.test(file.path)) continue;
-    const refused = fileRefusal(file, opts.root ?? '', limits);
+    const bytes = file.unread ? heldFile(file, limits.maxAliases, !!opts.strict).utf8 : byteLength(file);
+    const refused = fileRefusal(file, opts.root ?? '', limits, bytes);
     if (refused) { issues.push(fileIssue(refused)); continue; }
-    total += byteLength(file);
+    total += bytes;
     const over = totalRefusal(total, limits);
     if (over) { issues.push(fileIssue(over)); break; }
 
-    const parsed = parsedFile(file, limits.maxAliases, !!opts.strict);
+    const parsed = parsedFile(file, limits.maxAliases, !!opts.strict, opts.cache, fresh);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
     docs.push(...parsed.docs);
   }
@@ -65,11 +69,12 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
   issues.push(...keptIngresses(identified, !!opts.strict));
+  for (const { key, file } of fresh) opts.cache!.set(key, storeFile({ docs: file.docs, error: file.error, chars: file.bytes, bytes: file.utf8 }, (d) => checked.get(d)));
   return { objects, issues: sortIssues(issues) };
 }
 
-interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number; used: number }
-interface Checked { issues: Issue[]; object: KubeObject | undefined; kind?: string; info?: LoadedDoc['info'] }
+interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number; used: number; utf8: number }
+type Checked = Verdict;
 
 /**
  * Files already read, by path and content, so a commit costs what it changes: an unchanged file is neither parsed
@@ -88,15 +93,48 @@ export function clearLoadCache(): void {
   cachedBytes = 0;
 }
 
-function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): CachedFile {
-  // A git blob's oid already names its content: no hash of 10,000 files' text per commit.
-  const id = file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex');
-  const key = `${maxAliases}\0${file.path}\0${id}`;
+// A git blob's oid already names its content: no hash of 10,000 files' text per commit.
+const keyOf = (file: ManifestFile, maxAliases: number) => `${maxAliases}\0${file.path}\0${file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex')}`;
+
+/**
+ * Puts the file at `path` with blob `oid`, as the load cache holds it, in the loader's memory; false when the cache
+ * has no good entry for it. A source asks before reading a blob (ReadOptions.unread): true means the load will not
+ * need its text.
+ */
+export function preloadFile(disk: LoadCache, path: string, oid: string, opts: Pick<LoadOptions, 'strict' | 'maxAliases'> = {}): boolean {
+  const strict = !!opts.strict;
+  const key = keyOf({ path, oid, content: '' }, limitsOf(opts).maxAliases);
+  const hit = cache.get(key);
+  if (hit && hit.strict === strict) return true;
+  const restored = restoreFile(disk.get(`${key}\0${strict}`), path);
+  if (!restored) return false;
+  remember(key, restored, strict);
+  return true;
+}
+
+/** A file left unread: preloadFile put it in memory, and the cache is far from full, so it is still there. */
+function heldFile(file: ManifestFile, maxAliases: number, strict: boolean): CachedFile {
+  const hit = cache.get(keyOf(file, maxAliases));
+  if (!hit || hit.strict !== strict) throw new Error(`internal error: ${file.path} was not read, and the loader does not hold it`);
+  return hit;
+}
+
+function remember(key: string, restored: RestoredFile, strict: boolean): CachedFile {
+  for (const [doc, verdict] of restored.verdicts) checked.set(doc, verdict);
+  return store(key, { docs: restored.docs, error: restored.error, strict, bytes: restored.chars, used: ++uses, utf8: restored.bytes });
+}
+
+function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean, disk: LoadCache | undefined, fresh: { key: string; file: CachedFile }[]): CachedFile {
+  const key = keyOf(file, maxAliases);
   const hit = cache.get(key);
   if (hit && hit.strict === strict) {
     hit.used = ++uses; // stamped rather than moved to the end: 10,000 Map moves a commit added up
     return hit;
   }
+  if (file.unread) return heldFile(file, maxAliases, strict);
+  const diskKey = `${key}\0${strict}`;
+  const restored = disk && restoreFile(disk.get(diskKey), file.path);
+  if (restored && restored.chars === file.content.length) return remember(key, restored, strict);
   const parsed = parseYaml(file.content, file.path, maxAliases);
   const docs: LoadedDoc[] = [];
   for (const { value, positions } of parsed.docs) {
@@ -106,7 +144,14 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean): Ca
       v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
     } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
   }
-  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length, used: ++uses };
+  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) };
+  if (disk) fresh.push({ key: diskKey, file: entry });
+  return store(key, entry);
+}
+
+/** Into the memory cache, within its bound. */
+function store(key: string, entry: CachedFile): CachedFile {
+  const hit = cache.get(key);
   if (hit) cachedBytes -= hit.bytes;
   cache.set(key, entry);
   cachedBytes += entry.bytes;

@@ -7,9 +7,16 @@ export interface Position { line: number; column: number } // 1-based
 
 /** Offsets to 1-based line/column. */
 export class LineIndex {
-  private starts = [0];
+  /** Where each line starts. */
+  readonly starts = [0];
   constructor(text: string) {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  /** An index kept as its line starts (the load cache). */
+  static of(starts: number[]): LineIndex {
+    const index = new LineIndex('');
+    (index as { starts: number[] }).starts = starts;
+    return index;
   }
   at(offset: number): Position {
     if (offset < 0) return { line: 1, column: 1 };
@@ -24,7 +31,18 @@ export class LineIndex {
 
 /** One document's field positions. A path that was not written (a missing field, or one merged in by `<<`) resolves to its nearest written ancestor. */
 export class DocPositions {
-  constructor(private index: LineIndex, private offsets: Map<string, number>, readonly start: Position) {}
+  /** `offsets` by field pointer, or as the text offsetsText() wrote (the load cache), read on first use. */
+  constructor(readonly index: LineIndex, private stored: Map<string, number> | string, readonly start: Position) {}
+
+  private get offsets(): Map<string, number> {
+    if (typeof this.stored === 'string') this.stored = parseOffsets(this.stored);
+    return this.stored;
+  }
+
+  /** The offsets as one text (the load cache): most restored documents are never asked where a field is. */
+  offsetsText(): string {
+    return typeof this.stored === 'string' ? this.stored : JSON.stringify([...this.stored]);
+  }
   at(path: Path): Position {
     for (let n = path.length; n > 0; n--) {
       const offset = this.offsets.get(toPointer(path.slice(0, n)));
@@ -40,6 +58,15 @@ export class DocPositions {
     for (const [k, o] of this.offsets) if (k === p || k.startsWith(p + '/')) offsets.set(k.slice(p.length), o);
     return new DocPositions(this.index, offsets, this.at(prefix));
   }
+}
+
+/** Offsets as offsetsText() wrote them; anything else is no offsets (every field then at the document's start). */
+function parseOffsets(text: string): Map<string, number> {
+  try {
+    const pairs = JSON.parse(text);
+    if (Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && typeof p[0] === 'string' && Number.isInteger(p[1]))) return new Map(pairs);
+  } catch { /* not ours */ }
+  return new Map();
 }
 
 /** Where a node's text starts, including its anchor (`&a`), tag (`!!str`) or opening quote. */

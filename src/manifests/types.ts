@@ -11,6 +11,8 @@ export interface ManifestFile {
   oid?: string;
   /** Why the file cannot be loaded at all (set by the source, e.g. invalid UTF-8): an error at its position. */
   problem?: { line: number; column: number; message: string };
+  /** Not read (content ''): preloadFile put this path and oid in the loader's memory from the load cache. */
+  unread?: boolean;
 }
 
 /** A desired object with where it was written. */
@@ -30,6 +32,17 @@ export interface AppliedCrd {
   fromGit: boolean;
 }
 
+/**
+ * Loaded files kept by another process (src/build/load-cache.ts): by path, content, --strict and alias limit, each
+ * a StoredFile (stored-file.ts). What `get` returns is checked before use; a bad entry is loaded again.
+ */
+export interface LoadCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  /** Writes what was set (called after each load). */
+  flush?(): Promise<void>;
+}
+
 export interface LoadOptions {
   appliedCrds?: AppliedCrd[];
   /** Unimplemented-but-real Kubernetes fields become errors instead of warnings. */
@@ -46,6 +59,8 @@ export interface LoadOptions {
    * load (the sync loop: it copies what it changes). Default: copies the caller may change.
    */
   shared?: boolean;
+  /** Files loaded before, by this or another process: an unchanged one is neither parsed nor validated again. */
+  cache?: LoadCache;
 }
 
 export interface LoadResult {

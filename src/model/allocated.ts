@@ -37,6 +37,11 @@ export function carryAllocated<T extends Obj>(live: Obj | undefined, next: T): T
       out.spec.tolerations = tolerations;
     }
   }
+  // The image pull secrets the ServiceAccount admission gave a pod created without any (a pod's are immutable).
+  if (next.kind === 'Pod' && live.spec?.imagePullSecrets?.length && next.spec && !next.spec.imagePullSecrets?.length) {
+    out = out === next ? structuredClone(next) : out;
+    out.spec.imagePullSecrets = structuredClone(live.spec.imagePullSecrets);
+  }
   // A claim's binding and a volume's claim are the binder's: kept by git updates that leave them out.
   if (next.kind === 'PersistentVolumeClaim' && next.spec) {
     for (const field of ['volumeName', 'storageClassName']) {

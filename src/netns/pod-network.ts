@@ -5,7 +5,10 @@
 // DNS, the probes and the ingress ask for them without knowing which case they are in. Which case is passed in:
 // serve's wiring (cli/engine.ts) gives each of them the `PodNetwork` in their options, undefined meaning here.
 import dgram from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface PodNetwork {
   /** A listening TCP server on host:port in the pods' namespace, to be taken over with `server.listen(handle)`. */
@@ -64,5 +67,41 @@ export function podConnection(pods: PodNetwork, timeoutMs: number) {
   return (opts: { host?: string; port?: number | string }, cb: (err: Error | null, s?: net.Socket) => void): undefined => {
     connectToPod(pods, String(opts.host ?? 'localhost'), Number(opts.port ?? 80), timeoutMs).then((s) => cb(null, s), (e) => cb(e));
     return undefined;
+  };
+}
+
+/**
+ * For a client that dials by itself and takes no socket (grpc-js): a unix socket, in a folder only this user can
+ * enter, whose connections are relayed to host:port in the pods' namespace (`connectToPod`). `target` is what to dial
+ * (`unix:<path>`); `close` removes it. Used only when the pods' network is elsewhere (rootless podman).
+ */
+export async function podRelay(pods: PodNetwork, host: string, port: number, timeoutMs: number): Promise<{ target: string; close(): void }> {
+  const dir = await mkdtemp(join(tmpdir(), 'convergit-relay-'));
+  const socketPath = join(dir, 's');
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    open.add(client);
+    client.pause();
+    client.on('error', () => {});
+    connectToPod(pods, host, port, timeoutMs).then((upstream) => {
+      open.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+      client.pipe(upstream).pipe(client);
+      client.resume();
+      upstream.resume();
+    }, () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  return {
+    target: `unix:${socketPath}`,
+    close: () => {
+      server.close();
+      for (const s of open) s.destroy();
+      void rm(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -8,11 +8,11 @@ export interface Backend { ip: string; port: number }
  * Ready backends of one Service port. A subset's port matches when its name equals the Service port's name;
  * an unnamed Service port also takes a subset's only port. notReadyAddresses are never used.
  */
-export function readyBackends(endpoints: KubeObject | undefined, portName: string | undefined): Backend[] {
+export function readyBackends(endpoints: KubeObject | undefined, portName: string | undefined, protocol = 'TCP'): Backend[] {
   const out: Backend[] = [];
   const subsets: any[] = Array.isArray(endpoints?.subsets) ? (endpoints!.subsets as any[]) : [];
   for (const subset of subsets) {
-    const ports: any[] = (subset.ports ?? []).filter((p: any) => (p.protocol ?? 'TCP') === 'TCP');
+    const ports: any[] = (subset.ports ?? []).filter((p: any) => (p.protocol ?? 'TCP') === protocol);
     const port = ports.find((p) => (p.name ?? '') === (portName ?? '')) ?? (!portName && ports.length === 1 ? ports[0] : undefined);
     if (!port) continue;
     for (const a of subset.addresses ?? []) if (a?.ip) out.push({ ip: a.ip, port: port.port });

@@ -1,4 +1,4 @@
-// Where the service proxy listens and what for, computed from Services alone: one TCP port on the clusterIP
+// Where the service proxy listens and what for, computed from Services alone: one TCP or UDP port on the clusterIP
 // per Service port, one on the node's host (and each node's own address) for each nodePort, and for a LoadBalancer Service one on the node's
 // host at the Service's own port (k3s' ServiceLB on one machine). Two Services claiming the same address and
 // port (a git-given clusterIP the allocator refused) cannot both be served: the one already served keeps it,
@@ -15,11 +15,14 @@ export interface Route {
   /** The Service port's name ('' when unnamed): how its Endpoints port is found. */
   portName: string;
   kind: 'clusterIP' | 'nodePort' | 'loadBalancer';
+  protocol: 'TCP' | 'UDP';
 }
 
 export interface RouteConflict { route: Route; heldBy: string }
 
-export const listenKey = (address: string, port: number) => `${address}:${port}`;
+/** `address:port` for TCP, `address:port/UDP` for UDP: the same port number is free in both. */
+export const listenKey = (address: string, port: number, protocol: Route['protocol'] = 'TCP') =>
+  protocol === 'TCP' ? `${address}:${port}` : `${address}:${port}/${protocol}`;
 
 const byAge = (a: KubeObject, b: KubeObject) =>
   String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
@@ -39,7 +42,7 @@ export function desiredRoutes(
   const conflicts: RouteConflict[] = [];
   const hosts = typeof nodeHosts === 'string' ? [nodeHosts] : nodeHosts;
   const add = (r: Route) => {
-    const k = listenKey(r.address, r.port);
+    const k = listenKey(r.address, r.port, r.protocol);
     const held = routes.get(k);
     if (!held) routes.set(k, r);
     else if (held.service !== r.service && servedNow.get(k) === r.service) {
@@ -55,12 +58,14 @@ export function desiredRoutes(
     const clusterIP = spec.type !== 'ExternalName' && spec.clusterIP && spec.clusterIP !== 'None' ? String(spec.clusterIP) : undefined;
     const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
     for (const p of spec.ports ?? []) {
-      if ((p.protocol ?? 'TCP') !== 'TCP' || typeof p.port !== 'number') continue; // UDP and SCTP are not proxied
+      const protocol = p.protocol ?? 'TCP';
+      // SCTP: Node has no SCTP sockets; validation warns that such a port is not served (manifests/implemented.ts).
+      if ((protocol !== 'TCP' && protocol !== 'UDP') || typeof p.port !== 'number') continue;
       const portName = p.name ?? '';
-      if (clusterIP) add({ ...base, address: clusterIP, port: p.port, portName, kind: 'clusterIP' });
+      if (clusterIP) add({ ...base, address: clusterIP, port: p.port, portName, kind: 'clusterIP', protocol });
       for (const address of hosts) {
-        if (nodePorts && typeof p.nodePort === 'number') add({ ...base, address, port: p.nodePort, portName, kind: 'nodePort' });
-        if (spec.type === 'LoadBalancer') add({ ...base, address, port: p.port, portName, kind: 'loadBalancer' });
+        if (nodePorts && typeof p.nodePort === 'number') add({ ...base, address, port: p.nodePort, portName, kind: 'nodePort', protocol });
+        if (spec.type === 'LoadBalancer') add({ ...base, address, port: p.port, portName, kind: 'loadBalancer', protocol });
       }
     }
   }

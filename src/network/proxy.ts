@@ -1,31 +1,22 @@
-// A userspace kube-proxy: a TCP listener on each Service port's clusterIP:port (and the node's host:nodePort for
-// NodePort Services) that relays every connection to a ready endpoint, round-robin. Listeners follow the
-// Services; endpoints are looked up per connection, so an Endpoints change applies to the next connection.
+// A userspace kube-proxy: a TCP listener (or a UDP socket) on each Service port's clusterIP:port (and the node's
+// host:nodePort for NodePort Services) that relays every connection (UDP: every client's flow, udp-relay.ts) to a
+// ready endpoint, round-robin. Listeners follow the Services; endpoints are looked up per connection, so an
+// Endpoints change applies to the next connection.
+import dgram from 'node:dgram';
 import net, { type Server, type Socket } from 'node:net';
 import type { KubeObject } from '../model/object.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 import { EndpointPicker, readyBackends } from './endpoint-picker.ts';
 import { desiredRoutes, listenKey, type Route } from './proxy-routes.ts';
-import { relay } from './tcp-relay.ts';
-import { isProxied, PROXIED_GENERATION } from '../model/proxied.ts';
-import { StoreError } from '../store/store.ts';
-import { listenForPods, type PodNetwork } from '../netns/pod-network.ts';
+import { relay, type Relayed } from './tcp-relay.ts';
+import { PROXIED_GENERATION } from '../model/proxied.ts';
+import { DrainTracker } from './drain-tracker.ts';
+import { bindUdpForPods, listenForPods, type PodNetwork } from '../netns/pod-network.ts';
+import { bindUdp, udpRelay, type UdpRelay } from './udp-relay.ts';
 import { portHolder } from './port-holder.ts';
 import { PROXY_PORTS_META, type PortConflict } from '../model/port-conflict.ts';
 
-/** A relayed client connection: the backends it may still go to (its candidates, then the one it reached). */
-interface InFlight { backends: Set<string> }
-const backendKey = (ip: string, port: number) => `${ip}:${port}`;
-
-/** Every address:port the Endpoints send new connections to. */
-function readyKeys(ep: KubeObject): Set<string> {
-  const out = new Set<string>();
-  for (const s of Array.isArray(ep.subsets) ? ep.subsets : []) {
-    for (const a of s.addresses ?? []) for (const p of s.ports ?? []) out.add(backendKey(a.ip, p.port));
-  }
-  return out;
-}
 
 export interface ServiceProxyOptions {
   store: Store;
@@ -43,6 +34,13 @@ export interface ServiceProxyOptions {
   listenRetryMs?: number;
   /** Where the pods are, when not in this network namespace (rootless podman's): ClusterIPs listen and connect there. */
   podNetwork?: PodNetwork;
+  /**
+   * How long a relayed connection to an endpoint that left its Service may be idle (nothing either way, the
+   * endpoint's answer complete) before the proxy closes it, so that kept-alive connections drain. Default 500.
+   */
+  idleCloseMs?: number;
+  /** How long a UDP client's flow to an endpoint lives without a datagram (kube-proxy's --udp-timeout). Default 250. */
+  udpIdleTimeoutMs?: number;
 }
 
 export interface ListeningPort {
@@ -53,6 +51,7 @@ export interface ListeningPort {
   /** The Service port's name, '' when unnamed. */
   portName: string;
   kind: 'clusterIP' | 'nodePort' | 'loadBalancer';
+  protocol: 'TCP' | 'UDP';
 }
 
 export { PROXY_PORTS_META };
@@ -69,7 +68,10 @@ export interface ServiceProxy {
 export const PORT_NOT_OPENED = 'FailedToOpenPort';
 
 interface Listener {
-  server: Server;
+  /** TCP. */
+  server?: Server;
+  /** UDP: the bound socket once it is open, and the relay of its client flows. */
+  udp?: { socket: dgram.Socket; relay: UdpRelay };
   /** Replaced in place when the Service port is renamed or changes hands; read per connection. */
   route: Route;
   state: 'opening' | 'listening' | 'failed' | 'closed';
@@ -78,7 +80,7 @@ interface Listener {
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
-const describe = (r: Route) => `${r.address}:${r.port}/TCP (${r.kind} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
+const describe = (r: Route) => `${r.address}:${r.port}/${r.protocol} (${r.kind} for ${r.service}${r.portName ? `:${r.portName}` : ''})`;
 
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const { store } = opts;
@@ -86,6 +88,8 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const log = opts.log ?? (() => {});
   const connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
   const listenRetryMs = opts.listenRetryMs ?? 5000;
+  const udpIdleTimeoutMs = opts.udpIdleTimeoutMs ?? 250;
+  const idleCloseMs = opts.idleCloseMs ?? 500;
   const services = new Informer(store, 'Service');
   const nodes = opts.nodeAddresses ? new Informer(store, 'Node') : undefined;
   /** The shared host first, then each node's own InternalIP. */
@@ -102,7 +106,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const portConflicts = new Map<string, { route: Route; heldBy: string; reason: string; since: string }>();
   /** The same port of the Service on its other addresses (the nodes' own, or the shared host), open or opening. */
   const servedElsewhere = (r: Route, states: Listener['state'][]) => [...listeners.values()]
-    .filter((x) => x.route !== r && states.includes(x.state) && x.route.kind === r.kind && x.route.service === r.service && x.route.port === r.port && x.route.address !== r.address)
+    .filter((x) => x.route !== r && states.includes(x.state) && x.route.kind === r.kind && x.route.service === r.service && x.route.port === r.port && x.route.protocol === r.protocol && x.route.address !== r.address)
     .map((x) => x.route.address);
   const conflictMessage = (r: Route, reason: string, servedOn: string[]) => `can't open port ${describe(r)}: ${reason}`
     + (servedOn.length ? `; served on ${servedOn.map((h) => `${h}:${r.port}`).join(', ')} instead, and on ${r.address}:${r.port} once it is free` : '; tried again every few seconds');
@@ -126,37 +130,18 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   const conflictsWarned = new Set<string>();
   let scheduled: NodeJS.Immediate | undefined;
   let stopped = false;
-  /** Open client connections per Service (`namespace/name`). */
-  const inFlight = new Map<string, Set<InFlight>>();
-  const ackDue = new Set<string>();
-  let ackScheduled: NodeJS.Immediate | undefined;
-
   /**
    * Says on the Endpoints that its generation is in effect once nothing relayed goes to an address it dropped:
    * the node waits for this before it stops a leaving pod (the order is kept through the store).
    */
-  function acknowledge(key: string): void {
-    const [ns, name] = key.split('/');
-    const ep = endpoints.get(ns, name);
-    if (!ep || isProxied(ep)) return;
-    const ready = readyKeys(ep);
-    for (const c of inFlight.get(key) ?? []) for (const b of c.backends) if (!ready.has(b)) return; // still draining
-    const next = structuredClone(ep);
-    next.metadata.annotations = { ...next.metadata.annotations, [PROXIED_GENERATION]: String(ep.metadata.generation ?? 1) };
-    store.update(next).catch((err) => {
-      // A Conflict means a newer version is on its way, which is acknowledged in turn.
-      if (!(err instanceof StoreError && (err.reason === 'Conflict' || err.reason === 'NotFound'))) log(`${key}: acknowledging endpoints failed: ${err?.message ?? err}`);
-    });
-  }
-  const scheduleAck = (key: string) => {
-    if (stopped) return;
-    ackDue.add(key);
-    ackScheduled ??= setImmediate(() => {
-      ackScheduled = undefined;
-      for (const k of ackDue) acknowledge(k);
-      ackDue.clear();
-    });
+  const drain = new DrainTracker(store, endpoints, PROXIED_GENERATION, log);
+  /** Relayed TCP connections per Service, to close those to a leaving endpoint once idle. */
+  const relayed = new Map<string, Set<Relayed>>();
+  const onEndpoints = (ep: KubeObject) => {
+    const key = `${ep.metadata.namespace ?? 'default'}/${ep.metadata.name}`;
+    for (const c of relayed.get(key) ?? []) leaveIfGone(key, c);
   };
+  endpoints.on({ add: onEndpoints, update: (_old, ep) => onEndpoints(ep) });
 
   const track = (s: Socket) => {
     s.on('error', () => {}); // teardown errors are expected; the relay handles the ones that matter
@@ -182,55 +167,105 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     // One entry per address it is served on: the shared host where this serve holds the port, each node's own.
     const ingress = hosts().map((ip) => ({
       ip, ipMode: 'VIP',
-      ports: open.filter((x) => x.route.address === ip).map((x) => ({ port: x.route.port, protocol: 'TCP' })).sort((a, b) => a.port - b.port),
+      ports: open.filter((x) => x.route.address === ip).map((x) => ({ port: x.route.port, protocol: x.route.protocol }))
+        .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)),
     })).filter((i) => i.ports.length);
     if (JSON.stringify(svc.status?.loadBalancer?.ingress) === JSON.stringify(ingress)) return;
     await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } })
       .catch((err) => log(`${route.service}: writing status.loadBalancer failed: ${err?.message ?? err}`));
   }
 
+  /** The ready backends of a route's Service port, in the order to try (round-robin). */
+  const pick = (r: Route) => picker.order(`${r.service}:${r.portName}/${r.protocol}`, // one rotation for the clusterIP and nodePort of a port
+    readyBackends(endpoints.get(r.namespace, r.name), r.portName, r.protocol));
+
   function onConnection(l: Listener, client: Socket): void {
     track(client);
     const r = l.route;
-    const pickKey = `${r.service}:${r.portName}`; // shared by the clusterIP and nodePort listeners of one port
-    const backends = picker.order(pickKey, readyBackends(endpoints.get(r.namespace, r.name), r.portName));
-    const use: InFlight = { backends: new Set(backends.map((b) => backendKey(b.ip, b.port))) };
-    if (!inFlight.has(r.service)) inFlight.set(r.service, new Set());
-    inFlight.get(r.service)!.add(use);
+    const backends = pick(r);
+    const use = drain.begin(r.service, backends);
+    const open = relayed.get(r.service) ?? new Set();
+    relayed.set(r.service, open);
     client.once('close', () => {
-      inFlight.get(r.service)?.delete(use);
-      if (!inFlight.get(r.service)?.size) inFlight.delete(r.service);
-      scheduleAck(r.service);
+      use.end();
+      open.delete(c);
+      if (!open.size && relayed.get(r.service) === open) relayed.delete(r.service);
     });
-    relay(client, backends, {
+    const c = relay(client, backends, {
       connectTimeoutMs, podNetwork: opts.podNetwork, track, log, what: `${r.service}${r.portName ? `:${r.portName}` : ''}`,
       onConnect: (b) => {
-        use.backends = new Set([backendKey(b.ip, b.port)]);
-        scheduleAck(r.service);
+        use.to([b]);
+        leaveIfGone(r.service, c);
       },
     });
+    open.add(c);
   }
 
-  function listen(l: Listener): void {
-    l.state = 'opening';
+  /** Kept-alive connections to an endpoint that left service close once idle (tcp-relay.ts). */
+  function leaveIfGone(service: string, c: Relayed): void {
+    if (!c.backend) return;
+    const [ns, name] = service.split('/');
+    const ep = endpoints.get(ns, name);
+    const ready = (Array.isArray(ep?.subsets) ? ep!.subsets : []).some((s: any) =>
+      (s.addresses ?? []).some((a: any) => a.ip === c.backend!.ip) && (s.ports ?? []).some((p: any) => p.port === c.backend!.port));
+    if (!ready) c.leaving(idleCloseMs);
+  }
+
+  /** A UDP socket on the route's address, relaying each client's flow; 'listening' or 'error' as a TCP server. */
+  function listenUdp(key: string, l: Listener): void {
+    const r = l.route;
     // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
-    if (l.route.kind === 'clusterIP') listenForPods(opts.podNetwork, l.server, { host: l.route.address, port: l.route.port });
-    else l.server.listen({ host: l.route.address, port: l.route.port });
+    const bound = r.kind === 'clusterIP' ? bindUdpForPods(opts.podNetwork, r.address, r.port) : bindUdp(r.address, r.port);
+    bound.then((socket) => {
+      if (l.state === 'closed') return void socket.close();
+      socket.on('error', (err) => log(`${l.route.service}: ${describe(l.route)}: ${err.message}`));
+      const relay = udpRelay(socket, {
+        idleTimeoutMs: udpIdleTimeoutMs, log, what: `${l.route.service}${l.route.portName ? `:${l.route.portName}` : ''}/UDP`,
+        pick: () => pick(l.route),
+        ready: (b) => readyBackends(endpoints.get(l.route.namespace, l.route.name), l.route.portName, 'UDP').some((x) => x.ip === b.ip && x.port === b.port),
+        upstream: () => (opts.podNetwork ? bindUdpForPods(opts.podNetwork, '0.0.0.0', 0) : Promise.resolve(dgram.createSocket('udp4'))),
+        onFlow: (b) => {
+          const use = drain.begin(l.route.service, [b]);
+          return () => use.end();
+        },
+      });
+      l.udp = { socket, relay };
+      onListening(key, l);
+    }, (err: Error) => onListenError(key, l, err));
+  }
+
+  function listen(key: string, l: Listener): void {
+    l.state = 'opening';
+    if (l.route.protocol === 'UDP') return listenUdp(key, l);
+    // ClusterIPs are where pods reach them (rootless podman: in its network namespace); NodePorts are the host's.
+    if (l.route.kind === 'clusterIP') listenForPods(opts.podNetwork, l.server!, { host: l.route.address, port: l.route.port });
+    else l.server!.listen({ host: l.route.address, port: l.route.port });
+  }
+
+  function onListening(key: string, l: Listener): void {
+    if (l.state === 'closed') return; // closed again before the bind was announced
+    l.state = 'listening';
+    log(`${l.route.service}: listening on ${describe(l.route)}`);
+    portConflicts.delete(key);
+    showConflicts(); // also where another address of a conflict is served now
+    if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
   }
 
   function open(key: string, route: Route): void {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
-    const l: Listener = { server, route, state: 'opening', warned: false };
-    server.on('connection', (c) => onConnection(l, c));
-    server.on('listening', () => {
-      if (l.state === 'closed') return; // closed again before the bind was announced
-      l.state = 'listening';
-      log(`${l.route.service}: listening on ${describe(l.route)}`);
-      portConflicts.delete(key);
-      showConflicts(); // also where another address of a conflict is served now
-      if (l.route.kind === 'loadBalancer') void announceLoadBalancer(l.route);
-    });
-    server.on('error', (err) => {
+    const l: Listener = { route, state: 'opening', warned: false };
+    if (route.protocol === 'TCP') {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      l.server = server;
+      server.on('connection', (c) => onConnection(l, c));
+      server.on('listening', () => onListening(key, l));
+      server.on('error', (err) => onListenError(key, l, err));
+    }
+    listeners.set(key, l);
+    listen(key, l);
+  }
+
+  function onListenError(key: string, l: Listener, err: Error): void {
+    {
       if (l.state !== 'opening') return log(`${l.route.service}: ${describe(l.route)}: ${err.message}`);
       l.state = 'failed';
       // Reported once; retried quietly until the port frees up (first come on a shared host) or the Service no
@@ -238,7 +273,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       if (!l.warned) {
         const r = l.route;
         const code = (err as NodeJS.ErrnoException).code;
-        const heldBy = code === 'EADDRINUSE' ? portHolder(r.address, r.port) : '';
+        const heldBy = code === 'EADDRINUSE' ? portHolder(r.address, r.port, r.protocol === 'UDP' ? 'udp' : 'tcp') : '';
         const reason = code === 'EADDRINUSE' ? `${r.address}:${r.port} is held by ${heldBy}` : err.message;
         warn(r, conflictMessage(r, reason, servedElsewhere(r, ['listening', 'opening'])));
         portConflicts.set(key, { route: r, heldBy: heldBy || err.message, reason, since: new Date().toISOString() });
@@ -247,17 +282,23 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
       l.warned = true;
       l.retry = setTimeout(() => {
         l.retry = undefined;
-        if (!stopped && listeners.get(key) === l) listen(l);
+        if (!stopped && listeners.get(key) === l) listen(key, l);
       }, listenRetryMs);
-    });
-    listeners.set(key, l);
-    listen(l);
+    }
+  }
+
+  /** UDP: the socket closes, and with it every client flow (UDP has nothing in flight to let finish). */
+  function closeUdp(l: Listener): void {
+    l.udp?.relay.close();
+    l.udp?.socket.close();
+    l.udp = undefined;
   }
 
   /** Stops accepting; connections already relayed run on until either side ends them. */
   function close(l: Listener): void {
     clearTimeout(l.retry);
-    if (l.state === 'listening' || l.state === 'opening') l.server.close();
+    if (l.state === 'listening' || l.state === 'opening') l.server?.close();
+    closeUdp(l);
     if (l.state === 'listening') log(`${l.route.service}: closed ${describe(l.route)}`);
     l.state = 'closed';
   }
@@ -282,7 +323,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     picker.retain(new Set(Array.from(routes.values(), (r) => `${r.service}:${r.portName}`)));
     const now = new Set<string>();
     for (const { route, heldBy } of conflicts) {
-      const id = `${route.service}|${listenKey(route.address, route.port)}`;
+      const id = `${route.service}|${listenKey(route.address, route.port, route.protocol)}`;
       now.add(id);
       if (!conflictsWarned.has(id)) warn(route, `can't open port ${describe(route)}: it is already used by Service ${heldBy}`);
     }
@@ -294,34 +335,34 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     if (!scheduled && !stopped) scheduled = setImmediate(reconcile); // a burst of changes is one reconcile
   };
   services.on({ add: schedule, update: schedule, delete: schedule });
-  const onEndpoints = (ep: KubeObject) => scheduleAck(`${ep.metadata.namespace ?? 'default'}/${ep.metadata.name}`);
-  endpoints.on({ add: onEndpoints, update: (_old, ep) => onEndpoints(ep) });
   nodes?.on({ add: schedule, update: (old, n) => { if (JSON.stringify(old.status?.addresses) !== JSON.stringify(n.status?.addresses)) schedule(); }, delete: schedule });
   await services.start();
   await endpoints.start();
   await nodes?.start();
   reconcile();
-  for (const ep of endpoints.list()) onEndpoints(ep);
+  drain.start();
 
   return {
     portConflicts: conflictList,
     listening: () =>
       [...listeners.values()]
         .filter((l) => l.state === 'listening')
-        .map(({ route: r }) => ({ address: r.address, port: r.port, service: r.service, portName: r.portName, kind: r.kind })),
+        .map(({ route: r }) => ({ address: r.address, port: r.port, service: r.service, portName: r.portName, kind: r.kind, protocol: r.protocol })),
     async stop() {
       if (stopped) return;
       stopped = true;
       if (scheduled) clearImmediate(scheduled);
-      if (ackScheduled) clearImmediate(ackScheduled);
+      drain.stop();
       services.stop();
       endpoints.stop();
       nodes?.stop();
       const closed = [...listeners.values()].map((l) =>
         new Promise<void>((resolve) => {
           clearTimeout(l.retry);
+          closeUdp(l);
           if (l.state !== 'listening' && l.state !== 'opening') return resolve();
           l.state = 'closed';
+          if (!l.server) return resolve();
           l.server.close(() => resolve());
         }));
       listeners.clear();

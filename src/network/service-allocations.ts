@@ -115,13 +115,15 @@ export class ServiceAllocations {
     // Node ports: keep the named ones that are valid and free, let go of the rest, then fill in the missing ones.
     const ports: any[] = hasNodePorts(spec) ? (spec.ports ?? []) : [];
     const keep = new Set<number>();
-    const named = new Set<number>();
+    const named = new Set<string>();
     ports.forEach((p, i) => {
       if (p.nodePort === undefined) return;
       const n = p.nodePort;
       const field = `spec.ports[${i}].nodePort`;
-      const duplicate = named.has(n);
-      named.add(n);
+      // One number may serve a TCP and a UDP port (DNS): a duplicate is the same number and protocol, as Kubernetes.
+      const id = `${n}/${p.protocol ?? 'TCP'}`;
+      const duplicate = named.has(id);
+      named.add(id);
       if (duplicate) {
         out.warnings.push({ reason: 'PortAlreadyAllocated', message: `${field}: Duplicate value: ${n}` });
       } else if (held.ports.has(n)) {

@@ -1,6 +1,8 @@
 // One proxied connection: try backends in order until one accepts, then copy bytes both ways. Half-closes pass
 // through (a client may finish sending and still read the reply); an error or reset on either side tears down
 // both. The client socket arrives paused, so nothing it sends is lost while a backend is being chosen.
+// A connection whose backend has left service is closed as soon as it is idle (`leaving`): a kept-alive HTTP
+// connection between two requests, so that the pod drains before its grace period is over.
 import type { Socket } from 'node:net';
 import type { Backend } from './endpoint-picker.ts';
 import { connectToPod, type PodNetwork } from '../netns/pod-network.ts';
@@ -20,7 +22,18 @@ export interface RelayOptions {
 
 const noop = () => {};
 
-export function relay(client: Socket, backends: Backend[], opts: RelayOptions): void {
+export interface Relayed {
+  /** The backend it reached, once connected. */
+  backend?: Backend;
+  /**
+   * Its backend has left service: close both sides once no byte has passed either way for `idleMs` and the
+   * backend spoke last (an answer is complete; a request still waiting for its answer is left alone).
+   */
+  leaving(idleMs: number): void;
+}
+
+export function relay(client: Socket, backends: Backend[], opts: RelayOptions): Relayed {
+  const out: Relayed = { leaving: () => {} };
   client.on('error', noop); // every failure also ends in 'close', where the other side is dealt with
   let pendingDial: object | undefined;
   let clientGone = false;
@@ -47,7 +60,8 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
       if (clientGone || pendingDial !== token) return void s.destroy();
       pendingDial = undefined;
       opts.onConnect?.(b);
-      splice(client, s);
+      out.backend = b;
+      out.leaving = splice(client, s, () => opts.log(`${opts.what}: closed an idle kept-alive connection to ${b.ip}:${b.port}, which left service`));
     }, (err: Error) => {
       if (pendingDial !== token) return;
       pendingDial = undefined;
@@ -56,17 +70,34 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
     });
   };
   attempt(0);
+  return out;
 }
 
 /**
  * Copies both ways. A clean close of one side ends the other; an abrupt one (a reset, an error) resets the other,
  * since a plain destroy would send a FIN that a half-open peer could wait on forever.
  */
-function splice(a: Socket, b: Socket): void {
+function splice(a: Socket, b: Socket, onIdleClose: () => void): (idleMs: number) => void {
   a.on('error', noop);
   b.on('error', noop);
   a.pipe(b);
   b.pipe(a);
+  let backendLast = false;
+  let idle: NodeJS.Timeout | undefined;
+  let idleMs = 0;
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      if (!backendLast) return; // the backend owes an answer: the next byte re-arms
+      onIdleClose();
+      a.end();
+      b.end();
+    }, idleMs);
+  };
+  a.on('data', () => { backendLast = false; if (idleMs) arm(); });
+  b.on('data', () => { backendLast = true; if (idleMs) arm(); });
+  a.once('close', () => clearTimeout(idle));
+  b.once('close', () => clearTimeout(idle));
   const follow = (other: Socket) => (hadError: boolean) => {
     if (other.destroyed) return;
     if (hadError) other.resetAndDestroy();
@@ -75,4 +106,9 @@ function splice(a: Socket, b: Socket): void {
   a.once('close', follow(b));
   b.once('close', follow(a));
   a.resume();
+  return (ms) => {
+    if (idleMs || a.destroyed || b.destroyed) return;
+    idleMs = ms;
+    arm();
+  };
 }

@@ -1,8 +1,11 @@
 // gRPC probes, as the kubelet makes them: one call of the standard health-checking protocol
 // (grpc.health.v1.Health/Check, https://github.com/grpc/grpc/blob/master/doc/health-checking.md) over plain
 // HTTP/2 through @grpc/grpc-js, SERVING being the only success. The two messages are one field each, so they are
-// encoded here rather than through a .proto loader.
+// encoded here rather than through a .proto loader. Where the pods' network is not serve's own (rootless podman),
+// grpc-js, which dials by itself, dials a relay into it (netns/pod-network.ts podRelay), with the pod's host:port kept
+// as the call's authority, as a direct dial would send.
 import { credentials, Client, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { podRelay, type PodNetwork } from '../netns/pod-network.ts';
 
 const STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
@@ -26,9 +29,18 @@ function decodeResponse(buf: Buffer): number {
   return 0;
 }
 
-export function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<{ ok: boolean; message?: string }> {
+export async function grpcProbe(host: string, port: number, service: string, timeoutMs: number, pods?: PodNetwork): Promise<{ ok: boolean; message?: string }> {
   const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const client = new Client(target, credentials.createInsecure(), { 'grpc.enable_retries': 0, 'grpc.user_agent': 'kube-probe/convergit' });
+  const relay = pods ? await podRelay(pods, host, port, timeoutMs) : undefined;
+  try {
+    return await check(relay?.target ?? target, target, service, timeoutMs);
+  } finally {
+    relay?.close();
+  }
+}
+
+function check(dial: string, target: string, service: string, timeoutMs: number): Promise<{ ok: boolean; message?: string }> {
+  const client = new Client(dial, credentials.createInsecure(), { 'grpc.enable_retries': 0, 'grpc.user_agent': 'kube-probe/convergit', 'grpc.default_authority': target });
   return new Promise((resolve) => {
     client.makeUnaryRequest('/grpc.health.v1.Health/Check', () => encodeRequest(service), decodeResponse, {}, new Metadata(),
       { deadline: Date.now() + timeoutMs }, (err, value) => {

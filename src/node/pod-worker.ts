@@ -573,11 +573,11 @@ export class PodWorker {
         ...(pulled && { image: pulled.id }),
         ...(this.sandbox && { sandbox: this.sandbox }),
         ...(gitImage && { mounts: [{ hostPath: base, containerPath: base, readOnly: true }] }),
-        resources: containerResources(spec),
-        security: containerSecurity(pod, spec),
       };
       if (!gitImage && pulled) imageID = pulled.imageID;
     }
+    // Every runtime gets them: it applies what it can and warns of the rest (ResourcesNotEnforced).
+    extra = { ...extra, resources: containerResources(spec), security: containerSecurity(pod, spec) };
     const fromImage = !!pulled && !gitImage;
     let env: Record<string, string>, argv: string[];
     try {

@@ -48,7 +48,7 @@ export async function probeOnce(probe: Probe, ctx: ProbeContext): Promise<ProbeR
       return await httpProbe(probe.httpGet, resolvePort(probe.httpGet.port, ctx), ctx, timeoutMs);
     }
     if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || ctx.podIP, resolvePort(probe.tcpSocket.port, ctx), timeoutMs, ctx.podNetwork);
-    if (probe.grpc) return await grpcProbe(ctx.podIP, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
+    if (probe.grpc) return await grpcProbe(ctx.podIP, probe.grpc.port, probe.grpc.service ?? '', timeoutMs, ctx.podNetwork);
     return { ok: false, message: 'missing probe handler' };
   } catch (e) {
     return { ok: false, message: e instanceof Error ? e.message : String(e) };

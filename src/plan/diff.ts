@@ -2,7 +2,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject } from '../model/object.ts';
-import { canonical } from './canonical.ts';
+import { sameCanonical } from './canonical.ts';
 
 export type { Operation };
 
@@ -39,7 +39,7 @@ export function keyed(value: unknown): unknown {
 export function diff(desired: KubeObject, live: KubeObject): Operation[] {
   const d = owned(desired);
   const l = owned(live);
-  if (canonical(d) === canonical(l)) return [];
+  if (sameCanonical(d, l)) return [];
   const ops = jsonpatch.compare(keyed(l) as object, keyed(d) as object);
   // Only the order of a named list changed: show it as a plain positional patch.
   return ops.length ? ops : jsonpatch.compare(l, d);

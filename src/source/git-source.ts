@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import git from 'isomorphic-git';
-import type { Revision } from './revision.ts';
+import type { ReadOptions, Revision } from './revision.ts';
 import { SourceError, describe, errorCode, type SourceErrorReason } from './errors.ts';
 import { gitDirOf, isRepository } from './repository.ts';
 import { cloneDir, cloneOrReuse, fetchOrClone, redact, withCloneLock, type RemoteRepo } from './remote.ts';
@@ -124,11 +124,11 @@ export class GitSource {
     }
   }
 
-  async read(sha: string): Promise<Revision> {
+  async read(sha: string, opts: ReadOptions = {}): Promise<Revision> {
     try {
       const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
       const tree = await this.reader.treeAt(commit.tree, this.path);
-      const files = await this.reader.files(tree, this.path);
+      const files = await this.reader.files(tree, this.path, opts.unread);
       return {
         sha,
         tree,

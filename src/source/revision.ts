@@ -12,6 +12,16 @@ export interface SourceFile {
   content: string;
   /** Why the file cannot be loaded (e.g. invalid UTF-8); `content` is then empty. */
   problem?: FileProblem;
+  /** The content was not read ('' here): the reader was told the loader holds this blob loaded already (ReadOptions). */
+  unread?: true;
+}
+
+export interface ReadOptions {
+  /**
+   * Blobs (not symlinks) that need not be read: the loader's cache holds them loaded (validate and plan, one-shot
+   * processes). Their files come with `unread` and no content. Such a read is not the base of an incremental one.
+   */
+  unread?: (path: string, oid: string) => boolean;
 }
 
 export interface Revision {

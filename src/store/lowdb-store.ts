@@ -19,6 +19,7 @@ import { StoreError, type UpdateOptions, type WriteOptions, type ListOptions, ty
 import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
+import type { Admission, AdmissionContext } from '../model/admission.ts';
 
 export interface StoreOptions {
   /** Changes within this many ms are written together. Default 20. */
@@ -32,9 +33,10 @@ export interface StoreOptions {
   now?: () => Date;
   /**
    * Mutating admission, run on every create and update of an object (as the API server runs its admission plugins,
-   * e.g. DefaultTolerationSeconds on Pods); each returns the object to store.
+   * e.g. DefaultTolerationSeconds on Pods); each returns the object to store. The context tells create from update
+   * and reads stored objects (a pod's ServiceAccount).
    */
-  admit?: ((obj: KubeObject) => KubeObject)[];
+  admit?: Admission[];
   /** Failed background writes and throwing watch handlers. Default: console.error. */
   onError?: (err: unknown) => void;
   /**
@@ -83,7 +85,7 @@ export class LowdbStore implements Store {
   private readonly maxEvents: number;
   private readonly aggregator = new EventAggregator();
   private readonly now: () => Date;
-  private readonly admitters: ((obj: KubeObject) => KubeObject)[];
+  private readonly admitters: Admission[];
   private readonly freeze: boolean;
   private closing: Promise<void> | undefined;
 
@@ -131,14 +133,14 @@ export class LowdbStore implements Store {
 
   async create(obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.assertOpen();
-    return out(this.insert(this.admit(validated(obj))), opts);
+    return out(this.insert(this.admit(validated(obj), 'create')), opts);
   }
 
   async update(obj: KubeObject, opts: UpdateOptions = {}): Promise<KubeObject> {
     this.assertOpen();
     const given = validated(obj);
     const cur = this.current(given.kind, given.metadata.namespace, given.metadata.name);
-    const o = this.admit(carryAllocated(cur, given));
+    const o = this.admit(carryAllocated(cur, given), 'update');
     const { resourceVersion } = o.metadata;
     if (resourceVersion !== undefined && resourceVersion !== cur.metadata.resourceVersion) {
       throw new StoreError('Conflict', `${describe(o)}: resourceVersion ${resourceVersion} does not match ${cur.metadata.resourceVersion}; read it again`);
@@ -287,8 +289,9 @@ export class LowdbStore implements Store {
     if (this.closing) throw new Error(`store ${this.file} is closed`);
   }
 
-  private admit(o: KubeObject): KubeObject {
-    return this.admitters.reduce((obj, step) => step(obj), o);
+  private admit(o: KubeObject, operation: AdmissionContext['operation']): KubeObject {
+    const ctx: AdmissionContext = { operation, get: (kind, ns, name) => this.objects.get(kind, placeNs(kind, ns), name) };
+    return this.admitters.reduce((obj, step) => step(obj, ctx), o);
   }
 
   private current(kind: string, namespace: string | undefined, name: string): KubeObject {

@@ -201,6 +201,9 @@ export class Persister {
     this.snapshotBytes = loaded.snapshotBytes;
     this.needSnapshot = loaded.snapshotBytes === 0;
     this.seq = loaded.db.data.seq ?? 0;
+    // What was loaded is the store's now (its index holds the objects): kept in lowdb's handle, every object's
+    // version as loaded would stay in memory for as long as the store is open, beside the versions that replace it.
+    this.db.data = emptyState();
   }
 
   /** An object changed (or was deleted): write it within `delay` ms, with whatever else changes meanwhile. */
@@ -331,6 +334,10 @@ export class Persister {
     } catch (err) {
       this.needSnapshot = this.failed = true;
       throw err;
+    } finally {
+      // Written (or to be written again from the store): the snapshot's array would otherwise keep each object's
+      // version of that instant alive, after the store has replaced it, until the next compaction.
+      db.data = emptyState();
     }
   }
 }

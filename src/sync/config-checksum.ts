@@ -13,9 +13,15 @@ export const CONFIG_CHECKSUM = 'convergit.dev/config-checksum';
 
 interface Refs { ConfigMap: Set<string>; Secret: Set<string> }
 
+/** What a frozen (shared, never changed) pod spec reads: the same answer commit after commit, worked out once. */
+const refsOf = new WeakMap<object, Refs>();
+
 function referenced(podSpec: any): Refs {
+  const hit = podSpec && refsOf.get(podSpec);
+  if (hit) return hit;
   const refs: Refs = { ConfigMap: new Set(), Secret: new Set() };
   for (const r of configRefs(podSpec)) if (r.name) refs[r.kind].add(r.name);
+  if (podSpec && Object.isFrozen(podSpec)) refsOf.set(podSpec, refs);
   return refs;
 }
 

@@ -20,7 +20,9 @@ export interface TreeLookup {
 /** `builder` keeps kustomize's output across revisions (default: one per process, in memory). */
 export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOptions, builder?: Builder): Promise<LoadResult> {
   const build = await buildManifests(rev.files, trees.revisionTree(rev.sha), { root: opts.root, builder });
-  const loaded = loadManifests(build.files, opts);
+  const cache = opts.cache ?? (await builder?.loads());
+  const loaded = loadManifests(build.files, cache ? { ...opts, cache } : opts);
+  await cache?.flush?.();
   const result = { objects: loaded.objects, issues: sortIssues([...(rev.warnings ?? []), ...build.issues, ...build.explain(loaded.issues)]) };
   if (result.issues.some((i) => i.severity === 'error')) return result;
   const dirs = gitImageDirs(result.objects);

@@ -4,12 +4,17 @@ import type { KubeObject } from '../model/object.ts';
 import { gitKinds } from '../model/kinds.ts';
 import { keyOf } from '../plan/pair.ts';
 import { assessHealth } from '../health/registry.ts';
-import { healthContext, type ObjectHealth } from '../health/types.ts';
-import { missing, revisionHealth, type RevisionHealth } from '../health/revision.ts';
+import { kindsContext, type ObjectHealth } from '../health/types.ts';
+import { missing, revisionHealthOf, type RevisionHealth } from '../health/revision.ts';
+import { parseKey } from '../model/key.ts';
 
 export interface HealthAssessment extends RevisionHealth {
-  /** Per object key of the revision. */
-  objects: Record<string, ObjectHealth>;
+  /** Per object key of the revision (built when read: the monitor keeps its verdicts by key, see `verdict`). */
+  readonly objects: Record<string, ObjectHealth>;
+  /** The keys whose verdict this assessment changed (every key the first time). */
+  changed?: ReadonlySet<string>;
+  /** The current verdict of one key. */
+  verdict?: (key: string) => ObjectHealth | undefined;
 }
 
 /** What the checks look at: the objects git may own (pods and ReplicaSets included) and the nodes. */
@@ -46,8 +51,14 @@ export class HealthMonitor {
   readonly stats = { pokes: 0, assessments: 0, judged: 0 };
   /** Kinds changed since the last assessment began; undefined: judge everything (the first time, or a new CRD). */
   private changedKinds: Set<string> | undefined;
-  /** The last verdict per key, with the live object it was about. */
-  private last = new Map<string, { object: KubeObject | undefined; health: ObjectHealth }>();
+  /** Keys of the objects changed since the last assessment began. */
+  private dirty = new Set<string>();
+  /** The last verdict per key of the revision. */
+  private verdicts = new Map<string, ObjectHealth>();
+  /** The keys of `verdicts` that are not Healthy: what the revision's message and reasons are made of. */
+  private notHealthy = new Set<string>();
+  /** The keys last assessed, their positions (apply order) and their keys by kind. */
+  private seen: { keys?: readonly string[]; at: Map<string, number>; byKind: Map<string, string[]> } = { at: new Map(), byKind: new Map() };
 
   /** `keys`: the applied revision's objects, read at each assessment. */
   constructor(
@@ -64,6 +75,7 @@ export class HealthMonitor {
       // A CRD changes what custom and kept kinds are: everything is judged again.
       if (e.object.kind === 'CustomResourceDefinition') this.changedKinds = undefined;
       else this.changedKinds?.add(e.object.kind);
+      this.dirty.add(keyOf(e.object));
       this.poke();
     });
     this.poke();
@@ -114,30 +126,94 @@ export class HealthMonitor {
     await this.running;
   }
 
+  /**
+   * Judges again only the objects that changed, those of kinds whose check reads a kind that changed, and those
+   * whose check reads the clock (everything the first time, or after a CRD changed): a commit that changes one
+   * ConfigMap judges one object and reads one, not the revision's 10,000. The revision's health is made of the
+   * verdicts that are not Healthy.
+   */
   private async assess(): Promise<void> {
-    // Keys first: the caller may note what they belong to, and the objects listed after are at least as new.
+    // Keys first: the caller may note what they belong to, and the objects read after are at least as new.
     const keys = this.keys();
-    const changed = this.changedKinds;
+    const changed = this.changedKinds, dirty = this.dirty;
     this.changedKinds = new Set();
-    // Shared: assessing only reads, and a copy of every live object per assessment was most of its cost.
-    const objects: KubeObject[] = (await Promise.all(KINDS.map((k) => this.store.list(k, { shared: true })))).flat();
-    const byKey = new Map(objects.map((o) => [keyOf(o), o] as const));
-    const ctx = healthContext(objects);
-    const last = this.last;
-    this.last = new Map();
-    const items = keys.map((key) => {
-      const o = byKey.get(key);
-      // Judged again only when its object, or a kind its check reads, changed since: a commit that changes one
-      // ConfigMap judges one object, not the revision's 10,000.
-      const was = last.get(key);
-      const kind = o?.kind;
-      const same = changed && was && was.object === o && !(kind && (ALWAYS.has(kind) || READS[kind]?.some((k) => changed.has(k))));
-      const health = same ? was.health : o ? assessHealth(o, ctx) : missing(key);
-      if (!same) this.stats.judged++;
-      this.last.set(key, { object: o, health });
-      return { key, health };
+    this.dirty = new Set();
+    const judge = new Set<string>();
+    if (keys !== this.seen.keys) {
+      const at = new Map<string, number>(), byKind = new Map<string, string[]>();
+      keys.forEach((key, i) => {
+        at.set(key, i);
+        const { kind } = parseKey(key);
+        const list = byKind.get(kind);
+        if (list) list.push(key);
+        else byKind.set(kind, [key]);
+        if (!this.verdicts.has(key)) judge.add(key);
+      });
+      for (const key of this.verdicts.keys()) {
+        if (at.has(key)) continue;
+        this.verdicts.delete(key);
+        this.notHealthy.delete(key);
+      }
+      this.seen = { keys, at, byKind };
+    }
+    const { at, byKind } = this.seen;
+    if (!changed) for (const key of keys) judge.add(key);
+    else {
+      for (const key of dirty) if (at.has(key)) judge.add(key);
+      for (const [kind, list] of byKind) {
+        if (ALWAYS.has(kind) || READS[kind]?.some((k) => changed.has(k))) for (const key of list) judge.add(key);
+      }
+    }
+    // Shared: assessing only reads. Many to judge: every kind listed once; a few: each read by key, and the kinds
+    // their checks read listed when they read them.
+    const lists = new Map<string, readonly KubeObject[]>();
+    let byKey: Map<string, KubeObject> | undefined;
+    if (judge.size > keys.length / 4) {
+      await Promise.all(KINDS.map(async (k) => lists.set(k, await this.store.list(k, { shared: true }))));
+      byKey = new Map([...lists.values()].flat().map((o) => [keyOf(o), o] as const));
+    }
+    let needed: string | undefined;
+    const ctx = kindsContext((kind) => {
+      const list = lists.get(kind);
+      if (!list) needed ??= kind;
+      return list;
     });
+    const changedKeys = new Set<string>();
+    for (const key of judge) {
+      let o: KubeObject | undefined;
+      if (byKey) o = byKey.get(key);
+      else {
+        const { kind, namespace, name } = parseKey(key);
+        o = await this.store.get(kind, namespace, name, { shared: true });
+        if (o && keyOf(o) !== key) o = undefined; // another version of the kind: not the object git wants
+      }
+      let health = o ? assessHealth(o, ctx) : missing(key);
+      // The check read a kind not listed yet: list it, judge again (the first verdict saw it empty).
+      while (o && needed) {
+        lists.set(needed, await this.store.list(needed, { shared: true }));
+        needed = undefined;
+        health = assessHealth(o, ctx);
+      }
+      this.stats.judged++;
+      const was = this.verdicts.get(key);
+      this.verdicts.set(key, health);
+      if (health.status === 'Healthy') this.notHealthy.delete(key);
+      else this.notHealthy.add(key);
+      if (!was || !sameHealth(was, health)) changedKeys.add(key);
+    }
     if (!this.stopWatch) return;
-    this.onAssessed({ ...revisionHealth(items), objects: Object.fromEntries(items.map((i) => [i.key, i.health])) });
+    const verdicts = this.verdicts;
+    const bad = [...this.notHealthy].sort((a, b) => at.get(a)! - at.get(b)!).map((key) => ({ key, health: verdicts.get(key)! }));
+    let objects: Record<string, ObjectHealth> | undefined;
+    const keysNow = keys;
+    this.onAssessed({
+      ...revisionHealthOf(bad, keys.length),
+      changed: changedKeys,
+      verdict: (key) => verdicts.get(key),
+      get objects() { return (objects ??= Object.fromEntries(keysNow.map((k) => [k, verdicts.get(k)!]))); },
+    });
   }
 }
+
+const sameHealth = (a: ObjectHealth, b: ObjectHealth) => a.status === b.status && a.message === b.message
+  && (a.causes ?? []).length === (b.causes ?? []).length && (a.causes ?? []).every((c, i) => c === b.causes![i]);

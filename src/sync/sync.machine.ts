@@ -137,20 +137,17 @@ export const syncMachine = setup({
         onError: { target: 'failed', actions: 'recordFailure' },
       },
     },
+    // An outcome is a state one can see: a change that came mid-sync runs next, but after a 0 ms delay, so the
+    // outcome is reported (the 'Synced: applied revision' line, /status) before the next run hides it.
     synced: {
-      always: [
-        { guard: 'suspendRequested', target: 'suspended' },
-        { guard: 'pending', target: 'fetching' },
-      ],
+      always: { guard: 'suspendRequested', target: 'suspended' },
+      after: { 0: { guard: 'pending', target: 'fetching' } },
       on: { CHANGE: 'fetching' },
     },
     failed: {
       entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
-      always: [
-        { guard: 'suspendRequested', target: 'suspended' },
-        { guard: 'pending', target: 'fetching' },
-      ],
-      after: { retry: 'fetching' },
+      always: { guard: 'suspendRequested', target: 'suspended' },
+      after: { 0: { guard: 'pending', target: 'fetching' }, retry: 'fetching' },
       on: { CHANGE: 'fetching' },
     },
     suspended: {

@@ -12,6 +12,7 @@ import { loadDesired, type TreeLookup } from './desired.ts';
 import { recording, sameAnswers, type Read } from './recorded-reads.ts';
 import type { Builder } from '../build/builder.ts';
 import { makePlan, type Plan } from '../plan/plan.ts';
+import { keyOf } from '../plan/pair.ts';
 import { dataDeletionRefusal, dataDeletions } from '../plan/data-deletion.ts';
 import { BUSY_STATES as BUSY, retryDelay, syncMachine, type StepResult, type SyncState } from './sync.machine.ts';
 import { applyPlan } from './apply.ts';
@@ -41,6 +42,58 @@ export interface SyncerOptions {
   retryMaxMs?: number;
   now?: () => Date;
   clock?: ActorOptions<typeof syncMachine>['clock'];
+}
+
+/** A desired set by key, and its HorizontalPodAutoscalers; `inventory`: its keys sorted, once known. */
+interface PlanBase { desired: KubeObject[]; byKey: Map<string, KubeObject>; hpas: KubeObject[]; inventory?: string[] }
+interface Planned { plan: Plan; live: KubeObject[]; base: PlanBase }
+
+function baseOf(desired: KubeObject[], inventory: string[] | undefined): PlanBase {
+  const byKey = new Map<string, KubeObject>();
+  for (const o of desired) byKey.set(keyOf(o), o);
+  return { desired, byKey, hpas: desired.filter((o) => o.kind === 'HorizontalPodAutoscaler'), inventory };
+}
+
+/**
+ * The base of `desired` from the last one's, adding to `keys` the keys whose object changed, came or went. The
+ * loader keeps the order of files and documents, so an unchanged document's object is at the same place: only the
+ * places that differ are looked at (a one-file commit keys two objects, not 10,000). Another length, or most places
+ * changed: every object is keyed and compared.
+ */
+function movedOn(base: PlanBase, desired: KubeObject[], keys: Set<string>): PlanBase {
+  const was = base.desired;
+  const at: number[] = [];
+  if (desired.length === was.length) {
+    for (let i = 0; i < desired.length && at.length <= desired.length / 4; i++) if (desired[i] !== was[i]) at.push(i);
+  }
+  if (desired.length !== was.length || at.length > desired.length / 4) {
+    const next = baseOf(desired, undefined);
+    for (const [key, o] of next.byKey) if (base.byKey.get(key) !== o) keys.add(key);
+    for (const key of base.byKey.keys()) if (!next.byKey.has(key)) keys.add(key);
+    if (next.byKey.size === base.byKey.size && [...next.byKey.keys()].every((k) => base.byKey.has(k))) next.inventory = base.inventory;
+    return next;
+  }
+  const byKey = new Map(base.byKey);
+  let sameKeys = true, hpas = false;
+  // Gone first, then come: an object that moved from one place to another stays.
+  for (const i of at) {
+    const key = keyOf(was[i]);
+    keys.add(key);
+    if (byKey.get(key) === was[i]) byKey.delete(key);
+  }
+  for (const i of at) {
+    const key = keyOf(desired[i]);
+    keys.add(key);
+    byKey.set(key, desired[i]);
+    if (key !== keyOf(was[i])) sameKeys = false;
+    if (desired[i].kind === 'HorizontalPodAutoscaler' || was[i].kind === 'HorizontalPodAutoscaler') hpas = true;
+  }
+  return {
+    desired,
+    byKey,
+    hpas: hpas ? desired.filter((o) => o.kind === 'HorizontalPodAutoscaler') : base.hpas,
+    inventory: sameKeys && byKey.size === base.byKey.size ? base.inventory : undefined,
+  };
 }
 
 /** Persisted under meta key `sync`: what must survive a restart, small (the inventory is a record of its own). */
@@ -91,7 +144,12 @@ export class Syncer {
   private listeners = new Set<(s: StatusReport) => void>();
   private monitor?: HealthMonitor;
   private health: HealthReport;
-  private objectHealth: Record<string, ObjectHealth> = {};
+  /** The monitor's verdict of a key, as of the last assessment taken. */
+  private objectHealth: (key: string) => ObjectHealth | undefined = () => undefined;
+  /** Keys whose verdict changed in assessments not taken yet (begun during an apply): their entries are refreshed later. */
+  private healthChanged = new Set<string>();
+  /** The keys of `entries`, for the monitor: the same array until the set of keys changes. */
+  private entryKeys?: string[];
   /** Bumped when an apply starts and when it ends (odd while applying), to tell stale assessments (onAssessed). */
   private applyEpoch = 0;
   /** The epoch in which the assessment under way read its keys. */
@@ -99,8 +157,20 @@ export class Syncer {
   private readonly now: () => Date;
   /** What the last load was of and read, and its errors: a revision with the same inputs is not loaded again. */
   private lastLoad?: { key: string; reads: Read[]; errors: Issue[] };
-  /** Loads skipped because their inputs were the last load's; for tests and the bench. */
-  readonly stats = { loadsReused: 0 };
+  /** Loads skipped because their inputs were the last load's, plans made of changed keys only (and the keys they
+   * paired); for tests and the bench. */
+  readonly stats = { loadsReused: 0, plansIncremental: 0, keysPlanned: 0 };
+  /** Keys of the live objects changed since the last plan began (the store's watch): what it must pair again. */
+  private liveChanged = new Set<string>();
+  /** More keys changed than were worth keeping: the next plan pairs everything. */
+  private liveOverflow = false;
+  private stopLiveWatch?: () => void;
+  /** The desired set of the last plan applied in full, by key: the next plan pairs only what changed since. */
+  private planBase?: PlanBase;
+  /** The desired set of the plan being applied; becomes planBase once the apply succeeds. */
+  private planning?: PlanBase;
+  /** plan.inventory of the last plan noted: a plan with the very same array has the inventory's keys. */
+  private notedInventory?: string[];
 
   constructor(private source: RevisionSource, private store: Store, private opts: SyncerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -148,19 +218,23 @@ export class Syncer {
           const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
-          // Shared (read only, replaced on change, never changed in place): no copy of every live object per commit.
-          const live = (await Promise.all(gitKinds().map((k) => this.store.list(k, { shared: true })))).flat();
-          const plan = makePlan({ desired: this.objects, live, inventory: this.inventory.keys() });
+          // Taken now: what changes from here on (this plan's own apply included) is the next plan's to pair.
+          const base = this.liveOverflow ? undefined : this.planBase, changed = this.liveChanged;
+          this.planBase = this.planning = undefined;
+          this.liveChanged = new Set();
+          this.liveOverflow = false;
+          const made = (base && await this.planChanged(base, changed)) ?? await this.planAll();
           // Data is deleted only when the commit says so: otherwise the whole revision is refused.
-          const refusal = dataDeletionRefusal(dataDeletions(plan, live, this.revision?.message));
+          const refusal = dataDeletionRefusal(dataDeletions(made.plan, made.live, this.revision?.message));
           if (refusal) throw new Error(refusal);
-          this.plan = plan;
+          this.plan = made.plan;
+          this.planning = made.base;
         }),
         apply: fromPromise(async ({ input }: { input: { head: string } }) => {
           // Claimed before writing (the store writes in order, so the claim is on disk no later than the objects):
           // should the apply fail halfway, what it created can still be pruned later.
           const claims: Record<string, string> = {};
-          for (const key of this.plan!.inventory) if (!this.inventory.has(key)) this.inventory.set(key, claims[key] = '');
+          if (this.plan!.inventory !== this.notedInventory) for (const key of this.plan!.inventory) if (!this.inventory.has(key)) this.inventory.set(key, claims[key] = '');
           if (Object.keys(claims).length) {
             this.built.inventory = undefined;
             await this.store.patchMeta(INVENTORY_KEY, claims);
@@ -169,6 +243,9 @@ export class Syncer {
           try {
             await applyPlan(this.store, this.plan!, input.head, this.revision?.sha === input.head ? this.revision.message : undefined);
             await this.noteApplied(input.head, this.plan!);
+            // Applied in full: the next plan pairs only what changes from here (a failed apply leaves no base: the
+            // next plan pairs everything, whatever this one left half done).
+            this.planBase = this.planning;
           } finally {
             this.applyEpoch++;
             this.monitor?.poke(); // also after a failed apply: what it did write changes health too
@@ -181,16 +258,45 @@ export class Syncer {
       // Passing `clock: undefined` would replace xstate's real clock.
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
+    this.stopLiveWatch = await this.store.watch({ shared: true }, (e) => {
+      if (e.object.kind === 'Event') return;
+      this.liveChanged.add(keyOf(e.object));
+      // Pods come and go under new names while no commit comes: past this many keys, pairing everything is as cheap.
+      if (this.liveChanged.size > 2 * this.objects.length + 1000) {
+        this.liveOverflow = true;
+        this.liveChanged = new Set();
+      }
+    });
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();
     if (this.suspendReason !== undefined) this.actor.send({ type: 'SUSPEND' });
     this.monitor = new HealthMonitor(this.store, () => {
       this.assessEpoch = this.applyEpoch;
-      return [...this.entries.keys()];
+      return (this.entryKeys ??= [...this.entries.keys()]);
     }, (h) => void this.onAssessed(h));
     await this.monitor.start();
     this.stopWatch = this.source.watch(() => this.actor.send({ type: 'CHANGE' }));
     this.actor.send({ type: 'CHANGE' });
+  }
+
+  /**
+   * The revision the last run detected and did not finish (a sync cut off by a crash), known once start() has read
+   * what was persisted. The first pass applies the branch head: this revision, unless the branch has moved on since.
+   */
+  interrupted(): string | undefined {
+    const sha = this.persisted.lastAttempted;
+    return sha && sha !== this.persisted.lastApplied && this.persisted.history.find((h) => h.sha === sha)?.result === 'Pending' ? sha : undefined;
+  }
+
+  /** Resolves once the first pass after start() has an outcome (synced, failed, or suspended). */
+  firstOutcome(): Promise<SyncState> {
+    return new Promise((resolve) => {
+      const sub = this.actor.subscribe((s) => {
+        if (['synced', 'failed', 'suspended'].includes(s.value as string)) { sub.unsubscribe(); resolve(s.value as SyncState); }
+      });
+      const now = this.state;
+      if (['synced', 'failed', 'suspended'].includes(now)) { sub.unsubscribe(); resolve(now); }
+    });
   }
 
   /** Works before start() too: then not even the first sync runs. */
@@ -214,6 +320,7 @@ export class Syncer {
       });
     }
     this.actor.stop();
+    this.stopLiveWatch?.();
     await this.monitor?.stop();
     await this.writeStatus();
   }
@@ -303,30 +410,35 @@ export class Syncer {
     return keys;
   }
 
-  /** Rebuilds one object's /status entry (or drops it: no longer applied). */
-  private refresh(key: string): void {
+  /** Rebuilds one object's /status entry (or drops it: no longer applied); whether it changed. */
+  private refresh(key: string): boolean {
     const revision = this.inventory.get(key);
     const had = this.entries.get(key);
     if (!revision) {
       if (had) {
         this.entries.delete(key);
-        this.built.objects = undefined;
+        this.built.objects = this.entryKeys = undefined;
+        return true;
       }
-      return;
+      return false;
     }
     const { kind, namespace, name } = had ?? parseKey(key);
-    const h = this.objectHealth[key];
+    const h = this.objectHealth(key);
     const next: ObjectSyncState = {
       key, kind, namespace, name, mode: had?.mode ?? (kindInfo(kind)?.mode === 'kept' ? 'kept' : 'run'), revision,
       status: this.built.pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message,
     };
-    if (had && had.revision === next.revision && had.status === next.status && had.health === next.health && had.healthMessage === next.healthMessage) return;
+    if (had && had.revision === next.revision && had.status === next.status && had.health === next.health && had.healthMessage === next.healthMessage) return false;
+    if (!had) this.entryKeys = undefined;
     this.entries.set(key, next);
     this.built.objects = undefined;
+    return true;
   }
 
   /** A new assessment of the applied revision: status and the revision's timeline (first healthy, first degraded). */
   private async onAssessed(h: HealthAssessment): Promise<void> {
+    // Kept for later: the monitor reports each changed verdict once.
+    for (const key of h.changed ?? this.entries.keys()) this.healthChanged.add(key);
     // Begun before or during an apply, it judged a half-written store, maybe against the previous revision's keys:
     // it must not touch that revision's (frozen) entry. The apply pokes the monitor again once it is done.
     if (this.assessEpoch !== this.applyEpoch || this.applyEpoch % 2 === 1) return;
@@ -339,14 +451,11 @@ export class Syncer {
     let changed = h.status !== was.status || h.message !== was.message || sha !== was.revision
       || h.reasons.length !== was.reasons.length || h.reasons.some((r, i) => r !== was.reasons[i]);
     // Only the objects whose health changed get a new /status entry.
-    const previous = this.objectHealth;
-    this.objectHealth = h.objects;
-    for (const key of this.entries.keys()) {
-      const a = previous[key], b = h.objects[key];
-      if (a?.status === b?.status && a?.message === b?.message) continue;
-      this.refresh(key);
-      changed = true;
-    }
+    // The monitor's verdicts by key, or (an assessment that failed) the record it gave.
+    this.objectHealth = h.verdict ?? ((objects) => (key: string) => objects[key])(h.objects);
+    const keys = this.healthChanged;
+    this.healthChanged = new Set();
+    for (const key of keys) if (this.entries.has(key) && this.refresh(key)) changed = true;
     const entry = this.persisted.history.find((e) => e.sha === sha && e.result === 'Applied');
     let timeline = false;
     if (entry && (entry.health !== h.status || entry.healthMessage !== h.message)) {
@@ -357,6 +466,53 @@ export class Syncer {
       timeline = true;
     }
     if (timeline || changed) await this.writeStatus();
+  }
+
+  /** A plan of the whole desired set against every live object of the kinds git may own. */
+  private async planAll(): Promise<Planned> {
+    // Shared (read only, replaced on change, never changed in place): no copy of every live object per commit.
+    const live = (await Promise.all(gitKinds().map((k) => this.store.list(k, { shared: true })))).flat();
+    const plan = makePlan({ desired: this.objects, live, inventory: this.inventory.keys() });
+    this.stats.keysPlanned += this.objects.length;
+    return { plan, live, base: baseOf(this.objects, plan.inventory) };
+  }
+
+  /**
+   * The plan of the whole desired set made of the keys that can differ from the last plan applied in full: those
+   * whose desired object changed (the loader hands out the same frozen object for an unchanged document), came or
+   * went, and those whose live object changed since (the store's watch); every other key was paired by that plan
+   * and applied, so it pairs as unchanged. Plus every HorizontalPodAutoscaler (who owns which replicas). Undefined
+   * (plan everything) when a CRD or an HPA of git changed, which changes how other keys pair, or when most keys changed.
+   */
+  private async planChanged(base: PlanBase, liveChanged: ReadonlySet<string>): Promise<Planned | undefined> {
+    const desired = this.objects;
+    const keys = new Set(liveChanged);
+    const next = desired === base.desired ? base : movedOn(base, desired, keys);
+    if (keys.size > desired.length / 4 + 100) return undefined;
+    const kinds = new Set(gitKinds());
+    for (const key of keys) {
+      const { kind } = parseKey(key);
+      if (kind === 'CustomResourceDefinition' || (kind === 'HorizontalPodAutoscaler' && base.byKey.get(key) !== next.byKey.get(key))) return undefined;
+    }
+    for (const h of next.hpas) keys.add(keyOf(h));
+    const want: KubeObject[] = [], live = new Set<KubeObject>();
+    for (const key of keys) {
+      const d = next.byKey.get(key);
+      if (d) want.push(d);
+      const { kind, namespace, name } = parseKey(key);
+      if (!kinds.has(kind)) continue;
+      // By kind, namespace and name: a live object of another apiVersion pairs (or is pruned) under its own key, as in a full plan.
+      const l = await this.store.get(kind, namespace, name, { shared: true });
+      if (l) live.add(l);
+    }
+    const part = makePlan({ desired: want, live: [...live], inventory: this.inventory.keys() });
+    // The keys of the whole desired set, sorted as makePlan sorts them: the same array while they are the same keys.
+    const inventory = next.inventory ??= [...next.byKey.keys()].sort();
+    const plan: Plan = { ...part, inventory, unchanged: desired.length - part.create - part.update };
+    this.stats.plansIncremental++;
+    this.stats.keysPlanned += keys.size;
+    // Claims are what the data-deletion check reads of the live state.
+    return { plan, live: [...live, ...await this.store.list('PersistentVolumeClaim', { shared: true })], base: next };
   }
 
   private async noteDetected(rev: Revision): Promise<void> {
@@ -373,6 +529,18 @@ export class Syncer {
   /** The revision is applied: the inventory becomes its objects (written as the entries that changed). */
   private async noteApplied(sha: string, plan: Plan): Promise<void> {
     const again = this.isRunningEntry(sha);
+    if (plan.inventory === this.notedInventory) {
+      // The same keys as the inventory (all applied by now): only what this plan wrote changes revision.
+      const patch: Record<string, string> = {};
+      for (const s of plan.steps) {
+        if (s.action === 'prune' || this.inventory.get(s.key) === sha) continue;
+        this.inventory.set(s.key, patch[s.key] = sha);
+        this.refresh(s.key);
+      }
+      this.notePersisted(sha, plan, again);
+      if (Object.keys(patch).length) await this.store.patchMeta(INVENTORY_KEY, patch);
+      return;
+    }
     const written = new Set<string>();
     for (const s of plan.steps) if (s.action !== 'prune') written.add(s.key);
     const before = this.inventory;
@@ -393,14 +561,19 @@ export class Syncer {
       if (had) this.entries.set(key, had);
       if (!had || key in patch) this.refresh(key);
     }
-    this.built.objects = this.built.inventory = undefined;
+    this.built.objects = this.built.inventory = this.entryKeys = undefined;
+    this.notedInventory = plan.inventory;
+    this.notePersisted(sha, plan, again);
+    if (Object.keys(patch).length) await this.store.patchMeta(INVENTORY_KEY, patch);
+  }
+
+  private notePersisted(sha: string, plan: Plan, again: boolean): void {
     this.persisted = {
       ...this.persisted,
       lastApplied: sha,
       history: again ? this.persisted.history
         : this.updateLatest(sha, { result: 'Applied', appliedAt: this.now().toISOString(), created: plan.create, updated: plan.update, pruned: plan.prune }),
     };
-    if (Object.keys(patch).length) await this.store.patchMeta(INVENTORY_KEY, patch);
   }
 
   /** Reads what the last run persisted (moving an inventory kept whole in `sync` by an older version to its own record). */
@@ -418,6 +591,7 @@ export class Syncer {
     this.entries = new Map();
     for (const key of this.inventory.keys()) this.refresh(key);
     this.built = { pending: EMPTY };
+    this.entryKeys = undefined;
   }
 
   /** Called before lastState moves on: lastState is the step that failed. */

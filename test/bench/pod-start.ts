@@ -13,7 +13,7 @@ import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
-import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
+import { defaultStartParallelism, PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import type { RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
 
 const POLL_MS = 50;
@@ -135,6 +135,52 @@ async function podCalls(rt: PodmanRuntime, dir: string): Promise<void> {
   console.log(`podman: calls per pod of one container: start ${list(started)}, stop and removal ${list(stopped)}; no podman process on either path`);
 }
 
+/**
+ * `n` pods started at once by the podman runtime alone (no serve): where a pod's start goes, step by step (the sandbox
+ * is `POST pods/create`; the container's create; its start, which starts the pod's infra first: netavark and its
+ * iptables calls, then conmon and runc for the infra and for the container), each pod's time from the first call to its
+ * container started, and the CPU of the podman service. Once with every start let through at once (as before the
+ * bound), once with the runtime's bound.
+ */
+async function runtimeSteps(dir: string, n: number, parallelism: number): Promise<void> {
+  const rt = await PodmanRuntime.create({ stateDir: path.join(dir, `steps-${parallelism}`, 'podman'), startParallelism: parallelism });
+  const cidr = '10.253.1.0/24';
+  const started: [RunningContainer, string][] = [];
+  try {
+    // The bridge, the service and the infra image first: what a node has done before its first pods.
+    const warm = await rt.createSandbox!({ id: 'default/warm', uid: crypto.randomUUID(), podCIDR: cidr, ip: '10.253.1.2', hostNetwork: false, hostPorts: [] });
+    started.push([await rt.start({ id: 'default/warm/c', argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, 'warm.log'), sandbox: warm, podUID: 'w', restartCount: 0 }), warm]);
+    rt.api.timings = new Map();
+    const svc = servicePid(path.join(dir, `steps-${parallelism}`));
+    const cpu0 = cpuOf(svc);
+    const t0 = performance.now();
+    const sandbox: number[] = [], start: number[] = [], total: number[] = [];
+    await Promise.all(Array.from({ length: n }, async (_, i) => {
+      const uid = crypto.randomUUID();
+      const a = performance.now();
+      const sb = await rt.createSandbox!({ id: `default/p${i}`, uid, podCIDR: cidr, ip: `10.253.1.${10 + i}`, hostNetwork: false, hostPorts: [] });
+      const b = performance.now();
+      const c = await rt.start({ id: `default/p${i}/c`, argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, `p${i}.log`), sandbox: sb, podUID: uid, restartCount: 0 });
+      const d = performance.now();
+      started.push([c, sb]);
+      sandbox.push(b - a);
+      start.push(d - b);
+      total.push(d - t0);
+    }));
+    const ms = (xs: number[] | undefined) => xs?.length ? `median ${s(pct(xs, 50))} p99 ${s(pct(xs, 99))}` : 'none';
+    const t = rt.api.timings;
+    console.log(`podman runtime alone, ${n} pods at once, ${parallelism} starts at a time: pod started (from t0) ${ms(total)}; `
+      + `steps: sandbox (POST pods/create) ${ms(sandbox)}; Runtime.start ${ms(start)}, of which container create ${ms(t.get('POST containers/create'))}, `
+      + `container start (infra with netavark, then the container) ${ms(t.get('POST containers/start'))}, the rest waiting for a start slot; `
+      + `podman service CPU ${(cpuOf(svc) - cpu0).toFixed(1)} s; load average ${loadavg()[0].toFixed(1)}`);
+  } finally {
+    rt.api.timings = undefined;
+    await Promise.all(started.map(async ([c, sb]) => { await c.stop(0); await rt.removeSandbox!(sb); }));
+    await rt.removeAll();
+    await rt.close();
+  }
+}
+
 /** Runtime.start alone, for a container that runs on: median of `runs`. */
 async function startCost(name: string, runtime: Runtime, dir: string, runs = 10): Promise<void> {
   const started: RunningContainer[] = [];
@@ -168,6 +214,8 @@ export async function podStartup(): Promise<void> {
         } finally {
           await rt.close();
         }
+        const most = Math.max(...counts);
+        for (const p of [most, defaultStartParallelism()]) await runtimeSteps(dir, most, p);
       }
       for (const n of counts) await commitToReady(runtime, n);
     }

@@ -18,10 +18,11 @@ test.before(async () => {
 
 test.after(() => cleanup());
 
-/** Writes `kib` KiB into its emptyDir (limit 1Mi) and sleeps; `deaf`: to SIGTERM, with 600 s grace (a minute at this
- * node's speed), so only a kill without grace ends it quickly. */
+/** Writes `kib` KiB into its emptyDir (limit 1Mi) and sleeps; `deaf`: to SIGTERM (deaf before it writes, or a loaded
+ * machine can evict it between the write and the handler: exit 143), with 600 s grace (a minute at this node's speed),
+ * so only a kill without grace ends it quickly. */
 const writer = (name: string, kib: number, deaf = false): KubeObject => nodePod(name,
-  `require('fs').writeFileSync('${mnt}/blob', Buffer.alloc(${kib} * 1024, 1)); ${deaf ? "process.on('SIGTERM', () => {});" : ''} setInterval(() => {}, 1000);`,
+  `${deaf ? "process.on('SIGTERM', () => {});" : ''} require('fs').writeFileSync('${mnt}/blob', Buffer.alloc(${kib} * 1024, 1)); setInterval(() => {}, 1000);`,
   { spec: { terminationGracePeriodSeconds: deaf ? 600 : 1, volumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Mi' } }] }, container: { volumeMounts: [{ name: 'scratch', mountPath: mnt }] } });
 
 const get = (name: string) => store.get('Pod', 'default', name);

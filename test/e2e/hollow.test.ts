@@ -71,6 +71,13 @@ test('200 hollow pods go Running and Ready over 20 nodes, within each node\'s po
   assert.ok([...perNode.values()].every((n) => n <= 11), JSON.stringify(Object.fromEntries(perNode)));
   assert.ok(ps.every((p: any) => p.status.containerStatuses[0].state.running), 'containers running');
   assert.is(new Set(ps.map((p: any) => p.status.podIP)).size, 200, 'each pod its own address');
+  // Each node its own address, as on the process runtime: its podCIDR's first, its pods' hostIP, never a pod's.
+  const nodes = (await serve.get('/api/v1/nodes')).body.items as any[];
+  const address = new Map(nodes.map((n) => [n.metadata.name, n.status.addresses.find((a: any) => a.type === 'InternalIP').address]));
+  assert.is(new Set(address.values()).size, 20, 'each node its own InternalIP');
+  for (const n of nodes) assert.is(address.get(n.metadata.name), n.spec.podCIDR.replace(/\.0\/24$/, '.1'), `${n.metadata.name}: ${n.spec.podCIDR}`);
+  assert.ok(ps.every((p: any) => p.status.hostIP === address.get(p.spec.nodeName)), 'pods\' hostIP is their node\'s address');
+  assert.ok(ps.every((p: any) => !new Set(address.values()).has(p.status.podIP)), 'no pod has a node\'s address');
 });
 
 test('a hollow container told to exit 7 fails its pod', async () => {

@@ -3,7 +3,8 @@
 // replicas Ready by an httpGet probe (serve reaches pod addresses through its helper in that namespace), a NodePort
 // and an Ingress on the host, a pod reaching the Service by DNS name (ClusterIP and DNS listened on in that namespace), a configMap
 // volume, a memory limit that rootless podman on cgroup v1 cannot enforce (a Warning event, not silence), kill -9
-// of serve and a new one leaving every container running, `convergit stop` as that user removing them, and the
+// of serve and a new one leaving every container running, a grpc readiness probe (dialled through the helper), the
+// helper killed and started again by serve (pods reachable again), `convergit stop` as that user removing them, and the
 // fallback to the process runtime for a user without subordinate ids.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +18,21 @@ import { podmanMissing } from '../support/podman.ts';
 import { freePort, pushBusyboxImage, registryMissing, startRegistry, type Registry } from '../support/registry.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+
+/** grpc.health.v1.Health/Check over plain HTTP/2 (node's own http2): SERVING. */
+const GRPC_SERVER = `const http2 = require('node:http2');
+const server = http2.createServer();
+server.on('stream', (stream, headers) => {
+  stream.on('data', () => {});
+  stream.on('end', () => {
+    const known = headers[':path'] === '/grpc.health.v1.Health/Check';
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': known ? '0' : '12' }));
+    stream.end(known ? Buffer.from([0, 0, 0, 0, 2, 0x08, 1]) : undefined); // status = 1 (SERVING)
+  });
+});
+server.listen(50051);
+`;
 
 /** Why this machine cannot run rootless podman for a user made here, or undefined. */
 function rootlessMissing(): string | undefined {
@@ -134,6 +150,18 @@ spec:
       volumeMounts: [{ name: cfg, mountPath: /cfg }]
       resources: { limits: { memory: 64Mi } }
 `,
+      // A gRPC health server in plain node (http2), run over the host's system folders (a git: image).
+      'apps/grpc/server.js': GRPC_SERVER,
+      'grpc.yaml': `apiVersion: v1
+kind: Pod
+metadata: { name: grpc, labels: { app: grpc } }
+spec:
+  containers:
+    - name: grpc
+      image: git:apps/grpc
+      command: ["node", "server.js"]
+      readinessProbe: { grpc: { port: 50051 }, periodSeconds: 1 }
+`,
     });
     // The user must read the repository and own its data folder.
     execFileSync('chown', ['-R', `${uid}:${gid}`, dirname(repo.dir)]);
@@ -202,6 +230,26 @@ spec:
     });
     assert.match(log, /from-a-configmap/);
     assert.match(log, /hello from busybox httpd/);
+  });
+
+  test('a grpc readiness probe reaches its pod through the helper, as with root', async () => {
+    await until(async () => ready(await pod('grpc')), 'the grpc pod Ready', 90_000)
+      .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify((await pod('grpc'))?.status)}; ${(await events('grpc')).join('; ')}`); });
+  });
+
+  test('the helper in the namespace, killed, is started again by serve, and pods are reached again', async () => {
+    const helpers = () => spawnSync('ps', ['-u', String(uid), '-o', 'pid=,comm=,args='], { encoding: 'utf8' }).stdout.split('\n')
+      .filter((l) => / node .*convergit-rootless-netns/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+    const [before] = helpers();
+    assert.ok(before, 'the helper runs');
+    process.kill(before, 'SIGKILL');
+    await until(async () => /rootless network helper runs again/.test(serve.output()), 'serve to start the helper again', 60_000);
+    assert.match(serve.output(), /the helper in podman's rootless network namespace exited \((\d+|SIG[A-Z]+)\); starting it again/);
+    const after = helpers();
+    assert.is(after.length, 1);
+    assert.not.equal(after[0], before);
+    // A new connection into the namespace: the NodePort's relay to a pod.
+    assert.match(await until(nodePortGet, 'the NodePort through the new helper', 30_000), /hello from busybox httpd/);
   });
 
   test('a memory limit rootless podman cannot enforce (cgroup v1) is a Warning event, not silence', async () => {

@@ -104,6 +104,14 @@ data:
         // Always: once the other pod has pulled it, IfNotPresent would run the local copy, as Kubernetes does.
         bare('private-without-secret', { image: `${priv.host}/private:1`, imagePullPolicy: 'Always' }),
         bare('private-with-secret', { image: `${priv.host}/private:1` }, { imagePullSecrets: [{ name: 'regcred' }] }),
+        // Only its ServiceAccount names the secret: the ServiceAccount admission writes it into the pod.
+        `apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: puller
+imagePullSecrets: [{ name: regcred }]
+`,
+        bare('private-via-account', { image: `${priv.host}/private:1`, imagePullPolicy: 'Always' }, { serviceAccountName: 'puller' }),
       ].join('---\n'),
       'hog.yaml': `apiVersion: v1
 kind: Pod
@@ -220,7 +228,7 @@ spec:
     assert.ok(ev.some((m) => m.startsWith(`Failed: Failed to pull image "${open.host}/nope:1"`)), ev.join('\n'));
   });
 
-  t('a private image: refused without its pull secret, run with it', async () => {
+  t('a private image: refused without its pull secret, run with it, or with its ServiceAccount\'s', async () => {
     await succeeded('private-with-secret');
     assert.is(await logOf('private-with-secret'), 'private image ran\n');
     const w = await until(async () => {
@@ -228,6 +236,9 @@ spec:
       return x?.reason === 'ImagePullBackOff' && x;
     }, 'the private image refused', 60_000);
     assert.match(w.message, /unauthorized|authentication required/);
+    await succeeded('private-via-account');
+    assert.equal((await pod('private-via-account')).spec.imagePullSecrets, [{ name: 'regcred' }], 'the account\'s secret, in the pod');
+    assert.is(await logOf('private-via-account'), 'private image ran\n');
   });
 
   t('over its memory limit a container is OOMKilled (137) and restarted', async () => {

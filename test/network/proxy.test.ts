@@ -55,7 +55,7 @@ test('balances connections round-robin across ready endpoints; half-close passes
   await store.create(svc('web', ip));
   await store.create(endpoints('web', [b1, b2]));
   const p = await start(store);
-  assert.equal(await listeningOn(p, ip, 8080), { address: ip, port: 8080, service: 'default/web', portName: 'http', kind: 'clusterIP' });
+  assert.equal(await listeningOn(p, ip, 8080), { address: ip, port: 8080, service: 'default/web', portName: 'http', kind: 'clusterIP', protocol: 'TCP' });
   const replies = [];
   for (let i = 0; i < 4; i++) replies.push(await request(ip, 8080, `r${i}`));
   // The backend replies only after the client's FIN: the reply proves both half-closes went through.
@@ -129,7 +129,7 @@ test('NodePort Services also listen on the node host; an unnamed port takes the 
   await store.create(svc('web', ip, { type: 'NodePort', ports: [{ port: 8080, nodePort: 30080 }] }));
   await store.create(endpoints('web', [b], [], undefined as unknown as string));
   const p = await start(store, { nodeHost });
-  assert.equal(await listeningOn(p, nodeHost, 30080), { address: nodeHost, port: 30080, service: 'default/web', portName: '', kind: 'nodePort' });
+  assert.equal(await listeningOn(p, nodeHost, 30080), { address: nodeHost, port: 30080, service: 'default/web', portName: '', kind: 'nodePort', protocol: 'TCP' });
   assert.is(await request(nodeHost, 30080), 'b:hi');
   assert.is(await request(ip, 8080), 'b:hi');
 });
@@ -145,12 +145,13 @@ test('listeners follow the Services: a new port opens, a removed port or Service
   assert.is(await request(ip, 8080), 'b:hi');
 
   const cur = (await store.get('Service', 'default', 'web'))!;
-  cur.spec.ports = [{ name: 'http', port: 8081 }, { name: 'dns', port: 53, protocol: 'UDP' }];
+  cur.spec.ports = [{ name: 'http', port: 8081 }, { name: 'dns', port: 8081, protocol: 'UDP' }];
   await store.update(cur);
   await listeningOn(p, ip, 8081);
   await until(async () => (await request(ip, 8080)) === 'error ECONNREFUSED', 'port 8080 to close');
   assert.is(await request(ip, 8081), 'b:hi');
-  assert.equal(p.listening().map((l) => l.port), [8081], 'UDP ports are not proxied');
+  await until(() => p.listening().length === 2, 'the UDP port too');
+  assert.equal(p.listening().map((l) => `${l.port}/${l.protocol}`).sort(), ['8081/TCP', '8081/UDP'], 'one port number, both protocols');
 
   await store.delete('Service', 'default', 'web');
   await until(() => p.listening().length === 0, 'no listeners');
@@ -289,6 +290,70 @@ test('drain: the proxy acknowledges an Endpoints generation only once no connect
   for (const s of b1.open) s.destroy();
   await until(async () => (await ack()) === '2', 'the second generation acknowledged once drained');
   for (const h of held) h.socket.destroy();
+});
+
+/** A kept-alive peer: answers each message at once (`name:msg`), except `hold`, answered on `release()`. */
+async function chatty(name: string) {
+  const held: net.Socket[] = [];
+  const open = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+    s.on('error', () => {});
+    s.on('data', (d) => (String(d) === 'hold' ? held.push(s) : s.write(`${name}:${d}`)));
+  });
+  const ip = randomAddress(1);
+  await new Promise<void>((resolve) => server.listen(0, ip, () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  backends.push({ name, ip, port, server, open, close: () => new Promise((r) => { for (const s of open) s.destroy(); server.close(() => r()); }) });
+  return { ip, port, release: () => { for (const s of held.splice(0)) s.write(`${name}:released`); } };
+}
+
+/** A client connection that records what it reads and whether the other side ended it. */
+async function kept(host: string, port: number) {
+  const socket = net.connect({ host, port });
+  const got: string[] = [];
+  const state = { ended: false, got, socket };
+  socket.on('error', () => {});
+  socket.on('data', (d) => got.push(String(d)));
+  socket.on('end', () => { state.ended = true; });
+  await new Promise((r) => socket.once('connect', r));
+  return state;
+}
+
+test('kept-alive connections to an endpoint that left close once idle after its answer, not while one is owed', async () => {
+  const { store } = await freshStore();
+  const [b1, b2] = [await chatty('b1'), await chatty('b2')];
+  const ip = randomAddress(2);
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [b1]));
+  const p = await startServiceProxy({ store, idleCloseMs: 100, log: () => {} });
+  proxies.push(p);
+  await listeningOn(p, ip, 8080);
+  const ack = async () => (await store.get('Endpoints', 'default', 'web'))!.metadata.annotations?.['convergit.dev/proxied-generation'];
+  await until(async () => (await ack()) === '1', 'the first generation acknowledged');
+  const idle = await kept(ip, 8080);
+  idle.socket.write('a');
+  await until(() => idle.got.join('') === 'b1:a', 'the first answer');
+  const waiting = await kept(ip, 8080);
+  waiting.socket.write('hold');
+  await until(() => backends.find((b) => b.name === 'b1')!.open.size === 2, 'both connections on b1');
+
+  const cur = (await store.get('Endpoints', 'default', 'web'))!;
+  await store.update({ ...cur, subsets: endpoints('web', [b2]).subsets });
+  const fresh = await kept(ip, 8080);
+  fresh.socket.write('c');
+  await until(() => fresh.got.join('') === 'b2:c', 'a new connection to b2');
+  // The idle one is closed by the proxy (a FIN: an HTTP client drops it from its pool); the one owed an answer stays.
+  await until(() => idle.ended, 'the idle kept-alive connection to b1 to be closed');
+  assert.is(waiting.ended, false, 'a connection waiting for its answer is not cut');
+  assert.is(await ack(), '1', 'not drained while an answer is owed');
+  b1.release();
+  await until(() => waiting.got.join('') === 'b1:released', 'the owed answer');
+  await until(() => waiting.ended, 'then that connection closes too');
+  await until(async () => (await ack()) === '2', 'the second generation acknowledged');
+  assert.is(fresh.ended, false, 'a connection to a ready endpoint is kept');
+  fresh.socket.destroy();
 });
 
 test('a LoadBalancer Service listens on the node at its own port and says so in status; a taken port is an event', async () => {

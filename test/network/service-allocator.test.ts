@@ -116,6 +116,19 @@ test('nodePorts for NodePort and LoadBalancer Services, within the range, one pe
   assert.ok(np.spec.ports.some((p: any) => p.nodePort === late.spec.ports[0].nodePort), 'one of np\'s former ports');
 });
 
+test('one nodePort may serve a TCP and a UDP port of a Service (DNS); twice for one protocol is a duplicate', async () => {
+  const { store } = await freshStore();
+  const a = await start(store, { serviceCidr: '127.2.0.0/16', nodePortRange: [30000, 30099] });
+  const dns = [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', nodePort: 30053 }];
+  await store.create(svc('dns', { type: 'NodePort', ports: dns }));
+  await store.create(svc('dup', { type: 'NodePort', ports: [{ name: 'a', port: 1, protocol: 'UDP', nodePort: 30054 }, { name: 'b', port: 2, protocol: 'UDP', nodePort: 30054 }] }));
+  await allocated(store, 'dns');
+  await a.idle();
+  assert.equal(await warnings(store, 'dns'), []);
+  assert.equal((await get(store, 'dns'))!.spec.ports.map((p: any) => p.nodePort), [30053, 30053]);
+  assert.equal(await warnings(store, 'dup'), ['Warning PortAlreadyAllocated: spec.ports[1].nodePort: Duplicate value: 30054 x1']);
+});
+
 test('a git-given clusterIP or nodePort that is taken or out of range: a Warning event, no allocation', async () => {
   const { store } = await freshStore();
   const a = await start(store, { serviceCidr: '127.2.0.0/16', nodePortRange: [30000, 30099] });

@@ -1,13 +1,14 @@
 // Image pulls on the podman runtime against a real registry started here: pull policies, tags and digests, the
-// image's ENTRYPOINT/CMD/WorkingDir, a missing image, and a private registry with and without credentials.
+// image's ENTRYPOINT/CMD/WorkingDir and USER, a missing image, and a private registry with and without credentials.
 import { test } from 'uvu';
 import { execFileSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
-import { ImagePullError, type PullOptions } from '../../src/node/runtime/runtime.ts';
+import { ImagePullError, type ContainerSecurity, type PullOptions } from '../../src/node/runtime/runtime.ts';
+import { presentLog } from '../../src/node/logs.ts';
 import { podmanMissing } from '../support/podman.ts';
 import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 
@@ -92,6 +93,20 @@ if (missing) {
     const auth = Buffer.from(`${creds.user}:${creds.password}`).toString('base64');
     const info = await runtime.pullImage(`${priv.host}/secret:1`, { policy: 'IfNotPresent', auth: { auths: { [priv.host]: { auth } } } });
     assert.equal(info.cmd, ['true']);
+  });
+
+  test('runAsGroup alone keeps the image\'s USER (by name, its group part left out), as the kubelet does', async () => {
+    pushBusyboxImage(`${open.host}/nobody:1`, { user: 'nobody:nogroup' });
+    const info = await runtime.pullImage(`${open.host}/nobody:1`, { policy: 'IfNotPresent' });
+    const ids = async (n: number, security: ContainerSecurity) => {
+      const logFile = join(stateDir, `ids-${n}.log`);
+      const exit = await (await runtime.start({ id: `default/ids/c${n}`, image: info.id, argv: ['sh', '-c', 'echo $(id -u):$(id -g)'], env: {}, cwd: '/', logFile, security })).exited;
+      assert.is(exit.reason, 'Completed');
+      return presentLog(await readFile(logFile, 'utf8'), {}).trim();
+    };
+    assert.is(await ids(1, {}), '65534:65534', 'the image\'s own user and group');
+    assert.is(await ids(2, { runAsGroup: 4321 }), '65534:4321', 'not root');
+    assert.is(await ids(3, { runAsUser: 1234, runAsGroup: 4321 }), '1234:4321');
   });
 
   test('a reference no registry accepts fails at once', async () => {

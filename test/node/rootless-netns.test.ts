@@ -9,6 +9,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RootlessNetns } from '../../src/node/runtime/podman/rootless-netns.ts';
+import { until } from '../support/wait.ts';
 
 let dir: string, helper: RootlessNetns;
 const logs: string[] = [];
@@ -64,16 +65,43 @@ test('a connection refused there is refused here, with its code', async () => {
   assert.is(err?.code, 'ECONNREFUSED');
 });
 
-test('requests after the helper died are refused (EHELPER), never an uncaught error in serve', async () => {
-  const child = (helper as unknown as { child: { pid: number; connected: boolean } }).child;
-  process.kill(child.pid, 'SIGKILL');
+test('a killed helper is started again: requests sent to the dead one (never an uncaught error in serve) and later ones are answered by the new one', async () => {
+  const before = helper.pid!;
+  process.kill(before, 'SIGKILL');
   // The channel's end is closed by the kernel now; node notices only on its next turn, so these sends hit it.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-  const results = await Promise.all([1, 2, 3].map(() => helper.listen('127.0.0.1', 0).then(() => 'listened', (e: NodeJS.ErrnoException) => e.code)));
-  assert.equal(results, ['EHELPER', 'EHELPER', 'EHELPER']);
-  await helper.listen('127.0.0.1', 0).then(() => assert.unreachable('listened'), (e: NodeJS.ErrnoException) => assert.is(e.code, 'EHELPER'));
+  const handed = await Promise.all([1, 2, 3].map(() => helper.listen('127.0.0.1', 0)));
+  for (const h of handed) {
+    assert.ok((h.address() as AddressInfo).port > 0);
+    h.close();
+  }
+  assert.is(helper.starts, 2);
+  assert.ok(helper.pid && helper.pid !== before);
+  assert.ok(logs.some((l) => /the helper in podman's rootless network namespace exited \((\d+|SIGKILL)\); starting it again in 0.5 s/.test(l)), logs.join('\n'));
+  assert.ok(logs.some((l) => /the rootless network helper runs again \(pid \d+\)/.test(l)), logs.join('\n'));
+  // And again: a connection made by the new helper.
+  const server = net.createServer((c) => c.end('after the restart'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const socket = await helper.connect('127.0.0.1', (server.address() as AddressInfo).port, 5_000);
+  const text = await new Promise<string>((resolve, reject) => {
+    let got = '';
+    socket.on('data', (d) => (got += d)).on('end', () => resolve(got)).on('error', reject);
+    socket.resume();
+  });
+  assert.is(text, 'after the restart');
+  server.close();
   assert.equal(crashes, []);
-  helper.close(); // a helper killed by a signal: nothing to disconnect, and no throw
+});
+
+test('closed, the helper is not started again, and requests are refused', async () => {
+  const pid = helper.pid!;
+  const logged = logs.length;
+  helper.close();
+  await new Promise((r) => setTimeout(r, 50));
+  await helper.listen('127.0.0.1', 0).then(() => assert.unreachable('listened'), (e: NodeJS.ErrnoException) => assert.is(e.code, 'EHELPER'));
+  await until(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 'the helper to exit', 5_000);
+  assert.is(helper.starts, 2);
+  assert.is(logs.length, logged, logs.join('\n')); // its exit is not a death to supervise
 });
 
 test.run();

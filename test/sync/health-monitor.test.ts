@@ -47,9 +47,11 @@ test('a heartbeat alone asks for no assessment; a node going NotReady, a new nod
     await store.recordEvent({ kind: 'ConfigMap', namespace: 'default', name: 'a' }, 'Normal', 'Seen', 'an event');
     assert.is(monitor.stats.pokes, registered + 1, 'an Event is no news');
     before = monitor.stats.assessments;
+    const judged = monitor.stats.judged;
     await store.update({ ...a, data: { v: '2' } });
     assert.is(monitor.stats.pokes, registered + 2);
     await until(() => monitor.stats.assessments > before, 'the assessment for the changed object');
+    assert.is(monitor.stats.judged - judged, 1, 'the changed object alone was judged again');
   } finally {
     await monitor.stop();
     await store.close();

@@ -90,4 +90,28 @@ test('a change during a sync runs again afterwards; suspend waits for the step t
   await waitFor(actor, (s) => s.matches('synced') && s.context.lastApplied === 'b');
 });
 
+test('a change during a sync: the first revision\'s outcome is seen (synced) before the next run starts', async () => {
+  const { actor, clock, calls, seen } = scripted({ heads: ['a', 'b'] });
+  actor.send({ type: 'CHANGE' });
+  actor.send({ type: 'CHANGE' }); // mid-sync: pending
+  await waitFor(actor, (s) => s.matches('synced'));
+  assert.is(actor.getSnapshot().context.lastApplied, 'a');
+  assert.is(actor.getSnapshot().context.pending, true);
+  clock.increment(0); // the next run starts only once the outcome has been seen
+  await waitFor(actor, (s) => s.matches('synced') && s.context.lastApplied === 'b');
+  assert.equal(calls, ['fetch', 'load a', 'plan', 'apply a', 'fetch', 'load b', 'plan', 'apply b']);
+  assert.equal(seen, ['idle', 'fetching', 'loading', 'validating', 'planning', 'applying', 'synced', 'fetching', 'loading', 'validating', 'planning', 'applying', 'synced']);
+});
+
+test('a change during a failing sync: the failure is seen before the next run starts', async () => {
+  const { actor, clock, seen } = scripted({ heads: ['a', 'b'], errorsFor: ['a'] });
+  actor.send({ type: 'CHANGE' });
+  actor.send({ type: 'CHANGE' });
+  await waitFor(actor, (s) => s.matches('failed'));
+  assert.match(actor.getSnapshot().context.error!, /1 error/);
+  clock.increment(0); // not the retry back-off (1 s): the change runs at once
+  await waitFor(actor, (s) => s.matches('synced') && s.context.lastApplied === 'b');
+  assert.equal(seen.slice(seen.indexOf('failed')), ['failed', 'fetching', 'loading', 'validating', 'planning', 'applying', 'synced']);
+});
+
 test.run();

@@ -11,6 +11,9 @@ import { openStore } from '../../src/store/lowdb-store.ts';
 import { Syncer } from '../../src/sync/syncer.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { KubeObject } from '../../src/model/object.ts';
+import { loadDesired } from '../../src/sync/desired.ts';
+import { makePlan } from '../../src/plan/plan.ts';
+import { gitKinds } from '../../src/model/kinds.ts';
 
 const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 
@@ -122,6 +125,87 @@ test('a commit that changes nothing the load reads is not loaded again; one that
     await applied(repo.commit('a manifest'));
     assert.is(syncer.stats.loadsReused, 1);
     assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name), ['b']);
+  } finally {
+    await syncer.stop();
+    await store.close();
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a plan pairs only the keys changed in git or in the store since the last one applied, and leaves what a full plan would, over random edits and drift', async () => {
+  const cmv = (name: string, v: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: "${v}"\n`;
+  const names = Array.from({ length: 12 }, (_, i) => `c${i}`);
+  const repo = makeRepo({ ...Object.fromEntries(names.map((n) => [`deploy/${n}.yaml`, cmv(n, 0)])), 'README.md': '0\n' });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-syncer-'));
+  const store = await openStore(dataDir);
+  const source = new GitSource({ repo: repo.dir, branch: 'main', path: 'deploy', dataDir, interval: 0 });
+  await source.prepare();
+  const syncer = new Syncer(source, store, { repository: repo.dir, branch: 'main', path: 'deploy' });
+  let seed = 11;
+  const next = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const present = new Set(names);
+  const applied = (sha: string) => until(() => syncer.status().lastAppliedRevision === sha && syncer.state === 'synced', `${sha.slice(0, 7)} applied`, 30_000);
+  try {
+    await syncer.start();
+    await applied(repo.git('rev-parse', 'HEAD'));
+    /** Applied, and what a full plan of this revision says then: nothing left to do, and the same keys owned. */
+    const converged = async (sha: string, step: string) => {
+      await applied(sha);
+      const desired = (await loadDesired(await source.read(sha), source, { root: 'deploy' })).objects.map((d) => d.object);
+      const all = (await Promise.all(gitKinds().map((k) => store.list(k, { shared: true })))).flat();
+      const full = makePlan({ desired, live: all, inventory: Object.keys((await store.getMeta<Record<string, string>>('inventory')) ?? {}) });
+      assert.equal(full.steps.map((s) => `${s.action} ${s.key}`), [], `step ${step}: converged as a full plan would leave it`);
+      assert.equal(syncer.status().inventory, full.inventory, `step ${step}: the inventory`);
+      assert.equal((await store.list('ConfigMap')).map((o) => o.metadata.name).sort(), [...present].sort(), `step ${step}: the ConfigMaps git has`);
+    };
+    for (let step = 0; step < 36; step++) {
+      const n = names[Math.floor(next() * names.length)], roll = next();
+      // Drift first, sometimes: the store changed or emptied behind git's back (a commit applies git again).
+      const live = await store.get('ConfigMap', 'default', n);
+      if (live && roll < 0.3) await store.update({ ...live, data: { k: 'drift' } });
+      else if (live && roll < 0.4) await store.delete('ConfigMap', 'default', n);
+      const what = next();
+      if (what < 0.4) repo.write('README.md', `${step}\n`);
+      else if (what < 0.55 || !present.has(n)) { repo.write(`deploy/${n}.yaml`, cmv(n, step)); present.add(n); }
+      else if (what < 0.7) {
+        // Two files at once: another edited, or one gone and another come (as many objects, other keys).
+        const other = names.find((m) => !present.has(m));
+        if (other && next() < 0.5) { repo.remove(`deploy/${n}.yaml`); present.delete(n); repo.write(`deploy/${other}.yaml`, cmv(other, step)); present.add(other); }
+        else { repo.write(`deploy/${n}.yaml`, cmv(n, step + 100)); const m = [...present].find((x) => x !== n); if (m) repo.write(`deploy/${m}.yaml`, cmv(m, step + 200)); }
+      }
+      else if (present.size > 1) { repo.remove(`deploy/${n}.yaml`); present.delete(n); }
+      else repo.write('README.md', `${step}\n`);
+      await converged(repo.commit(`step ${step}`), String(step));
+    }
+    // One object gone and its neighbour come, in one commit: the same number of objects, one place changed.
+    for (const n of ['c5', 'c6']) repo.remove(`deploy/${n}.yaml`), present.delete(n);
+    repo.write('deploy/c5.yaml', cmv('c5', 1));
+    present.add('c5');
+    await converged(repo.commit('c5 only'), 'c5 only');
+    repo.write('README.md', 'settled\n'); // pairs again what the last apply wrote: the next commit's changes stand alone
+    await converged(repo.commit('readme'), 'readme');
+    repo.remove('deploy/c5.yaml');
+    repo.write('deploy/c6.yaml', cmv('c6', 1));
+    present.delete('c5');
+    present.add('c6');
+    await converged(repo.commit('c6 instead of c5'), 'c6 instead of c5');
+    assert.ok(syncer.stats.plansIncremental >= 25, `plans of changed keys only (${syncer.stats.plansIncremental})`);
+    // More objects changed behind git's back than are worth remembering (pods coming and going under new names):
+    // the next plan pairs everything, and git's own objects are still what it owns.
+    const incremental = syncer.stats.plansIncremental;
+    for (let i = 0; i < 1100; i++) await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `by-hand-${i}`, namespace: 'default' }, data: {} });
+    repo.write('README.md', 'many\n');
+    await applied(repo.commit('after many'));
+    assert.is(syncer.stats.plansIncremental, incremental, 'a full plan');
+    assert.is((await store.list('ConfigMap')).length, present.size + 1100, 'objects made by hand are not pruned');
+    // Outside the manifests, twice: the first pairs again what the last apply wrote, the second nothing.
+    for (const round of [1, 2]) {
+      const planned = syncer.stats.keysPlanned;
+      repo.write('README.md', `end ${round}\n`);
+      await applied(repo.commit(`readme ${round}`));
+      if (round === 2) assert.is(syncer.stats.keysPlanned - planned, 0, 'a commit that changes nothing pairs no key');
+    }
   } finally {
     await syncer.stop();
     await store.close();

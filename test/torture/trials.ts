@@ -65,6 +65,8 @@ export interface TortureResult {
   convergence: number[];
   /** ms from the kill to the new serve being up (its modules loaded, the store read, pods re-adopted). */
   startup: number[];
+  /** ms from the kill to the desired state: startup plus convergence, whatever serve does before or after it is up. */
+  killToDesired: number[];
   /** Per crash trial: raw convergence minus the work its change still had left at the kill, by the controls. */
   restartCost: number[];
   /** Control trials (no kill): ms from the commit to the desired state, by kind of change. */
@@ -99,7 +101,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
   const repo = makeRepo({ 'echo.yaml': deployment(0, 3), 'service.yaml': SERVICE, 'apps/echo/server.js': SERVER });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-torture-'));
   const args = ['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '200ms', '--retry-base', '200ms'];
-  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], restartCost: [], controls: {}, problems: [] };
+  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], killToDesired: [], restartCost: [], controls: {}, problems: [] };
   // Crash trials by kind of change: how long after the commit the kill came, and the raw convergence.
   const crashes: { kind: string; killAfter: number; raw: number }[] = [];
   let serve: ServeProcess | undefined;
@@ -155,6 +157,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       // Healthy pods as the kill finds them: running, ready, not leaving.
       await new Promise((res) => setTimeout(res, Math.random() * 1500));
       const healthy = (await pods(serve)).filter((p) => ready(p) && !p.metadata.deletionTimestamp);
+      const oldOut = serve.output();
       await serve.stop('SIGKILL');
       const killedAt = Date.now();
       serve = undefined;
@@ -167,6 +170,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       const after = await until(() => converged(serve!), `trial ${t} (${action}) to converge`, 60_000);
       const raw = Date.now() - upAt;
       r.convergence.push(raw);
+      r.killToDesired.push(Date.now() - killedAt);
       crashes.push({ kind, killAfter: killedAt - commitAt, raw });
       r.trials++;
       // Checks.
@@ -195,6 +199,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       for (const p of r.problems.slice(problemsBefore)) log(`  ${p}`);
       if (process.env.TORTURE_TRACE && raw > Number(process.env.TORTURE_TRACE)) {
         log(`  the API after the restart (new serve up at ${new Date(upAt).toISOString().slice(11, 23)}):\n    ${timeline.join('\n    ')}`);
+        log(`  the killed serve's last lines:\n${oldOut.trimEnd().split('\n').slice(-8).map((l) => `    ${l}`).join('\n')}`);
         log(`  the new serve's log:\n${serve.output().trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}`);
       }
     }
@@ -229,6 +234,7 @@ export function summary(r: TortureResult): string[] {
     `new serve up → desired state, raw (includes the change's own remaining work): ${f(r.convergence)}`,
     `the same changes without a crash, commit → desired state (median, runs): ${controls || 'none'}`,
     `kill → new serve up (modules, store, re-adoption): ${f(r.startup)}`,
+    `kill → desired state (the two above together): ${f(r.killToDesired)}`,
   ];
 }
 

@@ -9,6 +9,8 @@ import { builtinIngressClass, INGRESS_CLASS, ingressOwnership } from '../../mode
 import { Informer } from '../../store/informer.ts';
 import { StoreError, type Store } from '../../store/store.ts';
 import { EndpointPicker, readyBackends } from '../endpoint-picker.ts';
+import { DrainTracker } from '../drain-tracker.ts';
+import { INGRESS_PROXIED_GENERATION } from '../../model/proxied.ts';
 import { defaultCertificate } from './default-certificate.ts';
 import { DEFAULT_HTTP_PORTS, DEFAULT_HTTPS_PORTS, listenFirst, type Bound } from './listen.ts';
 import { portHolder } from '../port-holder.ts';
@@ -90,10 +92,15 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     }
     const ready = picker.order(`${svcName}:${portName}`, readyBackends(endpoints.get(b.namespace, b.service), portName));
     if (!ready.length) return { status: 503, message: `Service ${svcName} port ${port} has no ready endpoint` };
-    return { endpoints: ready };
+    return { endpoints: ready, service: svcName };
   }
 
-  const servers = createIngressServers({ resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate, log: (m) => log(`ingress: ${m}`), podNetwork: opts.podNetwork });
+  // Requests count in the drain as the service proxy's connections do, under the ingress's own annotation.
+  const drain = new DrainTracker(store, endpoints, INGRESS_PROXIED_GENERATION, (m) => log(`ingress: ${m}`));
+  const servers = createIngressServers({
+    resolve, contextFor: (name) => tls.contextFor(name), defaultCertificate, log: (m) => log(`ingress: ${m}`), podNetwork: opts.podNetwork,
+    begin: (service, eps) => drain.begin(service, eps),
+  });
 
   function say(ing: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const key = keyOf(ing);
@@ -236,6 +243,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     },
   });
   await Promise.all([ingresses.start(), classes.start(), services.start(), endpoints.start(), secrets.start()]);
+  drain.start();
   reconcile();
 
   return {
@@ -252,6 +260,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
       if (scheduled) clearImmediate(scheduled);
       clearTimeout(retry);
       for (const inf of [ingresses, classes, services, endpoints, secrets]) inf.stop();
+      drain.stop();
       nodes?.stop();
       const closed = closeServers();
       servers.destroyConnections();

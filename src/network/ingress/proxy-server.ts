@@ -10,8 +10,14 @@ import { podConnection, type PodNetwork } from '../../netns/pod-network.ts';
 
 export interface Endpoint { ip: string; port: number }
 
-/** Where a request goes: ready pod endpoints, the first to try first; or a status (404: no rule, 503: none ready). */
-export type Resolution = { endpoints: Endpoint[] } | { status: 404 | 503; message: string };
+/**
+ * Where a request goes: ready pod endpoints of a Service (`namespace/name`), the first to try first; or a status
+ * (404: no rule, 503: none ready).
+ */
+export type Resolution = { endpoints: Endpoint[]; service: string } | { status: 404 | 503; message: string };
+
+/** A request or websocket in flight, counted for the drain (network/drain-tracker.ts). */
+export interface InFlight { to(endpoints: Endpoint[]): void; end(): void }
 
 /**
  * A request that could not connect goes to the next endpoint, at most this many in all, as ingress-nginx's
@@ -29,6 +35,8 @@ export interface IngressServersOptions {
   contextFor(servername: string | undefined): SecureContext | undefined;
   /** The certificate for names no Secret serves and for clients that send no SNI; asked for on first use. */
   defaultCertificate(): Promise<{ cert: string; key: string }>;
+  /** Counts a request to a Service until it ends: a leaving pod is stopped only once none still goes to it. */
+  begin(service: string, endpoints: Endpoint[]): InFlight;
   log(m: string): void;
   /** Where the pods are, when not in this network namespace (rootless podman's). */
   podNetwork?: PodNetwork;
@@ -58,6 +66,13 @@ export function createIngressServers(opts: IngressServersOptions): IngressServer
     (agent as unknown as { createConnection: unknown }).createConnection = podConnection(opts.podNetwork, 10_000);
   }
   const proxy = createProxyServer({ xfwd: true, ws: true, ...(agent && { agent }) });
+  // Connection and Keep-Alive are hop-by-hop (RFC 9110 §7.6.1). Each request has a connection of its own to its
+  // pod (nothing idle to a leaving pod is ever reused), and the pod's `Connection: close` for it must not close the
+  // client's kept-alive connection to the ingress, which outlives every pod.
+  proxy.on('proxyRes', (proxyRes) => {
+    delete proxyRes.headers.connection;
+    delete proxyRes.headers['keep-alive'];
+  });
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -68,8 +83,12 @@ export function createIngressServers(opts: IngressServersOptions): IngressServer
     const to = opts.resolve(req.headers.host, req.url ?? '/');
     if ('status' in to) return answer(res, to.status, to.message);
     const tries = Math.min(TRIES, to.endpoints.length);
+    // Counted from the moment its endpoints were chosen (the same cache the drain reads) until the answer is over.
+    const use = opts.begin(to.service, to.endpoints.slice(0, tries));
+    res.once('close', () => use.end());
     const attempt = (i: number) => {
       const e = to.endpoints[i];
+      use.to(to.endpoints.slice(i, tries));
       proxy.web(req, res, { target: `http://${hostPort(e)}` }, (err) => {
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (i + 1 < tries && !res.headersSent && IDEMPOTENT.has(req.method ?? '') && NOT_CONNECTED.has(code)) return attempt(i + 1);
@@ -83,6 +102,8 @@ export function createIngressServers(opts: IngressServersOptions): IngressServer
     socket.on('error', () => {});
     const to = opts.resolve(req.headers.host, req.url ?? '/');
     if ('status' in to) return void socket.end(`HTTP/1.1 ${to.status} ${to.status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    const use = opts.begin(to.service, to.endpoints.slice(0, 1));
+    socket.once('close', () => use.end());
     proxy.ws(req, socket, head, { target: `ws://${hostPort(to.endpoints[0])}` }, () => socket.destroy());
   };
 

@@ -9,6 +9,7 @@ import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-
 import { findStrays, removeStrays } from './process-strays.ts';
 import { collectExecOutput } from './exec-output.ts';
 import { spawnDetached, startSpawner, type ChildExit } from './process-spawner.ts';
+import { processSecurity } from './process-security.ts';
 import { watchLogTimes } from '../log-times.ts';
 import { inMountNamespace, underMount } from '../volumes/mount-namespace.ts';
 import { join } from 'node:path';
@@ -46,7 +47,9 @@ export class ProcessRuntime implements Runtime {
     // A working folder inside a volume exists only in the container's mount namespace: entered there.
     const problem = await cannotRun(launch.argv, underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd);
     if (problem) return failedContainer(startedAt, problem);
-    let argv = launch.argv;
+    // runAsUser/runAsGroup (when serve is root) and no_new_privs applied through setpriv; the rest warned about.
+    const security = await processSecurity(launch);
+    let argv = [...security.prefix, ...launch.argv];
     if (launch.mounts?.length) {
       // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes).
       const wrapped = await inMountNamespace(argv, launch.mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'));
@@ -59,7 +62,8 @@ export class ProcessRuntime implements Runtime {
     // The OS refused to start it (not found, not executable).
     if ('error' in spawned) return failedContainer(startedAt, spawnFailure(launch.argv[0], spawned.error));
     if (launch.mounts?.length) this.namespaced.set(launch.id, spawned.pid);
-    return timed(new ProcessContainer(spawned.pid, startedAt, spawned.startTime, spawned.exit), launch.logFile);
+    const container = timed(new ProcessContainer(spawned.pid, startedAt, spawned.startTime, spawned.exit), launch.logFile);
+    return security.warnings.length ? Object.assign(container, { warnings: security.warnings }) : container;
   }
 
   async removeUnrecorded(dataDir: string, recorded: ContainerRecord[], mine: (podUID: string) => boolean): Promise<string[]> {
@@ -93,9 +97,11 @@ export class ProcessRuntime implements Runtime {
     if (problem) return { exitCode: problem.exitCode, output: problem.message, timedOut: false };
     // A container with volumes: the command sees them too, from inside its mount namespace (and its working folder there).
     const pid = this.namespaced.get(launch.id);
+    // As the container's own user, as a runtime's exec is.
+    const { prefix } = await processSecurity(launch);
     const argv = pid && procStat(pid)
-      ? ['nsenter', '--target', String(pid), ...namespacesOf(pid), '--', '/bin/sh', '-c', 'cd "$0" 2>/dev/null; exec "$@"', launch.cwd, ...command]
-      : command;
+      ? ['nsenter', '--target', String(pid), ...namespacesOf(pid), '--', ...prefix, '/bin/sh', '-c', 'cd "$0" 2>/dev/null; exec "$@"', launch.cwd, ...command]
+      : [...prefix, ...command];
     return new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd: inVolume ? '/' : launch.cwd, env: withPath(launch.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const output = collectExecOutput(child);

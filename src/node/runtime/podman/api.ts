@@ -37,6 +37,8 @@ export class PodmanApi {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   /** Requests made (by path's first word), for the bench. */
   readonly calls = new Map<string, number>();
+  /** When set (the bench), each request's time in ms, by method, first and last word of its path (`POST containers/start`). */
+  timings?: Map<string, number[]>;
 
   constructor(private readonly opts: PodmanApiOptions) {}
 
@@ -47,8 +49,15 @@ export class PodmanApi {
     const url = `${API}${path}${query(opts.query)}`;
     for (let attempt = 0; ; attempt++) {
       await this.ensure();
+      const t0 = this.timings && performance.now();
       try {
-        return await this.once(method, url, opts.body, opts.timeoutMs ?? 300_000);
+        const r = await this.once(method, url, opts.body, opts.timeoutMs ?? 300_000);
+        if (this.timings && t0 !== undefined) {
+          const words = path.split('/').filter(Boolean);
+          const k = `${method} ${words[0]}/${words.length > 1 ? words[words.length - 1] : ''}`;
+          this.timings.set(k, [...(this.timings.get(k) ?? []), performance.now() - t0]);
+        }
+        return r;
       } catch (e) {
         // The service died under us (or a kept-alive socket was closed as the request went out): once more, on a
         // service started again if need be. Creates are not retried blindly: the caller's name makes a repeat fail.

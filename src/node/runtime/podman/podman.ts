@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { constants as fsConstants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
+import { availableParallelism, constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
@@ -53,6 +53,35 @@ export interface PodmanRuntimeOptions {
   imageGC?: ImageGCOptions;
   /** Registry mirrors (`--registry-mirror`), written into a registries.conf podman is pointed at; none: podman's own. */
   registryMirrors?: RegistryMirror[];
+  /** Container starts (create and start) in flight at once; default `defaultStartParallelism()`. */
+  startParallelism?: number;
+}
+
+/**
+ * Twice the cores, at least 2. A start is CPU work in short-lived processes (conmon, runc create/init/start, and for a
+ * pod's first container netavark with its iptables calls), and podman serialises part of it anyway (its network
+ * lock around netavark, its database's one writer, iptables' lock): past a couple of starts per core the rest only
+ * queue inside podman, every pod started at once finishes late together, and the machine thrashes. Bounded, pods
+ * finish one after another (the first ones in a second or two) for about the same total.
+ */
+export const defaultStartParallelism = (): number => Math.max(2, 2 * availableParallelism());
+
+/** A counting semaphore, first come first served. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) { this.free = n; }
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await f();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
@@ -84,6 +113,8 @@ export class PodmanRuntime implements Runtime {
   private readonly imageUsage: ImageUsage;
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<ImageGCResult>;
+  /** Container starts in flight (see defaultStartParallelism). */
+  private readonly startSlots: Slots;
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
@@ -95,6 +126,7 @@ export class PodmanRuntime implements Runtime {
     this.api = new PodmanApi({ ...this.cli, socket, pidFile: join(opts.stateDir, 'podman-service.pid') });
     this.exits = new ExitWatcher(this.api, `${LABEL}=${this.instance}`);
     this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
+    this.startSlots = new Slots(opts.startParallelism ?? defaultStartParallelism());
   }
 
   /** Writes containers.conf (and registries.conf for mirrors). What an earlier run left running stays: the node re-adopts it (see `adopt`). */
@@ -263,11 +295,15 @@ export class PodmanRuntime implements Runtime {
         ...(p.hostIP && { host_ip: p.hostIP }), host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol.toLowerCase(),
       }));
     }
-    // `--replace`: an older sandbox of that name goes first (a pod of a serve killed before it recorded the pod).
-    await this.api.call('DELETE', `/pods/${seg(name)}`, { query: { force: true, timeout: 0 } });
     // Not started here: the first container's start starts its infra (one call less per pod); nothing can answer on
     // the pod's address before a container runs anyway.
-    const r = await this.api.call('POST', '/pods/create', { body });
+    let r = await this.api.call('POST', '/pods/create', { body });
+    if (r.status === 409) {
+      // `--replace`, only when needed: an older sandbox of that name (a pod of a serve killed before it recorded the
+      // pod) goes first, with what it holds.
+      await this.api.call('DELETE', `/pods/${seg(name)}`, { query: { force: true, timeout: 0 } });
+      r = await this.api.call('POST', '/pods/create', { body });
+    }
     if (r.status !== 201 && r.status !== 200) throw new Error(apiError(r));
     return name;
   }
@@ -340,9 +376,13 @@ export class PodmanRuntime implements Runtime {
     if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
     await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
     await appendFile(launch.logFile, ''); // there from the start, even before conmon's first line
-    // `podman run -d`: a create, then a start (which starts the pod's infra first when it is not running yet).
-    const created = await this.api.call('POST', '/containers/create', { body: spec });
-    const r = created.status === 201 || created.status === 200 ? await this.api.call('POST', `/containers/${seg(name)}/start`) : created;
+    // `podman run -d`: a create, then a start (which starts the pod's infra first when it is not running yet), a
+    // bounded number at a time.
+    const { created, r } = await this.startSlots.run(async () => {
+      const created = await this.api.call('POST', '/containers/create', { body: spec });
+      const r = created.status === 201 || created.status === 200 ? await this.api.call('POST', `/containers/${seg(name)}/start`) : created;
+      return { created, r };
+    });
     if (r.status !== 204 && r.status !== 304) {
       if (r !== created) void this.api.call('DELETE', `/containers/${seg(name)}`, { query: { force: true, timeout: 0 } }).catch(() => {});
       if (launch.image) for (const [ref, info] of this.present) if (info.id === launch.image) this.present.delete(ref); // removed meanwhile?
@@ -429,8 +469,11 @@ export class PodmanRuntime implements Runtime {
     if (this.opts.pidsLimit && !(this.rootless && rootlessLimitsIgnored())) limits.pids = { limit: this.opts.pidsLimit };
     if (Object.keys(limits).length) spec.resource_limits = limits;
     const sec = l.security ?? {};
+    // A group alone keeps the image's USER (its user part; root when unset), as the kubelet takes the image's user
+    // when runAsUser is not given: podman's user cannot name a group alone.
     if (sec.runAsUser !== undefined || sec.runAsGroup !== undefined) {
-      spec.user = `${sec.runAsUser ?? 0}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`;
+      const user = sec.runAsUser ?? await this.imageUser(l.image);
+      spec.user = `${user}${sec.runAsGroup !== undefined ? `:${sec.runAsGroup}` : ''}`;
     }
     if (sec.readOnlyRootFilesystem) spec.read_only_filesystem = true;
     if (sec.capabilities?.add?.length) spec.cap_add = sec.capabilities.add;
@@ -442,6 +485,14 @@ export class PodmanRuntime implements Runtime {
     if (l.image) spec.image = l.image;
     else Object.assign(spec, { rootfs: this.hostRootDir, rootfs_overlay: true });
     return spec;
+  }
+
+  /** The user part of an image's configured USER (a name or a uid), '0' when it has none or runs the host's programs. */
+  private async imageUser(image: string | undefined): Promise<string> {
+    if (!image) return '0';
+    const r = await this.api.call('GET', `/images/${seg(image)}/json`);
+    const user = r.status === 200 ? String((r.body as { Config?: { User?: string } } | undefined)?.Config?.User ?? '') : '';
+    return user.split(':')[0] || '0';
   }
 
   /** The limits of the launch this podman cannot enforce (rootless on cgroup v1), as the Warning the node reports. */

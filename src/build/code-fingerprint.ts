@@ -1,0 +1,29 @@
+// Names the code that loads manifests, for caches whose entries it computed (load-cache.ts): every file of the
+// package that can change a verdict (sources, compiled build, schemas, dependency versions) by path, size and
+// modification time. An edited or upgraded convergit has another fingerprint; its entries are not used.
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+let memo: string | undefined;
+
+export function codeFingerprint(): string {
+  if (memo) return memo;
+  const hash = createHash('sha256');
+  const add = (rel: string) => {
+    try {
+      const s = statSync(join(ROOT, rel));
+      if (s.isFile()) hash.update(`${rel}\0${s.size}\0${s.mtimeMs}\n`);
+    } catch { /* absent: nothing to add */ }
+  };
+  for (const dir of ['src', 'build', 'schemas']) {
+    let names: string[] = [];
+    try { names = readdirSync(join(ROOT, dir), { recursive: true }).map(String).sort(); } catch { /* absent */ }
+    for (const n of names) add(`${dir}/${n}`);
+  }
+  for (const f of ['package.json', 'package-lock.json']) add(f);
+  return (memo = hash.digest('hex'));
+}

@@ -1,0 +1,140 @@
+// Loaded files kept on disk between processes (serve: <data-dir>/loads, the CLI: the user's cache folder), so
+// `validate`, `plan` and a restarted serve neither parse nor validate a file they loaded before (issue 14). One
+// file of lines, `<crc32>\t<key>\t<StoredFile JSON>`, under a header naming the code that wrote them: a later
+// line of a key wins; a line whose checksum fails (a torn write, a disk error) is skipped, and so is every line
+// when the code changed. New entries are appended (a commit costs what it changed); past its bound the file is
+// rewritten with only what this process used.
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { LoadCache, LoadOptions } from '../manifests/types.ts';
+import { preloadFile } from '../manifests/load-manifests.ts';
+import { isKustomizationFile } from './kustomization-file.ts';
+import { codeFingerprint } from './code-fingerprint.ts';
+
+const FILE = 'loads.ndjson';
+const FORMAT = 'convergit load cache 2';
+/** Default bound of the file: some 50,000 small manifests. */
+const MAX_BYTES = 128 * 1024 * 1024;
+
+export interface LoadCacheStats { hits: number; misses: number; added: number; skipped: number }
+
+export class DiskLoadCache implements LoadCache {
+  readonly stats: LoadCacheStats = { hits: 0, misses: 0, added: 0, skipped: 0 };
+  /** Entries read and not handed out yet, as JSON text (parsed when asked for: most loads want each once). */
+  private lines = new Map<string, string>();
+  /** Entries to append at the next flush. */
+  private added = new Map<string, string>();
+  /** Keys this process used or added: what a rewrite keeps. */
+  private used = new Set<string>();
+  private size = 0;
+  /** The file is not ours to append to (missing, or another code's): the next flush writes it anew. */
+  private fresh = true;
+
+  private constructor(private readonly file: string, private readonly header: string, private readonly maxBytes: number) {}
+
+  static async open(dir: string, opts: { fingerprint?: string; maxBytes?: number } = {}): Promise<DiskLoadCache> {
+    const header = JSON.stringify({ format: FORMAT, code: opts.fingerprint ?? codeFingerprint() });
+    const cache = new DiskLoadCache(join(dir, FILE), header, opts.maxBytes ?? MAX_BYTES);
+    const text = await readFile(cache.file, 'utf8').catch(() => undefined);
+    if (text !== undefined && text.startsWith(`${header}\n`)) {
+      cache.fresh = false;
+      cache.size = Buffer.byteLength(text);
+      cache.read(text.slice(header.length + 1));
+    }
+    return cache;
+  }
+
+  get(key: string): unknown {
+    const k = hashed(key);
+    const text = this.lines.get(k) ?? this.added.get(k);
+    if (text === undefined) {
+      this.stats.misses++;
+      return undefined;
+    }
+    this.lines.delete(k); // the loader keeps what it restores: no second copy here
+    this.used.add(k);
+    this.stats.hits++;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  }
+
+  set(key: string, value: unknown): void {
+    const k = hashed(key);
+    this.added.set(k, JSON.stringify(value));
+    this.used.add(k);
+    this.stats.added++;
+  }
+
+  /**
+   * Writes what was added since the last flush. A cache that cannot be written only costs time. Entries read from
+   * the file and not asked for by the load just done are let go: a long-running serve keeps no stale ones in memory.
+   */
+  async flush(): Promise<void> {
+    this.lines.clear();
+    if (!this.added.size) return;
+    const text = [...this.added].map(([k, json]) => line(k, json)).join('');
+    this.added.clear();
+    try {
+      await mkdir(join(this.file, '..'), { recursive: true });
+      if (this.fresh) {
+        await this.replace(`${this.header}\n${text}`);
+        this.fresh = false;
+      } else {
+        await appendFile(this.file, text);
+        this.size += Buffer.byteLength(text);
+      }
+      if (this.size > this.maxBytes) await this.compact();
+    } catch { /* next time */ }
+  }
+
+  private read(body: string) {
+    for (let at = 0; at < body.length;) {
+      let end = body.indexOf('\n', at);
+      if (end < 0) end = body.length; // a torn last line: its checksum fails
+      const tab1 = body.indexOf('\t', at);
+      const tab2 = tab1 < 0 ? -1 : body.indexOf('\t', tab1 + 1); // keys are JSON strings: no tab inside
+      if (tab1 > at && tab2 > tab1 && tab2 < end && body.slice(at, tab1) === sum(body.slice(tab1 + 1, end))) {
+        this.lines.set(body.slice(tab1 + 1, tab2), body.slice(tab2 + 1, end));
+      } else this.stats.skipped++;
+      at = end + 1;
+    }
+  }
+
+  /** Keeps what this process used, newest last, within half the bound; the rest goes. */
+  private async compact() {
+    const text = await readFile(this.file, 'utf8');
+    if (!text.startsWith(`${this.header}\n`)) return;
+    const kept = new Map<string, string>();
+    const all = new DiskLoadCache(this.file, this.header, this.maxBytes);
+    all.read(text.slice(this.header.length + 1));
+    for (const [k, json] of all.lines) if (this.used.has(k)) kept.set(k, json);
+    const lines = [...kept].map(([k, json]) => line(k, json));
+    let bytes = 0, from = lines.length;
+    while (from > 0 && bytes + Buffer.byteLength(lines[from - 1]) <= this.maxBytes / 2) bytes += Buffer.byteLength(lines[--from]);
+    await this.replace(`${this.header}\n${lines.slice(from).join('')}`);
+  }
+
+  /** Written aside and renamed: a reader sees the old file or the new one, never half of one. */
+  private async replace(text: string) {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, this.file);
+    this.size = Buffer.byteLength(text);
+  }
+}
+
+/** A key as it is written on its line: JSON, so no tab or newline of a path can end it early. */
+const hashed = (key: string) => JSON.stringify(key);
+const sum = (s: string) => (crc32(s) >>> 0).toString(16);
+const line = (k: string, json: string) => `${sum(`${k}\t${json}`)}\t${k}\t${json}\n`;
+
+/**
+ * For a source's read (ReadOptions.unread): the manifests `cache` holds loaded need not be read from git at all.
+ * Kustomization files are always read: the build step reads their text.
+ */
+export const unreadBy = (cache: LoadCache, opts: Pick<LoadOptions, 'strict' | 'maxAliases'>) =>
+  (path: string, oid: string) => /\.ya?ml$/i.test(path) && !isKustomizationFile(path) && preloadFile(cache, path, oid, opts);

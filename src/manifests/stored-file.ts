@@ -1,0 +1,83 @@
+// One loaded file as plain JSON, for the load cache of another process (LoadOptions.cache): its documents as
+// parsed, where their fields were written, and the verdict of each document of a built-in kind (its issues and
+// defaulted object), so an unchanged file is neither parsed nor validated again. Restoring checks the shape of
+// what it reads: anything else is not a hit, and the file is loaded from its text.
+import type { Issue } from '../model/issue.ts';
+import { kindInfoFor, type KindInfo } from '../model/kinds.ts';
+import type { KubeObject } from '../model/object.ts';
+import type { LoadedDoc } from './doc.ts';
+import { deepFreeze } from './freeze.ts';
+import { DocPositions, LineIndex, type Position } from './positions.ts';
+
+export interface StoredFile {
+  /** The text's length, and its size in bytes (the loader's limits). */
+  chars: number;
+  bytes: number;
+  error?: Position & { message: string };
+  /** Where each line of the text starts. */
+  lines: number[];
+  docs: StoredDoc[];
+}
+
+interface StoredDoc {
+  value: unknown;
+  /** [pointer, offset] pairs as JSON text, parsed only when a position is asked for. */
+  offsets: string;
+  start: Position;
+  verdict?: { kind: string; issues: Issue[]; object?: KubeObject };
+}
+
+/** A document's verdict, as the loader remembers it. */
+export interface Verdict { issues: Issue[]; object: KubeObject | undefined; kind?: string; info?: KindInfo }
+
+export interface RestoredFile {
+  docs: LoadedDoc[];
+  error?: Position & { message: string };
+  chars: number;
+  bytes: number;
+  verdicts: Map<LoadedDoc, Verdict>;
+}
+
+export function storeFile(file: { docs: LoadedDoc[]; error?: StoredFile['error']; chars: number; bytes: number }, verdictOf: (d: LoadedDoc) => Verdict | undefined): StoredFile {
+  return {
+    chars: file.chars,
+    bytes: file.bytes,
+    ...(file.error && { error: file.error }),
+    lines: file.docs[0]?.positions.index.starts ?? [0],
+    docs: file.docs.map((d) => {
+      const v = verdictOf(d);
+      return {
+        value: d.value,
+        offsets: d.positions.offsetsText(),
+        start: d.positions.start,
+        ...(v?.kind && v.info && !v.info.custom && { verdict: { kind: v.kind, issues: v.issues, object: v.object } }),
+      };
+    }),
+  };
+}
+
+const isPosition = (p: any): p is Position => !!p && Number.isInteger(p.line) && Number.isInteger(p.column);
+const isRecord = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** The file `stored` holds, as loaded from `path`; undefined when it is not what storeFile wrote. */
+export function restoreFile(stored: unknown, path: string): RestoredFile | undefined {
+  if (!isRecord(stored) || !Number.isInteger(stored.chars) || !Number.isInteger(stored.bytes) || !Array.isArray(stored.lines) || !Array.isArray(stored.docs)) return undefined;
+  if (!stored.lines.every(Number.isInteger) || (stored.error !== undefined && !(isPosition(stored.error) && typeof (stored.error as { message?: unknown }).message === 'string'))) return undefined;
+  const index = LineIndex.of(stored.lines);
+  const docs: LoadedDoc[] = [];
+  const verdicts = new Map<LoadedDoc, Verdict>();
+  for (const d of stored.docs) {
+    if (!isRecord(d) || typeof d.offsets !== 'string' || !isPosition(d.start) || d.value === undefined) return undefined;
+    const doc: LoadedDoc = { file: path, value: d.value, positions: new DocPositions(index, d.offsets, d.start) };
+    docs.push(doc);
+    if (d.verdict === undefined) continue;
+    const { kind, issues, object } = d.verdict;
+    // The kind as this process knows it: a verdict of a kind it does not have built in is judged again.
+    const info = typeof doc.value?.apiVersion === 'string' && typeof kind === 'string' ? kindInfoFor(doc.value.apiVersion, kind) : undefined;
+    if (!info || info.custom || kind !== doc.value.kind || !Array.isArray(issues) || !issues.every((i) => isRecord(i) && i.file === path)) return undefined;
+    if (object !== undefined && !(isRecord(object) && isRecord(object.metadata))) return undefined;
+    if (typeof doc.value.metadata?.name === 'string') doc.name = doc.value.metadata.name;
+    verdicts.set(doc, { issues, object: object && deepFreeze(object), kind, info });
+  }
+  return { docs, error: stored.error, chars: stored.chars, bytes: stored.bytes, verdicts };
+}

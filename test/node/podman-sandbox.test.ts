@@ -1,0 +1,59 @@
+// The podman runtime's sandboxes and starts: a sandbox left under the pod's name (a serve killed before it recorded
+// it) is replaced, not an error; starts beyond the runtime's bound wait their turn and all run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
+import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
+import type { RunningContainer } from '../../src/node/runtime/runtime.ts';
+
+const missing = podmanMissing();
+if (missing) {
+  console.log(`podman-sandbox: skipped, ${missing}`);
+} else {
+  let dir = '';
+  let rt: PodmanRuntime;
+  const cidr = '10.243.7.0/24';
+
+  test.before(async () => {
+    removeLeftoverNetworks('10-243-7-');
+    dir = await mkdtemp(join(tmpdir(), 'convergit-podman-sandbox-'));
+    rt = await PodmanRuntime.create({ stateDir: join(dir, 'podman'), startParallelism: 1 });
+  });
+
+  test.after(async () => {
+    await rt.removeAll();
+    await rt.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const spec = (uid: string, ip: string) => ({ id: 'default/left', uid, podCIDR: cidr, ip, hostNetwork: false, hostPorts: [] });
+  const labelOf = (name: string) => execFileSync('podman', ['pod', 'inspect', name, '--format', '{{index .Labels "convergit.pod-uid"}}'], { encoding: 'utf8' }).trim();
+
+  test('a sandbox left under the pod\'s name is replaced by the new one', async () => {
+    const uid = crypto.randomUUID();
+    const first = await rt.createSandbox({ ...spec(uid, '10.243.7.5'), hostname: 'first' });
+    const again = await rt.createSandbox({ ...spec(uid, '10.243.7.6'), hostname: 'second' });
+    assert.is(again, first);
+    assert.is(execFileSync('podman', ['pod', 'inspect', again, '--format', '{{.Hostname}}'], { encoding: 'utf8' }).trim(), 'second');
+    assert.is(labelOf(again), uid);
+    await rt.removeSandbox(again);
+  });
+
+  test('starts past the bound (1 here) wait their turn, and every one runs', async () => {
+    const uid = crypto.randomUUID();
+    const sandbox = await rt.createSandbox({ ...spec(uid, '10.243.7.7'), id: 'default/bound' });
+    const started: RunningContainer[] = await Promise.all([0, 1, 2].map((i) => rt.start({
+      id: `default/bound/c${i}`, argv: ['sleep', '1000'], env: {}, cwd: '/', logFile: join(dir, `c${i}.log`), sandbox, podUID: uid, restartCount: 0,
+    })));
+    const running = execFileSync('podman', ['ps', '--filter', `pod=${sandbox}`, '--format', '{{.Names}}'], { encoding: 'utf8' }).split('\n').filter((n) => n.includes('bound_c'));
+    assert.is(running.length, 3, running.join(' '));
+    await Promise.all(started.map((c) => c.stop(0)));
+    await rt.removeSandbox(sandbox);
+  });
+
+  test.run();
+}
