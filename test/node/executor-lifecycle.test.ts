@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from '../support/wait.ts';
 import { alive, cleanup, fastNode, nodePod, openTestStore, pidOf, statusOf, tempDir } from './helpers.ts';
@@ -91,8 +92,8 @@ test('an unchanged Node status is still written once the report period has passe
   assert.equal([later.status, later.lastTransitionTime], ['True', first.lastTransitionTime]);
 });
 
-test('after the node process is killed, the next start re-adopts its container: the same process, the same count', async () => {
-  const dir = await tempDir();
+/** A node run in a child process until its pod runs, then killed with SIGKILL: its container outlives it. */
+async function killedNode(dir: string): Promise<{ pid: number; uid: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-child.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (b) => { out += b; });
@@ -104,7 +105,12 @@ test('after the node process is killed, the next start re-adopts its container: 
   }
   await until(() => child.exitCode !== null || child.signalCode !== null, 'the child to die');
   assert.ok(alive(orphan.pid), 'the container outlived its node');
+  return orphan;
+}
 
+test('after the node process is killed, the next start re-adopts its container: the same process, the same count', async () => {
+  const dir = await tempDir();
+  const orphan = await killedNode(dir);
   const store = await openTestStore(dir);
   await fastNode(store, dir);
   const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && statusOf(p).ready, 'running and ready');
@@ -115,6 +121,25 @@ test('after the node process is killed, the next start re-adopts its container: 
   process.kill(orphan.pid, 'SIGKILL');
   const again = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'restarted');
   assert.is(statusOf(again).restartCount, 1);
+  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+test('killed before its binding and pids record reached the disk: the next start kills the orphaned container; bound again, the pod runs once', async () => {
+  const dir = await tempDir();
+  const orphan = await killedNode(dir);
+  // What a serve killed within the store's write batch leaves: neither the pod's binding nor the container's record.
+  rmSync(join(dir, 'nodes', 'node-a', 'pids.json'));
+  const store = await openTestStore(dir);
+  const pod = (await store.get('Pod', 'default', 'orphan'))!;
+  await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
+
+  await fastNode(store, dir);
+  await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
+  assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
+  // The scheduler binds it again: its worker starts it afresh, and it is the pod's only process.
+  const unbound = (await store.get('Pod', 'default', 'orphan'))!;
+  await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
+  const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
 });
 
