@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { until } from '../support/wait.ts';
 import { alive, cleanup, fastNode, nodePod, openTestStore, pidOf, statusOf, tempDir } from './helpers.ts';
 import type { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 
 test.after.each(cleanup);
 
@@ -128,7 +129,7 @@ test('killed before its binding and pids record reached the disk: the next start
   const dir = await tempDir();
   const orphan = await killedNode(dir);
   // What a serve killed within the store's write batch leaves: neither the pod's binding nor the container's record.
-  rmSync(join(dir, 'nodes', 'node-a', 'pids.json'));
+  rmSync(join(dir, 'nodes', 'node-a', 'pids.json'), { force: true }); // (it may not have been written yet)
   const store = await openTestStore(dir);
   const pod = (await store.get('Pod', 'default', 'orphan'))!;
   await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
@@ -141,6 +142,27 @@ test('killed before its binding and pids record reached the disk: the next start
   await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
   const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+test('housekeeping kills an unrecorded container process of this folder whose pod is gone, not one of a pod bound to another node', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  await fastNode(store, dir, { housekeepingMs: 50 });
+  const elsewhere = await store.create(nodePod('elsewhere', 'setInterval(() => {}, 1000)', { node: 'node-b' }));
+  const runtime = new ProcessRuntime();
+  // As a pod worker launches a container: its pod's uid and a termination-message path inside the data folder.
+  const run = (uid: string) => runtime.start({
+    id: `default/${uid}/main`, argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], cwd: dir, logFile: join(dir, 'pods', uid, 'main', '0.log'),
+    env: { CONVERGIT_POD_UID: uid, CONVERGIT_TERMINATION_MESSAGE_PATH: join(dir, 'pods', uid, 'main', '0.termination-log') },
+  });
+  const [gone, other] = [await run('no-such-pod'), await run(elsewhere.metadata.uid!)];
+  try {
+    await until(() => !alive(gone.pid), 'the orphan to be killed');
+    // Found in the same pass as the orphan, and left running.
+    assert.ok(alive(other.pid), 'the container of the pod bound to node-b runs on');
+  } finally {
+    await Promise.all([gone.stop(0), other.stop(0)]);
+  }
 });
 
 test('detach() leaves the containers running; the next start re-adopts them, restarts those that died meanwhile, stops those whose pod went', async () => {
