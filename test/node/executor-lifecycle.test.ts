@@ -125,24 +125,26 @@ test('after the node process is killed, the next start re-adopts its container: 
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
 });
 
-test('killed before its binding and pids record reached the disk: the next start kills the orphaned container; bound again, the pod runs once', async () => {
-  const dir = await tempDir();
-  const orphan = await killedNode(dir);
-  // What a serve killed within the store's write batch leaves: neither the pod's binding nor the container's record.
-  rmSync(join(dir, 'nodes', 'node-a', 'pids.json'), { force: true }); // (it may not have been written yet)
-  const store = await openTestStore(dir);
-  const pod = (await store.get('Pod', 'default', 'orphan'))!;
-  await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
+for (const record of ['lost', 'kept'] as const) {
+  test(`killed before its binding reached the disk (its container's record ${record}): the next start kills the orphaned container; bound again, the pod runs once`, async () => {
+    const dir = await tempDir();
+    const orphan = await killedNode(dir);
+    // What a serve killed within the store's write batch leaves: the pod without its binding (and maybe without the container's record).
+    if (record === 'lost') rmSync(join(dir, 'nodes', 'node-a', 'pids.json'));
+    const store = await openTestStore(dir);
+    const pod = (await store.get('Pod', 'default', 'orphan'))!;
+    await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
 
-  await fastNode(store, dir);
-  await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
-  assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
-  // The scheduler binds it again: its worker starts it afresh, and it is the pod's only process.
-  const unbound = (await store.get('Pod', 'default', 'orphan'))!;
-  await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
-  const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
-  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
-});
+    await fastNode(store, dir);
+    await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
+    assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
+    // The scheduler binds it again: its worker starts it afresh, and it is the pod's only process.
+    const unbound = (await store.get('Pod', 'default', 'orphan'))!;
+    await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
+    const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
+    assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+  });
+}
 
 test('housekeeping kills an unrecorded container process of this folder whose pod is gone, not one of a pod bound to another node', async () => {
   const dir = await tempDir();
