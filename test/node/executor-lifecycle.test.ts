@@ -125,26 +125,48 @@ test('after the node process is killed, the next start re-adopts its container: 
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
 });
 
-for (const record of ['lost', 'kept'] as const) {
-  test(`killed before its binding reached the disk (its container's record ${record}): the next start kills the orphaned container; bound again, the pod runs once`, async () => {
-    const dir = await tempDir();
-    const orphan = await killedNode(dir);
-    // What a serve killed within the store's write batch leaves: the pod without its binding (and maybe without the container's record).
-    if (record === 'lost') rmSync(join(dir, 'nodes', 'node-a', 'pids.json'));
-    const store = await openTestStore(dir);
-    const pod = (await store.get('Pod', 'default', 'orphan'))!;
-    await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
-
-    await fastNode(store, dir);
-    await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
-    assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
-    // The scheduler binds it again: its worker starts it afresh, and it is the pod's only process.
+/** A node killed after its pod ran, and the pod found without its binding by the next start (the write lost in the store's batch). */
+async function lostBinding(record: 'lost' | 'kept') {
+  const dir = await tempDir();
+  const orphan = await killedNode(dir);
+  if (record === 'lost') rmSync(join(dir, 'nodes', 'node-a', 'pids.json'));
+  const store = await openTestStore(dir);
+  const pod = (await store.get('Pod', 'default', 'orphan'))!;
+  await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
+  const bindAgain = async () => {
     const unbound = (await store.get('Pod', 'default', 'orphan'))!;
     await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
-    const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
-    assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
-  });
+  };
+  return { dir, orphan, store, bindAgain };
 }
+
+test('lost binding and container record: the next start kills the orphaned container; bound again, the pod runs once', async () => {
+  const { dir, orphan, store, bindAgain } = await lostBinding('lost');
+  await fastNode(store, dir);
+  await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
+  assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
+  await bindAgain();
+  const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
+  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+test('lost binding, recorded container: bound here again, the container is re-adopted (same process, same count)', async () => {
+  const { dir, orphan, store, bindAgain } = await lostBinding('kept');
+  await fastNode(store, dir);
+  await bindAgain();
+  const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running, 'running');
+  assert.is(pidOf(statusOf(pod).containerID), orphan.pid, 'the same process');
+  assert.is(statusOf(pod).restartCount, 0);
+  assert.equal(processesOf(orphan.uid), [orphan.pid], 'exactly one process for the pod');
+});
+
+test('lost binding, recorded container: not bound again, the housekeeping kills it', async () => {
+  const { dir, orphan, store } = await lostBinding('kept');
+  await fastNode(store, dir, { housekeepingMs: 50, pendingBindingMs: 0 });
+  await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
+  assert.equal(processesOf(orphan.uid), []);
+  await until(() => !readFileSync(join(dir, 'nodes', 'node-a', 'pids.json'), 'utf8').includes(orphan.uid), 'its record to be removed');
+});
 
 test('housekeeping kills an unrecorded container process of this folder whose pod is gone, not one of a pod bound to another node', async () => {
   const dir = await tempDir();
