@@ -335,6 +335,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
    * here arrives; stopped once the pod is bound elsewhere, gone, finished or deleting, or still unbound after
    * pendingBindingMs (a container runs only for a pod bound to its node).
    */
+  /** A waiting container's grace as this node counts it (the record's is the previous run's). */
+  const pendingGraceMs = (uid: string, entry: PidEntry) => {
+    const pod = unboundByUid.get(uid);
+    return pod ? (pod.spec?.terminationGracePeriodSeconds ?? 30) * deps.graceMsPerSecond : entry.graceMs;
+  };
   const pendingAdoptions = async () => {
     for (const [uid, since] of pendingSince) {
       if (workers.has(uid) || !adopted.has(uid)) { pendingSince.delete(uid); continue; }
@@ -348,9 +353,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       adopted.delete(uid);
       pendingSince.delete(uid);
       log(`node ${nodeName}: stopping the container(s) of pod ${ns}/${name}: it was not bound to this node again`);
-      // Its grace as this node counts it (the record's is the previous run's).
-      const graceMs = (graceMs: number) => (pod?.metadata.uid === uid ? (pod.spec?.terminationGracePeriodSeconds ?? 30) * deps.graceMsPerSecond : graceMs);
-      void Promise.all(left.map(({ handle, entry }) => handle.stop(graceMs(entry.graceMs)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
+      void Promise.all(left.map(({ handle, entry }) => handle.stop(pendingGraceMs(uid, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
         .then(() => { if (!workers.has(uid)) ips.release(uid); });
     }
   };
@@ -398,7 +401,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       // Containers still waiting for their pod's binding: stopped too, or left recorded for the next start.
       if (containers === 'stop') {
         await Promise.all([...pendingSince.keys()].flatMap((uid) => [...(adopted.get(uid)?.values() ?? [])])
-          .map(({ handle, entry }) => handle.stop(entry.graceMs).then(() => pids.remove(entry.podUID, entry.container, entry.record))));
+          .map(({ handle, entry }) => handle.stop(pendingGraceMs(entry.podUID, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))));
       }
       workers.clear();
       await Promise.all(leaving);

@@ -133,6 +133,8 @@ async function lostBinding(record: 'lost' | 'kept') {
   const store = await openTestStore(dir);
   const pod = (await store.get('Pod', 'default', 'orphan'))!;
   await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
+  // The status written after the binding is lost with it.
+  await store.updateStatus('Pod', 'default', 'orphan', { phase: 'Pending', conditions: pod.status.conditions.filter((c: any) => c.type === 'PodScheduled') });
   const bindAgain = async () => {
     const unbound = (await store.get('Pod', 'default', 'orphan'))!;
     await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
@@ -146,7 +148,7 @@ test('lost binding and container record: the next start kills the orphaned conta
   await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
   assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
   await bindAgain();
-  const again = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
+  const again = await podWhere(store, 'orphan', (p) => statusOf(p)?.state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
 });
 
@@ -154,7 +156,7 @@ test('lost binding, recorded container: bound here again, the container is re-ad
   const { dir, orphan, store, bindAgain } = await lostBinding('kept');
   await fastNode(store, dir);
   await bindAgain();
-  const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state?.running, 'running');
+  const pod = await podWhere(store, 'orphan', (p) => statusOf(p)?.state?.running, 'running');
   assert.is(pidOf(statusOf(pod).containerID), orphan.pid, 'the same process');
   assert.is(statusOf(pod).restartCount, 0);
   assert.equal(processesOf(orphan.uid), [orphan.pid], 'exactly one process for the pod');
