@@ -1,5 +1,6 @@
 // A node executor (a small kubelet): registers its Node, keeps it Ready with heartbeats, and runs one pod worker
 // per pod bound to it. It talks to the rest of convergit only through the store.
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../model/object.ts';
 import { parseQuantity } from '../model/quantity.ts';
@@ -9,10 +10,10 @@ import type { PodNetwork } from '../netns/pod-network.ts';
 import type { ImageCache } from './images.ts';
 import { internalIP, markNodeNotReady, nodeCapacity, registerNode, reportNodeStatus, type NodeCapacity } from './node-registration.ts';
 import { renewLease, STATUS_REPORT_MS } from './node-lease.ts';
-import { PidsFile, type PidEntry } from './pids-file.ts';
+import { PidsFile, readPidsFile, type PidEntry } from './pids-file.ts';
 import { PodIps } from './pod-ips.ts';
 import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
-import type { Runtime } from './runtime/runtime.ts';
+import type { ContainerRecord, Runtime } from './runtime/runtime.ts';
 import { keyOf } from '../model/key.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { isProxied, listsPod } from '../model/proxied.ts';
@@ -66,6 +67,11 @@ export interface NodeOptions {
   dns?: { clusterDNS?: string; clusterDomain: string };
   /** The eviction manager's monitoring period: how often size-limited emptyDirs are measured. Default 10 000 ms. */
   evictionMonitoringMs?: number;
+  /** How often the node looks for container processes of no pod (housekeeping). Default 10 000 ms. */
+  housekeepingMs?: number;
+  /** How long a re-adopted container of a pod bound to no node (a binding lost with a killed serve) waits for the
+   * binding before the housekeeping stops it. Default 30 000 ms. */
+  pendingBindingMs?: number;
   /** How long a pod's status write waits for the step under way (pod-worker.ts). Default 1000 ms. */
   statusSettleMs?: number;
   /** Where the pods are, when not in this network namespace (rootless podman's): HTTP and TCP probes and hooks connect there. */
@@ -247,36 +253,67 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   for (const p of pods.list()) if (p.spec?.nodeName === nodeName) ips.reserve(p.metadata.uid!, p.status?.podIP);
   // After them: a pod that ran before nodes had addresses may hold it, and keeps it (its process is bound there).
   if (opts.ownAddress && !ips.reserve('<node>', hostIP)) log(`node ${nodeName}: its address ${hostIP} is still a pod's, from before nodes had addresses of their own`);
+  /**
+   * Kills this data folder's container processes that no record names and whose pod `orphan` says is none of this
+   * node's (undefined: the pod is gone). The store is read after the runtime listed its processes (see
+   * Runtime.removeUnrecorded), so a container started for a pod being bound right now is seen with its binding.
+   */
+  const removeOrphans = (records: ContainerRecord[], orphan: (pod: KubeObject | undefined) => boolean) =>
+    opts.runtime.removeUnrecorded?.(dataDir, records, async (uids) => {
+      const byUid = new Map((await store.list('Pod', { shared: true })).map((p) => [p.metadata.uid!, p]));
+      return new Set(uids.filter((uid) => orphan(byUid.get(uid))));
+    }).catch((e) => [`(failed: ${e instanceof Error ? e.message : e})`]) ?? Promise.resolve([] as string[]);
+
   // Containers that outlived the previous run go back to their pods' workers; those of pods that are no longer
   // here (deleted, finished, moved) are stopped; those that died meanwhile are forgotten, and their pods' workers
   // start them again.
   const adopted = new Map<string, Map<string, Adopted>>();
+  /** Pods bound to no node at the start whose re-adopted containers wait for their binding, since when. */
+  const pendingSince = new Map<string, number>();
   const leaving: Promise<unknown>[] = [];
   const podsByUid = new Map(pods.list().map((p) => [p.metadata.uid!, p]));
   const podWanted = (uid: string) => {
     const pod = podsByUid.get(uid);
     return pod?.spec?.nodeName === nodeName && !isPodTerminal(pod);
   };
-  await Promise.all(recorded.map(async (e: PidEntry) => {
-    const handle = await opts.runtime.adopt?.(e.record, e.launch).catch(() => undefined);
+  const handles = await Promise.all(recorded.map((e) => opts.runtime.adopt?.(e.record, e.launch).catch(() => undefined)));
+  // Looked at again once the runtime answered: a pod the scheduler bound here meanwhile re-adopts its containers.
+  for (const p of pods.list()) podsByUid.set(p.metadata.uid!, p);
+  // Pods bound to no node: their binding was lost with the previous run, and the scheduler is binding them again.
+  const unboundByUid = recorded.some((e, i) => handles[i] && !podWanted(e.podUID))
+    ? new Map((await store.list('Pod', { shared: true })).filter((p) => !p.spec?.nodeName).map((p) => [p.metadata.uid!, p]))
+    : new Map<string, KubeObject>();
+  const hasContainer = (pod: KubeObject | undefined, name: string) => [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].some((c: { name: string }) => c.name === name);
+  recorded.forEach((e: PidEntry, i) => {
+    const handle = handles[i];
     if (!handle) return pids.remove(e.podUID, e.container, e.record);
     const pod = podsByUid.get(e.podUID);
-    if (podWanted(e.podUID) && [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].some((c: { name: string }) => c.name === e.container)) {
+    const unbound = unboundByUid.get(e.podUID);
+    const awaitingBinding = !!unbound && !isPodTerminal(unbound) && !unbound.metadata.deletionTimestamp && hasContainer(unbound, e.container);
+    if ((podWanted(e.podUID) && hasContainer(pod, e.container)) || awaitingBinding) {
+      // Awaiting its binding: kept, with its address, for the worker the binding here starts (sync); killed by the
+      // housekeeping if the pod goes elsewhere, goes away, or stays unbound (pendingAdoptions).
+      if (awaitingBinding) {
+        ips.reserve(e.podUID, e.launch.env.POD_IP);
+        pendingSince.set(e.podUID, now().getTime());
+      }
       if (!adopted.has(e.podUID)) adopted.set(e.podUID, new Map());
       adopted.get(e.podUID)!.set(e.container, { handle, entry: e });
       return;
     }
+    // As the kubelet's housekeeping kills what belongs to no pod bound to it: the pod was deleted, finished, moved,
+    // or its binding never reached the disk before the previous run died (it is bound again, maybe elsewhere).
     log(`node ${nodeName}: stopping ${e.launch.id}: its pod is no longer on this node`);
     leaving.push(handle.stop(e.graceMs).then(() => pids.remove(e.podUID, e.container, e.record)));
-  }));
-  // Started just before the previous run died, never recorded: stopped before any worker starts its pod's again.
-  // Only pods bound here, whose workers have not started yet: another node on this folder may be starting its own.
-  // (Nothing removes a pod from the store while no serve runs, so a stray's pod is still there.)
-  const mine = (uid: string) => podsByUid.get(uid)?.spec?.nodeName === nodeName;
-  const strays = await opts.runtime.removeUnrecorded?.(dataDir, recorded.map((e) => e.record), mine).catch((e) => [`(failed: ${e instanceof Error ? e.message : e})`]) ?? [];
+  });
+  // Started just before the previous run died, never recorded: stopped before any worker starts its pod's again —
+  // those of pods bound here (whose workers have not started yet), and the orphans of pods bound to no node (their
+  // binding was lost with the previous run), finished or gone. Not those of pods bound to another node on this
+  // folder: it may be starting them right now.
+  const strays = await removeOrphans(recorded.map((e) => e.record), (pod) => !pod || isPodTerminal(pod) || !pod.spec?.nodeName || pod.spec.nodeName === nodeName);
   if (strays.length) log(`node ${nodeName}: stopped ${strays.length} unrecorded container process(es) left by the previous run: ${strays.join(', ')}`);
   // Their sandboxes (runtimes with sandboxes) go once all their containers have stopped.
-  const leftSandboxes = new Set(recorded.filter((e) => e.launch.sandbox && !podWanted(e.podUID)).map((e) => e.launch.sandbox!));
+  const leftSandboxes = new Set(recorded.filter((e) => e.launch.sandbox && !podWanted(e.podUID) && !adopted.has(e.podUID)).map((e) => e.launch.sandbox!));
   if (leftSandboxes.size) leaving.push(Promise.all(leaving).then(() => Promise.all([...leftSandboxes].map((s) => opts.runtime.removeSandbox?.(s).catch(() => {})))));
   const readopted = [...adopted.values()].reduce((n, m) => n + m.size, 0);
   if (recorded.length) log(`node ${nodeName}: re-adopted ${readopted} of ${recorded.length} container(s) left running by the previous run`);
@@ -292,6 +329,51 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     evict: (pod, message) => workers.get(pod.metadata.uid!)?.evict(message),
     log: (m) => log(`node ${nodeName}: ${m}`),
   });
+
+  /**
+   * Re-adopted containers of pods that were bound to no node at the start: taken by their worker once the binding
+   * here arrives; stopped once the pod is bound elsewhere, gone, finished or deleting, or still unbound after
+   * pendingBindingMs (a container runs only for a pod bound to its node).
+   */
+  /** A waiting container's grace as this node counts it (the record's is the previous run's). */
+  const pendingGraceMs = (uid: string, entry: PidEntry) => {
+    const pod = unboundByUid.get(uid);
+    return pod ? (pod.spec?.terminationGracePeriodSeconds ?? 30) * deps.graceMsPerSecond : entry.graceMs;
+  };
+  const pendingAdoptions = async () => {
+    for (const [uid, since] of pendingSince) {
+      if (workers.has(uid) || !adopted.has(uid)) { pendingSince.delete(uid); continue; }
+      const first = adopted.get(uid)!.values().next().value!;
+      const [ns, name] = first.entry.launch.id.split('/');
+      const pod = await store.get('Pod', ns, name, { shared: true });
+      const same = pod?.metadata.uid === uid && !isPodTerminal(pod) && !pod.metadata.deletionTimestamp;
+      if (same && (pod.spec?.nodeName === nodeName || (!pod.spec?.nodeName && now().getTime() - since < (opts.pendingBindingMs ?? 30_000)))) continue;
+      if (workers.has(uid) || stopping) continue; // its binding arrived meanwhile
+      const left = [...adopted.get(uid)!.values()];
+      adopted.delete(uid);
+      pendingSince.delete(uid);
+      log(`node ${nodeName}: stopping the container(s) of pod ${ns}/${name}: it was not bound to this node again`);
+      void Promise.all(left.map(({ handle, entry }) => handle.stop(pendingGraceMs(uid, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
+        .then(() => { if (!workers.has(uid)) ips.release(uid); });
+    }
+  };
+
+  // Housekeeping (the kubelet's HandlePodCleanups): a container process of this folder that no node's pids.json
+  // records and whose pod is gone or bound to no node is an orphan (a binding lost with a killed serve, found after
+  // the start's check): killed. Pods bound to a node are left to it, whose worker may be starting them right now.
+  let housekeeping = false;
+  const housekeep = setInterval(() => {
+    if (housekeeping || stopping || !opts.runtime.removeUnrecorded) return;
+    housekeeping = true;
+    void (async () => {
+      const files = await readdir(join(dataDir, 'nodes')).catch(() => [] as string[]);
+      const records = files.flatMap((n) => readPidsFile(join(dataDir, 'nodes', n, 'pids.json')).map((e) => e.record));
+      const killed = await removeOrphans(records, (pod) => !pod || !pod.spec?.nodeName);
+      if (killed.length) log(`node ${nodeName}: housekeeping: killed ${killed.length} container process(es) of no pod bound to a node: ${killed.join(', ')}`);
+      await pendingAdoptions();
+    })().finally(() => { housekeeping = false; });
+  }, opts.housekeepingMs ?? 10_000);
+  housekeep.unref();
 
   // The heartbeat is the Lease (node-lease.ts); the Node's status is written when it changes, or every 5 minutes.
   let lastReport = now().getTime();
@@ -309,12 +391,18 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     stopped ??= (async () => {
       stopping = true;
       clearInterval(beat);
+      clearInterval(housekeep);
       evictions.stop();
       pods.stop();
       services.stop();
       endpoints.stop();
       recheck(); // nobody waits for a proxy any more
       await Promise.all([...workers.values()].map((w) => (containers === 'stop' ? w.stopWithNode() : w.detach())));
+      // Containers still waiting for their pod's binding: stopped too, or left recorded for the next start.
+      if (containers === 'stop') {
+        await Promise.all([...pendingSince.keys()].flatMap((uid) => [...(adopted.get(uid)?.values() ?? [])])
+          .map(({ handle, entry }) => handle.stop(pendingGraceMs(entry.podUID, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))));
+      }
       workers.clear();
       await Promise.all(leaving);
       await markNodeNotReady(store, nodeName, now());

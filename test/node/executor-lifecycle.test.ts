@@ -2,11 +2,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from '../support/wait.ts';
 import { alive, cleanup, fastNode, nodePod, openTestStore, pidOf, statusOf, tempDir } from './helpers.ts';
 import type { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 
 test.after.each(cleanup);
 
@@ -91,8 +93,8 @@ test('an unchanged Node status is still written once the report period has passe
   assert.equal([later.status, later.lastTransitionTime], ['True', first.lastTransitionTime]);
 });
 
-test('after the node process is killed, the next start re-adopts its container: the same process, the same count', async () => {
-  const dir = await tempDir();
+/** A node run in a child process until its pod runs, then killed with SIGKILL: its container outlives it. */
+async function killedNode(dir: string): Promise<{ pid: number; uid: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-child.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (b) => { out += b; });
@@ -104,7 +106,12 @@ test('after the node process is killed, the next start re-adopts its container: 
   }
   await until(() => child.exitCode !== null || child.signalCode !== null, 'the child to die');
   assert.ok(alive(orphan.pid), 'the container outlived its node');
+  return orphan;
+}
 
+test('after the node process is killed, the next start re-adopts its container: the same process, the same count', async () => {
+  const dir = await tempDir();
+  const orphan = await killedNode(dir);
   const store = await openTestStore(dir);
   await fastNode(store, dir);
   const pod = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && statusOf(p).ready, 'running and ready');
@@ -116,6 +123,72 @@ test('after the node process is killed, the next start re-adopts its container: 
   const again = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'restarted');
   assert.is(statusOf(again).restartCount, 1);
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+/** A node killed after its pod ran, and the pod found without its binding by the next start (the write lost in the store's batch). */
+async function lostBinding(record: 'lost' | 'kept') {
+  const dir = await tempDir();
+  const orphan = await killedNode(dir);
+  if (record === 'lost') rmSync(join(dir, 'nodes', 'node-a', 'pids.json'));
+  const store = await openTestStore(dir);
+  const pod = (await store.get('Pod', 'default', 'orphan'))!;
+  await store.update({ ...pod, spec: { ...pod.spec, nodeName: '' } });
+  // The status written after the binding is lost with it.
+  await store.updateStatus('Pod', 'default', 'orphan', { phase: 'Pending', conditions: pod.status.conditions.filter((c: any) => c.type === 'PodScheduled') });
+  const bindAgain = async () => {
+    const unbound = (await store.get('Pod', 'default', 'orphan'))!;
+    await store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-a' } });
+  };
+  return { dir, orphan, store, bindAgain };
+}
+
+test('lost binding and container record: the next start kills the orphaned container; bound again, the pod runs once', async () => {
+  const { dir, orphan, store, bindAgain } = await lostBinding('lost');
+  await fastNode(store, dir);
+  await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
+  assert.equal(processesOf(orphan.uid), [], 'nothing of the pod runs while it is bound to no node');
+  await bindAgain();
+  const again = await podWhere(store, 'orphan', (p) => statusOf(p)?.state?.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'running again');
+  assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+test('lost binding, recorded container: bound here again, the container is re-adopted (same process, same count)', async () => {
+  const { dir, orphan, store, bindAgain } = await lostBinding('kept');
+  await fastNode(store, dir);
+  await bindAgain();
+  const pod = await podWhere(store, 'orphan', (p) => statusOf(p)?.state?.running, 'running');
+  assert.is(pidOf(statusOf(pod).containerID), orphan.pid, 'the same process');
+  assert.is(statusOf(pod).restartCount, 0);
+  assert.equal(processesOf(orphan.uid), [orphan.pid], 'exactly one process for the pod');
+});
+
+test('lost binding, recorded container: not bound again, the housekeeping kills it', async () => {
+  const { dir, orphan, store } = await lostBinding('kept');
+  await fastNode(store, dir, { housekeepingMs: 50, pendingBindingMs: 0 });
+  await until(() => !alive(orphan.pid), 'the orphaned container to be killed');
+  assert.equal(processesOf(orphan.uid), []);
+  await until(() => !readFileSync(join(dir, 'nodes', 'node-a', 'pids.json'), 'utf8').includes(orphan.uid), 'its record to be removed');
+});
+
+test('housekeeping kills an unrecorded container process of this folder whose pod is gone, not one of a pod bound to another node', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  await fastNode(store, dir, { housekeepingMs: 50 });
+  const elsewhere = await store.create(nodePod('elsewhere', 'setInterval(() => {}, 1000)', { node: 'node-b' }));
+  const runtime = new ProcessRuntime();
+  // As a pod worker launches a container: its pod's uid and a termination-message path inside the data folder.
+  const run = (uid: string) => runtime.start({
+    id: `default/${uid}/main`, argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], cwd: dir, logFile: join(dir, 'pods', uid, 'main', '0.log'),
+    env: { CONVERGIT_POD_UID: uid, CONVERGIT_TERMINATION_MESSAGE_PATH: join(dir, 'pods', uid, 'main', '0.termination-log') },
+  });
+  const [gone, other] = [await run('no-such-pod'), await run(elsewhere.metadata.uid!)];
+  try {
+    await until(() => !alive(gone.pid), 'the orphan to be killed');
+    // Found in the same pass as the orphan, and left running.
+    assert.ok(alive(other.pid), 'the container of the pod bound to node-b runs on');
+  } finally {
+    await Promise.all([gone.stop(0), other.stop(0)]);
+  }
 });
 
 test('detach() leaves the containers running; the next start re-adopts them, restarts those that died meanwhile, stops those whose pod went', async () => {

@@ -1,7 +1,9 @@
 // A node executor in its own process, for the crash test: it runs one pod, reports its process, and waits to be killed.
 // Usage: node --import tsx node-child.ts <dataDir>; prints {"pid":…,"uid":…} once the pod runs and the store is on disk.
 import { openStore } from '../../src/store/lowdb-store.ts';
+import { join } from 'node:path';
 import { startNode } from '../../src/node/executor.ts';
+import { PidsFile } from '../../src/node/pids-file.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 import { until } from '../support/wait.ts';
 import { nodePod, pidOf, statusOf, testImages } from './helpers.ts';
@@ -15,5 +17,6 @@ if (isMainModule(import.meta.url)) {
   await store.create(nodePod('orphan', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"));
   const pod = await until(async () => { const p = await store.get('Pod', 'default', 'orphan'); return p?.status?.phase === 'Running' && p; }, 'orphan running');
   await store.flush();
+  PidsFile.flushPending(join(dataDir, 'nodes', 'node-a', 'pids.json')); // the container's record on disk too
   process.stdout.write(`${JSON.stringify({ pid: pidOf(statusOf(pod).containerID), uid: pod.metadata.uid })}\n`);
 }

@@ -38,7 +38,7 @@ test('removeUnrecorded stops only unrecorded containers of this folder\'s pods t
     const stray = await run(dir, 'stray', forever);
     const elsewhere = await run(dir, 'other-node', forever);
     const otherFolder = await run(other, 'stray', forever);
-    const mine = (uid: string) => uid !== 'other-node';
+    const mine = (uids: string[]) => new Set(uids.filter((uid) => uid !== 'other-node'));
     const removed = await runtime.removeUnrecorded(dir, [recorded.record!], mine);
     assert.equal(removed, [`process ${stray.pid} of pod stray`]);
     assert.is(alive(stray.pid!), false, 'the stray is gone');

@@ -66,8 +66,13 @@ export class ProcessRuntime implements Runtime {
     return security.warnings.length ? Object.assign(container, { warnings: security.warnings }) : container;
   }
 
-  async removeUnrecorded(dataDir: string, recorded: ContainerRecord[], mine: (podUID: string) => boolean): Promise<string[]> {
-    const strays = (await findStrays(dataDir, new Set(recorded.map((r) => (r as unknown as ProcessRecord).pid)))).filter((s) => mine(s.podUID));
+  async removeUnrecorded(dataDir: string, recorded: ContainerRecord[], select: (podUIDs: string[]) => Set<string> | Promise<Set<string>>): Promise<string[]> {
+    const found = await findStrays(dataDir, new Set(recorded.map((r) => (r as unknown as ProcessRecord).pid)));
+    if (!found.length) return [];
+    // Asked only now, after /proc was read: a container seen there was started after its pod was bound, so the
+    // answer sees that binding (a pod being bound and started right now is never taken for an orphan).
+    const chosen = await select([...new Set(found.map((s) => s.podUID))]);
+    const strays = found.filter((s) => chosen.has(s.podUID));
     await removeStrays(strays);
     return strays.map((s) => `process ${s.pid} of pod ${s.podUID}`);
   }

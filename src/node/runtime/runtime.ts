@@ -152,10 +152,11 @@ export interface Runtime {
   adopt?(record: ContainerRecord, launch: ContainerLaunch): Promise<RunningContainer | undefined>;
   /**
    * Optional: stops this data folder's containers that no record names (started just before serve was killed,
-   * recorded never), so that each runs once; their pods start them again. Only those of pods `mine` accepts (other
-   * nodes on the folder may be starting theirs). Returns what it stopped, for the log.
+   * recorded never), so that each runs once; their pods start them again. Only those of the pods `select` returns,
+   * asked with the pod uids found once the runtime's containers were listed (other nodes on the folder may be
+   * starting theirs). Returns what it stopped, for the log.
    */
-  removeUnrecorded?(dataDir: string, recorded: ContainerRecord[], mine: (podUID: string) => boolean): Promise<string[]>;
+  removeUnrecorded?(dataDir: string, recorded: ContainerRecord[], select: (podUIDs: string[]) => Set<string> | Promise<Set<string>>): Promise<string[]>;
   /**
    * Optional: after a rotation renamed the container's log file, the runtime writes to a new file at the same path
    * (the kubelet's ReopenContainerLog). Without it, rotation copies the file and cuts the copied part out of it in
