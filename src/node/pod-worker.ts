@@ -518,7 +518,12 @@ export class PodWorker {
     slot.actor.subscribe((s) => {
       // `pullBackoff.backingOff` for a nested state.
       const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, v]) => `${k}.${String(v)}`).join();
-      if (value !== slot.lastValue) this.onContainerState(slot, value);
+      if (value !== slot.lastValue) {
+        this.onContainerState(slot, value);
+        // An exit (Error, Completed, CrashLoopBackOff) is written at once, as the kubelet's next sync would: folded
+        // into the step under way it could vanish (an init container failing, then passing on its restart).
+        if (/^(exited|backoff|done|configError)/.test(value)) this.exitSeen();
+      }
       slot.lastValue = value;
       this.scheduleStatus();
       this.checkCompleted();
@@ -860,6 +865,10 @@ export class PodWorker {
     };
   }
 
+  /** A container exited since the last write: no settling (exitSeen). */
+  private urgent = false;
+  private wake: (() => void) | undefined;
+
   private scheduleStatus(): void {
     this.dirty = true;
     this.writing ??= this.writeLoop();
@@ -877,7 +886,8 @@ export class PodWorker {
     // Writes one after another; changes that arrive during a write are folded into the next.
     while (this.dirty) {
       await new Promise((r) => setImmediate(r)); // let a burst of transitions settle into one write
-      if (this.stepping.size) await this.settle();
+      if (this.stepping.size && !this.urgent) await this.settle();
+      this.urgent = false;
       this.dirty = false;
       try {
         await this.writeStatus();
@@ -894,8 +904,16 @@ export class PodWorker {
     let timer: NodeJS.Timeout | undefined;
     let over = false;
     const cap = new Promise<void>((r) => { timer = setTimeout(() => { over = true; r(); }, this.deps.statusSettleMs ?? STATUS_SETTLE_MS); });
-    while (this.stepping.size && !over) await Promise.race([Promise.allSettled([...this.stepping]), cap]);
+    const woken = new Promise<void>((r) => { this.wake = r; });
+    while (this.stepping.size && !over && !this.urgent) await Promise.race([Promise.allSettled([...this.stepping]), cap, woken]);
+    this.wake = undefined;
     clearTimeout(timer);
+  }
+
+  /** A container exited: the status write waits for no step. */
+  private exitSeen(): void {
+    this.urgent = true;
+    this.wake?.();
   }
 
   /** Resolves once every status change so far is written. */
