@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { bytes, cidr, count, defaultNodeName, duration, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
 import { VERSION } from './version.ts';
+import { DEFAULT_MAX_MANIFEST_FILES } from '../source/manifest-limit.ts';
 import { resume, suspend } from './suspend.ts';
 import { history } from './history.ts';
 import { kubeconfig } from './kubeconfig.ts';
@@ -47,6 +48,7 @@ program
   .option('--interval <duration>', 'how often a remote repository is fetched', duration, 30_000)
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
   .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--max-manifest-files <n>', 'most manifest files (*.yaml, *.yml, Kustomization) a revision may have; more: refused before any is read', count, DEFAULT_MAX_MANIFEST_FILES)
   .option('--example', 'serve the bundled examples-repo, copied into a git repository under --data-dir', false)
   .addOption(new Option('--retry-base <duration>', 'first wait before retrying a failed sync (doubles up to 5m)').argParser(duration).default(2000, '2s'))
   .option('--nodes <n>', 'local nodes to run pods on (0: none, pods stay Pending)', count, 1)
@@ -100,6 +102,7 @@ program
   .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
   .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--max-manifest-files <n>', 'most manifest files (*.yaml, *.yml, Kustomization) a revision may have; more: refused before any is read', count, DEFAULT_MAX_MANIFEST_FILES)
   .option('--worktree', 'validate the working tree as it is on disk, uncommitted files included (a pre-commit hook)', false)
   .action(async (o) => {
     if (o.worktree && o.ref !== 'HEAD') throw new Error('--worktree validates the files on disk: it takes no --ref');
@@ -120,6 +123,7 @@ withServerCredentials(program
   .option('--path <dir>', 'folder inside the repository holding the manifests', repoPath, '')
   .option('--strict', 'treat Kubernetes fields that convergit does not implement as errors', false)
   .option('--allow-host-path <prefix>', 'a host folder hostPath volumes may mount (repeatable; default: none)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--max-manifest-files <n>', 'most manifest files (*.yaml, *.yml, Kustomization) a revision may have; more: refused before any is read', count, DEFAULT_MAX_MANIFEST_FILES)
   .addOption(new Option('--output <format>', 'text for a terminal, markdown for a pull-request comment, json for tools (docs/plan-json.md)').choices(['text', 'markdown', 'json']).default('text'))
   .option('--detailed-exitcode', 'exit 2 when the plan is valid and has changes', false)
   .action(async (o) => {

@@ -20,6 +20,7 @@ export interface PlanOptions extends ServerFlags {
   path: string;
   strict: boolean;
   allowHostPath?: string[];
+  maxManifestFiles?: number;
   output: OutputFormat;
   detailedExitcode: boolean;
 }
@@ -29,7 +30,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   if (live.length > 1) throw new Error(`${live.join(' and ')} both say what to compare with: give one`);
   const remote = /^https?:\/\//i.test(opts.repo);
   const source = new GitSource({
-    repo: remote ? opts.repo : path.resolve(opts.repo), branch: opts.branch, path: opts.path,
+    repo: remote ? opts.repo : path.resolve(opts.repo), branch: opts.branch, path: opts.path, maxManifestFiles: opts.maxManifestFiles,
     // Clones of remote repositories are kept per user: a shared temp folder could be planted by someone else.
     dataDir: path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'plan'), interval: 0,
   });

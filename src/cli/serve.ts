@@ -43,6 +43,7 @@ export interface ServeOptions {
   strict: boolean;
   /** --allow-host-path: host folders hostPath volumes may mount. */
   allowHostPath?: string[];
+  maxManifestFiles?: number;
   /** --storage-dir: where the local-path provisioner keeps volumes (default <data-dir>/storage). */
   storageDir?: string;
   example: boolean;
@@ -162,7 +163,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   const proceed = async () => { if (stopping) await stopAll(0); };
 
   try {
-    const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval });
+    const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval, maxManifestFiles: opts.maxManifestFiles });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
     const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads') });
     let apiUrl = '';

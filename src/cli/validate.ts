@@ -10,7 +10,7 @@ import { userBuildCacheDir, userLoadCacheDir } from '../build/cache-dir.ts';
 import { unreadBy } from '../build/load-cache.ts';
 import { formatIssue } from '../model/issue.ts';
 
-export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean; allowHostPath?: string[] }
+export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean; allowHostPath?: string[]; maxManifestFiles?: number }
 
 export async function validate(opts: ValidateOptions): Promise<number> {
   // Objects are only counted here: the loader's own (shared) need no copy each.
@@ -18,11 +18,11 @@ export async function validate(opts: ValidateOptions): Promise<number> {
   let loaded, label: string, files: number;
   if (opts.worktree) {
     const tree = await Worktree.open(opts.repo);
-    const rev = await tree.revision(opts.path);
+    const rev = await tree.revision(opts.path, opts.maxManifestFiles);
     loaded = await loadDesired(rev, tree, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true }, builder);
     [label, files] = ['working tree', rev.files.length];
   } else {
-    const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0 });
+    const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0, maxManifestFiles: opts.maxManifestFiles });
     await source.prepare();
     const sha = await source.resolve(opts.ref);
     // Files the load cache holds loaded are not read from git at all.

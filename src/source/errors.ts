@@ -7,7 +7,8 @@ export type SourceErrorReason =
   | 'CorruptObject'
   | 'FetchFailed'
   | 'PathNotFound'
-  | 'InvalidContent';
+  | 'InvalidContent'
+  | 'TooManyFiles';
 
 export class SourceError extends Error {
   override name = 'SourceError';

@@ -37,6 +37,8 @@ export interface GitSourceOptions {
    * ms or two; a spurious call costs one ref read, while every ms here is a ms before a commit is seen.
    */
   debounce?: number;
+  /** Most manifest files a revision may have (default DEFAULT_MAX_MANIFEST_FILES); more: a TooManyFiles error. */
+  maxManifestFiles?: number;
 }
 
 export class GitSource {
@@ -58,7 +60,7 @@ export class GitSource {
     this.gitdir = this.remote ? resolvePath(cloneDir(opts.dataDir, opts.repo)) : gitDirOf(resolvePath(local));
     this.name = this.remote ? redact(opts.repo) : resolvePath(local);
     this.path = opts.path.split('/').filter((s) => s && s !== '.').join('/');
-    this.reader = new TreeReader(this.gitdir, this.cache);
+    this.reader = new TreeReader(this.gitdir, this.cache, opts.maxManifestFiles);
   }
 
   get stats(): ReadStats {

@@ -6,6 +6,7 @@ import type { SourceFile } from './revision.ts';
 import type { Issue } from '../model/issue.ts';
 import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
+import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 
 export interface ReadStats {
   /** tree objects read */
@@ -29,6 +30,16 @@ const SYMLINK_MODE = '120000';
 /** Blob contents by oid, from the last read. */
 type Text = { content: string; problem?: FileProblem };
 interface Known { get(oid: string): Text | undefined; set(oid: string, text: Text): void }
+/**
+ * One read's walk: manifest files listed so far under `dir` (where it started), and the folders still being listed.
+ * Blobs are read once every tree is listed and counted, so a revision over the limit is refused having read no blob.
+ */
+interface Tally { files: number; dir: string; listing: number; listed: Promise<void>; allListed: () => void; failed?: Error }
+function newTally(dir: string): Tally {
+  let allListed!: () => void;
+  const listed = new Promise<void>((resolve) => (allListed = resolve));
+  return { files: 0, dir, listing: 0, listed, allListed };
+}
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
@@ -56,9 +67,8 @@ export class TreeReader {
   /** The last tree read: the base of the next, incremental, read. */
   private last?: Folder;
   private lastWarnings: Issue[] = [];
-
   /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
-  constructor(private gitdir: string, private cache: object) {}
+  constructor(private gitdir: string, private cache: object, private maxFiles = DEFAULT_MAX_MANIFEST_FILES) {}
 
   /** Warnings of the last tree read: submodules not followed, names that differ only in case. */
   warnings(): Issue[] {
@@ -81,9 +91,11 @@ export class TreeReader {
 
   /** `*.yaml`, `*.yml`, `Kustomization` and `.sourceignore` files in `tree`, which sits at `dir` in the repository; sorted by path. */
   async files(tree: string, dir: string, unread?: (path: string, oid: string) => boolean): Promise<SourceFile[]> {
+    // Manifest files of this read, counted as their trees are listed.
+    const tally = newTally(dir);
     // Files left unread are no base for the next read, which would take their missing content as read.
     if (unread) {
-      const read = await this.folder(tree, dir, undefined, { get: () => undefined, set: () => {} }, unread);
+      const read = await this.folder(tree, dir, undefined, { get: () => undefined, set: () => {} }, tally, unread);
       this.lastWarnings = read.warnings;
       return read.files;
     }
@@ -92,7 +104,7 @@ export class TreeReader {
     // Built on the first blob not read before (none for a commit outside the manifests).
     let map: Map<string, Text> | undefined;
     const known = { get: (oid: string) => (map ??= new Map(last?.files.map((f) => [f.oid, f]))).get(oid), set: (oid: string, t: Text) => map!.set(oid, t) };
-    const folder = await this.folder(tree, dir, last, known);
+    const folder = await this.folder(tree, dir, last, known, tally);
     this.last = folder;
     this.lastWarnings = folder.warnings;
     return folder.files;
@@ -102,8 +114,9 @@ export class TreeReader {
    * Reads the folder at `dir` unless `prev` (the same folder, last read) has the same oid. Only folders on the
    * path to a change are listed again, and only changed blobs are read.
    */
-  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known, unread?: (path: string, oid: string) => boolean): Promise<Folder> {
-    if (prev?.oid === oid) return prev;
+  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known, tally: Tally, unread?: (path: string, oid: string) => boolean): Promise<Folder> {
+    if (prev?.oid === oid) return this.count(tally, prev.files.length), prev;
+    tally.listing++;
     const children = new Map<string, Folder>();
     const files: SourceFile[] = [];
     const warnings: Issue[] = [];
@@ -119,16 +132,22 @@ export class TreeReader {
       // Argo CD and Flux do not fetch submodules by default either; say so rather than skip them silently.
       if (entry.type === 'commit') warn(path, `'${path}' is a git submodule (commit ${entry.oid.slice(0, 7)}): submodules are not fetched, its manifests are not applied`);
     }
+    this.count(tally, entries.filter((e) => e.type === 'blob' && READ.test(e.path)).length);
     // Subfolders and blobs read side by side (at most PARALLEL at a time); the result is in entry order as before.
-    const read = await Promise.all(entries.map(async (entry) => {
+    const reads = entries.map(async (entry) => {
       const path = dir ? `${dir}/${entry.path}` : entry.path;
-      if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known, unread) };
+      if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known, tally, unread) };
       // Submodules (type 'commit', warned about above) and other files are not read.
       if (entry.type !== 'blob' || !READ.test(entry.path)) return undefined;
       const symlink = entry.mode === SYMLINK_MODE;
       if (!symlink && unread?.(path, entry.oid)) return { file: { path, oid: entry.oid, symlink, content: '', unread: true as const } };
+      await tally.listed;
+      if (tally.failed) throw tally.failed;
       return { file: { path, oid: entry.oid, symlink, ...(await this.content(entry.oid, path, known)) } };
-    }));
+    });
+    // Listed, and every subfolder's listing begun (each counts itself in before its first await).
+    if (--tally.listing === 0) tally.allListed();
+    const read = await Promise.all(reads);
     for (const r of read) {
       if (r?.child) {
         children.set(r.name, r.child);
@@ -137,6 +156,11 @@ export class TreeReader {
       } else if (r?.file) files.push(r.file);
     }
     return { oid, files: files.sort(byPath), warnings, children };
+  }
+
+  private count(tally: Tally, files: number): void {
+    tally.files += files;
+    if (tally.files > this.maxFiles) throw (tally.failed ??= tooManyFiles(tally.dir, this.maxFiles));
   }
 
   private async readTree(oid: string, path: string) {

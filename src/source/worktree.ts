@@ -10,6 +10,7 @@ import type { Revision, SourceFile } from './revision.ts';
 import { SourceError } from './errors.ts';
 import { isRepository } from './repository.ts';
 import { READ } from './tree-reader.ts';
+import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 import { decodeText } from './decode-text.ts';
 
 type Entry = { type: 'tree' | 'blob' | 'symlink' | 'submodule'; oid: string };
@@ -34,9 +35,10 @@ export class Worktree {
   }
 
   /** The working tree as a revision of `path` ('' = all): its manifest, kustomization and .sourceignore files. */
-  async revision(path: string): Promise<Revision> {
+  async revision(path: string, maxFiles = DEFAULT_MAX_MANIFEST_FILES): Promise<Revision> {
     const prefix = path.split('/').filter((s) => s && s !== '.').join('/');
     const wanted = this.listed.filter((p) => (!prefix || p.startsWith(prefix + '/')) && READ.test(p));
+    if (wanted.length > maxFiles) throw tooManyFiles(prefix, maxFiles);
     if (prefix && !this.listed.some((p) => p.startsWith(prefix + '/'))) throw new SourceError('PathNotFound', `path '${prefix}' is missing in the working tree`);
     const files: SourceFile[] = await Promise.all(wanted.map(async (p) => {
       const link = (await lstat(join(this.dir, p))).isSymbolicLink();

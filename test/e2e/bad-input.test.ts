@@ -2,7 +2,7 @@
 // position, and a running `serve` refuses the commit and keeps the last good revision. One serve for the file.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,44 @@ test('a submodule and two names that differ only in case are applied around, eac
   assert.ok(warnings.some((w: string) => /^k8s\/extra\.yaml: 'k8s\/Extra\.yaml' and 'k8s\/extra\.yaml' differ only in case/.test(w)), warnings.join('\n'));
   assert.is((await serve.get('/api/v1/namespaces/default/configmaps/lower')).status, 200);
   assert.is((await serve.get('/api/v1/namespaces/default/configmaps/inside')).status, 404);
+});
+
+/**
+ * Commits with git fast-import on top of HEAD (seconds for 100,000 files, where `git add` takes a minute):
+ * `M`/`D` lines of its stream; returns the new commit.
+ */
+function fastCommit(message: string, changes: string): string {
+  const head = repo.git('rev-parse', 'HEAD');
+  const stream = `commit refs/heads/main\ncommitter T <t@example.com> ${Math.floor(Date.now() / 1000)} +0000\ndata ${Buffer.byteLength(message)}\n${message}\nfrom ${head}\n${changes}`;
+  execFileSync('git', ['fast-import', '--quiet'], { cwd: repo.dir, input: stream });
+  repo.git('reset', '--quiet', '--hard', 'main'); // the working tree follows, for the tests after this one
+  return repo.git('rev-parse', 'HEAD');
+}
+
+test('100,000 tiny manifest files: refused from the trees alone, by name of the limit; the last good revision stays', async () => {
+  const files: string[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    const body = cm(`tiny-${i}`, String(i));
+    files.push(`M 644 inline k8s/tiny/f${Math.floor(i / 1000)}/cm-${i}.yaml\ndata ${body.length}\n${body}\n`);
+  }
+  const bad = fastCommit('100,000 tiny files', files.join(''));
+  const s = await until(async () => { const s = await status(); return s.lastAttemptedRevision === bad && s.sync === 'Failed' && s; }, 'tiny files refused');
+  assert.is(s.lastAppliedRevision, good);
+  assert.match(JSON.stringify(s), /more than 50,000 manifest files \(\*\.yaml, \*\.yml, Kustomization\) under 'k8s', the limit of --max-manifest-files/);
+  assert.is((await serve.get('/api/v1/namespaces/default/configmaps/app')).body.data.v, 'good');
+  assert.is((await serve.get('/api/v1/namespaces/default/configmaps/tiny-0')).status, 404);
+  const v = await cli('validate', '--repo', repo.dir, '--path', 'k8s');
+  assert.is(v.code, 2, v.stdout + v.stderr);
+  assert.match(v.stderr, /more than 50,000 manifest files/);
+  // Under a limit it is not over, the same commit loads: the limit is the only refusal.
+  const ok = await cli('validate', '--repo', repo.dir, '--path', 'k8s/tiny/f7', '--max-manifest-files', '1000');
+  assert.is(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stderr, /1000 object\(s\) in 1000 file\(s\): 0 error\(s\)/);
+  const one = await cli('validate', '--repo', repo.dir, '--path', 'k8s/tiny/f7', '--max-manifest-files', '999');
+  assert.is(one.code, 2, one.stdout + one.stderr);
+  assert.match(one.stderr, /more than 999 manifest files .* under 'k8s\/tiny\/f7'/);
+  good = fastCommit('tiny files removed', 'D k8s/tiny\n');
+  await until(async () => (await status()).lastAppliedRevision === good, 'the revision without them applied');
 });
 
 test.run();
