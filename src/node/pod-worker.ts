@@ -27,6 +27,7 @@ import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
 import { PodVolumeManager } from './volumes/volume-manager.ts';
 import { EVICTED } from './eviction-manager.ts';
 import { underMount } from './volumes/mount-namespace.ts';
+import { laterTurn } from './loop-turns.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -404,9 +405,13 @@ export class PodWorker {
       this.frozen = true;
     }
     if (remove && !this.removed) {
+      // Paced as the stops are (loop-turns.ts): the last status write and the removal, each a store write with its
+      // watch events, a few pods a turn.
+      await laterTurn();
       await this.flushStatus();
       this.frozen = true; // the status just written is the last
       try {
+        await laterTurn();
         const cur = await store.get('Pod', this.ns, this.pod.metadata.name, { shared: true });
         if (cur?.metadata.uid === this.uid) await store.delete('Pod', this.ns, this.pod.metadata.name, { gracePeriodSeconds: 0 });
       } catch (e) {
@@ -727,6 +732,13 @@ export class PodWorker {
         this.event('Warning', 'FailedPreStopHook', 'PreStopHook failed');
       }
       graceMs = Math.max(graceMs - (Date.now() - t0), Math.min(graceMs, 2 * this.deps.graceMsPerSecond));
+    }
+    // Stopping for good: a few containers a turn of the event loop, so that a burst (a deleted Deployment's 1,000
+    // pods) spreads its SIGTERMs, and so the exits and status writes that follow them, over many turns.
+    if (this.halted) {
+      const t0 = Date.now();
+      await laterTurn();
+      graceMs = Math.max(0, graceMs - (Date.now() - t0));
     }
     this.event('Normal', 'Killing', `Stopping container ${slot.spec.name}`);
     const exit = await handle.stop(graceMs);
