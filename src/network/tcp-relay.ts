@@ -1,11 +1,13 @@
 // One proxied connection: try backends in order until one accepts, then copy bytes both ways. Half-closes pass
 // through (a client may finish sending and still read the reply); an error or reset on either side tears down
 // both. The client socket arrives paused, so nothing it sends is lost while a backend is being chosen.
-// A connection whose backend has left service is closed as soon as it is idle (`leaving`): a kept-alive HTTP
-// connection between two requests, so that the pod drains before its grace period is over.
+// A connection whose backend has left service is closed between two requests (`leaving`): a kept-alive HTTP/1
+// connection right after an answer (its exchanges read from its bytes, http-exchanges.ts), any other once it is
+// idle, so that the pod drains before its grace period is over.
 import type { Socket } from 'node:net';
 import type { Backend } from './endpoint-picker.ts';
 import { connectToPod, type PodNetwork } from '../netns/pod-network.ts';
+import { HttpExchanges } from './http-exchanges.ts';
 
 export interface RelayOptions {
   connectTimeoutMs: number;
@@ -26,7 +28,9 @@ export interface Relayed {
   /** The backend it reached, once connected. */
   backend?: Backend;
   /**
-   * Its backend has left service: close both sides once no byte has passed either way for `idleMs` and the
+   * Its backend has left service: close both sides as soon as every HTTP/1 request on it is answered (at once if
+   * none is owed), before the client sends another; a connection whose exchanges cannot be told (not HTTP/1, an
+   * upgrade, an answer that ends with the connection) once no byte has passed either way for `idleMs` and the
    * backend spoke last (an answer is complete; a request still waiting for its answer is left alone).
    */
   leaving(idleMs: number): void;
@@ -61,7 +65,7 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
       pendingDial = undefined;
       opts.onConnect?.(b);
       out.backend = b;
-      out.leaving = splice(client, s, () => opts.log(`${opts.what}: closed an idle kept-alive connection to ${b.ip}:${b.port}, which left service`));
+      out.leaving = splice(client, s, (how) => opts.log(`${opts.what}: closed ${how} kept-alive connection to ${b.ip}:${b.port}, which left service`));
     }, (err: Error) => {
       if (pendingDial !== token) return;
       pendingDial = undefined;
@@ -77,25 +81,42 @@ export function relay(client: Socket, backends: Backend[], opts: RelayOptions): 
  * Copies both ways. A clean close of one side ends the other; an abrupt one (a reset, an error) resets the other,
  * since a plain destroy would send a FIN that a half-open peer could wait on forever.
  */
-function splice(a: Socket, b: Socket, onIdleClose: () => void): (idleMs: number) => void {
+function splice(a: Socket, b: Socket, onLeaveClose: (how: string) => void): (idleMs: number) => void {
   a.on('error', noop);
   b.on('error', noop);
   a.pipe(b);
   b.pipe(a);
+  const http = new HttpExchanges();
   let backendLast = false;
   let idle: NodeJS.Timeout | undefined;
   let idleMs = 0;
+  const close = (how: string) => {
+    clearTimeout(idle);
+    onLeaveClose(how);
+    // A request that crossed the FIN is dropped, the client's to send again (it may: none of it was answered); the
+    // client side is still read (unpiping pauses it) so that its end is seen and the connection closes.
+    a.unpipe(b);
+    a.resume();
+    a.end();
+    b.end();
+  };
   const arm = () => {
     clearTimeout(idle);
     idle = setTimeout(() => {
       if (!backendLast) return; // the backend owes an answer: the next byte re-arms
-      onIdleClose();
-      a.end();
-      b.end();
+      close('an idle');
     }, idleMs);
   };
-  a.on('data', () => { backendLast = false; if (idleMs) arm(); });
-  b.on('data', () => { backendLast = true; if (idleMs) arm(); });
+  // An answer done and nothing more asked: the moment to close a kept-alive connection to a leaving backend.
+  const between = () => backendLast && http.between;
+  a.on('data', (d: Buffer) => { backendLast = false; http.fromClient(d); if (idleMs) arm(); });
+  b.on('data', (d: Buffer) => {
+    backendLast = true;
+    http.fromBackend(d);
+    if (!idleMs) return;
+    if (between()) close('a');
+    else arm();
+  });
   a.once('close', () => clearTimeout(idle));
   b.once('close', () => clearTimeout(idle));
   const follow = (other: Socket) => (hadError: boolean) => {
@@ -109,6 +130,7 @@ function splice(a: Socket, b: Socket, onIdleClose: () => void): (idleMs: number)
   return (ms) => {
     if (idleMs || a.destroyed || b.destroyed) return;
     idleMs = ms;
-    arm();
+    if (between()) close('a');
+    else arm();
   };
 }

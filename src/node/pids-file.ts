@@ -2,7 +2,7 @@
 // runtime's record of its current instance and what it was launched with. Containers outlive `serve` (stopped or
 // killed); the next start hands each record back to the runtime to re-adopt it, and `convergit stop` reads it to
 // stop them all. Rewritten whole and renamed into place, so a crash never leaves half a file.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ContainerLaunch, ContainerRecord } from './runtime/runtime.ts';
@@ -31,11 +31,17 @@ export class PidsFile {
   /** What a previous run recorded. Kept until the caller removes what it could not re-adopt, so a crash meanwhile loses nothing. */
   load(): PidEntry[] {
     PidsFile.flushPending(this.file);
-    const found = readPidsFile(this.file);
+    const found = readFromDisk(this.file);
     this.entries.clear();
     this.texts.clear();
     for (const e of found) this.entries.set(keyOf(e.podUID, e.container), e);
+    kept.set(this.file, this);
     return found;
+  }
+
+  /** What the file says once every change so far is written: read from memory. */
+  list(): PidEntry[] {
+    return [...this.entries.values()];
   }
 
   add(entry: PidEntry): void {
@@ -132,10 +138,37 @@ export class PidsFile {
 /** The file of each instance with changes not yet written. */
 const unsaved = new Map<string, PidsFile>();
 let exitHooked = false;
+/** The instance of this process that keeps each file (the last to load it): its entries are the file's. */
+const kept = new Map<string, PidsFile>();
+/** Files no instance here keeps (a node of an earlier run), as last parsed, by identity, size and time. */
+const parsed = new Map<string, { stamp: string; entries: PidEntry[] }>();
 
-/** The entries of a pids.json; an unreadable or older-format file is empty (what it named is then restarted). */
+/**
+ * The entries of a pids.json; an unreadable or older-format file is empty (what it named is then restarted). A file
+ * a node of this process keeps is read from its memory, and any other is parsed again only when it changed: the
+ * housekeeping, the usage reporter and the log rotator of every node read them all every few seconds, and a
+ * synchronous write of pending changes then a parse of each (1,000 containers' launches) blocked serve's loop.
+ */
 export function readPidsFile(file: string): PidEntry[] {
+  const mine = kept.get(file);
+  if (mine) return mine.list();
   PidsFile.flushPending(file);
+  let stamp: string;
+  try {
+    const st = statSync(file);
+    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    parsed.delete(file);
+    return [];
+  }
+  const hit = parsed.get(file);
+  if (hit?.stamp === stamp) return hit.entries;
+  const entries = readFromDisk(file);
+  parsed.set(file, { stamp, entries });
+  return entries;
+}
+
+function readFromDisk(file: string): PidEntry[] {
   try {
     const v = JSON.parse(readFileSync(file, 'utf8'));
     return Array.isArray(v) ? v.filter((e) => e && typeof e.podUID === 'string' && typeof e.container === 'string' && e.record && e.launch) : [];

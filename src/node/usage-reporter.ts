@@ -1,12 +1,14 @@
 // What a node measures of its containers, as the kubelet's resource metrics do for metrics-server: every
 // `resolutionMs` it sums, per container process group (the groups recorded in pids.json), the processes' cpu time
-// (/proc/<pid>/stat utime + stime) and resident memory (/proc/<pid>/status VmRSS), or asks a runtime that has
-// cgroups of its own (podman: Runtime.usage) for their cpu time and working set, turns the cpu time into a rate
+// (/proc/<pid>/stat utime + stime) and resident memory (its rss, /proc/<pid>/status's VmRSS), or asks a runtime that
+// has cgroups of its own (podman: Runtime.usage) for their cpu time and working set, turns the cpu time into a rate
 // over the window since the last sample, and writes one record per node to the store's meta `usage/<node>`
 // (not an object: no watch event, no reconcile; its size is one entry per running container). See docs/engine.md.
-import { readdir, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPidsFile } from './pids-file.ts';
+import { ProcPids } from './runtime/proc-pids.ts';
 import type { Store } from '../store/store.ts';
 import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
 import type { ContainerUsageSample, Runtime } from './runtime/runtime.ts';
@@ -20,6 +22,32 @@ interface GroupSample { cpuTicks: number; memoryBytes: number }
 /** Reads of /proc at once: a scan must neither block serve's loop nor take a descriptor per process. */
 const SCAN_BATCH = 32;
 
+/** The kernel's page size, the unit of /proc/<pid>/stat's rss (read once from the first mapping's KernelPageSize). */
+let pageBytes: number | undefined;
+function pageSize(): number {
+  if (pageBytes === undefined) {
+    pageBytes = 4096;
+    try {
+      const fd = openSync('/proc/self/smaps', 'r');
+      const buf = Buffer.alloc(4096);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      closeSync(fd);
+      const kb = /^KernelPageSize:\s+(\d+) kB/m.exec(buf.toString('latin1', 0, n));
+      if (kb) pageBytes = Number(kb[1]) * 1024;
+    } catch { /* 4 KiB */ }
+  }
+  return pageBytes;
+}
+
+/**
+ * The process group of each process looked at (shared by every node of this serve): a process never changes group
+ * unless it makes one of its own (setsid, setpgid), which a group's sample reads afresh anyway, so a process of
+ * another group need not be read again while it lives. Each node sampled every process on the machine every
+ * resolution, 10 nodes × thousands of reads; now each reads its own groups' processes and those new since.
+ */
+const groupOf = new Map<number, number>();
+const proc = new ProcPids();
+
 /**
  * cpu ticks and resident bytes summed over each process group asked for. Linux only (/proc); elsewhere empty.
  * Asynchronous, a batch of reads at a time: the synchronous scan of every process on the machine, once per node
@@ -27,27 +55,26 @@ const SCAN_BATCH = 32;
  */
 export async function sampleGroups(pgids: Set<number>): Promise<Map<number, GroupSample>> {
   const out = new Map<number, GroupSample>();
-  let names: string[];
-  try {
-    names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
-  } catch {
-    return out;
-  }
-  const one = async (n: string) => {
+  const { pids, fresh } = await proc.look();
+  if (!pids.length) return out;
+  const present = new Set(pids);
+  for (const pid of groupOf.keys()) if (!present.has(pid) || fresh(pid)) groupOf.delete(pid);
+  const one = async (pid: number) => {
     try {
-      const stat = await readFile(`/proc/${n}/stat`, 'utf8');
-      // "pid (comm) state ppid pgrp … utime stime …": comm may hold spaces, so fields are counted after the last ')'.
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      // "pid (comm) state ppid pgrp … utime stime … rss …": comm may hold spaces, so fields are counted after the last ')'.
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const pgrp = Number(f[2]);
+      groupOf.set(pid, pgrp);
       if (!pgids.has(pgrp) || f[0] === 'Z') return;
-      const rss = /^VmRSS:\s+(\d+) kB/m.exec(await readFile(`/proc/${n}/status`, 'utf8'));
       const g = out.get(pgrp) ?? { cpuTicks: 0, memoryBytes: 0 };
       g.cpuTicks += Number(f[11]) + Number(f[12]);
-      g.memoryBytes += rss ? Number(rss[1]) * 1024 : 0;
+      g.memoryBytes += Number(f[21]) * pageSize(); // rss in pages: what /proc/<pid>/status says as VmRSS
       out.set(pgrp, g);
     } catch { /* exited meanwhile */ }
   };
-  for (let i = 0; i < names.length; i += SCAN_BATCH) await Promise.all(names.slice(i, i + SCAN_BATCH).map(one));
+  const toRead = pids.filter((pid) => { const g = groupOf.get(pid); return g === undefined || pgids.has(g); });
+  for (let i = 0; i < toRead.length; i += SCAN_BATCH) await Promise.all(toRead.slice(i, i + SCAN_BATCH).map(one));
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import http from 'node:http';
 import net from 'node:net';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -354,6 +355,58 @@ test('kept-alive connections to an endpoint that left close once idle after its 
   await until(async () => (await ack()) === '2', 'the second generation acknowledged');
   assert.is(fresh.ended, false, 'a connection to a ready endpoint is kept');
   fresh.socket.destroy();
+});
+
+test('a busy kept-alive HTTP connection to an endpoint that left closes right after an answer, not after the idle window', async () => {
+  const { store } = await freshStore();
+  // HTTP/1.1 servers that keep connections alive; the answers have a body, so their end is known from their length.
+  const serve = async (name: string) => {
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (_req, res) => { res.setHeader('content-type', 'text/plain'); res.end(name); });
+    const open = new Set<net.Socket>();
+    server.on('connection', (s) => { open.add(s); s.on('close', () => open.delete(s)); });
+    const ip = randomAddress(1);
+    await new Promise<void>((resolve) => server.listen(0, ip, () => resolve()));
+    const port = (server.address() as net.AddressInfo).port;
+    backends.push({ name, ip, port, server, open, close: () => new Promise<void>((r) => { for (const c of open) c.destroy(); server.close(() => r()); }) } as unknown as Backend);
+    return { ip, port };
+  };
+  const [b1, b2] = [await serve('b1'), await serve('b2')];
+  const ip = randomAddress(2);
+  await store.create(svc('web', ip));
+  await store.create(endpoints('web', [b1]));
+  const lines: string[] = [];
+  // No idle window in the test's time: only the answers' ends can close the connection.
+  const p = await startServiceProxy({ store, idleCloseMs: 60_000, log: (m) => lines.push(m) });
+  proxies.push(p);
+  await listeningOn(p, ip, 8080);
+  const ack = async () => (await store.get('Endpoints', 'default', 'web'))!.metadata.annotations?.['convergit.dev/proxied-generation'];
+  await until(async () => (await ack()) === '1', 'the first generation acknowledged');
+
+  // A client that sends its next request the moment an answer is complete: the connection is never idle.
+  const socket = net.connect({ host: ip, port: 8080 });
+  socket.on('error', () => {});
+  let text = '';
+  let sent = 0;
+  let ended = false;
+  const answers = () => [...text.matchAll(/HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n(b\d)/g)].map((m) => m[1]);
+  const ask = () => { sent++; socket.write('GET / HTTP/1.1\r\nHost: web\r\n\r\n'); };
+  socket.on('data', (d) => { text += d; if (answers().length === sent && !ended) ask(); });
+  socket.on('end', () => { ended = true; });
+  await new Promise((r) => socket.once('connect', r));
+  ask();
+  await until(() => answers().length >= 20, 'twenty answers on the kept-alive connection');
+
+  const cur = (await store.get('Endpoints', 'default', 'web'))!;
+  await store.update({ ...cur, subsets: endpoints('web', [b2]).subsets });
+  await until(() => ended, 'the busy connection to b1 to be closed');
+  assert.ok(lines.some((l) => /closed a kept-alive connection to .* which left service/.test(l)), lines.join('\n'));
+  // Closed between two exchanges: every byte received is whole answers, all from b1, and at most the one request
+  // that crossed the FIN went unanswered (an HTTP client sends it again on a new connection).
+  assert.ok(text.endsWith('b1'), 'the last bytes are the end of an answer');
+  assert.ok(answers().every((a) => a === 'b1'));
+  assert.ok(sent - answers().length <= 1, `${sent} sent, ${answers().length} answered`);
+  await until(async () => (await ack()) === '2', 'the second generation acknowledged: drained, the pod may stop');
+  socket.destroy();
 });
 
 test('a LoadBalancer Service listens on the node at its own port and says so in status; a taken port is an event', async () => {

@@ -3,23 +3,37 @@
 // containers by listing the runtime's own; a host process has no runtime to list, so they are found in /proc by what
 // convergit puts in every container's environment: its pod's uid, and a termination-message path inside the data
 // folder (which tells this folder's containers from another serve's).
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { groupGone, procStat, signalGroup } from './process-group.ts';
 import { POD_UID_VAR } from '../env.ts';
+import { ProcPids } from './proc-pids.ts';
 
 export interface Stray { pid: number; podUID: string }
+
+/**
+ * Per data folder: the processes already found to be none of its containers (no mark in their environment), which
+ * stay so while they live. Every node of a serve looks for strays every 10 s; reading every process's environment
+ * each time (thousands on a busy machine) was most of that, and it only has to look at processes new since.
+ */
+const scans = new Map<string, { proc: ProcPids; foreign: Set<number> }>();
 
 /** Leaders of process groups started for `dataDir`'s containers whose pid is not in `recorded`. */
 export async function findStrays(dataDir: string, recorded: ReadonlySet<number>): Promise<Stray[]> {
   const mark = `CONVERGIT_TERMINATION_MESSAGE_PATH=${dataDir}${sep}`;
-  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
+  let scan = scans.get(dataDir);
+  if (!scan) scans.set(dataDir, (scan = { proc: new ProcPids(), foreign: new Set() }));
+  const { foreign } = scan;
+  const { pids, fresh } = await scan.proc.look();
+  const present = new Set(pids);
+  for (const pid of foreign) if (!present.has(pid) || fresh(pid)) foreign.delete(pid);
+  const unknown = pids.filter((pid) => pid !== process.pid && !recorded.has(pid) && !foreign.has(pid));
   const strays: Stray[] = [];
-  for (let i = 0; i < pids.length; i += 32) { // a descriptor per read: a few at a time
-    await Promise.all(pids.slice(i, i + 32).map(async (pid) => {
-      if (pid === process.pid || recorded.has(pid)) return;
-      const env = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => ''); // not ours to read, or gone
-      if (!env.includes(mark)) return;
+  for (let i = 0; i < unknown.length; i += 32) { // a descriptor per read: a few at a time
+    await Promise.all(unknown.slice(i, i + 32).map(async (pid) => {
+      const env = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => undefined); // not ours to read, or gone
+      if (env === undefined) return;
+      if (!env.includes(mark)) return void foreign.add(pid);
       const st = procStat(pid);
       if (!st || st.pgrp !== pid || st.state === 'Z' || st.state === 'X') return; // a member of a group: its leader decides
       // A group a container's own process made (setsid) is that container's: only one whose parent is not ours

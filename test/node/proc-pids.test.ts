@@ -1,0 +1,26 @@
+// ProcPids tells which pids may name a new process since the previous look, so scans of /proc can keep what they
+// learnt of the processes still there: a process started between two looks is fresh, one older than both is not.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { ProcPids } from '../../src/node/runtime/proc-pids.ts';
+
+test('a process started since the previous look is fresh; one that was there before is not', async () => {
+  const proc = new ProcPids();
+  const first = await proc.look();
+  assert.ok(first.pids.includes(process.pid), 'this process is listed');
+  assert.ok(first.fresh(process.pid), 'at the first look every pid is fresh');
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const second = await proc.look();
+    assert.ok(second.pids.includes(child.pid!), 'the new process is listed');
+    assert.ok(second.fresh(child.pid!), 'the process started since is fresh');
+    assert.not.ok(second.fresh(process.pid), 'this process, older than both looks, is not');
+    const third = await proc.look();
+    assert.not.ok(third.fresh(child.pid!), 'nor is the child at the next look');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test.run();
