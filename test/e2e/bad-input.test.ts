@@ -120,7 +120,7 @@ test('100,000 tiny manifest files: refused from the trees alone, by name of the 
     files.push(`M 644 inline k8s/tiny/f${Math.floor(i / 1000)}/cm-${i}.yaml\ndata ${body.length}\n${body}\n`);
   }
   const bad = fastCommit('100,000 tiny files', files.join(''));
-  const s = await until(async () => { const s = await status(); return s.lastAttemptedRevision === bad && s.sync === 'Failed' && s; }, 'tiny files refused');
+  const s = await until(async () => { const s = await status(); return s.lastAttemptedRevision === bad && s.sync === 'Failed' && s; }, 'tiny files refused', 60_000);
   assert.is(s.lastAppliedRevision, good);
   assert.match(JSON.stringify(s), /more than 50,000 manifest files \(\*\.yaml, \*\.yml, Kustomization\) under 'k8s', the limit of --max-manifest-files/);
   assert.is((await serve.get('/api/v1/namespaces/default/configmaps/app')).body.data.v, 'good');
@@ -136,7 +136,7 @@ test('100,000 tiny manifest files: refused from the trees alone, by name of the 
   assert.is(one.code, 2, one.stdout + one.stderr);
   assert.match(one.stderr, /more than 999 manifest files .* under 'k8s\/tiny\/f7'/);
   good = fastCommit('tiny files removed', 'D k8s/tiny\n');
-  await until(async () => (await status()).lastAppliedRevision === good, 'the revision without them applied');
+  await until(async () => (await status()).lastAppliedRevision === good, 'the revision without them applied', 60_000);
 });
 
 test.run();
