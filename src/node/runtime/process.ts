@@ -315,5 +315,6 @@ async function mountsOf(launch: ContainerLaunch): Promise<Mount[]> {
 /** nsenter's flags for a container's namespaces: its mount namespace, and its user namespace when it has its own. */
 function namespacesOf(pid: number): string[] {
   const own = (ns: string) => { try { return readlinkSync(`/proc/${pid}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`); } catch { return false; } };
-  return own('user') ? ['--user', '--mount'] : ['--mount'];
+  // --preserve-credentials: nsenter would otherwise call setgroups, which a namespace made with --map-root-user denies.
+  return own('user') ? ['--user', '--preserve-credentials', '--mount'] : ['--mount'];
 }
