@@ -5,7 +5,8 @@
 // that sees the pod's files too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -96,11 +97,11 @@ const finished = async (name: string) => {
 test.before(async () => {
   repo = makeRepo({ 'app.yaml': MANIFESTS, 'apps/web/server.js': SERVER });
   dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-process-dns-'));
-  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir]);
+  serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir], { listenTimeoutMs: 60_000 }); // a loaded machine
 });
 
 test.after(async () => {
-  await serve?.shutdown();
+  await serve?.shutdown().catch(() => {}); // the last test may have stopped it already
   repo?.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -154,6 +155,44 @@ if (root) {
   test('the host\'s /etc/resolv.conf and /etc/hosts are untouched', async () => {
     assert.not.match(readFileSync('/etc/resolv.conf', 'utf8'), /cluster\.local/);
     assert.not.match(readFileSync('/etc/hosts', 'utf8'), /Kubernetes-managed/);
+  });
+}
+
+// Port 53 without root, where the network namespace allows it: its own sysctl, changed only in a test's private
+// namespace (nothing in it but loopback, as `unshare -n` makes it), never the machine's.
+const privateNetns = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter((l) => l.trim()).every((l) => /^\s*lo:/.test(l));
+if (root && privateNetns) {
+  test('serve as a user other than root, port 53 allowed: each pod\'s files in a mount namespace inside a user namespace', async () => {
+    await serve.shutdown();
+    const NOBODY = 65534;
+    const SYSCTL = '/proc/sys/net/ipv4/ip_unprivileged_port_start';
+    const before = readFileSync(SYSCTL, 'utf8');
+    writeFileSync(SYSCTL, '53');
+    // The Services, their pods and the client; the Service's address is the one this serve's blocks give.
+    const manifests = MANIFESTS.split('---\n').filter((d) => !/name: (host|none)-dns\b/.test(d)).join('---\n').replace(`  clusterIP: ${BACKEND_IP}\n`, '');
+    const userRepo = makeRepo({ 'app.yaml': manifests, 'apps/web/server.js': SERVER });
+    const userDir = mkdtempSync(path.join(tmpdir(), 'convergit-process-dns-user-'));
+    let asUser: ServeProcess | undefined;
+    try {
+      execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.dirname(userRepo.dir), userDir]);
+      asUser = await startServe(['--repo', userRepo.dir, '--data-dir', userDir], {
+        wrap: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'], env: { ...process.env, HOME: userDir }, listenTimeoutMs: 60_000,
+      });
+      serve = asUser;
+      const dnsIP = /dns: cluster DNS on ([\d.]+):53 /.exec(asUser.output())?.[1];
+      assert.ok(dnsIP, asUser.output());
+      assert.match(asUser.output(), /dns: process pods get their own \/etc\/resolv\.conf and \/etc\/hosts, each in a mount namespace of its own \(inside a user namespace: serve is not root\)/);
+      // The backend's exec readiness probe enters the pod's user and mount namespaces: without it, no answer.
+      const log = await finished('client');
+      assert.match(log, /^short: hello from 127\.\d+\.\d+\.\d+$/m);
+      assert.match(log, /^fqdn: 127\.\d+\.\d+\.\d+\s+backend\.default\.svc\.cluster\.local$/m);
+      assert.ok(log.includes(`nameserver ${dnsIP}\n`), log);
+    } finally {
+      writeFileSync(SYSCTL, before);
+      await asUser?.shutdown();
+      userRepo.cleanup();
+      rmSync(userDir, { recursive: true, force: true });
+    }
   });
 }
 
