@@ -307,7 +307,8 @@ async function mountsOf(launch: ContainerLaunch): Promise<Mount[]> {
   const etc: Mount[] = [];
   for (const [containerPath, hostPath] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hosts', files.hosts]] as const) {
     if (!hostPath || own.some((m) => resolvePath('/', m.containerPath) === containerPath)) continue;
-    if ((await stat(containerPath).catch(() => undefined))?.isFile()) etc.push({ hostPath, containerPath, readOnly: containerPath === '/etc/resolv.conf' });
+    // Writable, as containerd mounts them (read-only only with readOnlyRootFilesystem): no remount, one exec less.
+    if ((await stat(containerPath).catch(() => undefined))?.isFile()) etc.push({ hostPath, containerPath });
   }
   return [...own, ...etc];
 }
