@@ -123,7 +123,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => proxy.stop());
     const dns = await startDns(store, dnsIP, log, podNetwork);
     if (dns) stops.push(() => dns.close());
-    if (chosen.name === 'process' && !opts.hollow && opts.nodes > 0 && dns) log(await processPodsDns(dns.port));
+    // Not waited for: finding out runs unshare once (hundreds of ms on a loaded machine); the first pod asks the same.
+    if (chosen.name === 'process' && !opts.hollow && opts.nodes > 0 && dns) void processPodsDns(dns.port).then(log);
     const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: listenOnNodes, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log, podNetwork });
     stops.push(() => ingress.stop());
     log(ingress.describe());
