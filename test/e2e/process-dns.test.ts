@@ -107,12 +107,14 @@ test.after(async () => {
 });
 
 test('serve says how process pods resolve: their own files, with the cluster DNS on port 53', async () => {
+  // Said once serve knows (it does not wait for it before serving).
+  const said = await until(() => /dns: process pods (get their own|keep the host's) .*/.exec(serve.output())?.[0], 'serve to say how process pods resolve');
   if (!root) {
-    assert.match(serve.output(), /dns: process pods keep the host's \/etc\/resolv\.conf/);
+    assert.match(said, /keep the host's \/etc\/resolv\.conf/);
     return;
   }
   assert.match(serve.output(), /dns: cluster DNS on 127\.2\.0\.10:53 /);
-  assert.match(serve.output(), /dns: process pods get their own \/etc\/resolv\.conf and \/etc\/hosts/);
+  assert.match(said, /get their own \/etc\/resolv\.conf and \/etc\/hosts, each in a mount namespace of its own$/);
 });
 
 if (root) {
@@ -181,7 +183,7 @@ if (root && privateNetns) {
       serve = asUser;
       const dnsIP = /dns: cluster DNS on ([\d.]+):53 /.exec(asUser.output())?.[1];
       assert.ok(dnsIP, asUser.output());
-      assert.match(asUser.output(), /dns: process pods get their own \/etc\/resolv\.conf and \/etc\/hosts, each in a mount namespace of its own \(inside a user namespace: serve is not root\)/);
+      await until(() => /dns: process pods get their own \/etc\/resolv\.conf and \/etc\/hosts, each in a mount namespace of its own \(inside a user namespace: serve is not root\)/.test(asUser!.output()), 'serve to say its pods resolve in user namespaces');
       // The backend's exec readiness probe enters the pod's user and mount namespaces: without it, no answer.
       const log = await finished('client');
       assert.match(log, /^short: hello from 127\.\d+\.\d+\.\d+$/m);
