@@ -21,6 +21,7 @@ import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cl
 import type { Taint } from '../model/taints.ts';
 import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
 import type { PodNetwork } from '../netns/pod-network.ts';
+import { mountNamespaceFlags } from '../node/volumes/mount-namespace.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -122,6 +123,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     stops.push(() => proxy.stop());
     const dns = await startDns(store, dnsIP, log, podNetwork);
     if (dns) stops.push(() => dns.close());
+    // Not waited for: finding out runs unshare once (hundreds of ms on a loaded machine); the first pod asks the same.
+    if (chosen.name === 'process' && !opts.hollow && opts.nodes > 0 && dns) void processPodsDns(dns.port).then(log);
     const ingress = await startIngressController({ store, host: opts.host, nodeAddresses: listenOnNodes, port: opts.ingressPort, tlsPort: opts.ingressTlsPort, log, podNetwork });
     stops.push(() => ingress.stop());
     log(ingress.describe());
@@ -207,6 +210,15 @@ async function startDns(store: Store, address: string, log: (m: string) => void,
   }
   log('dns: no cluster DNS: pods resolve with the host\'s resolv.conf only');
   return undefined;
+}
+
+/** What process pods resolve with, said once: their own resolv.conf needs port 53 and a mount namespace. */
+async function processPodsDns(port: number): Promise<string> {
+  if (port !== 53) return `dns: process pods keep the host's /etc/resolv.conf and /etc/hosts: a resolv.conf cannot name port ${port} (run serve as root, or allow port 53: sysctl net.ipv4.ip_unprivileged_port_start=53)`;
+  const ns = await mountNamespaceFlags();
+  if ('problem' in ns) return `dns: process pods keep the host's /etc/resolv.conf and /etc/hosts: ${ns.problem}`;
+  const how = ns.flags.includes('--user') ? ' (inside a user namespace: serve is not root)' : '';
+  return `dns: process pods get their own /etc/resolv.conf and /etc/hosts, each in a mount namespace of its own${how}`;
 }
 
 /** Last started, first stopped: the nodes first, while the proxy and controllers still run. */

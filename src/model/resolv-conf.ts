@@ -29,3 +29,13 @@ export function readResolvConf(file = '/etc/resolv.conf'): ResolvConf {
     return { nameservers: [], searches: [], options: [] };
   }
 }
+
+/** The file's text: nameserver lines, then one search and one options line when there are any. */
+export function formatResolvConf(c: ResolvConf): string {
+  return [
+    ...c.nameservers.map((n) => `nameserver ${n}`),
+    ...(c.searches.length ? [`search ${c.searches.join(' ')}`] : []),
+    ...(c.options.length ? [`options ${c.options.join(' ')}`] : []),
+    '',
+  ].join('\n');
+}

@@ -19,11 +19,12 @@ import { Prober } from './prober.ts';
 import { runHook, type LifecycleHandler } from './lifecycle-hooks.ts';
 import { prepareTerminationLog, terminationLogOf, terminationMessage } from './termination-message.ts';
 import { probeOnce, type Probe, type ProbeContext } from './probes.ts';
-import { ImagePullError, type ContainerExit, type ContainerLaunch, type ImageInfo, type RunningContainer, type Runtime } from './runtime/runtime.ts';
+import { ImagePullError, type ContainerExit, type ContainerLaunch, type EtcFiles, type ImageInfo, type RunningContainer, type Runtime } from './runtime/runtime.ts';
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
 import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
+import { writePodEtcFiles } from './pod-etc-files.ts';
 import { PodVolumeManager } from './volumes/volume-manager.ts';
 import { EVICTED } from './eviction-manager.ts';
 import { underMount } from './volumes/mount-namespace.ts';
@@ -166,6 +167,8 @@ export class PodWorker {
   /** The pod's sandbox, on runtimes that have them. */
   private sandbox?: string;
   private sandboxCheck?: Promise<void>;
+  /** Without a sandbox (the process runtime): the pod's own resolv.conf and hosts, for its containers to mount. */
+  private etcFiles?: EtcFiles;
   /** The pod's volumes on this node and its containers' mounts of them. */
   private readonly volumes: PodVolumeManager;
   /** Settles when the worker is done: pod removed, gone, or stopped with the node. */
@@ -291,6 +294,10 @@ export class PodWorker {
       throw e;
     }
     if (runtime.usesHostFolders !== false) await mkdir(this.scratchDir, { recursive: true });
+    // The kubelet's per-pod resolv.conf and /etc/hosts, where no sandbox gives them (docs/engine.md, "Pods' resolv.conf").
+    if (!runtime.createSandbox && runtime.usesHostFolders !== false && this.deps.dns) {
+      this.etcFiles = await writePodEtcFiles(join(podLogDir(this.deps.dataDir, this.podRef), '_etc'), this.pod, podIP, this.deps.dns);
+    }
     await this.volumes.setUp(podIP); // FailedMount: prepared again after a while
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
@@ -621,6 +628,7 @@ export class PodWorker {
       podUID: this.uid, restartCount,
       ...extra,
       ...(mounts.length && { mounts }),
+      ...(this.etcFiles && { etcFiles: this.etcFiles }),
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');

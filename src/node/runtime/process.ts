@@ -4,15 +4,15 @@ import { readlinkSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, RunningContainer, Runtime } from './runtime.ts';
+import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, Mount, RunningContainer, Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { findStrays, removeStrays } from './process-strays.ts';
 import { collectExecOutput } from './exec-output.ts';
 import { spawnDetached, startSpawner, type ChildExit } from './process-spawner.ts';
 import { processSecurity } from './process-security.ts';
 import { watchLogTimes } from '../log-times.ts';
-import { inMountNamespace, underMount } from '../volumes/mount-namespace.ts';
-import { join } from 'node:path';
+import { inMountNamespace, mountNamespaceFlags, underMount } from '../volumes/mount-namespace.ts';
+import { join, resolve as resolvePath } from 'node:path';
 
 /** How a process container is found again: its pid (= its process group) and its start time, which a reused pid lacks. */
 interface ProcessRecord { pid: number; startTime: string; startedAt: string }
@@ -44,24 +44,25 @@ export class ProcessRuntime implements Runtime {
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
     await mkdir(dirname(launch.logFile), { recursive: true });
     const startedAt = new Date();
+    const mounts = await mountsOf(launch);
     // A working folder inside a volume exists only in the container's mount namespace: entered there.
-    const problem = await cannotRun(launch.argv, underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd);
+    const problem = await cannotRun(launch.argv, underMount(launch.cwd, mounts) ? '/' : launch.cwd);
     if (problem) return failedContainer(startedAt, problem);
     // runAsUser/runAsGroup (when serve is root) and no_new_privs applied through setpriv; the rest warned about.
     const security = await processSecurity(launch);
     let argv = [...security.prefix, ...launch.argv];
-    if (launch.mounts?.length) {
+    if (mounts.length) {
       // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes).
-      const wrapped = await inMountNamespace(argv, launch.mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'));
+      const wrapped = await inMountNamespace(argv, mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'));
       if ('problem' in wrapped) return failedContainer(startedAt, { exitCode: 128, message: wrapped.problem });
       argv = wrapped.argv;
     }
     const spawned = await spawnDetached({
-      file: argv[0], args: argv.slice(1), cwd: underMount(launch.cwd, launch.mounts) ? '/' : launch.cwd, env: withPath(launch.env), logFile: launch.logFile,
+      file: argv[0], args: argv.slice(1), cwd: underMount(launch.cwd, mounts) ? '/' : launch.cwd, env: withPath(launch.env), logFile: launch.logFile,
     });
     // The OS refused to start it (not found, not executable).
     if ('error' in spawned) return failedContainer(startedAt, spawnFailure(launch.argv[0], spawned.error));
-    if (launch.mounts?.length) this.namespaced.set(launch.id, spawned.pid);
+    if (mounts.length) this.namespaced.set(launch.id, spawned.pid);
     const container = timed(new ProcessContainer(spawned.pid, startedAt, spawned.startTime, spawned.exit), launch.logFile);
     return security.warnings.length ? Object.assign(container, { warnings: security.warnings }) : container;
   }
@@ -82,7 +83,7 @@ export class ProcessRuntime implements Runtime {
     const { pid, startTime, startedAt } = record as unknown as ProcessRecord;
     if (!Number.isSafeInteger(pid) || pid <= 0 || typeof startTime !== 'string') return undefined;
     if (isSameProcessAlive(pid, startTime)) {
-      if (launch?.mounts?.length) this.namespaced.set(launch.id, pid);
+      if (launch && (await mountsOf(launch)).length) this.namespaced.set(launch.id, pid);
       const adopted = new AdoptedContainer(pid, new Date(startedAt), record);
       return launch ? timed(adopted, launch.logFile) : adopted;
     }
@@ -293,8 +294,28 @@ function failedContainer(startedAt: Date, failure: StartFailure): RunningContain
   return { pid: 0, startedAt, exited, stop: () => exited };
 }
 
+/**
+ * What the container mounts: its volumes, then the pod's resolv.conf and hosts over the host's (never over a volume
+ * the container mounts there itself, nor over a path the host lacks or a dangling link: the overlay that would make
+ * it could write through the link to the host). Where no mount namespace can be made the pod's files are left out
+ * and the host's are seen, as serve said when it started; volumes are never left out.
+ */
+async function mountsOf(launch: ContainerLaunch): Promise<Mount[]> {
+  const own = launch.mounts ?? [];
+  const files = launch.etcFiles;
+  if (!files || (!own.length && 'problem' in await mountNamespaceFlags())) return own;
+  const etc: Mount[] = [];
+  for (const [containerPath, hostPath] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hosts', files.hosts]] as const) {
+    if (!hostPath || own.some((m) => resolvePath('/', m.containerPath) === containerPath)) continue;
+    // Writable, as containerd mounts them (read-only only with readOnlyRootFilesystem): no remount, one exec less.
+    if ((await stat(containerPath).catch(() => undefined))?.isFile()) etc.push({ hostPath, containerPath });
+  }
+  return [...own, ...etc];
+}
+
 /** nsenter's flags for a container's namespaces: its mount namespace, and its user namespace when it has its own. */
 function namespacesOf(pid: number): string[] {
   const own = (ns: string) => { try { return readlinkSync(`/proc/${pid}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`); } catch { return false; } };
-  return own('user') ? ['--user', '--mount'] : ['--mount'];
+  // --preserve-credentials: nsenter would otherwise call setgroups, which a namespace made with --map-root-user denies.
+  return own('user') ? ['--user', '--preserve-credentials', '--mount'] : ['--mount'];
 }

@@ -27,7 +27,13 @@ export interface ContainerLaunch {
   mounts?: Mount[];
   resources?: ContainerResources;
   security?: ContainerSecurity;
+  /** For runtimes without sandboxes (the process runtime): the pod's own /etc files (node/pod-etc-files.ts), to be
+   * mounted over the host's where the runtime can make a mount namespace; absent ones stay the host's. */
+  etcFiles?: EtcFiles;
 }
+
+/** Host paths of a pod's /etc/resolv.conf and /etc/hosts, as the node wrote them. */
+export interface EtcFiles { resolvConf?: string; hosts?: string }
 
 export interface Mount { hostPath: string; containerPath: string; readOnly?: boolean }
 

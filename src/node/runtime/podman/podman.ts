@@ -26,6 +26,7 @@ import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
+import { formatResolvConf } from '../../../model/resolv-conf.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -319,12 +320,7 @@ export class PodmanRuntime implements Runtime {
     if (spec.hostNetwork || !nameservers.length) {
       const file = this.resolvConfFile(name);
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, [
-        ...nameservers.map((n) => `nameserver ${n}`),
-        ...(searches.length ? [`search ${searches.join(' ')}`] : []),
-        ...(options.length ? [`options ${options.join(' ')}`] : []),
-        '',
-      ].join('\n'));
+      await writeFile(file, formatResolvConf(spec.dns));
       return { mounts: [{ destination: '/etc/resolv.conf', source: file, type: 'bind', options: ['rbind', 'ro'] }] };
     }
     return {
