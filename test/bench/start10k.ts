@@ -14,8 +14,11 @@ const cpuOf = (pid: number) => { const s = readFileSync(`/proc/${pid}/stat`, 'ut
 const repo = makeRepo(scaleRepoFiles(objects));
 const dir = mkdtempSync(path.join(tmpdir(), 'sync10k-start-'));
 try {
-  for (const kind of (process.env.RUNS ?? 'cold,warm').split(',')) {
+  for (const kind of (process.env.RUNS ?? 'cold,cache,restart').split(',')) {
+    // cold: an empty data folder; cache: the load cache of the last run kept, the store's state not (a first sync
+    // with the files' parses cached); restart: everything kept (the objects are there, nothing to apply).
     if (kind === 'cold') rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+    if (kind === 'cache') for (const f of readdirSync(path.join(dir, 'data'))) if (f !== 'loads') rmSync(path.join(dir, 'data', f), { recursive: true, force: true });
     const prof = path.join(dir, 'prof-' + kind);
     const t0 = performance.now(), fromUs = Number(process.hrtime.bigint() / 1000n);
     let timings: any;
