@@ -82,7 +82,16 @@ export class GitSource {
     return this.fetching;
   }
 
+  /** What head() last answered: the head its caller (serve's sync loop) knows of. */
+  private told?: string;
+
   async head(): Promise<string> {
+    const head = await this.readHead();
+    this.told = head;
+    return head;
+  }
+
+  private async readHead(): Promise<string> {
     try {
       return await this.readingRefs(() => git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.opts.branch}` }));
     } catch (e) {
@@ -207,22 +216,30 @@ export class GitSource {
   /**
    * Calls `onChange` when the branch may have moved; the caller then calls head() (and fetch() for a remote).
    * Calls may be spurious, never missing: local watching also polls head() every `pollInterval`.
-   * A remote is fetched every `interval` ms (0: never, the caller fetches).
+   * A remote is fetched every `interval` ms (0: never, the caller fetches). `ready`: once the file watch is in place
+   * and its first look at the head is done (tests).
    */
-  watch(onChange: () => void): () => Promise<void> {
+  watch(onChange: () => void, opts: { ready?: () => void } = {}): () => Promise<void> {
     let lastHead: string | undefined;
     let lastFailure: string | undefined;
     // The head when watching starts is the baseline; if it cannot be read, the first head read later is a change.
-    const started = this.head().then((h) => void (lastHead = h), () => {});
-    // Ready → onChange: a commit made while the watch was starting is not missed.
-    const watchFiles = () => watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 10, onBurst: onChange, onReady: onChange });
+    const started = this.readHead().then((h) => void (lastHead = h), () => {});
+    // Ready → onChange: a commit made while the watch was starting is not missed. Unless the head read once the
+    // watch is in place is the one head() last answered: the caller has it, and every later move is a file event.
+    // (At serve's start the sync loop reads the head while the watch starts: a second pass after a 10,000-object
+    // first sync only to find the same head cost seconds of the busy event loop before /status said Synced.)
+    const onReady = () => void this.readHead().then((h) => h !== this.told, () => true).then((moved) => {
+      if (moved) onChange();
+      opts.ready?.();
+    });
+    const watchFiles = () => watchGitDir(this.gitdir, { debounce: this.opts.debounce ?? 10, onBurst: onChange, onReady });
     let stopFiles = this.remote ? async () => {} : watchFiles();
 
     const check = async () => {
       await started;
       try {
         if (this.remote) await this.fetch();
-        const head = await this.head();
+        const head = await this.readHead(); // not head(): what the caller was told stays what it was told
         if (lastFailure && !this.remote) {
           // The repository is back, maybe as a new folder the old file watches no longer see.
           await stopFiles();

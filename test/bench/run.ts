@@ -22,6 +22,7 @@ import { crashConvergence } from './crash-convergence.ts';
 import { getUnderChurn } from './get-under-churn.ts';
 import { startupBench } from './startup.ts';
 import { scale10kBench } from './scale10k.ts';
+import { start10kBench } from './start10k.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -115,6 +116,7 @@ const sections: [string, () => unknown][] = [
   ['pod-start', podStartup],
   ['startup', startupBench],
   ['scale10k', scale10kBench],
+  ['start10k', start10kBench],
   ['crash-convergence', crashConvergence],
   ['get-under-churn', getUnderChurn],
   // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.

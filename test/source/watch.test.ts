@@ -68,6 +68,29 @@ test('a burst of events (several commits at once) is debounced into few calls', 
   }
 });
 
+test('a caller that already read the head gets no call when the watch becomes ready, only for the next commit', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const source = sourceFor(repo.dir, { pollInterval: NO_POLL });
+    const first = await source.head(); // as serve's sync loop does while the watch starts
+    const seen: string[] = [];
+    let ready = false;
+    const stop = source.watch(() => void source.head().then((h) => seen.push(h)), { ready: () => (ready = true) });
+    try {
+      await waitFor('the watch to be ready', () => ready);
+      await source.head(); // after any read a call at readiness began (reads of one file finish in order)
+      repo.write('b.yaml', 'b: 1\n');
+      const second = repo.commit('second');
+      await waitFor('the watcher to see the second commit', () => seen.includes(second));
+      assert.not.ok(seen.includes(first), `a call for the head the caller had: ${seen.join(', ')}`);
+    } finally {
+      await stop();
+    }
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('the safety-net poll notices a new head on its own', async () => {
   const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
   try {
