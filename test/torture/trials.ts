@@ -69,6 +69,8 @@ export interface TortureResult {
   killToDesired: number[];
   /** Per crash trial: raw convergence minus the work its change still had left at the kill, by the controls. */
   restartCost: number[];
+  /** The new serves' start by step (serve's `started in` line): wall and CPU ms, one entry per trial. */
+  startSteps: Record<string, { wall: number[]; cpu: number[] }>;
   /** Control trials (no kill): ms from the commit to the desired state, by kind of change. */
   controls: Record<string, number[]>;
   problems: string[];
@@ -101,7 +103,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
   const repo = makeRepo({ 'echo.yaml': deployment(0, 3), 'service.yaml': SERVICE, 'apps/echo/server.js': SERVER });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-torture-'));
   const args = ['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '200ms', '--retry-base', '200ms'];
-  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], killToDesired: [], restartCost: [], controls: {}, problems: [] };
+  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], killToDesired: [], restartCost: [], startSteps: {}, controls: {}, problems: [] };
   // Crash trials by kind of change: how long after the commit the kill came, and the raw convergence.
   const crashes: { kind: string; killAfter: number; raw: number }[] = [];
   let serve: ServeProcess | undefined;
@@ -173,6 +175,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       r.killToDesired.push(Date.now() - killedAt);
       crashes.push({ kind, killAfter: killedAt - commitAt, raw });
       r.trials++;
+      noteStartSteps(r.startSteps, serve.output());
       // Checks.
       const names = after.map((p) => p.metadata.name);
       const dupPods = names.length - new Set(names).size + (after.length - new Set(after.map((p) => p.metadata.uid)).size);
@@ -218,6 +221,22 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
   return r;
 }
 
+/** Adds the steps of serve's `started in … ms (CPU … ms); wall/CPU ms by step: modules 900/400, …` line (start-timings.ts). */
+function noteStartSteps(steps: TortureResult['startSteps'], output: string) {
+  const m = output.match(/started in (\d+) ms \(CPU (\d+) ms\); wall\/CPU ms by step: (.*)/);
+  if (!m) return;
+  const add = (step: string, wall: number, cpu: number) => {
+    const s = (steps[step] ??= { wall: [], cpu: [] });
+    s.wall.push(wall);
+    s.cpu.push(cpu);
+  };
+  add('total', Number(m[1]), Number(m[2]));
+  for (const part of m[3].split(', ')) {
+    const [, step, wall, cpu] = part.match(/^(.*) (\d+)\/(\d+)$/) ?? [];
+    if (step) add(step, Number(wall), Number(cpu));
+  }
+}
+
 export const percentile = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -234,6 +253,7 @@ export function summary(r: TortureResult): string[] {
     `new serve up → desired state, raw (includes the change's own remaining work): ${f(r.convergence)}`,
     `the same changes without a crash, commit → desired state (median, runs): ${controls || 'none'}`,
     `kill → new serve up (modules, store, re-adoption): ${f(r.startup)}`,
+    `  the new serve's start by step, median wall / CPU ms: ${Object.entries(r.startSteps).map(([k, s]) => `${k} ${percentile(s.wall, 50)}/${percentile(s.cpu, 50)}`).join(', ') || 'not logged'}`,
     `kill → desired state (the two above together): ${f(r.killToDesired)}`,
   ];
 }
