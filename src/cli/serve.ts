@@ -27,6 +27,7 @@ import { loadApiToken } from './api-token.ts';
 import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
+import { startTimings, type StartTimings } from './start-timings.ts';
 import type { Taint } from '../model/taints.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
@@ -111,18 +112,21 @@ const print = (line: string) => {
 };
 
 export async function serve(opts: ServeOptions): Promise<void> {
+  const timings = startTimings();
+  timings.mark('modules');
   const dataDir = path.resolve(opts.dataDir);
   // First of all: a second serve on this folder must not touch it (not even seed the example or read the state).
   const lock = lockDataDir(dataDir, 'serve');
   try {
-    await serveLocked(opts, dataDir, lock);
+    timings.mark('lock');
+    await serveLocked(opts, dataDir, lock, timings);
   } catch (e) {
     lock.release();
     throw e;
   }
 }
 
-async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock): Promise<void> {
+async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock, timings: StartTimings): Promise<void> {
   let repo = opts.repo;
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');
@@ -140,6 +144,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   })] });
   await createBuiltinNamespaces(store);
   await createBuiltinStorageClass(store);
+  timings.mark('store');
   // Each part started registers how to stop it; a signal at any point stops what has started, last first.
   const started: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
   let stopping = false;
@@ -184,7 +189,9 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     // serve.json names this serve to a second one, and its reachable URL to `convergit kubeconfig`.
     lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)), tokenFile: token.file, certFile: tls?.certFile });
     started.push(() => api.close());
+    timings.mark('API');
     await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+    timings.mark('source');
     await proceed();
     // The sync loop starts before the engine: a sync a crash cut off is resumed at once, and with a local repository
     // its first pass ends before the controllers and nodes start, so they start from the revision git says rather
@@ -201,6 +208,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     const resumed = syncer.interrupted();
     if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, which the previous run had not recorded as applied`);
     if (!source.remote) await syncer.firstOutcome();
+    timings.mark('first sync');
     await proceed();
     // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
     const blocks = await reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
@@ -224,6 +232,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       logRotation: { maxSizeBytes: opts.containerLogMaxSize, maxFiles: opts.containerLogMaxFiles, intervalMs: opts.containerLogMonitorInterval },
       ...(opts.hollow && { hollow: { startDelayMs: opts.hollowStartDelay ?? 0 } }),
     });
+    timings.mark('engine');
     started.push(() => engine.stop()); // the pods' containers keep running: the next serve re-adopts them
     await proceed();
     started.push(followNodeRequests(dataDir, store, log)); // convergit drain / uncordon
@@ -233,6 +242,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     print(engine.nodeNames.length ? `node(s): ${engine.nodeNames.join(', ')}` : 'no nodes (--nodes 0): pods stay Pending');
     started.push(await announceNodePorts(store, reachable(opts.host), () => engine.listening(), log));
     await proceed();
+    timings.mark('node ports');
+    log(timings.line());
     ready = true;
   } catch (e) {
     for (const stop of started.reverse()) await stop();

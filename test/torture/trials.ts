@@ -61,6 +61,9 @@ export interface TortureResult {
   duplicateProcesses: number;
   orphans: number;
   restartedHealthy: number;
+  /** Trials whose new serve applied a revision (or failed a sync) after it was up: no commit came meanwhile, so its
+   * first pass, before the engine starts, should have been the only one to apply. */
+  lateSyncs: number;
   /** ms from the new serve being up to the desired state. */
   convergence: number[];
   /** ms from the kill to the new serve being up (its modules loaded, the store read, pods re-adopted). */
@@ -69,6 +72,8 @@ export interface TortureResult {
   killToDesired: number[];
   /** Per crash trial: raw convergence minus the work its change still had left at the kill, by the controls. */
   restartCost: number[];
+  /** The new serves' start by step (serve's `started in` line): wall and CPU ms, one entry per trial. */
+  startSteps: Record<string, { wall: number[]; cpu: number[] }>;
   /** Control trials (no kill): ms from the commit to the desired state, by kind of change. */
   controls: Record<string, number[]>;
   problems: string[];
@@ -101,7 +106,7 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
   const repo = makeRepo({ 'echo.yaml': deployment(0, 3), 'service.yaml': SERVICE, 'apps/echo/server.js': SERVER });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-torture-'));
   const args = ['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '200ms', '--retry-base', '200ms'];
-  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, convergence: [], startup: [], killToDesired: [], restartCost: [], controls: {}, problems: [] };
+  const r: TortureResult = { trials: 0, duplicatePods: 0, duplicateProcesses: 0, orphans: 0, restartedHealthy: 0, lateSyncs: 0, convergence: [], startup: [], killToDesired: [], restartCost: [], startSteps: {}, controls: {}, problems: [] };
   // Crash trials by kind of change: how long after the commit the kill came, and the raw convergence.
   const crashes: { kind: string; killAfter: number; raw: number }[] = [];
   let serve: ServeProcess | undefined;
@@ -167,12 +172,21 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
       seen = '';
       r.startup.push(upAt - killedAt);
       const problemsBefore = r.problems.length;
-      const after = await until(() => converged(serve!), `trial ${t} (${action}) to converge`, 60_000);
+      const after = await until(() => converged(serve!), `trial ${t} (${action}) to converge`, 60_000).catch(async (e) => {
+        // What the trial saw, before its data folder is removed: a torture that stops must say why.
+        log(`trial ${t}: ${kind}, killed -9 ${killedAt - commitAt} ms after the commit: ${(e as Error).message}`);
+        log(`  the pods now: ${JSON.stringify((await pods(serve!).catch(() => [])).map((p) => ({ name: p.metadata.name, node: p.spec.nodeName, deleting: p.metadata.deletionTimestamp, phase: p.status?.phase, containers: p.status?.containerStatuses })))}`);
+        log(`  the API after the restart:\n    ${timeline.join('\n    ')}`);
+        log(`  the killed serve's last lines:\n${oldOut.trimEnd().split('\n').slice(-15).map((l) => `    ${l}`).join('\n')}`);
+        log(`  the new serve's log:\n${serve!.output().trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}`);
+        throw e;
+      });
       const raw = Date.now() - upAt;
       r.convergence.push(raw);
       r.killToDesired.push(Date.now() - killedAt);
       crashes.push({ kind, killAfter: killedAt - commitAt, raw });
       r.trials++;
+      noteStartSteps(r.startSteps, serve.output());
       // Checks.
       const names = after.map((p) => p.metadata.name);
       const dupPods = names.length - new Set(names).size + (after.length - new Set(after.map((p) => p.metadata.uid)).size);
@@ -190,6 +204,12 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
           restarted++;
           r.problems.push(`trial ${t}: healthy pod ${h.metadata.name} restarted (count ${c0.restartCount} → ${c1.restartCount}, pid ${pidOf(h)} → ${pidOf(now)})`);
         }
+      }
+      // Applied (a line with its duration) or failed after 'serving': the first pass did not settle the revision.
+      const late = (serve.output().split(/convergit \S+ serving/)[1] ?? '').split('\n').filter((l) => /Synced: applied revision \w+ \(\d+ ms\)|Failed|sync:/.test(l));
+      if (late.length) {
+        r.lateSyncs++;
+        r.problems.push(`trial ${t}: the new serve synced again after it was up: ${late.join(' | ')}`);
       }
       r.duplicatePods += dupPods;
       r.duplicateProcesses += dupProcs;
@@ -218,6 +238,22 @@ export async function runTorture(opts: { trials: number; log?: (line: string) =>
   return r;
 }
 
+/** Adds the steps of serve's `started in … ms (CPU … ms); wall/CPU ms by step: modules 900/400, …` line (start-timings.ts). */
+function noteStartSteps(steps: TortureResult['startSteps'], output: string) {
+  const m = output.match(/started in (\d+) ms \(CPU (\d+) ms\); wall\/CPU ms by step: (.*)/);
+  if (!m) return;
+  const add = (step: string, wall: number, cpu: number) => {
+    const s = (steps[step] ??= { wall: [], cpu: [] });
+    s.wall.push(wall);
+    s.cpu.push(cpu);
+  };
+  add('total', Number(m[1]), Number(m[2]));
+  for (const part of m[3].split(', ')) {
+    const [, step, wall, cpu] = part.match(/^(.*) (\d+)\/(\d+)$/) ?? [];
+    if (step) add(step, Number(wall), Number(cpu));
+  }
+}
+
 export const percentile = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -229,11 +265,12 @@ export function summary(r: TortureResult): string[] {
   const f = (xs: number[]) => `median ${percentile(xs, 50)} ms, p99 ${percentile(xs, 99)} ms, max ${Math.max(...xs)} ms`;
   const controls = Object.entries(r.controls).map(([k, xs]) => `${k} ${percentile(xs, 50)} ms (${xs.length})`).join(', ');
   return [
-    `${r.trials} trials: ${r.duplicatePods} duplicate pods, ${r.duplicateProcesses} duplicate processes, ${r.orphans} orphans, ${r.restartedHealthy} restarted healthy pods`,
+    `${r.trials} trials: ${r.duplicatePods} duplicate pods, ${r.duplicateProcesses} duplicate processes, ${r.orphans} orphans, ${r.restartedHealthy} restarted healthy pods, ${r.lateSyncs} late syncs`,
     `the restart's own cost (new serve up → desired state, less what the change still needed without a crash): ${f(r.restartCost)}   (target p99 ≤ 2 s)`,
     `new serve up → desired state, raw (includes the change's own remaining work): ${f(r.convergence)}`,
     `the same changes without a crash, commit → desired state (median, runs): ${controls || 'none'}`,
     `kill → new serve up (modules, store, re-adoption): ${f(r.startup)}`,
+    `  the new serve's start by step, median wall / CPU ms: ${Object.entries(r.startSteps).map(([k, s]) => `${k} ${percentile(s.wall, 50)}/${percentile(s.cpu, 50)}`).join(', ') || 'not logged'}`,
     `kill → desired state (the two above together): ${f(r.killToDesired)}`,
   ];
 }
