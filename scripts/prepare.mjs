@@ -22,7 +22,7 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 
 // Then build/ bundled into build/bundle/ (a chunk per command, loaded on demand): node loads serve's ~400 modules
 // with 0.7-1.1 s of CPU instead of 1.7-2.1 s (load 65-85), most of a restart's start (docs/engine.md, "Start-up").
-// esbuild comes with tsx (a runtime dependency). Every file sits two folders below the package, as under src/, so
+// esbuild is a dev dependency (and tsx's, a runtime one: the same copy). Every file sits two folders below the package, as under src/, so
 // `new URL('../../schemas/…', import.meta.url)` still resolves. Without esbuild, bin/convergit.js runs build/.
 let esbuild;
 try {
