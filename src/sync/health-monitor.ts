@@ -75,7 +75,8 @@ export class HealthMonitor {
       // A CRD changes what custom and kept kinds are: everything is judged again.
       if (e.object.kind === 'CustomResourceDefinition') this.changedKinds = undefined;
       else this.changedKinds?.add(e.object.kind);
-      this.dirty.add(keyOf(e.object));
+      // Only objects of a kind the revision has can be one of its keys (pods, in a storm of them, are not).
+      if (this.seen.byKind.has(e.object.kind)) this.dirty.add(keyOf(e.object));
       this.poke();
     });
     this.poke();
@@ -170,7 +171,10 @@ export class HealthMonitor {
     let byKey: Map<string, KubeObject> | undefined;
     if (judge.size > keys.length / 4) {
       await Promise.all(KINDS.map(async (k) => lists.set(k, await this.store.list(k, { shared: true }))));
-      byKey = new Map([...lists.values()].flat().map((o) => [keyOf(o), o] as const));
+      // Indexed by key for the revision's kinds only: the kinds the checks read besides (30,000 pods) are read
+      // through the lists; keying every one of them was most of an assessment in a storm of pods.
+      byKey = new Map();
+      for (const kind of byKind.keys()) for (const o of lists.get(kind) ?? []) byKey.set(keyOf(o), o);
     }
     let needed: string | undefined;
     const ctx = kindsContext((kind) => {
