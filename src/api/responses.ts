@@ -28,6 +28,16 @@ const isBig = (v: unknown): v is unknown[] => Array.isArray(v) && v.length > STR
 const holdsBig = (v: unknown): v is Record<string, unknown> =>
   !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some(isBig);
 
+/** The body's JSON, its top-level arrays' elements made by `item` (a small list's items). */
+function withItems(body: Record<string, unknown>, item: (v: unknown) => string): string {
+  const parts: string[] = [];
+  for (const [k, x] of Object.entries(body)) {
+    if (x === undefined || typeof x === 'function') continue; // as JSON.stringify leaves them out
+    parts.push(`${JSON.stringify(k)}:${Array.isArray(x) ? `[${x.map((e) => item(e)).join(',')}]` : JSON.stringify(x)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /**
  * The same JSON as sendJson, but big arrays (a list's items, a table's rows, /status's objects and pods) are
  * serialised element by element and written in chunks as they fill, the event loop turning between chunks (and
@@ -36,7 +46,7 @@ const holdsBig = (v: unknown): v is Record<string, unknown> =>
  * whose text is made once, so a big list is a concatenation).
  */
 export async function sendJsonStreamed(res: ServerResponse, code: number, body: Record<string, unknown>, opts: { item?: (v: unknown) => string } = {}): Promise<void> {
-  if (!holdsBig(body)) return sendJson(res, code, body);
+  if (!holdsBig(body)) return sendJson(res, code, body, opts.item && withItems(body, opts.item));
   const item = opts.item ?? ((v: unknown) => JSON.stringify(v) ?? 'null');
   res.writeHead(code, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
   let piece = '';

@@ -55,6 +55,8 @@ test('each object\'s text is made once per version and never goes stale: LIST, G
   assert.is((await fetchText('/api/v1/namespaces/ns-1/configmaps/cm-0007')).text, JSON.stringify(stored));
   const list = await fetchText('/api/v1/configmaps');
   assert.is(list.text, JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: await store.resourceVersion() }, items: await store.list('ConfigMap') }));
+  const one = await fetchText('/api/v1/namespaces/ns-1/configmaps?fieldSelector=metadata.name%3Dcm-0007'); // a small list: one piece
+  assert.is(one.text, JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: await store.resourceVersion() }, items: [stored] }));
   let got = '';
   while (!got.includes('\n')) got += new TextDecoder().decode((await reader.read()).value);
   assert.is(got.split('\n')[0], JSON.stringify({ type: 'MODIFIED', object: stored }));
