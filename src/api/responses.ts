@@ -1,8 +1,8 @@
 // JSON responses in Kubernetes' shapes: objects, lists and Status errors.
 import type { ServerResponse } from 'node:http';
 
-export function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
+/** `text`: the body's JSON when already made (a stored object's, model/stored-json.ts). */
+export function sendJson(res: ServerResponse, code: number, body: unknown, text = JSON.stringify(body)): void {
   res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -28,14 +28,26 @@ const isBig = (v: unknown): v is unknown[] => Array.isArray(v) && v.length > STR
 const holdsBig = (v: unknown): v is Record<string, unknown> =>
   !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some(isBig);
 
+/** The body's JSON, its top-level arrays' elements made by `item` (a small list's items). */
+function withItems(body: Record<string, unknown>, item: (v: unknown) => string): string {
+  const parts: string[] = [];
+  for (const [k, x] of Object.entries(body)) {
+    if (x === undefined || typeof x === 'function') continue; // as JSON.stringify leaves them out
+    parts.push(`${JSON.stringify(k)}:${Array.isArray(x) ? `[${x.map((e) => item(e)).join(',')}]` : JSON.stringify(x)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /**
  * The same JSON as sendJson, but big arrays (a list's items, a table's rows, /status's objects and pods) are
  * serialised element by element and written in chunks as they fill, the event loop turning between chunks (and
  * waiting for the client to drain): a 10,000-item list neither builds one giant string nor stalls the other
- * requests. Stops early when the client goes away.
+ * requests. Stops early when the client goes away. `item` makes an element's JSON (storedJson for stored objects,
+ * whose text is made once, so a big list is a concatenation).
  */
-export async function sendJsonStreamed(res: ServerResponse, code: number, body: Record<string, unknown>): Promise<void> {
-  if (!holdsBig(body)) return sendJson(res, code, body);
+export async function sendJsonStreamed(res: ServerResponse, code: number, body: Record<string, unknown>, opts: { item?: (v: unknown) => string } = {}): Promise<void> {
+  if (!holdsBig(body)) return sendJson(res, code, body, opts.item && withItems(body, opts.item));
+  const item = opts.item ?? ((v: unknown) => JSON.stringify(v) ?? 'null');
   res.writeHead(code, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
   let piece = '';
   const put = async (text: string) => {
@@ -48,7 +60,7 @@ export async function sendJsonStreamed(res: ServerResponse, code: number, body: 
   const emit = async (v: unknown): Promise<void> => {
     if (isBig(v)) {
       await put('[');
-      for (let i = 0; i < v.length && !res.destroyed; i++) await put((i ? ',' : '') + (JSON.stringify(v[i]) ?? 'null'));
+      for (let i = 0; i < v.length && !res.destroyed; i++) await put((i ? ',' : '') + item(v[i]));
       return put(']');
     }
     if (!holdsBig(v)) return put(JSON.stringify(v));

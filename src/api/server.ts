@@ -12,6 +12,7 @@ import { PORT_CONFLICT_METAS, type PortConflict } from '../model/port-conflict.t
 import { parseResourcePath, type ResourcePath } from './paths.ts';
 import { AGGREGATED_TYPE, aggregatedDiscovery, discovery, hasStatus, SCALABLE, servedKinds, wantsAggregated } from './discovery.ts';
 import { sendJson, sendJsonStreamed, sendStatus, statusBody } from './responses.ts';
+import { storedJson } from '../model/stored-json.ts';
 import { summarise } from './status-summary.ts';
 import { formatSelector, parseIncludeObject, toTable, wantsTable, type IncludeObject } from './tables.ts';
 import { renderStatusPage } from './status-page.ts';
@@ -348,6 +349,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   const view = viewOf(info, p.version, await viewDeps(ctx, info));
   if (info.kind === 'Secret' && !ctx.authenticated) view.present = redactSecret;
   const show = (o: KubeObject) => (view.present ? view.present(o) : o);
+  /** Served as stored (no derivation, nothing hidden): their JSON is made once per version (model/stored-json.ts). */
+  const asStored = !view.present && view.sources.every((s) => !s.derive);
   const namespace = info.namespaced ? p.namespace : undefined;
   // metrics-server's storage has no Watch: the LIST handler answers a watch with MethodNotSupported.
   if (isResourceMetrics(info) && isWatch(q.get('watch'))) return sendStatus(res, 405, `watch is not supported on resources of kind "${info.resource}.${info.group}"`, { group: info.group, kind: info.resource });
@@ -375,7 +378,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
     if (!obj) return sendStatus(res, 404, `${info.resource}${info.group ? `.${info.group}` : ''} "${p.name}" not found`, { name: p.name, group: info.group, kind: info.resource });
     if (p.subresource === 'scale') return sendJson(res, 200, scaleOf(obj));
     if (table) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? '', include, {}, columns));
-    return sendJson(res, 200, obj);
+    return sendJson(res, 200, obj, asStored ? storedJson(obj) : undefined);
   }
   let page;
   try {
@@ -388,7 +391,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   if (view.present) page = { ...page, items: page.items.map(show) }; // else the page as it is: no copy of a big list
   const listMeta = { ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}) };
   if (table) return sendJsonStreamed(res, 200, toTable(info.kind, page.items, page.resourceVersion, include, listMeta, columns) as unknown as Record<string, unknown>);
-  return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf({ group: info.group, version: p.version }), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items });
+  return sendJsonStreamed(res, 200, { kind: `${info.kind}List`, apiVersion: apiVersionOf({ group: info.group, version: p.version }), metadata: { resourceVersion: page.resourceVersion, ...listMeta }, items: page.items },
+    asStored ? { item: storedJson as (v: unknown) => string } : {});
 }
 
 /** APIServices need the Services and Endpoints, and the Local ones the cluster's birth (kube-system's creation). */

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiVersionOf } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
+import { storedJson } from '../model/stored-json.ts';
 import { StoreError, type Store, type WatchEvent } from '../store/store.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
 import { toTable, wantsTable, type Column, type IncludeObject } from './tables.ts';
@@ -44,14 +45,18 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, stor
 
   const table = wantsTable(req.headers.accept);
   const kind = view.info.kind, apiVersion = apiVersionOf({ group: view.info.group, version: view.version });
-  const send = (type: string, object: unknown) => {
+  // Objects served as stored (no derivation, nothing hidden, no table): their JSON is made once per version and
+  // shared by every watch, list and GET (model/stored-json.ts).
+  const asStored = !table && !view.present && view.sources.every((s) => !s.derive);
+  const send = (type: string, object: unknown, json = JSON.stringify(object)) => {
     if (res.destroyed || res.writableEnded) return; // an event derived asynchronously may come after the end
-    res.write(JSON.stringify({ type, object }) + '\n');
+    res.write(`{"type":${JSON.stringify(type)},"object":${json}}\n`);
     // Memory stays bounded whatever the client does: one that stopped reading loses its watch and must re-list.
     if (timing.maxBufferedBytes !== undefined && res.writableLength > timing.maxBufferedBytes) res.destroy();
   };
   const sendObject = (type: string, served: KubeObject) => {
     const o = view.present ? view.present(served) : served;
+    if (asStored) return send(type, o, storedJson(o));
     return send(type, table ? toTable(kind, [o], o.metadata.resourceVersion ?? '', include, {}, columns) : o);
   };
   /** Events derived asynchronously and not yet sent (see below); a bookmark waits for them, to keep versions in order. */

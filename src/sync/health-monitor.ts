@@ -28,6 +28,9 @@ const READS: Record<string, readonly string[]> = {
   Deployment: ['ReplicaSet', 'Pod'], ReplicaSet: ['Pod'], ReplicationController: ['Pod'], Job: ['Pod'],
   StatefulSet: ['Pod'], DaemonSet: ['Pod'],
 };
+/** An assessment judges for at most about this long before it lets the event loop turn. */
+const SLICE_MS = 10;
+
 /** Checks that also read the clock or process-wide state: judged again at every assessment. */
 const ALWAYS = new Set(['Pod', 'Node', 'CronJob', 'Ingress']);
 
@@ -75,7 +78,8 @@ export class HealthMonitor {
       // A CRD changes what custom and kept kinds are: everything is judged again.
       if (e.object.kind === 'CustomResourceDefinition') this.changedKinds = undefined;
       else this.changedKinds?.add(e.object.kind);
-      this.dirty.add(keyOf(e.object));
+      // Only objects of a kind the revision has can be one of its keys (pods, in a storm of them, are not).
+      if (this.seen.byKind.has(e.object.kind)) this.dirty.add(keyOf(e.object));
       this.poke();
     });
     this.poke();
@@ -170,7 +174,10 @@ export class HealthMonitor {
     let byKey: Map<string, KubeObject> | undefined;
     if (judge.size > keys.length / 4) {
       await Promise.all(KINDS.map(async (k) => lists.set(k, await this.store.list(k, { shared: true }))));
-      byKey = new Map([...lists.values()].flat().map((o) => [keyOf(o), o] as const));
+      // Indexed by key for the revision's kinds only: the kinds the checks read besides (30,000 pods) are read
+      // through the lists; keying every one of them was most of an assessment in a storm of pods.
+      byKey = new Map();
+      for (const kind of byKind.keys()) for (const o of lists.get(kind) ?? []) byKey.set(keyOf(o), o);
     }
     let needed: string | undefined;
     const ctx = kindsContext((kind) => {
@@ -179,7 +186,15 @@ export class HealthMonitor {
       return list;
     });
     const changedKeys = new Set<string>();
+    let slice = performance.now();
     for (const key of judge) {
+      // Judged over turns of the event loop, a slice at a time: 100 Deployments of 300 pods each held it for
+      // hundreds of ms (the worst stalls of a 30,000-pod run). The verdicts read objects as they are when judged.
+      if (performance.now() - slice >= SLICE_MS) {
+        await new Promise((r) => setImmediate(r));
+        if (!this.stopWatch) return;
+        slice = performance.now();
+      }
       let o: KubeObject | undefined;
       if (byKey) o = byKey.get(key);
       else {

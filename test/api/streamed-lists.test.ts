@@ -42,6 +42,27 @@ test('a big LIST is chunked, not sized up front, and is exactly the compact JSON
   assert.ok(r.text.length > 4 * 64 * 1024, `${r.text.length} characters: several chunks`);
 });
 
+test('each object\'s text is made once per version and never goes stale: LIST, GET and watch show each change', async () => {
+  const first = await fetchText('/api/v1/configmaps'); // makes (and keeps) every item's text
+  assert.ok(first.text.includes('"cm-0007"'));
+  const watch = await fetch(`${api.url}/api/v1/namespaces/ns-1/configmaps?watch=1&resourceVersion=${await store.resourceVersion()}`);
+  const reader = watch.body!.getReader();
+  const cur = (await store.get('ConfigMap', 'ns-1', 'cm-0007'))!;
+  await store.update({ ...cur, data: { v: 'changed "once"' } });
+  await store.flush(); // the journal writes the new version (its text made there is the one served)
+  const stored = (await store.get('ConfigMap', 'ns-1', 'cm-0007'))!;
+  assert.is((stored.data as Record<string, string>).v, 'changed "once"');
+  assert.is((await fetchText('/api/v1/namespaces/ns-1/configmaps/cm-0007')).text, JSON.stringify(stored));
+  const list = await fetchText('/api/v1/configmaps');
+  assert.is(list.text, JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: await store.resourceVersion() }, items: await store.list('ConfigMap') }));
+  const one = await fetchText('/api/v1/namespaces/ns-1/configmaps?fieldSelector=metadata.name%3Dcm-0007'); // a small list: one piece
+  assert.is(one.text, JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: await store.resourceVersion() }, items: [stored] }));
+  let got = '';
+  while (!got.includes('\n')) got += new TextDecoder().decode((await reader.read()).value);
+  assert.is(got.split('\n')[0], JSON.stringify({ type: 'MODIFIED', object: stored }));
+  await reader.cancel();
+});
+
 test('a Table of a big list is streamed too; a small page goes out whole with a content-length', async () => {
   const t = await fetchText('/api/v1/namespaces/ns-1/configmaps', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
   assert.is(t.headers.get('transfer-encoding'), 'chunked');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { profileSummary } from './profile-summary.ts';
+import { profileSummary, stallSummary } from './profile-summary.ts';
 
 const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -63,8 +63,11 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   /** The run itself, commit to all available, on the profile's clock (CLOCK_MONOTONIC, µs): start-up and the
    * stop are left out of the summary. */
   const window = { fromUs: 0, toUs: Infinity };
+  // serve's event-loop stalls (loop-stalls.mjs), with the CPU in each: what made the GETs wait, whatever the load.
+  const stallsFile = path.join(dataDir, 'loop-stalls.json');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow'],
-    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096', '--trace-gc'], listenTimeoutMs: 600_000 });
+    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
+      env: { ...process.env, LOOP_STALLS_OUT: stallsFile }, listenTimeoutMs: 600_000 });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
   try {
@@ -152,6 +155,15 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
         for (const line of profileSummary(file, 20, { window })) console.log(`    ${line}`);
         console.log('  top total time (with callees) of convergit\'s own functions, same window:');
         for (const line of profileSummary(file, 30, { inclusive: true, only: own, window })) console.log(`    ${line}`);
+        // [end µs, wall ms, main-thread CPU ms] of each stall of 20 ms or more, written when serve exited.
+        const stalls: [number, number, number][] = (() => { try { return JSON.parse(readFileSync(stallsFile, 'utf8')); } catch { return []; } })()
+          .filter(([end]: [number]) => end >= window.fromUs && end <= window.toUs);
+        const over = (i: 1 | 2, ms: number) => stalls.filter((x) => x[i] >= ms).length;
+        console.log(`  event-loop stalls in the run: longest ${Math.max(0, ...stalls.map((x) => x[1]))} ms wall, ${Math.max(0, ...stalls.map((x) => x[2]))} ms of CPU; `
+          + `${over(1, 100)} of 100 ms or more wall (${over(2, 100)} by CPU), ${over(1, 50)} of 50 ms or more (${over(2, 50)} by CPU), ${over(2, 20)} of 20 ms or more CPU`);
+        const worst = [...stalls].sort((a, b) => b[2] - a[2]).slice(0, 8);
+        const lines = worst.length ? stallSummary(file, worst.map(([end, ms]) => [end, ms])) : [];
+        for (const [i, l] of lines.entries()) console.log(`    ${String(worst[i][2]).padStart(4)} ms CPU, ${l}`);
       }
     } catch (e) {
       console.log(`  (no profile: ${(e as Error).message})`);
