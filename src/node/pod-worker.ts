@@ -439,10 +439,14 @@ export class PodWorker {
       this.volumes.stopSync();
       this.halted = true;
       for (const s of this.slots.values()) {
-        s.cancelled = true; // not started yet: not started at all (a start already under way is recorded and re-adopted)
+        s.cancelled = true; // not started yet: not started at all
         this.stopProbes(s);
         s.actor.stop();
       }
+      // A start already under way runs on: waited for, so that it is recorded in pids.json before serve exits. Not
+      // waited for, its process ran on unrecorded: the next serve's housekeeping killed it at best, `convergit stop`
+      // missed it and freed its address block, and the next serve there met EADDRINUSE on its pods' addresses.
+      await Promise.all([...this.slots.values()].map((s) => s.launching?.catch(() => {})));
       return;
     }
     // The status written now (containers unready, states as they were) is the one the next start resumes from: the

@@ -1,15 +1,13 @@
 // Volumes on podman, one serve: a busybox pod's containers get a configMap volume (updated in the running pod when
 // git changes the ConfigMap), an emptyDir they share, and a claim provisioned by local-path whose data outlives a
 // container restart. The volumes are bind mounts of the node's folders into the containers.
-import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
-import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
+import { podmanMissing, removeInstance, removeLeftoverNetworks } from '../support/podman.ts';
 import { pushBusyboxImage, registryMissing, removeImages, startRegistry, type Registry } from '../support/registry.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
@@ -75,13 +73,7 @@ spec:
 
   test.after(async () => {
     await serve?.stop();
-    const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
-    // -t 0: the shell loops ignore SIGTERM as PID 1, so the default 10 s stop timeout would be spent waiting.
-    spawnSync('podman', ['rm', '-f', '-t', '0', '--filter', `label=convergit.instance=${instance}`]);
-    const ps = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    if (ps.length) spawnSync('podman', ['pod', 'rm', '-f', '-t', '0', ...ps]);
-    // The memory-backed emptyDir is a tmpfs on the node's folder: unmounted before the folder goes.
-    spawnSync('sh', ['-c', `grep -o '${dataDir}/[^ ]*' /proc/self/mountinfo | xargs -r umount -l`]);
+    removeInstance(dataDir);
     if (registry) removeImages(registry.host);
     await registry?.stop();
     repo?.cleanup();

@@ -102,7 +102,9 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   assert.ok(web.some((p) => p.metadata.name === first.pod), `${first.pod} is one of the web pods`);
   assert.is(first.version, 'v1');
   const second = JSON.parse((await get(`${url}/api`)).body);
-  assert.is(second.visits, first.visits + 1, 'the backend counts through its ClusterIP Service');
+  // "unavailable" is the frontend's word for a backend it could not reach: what the backend pod was doing says why.
+  const why = async () => `${JSON.stringify((await pods('app=backend')).map((p) => p.status))}\n${serve.output().slice(-3000)}`;
+  if (typeof first.visits !== 'number' || second.visits !== first.visits + 1) assert.unreachable(`visits ${first.visits} then ${second.visits}: ${await why()}`);
   // The ClusterIP answers too, and Endpoints list the ready pods.
   const svc = (await serve.get('/api/v1/namespaces/default/services/web')).body;
   assert.match(svc.spec.clusterIP, /^127\.2\.\d+\.\d+$/);
@@ -231,8 +233,11 @@ test('the backend keeps its counter on its PersistentVolumeClaim through a kill 
   // A crash: the container restarts in the same pod and reads its data back.
   const first = await backendReady('backend-0 Ready');
   const [pid] = pidsOf([first]);
+  const restarts = first.status.containerStatuses[0].restartCount;
   process.kill(pid, 'SIGKILL');
-  await until(async () => { const p = await backendReady('backend-0 Ready'); return p.status.containerStatuses[0].restartCount === 1 && p; }, 'backend-0 restarted');
+  // One restart more than before the kill (an earlier one, if any, is not this test's business), and Ready again.
+  await until(async () => { const p = await backendReady('backend-0 Ready'); return p.status.containerStatuses[0].restartCount === restarts + 1 && p; }, 'backend-0 restarted')
+    .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify((await pods('app=backend')).map((p) => p.status))}\n${serve.output().slice(-3000)}`); });
   assert.is(await incr(), start + 1);
   // A new template: the StatefulSet replaces backend-0 with a new pod, on the same claim.
   const manifest = readFileSync(path.join(repo.work, 'backend.yaml'), 'utf8');

@@ -9,6 +9,7 @@ import { until } from '../support/wait.ts';
 import { alive, cleanup, fastNode, nodePod, openTestStore, pidOf, statusOf, tempDir } from './helpers.ts';
 import type { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
+import { readPidsFile } from '../../src/node/pids-file.ts';
 
 test.after.each(cleanup);
 
@@ -220,6 +221,38 @@ test('detach() leaves the containers running; the next start re-adopts them, res
   assert.equal([statusOf(keepAgain).restartCount, statusOf(keepAgain).ready], [0, true]);
   assert.equal(processesOf(keep.metadata.uid!), [pid(keep)]);
   assert.equal(processesOf(dies.metadata.uid!), [pid(diesAgain)]);
+});
+
+test('detach() while a container is being started: the start is waited for and recorded, so the next start re-adopts it and `convergit stop` can find it', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  // The real process runtime, its answer held back: the process runs, but the node has not heard its pid yet (a
+  // loaded machine stretches that moment; a serve stopping in it left a running container that nothing recorded).
+  const runtime = new ProcessRuntime();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let asked!: () => void;
+  const starting = new Promise<void>((r) => (asked = r));
+  const start = runtime.start.bind(runtime);
+  runtime.start = async (launch) => { const h = await start(launch); asked(); await held; return h; };
+  const first = await fastNode(store, dir, { runtime });
+  await store.create(nodePod('slow', 'setInterval(() => {}, 1000)'));
+  await starting;
+  const uid = (await store.get('Pod', 'default', 'slow'))!.metadata.uid!;
+  const [pid] = await until(() => { const p = processesOf(uid); return p.length === 1 && p; }, 'the container process');
+  let detached = false;
+  const detaching = first.detach().then(() => (detached = true));
+  await new Promise((r) => setTimeout(r, 200)); // the detach, not held back, would be over by now
+  const early = detached;
+  release();
+  await detaching;
+  assert.not.ok(early, 'detach() waited for the start under way');
+  // What a serve exiting now leaves on disk (its exit writes pids.json as readPidsFile does).
+  const records = readPidsFile(join(dir, 'nodes', 'node-a', 'pids.json')).map((e) => (e.record as { pid?: number }).pid);
+  assert.equal(records, [pid], 'the container is recorded');
+  await fastNode(store, dir);
+  await podWhere(store, 'slow', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) === pid, 'the same process re-adopted');
+  assert.equal(processesOf(uid), [pid], 'no second process');
 });
 
 test.run();

@@ -1,5 +1,7 @@
 // Tests that need podman skip (with a notice) only where it is not installed; .ci/run installs it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 
 /** Why podman tests cannot run here, or undefined when they can. */
 export function podmanMissing(): string | undefined {
@@ -28,4 +30,16 @@ export function removeLeftoverNetworks(subnetPrefix: string): void {
     if (ids.length) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore' });
     execFileSync('podman', ['network', 'rm', '-f', name], { stdio: 'ignore' });
   }
+}
+
+/**
+ * Removes the containers and pods a serve on `dataDir` left on podman, at once (-t 0: a shell loop as PID 1 ignores
+ * SIGTERM, and podman would wait 10 s for each), and unmounts the tmpfs volumes under the folder before it goes.
+ */
+export function removeInstance(dataDir: string): void {
+  const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
+  spawnSync('podman', ['rm', '-f', '-t', '0', '--filter', `label=convergit.instance=${instance}`]);
+  const ps = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (ps.length) spawnSync('podman', ['pod', 'rm', '-f', '-t', '0', ...ps]);
+  spawnSync('sh', ['-c', `grep -o '${dataDir}/[^ ]*' /proc/self/mountinfo | xargs -r umount -l`]);
 }
