@@ -9,7 +9,7 @@ import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { fromPointer } from './paths.ts';
 import type { Violation } from './violation.ts';
 import { SCHEMA_ID, kubernetesSchemaDocument } from './openapi-schema.ts';
-import { ValidatorCache, validatorCacheRoot } from './validator-cache.ts';
+import { ValidatorCache, shippedValidatorRoot, validatorCacheRoot } from './validator-cache.ts';
 
 /** ajv's standalone code generator, required with the compiler: only when a validator is not cached. */
 const standaloneCode = (a: Ajv, v: ValidateFunction) => (createRequire(import.meta.url)('ajv/dist/standalone').default as (ajv: Ajv, v: ValidateFunction) => string)(a, v);
@@ -71,7 +71,7 @@ function newAjv(): Ajv {
 function validatorFor(definition: string): ValidateFunction {
   let v = compiled.get(definition);
   if (v) return v;
-  cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS);
+  cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS, shippedValidatorRoot());
   v = cache.get(definition);
   if (!v) {
     const c = compileValidator(definition);
