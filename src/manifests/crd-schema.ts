@@ -3,7 +3,8 @@
 // unless `x-kubernetes-preserve-unknown-fields`; `default`s are applied; int-or-string, embedded resources, enums
 // and formats; `x-kubernetes-validations` CEL rules are evaluated with @marcbachmann/cel-js.
 import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { ajvModule } from './ajv-module.ts';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { KubeObject } from '../model/object.ts';
 import { crdSchema } from '../model/custom-kinds.ts';
@@ -128,7 +129,7 @@ function validatorFor(schema: Schema): ValidateFunction {
   let v = compiled.get(key);
   if (v) return v;
   if (!ajv) {
-    ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateSchema: false, useDefaults: true, logger: false });
+    ajv = new (ajvModule().Ajv)({ allErrors: true, verbose: true, strict: false, validateSchema: false, useDefaults: true, logger: false });
     for (const f of KNOWN_FORMATS) ajv.addFormat(f, FORMAT_TESTS[f] ? { type: 'string', validate: FORMAT_TESTS[f] } : true);
     ajv.addKeyword({
       keyword: 'k8s', schemaType: 'string', errors: true,

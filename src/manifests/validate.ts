@@ -2,15 +2,17 @@
 // violations that name the field. Unknown properties are passed on for fields.ts to classify.
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
-import { Ajv, _, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv';
+import { ajvModule } from './ajv-module.ts';
 import { NAME_SYNTAXES } from '../model/names.ts';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { fromPointer } from './paths.ts';
 import type { Violation } from './violation.ts';
 import { SCHEMA_ID, kubernetesSchemaDocument } from './openapi-schema.ts';
-import { ValidatorCache, validatorCacheRoot } from './validator-cache.ts';
+import { ValidatorCache, shippedValidatorRoot, validatorCacheRoot } from './validator-cache.ts';
 
-const standaloneCode = createRequire(import.meta.url)('ajv/dist/standalone').default as (ajv: Ajv, v: ValidateFunction) => string;
+/** ajv's standalone code generator, required with the compiler: only when a validator is not cached. */
+const standaloneCode = (a: Ajv, v: ValidateFunction) => (createRequire(import.meta.url)('ajv/dist/standalone').default as (ajv: Ajv, v: ValidateFunction) => string)(a, v);
 
 const FORMATS: Record<string, { test: (s: string) => boolean; message: string }> = {
   ...NAME_SYNTAXES,
@@ -47,6 +49,7 @@ let cache: ValidatorCache | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 function newAjv(): Ajv {
+  const { Ajv, _ } = ajvModule();
   // Not ajv's strict mode: upstream definitions use OpenAPI's own vocabulary, which we convert, not police.
   // code.source keeps the generated code for the cache; refs are not inlined, so each definition is one
   // function that every kind using it shares (it halves the compile time of a Deployment).
@@ -68,7 +71,7 @@ function newAjv(): Ajv {
 function validatorFor(definition: string): ValidateFunction {
   let v = compiled.get(definition);
   if (v) return v;
-  cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS);
+  cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS, shippedValidatorRoot());
   v = cache.get(definition);
   if (!v) {
     const c = compileValidator(definition);

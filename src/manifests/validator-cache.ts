@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, uti
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 
 /** Bump when the names the generated code reads from `helpers` change. */
@@ -23,6 +24,11 @@ const AJV_VERSION: string = require('ajv/package.json').version;
 export function validatorCacheRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.CONVERGIT_VALIDATOR_CACHE !== undefined) return env.CONVERGIT_VALIDATOR_CACHE || undefined;
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'validators');
+}
+
+/** Where the package keeps validators compiled when it was built (`npm run prepare`); none when the cache is off. */
+export function shippedValidatorRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.CONVERGIT_VALIDATOR_CACHE === '' ? undefined : fileURLToPath(new URL('../../build/validators', import.meta.url));
 }
 
 /** Hash folders kept: this version's, and those of a few others (a branch switched to and back, a downgrade). */
@@ -80,8 +86,12 @@ export class ValidatorCache {
   private touched = false;
   private pruned = false;
 
-  /** `document`: the schema document compiled (hashed once, on first use); `helpers`: what generated code reads. */
-  constructor(private root: string | undefined, private document: () => unknown, private helpers: object) {}
+  /**
+   * `document`: the schema document compiled (hashed once, on first use); `helpers`: what generated code reads;
+   * `shipped`: a read-only root of validators compiled when the package was built (scripts/prepare.mjs), tried
+   * when `root` has none, so that a fresh checkout or CI runner does not compile Deployment's schema either.
+   */
+  constructor(private root: string | undefined, private document: () => unknown, private helpers: object, private shipped?: string) {}
 
   private dir(): string | undefined {
     if (this.folder === null) {
@@ -101,7 +111,11 @@ export class ValidatorCache {
     try {
       source = readFileSync(this.file(definition), 'utf8');
     } catch {
-      return undefined;
+      try {
+        source = readFileSync(path.join(this.shipped!, path.basename(this.dir()!), `${definition}.cjs`), 'utf8');
+      } catch {
+        return undefined;
+      }
     }
     try {
       const module = { exports: undefined as unknown };

@@ -43,16 +43,26 @@ function newTally(dir: string): Tally {
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
- * node's promise fs for isomorphic-git. Each of its calls tells a promise fs from a callback one by calling
- * `readFile()` without arguments, twice: node's answer is an error with a stack trace, a tenth of a blob read's
- * CPU. Answered here without one; every real call goes to node.
+ * node's promise fs for isomorphic-git, for one repository. Each of its calls tells a promise fs from a callback one
+ * by calling `readFile()` without arguments, twice: node's answer is an error with a stack trace, a tenth of a blob
+ * read's CPU. Answered here without one. Each call also stats `gitdir` (is it a folder, or a worktree's `.git`
+ * file?): a cold read of 10,000 blobs spent a tenth of its time there, so that one answer is kept while it is a
+ * folder. Every other call goes to node.
  */
-const fs: PromiseFsClient = {
-  promises: {
-    ...fsp,
-    readFile: ((...args: Parameters<typeof fsp.readFile>) => (args.length ? fsp.readFile(...args) : Promise.resolve(undefined))) as typeof fsp.readFile,
-  },
-};
+function gitFs(gitdir: string): PromiseFsClient {
+  let folder: ReturnType<typeof fsp.stat> | undefined;
+  const stat = ((...args: Parameters<typeof fsp.stat>) => {
+    if (args[0] !== gitdir || args.length > 1) return fsp.stat(...args);
+    return (folder ??= fsp.stat(gitdir).then((s) => { if (!s.isDirectory()) folder = undefined; return s; }, (e) => { folder = undefined; throw e; }));
+  }) as typeof fsp.stat;
+  return {
+    promises: {
+      ...fsp,
+      stat,
+      readFile: ((...args: Parameters<typeof fsp.readFile>) => (args.length ? fsp.readFile(...args) : Promise.resolve(undefined))) as typeof fsp.readFile,
+    },
+  };
+}
 
 /**
  * Blobs and trees read at once. One at a time, a cold read of 10,000 files was 60,000 round trips to libuv's
@@ -67,8 +77,13 @@ export class TreeReader {
   /** The last tree read: the base of the next, incremental, read. */
   private last?: Folder;
   private lastWarnings: Issue[] = [];
+
+  private readonly fs: PromiseFsClient;
+
   /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
-  constructor(private gitdir: string, private cache: object, private maxFiles = DEFAULT_MAX_MANIFEST_FILES) {}
+  constructor(private gitdir: string, private cache: object, private maxFiles = DEFAULT_MAX_MANIFEST_FILES) {
+    this.fs = gitFs(gitdir);
+  }
 
   /** Warnings of the last tree read: submodules not followed, names that differ only in case. */
   warnings(): Issue[] {
@@ -164,7 +179,7 @@ export class TreeReader {
   }
 
   private async readTree(oid: string, path: string) {
-    const { tree } = await this.slot(() => corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache })));
+    const { tree } = await this.slot(() => corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })));
     this.stats.treesRead++;
     return tree;
   }
@@ -172,7 +187,7 @@ export class TreeReader {
   private async content(oid: string, path: string, known: Known): Promise<Text> {
     let text = known.get(oid);
     if (text === undefined) {
-      const { blob } = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, () => git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache })));
+      const { blob } = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })));
       this.stats.blobsRead++;
       text = known.get(oid) ?? decodeText(blob); // the same blob may have been read meanwhile at another path
       known.set(oid, text);

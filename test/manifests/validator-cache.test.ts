@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { KEEP, STALE_MS, ValidatorCache, pruneValidatorCache, validatorCacheRoot } from '../../src/manifests/validator-cache.ts';
+import { KEEP, STALE_MS, ValidatorCache, pruneValidatorCache, shippedValidatorRoot, validatorCacheRoot } from '../../src/manifests/validator-cache.ts';
 import { VALIDATOR_HELPERS, compileValidator } from '../../src/manifests/validate.ts';
 import { kubernetesSchemaDocument } from '../../src/manifests/openapi-schema.ts';
 
@@ -54,6 +54,25 @@ test('cached code gives the same errors as ajv compiling the definition', () => 
 test('another schema document does not see the code compiled for this one', () => {
   const other = new ValidatorCache(root, () => ({ ...kubernetesSchemaDocument(), $id: 'changed.json' }), VALIDATOR_HELPERS);
   assert.is(other.get(DEPLOYMENT), undefined);
+});
+
+test('a root without the file falls back to the shipped root (build/validators), of the same document only', () => {
+  const shipped = mkdtempSync(join(tmpdir(), 'convergit-shipped-'));
+  const empty = mkdtempSync(join(tmpdir(), 'convergit-validators-empty-'));
+  try {
+    // What scripts/precompile-validators.mjs writes: the user's cache layout, under another root.
+    new ValidatorCache(shipped, kubernetesSchemaDocument, VALIDATOR_HELPERS).put(DEPLOYMENT, compileValidator(DEPLOYMENT).source);
+    assert.is(new ValidatorCache(empty, kubernetesSchemaDocument, VALIDATOR_HELPERS).get(DEPLOYMENT), undefined, 'no shipped root: nothing');
+    const cached = new ValidatorCache(empty, kubernetesSchemaDocument, VALIDATOR_HELPERS, shipped).get(DEPLOYMENT);
+    assert.type(cached, 'function');
+    assert.is(cached!(CORPUS[1]), false);
+    assert.is(new ValidatorCache(empty, () => ({ ...kubernetesSchemaDocument(), $id: 'changed.json' }), VALIDATOR_HELPERS, shipped).get(DEPLOYMENT), undefined, 'another document');
+    assert.is(shippedValidatorRoot({ CONVERGIT_VALIDATOR_CACHE: '' }), undefined, 'the cache turned off turns the shipped one off');
+    assert.ok(shippedValidatorRoot({})!.endsWith('/build/validators'));
+  } finally {
+    rmSync(shipped, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 test('a damaged file is not used (it is compiled again)', () => {
