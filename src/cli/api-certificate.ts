@@ -5,6 +5,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
+import { selfSigned } from '../model/self-signed.ts';
 
 export interface ApiCertificate { cert: string; key: string; certFile: string }
 
@@ -24,7 +25,7 @@ function altNames(host: string) {
 export async function apiCertificate(dataDir: string, host: string): Promise<ApiCertificate> {
   const certFile = certFileOf(dataDir), keyFile = keyFileOf(dataDir);
   if (existsSync(certFile) && existsSync(keyFile)) return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), certFile };
-  const { generate } = await import('selfsigned');
+  const { generate } = selfSigned();
   const pems = await generate([{ name: 'commonName', value: `convergit@${os.hostname()}` }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
     notAfterDate: new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000),

@@ -25,7 +25,8 @@ spec:
   initContainers:
     - name: first
       image: host
-      command: ["node", "-e", ${JSON.stringify(`const f = ${JSON.stringify(path.join(scratch, 'once'))}; if (!require('fs').existsSync(f)) { require('fs').writeFileSync(f, ''); process.exit(1); }`)}]
+      # Fails once, after the test's kubectl watch is up (the file 'go'): a failure before it would not be seen.
+      command: ["node", "-e", ${JSON.stringify(`const fs = require('fs'); const f = ${JSON.stringify(path.join(scratch, 'once'))}; const run = () => { if (!fs.existsSync(${JSON.stringify(path.join(scratch, 'go'))})) return setTimeout(run, 50); if (!fs.existsSync(f)) { fs.writeFileSync(f, ''); process.exit(1); } }; run();`)}]
     - name: second
       image: host
       command: ["node", "-e", "setTimeout(() => {}, 1500)"]
@@ -104,6 +105,8 @@ test('kubectl get pod --watch: Init:Error or Init:CrashLoopBackOff, Init:1/2, Po
   let out = '';
   watch.stdout.on('data', (b) => (out += b));
   try {
+    await until(() => /init-demo/.test(out), 'kubectl\'s watch listing init-demo', 30_000);
+    writeFileSync(path.join(scratch, 'go'), '');
     await until(() => / Running /.test(out), 'init-demo Running in kubectl\'s watch', 30_000);
   } finally {
     watch.kill();
