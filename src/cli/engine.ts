@@ -137,8 +137,6 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       nodeLifecycle: { gracePeriodMs: grace },
     });
     stops.push(() => controllers.stop());
-    const scheduler = await startScheduler({ store, log });
-    stops.push(() => scheduler.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });
     const names = nodeNames(opts.nodeName, opts.nodes);
     const stray = [...Object.keys(opts.perNode?.labels ?? {}), ...Object.keys(opts.perNode?.taints ?? {})].filter((n) => !names.includes(n));
@@ -170,6 +168,9 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       });
       nodes.push({ detach: () => rotator.stop() });
     }
+    // After the local nodes: started before them, it bound every pod of the first sync to the first node to register.
+    const scheduler = await startScheduler({ store, log });
+    stops.push(() => scheduler.stop());
     return { nodeNames: names, listening: () => proxy.listening(), stop: () => stopAll(stops) };
   } catch (e) {
     await stopAll(stops);

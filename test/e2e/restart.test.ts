@@ -137,7 +137,9 @@ test('kill -9 of serve: the next serve re-adopts the running pods and restarts o
 
   serve = await startServe(ARGS());
   const upAt = Date.now();
-  const after = await converged(serve, 'converged again');
+  // Until the node reports, the API serves the statuses the killed serve last wrote: wait for the dead one's restart.
+  const s = serve;
+  const after = await until(async () => { const now = await converged(s, 'converged again'); return pidOf(now.get(a.metadata.name)) !== pidOf(a) && now; }, 'the dead one restarted', 30_000);
   console.log(`    converged ${Date.now() - upAt} ms after the new serve was up`);
   assert.equal([...after.keys()].sort(), [...before.keys()].sort(), 'the same pods, none added');
   const [a2, b2] = [after.get(a.metadata.name), after.get(b.metadata.name)];
@@ -195,8 +197,13 @@ test('convergit stop stops serve and every container; the next serve starts the 
   assert.match(again.out, /no container was running/);
 
   serve = await startServe(ARGS());
-  const after = await converged(serve, 'started again');
-  for (const [name, p] of before) assert.is.not(pidOf(after.get(name)), pidOf(p));
+  // Until the node reports, the API serves the statuses the stopped serve last wrote: wait for the new processes.
+  const s = serve;
+  const after = await until(async () => {
+    const now = await converged(s, 'started again');
+    return [...before].every(([name, p]) => now.has(name) && pidOf(now.get(name)) !== pidOf(p)) && now;
+  }, 'the pods running new processes', 30_000);
+  for (const [name, p] of before) assert.ok(alive(pidOf(after.get(name))), `${name} runs again (pid ${pidOf(after.get(name))}, was ${pidOf(p)})`);
 });
 
 test.run();
