@@ -12,17 +12,15 @@ const LOCAL = [
   'fe00::2\tip6-allrouters',
 ];
 
-/** The pod's hostname (spec.hostname, else its name cut to 63 characters) and its domain when it has a subdomain. */
-function podHostname(pod: KubeObject, clusterDomain: string): { hostname: string; domain?: string } {
-  const spec = pod.spec ?? {};
-  const hostname: string = spec.hostname || String(pod.metadata.name).slice(0, 63).replace(/[-.]+$/, '');
-  const ns = pod.metadata.namespace ?? 'default';
-  return spec.subdomain ? { hostname, domain: `${spec.subdomain}.${ns}.svc.${clusterDomain}` } : { hostname };
+/** The pod's hostname, as the kubelet sets it: spec.hostname, else its name cut to 63 characters (a kernel limit). */
+export function podHostname(pod: KubeObject): string {
+  return pod.spec?.hostname || String(pod.metadata.name).slice(0, 63).replace(/[-.]+$/, '');
 }
 
 /** The file's text for a pod on its own address `podIP`. */
 export function podHostsFile(pod: KubeObject, podIP: string, clusterDomain: string): string {
-  const { hostname, domain } = podHostname(pod, clusterDomain);
+  const hostname = podHostname(pod);
+  const domain = pod.spec?.subdomain && `${pod.spec.subdomain}.${pod.metadata.namespace ?? 'default'}.svc.${clusterDomain}`;
   const self = domain ? `${podIP}\t${hostname}.${domain}\t${hostname}` : `${podIP}\t${hostname}`;
   return ['# Kubernetes-managed hosts file.', ...LOCAL, self, ''].join('\n');
 }

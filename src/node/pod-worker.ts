@@ -29,6 +29,7 @@ import { PodVolumeManager } from './volumes/volume-manager.ts';
 import { EVICTED } from './eviction-manager.ts';
 import { underMount } from './volumes/mount-namespace.ts';
 import { laterTurn } from './loop-turns.ts';
+import { podHostname } from './pod-hosts.ts';
 
 export type Clock = ActorOptions<typeof podWorkerMachine>['clock'];
 
@@ -305,7 +306,7 @@ export class PodWorker {
   private async createSandbox(ip: string, hostNetwork: boolean): Promise<void> {
     this.sandbox = await this.deps.runtime.createSandbox!({
       id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip, hostNetwork,
-      hostname: this.pod.spec?.hostname ?? this.pod.metadata.name, hostPorts: hostPorts(this.pod),
+      hostname: podHostname(this.pod), hostPorts: hostPorts(this.pod),
       ...(this.deps.dns && { dns: podDnsConfig(this.pod, this.deps.dns) }),
     });
   }

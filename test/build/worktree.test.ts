@@ -2,25 +2,18 @@
 // pre-commit hook that a real `git commit` runs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
+import { BIN, runCli, type CliResult } from '../support/cli.ts';
 import { configMap, deployment, kustomizeMissing } from './helpers.ts';
 
-const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
-
 /** The CLI with a private build cache (and `env` on top of this process's environment). */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const cache = mkdtempSync(join(tmpdir(), 'convergit-cache-'));
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, XDG_CACHE_HOME: cache, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (e: any) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runCli(args, { XDG_CACHE_HOME: cache, ...env });
 }
 
 test('--worktree checks uncommitted and untracked files, and leaves out what .gitignore excludes', async () => {

@@ -2,24 +2,15 @@
 // position, and a running `serve` refuses the commit and keeps the last good revision. One serve for the file.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+import { cli } from '../support/cli.ts';
 
-const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e: any) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const cm = (name: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  v: "${v}"\n`;
 

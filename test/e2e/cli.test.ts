@@ -1,25 +1,15 @@
 // The CLI as a user meets it: validate's output and exit codes, --help, the example repository of `npm start`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+import { cli } from '../support/cli.ts';
 import { runGit } from '../support/git-repo.ts';
 
-const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e: any) {
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const pod = (extra = '') => `apiVersion: v1
 kind: Pod
