@@ -111,6 +111,8 @@ export async function reserveAddressBlocks(dataDir: string, family: AddressFamil
       : candidates(family).map(wanted).find(free);
     if (!blocks) throw new Error(`no free address blocks left on this machine: ${others.map(describe).join('; ')}`);
     blocks = { clusterCIDR: normalizeCidr(blocks.clusterCIDR), serviceCIDR: normalizeCidr(blocks.serviceCIDR) };
+    // Refused before anything is written: a bad pair of flags must not hold blocks for the folder.
+    if (cidrsOverlap(blocks.serviceCIDR, blocks.clusterCIDR)) throw new Error(`--service-cidr ${blocks.serviceCIDR} overlaps the cluster CIDR ${blocks.clusterCIDR}: give disjoint ranges`);
     const clash = others.find((o) => overlaps(o, blocks!));
     if (clash) {
       throw new Error(`--cluster-cidr ${blocks.clusterCIDR} / --service-cidr ${blocks.serviceCIDR} overlap the blocks of another convergit: ${describe(clash)}; `

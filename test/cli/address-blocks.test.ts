@@ -76,6 +76,16 @@ test('explicit flags override and are recorded; a clash with another folder is r
   assert.ok(!cidrsOverlap(half.clusterCIDR, '127.1.0.0/16') && !cidrsOverlap(half.clusterCIDR, '127.50.0.0/16'));
 });
 
+test('a service CIDR overlapping the cluster CIDR is refused before anything is recorded', async () => {
+  const a = folder('a');
+  await reserveAddressBlocks(a, 'process', { serviceCIDR: '127.1.0.0/16' }, machine).then(
+    () => assert.unreachable('not refused'),
+    (e) => assert.match(e.message, '--service-cidr 127.1.0.0/16 overlaps the cluster CIDR 127.1.0.0/16: give disjoint ranges'));
+  assert.equal(readdirSync(machine).filter((n) => n.endsWith('.json')), [], 'no reservation');
+  assert.equal(readdirSync(a), [], 'no record in the data folder');
+  assert.equal(await reserveAddressBlocks(folder('b'), 'process', {}, machine), candidates('process')[0], 'the defaults are still free');
+});
+
 test('folders reserving at the same instant from separate processes get disjoint blocks (the machine lock)', async () => {
   const run = promisify(execFile);
   const script = `import('${new URL('../../src/cli/address-blocks.ts', import.meta.url).pathname}').then(async (m) => console.log(JSON.stringify(await m.reserveAddressBlocks(process.argv[1], 'process', {}, process.argv[2]))))`;

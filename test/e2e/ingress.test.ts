@@ -147,15 +147,16 @@ test.after(async () => {
 test('serve says where the ingress listens; the Ingress gets the address, kubectl shows it', async () => {
   assert.match(serve.output(), `ingress: http://127.0.0.1:${HTTP}/ https://127.0.0.1:${HTTPS}/`);
   // --host, and the node's own address (the first of its podCIDR), where the listeners are too.
-  assert.match(serve.output(), `ingress: http://127.1.0.1:${HTTP}/ https://127.1.0.1:${HTTPS}/ (node `);
+  const node = serve.blocks().clusterCIDR.replace(/\.0\/\d+$/, '.1'); // another serve may hold the default 127.1.0.0/16
+  assert.match(serve.output(), `ingress: http://${node}:${HTTP}/ https://${node}:${HTTPS}/ (node `);
   const ing = await until(async () => { const i = await ingress('routes'); return i.status?.loadBalancer?.ingress?.length === 2 && i; }, 'routes to get its addresses');
-  assert.equal(ing.status.loadBalancer.ingress, [{ ip: '127.0.0.1' }, { ip: '127.1.0.1' }]);
+  assert.equal(ing.status.loadBalancer.ingress, [{ ip: '127.0.0.1' }, { ip: node }]);
   const { stdout } = await promisify(execFile)('kubectl', ['--server', serve.url, 'get', 'ingress', 'routes', '--no-headers'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } });
   // kubectl's formatHosts: three hosts, then the rules past the third (here the host-less one) as "+ N more...".
-  assert.match(stdout, /^routes\s+<none>\s+a\.example,\*\.wild\.example,secure\.example \+ 1 more\.\.\.\s+127\.0\.0\.1,127\.1\.0\.1\s+80, 443\s/);
+  assert.match(stdout, new RegExp(`^routes\\s+<none>\\s+a\\.example,\\*\\.wild\\.example,secure\\.example \\+ 1 more\\.\\.\\.\\s+127\\.0\\.0\\.1,${node.replaceAll('.', '\\.')}\\s+80, 443\\s`));
   const page = (await serve.get('/')).text;
   assert.match(page, /<h2>Ingresses<\/h2>/);
-  assert.match(page, '<td>routes</td><td>&#60;default&#62;</td><td>a.example,*.wild.example,secure.example</td><td>127.0.0.1,127.1.0.1</td>');
+  assert.match(page, `<td>routes</td><td>&#60;default&#62;</td><td>a.example,*.wild.example,secure.example</td><td>127.0.0.1,${node}</td>`);
   assert.ok((await events('routes')).some((e) => e.startsWith('Normal Sync: Scheduled for sync')), (await events('routes')).join('\n'));
 });
 

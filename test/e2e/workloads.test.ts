@@ -13,6 +13,7 @@ import { loadAll } from 'js-yaml';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+import { inCidr } from '../../src/model/ip-pool.ts';
 
 const EXAMPLES = new URL('../../examples-repo/', import.meta.url).pathname;
 const ARGS = ['--node-cpu', '4', '--node-memory', '4Gi', '--restart-backoff', '300ms', '--restart-backoff-max', '2s'];
@@ -95,7 +96,8 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   const web = await pods('app=web');
   const ips = web.map((p) => p.status.podIP);
   assert.is(new Set(ips).size, 3, 'each pod has its own address');
-  assert.ok(ips.every((ip: string) => /^127\.1\.\d+\.\d+$/.test(ip)), ips.join());
+  const { clusterCIDR, serviceCIDR } = serve.blocks();
+  assert.ok(ips.every((ip: string) => inCidr(ip, clusterCIDR)), `${ips.join()} in ${clusterCIDR}`);
   const url = await nodePortUrl('web');
   const first = JSON.parse((await get(`${url}/api`)).body);
   assert.is(first.greeting, 'Hello from convergit');
@@ -107,7 +109,7 @@ test('deploy: the frontend answers through its Service with its pod name, the gr
   if (typeof first.visits !== 'number' || second.visits !== first.visits + 1) assert.unreachable(`visits ${first.visits} then ${second.visits}: ${await why()}`);
   // The ClusterIP answers too, and Endpoints list the ready pods.
   const svc = (await serve.get('/api/v1/namespaces/default/services/web')).body;
-  assert.match(svc.spec.clusterIP, /^127\.2\.\d+\.\d+$/);
+  assert.ok(inCidr(svc.spec.clusterIP, serviceCIDR), `${svc.spec.clusterIP} in ${serviceCIDR}`);
   assert.is(JSON.parse((await get(`http://${svc.spec.clusterIP}:8080/api`)).body).greeting, 'Hello from convergit');
   // The cluster DNS of the process runtime (127.2.0.10; port 5353 when not root) answers the Service's name.
   const [, dnsIp, dnsPort] = /dns: cluster DNS on ([\d.]+):(\d+)/.exec(serve.output()) ?? [];
@@ -140,7 +142,8 @@ test('kubectl get pods and kubectl logs work against the API', async () => {
   assert.is(stdout.trim().split('\n').filter((l) => /\s1\/1\s+Running\s/.test(l)).length, 3, stdout);
   const name = (await pods('app=web'))[0].metadata.name;
   const logs = await kubectl('logs', name);
-  assert.match(logs.stdout, /web v1 listening on 127\.1\.\d+\.\d+:8080/);
+  const ip = (await pods('app=web')).find((p) => p.metadata.name === name).status.podIP;
+  assert.match(logs.stdout, `web v1 listening on ${ip}:8080`);
   // -f streams until stopped: the first line arrives, then the client hangs up.
   const follow = spawn('kubectl', ['--server', serve.url, 'logs', '-f', name], { stdio: ['ignore', 'pipe', 'pipe'] });
   let streamed = '';

@@ -169,7 +169,7 @@ test('a working tree or index with changes to tracked files is refused, naming t
     repo.git('add', 'new.yaml');
     objects = repo.git('count-objects');
     e = await refusal(() => sourceFor(repo.dir).rollback(sha.scale, { env: ENV }));
-    assert.match(e.message, /local changes to new\.yaml/);
+    assert.match(e.message, /local changes to new\.yaml/, e.message);
     assert.is(repo.git('rev-parse', 'main'), sha.config);
     assert.is(repo.git('count-objects'), objects, 'no objects written');
     // Untracked, it is no obstacle, and it stays.

@@ -7,6 +7,8 @@ export interface ServeProcess {
   url: string;
   pid: number;
   output: () => string;
+  /** The address blocks serve printed it reserved (another serve on the machine may hold the defaults). */
+  blocks(): { clusterCIDR: string; serviceCIDR: string };
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** `convergit stop --data-dir …`: serve exits and so do the pods' containers it would leave running. */
@@ -39,6 +41,11 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
     url,
     pid: child.pid!,
     output: () => out,
+    blocks() {
+      const m = /addresses: pods from (\S+), Services from (\S+)/.exec(out);
+      if (!m) throw new Error(`serve printed no address blocks:\n${out}`);
+      return { clusterCIDR: m[1], serviceCIDR: m[2] };
+    },
     async get(path, headers) {
       const res = await fetch(url + path, { headers });
       const text = await res.text();
