@@ -1,5 +1,6 @@
 // Rules about one object that JSON Schema cannot express (uniqueness, one-of, relations between fields), as
 // Kubernetes' own validation applies them. Written defensively: they also run on objects with schema errors.
+import { isIP } from 'node:net';
 import type { KindInfo } from '../model/kinds.ts';
 import { NAME_SYNTAXES } from '../model/names.ts';
 import { parseQuantity } from '../model/quantity.ts';
@@ -164,6 +165,14 @@ function dnsRules(spec: Obj, at: Path): Violation[] {
   const out: Violation[] = [];
   // A subdomain names the pod's record <hostname>.<subdomain>.<ns>.svc.cluster.local: a label, as hostname is.
   if (typeof spec.subdomain === 'string' && !NAME_SYNTAXES['dns-label'].test(spec.subdomain)) out.push(v([...at, 'subdomain'], NAME_SYNTAXES['dns-label'].message));
+  // As Kubernetes' validateHostAliases: each line of the pod's /etc/hosts needs an address and host names.
+  list(spec.hostAliases).forEach((a, i) => {
+    if (!isObj(a)) return;
+    if (typeof a.ip !== 'string' || !isIP(a.ip)) out.push(v([...at, 'hostAliases', i, 'ip'], `must be an IP address, not ${JSON.stringify(a.ip)}`));
+    list(a.hostnames).forEach((h, j) => {
+      if (typeof h === 'string' && !NAME_SYNTAXES['dns-subdomain'].test(h)) out.push(v([...at, 'hostAliases', i, 'hostnames', j], NAME_SYNTAXES['dns-subdomain'].message));
+    });
+  });
   const config = spec.dnsConfig;
   if (spec.dnsPolicy === 'None' && !isObj(config)) return [...out, v([...at, 'dnsConfig'], 'must be given when dnsPolicy is None')];
   if (!isObj(config)) return out;

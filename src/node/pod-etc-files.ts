@@ -1,13 +1,13 @@
 // A process pod's /etc/resolv.conf and /etc/hosts: written by the node into the pod's folder, mounted by the process
 // runtime over the host's in the container's mount namespace (runtimes with sandboxes have podman write them). Only
 // what differs from the host's is written: a pod whose resolv.conf is the host's (dnsPolicy Default, a host-network
-// pod) reads the host's file itself, as a host-network pod reads the host's /etc/hosts.
+// pod) reads the host's file itself, as a host-network pod without hostAliases reads the host's /etc/hosts.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../model/object.ts';
 import { formatResolvConf } from '../model/resolv-conf.ts';
 import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
-import { podHostsFile } from './pod-hosts.ts';
+import { hostNetworkHostsFile, podHostsFile } from './pod-hosts.ts';
 import type { EtcFiles } from './runtime/runtime.ts';
 
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -17,7 +17,8 @@ export async function writePodEtcFiles(dir: string, pod: KubeObject, podIP: stri
   const conf = podDnsConfig(pod, dns);
   const host = dns.host;
   const ownResolv = !(same(conf.nameservers, host.nameservers) && same(conf.searches, host.searches) && same(conf.options, host.options));
-  const hosts = pod.spec?.hostNetwork ? undefined : podHostsFile(pod, podIP, dns.clusterDomain);
+  const hosts = !pod.spec?.hostNetwork ? podHostsFile(pod, podIP, dns.clusterDomain)
+    : pod.spec.hostAliases?.length ? hostNetworkHostsFile(pod, await readFile('/etc/hosts', 'utf8').catch(() => '')) : undefined;
   const out: EtcFiles = {};
   if (ownResolv) out.resolvConf = await writeIfChanged(join(dir, 'resolv.conf'), formatResolvConf(conf));
   if (hosts !== undefined) out.hosts = await writeIfChanged(join(dir, 'hosts'), hosts);

@@ -306,7 +306,8 @@ export class PodWorker {
   private async createSandbox(ip: string, hostNetwork: boolean): Promise<void> {
     this.sandbox = await this.deps.runtime.createSandbox!({
       id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip, hostNetwork,
-      hostname: podHostname(this.pod), hostPorts: hostPorts(this.pod),
+      hostname: podHostname(this.pod, this.deps.dns?.clusterDomain ?? 'cluster.local'), hostPorts: hostPorts(this.pod),
+      ...(this.pod.spec?.hostAliases?.length && { hostAliases: this.pod.spec.hostAliases }),
       ...(this.deps.dns && { dns: podDnsConfig(this.pod, this.deps.dns) }),
     });
   }
@@ -634,6 +635,7 @@ export class PodWorker {
       ...extra,
       ...(mounts.length && { mounts }),
       ...(this.etcFiles && { etcFiles: this.etcFiles }),
+      ...(!runtime.createSandbox && !pod.spec?.hostNetwork && { hostname: podHostname(pod, this.deps.dns?.clusterDomain ?? 'cluster.local') }),
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');

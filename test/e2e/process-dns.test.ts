@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
@@ -25,6 +25,7 @@ const CLIENT = [
   'echo "subdomain: $(getent hosts db-0.peers)"',
   'echo "self: $(getent hosts client)"',
   'echo "unknown: $(getent hosts nope || echo none)"',
+  'echo "hostname: $(cat /proc/sys/kernel/hostname)"',
   'cat /etc/resolv.conf',
 ].join('\n');
 const pod = (name: string, spec: string, script: string) => `apiVersion: v1
@@ -64,10 +65,12 @@ metadata: { name: db-0, labels: { app: peers } }
 spec:
   hostname: db-0
   subdomain: peers
+  setHostnameAsFQDN: true
+  hostAliases: [{ ip: 10.1.2.3, hostnames: [foo.remote, bar.remote] }, { ip: "::1", hostnames: [six.local] }]
   containers:
     - name: main
       image: host
-      command: [sh, -c, 'cat /etc/hosts; exec sleep 100000']
+      command: [sh, -c, 'cat /etc/hosts; echo "hostname: $(cat /proc/sys/kernel/hostname)"; exec sleep 100000']
 ---
 apiVersion: v1
 kind: Service
@@ -80,7 +83,8 @@ spec:
 ${pod('client', `  dnsConfig: { searches: [extra.example], options: [{ name: ndots, value: "2" }, { name: edns0 }] }
 `, CLIENT)}${pod('host-dns', '  dnsPolicy: Default\n', 'cat /etc/resolv.conf')}${pod('none-dns', `  dnsPolicy: None
   dnsConfig: { nameservers: [127.2.0.10], searches: [default.svc.cluster.local], options: [{ name: ndots, value: "1" }] }
-`, 'cat /etc/resolv.conf; echo "short: $(getent hosts backend)"')}`;
+`, 'cat /etc/resolv.conf; echo "short: $(getent hosts backend)"')}${pod('host-net', '  hostNetwork: true\n  hostAliases: [{ ip: 10.9.8.7, hostnames: [alias.example] }]\n',
+  'cat /etc/hosts; echo "hostname: $(cat /proc/sys/kernel/hostname)"; echo "alias: $(getent hosts alias.example)"')}`;
 
 let repo: TestRepo, dataDir: string, serve: ServeProcess;
 const root = process.getuid?.() === 0;
@@ -145,6 +149,20 @@ if (root) {
     assert.match(hosts, /^# Kubernetes-managed hosts file\.$/m);
     assert.match(hosts, /^127\.0\.0\.1\tlocalhost$/m);
     assert.ok(hosts.includes(`${db}\tdb-0.peers.default.svc.cluster.local\tdb-0\n`), hosts);
+    // hostAliases after a blank line and the kubelet's comment; the hostname in a UTS namespace of its own, the FQDN
+    // with setHostnameAsFQDN.
+    assert.ok(hosts.includes(`${db}\tdb-0.peers.default.svc.cluster.local\tdb-0\n\n# Entries added by HostAliases.\n10.1.2.3\tfoo.remote\tbar.remote\n::1\tsix.local\n`), hosts);
+    assert.match(hosts, /^hostname: db-0\.peers\.default\.svc\.cluster\.local$/m);
+    assert.match(log, /^hostname: client$/m);
+    assert.is(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), hostname(), 'the host\'s own hostname is untouched');
+  });
+
+  test('a host-network pod with hostAliases: the node\'s /etc/hosts and its aliases; the node\'s hostname', async () => {
+    const log = await finished('host-net');
+    assert.ok(log.startsWith(`# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}`), log);
+    assert.match(log, /\n# Entries added by HostAliases\.\n10\.9\.8\.7\talias\.example\nhostname: /);
+    assert.match(log, new RegExp(`^hostname: ${hostname().replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(log, /^alias: 10\.9\.8\.7\s+alias\.example$/m);
   });
 
   test('dnsPolicy Default reads the host\'s resolv.conf; None gets only its dnsConfig, and resolves through it', async () => {
@@ -171,7 +189,7 @@ if (root && privateNetns) {
     const before = readFileSync(SYSCTL, 'utf8');
     writeFileSync(SYSCTL, '53');
     // The Services, their pods and the client; the Service's address is the one this serve's blocks give.
-    const manifests = MANIFESTS.split('---\n').filter((d) => !/name: (host|none)-dns\b/.test(d)).join('---\n').replace(`  clusterIP: ${BACKEND_IP}\n`, '');
+    const manifests = MANIFESTS.split('---\n').filter((d) => !/name: (host-dns|none-dns|host-net)\b/.test(d)).join('---\n').replace(`  clusterIP: ${BACKEND_IP}\n`, '');
     const userRepo = makeRepo({ 'app.yaml': manifests, 'apps/web/server.js': SERVER });
     const userDir = mkdtempSync(path.join(tmpdir(), 'convergit-process-dns-user-'));
     let asUser: ServeProcess | undefined;

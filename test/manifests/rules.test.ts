@@ -51,6 +51,12 @@ test('DNS: None needs dnsConfig with a nameserver; at most 3 nameservers, IPs; s
     "spec.dnsConfig.searches[1]: must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)",
   ]);
   assert.equal(messages(pod('  dnsPolicy: None\n  dnsConfig: {nameservers: [10.96.0.10], options: [{name: ndots, value: "2"}]}\n')), []);
+  // hostAliases, as validateHostAliases: an IP (v4 or v6) and DNS subdomains; hostname a label.
+  assert.equal(messages(pod('  hostname: Web_1\n  hostAliases: [{ip: 10.1.2.3, hostnames: [foo.remote, bar]}, {ip: "::1", hostnames: [six]}, {ip: foo, hostnames: [Bad_Name]}]\n')), [
+    "spec.hostname: must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+    'spec.hostAliases[2].ip: must be an IP address, not "foo"',
+    "spec.hostAliases[2].hostnames[0]: must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)",
+  ]);
 });
 
 test('requests must not exceed limits', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '../../src/model/object.ts';
 import { parseResolvConf } from '../../src/model/resolv-conf.ts';
 import { writePodEtcFiles } from '../../src/node/pod-etc-files.ts';
+import { podHostname } from '../../src/node/pod-hosts.ts';
 
 const host = parseResolvConf('nameserver 192.0.2.53\nsearch corp.example\n');
 const dns = { clusterDNS: '127.2.0.10', clusterDomain: 'cluster.local', host };
@@ -37,6 +38,24 @@ test('dnsPolicy Default writes no resolv.conf (the host\'s is read); a host-netw
   // ClusterFirst on the host's network is Default too; ClusterFirstWithHostNet is not.
   assert.equal(await writePodEtcFiles(dir, pod({ hostNetwork: true }), '127.1.0.7', dns), {});
   assert.equal(await writePodEtcFiles(dir, pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }), '127.1.0.7', dns), { resolvConf: join(dir, 'resolv.conf') });
+});
+
+test('hostAliases follow the pod\'s line; a host-network pod with them gets the node\'s file and them', async () => {
+  const aliases = [{ ip: '10.1.2.3', hostnames: ['foo.remote', 'bar.remote'] }];
+  const own = await writePodEtcFiles(dir, pod({ hostAliases: aliases }), '127.1.0.7', dns);
+  assert.ok(readFileSync(own.hosts!, 'utf8').endsWith('\n127.1.0.7\tweb-1\n\n# Entries added by HostAliases.\n10.1.2.3\tfoo.remote\tbar.remote\n'));
+  const hostNet = await writePodEtcFiles(dir, pod({ hostNetwork: true, hostAliases: aliases }), '127.1.0.7', dns);
+  assert.is(readFileSync(hostNet.hosts!, 'utf8'),
+    `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}# Entries added by HostAliases.\n10.1.2.3\tfoo.remote\tbar.remote\n`);
+});
+
+test('the kernel hostname: short, or the FQDN with setHostnameAsFQDN and a subdomain; past 64 characters refused', () => {
+  assert.is(podHostname(pod({ subdomain: 'peers' }), 'cluster.local'), 'web-1');
+  assert.is(podHostname(pod({ subdomain: 'peers', setHostnameAsFQDN: true }), 'cluster.local'), 'web-1.peers.shop.svc.cluster.local');
+  assert.is(podHostname(pod({ setHostnameAsFQDN: true }), 'cluster.local'), 'web-1', 'no subdomain: no FQDN');
+  assert.is(podHostname(pod({}, `${'a'.repeat(70)}-`), 'cluster.local'), 'a'.repeat(63), 'the name cut to 63');
+  assert.throws(() => podHostname(pod({ subdomain: 'peers', setHostnameAsFQDN: true }, 'a'.repeat(40)), 'cluster.local'),
+    /setHostnameAsFQDN: the FQDN a+\.peers\.shop\.svc\.cluster\.local is too long \(64 characters is the max, 69 requested\)/);
 });
 
 test('unchanged text is not written again: a running container\'s bind mount keeps the file', async () => {

@@ -51,9 +51,11 @@ export class ProcessRuntime implements Runtime {
     // runAsUser/runAsGroup (when serve is root) and no_new_privs applied through setpriv; the rest warned about.
     const security = await processSecurity(launch);
     let argv = [...security.prefix, ...launch.argv];
-    if (mounts.length) {
+    // The pod's hostname only where a namespace can be made; else it sees the host's, as serve said at start.
+    const hostname = launch.hostname && !('problem' in await mountNamespaceFlags()) ? launch.hostname : undefined;
+    if (mounts.length || hostname) {
       // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes).
-      const wrapped = await inMountNamespace(argv, mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'));
+      const wrapped = await inMountNamespace(argv, mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'), undefined, hostname);
       if ('problem' in wrapped) return failedContainer(startedAt, { exitCode: 128, message: wrapped.problem });
       argv = wrapped.argv;
     }
@@ -62,7 +64,7 @@ export class ProcessRuntime implements Runtime {
     });
     // The OS refused to start it (not found, not executable).
     if ('error' in spawned) return failedContainer(startedAt, spawnFailure(launch.argv[0], spawned.error));
-    if (mounts.length) this.namespaced.set(launch.id, spawned.pid);
+    if (mounts.length || hostname) this.namespaced.set(launch.id, spawned.pid);
     const container = timed(new ProcessContainer(spawned.pid, startedAt, spawned.startTime, spawned.exit), launch.logFile);
     return security.warnings.length ? Object.assign(container, { warnings: security.warnings }) : container;
   }
@@ -83,7 +85,7 @@ export class ProcessRuntime implements Runtime {
     const { pid, startTime, startedAt } = record as unknown as ProcessRecord;
     if (!Number.isSafeInteger(pid) || pid <= 0 || typeof startTime !== 'string') return undefined;
     if (isSameProcessAlive(pid, startTime)) {
-      if (launch && (await mountsOf(launch)).length) this.namespaced.set(launch.id, pid);
+      if (launch && (launch.hostname || (await mountsOf(launch)).length)) this.namespaced.set(launch.id, pid);
       const adopted = new AdoptedContainer(pid, new Date(startedAt), record);
       return launch ? timed(adopted, launch.logFile) : adopted;
     }
@@ -317,5 +319,5 @@ async function mountsOf(launch: ContainerLaunch): Promise<Mount[]> {
 function namespacesOf(pid: number): string[] {
   const own = (ns: string) => { try { return readlinkSync(`/proc/${pid}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`); } catch { return false; } };
   // --preserve-credentials: nsenter would otherwise call setgroups, which a namespace made with --map-root-user denies.
-  return own('user') ? ['--user', '--preserve-credentials', '--mount'] : ['--mount'];
+  return [...(own('user') ? ['--user', '--preserve-credentials'] : []), '--mount', ...(own('uts') ? ['--uts'] : [])];
 }

@@ -30,6 +30,9 @@ export interface ContainerLaunch {
   /** For runtimes without sandboxes (the process runtime): the pod's own /etc files (node/pod-etc-files.ts), to be
    * mounted over the host's where the runtime can make a mount namespace; absent ones stay the host's. */
   etcFiles?: EtcFiles;
+  /** For runtimes without sandboxes: the pod's hostname, set in a UTS namespace of the container's own where the
+   * runtime can make one (sandboxes carry it in SandboxSpec). */
+  hostname?: string;
 }
 
 /** Host paths of a pod's /etc/resolv.conf and /etc/hosts, as the node wrote them. */
@@ -69,6 +72,8 @@ export interface SandboxSpec {
   /** The host's network namespace instead of one of its own. */
   hostNetwork: boolean;
   hostname?: string;
+  /** spec.hostAliases: more lines of the pod's /etc/hosts. */
+  hostAliases?: { ip: string; hostnames?: string[] }[];
   /** Container ports with a hostPort, published on the host. */
   hostPorts: { containerPort: number; hostPort: number; protocol: 'TCP' | 'UDP' | 'SCTP'; hostIP?: string }[];
   /** The pod's resolv.conf (node/pod-dns.ts); undefined: the runtime's default (the host's). */

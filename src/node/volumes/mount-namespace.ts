@@ -51,7 +51,7 @@ export type Wrapped = { argv: string[] } | { problem: string };
  * The argv that runs `argv` with `mounts` in a mount namespace of its own; `scratch` is a folder of the container's
  * for the overlays that hold missing mount points.
  */
-export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: string, scratch: string, given?: readonly string[]): Promise<Wrapped> {
+export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: string, scratch: string, given?: readonly string[], hostname?: string): Promise<Wrapped> {
   const support = given ? { flags: given } : await mountNamespaceFlags();
   if ('problem' in support) return { problem: `the pod mounts volumes, and ${support.problem}` };
   const ordered = [...mounts].map((m) => ({ ...m, containerPath: resolve('/', m.containerPath) }))
@@ -89,8 +89,12 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
     lines.push(`mount --bind ${q(m.hostPath)} ${q(dst)} ${fail(`mounting ${m.hostPath} on ${dst}`)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(dst)} ${fail(`making ${dst} read-only`)}`);
   }
+  // The pod's hostname, in a UTS namespace of the container's own (a sandbox's would be shared by the pod's
+  // containers; each gets the same name here). hostname(1) (Debian's essential `hostname`) calls sethostname, which
+  // root of a user namespace may do in its UTS namespace; a write to /proc/sys/kernel/hostname it may not.
+  if (hostname) lines.push(`hostname ${q(hostname)} ${fail('setting the hostname')}`);
   // The working folder may be (under) a mount path: entered again, through the mounts.
   lines.push(`cd ${q(cwd)} 2>/dev/null || true`, 'exec "$@"');
   lines.splice(1, 0, ...pre.map((d) => `mkdir -p ${q(d)}`)); // the overlays' folders, before any mount
-  return { argv: ['unshare', ...support.flags, '--propagation', 'private', '/bin/sh', '-c', lines.join('\n'), 'sh', ...argv] };
+  return { argv: ['unshare', ...support.flags, ...(hostname ? ['--uts'] : []), '--propagation', 'private', '/bin/sh', '-c', lines.join('\n'), 'sh', ...argv] };
 }

@@ -284,6 +284,8 @@ export class PodmanRuntime implements Runtime {
     // The libpod PodSpecGenerator `podman pod create` fills in from its flags.
     const body: Record<string, unknown> = { name, labels: { [LABEL]: this.instance, [POD_UID]: spec.uid } };
     if (spec.hostname) body.hostname = spec.hostname;
+    // podman adds them to the /etc/hosts it writes for the pod's containers (`podman pod create --add-host`).
+    if (spec.hostAliases) body.hostadd = spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`));
     Object.assign(body, await this.dnsSpec(name, spec));
     if (spec.hostNetwork) {
       body.netns = { nsmode: 'host' };
