@@ -186,7 +186,11 @@ export class Syncer {
           return this.source.head();
         }),
         load: fromPromise(async ({ input }: { input: { head: string } }) => {
-          this.revision = await this.source.read(input.head);
+          this.revision = await this.source.read(input.head).catch((e) => {
+            // Tried and refused (too many files, a corrupt object): attempted all the same, as Flux records it.
+            this.persisted.lastAttempted = input.head;
+            throw e;
+          });
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {

@@ -111,8 +111,9 @@ test('100,000 tiny manifest files: refused from the trees alone, by name of the 
     files.push(`M 644 inline k8s/tiny/f${Math.floor(i / 1000)}/cm-${i}.yaml\ndata ${body.length}\n${body}\n`);
   }
   const bad = fastCommit('100,000 tiny files', files.join(''));
-  // A revision whose files cannot be read is named by its error (as a corrupt object's is), not as lastAttemptedRevision.
+  // A revision whose files cannot be read is named by its error and is the last attempted one (as Flux records it).
   const s = await until(async () => { const s = await status(); return s.sync === 'Failed' && s.error?.includes(`commit ${bad}`) && s; }, 'tiny files refused', 60_000);
+  assert.is(s.lastAttemptedRevision, bad);
   assert.is(s.lastAppliedRevision, good);
   assert.match(JSON.stringify(s), /more than 50,000 manifest files \(\*\.yaml, \*\.yml, Kustomization\) under 'k8s', the limit of --max-manifest-files/);
   assert.is((await serve.get('/api/v1/namespaces/default/configmaps/app')).body.data.v, 'good');
