@@ -3,6 +3,7 @@
 // `convergit serve --runtime podman` with a non-loopback service CIDR (made local to the host), images built from
 // busybox-static and pushed to a registry started here, manifests committed to a git repository.
 import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +18,21 @@ import { until } from '../support/wait.ts';
 
 const SERVICE_CIDR = '10.97.0.0/16';
 const BACKEND_IP = '10.97.0.100';
+// A UDP echo pod and a client that asks it through its Service's name, both node from the host's folders (git images).
+const ECHO = `const s = require('node:dgram').createSocket('udp4');
+s.on('message', (m, from) => s.send(process.env.POD_IP + ':' + m, from.port, from.address));
+s.bind(5353);
+`;
+const UDP_CLIENT = `const s = require('node:dgram').createSocket('udp4');
+let tries = 0;
+const ask = () => { if (++tries > 240) { console.log('udp: no answer'); process.exit(1); } s.send('ping', 53, 'udp-echo', () => {}); };
+s.on('message', (m) => {
+  console.log('udp: ' + m);
+  require('node:dns').lookup('foo.remote', (e, a) => { console.log('alias: ' + (e ? e.code : a)); process.exit(0); });
+});
+setInterval(ask, 500);
+ask();
+`;
 const localRoutes = () => execFileSync('ip', ['route', 'show', 'table', 'local'], { encoding: 'utf8' });
 
 const missing = podmanMissing() ?? registryMissing();
@@ -42,6 +58,36 @@ if (missing) {
       'cat /etc/resolv.conf',
     ].join('\n');
     repo = makeRepo({
+      'apps/udp/echo.js': ECHO,
+      'apps/udp/client.js': UDP_CLIENT,
+      'udp.yaml': `apiVersion: v1
+kind: Pod
+metadata: { name: udp-echo, labels: { app: udp-echo } }
+spec:
+  containers:
+    - name: echo
+      image: git:apps/udp
+      command: [node, echo.js]
+      ports: [{ name: dns, containerPort: 5353, protocol: UDP }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: udp-echo }
+spec:
+  selector: { app: udp-echo }
+  ports: [{ name: dns, port: 53, targetPort: dns, protocol: UDP }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: udp-client }
+spec:
+  restartPolicy: Never
+  hostAliases: [{ ip: 10.1.2.3, hostnames: [foo.remote] }]
+  containers:
+    - name: main
+      image: git:apps/udp
+      command: [node, client.js]
+`,
       'backend.yaml': `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -155,6 +201,24 @@ spec:
     assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local (.* )?extra\.example$/m);
     assert.match(log, /^options ndots:2 edns0$/m);
     assert.match(log, /^hello from busybox httpd$/m);
+  });
+
+  test('a UDP Service: a pod asks it by name, the host by ClusterIP; hostAliases resolve in the pod', async () => {
+    await until(async () => ['Succeeded', 'Failed'].includes((await pod('udp-client'))?.status?.phase), 'the UDP client pod to finish', 120_000);
+    const log = await logOf('udp-client');
+    assert.is((await pod('udp-client')).status.phase, 'Succeeded', log);
+    const echoIP = (await pod('udp-echo')).status.podIP;
+    assert.match(log, new RegExp(`^udp: ${echoIP.replace(/\./g, '\\.')}:ping$`, 'm'));
+    assert.match(log, /^alias: 10\.1\.2\.3$/m);
+    const clusterIP = (await serve.get('/api/v1/namespaces/default/services/udp-echo')).body.spec.clusterIP;
+    const answer = await until(() => new Promise<string | undefined>((resolve) => {
+      const s = dgram.createSocket('udp4');
+      const done = (r?: string) => { clearTimeout(t); s.close(); resolve(r); };
+      const t = setTimeout(() => done(), 1000);
+      s.on('message', (m) => done(String(m)));
+      s.send('host', 53, clusterIP);
+    }), 'an answer on the ClusterIP from the host');
+    assert.is(answer, `${echoIP}:host`);
   });
 
   test('the host reaches the ClusterIP; `convergit stop` removes the route it added', async () => {
