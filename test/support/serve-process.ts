@@ -1,7 +1,7 @@
 // Runs `convergit serve` as a real child process on a free port; stops it by process id.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { until } from './wait.ts';
+import { GaveUp, until } from './wait.ts';
 
 export interface ServeProcess {
   url: string;
@@ -34,7 +34,7 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await until(() => {
-    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new GaveUp(`serve exited with ${child.exitCode}:\n${out}`);
     return out.match(/serving (http:\/\/[\d.]+:\d+)/)?.[1];
   }, 'serve to listen', opts.listenTimeoutMs ?? 20_000).catch((e) => { child.kill('SIGKILL'); throw e; });
   return {
