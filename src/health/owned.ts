@@ -11,15 +11,18 @@ export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {
   return ref.kind === owner.kind && ref.name === owner.metadata.name;
 }
 
+const byName = (a: KubeObject, b: KubeObject) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+
 /** The `kind` objects in the owner's namespace that it controls, by name. */
 export function owned(owner: KubeObject, kind: string, ctx: HealthContext): KubeObject[] {
   const ns = owner.metadata.namespace ?? '';
   const uid = owner.metadata.uid;
   // By the controller index when the owner has a uid: those naming it, and those whose reference has none (matched by name).
-  const candidates = uid && ctx.controlledBy
-    ? [...ctx.controlledBy(kind, uid), ...ctx.controlledBy(kind, '')].filter((o) => (o.metadata.namespace ?? '') === ns)
-    : ctx.list(kind, ns);
-  return candidates
-    .filter((o) => isOwnedBy(o, owner))
-    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  const sources = uid && ctx.controlledBy ? [ctx.controlledBy(kind, uid), ctx.controlledBy(kind, '')] : [ctx.list(kind, ns)];
+  const out: KubeObject[] = [];
+  for (const list of sources) for (const o of list) if ((o.metadata.namespace ?? '') === ns && isOwnedBy(o, owner)) out.push(o);
+  // The store lists by namespace and name, so they mostly come in order: sorted only when they do not (300 pods
+  // of each of 100 Deployments were sorted at every assessment of a storm).
+  for (let i = 1; i < out.length; i++) if (byName(out[i - 1], out[i]) > 0) return out.sort(byName);
+  return out;
 }

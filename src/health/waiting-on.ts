@@ -2,7 +2,7 @@
 // that is not yet Healthy. Its health decides the degraded-pod rule; its reason goes into the workload's message.
 import type { KubeObject } from '../model/object.ts';
 import { isPodActive } from '../model/pod.ts';
-import { podHealth, podReason } from './pod.ts';
+import { isPodHealthy, podHealth, podReason } from './pod.ts';
 import type { ObjectHealth } from './types.ts';
 
 export interface WaitingOn {
@@ -15,8 +15,17 @@ export interface WaitingOn {
 }
 
 export function waitingOn(pods: readonly KubeObject[]): WaitingOn | undefined {
-  // Pods being deleted or finished are no longer the workload's: they hold nothing up.
-  const judged = pods.filter(isPodActive).map((pod) => ({ pod, health: podHealth(pod) }));
-  const hit = judged.find((j) => j.health.status === 'Degraded') ?? judged.find((j) => j.health.status !== 'Healthy');
-  return hit && { ...hit, text: `pod ${hit.pod.metadata.name} (${podReason(hit.pod)})`, causes: [hit.health.message] };
+  // One pass, judging in full only the pods that are not plainly healthy. Pods being deleted or finished are no
+  // longer the workload's: they hold nothing up.
+  let first: { pod: KubeObject; health: ObjectHealth } | undefined;
+  for (const pod of pods) {
+    if (!isPodActive(pod) || isPodHealthy(pod)) continue;
+    const health = podHealth(pod);
+    if (health.status === 'Degraded') return hit(pod, health);
+    if (health.status !== 'Healthy') first ??= { pod, health };
+  }
+  return first && hit(first.pod, first.health);
 }
+
+const hit = (pod: KubeObject, health: ObjectHealth): WaitingOn =>
+  ({ pod, health, text: `pod ${pod.metadata.name} (${podReason(pod)})`, causes: [health.message] });

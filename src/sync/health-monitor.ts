@@ -6,7 +6,7 @@ import { keyOf } from '../plan/pair.ts';
 import { assessHealth } from '../health/registry.ts';
 import { kindsContext, type ObjectHealth } from '../health/types.ts';
 import { missing, revisionHealthOf, type RevisionHealth } from '../health/revision.ts';
-import { parseKey } from '../model/key.ts';
+import { objectKey, parseKey } from '../model/key.ts';
 
 export interface HealthAssessment extends RevisionHealth {
   /** Per object key of the revision (built when read: the monitor keeps its verdicts by key, see `verdict`). */
@@ -79,7 +79,7 @@ export class HealthMonitor {
       if (e.object.kind === 'CustomResourceDefinition') this.changedKinds = undefined;
       else this.changedKinds?.add(e.object.kind);
       // Only objects of a kind the revision has can be one of its keys (pods, in a storm of them, are not).
-      if (this.seen.byKind.has(e.object.kind)) this.dirty.add(keyOf(e.object));
+      if (this.seen.byKind.has(e.object.kind)) this.dirty.add(objectKey(e.object)); // a version seen once: not kept in keyOf's WeakMap
       this.poke();
     });
     this.poke();

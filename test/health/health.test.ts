@@ -7,7 +7,7 @@ import * as yaml from 'js-yaml';
 import type { KubeObject } from '../../src/model/object.ts';
 import { assessHealth, HEALTH_CHECKS } from '../../src/health/registry.ts';
 import { healthContext, type HealthStatus } from '../../src/health/types.ts';
-import { podReason } from '../../src/health/pod.ts';
+import { isPodHealthy, podHealth, podReason } from '../../src/health/pod.ts';
 import { owned } from '../../src/health/owned.ts';
 
 const DIR = 'fixtures/health';
@@ -202,6 +202,18 @@ test('owned: the controller index finds what a scan of the namespace finds (by u
   assert.ok(indexed.controlledBy);
   assert.equal(names(indexed), ['p1', 'p2', 'p3']);
   assert.equal(names({ list: indexed.list }), ['p1', 'p2', 'p3']);
+});
+
+test('isPodHealthy says Healthy exactly when podHealth does, for every pod of every fixture', () => {
+  const pods = readdirSync(DIR).flatMap((f) => load(f)).filter((o) => o.kind === 'Pod');
+  assert.ok(pods.length > 20, `${pods.length} pods`);
+  const statuses = new Set<string>();
+  for (const pod of pods) {
+    const health = podHealth(pod);
+    statuses.add(health.status);
+    assert.is(isPodHealthy(pod), health.status === 'Healthy', `${pod.metadata.name}: ${health.message}`);
+  }
+  assert.ok(['Healthy', 'Progressing', 'Degraded'].every((s) => statuses.has(s)), [...statuses].join(', '));
 });
 
 test('podReason: the few words a workload quotes', () => {
