@@ -28,6 +28,7 @@ import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
+import { saveCodeCacheSoon } from './code-cache.ts';
 import type { Taint } from '../model/taints.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
@@ -244,6 +245,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await proceed();
     timings.mark('node ports');
     log(timings.line());
+    saveCodeCacheSoon(3000); // with the first reconciles' code too
     ready = true;
   } catch (e) {
     for (const stop of started.reverse()) await stop();
