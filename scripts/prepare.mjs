@@ -24,10 +24,13 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 const v = spawnSync(process.execPath, [new URL('precompile-validators.mjs', import.meta.url).pathname], { stdio: 'inherit', cwd });
 if (v.status !== 0) console.log('convergit: validators not precompiled; they are compiled on first use');
 
-// Then build/ bundled into build/bundle/ (a chunk per command, loaded on demand): node loads serve's ~400 modules
-// with 0.7-1.1 s of CPU instead of 1.7-2.1 s (load 65-85), most of a restart's start (docs/engine.md, "Start-up").
-// esbuild is a dev dependency (and tsx's, a runtime one: the same copy). Every file sits two folders below the package, as under src/, so
-// `new URL('../../schemas/…', import.meta.url)` still resolves. Without esbuild, bin/convergit.js runs build/.
+// Then build/ bundled into build/bundle/ twice (docs/engine.md, "Start-up"): node loads serve's ~400 modules with
+// a fraction of the CPU. main.js plus chunks (one per command, loaded on demand) for every command; and serve.cjs,
+// one CommonJS file for `serve`, whose restart cost matters most: V8 caches compiled code only for a script compiled
+// through vm.Script (bin/run-bundle.js), which must be CommonJS; as one file it would cost the short commands more
+// than the cache saves them. esbuild is a dev dependency (and tsx's, a runtime one: the same copy). Every file sits
+// two folders below the package, as under src/, so `new URL('../../schemas/…', import.meta.url)` still resolves.
+// Without esbuild, bin/convergit.js runs build/.
 let esbuild;
 try {
   esbuild = require('esbuild');
@@ -37,11 +40,19 @@ try {
 }
 const out = new URL('../build/bundle/', import.meta.url);
 rmSync(out, { recursive: true, force: true });
-esbuild.buildSync({
+const common = {
   entryPoints: [fileURLToPath(new URL('../build/cli/main.js', import.meta.url))],
-  outdir: fileURLToPath(out),
-  bundle: true, splitting: true, format: 'esm', platform: 'node', logLevel: 'warning',
+  bundle: true, platform: 'node', logLevel: 'warning',
   external: ['fs-native-extensions'], // a native addon, loaded from node_modules
+};
+esbuild.buildSync({
+  ...common, outdir: fileURLToPath(out), splitting: true, format: 'esm',
   // The CommonJS dependencies' require() of node's own modules, which an ES module has not got.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+});
+esbuild.buildSync({
+  ...common, outfile: fileURLToPath(new URL('serve.cjs', out)), format: 'cjs',
+  // Dynamic import()s of our modules become lazy initialisers; import.meta.url is the bundle's own URL.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

@@ -207,9 +207,8 @@ program
     process.exitCode = kubeconfig(o);
   });
 
-try {
-  await program.parseAsync();
-} catch (e) {
+// No top-level await: the bundle is CommonJS (scripts/prepare.mjs), so V8 can cache its compiled code (bin/run-bundle.js).
+program.parseAsync().catch((e) => {
   console.error(`convergit: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(2);
-}
+});

@@ -28,6 +28,7 @@ import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
+import { saveCodeCacheSoon } from './code-cache.ts';
 import type { Taint } from '../model/taints.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
@@ -167,6 +168,10 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   /** Start-up goes on only while no signal came; otherwise it unwinds what it has started. */
   const proceed = async () => { if (stopping) await stopAll(0); };
 
+  // Pod and Service address blocks no other data folder on this machine holds (the flags', when given): asked for
+  // now and waited for before the engine, so the machine-wide lock and files are not one more step of the start.
+  const reserving = reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+  reserving.catch(() => {}); // a refusal is thrown where it is awaited
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval, maxManifestFiles: opts.maxManifestFiles });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
@@ -210,8 +215,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     if (!source.remote) await syncer.firstOutcome();
     timings.mark('first sync');
     await proceed();
-    // Pod and Service address blocks no other data folder on this machine holds (the flags', when given).
-    const blocks = await reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+    const blocks = await reserving;
     log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
     const engine = await startEngine({
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
@@ -244,6 +248,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await proceed();
     timings.mark('node ports');
     log(timings.line());
+    saveCodeCacheSoon(3000); // with the first reconciles' code too
     ready = true;
   } catch (e) {
     for (const stop of started.reverse()) await stop();

@@ -3,6 +3,7 @@
 // Each kind is *run* (a controller acts on it), *kept* (validated, stored, pruned and served, but nothing
 // enforces it) or *refused* (it makes no sense to commit; the reason says why).
 import { readFileSync } from 'node:fs';
+import type { OpenApiKind } from './openapi-kinds.ts';
 
 export type KindMode = 'run' | 'kept' | 'refused';
 
@@ -30,6 +31,8 @@ export interface KindInfo {
 }
 
 export const SWAGGER_FILE = new URL('../../schemas/kubernetes-1.32.swagger.json', import.meta.url);
+/** The built-in kinds of SWAGGER_FILE, derived by scripts/update-openapi.sh (model/openapi-kinds.ts). */
+export const OPENAPI_KINDS_FILE = new URL('../../schemas/kubernetes-1.32.kinds.json', import.meta.url);
 
 /** kubectl's short names: Kubernetes serves them in discovery, but they are not in the OpenAPI document. */
 const SHORT_NAMES: Record<string, string[]> = {
@@ -84,66 +87,23 @@ APIService: 'no API is aggregated',
 interface Swagger { definitions: Record<string, any>; paths: Record<string, Record<string, any>> }
 
 let swagger: Swagger | undefined;
-/** Kubernetes' OpenAPI v2 document (parsed once, on first use). */
+/** Kubernetes' OpenAPI v2 document (parsed once, on first use: only to compile a validator no cache has). */
 export function kubernetesOpenApi(): Swagger {
   swagger ??= JSON.parse(readFileSync(SWAGGER_FILE, 'utf8')) as Swagger;
   return swagger;
 }
 
-const GA = /^v\d+$/;
-const SERVED = /^v\d+(beta\d+)?$/;
-const RESOURCE_PATH = /^\/apis?\/(?:[^/]+\/)?[^/]+\/(namespaces\/\{namespace\}\/)?([a-z0-9]+)(\/\{name\})?$/;
-
-/**
- * Built-in kinds: their GA versions, as a fresh 1.32 cluster serves them; a beta version only for a kind that has
- * no GA version yet (resource.k8s.io, ServiceCIDR …), so such manifests validate instead of being unknown.
- */
+/** What the OpenAPI document says of each built-in kind (model/openapi-kinds.ts), with convergit's policy for it. */
 function builtinKinds(): KindInfo[] {
-  const doc = kubernetesOpenApi();
-  const found = new Map<string, { info: KindInfo; order: number }>();
-  const defOf = new Map<string, string>();
-  for (const [name, d] of Object.entries(doc.definitions)) {
-    for (const g of d['x-kubernetes-group-version-kind'] ?? []) defOf.set(`${g.group}/${g.version}/${g.kind}`, name);
-  }
-  for (const [path, ops] of Object.entries(doc.paths)) {
-    const m = RESOURCE_PATH.exec(path);
-    if (!m) continue;
-    for (const op of Object.values(ops)) {
-      const gvk = op?.['x-kubernetes-group-version-kind'];
-      if (!gvk || !SERVED.test(gvk.version)) continue;
-      const { group, version, kind } = gvk as { group: string; version: string; kind: string };
-      const def = defOf.get(`${group}/${version}/${kind}`);
-      if (!def) continue;
-      const id = `${group}/${kind}`;
-      let entry = found.get(id);
-      if (!entry) {
-        const resource = m[2];
-        const mode: KindMode = REFUSED[kind] ? 'refused' : RUN.has(kind) ? 'run' : 'kept';
-        entry = {
-          order: found.size,
-          info: {
-            kind, group, version, versions: [], resource, singular: kind.toLowerCase(), shortNames: SHORT_NAMES[resource] ?? [],
-            categories: CATEGORIES[resource] ?? [], namespaced: false, mode, reason: REFUSED[kind] ?? (mode === 'kept' ? KEPT_REASONS[kind] ?? 'nothing enforces it' : undefined),
-            fromGit: mode !== 'refused', definitions: {},
-          },
-        };
-        found.set(id, entry);
-      }
-      if (m[1]) entry.info.namespaced = true;
-      if (!entry.info.versions.includes(version)) entry.info.versions.push(version);
-      entry.info.definitions[version] = def;
-    }
-  }
-  const infos = [...found.values()].sort((a, b) => a.order - b.order).map((e) => e.info);
-  // Kubernetes prefers the newest GA version of a group (autoscaling/v2 over v1), and GA over beta.
-  const rank = (v: string) => Number(/^v(\d+)/.exec(v)![1]) * 1000 - (v.includes('beta') ? 500 - Number(/beta(\d+)/.exec(v)![1]) : 0);
-  for (const i of infos) {
-    i.versions.sort((a, b) => rank(b) - rank(a));
-    if (i.versions.some((v) => GA.test(v))) i.versions = i.versions.filter((v) => GA.test(v));
-    for (const v of Object.keys(i.definitions)) if (!i.versions.includes(v)) delete i.definitions[v];
-    i.version = i.versions[0];
-  }
-  return infos;
+  const kinds = JSON.parse(readFileSync(OPENAPI_KINDS_FILE, 'utf8')) as OpenApiKind[];
+  return kinds.map(({ kind, group, versions, resource, namespaced, definitions }) => {
+    const mode: KindMode = REFUSED[kind] ? 'refused' : RUN.has(kind) ? 'run' : 'kept';
+    return {
+      kind, group, version: versions[0], versions, resource, singular: kind.toLowerCase(), shortNames: SHORT_NAMES[resource] ?? [],
+      categories: CATEGORIES[resource] ?? [], namespaced, mode, reason: REFUSED[kind] ?? (mode === 'kept' ? KEPT_REASONS[kind] ?? 'nothing enforces it' : undefined),
+      fromGit: mode !== 'refused', definitions,
+    };
+  });
 }
 
 const builtins = builtinKinds();

@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { SourceError, describe, errorCode } from './errors.ts';
 import { isRepository } from './repository.ts';
 
@@ -108,7 +107,8 @@ export async function fetchBranch(remote: RemoteRepo): Promise<string> {
   try {
     ({ fetchHead } = await git.fetch({
       fs,
-      http,
+      // Loaded on the first fetch: its HTTP client (simple-get and friends) costs every start of a local repository's serve otherwise.
+      http: (await import('isomorphic-git/http/node')).default,
       gitdir: remote.gitdir,
       cache: remote.cache,
       // The URL is passed on each fetch, never read from the clone's config: credentials are not stored on disk.

@@ -1,11 +1,11 @@
-// npm run torture [-- --trials N] [--actions rollout,scale,delete,none]: the crash torture (trials.ts) with N trials
+// npm run torture [-- --trials N] (or TORTURE_TRIALS=N) [--actions rollout,scale,delete,none]: the crash torture (trials.ts) with N trials
 // (default 100) of the changes named (default: rollouts, scale-ups and deletions); exit 1 on any problem.
 import { cpus, loadavg } from 'node:os';
 import { runTorture, summary } from './trials.ts';
 
 const at = process.argv.indexOf('--trials');
-const trials = at >= 0 ? Number(process.argv[at + 1]) : 100;
-if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials needs a whole number, not ${process.argv[at + 1]}`);
+const trials = Number(at >= 0 ? process.argv[at + 1] : process.env.TORTURE_TRIALS ?? 100); // TORTURE_TRIALS as torture.test.ts reads it
+if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials (TORTURE_TRIALS) needs a whole number, not ${at >= 0 ? process.argv[at + 1] : process.env.TORTURE_TRIALS}`);
 const kinds = process.argv.includes('--actions') ? process.argv[process.argv.indexOf('--actions') + 1].split(',') : undefined;
 const bad = kinds?.filter((k) => !['rollout', 'scale', 'delete', 'none'].includes(k));
 if (bad?.length) throw new Error(`--actions takes rollout, scale, delete, none; not ${bad.join(', ')}`);

@@ -1,0 +1,70 @@
+// Runs a CommonJS bundle of build/ (scripts/prepare.mjs: build/bundle/serve.cjs) with V8's code cache: the compiled
+// code of what the command ran last time, so a start compiles almost nothing (issue 13: after `kill -9`, the new
+// serve's modules are most of its start). Node 20 has no module.enableCompileCache, and V8 caches only a script
+// compiled through vm.Script with cachedData, so the bundle is run here as node would require it. The cache is a
+// file per bundle, node and command in $XDG_CACHE_HOME/convergit/code/ (~/.cache by default; CONVERGIT_CODE_CACHE
+// names another folder, empty turns it off), written (temporary file, rename) only when there was none or V8
+// refused it: by serve a few seconds after it is up (src/cli/code-cache.ts), else as the process exits.
+// docs/engine.md, "Start-up".
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+
+const KEEP = 12; // cache files kept: a few commands of a few bundles (worktrees, upgrades)
+
+export function runBundle(file) {
+  const source = readFileSync(file, 'utf8');
+  const dir = cacheDir();
+  // V8 checks a cache against the source's length only: the key names the file's version and what compiles it.
+  const s = statSync(file);
+  const command = /^[a-z][a-z-]*$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
+  const key = createHash('sha256').update([file, s.size, s.mtimeMs, s.ino, process.version, process.arch, process.execArgv.join(' ')].join('\0')).digest('hex').slice(0, 16);
+  const cacheFile = dir && path.join(dir, `${key}-${command}.bin`);
+  let cachedData;
+  try { if (cacheFile) cachedData = readFileSync(cacheFile); } catch { /* none yet */ }
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file, cachedData,
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER, // import() of node's own modules, as in a required file
+  });
+  let save = cacheFile && (!cachedData || script.cachedDataRejected);
+  if (cachedData && !save) try { utimesSync(cacheFile, new Date(), new Date()); } catch { /* read-only: still used */ }
+  /** Writes the cache if this run needs one: the compiled code of every function run so far. */
+  const saveCodeCache = () => {
+    if (!save) return;
+    save = false;
+    try {
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+      prune(dir);
+    } catch { /* a cache is an optimisation: without it the next start compiles */ }
+  };
+  globalThis[Symbol.for('convergit.saveCodeCache')] = saveCodeCache;
+  process.once('exit', saveCodeCache);
+  const module = new Module(file);
+  module.filename = file;
+  module.paths = Module._nodeModulePaths(path.dirname(file));
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+}
+
+function cacheDir() {
+  const env = process.env.CONVERGIT_CODE_CACHE;
+  if (env === '') return undefined;
+  return env ?? path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'convergit', 'code');
+}
+
+/** Keeps the files used last (a use touches its file), and removes temporary files a killed writer left. */
+function prune(dir) {
+  const files = readdirSync(dir).map((name) => {
+    try { return { name, mtime: statSync(path.join(dir, name)).mtimeMs }; } catch { return undefined; }
+  }).filter(Boolean);
+  const old = Date.now() - 3600_000;
+  const caches = files.filter((f) => f.name.endsWith('.bin')).sort((a, b) => b.mtime - a.mtime);
+  for (const f of [...caches.slice(KEEP), ...files.filter((f) => f.name.endsWith('.tmp') && f.mtime < old)]) {
+    try { unlinkSync(path.join(dir, f.name)); } catch { /* another process removed it */ }
+  }
+}

@@ -1,0 +1,65 @@
+// bin/run-bundle.js: a CommonJS bundle runs as node would require it (exports, require, __filename), its code cache
+// is written on a run that had none, used (not rewritten) by the next, and a changed bundle gets a cache of its own.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const RUNNER = new URL('../../bin/run-bundle.js', import.meta.url).href;
+
+let dir: string, cache: string, bundle: string;
+test.before.each(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'convergit-run-bundle-'));
+  cache = path.join(dir, 'cache');
+  bundle = path.join(dir, 'bundle.cjs');
+});
+test.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (answer: string) => writeFileSync(bundle, `const { basename } = require('node:path');
+function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
+console.log(JSON.stringify({ answer: ${answer}, file: basename(__filename), argv: process.argv.slice(2), sum: work(10), exported: typeof module.exports }));
+`);
+const run = async (env: NodeJS.ProcessEnv = { CONVERGIT_CODE_CACHE: cache }) => {
+  // As bin/convergit.js runs it: process.argv is [node, the launcher, command, …].
+  const launcher = path.join(dir, 'launch.mjs');
+  writeFileSync(launcher, `import { runBundle } from '${RUNNER}';\nrunBundle(${JSON.stringify(bundle)});\n`);
+  const r = await promisify(execFile)(process.execPath, [launcher, 'serve', '--x'], { env: { ...process.env, ...env } });
+  return JSON.parse(r.stdout);
+};
+const files = () => readdirSync(cache).sort();
+
+test('runs the bundle as a CommonJS module, with the command line after it', async () => {
+  write('42');
+  assert.equal(await run(), { answer: 42, file: 'bundle.cjs', argv: ['serve', '--x'], sum: 45, exported: 'object' });
+});
+
+test('the first run writes the cache; the next uses it and does not write it again', async () => {
+  write('1');
+  await run();
+  assert.equal(files().length, 1);
+  assert.match(files()[0], /^[0-9a-f]{16}-serve\.bin$/);
+  const first = statSync(path.join(cache, files()[0]));
+  assert.ok(first.size > 0);
+  assert.equal((await run()).answer, 1);
+  const second = statSync(path.join(cache, files()[0]));
+  assert.is(second.ino, first.ino, 'a cache V8 accepted is not replaced');
+});
+
+test('a changed bundle runs its own code and gets a cache of its own', async () => {
+  write('1');
+  await run();
+  write('22');
+  assert.equal((await run()).answer, 22);
+  assert.is(files().length, 2);
+});
+
+test('CONVERGIT_CODE_CACHE empty: no cache is written', async () => {
+  write('3');
+  assert.equal((await run({ CONVERGIT_CODE_CACHE: '', XDG_CACHE_HOME: cache })).answer, 3);
+  assert.throws(() => readdirSync(cache));
+});
+
+test.run();
