@@ -29,6 +29,9 @@ else await main();
 
 /** One shard: reads test files (paths under test/) from stdin, runs each with uvu, marks the end of each. */
 async function worker(): Promise<void> {
+  // A shard's network namespace is new (`unshare -n`): reservations found in its folder were left by an older
+  // namespace that had the same inode number, and hold nothing.
+  if (process.env.CONVERGIT_TEST_SHARD_NETNS === '1') for (const r of reservations()) rmSync(r, { force: true });
   (globalThis as any).UVU_DEFER = 1;
   const uvu = await import('uvu');
   process.stdout.write(`${MARK} ready\n`); // the start-up is not the first file's time
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   const workers = new Set<ChildProcess>();
   function startWorker(): Worker {
     const node = [process.execPath, '--import', 'tsx', join(TEST, 'run.ts'), '--worker'].map((a) => `'${a}'`).join(' ');
-    const sh = `${canIsolate ? 'ip link set lo up && ' : ''}exec ${node} 2>&1`;
+    const sh = `${canIsolate ? 'ip link set lo up && export CONVERGIT_TEST_SHARD_NETNS=1 && ' : ''}exec ${node} 2>&1`;
     const child = spawn(canIsolate ? 'unshare' : 'sh', canIsolate ? ['-n', 'sh', '-c', sh] : ['-c', sh], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     workers.add(child);
     child.once('exit', () => workers.delete(child));
