@@ -38,7 +38,8 @@ try {
 const out = new URL('../build/bundle/', import.meta.url);
 rmSync(out, { recursive: true, force: true });
 esbuild.buildSync({
-  entryPoints: [fileURLToPath(new URL('../build/cli/main.js', import.meta.url))],
+  // The parse worker is a module of its own (src/manifests/parse-pool.ts starts it from beside its own chunk).
+  entryPoints: { main: fileURLToPath(new URL('../build/cli/main.js', import.meta.url)), 'parse-worker': fileURLToPath(new URL('../build/manifests/parse-worker.js', import.meta.url)) },
   outdir: fileURLToPath(out),
   bundle: true, splitting: true, format: 'esm', platform: 'node', logLevel: 'warning',
   external: ['fs-native-extensions'], // a native addon, loaded from node_modules
