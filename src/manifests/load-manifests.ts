@@ -209,7 +209,10 @@ export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions 
     remember(key, restored, strict);
     disk?.set(`${key}\0${strict}`, json, { json: true });
     loaded++;
-  }).catch(() => { /* no worker (a missing build file, no threads): loadManifests parses what is left itself */ });
+  }).catch((e) => {
+    // No worker (a missing build file, no threads): loadManifests parses what is left itself. '1': workers or fail (tests).
+    if (process.env.CONVERGIT_PARSE_WORKERS === '1') throw e;
+  });
   return loaded;
 }
 
