@@ -188,10 +188,10 @@ export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions 
   const strict = !!opts.strict;
   const todo: { key: string; file: ManifestFile }[] = [];
   for (const file of files) {
-    if (file.problem || file.unread || !MANIFEST.test(file.path) || fileRefusal(file, opts.root ?? '', limits)) continue;
+    if (file.problem || file.unread || !MANIFEST.test(file.path)) continue;
     const key = keyOf(file, limits.maxAliases);
-    const hit = cache.get(key);
-    if (hit && hit.strict === strict) continue;
+    const hit = cache.get(key); // a commit's unchanged files: only this lookup
+    if ((hit && hit.strict === strict) || fileRefusal(file, opts.root ?? '', limits)) continue;
     todo.push({ key, file });
   }
   if (todo.length < POOL_FROM || process.env.CONVERGIT_PARSE_WORKERS === '0') return 0; // '0': all on the one thread (benches compare)
