@@ -2,6 +2,7 @@
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
 import { deepFreeze } from './freeze.ts';
 import { createHash } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { crossObjectChecks } from './checks.ts';
@@ -173,6 +174,16 @@ export function storedFileOf(file: ManifestFile, maxAliases: number, strict: boo
 }
 const NO_CUSTOM_KINDS: CustomKinds = { kinds: [], crdOf: () => undefined };
 
+/**
+ * Whether to parse in workers: '1' always (tests), '0' never (benches compare); unset, only when the machine has a
+ * core to spare. The workers cost a third more CPU than the one thread (each starts node and loads the kinds and
+ * validators): on a machine whose cores are all busy that is only more work, and the load took longer with them.
+ */
+export function workersWanted(setting: string | undefined, load = loadavg()[0], cores = availableParallelism()): boolean {
+  if (setting === '1' || setting === '0') return setting === '1';
+  return load < cores - 0.5;
+}
+
 /** Fewer files than this to parse: the workers' start costs more than they save. */
 const POOL_FROM = 200;
 
@@ -194,7 +205,7 @@ export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions 
     if ((hit && hit.strict === strict) || fileRefusal(file, opts.root ?? '', limits)) continue;
     todo.push({ key, file });
   }
-  if (todo.length < POOL_FROM || process.env.CONVERGIT_PARSE_WORKERS === '0') return 0; // '0': all on the one thread (benches compare)
+  if (todo.length < POOL_FROM || !workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return 0;
   const disk = opts.cache;
   const jobs = todo.filter(({ key, file }) => {
     const restored = disk && restoreFile(disk.get(`${key}\0${strict}`), file.path);

@@ -2,7 +2,7 @@
 // a fresh load gives, over random sequences of edits, errors, renames and deletions.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clearLoadCache, loadManifests, preloadInWorkers } from '../../src/manifests/load-manifests.ts';
+import { clearLoadCache, loadManifests, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
 import type { ManifestFile } from '../../src/manifests/types.ts';
 
 /** A deterministic generator, so a failure can be replayed. */
@@ -88,6 +88,17 @@ test('a load whose files were parsed and checked in worker threads equals a load
   const next = rng(21);
   const kinds = [...VARIANTS, LIST, ALIASES, KEPT];
   const list: ManifestFile[] = Array.from({ length: 260 }, (_, i) => ({ path: `team-${i % 7}/f${i}.yaml`, content: kinds[Math.floor(next() * kinds.length)](`o${i}`, Math.floor(next() * 10)) }));
+  const setting = process.env.CONVERGIT_PARSE_WORKERS;
+  process.env.CONVERGIT_PARSE_WORKERS = '1'; // whatever the machine's load
+  try {
+    await pooledEqualsAlone(list);
+  } finally {
+    if (setting === undefined) delete process.env.CONVERGIT_PARSE_WORKERS;
+    else process.env.CONVERGIT_PARSE_WORKERS = setting;
+  }
+});
+
+async function pooledEqualsAlone(list: ManifestFile[]) {
   for (const strict of [false, true]) {
     clearLoadCache();
     const alone = summary(list, strict);
@@ -99,5 +110,12 @@ test('a load whose files were parsed and checked in worker threads equals a load
   }
   clearLoadCache();
   assert.is(await preloadInWorkers(list.slice(0, 20)), 0, 'a few files: not worth the workers');
+}
+
+test('workers are used when a core is idle, or when told', () => {
+  assert.ok(workersWanted(undefined, 0.3, 2), 'a quiet machine');
+  assert.not.ok(workersWanted(undefined, 1.8, 2), 'every core busy: only more work');
+  assert.ok(workersWanted('1', 20, 2));
+  assert.not.ok(workersWanted('0', 0, 8));
 });
 test.run();
