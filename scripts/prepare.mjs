@@ -40,18 +40,21 @@ try {
 }
 const out = new URL('../build/bundle/', import.meta.url);
 rmSync(out, { recursive: true, force: true });
+const main = fileURLToPath(new URL('../build/cli/main.js', import.meta.url));
 const common = {
-  entryPoints: [fileURLToPath(new URL('../build/cli/main.js', import.meta.url))],
   bundle: true, platform: 'node', logLevel: 'warning',
   external: ['fs-native-extensions'], // a native addon, loaded from node_modules
 };
 esbuild.buildSync({
   ...common, outdir: fileURLToPath(out), splitting: true, format: 'esm',
+  // The parse worker is a module of its own (src/manifests/parse-pool.ts starts it from beside its own chunk, or
+  // beside serve.cjs).
+  entryPoints: { main, 'parse-worker': fileURLToPath(new URL('../build/manifests/parse-worker.js', import.meta.url)) },
   // The CommonJS dependencies' require() of node's own modules, which an ES module has not got.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
 });
 esbuild.buildSync({
-  ...common, outfile: fileURLToPath(new URL('serve.cjs', out)), format: 'cjs',
+  ...common, entryPoints: [main], outfile: fileURLToPath(new URL('serve.cjs', out)), format: 'cjs',
   // Dynamic import()s of our modules become lazy initialisers; import.meta.url is the bundle's own URL.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },

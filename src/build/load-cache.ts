@@ -62,9 +62,9 @@ export class DiskLoadCache implements LoadCache {
     }
   }
 
-  set(key: string, value: unknown): void {
+  set(key: string, value: unknown, opts: { json?: boolean } = {}): void {
     const k = hashed(key);
-    this.added.set(k, JSON.stringify(value));
+    this.added.set(k, opts.json ? String(value) : JSON.stringify(value));
     this.used.add(k);
     this.stats.added++;
   }

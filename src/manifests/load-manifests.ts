@@ -2,6 +2,7 @@
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
 import { deepFreeze } from './freeze.ts';
 import { createHash } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { crossObjectChecks } from './checks.ts';
@@ -18,7 +19,8 @@ import type { KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
-import { restoreFile, storeFile, type RestoredFile, type Verdict } from './stored-file.ts';
+import { restoreFile, storeFile, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
+import { parseInWorkers } from './parse-pool.ts';
 import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
 import type { AppliedCrd, DesiredObject, LoadCache, LoadOptions, LoadResult, ManifestFile } from './types.ts';
@@ -135,6 +137,14 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean, dis
   const diskKey = `${key}\0${strict}`;
   const restored = disk && restoreFile(disk.get(diskKey), file.path);
   if (restored && restored.chars === file.content.length) return remember(key, restored, strict);
+  const { docs, error } = parsedDocs(file, maxAliases);
+  const entry: CachedFile = { docs, error, strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) };
+  if (disk) fresh.push({ key: diskKey, file: entry });
+  return store(key, entry);
+}
+
+/** A file's text → its documents, as written (not checked yet). */
+function parsedDocs(file: ManifestFile, maxAliases: number): { docs: LoadedDoc[]; error?: CachedFile['error'] } {
   const parsed = parseYaml(file.content, file.path, maxAliases);
   const docs: LoadedDoc[] = [];
   for (const { value, positions } of parsed.docs) {
@@ -144,9 +154,77 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean, dis
       v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
     } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
   }
-  const entry: CachedFile = { docs, error: parsed.error, strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) };
-  if (disk) fresh.push({ key: diskKey, file: entry });
-  return store(key, entry);
+  return { docs, error: parsed.error };
+}
+
+/**
+ * One file loaded on its own, as the load cache keeps it (StoredFile): parsed, and each document of a built-in kind
+ * checked and defaulted. What a parse worker (parse-pool.ts) does; custom resources are left to the whole load,
+ * which knows the commit's CRDs.
+ */
+export function storedFileOf(file: ManifestFile, maxAliases: number, strict: boolean): StoredFile {
+  const { docs, error } = parsedDocs(file, maxAliases);
+  const verdicts = new Map<LoadedDoc, Verdict>();
+  for (const doc of docs) {
+    const issues: Issue[] = [];
+    const object = loadDocument(doc, strict, issues, NO_CUSTOM_KINDS);
+    if (doc.info && !doc.info.custom) verdicts.set(doc, { issues, object, kind: doc.kind, info: doc.info });
+  }
+  return storeFile({ docs, error, chars: file.content.length, bytes: byteLength(file) }, (d) => verdicts.get(d));
+}
+const NO_CUSTOM_KINDS: CustomKinds = { kinds: [], crdOf: () => undefined };
+
+/**
+ * Whether to parse in workers: '1' always (tests), '0' never (benches compare); unset, only when the machine has a
+ * core to spare. The workers cost a third more CPU than the one thread (each starts node and loads the kinds and
+ * validators): on a machine whose cores are all busy that is only more work, and the load took longer with them.
+ */
+export function workersWanted(setting: string | undefined, load = loadavg()[0], cores = availableParallelism()): boolean {
+  if (setting === '1' || setting === '0') return setting === '1';
+  return load < cores - 0.5;
+}
+
+/** Fewer files than this to parse: the workers' start costs more than they save. */
+const POOL_FROM = 200;
+
+/**
+ * Parses and checks, in worker threads, the files of `files` that neither the loader's memory nor the load cache
+ * holds, and puts them in the loader's memory (and the load cache) as a cache hit would: the loadManifests that
+ * follows then gives the same answer as without it, having parsed nothing. A cold load of 10,000 files spent most
+ * of its time parsing YAML on the one thread (issue 14). Does nothing for a few files, or when no worker starts.
+ * Returns how many files the workers loaded.
+ */
+export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions = {}): Promise<number> {
+  const limits = limitsOf(opts);
+  const strict = !!opts.strict;
+  const todo: { key: string; file: ManifestFile }[] = [];
+  for (const file of files) {
+    if (file.problem || file.unread || !MANIFEST.test(file.path)) continue;
+    const key = keyOf(file, limits.maxAliases);
+    const hit = cache.get(key); // a commit's unchanged files: only this lookup
+    if ((hit && hit.strict === strict) || fileRefusal(file, opts.root ?? '', limits)) continue;
+    todo.push({ key, file });
+  }
+  if (todo.length < POOL_FROM || !workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return 0;
+  const disk = opts.cache;
+  const jobs = todo.filter(({ key, file }) => {
+    const restored = disk && restoreFile(disk.get(`${key}\0${strict}`), file.path);
+    if (restored && restored.chars === file.content.length) return remember(key, restored, strict), false;
+    return true;
+  });
+  let loaded = 0;
+  await parseInWorkers(jobs.map((j) => j.file), limits.maxAliases, strict, (i, json) => {
+    const { key, file } = jobs[i];
+    const restored = restoreFile(JSON.parse(json), file.path);
+    if (!restored) return;
+    remember(key, restored, strict);
+    disk?.set(`${key}\0${strict}`, json, { json: true });
+    loaded++;
+  }).catch((e) => {
+    // No worker (a missing build file, no threads): loadManifests parses what is left itself. '1': workers or fail (tests).
+    if (process.env.CONVERGIT_PARSE_WORKERS === '1') throw e;
+  });
+  return loaded;
 }
 
 /** Into the memory cache, within its bound. */

@@ -38,7 +38,8 @@ export interface AppliedCrd {
  */
 export interface LoadCache {
   get(key: string): unknown;
-  set(key: string, value: unknown): void;
+  /** `json`: `value` is the entry's JSON text already (a parse worker's), not to be serialised again. */
+  set(key: string, value: unknown, opts?: { json?: boolean }): void;
   /** Writes what was set (called after each load). */
   flush?(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import type { Issue } from '../model/issue.ts';
 import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
 import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
+import { readLooseBlob } from './loose-object.ts';
 
 export interface ReadStats {
   /** tree objects read */
@@ -69,6 +70,8 @@ function gitFs(gitdir: string): PromiseFsClient {
  * thread pool one after another (open, stat, read, close, hash): seconds of waiting on a busy machine.
  */
 const PARALLEL = 16;
+/** Most ms of synchronous blob reads between two turns of the event loop. */
+const PACE_MS = 10;
 
 export class TreeReader {
   readonly stats: ReadStats = { treesRead: 0, blobsRead: 0 };
@@ -187,12 +190,26 @@ export class TreeReader {
   private async content(oid: string, path: string, known: Known): Promise<Text> {
     let text = known.get(oid);
     if (text === undefined) {
-      const { blob } = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })));
+      const blob = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
+        await this.pace();
+        return readLooseBlob(this.gitdir, oid) ?? (await git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })).blob;
+      }));
       this.stats.blobsRead++;
       text = known.get(oid) ?? decodeText(blob); // the same blob may have been read meanwhile at another path
       known.set(oid, text);
     }
     return text.problem ? { content: text.content, problem: text.problem } : { content: text.content };
+  }
+
+  /**
+   * Loose blobs are read synchronously (cheaper than libuv's pool); a cold read of 10,000 would hold the event loop
+   * for a second. Every few ms of it the loop turns once, so the API and timers keep answering.
+   */
+  private busySince = performance.now();
+  private async pace(): Promise<void> {
+    if (performance.now() - this.busySince < PACE_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.busySince = performance.now();
   }
 
   /** Runs one object read when fewer than PARALLEL are under way. */

@@ -1,7 +1,7 @@
 // The desired state of one revision: built (kustomizations run through kustomize), its manifests loaded and
 // validated, then its git images pinned to trees and its pod templates stamped with the checksum of the
 // configuration they read.
-import { loadManifests, sortIssues } from '../manifests/load-manifests.ts';
+import { loadManifests, preloadInWorkers, sortIssues } from '../manifests/load-manifests.ts';
 import { gitImageDirs, pinGitImages } from '../manifests/git-images.ts';
 import type { LoadOptions, LoadResult } from '../manifests/types.ts';
 import type { Revision } from '../source/revision.ts';
@@ -21,7 +21,10 @@ export interface TreeLookup {
 export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOptions, builder?: Builder): Promise<LoadResult> {
   const build = await buildManifests(rev.files, trees.revisionTree(rev.sha), { root: opts.root, builder });
   const cache = opts.cache ?? (await builder?.loads());
-  const loaded = loadManifests(build.files, cache ? { ...opts, cache } : opts);
+  const loadOpts = cache ? { ...opts, cache } : opts;
+  // Thousands of files not loaded before (a cold start): parsed and checked in worker threads first.
+  await preloadInWorkers(build.files, loadOpts);
+  const loaded = loadManifests(build.files, loadOpts);
   await cache?.flush?.();
   const result = { objects: loaded.objects, issues: sortIssues([...(rev.warnings ?? []), ...build.issues, ...build.explain(loaded.issues)]) };
   if (result.issues.some((i) => i.severity === 'error')) return result;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { cli } from '../support/cli.ts';
+import { cli, runCli } from '../support/cli.ts';
 import { runGit } from '../support/git-repo.ts';
 
 
@@ -46,6 +46,24 @@ test('validate: exit 0 on a valid revision, 1 with file:line:column: kind/name: 
     assert.match(missing.stderr, /nope/);
   } finally {
     repo.cleanup();
+  }
+});
+
+test('validate: a cold load of hundreds of files, in worker threads, says what the one thread says', async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 240; i++) files[`k8s/team-${i % 8}/cm-${i}.yaml`] = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: ${i % 50 ? `"${i}"` : i}\n`;
+  const repo = makeRepo(files);
+  const caches = mkdtempSync(path.join(tmpdir(), 'convergit-cli-cache-'));
+  try {
+    // Each run cold (a cache folder of its own); '1' makes a worker that cannot start (the bundle's) a failure.
+    const run = (workers: string) => runCli(['validate', '--repo', repo.dir], { CONVERGIT_PARSE_WORKERS: workers, XDG_CACHE_HOME: path.join(caches, workers) });
+    const [pooled, alone] = [await run('1'), await run('0')];
+    assert.is(pooled.code, 1, pooled.stderr);
+    assert.match(pooled.stdout, /^k8s\/team-0\/cm-0\.yaml:6:3: ConfigMap\/cm-0: data\.v: must be a string/m);
+    assert.equal([pooled.code, pooled.stdout, pooled.stderr], [alone.code, alone.stdout, alone.stderr]);
+  } finally {
+    repo.cleanup();
+    rmSync(caches, { recursive: true, force: true });
   }
 });
 

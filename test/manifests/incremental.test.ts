@@ -2,7 +2,7 @@
 // a fresh load gives, over random sequences of edits, errors, renames and deletions.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clearLoadCache, loadManifests } from '../../src/manifests/load-manifests.ts';
+import { clearLoadCache, loadManifests, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
 import type { ManifestFile } from '../../src/manifests/types.ts';
 
 /** A deterministic generator, so a failure can be replayed. */
@@ -79,4 +79,43 @@ test('a shared load (the sync loop\'s) equals a fresh load, and hands out the sa
   }
 });
 
+
+const LIST = (n: string, v: number) => `apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: ${n}-l}, data: {v: "${v}"}}\n- {apiVersion: v1, kind: Secret, metadata: {name: ${n}-s}, stringData: {v: "${v}"}, bogus: 1}\n`;
+const ALIASES = (n: string) => `a: &x [1, 2]\nb: *x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}-a}\ndata: {x: "1"}\n`;
+const KEPT = (n: string) => `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: ${n}-r}\nrules: []\n`;
+
+test('a load whose files were parsed and checked in worker threads equals a load on the one thread', async () => {
+  const next = rng(21);
+  const kinds = [...VARIANTS, LIST, ALIASES, KEPT];
+  const list: ManifestFile[] = Array.from({ length: 260 }, (_, i) => ({ path: `team-${i % 7}/f${i}.yaml`, content: kinds[Math.floor(next() * kinds.length)](`o${i}`, Math.floor(next() * 10)) }));
+  const setting = process.env.CONVERGIT_PARSE_WORKERS;
+  process.env.CONVERGIT_PARSE_WORKERS = '1'; // whatever the machine's load
+  try {
+    await pooledEqualsAlone(list);
+  } finally {
+    if (setting === undefined) delete process.env.CONVERGIT_PARSE_WORKERS;
+    else process.env.CONVERGIT_PARSE_WORKERS = setting;
+  }
+});
+
+async function pooledEqualsAlone(list: ManifestFile[]) {
+  for (const strict of [false, true]) {
+    clearLoadCache();
+    const alone = summary(list, strict);
+    clearLoadCache();
+    assert.is(await preloadInWorkers(list, { strict }), list.length, 'every file loaded by a worker');
+    assert.is(summary(list, strict), alone, `strict ${strict}`);
+    // Custom resources too, with their CRDs in the commit: the workers leave them to the whole load.
+    assert.ok(JSON.parse(alone).objects.some((o: any) => o[2].kind === 'Widget'), 'the sample has custom resources');
+  }
+  clearLoadCache();
+  assert.is(await preloadInWorkers(list.slice(0, 20)), 0, 'a few files: not worth the workers');
+}
+
+test('workers are used when a core is idle, or when told', () => {
+  assert.ok(workersWanted(undefined, 0.3, 2), 'a quiet machine');
+  assert.not.ok(workersWanted(undefined, 1.8, 2), 'every core busy: only more work');
+  assert.ok(workersWanted('1', 20, 2));
+  assert.not.ok(workersWanted('0', 0, 8));
+});
 test.run();
