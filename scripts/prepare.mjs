@@ -56,6 +56,6 @@ esbuild.buildSync({
 esbuild.buildSync({
   ...common, entryPoints: [main], outfile: fileURLToPath(new URL('serve.cjs', out)), format: 'cjs',
   // Dynamic import()s of our modules become lazy initialisers; import.meta.url is the bundle's own URL.
-  define: { 'import.meta.url': '__bundleUrl' },
+  define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': 'undefined' }, // resolve: only for running src/ through tsx
   banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
