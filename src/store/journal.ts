@@ -6,7 +6,7 @@
 import { crc32 } from 'node:zlib';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import type { KubeObject } from '../model/object.ts';
-import { storedJson } from '../model/stored-json.ts';
+import { persistedJson } from '../model/stored-json.ts';
 
 /** One write's changes: the objects as they are now, those deleted, and the meta keys set or removed. */
 export interface JournalRecord {
@@ -25,11 +25,11 @@ export interface JournalRecord {
 }
 
 export const encodeRecord = (r: JournalRecord): string => {
-  // The objects' text is the one the API sends too (made once per version, model/stored-json.ts): writing a pod
-  // here is what makes its first LIST or GET a lookup.
+  // The objects' text is the one the API sends too when it made one (model/stored-json.ts); a pod's is kept from
+  // here, which makes its first LIST or GET a lookup.
   const { put, ...rest } = r;
   const head = JSON.stringify(rest);
-  const json = put ? `${head.slice(0, -1)},"put":[${put.map(storedJson).join(',')}]}` : head;
+  const json = put ? `${head.slice(0, -1)},"put":[${put.map(persistedJson).join(',')}]}` : head;
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 };
 

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Low, type Adapter } from 'lowdb';
 import type { KubeObject } from '../model/object.ts';
-import { storedJson } from '../model/stored-json.ts';
+import { persistedJson } from '../model/stored-json.ts';
 import { writeFileDurably } from './durable-file.ts';
 import { readJournal, type JournalRead, type JournalRecord, type JournalWriter } from './journal.ts';
 
@@ -129,7 +129,7 @@ class DurableStateFile implements Adapter<StateFile> {
       yield count(`${JSON.stringify(rest).slice(0, -1)},"objects":[`);
       let piece = '';
       for (let i = 0; i < objects.length; i++) {
-        piece += (i ? ',' : '') + storedJson(objects[i]); // the store's own: its text is made once per version
+        piece += (i ? ',' : '') + persistedJson(objects[i]); // the store's own: the text the API made, if it did
         if (piece.length >= 1 << 20) {
           yield count(piece);
           piece = '';

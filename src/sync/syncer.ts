@@ -383,6 +383,12 @@ export class Syncer {
       this.stateSince = this.now();
       if (state === 'failed') this.noteFailed();
       this.lastState = state;
+      // Between passes the plan and the revision's files are read no more (at 10,000 objects, ~7 MB kept for nothing):
+      // the next pass reads and plans again.
+      if (!BUSY.has(state)) {
+        this.plan = undefined;
+        if (this.revision?.files.length) this.revision = { ...this.revision, files: [] };
+      }
     }
     await this.writeStatus();
   }

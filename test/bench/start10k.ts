@@ -3,7 +3,9 @@
 // cache of the last run kept, the store's state not: a first sync with every file's parse cached) and restart
 // (everything kept: nothing to apply). Wall time, CPU seconds and peak memory of serve, with the load average (the
 // machine is shared), then the top self-time functions and the project's functions by inclusive time up to Synced.
-// NOPROF=1 runs without --cpu-prof; RUNS=cold,cache picks runs; SCALE_OBJECTS another size.
+// Memory: the peak resident set at Synced and SETTLE ms later, then what a full collection leaves (heap, external,
+// resident: serve-memory.ts). The profiler's own records add to the resident set (tens of MB over a minute):
+// NOPROF=1 runs without --cpu-prof, for serve's own figures; RUNS=cold,cache picks runs; SCALE_OBJECTS another size.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { cpuOf, load, peakOf, scaleRepoFiles } from './scale10k.ts';
 import { profileSummary } from './profile-summary.ts';
+import { memoryOf, memoryProbe, showMemory } from './serve-memory.ts';
 
 const objects = Number(process.env.SCALE_OBJECTS ?? 10_000);
 export async function start10kBench() {
@@ -26,7 +29,9 @@ export async function start10kBench() {
       const prof = path.join(dir, 'prof-' + kind);
       const t0 = performance.now(), fromUs = Number(process.hrtime.bigint() / 1000n);
       let timings: any;
-      const serve = await startServe(['--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dir, 'data')], { nodeArgs: process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`], listenTimeoutMs: 300_000 });
+      const probeFile = path.join(dir, 'memory.json'), probe = memoryProbe(probeFile);
+      const serve = await startServe(['--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dir, 'data')],
+        { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), ...probe.nodeArgs], env: probe.env, listenTimeoutMs: 300_000 });
       for (;;) {
         const s: any = await fetch(`${serve.url}/status?summary`).then((r) => r.json()).catch(() => ({}));
         if (s.sync === 'Synced') { timings = s.timings; break; }
@@ -36,11 +41,13 @@ export async function start10kBench() {
       const cpu = cpuOf(serve.pid), peak = peakOf(serve.pid);
       await new Promise((r) => setTimeout(r, Number(process.env.SETTLE ?? 3000)));
       const peak2 = peakOf(serve.pid);
+      const memory = await memoryOf(serve.pid, probeFile);
       await serve.shutdown();
       const met = (v: number, t: number) => (v <= t ? 'met' : 'NOT met');
       console.log(`${kind}: start → first Synced ${wall.toFixed(2)} s (target 3 s${kind === 'cold' ? ', the figure the target is about; quiet-machine figure before this work 10.1 s' : ''}): ${met(wall, 3)}; `
         + `serve CPU ${cpu.toFixed(2)} s; peak ${peak.toFixed(0)} MB at Synced, ${peak2.toFixed(0)} MB ${Number(process.env.SETTLE ?? 3000) / 1000} s later (target 250 MB): ${met(peak2, 250)}; `
         + `load ${load()} (2 cores, shared); first pass's steps (ms) ${JSON.stringify(timings)}`);
+      console.log(`  ${kind}: memory then: ${showMemory(memory)}${process.env.NOPROF ? '' : ' (under --cpu-prof)'}`);
       if (!process.env.NOPROF) for (const f of readdirSync(prof)) {
         for (const l of profileSummary(path.join(prof, f), Number(process.env.TOP ?? 25), { window: { fromUs, toUs } })) console.log('   ' + l);
         console.log('  inclusive:');

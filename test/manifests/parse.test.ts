@@ -54,6 +54,11 @@ test('positions: keys for mapping entries, starts for list items, quotes and flo
   assert.equal(p.at(['a', 'list', 1, 'b', 1]), { line: 5, column: 15 });
   assert.equal(p.at(['a', 'd']), { line: 6, column: 3 });
   assert.equal(p.at(['a', 'list', 1, 'missing', 'deeper']), { line: 5, column: 7 }, 'missing paths fall back to the nearest written ancestor');
+  // Once written for the load cache, the offsets are kept as that text: the same answers, read back from it.
+  const text = p.offsetsText();
+  assert.is(p.offsetsText(), text);
+  assert.equal(p.at(['a', 'list', 1, 'c']), { line: 5, column: 19 });
+  assert.equal(p.at(['a', 'd']), { line: 6, column: 3 });
 });
 
 test('aliases and merge keys load as plain copies', () => {
