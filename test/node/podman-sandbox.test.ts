@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
@@ -38,8 +38,17 @@ if (missing) {
     const first = await rt.createSandbox({ ...spec(uid, '10.243.7.5'), hostname: 'first' });
     const again = await rt.createSandbox({ ...spec(uid, '10.243.7.6'), hostname: 'second' });
     assert.is(again, first);
-    assert.is(execFileSync('podman', ['pod', 'inspect', again, '--format', '{{.Hostname}}'], { encoding: 'utf8' }).trim(), 'second');
     assert.is(labelOf(again), uid);
+    // What a container of it sees: the new sandbox's hostname and address, and the hostname in /etc/hosts as the kubelet writes it.
+    const log = join(dir, 'left.log');
+    const c = await rt.start({
+      id: 'default/left/c', argv: ['sh', '-c', 'hostname; ip -4 -o addr show eth0; grep second /etc/hosts'], env: {}, cwd: '/', logFile: log, sandbox: again, podUID: uid, restartCount: 0,
+    });
+    assert.is((await c.exited).exitCode, 0, await readFile(log, 'utf8'));
+    const out = (await readFile(log, 'utf8')).split('\n').map((l) => l.split(' ').slice(3).join(' ')).join('\n');
+    assert.match(out, /^second$/m);
+    assert.match(out, /inet 10\.243\.7\.6\/24/);
+    assert.match(out, /^10\.243\.7\.6\s+second/m);
     await rt.removeSandbox(again);
   });
 

@@ -27,6 +27,7 @@ import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
 import { formatResolvConf } from '../../../model/resolv-conf.ts';
+import { createNetns, ensureBridge, hasNetns, netnsNamed, netnsPath, podNetnsAvailable, removeBridge, removeNetns } from './pod-netns.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -87,6 +88,12 @@ class Slots {
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 
+/** As containerd does for Kubernetes: ports below 1024 need no privilege inside a pod's own namespace. */
+const UNPRIVILEGED_PORTS = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+
+/** Names the masquerade rule convergit adds for a bridge of its pods in namespaces of its own. */
+const masqueradeComment = (network: string) => `convergit:${network}`;
+
 export class PodmanRuntime implements Runtime {
   readonly name = 'podman';
   readonly instance: string;
@@ -98,6 +105,10 @@ export class PodmanRuntime implements Runtime {
   private readonly exits: ExitWatcher;
   private rootMounts?: Promise<Mount[]>;
   private readonly networks = new Map<string, Promise<string>>();
+  /** podCIDR → its bridge, made ready for pods in namespaces of their own (pod-netns.ts). */
+  private readonly bridges = new Map<string, Promise<string>>();
+  /** Sandboxes whose network namespace convergit made (pod-netns.ts) → what each container of theirs is given to join it. */
+  private readonly netnsPods = new Map<string, Record<string, unknown>>();
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
   /** Images found present (ref → what inspect said), so IfNotPresent and Never start without a podman call each;
    * forgotten when a start of one fails and after an image GC pass that removed any. */
@@ -152,7 +163,21 @@ export class PodmanRuntime implements Runtime {
     };
     await Promise.all((await ids('/containers/json', 'Id')).map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
     await Promise.all((await ids('/pods/json', 'Id')).map((id) => this.api.call('DELETE', `/pods/${id}`, { query: { force: true, timeout: 0 } })));
-    await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.api.call('DELETE', `/networks/${seg(n)}`)));
+    await Promise.all(netnsNamed(this.sandboxPrefix).map((n) => removeNetns(n).catch(() => {})));
+    await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.removeNetwork(n)));
+  }
+
+  /** Every sandbox's name starts with it (and so does the name of the network namespace convergit made for it). */
+  private get sandboxPrefix(): string {
+    return `convergit-${this.instance}-`;
+  }
+
+  /** Removes a bridge network (refused while a podman pod uses it), and what convergit added to its bridge. */
+  private async removeNetwork(name: string): Promise<void> {
+    const info = await this.api.call('GET', `/networks/${seg(name)}/json`);
+    const r = await this.api.call('DELETE', `/networks/${seg(name)}`);
+    const bridge = info.body?.network_interface, subnet = info.body?.subnets?.[0]?.subnet;
+    if (r.status === 200 && typeof bridge === 'string' && typeof subnet === 'string' && podNetnsAvailable()) await removeBridge(bridge, subnet, masqueradeComment(name));
   }
 
   /**
@@ -162,11 +187,14 @@ export class PodmanRuntime implements Runtime {
   async close(): Promise<void> {
     this.exits.close();
     clearInterval(this.gcTimer);
+    // Not while pods in namespaces of convergit's own run on (they coast): podman does not know they use the bridge.
+    const coasting = netnsNamed(this.sandboxPrefix).length > 0;
     for (const p of this.networks.values()) {
       const name = await p.catch(() => undefined);
-      if (name) await this.api.call('DELETE', `/networks/${seg(name)}`).catch(() => {}); // refused while a pod still uses it
+      if (name && !coasting) await this.removeNetwork(name).catch(() => {}); // refused while a pod still uses it
     }
     this.networks.clear();
+    this.bridges.clear();
     await this.api.close();
   }
 
@@ -277,12 +305,52 @@ export class PodmanRuntime implements Runtime {
     return p;
   }
 
+  /** The bridge of podman's network for `podCIDR`, ready for pods in namespaces of convergit's own. */
+  private bridge(podCIDR: string): Promise<string> {
+    let p = this.bridges.get(podCIDR);
+    if (!p) {
+      p = (async () => {
+        const network = await this.network(podCIDR);
+        const r = await this.api.call('GET', `/networks/${seg(network)}/json`);
+        const bridge = r.body?.network_interface;
+        if (r.status !== 200 || typeof bridge !== 'string') throw new Error(`the bridge of ${network}: ${apiError(r)}`);
+        await ensureBridge(bridge, podCIDR, masqueradeComment(network));
+        return bridge;
+      })();
+      p.catch(() => this.bridges.delete(podCIDR));
+      this.bridges.set(podCIDR, p);
+    }
+    return p;
+  }
+
+  /**
+   * A pod gets a network namespace of convergit's own (pod-netns.ts) where podman would give it an infra container
+   * and CNI: rootful, its own network, no hostPort (those stay podman's: its portmap). Its podman pod is then a group
+   * without infra: its containers join the namespace, and each is given the pod's hostname and resolv.conf.
+   */
+  private ownNetns(spec: SandboxSpec): boolean {
+    return !this.rootless && !spec.hostNetwork && spec.hostPorts.length === 0 && podNetnsAvailable();
+  }
+
   async createSandbox(spec: SandboxSpec): Promise<string> {
-    const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
+    const name = `${this.sandboxPrefix}${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
+    const labels = { [LABEL]: this.instance, [POD_UID]: spec.uid };
+    if (this.ownNetns(spec)) {
+      // What podman's pod create would have given the pod, given to each container (as the kubelet's /etc/hosts names the pod).
+      this.netnsPods.set(name, {
+        netns: { nsmode: 'path', value: netnsPath(name) }, sysctl: UNPRIVILEGED_PORTS,
+        ...(spec.hostname && { hostname: spec.hostname, hostadd: [`${spec.hostname}:${spec.ip}`] }),
+        ...await this.dnsSpec(name, spec),
+      });
+      if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
+      const bridge = await this.bridge(spec.podCIDR);
+      await Promise.all([createNetns(name, spec.ip, spec.podCIDR, bridge), this.createPod(name, { name, labels, no_infra: true })]);
+      return name;
+    }
     // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
     if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
     // The libpod PodSpecGenerator `podman pod create` fills in from its flags.
-    const body: Record<string, unknown> = { name, labels: { [LABEL]: this.instance, [POD_UID]: spec.uid } };
+    const body: Record<string, unknown> = { name, labels };
     if (spec.hostname) body.hostname = spec.hostname;
     // podman adds them to the /etc/hosts it writes for the pod's containers (`podman pod create --add-host`).
     if (spec.hostAliases) body.hostadd = spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`));
@@ -292,14 +360,18 @@ export class PodmanRuntime implements Runtime {
     } else {
       body.netns = { nsmode: 'bridge' };
       body.Networks = { [await this.network(spec.podCIDR)]: { static_ips: [spec.ip] } };
-      // As containerd does for Kubernetes: ports below 1024 need no privilege inside a pod's own namespace.
-      body.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+      body.sysctl = UNPRIVILEGED_PORTS;
       body.portmappings = spec.hostPorts.map((p) => ({
         ...(p.hostIP && { host_ip: p.hostIP }), host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol.toLowerCase(),
       }));
     }
     // Not started here: the first container's start starts its infra (one call less per pod); nothing can answer on
     // the pod's address before a container runs anyway.
+    await this.createPod(name, body);
+    return name;
+  }
+
+  private async createPod(name: string, body: Record<string, unknown>): Promise<void> {
     let r = await this.api.call('POST', '/pods/create', { body });
     if (r.status === 409) {
       // `--replace`, only when needed: an older sandbox of that name (a pod of a serve killed before it recorded the
@@ -308,7 +380,6 @@ export class PodmanRuntime implements Runtime {
       r = await this.api.call('POST', '/pods/create', { body });
     }
     if (r.status !== 201 && r.status !== 200) throw new Error(apiError(r));
-    return name;
   }
 
   /**
@@ -346,14 +417,20 @@ export class PodmanRuntime implements Runtime {
     const r = await this.api.call('GET', '/containers/json', { query: { all: true, filters: { pod: [name] } } });
     if (r.status !== 200 || !Array.isArray(r.body)) return false;
     const ctrs = r.body as { Id: string; Names: string[]; IsInfra?: boolean; State: string; Labels?: Record<string, string> }[];
-    const infra = ctrs.find((c) => c.IsInfra);
-    if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
+    if (this.netnsPods.has(name)) {
+      // Its namespace is still there, and it holds a container re-adopted as this pod's (so the pod is this one).
+      if (!hasNetns(name) || !ctrs.some((c) => c.Names.some((n) => this.known.has(n)) && c.Labels?.[POD_UID] === uid)) return false;
+    } else {
+      const infra = ctrs.find((c) => c.IsInfra);
+      if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
+    }
     const strays = ctrs.filter((c) => !c.IsInfra && !c.Names.some((n) => this.known.has(n))).map((c) => c.Id);
     await Promise.all(strays.map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
     return true;
   }
 
   async sandboxReady(sandbox: string): Promise<boolean> {
+    if (this.netnsPods.has(sandbox)) return hasNetns(sandbox) && (await this.api.call('GET', `/pods/${seg(sandbox)}/exists`)).status === 204;
     const r = await this.api.call('GET', '/containers/json', { query: { filters: { pod: [sandbox], status: ['running'] } } });
     return r.status === 200 && Array.isArray(r.body) && r.body.some((c: { IsInfra?: boolean }) => c.IsInfra);
   }
@@ -361,6 +438,8 @@ export class PodmanRuntime implements Runtime {
   async removeSandbox(sandbox: string): Promise<void> {
     await this.api.call('DELETE', `/pods/${seg(sandbox)}`, { query: { force: true, timeout: 0 } });
     await rm(this.resolvConfFile(sandbox), { force: true });
+    this.netnsPods.delete(sandbox);
+    await removeNetns(sandbox);
   }
 
   // ---- containers ------------------------------------------------------------------------------------------------
@@ -442,6 +521,9 @@ export class PodmanRuntime implements Runtime {
   /** The libpod SpecGenerator `podman run` fills in from its flags. */
   private async runSpec(name: string, l: ContainerLaunch): Promise<Record<string, unknown>> {
     const labels: Record<string, string> = { [LABEL]: this.instance };
+    // In a namespace of convergit's own: joined, with the pod's hostname and resolv.conf (its mounts go with the rest).
+    const { mounts: sandboxMounts = [], ...sandbox } = (l.sandbox && (this.netnsPods.get(l.sandbox)
+      ?? (hasNetns(l.sandbox) ? { netns: { nsmode: 'path', value: netnsPath(l.sandbox) } } : undefined))) || {} as Record<string, unknown>;
     if (l.podUID !== undefined) Object.assign(labels, { [POD_UID]: l.podUID, [CONTAINER]: containerName(l), [RESTART_COUNT]: String(l.restartCount ?? 0) });
     const spec: Record<string, unknown> = {
       name, labels,
@@ -450,13 +532,14 @@ export class PodmanRuntime implements Runtime {
       log_configuration: { driver: 'k8s-file', path: l.logFile },
       conmon_pid_file: this.conmonPidFile(name),
       ...(l.sandbox ? { pod: l.sandbox } : { netns: { nsmode: 'none' } }),
+      ...sandbox,
       work_dir: l.cwd,
       // As `podman run --workdir` does: a missing working directory is made.
       create_working_dir: true,
       env: l.env,
     };
     const mounts = [...(l.image ? [] : await (this.rootMounts ??= hostRoot(this.hostRootDir))), ...(l.mounts ?? [])];
-    spec.mounts = mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, type: 'bind', options: ['rbind', ...(m.readOnly ? ['ro'] : [])] }));
+    spec.mounts = [...sandboxMounts as unknown[], ...mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, type: 'bind', options: ['rbind', ...(m.readOnly ? ['ro'] : [])] }))];
     // Rootless on cgroup v1: podman cannot set limits and ignores them (the start says so, ignoredLimits).
     const res = this.ignoredLimits(l).length ? {} : l.resources ?? {};
     const limits: Record<string, Record<string, number>> = {};
