@@ -127,6 +127,9 @@ export class PodmanRuntime implements Runtime {
   private gcRunning?: Promise<ImageGCResult>;
   /** Container starts in flight (see defaultStartParallelism). */
   private readonly startSlots: Slots;
+  /** Sandboxes in the making, bounded as starts are: 100 made at once all finished together, late (the kernel's
+   * network changes are serialised anyway), and held every pod's first container back. */
+  private readonly sandboxSlots: Slots;
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
@@ -139,6 +142,7 @@ export class PodmanRuntime implements Runtime {
     this.exits = new ExitWatcher(this.api, `${LABEL}=${this.instance}`);
     this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
     this.startSlots = new Slots(opts.startParallelism ?? defaultStartParallelism());
+    this.sandboxSlots = new Slots(opts.startParallelism ?? defaultStartParallelism());
   }
 
   /** Writes containers.conf (and registries.conf for mirrors). What an earlier run left running stays: the node re-adopts it (see `adopt`). */
@@ -344,7 +348,7 @@ export class PodmanRuntime implements Runtime {
       });
       if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
       const bridge = await this.bridge(spec.podCIDR);
-      await Promise.all([createNetns(name, spec.ip, spec.podCIDR, bridge), this.createPod(name, { name, labels, no_infra: true })]);
+      await this.sandboxSlots.run(() => Promise.all([createNetns(name, spec.ip, spec.podCIDR, bridge), this.createPod(name, { name, labels, no_infra: true })]));
       return name;
     }
     // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
