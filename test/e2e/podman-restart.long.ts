@@ -197,6 +197,7 @@ spec:
     serve = undefined;
     assert.equal(podmanIds(), []);
     assert.equal(podPods(), []);
+    assert.equal(readdirSync('/run/netns').filter((n) => n.startsWith(`convergit-${instance()}-`)), [], 'no network namespace of the folder left');
   });
 
   const isInfra = (id: string) => execFileSync('podman', ['container', 'inspect', '--format', '{{.IsInfra}}', id], { encoding: 'utf8' }).trim() === 'true';

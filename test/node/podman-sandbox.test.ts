@@ -3,11 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
+import { until } from '../support/wait.ts';
 import type { RunningContainer } from '../../src/node/runtime/runtime.ts';
 
 const missing = podmanMissing();
@@ -62,6 +64,30 @@ if (missing) {
     assert.is(running.length, 3, running.join(' '));
     await Promise.all(started.map((c) => c.stop(0)));
     await rt.removeSandbox(sandbox);
+  });
+
+  test('a pod\'s own namespace: its containers share localhost, the host reaches its address, a restarted container keeps it; removal frees it', async () => {
+    const uid = crypto.randomUUID();
+    const sandbox = await rt.createSandbox({ ...spec(uid, '10.243.7.8'), id: 'default/shared' });
+    assert.ok(existsSync(`/run/netns/${sandbox}`), 'a named network namespace');
+    const launch = (name: string, script: string, restartCount = 0) => rt.start({
+      id: `default/shared/${name}`, argv: [process.execPath, '-e', script], env: {}, cwd: '/', logFile: join(dir, `shared-${name}-${restartCount}.log`), sandbox, podUID: uid, restartCount,
+    });
+    const server = `require('node:http').createServer((q, s) => s.end('from the pod')).listen(8080, '0.0.0.0')`;
+    let web = await launch('web', server);
+    const viaLocalhost = async () => {
+      const client = await launch('client', `fetch('http://127.0.0.1:8080').then((r) => r.text()).then((t) => { console.log(t); process.exit(0); }, () => process.exit(1))`);
+      return (await client.exited).exitCode === 0;
+    };
+    const fromHost = () => fetch('http://10.243.7.8:8080').then((r) => r.text(), () => '');
+    await until(async () => (await fromHost()) === 'from the pod', 'the host to reach the pod at its address');
+    assert.ok(await viaLocalhost(), 'a second container reaches the first on localhost');
+    await web.stop(0);
+    web = await launch('web', server, 1);
+    await until(async () => (await fromHost()) === 'from the pod', 'the restarted container on the same address');
+    await web.stop(0);
+    await rt.removeSandbox(sandbox);
+    assert.not.ok(existsSync(`/run/netns/${sandbox}`), 'the namespace removed with the sandbox');
   });
 
   test.run();
