@@ -90,5 +90,36 @@ if (missing) {
     assert.not.ok(existsSync(`/run/netns/${sandbox}`), 'the namespace removed with the sandbox');
   });
 
+  test('a pod\'s containers share one IPC namespace and /dev/shm, which another pod does not see; removal frees them', async () => {
+    const sandboxes = await Promise.all([['a', '10.243.7.9'], ['b', '10.243.7.10']].map(([pod, ip]) =>
+      rt.createSandbox({ ...spec(crypto.randomUUID(), ip), id: `default/ipc-${pod}` })));
+    // Each container prints its IPC namespace and what /dev/shm holds, after writing its own file there. The first
+    // stays up while the others look: the kernel reuses a freed namespace's number.
+    const lines = async (log: string) => (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => l.split(' ').slice(3).join(' '));
+    const seen = async (sandbox: string, name: string, stay = false) => {
+      const log = join(dir, `ipc-${name}.log`);
+      const c = await rt.start({
+        id: `default/${sandbox}/${name}`, argv: ['sh', '-c', `readlink /proc/self/ns/ipc; touch /dev/shm/${name}; ls /dev/shm; echo .${stay ? '; exec sleep 1000' : ''}`],
+        env: {}, cwd: '/', logFile: log, sandbox, podUID: 'ipc', restartCount: 0,
+      });
+      if (stay) await until(async () => (await lines(log)).includes('.'), `${name} to print its namespace`);
+      else assert.is((await c.exited).exitCode, 0, await readFile(log, 'utf8'));
+      const [ns, ...shm] = (await lines(log)).slice(0, -1);
+      return { c, ns, shm };
+    };
+    const first = await seen(sandboxes[0], 'first', true);
+    const second = await seen(sandboxes[0], 'second');
+    const other = await seen(sandboxes[1], 'other');
+    assert.match(first.ns, /^ipc:\[\d+\]$/);
+    assert.is(second.ns, first.ns, 'two containers of one pod: one IPC namespace');
+    assert.is.not(other.ns, first.ns, 'another pod: another IPC namespace');
+    assert.is.not(first.ns, execFileSync('readlink', ['/proc/self/ns/ipc'], { encoding: 'utf8' }).trim(), 'not the host\'s');
+    assert.equal(second.shm, ['first', 'second'], 'one /dev/shm in the pod');
+    assert.equal(other.shm, ['other'], 'none of it in another pod');
+    await first.c.stop(0);
+    await Promise.all(sandboxes.map((s) => rt.removeSandbox(s)));
+    for (const s of sandboxes) assert.not.ok(existsSync(`/run/convergit/pods/${s}`), 'the IPC namespace and /dev/shm removed with the sandbox');
+  });
+
   test.run();
 }

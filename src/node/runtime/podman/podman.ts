@@ -27,7 +27,9 @@ import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
 import { formatResolvConf } from '../../../model/resolv-conf.ts';
-import { createNetns, ensureBridge, hasNetns, netnsNamed, netnsPath, podNetnsAvailable, removeBridge, removeNetns } from './pod-netns.ts';
+import {
+  createPodNamespaces, ensureBridge, hasPodNamespaces, joinPodNamespaces, podNamespacesAvailable, podNamespacesNamed, removeBridge, removePodNamespaces,
+} from './pod-namespaces.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -105,9 +107,9 @@ export class PodmanRuntime implements Runtime {
   private readonly exits: ExitWatcher;
   private rootMounts?: Promise<Mount[]>;
   private readonly networks = new Map<string, Promise<string>>();
-  /** podCIDR → its bridge, made ready for pods in namespaces of their own (pod-netns.ts). */
+  /** podCIDR → its bridge, made ready for pods in namespaces of their own (pod-namespaces.ts). */
   private readonly bridges = new Map<string, Promise<string>>();
-  /** Sandboxes whose network namespace convergit made (pod-netns.ts) → what each container of theirs is given to join it. */
+  /** Sandboxes whose namespaces convergit made (pod-namespaces.ts) → what each container of theirs is given to join them. */
   private readonly netnsPods = new Map<string, Record<string, unknown>>();
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
   /** Images found present (ref → what inspect said), so IfNotPresent and Never start without a podman call each;
@@ -167,7 +169,7 @@ export class PodmanRuntime implements Runtime {
     };
     await Promise.all((await ids('/containers/json', 'Id')).map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
     await Promise.all((await ids('/pods/json', 'Id')).map((id) => this.api.call('DELETE', `/pods/${id}`, { query: { force: true, timeout: 0 } })));
-    await Promise.all(netnsNamed(this.sandboxPrefix).map((n) => removeNetns(n).catch(() => {})));
+    await Promise.all(podNamespacesNamed(this.sandboxPrefix).map((n) => removePodNamespaces(n).catch(() => {})));
     await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.removeNetwork(n)));
   }
 
@@ -181,7 +183,7 @@ export class PodmanRuntime implements Runtime {
     const info = await this.api.call('GET', `/networks/${seg(name)}/json`);
     const r = await this.api.call('DELETE', `/networks/${seg(name)}`);
     const bridge = info.body?.network_interface, subnet = info.body?.subnets?.[0]?.subnet;
-    if (r.status === 200 && typeof bridge === 'string' && typeof subnet === 'string' && podNetnsAvailable()) await removeBridge(bridge, subnet, masqueradeComment(name));
+    if (r.status === 200 && typeof bridge === 'string' && typeof subnet === 'string' && podNamespacesAvailable()) await removeBridge(bridge, subnet, masqueradeComment(name));
   }
 
   /**
@@ -192,7 +194,7 @@ export class PodmanRuntime implements Runtime {
     this.exits.close();
     clearInterval(this.gcTimer);
     // Not while pods in namespaces of convergit's own run on (they coast): podman does not know they use the bridge.
-    const coasting = netnsNamed(this.sandboxPrefix).length > 0;
+    const coasting = podNamespacesNamed(this.sandboxPrefix).length > 0;
     for (const p of this.networks.values()) {
       const name = await p.catch(() => undefined);
       if (name && !coasting) await this.removeNetwork(name).catch(() => {}); // refused while a pod still uses it
@@ -328,12 +330,13 @@ export class PodmanRuntime implements Runtime {
   }
 
   /**
-   * A pod gets a network namespace of convergit's own (pod-netns.ts) where podman would give it an infra container
-   * and CNI: rootful, its own network, no hostPort (those stay podman's: its portmap). Its podman pod is then a group
-   * without infra: its containers join the namespace, and each is given the pod's hostname and resolv.conf.
+   * A pod gets network and IPC namespaces of convergit's own (pod-namespaces.ts) where podman would give it an infra
+   * container and CNI: rootful, its own network, no hostPort (those stay podman's: its portmap; rootless podman too,
+   * as the namespaces need root). Its podman pod is then a group without infra: its containers join the namespaces,
+   * and each is given the pod's hostname and resolv.conf.
    */
   private ownNetns(spec: SandboxSpec): boolean {
-    return !this.rootless && !spec.hostNetwork && spec.hostPorts.length === 0 && podNetnsAvailable();
+    return !this.rootless && !spec.hostNetwork && spec.hostPorts.length === 0 && podNamespacesAvailable();
   }
 
   async createSandbox(spec: SandboxSpec): Promise<string> {
@@ -341,14 +344,16 @@ export class PodmanRuntime implements Runtime {
     const labels = { [LABEL]: this.instance, [POD_UID]: spec.uid };
     if (this.ownNetns(spec)) {
       // What podman's pod create would have given the pod, given to each container (as the kubelet's /etc/hosts names the pod).
+      const join = joinPodNamespaces(name);
+      const dns = await this.dnsSpec(name, spec);
       this.netnsPods.set(name, {
-        netns: { nsmode: 'path', value: netnsPath(name) }, sysctl: UNPRIVILEGED_PORTS,
+        ...join, sysctl: UNPRIVILEGED_PORTS,
         ...(spec.hostname && { hostname: spec.hostname, hostadd: [`${spec.hostname}:${spec.ip}`] }),
-        ...await this.dnsSpec(name, spec),
+        ...dns, mounts: [...join.mounts, ...(dns.mounts as unknown[] ?? [])],
       });
       if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
       const bridge = await this.bridge(spec.podCIDR);
-      await this.sandboxSlots.run(() => Promise.all([createNetns(name, spec.ip, spec.podCIDR, bridge), this.createPod(name, { name, labels, no_infra: true })]));
+      await this.sandboxSlots.run(() => Promise.all([createPodNamespaces(name, spec.ip, spec.podCIDR, bridge), this.createPod(name, { name, labels, no_infra: true })]));
       return name;
     }
     // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
@@ -422,8 +427,8 @@ export class PodmanRuntime implements Runtime {
     if (r.status !== 200 || !Array.isArray(r.body)) return false;
     const ctrs = r.body as { Id: string; Names: string[]; IsInfra?: boolean; State: string; Labels?: Record<string, string> }[];
     if (this.netnsPods.has(name)) {
-      // Its namespace is still there, and it holds a container re-adopted as this pod's (so the pod is this one).
-      if (!hasNetns(name) || !ctrs.some((c) => c.Names.some((n) => this.known.has(n)) && c.Labels?.[POD_UID] === uid)) return false;
+      // Its namespaces are still there, and it holds a container re-adopted as this pod's (so the pod is this one).
+      if (!hasPodNamespaces(name) || !ctrs.some((c) => c.Names.some((n) => this.known.has(n)) && c.Labels?.[POD_UID] === uid)) return false;
     } else {
       const infra = ctrs.find((c) => c.IsInfra);
       if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
@@ -434,7 +439,7 @@ export class PodmanRuntime implements Runtime {
   }
 
   async sandboxReady(sandbox: string): Promise<boolean> {
-    if (this.netnsPods.has(sandbox)) return hasNetns(sandbox) && (await this.api.call('GET', `/pods/${seg(sandbox)}/exists`)).status === 204;
+    if (this.netnsPods.has(sandbox)) return hasPodNamespaces(sandbox) && (await this.api.call('GET', `/pods/${seg(sandbox)}/exists`)).status === 204;
     const r = await this.api.call('GET', '/containers/json', { query: { filters: { pod: [sandbox], status: ['running'] } } });
     return r.status === 200 && Array.isArray(r.body) && r.body.some((c: { IsInfra?: boolean }) => c.IsInfra);
   }
@@ -443,7 +448,7 @@ export class PodmanRuntime implements Runtime {
     await this.api.call('DELETE', `/pods/${seg(sandbox)}`, { query: { force: true, timeout: 0 } });
     await rm(this.resolvConfFile(sandbox), { force: true });
     this.netnsPods.delete(sandbox);
-    await removeNetns(sandbox);
+    await removePodNamespaces(sandbox);
   }
 
   // ---- containers ------------------------------------------------------------------------------------------------
@@ -525,9 +530,9 @@ export class PodmanRuntime implements Runtime {
   /** The libpod SpecGenerator `podman run` fills in from its flags. */
   private async runSpec(name: string, l: ContainerLaunch): Promise<Record<string, unknown>> {
     const labels: Record<string, string> = { [LABEL]: this.instance };
-    // In a namespace of convergit's own: joined, with the pod's hostname and resolv.conf (its mounts go with the rest).
+    // In namespaces of convergit's own: joined, with the pod's hostname and resolv.conf (its mounts go with the rest).
     const { mounts: sandboxMounts = [], ...sandbox } = (l.sandbox && (this.netnsPods.get(l.sandbox)
-      ?? (hasNetns(l.sandbox) ? { netns: { nsmode: 'path', value: netnsPath(l.sandbox) } } : undefined))) || {} as Record<string, unknown>;
+      ?? (hasPodNamespaces(l.sandbox) ? joinPodNamespaces(l.sandbox) : undefined))) || {} as Record<string, unknown>;
     if (l.podUID !== undefined) Object.assign(labels, { [POD_UID]: l.podUID, [CONTAINER]: containerName(l), [RESTART_COUNT]: String(l.restartCount ?? 0) });
     const spec: Record<string, unknown> = {
       name, labels,
