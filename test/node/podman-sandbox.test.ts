@@ -38,19 +38,21 @@ if (missing) {
   test('a sandbox left under the pod\'s name is replaced by the new one', async () => {
     const uid = crypto.randomUUID();
     const first = await rt.createSandbox({ ...spec(uid, '10.243.7.5'), hostname: 'first' });
-    const again = await rt.createSandbox({ ...spec(uid, '10.243.7.6'), hostname: 'second' });
+    const again = await rt.createSandbox({ ...spec(uid, '10.243.7.6'), hostname: 'second', hostAliases: [{ ip: '10.1.2.3', hostnames: ['alias.example'] }] });
     assert.is(again, first);
     assert.is(labelOf(again), uid);
-    // What a container of it sees: the new sandbox's hostname and address, and the hostname in /etc/hosts as the kubelet writes it.
+    // What a container of it sees: the new sandbox's hostname and address, the hostname in /etc/hosts as the kubelet
+    // writes it, and the pod's hostAliases.
     const log = join(dir, 'left.log');
     const c = await rt.start({
-      id: 'default/left/c', argv: ['sh', '-c', 'hostname; ip -4 -o addr show eth0; grep second /etc/hosts'], env: {}, cwd: '/', logFile: log, sandbox: again, podUID: uid, restartCount: 0,
+      id: 'default/left/c', argv: ['sh', '-c', 'hostname; ip -4 -o addr show eth0; grep -e second -e alias /etc/hosts'], env: {}, cwd: '/', logFile: log, sandbox: again, podUID: uid, restartCount: 0,
     });
     assert.is((await c.exited).exitCode, 0, await readFile(log, 'utf8'));
     const out = (await readFile(log, 'utf8')).split('\n').map((l) => l.split(' ').slice(3).join(' ')).join('\n');
     assert.match(out, /^second$/m);
     assert.match(out, /inet 10\.243\.7\.6\/24/);
     assert.match(out, /^10\.243\.7\.6\s+second/m);
+    assert.match(out, /^10\.1\.2\.3\s+alias\.example/m);
     await rt.removeSandbox(again);
   });
 

@@ -343,12 +343,15 @@ export class PodmanRuntime implements Runtime {
     const name = `${this.sandboxPrefix}${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
     const labels = { [LABEL]: this.instance, [POD_UID]: spec.uid };
     if (this.ownNetns(spec)) {
-      // What podman's pod create would have given the pod, given to each container (as the kubelet's /etc/hosts names the pod).
+      // What podman's pod create would have given the pod, given to each container (as the kubelet's /etc/hosts
+      // names the pod, then its hostAliases).
       const join = joinPodNamespaces(name);
       const dns = await this.dnsSpec(name, spec);
+      const hostadd = [...(spec.hostname ? [`${spec.hostname}:${spec.ip}`] : []), ...hostAliasEntries(spec)];
       this.netnsPods.set(name, {
         ...join, sysctl: UNPRIVILEGED_PORTS,
-        ...(spec.hostname && { hostname: spec.hostname, hostadd: [`${spec.hostname}:${spec.ip}`] }),
+        ...(spec.hostname && { hostname: spec.hostname }),
+        ...(hostadd.length && { hostadd }),
         ...dns, mounts: [...join.mounts, ...(dns.mounts as unknown[] ?? [])],
       });
       if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
@@ -362,7 +365,7 @@ export class PodmanRuntime implements Runtime {
     const body: Record<string, unknown> = { name, labels };
     if (spec.hostname) body.hostname = spec.hostname;
     // podman adds them to the /etc/hosts it writes for the pod's containers (`podman pod create --add-host`).
-    if (spec.hostAliases) body.hostadd = spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`));
+    if (spec.hostAliases) body.hostadd = hostAliasEntries(spec);
     Object.assign(body, await this.dnsSpec(name, spec));
     if (spec.hostNetwork) {
       body.netns = { nsmode: 'host' };
@@ -764,6 +767,9 @@ class PodmanContainer implements RunningContainer {
     return this.exited;
   }
 }
+
+/** spec.hostAliases as podman's `hostadd` entries (`--add-host <name>:<ip>`). */
+const hostAliasEntries = (spec: SandboxSpec) => (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`));
 
 /** The container's name in its pod: the last part of `<namespace>/<pod>/<container>`. */
 const containerName = (l: ContainerLaunch) => l.id.slice(l.id.lastIndexOf('/') + 1);
