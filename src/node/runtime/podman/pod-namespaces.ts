@@ -9,13 +9,14 @@
 //   the kubelet's sandbox gives a pod's containers one IPC namespace and one /dev/shm (System V IPC, POSIX message
 //   queues and shared memory shared within the pod, not with other pods).
 // The pod's containers join them (podman's `nsmode: path`, and /dev/shm a bind mount). One shell per pod runs two
-// `ip -batch` and one `unshare … mount` (a few ms of CPU each here, as any exec). Masquerading out of the pod CIDR is
-// one iptables rule per bridge, not one chain per pod.
-import { execFile } from 'node:child_process';
+// `ip -batch` and one `unshare … mount` (a few ms of CPU each here, as any exec), started by the process runtime's
+// helper process (process-spawner.ts): a fork of serve itself, with its big heap, cost it ~0.1 s a pod. Masquerading
+// out of the pod CIDR is one iptables rule per bridge, not one chain per pod.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm, rmdir, writeFile } from 'node:fs/promises';
 import { IpPool } from '../../../model/ip-pool.ts';
+import { runCommand } from '../process-spawner.ts';
 
 const NETNS_DIR = '/run/netns';
 const PODS_DIR = '/run/convergit/pods';
@@ -70,10 +71,10 @@ function interfaces(): string[] {
   }
 }
 
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 60_000 }, (e, _out, err) => e ? reject(new Error(String(err).trim() || e.message)) : resolve());
-  });
+/** Runs a command through the process runtime's helper (serve forks nothing); rejects with its stderr when it fails. */
+async function run(file: string, args: string[]): Promise<void> {
+  const r = await runCommand(file, args);
+  if (r.code !== 0) throw new Error(r.stderr.trim() || `${file} ${r.signal ? `killed by ${r.signal}` : `exited with ${r.code}`}`);
 }
 
 /** `10.244.3.0/24` → its first address (the bridge's, the pods' gateway, as the node reserves it) and the prefix length. */
@@ -111,8 +112,8 @@ export async function createPodNamespaces(name: string, ip: string, cidr: string
   // A leftover of the same name (a sandbox made again) goes first: its host end while something still holds its
   // namespace, then its mounts.
   if (interfaces().includes(veth) || existsSync(netnsPath(name)) || existsSync(podDir(name))) await removePodNamespaces(name, veth);
-  await mkdir(shmPath(name), { recursive: true });
-  await writeFile(ipcPath(name), '');
+  mkdirSync(shmPath(name), { recursive: true }); // synchronous: see PodmanRuntime.start
+  writeFileSync(ipcPath(name), '');
   // Two ip runs (each forks nothing; here-documents, no printf): on the host's side the namespace and the veth pair,
   // its host end on the bridge from its making; then in the namespace. Then the IPC namespace, bound to its file by
   // unshare, which runs the mount of the pod's /dev/shm (one exec for both).

@@ -7,8 +7,8 @@
 import { collectExecOutput } from '../exec-output.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFileSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -19,13 +19,14 @@ import { apiError, PodmanApi, seg } from './api.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
 import { writeContainersConf, writeRegistriesConf, type RegistryMirror } from './config.ts';
 import { ExitWatcher } from './exits.ts';
-import { cgroupUsage } from './cgroup-usage.ts';
+import { cgroupFiles, cgroupUsage, type CgroupFiles } from './cgroup-usage.ts';
 import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
+import { startSpawner } from '../process-spawner.ts';
 import { formatResolvConf } from '../../../model/resolv-conf.ts';
 import {
   createPodNamespaces, ensureBridge, hasPodNamespaces, joinPodNamespaces, podNamespacesAvailable, podNamespacesNamed, removeBridge, removePodNamespaces,
@@ -121,8 +122,8 @@ export class PodmanRuntime implements Runtime {
   private readonly known = new Set<string>();
   /** Pod uids with a container re-adopted by this runtime: their sandboxes are taken back, not made anew. */
   private readonly adoptedPods = new Set<string>();
-  /** Container id → its init's host pid, for usage. */
-  private readonly pids = new Map<string, number>();
+  /** Container id → its cgroup's files, for usage. */
+  private readonly cgroups = new Map<string, CgroupFiles>();
   /** When each image this instance pulled was last used, for image GC. */
   private readonly imageUsage: ImageUsage;
   private gcTimer?: NodeJS.Timeout;
@@ -153,6 +154,8 @@ export class PodmanRuntime implements Runtime {
     const registries = await writeRegistriesConf(opts.stateDir, opts.registryMirrors);
     const runtime = new PodmanRuntime(opts, conf, registries);
     runtime.api.warm(); // the service starts while the caller goes on
+    // The helper that runs the pods' namespace commands, forked now, while serve is small (see pod-namespaces.ts).
+    if (!runtime.rootless && podNamespacesAvailable()) startSpawner();
     return runtime;
   }
 
@@ -457,14 +460,16 @@ export class PodmanRuntime implements Runtime {
   // ---- containers ------------------------------------------------------------------------------------------------
 
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
-    await mkdir(dirname(launch.logFile), { recursive: true });
+    // A container's few small file operations synchronous: each through the thread pool cost serve ~0.2 ms of CPU
+    // (a promise, a thread's wake-up) against microseconds done here, for every container of a burst.
+    mkdirSync(dirname(launch.logFile), { recursive: true });
     const startedAt = new Date();
     if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
     const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
     const spec = await this.runSpec(name, launch);
     if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
-    await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
-    await appendFile(launch.logFile, ''); // there from the start, even before conmon's first line
+    mkdirSync(join(this.opts.stateDir, 'conmon'), { recursive: true });
+    appendFileSync(launch.logFile, ''); // there from the start, even before conmon's first line
     // `podman run -d`: a create, then a start (which starts the pod's infra first when it is not running yet), a
     // bounded number at a time.
     const { created, r } = await this.startSlots.run(async () => {
@@ -483,7 +488,7 @@ export class PodmanRuntime implements Runtime {
     // told by the exit watcher, which remembers recent deaths of containers not watched yet.
     const id = typeof created.body?.Id === 'string' ? created.body.Id as string : name;
     // conmon, which watches the container (the container's own pid would need an inspect; usage looks it up).
-    const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
+    const conmonPid = this.conmonPid(name);
     const record: PodmanRecord = {
       runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
@@ -524,7 +529,7 @@ export class PodmanRuntime implements Runtime {
     // As start reported it: its time, and conmon's pid (start does not inspect); records of older starts: podman's.
     const startedAt = typeof rec.startedAt === 'number' ? new Date(rec.startedAt)
       : info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
-    const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
+    const conmonPid = this.conmonPid(name);
     const c = new PodmanContainer(this, name, info.Id, conmonPid || (info.State?.Pid ?? 0), startedAt, record);
     if (rec.podUID) this.adoptedPods.add(rec.podUID);
     return this.track(launch, c, info.State?.Status === 'running');
@@ -643,20 +648,41 @@ export class PodmanRuntime implements Runtime {
     return this.gcRunning;
   }
 
-  /** Each record's container's cgroup usage (kubectl top); its init's pid is looked up once per container. */
+  /** Each record's container's cgroup usage (kubectl top); its cgroup is looked up once per container. */
   async usage(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]> {
     return Promise.all(records.map(async (record) => {
       if (!isPodmanRecord(record)) return undefined;
       const id = String(record.id);
-      let pid = this.pids.get(id);
-      if (pid === undefined) {
-        pid = (await this.inspectContainer(id))?.State?.Pid ?? 0;
-        if (pid) this.pids.set(id, pid);
+      let files = this.cgroups.get(id);
+      if (!files) {
+        // Its init is conmon's child (no inspect, whose answer is kilobytes of JSON a container); else podman says.
+        const pid = this.initPid(String(record.name)) || ((await this.inspectContainer(id))?.State?.Pid ?? 0);
+        files = pid ? cgroupFiles(pid, id) : undefined;
+        if (files) this.cgroups.set(id, files);
       }
-      const sample = pid ? await cgroupUsage(pid, id) : undefined;
-      if (!sample) this.pids.delete(id);
+      const sample = files && cgroupUsage(files);
+      if (!sample) this.cgroups.delete(id);
       return sample;
     }));
+  }
+
+  /** The container's conmon, from its pid file; 0 when not found. */
+  private conmonPid(name: string): number {
+    try {
+      return Number(readFileSync(this.conmonPidFile(name), 'utf8')) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The container's init process: its conmon's child; 0 when not found. */
+  private initPid(name: string): number {
+    const conmon = this.conmonPid(name);
+    try {
+      return conmon && (Number(readFileSync(`/proc/${conmon}/task/${conmon}/children`, 'utf8').trim().split(' ')[0]) || 0);
+    } catch {
+      return 0;
+    }
   }
 
   /** @internal */
