@@ -5,13 +5,16 @@
 // here asserts a time. BENCH_POD_COUNTS (default "10,100") and BENCH_RUNTIMES (default "process,podman") shrink it.
 // Beside the wall times: the CPU serve (and on podman, its podman service) spent from the commit to the last Ready,
 // and on podman the calls one pod's start makes (API requests; podman processes: none on that path).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// BENCH_POD_PROFILE=1 runs serve under --cpu-prof and prints where its CPU went from the commit to the last Ready;
+// BENCH_POD_STEPS=0 leaves out the runs of the podman runtime alone.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { podmanMissing, removeLeftoverNetworks } from '../support/podman.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+import { profileSummary } from './profile-summary.ts';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 import { defaultStartParallelism, PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import type { RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
@@ -21,13 +24,17 @@ const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
 const rssOf = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const KI = (q: string) => Number(/^(\d+)Ki$/.exec(q)?.[1] ?? NaN) * 1024;
-/** CPU seconds (user + system) of a process so far, 0 when it is gone; with `children`, plus its children's it has
- * reaped (serve's: the shells making pods' namespaces; the podman service's: runc start, CNI plugins, iptables; not
- * conmon's, which are double-forked away, nor the runc create each conmon runs). */
-const cpuOf = (pid: number, children = false) => {
+/** CPU seconds (user + system) of a process so far, 0 when it is gone; with `children`, plus its children's: those it
+ * has reaped and those alive (serve's: its helper process and the shells that make pods' namespaces, not the podman
+ * service, counted apart; the podman service's: runc start, CNI plugins, iptables; not conmon's, which are
+ * double-forked away, nor the runc create each conmon runs). */
+const cpuOf = (pid: number, children = false, apart = new Set<number>()): number => {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)) / 100;
+    if (!children) return (Number(f[11]) + Number(f[12])) / 100;
+    const alive = readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100
+      + alive.filter((c) => !apart.has(c)).reduce((sum, c) => sum + cpuOf(c, true, apart), 0);
   } catch {
     return 0;
   }
@@ -64,20 +71,25 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-pods-'));
   const extra = runtime === 'podman' ? ['--cluster-cidr', '10.254.0.0/16'] : [];
   if (runtime === 'podman') removeLeftoverNetworks('10-254-');
+  const prof = process.env.BENCH_POD_PROFILE === '1' ? path.join(dataDir, 'prof') : undefined;
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', runtime, '--node-pods', String(n + 10),
-    '--node-cpu', '64', '--node-memory', '64Gi', '--metric-resolution', '1s', ...extra], { listenTimeoutMs: 120_000 }); // a busy machine
+    '--node-cpu', '64', '--node-memory', '64Gi', '--metric-resolution', '1s', ...extra],
+  { listenTimeoutMs: 120_000, nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [] }); // a busy machine
+  let window: { fromUs: number; toUs: number } | undefined;
   try {
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 30_000);
     repo.write('idle.yaml', deployment(n));
     const svc = servicePid(dataDir);
-    const cpu0 = [cpuOf(serve.pid), cpuOf(svc), cpuOf(serve.pid, true), cpuOf(svc, true)];
-    const t0 = performance.now();
+    const apart = new Set([svc]);
+    const cpu0 = [cpuOf(serve.pid), cpuOf(svc), cpuOf(serve.pid, true, apart), cpuOf(svc, true)];
+    const t0 = performance.now(), fromUs = Number(process.hrtime.bigint() / 1000n);
     repo.commit('idle');
     // Each pod's Ready seen on a watch from the commit on (as `kubectl get -w`): a LIST polled every 50 ms cost serve
     // more CPU than the pods' start did, and was counted as serve's.
     const readyAt = await readyTimes(serve.url, n, t0, runtime);
+    window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
     const times = [...readyAt.values()];
-    const cpu = [cpuOf(serve.pid) - cpu0[0], svc ? cpuOf(svc) - cpu0[1] : 0, cpuOf(serve.pid, true) - cpu0[2], svc ? cpuOf(svc, true) - cpu0[3] : 0];
+    const cpu = [cpuOf(serve.pid) - cpu0[0], svc ? cpuOf(svc) - cpu0[1] : 0, cpuOf(serve.pid, true, apart) - cpu0[2], svc ? cpuOf(svc, true) - cpu0[3] : 0];
     const perPod = (x: number) => `${((x * 1000) / n).toFixed(0)} ms a pod`;
     const cpuText = `CPU to the last Ready: serve ${cpu[0].toFixed(1)} s (${perPod(cpu[0])}; with its children ${perPod(cpu[2])})`
       + `${svc ? `, podman service ${cpu[1].toFixed(1)} s (${perPod(cpu[1])}; with its children ${perPod(cpu[3])})` : ''}; `;
@@ -102,6 +114,16 @@ async function commitToReady(runtime: 'process' | 'podman', n: number): Promise<
     throw e;
   } finally {
     await serve.shutdown();
+    // The profile is written as serve exits: serve's own CPU from the commit to the last Ready, by function.
+    if (prof && window && existsSync(prof)) {
+      const own = existsSync(new URL('../../build/cli/main.js', import.meta.url)) ? 'build/' : 'src/';
+      for (const f of readdirSync(prof)) {
+        console.log(`${runtime}, ${n} pods: serve's profile (${f}), commit → last Ready, by self time:`);
+        for (const l of profileSummary(path.join(prof, f), 25, { window })) console.log(`   ${l}`);
+        console.log('  by total time, convergit\'s functions:');
+        for (const l of profileSummary(path.join(prof, f), 40, { window, inclusive: true, only: own })) console.log(`   ${l}`);
+      }
+    }
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -171,7 +193,7 @@ async function runtimeSteps(dir: string, n: number, parallelism: number): Promis
     started.push([await rt.start({ id: 'default/warm/c', argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, 'warm.log'), sandbox: warm, podUID: 'w', restartCount: 0 }), warm]);
     rt.api.timings = new Map();
     const svc = servicePid(path.join(dir, `steps-${parallelism}`));
-    const cpu0 = [cpuOf(svc), cpuOf(svc, true), cpuOf(process.pid, true) - cpuOf(process.pid)];
+    const cpu0 = [cpuOf(svc), cpuOf(svc, true), cpuOf(process.pid, true, new Set([svc])) - cpuOf(process.pid)];
     const t0 = performance.now();
     const sandbox: number[] = [], start: number[] = [], total: number[] = [];
     await Promise.all(Array.from({ length: n }, async (_, i) => {
@@ -192,7 +214,7 @@ async function runtimeSteps(dir: string, n: number, parallelism: number): Promis
       + `steps: sandbox ${ms(sandbox)}; Runtime.start ${ms(start)}, of which container create ${ms(t.get('POST containers/create'))}, `
       + `container start ${ms(t.get('POST containers/start'))}, the rest waiting for a start slot; `
       + `podman service CPU ${(cpuOf(svc) - cpu0[0]).toFixed(1)} s, with its children ${(cpuOf(svc, true) - cpu0[1]).toFixed(1)} s; `
-      + `the runtime's children (namespaces) ${(cpuOf(process.pid, true) - cpuOf(process.pid) - cpu0[2]).toFixed(1)} s; load average ${loadavg()[0].toFixed(1)}`);
+      + `the runtime's children (namespaces) ${(cpuOf(process.pid, true, new Set([svc])) - cpuOf(process.pid) - cpu0[2]).toFixed(1)} s; load average ${loadavg()[0].toFixed(1)}`);
   } finally {
     rt.api.timings = undefined;
     await Promise.all(started.map(async ([c, sb]) => { await c.stop(0); await rt.removeSandbox!(sb); }));
@@ -235,7 +257,7 @@ export async function podStartup(): Promise<void> {
           await rt.close();
         }
         const most = Math.max(...counts);
-        for (const p of [most, defaultStartParallelism()]) await runtimeSteps(dir, most, p);
+        if (process.env.BENCH_POD_STEPS !== '0') for (const p of [most, defaultStartParallelism()]) await runtimeSteps(dir, most, p);
       }
       for (const n of counts) await commitToReady(runtime, n);
     }
