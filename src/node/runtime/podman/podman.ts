@@ -346,6 +346,8 @@ export class PodmanRuntime implements Runtime {
     const name = `${this.sandboxPrefix}${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
     const labels = { [LABEL]: this.instance, [POD_UID]: spec.uid };
     if (this.ownNetns(spec)) {
+      // A pod with an infra container, of a convergit before namespaces of its own, is taken back as it is.
+      if (this.adoptedPods.has(spec.uid) && !hasPodNamespaces(name) && (await this.takeBackSandbox(name, spec.uid))) return name;
       // What podman's pod create would have given the pod, given to each container (as the kubelet's /etc/hosts
       // names the pod, then its hostAliases).
       const join = joinPodNamespaces(name);
