@@ -165,7 +165,7 @@ async function podCalls(rt: PodmanRuntime, dir: string): Promise<void> {
   await rt.start({ id: 'default/warm/c', argv: ['true'], env: {}, cwd: '/', logFile: path.join(dir, 'warm.log') }).then((c) => c.exited);
   rt.api.calls.clear();
   const uid = crypto.randomUUID();
-  const sandbox = await rt.createSandbox!({ id: 'default/calls', uid, podCIDR: '10.253.0.0/24', ip: '10.253.0.5', hostNetwork: false, hostPorts: [] });
+  const sandbox = await rt.createSandbox!({ id: 'default/calls', uid, podCIDR: '10.255.0.0/24', ip: '10.255.0.5', hostNetwork: false, hostPorts: [] });
   const c = await rt.start({ id: 'default/calls/c', argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, 'calls.log'), sandbox, podUID: uid, restartCount: 0 });
   const started = [...rt.api.calls].filter(([k]) => k !== 'GET events');
   rt.api.calls.clear();
@@ -185,11 +185,11 @@ async function podCalls(rt: PodmanRuntime, dir: string): Promise<void> {
  */
 async function runtimeSteps(dir: string, n: number, parallelism: number): Promise<void> {
   const rt = await PodmanRuntime.create({ stateDir: path.join(dir, `steps-${parallelism}`, 'podman'), startParallelism: parallelism });
-  const cidr = '10.253.1.0/24';
+  const cidr = '10.255.1.0/24';
   const started: [RunningContainer, string][] = [];
   try {
     // The bridge, the service and the infra image first: what a node has done before its first pods.
-    const warm = await rt.createSandbox!({ id: 'default/warm', uid: crypto.randomUUID(), podCIDR: cidr, ip: '10.253.1.2', hostNetwork: false, hostPorts: [] });
+    const warm = await rt.createSandbox!({ id: 'default/warm', uid: crypto.randomUUID(), podCIDR: cidr, ip: '10.255.1.2', hostNetwork: false, hostPorts: [] });
     started.push([await rt.start({ id: 'default/warm/c', argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, 'warm.log'), sandbox: warm, podUID: 'w', restartCount: 0 }), warm]);
     rt.api.timings = new Map();
     const svc = servicePid(path.join(dir, `steps-${parallelism}`));
@@ -199,7 +199,7 @@ async function runtimeSteps(dir: string, n: number, parallelism: number): Promis
     await Promise.all(Array.from({ length: n }, async (_, i) => {
       const uid = crypto.randomUUID();
       const a = performance.now();
-      const sb = await rt.createSandbox!({ id: `default/p${i}`, uid, podCIDR: cidr, ip: `10.253.1.${10 + i}`, hostNetwork: false, hostPorts: [] });
+      const sb = await rt.createSandbox!({ id: `default/p${i}`, uid, podCIDR: cidr, ip: `10.255.1.${10 + i}`, hostNetwork: false, hostPorts: [] });
       const b = performance.now();
       const c = await rt.start({ id: `default/p${i}/c`, argv: ['sleep', '1000000'], env: {}, cwd: '/', logFile: path.join(dir, `p${i}.log`), sandbox: sb, podUID: uid, restartCount: 0 });
       const d = performance.now();
@@ -245,6 +245,7 @@ export async function podStartup(): Promise<void> {
   if (missing) console.log(`pod start-up on podman: skipped, ${missing}`);
   const runtimes = (process.env.BENCH_RUNTIMES ?? 'process,podman').split(',').filter((r) => r === 'process' || (r === 'podman' && !missing)) as ('process' | 'podman')[];
   const dir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-start-'));
+  if (runtimes.includes('podman')) removeLeftoverNetworks('10-255-'); // what a killed run of these left (10.253, their old range, is e2e/podman-restart's)
   try {
     for (const runtime of runtimes) {
       if (runtime === 'process') await startCost('process', new ProcessRuntime(), dir);
