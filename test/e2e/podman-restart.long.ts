@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
@@ -197,6 +197,9 @@ spec:
     serve = undefined;
     assert.equal(podmanIds(), []);
     assert.equal(podPods(), []);
+    const left = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []).filter((n) => n.startsWith(`convergit-${instance()}-`));
+    assert.equal(left('/run/netns'), [], 'no network namespace of the folder left');
+    assert.equal(left('/run/convergit/pods'), [], 'no IPC namespace or /dev/shm of the folder left');
   });
 
   const isInfra = (id: string) => execFileSync('podman', ['container', 'inspect', '--format', '{{.IsInfra}}', id], { encoding: 'utf8' }).trim() === 'true';

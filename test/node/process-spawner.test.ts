@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
 import { procStat } from '../../src/node/runtime/process-group.ts';
+import { runCommand } from '../../src/node/runtime/process-spawner.ts';
 import type { ContainerLaunch } from '../../src/node/runtime/runtime.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'convergit-spawner-'));
@@ -75,6 +76,18 @@ test('a command that does not exist fails to start, as a direct spawn did', asyn
   const exit = await c.exited;
   assert.is(exit.exitCode, 127);
   assert.is(exit.reason, 'ContainerCannotRun');
+});
+
+test('runCommand: a command run to its end by the helper, its exit and stderr back; one that runs over is killed', async () => {
+  const ok = await runCommand('sh', ['-c', 'echo out; echo oops >&2; exit 3']);
+  assert.equal(ok, { code: 3, signal: null, stderr: 'oops\n' });
+  const [helper] = helpers();
+  const child = await runCommand('sh', ['-c', 'echo $PPID >&2']);
+  assert.is(Number(child.stderr), helper, 'forked by the helper, not by this process');
+  const slow = await runCommand('sleep', ['30'], { timeoutMs: 200 });
+  assert.is(slow.signal, 'SIGKILL');
+  const missing = await runCommand('no-such-command-here', []).then(() => undefined, (e: Error) => e.message);
+  assert.match(missing ?? '', /ENOENT/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

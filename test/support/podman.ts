@@ -34,7 +34,8 @@ export function removeLeftoverNetworks(subnetPrefix: string): void {
 
 /**
  * Removes the containers and pods a serve on `dataDir` left on podman, at once (-t 0: a shell loop as PID 1 ignores
- * SIGTERM, and podman would wait 10 s for each), and unmounts the tmpfs volumes under the folder before it goes.
+ * SIGTERM, and podman would wait 10 s for each), and unmounts the tmpfs volumes under the folder before it goes, and
+ * the pods' namespaces.
  */
 export function removeInstance(dataDir: string): void {
   const instance = createHash('sha256').update(join(dataDir, 'podman')).digest('hex').slice(0, 8);
@@ -42,4 +43,7 @@ export function removeInstance(dataDir: string): void {
   const ps = spawnSync('podman', ['pod', 'ps', '-q', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   if (ps.length) spawnSync('podman', ['pod', 'rm', '-f', '-t', '0', ...ps]);
   spawnSync('sh', ['-c', `grep -o '${dataDir}/[^ ]*' /proc/self/mountinfo | xargs -r umount -l`]);
+  // The pods' own namespaces (pod-namespaces.ts): unmounted, then their files.
+  const left = `/run/netns/convergit-${instance}-* /run/convergit/pods/convergit-${instance}-*/ipc /run/convergit/pods/convergit-${instance}-*/shm`;
+  spawnSync('sh', ['-c', `for f in ${left}; do [ -e "$f" ] && umount -l "$f"; done; rm -rf /run/netns/convergit-${instance}-* /run/convergit/pods/convergit-${instance}-*`]);
 }

@@ -5,6 +5,8 @@
 // then later the exit status. The child is still started detached (its own session and process group, pgid = pid)
 // with its output appended to its log file, exactly as a direct spawn did, so stop, re-adoption and `convergit stop`
 // see no difference. The helper exits when serve goes (its stdin closes) and leaves every container running.
+// It also runs short commands for other runtimes (`runCommand`: podman's pod namespaces), waited for, their stderr
+// sent back: serve forks nothing on a pod's way.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -17,8 +19,21 @@ for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {}); // it 
 const send = (m) => { try { process.stdout.write(JSON.stringify(m) + '\n'); } catch {} };
 process.stdout.on('error', () => {});
 const startTime = (pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch { return undefined; } };
+const run = (r) => {
+  let child;
+  try {
+    child = spawn(r.file, r.args, { cwd: '/', env: r.env, stdio: ['ignore', 'ignore', 'pipe'], timeout: r.timeoutMs, killSignal: 'SIGKILL' });
+  } catch (e) {
+    return send({ id: r.id, error: { code: e.code, message: e.message } });
+  }
+  let stderr = '';
+  child.stderr.on('data', (d) => { if (stderr.length < 65536) stderr += d; });
+  child.on('error', (e) => send({ id: r.id, error: { code: e.code, message: e.message } }));
+  child.on('close', (code, signal) => send({ id: r.id, ran: { code, signal, stderr } }));
+};
 createInterface({ input: process.stdin }).on('line', (line) => {
   const r = JSON.parse(line);
+  if (r.run) return run(r);
   let fd;
   try { fd = openSync(r.log, 'a'); } catch (e) { return send({ id: r.id, fail: { code: e.code, message: e.message } }); }
   let child;
@@ -43,7 +58,9 @@ export type Spawned =
   | { pid: number; startTime?: string; /** undefined: the helper died, the status is unknown (watch /proc). */ exit: Promise<ChildExit | undefined> }
   | { error: NodeJS.ErrnoException };
 
-interface Entry { started: (s: Spawned) => void; failed: (e: Error) => void; exited?: (e: ChildExit | undefined) => void }
+export interface CommandResult extends ChildExit { stderr: string }
+
+interface Entry { started: (s: Spawned) => void; failed: (e: Error) => void; exited?: (e: ChildExit | undefined) => void; ran?: (r: CommandResult) => void }
 
 class Helper {
   private readonly child: ChildProcess;
@@ -77,9 +94,27 @@ class Helper {
     });
   }
 
-  private receive(m: { id: number; pid?: number; startTime?: string; exit?: ChildExit; error?: { code?: string; message: string }; fail?: { code?: string; message: string } }) {
+  /** Runs `file` to its end (killed past `timeoutMs`): its exit and stderr. */
+  run(file: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const id = ++this.next;
+      this.entries.set(id, { started: () => {}, failed: reject, ran: resolve });
+      this.refs();
+      this.child.stdin!.write(`${JSON.stringify({ id, run: true, file, args, env, timeoutMs })}\n`);
+    });
+  }
+
+  private receive(m: {
+    id: number; pid?: number; startTime?: string; exit?: ChildExit; ran?: CommandResult; error?: { code?: string; message: string }; fail?: { code?: string; message: string };
+  }) {
     const e = this.entries.get(m.id);
     if (!e) return;
+    if (e.ran) {
+      // A command run to its end: its first answer (an error to start it, or its end) is the one.
+      this.entries.delete(m.id);
+      this.refs();
+      return m.ran ? e.ran(m.ran) : e.failed(Object.assign(new Error(m.error?.message ?? 'spawn failed'), { code: m.error?.code }));
+    }
     if (m.exit) {
       this.entries.delete(m.id);
       this.refs();
@@ -124,6 +159,14 @@ function running(): Helper {
 /** Starts the helper now if none runs (it keeps nothing alive while it has no container to start or watch). */
 export function startSpawner(): void {
   running();
+}
+
+/**
+ * Runs `file` through the shared helper and waits for its end (killed past `timeoutMs`): a fork of the small helper,
+ * not of serve, whose fork with a big heap cost tens of milliseconds of its event loop a command.
+ */
+export function runCommand(file: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return running().run(file, args, opts.env ?? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, opts.timeoutMs ?? 60_000);
 }
 
 /** Starts `file` detached, its output appended to `logFile`, through the shared helper (started on first use). */

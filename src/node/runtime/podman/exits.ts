@@ -7,6 +7,8 @@ import type { PodmanApi } from './api.ts';
 const SWEEP_MS = 3000;
 /** The next listing waits this many times as long as the last took. */
 const SWEEP_FACTOR = 10;
+/** A listing of every container (to find one removed while its event was missed) at least this often. */
+const FULL_SWEEP_MS = 60_000;
 
 /**
  * When the next listing is due: 3 s, or ten times what the last took when that is longer. A listing costs podman
@@ -16,6 +18,13 @@ const SWEEP_FACTOR = 10;
  */
 export const sweepDelay = (lastMs: number): number => Math.max(SWEEP_MS, SWEEP_FACTOR * lastMs);
 
+/**
+ * The listing's filters. Podman builds a listing's entry (the costly part: state, namespaces, ports, pod) only for the
+ * containers its filters keep, so the usual one asks for the dead only; a container removed from outside is in no
+ * listing but a full one, taken after the stream was down (its `died` may be missed) and once a minute.
+ */
+export const sweepFilters = (label: string, full: boolean): Record<string, string[]> => full ? { label: [label] } : { label: [label], status: ['exited', 'stopped'] };
+
 export class ExitWatcher {
   private stream?: { close(): void };
   private readonly waiters = new Map<string, () => void>();
@@ -23,6 +32,8 @@ export class ExitWatcher {
   private poll?: NodeJS.Timeout;
   /** How long the last listing took (the next waits sweepDelay of it). */
   private lastSweepMs = 0;
+  /** When the last full listing was taken; 0: the next is full (the stream was down). */
+  private lastFullSweep = 0;
 
   constructor(private readonly api: PodmanApi, private readonly label: string) {}
 
@@ -66,6 +77,7 @@ export class ExitWatcher {
       if (name) this.diedEvent(name);
     }, () => {
       this.stream = undefined;
+      this.lastFullSweep = 0;
       // The stream ended (the service restarted, killed): a new one is opened for current waiters after a moment
       // (their deaths meanwhile: the since above, and the listing).
       if (!this.closed && this.waiters.size) setTimeout(() => this.ensure(), 500).unref();
@@ -87,13 +99,15 @@ export class ExitWatcher {
     if (!this.waiters.size) return;
     const watched = [...this.waiters.keys()];
     const t0 = performance.now();
-    const r = await this.api.call('GET', '/containers/json', { query: { all: true, filters: { label: [this.label] } } }).catch(() => undefined);
+    const full = Date.now() - this.lastFullSweep >= FULL_SWEEP_MS;
+    const r = await this.api.call('GET', '/containers/json', { query: { all: true, filters: sweepFilters(this.label, full) } }).catch(() => undefined);
     this.lastSweepMs = performance.now() - t0;
     if (r?.status !== 200 || !Array.isArray(r.body)) return;
+    if (full) this.lastFullSweep = Date.now();
     const states = new Map((r.body as { Names: string[]; State: string }[]).flatMap((c) => c.Names.map((n) => [n, c.State] as const)));
     for (const name of watched) {
       const state = states.get(name);
-      if (state === undefined || state === 'exited' || state === 'stopped') this.died(name);
+      if ((full && state === undefined) || state === 'exited' || state === 'stopped') this.died(name);
     }
   }
 

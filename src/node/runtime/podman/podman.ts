@@ -7,8 +7,8 @@
 import { collectExecOutput } from '../exec-output.ts';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFileSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -19,14 +19,18 @@ import { apiError, PodmanApi, seg } from './api.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
 import { writeContainersConf, writeRegistriesConf, type RegistryMirror } from './config.ts';
 import { ExitWatcher } from './exits.ts';
-import { cgroupUsage } from './cgroup-usage.ts';
+import { cgroupFiles, cgroupUsage, type CgroupFiles } from './cgroup-usage.ts';
 import { collectImages, DEFAULT_IMAGE_GC, ImageUsage, type ImageGCOptions, type ImageGCResult } from './image-gc.ts';
 import { hostRoot } from './host-root.ts';
 import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
+import { startSpawner } from '../process-spawner.ts';
 import { formatResolvConf } from '../../../model/resolv-conf.ts';
+import {
+  createPodNamespaces, ensureBridge, hasPodNamespaces, joinPodNamespaces, podNamespacesAvailable, podNamespacesNamed, removeBridge, removePodNamespaces,
+} from './pod-namespaces.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -87,6 +91,12 @@ class Slots {
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_.-]/g, '_');
 
+/** As containerd does for Kubernetes: ports below 1024 need no privilege inside a pod's own namespace. */
+const UNPRIVILEGED_PORTS = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+
+/** Names the masquerade rule convergit adds for a bridge of its pods in namespaces of its own. */
+const masqueradeComment = (network: string) => `convergit:${network}`;
+
 export class PodmanRuntime implements Runtime {
   readonly name = 'podman';
   readonly instance: string;
@@ -98,6 +108,10 @@ export class PodmanRuntime implements Runtime {
   private readonly exits: ExitWatcher;
   private rootMounts?: Promise<Mount[]>;
   private readonly networks = new Map<string, Promise<string>>();
+  /** podCIDR → its bridge, made ready for pods in namespaces of their own (pod-namespaces.ts). */
+  private readonly bridges = new Map<string, Promise<string>>();
+  /** Sandboxes whose namespaces convergit made (pod-namespaces.ts) → what each container of theirs is given to join them. */
+  private readonly netnsPods = new Map<string, Record<string, unknown>>();
   private readonly pulls = new Map<string, Promise<ImageInfo>>();
   /** Images found present (ref → what inspect said), so IfNotPresent and Never start without a podman call each;
    * forgotten when a start of one fails and after an image GC pass that removed any. */
@@ -108,14 +122,17 @@ export class PodmanRuntime implements Runtime {
   private readonly known = new Set<string>();
   /** Pod uids with a container re-adopted by this runtime: their sandboxes are taken back, not made anew. */
   private readonly adoptedPods = new Set<string>();
-  /** Container id → its init's host pid, for usage. */
-  private readonly pids = new Map<string, number>();
+  /** Container id → its cgroup's files, for usage. */
+  private readonly cgroups = new Map<string, CgroupFiles>();
   /** When each image this instance pulled was last used, for image GC. */
   private readonly imageUsage: ImageUsage;
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<ImageGCResult>;
   /** Container starts in flight (see defaultStartParallelism). */
   private readonly startSlots: Slots;
+  /** Sandboxes in the making, bounded as starts are: 100 made at once all finished together, late (the kernel's
+   * network changes are serialised anyway), and held every pod's first container back. */
+  private readonly sandboxSlots: Slots;
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
     this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
@@ -128,6 +145,7 @@ export class PodmanRuntime implements Runtime {
     this.exits = new ExitWatcher(this.api, `${LABEL}=${this.instance}`);
     this.imageUsage = new ImageUsage(join(opts.stateDir, 'images.json'));
     this.startSlots = new Slots(opts.startParallelism ?? defaultStartParallelism());
+    this.sandboxSlots = new Slots(opts.startParallelism ?? defaultStartParallelism());
   }
 
   /** Writes containers.conf (and registries.conf for mirrors). What an earlier run left running stays: the node re-adopts it (see `adopt`). */
@@ -136,6 +154,8 @@ export class PodmanRuntime implements Runtime {
     const registries = await writeRegistriesConf(opts.stateDir, opts.registryMirrors);
     const runtime = new PodmanRuntime(opts, conf, registries);
     runtime.api.warm(); // the service starts while the caller goes on
+    // The helper that runs the pods' namespace commands, forked now, while serve is small (see pod-namespaces.ts).
+    if (!runtime.rootless && podNamespacesAvailable()) startSpawner();
     return runtime;
   }
 
@@ -152,7 +172,21 @@ export class PodmanRuntime implements Runtime {
     };
     await Promise.all((await ids('/containers/json', 'Id')).map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
     await Promise.all((await ids('/pods/json', 'Id')).map((id) => this.api.call('DELETE', `/pods/${id}`, { query: { force: true, timeout: 0 } })));
-    await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.api.call('DELETE', `/networks/${seg(n)}`)));
+    await Promise.all(podNamespacesNamed(this.sandboxPrefix).map((n) => removePodNamespaces(n).catch(() => {})));
+    await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.removeNetwork(n)));
+  }
+
+  /** Every sandbox's name starts with it (and so does the name of the network namespace convergit made for it). */
+  private get sandboxPrefix(): string {
+    return `convergit-${this.instance}-`;
+  }
+
+  /** Removes a bridge network (refused while a podman pod uses it), and what convergit added to its bridge. */
+  private async removeNetwork(name: string): Promise<void> {
+    const info = await this.api.call('GET', `/networks/${seg(name)}/json`);
+    const r = await this.api.call('DELETE', `/networks/${seg(name)}`);
+    const bridge = info.body?.network_interface, subnet = info.body?.subnets?.[0]?.subnet;
+    if (r.status === 200 && typeof bridge === 'string' && typeof subnet === 'string' && podNamespacesAvailable()) await removeBridge(bridge, subnet, masqueradeComment(name));
   }
 
   /**
@@ -162,11 +196,14 @@ export class PodmanRuntime implements Runtime {
   async close(): Promise<void> {
     this.exits.close();
     clearInterval(this.gcTimer);
+    // Not while pods in namespaces of convergit's own run on (they coast): podman does not know they use the bridge.
+    const coasting = podNamespacesNamed(this.sandboxPrefix).length > 0;
     for (const p of this.networks.values()) {
       const name = await p.catch(() => undefined);
-      if (name) await this.api.call('DELETE', `/networks/${seg(name)}`).catch(() => {}); // refused while a pod still uses it
+      if (name && !coasting) await this.removeNetwork(name).catch(() => {}); // refused while a pod still uses it
     }
     this.networks.clear();
+    this.bridges.clear();
     await this.api.close();
   }
 
@@ -277,29 +314,81 @@ export class PodmanRuntime implements Runtime {
     return p;
   }
 
+  /** The bridge of podman's network for `podCIDR`, ready for pods in namespaces of convergit's own. */
+  private bridge(podCIDR: string): Promise<string> {
+    let p = this.bridges.get(podCIDR);
+    if (!p) {
+      p = (async () => {
+        const network = await this.network(podCIDR);
+        const r = await this.api.call('GET', `/networks/${seg(network)}/json`);
+        const bridge = r.body?.network_interface;
+        if (r.status !== 200 || typeof bridge !== 'string') throw new Error(`the bridge of ${network}: ${apiError(r)}`);
+        await ensureBridge(bridge, podCIDR, masqueradeComment(network));
+        return bridge;
+      })();
+      p.catch(() => this.bridges.delete(podCIDR));
+      this.bridges.set(podCIDR, p);
+    }
+    return p;
+  }
+
+  /**
+   * A pod gets network and IPC namespaces of convergit's own (pod-namespaces.ts) where podman would give it an infra
+   * container and CNI: rootful, its own network, no hostPort (those stay podman's: its portmap; rootless podman too,
+   * as the namespaces need root). Its podman pod is then a group without infra: its containers join the namespaces,
+   * and each is given the pod's hostname and resolv.conf.
+   */
+  private ownNetns(spec: SandboxSpec): boolean {
+    return !this.rootless && !spec.hostNetwork && spec.hostPorts.length === 0 && podNamespacesAvailable();
+  }
+
   async createSandbox(spec: SandboxSpec): Promise<string> {
-    const name = `convergit-${this.instance}-${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
+    const name = `${this.sandboxPrefix}${sanitize(spec.id.replace('/', '_'))}-${spec.uid.slice(0, 8)}`;
+    const labels = { [LABEL]: this.instance, [POD_UID]: spec.uid };
+    if (this.ownNetns(spec)) {
+      // A pod with an infra container, of a convergit before namespaces of its own, is taken back as it is.
+      if (this.adoptedPods.has(spec.uid) && !hasPodNamespaces(name) && (await this.takeBackSandbox(name, spec.uid))) return name;
+      // What podman's pod create would have given the pod, given to each container (as the kubelet's /etc/hosts
+      // names the pod, then its hostAliases).
+      const join = joinPodNamespaces(name);
+      const dns = await this.dnsSpec(name, spec);
+      const hostadd = [...(spec.hostname ? [`${spec.hostname}:${spec.ip}`] : []), ...hostAliasEntries(spec)];
+      this.netnsPods.set(name, {
+        ...join, sysctl: UNPRIVILEGED_PORTS,
+        ...(spec.hostname && { hostname: spec.hostname }),
+        ...(hostadd.length && { hostadd }),
+        ...dns, mounts: [...join.mounts, ...(dns.mounts as unknown[] ?? [])],
+      });
+      if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
+      const bridge = await this.bridge(spec.podCIDR);
+      await this.sandboxSlots.run(() => Promise.all([createPodNamespaces(name, spec.ip, spec.podCIDR, bridge), this.createPod(name, { name, labels, no_infra: true })]));
+      return name;
+    }
     // Only a pod with re-adopted containers is taken back; any other old sandbox of it is replaced (with what is in it).
     if (this.adoptedPods.has(spec.uid) && (await this.takeBackSandbox(name, spec.uid))) return name;
     // The libpod PodSpecGenerator `podman pod create` fills in from its flags.
-    const body: Record<string, unknown> = { name, labels: { [LABEL]: this.instance, [POD_UID]: spec.uid } };
+    const body: Record<string, unknown> = { name, labels };
     if (spec.hostname) body.hostname = spec.hostname;
     // podman adds them to the /etc/hosts it writes for the pod's containers (`podman pod create --add-host`).
-    if (spec.hostAliases) body.hostadd = spec.hostAliases.flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`));
+    if (spec.hostAliases) body.hostadd = hostAliasEntries(spec);
     Object.assign(body, await this.dnsSpec(name, spec));
     if (spec.hostNetwork) {
       body.netns = { nsmode: 'host' };
     } else {
       body.netns = { nsmode: 'bridge' };
       body.Networks = { [await this.network(spec.podCIDR)]: { static_ips: [spec.ip] } };
-      // As containerd does for Kubernetes: ports below 1024 need no privilege inside a pod's own namespace.
-      body.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+      body.sysctl = UNPRIVILEGED_PORTS;
       body.portmappings = spec.hostPorts.map((p) => ({
         ...(p.hostIP && { host_ip: p.hostIP }), host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol.toLowerCase(),
       }));
     }
     // Not started here: the first container's start starts its infra (one call less per pod); nothing can answer on
     // the pod's address before a container runs anyway.
+    await this.createPod(name, body);
+    return name;
+  }
+
+  private async createPod(name: string, body: Record<string, unknown>): Promise<void> {
     let r = await this.api.call('POST', '/pods/create', { body });
     if (r.status === 409) {
       // `--replace`, only when needed: an older sandbox of that name (a pod of a serve killed before it recorded the
@@ -308,7 +397,6 @@ export class PodmanRuntime implements Runtime {
       r = await this.api.call('POST', '/pods/create', { body });
     }
     if (r.status !== 201 && r.status !== 200) throw new Error(apiError(r));
-    return name;
   }
 
   /**
@@ -346,14 +434,20 @@ export class PodmanRuntime implements Runtime {
     const r = await this.api.call('GET', '/containers/json', { query: { all: true, filters: { pod: [name] } } });
     if (r.status !== 200 || !Array.isArray(r.body)) return false;
     const ctrs = r.body as { Id: string; Names: string[]; IsInfra?: boolean; State: string; Labels?: Record<string, string> }[];
-    const infra = ctrs.find((c) => c.IsInfra);
-    if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
+    if (this.netnsPods.has(name)) {
+      // Its namespaces are still there, and it holds a container re-adopted as this pod's (so the pod is this one).
+      if (!hasPodNamespaces(name) || !ctrs.some((c) => c.Names.some((n) => this.known.has(n)) && c.Labels?.[POD_UID] === uid)) return false;
+    } else {
+      const infra = ctrs.find((c) => c.IsInfra);
+      if (!infra || infra.State !== 'running' || infra.Labels?.[LABEL] !== this.instance || infra.Labels?.[POD_UID] !== uid) return false;
+    }
     const strays = ctrs.filter((c) => !c.IsInfra && !c.Names.some((n) => this.known.has(n))).map((c) => c.Id);
     await Promise.all(strays.map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
     return true;
   }
 
   async sandboxReady(sandbox: string): Promise<boolean> {
+    if (this.netnsPods.has(sandbox)) return hasPodNamespaces(sandbox) && (await this.api.call('GET', `/pods/${seg(sandbox)}/exists`)).status === 204;
     const r = await this.api.call('GET', '/containers/json', { query: { filters: { pod: [sandbox], status: ['running'] } } });
     return r.status === 200 && Array.isArray(r.body) && r.body.some((c: { IsInfra?: boolean }) => c.IsInfra);
   }
@@ -361,19 +455,23 @@ export class PodmanRuntime implements Runtime {
   async removeSandbox(sandbox: string): Promise<void> {
     await this.api.call('DELETE', `/pods/${seg(sandbox)}`, { query: { force: true, timeout: 0 } });
     await rm(this.resolvConfFile(sandbox), { force: true });
+    this.netnsPods.delete(sandbox);
+    await removePodNamespaces(sandbox);
   }
 
   // ---- containers ------------------------------------------------------------------------------------------------
 
   async start(launch: ContainerLaunch): Promise<RunningContainer> {
-    await mkdir(dirname(launch.logFile), { recursive: true });
+    // A container's few small file operations synchronous: each through the thread pool cost serve ~0.2 ms of CPU
+    // (a promise, a thread's wake-up) against microseconds done here, for every container of a burst.
+    mkdirSync(dirname(launch.logFile), { recursive: true });
     const startedAt = new Date();
     if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
     const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
     const spec = await this.runSpec(name, launch);
     if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
-    await mkdir(join(this.opts.stateDir, 'conmon'), { recursive: true });
-    await appendFile(launch.logFile, ''); // there from the start, even before conmon's first line
+    mkdirSync(join(this.opts.stateDir, 'conmon'), { recursive: true });
+    appendFileSync(launch.logFile, ''); // there from the start, even before conmon's first line
     // `podman run -d`: a create, then a start (which starts the pod's infra first when it is not running yet), a
     // bounded number at a time.
     const { created, r } = await this.startSlots.run(async () => {
@@ -392,7 +490,7 @@ export class PodmanRuntime implements Runtime {
     // told by the exit watcher, which remembers recent deaths of containers not watched yet.
     const id = typeof created.body?.Id === 'string' ? created.body.Id as string : name;
     // conmon, which watches the container (the container's own pid would need an inspect; usage looks it up).
-    const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
+    const conmonPid = this.conmonPid(name);
     const record: PodmanRecord = {
       runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
@@ -433,7 +531,7 @@ export class PodmanRuntime implements Runtime {
     // As start reported it: its time, and conmon's pid (start does not inspect); records of older starts: podman's.
     const startedAt = typeof rec.startedAt === 'number' ? new Date(rec.startedAt)
       : info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
-    const conmonPid = Number(await readFile(this.conmonPidFile(name), 'utf8').catch(() => '0')) || 0;
+    const conmonPid = this.conmonPid(name);
     const c = new PodmanContainer(this, name, info.Id, conmonPid || (info.State?.Pid ?? 0), startedAt, record);
     if (rec.podUID) this.adoptedPods.add(rec.podUID);
     return this.track(launch, c, info.State?.Status === 'running');
@@ -442,6 +540,9 @@ export class PodmanRuntime implements Runtime {
   /** The libpod SpecGenerator `podman run` fills in from its flags. */
   private async runSpec(name: string, l: ContainerLaunch): Promise<Record<string, unknown>> {
     const labels: Record<string, string> = { [LABEL]: this.instance };
+    // In namespaces of convergit's own: joined, with the pod's hostname and resolv.conf (its mounts go with the rest).
+    const { mounts: sandboxMounts = [], ...sandbox } = (l.sandbox && (this.netnsPods.get(l.sandbox)
+      ?? (hasPodNamespaces(l.sandbox) ? joinPodNamespaces(l.sandbox) : undefined))) || {} as Record<string, unknown>;
     if (l.podUID !== undefined) Object.assign(labels, { [POD_UID]: l.podUID, [CONTAINER]: containerName(l), [RESTART_COUNT]: String(l.restartCount ?? 0) });
     const spec: Record<string, unknown> = {
       name, labels,
@@ -450,13 +551,14 @@ export class PodmanRuntime implements Runtime {
       log_configuration: { driver: 'k8s-file', path: l.logFile },
       conmon_pid_file: this.conmonPidFile(name),
       ...(l.sandbox ? { pod: l.sandbox } : { netns: { nsmode: 'none' } }),
+      ...sandbox,
       work_dir: l.cwd,
       // As `podman run --workdir` does: a missing working directory is made.
       create_working_dir: true,
       env: l.env,
     };
     const mounts = [...(l.image ? [] : await (this.rootMounts ??= hostRoot(this.hostRootDir))), ...(l.mounts ?? [])];
-    spec.mounts = mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, type: 'bind', options: ['rbind', ...(m.readOnly ? ['ro'] : [])] }));
+    spec.mounts = [...sandboxMounts as unknown[], ...mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, type: 'bind', options: ['rbind', ...(m.readOnly ? ['ro'] : [])] }))];
     // Rootless on cgroup v1: podman cannot set limits and ignores them (the start says so, ignoredLimits).
     const res = this.ignoredLimits(l).length ? {} : l.resources ?? {};
     const limits: Record<string, Record<string, number>> = {};
@@ -548,20 +650,41 @@ export class PodmanRuntime implements Runtime {
     return this.gcRunning;
   }
 
-  /** Each record's container's cgroup usage (kubectl top); its init's pid is looked up once per container. */
+  /** Each record's container's cgroup usage (kubectl top); its cgroup is looked up once per container. */
   async usage(records: ContainerRecord[]): Promise<(ContainerUsageSample | undefined)[]> {
     return Promise.all(records.map(async (record) => {
       if (!isPodmanRecord(record)) return undefined;
       const id = String(record.id);
-      let pid = this.pids.get(id);
-      if (pid === undefined) {
-        pid = (await this.inspectContainer(id))?.State?.Pid ?? 0;
-        if (pid) this.pids.set(id, pid);
+      let files = this.cgroups.get(id);
+      if (!files) {
+        // Its init is conmon's child (no inspect, whose answer is kilobytes of JSON a container); else podman says.
+        const pid = this.initPid(String(record.name)) || ((await this.inspectContainer(id))?.State?.Pid ?? 0);
+        files = pid ? cgroupFiles(pid, id) : undefined;
+        if (files) this.cgroups.set(id, files);
       }
-      const sample = pid ? await cgroupUsage(pid, id) : undefined;
-      if (!sample) this.pids.delete(id);
+      const sample = files && cgroupUsage(files);
+      if (!sample) this.cgroups.delete(id);
       return sample;
     }));
+  }
+
+  /** The container's conmon, from its pid file; 0 when not found. */
+  private conmonPid(name: string): number {
+    try {
+      return Number(readFileSync(this.conmonPidFile(name), 'utf8')) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The container's init process: its conmon's child; 0 when not found. */
+  private initPid(name: string): number {
+    const conmon = this.conmonPid(name);
+    try {
+      return conmon && (Number(readFileSync(`/proc/${conmon}/task/${conmon}/children`, 'utf8').trim().split(' ')[0]) || 0);
+    } catch {
+      return 0;
+    }
   }
 
   /** @internal */
@@ -672,6 +795,9 @@ class PodmanContainer implements RunningContainer {
     return this.exited;
   }
 }
+
+/** spec.hostAliases as podman's `hostadd` entries (`--add-host <name>:<ip>`). */
+const hostAliasEntries = (spec: SandboxSpec) => (spec.hostAliases ?? []).flatMap((a) => (a.hostnames ?? []).map((h) => `${h}:${a.ip}`));
 
 /** The container's name in its pod: the last part of `<namespace>/<pod>/<container>`. */
 const containerName = (l: ContainerLaunch) => l.id.slice(l.id.lastIndexOf('/') + 1);
