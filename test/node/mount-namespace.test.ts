@@ -65,6 +65,26 @@ test('a working folder inside a volume exists only in the namespace: the contain
   assert.not.ok(existsSync(`${dir}/app`));
 });
 
+test('with volumes, a command that cannot run is still ContainerCannotRun, in spawn\'s words; one inside a volume runs', async () => {
+  const vol = path.join(dir, 'vol');
+  mkdirSync(vol);
+  writeFileSync(path.join(vol, 'run.sh'), '#!/bin/sh\necho from the volume\n', { mode: 0o755 });
+  const mounts = [{ hostPath: vol, containerPath: `${dir}/mnt` }];
+  const rt = new ProcessRuntime();
+  const exitOf = async (argv: string[]) => (await rt.start({ ...launch('', mounts), argv })).exited;
+  const missing = await exitOf(['/convergit-nonexistent/program']);
+  assert.equal([missing.reason, missing.message], ['ContainerCannotRun', 'exec: "/convergit-nonexistent/program": stat /convergit-nonexistent/program: no such file or directory']);
+  const notOnPath = await exitOf(['convergit-no-such-cmd']);
+  assert.equal([notOnPath.reason, notOnPath.message], ['ContainerCannotRun', 'exec: "convergit-no-such-cmd": executable file not found in $PATH']);
+  writeFileSync(path.join(dir, 'plain.sh'), '#!/bin/sh\n');
+  const denied = await exitOf(['./plain.sh']);
+  assert.equal([denied.reason, denied.message], ['ContainerCannotRun', 'exec: "./plain.sh": permission denied']);
+  // Only inside the namespace: not looked for on the host.
+  const l = { ...launch('', mounts), argv: [`${dir}/mnt/run.sh`] };
+  assert.is((await (await rt.start(l)).exited).reason, 'Completed');
+  assert.is(readFileSync(l.logFile, 'utf8'), 'from the volume\n');
+});
+
 test('a mount path whose only existing folder above it is / cannot be made without changing the host: refused with the reason', async () => {
   const c = await new ProcessRuntime().start(launch('echo ran', [{ hostPath: dir, containerPath: `/convergit-no-such-${process.pid}/data` }]));
   const exit = await c.exited;

@@ -1,7 +1,7 @@
 // The process runtime: each container is a real child process in its own process group, logging to a file.
 import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { constants as fsConstants, readlinkSync } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, Mount, RunningContainer, Runtime } from './runtime.ts';
@@ -51,9 +51,12 @@ export class ProcessRuntime implements Runtime {
     // runAsUser/runAsGroup (when serve is root) and no_new_privs applied through setpriv; the rest warned about.
     const security = await processSecurity(launch);
     let argv = [...security.prefix, ...launch.argv];
-    // The pod's hostname only where a namespace can be made; else it sees the host's, as serve said at start.
-    const hostname = launch.hostname && !('problem' in await mountNamespaceFlags()) ? launch.hostname : undefined;
-    if (mounts.length || hostname) {
+    // The pod's hostname in the namespace its /etc files (or volumes) are mounted in; without one it sees the host's.
+    const hostname = mounts.length ? launch.hostname : undefined;
+    if (mounts.length) {
+      // Inside the namespace a command that cannot run would be the shell's exit 127: told apart here, as spawn would.
+      const missing = await missingCommand(launch.argv[0], launch.cwd, withPath(launch.env).PATH, mounts);
+      if (missing) return failedContainer(startedAt, spawnFailure(launch.argv[0], missing));
       // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes).
       const wrapped = await inMountNamespace(argv, mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'), undefined, hostname);
       if ('problem' in wrapped) return failedContainer(startedAt, { exitCode: 128, message: wrapped.problem });
@@ -64,7 +67,7 @@ export class ProcessRuntime implements Runtime {
     });
     // The OS refused to start it (not found, not executable).
     if ('error' in spawned) return failedContainer(startedAt, spawnFailure(launch.argv[0], spawned.error));
-    if (mounts.length || hostname) this.namespaced.set(launch.id, spawned.pid);
+    if (mounts.length) this.namespaced.set(launch.id, spawned.pid);
     const container = timed(new ProcessContainer(spawned.pid, startedAt, spawned.startTime, spawned.exit), launch.logFile);
     return security.warnings.length ? Object.assign(container, { warnings: security.warnings }) : container;
   }
@@ -85,7 +88,7 @@ export class ProcessRuntime implements Runtime {
     const { pid, startTime, startedAt } = record as unknown as ProcessRecord;
     if (!Number.isSafeInteger(pid) || pid <= 0 || typeof startTime !== 'string') return undefined;
     if (isSameProcessAlive(pid, startTime)) {
-      if (launch && (launch.hostname || (await mountsOf(launch)).length)) this.namespaced.set(launch.id, pid);
+      if (launch && (await mountsOf(launch)).length) this.namespaced.set(launch.id, pid);
       const adopted = new AdoptedContainer(pid, new Date(startedAt), record);
       return launch ? timed(adopted, launch.logFile) : adopted;
     }
@@ -263,6 +266,24 @@ async function cannotRun(argv: string[], cwd: string): Promise<StartFailure | un
   if (st instanceof Error) return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: ${osText(st)}` };
   if (!st.isDirectory()) return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: not a directory` };
   return undefined;
+}
+
+/**
+ * The error spawn would give for `cmd` (ENOENT: not found, EACCES: not executable), looked up as execvp does; none
+ * when it may only exist inside the container's mounts (a path under one, or a PATH folder under one).
+ */
+async function missingCommand(cmd: string, cwd: string, path: string | undefined, mounts: Mount[]): Promise<NodeJS.ErrnoException | undefined> {
+  const error = (code: string) => Object.assign(new Error(code), { code });
+  const candidates = cmd.includes('/') ? [resolvePath(cwd, cmd)] : (path ?? '').split(':').filter(Boolean).map((d) => resolvePath(cwd, d, cmd));
+  if (candidates.some((c) => underMount(c, mounts))) return undefined;
+  let found = false;
+  for (const c of candidates) {
+    const st = await stat(c).catch(() => undefined);
+    if (!st || st.isDirectory()) continue;
+    if (await access(c, fsConstants.X_OK).then(() => true, () => false)) return undefined;
+    found = true;
+  }
+  return error(found ? 'EACCES' : 'ENOENT');
 }
 
 /** The OS error of a failed spawn in the words (and shell exit codes) of Docker and runc. */
