@@ -27,6 +27,7 @@ import { loadApiToken } from './api-token.ts';
 import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
 import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
+import { recordedRuntime } from './runtime-choice.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
 import { saveCodeCacheSoon } from './code-cache.ts';
 import type { Taint } from '../model/taints.ts';
@@ -170,7 +171,11 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
 
   // Pod and Service address blocks no other data folder on this machine holds (the flags', when given): asked for
   // now and waited for before the engine, so the machine-wide lock and files are not one more step of the start.
-  const reserving = reserveAddressBlocks(dataDir, opts.runtime === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+  // The family of the runtime the pods run on: the flag's, else the one this folder's pods already run on (without
+  // it a restart took the process runtime's blocks for running podman pods, and every address changed under them).
+  let runtimeName: string | undefined = opts.runtime;
+  try { runtimeName ??= recordedRuntime(dataDir)?.runtime; } catch { /* a bad record: the runtime choice says so */ }
+  const reserving = reserveAddressBlocks(dataDir, runtimeName === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
   reserving.catch(() => {}); // a refusal is thrown where it is awaited
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval, maxManifestFiles: opts.maxManifestFiles });

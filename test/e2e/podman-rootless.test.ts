@@ -261,17 +261,25 @@ spec:
 
   test('kill -9 of serve and a new one leave every container running; `convergit stop` as the user removes them', async () => {
     const before = (await podsOf('web')).map((p) => p.status.containerStatuses[0].containerID).sort();
+    const blocks = serve.blocks();
     await serve.stop('SIGKILL');
     const running = userPodman('ps', '--format', '{{.ID}}').split('\n').filter(Boolean);
     for (const id of before) assert.ok(running.some((r) => id.includes(r)), `${id} still running`);
     serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--restart-backoff', '500ms'], { wrap: wrap(), env, defaultRuntime: true, listenTimeoutMs: 60_000 });
+    // Without --runtime the folder's recorded podman decides the blocks too: the pods keep their addresses.
+    assert.equal(serve.blocks(), blocks);
     const after = await until(async () => {
       const ps = await podsOf('web');
       return ps.length === 2 && ps.every(ready) ? ps : undefined;
     }, 'both web pods Ready again', 60_000);
     assert.equal(after.map((p) => p.status.containerStatuses[0].containerID).sort(), before);
     for (const p of after) assert.is(p.status.containerStatuses[0].restartCount, 0);
-    assert.match(await until(nodePortGet, 'the NodePort after the restart', 30_000), /hello from busybox httpd/);
+    const answered = await until(nodePortGet, 'the NodePort after the restart', 30_000).catch(async (e) => {
+      const ep = (await serve.get('/api/v1/namespaces/default/endpoints/web')).body;
+      const pods = (await podsOf('web')).map((p: any) => [p.metadata.name, p.status.podIP, p.status.conditions]);
+      throw new Error(`${e.message}\nendpoints ${JSON.stringify(ep)}\npods ${JSON.stringify(pods)}\n${serve.output().replace(/^.*no ready endpoints.*\n/gm, '').slice(-6000)}`);
+    });
+    assert.match(answered, /hello from busybox httpd/);
     await serve.shutdown();
     assert.is(userPodman('ps', '-a', '--filter', 'label=convergit.instance', '--format', '{{.Names}}').trim(), '');
   });

@@ -156,8 +156,16 @@ export class RootlessNetns implements PodNetwork {
   /** The anchor: a pod whose infra holds the rootless namespace, on a bridge of its own (podman picks the subnet). */
   private async ensureAnchor(): Promise<void> {
     const name = this.anchorName;
-    const running = await podman(this.cli, ['pod', 'ps', '--filter', `name=^${name}$`, '--filter', 'status=running', '-q']);
-    if (running.code === 0 && running.stdout.trim()) return;
+    // An anchor that exists is never replaced: removing it can make podman drop the rootless namespace the running
+    // pods are in, and the helper would start in a new, empty one (the pods unreachable after a restart of serve).
+    const state = await podman(this.cli, ['pod', 'inspect', '--format', '{{.State}}', name]);
+    if (state.code === 0) {
+      if (state.stdout.trim() === 'Running') return;
+      const started = await podman(this.cli, ['pod', 'start', name]);
+      if (started.code === 0) return;
+      throw new Error(`starting the anchor pod: ${podmanError(started)}`);
+    }
+    if (!/no such pod/i.test(state.stderr)) throw new Error(`inspecting the anchor pod: ${podmanError(state)}`);
     if ((await podman(this.cli, ['network', 'exists', name])).code !== 0) {
       const r = await podman(this.cli, ['network', 'create', '--disable-dns', '--label', this.label, name]);
       if (r.code !== 0 && (await podman(this.cli, ['network', 'exists', name])).code !== 0) throw new Error(`creating the anchor bridge: ${podmanError(r)}`);
