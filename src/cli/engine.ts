@@ -53,6 +53,8 @@ export interface EngineOptions {
   clusterCIDR?: string;
   /** Services' cluster IPs come from here; default by runtime (process 127.2.0.0/16, podman 10.96.0.0/16). */
   serviceCIDR?: string;
+  /** serve's machine-wide reservation (cli/address-blocks.ts), asked once the runtime is chosen: its blocks win. */
+  addressBlocks?: (runtime: 'podman' | 'process') => Promise<{ clusterCIDR: string; serviceCIDR: string }>;
   /** podman: the image git trees are mounted over (default: the host's system folders). */
   gitImageBase?: string;
   allowPrivileged?: boolean;
@@ -94,8 +96,9 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());
-    const clusterCIDR = opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
-    const serviceCIDR = opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
+    const blocks = await opts.addressBlocks?.(chosen.name);
+    const clusterCIDR = blocks?.clusterCIDR ?? opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
+    const serviceCIDR = blocks?.serviceCIDR ?? opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
     // Undefined: the pods are reached from this network namespace; given to the proxy, DNS, ingress and nodes.
     let podNetwork: PodNetwork | undefined;
     if (runtime instanceof PodmanRuntime && runtime.rootless) {

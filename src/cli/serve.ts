@@ -175,8 +175,15 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   // it a restart took the process runtime's blocks for running podman pods, and every address changed under them).
   let runtimeName: string | undefined = opts.runtime;
   try { runtimeName ??= recordedRuntime(dataDir)?.runtime; } catch { /* a bad record: the runtime choice says so */ }
-  const reserving = reserveAddressBlocks(dataDir, runtimeName === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
-  reserving.catch(() => {}); // a refusal is thrown where it is awaited
+  // A fresh folder without the flag learns its runtime only when the engine chooses it: its blocks are asked for then.
+  const reserve = (name: string | undefined) => reserveAddressBlocks(dataDir, name === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+  const addressBlocks = async (name: string) => {
+    const blocks = await (reserving ?? reserve(name));
+    log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
+    return blocks;
+  };
+  const reserving = opts.hollow || runtimeName ? reserve(runtimeName) : undefined;
+  reserving?.catch(() => {}); // a refusal is thrown where it is awaited
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval, maxManifestFiles: opts.maxManifestFiles });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
@@ -220,8 +227,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     if (!source.remote) await syncer.firstOutcome();
     timings.mark('first sync');
     await proceed();
-    const blocks = await reserving;
-    log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
+    await reserving;
     const engine = await startEngine({
       store, dataDir, exportTree: (oid, dest) => source.exportTree(oid, dest), host: opts.host, log,
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
@@ -233,7 +239,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       },
       capacity: { cpu: opts.nodeCpu, memory: opts.nodeMemory, pods: opts.nodePods },
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
-      runtime: opts.runtime, clusterCIDR: blocks.clusterCIDR, serviceCIDR: blocks.serviceCIDR, gitImageBase: opts.gitImageBase,
+      runtime: opts.runtime, addressBlocks, gitImageBase: opts.gitImageBase,
       storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
       allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit, registryMirrors: opts.registryMirror,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,

@@ -74,6 +74,19 @@ else {
     }
   });
 
+  test('a fresh folder whose serve chooses podman gets podman\'s address blocks, not the process runtime\'s', async () => {
+    const dataDir = join(tmp, 'podman-blocks');
+    const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--nodes', '0'], { defaultRuntime: true });
+    try {
+      assert.match(serve.output(), /runtime: podman /);
+      // Loopback blocks on a podman bridge leave every pod Pending (found with `npm start` on a machine with podman).
+      assert.match(serve.blocks().clusterCIDR, /^10\./, serve.output());
+      assert.match(serve.blocks().serviceCIDR, /^10\./, serve.output());
+    } finally {
+      await serve.shutdown();
+    }
+  });
+
   test('a folder whose pods run on podman is not moved to process when podman stops working', async () => {
     const dataDir = join(tmp, 'podman-gone');
     mkdirSync(dataDir);
