@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { cidrsOverlap, isLoopbackCidr, normalizeCidr } from '../network/local-route.ts';
+import { cidrsOverlap, isLoopbackCidr, normalizeCidr, refuseOverlappingRanges } from '../network/local-route.ts';
 import { readLockOwner } from './data-dir-lock.ts';
 
 const { waitForLock } = createRequire(import.meta.url)('fs-native-extensions') as { waitForLock(fd: number): Promise<boolean> };
@@ -112,7 +112,7 @@ export async function reserveAddressBlocks(dataDir: string, family: AddressFamil
     if (!blocks) throw new Error(`no free address blocks left on this machine: ${others.map(describe).join('; ')}`);
     blocks = { clusterCIDR: normalizeCidr(blocks.clusterCIDR), serviceCIDR: normalizeCidr(blocks.serviceCIDR) };
     // Refused before anything is written: a bad pair of flags must not hold blocks for the folder.
-    if (cidrsOverlap(blocks.serviceCIDR, blocks.clusterCIDR)) throw new Error(`--service-cidr ${blocks.serviceCIDR} overlaps the cluster CIDR ${blocks.clusterCIDR}: give disjoint ranges`);
+    refuseOverlappingRanges(blocks.serviceCIDR, blocks.clusterCIDR);
     const clash = others.find((o) => overlaps(o, blocks!));
     if (clash) {
       throw new Error(`--cluster-cidr ${blocks.clusterCIDR} / --service-cidr ${blocks.serviceCIDR} overlap the blocks of another convergit: ${describe(clash)}; `

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { startUsageReporter } from '../node/usage-reporter.ts';
 import { DEFAULT_LOG_ROTATION, startLogRotator, type LogRotationOptions } from '../node/log-rotation.ts';
 import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow.ts';
-import { clashingRoutes, cidrsOverlap, ensureLocalRoute, isLoopbackCidr } from '../network/local-route.ts';
+import { clashingRoutes, ensureLocalRoute, isLoopbackCidr, refuseOverlappingRanges } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 import type { Taint } from '../model/taints.ts';
 import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
@@ -99,12 +99,12 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const blocks = await opts.addressBlocks?.(chosen.name);
     const clusterCIDR = blocks?.clusterCIDR ?? opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const serviceCIDR = blocks?.serviceCIDR ?? opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];
+    refuseOverlappingRanges(serviceCIDR, clusterCIDR);
     // Undefined: the pods are reached from this network namespace; given to the proxy, DNS, ingress and nodes.
     let podNetwork: PodNetwork | undefined;
     if (runtime instanceof PodmanRuntime && runtime.rootless) {
       // The pods' bridges are in podman's rootless network namespace: ClusterIPs, the DNS and every connection to a
       // pod are made there, by a helper inside it (docs/engine.md, "Rootless podman").
-      if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
       const netns = await runtime.rootlessNetwork((m) => log(m));
       stops.push(async () => { netns.close(); });
       await netns.localRoute(serviceCIDR);
@@ -186,7 +186,6 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
  * the host, so ClusterIPs can be listened on and reached from pods and the host (docs/engine.md).
  */
 async function serviceRange(serviceCIDR: string, clusterCIDR: string, dataDir: string, log: (m: string) => void): Promise<void> {
-  if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
   if (isLoopbackCidr(serviceCIDR)) return;
   const clash = await clashingRoutes(serviceCIDR);
   if (clash.length) throw new Error(`--service-cidr ${serviceCIDR} clashes with this host's route(s) ${clash.join(', ')}: give another range`);

@@ -22,6 +22,11 @@ export function cidrsOverlap(a: string, b: string): boolean {
   return x.first < y.first + y.size && y.first < x.first + x.size;
 }
 
+/** Refuses a service CIDR that overlaps the cluster CIDR: a ClusterIP could be a pod's address. */
+export function refuseOverlappingRanges(serviceCIDR: string, clusterCIDR: string): void {
+  if (cidrsOverlap(serviceCIDR, clusterCIDR)) throw new Error(`--service-cidr ${serviceCIDR} overlaps the cluster CIDR ${clusterCIDR}: give disjoint ranges`);
+}
+
 export const isLoopbackCidr = (cidr: string) => normalizeCidr(cidr).startsWith('127.') && parseCidr(cidr).size <= 2 ** 24;
 
 const recordFile = (dataDir: string) => join(dataDir, 'network', 'local-route.json');

@@ -303,10 +303,15 @@ export class PodWorker {
     return { podIP, startTime: this.pod.status?.startTime ?? isoSeconds(this.deps.now()) };
   }
 
+  /** The pod's kernel hostname (its FQDN with setHostnameAsFQDN): the sandbox's, or each process container's. */
+  private hostname(): string {
+    return podHostname(this.pod, this.deps.dns?.clusterDomain ?? 'cluster.local');
+  }
+
   private async createSandbox(ip: string, hostNetwork: boolean): Promise<void> {
     this.sandbox = await this.deps.runtime.createSandbox!({
       id: this.key, uid: this.uid, podCIDR: this.deps.podCIDR ?? '', ip, hostNetwork,
-      hostname: podHostname(this.pod, this.deps.dns?.clusterDomain ?? 'cluster.local'), hostPorts: hostPorts(this.pod),
+      hostname: this.hostname(), hostPorts: hostPorts(this.pod),
       ...(this.pod.spec?.hostAliases?.length && { hostAliases: this.pod.spec.hostAliases }),
       ...(this.deps.dns && { dns: podDnsConfig(this.pod, this.deps.dns) }),
     });
@@ -635,7 +640,7 @@ export class PodWorker {
       ...extra,
       ...(mounts.length && { mounts }),
       ...(this.etcFiles && { etcFiles: this.etcFiles }),
-      ...(!runtime.createSandbox && !pod.spec?.hostNetwork && { hostname: podHostname(pod, this.deps.dns?.clusterDomain ?? 'cluster.local') }),
+      ...(!runtime.createSandbox && !pod.spec?.hostNetwork && { hostname: this.hostname() }),
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');

@@ -51,14 +51,13 @@ export class ProcessRuntime implements Runtime {
     // runAsUser/runAsGroup (when serve is root) and no_new_privs applied through setpriv; the rest warned about.
     const security = await processSecurity(launch);
     let argv = [...security.prefix, ...launch.argv];
-    // The pod's hostname in the namespace its /etc files (or volumes) are mounted in; without one it sees the host's.
-    const hostname = mounts.length ? launch.hostname : undefined;
     if (mounts.length) {
       // Inside the namespace a command that cannot run would be the shell's exit 127: told apart here, as spawn would.
       const missing = await missingCommand(launch.argv[0], launch.cwd, withPath(launch.env).PATH, mounts);
       if (missing) return failedContainer(startedAt, spawnFailure(launch.argv[0], missing));
-      // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes).
-      const wrapped = await inMountNamespace(argv, mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'), undefined, hostname);
+      // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes). The
+      // pod's hostname is set there (without one, it sees the host's).
+      const wrapped = await inMountNamespace(argv, mounts, launch.cwd, join(dirname(launch.logFile), '.mounts'), undefined, launch.hostname);
       if ('problem' in wrapped) return failedContainer(startedAt, { exitCode: 128, message: wrapped.problem });
       argv = wrapped.argv;
     }
