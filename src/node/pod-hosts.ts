@@ -51,11 +51,11 @@ export function podHostsFile(pod: KubeObject, podIP: string, clusterDomain: stri
 }
 
 /**
- * A host-network pod's file: the node's, after a header, with the pod's hostAliases. Undefined without hostAliases:
+ * A host-network pod's file: the node's, after a header, then the pod's hostAliases after a blank line (as the kubelet's). Undefined without hostAliases:
  * the pod then reads the node's file itself (the same text, less the header).
  */
 export function hostNetworkHostsFile(pod: KubeObject, nodeHosts: string): string | undefined {
   const aliases = hostAliasLines(pod);
   if (!aliases.length) return undefined;
-  return `# Kubernetes-managed hosts file (host network).\n${nodeHosts}${aliases.slice(1).join('\n')}\n`;
+  return `# Kubernetes-managed hosts file (host network).\n${nodeHosts}${aliases.join('\n')}\n`;
 }

@@ -160,7 +160,7 @@ if (root) {
   test('a host-network pod with hostAliases: the node\'s /etc/hosts and its aliases; the node\'s hostname', async () => {
     const log = await finished('host-net');
     assert.ok(log.startsWith(`# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}`), log);
-    assert.match(log, /\n# Entries added by HostAliases\.\n10\.9\.8\.7\talias\.example\nhostname: /);
+    assert.match(log, /\n\n# Entries added by HostAliases\.\n10\.9\.8\.7\talias\.example\nhostname: /);
     assert.match(log, new RegExp(`^hostname: ${hostname().replace(/\./g, '\\.')}$`, 'm'));
     assert.match(log, /^alias: 10\.9\.8\.7\s+alias\.example$/m);
   });

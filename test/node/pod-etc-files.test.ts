@@ -46,7 +46,7 @@ test('hostAliases follow the pod\'s line; a host-network pod with them gets the 
   assert.ok(readFileSync(own.hosts!, 'utf8').endsWith('\n127.1.0.7\tweb-1\n\n# Entries added by HostAliases.\n10.1.2.3\tfoo.remote\tbar.remote\n'));
   const hostNet = await writePodEtcFiles(dir, pod({ hostNetwork: true, hostAliases: aliases }), '127.1.0.7', dns);
   assert.is(readFileSync(hostNet.hosts!, 'utf8'),
-    `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}# Entries added by HostAliases.\n10.1.2.3\tfoo.remote\tbar.remote\n`);
+    `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}\n# Entries added by HostAliases.\n10.1.2.3\tfoo.remote\tbar.remote\n`);
 });
 
 test('the kernel hostname: short, or the FQDN with setHostnameAsFQDN and a subdomain; past 64 characters refused', () => {
