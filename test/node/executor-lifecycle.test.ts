@@ -95,8 +95,8 @@ test('an unchanged Node status is still written once the report period has passe
 });
 
 /** A node run in a child process until its pod runs, then killed with SIGKILL: its container outlives it. */
-async function killedNode(dir: string): Promise<{ pid: number; uid: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-child.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function killedNode(dir: string, ...pod: ['listening'] | []): Promise<{ pid: number; uid: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./node-child.ts', import.meta.url)), dir, ...pod], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (b) => { out += b; });
   let orphan: { pid: number; uid: string };
@@ -124,6 +124,22 @@ test('after the node process is killed, the next start re-adopts its container: 
   const again = await podWhere(store, 'orphan', (p) => statusOf(p).state.running && pidOf(statusOf(p).containerID) !== orphan.pid, 'restarted');
   assert.is(statusOf(again).restartCount, 1);
   assert.equal(processesOf(orphan.uid), [pidOf(statusOf(again).containerID)]);
+});
+
+test('the status naming a container\'s address lost with the killed node: the re-adopted process keeps its address and gets Ready', async () => {
+  const dir = await tempDir();
+  const orphan = await killedNode(dir, 'listening');
+  const address = readFileSync(`/proc/${orphan.pid}/environ`, 'latin1').split('\0').find((e) => e.startsWith('POD_IP='))!.slice('POD_IP='.length);
+  const store = await openTestStore(dir);
+  // As when serve is killed between the container's start and the status write: running, but no address nor container
+  // status. The pod that had the node's first address is gone: a new address would be that one.
+  await store.updateStatus('Pod', 'default', 'orphan', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] });
+  await store.delete('Pod', 'default', 'filler', { gracePeriodSeconds: 0 });
+  await fastNode(store, dir);
+  const pod = await podWhere(store, 'orphan', (p) => statusOf(p)?.ready === true, 'the re-adopted container ready', 10_000);
+  assert.is(pidOf(statusOf(pod).containerID), orphan.pid, 'the same process');
+  assert.is(pod.status.podIP, address, 'the address its process listens on');
+  assert.equal(processesOf(orphan.uid), [orphan.pid]);
 });
 
 /** A node killed after its pod ran, and the pod found without its binding by the next start (the write lost in the store's batch). */
