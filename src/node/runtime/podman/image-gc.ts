@@ -30,14 +30,27 @@ export class ImageUsage {
     }
   }
 
-  touch(id: string, at = Date.now()): void {
+  private saving: NodeJS.Timeout | undefined;
+
+  /** A pull is saved at once (it makes the image ours); a container's start within a second, with the others then. */
+  touch(id: string, at = Date.now(), { soon = false } = {}): void {
     this.used[id] = at;
-    this.save();
+    if (!soon) return this.save();
+    this.saving ??= setTimeout(() => this.save(), 1000).unref();
   }
 
   forget(id: string): void {
     delete this.used[id];
     this.save();
+  }
+
+  /** Writes what waits to be saved (the runtime's close). */
+  flush(): void {
+    if (this.saving) this.save();
+  }
+
+  has(id: string): boolean {
+    return Object.hasOwn(this.used, id);
   }
 
   /** Least recently used first. */
@@ -46,6 +59,8 @@ export class ImageUsage {
   }
 
   private save(): void {
+    clearTimeout(this.saving);
+    this.saving = undefined;
     writeFileSync(`${this.file}.tmp`, JSON.stringify(this.used));
     renameSync(`${this.file}.tmp`, this.file);
   }

@@ -196,6 +196,7 @@ export class PodmanRuntime implements Runtime {
   async close(): Promise<void> {
     this.exits.close();
     clearInterval(this.gcTimer);
+    this.imageUsage.flush();
     // Not while pods in namespaces of convergit's own run on (they coast): podman does not know they use the bridge.
     const coasting = podNamespacesNamed(this.sandboxPrefix).length > 0;
     for (const p of this.networks.values()) {
@@ -469,7 +470,7 @@ export class PodmanRuntime implements Runtime {
     if (!launch.argv.length || !launch.argv[0]) return failedContainer(startedAt, 127, 'no command specified');
     const name = `convergit-${this.instance}-${sanitize(launch.id.replaceAll('/', '_'))}-${randomBytes(3).toString('hex')}`;
     const spec = await this.runSpec(name, launch);
-    if (launch.image && this.imageUsage.entries().some(([id]) => id === launch.image)) this.imageUsage.touch(launch.image);
+    if (launch.image && this.imageUsage.has(launch.image)) this.imageUsage.touch(launch.image, Date.now(), { soon: true });
     mkdirSync(join(this.opts.stateDir, 'conmon'), { recursive: true });
     appendFileSync(launch.logFile, ''); // there from the start, even before conmon's first line
     // `podman run -d`: a create, then a start (which starts the pod's infra first when it is not running yet), a
