@@ -71,7 +71,8 @@ export const podWorkerMachine = setup({
   id: 'pod',
   context: ({ input }) => ({
     host: input.host,
-    found: input.terminal ? 'terminal' : input.deleting ? 'deleting' : 'new',
+    // Finished and marked for deletion (the previous run died before removing it): removed, as the kubelet does.
+    found: input.deleting ? 'deleting' : input.terminal ? 'terminal' : 'new',
     graceMs: input.graceMs ?? 30_000,
     remove: true,
     retryMs: input.retryMs ?? 10_000,

@@ -142,6 +142,20 @@ test('the status naming a container\'s address lost with the killed node: the re
   assert.equal(processesOf(orphan.uid), [orphan.pid]);
 });
 
+test('a pod found finished and marked for deletion at the node\'s start (the previous run died before removing it) is removed', async () => {
+  const dir = await tempDir();
+  const store = await openTestStore(dir);
+  await store.create(nodePod('finished', 'process.exit(0)'));
+  await store.delete('Pod', 'default', 'finished', { gracePeriodSeconds: 30 }); // marked while it ran
+  // Its container stopped on the SIGTERM and the last status was written; the removal was not.
+  const status = { ...(await store.get('Pod', 'default', 'finished'))!.status, phase: 'Succeeded',
+    containerStatuses: [{ name: 'main', ready: false, restartCount: 0, image: 'host', imageID: '', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] };
+  await store.updateStatus('Pod', 'default', 'finished', status);
+  assert.ok((await store.get('Pod', 'default', 'finished'))?.metadata.deletionTimestamp);
+  await fastNode(store, dir);
+  await until(async () => !(await store.get('Pod', 'default', 'finished')), 'the finished pod removed');
+});
+
 /** A node killed after its pod ran, and the pod found without its binding by the next start (the write lost in the store's batch). */
 async function lostBinding(record: 'lost' | 'kept') {
   const dir = await tempDir();
