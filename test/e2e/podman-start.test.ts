@@ -6,14 +6,14 @@
 // its instance only; this one's, labelled with its folder), do not stop a new serve's pods on their subnets.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instanceOf, PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
-import { podmanMissing, removeInstance, removeLeftoverNetworks } from '../support/podman.ts';
+import { exampleApi } from '../support/example.ts';
+import { interfaces, natPostrouting, podmanMissing, podmanNetworks, removeInstance, removeLeftoverNetworks } from '../support/podman.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
 
@@ -27,9 +27,6 @@ if (missing) {
   const OLD_NETWORK = 'convergit-0ld1nst4-10-238-1-0-24';
 
   const lines = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8' }).split('\n').filter(Boolean);
-  const instanceNetworks = (instance: string) => JSON.parse(execFileSync('podman', ['network', 'ls', '--format', 'json', '--filter', `label=convergit.instance=${instance}`], { encoding: 'utf8' })) as
-    { name: string; network_interface: string }[];
-  const links = () => readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim());
   const pods = async (serve: ServeProcess) => (await serve.get('/api/v1/namespaces/default/pods')).body.items as any[];
   const ready = (p: any) => p.status?.phase === 'Running' && p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
   const events = async (serve: ServeProcess) => ((await serve.get('/api/v1/namespaces/default/events')).body.items as any[]).map((e) => `${e.reason}: ${e.message}`).join('\n');
@@ -41,23 +38,15 @@ if (missing) {
     return {
       containers: lines('podman', ['ps', '-aq', '--filter', label]),
       pods: lines('podman', ['pod', 'ps', '-q', '--filter', label]),
-      networks: instanceNetworks(instance).map((n) => n.name),
+      networks: podmanNetworks(instance).map((n) => n.name),
       netns: lines('ip', ['netns', 'list']).filter((l) => l.startsWith(prefix)),
       podDirs: existsSync('/run/convergit/pods') ? readdirSync('/run/convergit/pods').filter((n) => n.startsWith(prefix)) : [],
-      bridges: bridges.filter((b) => links().includes(b)),
-      masquerade: lines('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING']).filter((r) => r.includes(`convergit:${prefix}`)),
+      bridges: bridges.filter((b) => interfaces().includes(b)),
+      masquerade: natPostrouting().filter((r) => r.includes(`convergit:${prefix}`)),
       localRoute: lines('ip', ['route', 'show', 'table', 'local']).filter((r) => r.startsWith(`local ${serviceCIDR} `)),
     };
   }
   const nothing = { containers: [], pods: [], networks: [], netns: [], podDirs: [], bridges: [], masquerade: [], localRoute: [] };
-
-  /** GET on the example's fixed NodePort, on a fresh connection. */
-  const api = () => new Promise<{ pod: string; visits: number | string }>((resolve, reject) => {
-    http.get('http://127.0.0.1:30080/api', { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c)).on('end', () => { try { resolve(JSON.parse(body)); } catch (e) { reject(e); } }).on('error', reject);
-    }).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error('timeout')); }).on('error', reject);
-  });
 
   test.before(() => {
     removeLeftoverNetworks('10-238-');
@@ -67,7 +56,7 @@ if (missing) {
   test.after(async () => {
     for (const s of serves) await s.stop().catch(() => {});
     for (const d of folders) removeInstance(d);
-    execFileSync('podman', ['network', 'rm', '-f', OLD_NETWORK], { stdio: 'ignore' });
+    spawnSync('podman', ['network', 'rm', '-f', OLD_NETWORK]);
     removeLeftoverNetworks('10-238-');
     rmSync(root, { recursive: true, force: true });
   });
@@ -86,13 +75,13 @@ if (missing) {
       return ps.filter((p) => p.metadata.labels?.app === 'web').length === 3 && ps.some((p) => p.metadata.name === 'backend-0');
     }, 'three web pods and backend-0 Running and Ready', 180_000).catch(async (e) => { throw new Error(`${e.message}\n${await events(serve)}\n${serve.output()}`); });
     // The frontend counts visits through the backend's ClusterIP.
-    const first = await until(() => api().catch(() => undefined), 'the example to answer on its NodePort', 30_000);
-    const second = await api();
+    const first = await until(() => exampleApi().catch(() => undefined), 'the example to answer on its NodePort', 30_000);
+    const second = await exampleApi();
     assert.is(typeof first.visits, 'number', JSON.stringify(first));
     assert.is(second.visits, (first.visits as number) + 1);
 
     const instance = instanceOf(join(dataDir, 'podman'));
-    const bridges = instanceNetworks(instance).map((n) => n.network_interface);
+    const bridges = podmanNetworks(instance).map((n) => n.network_interface);
     assert.ok(bridges.length > 0, 'the node has its network');
     assert.ok(lines('ip', ['netns', 'list']).some((l) => l.startsWith(`convergit-${instance}-`)), 'pods in namespaces of convergit\'s own');
     await serve.shutdown(); // convergit stop --data-dir …: fails (exit 1) when podman refused to remove anything
@@ -144,7 +133,7 @@ spec:
       await serve.shutdown();
       repo.cleanup();
     }
-    assert.equal(instanceNetworks(instanceOf(join(dataDir, 'podman'))), [], 'convergit stop removed its networks');
+    assert.equal(podmanNetworks(instanceOf(join(dataDir, 'podman'))), [], 'convergit stop removed its networks');
   });
 
   test.run();

@@ -6,12 +6,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodmanRuntime } from '../../src/node/runtime/podman/podman.ts';
 import { folderHoldsSubnet } from '../../src/cli/address-blocks.ts';
-import { podmanMissing, removeInstance, removeLeftoverNetworks } from '../support/podman.ts';
+import { interfaces, natPostrouting, podmanMissing, podmanNetworks, removeInstance, removeLeftoverNetworks } from '../support/podman.ts';
 
 const missing = podmanMissing();
 if (missing) {
@@ -34,10 +34,10 @@ if (missing) {
   const sandbox = (rt: PodmanRuntime, cidr: string, n: number) => rt.createSandbox({
     id: `default/p${n}`, uid: `00000000-0000-0000-0000-00000000000${n}`, podCIDR: cidr, ip: cidr.replace(/0\/24$/, '5'), hostNetwork: false, hostPorts: [],
   });
-  const networks = () => JSON.parse(execFileSync('podman', ['network', 'ls', '--format', 'json'], { encoding: 'utf8' })) as { name: string; network_interface: string; subnets?: { subnet: string }[]; labels?: Record<string, string> }[];
+  const networks = () => podmanNetworks();
   const networkOf = (rt: PodmanRuntime, cidr: string) => networks().find((n) => n.labels?.['convergit.instance'] === rt.instance && n.subnets?.[0]?.subnet === cidr);
-  const links = () => readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim());
-  const natRules = () => execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' });
+  const links = interfaces;
+  const natRules = () => natPostrouting().join('\n');
 
   test.before(() => {
     removeLeftoverNetworks('10-239-');

@@ -1,6 +1,7 @@
 // Tests that need podman skip (with a notice) only where it is not installed; .ci/run installs it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Why podman tests cannot run here, or undefined when they can. */
@@ -57,3 +58,16 @@ export function removeInstance(dataDir: string): void {
     if (info?.network_interface) spawnSync('ip', ['link', 'del', info.network_interface], { stdio: 'ignore' });
   }
 }
+
+/** What `podman network ls` says of a network (libpod's fields, in lower case). */
+export interface NetworkInfo { name: string; network_interface: string; subnets?: { subnet: string }[]; labels?: Record<string, string> }
+
+/** podman's networks, those of one convergit instance when given. */
+export const podmanNetworks = (instance?: string): NetworkInfo[] => JSON.parse(execFileSync('podman',
+  ['network', 'ls', '--format', 'json', ...(instance ? ['--filter', `label=convergit.instance=${instance}`] : [])], { encoding: 'utf8' }));
+
+/** The network interfaces of this network namespace (a bridge is there or not). */
+export const interfaces = (): string[] => readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean);
+
+/** The nat table's POSTROUTING rules (convergit's masquerade rule of each bridge is among them). */
+export const natPostrouting = (): string[] => execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' }).split('\n').filter(Boolean);
