@@ -61,7 +61,8 @@ export interface PodmanRuntimeOptions {
   registryMirrors?: RegistryMirror[];
   /** Container starts (create and start) in flight at once; default `defaultStartParallelism()`. */
   startParallelism?: number;
-  /** The data folder served: its networks carry it (DATA_DIR_LABEL), so that another instance can tell a stale one. */
+  /** The data folder served: its networks carry it (DATA_DIR_LABEL), so that another instance can tell a stale one;
+   * default the folder holding stateDir (serve's `<data>/podman`). */
   dataDir?: string;
   /** Who holds other instances' networks (stale-networks.ts); default: a network's labelled folder, which holds it while it exists. */
   networkOwners?: NetworkOwners;
@@ -332,9 +333,9 @@ export class PodmanRuntime implements Runtime {
 
   // ---- sandboxes -------------------------------------------------------------------------------------------------
 
-  /** What this instance's networks are labelled with: the instance, and the data folder when known. */
+  /** What this instance's networks are labelled with: the instance and the data folder. */
   private get networkLabels(): Record<string, string> {
-    return { [LABEL]: this.instance, ...(this.opts.dataDir && { [DATA_DIR_LABEL]: this.opts.dataDir }) };
+    return { [LABEL]: this.instance, [DATA_DIR_LABEL]: this.opts.dataDir ?? dirname(this.opts.stateDir) };
   }
 
   private async listNetworks(): Promise<PodmanNetwork[]> {
