@@ -190,15 +190,18 @@ export class PodmanRuntime implements Runtime {
     const filters = { label: [`${LABEL}=${this.instance}`] };
     const refused: string[] = [];
     // libpod lists containers and pods with `Id`, networks with `name` (the keys of its own Go types' JSON).
-    const ids = async (path: string, key: 'Id' | 'name') => {
+    const list = async (path: string) => {
       const r = await this.api.call('GET', path, { query: { all: true, filters } });
       if (r.status !== 200 || !Array.isArray(r.body)) refused.push(`listing ${path}: ${apiError(r)}`);
-      return r.status === 200 && Array.isArray(r.body) ? (r.body as Record<string, string>[]).map((x) => x[key]).filter(Boolean) : [];
+      return r.status === 200 && Array.isArray(r.body) ? r.body as Record<string, unknown>[] : [];
     };
+    const ids = async (path: string, key: 'Id' | 'name') => (await list(path)).map((x) => x[key]).filter((x): x is string => typeof x === 'string');
     const remove = (what: string, path: string) => this.api.call('DELETE', path, { query: { force: true, timeout: 0 } }).then((r) => {
       if (r.status >= 300 && r.status !== 404) refused.push(`${what}: ${apiError(r)}`);
     });
-    await Promise.all((await ids('/containers/json', 'Id')).map((id) => remove(`container ${id.slice(0, 12)}`, `/containers/${id}`)));
+    // Not a pod's infra container: podman removes it only with its pod (and refuses it alone).
+    const containers = (await list('/containers/json')).filter((c) => !c.IsInfra).map((c) => String(c.Id));
+    await Promise.all(containers.map((id) => remove(`container ${id.slice(0, 12)}`, `/containers/${id}`)));
     await Promise.all((await ids('/pods/json', 'Id')).map((id) => remove(`pod ${id.slice(0, 12)}`, `/pods/${id}`)));
     await Promise.all(podNamespacesNamed(this.sandboxPrefix).map((n) => removePodNamespaces(n).catch((e) => { refused.push(`the namespaces of ${n}: ${(e as Error).message}`); })));
     for (const n of await ids('/networks/json', 'name')) {
