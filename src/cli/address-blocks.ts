@@ -3,9 +3,10 @@
 // (fs-native-extensions, as the data folder's lock), in a folder per family: the process runtime's loopback blocks
 // per network namespace (loopback addresses and routes belong to one; `unshare -n` gets a fresh set), podman's in one
 // folder for the whole machine (podman's networks are: rootful /etc/cni/net.d, rootless the user's, and the base
-// folder is the user's), so serves in two network namespaces never both make a podman network on one subnet. A reservation outlives its serve (pods coast through a
-// restart on its addresses); `convergit stop` frees it, and so does removing the data folder. The data folder
-// records its blocks (addresses.json), so a restart asks for the same ones again.
+// folder is the user's), so serves in two network namespaces never both make a podman network on one subnet. A
+// reservation outlives its serve (pods coast through a restart on its addresses); `convergit stop` frees it, and so
+// does removing the data folder. The data folder records its blocks (addresses.json), so a restart asks for the same
+// ones again.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -83,8 +84,8 @@ const overlaps = (a: AddressBlocks, b: AddressBlocks) =>
 /** A reservation still holds: its data folder is there and records these blocks. */
 const isLive = (r: Reservation): boolean => existsSync(r.dataDir) && same(readJson<AddressBlocks>(recordFile(r.dataDir)), r);
 
-/** The reservations in `dir` (every data folder's, when `dataDir` is not given); malformed and stale ones (folder removed, or it records other blocks now) are deleted. */
-function liveIn(dir: string, dataDir?: string): Reservation[] {
+/** The other data folders' live reservations; stale ones (folder removed, or it records other blocks now) are deleted. */
+function othersOf(dir: string, dataDir: string): Reservation[] {
   const live: Reservation[] = [];
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
     const file = path.join(dir, name);
@@ -137,7 +138,7 @@ export async function reserveAddressBlocks(dataDir: string, family: AddressFamil
   const dir = blocksDir(family, base);
   return withMachineLock(dir, () => {
     if (family === 'podman') moveNamespacePodmanReservations(dir, base);
-    const others = liveIn(dir, dataDir);
+    const others = othersOf(dir, dataDir);
     const recorded = readJson<AddressBlocks>(recordFile(dataDir));
     // Blocks recorded for the other runtime (the folder switched) are not asked for again: pods now need the other kind.
     const ours = recorded && [recorded.clusterCIDR, recorded.serviceCIDR].every((c) => isLoopbackCidr(c) === (family === 'process')) ? recorded : undefined;
