@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { machineDir } from '../src/cli/address-blocks.ts';
+import { blocksDir, machineDir } from '../src/cli/address-blocks.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const TEST = join(ROOT, 'test');
@@ -37,6 +37,7 @@ async function worker(): Promise<void> {
   process.stdout.write(`${MARK} ready\n`); // the start-up is not the first file's time
   for await (const file of createInterface({ input: process.stdin })) {
     const reservedBefore = reservations();
+    const podmanBefore = reservations(blocksDir('podman'));
     (globalThis as any).UVU_QUEUE = [[file]];
     (globalThis as any).UVU_INDEX = 0;
     let code = 0;
@@ -50,15 +51,15 @@ async function worker(): Promise<void> {
     }
     process.exitCode = 0;
     freeReservations(file, reservedBefore);
+    noticePodmanReservations(file, podmanBefore);
     process.stdout.write(`${MARK} ${code}\n`);
   }
   // What a file left behind (a timer, a socket) must not hold the shard open.
   process.exit(0);
 }
 
-/** The address-block reservations of this shard's network namespace (src/cli/address-blocks.ts). */
-function reservations(): Set<string> {
-  const dir = machineDir();
+/** The address-block reservations of this shard's network namespace (src/cli/address-blocks.ts), or of `dir`. */
+function reservations(dir = machineDir()): Set<string> {
   return new Set(existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => join(dir, n)) : []);
 }
 
@@ -74,6 +75,20 @@ function freeReservations(file: string, before: Set<string>): void {
       if (dataDir && existsSync(dataDir)) console.log(`notice: ${file} left its data folder ${dataDir}, which held address blocks (freed now)`);
     } catch { /* half written: freed all the same */ }
     rmSync(r, { force: true });
+  }
+}
+
+/**
+ * Names the podman reservations a file made whose data folder it left behind. Podman's are machine-wide (other runs
+ * on the machine reserve there too), so they are not freed here: the folder holds its blocks until it is removed.
+ */
+function noticePodmanReservations(file: string, before: Set<string>): void {
+  for (const r of reservations(blocksDir('podman'))) {
+    if (before.has(r)) continue;
+    try {
+      const { dataDir } = JSON.parse(readFileSync(r, 'utf8'));
+      if (dataDir && existsSync(dataDir)) console.log(`notice: ${file} left its data folder ${dataDir}, which holds podman address blocks until it is removed`);
+    } catch { /* half written, or removed meanwhile */ }
   }
 }
 

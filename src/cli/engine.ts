@@ -19,7 +19,9 @@ import { HollowRuntime, type HollowOptions } from '../node/runtime/hollow/hollow
 import { clashingRoutes, ensureLocalRoute, isLoopbackCidr, refuseOverlappingRanges } from '../network/local-route.ts';
 import { startClusterDns, clusterDnsIp, CLUSTER_DOMAIN } from '../network/dns/cluster-dns.ts';
 import type { Taint } from '../model/taints.ts';
-import { PodmanRuntime } from '../node/runtime/podman/podman.ts';
+import { instanceOf, PodmanRuntime } from '../node/runtime/podman/podman.ts';
+import type { NetworkOwners } from '../node/runtime/podman/stale-networks.ts';
+import { folderHoldsSubnet, podmanReservationFolders } from './address-blocks.ts';
 import type { PodNetwork } from '../netns/pod-network.ts';
 import { mountNamespaceFlags } from '../node/volumes/mount-namespace.ts';
 
@@ -83,6 +85,12 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
+/** Who holds other data folders' podman networks: their reservations and records of address blocks. */
+const podmanNetworkOwners: NetworkOwners = {
+  folderOf: (instance) => podmanReservationFolders().find((dataDir) => instanceOf(join(dataDir, 'podman')) === instance),
+  holds: folderHoldsSubnet,
+};
+
 /** `web` for one node; `web-1`, `web-2`… for several. */
 export const nodeNames = (base: string, n: number) => (n === 1 ? [base] : Array.from({ length: n }, (_, i) => `${base}-${i + 1}`));
 
@@ -92,7 +100,10 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   try {
     const chosen: ChosenRuntime = opts.hollow
       ? { runtime: new HollowRuntime(opts.hollow) as Runtime, name: 'process' as const, version: 'hollow://', reason: '--hollow', close: () => {} }
-      : await chooseRuntime(opts.dataDir, opts.runtime, { stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC, registryMirrors: opts.registryMirrors });
+      : await chooseRuntime(opts.dataDir, opts.runtime, {
+        stateDir: join(opts.dataDir, 'podman'), pidsLimit: opts.podPidsLimit, imageGC: opts.imageGC, registryMirrors: opts.registryMirrors,
+        dataDir: opts.dataDir, networkOwners: podmanNetworkOwners, log,
+      });
     log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());

@@ -26,7 +26,7 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { loadApiToken } from './api-token.ts';
 import { apiCertificate } from './api-certificate.ts';
 import { isLoopbackHost } from '../api/auth.ts';
-import { machineDir, reserveAddressBlocks } from './address-blocks.ts';
+import { blocksDir, reserveAddressBlocks } from './address-blocks.ts';
 import { recordedRuntime } from './runtime-choice.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
 import { saveCodeCacheSoon } from './code-cache.ts';
@@ -176,10 +176,11 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   let runtimeName: string | undefined = opts.runtime;
   try { runtimeName ??= recordedRuntime(dataDir)?.runtime; } catch { /* a bad record: the runtime choice says so */ }
   // A fresh folder without the flag learns its runtime only when the engine chooses it: its blocks are asked for then.
-  const reserve = (name: string | undefined) => reserveAddressBlocks(dataDir, name === 'podman' && !opts.hollow ? 'podman' : 'process', { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
+  const family = (name: string | undefined) => (name === 'podman' && !opts.hollow ? 'podman' : 'process');
+  const reserve = (name: string | undefined) => reserveAddressBlocks(dataDir, family(name), { clusterCIDR: opts.clusterCidr, serviceCIDR: opts.serviceCidr });
   const addressBlocks = async (name: string) => {
     const blocks = await (reserving ?? reserve(name));
-    log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${machineDir()})`);
+    log(`addresses: pods from ${blocks.clusterCIDR}, Services from ${blocks.serviceCIDR} (reserved in ${blocksDir(family(name))})`);
     return blocks;
   };
   const reserving = opts.hollow || runtimeName ? reserve(runtimeName) : undefined;

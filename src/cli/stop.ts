@@ -68,18 +68,23 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
         pids.remove(e.podUID, e.container, e.record);
       }));
     }));
-    if (pod) {
-      await pod.removeAll();
-      await pod.close();
-    }
+    // What podman refused to remove is said (a network left behind holds its subnet for the whole machine).
+    const refused = pod ? await pod.removeAll() : [];
+    await pod?.close();
     print(stopped ? `stopped ${stopped} container(s) of ${pods.size} pod(s)` : 'no container was running');
+    for (const r of refused) print(`podman refused to remove ${r}`);
     // The service CIDR's local route, when this data folder's serve added it (podman's ClusterIPs).
     const route = await removeOwnLocalRoute(dataDir);
     if (route) print(`removed the local route of ${route}`);
-    const blocks = await releaseAddressBlocks(dataDir); // nothing runs on them now: another serve may take them
-    if (blocks) print(`freed the address blocks ${blocks.clusterCIDR} and ${blocks.serviceCIDR}`);
+    // Nothing runs on them now: another serve may take them; not while a network of the folder still holds a subnet
+    // (another serve given it could make no network there).
+    if (refused.some((r) => r.startsWith('network '))) print('the address blocks stay reserved while a network of this folder is left');
+    else {
+      const blocks = await releaseAddressBlocks(dataDir);
+      if (blocks) print(`freed the address blocks ${blocks.clusterCIDR} and ${blocks.serviceCIDR}`);
+    }
     forgetRuntime(dataDir); // nothing runs any more: the next serve may choose another runtime
-    return 0;
+    return refused.length ? 1 : 0;
   } finally {
     lock.release();
   }

@@ -13,6 +13,11 @@ export function parseCidr(cidr: string): { first: number; size: number } {
   return { first: toInt(m[1]) - (toInt(m[1]) % size), size };
 }
 
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a), y = parseCidr(b);
+  return x.first < y.first + y.size && y.first < x.first + x.size;
+}
+
 export const inCidr = (ip: string, cidr: string) => {
   const { first, size } = parseCidr(cidr);
   if (!isIpv4(ip)) return false;

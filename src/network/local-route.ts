@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseCidr } from '../model/ip-pool.ts';
+import { cidrsOverlap, parseCidr } from '../model/ip-pool.ts';
 
 const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
@@ -16,11 +16,7 @@ export function normalizeCidr(cidr: string): string {
   return `${toIp(first)}/${32 - Math.log2(size)}`;
 }
 
-export function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  return x.first < y.first + y.size && y.first < x.first + x.size;
-}
+export { cidrsOverlap };
 
 /** Refuses a service CIDR that overlaps the cluster CIDR: a ClusterIP could be a pod's address. */
 export function refuseOverlappingRanges(serviceCIDR: string, clusterCIDR: string): void {

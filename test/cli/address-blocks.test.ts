@@ -3,11 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { candidates, machineDir, releaseAddressBlocks, reserveAddressBlocks, type AddressBlocks } from '../../src/cli/address-blocks.ts';
+import { blocksDir, candidates, folderHoldsSubnet, machineDir, podmanReservationFolders, releaseAddressBlocks, reserveAddressBlocks, type AddressBlocks } from '../../src/cli/address-blocks.ts';
 import { cidrsOverlap } from '../../src/network/local-route.ts';
 
 let root: string, machine: string;
@@ -54,7 +54,7 @@ test('a removed data folder frees its blocks', async () => {
   const ba = await reserveAddressBlocks(a, 'process', {}, machine);
   rmSync(a, { recursive: true });
   assert.equal(await reserveAddressBlocks(b, 'process', {}, machine), ba);
-  assert.is(readdirSync(machine).filter((n) => n.endsWith('.json')).length, 1);
+  assert.is(readdirSync(blocksDir('process', machine)).filter((n) => n.endsWith('.json')).length, 1);
 });
 
 test('explicit flags override and are recorded; a clash with another folder is refused, naming it', async () => {
@@ -81,7 +81,7 @@ test('a service CIDR overlapping the cluster CIDR is refused before anything is 
   await reserveAddressBlocks(a, 'process', { serviceCIDR: '127.1.0.0/16' }, machine).then(
     () => assert.unreachable('not refused'),
     (e) => assert.match(e.message, '--service-cidr 127.1.0.0/16 overlaps the cluster CIDR 127.1.0.0/16: give disjoint ranges'));
-  assert.equal(readdirSync(machine).filter((n) => n.endsWith('.json')), [], 'no reservation');
+  assert.equal(readdirSync(blocksDir('process', machine)).filter((n) => n.endsWith('.json')), [], 'no reservation');
   assert.equal(readdirSync(a), [], 'no record in the data folder');
   assert.equal(await reserveAddressBlocks(folder('b'), 'process', {}, machine), candidates('process')[0], 'the defaults are still free');
 });
@@ -94,9 +94,50 @@ test('folders reserving at the same instant from separate processes get disjoint
   for (let i = 0; i < results.length; i++) for (let j = i + 1; j < results.length; j++) assert.ok(disjoint(results[i], results[j]), JSON.stringify(results));
 });
 
-test('the machine folder is per network namespace and can be moved by the environment', () => {
+test('the process runtime\'s folder is per network namespace, podman\'s one for the machine (the user\'s, rootless); the environment moves both', () => {
   assert.match(machineDir({ CONVERGIT_RUNTIME_DIR: '/x' }), /^\/x\/net-(\d+|host)\/address-blocks$/);
   assert.match(machineDir({ XDG_RUNTIME_DIR: '/run/user/1000' }), /^\/run\/user\/1000\/convergit\/net-/);
+  assert.is(blocksDir('podman', '/x'), '/x/podman/address-blocks');
+});
+
+test('podman blocks are reserved across network namespaces: a serve in another namespace never gets the same', async () => {
+  // Two namespaces: this one, and a child `unshare -n` (root only; else the same test in this one).
+  const script = `import('${new URL('../../src/cli/address-blocks.ts', import.meta.url).pathname}').then(async (m) => console.log(JSON.stringify(await m.reserveAddressBlocks(process.argv[1], process.argv[3], {}, process.argv[2]))))`;
+  const run = (dir: string, family: string, unshare: boolean) => promisify(execFile)(unshare ? 'unshare' : process.execPath,
+    [...(unshare ? ['-n', process.execPath] : []), '--import', 'tsx', '-e', script, dir, machine, family]).then((r) => JSON.parse(r.stdout) as AddressBlocks);
+  const isRoot = process.getuid?.() === 0;
+  const a = await run(folder('a'), 'podman', false), b = await run(folder('b'), 'podman', isRoot);
+  assert.equal(a, candidates('podman')[0]);
+  assert.ok(disjoint(a, b), JSON.stringify([a, b]));
+  // The process runtime's loopback blocks are the namespace's own: each namespace's first serve gets the defaults.
+  if (isRoot) assert.equal([await run(folder('c'), 'process', false), await run(folder('d'), 'process', true)], [candidates('process')[0], candidates('process')[0]]);
+  assert.equal(podmanReservationFolders(machine).sort(), [path.join(root, 'a'), path.join(root, 'b')]);
+});
+
+test('podman blocks an older convergit reserved per network namespace are still held, and moved to the machine-wide folder', async () => {
+  // As an older serve in another namespace left it: the data folder's record and its reservation there.
+  const old = folder('old');
+  const blocks = candidates('podman')[0];
+  writeFileSync(path.join(old, 'addresses.json'), JSON.stringify(blocks));
+  const nsDir = path.join(machine, 'net-1', 'address-blocks');
+  mkdirSync(nsDir, { recursive: true });
+  writeFileSync(path.join(nsDir, 'oldreservation.json'), JSON.stringify({ dataDir: old, ...blocks }));
+  const fresh = await reserveAddressBlocks(folder('fresh'), 'podman', {}, machine);
+  assert.ok(disjoint(fresh, blocks), JSON.stringify(fresh));
+  assert.is(existsSync(path.join(nsDir, 'oldreservation.json')), false, 'moved');
+  assert.equal(await reserveAddressBlocks(old, 'podman', {}, machine), blocks, 'the old folder keeps its blocks');
+  assert.ok(podmanReservationFolders(machine).includes(old));
+  assert.equal(await releaseAddressBlocks(old, machine), { dataDir: old, ...blocks }, 'stop frees it from the machine-wide folder');
+});
+
+test('a data folder holds a subnet while it exists and its recorded cluster block contains it', async () => {
+  const a = folder('a');
+  assert.ok(folderHoldsSubnet(a, '10.250.0.0/24'), 'nothing recorded: held (not known otherwise)');
+  await reserveAddressBlocks(a, 'podman', { clusterCIDR: '10.250.0.0/16', serviceCIDR: '10.120.0.0/16' }, machine);
+  assert.ok(folderHoldsSubnet(a, '10.250.3.0/24'));
+  assert.not.ok(folderHoldsSubnet(a, '10.251.0.0/24'), 'records other blocks');
+  rmSync(a, { recursive: true });
+  assert.not.ok(folderHoldsSubnet(a, '10.250.3.0/24'), 'gone');
 });
 
 test.run();

@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inCidr } from '../../src/model/ip-pool.ts';
+import { exampleApi } from '../support/example.ts';
 import { podmanMissing, removeInstance, removeLeftoverNetworks } from '../support/podman.ts';
 import { startServe, type ServeProcess } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
@@ -20,16 +20,8 @@ if (missing) {
   let dataDir: string, serve: ServeProcess;
   const pods = async () => ((await serve.get('/api/v1/namespaces/default/pods')).body.items as any[]).filter((p) => p.status?.phase === 'Running');
   const ready = (p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
-  /**
-   * GET on the example's fixed node port (the test runs in a network namespace of its own, as `npm test` does), on a
-   * fresh connection each time: the proxy picks a pod per connection, and fetch would keep reusing one.
-   */
-  const api = () => new Promise<{ pod: string; visits: number | string }>((resolve, reject) => {
-    http.get('http://127.0.0.1:30080/api', { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c)).on('end', () => { try { resolve(JSON.parse(body)); } catch (e) { reject(e); } }).on('error', reject);
-    }).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error('timeout')); }).on('error', reject);
-  });
+  /** The example's fixed node port (the test runs in a network namespace of its own, as `npm test` does). */
+  const api = () => exampleApi();
 
   test.before(async () => {
     removeLeftoverNetworks('10-242-');

@@ -27,7 +27,7 @@ case "$1 $2" in
 esac
 `);
   chmodSync(bin, 0o755);
-  helper = new RootlessNetns({ bin, env: process.env }, 'test', 'convergit.instance=test', (m) => logs.push(m));
+  helper = new RootlessNetns({ bin, env: process.env }, 'test', ['convergit.instance=test'], (m) => logs.push(m));
   await helper.start();
   process.on('uncaughtException', onCrash);
 });

@@ -60,7 +60,9 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
     async shutdown() {
       const at = args.indexOf('--data-dir');
       const dataDir = at >= 0 ? args[at + 1] : '.convergit';
-      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir], { env: opts.env });
+      // What stop printed is in the error: it exits 1 when podman refused to remove something, and says what.
+      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir], { env: opts.env })
+        .catch((e) => { throw new Error(`convergit stop --data-dir ${dataDir} failed (${e.code}): ${e.stdout}${e.stderr}`); });
       if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM'); // did not own the folder after all
       await exited;
     },

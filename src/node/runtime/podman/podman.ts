@@ -15,7 +15,7 @@ import {
   ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
   type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
-import { apiError, PodmanApi, seg } from './api.ts';
+import { apiError, PodmanApi, seg, type ApiResult } from './api.ts';
 import { podman, podmanError, type PodmanCli } from './cli.ts';
 import { writeContainersConf, writeRegistriesConf, type RegistryMirror } from './config.ts';
 import { ExitWatcher } from './exits.ts';
@@ -26,6 +26,7 @@ import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
+import { DATA_DIR_LABEL, subnetHolders, subnetOf, whyStale, type NetworkOwners, type PodmanNetwork } from './stale-networks.ts';
 import { startSpawner } from '../process-spawner.ts';
 import { formatResolvConf } from '../../../model/resolv-conf.ts';
 import {
@@ -60,7 +61,24 @@ export interface PodmanRuntimeOptions {
   registryMirrors?: RegistryMirror[];
   /** Container starts (create and start) in flight at once; default `defaultStartParallelism()`. */
   startParallelism?: number;
+  /** The data folder served: its networks carry it (DATA_DIR_LABEL), so that another instance can tell a stale one;
+   * default the folder holding stateDir (serve's `<data>/podman`). */
+  dataDir?: string;
+  /** Who holds other instances' networks (stale-networks.ts); default: a network's labelled folder, which holds it while it exists. */
+  networkOwners?: NetworkOwners;
+  /** What the runtime did on its own that a user should hear of (stale networks removed). */
+  log?: (message: string) => void;
 }
+
+/** The instance of a state folder: its containers', pods' and networks' LABEL. */
+export const instanceOf = (stateDir: string): string => createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
+
+/** The network of a node's pod CIDR. */
+const nodeNetwork = (instance: string, podCIDR: string) => `convergit-${instance}-${podCIDR.replace(/[./]/g, '-')}`;
+
+/** A libpod network removal's failure: an error status, or a report with an error in it. */
+const networkRmError = (r: ApiResult): string | undefined =>
+  r.status !== 200 ? apiError(r) : (Array.isArray(r.body) ? r.body.map((x: { Err?: unknown }) => x?.Err).find((e) => e) as string | undefined : undefined);
 
 /**
  * Twice the cores, at least 2. A start is CPU work in short-lived processes (conmon, runc create/init/start, and for a
@@ -135,7 +153,7 @@ export class PodmanRuntime implements Runtime {
   private readonly sandboxSlots: Slots;
 
   private constructor(private readonly opts: PodmanRuntimeOptions, conf: string, registries?: string) {
-    this.instance = opts.instance ?? createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 8);
+    this.instance = opts.instance ?? instanceOf(opts.stateDir);
     const env = { ...process.env, CONTAINERS_CONF: conf, ...(registries && { CONTAINERS_REGISTRIES_CONF: registries }) };
     this.cli = { bin: opts.bin ?? 'podman', env, cwd: opts.stateDir };
     // A unix socket's path is at most 107 bytes: a deep data folder's goes under the temporary folder instead.
@@ -163,17 +181,34 @@ export class PodmanRuntime implements Runtime {
     return join(this.opts.stateDir, 'host-root');
   }
 
-  /** Removes every container and pod of this instance, running or not (`convergit stop`, after the graceful stops). */
-  async removeAll(): Promise<void> {
+  /**
+   * Removes every container, pod, pod namespace and network (with its bridge) of this instance, running or not
+   * (`convergit stop`, after the graceful stops), in that order: a network is refused while a pod uses it. Returns
+   * what podman refused to remove, each with its answer.
+   */
+  async removeAll(): Promise<string[]> {
     const filters = { label: [`${LABEL}=${this.instance}`] };
-    const ids = async (path: string, key: 'Id' | 'Name') => {
+    const refused: string[] = [];
+    // libpod lists containers and pods with `Id`, networks with `name` (the keys of its own Go types' JSON).
+    const list = async (path: string) => {
       const r = await this.api.call('GET', path, { query: { all: true, filters } });
-      return r.status === 200 && Array.isArray(r.body) ? (r.body as Record<string, string>[]).map((x) => x[key]) : [];
+      if (r.status !== 200 || !Array.isArray(r.body)) refused.push(`listing ${path}: ${apiError(r)}`);
+      return r.status === 200 && Array.isArray(r.body) ? r.body as Record<string, unknown>[] : [];
     };
-    await Promise.all((await ids('/containers/json', 'Id')).map((id) => this.api.call('DELETE', `/containers/${id}`, { query: { force: true, timeout: 0 } })));
-    await Promise.all((await ids('/pods/json', 'Id')).map((id) => this.api.call('DELETE', `/pods/${id}`, { query: { force: true, timeout: 0 } })));
-    await Promise.all(podNamespacesNamed(this.sandboxPrefix).map((n) => removePodNamespaces(n).catch(() => {})));
-    await Promise.all((await ids('/networks/json', 'Name')).map((n) => this.removeNetwork(n)));
+    const ids = async (path: string, key: 'Id' | 'name') => (await list(path)).map((x) => x[key]).filter((x): x is string => typeof x === 'string');
+    const remove = (what: string, path: string) => this.api.call('DELETE', path, { query: { force: true, timeout: 0 } }).then((r) => {
+      if (r.status >= 300 && r.status !== 404) refused.push(`${what}: ${apiError(r)}`);
+    });
+    // Not a pod's infra container: podman removes it only with its pod (and refuses it alone).
+    const containers = (await list('/containers/json')).filter((c) => !c.IsInfra).map((c) => String(c.Id));
+    await Promise.all(containers.map((id) => remove(`container ${id.slice(0, 12)}`, `/containers/${id}`)));
+    await Promise.all((await ids('/pods/json', 'Id')).map((id) => remove(`pod ${id.slice(0, 12)}`, `/pods/${id}`)));
+    await Promise.all(podNamespacesNamed(this.sandboxPrefix).map((n) => removePodNamespaces(n).catch((e) => { refused.push(`the namespaces of ${n}: ${(e as Error).message}`); })));
+    for (const n of await ids('/networks/json', 'name')) {
+      const e = await this.removeNetwork(n);
+      if (e) refused.push(`network ${n}: ${e}`);
+    }
+    return refused;
   }
 
   /** Every sandbox's name starts with it (and so does the name of the network namespace convergit made for it). */
@@ -181,12 +216,19 @@ export class PodmanRuntime implements Runtime {
     return `convergit-${this.instance}-`;
   }
 
-  /** Removes a bridge network (refused while a podman pod uses it), and what convergit added to its bridge. */
-  private async removeNetwork(name: string): Promise<void> {
+  /**
+   * Removes a bridge network (refused while a podman pod uses it), and what convergit added to its bridge (podman
+   * leaves a bridge it did not make, and knows nothing of the masquerade rule). Returns podman's refusal, if any.
+   */
+  private async removeNetwork(name: string): Promise<string | undefined> {
     const info = await this.api.call('GET', `/networks/${seg(name)}/json`);
+    if (info.status === 404) return undefined; // gone already
     const r = await this.api.call('DELETE', `/networks/${seg(name)}`);
-    const bridge = info.body?.network_interface, subnet = info.body?.subnets?.[0]?.subnet;
-    if (r.status === 200 && typeof bridge === 'string' && typeof subnet === 'string' && podNamespacesAvailable()) await removeBridge(bridge, subnet, masqueradeComment(name));
+    const refused = r.status === 404 ? undefined : networkRmError(r);
+    if (refused) return refused;
+    const bridge = info.body?.network_interface, subnet = subnetOf(info.body ?? {});
+    if (typeof bridge === 'string' && subnet && podNamespacesAvailable() && !this.rootless) await removeBridge(bridge, subnet, masqueradeComment(name));
+    return undefined;
   }
 
   /**
@@ -218,7 +260,7 @@ export class PodmanRuntime implements Runtime {
 
   /** Rootless: the helper that makes serve's sockets on the pods' side (started; its anchor pod running). */
   async rootlessNetwork(log: (m: string) => void): Promise<RootlessNetns> {
-    const n = new RootlessNetns(this.cli, this.instance, `${LABEL}=${this.instance}`, log);
+    const n = new RootlessNetns(this.cli, this.instance, Object.entries(this.networkLabels).map(([k, v]) => `${k}=${v}`), log);
     await n.start();
     return n;
   }
@@ -295,18 +337,44 @@ export class PodmanRuntime implements Runtime {
 
   // ---- sandboxes -------------------------------------------------------------------------------------------------
 
+  /** What this instance's networks are labelled with: the instance and the data folder. */
+  private get networkLabels(): Record<string, string> {
+    return { [LABEL]: this.instance, [DATA_DIR_LABEL]: this.opts.dataDir ?? dirname(this.opts.stateDir) };
+  }
+
+  private async listNetworks(): Promise<PodmanNetwork[]> {
+    const r = await this.api.call('GET', '/networks/json');
+    return r.status === 200 && Array.isArray(r.body) ? r.body as PodmanNetwork[] : [];
+  }
+
+  /** Removes other instances' stale networks (stale-networks.ts) before `wanted` is made: one on it would stop it. */
+  private async removeStaleNetworks(wanted: string): Promise<void> {
+    const owners = this.opts.networkOwners ?? { folderOf: () => undefined, holds: () => true };
+    for (const n of await this.listNetworks()) {
+      const why = whyStale(n, { instanceLabel: LABEL, self: this.instance, wanted, owners, nodeNetwork });
+      if (!why) continue;
+      const refused = await this.removeNetwork(n.name);
+      this.opts.log?.(refused ? `podman: the network ${n.name} (${subnetOf(n)}) is stale (${why}), but podman refused to remove it: ${refused}`
+        : `podman: removed the stale network ${n.name} (${subnetOf(n)}): ${why}`);
+    }
+  }
+
   /** The bridge of a node's pod CIDR, created once (its gateway is the CIDR's first address). */
   private network(podCIDR: string): Promise<string> {
     let p = this.networks.get(podCIDR);
     if (!p) {
       p = (async () => {
-        const name = `convergit-${this.instance}-${podCIDR.replace(/[./]/g, '-')}`;
+        const name = nodeNetwork(this.instance, podCIDR);
         const exists = async () => (await this.api.call('GET', `/networks/${seg(name)}/exists`)).status === 204;
         if (await exists()) return name;
+        await this.removeStaleNetworks(podCIDR);
         const r = await this.api.call('POST', '/networks/create', {
-          body: { name, driver: 'bridge', subnets: [{ subnet: podCIDR }], dns_enabled: false, labels: { [LABEL]: this.instance } },
+          body: { name, driver: 'bridge', subnets: [{ subnet: podCIDR }], dns_enabled: false, labels: this.networkLabels },
         });
-        if (r.status !== 200 && !(await exists())) throw new Error(`creating the bridge for ${podCIDR}: ${apiError(r)}`);
+        if (r.status !== 200 && !(await exists())) {
+          const why = apiError(r);
+          throw new Error(`creating the bridge for ${podCIDR}: ${why}${/already used/.test(why) ? `: ${subnetHolders(await this.listNetworks(), podCIDR, LABEL)}` : ''}`);
+        }
         return name;
       })();
       p.catch(() => this.networks.delete(podCIDR));

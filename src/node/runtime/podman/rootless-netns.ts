@@ -71,7 +71,7 @@ export class RootlessNetns implements PodNetwork {
   /** Helpers started so far (the first included). */
   starts = 0;
 
-  constructor(private readonly cli: PodmanCli, private readonly instance: string, private readonly label: string, private readonly log: (m: string) => void) {}
+  constructor(private readonly cli: PodmanCli, private readonly instance: string, private readonly labels: string[], private readonly log: (m: string) => void) {}
 
   get anchorName(): string {
     return `convergit-${this.instance}-netns`;
@@ -167,10 +167,10 @@ export class RootlessNetns implements PodNetwork {
     }
     if (!/no such pod/i.test(state.stderr)) throw new Error(`inspecting the anchor pod: ${podmanError(state)}`);
     if ((await podman(this.cli, ['network', 'exists', name])).code !== 0) {
-      const r = await podman(this.cli, ['network', 'create', '--disable-dns', '--label', this.label, name]);
+      const r = await podman(this.cli, ['network', 'create', '--disable-dns', ...this.labels.flatMap((l) => ['--label', l]), name]);
       if (r.code !== 0 && (await podman(this.cli, ['network', 'exists', name])).code !== 0) throw new Error(`creating the anchor bridge: ${podmanError(r)}`);
     }
-    const c = await podman(this.cli, ['pod', 'create', '--replace', '--name', name, '--label', this.label, '--network', name]);
+    const c = await podman(this.cli, ['pod', 'create', '--replace', '--name', name, ...this.labels.flatMap((l) => ['--label', l]), '--network', name]);
     if (c.code !== 0) throw new Error(`creating the anchor pod: ${podmanError(c)}`);
     const s = await podman(this.cli, ['pod', 'start', name]);
     if (s.code !== 0) throw new Error(`starting the anchor pod: ${podmanError(s)}`);
