@@ -11,6 +11,7 @@ import { podClaimNames } from '../model/volume-claims.ts';
 import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { SchedulerCache } from './cache.ts';
+import { withSummary } from './cluster-summary.ts';
 import { bindPods, recordUnschedulable } from './bind.ts';
 import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
 import { defaultProfile } from './default-profile.ts';
@@ -220,7 +221,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     let result;
     try {
       const nodes = cache.snapshot();
-      result = schedule(pod, nodes, profile, volumeCycleState(volumeListers), { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
+      result = schedule(pod, nodes, profile, withSummary(volumeCycleState(volumeListers), cache.summary()), { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
       if ('searched' in result && nodes.length) nextStart = (nextStart + (result.searched ?? 0)) % nodes.length;
     } catch (err) {
       log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);

@@ -17,6 +17,12 @@ export const selectorSpread: ScorePlugin = {
     const uid = ownerOf(pod, state);
     return uid ? info.controllers.get(uid) ?? 0 : 0; // pods being deleted are not counted
   },
+  scoreNodes: (pod, feasible, state) => {
+    const uid = ownerOf(pod, state);
+    const out: number[] = new Array(feasible.length);
+    for (let i = 0; i < feasible.length; i++) out[i] = (uid && feasible[i].controllers.get(uid)) || 0;
+    return out;
+  },
   normalize: (counts) => {
     const max = Math.max(0, ...counts);
     return counts.map((c) => (max === 0 ? MAX_NODE_SCORE : Math.floor((MAX_NODE_SCORE * (max - c)) / max)));
