@@ -12,6 +12,7 @@ import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { SchedulerCache } from './cache.ts';
 import { withSummary } from './cluster-summary.ts';
+import { withControllerPods } from './plugins/selector-spread.ts';
 import { bindPods, recordUnschedulable } from './bind.ts';
 import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
 import { defaultProfile } from './default-profile.ts';
@@ -71,6 +72,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     claim: (ns, name) => storage.claims.get(ns, name), volume: (name) => storage.volumes.get(undefined, name), classes: () => storage.classes.list(),
   };
   const cache = new SchedulerCache();
+  const controllerPods = (uid: string) => cache.podsOfController(uid);
   let ready = false, stopped = false;
   /** Where the next cycle starts its search of the nodes (kube-scheduler's nextStartNodeIndex), so a sampled search
    *  moves round the cluster instead of filling the first nodes by name. */
@@ -221,7 +223,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     let result;
     try {
       const nodes = cache.snapshot();
-      result = schedule(pod, nodes, profile, withSummary(volumeCycleState(volumeListers), cache.summary()), { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
+      const state = withControllerPods(withSummary(volumeCycleState(volumeListers), cache.summary()), controllerPods);
+      result = schedule(pod, nodes, profile, state, { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
       if ('searched' in result && nodes.length) nextStart = (nextStart + (result.searched ?? 0)) % nodes.length;
     } catch (err) {
       log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);

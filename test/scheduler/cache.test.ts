@@ -68,6 +68,12 @@ test('random event sequences: the cache equals a full regrouping, assumptions in
       const got = JSON.stringify(view(cache.snapshot())), want = JSON.stringify(view(nodeInfos([...nodes.values()], truth)));
       assert.is(got, want, `round ${round} step ${step}`);
       assert.equal(cache.summary(), summarize(cache.snapshot()), `the summary kept, round ${round} step ${step}`);
+      // Each controller's pods by node, as SelectorSpread reads them, say what the nodes' own counts say.
+      for (const info of cache.snapshot()) {
+        for (const owner of ['o0', 'o1', 'o2']) {
+          assert.is(cache.podsOfController(`rs-${owner}`)?.get(info.name) ?? 0, info.controllers.get(`rs-${owner}`) ?? 0, `${owner} on ${info.name}, round ${round} step ${step}`);
+        }
+      }
       assert.equal(cache.summary(), summarize(nodeInfos([...nodes.values()], truth)), `the summary, round ${round} step ${step}`);
     }
   }

@@ -7,7 +7,8 @@ import { buildProfile, numFeasibleNodesToFind, schedule } from '../../src/schedu
 import { nodeInfo, nodeInfos, type NodeInfo } from '../../src/scheduler/node-info.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { leastAllocated } from '../../src/scheduler/plugins/least-allocated.ts';
-import { selectorSpread } from '../../src/scheduler/plugins/selector-spread.ts';
+import { selectorSpread, withControllerPods } from '../../src/scheduler/plugins/selector-spread.ts';
+import { SchedulerCache } from '../../src/scheduler/cache.ts';
 import { node, pod } from './helpers.ts';
 
 const profile = defaultProfile();
@@ -64,6 +65,14 @@ test('scoreNodes, where a plugin has it, gives each node the score that score gi
     }
   }
   assert.equal(profile.scores.filter(({ plugin }) => plugin.scoreNodes).map(({ plugin }) => plugin.name), ['NodeResourcesLeastAllocated', 'SelectorSpread']);
+  // With the cache's pods by controller (the scheduler's cycles), SelectorSpread reads those instead of each node's.
+  const cache = new SchedulerCache();
+  for (const n of ['a', 'b', 'c']) cache.setNode(node(n));
+  for (const i of infos) for (const p of i.pods) cache.setPod(p);
+  const state = withControllerPods(new Map(), (uid) => cache.podsOfController(uid));
+  const owned = pod('p', { owner: 'rs-1' });
+  assert.equal(selectorSpread.scoreNodes!(owned, cache.snapshot(), state), [2, 0, 0]);
+  assert.equal(selectorSpread.scoreNodes!(pod('n', { owner: 'rs-9' }), cache.snapshot(), withControllerPods(new Map(), (uid) => cache.podsOfController(uid))), [0, 0, 0]);
 });
 
 test('schedule picks the node with the most room', () => {
