@@ -50,7 +50,7 @@ export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
 /** One scheduling cycle's verdict, until its write is done: a node to bind to, or why the pod fits nowhere. */
 interface Decision { key: string; pod: KubeObject; node?: string; message?: string; started: bigint }
-
+type BindDecision = Decision & { node: string };
 
 /** A pod this scheduler must place: not yet bound, not finished, not being deleted, and asking for this scheduler. */
 export function needsScheduling(pod: KubeObject, schedulerName = DEFAULT_SCHEDULER_NAME): boolean {
@@ -150,7 +150,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
   const TURN_MS = 5;
   const DECISIONS_PER_TURN = 32;
   /** The turn's decisions to bind, written together at its end (one store call, one task for the lot). */
-  let toBind: Decision[] = [];
+  let toBind: BindDecision[] = [];
 
   /** Runs the loop unless it is running; it drains every active pod, one decision at a time. */
   function kick(): void {
@@ -205,7 +205,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     inFlight((async () => {
       let errors: (Error | undefined)[];
       try {
-        errors = await bindPods(store, batch as { pod: KubeObject; node: string }[], now());
+        errors = await bindPods(store, batch, now());
       } catch (err) {
         for (const d of batch) settle(d, err);
         return;
@@ -233,7 +233,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     }
     if ('node' in result) {
       cache.assume(pod, result.node); // counted from now on, before the binding is written
-      const d: Decision = { key, pod, node: result.node, started };
+      const d: BindDecision = { key, pod, node: result.node, started };
       // A pod with claims has its PreBind (the claims learn their node) before its binding: written alone.
       if (!podClaimNames(pod).length) return void toBind.push(d);
       return inFlight((async () => {

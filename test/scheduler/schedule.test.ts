@@ -1,9 +1,9 @@
 // The pure decision: node snapshots, scores and the choice of node, with the default profile.
-import { summarize, withSummary } from '../../src/scheduler/cluster-summary.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultProfile, registry } from '../../src/scheduler/default-profile.ts';
 import { buildProfile, numFeasibleNodesToFind, schedule } from '../../src/scheduler/framework.ts';
+import { summarize, withSummary } from '../../src/scheduler/cluster-summary.ts';
 import { nodeInfo, nodeInfos, type NodeInfo } from '../../src/scheduler/node-info.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { leastAllocated } from '../../src/scheduler/plugins/least-allocated.ts';
