@@ -49,31 +49,28 @@ function* recordPieces(r: JournalRecord): Generator<string> {
   yield `${piece}]}`;
 }
 
-const line = (crc: number, json: string) => `${crc.toString(16).padStart(8, '0')} ${json}\n`;
-
-export const encodeRecord = (r: JournalRecord): string => {
-  const json = [...recordPieces(r)].join('');
-  return line(crc32(json), json);
-};
-
 /**
- * encodeRecord over several turns of the event loop: a burst of 10,000 pod changes is one record of tens of MB,
- * whose serialisation and checksum in one turn stalled every request for a second. The checksum is carried from
- * piece to piece.
+ * A record as the bytes to append, made over several turns of the event loop: a burst of 10,000 pod changes is one
+ * record of tens of MB, whose serialisation and checksum in one turn stalled every request for a second. The
+ * checksum is carried from piece to piece, and each piece is encoded as it is made, so the last turn only copies
+ * bytes (one string of the whole record, then its encoding, took tens of ms more in one turn).
  */
-async function encodeRecordYielding(r: JournalRecord): Promise<string> {
-  const pieces: string[] = [];
+async function encodeRecordYielding(r: JournalRecord): Promise<Buffer> {
+  const pieces: Buffer[] = [];
   let crc = 0, turn = performance.now();
   for (const piece of recordPieces(r)) {
-    crc = crc32(piece, crc);
-    pieces.push(piece);
+    const bytes = Buffer.from(piece);
+    crc = crc32(bytes, crc);
+    pieces.push(bytes);
     if (performance.now() - turn >= TURN_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       turn = performance.now();
     }
   }
-  return line(crc, pieces.join(''));
+  return Buffer.concat([Buffer.from(`${crc.toString(16).padStart(8, '0')} `), ...pieces, NEWLINE]);
 }
+
+const NEWLINE = Buffer.from('\n');
 
 export interface JournalRead {
   records: JournalRecord[];
@@ -153,7 +150,7 @@ export class JournalWriter {
 
   /** Appends one record and waits until it is on disk. Returns the bytes written. */
   async append(r: JournalRecord): Promise<number> {
-    const data = Buffer.from(await encodeRecordYielding(r));
+    const data = await encodeRecordYielding(r);
     await this.fh.appendFile(data);
     await this.fh.datasync();
     this.bytes += data.length;
