@@ -3,7 +3,7 @@
 // and a FailedScheduling event; the store folds repeats into a count).
 import { setCondition, type Condition } from '../model/conditions.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
-import type { Store } from '../store/store.ts';
+import type { PodBinding, Store } from '../store/store.ts';
 import { isoSeconds } from '../model/time.ts';
 
 
@@ -19,18 +19,26 @@ function withScheduled(pod: KubeObject, cond: Condition, now: Date) {
 }
 
 /**
- * Binds `pod` (as read from the cache) to nodeName in one write, as kube-apiserver's pods/binding does: spec.nodeName
- * and PodScheduled=True together, one version and one event for every watcher instead of two. The update carries
- * the read resourceVersion, so a pod changed meanwhile (its status by a node too) throws Conflict and is tried again
- * from its new state; the status written is the one read plus the condition.
+ * Binds pods (as read from the cache) to their nodes, a turn's decisions in one call, as kube-apiserver's pods/binding
+ * does each: spec.nodeName and PodScheduled=True together, one version and one event for every watcher instead of two.
+ * Each binding carries the read uid and resourceVersion, so a pod changed meanwhile gets Conflict and is tried again
+ * from its new state; the status written is the one read plus the condition. Then a Scheduled event for each pod
+ * bound. Returns, in order, undefined for a pod bound or the error that kept it from being bound.
  */
-export async function bindPod(store: Store, pod: KubeObject, nodeName: string, now: Date): Promise<void> {
-  const { namespace, name } = pod.metadata;
-  if (pod.metadata.resourceVersion === undefined) throw new Error(`${namespace}/${name}: a pod is bound from a read of it (with its resourceVersion)`);
-  // No copy of the cached pod: the store copies what it is given, and returns nothing we keep.
-  const status = withScheduled(pod, { type: 'PodScheduled', status: 'True', lastProbeTime: null }, now);
-  await store.update({ ...pod, spec: { ...pod.spec, nodeName } }, { shared: true, status });
-  await store.recordEvent(refTo(pod), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+export async function bindPods(store: Store, decisions: { pod: KubeObject; node: string }[], now: Date): Promise<(Error | undefined)[]> {
+  const bindings: PodBinding[] = decisions.map(({ pod, node }) => {
+    const { namespace = 'default', name, uid, resourceVersion } = pod.metadata;
+    if (resourceVersion === undefined) throw new Error(`${namespace}/${name}: a pod is bound from a read of it (with its resourceVersion)`);
+    return { namespace, name, uid, resourceVersion, nodeName: node, status: withScheduled(pod, { type: 'PodScheduled', status: 'True', lastProbeTime: null }, now) };
+  });
+  const results = await store.bindPods(bindings);
+  const errors = results.map((r) => (r instanceof Error ? r : undefined));
+  for (const [i, { pod, node }] of decisions.entries()) {
+    if (errors[i]) continue;
+    const { namespace, name } = pod.metadata;
+    await store.recordEvent(refTo(pod), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+  }
+  return errors;
 }
 
 /** Records on the pod, and as a Warning event, why it fits nowhere. Unchanged verdicts write nothing new. */

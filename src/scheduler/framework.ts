@@ -3,6 +3,7 @@
 import type { KubeObject } from '../model/object.ts';
 import type { NodeInfo } from './node-info.ts';
 import { fitErrorMessage, NO_NODES_AVAILABLE } from './reasons.ts';
+import { summaryOf, type ClusterSummary } from './cluster-summary.ts';
 
 export type { NodeInfo };
 
@@ -19,6 +20,9 @@ export type CycleState = Map<string, unknown>;
 /** Every node of the snapshot, for plugins that look beyond the node they judge (inter-pod affinity, spreading). */
 export const allNodes = (state: CycleState): NodeInfo[] => (state.get(ALL_NODES) as NodeInfo[] | undefined) ?? [];
 const ALL_NODES = 'framework/nodes';
+
+/** What the snapshot's nodes have in common (cluster-summary.ts): the cache's, or counted once for this cycle. */
+export const clusterSummary = (state: CycleState): ClusterSummary => summaryOf(state, () => allNodes(state));
 
 export function cached<T>(state: CycleState, key: string, compute: () => T): T {
   if (!state.has(key)) state.set(key, compute());
@@ -58,6 +62,11 @@ export interface ScorePlugin {
   preScore?(pod: KubeObject, feasible: NodeInfo[], state: CycleState): 'skip' | undefined;
   /** A raw score for a node that passed every filter; 0..100 unless `normalize` maps it there. */
   score(pod: KubeObject, nodeInfo: NodeInfo, state: CycleState): number;
+  /**
+   * The same scores for every feasible node in one call (what the cycle runs when given): the per-pod values are
+   * read once, not once per node, for plugins that run on every cycle of a plain pod.
+   */
+  scoreNodes?(pod: KubeObject, feasible: NodeInfo[], state: CycleState): number[];
   /** Maps the raw scores of all feasible nodes (same order as given) to 0..100, for scores relative to the others. */
   normalize?(scores: number[]): number[];
 }
@@ -143,8 +152,12 @@ export function schedule(pod: KubeObject, nodeInfos: NodeInfo[], profile: Profil
   const totals: number[] = new Array(feasible.length).fill(0);
   for (const { plugin, weight } of profile.scores) {
     if (plugin.preScore?.(pod, feasible, state) === 'skip') continue;
-    const raw: number[] = new Array(feasible.length);
-    for (let i = 0; i < feasible.length; i++) raw[i] = plugin.score(pod, feasible[i], state);
+    let raw: number[];
+    if (plugin.scoreNodes) raw = plugin.scoreNodes(pod, feasible, state);
+    else {
+      raw = new Array(feasible.length);
+      for (let i = 0; i < feasible.length; i++) raw[i] = plugin.score(pod, feasible[i], state);
+    }
     const scores = plugin.normalize ? plugin.normalize(raw) : raw;
     for (let i = 0; i < scores.length; i++) totals[i] += scores[i] * weight;
   }

@@ -27,7 +27,7 @@ export interface NodeInfo {
   withAffinity: KubeObject[];
 }
 
-const hasPodAffinity = (pod: KubeObject) => Boolean(pod.spec?.affinity?.podAffinity || pod.spec?.affinity?.podAntiAffinity);
+export const hasPodAffinity = (pod: KubeObject) => Boolean(pod.spec?.affinity?.podAffinity || pod.spec?.affinity?.podAntiAffinity);
 
 /** kube-scheduler's DefaultMilliCPURequest and DefaultMemoryRequest. */
 export const DEFAULT_MILLI_CPU = 100;

@@ -7,10 +7,13 @@ import { startHeartbeat } from '../model/component-health.ts';
 import type { KubeObject } from '../model/object.ts';
 import { isPodTerminal } from '../model/pod.ts';
 import { preBindVolumes, volumeCycleState, type VolumeListers } from './plugins/volume-binding.ts';
+import { podClaimNames } from '../model/volume-claims.ts';
 import { Informer } from '../store/informer.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { SchedulerCache } from './cache.ts';
-import { bindPod, recordUnschedulable } from './bind.ts';
+import { withSummary } from './cluster-summary.ts';
+import { withControllerPods } from './plugins/selector-spread.ts';
+import { bindPods, recordUnschedulable } from './bind.ts';
 import { nodeSchedulingChanged, podFinished, podSpecChanged } from './cluster-events.ts';
 import { defaultProfile } from './default-profile.ts';
 import { observeScheduleAttempt } from '../model/metrics-registry.ts';
@@ -45,6 +48,9 @@ export interface Scheduler {
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
+/** One scheduling cycle's verdict, until its write is done: a node to bind to, or why the pod fits nowhere. */
+interface Decision { key: string; pod: KubeObject; node?: string; message?: string; started: bigint }
+type BindDecision = Decision & { node: string };
 
 /** A pod this scheduler must place: not yet bound, not finished, not being deleted, and asking for this scheduler. */
 export function needsScheduling(pod: KubeObject, schedulerName = DEFAULT_SCHEDULER_NAME): boolean {
@@ -66,6 +72,7 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     claim: (ns, name) => storage.claims.get(ns, name), volume: (name) => storage.volumes.get(undefined, name), classes: () => storage.classes.list(),
   };
   const cache = new SchedulerCache();
+  const controllerPods = (uid: string) => cache.podsOfController(uid);
   let ready = false, stopped = false;
   /** Where the next cycle starts its search of the nodes (kube-scheduler's nextStartNodeIndex), so a sampled search
    *  moves round the cluster instead of filling the first nodes by name. */
@@ -142,6 +149,8 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
    */
   const TURN_MS = 5;
   const DECISIONS_PER_TURN = 32;
+  /** The turn's decisions to bind, written together at its end (one store call, one task for the lot). */
+  let toBind: BindDecision[] = [];
 
   /** Runs the loop unless it is running; it drains every active pod, one decision at a time. */
   function kick(): void {
@@ -151,17 +160,58 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
       let decided = 0, turn = performance.now();
       for (let key = queue.pop(); key !== undefined && !stopped; key = queue.pop()) {
         scheduleOne(key);
-        if (binding.size >= MAX_BINDING) await Promise.race(binding);
         if (++decided >= DECISIONS_PER_TURN || performance.now() - turn >= TURN_MS) {
+          flushBinds();
+          if (binding.size >= MAX_BINDING) await Promise.race(binding);
           await new Promise((r) => setImmediate(r));
           decided = 0;
           turn = performance.now();
         }
       }
+      flushBinds();
     })().finally(() => {
       loop = undefined;
       if (queue.hasActive) kick(); // woken between the last pop and here
     });
+  }
+
+  /** A background write, counted among the binds in flight. */
+  function inFlight(write: Promise<void>): void {
+    binding.add(write);
+    void write.finally(() => binding.delete(write));
+  }
+
+  /** A decision's write is done: the queue and metrics learn how it went; a failed bind forgets the assumption. */
+  function settle(d: Decision, err: unknown): void {
+    if (!err) {
+      log(d.node ? `scheduler: bound ${d.key} to ${d.node}` : `scheduler: ${d.key}: ${d.message}`);
+      queue.done(d.key, d.node ? 'BOUND' : 'FAILED');
+      observeScheduleAttempt(d.node ? 'scheduled' : 'unschedulable', schedulerName, d.started);
+      return;
+    }
+    // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
+    // NotFound: it was deleted meanwhile, and its informer delete takes it off the queue.
+    cache.forget(d.key);
+    if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${d.key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
+    queue.done(d.key, 'ERROR');
+    observeScheduleAttempt('error', schedulerName, d.started);
+  }
+
+  /** Writes the turn's bindings in one store call (kube-scheduler binds each in its own goroutine). */
+  function flushBinds(): void {
+    if (!toBind.length) return;
+    const batch = toBind;
+    toBind = [];
+    inFlight((async () => {
+      let errors: (Error | undefined)[];
+      try {
+        errors = await bindPods(store, batch, now());
+      } catch (err) {
+        for (const d of batch) settle(d, err);
+        return;
+      }
+      for (const [i, d] of batch.entries()) settle(d, errors[i]);
+    })());
   }
 
   /** The scheduling cycle (synchronous, on the cache's snapshot), then the binding cycle in the background. */
@@ -173,42 +223,33 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     let result;
     try {
       const nodes = cache.snapshot();
-      result = schedule(pod, nodes, profile, volumeCycleState(volumeListers), { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
+      const state = withControllerPods(withSummary(volumeCycleState(volumeListers), cache.summary()), controllerPods);
+      result = schedule(pod, nodes, profile, state, { start: nextStart, percentageOfNodesToScore: opts.percentageOfNodesToScore });
       if ('searched' in result && nodes.length) nextStart = (nextStart + (result.searched ?? 0)) % nodes.length;
     } catch (err) {
       log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
       observeScheduleAttempt('error', schedulerName, started);
       return queue.done(key, 'ERROR');
     }
-    if ('node' in result) cache.assume(pod, result.node); // counted from now on, before the binding is written
-    const node = 'node' in result ? result.node : undefined;
-    // The event and condition carry the preemption verdict too, as kube-scheduler's FailedScheduling does.
-    const message = !('reasons' in result) ? '' : Object.keys(result.reasons).length ? failedSchedulingMessage(cache.snapshot().length, result.reasons) : result.message;
-    const write = (async () => {
-      try {
-        if (node) {
-          await preBindVolumes(store, pod, node, volumeListers);
-          await bindPod(store, pod, node, now());
-          log(`scheduler: bound ${key} to ${node}`);
-          queue.done(key, 'BOUND');
-          observeScheduleAttempt('scheduled', schedulerName, started);
-        } else {
-          await recordUnschedulable(store, pod, message, now());
-          log(`scheduler: ${key}: ${message}`);
-          queue.done(key, 'FAILED');
-          observeScheduleAttempt('unschedulable', schedulerName, started);
+    if ('node' in result) {
+      cache.assume(pod, result.node); // counted from now on, before the binding is written
+      const d: BindDecision = { key, pod, node: result.node, started };
+      // A pod with claims has its PreBind (the claims learn their node) before its binding: written alone.
+      if (!podClaimNames(pod).length) return void toBind.push(d);
+      return inFlight((async () => {
+        try {
+          await preBindVolumes(store, pod, result.node, volumeListers);
+          const [err] = await bindPods(store, [{ pod, node: result.node }], now());
+          settle(d, err);
+        } catch (err) {
+          settle(d, err);
         }
-      } catch (err) {
-        // A Conflict means the pod changed since we read it: it is tried again from its new state after the backoff.
-        // NotFound: it was deleted meanwhile, and its informer delete takes it off the queue.
-        cache.forget(key);
-        if (!(err instanceof StoreError && err.reason === 'NotFound')) log(`scheduler: ${key}: ${err instanceof Error ? err.message : String(err)}; will retry`);
-        queue.done(key, 'ERROR');
-        observeScheduleAttempt('error', schedulerName, started);
-      }
-    })();
-    binding.add(write);
-    void write.finally(() => binding.delete(write));
+      })());
+    }
+    // The event and condition carry the preemption verdict too, as kube-scheduler's FailedScheduling does.
+    const message = Object.keys(result.reasons).length ? failedSchedulingMessage(cache.snapshot().length, result.reasons) : result.message;
+    const d: Decision = { key, pod, message, started };
+    inFlight(recordUnschedulable(store, pod, message, now()).then(() => settle(d, undefined), (err) => settle(d, err)));
   }
 
   await nodes.start();

@@ -24,14 +24,53 @@ export interface JournalRecord {
   metaDel?: Record<string, string[]>;
 }
 
-export const encodeRecord = (r: JournalRecord): string => {
-  // The objects' text is the one the API sends too when it made one (model/stored-json.ts); a pod's is kept from
-  // here, which makes its first LIST or GET a lookup.
+/** About this much JSON is made per piece of a record, and a turn of the event loop makes pieces for about TURN_MS. */
+const PIECE = 256 * 1024;
+const TURN_MS = 4;
+
+/**
+ * A record's JSON in pieces: everything but the objects first (made at once, so the meta values are those of the
+ * instant the record was taken), then the objects, a few hundred kB at a time. The objects' text is the one the
+ * API sends too when it made one (model/stored-json.ts); a pod's is kept from here, which makes its first LIST or
+ * GET a lookup. Stored objects never change, so pieces made over several turns still form one record.
+ */
+function* recordPieces(r: JournalRecord): Generator<string> {
   const { put, ...rest } = r;
   const head = JSON.stringify(rest);
-  const json = put ? `${head.slice(0, -1)},"put":[${put.map(persistedJson).join(',')}]}` : head;
-  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
-};
+  if (!put) return yield head;
+  let piece = `${head.slice(0, -1)},"put":[`;
+  for (let i = 0; i < put.length; i++) {
+    piece += (i ? ',' : '') + persistedJson(put[i]);
+    if (piece.length >= PIECE) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}]}`;
+}
+
+/**
+ * A record as the bytes to append, made over several turns of the event loop: a burst of 10,000 pod changes is one
+ * record of tens of MB, whose serialisation and checksum in one turn stalled every request for a second. The
+ * checksum is carried from piece to piece, and each piece is encoded as it is made, so the last turn only copies
+ * bytes (one string of the whole record, then its encoding, took tens of ms more in one turn).
+ */
+async function encodeRecordYielding(r: JournalRecord): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  let crc = 0, turn = performance.now();
+  for (const piece of recordPieces(r)) {
+    const bytes = Buffer.from(piece);
+    crc = crc32(bytes, crc);
+    pieces.push(bytes);
+    if (performance.now() - turn >= TURN_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turn = performance.now();
+    }
+  }
+  return Buffer.concat([Buffer.from(`${crc.toString(16).padStart(8, '0')} `), ...pieces, NEWLINE]);
+}
+
+const NEWLINE = Buffer.from('\n');
 
 export interface JournalRead {
   records: JournalRecord[];
@@ -111,7 +150,7 @@ export class JournalWriter {
 
   /** Appends one record and waits until it is on disk. Returns the bytes written. */
   async append(r: JournalRecord): Promise<number> {
-    const data = Buffer.from(encodeRecord(r));
+    const data = await encodeRecordYielding(r);
     await this.fh.appendFile(data);
     await this.fh.datasync();
     this.bytes += data.length;

@@ -15,7 +15,7 @@ import { EventIndex, foldKey, newEvent, type EventType } from './events.ts';
 import { ObjectIndex } from './indexes.ts';
 import { journalOf, loadState, Persister, stateOf, type LoadedState } from './persist.ts';
 import { JournalWriter } from './journal.ts';
-import { StoreError, type UpdateOptions, type WriteOptions, type ListOptions, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
+import { StoreError, type UpdateOptions, type WriteOptions, type ListOptions, type PodBinding, type Store, type WatchEvent, type WatchEventType, type WatchOptions } from './store.ts';
 import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
@@ -169,6 +169,18 @@ export class LowdbStore implements Store {
     return out(this.commit('MODIFIED', next, cur), opts);
   }
 
+  async bindPods(bindings: PodBinding[]): Promise<(KubeObject | StoreError)[]> {
+    this.assertOpen();
+    return bindings.map((b) => {
+      try {
+        return this.bind(b);
+      } catch (err) {
+        if (err instanceof StoreError) return err;
+        throw err;
+      }
+    });
+  }
+
   async updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     this.assertOpen();
     const cur = this.current(kind, namespace, name);
@@ -283,6 +295,20 @@ export class LowdbStore implements Store {
       this.lease.settle(this.rv); // all written: the next start goes on from here, not from the lease
     })();
     return this.closing;
+  }
+
+  private bind(b: PodBinding): KubeObject {
+    const cur = this.current('Pod', b.namespace, b.name);
+    const what = `pod ${cur.metadata.namespace}/${b.name}`;
+    if (b.uid !== undefined && b.uid !== cur.metadata.uid) throw new StoreError('Conflict', `${what}: uid ${b.uid} does not match ${cur.metadata.uid}`);
+    if (b.resourceVersion !== undefined && b.resourceVersion !== cur.metadata.resourceVersion) {
+      throw new StoreError('Conflict', `${what}: resourceVersion ${b.resourceVersion} does not match ${cur.metadata.resourceVersion}; read it again`);
+    }
+    if (cur.spec?.nodeName) throw new StoreError('Conflict', `${what} is already assigned to node "${cur.spec.nodeName}"`);
+    if (cur.metadata.deletionTimestamp) throw new StoreError('Conflict', `${what} is being deleted, cannot be assigned to a host`);
+    if (typeof b.nodeName !== 'string' || !b.nodeName) throw new StoreError('Invalid', `${what}: a binding needs a node name`);
+    const status = b.status === undefined ? undefined : asJson(b.status);
+    return this.commit('MODIFIED', { ...cur, spec: { ...cur.spec, nodeName: b.nodeName }, ...(status !== undefined && { status }) }, cur);
   }
 
   private assertOpen(): void {

@@ -42,6 +42,12 @@ export interface WriteOptions { shared?: boolean }
  */
 export interface UpdateOptions extends WriteOptions { status?: unknown }
 
+/**
+ * A pending pod's binding to a node, as kube-apiserver's pods/binding: `spec.nodeName` and the pod's new `status`
+ * (PodScheduled) in one version and one event. `uid` and `resourceVersion`, when given, must match the stored pod.
+ */
+export interface PodBinding { namespace: string; name: string; uid?: string; resourceVersion?: string; nodeName: string; status: unknown }
+
 export class StoreError extends Error {
   constructor(readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Invalid', message: string) {
     super(message);
@@ -65,6 +71,13 @@ export interface Store {
    * body other than metadata changed. When obj.metadata.resourceVersion is set it must match (else Conflict).
    */
   update(obj: KubeObject, opts?: UpdateOptions): Promise<KubeObject>;
+  /**
+   * Binds pods (the scheduler's batch of one turn): each binding is its own atomic write, applied in order, and fails
+   * alone: NotFound, or Conflict when its uid or resourceVersion differs, or the pod is already bound or being deleted
+   * (kube-apiserver's assignPod). Nothing else of the pod is compared or copied, so a binding costs its status, not the
+   * pod. Returns, in order, the stored pod (shared: never mutate it) or the error.
+   */
+  bindPods(bindings: PodBinding[]): Promise<(KubeObject | StoreError)[]>;
   updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown, opts?: WriteOptions): Promise<KubeObject>;
   /**
    * Returns the deleted object, or undefined when there was none. A Pod bound to a node is only marked (its

@@ -14,6 +14,7 @@ import { jobBench } from './job.ts';
 import { review } from './review.ts';
 import { kindsBench } from './kinds.ts';
 import { hollowScale } from './hollow.ts';
+import { schedulerThroughput } from './scheduler-throughput.ts';
 import { podStartup } from './pod-start.ts';
 import { persistBench } from './persist.ts';
 import { syncPersistBench } from './sync-persist.ts';
@@ -117,6 +118,7 @@ const sections: [string, () => unknown][] = [
   ['startup', startupBench],
   ['scale10k', scale10kBench],
   ['start10k', start10kBench],
+  ['scheduler', schedulerThroughput],
   ['crash-convergence', crashConvergence],
   ['get-under-churn', getUnderChurn],
   // Last: the longest (minutes); HOLLOW_NODES and HOLLOW_PODS_PER_NODE shrink it.

@@ -3,9 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultProfile, registry } from '../../src/scheduler/default-profile.ts';
 import { buildProfile, numFeasibleNodesToFind, schedule } from '../../src/scheduler/framework.ts';
-import { nodeInfo, nodeInfos } from '../../src/scheduler/node-info.ts';
+import { summarize, withSummary } from '../../src/scheduler/cluster-summary.ts';
+import { nodeInfo, nodeInfos, type NodeInfo } from '../../src/scheduler/node-info.ts';
+import type { KubeObject } from '../../src/model/object.ts';
 import { leastAllocated } from '../../src/scheduler/plugins/least-allocated.ts';
-import { selectorSpread } from '../../src/scheduler/plugins/selector-spread.ts';
+import { selectorSpread, withControllerPods } from '../../src/scheduler/plugins/selector-spread.ts';
+import { SchedulerCache } from '../../src/scheduler/cache.ts';
 import { node, pod } from './helpers.ts';
 
 const profile = defaultProfile();
@@ -52,6 +55,26 @@ test('spread: fewer pods of the same controller scores higher; other workloads d
   assert.equal(selectorSpread.normalize!([0, 0]), [100, 100], 'no pods of the workload anywhere: all equal');
 });
 
+test('scoreNodes, where a plugin has it, gives each node the score that score gives it', () => {
+  const infos = nodeInfos([node('a'), node('b', { cpu: '4' }), node('c')], [
+    pod('x', { owner: 'rs-1', nodeName: 'a', cpu: '300m' }), pod('y', { owner: 'rs-1', nodeName: 'a' }), pod('z', { owner: 'rs-2', nodeName: 'c', memory: '1Gi' }),
+  ]);
+  for (const p of [pod('p', { owner: 'rs-1', cpu: '100m' }), pod('q', { memory: '64Mi' })]) {
+    for (const { plugin } of profile.scores.filter(({ plugin: x }) => x.scoreNodes)) {
+      assert.equal(plugin.scoreNodes!(p, infos, new Map()), infos.map((i) => plugin.score(p, i, new Map())), `${plugin.name} for ${p.metadata.name}`);
+    }
+  }
+  assert.equal(profile.scores.filter(({ plugin }) => plugin.scoreNodes).map(({ plugin }) => plugin.name), ['NodeResourcesLeastAllocated', 'SelectorSpread']);
+  // With the cache's pods by controller (the scheduler's cycles), SelectorSpread reads those instead of each node's.
+  const cache = new SchedulerCache();
+  for (const n of ['a', 'b', 'c']) cache.setNode(node(n));
+  for (const i of infos) for (const p of i.pods) cache.setPod(p);
+  const state = withControllerPods(new Map(), (uid) => cache.podsOfController(uid));
+  const owned = pod('p', { owner: 'rs-1' });
+  assert.equal(selectorSpread.scoreNodes!(owned, cache.snapshot(), state), [2, 0, 0]);
+  assert.equal(selectorSpread.scoreNodes!(pod('n', { owner: 'rs-9' }), cache.snapshot(), withControllerPods(new Map(), (uid) => cache.podsOfController(uid))), [0, 0, 0]);
+});
+
 test('schedule picks the node with the most room', () => {
   const infos = nodeInfos([node('a'), node('b')], [pod('big', { cpu: '1500m', memory: '3Gi', nodeName: 'a' })]);
   // b: cpu 1900/2000 → 95, memory 3996Mi/4Gi → 97, average 96. The other scores would be the same on every node
@@ -67,7 +90,8 @@ test('PreScore: a score that would be the same on every feasible node is skipped
   assert.equal(skipped, ['TaintToleration', 'NodeAffinity', 'PodTopologySpread', 'InterPodAffinity', 'SelectorSpread']);
   const owned = pod('o', { owner: 'rs-1' });
   const soft = nodeInfos([node('a'), { ...node('b'), spec: { taints: [{ key: 'spot', effect: 'PreferNoSchedule' }] } }], []);
-  const run = profile.scores.filter(({ plugin }) => plugin.preScore?.(owned, soft, new Map()) !== 'skip').map(({ plugin }) => plugin.name);
+  // The cycle's state holds what the snapshot's nodes have in common (schedule() puts it there): here, one taint.
+  const run = profile.scores.filter(({ plugin }) => plugin.preScore?.(owned, soft, withSummary(new Map(), summarize(soft))) !== 'skip').map(({ plugin }) => plugin.name);
   assert.equal(run, ['TaintToleration', 'NodeResourcesLeastAllocated', 'SelectorSpread']);
   assert.is((schedule(owned, soft, profile) as { node: string }).node, 'a', 'the untainted node wins');
 });
@@ -102,6 +126,28 @@ test('schedule: nothing fits, with each node\'s reason and the Kubernetes messag
     },
     message: "0/4 nodes are available: 1 Insufficient memory, 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were not ready, 1 node(s) were unschedulable.",
   });
+});
+
+test('PreFilter: a check no node of the snapshot could fail is skipped for the cycle, by what the nodes have in common', () => {
+  const skips = (p: KubeObject, nodes: NodeInfo[]) => {
+    const state = withSummary(new Map(), summarize(nodes));
+    return profile.filters.filter((f) => f.preFilter?.(p, state) === 'skip').map((f) => f.name);
+  };
+  const plain = pod('p');
+  const all = ['NodeUnschedulable', 'NodeReady', 'TaintToleration', 'NodeAffinity', 'PodTopologySpread', 'InterPodAffinity', 'VolumeBinding'];
+  assert.equal(skips(plain, nodeInfos([node('a'), node('b')], [])), all);
+  const odd = nodeInfos([node('a', { unschedulable: true }), node('b', { ready: false }), { ...node('c'), spec: { taints: [{ key: 'k', effect: 'NoExecute' }] } }], []);
+  assert.equal(skips(plain, odd), all.slice(3), 'one cordoned, one not ready, one tainted: each is checked on every node');
+  const tolerant = { ...plain, spec: { ...plain.spec, tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] } };
+  assert.equal(skips(tolerant, odd), ['NodeUnschedulable', ...all.slice(3)], 'a pod that tolerates cordoning is not judged by it');
+  // A placed pod with anti-affinity may keep this one away: InterPodAffinity looks.
+  // (b has more room, but x's anti-affinity keeps every pod off it.)
+  const x = pod('x', { nodeName: 'b' });
+  const anti = { ...x, spec: { ...x.spec, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: {} }] } } } };
+  const r = schedule(plain, nodeInfos([node('a'), node('b')], [anti, pod('y', { nodeName: 'a', cpu: '1500m' })]), profile);
+  assert.is((r as { node: string }).node, 'a');
+  // Skipped or not, the verdicts are the same: the cordoned, unready and tainted nodes are refused.
+  assert.equal(schedule(plain, odd, profile), { reasons: { a: ['node(s) were unschedulable'], b: ['node(s) were not ready'], c: ["node(s) had untolerated taint {k: }"] }, message: (schedule(plain, odd, profile) as { message: string }).message });
 });
 
 test('schedule with no nodes at all says so as Kubernetes does', () => {

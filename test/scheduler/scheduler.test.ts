@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { getCondition } from '../../src/model/conditions.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { startScheduler, type Scheduler } from '../../src/scheduler/scheduler.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { PodBinding, Store } from '../../src/store/store.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 import { addNode, node, pod } from './helpers.ts';
@@ -167,14 +167,14 @@ test('a pod changed between read and bind is bound from its new state after a co
   let raced = false;
   const { store, start, logs } = await setup((real) => new Proxy(real, {
     get(target, prop, receiver) {
-      if (prop === 'update') {
-        return async (o: KubeObject) => {
-          if (o.kind === 'Pod' && !raced) { // someone relabels the pod just before our binding lands
+      if (prop === 'bindPods') {
+        return async (bindings: PodBinding[]) => {
+          if (!raced) { // someone relabels the pod just before our binding lands
             raced = true;
-            const cur = (await target.get('Pod', 'default', o.metadata.name))!;
+            const cur = (await target.get('Pod', 'default', bindings[0].name))!;
             await target.update({ ...cur, metadata: { ...cur.metadata, labels: { touched: 'yes' } } });
           }
-          return target.update(o);
+          return target.bindPods(bindings);
         };
       }
       const v = Reflect.get(target, prop, receiver);

@@ -156,6 +156,35 @@ test('update with a status writes body and status as one version; shared writes 
   await store.close();
 });
 
+test('bindPods: each binding one version and one event, failing alone (NotFound, Conflict on uid, version, bound or deleting)', async () => {
+  const { store } = await freshStore();
+  for (const n of ['a', 'b', 'c', 'd', 'e']) await store.create(pod(n, {}));
+  const read = async (n: string) => (await store.get('Pod', 'default', n))!;
+  const [a, b, c, d, e] = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(read));
+  await store.update({ ...c, metadata: { ...c.metadata, labels: { changed: 'yes' } } }); // c's read is now stale
+  await store.delete('Pod', 'default', 'd'); // unbound: deleted at once
+  const seen: string[] = [];
+  const stop = await store.watch({ kind: 'Pod' }, (ev) => seen.push(`${ev.type} ${ev.object.metadata.name} ${ev.object.spec.nodeName} ${ev.object.status?.phase}`));
+  const binding = (o: KubeObject, node: string, more: object = {}) =>
+    ({ namespace: 'default', name: o.metadata.name, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, nodeName: node, status: { phase: 'Pending' }, ...more });
+  const results = await store.bindPods([binding(a, 'n1'), binding(b, 'n2', { uid: 'other' }), binding(c, 'n1'), binding(d, 'n1'), binding(e, 'n2', { resourceVersion: undefined })]);
+  assert.is((results[0] as KubeObject).spec.nodeName, 'n1');
+  assert.ok(Object.is(results[0], await store.get('Pod', 'default', 'a', { shared: true })), 'the stored pod itself');
+  assert.is(Number((results[0] as KubeObject).metadata.resourceVersion), Number(e.metadata.resourceVersion) + 3, 'after the label change and the delete');
+  assert.equal((results[0] as KubeObject).metadata.labels, {});
+  const reasons = results.map((r) => (r instanceof StoreError ? `${r.reason}: ${r.message}` : 'bound'));
+  assert.match(reasons[1], /^Conflict: .*uid other does not match/);
+  assert.match(reasons[2], /^Conflict: .*resourceVersion .* does not match/);
+  assert.match(reasons[3], /^NotFound/);
+  assert.is(reasons[4], 'bound', 'no resourceVersion: no precondition on it');
+  assert.equal(seen, ['MODIFIED a n1 Pending', 'MODIFIED e n2 Pending']);
+  // A pod already bound is a Conflict, as kube-apiserver's "already assigned".
+  const [again] = await store.bindPods([binding(await read('e'), 'n1')]);
+  assert.match(String(again), /already assigned to node "n2"/);
+  stop();
+  await store.close();
+});
+
 test('returned objects are copies both ways', async () => {
   const { store } = await freshStore();
   const input = cm('a', { x: '1' });

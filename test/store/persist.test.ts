@@ -5,6 +5,7 @@ import { appendFile, copyFile, readFile, stat, truncate, writeFile } from 'node:
 import { join } from 'node:path';
 import { parseSelector } from '../../src/model/selector.ts';
 import { readStateFile } from '../../src/store/persist.ts';
+import { readJournal } from '../../src/store/journal.ts';
 import { cm, freshStore, names, pod, cleanup, tempDir, waitFor, open } from './helpers.ts';
 
 test.after.each(cleanup);
@@ -179,6 +180,25 @@ test('a write appends what changed to state.journal; once the journal outgrows s
   await store.close();
   const again = await open(dir);
   assert.equal(await again.list('ConfigMap'), await (async () => { const s = await stateOf(dir); return s.objects.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name)); })());
+});
+
+test('a record of a megabyte is made in pieces with one checksum, and read back whole; a change after it is taken goes in the next', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000, journalMin: 64 << 20 });
+  await store.create(cm('first', {}));
+  await store.flush(); // the snapshot
+  for (let i = 0; i < 3000; i++) await store.create(cm(`c${i}`, { v: `${i}`.repeat(100) }));
+  const flushed = store.flush();
+  await new Promise((r) => setImmediate(r)); // the record is taken
+  await store.create(cm('during', {}));
+  await flushed;
+  await store.flush();
+  const { records } = await readJournal(join(dir, 'state.journal'));
+  assert.equal(records.map((r) => r.put?.length), [3000, 1]);
+  assert.ok((await stat(join(dir, 'state.journal'))).size > 900_000, 'several pieces of 256 kB');
+  await store.close();
+  const again = await open(dir);
+  assert.is((await again.list('ConfigMap')).length, 3002);
+  assert.equal((await again.get('ConfigMap', 'default', 'c2999'))!.data, { v: '2999'.repeat(100) });
 });
 
 test('a map-valued meta record is written as the entries that changed; reopened, replayed or compacted, it is the same map', async () => {

@@ -3,7 +3,7 @@
 // matching pods away from their domain, and preferred terms (both ways) score domains by weight.
 import type { KubeObject } from '../../model/object.ts';
 import type { FilterPlugin, NodeInfo, ScorePlugin } from '../framework.ts';
-import { allNodes, cached, fits, MAX_NODE_SCORE, unschedulable, type CycleState } from '../framework.ts';
+import { allNodes, cached, clusterSummary, fits, MAX_NODE_SCORE, unschedulable, type CycleState } from '../framework.ts';
 import { REASON_EXISTING_ANTI_AFFINITY, REASON_POD_AFFINITY, REASON_POD_ANTI_AFFINITY } from '../reasons.ts';
 import { domainOf, termsOf, termSelects } from './pod-affinity-terms.ts';
 
@@ -76,6 +76,8 @@ export const interPodAffinity: FilterPlugin & ScorePlugin = {
   // Upstream's PreFilter: the counts by domain once per cycle; skipped when the pod has no required terms and no
   // placed pod's required anti-affinity selects it (nothing can then fail on any node).
   preFilter: (pod, state) => {
+    // No placed pod has terms and neither has this one: nothing to count, on any node.
+    if (!clusterSummary(state).podsWithAffinity && !hasTerms(pod, 'required')) return 'skip';
     const s = filterState(pod, state);
     return hasTerms(pod, 'required') || s.existingAnti.size ? undefined : 'skip';
   },
@@ -93,7 +95,7 @@ export const interPodAffinity: FilterPlugin & ScorePlugin = {
     return fits;
   },
   // Upstream's PreScore Skip: no preferred term anywhere weighs on this pod, so every node would score the same.
-  preScore: (pod, _feasible, state) => (scoreDomains(pod, state).size ? undefined : 'skip'),
+  preScore: (pod, _feasible, state) => ((clusterSummary(state).podsWithAffinity || hasTerms(pod, 'preferred')) && scoreDomains(pod, state).size ? undefined : 'skip'),
   score: (pod, info, state) => {
     const domains = scoreDomains(pod, state);
     let score = 0;
