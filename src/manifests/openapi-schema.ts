@@ -3,13 +3,14 @@
 // of silently dropped, as `kubectl apply --validate=strict` does); Kubernetes' validation rules that the OpenAPI
 // document does not carry (schemas/kubernetes-validation.json) are added on the fields they constrain.
 import { readFileSync } from 'node:fs';
-import { kubernetesOpenApi } from '../model/kinds.ts';
+import { SWAGGER_FILE, kubernetesOpenApi } from '../model/kinds.ts';
 
 type Schema = Record<string, any>;
 
 export const SCHEMA_ID = 'kubernetes.json';
 
-const rules = JSON.parse(readFileSync(new URL('../../schemas/kubernetes-validation.json', import.meta.url), 'utf8')).definitions as
+const RULES_FILE = new URL('../../schemas/kubernetes-validation.json', import.meta.url);
+const rules = JSON.parse(readFileSync(RULES_FILE, 'utf8')).definitions as
   Record<string, { required?: string[]; properties?: Record<string, Schema> }>;
 
 /** Definitions whose wire form differs from their Go struct: replaced by what YAML holds. */
@@ -80,6 +81,15 @@ export function kubernetesSchemaDocument(): Schema {
   }
   doc = { $id: SCHEMA_ID, definitions };
   return doc;
+}
+
+/**
+ * What kubernetesSchemaDocument is made of, read without building it: the upstream document's and the rules' bytes
+ * and the code that converts them (a changed conversion must not be taken for the old one). The validator cache
+ * names its folder from these, so a process whose validators are cached never parses the 3 MB document.
+ */
+export function schemaDocumentInputs(): (string | Buffer)[] {
+  return [readFileSync(SWAGGER_FILE), readFileSync(RULES_FILE), JSON.stringify(SPECIAL), [...REPLACING].join(), ...[convert, constrain, kubernetesSchemaDocument].map(String)];
 }
 
 /** The converted definition `name` (for tools that walk fields, such as the implemented-fields check). */
