@@ -74,10 +74,11 @@ export class PidsFile {
    * turn of the loop: a burst of containers starting or stopping on a node rewrote the whole file synchronously for
    * each, and a rename over an existing file waits for the disk (ext4 flushes the new file's data first), seconds of
    * serve's loop in a 1,000-pod deletion. A serve that exits, or another reader of the file in this process, gets
-   * it written synchronously at once. Writes begin WRITE_GAP_MS apart at most: each rewrites every entry, so a node
-   * starting 100 containers one turn of the loop apart rewrote the file 100 times (quadratic: the biggest part of
-   * serve's I/O and string building in a 1,000-pod creation). A container started within the gap and not yet written
-   * when serve is killed is found by the next serve as a stray (process-strays.ts) and started again.
+   * it written synchronously at once. Writes begin WRITE_GAP_MS apart at least (longer with many entries): each
+   * rewrites every entry, so a node starting 100 containers one turn of the loop apart rewrote the file 100 times
+   * (quadratic: the biggest part of serve's I/O and string building in a 1,000-pod creation). A container started
+   * within the gap and not yet written when serve is killed is found by the next serve as a stray
+   * (process-strays.ts) and started again.
    */
   private write(): void {
     if (!this.folderMade) {
@@ -94,7 +95,7 @@ export class PidsFile {
   }
 
   private scheduleWrite(): void {
-    const wait = this.lastWriteAt + WRITE_GAP_MS - performance.now();
+    const wait = this.lastWriteAt + Math.min(WRITE_GAP_MS * Math.max(1, this.entries.size / 20), MAX_WRITE_GAP_MS) - performance.now();
     if (wait > 0) setTimeout(this.flushAsync, wait);
     else setImmediate(this.flushAsync);
   }
@@ -147,8 +148,10 @@ export class PidsFile {
   }
 }
 
-/** The shortest time between the beginnings of two asynchronous writes of one file. */
+/** The shortest time between the beginnings of two asynchronous writes of one file, for up to 20 entries; more
+ * entries, a longer gap (each write costs them all), up to MAX_WRITE_GAP_MS. */
 const WRITE_GAP_MS = 100;
+const MAX_WRITE_GAP_MS = 1000;
 
 /** The file of each instance with changes not yet written. */
 const unsaved = new Map<string, PidsFile>();
