@@ -83,13 +83,43 @@ export function kubernetesSchemaDocument(): Schema {
   return doc;
 }
 
+/** This module's source, shipped beside build/ (whose files, bundled or not, sit two folders below the package too). */
+const SOURCE_FILE = new URL('../../src/manifests/openapi-schema.ts', import.meta.url);
+
 /**
  * What kubernetesSchemaDocument is made of, read without building it: the upstream document's and the rules' bytes
- * and the code that converts them (a changed conversion must not be taken for the old one). The validator cache
- * names its folder from these, so a process whose validators are cached never parses the 3 MB document.
+ * and the code that converts them, this module's source (a changed conversion must not be taken for the old one;
+ * the same bytes whether it runs from src/, build/ or a bundle, so build/validators' shipped inputs file serves all
+ * three). The validator cache names its folder from these, so a process whose validators are cached never parses
+ * the 3 MB document.
  */
 export function schemaDocumentInputs(): (string | Buffer)[] {
-  return [readFileSync(SWAGGER_FILE), readFileSync(RULES_FILE), JSON.stringify(SPECIAL), [...REPLACING].join(), ...[convert, constrain, kubernetesSchemaDocument].map(String)];
+  let code: string | Buffer;
+  try {
+    code = readFileSync(SOURCE_FILE);
+  } catch {
+    code = [convert, constrain, kubernetesSchemaDocument].map(String).join('\n'); // no sources: the code as it runs
+  }
+  return [readFileSync(SWAGGER_FILE), readFileSync(RULES_FILE), code];
+}
+
+/**
+ * Per definition, per field: the definitions it leads to (its own $ref, its items', its additionalProperties') and
+ * whether it is a map (has additionalProperties): what the implemented-fields walk needs of the document, small
+ * enough to keep beside the validators (validate.ts schemaFields) so that no process builds the document for it.
+ */
+export type FieldIndex = Record<string, Record<string, [string | null, string | null, string | null, boolean]>>;
+
+export function fieldIndexOf(document: Schema): FieldIndex {
+  const out: FieldIndex = {};
+  for (const [name, def] of Object.entries(document.definitions as Record<string, Schema>)) {
+    if (!def.properties) continue;
+    const fields: FieldIndex[string] = (out[name] = {});
+    for (const [field, f] of Object.entries(def.properties as Record<string, Schema>)) {
+      fields[field] = [refOf(f) ?? null, refOf(f.items) ?? null, refOf(f.additionalProperties) ?? null, !!f.additionalProperties];
+    }
+  }
+  return out;
 }
 
 /** The converted definition `name` (for tools that walk fields, such as the implemented-fields check). */

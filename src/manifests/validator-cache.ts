@@ -151,22 +151,10 @@ export class ValidatorCache {
     return name;
   }
 
-  private file = (definition: string) => path.join(this.dir()!, `${definition}.cjs`);
-
   /** The cached validator of `definition`, or undefined (none yet, cache off, or unreadable: then it is compiled). */
   get(definition: string): ValidateFunction | undefined {
-    if (!this.dir()) return undefined;
-    this.touch();
-    let source: string;
-    try {
-      source = readFileSync(this.file(definition), 'utf8');
-    } catch {
-      try {
-        source = readFileSync(path.join(this.shipped!, path.basename(this.dir()!), `${definition}.cjs`), 'utf8');
-      } catch {
-        return undefined;
-      }
-    }
+    const source = this.read(`${definition}.cjs`);
+    if (source === undefined) return undefined;
     try {
       const module = { exports: undefined as unknown };
       new Function('module', 'require', 'helpers', source)(module, require, this.helpers);
@@ -178,9 +166,29 @@ export class ValidatorCache {
 
   /** Keeps `source` (standalone code) for the next process; written whole (temporary file, rename) or not at all. */
   put(definition: string, source: string): void {
+    this.write(`${definition}.cjs`, source);
+  }
+
+  /** A file kept for this document (a validator's code, or what else is derived from the document): this root's, else the shipped one's. */
+  read(file: string): string | undefined {
+    if (!this.dir()) return undefined;
+    this.touch();
+    try {
+      return readFileSync(path.join(this.dir()!, file), 'utf8');
+    } catch {
+      try {
+        return readFileSync(path.join(this.shipped!, path.basename(this.dir()!), file), 'utf8');
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  /** Keeps `text` as `file` of this document for the next process; written whole or not at all. */
+  write(file: string, text: string): void {
     if (!this.dir()) return;
     // A read-only or full disk only costs the next process a compile; so does a pruner renaming the folder away.
-    writeWhole(this.file(definition), source);
+    writeWhole(path.join(this.dir()!, file), text);
     this.touch();
     // Writing means a schema, ajv or convergit this cache had not seen: the moment old folders may have piled up.
     if (!this.pruned) {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KEEP, STALE_MS, ValidatorCache, pruneValidatorCache, shippedValidatorRoot, validatorCacheRoot } from '../../src/manifests/validator-cache.ts';
-import { VALIDATOR_HELPERS, compileValidator } from '../../src/manifests/validate.ts';
-import { kubernetesSchemaDocument, schemaDocumentInputs } from '../../src/manifests/openapi-schema.ts';
+import { VALIDATOR_HELPERS, compileValidator, schemaFields } from '../../src/manifests/validate.ts';
+import { fieldIndexOf, kubernetesSchemaDocument, schemaDocumentInputs } from '../../src/manifests/openapi-schema.ts';
 
 const DEPLOYMENT = 'io.k8s.api.apps.v1.Deployment';
 const root = mkdtempSync(join(tmpdir(), 'convergit-validators-'));
@@ -101,6 +101,21 @@ test('with its inputs, a cache names its folder without building the document on
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(shipped, { recursive: true, force: true });
+  }
+});
+
+test('the field index kept beside the validators is the one built from the document, read from the shipped root too', () => {
+  assert.equal(schemaFields(), fieldIndexOf(kubernetesSchemaDocument()));
+  assert.equal(schemaFields()['io.k8s.api.core.v1.PodSpec'].containers, [null, 'io.k8s.api.core.v1.Container', null, false]);
+  const shipped = mkdtempSync(join(tmpdir(), 'convergit-shipped-fields-'));
+  const empty = mkdtempSync(join(tmpdir(), 'convergit-validators-fields-'));
+  try {
+    new ValidatorCache(shipped, kubernetesSchemaDocument, VALIDATOR_HELPERS).write('fields.json', '{"a":1}');
+    assert.is(new ValidatorCache(empty, kubernetesSchemaDocument, VALIDATOR_HELPERS, shipped).read('fields.json'), '{"a":1}');
+    assert.is(new ValidatorCache(empty, kubernetesSchemaDocument, VALIDATOR_HELPERS).read('fields.json'), undefined);
+  } finally {
+    rmSync(shipped, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
   }
 });
 
