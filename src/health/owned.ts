@@ -18,9 +18,12 @@ export function owned(owner: KubeObject, kind: string, ctx: HealthContext, anyOr
   const ns = owner.metadata.namespace ?? '';
   const uid = owner.metadata.uid;
   // By the controller index when the owner has a uid: those naming it, and those whose reference has none (matched by name).
-  const sources = uid && ctx.controlledBy ? [ctx.controlledBy(kind, uid), ctx.controlledBy(kind, '')] : [ctx.list(kind, ns)];
   const out: KubeObject[] = [];
-  for (const list of sources) for (const o of list) if ((o.metadata.namespace ?? '') === ns && isOwnedBy(o, owner)) out.push(o);
+  if (uid && ctx.controlledBy) {
+    // Those naming its uid are its own (no second look at their references: 1,000 pods at each assessment).
+    for (const o of ctx.controlledBy(kind, uid)) if ((o.metadata.namespace ?? '') === ns) out.push(o);
+    for (const o of ctx.controlledBy(kind, '')) if ((o.metadata.namespace ?? '') === ns && isOwnedBy(o, owner)) out.push(o);
+  } else for (const o of ctx.list(kind, ns)) if ((o.metadata.namespace ?? '') === ns && isOwnedBy(o, owner)) out.push(o);
   // The store lists by namespace and name, so they mostly come in order: sorted only when they do not (300 pods
   // of each of 100 Deployments were sorted at every assessment of a storm).
   if (anyOrder) return out;
