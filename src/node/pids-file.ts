@@ -23,8 +23,9 @@ const keyOf = (podUID: string, container: string) => `${podUID}/${container}`;
 
 export class PidsFile {
   private readonly entries = new Map<string, PidEntry>();
-  /** Each entry's JSON, made once when it is added (an entry is never changed after): a write joins them. */
-  private readonly texts = new Map<string, string>();
+  /** Each entry's JSON as bytes, made once when it is added (an entry is never changed after): a write concatenates
+   * them (joining their strings and encoding the whole again was most of a write's CPU). */
+  private readonly texts = new Map<string, Buffer>();
 
   constructor(readonly file: string) {}
 
@@ -132,13 +133,19 @@ export class PidsFile {
     }
   };
 
-  private text(): string {
-    return `[${[...this.entries].map(([k, e]) => this.textOf(k, e)).join(',')}]`;
+  private text(): Buffer {
+    const parts: Buffer[] = [OPEN];
+    for (const [k, e] of this.entries) {
+      if (parts.length > 1) parts.push(COMMA);
+      parts.push(this.textOf(k, e));
+    }
+    parts.push(CLOSE);
+    return Buffer.concat(parts);
   }
 
-  private textOf(key: string, e: PidEntry): string {
+  private textOf(key: string, e: PidEntry): Buffer {
     let t = this.texts.get(key);
-    if (t === undefined) this.texts.set(key, (t = JSON.stringify(e)));
+    if (t === undefined) this.texts.set(key, (t = Buffer.from(JSON.stringify(e))));
     return t;
   }
 
@@ -147,6 +154,8 @@ export class PidsFile {
     unsaved.get(file)?.flush();
   }
 }
+
+const OPEN = Buffer.from('['), COMMA = Buffer.from(','), CLOSE = Buffer.from(']');
 
 /** The shortest time between the beginnings of two asynchronous writes of one file, for up to 20 entries; more
  * entries, a longer gap (each write costs them all), up to MAX_WRITE_GAP_MS. */
