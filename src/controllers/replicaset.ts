@@ -12,6 +12,7 @@ import { CONTROLLER_INDEX, controllerIndex, orphansOf } from './controller-index
 import { Expectations, ownedPodHandlers } from './expectations.ts';
 import { generateName, podFromTemplate } from './pod-from-template.ts';
 import { replicaSetStatus, type ReplicaFailure } from './replicaset-status.ts';
+import { ReplicaSetPods } from './replicaset-pods.ts';
 import { podsToDelete } from './scale-down.ts';
 
 export interface ReplicaSetControllerOptions {
@@ -39,6 +40,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kind: 'ReplicaSet' | 'ReplicationController' = 'ReplicaSet'): ControllerSpec {
   const expectations = opts.expectations ?? new Expectations(opts.expectationsTimeoutMs ?? 300_000);
   const burst = opts.burstReplicas ?? 500;
+  let tallies: ReplicaSetPods | undefined;
   const selects = (rs: KubeObject, pod: KubeObject) => {
     const reqs = requirementsOf(selectorOf(rs));
     return reqs.length > 0 && matchesRequirements(reqs, pod.metadata.labels);
@@ -65,15 +67,22 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
         }
       };
 
+      const podsInf = ctx.informer('Pod');
+      const pods = (tallies = new ReplicaSetPods((uid) => podsInf.byIndex(CONTROLLER_INDEX, uid)));
       sets.on({
         add: (rs) => enqueue(keyOf(rs)),
         update: (_old, rs) => enqueue(keyOf(rs)),
-        delete: (rs) => enqueue(keyOf(rs)),
+        delete: (rs) => { pods.forget(rs.metadata.uid); enqueue(keyOf(rs)); },
       });
       const handlers = ownedPodHandlers(expectations, ownerKey, enqueue, enqueueAdopters);
-      // A change the sync cannot see (the binding, container states) is no reason to count the pods again: with
-      // thousands of pods each bind would otherwise cost a sync over all of its ReplicaSet's pods.
-      ctx.informer('Pod').on({ ...handlers, update: (old, pod) => { if (!sameForReplicaSet(old, pod)) handlers.update!(old, pod); } });
+      // Every change goes into the tallies (a pod to delete is chosen by what they hold, its node and restarts
+      // included); a change the sync cannot see (the binding, container states) is no reason to sync: with
+      // thousands of pods each bind would otherwise cost a sync.
+      podsInf.on({
+        add: (pod) => { pods.changed(undefined, pod); handlers.add!(pod); },
+        update: (old, pod) => { pods.changed(old, pod); if (!sameForReplicaSet(old, pod)) handlers.update!(old, pod); },
+        delete: (pod) => { pods.changed(pod, undefined); handlers.delete!(pod); },
+      });
     },
 
     async sync(key, ctx): Promise<SyncResult> {
@@ -91,23 +100,27 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
         ctx.log(`replicaset: ${key} has an empty selector; ignored`);
         return;
       }
-      // Only what this ReplicaSet could claim: its own pods and the namespace's orphans, not every pod.
-      const podsInf = ctx.informer('Pod');
-      const active = [...podsInf.byIndex(CONTROLLER_INDEX, rs.metadata.uid!), ...podsInf.byIndex(CONTROLLER_INDEX, orphansOf(namespace))]
+      // What this ReplicaSet could claim: its own pods (tallied as they change) and the namespace's orphans.
+      const tally = tallies!.of(rs, reqs);
+      const orphans = ctx.informer('Pod').byIndex(CONTROLLER_INDEX, orphansOf(namespace))
         .filter((p) => isPodActive(p) && (p.metadata.namespace ?? 'default') === namespace);
-      const pods = await claimPods(ctx, rs, reqs, active);
+      const adopted = await claimPods(ctx, rs, reqs, [...tally.unmatched.values()], orphans);
+      // Counted before pods are created or deleted, as Kubernetes reports the pods its sync began with. The adopted
+      // are in the tally already if the cache saw their new owner; else counted besides.
+      const extra = adopted.filter((p) => !tally.claimed.has(keyOf(p)));
+      const counts = tally.counts(rs.spec?.minReadySeconds ?? 0, ctx.now(), extra);
 
       let failure: ManageError | undefined;
       if (expectations.satisfied(key)) {
         try {
-          await manageReplicas(ctx, rs, key, pods);
+          await manageReplicas(ctx, rs, key, counts.replicas, () => [...tally.claimed.values(), ...extra]);
         } catch (err) {
           if (!(err instanceof ManageError)) throw err;
           failure = err;
         }
       }
 
-      const { status, nextAvailableInMs } = replicaSetStatus(rs, pods, ctx.now(), failure?.failure);
+      const { status, nextAvailableInMs } = replicaSetStatus(rs, counts, ctx.now(), failure?.failure);
       await ctx.store.updateStatus(kind, namespace, name, status, { shared: true });
       if (failure) throw failure.cause;
       return nextAvailableInMs === undefined ? undefined : { requeueAfterMs: nextAvailableInMs };
@@ -115,10 +128,10 @@ export function replicaSetController(opts: ReplicaSetControllerOptions = {}, kin
   };
 
   /** Creates or deletes pods to reach spec.replicas, recording expectations first. */
-  async function manageReplicas(ctx: ControllerContext, rs: KubeObject, key: string, pods: KubeObject[]): Promise<void> {
-    const diff = pods.length - (rs.spec?.replicas ?? 1);
+  async function manageReplicas(ctx: ControllerContext, rs: KubeObject, key: string, count: number, pods: () => KubeObject[]): Promise<void> {
+    const diff = count - (rs.spec?.replicas ?? 1);
     if (diff < 0) await createPods(ctx, rs, key, Math.min(-diff, burst));
-    else if (diff > 0) await deletePods(ctx, rs, key, podsToDelete(pods, Math.min(diff, burst)));
+    else if (diff > 0) await deletePods(ctx, rs, key, podsToDelete(pods(), Math.min(diff, burst)));
   }
 
   /** Creates in batches of 1, 2, 4 … and stops at a batch with a failure, so a quota or bad template costs one error, not hundreds. */
@@ -192,10 +205,11 @@ function selectorOf(set: KubeObject): LabelSelector {
 
 
 /**
- * The active pods this ReplicaSet controls: its own that still match, plus orphans that match (adopted now).
- * Its own that no longer match are released: they keep running, without an owner.
+ * Claims, as Kubernetes' ClaimPods: releases `unmatched` (its own active pods its selector no longer matches: they
+ * keep running, without an owner) and adopts the `orphans` it matches. Returns the pods adopted.
  */
-async function claimPods(ctx: ControllerContext, rs: KubeObject, reqs: Requirement[], active: KubeObject[]): Promise<KubeObject[]> {
+async function claimPods(ctx: ControllerContext, rs: KubeObject, reqs: Requirement[], unmatched: KubeObject[], orphans: KubeObject[]): Promise<KubeObject[]> {
+  for (const pod of unmatched) await writeOwners(ctx, pod, (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid));
   const claimed: KubeObject[] = [];
   let fresh: Promise<KubeObject | undefined> | undefined;
   // Adopt only for a ReplicaSet that still exists (read from the store, not the cache), as Kubernetes rechecks.
@@ -204,16 +218,8 @@ async function claimPods(ctx: ControllerContext, rs: KubeObject, reqs: Requireme
     const cur = await fresh;
     return !!cur && cur.metadata.uid === rs.metadata.uid && !cur.metadata.deletionTimestamp;
   };
-  for (const pod of active) {
-    const ref = controllerOf(pod);
-    const matches = matchesRequirements(reqs, pod.metadata.labels);
-    if (ref) {
-      if (ref.uid !== rs.metadata.uid) continue; // someone else's
-      if (matches) claimed.push(pod);
-      else await writeOwners(ctx, pod, (pod.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid));
-      continue;
-    }
-    if (!matches || !(await canAdopt())) continue;
+  for (const pod of orphans) {
+    if (controllerOf(pod) || !matchesRequirements(reqs, pod.metadata.labels) || !(await canAdopt())) continue;
     const adopted = await writeOwners(ctx, pod, [...(pod.metadata.ownerReferences ?? []), ownerRefTo(rs)]);
     if (adopted) claimed.push(adopted);
   }

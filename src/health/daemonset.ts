@@ -15,7 +15,7 @@ export function daemonSetHealth(ds: KubeObject, ctx: HealthContext): ObjectHealt
   if (ds.spec?.updateStrategy?.type === 'OnDelete') {
     return { status: 'Healthy', message: `daemon set ${updated} out of ${desired} new pods have been updated` };
   }
-  const waiting = waitingOn(owned(ds, 'Pod', ctx));
+  const waiting = waitingOn(owned(ds, 'Pod', ctx, true));
   const causes = waiting ? { causes: waiting.causes } : {};
   const on = waiting ? `, waiting on ${waiting.text}` : '';
   if (waiting?.health.status === 'Degraded') {

@@ -31,7 +31,7 @@ export function deploymentHealth(d: KubeObject, ctx: HealthContext): ObjectHealt
   const total: number = s.replicas ?? 0;
   const available: number = s.availableReplicas ?? 0;
   const newRS = newestReplicaSet(d, owned(d, 'ReplicaSet', ctx));
-  const waiting = newRS && waitingOn(owned(newRS, 'Pod', ctx));
+  const waiting = newRS && waitingOn(owned(newRS, 'Pod', ctx, true));
   const counts = `${name}: ${available}/${want} replicas available`;
   const on = waiting ? `, rollout waiting on ${waiting.text}` : '';
   const causes = waiting ? { causes: waiting.causes } : {};

@@ -24,7 +24,7 @@ export function jobHealth(job: KubeObject, ctx: HealthContext): ObjectHealth {
   if (isTrue(job, 'Suspended') || (job.spec?.suspend === true && !s.active)) return { status: 'Suspended', message: `${name} is suspended` };
   const counts = [`${s.active ?? 0} active`, done, ...(s.failed ? [`${s.failed} failed`] : [])].join(', ');
   if (isTrue(job, 'SuccessCriteriaMet')) return { status: 'Progressing', message: `${name}: succeeded, waiting for its pods to stop (${counts})` };
-  const waiting = waitingOn(owned(job, 'Pod', ctx));
+  const waiting = waitingOn(owned(job, 'Pod', ctx, true));
   if (waiting && waiting.health.status !== 'Healthy') return { status: 'Progressing', message: `${name}: ${counts}, waiting on ${waiting.text}`, causes: waiting.causes };
   return { status: 'Progressing', message: `${name}: ${counts}` };
 }

@@ -18,7 +18,7 @@ export function replicaSetHealth(rs: KubeObject, ctx: HealthContext): ObjectHeal
   const want: number = rs.spec?.replicas ?? 1;
   const available: number = rs.status?.availableReplicas ?? 0;
   const counts = `${name}: ${available}/${want} replicas available`;
-  const waiting = waitingOn(owned(rs, 'Pod', ctx));
+  const waiting = waitingOn(owned(rs, 'Pod', ctx, true));
   const causes = waiting ? { causes: waiting.causes } : {};
   if (waiting?.health.status === 'Degraded') return { status: 'Degraded', message: `${counts}, waiting on ${waiting.text}`, ...causes };
   if (available < want) return { status: 'Progressing', message: waiting ? `${counts}, waiting on ${waiting.text}` : counts, ...causes };

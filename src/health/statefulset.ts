@@ -15,7 +15,7 @@ export function statefulSetHealth(sts: KubeObject, ctx: HealthContext): ObjectHe
   const want: number = sts.spec?.replicas ?? 1;
   const ready: number = s.readyReplicas ?? 0;
   const updated: number = s.updatedReplicas ?? 0;
-  const waiting = waitingOn(owned(sts, 'Pod', ctx));
+  const waiting = waitingOn(owned(sts, 'Pod', ctx, true));
   const on = waiting ? `, waiting on ${waiting.text}` : '';
   const causes = waiting ? { causes: waiting.causes } : {};
   if (waiting?.health.status === 'Degraded') return { status: 'Degraded', message: `${name}: ${ready}/${want} pods ready${on}`, ...causes };

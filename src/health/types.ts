@@ -40,9 +40,11 @@ export function healthContext(objects: readonly KubeObject[]): HealthContext {
 /**
  * A HealthContext over the objects of each kind as `ofKind` gives them, asked for only when a check reads that kind
  * (an assessment of a few changed objects need not list every kind of the store). `ofKind` may answer undefined
- * (not at hand yet): the check then sees none, and nothing is remembered of that kind.
+ * (not at hand yet): the check then sees none, and nothing is remembered of that kind. `indexed`: the objects of a
+ * kind by controller uid from an index kept elsewhere (undefined: none for that kind), else one is built here.
  */
-export function kindsContext(ofKind: (kind: string) => readonly KubeObject[] | undefined): HealthContext {
+export function kindsContext(ofKind: (kind: string) => readonly KubeObject[] | undefined,
+  indexed?: (kind: string, uid: string) => readonly KubeObject[] | undefined): HealthContext {
   const byController = new Map<string, Map<string, KubeObject[]>>(); // kind → controller uid → objects, built on first use
   return {
     list(kind, namespace) {
@@ -50,6 +52,8 @@ export function kindsContext(ofKind: (kind: string) => readonly KubeObject[] | u
       return namespace === undefined ? all : all.filter((o) => (o.metadata.namespace ?? '') === namespace);
     },
     controlledBy(kind, uid) {
+      const found = indexed?.(kind, uid);
+      if (found) return found;
       let index = byController.get(kind);
       if (!index) {
         const all = ofKind(kind);

@@ -14,17 +14,32 @@ export interface WaitingOn {
   causes: string[];
 }
 
+/**
+ * The pod to wait on: of the Degraded ones, else of those not Healthy, the first by name (whatever order `pods` come
+ * in: an owner's pods from an index need no sorting). Each pod version is judged once: the store replaces a pod on
+ * every change, and a Deployment of 1,000 pods is assessed again for each change of any one of them.
+ */
 export function waitingOn(pods: readonly KubeObject[]): WaitingOn | undefined {
-  // One pass, judging in full only the pods that are not plainly healthy. Pods being deleted or finished are no
-  // longer the workload's: they hold nothing up.
-  let first: { pod: KubeObject; health: ObjectHealth } | undefined;
+  // Pods being deleted or finished are no longer the workload's: they hold nothing up.
+  let degraded: KubeObject | undefined, first: KubeObject | undefined;
   for (const pod of pods) {
-    if (!isPodActive(pod) || isPodHealthy(pod)) continue;
-    const health = podHealth(pod);
-    if (health.status === 'Degraded') return hit(pod, health);
-    if (health.status !== 'Healthy') first ??= { pod, health };
+    const health = verdictOf(pod);
+    if (!health || health.status === 'Healthy') continue;
+    if (health.status === 'Degraded') {
+      if (!degraded || pod.metadata.name < degraded.metadata.name) degraded = pod;
+    } else if (!first || pod.metadata.name < first.metadata.name) first = pod;
   }
-  return first && hit(first.pod, first.health);
+  const pod = degraded ?? first;
+  return pod && hit(pod, verdictOf(pod)!);
+}
+
+/** Each pod version's verdict; null: it holds nothing up (healthy, finished or being deleted). */
+const verdicts = new WeakMap<KubeObject, ObjectHealth | null>();
+
+function verdictOf(pod: KubeObject): ObjectHealth | null {
+  let v = verdicts.get(pod);
+  if (v === undefined) verdicts.set(pod, (v = !isPodActive(pod) || isPodHealthy(pod) ? null : podHealth(pod)));
+  return v;
 }
 
 const hit = (pod: KubeObject, health: ObjectHealth): WaitingOn =>

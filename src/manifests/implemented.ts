@@ -3,7 +3,7 @@
 // ignored. Resource names in requests and limits are checked for every kind, as the API server does.
 import { readFileSync } from 'node:fs';
 import { closest } from './fields.ts';
-import { definitionSchema, refOf } from './openapi-schema.ts';
+import { schemaFields } from './validate.ts';
 import type { Path } from './paths.ts';
 import type { Violation } from './violation.ts';
 
@@ -35,13 +35,13 @@ export function implementationViolations(def: string, value: unknown, run: boole
 
 function walk(def: string, value: unknown, path: Path, run: boolean, strict: boolean, out: Violation[]) {
   if (!isObj(value)) return;
-  const schema = definitionSchema(def);
-  const props = schema?.properties as Record<string, any> | undefined;
+  const props = schemaFields()[def];
   if (!props) return;
   const known = run ? implemented.get(def) : undefined;
   for (const [field, v] of Object.entries(value)) {
     const fieldSchema = props[field];
     if (!fieldSchema) continue; // not a Kubernetes field: the schema says so
+    const [ref, items, additional, isMap] = fieldSchema;
     const at = [...path, field];
     if (known && !known.has(field)) {
       out.push(notImplemented(at, `${field} is a Kubernetes field`, strict));
@@ -58,10 +58,10 @@ function walk(def: string, value: unknown, path: Path, run: boolean, strict: boo
       resourceNames(v, at, run, strict, out, def === RESOURCES_DEF[1] ? ['storage'] : []);
       continue;
     }
-    const target = refOf(fieldSchema) ?? refOf(fieldSchema.items) ?? refOf(fieldSchema.additionalProperties);
+    const target = ref ?? items ?? additional;
     if (!target) continue;
     if (Array.isArray(v)) v.forEach((item, i) => walk(target, item, [...at, i], run, strict, out));
-    else if (fieldSchema.additionalProperties && !refOf(fieldSchema) && isObj(v)) {
+    else if (isMap && !ref && isObj(v)) {
       for (const [k, item] of Object.entries(v)) walk(target, item, [...at, k], run, strict, out);
     } else walk(target, v, at, run, strict, out);
   }

@@ -3,13 +3,14 @@
 // of silently dropped, as `kubectl apply --validate=strict` does); Kubernetes' validation rules that the OpenAPI
 // document does not carry (schemas/kubernetes-validation.json) are added on the fields they constrain.
 import { readFileSync } from 'node:fs';
-import { kubernetesOpenApi } from '../model/kinds.ts';
+import { SWAGGER_FILE, kubernetesOpenApi } from '../model/kinds.ts';
 
 type Schema = Record<string, any>;
 
 export const SCHEMA_ID = 'kubernetes.json';
 
-const rules = JSON.parse(readFileSync(new URL('../../schemas/kubernetes-validation.json', import.meta.url), 'utf8')).definitions as
+const RULES_FILE = new URL('../../schemas/kubernetes-validation.json', import.meta.url);
+const rules = JSON.parse(readFileSync(RULES_FILE, 'utf8')).definitions as
   Record<string, { required?: string[]; properties?: Record<string, Schema> }>;
 
 /** Definitions whose wire form differs from their Go struct: replaced by what YAML holds. */
@@ -80,6 +81,45 @@ export function kubernetesSchemaDocument(): Schema {
   }
   doc = { $id: SCHEMA_ID, definitions };
   return doc;
+}
+
+/** This module's source, shipped beside build/ (whose files, bundled or not, sit two folders below the package too). */
+const SOURCE_FILE = new URL('../../src/manifests/openapi-schema.ts', import.meta.url);
+
+/**
+ * What kubernetesSchemaDocument is made of, read without building it: the upstream document's and the rules' bytes
+ * and the code that converts them, this module's source (a changed conversion must not be taken for the old one;
+ * the same bytes whether it runs from src/, build/ or a bundle, so build/validators' shipped inputs file serves all
+ * three). The validator cache names its folder from these, so a process whose validators are cached never parses
+ * the 3 MB document.
+ */
+export function schemaDocumentInputs(): (string | Buffer)[] {
+  let code: string | Buffer;
+  try {
+    code = readFileSync(SOURCE_FILE);
+  } catch {
+    code = [convert, constrain, kubernetesSchemaDocument].map(String).join('\n'); // no sources: the code as it runs
+  }
+  return [readFileSync(SWAGGER_FILE), readFileSync(RULES_FILE), code];
+}
+
+/**
+ * Per definition, per field: the definitions it leads to (its own $ref, its items', its additionalProperties') and
+ * whether it is a map (has additionalProperties): what the implemented-fields walk needs of the document, small
+ * enough to keep beside the validators (validate.ts schemaFields) so that no process builds the document for it.
+ */
+export type FieldIndex = Record<string, Record<string, [string | null, string | null, string | null, boolean]>>;
+
+export function fieldIndexOf(document: Schema): FieldIndex {
+  const out: FieldIndex = {};
+  for (const [name, def] of Object.entries(document.definitions as Record<string, Schema>)) {
+    if (!def.properties) continue;
+    const fields: FieldIndex[string] = (out[name] = {});
+    for (const [field, f] of Object.entries(def.properties as Record<string, Schema>)) {
+      fields[field] = [refOf(f) ?? null, refOf(f.items) ?? null, refOf(f.additionalProperties) ?? null, !!f.additionalProperties];
+    }
+  }
+  return out;
 }
 
 /** The converted definition `name` (for tools that walk fields, such as the implemented-fields check). */

@@ -8,7 +8,7 @@ import { NAME_SYNTAXES } from '../model/names.ts';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { fromPointer } from './paths.ts';
 import type { Violation } from './violation.ts';
-import { SCHEMA_ID, kubernetesSchemaDocument } from './openapi-schema.ts';
+import { SCHEMA_ID, fieldIndexOf, kubernetesSchemaDocument, schemaDocumentInputs, type FieldIndex } from './openapi-schema.ts';
 import { ValidatorCache, shippedValidatorRoot, validatorCacheRoot } from './validator-cache.ts';
 
 /** ajv's standalone code generator, required with the compiler: only when a validator is not cached. */
@@ -67,15 +67,28 @@ function newAjv(): Ajv {
   return a;
 }
 
+const validatorCache = () => (cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS, shippedValidatorRoot(), schemaDocumentInputs));
+
+let fields: FieldIndex | undefined;
+/** The schema document's field index (implemented.ts): kept beside the validators, built from the document only when no cache has it. */
+export function schemaFields(): FieldIndex {
+  if (fields) return fields;
+  const kept = validatorCache().read(FIELDS_FILE);
+  if (kept !== undefined) try { return (fields = JSON.parse(kept) as FieldIndex); } catch { /* damaged: built again */ }
+  fields = fieldIndexOf(kubernetesSchemaDocument());
+  validatorCache().write(FIELDS_FILE, JSON.stringify(fields));
+  return fields;
+}
+const FIELDS_FILE = 'fields.json';
+
 /** The validator of OpenAPI definition `definition` (e.g. io.k8s.api.apps.v1.Deployment): compiled once, cached on disk. */
 function validatorFor(definition: string): ValidateFunction {
   let v = compiled.get(definition);
   if (v) return v;
-  cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS, shippedValidatorRoot());
-  v = cache.get(definition);
+  v = validatorCache().get(definition);
   if (!v) {
     const c = compileValidator(definition);
-    cache.put(definition, c.source);
+    validatorCache().put(definition, c.source);
     v = c.validate;
   }
   compiled.set(definition, v);

@@ -37,6 +37,19 @@ export const KEEP = 4;
 export const STALE_MS = 60 * 60_000;
 const HASH = /^[0-9a-f]{32}$/;
 const TRASH = /^\.removing-/;
+/** The folder under a root that maps a hash of a document's inputs to the hash folder of the document. */
+const INPUTS = 'inputs';
+
+/** The hash folder an inputs file names, if it is one. */
+function readPointer(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    const name = readFileSync(file, 'utf8').trim();
+    return HASH.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Removes all but the `keep` most recently used hash folders under `root` (mtime: touched on use), and temporary
@@ -70,6 +83,13 @@ export function pruneValidatorCache(root: string, keep = KEEP, now = Date.now())
     const at = mtime(path.join(root, name)); // left by a pruner that died between its rename and its delete
     if (at !== undefined && now - at > STALE_MS) try { rmSync(path.join(root, name), { recursive: true, force: true }); removed.push(name); } catch { /* next time */ }
   }
+  // Inputs files of removed folders: what would find them is gone.
+  let pointers: string[] = [];
+  try { pointers = readdirSync(path.join(root, INPUTS)); } catch { /* none */ }
+  for (const name of pointers.filter((n) => HASH.test(n))) {
+    const p = path.join(root, INPUTS, name), to = readPointer(p);
+    if (to && mtime(path.join(root, to)) === undefined) try { rmSync(p, { force: true }); removed.push(`${INPUTS}/${name}`); } catch { /* next time */ }
+  }
   for (const f of folders.slice(0, keep)) {
     let files: string[];
     try { files = readdirSync(path.join(root, f.name)); } catch { continue; }
@@ -81,6 +101,18 @@ export function pruneValidatorCache(root: string, keep = KEEP, now = Date.now())
   return { removed };
 }
 
+/** Writes `file` whole (a temporary file, renamed) or not at all; never throws. */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch {
+    try { rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
+  }
+}
+
 export class ValidatorCache {
   private folder: string | undefined | null = null; // null: not computed yet
   private touched = false;
@@ -90,33 +122,39 @@ export class ValidatorCache {
    * `document`: the schema document compiled (hashed once, on first use); `helpers`: what generated code reads;
    * `shipped`: a read-only root of validators compiled when the package was built (scripts/prepare.mjs), tried
    * when `root` has none, so that a fresh checkout or CI runner does not compile Deployment's schema either.
+   * `inputs`: what the document is made of, cheap to read (files' bytes, the converting code): the folder found for
+   * them is remembered under `<root>/inputs/`, so that a later process names its folder without building the
+   * document (Kubernetes' 3 MB OpenAPI document parsed and converted: ~0.4 s of CPU on the event loop, at the first
+   * commit with a manifest, in the middle of a running serve).
    */
-  constructor(private root: string | undefined, private document: () => unknown, private helpers: object, private shipped?: string) {}
+  constructor(private root: string | undefined, private document: () => unknown, private helpers: object, private shipped?: string,
+    private inputs?: () => (string | Buffer)[]) {}
 
   private dir(): string | undefined {
-    if (this.folder === null) {
-      const hash = createHash('sha256').update(`${FORMAT}\0${AJV_VERSION}\0`).update(JSON.stringify(this.document())).digest('hex');
-      this.folder = this.root && path.join(this.root, hash.slice(0, 32));
-    }
+    if (this.folder === null) this.folder = this.root && path.join(this.root, this.folderName());
     return this.folder;
   }
 
-  private file = (definition: string) => path.join(this.dir()!, `${definition}.cjs`);
+  /** The hash folder's name: from an inputs file (this root's, else the shipped one's), else from the document. */
+  private folderName(): string {
+    const salt = `${FORMAT}\0${AJV_VERSION}\0`;
+    let key: string | undefined;
+    if (this.inputs) {
+      const h = createHash('sha256').update(salt);
+      for (const part of this.inputs()) h.update(part).update('\0');
+      key = h.digest('hex').slice(0, 32);
+      const known = readPointer(path.join(this.root!, INPUTS, key)) ?? readPointer(this.shipped && path.join(this.shipped, INPUTS, key));
+      if (known) return known;
+    }
+    const name = createHash('sha256').update(salt).update(JSON.stringify(this.document())).digest('hex').slice(0, 32);
+    if (key) writeWhole(path.join(this.root!, INPUTS, key), name);
+    return name;
+  }
 
   /** The cached validator of `definition`, or undefined (none yet, cache off, or unreadable: then it is compiled). */
   get(definition: string): ValidateFunction | undefined {
-    if (!this.dir()) return undefined;
-    this.touch();
-    let source: string;
-    try {
-      source = readFileSync(this.file(definition), 'utf8');
-    } catch {
-      try {
-        source = readFileSync(path.join(this.shipped!, path.basename(this.dir()!), `${definition}.cjs`), 'utf8');
-      } catch {
-        return undefined;
-      }
-    }
+    const source = this.read(`${definition}.cjs`);
+    if (source === undefined) return undefined;
     try {
       const module = { exports: undefined as unknown };
       new Function('module', 'require', 'helpers', source)(module, require, this.helpers);
@@ -128,16 +166,29 @@ export class ValidatorCache {
 
   /** Keeps `source` (standalone code) for the next process; written whole (temporary file, rename) or not at all. */
   put(definition: string, source: string): void {
-    if (!this.dir()) return;
-    const file = this.file(definition);
-    const tmp = `${file}.${process.pid}.tmp`;
+    this.write(`${definition}.cjs`, source);
+  }
+
+  /** A file kept for this document (a validator's code, or what else is derived from the document): this root's, else the shipped one's. */
+  read(file: string): string | undefined {
+    if (!this.dir()) return undefined;
+    this.touch();
     try {
-      mkdirSync(this.dir()!, { recursive: true });
-      writeFileSync(tmp, source);
-      renameSync(tmp, file);
+      return readFileSync(path.join(this.dir()!, file), 'utf8');
     } catch {
-      // A read-only or full disk only costs the next process a compile; so does a pruner renaming the folder away.
+      try {
+        return readFileSync(path.join(this.shipped!, path.basename(this.dir()!), file), 'utf8');
+      } catch {
+        return undefined;
+      }
     }
+  }
+
+  /** Keeps `text` as `file` of this document for the next process; written whole or not at all. */
+  write(file: string, text: string): void {
+    if (!this.dir()) return;
+    // A read-only or full disk only costs the next process a compile; so does a pruner renaming the folder away.
+    writeWhole(path.join(this.dir()!, file), text);
     this.touch();
     // Writing means a schema, ajv or convergit this cache had not seen: the moment old folders may have piled up.
     if (!this.pruned) {

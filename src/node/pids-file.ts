@@ -23,8 +23,9 @@ const keyOf = (podUID: string, container: string) => `${podUID}/${container}`;
 
 export class PidsFile {
   private readonly entries = new Map<string, PidEntry>();
-  /** Each entry's JSON, made once when it is added (an entry is never changed after): a write joins them. */
-  private readonly texts = new Map<string, string>();
+  /** Each entry's JSON as bytes, made once when it is added (an entry is never changed after): a write concatenates
+   * them (joining their strings and encoding the whole again was most of a write's CPU). */
+  private readonly texts = new Map<string, Buffer>();
 
   constructor(readonly file: string) {}
 
@@ -66,13 +67,19 @@ export class PidsFile {
   private folderMade = false;
   /** Bumped by each synchronous write. */
   private gen = 0;
+  /** When the last asynchronous write began (performance.now()). */
+  private lastWriteAt = -Infinity;
 
   /**
    * Written off the event loop (temporary file, then rename, on libuv's threads), once for all the changes of a
    * turn of the loop: a burst of containers starting or stopping on a node rewrote the whole file synchronously for
    * each, and a rename over an existing file waits for the disk (ext4 flushes the new file's data first), seconds of
    * serve's loop in a 1,000-pod deletion. A serve that exits, or another reader of the file in this process, gets
-   * it written synchronously at once.
+   * it written synchronously at once. Writes begin WRITE_GAP_MS apart at least (longer with many entries): each
+   * rewrites every entry, so a node starting 100 containers one turn of the loop apart rewrote the file 100 times
+   * (quadratic: the biggest part of serve's I/O and string building in a 1,000-pod creation). A container started
+   * within the gap and not yet written when serve is killed is found by the next serve as a stray
+   * (process-strays.ts) and started again.
    */
   private write(): void {
     if (!this.folderMade) {
@@ -85,12 +92,19 @@ export class PidsFile {
     unsaved.set(this.file, this);
     if (!exitHooked) process.once('exit', () => { for (const f of unsaved.values()) f.flush(); });
     exitHooked = true;
-    if (!this.writing) setImmediate(this.flushAsync);
+    if (!this.writing) this.scheduleWrite();
+  }
+
+  private scheduleWrite(): void {
+    const wait = this.lastWriteAt + Math.min(WRITE_GAP_MS * Math.max(1, this.entries.size / 20), MAX_WRITE_GAP_MS) - performance.now();
+    if (wait > 0) setTimeout(this.flushAsync, wait);
+    else setImmediate(this.flushAsync);
   }
 
   private readonly flushAsync = (): void => {
     if (!this.dirty || this.writing) return;
     this.dirty = false;
+    this.lastWriteAt = performance.now();
     const text = this.text();
     const tmp = `${this.file}.tmp`;
     const gen = this.gen;
@@ -99,7 +113,7 @@ export class PidsFile {
       .catch(() => {}) // the folder removed meanwhile (its node is gone), or a disk error: the next change writes it again
       .finally(() => {
         this.writing = undefined;
-        if (this.dirty) setImmediate(this.flushAsync);
+        if (this.dirty) this.scheduleWrite();
         else if (unsaved.get(this.file) === this) unsaved.delete(this.file);
       });
   };
@@ -119,13 +133,19 @@ export class PidsFile {
     }
   };
 
-  private text(): string {
-    return `[${[...this.entries].map(([k, e]) => this.textOf(k, e)).join(',')}]`;
+  private text(): Buffer {
+    const parts: Buffer[] = [OPEN];
+    for (const [k, e] of this.entries) {
+      if (parts.length > 1) parts.push(COMMA);
+      parts.push(this.textOf(k, e));
+    }
+    parts.push(CLOSE);
+    return Buffer.concat(parts);
   }
 
-  private textOf(key: string, e: PidEntry): string {
+  private textOf(key: string, e: PidEntry): Buffer {
     let t = this.texts.get(key);
-    if (t === undefined) this.texts.set(key, (t = JSON.stringify(e)));
+    if (t === undefined) this.texts.set(key, (t = Buffer.from(JSON.stringify(e))));
     return t;
   }
 
@@ -134,6 +154,13 @@ export class PidsFile {
     unsaved.get(file)?.flush();
   }
 }
+
+const OPEN = Buffer.from('['), COMMA = Buffer.from(','), CLOSE = Buffer.from(']');
+
+/** The shortest time between the beginnings of two asynchronous writes of one file, for up to 20 entries; more
+ * entries, a longer gap (each write costs them all), up to MAX_WRITE_GAP_MS. */
+const WRITE_GAP_MS = 100;
+const MAX_WRITE_GAP_MS = 1000;
 
 /** The file of each instance with changes not yet written. */
 const unsaved = new Map<string, PidsFile>();

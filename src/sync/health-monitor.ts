@@ -1,12 +1,14 @@
 // Keeps the applied revision's health current: re-assesses its objects shortly after anything in the store changes.
 import type { Store, WatchEvent } from '../store/store.ts';
 import type { KubeObject } from '../model/object.ts';
-import { gitKinds } from '../model/kinds.ts';
+import { gitKinds, isNamespaced } from '../model/kinds.ts';
 import { keyOf } from '../plan/pair.ts';
 import { assessHealth } from '../health/registry.ts';
 import { kindsContext, type ObjectHealth } from '../health/types.ts';
 import { missing, revisionHealthOf, type RevisionHealth } from '../health/revision.ts';
-import { objectKey, parseKey } from '../model/key.ts';
+import { parseKey } from '../model/key.ts';
+import { Informer } from '../store/informer.ts';
+import { controllerOf } from '../model/pod.ts';
 
 export interface HealthAssessment extends RevisionHealth {
   /** Per object key of the revision (built when read: the monitor keeps its verdicts by key, see `verdict`). */
@@ -21,13 +23,26 @@ export interface HealthAssessment extends RevisionHealth {
 const KINDS = [...gitKinds(), 'Node'];
 
 /**
- * The kinds each check reads besides its object (through the HealthContext). A kind not named here reads only its
- * object, so its verdict stands while that object is the same (the store replaces an object on every change).
+ * The kinds checks read besides their object, through owned() (a Deployment its ReplicaSets and their pods, a
+ * workload its pods, a CronJob its Jobs): kept by the monitor in informers indexed by controller, so a check finds
+ * what an object owns without a list of every pod, and a change of one of them makes its owners (up the chain of
+ * controller references) to be judged again, not every object of a kind that reads it. Any other check reads only
+ * its object (or is in ALWAYS), so its verdict stands while that object is the same (the store replaces an object
+ * on every change).
  */
-const READS: Record<string, readonly string[]> = {
-  Deployment: ['ReplicaSet', 'Pod'], ReplicaSet: ['Pod'], ReplicationController: ['Pod'], Job: ['Pod'],
-  StatefulSet: ['Pod'], DaemonSet: ['Pod'],
+const OWNED = ['ReplicaSet', 'Pod', 'Job'];
+const CONTROLLER_UID = 'controller-uid';
+/** By its controller reference's uid ('' : a reference without one, matched by kind and name). */
+const controllerUid = (o: KubeObject) => {
+  const ref = controllerOf(o);
+  return ref ? [ref.uid ?? ''] : [];
 };
+/** What the monitor matches changes and revision keys by: kind, namespace and name (any apiVersion of the kind). */
+const nameKey = (kind: string, namespace: string | undefined, name: string) => `${kind}/${isNamespaced(kind) ? namespace ?? 'default' : ''}/${name}`;
+/** Owner chains are short (Pod → ReplicaSet → Deployment; Pod → Job → CronJob): a cycle of references stops here. */
+const MAX_OWNER_DEPTH = 4;
+/** More objects to judge than this (and a quarter of the revision): their kinds are listed rather than read by key. */
+const MANY = 64;
 /** An assessment judges for at most about this long before it lets the event loop turn. */
 const SLICE_MS = 10;
 
@@ -54,14 +69,17 @@ export class HealthMonitor {
   readonly stats = { pokes: 0, assessments: 0, judged: 0 };
   /** Kinds changed since the last assessment began; undefined: judge everything (the first time, or a new CRD). */
   private changedKinds: Set<string> | undefined;
-  /** Keys of the objects changed since the last assessment began. */
+  /** Objects changed since the last assessment began, themselves or through what they own (nameKey). */
   private dirty = new Set<string>();
+  /** The kinds of OWNED, kept current; read by the checks through the context (owned()). */
+  private readonly owned = new Map<string, Informer>();
   /** The last verdict per key of the revision. */
   private verdicts = new Map<string, ObjectHealth>();
   /** The keys of `verdicts` that are not Healthy: what the revision's message and reasons are made of. */
   private notHealthy = new Set<string>();
-  /** The keys last assessed, their positions (apply order) and their keys by kind. */
-  private seen: { keys?: readonly string[]; at: Map<string, number>; byKind: Map<string, string[]> } = { at: new Map(), byKind: new Map() };
+  /** The keys last assessed, their positions (apply order), their keys by kind and by nameKey. */
+  private seen: { keys?: readonly string[]; at: Map<string, number>; byKind: Map<string, string[]>; byName: Map<string, string[]> } =
+    { at: new Map(), byKind: new Map(), byName: new Map() };
 
   /** `keys`: the applied revision's objects, read at each assessment. */
   constructor(
@@ -72,6 +90,14 @@ export class HealthMonitor {
   ) {}
 
   async start(): Promise<void> {
+    for (const kind of OWNED) {
+      const inf = new Informer(this.store, kind);
+      inf.addIndex(CONTROLLER_UID, controllerUid);
+      // Its owners read it: an object released or taken over changes its old owners too.
+      inf.on({ add: (o) => this.ownersChanged(o), update: (old, o) => { this.ownersChanged(old); this.ownersChanged(o); }, delete: (o) => this.ownersChanged(o) });
+      this.owned.set(kind, inf);
+    }
+    await Promise.all([...this.owned.values()].map((inf) => inf.start()));
     // Shared (read only): no copy of every change in the store just to look at its kind.
     this.stopWatch = await this.store.watch({ shared: true }, (e) => {
       if (!this.matters(e)) return;
@@ -79,10 +105,20 @@ export class HealthMonitor {
       if (e.object.kind === 'CustomResourceDefinition') this.changedKinds = undefined;
       else this.changedKinds?.add(e.object.kind);
       // Only objects of a kind the revision has can be one of its keys (pods, in a storm of them, are not).
-      if (this.seen.byKind.has(e.object.kind)) this.dirty.add(objectKey(e.object)); // a version seen once: not kept in keyOf's WeakMap
+      if (this.seen.byKind.has(e.object.kind)) this.dirty.add(nameKey(e.object.kind, e.object.metadata.namespace, e.object.metadata.name));
       this.poke();
     });
     this.poke();
+  }
+
+  /** Marks the owners of `o` changed, up its chain of controller references (a pod's ReplicaSet, then its Deployment). */
+  private ownersChanged(o: KubeObject): void {
+    const namespace = o.metadata.namespace;
+    for (let ref = controllerOf(o), depth = 0; ref && depth < MAX_OWNER_DEPTH; depth++) {
+      this.dirty.add(nameKey(ref.kind, namespace, ref.name));
+      const owner = this.owned.get(ref.kind)?.get(namespace, ref.name);
+      ref = owner && (!ref.uid || owner.metadata.uid === ref.uid) ? controllerOf(owner) : undefined;
+    }
   }
 
   /** Events are records about objects, never a reason for their health to change; nor is a node's heartbeat (its
@@ -123,6 +159,7 @@ export class HealthMonitor {
   }
 
   async stop(): Promise<void> {
+    for (const inf of this.owned.values()) inf.stop();
     this.stopWatch?.();
     this.stopWatch = undefined;
     clearTimeout(this.timer);
@@ -144,13 +181,17 @@ export class HealthMonitor {
     this.dirty = new Set();
     const judge = new Set<string>();
     if (keys !== this.seen.keys) {
-      const at = new Map<string, number>(), byKind = new Map<string, string[]>();
+      const at = new Map<string, number>(), byKind = new Map<string, string[]>(), byName = new Map<string, string[]>();
+      const push = (m: Map<string, string[]>, k: string, key: string) => {
+        const list = m.get(k);
+        if (list) list.push(key);
+        else m.set(k, [key]);
+      };
       keys.forEach((key, i) => {
         at.set(key, i);
-        const { kind } = parseKey(key);
-        const list = byKind.get(kind);
-        if (list) list.push(key);
-        else byKind.set(kind, [key]);
+        const { kind, namespace, name } = parseKey(key);
+        push(byKind, kind, key);
+        push(byName, nameKey(kind, namespace, name), key);
         if (!this.verdicts.has(key)) judge.add(key);
       });
       for (const key of this.verdicts.keys()) {
@@ -158,33 +199,32 @@ export class HealthMonitor {
         this.verdicts.delete(key);
         this.notHealthy.delete(key);
       }
-      this.seen = { keys, at, byKind };
+      this.seen = { keys, at, byKind, byName };
     }
-    const { at, byKind } = this.seen;
+    const { at, byKind, byName } = this.seen;
     if (!changed) for (const key of keys) judge.add(key);
     else {
-      for (const key of dirty) if (at.has(key)) judge.add(key);
-      for (const [kind, list] of byKind) {
-        if (ALWAYS.has(kind) || READS[kind]?.some((k) => changed.has(k))) for (const key of list) judge.add(key);
-      }
+      for (const name of dirty) for (const key of byName.get(name) ?? []) judge.add(key);
+      for (const [kind, list] of byKind) if (ALWAYS.has(kind)) for (const key of list) judge.add(key);
     }
-    // Shared: assessing only reads. Many to judge: every kind listed once; a few: each read by key, and the kinds
-    // their checks read listed when they read them.
+    // Shared: assessing only reads. Many to judge: their kinds listed once; a few: each read by key. Kinds checks
+    // read besides come from the informers (OWNED), or are listed when a check reads them.
     const lists = new Map<string, readonly KubeObject[]>();
     let byKey: Map<string, KubeObject> | undefined;
-    if (judge.size > keys.length / 4) {
-      await Promise.all(KINDS.map(async (k) => lists.set(k, await this.store.list(k, { shared: true }))));
-      // Indexed by key for the revision's kinds only: the kinds the checks read besides (30,000 pods) are read
-      // through the lists; keying every one of them was most of an assessment in a storm of pods.
+    if (judge.size > MANY && judge.size > keys.length / 4) {
+      const kinds = new Set([...judge].map((key) => parseKey(key).kind));
+      await Promise.all([...kinds].filter((k) => KINDS.includes(k)).map(async (k) => lists.set(k, await this.store.list(k, { shared: true }))));
       byKey = new Map();
-      for (const kind of byKind.keys()) for (const o of lists.get(kind) ?? []) byKey.set(keyOf(o), o);
+      for (const kind of kinds) for (const o of lists.get(kind) ?? []) byKey.set(keyOf(o), o);
     }
     let needed: string | undefined;
     const ctx = kindsContext((kind) => {
+      const inf = this.owned.get(kind);
+      if (inf) return inf.list();
       const list = lists.get(kind);
       if (!list) needed ??= kind;
       return list;
-    });
+    }, (kind, uid) => this.owned.get(kind)?.byIndex(CONTROLLER_UID, uid));
     const changedKeys = new Set<string>();
     let slice = performance.now();
     for (const key of judge) {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KEEP, STALE_MS, ValidatorCache, pruneValidatorCache, shippedValidatorRoot, validatorCacheRoot } from '../../src/manifests/validator-cache.ts';
-import { VALIDATOR_HELPERS, compileValidator } from '../../src/manifests/validate.ts';
-import { kubernetesSchemaDocument } from '../../src/manifests/openapi-schema.ts';
+import { VALIDATOR_HELPERS, compileValidator, schemaFields } from '../../src/manifests/validate.ts';
+import { fieldIndexOf, kubernetesSchemaDocument, schemaDocumentInputs } from '../../src/manifests/openapi-schema.ts';
 
 const DEPLOYMENT = 'io.k8s.api.apps.v1.Deployment';
 const root = mkdtempSync(join(tmpdir(), 'convergit-validators-'));
@@ -69,6 +69,50 @@ test('a root without the file falls back to the shipped root (build/validators),
     assert.is(new ValidatorCache(empty, () => ({ ...kubernetesSchemaDocument(), $id: 'changed.json' }), VALIDATOR_HELPERS, shipped).get(DEPLOYMENT), undefined, 'another document');
     assert.is(shippedValidatorRoot({ CONVERGIT_VALIDATOR_CACHE: '' }), undefined, 'the cache turned off turns the shipped one off');
     assert.ok(shippedValidatorRoot({})!.endsWith('/build/validators'));
+  } finally {
+    rmSync(shipped, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test('with its inputs, a cache names its folder without building the document once one process has built it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-validators-inputs-'));
+  const shipped = mkdtempSync(join(tmpdir(), 'convergit-shipped-inputs-'));
+  try {
+    let built = 0;
+    const doc = () => (built++, kubernetesSchemaDocument());
+    const first = new ValidatorCache(shipped, doc, VALIDATOR_HELPERS, undefined, schemaDocumentInputs);
+    first.put(DEPLOYMENT, compileValidator(DEPLOYMENT).source);
+    assert.is(built, 1, 'the first process builds the document to name its folder');
+    const folder = readdirSync(shipped).find((n) => n !== 'inputs')!;
+    assert.is(folder, readdirSync(root).find((n) => n !== 'inputs'), 'the same folder as a cache without inputs');
+    // A later process, over this root or over an empty one with it as the shipped root, never builds it.
+    assert.type(new ValidatorCache(shipped, doc, VALIDATOR_HELPERS, undefined, schemaDocumentInputs).get(DEPLOYMENT), 'function');
+    assert.type(new ValidatorCache(dir, doc, VALIDATOR_HELPERS, shipped, schemaDocumentInputs).get(DEPLOYMENT), 'function');
+    assert.is(built, 1, 'named from the inputs file');
+    // Other inputs (another upstream document, another conversion) are not taken for these: the document is built.
+    const other = new ValidatorCache(shipped, () => (built++, { ...kubernetesSchemaDocument(), $id: 'changed.json' }), VALIDATOR_HELPERS, undefined,
+      () => [...schemaDocumentInputs(), 'changed']);
+    assert.is(other.get(DEPLOYMENT), undefined);
+    assert.is(built, 2);
+    // Pruning a folder drops the inputs files that named it.
+    pruneValidatorCache(shipped, 0);
+    assert.equal(readdirSync(join(shipped, 'inputs')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(shipped, { recursive: true, force: true });
+  }
+});
+
+test('the field index kept beside the validators is the one built from the document, read from the shipped root too', () => {
+  assert.equal(schemaFields(), fieldIndexOf(kubernetesSchemaDocument()));
+  assert.equal(schemaFields()['io.k8s.api.core.v1.PodSpec'].containers, [null, 'io.k8s.api.core.v1.Container', null, false]);
+  const shipped = mkdtempSync(join(tmpdir(), 'convergit-shipped-fields-'));
+  const empty = mkdtempSync(join(tmpdir(), 'convergit-validators-fields-'));
+  try {
+    new ValidatorCache(shipped, kubernetesSchemaDocument, VALIDATOR_HELPERS).write('fields.json', '{"a":1}');
+    assert.is(new ValidatorCache(empty, kubernetesSchemaDocument, VALIDATOR_HELPERS, shipped).read('fields.json'), '{"a":1}');
+    assert.is(new ValidatorCache(empty, kubernetesSchemaDocument, VALIDATOR_HELPERS).read('fields.json'), undefined);
   } finally {
     rmSync(shipped, { recursive: true, force: true });
     rmSync(empty, { recursive: true, force: true });

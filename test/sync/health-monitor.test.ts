@@ -59,6 +59,38 @@ test('a heartbeat alone asks for no assessment; a node going NotReady, a new nod
   }
 });
 
+test("a pod's change judges again its owners up the chain (its ReplicaSet's Deployment), not every Deployment", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-monitor-'));
+  const store = await openStore(dir, { flushDelay: 60_000 });
+  const names = ['a', 'b', 'c'];
+  const seen: HealthAssessment[] = [];
+  const monitor = new HealthMonitor(store, () => names.map((n) => `apps/v1/Deployment/default/${n}`), (h) => seen.push(h), 1);
+  const ref = (o: KubeObject) => [{ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid!, controller: true }];
+  try {
+    for (const n of names) {
+      const template = { metadata: { labels: { app: n } }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+      const d = await store.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: n, namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: n } }, template } });
+      await store.updateStatus('Deployment', 'default', n, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 0 });
+      const rs = await store.create({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: `${n}-rs`, namespace: 'default', ownerReferences: ref(d) }, spec: { replicas: 1, selector: { matchLabels: { app: n } }, template } });
+      await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${n}-p`, namespace: 'default', labels: { app: n }, ownerReferences: ref(rs) }, spec: { containers: [{ name: 'c', image: 'i' }] }, status: { phase: 'Pending' } });
+    }
+    await monitor.start();
+    await until(() => seen.length >= 1, 'the first assessment');
+    assert.match(seen[seen.length - 1].verdict!('apps/v1/Deployment/default/b')!.message, /rollout waiting on pod b-p/);
+    const before = monitor.stats.assessments, judged = monitor.stats.judged;
+    const pod = (await store.get('Pod', 'default', 'b-p'))!;
+    await store.updateStatus('Pod', 'default', 'b-p', { ...pod.status, phase: 'Failed' });
+    await until(() => monitor.stats.assessments > before, 'the assessment for the pod');
+    assert.is(monitor.stats.judged - judged, 1, 'Deployment b alone was judged again');
+    assert.not.match(seen[seen.length - 1].verdict!('apps/v1/Deployment/default/b')!.message, /waiting on pod b-p/, 'a pod that failed is no longer waited on');
+    assert.match(seen[seen.length - 1].verdict!('apps/v1/Deployment/default/a')!.message, /rollout waiting on pod a-p/);
+  } finally {
+    await monitor.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('judging again only what changed gives the verdicts of a full assessment, over random changes', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'convergit-monitor-'));
   const store = await openStore(dir, { flushDelay: 60_000 });

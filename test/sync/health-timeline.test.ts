@@ -242,12 +242,13 @@ test('an assessment made while a newer revision is being applied leaves the earl
           return target.recordEvent(...args);
         };
       }
-      if (prop === 'list') {
-        return async (...args: Parameters<Store['list']>) => {
-          const items = await target.list(...args);
-          // Only the health monitor lists Nodes; let its assessment finish before the apply goes on.
-          if (args[0] === 'Node' && release) { const go = release; release = undefined; setImmediate(go); }
-          return items;
+      if (prop === 'get') {
+        return async (...args: Parameters<Store['get']>) => {
+          const item = await target.get(...args);
+          // While an apply runs, only the health monitor reads objects by key, shared (it judges a few objects by
+          // key); let its assessment finish before the apply goes on.
+          if (args[3]?.shared && release) { const go = release; release = undefined; setImmediate(go); }
+          return item;
         };
       }
       const v = Reflect.get(target, prop, receiver);
@@ -331,10 +332,11 @@ test('a health assessment that fails says so in /status as Unknown, and the next
   let broken = false;
   r = await rig((real) => new Proxy(real, {
     get(target, prop, receiver) {
-      if (prop === 'list') {
-        return async (...args: Parameters<Store['list']>) => {
-          if (broken && args[0] === 'ReplicaSet') throw new Error('store unavailable');
-          return target.list(...args);
+      if (prop === 'get') {
+        return async (...args: Parameters<Store['get']>) => {
+          // The health monitor reads the Deployment it judges by key, shared.
+          if (broken && args[0] === 'Deployment' && args[3]?.shared) throw new Error('store unavailable');
+          return target.get(...args);
         };
       }
       const v = Reflect.get(target, prop, receiver);
