@@ -102,17 +102,16 @@ export class DiskLoadCache implements LoadCache {
 
   private async append(): Promise<void> {
     if (!this.added.size) return;
-    const lines = [...this.added].map(([k, entry]) => line(k, jsonOf(entry)!));
+    const text = [...this.added].map(([k, entry]) => line(k, jsonOf(entry)!)).join('');
     this.added.clear();
-    const bytes = Buffer.concat(lines);
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
       if (this.fresh) {
-        await this.replace(Buffer.concat([Buffer.from(`${this.header}\n`), bytes]));
+        await this.replace(`${this.header}\n${text}`);
         this.fresh = false;
       } else {
-        await appendFile(this.file, bytes);
-        this.size += bytes.length;
+        await appendFile(this.file, text);
+        this.size += Buffer.byteLength(text);
       }
       if (this.size > this.maxBytes) await this.compact();
     } catch { /* next time */ }
@@ -141,16 +140,16 @@ export class DiskLoadCache implements LoadCache {
     for (const [k, json] of all.lines) if (this.used.has(k)) kept.set(k, json);
     const lines = [...kept].map(([k, json]) => line(k, json));
     let bytes = 0, from = lines.length;
-    while (from > 0 && bytes + lines[from - 1].length <= this.maxBytes / 2) bytes += lines[--from].length;
-    await this.replace(Buffer.concat([Buffer.from(`${this.header}\n`), ...lines.slice(from)]));
+    while (from > 0 && bytes + Buffer.byteLength(lines[from - 1]) <= this.maxBytes / 2) bytes += Buffer.byteLength(lines[--from]);
+    await this.replace(`${this.header}\n${lines.slice(from).join('')}`);
   }
 
   /** Written aside and renamed: a reader sees the old file or the new one, never half of one. */
-  private async replace(bytes: Buffer) {
+  private async replace(text: string) {
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, text);
     await rename(tmp, this.file);
-    this.size = bytes.length;
+    this.size = Buffer.byteLength(text);
   }
 }
 
@@ -159,13 +158,8 @@ const jsonOf = (entry: string | (() => unknown) | undefined) => (typeof entry ==
 
 /** A key as it is written on its line: JSON, so no tab or newline of a path can end it early. */
 const hashed = (key: string) => JSON.stringify(key);
-const sum = (s: string | Buffer) => (crc32(s) >>> 0).toString(16);
-/** One line as bytes: its text encoded once, for the checksum and the file both. */
-function line(k: string, json: string): Buffer {
-  const body = Buffer.from(`${k}\t${json}\n`);
-  const checked = body.subarray(0, body.length - 1);
-  return Buffer.concat([Buffer.from(`${sum(checked)}\t`), body]);
-}
+const sum = (s: string) => (crc32(s) >>> 0).toString(16);
+const line = (k: string, json: string) => `${sum(`${k}\t${json}`)}\t${k}\t${json}\n`;
 
 /**
  * For a source's read (ReadOptions.unread): the manifests `cache` holds loaded need not be read from git at all.
