@@ -6,6 +6,8 @@
 // Memory: the peak resident set at Synced and SETTLE ms later, then what a full collection leaves (heap, external,
 // resident: serve-memory.ts). The profiler's own records add to the resident set (tens of MB over a minute):
 // NOPROF=1 runs without --cpu-prof, for serve's own figures; RUNS=cold,cache picks runs; SCALE_OBJECTS another size.
+// cold-workers and cold-one-thread are cold with the parse pool forced on and off (CONVERGIT_PARSE_WORKERS=1, =0;
+// plain cold lets serve decide from the load average): which default a quiet 2-core machine wants.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,17 +23,18 @@ export async function start10kBench() {
   const dir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-start10k-'));
   console.log(`\nstart10k: serve start → first Synced at ${objects} objects; load average before: ${load()}`);
   try {
-    for (const kind of (process.env.RUNS ?? 'cold,cache,restart').split(',')) {
+    for (const kind of (process.env.RUNS ?? 'cold,cold-workers,cold-one-thread,cache,restart').split(',')) {
+      const workers = ({ 'cold-workers': '1', 'cold-one-thread': '0' } as Record<string, string>)[kind];
       // cold: an empty data folder; cache: the load cache of the last run kept, the store's state not (a first sync
       // with the files' parses cached); restart: everything kept (the objects are there, nothing to apply).
-      if (kind === 'cold') rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+      if (kind.startsWith('cold')) rmSync(path.join(dir, 'data'), { recursive: true, force: true });
       if (kind === 'cache') for (const f of readdirSync(path.join(dir, 'data'))) if (f !== 'loads') rmSync(path.join(dir, 'data', f), { recursive: true, force: true });
       const prof = path.join(dir, 'prof-' + kind);
       const t0 = performance.now(), t0Epoch = Date.now(), fromUs = Number(process.hrtime.bigint() / 1000n);
       let timings: any;
       const probeFile = path.join(dir, 'memory.json'), probe = memoryProbe(probeFile);
       const serve = await startServe(['--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dir, 'data')],
-        { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), ...probe.nodeArgs], env: probe.env, listenTimeoutMs: 300_000 });
+        { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), ...probe.nodeArgs], env: { ...probe.env, ...(workers && { CONVERGIT_PARSE_WORKERS: workers }) }, listenTimeoutMs: 300_000 });
       for (;;) {
         const s: any = await fetch(`${serve.url}/status?summary`).then((r) => r.json()).catch(() => ({}));
         if (s.sync === 'Synced') { timings = s.timings; break; }
