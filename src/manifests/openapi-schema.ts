@@ -2,24 +2,15 @@
 // types come from upstream as they are; objects are closed (a field Kubernetes does not have is reported instead
 // of silently dropped, as `kubectl apply --validate=strict` does); Kubernetes' validation rules that the OpenAPI
 // document does not carry (schemas/kubernetes-validation.json) are added on the fields they constrain.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { SWAGGER_FILE, kubernetesOpenApi } from '../model/kinds.ts';
+import { kubernetesOpenApi } from '../model/kinds.ts';
 
 type Schema = Record<string, any>;
 
 export const SCHEMA_ID = 'kubernetes.json';
 
-/**
- * Names what convert, constrain and SPECIAL below make of the two schema files: bump it with any change to them.
- * test/manifests/schema-key.test.ts records the converted document's hash for each value, and fails when the
- * document changes under the same one (validators cached under the old key would be used).
- */
-export const CONVERSION = 'conversion-1';
-
-const RULES_FILE = new URL('../../schemas/kubernetes-validation.json', import.meta.url);
-const rulesText = readFileSync(RULES_FILE, 'utf8');
-const rules = JSON.parse(rulesText).definitions as Record<string, { required?: string[]; properties?: Record<string, Schema> }>;
+const rules = JSON.parse(readFileSync(new URL('../../schemas/kubernetes-validation.json', import.meta.url), 'utf8')).definitions as
+  Record<string, { required?: string[]; properties?: Record<string, Schema> }>;
 
 /** Definitions whose wire form differs from their Go struct: replaced by what YAML holds. */
 const SPECIAL: Record<string, Schema> = {
@@ -70,15 +61,13 @@ function constrain(f: Schema, c: Schema): Schema {
 }
 
 let doc: Schema | undefined;
-const converted = new Map<string, Schema | undefined>();
 
-/** Upstream definition `name` converted and constrained (once); undefined when upstream has none. */
-function convertedDefinition(name: string): Schema | undefined {
-  if (converted.has(name)) return converted.get(name);
-  const def = kubernetesOpenApi().definitions[name];
-  let s: Schema | undefined;
-  if (def) {
-    s = SPECIAL[name] ?? convert(def);
+/** The whole document: `{ $id, definitions }`, every upstream definition converted and constrained. */
+export function kubernetesSchemaDocument(): Schema {
+  if (doc) return doc;
+  const definitions: Record<string, Schema> = {};
+  for (const [name, def] of Object.entries(kubernetesOpenApi().definitions)) {
+    let s = SPECIAL[name] ?? convert(def);
     const r = rules[name];
     if (r) {
       if (r.required) s.required = [...new Set([...(s.required ?? []), ...r.required])];
@@ -87,32 +76,14 @@ function convertedDefinition(name: string): Schema | undefined {
         s = { ...s, properties: { ...s.properties, [field]: constrain(s.properties[field], c) } };
       }
     }
+    definitions[name] = s;
   }
-  converted.set(name, s);
-  return s;
-}
-
-/** The whole document: `{ $id, definitions }`, every upstream definition converted and constrained. */
-export function kubernetesSchemaDocument(): Schema {
-  if (doc) return doc;
-  const definitions: Record<string, Schema> = {};
-  for (const name of Object.keys(kubernetesOpenApi().definitions)) definitions[name] = convertedDefinition(name)!;
   doc = { $id: SCHEMA_ID, definitions };
   return doc;
 }
 
-let key: string | undefined;
-/**
- * What the document is made of, hashed: the two schema files and CONVERSION (ValidatorCache's key). Cheap: the
- * document itself is converted only to compile a validator, so a process whose validators are all cached never
- * converts it (a whole conversion and hash of it cost each process and each parse worker ~0.2 s of CPU; issue 14).
- */
-export function schemaDocumentKey(): string {
-  return (key ??= createHash('sha256').update(`${CONVERSION}\0${SCHEMA_ID}\0`).update(readFileSync(SWAGGER_FILE)).update('\0').update(rulesText).digest('hex'));
-}
-
-/** The converted definition `name` (for tools that walk fields, such as the implemented-fields check): only that one converted. */
-export const definitionSchema = (name: string): Schema | undefined => convertedDefinition(name);
+/** The converted definition `name` (for tools that walk fields, such as the implemented-fields check). */
+export const definitionSchema = (name: string): Schema | undefined => kubernetesSchemaDocument().definitions[name];
 
 /** The definition a field schema points to: `#/definitions/X` (directly or inside allOf), else undefined. */
 export function refOf(s: Schema | undefined): string | undefined {

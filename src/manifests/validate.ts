@@ -8,7 +8,7 @@ import { NAME_SYNTAXES } from '../model/names.ts';
 import { isQuantity, parseQuantity } from '../model/quantity.ts';
 import { fromPointer } from './paths.ts';
 import type { Violation } from './violation.ts';
-import { SCHEMA_ID, kubernetesSchemaDocument, schemaDocumentKey } from './openapi-schema.ts';
+import { SCHEMA_ID, kubernetesSchemaDocument } from './openapi-schema.ts';
 import { ValidatorCache, shippedValidatorRoot, validatorCacheRoot } from './validator-cache.ts';
 
 /** ajv's standalone code generator, required with the compiler: only when a validator is not cached. */
@@ -71,8 +71,7 @@ function newAjv(): Ajv {
 function validatorFor(definition: string): ValidateFunction {
   let v = compiled.get(definition);
   if (v) return v;
-  // Keyed by what the document is made of, not by the document: a process served by the cache never converts it.
-  cache ??= new ValidatorCache(validatorCacheRoot(), schemaDocumentKey, VALIDATOR_HELPERS, shippedValidatorRoot());
+  cache ??= new ValidatorCache(validatorCacheRoot(), kubernetesSchemaDocument, VALIDATOR_HELPERS, shippedValidatorRoot());
   v = cache.get(definition);
   if (!v) {
     const c = compileValidator(definition);
