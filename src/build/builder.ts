@@ -21,6 +21,8 @@ export interface BuilderOptions {
    * file is not loaded again after a restart or by the next validate or plan; none when absent.
    */
   loadCacheDir?: string;
+  /** Writes the load cache this long after a load instead of in it (serve: not in the way of the sync); default 0. */
+  loadCacheWriteDelayMs?: number;
 }
 
 export interface BuildStats {
@@ -43,7 +45,12 @@ export class Builder {
   /** The load cache of loadCacheDir, opened on first use; undefined without one. */
   loads(): Promise<DiskLoadCache | undefined> {
     const dir = this.opts.loadCacheDir;
-    return (this.loadCache ??= dir ? DiskLoadCache.open(dir).catch(() => undefined) : Promise.resolve(undefined));
+    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { writeDelayMs: this.opts.loadCacheWriteDelayMs }).catch(() => undefined) : Promise.resolve(undefined));
+  }
+
+  /** Writes what the load cache has not written yet (a delayed write's entries). */
+  async close(): Promise<void> {
+    await (await this.loadCache)?.close();
   }
 
   tool(): Promise<KustomizeTool | undefined> {

@@ -3,7 +3,9 @@
 // file of lines, `<crc32>\t<key>\t<StoredFile JSON>`, under a header naming the code that wrote them: a later
 // line of a key wins; a line whose checksum fails (a torn write, a disk error) is skipped, and so is every line
 // when the code changed. New entries are appended (a commit costs what it changed); past its bound the file is
-// rewritten with only what this process used.
+// rewritten with only what this process used. Entries are serialised when written, not when set, and serve
+// writes a few seconds after a load (writeDelayMs): a cold start's 10,000 entries (~15 MB, ~1 s of CPU) are
+// written after its first sync, not in it (issue 14).
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -23,19 +25,23 @@ export class DiskLoadCache implements LoadCache {
   readonly stats: LoadCacheStats = { hits: 0, misses: 0, added: 0, skipped: 0 };
   /** Entries read and not handed out yet, as JSON text (parsed when asked for: most loads want each once). */
   private lines = new Map<string, string>();
-  /** Entries to append at the next flush. */
-  private added = new Map<string, string>();
+  /** Entries to append at the next flush: JSON text, or what makes the entry (serialised when written). */
+  private added = new Map<string, string | (() => unknown)>();
   /** Keys this process used or added: what a rewrite keeps. */
   private used = new Set<string>();
   private size = 0;
   /** The file is not ours to append to (missing, or another code's): the next flush writes it anew. */
   private fresh = true;
+  /** The write a delayed flush scheduled, and the last write begun (writes never overlap). */
+  private timer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly file: string, private readonly header: string, private readonly maxBytes: number) {}
+  private constructor(private readonly file: string, private readonly header: string, private readonly maxBytes: number, private readonly writeDelayMs = 0) {}
 
-  static async open(dir: string, opts: { fingerprint?: string; maxBytes?: number } = {}): Promise<DiskLoadCache> {
+  /** `writeDelayMs`: flush() writes that much later (what more loads add by then goes with it); close() writes now. */
+  static async open(dir: string, opts: { fingerprint?: string; maxBytes?: number; writeDelayMs?: number } = {}): Promise<DiskLoadCache> {
     const header = JSON.stringify({ format: FORMAT, code: opts.fingerprint ?? codeFingerprint() });
-    const cache = new DiskLoadCache(join(dir, FILE), header, opts.maxBytes ?? MAX_BYTES);
+    const cache = new DiskLoadCache(join(dir, FILE), header, opts.maxBytes ?? MAX_BYTES, opts.writeDelayMs);
     const text = await readFile(cache.file, 'utf8').catch(() => undefined);
     if (text !== undefined && text.startsWith(`${header}\n`)) {
       cache.fresh = false;
@@ -47,7 +53,7 @@ export class DiskLoadCache implements LoadCache {
 
   get(key: string): unknown {
     const k = hashed(key);
-    const text = this.lines.get(k) ?? this.added.get(k);
+    const text = this.lines.get(k) ?? jsonOf(this.added.get(k));
     if (text === undefined) {
       this.stats.misses++;
       return undefined;
@@ -62,9 +68,9 @@ export class DiskLoadCache implements LoadCache {
     }
   }
 
-  set(key: string, value: unknown, opts: { json?: boolean } = {}): void {
+  set(key: string, value: unknown, opts: { json?: boolean; lazy?: boolean } = {}): void {
     const k = hashed(key);
-    this.added.set(k, opts.json ? String(value) : JSON.stringify(value));
+    this.added.set(k, opts.json ? String(value) : opts.lazy ? value as () => unknown : () => value);
     this.used.add(k);
     this.stats.added++;
   }
@@ -76,7 +82,27 @@ export class DiskLoadCache implements LoadCache {
   async flush(): Promise<void> {
     this.lines.clear();
     if (!this.added.size) return;
-    const text = [...this.added].map(([k, json]) => line(k, json)).join('');
+    if (this.writeDelayMs > 0) {
+      this.timer ??= setTimeout(() => void this.writeNow(), this.writeDelayMs).unref();
+      return;
+    }
+    await this.writeNow();
+  }
+
+  /** Writes what is still to be written (a delayed flush's entries), and waits for any write under way. */
+  async close(): Promise<void> {
+    await this.writeNow();
+  }
+
+  private writeNow(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return (this.writing = this.writing.then(() => this.append()));
+  }
+
+  private async append(): Promise<void> {
+    if (!this.added.size) return;
+    const text = [...this.added].map(([k, entry]) => line(k, jsonOf(entry)!)).join('');
     this.added.clear();
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
@@ -126,6 +152,9 @@ export class DiskLoadCache implements LoadCache {
     this.size = Buffer.byteLength(text);
   }
 }
+
+/** An added entry's JSON text (made now if it was set lazily). */
+const jsonOf = (entry: string | (() => unknown) | undefined) => (typeof entry === 'function' ? JSON.stringify(entry()) : entry);
 
 /** A key as it is written on its line: JSON, so no tab or newline of a path can end it early. */
 const hashed = (key: string) => JSON.stringify(key);

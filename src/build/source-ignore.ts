@@ -33,11 +33,24 @@ export class SourceIgnore {
       .sort((a, b) => b.dir.length - a.dir.length);
   }
 
+  /** Folders decided, with the folders above them: 10,000 files in 100 folders ask about each folder 100 times. */
+  private folders = new Map<string, boolean>();
+
   /** Whether the file (or, with `dir`, the folder) at repository path `path` is excluded. */
   ignores(path: string, dir = false): boolean {
     const segs = path.split('/').filter(Boolean);
-    for (let n = 1; n < segs.length; n++) if (this.decide(segs.slice(0, n).join('/'), true)) return true;
-    return segs.length > 0 && this.decide(segs.join('/'), dir);
+    if (!segs.length) return false;
+    return (segs.length > 1 && this.folderIgnored(segs.slice(0, -1).join('/'))) || this.decide(segs.join('/'), dir);
+  }
+
+  /** Whether folder `path` or one above it is excluded. */
+  private folderIgnored(path: string): boolean {
+    let v = this.folders.get(path);
+    if (v === undefined) {
+      const up = path.lastIndexOf('/');
+      this.folders.set(path, (v = (up > 0 && this.folderIgnored(path.slice(0, up))) || this.decide(path, true)));
+    }
+    return v;
   }
 
   /** The deepest folder whose rules say something about `path` decides. */

@@ -188,7 +188,9 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
   try {
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval, maxManifestFiles: opts.maxManifestFiles });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
-    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads') });
+    // Loaded files are written to the load cache after the sync that loaded them (a cold start's are ~1 s of CPU).
+    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads'), loadCacheWriteDelayMs: 5000 });
+    started.push(() => builder.close());
     let apiUrl = '';
     const token = loadApiToken(dataDir, opts.tokenFile);
     // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).

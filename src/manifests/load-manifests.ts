@@ -71,7 +71,8 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
   issues.push(...crossObjectChecks(identified));
   issues.push(...keptIngresses(identified, !!opts.strict));
-  for (const { key, file } of fresh) opts.cache!.set(key, storeFile({ docs: file.docs, error: file.error, chars: file.bytes, bytes: file.utf8 }, (d) => checked.get(d)));
+  // Made when the cache writes them (serve: after the sync): the loader's documents and verdicts are not written into.
+  for (const { key, file } of fresh) opts.cache!.set(key, () => storeFile({ docs: file.docs, error: file.error, chars: file.bytes, bytes: file.utf8 }, (d) => checked.get(d)), { lazy: true });
   return { objects, issues: sortIssues(issues) };
 }
 

@@ -38,8 +38,11 @@ export interface AppliedCrd {
  */
 export interface LoadCache {
   get(key: string): unknown;
-  /** `json`: `value` is the entry's JSON text already (a parse worker's), not to be serialised again. */
-  set(key: string, value: unknown, opts?: { json?: boolean }): void;
+  /**
+   * `json`: `value` is the entry's JSON text already (a parse worker's), not to be serialised again; `lazy`: `value`
+   * is a function making the entry, called when it is written (it must give the same answer then).
+   */
+  set(key: string, value: unknown, opts?: { json?: boolean; lazy?: boolean }): void;
   /** Writes what was set (called after each load). */
   flush?(): Promise<void>;
 }

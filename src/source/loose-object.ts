@@ -6,11 +6,14 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 
+/** A loose object's file, as isomorphic-git names it too. */
+export const loosePath = (gitdir: string, oid: string) => `${gitdir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`;
+
 /** The content of blob `oid` when it is a loose object of `gitdir`; undefined when it is not one (packed, or missing). */
 export function readLooseBlob(gitdir: string, oid: string): Uint8Array | undefined {
   let fd: number;
   try {
-    fd = openSync(`${gitdir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`, 'r');
+    fd = openSync(loosePath(gitdir, oid), 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;

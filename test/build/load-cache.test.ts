@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskLoadCache, unreadBy } from '../../src/build/load-cache.ts';
@@ -13,6 +13,7 @@ import { GitSource } from '../../src/source/git-source.ts';
 import { clearLoadCache, loadManifests } from '../../src/manifests/load-manifests.ts';
 import type { LoadOptions, ManifestFile } from '../../src/manifests/types.ts';
 import { makeRepo } from '../support/git-repo.ts';
+import { until } from '../support/wait.ts';
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
@@ -192,6 +193,34 @@ test('a source read leaves unread what the cache holds (never a kustomization), 
   } finally {
     repo.cleanup();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a delayed write (serve) is made after the load, or at close, and a new process reads the same answer from it', async () => {
+  const dir = tmp(), other = tmp();
+  const file = join(dir, 'loads.ndjson');
+  try {
+    clearLoadCache();
+    const cache = await DiskLoadCache.open(dir, { fingerprint: 'test', writeDelayMs: 60_000 });
+    const files = VARIANTS.map((v, i) => ({ path: `d/${i}.yaml`, content: v(`n-${i}`, i), oid: `d${i}` }));
+    const fresh = loadManifests(files, { cache });
+    await cache.flush();
+    assert.not.ok(existsSync(file), 'not written by the load');
+    assert.ok(cache.stats.added > 0);
+    await cache.close();
+    assert.ok(existsSync(file), 'written at close');
+    const again = await loadWith(dir, files, {});
+    assert.is(again.cache.stats.hits, cache.stats.added, 'every entry set is read back');
+    assert.is(summary(again.r), summary(fresh));
+    // A short delay writes by itself.
+    const soon = await DiskLoadCache.open(other, { fingerprint: 'test', writeDelayMs: 10 });
+    clearLoadCache();
+    loadManifests(files.slice(0, 1), { cache: soon });
+    await soon.flush();
+    await until(() => existsSync(join(other, 'loads.ndjson')), 'the delayed write', 5000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
   }
 });
 

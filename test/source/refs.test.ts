@@ -115,4 +115,27 @@ test('resolve() follows ancestry suffixes like git: HEAD~2, main^, tag^^', async
   }
 });
 
+test('a packed repository (any clone) reads the same files as its loose twin, read after read', async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 60; i++) files[`deploy/app-${i % 6}/cm-${i}.yaml`] = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}}\ndata: {v: "${i}"}\n`;
+  const loose = makeRepo(files), packed = makeRepo(files);
+  try {
+    packed.git('gc', '--quiet', '--prune=now');
+    assert.not.ok(existsSync(join(packed.dir, '.git/objects', packed.git('rev-parse', 'HEAD:deploy/app-0/cm-0.yaml').trim().slice(0, 2))), 'the blobs are packed');
+    const read = async (dir: string) => { const s = sourceFor(dir); return (await s.read(await s.head())).files.map((f) => [f.path, f.oid, f.content]); };
+    assert.equal(await read(packed.dir), await read(loose.dir));
+    // Packed again (another pack name) between two reads of one source: the second read lists the packs anew.
+    const source = sourceFor(packed.dir);
+    await source.read(await source.head());
+    packed.write('deploy/app-0/cm-0.yaml', 'changed: 1\n');
+    const sha = packed.commit('change');
+    packed.git('repack', '-a', '-d', '--quiet');
+    packed.git('prune-packed');
+    assert.is((await source.read(sha)).files.find((f) => f.path === 'deploy/app-0/cm-0.yaml')?.content, 'changed: 1\n');
+  } finally {
+    loose.cleanup();
+    packed.cleanup();
+  }
+});
+
 test.run();
