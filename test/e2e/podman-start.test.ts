@@ -32,7 +32,8 @@ if (missing) {
   const events = async (serve: ServeProcess) => ((await serve.get('/api/v1/namespaces/default/events')).body.items as any[]).map((e) => `${e.reason}: ${e.message}`).join('\n');
 
   /** Everything of the instance on this machine (and in this network namespace) that convergit stop must remove. */
-  function leftOf(instance: string, bridges: string[], serviceCIDR: string): Record<string, string[]> {
+  /** What the instance left; `routesBefore`: the local routes there before its serve (an earlier file's, in this namespace, are not its). */
+  function leftOf(instance: string, bridges: string[], serviceCIDR: string, routesBefore: string[]): Record<string, string[]> {
     const prefix = `convergit-${instance}-`;
     const label = `label=convergit.instance=${instance}`;
     return {
@@ -43,7 +44,7 @@ if (missing) {
       podDirs: existsSync('/run/convergit/pods') ? readdirSync('/run/convergit/pods').filter((n) => n.startsWith(prefix)) : [],
       bridges: bridges.filter((b) => interfaces().includes(b)),
       masquerade: natPostrouting().filter((r) => r.includes(`convergit:${prefix}`)),
-      localRoute: lines('ip', ['route', 'show', 'table', 'local']).filter((r) => r.startsWith(`local ${serviceCIDR} `)),
+      localRoute: lines('ip', ['route', 'show', 'table', 'local']).filter((r) => r.startsWith(`local ${serviceCIDR} `) && !routesBefore.includes(r)),
     };
   }
   const nothing = { containers: [], pods: [], networks: [], netns: [], podDirs: [], bridges: [], masquerade: [], localRoute: [] };
@@ -64,6 +65,7 @@ if (missing) {
   test('npm start on podman: a fresh folder, no --runtime, the example answers; convergit stop leaves nothing of the instance', async () => {
     const dataDir = join(root, 'start');
     folders.push(dataDir);
+    const routesBefore = lines('ip', ['route', 'show', 'table', 'local']);
     const serve = await startServe(['--example', '--data-dir', dataDir], { defaultRuntime: true, listenTimeoutMs: 60_000 });
     serves.push(serve);
     await until(async () => /addresses: pods from/.test(serve.output()), 'the address blocks said', 60_000);
@@ -85,7 +87,7 @@ if (missing) {
     assert.ok(bridges.length > 0, 'the node has its network');
     assert.ok(lines('ip', ['netns', 'list']).some((l) => l.startsWith(`convergit-${instance}-`)), 'pods in namespaces of convergit\'s own');
     await serve.shutdown(); // convergit stop --data-dir …: fails (exit 1) when podman refused to remove anything
-    assert.equal(leftOf(instance, bridges, serviceCIDR), nothing);
+    assert.equal(leftOf(instance, bridges, serviceCIDR, routesBefore), nothing);
   });
 
   test('networks left by removed data folders (an older convergit\'s and this one\'s) do not stop a new serve\'s pods on their subnets', async () => {
