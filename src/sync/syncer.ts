@@ -160,10 +160,8 @@ export class Syncer {
   /** Loads skipped because their inputs were the last load's, plans made of changed keys only (and the keys they
    * paired); for tests and the bench. */
   readonly stats = { loadsReused: 0, plansIncremental: 0, keysPlanned: 0 };
-  /** Keys of the live objects changed since the last plan began (the store's watch): what it must pair again. */
+  /** Keys of the inventory whose live object changed since the last plan began (the store's watch): what it must pair again. */
   private liveChanged = new Set<string>();
-  /** More keys changed than were worth keeping: the next plan pairs everything. */
-  private liveOverflow = false;
   private stopLiveWatch?: () => void;
   /** The desired set of the last plan applied in full, by key: the next plan pairs only what changed since. */
   private planBase?: PlanBase;
@@ -223,10 +221,9 @@ export class Syncer {
           const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
           registerCrds([...kept, ...crds]);
           // Taken now: what changes from here on (this plan's own apply included) is the next plan's to pair.
-          const base = this.liveOverflow ? undefined : this.planBase, changed = this.liveChanged;
+          const base = this.planBase, changed = this.liveChanged;
           this.planBase = this.planning = undefined;
           this.liveChanged = new Set();
-          this.liveOverflow = false;
           const made = (base && await this.planChanged(base, changed)) ?? await this.planAll();
           // Data is deleted only when the commit says so: otherwise the whole revision is refused.
           const refusal = dataDeletionRefusal(dataDeletions(made.plan, made.live, this.revision?.message));
@@ -267,12 +264,12 @@ export class Syncer {
       // objectKey, not keyOf: each version is seen here once, and remembering its key in keyOf's WeakMap grew that
       // table by every write of a storm (270,000 at 30,000 pods): the longest stalls of that run (up to 0.5 s of CPU)
       // were in it.
-      this.liveChanged.add(objectKey(e.object));
-      // Pods come and go under new names while no commit comes: past this many keys, pairing everything is as cheap.
-      if (this.liveChanged.size > 2 * this.objects.length + 1000) {
-        this.liveOverflow = true;
-        this.liveChanged = new Set();
-      }
+      const key = objectKey(e.object);
+      // Only a key git owns or has claimed can pair differently: a live object no commit had is neither updated
+      // nor pruned by a plan (makePlan), and one a later commit brings in is paired then, as a desired key that
+      // came. So the pods, ReplicaSets and endpoints that controllers write cost nothing here (their keys were
+      // 2 MB after a first sync of 10,000 objects, and a storm of pods made the next plan pair everything).
+      if (this.inventory.has(key)) this.liveChanged.add(key);
     });
     this.actor.subscribe((snap) => void this.onState(snap.value as SyncState));
     this.actor.start();

@@ -24,6 +24,7 @@ import { getUnderChurn } from './get-under-churn.ts';
 import { startupBench } from './startup.ts';
 import { scale10kBench } from './scale10k.ts';
 import { start10kBench } from './start10k.ts';
+import { mem10kBench } from './mem10k.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -118,6 +119,7 @@ const sections: [string, () => unknown][] = [
   ['startup', startupBench],
   ['scale10k', scale10kBench],
   ['start10k', start10kBench],
+  ['mem10k', mem10kBench],
   ['scheduler', schedulerThroughput],
   ['crash-convergence', crashConvergence],
   ['get-under-churn', getUnderChurn],

@@ -1,0 +1,43 @@
+// bin/convergit.js sets V8's heap flags for every command (docs/engine.md, "Memory"): a real serve, run as the e2e
+// tests and `npm start` run it, keeps its young generation at its first semi-space even after the loader's worker
+// threads (whose heap set-up raises V8's growth factor back to 2) have come and gone; without the flags the same
+// serve grows it, so the check can fail.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeRepo } from '../support/git-repo.ts';
+import { startServe } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
+import { memoryOf, memoryProbe } from '../bench/serve-memory.ts';
+
+const cm = (i: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: "${'x'.repeat(200)}"\n`;
+
+/** The young generation's size (MB) once a serve of 400 files (parsed in worker threads) is Synced. */
+async function youngAfterSync(env: Record<string, string>): Promise<number> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 400; i++) files[`deploy/team-${i % 10}/cm-${i}.yaml`] = cm(i);
+  const repo = makeRepo(files);
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-v8-flags-'));
+  const probe = memoryProbe(path.join(dir, 'memory.json'), false);
+  const serve = await startServe(['--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dir, 'data')],
+    { nodeArgs: probe.nodeArgs, env: { ...probe.env, CONVERGIT_PARSE_WORKERS: '1', ...env }, listenTimeoutMs: 60_000 });
+  try {
+    await until(async () => (await serve.get('/status?summary')).body?.sync === 'Synced', 'Synced', 60_000);
+    return (await memoryOf(serve.pid, path.join(dir, 'memory.json'))).spaces.new_space.committed;
+  } finally {
+    await serve.shutdown();
+    repo.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('serve keeps a 1 MB semi-space (2 MB young generation) through its worker threads; V8 alone grows it', async () => {
+  const withFlags = await youngAfterSync({});
+  const without = await youngAfterSync({ CONVERGIT_V8_FLAGS: '' });
+  assert.ok(withFlags <= 2, `young generation ${withFlags} MB with convergit's flags`);
+  assert.ok(without > 2, `young generation ${without} MB with V8's defaults: the check could not fail`);
+});
+
+test.run();
