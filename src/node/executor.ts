@@ -405,6 +405,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       }
       workers.clear();
       await Promise.all(leaving);
+      await pids.settle(); // its record on disk before stop returns (a caller may remove the folder next)
       await markNodeNotReady(store, nodeName, now());
       log(`node ${nodeName}: stopped${containers === 'keep' ? ' (containers left running)' : ''}`);
     })();

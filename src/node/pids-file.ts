@@ -118,6 +118,12 @@ export class PidsFile {
       });
   };
 
+  /** Once a write under way has ended, what is left written now: a stopped node leaves no write (nor timer) behind. */
+  async settle(): Promise<void> {
+    await this.writing;
+    this.flush();
+  }
+
   /** Written now, synchronously (serve exiting, or a reader in this process). */
   readonly flush = (): void => {
     if (!this.dirty && !this.writing) return;
