@@ -291,10 +291,10 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const unbound = unboundByUid.get(e.podUID);
     const awaitingBinding = !!unbound && !isPodTerminal(unbound) && !unbound.metadata.deletionTimestamp && hasContainer(unbound, e.container);
     if ((podWanted(e.podUID) && hasContainer(pod, e.container)) || awaitingBinding) {
-      // Awaiting its binding: kept for the worker the binding here starts (sync); killed by the housekeeping if the
-      // pod goes elsewhere, goes away, or stays unbound (pendingAdoptions).
       // Its process listens on the address it was started with: kept for it, also when the status naming that
-      // address was lost with the previous run (killed between the start and the status write).
+      // address was lost with the previous run (killed between the start and the status write). Awaiting its
+      // binding: kept for the worker the binding here starts (sync); killed by the housekeeping if the pod goes
+      // elsewhere, goes away, or stays unbound (pendingAdoptions).
       if (!(opts.runtime.createSandbox && (pod ?? unbound)?.spec?.hostNetwork)) ips.reserve(e.podUID, e.launch.env.POD_IP);
       if (awaitingBinding) pendingSince.set(e.podUID, now().getTime());
       if (!adopted.has(e.podUID)) adopted.set(e.podUID, new Map());

@@ -51,8 +51,8 @@ export function podHostsFile(pod: KubeObject, podIP: string, clusterDomain: stri
 }
 
 /**
- * A host-network pod's file: the node's, after a header, then the pod's hostAliases after a blank line (as the kubelet's). Undefined without hostAliases:
- * the pod then reads the node's file itself (the same text, less the header).
+ * A host-network pod's file: the node's, after a header, then the pod's hostAliases after a blank line (as the
+ * kubelet's). Undefined without hostAliases: the pod then reads the node's file itself (the same text, less the header).
  */
 export function hostNetworkHostsFile(pod: KubeObject, nodeHosts: string): string | undefined {
   const aliases = hostAliasLines(pod);

@@ -31,8 +31,10 @@ if (missing) {
   const ready = (p: any) => p.status?.phase === 'Running' && p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
   const events = async (serve: ServeProcess) => ((await serve.get('/api/v1/namespaces/default/events')).body.items as any[]).map((e) => `${e.reason}: ${e.message}`).join('\n');
 
-  /** Everything of the instance on this machine (and in this network namespace) that convergit stop must remove. */
-  /** What the instance left; `routesBefore`: the local routes there before its serve (an earlier file's, in this namespace, are not its). */
+  /**
+   * Everything of the instance on this machine (and in this network namespace) that convergit stop must remove;
+   * `routesBefore`: the local routes there before its serve (an earlier file's, in this namespace, are not its).
+   */
   function leftOf(instance: string, bridges: string[], serviceCIDR: string, routesBefore: string[]): Record<string, string[]> {
     const prefix = `convergit-${instance}-`;
     const label = `label=convergit.instance=${instance}`;
