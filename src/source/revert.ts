@@ -145,7 +145,9 @@ async function refuseLocalChanges(dir: string, gitdir: string, cache: object): P
       throw new RollbackError('LocalChanges', `${dir} has a ${marker.replace(/_HEAD$|-.*$/, '').toLowerCase().replace('_', '-')} in progress; finish or abort it first`);
     }
   }
-  const rows = await git.statusMatrix({ fs, dir, gitdir, cache });
+  // refresh: false: a check never writes the user's index (isomorphic-git would rewrite it without git's racy-entry
+  // smudging, after which git trusts same-second, same-size edits as clean).
+  const rows = await git.statusMatrix({ fs, dir, gitdir, cache, refresh: false });
   // [path, HEAD, workdir, index]: 1,1,1 is unchanged; 0,2,0 is untracked, which a rollback may leave alone.
   const changed = rows.filter(([, h, w, s]) => !(h === 1 && w === 1 && s === 1) && !(h === 0 && s === 0)).map(([p]) => p);
   if (changed.length) {

@@ -30,7 +30,8 @@ export class Worktree {
     if (!(await isRepository(gitdir))) {
       throw new SourceError('RepositoryNotFound', (await isRepository(root)) ? `${root} is a bare repository: --worktree needs a working tree` : `${root} is not a git working tree`);
     }
-    const rows = await git.statusMatrix({ fs, dir: root, gitdir });
+    // refresh: false: reading never rewrites the index (a pre-commit hook runs while git holds index.lock).
+    const rows = await git.statusMatrix({ fs, dir: root, gitdir, refresh: false });
     return new Worktree(root, rows.filter(([, , workdir]) => workdir !== 0).map(([path]) => path).sort());
   }
 

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
@@ -21,8 +21,12 @@ test('--worktree checks uncommitted and untracked files, and leaves out what .gi
   try {
     repo.write('k8s/web.yaml', deployment('web', '\n        imagePullPolicy: Nevr')); // untracked
     repo.write('k8s/generated/junk.yaml', 'not: [valid'); // ignored by git
+    // Touched but unchanged: reading must still not rewrite the index (a pre-commit hook runs under git's index.lock).
+    utimesSync(join(repo.dir, 'k8s/cm.yaml'), new Date(), new Date(Date.now() + 5000));
+    const index = readFileSync(join(repo.dir, '.git/index'));
     const bad = await cli(['validate', '--worktree', '--repo', repo.dir]);
     assert.is(bad.code, 1, bad.stderr);
+    assert.ok(readFileSync(join(repo.dir, '.git/index')).equals(index), 'the index is not rewritten');
     assert.is(bad.stdout, 'k8s/web.yaml:18:9: Deployment/web: spec.template.spec.containers[0].imagePullPolicy: must be one of Always, IfNotPresent, Never\n');
     assert.match(bad.stderr, /^working tree: 1 object\(s\) in 2 file\(s\): 1 error\(s\), 0 warning\(s\)/m);
     const committed = await cli(['validate', '--repo', repo.dir]);

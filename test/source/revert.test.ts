@@ -1,7 +1,7 @@
 // convergit rollback's engine: revert commits written with isomorphic-git, checked against the real git CLI.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRepo, runGit, type RepoOptions, type TestRepo } from '../support/git-repo.ts';
@@ -159,10 +159,15 @@ test('a working tree or index with changes to tracked files is refused, naming t
   const { repo, sha } = history();
   try {
     repo.write('app/web.yaml', 'replicas: 7\n');
+    // A file touched but unchanged: a stat refresh would rewrite the index here, without git's racy-entry smudging,
+    // and git would then take a same-second, same-size edit like the one above for clean.
+    utimesSync(join(repo.dir, 'app/worker/worker.yaml'), new Date(), new Date(Date.now() + 5000));
+    const index = readFileSync(join(repo.dir, '.git/index'));
     let objects = repo.git('count-objects');
     let e = await refusal(() => sourceFor(repo.dir).rollback(sha.scale, { env: ENV }));
     assert.is(e.reason, 'LocalChanges');
     assert.match(e.message, /local changes to app\/web\.yaml; commit or stash them/);
+    assert.ok(readFileSync(join(repo.dir, '.git/index')).equals(index), 'the index is not rewritten');
     repo.git('checkout', '--quiet', '--', 'app/web.yaml');
     // Staged only: a new file added to the index.
     repo.write('new.yaml', 'n: 1\n');
