@@ -1,9 +1,31 @@
 // V8's code cache of the bundle (bin/run-bundle.js): a command that runs long writes it once its start has run, so
 // the next start finds compiled what this one compiled. A no-op when convergit runs from build/ or src/.
-const hook = Symbol.for('convergit.saveCodeCache');
+import { performance } from 'node:perf_hooks';
 
-/** Writes the cache after `delayMs` (not in the way of what the start set going), if this run needs one. */
+const hook = Symbol.for('convergit.saveCodeCache');
+/** Serialising the cache holds the event loop ~150 ms: it waits for a second in which the loop was this idle... */
+const QUIET_UTILIZATION = 0.2;
+/** ...but not longer than this (a serve busy for minutes still gets its next start's cache). */
+const MAX_WAIT_MS = 10 * 60_000;
+
+/**
+ * Writes the cache after `delayMs` (not in the way of what the start set going), at the first second the event loop
+ * is mostly idle, so that a burst of work (a 1,000-pod rollout right after the start) is not held up by it.
+ */
 export function saveCodeCacheSoon(delayMs: number): void {
   const save = (globalThis as Record<symbol, (() => void) | undefined>)[hook];
-  if (save) setTimeout(save, delayMs).unref();
+  if (!save) return;
+  const giveUpAt = Date.now() + delayMs + MAX_WAIT_MS;
+  let last = performance.eventLoopUtilization();
+  const check = () => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    if (busy <= QUIET_UTILIZATION || Date.now() >= giveUpAt) save();
+    else setTimeout(check, 1000).unref();
+  };
+  setTimeout(() => {
+    last = performance.eventLoopUtilization();
+    setTimeout(check, 1000).unref();
+  }, delayMs).unref();
 }
