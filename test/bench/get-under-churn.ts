@@ -2,7 +2,8 @@
 // real processes (default 1,000 pods over 10 nodes, process runtime) is created from 0 and then deleted. Each phase
 // prints its p99 against the target (p99 ≤ 100 ms; Kubernetes' SLO for a single-object GET is p99 ≤ 1 s), serve's
 // CPU time in it, and the top self-time functions of serve for the worse phase (its part of serve's CPU profile).
-// CHURN_PODS and CHURN_NODES shrink it; CHURN_HOLLOW=1 runs the same on hollow nodes; CHURN_PROFILE_OUT=<file> keeps serve's profile. Asserts nothing.
+// CHURN_PODS and CHURN_NODES shrink it; CHURN_HOLLOW=1 runs the same on hollow nodes; CHURN_PROFILE_OUT=<file> keeps serve's profile;
+// NOPROF=1 runs serve without --cpu-prof (the figures are then serve's own, without the profiler's cost). Asserts nothing.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...(hollow ? ['--hollow'] : []), '--nodes', String(nodes), '--node-name', 'churn',
     '--node-pods', String(perNode), '--node-cpu', '64', '--node-memory', '64Gi'], {
     listenTimeoutMs: 120_000,
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`, '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
+    nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`]), '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
     env: { ...process.env, LOOP_STALLS_OUT: stallsFile },
   });
   const phases: Phase[] = [];
@@ -122,23 +123,28 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
     }
   } finally {
     await serve.shutdown();
-    const prof = readdirSync(path.join(dataDir, 'prof')).filter((f) => f.endsWith('.cpuprofile'));
+    const prof = existsSync(path.join(dataDir, 'prof')) ? readdirSync(path.join(dataDir, 'prof')).filter((f) => f.endsWith('.cpuprofile')) : [];
     const worse = [...phases].sort((a, b) => pct(b.gets, 99) - pct(a.gets, 99))[0];
     if (prof.length && process.env.CHURN_PROFILE_OUT) (await import('node:fs')).copyFileSync(path.join(dataDir, 'prof', prof[0]), process.env.CHURN_PROFILE_OUT);
     if (process.env.CHURN_PROFILE_OUT) (await import('node:fs')).writeFileSync(`${process.env.CHURN_PROFILE_OUT}.phases.json`, JSON.stringify(phases.map(({ name, fromUs, toUs }) => ({ name, fromUs, toUs }))));
     if (process.env.CHURN_PROFILE_OUT && existsSync(stallsFile)) (await import('node:fs')).copyFileSync(stallsFile, `${process.env.CHURN_PROFILE_OUT}.stalls.json`);
-    // [end µs, wall ms, main-thread CPU ms] of each stall of 20 ms or more (loop-stalls.mjs).
-    const stalls: [number, number, number][] = (() => { try { return JSON.parse(readFileSync(stallsFile, 'utf8')); } catch { return []; } })();
+    // [end µs, wall ms, main-thread CPU ms, ms waiting for a core] of each stall of 20 ms or more (loop-stalls.mjs).
+    const stalls: [number, number, number, number?][] = (() => { try { return JSON.parse(readFileSync(stallsFile, 'utf8')); } catch { return []; } })();
     for (const p of phases) {
       const mine = stalls.filter(([end]) => end >= p.fromUs && end <= p.toUs);
       const over = (i: 1 | 2, ms: number) => mine.filter((s) => s[i] >= ms).length;
+      const sum = (i: 1 | 2 | 3, of = mine) => of.reduce((a, s) => a + (s[i] ?? 0), 0);
       console.log(`  event-loop stalls during ${p.name}: longest ${Math.max(0, ...mine.map((s) => s[1]))} ms wall, ${Math.max(0, ...mine.map((s) => s[2]))} ms of CPU; `
         + `${over(1, 100)} of 100 ms or more wall (${over(2, 100)} by CPU), ${over(1, 50)} of 50 ms or more (${over(2, 50)} by CPU), ${over(2, 20)} of 20 ms or more CPU`);
-      // The stalls with the most work in them (CPU), with what ran in each (from the profile).
-      const worst = [...mine].sort((a, b) => b[2] - a[2]).slice(0, 5);
+      // Where the wall time of the long stalls went: serve's own work, waiting for a core (the machine's load), or
+      // blocked (a synchronous syscall, a page fault).
+      const long = mine.filter((s) => s[1] >= 50);
+      console.log(`    in the ${long.length} of 50 ms or more: ${sum(1, long)} ms wall = ${sum(2, long)} ms CPU + ${sum(3, long)} ms waiting for a core + ${sum(1, long) - sum(2, long) - sum(3, long)} ms blocked`);
+      // The longest stalls (wall: what a GET waits), with what ran in each (from the profile).
+      const worst = [...mine].sort((a, b) => b[1] - a[1]).slice(0, 6);
       if (prof.length && worst.length) {
         const lines = stallSummary(path.join(dataDir, 'prof', prof[0]), worst.map(([end, ms]) => [end, ms]));
-        console.log(lines.map((l, i) => `    ${String(worst[i][2]).padStart(4)} ms CPU, ${l}`).join('\n'));
+        console.log(lines.map((l, i) => `    ${String(worst[i][2]).padStart(4)} ms CPU, ${String(worst[i][3] ?? '?').padStart(4)} ms waiting, ${l}`).join('\n'));
       }
     }
     if (prof.length && worse) {

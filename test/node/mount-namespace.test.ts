@@ -93,6 +93,41 @@ test('a mount path whose only existing folder above it is / cannot be made witho
   assert.not.ok(existsSync(`/convergit-no-such-${process.pid}`));
 });
 
+test('mount points are made before the one mount of the list: inside a read-only volume, names with spaces; the hostname is set', async () => {
+  const outer = path.join(dir, 'outer vol');
+  mkdirSync(outer);
+  const inner = path.join(dir, 'inner vol');
+  mkdirSync(inner);
+  writeFileSync(path.join(inner, 'greeting'), 'hello');
+  const root = path.join(dir, 'root'); // exists; "my data" below it does not
+  mkdirSync(root);
+  const l: ContainerLaunch = {
+    ...launch(`cat "${root}/my data/in ner/greeting"; echo; hostname; touch "${root}/my data/x" 2>/dev/null || echo read-only`, [
+      { hostPath: inner, containerPath: `${root}/my data/in ner` },
+      { hostPath: outer, containerPath: `${root}/my data`, readOnly: true },
+    ]),
+    hostname: 'web-0',
+  };
+  const exit = await (await new ProcessRuntime().start(l)).exited;
+  assert.is(exit.reason, 'Completed', exit.message);
+  assert.is(readFileSync(l.logFile, 'utf8'), 'hello\nweb-0\nread-only\n');
+  assert.ok(existsSync(path.join(outer, 'in ner')), 'the inner mount point is made inside the outer volume, as runc does');
+  assert.not.ok(existsSync(`${root}/my data`), 'nothing made on the host');
+});
+
+test('a mount that fails stops the container before its command, naming the list of mounts', async () => {
+  const vol = path.join(dir, 'vol');
+  mkdirSync(vol);
+  const wrapped = await inMountNamespace(['sh', '-c', 'echo ran'], [{ hostPath: vol, containerPath: `${dir}/m` }], '/', path.join(dir, 'scratch'));
+  assert.ok('argv' in wrapped);
+  // The volume's folder gone between the wrapping and the start (a pod torn down as its container starts).
+  rmSync(vol, { recursive: true });
+  const out = spawnSync(wrapped.argv[0], wrapped.argv.slice(1), { encoding: 'utf8' });
+  assert.is(out.status, 128);
+  assert.match(out.stderr, /convergit: mounting the volumes listed in .*\/scratch\/fstab failed/);
+  assert.is(out.stdout, '');
+});
+
 test('a user other than root gets its volumes inside a user namespace of its own: bind mounts work, the host is unchanged', async () => {
   const nobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
   if (process.getuid?.() !== 0 || nobody.status !== 0) return console.log('notice: not root (or no setpriv): the non-root mount namespace test is skipped');
@@ -105,10 +140,13 @@ test('a user other than root gets its volumes inside a user namespace of its own
   const asNobody = (argv: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { cwd: '/', encoding: 'utf8' });
   // As nobody, a plain mount namespace is refused; the flags chosen second are what serve falls back to.
   assert.is.not(asNobody(['unshare', ...NAMESPACE_FLAGS[0], '--propagation', 'private', 'true']).status, 0);
-  const wrapped = await inMountNamespace(['sh', '-c', `cat ${root}/data/greeting; id -u`], [{ hostPath: vol, containerPath: `${root}/data` }], '/', path.join(dir, 'scratch'), NAMESPACE_FLAGS[1]);
+  const scratch = path.join(dir, 'scratch');
+  mkdirSync(scratch, { mode: 0o755 });
+  const wrapped = await inMountNamespace(['sh', '-c', `cat ${root}/data/greeting; id -u; hostname`], [{ hostPath: vol, containerPath: `${root}/data` }], '/', scratch, NAMESPACE_FLAGS[1], 'web-1');
   assert.ok('argv' in wrapped);
+  chmodSync(path.join(scratch, 'fstab'), 0o644);
   const out = asNobody((wrapped as { argv: string[] }).argv);
-  assert.is(out.stdout, 'hello0\n', out.stderr);
+  assert.is(out.stdout, 'hello0\nweb-1\n', out.stderr);
   assert.equal(readdirSync(path.join(root, 'data')), [], 'the bind mount stayed inside the namespace');
 });
 

@@ -1,6 +1,7 @@
 // Volumes for host-process containers: the process starts in a mount namespace of its own (util-linux `unshare
 // --mount --propagation private`, which execs in place, so the recorded pid is the container's), where a small
-// shell bind-mounts each volume onto its mount path and then execs the container's command.
+// shell bind-mounts each volume onto its mount path (one `mount --all` of a list written beside the container's log)
+// and then execs the container's command.
 //
 // A missing mount path cannot be created on the shared host root without changing the host, so it is made inside
 // the namespace: an overlay over its deepest existing ancestor (writes go to a folder of the pod's, never to the
@@ -9,8 +10,8 @@
 // user namespace of its own (`--user --map-root-user`: root there, itself outside, as rootless podman does);
 // every mount is refused, with the reason, only where neither works.
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Mount } from '../runtime/runtime.ts';
 import { mountsUnder } from './pod-volumes.ts';
@@ -44,57 +45,83 @@ export const underMount = (path: string, mounts: readonly Mount[] = []) =>
   mounts.some((m) => { const c = resolve('/', m.containerPath); return path === c || path.startsWith(`${c}/`); });
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** A field of an fstab line: libmount's octal escapes for what would end or break the field. */
+const field = (s: string) => s.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
 export type Wrapped = { argv: string[] } | { problem: string };
 
 /**
  * The argv that runs `argv` with `mounts` in a mount namespace of its own; `scratch` is a folder of the container's
- * for the overlays that hold missing mount points.
+ * for the overlays that hold missing mount points, and for the fstab of its mounts.
+ *
+ * Every exec counts on a pod's way (each `mount`, `mkdir` and `hostname` cost 3–8 ms of CPU, ~40 ms a pod when each
+ * mount was a command of its own, as much as serve spent on the pod): the mount points are made here, beforehand,
+ * and one `mount --all` mounts the list in order; the hostname is a write to /proc unless only hostname(1) may set it.
  */
 export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: string, scratch: string, given?: readonly string[], hostname?: string): Promise<Wrapped> {
   const support = given ? { flags: given } : await mountNamespaceFlags();
   if ('problem' in support) return { problem: `the pod mounts volumes, and ${support.problem}` };
   const ordered = [...mounts].map((m) => ({ ...m, containerPath: resolve('/', m.containerPath) }))
     .sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length);
-  const overlays = new Map<string, number>();
-  const lines = ['set -e'];
-  const pre: string[] = [];
-  const fail = (what: string) => `|| { echo ${q(`convergit: ${what} failed`)} >&2; exit 128; }`;
+  /** Each overlay's lower folder, with its upper folder (on the host: the container's). */
+  const overlays = new Map<string, string>();
+  const fstab: string[] = [];
+  /** Mount points made before the mounts, as `mkdir -p` inside the namespace would have made them: [host path, is a folder]. */
+  const points: [string, boolean][] = [];
   for (const [i, m] of ordered.entries()) {
     const src = await stat(m.hostPath).catch(() => undefined);
     if (!src) return { problem: `volume folder ${m.hostPath} for ${m.containerPath} does not exist` };
     const dst = m.containerPath;
-    const inside = ordered.slice(0, i).find((o) => dst.startsWith(`${o.containerPath}/`));
+    const inside = ordered.slice(0, i).findLast((o) => dst.startsWith(`${o.containerPath}/`));
     // Under an earlier mount, the mount point is made inside that volume (as runc does), not looked for on the host.
     const here = inside ? undefined : await stat(dst).catch(() => undefined);
     if (here && here.isDirectory() !== src.isDirectory()) {
       return { problem: `mount path ${dst} is a ${here.isDirectory() ? 'folder' : 'file'} on this host, the volume a ${src.isDirectory() ? 'folder' : 'file'}` };
     }
-    if (!here && !inside) {
+    if (inside) points.push([join(inside.hostPath, relative(inside.containerPath, dst)), src.isDirectory()]);
+    else if (!here) {
       let anc = dirname(dst);
       while (anc !== '/' && !(await stat(anc).catch(() => undefined))?.isDirectory()) anc = dirname(anc);
       const why = `mount path ${dst} does not exist on this host, and the process runtime makes it only inside an overlay of an existing folder above it`;
       if (anc === '/') return { problem: `${why} other than / (create it, or mount under an existing folder)` };
       const below = (await mountsUnder(anc)).filter((p) => p !== anc);
       if (below.length) return { problem: `${why}: ${anc} has mount points below it (${below.slice(0, 3).join(', ')}) that an overlay would hide` };
-      if (!overlays.has(anc)) {
+      let upper = overlays.get(anc);
+      if (!upper) {
         const n = overlays.size;
-        overlays.set(anc, n);
-        const upper = join(scratch, String(n), 'upper'), work = join(scratch, String(n), 'work');
-        pre.push(upper, work);
-        lines.push(`mount -t overlay overlay -o ${q(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} ${q(anc)} ${fail(`overlay over ${anc}`)}`);
+        upper = join(scratch, String(n), 'upper');
+        const work = join(scratch, String(n), 'work');
+        overlays.set(anc, upper);
+        points.push([upper, true], [work, true]);
+        fstab.push(`overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`);
+      }
+      // Made in the overlay's upper folder: what the overlay shows at dst, and nothing on the host.
+      points.push([join(upper, relative(anc, dst)), src.isDirectory()]);
+    }
+    fstab.push(`${field(m.hostPath)} ${field(dst)} none ${m.readOnly ? 'bind,ro' : 'bind'} 0 0`);
+  }
+  try {
+    for (const [path, folder] of points) {
+      if (folder) await mkdir(path, { recursive: true });
+      else {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, '', { flag: 'a' });
       }
     }
-    if (!here) lines.push(src.isDirectory() ? `mkdir -p ${q(dst)}` : `mkdir -p ${q(dirname(dst))} && : >> ${q(dst)}`);
-    lines.push(`mount --bind ${q(m.hostPath)} ${q(dst)} ${fail(`mounting ${m.hostPath} on ${dst}`)}`);
-    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(dst)} ${fail(`making ${dst} read-only`)}`);
+    await mkdir(scratch, { recursive: true });
+    await writeFile(join(scratch, 'fstab'), fstab.map((l) => `${l}\n`).join(''));
+  } catch (e) {
+    return { problem: `making the mount points of the pod's volumes failed: ${(e as Error).message}` };
   }
+  const fail = (what: string) => `|| { echo ${q(`convergit: ${what} failed`)} >&2; exit 128; }`;
+  const lines = ['set -e'];
+  // --no-mtab: nothing to record outside the namespace. In the file's order, so a mount inside another comes after it.
+  if (fstab.length) lines.push(`mount --no-mtab --all --fstab ${q(join(scratch, 'fstab'))} ${fail(`mounting the volumes listed in ${join(scratch, 'fstab')}`)}`);
   // The pod's hostname, in a UTS namespace of the container's own (a sandbox's would be shared by the pod's
-  // containers; each gets the same name here). hostname(1) (Debian's essential `hostname`) calls sethostname, which
-  // root of a user namespace may do in its UTS namespace; a write to /proc/sys/kernel/hostname it may not.
-  if (hostname) lines.push(`hostname ${q(hostname)} ${fail('setting the hostname')}`);
+  // containers; each gets the same name here). Root of a user namespace may call sethostname there (hostname(1),
+  // Debian's essential `hostname`) but may not write /proc/sys/kernel/hostname; root may do either.
+  if (hostname) lines.push(`{ echo ${q(hostname)} > /proc/sys/kernel/hostname; } 2>/dev/null || hostname ${q(hostname)} ${fail('setting the hostname')}`);
   // The working folder may be (under) a mount path: entered again, through the mounts.
   lines.push(`cd ${q(cwd)} 2>/dev/null || true`, 'exec "$@"');
-  lines.splice(1, 0, ...pre.map((d) => `mkdir -p ${q(d)}`)); // the overlays' folders, before any mount
   return { argv: ['unshare', ...support.flags, ...(hostname ? ['--uts'] : []), '--propagation', 'private', '/bin/sh', '-c', lines.join('\n'), 'sh', ...argv] };
 }
