@@ -26,6 +26,12 @@ export function repoPath(value: string): string {
   return clean === '.' ? '' : clean;
 }
 
+/** A nice value that raises a priority or leaves it: -20 to 0. */
+export function raisingNice(value: string): number {
+  if (!/^-?\d+$/.test(value) || Number(value) < -20 || Number(value) > 0) throw new InvalidArgumentError(`"${value}" is not a nice value from -20 to 0.`);
+  return Number(value);
+}
+
 export function count(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
   return Number(value);

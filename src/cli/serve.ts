@@ -30,6 +30,7 @@ import { blocksDir, reserveAddressBlocks } from './address-blocks.ts';
 import { recordedRuntime } from './runtime-choice.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
 import { saveCodeCacheSoon } from './code-cache.ts';
+import { raiseLoopPriority } from './loop-priority.ts';
 import type { Taint } from '../model/taints.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
@@ -88,6 +89,8 @@ export interface ServeOptions {
   /** --hollow: pods run on the hollow runtime, each container started after this many ms. */
   hollow?: boolean;
   hollowStartDelay?: number;
+  /** --loop-nice: the event-loop thread's nice value, when serve may raise it (loop-priority.ts). */
+  loopNice?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -129,6 +132,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
 }
 
 async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock, timings: StartTimings): Promise<void> {
+  // Not awaited: the start goes on meanwhile (what it starts before inherits nothing either way).
+  void raiseLoopPriority(opts.loopNice ?? -5).then((r) => { if ('nice' in r) log(`priority: the event loop runs at nice ${r.nice}; what serve starts, at its own`); });
   let repo = opts.repo;
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');

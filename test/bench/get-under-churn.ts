@@ -3,7 +3,8 @@
 // prints its p99 against the target (p99 ≤ 100 ms; Kubernetes' SLO for a single-object GET is p99 ≤ 1 s), serve's
 // CPU time in it, and the top self-time functions of serve for the worse phase (its part of serve's CPU profile).
 // CHURN_PODS and CHURN_NODES shrink it; CHURN_HOLLOW=1 runs the same on hollow nodes; CHURN_PROFILE_OUT=<file> keeps serve's profile;
-// NOPROF=1 runs serve without --cpu-prof (the figures are then serve's own, without the profiler's cost). Asserts nothing.
+// NOPROF=1 runs serve without --cpu-prof (the figures are then serve's own, without the profiler's cost);
+// CHURN_NODE_ARGS adds node flags to serve's (V8's heap flags, say). Asserts nothing.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,7 +57,8 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...(hollow ? ['--hollow'] : []), '--nodes', String(nodes), '--node-name', 'churn',
     '--node-pods', String(perNode), '--node-cpu', '64', '--node-memory', '64Gi'], {
     listenTimeoutMs: 120_000,
-    nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`]), '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
+    nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`]), '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname,
+      ...(process.env.CHURN_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     env: { ...process.env, LOOP_STALLS_OUT: stallsFile },
   });
   const phases: Phase[] = [];

@@ -4,7 +4,7 @@
 // /proc/thread-self/schedstat) is the work done in the stall, whatever the machine's load; the wait for a core is
 // the machine's load; the rest of the wall time is the thread blocked (a synchronous syscall, a page fault). Written as JSON to LOOP_STALLS_OUT
 // when serve exits. Plain JavaScript: loaded before any TypeScript hook.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readSync, writeFileSync } from 'node:fs';
 
 const out = process.env.LOOP_STALLS_OUT;
 if (out) {
@@ -12,7 +12,11 @@ if (out) {
   const stalls = [];
   const nowUs = () => Number(process.hrtime.bigint() / 1000n);
   /** [ns on a core, ns runnable waiting for one] of this thread. */
-  const sched = () => { try { return readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').slice(0, 2).map(Number); } catch { return [0, 0]; } };
+  // One read of an open file (not open, read, close every 5 ms: that was 2.5% of serve's CPU in the churn bench).
+  let fd;
+  try { fd = openSync('/proc/thread-self/schedstat', 'r'); } catch { /* no schedstat: CPU figures 0 */ }
+  const buf = Buffer.alloc(128);
+  const sched = () => { try { return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0)).split(' ').slice(0, 2).map(Number); } catch { return [0, 0]; } };
   let last = nowUs();
   let [lastCpu, lastWait] = sched();
   setInterval(() => {
