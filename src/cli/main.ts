@@ -82,7 +82,7 @@ program
   .addOption(new Option('--image-gc-high-threshold <percent>', 'podman: disk use of the image store at which unused images are removed').argParser(percent).default(85))
   .addOption(new Option('--image-gc-low-threshold <percent>', 'podman: disk use image garbage collection frees down to').argParser(percent).default(80))
   .addOption(new Option('--image-minimum-gc-age <duration>', 'podman: an image used more recently is never removed').argParser(duration).default(120_000, '2m'))
-  .addOption(new Option('--loop-nice <n>', 'nice value of serve\'s event-loop thread (API, proxy, controllers) when it may set it (root or CAP_SYS_NICE); nothing serve starts inherits it; 0 leaves it').argParser(raisingNice).default(-5))
+  .addOption(new Option('--loop-nice <n>', 'nice value of serve\'s threads (its event loop runs the API, proxy, controllers) when it may set it (root or CAP_SYS_NICE); nothing serve starts inherits it; 0 leaves it').argParser(raisingNice).default(-5))
   .option('--hollow', 'hollow nodes (kubemark): pods run no process, containers run until deleted; env CONVERGIT_HOLLOW_* makes them exit or fail (docs/engine.md)', false)
   .addOption(new Option('--hollow-start-delay <duration>', 'with --hollow: how long each container takes to start').argParser(duration).default(0, '0'))
   .action(async (o) => {

@@ -133,7 +133,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
 async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock, timings: StartTimings): Promise<void> {
   // Not awaited: the start goes on meanwhile (what it starts before inherits nothing either way).
-  void raiseLoopPriority(opts.loopNice ?? -5).then((r) => { if ('nice' in r) log(`priority: the event loop runs at nice ${r.nice}; what serve starts, at its own`); });
+  void raiseLoopPriority(opts.loopNice ?? -5).then((r) => { if ('nice' in r) log(`priority: serve runs at nice ${r.nice}; what it starts, at its own`); });
   let repo = opts.repo;
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');

@@ -1,6 +1,7 @@
 // `npm run bench`, scale part: hollow nodes (serve --hollow --nodes N) and one commit of N × P pods, from the
 // commit to every pod Running. Prints figures next to issue 14's targets; asserts nothing. The serve runs with
 // --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes.
+// HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,7 +66,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   const window = { fromUs: 0, toUs: Infinity };
   // serve's event-loop stalls (loop-stalls.mjs), with the CPU in each: what made the GETs wait, whatever the load.
   const stallsFile = path.join(dataDir, 'loop-stalls.json');
-  const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow'],
+  const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow', ...(process.env.HOLLOW_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])],
     { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
       env: { ...process.env, LOOP_STALLS_OUT: stallsFile }, listenTimeoutMs: 600_000 });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

@@ -16,7 +16,7 @@ const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).p
 const niceOf = (pid: number, tid = pid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
 const isRoot = process.getuid?.() === 0;
 
-/** Raises the priority in a fresh node process; reports its result and the nice values of a child process and a new thread. */
+/** Raises the priority in a fresh node process; reports its result and the nice values of a thread made before, a child process and a new thread. */
 function probe(wrap: string[] = []) {
   const dir = mkdtempSync(path.join(tmpdir(), 'convergit-nice-'));
   chmodSync(dir, 0o755);
@@ -26,10 +26,15 @@ import { raiseLoopPriority } from ${JSON.stringify(MODULE)};
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
+const early = new Worker('const { parentPort } = require("node:worker_threads"); parentPort.on("message", () => parentPort.postMessage(require("node:os").getPriority(0)))', { eval: true });
+await new Promise((r) => early.once('online', r));
 const result = await raiseLoopPriority(-5);
+early.postMessage(0);
+const before = await new Promise((r) => early.once('message', r));
+await early.terminate();
 const child = Number(execFileSync('sh', ['-c', 'cut -d" " -f19 /proc/$$/stat'], { encoding: 'utf8' }));
 const thread = await new Promise((r) => new Worker('require("node:worker_threads").parentPort.postMessage(require("node:os").getPriority(0))', { eval: true }).once('message', r));
-console.log(JSON.stringify({ result, loop: os.getPriority(0), child, thread }));
+console.log(JSON.stringify({ result, loop: os.getPriority(0), before, child, thread }));
 process.exit(0);
 `);
   chmodSync(script, 0o644);
@@ -43,16 +48,16 @@ process.exit(0);
   }
 }
 
-test('root: the loop thread runs at nice -5; a child process and a new thread at 0', () => {
+test('root: the loop thread and the threads already there run at nice -5; a child process and a new thread at 0', () => {
   if (!isRoot) return console.log('notice: not root: the raised-priority test is skipped');
-  assert.equal(probe(), { result: { nice: -5 }, loop: -5, child: 0, thread: 0 });
+  assert.equal(probe(), { result: { nice: -5 }, loop: -5, before: -5, child: 0, thread: 0 });
 });
 
 test('a user who may not raise it: unchanged, with the reason', () => {
   const nobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
   if (!isRoot || nobody.status !== 0) return console.log('notice: not root (or no setpriv): the unprivileged test is skipped');
   assert.equal(probe(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']), {
-    result: { unchanged: 'needs root or CAP_SYS_NICE' }, loop: 0, child: 0, thread: 0,
+    result: { unchanged: 'needs root or CAP_SYS_NICE' }, loop: 0, before: 0, child: 0, thread: 0,
   });
 });
 
@@ -64,7 +69,7 @@ test('serve raises its loop thread, says so, and the container helper it starts 
     const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...flags]);
     try {
       await until(async () => (await serve.get('/status')).body?.sync === 'Synced', 'first sync');
-      if (loop) await until(() => serve.output().includes('priority: the event loop runs at nice -5'), 'the priority line');
+      if (loop) await until(() => serve.output().includes('priority: serve runs at nice -5; what it starts, at its own'), 'the priority line');
       assert.is(niceOf(serve.pid), loop);
       // The helper that starts containers (node -e …), started by the loop thread: a child of serve.
       const children = readFileSync(`/proc/${serve.pid}/task/${serve.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
