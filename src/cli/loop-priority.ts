@@ -1,10 +1,10 @@
-// serve's event-loop thread runs the API, the Service proxy, the controllers and every node's kubelet work. A burst
-// of container starts keeps both cores of a small machine busy with what each start execs (unshare, sh, mount, the
-// command: ~20 ms of CPU each), and the loop then waited for a core as long as it ran: a single GET took 104–126 ms
-// at p99 during a 1,000-pod creation, 87–100 ms with serve at nice -5. Kubernetes gets the same by reserving CPU for
-// the system slice above the pods. Linux keeps a nice value per thread, and a new one inherits its creator's: the
-// loop's thread, which starts every process, is marked SCHED_RESET_ON_FORK first, so that nothing serve starts
-// (containers, podman, kubectl, new threads) inherits it.
+// serve's threads run the API, the Service proxy, the controllers and every node's kubelet work (its event loop),
+// and a burst of container starts keeps both cores of a small machine busy with what each start execs (unshare, sh,
+// mount, the command: ~20 ms of CPU each). Kubernetes reserves CPU for the system slice above the pods; here serve
+// raises its threads' nice value. Linux keeps one per thread, and a new one inherits its creator's: the loop's
+// thread, which starts every process, is marked SCHED_RESET_ON_FORK first, so that nothing serve starts
+// (containers, podman, kubectl, new threads) inherits it. With autogroup scheduling a nice value ranks threads
+// within a session only, and containers have sessions of their own (docs/engine.md says what that leaves).
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';

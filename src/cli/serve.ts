@@ -133,7 +133,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
 async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock, timings: StartTimings): Promise<void> {
   // Not awaited: the start goes on meanwhile (what it starts before inherits nothing either way).
-  void raiseLoopPriority(opts.loopNice ?? -5).then((r) => { if ('nice' in r) log(`priority: serve runs at nice ${r.nice}; what it starts, at its own`); });
+  void raiseLoopPriority(opts.loopNice ?? -5).then((r) => {
+    if ('nice' in r) log(`priority: serve runs at nice ${r.nice}; what it starts, at its own`);
+    else if (r.unchanged.startsWith('chrt')) log(`priority: left as it is: ${r.unchanged}`); // not the usual "may not" of a user
+  }, (e) => log(`priority: left as it is: ${(e as Error).message}`));
   let repo = opts.repo;
   if (opts.example) {
     repo = path.join(dataDir, 'example-repo');

@@ -3,9 +3,9 @@
 // shell bind-mounts each volume onto its mount path (one `mount --all` of a list written beside the container's log)
 // and then execs the container's command.
 //
-// A missing mount path cannot be created on the shared host root without changing the host, so it is made inside
-// the namespace: an overlay over its deepest existing ancestor (writes go to a folder of the pod's, never to the
-// host) lets the mount point be created there. That is refused, with the reason, when the ancestor is `/` or has
+// A missing mount path cannot be created on the shared host root without changing the host, so it is made in an
+// overlay over its deepest existing ancestor mounted inside the namespace (writes go to a folder of the pod's, never
+// to the host): serve makes the mount point beforehand in the overlay's upper folder. That is refused, with the reason, when the ancestor is `/` or has
 // mount points below it (the overlay would hide them). A user other than root gets the mount namespace inside a
 // user namespace of its own (`--user --map-root-user`: root there, itself outside, as rootless podman does);
 // every mount is refused, with the reason, only where neither works.
@@ -115,7 +115,9 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   }
   const fail = (what: string) => `|| { echo ${q(`convergit: ${what} failed`)} >&2; exit 128; }`;
   const lines = ['set -e'];
-  // --no-mtab: nothing to record outside the namespace. In the file's order, so a mount inside another comes after it.
+  // --no-mtab: nothing to record outside the namespace. In the file's order (by depth), so a bind mount inside another
+  // comes after it; an overlay is listed where the first mount needing it is, so it could cover a shallower bind mount
+  // listed before it (known, not yet fixed: overlays should come first).
   if (fstab.length) lines.push(`mount --no-mtab --all --fstab ${q(join(scratch, 'fstab'))} ${fail(`mounting the volumes listed in ${join(scratch, 'fstab')}`)}`);
   // The pod's hostname, in a UTS namespace of the container's own (a sandbox's would be shared by the pod's
   // containers; each gets the same name here). Root of a user namespace may call sethostname there (hostname(1),
