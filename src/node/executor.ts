@@ -353,8 +353,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       adopted.delete(uid);
       pendingSince.delete(uid);
       log(`node ${nodeName}: stopping the container(s) of pod ${ns}/${name}: it was not bound to this node again`);
-      void Promise.all(left.map(({ handle, entry }) => handle.stop(pendingGraceMs(uid, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
-        .then(() => { if (!workers.has(uid)) ips.release(uid); });
+      // In `leaving`: a node stopping meanwhile waits for them, so their records are gone before pids.json is closed.
+      leaving.push(Promise.all(left.map(({ handle, entry }) => handle.stop(pendingGraceMs(uid, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
+        .then(() => { if (!workers.has(uid)) ips.release(uid); }));
     }
   };
 
@@ -404,8 +405,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
           .map(({ handle, entry }) => handle.stop(pendingGraceMs(entry.podUID, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))));
       }
       workers.clear();
-      await Promise.all(leaving);
-      await pids.settle(); // its record on disk before stop returns (a caller may remove the folder next)
+      await Promise.allSettled(leaving); // a stop that failed is no reason to leave pids.json unclosed
+      await pids.close(); // its record on disk before stop returns (a caller may remove the folder next), and no later write
       await markNodeNotReady(store, nodeName, now());
       log(`node ${nodeName}: stopped${containers === 'keep' ? ' (containers left running)' : ''}`);
     })();

@@ -46,6 +46,7 @@ export class PidsFile {
   }
 
   add(entry: PidEntry): void {
+    if (this.closed) return;
     this.entries.set(keyOf(entry.podUID, entry.container), entry);
     this.texts.delete(keyOf(entry.podUID, entry.container));
     this.write();
@@ -53,6 +54,7 @@ export class PidsFile {
 
   /** Forgets the instance, unless a newer one of the same container has been recorded meanwhile. */
   remove(podUID: string, container: string, record?: ContainerRecord): void {
+    if (this.closed) return;
     const key = keyOf(podUID, container);
     const e = this.entries.get(key);
     if (!e || (record && e.record !== record)) return;
@@ -122,6 +124,19 @@ export class PidsFile {
   async settle(): Promise<void> {
     await this.writing;
     this.flush();
+  }
+
+  private closed = false;
+  /**
+   * Its node has stopped or detached: what it recorded is written, and nothing it hears later changes the file. A
+   * detached node's runtime still reports the exits of the containers it started (in tests and `convergit stop`,
+   * another node of this process stops them): its stale copy, written then, overwrote the next node's file, or
+   * landed in a folder being removed.
+   */
+  async close(): Promise<void> {
+    await this.settle();
+    this.closed = true;
+    if (kept.get(this.file) === this) kept.delete(this.file);
   }
 
   /** Written now, synchronously (serve exiting, or a reader in this process). */

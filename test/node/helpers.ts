@@ -1,6 +1,6 @@
 // Shared by the node executor tests: a real store in a temp folder, a node with fast timings, pod builders,
 // and checks on real processes.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,10 @@ export async function fastNode(store: LowdbStore, dataDir: string, extra: Partia
 export async function cleanup(): Promise<void> {
   await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
   await Promise.allSettled(stores.splice(0).map((s) => s.close()));
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true }).catch((e: Error) => {
+    // Something still wrote there after its node stopped: named, so the failure says what.
+    throw new Error(`${e.message}; written meanwhile: ${(readdirSync(d, { recursive: true }) as string[]).join(', ')}`);
+  })));
 }
 
 /** A pod bound to `node` (as the scheduler would leave it) running `node -e script`. */

@@ -41,4 +41,29 @@ test('entries added and removed a turn of the loop apart end up on disk, whole, 
   }
 });
 
+test('a closed file takes no more changes: the next node on the folder owns it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-pids-'));
+  const file = path.join(dir, 'nodes', 'n1', 'pids.json');
+  try {
+    const first = new PidsFile(file);
+    first.load();
+    first.add(entry(1));
+    await first.close();
+    assert.equal(onDisk(file), [entry(1)], 'what it recorded is written by close');
+    const next = new PidsFile(file);
+    assert.equal(next.load(), [entry(1)]);
+    next.add(entry(2));
+    next.flush();
+    // What the detached node hears later (an exit its runtime still reports) changes nothing.
+    first.remove('uid-1', 'main');
+    first.add(entry(3));
+    await first.settle();
+    first.flush();
+    assert.equal(onDisk(file), [entry(1), entry(2)]);
+    assert.equal(first.list(), [entry(1)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
