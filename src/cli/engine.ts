@@ -9,6 +9,8 @@ import { startIngressController } from '../network/ingress/ingress-controller.ts
 import { startNode } from '../node/executor.ts';
 import { ImageCache } from '../node/images.ts';
 import { chooseRuntime, type ChosenRuntime } from './runtime-choice.ts';
+import { podsCpuGroup } from '../node/runtime/pods-cgroup.ts';
+import { spawnInCgroup } from '../node/runtime/process-spawner.ts';
 import type { Runtime } from '../node/runtime/runtime.ts';
 import type { ImageGCOptions } from '../node/runtime/podman/image-gc.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
@@ -63,6 +65,8 @@ export interface EngineOptions {
   /** Where the local-path provisioner makes volumes; default <dataDir>/storage. */
   storageDir?: string;
   podPidsLimit?: number;
+  /** Process runtime: cpu.shares of the containers' common cgroup (pods-cgroup.ts); undefined: podsShares(); 0: none. */
+  podsCpuShares?: number;
   /** --ingress-port and --ingress-tls-port; undefined: 80 and 443 when they can be bound, else 8080 and 8443, else free ports. */
   ingressPort?: number;
   ingressTlsPort?: number;
@@ -107,6 +111,14 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     log(opts.hollow ? 'runtime: hollow (--hollow)' : `runtime: ${chosen.name} (${chosen.reason})`);
     const runtime = chosen.runtime;
     stops.push(async () => chosen.close());
+    if (!opts.hollow && chosen.name === 'process' && opts.podsCpuShares !== 0) {
+      const group = podsCpuGroup(opts.podsCpuShares);
+      if ('dir' in group) {
+        spawnInCgroup(group.dir);
+        stops.push(async () => spawnInCgroup(undefined));
+        log(`cpu: containers run in ${group.dir} (cpu.shares ${group.shares}; serve and the rest of the machine weigh beside them)`);
+      } else if (!group.ordinary) log(`cpu: each container is scheduled on its own: ${group.unavailable}`);
+    }
     const blocks = await opts.addressBlocks?.(chosen.name);
     const clusterCIDR = blocks?.clusterCIDR ?? opts.clusterCIDR ?? DEFAULT_CLUSTER_CIDRS[chosen.name];
     const serviceCIDR = blocks?.serviceCIDR ?? opts.serviceCIDR ?? DEFAULT_SERVICE_CIDRS[chosen.name];

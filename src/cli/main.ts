@@ -1,7 +1,8 @@
 // The composition root: parses the command line and wires the parts together. Nothing imports this file.
 // The heavier commands are imported when run, so that `convergit stop` or `validate` does not load the engine.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { bytes, cidr, count, defaultNodeName, raisingNice, duration, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
+import { bytes, cidr, count, defaultNodeName, raisingNice, cpuShares, duration, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
+import { podsShares } from '../node/runtime/pods-cgroup.ts';
 import { VERSION } from './version.ts';
 import { DEFAULT_MAX_MANIFEST_FILES } from '../source/manifest-limit.ts';
 import { resume, suspend } from './suspend.ts';
@@ -83,6 +84,7 @@ program
   .addOption(new Option('--image-gc-low-threshold <percent>', 'podman: disk use image garbage collection frees down to').argParser(percent).default(80))
   .addOption(new Option('--image-minimum-gc-age <duration>', 'podman: an image used more recently is never removed').argParser(duration).default(120_000, '2m'))
   .addOption(new Option('--loop-nice <n>', 'nice value of serve\'s threads (its event loop runs the API, proxy, controllers) when it may set it (root or CAP_SYS_NICE); nothing serve starts inherits it; 0 leaves it').argParser(raisingNice).default(-5))
+  .addOption(new Option('--pods-cpu-shares <n>', 'process runtime: cpu.shares of the cgroup all containers run in, beside serve (cgroup v1, root): weighs them against serve when the cores are busy; 0: none').argParser(cpuShares).default(podsShares(), `${podsShares()}: 1024 a core but one`))
   .option('--hollow', 'hollow nodes (kubemark): pods run no process, containers run until deleted; env CONVERGIT_HOLLOW_* makes them exit or fail (docs/engine.md)', false)
   .addOption(new Option('--hollow-start-delay <duration>', 'with --hollow: how long each container takes to start').argParser(duration).default(0, '0'))
   .action(async (o) => {

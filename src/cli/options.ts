@@ -32,6 +32,12 @@ export function raisingNice(value: string): number {
   return Number(value);
 }
 
+/** cgroup v1 cpu.shares (2 to 262144), or 0 for none. */
+export function cpuShares(value: string): number {
+  if (!/^\d+$/.test(value) || (Number(value) !== 0 && (Number(value) < 2 || Number(value) > 262144))) throw new InvalidArgumentError(`"${value}" is not 0 or a cpu.shares value from 2 to 262144.`);
+  return Number(value);
+}
+
 export function count(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number.`);
   return Number(value);

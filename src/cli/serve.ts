@@ -91,6 +91,8 @@ export interface ServeOptions {
   hollowStartDelay?: number;
   /** --loop-nice: the event-loop thread's nice value, when serve may raise it (loop-priority.ts). */
   loopNice?: number;
+  /** --pods-cpu-shares: the process runtime's containers' cgroup weight (pods-cgroup.ts); 0: none. */
+  podsCpuShares?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../examples-repo', import.meta.url));
@@ -252,7 +254,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       restartBackoff: { baseMs: opts.restartBackoff, maxMs: opts.restartBackoffMax },
       runtime: opts.runtime, addressBlocks, gitImageBase: opts.gitImageBase,
       storageDir: opts.storageDir ? path.resolve(opts.storageDir) : undefined,
-      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit, registryMirrors: opts.registryMirror,
+      allowPrivileged: opts.allowPrivileged, podPidsLimit: opts.podPidsLimit, podsCpuShares: opts.podsCpuShares, registryMirrors: opts.registryMirror,
       metricResolutionMs: opts.metricResolution, ingressPort: opts.ingressPort, ingressTlsPort: opts.ingressTlsPort,
       imageGC: { highThresholdPercent: opts.imageGcHighThreshold, lowThresholdPercent: opts.imageGcLowThreshold, minAgeMs: opts.imageMinimumGcAge },
       logRotation: { maxSizeBytes: opts.containerLogMaxSize, maxFiles: opts.containerLogMaxFiles, intervalMs: opts.containerLogMonitorInterval },

@@ -55,7 +55,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
   // serve's event-loop stalls (test/bench/loop-stalls.mjs): less sensitive to a shared machine's load than GETs.
   const stallsFile = path.join(dataDir, 'loop-stalls.json');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, ...(hollow ? ['--hollow'] : []), '--nodes', String(nodes), '--node-name', 'churn',
-    '--node-pods', String(perNode), '--node-cpu', '64', '--node-memory', '64Gi'], {
+    '--node-pods', String(perNode), '--node-cpu', '64', '--node-memory', '64Gi', ...(process.env.CHURN_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])], {
     listenTimeoutMs: 120_000,
     nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`]), '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname,
       ...(process.env.CHURN_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],

@@ -8,12 +8,13 @@
 // It also runs short commands for other runtimes (`runCommand`: podman's pod namespaces), waited for, their stderr
 // sent back: serve forks nothing on a pod's way.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** The helper's source (plain JavaScript, run with `node -e`: nothing to build or load). */
 const HELPER = String.raw`
 const { spawn } = require('node:child_process');
-const { openSync, closeSync, readFileSync } = require('node:fs');
+const { openSync, closeSync, readFileSync, writeFileSync } = require('node:fs');
 const { createInterface } = require('node:readline');
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {}); // it ends with serve, when its stdin closes
 const send = (m) => { try { process.stdout.write(JSON.stringify(m) + '\n'); } catch {} };
@@ -47,6 +48,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   }
   if (child.pid === undefined) return child.once('error', (e) => send({ id: r.id, error: { code: e.code, message: e.message } }));
   child.on('error', () => {});
+  // Into the pods' cgroup at once (pods-cgroup.ts): what it starts from now on is born there. The helper stays out, so
+  // its own work (spawns, reaping) counts with serve's, below serve's threads.
+  if (r.cgroup) try { writeFileSync(r.cgroup, String(child.pid)); } catch {}
   send({ id: r.id, pid: child.pid, startTime: startTime(child.pid) });
   child.once('exit', (code, signal) => send({ id: r.id, exit: { code, signal } }));
 }).on('close', () => process.exit(0));
@@ -90,7 +94,7 @@ class Helper {
       const id = ++this.next;
       this.entries.set(id, { started: resolve, failed: reject });
       this.refs();
-      this.child.stdin!.write(`${JSON.stringify({ id, file: r.file, args: r.args, cwd: r.cwd, env: r.env, log: r.logFile })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id, file: r.file, args: r.args, cwd: r.cwd, env: r.env, log: r.logFile, cgroup: group && join(group, 'cgroup.procs') })}\n`);
     });
   }
 
@@ -146,6 +150,13 @@ class Helper {
 }
 
 let helper: Helper | undefined;
+/** The cgroup containers are moved into (pods-cgroup.ts). */
+let group: string | undefined;
+
+/** Every container started from now on is moved into cgroup `dir` as soon as it has started (the helper stays where it is). */
+export function spawnInCgroup(dir: string | undefined): void {
+  group = dir;
+}
 
 /** The shared helper, started if none runs: spawning it (a fork of serve) is tens of milliseconds of the event loop. */
 function running(): Helper {
