@@ -17,6 +17,7 @@ export async function raiseLoopPriority(nice: number): Promise<LoopPriority> {
   if (nice === 0) return { unchanged: 'asked to leave it' };
   if (process.platform !== 'linux') return { unchanged: 'only on Linux' };
   const before = os.getPriority(0); // pid 0: this thread
+  if (before > 0) return { unchanged: `it was started at nice ${before} (asked to run low: left so)` };
   if (nice >= before) return { unchanged: `it is ${before} already` };
   try {
     os.setPriority(0, nice);

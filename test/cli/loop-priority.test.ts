@@ -53,6 +53,13 @@ test('root: the loop thread and the threads already there run at nice -5; a chil
   assert.equal(probe(), { result: { nice: -5 }, loop: -5, before: -5, child: 0, thread: 0 });
 });
 
+test('started at a lower priority (nice 10): left so, nothing raised', () => {
+  if (!isRoot) return console.log('notice: not root: the started-low test is skipped (only root could raise it)');
+  assert.equal(probe(['nice', '-n', '10']), {
+    result: { unchanged: 'it was started at nice 10 (asked to run low: left so)' }, loop: 10, before: 10, child: 10, thread: 10,
+  });
+});
+
 test('a user who may not raise it: unchanged, with the reason', () => {
   const nobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
   if (!isRoot || nobody.status !== 0) return console.log('notice: not root (or no setpriv): the unprivileged test is skipped');
