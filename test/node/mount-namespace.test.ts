@@ -93,6 +93,16 @@ test('a mount path whose only existing folder above it is / cannot be made witho
   assert.not.ok(existsSync(`/convergit-no-such-${process.pid}`));
 });
 
+test('a mount point made through an overlay of a folder whose name overlayfs options cannot hold (a comma, a colon): refused, saying which', async () => {
+  for (const name of ['a,b', 'c:d']) {
+    const above = path.join(dir, name);
+    mkdirSync(above);
+    const wrapped = await inMountNamespace(['true'], [{ hostPath: dir, containerPath: `${above}/new` }], '/', path.join(dir, 'scratch'));
+    assert.equal(wrapped, { problem: `mount path ${above}/new does not exist on this host, and the process runtime makes it only inside an overlay of an existing folder above it, and ${above} has a character (, : \\ or ") overlayfs options cannot hold` });
+    assert.not.ok(existsSync(`${above}/new`));
+  }
+});
+
 test('mount points are made before the one mount of the list: inside a read-only volume, names with spaces; the hostname is set', async () => {
   const outer = path.join(dir, 'outer vol');
   mkdirSync(outer);

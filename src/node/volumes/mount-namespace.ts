@@ -91,6 +91,10 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
         const n = overlays.size;
         upper = join(scratch, String(n), 'upper');
         const work = join(scratch, String(n), 'work');
+        // overlayfs splits its options at ',' and its lower folders at ':' (and gives '\\' and '"' meanings of their
+        // own): a folder naming one would be misread by the kernel, so it is refused here, saying why.
+        const unsafe = [anc, upper, work].find((f) => /[,:\\"]/.test(f));
+        if (unsafe) return { problem: `${why}, and ${unsafe} has a character (, : \\ or ") overlayfs options cannot hold` };
         overlays.set(anc, upper);
         points.push([upper, true], [work, true]);
         fstab.push(`overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`);
