@@ -125,6 +125,22 @@ test('mount points are made before the one mount of the list: inside a read-only
   assert.not.ok(existsSync(`${root}/my data`), 'nothing made on the host');
 });
 
+test('a read-only volume whose mount path is a mount point of the host (bound onto itself) is read-only inside, and only there', async () => {
+  if (process.getuid?.() !== 0) return console.log('notice: not root: the host-mount-point test is skipped');
+  const mp = path.join(dir, 'mounted');
+  mkdirSync(mp);
+  spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', mp]);
+  try {
+    const l = launch(`touch ${mp}/x 2>/dev/null && echo writable || echo read-only`, [{ hostPath: mp, containerPath: mp, readOnly: true }]);
+    const exit = await (await new ProcessRuntime().start(l)).exited;
+    assert.is(exit.reason, 'Completed', exit.message);
+    assert.is(readFileSync(l.logFile, 'utf8'), 'read-only\n');
+    writeFileSync(path.join(mp, 'host'), 'still writable'); // the host's mount is not changed
+  } finally {
+    spawnSync('umount', ['-l', mp]);
+  }
+});
+
 test('a mount that fails stops the container before its command, naming the list of mounts', async () => {
   const vol = path.join(dir, 'vol');
   mkdirSync(vol);

@@ -68,6 +68,8 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   const fstab: string[] = [];
   /** Mount points made before the mounts, as `mkdir -p` inside the namespace would have made them: [host path, is a folder]. */
   const points: [string, boolean][] = [];
+  /** Read-only mount paths that are host mount points already (see below). */
+  const remounts: string[] = [];
   for (const [i, m] of ordered.entries()) {
     const src = await stat(m.hostPath).catch(() => undefined);
     if (!src) return { problem: `volume folder ${m.hostPath} for ${m.containerPath} does not exist` };
@@ -103,6 +105,9 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
       points.push([join(upper, relative(anc, dst)), src.isDirectory()]);
     }
     fstab.push(`${field(m.hostPath)} ${field(dst)} none ${m.readOnly ? 'bind,ro' : 'bind'} 0 0`);
+    // `mount --all` skips an entry libmount finds mounted already: a read-only volume whose mount path is a mount
+    // point of the host (the same folder bound onto itself) stayed writable. Made read-only by name after the list.
+    if (m.readOnly && !inside && (await mountsUnder(dst)).includes(dst)) remounts.push(dst);
   }
   try {
     for (const [path, folder] of points) {
@@ -123,6 +128,7 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   // comes after it; an overlay is listed where the first mount needing it is, so it could cover a shallower bind mount
   // listed before it (known, not yet fixed: overlays should come first).
   if (fstab.length) lines.push(`mount --no-mtab --all --fstab ${q(join(scratch, 'fstab'))} ${fail(`mounting the volumes listed in ${join(scratch, 'fstab')}`)}`);
+  for (const d of remounts) lines.push(`mount --no-mtab -o remount,bind,ro ${q(d)} ${fail(`making ${d} read-only`)}`);
   // The pod's hostname, in a UTS namespace of the container's own (a sandbox's would be shared by the pod's
   // containers; each gets the same name here). Root of a user namespace may call sethostname there (hostname(1),
   // Debian's essential `hostname`) but may not write /proc/sys/kernel/hostname; root may do either.
