@@ -141,6 +141,24 @@ test('a read-only volume whose mount path is a mount point of the host (bound on
   }
 });
 
+test('an overlay that makes a deeper mount point does not cover a shallower bind mount under the same folder', async () => {
+  const root = path.join(dir, 'srv');
+  mkdirSync(path.join(root, 'b'), { recursive: true }); // exists on the host; "new" does not
+  const one = path.join(dir, 'one'), two = path.join(dir, 'two');
+  mkdirSync(one);
+  mkdirSync(two);
+  writeFileSync(path.join(one, 'f'), '1');
+  writeFileSync(path.join(two, 'f'), '2');
+  const l = launch(`cat ${root}/b/f ${root}/new/c/f`, [
+    { hostPath: one, containerPath: `${root}/b` },
+    { hostPath: two, containerPath: `${root}/new/c` },
+  ]);
+  const exit = await (await new ProcessRuntime().start(l)).exited;
+  assert.is(exit.reason, 'Completed', exit.message);
+  assert.is(readFileSync(l.logFile, 'utf8'), '12');
+  assert.not.ok(existsSync(`${root}/new`), 'nothing made on the host');
+});
+
 test('a mount that fails stops the container before its command, naming the list of mounts', async () => {
   const vol = path.join(dir, 'vol');
   mkdirSync(vol);

@@ -66,6 +66,8 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   /** Each overlay's lower folder, with its upper folder (on the host: the container's). */
   const overlays = new Map<string, string>();
   const fstab: string[] = [];
+  /** The overlays' lines, listed before every bind mount: one mounted after a shallower bind mount would cover it. */
+  const overlayLines: string[] = [];
   /** Mount points made before the mounts, as `mkdir -p` inside the namespace would have made them: [host path, is a folder]. */
   const points: [string, boolean][] = [];
   /** Read-only mount paths that are host mount points already (see below). */
@@ -99,7 +101,7 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
         if (unsafe) return { problem: `${why}, and ${unsafe} has a character (, : \\ or ") overlayfs options cannot hold` };
         overlays.set(anc, upper);
         points.push([upper, true], [work, true]);
-        fstab.push(`overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`);
+        overlayLines.push(`overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`);
       }
       // Made in the overlay's upper folder: what the overlay shows at dst, and nothing on the host.
       points.push([join(upper, relative(anc, dst)), src.isDirectory()]);
@@ -118,15 +120,15 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
       }
     }
     await mkdir(scratch, { recursive: true });
+    fstab.unshift(...overlayLines);
     await writeFile(join(scratch, 'fstab'), fstab.map((l) => `${l}\n`).join(''));
   } catch (e) {
     return { problem: `making the mount points of the pod's volumes failed: ${(e as Error).message}` };
   }
   const fail = (what: string) => `|| { echo ${q(`convergit: ${what} failed`)} >&2; exit 128; }`;
   const lines = ['set -e'];
-  // --no-mtab: nothing to record outside the namespace. In the file's order (by depth), so a bind mount inside another
-  // comes after it; an overlay is listed where the first mount needing it is, so it could cover a shallower bind mount
-  // listed before it (known, not yet fixed: overlays should come first).
+  // --no-mtab: nothing to record outside the namespace. In the file's order: the overlays, then the bind mounts by
+  // depth, so a bind mount inside another comes after it and no overlay covers one.
   if (fstab.length) lines.push(`mount --no-mtab --all --fstab ${q(join(scratch, 'fstab'))} ${fail(`mounting the volumes listed in ${join(scratch, 'fstab')}`)}`);
   for (const d of remounts) lines.push(`mount --no-mtab -o remount,bind,ro ${q(d)} ${fail(`making ${d} read-only`)}`);
   // The pod's hostname, in a UTS namespace of the container's own (a sandbox's would be shared by the pod's
