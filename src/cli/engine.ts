@@ -114,8 +114,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     if (!opts.hollow && chosen.name === 'process' && opts.podsCpuShares !== 0) {
       const group = podsCpuGroup(opts.podsCpuShares);
       if ('dir' in group) {
-        spawnInCgroup(group.dir);
-        stops.push(async () => spawnInCgroup(undefined));
+        const release = spawnInCgroup(group.dir);
+        stops.push(async () => release());
         log(`cpu: containers run in ${group.dir} (cpu.shares ${group.shares}; serve and the rest of the machine weigh beside them)`);
       } else if (!group.ordinary) log(`cpu: each container is scheduled on its own: ${group.unavailable}`);
     }

@@ -271,6 +271,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   /** Pods bound to no node at the start whose re-adopted containers wait for their binding, since when. */
   const pendingSince = new Map<string, number>();
   const leaving: Promise<unknown>[] = [];
+  /** The housekeeping's stops of adopted containers whose pod was not bound here again. */
+  const adoptionStops: Promise<unknown>[] = [];
   const podsByUid = new Map(pods.list().map((p) => [p.metadata.uid!, p]));
   const podWanted = (uid: string) => {
     const pod = podsByUid.get(uid);
@@ -353,8 +355,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       adopted.delete(uid);
       pendingSince.delete(uid);
       log(`node ${nodeName}: stopping the container(s) of pod ${ns}/${name}: it was not bound to this node again`);
-      // In `leaving`: a node stopping meanwhile waits for them, so their records are gone before pids.json is closed.
-      leaving.push(Promise.all(left.map(({ handle, entry }) => handle.stop(pendingGraceMs(uid, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
+      // A node stopping its containers meanwhile waits for these, so their records are gone before pids.json is
+      // closed; a detaching one (serve exiting) does not: their records stay, and the next start finds them stopped.
+      adoptionStops.push(Promise.all(left.map(({ handle, entry }) => handle.stop(pendingGraceMs(uid, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))))
         .then(() => { if (!workers.has(uid)) ips.release(uid); }));
     }
   };
@@ -398,14 +401,16 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       services.stop();
       endpoints.stop();
       recheck(); // nobody waits for a proxy any more
-      await Promise.all([...workers.values()].map((w) => (containers === 'stop' ? w.stopWithNode() : w.detach())));
+      // allSettled: a stop that failed is no reason to leave pids.json unclosed.
+      await Promise.allSettled([...workers.values()].map((w) => (containers === 'stop' ? w.stopWithNode() : w.detach())));
       // Containers still waiting for their pod's binding: stopped too, or left recorded for the next start.
       if (containers === 'stop') {
-        await Promise.all([...pendingSince.keys()].flatMap((uid) => [...(adopted.get(uid)?.values() ?? [])])
+        await Promise.allSettled(adoptionStops);
+        await Promise.allSettled([...pendingSince.keys()].flatMap((uid) => [...(adopted.get(uid)?.values() ?? [])])
           .map(({ handle, entry }) => handle.stop(pendingGraceMs(entry.podUID, entry)).then(() => pids.remove(entry.podUID, entry.container, entry.record))));
       }
       workers.clear();
-      await Promise.allSettled(leaving); // a stop that failed is no reason to leave pids.json unclosed
+      await Promise.allSettled(leaving);
       await pids.close(); // its record on disk before stop returns (a caller may remove the folder next), and no later write
       await markNodeNotReady(store, nodeName, now());
       log(`node ${nodeName}: stopped${containers === 'keep' ? ' (containers left running)' : ''}`);

@@ -65,8 +65,8 @@ export async function cleanup(): Promise<void> {
   await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
   await Promise.allSettled(stores.splice(0).map((s) => s.close()));
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true }).catch((e: Error) => {
-    // Something still wrote there after its node stopped: named, so the failure says what.
-    throw new Error(`${e.message}; written meanwhile: ${(readdirSync(d, { recursive: true }) as string[]).join(', ')}`);
+    // Something still wrote there after its node stopped: what is left is named, so the failure says what.
+    throw new Error(`${e.message}; left in the folder: ${(readdirSync(d, { recursive: true }) as string[]).join(', ')}`);
   })));
 }
 

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
@@ -129,12 +129,18 @@ test('a read-only volume whose mount path is a mount point of the host (bound on
   if (process.getuid?.() !== 0) return console.log('notice: not root: the host-mount-point test is skipped');
   const mp = path.join(dir, 'mounted');
   mkdirSync(mp);
-  spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', mp]);
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', mp]).status, 0, 'a host mount point to bind');
+  // The same mount point named through a symlink (as /var/run is /run): libmount resolves it, so must the check.
+  const link = path.join(dir, 'link');
+  symlinkSync(mp, link);
   try {
-    const l = launch(`touch ${mp}/x 2>/dev/null && echo writable || echo read-only`, [{ hostPath: mp, containerPath: mp, readOnly: true }]);
-    const exit = await (await new ProcessRuntime().start(l)).exited;
-    assert.is(exit.reason, 'Completed', exit.message);
-    assert.is(readFileSync(l.logFile, 'utf8'), 'read-only\n');
+    for (const containerPath of [mp, link]) {
+      const l = launch(`touch ${containerPath}/x 2>/dev/null && echo writable || echo read-only`, [{ hostPath: mp, containerPath, readOnly: true }]);
+      const exit = await (await new ProcessRuntime().start(l)).exited;
+      assert.is(exit.reason, 'Completed', exit.message);
+      assert.is(readFileSync(l.logFile, 'utf8'), 'read-only\n', containerPath);
+      rmSync(l.logFile);
+    }
     writeFileSync(path.join(mp, 'host'), 'still writable'); // the host's mount is not changed
   } finally {
     spawnSync('umount', ['-l', mp]);
@@ -157,6 +163,20 @@ test('an overlay that makes a deeper mount point does not cover a shallower bind
   assert.is(exit.reason, 'Completed', exit.message);
   assert.is(readFileSync(l.logFile, 'utf8'), '12');
   assert.not.ok(existsSync(`${root}/new`), 'nothing made on the host');
+  // Two overlays, the deeper one's folder made first in the list of mounts: the shallower is mounted first.
+  rmSync(l.logFile); // the same log file
+  mkdirSync(path.join(root, 'b', 'keep'));
+  const three = path.join(dir, 'three');
+  mkdirSync(three);
+  writeFileSync(path.join(three, 'f'), '3');
+  const m = launch(`cat ${root}/b/n/f ${root}/x/y/z/f`, [
+    { hostPath: three, containerPath: `${root}/b/n` }, // only /srv/b exists: an overlay over it
+    { hostPath: two, containerPath: `${root}/x/y/z` }, // only /srv exists: an overlay over it, deeper in the list
+  ]);
+  const exit2 = await (await new ProcessRuntime().start(m)).exited;
+  assert.is(exit2.reason, 'Completed', exit2.message);
+  assert.is(readFileSync(m.logFile, 'utf8'), '32');
+  assert.not.ok(existsSync(`${root}/b/n`) || existsSync(`${root}/x`), 'nothing made on the host');
 });
 
 test('a mount that fails stops the container before its command, naming the list of mounts', async () => {

@@ -28,6 +28,7 @@ test('serve\'s own cpu cgroup: the v1 hierarchy that has the cpu controller, joi
   const sub = '31 30 0:28 /docker/abc /sys/fs/cgroup/my\\040cpu rw - cgroup cgroup rw,cpu';
   assert.is(ownCpuCgroup(sub, '1:cpu:/docker/abc/inner\n'), '/sys/fs/cgroup/my cpu/inner');
   assert.is(ownCpuCgroup(sub, '1:cpu:/elsewhere\n'), undefined, 'a path outside the mounted subtree');
+  assert.is(ownCpuCgroup(V1, '2:cpu,cpuacct:/../..\n'), undefined, 'outside its cgroup namespace\'s root');
   // cgroup v2 only (one line 0::/…), or a v1 hierarchy without cpu: none.
   assert.is(ownCpuCgroup('40 30 0:37 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', '0::/user.slice\n'), undefined);
   assert.is(ownCpuCgroup(V1, '4:memory:/x\n'), undefined);
@@ -36,7 +37,7 @@ test('serve\'s own cpu cgroup: the v1 hierarchy that has the cpu controller, joi
 });
 
 test('the pods weigh a core for each core but one, at least one', () => {
-  assert.equal([podsShares(1), podsShares(2), podsShares(8)], [1024, 1024, 7168]);
+  assert.equal([podsShares(1), podsShares(2), podsShares(8), podsShares(512)], [1024, 1024, 7168, 262144]);
 });
 
 const own = (() => { try { return ownCpuCgroup(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8')); } catch { return undefined; } })();
@@ -51,12 +52,17 @@ test('a real group: made with its shares, and a container the helper starts afte
   assert.ok('dir' in group, JSON.stringify(group));
   const dir = (group as { dir: string }).dir;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-cgroup-'));
-  try {
-    assert.is(readFileSync(path.join(dir, 'cpu.shares'), 'utf8').trim(), '512');
-    spawnInCgroup(dir);
+  const release = spawnInCgroup(dir);
+  const sleeps: number[] = [];
+  const sleep = async () => {
     const started = await spawnDetached({ file: 'sleep', args: ['1000'], cwd: '/', env: { PATH: process.env.PATH! }, logFile: path.join(dataDir, 'log') });
     assert.ok('pid' in started, JSON.stringify(started));
-    const pid = (started as { pid: number }).pid;
+    sleeps.push((started as { pid: number }).pid);
+    return (started as { pid: number }).pid;
+  };
+  try {
+    assert.is(readFileSync(path.join(dir, 'cpu.shares'), 'utf8').trim(), '512');
+    const pid = await sleep();
     try {
       assert.ok(cpuGroupOf(pid).endsWith(`/${name}`), cpuGroupOf(pid));
       // The helper (this process's child that started it) stays beside its caller: its work counts with serve's.
@@ -66,10 +72,17 @@ test('a real group: made with its shares, and a container the helper starts afte
     } finally {
       process.kill(pid, 'SIGKILL');
     }
-    // Asked again (a second serve), the same group, its shares set anew.
+    // Asked again (a second engine of this process), the same group, its shares set anew; the group is used until
+    // both have let it go.
     assert.equal(podsCpuGroup(1024, name), { dir, shares: 1024 });
+    const releaseSecond = spawnInCgroup(dir);
+    release();
+    assert.ok(cpuGroupOf(await sleep()).endsWith(`/${name}`), 'still used by the second');
+    releaseSecond();
+    assert.is(cpuGroupOf(await sleep()), cpuGroupOf(process.pid), 'let go by both: started where the helper is');
   } finally {
-    spawnInCgroup(undefined);
+    release();
+    for (const p of sleeps) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
     await until(() => { try { rmdirSync(dir); return true; } catch { return false; } }, 'the test group to be empty and removed');
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -86,6 +99,7 @@ test('a user who may not write the hierarchy: no group, and no log line (the ord
 
 test('serve runs the process runtime\'s containers in the pods group and says so; --pods-cpu-shares 0 leaves them beside it', async () => {
   if (!usable) return console.log('notice: no writable cgroup v1 cpu hierarchy (needs root): serve\'s pods-group test is skipped');
+  const existed = existsSync(path.join(own!, PODS_GROUP));
   const repo = makeRepo({
     'deploy/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: idle\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n    - name: main\n      image: host\n      command: ["sleep", "1000"]\n',
   });
@@ -111,6 +125,8 @@ test('serve runs the process runtime\'s containers in the pods group and says so
     }
   } finally {
     repo.cleanup();
+    // Made by this test: removed (a serve still using it, another test's, keeps it: rmdir refuses then).
+    if (!existed) try { rmdirSync(path.join(own!, PODS_GROUP)); } catch { /* in use */ }
   }
 });
 

@@ -6,7 +6,9 @@
 // weigh (one core's, on a 1- or 2-core machine), so serve gets its core back when it needs it; shares are weights
 // under contention, never a cap: an idle serve leaves every core to the pods.
 // cgroup v1's cpu controller only (root, or a delegated hierarchy): cgroup v2 forbids a group that holds processes
-// (serve's) from having children with controllers, so there it would take moving serve too (docs/engine.md).
+// (serve's) from having children with controllers, so there it would take moving serve too (docs/engine.md). With
+// realtime group scheduling (CONFIG_RT_GROUP_SCHED, off in Debian) a new group has no realtime budget: its
+// containers could not switch to a realtime policy.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +20,7 @@ export const PODS_GROUP = 'convergit-pods';
 export type PodsCpuGroup = { dir: string; shares: number } | { unavailable: string; ordinary?: true };
 
 /** cpu.shares for the pods' group: one core's weight (1024) for each core but one, and at least one core's. */
-export const podsShares = (cores = os.availableParallelism()) => 1024 * Math.max(1, cores - 1);
+export const podsShares = (cores = os.availableParallelism()) => Math.min(262144, 1024 * Math.max(1, cores - 1));
 
 /**
  * Where this process's cpu cgroup (v1) is, from /proc/self/mountinfo and /proc/self/cgroup; undefined without a
@@ -32,11 +34,13 @@ export function ownCpuCgroup(mountinfo: string, cgroups: string): string | undef
     if (!right) continue;
     const [fstype, , superOptions = ''] = right.split(' ');
     if (fstype !== 'cgroup' || !superOptions.split(',').includes('cpu')) continue;
-    const [, , , root, mountPoint] = left.split(' ');
+    const [, , , escapedRoot, mountPoint] = left.split(' ');
+    const root = unescapeMount(escapedRoot);
     const ownPath = own.slice(2).join(':');
-    // A mount of a subtree (in a container): serve's path relative to it.
+    // A mount of a subtree (in a container): serve's path relative to it. A path with `..` (a process outside its
+    // cgroup namespace's root) has no place under the mount.
     const rel = root === '/' ? ownPath : ownPath.startsWith(`${root}/`) || ownPath === root ? ownPath.slice(root.length) : undefined;
-    if (rel === undefined) continue;
+    if (rel === undefined || rel.split('/').includes('..')) continue;
     return path.resolve(unescapeMount(mountPoint), `.${rel}`);
   }
   return undefined;

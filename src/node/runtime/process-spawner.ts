@@ -150,12 +150,23 @@ class Helper {
 }
 
 let helper: Helper | undefined;
-/** The cgroup containers are moved into (pods-cgroup.ts). */
+/** The cgroup containers are moved into (pods-cgroup.ts), and how many engines of this process asked for it. */
 let group: string | undefined;
+let groupUsers = 0;
 
-/** Every container started from now on is moved into cgroup `dir` as soon as it has started (the helper stays where it is). */
-export function spawnInCgroup(dir: string | undefined): void {
+/**
+ * Every container started from now on is moved into cgroup `dir` as soon as it has started (the helper stays where
+ * it is), until every caller has called the function returned.
+ */
+export function spawnInCgroup(dir: string): () => void {
   group = dir;
+  groupUsers++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--groupUsers === 0) group = undefined;
+  };
 }
 
 /** The shared helper, started if none runs: spawning it (a fork of serve) is tens of milliseconds of the event loop. */

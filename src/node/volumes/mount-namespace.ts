@@ -10,7 +10,7 @@
 // user namespace of its own (`--user --map-root-user`: root there, itself outside, as rootless podman does);
 // every mount is refused, with the reason, only where neither works.
 import { execFile } from 'node:child_process';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Mount } from '../runtime/runtime.ts';
@@ -66,8 +66,9 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   /** Each overlay's lower folder, with its upper folder (on the host: the container's). */
   const overlays = new Map<string, string>();
   const fstab: string[] = [];
-  /** The overlays' lines, listed before every bind mount: one mounted after a shallower bind mount would cover it. */
-  const overlayLines: string[] = [];
+  /** The overlays' folders and lines, listed before every bind mount (one mounted after a shallower bind mount would
+   * cover it), the shallower folders first (one over /srv mounted after one over /srv/b would cover that). */
+  const overlayLines: [string, string][] = [];
   /** Mount points made before the mounts, as `mkdir -p` inside the namespace would have made them: [host path, is a folder]. */
   const points: [string, boolean][] = [];
   /** Read-only mount paths that are host mount points already (see below). */
@@ -101,7 +102,7 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
         if (unsafe) return { problem: `${why}, and ${unsafe} has a character (, : \\ or ") overlayfs options cannot hold` };
         overlays.set(anc, upper);
         points.push([upper, true], [work, true]);
-        overlayLines.push(`overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`);
+        overlayLines.push([anc, `overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`]);
       }
       // Made in the overlay's upper folder: what the overlay shows at dst, and nothing on the host.
       points.push([join(upper, relative(anc, dst)), src.isDirectory()]);
@@ -109,7 +110,11 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
     fstab.push(`${field(m.hostPath)} ${field(dst)} none ${m.readOnly ? 'bind,ro' : 'bind'} 0 0`);
     // `mount --all` skips an entry libmount finds mounted already: a read-only volume whose mount path is a mount
     // point of the host (the same folder bound onto itself) stayed writable. Made read-only by name after the list.
-    if (m.readOnly && !inside && (await mountsUnder(dst)).includes(dst)) remounts.push(dst);
+    // libmount resolves the path first: compared resolved (a path through a symlink, /var/run/…).
+    if (m.readOnly && here) {
+      const real = await realpath(dst).catch(() => dst);
+      if ((await mountsUnder(real)).includes(real)) remounts.push(dst);
+    }
   }
   try {
     for (const [path, folder] of points) {
@@ -120,7 +125,8 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
       }
     }
     await mkdir(scratch, { recursive: true });
-    fstab.unshift(...overlayLines);
+    const depth = (f: string) => f.split('/').length;
+    fstab.unshift(...overlayLines.sort((a, b) => depth(a[0]) - depth(b[0])).map(([, line]) => line));
     await writeFile(join(scratch, 'fstab'), fstab.map((l) => `${l}\n`).join(''));
   } catch (e) {
     return { problem: `making the mount points of the pod's volumes failed: ${(e as Error).message}` };
