@@ -1,6 +1,6 @@
 // bin/convergit.js sets the V8 heap flags CONVERGIT_V8_FLAGS names for every command (docs/engine.md, "Memory"): a
-// real serve, run as the e2e tests and `npm start` run it, keeps its young generation at its first semi-space even
-// after the loader's worker threads (whose heap set-up raises V8's growth factor back to 2) have come and gone;
+// real serve, run as the e2e tests and `npm start` run it, keeps its young generation at its first semi-space (or at
+// most one doubling: see the test) even after the loader's worker threads (whose heap set-up raises V8's growth factor back to 2) have come and gone;
 // without the flags (the default) the same serve grows it, so the check can fail.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,11 +33,13 @@ async function youngAfterSync(env: Record<string, string>): Promise<number> {
   }
 }
 
-test('with CONVERGIT_V8_FLAGS capping it, serve keeps a 1 MB semi-space (2 MB young generation) through its worker threads; by default V8 grows it', async () => {
+test('with CONVERGIT_V8_FLAGS capping it, serve keeps its young generation at 2 MB (4 at most) through its worker threads; by default V8 grows it', async () => {
   const withFlags = await youngAfterSync({ CONVERGIT_V8_FLAGS: '--semi-space-growth-factor=1 --heap-growing-percent=30' });
   const without = await youngAfterSync({});
-  assert.ok(withFlags <= 2, `young generation ${withFlags} MB with the flags`);
-  assert.ok(without > 2, `young generation ${without} MB by default: the check could not fail`);
+  // The flag is set again once each worker is online: a scavenge in the moment between the worker's heap set-up
+  // and that may double it once (a loaded CI machine saw 4 MB). By default it grows to 16–32 MB here.
+  assert.ok(withFlags <= 4, `young generation ${withFlags} MB with the flags`);
+  assert.ok(without > 4, `young generation ${without} MB by default: the check could not fail`);
 });
 
 test.run();
