@@ -125,6 +125,21 @@ test('mount points are made before the one mount of the list: inside a read-only
   assert.not.ok(existsSync(`${root}/my data`), 'nothing made on the host');
 });
 
+test('an overlay over a folder reached through a symlink is refused when the folder it leads to has mounts below it', async () => {
+  if (process.getuid?.() !== 0) return console.log('notice: not root: the symlinked-overlay test is skipped');
+  const real = path.join(dir, 'real');
+  mkdirSync(path.join(real, 'm'), { recursive: true });
+  symlinkSync(real, path.join(dir, 'link'));
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(real, 'm')]).status, 0, 'a host mount below the folder');
+  try {
+    const wrapped = await inMountNamespace(['true'], [{ hostPath: dir, containerPath: `${dir}/link/new/x` }], '/', path.join(dir, 'scratch'));
+    assert.ok('problem' in wrapped, JSON.stringify(wrapped));
+    assert.match((wrapped as { problem: string }).problem, `${dir}/link has mount points below it (${real}/m) that an overlay would hide`);
+  } finally {
+    spawnSync('umount', ['-l', path.join(real, 'm')]);
+  }
+});
+
 test('a read-only volume whose mount path is a mount point of the host (bound onto itself) is read-only inside, and only there', async () => {
   if (process.getuid?.() !== 0) return console.log('notice: not root: the host-mount-point test is skipped');
   const mp = path.join(dir, 'mounted');

@@ -89,7 +89,9 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
       while (anc !== '/' && !(await stat(anc).catch(() => undefined))?.isDirectory()) anc = dirname(anc);
       const why = `mount path ${dst} does not exist on this host, and the process runtime makes it only inside an overlay of an existing folder above it`;
       if (anc === '/') return { problem: `${why} other than / (create it, or mount under an existing folder)` };
-      const below = (await mountsUnder(anc)).filter((p) => p !== anc);
+      // The kernel mounts the overlay on the folder a symlinked path leads to: its mounts are looked for there.
+      const realAnc = await realpath(anc).catch(() => anc);
+      const below = (await mountsUnder(realAnc)).filter((p) => p !== realAnc);
       if (below.length) return { problem: `${why}: ${anc} has mount points below it (${below.slice(0, 3).join(', ')}) that an overlay would hide` };
       let upper = overlays.get(anc);
       if (!upper) {
