@@ -140,6 +140,33 @@ test('an overlay over a folder reached through a symlink is refused when the fol
   }
 });
 
+test('a mount point inside another volume that passes through a symbolic link there is refused, and nothing is made where the link leads', async () => {
+  const outer = path.join(dir, 'outer');
+  const elsewhere = path.join(dir, 'elsewhere');
+  mkdirSync(outer);
+  mkdirSync(elsewhere);
+  symlinkSync(elsewhere, path.join(outer, 'sub')); // written by a container into its volume
+  const inner = path.join(dir, 'inner');
+  mkdirSync(inner);
+  const root = path.join(dir, 'root');
+  mkdirSync(root);
+  const wrapped = await inMountNamespace(['true'], [
+    { hostPath: outer, containerPath: `${root}/data` },
+    { hostPath: inner, containerPath: `${root}/data/sub/mnt` },
+  ], '/', path.join(dir, 'scratch'));
+  assert.equal(wrapped, { problem: `mount path ${root}/data/sub/mnt passes through a symbolic link out of the volume mounted at ${root}/data (${outer}/sub): not followed` });
+  assert.equal(readdirSync(elsewhere), [], 'nothing made through the link');
+  // A link that stays inside the volume (a configMap's names, through ..data) is followed, as runc's securejoin does.
+  mkdirSync(path.join(outer, '..data', 'conf.d'), { recursive: true });
+  symlinkSync('..data/conf.d', path.join(outer, 'conf.d'));
+  const kept = await inMountNamespace(['true'], [
+    { hostPath: outer, containerPath: `${root}/data` },
+    { hostPath: inner, containerPath: `${root}/data/conf.d/extra` },
+  ], '/', path.join(dir, 'scratch2'));
+  assert.ok('argv' in kept, JSON.stringify(kept));
+  assert.ok(existsSync(path.join(outer, '..data', 'conf.d', 'extra')), 'the mount point made inside the volume');
+});
+
 test('a read-only volume whose mount path is a mount point of the host (bound onto itself) is read-only inside, and only there', async () => {
   if (process.getuid?.() !== 0) return console.log('notice: not root: the host-mount-point test is skipped');
   const mp = path.join(dir, 'mounted');

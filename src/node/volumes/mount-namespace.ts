@@ -10,7 +10,7 @@
 // user namespace of its own (`--user --map-root-user`: root there, itself outside, as rootless podman does);
 // every mount is refused, with the reason, only where neither works.
 import { execFile } from 'node:child_process';
-import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Mount } from '../runtime/runtime.ts';
@@ -45,6 +45,24 @@ export const underMount = (path: string, mounts: readonly Mount[] = []) =>
   mounts.some((m) => { const c = resolve('/', m.containerPath); return path === c || path.startsWith(`${c}/`); });
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/**
+ * The first path from `root` down to `root/rel` that is a symbolic link leading out of `root`, if any. Links that
+ * stay inside are followed (a configMap's names are links through `..data`), as runc's securejoin resolves them.
+ */
+async function symlinkOnTheWay(root: string, rel: string): Promise<string | undefined> {
+  const realRoot = await realpath(root).catch(() => root);
+  let at = root;
+  for (const part of rel.split('/')) {
+    at = join(at, part);
+    const st = await lstat(at).catch(() => undefined);
+    if (!st) return undefined; // made from here on by serve: real folders
+    if (!st.isSymbolicLink()) continue;
+    const to = await realpath(at).catch(() => undefined); // a dangling link: mkdir would follow it anywhere
+    if (!to || (to !== realRoot && !to.startsWith(`${realRoot}/`))) return at;
+  }
+  return undefined;
+}
+
 /** A field of an fstab line: libmount's octal escapes for what would end or break the field. */
 const field = (s: string) => s.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
@@ -83,7 +101,14 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
     if (here && here.isDirectory() !== src.isDirectory()) {
       return { problem: `mount path ${dst} is a ${here.isDirectory() ? 'folder' : 'file'} on this host, the volume a ${src.isDirectory() ? 'folder' : 'file'}` };
     }
-    if (inside) points.push([join(inside.hostPath, relative(inside.containerPath, dst)), src.isDirectory()]);
+    if (inside) {
+      // What the container may have written into the enclosing volume is not followed: serve (often root) makes the
+      // mount point, and a symlink on the way would have it make folders or files anywhere on the host.
+      const rel = relative(inside.containerPath, dst);
+      const link = await symlinkOnTheWay(inside.hostPath, rel);
+      if (link) return { problem: `mount path ${dst} passes through a symbolic link out of the volume mounted at ${inside.containerPath} (${link}): not followed` };
+      points.push([join(inside.hostPath, rel), src.isDirectory()]);
+    }
     else if (!here) {
       let anc = dirname(dst);
       while (anc !== '/' && !(await stat(anc).catch(() => undefined))?.isDirectory()) anc = dirname(anc);
