@@ -79,36 +79,42 @@ test.after(async () => {
 test('a Service or Endpoints change that changes the condition is a MODIFIED at its version; one that changes nothing sends nothing', async () => {
   await store.create(apiService(NAME, { namespace: 'monitoring', name: 'adapter', port: 443 }));
   const w = stream(`/apis/apiregistration.k8s.io/v1/apiservices?watch=1&fieldSelector=metadata.name%3D${NAME}`);
-  // And kubectl's watch, printing each event's reason.
-  const kubectl = spawn('kubectl', ['--server', api.url, 'get', 'apiservice', NAME, '-w', '-o', 'jsonpath={.status.conditions[0].reason}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let printed = '';
-  kubectl.stdout.on('data', (d) => (printed += d));
-  kubectl.stderr.on('data', (d) => (printed += d));
-  await until(() => w.events.length >= 1 && printed.includes('\n'), 'the initial ADDED');
-  assert.equal(reasons(w.events).map((r) => r.slice(0, 2)), [['ADDED', 'ServiceNotFound']]);
-  await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'adapter', namespace: 'monitoring' }, spec: { ports: [{ name: 'https', port: 443 }] } });
-  const afterService = await rv();
-  await store.create(endpoints(false));
-  const afterNotReady = await rv();
-  // Another not-ready address: the same condition, so no status write on a cluster, and no event here.
-  await store.update(endpoints(false, '10.0.0.2'));
-  await store.update(endpoints(true));
-  const afterReady = await rv();
-  await until(() => w.events.length >= 4, 'three MODIFIED');
-  assert.equal(reasons(w.events), [
-    ['ADDED', 'ServiceNotFound', w.events[0].object.metadata.resourceVersion],
-    ['MODIFIED', 'EndpointsNotFound', afterService], ['MODIFIED', 'MissingEndpoints', afterNotReady], ['MODIFIED', 'NotAggregated', afterReady],
-  ]);
+  // Stopped however the test ends: a stream left open dies with the server, and its rejection took the test process down.
   try {
-    await until(() => printed.split('\n').length > 4, `kubectl's four rows: ${printed}`);
-    assert.equal(printed.split('\n').filter(Boolean), ['ServiceNotFound', 'EndpointsNotFound', 'MissingEndpoints', 'NotAggregated']);
+    // And kubectl's watch, printing each event's reason.
+    // -v=6: its requests on stderr, kept apart, for the message of a failure (a CI run once saw no row after the first).
+    const kubectl = spawn('kubectl', ['--server', api.url, '-v=6', 'get', 'apiservice', NAME, '-w', '-o', 'jsonpath={.status.conditions[0].reason}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let printed = '', requests = '';
+    kubectl.stdout.on('data', (d) => (printed += d));
+    kubectl.stderr.on('data', (d) => (requests += d));
+    await until(() => w.events.length >= 1 && printed.includes('\n'), 'the initial ADDED');
+    assert.equal(reasons(w.events).map((r) => r.slice(0, 2)), [['ADDED', 'ServiceNotFound']]);
+    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'adapter', namespace: 'monitoring' }, spec: { ports: [{ name: 'https', port: 443 }] } });
+    const afterService = await rv();
+    await store.create(endpoints(false));
+    const afterNotReady = await rv();
+    // Another not-ready address: the same condition, so no status write on a cluster, and no event here.
+    await store.update(endpoints(false, '10.0.0.2'));
+    await store.update(endpoints(true));
+    const afterReady = await rv();
+    await until(() => w.events.length >= 4, 'three MODIFIED');
+    assert.equal(reasons(w.events), [
+      ['ADDED', 'ServiceNotFound', w.events[0].object.metadata.resourceVersion],
+      ['MODIFIED', 'EndpointsNotFound', afterService], ['MODIFIED', 'MissingEndpoints', afterNotReady], ['MODIFIED', 'NotAggregated', afterReady],
+    ]);
+    try {
+      await until(() => printed.split('\n').length > 4, 'kubectl\'s four rows')
+        .catch((e: Error) => { throw new Error(`${e.message}: it printed ${JSON.stringify(printed)}; its requests:\n${requests}`); });
+      assert.equal(printed.split('\n').filter(Boolean), ['ServiceNotFound', 'EndpointsNotFound', 'MissingEndpoints', 'NotAggregated']);
+    } finally {
+      kubectl.kill();
+    }
+    // A read shows the same object the last event did.
+    const got = await (await fetch(`${api.url}/apis/apiregistration.k8s.io/v1/apiservices/${NAME}`)).json() as any;
+    assert.equal([got.metadata.resourceVersion, got.status.conditions[0].reason], [afterReady, 'NotAggregated']);
   } finally {
-    kubectl.kill();
+    w.stop();
   }
-  // A read shows the same object the last event did.
-  const got = await (await fetch(`${api.url}/apis/apiregistration.k8s.io/v1/apiservices/${NAME}`)).json() as any;
-  assert.equal([got.metadata.resourceVersion, got.status.conditions[0].reason], [afterReady, 'NotAggregated']);
-  w.stop();
 });
 
 test('a watch from a version replays the status changes after it, in version order with the APIService\'s own', async () => {
