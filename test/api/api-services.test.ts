@@ -16,6 +16,8 @@ import type { Store, WatchOptions } from '../../src/store/store.ts';
 import { until } from '../support/wait.ts';
 
 let dir: string, store: Store, api: ApiServer;
+/** The store as the API server sees it, counting its open watches: tells when a client's watch is registered. */
+let apiStore: ReturnType<typeof counting>;
 
 /** The real store, counting the watches open on it by kind: what tells which informers run. */
 function counting(inner: Store): Store & { open: () => string[] } {
@@ -67,7 +69,8 @@ const rv = async () => (await store.resourceVersion());
 test.before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'convergit-apisvc-'));
   store = await openStore(dir);
-  api = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
+  apiStore = counting(store);
+  api = await startApiServer({ store: apiStore, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
 });
 
 test.after(async () => {
@@ -82,12 +85,18 @@ test('a Service or Endpoints change that changes the condition is a MODIFIED at 
   // Stopped however the test ends: a stream left open dies with the server, and its rejection took the test process down.
   try {
     // And kubectl's watch, printing each event's reason.
-    // -v=6: its requests on stderr, kept apart, for the message of a failure (a CI run once saw no row after the first).
+    await until(() => w.events.length >= 1, 'the stream\'s initial ADDED');
+    const watching = () => apiStore.open().filter((k) => k === 'APIService').length;
+    const before = watching();
+    // -v=6: its requests on stderr, kept apart, for the message of a failure.
     const kubectl = spawn('kubectl', ['--server', api.url, '-v=6', 'get', 'apiservice', NAME, '-w', '-o', 'jsonpath={.status.conditions[0].reason}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let printed = '', requests = '';
     kubectl.stdout.on('data', (d) => (printed += d));
     kubectl.stderr.on('data', (d) => (requests += d));
-    await until(() => w.events.length >= 1 && printed.includes('\n'), 'the initial ADDED');
+    // kubectl prints the object it GETs, then watches from resourceVersion 0 and skips that watch's first event (the
+    // object as it is then, which it has printed): a change made before its watch is registered would be in that
+    // skipped event and never printed (a loaded CI machine saw it). So the changes wait for its watch.
+    await until(() => printed.includes('\n') && watching() > before, 'kubectl\'s row and its watch registered');
     assert.equal(reasons(w.events).map((r) => r.slice(0, 2)), [['ADDED', 'ServiceNotFound']]);
     await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'adapter', namespace: 'monitoring' }, spec: { ports: [{ name: 'https', port: 443 }] } });
     const afterService = await rv();
