@@ -129,9 +129,9 @@ export class PidsFile {
   private closed = false;
   /**
    * Its node has stopped or detached: what it recorded is written, and nothing it hears later changes the file. A
-   * detached node's runtime still reports the exits of the containers it started (in tests and `convergit stop`,
-   * another node of this process stops them): its stale copy, written then, overwrote the next node's file, or
-   * landed in a folder being removed.
+   * detached node's runtime still reports the exits of the containers it started (when another node of this process,
+   * on the same folder, stops them: a node restarted in one process, as the tests do): its stale copy, written then,
+   * overwrote the next node's file, or landed in a folder being removed.
    */
   async close(): Promise<void> {
     await this.settle();

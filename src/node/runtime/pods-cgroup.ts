@@ -12,6 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { unescapeMountField } from '../volumes/mount-table.ts';
 
 /** The group's name under serve's own cpu cgroup: one for every serve there (all pods weigh together). */
 export const PODS_GROUP = 'convergit-pods';
@@ -35,19 +36,16 @@ export function ownCpuCgroup(mountinfo: string, cgroups: string): string | undef
     const [fstype, , superOptions = ''] = right.split(' ');
     if (fstype !== 'cgroup' || !superOptions.split(',').includes('cpu')) continue;
     const [, , , escapedRoot, mountPoint] = left.split(' ');
-    const root = unescapeMount(escapedRoot);
+    const root = unescapeMountField(escapedRoot);
     const ownPath = own.slice(2).join(':');
     // A mount of a subtree (in a container): serve's path relative to it. A path with `..` (a process outside its
     // cgroup namespace's root) has no place under the mount.
     const rel = root === '/' ? ownPath : ownPath.startsWith(`${root}/`) || ownPath === root ? ownPath.slice(root.length) : undefined;
     if (rel === undefined || rel.split('/').includes('..')) continue;
-    return path.resolve(unescapeMount(mountPoint), `.${rel}`);
+    return path.resolve(unescapeMountField(mountPoint), `.${rel}`);
   }
   return undefined;
 }
-
-/** mountinfo escapes space, tab, newline and backslash as octal. */
-const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /**
  * Makes (or finds) the pods' group under serve's own cpu cgroup and sets its shares; says why not when it cannot

@@ -94,7 +94,7 @@ class Helper {
       const id = ++this.next;
       this.entries.set(id, { started: resolve, failed: reject });
       this.refs();
-      this.child.stdin!.write(`${JSON.stringify({ id, file: r.file, args: r.args, cwd: r.cwd, env: r.env, log: r.logFile, cgroup: group && join(group, 'cgroup.procs') })}\n`);
+      this.child.stdin!.write(`${JSON.stringify({ id, file: r.file, args: r.args, cwd: r.cwd, env: r.env, log: r.logFile, cgroup: groupProcs })}\n`);
     });
   }
 
@@ -150,8 +150,8 @@ class Helper {
 }
 
 let helper: Helper | undefined;
-/** The cgroup containers are moved into (pods-cgroup.ts), and how many engines of this process asked for it. */
-let group: string | undefined;
+/** The `cgroup.procs` of the cgroup containers are moved into (pods-cgroup.ts), and how many engines asked for it. */
+let groupProcs: string | undefined;
 let groupUsers = 0;
 
 /**
@@ -159,13 +159,13 @@ let groupUsers = 0;
  * it is), until every caller has called the function returned.
  */
 export function spawnInCgroup(dir: string): () => void {
-  group = dir;
+  groupProcs = join(dir, 'cgroup.procs');
   groupUsers++;
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    if (--groupUsers === 0) group = undefined;
+    if (--groupUsers === 0) groupProcs = undefined;
   };
 }
 

@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Mount } from '../runtime/runtime.ts';
 import { mountsUnder } from './pod-volumes.ts';
+import { escapeMountField } from './mount-table.ts';
 
 const run = promisify(execFile);
 
@@ -63,8 +64,6 @@ async function symlinkOnTheWay(root: string, rel: string): Promise<string | unde
   return undefined;
 }
 
-/** A field of an fstab line: libmount's octal escapes for what would end or break the field. */
-const field = (s: string) => s.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 
 export type Wrapped = { argv: string[] } | { problem: string };
 
@@ -81,12 +80,11 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
   if ('problem' in support) return { problem: `the pod mounts volumes, and ${support.problem}` };
   const ordered = [...mounts].map((m) => ({ ...m, containerPath: resolve('/', m.containerPath) }))
     .sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length);
-  /** Each overlay's lower folder, with its upper folder (on the host: the container's). */
+  /** Each overlay's lower folder, with its upper folder (on the host: the container's; its work folder beside it). */
   const overlays = new Map<string, string>();
+  const workOf = (upper: string) => join(dirname(upper), 'work');
+  /** The bind mounts' lines. */
   const fstab: string[] = [];
-  /** The overlays' folders and lines, listed before every bind mount (one mounted after a shallower bind mount would
-   * cover it), the shallower folders first (one over /srv mounted after one over /srv/b would cover that). */
-  const overlayLines: [string, string][] = [];
   /** Mount points made before the mounts, as `mkdir -p` inside the namespace would have made them: [host path, is a folder]. */
   const points: [string, boolean][] = [];
   /** Read-only mount paths that are host mount points already (see below). */
@@ -122,19 +120,18 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
       if (!upper) {
         const n = overlays.size;
         upper = join(scratch, String(n), 'upper');
-        const work = join(scratch, String(n), 'work');
+        const work = workOf(upper);
         // overlayfs splits its options at ',' and its lower folders at ':' (and gives '\\' and '"' meanings of their
         // own): a folder naming one would be misread by the kernel, so it is refused here, saying why.
         const unsafe = [anc, upper, work].find((f) => /[,:\\"]/.test(f));
         if (unsafe) return { problem: `${why}, and ${unsafe} has a character (, : \\ or ") overlayfs options cannot hold` };
         overlays.set(anc, upper);
         points.push([upper, true], [work, true]);
-        overlayLines.push([anc, `overlay ${field(anc)} overlay ${field(`lowerdir=${anc},upperdir=${upper},workdir=${work}`)} 0 0`]);
       }
       // Made in the overlay's upper folder: what the overlay shows at dst, and nothing on the host.
       points.push([join(upper, relative(anc, dst)), src.isDirectory()]);
     }
-    fstab.push(`${field(m.hostPath)} ${field(dst)} none ${m.readOnly ? 'bind,ro' : 'bind'} 0 0`);
+    fstab.push(`${escapeMountField(m.hostPath)} ${escapeMountField(dst)} none ${m.readOnly ? 'bind,ro' : 'bind'} 0 0`);
     // `mount --all` skips an entry libmount finds mounted already: a read-only volume whose mount path is a mount
     // point of the host (the same folder bound onto itself) stayed writable. Made read-only by name after the list.
     // libmount resolves the path first: compared resolved (a path through a symlink, /var/run/…).
@@ -152,9 +149,12 @@ export async function inMountNamespace(argv: string[], mounts: Mount[], cwd: str
       }
     }
     await mkdir(scratch, { recursive: true });
+    // The overlays before every bind mount (one mounted after a shallower bind mount would cover it), shallower
+    // folders first (one over /srv mounted after one over /srv/b would cover that).
     const depth = (f: string) => f.split('/').length;
-    fstab.unshift(...overlayLines.sort((a, b) => depth(a[0]) - depth(b[0])).map(([, line]) => line));
-    await writeFile(join(scratch, 'fstab'), fstab.map((l) => `${l}\n`).join(''));
+    const overlayLines = [...overlays].sort(([a], [b]) => depth(a) - depth(b))
+      .map(([anc, upper]) => `overlay ${escapeMountField(anc)} overlay ${escapeMountField(`lowerdir=${anc},upperdir=${upper},workdir=${workOf(upper)}`)} 0 0`);
+    await writeFile(join(scratch, 'fstab'), [...overlayLines, ...fstab].map((l) => `${l}\n`).join(''));
   } catch (e) {
     return { problem: `making the mount points of the pod's volumes failed: ${(e as Error).message}` };
   }

@@ -11,6 +11,7 @@ import type { Store } from '../../store/store.ts';
 import { ConfigError, fieldValue, resourceValue, secretData } from '../env.ts';
 import type { Mount } from '../runtime/runtime.ts';
 import { writeAtomically, type FileProjection } from './atomic-writer.ts';
+import { escapeMountField, unescapeMountField } from './mount-table.ts';
 
 const run = promisify(execFile);
 
@@ -251,7 +252,6 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   // Most pods have no mount: the table (hundreds of lines on a busy host) is parsed only when it names the folder
   // (as the table writes it: space, tab, newline and backslash in octal), not once per pod of a 1,000-pod deletion.
-  if (!info.includes(dir.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`))) return [];
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
-  return info.split('\n').map((l) => unescape(l.split(' ')[4] ?? '')).filter((p) => p === dir || p.startsWith(`${dir}/`));
+  if (!info.includes(escapeMountField(dir))) return [];
+  return info.split('\n').map((l) => unescapeMountField(l.split(' ')[4] ?? '')).filter((p) => p === dir || p.startsWith(`${dir}/`));
 }
