@@ -89,6 +89,11 @@ export class DiskLoadCache implements LoadCache {
     await this.writeNow();
   }
 
+  /** Unless writes are delayed (serve writes after its sync, whose main thread is never idle), writes what was set. */
+  writeSoFar(): void {
+    if (!this.writeDelayMs) void this.writeNow();
+  }
+
   /** Writes what is still to be written (a delayed flush's entries), and waits for any write under way. */
   async close(): Promise<void> {
     await this.writeNow();

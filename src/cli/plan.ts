@@ -7,6 +7,7 @@ import { userBuildCacheDir, userLoadCacheDir } from '../build/cache-dir.ts';
 import { liveFromDataDir, liveFromServer } from '../review/live-sources.ts';
 import { planRevision, type PlanAgainst, type PlanSource } from '../review/plan-revision.ts';
 import { unreadBy } from '../build/load-cache.ts';
+import { Preload } from '../manifests/load-manifests.ts';
 import { exitCodeOf } from '../review/review.ts';
 import { renderReport, type OutputFormat } from '../review/render.ts';
 import { connectServer, type ServerFlags } from './server-connection.ts';
@@ -38,18 +39,25 @@ export async function plan(opts: PlanOptions): Promise<number> {
   if (remote) await source.fetch(); // a reused clone: bring every branch up to date
   // Only --server, --kubeconfig or --context compare with a server: a $KUBECONFIG alone keeps the base comparison.
   const server = opts.server || opts.kubeconfig || opts.context ? connectServer(opts, () => undefined) : undefined;
-  const against: PlanAgainst = server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
+  // Read once the ref's files are (planRevision): the parse workers, handed them as they were read, work meanwhile.
+  const against = async (): Promise<PlanAgainst> => server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
   const builder = new Builder({ cacheDir: userBuildCacheDir(), loadCacheDir: userLoadCacheDir() });
-  // Files the load cache holds loaded are not read from git at all.
+  // Files the load cache holds loaded are not read from git at all; the others are parsed as they are read.
   const loads = await builder.loads();
   const unread = loads && unreadBy(loads, { strict: opts.strict });
-  const reading: PlanSource = !unread ? source : {
-    resolve: (ref) => source.resolve(ref), read: (sha) => source.read(sha, { unread }), mergeBase: (a, b) => source.mergeBase(a, b),
+  const preload = new Preload({ strict: opts.strict, root: opts.path, cache: loads });
+  const reading: PlanSource = {
+    resolve: (ref) => source.resolve(ref), read: (sha) => source.read(sha, { unread, onRead: (f) => preload.add(f) }), mergeBase: (a, b) => source.mergeBase(a, b),
     treeChanges: (a, b) => source.treeChanges(a, b), treeOid: (sha, dir) => source.treeOid(sha, dir), revisionTree: (sha) => source.revisionTree(sha),
   };
-  const report = await planRevision(reading, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder }, against);
+  let report;
+  try {
+    report = await planRevision(reading, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder, preload }, against);
+  } finally {
+    await preload.finish();
+  }
   process.stdout.write(renderReport(report, opts.output, { color: process.stdout.isTTY && !process.env.NO_COLOR }));
   return exitCodeOf(report, opts.detailedExitcode);
 }

@@ -9,6 +9,7 @@ import { Builder } from '../build/builder.ts';
 import { userBuildCacheDir, userLoadCacheDir } from '../build/cache-dir.ts';
 import { unreadBy } from '../build/load-cache.ts';
 import { formatIssue } from '../model/issue.ts';
+import { Preload } from '../manifests/load-manifests.ts';
 
 export interface ValidateOptions { repo: string; ref: string; path: string; strict: boolean; branch: string; worktree?: boolean; allowHostPath?: string[]; maxManifestFiles?: number }
 
@@ -25,11 +26,16 @@ export async function validate(opts: ValidateOptions): Promise<number> {
     const source = new GitSource({ repo: path.resolve(opts.repo), branch: opts.branch, path: opts.path, dataDir: os.tmpdir(), interval: 0, maxManifestFiles: opts.maxManifestFiles });
     await source.prepare();
     const sha = await source.resolve(opts.ref);
-    // Files the load cache holds loaded are not read from git at all.
+    // Files the load cache holds loaded are not read from git at all; the others are parsed as they are read.
     const loads = await builder.loads();
-    const rev = await source.read(sha, { unread: loads && unreadBy(loads, { strict: opts.strict }) });
-    loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true }, builder);
-    [label, files] = [sha.slice(0, 7), rev.files.length];
+    const preload = new Preload({ strict: opts.strict, root: opts.path, cache: loads });
+    try {
+      const rev = await source.read(sha, { unread: loads && unreadBy(loads, { strict: opts.strict }), onRead: (f) => preload.add(f) });
+      loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true, preload }, builder);
+      [label, files] = [sha.slice(0, 7), rev.files.length];
+    } finally {
+      await preload.finish();
+    }
   }
   const { objects, issues } = loaded;
   for (const i of issues) console.log(i.severity === 'warning' ? formatIssue({ ...i, message: `warning: ${i.message}` }) : formatIssue(i));

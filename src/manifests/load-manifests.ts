@@ -20,7 +20,7 @@ import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
 import { restoreFile, storeFile, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
-import { parseInWorkers } from './parse-pool.ts';
+import { ParsePool } from './parse-pool.ts';
 import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
 import type { AppliedCrd, DesiredObject, LoadCache, LoadOptions, LoadResult, ManifestFile } from './types.ts';
@@ -187,45 +187,74 @@ export function workersWanted(setting: string | undefined, load = loadavg()[0], 
 
 /** Fewer files than this to parse: the workers' start costs more than they save. */
 const POOL_FROM = 200;
+/** Files the workers loaded between two writes of the load cache while they work (~1.5 MB at 10,000 files). */
+const WRITE_EVERY = 1000;
 
 /**
- * Parses and checks, in worker threads, the files of `files` that neither the loader's memory nor the load cache
- * holds, and puts them in the loader's memory (and the load cache) as a cache hit would: the loadManifests that
- * follows then gives the same answer as without it, having parsed nothing. A cold load of 10,000 files spent most
- * of its time parsing YAML on the one thread (issue 14). Does nothing for a few files, or when no worker starts.
- * Returns how many files the workers loaded.
+ * Parses and checks, in worker threads, the files handed over (`add`: a cold read hands each blob over as it reads
+ * it, so parsing overlaps reading) that neither the loader's memory nor the load cache holds, and puts them in the
+ * loader's memory (and the load cache) as a cache hit would: the loadManifests that follows then gives the same
+ * answer as without it, having parsed nothing. A cold load of 10,000 files spent most of its time parsing YAML on
+ * the one thread (issue 14). The workers start once POOL_FROM files wait for them; with fewer, or when no worker
+ * starts, the load parses them itself.
  */
-export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions = {}): Promise<number> {
-  const limits = limitsOf(opts);
-  const strict = !!opts.strict;
-  const todo: { key: string; file: ManifestFile }[] = [];
-  for (const file of files) {
-    if (file.problem || file.unread || !MANIFEST.test(file.path)) continue;
-    const key = keyOf(file, limits.maxAliases);
-    const hit = cache.get(key); // a commit's unchanged files: only this lookup
-    if ((hit && hit.strict === strict) || fileRefusal(file, opts.root ?? '', limits)) continue;
-    todo.push({ key, file });
+export class Preload {
+  private readonly limits: ReturnType<typeof limitsOf>;
+  private readonly strict: boolean;
+  private waiting: ManifestFile[] = [];
+  private pool?: ParsePool;
+  private finished = false;
+  /** Files the workers loaded. */
+  loaded = 0;
+
+  constructor(private readonly opts: LoadOptions = {}) {
+    this.limits = limitsOf(opts);
+    this.strict = !!opts.strict;
   }
-  if (todo.length < POOL_FROM || !workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return 0;
-  const disk = opts.cache;
-  const jobs = todo.filter(({ key, file }) => {
-    const restored = disk && restoreFile(disk.get(`${key}\0${strict}`), file.path);
-    if (restored && restored.chars === file.content.length) return remember(key, restored, strict), false;
-    return true;
-  });
-  let loaded = 0;
-  await parseInWorkers(jobs.map((j) => j.file), limits.maxAliases, strict, (i, json) => {
-    const { key, file } = jobs[i];
+
+  /** Hands a file over; once finished, does nothing (a second read, plan's base: its own load preloads it). */
+  add(file: ManifestFile): void {
+    if (this.finished || file.problem || file.unread || !MANIFEST.test(file.path)) return;
+    const key = keyOf(file, this.limits.maxAliases);
+    const hit = cache.get(key); // a commit's unchanged files: only this lookup
+    if ((hit && hit.strict === this.strict) || fileRefusal(file, this.opts.root ?? '', this.limits)) return;
+    const restored = this.opts.cache && restoreFile(this.opts.cache.get(`${key}\0${this.strict}`), file.path);
+    if (restored && restored.chars === file.content.length) return void remember(key, restored, this.strict);
+    if (this.pool) return this.pool.add(file);
+    if (this.waiting.length < POOL_FROM) this.waiting.push(file);
+    if (this.waiting.length < POOL_FROM) return;
+    // Decided once: no workers now leaves every file to the load.
+    if (!workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return void (this.finished = true, this.waiting = []);
+    this.pool = new ParsePool(this.limits.maxAliases, this.strict, (f, json) => this.done(f, json));
+    for (const f of this.waiting) this.pool.add(f);
+    this.waiting = [];
+  }
+
+  /** Waits for the workers to load what they were given; returns how many files they loaded. */
+  async finish(): Promise<number> {
+    this.finished = true;
+    await this.pool?.close().catch((e) => {
+      // No worker (a missing build file, no threads): loadManifests parses what is left itself. '1': workers or fail (tests).
+      if (process.env.CONVERGIT_PARSE_WORKERS === '1') throw e;
+    });
+    return this.loaded;
+  }
+
+  private done(file: ManifestFile, json: string): void {
+    const key = keyOf(file, this.limits.maxAliases);
     const restored = restoreFile(JSON.parse(json), file.path);
     if (!restored) return;
-    remember(key, restored, strict);
-    disk?.set(`${key}\0${strict}`, json, { json: true });
-    loaded++;
-  }).catch((e) => {
-    // No worker (a missing build file, no threads): loadManifests parses what is left itself. '1': workers or fail (tests).
-    if (process.env.CONVERGIT_PARSE_WORKERS === '1') throw e;
-  });
-  return loaded;
+    remember(key, restored, this.strict);
+    this.opts.cache?.set(`${key}\0${this.strict}`, json, { json: true });
+    if (++this.loaded % WRITE_EVERY === 0) this.opts.cache?.writeSoFar?.();
+  }
+}
+
+/** A Preload of `files` at once (a load whose files were not handed over as they were read). */
+export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions = {}): Promise<number> {
+  const preload = new Preload(opts);
+  for (const file of files) preload.add(file);
+  return preload.finish();
 }
 
 /** Into the memory cache, within its bound. */

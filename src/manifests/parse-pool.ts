@@ -1,12 +1,18 @@
 // Worker threads that load files on their own (load-manifests.ts storedFileOf), for a load with thousands of files
 // to parse: YAML parsing and schema checks of 10,000 files were seconds on the one thread. Started for one load and
 // ended after it (each holds its own parser, kinds and validators: memory a long-running serve need not keep).
+// Files are added as they come (a cold read hands each blob over as it is read, so the parsing overlaps the reading).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ManifestFile } from './types.ts';
 
 /** Files sent to a worker at a time: few messages, and work left to share when one worker is slower. */
 const BATCH = 100;
+/**
+ * Batches a worker holds at once: the next is already there when it finishes one, so it does not wait for the
+ * main thread (busy reading blobs or the live state) to take its answer before it has more to do.
+ */
+const AHEAD = 8;
 
 /** The worker's module, beside this one; from the sources (tsx), the TypeScript one through tsx's loader. */
 function newWorker(workerData: unknown): Worker {
@@ -16,34 +22,66 @@ function newWorker(workerData: unknown): Worker {
 }
 
 /**
- * Calls `done(i, json)` with the StoredFile JSON of `files[i]`, for every file, in no particular order. Resolves once
- * all are done; rejects if a worker fails (the caller's load then parses what is left itself).
+ * Calls `done(file, json)` with the StoredFile JSON of every file added, in no particular order. `close()` resolves
+ * once all are done; it rejects if a worker fails (the caller's load then parses what is left itself).
  */
-export async function parseInWorkers(files: ManifestFile[], maxAliases: number, strict: boolean, done: (i: number, json: string) => void): Promise<void> {
-  if (!files.length) return;
-  const width = Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / BATCH), 4));
-  let next = 0;
-  const workers: Worker[] = [];
-  try {
-    await Promise.all(Array.from({ length: width }, () => new Promise<void>((resolve, reject) => {
-      const worker = newWorker({ maxAliases, strict });
-      workers.push(worker);
-      let from = 0;
-      const send = () => {
-        if (next >= files.length) return resolve(); // its part done: ended below
-        from = next;
-        next = Math.min(files.length, next + BATCH);
-        worker.postMessage(files.slice(from, next).map((f) => ({ path: f.path, content: f.content, oid: f.oid })));
-      };
-      worker.on('message', (out: string[]) => {
-        out.forEach((json, k) => done(from + k, json));
-        send();
+export class ParsePool {
+  private readonly queue: ManifestFile[] = [];
+  private readonly workers: { worker: Worker; sent: ManifestFile[][] }[] = [];
+  private closed = false;
+  private failed?: Error;
+  private settle!: { resolve: () => void; reject: (e: Error) => void };
+  private readonly finished = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
+
+  constructor(maxAliases: number, strict: boolean, private readonly done: (file: ManifestFile, json: string) => void, width = Math.min(availableParallelism(), 4)) {
+    this.finished.catch(() => {}); // reported by close()
+    for (let i = 0; i < Math.max(1, width); i++) {
+      const entry = { worker: newWorker({ maxAliases, strict }), sent: [] as ManifestFile[][] };
+      this.workers.push(entry);
+      entry.worker.on('message', (out: string[]) => {
+        const batch = entry.sent.shift()!;
+        out.forEach((json, k) => this.done(batch[k], json));
+        this.pump();
       });
-      worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`parse worker exited with ${code}`))); // after resolve(): nothing
-      send();
-    })));
-  } finally {
-    for (const w of workers) void w.terminate();
+      entry.worker.on('error', (e) => this.fail(e));
+      entry.worker.on('exit', (code) => this.fail(new Error(`parse worker exited with ${code}`))); // after close(): nothing
+    }
+  }
+
+  add(file: ManifestFile): void {
+    if (this.closed) throw new Error('internal error: a file added to a closed parse pool');
+    this.queue.push(file);
+    if (this.queue.length >= BATCH) this.pump();
+  }
+
+  /** No more files: resolves when every file added is done, then ends the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.pump();
+    try {
+      await this.finished;
+    } finally {
+      for (const { worker } of this.workers) void worker.terminate();
+    }
+  }
+
+  /** Full batches to workers with room; once closed, what is left too; resolves when nothing is left anywhere. */
+  private pump(): void {
+    if (this.failed) return;
+    while (this.queue.length >= BATCH || (this.closed && this.queue.length)) {
+      // One batch at a time to the worker holding the fewest.
+      const entry = this.workers.reduce((a, b) => (b.sent.length < a.sent.length ? b : a));
+      if (entry.sent.length >= AHEAD) break;
+      const batch = this.queue.splice(0, BATCH);
+      entry.sent.push(batch);
+      entry.worker.postMessage(batch.map((f) => ({ path: f.path, content: f.content, oid: f.oid })));
+    }
+    if (this.closed && !this.queue.length && this.workers.every((w) => !w.sent.length)) this.settle.resolve();
+  }
+
+  private fail(e: Error): void {
+    if (this.failed || (this.closed && this.workers.every((w) => !w.sent.length))) return;
+    this.failed = e;
+    this.settle.reject(e);
   }
 }

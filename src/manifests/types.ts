@@ -45,6 +45,11 @@ export interface LoadCache {
   set(key: string, value: unknown, opts?: { json?: boolean; lazy?: boolean }): void;
   /** Writes what was set (called after each load). */
   flush?(): Promise<void>;
+  /**
+   * Begins writing what was set so far, keeping what was read for the rest of the load: a cold load's parse workers
+   * take minutes of CPU between them, so the main thread, waiting for them, writes their entries meanwhile.
+   */
+  writeSoFar?(): void;
 }
 
 export interface LoadOptions {

@@ -4,6 +4,7 @@ import { objectKey } from '../model/key.ts';
 import { registerCrds } from '../model/custom-kinds.ts';
 import { loadDesired, type TreeLookup } from '../sync/desired.ts';
 import type { Builder } from '../build/builder.ts';
+import type { Preload } from '../manifests/load-manifests.ts';
 import type { LoadResult } from '../manifests/types.ts';
 import type { Live } from './live-sources.ts';
 import type { PlanReport } from './report.ts';
@@ -28,6 +29,8 @@ export interface PlanRequest {
   allowHostPath?: string[];
   /** Keeps kustomize's output between the ref and its base, and across runs (the CLI: the user's cache folder). */
   builder?: Builder;
+  /** The parse workers the source's read hands the ref's files to (loadDesired). */
+  preload?: Preload;
 }
 
 /** A live state and where it came from, or a base revision (default: the merge base of the ref with `branch`). */
@@ -35,15 +38,17 @@ export type PlanAgainst =
   | { live: Live; source: 'server' | 'data-dir'; name: string }
   | { base?: string; branch: string };
 
-export async function planRevision(source: PlanSource, req: PlanRequest, against: PlanAgainst): Promise<PlanReport> {
+/** `against` may be made once the ref is read (the CLI reads a data folder's state while the ref's files are parsed). */
+export async function planRevision(source: PlanSource, req: PlanRequest, againstOf: PlanAgainst | (() => Promise<PlanAgainst>)): Promise<PlanReport> {
   const sha = await source.resolve(req.ref);
   const rev = await source.read(sha);
+  const against = typeof againstOf === 'function' ? await againstOf() : againstOf;
   // Custom resources validate against the CRDs that run, as `serve` would (a base revision has none).
   const inventory = new Set('live' in against ? against.live.live.inventory : []);
   const appliedCrds = 'live' in against
     ? against.live.live.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }))
     : [];
-  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, allowHostPath: req.allowHostPath, root: req.path, appliedCrds }, req.builder);
+  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, allowHostPath: req.allowHostPath, root: req.path, appliedCrds, preload: req.preload }, req.builder);
   const loaded = await load(rev);
   registerCrds([...appliedCrds.map((c) => c.object), ...loaded.objects.map((d) => d.object).filter((o) => o.kind === 'CustomResourceDefinition')]);
   const ref = { name: req.ref, sha, message: rev.message.split('\n')[0] };

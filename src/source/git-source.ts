@@ -139,7 +139,7 @@ export class GitSource {
     try {
       const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
       const tree = await this.reader.treeAt(commit.tree, this.path);
-      const files = await this.reader.files(tree, this.path, opts.unread);
+      const files = await this.reader.files(tree, this.path, opts);
       return {
         sha,
         tree,

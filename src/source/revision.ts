@@ -22,6 +22,11 @@ export interface ReadOptions {
    * processes). Their files come with `unread` and no content. Such a read is not the base of an incremental one.
    */
   unread?: (path: string, oid: string) => boolean;
+  /**
+   * Called with each file whose blob is read (not one the last read had: unchanged files are not read again): a cold
+   * read hands its thousands of files to the loader's parse workers as it goes (manifests' Preload).
+   */
+  onRead?: (file: SourceFile) => void;
 }
 
 export interface Revision {

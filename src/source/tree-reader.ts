@@ -2,7 +2,7 @@
 // `.sourceignore`), incrementally: only the subtrees and blobs whose oid changed since the last read.
 import { promises as fsp } from 'node:fs';
 import git, { type PromiseFsClient } from 'isomorphic-git';
-import type { SourceFile } from './revision.ts';
+import type { ReadOptions, SourceFile } from './revision.ts';
 import type { Issue } from '../model/issue.ts';
 import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
@@ -127,13 +127,13 @@ export class TreeReader {
   }
 
   /** `*.yaml`, `*.yml`, `Kustomization` and `.sourceignore` files in `tree`, which sits at `dir` in the repository; sorted by path. */
-  async files(tree: string, dir: string, unread?: (path: string, oid: string) => boolean): Promise<SourceFile[]> {
+  async files(tree: string, dir: string, opts: ReadOptions = {}): Promise<SourceFile[]> {
     this.fs.forgetPacks(); // a fetch or gc since the last read may have changed them
     // Manifest files of this read, counted as their trees are listed.
     const tally = newTally(dir);
     // Files left unread are no base for the next read, which would take their missing content as read.
-    if (unread) {
-      const read = await this.folder(tree, dir, undefined, { get: () => undefined, set: () => {} }, tally, unread);
+    if (opts.unread) {
+      const read = await this.folder(tree, dir, undefined, { get: () => undefined, set: () => {} }, tally, opts);
       this.lastWarnings = read.warnings;
       return read.files;
     }
@@ -142,7 +142,7 @@ export class TreeReader {
     // Built on the first blob not read before (none for a commit outside the manifests).
     let map: Map<string, Text> | undefined;
     const known = { get: (oid: string) => (map ??= new Map(last?.files.map((f) => [f.oid, f]))).get(oid), set: (oid: string, t: Text) => map!.set(oid, t) };
-    const folder = await this.folder(tree, dir, last, known, tally);
+    const folder = await this.folder(tree, dir, last, known, tally, opts);
     this.last = folder;
     this.lastWarnings = folder.warnings;
     return folder.files;
@@ -152,7 +152,7 @@ export class TreeReader {
    * Reads the folder at `dir` unless `prev` (the same folder, last read) has the same oid. Only folders on the
    * path to a change are listed again, and only changed blobs are read.
    */
-  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known, tally: Tally, unread?: (path: string, oid: string) => boolean): Promise<Folder> {
+  private async folder(oid: string, dir: string, prev: Folder | undefined, known: Known, tally: Tally, opts: ReadOptions): Promise<Folder> {
     if (prev?.oid === oid) return this.count(tally, prev.files.length), prev;
     tally.listing++;
     const children = new Map<string, Folder>();
@@ -174,14 +174,17 @@ export class TreeReader {
     // Subfolders and blobs read side by side (at most PARALLEL at a time); the result is in entry order as before.
     const reads = entries.map(async (entry) => {
       const path = dir ? `${dir}/${entry.path}` : entry.path;
-      if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known, tally, unread) };
+      if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known, tally, opts) };
       // Submodules (type 'commit', warned about above) and other files are not read.
       if (entry.type !== 'blob' || !READ.test(entry.path)) return undefined;
       const symlink = entry.mode === SYMLINK_MODE;
-      if (!symlink && unread?.(path, entry.oid)) return { file: { path, oid: entry.oid, symlink, content: '', unread: true as const } };
+      if (!symlink && opts.unread?.(path, entry.oid)) return { file: { path, oid: entry.oid, symlink, content: '', unread: true as const } };
       await tally.listed;
       if (tally.failed) throw tally.failed;
-      return { file: { path, oid: entry.oid, symlink, ...(await this.content(entry.oid, path, known)) } };
+      const read = known.get(entry.oid) === undefined;
+      const file: SourceFile = { path, oid: entry.oid, symlink, ...(await this.content(entry.oid, path, known)) };
+      if (read) opts.onRead?.(file);
+      return { file };
     });
     // Listed, and every subfolder's listing begun (each counts itself in before its first await).
     if (--tally.listing === 0) tally.allListed();

@@ -1,7 +1,7 @@
 // The desired state of one revision: built (kustomizations run through kustomize), its manifests loaded and
 // validated, then its git images pinned to trees and its pod templates stamped with the checksum of the
 // configuration they read.
-import { loadManifests, preloadInWorkers, sortIssues } from '../manifests/load-manifests.ts';
+import { loadManifests, preloadInWorkers, sortIssues, type Preload } from '../manifests/load-manifests.ts';
 import { gitImageDirs, pinGitImages } from '../manifests/git-images.ts';
 import type { LoadOptions, LoadResult } from '../manifests/types.ts';
 import type { Revision } from '../source/revision.ts';
@@ -17,12 +17,18 @@ export interface TreeLookup {
   revisionTree(sha: string): SourceTree;
 }
 
-/** `builder` keeps kustomize's output across revisions (default: one per process, in memory). */
-export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOptions, builder?: Builder): Promise<LoadResult> {
+/**
+ * `builder` keeps kustomize's output across revisions (default: one per process, in memory). `preload`: the parse
+ * workers the revision's files were handed to as they were read (ReadOptions.onRead), waited for here.
+ */
+export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOptions & { preload?: Preload }, builder?: Builder): Promise<LoadResult> {
+  const { preload, ...load } = opts;
   const build = await buildManifests(rev.files, trees.revisionTree(rev.sha), { root: opts.root, builder });
-  const cache = opts.cache ?? (await builder?.loads());
-  const loadOpts = cache ? { ...opts, cache } : opts;
-  // Thousands of files not loaded before (a cold start): parsed and checked in worker threads first.
+  const cache = load.cache ?? (await builder?.loads());
+  const loadOpts = cache ? { ...load, cache } : load;
+  // Thousands of files not loaded before (a cold start): parsed and checked in worker threads first (those not
+  // handed over as they were read: kustomize's output).
+  await preload?.finish();
   await preloadInWorkers(build.files, loadOpts);
   const loaded = loadManifests(build.files, loadOpts);
   await cache?.flush?.();

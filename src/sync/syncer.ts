@@ -1,6 +1,7 @@
 // Runs the sync machine against a Git source and the store: each step's work, status and history bookkeeping.
 import { createActor, fromPromise, type Actor, type ActorOptions } from 'xstate';
-import type { Revision } from '../source/revision.ts';
+import type { ReadOptions, Revision } from '../source/revision.ts';
+import { Preload } from '../manifests/load-manifests.ts';
 import type { Store } from '../store/store.ts';
 import { formatIssue, type Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -25,7 +26,7 @@ import type { ObjectHealth } from '../health/types.ts';
 export interface RevisionSource extends TreeLookup {
   fetch(): Promise<void>;
   head(): Promise<string>;
-  read(sha: string): Promise<Revision>;
+  read(sha: string, opts?: ReadOptions): Promise<Revision>;
   watch(onChange: () => void): () => Promise<void>;
 }
 
@@ -167,6 +168,8 @@ export class Syncer {
   private planBase?: PlanBase;
   /** The desired set of the plan being applied; becomes planBase once the apply succeeds. */
   private planning?: PlanBase;
+  /** The parse workers the last read handed its blobs to, until the load that follows waits for them. */
+  private preload?: Preload;
   /** plan.inventory of the last plan noted: a plan with the very same array has the inventory's keys. */
   private notedInventory?: string[];
 
@@ -184,7 +187,11 @@ export class Syncer {
           return this.source.head();
         }),
         load: fromPromise(async ({ input }: { input: { head: string } }) => {
-          this.revision = await this.source.read(input.head).catch((e) => {
+          // The blobs read (all of them at a cold start) go to the loader's parse workers as they are read.
+          await this.preload?.finish();
+          const preload = this.preload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache: await this.opts.builder?.loads() });
+          this.revision = await this.source.read(input.head, { onRead: (f) => preload.add(f) }).catch(async (e) => {
+            await preload.finish();
             // Tried and refused (too many files, a corrupt object): attempted all the same, as Flux records it.
             this.persisted.lastAttempted = input.head;
             throw e;
@@ -199,7 +206,10 @@ export class Syncer {
           // The same --path tree, the same CRDs, and the same answers to whatever the last load read outside the
           // tree (a commit to a README, a CI file, another app): the same result, so the load is not run again.
           const key = JSON.stringify([rev.tree, appliedCrds.map((c) => [objectKey(c.object), c.object.metadata.resourceVersion, c.fromGit])]);
+          const preload = this.preload;
+          this.preload = undefined;
           if (this.lastLoad?.key === key && await sameAnswers(this.lastLoad.reads, this.source, rev.sha)) {
+            await preload?.finish();
             this.stats.loadsReused++;
             return { errors: this.lastLoad.errors };
           }
@@ -207,7 +217,7 @@ export class Syncer {
           const reads: Read[] = [];
           // Shared: an unchanged document's object is the very one of the last load (frozen), so the plan diffs only
           // what changed; nothing here writes into them (apply writes copies).
-          const result = await loadDesired(rev, recording(this.source, reads), { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds, shared: true }, this.opts.builder);
+          const result = await loadDesired(rev, recording(this.source, reads), { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds, shared: true, preload }, this.opts.builder);
           this.warnings = result.issues.filter((i) => i.severity === 'warning');
           this.objects = result.objects.map((d) => d.object);
           const errors = result.issues.filter((i) => i.severity === 'error');
@@ -324,6 +334,7 @@ export class Syncer {
       });
     }
     this.actor.stop();
+    await this.preload?.finish();
     this.stopLiveWatch?.();
     await this.monitor?.stop();
     await this.writeStatus();

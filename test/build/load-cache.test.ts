@@ -224,4 +224,38 @@ test('a delayed write (serve) is made after the load, or at close, and a new pro
   }
 });
 
+test('writeSoFar writes what was set so far and keeps what was read for the rest of the load; a delayed cache waits', async () => {
+  const dir = tmp(), delayed = tmp();
+  const file = join(dir, 'loads.ndjson');
+  const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1 : 0);
+  try {
+    const files = VARIANTS.map((v, i) => ({ path: `w/${i}.yaml`, content: v(`w-${i}`, i), oid: `w${i}` }));
+    const first = await loadWith(dir, files.slice(0, 3), {}); // entries of the first three files on disk
+    assert.is(lines(), first.cache.stats.added);
+    clearLoadCache();
+    const cache = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    cache.set('k1', { a: 1 });
+    cache.set('k2', '{"b":2}', { json: true });
+    cache.writeSoFar();
+    await until(() => lines() === first.cache.stats.added + 2, 'the entries set so far written', 5000);
+    const r = loadManifests(files, { cache });
+    assert.is(cache.stats.hits, first.cache.stats.added, 'what was read is still there for the load after the write');
+    assert.is(summary(r), summary(loadManifests(files, {})));
+    await cache.flush();
+    const again = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    assert.equal([again.get('k1'), again.get('k2')], [{ a: 1 }, { b: 2 }]);
+    // serve's cache writes after its sync: not while the load goes.
+    const later = await DiskLoadCache.open(delayed, { fingerprint: 'test', writeDelayMs: 60_000 });
+    later.set('k', { c: 3 });
+    later.writeSoFar();
+    await new Promise((r) => setTimeout(r, 50)); // a write, had one begun, would have landed (the other one above did)
+    assert.not.ok(existsSync(join(delayed, 'loads.ndjson')), 'no write before the delayed flush');
+    await later.close();
+    assert.ok(existsSync(join(delayed, 'loads.ndjson')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(delayed, { recursive: true, force: true });
+  }
+});
+
 test.run();

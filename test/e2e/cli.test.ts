@@ -61,6 +61,13 @@ test('validate: a cold load of hundreds of files, in worker threads, says what t
     assert.is(pooled.code, 1, pooled.stderr);
     assert.match(pooled.stdout, /^k8s\/team-0\/cm-0\.yaml:6:3: ConfigMap\/cm-0: data\.v: must be a string/m);
     assert.equal([pooled.code, pooled.stdout, pooled.stderr], [alone.code, alone.stdout, alone.stderr]);
+    // plan reads the ref (its files to the workers as they are read) and then its base (loaded on its own).
+    for (let i = 0; i < 240; i++) if (i % 3 === 0 || i % 50 === 0) repo.write(`k8s/team-${i % 8}/cm-${i}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: "changed"\n`);
+    repo.commit('a third changed, the errors mended');
+    const plan = (workers: string) => runCli(['plan', '--repo', repo.dir, '--ref', 'HEAD', '--base', 'HEAD~1', '--output', 'json'], { CONVERGIT_PARSE_WORKERS: workers, XDG_CACHE_HOME: path.join(caches, `plan-${workers}`) });
+    const [pooledPlan, alonePlan] = [await plan('1'), await plan('0')];
+    assert.ok(JSON.parse(pooledPlan.stdout).changes.length >= 80, pooledPlan.stdout.slice(0, 500) + pooledPlan.stderr);
+    assert.equal([pooledPlan.code, pooledPlan.stdout, pooledPlan.stderr], [alonePlan.code, alonePlan.stdout, alonePlan.stderr]);
   } finally {
     repo.cleanup();
     rmSync(caches, { recursive: true, force: true });

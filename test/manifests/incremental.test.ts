@@ -2,7 +2,7 @@
 // a fresh load gives, over random sequences of edits, errors, renames and deletions.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clearLoadCache, loadManifests, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
+import { clearLoadCache, loadManifests, Preload, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
 import type { ManifestFile } from '../../src/manifests/types.ts';
 
 /** A deterministic generator, so a failure can be replayed. */
@@ -110,6 +110,52 @@ async function pooledEqualsAlone(list: ManifestFile[]) {
   }
   clearLoadCache();
   assert.is(await preloadInWorkers(list.slice(0, 20)), 0, 'a few files: not worth the workers');
+}
+
+test('files handed to the workers one by one as they are read give the same load; none once it is finished', async () => {
+  const next = rng(33);
+  const kinds = [...VARIANTS, LIST, ALIASES, KEPT];
+  const list: ManifestFile[] = Array.from({ length: 450 }, (_, i) => ({ path: `t-${i % 5}/g${i}.yaml`, content: kinds[Math.floor(next() * kinds.length)](`p${i}`, Math.floor(next() * 10)) }));
+  await withWorkers('1', async () => {
+    clearLoadCache();
+    const alone = summary(list, false);
+    clearLoadCache();
+    const preload = new Preload({});
+    for (const [i, file] of list.entries()) {
+      preload.add(file);
+      // A read hands blobs over between its turns of the event loop: the workers answer in between.
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.is(await preload.finish(), list.length, 'every file loaded by a worker');
+    assert.is(summary(list, false), alone);
+    const late: ManifestFile = { path: 'late.yaml', content: VARIANTS[0]('late', 1) };
+    preload.add(late);
+    assert.is(await preload.finish(), list.length, 'a file added once finished is left to the load');
+  });
+  await withWorkers('1', async () => {
+    clearLoadCache();
+    const few = new Preload({});
+    for (const file of list.slice(0, 199)) few.add(file);
+    assert.is(await few.finish(), 0, 'fewer than 200 files: no workers started, the load parses them');
+  });
+  await withWorkers('0', async () => {
+    clearLoadCache();
+    const off = new Preload({});
+    for (const file of list) off.add(file);
+    assert.is(await off.finish(), 0, 'workers off: the load parses every file');
+    assert.is(summary(list, false), (clearLoadCache(), summary(list, false)));
+  });
+});
+
+async function withWorkers(setting: string, run: () => Promise<void>) {
+  const was = process.env.CONVERGIT_PARSE_WORKERS;
+  process.env.CONVERGIT_PARSE_WORKERS = setting;
+  try {
+    await run();
+  } finally {
+    if (was === undefined) delete process.env.CONVERGIT_PARSE_WORKERS;
+    else process.env.CONVERGIT_PARSE_WORKERS = was;
+  }
 }
 
 test('workers are used when a core is idle, or when told', () => {

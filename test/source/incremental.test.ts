@@ -50,6 +50,27 @@ test('one changed file among many in nested folders → 1 blob, only the trees o
   }
 });
 
+test('onRead is told of each file as its blob is read, with its content: every file cold, the changed one after', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const seen: { path: string; content: string }[] = [];
+    const onRead = (f: { path: string; content: string }) => seen.push({ path: f.path, content: f.content });
+    const cold = await source.read(await source.head(), { onRead });
+    assert.equal([...seen].sort((a, b) => a.path.localeCompare(b.path)), cold.files.map((f) => ({ path: f.path, content: f.content })));
+    seen.length = 0;
+    repo.write('apps/c/z/f1.yaml', 'name: new\n');
+    await source.read(repo.commit('one file'), { onRead });
+    assert.equal(seen, [{ path: 'apps/c/z/f1.yaml', content: 'name: new\n' }], 'unchanged folders are not read again');
+    seen.length = 0;
+    await source.read(await source.head(), { onRead, unread: (p) => p.endsWith('f0.yaml') });
+    assert.is(seen.length, 45 - 9, 'files left unread are not handed over');
+    assert.ok(seen.every((f) => !f.path.endsWith('f0.yaml')));
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('unchanged tree at path → cached files, 0 blobs (a commit outside path, an empty commit)', async () => {
   const repo = nestedRepo();
   try {
