@@ -47,6 +47,10 @@ const fullGcHeaps = (out: string) => {
   }
   return [...byIsolate.values()].sort((a, b) => Math.max(...b) - Math.max(...a))[0] ?? [];
 };
+/** The longest garbage-collection pauses of serve's main isolate (--trace-gc lines), with V8's own words for each. */
+const longestGcPauses = (out: string, n: number) => [...out.matchAll(/^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: (Scavenge|Mark-Compact(?: \(reduce\))?|Minor Mark-Sweep)[^,]*, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms\s*(.*)$/gm)]
+  .map((x) => ({ ms: Number(x[2]), line: `${x[1]} ${x[2]} ms ${x[3].replace(/\(average mu[^)]*\)\s*/, '')}` }))
+  .sort((a, b) => b.ms - a.ms).slice(0, n);
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const cpuOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -151,7 +155,9 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     console.log(`  serve memory, peak: ${verdict(`${mem.peak.toFixed(0)} MiB`, '≤ 2 GiB', mem.peak <= 2048)}   (${memBefore.rss.toFixed(0)} MiB before the commit, ${mem.rss.toFixed(0)} MiB after)`);
     console.log(`  heap after a full GC: ${heapBefore.toFixed(0)} MB before the commit, ${heapAfter.toFixed(0)} MB with every pod running: ${(((heapAfter - heapBefore) * 1024) / total).toFixed(1)} KiB a pod`);
     console.log(`  load average after: ${load()} (2 cores, shared with whatever else runs)`);
+    console.log(`  longest GC pauses (--trace-gc, whole serve): ${longestGcPauses(serve.output(), 5).map((g) => g.line).join('; ')}`);
   } finally {
+    if (process.env.HOLLOW_SERVE_LOG) writeFileSync(process.env.HOLLOW_SERVE_LOG, serve.output());
     await serve.stop();
     try {
       const prof = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
