@@ -224,6 +224,23 @@ test('a delayed write (serve) is made after the load, or at close, and a new pro
   }
 });
 
+test('thousands of entries, written a few hundred lines at a time, are all read back: a new file and appends', async () => {
+  const dir = tmp();
+  try {
+    const cache = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    for (let i = 0; i < 1234; i++) cache.set(`k${i}`, { i });
+    await cache.flush(); // a new file: written aside, then renamed
+    for (let i = 1234; i < 2500; i++) cache.set(`k${i}`, JSON.stringify({ i }), { json: true });
+    await cache.flush(); // appended
+    const again = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    const back = Array.from({ length: 2500 }, (_, i) => (again.get(`k${i}`) as { i: number } | undefined)?.i);
+    assert.equal(back, Array.from({ length: 2500 }, (_, i) => i));
+    assert.is(again.stats.skipped, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('writeSoFar writes what was set so far and keeps what was read for the rest of the load; a delayed cache waits', async () => {
   const dir = tmp(), delayed = tmp();
   const file = join(dir, 'loads.ndjson');
