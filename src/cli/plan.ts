@@ -56,7 +56,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   try {
     report = await planRevision(reading, { ref: opts.ref, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, builder, preload }, against);
   } finally {
-    await preload.finish();
+    preload.abort(); // a failed read or load reports at once; after a load, nothing is left to end
   }
   process.stdout.write(renderReport(report, opts.output, { color: process.stdout.isTTY && !process.env.NO_COLOR }));
   return exitCodeOf(report, opts.detailedExitcode);

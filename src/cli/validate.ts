@@ -34,7 +34,7 @@ export async function validate(opts: ValidateOptions): Promise<number> {
       loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true, preload }, builder);
       [label, files] = [sha.slice(0, 7), rev.files.length];
     } finally {
-      await preload.finish();
+      preload.abort(); // a failed read or load reports at once; after a load, nothing is left to end
     }
   }
   const { objects, issues } = loaded;

@@ -204,10 +204,12 @@ export class Preload {
   private waiting: ManifestFile[] = [];
   private pool?: ParsePool;
   private finished = false;
+  private aborted = false;
   /** Files the workers loaded. */
   loaded = 0;
 
-  constructor(private readonly opts: LoadOptions = {}) {
+  /** `files`: how many will be added, when known. */
+  constructor(private readonly opts: LoadOptions = {}, private readonly files = Infinity) {
     this.limits = limitsOf(opts);
     this.strict = !!opts.strict;
   }
@@ -224,15 +226,33 @@ export class Preload {
     if (this.waiting.length < POOL_FROM) this.waiting.push(file);
     if (this.waiting.length < POOL_FROM) return;
     // Decided once: no workers now leaves every file to the load.
-    if (!workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return void (this.finished = true, this.waiting = []);
-    this.pool = new ParsePool(this.limits.maxAliases, this.strict, (f, json) => this.done(f, json));
-    for (const f of this.waiting) this.pool.add(f);
+    const waiting = this.waiting;
     this.waiting = [];
+    if (!workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return void (this.finished = true);
+    try {
+      this.pool = new ParsePool(this.limits.maxAliases, this.strict, (f, json) => this.done(f, json), this.files);
+    } catch (e) {
+      // No worker (threads refused, a missing build file): the load parses them. '1': workers or fail (tests).
+      this.finished = true;
+      if (process.env.CONVERGIT_PARSE_WORKERS === '1') throw e;
+      return;
+    }
+    for (const f of waiting) this.pool.add(f);
+  }
+
+  /**
+   * Ends the workers at once, whatever they hold: the read or load they were for failed, and its error should not
+   * wait seconds for them. What they loaded stays loaded. Nothing after finish().
+   */
+  abort(): void {
+    this.finished = this.aborted = true;
+    this.pool?.abort();
   }
 
   /** Waits for the workers to load what they were given; returns how many files they loaded. */
   async finish(): Promise<number> {
     this.finished = true;
+    if (this.aborted) return this.loaded;
     await this.pool?.close().catch((e) => {
       // No worker (a missing build file, no threads): loadManifests parses what is left itself. '1': workers or fail (tests).
       if (process.env.CONVERGIT_PARSE_WORKERS === '1') throw e;
@@ -252,7 +272,7 @@ export class Preload {
 
 /** A Preload of `files` at once (a load whose files were not handed over as they were read). */
 export async function preloadInWorkers(files: ManifestFile[], opts: LoadOptions = {}): Promise<number> {
-  const preload = new Preload(opts);
+  const preload = new Preload(opts, files.length);
   for (const file of files) preload.add(file);
   return preload.finish();
 }

@@ -33,10 +33,19 @@ export class ParsePool {
   private settle!: { resolve: () => void; reject: (e: Error) => void };
   private readonly finished = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
 
-  constructor(maxAliases: number, strict: boolean, private readonly done: (file: ManifestFile, json: string) => void, width = Math.min(availableParallelism(), 4)) {
+  /** `files`: how many are coming, when known (no more workers than batches). Throws if a worker cannot be made. */
+  constructor(maxAliases: number, strict: boolean, private readonly done: (file: ManifestFile, json: string) => void, files = Infinity) {
     this.finished.catch(() => {}); // reported by close()
-    for (let i = 0; i < Math.max(1, width); i++) {
-      const entry = { worker: newWorker({ maxAliases, strict }), sent: [] as ManifestFile[][] };
+    const width = Math.max(1, Math.min(availableParallelism(), Math.ceil(files / BATCH), 4));
+    for (let i = 0; i < width; i++) {
+      let worker: Worker;
+      try {
+        worker = newWorker({ maxAliases, strict });
+      } catch (e) {
+        this.abort();
+        throw e;
+      }
+      const entry = { worker, sent: [] as ManifestFile[][] };
       this.workers.push(entry);
       entry.worker.on('message', (out: string[]) => {
         const batch = entry.sent.shift()!;
@@ -61,8 +70,16 @@ export class ParsePool {
     try {
       await this.finished;
     } finally {
-      for (const { worker } of this.workers) void worker.terminate();
+      this.abort();
     }
+  }
+
+  /** Ends the workers now, whatever they hold (the load they were for failed). */
+  abort(): void {
+    this.closed = true;
+    this.failed ??= new Error('parse pool aborted');
+    this.settle.reject(this.failed); // nothing once resolved
+    for (const { worker } of this.workers) void worker.terminate();
   }
 
   /** Full batches to workers with room; once closed, what is left too; resolves when nothing is left anywhere. */

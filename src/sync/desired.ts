@@ -19,7 +19,8 @@ export interface TreeLookup {
 
 /**
  * `builder` keeps kustomize's output across revisions (default: one per process, in memory). `preload`: the parse
- * workers the revision's files were handed to as they were read (ReadOptions.onRead), waited for here.
+ * workers the revision's files were handed to as they were read (ReadOptions.onRead), waited for here; its owner
+ * aborts it if this fails.
  */
 export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOptions & { preload?: Preload }, builder?: Builder): Promise<LoadResult> {
   const { preload, ...load } = opts;

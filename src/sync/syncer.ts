@@ -188,10 +188,10 @@ export class Syncer {
         }),
         load: fromPromise(async ({ input }: { input: { head: string } }) => {
           // The blobs read (all of them at a cold start) go to the loader's parse workers as they are read.
-          await this.preload?.finish();
+          this.preload?.abort();
           const preload = this.preload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache: await this.opts.builder?.loads() });
-          this.revision = await this.source.read(input.head, { onRead: (f) => preload.add(f) }).catch(async (e) => {
-            await preload.finish();
+          this.revision = await this.source.read(input.head, { onRead: (f) => preload.add(f) }).catch((e) => {
+            preload.abort();
             // Tried and refused (too many files, a corrupt object): attempted all the same, as Flux records it.
             this.persisted.lastAttempted = input.head;
             throw e;
@@ -199,31 +199,14 @@ export class Syncer {
           await this.noteDetected(this.revision);
         }),
         validate: fromPromise(async (): Promise<StepResult> => {
-          const inventory = this.inventory;
-          this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
-          const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
-          const rev = this.revision!;
-          // The same --path tree, the same CRDs, and the same answers to whatever the last load read outside the
-          // tree (a commit to a README, a CI file, another app): the same result, so the load is not run again.
-          const key = JSON.stringify([rev.tree, appliedCrds.map((c) => [objectKey(c.object), c.object.metadata.resourceVersion, c.fromGit])]);
+          // The read's parse workers: waited for by the load below, ended if anything fails first.
           const preload = this.preload;
           this.preload = undefined;
-          if (this.lastLoad?.key === key && await sameAnswers(this.lastLoad.reads, this.source, rev.sha)) {
-            await preload?.finish();
-            this.stats.loadsReused++;
-            return { errors: this.lastLoad.errors };
+          try {
+            return await this.loadRevision(preload);
+          } finally {
+            preload?.abort();
           }
-          this.lastLoad = undefined;
-          const reads: Read[] = [];
-          // Shared: an unchanged document's object is the very one of the last load (frozen), so the plan diffs only
-          // what changed; nothing here writes into them (apply writes copies).
-          const result = await loadDesired(rev, recording(this.source, reads), { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds, shared: true, preload }, this.opts.builder);
-          this.warnings = result.issues.filter((i) => i.severity === 'warning');
-          this.objects = result.objects.map((d) => d.object);
-          const errors = result.issues.filter((i) => i.severity === 'error');
-          // Only a load without errors is kept: a failed build (kustomize missing, a timeout) is tried again.
-          if (!errors.length) this.lastLoad = { key, reads, errors };
-          return { errors };
         }),
         plan: fromPromise(async () => {
           // Custom resources are keyed, listed and stored in their CRD's scope: this revision's kinds are known first.
@@ -321,6 +304,33 @@ export class Syncer {
   resume() {
     this.suspendReason = undefined;
     this.actor?.send({ type: 'RESUME' });
+  }
+
+  /** The validate step: the revision read loaded (or the last load's answer, when nothing it read changed). */
+  private async loadRevision(preload: Preload | undefined): Promise<StepResult> {
+    const inventory = this.inventory;
+    this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
+    const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
+    const rev = this.revision!;
+    // The same --path tree, the same CRDs, and the same answers to whatever the last load read outside the
+    // tree (a commit to a README, a CI file, another app): the same result, so the load is not run again.
+    const key = JSON.stringify([rev.tree, appliedCrds.map((c) => [objectKey(c.object), c.object.metadata.resourceVersion, c.fromGit])]);
+    if (this.lastLoad?.key === key && await sameAnswers(this.lastLoad.reads, this.source, rev.sha)) {
+      await preload?.finish();
+      this.stats.loadsReused++;
+      return { errors: this.lastLoad.errors };
+    }
+    this.lastLoad = undefined;
+    const reads: Read[] = [];
+    // Shared: an unchanged document's object is the very one of the last load (frozen), so the plan diffs only
+    // what changed; nothing here writes into them (apply writes copies).
+    const result = await loadDesired(rev, recording(this.source, reads), { strict: this.opts.strict, allowHostPath: this.opts.allowHostPath, root: this.opts.path, appliedCrds, shared: true, preload }, this.opts.builder);
+    this.warnings = result.issues.filter((i) => i.severity === 'warning');
+    this.objects = result.objects.map((d) => d.object);
+    const errors = result.issues.filter((i) => i.severity === 'error');
+    // Only a load without errors is kept: a failed build (kustomize missing, a timeout) is tried again.
+    if (!errors.length) this.lastLoad = { key, reads, errors };
+    return { errors };
   }
 
   /** Stops watching, lets a running sync finish (never half-applied), writes status. */

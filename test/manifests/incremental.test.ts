@@ -2,6 +2,8 @@
 // a fresh load gives, over random sequences of edits, errors, renames and deletions.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { clearLoadCache, loadManifests, Preload, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
 import type { ManifestFile } from '../../src/manifests/types.ts';
 
@@ -116,9 +118,9 @@ test('files handed to the workers one by one as they are read give the same load
   const next = rng(33);
   const kinds = [...VARIANTS, LIST, ALIASES, KEPT];
   const list: ManifestFile[] = Array.from({ length: 450 }, (_, i) => ({ path: `t-${i % 5}/g${i}.yaml`, content: kinds[Math.floor(next() * kinds.length)](`p${i}`, Math.floor(next() * 10)) }));
+  clearLoadCache();
+  const alone = summary(list, false);
   await withWorkers('1', async () => {
-    clearLoadCache();
-    const alone = summary(list, false);
     clearLoadCache();
     const preload = new Preload({});
     for (const [i, file] of list.entries()) {
@@ -143,8 +145,25 @@ test('files handed to the workers one by one as they are read give the same load
     const off = new Preload({});
     for (const file of list) off.add(file);
     assert.is(await off.finish(), 0, 'workers off: the load parses every file');
-    assert.is(summary(list, false), (clearLoadCache(), summary(list, false)));
+    assert.is(summary(list, false), alone);
   });
+  await withWorkers('1', async () => {
+    clearLoadCache();
+    const cut = new Preload({});
+    for (const file of list) cut.add(file);
+    cut.abort(); // the read failed: its workers end now, whatever they hold
+    assert.ok(await cut.finish() < list.length, 'aborted before the workers were through');
+    assert.is(summary(list, false), alone, 'what they did not load, the load parses');
+  });
+});
+
+test('a process whose parse workers were aborted, or finished, exits by itself', async () => {
+  // Workers left running would keep the process alive: the child would never exit.
+  for (const end of ['abort', 'finish']) {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', new URL('./preload-child.ts', import.meta.url).pathname, end],
+      { env: { ...process.env, CONVERGIT_PARSE_WORKERS: '1' }, timeout: 60_000 });
+    assert.match(stdout, new RegExp(`^${end}: \\d+ loaded of 300$`, 'm'));
+  }
 });
 
 async function withWorkers(setting: string, run: () => Promise<void>) {
