@@ -33,10 +33,16 @@ export class ParsePool {
   private settle!: { resolve: () => void; reject: (e: Error) => void };
   private readonly finished = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
 
-  /** `files`: how many are coming, when known (no more workers than batches). Throws if a worker cannot be made. */
-  constructor(maxAliases: number, strict: boolean, private readonly done: (file: ManifestFile, json: string) => void, files = Infinity) {
+  /** Batches a worker may hold at once: AHEAD, then 2 once the main thread takes files too (take()). */
+  private ahead = AHEAD;
+
+  /**
+   * `files`: how many are coming, when known (no more workers than batches); `spare`: cores left to the main
+   * thread. Throws if a worker cannot be made.
+   */
+  constructor(maxAliases: number, strict: boolean, private readonly done: (file: ManifestFile, json: string) => void, opts: { files?: number; spare?: number } = {}) {
     this.finished.catch(() => {}); // reported by close()
-    const width = Math.max(1, Math.min(availableParallelism(), Math.ceil(files / BATCH), 4));
+    const width = Math.max(1, Math.min(availableParallelism() - (opts.spare ?? 0), Math.ceil((opts.files ?? Infinity) / BATCH), 4));
     for (let i = 0; i < width; i++) {
       let worker: Worker;
       try {
@@ -61,6 +67,16 @@ export class ParsePool {
     if (this.closed) throw new Error('internal error: a file added to a closed parse pool');
     this.queue.push(file);
     if (this.queue.length >= BATCH) this.pump();
+  }
+
+  /**
+   * A file no worker has been sent, for the main thread to load itself (its done() is then never called), or
+   * undefined. From then on each worker holds two batches at most (one to work on, the next already there), so
+   * that what they hold when the queue runs out is short: the main thread would wait for it.
+   */
+  take(): ManifestFile | undefined {
+    this.ahead = 2;
+    return this.failed ? undefined : this.queue.pop();
   }
 
   /** No more files: resolves when every file added is done, then ends the workers. */
@@ -88,7 +104,7 @@ export class ParsePool {
     while (this.queue.length >= BATCH || (this.closed && this.queue.length)) {
       // One batch at a time to the worker holding the fewest.
       const entry = this.workers.reduce((a, b) => (b.sent.length < a.sent.length ? b : a));
-      if (entry.sent.length >= AHEAD) break;
+      if (entry.sent.length >= this.ahead) break;
       const batch = this.queue.splice(0, BATCH);
       entry.sent.push(batch);
       entry.worker.postMessage(batch.map((f) => ({ path: f.path, content: f.content, oid: f.oid })));

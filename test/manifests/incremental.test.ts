@@ -105,8 +105,14 @@ async function pooledEqualsAlone(list: ManifestFile[]) {
     clearLoadCache();
     const alone = summary(list, strict);
     clearLoadCache();
-    assert.is(await preloadInWorkers(list, { strict }), list.length, 'every file loaded by a worker');
+    const workers = new Preload({ strict }, list.length, true);
+    for (const file of list) workers.add(file);
+    assert.is(await workers.finish(), list.length, 'every file loaded by a worker');
     assert.is(summary(list, strict), alone, `strict ${strict}`);
+    // As a load uses them: the main thread loads, beside the workers, the files no worker was sent yet.
+    clearLoadCache();
+    assert.is(await preloadInWorkers(list, { strict }), list.length, 'every file loaded by a worker or the main thread');
+    assert.is(summary(list, strict), alone, `strict ${strict}, the main thread too`);
     // Custom resources too, with their CRDs in the commit: the workers leave them to the whole load.
     assert.ok(JSON.parse(alone).objects.some((o: any) => o[2].kind === 'Widget'), 'the sample has custom resources');
   }
