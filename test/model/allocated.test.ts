@@ -48,4 +48,21 @@ test('a claim keeps its binding and default class, a volume its claimRef and the
   assert.equal(carryAllocated(pv({ claimRef: { namespace: 'default', name: 'data', uid: 'u' } }), pv({})).spec.claimRef, { namespace: 'default', name: 'data', uid: 'u' });
 });
 
+test('a frozen git copy (the loader shares its objects) is carried into without a change to it or a deep copy', () => {
+  const freeze = <T>(o: T): T => { if (o && typeof o === 'object') { Object.values(o).forEach(freeze); Object.freeze(o); } return o; };
+  const live = svc({ type: 'NodePort', clusterIP: '127.2.0.9', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }, { 'deployment.kubernetes.io/revision': '2' });
+  const next = freeze(svc({ type: 'NodePort', ports: [{ name: 'http', port: 80 }], selector: { app: 'a' } }, { note: 'mine' }));
+  const before = JSON.stringify(next);
+  const out = carryAllocated(live, next);
+  assert.equal(out.spec.ports, [{ name: 'http', port: 80, nodePort: 30080 }]);
+  assert.is(out.spec.clusterIP, '127.2.0.9');
+  assert.equal(out.metadata.annotations, { note: 'mine', 'deployment.kubernetes.io/revision': '2' });
+  assert.is(JSON.stringify(next), before, 'the frozen argument is untouched');
+  assert.is(out.spec.selector, next.spec.selector, 'what is not carried into is shared, not copied');
+  const pod = freeze({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] } });
+  const bound = carryAllocated({ ...pod, spec: { nodeName: 'n1', containers: [] } }, pod);
+  assert.is(bound.spec.nodeName, 'n1');
+  assert.is((pod.spec as { nodeName?: string }).nodeName, undefined);
+});
+
 test.run();
