@@ -61,7 +61,7 @@ test('a frozen git copy (the loader shares its objects) is carried into without 
   assert.is(out.spec.selector, next.spec.selector, 'what is not carried into is shared, not copied');
   const pod = freeze({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] } });
   const bound = carryAllocated({ ...pod, spec: { nodeName: 'n1', containers: [] } }, pod);
-  assert.is(bound.spec.nodeName, 'n1');
+  assert.is((bound.spec as { nodeName?: string }).nodeName, 'n1');
   assert.is((pod.spec as { nodeName?: string }).nodeName, undefined);
 });
 
