@@ -71,8 +71,9 @@ export class ParsePool {
 
   /**
    * A file no worker has been sent, for the main thread to load itself (its done() is then never called), or
-   * undefined. From then on each worker holds two batches at most (one to work on, the next already there), so
-   * that what they hold when the queue runs out is short: the main thread would wait for it.
+   * undefined. From then on a worker is sent a batch only while it holds fewer than two (one to work on, the next
+   * already there; what it held before drains first), so that what the workers hold when the queue runs out is
+   * short: the main thread would wait for it.
    */
   take(): ManifestFile | undefined {
     this.ahead = 2;

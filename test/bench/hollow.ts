@@ -131,13 +131,14 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     // cost, printed beside it. serve's CPU in the LIST says what it cost whatever the load.
     // The client is curl when there is one (as kubectl, a compiled client: node's fetch spends as much CPU taking
     // 57 MiB in as serve does writing it out, on the same 2 cores); fetch's figure is printed beside it.
-    const viaCurl = await promisify(execFile)('curl', ['-s', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', `${serve.url}/api/v1/pods`])
+    const viaCurl = await promisify(execFile)('curl', ['-sf', '--max-time', '60', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', `${serve.url}/api/v1/pods`])
       .then(({ stdout }) => stdout.split(' ').map(Number)).catch(() => undefined);
     const lc0 = cpuOf(serve.pid);
     const l0 = performance.now();
     const listBytes = Buffer.from(await (await fetch(`${serve.url}/api/v1/pods`)).arrayBuffer());
     const fetchMs = performance.now() - l0;
     const listCpu = cpuOf(serve.pid) - lc0;
+    if (viaCurl && Math.abs(viaCurl[1] - listBytes.length) > listBytes.length / 100) throw new Error(`curl's LIST took ${viaCurl[1]} bytes, fetch's ${listBytes.length}`);
     const listMs = viaCurl ? viaCurl[0] * 1000 : fetchMs;
     const d0 = performance.now();
     const list = { body: JSON.parse(listBytes.toString('utf8')) };

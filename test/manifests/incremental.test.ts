@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { clearLoadCache, loadManifests, Preload, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
-import type { ManifestFile } from '../../src/manifests/types.ts';
+import type { LoadCache, ManifestFile } from '../../src/manifests/types.ts';
 
 /** A deterministic generator, so a failure can be replayed. */
 function rng(seed: number) {
@@ -89,7 +89,7 @@ const KEPT = (n: string) => `apiVersion: rbac.authorization.k8s.io/v1\nkind: Rol
 test('a load whose files were parsed and checked in worker threads equals a load on the one thread', async () => {
   const next = rng(21);
   const kinds = [...VARIANTS, LIST, ALIASES, KEPT];
-  const list: ManifestFile[] = Array.from({ length: 260 }, (_, i) => ({ path: `team-${i % 7}/f${i}.yaml`, content: kinds[Math.floor(next() * kinds.length)](`o${i}`, Math.floor(next() * 10)) }));
+  const list: ManifestFile[] = Array.from({ length: 260 }, (_, i) => ({ path: `team-${i % 7}/f${i}.yaml`, oid: `oid-${i}`, content: kinds[Math.floor(next() * kinds.length)](`o${i}`, Math.floor(next() * 10)) }));
   const setting = process.env.CONVERGIT_PARSE_WORKERS;
   process.env.CONVERGIT_PARSE_WORKERS = '1'; // whatever the machine's load
   try {
@@ -100,19 +100,31 @@ test('a load whose files were parsed and checked in worker threads equals a load
   }
 });
 
+/** The files as a source hands them over when the loader holds them loaded: no text. */
+const unread = (list: ManifestFile[]): ManifestFile[] => list.map((f) => ({ ...f, content: '', unread: true }));
+/** A load cache that only keeps what is set, as the JSON it would write. */
+const recording = (entries: Map<string, string>): LoadCache => ({
+  get: () => undefined,
+  set: (key, value, opts) => void entries.set(key, opts?.json ? String(value) : JSON.stringify(opts?.lazy ? (value as () => unknown)() : value)),
+});
+
 async function pooledEqualsAlone(list: ManifestFile[]) {
   for (const strict of [false, true]) {
     clearLoadCache();
     const alone = summary(list, strict);
     clearLoadCache();
-    const workers = new Preload({ strict }, list.length, true);
+    const workerEntries = new Map<string, string>();
+    const workers = new Preload({ strict, cache: recording(workerEntries) }, list.length, true);
     for (const file of list) workers.add(file);
     assert.is(await workers.finish(), list.length, 'every file loaded by a worker');
-    assert.is(summary(list, strict), alone, `strict ${strict}`);
+    // Held, not parsed again: a load of the files left unread (it throws for one the loader does not hold).
+    assert.is(summary(unread(list), strict), alone, `strict ${strict}`);
     // As a load uses them: the main thread loads, beside the workers, the files no worker was sent yet.
     clearLoadCache();
-    assert.is(await preloadInWorkers(list, { strict }), list.length, 'every file loaded by a worker or the main thread');
-    assert.is(summary(list, strict), alone, `strict ${strict}, the main thread too`);
+    const sharedEntries = new Map<string, string>();
+    assert.is(await preloadInWorkers(list, { strict, cache: recording(sharedEntries) }), list.length, 'every file loaded by a worker or the main thread');
+    assert.is(summary(unread(list), strict), alone, `strict ${strict}, the main thread too`);
+    assert.equal(Object.fromEntries(sharedEntries), Object.fromEntries(workerEntries), 'the load cache gets the same entries');
     // Custom resources too, with their CRDs in the commit: the workers leave them to the whole load.
     assert.ok(JSON.parse(alone).objects.some((o: any) => o[2].kind === 'Widget'), 'the sample has custom resources');
   }

@@ -59,10 +59,22 @@ test('a frozen git copy (the loader shares its objects) is carried into without 
   assert.equal(out.metadata.annotations, { note: 'mine', 'deployment.kubernetes.io/revision': '2' });
   assert.is(JSON.stringify(next), before, 'the frozen argument is untouched');
   assert.is(out.spec.selector, next.spec.selector, 'what is not carried into is shared, not copied');
-  const pod = freeze({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c' }] } });
-  const bound = carryAllocated({ ...pod, spec: { nodeName: 'n1', containers: [] } }, pod);
-  assert.is((bound.spec as { nodeName?: string }).nodeName, 'n1');
-  assert.is((pod.spec as { nodeName?: string }).nodeName, undefined);
+  // Every other branch, each carrying into a frozen object: a write into it would throw (strict mode).
+  const cases: [Record<string, any>, Record<string, any>, (out: any) => unknown, unknown][] = [
+    [{ kind: 'Pod', spec: { nodeName: 'n1', containers: [] } }, { kind: 'Pod', spec: { containers: [{ name: 'c' }] } }, (o) => o.spec.nodeName, 'n1'],
+    [{ kind: 'Pod', spec: { containers: [], tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] } },
+      { kind: 'Pod', spec: { containers: [] } }, (o) => o.spec.tolerations.length, 1],
+    [{ kind: 'Pod', spec: { containers: [], imagePullSecrets: [{ name: 'r' }] } }, { kind: 'Pod', spec: { containers: [] } }, (o) => o.spec.imagePullSecrets, [{ name: 'r' }]],
+    [{ kind: 'PersistentVolumeClaim', spec: { volumeName: 'pv-1', storageClassName: 'standard' } }, { kind: 'PersistentVolumeClaim', spec: { resources: {} } },
+      (o) => [o.spec.volumeName, o.spec.storageClassName, o.spec.resources], ['pv-1', 'standard', {}]],
+    [{ kind: 'PersistentVolume', spec: { claimRef: { name: 'c' } } }, { kind: 'PersistentVolume', spec: { capacity: {} } }, (o) => o.spec.claimRef, { name: 'c' }],
+  ];
+  for (const [live, next, get, want] of cases) {
+    const git = freeze({ apiVersion: 'v1', metadata: { name: 'x' }, ...next });
+    const before = JSON.stringify(git);
+    assert.equal(get(carryAllocated({ apiVersion: 'v1', metadata: { name: 'x' }, ...live }, git)), want, next.kind);
+    assert.is(JSON.stringify(git), before);
+  }
 });
 
 test.run();
