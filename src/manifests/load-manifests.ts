@@ -72,7 +72,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   issues.push(...crossObjectChecks(identified));
   issues.push(...keptIngresses(identified, !!opts.strict));
   // Made when the cache writes them (serve: after the sync): the loader's documents and verdicts are not written into.
-  for (const { key, file } of fresh) opts.cache!.set(key, () => storeFile({ docs: file.docs, error: file.error, chars: file.bytes, bytes: file.utf8 }, (d) => checked.get(d)), { lazy: true });
+  for (const { key, file } of fresh) setLazily(opts.cache!, key, file);
   return { objects, issues: sortIssues(issues) };
 }
 
@@ -98,6 +98,18 @@ export function clearLoadCache(): void {
 
 // A git blob's oid already names its content: no hash of 10,000 files' text per commit.
 const keyOf = (file: ManifestFile, maxAliases: number) => `${maxAliases}\0${file.path}\0${file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex')}`;
+/** The load cache's key of a file: its memory key and --strict. */
+const diskKeyOf = (key: string, strict: boolean) => `${key}\0${strict}`;
+
+/** The load cache's entry for `file`, restored, when it has a good one for this very text. */
+function restoredFromDisk(disk: LoadCache | undefined, key: string, strict: boolean, file: ManifestFile): RestoredFile | undefined {
+  const restored = disk && restoreFile(disk.get(diskKeyOf(key, strict)), file.path);
+  return restored && restored.chars === file.content.length ? restored : undefined;
+}
+
+/** A file parsed here goes to the load cache made when the cache writes it, with the verdicts the load reached by then. */
+const setLazily = (disk: LoadCache, diskKey: string, file: CachedFile) =>
+  disk.set(diskKey, () => storeFile({ docs: file.docs, error: file.error, chars: file.bytes, bytes: file.utf8 }, (d) => checked.get(d)), { lazy: true });
 
 /**
  * Puts the file at `path` with blob `oid`, as the load cache holds it, in the loader's memory; false when the cache
@@ -109,7 +121,7 @@ export function preloadFile(disk: LoadCache, path: string, oid: string, opts: Pi
   const key = keyOf({ path, oid, content: '' }, limitsOf(opts).maxAliases);
   const hit = cache.get(key);
   if (hit && hit.strict === strict) return true;
-  const restored = restoreFile(disk.get(`${key}\0${strict}`), path);
+  const restored = restoreFile(disk.get(diskKeyOf(key, strict)), path);
   if (!restored) return false;
   remember(key, restored, strict);
   return true;
@@ -135,13 +147,11 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean, dis
     return hit;
   }
   if (file.unread) return heldFile(file, maxAliases, strict);
-  const diskKey = `${key}\0${strict}`;
-  const restored = disk && restoreFile(disk.get(diskKey), file.path);
-  if (restored && restored.chars === file.content.length) return remember(key, restored, strict);
-  const { docs, error } = parsedDocs(file, maxAliases);
-  const entry: CachedFile = { docs, error, strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) };
-  if (disk) fresh.push({ key: diskKey, file: entry });
-  return store(key, entry);
+  const restored = restoredFromDisk(disk, key, strict, file);
+  if (restored) return remember(key, restored, strict);
+  const entry = storeParsed(key, file, parsedDocs(file, maxAliases), strict);
+  if (disk) fresh.push({ key: diskKeyOf(key, strict), file: entry });
+  return entry;
 }
 
 /** A file's text → its documents, as written (not checked yet). */
@@ -158,19 +168,28 @@ function parsedDocs(file: ManifestFile, maxAliases: number): { docs: LoadedDoc[]
   return { docs, error: parsed.error };
 }
 
+/** A file parsed here, into the memory cache. */
+const storeParsed = (key: string, file: ManifestFile, { docs, error }: ReturnType<typeof parsedDocs>, strict: boolean) =>
+  store(key, { docs, error, strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) });
+
 /**
- * One file loaded on its own, as the load cache keeps it (StoredFile): parsed, and each document of a built-in kind
- * checked and defaulted. What a parse worker (parse-pool.ts) does; custom resources are left to the whole load,
- * which knows the commit's CRDs.
+ * A file loaded on its own: parsed, and each document of a built-in kind checked and defaulted (its verdict);
+ * custom resources are left to the whole load, which knows the commit's CRDs.
  */
-export function storedFileOf(file: ManifestFile, maxAliases: number, strict: boolean): StoredFile {
-  const { docs, error } = parsedDocs(file, maxAliases);
+function checkedOnItsOwn(file: ManifestFile, maxAliases: number, strict: boolean) {
+  const parsed = parsedDocs(file, maxAliases);
   const verdicts = new Map<LoadedDoc, Verdict>();
-  for (const doc of docs) {
+  for (const doc of parsed.docs) {
     const issues: Issue[] = [];
     const object = loadDocument(doc, strict, issues, NO_CUSTOM_KINDS);
     if (doc.info && !doc.info.custom) verdicts.set(doc, { issues, object, kind: doc.kind, info: doc.info });
   }
+  return { parsed, verdicts };
+}
+
+/** A file loaded on its own, as the load cache keeps it (StoredFile): what a parse worker (parse-pool.ts) does. */
+export function storedFileOf(file: ManifestFile, maxAliases: number, strict: boolean): StoredFile {
+  const { parsed: { docs, error }, verdicts } = checkedOnItsOwn(file, maxAliases, strict);
   return storeFile({ docs, error, chars: file.content.length, bytes: byteLength(file) }, (d) => verdicts.get(d));
 }
 const NO_CUSTOM_KINDS: CustomKinds = { kinds: [], crdOf: () => undefined };
@@ -225,10 +244,10 @@ export class Preload {
     const key = keyOf(file, this.limits.maxAliases);
     const hit = cache.get(key); // a commit's unchanged files: only this lookup
     if ((hit && hit.strict === this.strict) || fileRefusal(file, this.opts.root ?? '', this.limits)) return;
-    const restored = this.opts.cache && restoreFile(this.opts.cache.get(`${key}\0${this.strict}`), file.path);
-    if (restored && restored.chars === file.content.length) return void remember(key, restored, this.strict);
+    const restored = restoredFromDisk(this.opts.cache, key, this.strict, file);
+    if (restored) return void remember(key, restored, this.strict);
     if (this.pool) return this.pool.add(file);
-    if (this.waiting.length < POOL_FROM) this.waiting.push(file);
+    this.waiting.push(file);
     if (this.waiting.length < POOL_FROM) return;
     // Decided once: no workers now leaves every file to the load.
     const waiting = this.waiting;
@@ -279,14 +298,10 @@ export class Preload {
   /** What a worker does (storedFileOf), kept as loadManifests keeps what it parses: no JSON made or read. */
   private loadHere(file: ManifestFile): void {
     const key = keyOf(file, this.limits.maxAliases);
-    const { docs, error } = parsedDocs(file, this.limits.maxAliases);
-    for (const doc of docs) {
-      const issues: Issue[] = [];
-      const object = loadDocument(doc, this.strict, issues, NO_CUSTOM_KINDS);
-      if (doc.info && !doc.info.custom) checked.set(doc, { issues, object: object && deepFreeze(object), kind: doc.kind, info: doc.info });
-    }
-    const entry = store(key, { docs, error, strict: this.strict, bytes: file.content.length, used: ++uses, utf8: byteLength(file) });
-    this.opts.cache?.set(`${key}\0${this.strict}`, () => storeFile({ docs, error, chars: entry.bytes, bytes: entry.utf8 }, (d) => checked.get(d)), { lazy: true });
+    const { parsed, verdicts } = checkedOnItsOwn(file, this.limits.maxAliases, this.strict);
+    for (const [doc, v] of verdicts) checked.set(doc, { ...v, object: v.object && deepFreeze(v.object) });
+    const entry = storeParsed(key, file, parsed, this.strict);
+    if (this.opts.cache) setLazily(this.opts.cache, diskKeyOf(key, this.strict), entry);
     this.counted();
   }
 
@@ -295,7 +310,7 @@ export class Preload {
     const restored = restoreFile(JSON.parse(json), file.path);
     if (!restored) return;
     remember(key, restored, this.strict);
-    this.opts.cache?.set(`${key}\0${this.strict}`, json, { json: true });
+    this.opts.cache?.set(diskKeyOf(key, this.strict), json, { json: true });
     this.counted();
   }
 

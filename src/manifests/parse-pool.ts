@@ -13,6 +13,8 @@ const BATCH = 100;
  * main thread (busy reading blobs or the live state) to take its answer before it has more to do.
  */
 const AHEAD = 8;
+/** Batches a worker may hold once the main thread loads files too (take()): one to work on, the next already there. */
+const AHEAD_SHARED = 2;
 
 /** The worker's module, beside this one; from the sources (tsx), the TypeScript one through tsx's loader. */
 function newWorker(workerData: unknown): Worker {
@@ -33,7 +35,7 @@ export class ParsePool {
   private settle!: { resolve: () => void; reject: (e: Error) => void };
   private readonly finished = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
 
-  /** Batches a worker may hold at once: AHEAD, then 2 once the main thread takes files too (take()). */
+  /** Batches a worker may hold at once: AHEAD, then AHEAD_SHARED once the main thread takes files too. */
   private ahead = AHEAD;
 
   /**
@@ -71,12 +73,12 @@ export class ParsePool {
 
   /**
    * A file no worker has been sent, for the main thread to load itself (its done() is then never called), or
-   * undefined. From then on a worker is sent a batch only while it holds fewer than two (one to work on, the next
-   * already there; what it held before drains first), so that what the workers hold when the queue runs out is
-   * short: the main thread would wait for it.
+   * undefined. From then on a worker is sent a batch only while it holds fewer than AHEAD_SHARED (what it held
+   * before drains first), so that what the workers hold when the queue runs out is short: the main thread would
+   * wait for it.
    */
   take(): ManifestFile | undefined {
-    this.ahead = 2;
+    this.ahead = AHEAD_SHARED;
     return this.failed ? undefined : this.queue.pop();
   }
 

@@ -316,8 +316,7 @@ export class Syncer {
     // tree (a commit to a README, a CI file, another app): the same result, so the load is not run again.
     const key = JSON.stringify([rev.tree, appliedCrds.map((c) => [objectKey(c.object), c.object.metadata.resourceVersion, c.fromGit])]);
     if (this.lastLoad?.key === key && await sameAnswers(this.lastLoad.reads, this.source, rev.sha)) {
-      await preload?.finish();
-      this.stats.loadsReused++;
+      this.stats.loadsReused++; // the read's workers, if any, are not needed: ended by the step
       return { errors: this.lastLoad.errors };
     }
     this.lastLoad = undefined;
@@ -344,7 +343,7 @@ export class Syncer {
       });
     }
     this.actor.stop();
-    await this.preload?.finish();
+    this.preload?.abort(); // a read whose load will not come: its parsing is not waited for
     this.stopLiveWatch?.();
     await this.monitor?.stop();
     await this.writeStatus();

