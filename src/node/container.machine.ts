@@ -1,10 +1,10 @@
 // One container's life on the node, as the kubelet runs it: creating → running → exited, then by the restart
 // policy either done or back to creating (at once the first time, then after a back-off of base doubling to max,
-// reset once an instance has run resetAfterMs). A launch that fails before a process exists waits in
+// reset when an instance ran resetAfterMs). A launch that fails before a process exists waits in
 // CreateContainerConfigError / ImagePullBackOff and retries. STOP (from any state) ends it for good.
 // Side effects are `launch`, `wait`, `kill`, `startProbes` and `stopProbes`, done by the input's `host` (the pod
 // worker): the definition is built once and shared by every container, not rebuilt per container with `provide`.
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import type { ContainerState, Terminated } from './pod-status.ts';
 import { goDuration } from './go-duration.ts';
 
@@ -44,6 +44,8 @@ export interface ContainerInput {
   baseMs?: number;
   maxMs?: number;
   resetAfterMs?: number;
+  /** The clock back-off resets are measured with (ms); Date.now by default. */
+  nowMs?: () => number;
   /** What the pod's status said before this node (re)started: the count and last termination carry on. */
   resume?: { state?: ContainerState; lastState?: { terminated?: Terminated }; restartCount?: number };
   /** For a resumed container that was running: when it was lost. */
@@ -63,6 +65,7 @@ export interface ContainerContext {
   baseMs: number;
   maxMs: number;
   resetAfterMs: number;
+  nowMs: () => number;
   state: ContainerState;
   lastState: { terminated?: Terminated };
   ready: boolean;
@@ -77,15 +80,17 @@ export interface ContainerContext {
   containerID?: string;
   imageID?: string;
   stopGraceMs: number;
-  /** Began as a re-adopted running instance. */
-  adopted: boolean;
+  // No more fields without taking some out: past 22, V8 keeps the context (copied on every assign, one per
+  // container) as a dictionary, 0.9 KB a container more.
 }
 
 export type ContainerEvent =
   | { type: 'READY'; ready: boolean }
   | { type: 'STARTED' }
   | { type: 'UNHEALTHY'; message?: string }
-  | { type: 'STOP'; graceMs: number };
+  | { type: 'STOP'; graceMs: number }
+  /** From the `wait` actor: the instance running ended. */
+  | { type: 'EXITED'; terminated: Terminated };
 
 const restarts = (policy: RestartPolicy, t: Terminated) => policy === 'Always' || (policy === 'OnFailure' && t.exitCode !== 0);
 
@@ -115,7 +120,7 @@ function initialContext(input: ContainerInput): ContainerContext {
     // Still running: no restart happened, whatever the stored status said (it may lag the last start).
     return {
       ...base(input, policy), state: { running: { startedAt: a.startedAt } }, lastState, ready: a.ready, started: true,
-      restartCount: a.restartCount, everRan: true, containerID: a.containerID, imageID: a.imageID, adopted: true,
+      restartCount: a.restartCount, everRan: true, containerID: a.containerID, imageID: a.imageID,
     };
   }
   if (found && 'terminated' in found) {
@@ -123,7 +128,7 @@ function initialContext(input: ContainerInput): ContainerContext {
     if (restarts(policy, found.terminated)) lastState = { terminated: found.terminated };
     else state = found; // finished for good: stays as it ended
   }
-  return { ...base(input, policy), state, lastState, ready: false, started: false, restartCount, everRan, adopted: false };
+  return { ...base(input, policy), state, lastState, ready: false, started: false, restartCount, everRan };
 }
 
 function base(input: ContainerInput, policy: RestartPolicy) {
@@ -138,6 +143,7 @@ function base(input: ContainerInput, policy: RestartPolicy) {
     baseMs: input.baseMs ?? 10_000,
     maxMs: input.maxMs ?? 300_000,
     resetAfterMs: input.resetAfterMs ?? 600_000,
+    nowMs: input.nowMs ?? Date.now,
     backoffStep: 0,
     pullFailures: 0,
     stopGraceMs: 0,
@@ -153,19 +159,27 @@ export const containerMachine = setup({
       if (!input.host) throw new Error('launch not provided');
       return input.host.launch(input.restartCount);
     }),
-    wait: fromPromise<Terminated, { host?: ContainerHost }>(({ input }) => input.host?.wait() ?? new Promise<Terminated>(() => {})),
+    // A callback actor, not a promise one: it lives as long as the instance runs (every pod's container, for hours),
+    // and a promise actor holds an AbortController and its signal meanwhile (~0.8 KB a container at 30,000 pods).
+    // The pod worker's wait never rejects (an instance's exit always resolves). Once the machine left `running` the
+    // actor is stopped, and xstate drops what a stopped callback actor sends: a killed instance's late exit is lost.
+    wait: fromCallback<ContainerEvent, { host?: ContainerHost }>(({ input, sendBack }) => {
+      void input.host?.wait().then((terminated) => sendBack({ type: 'EXITED', terminated }));
+    }),
     kill: fromPromise<Terminated | undefined, { graceMs: number; host?: ContainerHost }>(async ({ input }) => input.host?.kill(input.graceMs)),
   },
   actions: {
     startProbes: ({ context }) => context.host?.startProbes(),
     stopProbes: ({ context }) => context.host?.stopProbes(),
+    // The kubelet's back-off (flowcontrol.Backoff) resets once 2·max has passed since its last restart, looked at
+    // when the next crash comes; measured here when the instance stops running, so no timer waits per container.
+    resetIfRanLong: assign({ backoffStep: ({ context: c }) => ('running' in c.state && c.nowMs() - Date.parse(c.state.running.startedAt) >= c.resetAfterMs ? 0 : c.backoffStep) }),
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context),
     pullBackoff: ({ context }) => pullDelay(context),
     pullShown: ({ context }) => pullDelay(context) / 2,
     configRetry: ({ context }) => context.baseMs,
-    resetBackoff: ({ context }) => context.resetAfterMs,
   },
   guards: {
     finished: ({ context }) => 'terminated' in context.state,
@@ -179,7 +193,8 @@ export const containerMachine = setup({
   },
   states: {
     init: {
-      always: [{ guard: ({ context }) => context.adopted, target: 'running' }, { guard: 'finished', target: 'done' }, { target: 'creating' }],
+      // Only a re-adopted instance starts out running (a lost one was made terminated above).
+      always: [{ guard: ({ context }) => 'running' in context.state, target: 'running' }, { guard: 'finished', target: 'done' }, { target: 'creating' }],
     },
     creating: {
       invoke: {
@@ -218,15 +233,15 @@ export const containerMachine = setup({
     },
     running: {
       entry: 'startProbes',
-      exit: 'stopProbes',
-      invoke: { src: 'wait', input: ({ context }) => ({ host: context.host }), onDone: { target: 'exited', actions: assign(({ event }) => ended(event.output)) } },
+      // An instance that ran long enough forgets earlier crashes.
+      exit: ['stopProbes', 'resetIfRanLong'],
+      invoke: { src: 'wait', input: ({ context }) => ({ host: context.host }) },
       on: {
+        EXITED: { target: 'exited', actions: assign(({ event }) => ended(event.terminated)) },
         READY: { actions: assign({ ready: ({ event }) => event.ready }) },
         STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
         UNHEALTHY: 'killing',
       },
-      // An instance that ran long enough forgets earlier crashes.
-      after: { resetBackoff: { actions: assign({ backoffStep: 0 }) } },
     },
     killing: {
       entry: assign({ ready: false }),

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
-import { containerMachine, LaunchError, type ContainerInput, type Launched } from '../../src/node/container.machine.ts';
+import { createActor, fromCallback, fromPromise, SimulatedClock, waitFor } from 'xstate';
+import { containerMachine, LaunchError, type ContainerEvent, type ContainerHost, type ContainerInput, type Launched } from '../../src/node/container.machine.ts';
 import type { Terminated } from '../../src/node/pod-status.ts';
 
 const T = '2024-05-01T10:00:00Z';
@@ -12,15 +12,18 @@ function scripted(input: Partial<ContainerInput> = {}, launchFails: (n: number) 
   const launches: number[] = [];
   let current: ((t: Terminated) => void) | undefined;
   let attempts = 0;
+  // Simulated time from T: an instance starts at the clock's time, and a back-off reset is measured from it.
+  const clock = new SimulatedClock();
+  clock.set(Date.parse(T));
   const machine = containerMachine.provide({
     actors: {
       launch: fromPromise(async ({ input }: { input: { restartCount: number } }): Promise<Launched> => {
         const err = launchFails(attempts++);
         if (err) throw err;
         launches.push(input.restartCount);
-        return { containerID: `process://${100 + launches.length}`, imageID: 'img', startedAt: T };
+        return { containerID: `process://${100 + launches.length}`, imageID: 'img', startedAt: new Date(clock.now()).toISOString().replace(/\.\d+Z$/, 'Z') };
       }),
-      wait: fromPromise(() => new Promise<Terminated>((resolve) => { current = resolve; })),
+      wait: fromCallback<ContainerEvent, { host?: ContainerHost }>(({ sendBack }) => { current = (terminated) => sendBack({ type: 'EXITED', terminated }); }),
       kill: fromPromise(async () => {
         if (!current) return undefined;
         const t = term(143);
@@ -30,8 +33,7 @@ function scripted(input: Partial<ContainerInput> = {}, launchFails: (n: number) 
       }),
     },
   });
-  const clock = new SimulatedClock();
-  const actor = createActor(machine, { input: { name: 'web', podRef: 'web-abc_default(u1)', baseMs: 1000, maxMs: 4000, resetAfterMs: 60_000, ...input }, clock });
+  const actor = createActor(machine, { input: { name: 'web', podRef: 'web-abc_default(u1)', baseMs: 1000, maxMs: 4000, resetAfterMs: 60_000, nowMs: () => clock.now(), ...input }, clock });
   actor.start();
   const exit = (code: number) => { const c = current!; current = undefined; c(term(code)); };
   return { actor, clock, launches, exit };
@@ -83,6 +85,41 @@ test('an instance that ran resetAfterMs forgets the back-off', async () => {
   exit(1);
   await wf(actor, (s) => s.matches('running') && s.context.restartCount === 2);
   assert.is(actor.getSnapshot().context.backoffStep, 1, 'restarted at once, as after the first crash');
+});
+
+test('an instance that ran less than resetAfterMs keeps the back-off', async () => {
+  const { actor, clock, exit } = scripted();
+  await is(actor, 'running');
+  exit(1);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  clock.increment(59_000);
+  exit(1);
+  await is(actor, 'backoff');
+  assert.is(actor.getSnapshot().context.backoffStep, 1, 'waits, as after a second crash in a row');
+});
+
+test("the machine's own wait: an exit of an instance no longer running (killed, replaced) is dropped", async () => {
+  const waits: ((t: Terminated) => void)[] = [];
+  const host: ContainerHost = {
+    launch: async () => ({ containerID: `process://${waits.length}`, imageID: 'img', startedAt: T }),
+    wait: () => new Promise<Terminated>((resolve) => { waits.push(resolve); }),
+    kill: async () => term(137),
+    startProbes: () => {},
+    stopProbes: () => {},
+  };
+  const actor = createActor(containerMachine, { input: { name: 'web', podRef: 'web-abc_default(u1)', host, baseMs: 1000, maxMs: 4000 } });
+  actor.start();
+  await is(actor, 'running');
+  actor.send({ type: 'UNHEALTHY' }); // a liveness kill: the instance ends through `kill`, then restarts at once
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  assert.is(waits.length, 2);
+  waits[0](term(1)); // the killed instance's own exit, late
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(actor.getSnapshot().matches('running'), 'the running instance is not taken for ended');
+  assert.is(actor.getSnapshot().context.restartCount, 1);
+  waits[1](term(2));
+  await wf(actor, (s) => s.context.lastState.terminated?.exitCode === 2);
+  actor.stop();
 });
 
 test('restart policies: Never stays terminated, OnFailure restarts failures only', async () => {
