@@ -4,6 +4,7 @@ import * as yaml from 'js-yaml';
 import { aliasProblem } from './limits.ts';
 import { DocPositions, LineIndex, documentPositions, type Position } from './positions.ts';
 import { parseEventsLeniently } from './quoted-continuations.ts';
+import { jsonCopy } from '../model/json-copy.ts';
 
 export interface ParsedDoc {
   value: unknown; // plain JSON: aliases expanded into copies, no shared references
@@ -44,7 +45,7 @@ export function parseYaml(written: string, filename: string, maxAliases: number)
     const copy = events.some((e) => e.type === yaml.EVENT_ID.ALIAS) || /\.(inf|nan)\b/i.test(source);
     const docs: ParsedDoc[] = [];
     values.forEach((value, i) => {
-      if (value !== null && value !== undefined) docs.push({ value: copy ? JSON.parse(JSON.stringify(value)) : value, positions: positions[i] });
+      if (value !== null && value !== undefined) docs.push({ value: copy ? jsonCopy(value) : value, positions: positions[i] });
     });
     return { docs };
   } catch (e) {

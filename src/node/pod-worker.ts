@@ -23,6 +23,7 @@ import { ImagePullError, type ContainerExit, type ContainerLaunch, type EtcFiles
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
+import { jsonCopy } from '../model/json-copy.ts';
 import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
 import { writePodEtcFiles } from './pod-etc-files.ts';
 import { PodVolumeManager } from './volumes/volume-manager.ts';
@@ -103,7 +104,6 @@ interface Slot {
   lastValue?: string;
 }
 
-const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** The host's PATH and HOME for a host process, read once: each read of process.env makes a new string, and every
  * container keeps its env for its life (a 400-byte PATH per pod at 30,000 pods). */
@@ -972,7 +972,7 @@ export class PodWorker {
     const evicted = this.evictedMessage;
     // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.
     const base = evicted === undefined ? cur : { ...cur, status: { ...cur.status, phase: 'Failed' } };
-    const next = asJson({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
+    const next = jsonCopy({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
     if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
   }
 }

@@ -19,6 +19,7 @@ import { StoreError, type UpdateOptions, type WriteOptions, type ListOptions, ty
 import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
+import { jsonCopy } from '../model/json-copy.ts';
 import type { Admission, AdmissionContext } from '../model/admission.ts';
 
 export interface StoreOptions {
@@ -58,7 +59,6 @@ const clone = <T>(v: T): T => structuredClone(v);
 /** What a write returns: a copy, or the stored object for a caller that asked for it shared. */
 const out = (o: KubeObject, opts: WriteOptions) => (opts.shared ? o : clone(o));
 /** Objects are stored as JSON: what a caller passes must look the same before and after a restart. */
-const asJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 /** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
 const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
 /** Freezes what is not frozen yet: parts shared with an object's previous version are skipped. */
@@ -147,7 +147,7 @@ export class LowdbStore implements Store {
     }
     const { apiVersion, kind, metadata, status: _ignored, ...body } = o;
     const { apiVersion: _a, kind: _k, metadata: curMeta, status: curStatus, ...curBody } = cur;
-    const status = opts.status === undefined ? curStatus : asJson(opts.status);
+    const status = opts.status === undefined ? curStatus : jsonCopy(opts.status);
     const changed = !isDeepStrictEqual(body, curBody);
     const next: KubeObject = {
       apiVersion,
@@ -184,7 +184,7 @@ export class LowdbStore implements Store {
   async updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     this.assertOpen();
     const cur = this.current(kind, namespace, name);
-    const next: KubeObject = { ...cur, status: status === undefined ? undefined : asJson(status) };
+    const next: KubeObject = { ...cur, status: status === undefined ? undefined : jsonCopy(status) };
     if (next.status === undefined) delete next.status;
     if (isDeepStrictEqual(next, cur)) return out(cur, opts);
     return out(this.commit('MODIFIED', next, cur), opts);
@@ -253,7 +253,7 @@ export class LowdbStore implements Store {
       else this.meta.set(key, value);
       return;
     }
-    const v = value === undefined ? undefined : asJson(value);
+    const v = value === undefined ? undefined : jsonCopy(value);
     if (!this.volatile.delete(key) && isDeepStrictEqual(v, this.meta.get(key))) return;
     if (v === undefined) this.meta.delete(key);
     else this.meta.set(key, v);
@@ -274,7 +274,7 @@ export class LowdbStore implements Store {
         if (!Object.hasOwn(map, e)) continue;
         delete map[e];
       } else {
-        const v = asJson(value);
+        const v = jsonCopy(value);
         if (isDeepStrictEqual(v, map[e])) continue;
         map[e] = v;
       }
@@ -307,7 +307,7 @@ export class LowdbStore implements Store {
     if (cur.spec?.nodeName) throw new StoreError('Conflict', `${what} is already assigned to node "${cur.spec.nodeName}"`);
     if (cur.metadata.deletionTimestamp) throw new StoreError('Conflict', `${what} is being deleted, cannot be assigned to a host`);
     if (typeof b.nodeName !== 'string' || !b.nodeName) throw new StoreError('Invalid', `${what}: a binding needs a node name`);
-    const status = b.status === undefined ? undefined : asJson(b.status);
+    const status = b.status === undefined ? undefined : jsonCopy(b.status);
     return this.commit('MODIFIED', { ...cur, spec: { ...cur.spec, nodeName: b.nodeName }, ...(status !== undefined && { status }) }, cur);
   }
 
@@ -366,7 +366,7 @@ export class LowdbStore implements Store {
 function validated(obj: KubeObject): KubeObject {
   let o: KubeObject;
   try {
-    o = asJson(obj);
+    o = jsonCopy(obj);
   } catch (err) {
     throw new StoreError('Invalid', `object is not JSON: ${(err as Error).message}`);
   }

@@ -1,0 +1,60 @@
+// What JSON.parse(JSON.stringify(v)) gives, made without the text in between. The store copies every object it is
+// given (no caller keeps a reference into it); through a text that was a 2 KB string made and parsed per pod write,
+// and every string of the copy a new one: 30,000 pods held 30,000 copies of "IfNotPresent", "ClusterFirst" and the
+// rest of their ReplicaSet's template. Strings are immutable, so the copy shares them (issue 14).
+//
+// The rules are JSON.stringify's (ECMA-262 SerializeJSONProperty): toJSON first (a Date becomes its text), boxed
+// primitives unboxed, non-finite numbers null, -0 is 0, undefined, functions and symbols dropped from an object and
+// null in an array (a hole too), own enumerable string keys only, a BigInt or a cycle throws a TypeError. A value
+// JSON.stringify gives undefined for (undefined, a function) throws a SyntaxError, as parsing its "text" would.
+
+export function jsonCopy<T>(value: T): T {
+  const copied = copy('', value, []);
+  if (copied === undefined) throw new SyntaxError(`${typeof value} is not JSON`);
+  return copied as T;
+}
+
+function copy(key: string | number, value: unknown, ancestors: object[]): unknown {
+  if ((typeof value === 'object' && value !== null) || typeof value === 'bigint') {
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') value = toJSON.call(value, String(key));
+  }
+  if (typeof value === 'object' && value !== null) {
+    if (value instanceof Number) value = Number(value);
+    else if (value instanceof String) value = String(value);
+    else if (value instanceof Boolean) value = value.valueOf();
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : null; // + 0 turns -0 into 0
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object':
+      if (value === null) return null;
+      break;
+    default:
+      return undefined; // undefined, a function, a symbol
+  }
+  if (ancestors.includes(value)) throw new TypeError('Converting circular structure to JSON');
+  ancestors.push(value);
+  let out: unknown[] | Record<string, unknown>;
+  if (Array.isArray(value)) {
+    out = [];
+    for (let i = 0; i < value.length; i++) out.push(copy(i, value[i], ancestors) ?? null);
+  } else {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const v = copy(k, (value as Record<string, unknown>)[k], ancestors);
+      if (v === undefined) continue;
+      // JSON.parse makes "__proto__" an own property; an assignment would set the prototype instead.
+      if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else o[k] = v;
+    }
+    out = o;
+  }
+  ancestors.pop();
+  return out;
+}

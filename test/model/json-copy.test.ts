@@ -1,0 +1,93 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { jsonCopy } from '../../src/model/json-copy.ts';
+import { parseYaml } from '../../src/manifests/parse.ts';
+import { CORPUS, corpusPresent } from '../corpus/corpus-load.ts';
+
+const viaText = (v: unknown) => JSON.parse(JSON.stringify(v));
+/** The same value, the same key order, and the same prototypes (plain objects and arrays) all the way down. */
+function same(copy: unknown, expected: unknown, what: string) {
+  assert.is(JSON.stringify(copy), JSON.stringify(expected), what);
+  assert.equal(copy, expected, what);
+  const protos = (v: unknown): unknown[] => (v && typeof v === 'object' ? [Object.getPrototypeOf(v), ...Object.values(v).flatMap(protos)] : []);
+  assert.equal(protos(copy), protos(expected), `${what}: prototypes`);
+}
+
+test('what JSON.stringify does to odd values, JSON.parse(JSON.stringify(v)) gives, and so does jsonCopy', () => {
+  class Point { constructor(public x: number, public y?: number) {} get sum() { return this.x; } }
+  const hidden = Object.defineProperty({ shown: 1 }, 'hidden', { value: 2, enumerable: false });
+  const cases: [string, unknown][] = [
+    ['scalars', { s: 'a', n: 1.5, t: true, f: false, z: null }],
+    ['non-finite numbers and -0', { nan: NaN, inf: Infinity, ninf: -Infinity, nz: -0, list: [NaN, -0] }],
+    ['undefined, functions and symbols: dropped from objects, null in arrays', { u: undefined, fn() {}, sym: Symbol('x'), list: [undefined, () => 1, Symbol('y')] }],
+    ['holes', [1, , 3]], // eslint-disable-line no-sparse-arrays
+    ['a Date and toJSON with its key', { at: new Date('2024-05-01T10:00:00.250Z'), own: { toJSON: (k: string) => `key ${k}` }, list: [{ toJSON: (k: string) => `index ${k}` }] }],
+    ['boxed primitives', { n: Object(5), s: Object('text'), b: Object(false) }],
+    ['a class instance, a getter not own, a non-enumerable key', { p: new Point(1), hidden }],
+    ['Map, Set and symbol keys', { m: new Map([[1, 2]]), set: new Set([1]), [Symbol('k')]: 1 }],
+    ['__proto__ as a key', JSON.parse('{"__proto__": {"polluted": true}, "a": 1}')],
+    ['integer-like keys keep JSON order', { b: 1, 2: 'two', a: 3, 1: 'one' }],
+    ['deep nesting', { a: { b: { c: { d: [[[{ e: 'deep' }]]] } } } }],
+    ['a top-level array and string', ['x', { y: [] }]],
+  ];
+  for (const [what, v] of cases) same(jsonCopy(v), viaText(v), what);
+  assert.ok(Object.is(jsonCopy({ z: -0 }).z, 0) && Object.is(jsonCopy([-0])[0], 0), '-0 is 0, as through text');
+  assert.is(jsonCopy('text'), 'text');
+  assert.is(jsonCopy(null), null);
+  assert.is(Object.prototype.hasOwnProperty.call(jsonCopy(cases[8][1]), '__proto__'), true, '__proto__ stays an own key');
+  assert.is(({} as { polluted?: boolean }).polluted, undefined, 'no prototype touched');
+});
+
+test('the copy is new all the way down: changing it leaves the original alone', () => {
+  const original = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', ports: [{ containerPort: 80 }] }] } };
+  const copy = jsonCopy(original);
+  copy.metadata.labels.app = 'changed';
+  copy.spec.containers[0].ports.push({ containerPort: 81 });
+  assert.equal(original, { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', ports: [{ containerPort: 80 }] }] } });
+  assert.is.not(copy.spec.containers[0], original.spec.containers[0]);
+});
+
+test('what JSON refuses, jsonCopy refuses with the same kind of error', () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = { back: cyclic };
+  assert.throws(() => jsonCopy(cyclic), (e: unknown) => e instanceof TypeError && /circular/.test((e as Error).message));
+  assert.throws(() => jsonCopy({ big: 10n }), (e: unknown) => e instanceof TypeError && /BigInt/.test((e as Error).message));
+  assert.throws(() => jsonCopy(undefined), SyntaxError);
+  assert.throws(() => jsonCopy(() => 1), SyntaxError);
+  const shared = { x: 1 };
+  assert.equal(jsonCopy({ a: shared, b: shared }), { a: { x: 1 }, b: { x: 1 } }, 'a value met twice, not in a cycle, is copied twice');
+});
+
+test('random JSON-like values: the same as through text', () => {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const value = (depth: number): unknown => {
+    const r = rand();
+    if (depth > 4 || r < 0.4) return pick<unknown>(['', 'x', 'ünïcode ✓', 0, -0, 1e21, 0.1, NaN, true, false, null, undefined, new Date(86_400_000)]);
+    if (r < 0.7) return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [pick(['a', 'b', '1', '10', 'key with space', '__proto__']), value(depth + 1)]));
+  };
+  for (let i = 0; i < 2000; i++) {
+    const v = value(0);
+    if (v === undefined) continue;
+    same(jsonCopy(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
+  }
+});
+
+test('the upstream corpus: every document copies as through text', () => {
+  if (!corpusPresent()) return console.log('  (../shared/corpus absent: skipped)');
+  const walk = (d: string): string[] => readdirSync(d).flatMap((f) => { const p = join(d, f); return statSync(p).isDirectory() ? walk(p) : [p]; });
+  let docs = 0;
+  for (const file of walk(CORPUS).filter((f) => /\.ya?ml$/.test(f))) {
+    for (const d of parseYaml(readFileSync(file, 'utf8'), file, 100).docs) {
+      same(jsonCopy(d.value), viaText(d.value), file);
+      docs++;
+    }
+  }
+  assert.ok(docs > 700, `${docs} documents`);
+});
+
+test.run();
