@@ -42,8 +42,10 @@ function copy(key: string | number, value: unknown, ancestors: object[]): unknow
   ancestors.push(value);
   let out: unknown[] | Record<string, unknown>;
   if (Array.isArray(value)) {
-    out = [];
-    for (let i = 0; i < value.length; i++) out.push(copy(i, value[i], ancestors) ?? null);
+    // Sized at once, as JSON.parse sizes them: pushed one by one, small arrays kept room for 16 more (a pod copy
+    // 2.4 KB instead of 1.6 KB; through text 2.0 KB).
+    out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copy(i, value[i], ancestors) ?? null;
   } else {
     const o: Record<string, unknown> = {};
     for (const k of Object.keys(value)) {
