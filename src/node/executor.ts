@@ -51,7 +51,7 @@ export interface NodeOptions {
   probeMsPerSecond?: number;
   /** How long a second of termination grace lasts. Default 1000. */
   graceMsPerSecond?: number;
-  /** xstate clock for the pod and container machines (back-off, retries). */
+  /** xstate clock for the pod and container machines (back-off and retry waits; a back-off's reset reads `now`). */
   clock?: Clock;
   now?: () => Date;
   log?: (m: string) => void;

@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 import { jsonCopy } from '../../src/model/json-copy.ts';
 import { parseYaml } from '../../src/manifests/parse.ts';
 import { CORPUS, corpusPresent } from '../corpus/corpus-load.ts';
@@ -31,6 +34,9 @@ test('what JSON.stringify does to odd values, JSON.parse(JSON.stringify(v)) give
     ['integer-like keys keep JSON order', { b: 1, 2: 'two', a: 3, 1: 'one' }],
     ['deep nesting', { a: { b: { c: { d: [[[{ e: 'deep' }]]] } } } }],
     ['a top-level array and string', ['x', { y: [] }]],
+    ['a function with toJSON', { fn: Object.assign(() => 1, { toJSON: () => 'from a function' }), list: [Object.assign(() => 1, { toJSON: () => 2 })] }],
+    ['toJSON is given its key as a string', { a: { toJSON: (k: unknown) => typeof k }, list: [{ toJSON: (k: unknown) => typeof k }] }],
+    ['boxed values of another realm, and one with its own valueOf', { s: vm.runInNewContext('new String("ab")'), n: vm.runInNewContext('new Number(3)'), b: Object.assign(Object(false), { valueOf: () => true }) }],
   ];
   for (const [what, v] of cases) same(jsonCopy(v), viaText(v), what);
   assert.ok(Object.is(jsonCopy({ z: -0 }).z, 0) && Object.is(jsonCopy([-0])[0], 0), '-0 is 0, as through text');
@@ -56,8 +62,27 @@ test('what JSON refuses, jsonCopy refuses with the same kind of error', () => {
   assert.throws(() => jsonCopy({ big: 10n }), (e: unknown) => e instanceof TypeError && /BigInt/.test((e as Error).message));
   assert.throws(() => jsonCopy(undefined), SyntaxError);
   assert.throws(() => jsonCopy(() => 1), SyntaxError);
+  assert.throws(() => jsonCopy({ boxed: Object(10n) }), (e: unknown) => e instanceof TypeError && /BigInt/.test((e as Error).message), 'a boxed BigInt too');
   const shared = { x: 1 };
   assert.equal(jsonCopy({ a: shared, b: shared }), { a: { x: 1 }, b: { x: 1 } }, 'a value met twice, not in a cycle, is copied twice');
+});
+
+test('a BigInt with a toJSON (on its prototype) is what toJSON gives, as through text', () => {
+  const proto = BigInt.prototype as unknown as { toJSON?: () => string };
+  proto.toJSON = function () { return `${this}n`; };
+  try {
+    same(jsonCopy({ big: 10n, list: [2n] }), viaText({ big: 10n, list: [2n] }), 'BigInt.prototype.toJSON');
+  } finally {
+    delete proto.toJSON;
+  }
+});
+
+test('arrays come out packed, as JSON.parse makes them (holey ones take slower paths in V8 for good)', () => {
+  const script = `import { jsonCopy } from ${JSON.stringify(fileURLToPath(new URL('../../src/model/json-copy.ts', import.meta.url)))};
+    const c = jsonCopy({ a: [1, 2, 3], b: [{ x: [] }], holes: [1, , 3], long: [1, 2, 3, 4, 5, 6] });
+    console.log(JSON.stringify([c.a, c.b, c.b[0].x, c.holes, c.long].map((a) => %HasHoleyElements(a))));`;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(JSON.parse(out), [false, false, false, false, false]);
 });
 
 test('random JSON-like values: the same as through text', () => {

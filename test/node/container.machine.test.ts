@@ -98,6 +98,28 @@ test('an instance that ran less than resetAfterMs keeps the back-off', async () 
   assert.is(actor.getSnapshot().context.backoffStep, 1, 'waits, as after a second crash in a row');
 });
 
+test('a liveness kill of an instance that ran resetAfterMs forgets the back-off too', async () => {
+  const { actor, clock, exit } = scripted();
+  await is(actor, 'running');
+  exit(1);
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  clock.increment(60_000);
+  actor.send({ type: 'UNHEALTHY' });
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 2);
+  assert.is(actor.getSnapshot().context.backoffStep, 1, 'restarted at once, not backed off');
+});
+
+test('a re-adopted instance starts out running, with its count, and is not launched', async () => {
+  const { actor, launches, exit } = scripted({ adopted: { containerID: 'process://7', imageID: 'img', startedAt: T, restartCount: 2, ready: true } });
+  await is(actor, 'running');
+  const c = actor.getSnapshot().context;
+  assert.equal([c.restartCount, c.ready, c.started, c.containerID], [2, true, true, 'process://7']);
+  assert.equal(launches, []);
+  exit(1); // its exit still comes through the machine's wait
+  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 3);
+  assert.equal(launches, [3]);
+});
+
 test("the machine's own wait: an exit of an instance no longer running (killed, replaced) is dropped", async () => {
   const waits: ((t: Terminated) => void)[] = [];
   const host: ContainerHost = {
