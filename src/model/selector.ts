@@ -19,17 +19,22 @@ export function requirementsOf(sel: LabelSelector): Requirement[] {
   return reqs;
 }
 
-export function matchesRequirements(reqs: Requirement[], labels: Labels | undefined): boolean {
-  const l = labels ?? {};
-  return reqs.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
+/** Called for every watcher of every change and every pod a controller looks at: a plain loop, no closure or object made. */
+export function matchesRequirements(reqs: readonly Requirement[], labels: Labels | undefined): boolean {
+  for (let i = 0; i < reqs.length; i++) {
+    const r = reqs[i];
+    const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
+    let ok: boolean;
     switch (r.operator) {
-      case 'In': return has && r.values.includes(l[r.key]);
-      case 'NotIn': return !has || !r.values.includes(l[r.key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
+      case 'In': ok = has && r.values.includes(labels![r.key]); break;
+      case 'NotIn': ok = !has || !r.values.includes(labels![r.key]); break;
+      case 'Exists': ok = has; break;
+      case 'DoesNotExist': ok = !has; break;
+      default: ok = false;
     }
-  });
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** A structured selector; an empty selector matches everything, as in Kubernetes list calls. */

@@ -128,16 +128,19 @@ function eventFor(opts: WatchOptions, c: Change): WatchEvent | undefined {
   if (opts.kind !== undefined && o.kind !== opts.kind) return undefined;
   // As in list, a namespace does not filter out cluster-scoped kinds.
   if (opts.namespace !== undefined && isNamespaced(o.kind) && o.metadata.namespace !== opts.namespace) return undefined;
-  const reqs = opts.labelSelector ?? [];
-  const matches = (x: KubeObject) => matchesRequirements(reqs, x.metadata.labels) && (opts.nodeName === undefined || x.spec?.nodeName === opts.nodeName) && (!opts.match || opts.match(x));
-  // Shared: the stored object itself (stored objects are never changed in place, only replaced), so a change
-  // offered to many informers is not copied once per watcher.
-  const out = opts.shared ? (x: KubeObject) => x : (x: KubeObject) => structuredClone(x);
-  const now = matches(o);
-  if (c.type !== 'MODIFIED' || !c.prev) return now ? { type: c.type, object: out(o) } : undefined;
-  const before = matches(c.prev);
-  if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: out(o) };
+  // Called for every change and watcher (tens of times a pod write): no closure is made per call.
+  const now = matches(opts, o);
+  if (c.type !== 'MODIFIED' || !c.prev) return now ? { type: c.type, object: out(opts, o) } : undefined;
+  const before = matches(opts, c.prev);
+  if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: out(opts, o) };
   if (!before) return undefined;
   // Left the selector: a DELETED with the content the watcher last matched, at this change's version.
-  return { type: 'DELETED', object: out({ ...c.prev, metadata: { ...c.prev.metadata, resourceVersion: String(c.rv) } }) };
+  return { type: 'DELETED', object: out(opts, { ...c.prev, metadata: { ...c.prev.metadata, resourceVersion: String(c.rv) } }) };
 }
+
+const NO_REQUIREMENTS: readonly [] = [];
+const matches = (opts: WatchOptions, x: KubeObject) =>
+  matchesRequirements(opts.labelSelector ?? NO_REQUIREMENTS, x.metadata.labels) && (opts.nodeName === undefined || x.spec?.nodeName === opts.nodeName) && (!opts.match || opts.match(x));
+// Shared: the stored object itself (stored objects are never changed in place, only replaced), so a change
+// offered to many informers is not copied once per watcher.
+const out = (opts: WatchOptions, x: KubeObject) => (opts.shared ? x : structuredClone(x));

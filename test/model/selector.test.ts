@@ -16,6 +16,20 @@ test('parses equality, set and existence requirements', () => {
   assert.not.ok(matchesRequirements(reqs, { app: 'web', env: 'prod', team: 'a', legacy: 'y' }));
 });
 
+test('each operator against labels that have the key, lack it, or are absent altogether', () => {
+  const one = (operator: string, values: string[]) => [{ key: 'k', operator, values }] as Parameters<typeof matchesRequirements>[0];
+  const cases: [string, string[], Record<string, string> | undefined, boolean][] = [
+    ['In', ['a', 'b'], { k: 'b' }, true], ['In', ['a'], { k: 'c' }, false], ['In', ['a'], {}, false], ['In', ['a'], undefined, false],
+    ['NotIn', ['a'], { k: 'a' }, false], ['NotIn', ['a'], { k: 'c' }, true], ['NotIn', ['a'], {}, true], ['NotIn', ['a'], undefined, true],
+    ['Exists', [], { k: '' }, true], ['Exists', [], {}, false], ['Exists', [], undefined, false],
+    ['DoesNotExist', [], { k: 'x' }, false], ['DoesNotExist', [], {}, true], ['DoesNotExist', [], undefined, true],
+    ['Gt', ['1'], { k: '2' }, false], // not a label-selector operator: never matches
+  ];
+  for (const [op, values, labels, want] of cases) assert.is(matchesRequirements(one(op, values), labels), want, `${op} ${JSON.stringify(values)} on ${JSON.stringify(labels)}`);
+  assert.ok(matchesRequirements([], undefined), 'no requirement matches anything');
+  assert.not.ok(matchesRequirements([{ key: 'toString', operator: 'Exists', values: [] }], {}), 'only own keys count');
+});
+
 test('rejects malformed selectors', () => {
   assert.throws(() => parseSelector('app=(web'), /unable to parse/);
 });
