@@ -2,10 +2,10 @@
 // overlays, what is built and what loads alone, refusals before kustomize runs, kustomize's own errors, bounds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import { execFileSync } from 'node:child_process';
 import { Builder } from '../../src/build/builder.ts';
 import { findKustomize } from '../../src/build/kustomize-tool.ts';
@@ -119,7 +119,7 @@ test("kustomize's own error is shown with the folder built, at the entry it is a
 test('without kustomize or kubectl on PATH the commit is refused, saying what to install; plain YAML alone needs neither', async () => {
   const repo = makeRepo({ 'app/kustomization.yaml': 'resources: [web.yaml]\n', 'app/web.yaml': deployment('web'), 'plain/cm.yaml': configMap('plain') });
   try {
-    const empty = mkdtempSync(join(tmpdir(), 'convergit-empty-path-'));
+    const empty = tempDir('convergit-empty-path-');
     const builder = new Builder({ env: { PATH: empty } });
     const r = await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'), { builder });
     assert.equal(r.lines, ['app/kustomization.yaml:1:1: -: -: cannot build app: neither kustomize nor kubectl is on PATH; install kubectl (it includes kustomize) or kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/) and put it on PATH']);
@@ -157,7 +157,7 @@ test('the cache folder answers a new process (a restarted serve, the next pre-co
   if (await kustomizeMissing('cache folder')) return;
   const repo = overlayRepo();
   try {
-    const cacheDir = mkdtempSync(join(tmpdir(), 'convergit-builds-'));
+    const cacheDir = tempDir('convergit-builds-');
     const sha = repo.git('rev-parse', 'HEAD');
     const first = new Builder({ cacheDir });
     await loadAt(repo.dir, sha, { builder: first });
@@ -291,7 +291,7 @@ test('a symlink inside the folder that points outside the repository is not read
 
 /** A folder with a `kustomize` that answers `version` and then runs `script` for a build. */
 function fakeKustomize(script: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'convergit-fake-kustomize-'));
+  const dir = tempDir('convergit-fake-kustomize-');
   writeFileSync(join(dir, 'kustomize'), `#!/bin/sh\nif [ "$1" = version ]; then echo v9.9.9; exit 0; fi\n${script}\n`);
   chmodSync(join(dir, 'kustomize'), 0o755);
   return dir;

@@ -3,16 +3,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import { BIN, runCli, type CliResult } from '../support/cli.ts';
 import { configMap, deployment, kustomizeMissing } from './helpers.ts';
 
 /** The CLI with a private build cache (and `env` on top of this process's environment). */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const cache = mkdtempSync(join(tmpdir(), 'convergit-cache-'));
+  const cache = tempDir('convergit-cache-');
   return runCli(args, { XDG_CACHE_HOME: cache, ...env });
 }
 
@@ -64,7 +64,7 @@ test('--worktree builds an uncommitted kustomization from the files on disk; git
 test('without kustomize or kubectl on PATH, validate refuses a kustomization and says what to install', async () => {
   const repo = makeRepo({ 'app/kustomization.yaml': 'resources: [cm.yaml]\n', 'app/cm.yaml': configMap('settings') });
   try {
-    const empty = mkdtempSync(join(tmpdir(), 'convergit-no-tools-'));
+    const empty = tempDir('convergit-no-tools-');
     const r = await cli(['validate', '--repo', repo.dir], { PATH: empty });
     assert.is(r.code, 1);
     assert.is(r.stdout, 'app/kustomization.yaml:1:1: -: -: cannot build app: neither kustomize nor kubectl is on PATH; install kubectl (it includes kustomize) or kustomize (https://kubectl.docs.kubernetes.io/installation/kustomize/) and put it on PATH\n');
@@ -76,7 +76,7 @@ test('without kustomize or kubectl on PATH, validate refuses a kustomization and
 test('as a pre-commit hook: git commit is refused on an invalid manifest and accepted on a valid one', async () => {
   const repo = makeRepo({ 'k8s/cm.yaml': configMap('settings') });
   try {
-    const cache = mkdtempSync(join(tmpdir(), 'convergit-cache-'));
+    const cache = tempDir('convergit-cache-');
     // The README's hook, with this checkout's convergit and node.
     const hook = join(repo.dir, '.git', 'hooks', 'pre-commit');
     writeFileSync(hook, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" validate --worktree --repo . --path k8s\n`);
