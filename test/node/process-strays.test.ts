@@ -3,10 +3,12 @@
 // nodes' pods' are left alone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessRuntime } from '../../src/node/runtime/process.ts';
+import { findStrays } from '../../src/node/runtime/process-strays.ts';
 import type { ContainerLaunch, RunningContainer } from '../../src/node/runtime/runtime.ts';
 import { until } from '../support/wait.ts';
 
@@ -51,6 +53,24 @@ test('removeUnrecorded stops only unrecorded containers of this folder\'s pods t
     await until(() => started.every((c) => !alive(c.pid!)), 'the test\'s containers to stop');
     rmSync(dir, { recursive: true, force: true });
     rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test('a process looked at between its fork and its exec (its parent\'s environment still) is found once it has exec\'d', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-strays-young-'));
+  const mark = `CONVERGIT_TERMINATION_MESSAGE_PATH=${join(dir, 'pods', 'late', 'c', '0.termination-log')}`;
+  // Its own group (detached), as a container; it takes on a container's environment only when it execs, 0.5 s in.
+  const p = spawn('/bin/sh', ['-c', `sleep 0.5; exec env CONVERGIT_POD_UID=late '${mark}' sleep 60`], { detached: true, stdio: 'ignore' });
+  const environ = () => { try { return readFileSync(`/proc/${p.pid}/environ`, 'latin1'); } catch { return ''; } };
+  try {
+    await until(() => environ() !== '', 'the process to be there');
+    assert.not.ok(environ().includes(mark), 'not exec\'d yet');
+    assert.equal(await findStrays(dir, new Set()), [], 'no mark yet: not a stray');
+    await until(() => environ().includes(mark), 'the exec');
+    assert.equal(await findStrays(dir, new Set()), [{ pid: p.pid!, podUID: 'late' }], 'looked at again, not remembered as foreign');
+  } finally {
+    process.kill(-p.pid!, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -3,6 +3,7 @@
 // containers by listing the runtime's own; a host process has no runtime to list, so they are found in /proc by what
 // convergit puts in every container's environment: its pod's uid, and a termination-message path inside the data
 // folder (which tells this folder's containers from another serve's).
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { groupGone, procStat, signalGroup } from './process-group.ts';
@@ -28,12 +29,18 @@ export async function findStrays(dataDir: string, recorded: ReadonlySet<number>)
   const present = new Set(pids);
   for (const pid of foreign) if (!present.has(pid) || fresh(pid)) foreign.delete(pid);
   const unknown = pids.filter((pid) => pid !== process.pid && !recorded.has(pid) && !foreign.has(pid));
+  const uptime = uptimeSeconds();
   const strays: Stray[] = [];
   for (let i = 0; i < unknown.length; i += 32) { // a descriptor per read: a few at a time
     await Promise.all(unknown.slice(i, i + 32).map(async (pid) => {
       const env = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => undefined); // not ours to read, or gone
       if (env === undefined) return;
-      if (!env.includes(mark)) return void foreign.add(pid);
+      if (!env.includes(mark)) {
+        // Forked but not yet exec'd, a process still shows its parent's environment (the container helper's, no mark):
+        // one that young is looked at again next time rather than taken for foreign for its whole life.
+        if (!startedWithin(pid, uptime, YOUNG_S)) foreign.add(pid);
+        return;
+      }
       const st = procStat(pid);
       if (!st || st.pgrp !== pid || st.state === 'Z' || st.state === 'X') return; // a member of a group: its leader decides
       // A group a container's own process made (setsid) is that container's: only one whose parent is not ours
@@ -44,6 +51,21 @@ export async function findStrays(dataDir: string, recorded: ReadonlySet<number>)
     }));
   }
   return strays;
+}
+
+/** How long after its start a process without the mark may still be one of ours between its fork and its exec. */
+const YOUNG_S = 2;
+/** Clock ticks a second in /proc/<pid>/stat's start time (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
+const TICKS = 100;
+
+function uptimeSeconds(): number | undefined {
+  try { return Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]); } catch { return undefined; }
+}
+
+/** The process started less than `seconds` ago (unknown: counted as young, so it is looked at again). */
+function startedWithin(pid: number, uptime: number | undefined, seconds: number): boolean {
+  const start = Number(procStat(pid)?.startTime);
+  return uptime === undefined || !Number.isFinite(start) || uptime - start / TICKS < seconds;
 }
 
 /** Kills each stray's process group and waits for it: its pod's worker starts the container again, recorded. */
