@@ -26,7 +26,7 @@ function copy(key: string | number, value: unknown, ancestors: object[]): unknow
     if (types.isNumberObject(value)) value = Number(value);
     else if (types.isStringObject(value)) value = String(value);
     else if (types.isBooleanObject(value)) value = Boolean.prototype.valueOf.call(value);
-    else if (types.isBigIntObject(value)) throw new TypeError('Do not know how to serialize a BigInt');
+    else if (types.isBigIntObject(value)) value = BigInt.prototype.valueOf.call(value); // refused below
   }
   switch (typeof value) {
     case 'string':

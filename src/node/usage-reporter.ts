@@ -9,13 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPidsFile } from './pids-file.ts';
 import { ProcPids } from './runtime/proc-pids.ts';
+import { TICKS_PER_SECOND } from './runtime/process-group.ts';
 import type { Store } from '../store/store.ts';
 import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
 import type { ContainerUsageSample, Runtime } from './runtime/runtime.ts';
-
-
-/** USER_HZ: the unit of utime and stime, 100 on every Linux architecture Node runs on. */
-const TICKS_PER_SECOND = 100;
 
 interface GroupSample { cpuTicks: number; memoryBytes: number }
 

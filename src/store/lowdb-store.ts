@@ -58,7 +58,6 @@ export async function openStore(dataDir: string, opts: StoreOptions = {}): Promi
 const clone = <T>(v: T): T => structuredClone(v);
 /** What a write returns: a copy, or the stored object for a caller that asked for it shared. */
 const out = (o: KubeObject, opts: WriteOptions) => (opts.shared ? o : clone(o));
-/** Objects are stored as JSON: what a caller passes must look the same before and after a restart. */
 /** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
 const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
 /** Freezes what is not frozen yet: parts shared with an object's previous version are skipped. */
@@ -362,7 +361,10 @@ export class LowdbStore implements Store {
   }
 }
 
-/** A JSON copy with the identity fields checked and the namespace placed by the kind's scope. */
+/**
+ * A JSON copy (objects are stored as JSON: what a caller passes must look the same before and after a restart) with
+ * the identity fields checked and the namespace placed by the kind's scope.
+ */
 function validated(obj: KubeObject): KubeObject {
   let o: KubeObject;
   try {

@@ -76,34 +76,32 @@ test('crashes restart at once, then back off doubling to max, with CrashLoopBack
   assert.equal(launches, [0, 1, 2, 3, 4, 5]);
 });
 
+/** A container that crashed once (restarted at once, back-off step 1), whose next instance then ran `ms`. */
+async function crashedThenRan(ms: number) {
+  const c = scripted();
+  await is(c.actor, 'running');
+  c.exit(1);
+  await wf(c.actor, (s) => s.matches('running') && s.context.restartCount === 1);
+  c.clock.increment(ms);
+  return c;
+}
+
 test('an instance that ran resetAfterMs forgets the back-off', async () => {
-  const { actor, clock, exit } = scripted();
-  await is(actor, 'running');
-  exit(1);
-  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
-  clock.increment(60_000);
+  const { actor, exit } = await crashedThenRan(60_000);
   exit(1);
   await wf(actor, (s) => s.matches('running') && s.context.restartCount === 2);
   assert.is(actor.getSnapshot().context.backoffStep, 1, 'restarted at once, as after the first crash');
 });
 
 test('an instance that ran less than resetAfterMs keeps the back-off', async () => {
-  const { actor, clock, exit } = scripted();
-  await is(actor, 'running');
-  exit(1);
-  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
-  clock.increment(59_000);
+  const { actor, exit } = await crashedThenRan(59_000);
   exit(1);
   await is(actor, 'backoff');
   assert.is(actor.getSnapshot().context.backoffStep, 1, 'waits, as after a second crash in a row');
 });
 
 test('a liveness kill of an instance that ran resetAfterMs forgets the back-off too', async () => {
-  const { actor, clock, exit } = scripted();
-  await is(actor, 'running');
-  exit(1);
-  await wf(actor, (s) => s.matches('running') && s.context.restartCount === 1);
-  clock.increment(60_000);
+  const { actor } = await crashedThenRan(60_000);
   actor.send({ type: 'UNHEALTHY' });
   await wf(actor, (s) => s.matches('running') && s.context.restartCount === 2);
   assert.is(actor.getSnapshot().context.backoffStep, 1, 'restarted at once, not backed off');

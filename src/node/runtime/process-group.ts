@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
+/** USER_HZ: the unit of /proc's clock ticks (a process's start time, utime and stime), 100 on every Linux architecture Node runs on. */
+export const TICKS_PER_SECOND = 100;
+
 export interface ProcStat {
   /** R, S, D, Z (zombie), X (dead) … */
   state: string;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { groupGone, procStat, signalGroup } from './process-group.ts';
+import { groupGone, procStat, signalGroup, TICKS_PER_SECOND } from './process-group.ts';
 import { POD_UID_VAR } from '../env.ts';
 import { ProcPids } from './proc-pids.ts';
 
@@ -38,7 +38,7 @@ export async function findStrays(dataDir: string, recorded: ReadonlySet<number>)
       if (!env.includes(mark)) {
         // Forked but not yet exec'd, a process still shows its parent's environment (the container helper's, no mark):
         // one that young is looked at again next time rather than taken for foreign for its whole life.
-        if (!startedWithin(pid, uptime, YOUNG_S)) foreign.add(pid);
+        if (!young(pid, uptime)) foreign.add(pid);
         return;
       }
       const st = procStat(pid);
@@ -55,17 +55,15 @@ export async function findStrays(dataDir: string, recorded: ReadonlySet<number>)
 
 /** How long after its start a process without the mark may still be one of ours between its fork and its exec. */
 const YOUNG_S = 2;
-/** Clock ticks a second in /proc/<pid>/stat's start time (USER_HZ: 100 on Linux, whatever the kernel's HZ). */
-const TICKS = 100;
 
 function uptimeSeconds(): number | undefined {
   try { return Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]); } catch { return undefined; }
 }
 
-/** The process started less than `seconds` ago (unknown: counted as young, so it is looked at again). */
-function startedWithin(pid: number, uptime: number | undefined, seconds: number): boolean {
+/** The process started less than YOUNG_S ago (unknown: counted as young, so it is looked at again). */
+function young(pid: number, uptime: number | undefined): boolean {
   const start = Number(procStat(pid)?.startTime);
-  return uptime === undefined || !Number.isFinite(start) || uptime - start / TICKS < seconds;
+  return uptime === undefined || !Number.isFinite(start) || uptime - start / TICKS_PER_SECOND < YOUNG_S;
 }
 
 /** Kills each stray's process group and waits for it: its pod's worker starts the container again, recorded. */
