@@ -4,7 +4,8 @@
 // CreateContainerConfigError / ImagePullBackOff and retries. STOP (from any state) ends it for good.
 // Side effects are `launch`, `wait`, `kill`, `startProbes` and `stopProbes`, done by the input's `host` (the pod
 // worker): the definition is built once and shared by every container, not rebuilt per container with `provide`.
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, setup } from 'xstate';
+import { fromTask } from './task-logic.ts';
 import type { ContainerState, Terminated } from './pod-status.ts';
 import { goDuration } from './go-duration.ts';
 
@@ -155,7 +156,7 @@ const ended = (t: Terminated) => ({ state: { terminated: t } as ContainerState, 
 export const containerMachine = setup({
   types: {} as { context: ContainerContext; events: ContainerEvent; input: ContainerInput },
   actors: {
-    launch: fromPromise<Launched, { restartCount: number; host?: ContainerHost }>(async ({ input }) => {
+    launch: fromTask<Launched, { restartCount: number; host?: ContainerHost }>((input) => {
       if (!input.host) throw new Error('launch not provided');
       return input.host.launch(input.restartCount);
     }),
@@ -166,7 +167,7 @@ export const containerMachine = setup({
     wait: fromCallback<ContainerEvent, { host?: ContainerHost }>(({ input, sendBack }) => {
       void input.host?.wait().then((terminated) => sendBack({ type: 'EXITED', terminated }));
     }),
-    kill: fromPromise<Terminated | undefined, { graceMs: number; host?: ContainerHost }>(async ({ input }) => input.host?.kill(input.graceMs)),
+    kill: fromTask<Terminated | undefined, { graceMs: number; host?: ContainerHost }>((input) => input.host?.kill(input.graceMs)),
   },
   actions: {
     startProbes: ({ context }) => context.host?.startProbes(),

@@ -4,7 +4,8 @@
 // with its restarts and back-off, is containerMachine; the work of each step is an actor the pod worker provides.
 // The definition is built once and shared by every pod (building one per pod cost ~40 state-node objects each):
 // what differs per pod comes in through the input, including `host`, the worker whose methods do the work.
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
+import { fromTask } from './task-logic.ts';
 
 /** The work of each step, done by the pod worker that owns this actor. */
 export interface PodWorkerHost {
@@ -53,13 +54,13 @@ export interface Prepared { podIP: string; startTime: string }
 export const podWorkerMachine = setup({
   types: {} as { context: PodWorkerContext; events: PodWorkerEvent; input: PodWorkerInput },
   actors: {
-    prepare: fromPromise<Prepared, { host?: PodWorkerHost }>(async ({ input }) => {
+    prepare: fromTask<Prepared, { host?: PodWorkerHost }>((input) => {
       if (!input.host) throw new Error('prepare not provided');
       return input.host.prepare();
     }),
-    startContainers: fromPromise<void, { host?: PodWorkerHost }>(async ({ input }) => input.host?.startContainers()),
-    terminate: fromPromise<void, { graceMs: number; remove: boolean; host?: PodWorkerHost }>(async ({ input }) => input.host?.terminate(input.graceMs, input.remove)),
-    stopForNode: fromPromise<void, { host?: PodWorkerHost }>(async ({ input }) => input.host?.stopForNode()),
+    startContainers: fromTask<void, { host?: PodWorkerHost }>((input) => input.host?.startContainers()),
+    terminate: fromTask<void, { graceMs: number; remove: boolean; host?: PodWorkerHost }>((input) => input.host?.terminate(input.graceMs, input.remove)),
+    stopForNode: fromTask<void, { host?: PodWorkerHost }>((input) => input.host?.stopForNode()),
   },
   guards: {
     allDone: ({ context }) => context.host?.allDone() ?? false,

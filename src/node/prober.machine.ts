@@ -1,6 +1,7 @@
 // One probe of one container over time: wait initialDelay, probe every period (each bounded by its timeout),
 // count consecutive results against the thresholds, and emit 'change' when the verdict flips.
-import { assign, enqueueActions, fromPromise, raise, setup } from 'xstate';
+import { assign, enqueueActions, raise, setup } from 'xstate';
+import { fromTask } from './task-logic.ts';
 import type { ProbeResult } from './probes.ts';
 
 export interface ProberInput {
@@ -41,7 +42,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export const proberMachine = setup({
   types: {} as { context: ProberContext; input: ProberInput; events: { type: 'TICK' }; emitted: ProberEmitted },
   actors: {
-    check: fromPromise<ProbeResult, { timeoutMs: number; check?: ProberInput['check'] }>(async ({ input }) =>
+    check: fromTask<ProbeResult, { timeoutMs: number; check?: ProberInput['check'] }>((input) =>
       input.check ? input.check({ timeoutMs: input.timeoutMs }) : { ok: false, message: 'check not provided' }),
   },
   delays: {
