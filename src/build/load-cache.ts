@@ -68,6 +68,11 @@ export class DiskLoadCache implements LoadCache {
     }
   }
 
+  has(key: string): boolean {
+    const k = hashed(key);
+    return this.lines.has(k) || this.added.has(k);
+  }
+
   set(key: string, value: unknown, opts: { json?: boolean; lazy?: boolean } = {}): void {
     const k = hashed(key);
     this.added.set(k, opts.json ? String(value) : opts.lazy ? value as () => unknown : () => value);

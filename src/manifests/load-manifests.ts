@@ -223,6 +223,8 @@ export class Preload {
   private readonly limits: ReturnType<typeof limitsOf>;
   private readonly strict: boolean;
   private waiting: ManifestFile[] = [];
+  /** Files expect() was told will come to be parsed. */
+  private expected = 0;
   private pool?: ParsePool;
   private finished = false;
   private aborted = false;
@@ -248,8 +250,24 @@ export class Preload {
     if (restored) return void remember(key, restored, this.strict);
     if (this.pool) return this.pool.add(file);
     this.waiting.push(file);
-    if (this.waiting.length < POOL_FROM) return;
-    // Decided once: no workers now leaves every file to the load.
+    if (this.waiting.length >= POOL_FROM) this.startPool();
+  }
+
+  /**
+   * A file the source will read (ReadOptions.onListed): once POOL_FROM are coming that neither the loader's memory
+   * nor the load cache holds, the workers start now, while the trees are still listed (a worker takes ~0.2 s to
+   * start: without this, the first 0.4 s of a cold read's blobs waited for it).
+   */
+  expect(path: string, oid: string): void {
+    if (this.finished || this.pool || !MANIFEST.test(path)) return;
+    const key = keyOf({ path, oid, content: '' }, this.limits.maxAliases);
+    const hit = cache.get(key);
+    if ((hit && hit.strict === this.strict) || this.opts.cache?.has?.(diskKeyOf(key, this.strict))) return;
+    if (++this.expected >= POOL_FROM) this.startPool();
+  }
+
+  /** Decided once: no workers now leaves every file to the load. */
+  private startPool(): void {
     const waiting = this.waiting;
     this.waiting = [];
     if (!workersWanted(process.env.CONVERGIT_PARSE_WORKERS)) return void (this.finished = true);

@@ -38,6 +38,8 @@ export interface AppliedCrd {
  */
 export interface LoadCache {
   get(key: string): unknown;
+  /** Whether `get` would find an entry (not checked): no JSON read. */
+  has?(key: string): boolean;
   /**
    * `json`: `value` is the entry's JSON text already (a parse worker's), not to be serialised again; `lazy`: `value`
    * is a function making the entry, called when it is written (it must give the same answer then).

@@ -27,6 +27,11 @@ export interface ReadOptions {
    * read hands its thousands of files to the loader's parse workers as it goes (manifests' Preload).
    */
   onRead?: (file: SourceFile) => void;
+  /**
+   * Called as the trees are listed, before any blob is read, with each blob that will be read: a cold read's parse
+   * workers start while the rest is listed, and are ready when the first blobs come.
+   */
+  onListed?: (path: string, oid: string) => void;
 }
 
 export interface Revision {

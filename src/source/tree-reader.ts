@@ -179,6 +179,7 @@ export class TreeReader {
       if (entry.type !== 'blob' || !READ.test(entry.path)) return undefined;
       const symlink = entry.mode === SYMLINK_MODE;
       if (!symlink && opts.unread?.(path, entry.oid)) return { file: { path, oid: entry.oid, symlink, content: '', unread: true as const } };
+      if (!symlink && known.get(entry.oid) === undefined) opts.onListed?.(path, entry.oid);
       await tally.listed;
       if (tally.failed) throw tally.failed;
       const read = known.get(entry.oid) === undefined;

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { clearLoadCache, loadManifests, Preload, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
 import type { LoadCache, ManifestFile } from '../../src/manifests/types.ts';
@@ -172,6 +173,39 @@ test('files handed to the workers one by one as they are read give the same load
     cut.abort(); // the read failed: its workers end now, whatever they hold
     assert.ok(await cut.finish() < list.length, 'aborted before the workers were through');
     assert.is(summary(list, false), alone, 'what they did not load, the load parses');
+  });
+});
+
+test('workers told of the files a read will parse start before the first is read; files the loader or the load cache holds do not count', async () => {
+  const oid = (content: string) => createHash('sha1').update(content).digest('hex');
+  const list: ManifestFile[] = Array.from({ length: 450 }, (_, i) => {
+    const content = VARIANTS[i % VARIANTS.length](`e${i}`, i % 10);
+    return { path: `e-${i % 5}/e${i}.yaml`, content, oid: oid(content) };
+  });
+  await withWorkers('1', async () => {
+    clearLoadCache();
+    const early = new Preload({});
+    for (const f of list) early.expect(f.path, f.oid!);
+    for (const f of list.slice(0, 150)) early.add(f);
+    assert.is(await early.finish(), 150, 'under 200 read, but 450 were coming: the workers had started');
+    // 150 of these are loaded now: 199 others are too few for workers.
+    const again = new Preload({});
+    for (const f of list.slice(0, 349)) again.expect(f.path, f.oid!);
+    for (const f of list.slice(150, 349)) again.add(f);
+    assert.is(await again.finish(), 0, 'files the loader holds are not counted');
+    clearLoadCache();
+    const held: LoadCache = { get: () => undefined, set: () => {}, has: () => true };
+    const cached = new Preload({ cache: held });
+    for (const f of list) cached.expect(f.path, f.oid!);
+    for (const f of list.slice(0, 150)) cached.add(f);
+    assert.is(await cached.finish(), 0, 'files the load cache holds are not counted');
+  });
+  await withWorkers('0', async () => {
+    clearLoadCache();
+    const off = new Preload({});
+    for (const f of list) off.expect(f.path, f.oid!);
+    for (const f of list) off.add(f);
+    assert.is(await off.finish(), 0, 'workers off: the load parses every file');
   });
 });
 

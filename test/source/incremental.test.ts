@@ -71,6 +71,28 @@ test('onRead is told of each file as its blob is read, with its content: every f
   }
 });
 
+test('onListed is told of every blob the read will read before the first is read: all cold, the changed one after, none left unread', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const events: string[] = [];
+    const opts = { onListed: (p: string) => events.push(`listed ${p}`), onRead: (f: { path: string }) => events.push(`read ${f.path}`) };
+    const cold = await source.read(await source.head(), opts);
+    const firstRead = events.findIndex((e) => e.startsWith('read '));
+    assert.equal(events.slice(0, firstRead).map((e) => e.slice(7)).sort(), cold.files.map((f) => f.path), 'every file listed before any is read');
+    assert.is(events.length, 2 * 45);
+    events.length = 0;
+    repo.write('apps/a/x/f2.yaml', 'name: new\n');
+    await source.read(repo.commit('one file'), opts);
+    assert.equal(events, ['listed apps/a/x/f2.yaml', 'read apps/a/x/f2.yaml'], 'unchanged files are not read, nor listed as to be');
+    events.length = 0;
+    await source.read(await source.head(), { ...opts, unread: (p) => !p.endsWith('f0.yaml') });
+    assert.is(events.filter((e) => e.startsWith('listed ')).length, 9, 'files left unread are not listed as to be read');
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('unchanged tree at path → cached files, 0 blobs (a commit outside path, an empty commit)', async () => {
   const repo = nestedRepo();
   try {
