@@ -48,7 +48,7 @@ export async function planRevision(source: PlanSource, req: PlanRequest, against
   const appliedCrds = 'live' in against
     ? against.live.live.objects.filter((o) => o.kind === 'CustomResourceDefinition').map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }))
     : [];
-  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, allowHostPath: req.allowHostPath, root: req.path, appliedCrds, preload: req.preload }, req.builder);
+  const load = (r: Revision) => loadDesired(r, source, { strict: req.strict, allowHostPath: req.allowHostPath, root: req.path, appliedCrds, shared: true, preload: req.preload }, req.builder);
   const loaded = await load(rev);
   registerCrds([...appliedCrds.map((c) => c.object), ...loaded.objects.map((d) => d.object).filter((o) => o.kind === 'CustomResourceDefinition')]);
   const ref = { name: req.ref, sha, message: rev.message.split('\n')[0] };
