@@ -1,7 +1,7 @@
 // `image: git:<dir>` names a directory of the repository. Pinning it to the directory's tree oid
 // (`git:<dir>@<oid>`) makes images content-addressed: a commit that changes the app's code changes the pod
 // template and so rolls it out, and a revert brings back the very same tree.
-import { deepFreeze } from './freeze.ts';
+import { deepFreeze } from '../model/deep-freeze.ts';
 import type { Issue } from '../model/issue.ts';
 import type { KubeObject } from '../model/object.ts';
 import { parsePinnedGitImage } from '../model/git-image.ts';

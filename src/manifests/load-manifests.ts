@@ -1,6 +1,6 @@
 // The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
-import { deepFreeze } from './freeze.ts';
+import { deepFreeze } from '../model/deep-freeze.ts';
 import { createHash } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import type { Issue } from '../model/issue.ts';

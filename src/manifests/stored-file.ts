@@ -6,7 +6,7 @@ import type { Issue } from '../model/issue.ts';
 import { kindInfoFor, type KindInfo } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { LoadedDoc } from './doc.ts';
-import { deepFreeze } from './freeze.ts';
+import { deepFreeze } from '../model/deep-freeze.ts';
 import { DocPositions, LineIndex, type Position } from './positions.ts';
 
 export interface StoredFile {

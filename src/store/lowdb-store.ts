@@ -20,6 +20,7 @@ import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
 import { jsonCopy } from '../model/json-copy.ts';
+import { deepFreeze } from '../model/deep-freeze.ts';
 import type { Admission, AdmissionContext } from '../model/admission.ts';
 
 export interface StoreOptions {
@@ -60,13 +61,6 @@ const clone = <T>(v: T): T => structuredClone(v);
 const out = (o: KubeObject, opts: WriteOptions) => (opts.shared ? o : clone(o));
 /** Where an object lives: namespaced kinds default to `default`, cluster-scoped kinds use ''. */
 const placeNs = (kind: string, ns: string | undefined) => (isNamespaced(kind) ? ns || 'default' : '');
-/** Freezes what is not frozen yet: parts shared with an object's previous version are skipped. */
-function deepFreeze<T>(v: T): T {
-  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
-  Object.freeze(v);
-  for (const x of Object.values(v)) deepFreeze(x);
-  return v;
-}
 
 export class LowdbStore implements Store {
   /** Writes so far (journal records and snapshots, with their bytes); tests assert coalescing with it. */

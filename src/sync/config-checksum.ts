@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../model/object.ts';
 import { canonical } from '../plan/canonical.ts';
 import { configRefs } from '../model/config-refs.ts';
-import { deepFreeze } from '../manifests/freeze.ts';
+import { deepFreeze } from '../model/deep-freeze.ts';
 
 export const CONFIG_CHECKSUM = 'convergit.dev/config-checksum';
 
