@@ -1,6 +1,7 @@
 // `npm run bench`, scale part: hollow nodes (serve --hollow --nodes N) and one commit of N × P pods, from the
 // commit to every pod Running. Prints figures next to issue 14's targets; asserts nothing. The serve runs with
-// --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes.
+// --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes
+// (NOPROF=1: without it, as scale10k; on 2026-12-05 the figures did not differ beyond the machine's own drift).
 // HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -73,7 +74,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   // serve's event-loop stalls (loop-stalls.mjs), with the CPU in each: what made the GETs wait, whatever the load.
   const stallsFile = path.join(dataDir, 'loop-stalls.json');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow', ...(process.env.HOLLOW_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])],
-    { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
+    { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
       env: { ...process.env, LOOP_STALLS_OUT: stallsFile }, listenTimeoutMs: 600_000 });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
@@ -168,7 +169,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     if (process.env.HOLLOW_SERVE_LOG) writeFileSync(process.env.HOLLOW_SERVE_LOG, serve.output());
     await serve.stop();
     try {
-      const prof = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+      const prof = process.env.NOPROF ? [] : readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
       if (prof.length && process.env.HOLLOW_PROFILE_OUT) {
         writeFileSync(process.env.HOLLOW_PROFILE_OUT, readFileSync(path.join(profDir, prof[0])));
         try { writeFileSync(`${process.env.HOLLOW_PROFILE_OUT}.stalls.json`, readFileSync(stallsFile)); } catch {}
