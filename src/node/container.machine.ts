@@ -1,6 +1,6 @@
-// One container's life on the node, as the kubelet runs it: creating → running → exited, then by the restart
-// policy either done or back to creating (at once the first time, then after a back-off of base doubling to max,
-// reset when an instance ran resetAfterMs). A launch that fails before a process exists waits in
+// One container's life on the node, as the kubelet runs it: an instance (creating → running) → exited, then by the
+// restart policy either done or a new instance (at once the first time, then after a back-off of base doubling to
+// max, reset when an instance ran resetAfterMs). A launch that fails before a process exists waits in
 // CreateContainerConfigError / ImagePullBackOff and retries. STOP (from any state) ends it for good.
 // Side effects are `launch`, `wait`, `kill`, `startProbes` and `stopProbes`, done by the input's `host` (the pod
 // worker): the definition is built once and shared by every container, not rebuilt per container with `provide`.
@@ -90,7 +90,9 @@ export type ContainerEvent =
   | { type: 'STARTED' }
   | { type: 'UNHEALTHY'; message?: string }
   | { type: 'STOP'; graceMs: number }
-  /** From the `wait` actor: the instance running ended. */
+  /** From the `instance` actor: launched, its launch failed, the instance running ended. */
+  | { type: 'LAUNCHED'; launched: Launched }
+  | { type: 'LAUNCH_FAILED'; error: unknown }
   | { type: 'EXITED'; terminated: Terminated };
 
 const restarts = (policy: RestartPolicy, t: Terminated) => policy === 'Always' || (policy === 'OnFailure' && t.exitCode !== 0);
@@ -151,21 +153,33 @@ function base(input: ContainerInput, policy: RestartPolicy) {
   };
 }
 
+/** The count the next instance runs with: one more once an instance existed. */
+const nextRestartCount = (c: ContainerContext) => (c.everRan ? c.restartCount + 1 : c.restartCount);
+
 const ended = (t: Terminated) => ({ state: { terminated: t } as ContainerState, ready: false, started: false });
 
 export const containerMachine = setup({
   types: {} as { context: ContainerContext; events: ContainerEvent; input: ContainerInput },
   actors: {
-    launch: fromTask<Launched, { restartCount: number; host?: ContainerHost }>((input) => {
-      if (!input.host) throw new Error('launch not provided');
-      return input.host.launch(input.restartCount);
-    }),
-    // A callback actor, not a promise one: it lives as long as the instance runs (every pod's container, for hours),
-    // and a promise actor holds an AbortController and its signal meanwhile (~0.8 KB a container at 30,000 pods).
-    // The pod worker's wait never rejects (an instance's exit always resolves). Once the machine left `running` the
-    // actor is stopped, and xstate drops what a stopped callback actor sends: a killed instance's late exit is lost.
-    wait: fromCallback<ContainerEvent, { host?: ContainerHost }>(({ input, sendBack }) => {
-      void input.host?.wait().then((terminated) => sendBack({ type: 'EXITED', terminated }));
+    // One actor for an instance's whole life, its launch and then its exit (a launch actor, then a wait actor, were
+    // two actors made for every container started; making actors is most of what xstate costs a hollow pod). `launch`
+    // is false for an instance re-adopted running. The pod worker's wait never rejects (an instance's exit always
+    // resolves). Once the machine left the instance (a kill, STOP) the actor is stopped, and xstate drops what a
+    // stopped callback actor sends: a killed instance's late exit, or a launch that ends after STOP, is lost.
+    instance: fromCallback<ContainerEvent, { restartCount: number; launch: boolean; host?: ContainerHost }>(({ input, sendBack }) => {
+      const { host } = input;
+      let stopped = false;
+      const waitExit = () => { if (!stopped && host) void host.wait().then((terminated) => sendBack({ type: 'EXITED', terminated })); };
+      if (!input.launch) waitExit();
+      else if (!host) sendBack({ type: 'LAUNCH_FAILED', error: new Error('launch not provided') });
+      else {
+        // A launch that throws at once fails like one that fails later.
+        new Promise<Launched>((resolve) => resolve(host.launch(input.restartCount))).then(
+          (launched) => { sendBack({ type: 'LAUNCHED', launched }); waitExit(); },
+          (error) => sendBack({ type: 'LAUNCH_FAILED', error }),
+        );
+      }
+      return () => { stopped = true; };
     }),
     kill: fromTask<Terminated | undefined, { graceMs: number; host?: ContainerHost }>((input) => input.host?.kill(input.graceMs)),
   },
@@ -195,53 +209,59 @@ export const containerMachine = setup({
   states: {
     init: {
       // Only a re-adopted instance starts out running (a lost one was made terminated above).
-      always: [{ guard: ({ context }) => 'running' in context.state, target: 'running' }, { guard: 'finished', target: 'done' }, { target: 'creating' }],
+      always: [{ guard: ({ context }) => 'running' in context.state, target: 'instance.running' }, { guard: 'finished', target: 'done' }, { target: 'instance' }],
     },
-    creating: {
+    instance: {
       invoke: {
-        src: 'launch',
-        input: ({ context }) => ({ restartCount: context.everRan ? context.restartCount + 1 : context.restartCount, host: context.host }),
-        onDone: {
-          target: 'running',
-          actions: assign(({ context, event }) => ({
-            state: { running: { startedAt: event.output.startedAt } },
-            restartCount: context.everRan ? context.restartCount + 1 : context.restartCount,
-            everRan: true,
-            ready: !context.hasReadiness && !context.hasStartup,
-            started: !context.hasStartup,
-            containerID: event.output.containerID,
-            imageID: event.output.imageID,
-            pullFailures: 0,
-          })),
-        },
-        onError: [
-          {
-            guard: ({ event }) => event.error instanceof LaunchError && event.error.reason === 'ErrImagePull',
-            target: 'pullBackoff',
-            actions: assign(({ context, event }) => ({
-              state: { waiting: { reason: 'ErrImagePull', message: (event.error as Error).message } },
-              pullFailures: context.pullFailures + 1,
-            })),
-          },
-          {
-            target: 'configError',
-            actions: assign(({ event }) => ({
-              state: { waiting: { reason: event.error instanceof LaunchError ? event.error.reason : 'CreateContainerError', message: (event.error as Error)?.message ?? String(event.error) } },
-            })),
-          },
-        ],
+        src: 'instance',
+        input: ({ context }) => ({ restartCount: nextRestartCount(context), launch: !('running' in context.state), host: context.host }),
       },
-    },
-    running: {
-      entry: 'startProbes',
-      // An instance that ran long enough forgets earlier crashes.
-      exit: ['stopProbes', 'resetIfRanLong'],
-      invoke: { src: 'wait', input: ({ context }) => ({ host: context.host }) },
-      on: {
-        EXITED: { target: 'exited', actions: assign(({ event }) => ended(event.terminated)) },
-        READY: { actions: assign({ ready: ({ event }) => event.ready }) },
-        STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
-        UNHEALTHY: 'killing',
+      initial: 'creating',
+      states: {
+        creating: {
+          on: {
+            LAUNCHED: {
+              target: 'running',
+              actions: assign(({ context, event }) => ({
+                state: { running: { startedAt: event.launched.startedAt } },
+                restartCount: nextRestartCount(context),
+                everRan: true,
+                ready: !context.hasReadiness && !context.hasStartup,
+                started: !context.hasStartup,
+                containerID: event.launched.containerID,
+                imageID: event.launched.imageID,
+                pullFailures: 0,
+              })),
+            },
+            LAUNCH_FAILED: [
+              {
+                guard: ({ event }) => event.error instanceof LaunchError && event.error.reason === 'ErrImagePull',
+                target: '#container.pullBackoff',
+                actions: assign(({ context, event }) => ({
+                  state: { waiting: { reason: 'ErrImagePull', message: (event.error as Error).message } },
+                  pullFailures: context.pullFailures + 1,
+                })),
+              },
+              {
+                target: '#container.configError',
+                actions: assign(({ event }) => ({
+                  state: { waiting: { reason: event.error instanceof LaunchError ? event.error.reason : 'CreateContainerError', message: (event.error as Error)?.message ?? String(event.error) } },
+                })),
+              },
+            ],
+          },
+        },
+        running: {
+          entry: 'startProbes',
+          // An instance that ran long enough forgets earlier crashes.
+          exit: ['stopProbes', 'resetIfRanLong'],
+          on: {
+            EXITED: { target: '#container.exited', actions: assign(({ event }) => ended(event.terminated)) },
+            READY: { actions: assign({ ready: ({ event }) => event.ready }) },
+            STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
+            UNHEALTHY: '#container.killing',
+          },
+        },
       },
     },
     killing: {
@@ -257,7 +277,7 @@ export const containerMachine = setup({
         { guard: ({ context }) => !('terminated' in context.state) || !restarts(context.restartPolicy, context.state.terminated), target: 'done' },
         {
           guard: ({ context }) => context.backoffStep === 0,
-          target: 'creating',
+          target: 'instance',
           actions: assign(({ context }) => ({ lastState: { terminated: (context.state as { terminated: Terminated }).terminated }, backoffStep: 1 })),
         },
         { target: 'backoff' },
@@ -271,7 +291,7 @@ export const containerMachine = setup({
           message: `back-off ${goDuration(backoffDelay(context))} restarting failed container=${context.name} pod=${context.podRef}`,
         } },
       })),
-      after: { backoff: { target: 'creating', actions: assign(({ context }) => ({ backoffStep: context.backoffStep + 1 })) } },
+      after: { backoff: { target: 'instance', actions: assign(({ context }) => ({ backoffStep: context.backoffStep + 1 })) } },
     },
     // As the kubelet shows it: ErrImagePull right after the failed pull, then ImagePullBackOff while it waits.
     pullBackoff: {
@@ -285,11 +305,11 @@ export const containerMachine = setup({
         },
       },
       after: {
-        pullBackoff: 'creating',
+        pullBackoff: 'instance',
       },
     },
     configError: {
-      after: { configRetry: 'creating' },
+      after: { configRetry: 'instance' },
     },
     done: {},
     stopping: {

@@ -364,7 +364,7 @@ export class PodWorker {
       if (this.halted) return;
       const kind = isSidecar(spec) ? 'sidecar' : 'init';
       const slot = this.startSlot(spec, kind, this.foundInit);
-      const snap = await waitFor(slot.actor, (s) => s.status !== 'active' || s.matches('done') || (kind === 'sidecar' && s.matches('running') && s.context.started));
+      const snap = await waitFor(slot.actor, (s) => s.status !== 'active' || s.matches('done') || (kind === 'sidecar' && s.matches({ instance: 'running' }) && s.context.started));
       if (this.halted) return;
       const state = snap.context.state;
       if (kind === 'init' && !('terminated' in state && state.terminated.exitCode === 0)) {
@@ -378,7 +378,7 @@ export class PodWorker {
     for (const spec of this.pod.spec?.containers ?? []) {
       if (this.halted) return;
       const slot = this.startSlot(spec, 'app', this.found);
-      await waitFor(slot.actor, (s) => !s.matches('init') && !s.matches('creating'));
+      await waitFor(slot.actor, (s) => !s.matches('init') && !s.matches({ instance: 'creating' }));
     }
   }
 
