@@ -1,10 +1,10 @@
-// A pod's life on its node: pending → preparing (address, scratch folder) → starting (containers, in order) →
-// running → completed (every container finished for good) ; terminating (deletion seen or pod gone) → terminated ;
+// A pod's life on its node: pending → launch (preparing: address, scratch folder; then starting: containers, in
+// order) → running → completed (every container finished for good) ; terminating (deletion seen or pod gone) → terminated ;
 // nodeStopping → stopped (the node shuts down and keeps the pod for its next start). Each container's own life,
 // with its restarts and back-off, is containerMachine; the work of each step is an actor the pod worker provides.
 // The definition is built once and shared by every pod (building one per pod cost ~40 state-node objects each):
 // what differs per pod comes in through the input, including `host`, the worker whose methods do the work.
-import { assign, setup } from 'xstate';
+import { assign, fromCallback, setup } from 'xstate';
 import { fromTask } from './task-logic.ts';
 
 /** The work of each step, done by the pod worker that owns this actor. */
@@ -47,18 +47,34 @@ export type PodWorkerEvent =
   | { type: 'NODE_STOP' }
   | { type: 'COMPLETED' }
   /** The eviction manager's kill: at once, the object kept (it ends Failed, reason Evicted). */
-  | { type: 'EVICT' };
+  | { type: 'EVICT' }
+  /** From the `launch` actor: the pod has its address and folder; its containers have been started (or failed to be). */
+  | { type: 'PREPARED'; prepared: Prepared }
+  | { type: 'PREPARE_FAILED'; error: unknown }
+  | { type: 'STARTED' };
 
 export interface Prepared { podIP: string; startTime: string }
 
 export const podWorkerMachine = setup({
   types: {} as { context: PodWorkerContext; events: PodWorkerEvent; input: PodWorkerInput },
   actors: {
-    prepare: fromTask<Prepared, { host?: PodWorkerHost }>((input) => {
-      if (!input.host) throw new Error('prepare not provided');
-      return input.host.prepare();
+    // One actor for the pod's start: prepare, then start the containers (a prepare actor, then a start actor, were
+    // two actors made for every pod). Stopped when the machine leaves `launch` (a deletion, the node stopping): what
+    // it sends after that is dropped, and the containers are not started once it was stopped while preparing.
+    launch: fromCallback<PodWorkerEvent, { host?: PodWorkerHost }>(({ input, sendBack }) => {
+      const { host } = input;
+      let stopped = false;
+      if (!host) sendBack({ type: 'PREPARE_FAILED', error: new Error('prepare not provided') });
+      else {
+        // A prepare that throws at once fails like one that fails later.
+        new Promise<Prepared>((resolve) => resolve(host.prepare())).then((prepared) => {
+          sendBack({ type: 'PREPARED', prepared });
+          // A container's own failure shows in its state: started or not, the pod runs.
+          if (!stopped) void host.startContainers().catch(() => {}).then(() => sendBack({ type: 'STARTED' }));
+        }, (error) => sendBack({ type: 'PREPARE_FAILED', error }));
+      }
+      return () => { stopped = true; };
     }),
-    startContainers: fromTask<void, { host?: PodWorkerHost }>((input) => input.host?.startContainers()),
     terminate: fromTask<void, { graceMs: number; remove: boolean; host?: PodWorkerHost }>((input) => input.host?.terminate(input.graceMs, input.remove)),
     stopForNode: fromTask<void, { host?: PodWorkerHost }>((input) => input.host?.stopForNode()),
   },
@@ -90,23 +106,29 @@ export const podWorkerMachine = setup({
       always: [
         { guard: ({ context }) => context.found === 'terminal', target: 'completed' },
         { guard: ({ context }) => context.found === 'deleting', target: 'terminating' },
-        { target: 'preparing' },
+        { target: 'launch' },
       ],
     },
-    preparing: {
-      invoke: {
-        src: 'prepare',
-        input: ({ context }) => ({ host: context.host }),
-        onDone: { target: 'starting', actions: assign(({ event }) => ({ podIP: event.output.podIP, startTime: event.output.startTime, error: undefined })) },
-        onError: { target: 'prepareFailed', actions: assign({ error: ({ event }) => (event.error instanceof Error ? event.error.message : String(event.error)) }) },
+    launch: {
+      invoke: { src: 'launch', input: ({ context }) => ({ host: context.host }) },
+      initial: 'preparing',
+      states: {
+        preparing: {
+          on: {
+            PREPARED: { target: 'starting', actions: assign(({ event }) => ({ podIP: event.prepared.podIP, startTime: event.prepared.startTime, error: undefined })) },
+            PREPARE_FAILED: { target: '#pod.prepareFailed', actions: assign({ error: ({ event }) => (event.error instanceof Error ? event.error.message : String(event.error)) }) },
+          },
+        },
+        starting: {
+          on: {
+            STARTED: '#pod.running',
+            COMPLETED: {}, // settled once every container has started
+          },
+        },
       },
     },
     prepareFailed: {
-      after: { retry: 'preparing' },
-    },
-    starting: {
-      invoke: { src: 'startContainers', input: ({ context }) => ({ host: context.host }), onDone: 'running', onError: 'running' }, // a container's own failure shows in its state
-      on: { COMPLETED: {} }, // settled once every container has started
+      after: { retry: 'launch' },
     },
     running: {
       always: { guard: 'allDone', target: 'completed' }, // they may all have finished while the last one started

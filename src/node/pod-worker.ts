@@ -251,7 +251,7 @@ export class PodWorker {
    */
   evict(message: string): void {
     const snap = this.actor.getSnapshot();
-    if (this.evictedMessage !== undefined || this.foundTerminal || !(['preparing', 'prepareFailed', 'starting', 'running'] as const).some((s) => snap.matches(s))) return;
+    if (this.evictedMessage !== undefined || this.foundTerminal || !(['launch', 'prepareFailed', 'running'] as const).some((s) => snap.matches(s))) return;
     this.evictedMessage = message;
     this.event('Warning', EVICTED, message);
     this.send({ type: 'EVICT' });

@@ -1,9 +1,9 @@
-// The node machines' steps (a pod's prepare and start, a container's launch and kill, a probe's check) as actors
-// that run a promise: xstate's fromPromise, less the AbortController (and its AbortSignal) it makes for every run
-// so that the promise can be told it was cancelled. None of these steps looks at a signal (a stopped step's result
-// is dropped, and the pod worker ends its own work), and at 30,000 pods those were 3 AbortControllers a pod,
-// a fifth of what making an actor costs (issue 14). Same snapshots and events as fromPromise: `invoke`'s onDone
-// gets the output, onError the rejection, and a stopped actor's late result goes nowhere.
+// The node machines' one-off steps (a pod's termination or stop for its node, a container's kill, a probe's check)
+// as actors that run a promise: xstate's fromPromise, less the AbortController (and its AbortSignal) it makes for
+// every run so that the promise can be told it was cancelled. None of these steps looks at a signal (a stopped step's
+// result is dropped, and the pod worker ends its own work); at 30,000 hollow pods the steps of a pod's start made 3
+// of them a pod (issue 14). Same snapshots and events as fromPromise: `invoke`'s onDone gets the output, onError the
+// rejection, and a stopped actor's late result goes nowhere.
 import type { PromiseActorLogic, PromiseSnapshot } from 'xstate';
 
 const DONE = 'convergit.task.done';
