@@ -216,8 +216,8 @@ const TURN_MS = 10;
  * it, so parsing overlaps reading) that neither the loader's memory nor the load cache holds, and puts them in the
  * loader's memory (and the load cache) as a cache hit would: the loadManifests that follows then gives the same
  * answer as without it, having parsed nothing. A cold load of 10,000 files spent most of its time parsing YAML on
- * the one thread (issue 14). The workers start once POOL_FROM files wait for them; with fewer, or when no worker
- * starts, the load parses them itself.
+ * the one thread (issue 14). The workers start once POOL_FROM files wait for them or are expected (expect(): the
+ * source lists them before reading any); with fewer, or when no worker starts, the load parses them itself.
  */
 export class Preload {
   private readonly limits: ReturnType<typeof limitsOf>;
@@ -244,8 +244,7 @@ export class Preload {
   add(file: ManifestFile): void {
     if (this.finished || file.problem || file.unread || !MANIFEST.test(file.path)) return;
     const key = keyOf(file, this.limits.maxAliases);
-    const hit = cache.get(key); // a commit's unchanged files: only this lookup
-    if ((hit && hit.strict === this.strict) || fileRefusal(file, this.opts.root ?? '', this.limits)) return;
+    if (this.held(key) || fileRefusal(file, this.opts.root ?? '', this.limits)) return; // a commit's unchanged files: only this lookup
     const restored = restoredFromDisk(this.opts.cache, key, this.strict, file);
     if (restored) return void remember(key, restored, this.strict);
     if (this.pool) return this.pool.add(file);
@@ -261,9 +260,14 @@ export class Preload {
   expect(path: string, oid: string): void {
     if (this.finished || this.pool || !MANIFEST.test(path)) return;
     const key = keyOf({ path, oid, content: '' }, this.limits.maxAliases);
-    const hit = cache.get(key);
-    if ((hit && hit.strict === this.strict) || this.opts.cache?.has?.(diskKeyOf(key, this.strict))) return;
+    if (this.held(key) || this.opts.cache?.has?.(diskKeyOf(key, this.strict))) return;
     if (++this.expected >= POOL_FROM) this.startPool();
+  }
+
+  /** The loader's memory holds the file loaded with this --strict. */
+  private held(key: string): boolean {
+    const hit = cache.get(key);
+    return !!hit && hit.strict === this.strict;
   }
 
   /** Decided once: no workers now leaves every file to the load. */

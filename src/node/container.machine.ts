@@ -5,7 +5,7 @@
 // Side effects are `launch`, `wait`, `kill`, `startProbes` and `stopProbes`, done by the input's `host` (the pod
 // worker): the definition is built once and shared by every container, not rebuilt per container with `provide`.
 import { assign, fromCallback, setup } from 'xstate';
-import { fromTask } from './task-logic.ts';
+import { attempt, fromTask } from './task-logic.ts';
 import type { ContainerState, Terminated } from './pod-status.ts';
 import { goDuration } from './go-duration.ts';
 
@@ -173,8 +173,7 @@ export const containerMachine = setup({
       if (!input.launch) waitExit();
       else if (!host) sendBack({ type: 'LAUNCH_FAILED', error: new Error('launch not provided') });
       else {
-        // A launch that throws at once fails like one that fails later.
-        new Promise<Launched>((resolve) => resolve(host.launch(input.restartCount))).then(
+        attempt(() => host.launch(input.restartCount)).then(
           (launched) => { sendBack({ type: 'LAUNCHED', launched }); waitExit(); },
           (error) => sendBack({ type: 'LAUNCH_FAILED', error }),
         );
@@ -216,6 +215,8 @@ export const containerMachine = setup({
         src: 'instance',
         input: ({ context }) => ({ restartCount: nextRestartCount(context), launch: !('running' in context.state), host: context.host }),
       },
+      // An exit ends the instance whatever it was doing (it comes only after LAUNCHED, or for an adopted one).
+      on: { EXITED: { target: 'exited', actions: assign(({ event }) => ended(event.terminated)) } },
       initial: 'creating',
       states: {
         creating: {
@@ -256,7 +257,6 @@ export const containerMachine = setup({
           // An instance that ran long enough forgets earlier crashes.
           exit: ['stopProbes', 'resetIfRanLong'],
           on: {
-            EXITED: { target: '#container.exited', actions: assign(({ event }) => ended(event.terminated)) },
             READY: { actions: assign({ ready: ({ event }) => event.ready }) },
             STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
             UNHEALTHY: '#container.killing',

@@ -5,7 +5,7 @@
 // The definition is built once and shared by every pod (building one per pod cost ~40 state-node objects each):
 // what differs per pod comes in through the input, including `host`, the worker whose methods do the work.
 import { assign, fromCallback, setup } from 'xstate';
-import { fromTask } from './task-logic.ts';
+import { attempt, fromTask } from './task-logic.ts';
 
 /** The work of each step, done by the pod worker that owns this actor. */
 export interface PodWorkerHost {
@@ -66,11 +66,10 @@ export const podWorkerMachine = setup({
       let stopped = false;
       if (!host) sendBack({ type: 'PREPARE_FAILED', error: new Error('prepare not provided') });
       else {
-        // A prepare that throws at once fails like one that fails later.
-        new Promise<Prepared>((resolve) => resolve(host.prepare())).then((prepared) => {
+        attempt(() => host.prepare()).then((prepared) => {
           sendBack({ type: 'PREPARED', prepared });
           // A container's own failure shows in its state: started or not, the pod runs.
-          if (!stopped) void host.startContainers().catch(() => {}).then(() => sendBack({ type: 'STARTED' }));
+          if (!stopped) void attempt(() => host.startContainers()).catch(() => {}).then(() => sendBack({ type: 'STARTED' }));
         }, (error) => sendBack({ type: 'PREPARE_FAILED', error }));
       }
       return () => { stopped = true; };

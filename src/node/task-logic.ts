@@ -9,6 +9,9 @@ import type { PromiseActorLogic, PromiseSnapshot } from 'xstate';
 const DONE = 'convergit.task.done';
 const FAILED = 'convergit.task.failed';
 
+/** `run()`'s promise; a throw at once rejects it, as a failure later would (the steps' callers treat both alike). */
+export const attempt = <T>(run: () => PromiseLike<T> | T): Promise<T> => new Promise<T>((resolve) => resolve(run()));
+
 /** An actor logic that runs `task(input)` once when started: done with what it resolves to, error with what it rejects with. */
 export function fromTask<TOutput, TInput>(task: (input: TInput) => PromiseLike<TOutput> | TOutput): PromiseActorLogic<TOutput, TInput> {
   return {
@@ -22,8 +25,7 @@ export function fromTask<TOutput, TInput>(task: (input: TInput) => PromiseLike<T
     },
     start(snapshot, { self }) {
       if (snapshot.status !== 'active') return;
-      // A task that throws at once rejects like one that fails later.
-      new Promise<TOutput>((resolve) => resolve(task(snapshot.input as TInput))).then(
+      attempt(() => task(snapshot.input as TInput)).then(
         (output) => self.getSnapshot().status === 'active' && self.send({ type: DONE, output }),
         (error) => self.getSnapshot().status === 'active' && self.send({ type: FAILED, error }),
       );

@@ -53,6 +53,12 @@ export interface PlanInput {
   live: KubeObject[];
   /** Keys of the objects git applied before; only these may be pruned. */
   inventory: Iterable<string>;
+  /**
+   * Keep this plan's comparisons for the next (default). A review's plan does not: its live objects may be copies
+   * (serve's GET /plan lists them unshared), and remembering them would keep those copies alive and make the sync
+   * loop's next plan diff its unchanged objects again.
+   */
+  remember?: boolean;
 }
 
 /**
@@ -72,7 +78,7 @@ function sortedKeys(desired: KubeObject[]): string[] {
   return [...lastKeys.sorted];
 }
 
-export function makePlan({ desired, live, inventory }: PlanInput): Plan {
+export function makePlan({ desired, live, inventory, remember = true }: PlanInput): Plan {
   const owned = new Set(inventory);
   const hpas = autoscaledTargets(desired);
   const autoscaled: Plan['autoscaled'] = [];
@@ -105,7 +111,7 @@ export function makePlan({ desired, live, inventory }: PlanInput): Plan {
       const patch = diff(desired, p.live);
       // The desired object with what the cluster allocated is kept only for a difference: an unchanged pair needs
       // none, and a copy of every Deployment and Service was most of what the memory of the last plan held.
-      if (!hpa && Object.isFrozen(p.desired)) compared.set(p.desired, patch.length ? { live: p.live, desired, patch } : { live: p.live, patch: NO_CHANGE });
+      if (remember && !hpa && Object.isFrozen(p.desired)) compared.set(p.desired, patch.length ? { live: p.live, desired, patch } : { live: p.live, patch: NO_CHANGE });
       if (patch.length) apply.push({ ...base, action: 'update', object: desired, patch, ...(hpa && { replicasOwner: hpa }) });
       else unchanged++;
     } else if (owned.has(p.key)) prune.push({ ...base, action: 'prune', object: p.live! });

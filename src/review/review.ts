@@ -54,7 +54,7 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
   }
   const kinds = new Set(gitKinds());
   const liveByKey = new Map(live.objects.filter((o) => kinds.has(o.kind)).map((o) => [objectKey(o), o] as const));
-  const plan = makePlan({ desired: loaded.objects.map((d) => d.object), live: [...liveByKey.values()], inventory: live.inventory });
+  const plan = makePlan({ desired: loaded.objects.map((d) => d.object), live: [...liveByKey.values()], inventory: live.inventory, remember: false });
   const where = new Map(loaded.objects.map((d) => [objectKey(d.object), d] as const));
   const changes: Change[] = plan.steps.map((s) => {
     const at = where.get(s.key);

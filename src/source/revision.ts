@@ -28,8 +28,8 @@ export interface ReadOptions {
    */
   onRead?: (file: SourceFile) => void;
   /**
-   * Called as the trees are listed, before any blob is read, with each blob that will be read: a cold read's parse
-   * workers start while the rest is listed, and are ready when the first blobs come.
+   * Called as the trees are listed, before any blob is read, with each blob (not a symlink's) that will be read: a
+   * cold read's parse workers start while the rest is listed, and are ready when the first blobs come.
    */
   onListed?: (path: string, oid: string) => void;
 }

@@ -48,6 +48,23 @@ test('a failed prepare waits and prepares again; a deletion while preparing star
   assert.is(actor.getSnapshot().context.podIP, undefined);
 });
 
+test('an eviction while the containers start: the pod terminates at once (grace 0, the object kept), and the late start changes nothing', async () => {
+  const h = handHost();
+  let started!: () => void;
+  h.host.startContainers = () => { h.calls.push('startContainers'); return new Promise<void>((r) => (started = r)); };
+  h.host.terminate = (graceMs, remove) => { h.calls.push(`terminate ${graceMs} ${remove}`); return new Promise<void>(() => {}); };
+  const actor = createActor(podWorkerMachine, { input: { host: h.host } }).start();
+  h.prepares[0].resolve(PREPARED);
+  await wf(actor, (s) => s.matches({ launch: 'starting' }));
+  actor.send({ type: 'EVICT' });
+  assert.ok(actor.getSnapshot().matches('terminating'));
+  started();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(actor.getSnapshot().matches('terminating'), 'not taken for running');
+  assert.equal(h.calls, ['prepare', 'startContainers', 'terminate 0 false']);
+  actor.stop();
+});
+
 test('a prepare that throws at once fails like one that fails later', async () => {
   const h = handHost();
   h.host.prepare = () => { throw new Error('thrown at once'); };

@@ -3,6 +3,8 @@
 // the very plan a fresh comparison of copies gives, over random edits of git and random changes of the live state.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadManifests } from '../../src/manifests/load-manifests.ts';
 import { makePlan, type Plan } from '../../src/plan/plan.ts';
 import { objectKey } from '../../src/model/key.ts';
@@ -69,6 +71,31 @@ test('planning shared objects with remembered comparisons equals planning fresh 
       assert.is(after.unchanged, new Set(desired.map(objectKey)).size);
     }
   }
+});
+
+
+test("a review's plan (remember: false) against copies of the live objects does not keep them: the sync's memory of comparisons is left as it was", async () => {
+  // The copies must be collectable: a remembered comparison would hold its live object as long as the desired one lives.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { objects } = loadManifests([{ path: 'a.yaml', content: VARIANTS[1]('web', 3) }], { shared: true });
+  const desired = objects.map((d) => d.object);
+  const liveWeb: KubeObject = { ...structuredClone(desired[0]), spec: { ...structuredClone(desired[0].spec), replicas: 7 }, metadata: { ...structuredClone(desired[0].metadata), uid: 'u1' } };
+  const input = { desired, live: [liveWeb], inventory: [objectKey(liveWeb)] };
+  const first = makePlan(input);
+  const held = (remember: boolean) => {
+    const copy = structuredClone(liveWeb);
+    assert.equal(makePlan({ ...input, live: [copy], remember }).steps, first.steps, 'the review plans the same');
+    return new WeakRef(copy);
+  };
+  const reviewed = held(false);
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.is(reviewed.deref(), undefined, 'the review kept no copy');
+  const remembered = held(true); // the sync's own plans remember: the check could fail
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.ok(remembered.deref(), 'a remembered comparison holds its live object');
 });
 
 test.run();
