@@ -49,7 +49,7 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const unread = loads && unreadBy(loads, { strict: opts.strict });
   const preload = new Preload({ strict: opts.strict, root: opts.path, cache: loads });
   const reading: PlanSource = {
-    resolve: (ref) => source.resolve(ref), read: (sha) => source.read(sha, { unread, onRead: (f) => preload.add(f), onListed: (p, oid) => preload.expect(p, oid) }), mergeBase: (a, b) => source.mergeBase(a, b),
+    resolve: (ref) => source.resolve(ref), read: (sha) => source.read(sha, { unread, ...preload.hooks }), mergeBase: (a, b) => source.mergeBase(a, b),
     treeChanges: (a, b) => source.treeChanges(a, b), treeOid: (sha, dir) => source.treeOid(sha, dir), revisionTree: (sha) => source.revisionTree(sha),
   };
   let report;

@@ -30,7 +30,7 @@ export async function validate(opts: ValidateOptions): Promise<number> {
     const loads = await builder.loads();
     const preload = new Preload({ strict: opts.strict, root: opts.path, cache: loads });
     try {
-      const rev = await source.read(sha, { unread: loads && unreadBy(loads, { strict: opts.strict }), onRead: (f) => preload.add(f), onListed: (p, oid) => preload.expect(p, oid) });
+      const rev = await source.read(sha, { unread: loads && unreadBy(loads, { strict: opts.strict }), ...preload.hooks });
       loaded = await loadDesired(rev, source, { strict: opts.strict, allowHostPath: opts.allowHostPath, root: opts.path, shared: true, preload }, builder);
       [label, files] = [sha.slice(0, 7), rev.files.length];
     } finally {

@@ -264,6 +264,12 @@ export class Preload {
     if (++this.expected >= POOL_FROM) this.startPool();
   }
 
+  /** What a source's read calls as it lists and reads (its ReadOptions `onListed` and `onRead`): expect(), then add(). */
+  readonly hooks = {
+    onListed: (path: string, oid: string) => this.expect(path, oid),
+    onRead: (file: ManifestFile) => this.add(file),
+  };
+
   /** The loader's memory holds the file loaded with this --strict. */
   private held(key: string): boolean {
     const hit = cache.get(key);

@@ -190,7 +190,7 @@ export class Syncer {
           // The blobs read (all of them at a cold start) go to the loader's parse workers as they are read.
           this.preload?.abort();
           const preload = this.preload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache: await this.opts.builder?.loads() });
-          this.revision = await this.source.read(input.head, { onRead: (f) => preload.add(f), onListed: (p, oid) => preload.expect(p, oid) }).catch((e) => {
+          this.revision = await this.source.read(input.head, preload.hooks).catch((e) => {
             preload.abort();
             // Tried and refused (too many files, a corrupt object): attempted all the same, as Flux records it.
             this.persisted.lastAttempted = input.head;
