@@ -1,10 +1,11 @@
 // npm's prepare script (scripts/prepare.mjs) where TypeScript is not installed, as after `npm ci --omit=dev`: a
 // one-line notice and success, no build/ (bin/convergit.js then runs the sources through tsx).
+// And the bundles it builds are ASCII, so V8 holds their sources one byte a character.
 // The whole production install is test/e2e/package-install.long.ts (npm run torture).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +24,20 @@ test('without typescript: a notice, exit 0, nothing built', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+const BUNDLE = new URL('../../build/bundle/', import.meta.url);
+
+test('the bundles are ASCII: a non-ASCII character would double the heap their source takes', () => {
+  if (!existsSync(BUNDLE)) return console.log('  (no build/bundle/: esbuild not installed; skipped)');
+  const files = readdirSync(BUNDLE);
+  assert.ok(files.includes('serve.cjs'), files.join(' '));
+  for (const name of files) {
+    const text = readFileSync(new URL(name, BUNDLE), 'utf8'), at = text.search(/[^\0-\x7f]/);
+    assert.is(at, -1, `${name}: ${JSON.stringify(text.slice(at - 40, at + 10))}`);
+  }
+  // The escapes mean what the characters meant (sources that hold → and ’ in strings and comments).
+  assert.match(readFileSync(new URL('serve.cjs', BUNDLE), 'utf8'), /\\u2192/);
 });
 
 test.run();
