@@ -13,7 +13,7 @@ import { PLAN_REPORT_VERSION, type Against, type Change, type PlanReport, type R
 import { changeDiff } from './yaml-diff.ts';
 import { rolloutImpacts } from './rollout-impact.ts';
 import { schedulingFeasibility } from './feasibility.ts';
-import { reviewWarnings } from './warnings.ts';
+import { objectWarnings, stateWarnings } from './warnings.ts';
 import { byPlace } from './warning-at.ts';
 import { appliedFromGit } from './applied-from-git.ts';
 import { markPreexisting, type Before } from './preexisting.ts';
@@ -66,6 +66,8 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
       ...(s.patch && s.kind !== 'Secret' ? { patch: s.patch } : {}),
     };
   });
+  const changed = new Set(plan.steps.filter((s) => s.action !== 'prune').map((s) => s.key));
+  const own = loaded.objects.map((d) => ({ key: objectKey(d.object), warnings: objectWarnings(d) }));
   const scheduling = schedulingFeasibility(plan, live);
   const deletions = dataDeletions(plan, [...liveByKey.values()], message ?? ref.message);
   const stalls: ReviewWarning[] = (scheduling.stalls ?? []).map((s) => ({
@@ -84,9 +86,8 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
     schedulable: !scheduling.checked || scheduling.unschedulable.length === 0,
     changed: plan.steps.length > 0,
     errors: [],
-    warnings: markPreexisting([...warnings, ...reviewWarnings(loaded.objects, live), ...stalls, ...autoscaled], warningsBefore(live, before), {
-      desired: loaded.objects, keys: new Set(plan.steps.filter((s) => s.action !== 'prune').map((s) => s.key)),
-    }).sort(byPlace),
+    warnings: markPreexisting([...warnings, ...stateWarnings(loaded.objects, live), ...own.flatMap((o) => o.warnings), ...stalls, ...autoscaled],
+      warningsBefore(live, before, own, changed), { desired: loaded.objects, keys: changed }).sort(byPlace),
     summary: { create: plan.create, update: plan.update, prune: plan.prune, unchanged: plan.unchanged },
     changes,
     rollouts: rolloutImpacts(plan, live),
@@ -97,11 +98,17 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
 
 /**
  * The warnings of the state compared with, reviewed against that same state: a base revision's objects (its loader
- * warnings too), or the live objects git applied.
+ * warnings too), or the live objects git applied. An object there that the plan leaves as it is had the warnings of
+ * its own that the revision's object has (`own`): taken from there, not worked out again for every unchanged object
+ * (a third of a 10,000-object review's warnings work).
  */
-function warningsBefore(live: LiveState, base: LoadResult | undefined): Before {
-  if (base) return { warnings: reviewWarnings(base.objects, live), manifest: loaderWarnings(base) };
-  return { warnings: reviewWarnings(appliedFromGit(live), live) };
+function warningsBefore(live: LiveState, base: LoadResult | undefined, own: { key: string; warnings: ReviewWarning[] }[], changed: ReadonlySet<string>): Before {
+  const objects = base ? base.objects : appliedFromGit(live);
+  const there = new Set(objects.map((d) => objectKey(d.object)));
+  const warnings = stateWarnings(objects, live);
+  for (const o of own) if (there.has(o.key) && !changed.has(o.key)) warnings.push(...o.warnings);
+  for (const d of objects) if (changed.has(objectKey(d.object))) warnings.push(...objectWarnings(d));
+  return { warnings, ...(base && { manifest: loaderWarnings(base) }) };
 }
 
 /** 0 valid, 1 invalid or unschedulable (do not merge), 2 valid with changes when `detailed` (Terraform's -detailed-exitcode). */

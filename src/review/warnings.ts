@@ -13,12 +13,13 @@ import type { ReviewWarning } from './report.ts';
 import { byPlace, warningAt } from './warning-at.ts';
 
 export function reviewWarnings(desired: DesiredObject[], live: LiveState): ReviewWarning[] {
+  return [...stateWarnings(desired, live), ...desired.flatMap(objectWarnings)].sort(byPlace);
+}
+
+/** The warnings that depend on other objects too (selectors, configuration), unsorted. */
+export function stateWarnings(desired: DesiredObject[], live: LiveState): ReviewWarning[] {
   const staying = stayingLive(desired.map((d) => d.object), live);
-  return [
-    ...selectorWarnings(desired, staying),
-    ...missingConfigWarnings(desired, staying),
-    ...containerWarnings(desired),
-  ].sort(byPlace);
+  return [...selectorWarnings(desired, staying), ...missingConfigWarnings(desired, staying)];
 }
 
 /** The labels of the pods each workload makes, with its namespace: desired ones and live ones that stay. */
@@ -71,22 +72,23 @@ export function floatingTag(image: string): 'none' | 'latest' | undefined {
   return last.slice(colon + 1) === 'latest' ? 'latest' : undefined;
 }
 
-/** NoResourceRequests and LatestImage, one per container. */
-function containerWarnings(desired: DesiredObject[]): ReviewWarning[] {
+/**
+ * The warnings about one object alone, whatever else the state holds (NoResourceRequests and LatestImage, one per
+ * container): the same object always has the same ones.
+ */
+export function objectWarnings(d: DesiredObject): ReviewWarning[] {
   const out: ReviewWarning[] = [];
-  for (const d of desired) {
-    for (const { container: c, path } of containersOf(d.object)) {
-      const r = { ...c.resources?.limits, ...c.resources?.requests }; // a limit stands in for a missing request
-      if (r.cpu === undefined && r.memory === undefined) {
-        out.push(warningAt(d, 'NoResourceRequests', c.resources ? [...path, 'resources'] : path,
-          `container "${c.name}" requests no cpu or memory: the scheduler counts it as zero and may place it on a node that is already full (set resources.requests)`));
-      }
-      const tag = typeof c.image === 'string' ? floatingTag(c.image) : undefined;
-      if (tag) {
-        const what = tag === 'none' ? `has no tag, so it means ${c.image}:latest` : 'uses the latest tag';
-        out.push(warningAt(d, 'LatestImage', [...path, 'image'],
-          `image "${c.image}" ${what}: what runs can change without a commit; pin a version or a digest`));
-      }
+  for (const { container: c, path } of containersOf(d.object)) {
+    const r = { ...c.resources?.limits, ...c.resources?.requests }; // a limit stands in for a missing request
+    if (r.cpu === undefined && r.memory === undefined) {
+      out.push(warningAt(d, 'NoResourceRequests', c.resources ? [...path, 'resources'] : path,
+        `container "${c.name}" requests no cpu or memory: the scheduler counts it as zero and may place it on a node that is already full (set resources.requests)`));
+    }
+    const tag = typeof c.image === 'string' ? floatingTag(c.image) : undefined;
+    if (tag) {
+      const what = tag === 'none' ? `has no tag, so it means ${c.image}:latest` : 'uses the latest tag';
+      out.push(warningAt(d, 'LatestImage', [...path, 'image'],
+        `image "${c.image}" ${what}: what runs can change without a commit; pin a version or a digest`));
     }
   }
   return out;

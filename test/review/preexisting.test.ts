@@ -139,6 +139,22 @@ test('a loader warning of an object the change updates is new against a live sta
   });
 });
 
+test('an object the change leaves alone keeps its own warnings as already there; one it changes is judged by what it was', async () => {
+  for (const mode of ['base', 'live'] as const) {
+    await withRepo(async (repo, data) => {
+      repo.git('checkout', '-q', '-b', 'feature');
+      repo.write('cron.yaml', deployment('cron', 'registry.local/cron:latest'));
+      repo.write('api.yaml', `${deployment('api', 'registry.local/api:v1').replace('          resources: { requests: { cpu: 100m } }\n', '')}---\n${service}`);
+      repo.commit('cron: latest; api: no requests');
+      const report = await plan(repo, data, mode);
+      assert.equal(report.changes.map((c) => `${c.action} ${c.kind}/${c.name}`).sort(), ['update Deployment/api', 'update Deployment/cron'], mode);
+      // web is unchanged: its busybox image was warned about before, as it is now.
+      assert.equal(marked(report), ['new LatestImage Deployment/cron', 'new NoResourceRequests Deployment/api', 'old LatestImage Deployment/web', 'old Manifest Deployment/worker'], mode);
+      assert.equal(report.warnings.find((w) => w.name === 'web')?.line, 12, mode);
+    });
+  }
+});
+
 test('only pre-existing warnings: ready to merge, no warning counted, the old ones shown folded', async () => {
   for (const mode of ['base', 'live'] as const) {
     await withRepo(async (repo, data) => {
