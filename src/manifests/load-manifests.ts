@@ -165,7 +165,8 @@ function parsedDocs(file: ManifestFile, maxAliases: number): { docs: LoadedDoc[]
       v.items.forEach((item: unknown, i: number) => docs.push({ file: file.path, value: normalizeDocument(item), positions: positions.within(['items', i]) }));
     } else docs.push({ file: file.path, value: normalizeDocument(value), positions });
   }
-  return { docs, error: parsed.error };
+  // Held for as long as the file is: a copy of exact length, where the pushed array keeps room for 17 (1.3 MB at 10,000 files).
+  return { docs: docs.slice(), error: parsed.error };
 }
 
 /** A file parsed here, into the memory cache. */

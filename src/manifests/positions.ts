@@ -8,9 +8,11 @@ export interface Position { line: number; column: number } // 1-based
 /** Offsets to 1-based line/column. */
 export class LineIndex {
   /** Where each line starts. */
-  readonly starts = [0];
+  readonly starts: number[];
   constructor(text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    this.starts = starts.slice(); // exact length: kept with the file, where the pushed array has up to half again spare
   }
   /** An index kept as its line starts (the load cache). */
   static of(starts: number[]): LineIndex {

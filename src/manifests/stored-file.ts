@@ -79,5 +79,5 @@ export function restoreFile(stored: unknown, path: string): RestoredFile | undef
     if (typeof doc.value.metadata?.name === 'string') doc.name = doc.value.metadata.name;
     verdicts.set(doc, { issues, object: object && deepFreeze(object), kind, info });
   }
-  return { docs, error: stored.error, chars: stored.chars, bytes: stored.bytes, verdicts };
+  return { docs: docs.slice(), error: stored.error, chars: stored.chars, bytes: stored.bytes, verdicts }; // exact length, as parsedDocs'
 }
