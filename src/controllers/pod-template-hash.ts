@@ -24,12 +24,49 @@ export function withoutHash(template: Template): Template {
 
 /** A stable hash of a pod template: the same content gives the same hash whatever its key order, across restarts. */
 export function podTemplateHash(template: Template): string {
-  return safeEncode(String(fnv32a(canonical(normalise(withoutHash(template))))));
+  return safeEncode(String(fnv32a(templateText(template))));
 }
 
-/** Kubernetes' EqualIgnoreHash: the two templates are the same once the pod-template-hash label is ignored. */
+/** The text podTemplateHash hashes: the template without its hash label, empty maps and lists, keys sorted. */
+export const templateText = (template: Template): string => canonical(normalise(withoutHash(template)));
+
+/**
+ * Kubernetes' EqualIgnoreHash: the two templates are the same once the pod-template-hash label is ignored. The
+ * answer of comparing their canonical texts (as podTemplateHash writes them), found by walking both at once: a
+ * Deployment's sync compares its template with each of its ReplicaSets', and the two texts per comparison were a
+ * third of what a 10,000-object serve allocated in the seconds after its first sync.
+ */
 export function equalIgnoreHash(a: Template, b: Template): boolean {
-  return canonical(normalise(withoutHash(a))) === canonical(normalise(withoutHash(b)));
+  return same(withoutHash(a), withoutHash(b));
+}
+
+/** Whether normalise leaves nothing of `v` where it is a map's value: undefined, [], or a map of only such values. */
+function dropped(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (v === null || typeof v !== 'object') return false;
+  for (const k in v) if (Object.hasOwn(v, k) && !dropped((v as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+/** templateText's texts of `a` and `b` are the same (less the hash label), found without writing either. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return canonical(a) === canonical(b); // scalars: JSON's text
+  const x = a as Record<string, unknown>, y = b as Record<string, unknown>;
+  let kept = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k) || dropped(x[k])) continue;
+    if (!Object.hasOwn(y, k) || dropped(y[k]) || !same(x[k], y[k])) return false;
+    kept++;
+  }
+  for (const k in y) if (Object.hasOwn(y, k) && !dropped(y[k])) kept--;
+  return kept === 0;
 }
 
 /** A copy of `template` whose labels carry `hash`. */

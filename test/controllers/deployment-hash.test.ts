@@ -1,8 +1,10 @@
 // pod-template-hash: FNV-32a plus Kubernetes' safe alphabet, stable across key order and runs, blind to its own label.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { equalIgnoreHash, podTemplateHash, safeEncode, templateWithHash, withoutHash } from '../../src/controllers/pod-template-hash.ts';
+import { equalIgnoreHash, podTemplateHash, safeEncode, templateText, templateWithHash, withoutHash } from '../../src/controllers/pod-template-hash.ts';
 import { fnv32a } from '../../src/model/hash.ts';
+
+type Template = Parameters<typeof templateText>[0];
 
 const template = () => ({
   metadata: { labels: { app: 'web', tier: 'front' }, annotations: { team: 'blue' } },
@@ -54,6 +56,49 @@ test('withoutHash drops the label and a labels map it leaves empty', () => {
   assert.equal(withoutHash({ metadata: { labels: { 'pod-template-hash': 'x' } }, spec: {} }), { metadata: {}, spec: {} });
   const t = template();
   assert.is(withoutHash(t), t, 'nothing to drop: the same object');
+});
+
+test('equalIgnoreHash answers as comparing the hashed texts would, over random templates with empty, missing and null parts', () => {
+  let seed = 7;
+  const next = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+  const value = (depth: number): unknown => {
+    const r = next();
+    if (depth > 3 || r < 0.35) return pick<unknown>(['a', 'b', 1, 0, true, null, undefined, '']);
+    if (r < 0.55) return Array.from({ length: Math.floor(next() * 3) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(next() * 3) }, () => [pick(['x', 'y', 'z']), value(depth + 1)]));
+  };
+  /** b as a, or a small change of it: a part emptied, removed, nulled or changed, keys reordered. */
+  const variant = (v: unknown): unknown => {
+    const r = next();
+    if (r < 0.08) return pick<unknown>([undefined, null, {}, [], 'a']);
+    if (Array.isArray(v)) return v.map(variant);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, variant(x)]));
+    return v;
+  };
+  let equal = 0, differ = 0;
+  for (let i = 0; i < 4000; i++) {
+    const labels: Record<string, string>[] = [{ app: 'web' }, { app: 'web', 'pod-template-hash': 'abc' }, { 'pod-template-hash': 'abc' }, {}];
+    const a: Template = { metadata: { labels: pick(labels), x: value(1) }, spec: value(0) };
+    // Labels are a map of strings in any template that loaded; the rest is anything.
+    const b = (next() < 0.5 ? { metadata: { labels: next() < 0.7 ? a!.metadata!.labels : pick(labels), x: variant(a!.metadata!.x) }, spec: variant(a!.spec) }
+      : { metadata: { labels: pick(labels), x: value(1) }, spec: value(0) }) as Template;
+    const expected = templateText(a) === templateText(b);
+    assert.is(equalIgnoreHash(a, b), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    assert.is(equalIgnoreHash(b, a), expected);
+    if (expected) equal++; else differ++;
+  }
+  assert.ok(equal > 500 && differ > 500, `${equal} equal, ${differ} different`);
+  // Cases the random ones rarely meet: a null is kept where undefined is dropped, at the same key or another.
+  const cases: [unknown, unknown, boolean][] = [
+    [{ k: null }, {}, false], [{ k: { a: {} } }, {}, true], [[undefined], [null], true], [[{}], [[]], false],
+    [{ k: null, j: undefined }, { k: undefined, j: 'v' }, false], [{ k: [] }, { j: {} }, true],
+  ];
+  for (const [x, y, expected] of cases) {
+    assert.is(templateText({ spec: x }) === templateText({ spec: y }), expected, `the texts of ${JSON.stringify(x)}, ${JSON.stringify(y)}`);
+    assert.is(equalIgnoreHash({ spec: x }, { spec: y }), expected, `${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
+    assert.is(equalIgnoreHash({ spec: y }, { spec: x }), expected);
+  }
 });
 
 test.run();
