@@ -188,7 +188,7 @@ class DeploymentSync {
     const d = this.d;
     const newRevision = maxRevision(oldRSs.map(viewOf)) + 1;
     if (existing) {
-      const copy = structuredClone(existing);
+      const copy = writableCopy(existing);
       const annotationsChanged = this.setNewReplicaSetAnnotations(copy, newRevision, true);
       const minReady = d.spec?.minReadySeconds ?? 0;
       let rs = existing;
@@ -301,7 +301,7 @@ class DeploymentSync {
     const d = this.d;
     if (revision === undefined || d.metadata.annotations?.[REVISION_ANNOTATION] === revision) return;
     const { status: _status, ...body } = d;
-    const updated = await this.ctx.store.update({ ...structuredClone(body), metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: revision } } });
+    const updated = await this.ctx.store.update({ ...body, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [REVISION_ANNOTATION]: revision } } }); // the store copies what it keeps
     d.metadata = updated.metadata;
   }
 
@@ -310,7 +310,7 @@ class DeploymentSync {
   /** Kubernetes' scaleReplicaSet: the size and the replica annotations, with a ScalingReplicaSet event when the size changed. */
   private async scaleReplicaSet(rs: KubeObject, replicas: number): Promise<boolean> {
     const from = rs.spec?.replicas ?? 1;
-    const copy = structuredClone(rs);
+    const copy = writableCopy(rs);
     copy.spec.replicas = replicas;
     const annotationsChanged = this.setReplicasAnnotations(copy);
     if (from === replicas && !annotationsChanged) return false;
@@ -447,3 +447,13 @@ class DeploymentSync {
 }
 
 const emptyStatus = () => ({ observedGeneration: 0, replicas: 0, updatedReplicas: 0, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: 0 });
+
+/**
+ * A copy of a ReplicaSet whose metadata, annotations and spec are its own, for a sync to write the size, the
+ * annotations and minReadySeconds into; the rest (its template) is the informer's, read only. A whole copy on every
+ * sync was ~55 of the 889 MB a 10,000-object serve allocated in the 5 s after its first sync.
+ */
+function writableCopy(rs: KubeObject): KubeObject {
+  const { annotations } = rs.metadata;
+  return { ...rs, metadata: { ...rs.metadata, ...(annotations && { annotations: { ...annotations } }) }, spec: { ...rs.spec } };
+}
