@@ -34,7 +34,7 @@ export function crdController(): ControllerSpec {
         status.acceptedNames = { plural: info.resource, singular: info.singular, kind: info.kind, ...(info.shortNames.length ? { shortNames: info.shortNames } : {}), ...(info.categories.length ? { categories: info.categories } : {}) };
         status.storedVersions = [info.version];
       }
-      if (JSON.stringify(status) !== JSON.stringify(crd.status)) await ctx.store.updateStatus('CustomResourceDefinition', undefined, crd.metadata.name, status);
+      if (JSON.stringify(status) !== JSON.stringify(crd.status)) await ctx.store.updateStatus('CustomResourceDefinition', undefined, crd.metadata.name, status, { shared: true });
     },
   };
 }

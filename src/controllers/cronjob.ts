@@ -95,7 +95,7 @@ export function cronJobController(opts: CronJobControllerOptions = {}): Controll
         failure = err;
       }
       await sync.cleanupFinishedJobs(jobs);
-      if (JSON.stringify(status) !== before) await ctx.store.updateStatus('CronJob', namespace, name, tidy(status));
+      if (JSON.stringify(status) !== before) await ctx.store.updateStatus('CronJob', namespace, name, tidy(status), { shared: true });
       if (failure !== undefined) throw failure;
       return requeueMs === undefined ? undefined : { requeueAfterMs: Math.max(1, Math.ceil(requeueMs / rate)) };
     },

@@ -117,7 +117,7 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
 
       const counts = daemonSetCounts(ds, states, hash, now);
       const status = { ...ds.status, ...counts, observedGeneration: ds.metadata.generation ?? 1 };
-      if (!isDeepStrictEqual(status, ds.status)) await ctx.store.updateStatus('DaemonSet', namespace, name, status);
+      if (!isDeepStrictEqual(status, ds.status)) await ctx.store.updateStatus('DaemonSet', namespace, name, status, { shared: true });
       if (failure) throw failure;
       return nextAvailable(ds, pods, now);
     },

@@ -414,7 +414,7 @@ class DeploymentSync {
   }
 
   private async writeStatus(status: unknown): Promise<void> {
-    await this.ctx.store.updateStatus('Deployment', this.namespace, this.d.metadata.name, status);
+    await this.ctx.store.updateStatus('Deployment', this.namespace, this.d.metadata.name, status, { shared: true });
   }
 
   /** A ReplicaSet write on the version read; a stale cache makes it a Conflict, and the key is synced again. */

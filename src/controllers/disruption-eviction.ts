@@ -29,7 +29,7 @@ export async function evictPod(store: Store, namespace: string, name: string, no
   if ((s.disruptionsAllowed ?? 0) <= 0) return { evicted: false, code: 429, message: VIOLATES_BUDGET };
   await store.updateStatus('PodDisruptionBudget', namespace, pdb.metadata.name, {
     ...s, disruptionsAllowed: s.disruptionsAllowed - 1, disruptedPods: { ...s.disruptedPods, [name]: isoSeconds(now) },
-  });
+  }, { shared: true });
   return remove(store, pod);
 }
 

@@ -35,7 +35,7 @@ export function disruptionController(): ControllerSpec {
       const now = ctx.now();
       const { status, error } = pdbStatus({ pdb, pods, expectedScale: () => expectedScale(ctx, pods), now });
       if (error) ctx.log(`disruption: ${key}: ${error}`);
-      if (!isDeepStrictEqual(status, pdb.status)) await ctx.store.updateStatus('PodDisruptionBudget', namespace, name, status);
+      if (!isDeepStrictEqual(status, pdb.status)) await ctx.store.updateStatus('PodDisruptionBudget', namespace, name, status, { shared: true });
       const next = nextExpiry(status, now);
       return next === undefined ? undefined : { requeueAfterMs: next };
     },

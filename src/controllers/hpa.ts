@@ -105,7 +105,7 @@ async function reconcile(hpa: KubeObject, history: History, ctx: ControllerConte
         ...(s.cpu !== undefined && { currentCPUUtilizationPercentage: s.cpu }) }
       : { observedGeneration: hpa.metadata.generation, ...(s.lastScaleTime ? { lastScaleTime: s.lastScaleTime } : {}),
         currentReplicas: s.currentReplicas, desiredReplicas: s.desiredReplicas, ...(s.currentMetrics ? { currentMetrics: s.currentMetrics } : {}), conditions };
-    if (JSON.stringify(status) !== JSON.stringify(hpa.status)) await store.updateStatus('HorizontalPodAutoscaler', ns, hpa.metadata.name, status);
+    if (JSON.stringify(status) !== JSON.stringify(hpa.status)) await store.updateStatus('HorizontalPodAutoscaler', ns, hpa.metadata.name, status, { shared: true });
   };
   const lastScaleTime = hpa.status?.lastScaleTime;
 

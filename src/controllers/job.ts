@@ -528,7 +528,7 @@ export function jobController(opts: JobControllerOptions = {}): ControllerSpec {
       if (s.completedIndexes) out.completedIndexes = s.completedIndexes;
       out.uncountedTerminatedPods = s.uncountedTerminatedPods ?? {};
       out.ready = s.ready ?? 0;
-      await this.ctx.store.updateStatus('Job', this.job.metadata.namespace, this.job.metadata.name, out);
+      await this.ctx.store.updateStatus('Job', this.job.metadata.namespace, this.job.metadata.name, out, { shared: true });
     }
   }
 

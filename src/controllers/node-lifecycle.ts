@@ -98,7 +98,7 @@ async function markPodsNotReady(ctx: ControllerContext, nodeName: string, now: s
     const conds = (pod.status?.conditions ?? []) as Condition[];
     if (!conds.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
     const conditions = setCondition(conds, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${nodeName} is not ready` }, now);
-    await ctx.store.updateStatus('Pod', pod.metadata.namespace, pod.metadata.name, { ...pod.status, conditions }).catch((e) => ctx.log(`node-lifecycle: ${pod.metadata.name}: ${errorText(e)}`));
+    await ctx.store.updateStatus('Pod', pod.metadata.namespace, pod.metadata.name, { ...pod.status, conditions }, { shared: true }).catch((e) => ctx.log(`node-lifecycle: ${pod.metadata.name}: ${errorText(e)}`));
   }
 }
 
@@ -106,7 +106,7 @@ async function markPodsNotReady(ctx: ControllerContext, nodeName: string, now: s
 async function evict(ctx: ControllerContext, pod: KubeObject, now: string): Promise<void> {
   const { namespace, name } = pod.metadata;
   const conditions = setCondition(pod.status?.conditions, { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' }, now);
-  await ctx.store.updateStatus('Pod', namespace, name, { ...pod.status, conditions }).catch(() => {});
+  await ctx.store.updateStatus('Pod', namespace, name, { ...pod.status, conditions }, { shared: true }).catch(() => {});
   await ctx.store.recordEvent({ apiVersion: 'v1', kind: 'Pod', namespace, name, uid: pod.metadata.uid }, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${namespace}/${name}`).catch(() => {});
   await ctx.store.delete('Pod', namespace, name);
   ctx.log(`node-lifecycle: evicted ${namespace}/${name} from node ${pod.spec?.nodeName} (NoExecute taint)`);

@@ -83,7 +83,7 @@ async function event(ctx: ControllerContext, o: KubeObject, type: 'Normal' | 'Wa
 
 async function setClaimStatus(ctx: ControllerContext, pvc: KubeObject, status: Record<string, unknown>) {
   if (sameStatus(pvc.status, status)) return;
-  await ctx.store.updateStatus('PersistentVolumeClaim', ns(pvc), pvc.metadata.name, status);
+  await ctx.store.updateStatus('PersistentVolumeClaim', ns(pvc), pvc.metadata.name, status, { shared: true });
 }
 
 async function setVolumePhase(ctx: ControllerContext, pv: KubeObject, phase: string, message?: string) {
@@ -92,7 +92,7 @@ async function setVolumePhase(ctx: ControllerContext, pv: KubeObject, phase: str
   const now = isoSeconds(ctx.now());
   await ctx.store.updateStatus('PersistentVolume', undefined, pv.metadata.name, {
     phase, ...(message && { message }), lastPhaseTransitionTime: cur.phase === phase ? cur.lastPhaseTransitionTime ?? now : now,
-  });
+  }, { shared: true });
 }
 
 async function syncClaim(namespace: string, name: string, ctx: ControllerContext): Promise<void> {

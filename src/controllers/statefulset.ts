@@ -97,7 +97,7 @@ export function statefulSetController(opts: StatefulSetControllerOptions = {}): 
       // Status from the cache's pods; the sync that their changes cause counts them again.
       const fresh = ctx.informer('Pod').byIndex(CONTROLLER_INDEX, set.metadata.uid!).filter((p) => isMemberOf(set, p) && selects(set, p));
       const status = statefulSetStatus({ set, pods: fresh, currentRevision: current.metadata.name, updateRevision: update.metadata.name, collisionCount, now: ctx.now() });
-      await ctx.store.updateStatus('StatefulSet', namespace, name, status);
+      await ctx.store.updateStatus('StatefulSet', namespace, name, status, { shared: true });
       if (failure !== undefined) throw failure;
       return result;
     },

@@ -171,7 +171,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
         .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)),
     })).filter((i) => i.ports.length);
     if (JSON.stringify(svc.status?.loadBalancer?.ingress) === JSON.stringify(ingress)) return;
-    await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } })
+    await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } }, { shared: true })
       .catch((err) => log(`${route.service}: writing status.loadBalancer failed: ${err?.message ?? err}`));
   }
 

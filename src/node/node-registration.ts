@@ -207,5 +207,5 @@ export async function markNodeNotReady(store: Store, nodeName: string, now: Date
   if (!node) return;
   const t = isoSeconds(now);
   const ready: Condition = { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message };
-  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t, ready) });
+  await store.updateStatus('Node', undefined, nodeName, { ...node.status, conditions: heartbeatConditions(node.status?.conditions, t, ready) }, { shared: true });
 }

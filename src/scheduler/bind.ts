@@ -46,6 +46,6 @@ export async function recordUnschedulable(store: Store, pod: KubeObject, message
   const cond: Condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null };
   const cur = await store.get('Pod', pod.metadata.namespace, pod.metadata.name);
   if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.spec?.nodeName) return; // gone, replaced, or bound meanwhile
-  await store.updateStatus('Pod', pod.metadata.namespace, pod.metadata.name, withScheduled(cur, cond, now));
+  await store.updateStatus('Pod', pod.metadata.namespace, pod.metadata.name, withScheduled(cur, cond, now), { shared: true });
   await store.recordEvent(refTo(pod), 'Warning', 'FailedScheduling', message);
 }

@@ -117,7 +117,7 @@ export async function startIngressController(opts: IngressControllerOptions): Pr
     const now = ing.status?.loadBalancer?.ingress;
     if (JSON.stringify(now ?? []) === JSON.stringify(address ?? [])) return;
     const status = { ...ing.status, loadBalancer: address ? { ingress: address } : {} };
-    await store.updateStatus('Ingress', ing.metadata.namespace || 'default', ing.metadata.name, status)
+    await store.updateStatus('Ingress', ing.metadata.namespace || 'default', ing.metadata.name, status, { shared: true })
       .catch((err) => {
         if (!(err instanceof StoreError && (err.reason === 'NotFound' || err.reason === 'Conflict'))) log(`ingress ${keyOf(ing)}: writing status.loadBalancer failed: ${err?.message ?? err}`);
       });
