@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { asciiText } from './ascii-bundle.mjs';
 
 const require = createRequire(import.meta.url);
 let tsc;
@@ -60,13 +61,9 @@ esbuild.buildSync({
   banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// V8 keeps a script's source for as long as its functions may compile, one byte a character when every character is
-// Latin-1 and two bytes otherwise: serve.cjs (4 MB) held 8 MB of serve's heap for a few → and ’ in comments and
-// regular expressions, which esbuild's ASCII output leaves as written. Each becomes its \u escape, which means the same
-// character in a string, a template, an identifier and a regular expression, and nothing in a comment (no String.raw
-// nor backslash in the bundles stands before one).
+// The bundles in ASCII (scripts/ascii-bundle.mjs): V8 then keeps their sources one byte a character.
 for (const name of readdirSync(out)) {
-  const file = new URL(name, out), text = readFileSync(file, 'utf8');
-  const ascii = text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (ascii !== text) writeFileSync(file, ascii);
+  const file = new URL(name, out), text = readFileSync(file, 'utf8'), ascii = asciiText(text);
+  if (ascii.refused) console.log(`convergit: build/bundle/${name} keeps its non-ASCII characters: ${ascii.refused}`);
+  else if (ascii.text !== text) writeFileSync(file, ascii.text);
 }

@@ -1,6 +1,6 @@
 // npm's prepare script (scripts/prepare.mjs) where TypeScript is not installed, as after `npm ci --omit=dev`: a
 // one-line notice and success, no build/ (bin/convergit.js then runs the sources through tsx).
-// And the bundles it builds are ASCII, so V8 holds their sources one byte a character.
+// And the bundles it builds are ASCII (scripts/ascii-bundle.mjs), so V8 holds their sources one byte a character.
 // The whole production install is test/e2e/package-install.long.ts (npm run torture).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +17,7 @@ test('without typescript: a notice, exit 0, nothing built', async () => {
   try {
     mkdirSync(path.join(dir, 'scripts'));
     copyFileSync(SCRIPT, path.join(dir, 'scripts/prepare.mjs'));
+    copyFileSync(new URL('../../scripts/ascii-bundle.mjs', import.meta.url), path.join(dir, 'scripts/ascii-bundle.mjs'));
     const r = await promisify(execFile)(process.execPath, ['scripts/prepare.mjs'], { cwd: dir });
     assert.is(r.stdout.trim().split('\n').length, 1, r.stdout);
     assert.match(r.stdout, /typescript is not installed .*not compiling src\/ to build\/.* through tsx/);
@@ -27,6 +28,21 @@ test('without typescript: a notice, exit 0, nothing built', async () => {
 });
 
 const BUNDLE = new URL('../../build/bundle/', import.meta.url);
+
+test('asciiText escapes what means the same escaped, and refuses a text where an escape could change the meaning', async () => {
+  const { asciiText } = await import('../../scripts/ascii-bundle.mjs');
+  const src = 'const a = "→"; const t = `x ${1} …`; const r = /[\u00e9-￿]/u; // kind → name\n/** ’ */ const µ = 1;\n';
+  const text = asciiText(src).text ?? '';
+  assert.is(text.search(/[^\0-\x7f]/), -1, text);
+  assert.is(text, 'const a = "\\u2192"; const t = `x ${1} \\u2026`; const r = /[\\u00e9-\\uffff]/u; // kind \\u2192 name\n/** \\u2019 */ const \\u00b5 = 1;\n');
+  // The same program: run both and compare what they compute.
+  const run = (code: string) => new Function(`${code}; return [a, t, r.test('\u00e9'), r.test('z'), r.test('\uffff'), µ];`)();
+  assert.equal(run(text), run(src));
+  assert.equal(asciiText('plain ASCII'), { text: 'plain ASCII' });
+  assert.match(asciiText('const r = /[\\→]/;').refused ?? '', /backslash/);
+  assert.match(asciiText('// a\u2028 b\n').refused ?? '', /separator/);
+  assert.match(asciiText('const s = String.raw`→`;').refused ?? '', /String\.raw/);
+});
 
 test('the bundles are ASCII: a non-ASCII character would double the heap their source takes', () => {
   if (!existsSync(BUNDLE)) return console.log('  (no build/bundle/: esbuild not installed; skipped)');
