@@ -45,9 +45,12 @@ function dropped(v: unknown): boolean {
   if (v === undefined) return true;
   if (Array.isArray(v)) return v.length === 0;
   if (v === null || typeof v !== 'object') return false;
-  for (const k in v) if (Object.hasOwn(v, k) && !dropped((v as Record<string, unknown>)[k])) return false;
+  for (const k in v) if (kept(v, k) && !dropped((v as Record<string, unknown>)[k])) return false;
   return true;
 }
+
+/** An own key normalise keeps: its `out[k] = …` makes an own `__proto__` key (JSON.parse's, js-yaml's) the prototype. */
+const kept = (v: object, k: string) => k !== '__proto__' && Object.hasOwn(v, k);
 
 /** templateText's texts of `a` and `b` are the same (less the hash label), found without writing either. */
 function same(a: unknown, b: unknown): boolean {
@@ -59,14 +62,14 @@ function same(a: unknown, b: unknown): boolean {
   }
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return canonical(a) === canonical(b); // scalars: JSON's text
   const x = a as Record<string, unknown>, y = b as Record<string, unknown>;
-  let kept = 0;
+  let n = 0;
   for (const k in x) {
-    if (!Object.hasOwn(x, k) || dropped(x[k])) continue;
-    if (!Object.hasOwn(y, k) || dropped(y[k]) || !same(x[k], y[k])) return false;
-    kept++;
+    if (!kept(x, k) || dropped(x[k])) continue;
+    if (!kept(y, k) || dropped(y[k]) || !same(x[k], y[k])) return false;
+    n++;
   }
-  for (const k in y) if (Object.hasOwn(y, k) && !dropped(y[k])) kept--;
-  return kept === 0;
+  for (const k in y) if (kept(y, k) && !dropped(y[k])) n--;
+  return n === 0;
 }
 
 /** A copy of `template` whose labels carry `hash`. */

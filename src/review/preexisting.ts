@@ -6,7 +6,10 @@ import type { ReviewWarning } from './report.ts';
 
 /** The state the plan compares with, as far as its warnings go. */
 export interface Before {
-  /** Reviewer warnings of that state, reviewed against itself (reviewWarnings). */
+  /**
+   * Reviewer warnings of that state: those that depend on other objects reviewed against itself, those about one
+   * object alone for the objects the plan changes, and an unchanged object's own taken from the revision (review.ts).
+   */
   warnings: ReviewWarning[];
   /** A base revision's loader warnings; undefined for a live state, whose objects do not keep them. */
   manifest?: ReviewWarning[];

@@ -93,6 +93,7 @@ test('equalIgnoreHash answers as comparing the hashed texts would, over random t
   const cases: [unknown, unknown, boolean][] = [
     [{ k: null }, {}, false], [{ k: { a: {} } }, {}, true], [[undefined], [null], true], [[{}], [[]], false],
     [{ k: null, j: undefined }, { k: undefined, j: 'v' }, false], [{ k: [] }, { j: {} }, true],
+    [JSON.parse('{"__proto__":{"a":1}}'), {}, true], [JSON.parse('{"k":{"__proto__":1}}'), { k: {} }, true],
   ];
   for (const [x, y, expected] of cases) {
     assert.is(templateText({ spec: x }) === templateText({ spec: y }), expected, `the texts of ${JSON.stringify(x)}, ${JSON.stringify(y)}`);
