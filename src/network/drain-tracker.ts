@@ -92,9 +92,9 @@ export class DrainTracker {
     if (!ep || ep.metadata.annotations?.[this.annotation] === generation) return;
     const ready = readyKeys(ep);
     for (const c of this.inFlight.get(key) ?? []) for (const b of c.backends) if (!ready.has(b)) return; // still draining
-    const next = structuredClone(ep);
-    next.metadata.annotations = { ...next.metadata.annotations, [this.annotation]: generation };
-    this.store.update(next).catch((err) => {
+    // Only the annotations change (the store copies what it keeps), and nothing reads the result.
+    const next = { ...ep, metadata: { ...ep.metadata, annotations: { ...ep.metadata.annotations, [this.annotation]: generation } } };
+    this.store.update(next, { shared: true }).catch((err) => {
       // A Conflict means a newer version is on its way, which is acknowledged in turn.
       if (!(err instanceof StoreError && (err.reason === 'Conflict' || err.reason === 'NotFound'))) this.log(`${key}: acknowledging endpoints failed: ${err?.message ?? err}`);
     });
