@@ -77,11 +77,10 @@ export function endpointSliceReflection(): ControllerSpec {
         return;
       }
       if (isDeepStrictEqual(current.subsets ?? [], subsets) && current.metadata.annotations?.[REFLECTED_FROM] === from) return;
-      const next = structuredClone(current); // other annotations (the proxy's acknowledgement) are kept
-      next.metadata.annotations = { ...next.metadata.annotations, [REFLECTED_FROM]: from };
-      if (subsets.length) next.subsets = subsets;
-      else delete next.subsets;
-      await ctx.store.update(next);
+      // Other annotations (the proxy's acknowledgement) are kept; the store copies what it keeps, and the result is not read.
+      const { subsets: _old, ...rest } = current;
+      const next = { ...rest, metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [REFLECTED_FROM]: from } }, ...(subsets.length && { subsets }) };
+      await ctx.store.update(next, { shared: true });
     },
   };
 }

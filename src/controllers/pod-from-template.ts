@@ -16,11 +16,15 @@ export function generateName(base: string): string {
   return base.slice(0, MAX_BASE) + suffix;
 }
 
-/** The pod `name` that `rs` owns, built from its template (which the manifests already defaulted). */
+/**
+ * The pod `name` that `rs` owns, built from its template (which the manifests already defaulted), for the store to
+ * create: its spec is the ReplicaSet's own object (read only).
+ */
 export function podFromTemplate(rs: KubeObject, name: string): KubeObject {
   const template = rs.spec?.template ?? {};
   const metadata: ObjectMeta = { name, generateName: `${rs.metadata.name}-`, namespace: rs.metadata.namespace, ownerReferences: [ownerRefTo(rs)] };
   if (template.metadata?.labels) metadata.labels = { ...template.metadata.labels };
   if (template.metadata?.annotations) metadata.annotations = { ...template.metadata.annotations };
-  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: structuredClone(template.spec ?? {}) };
+  // The template's spec itself, not a copy: the pod goes to the store, which keeps a copy of its own.
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: template.spec ?? {} };
 }

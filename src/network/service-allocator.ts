@@ -61,14 +61,15 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
     for (const k of waiting) if (k !== except) queue.add(k);
   }
 
+  /** A copy of the (shared, cached) Service whose spec and patched ports are its own; the store copies the rest. */
   function patched(svc: KubeObject, patch: NonNullable<AllocationPlan['patch']>): KubeObject {
-    const next = structuredClone(svc); // cached objects are shared
+    const spec = { ...svc.spec };
     if (patch.clusterIP) {
-      next.spec.clusterIP = patch.clusterIP;
-      next.spec.clusterIPs = [patch.clusterIP];
+      spec.clusterIP = patch.clusterIP;
+      spec.clusterIPs = [patch.clusterIP];
     }
-    for (const [i, port] of patch.nodePorts) next.spec.ports[i].nodePort = port;
-    return next;
+    if (patch.nodePorts.size) spec.ports = spec.ports.map((p: object, i: number) => (patch.nodePorts.has(i) ? { ...p, nodePort: patch.nodePorts.get(i) } : p));
+    return { ...svc, spec };
   }
 
   async function sync(key: string): Promise<void> {
