@@ -75,7 +75,10 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   const stallsFile = path.join(dataDir, 'loop-stalls.json');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow', ...(process.env.HOLLOW_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])],
     { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
-      env: { ...process.env, LOOP_STALLS_OUT: stallsFile }, listenTimeoutMs: 600_000 });
+      env: { ...process.env, LOOP_STALLS_OUT: stallsFile }, listenTimeoutMs: 600_000 })
+    // A serve that did not start leaves no folder behind: a folder that is there keeps its address blocks reserved,
+    // and the next serves' hollow nodes then find no room ("no free pod CIDR").
+    .catch((e: unknown) => { repo.cleanup(); rmSync(dataDir, { recursive: true, force: true }); throw e; });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
   try {
