@@ -73,7 +73,7 @@ export function endpointSliceReflection(): ControllerSpec {
           apiVersion: 'v1', kind: 'Endpoints',
           metadata: { name, namespace, annotations: { [REFLECTED_FROM]: from } },
           ...(subsets.length && { subsets }),
-        });
+        }, { shared: true });
         return;
       }
       if (isDeepStrictEqual(current.subsets ?? [], subsets) && current.metadata.annotations?.[REFLECTED_FROM] === from) return;

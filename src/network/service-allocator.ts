@@ -91,7 +91,7 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
       if (!plan.patch) return;
       try {
         // The read resourceVersion makes this fail rather than overwrite a newer spec from git.
-        await store.update(patched(svc, plan.patch));
+        await store.update(patched(svc, plan.patch), { shared: true }); // the result is not read: no copy
       } catch (err) {
         ledger.rollback(key, plan.fresh);
         if (err instanceof StoreError && err.reason === 'Conflict' && attempt < CONFLICT_RETRIES) continue;

@@ -55,6 +55,16 @@ test('a selector-less Service with committed slices gets reflected Endpoints the
     assert.is(await getView(store, viewOf(kindInfo('Endpoints')!), 'default', 'external'), undefined);
     assert.equal((await listView(store, viewOf(kindInfo('Endpoints')!), {})).items, []);
 
+    // Slices that are left with no endpoints: the reflection stays, without subsets, other annotations kept.
+    const cur = (await store.get('Endpoints', 'default', 'external'))!;
+    await store.update({ ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, 'example.com/kept': 'yes' } } });
+    for (const name of ['external-1', 'external-2']) {
+      const s = (await store.get('EndpointSlice', 'default', name))!;
+      await store.update({ ...s, endpoints: [] });
+    }
+    const emptied = await until(async () => { const e = await store.get('Endpoints', 'default', 'external'); return e && !('subsets' in e) && e; }, 'the reflection without subsets');
+    assert.equal(emptied.metadata.annotations, { [REFLECTED_FROM]: 'external-1,external-2', 'example.com/kept': 'yes' });
+
     await store.delete('EndpointSlice', 'default', 'external-2');
     await store.delete('EndpointSlice', 'default', 'external-1');
     await until(async () => !(await store.get('Endpoints', 'default', 'external')), 'no slices: no reflection');
