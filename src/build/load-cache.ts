@@ -120,9 +120,9 @@ export class DiskLoadCache implements LoadCache {
         await this.replace(linesOf(entries, `${this.header}\n`));
         this.fresh = false;
       } else {
-        for (const text of linesOf(entries)) {
-          await appendFile(this.file, text);
-          this.size += Buffer.byteLength(text);
+        for (const bytes of encoded(linesOf(entries))) {
+          this.size += bytes.length;
+          await appendFile(this.file, bytes);
         }
       }
       if (this.size > this.maxBytes) await this.compact();
@@ -162,9 +162,9 @@ export class DiskLoadCache implements LoadCache {
     const out = await open(tmp, 'w');
     let size = 0;
     try {
-      for (const text of texts) {
-        await out.writeFile(text);
-        size += Buffer.byteLength(text);
+      for (const bytes of encoded(texts)) {
+        size += bytes.length;
+        await out.writeFile(bytes);
       }
     } finally {
       await out.close();
@@ -183,6 +183,16 @@ function* linesOf(entries: [string, string | (() => unknown)][], first?: string)
   for (let i = 0; i < entries.length; i += LINES_AT_ONCE) yield entries.slice(i, i + LINES_AT_ONCE).map(([k, entry]) => line(k, jsonOf(entry)!)).join('');
 }
 const LINES_AT_ONCE = 500;
+
+/**
+ * Each text as UTF-8 bytes, the text itself let go before the write is awaited: a text held across the write
+ * outlived two collections of the young generation while the engine's first pass ran, and was moved to the old one
+ * (V8's sampling heap profiler, objects a young collection took left out: 22 MB of a 10,000-object serve's start
+ * came from writing these lines, 15.6 MB now); the bytes are outside V8's heap.
+ */
+function* encoded(texts: Iterable<string>): Generator<Buffer> {
+  for (const text of texts) yield Buffer.from(text);
+}
 
 /** An added entry's JSON text (made now if it was set lazily). */
 const jsonOf = (entry: string | (() => unknown) | undefined) => (typeof entry === 'function' ? JSON.stringify(entry()) : entry);
