@@ -241,6 +241,8 @@ test('--data-dir of a running serve: 8Gi per pod fits on no node, exit 1, and th
     const state = await readStateFile(path.join(dataDir, 'state.json')) as any;
     return state.meta.sync?.lastApplied === head && state.objects.some((o: any) => o.kind === 'Pod' && o.spec.nodeName);
   }, 'state.json with the applied revision');
+  // The serve writes its load cache a moment after the sync: what it writes itself is not the plan's.
+  await until(() => existsSync(path.join(dataDir, 'loads')), "the serve's load cache");
   const before = readdirSync(dataDir).sort();
 
   const [text, json, server] = await Promise.all([
