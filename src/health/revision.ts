@@ -42,6 +42,19 @@ function withName(key: string, message: string): string {
   return message ? `${display}: ${message}` : display;
 }
 
+/**
+ * withName of each verdict as last worked out: an assessment names every object that is not Healthy (3,333 at once in
+ * a 10,000-object serve's first pass, tens of assessments), and most verdicts are those the last one named.
+ */
+const named = new WeakMap<ObjectHealth, { key: string; message: string; text: string }>();
+function namedMessage({ key, health }: KeyedHealth): string {
+  const hit = named.get(health);
+  if (hit && hit.key === key && hit.message === health.message) return hit.text;
+  const text = withName(key, health.message);
+  named.set(health, { key, message: health.message, text });
+  return text;
+}
+
 export function revisionHealth(items: readonly KeyedHealth[]): RevisionHealth {
   return revisionHealthOf(items.filter((i) => i.health.status !== 'Healthy'), items.length);
 }
@@ -58,7 +71,7 @@ export function revisionHealthOf(notHealthy: readonly KeyedHealth[], total: numb
   // Array.prototype.sort is stable: equally bad objects keep the order they were given in (apply order).
   const reasons = [...notHealthy]
     .sort((a, b) => rank(b.health.status) - rank(a.health.status))
-    .flatMap((i) => [withName(i.key, i.health.message), ...(i.health.causes ?? [])]);
+    .flatMap((i) => [namedMessage(i), ...(i.health.causes ?? [])]);
   return { status, message: reasons[0], reasons };
 }
 

@@ -87,4 +87,14 @@ test('each reason is followed by its causes: the chain from the revision down to
   assert.equal(r.reasons, [r.message, 'Pod web-1: container web waiting: CrashLoopBackOff']);
 });
 
+test('a verdict named again gives the same reason; the same verdict under another key, or changed, is named anew', () => {
+  const health = { status: 'Progressing' as HealthStatus, message: '1 of 3 replicas available' };
+  const first = revisionHealth([{ key: 'apps/v1/Deployment/default/web', health }]);
+  assert.equal(first.reasons, ['Deployment default/web: 1 of 3 replicas available']);
+  assert.is(revisionHealth([{ key: 'apps/v1/Deployment/default/web', health }]).reasons[0], first.reasons[0]);
+  assert.equal(revisionHealth([{ key: 'apps/v1/Deployment/shop/api', health }]).reasons, ['Deployment shop/api: 1 of 3 replicas available']);
+  health.message = '2 of 3 replicas available';
+  assert.equal(revisionHealth([{ key: 'apps/v1/Deployment/default/web', health }]).reasons, ['Deployment default/web: 2 of 3 replicas available']);
+});
+
 test.run();
