@@ -1,5 +1,6 @@
 // End to end on the process runtime: the node's eviction manager measures size-limited emptyDir volumes and evicts
-// the pod that writes past its limit (killed at once, Failed, reason Evicted, an event), leaving a pod under its limit.
+// the pod that writes past its limit (killed at once, Failed, reason Evicted, an event), leaving a pod under its limit,
+// also while the pod is still starting (its init container the writer).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
@@ -49,6 +50,25 @@ test('a pod past its emptyDir sizeLimit is evicted at once; one under it runs on
   const small = await get('small');
   assert.is(small?.status?.phase, 'Running', 'under its limit, measured in the same passes');
   assert.is(small?.status?.reason, undefined);
+});
+
+test('a pod whose init container writes past the limit is evicted while it starts: the init container killed, no app container', async () => {
+  const init = writer('init-writer', 2048, true).spec.containers[0];
+  const pod = nodePod('starting', 'setInterval(() => {}, 1000);', { spec: {
+    terminationGracePeriodSeconds: 600, volumes: [{ name: 'scratch', emptyDir: { sizeLimit: '1Mi' } }],
+    initContainers: [{ ...init, name: 'fill' }],
+  } });
+  await store.create(pod);
+  const starting = await until(async () => { const p = await get('starting'); return p?.status?.initContainerStatuses?.[0]?.state?.running && p; }, 'the init container running');
+  const pid = pidOf(starting.status.initContainerStatuses[0].containerID);
+  const evicted = await until(async () => { const p = await get('starting'); return p?.status?.phase === 'Failed' && p; }, 'evicted while starting');
+  assert.is(evicted.status.reason, 'Evicted');
+  assert.is(evicted.status.message, 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
+  await until(() => !alive(pid), 'the init container\'s process gone (grace 0, not its 600 s)');
+  const done = await until(async () => (await get('starting'))?.status?.initContainerStatuses?.[0]?.state?.terminated, 'the init container terminated');
+  assert.is(done.exitCode, 137);
+  const app = (await get('starting'))!.status.containerStatuses?.[0];
+  assert.not.ok(app?.state?.running || app?.state?.terminated, `the app container never started: ${JSON.stringify(app)}`);
 });
 
 test.run();
