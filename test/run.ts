@@ -34,6 +34,17 @@ async function worker(): Promise<void> {
   if (process.env.CONVERGIT_TEST_SHARD_NETNS === '1') for (const r of reservations()) rmSync(r, { force: true });
   (globalThis as any).UVU_DEFER = 1;
   const uvu = await import('uvu');
+  // uvu's runner returns from a `finally`, which drops what a `test.before` threw: its file showed "(0 / N)" and
+  // nothing else. Each file's hooks on the shared default suite are wrapped to print it first.
+  const before = uvu.test.before;
+  uvu.test.before = Object.assign((fn: Parameters<typeof before>[0]) => before(async (state) => {
+    try {
+      await fn(state);
+    } catch (e: any) {
+      console.log(`  ✘ test.before threw: ${e?.stack ?? e}`);
+      throw e;
+    }
+  }), { each: before.each });
   process.stdout.write(`${MARK} ready\n`); // the start-up is not the first file's time
   for await (const file of createInterface({ input: process.stdin })) {
     const reservedBefore = reservations();
