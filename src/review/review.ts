@@ -67,7 +67,7 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
     };
   });
   const changed = new Set(plan.steps.filter((s) => s.action !== 'prune').map((s) => s.key));
-  const own = loaded.objects.map((d) => ({ key: objectKey(d.object), warnings: objectWarnings(d) }));
+  const own = [...where].map(([key, d]) => ({ key, warnings: objectWarnings(d) }));
   const scheduling = schedulingFeasibility(plan, live);
   const deletions = dataDeletions(plan, [...liveByKey.values()], message ?? ref.message);
   const stalls: ReviewWarning[] = (scheduling.stalls ?? []).map((s) => ({
@@ -104,10 +104,14 @@ export function review({ ref, against, loaded, live, before, message }: ReviewIn
  */
 function warningsBefore(live: LiveState, base: LoadResult | undefined, own: { key: string; warnings: ReviewWarning[] }[], changed: ReadonlySet<string>): Before {
   const objects = base ? base.objects : appliedFromGit(live);
-  const there = new Set(objects.map((d) => objectKey(d.object)));
   const warnings = stateWarnings(objects, live);
+  const there = new Set<string>();
+  for (const d of objects) {
+    const key = objectKey(d.object);
+    there.add(key);
+    if (changed.has(key)) warnings.push(...objectWarnings(d));
+  }
   for (const o of own) if (there.has(o.key) && !changed.has(o.key)) warnings.push(...o.warnings);
-  for (const d of objects) if (changed.has(objectKey(d.object))) warnings.push(...objectWarnings(d));
   return { warnings, ...(base && { manifest: loaderWarnings(base) }) };
 }
 
