@@ -88,6 +88,17 @@ function header(id: number, rcode: number): Buffer {
 }
 
 export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
+  // Port 0: UDP picks a free port, TCP must then take the same number, which a TCP socket may already hold.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(o);
+    } catch (e) {
+      if (o.port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+    }
+  }
+}
+
+async function startOn(o: DnsServerOptions): Promise<DnsServer> {
   const log = o.log ?? (() => {});
   // Where pods reach it: here, or in rootless podman's network namespace (netns/pod-network.ts).
   const udp: dgram.Socket = await bindUdpForPods(o.podNetwork, o.address, o.port);
