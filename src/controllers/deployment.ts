@@ -2,6 +2,7 @@
 // pod-template-hash; rolling updates within maxSurge/maxUnavailable, or Recreate; proportional scaling;
 // revision history; and a status with Kubernetes' conditions. It never changes a Deployment's spec: besides
 // ReplicaSets it writes only the Deployment's status and its revision annotation.
+import { jsonCopy } from '../model/json-copy.ts';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
 import { getCondition } from '../model/conditions.ts';
 import { controllerOf, ownerRefTo } from '../model/pod.ts';
@@ -45,7 +46,7 @@ export function deploymentController(opts: DeploymentControllerOptions = {}): Co
       const { namespace, name } = splitKey(key);
       const cached = ctx.informer('Deployment').get(namespace, name);
       if (!cached) return; // deleted: the garbage collector removes its ReplicaSets
-      return new DeploymentSync(ctx, structuredClone(cached), slackMs).run();
+      return new DeploymentSync(ctx, jsonCopy(cached), slackMs).run();
     },
   };
 }

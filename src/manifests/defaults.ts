@@ -1,5 +1,6 @@
 // Defaults as the Kubernetes API server applies them, so desired objects look like what `kubectl get -o yaml`
 // shows. Applied to validated objects; returns a copy and never changes its argument.
+import { jsonCopy } from '../model/json-copy.ts';
 import { isNamespaced } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 
@@ -244,7 +245,7 @@ function subjects(obj: Obj) {
 
 /** A defaulted copy of a validated object. */
 export function applyDefaults(input: KubeObject, namespaced = isNamespaced(input.kind)): KubeObject {
-  const obj = structuredClone(input);
+  const obj = jsonCopy(input); // shares the input's strings: the loader keeps both (string-table.ts)
   if (namespaced) obj.metadata.namespace ??= 'default';
   const spec = obj.spec as Obj | undefined;
   switch (obj.kind) {

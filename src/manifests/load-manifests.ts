@@ -1,5 +1,6 @@
 // The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
+import { jsonCopy } from '../model/json-copy.ts';
 import { deepFreeze } from '../model/deep-freeze.ts';
 import { createHash } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
@@ -20,6 +21,7 @@ import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
 import { restoreFile, storeFile, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
+import { StringTable } from './string-table.ts';
 import { ParsePool } from './parse-pool.ts';
 import { toPointer, type Path } from './paths.ts';
 import { metadataRules, objectRules } from './rules.ts';
@@ -73,6 +75,7 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   issues.push(...keptIngresses(identified, !!opts.strict));
   // Made when the cache writes them (serve: after the sync): the loader's documents and verdicts are not written into.
   for (const { key, file } of fresh) setLazily(opts.cache!, key, file);
+  strings = new StringTable(); // the load's: what it read is shared, what the next one reads is another's
   return { objects, issues: sortIssues(issues) };
 }
 
@@ -86,6 +89,8 @@ type Checked = Verdict;
  */
 const cache = new Map<string, CachedFile>();
 const checked = new WeakMap<LoadedDoc, Checked>();
+/** The strings of what this load (its preload included) read, one per text. */
+let strings = new StringTable();
 let cachedBytes = 0;
 let uses = 0;
 const CACHE_BYTES = 128 * 1024 * 1024;
@@ -103,7 +108,7 @@ const diskKeyOf = (key: string, strict: boolean) => `${key}\0${strict}`;
 
 /** The load cache's entry for `file`, restored, when it has a good one for this very text. */
 function restoredFromDisk(disk: LoadCache | undefined, key: string, strict: boolean, file: ManifestFile): RestoredFile | undefined {
-  const restored = disk && restoreFile(disk.get(diskKeyOf(key, strict)), file.path);
+  const restored = disk && restoreFile(disk.get(diskKeyOf(key, strict)), file.path, strings);
   return restored && restored.chars === file.content.length ? restored : undefined;
 }
 
@@ -121,7 +126,7 @@ export function preloadFile(disk: LoadCache, path: string, oid: string, opts: Pi
   const key = keyOf({ path, oid, content: '' }, limitsOf(opts).maxAliases);
   const hit = cache.get(key);
   if (hit && hit.strict === strict) return true;
-  const restored = restoreFile(disk.get(diskKeyOf(key, strict)), path);
+  const restored = restoreFile(disk.get(diskKeyOf(key, strict)), path, strings);
   if (!restored) return false;
   remember(key, restored, strict);
   return true;
@@ -149,16 +154,17 @@ function parsedFile(file: ManifestFile, maxAliases: number, strict: boolean, dis
   if (file.unread) return heldFile(file, maxAliases, strict);
   const restored = restoredFromDisk(disk, key, strict, file);
   if (restored) return remember(key, restored, strict);
-  const entry = storeParsed(key, file, parsedDocs(file, maxAliases), strict);
+  const entry = storeParsed(key, file, parsedDocs(file, maxAliases, strings), strict);
   if (disk) fresh.push({ key: diskKeyOf(key, strict), file: entry });
   return entry;
 }
 
-/** A file's text → its documents, as written (not checked yet). */
-function parsedDocs(file: ManifestFile, maxAliases: number): { docs: LoadedDoc[]; error?: CachedFile['error'] } {
+/** A file's text → its documents, as written (not checked yet); their strings from `strings` when given. */
+function parsedDocs(file: ManifestFile, maxAliases: number, strings?: StringTable): { docs: LoadedDoc[]; error?: CachedFile['error'] } {
   const parsed = parseYaml(file.content, file.path, maxAliases);
   const docs: LoadedDoc[] = [];
   for (const { value, positions } of parsed.docs) {
+    strings?.intern(value);
     // `kind: List` (what `kubectl get -o yaml` writes) holds objects: kubectl applies each item, and so do we.
     const v = value as any;
     if (v && v.kind === 'List' && v.apiVersion === 'v1' && Array.isArray(v.items)) {
@@ -177,8 +183,8 @@ const storeParsed = (key: string, file: ManifestFile, { docs, error }: ReturnTyp
  * A file loaded on its own: parsed, and each document of a built-in kind checked and defaulted (its verdict);
  * custom resources are left to the whole load, which knows the commit's CRDs.
  */
-function checkedOnItsOwn(file: ManifestFile, maxAliases: number, strict: boolean) {
-  const parsed = parsedDocs(file, maxAliases);
+function checkedOnItsOwn(file: ManifestFile, maxAliases: number, strict: boolean, strings?: StringTable) {
+  const parsed = parsedDocs(file, maxAliases, strings);
   const verdicts = new Map<LoadedDoc, Verdict>();
   for (const doc of parsed.docs) {
     const issues: Issue[] = [];
@@ -327,7 +333,7 @@ export class Preload {
   /** What a worker does (storedFileOf), kept as loadManifests keeps what it parses: no JSON made or read. */
   private loadHere(file: ManifestFile): void {
     const key = keyOf(file, this.limits.maxAliases);
-    const { parsed, verdicts } = checkedOnItsOwn(file, this.limits.maxAliases, this.strict);
+    const { parsed, verdicts } = checkedOnItsOwn(file, this.limits.maxAliases, this.strict, strings);
     for (const [doc, v] of verdicts) checked.set(doc, { ...v, object: v.object && deepFreeze(v.object) });
     const entry = storeParsed(key, file, parsed, this.strict);
     if (this.opts.cache) setLazily(this.opts.cache, diskKeyOf(key, this.strict), entry);
@@ -336,7 +342,7 @@ export class Preload {
 
   private done(file: ManifestFile, json: string): void {
     const key = keyOf(file, this.limits.maxAliases);
-    const restored = restoreFile(JSON.parse(json), file.path);
+    const restored = restoreFile(JSON.parse(json), file.path, strings);
     if (!restored) return;
     remember(key, restored, this.strict);
     this.opts.cache?.set(diskKeyOf(key, this.strict), json, { json: true });
@@ -384,14 +390,14 @@ function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds:
     issues.push(...hit.issues);
     doc.kind = hit.kind;
     doc.info = hit.info;
-    return hit.object && (shared ? hit.object : structuredClone(hit.object));
+    return hit.object && (shared ? hit.object : jsonCopy(hit.object));
   }
   const own: Issue[] = [];
   const object = loadDocument(doc, strict, own, crds);
   issues.push(...own);
   const cached = !!doc.info && !doc.info.custom;
   if (cached) checked.set(doc, { issues: own, object: object && deepFreeze(object), kind: doc.kind, info: doc.info });
-  return object && (cached && !shared ? structuredClone(object) : object);
+  return object && (cached && !shared ? jsonCopy(object) : object);
 }
 
 /** Not part of a document's cached verdict (--allow-host-path is the server's), but remembered per its value. */

@@ -8,6 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import type { LoadedDoc } from './doc.ts';
 import { deepFreeze } from '../model/deep-freeze.ts';
 import { DocPositions, LineIndex, type Position } from './positions.ts';
+import type { StringTable } from './string-table.ts';
 
 export interface StoredFile {
   /** The text's length, and its size in bytes (the loader's limits). */
@@ -59,8 +60,12 @@ export function storeFile(file: { docs: LoadedDoc[]; error?: StoredFile['error']
 const isPosition = (p: any): p is Position => !!p && Number.isInteger(p.line) && Number.isInteger(p.column);
 const isRecord = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** The file `stored` holds, as loaded from `path`; undefined when it is not what storeFile wrote. */
-export function restoreFile(stored: unknown, path: string): RestoredFile | undefined {
+/**
+ * The file `stored` holds, as loaded from `path`; undefined when it is not what storeFile wrote. `strings`: a
+ * table the documents' and verdicts' strings are taken from (`stored` is then written into: it must be the
+ * caller's own, just parsed).
+ */
+export function restoreFile(stored: unknown, path: string, strings?: StringTable): RestoredFile | undefined {
   if (!isRecord(stored) || !Number.isInteger(stored.chars) || !Number.isInteger(stored.bytes) || !Array.isArray(stored.lines) || !Array.isArray(stored.docs)) return undefined;
   if (!stored.lines.every(Number.isInteger) || (stored.error !== undefined && !(isPosition(stored.error) && typeof (stored.error as { message?: unknown }).message === 'string'))) return undefined;
   const index = LineIndex.of(stored.lines);
@@ -68,7 +73,7 @@ export function restoreFile(stored: unknown, path: string): RestoredFile | undef
   const verdicts = new Map<LoadedDoc, Verdict>();
   for (const d of stored.docs) {
     if (!isRecord(d) || typeof d.offsets !== 'string' || !isPosition(d.start) || d.value === undefined) return undefined;
-    const doc: LoadedDoc = { file: path, value: d.value, positions: new DocPositions(index, d.offsets, d.start) };
+    const doc: LoadedDoc = { file: path, value: strings ? strings.intern(d.value) : d.value, positions: new DocPositions(index, strings ? strings.string(d.offsets) : d.offsets, d.start) };
     docs.push(doc);
     if (d.verdict === undefined) continue;
     const { kind, issues, object } = d.verdict;
@@ -77,7 +82,7 @@ export function restoreFile(stored: unknown, path: string): RestoredFile | undef
     if (!info || info.custom || kind !== doc.value.kind || !Array.isArray(issues) || !issues.every((i) => isRecord(i) && i.file === path)) return undefined;
     if (object !== undefined && !(isRecord(object) && isRecord(object.metadata))) return undefined;
     if (typeof doc.value.metadata?.name === 'string') doc.name = doc.value.metadata.name;
-    verdicts.set(doc, { issues, object: object && deepFreeze(object), kind, info });
+    verdicts.set(doc, { issues, object: object && deepFreeze(strings ? strings.intern(object) : object), kind, info });
   }
   return { docs: docs.slice(), error: stored.error, chars: stored.chars, bytes: stored.bytes, verdicts }; // exact length, as parsedDocs'
 }

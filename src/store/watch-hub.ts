@@ -1,4 +1,5 @@
 // Watchers and a bounded history of changes, so a watcher can resume from a resourceVersion.
+import { jsonCopy } from '../model/json-copy.ts';
 import { isNamespaced } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import { matchesRequirements } from '../model/selector.ts';
@@ -143,4 +144,4 @@ const matches = (opts: WatchOptions, x: KubeObject) =>
   matchesRequirements(opts.labelSelector ?? NO_REQUIREMENTS, x.metadata.labels) && (opts.nodeName === undefined || x.spec?.nodeName === opts.nodeName) && (!opts.match || opts.match(x));
 // Shared: the stored object itself (stored objects are never changed in place, only replaced), so a change
 // offered to many informers is not copied once per watcher.
-const out = (opts: WatchOptions, x: KubeObject) => (opts.shared ? x : structuredClone(x));
+const out = (opts: WatchOptions, x: KubeObject) => (opts.shared ? x : jsonCopy(x));

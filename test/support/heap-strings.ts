@@ -1,0 +1,28 @@
+// How many strings with a given text this process's heap holds, from a heap snapshot (which collects garbage
+// first): what a test of string sharing can count, as JavaScript cannot tell two equal strings apart.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import v8 from 'node:v8';
+
+const STRING_TYPES = new Set(['string', 'sliced string', 'concatenated string']);
+
+export function stringCopies(...texts: string[]): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'convergit-heap-'));
+  try {
+    const snap = JSON.parse(readFileSync(v8.writeHeapSnapshot(join(dir, 'heap.heapsnapshot')), 'utf8'));
+    const { node_fields, node_types } = snap.snapshot.meta;
+    const width = node_fields.length, types: string[] = node_types[0], nameAt = node_fields.indexOf('name');
+    const nodes: number[] = snap.nodes, strings: string[] = snap.strings;
+    const counts = new Map(texts.map((t) => [t, 0]));
+    for (let i = 0; i < nodes.length; i += width) {
+      if (!STRING_TYPES.has(types[nodes[i]])) continue;
+      const text = strings[nodes[i + nameAt]];
+      const n = counts.get(text);
+      if (n !== undefined) counts.set(text, n + 1);
+    }
+    return texts.map((t) => counts.get(t)!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
