@@ -59,6 +59,29 @@ test('indexes follow adds, updates that move an object, and deletes; one added l
   assert.throws(() => inf.byIndex('nope', 'x'), /no index nope/);
 });
 
+test('an index value with one object: updated in place, joined by a second in order, left, moved', async () => {
+  const { store } = await freshStore();
+  const inf = new Informer(store, 'ConfigMap');
+  await inf.start();
+  inf.addIndex('team', (o) => [(o.data as any)?.team ?? 'none']);
+  const by = (v: string) => inf.byIndex('team', v).map((o) => `${o.metadata.name}:${(o.data as any).v}`);
+  await store.create(cm('z', { team: 's', v: '1' }));
+  await store.update({ ...cm('z', { team: 's', v: '2' }) });
+  assert.equal(by('s'), ['z:2']);
+  await store.create(cm('a', { team: 's', v: '1' }));
+  assert.equal(by('s'), ['z:2', 'a:1'], 'in the order they came, not sorted');
+  await store.update({ ...cm('z', { team: 's', v: '3' }) });
+  assert.equal(by('s'), ['z:3', 'a:1'], 'an update keeps its place');
+  await store.delete('ConfigMap', 'default', 'z');
+  assert.equal(by('s'), ['a:1']);
+  await store.update({ ...cm('a', { team: 't', v: '2' }) });
+  assert.equal([by('s'), by('t')], [[], ['a:2']]);
+  await store.create(cm('b', { team: 'u', v: '1' }));
+  await store.delete('ConfigMap', 'default', 'b');
+  await store.delete('ConfigMap', 'default', 'a');
+  assert.equal([by('t'), by('u')], [[], []]);
+});
+
 test('a namespace lists its own objects from the namespace index, in the order they came; an update keeps its place', async () => {
   const { store } = await freshStore();
   const inf = new Informer(store, 'ConfigMap');
