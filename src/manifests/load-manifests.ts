@@ -32,6 +32,14 @@ import { volumeViolations } from './volume-rules.ts';
 const MANIFEST = /\.ya?ml$/i;
 
 export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): LoadResult {
+  try {
+    return load(files, opts);
+  } finally {
+    strings = new StringTable(); // the load's: what it read is shared, what the next one reads is another's
+  }
+}
+
+function load(files: ManifestFile[], opts: LoadOptions): LoadResult {
   const limits = limitsOf(opts);
   const issues: Issue[] = [];
   const objects: DesiredObject[] = [];
@@ -75,7 +83,6 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
   issues.push(...keptIngresses(identified, !!opts.strict));
   // Made when the cache writes them (serve: after the sync): the loader's documents and verdicts are not written into.
   for (const { key, file } of fresh) setLazily(opts.cache!, key, file);
-  strings = new StringTable(); // the load's: what it read is shared, what the next one reads is another's
   return { objects, issues: sortIssues(issues) };
 }
 
@@ -98,6 +105,7 @@ const CACHE_BYTES = 128 * 1024 * 1024;
 /** Forgets every file read (tests compare a cached load with a fresh one). */
 export function clearLoadCache(): void {
   cache.clear();
+  strings = new StringTable();
   cachedBytes = 0;
 }
 

@@ -3,27 +3,38 @@
 // of their template, twice (as written and defaulted): ~15 MB of duplicate strings in serve's 112 MB at 10,000
 // objects. The store's copies share their input's strings (json-copy.ts), so one string here is one there too.
 // A load's table is dropped when the load ends: strings the next commit's files share with the last one stay two.
+// What the table hands out is a string of its own: js-yaml's scalars of 13 characters or more are slices of the
+// file's text, which a slice keeps alive, and the objects made from a document (the store's, a ReplicaSet's) outlive
+// the loader's memory of the file.
 
-/** Longer strings are kept as they are: rarely written twice, and hashing them costs. */
+/** Longer strings are not shared (rarely written twice, and hashing them costs), only made strings of their own. */
 const MAX_LENGTH = 1024;
+/** V8 makes a slice of a string this long or longer a view into it; shorter ones are copies. */
+const SLICE_LENGTH = 13;
+
+/** A string with `s`'s text that is no view into another: JSON's round trip keeps every code unit, lone surrogates too. */
+const own = (s: string) => (s.length < SLICE_LENGTH ? s : JSON.parse(JSON.stringify(s)) as string);
 
 export class StringTable {
   private readonly strings = new Map<string, string>();
 
-  /** The table's string with `s`'s text (`s` itself the first time). */
+  /** The table's string with `s`'s text (a copy of `s` of its own the first time). */
   string(s: string): string {
-    if (s.length > MAX_LENGTH) return s;
+    if (s.length > MAX_LENGTH) return own(s);
     const hit = this.strings.get(s);
     if (hit !== undefined) return hit;
-    this.strings.set(s, s);
-    return s;
+    const first = own(s);
+    this.strings.set(first, first);
+    return first;
   }
 
   /**
-   * `value` with each string in it replaced, in place, by the table's: `value` must be the caller's own and
-   * writable (just parsed). A subtree reached twice (a YAML alias) is walked twice, as the loader's other walks do.
+   * `value` with each string in it replaced, in place, by the table's: `value` must be the caller's own (just
+   * parsed). A frozen object is left as it is (a LoadCache must hand out a new value; see types.ts). A subtree
+   * reached twice (a YAML alias) is walked twice, as the loader's other walks do.
    */
   intern<T>(value: T): T {
+    if (Object.isFrozen(value)) return value;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const x = value[i];

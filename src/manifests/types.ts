@@ -34,7 +34,8 @@ export interface AppliedCrd {
 
 /**
  * Loaded files kept by another process (src/build/load-cache.ts): by path, content, --strict and alias limit, each
- * a StoredFile (stored-file.ts). What `get` returns is checked before use; a bad entry is loaded again.
+ * a StoredFile (stored-file.ts). What `get` returns is checked before use; a bad entry is loaded again. It must be
+ * a new value each time (parsed from text, as DiskLoadCache does): the loader keeps it and writes into it.
  */
 export interface LoadCache {
   get(key: string): unknown;

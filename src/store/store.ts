@@ -90,7 +90,7 @@ export interface Store {
   /** Records a Kubernetes Event, folding repeats (same object, reason, message) into a count. Bounded history. */
   recordEvent(involved: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
   /** Small records that are not Kubernetes objects (sync history, inventory), persisted with the objects. */
-  /** A copy, or with `shared` the stored value itself (never mutate it). */
+  /** A JSON copy (keys set to undefined dropped), or with `shared` the stored value itself (never mutate it). */
   getMeta<T>(key: string, opts?: { shared?: boolean }): Promise<T | undefined>;
   /**
    * `persist: false`: kept in memory only (what can be recomputed after a restart, like /status): stored as given,

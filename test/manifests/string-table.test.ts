@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { StringTable } from '../../src/manifests/string-table.ts';
 import { clearLoadCache, loadManifests, Preload } from '../../src/manifests/load-manifests.ts';
 import type { ManifestFile } from '../../src/manifests/types.ts';
-import { stringCopies } from '../support/heap-strings.ts';
+import { jsonCopy } from '../../src/model/json-copy.ts';
+import { countStrings, stringCopies } from '../support/heap-strings.ts';
 
 /** A new string with this text each time (a literal would be one string). */
 const fresh = (text: string) => [...text].join('');
@@ -49,6 +50,17 @@ test('a load parsed here: the defaulted objects share the strings of the documen
   // The test's own literal, and at most one more: 200 documents and 200 defaulted objects share one.
   assert.ok(copies <= 3, `${copies} copies of the image for 200 documents`);
   clearLoadCache();
+});
+
+test('what a load gives keeps no file text alive once the loader forgets the files (js-yaml slices them)', () => {
+  clearLoadCache();
+  const MARK = 's15-pinned-text';
+  // Made and dropped in here: only what the load gave may keep the files' texts.
+  const kept = ((all: ManifestFile[]) => loadManifests(all, { shared: true }).objects.map((o) => jsonCopy(o.object)))(files(`registry.example/${MARK}:1`, 50));
+  clearLoadCache();
+  assert.is(kept.length, 50);
+  assert.is(kept[3].spec.template.spec.containers[0].image, `registry.example/${MARK}:1`);
+  assert.is(countStrings((text) => text.length > 100 && text.includes(MARK)), 0, 'file texts kept alive');
 });
 
 test('and from parse workers: what they send back shares the strings of the load', async () => {

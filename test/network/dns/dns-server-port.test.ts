@@ -13,7 +13,7 @@ test('DNS server on port 0: TCP finding the UDP port taken tries another', () =>
   const script = `ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range="40000 40001" && exec "$0" --import tsx "$1" 40000`;
   const r = spawnSync('unshare', ['-n', 'sh', '-c', script, process.execPath, CHILD], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
-  assert.is(r.stdout.trim(), 'ports 40001 40001 40001 40001 40001');
+  assert.is(r.stdout.trim(), `ports ${Array(20).fill(40001).join(' ')}`);
 });
 
 test.run();
