@@ -63,7 +63,7 @@ const isRecord = (v: unknown): v is Record<string, any> => !!v && typeof v === '
 /**
  * The file `stored` holds, as loaded from `path`; undefined when it is not what storeFile wrote. `strings`: a
  * table the documents' and verdicts' strings are taken from (`stored` is then written into: it must be the
- * caller's own, just parsed).
+ * caller's own, just parsed from JSON).
  */
 export function restoreFile(stored: unknown, path: string, strings?: StringTable): RestoredFile | undefined {
   if (!isRecord(stored) || !Number.isInteger(stored.chars) || !Number.isInteger(stored.bytes) || !Array.isArray(stored.lines) || !Array.isArray(stored.docs)) return undefined;
@@ -73,7 +73,8 @@ export function restoreFile(stored: unknown, path: string, strings?: StringTable
   const verdicts = new Map<LoadedDoc, Verdict>();
   for (const d of stored.docs) {
     if (!isRecord(d) || typeof d.offsets !== 'string' || !isPosition(d.start) || d.value === undefined) return undefined;
-    const doc: LoadedDoc = { file: path, value: strings ? strings.intern(d.value) : d.value, positions: new DocPositions(index, strings ? strings.string(d.offsets) : d.offsets, d.start) };
+    // Parsed from JSON: flat strings, shared but not copied; field offsets are each document's own, left as they are.
+    const doc: LoadedDoc = { file: path, value: strings ? strings.intern(d.value, true) : d.value, positions: new DocPositions(index, d.offsets, d.start) };
     docs.push(doc);
     if (d.verdict === undefined) continue;
     const { kind, issues, object } = d.verdict;
@@ -82,7 +83,7 @@ export function restoreFile(stored: unknown, path: string, strings?: StringTable
     if (!info || info.custom || kind !== doc.value.kind || !Array.isArray(issues) || !issues.every((i) => isRecord(i) && i.file === path)) return undefined;
     if (object !== undefined && !(isRecord(object) && isRecord(object.metadata))) return undefined;
     if (typeof doc.value.metadata?.name === 'string') doc.name = doc.value.metadata.name;
-    verdicts.set(doc, { issues, object: object && deepFreeze(strings ? strings.intern(object) : object), kind, info });
+    verdicts.set(doc, { issues, object: object && deepFreeze(strings ? strings.intern(object, true) : object), kind, info });
   }
   return { docs: docs.slice(), error: stored.error, chars: stored.chars, bytes: stored.bytes, verdicts }; // exact length, as parsedDocs'
 }

@@ -18,12 +18,15 @@ const own = (s: string) => (s.length < SLICE_LENGTH ? s : JSON.parse(JSON.string
 export class StringTable {
   private readonly strings = new Map<string, string>();
 
-  /** The table's string with `s`'s text (a copy of `s` of its own the first time). */
-  string(s: string): string {
-    if (s.length > MAX_LENGTH) return own(s);
+  /**
+   * The table's string with `s`'s text: the first time, a copy of `s` of its own, or `s` itself when it is `flat`
+   * (JSON.parse's strings are: the load cache's and the parse workers' documents).
+   */
+  string(s: string, flat = false): string {
+    if (s.length > MAX_LENGTH) return flat ? s : own(s);
     const hit = this.strings.get(s);
     if (hit !== undefined) return hit;
-    const first = own(s);
+    const first = flat ? s : own(s);
     this.strings.set(first, first);
     return first;
   }
@@ -33,13 +36,13 @@ export class StringTable {
    * parsed). A frozen object is left as it is (a LoadCache must hand out a new value; see types.ts). A subtree
    * reached twice (a YAML alias) is walked twice, as the loader's other walks do.
    */
-  intern<T>(value: T): T {
-    if (Object.isFrozen(value)) return value;
+  intern<T>(value: T, flat = false): T {
+    if (Object.isFrozen(value)) return value; // primitives too
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const x = value[i];
-        if (typeof x === 'string') value[i] = this.string(x);
-        else if (typeof x === 'object' && x !== null) this.intern(x);
+        if (typeof x === 'string') value[i] = this.string(x, flat);
+        else if (typeof x === 'object' && x !== null) this.intern(x, flat);
       }
     } else if (typeof value === 'object' && value !== null) {
       const o = value as Record<string, unknown>;
@@ -47,7 +50,7 @@ export class StringTable {
         if (!Object.hasOwn(o, k)) continue;
         const x = o[k];
         // An own "__proto__" (JSON.parse makes one) is left: assigning to it would set the prototype instead.
-        if (typeof x === 'string') { if (k !== '__proto__') o[k] = this.string(x); } else if (typeof x === 'object' && x !== null) this.intern(x);
+        if (typeof x === 'string') { if (k !== '__proto__') o[k] = this.string(x, flat); } else if (typeof x === 'object' && x !== null) this.intern(x, flat);
       }
     }
     return value;
