@@ -66,7 +66,7 @@ test('what a load gives keeps no file text alive once the loader forgets the fil
   const kept = ((all: ManifestFile[]) => loadManifests(all, { shared: true }).objects.map((o) => jsonCopy(o.object)))(Array.from({ length: 30 }, (_, k) => pinned(k)));
   clearLoadCache();
   assert.is(kept.length, 30);
-  assert.is(kept[3].data.short.length, 14);
+  assert.is((kept[3].data as Record<string, string>).short.length, 14);
   assert.is(countStrings((text) => text.includes('s15pin') && text.includes('apiVersion')), 0, 'file texts kept alive');
 });
 
