@@ -29,8 +29,7 @@ export class DiskLoadCache implements LoadCache {
   private added = new Map<string, string | (() => unknown)>();
   /**
    * Keys this process used or added, by their checksum: what a rewrite keeps. A checksum two keys share keeps a line
-   * that was not used, which does no harm; the keys themselves held 2.4 MB at 10,000 files. Signed (`| 0`): a small
-   * integer, where half of crc32's values would be boxed numbers.
+   * that was not used, which does no harm; the keys themselves held 2.4 MB at 10,000 files.
    */
   private used = new Set<number>();
   private size = 0;
@@ -63,7 +62,7 @@ export class DiskLoadCache implements LoadCache {
       return undefined;
     }
     this.lines.delete(k); // the loader keeps what it restores: no second copy here
-    this.used.add(crc32(k) | 0);
+    this.used.add(checksum(k));
     this.stats.hits++;
     try {
       return JSON.parse(text);
@@ -80,7 +79,7 @@ export class DiskLoadCache implements LoadCache {
   set(key: string, value: unknown, opts: { json?: boolean; lazy?: boolean } = {}): void {
     const k = hashed(key);
     this.added.set(k, opts.json ? String(value) : opts.lazy ? value as () => unknown : () => value);
-    this.used.add(crc32(k) | 0);
+    this.used.add(checksum(k));
     this.stats.added++;
   }
 
@@ -153,7 +152,7 @@ export class DiskLoadCache implements LoadCache {
     const kept = new Map<string, string>();
     const all = new DiskLoadCache(this.file, this.header, this.maxBytes);
     all.read(text.slice(this.header.length + 1));
-    for (const [k, json] of all.lines) if (this.used.has(crc32(k) | 0)) kept.set(k, json);
+    for (const [k, json] of all.lines) if (this.used.has(checksum(k))) kept.set(k, json);
     const lines = [...kept].map(([k, json]) => line(k, json));
     let bytes = 0, from = lines.length;
     while (from > 0 && bytes + Buffer.byteLength(lines[from - 1]) <= this.maxBytes / 2) bytes += Buffer.byteLength(lines[--from]);
@@ -204,6 +203,8 @@ const jsonOf = (entry: string | (() => unknown) | undefined) => (typeof entry ==
 /** A key as it is written on its line: JSON, so no tab or newline of a path can end it early. */
 const hashed = (key: string) => JSON.stringify(key);
 const sum = (s: string) => (crc32(s) >>> 0).toString(16);
+/** A key's checksum as a small integer (signed: half of crc32's unsigned values would be boxed numbers). */
+const checksum = (k: string) => crc32(k) | 0;
 const line = (k: string, json: string) => `${sum(`${k}\t${json}`)}\t${k}\t${json}\n`;
 
 /**

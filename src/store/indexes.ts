@@ -3,6 +3,7 @@
 // can share references safely.
 import type { KubeObject } from '../model/object.ts';
 import { matchesRequirements, type Requirement } from '../model/selector.ts';
+import { IndexBuckets } from './index-buckets.ts';
 
 /** Namespace and name inside one kind; cluster-scoped objects use namespace ''. */
 const nsName = (ns: string, name: string) => `${ns}/${name}`;
@@ -26,11 +27,8 @@ export class ObjectIndex {
    * comes out sorted without sorting: a list of 30,000 pods sorted them on every call (the health monitor's, the
    * API's), and the order only changes when a name is added or removed. */
   private sortedNames = new Map<string, Map<string, string[]>>();
-  /**
-   * kind → `label=value` → `namespace/name`, the one key on its own until a second comes: most label values (an
-   * app's name, a pod-template-hash) are on one object, and a Set of one cost ~150 bytes (~2 MB at 10,000 objects).
-   */
-  private byLabel = new Map<string, Map<string, Set<string> | string>>();
+  /** kind → `label=value` → `namespace/name` */
+  private byLabel = new Map<string, IndexBuckets<string>>();
   private count = 0;
 
   get size(): number {
@@ -51,7 +49,7 @@ export class ObjectIndex {
     let names = nss.get(ns);
     if (!names) nss.set(ns, (names = new Map()));
     let labels = this.byLabel.get(kind);
-    if (!labels) this.byLabel.set(kind, (labels = new Map()));
+    if (!labels) this.byLabel.set(kind, (labels = new IndexBuckets()));
     const old = names.get(name);
     // Most writes keep the labels object itself (a status write, a new version of the same metadata): nothing to move.
     const relabel = old?.metadata.labels !== obj.metadata.labels;
@@ -65,12 +63,8 @@ export class ObjectIndex {
       order.splice(position(order, name), 0, name);
     }
     names.set(name, obj);
-    if (relabel) for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
-      const at = labelKey(k, v), key = nsName(ns, name), keys = labels.get(at);
-      if (keys === undefined) labels.set(at, key);
-      else if (typeof keys !== 'string') keys.add(key);
-      else if (keys !== key) labels.set(at, new Set([keys, key]));
-    }
+    const key = nsName(ns, name);
+    if (relabel) for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) labels.put(labelKey(k, v), key, key);
     return old;
   }
 
@@ -93,16 +87,8 @@ export class ObjectIndex {
     return old;
   }
 
-  private unlabel(labels: Map<string, Set<string> | string>, ns: string, name: string, old: KubeObject): void {
-    for (const [k, v] of Object.entries(old.metadata.labels ?? {})) {
-      const at = labelKey(k, v), key = nsName(ns, name), keys = labels.get(at);
-      if (typeof keys === 'string') {
-        if (keys === key) labels.delete(at);
-      } else if (keys) {
-        keys.delete(key);
-        if (keys.size === 0) labels.delete(at);
-      }
-    }
+  private unlabel(labels: IndexBuckets<string>, ns: string, name: string, old: KubeObject): void {
+    for (const [k, v] of Object.entries(old.metadata.labels ?? {})) labels.remove(labelKey(k, v), nsName(ns, name));
   }
 
   /**
@@ -112,12 +98,11 @@ export class ObjectIndex {
   list(kind: string, ns?: string, reqs: Requirement[] = []): KubeObject[] {
     const nss = this.byKind.get(kind);
     if (!nss) return [];
-    let candidates: Iterable<KubeObject>;
     const keys = this.narrowByLabel(kind, reqs);
     const nsSize = ns === undefined ? Infinity : (nss.get(ns)?.size ?? 0);
     const out: KubeObject[] = [];
     if (keys && keys.size < nsSize) {
-      for (const k of keys) {
+      for (const k of keys.keys) {
         const slash = k.indexOf('/');
         const o = nss.get(k.slice(0, slash))!.get(k.slice(slash + 1))!;
         if (ns !== undefined && (o.metadata.namespace ?? '') !== ns) continue;
@@ -143,14 +128,22 @@ export class ObjectIndex {
     for (const nss of this.byKind.values()) for (const names of nss.values()) yield* names.values();
   }
 
-  /** The smallest candidate set any `In` requirement allows, or undefined when no requirement can use the index. */
-  private narrowByLabel(kind: string, reqs: Requirement[]): Set<string> | undefined {
+  /**
+   * The keys of the smallest candidate set any `In` requirement allows (the index's own when one value has them), or
+   * undefined when no requirement can use the index.
+   */
+  private narrowByLabel(kind: string, reqs: Requirement[]): { keys: Iterable<string>; size: number } | undefined {
     const labels = this.byLabel.get(kind);
-    let best: Set<string> | undefined;
+    let best: { keys: Iterable<string>; size: number } | undefined;
     for (const r of reqs) {
       if (r.operator !== 'In') continue;
-      const sets = r.values.map((v) => labels?.get(labelKey(r.key, v))).filter((s) => s !== undefined).map((s) => (typeof s === 'string' ? new Set([s]) : s));
-      const union = sets.length === 1 ? sets[0] : new Set(sets.flatMap((s) => [...s]));
+      const found = labels ? r.values.map((v) => labelKey(r.key, v)).filter((at) => labels.count(at) > 0) : [];
+      let union: { keys: Iterable<string>; size: number };
+      if (found.length === 1) union = { keys: labels!.items(found[0]), size: labels!.count(found[0]) };
+      else {
+        const keys = new Set(found.flatMap((at) => [...labels!.items(at)]));
+        union = { keys, size: keys.size };
+      }
       if (!best || union.size < best.size) best = union;
     }
     return best;

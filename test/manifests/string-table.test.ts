@@ -36,9 +36,9 @@ test('intern: 500 copies of a text become one', () => {
   assert.is(plain.length + interned.length, 1000);
 });
 
-const files = (image: string, n: number, from = 0): ManifestFile[] => Array.from({ length: n }, (_, k) => ({
-  path: `apps/${from + k}.yaml`, oid: `${image}-${from + k}`,
-  content: `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-${from + k}}\nspec:\n  selector: {matchLabels: {app: a${from + k}}}\n  template:\n    metadata: {labels: {app: a${from + k}}}\n    spec: {containers: [{name: main, image: "${image}"}]}\n`,
+const files = (image: string, n: number): ManifestFile[] => Array.from({ length: n }, (_, k) => ({
+  path: `apps/${k}.yaml`, oid: `${image}-${k}`,
+  content: `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app-${k}}\nspec:\n  selector: {matchLabels: {app: a${k}}}\n  template:\n    metadata: {labels: {app: a${k}}}\n    spec: {containers: [{name: main, image: "${image}"}]}\n`,
 }));
 
 // js-yaml's strings may be slices of the file's text, which a snapshot does not name: this counts the defaulted
