@@ -31,6 +31,8 @@ import { recordedRuntime } from './runtime-choice.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
 import { saveCodeCacheSoon } from './code-cache.ts';
 import { raiseLoopPriority } from './loop-priority.ts';
+import { holdHeapSmallWhileStarting, type StartHeap } from './start-heap.ts';
+import { BUSY_STATES } from '../sync/sync.machine.ts';
 import type { Taint } from '../model/taints.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
 
@@ -121,19 +123,21 @@ const print = (line: string) => {
 export async function serve(opts: ServeOptions): Promise<void> {
   const timings = startTimings();
   timings.mark('modules');
+  const heap = holdHeapSmallWhileStarting({ log });
   const dataDir = path.resolve(opts.dataDir);
   // First of all: a second serve on this folder must not touch it (not even seed the example or read the state).
   const lock = lockDataDir(dataDir, 'serve');
   try {
     timings.mark('lock');
-    await serveLocked(opts, dataDir, lock, timings);
+    await serveLocked(opts, dataDir, lock, timings, heap);
   } catch (e) {
+    heap.stop();
     lock.release();
     throw e;
   }
 }
 
-async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock, timings: StartTimings): Promise<void> {
+async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLock, timings: StartTimings, heap: StartHeap): Promise<void> {
   // Not awaited: the start goes on meanwhile (what it starts before inherits nothing either way).
   void raiseLoopPriority(opts.loopNice ?? -5).then((r) => {
     if ('nice' in r) log(`priority: serve runs at nice ${r.nice}; what it starts, at its own`);
@@ -228,6 +232,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     // than spend the restart rolling out the one before it (a remote's fetch does not hold them up).
     const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());
+    // A revision to sync once serve is up: the start is over, and what follows may be pod churn.
+    syncer.onStatus((s) => { if (ready && BUSY_STATES.has(s.state)) heap.stop('(a new revision to sync)'); });
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
       if (suspended) syncer.suspend(reason); else syncer.resume();
@@ -274,6 +280,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     log(timings.line());
     saveCodeCacheSoon(3000); // with the first reconciles' code too
     ready = true;
+    heap.started();
   } catch (e) {
     for (const stop of started.reverse()) await stop();
     throw e;

@@ -1,0 +1,37 @@
+// Run by start-heap.test.ts in a process of its own (V8's flags are process-wide): holds the start-up heap policy,
+// grows what it keeps (objects that survive, which is what makes V8 grow its young generation), starts and ends a
+// Worker (whose heap set-up resets V8's semi-space growth factor), then says serve is up and keeps the event loop
+// busy or quiet (argv[2]) until the policy lets go, and grows what it keeps again. Prints one JSON line.
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { holdHeapSmallWhileStarting } from '../../src/cli/start-heap.ts';
+
+const busy = process.argv[2] === 'busy';
+const logs: string[] = [];
+const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size / 1024 / 1024;
+const kept: unknown[] = [];
+/** The largest young generation seen while `n` objects that stay alive are made, a tick at a time. */
+async function grow(n: number): Promise<number> {
+  let most = young();
+  for (let i = 0; i < n; i++) {
+    kept.push({ i, s: `object ${i}`, a: [i, i + 1] });
+    if (i % 20_000 === 0) { most = Math.max(most, young()); await new Promise((r) => setImmediate(r)); }
+  }
+  return Math.max(most, young());
+}
+
+const heap = holdHeapSmallWhileStarting({ windowMs: 100, maxMs: 1500, log: (m) => logs.push(m) });
+const holdingAtFirst = heap.holding;
+await new Promise((resolve, reject) => new Worker('', { eval: true }).once('exit', resolve).once('error', reject));
+const whileHeld = await grow(400_000);
+kept.length = 0;
+heap.started();
+const t0 = Date.now();
+// Busy: a second's worth of work each window, as a start that goes straight into churn.
+for (let spin = true; heap.holding && Date.now() - t0 < 10_000;) {
+  if (busy && spin) { const end = Date.now() + 90; while (Date.now() < end); }
+  await new Promise((r) => setTimeout(r, busy ? 5 : 50));
+}
+const releasedAfterMs = Date.now() - t0;
+const afterwards = await grow(400_000);
+console.log(JSON.stringify({ holdingAtFirst, whileHeld, afterwards, releasedAfterMs, stillHolding: heap.holding, logs }));

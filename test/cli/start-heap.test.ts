@@ -1,0 +1,45 @@
+// serve holds V8's heap growth tight while it starts (src/cli/start-heap.ts; docs/engine.md, "Memory") and gives
+// V8's defaults back once the start's work is done, or after maxMs when the loop stays busy. Run in a child process
+// each: V8's flags are process-wide. What is measured is V8's own young generation while objects that stay alive are
+// made: held, it stays at its first semi-space (one doubling at most) even after a Worker's heap set-up reset V8's
+// growth factor; afterwards, or with the policy off, V8 grows it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+
+const child = new URL('./start-heap-child.ts', import.meta.url).pathname;
+const run = (mode: 'quiet' | 'busy', env: Record<string, string> = {}) => {
+  const clean = { ...process.env };
+  delete clean.CONVERGIT_V8_FLAGS;
+  delete clean.CONVERGIT_START_HEAP;
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', child, mode], { encoding: 'utf8', env: { ...clean, ...env } }).trim().split('\n').pop()!);
+};
+
+test('held while starting, through a Worker; V8 defaults again once the loop is quiet', () => {
+  const r = run('quiet');
+  assert.ok(r.holdingAtFirst);
+  assert.ok(r.whileHeld <= 4, `young generation ${r.whileHeld} MB while held`);
+  assert.not.ok(r.stillHolding);
+  assert.ok(r.releasedAfterMs < 1500, `released ${r.releasedAfterMs} ms after serving, by the cap rather than the quiet`);
+  assert.ok(r.afterwards > 4, `young generation ${r.afterwards} MB afterwards: the release did not take effect`);
+  assert.match(r.logs.join('\n'), /the start's work done/);
+});
+
+test('a loop that stays busy (a start straight into pod churn) gets V8 defaults after maxMs', () => {
+  const r = run('busy');
+  assert.not.ok(r.stillHolding);
+  assert.ok(r.releasedAfterMs >= 1500, `released after ${r.releasedAfterMs} ms: the busy loop counted as quiet`);
+  assert.ok(r.afterwards > 4);
+  assert.match(r.logs.join('\n'), /still busy/);
+});
+
+test('CONVERGIT_V8_FLAGS (the user chose) or CONVERGIT_START_HEAP=off: nothing held', () => {
+  for (const env of [{ CONVERGIT_V8_FLAGS: '' }, { CONVERGIT_START_HEAP: 'off' }] as Record<string, string>[]) {
+    const r = run('quiet', env);
+    assert.not.ok(r.holdingAtFirst, JSON.stringify(env));
+    assert.ok(r.whileHeld > 4, `${JSON.stringify(env)}: young generation ${r.whileHeld} MB: the check could not fail`);
+    assert.equal(r.logs, []);
+  }
+});
+
+test.run();
