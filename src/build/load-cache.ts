@@ -15,7 +15,7 @@ import { isKustomizationFile } from './kustomization-file.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
 
 const FILE = 'loads.ndjson';
-const FORMAT = 'convergit load cache 2';
+const FORMAT = 'convergit load cache 3'; // 3: field positions compact (positions.ts), no line starts
 /** Default bound of the file: some 50,000 small manifests. */
 const MAX_BYTES = 128 * 1024 * 1024;
 

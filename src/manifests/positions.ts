@@ -14,12 +14,6 @@ export class LineIndex {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
     this.starts = starts.slice(); // exact length: kept with the file, where the pushed array has up to half again spare
   }
-  /** An index kept as its line starts (the load cache). */
-  static of(starts: number[]): LineIndex {
-    const index = new LineIndex('');
-    (index as { starts: number[] }).starts = starts;
-    return index;
-  }
   at(offset: number): Position {
     if (offset < 0) return { line: 1, column: 1 };
     let lo = 0, hi = this.starts.length - 1;
@@ -31,28 +25,55 @@ export class LineIndex {
   }
 }
 
+/**
+ * A document's field positions as the load cache keeps them: its field pointers as a JSON array's text, the same
+ * for every document of one shape (3,333 Deployments of one template: one string), and where each was written, as
+ * `line.column` items joined by commas. A fifth of the memory of the offsets' JSON text and the file's line starts
+ * it replaced (7 MB at 10,000 files).
+ */
+export interface CompactPositions { fields: string; where: string }
+
 /** One document's field positions. A path that was not written (a missing field, or one merged in by `<<`) resolves to its nearest written ancestor. */
 export class DocPositions {
-  /** `offsets` by field pointer, or as the text offsetsText() wrote (the load cache), read on first use. */
-  constructor(readonly index: LineIndex, private stored: Map<string, number> | string, readonly start: Position) {}
+  /** Parsed here: offsets in the file's text, by field pointer, until compacted. */
+  private fresh?: { offsets: Map<string, number>; index: LineIndex };
+  private compact?: CompactPositions;
+  /** By field pointer: a compact form read on first use, or a List item's. */
+  private positions?: Map<string, Position>;
 
-  private get offsets(): Map<string, number> {
-    if (typeof this.stored === 'string') this.stored = parseOffsets(this.stored);
-    return this.stored;
+  private constructor(readonly start: Position) {}
+
+  /** Offsets into a file's text, by field pointer. */
+  static ofOffsets(index: LineIndex, offsets: Map<string, number>, start: Position): DocPositions {
+    const p = new DocPositions(start);
+    p.fresh = { offsets, index };
+    return p;
+  }
+
+  /** As compacted() gave them (the load cache), read on first use. */
+  static ofCompact(compact: CompactPositions, start: Position): DocPositions {
+    const p = new DocPositions(start);
+    p.compact = { fields: sharedFields(compact.fields), where: compact.where };
+    return p;
   }
 
   /**
-   * The offsets as one text (the load cache): most documents are never asked where a field is again, so the text
-   * is what is kept from here on (a third of the Map's memory: ~11 MB at 10,000 files), parsed back when asked.
+   * The compact form (the load cache): most documents are never asked where a field is again, so it is what is
+   * kept from here on (the offsets and the file's line index are let go), read back when asked.
    */
-  offsetsText(): string {
-    if (typeof this.stored !== 'string') this.stored = JSON.stringify([...this.stored]);
-    return this.stored;
+  compacted(): CompactPositions {
+    if (this.compact) return this.compact;
+    const entries = [...this.entries()];
+    this.compact = { fields: sharedFields(JSON.stringify(entries.map(([k]) => k))), where: entries.map(([, p]) => `${p.line}.${p.column}`).join(',') };
+    this.fresh = undefined;
+    this.positions = undefined;
+    return this.compact;
   }
+
   at(path: Path): Position {
     for (let n = path.length; n > 0; n--) {
-      const offset = this.offsets.get(toPointer(path.slice(0, n)));
-      if (offset !== undefined) return this.index.at(offset);
+      const at = this.lookup(toPointer(path.slice(0, n)));
+      if (at) return at;
     }
     return this.start;
   }
@@ -60,19 +81,67 @@ export class DocPositions {
   /** The positions of the node at `prefix` (an item of a `kind: List`), as a document of its own. */
   within(prefix: Path): DocPositions {
     const p = toPointer(prefix);
-    const offsets = new Map<string, number>();
-    for (const [k, o] of this.offsets) if (k === p || k.startsWith(p + '/')) offsets.set(k.slice(p.length), o);
-    return new DocPositions(this.index, offsets, this.at(prefix));
+    const inside = (k: string) => k === p || k.startsWith(p + '/');
+    if (this.fresh) {
+      const offsets = new Map<string, number>();
+      for (const [k, o] of this.fresh.offsets) if (inside(k)) offsets.set(k.slice(p.length), o);
+      return DocPositions.ofOffsets(this.fresh.index, offsets, this.at(prefix));
+    }
+    const item = new DocPositions(this.at(prefix));
+    item.positions = new Map();
+    for (const [k, at] of this.entries()) if (inside(k)) item.positions.set(k.slice(p.length), at);
+    return item;
+  }
+
+  private lookup(pointer: string): Position | undefined {
+    if (this.fresh) {
+      const offset = this.fresh.offsets.get(pointer);
+      return offset === undefined ? undefined : this.fresh.index.at(offset);
+    }
+    return this.read().get(pointer);
+  }
+
+  private *entries(): Iterable<[string, Position]> {
+    if (this.fresh) for (const [k, o] of this.fresh.offsets) yield [k, this.fresh.index.at(o)];
+    else yield* this.read();
+  }
+
+  private read(): Map<string, Position> {
+    this.positions ??= this.compact ? readCompact(this.compact) : new Map();
+    return this.positions;
   }
 }
 
-/** Offsets as offsetsText() wrote them; anything else is no offsets (every field then at the document's start). */
-function parseOffsets(text: string): Map<string, number> {
+/**
+ * One string for each field list (a module's table, emptied when full): documents of one shape share it, whether
+ * parsed here, by a parse worker or read back from the load cache.
+ */
+const fieldLists = new Map<string, string>();
+const MAX_FIELD_LISTS = 4096;
+function sharedFields(fields: string): string {
+  const hit = fieldLists.get(fields);
+  if (hit !== undefined) return hit;
+  if (fieldLists.size >= MAX_FIELD_LISTS) fieldLists.clear();
+  fieldLists.set(fields, fields);
+  return fields;
+}
+
+/** Positions as compacted() wrote them; anything else is no positions (every field then at the document's start). */
+function readCompact(c: CompactPositions): Map<string, Position> {
   try {
-    const pairs = JSON.parse(text);
-    if (Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && typeof p[0] === 'string' && Number.isInteger(p[1]))) return new Map(pairs);
-  } catch { /* not ours */ }
-  return new Map();
+    const fields: unknown = JSON.parse(c.fields);
+    const where = c.where === '' ? [] : c.where.split(',');
+    if (!Array.isArray(fields) || fields.length !== where.length) return new Map();
+    const out = new Map<string, Position>();
+    for (let i = 0; i < fields.length; i++) {
+      const [line, column] = where[i].split('.').map(Number);
+      if (typeof fields[i] !== 'string' || !(line >= 1 && column >= 1 && Number.isInteger(line) && Number.isInteger(column))) return new Map();
+      out.set(fields[i], { line, column });
+    }
+    return out;
+  } catch {
+    return new Map(); // not ours
+  }
 }
 
 /** Where a node's text starts, including its anchor (`&a`), tag (`!!str`) or opening quote. */
@@ -109,7 +178,7 @@ export function documentPositions(events: readonly Event[], source: string, inde
   for (const ev of events) {
     if (ev.type === EVENT_ID.DOCUMENT) { offsets = new Map(); rootAt = -1; continue; }
     if (ev.type === EVENT_ID.POP) {
-      if (stack.length === 0) { docs.push(new DocPositions(index, offsets, index.at(rootAt))); continue; }
+      if (stack.length === 0) { docs.push(DocPositions.ofOffsets(index, offsets, index.at(rootAt))); continue; }
       const done = stack.pop()!;
       const parent = stack.at(-1);
       if (done.isKey) parent!.key = '?'; // a complex key just closed; its value comes next

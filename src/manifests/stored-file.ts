@@ -7,7 +7,7 @@ import { kindInfoFor, type KindInfo } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { LoadedDoc } from './doc.ts';
 import { deepFreeze } from '../model/deep-freeze.ts';
-import { DocPositions, LineIndex, type Position } from './positions.ts';
+import { DocPositions, type CompactPositions, type Position } from './positions.ts';
 import type { StringTable } from './string-table.ts';
 
 export interface StoredFile {
@@ -15,15 +15,11 @@ export interface StoredFile {
   chars: number;
   bytes: number;
   error?: Position & { message: string };
-  /** Where each line of the text starts. */
-  lines: number[];
   docs: StoredDoc[];
 }
 
-interface StoredDoc {
+interface StoredDoc extends CompactPositions {
   value: unknown;
-  /** [pointer, offset] pairs as JSON text, parsed only when a position is asked for. */
-  offsets: string;
   start: Position;
   verdict?: { kind: string; issues: Issue[]; object?: KubeObject };
 }
@@ -44,12 +40,11 @@ export function storeFile(file: { docs: LoadedDoc[]; error?: StoredFile['error']
     chars: file.chars,
     bytes: file.bytes,
     ...(file.error && { error: file.error }),
-    lines: file.docs[0]?.positions.index.starts ?? [0],
     docs: file.docs.map((d) => {
       const v = verdictOf(d);
       return {
         value: d.value,
-        offsets: d.positions.offsetsText(),
+        ...d.positions.compacted(),
         start: d.positions.start,
         ...(v?.kind && v.info && !v.info.custom && { verdict: { kind: v.kind, issues: v.issues, object: v.object } }),
       };
@@ -66,15 +61,14 @@ const isRecord = (v: unknown): v is Record<string, any> => !!v && typeof v === '
  * caller's own, just parsed from JSON).
  */
 export function restoreFile(stored: unknown, path: string, strings?: StringTable): RestoredFile | undefined {
-  if (!isRecord(stored) || !Number.isInteger(stored.chars) || !Number.isInteger(stored.bytes) || !Array.isArray(stored.lines) || !Array.isArray(stored.docs)) return undefined;
-  if (!stored.lines.every(Number.isInteger) || (stored.error !== undefined && !(isPosition(stored.error) && typeof (stored.error as { message?: unknown }).message === 'string'))) return undefined;
-  const index = LineIndex.of(stored.lines);
+  if (!isRecord(stored) || !Number.isInteger(stored.chars) || !Number.isInteger(stored.bytes) || !Array.isArray(stored.docs)) return undefined;
+  if (stored.error !== undefined && !(isPosition(stored.error) && typeof (stored.error as { message?: unknown }).message === 'string')) return undefined;
   const docs: LoadedDoc[] = [];
   const verdicts = new Map<LoadedDoc, Verdict>();
   for (const d of stored.docs) {
-    if (!isRecord(d) || typeof d.offsets !== 'string' || !isPosition(d.start) || d.value === undefined) return undefined;
-    // Parsed from JSON: flat strings, shared but not copied; field offsets are each document's own, left as they are.
-    const doc: LoadedDoc = { file: path, value: strings ? strings.intern(d.value, true) : d.value, positions: new DocPositions(index, d.offsets, d.start) };
+    if (!isRecord(d) || typeof d.fields !== 'string' || typeof d.where !== 'string' || !isPosition(d.start) || d.value === undefined) return undefined;
+    // Parsed from JSON: flat strings, shared but not copied; field positions are read only when asked for.
+    const doc: LoadedDoc = { file: path, value: strings ? strings.intern(d.value, true) : d.value, positions: DocPositions.ofCompact({ fields: d.fields, where: d.where }, d.start) };
     docs.push(doc);
     if (d.verdict === undefined) continue;
     const { kind, issues, object } = d.verdict;

@@ -6,7 +6,7 @@ import type { DesiredObject } from '../manifests/types.ts';
 import type { LiveState } from './live-state.ts';
 
 /** Every field at line 0, column 0: a live object was written by no file. */
-const NOWHERE = new DocPositions(new LineIndex(''), new Map(), { line: 0, column: 0 });
+const NOWHERE = DocPositions.ofOffsets(new LineIndex(''), new Map(), { line: 0, column: 0 });
 
 export function appliedFromGit(live: LiveState): DesiredObject[] {
   const owned = new Set(live.inventory);

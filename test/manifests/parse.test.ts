@@ -54,9 +54,12 @@ test('positions: keys for mapping entries, starts for list items, quotes and flo
   assert.equal(p.at(['a', 'list', 1, 'b', 1]), { line: 5, column: 15 });
   assert.equal(p.at(['a', 'd']), { line: 6, column: 3 });
   assert.equal(p.at(['a', 'list', 1, 'missing', 'deeper']), { line: 5, column: 7 }, 'missing paths fall back to the nearest written ancestor');
-  // Once written for the load cache, the offsets are kept as that text: the same answers, read back from it.
-  const text = p.offsetsText();
-  assert.is(p.offsetsText(), text);
+  // Once written for the load cache, the positions are kept compact: the same answers, read back from it.
+  const compact = p.compacted();
+  assert.is(p.compacted(), compact);
+  assert.equal(JSON.parse(compact.fields).slice(0, 3), ['', '/a', '/a/quoted key']);
+  assert.is(compact.where.split(',').length, JSON.parse(compact.fields).length);
+  assert.equal(p.at(['a', 'list', 1, 'missing', 'deeper']), { line: 5, column: 7 });
   assert.equal(p.at(['a', 'list', 1, 'c']), { line: 5, column: 19 });
   assert.equal(p.at(['a', 'd']), { line: 6, column: 3 });
 });
