@@ -10,12 +10,63 @@
 import { types } from 'node:util';
 
 export function jsonCopy<T>(value: T): T {
-  const copied = copy('', value, []);
+  const copied = copy('', value, [], 0, false);
   if (copied === undefined) throw new SyntaxError(`${typeof value} is not JSON`);
   return copied as T;
 }
 
-function copy(key: string | number, value: unknown, ancestors: object[]): unknown {
+/**
+ * jsonCopy, except that a frozen object or array below the top two levels (an object's fields' fields: a
+ * Deployment's `spec.template`) that is JSON as it is, frozen all the way down, is kept rather than copied: no one
+ * can change it, so the copy may share it. The store keeps what the loader froze this way (a third of a Deployment
+ * not held twice). The top two levels are always new, for the caller to set (a namespace, server fields).
+ */
+export function jsonCopySharingFrozen<T>(value: T): T {
+  const copied = copy('', value, [], 0, true);
+  if (copied === undefined) throw new SyntaxError(`${typeof value} is not JSON`);
+  return copied as T;
+}
+
+/** Frozen objects found to be JSON as they are (jsonCopySharingFrozen): walked once each. */
+const plainJson = new WeakSet<object>();
+
+/**
+ * Whether `v` is frozen, and so is all below it, and is what a JSON copy of it would be: plain objects and packed
+ * arrays of data properties only, strings, finite numbers but -0, booleans and null.
+ */
+function frozenJson(v: object): boolean {
+  if (plainJson.has(v)) return true;
+  if (visiting.has(v)) return false; // a cycle: copied, which refuses it as JSON does
+  visiting.add(v);
+  try {
+    return walkFrozenJson(v);
+  } finally {
+    visiting.delete(v);
+  }
+}
+const visiting = new Set<object>();
+
+function walkFrozenJson(v: object): boolean {
+  const array = Array.isArray(v);
+  if (!Object.isFrozen(v) || Object.getPrototypeOf(v) !== (array ? Array.prototype : Object.prototype)) return false;
+  const own = Reflect.ownKeys(v);
+  if (own.length !== (array ? (v as unknown[]).length + 1 : Object.keys(v).length)) return false; // holes, symbols, hidden ones
+  for (const k of own) {
+    if (array && k === 'length') continue;
+    if (typeof k !== 'string' || k === 'toJSON' || k === '__proto__') return false;
+    const d = Object.getOwnPropertyDescriptor(v, k)!;
+    if (!('value' in d)) return false; // a getter
+    const x = d.value;
+    const ok = typeof x === 'string' || typeof x === 'boolean' || x === null
+      || (typeof x === 'number' && Number.isFinite(x) && !Object.is(x, -0))
+      || (typeof x === 'object' && frozenJson(x));
+    if (!ok) return false;
+  }
+  plainJson.add(v);
+  return true;
+}
+
+function copy(key: string | number, value: unknown, ancestors: object[], depth: number, share: boolean): unknown {
   // Any object (a function too) and a BigInt may have a toJSON; a string or number never is asked.
   if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'bigint') {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
@@ -42,6 +93,7 @@ function copy(key: string | number, value: unknown, ancestors: object[]): unknow
     default:
       return undefined; // undefined, a function, a symbol
   }
+  if (share && depth >= 2 && frozenJson(value)) return value;
   if (ancestors.includes(value)) throw new TypeError('Converting circular structure to JSON');
   ancestors.push(value);
   let out: unknown[] | Record<string, unknown>;
@@ -51,13 +103,12 @@ function copy(key: string | number, value: unknown, ancestors: object[]): unknow
     // paths in JSON.stringify and structuredClone).
     // Literals for the short ones (most of a manifest's): Array.from's callback costs a pod's copy twice the time.
     const n = value.length;
-    out = n === 0 ? [] : n === 1 ? [item(value, 0, ancestors)] : n === 2 ? [item(value, 0, ancestors), item(value, 1, ancestors)]
-      : n === 3 ? [item(value, 0, ancestors), item(value, 1, ancestors), item(value, 2, ancestors)]
-      : Array.from(value, (_, i) => item(value as unknown[], i, ancestors));
+    const at = (i: number) => item(value as unknown[], i, ancestors, depth + 1, share);
+    out = n === 0 ? [] : n === 1 ? [at(0)] : n === 2 ? [at(0), at(1)] : n === 3 ? [at(0), at(1), at(2)] : Array.from(value, (_, i) => at(i));
   } else {
     const o: Record<string, unknown> = {};
     for (const k of Object.keys(value)) {
-      const v = copy(k, (value as Record<string, unknown>)[k], ancestors);
+      const v = copy(k, (value as Record<string, unknown>)[k], ancestors, depth + 1, share);
       if (v === undefined) continue;
       // JSON.parse makes "__proto__" an own property; an assignment would set the prototype instead.
       if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -70,4 +121,4 @@ function copy(key: string | number, value: unknown, ancestors: object[]): unknow
 }
 
 /** An array's item as JSON has it: what is not JSON (undefined, a function, a hole) is null. */
-const item = (items: unknown[], i: number, ancestors: object[]) => copy(i, items[i], ancestors) ?? null;
+const item = (items: unknown[], i: number, ancestors: object[], depth: number, share: boolean) => copy(i, items[i], ancestors, depth, share) ?? null;

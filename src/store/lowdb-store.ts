@@ -19,7 +19,7 @@ import { StoreError, type UpdateOptions, type WriteOptions, type ListOptions, ty
 import { WatchHub } from './watch-hub.ts';
 import { VersionLease } from './version-lease.ts';
 import { isoSeconds } from '../model/time.ts';
-import { jsonCopy } from '../model/json-copy.ts';
+import { jsonCopy, jsonCopySharingFrozen } from '../model/json-copy.ts';
 import { deepFreeze } from '../model/deep-freeze.ts';
 import type { Admission, AdmissionContext } from '../model/admission.ts';
 
@@ -358,12 +358,14 @@ export class LowdbStore implements Store {
 
 /**
  * A JSON copy (objects are stored as JSON: what a caller passes must look the same before and after a restart) with
- * the identity fields checked and the namespace placed by the kind's scope.
+ * the identity fields checked and the namespace placed by the kind's scope. Frozen parts below the top two levels
+ * (the loader's defaulted objects: a Deployment's template) are kept as they are: stored objects are never written
+ * into, and no one can change those.
  */
 function validated(obj: KubeObject): KubeObject {
   let o: KubeObject;
   try {
-    o = jsonCopy(obj);
+    o = jsonCopySharingFrozen(obj);
   } catch (err) {
     throw new StoreError('Invalid', `object is not JSON: ${(err as Error).message}`);
   }

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import { jsonCopy } from '../../src/model/json-copy.ts';
+import { jsonCopy, jsonCopySharingFrozen } from '../../src/model/json-copy.ts';
+import { deepFreeze } from '../../src/model/deep-freeze.ts';
 import { parseYaml } from '../../src/manifests/parse.ts';
 import { CORPUS, corpusPresent } from '../corpus/corpus-load.ts';
 
@@ -99,6 +100,57 @@ test('random JSON-like values: the same as through text', () => {
     const v = value(0);
     if (v === undefined) continue;
     same(jsonCopy(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
+  }
+});
+
+test('jsonCopySharingFrozen keeps frozen JSON below the top two levels, copies the rest; always equal to through text', () => {
+  const template = deepFreeze({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] } });
+  const d = { kind: 'Deployment', metadata: deepFreeze({ name: 'web', labels: { app: 'web' } }), spec: deepFreeze({ replicas: 2, template }) };
+  const c = jsonCopySharingFrozen(d);
+  same(c, viaText(d), 'a Deployment');
+  assert.is(c.spec.template, template, 'spec.template: frozen JSON, kept');
+  assert.is.not(c.spec, d.spec, 'the top two levels are always new');
+  assert.is.not(c.metadata, d.metadata);
+  assert.is(c.metadata.labels, d.metadata.labels);
+  assert.not.ok(Object.isFrozen(c) || Object.isFrozen(c.spec) || Object.isFrozen(c.metadata), 'the caller may set its fields');
+  const unfrozen = { a: { b: { c: 1 } } };
+  assert.is.not(jsonCopySharingFrozen(unfrozen).a.b, unfrozen.a.b, 'not frozen: copied');
+  // Frozen, but not what JSON would give (or not frozen all the way down): copied as JSON does.
+  const odd: Record<string, unknown> = {
+    undefinedValue: { x: undefined }, minusZero: { x: -0 }, nan: { x: NaN }, date: { x: new Date(0) }, hole: [1, , 3],
+    fn: { x: () => 1 }, toJSON: { toJSON: () => 'y' }, symbol: { [Symbol('s')]: 1, x: 1 }, nullProto: Object.assign(Object.create(null), { x: 1 }),
+    boxed: { x: Object('s') }, getter: Object.defineProperty({}, 'x', { get: () => 1, enumerable: true }),
+    hidden: Object.defineProperty({ x: 1 }, 'y', { value: 2, enumerable: false }), extra: Object.assign([1, 2], { extra: 3 }),
+    innerNotFrozen: { x: { y: 1 } },
+  };
+  for (const [what, v] of Object.entries(odd)) {
+    Object.freeze(v);
+    const wrapped = { a: { b: v } };
+    const copy = jsonCopySharingFrozen(wrapped);
+    assert.is.not(copy.a.b, v, `${what}: kept though not JSON as it is`);
+    same(copy, viaText(wrapped), what);
+  }
+  const cyclic: Record<string, unknown> = { x: 1 };
+  cyclic.self = cyclic;
+  Object.freeze(cyclic);
+  assert.throws(() => jsonCopySharingFrozen({ a: { b: cyclic } }), (e: unknown) => e instanceof TypeError && /circular/.test((e as Error).message));
+});
+
+test('jsonCopySharingFrozen on random values, frozen at random: the same as through text', () => {
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const value = (depth: number): unknown => {
+    const r = rand();
+    if (depth > 4 || r < 0.4) return pick<unknown>(['', 'x', 0, -0, 0.1, NaN, true, null, undefined]);
+    const v = r < 0.7 ? Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1))
+      : Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [pick(['a', 'b', '1']), value(depth + 1)]));
+    return rand() < 0.5 ? deepFreeze(v) : v;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const v = value(0);
+    if (v === undefined) continue;
+    same(jsonCopySharingFrozen(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
   }
 });
 

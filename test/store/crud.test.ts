@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import { parseSelector } from '../../src/model/selector.ts';
 import { StoreError } from '../../src/store/store.ts';
+import { deepFreeze } from '../../src/model/deep-freeze.ts';
+import { openStore } from '../../src/store/lowdb-store.ts';
 import { clock, cm, freshStore, names, pod, cleanup } from './helpers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -35,6 +37,28 @@ test('create sets server metadata, defaults the namespace and keeps ownerReferen
   assert.equal(await store.get('ConfigMap', undefined, 'a'), created, 'namespace defaults to default on get too');
   assert.is(await store.resourceVersion(), '1');
   await store.close();
+});
+
+test('what the loader froze is kept, not copied, below the top two levels; the object reads back the same after a restart', async () => {
+  const { store, dir } = await freshStore({ now: clock().now });
+  const template = deepFreeze({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } });
+  const given = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: deepFreeze({ replicas: 1, selector: { matchLabels: { app: 'web' } }, template }) } as KubeObject;
+  const created = await store.create(given, { shared: true });
+  assert.is(created.spec.template, template, 'the frozen template is the stored one');
+  assert.is.not(created.spec, given.spec, 'spec is the store\'s own');
+  const [listed] = await store.list('Deployment', { namespace: 'default', shared: true });
+  assert.is(listed.spec.template, template);
+  const copy = await store.get('Deployment', 'default', 'web');
+  assert.is.not(copy!.spec.template, template, 'readers without `shared` get copies');
+  // An update with a new frozen template keeps that one; the object reads back equal after a restart.
+  const next = deepFreeze({ ...template, spec: { containers: [{ name: 'web', image: 'nginx:1.28' }] } });
+  const updated = await store.update({ ...given, spec: deepFreeze({ ...given.spec, template: next }) }, { shared: true });
+  assert.is(updated.spec.template, next);
+  assert.is(updated.metadata.generation, 2);
+  await store.close();
+  const reopened = await openStore(dir);
+  assert.equal(await reopened.get('Deployment', 'default', 'web'), JSON.parse(JSON.stringify(updated)));
+  await reopened.close();
 });
 
 test('cluster-scoped kinds have no namespace', async () => {
