@@ -27,30 +27,20 @@ export function jsonCopySharingFrozen<T>(value: T): T {
   return copied as T;
 }
 
-/** Frozen objects found to be JSON as they are (jsonCopySharingFrozen): walked once each. */
-const plainJson = new WeakSet<object>();
-
 /**
  * Whether `v` is frozen, and so is all below it, and is what a JSON copy of it would be: plain objects and packed
- * arrays of data properties only, strings, finite numbers but -0, booleans and null.
+ * arrays of data properties only, strings, finite numbers but -0, booleans and null. Walked each time it is asked
+ * (no memory of the answer: a sync writes an object once, and a table of what was walked held 1–2 MB at 10,000).
  */
-function frozenJson(v: object): boolean {
-  if (plainJson.has(v)) return true;
-  if (visiting.has(v)) return false; // a cycle: copied, which refuses it as JSON does
-  visiting.add(v);
-  try {
-    return walkFrozenJson(v);
-  } finally {
-    visiting.delete(v);
-  }
-}
-const visiting = new Set<object>();
+const frozenJson = (v: object) => walkFrozenJson(v, []);
 
-function walkFrozenJson(v: object): boolean {
+function walkFrozenJson(v: object, ancestors: object[]): boolean {
   const array = Array.isArray(v);
   if (!Object.isFrozen(v) || Object.getPrototypeOf(v) !== (array ? Array.prototype : Object.prototype)) return false;
+  if (ancestors.includes(v)) return false; // a cycle: copied, which refuses it as JSON does
   const own = Reflect.ownKeys(v);
   if (own.length !== (array ? (v as unknown[]).length + 1 : Object.keys(v).length)) return false; // holes, symbols, hidden ones
+  ancestors.push(v);
   for (const k of own) {
     if (array && k === 'length') continue;
     if (typeof k !== 'string' || k === 'toJSON' || k === '__proto__') return false;
@@ -59,10 +49,10 @@ function walkFrozenJson(v: object): boolean {
     const x = d.value;
     const ok = typeof x === 'string' || typeof x === 'boolean' || x === null
       || (typeof x === 'number' && Number.isFinite(x) && !Object.is(x, -0))
-      || (typeof x === 'object' && frozenJson(x));
+      || (typeof x === 'object' && walkFrozenJson(x, ancestors));
     if (!ok) return false;
   }
-  plainJson.add(v);
+  ancestors.pop();
   return true;
 }
 

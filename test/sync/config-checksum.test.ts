@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import { CONFIG_CHECKSUM, stampConfigChecksums } from '../../src/sync/config-checksum.ts';
+import { deepFreeze } from '../../src/model/deep-freeze.ts';
 
 const cm = (name: string, data: Record<string, string>, namespace = 'default'): KubeObject =>
   ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
@@ -35,6 +36,27 @@ test('ReplicaSets are stamped too; templates reading nothing and bare Pods are l
   const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'greeting' } }] }] } };
   stampConfigChecksums([cm('greeting', { G: 'hello' }), pod]);
   assert.is(pod.metadata.annotations, undefined);
+});
+
+test('a frozen (shared) workload gets a frozen stamped copy, the same for the same checksum, sharing its pod spec', () => {
+  const original = deepFreeze(deploy(reads));
+  const before = JSON.stringify(original);
+  const objects = [cm('greeting', { G: 'hello' }), secret('creds', { k: 'YQ==' }), original];
+  stampConfigChecksums(objects);
+  const copy = objects[2];
+  assert.is.not(copy, original);
+  assert.is(JSON.stringify(original), before, 'the original is left as it was');
+  assert.ok(Object.isFrozen(copy) && Object.isFrozen(copy.spec.template.metadata.annotations), 'the copy is frozen too');
+  assert.match(copy.spec.template.metadata.annotations[CONFIG_CHECKSUM], /^[0-9a-f]{16}$/);
+  assert.equal(copy.spec.template.metadata.labels, { app: 'web' });
+  assert.is(copy.spec.template.spec, original.spec.template.spec, 'the pod spec is shared, not copied');
+  assert.is(copy.metadata, original.metadata);
+  const again = [cm('greeting', { G: 'hello' }), secret('creds', { k: 'YQ==' }), original];
+  stampConfigChecksums(again);
+  assert.is(again[2], copy, 'the same checksum: the same copy (an unchanged object keeps its identity)');
+  const changed = [cm('greeting', { G: 'bonjour' }), secret('creds', { k: 'YQ==' }), original];
+  stampConfigChecksums(changed);
+  assert.is.not(changed[2].spec.template.metadata.annotations[CONFIG_CHECKSUM], copy.spec.template.metadata.annotations[CONFIG_CHECKSUM]);
 });
 
 test.run();
