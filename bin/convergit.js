@@ -15,8 +15,15 @@ if (V8_FLAGS) {
   const apply = () => v8.setFlagsFromString(V8_FLAGS);
   apply();
   // Every new isolate's heap set-up raises the process-wide growth factor back to V8's minimum of 2 (Heap::ConfigureHeap):
-  // a Worker (the loader's parse pool) undoes it. Set again once the worker runs, and after it ends.
-  process.on('worker', (w) => { w.once('online', apply); w.once('exit', apply); });
+  // a Worker (the loader's parse pool) undoes it. Set again at every turn of the loop until the worker runs (its
+  // 'online' waits for a busy main thread: src/cli/start-heap.ts), and after it ends.
+  process.on('worker', (w) => {
+    const meanwhile = setInterval(apply, 2);
+    const settled = () => { clearInterval(meanwhile); apply(); };
+    w.once('online', settled);
+    w.once('exit', settled);
+    w.once('error', settled);
+  });
 }
 
 const root = new URL('../', import.meta.url);
