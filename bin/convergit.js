@@ -16,13 +16,12 @@ if (V8_FLAGS) {
   apply();
   // Every new isolate's heap set-up raises the process-wide growth factor back to V8's minimum of 2 (Heap::ConfigureHeap):
   // a Worker (the loader's parse pool) undoes it. Set again at every turn of the loop until the worker runs (its
-  // 'online' waits for a busy main thread: src/cli/start-heap.ts), and after it ends.
+  // 'online' waits for a busy main thread: src/cli/worker-flags.ts, which bin cannot import), and after it ends.
   process.on('worker', (w) => {
     const meanwhile = setInterval(apply, 2);
     const settled = () => { clearInterval(meanwhile); apply(); };
     w.once('online', settled);
-    w.once('exit', settled);
-    w.once('error', settled);
+    w.once('exit', settled); // follows an error too
   });
 }
 

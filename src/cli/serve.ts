@@ -124,11 +124,11 @@ const print = (line: string) => {
 export async function serve(opts: ServeOptions): Promise<void> {
   const timings = startTimings();
   timings.mark('modules');
-  // Held small while starting; then V8 may grow its young generation only under sustained load (young-generation.ts).
-  const heap = holdHeapSmallWhileStarting({ log, onRelease: () => { if (process.env.CONVERGIT_YOUNG !== 'free') governYoungGeneration(); } });
   const dataDir = path.resolve(opts.dataDir);
   // First of all: a second serve on this folder must not touch it (not even seed the example or read the state).
   const lock = lockDataDir(dataDir, 'serve');
+  // Held small while starting; then V8 may grow its young generation only under sustained load (young-generation.ts).
+  const heap = holdHeapSmallWhileStarting({ log, onRelease: () => { if (process.env.CONVERGIT_YOUNG !== 'free') governYoungGeneration(); } });
   try {
     timings.mark('lock');
     await serveLocked(opts, dataDir, lock, timings, heap);
@@ -234,8 +234,13 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     // than spend the restart rolling out the one before it (a remote's fetch does not hold them up).
     const syncer = new Syncer(source, store, { repository, branch: opts.branch, path: opts.path, strict: opts.strict, allowHostPath: opts.allowHostPath, retryBaseMs: opts.retryBase, builder });
     syncer.onStatus(reportChanges());
-    // A revision to sync once serve is up: the start is over, and what follows may be pod churn.
-    syncer.onStatus((s) => { if (ready && BUSY_STATES.has(s.state)) heap.stop('(a new revision to sync)'); });
+    // A new revision to sync once serve is up and its first sync is over: the start is over, and what follows may be
+    // pod churn (not a remote's first sync still running, a retry, a spurious change of the same head).
+    let outcome = false;
+    syncer.onStatus((s) => {
+      if (!BUSY_STATES.has(s.state)) outcome ||= s.state !== 'idle';
+      else if (ready && outcome && s.head && s.head !== s.lastAppliedRevision) heap.stop('(a new revision to sync)');
+    });
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
       if (suspended) syncer.suspend(reason); else syncer.resume();

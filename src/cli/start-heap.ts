@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
-import type { Worker } from 'node:worker_threads';
+import { reapplyAsWorkersStart } from './worker-flags.ts';
 
 /** While serve starts: the young generation kept at its first semi-space, a full collection once the old one grew 30%. */
 export const START_HEAP_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=30';
@@ -10,7 +10,7 @@ const V8_DEFAULTS = '--semi-space-growth-factor=2 --heap-growing-percent=0';
 export interface StartHeap {
   /** Serve is up: V8's defaults come back once the event loop is quiet (the start's burst is over), or after maxMs. */
   started(): void;
-  /** V8's defaults now; `why`, when given, is logged. */
+  /** V8's defaults now; with `why`, logged, and onRelease follows (without: serve failed). */
   stop(why?: string): void;
   readonly holding: boolean;
 }
@@ -22,7 +22,7 @@ export interface StartHeapOptions {
   /** Held at most this long after started(): a start that goes straight into pod churn gets V8's defaults for it. */
   maxMs?: number;
   log?: (m: string) => void;
-  /** Called once V8's defaults are back (not when the hold was never taken). */
+  /** Called once V8's defaults are back (not when the hold was never taken, nor when serve failed). */
   onRelease?: () => void;
 }
 
@@ -38,27 +38,17 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
   let holding = process.env.CONVERGIT_V8_FLAGS === undefined && process.env.CONVERGIT_START_HEAP !== 'off';
   if (!holding) return { started() {}, stop() {}, holding };
   const apply = () => { if (holding) v8.setFlagsFromString(START_HEAP_FLAGS); };
-  // Every new isolate's heap set-up raises the process-wide semi-space growth factor back to 2 (Heap::ConfigureHeap):
-  // a Worker (the loader's parse pool) undoes it; set again once it runs, and after it ends. Its 'online' comes only
-  // when the main thread, busy loading, turns its loop (170 ms at 10,000 files, in which V8 grew the young
-  // generation from 8 to 32 MB): meanwhile set again at every turn (a 2 ms timer).
-  const onWorker = (w: Worker) => {
-    const meanwhile = setInterval(apply, 2);
-    const settled = () => { clearInterval(meanwhile); apply(); };
-    w.once('online', settled);
-    w.once('exit', settled);
-    w.once('error', settled);
-  };
   apply();
-  process.on('worker', onWorker);
+  const stopWatching = reapplyAsWorkersStart(apply); // a Worker's heap set-up undoes them
   let timer: NodeJS.Timeout | undefined, t0 = 0;
   const release = (why?: string) => {
     clearInterval(timer);
     if (!holding) return;
     holding = false;
-    process.off('worker', onWorker);
+    stopWatching();
     v8.setFlagsFromString(V8_DEFAULTS);
-    if (why) opts.log?.(`memory: V8's heap growth back to its defaults ${why}`);
+    if (!why) return; // serve failed: nothing follows
+    opts.log?.(`memory: start-up heap hold over ${why}`);
     opts.onRelease?.();
   };
   return {

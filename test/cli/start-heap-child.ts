@@ -20,7 +20,7 @@ async function grow(n: number): Promise<number> {
   return Math.max(most, young());
 }
 
-const heap = holdHeapSmallWhileStarting({ windowMs: 100, maxMs: 1500, log: (m) => logs.push(m) });
+const heap = holdHeapSmallWhileStarting({ windowMs: 100, maxMs: 1500, log: (m) => logs.push(m), onRelease: () => logs.push('onRelease') });
 const holdingAtFirst = heap.holding;
 await new Promise((resolve, reject) => new Worker('', { eval: true }).once('exit', resolve).once('error', reject));
 const whileHeld = await grow(400_000);
@@ -28,10 +28,14 @@ kept.length = 0;
 heap.started();
 const t0 = Date.now();
 // Busy: a second's worth of work each window, as a start that goes straight into churn.
-for (let spin = true; heap.holding && Date.now() - t0 < 10_000;) {
-  if (busy && spin) { const end = Date.now() + 90; while (Date.now() < end); }
+while (heap.holding && Date.now() - t0 < 10_000) {
+  if (busy) { const end = Date.now() + 90; while (Date.now() < end); }
   await new Promise((r) => setTimeout(r, busy ? 5 : 50));
 }
 const releasedAfterMs = Date.now() - t0;
 const afterwards = await grow(400_000);
-console.log(JSON.stringify({ holdingAtFirst, whileHeld, afterwards, releasedAfterMs, stillHolding: heap.holding, logs }));
+// A serve that fails: stop() without a reason gives V8's defaults back, says nothing and calls no onRelease.
+const failed = holdHeapSmallWhileStarting({ log: (m) => logs.push(`failed: ${m}`), onRelease: () => logs.push('failed: onRelease') });
+failed.stop();
+const failedStillHolding = failed.holding;
+console.log(JSON.stringify({ holdingAtFirst, whileHeld, afterwards, releasedAfterMs, stillHolding: heap.holding, failedStillHolding, logs }));

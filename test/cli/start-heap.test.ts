@@ -22,7 +22,10 @@ test('held while starting, through a Worker; V8 defaults again once the loop is 
   assert.not.ok(r.stillHolding);
   assert.ok(r.releasedAfterMs < 1500, `released ${r.releasedAfterMs} ms after serving, by the cap rather than the quiet`);
   assert.ok(r.afterwards > 4, `young generation ${r.afterwards} MB afterwards: the release did not take effect`);
-  assert.match(r.logs.join('\n'), /the start's work done/);
+  assert.match(r.logs.join('\n'), /start-up heap hold over \(the start's work done/);
+  assert.ok(r.logs.includes('onRelease'), 'what follows the hold (serve: the young generation governor) is called');
+  assert.not.ok(r.failedStillHolding);
+  assert.not.ok(r.logs.some((l: string) => l.startsWith('failed:')), 'a failed serve logs nothing and starts nothing after');
 });
 
 test('a loop that stays busy (a start straight into pod churn) gets V8 defaults after maxMs', () => {
@@ -38,7 +41,7 @@ test('CONVERGIT_V8_FLAGS (the user chose) or CONVERGIT_START_HEAP=off: nothing h
     const r = run('quiet', env);
     assert.not.ok(r.holdingAtFirst, JSON.stringify(env));
     assert.ok(r.whileHeld > 4, `${JSON.stringify(env)}: young generation ${r.whileHeld} MB: the check could not fail`);
-    assert.equal(r.logs, []);
+    assert.equal(r.logs, [], 'nothing held, nothing released');
   }
 });
 

@@ -28,7 +28,7 @@ async function youngAfterSync(env: Record<string, string>): Promise<{ young: num
   try {
     await until(async () => (await serve.get('/status?summary')).body?.sync === 'Synced', 'Synced', 60_000);
     const young = (await memoryOf(serve.pid, path.join(dir, 'memory.json'))).spaces.new_space.committed;
-    if (!env.CONVERGIT_V8_FLAGS && !env.CONVERGIT_START_HEAP) await until(() => /memory: V8's heap growth back to its defaults/.test(serve.output()), 'the start-up hold to end', 30_000);
+    if (!env.CONVERGIT_V8_FLAGS && !env.CONVERGIT_START_HEAP) await until(() => /memory: start-up heap hold over/.test(serve.output()), 'the start-up hold to end', 30_000);
     return { young, log: serve.output() };
   } finally {
     await serve.shutdown();
@@ -38,18 +38,17 @@ async function youngAfterSync(env: Record<string, string>): Promise<{ young: num
 }
 
 test('with CONVERGIT_V8_FLAGS capping it, serve keeps its young generation at 2 MB (4 at most) through its worker threads; without, V8 grows it', async () => {
-  const { young: withFlags, log } = await youngAfterSync({ CONVERGIT_V8_FLAGS: '--semi-space-growth-factor=1 --heap-growing-percent=30' });
+  const { young: withFlags } = await youngAfterSync({ CONVERGIT_V8_FLAGS: '--semi-space-growth-factor=1 --heap-growing-percent=30' });
   const { young: without } = await youngAfterSync({ CONVERGIT_START_HEAP: 'off' });
   // The flag is set again once each worker is online: a scavenge in the moment between the worker's heap set-up
   // and that may double it once (a loaded CI machine saw 4 MB). By default it grows to 16–32 MB here.
   assert.ok(withFlags <= 4, `young generation ${withFlags} MB with the flags`);
-  assert.not.match(log, /heap growth back to its defaults/, 'the user\'s flags are for the whole run');
   assert.ok(without > 4, `young generation ${without} MB by default: the check could not fail`);
 });
 
 test('by default serve lets go of its start-up hold once the start is done, and says so', async () => {
   const { log } = await youngAfterSync({});
-  assert.match(log, /memory: V8's heap growth back to its defaults \(the start's work done [\d.]+ s after serving\)/);
+  assert.match(log, /memory: start-up heap hold over \((the start's work done [\d.]+ s after serving|10 s after serving, still busy)\)/);
 });
 
 test.run();
