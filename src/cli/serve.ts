@@ -236,10 +236,9 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     syncer.onStatus(reportChanges());
     // A new revision to sync once serve is up and its first sync is over: the start is over, and what follows may be
     // pod churn (not a remote's first sync still running, a retry, a spurious change of the same head).
-    let outcome = false;
+    let firstOver = false;
     syncer.onStatus((s) => {
-      if (!BUSY_STATES.has(s.state)) outcome ||= s.state !== 'idle';
-      else if (ready && outcome && s.head && s.head !== s.lastAppliedRevision) heap.stop('(a new revision to sync)');
+      if (ready && firstOver && BUSY_STATES.has(s.state) && s.head && s.head !== s.lastAppliedRevision) heap.stop('(a new revision to sync)');
     });
     const stopFollowing = followSuspension(dataDir, 500, (suspended, reason) => {
       log(suspended ? `suspended${reason ? `: ${reason}` : ''}` : 'resumed');
@@ -247,6 +246,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     });
     started.push(stopFollowing);
     await syncer.start();
+    void syncer.firstOutcome().then(() => { firstOver = true; });
     started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
     const resumed = syncer.interrupted();
     if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, which the previous run had not recorded as applied`);

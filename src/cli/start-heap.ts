@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { performance } from 'node:perf_hooks';
+import { everyLoopWindow } from './loop-windows.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
 
 /** While serve starts: the young generation kept at its first semi-space, a full collection once the old one grew 30%. */
@@ -16,8 +16,7 @@ export interface StartHeap {
 }
 
 export interface StartHeapOptions {
-  /** Event loop utilisation over one window under which the start counts as over. */
-  quietUtilization?: number;
+  /** The window over which the event loop, busy under a quarter of it, counts the start as over. */
   windowMs?: number;
   /** Held at most this long after started(): a start that goes straight into pod churn gets V8's defaults for it. */
   maxMs?: number;
@@ -34,13 +33,13 @@ export interface StartHeapOptions {
  * leaves V8's defaults: then this does nothing.
  */
 export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHeap {
-  const quiet = opts.quietUtilization ?? 0.25, windowMs = opts.windowMs ?? 1000, maxMs = opts.maxMs ?? 10_000;
+  const windowMs = opts.windowMs ?? 1000, maxMs = opts.maxMs ?? 10_000;
   let holding = process.env.CONVERGIT_V8_FLAGS === undefined && process.env.CONVERGIT_START_HEAP !== 'off';
   if (!holding) return { started() {}, stop() {}, holding };
   const apply = () => { if (holding) v8.setFlagsFromString(START_HEAP_FLAGS); };
   apply();
   const stopWatching = reapplyAsWorkersStart(apply); // a Worker's heap set-up undoes them
-  let timer: NodeJS.Timeout | undefined, t0 = 0;
+  let timer: NodeJS.Timeout | undefined;
   const release = (why?: string) => {
     clearInterval(timer);
     if (!holding) return;
@@ -54,20 +53,13 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
   return {
     started() {
       if (!holding || timer) return;
-      let last = performance.eventLoopUtilization();
-      t0 = Date.now();
-      timer = setInterval(() => {
-        const now = performance.eventLoopUtilization();
-        const busy = performance.eventLoopUtilization(now, last).utilization;
-        last = now;
-        if (busy < quiet) release(`(the start's work done ${((Date.now() - t0) / 1000).toFixed(1)} s after serving)`);
+      const t0 = Date.now();
+      timer = everyLoopWindow(windowMs, (busy) => {
+        if (busy < 0.25) release(`(the start's work done ${((Date.now() - t0) / 1000).toFixed(1)} s after serving)`);
         else if (Date.now() - t0 >= maxMs) release(`(${maxMs / 1000} s after serving, still busy)`);
-      }, windowMs);
-      timer.unref();
+      });
     },
     stop: (why) => release(why),
     get holding() { return holding; },
   };
 }
-
-

@@ -23,7 +23,7 @@ async function phase(total: number, chunk: number, pauseMs: number): Promise<num
 }
 
 const governed = process.argv[2] !== 'free';
-if (governed) governYoungGeneration({ windowMs: 100, busyAbove: 0.5 });
+if (governed) governYoungGeneration(100);
 const quiet = await phase(400_000, 2_000, 40);
 const busy = await phase(1_500_000, 20_000, 0);
 console.log(JSON.stringify({ quiet, busy }));

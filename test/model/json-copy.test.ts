@@ -86,21 +86,25 @@ test('arrays come out packed, as JSON.parse makes them (holey ones take slower p
   assert.equal(JSON.parse(out), [false, false, false, false, false]);
 });
 
-test('random JSON-like values: the same as through text', () => {
-  let seed = 7;
+/**
+ * Random JSON-like values (odd leaves, odd keys), each with its index, the same for the same seed; with `freeze`,
+ * half of the objects and arrays deep-frozen.
+ */
+function randomValues(seed: number, n: number, freeze = false): [number, unknown][] {
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   const value = (depth: number): unknown => {
     const r = rand();
     if (depth > 4 || r < 0.4) return pick<unknown>(['', 'x', 'ünïcode ✓', 0, -0, 1e21, 0.1, NaN, true, false, null, undefined, new Date(86_400_000)]);
-    if (r < 0.7) return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
-    return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [pick(['a', 'b', '1', '10', 'key with space', '__proto__']), value(depth + 1)]));
+    const v = r < 0.7 ? Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1))
+      : Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [pick(['a', 'b', '1', '10', 'key with space', '__proto__']), value(depth + 1)]));
+    return freeze && rand() < 0.5 ? deepFreeze(v) : v;
   };
-  for (let i = 0; i < 2000; i++) {
-    const v = value(0);
-    if (v === undefined) continue;
-    same(jsonCopy(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
-  }
+  return Array.from({ length: n }, (_, i): [number, unknown] => [i, value(0)]).filter(([, v]) => v !== undefined);
+}
+
+test('random JSON-like values: the same as through text', () => {
+  for (const [i, v] of randomValues(7, 2000)) same(jsonCopy(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
 });
 
 test('jsonCopySharingFrozen keeps frozen JSON below the top two levels, copies the rest; always equal to through text', () => {
@@ -137,21 +141,7 @@ test('jsonCopySharingFrozen keeps frozen JSON below the top two levels, copies t
 });
 
 test('jsonCopySharingFrozen on random values, frozen at random: the same as through text', () => {
-  let seed = 11;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
-  const value = (depth: number): unknown => {
-    const r = rand();
-    if (depth > 4 || r < 0.4) return pick<unknown>(['', 'x', 0, -0, 0.1, NaN, true, null, undefined]);
-    const v = r < 0.7 ? Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1))
-      : Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [pick(['a', 'b', '1']), value(depth + 1)]));
-    return rand() < 0.5 ? deepFreeze(v) : v;
-  };
-  for (let i = 0; i < 2000; i++) {
-    const v = value(0);
-    if (v === undefined) continue;
-    same(jsonCopySharingFrozen(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
-  }
+  for (const [i, v] of randomValues(11, 2000, true)) same(jsonCopySharingFrozen(v), viaText(v), `value ${i}: ${JSON.stringify(v)}`);
 });
 
 test('the upstream corpus: every document copies as through text', () => {
