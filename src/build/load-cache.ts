@@ -5,7 +5,7 @@
 // when the code changed. New entries are appended (a commit costs what it changed); past its bound the file is
 // rewritten with only what this process used. Entries are serialised when written, not when set, and serve
 // writes a few seconds after a load (writeDelayMs): a cold start's 10,000 entries (~15 MB, ~1 s of CPU) are
-// written after its first sync, not in it (issue 14).
+// serialised after its first sync, not in it (issue 14); those the parse workers made as text go as they come.
 import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -97,9 +97,14 @@ export class DiskLoadCache implements LoadCache {
     await this.writeNow();
   }
 
-  /** Unless writes are delayed (serve writes after its sync, whose main thread is never idle), writes what was set. */
+  /**
+   * Writes what was set so far. When writes are delayed (serve writes after its sync, whose main thread is never idle),
+   * only the entries set as text (a parse worker's: nothing to serialise): held until the delayed flush, a cold
+   * start's 10,000 were ~10 MB of serve's heap at its peak (issue 14).
+   */
   writeSoFar(): void {
     if (!this.writeDelayMs) void this.writeNow();
+    else this.writing = this.writing.then(() => this.append(true));
   }
 
   /** Writes what is still to be written (a delayed flush's entries), and waits for any write under way. */
@@ -113,10 +118,11 @@ export class DiskLoadCache implements LoadCache {
     return (this.writing = this.writing.then(() => this.append()));
   }
 
-  private async append(): Promise<void> {
-    if (!this.added.size) return;
-    const entries = [...this.added];
-    this.added.clear();
+  /** Appends the entries added (`textOnly`: those already text), and forgets them. */
+  private async append(textOnly = false): Promise<void> {
+    const entries = [...this.added].filter(([, v]) => !textOnly || typeof v === 'string');
+    if (!entries.length) return;
+    for (const [k] of entries) this.added.delete(k);
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
       if (this.fresh) {

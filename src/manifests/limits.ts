@@ -16,15 +16,20 @@ export const limitsOf = (o: LoadOptions): Limits => ({
 
 const size = (n: number) => (n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
 
+/** A `..` path segment (either separator). */
+const PARENT = /(^|[\\/])\.\.([\\/]|$)/;
+/** `./deploy/` → `deploy`: the last root kept, as every file of a load asks (no two new strings per file and commit). */
+let lastRoot = { root: '', r: '' };
+const normalRoot = (root: string) => (lastRoot.root === root ? lastRoot.r : (lastRoot = { root, r: root.replace(/^\.\/+/, '').replace(/\/+$/, '') }).r);
+
 /** Why a file must not be loaded (symlink, path, size), or undefined. */
 export function fileRefusal(file: ManifestFile, root: string, limits: Limits, bytes = byteLength(file)): string | undefined {
   if (file.symlink) return 'file is a symbolic link; symlinks are refused in manifests';
-  const segs = file.path.split(/[\\/]/);
-  if (segs.includes('..') || file.path.startsWith('/') || /^[A-Za-z]:/.test(file.path)) {
+  if (PARENT.test(file.path) || file.path.startsWith('/') || /^[A-Za-z]:/.test(file.path)) {
     return "file is outside the repository (absolute paths and '..' are refused)";
   }
-  const r = root.replace(/^\.\/+/, '').replace(/\/+$/, '');
-  if (r && r !== '.' && file.path !== r && !file.path.startsWith(r + '/')) return `file is outside the manifest path "${r}"`;
+  const r = normalRoot(root);
+  if (r && r !== '.' && file.path !== r && !(file.path.startsWith(r) && file.path[r.length] === '/')) return `file is outside the manifest path "${r}"`;
   const lfs = lfsPointer(file.content);
   if (lfs) return lfs;
   if (bytes > limits.maxFileBytes) return `file is ${size(bytes)}, over the ${size(limits.maxFileBytes)} limit per file`;

@@ -20,14 +20,17 @@ const SOURCES = [
 /** Where the pod spec sits in an object of `kind`, if it has one. */
 export function podSpecPath(kind: string): Path | undefined {
   switch (kind) {
-    case 'Pod': return ['spec'];
-    case 'PodTemplate': return ['template', 'spec'];
-    case 'CronJob': return ['spec', 'jobTemplate', 'spec', 'template', 'spec'];
+    case 'Pod': return POD;
+    case 'PodTemplate': return POD_TEMPLATE;
+    case 'CronJob': return CRON_JOB;
     case 'Deployment': case 'ReplicaSet': case 'ReplicationController': case 'Job': case 'StatefulSet': case 'DaemonSet':
-      return ['spec', 'template', 'spec'];
+      return WORKLOAD;
     default: return undefined;
   }
 }
+// One array each, not one per call: every commit asks for each of 10,000 objects (issue 14). Frozen: shared.
+const POD: Path = Object.freeze(['spec']), POD_TEMPLATE: Path = Object.freeze(['template', 'spec']);
+const CRON_JOB: Path = Object.freeze(['spec', 'jobTemplate', 'spec', 'template', 'spec']), WORKLOAD: Path = Object.freeze(['spec', 'template', 'spec']);
 
 /** A relative path without `..` elements, as Kubernetes requires of subPath and items' paths. */
 function relativePathProblem(p: unknown): string | undefined {

@@ -241,7 +241,7 @@ test('thousands of entries, written a few hundred lines at a time, are all read 
   }
 });
 
-test('writeSoFar writes what was set so far and keeps what was read for the rest of the load; a delayed cache waits', async () => {
+test('writeSoFar writes what was set so far and keeps what was read for the rest of the load; a delayed cache writes only what is text', async () => {
   const dir = tmp(), delayed = tmp();
   const file = join(dir, 'loads.ndjson');
   const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1 : 0);
@@ -261,14 +261,22 @@ test('writeSoFar writes what was set so far and keeps what was read for the rest
     await cache.flush();
     const again = await DiskLoadCache.open(dir, { fingerprint: 'test' });
     assert.equal([again.get('k1'), again.get('k2')], [{ a: 1 }, { b: 2 }]);
-    // serve's cache writes after its sync: not while the load goes.
+    // serve's cache writes after its sync what it must serialise; entries set as text (a parse worker's) go now.
     const later = await DiskLoadCache.open(delayed, { fingerprint: 'test', writeDelayMs: 60_000 });
+    const laterFile = join(delayed, 'loads.ndjson');
+    const keys = () => (existsSync(laterFile) ? readFileSync(laterFile, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[1]) : []);
     later.set('k', { c: 3 });
+    later.set('t', '{"d":4}', { json: true });
     later.writeSoFar();
-    await new Promise((r) => setTimeout(r, 50)); // a write, had one begun, would have landed (the other one above did)
-    assert.not.ok(existsSync(join(delayed, 'loads.ndjson')), 'no write before the delayed flush');
+    await until(() => keys().length > 0, 'the text entry written', 5000);
+    await new Promise((r) => setTimeout(r, 50)); // a second write, had one begun, would have landed by now
+    assert.equal(keys(), ['"t"'], 'the text entry only: the other waits for the delayed flush');
+    await later.flush(); // delayed: nothing yet
+    assert.equal(keys(), ['"t"']);
     await later.close();
-    assert.ok(existsSync(join(delayed, 'loads.ndjson')));
+    assert.equal(keys(), ['"t"', '"k"']);
+    const reopened = await DiskLoadCache.open(delayed, { fingerprint: 'test' });
+    assert.equal([reopened.get('k'), reopened.get('t')], [{ c: 3 }, { d: 4 }]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(delayed, { recursive: true, force: true });
