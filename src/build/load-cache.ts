@@ -38,6 +38,8 @@ export class DiskLoadCache implements LoadCache {
   /** The write a delayed flush scheduled, and the last write begun (writes never overlap). */
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
+  /** close() was called: no more pauses. */
+  private hurry = false;
 
   private constructor(private readonly file: string, private readonly header: string, private readonly maxBytes: number, private readonly writeDelayMs = 0) {}
 
@@ -91,7 +93,7 @@ export class DiskLoadCache implements LoadCache {
     this.lines.clear();
     if (!this.added.size) return;
     if (this.writeDelayMs > 0) {
-      this.timer ??= setTimeout(() => void this.writeNow(), this.writeDelayMs).unref();
+      this.timer ??= setTimeout(() => void this.writeNow(true), this.writeDelayMs).unref();
       return;
     }
     await this.writeNow();
@@ -109,30 +111,42 @@ export class DiskLoadCache implements LoadCache {
 
   /** Writes what is still to be written (a delayed flush's entries), and waits for any write under way. */
   async close(): Promise<void> {
+    this.hurry = true; // a paced write under way goes on at once
     await this.writeNow();
   }
 
-  private writeNow(): Promise<void> {
+  /** `paced`: the delayed flush's write, in the background (see pauses()). */
+  private writeNow(paced = false): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    return (this.writing = this.writing.then(() => this.append()));
+    return (this.writing = this.writing.then(() => this.append(false, paced)));
+  }
+
+  /**
+   * After each block of lines, a pause three times as long as making it took: a background write takes at most a
+   * quarter of the event loop. A cold start's ~4,700 entries its main thread loaded, serialised at once, kept the
+   * loop busy for a second: GETs waited, and the young-generation governor (cli/young-generation.ts) took it for
+   * pod churn.
+   */
+  private pauses(paced: boolean): (made: number) => Promise<void> {
+    return (made) => (paced && !this.hurry ? new Promise((r) => setTimeout(r, 3 * made)) : Promise.resolve());
   }
 
   /** Appends the entries added (`textOnly`: those already text), and forgets them. */
-  private async append(textOnly = false): Promise<void> {
+  private async append(textOnly = false, paced = false): Promise<void> {
     const entries = [...this.added].filter(([, v]) => !textOnly || typeof v === 'string');
     if (!entries.length) return;
     for (const [k] of entries) this.added.delete(k);
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
       if (this.fresh) {
-        await this.replace(linesOf(entries, `${this.header}\n`));
+        await this.replace(linesOf(entries, `${this.header}\n`), this.pauses(paced));
         this.fresh = false;
       } else {
-        for (const bytes of encoded(linesOf(entries))) {
+        await eachBlock(linesOf(entries), this.pauses(paced), async (bytes) => {
           this.size += bytes.length;
           await appendFile(this.file, bytes);
-        }
+        });
       }
       if (this.size > this.maxBytes) await this.compact();
     } catch { /* next time */ }
@@ -166,15 +180,15 @@ export class DiskLoadCache implements LoadCache {
   }
 
   /** Written aside and renamed: a reader sees the old file or the new one, never half of one. */
-  private async replace(texts: Iterable<string>) {
+  private async replace(texts: Iterable<string>, pause?: (made: number) => Promise<void>) {
     const tmp = `${this.file}.${process.pid}.tmp`;
     const out = await open(tmp, 'w');
     let size = 0;
     try {
-      for (const bytes of encoded(texts)) {
+      await eachBlock(texts, pause, async (bytes) => {
         size += bytes.length;
         await out.writeFile(bytes);
-      }
+      });
     } finally {
       await out.close();
     }
@@ -201,6 +215,17 @@ const LINES_AT_ONCE = 500;
  */
 function* encoded(texts: Iterable<string>): Generator<Buffer> {
   for (const text of texts) yield Buffer.from(text);
+}
+
+/** Writes each text's bytes with `write`, then `pause`s for the ms making them took. */
+async function eachBlock(texts: Iterable<string>, pause: ((made: number) => Promise<void>) | undefined, write: (bytes: Buffer) => Promise<void>) {
+  let t0 = performance.now();
+  for (const bytes of encoded(texts)) {
+    const made = performance.now() - t0;
+    await write(bytes);
+    await pause?.(made);
+    t0 = performance.now();
+  }
 }
 
 /** An added entry's JSON text (made now if it was set lazily). */

@@ -283,4 +283,30 @@ test('writeSoFar writes what was set so far and keeps what was read for the rest
   }
 });
 
+test('a delayed flush writes in the background, a quarter of the event loop at most; close() writes the rest at once', async () => {
+  const dir = tmp();
+  const file = join(dir, 'loads.ndjson');
+  const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1 : 0);
+  const busy = (ms: number) => { for (const end = performance.now() + ms; performance.now() < end;); };
+  const fill = (cache: DiskLoadCache, from: number) => { for (let i = from; i < from + 1500; i++) cache.set(`k${i}`, () => { busy(0.1); return { i }; }, { lazy: true }); };
+  try {
+    const cache = await DiskLoadCache.open(dir, { fingerprint: 'test', writeDelayMs: 1 });
+    fill(cache, 0);
+    await cache.flush();
+    const before = performance.eventLoopUtilization();
+    await until(() => lines() === 1500, 'the delayed flush written', 20_000);
+    const busyShare = performance.eventLoopUtilization(before).utilization;
+    assert.ok(busyShare < 0.5, `the write kept the event loop busy ${(busyShare * 100).toFixed(0)}% of the time`);
+    fill(cache, 1500);
+    await cache.flush();
+    await until(() => lines() > 1500, 'the second write begun', 20_000);
+    await cache.close();
+    assert.is(lines(), 3000, 'close() waited for the whole write');
+    const again = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    assert.equal([again.get('k0'), again.get('k2999')], [{ i: 0 }, { i: 2999 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
