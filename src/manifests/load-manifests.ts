@@ -1,7 +1,6 @@
 // The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
 import { jsonCopy } from '../model/json-copy.ts';
-import { deepFreeze } from '../model/deep-freeze.ts';
 import { createHash } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import type { Issue } from '../model/issue.ts';
@@ -20,7 +19,7 @@ import type { KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
 import { parseYaml } from './parse.ts';
-import { restoreFile, storeFile, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
+import { restoreFile, storeFile, verdictObject, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
 import { StringTable } from './string-table.ts';
 import { ParsePool } from './parse-pool.ts';
 import { toPointer, type Path } from './paths.ts';
@@ -342,7 +341,7 @@ export class Preload {
   private loadHere(file: ManifestFile): void {
     const key = keyOf(file, this.limits.maxAliases);
     const { parsed, verdicts } = checkedOnItsOwn(file, this.limits.maxAliases, this.strict, strings);
-    for (const [doc, v] of verdicts) checked.set(doc, { ...v, object: v.object && deepFreeze(v.object) });
+    for (const [doc, v] of verdicts) checked.set(doc, { ...v, object: verdictObject(v.object, doc) });
     const entry = storeParsed(key, file, parsed, this.strict);
     if (this.opts.cache) setLazily(this.opts.cache, diskKeyOf(key, this.strict), entry);
     this.counted();
@@ -404,7 +403,7 @@ function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds:
   const object = loadDocument(doc, strict, own, crds);
   issues.push(...own);
   const cached = !!doc.info && !doc.info.custom;
-  if (cached) checked.set(doc, { issues: own, object: object && deepFreeze(object), kind: doc.kind, info: doc.info });
+  if (cached) checked.set(doc, { issues: own, object: verdictObject(object, doc), kind: doc.kind, info: doc.info });
   return object && (cached && !shared ? jsonCopy(object) : object);
 }
 

@@ -7,6 +7,7 @@ import { kindInfoFor, type KindInfo } from '../model/kinds.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { LoadedDoc } from './doc.ts';
 import { deepFreeze } from '../model/deep-freeze.ts';
+import { sharingEqual } from '../model/share-equal.ts';
 import { DocPositions, type CompactPositions, type Position } from './positions.ts';
 import type { StringTable } from './string-table.ts';
 
@@ -26,6 +27,12 @@ interface StoredDoc extends CompactPositions {
 
 /** A document's verdict, as the loader remembers it. */
 export interface Verdict { issues: Issue[]; object: KubeObject | undefined; kind?: string; info?: KindInfo }
+
+/**
+ * A verdict's object as the loader keeps it: deep-frozen, and sharing what it has of the document as written (it is
+ * a copy with defaults added): one copy of both. `object` must be the caller's own.
+ */
+export const verdictObject = (object: KubeObject | undefined, doc: LoadedDoc) => object && deepFreeze(sharingEqual(object, doc.value));
 
 export interface RestoredFile {
   docs: LoadedDoc[];
@@ -77,7 +84,7 @@ export function restoreFile(stored: unknown, path: string, strings?: StringTable
     if (!info || info.custom || kind !== doc.value.kind || !Array.isArray(issues) || !issues.every((i) => isRecord(i) && i.file === path)) return undefined;
     if (object !== undefined && !(isRecord(object) && isRecord(object.metadata))) return undefined;
     if (typeof doc.value.metadata?.name === 'string') doc.name = doc.value.metadata.name;
-    verdicts.set(doc, { issues, object: object && deepFreeze(strings ? strings.intern(object, true) : object), kind, info });
+    verdicts.set(doc, { issues, object: verdictObject(strings ? strings.intern(object, true) : object, doc), kind, info });
   }
   return { docs: docs.slice(), error: stored.error, chars: stored.chars, bytes: stored.bytes, verdicts }; // exact length, as parsedDocs'
 }
