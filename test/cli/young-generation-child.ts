@@ -1,7 +1,7 @@
 // Run by young-generation.test.ts in a process of its own (V8's flags are process-wide): with the governor on, makes
-// objects that stay alive (what makes V8 grow its young generation) first in short bursts between idle waits (a
-// commit now and then), then without a pause (churn). Prints the largest young generation (MB) seen in each phase as
-// one JSON line.
+// objects that stay alive (what makes V8 grow its young generation) first in short bursts between idle waits, then
+// in bursts of 150 ms (a commit now and then), then without a pause (churn). Prints the largest young generation (MB)
+// seen in each phase as one JSON line.
 import v8 from 'node:v8';
 import { governYoungGeneration } from '../../src/cli/young-generation.ts';
 
@@ -22,8 +22,22 @@ async function phase(total: number, chunk: number, pauseMs: number): Promise<num
   return Math.max(most, young());
 }
 
+/** `times` bursts of `ms` making objects (a commit's), `pauseMs` apart; the largest young generation seen meanwhile. */
+async function bursts(times: number, ms: number, pauseMs: number): Promise<number> {
+  let most = young();
+  for (let t = 0; t < times; t++) {
+    for (const t0 = performance.now(); performance.now() - t0 < ms;) burst(1_000);
+    most = Math.max(most, young());
+    kept = [];
+    await sleep(pauseMs);
+  }
+  return Math.max(most, young());
+}
+
 const governed = process.argv[2] !== 'free';
 if (governed) governYoungGeneration(100);
 const quiet = await phase(400_000, 2_000, 40);
+// A burst of 1.5 windows is busy in at most one window in a row.
+const commits = await bursts(12, 150, 300);
 const busy = await phase(1_500_000, 20_000, 0);
-console.log(JSON.stringify({ quiet, busy }));
+console.log(JSON.stringify({ quiet, commits, busy }));

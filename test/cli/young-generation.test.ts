@@ -8,15 +8,17 @@ const child = new URL('./young-generation-child.ts', import.meta.url).pathname;
 const run = (mode: 'governed' | 'free') =>
   JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', child, mode], { encoding: 'utf8' }).trim().split('\n').pop()!);
 
-test('bursts between idle waits keep it at its first semi-space; a busy loop lets V8 grow it', () => {
+test('bursts between idle waits, and commits\' bursts, keep it at its first semi-space; a busy loop lets V8 grow it', () => {
   const r = run('governed');
   assert.ok(r.quiet <= 4, `young generation ${r.quiet} MB through quiet bursts`);
+  assert.ok(r.commits <= 4, `young generation ${r.commits} MB through bursts of 150 ms (1.5 windows)`);
   assert.ok(r.busy > 4, `young generation ${r.busy} MB under a busy loop: the governor kept it small`);
 });
 
 test('without the governor the same quiet bursts grow it (the check can fail)', () => {
   const r = run('free');
   assert.ok(r.quiet > 4, `young generation ${r.quiet} MB: V8 did not grow it here, so the governed check proves nothing`);
+  assert.ok(r.commits > 4, `young generation ${r.commits} MB through bursts: V8 did not grow it there, so the governed check proves nothing`);
 });
 
 test.run();
