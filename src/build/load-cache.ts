@@ -4,8 +4,9 @@
 // line of a key wins; a line whose checksum fails (a torn write, a disk error) is skipped, and so is every line
 // when the code changed. New entries are appended (a commit costs what it changed); past its bound the file is
 // rewritten with only what this process used. Entries are serialised when written, not when set, and serve
-// writes a few seconds after a load (writeDelayMs): a cold start's 10,000 entries (~15 MB, ~1 s of CPU) are
-// serialised after its first sync, not in it (issue 14); those the parse workers made as text go as they come.
+// writes a few seconds after a load (writeDelayMs): the entries a cold start's main thread loaded itself (~4,700 of
+// 10,000, ~0.5 s of CPU) are serialised after its first sync, not in it (issue 14), in the background (pauses());
+// those the parse workers made as text go as they come.
 import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -38,8 +39,11 @@ export class DiskLoadCache implements LoadCache {
   /** The write a delayed flush scheduled, and the last write begun (writes never overlap). */
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
-  /** close() was called: no more pauses. */
+  /** Entries being written: still answered by get() and has() until their lines are on disk. */
+  private inWrite = new Map<string, string | (() => unknown)>();
+  /** close() was called: no more pauses; `wake` ends the one under way. */
   private hurry = false;
+  private wake?: () => void;
 
   private constructor(private readonly file: string, private readonly header: string, private readonly maxBytes: number, private readonly writeDelayMs = 0) {}
 
@@ -58,7 +62,7 @@ export class DiskLoadCache implements LoadCache {
 
   get(key: string): unknown {
     const k = hashed(key);
-    const text = this.lines.get(k) ?? jsonOf(this.added.get(k));
+    const text = this.lines.get(k) ?? jsonOf(this.added.get(k) ?? this.inWrite.get(k));
     if (text === undefined) {
       this.stats.misses++;
       return undefined;
@@ -75,7 +79,7 @@ export class DiskLoadCache implements LoadCache {
 
   has(key: string): boolean {
     const k = hashed(key);
-    return this.lines.has(k) || this.added.has(k);
+    return this.lines.has(k) || this.added.has(k) || this.inWrite.has(k);
   }
 
   set(key: string, value: unknown, opts: { json?: boolean; lazy?: boolean } = {}): void {
@@ -112,6 +116,7 @@ export class DiskLoadCache implements LoadCache {
   /** Writes what is still to be written (a delayed flush's entries), and waits for any write under way. */
   async close(): Promise<void> {
     this.hurry = true; // a paced write under way goes on at once
+    this.wake?.();
     await this.writeNow();
   }
 
@@ -125,18 +130,24 @@ export class DiskLoadCache implements LoadCache {
   /**
    * After each block of lines, a pause three times as long as making it took: a background write takes at most a
    * quarter of the event loop. A cold start's ~4,700 entries its main thread loaded, serialised at once, kept the
-   * loop busy for a second: GETs waited, and the young-generation governor (cli/young-generation.ts) took it for
-   * pod churn.
+   * loop busy for half a second beside a commit: GETs waited, and the young-generation governor
+   * (cli/young-generation.ts) took it for pod churn.
    */
   private pauses(paced: boolean): (made: number) => Promise<void> {
-    return (made) => (paced && !this.hurry ? new Promise((r) => setTimeout(r, 3 * made)) : Promise.resolve());
+    return (made) => new Promise((resolve) => {
+      if (!paced || this.hurry) return resolve();
+      const timer = setTimeout(this.wake = () => { clearTimeout(timer); this.wake = undefined; resolve(); }, 3 * made);
+    });
   }
 
   /** Appends the entries added (`textOnly`: those already text), and forgets them. */
   private async append(textOnly = false, paced = false): Promise<void> {
     const entries = [...this.added].filter(([, v]) => !textOnly || typeof v === 'string');
     if (!entries.length) return;
-    for (const [k] of entries) this.added.delete(k);
+    for (const [k, v] of entries) {
+      this.added.delete(k);
+      this.inWrite.set(k, v);
+    }
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
       if (this.fresh) {
@@ -149,7 +160,9 @@ export class DiskLoadCache implements LoadCache {
         });
       }
       if (this.size > this.maxBytes) await this.compact();
-    } catch { /* next time */ }
+    } catch { /* next time */ } finally {
+      for (const [k, v] of entries) if (this.inWrite.get(k) === v) this.inWrite.delete(k);
+    }
   }
 
   private read(body: string) {

@@ -402,9 +402,11 @@ function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds:
   const own: Issue[] = [];
   const object = loadDocument(doc, strict, own, crds);
   issues.push(...own);
-  const cached = !!doc.info && !doc.info.custom;
-  if (cached) checked.set(doc, { issues: own, object: verdictObject(object, doc), kind: doc.kind, info: doc.info });
-  return object && (cached && !shared ? jsonCopy(object) : object);
+  if (!doc.info || doc.info.custom) return object;
+  // What is remembered is what is handed out: the object itself, or the document when all of it is equal.
+  const kept = verdictObject(object, doc);
+  checked.set(doc, { issues: own, object: kept, kind: doc.kind, info: doc.info });
+  return kept && (shared ? kept : jsonCopy(kept));
 }
 
 /** Not part of a document's cached verdict (--allow-host-path is the server's), but remembered per its value. */

@@ -283,7 +283,7 @@ test('writeSoFar writes what was set so far and keeps what was read for the rest
   }
 });
 
-test('a delayed flush writes in the background, a quarter of the event loop at most; close() writes the rest at once', async () => {
+test('a delayed flush writes in the background, a quarter of the event loop at most, holding what it writes; close() writes the rest at once', async () => {
   const dir = tmp();
   const file = join(dir, 'loads.ndjson');
   const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1 : 0);
@@ -300,8 +300,14 @@ test('a delayed flush writes in the background, a quarter of the event loop at m
     fill(cache, 1500);
     await cache.flush();
     await until(() => lines() > 1500, 'the second write begun', 20_000);
+    // Its last entries are not on disk yet, and still there to be read.
+    assert.ok(lines() < 3000 && cache.has('k2999'), 'an entry being written is still held');
+    assert.equal(cache.get('k2999'), { i: 2999 });
+    const closing = performance.eventLoopUtilization();
     await cache.close();
+    const busyClosing = performance.eventLoopUtilization(closing).utilization;
     assert.is(lines(), 3000, 'close() waited for the whole write');
+    assert.ok(busyClosing > 0.7, `close() left the event loop idle ${(100 - busyClosing * 100).toFixed(0)}% of the time: it paused`);
     const again = await DiskLoadCache.open(dir, { fingerprint: 'test' });
     assert.equal([again.get('k0'), again.get('k2999')], [{ i: 0 }, { i: 2999 }]);
   } finally {
