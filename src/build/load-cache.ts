@@ -110,7 +110,7 @@ export class DiskLoadCache implements LoadCache {
    */
   writeSoFar(): void {
     if (!this.writeDelayMs) void this.writeNow();
-    else this.writing = this.writing.then(() => this.append(true));
+    else void this.queue(true, false);
   }
 
   /** Writes what is still to be written (a delayed flush's entries), and waits for any write under way. */
@@ -124,7 +124,12 @@ export class DiskLoadCache implements LoadCache {
   private writeNow(paced = false): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    return (this.writing = this.writing.then(() => this.append(false, paced)));
+    return this.queue(false, paced);
+  }
+
+  /** An append after the writes begun (they never overlap). */
+  private queue(textOnly: boolean, paced: boolean): Promise<void> {
+    return (this.writing = this.writing.then(() => this.append(textOnly, paced)));
   }
 
   /**
@@ -141,7 +146,7 @@ export class DiskLoadCache implements LoadCache {
   }
 
   /** Appends the entries added (`textOnly`: those already text), and forgets them. */
-  private async append(textOnly = false, paced = false): Promise<void> {
+  private async append(textOnly: boolean, paced: boolean): Promise<void> {
     const entries = [...this.added].filter(([, v]) => !textOnly || typeof v === 'string');
     if (!entries.length) return;
     for (const [k, v] of entries) {

@@ -8,7 +8,7 @@ import { parsePinnedGitImage } from '../model/git-image.ts';
 import { issueAt } from './doc.ts';
 import type { Path } from './paths.ts';
 import type { DesiredObject } from './types.ts';
-import { podSpecPath } from './volume-rules.ts';
+import { objectAt, podSpecPath } from './volume-rules.ts';
 
 interface ImageRef { object: DesiredObject; path: Path; dir: string | undefined; problem?: string }
 
@@ -24,11 +24,10 @@ function* imageRefs(objects: DesiredObject[]): Iterable<ImageRef> {
   for (const object of objects) {
     // Every kind with a pod template (a CronJob's Jobs and a DaemonSet's pods run git images too).
     const at = podSpecPath(object.object.kind);
-    if (!at) continue;
-    let spec: any = object.object;
-    for (let k = 0; k < at.length && spec; k++) spec = spec[at[k]];
+    const spec = at && objectAt(object.object, at);
+    if (!spec) continue;
     for (const list of CONTAINER_LISTS) {
-      const containers: { image?: unknown }[] | undefined = spec?.[list];
+      const containers: { image?: unknown }[] | undefined = spec[list];
       for (let i = 0; i < (containers?.length ?? 0); i++) {
         const image = containers![i].image;
         const m = typeof image === 'string' && image.startsWith('git:') ? GIT.exec(image) : null;

@@ -18,9 +18,8 @@ const size = (n: number) => (n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : n >= 10
 
 /** A `..` path segment (either separator). */
 const PARENT = /(^|[\\/])\.\.([\\/]|$)/;
-/** `./deploy/` → `deploy`: the last root kept, as every file of a load asks (no two new strings per file and commit). */
-let lastRoot = { root: '', r: '' };
-const normalRoot = (root: string) => (lastRoot.root === root ? lastRoot.r : (lastRoot = { root, r: root.replace(/^\.\/+/, '').replace(/\/+$/, '') }).r);
+/** `./deploy/` → `deploy`; a root with nothing to strip as it is (every file of every commit asks: no regex runs). */
+const normalRoot = (root: string) => (root.startsWith('./') || root.endsWith('/') ? root.replace(/^\.\/+/, '').replace(/\/+$/, '') : root);
 
 /** Why a file must not be loaded (symlink, path, size), or undefined. */
 export function fileRefusal(file: ManifestFile, root: string, limits: Limits, bytes = byteLength(file)): string | undefined {

@@ -32,6 +32,13 @@ export function podSpecPath(kind: string): Path | undefined {
 const POD: Path = Object.freeze(['spec']), POD_TEMPLATE: Path = Object.freeze(['template', 'spec']);
 const CRON_JOB: Path = Object.freeze(['spec', 'jobTemplate', 'spec', 'template', 'spec']), WORKLOAD: Path = Object.freeze(['spec', 'template', 'spec']);
 
+/** What is at `at` in `obj` (a pod spec, for podSpecPath's paths) when it and every step to it are objects. */
+export function objectAt(obj: unknown, at: Path): Obj | undefined {
+  let o = obj;
+  for (let k = 0; k < at.length; k++) o = isObj(o) ? o[at[k]] : undefined;
+  return isObj(o) ? o : undefined;
+}
+
 /** A relative path without `..` elements, as Kubernetes requires of subPath and items' paths. */
 function relativePathProblem(p: unknown): string | undefined {
   if (typeof p !== 'string') return undefined;
@@ -80,8 +87,8 @@ export function volumeViolations(kind: string, obj: Obj, allowHostPath: readonly
   }
   const at = podSpecPath(kind);
   if (!at) return [];
-  const spec = at.reduce<any>((o, k) => (isObj(o) ? o[k] : undefined), obj);
-  if (!isObj(spec)) return [];
+  const spec = objectAt(obj, at);
+  if (!spec) return [];
   const out: Violation[] = [];
   const names = new Set<string>();
   // A StatefulSet's claim templates are volumes of its pods too (the controller adds one per template).
