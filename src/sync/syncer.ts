@@ -172,6 +172,12 @@ export class Syncer {
   private preload?: Preload;
   /** plan.inventory of the last plan noted: a plan with the very same array has the inventory's keys. */
   private notedInventory?: string[];
+  /** The read, load and plan of the revision a restart found applied already (prime()), until done; never rejects. */
+  private priming?: Promise<void>;
+  private primingPreload?: Preload;
+  /** prime() is tried once: one that failed leaves the work to the next pass, as before. */
+  private primed = false;
+  private stopping = false;
 
   constructor(private source: RevisionSource, private store: Store, private opts: SyncerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -183,6 +189,7 @@ export class Syncer {
     const machine = syncMachine.provide({
       actors: {
         fetch: fromPromise(async () => {
+          await this.priming; // its read is the base of this pass's
           await this.source.fetch();
           return this.source.head();
         }),
@@ -209,10 +216,7 @@ export class Syncer {
           }
         }),
         plan: fromPromise(async () => {
-          // Custom resources are keyed, listed and stored in their CRD's scope: this revision's kinds are known first.
-          const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
-          const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
-          registerCrds([...kept, ...crds]);
+          this.registerRevisionCrds();
           // Taken now: what changes from here on (this plan's own apply included) is the next plan's to pair.
           const base = this.planBase, changed = this.liveChanged;
           this.planBase = this.planning = undefined;
@@ -306,6 +310,41 @@ export class Syncer {
     this.actor?.send({ type: 'RESUME' });
   }
 
+  /** Custom resources are keyed, listed and stored in their CRD's scope: the loaded revision's kinds are known first. */
+  private registerRevisionCrds(): void {
+    const crds = this.objects.filter((o) => o.kind === 'CustomResourceDefinition');
+    const kept = this.appliedCrds.filter((c) => !crds.some((d) => d.metadata.name === c.metadata.name));
+    registerCrds([...kept, ...crds]);
+  }
+
+  /**
+   * A start that finds its branch's head applied already reads, loads and plans nothing; the first commit after it
+   * then read every blob, loaded every file and paired every key (2.3 s at 10,000 objects, where a commit costs
+   * ~0.1 s). So that revision is read, loaded and planned now, in the background, as the passes do it, without
+   * applying: the next pass reads and loads only what its commit changed, and, when the plan found nothing to do
+   * (the store holds what git says), pairs only the keys that changed since. Whatever fails here is left to that
+   * pass, which then does it all as before.
+   */
+  private prime(head: string): void {
+    this.primed = true;
+    this.priming = (async () => {
+      const cache = await this.opts.builder?.loads();
+      if (this.stopping) return;
+      const preload = this.primingPreload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache });
+      this.revision = await this.source.read(head, preload.hooks);
+      if (this.stopping || (await this.loadRevision(preload)).errors?.length || this.stopping) return;
+      this.registerRevisionCrds();
+      this.liveChanged = new Set(); // as a plan takes it: what changes from here is the next plan's to pair
+      const made = await this.planAll();
+      if (!made.plan.steps.length) this.planBase = made.base;
+      await this.writeStatus(); // the revision's warnings: not kept across a restart, known again now
+    })().catch(() => {}).finally(() => {
+      this.primingPreload?.abort();
+      if (this.revision?.files.length) this.revision = { ...this.revision, files: [] }; // as between passes
+      this.priming = this.primingPreload = undefined;
+    });
+  }
+
   /** The validate step: the revision read loaded (or the last load's answer, when nothing it read changed). */
   private async loadRevision(preload: Preload | undefined): Promise<StepResult> {
     const inventory = this.inventory;
@@ -334,6 +373,7 @@ export class Syncer {
 
   /** Stops watching, lets a running sync finish (never half-applied), writes status. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.stopWatch?.();
     if (BUSY.has(this.state)) {
       await new Promise<void>((resolve) => {
@@ -344,6 +384,8 @@ export class Syncer {
     }
     this.actor.stop();
     this.preload?.abort(); // a read whose load will not come: its parsing is not waited for
+    this.primingPreload?.abort();
+    await this.priming;
     this.stopLiveWatch?.();
     await this.monitor?.stop();
     await this.writeStatus();
@@ -406,6 +448,7 @@ export class Syncer {
         this.plan = undefined;
         if (this.revision?.files.length) this.revision = { ...this.revision, files: [] };
       }
+      if (state === 'synced' && !this.revision && !this.primed) this.prime(this.actor.getSnapshot().context.head!);
     }
     await this.writeStatus();
   }
