@@ -210,7 +210,7 @@ export class Syncer {
           const preload = this.preload;
           this.preload = undefined;
           try {
-            return await this.loadRevision(preload);
+            return await this.loadRevision(this.revision!, preload);
           } finally {
             preload?.abort();
           }
@@ -331,12 +331,17 @@ export class Syncer {
       const cache = await this.opts.builder?.loads();
       if (this.stopping) return;
       const preload = this.primingPreload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache });
-      this.revision = await this.source.read(head, preload.hooks);
-      if (this.stopping || (await this.loadRevision(preload)).errors?.length || this.stopping) return;
+      // Its own: a suspension meanwhile empties this.revision's files, as between passes.
+      const rev = this.revision = await this.source.read(head, preload.hooks);
+      if (this.stopping || (await this.loadRevision(rev, preload)).errors?.length || this.stopping) return;
       this.registerRevisionCrds();
       this.liveChanged = new Set(); // as a plan takes it: what changes from here is the next plan's to pair
       const made = await this.planAll();
-      if (!made.plan.steps.length) this.planBase = made.base;
+      // A base only for what the store holds as git says, under the inventory the watch follows (a load that
+      // now makes other keys, after an upgrade or a changed remote base, would leave some unwatched).
+      const inventory = made.plan.inventory;
+      if (!made.plan.steps.length && inventory.length === this.inventory.size && inventory.every((k) => this.inventory.has(k))) this.planBase = made.base;
+      else registerCrds(this.appliedCrds); // the kinds the store serves stay those applied until a pass applies git's
       await this.writeStatus(); // the revision's warnings: not kept across a restart, known again now
     })().catch(() => {}).finally(() => {
       this.primingPreload?.abort();
@@ -346,11 +351,10 @@ export class Syncer {
   }
 
   /** The validate step: the revision read loaded (or the last load's answer, when nothing it read changed). */
-  private async loadRevision(preload: Preload | undefined): Promise<StepResult> {
+  private async loadRevision(rev: Revision, preload: Preload | undefined): Promise<StepResult> {
     const inventory = this.inventory;
     this.appliedCrds = await this.store.list('CustomResourceDefinition'); // only a sync writes CRDs: still true at plan
     const appliedCrds = this.appliedCrds.map((object) => ({ object, fromGit: inventory.has(objectKey(object)) }));
-    const rev = this.revision!;
     // The same --path tree, the same CRDs, and the same answers to whatever the last load read outside the
     // tree (a commit to a README, a CI file, another app): the same result, so the load is not run again.
     const key = JSON.stringify([rev.tree, appliedCrds.map((c) => [objectKey(c.object), c.object.metadata.resourceVersion, c.fromGit])]);
