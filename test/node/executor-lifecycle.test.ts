@@ -250,7 +250,10 @@ test('detach() leaves the containers running; the next start re-adopts them, res
   assert.is(pid(keepAgain), pid(keep), 'the same process');
   assert.equal([statusOf(keepAgain).restartCount, statusOf(keepAgain).ready], [0, true]);
   assert.equal(processesOf(keep.metadata.uid!), [pid(keep)]);
-  assert.equal(processesOf(dies.metadata.uid!), [pid(diesAgain)]);
+  // Once under a full CI run the restarted process had been replaced by another by now (nothing in the node was
+  // found to stop it): the pod's status then says how that instance ended.
+  const diesNow = statusOf((await store.get('Pod', 'default', 'dies'))!);
+  assert.equal(processesOf(dies.metadata.uid!), [pid(diesAgain)], `restartCount ${diesNow.restartCount}, last state ${JSON.stringify(diesNow.lastState)}`);
 });
 
 test('detach() while a container is being started: the start is waited for and recorded, so the next start re-adopts it and `convergit stop` can find it', async () => {
