@@ -196,7 +196,7 @@ export class Syncer {
         load: fromPromise(async ({ input }: { input: { head: string } }) => {
           // The blobs read (all of them at a cold start) go to the loader's parse workers as they are read.
           this.preload?.abort();
-          const preload = this.preload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache: await this.opts.builder?.loads() });
+          const preload = this.preload = await this.newPreload();
           this.revision = await this.source.read(input.head, preload.hooks).catch((e) => {
             preload.abort();
             // Tried and refused (too many files, a corrupt object): attempted all the same, as Flux records it.
@@ -328,12 +328,13 @@ export class Syncer {
   private prime(head: string): void {
     this.primed = true;
     this.priming = (async () => {
-      const cache = await this.opts.builder?.loads();
+      const preload = this.primingPreload = await this.newPreload();
       if (this.stopping) return;
-      const preload = this.primingPreload = new Preload({ strict: this.opts.strict, root: this.opts.path, cache });
       // Its own: a suspension meanwhile empties this.revision's files, as between passes.
       const rev = this.revision = await this.source.read(head, preload.hooks);
-      if (this.stopping || (await this.loadRevision(rev, preload)).errors?.length || this.stopping) return;
+      if (this.stopping) return;
+      const { errors } = await this.loadRevision(rev, preload);
+      if (errors?.length || this.stopping) return;
       this.registerRevisionCrds();
       this.liveChanged = new Set(); // as a plan takes it: what changes from here is the next plan's to pair
       const made = await this.planAll();
@@ -345,9 +346,19 @@ export class Syncer {
       await this.writeStatus(); // the revision's warnings: not kept across a restart, known again now
     })().catch(() => {}).finally(() => {
       this.primingPreload?.abort();
-      if (this.revision?.files.length) this.revision = { ...this.revision, files: [] }; // as between passes
+      this.forgetFiles(); // as between passes
       this.priming = this.primingPreload = undefined;
     });
+  }
+
+  /** The loader's parse workers for a read, with serve's load cache. */
+  private async newPreload(): Promise<Preload> {
+    return new Preload({ strict: this.opts.strict, root: this.opts.path, cache: await this.opts.builder?.loads() });
+  }
+
+  /** The revision's files are read no more once loaded (at 10,000 objects, ~7 MB kept for nothing). */
+  private forgetFiles(): void {
+    if (this.revision?.files.length) this.revision = { ...this.revision, files: [] };
   }
 
   /** The validate step: the revision read loaded (or the last load's answer, when nothing it read changed). */
@@ -450,7 +461,7 @@ export class Syncer {
       // the next pass reads and plans again.
       if (!BUSY.has(state)) {
         this.plan = undefined;
-        if (this.revision?.files.length) this.revision = { ...this.revision, files: [] };
+        this.forgetFiles();
       }
       if (state === 'synced' && !this.revision && !this.primed) this.prime(this.actor.getSnapshot().context.head!);
     }
