@@ -1,5 +1,6 @@
 // JSON responses in Kubernetes' shapes: objects, lists and Status errors.
 import type { ServerResponse } from 'node:http';
+import { TimeSlice } from '../model/time-slice.ts';
 
 /** `text`: the body's JSON when already made (a stored object's, model/stored-json.ts). */
 export function sendJson(res: ServerResponse, code: number, body: unknown, text = JSON.stringify(body)): void {
@@ -84,20 +85,18 @@ export async function sendJsonStreamed(res: ServerResponse, code: number, body: 
   const item = opts.item ?? ((v: unknown) => JSON.stringify(v) ?? 'null');
   res.writeHead(code, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
   let piece = '';
-  let turn = performance.now(), n = 0;
+  const slice = new TimeSlice(TURN_MS);
+  let n = 0;
   for (const text of pieces(body, item)) {
     piece += text;
     // The clock is read every 64 pieces: elements serialised here (not stored ones) may be slow to make.
-    const late = (++n & 63) === 0 && performance.now() - turn >= TURN_MS;
+    const late = (++n & 63) === 0 && slice.over;
     if (piece.length < CHUNK && !late) continue;
     res.write(piece);
     piece = '';
     if (res.writableLength > MAX_BUFFERED) await drained(res);
     if (res.destroyed) return;
-    if (late || performance.now() - turn >= TURN_MS) {
-      await new Promise((r) => setImmediate(r));
-      turn = performance.now();
-    }
+    if (late || slice.over) await slice.next();
   }
   if (!res.destroyed) res.end(piece);
 }

@@ -5,6 +5,7 @@ import type { Informer } from '../store/informer.ts';
 import { StoreError } from '../store/store.ts';
 import { WorkQueue, type WorkQueueOptions } from './workqueue.ts';
 import { keyOf } from '../model/key.ts';
+import { TimeSlice } from '../model/time-slice.ts';
 
 export interface ControllerContext {
   store: Store;
@@ -52,14 +53,11 @@ export function runController(spec: ControllerSpec, ctx: ControllerContext, opts
   for (const key of initial) queue.add(key);
 
   const worker = async () => {
-    let since = performance.now();
+    const slice = new TimeSlice(YIELD_AFTER_MS);
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
       // Store calls resolve without real I/O, so a queue of 1,000 keys (a cascade deleting 1,000 pods) would run
       // as one unbroken chain of microtasks: the API could answer nothing until it ends. Let I/O in now and then.
-      if (performance.now() - since > YIELD_AFTER_MS) {
-        await new Promise((r) => setImmediate(r));
-        since = performance.now();
-      }
+      if (slice.over) await slice.next();
       try {
         const result = await spec.sync(key, ctx);
         queue.forget(key);

@@ -27,6 +27,7 @@ import { metadataRules, objectRules } from './rules.ts';
 import type { AppliedCrd, DesiredObject, LoadCache, LoadOptions, LoadResult, ManifestFile } from './types.ts';
 import { validateObject } from './validate.ts';
 import { volumeViolations } from './volume-rules.ts';
+import { TimeSlice } from '../model/time-slice.ts';
 
 const MANIFEST = /\.ya?ml$/i;
 
@@ -324,11 +325,11 @@ export class Preload {
   async finish(): Promise<number> {
     this.finished = true;
     if (this.aborted) return this.loaded;
-    let turn = performance.now();
+    const slice = new TimeSlice(TURN_MS);
     for (let file; !this.workersOnly && (file = this.pool?.take());) {
       this.loadHere(file);
       // The workers' answers are taken between turns.
-      if (performance.now() - turn > TURN_MS) await new Promise((r) => setImmediate(r)), (turn = performance.now());
+      if (slice.over) await slice.next();
     }
     await this.pool?.close().catch((e) => {
       // No worker (a missing build file, no threads): loadManifests parses what is left itself. '1': workers or fail (tests).

@@ -21,6 +21,7 @@ import { schedule, type Profile } from './framework.ts';
 import { failedSchedulingMessage } from './reasons.ts';
 import { SchedulingQueue, type Clock } from './scheduling-queue.ts';
 import { keyOf } from '../model/key.ts';
+import { TimeSlice } from '../model/time-slice.ts';
 
 export interface SchedulerOptions {
   store: Store;
@@ -157,15 +158,15 @@ export async function startScheduler(opts: SchedulerOptions): Promise<Scheduler>
     if (!ready || stopped || loop) return;
     loop = (async () => {
       await new Promise((r) => setImmediate(r)); // let the handler that woke us return first
-      let decided = 0, turn = performance.now();
+      let decided = 0;
+      const slice = new TimeSlice(TURN_MS);
       for (let key = queue.pop(); key !== undefined && !stopped; key = queue.pop()) {
         scheduleOne(key);
-        if (++decided >= DECISIONS_PER_TURN || performance.now() - turn >= TURN_MS) {
+        if (++decided >= DECISIONS_PER_TURN || slice.over) {
           flushBinds();
           if (binding.size >= MAX_BINDING) await Promise.race(binding);
-          await new Promise((r) => setImmediate(r));
+          await slice.next();
           decided = 0;
-          turn = performance.now();
         }
       }
       flushBinds();

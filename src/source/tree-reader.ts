@@ -8,6 +8,7 @@ import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
 import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 import { loosePath, readLooseBlob } from './loose-object.ts';
+import { TimeSlice } from '../model/time-slice.ts';
 
 export interface ReadStats {
   /** tree objects read */
@@ -244,11 +245,9 @@ export class TreeReader {
    * Loose blobs are read synchronously (cheaper than libuv's pool); a cold read of 10,000 would hold the event loop
    * for a second. Every few ms of it the loop turns once, so the API and timers keep answering.
    */
-  private busySince = performance.now();
-  private async pace(): Promise<void> {
-    if (performance.now() - this.busySince < PACE_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.busySince = performance.now();
+  private readonly slice = new TimeSlice(PACE_MS);
+  private pace(): Promise<void> {
+    return this.slice.yield();
   }
 
   /** Runs one object read when fewer than PARALLEL are under way. */

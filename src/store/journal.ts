@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import type { KubeObject } from '../model/object.ts';
 import { persistedJson } from '../model/stored-json.ts';
+import { TimeSlice } from '../model/time-slice.ts';
 
 /** One write's changes: the objects as they are now, those deleted, and the meta keys set or removed. */
 export interface JournalRecord {
@@ -57,15 +58,13 @@ function* recordPieces(r: JournalRecord): Generator<string> {
  */
 async function encodeRecordYielding(r: JournalRecord): Promise<Buffer> {
   const pieces: Buffer[] = [];
-  let crc = 0, turn = performance.now();
+  let crc = 0;
+  const slice = new TimeSlice(TURN_MS);
   for (const piece of recordPieces(r)) {
     const bytes = Buffer.from(piece);
     crc = crc32(bytes, crc);
     pieces.push(bytes);
-    if (performance.now() - turn >= TURN_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      turn = performance.now();
-    }
+    if (slice.over) await slice.next();
   }
   return Buffer.concat([Buffer.from(`${crc.toString(16).padStart(8, '0')} `), ...pieces, NEWLINE]);
 }
