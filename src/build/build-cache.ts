@@ -1,8 +1,9 @@
 // Built output by input key (the tree oids a build read, the tool's version): an unchanged kustomization is not
 // rebuilt on the next commit. Kept in memory, and in a folder when one is given (serve: <data-dir>/builds, the
 // CLI: the user's cache folder), so a pre-commit hook or a restarted serve does not rebuild either.
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileWhole } from '../store/durable-file.ts';
 
 const MAX_ENTRIES = 256;
 /** Files kept in the folder; the least recently used go first. */
@@ -32,8 +33,7 @@ export class BuildCache {
     if (!this.dir) return;
     // Written aside and renamed: a reader never sees half a build. A cache that cannot be written only costs time.
     const file = join(this.dir, `${key}.yaml`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await mkdir(this.dir, { recursive: true }).then(() => writeFile(tmp, output)).then(() => rename(tmp, file)).catch(() => {});
+    await mkdir(this.dir, { recursive: true }).then(() => writeFileWhole(file, output)).catch(() => {});
     await this.trim().catch(() => {});
   }
 

@@ -8,12 +8,13 @@
 // does removing the data folder. The data folder records its blocks (addresses.json), so a restart asks for the same
 // ones again.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { cidrsOverlap, isLoopbackCidr, normalizeCidr, refuseOverlappingRanges } from '../network/local-route.ts';
 import { readLockOwner } from './data-dir-lock.ts';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 const { waitForLock } = createRequire(import.meta.url)('fs-native-extensions') as { waitForLock(fd: number): Promise<boolean> };
 
@@ -73,8 +74,7 @@ function readJson<T>(file: string): T | undefined {
 }
 
 function writeJson(file: string, value: unknown): void {
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(value)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writeFileWholeSync(file, `${JSON.stringify(value)}\n`);
 }
 
 const same = (a: AddressBlocks | undefined, b: AddressBlocks) => a?.clusterCIDR === b.clusterCIDR && a?.serviceCIDR === b.serviceCIDR;

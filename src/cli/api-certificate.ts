@@ -1,11 +1,12 @@
 // The API's TLS certificate when it listens beyond loopback: a bearer token must not cross a network in clear, and
 // kubectl sends one only over HTTPS. Self-signed, made once into the data folder (apiserver.crt, and apiserver.key
 // mode 0600) as kube-apiserver does in its --cert-dir when given none; `convergit kubeconfig` pins it as the CA.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
 import { selfSigned } from '../model/self-signed.ts';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 export interface ApiCertificate { cert: string; key: string; certFile: string }
 
@@ -35,9 +36,7 @@ export async function apiCertificate(dataDir: string, host: string): Promise<Api
     ],
   });
   // The key first, each whole or not at all: a certificate without its key is never left behind.
-  writeFileSync(`${keyFile}.tmp`, pems.private, { mode: 0o600 });
-  renameSync(`${keyFile}.tmp`, keyFile);
-  writeFileSync(`${certFile}.tmp`, pems.cert, { mode: 0o644 });
-  renameSync(`${certFile}.tmp`, certFile);
+  writeFileWholeSync(keyFile, pems.private, 0o600);
+  writeFileWholeSync(certFile, pems.cert, 0o644);
   return { cert: pems.cert, key: pems.private, certFile };
 }

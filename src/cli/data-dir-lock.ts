@@ -3,9 +3,10 @@
 // F_OFD_SETLK on Linux, flock elsewhere, through fs-native-extensions): the kernel drops it when the holder's process
 // ends in any way, kill -9 included, so a crash never leaves a stale lock. Node opens files close-on-exec, so the
 // containers a serve starts never inherit it. Readers (plan, history, validate) do not take it.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 const { tryLock } = createRequire(import.meta.url)('fs-native-extensions') as { tryLock(fd: number): boolean };
 
@@ -63,11 +64,7 @@ export function lockDataDir(dir: string, command: string): DataDirLock {
     throw new DataDirInUse(dataDir, readLockOwner(dataDir));
   }
   let owner: LockOwner = { command, pid: process.pid, startedAt: new Date().toISOString() };
-  const write = () => {
-    const tmp = `${ownerFile(dataDir)}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
-    renameSync(tmp, ownerFile(dataDir));
-  };
+  const write = () => writeFileWholeSync(ownerFile(dataDir), `${JSON.stringify(owner)}\n`);
   write();
   let released = false;
   return {

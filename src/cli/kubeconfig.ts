@@ -1,13 +1,14 @@
 // `convergit kubeconfig`: a kubeconfig for the serve running on a data folder (its URL is written there when it
 // listens), so plain `kubectl` works without --server. `--merge` adds it to the first file of $KUBECONFIG (or
 // ~/.kube/config) and makes it the current context, as `kind` and `minikube` do.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseYaml } from '../manifests/parse.ts';
 import { toYaml } from '../manifests/to-yaml.ts';
 import { readLockOwner } from './data-dir-lock.ts';
 import { readApiToken } from './api-token.ts';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
@@ -84,9 +85,7 @@ export function mergeKubeconfig(file: string, add: ReturnType<typeof kubeconfigF
     'current-context': add['current-context'],
   };
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.convergit-${process.pid}`;
-  writeFileSync(tmp, toYaml(merged), { mode: 0o600 });
-  renameSync(tmp, file); // whole or not at all: kubectl never reads half a file
+  writeFileWholeSync(file, toYaml(merged), 0o600); // kubectl never reads half a file
 }
 
 export function kubeconfig(o: { dataDir: string; merge: boolean }): number {

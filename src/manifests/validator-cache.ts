@@ -7,12 +7,13 @@
 // (a new schema, ajv or convergit) keeps the KEEP folders used last and removes the others and stale temporary
 // files. A folder is removed by renaming it away first (atomic), so no process ever sees half of one.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 /** Bump when the names the generated code reads from `helpers` change. */
 const FORMAT = 'helpers-v1';
@@ -103,14 +104,10 @@ export function pruneValidatorCache(root: string, keep = KEEP, now = Date.now())
 
 /** Writes `file` whole (a temporary file, renamed) or not at all; never throws. */
 function writeWhole(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch {
-    try { rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
-  }
+    writeFileWholeSync(file, text);
+  } catch { /* a cache that cannot be written only costs time */ }
 }
 
 export class ValidatorCache {

@@ -5,7 +5,8 @@
 // first byte. Bytes written while no serve watched (serve stopped, pods coasting) are stamped when serve next looks,
 // with the file's mtime then: the time of the last of them, never earlier than any was written. A rotation that cuts
 // the file's head in place (log-rotation.ts) shifts the index with it, under a pause of the watcher.
-import { appendFileSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 /** The index beside a log: `<n>.log.times`. */
 export const logTimesFile = (log: string) => `${log}.times`;
@@ -147,9 +148,7 @@ function rewriteIfTorn(log: string, known: LogTimes): void {
 }
 
 function writeTimes(log: string, text: string): void {
-  const tmp = `${logTimesFile(log)}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, logTimesFile(log));
+  writeFileWholeSync(logTimesFile(log), text);
 }
 
 const stampers = new Map<string, Stamper>();

@@ -2,10 +2,11 @@
 // runtime's record of its current instance and what it was launched with. Containers outlive `serve` (stopped or
 // killed); the next start hands each record back to the runtime to re-adopt it, and `convergit stop` reads it to
 // stop them all. Rewritten whole and renamed into place, so a crash never leaves half a file.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ContainerLaunch, ContainerRecord } from './runtime/runtime.ts';
+import { writeFileWholeSync } from '../store/durable-file.ts';
 
 export interface PidEntry {
   podUID: string;
@@ -145,10 +146,8 @@ export class PidsFile {
     this.dirty = false;
     this.gen++;
     if (unsaved.get(this.file) === this) unsaved.delete(this.file);
-    const tmp = `${this.file}.sync.tmp`; // not the name a write under way uses
     try {
-      writeFileSync(tmp, this.text());
-      renameSync(tmp, this.file);
+      writeFileWholeSync(this.file, this.text()); // its temporary file is not the one a write under way uses
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // the folder removed: its node is gone
     }

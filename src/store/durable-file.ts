@@ -1,8 +1,10 @@
 // Writing a file so that a crash at any instant leaves either the old content or the new, never a mix, and a
 // finished write survives a power cut: temporary file, fsync, rename over the old one, fsync of the folder (the
-// rename lives in the folder's entries). Both the async form (state.json) and a sync one (small records) are here.
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+// rename lives in the folder's entries). Both the async form (state.json) and a sync one (small records) are here,
+// and, for files a power cut may take back but nothing may see half written (caches, records made again at start,
+// files other programs read: kubeconfig), the same without the fsyncs, which cost milliseconds each.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** The temporary name: hidden, beside the file (a rename must not cross file systems), one per process. */
@@ -48,5 +50,29 @@ export function writeFileDurablySync(file: string, data: string, mode = 0o600): 
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+/** Whole or not at all, without fsync (see above). The temporary file is removed if the write fails. */
+export function writeFileWholeSync(file: string, data: string | Uint8Array, mode?: number): void {
+  const tmp = tmpOf(file);
+  try {
+    writeFileSync(tmp, data, { mode });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** writeFileWholeSync off the event loop. */
+export async function writeFileWhole(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  const tmp = tmpOf(file);
+  try {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
   }
 }

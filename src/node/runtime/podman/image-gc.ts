@@ -4,8 +4,9 @@
 // or not) is of it; and not used (nor first seen) within the minimum age. Only images this convergit instance pulled
 // are candidates: podman's store is shared by everyone on the machine, and other users' images are not ours.
 import { statfs } from 'node:fs/promises';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { podman, type PodmanCli } from './cli.ts';
+import { writeFileWholeSync } from '../../../store/durable-file.ts';
 
 export interface ImageGCOptions {
   /** --image-gc-high-threshold: percent of the filesystem used at which GC runs (kubelet default 85). */
@@ -61,8 +62,7 @@ export class ImageUsage {
   private save(): void {
     clearTimeout(this.saving);
     this.saving = undefined;
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(this.used));
-    renameSync(`${this.file}.tmp`, this.file);
+    writeFileWholeSync(this.file, JSON.stringify(this.used));
   }
 }
 
