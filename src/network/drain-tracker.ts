@@ -90,8 +90,11 @@ export class DrainTracker {
     const ep = this.endpoints.get(ns, name);
     const generation = String(ep?.metadata.generation ?? 1);
     if (!ep || ep.metadata.annotations?.[this.annotation] === generation) return;
-    const ready = readyKeys(ep);
-    for (const c of this.inFlight.get(key) ?? []) for (const b of c.backends) if (!ready.has(b)) return; // still draining
+    const uses = this.inFlight.get(key);
+    if (uses) {
+      const ready = readyKeys(ep); // only when something is relayed: a Service of 300 pods is a set of 300 keys
+      for (const c of uses) for (const b of c.backends) if (!ready.has(b)) return; // still draining
+    }
     // Only the annotations change (the store copies what it keeps), and nothing reads the result.
     const next = { ...ep, metadata: { ...ep.metadata, annotations: { ...ep.metadata.annotations, [this.annotation]: generation } } };
     this.store.update(next, { shared: true }).catch((err) => {

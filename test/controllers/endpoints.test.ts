@@ -8,6 +8,7 @@ import { endpointSubsets, type EndpointSubset } from '../../src/controllers/endp
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
 import { runPod } from './helpers.ts';
+import { componentRegistry } from '../../src/model/metrics-registry.ts';
 
 test.after.each(cleanup);
 
@@ -97,6 +98,37 @@ test('a leftover Endpoints whose Service went while the controller was down is d
   await store.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'gone', namespace: 'default' } });
   await withEndpoints(store, async () => {
     await until(async () => !(await endpoints(store, 'gone')), 'the leftover deleted');
+  });
+});
+
+/** Keys the endpoints controller's queue has been given in this process. */
+async function endpointsAdds(): Promise<number> {
+  const values = (await componentRegistry.getSingleMetric('workqueue_adds_total')!.get()).values;
+  return Number(values.find((v) => v.labels.name === 'endpoints')?.value ?? 0);
+}
+
+test('an Endpoints whose addresses someone else changed is put right; an annotation alone (a proxy acknowledging it) is no sync', async () => {
+  const { store } = await freshStore();
+  await withEndpoints(store, async () => {
+    await store.create(pod('a', { app: 'web' }));
+    const a = await runPod(store, 'a', { ready: true, ip: '127.1.0.7' });
+    await store.create(service('web', { app: 'web' }));
+    const want = [{ addresses: [address(a)], ports: BOTH }];
+    const ep: KubeObject = await until(async () => { const e = await endpoints(store); return e?.subsets ? e : undefined; }, 'the Endpoints');
+    assert.equal(ep.subsets, want);
+    await until(async () => (await endpointsAdds()) > 0, 'the first sync counted');
+    const adds = await endpointsAdds();
+    // Watchers are told in the order they came: once this one has seen the annotation, the controller has too.
+    let seen = false;
+    const unwatch = await store.watch({ kind: 'Endpoints' }, (e) => { if (e.object.metadata.annotations?.['example.com/seen']) seen = true; });
+    await store.update({ ...ep, metadata: { ...ep.metadata, annotations: { 'example.com/seen': '1' } } });
+    await until(() => seen, 'the annotation delivered');
+    unwatch();
+    assert.is(await endpointsAdds(), adds, 'no key queued for an annotation');
+    const annotated = (await endpoints(store))!;
+    await store.update({ ...annotated, subsets: [{ addresses: [{ ip: '10.9.9.9' }], ports: BOTH }] });
+    await until(async () => { const e = await endpoints(store); return JSON.stringify(e?.subsets) === JSON.stringify(want) && e; }, 'the addresses put right');
+    assert.ok((await endpointsAdds()) > adds);
   });
 });
 

@@ -95,6 +95,31 @@ test('a namespace lists its own objects from the namespace index, in the order t
   assert.equal(inf.list().map((o) => o.metadata.name), ['a', 'b', 'd']);
 });
 
+test('withLabels: the objects of a namespace carrying every label asked, kept as labels change and objects go', async () => {
+  const { store } = await freshStore();
+  const inf = new Informer(store, 'ConfigMap');
+  await inf.start();
+  const labelled = (name: string, labels: Record<string, string>, namespace = 'x') => cm(name, {}, { namespace, labels });
+  await store.create(labelled('web-1', { app: 'web', tier: 'front' }));
+  await store.create(labelled('web-2', { app: 'web', tier: 'back' }));
+  await store.create(labelled('db-1', { app: 'db', tier: 'front' }));
+  await store.create(labelled('web-other-ns', { app: 'web', tier: 'front' }, 'y'));
+  const names = (ns: string, sel: Record<string, string>) => inf.withLabels(ns, sel).map((o) => o.metadata.name).sort();
+  assert.equal(names('x', { app: 'web' }), ['web-1', 'web-2']);
+  assert.equal(names('x', { app: 'web', tier: 'front' }), ['web-1'], 'every pair, whichever is the rarer');
+  assert.equal(names('x', { tier: 'front', app: 'web' }), ['web-1']);
+  assert.equal(names('y', { app: 'web' }), ['web-other-ns'], 'its namespace only');
+  assert.equal(names('x', { app: 'none' }), []);
+  await store.create(labelled('web-3', { app: 'web', tier: 'front' }));
+  await store.update(labelled('web-1', { app: 'web', tier: 'back' }));
+  await store.delete('ConfigMap', 'x', 'web-2');
+  await store.update(labelled('db-1', { app: 'web', tier: 'front' }));
+  assert.equal(names('x', { app: 'web', tier: 'front' }), ['db-1', 'web-3'], 'after a relabel, an add and a delete');
+  assert.equal(names('x', { app: 'db' }), []);
+  assert.equal(names('x', { tier: 'back' }), ['web-1']);
+  assert.throws(() => inf.withLabels('x', {}), /needs a label/, 'an empty selector is the caller\'s to handle');
+});
+
 test('match narrows the cache: objects entering it are added, leaving it deleted', async () => {
   const { store } = await freshStore();
   await store.create(cm('in', { on: 'yes' }));
