@@ -26,6 +26,7 @@ import type { NetworkOwners } from '../node/runtime/podman/stale-networks.ts';
 import { folderHoldsSubnet, podmanReservationFolders } from './address-blocks.ts';
 import type { PodNetwork } from '../netns/pod-network.ts';
 import { mountNamespaceFlags } from '../node/volumes/mount-namespace.ts';
+import { OutOfService } from '../node/out-of-service.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -167,6 +168,9 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const names = nodeNames(opts.nodeName, opts.nodes);
     const stray = [...Object.keys(opts.perNode?.labels ?? {}), ...Object.keys(opts.perNode?.taints ?? {})].filter((n) => !names.includes(n));
     if (stray.length) throw new Error(`--label-node/--taint-node name ${stray.join(', ')}, not a node of this serve (${names.join(', ') || 'none'})`);
+    const outOfService = new OutOfService(store);
+    await outOfService.start();
+    stops.push(async () => outOfService.stop()); // after the nodes' (stops run in reverse)
     const nodes: { detach(): Promise<void> }[] = [];
     // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
     // stops them).
@@ -176,7 +180,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
         store, nodeName, dataDir: opts.dataDir, hostIP: opts.host, ownAddress, capacity: opts.capacity,
         labels: { ...opts.labels, ...opts.perNode?.labels[nodeName] },
         taints: [...(opts.taints ?? []), ...(opts.perNode?.taints[nodeName] ?? [])],
-        runtime, images, restartBackoff: opts.restartBackoff, log, podNetwork,
+        runtime, images, restartBackoff: opts.restartBackoff, log, podNetwork, outOfService,
         // The kubelet's 10 s status updates against the 40 s grace period: four beats per grace period, at most 10 s.
         heartbeatMs: Math.min(10_000, Math.max(100, Math.floor(grace / 4))),
         clusterCIDR, containerRuntimeVersion: chosen.version,

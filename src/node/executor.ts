@@ -16,8 +16,7 @@ import { PodWorker, type Adopted, type Clock } from './pod-worker.ts';
 import type { ContainerRecord, Runtime } from './runtime/runtime.ts';
 import { keyOf } from '../model/key.ts';
 import { isPodTerminal } from '../model/pod.ts';
-import { isProxied, listsPod } from '../model/proxied.ts';
-import { matchesSelector } from '../model/selector.ts';
+import { OutOfService } from './out-of-service.ts';
 import { IpPool } from '../model/ip-pool.ts';
 import { readResolvConf } from '../model/resolv-conf.ts';
 import { removeOrphanedPodDirs } from './volumes/orphans.ts';
@@ -76,6 +75,8 @@ export interface NodeOptions {
   statusSettleMs?: number;
   /** Where the pods are, when not in this network namespace (rootless podman's): HTTP and TCP probes and hooks connect there. */
   podNetwork?: PodNetwork;
+  /** The serve's one view of Services and Endpoints, started, shared by its nodes; without it the node makes its own. */
+  outOfService?: OutOfService;
 }
 
 /** The most time the nodes of this process spend on queued pod changes before they let the event loop turn. */
@@ -144,37 +145,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const cap = nodeCapacity(opts.capacity);
   const workers = new Map<string, PodWorker>(); // by pod uid: a pod recreated under the same name is another pod
 
-  // Out of service before stopped: a leaving pod's containers get SIGTERM only once every Service that selects it
-  // has Endpoints without it that the proxy has put into effect and drained (see model/proxied.ts), or its grace
-  // period is over. Read from the store, as the rest: the node never calls the proxy.
-  const services = new Informer(store, 'Service');
-  const endpoints = new Informer(store, 'Endpoints');
-  const waiters = new Set<() => void>();
-  const recheck = () => { for (const w of [...waiters]) w(); };
-  for (const i of [services, endpoints]) i.on({ add: recheck, update: recheck, delete: recheck });
-  await services.start();
-  await endpoints.start();
-  const outOfService = (pod: KubeObject): boolean => {
-    const ns = pod.metadata.namespace ?? 'default';
-    for (const svc of services.list(ns)) {
-      const sel = svc.spec?.selector;
-      if (!sel || !Object.keys(sel).length || !matchesSelector({ matchLabels: sel }, pod.metadata.labels)) continue;
-      const ep = endpoints.get(ns, svc.metadata.name);
-      if (ep && (listsPod(ep, pod.metadata.uid!) || !isProxied(ep))) return false;
-    }
-    return true;
-  };
-  const waitOutOfService = (pod: KubeObject, timeoutMs: number) => new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      waiters.delete(check);
-      resolve();
-    };
-    const check = () => { if (stopping || outOfService(pod)) done(); };
-    const timer = setTimeout(done, Math.max(0, timeoutMs));
-    waiters.add(check);
-    check();
-  });
+  // Out of service before stopped (out-of-service.ts).
+  const ownView = !opts.outOfService;
+  const outOfService = opts.outOfService ?? new OutOfService(store);
+  if (ownView) await outOfService.start();
+  const waitOutOfService = (pod: KubeObject, timeoutMs: number) => outOfService.wait(pod, timeoutMs, () => stopping);
 
   const deps = {
     waitOutOfService,
@@ -398,9 +373,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       clearInterval(housekeep);
       evictions.stop();
       pods.stop();
-      services.stop();
-      endpoints.stop();
-      recheck(); // nobody waits for a proxy any more
+      // Nobody waits for a proxy any more.
+      if (ownView) outOfService.stop();
+      else outOfService.recheck();
       // allSettled: a stop that failed is no reason to leave pids.json unclosed.
       await Promise.allSettled([...workers.values()].map((w) => (containers === 'stop' ? w.stopWithNode() : w.detach())));
       // Containers still waiting for their pod's binding: stopped too, or left recorded for the next start.
