@@ -4,7 +4,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { expand } from './expand.ts';
-import { serviceEnv } from './service-env.ts';
+import { serviceVarsOf, type ServiceVars } from './service-env.ts';
 
 /** Becomes the container's `CreateContainerConfigError`: the container waits until its references resolve. */
 export class ConfigError extends Error {}
@@ -49,8 +49,29 @@ export function secretData(secret: KubeObject): Record<string, string> {
 
 const configMapData = (cm: KubeObject): Record<string, string> => ({ ...(cm.data as Record<string, string> | undefined) });
 
+/**
+ * A container's environment in two parts: its own variables, and its namespace's Service variables (shared by every
+ * container of the namespace), those of them it does not define itself. A node keeps the parts, not the whole.
+ */
+export interface EnvParts {
+  own: Record<string, string>;
+  services: ServiceVars;
+}
+
+/** The whole environment of these parts. */
+export function envOf(parts: EnvParts): Record<string, string> {
+  const env: Record<string, string> = { ...parts.own };
+  for (const [k, v] of parts.services.pairs) if (!(k in env)) env[k] = v;
+  return env;
+}
+
 /** The environment of `container` in `pod`. Throws ConfigError for a missing, non-optional reference. */
 export function containerEnv(pod: KubeObject, container: any, src: EnvSources): Record<string, string> {
+  return envOf(containerEnvParts(pod, container, src));
+}
+
+/** containerEnv, in its parts. */
+export function containerEnvParts(pod: KubeObject, container: any, src: EnvSources): EnvParts {
   const ns = pod.metadata.namespace ?? 'default';
   const env: Record<string, string> = { ...src.host, POD_IP: src.podIP };
   const lookupCM = (name: string | undefined) => src.configMaps.get(name ?? '');
@@ -73,17 +94,15 @@ export function containerEnv(pod: KubeObject, container: any, src: EnvSources): 
     }
   }
 
-  const services = pod.spec?.enableServiceLinks === false ? [] : src.services;
-  const svcEnv = new Map(serviceEnv(services));
-  const lookup = (name: string) => (name in env ? env[name] : svcEnv.get(name));
+  const services = serviceVarsOf(pod.spec?.enableServiceLinks === false ? [] : src.services);
+  const lookup = (name: string) => (name in env ? env[name] : services.byName.get(name));
   for (const v of (container.env ?? []) as EnvVar[]) {
     const value = v.valueFrom ? valueFrom(v, pod, container, src, ns) : expand(v.value ?? '', lookup);
     if (value !== undefined) env[v.name] = value;
   }
 
-  for (const [k, v] of svcEnv) if (!(k in env)) env[k] = v;
   env[POD_UID_VAR] = pod.metadata.uid ?? '';
-  return env;
+  return { own: env, services };
 }
 
 /** undefined: an optional reference that does not resolve, so the variable is left out. */

@@ -8,7 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { containerArgv, containerCwd } from './command.ts';
 import { containerMachine, LaunchError, type ContainerHost, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
-import { ConfigError, containerEnv } from './env.ts';
+import { ConfigError, containerEnvParts, envOf, type EnvParts } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
 import type { PidEntry, PidsFile } from './pids-file.ts';
@@ -612,9 +612,9 @@ export class PodWorker {
     // Every runtime gets them: it applies what it can and warns of the rest (ResourcesNotEnforced).
     extra = { ...extra, resources: containerResources(spec), security: containerSecurity(pod, spec) };
     const fromImage = !!pulled && !gitImage;
-    let env: Record<string, string>, argv: string[];
+    let parts: EnvParts, env: Record<string, string>, argv: string[];
     try {
-      env = containerEnv(pod, spec, {
+      parts = containerEnvParts(pod, spec, {
         configMaps: byName(configMaps), secrets: byName(secrets), services,
         podIP: this.deps.ips.ipOf(this.uid) ?? (pod.spec?.hostNetwork ? this.deps.hostIP : ''), hostIP: this.deps.hostIP,
         allocatable: this.deps.allocatable,
@@ -627,7 +627,8 @@ export class PodWorker {
       if (runtime.pullImage) {
         await prepareTerminationLog(terminationLog);
         extra.mounts = [...(extra.mounts ?? []), { hostPath: terminationLog, containerPath: spec.terminationMessagePath ?? '/dev/termination-log' }];
-      } else env.CONVERGIT_TERMINATION_MESSAGE_PATH = terminationLog;
+      } else parts.own.CONVERGIT_TERMINATION_MESSAGE_PATH = terminationLog;
+      env = envOf(parts);
       argv = fromImage ? imageArgv(spec, pulled!, env) : containerArgv(spec, env);
     } catch (e) {
       if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
@@ -649,13 +650,16 @@ export class PodWorker {
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');
-    slot.launch = launch;
+    // Kept with its env in parts, made whole when read (exec probes and hooks, pids.json): a container's own copy
+    // of its namespace's Service variables was most of a hollow pod's memory with 100 Services.
+    const kept = keptLaunch(launch, parts);
+    slot.launch = kept;
     slot.adopted = undefined; // a new instance is probed afresh
     slot.launching = runtime.start(launch).then((h) => {
       slot.handle = h;
       slot.running = true;
       const graceMs = (pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond;
-      if (h.record) pids.add({ podUID: this.uid, container: spec.name, record: h.record, launch, restartCount, graceMs });
+      if (h.record) pids.add({ podUID: this.uid, container: spec.name, record: h.record, launch: kept, restartCount, graceMs });
       return h;
     });
     const handle = await slot.launching;
@@ -975,4 +979,10 @@ export class PodWorker {
     const next = jsonCopy({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
     if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
   }
+}
+
+/** `launch` with its env made from `parts` whenever it is read (enumerable: JSON and spreads see it as before). */
+function keptLaunch(launch: ContainerLaunch, parts: EnvParts): ContainerLaunch {
+  const { env: _whole, ...rest } = launch;
+  return Object.defineProperty(rest, 'env', { get: () => envOf(parts), enumerable: true }) as ContainerLaunch;
 }

@@ -13,8 +13,34 @@ const hasClusterIP = (svc: KubeObject) => {
   return typeof ip === 'string' && ip !== '' && ip !== 'None' && (svc.spec?.ports ?? []).length > 0;
 };
 
+/** A namespace's Service variables, in order and by name: shared by every container of the namespace. */
+export interface ServiceVars {
+  pairs: readonly (readonly [string, string])[];
+  byName: ReadonlyMap<string, string>;
+}
+
+const NO_VARS: ServiceVars = { pairs: [], byName: new Map() };
+/** The last Services asked for, per namespace, with their variables. */
+const made = new Map<string, { services: readonly KubeObject[]; vars: ServiceVars }>();
+
+/**
+ * serviceEnv of a namespace's Services (the store's objects, never changed in place), made again only when they are
+ * not the same objects as last time: each container held its own copy of them (800 variables at 100 Services, 62 KiB
+ * a container, 1.8 GB for 30,000 hollow pods), now every container of the namespace shares one.
+ */
+export function serviceVarsOf(services: readonly KubeObject[]): ServiceVars {
+  if (!services.length) return NO_VARS;
+  const ns = services[0].metadata.namespace ?? '';
+  const last = made.get(ns);
+  if (last && last.services.length === services.length && last.services.every((s, i) => s === services[i])) return last.vars;
+  const pairs = serviceEnv(services);
+  const vars = { pairs, byName: new Map(pairs) };
+  made.set(ns, { services: [...services], vars });
+  return vars;
+}
+
 /** The variables for these Services, in Kubernetes' order. */
-export function serviceEnv(services: KubeObject[]): [string, string][] {
+export function serviceEnv(services: readonly KubeObject[]): [string, string][] {
   const out: [string, string][] = [];
   for (const svc of services) {
     if (!hasClusterIP(svc)) continue;

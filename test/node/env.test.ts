@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
-import { ConfigError, containerEnv, type EnvSources } from '../../src/node/env.ts';
+import { ConfigError, containerEnv, containerEnvParts, envOf, type EnvSources } from '../../src/node/env.ts';
 import { expand } from '../../src/node/expand.ts';
-import { serviceEnv } from '../../src/node/service-env.ts';
+import { serviceEnv, serviceVarsOf } from '../../src/node/service-env.ts';
 import { containerArgv, containerCwd } from '../../src/node/command.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -157,6 +157,29 @@ test('argv: command then args, expanded; no command is a clear config error; wor
   assert.is(containerCwd(undefined, '/img'), '/img');
   assert.is(containerCwd('app', '/img'), '/img/app');
   assert.is(containerCwd('/srv', '/img'), '/srv');
+});
+
+test('a namespace\'s Service variables are made once for the same Services and shared; a container keeps only its own', () => {
+  const a = svc('a', '127.2.0.1', [{ port: 80 }]), b = svc('b', '127.2.0.2', [{ port: 81 }]);
+  const first = serviceVarsOf([a, b]);
+  assert.is(serviceVarsOf([a, b]), first, 'the same objects: the same variables, not a copy');
+  const changed = { ...b, spec: { ...b.spec, clusterIP: '127.2.0.9' } };
+  const next = serviceVarsOf([a, changed]);
+  assert.is.not(next, first, 'a Service changed (a new object): made again');
+  assert.is(next.byName.get('B_SERVICE_HOST'), '127.2.0.9');
+  assert.is(serviceVarsOf([a]).byName.get('B_SERVICE_HOST'), undefined, 'one gone: made again');
+  assert.is(serviceVarsOf([]).pairs.length, 0);
+
+  const container = { name: 'c', env: [{ name: 'A_SERVICE_HOST', value: 'mine' }, { name: 'U', value: '$(B_SERVICE_PORT)' }] };
+  const one = containerEnvParts(pod, container, sources({ services: [a, changed] }));
+  const two = containerEnvParts(pod, container, sources({ services: [a, changed] }));
+  assert.is(one.services, two.services, 'two containers share their namespace\'s variables');
+  assert.not.ok('B_SERVICE_HOST' in one.own, 'a container\'s own variables leave them out');
+  assert.is(one.own.U, '81', 'its own may refer to them');
+  const whole = envOf(one);
+  assert.equal(whole, containerEnv(pod, container, sources({ services: [a, changed] })));
+  assert.is(whole.A_SERVICE_HOST, 'mine', 'its own win over the Service\'s');
+  assert.is(whole.B_SERVICE_HOST, '127.2.0.9');
 });
 
 test.run();

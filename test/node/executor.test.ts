@@ -28,6 +28,9 @@ test('a pod runs as a process: Running, Ready, an address in the node CIDR, and 
   await store.create(nodePod('web', script, {
     container: {
       args: ['$(GREETING)-$(MY_NAME)'],
+      // Ready only when an exec in the container sees its env, its own variables and its Services' (the node keeps
+      // the two apart and joins them when read).
+      readinessProbe: { exec: { command: ['sh', '-c', 'test "$BACKEND_SERVICE_HOST" = 127.2.0.9 && test "$GREETING" = hello'] }, periodSeconds: 1 },
       env: [
         { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'greeting', key: 'message' } } },
         { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
@@ -50,6 +53,11 @@ test('a pod runs as a process: Running, Ready, an address in the node CIDR, and 
     BACKEND_SERVICE_HOST: '127.2.0.9', BACKEND_SERVICE_PORT_HTTP: '9000', BACKEND_PORT_9000_TCP: 'tcp://127.2.0.9:9000',
     CONVERGIT_POD_UID: pod.metadata.uid, ARG: 'hello-web',
   });
+  const recorded = await until(() => {
+    const f = join(dir, 'nodes', 'node-a', 'pids.json');
+    return existsSync(f) && (JSON.parse(readFileSync(f, 'utf8')) as any[]).find((e) => e.podUID === pod.metadata.uid);
+  }, 'the container in pids.json');
+  assert.equal([recorded.launch.env.GREETING, recorded.launch.env.BACKEND_SERVICE_HOST, recorded.launch.env.POD_IP], ['hello', '127.2.0.9', pod.status.podIP], 'its whole env recorded');
 });
 
 test('a git: image runs from its extracted folder (workingDir inside it); imageID names it', async () => {
