@@ -3,7 +3,9 @@
 // is measured is ReplicaSet → scheduler → bind → node → status and their watchers. Prints CPU per pod, store writes
 // per pod by kind (and Event reason) and controller syncs per pod; MARK <from µs> <to µs> is the run on the clock
 // of `node --cpu-prof` profiles (profile-summary.ts's window). HEAPSAMPLE=1 also prints what allocated most during
-// the run (V8's sampling heap profiler, collected objects included: the garbage collector's work).
+// the run (V8's sampling heap profiler, collected objects included: the garbage collector's work). HOLLOW_SERVICES=1
+// puts a Service in front of each Deployment; HEAPSNAP=<file> (with node --expose-gc) prints the heap after a full
+// collection once every pod runs and writes a heap snapshot there.
 //   HOLLOW_NODES=100 HOLLOW_PODS_PER_NODE=30 node --import tsx [--cpu-prof --cpu-prof-dir=DIR] test/bench/hollow-engine.ts
 // Not a section of `npm run bench` (the full picture, with serve, is test/bench/hollow.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +57,9 @@ for (let i = 0; i < deployments; i++) {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `app-${i}`, namespace: 'default' },
     spec: { replicas, selector: { matchLabels: { app: `app-${i}` } }, template: { metadata: { labels: { app: `app-${i}` } }, spec: { containers: [{ name: 'main', image: 'registry.example/app:1', command: ['app'] }] } } },
   } as any);
+  if (process.env.HOLLOW_SERVICES) {
+    await store.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `app-${i}`, namespace: 'default' }, spec: { selector: { app: `app-${i}` }, ports: [{ port: 80 }] } } as any);
+  }
 }
 while (running < total) {
   await new Promise((r) => setTimeout(r, 100));
@@ -65,6 +70,12 @@ const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1000;
 console.log(`MARK ${mark} ${Number(process.hrtime.bigint() / 1000n)}`);
 console.log(`${total} pods Running in ${(ms / 1000).toFixed(1)} s; CPU ${(cpuMs / 1000).toFixed(1)} s = ${(cpuMs / total).toFixed(2)} ms a pod; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+if (process.env.HEAPSNAP) {
+  (globalThis as any).gc?.();
+  console.log(`heap after GC: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+  const { writeHeapSnapshot } = await import('node:v8');
+  console.log(`snapshot: ${writeHeapSnapshot(process.env.HEAPSNAP)}`);
+}
 if (process.env.HEAPSAMPLE) {
   const { profile } = await session.post('HeapProfiler.stopSampling') as any;
   const self = new Map<string, number>();

@@ -2,7 +2,8 @@
 // commit to every pod Running. Prints figures next to issue 14's targets; asserts nothing. The serve runs with
 // --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes
 // (NOPROF=1: without it, as scale10k; on 2026-12-05 the figures did not differ beyond the machine's own drift).
-// HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare).
+// HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare);
+// HOLLOW_SERVICES=1 puts a Service in front of each Deployment.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,16 @@ spec:
         - name: main
           image: registry.example/app:1
           command: ["app"]
+`;
+/** HOLLOW_SERVICES=1: each Deployment with a Service in front, as an app has (Endpoints of 300 pods, written as they start). */
+const service = (name: string) => `---
+apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  selector: { app: ${name} }
+  ports: [{ port: 80 }]
 `;
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -80,7 +91,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     // and the next serves' hollow nodes then find no room ("no free pod CIDR").
     .catch((e: unknown) => { repo.cleanup(); rmSync(dataDir, { recursive: true, force: true }); throw e; });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments); load average before: ${load()}`);
+  console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments${process.env.HOLLOW_SERVICES ? ', each with a Service' : ''}); load average before: ${load()}`);
   try {
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 600_000);
     console.log(`  serve start with ${nodes} hollow nodes → Synced: ${sec(performance.now() - t0)}`);
@@ -96,7 +107,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
       }
     })();
     for (let i = 0; i < deployments; i++) {
-      repo.write(`apps/app-${i}.yaml`, deployment(`app-${i}`, Math.floor(total / deployments) + (i < total % deployments ? 1 : 0)));
+      repo.write(`apps/app-${i}.yaml`, deployment(`app-${i}`, Math.floor(total / deployments) + (i < total % deployments ? 1 : 0)) + (process.env.HOLLOW_SERVICES ? service(`app-${i}`) : ''));
     }
     const memBefore = memOf(serve.pid);
     const heapBefore = fullGcHeaps(serve.output()).at(-1) ?? NaN;
