@@ -164,7 +164,10 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     await until(() => fullGcHeaps(serve.output()).length > gcsAtEnd, 'a full GC after the run', 120_000).catch(() => {});
     const heapAfter = fullGcHeaps(serve.output()).slice(gcsAtEnd)[0] ?? NaN;
     // serve stamps each line (HH:MM:SS.mmm): the binding rate is read from its own clock, not from polling.
-    const binds = [...serve.output().matchAll(/^(\d\d):(\d\d):(\d\d\.\d{3}) scheduler: bound /gm)].map((x) => (Number(x[1]) * 60 + Number(x[2])) * 60 + Number(x[3]));
+    // Times of day: a run across midnight goes on counting from the day before.
+    let day = 0;
+    const binds = [...serve.output().matchAll(/^(\d\d):(\d\d):(\d\d\.\d{3}) scheduler: bound /gm)].map((x) => (Number(x[1]) * 60 + Number(x[2])) * 60 + Number(x[3]))
+      .map((t, i, all) => (i > 0 && t < all[i - 1] - 43_200 ? (day += 86_400) : day) + t);
     const rate = binds.length > 1 ? binds.length / (binds[binds.length - 1] - binds[0]) : NaN;
     const rv1 = Number(list.body?.metadata?.resourceVersion);
     const p99 = pct(gets, 99);
