@@ -168,9 +168,11 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     const names = nodeNames(opts.nodeName, opts.nodes);
     const stray = [...Object.keys(opts.perNode?.labels ?? {}), ...Object.keys(opts.perNode?.taints ?? {})].filter((n) => !names.includes(n));
     if (stray.length) throw new Error(`--label-node/--taint-node name ${stray.join(', ')}, not a node of this serve (${names.join(', ') || 'none'})`);
-    const outOfService = new OutOfService(store);
-    await outOfService.start();
-    stops.push(async () => outOfService.stop()); // after the nodes' (stops run in reverse)
+    const outOfService = names.length ? new OutOfService(store) : undefined;
+    if (outOfService) {
+      await outOfService.start();
+      stops.push(async () => outOfService.stop()); // after the nodes' (stops run in reverse)
+    }
     const nodes: { detach(): Promise<void> }[] = [];
     // Nodes stop together, leaving their containers running: the next serve re-adopts them (`convergit stop`
     // stops them).

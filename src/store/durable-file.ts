@@ -60,19 +60,22 @@ export function writeFileWholeSync(file: string, data: string | Uint8Array, mode
     writeFileSync(tmp, data, { mode });
     renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try { rmSync(tmp, { force: true }); } catch { /* the write's error is the one to tell */ }
     throw e;
   }
 }
 
+let writes = 0;
+
 /** writeFileWholeSync off the event loop. */
 export async function writeFileWhole(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const tmp = tmpOf(file);
+  // Two writes of one file may overlap here: each its own temporary file.
+  const tmp = `${tmpOf(file)}.${++writes}`;
   try {
     await writeFile(tmp, data, { mode });
     await rename(tmp, file);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {}); // the write's error is the one to tell
     throw e;
   }
 }

@@ -71,6 +71,7 @@ const cpuMs = (cpu.user + cpu.system) / 1000;
 console.log(`MARK ${mark} ${Number(process.hrtime.bigint() / 1000n)}`);
 console.log(`${total} pods Running in ${(ms / 1000).toFixed(1)} s; CPU ${(cpuMs / 1000).toFixed(1)} s = ${(cpuMs / total).toFixed(2)} ms a pod; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 if (process.env.HEAPSNAP) {
+  if (!(globalThis as any).gc) console.log('(no --expose-gc: the heap below is before a full collection)');
   (globalThis as any).gc?.();
   console.log(`heap after GC: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
   const { writeHeapSnapshot } = await import('node:v8');
