@@ -5,6 +5,7 @@ import type { KubeObject } from '../model/object.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { expand } from './expand.ts';
 import { serviceVarsOf, type ServiceVars } from './service-env.ts';
+import type { ContainerLaunch } from './runtime/runtime.ts';
 
 /** Becomes the container's `CreateContainerConfigError`: the container waits until its references resolve. */
 export class ConfigError extends Error {}
@@ -63,6 +64,21 @@ export function envOf(parts: EnvParts): Record<string, string> {
   const env: Record<string, string> = { ...parts.own };
   for (const [k, v] of parts.services.pairs) if (!(k in env)) env[k] = v;
   return env;
+}
+
+/**
+ * `launch` as a node keeps it: its env joined from `parts` when read (enumerable: JSON and spreads see it as before),
+ * and the same object while a reader still holds it (a probe's reads, a hook's), no longer once none does.
+ */
+export function keptLaunch(launch: ContainerLaunch, parts: EnvParts): ContainerLaunch {
+  const { env: _whole, ...rest } = launch;
+  let last: WeakRef<Record<string, string>> | undefined;
+  const env = () => {
+    let whole = last?.deref();
+    if (!whole) last = new WeakRef((whole = envOf(parts)));
+    return whole;
+  };
+  return Object.defineProperty(rest, 'env', { get: env, enumerable: true }) as ContainerLaunch;
 }
 
 /** The environment of `container` in `pod`. Throws ConfigError for a missing, non-optional reference. */

@@ -8,7 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { containerArgv, containerCwd } from './command.ts';
 import { containerMachine, LaunchError, type ContainerHost, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
-import { ConfigError, containerEnvParts, envOf, type EnvParts } from './env.ts';
+import { ConfigError, containerEnvParts, envOf, keptLaunch, type EnvParts } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
 import type { PidEntry, PidsFile } from './pids-file.ts';
@@ -979,10 +979,4 @@ export class PodWorker {
     const next = jsonCopy({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
     if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
   }
-}
-
-/** `launch` with its env made from `parts` whenever it is read (enumerable: JSON and spreads see it as before). */
-function keptLaunch(launch: ContainerLaunch, parts: EnvParts): ContainerLaunch {
-  const { env: _whole, ...rest } = launch;
-  return Object.defineProperty(rest, 'env', { get: () => envOf(parts), enumerable: true }) as ContainerLaunch;
 }

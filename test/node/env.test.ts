@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
-import { ConfigError, containerEnv, containerEnvParts, envOf, type EnvSources } from '../../src/node/env.ts';
+import { ConfigError, containerEnv, containerEnvParts, envOf, keptLaunch, type EnvSources } from '../../src/node/env.ts';
 import { expand } from '../../src/node/expand.ts';
 import { serviceEnv, serviceVarsOf } from '../../src/node/service-env.ts';
 import { containerArgv, containerCwd } from '../../src/node/command.ts';
@@ -180,6 +180,15 @@ test('a namespace\'s Service variables are made once for the same Services and s
   assert.equal(whole, containerEnv(pod, container, sources({ services: [a, changed] })));
   assert.is(whole.A_SERVICE_HOST, 'mine', 'its own win over the Service\'s');
   assert.is(whole.B_SERVICE_HOST, '127.2.0.9');
+
+  const launch = { id: 'default/web-abc/c', argv: ['x'], env: whole, cwd: '/', logFile: '/l' };
+  const kept = keptLaunch(launch, one);
+  assert.ok(Object.getOwnPropertyDescriptor(kept, 'env')?.get, 'no env of its own: made from the parts');
+  const read = kept.env;
+  assert.equal(read, whole);
+  assert.is(kept.env, read, 'the same object while a reader holds it');
+  assert.equal(JSON.parse(JSON.stringify(kept)), launch, 'JSON (pids.json) sees the whole env');
+  assert.equal({ ...kept }, launch, 'so does a spread');
 });
 
 test.run();
