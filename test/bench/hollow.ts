@@ -3,7 +3,7 @@
 // --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes
 // (NOPROF=1: without it, as scale10k; on 2026-12-05 the figures did not differ beyond the machine's own drift).
 // HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare);
-// HOLLOW_SERVICES=1 puts a Service in front of each Deployment.
+// HOLLOW_SERVICES=1 puts a Service in front of each Deployment (the section `hollow-services` does).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ const cpuOf = (pid: number) => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 
-export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 1000), perNode = Number(process.env.HOLLOW_PODS_PER_NODE ?? 30)) {
+export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 1000), perNode = Number(process.env.HOLLOW_PODS_PER_NODE ?? 30), services = !!process.env.HOLLOW_SERVICES) {
   const total = nodes * perNode;
   const deployments = Math.max(1, Math.round(total / 300));
   const repo = makeRepo({ 'README.md': 'hollow bench\n' });
@@ -91,7 +91,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
     // and the next serves' hollow nodes then find no room ("no free pod CIDR").
     .catch((e: unknown) => { repo.cleanup(); rmSync(dataDir, { recursive: true, force: true }); throw e; });
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments${process.env.HOLLOW_SERVICES ? ', each with a Service' : ''}); load average before: ${load()}`);
+  console.log(`\nhollow nodes: ${nodes} nodes × ${perNode} pods = ${total} pods (${deployments} Deployments${services ? ', each with a Service' : ''}); load average before: ${load()}`);
   try {
     await until(async () => (await serve.get('/status')).body.sync === 'Synced', 'first sync', 600_000);
     console.log(`  serve start with ${nodes} hollow nodes → Synced: ${sec(performance.now() - t0)}`);
@@ -107,7 +107,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
       }
     })();
     for (let i = 0; i < deployments; i++) {
-      repo.write(`apps/app-${i}.yaml`, deployment(`app-${i}`, Math.floor(total / deployments) + (i < total % deployments ? 1 : 0)) + (process.env.HOLLOW_SERVICES ? service(`app-${i}`) : ''));
+      repo.write(`apps/app-${i}.yaml`, deployment(`app-${i}`, Math.floor(total / deployments) + (i < total % deployments ? 1 : 0)) + (services ? service(`app-${i}`) : ''));
     }
     const memBefore = memOf(serve.pid);
     const heapBefore = fullGcHeaps(serve.output()).at(-1) ?? NaN;
