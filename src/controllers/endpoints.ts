@@ -1,6 +1,5 @@
 // The endpoints controller: for every Service with a selector, an Endpoints object of the same name listing the
 // addresses and ports of the pods it selects, which the service proxy reads. Written only when it changes.
-import { isDeepStrictEqual } from 'node:util';
 import equal from 'fast-deep-equal';
 import type { KubeObject } from '../model/object.ts';
 import { matchesSelector } from '../model/selector.ts';
@@ -42,7 +41,7 @@ export function endpointsController(): ControllerSpec {
         add: forPod,
         update(old, pod) {
           forPod(pod);
-          if (!isDeepStrictEqual(old.metadata.labels, pod.metadata.labels)) forPod(old); // it may have left a Service
+          if (!equal(old.metadata.labels, pod.metadata.labels)) forPod(old); // it may have left a Service
         },
         delete: forPod,
       });
@@ -52,7 +51,7 @@ export function endpointsController(): ControllerSpec {
       // only deletions; a foreign change waits there for the next change of the Service or its pods.)
       ctx.informer('Endpoints').on({
         update: (old, ep) => {
-          if (!equal(old.subsets, ep.subsets) || !isDeepStrictEqual(old.metadata.labels, ep.metadata.labels)) enqueue(keyOf(ep));
+          if (!equal(old.subsets, ep.subsets) || !equal(old.metadata.labels, ep.metadata.labels)) enqueue(keyOf(ep));
         },
         delete: (ep) => enqueue(keyOf(ep)),
       });
@@ -87,7 +86,7 @@ export function endpointsController(): ControllerSpec {
         return;
       }
       // fast-deep-equal: isDeepStrictEqual took 0.5 ms for the 300 addresses of a Service, at each of its syncs.
-      if (equal(current.subsets ?? [], subsets) && isDeepStrictEqual(current.metadata.labels, labels)) return;
+      if (equal(current.subsets ?? [], subsets) && equal(current.metadata.labels, labels)) return;
       // Keeps resourceVersion: a concurrent change makes this a Conflict, and a retry. A shallow copy: the store
       // copies what it keeps, and the cached object is never changed.
       const next: KubeObject = { ...current, metadata: { ...current.metadata } };

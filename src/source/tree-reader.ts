@@ -216,7 +216,7 @@ export class TreeReader {
     let text = known.get(oid);
     if (text === undefined) {
       const blob = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
-        await this.pace();
+        await this.slice.yield();
         return readLooseBlob(this.gitdir, oid) ?? (await this.readPacked(oid));
       }));
       this.stats.blobsRead++;
@@ -246,9 +246,6 @@ export class TreeReader {
    * for a second. Every few ms of it the loop turns once, so the API and timers keep answering.
    */
   private readonly slice = new TimeSlice(PACE_MS);
-  private pace(): Promise<void> {
-    return this.slice.yield();
-  }
 
   /** Runs one object read when fewer than PARALLEL are under way. */
   private async slot<T>(read: () => Promise<T>): Promise<T> {
