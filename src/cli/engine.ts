@@ -42,6 +42,8 @@ export interface EngineOptions {
   labels: Record<string, string>;
   /** Node lifecycle: heartbeats missing this long make a node Unknown (default 40 s). Pods are evicted after their tolerationSeconds, which the store's admission writes (serve.ts). */
   nodeMonitorGracePeriodMs?: number;
+  /** The endpoints controller's batching of pod changes per Service (controllers/endpoints.ts; default 100 ms, 0: none). */
+  endpointUpdatesBatchPeriodMs?: number;
   /** Taints of every node (kubelet's --register-with-taints). */
   taints?: Taint[];
   /** Labels and taints of single nodes, by name, added to the above; a name no node has is an error. */
@@ -162,6 +164,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       // The HPA has nothing new to read between two measurements: it syncs at the metric resolution (15 s by default).
       hpa: { syncPeriodMs: opts.metricResolutionMs },
       nodeLifecycle: { gracePeriodMs: grace },
+      endpoints: { batchPeriodMs: opts.endpointUpdatesBatchPeriodMs },
     });
     stops.push(() => controllers.stop());
     const images = new ImageCache({ dataDir: opts.dataDir, pull: ({ oid }, dest) => opts.exportTree(oid, dest) });

@@ -1,7 +1,7 @@
 // The composition root: parses the command line and wires the parts together. Nothing imports this file.
 // The heavier commands are imported when run, so that `convergit stop` or `validate` does not load the engine.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { bytes, cidr, count, defaultNodeName, raisingNice, cpuShares, duration, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
+import { bytes, cidr, count, defaultNodeName, raisingNice, cpuShares, duration, durationOrZero, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
 import { podsShares } from '../node/runtime/pods-cgroup.ts';
 import { VERSION } from './version.ts';
 import { DEFAULT_MAX_MANIFEST_FILES } from '../source/manifest-limit.ts';
@@ -61,6 +61,7 @@ program
   .option('--node-taints <k=v:Effect,...>', 'taints of the nodes (NoSchedule, PreferNoSchedule, NoExecute), as kubelet --register-with-taints', taints, [])
   .option('--label-node <node:k=v,...>', 'labels of one node, e.g. box-1:topology.kubernetes.io/zone=a (repeatable)', perNode(labels), {})
   .addOption(new Option('--node-monitor-grace-period <duration>', 'a node without heartbeats this long becomes NotReady (Unknown) and tainted unreachable').argParser(duration).default(40_000, '40s'))
+  .addOption(new Option('--endpoint-updates-batch-period <duration>', 'a pod change updates its Services\' Endpoints at once, or, if one was updated less than its wait ago (1 ms an address it lists, at most this long), at the end of that wait with every change in between (0: one update per change)').argParser(durationOrZero).default(100, '100ms'))
   .option('--default-not-ready-toleration-seconds <n>', 'seconds a pod stays on a not-ready node unless it tolerates otherwise (as the API server flag)', count, 300)
   .option('--default-unreachable-toleration-seconds <n>', 'seconds a pod stays on an unreachable node unless it tolerates otherwise (as the API server flag)', count, 300)
   .option('--taint-node <node:k=v:Effect,...>', 'taints of one node, e.g. box-2:dedicated=gpu:NoSchedule (repeatable)', perNode(taints), {})

@@ -7,10 +7,18 @@ import { isDnsSubdomain, isLabelValue, isQualifiedName } from '../model/names.ts
 import { parseTaint, type Taint } from '../model/taints.ts';
 import { parseRegistryMirror, type RegistryMirror } from '../node/runtime/podman/config.ts';
 
+/** ms() as a number, NaN for what it cannot read (it throws on an empty text). */
+const msOf = (value: string): number => { try { return ms(value as ms.StringValue); } catch { return NaN; } };
+
 export function duration(value: string): number {
-  const n = ms(value as ms.StringValue);
+  const n = msOf(value);
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a duration such as 30s, 2m or 1h.`);
   return n;
+}
+
+/** A duration that may be none: `0` (or 0s, 0ms) turns what it paces off. */
+export function durationOrZero(value: string): number {
+  return msOf(value) === 0 ? 0 : duration(value);
 }
 
 export function port(value: string): number {

@@ -63,6 +63,7 @@ export interface ServeOptions {
   nodeLabels: Record<string, string>;
   nodeTaints?: Taint[];
   nodeMonitorGracePeriod?: number;
+  endpointUpdatesBatchPeriod?: number;
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
   /** --label-node and --taint-node: per node name, on top of the above. */
@@ -259,6 +260,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
       nodes: opts.nodes, nodeName: opts.nodeName, labels: opts.nodeLabels,
       taints: opts.nodeTaints ?? [],
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriod,
+      endpointUpdatesBatchPeriodMs: opts.endpointUpdatesBatchPeriod,
       perNode: {
         labels: Object.fromEntries(Object.entries(opts.labelNode ?? {}).map(([n, ls]) => [n, Object.assign({}, ...ls)])),
         taints: Object.fromEntries(Object.entries(opts.taintNode ?? {}).map(([n, ts]) => [n, ts.flat()])),

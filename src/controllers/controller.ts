@@ -21,8 +21,11 @@ export interface ControllerSpec {
   name: string;
   /** Kinds whose informers it needs (started and synced before the first sync). */
   kinds: string[];
-  /** Registers informer handlers; they only call enqueue(key) with keys like `namespace/name`. */
-  watch(ctx: ControllerContext, enqueue: (key: string) => void): void;
+  /**
+   * Registers informer handlers; they only call enqueue(key) with keys like `namespace/name`, or enqueue(key, ms)
+   * for a key that may wait that long (of several waits for one key the earliest wins; see WorkQueue.addAfter).
+   */
+  watch(ctx: ControllerContext, enqueue: (key: string, afterMs?: number) => void): void;
   /** Idempotent, level-triggered. Throwing requeues the key with backoff (and logs); a result may ask for a timed requeue. */
   sync(key: string, ctx: ControllerContext): Promise<SyncResult>;
   /** Keys to sync at start. Default: `namespace/name` of every cached object of the primary kind, kinds[0]. */
@@ -48,7 +51,7 @@ const YIELD_AFTER_MS = 10;
 /** Starts a controller whose informers are already started: registers its handlers, enqueues its objects, runs workers. */
 export function runController(spec: ControllerSpec, ctx: ControllerContext, opts: RunOptions = {}): RunningController {
   const queue = new WorkQueue({ name: spec.name, ...opts });
-  spec.watch(ctx, (key) => queue.add(key));
+  spec.watch(ctx, (key, afterMs) => (afterMs ? queue.addAfter(key, afterMs) : queue.add(key)));
   const initial = spec.initialKeys ? spec.initialKeys(ctx) : ctx.informer(spec.kinds[0]).list().map(keyOf);
   for (const key of initial) queue.add(key);
 

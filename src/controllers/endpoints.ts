@@ -1,5 +1,8 @@
 // The endpoints controller: for every Service with a selector, an Endpoints object of the same name listing the
 // addresses and ports of the pods it selects, which the service proxy reads. Written only when it changes.
+// Pod changes are batched per Service (`batchPeriodMs`): each sync builds and writes all of a Service's addresses,
+// so without it a Service of n pods that all start costs n syncs of n addresses, and each write reaches every
+// Endpoints reader (the proxies, the ingress, the nodes' out-of-service view, the EndpointSlice reflection).
 import equal from 'fast-deep-equal';
 import type { KubeObject } from '../model/object.ts';
 import { matchesSelector } from '../model/selector.ts';
@@ -26,15 +29,45 @@ function labelsFor(svc: KubeObject): Record<string, string> | undefined {
   return Object.keys(labels).length ? labels : undefined;
 }
 
-export function endpointsController(): ControllerSpec {
+export interface EndpointsControllerOptions {
+  /**
+   * kube-controller-manager's --endpoint-updates-batch-period, leading-edge and in proportion to the Service's size:
+   * a pod change syncs its Services at once, unless one was synced less than its wait ago; then it waits until
+   * then, with every other change of the meantime. A Service's wait is `batchMsPerAddress` for each address its
+   * Endpoints listed at that sync, at most this period: a sync, its write and what reads it cost in proportion to
+   * the addresses, so this bounds the share of time they take, and a small Service (a few addresses: a wait of a
+   * few milliseconds) is written as soon as it changes. A lone change is never delayed; a Service's own change
+   * syncs at once. (Kubernetes delays every pod-triggered sync by the period, default 0: one write per pod change;
+   * 0 here does the same.) Default 100 ms.
+   */
+  batchPeriodMs?: number;
+  /** See batchPeriodMs. Default 1 ms: the whole period from 100 addresses on. */
+  batchMsPerAddress?: number;
+}
+
+export const DEFAULT_ENDPOINT_BATCH_PERIOD_MS = 100;
+
+const addressCount = (subsets: { addresses?: unknown[]; notReadyAddresses?: unknown[] }[]) =>
+  subsets.reduce((n, s) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0);
+
+export function endpointsController(opts: EndpointsControllerOptions = {}): ControllerSpec {
+  const period = opts.batchPeriodMs ?? DEFAULT_ENDPOINT_BATCH_PERIOD_MS;
+  const perAddress = opts.batchMsPerAddress ?? 1;
+  /** When each Service's last sync began (ms since the epoch) and how long a pod change waits after it, while it exists. */
+  const lastSync = new Map<string, { at: number; waitMs: number }>();
   return {
     name: 'endpoints',
     kinds: ['Service', 'Pod', 'Endpoints'],
 
     watch(ctx, enqueue) {
       const services = ctx.informer('Service');
+      const batched = (key: string) => {
+        const last = lastSync.get(key);
+        // Never longer than the wait itself, should the clock be set back.
+        enqueue(key, last ? Math.min(last.waitMs, Math.max(0, last.at + last.waitMs - ctx.now().getTime())) : 0);
+      };
       const forPod = (pod: KubeObject) => {
-        for (const svc of services.list(pod.metadata.namespace ?? 'default')) if (selects(svc, pod)) enqueue(keyOf(svc));
+        for (const svc of services.list(pod.metadata.namespace ?? 'default')) if (selects(svc, pod)) batched(keyOf(svc));
       };
       services.on({ add: (s) => enqueue(keyOf(s)), update: (_o, s) => enqueue(keyOf(s)), delete: (s) => enqueue(keyOf(s)) });
       ctx.informer('Pod').on({
@@ -67,14 +100,17 @@ export function endpointsController(): ControllerSpec {
       const svc = ctx.informer('Service').get(namespace, name);
       const current = ctx.informer('Endpoints').get(namespace, name);
       if (!svc) {
+        lastSync.delete(key);
         if (current) await ctx.store.delete('Endpoints', namespace, name);
         return;
       }
       const selector = selectorOf(svc);
       if (!selector) return; // without a selector, its Endpoints are someone else's to write
 
+      const at = ctx.now().getTime();
       const pods = ctx.informer('Pod').withLabels(namespace, selector);
       const subsets = endpointSubsets(svc, pods);
+      lastSync.set(key, { at, waitMs: Math.min(period, perAddress * addressCount(subsets)) });
       const labels = labelsFor(svc);
       if (!current) {
         await ctx.store.create({

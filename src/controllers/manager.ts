@@ -4,7 +4,7 @@ import type { Store } from '../store/store.ts';
 import { Informer } from '../store/informer.ts';
 import { runController, type ControllerContext, type ControllerSpec, type RunOptions, type RunningController } from './controller.ts';
 import { replicaSetController, type ReplicaSetControllerOptions } from './replicaset.ts';
-import { endpointsController } from './endpoints.ts';
+import { endpointsController, type EndpointsControllerOptions } from './endpoints.ts';
 import { endpointSliceReflection } from './endpoint-slice-reflection.ts';
 import { garbageCollector } from './garbage-collector.ts';
 import { crdController } from './crd.ts';
@@ -26,6 +26,7 @@ export interface ControllersOptions {
   log?: (msg: string) => void;
   deployment?: DeploymentControllerOptions;
   replicaset?: ReplicaSetControllerOptions;
+  endpoints?: EndpointsControllerOptions;
   job?: JobControllerOptions;
   cronjob?: CronJobControllerOptions;
   /** The built-in local-path provisioner; without it, claims bind only to existing volumes. */
@@ -51,7 +52,7 @@ export async function startControllers(opts: ControllersOptions): Promise<Runnin
     deploymentController(opts.deployment),
     replicaSetController(opts.replicaset),
     replicaSetController(opts.replicaset, 'ReplicationController'),
-    endpointsController(),
+    endpointsController(opts.endpoints),
     endpointSliceReflection(),
     crdController(),
     garbageCollector(),

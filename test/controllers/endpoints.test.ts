@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
 import type { Store, WatchEvent } from '../../src/store/store.ts';
-import { startControllers } from '../../src/controllers/manager.ts';
+import { startControllers, type ControllersOptions } from '../../src/controllers/manager.ts';
 import { endpointSubsets, type EndpointSubset } from '../../src/controllers/endpoint-subsets.ts';
 import { cleanup, freshStore } from '../store/helpers.ts';
 import { until } from '../support/wait.ts';
@@ -34,8 +34,8 @@ const address = (p: KubeObject) => ({ ip: p.status.podIP, nodeName: 'node-1', ta
 const BOTH = [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'metrics', port: 9100, protocol: 'TCP' }];
 const METRICS = [{ name: 'metrics', port: 9100, protocol: 'TCP' }];
 
-async function withEndpoints<T>(store: Store, fn: () => Promise<T>): Promise<T> {
-  const c = await startControllers({ store, only: ['endpoints'], queue: { baseDelayMs: 5, maxDelayMs: 50 } });
+async function withEndpoints<T>(store: Store, fn: () => Promise<T>, more: Partial<ControllersOptions> = {}): Promise<T> {
+  const c = await startControllers({ store, only: ['endpoints'], queue: { baseDelayMs: 5, maxDelayMs: 50 }, ...more });
   try {
     return await fn();
   } finally {
@@ -138,6 +138,70 @@ test('pure: output does not depend on pod order; headless Services without ports
   const headless = service('web', { app: 'web' }, { clusterIP: 'None', ports: [] });
   assert.equal(endpointSubsets(headless, pods).map((s) => [s.addresses?.map((a) => a.ip), s.notReadyAddresses?.map((a) => a.ip), s.ports]), [[['127.1.0.1', '127.1.0.2'], ['127.1.0.3'], undefined]]);
   assert.equal(endpointSubsets(service('web', { app: 'web' }, { ports: [] }), pods), [], 'a Service with neither ports nor clusterIP None lists nothing');
+});
+
+/** The Endpoints' ready IPs, in order. */
+const readyIps = (ep: KubeObject | undefined) => subsets(ep).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
+
+test('pod changes are batched per Service, leading edge, waiting in proportion to its addresses up to the period: a lone change syncs at once, one within the wait waits for its end with the others; a Service change never waits', async () => {
+  const { store } = await freshStore();
+  let clock = Date.parse('2026-12-06T00:00:00Z');
+  // The queue's timers are held here: a batched change is synced only when the test fires its timer.
+  const timers: { ms: number; fire: () => void }[] = [];
+  const schedule = (fn: () => void, ms: number) => { timers.push({ ms, fire: fn }); return () => {}; };
+  await withEndpoints(store, async () => {
+    // Bound from the start, so that each runPod below is one change (its status).
+    for (const name of ['a', 'b', 'c']) await store.create({ ...pod(name, { app: 'web' }), spec: { ...pod(name, {}).spec, nodeName: 'node-1' } });
+    await store.create(service('web', { app: 'web' }));
+    await until(() => endpoints(store), 'the Endpoints');
+    await runPod(store, 'a', { ready: true, ip: '127.1.0.1' }); // the Endpoints listed nothing: no wait
+    await until(async () => readyIps(await endpoints(store)).length === 1, 'a listed at once');
+    assert.equal(timers.length, 0);
+
+    // Within the wait of that sync (one address: 200 ms; the clock has not moved): both changes wait for one timer.
+    await runPod(store, 'b', { ready: true, ip: '127.1.0.2' });
+    await runPod(store, 'c', { ready: true, ip: '127.1.0.3' });
+    await until(() => timers.length >= 1, 'a batch timer');
+    assert.equal(timers.map((t) => t.ms), [200], 'the wait of one address; the second change joins the first\'s');
+    assert.equal(readyIps(await endpoints(store)), ['127.1.0.1'], 'nothing written before the period is over');
+    clock += 200;
+    timers[0].fire();
+    await until(async () => readyIps(await endpoints(store)).length === 3, 'b and c listed by the batch');
+
+    // Three addresses: 600 ms, capped by the period (500 ms); a change 200 ms after that sync waits the other 300.
+    clock += 200;
+    await runPod(store, 'c', { ready: false, ip: '127.1.0.3' });
+    await until(() => timers.length === 2, 'a second batch timer');
+    assert.equal(timers[1].ms, 300);
+
+    // The Service's own change is not held back by the batch waiting, and takes the pod change with it.
+    const svc = (await store.get('Service', 'default', 'web'))!;
+    await store.update({ ...svc, spec: { ...svc.spec, ports: [svc.spec.ports[0]] } });
+    const synced = await until(async () => { const e = await endpoints(store); return subsets(e)[0]?.ports?.length === 1 && e; }, 'the Service change synced at once');
+    assert.equal(readyIps(synced), ['127.1.0.1', '127.1.0.2']);
+    assert.equal(timers.length, 2, 'no timer for the Service change');
+
+    // A lone change, once the period since the last sync is over, syncs at once.
+    clock += 10_000;
+    await runPod(store, 'c', { ready: true, ip: '127.1.0.3' });
+    await until(async () => readyIps(await endpoints(store)).length === 3, 'c listed again, at once');
+    assert.equal(timers.length, 2, 'no timer for a lone change');
+  }, { endpoints: { batchPeriodMs: 500, batchMsPerAddress: 200 }, now: () => new Date(clock), queue: { baseDelayMs: 5, maxDelayMs: 50, schedule } });
+});
+
+test('with a batch period of 0 every pod change syncs at once (Kubernetes\' default)', async () => {
+  const { store } = await freshStore();
+  const timers: number[] = [];
+  const schedule = (fn: () => void, ms: number) => { timers.push(ms); const t = setTimeout(fn, ms); return () => clearTimeout(t); };
+  await withEndpoints(store, async () => {
+    await store.create(service('web', { app: 'web' }));
+    for (const name of ['a', 'b']) await store.create(pod(name, { app: 'web' }));
+    await runPod(store, 'a', { ready: true, ip: '127.1.0.1' });
+    await until(async () => readyIps(await endpoints(store)).length === 1, 'a listed');
+    await runPod(store, 'b', { ready: true, ip: '127.1.0.2' });
+    await until(async () => readyIps(await endpoints(store)).length === 2, 'b listed');
+  }, { endpoints: { batchPeriodMs: 0 }, queue: { baseDelayMs: 5, maxDelayMs: 50, schedule } });
+  assert.equal(timers, [], 'nothing waited');
 });
 
 test.run();
