@@ -5,7 +5,6 @@ import type { KubeObject } from '../model/object.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { expand } from './expand.ts';
 import { serviceVarsOf, type ServiceVars } from './service-env.ts';
-import type { ContainerLaunch } from './runtime/runtime.ts';
 
 /** Becomes the container's `CreateContainerConfigError`: the container waits until its references resolve. */
 export class ConfigError extends Error {}
@@ -59,26 +58,33 @@ export interface EnvParts {
   services: ServiceVars;
 }
 
-/** The whole environment of these parts. */
+/** The whole environment of these parts, as a new object. */
 export function envOf(parts: EnvParts): Record<string, string> {
   const env: Record<string, string> = { ...parts.own };
-  for (const [k, v] of parts.services.pairs) if (!(k in env)) env[k] = v;
+  for (const [k, v] of parts.services.byName) if (!Object.hasOwn(env, k)) env[k] = v;
   return env;
 }
 
 /**
- * `launch` as a node keeps it: its env joined from `parts` when read (enumerable: JSON and spreads see it as before),
- * and the same object while a reader still holds it (a probe's reads, a hook's), no longer once none does.
+ * The whole environment of these parts, read through them, for a container's launch: a read-only object whose
+ * variables are its own, then the Service variables it does not define (Object.keys, JSON and spreads see them all,
+ * in that order, as envOf's). No copy: the namespace's Service variables (700 at 100 Services) were joined into each
+ * container's env at its start, 6.5% of serve's CPU and much of its garbage at 30,000 hollow pods, which read two.
  */
-export function keptLaunch(launch: ContainerLaunch, parts: EnvParts): ContainerLaunch {
-  const { env: _whole, ...rest } = launch;
-  let last: WeakRef<Record<string, string>> | undefined;
-  const env = () => {
-    let whole = last?.deref();
-    if (!whole) last = new WeakRef((whole = envOf(parts)));
-    return whole;
-  };
-  return Object.defineProperty(rest, 'env', { get: env, enumerable: true }) as ContainerLaunch;
+export function envView(parts: EnvParts): Record<string, string> {
+  const { own, services } = parts;
+  const has = (k: string | symbol): k is string => typeof k === 'string' && (Object.hasOwn(own, k) || services.byName.has(k));
+  const value = (k: string) => (Object.hasOwn(own, k) ? own[k] : services.byName.get(k));
+  // A plain object as the target: what is not a variable (its constructor, toString) reads as on a plain object.
+  return new Proxy({} as Record<string, string>, {
+    get: (target, k) => (has(k) ? value(k) : Reflect.get(target, k)),
+    has: (target, k) => has(k) || Reflect.has(target, k),
+    ownKeys: () => [...Object.keys(own), ...[...services.byName.keys()].filter((k) => !Object.hasOwn(own, k))],
+    getOwnPropertyDescriptor: (_target, k) => (has(k) ? { value: value(k), enumerable: true, configurable: true, writable: false } : undefined),
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
 }
 
 /** The environment of `container` in `pod`. Throws ConfigError for a missing, non-optional reference. */

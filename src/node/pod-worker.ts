@@ -8,7 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
 import { containerArgv, containerCwd } from './command.ts';
 import { containerMachine, LaunchError, type ContainerHost, type ContainerInput, type Launched, type RestartPolicy } from './container.machine.ts';
-import { ConfigError, containerEnvParts, envOf, keptLaunch, type EnvParts } from './env.ts';
+import { ConfigError, containerEnvParts, envView, type EnvParts } from './env.ts';
 import type { ImageCache } from './images.ts';
 import { containerLogFile, podLogDir, removePodLogs } from './logs.ts';
 import type { PidEntry, PidsFile } from './pids-file.ts';
@@ -628,7 +628,7 @@ export class PodWorker {
         await prepareTerminationLog(terminationLog);
         extra.mounts = [...(extra.mounts ?? []), { hostPath: terminationLog, containerPath: spec.terminationMessagePath ?? '/dev/termination-log' }];
       } else parts.own.CONVERGIT_TERMINATION_MESSAGE_PATH = terminationLog;
-      env = envOf(parts);
+      env = envView(parts);
       argv = fromImage ? imageArgv(spec, pulled!, env) : containerArgv(spec, env);
     } catch (e) {
       if (e instanceof ConfigError) throw new LaunchError('CreateContainerConfigError', e.message);
@@ -650,16 +650,13 @@ export class PodWorker {
     };
     // Stopped while the image or env was being resolved: no process may start after its stop.
     if (slot.cancelled) throw new LaunchError('CreateContainerConfigError', 'container stopped before it started');
-    // Kept with its env in parts, made whole when read (exec probes and hooks, pids.json): a container's own copy
-    // of its namespace's Service variables was most of a hollow pod's memory with 100 Services.
-    const kept = keptLaunch(launch, parts);
-    slot.launch = kept;
+    slot.launch = launch;
     slot.adopted = undefined; // a new instance is probed afresh
     slot.launching = runtime.start(launch).then((h) => {
       slot.handle = h;
       slot.running = true;
       const graceMs = (pod.spec?.terminationGracePeriodSeconds ?? 30) * this.deps.graceMsPerSecond;
-      if (h.record) pids.add({ podUID: this.uid, container: spec.name, record: h.record, launch: kept, restartCount, graceMs });
+      if (h.record) pids.add({ podUID: this.uid, container: spec.name, record: h.record, launch, restartCount, graceMs });
       return h;
     });
     const handle = await slot.launching;

@@ -1,7 +1,7 @@
 // The hollow pipeline in one process, for profiling it quickly: a store and the engine (controllers, scheduler,
 // hollow nodes), Deployments written straight to the store (no git, no sync, no API, no health monitor), so what
 // is measured is ReplicaSet → scheduler → bind → node → status and their watchers. Prints CPU per pod, store writes
-// per pod by kind (and Event reason) and controller syncs per pod; MARK <from µs> <to µs> is the run on the clock
+// per pod by kind (and Event reason), controller syncs per pod, the creation and binding rates; MARK <from µs> <to µs> is the run on the clock
 // of `node --cpu-prof` profiles (profile-summary.ts's window). HEAPSAMPLE=1 also prints what allocated most during
 // the run (V8's sampling heap profiler, collected objects included: the garbage collector's work). HOLLOW_SERVICES=1
 // puts a Service in front of each Deployment; HEAPSNAP=<file> (with node --expose-gc) prints the heap after a full
@@ -37,11 +37,17 @@ const engine = await startEngine({
 console.log(`engine with ${nodes} nodes up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 writes.clear();
 let running = 0;
-const seen = new Set<string>();
+const seen = new Set<string>(), bound = new Set<string>();
+let created = 0, firstCreate = 0, lastCreate = 0, firstBind = 0, lastBind = 0;
 await store.watch({ kind: 'Pod', shared: true }, (e) => {
   const uid = e.object.metadata.uid!;
+  const now = performance.now();
+  if (e.type === 'ADDED') { created++; firstCreate ||= now; lastCreate = now; }
+  if (e.object.spec?.nodeName && !bound.has(uid)) { bound.add(uid); firstBind ||= now; lastBind = now; }
   if (e.object.status?.phase === 'Running' && !seen.has(uid)) { seen.add(uid); running++; }
 });
+/** Pods a second from the first to the last of `n` events. */
+const rate = (n: number, from: number, to: number) => (to > from ? ((n - 1) * 1000) / (to - from) : 0).toFixed(0);
 const { Session } = await import('node:inspector/promises');
 const session = new Session();
 if (process.env.HEAPSAMPLE) {
@@ -70,6 +76,7 @@ const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1000;
 console.log(`MARK ${mark} ${Number(process.hrtime.bigint() / 1000n)}`);
 console.log(`${total} pods Running in ${(ms / 1000).toFixed(1)} s; CPU ${(cpuMs / 1000).toFixed(1)} s = ${(cpuMs / total).toFixed(2)} ms a pod; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(`created ${rate(created, firstCreate, lastCreate)} pods/s, bound ${rate(bound.size, firstBind, lastBind)} pods/s (first to last)`);
 if (process.env.HEAPSNAP) {
   if (!(globalThis as any).gc) console.log('(no --expose-gc: the heap below is before a full collection)');
   (globalThis as any).gc?.();

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/model/object.ts';
-import { ConfigError, containerEnv, containerEnvParts, envOf, keptLaunch, type EnvSources } from '../../src/node/env.ts';
+import { ConfigError, containerEnv, containerEnvParts, envOf, envView, type EnvSources } from '../../src/node/env.ts';
 import { expand } from '../../src/node/expand.ts';
 import { serviceEnv, serviceVarsOf } from '../../src/node/service-env.ts';
 import { containerArgv, containerCwd } from '../../src/node/command.ts';
@@ -181,14 +181,20 @@ test('a namespace\'s Service variables are made once for the same Services and s
   assert.is(whole.A_SERVICE_HOST, 'mine', 'its own win over the Service\'s');
   assert.is(whole.B_SERVICE_HOST, '127.2.0.9');
 
-  const launch = { id: 'default/web-abc/c', argv: ['x'], env: whole, cwd: '/', logFile: '/l' };
-  const kept = keptLaunch(launch, one);
-  assert.ok(Object.getOwnPropertyDescriptor(kept, 'env')?.get, 'no env of its own: made from the parts');
-  const read = kept.env;
-  assert.equal(read, whole);
-  assert.is(kept.env, read, 'the same object while a reader holds it');
-  assert.equal(JSON.parse(JSON.stringify(kept)), launch, 'JSON (pids.json) sees the whole env');
-  assert.equal({ ...kept }, launch, 'so does a spread');
+  // A launch's env is a view of the parts: every way of reading it sees the whole env, in envOf's order.
+  const view = envView(one);
+  assert.equal(Object.keys(view), Object.keys(whole), 'own first, then the Service variables it does not define');
+  assert.equal(JSON.parse(JSON.stringify(view)), whole, 'JSON (pids.json) sees the whole env');
+  assert.equal({ ...view }, whole, 'so does a spread');
+  assert.equal(view, whole, 'and a deep comparison (its constructor reads as a plain object\'s)');
+  assert.is(view.A_SERVICE_HOST, 'mine');
+  assert.is(view.B_SERVICE_HOST, '127.2.0.9');
+  assert.is(view.NOT_SET, undefined);
+  assert.ok('B_SERVICE_HOST' in view && Object.prototype.hasOwnProperty.call(view, 'U') && !Object.hasOwn(view, 'NOT_SET'));
+  assert.equal(Object.entries(view), Object.entries(whole));
+  assert.throws(() => { 'use strict'; (view as any).U = 'changed'; }, TypeError, 'read-only');
+  assert.is(view.U, '81');
+  assert.equal(containerArgv({ name: 'c', command: ['echo', '$(B_SERVICE_HOST)', '$(U)'] }, view), ['echo', '127.2.0.9', '81'], '$(VAR) reads through it');
 });
 
 test.run();
