@@ -39,6 +39,17 @@ export function resolveTargetPort(sp: ServicePort, pod: KubeObject): number | un
 export const servesTraffic = (pod: KubeObject) => !!pod.status?.podIP && !pod.metadata.deletionTimestamp && !isPodTerminal(pod);
 
 /**
+ * Whether a pod's change (its labels aside) can change what endpointSubsets makes of it, as Kubernetes'
+ * podEndpointsChanged: whether it serves traffic, and if so its address, node or readiness. Its binding, restart
+ * counts and container states are no sync of its Services. Its ports are not looked at: a pod's spec does not change.
+ */
+export function endpointsChanged(old: KubeObject, pod: KubeObject): boolean {
+  const serves = servesTraffic(pod);
+  if (serves !== servesTraffic(old)) return true;
+  return serves && (pod.status.podIP !== old.status.podIP || pod.spec?.nodeName !== old.spec?.nodeName || isPodReady(pod) !== isPodReady(old));
+}
+
+/**
  * The subsets for `service` given the pods its selector matches. A pod missing a named port is left out of that
  * port only; a pod serving none of the ports is left out. Output is sorted, so equal inputs give equal outputs.
  */

@@ -8,7 +8,7 @@ import type { KubeObject } from '../model/object.ts';
 import { matchesSelector } from '../model/selector.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { type ControllerSpec } from './controller.ts';
-import { endpointSubsets } from './endpoint-subsets.ts';
+import { endpointSubsets, endpointsChanged, servesTraffic } from './endpoint-subsets.ts';
 
 /** Kubernetes marks the Endpoints of a headless Service with this label. */
 const HEADLESS_LABEL = 'service.kubernetes.io/headless';
@@ -70,13 +70,16 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
         for (const svc of services.list(pod.metadata.namespace ?? 'default')) if (selects(svc, pod)) batched(keyOf(svc));
       };
       services.on({ add: (s) => enqueue(keyOf(s)), update: (_o, s) => enqueue(keyOf(s)), delete: (s) => enqueue(keyOf(s)) });
+      // A pod that serves no traffic is in no Endpoints (endpointSubsets leaves it out): its coming and going, and
+      // changes that leave it so, sync nothing.
       ctx.informer('Pod').on({
-        add: forPod,
+        add: (pod) => { if (servesTraffic(pod)) forPod(pod); },
         update(old, pod) {
-          forPod(pod);
-          if (!equal(old.metadata.labels, pod.metadata.labels)) forPod(old); // it may have left a Service
+          const relabelled = !equal(old.metadata.labels, pod.metadata.labels);
+          if (relabelled || endpointsChanged(old, pod)) forPod(pod);
+          if (relabelled) forPod(old); // it may have left a Service
         },
-        delete: forPod,
+        delete: (pod) => { if (servesTraffic(pod)) forPod(pod); },
       });
       // An Endpoints whose addresses or labels someone else changed, or removed, is put right; one left over from a
       // deleted Service goes. Not for other changes: the proxies' acknowledgements (annotations, model/proxied.ts)

@@ -131,6 +131,35 @@ test('an Endpoints whose addresses someone else changed is put right; an annotat
   });
 });
 
+test('a pod change the Endpoints cannot show (its creation without an address, its binding, a restart count) queues nothing; its address, readiness and deletion do', async () => {
+  const { store } = await freshStore();
+  await withEndpoints(store, async () => {
+    await store.create(service('web', { app: 'web' }));
+    await until(() => endpoints(store), 'the Endpoints');
+    // Watchers are told in the order they came: once this one has seen a pod change, the controller has too.
+    let seen = 0;
+    await store.watch({ kind: 'Pod' }, () => { seen++; });
+    const settled = async (write: () => Promise<unknown>) => { const n = seen; await write(); await until(() => seen > n, 'the change delivered'); };
+    const adds = await endpointsAdds();
+    await settled(() => store.create(pod('a', { app: 'web' })));
+    const unbound = (await store.get('Pod', 'default', 'a'))!;
+    await settled(() => store.update({ ...unbound, spec: { ...unbound.spec, nodeName: 'node-1' } }));
+    assert.is(await endpointsAdds(), adds, 'no key queued for a pod without an address');
+
+    await runPod(store, 'a', { ready: true, ip: '127.1.0.7' });
+    await until(async () => readyIps(await endpoints(store)).length === 1, 'its address listed');
+    const listed = await endpointsAdds();
+    await settled(() => runPod(store, 'a', { ready: true, ip: '127.1.0.7', restarts: 1 }));
+    assert.is(await endpointsAdds(), listed, 'no key queued for a restart count');
+
+    await runPod(store, 'a', { ready: false, ip: '127.1.0.7' });
+    await until(async () => subsets(await endpoints(store))[0]?.notReadyAddresses?.length === 1, 'not ready');
+    await store.delete('Pod', 'default', 'a'); // bound: marked, no longer an endpoint
+    await until(async () => !(await endpoints(store))?.subsets, 'gone from the Endpoints');
+    assert.ok((await endpointsAdds()) >= listed + 2);
+  }, { endpoints: { batchPeriodMs: 0 } });
+});
+
 test('pure: output does not depend on pod order; headless Services without ports list addresses only', () => {
   const pods = ['c', 'a', 'b'].map((n, i) => ({ ...pod(n, { app: 'web' }), metadata: { name: n, namespace: 'default', uid: n, labels: { app: 'web' } }, status: { podIP: `127.1.0.${3 - i}`, conditions: [{ type: 'Ready', status: i ? 'True' : 'False' }] } }));
   const svc = service('web', { app: 'web' });
