@@ -61,7 +61,7 @@ program
   .option('--node-taints <k=v:Effect,...>', 'taints of the nodes (NoSchedule, PreferNoSchedule, NoExecute), as kubelet --register-with-taints', taints, [])
   .option('--label-node <node:k=v,...>', 'labels of one node, e.g. box-1:topology.kubernetes.io/zone=a (repeatable)', perNode(labels), {})
   .addOption(new Option('--node-monitor-grace-period <duration>', 'a node without heartbeats this long becomes NotReady (Unknown) and tainted unreachable').argParser(duration).default(40_000, '40s'))
-  .addOption(new Option('--endpoint-updates-batch-period <duration>', 'a pod change updates its Services\' Endpoints at once, or, if one was updated less than its wait ago (1 ms an address it lists, at most this long), at the end of that wait with every change in between (0: one update per change)').argParser(durationOrZero).default(100, '100ms'))
+  .addOption(new Option('--endpoint-updates-batch-period <duration>', 'a pod change updates its Services\' Endpoints at once, or, if they were synced less than their wait ago (1 ms an address they list, at most this long), at the end of that wait with every change in between (0: one update per change)').argParser(durationOrZero).default(100, '100ms'))
   .option('--default-not-ready-toleration-seconds <n>', 'seconds a pod stays on a not-ready node unless it tolerates otherwise (as the API server flag)', count, 300)
   .option('--default-unreachable-toleration-seconds <n>', 'seconds a pod stays on an unreachable node unless it tolerates otherwise (as the API server flag)', count, 300)
   .option('--taint-node <node:k=v:Effect,...>', 'taints of one node, e.g. box-2:dedicated=gpu:NoSchedule (repeatable)', perNode(taints), {})

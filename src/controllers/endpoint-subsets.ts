@@ -1,5 +1,6 @@
 // A Service's endpoints computed from its pods (pure), as Kubernetes' endpoints controller does: each pod's
 // address under every Service port it serves, grouped into subsets of pods that serve the same port list.
+import equal from 'fast-deep-equal';
 import type { KubeObject } from '../model/object.ts';
 import { isPodReady, isPodTerminal } from '../model/pod.ts';
 
@@ -40,14 +41,18 @@ export const servesTraffic = (pod: KubeObject) => !!pod.status?.podIP && !pod.me
 
 /**
  * Whether a pod's change (its labels aside) can change what endpointSubsets makes of it, as Kubernetes'
- * podEndpointsChanged: whether it serves traffic, and if so its address, node or readiness. Its binding, restart
- * counts and container states are no sync of its Services. Its ports are not looked at: a pod's spec does not change.
+ * podEndpointsChanged: whether it serves traffic, and if so its address, node, readiness or containers' ports (a
+ * named targetPort; Kubernetes' pod specs never change them, but convergit stores a bare Pod's new spec). Its
+ * binding, restart counts and container states are no sync of its Services.
  */
 export function endpointsChanged(old: KubeObject, pod: KubeObject): boolean {
   const serves = servesTraffic(pod);
   if (serves !== servesTraffic(old)) return true;
-  return serves && (pod.status.podIP !== old.status.podIP || pod.spec?.nodeName !== old.spec?.nodeName || isPodReady(pod) !== isPodReady(old));
+  return serves && (pod.status.podIP !== old.status.podIP || pod.spec?.nodeName !== old.spec?.nodeName || isPodReady(pod) !== isPodReady(old) ||
+    (pod.spec !== old.spec && !equal(portsOf(pod), portsOf(old))));
 }
+
+const portsOf = (pod: KubeObject) => (pod.spec?.containers ?? []).map((c: { ports?: unknown }) => c.ports);
 
 /**
  * The subsets for `service` given the pods its selector matches. A pod missing a named port is left out of that

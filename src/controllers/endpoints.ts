@@ -108,7 +108,10 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
         return;
       }
       const selector = selectorOf(svc);
-      if (!selector) return; // without a selector, its Endpoints are someone else's to write
+      if (!selector) { // without a selector, its Endpoints are someone else's to write
+        lastSync.delete(key);
+        return;
+      }
 
       const at = ctx.now().getTime();
       const pods = ctx.informer('Pod').withLabels(namespace, selector);

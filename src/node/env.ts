@@ -76,6 +76,7 @@ export function envView(parts: EnvParts): Record<string, string> {
   const has = (k: string | symbol): k is string => typeof k === 'string' && (Object.hasOwn(own, k) || services.byName.has(k));
   const value = (k: string) => (Object.hasOwn(own, k) ? own[k] : services.byName.get(k));
   // A plain object as the target: what is not a variable (its constructor, toString) reads as on a plain object.
+  // (util.inspect shows the target: a logged launch prints its env as {}.)
   return new Proxy({} as Record<string, string>, {
     get: (target, k) => (has(k) ? value(k) : Reflect.get(target, k)),
     has: (target, k) => has(k) || Reflect.has(target, k),
@@ -84,6 +85,7 @@ export function envView(parts: EnvParts): Record<string, string> {
     set: () => false,
     defineProperty: () => false,
     deleteProperty: () => false,
+    preventExtensions: () => false, // Object.freeze throws rather than breaking ownKeys for good
   });
 }
 

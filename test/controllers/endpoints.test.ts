@@ -151,6 +151,10 @@ test('a pod change the Endpoints cannot show (its creation without an address, i
     const listed = await endpointsAdds();
     await settled(() => runPod(store, 'a', { ready: true, ip: '127.1.0.7', restarts: 1 }));
     assert.is(await endpointsAdds(), listed, 'no key queued for a restart count');
+    // convergit stores a bare Pod's new spec: a named targetPort that now resolves elsewhere moves its address.
+    const running = (await store.get('Pod', 'default', 'a'))!;
+    await store.update({ ...running, spec: { ...running.spec, containers: [{ ...running.spec.containers[0], ports: [{ name: 'web', containerPort: 9090, protocol: 'TCP' }] }] } });
+    await until(async () => subsets(await endpoints(store))[0]?.ports?.some((p) => p.port === 9090), 'the named port\'s new number');
 
     await runPod(store, 'a', { ready: false, ip: '127.1.0.7' });
     await until(async () => subsets(await endpoints(store))[0]?.notReadyAddresses?.length === 1, 'not ready');

@@ -192,7 +192,9 @@ test('a namespace\'s Service variables are made once for the same Services and s
   assert.is(view.NOT_SET, undefined);
   assert.ok('B_SERVICE_HOST' in view && Object.prototype.hasOwnProperty.call(view, 'U') && !Object.hasOwn(view, 'NOT_SET'));
   assert.equal(Object.entries(view), Object.entries(whole));
-  assert.throws(() => { 'use strict'; (view as any).U = 'changed'; }, TypeError, 'read-only');
+  assert.throws(() => { 'use strict'; (view as any).U = 'changed'; }, (e: unknown) => e instanceof TypeError, 'read-only');
+  assert.throws(() => Object.freeze(view), (e: unknown) => e instanceof TypeError, 'nor frozen');
+  assert.equal(Object.keys(view), Object.keys(whole), 'and still whole after the attempt');
   assert.is(view.U, '81');
   assert.equal(containerArgv({ name: 'c', command: ['echo', '$(B_SERVICE_HOST)', '$(U)'] }, view), ['echo', '127.2.0.9', '81'], '$(VAR) reads through it');
 });

@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ContainerLaunch, RunningContainer, Runtime } from '../../src/node/runtime/runtime.ts';
 import { presentLog } from '../../src/node/logs.ts';
+import { envView } from '../../src/node/env.ts';
 
 /** Polls `cond` until it holds; fails after `ms`. (Conformance must not lean on test-only helpers.) */
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
@@ -259,6 +260,22 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     const r = await runtime.exec(l, ['sh', '-c', 'echo "$GREETING"; pwd; echo oops >&2; exit 4'], 5000);
     assert.equal(r, { exitCode: 4, output: `hello\n${dir}\noops\n`, timedOut: false });
     assert.equal(await runtime.exec(l, ['true'], 5000), { exitCode: 0, output: '', timedOut: false });
+  });
+
+  s('a launch whose env is a read-only view (as a pod worker gives it) starts and execs, though spawn writes into the env it is given under NODE_V8_COVERAGE', async () => {
+    const own = { GREETING: 'hello', ...(process.env.PATH && { PATH: process.env.PATH }) };
+    const env = envView({ own, services: { pairs: [['DB_SERVICE_HOST', '10.96.0.7']], byName: new Map([['DB_SERVICE_HOST', '10.96.0.7']]) } });
+    const l = launch(['sh', '-c', 'echo "ready $DB_SERVICE_HOST"; exec sleep 300'], { env });
+    const coverage = process.env.NODE_V8_COVERAGE;
+    process.env.NODE_V8_COVERAGE = join(dir, 'coverage');
+    try {
+      await running(l);
+      assert.ok((await log(l)).includes('ready 10.96.0.7'), 'the Service variable reached the process');
+      assert.equal(await runtime.exec(l, ['sh', '-c', 'echo "$GREETING $DB_SERVICE_HOST"'], 5000), { exitCode: 0, output: 'hello 10.96.0.7\n', timedOut: false });
+    } finally {
+      if (coverage === undefined) delete process.env.NODE_V8_COVERAGE;
+      else process.env.NODE_V8_COVERAGE = coverage;
+    }
   });
 
   s('exec of a missing command fails without throwing', async () => {

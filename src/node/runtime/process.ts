@@ -303,9 +303,13 @@ function osText(err: NodeJS.ErrnoException): string {
   return m ? m[1] : err.message;
 }
 
-/** Commands are looked up on the host's PATH unless the container's env sets its own. */
+/**
+ * Commands are looked up on the host's PATH unless the container's env sets its own. Always a plain copy: the
+ * launch's env is a read-only view (node/env.ts envView), and spawn writes into the env it is given (under
+ * NODE_V8_COVERAGE, for one).
+ */
 function withPath(env: Record<string, string>): Record<string, string> {
-  return env.PATH === undefined && process.env.PATH !== undefined ? { PATH: process.env.PATH, ...env } : env;
+  return env.PATH === undefined && process.env.PATH !== undefined ? { PATH: process.env.PATH, ...env } : { ...env };
 }
 
 function failedContainer(startedAt: Date, failure: StartFailure): RunningContainer {
