@@ -45,7 +45,7 @@ export interface EndpointsControllerOptions {
   batchMsPerAddress?: number;
 }
 
-export const DEFAULT_ENDPOINT_BATCH_PERIOD_MS = 100;
+const DEFAULT_ENDPOINT_BATCH_PERIOD_MS = 100;
 
 const addressCount = (subsets: { addresses?: unknown[]; notReadyAddresses?: unknown[] }[]) =>
   subsets.reduce((n, s) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0);

@@ -13,13 +13,12 @@ const hasClusterIP = (svc: KubeObject) => {
   return typeof ip === 'string' && ip !== '' && ip !== 'None' && (svc.spec?.ports ?? []).length > 0;
 };
 
-/** A namespace's Service variables, in order and by name: shared by every container of the namespace. */
+/** A namespace's Service variables by name, in Kubernetes' order (the Map's): shared by every container of the namespace. */
 export interface ServiceVars {
-  pairs: readonly (readonly [string, string])[];
   byName: ReadonlyMap<string, string>;
 }
 
-const NO_VARS: ServiceVars = { pairs: [], byName: new Map() };
+const NO_VARS: ServiceVars = { byName: new Map() };
 /** The last Services asked for with their variables, by the first of them: gone with it (a new version, a deleted namespace). */
 const made = new WeakMap<KubeObject, { services: readonly KubeObject[]; vars: ServiceVars }>();
 
@@ -32,8 +31,7 @@ export function serviceVarsOf(services: readonly KubeObject[]): ServiceVars {
   if (!services.length) return NO_VARS;
   const last = made.get(services[0]);
   if (last && last.services.length === services.length && last.services.every((s, i) => s === services[i])) return last.vars;
-  const pairs = serviceEnv(services);
-  const vars = { pairs, byName: new Map(pairs) };
+  const vars = { byName: new Map(serviceEnv(services)) };
   made.set(services[0], { services: [...services], vars });
   return vars;
 }

@@ -168,7 +168,7 @@ test('a namespace\'s Service variables are made once for the same Services and s
   assert.is.not(next, first, 'a Service changed (a new object): made again');
   assert.is(next.byName.get('B_SERVICE_HOST'), '127.2.0.9');
   assert.is(serviceVarsOf([a]).byName.get('B_SERVICE_HOST'), undefined, 'one gone: made again');
-  assert.is(serviceVarsOf([]).pairs.length, 0);
+  assert.is(serviceVarsOf([]).byName.size, 0);
 
   const container = { name: 'c', env: [{ name: 'A_SERVICE_HOST', value: 'mine' }, { name: 'U', value: '$(B_SERVICE_PORT)' }] };
   const one = containerEnvParts(pod, container, sources({ services: [a, changed] }));

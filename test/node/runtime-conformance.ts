@@ -264,7 +264,7 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
 
   s('a launch whose env is a read-only view (as a pod worker gives it) starts and execs, though spawn writes into the env it is given under NODE_V8_COVERAGE', async () => {
     const own = { GREETING: 'hello', ...(process.env.PATH && { PATH: process.env.PATH }) };
-    const env = envView({ own, services: { pairs: [['DB_SERVICE_HOST', '10.96.0.7']], byName: new Map([['DB_SERVICE_HOST', '10.96.0.7']]) } });
+    const env = envView({ own, services: { byName: new Map([['DB_SERVICE_HOST', '10.96.0.7']]) } });
     const l = launch(['sh', '-c', 'echo "ready $DB_SERVICE_HOST"; exec sleep 300'], { env });
     const coverage = process.env.NODE_V8_COVERAGE;
     process.env.NODE_V8_COVERAGE = join(dir, 'coverage');

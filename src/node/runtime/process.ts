@@ -53,7 +53,7 @@ export class ProcessRuntime implements Runtime {
     let argv = [...security.prefix, ...launch.argv];
     if (mounts.length) {
       // Inside the namespace a command that cannot run would be the shell's exit 127: told apart here, as spawn would.
-      const missing = await missingCommand(launch.argv[0], launch.cwd, withPath(launch.env).PATH, mounts);
+      const missing = await missingCommand(launch.argv[0], launch.cwd, launch.env.PATH ?? process.env.PATH, mounts);
       if (missing) return failedContainer(startedAt, spawnFailure(launch.argv[0], missing));
       // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes). The
       // pod's hostname is set there (without one, it sees the host's).
