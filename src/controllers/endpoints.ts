@@ -5,23 +5,13 @@
 // Endpoints reader (the proxies, the ingress, the nodes' out-of-service view, the EndpointSlice reflection).
 import equal from 'fast-deep-equal';
 import type { KubeObject } from '../model/object.ts';
-import { matchesSelector } from '../model/selector.ts';
+import { serviceSelector, servicesOf } from '../model/service-selector.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import { type ControllerSpec } from './controller.ts';
 import { endpointSubsets, endpointsChanged, servesTraffic } from './endpoint-subsets.ts';
 
 /** Kubernetes marks the Endpoints of a headless Service with this label. */
 const HEADLESS_LABEL = 'service.kubernetes.io/headless';
-
-const selectorOf = (svc: KubeObject): Record<string, string> | undefined => {
-  const sel = svc.spec?.selector;
-  return sel && Object.keys(sel).length ? sel : undefined;
-};
-
-const selects = (svc: KubeObject, pod: KubeObject) => {
-  const sel = selectorOf(svc);
-  return !!sel && matchesSelector({ matchLabels: sel }, pod.metadata.labels);
-};
 
 function labelsFor(svc: KubeObject): Record<string, string> | undefined {
   const labels: Record<string, string> = { ...svc.metadata.labels };
@@ -67,7 +57,7 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
         enqueue(key, last ? Math.min(last.waitMs, Math.max(0, last.at + last.waitMs - ctx.now().getTime())) : 0);
       };
       const forPod = (pod: KubeObject) => {
-        for (const svc of services.list(pod.metadata.namespace ?? 'default')) if (selects(svc, pod)) batched(keyOf(svc));
+        for (const svc of servicesOf(services, pod)) batched(keyOf(svc));
       };
       services.on({ add: (s) => enqueue(keyOf(s)), update: (_o, s) => enqueue(keyOf(s)), delete: (s) => enqueue(keyOf(s)) });
       // A pod that serves no traffic is in no Endpoints (endpointSubsets leaves it out): its coming and going, and
@@ -107,7 +97,7 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
         if (current) await ctx.store.delete('Endpoints', namespace, name);
         return;
       }
-      const selector = selectorOf(svc);
+      const selector = serviceSelector(svc);
       if (!selector) { // without a selector, its Endpoints are someone else's to write
         lastSync.delete(key);
         return;

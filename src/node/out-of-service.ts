@@ -5,7 +5,7 @@
 // of them in a hollow cluster, which doubled the CPU of a pod behind a Service.
 import type { KubeObject } from '../model/object.ts';
 import { isProxied, listsPod } from '../model/proxied.ts';
-import { matchesSelector } from '../model/selector.ts';
+import { servicesOf } from '../model/service-selector.ts';
 import { Informer } from '../store/informer.ts';
 import type { Store } from '../store/store.ts';
 
@@ -41,11 +41,8 @@ export class OutOfService {
 
   /** No Service that selects `pod` sends to it any more (or its Endpoints are not yet proxied: nothing to wait for). */
   isOut(pod: KubeObject): boolean {
-    const ns = pod.metadata.namespace ?? 'default';
-    for (const svc of this.services.list(ns)) {
-      const sel = svc.spec?.selector;
-      if (!sel || !Object.keys(sel).length || !matchesSelector({ matchLabels: sel }, pod.metadata.labels)) continue;
-      const ep = this.endpoints.get(ns, svc.metadata.name);
+    for (const svc of servicesOf(this.services, pod)) {
+      const ep = this.endpoints.get(svc.metadata.namespace, svc.metadata.name);
       if (ep && (listsPod(ep, pod.metadata.uid!) || !isProxied(ep))) return false;
     }
     return true;

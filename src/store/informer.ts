@@ -105,6 +105,32 @@ export class Informer {
     return out;
   }
 
+  /**
+   * Cached objects of `namespace` whose selector (`selectorOf`: a matchLabels map; none or empty selects nothing)
+   * `labels` satisfy, such as the Services of a pod. Each object is indexed (as `index`, which names what
+   * `selectorOf` reads) under one pair of its selector, so a pod's labels find its Services in a few lookups, not by
+   * matching it against every Service of its namespace at each of its changes. Do not mutate them.
+   */
+  selecting(index: string, selectorOf: (o: KubeObject) => Record<string, string> | undefined, namespace: string, labels: Record<string, string> | undefined): KubeObject[] {
+    this.addIndex(index, (o) => {
+      const sel = selectorOf(o);
+      for (const k in sel) return [labelValue(o.metadata.namespace ?? '', k, sel[k])];
+      return [];
+    });
+    const out: KubeObject[] = [];
+    if (!labels) return out;
+    const by = this.indexes.get(index)!.by;
+    for (const k in labels) {
+      for (const o of by.items(labelValue(namespace, k, labels[k]))) {
+        const sel = selectorOf(o)!;
+        let all = true;
+        for (const sk in sel) if (!Object.prototype.hasOwnProperty.call(labels, sk) || labels[sk] !== sel[sk]) { all = false; break; }
+        if (all) out.push(o);
+      }
+    }
+    return out;
+  }
+
   /** Cached objects, of one namespace when given; do not mutate them. */
   list(namespace?: string): KubeObject[] {
     return namespace === undefined ? [...this.cache.values()] : this.byIndex(NAMESPACE_INDEX, namespace);

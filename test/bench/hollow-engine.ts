@@ -87,12 +87,13 @@ if (process.env.HEAPSNAP) {
 if (process.env.HEAPSAMPLE) {
   const { profile } = await session.post('HeapProfiler.stopSampling') as any;
   const self = new Map<string, number>();
-  const walk = (n: any, stack: string[]) => {
-    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}:${n.callFrame.columnNumber + 1}`;
+  // A builtin's allocation (Set, Map, Object.keys…: no url) is charged to the function that called it.
+  const walk = (n: any, caller: string) => {
+    const k = n.callFrame.url ? `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}:${n.callFrame.columnNumber + 1}` : `${n.callFrame.functionName || '(anon)'} in ${caller}`;
     self.set(k, (self.get(k) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c, stack);
+    for (const c of n.children) walk(c, n.callFrame.url ? k : caller);
   };
-  walk(profile.head, []);
+  walk(profile.head, '(root)');
   const tot = [...self.values()].reduce((a, b) => a + b, 0);
   console.log(`allocated ${(tot / 2 ** 20).toFixed(0)} MiB = ${(tot / 1024 / total).toFixed(1)} KiB a pod; top self:`);
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`  ${(v / 2 ** 20).toFixed(1).padStart(7)} MiB  ${k}`);

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Informer } from '../../src/store/informer.ts';
+import { matchesSelector } from '../../src/model/selector.ts';
 import { cm, freshStore, cleanup } from './helpers.ts';
 
 test.after.each(cleanup);
@@ -118,6 +119,40 @@ test('withLabels: the objects of a namespace carrying every label asked, kept as
   assert.equal(names('x', { app: 'db' }), []);
   assert.equal(names('x', { tier: 'back' }), ['web-1']);
   assert.throws(() => inf.withLabels('x', {}), /needs a label/, 'an empty selector is the caller\'s to handle');
+});
+
+test('selecting: the objects whose selector the labels satisfy, as a scan of the namespace finds them, through changes', async () => {
+  const { store } = await freshStore();
+  const inf = new Informer(store, 'ConfigMap');
+  await inf.start();
+  // A ConfigMap's data stands for a selector here; an empty one selects nothing.
+  const selectorOf = (o: any) => (o.data && Object.keys(o.data).length ? o.data as Record<string, string> : undefined);
+  const scan = (ns: string, labels: Record<string, string>) => inf.list(ns)
+    .filter((o) => { const sel = selectorOf(o); return !!sel && matchesSelector({ matchLabels: sel }, labels); })
+    .map((o) => o.metadata.name).sort();
+  const found = (ns: string, labels: Record<string, string> | undefined) => inf.selecting('data', selectorOf, ns, labels).map((o) => o.metadata.name).sort();
+  await store.create(cm('web', { app: 'web' }, { namespace: 'x' }));
+  await store.create(cm('web-front', { app: 'web', tier: 'front' }, { namespace: 'x' }));
+  await store.create(cm('none', {}, { namespace: 'x' }));
+  await store.create(cm('web-y', { app: 'web' }, { namespace: 'y' }));
+  assert.equal(found('x', { app: 'web', tier: 'front', extra: '1' }), ['web', 'web-front']);
+  assert.equal(found('x', { app: 'web' }), ['web'], 'every pair of the selector');
+  assert.equal(found('x', { tier: 'front' }), [], 'found through one pair, checked on all');
+  assert.equal(found('x', {}), [], 'no labels: nothing, not the empty selector');
+  assert.equal(found('x', undefined), []);
+  assert.equal(found('x', { constructor: 'web', app: 'x' }), [], 'an inherited name is no label');
+  // Random selectors, labels and changes: always what matching every object of the namespace gives.
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const randomLabels = () => Object.fromEntries(['app', 'tier', 'v'].filter(() => rnd(2)).map((k) => [k, `${k}${rnd(3)}`]));
+  for (let i = 0; i < 300; i++) {
+    const name = `s${rnd(20)}`, ns = rnd(4) ? 'x' : 'y';
+    if (rnd(5) === 0) await store.delete('ConfigMap', ns, name).catch(() => {});
+    else if (await store.get('ConfigMap', ns, name)) await store.update(cm(name, randomLabels(), { namespace: ns }));
+    else await store.create(cm(name, randomLabels(), { namespace: ns }));
+    const labels = randomLabels();
+    assert.equal(found(ns, labels), scan(ns, labels), `step ${i}: ${JSON.stringify(labels)} in ${ns}`);
+  }
 });
 
 test('match narrows the cache: objects entering it are added, leaving it deleted', async () => {
