@@ -82,4 +82,32 @@ test('the controller over a real store: silent nodes go Unknown and tainted, the
   }
 });
 
+test('a pod queues its node only when the node is tainted NoExecute: the taint\'s own write syncs the node and all its pods', async () => {
+  const { contextFor } = await import('./helpers.ts');
+  const { freshStore, cleanup } = await import('../store/helpers.ts');
+  const { nodeLifecycleController } = await import('../../src/controllers/node-lifecycle.ts');
+  const { store } = await freshStore();
+  try {
+    const ctx = await contextFor(store, ['Node', 'Pod', 'Lease']);
+    const queued: string[] = [];
+    nodeLifecycleController().watch!(ctx, (key) => { queued.push(key); });
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'plain' }, spec: { taints: [{ key: 'gpu', effect: 'NoSchedule' }] } });
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'gone' }, spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] } });
+    queued.length = 0;
+    const pod = (name: string, nodeName?: string) => store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { ...(nodeName && { nodeName }), containers: [{ name: 'c', image: 'x' }] } });
+    await pod('a', 'plain');
+    await pod('b');
+    await pod('c', 'unknown-node');
+    assert.equal(queued, [], 'untainted, no node, a node not (yet) known');
+    await pod('d', 'gone');
+    assert.equal(queued, ['/gone']);
+    const plain = (await store.get('Node', undefined, 'plain'))!;
+    await store.update({ ...plain, spec: { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }] } });
+    assert.equal(queued, ['/gone', '/plain'], 'the taint syncs the node (then all of its pods)');
+    ctx.stop();
+  } finally {
+    await cleanup();
+  }
+});
+
 test.run();
