@@ -45,6 +45,8 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
   const perAddress = opts.batchMsPerAddress ?? 1;
   /** When each Service's last sync began (ms since the epoch) and how long a pod change waits after it, while it exists. */
   const lastSync = new Map<string, { at: number; waitMs: number }>();
+  /** The Endpoints this controller is writing: the store tells its watchers within the write, and this change is ours. */
+  let writing: string | undefined;
   return {
     name: 'endpoints',
     kinds: ['Service', 'Pod', 'Endpoints'],
@@ -77,7 +79,8 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
       // only deletions; a foreign change waits there for the next change of the Service or its pods.)
       ctx.informer('Endpoints').on({
         update: (old, ep) => {
-          if (!equal(old.subsets, ep.subsets) || !equal(old.metadata.labels, ep.metadata.labels)) enqueue(keyOf(ep));
+          const key = keyOf(ep);
+          if (key !== writing && (!equal(old.subsets, ep.subsets) || !equal(old.metadata.labels, ep.metadata.labels))) enqueue(key);
         },
         delete: (ep) => enqueue(keyOf(ep)),
       });
@@ -126,7 +129,16 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
       else delete next.metadata.labels;
       if (subsets.length) next.subsets = subsets;
       else delete next.subsets;
-      await ctx.store.update(next);
+      // Not synced again for its own write (a sync of every address, each time); a store that told its watchers
+      // later would only cost that sync.
+      writing = key;
+      let written: Promise<unknown>;
+      try {
+        written = ctx.store.update(next);
+      } finally {
+        writing = undefined;
+      }
+      await written;
     },
   };
 }

@@ -149,6 +149,7 @@ test('a pod change the Endpoints cannot show (its creation without an address, i
     await runPod(store, 'a', { ready: true, ip: '127.1.0.7' });
     await until(async () => readyIps(await endpoints(store)).length === 1, 'its address listed');
     const listed = await endpointsAdds();
+    assert.is(listed, adds + 1, 'one key queued for the address, none for the controller\'s own write of it');
     await settled(() => runPod(store, 'a', { ready: true, ip: '127.1.0.7', restarts: 1 }));
     assert.is(await endpointsAdds(), listed, 'no key queued for a restart count');
     // convergit stores a bare Pod's new spec: a named targetPort that now resolves elsewhere moves its address.
