@@ -2,7 +2,6 @@
 // (address, image, env, process, probes, stop, removal) and writes the pod's status whenever what it knows changes.
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { createActor, waitFor, type Actor, type ActorOptions, type EventFromLogic } from 'xstate';
 import type { KubeObject } from '../model/object.ts';
 import { StoreError, type Store } from '../store/store.ts';
@@ -23,7 +22,6 @@ import { ImagePullError, type ContainerExit, type ContainerLaunch, type EtcFiles
 import { containerResources, containerSecurity, hostPorts, imageArgv, imageCwd, pullAuth, pullPolicy } from './container-image.ts';
 import { constants } from 'node:os';
 import { isoSeconds } from '../model/time.ts';
-import { jsonCopy } from '../model/json-copy.ts';
 import { podDnsConfig, type ClusterDnsSettings } from './pod-dns.ts';
 import { writePodEtcFiles } from './pod-etc-files.ts';
 import { PodVolumeManager } from './volumes/volume-manager.ts';
@@ -973,7 +971,7 @@ export class PodWorker {
     const evicted = this.evictedMessage;
     // Evicted: Failed from the start of the kill, so readiness reads PodCompleted as for any finished pod.
     const base = evicted === undefined ? cur : { ...cur, status: { ...cur.status, phase: 'Failed' } };
-    const next = jsonCopy({ ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) });
-    if (!isDeepStrictEqual(next, cur.status)) await store.updateStatus('Pod', this.ns, cur.metadata.name, next, { shared: true });
+    // The store copies the status and writes nothing when it is the same.
+    await store.updateStatus('Pod', this.ns, cur.metadata.name, { ...podStatus(base, this.facts(), isoSeconds(now())), ...(evicted !== undefined && { reason: EVICTED, message: evicted }) }, { shared: true });
   }
 }
