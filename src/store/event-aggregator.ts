@@ -27,7 +27,8 @@ export class EventAggregator {
    * whose `combined` says which Event to bump (the caller sets it when it creates one).
    */
   observe(involved: ObjectRef, type: string, reason: string, message: string, nowMs: number): { message: string; record: AggregateRecord } | undefined {
-    const key = JSON.stringify([involved.uid ?? '', involved.kind, involved.namespace ?? '', involved.name, involved.apiVersion ?? '', type, reason]);
+    // NUL-separated: none of these can hold one.
+    const key = `${involved.uid ?? ''}\0${involved.kind}\0${involved.namespace ?? ''}\0${involved.name}\0${involved.apiVersion ?? ''}\0${type}\0${reason}`;
     const found = this.records.get(key);
     const record: AggregateRecord = found && nowMs - found.lastMs <= AGGREGATE_INTERVAL_MS ? found : { messages: new Set(), lastMs: nowMs };
     record.messages.add(message);
