@@ -108,6 +108,21 @@ test('similar events of one object (only the message differs) are combined from 
   await store.close();
 });
 
+test('the aggregator keeps the records of the 4,096 objects it saw last (upstream\'s LRU): a forgotten one counts again from its first message', async () => {
+  const { EventAggregator, AGGREGATE_MAX_EVENTS } = await import('../../src/store/event-aggregator.ts');
+  const agg = new EventAggregator();
+  const ref = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', namespace: 'prod', name: `p-${i}`, uid: `u-${i}` });
+  // Objects 0 and 1 each one message short of being combined.
+  for (const i of [0, 1]) for (let m = 1; m < AGGREGATE_MAX_EVENTS; m++) assert.is(agg.observe(ref(i), 'Normal', 'R', `m${m}`, 0), undefined);
+  for (let i = 2; i < 4096 + 300; i++) {
+    agg.observe(ref(i), 'Normal', 'R', 'once', 0);
+    if (i % 1000 === 0) agg.observe(ref(1), 'Normal', 'R', 'm1', 0); // seen again: recently used
+  }
+  assert.is(agg.observe(ref(1), 'Normal', 'R', 'last', 0)?.message, '(combined from similar events): last', 'kept: used lately');
+  assert.is(agg.observe(ref(0), 'Normal', 'R', 'last', 0), undefined, 'evicted: its messages are counted again');
+  assert.is(agg.observe(ref(4096 + 299), 'Normal', 'R', 'second', 0), undefined, 'the newest kept, short of the threshold');
+});
+
 test('an Event deleted directly is no longer folded into', async () => {
   const { store } = await freshStore();
   await store.recordEvent(podRef, 'Normal', 'Pulled', 'pulled');
