@@ -25,6 +25,7 @@ import { startupBench } from './startup.ts';
 import { scale10kBench } from './scale10k.ts';
 import { start10kBench } from './start10k.ts';
 import { mem10kBench } from './mem10k.ts';
+import { paceLine } from './pace.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -128,4 +129,8 @@ const sections: [string, () => unknown][] = [
   ['hollow', () => hollowScale()],
   ['hollow-services', () => hollowScale(undefined, undefined, true)],
 ];
-for (const [name, run] of sections) if (!only.length || only.some((o) => name.includes(o))) await run();
+for (const [name, run] of sections) {
+  if (only.length && !only.some((o) => name.includes(o))) continue;
+  console.log(`[${name}] ${paceLine()}`);
+  await run();
+}
