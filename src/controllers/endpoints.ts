@@ -45,8 +45,8 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
   const perAddress = opts.batchMsPerAddress ?? 1;
   /** When each Service's last sync began (ms since the epoch) and how long a pod change waits after it, while it exists. */
   const lastSync = new Map<string, { at: number; waitMs: number }>();
-  /** The Endpoints this controller is writing: the store tells its watchers within the write, and this change is ours. */
-  let writing: string | undefined;
+  /** What this controller last wrote to each Endpoints, until its watch shows it: that change is its own. */
+  const written = new Map<string, { subsets: unknown; labels: unknown }>();
   return {
     name: 'endpoints',
     kinds: ['Service', 'Pod', 'Endpoints'],
@@ -79,8 +79,14 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
       // only deletions; a foreign change waits there for the next change of the Service or its pods.)
       ctx.informer('Endpoints').on({
         update: (old, ep) => {
+          if (equal(old.subsets, ep.subsets) && equal(old.metadata.labels, ep.metadata.labels)) return;
           const key = keyOf(ep);
-          if (key !== writing && (!equal(old.subsets, ep.subsets) || !equal(old.metadata.labels, ep.metadata.labels))) enqueue(key);
+          // Its own write is not synced again (a sync of every address after each write): what it wrote needs no
+          // putting right, by whoever it comes from.
+          const mine = written.get(key);
+          if (mine) written.delete(key);
+          if (mine && equal(mine.subsets, ep.subsets) && equal(mine.labels, ep.metadata.labels)) return;
+          enqueue(key);
         },
         delete: (ep) => enqueue(keyOf(ep)),
       });
@@ -97,12 +103,14 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
       const current = ctx.informer('Endpoints').get(namespace, name);
       if (!svc) {
         lastSync.delete(key);
+        written.delete(key);
         if (current) await ctx.store.delete('Endpoints', namespace, name);
         return;
       }
       const selector = serviceSelector(svc);
       if (!selector) { // without a selector, its Endpoints are someone else's to write
         lastSync.delete(key);
+        written.delete(key);
         return;
       }
 
@@ -129,16 +137,8 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
       else delete next.metadata.labels;
       if (subsets.length) next.subsets = subsets;
       else delete next.subsets;
-      // Not synced again for its own write (a sync of every address, each time); a store that told its watchers
-      // later would only cost that sync.
-      writing = key;
-      let written: Promise<unknown>;
-      try {
-        written = ctx.store.update(next);
-      } finally {
-        writing = undefined;
-      }
-      await written;
+      written.set(key, { subsets: next.subsets, labels: next.metadata.labels });
+      await ctx.store.update(next);
     },
   };
 }
