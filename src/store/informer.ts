@@ -112,14 +112,15 @@ export class Informer {
    * matching it against every Service of its namespace at each of its changes. Do not mutate them.
    */
   selecting(index: string, selectorOf: (o: KubeObject) => Record<string, string> | undefined, namespace: string, labels: Record<string, string> | undefined): KubeObject[] {
-    this.addIndex(index, (o) => {
+    const name = `selector:${index}`; // never one of the informer's own indexes
+    this.addIndex(name, (o) => {
       const sel = selectorOf(o);
       for (const k in sel) return [labelValue(o.metadata.namespace ?? '', k, sel[k])];
       return [];
     });
     const out: KubeObject[] = [];
     if (!labels) return out;
-    const by = this.indexes.get(index)!.by;
+    const by = this.indexes.get(name)!.by;
     for (const k in labels) {
       for (const o of by.items(labelValue(namespace, k, labels[k]))) {
         const sel = selectorOf(o)!;
