@@ -10,6 +10,8 @@ import type { EventAt } from './events.ts';
 export const AGGREGATE_MAX_EVENTS = 10;
 export const AGGREGATE_INTERVAL_MS = 600_000;
 const MAX_RECORDS = 4096;
+/** Evicted at once when the cache is full (see observe). */
+const EVICTED_AT_ONCE = 410;
 export const COMBINED_PREFIX = '(combined from similar events): ';
 
 export interface AggregateRecord {
@@ -27,7 +29,7 @@ export class EventAggregator {
    * whose `combined` says which Event to bump (the caller sets it when it creates one).
    */
   observe(involved: ObjectRef, type: string, reason: string, message: string, nowMs: number): { message: string; record: AggregateRecord } | undefined {
-    // NUL-separated: none of these can hold one.
+    // NUL-separated (upstream joins them with no separator): Kubernetes names and kinds hold none.
     const key = `${involved.uid ?? ''}\0${involved.kind}\0${involved.namespace ?? ''}\0${involved.name}\0${involved.apiVersion ?? ''}\0${type}\0${reason}`;
     const found = this.records.get(key);
     const record: AggregateRecord = found && nowMs - found.lastMs <= AGGREGATE_INTERVAL_MS ? found : { messages: new Set(), lastMs: nowMs };
@@ -39,7 +41,7 @@ export class EventAggregator {
     this.records.delete(key);
     this.records.set(key, record);
     if (this.records.size > MAX_RECORDS) {
-      let evict = MAX_RECORDS / 10;
+      let evict = EVICTED_AT_ONCE;
       for (const old of this.records.keys()) {
         if (evict-- <= 0) break;
         this.records.delete(old);

@@ -6,7 +6,8 @@ export type EventType = 'Normal' | 'Warning';
 
 /** Events that describe the same happening share this key; a repeat bumps count instead of adding an Event. */
 export function foldKey(involved: ObjectRef, type: string, reason: string, message: string): string {
-  // NUL-separated (a JSON array of them cost twice as much, at every Event): only the message, last, could hold one.
+  // NUL-separated (a JSON array of them cost twice as much, at every Event); Kubernetes names and kinds hold none,
+  // and upstream's aggregator joins its fields with no separator at all.
   return `${involved.uid ?? ''}\0${involved.kind}\0${involved.namespace ?? ''}\0${involved.name}\0${type}\0${reason}\0${message}`;
 }
 

@@ -78,6 +78,7 @@ export interface Store {
    * pod. Returns, in order, the stored pod (shared: never mutate it) or the error.
    */
   bindPods(bindings: PodBinding[]): Promise<(KubeObject | StoreError)[]>;
+  /** Replaces the status (a copy of `status`); a status the same as the stored one writes nothing and returns the object. */
   updateStatus(kind: string, namespace: string | undefined, name: string, status: unknown, opts?: WriteOptions): Promise<KubeObject>;
   /**
    * Returns the deleted object, or undefined when there was none. A Pod bound to a node is only marked (its

@@ -108,19 +108,23 @@ test('similar events of one object (only the message differs) are combined from 
   await store.close();
 });
 
-test('the aggregator keeps the records of the 4,096 objects it saw last (upstream\'s LRU): a forgotten one counts again from its first message', async () => {
+test('the aggregator is an LRU of 4,096 records, the least recently used 410 evicted at once when it is full: a forgotten object counts again from its first message', async () => {
   const { EventAggregator, AGGREGATE_MAX_EVENTS } = await import('../../src/store/event-aggregator.ts');
   const agg = new EventAggregator();
   const ref = (i: number) => ({ apiVersion: 'v1', kind: 'Pod', namespace: 'prod', name: `p-${i}`, uid: `u-${i}` });
-  // Objects 0 and 1 each one message short of being combined.
-  for (const i of [0, 1]) for (let m = 1; m < AGGREGATE_MAX_EVENTS; m++) assert.is(agg.observe(ref(i), 'Normal', 'R', `m${m}`, 0), undefined);
-  for (let i = 2; i < 4096 + 300; i++) {
-    agg.observe(ref(i), 'Normal', 'R', 'once', 0);
-    if (i % 1000 === 0) agg.observe(ref(1), 'Normal', 'R', 'm1', 0); // seen again: recently used
+  const shortOfThreshold = (i: number) => { for (let m = 1; m < AGGREGATE_MAX_EVENTS; m++) assert.is(agg.observe(ref(i), 'Normal', 'R', `m${m}`, 0), undefined); };
+  const combined = (i: number) => agg.observe(ref(i), 'Normal', 'R', 'last', 0)?.message;
+  // Records 0…4095 fill the cache; 0, 1, 410 and 411 are each one message short of being combined.
+  for (let i = 0; i < 4096; i++) {
+    if ([0, 1, 410, 411].includes(i)) shortOfThreshold(i);
+    else agg.observe(ref(i), 'Normal', 'R', 'once', 0);
+    if (i === 2000) agg.observe(ref(1), 'Normal', 'R', 'm1', 0); // used again: no longer among the oldest
   }
-  assert.is(agg.observe(ref(1), 'Normal', 'R', 'last', 0)?.message, '(combined from similar events): last', 'kept: used lately');
-  assert.is(agg.observe(ref(0), 'Normal', 'R', 'last', 0), undefined, 'evicted: its messages are counted again');
-  assert.is(agg.observe(ref(4096 + 299), 'Normal', 'R', 'second', 0), undefined, 'the newest kept, short of the threshold');
+  agg.observe(ref(4096), 'Normal', 'R', 'once', 0); // the 4,097th: the oldest 410 (0, 2…410) go
+  assert.is(combined(411), '(combined from similar events): last', 'the 411th oldest is kept');
+  assert.is(combined(1), '(combined from similar events): last', 'used lately: kept');
+  assert.is(combined(410), undefined, 'the 410th oldest: forgotten, its messages counted again');
+  assert.is(combined(0), undefined);
 });
 
 test('an Event deleted directly is no longer folded into', async () => {
