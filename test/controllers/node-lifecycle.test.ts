@@ -82,13 +82,38 @@ test('the controller over a real store: silent nodes go Unknown and tainted, the
   }
 });
 
+test('a NoExecute taint without timeAdded (written by hand or from git) evicts after the toleration seconds from when it was first seen', async () => {
+  const { tempDir, cleanup } = await import('../node/helpers.ts');
+  const { openStore } = await import('../../src/store/lowdb-store.ts');
+  const { startControllers } = await import('../../src/controllers/manager.ts');
+  const { until } = await import('../support/wait.ts');
+  const store = await openStore(await tempDir(), { flushDelay: 5 });
+  const c = await startControllers({ store, log: () => {}, only: ['node-lifecycle'], queue: { baseDelayMs: 5, maxDelayMs: 50 }, nodeLifecycle: { gracePeriodMs: 600_000 } });
+  try {
+    await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'kept' }, spec: { taints: [{ key: 'maintenance', effect: 'NoExecute' }] } });
+    await store.updateStatus('Node', undefined, 'kept', { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }] });
+    const pod = (name: string, toleration: Record<string, unknown>) => store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+      spec: { nodeName: 'kept', containers: [{ name: 'c', image: 'x' }], tolerations: [{ key: 'maintenance', operator: 'Exists', effect: 'NoExecute', ...toleration }] } });
+    const t0 = Date.now();
+    await pod('brief', { tolerationSeconds: 1 });
+    await pod('forever', {});
+    await until(async () => (await store.get('Pod', 'default', 'brief'))?.metadata.deletionTimestamp, 'the pod tolerating it 1 s evicted', 10_000);
+    assert.ok(Date.now() - t0 >= 900, 'not before its second');
+    assert.is((await store.get('Pod', 'default', 'forever'))?.metadata.deletionTimestamp, undefined);
+  } finally {
+    await c.stop();
+    await store.close();
+    await cleanup();
+  }
+});
+
 test('a pod queues its node only when the node is tainted NoExecute: the taint\'s own write syncs the node and all its pods', async () => {
   const { contextFor } = await import('./helpers.ts');
   const { freshStore, cleanup } = await import('../store/helpers.ts');
   const { nodeLifecycleController } = await import('../../src/controllers/node-lifecycle.ts');
   const { store } = await freshStore();
+  const ctx = await contextFor(store, ['Node', 'Pod', 'Lease']);
   try {
-    const ctx = await contextFor(store, ['Node', 'Pod', 'Lease']);
     const queued: string[] = [];
     nodeLifecycleController().watch!(ctx, (key) => { queued.push(key); });
     await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'plain' }, spec: { taints: [{ key: 'gpu', effect: 'NoSchedule' }] } });
@@ -104,8 +129,8 @@ test('a pod queues its node only when the node is tainted NoExecute: the taint\'
     const plain = (await store.get('Node', undefined, 'plain'))!;
     await store.update({ ...plain, spec: { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }] } });
     assert.equal(queued, ['/gone', '/plain'], 'the taint syncs the node (then all of its pods)');
-    ctx.stop();
   } finally {
+    ctx.stop();
     await cleanup();
   }
 });
