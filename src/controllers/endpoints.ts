@@ -47,6 +47,11 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
   const lastSync = new Map<string, { at: number; waitMs: number }>();
   /** What this controller last wrote to each Endpoints, until its watch shows it: that change is its own. */
   const written = new Map<string, { subsets: unknown; labels: unknown }>();
+  /** A Service gone, or without a selector: nothing of its syncs is kept. */
+  const forget = (key: string) => {
+    lastSync.delete(key);
+    written.delete(key);
+  };
   return {
     name: 'endpoints',
     kinds: ['Service', 'Pod', 'Endpoints'],
@@ -102,15 +107,13 @@ export function endpointsController(opts: EndpointsControllerOptions = {}): Cont
       const svc = ctx.informer('Service').get(namespace, name);
       const current = ctx.informer('Endpoints').get(namespace, name);
       if (!svc) {
-        lastSync.delete(key);
-        written.delete(key);
+        forget(key);
         if (current) await ctx.store.delete('Endpoints', namespace, name);
         return;
       }
       const selector = serviceSelector(svc);
       if (!selector) { // without a selector, its Endpoints are someone else's to write
-        lastSync.delete(key);
-        written.delete(key);
+        forget(key);
         return;
       }
 

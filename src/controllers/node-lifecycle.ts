@@ -89,15 +89,17 @@ export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): Contro
       }
 
       // 3. Taint-based eviction of the pods that do not tolerate its NoExecute taints (long enough).
-      const seen = taintSeen.get(name) ?? new Map<string, string>();
+      // Made anew at each sync from the taints there now: one that went is forgotten.
+      const seen = taintSeen.get(name);
+      let still: Map<string, string> | undefined;
       const noExecute = taints.filter((t) => t.effect === 'NoExecute').map((t) => {
         if (t.timeAdded) return t;
         const id = `${t.key}\0${t.value ?? ''}`;
-        if (!seen.has(id)) seen.set(id, now.toISOString()); // to the millisecond: not written, only counted from
-        return { ...t, timeAdded: seen.get(id) };
+        const since = seen?.get(id) ?? now.toISOString(); // to the millisecond: not written, only counted from
+        (still ??= new Map()).set(id, since);
+        return { ...t, timeAdded: since };
       });
-      for (const id of seen.keys()) if (!noExecute.some((t) => `${t.key}\0${t.value ?? ''}` === id)) seen.delete(id);
-      if (seen.size) taintSeen.set(name, seen);
+      if (still) taintSeen.set(name, still);
       else taintSeen.delete(name);
       if (noExecute.length) {
         for (const pod of ctx.informer('Pod').byIndex(NODE_INDEX, name).filter((p) => !isPodTerminal(p) && !p.metadata.deletionTimestamp)) {

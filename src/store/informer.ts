@@ -5,6 +5,7 @@ import { isNamespaced } from '../model/kinds.ts';
 import type { ListOptions, Store, WatchEvent, WatchOptions } from './store.ts';
 import { keyOf } from '../model/key.ts';
 import { IndexBuckets } from './index-buckets.ts';
+import { matchesSelector } from '../model/selector.ts';
 
 export interface InformerHandlers {
   add?(obj: KubeObject): void;
@@ -122,12 +123,7 @@ export class Informer {
     if (!labels) return out;
     const by = this.indexes.get(name)!.by;
     for (const k in labels) {
-      for (const o of by.items(labelValue(namespace, k, labels[k]))) {
-        const sel = selectorOf(o)!;
-        let all = true;
-        for (const sk in sel) if (!Object.prototype.hasOwnProperty.call(labels, sk) || labels[sk] !== sel[sk]) { all = false; break; }
-        if (all) out.push(o);
-      }
+      for (const o of by.items(labelValue(namespace, k, labels[k]))) if (matchesSelector({ matchLabels: selectorOf(o) }, labels)) out.push(o);
     }
     return out;
   }
