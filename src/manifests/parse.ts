@@ -1,10 +1,13 @@
-// YAML text → plain JSON documents, each with the position of every field. Parsing goes through js-yaml's
-// event stream so that positions, alias limits and construction all read the same single parse.
+// YAML text → plain JSON documents, each with the position of every field. Plain text is read by plain-yaml.ts;
+// the rest goes through js-yaml's event stream, so that positions, alias limits and construction all read the same
+// single parse.
 import * as yaml from 'js-yaml';
 import { aliasProblem } from './limits.ts';
 import { DocPositions, LineIndex, documentPositions, type Position } from './positions.ts';
 import { parseEventsLeniently } from './quoted-continuations.ts';
 import { jsonCopy } from '../model/json-copy.ts';
+import { plainDocs } from './plain-yaml.ts';
+import { SCHEMA } from './yaml-tags.ts';
 
 export interface ParsedDoc {
   value: unknown; // plain JSON: aliases expanded into copies, no shared references
@@ -16,23 +19,17 @@ export interface ParseResult {
   error?: Position & { message: string };
 }
 
-// Kubernetes reads YAML with go-yaml v2 (through sigs.k8s.io/yaml), whose plain scalars follow YAML 1.1: `0400` is
-// octal (a file mode of 256, not 400), `1_000` is 1000, `yes`/`on`/`y` are booleans, `~` is null. It also parses
-// integers with Go's prefixes (`0o`, `0x`, `0b`) and accepts merge keys (`<<: *defaults`). It has no sexagesimal
-// numbers (`12:30` stays a string) and reads `1e3` as a number, as YAML 1.2 does; a date stays its text here.
-const goNumber = (tag: yaml.ScalarTagDefinition, go: yaml.ScalarTagDefinition): yaml.ScalarTagDefinition => ({
-  ...tag,
-  resolve: (source, explicit, name) => {
-    if (!explicit && source.includes(':')) return yaml.NOT_RESOLVED;
-    const v = tag.resolve(source, explicit, name);
-    return v === yaml.NOT_RESOLVED ? go.resolve(source, explicit, name) : v;
-  },
-});
-const SCHEMA = new yaml.Schema([
-  ...yaml.FAILSAFE_SCHEMA.tags, yaml.nullYaml11Tag, yaml.boolYaml11Tag, goNumber(yaml.intYaml11Tag, yaml.intCoreTag), goNumber(yaml.floatYaml11Tag, yaml.floatCoreTag), yaml.mergeTag,
-]);
-
+/** The documents of a YAML text: plain text the quick way (plain-yaml.ts), anything else through js-yaml 5's events. */
 export function parseYaml(written: string, filename: string, maxAliases: number): ParseResult {
+  const plain = plainDocs(written);
+  return plain ? { docs: plain.map(jsonDoc(written)) } : parseYamlEvents(written, filename, maxAliases);
+}
+
+/** .inf and .nan are not JSON: a document that may hold one is copied as JSON. */
+const jsonDoc = (source: string) => (/\.(inf|nan)\b/i.test(source) ? (d: ParsedDoc) => ({ ...d, value: jsonCopy(d.value) }) : (d: ParsedDoc) => d);
+
+/** The documents of any YAML text, through js-yaml 5's events: what parseYaml gives, every error included. */
+export function parseYamlEvents(written: string, filename: string, maxAliases: number): ParseResult {
   try {
     // `source` differs from `written` only in the indentation of quoted continuation lines: same lines, same values.
     const { events, source } = parseEventsLeniently(written, filename);
