@@ -7,6 +7,7 @@ declare module 'js-yaml-4' {
     }
     interface Schema { extend(types: { implicit?: Type[]; explicit?: Type[] }): Schema }
     const FAILSAFE_SCHEMA: Schema;
+    class YAMLException extends Error {}
     function loadAll(source: string, iterator: null, options: { schema?: Schema; maxDepth?: number; onWarning?: (e: Error) => void; listener?: (event: 'open' | 'close', state: LoaderState) => void }): unknown[];
   }
   export = yaml4;

@@ -22,16 +22,19 @@ const SCHEMA = yaml4.FAILSAFE_SCHEMA.extend({
 });
 
 /**
- * Text left to parse.ts: anchors and aliases (`&`, `*`), tags (`!`), directives (`%`), merge keys, explicit keys
- * (`? `), tabs, a byte-order mark (js-yaml 4 drops it: every offset would be one off) and a line starting with
- * `---` or `...` and more (js-yaml 4 takes `---a: 1` for a document marker). Matched anywhere, even in a quoted
- * value or a comment: a file with a `*` in a string is only read the slower way.
+ * Text left to parse.ts, matched anywhere (in a quoted value or a comment too: such a file is only read the slower
+ * way): what js-yaml 4 reads unlike js-yaml 5 or that is not placed here. Anchors and aliases (`&`, `*`), tags (`!`),
+ * directives (`%`), merge keys (`<<`), explicit keys (`?` and a space, also in flow: `[? a]`), empty keys (`[: x]`),
+ * tabs, a byte-order mark (js-yaml 4 drops it: every offset would be one off), a line break that is a lone CR, a `#`
+ * right after a quote, bracket, comma or colon (js-yaml 4 takes it for a comment, js-yaml 5 refuses the text), and a
+ * line starting `---` or `...` with more than a comment after it (js-yaml 4 takes `---a: 1` for a marker and its
+ * key, and reads content after a marker that js-yaml 5 refuses).
  */
-const NOT_PLAIN = /[&*!%\t\uFEFF]|<<|(^|\s)\?(\s|$)|(^|\n)(---|\.\.\.)[^\s]/;
+const NOT_PLAIN = /[&*!%\t\uFEFF]|<<|\?(\s|$)|(^|[\s[{,]):(\s|$)|\r(?!\n)|["'\]},[:]#|(^|\n)(---|\.\.\.)(?!( +#[^\r\n]*| *)(\r?\n|$))/;
+/** A block scalar keeping its final line breaks (`|+`): js-yaml 4 adds one to a text not ending in one. */
+const KEEP_CHOMPING = /[|>][0-9]?\+/;
 /** Under js-yaml 5's 100, so that what nests near the limit is refused (or not) by parse.ts alone. */
 const MAX_DEPTH = 90;
-/** Integer-like keys: an object lists them first, not in the order written, which placing them here relies on. */
-const INDEX = /^(0|[1-9][0-9]*)$/;
 
 /** A node as js-yaml 4's listener saw it: where it started and ended, what it is, and the nodes read inside it. */
 interface Node { at: number; end: number; kind: 'scalar' | 'sequence' | 'mapping' | null; result: unknown; inside: Node[] | null }
@@ -40,7 +43,7 @@ class Unplaced extends Error {}
 
 /** The documents of `source` (empty ones left out), or undefined when parse.ts must read it. */
 export function plainDocs(source: string): ParsedDoc[] | undefined {
-  if (NOT_PLAIN.test(source)) return undefined;
+  if (NOT_PLAIN.test(source) || (!source.endsWith('\n') && KEEP_CHOMPING.test(source))) return undefined;
   const roots: Node[] = [];
   const open: Node[] = [];
   let values: unknown[];
@@ -62,11 +65,12 @@ export function plainDocs(source: string): ParsedDoc[] | undefined {
         node.end = state.position;
         const parent = open.at(-1);
         if (!parent) roots.push(node); // one a document, empty ones too
-        else if (node.kind !== null) (parent.inside ??= []).push(node); // else a try that read nothing
+        else if (node.kind !== null) (parent.inside ??= []).push(node); // else nothing was read: a try, an empty value
       },
     });
-  } catch {
-    return undefined; // parse.ts gives the error
+  } catch (e) {
+    if (e instanceof yaml4.YAMLException) return undefined; // parse.ts gives the error
+    throw e;
   }
   if (roots.length !== values.length) return undefined;
   const index = new LineIndex(source);
@@ -75,9 +79,10 @@ export function plainDocs(source: string): ParsedDoc[] | undefined {
     roots.forEach((root, i) => {
       const value = values[i];
       if (value === null || value === undefined) return;
-      const offsets = new Map<string, number>([['', root.at]]);
+      const at = startOf(source, root);
+      const offsets = new Map<string, number>([['', at]]);
       place(source, root, '', offsets);
-      docs.push({ value, positions: DocPositions.ofOffsets(index, offsets, index.at(root.at)) });
+      docs.push({ value, positions: DocPositions.ofOffsets(index, offsets, index.at(at)) });
     });
     return docs;
   } catch (e) {
@@ -93,42 +98,52 @@ function isKey(source: string, node: Node): boolean {
   return source.charCodeAt(i) === 58;
 }
 
+/** Where js-yaml 5 says a node starts: a block scalar (`|`, `>`) at the line after its header. */
+function startOf(source: string, node: Node): number {
+  const c = source.charCodeAt(node.at);
+  if (c !== 124 && c !== 62) return node.at;
+  const next = source.indexOf('\n', node.at) + 1;
+  if (next === 0) throw new Unplaced(); // a header on the file's last line
+  return next;
+}
+
 /**
  * Records where each field under `node` was written, as parse.ts's documentPositions does: a mapping entry at its
- * key, a list item at its start (a block scalar's at the line after its `|` or `>`). Throws Unplaced when the
- * nodes read do not line up with the value built.
+ * key, a list item at its start. Throws Unplaced when the nodes read do not line up with the value built (each
+ * key, in order, and each value and item must be the very one there).
  */
 function place(source: string, outer: Node, pointer: string, offsets: Map<string, number>): void {
-  // A collection read by a try at a mapping key that was none (`a: [1]`, `a: {b: 1}`) sits alone inside its node.
+  // A collection on a line of its own or alone in a list item (`a:\n  [1]`, `- [1]`) is read by a try at a mapping
+  // key that was none: it sits alone inside the node of the value.
   let node = outer;
   while (node.inside?.length === 1 && node.inside[0].result === node.result && node.kind !== 'scalar') node = node.inside[0];
   const inside = node.inside ?? [];
   if (node.kind === 'mapping') {
-    const keys = Object.keys(node.result as object);
+    const mapping = node.result as Record<string, unknown>;
+    const keys = Object.keys(mapping);
     let k = 0;
     for (let i = 0; i < inside.length; i++) {
       const key = inside[i];
-      if (typeof key.result !== 'string' || key.result !== keys[k] || INDEX.test(key.result) || !isKey(source, key)) throw new Unplaced();
+      // An integer-like key comes first in Object.keys, whatever its place: not the key written here.
+      if (typeof key.result !== 'string' || key.result !== keys[k] || !isKey(source, key)) throw new Unplaced();
       const at = pointer + toPointer([key.result]);
       offsets.set(at, key.at);
       k++;
       const value = inside[i + 1];
-      if (value && !isKey(source, value)) {
+      if (value && !isKey(source, value)) { // else no value was written (`a:`): null
         i++;
+        if (value.result !== mapping[key.result]) throw new Unplaced();
         if (value.kind !== 'scalar') place(source, value, at, offsets);
       }
     }
     if (k !== keys.length) throw new Unplaced();
   } else if (node.kind === 'sequence') {
-    if (inside.length !== (node.result as unknown[]).length) throw new Unplaced();
+    const items = node.result as unknown[];
+    if (inside.length !== items.length) throw new Unplaced();
     inside.forEach((item, i) => {
-      if (isKey(source, item)) throw new Unplaced(); // a one-pair mapping in a flow list: `[a: 1]`
+      if (item.result !== items[i] || isKey(source, item)) throw new Unplaced(); // `[a: 1]`: a one-pair mapping
       const at = `${pointer}/${i}`;
-      const c = source.charCodeAt(item.at);
-      const blockScalar = c === 124 || c === 62;
-      const start = blockScalar ? source.indexOf('\n', item.at) + 1 : item.at;
-      if (start === 0) throw new Unplaced(); // a block scalar's header on the file's last line
-      offsets.set(at, start);
+      offsets.set(at, startOf(source, item));
       if (item.kind !== 'scalar') place(source, item, at, offsets);
     });
   }

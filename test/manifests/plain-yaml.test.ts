@@ -11,15 +11,16 @@ import { plainDocs } from '../../src/manifests/plain-yaml.ts';
 import { parseYaml, parseYamlEvents } from '../../src/manifests/parse.ts';
 import { CORPUS, corpusPresent } from '../corpus/corpus-load.ts';
 
-/** 'quick' when plainDocs read `text` (and read it as parseYamlEvents does), 'events' when it left it. */
+/** 'quick' when plainDocs read `text` (and parseYaml then reads it as parseYamlEvents does), 'events' when it left it. */
 function readingOf(text: string): 'quick' | 'events' {
-  const quick = plainDocs(text);
-  if (!quick) return 'events';
+  if (!plainDocs(text)) return 'events';
+  const quick = parseYaml(text, 't.yaml', 100); // plainDocs' documents, copied as JSON where .inf or .nan may be
   const events = parseYamlEvents(text, 't.yaml', 100);
   assert.is(events.error, undefined, `the quick parse took a text js-yaml 5 refuses: ${JSON.stringify(text)}`);
-  assert.equal(quick.map((d) => d.value), events.docs.map((d) => d.value), `values of ${JSON.stringify(text)}`);
-  assert.equal(quick.map((d) => d.positions.start), events.docs.map((d) => d.positions.start), `document starts of ${JSON.stringify(text)}`);
-  assert.equal(quick.map((d) => d.positions.compacted()), events.docs.map((d) => d.positions.compacted()), `positions of ${JSON.stringify(text)}`);
+  assert.is(quick.error, undefined);
+  assert.equal(quick.docs.map((d) => d.value), events.docs.map((d) => d.value), `values of ${JSON.stringify(text)}`);
+  assert.equal(quick.docs.map((d) => d.positions.start), events.docs.map((d) => d.positions.start), `document starts of ${JSON.stringify(text)}`);
+  assert.equal(quick.docs.map((d) => d.positions.compacted()), events.docs.map((d) => d.positions.compacted()), `positions of ${JSON.stringify(text)}`);
   return 'quick';
 }
 
@@ -43,9 +44,12 @@ test('plain texts are read the quick way, as js-yaml 5 reads them', () => {
     'a:\r\n  b: 1\r\n  c:\r\n  - x\r\n',
     `${'a:\n'.repeat(1)}${Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i + 1)}k${i}:\n`).join('')}${'  '.repeat(41)}v: 1\n`,
     'just a string\n',
-    '--- text\n--- {a: 1}\n--- [x]\n',
+    '--- # a comment\na: 1\n---   \nb: 2\n...  # end\n',
     `${'k'.repeat(1100)}: long key\n`,
     '- a\n- b: 1\n',
+    '|\n  a document that is a block scalar\n',
+    'a:\n  [1, 2]\nb:\n- {c: d}\n- [e]\n', // collections on a line of their own
+    'a: |\n  x', // no line break at the end
   ];
   for (const text of quick) assert.is(readingOf(text), 'quick', JSON.stringify(text));
   const events = [
@@ -65,6 +69,13 @@ test('plain texts are read the quick way, as js-yaml 5 reads them', () => {
     `${'['.repeat(95)}${']'.repeat(95)}\n`, // nesting near js-yaml 5's limit
     '---a: 1\n...b: 2\n', // not document markers (js-yaml 4 takes them for ones)
     'a:\n- |', // a block scalar's header on the last line, no line break after it
+    // what js-yaml 4 reads unlike js-yaml 5 (found by a review's fuzzing)
+    'a: "x"#y\n', 'a: [x]#c\n', '[a,#c\n b]\n', '{"a":#c\n 1}\n', // a comment right after a quote or bracket: refused
+    '--- a: 1\n', '--- text\n', 'a: 1\n... b\n', '---\u00a0a: 1\n', // more on a marker's line
+    'a: 1\r---a: 2\r', '- |\r  x\r- y\n', // lone CR line breaks
+    '--- |\n  text\n', // a document that is a block scalar
+    '[: x]\n', '[b,? a]\n', // empty and explicit keys in flow
+    'a: |+\n  x\n  ', // kept line breaks, no line break at the end (js-yaml 4 adds one)
   ];
   for (const text of events) assert.is(readingOf(text), 'events', JSON.stringify(text));
 });
@@ -124,6 +135,51 @@ test('generated documents, dumped in many styles, several to a file: both parses
     if (readingOf(text) === 'quick') quick++;
   }), { numRuns: 600, seed: 22 });
   assert.ok(quick > 200, `only ${quick} of 600 generated files read the quick way`); // integer-like keys, `?` keys: parse.ts
+});
+
+/** A small seeded generator of YAML-ish texts (block and flow, quotes, comments, markers, CRLF), then mutated. */
+function yamlishTexts(count: number, seed: number): string[] {
+  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const pick = <T>(a: readonly T[]) => a[Math.floor(rnd() * a.length)];
+  const scalars = ['a', 'b c', 'yes', '1', '0400', '~', '', '"q"', "'s'", '"m\n  l"', "'x\n\n  y'", 'p\n  q', '=', 'x#y', 'é', '😀', '1e3', 'null', '"a:b"', ':x', '-x', '?x', '.5', '"\\u0041"', 'a\u00a0', '\u2028', 'x\x85'];
+  const keys = ['a', 'b', 'k k', '"q k"', "'s'", 'x.y/z', '__proto__', 'é', 'a ', ':x', '-x', '"1"', 'on', '~'];
+  const flow = (depth: number): string => {
+    const r = rnd();
+    if (depth > 4 || r < 0.5) return pick(scalars);
+    const n = Math.floor(rnd() * 3);
+    const sep = () => pick([', ', ',', ',\n  ', ' , ', ',#c\n ', ', #c\n  ']);
+    if (r < 0.75) return '[' + Array.from({ length: n }, () => (rnd() < 0.1 ? pick([': ', 'k: ', '']) : '') + flow(depth + 1)).join(sep()) + pick([']', ',]', '\n]', ' ]']);
+    return '{' + Array.from({ length: n }, (_, i) => pick(keys) + i + pick([': ', ':', ' : ', '']) + flow(depth + 1)).join(sep()) + pick(['}', ',}', '\n}', ' }']);
+  };
+  const block = (depth: number, indent: number): string => {
+    const r = rnd();
+    const sp = ' '.repeat(indent);
+    if (depth > 3 || r < 0.25) return flow(depth);
+    if (r < 0.35) return pick(['|', '>', '|-', '|+', '>-', '|2', '| # c']) + '\n' + sp + '  ' + pick(['x', `x\n${sp}  y`, `x\n\n${sp}   y`, '']) + (rnd() < 0.3 ? `\n${sp}  ` : '');
+    const lines: string[] = [];
+    for (let i = 0, n = 1 + Math.floor(rnd() * 3); i < n; i++) {
+      if (r < 0.65) lines.push(`${sp}- ${rnd() < 0.2 ? `\n${sp}  ` : ''}${block(depth + 1, indent + 2)}${rnd() < 0.2 ? ' #c' : ''}`);
+      else lines.push(`${sp}${pick(keys)}${i}${pick([':', ' :'])}${rnd() < 0.5 ? `\n${sp}${pick(['  ', '    ', ''])}` : ' '}${block(depth + 1, indent + 2)}${rnd() < 0.2 ? pick([' #c', `\n${sp}# c`]) : ''}`);
+    }
+    return (indent === 0 ? '' : '\n') + lines.join('\n');
+  };
+  const mutations = ['', ' ', '\n', '#', ':', '-', '"', "'", '[', ']', '{', '}', ',', '|', '>', '\r', '  ', '---', '...', '\n---\n', '\n...\n', 'x', '\u00a0', '\f'];
+  return Array.from({ length: count }, () => {
+    let text = Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => block(0, 0)).join(pick(['\n---\n', '\n--- ', '\n...\n---\n', '\n---\n# c\n']));
+    if (rnd() < 0.3) text = pick(['---\n', '--- ', '# c\n', '\n', '  ']) + text;
+    if (rnd() < 0.6) text += '\n';
+    for (let m = Math.floor(rnd() * 3); m > 0; m--) {
+      const at = Math.floor(rnd() * (text.length + 1));
+      text = text.slice(0, at) + pick(mutations) + text.slice(at + (rnd() < 0.3 ? 1 : 0));
+    }
+    return rnd() < 0.2 ? text.replace(/\n/g, '\r\n') : text;
+  });
+}
+
+test('generated YAML-ish texts, valid or not: whatever the quick way takes reads as js-yaml 5 reads it', () => {
+  const texts = yamlishTexts(4000, 22);
+  const quick = texts.filter((t) => readingOf(t) === 'quick').length;
+  assert.ok(quick > 300, `only ${quick} of ${texts.length} generated texts read the quick way`);
 });
 
 test.run();
