@@ -3,7 +3,8 @@
 
 export type Path = readonly (string | number)[];
 
-const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+// Most segments need no escape: two regex replaces on each cost a tenth of placing a file's fields.
+const escape = (s: string) => (s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s);
 const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
 export const toPointer = (path: Path) => path.map((s) => '/' + escape(String(s))).join('');

@@ -98,7 +98,14 @@ export class DocPositions {
       const offset = this.fresh.offsets.get(pointer);
       return offset === undefined ? undefined : this.fresh.index.at(offset);
     }
-    return this.read().get(pointer);
+    // One field of the compact form: its place in the shared list, then its item of `where` (a review placing one
+    // warning on each of 3,333 Deployments read every field of each into a Map).
+    if (this.positions || !this.compact) return this.read().get(pointer);
+    const fields = fieldIndexOf(this.compact.fields);
+    const i = fields?.get(pointer);
+    if (i === undefined) return undefined;
+    const where = this.compact.where.split(',');
+    return where.length === fields!.size ? positionOf(where[i]) : undefined;
   }
 
   private *entries(): Iterable<[string, Position]> {
@@ -126,22 +133,41 @@ function sharedFields(fields: string): string {
   return fields;
 }
 
+/** Each field list's pointers → their places, by the list's text (a table like fieldLists); undefined: not a list. */
+const fieldIndexes = new Map<string, Map<string, number> | undefined>();
+function fieldIndexOf(text: string): Map<string, number> | undefined {
+  if (fieldIndexes.has(text)) return fieldIndexes.get(text);
+  let index: Map<string, number> | undefined;
+  try {
+    const list: unknown = JSON.parse(text);
+    if (Array.isArray(list) && list.every((f) => typeof f === 'string')) index = new Map(list.map((f, i) => [f, i]));
+    if (index && index.size !== (list as string[]).length) index = undefined; // a pointer twice: not ours
+  } catch {
+    index = undefined; // not ours
+  }
+  if (fieldIndexes.size >= MAX_FIELD_LISTS) fieldIndexes.clear();
+  fieldIndexes.set(text, index);
+  return index;
+}
+
+/** `line.column` → a position; undefined when it is not one. */
+function positionOf(item: string): Position | undefined {
+  const [line, column] = item.split('.').map(Number);
+  return line >= 1 && column >= 1 && Number.isInteger(line) && Number.isInteger(column) ? { line, column } : undefined;
+}
+
 /** Positions as compacted() wrote them; anything else is no positions (every field then at the document's start). */
 function readCompact(c: CompactPositions): Map<string, Position> {
-  try {
-    const fields: unknown = JSON.parse(c.fields);
-    const where = c.where === '' ? [] : c.where.split(',');
-    if (!Array.isArray(fields) || fields.length !== where.length) return new Map();
-    const out = new Map<string, Position>();
-    for (let i = 0; i < fields.length; i++) {
-      const [line, column] = where[i].split('.').map(Number);
-      if (typeof fields[i] !== 'string' || !(line >= 1 && column >= 1 && Number.isInteger(line) && Number.isInteger(column))) return new Map();
-      out.set(fields[i], { line, column });
-    }
-    return out;
-  } catch {
-    return new Map(); // not ours
+  const fields = fieldIndexOf(c.fields);
+  const where = c.where === '' ? [] : c.where.split(',');
+  if (!fields || fields.size !== where.length) return new Map();
+  const out = new Map<string, Position>();
+  for (const [pointer, i] of fields) {
+    const at = positionOf(where[i]);
+    if (!at) return new Map();
+    out.set(pointer, at);
   }
+  return out;
 }
 
 /** Where a node's text starts, including its anchor (`&a`), tag (`!!str`) or opening quote. */
