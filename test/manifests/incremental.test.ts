@@ -231,9 +231,11 @@ async function withWorkers(setting: string, run: () => Promise<void>) {
   }
 }
 
-test('workers are used when a core is idle, or when told', () => {
-  assert.ok(workersWanted(undefined, 0.3, 2), 'a quiet machine');
-  assert.not.ok(workersWanted(undefined, 1.8, 2), 'every core busy: only more work');
+test('workers are used when a core and a half is idle beside the main thread, or when told', () => {
+  assert.ok(workersWanted(undefined, 0.3, 4), 'a quiet machine');
+  assert.ok(workersWanted(undefined, 1.5, 4), 'a core and a half idle beside the main thread');
+  assert.not.ok(workersWanted(undefined, 0, 2), 'one worker beside the main thread does not pay');
+  assert.not.ok(workersWanted(undefined, 2.8, 4), 'every core busy: only more work');
   assert.ok(workersWanted('1', 20, 2));
   assert.not.ok(workersWanted('0', 0, 8));
 });
