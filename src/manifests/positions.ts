@@ -38,7 +38,9 @@ export class DocPositions {
   /** Parsed here: offsets in the file's text, by field pointer, until compacted. */
   private fresh?: { offsets: Map<string, number>; index: LineIndex };
   private compact?: CompactPositions;
-  /** By field pointer: a compact form read on first use, or a List item's. */
+  /** The compact form read on first lookup (null: not what compacted() writes, so no positions). */
+  private places?: Places | null;
+  /** By field pointer: a List item's, or every field of the compact form (entries()). */
   private positions?: Map<string, Position>;
 
   private constructor(readonly start: Position) {}
@@ -98,14 +100,12 @@ export class DocPositions {
       const offset = this.fresh.offsets.get(pointer);
       return offset === undefined ? undefined : this.fresh.index.at(offset);
     }
-    // One field of the compact form: its place in the shared list, then its item of `where` (a review placing one
-    // warning on each of 3,333 Deployments read every field of each into a Map).
     if (this.positions || !this.compact) return this.read().get(pointer);
-    const fields = fieldIndexOf(this.compact.fields);
-    const i = fields?.get(pointer);
-    if (i === undefined) return undefined;
-    const where = this.compact.where.split(',');
-    return where.length === fields!.size ? positionOf(where[i]) : undefined;
+    // The compact form's places, by the field list's shared index: a review placing one warning on each of 3,333
+    // Deployments made a Map of every field of each.
+    this.places ??= placesOf(this.compact);
+    const i = this.places?.fields.index.get(pointer);
+    return i === undefined ? undefined : { line: this.places!.at[2 * i], column: this.places!.at[2 * i + 1] };
   }
 
   private *entries(): Iterable<[string, Position]> {
@@ -114,7 +114,10 @@ export class DocPositions {
   }
 
   private read(): Map<string, Position> {
-    this.positions ??= this.compact ? readCompact(this.compact) : new Map();
+    if (this.positions) return this.positions;
+    const places = this.compact && (this.places ??= placesOf(this.compact));
+    this.positions = new Map();
+    if (places) for (const [pointer, i] of places.fields.index) this.positions.set(pointer, { line: places.at[2 * i], column: places.at[2 * i + 1] });
     return this.positions;
   }
 }
@@ -133,41 +136,53 @@ function sharedFields(fields: string): string {
   return fields;
 }
 
-/** Each field list's pointers → their places, by the list's text (a table like fieldLists); undefined: not a list. */
-const fieldIndexes = new Map<string, Map<string, number> | undefined>();
-function fieldIndexOf(text: string): Map<string, number> | undefined {
+/** A field list's pointers → their places in it (the last, for a pointer listed twice), and its length. */
+interface FieldIndex { index: Map<string, number>; length: number }
+/**
+ * Field lists' indexes, by the list's text (documents of one shape share one), emptied when they hold FIELDS_INDEXED
+ * fields: undefined, a text that is not a list of strings.
+ */
+const fieldIndexes = new Map<string, FieldIndex | undefined>();
+const FIELDS_INDEXED = 200_000;
+let fieldsIndexed = 0;
+function fieldIndexOf(text: string): FieldIndex | undefined {
   if (fieldIndexes.has(text)) return fieldIndexes.get(text);
-  let index: Map<string, number> | undefined;
+  let index: FieldIndex | undefined;
   try {
     const list: unknown = JSON.parse(text);
-    if (Array.isArray(list) && list.every((f) => typeof f === 'string')) index = new Map(list.map((f, i) => [f, i]));
-    if (index && index.size !== (list as string[]).length) index = undefined; // a pointer twice: not ours
+    if (Array.isArray(list) && list.every((f) => typeof f === 'string')) index = { index: new Map(list.map((f, i) => [f, i])), length: list.length };
   } catch {
     index = undefined; // not ours
   }
-  if (fieldIndexes.size >= MAX_FIELD_LISTS) fieldIndexes.clear();
+  if (fieldIndexes.size >= MAX_FIELD_LISTS || fieldsIndexed + (index?.length ?? 0) > FIELDS_INDEXED) {
+    fieldIndexes.clear();
+    fieldsIndexed = 0;
+  }
   fieldIndexes.set(text, index);
+  fieldsIndexed += index?.length ?? 0;
   return index;
 }
 
-/** `line.column` → a position; undefined when it is not one. */
-function positionOf(item: string): Position | undefined {
-  const [line, column] = item.split('.').map(Number);
-  return line >= 1 && column >= 1 && Number.isInteger(line) && Number.isInteger(column) ? { line, column } : undefined;
-}
+/** A compact form read: its field list's index, and each field's line and column (two numbers a field). */
+interface Places { fields: FieldIndex; at: Int32Array }
 
-/** Positions as compacted() wrote them; anything else is no positions (every field then at the document's start). */
-function readCompact(c: CompactPositions): Map<string, Position> {
-  const fields = fieldIndexOf(c.fields);
-  const where = c.where === '' ? [] : c.where.split(',');
-  if (!fields || fields.size !== where.length) return new Map();
-  const out = new Map<string, Position>();
-  for (const [pointer, i] of fields) {
-    const at = positionOf(where[i]);
-    if (!at) return new Map();
-    out.set(pointer, at);
+/** Positions as compacted() wrote them; null for anything else (no positions: every field at the document's start). */
+function placesOf(c: CompactPositions): Places | null {
+  try {
+    const fields = fieldIndexOf(c.fields);
+    const where = c.where === '' ? [] : c.where.split(',');
+    if (!fields || fields.length !== where.length) return null;
+    const at = new Int32Array(2 * where.length);
+    for (let i = 0; i < where.length; i++) {
+      const [line, column] = where[i].split('.').map(Number);
+      if (!(line >= 1 && column >= 1 && Number.isInteger(line) && Number.isInteger(column) && line < 2 ** 31 && column < 2 ** 31)) return null;
+      at[2 * i] = line;
+      at[2 * i + 1] = column;
+    }
+    return { fields, at };
+  } catch {
+    return null; // not ours (a `where` that is no string)
   }
-  return out;
 }
 
 /** Where a node's text starts, including its anchor (`&a`), tag (`!!str`) or opening quote. */

@@ -153,7 +153,7 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
   const figures: Figure[] = [];
   try {
     // validate and plan on a quiet machine (no serve running, the load average under 1: the loader's parse workers
-    // are used only when a core is idle), with a cache folder of their own: cold (a fresh checkout, no load or
+    // are used only when cores are idle, never on 2 cores), with a cache folder of their own: cold (a fresh checkout, no load or
     // validator cache: what CI meets), the median of COLD_RUNS, then once more under the profiler for where the time
     // goes (the profiler's own cost is not the figure's), then warm (the load cache the cold run wrote: a pre-commit
     // hook, a second plan).

@@ -70,6 +70,13 @@ test('what storeFile did not write is no hit; bad positions are none (the docume
   for (const bad of [{ fields: 'not json', where: '1.1' }, { fields: '["","/a"]', where: '1.1' }, { fields: '["","/a"]', where: '1.1,x.2' }, { fields: '{"a":1}', where: '' }, { fields: '["",3]', where: '1.1,2.2' }, { fields: '["","/a"]', where: '1.1,0.2' }]) {
     assert.equal(DocPositions.ofCompact(bad, start).at(['a']), start, JSON.stringify(bad));
   }
+  // One bad item spoils all of them, the fields asked for included, whether one is asked for or the item's positions.
+  for (const bad of [{ fields: '["","/a","/a/b"]', where: '1.1,x.2,3.3' }, { fields: '["","/a","/a/b"]', where: '1.1,2.2,0.3' }, { fields: '["","/a","/a/b"]', where: 7 as unknown as string }]) {
+    const positions = DocPositions.ofCompact(bad, start);
+    assert.equal(positions.at(['a', 'b']), start, JSON.stringify(bad));
+    assert.equal(positions.within(['a']).at(['b']), start, JSON.stringify(bad));
+  }
+  assert.equal(DocPositions.ofCompact({ fields: '["","/a","/a"]', where: '1.1,2.2,3.3' }, start).at(['a']), { line: 3, column: 3 }, 'a pointer listed twice: the last');
 });
 
 test.run();
