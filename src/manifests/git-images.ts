@@ -19,25 +19,37 @@ function normalizeDir(dir: string): string | undefined {
   return parts.join('/');
 }
 
-/** Every `git:` image not pinned by hand. Allocates only for those: it reads each of 10,000 objects twice a commit. */
+/** Every `git:` image not pinned by hand, read once for each of the loader's shared objects (twice a commit before). */
 function* imageRefs(objects: DesiredObject[]): Iterable<ImageRef> {
-  for (const object of objects) {
-    // Every kind with a pod template (a CronJob's Jobs and a DaemonSet's pods run git images too).
-    const at = podSpecPath(object.object.kind);
-    const spec = at && objectAt(object.object, at);
-    if (!spec) continue;
-    for (const list of CONTAINER_LISTS) {
-      const containers: { image?: unknown }[] | undefined = spec[list];
-      for (let i = 0; i < (containers?.length ?? 0); i++) {
-        const image = containers![i].image;
-        const m = typeof image === 'string' && image.startsWith('git:') ? GIT.exec(image) : null;
-        if (!m || parsePinnedGitImage(image as string)) continue; // not a git image, or pinned by hand
-        const dir = normalizeDir(m[1]);
-        const problem = dir ? undefined : `"${image}": the directory must be a path inside the repository, like git:apps/web`;
-        yield { object, path: [...at, list, i, 'image'], dir, problem };
-      }
+  for (const object of objects) for (const ref of refsIn(object.object)) yield { object, ...ref };
+}
+
+type Ref = Omit<ImageRef, 'object'>;
+const NONE: readonly Ref[] = Object.freeze([]);
+/** The git images of a frozen object (the loader's shared ones): an unchanged object is the same from commit to commit. */
+const refsOfFrozen = new WeakMap<KubeObject, readonly Ref[]>();
+
+function refsIn(o: KubeObject): readonly Ref[] {
+  const hit = refsOfFrozen.get(o);
+  if (hit) return hit;
+  // Every kind with a pod template (a CronJob's Jobs and a DaemonSet's pods run git images too).
+  const at = podSpecPath(o.kind);
+  const spec = at && objectAt(o, at);
+  let refs: Ref[] | undefined;
+  for (const list of CONTAINER_LISTS) {
+    const containers: { image?: unknown }[] | undefined = spec?.[list];
+    for (let i = 0; i < (containers?.length ?? 0); i++) {
+      const image = containers![i].image;
+      const m = typeof image === 'string' && image.startsWith('git:') ? GIT.exec(image) : null;
+      if (!m || parsePinnedGitImage(image as string)) continue; // not a git image, or pinned by hand
+      const dir = normalizeDir(m[1]);
+      const problem = dir ? undefined : `"${image}": the directory must be a path inside the repository, like git:apps/web`;
+      (refs ??= []).push({ path: [...at!, list, i, 'image'], dir, problem });
     }
   }
+  const out = refs ?? NONE;
+  if (Object.isFrozen(o)) refsOfFrozen.set(o, out);
+  return out;
 }
 const CONTAINER_LISTS = ['initContainers', 'containers'] as const;
 const GIT = /^git:(.*)$/;

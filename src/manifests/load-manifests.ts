@@ -110,7 +110,21 @@ export function clearLoadCache(): void {
 }
 
 // A git blob's oid already names its content: no hash of 10,000 files' text per commit.
-const keyOf = (file: ManifestFile, maxAliases: number) => `${maxAliases}\0${file.path}\0${file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex')}`;
+const makeKey = (file: ManifestFile, maxAliases: number) => `${maxAliases}\0${file.path}\0${file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex')}`;
+/**
+ * Keys of files from git, by the file: a commit's unchanged files are the last one's objects (the source keeps the
+ * folders that did not change), and the preload and the load both ask, so each of 10,000 keys was made and hashed
+ * twice a commit. A file with no oid is keyed by its text, which may change: made each time.
+ */
+const keys = new WeakMap<ManifestFile, { key: string; maxAliases: number }>();
+function keyOf(file: ManifestFile, maxAliases: number): string {
+  if (!file.oid) return makeKey(file, maxAliases);
+  const hit = keys.get(file);
+  if (hit && hit.maxAliases === maxAliases) return hit.key;
+  const key = makeKey(file, maxAliases);
+  keys.set(file, { key, maxAliases });
+  return key;
+}
 /** The load cache's key of a file: its memory key and --strict. */
 const diskKeyOf = (key: string, strict: boolean) => `${key}\0${strict}`;
 
