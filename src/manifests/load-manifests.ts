@@ -145,7 +145,7 @@ const setLazily = (disk: LoadCache, diskKey: string, file: CachedFile) =>
  */
 export function preloadFile(disk: LoadCache, path: string, oid: string, opts: Pick<LoadOptions, 'strict' | 'maxAliases'> = {}): boolean {
   const strict = !!opts.strict;
-  const key = keyOf({ path, oid, content: '' }, limitsOf(opts).maxAliases);
+  const key = makeKey({ path, oid, content: '' }, limitsOf(opts).maxAliases);
   const hit = cache.get(key);
   if (hit && hit.strict === strict) return true;
   const restored = restoreFile(disk.get(diskKeyOf(key, strict)), path, strings);
@@ -291,7 +291,7 @@ export class Preload {
    */
   expect(path: string, oid: string): void {
     if (this.finished || this.pool || !MANIFEST.test(path)) return;
-    const key = keyOf({ path, oid, content: '' }, this.limits.maxAliases);
+    const key = makeKey({ path, oid, content: '' }, this.limits.maxAliases);
     if (this.held(key) || this.opts.cache?.has?.(diskKeyOf(key, this.strict))) return;
     if (++this.expected >= POOL_FROM) this.startPool();
   }

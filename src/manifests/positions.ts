@@ -103,7 +103,7 @@ export class DocPositions {
     if (this.positions || !this.compact) return this.read().get(pointer);
     // The compact form's places, by the field list's shared index: a review placing one warning on each of 3,333
     // Deployments made a Map of every field of each.
-    this.places ??= placesOf(this.compact);
+    if (this.places === undefined) this.places = placesOf(this.compact); // null (bad) kept too: not read again
     const i = this.places?.fields.index.get(pointer);
     return i === undefined ? undefined : { line: this.places!.at[2 * i], column: this.places!.at[2 * i + 1] };
   }
@@ -115,7 +115,8 @@ export class DocPositions {
 
   private read(): Map<string, Position> {
     if (this.positions) return this.positions;
-    const places = this.compact && (this.places ??= placesOf(this.compact));
+    if (this.compact && this.places === undefined) this.places = placesOf(this.compact);
+    const places = this.places;
     this.positions = new Map();
     if (places) for (const [pointer, i] of places.fields.index) this.positions.set(pointer, { line: places.at[2 * i], column: places.at[2 * i + 1] });
     return this.positions;
