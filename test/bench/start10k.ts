@@ -7,7 +7,7 @@
 // resident: serve-memory.ts). The profiler's own records add to the resident set (tens of MB over a minute):
 // NOPROF=1 runs without --cpu-prof, for serve's own figures; RUNS=cold,cache picks runs; SCALE_OBJECTS another size.
 // cold-workers and cold-one-thread are cold with the parse pool forced on and off (CONVERGIT_PARSE_WORKERS=1, =0;
-// plain cold lets serve decide from the load average): which default a quiet 2-core machine wants.
+// plain cold lets serve decide, workersWanted: never on 2 cores): which default a quiet machine wants.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
