@@ -25,8 +25,9 @@ export function parseYaml(written: string, filename: string, maxAliases: number)
   return plain ? { docs: plain.map(jsonDoc(written)) } : parseYamlEvents(written, filename, maxAliases);
 }
 
-/** .inf and .nan are not JSON: a document that may hold one is copied as JSON. */
-const jsonDoc = (source: string) => (/\.(inf|nan)\b/i.test(source) ? (d: ParsedDoc) => ({ ...d, value: jsonCopy(d.value) }) : (d: ParsedDoc) => d);
+/** .inf and .nan are not JSON: a document of a text that may hold one is copied as JSON. */
+const MAY_HOLD_NON_JSON = /\.(inf|nan)\b/i;
+const jsonDoc = (source: string) => (MAY_HOLD_NON_JSON.test(source) ? (d: ParsedDoc) => ({ ...d, value: jsonCopy(d.value) }) : (d: ParsedDoc) => d);
 
 /** The documents of any YAML text, through js-yaml 5's events: what parseYaml gives, every error included. */
 export function parseYamlEvents(written: string, filename: string, maxAliases: number): ParseResult {
@@ -39,7 +40,7 @@ export function parseYamlEvents(written: string, filename: string, maxAliases: n
     const positions = documentPositions(events, source, index);
     const values = yaml.constructFromEvents(events, { source, filename, schema: SCHEMA, maxAliases });
     // Aliases share one object between places, and .inf/.nan are not JSON: only then is a JSON copy needed.
-    const copy = events.some((e) => e.type === yaml.EVENT_ID.ALIAS) || /\.(inf|nan)\b/i.test(source);
+    const copy = events.some((e) => e.type === yaml.EVENT_ID.ALIAS) || MAY_HOLD_NON_JSON.test(source);
     const docs: ParsedDoc[] = [];
     values.forEach((value, i) => {
       if (value !== null && value !== undefined) docs.push({ value: copy ? jsonCopy(value) : value, positions: positions[i] });

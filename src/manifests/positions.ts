@@ -105,7 +105,7 @@ export class DocPositions {
     // Deployments made a Map of every field of each.
     if (this.places === undefined) this.places = placesOf(this.compact); // null (bad) kept too: not read again
     const i = this.places?.fields.index.get(pointer);
-    return i === undefined ? undefined : { line: this.places!.at[2 * i], column: this.places!.at[2 * i + 1] };
+    return i === undefined ? undefined : placeAt(this.places!, i);
   }
 
   private *entries(): Iterable<[string, Position]> {
@@ -118,54 +118,61 @@ export class DocPositions {
     if (this.compact && this.places === undefined) this.places = placesOf(this.compact);
     const places = this.places;
     this.positions = new Map();
-    if (places) for (const [pointer, i] of places.fields.index) this.positions.set(pointer, { line: places.at[2 * i], column: places.at[2 * i + 1] });
+    if (places) for (const [pointer, i] of places.fields.index) this.positions.set(pointer, placeAt(places, i));
     return this.positions;
   }
 }
 
-/**
- * One string for each field list (a module's table, emptied when full): documents of one shape share it, whether
- * parsed here, by a parse worker or read back from the load cache.
- */
-const fieldLists = new Map<string, string>();
-const MAX_FIELD_LISTS = 4096;
-function sharedFields(fields: string): string {
-  const hit = fieldLists.get(fields);
-  if (hit !== undefined) return hit;
-  if (fieldLists.size >= MAX_FIELD_LISTS) fieldLists.clear();
-  fieldLists.set(fields, fields);
-  return fields;
-}
-
 /** A field list's pointers → their places in it (the last, for a pointer listed twice), and its length. */
 interface FieldIndex { index: Map<string, number>; length: number }
+/** A field list as documents of one shape share it: its one string, and its index once a lookup needed it (null: not a list of strings). */
+interface FieldList { text: string; index?: FieldIndex | null }
+
 /**
- * Field lists' indexes, by the list's text (documents of one shape share one), emptied when they hold FIELDS_INDEXED
- * fields: undefined, a text that is not a list of strings.
+ * One entry for each field list (a module's table, emptied when full): documents of one shape share its string,
+ * whether parsed here, by a parse worker or read back from the load cache, and its index. The indexes are dropped
+ * (the strings kept) once they hold FIELDS_INDEXED fields.
  */
-const fieldIndexes = new Map<string, FieldIndex | undefined>();
+const fieldLists = new Map<string, FieldList>();
+const MAX_FIELD_LISTS = 4096;
 const FIELDS_INDEXED = 200_000;
 let fieldsIndexed = 0;
+
+function fieldList(text: string): FieldList {
+  let entry = fieldLists.get(text);
+  if (entry) return entry;
+  if (fieldLists.size >= MAX_FIELD_LISTS) {
+    fieldLists.clear();
+    fieldsIndexed = 0;
+  }
+  fieldLists.set(text, (entry = { text }));
+  return entry;
+}
+
+const sharedFields = (fields: string) => fieldList(fields).text;
+
 function fieldIndexOf(text: string): FieldIndex | undefined {
-  if (fieldIndexes.has(text)) return fieldIndexes.get(text);
-  let index: FieldIndex | undefined;
+  const entry = fieldList(text);
+  if (entry.index !== undefined) return entry.index ?? undefined;
+  let index: FieldIndex | null = null;
   try {
     const list: unknown = JSON.parse(text);
     if (Array.isArray(list) && list.every((f) => typeof f === 'string')) index = { index: new Map(list.map((f, i) => [f, i])), length: list.length };
   } catch {
-    index = undefined; // not ours
+    // not ours: null
   }
-  if (fieldIndexes.size >= MAX_FIELD_LISTS || fieldsIndexed + (index?.length ?? 0) > FIELDS_INDEXED) {
-    fieldIndexes.clear();
+  if (fieldsIndexed + (index?.length ?? 0) > FIELDS_INDEXED) {
+    for (const e of fieldLists.values()) delete e.index;
     fieldsIndexed = 0;
   }
-  fieldIndexes.set(text, index);
+  entry.index = index;
   fieldsIndexed += index?.length ?? 0;
-  return index;
+  return index ?? undefined;
 }
 
 /** A compact form read: its field list's index, and each field's line and column (two numbers a field). */
 interface Places { fields: FieldIndex; at: Int32Array }
+const placeAt = (p: Places, i: number): Position => ({ line: p.at[2 * i], column: p.at[2 * i + 1] });
 
 /**
  * Positions as compacted() wrote them; null for anything else (no positions: every field at the document's start).
