@@ -135,8 +135,8 @@ export class DiskLoadCache implements LoadCache {
   /**
    * After each block of lines, a pause three times as long as making it took: a background write takes at most a
    * quarter of the event loop. A cold start's ~4,700 entries its main thread loaded, serialised at once, kept the
-   * loop busy for half a second beside a commit: GETs waited, and the young-generation governor
-   * (cli/young-generation.ts) took it for pod churn.
+   * loop busy for half a second beside a commit: GETs waited, and the heap governor
+   * (cli/heap-growth.ts) took it for pod churn.
    */
   private pauses(paced: boolean): (made: number) => Promise<void> {
     return (made) => new Promise((resolve) => {

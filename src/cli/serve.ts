@@ -32,7 +32,7 @@ import { startTimings, type StartTimings } from './start-timings.ts';
 import { saveCodeCacheSoon } from './code-cache.ts';
 import { raiseLoopPriority } from './loop-priority.ts';
 import { holdHeapSmallWhileStarting, type StartHeap } from './start-heap.ts';
-import { governYoungGeneration } from './young-generation.ts';
+import { governHeapGrowth } from './heap-growth.ts';
 import { BUSY_STATES } from '../sync/sync.machine.ts';
 import type { Taint } from '../model/taints.ts';
 import type { RegistryMirror } from '../node/runtime/podman/config.ts';
@@ -128,8 +128,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const dataDir = path.resolve(opts.dataDir);
   // First of all: a second serve on this folder must not touch it (not even seed the example or read the state).
   const lock = lockDataDir(dataDir, 'serve');
-  // Held small while starting; then V8 may grow its young generation only under sustained load (young-generation.ts).
-  const heap = holdHeapSmallWhileStarting({ log, onRelease: () => { if (process.env.CONVERGIT_YOUNG !== 'free') governYoungGeneration(); } });
+  // Held small while starting; then V8 may grow the heap its own way only under sustained load (heap-growth.ts).
+  const heap = holdHeapSmallWhileStarting({ log, onRelease: () => { if (process.env.CONVERGIT_HEAP_GROWTH !== 'free') governHeapGrowth(); } });
   try {
     timings.mark('lock');
     await serveLocked(opts, dataDir, lock, timings, heap);

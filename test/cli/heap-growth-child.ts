@@ -1,0 +1,79 @@
+// Run by heap-growth.test.ts in a process of its own (V8's flags are process-wide): with the governor on, makes
+// objects that stay alive (what makes V8 grow its young generation) first in short bursts between idle waits, then
+// in bursts of 150 ms (a commit now and then), then without a pause (churn); and, beside a live base, objects that
+// live a few bursts (promoted, then garbage in the old generation: what a commit leaves). Prints, as one JSON line,
+// the largest young generation (MB) seen in each young phase, and for `old` the most the old generation held over
+// the base kept alive, as a share of that base.
+import v8 from 'node:v8';
+import { governHeapGrowth } from '../../src/cli/heap-growth.ts';
+
+const space = (name: string) => v8.getHeapSpaceStatistics().find((s) => s.space_name === name)!;
+const young = () => space('new_space').space_size / 1024 / 1024;
+const old = () => space('old_space').space_used_size / 1024 / 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let kept: unknown[] = [];
+const burst = (n: number) => { for (let i = 0; i < n; i++) kept.push({ i, s: `object ${i}`, a: [i, i + 1] }); };
+
+/** `total` objects made `chunk` at a time, `pauseMs` apart; the largest young generation seen meanwhile. */
+async function phase(total: number, chunk: number, pauseMs: number): Promise<number> {
+  let most = young();
+  for (let made = 0; made < total; made += chunk) {
+    burst(chunk);
+    most = Math.max(most, young());
+    await (pauseMs ? sleep(pauseMs) : new Promise((r) => setImmediate(r)));
+  }
+  kept = [];
+  return Math.max(most, young());
+}
+
+/** `times` bursts of `ms` making objects (a commit's), `pauseMs` apart; the largest young generation seen meanwhile. */
+async function bursts(times: number, ms: number, pauseMs: number): Promise<number> {
+  let most = young();
+  for (let t = 0; t < times; t++) {
+    for (const t0 = performance.now(); performance.now() - t0 < ms;) burst(1_000);
+    most = Math.max(most, young());
+    kept = [];
+    await sleep(pauseMs);
+  }
+  return Math.max(most, young());
+}
+
+/**
+ * ~20 MB kept alive, then quiet bursts whose objects live three bursts (long enough to be promoted): the most the
+ * old generation held, over the base, as a share of the base.
+ */
+async function oldGeneration(): Promise<number> {
+  const base = Array.from({ length: 150_000 }, (_, i) => ({ i, s: `kept ${i}`, a: [i] }));
+  await sleep(3 * windowMs); // quiet windows after the base's busy ones: the governor's quiet flags are set
+  (globalThis as { gc?: () => void }).gc!(); // the next collection's limit follows them
+  const live = old();
+  let most = live;
+  const recent: unknown[][] = [];
+  for (let t = 0; t < 40; t++) {
+    const made: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) made.push({ i, s: `short ${i}`, a: [i, t] });
+    recent.push(made);
+    if (recent.length > 3) recent.shift();
+    most = Math.max(most, old());
+    await sleep(70);
+  }
+  if (base.length !== 150_000) throw new Error('base lost'); // kept alive to the end
+  return (most - live) / live;
+}
+
+// argv: `governed` or `free`, then the phases to run, in order (each from a young generation V8 has not grown yet
+// only when it is the first), then the governor's window in ms (100; serve's is 500: a full collection's pause of
+// this many small objects, ~100 ms, would fill a window of 100).
+const governed = process.argv[2] !== 'free';
+const windowMs = Number(process.argv[4] ?? 100);
+if (governed) governHeapGrowth(windowMs);
+const phases: Record<string, () => Promise<number>> = {
+  quiet: () => phase(400_000, 2_000, 40),
+  // A burst of 1.5 windows is busy in at most one window in a row.
+  commits: () => bursts(12, 150, 300),
+  busy: () => phase(1_500_000, 20_000, 0),
+  old: oldGeneration,
+};
+const out: Record<string, number> = {};
+for (const name of (process.argv[3] ?? 'quiet,commits,busy').split(',')) out[name] = await phases[name]();
+console.log(JSON.stringify(out));

@@ -1,0 +1,33 @@
+// serve lets V8 grow its heap its own way only while the event loop is busy (src/cli/heap-growth.ts): a commit now
+// and then grows neither the young generation for good nor the old one to several times what is live; churn does.
+// Run in a child process each (V8's flags are process-wide).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+
+const child = new URL('./heap-growth-child.ts', import.meta.url).pathname;
+const run = (mode: 'governed' | 'free', phases = 'quiet,commits,busy', windowMs = 100) =>
+  JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode, phases, String(windowMs)], { encoding: 'utf8' }).trim().split('\n').pop()!);
+
+test('bursts between idle waits, and commits\' bursts, keep the young generation at its first semi-space; a busy loop lets V8 grow it', () => {
+  const r = run('governed');
+  assert.ok(r.quiet <= 4, `young generation ${r.quiet} MB through quiet bursts`);
+  assert.ok(r.commits <= 4, `young generation ${r.commits} MB through bursts of 150 ms (1.5 windows)`);
+  assert.ok(r.busy > 4, `young generation ${r.busy} MB under a busy loop: the governor kept it small`);
+});
+
+test('without the governor the same quiet bursts grow it, and so do the commits\' (the checks can fail)', () => {
+  const quiet = run('free', 'quiet').quiet, commits = run('free', 'commits').commits;
+  assert.ok(quiet > 4, `young generation ${quiet} MB: V8 did not grow it here, so the governed check proves nothing`);
+  assert.ok(commits > 4, `young generation ${commits} MB through bursts: V8 did not grow it there, so the governed check proves nothing`);
+});
+
+test('garbage promoted in quiet bursts is collected once the old generation grew 30% past what is live, not 3 times it', () => {
+  // Governed 0.8–0.95 of the live base over it (30% of the base and of the bursts' live objects, and V8's least
+  // step of 8 MB); V8's own growth ~2.8–3.1.
+  const governed = run('governed', 'old', 500).old, free = run('free', 'old', 500).old;
+  assert.ok(governed <= 1.5, `the old generation held ${governed.toFixed(2)} × the live base over it, governed`);
+  assert.ok(free > 2, `the old generation held ${free.toFixed(2)} × the live base over it by V8's own growth: the governed check proves nothing`);
+});
+
+test.run();
