@@ -10,10 +10,12 @@ import v8 from 'node:v8';
 // '--semi-space-growth-factor=1 --heap-growing-percent=30': set here, not on a command line, so `npm start`,
 // `npx convergit` and every `node bin/convergit.js` get them. Off by default: they made a 1,000-pod creation spend a
 // fifth of serve's CPU in garbage collection, and a single GET wait 287 ms at p99 instead of 111 ms.
-// Without them, serve still starts with the young generation held at its first size (src/cli/start-heap.ts holds it,
-// and the old generation's growth, until the start's work is done): loading the bundle alone had doubled it twice.
-const START_YOUNG = process.argv[2] === 'serve' && process.env.CONVERGIT_START_HEAP !== 'off' ? '--semi-space-growth-factor=1' : '';
-const V8_FLAGS = process.env.CONVERGIT_V8_FLAGS ?? START_YOUNG;
+const V8_FLAGS = process.env.CONVERGIT_V8_FLAGS ?? '';
+// Without them, serve still starts with the young generation held at its first size: loading the bundle alone had
+// doubled it twice. Set once: serve's start-up hold (src/cli/start-heap.ts) takes over before any worker starts.
+if (process.argv[2] === 'serve' && process.env.CONVERGIT_V8_FLAGS === undefined && process.env.CONVERGIT_START_HEAP !== 'off') {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+}
 if (V8_FLAGS) {
   const apply = () => v8.setFlagsFromString(V8_FLAGS);
   apply();

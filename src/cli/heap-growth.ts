@@ -6,10 +6,11 @@ import { reapplyAsWorkersStart } from './worker-flags.ts';
 /** Windows in a row the event loop must be busy over half the time before V8 may grow the heap its own way. */
 const BUSY_IN_A_ROW = 2;
 /**
- * Busy: V8's own old-generation growth, and a semi-space growth factor of 4 rather than V8's 2, so that the young
- * generation reaches V8's 16 MB semi-spaces in one resize instead of two (churn waits for it).
+ * Busy: V8's own old-generation growth, and a semi-space growth factor of 16 rather than V8's 2, so that the young
+ * generation goes from its first 1 MB semi-spaces to V8's largest, 16 MB, in one resize (V8 caps what it grows to at
+ * that largest size) instead of four: churn waits for it.
  */
-const BUSY_FLAGS = '--semi-space-growth-factor=4 --heap-growing-percent=0';
+const BUSY_FLAGS = '--semi-space-growth-factor=16 --heap-growing-percent=0';
 
 /**
  * Once serve has started (start-heap.ts), the heap is held as tight as while it started except under churn. V8 grows

@@ -39,23 +39,25 @@ async function bursts(times: number, ms: number, pauseMs: number): Promise<numbe
 }
 
 /**
- * ~20 MB kept alive, then quiet bursts whose objects live three bursts (long enough to be promoted): the most the
- * old generation held, over the base, as a share of the base.
+ * ~20 MB kept alive, then bursts whose objects live three bursts (long enough to be promoted), quiet ones (150 ms
+ * apart: a full collection's pause stays far from half a window) or, `busy`, back to back for 4 s: the most the old
+ * generation held, over the base, as a share of the base.
  */
-async function oldGeneration(): Promise<number> {
+async function oldGeneration(busy = false): Promise<number> {
   const base = Array.from({ length: 150_000 }, (_, i) => ({ i, s: `kept ${i}`, a: [i] }));
   await sleep(3 * windowMs); // quiet windows after the base's busy ones: the governor's quiet flags are set
   (globalThis as { gc?: () => void }).gc!(); // the next collection's limit follows them
   const live = old();
   let most = live;
   const recent: unknown[][] = [];
-  for (let t = 0; t < 40; t++) {
+  const t0 = performance.now();
+  for (let t = 0; busy ? performance.now() - t0 < 4000 : t < 40; t++) {
     const made: unknown[] = [];
     for (let i = 0; i < 20_000; i++) made.push({ i, s: `short ${i}`, a: [i, t] });
     recent.push(made);
     if (recent.length > 3) recent.shift();
     most = Math.max(most, old());
-    await sleep(70);
+    await (busy ? new Promise((r) => setImmediate(r)) : sleep(150));
   }
   if (base.length !== 150_000) throw new Error('base lost'); // kept alive to the end
   return (most - live) / live;
@@ -72,7 +74,8 @@ const phases: Record<string, () => Promise<number>> = {
   // A burst of 1.5 windows is busy in at most one window in a row.
   commits: () => bursts(12, 150, 300),
   busy: () => phase(1_500_000, 20_000, 0),
-  old: oldGeneration,
+  old: () => oldGeneration(),
+  oldBusy: () => oldGeneration(true),
 };
 const out: Record<string, number> = {};
 for (const name of (process.argv[3] ?? 'quiet,commits,busy').split(',')) out[name] = await phases[name]();
