@@ -247,7 +247,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     });
     started.push(stopFollowing);
     await syncer.start();
-    void syncer.firstOutcome().then(() => { firstOver = true; });
+    // The controllers' first pass follows the first sync: the start's peak, held tighter (start-heap.ts).
+    void syncer.firstOutcome().then(() => { firstOver = true; heap.synced(); });
     started.push(() => syncer.stop()); // lets a running sync finish: never half-applied
     const resumed = syncer.interrupted();
     if (resumed) log(`sync: resuming revision ${resumed.slice(0, 7)}, which the previous run had not recorded as applied`);

@@ -20,6 +20,34 @@ async function grow(n: number): Promise<number> {
   return Math.max(most, young());
 }
 
+/**
+ * argv[2] `held` or `synced` (the first sync over): ~120 MB kept alive, then bursts 100 ms apart whose objects live
+ * three bursts (promoted, then garbage in the old generation); prints the most the old generation held over the
+ * base, as a share of it.
+ */
+async function oldGeneration(synced: boolean): Promise<number> {
+  const held = holdHeapSmallWhileStarting();
+  if (synced) held.synced();
+  const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
+  const base = Array.from({ length: 1_000_000 }, (_, i) => ({ i, s: `kept ${i}`, a: [i] }));
+  (globalThis as { gc?: () => void }).gc!(); // the next collection's limit follows the flags now set
+  const live = old();
+  let most = live;
+  const recent: unknown[][] = [];
+  for (let t = 0; t < 40; t++) {
+    recent.push(Array.from({ length: 20_000 }, (_, i) => ({ i, s: `short ${i}`, a: [i, t] })));
+    if (recent.length > 3) recent.shift();
+    most = Math.max(most, old());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (base.length !== 1_000_000) throw new Error('base lost');
+  return (most - live) / live;
+}
+if (process.argv[2] === 'held' || process.argv[2] === 'synced') {
+  console.log(JSON.stringify({ old: await oldGeneration(process.argv[2] === 'synced') }));
+  process.exit(0);
+}
+
 const heap = holdHeapSmallWhileStarting({ windowMs: 100, maxMs: 1500, log: (m) => logs.push(m), onRelease: () => logs.push('onRelease') });
 const holdingAtFirst = heap.holding;
 await new Promise((resolve, reject) => new Worker('', { eval: true }).once('exit', resolve).once('error', reject));
