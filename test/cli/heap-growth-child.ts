@@ -74,8 +74,7 @@ let churn = false;
 if (governed) governHeapGrowth(windowMs, (c) => { churn ||= c; });
 const phases: Record<string, () => Promise<number>> = {
   quiet: () => phase(400_000, 2_000, 40),
-  // A burst shorter than a window is busy over half of at most one window in a row (a longer one, starting early in
-  // a window, can be busy over half of two).
+  // Bursts shorter than a window: the 150 ms ones once were taken for churn on a lightly loaded machine.
   commits: () => bursts(12, 90, 300),
   busy: () => phase(1_500_000, 20_000, 0),
   old: () => oldGeneration(),

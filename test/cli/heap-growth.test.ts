@@ -17,7 +17,10 @@ const run = (mode: 'governed' | 'free', phases = 'quiet,commits,busy', windowMs 
 function quietRun(phases: string, windowMs = 100) {
   const quiet = phases.split(',').filter((p) => p !== 'busy');
   let r: any;
-  for (let i = 0; i < 3; i++) if (!quiet.some((p) => (r = run('governed', phases, windowMs))[`${p}Churn`])) return r;
+  for (let i = 0; i < 3; i++) {
+    r = run('governed', phases, windowMs);
+    if (!quiet.some((p) => r[`${p}Churn`])) return r;
+  }
   assert.unreachable(`the governor took the quiet phases for churn in 3 runs: ${JSON.stringify(r)}`);
 }
 

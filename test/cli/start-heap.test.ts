@@ -13,7 +13,10 @@ const run = (mode: 'quiet' | 'busy' | 'held' | 'synced', env: Record<string, str
   const clean = { ...process.env };
   delete clean.CONVERGIT_V8_FLAGS;
   delete clean.CONVERGIT_START_HEAP;
-  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode], { encoding: 'utf8', env: { ...clean, ...env } }).trim().split('\n').pop()!);
+  // The old generation's measures with V8's collector on the main thread only: how far the heap grows while marking
+  // runs then depends on this process alone, not on how a loaded machine schedules the marking threads.
+  const gcFlags = mode === 'held' || mode === 'synced' ? ['--single-threaded-gc'] : [];
+  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', ...gcFlags, '--import', 'tsx', child, mode], { encoding: 'utf8', env: { ...clean, ...env } }).trim().split('\n').pop()!);
 };
 
 test('held while starting, through a Worker; V8 defaults again once the loop is quiet', () => {
@@ -38,9 +41,10 @@ test('a loop that stays busy (a start straight into pod churn) gets V8 defaults 
 });
 
 test('once the first sync is over (the controllers\' first pass, the start\'s peak) the old generation is held tighter', () => {
-  // Over a live base of ~120 MB: held 0.40–0.47 of it (30% and what the bursts keep), after synced() 0.27–0.30 (15%).
+  // Over a live base of ~120 MB: held 0.45–0.49 of it (30%, what the bursts keep, and what grows while marking runs),
+  // after synced() 0.32–0.34 (15%).
   const held = run('held').old, synced = run('synced').old;
-  assert.ok(synced <= 0.36, `the old generation held ${synced.toFixed(2)} × the live base over it after the first sync`);
+  assert.ok(synced <= 0.4, `the old generation held ${synced.toFixed(2)} × the live base over it after the first sync`);
   assert.ok(held - synced >= 0.06, `held ${held.toFixed(2)}, after the first sync ${synced.toFixed(2)}: no tighter`);
 });
 
