@@ -13,8 +13,7 @@ const BUSY_IN_A_ROW = 2;
 const BUSY_FLAGS = '--semi-space-growth-factor=16 --heap-growing-percent=0';
 
 /**
- * `onWindow` hears, after each window, whether V8 now has its way (tests: a loaded machine can make quiet bursts look
- * like churn). Once serve has started (start-heap.ts), the heap is held as tight as while it started except under churn. V8 grows
+ * Once serve has started (start-heap.ts), the heap is held as tight as while it started except under churn. V8 grows
  * its young generation (to 2 × 16 MB) once enough survives its collections and gives it back only after a long
  * idle, and lets the old generation grow to several times what is live before it collects it: a commit now and then
  * grew the young generation for good (mem10k: 32 MB of a 280 MB serve), and a few commits' garbage took the
@@ -22,6 +21,8 @@ const BUSY_FLAGS = '--semi-space-growth-factor=16 --heap-growing-percent=0';
  * promoted early, more full collections: docs/engine.md, "Memory"). So V8 has its way only after two windows in a
  * row in which the event loop was busy over half the time (churn), not for a commit's burst (a 10,000-object serve's
  * first commit, ~0.4 s on a slow day, had grown the young generation); what the young generation grew to stays.
+ * `onWindow` hears, after each window, whether V8 now has its way (tests: a loaded machine can make quiet bursts look
+ * like churn).
  */
 export function governHeapGrowth(windowMs = 500, onWindow?: (churn: boolean) => void): void {
   let inARow = 0;

@@ -7,10 +7,10 @@
 // loop for churn at some window of it (a loaded machine can make quiet bursts look busy).
 import v8 from 'node:v8';
 import { governHeapGrowth } from '../../src/cli/heap-growth.ts';
+import { promotedGarbageShare } from './old-generation.ts';
 
 const space = (name: string) => v8.getHeapSpaceStatistics().find((s) => s.space_name === name)!;
 const young = () => space('new_space').space_size / 1024 / 1024;
-const old = () => space('old_space').space_used_size / 1024 / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let kept: unknown[] = [];
 const burst = (n: number) => { for (let i = 0; i < n; i++) kept.push({ i, s: `object ${i}`, a: [i, i + 1] }); };
@@ -39,31 +39,6 @@ async function bursts(times: number, ms: number, pauseMs: number): Promise<numbe
   return Math.max(most, young());
 }
 
-/**
- * ~20 MB kept alive, then bursts whose objects live three bursts (long enough to be promoted), quiet ones (150 ms
- * apart: a full collection's pause stays far from half a window) or, `busy`, back to back for 4 s: the most the old
- * generation held, over the base, as a share of the base.
- */
-async function oldGeneration(busy = false): Promise<number> {
-  const base = Array.from({ length: 150_000 }, (_, i) => ({ i, s: `kept ${i}`, a: [i] }));
-  await sleep(3 * windowMs); // quiet windows after the base's busy ones: the governor's quiet flags are set
-  (globalThis as { gc?: () => void }).gc!(); // the next collection's limit follows them
-  const live = old();
-  let most = live;
-  const recent: unknown[][] = [];
-  const t0 = performance.now();
-  for (let t = 0; busy ? performance.now() - t0 < 4000 : t < 40; t++) {
-    const made: unknown[] = [];
-    for (let i = 0; i < 20_000; i++) made.push({ i, s: `short ${i}`, a: [i, t] });
-    recent.push(made);
-    if (recent.length > 3) recent.shift();
-    most = Math.max(most, old());
-    await (busy ? new Promise((r) => setImmediate(r)) : sleep(150));
-  }
-  if (base.length !== 150_000) throw new Error('base lost'); // kept alive to the end
-  return (most - live) / live;
-}
-
 // argv: `governed` or `free`, then the phases to run, in order (each from a young generation V8 has not grown yet
 // only when it is the first), then the governor's window in ms (100; serve's is 500: a full collection's pause of
 // this many small objects, ~100 ms, would fill a window of 100).
@@ -77,8 +52,10 @@ const phases: Record<string, () => Promise<number>> = {
   // Bursts shorter than a window: the 150 ms ones once were taken for churn on a lightly loaded machine.
   commits: () => bursts(12, 90, 300),
   busy: () => phase(1_500_000, 20_000, 0),
-  old: () => oldGeneration(),
-  oldBusy: () => oldGeneration(true),
+  // ~20 MB kept alive; the base's making is busy, so quiet windows first: the governor's quiet flags are then set.
+  // Quiet bursts 150 ms apart (a full collection's pause stays far from half a window), or back to back for 4 s.
+  old: () => promotedGarbageShare({ baseObjects: 150_000, settleMs: 3 * windowMs, pauseMs: 150 }),
+  oldBusy: () => promotedGarbageShare({ baseObjects: 150_000, settleMs: 3 * windowMs, busyMs: 4000 }),
 };
 const out: Record<string, number | boolean> = {};
 for (const name of (process.argv[3] ?? 'quiet,commits,busy').split(',')) {

@@ -5,6 +5,7 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { holdHeapSmallWhileStarting } from '../../src/cli/start-heap.ts';
+import { promotedGarbageShare } from './old-generation.ts';
 
 const busy = process.argv[2] === 'busy';
 const logs: string[] = [];
@@ -20,31 +21,12 @@ async function grow(n: number): Promise<number> {
   return Math.max(most, young());
 }
 
-/**
- * argv[2] `held` or `synced` (the first sync over): ~120 MB kept alive, then bursts 100 ms apart whose objects live
- * three bursts (promoted, then garbage in the old generation); prints the most the old generation held over the
- * base, as a share of it.
- */
-async function oldGeneration(synced: boolean): Promise<number> {
-  const held = holdHeapSmallWhileStarting();
-  if (synced) held.synced();
-  const old = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!.space_used_size;
-  const base = Array.from({ length: 1_000_000 }, (_, i) => ({ i, s: `kept ${i}`, a: [i] }));
-  (globalThis as { gc?: () => void }).gc!(); // the next collection's limit follows the flags now set
-  const live = old();
-  let most = live;
-  const recent: unknown[][] = [];
-  for (let t = 0; t < 40; t++) {
-    recent.push(Array.from({ length: 20_000 }, (_, i) => ({ i, s: `short ${i}`, a: [i, t] })));
-    if (recent.length > 3) recent.shift();
-    most = Math.max(most, old());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if (base.length !== 1_000_000) throw new Error('base lost');
-  return (most - live) / live;
-}
+// argv[2] `held` or `synced` (the first sync over): ~120 MB kept alive, then bursts 100 ms apart; prints the most the
+// old generation held of promoted garbage over the base, as a share of it.
 if (process.argv[2] === 'held' || process.argv[2] === 'synced') {
-  console.log(JSON.stringify({ old: await oldGeneration(process.argv[2] === 'synced') }));
+  const held = holdHeapSmallWhileStarting();
+  if (process.argv[2] === 'synced') held.synced();
+  console.log(JSON.stringify({ old: await promotedGarbageShare({ baseObjects: 1_000_000, pauseMs: 100 }) }));
   process.exit(0);
 }
 
