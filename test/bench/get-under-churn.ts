@@ -11,7 +11,7 @@ import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { profileSummary, stallSummary } from './profile-summary.ts';
+import { ownFolderOf, profileSummary, stallSummary } from './profile-summary.ts';
 
 const TARGET_MS = 100;
 
@@ -156,7 +156,7 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
     // Where each phase's CPU went among the project's own functions (time under each, callees included).
     for (const p of prof.length ? phases : []) {
       console.log(`  serve's own functions by total time during ${p.name} (window ${p.fromUs}–${p.toUs} µs):`);
-      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { inclusive: true, only: 'src/', window: { fromUs: p.fromUs, toUs: p.toUs } }).map((l) => `    ${l}`).join('\n'));
+      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { inclusive: true, only: ownFolderOf(path.join(dataDir, 'prof', prof[0])), window: { fromUs: p.fromUs, toUs: p.toUs } }).map((l) => `    ${l}`).join('\n'));
     }
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });

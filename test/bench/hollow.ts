@@ -12,7 +12,7 @@ import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
-import { profileSummary, stallSummary } from './profile-summary.ts';
+import { ownFolderOf, profileSummary, stallSummary } from './profile-summary.ts';
 
 const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -193,9 +193,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
       }
       if (prof.length) {
         const file = path.join(profDir, prof[0]);
-        // serve runs build/bundle/ (or build/, compiled) when it is fresh, else src/ through tsx.
-        const text = readFileSync(file, 'utf8');
-        const own = text.includes('/build/bundle/') || text.includes('/build/cli/') ? 'build/' : 'src/';
+        const own = ownFolderOf(file);
         console.log('  top self time in serve from the commit to all available:');
         for (const line of profileSummary(file, 20, { window })) console.log(`    ${line}`);
         console.log('  top total time (with callees) of convergit\'s own functions, same window:');

@@ -12,6 +12,15 @@ const keyOf = (n: ProfileNode) => {
 };
 
 /**
+ * Where a profile's own code ran from: serve runs build/bundle/ (or build/, compiled) when it is fresh, else src/
+ * through tsx. What `only` should be for convergit's own functions.
+ */
+export function ownFolderOf(file: string): 'build/' | 'src/' {
+  const text = readFileSync(file, 'utf8');
+  return text.includes('/build/bundle/') || text.includes('/build/cli/') ? 'build/' : 'src/';
+}
+
+/**
  * Lines like `  23.4%  1234 ms  parseYaml src/manifests/load.ts:12:5`, the `top` heaviest by self time, or with
  * `inclusive` by total time (the function and what it calls), limited to frames whose key contains `only`
  * (e.g. 'src/', so the project's own functions show which of them the time is spent under). `window` keeps only the
@@ -52,7 +61,7 @@ export function profileSummary(file: string, top = 15, opts: { inclusive?: boole
 /**
  * What ran in each of the given event-loop stalls (`[endUs, ms]`, CLOCK_MONOTONIC as the profile's samples, from
  * test/bench/loop-stalls.mjs), in their order: the functions with most self time in it and the project's
- * functions (under src/) it spent most time under, innermost of those that cover half the stall.
+ * functions (under src/, or build/ when it ran from there) it spent most time under, innermost of those that cover half the stall.
  */
 export function stallSummary(file: string, stalls: [number, number][]): string[] {
   const p: Profile = JSON.parse(readFileSync(file, 'utf8'));
@@ -63,6 +72,7 @@ export function stallSummary(file: string, stalls: [number, number][]): string[]
   let at = p.startTime;
   for (let i = 0; i < p.samples.length; i++) times.push((at += p.timeDeltas[i] ?? 0));
   const short = (k: string) => k.replace(/ .*\//, ' ');
+  const ownFolder = ownFolderOf(file);
   return stalls.map(([endUs, ms]) => {
     const fromUs = endUs - ms * 1000;
     const self = new Map<string, number>();
@@ -77,7 +87,7 @@ export function stallSummary(file: string, stalls: [number, number][]): string[]
       const seen = new Set<string>();
       for (let n: number | undefined = p.samples[i]; n !== undefined; n = parent.get(n)) {
         const key = keyOf(byId.get(n)!);
-        if (!key.includes('src/') || seen.has(key)) continue;
+        if (!key.includes(ownFolder) || seen.has(key)) continue;
         seen.add(key);
         own.set(key, (own.get(key) ?? 0) + dt);
       }
