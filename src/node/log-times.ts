@@ -5,7 +5,7 @@
 // first byte. Bytes written while no serve watched (serve stopped, pods coasting) are stamped when serve next looks,
 // with the file's mtime then: the time of the last of them, never earlier than any was written. A rotation that cuts
 // the file's head in place (log-rotation.ts) shifts the index with it, under a pause of the watcher.
-import { appendFileSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { writeFileWholeSync } from '../store/durable-file.ts';
 
 /** The index beside a log: `<n>.log.times`. */
@@ -15,14 +15,24 @@ export const logTimesFile = (log: string) => `${log}.times`;
 export interface LogTimes { ends: number[]; times: number[] }
 
 /** The index of `log` (empty when it has none). A torn or garbled entry (a crash mid-append) ends it. */
-export function readLogTimes(log: string): LogTimes {
-  const ends: number[] = [], times: number[] = [];
-  let text = '';
+export const readLogTimes = (log: string): LogTimes => parseLogTimes(timesText(log));
+
+/**
+ * The index file's text, '' when there is none. Looked for before it is read: a container just started has none,
+ * and the Error of a failed read (with its stack) cost more than the read, twice per pod started.
+ */
+function timesText(log: string): string {
+  const file = logTimesFile(log);
+  if (!existsSync(file)) return '';
   try {
-    text = readFileSync(logTimesFile(log), 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
-    return { ends, times };
+    return '';
   }
+}
+
+function parseLogTimes(text: string): LogTimes {
+  const ends: number[] = [], times: number[] = [];
   const lines = text.split('\n');
   lines.pop(); // an entry is whole once its newline is written
   for (const line of lines) {
@@ -63,9 +73,10 @@ class Stamper {
   users = 1;
 
   constructor(readonly log: string) {
-    const known = readLogTimes(log);
+    const text = timesText(log);
+    const known = parseLogTimes(text);
     this.seen = known.ends.at(-1) ?? 0;
-    rewriteIfTorn(log, known);
+    rewriteIfTorn(log, known, text);
     // What was written while nobody watched: by the file's last write at the latest.
     this.look((() => { try { return Math.min(Date.now(), statSync(log).mtimeMs); } catch { return Date.now(); } })());
     try {
@@ -136,13 +147,7 @@ class Stamper {
 }
 
 /** After a crash mid-append the index ends in a torn entry: rewritten whole, so the next appends are read. */
-function rewriteIfTorn(log: string, known: LogTimes): void {
-  let text: string;
-  try {
-    text = readFileSync(logTimesFile(log), 'utf8');
-  } catch {
-    return;
-  }
+function rewriteIfTorn(log: string, known: LogTimes, text: string): void {
   const whole = known.ends.map((e, i) => `${e} ${known.times[i]}\n`).join('');
   if (text !== whole) writeTimes(log, whole);
 }

@@ -3,7 +3,8 @@
 // killed); the next start hands each record back to the runtime to re-adopt it, and `convergit stop` reads it to
 // stop them all. Rewritten whole and renamed into place, so a crash never leaves half a file.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
+import { writeFile } from './quick-fs.ts';
 import { dirname } from 'node:path';
 import type { ContainerLaunch, ContainerRecord } from './runtime/runtime.ts';
 import { writeFileWholeSync } from '../store/durable-file.ts';

@@ -2,7 +2,7 @@
 // runtime over the host's in the container's mount namespace (runtimes with sandboxes have podman write them). Only
 // what differs from the host's is written: a pod whose resolv.conf is the host's (dnsPolicy Default, a host-network
 // pod) reads the host's file itself, as a host-network pod without hostAliases reads the host's /etc/hosts.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from './quick-fs.ts';
 import { dirname, join } from 'node:path';
 import type { KubeObject } from '../model/object.ts';
 import { formatResolvConf } from '../model/resolv-conf.ts';

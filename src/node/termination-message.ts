@@ -1,7 +1,8 @@
 // A container's termination message, read as the kubelet reads it when the container has exited: the file the
 // container wrote at its terminationMessagePath (its last 4096 bytes), or with terminationMessagePolicy
 // FallbackToLogsOnError, for a failed run whose file is missing or empty, the last 80 lines / 2048 bytes of its log.
-import { mkdir, open, writeFile, chmod } from 'node:fs/promises';
+import { open, chmod } from 'node:fs/promises';
+import { mkdir, writeFile } from './quick-fs.ts';
 import { dirname } from 'node:path';
 import { presentLog } from './logs.ts';
 

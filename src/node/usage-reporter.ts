@@ -5,19 +5,15 @@
 // over the window since the last sample, and writes one record per node to the store's meta `usage/<node>`
 // (not an object: no watch event, no reconcile; its size is one entry per running container). See docs/engine.md.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readPidsFile } from './pids-file.ts';
-import { ProcPids } from './runtime/proc-pids.ts';
+import { ProcPids, readProcFiles } from './runtime/proc-pids.ts';
 import { TICKS_PER_SECOND } from './runtime/process-group.ts';
 import type { Store } from '../store/store.ts';
 import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
 import type { ContainerUsageSample, Runtime } from './runtime/runtime.ts';
 
 interface GroupSample { cpuTicks: number; memoryBytes: number }
-
-/** Reads of /proc at once: a scan must neither block serve's loop nor take a descriptor per process. */
-const SCAN_BATCH = 32;
 
 /** The kernel's page size, the unit of /proc/<pid>/stat's rss (read once from the first mapping's KernelPageSize). */
 let pageBytes: number | undefined;
@@ -56,22 +52,22 @@ export async function sampleGroups(pgids: Set<number>): Promise<Map<number, Grou
   if (!pids.length) return out;
   const present = new Set(pids);
   for (const pid of groupOf.keys()) if (!present.has(pid) || fresh(pid)) groupOf.delete(pid);
-  const one = async (pid: number) => {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      // "pid (comm) state ppid pgrp … utime stime … rss …": comm may hold spaces, so fields are counted after the last ')'.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pgrp = Number(f[2]);
-      groupOf.set(pid, pgrp);
-      if (!pgids.has(pgrp) || f[0] === 'Z') return;
-      const g = out.get(pgrp) ?? { cpuTicks: 0, memoryBytes: 0 };
-      g.cpuTicks += Number(f[11]) + Number(f[12]);
-      g.memoryBytes += Number(f[21]) * pageSize(); // rss in pages: what /proc/<pid>/status says as VmRSS
-      out.set(pgrp, g);
-    } catch { /* exited meanwhile */ }
-  };
+  // A scan must neither block serve's loop nor take a descriptor per process: readProcFiles reads a batch a turn.
   const toRead = pids.filter((pid) => { const g = groupOf.get(pid); return g === undefined || pgids.has(g); });
-  for (let i = 0; i < toRead.length; i += SCAN_BATCH) await Promise.all(toRead.slice(i, i + SCAN_BATCH).map(one));
+  const stats = await readProcFiles(toRead, 'stat');
+  toRead.forEach((pid, i) => {
+    const stat = stats[i];
+    if (stat === undefined) return; // exited meanwhile
+    // "pid (comm) state ppid pgrp … utime stime … rss …": comm may hold spaces, so fields are counted after the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(f[2]);
+    groupOf.set(pid, pgrp);
+    if (!pgids.has(pgrp) || f[0] === 'Z') return;
+    const g = out.get(pgrp) ?? { cpuTicks: 0, memoryBytes: 0 };
+    g.cpuTicks += Number(f[11]) + Number(f[12]);
+    g.memoryBytes += Number(f[21]) * pageSize(); // rss in pages: what /proc/<pid>/status says as VmRSS
+    out.set(pgrp, g);
+  });
   return out;
 }
 

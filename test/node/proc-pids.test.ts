@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { ProcPids } from '../../src/node/runtime/proc-pids.ts';
+import { ProcPids, readProcFiles } from '../../src/node/runtime/proc-pids.ts';
 
 test('a process started since the previous look is fresh; one that was there before is not', async () => {
   const proc = new ProcPids();
@@ -21,6 +21,22 @@ test('a process started since the previous look is fresh; one that was there bef
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('readProcFiles reads each pid\'s file in order, undefined for one gone, and lets the loop turn between batches', async () => {
+  const gone = spawn('true');
+  await new Promise((r) => gone.once('exit', r));
+  const pids = [process.pid, gone.pid!, ...Array.from({ length: 70 }, () => process.pid)];
+  let turns = 0, done = false;
+  const tick = () => { turns++; if (!done) setImmediate(tick); };
+  setImmediate(tick);
+  const texts = await readProcFiles(pids, 'stat');
+  done = true;
+  assert.is(texts.length, pids.length);
+  assert.ok(texts[0]?.startsWith(`${process.pid} (`), texts[0]);
+  assert.is(texts[1], undefined, 'a reaped process has no /proc entry');
+  assert.ok(texts.slice(2).every((t) => t?.startsWith(`${process.pid} (`)));
+  assert.ok(turns >= 2, `the loop turned between the batches of 32 (${turns} turns while 72 files were read)`);
 });
 
 test.run();

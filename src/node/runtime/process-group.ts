@@ -1,6 +1,7 @@
 // A container is a process group: signal it as a whole, and know when every member is gone.
 import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readProcFiles } from './proc-pids.ts';
 
 /** USER_HZ: the unit of /proc's clock ticks (a process's start time, utime and stime), 100 on every Linux architecture Node runs on. */
 export const TICKS_PER_SECOND = 100;
@@ -56,8 +57,6 @@ async function groupAlive(pgid: number): Promise<boolean> {
   return (await liveGroups()).has(pgid);
 }
 
-/** Reads of /proc at once: a scan of a busy machine must not take a descriptor per process. */
-const SCAN_BATCH = 32;
 let scan: Promise<Set<number>> | undefined;
 
 /**
@@ -71,16 +70,13 @@ function liveGroups(): Promise<Set<number>> {
 }
 
 async function readLiveGroups(): Promise<Set<number>> {
-  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
   const live = new Set<number>();
-  for (let i = 0; i < pids.length; i += SCAN_BATCH) {
-    const stats = await Promise.all(pids.slice(i, i + SCAN_BATCH).map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));
-    for (const stat of stats) {
-      if (!stat) continue; // gone meanwhile
-      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && fields[0] !== 'X') live.add(Number(fields[2]));
-    }
+  for (const stat of await readProcFiles(pids, 'stat')) {
+    if (!stat) continue; // gone meanwhile
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z' && fields[0] !== 'X') live.add(Number(fields[2]));
   }
   return live;
 }

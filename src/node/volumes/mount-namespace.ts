@@ -10,7 +10,8 @@
 // user namespace of its own (`--user --map-root-user`: root there, itself outside, as rootless podman does);
 // every mount is refused, with the reason, only where neither works.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
+import { lstat, mkdir, stat, writeFile } from '../quick-fs.ts';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Mount } from '../runtime/runtime.ts';
