@@ -1,6 +1,6 @@
 // The process runtime: each container is a real child process in its own process group, logging to a file.
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readlinkSync, statSync, type Stats } from 'node:fs';
 import { mkdir } from '../quick-fs.ts';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
@@ -286,7 +286,7 @@ function missingCommand(cmd: string, cwd: string, path: string | undefined, moun
   if (candidates.some((c) => underMount(c, mounts))) return undefined;
   let found = false;
   for (const c of candidates) {
-    const st = statSync(c, { throwIfNoEntry: false });
+    const st = statOf(c);
     if (!st || st.isDirectory()) continue;
     if (executable(c)) return undefined;
     found = true;
@@ -294,14 +294,20 @@ function missingCommand(cmd: string, cwd: string, path: string | undefined, moun
   return error(found ? 'EACCES' : 'ENOENT');
 }
 
-/** A file (a link followed), by a synchronous stat: the host's /etc files, looked at for every pod (cannotRun). */
-function isFile(path: string): boolean {
+/**
+ * A path's stat (a link followed), undefined where there is none or it cannot be seen (a PATH folder under another
+ * user's home, for a serve that is not root: EACCES): synchronous, no exception made for a missing one.
+ */
+function statOf(path: string): Stats | undefined {
   try {
-    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+/** A file (a link followed): the host's /etc files, looked at for every pod (mountsOf). */
+const isFile = (path: string) => statOf(path)?.isFile() ?? false;
 
 function executable(file: string): boolean {
   try {
