@@ -154,9 +154,10 @@ export async function getUnderChurn(pods = Number(process.env.CHURN_PODS ?? 1000
       console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { window: { fromUs: worse.fromUs, toUs: worse.toUs } }).map((l) => `    ${l}`).join('\n'));
     }
     // Where each phase's CPU went among the project's own functions (time under each, callees included).
+    const own = prof.length ? ownFolderOf(path.join(dataDir, 'prof', prof[0])) : 'src/';
     for (const p of prof.length ? phases : []) {
       console.log(`  serve's own functions by total time during ${p.name} (window ${p.fromUs}–${p.toUs} µs):`);
-      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { inclusive: true, only: ownFolderOf(path.join(dataDir, 'prof', prof[0])), window: { fromUs: p.fromUs, toUs: p.toUs } }).map((l) => `    ${l}`).join('\n'));
+      console.log(profileSummary(path.join(dataDir, 'prof', prof[0]), 15, { inclusive: true, only: own, window: { fromUs: p.fromUs, toUs: p.toUs } }).map((l) => `    ${l}`).join('\n'));
     }
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });

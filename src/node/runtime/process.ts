@@ -1,7 +1,7 @@
 // The process runtime: each container is a real child process in its own process group, logging to a file.
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, readlinkSync, statSync, type Stats } from 'node:fs';
-import { mkdir } from '../quick-fs.ts';
+import { constants as fsConstants, readlinkSync } from 'node:fs';
+import { access, mkdir, stat } from '../quick-fs.ts';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, Mount, RunningContainer, Runtime } from './runtime.ts';
@@ -46,14 +46,14 @@ export class ProcessRuntime implements Runtime {
     const startedAt = new Date();
     const mounts = await mountsOf(launch);
     // A working folder inside a volume exists only in the container's mount namespace: entered there.
-    const problem = cannotRun(launch.argv, underMount(launch.cwd, mounts) ? '/' : launch.cwd);
+    const problem = await cannotRun(launch.argv, underMount(launch.cwd, mounts) ? '/' : launch.cwd);
     if (problem) return failedContainer(startedAt, problem);
     // runAsUser/runAsGroup (when serve is root) and no_new_privs applied through setpriv; the rest warned about.
     const security = await processSecurity(launch);
     let argv = [...security.prefix, ...launch.argv];
     if (mounts.length) {
       // Inside the namespace a command that cannot run would be the shell's exit 127: told apart here, as spawn would.
-      const missing = missingCommand(launch.argv[0], launch.cwd, launch.env.PATH ?? process.env.PATH, mounts);
+      const missing = await missingCommand(launch.argv[0], launch.cwd, launch.env.PATH ?? process.env.PATH, mounts);
       if (missing) return failedContainer(startedAt, spawnFailure(launch.argv[0], missing));
       // Volumes: the process runs in a mount namespace of its own, or not at all (never without its volumes). The
       // pod's hostname is set there (without one, it sees the host's).
@@ -103,7 +103,7 @@ export class ProcessRuntime implements Runtime {
 
   async exec(launch: ContainerLaunch, command: string[], timeoutMs: number): Promise<ExecResult> {
     const inVolume = underMount(launch.cwd, launch.mounts);
-    const problem = cannotRun(command, inVolume ? '/' : launch.cwd);
+    const problem = await cannotRun(command, inVolume ? '/' : launch.cwd);
     if (problem) return { exitCode: problem.exitCode, output: problem.message, timedOut: false };
     // A container with volumes: the command sees them too, from inside its mount namespace (and its working folder there).
     const pid = this.namespaced.get(launch.id);
@@ -259,63 +259,38 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 interface StartFailure { exitCode: number; message: string }
 
 /**
- * Problems found before spawning, which the OS would report ambiguously (a bad cwd is ENOENT too). Looked at with
- * synchronous stats, as execvp would: a few local lookups a pod, each some microseconds, where the promise API's
- * round trips and its Error (with stack) for every PATH folder lacking the command cost ~0.5 ms of the event loop
- * per pod (a third of a 1,000-pod creation's longest stalls, `npm run bench -- get-under-churn`).
+ * Problems found before spawning, which the OS would report ambiguously (a bad cwd is ENOENT too). Through node:fs's
+ * callbacks (quick-fs.ts), not blocking: the working folder and PATH are the pod's to choose, and may be on a mount
+ * that hangs.
  */
-function cannotRun(argv: string[], cwd: string): StartFailure | undefined {
+async function cannotRun(argv: string[], cwd: string): Promise<StartFailure | undefined> {
   if (!argv.length || !argv[0]) return { exitCode: 127, message: 'no command specified' };
-  let st;
-  try {
-    st = statSync(cwd);
-  } catch (e) {
-    return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: ${osText(e as NodeJS.ErrnoException)}` };
-  }
+  const st = await stat(cwd).catch((e: NodeJS.ErrnoException) => e);
+  if (st instanceof Error) return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: ${osText(st)}` };
   if (!st.isDirectory()) return { exitCode: 128, message: `chdir to cwd (${JSON.stringify(cwd)}) failed: not a directory` };
   return undefined;
 }
 
 /**
  * The error spawn would give for `cmd` (ENOENT: not found, EACCES: not executable), looked up as execvp does; none
- * when it may only exist inside the container's mounts (a path under one, or a PATH folder under one).
+ * when it may only exist inside the container's mounts (a path under one, or a PATH folder under one). Every PATH
+ * folder lacking the command is a failed stat: through fs/promises each was a rejected promise with an Error and its
+ * stack, ~0.5 ms of the event loop a pod (the largest of serve's own costs in a 1,000-pod creation); through the
+ * callbacks a few microseconds. A folder serve cannot see (another user's home, for a serve that is not root) is
+ * skipped, as execvp skips it.
  */
-function missingCommand(cmd: string, cwd: string, path: string | undefined, mounts: Mount[]): NodeJS.ErrnoException | undefined {
+async function missingCommand(cmd: string, cwd: string, path: string | undefined, mounts: Mount[]): Promise<NodeJS.ErrnoException | undefined> {
   const error = (code: string) => Object.assign(new Error(code), { code });
   const candidates = cmd.includes('/') ? [resolvePath(cwd, cmd)] : (path ?? '').split(':').filter(Boolean).map((d) => resolvePath(cwd, d, cmd));
   if (candidates.some((c) => underMount(c, mounts))) return undefined;
   let found = false;
   for (const c of candidates) {
-    const st = statOf(c);
+    const st = await stat(c).catch(() => undefined);
     if (!st || st.isDirectory()) continue;
-    if (executable(c)) return undefined;
+    if (await access(c, fsConstants.X_OK).then(() => true, () => false)) return undefined;
     found = true;
   }
   return error(found ? 'EACCES' : 'ENOENT');
-}
-
-/**
- * A path's stat (a link followed), undefined where there is none or it cannot be seen (a PATH folder under another
- * user's home, for a serve that is not root: EACCES): synchronous, no exception made for a missing one.
- */
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
-
-/** A file (a link followed): the host's /etc files, looked at for every pod (mountsOf). */
-const isFile = (path: string) => statOf(path)?.isFile() ?? false;
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The OS error of a failed spawn in the words (and shell exit codes) of Docker and runc. */
@@ -367,7 +342,7 @@ async function mountsOf(launch: ContainerLaunch): Promise<Mount[]> {
   for (const [containerPath, hostPath] of [['/etc/resolv.conf', files.resolvConf], ['/etc/hosts', files.hosts]] as const) {
     if (!hostPath || own.some((m) => resolvePath('/', m.containerPath) === containerPath)) continue;
     // Writable, as containerd mounts them (read-only only with readOnlyRootFilesystem): no remount, one exec less.
-    if (isFile(containerPath)) etc.push({ hostPath, containerPath });
+    if ((await stat(containerPath).catch(() => undefined))?.isFile()) etc.push({ hostPath, containerPath });
   }
   return [...own, ...etc];
 }
