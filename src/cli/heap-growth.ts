@@ -3,7 +3,7 @@ import { everyLoopWindow } from './loop-windows.ts';
 import { START_HEAP_FLAGS } from './start-heap.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
 
-/** Windows in a row the event loop must be busy over half the time before V8 may grow the heap its own way. */
+/** Windows in a row the event loop must be busy over half the time (loop-windows.ts) before V8 may grow the heap its own way. */
 const BUSY_IN_A_ROW = 2;
 /**
  * Busy: V8's own old-generation growth, and a semi-space growth factor of 16 rather than V8's 2, so that the young

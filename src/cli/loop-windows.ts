@@ -1,24 +1,44 @@
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /**
- * Calls `each` every `windowMs` with the share of that window serve was busy (0 to 1): how serve tells a burst of
- * work from quiet. The event loop's busy share, but no more than the process's CPU over the window: on a loaded
- * machine a burst that waited for a core keeps the loop busy longer by the wall clock without being more work (a
- * descheduled commit's 90 ms burst looked like churn beside a CI shard running podman). The timer is unref'd (it
- * keeps no process alive); clear it to stop.
+ * The event loop thread's time on a CPU and waiting for one, in ms, from /proc/thread-self/schedstat (read on the
+ * loop's thread); undefined where there is none (not Linux).
+ */
+function loopThreadTimes(): { runMs: number; waitMs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runMs: run / 1e6, waitMs: wait / 1e6 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How busy the loop was over a window of `wallMs`: the share of the time it could have run that it ran (on a CPU
+ * `runMs`, waiting for one `waitMs`). A burst that waited for a core (a loaded machine) is no more work for it, and a
+ * loop held busy on a loaded machine still counts as busy. Without the thread's times, the event loop's utilisation.
+ */
+export function busyShare(wallMs: number, utilization: number, thread?: { runMs: number; waitMs: number }): number {
+  if (!thread) return utilization;
+  const could = wallMs - thread.waitMs;
+  return could > 0 ? Math.min(1, Math.max(0, thread.runMs / could)) : 1;
+}
+
+/**
+ * Calls `each` every `windowMs` with the share of that window serve's loop was busy (0 to 1, busyShare): how serve
+ * tells a burst of work from quiet. The timer is unref'd (it keeps no process alive); clear it to stop.
  */
 export function everyLoopWindow(windowMs: number, each: (busy: number) => void): NodeJS.Timeout {
   let last = performance.eventLoopUtilization();
-  let lastCpu = process.cpuUsage();
+  let lastThread = loopThreadTimes();
   const timer = setInterval(() => {
-    const now = performance.eventLoopUtilization(), cpu = process.cpuUsage();
+    const now = performance.eventLoopUtilization(), thread = loopThreadTimes();
     const window = performance.eventLoopUtilization(now, last);
-    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    const delta = thread && lastThread && { runMs: thread.runMs - lastThread.runMs, waitMs: thread.waitMs - lastThread.waitMs };
     last = now;
-    lastCpu = cpu;
-    const wallMs = window.idle + window.active;
-    const cpuShare = wallMs > 0 ? cpuMs / wallMs : 0;
-    each(Math.min(window.utilization, cpuShare));
+    lastThread = thread;
+    each(busyShare(window.idle + window.active, window.utilization, delta));
   }, windowMs);
   return timer.unref();
 }

@@ -10,9 +10,10 @@ const run = (mode: 'governed' | 'free', phases = 'quiet,commits,busy', windowMs 
   JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child, mode, phases, String(windowMs)], { encoding: 'utf8' }).trim().split('\n').pop()!);
 
 /**
- * A governed run of `phases` in which the governor took none of the quiet ones for churn: on a loaded machine (a CI
- * shard beside podman) a descheduled burst counts as busy, two such windows in a row give V8 its way, and what the
- * young generation then grew to says nothing about the governor. At most three tries.
+ * A governed run of `phases` in which the governor took none of the quiet ones for churn: a burst that waited for a
+ * core no longer counts as busy (loop-windows.ts), but a loaded machine (a CI shard beside podman) can still stretch
+ * one over two windows, which gives V8 its way, and what the young generation then grew to says nothing about the
+ * governor. At most three tries.
  */
 function quietRun(phases: string, windowMs = 100) {
   const quiet = phases.split(',').filter((p) => p !== 'busy');
