@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPidsFile } from './pids-file.ts';
-import { ProcPids, readProcFiles } from './runtime/proc-pids.ts';
+import { ProcPids, readProcStats } from './runtime/proc-pids.ts';
 import { TICKS_PER_SECOND } from './runtime/process-group.ts';
 import type { Store } from '../store/store.ts';
 import { usageKey, type ContainerUsage, type NodeUsage } from '../model/node-usage.ts';
@@ -43,7 +43,7 @@ const proc = new ProcPids();
 
 /**
  * cpu ticks and resident bytes summed over each process group asked for. Linux only (/proc); elsewhere empty.
- * Only the processes of its groups and those new since are read (groupOf), 32 a turn of the loop (readProcFiles): the
+ * Only the processes of its groups and those new since are read (groupOf), 32 a turn of the loop (readProcStats): the
  * scan of every process on the machine at once, once per node every resolution, was seconds of serve's loop on a
  * busy machine with 1,000 containers.
  */
@@ -53,14 +53,12 @@ export async function sampleGroups(pgids: Set<number>): Promise<Map<number, Grou
   if (!pids.length) return out;
   const present = new Set(pids);
   for (const pid of groupOf.keys()) if (!present.has(pid) || fresh(pid)) groupOf.delete(pid);
-  // A scan must neither block serve's loop nor take a descriptor per process: readProcFiles reads a batch a turn.
+  // A scan must neither block serve's loop nor take a descriptor per process: readProcStats reads a batch a turn.
   const toRead = pids.filter((pid) => { const g = groupOf.get(pid); return g === undefined || pgids.has(g); });
-  const stats = await readProcFiles(toRead, 'stat');
+  const stats = await readProcStats(toRead);
   toRead.forEach((pid, i) => {
-    const stat = stats[i];
-    if (stat === undefined) return; // exited meanwhile
-    // "pid (comm) state ppid pgrp … utime stime … rss …": comm may hold spaces, so fields are counted after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = stats[i]; // state, ppid, pgrp, … utime [11], stime [12], … rss [21]
+    if (!f) return; // exited meanwhile
     const pgrp = Number(f[2]);
     groupOf.set(pid, pgrp);
     if (!pgids.has(pgrp) || f[0] === 'Z') return;

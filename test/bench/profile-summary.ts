@@ -15,10 +15,9 @@ const keyOf = (n: ProfileNode) => {
  * Where a profile's own code ran from: serve runs build/bundle/ (or build/, compiled) when it is fresh, else src/
  * through tsx. What `only` should be for convergit's own functions.
  */
-export function ownFolderOf(file: string): 'build/' | 'src/' {
-  const text = readFileSync(file, 'utf8');
-  return text.includes('/build/bundle/') || text.includes('/build/cli/') ? 'build/' : 'src/';
-}
+export const ownFolderOf = (file: string) => ownFolderIn(JSON.parse(readFileSync(file, 'utf8')));
+const ownFolderIn = (p: Profile): 'build/' | 'src/' =>
+  p.nodes.some(({ callFrame: { url } }) => url.includes('/build/bundle/') || url.includes('/build/cli/')) ? 'build/' : 'src/';
 
 /**
  * Lines like `  23.4%  1234 ms  parseYaml src/manifests/load.ts:12:5`, the `top` heaviest by self time, or with
@@ -72,7 +71,7 @@ export function stallSummary(file: string, stalls: [number, number][]): string[]
   let at = p.startTime;
   for (let i = 0; i < p.samples.length; i++) times.push((at += p.timeDeltas[i] ?? 0));
   const short = (k: string) => k.replace(/ .*\//, ' ');
-  const ownFolder = ownFolderOf(file);
+  const ownFolder = ownFolderIn(p);
   return stalls.map(([endUs, ms]) => {
     const fromUs = endUs - ms * 1000;
     const self = new Map<string, number>();

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { ProcPids, readProcFiles } from '../../src/node/runtime/proc-pids.ts';
+import { ProcPids, readProcStats, statFields } from '../../src/node/runtime/proc-pids.ts';
 
 test('a process started since the previous look is fresh; one that was there before is not', async () => {
   const proc = new ProcPids();
@@ -23,20 +23,25 @@ test('a process started since the previous look is fresh; one that was there bef
   }
 });
 
-test('readProcFiles reads each pid\'s file in order, undefined for one gone, and lets the loop turn between batches', async () => {
+test('readProcStats reads each pid\'s stat in order, undefined for one gone, and lets the loop turn between batches', async () => {
   const gone = spawn('true');
   await new Promise((r) => gone.once('exit', r));
   const pids = [process.pid, gone.pid!, ...Array.from({ length: 70 }, () => process.pid)];
   let turns = 0, done = false;
   const tick = () => { turns++; if (!done) setImmediate(tick); };
   setImmediate(tick);
-  const texts = await readProcFiles(pids, 'stat');
+  const texts = await readProcStats(pids);
   done = true;
   assert.is(texts.length, pids.length);
-  assert.ok(texts[0]?.startsWith(`${process.pid} (`), texts[0]);
+  const ours = (f?: string[]) => f?.[1] === String(process.ppid); // this process's parent: its own stat
+  assert.ok(ours(texts[0]), String(texts[0]));
   assert.is(texts[1], undefined, 'a reaped process has no /proc entry');
-  assert.ok(texts.slice(2).every((t) => t?.startsWith(`${process.pid} (`)));
+  assert.ok(texts.slice(2).every(ours));
   assert.ok(turns >= 2, `the loop turned between the batches of 32 (${turns} turns while 72 files were read)`);
+});
+
+test('statFields: the fields after a command name that holds spaces and parentheses', () => {
+  assert.equal(statFields('42 (a) (b c) S 1 42 42 0').slice(0, 3), ['S', '1', '42']);
 });
 
 test.run();

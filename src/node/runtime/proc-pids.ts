@@ -54,21 +54,27 @@ export class ProcPids {
 const PER_TURN = 32;
 
 /**
- * The text of `/proc/<pid>/<name>` for each pid (undefined where it cannot be read: gone meanwhile, not ours),
- * read synchronously, a batch per turn of the event loop. Only for files the kernel answers without waiting on the
- * process (`stat`, as procStat reads it): `environ` and `cmdline` wait for its memory map, which a process being
- * exec'd holds (a synchronous read of new processes' environments held serve's loop 176 ms). Node's read of a whole
- * small file in one call (readFileSync) costs the loop far less than an asynchronous read: fs/promises makes a
- * FileHandle and four round trips, and both it and the callback form allocate 64 KiB for a file whose size stat
- * gives as 0, as every /proc file's (1,000 pods started: ~0.5 s of serve's loop in those allocations alone). The
- * turns keep a scan of thousands of processes from holding the loop, and one descriptor is open at a time.
+ * The fields of a /proc/<pid>/stat text after its `(comm)`, which may hold spaces and parentheses (so split after the
+ * last ')'): [0] state, [1] ppid, [2] pgrp, … (proc(5)'s field n at n − 3).
  */
-export async function readProcFiles(pids: readonly number[], name: 'stat', encoding: BufferEncoding = 'utf8'): Promise<(string | undefined)[]> {
-  const out: (string | undefined)[] = [];
+export const statFields = (text: string): string[] => text.slice(text.lastIndexOf(')') + 2).split(' ');
+
+/**
+ * The fields (statFields) of `/proc/<pid>/stat` for each pid (undefined where it cannot be read: gone meanwhile),
+ * read synchronously, a batch per turn of the event loop. Only `stat`, which the kernel answers without waiting on the
+ * process: `environ` and `cmdline` wait for its memory map, which a process being exec'd holds (a synchronous read of
+ * new processes' environments held serve's loop 176 ms). Node's read of a whole small file in one call (readFileSync)
+ * costs the loop far less than an asynchronous read: fs/promises makes a FileHandle and four round trips, and both it
+ * and the callback form allocate 64 KiB for a file whose size stat gives as 0, as every /proc file's (1,000 pods
+ * started: ~0.5 s of serve's loop in those allocations alone). The turns keep a scan of thousands of processes from
+ * holding the loop, and one descriptor is open at a time.
+ */
+export async function readProcStats(pids: readonly number[]): Promise<(string[] | undefined)[]> {
+  const out: (string[] | undefined)[] = [];
   for (let i = 0; i < pids.length; i++) {
     if (i > 0 && i % PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      out.push(readFileSync(`/proc/${pids[i]}/${name}`, encoding));
+      out.push(statFields(readFileSync(`/proc/${pids[i]}/stat`, 'utf8')));
     } catch {
       out.push(undefined);
     }

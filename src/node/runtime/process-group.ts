@@ -1,7 +1,7 @@
 // A container is a process group: signal it as a whole, and know when every member is gone.
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { readProcFiles } from './proc-pids.ts';
+import { readProcStats, statFields } from './proc-pids.ts';
 
 /** USER_HZ: the unit of /proc's clock ticks (a process's start time, utime and stime), 100 on every Linux architecture Node runs on. */
 export const TICKS_PER_SECOND = 100;
@@ -23,8 +23,7 @@ export function procStat(pid: number): ProcStat | undefined {
   } catch {
     return undefined;
   }
-  // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ')'.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = statFields(stat);
   return { state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), startTime: f[19] };
 }
 
@@ -72,11 +71,8 @@ function liveGroups(): Promise<Set<number>> {
 async function readLiveGroups(): Promise<Set<number>> {
   const pids = (await readdir('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
   const live = new Set<number>();
-  for (const stat of await readProcFiles(pids, 'stat')) {
-    if (!stat) continue; // gone meanwhile
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] !== 'Z' && fields[0] !== 'X') live.add(Number(fields[2]));
+  for (const f of await readProcStats(pids)) {
+    if (f && f[0] !== 'Z' && f[0] !== 'X') live.add(Number(f[2])); // none: gone meanwhile
   }
   return live;
 }
