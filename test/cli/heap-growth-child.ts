@@ -15,10 +15,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let kept: unknown[] = [];
 const burst = (n: number) => { for (let i = 0; i < n; i++) kept.push({ i, s: `object ${i}`, a: [i, i + 1] }); };
 
+/**
+ * A young generation past this has been grown by V8 (its first semi-space is 1 MB, 4 at most with one doubling): a
+ * phase ends there, since what it measures is answered (a free run's, or churn's, grows within the first bursts).
+ */
+const GROWN_MB = 16;
+
 /** `total` objects made `chunk` at a time, `pauseMs` apart; the largest young generation seen meanwhile. */
 async function phase(total: number, chunk: number, pauseMs: number): Promise<number> {
   let most = young();
-  for (let made = 0; made < total; made += chunk) {
+  for (let made = 0; made < total && most <= GROWN_MB; made += chunk) {
     burst(chunk);
     most = Math.max(most, young());
     await (pauseMs ? sleep(pauseMs) : new Promise((r) => setImmediate(r)));
@@ -30,7 +36,7 @@ async function phase(total: number, chunk: number, pauseMs: number): Promise<num
 /** `times` bursts of `ms` making objects (a commit's), `pauseMs` apart; the largest young generation seen meanwhile. */
 async function bursts(times: number, ms: number, pauseMs: number): Promise<number> {
   let most = young();
-  for (let t = 0; t < times; t++) {
+  for (let t = 0; t < times && most <= GROWN_MB; t++) {
     for (const t0 = performance.now(); performance.now() - t0 < ms;) burst(1_000);
     most = Math.max(most, young());
     kept = [];
@@ -54,8 +60,9 @@ const phases: Record<string, () => Promise<number>> = {
   busy: () => phase(1_500_000, 20_000, 0),
   // ~20 MB kept alive; the base's making is busy, so quiet windows first: the governor's quiet flags are then set.
   // Quiet bursts 150 ms apart (a full collection's pause stays far from half a window), or back to back for 4 s.
-  old: () => promotedGarbageShare({ baseObjects: 150_000, settleMs: 3 * windowMs, pauseMs: 150 }),
-  oldBusy: () => promotedGarbageShare({ baseObjects: 150_000, settleMs: 3 * windowMs, busyMs: 4000 }),
+  // A share past 2.5 answers what the test asks (held to 1.5 × the base or not): the phase ends there.
+  old: () => promotedGarbageShare({ baseObjects: 150_000, settleMs: 3 * windowMs, pauseMs: 150, enough: 2.5 }),
+  oldBusy: () => promotedGarbageShare({ baseObjects: 150_000, settleMs: 3 * windowMs, busyMs: 4000, enough: 2.5 }),
 };
 const out: Record<string, number | boolean> = {};
 for (const name of (process.argv[3] ?? 'quiet,commits,busy').split(',')) {

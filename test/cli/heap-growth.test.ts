@@ -41,10 +41,12 @@ test('without the governor the same quiet bursts grow it, and so do the commits\
 
 test('garbage promoted in quiet bursts is collected once the old generation grew 30% past what is live, not 3 times it', () => {
   // Governed 0.8–0.95 of the live base over it (30% of the base and of the bursts' live objects, and V8's least
-  // step of 8 MB); V8's own growth ~2.8–3.1.
+  // step of 8 MB); V8's own growth 1.85–3.1 (less on a loaded machine, where its concurrent marking ends sooner in
+  // the bursts' pauses): the control is that the governed bound would fail without the governor.
+  const bound = 1.5;
   const governed = quietRun('old', 500).old, free = run('free', 'old', 500).old;
-  assert.ok(governed <= 1.5, `the old generation held ${governed.toFixed(2)} × the live base over it, governed`);
-  assert.ok(free > 2, `the old generation held ${free.toFixed(2)} × the live base over it by V8's own growth: the governed check proves nothing`);
+  assert.ok(governed <= bound, `the old generation held ${governed.toFixed(2)} × the live base over it, governed`);
+  assert.ok(free > bound, `the old generation held ${free.toFixed(2)} × the live base over it by V8's own growth: the governed check proves nothing`);
 });
 
 test('under churn (the loop busy) the old generation grows V8\'s own way again', () => {

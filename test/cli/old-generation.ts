@@ -9,9 +9,9 @@ const oldUsed = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === '
  * `baseObjects` kept alive (~120 bytes each), `settleMs` waited (the flags a policy sets meanwhile then rule the
  * full collection that follows, and the next one's limit), then 40 bursts `pauseMs` apart, or with `busyMs` bursts
  * back to back (a turn of the loop between) for that long: the most the old generation held over the live base, as
- * a share of it.
+ * a share of it; or, with `enough`, as soon as that share is past it.
  */
-export async function promotedGarbageShare(opts: { baseObjects: number; settleMs?: number; pauseMs?: number; busyMs?: number }): Promise<number> {
+export async function promotedGarbageShare(opts: { baseObjects: number; settleMs?: number; pauseMs?: number; busyMs?: number; enough?: number }): Promise<number> {
   const base = Array.from({ length: opts.baseObjects }, (_, i) => ({ i, s: `kept ${i}`, a: [i] }));
   if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
   (globalThis as { gc?: () => void }).gc!();
@@ -23,6 +23,7 @@ export async function promotedGarbageShare(opts: { baseObjects: number; settleMs
     recent.push(Array.from({ length: 20_000 }, (_, i) => ({ i, s: `short ${i}`, a: [i, t] })));
     if (recent.length > 3) recent.shift();
     most = Math.max(most, oldUsed());
+    if (opts.enough !== undefined && (most - live) / live > opts.enough) break;
     await new Promise((r) => (opts.busyMs ? setImmediate(r) : setTimeout(r, opts.pauseMs ?? 100)));
   }
   if (base.length !== opts.baseObjects) throw new Error('base lost'); // kept alive to the end
