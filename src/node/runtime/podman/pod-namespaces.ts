@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { rm, rmdir, writeFile } from 'node:fs/promises';
 import { IpPool } from '../../../model/ip-pool.ts';
 import { runCommand } from '../process-spawner.ts';
+import { podMac } from './pod-mac.ts';
 
 const NETNS_DIR = '/run/netns';
 const PODS_DIR = '/run/convergit/pods';
@@ -117,7 +118,8 @@ export async function createPodNamespaces(name: string, ip: string, cidr: string
   // Two ip runs (each forks nothing; here-documents, no printf): on the host's side the namespace and the veth pair,
   // its host end on the bridge from its making; then in the namespace. Then the IPC namespace, bound to its file by
   // unshare, which runs the mount of the pod's /dev/shm (one exec for both).
-  const host = ['netns add $1', 'link add $2 master $3 up type veth peer name eth0 netns $1'];
+  const mac = podMac(ip);
+  const host = ['netns add $1', `link add $2 master $3 up type veth peer name eth0${mac ? ` address ${mac}` : ''} netns $1`];
   const inside = ['addr add $4 dev eth0', 'link set eth0 up', 'link set lo up', 'route add default via $5'];
   const script = `"$0" -batch - <<EOF\n${host.join('\n')}\nEOF\n"$0" -n "$1" -batch - <<EOF\n${inside.join('\n')}\nEOF\n`
     + `exec "$6" --ipc="$7" "$8" -t tmpfs -o ${SHM_OPTIONS} shm "$9"\n`;

@@ -26,6 +26,7 @@ import { fullImageRef, parseImageRef, repositoryOf } from './image-ref.ts';
 import { oomKilledInKernelLog } from './oom.ts';
 import { isRootless, rootlessLimitsIgnored } from './rootless.ts';
 import { RootlessNetns } from './rootless-netns.ts';
+import { podMac } from './pod-mac.ts';
 import { DATA_DIR_LABEL, subnetHolders, subnetOf, whyStale, type NetworkOwners, type PodmanNetwork } from './stale-networks.ts';
 import { startSpawner } from '../process-spawner.ts';
 import { formatResolvConf } from '../../../model/resolv-conf.ts';
@@ -445,7 +446,8 @@ export class PodmanRuntime implements Runtime {
       body.netns = { nsmode: 'host' };
     } else {
       body.netns = { nsmode: 'bridge' };
-      body.Networks = { [await this.network(spec.podCIDR)]: { static_ips: [spec.ip] } };
+      const mac = podMac(spec.ip);
+      body.Networks = { [await this.network(spec.podCIDR)]: { static_ips: [spec.ip], ...(mac && { static_mac: mac }) } };
       body.sysctl = UNPRIVILEGED_PORTS;
       body.portmappings = spec.hostPorts.map((p) => ({
         ...(p.hostIP && { host_ip: p.hostIP }), host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol.toLowerCase(),
