@@ -233,11 +233,12 @@ export class PodmanRuntime implements Runtime {
   }
 
   /**
-   * Stops watching exits (containers keep running under conmon), removes the bridges no pod uses any more and stops
-   * the podman service.
+   * Stops watching exits (containers keep running under conmon), waits for removed containers' conmons, removes the
+   * bridges no pod uses any more and stops the podman service.
    */
   async close(): Promise<void> {
     this.exits.close();
+    await this.conmonsGone();
     clearInterval(this.gcTimer);
     this.imageUsage.flush();
     // Not while pods in namespaces of convergit's own run on (they coast): podman does not know they use the bridge.
@@ -524,6 +525,7 @@ export class PodmanRuntime implements Runtime {
   }
 
   async removeSandbox(sandbox: string): Promise<void> {
+    await this.conmonsGone(sandbox); // in the pod's cgroup: it goes with the pod
     await this.api.call('DELETE', `/pods/${seg(sandbox)}`, { query: { force: true, timeout: 0 } });
     await rm(this.resolvConfFile(sandbox), { force: true });
     this.netnsPods.delete(sandbox);
@@ -566,7 +568,7 @@ export class PodmanRuntime implements Runtime {
       runtime: 'podman', id, name, startedAt: startedAt.getTime(),
       ...(launch.podUID !== undefined && { podUID: launch.podUID, container: containerName(launch), restartCount: launch.restartCount ?? 0 }),
     };
-    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record, this.ignoredLimits(launch));
+    const c = new PodmanContainer(this, name, id, conmonPid, startedAt, record, launch.sandbox, this.ignoredLimits(launch));
     return this.track(launch, c, true);
   }
 
@@ -603,7 +605,7 @@ export class PodmanRuntime implements Runtime {
     const startedAt = typeof rec.startedAt === 'number' ? new Date(rec.startedAt)
       : info.State?.StartedAt && !info.State.StartedAt.startsWith('0001') ? new Date(info.State.StartedAt) : new Date();
     const conmonPid = this.conmonPid(name);
-    const c = new PodmanContainer(this, name, info.Id, conmonPid || (info.State?.Pid ?? 0), startedAt, record);
+    const c = new PodmanContainer(this, name, info.Id, conmonPid || (info.State?.Pid ?? 0), startedAt, record, launch.sandbox);
     if (rec.podUID) this.adoptedPods.add(rec.podUID);
     return this.track(launch, c, info.State?.Status === 'running');
   }
@@ -764,6 +766,27 @@ export class PodmanRuntime implements Runtime {
   }
 
   /** @internal */
+  /** Removed containers' conmons still running, by sandbox ('' for none): each until it is gone (10 s at most). */
+  private readonly conmons = new Map<string, Set<Promise<void>>>();
+
+  /** Keeps the wait for a removed container's conmon `pid` under its sandbox. */
+  lingering(sandbox: string | undefined, pid: number): void {
+    const key = sandbox ?? '';
+    const set = this.conmons.get(key) ?? new Set();
+    this.conmons.set(key, set);
+    const gone: Promise<void> = processGone(pid, 10_000).finally(() => {
+      set.delete(gone);
+      if (!set.size && this.conmons.get(key) === set) this.conmons.delete(key);
+    });
+    set.add(gone);
+  }
+
+  /** Once the conmons of `sandbox`'s removed containers (all, without one) are gone. */
+  private async conmonsGone(sandbox?: string): Promise<void> {
+    const sets = sandbox === undefined ? [...this.conmons.values()] : [this.conmons.get(sandbox) ?? new Set()];
+    await Promise.all(sets.flatMap((set) => [...set]));
+  }
+
   async remove(name: string): Promise<void> {
     await this.api.call('DELETE', `/containers/${seg(name)}`, { query: { force: true, timeout: 0 } }).catch(() => {});
     await rm(this.conmonPidFile(name), { force: true });
@@ -818,7 +841,7 @@ class PodmanContainer implements RunningContainer {
   private done = false;
 
   constructor(private readonly rt: PodmanRuntime, readonly name: string, readonly containerID: string, readonly pid: number, readonly startedAt: Date,
-    readonly record: ContainerRecord, readonly warnings: string[] = []) {
+    readonly record: ContainerRecord, private readonly sandbox: string | undefined, readonly warnings: string[] = []) {
     this.exited = new Promise((r) => { this.resolve = r; });
   }
 
@@ -836,7 +859,10 @@ class PodmanContainer implements RunningContainer {
       this.done = true;
       clearTimeout(this.killTimer);
       await this.rt.remove(this.name); // before `exited` settles: nothing of it is left once it has
-      await processGone(this.pid, 10_000); // its conmon, which lingers a moment after the removal
+      // But its conmon: it lingers a second or more after the removal (it waits for its exit command, a `podman
+      // container cleanup` process). Waiting for it here made every exit reported that much later (a restart, a
+      // Job's completion); its sandbox's removal and close wait for it instead.
+      this.rt.lingering(this.sandbox, this.pid);
       const finishedAt = st.FinishedAt && !st.FinishedAt.startsWith('0001') ? new Date(st.FinishedAt) : new Date();
       this.resolve({
         exitCode, signal,
