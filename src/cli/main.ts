@@ -164,6 +164,7 @@ program
   .description('stop the data folder\'s serve and every pod container it left running (serve alone, on Ctrl-C or SIGTERM, leaves them running for the next serve to re-adopt)')
   .option('--data-dir <dir>', 'the data folder', '.convergit')
   .addOption(new Option('--timeout <duration>', 'how long to wait for serve to exit').argParser(duration).default(60_000, '60s'))
+  .option('--grace-period <seconds>', 'seconds each container is given to exit after SIGTERM, instead of its pod\'s terminationGracePeriodSeconds (as kubectl delete --grace-period; 0: SIGKILL at once)', count)
   .action(async (o) => {
     const { stop } = await import('./stop.ts');
     process.exitCode = await stop(o).catch((e) => { console.error(`convergit stop: ${e instanceof Error ? e.message : String(e)}`); return 1; });

@@ -2,7 +2,7 @@
 // or dies (the next serve re-adopts them); this is how to stop them for good. It asks the folder's serve, if one
 // runs, to exit (SIGTERM) and waits for its lock; then, holding the lock so no serve starts meanwhile, it stops each
 // container the nodes recorded (SIGTERM to its process group or podman container, SIGKILL after the pod's grace
-// period), all at once; then whatever else of the folder's podman instance is left (pods, strays, bridges).
+// period, or --grace-period's), all at once; then whatever else of the folder's podman instance is left (pods, strays, bridges).
 // The objects stay in state.json: the next serve starts the pods again.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,8 @@ export interface StopOptions {
   dataDir: string;
   /** How long to wait for serve to exit, in ms. */
   timeout: number;
+  /** Seconds each container has to exit after SIGTERM, instead of its pod's grace (`kubectl delete --grace-period`). */
+  gracePeriod?: number;
 }
 
 export async function stop(opts: StopOptions, print: (line: string) => void = console.log): Promise<number> {
@@ -61,7 +63,7 @@ export async function stop(opts: StopOptions, print: (line: string) => void = co
         const runtime: Runtime = pod && isPodmanRecord(e.record) ? pod : processes;
         const handle = await runtime.adopt?.(e.record, e.launch).catch(() => undefined);
         if (handle) {
-          await handle.stop(e.graceMs);
+          await handle.stop(opts.gracePeriod !== undefined ? opts.gracePeriod * 1000 : e.graceMs);
           stopped++;
           pods.add(e.podUID);
         }

@@ -111,8 +111,6 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec:
-      # httpd as PID 1 ignores SIGTERM: \`convergit stop\` would wait the default 30 s for it.
-      terminationGracePeriodSeconds: 1
       containers:
         - name: httpd
           image: ${registry.host}/httpd:1
@@ -145,7 +143,6 @@ kind: Pod
 metadata: { name: client, labels: { app: client } }
 spec:
   volumes: [{ name: cfg, configMap: { name: greeting } }]
-  terminationGracePeriodSeconds: 1 # sh as PID 1 ignores SIGTERM too
   containers:
     - name: client
       image: ${registry.host}/shell:1
@@ -159,7 +156,6 @@ spec:
 kind: Pod
 metadata: { name: grpc, labels: { app: grpc } }
 spec:
-  terminationGracePeriodSeconds: 1 # node as PID 1 ignores SIGTERM
   containers:
     - name: grpc
       image: git:apps/grpc

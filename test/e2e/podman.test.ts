@@ -64,8 +64,6 @@ spec:
   template:
     metadata: { labels: { app: web } }
     spec:
-      # httpd as PID 1 ignores SIGTERM: the test's \`convergit stop\` would wait the default 30 s for it.
-      terminationGracePeriodSeconds: 1
       containers:
         - name: httpd
           image: ${open.host}/httpd:1
@@ -120,7 +118,6 @@ kind: Pod
 metadata:
   name: hog
 spec:
-  terminationGracePeriodSeconds: 1
   containers:
     - name: hog
       image: ${open.host}/shell:1

@@ -206,4 +206,33 @@ test('convergit stop stops serve and every container; the next serve starts the 
   for (const [name, p] of before) assert.ok(alive(pidOf(after.get(name))), `${name} runs again (pid ${pidOf(after.get(name))}, was ${pidOf(p)})`);
 });
 
+test('convergit stop --grace-period: a container ignoring SIGTERM is killed after that many seconds, not its pod\'s grace', async () => {
+  // Its grace (10 minutes) is far past run()'s 60 s: the stop ends in time only by the flag.
+  repo.write('stubborn.yaml', `apiVersion: v1
+kind: Pod
+metadata: { name: stubborn }
+spec:
+  terminationGracePeriodSeconds: 600
+  containers:
+    - name: main
+      image: git:apps/echo
+      command: ["sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"]
+`);
+  const rev = repo.commit('a pod that ignores SIGTERM');
+  const s = serve!;
+  const pod = await until(async () => {
+    const p = (await s.get('/api/v1/namespaces/default/pods/stubborn')).body;
+    return (await s.get('/status')).body.lastAppliedRevision === rev && p.status?.containerStatuses?.[0]?.state?.running && p;
+  }, 'the stubborn pod running', 30_000);
+  const out = await run(['stop', '--data-dir', dataDir, '--grace-period', '1']);
+  assert.is(out.code, 0, out.out);
+  assert.match(out.out, /stopped 3 container\(s\) of 3 pod\(s\)/);
+  assert.is(await s.stop(), 0, 'serve exited on its own, cleanly');
+  serve = undefined;
+  assert.equal(processesOf(pod.metadata.uid), []);
+  const bad = await run(['stop', '--data-dir', dataDir, '--grace-period', 'soon']);
+  assert.is(bad.code, 1, bad.out);
+  assert.match(bad.out, /--grace-period/);
+});
+
 test.run();

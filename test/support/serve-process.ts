@@ -11,8 +11,12 @@ export interface ServeProcess {
   blocks(): { clusterCIDR: string; serviceCIDR: string };
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** `convergit stop --data-dir …`: serve exits and so do the pods' containers it would leave running. */
-  shutdown(): Promise<void>;
+  /**
+   * `convergit stop --data-dir …`: serve exits and so do the pods' containers it would leave running, each given
+   * 1 s after SIGTERM (`--grace-period 1`: a test's clean-up, where a PID 1 ignoring SIGTERM would take its pod's
+   * 30 s), or its pod's grace with `podGrace`.
+   */
+  shutdown(opts?: { podGrace?: boolean }): Promise<void>;
 }
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
@@ -57,11 +61,12 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
       if (child.exitCode === null) process.kill(child.pid!, signal);
       return exited;
     },
-    async shutdown() {
+    async shutdown(how = {}) {
       const at = args.indexOf('--data-dir');
       const dataDir = at >= 0 ? args[at + 1] : '.convergit';
+      const grace = how.podGrace ? [] : ['--grace-period', '1'];
       // What stop printed is in the error: it exits 1 when podman refused to remove something, and says what.
-      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir], { env: opts.env })
+      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir, ...grace], { env: opts.env })
         .catch((e) => { throw new Error(`convergit stop --data-dir ${dataDir} failed (${e.code}): ${e.stdout}${e.stderr}`); });
       if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM'); // did not own the folder after all
       await exited;
