@@ -8,6 +8,7 @@ import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
 import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 import { loosePath, readLooseBlob } from './loose-object.ts';
+import { Packs } from './pack-object.ts';
 import { TimeSlice } from '../model/time-slice.ts';
 
 export interface ReadStats {
@@ -49,11 +50,10 @@ const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path 
  * by calling `readFile()` without arguments, twice: node's answer is an error with a stack trace, a tenth of a blob
  * read's CPU. Answered here without one. Each call also stats `gitdir` (is it a folder, or a worktree's `.git`
  * file?): a cold read of 10,000 blobs spent a tenth of its time there, so that one answer is kept while it is a
- * folder. A packed blob is read by isomorphic-git only once readLooseBlob found no loose file: its own try of that
+ * folder. A blob is read by isomorphic-git only once our pack reader and readLooseBlob found none: its own try of that
  * file (a failed open and an error with a stack trace) is answered as missing at once (`absent`), and it lists
  * objects/pack for every object: that listing is kept until `forgetPacks()` (each read begins with it, and a read
- * that misses an object lists again). In a packed repository (any clone) these were ~half of a cold read's CPU.
- * Every other call goes to node.
+ * that misses an object lists again). Trees are still read through it. Every other call goes to node.
  */
 function gitFs(gitdir: string): PromiseFsClient & { absent: Set<string>; forgetPacks(): void } {
   let folder: ReturnType<typeof fsp.stat> | undefined;
@@ -101,10 +101,13 @@ export class TreeReader {
   private lastWarnings: Issue[] = [];
 
   private readonly fs: ReturnType<typeof gitFs>;
+  /** The packs' blobs, read by our own reader; open during a read only (a gc may remove a pack between reads). */
+  private readonly packs: Packs;
 
   /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
   constructor(private gitdir: string, private cache: object, private maxFiles = DEFAULT_MAX_MANIFEST_FILES) {
     this.fs = gitFs(gitdir);
+    this.packs = new Packs(gitdir);
   }
 
   /** Warnings of the last tree read: submodules not followed, names that differ only in case. */
@@ -130,6 +133,15 @@ export class TreeReader {
   /** `*.yaml`, `*.yml`, `Kustomization` and `.sourceignore` files in `tree`, which sits at `dir` in the repository; sorted by path. */
   async files(tree: string, dir: string, opts: ReadOptions = {}): Promise<SourceFile[]> {
     this.fs.forgetPacks(); // a fetch or gc since the last read may have changed them
+    this.packs.close();
+    try {
+      return await this.readFiles(tree, dir, opts);
+    } finally {
+      this.packs.close();
+    }
+  }
+
+  private async readFiles(tree: string, dir: string, opts: ReadOptions): Promise<SourceFile[]> {
     // Manifest files of this read, counted as their trees are listed.
     const tally = newTally(dir);
     // Files left unread are no base for the next read, which would take their missing content as read.
@@ -217,7 +229,8 @@ export class TreeReader {
     if (text === undefined) {
       const blob = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
         await this.slice.yield();
-        return readLooseBlob(this.gitdir, oid) ?? (await this.readPacked(oid));
+        // Packed first (a clone is; a lookup in the index is a binary search, a loose file's absence an exception).
+        return this.packs.readBlob(oid) ?? readLooseBlob(this.gitdir, oid) ?? (await this.readPacked(oid));
       }));
       this.stats.blobsRead++;
       text = known.get(oid) ?? decodeText(blob); // the same blob may have been read meanwhile at another path
@@ -226,7 +239,10 @@ export class TreeReader {
     return text.problem ? { content: text.content, problem: text.problem } : { content: text.content };
   }
 
-  /** A blob readLooseBlob found no loose file of; a miss lists the packs again (a gc may have repacked it). */
+  /**
+   * A blob found neither in the packs nor loose (a gc packed it during the read, or a pack our reader leaves to
+   * isomorphic-git); a miss lists the packs again.
+   */
   private async readPacked(oid: string): Promise<Uint8Array> {
     const read = () => {
       this.fs.absent.add(loosePath(this.gitdir, oid));

@@ -1,0 +1,149 @@
+// Blobs read from real packs written by git (src/source/pack-object.ts): whole objects, OFS_DELTA and REF_DELTA
+// chains, several packs, and what a damaged pack, a missing object or a tree give. And the source reads a packed
+// revision (a clone) the same as a loose one.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeRepo, type TestRepo } from '../support/git-repo.ts';
+import { Packs, PackError } from '../../src/source/pack-object.ts';
+import { sourceError, sourceFor } from './helpers.ts';
+
+/** Files alike enough for git to store most as deltas of one another, over `commits` commits. */
+function similarRepo(commits = 3): TestRepo {
+  const body = (i: number, c: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n${Array.from({ length: 40 }, (_, k) => `  key${k}: "value ${k} of ${i} at ${c}"\n`).join('')}`;
+  const repo = makeRepo(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`deploy/cm-${i}.yaml`, body(i, 0)])));
+  for (let c = 1; c < commits; c++) {
+    for (let i = 0; i < 30; i += 2) repo.write(`deploy/cm-${i}.yaml`, body(i, c));
+    repo.commit(`commit ${c}`);
+  }
+  repo.write('big.yaml', `data: "${'x'.repeat(200_000)}"\n`); // a size past 2^14: a header of three bytes
+  // Incompressible, 2.4 MB in all, over the reader's 1 MiB windows: objects straddle them.
+  for (let i = 0; i < 6; i++) repo.write(`noise-${i}.yaml`, `data: "${randomBytes(300_000).toString('base64')}"\n`);
+  repo.commit('big');
+  return repo;
+}
+
+/** Every blob of the repository: oid → content as git itself gives it (one `cat-file --batch` for all). */
+function allBlobs(repo: TestRepo): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const all = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch=%(objectname) %(objecttype) %(objectsize)'], { cwd: repo.dir, maxBuffer: 64 << 20 });
+  for (let p = 0; p < all.length;) {
+    const eol = all.indexOf(10, p);
+    const [oid, type, size] = all.toString('latin1', p, eol).split(' ');
+    const content = all.subarray(eol + 1, eol + 1 + Number(size));
+    if (type === 'blob') out.set(oid, Buffer.from(content));
+    p = eol + 1 + Number(size) + 1;
+  }
+  return out;
+}
+
+/** The pack's objects by kind, as `git verify-pack -v` lists them. */
+function deltas(repo: TestRepo): number {
+  const pack = readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.idx'))!;
+  return repo.git('verify-pack', '-v', join('.git/objects/pack', pack)).split('\n').filter((l) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(l)).length;
+}
+
+function readsAll(repo: TestRepo, what: string): void {
+  const blobs = allBlobs(repo);
+  assert.ok(blobs.size > 60, `${what}: ${blobs.size} blobs`);
+  const packs = new Packs(join(repo.dir, '.git'));
+  try {
+    for (const [oid, content] of blobs) {
+      const got = packs.readBlob(oid);
+      assert.ok(got, `${what}: ${oid} not found`);
+      assert.ok(Buffer.from(got).equals(content), `${what}: ${oid}`);
+    }
+  } finally {
+    packs.close();
+  }
+}
+
+test('whole objects and OFS_DELTA chains (git gc, then a deep repack): every blob as git reads it', () => {
+  const repo = similarRepo();
+  try {
+    repo.git('gc', '--quiet');
+    assert.ok(deltas(repo) > 10, 'git stored deltas: the test reads them');
+    readsAll(repo, 'gc');
+    repo.git('repack', '-a', '-d', '-f', '--depth=50', '--window=50', '--quiet');
+    readsAll(repo, 'deep repack');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('REF_DELTA (repack.useDeltaBaseOffset false), and objects spread over several packs', () => {
+  const repo = similarRepo();
+  try {
+    repo.git('config', 'repack.useDeltaBaseOffset', 'false');
+    repo.git('repack', '-a', '-d', '-f', '--quiet');
+    assert.ok(deltas(repo) > 10);
+    readsAll(repo, 'ref deltas');
+    repo.write('later.yaml', 'later: 1\n');
+    repo.commit('later');
+    repo.git('repack', '-d', '--quiet'); // a second pack of the loose objects alone
+    assert.is(readdirSync(join(repo.dir, '.git/objects/pack')).filter((n) => n.endsWith('.pack')).length, 2);
+    readsAll(repo, 'two packs');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a missing object is undefined; a tree is refused as not a blob; a damaged pack is refused naming the object', () => {
+  const repo = similarRepo(1);
+  try {
+    repo.git('gc', '--quiet');
+    const gitdir = join(repo.dir, '.git');
+    const packs = new Packs(gitdir);
+    assert.is(packs.readBlob('0'.repeat(40)), undefined);
+    const tree = repo.git('rev-parse', 'HEAD:deploy');
+    assert.throws(() => packs.readBlob(tree), (e: Error) => e instanceof PackError && /is a tree, not a blob/.test(e.message));
+    packs.close();
+
+    const blob = repo.git('rev-parse', 'HEAD:big.yaml');
+    const name = readdirSync(join(gitdir, 'objects/pack')).find((n) => n.endsWith('.pack'))!;
+    const file = join(gitdir, 'objects/pack', name);
+    const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
+    const bytes = readFileSync(file);
+    bytes[offset + 40] ^= 0xff; // inside its zlib data
+    writeFileSync(file, bytes);
+    const damaged = new Packs(gitdir);
+    assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(name.slice(0, -5)));
+    damaged.close();
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('the source reads a packed revision as git does, and names a damaged packed blob with its path', async () => {
+  const repo = similarRepo();
+  try {
+    const sha = repo.git('rev-parse', 'HEAD');
+    const loose = await sourceFor(repo.dir).read(sha);
+    repo.git('gc', '--quiet');
+    const packed = await sourceFor(repo.dir).read(sha);
+    assert.equal(packed.files.map((f) => [f.path, f.oid, f.content]), loose.files.map((f) => [f.path, f.oid, f.content]));
+
+    // The packed blob moved into a folder of a new commit: the commit and its trees are loose (isomorphic-git, which
+    // reads them, would stop at the damaged pack first), the blob is read from the pack.
+    const blob = repo.git('rev-parse', 'HEAD:big.yaml');
+    mkdirSync(join(repo.work, 'top'));
+    repo.git('mv', 'big.yaml', 'top/big.yaml');
+    const moved = repo.commit('moved');
+    const name = readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
+    const file = join(repo.dir, '.git/objects/pack', name);
+    const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
+    const bytes = readFileSync(file);
+    bytes[offset + 40] ^= 0xff;
+    writeFileSync(file, bytes);
+    const e = await sourceError(() => sourceFor(repo.dir, { path: 'top' }).read(moved));
+    assert.is(e.reason, 'CorruptObject');
+    assert.match(e.message, `cannot read blob ${blob} at 'top/big.yaml'`, e.message);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test.run();
