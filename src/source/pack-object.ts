@@ -4,8 +4,10 @@
 // took 2.6 s against 2.2 s from loose objects. Each object's compressed bytes end where the next object (by offset)
 // begins, so one positioned read and one inflate each; a delta's base is read the same way (OFS_DELTA by offset,
 // REF_DELTA by oid) and kept for the deltas after it. What this cannot read (an index of another version) is left to
-// isomorphic-git (the caller's fallback).
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+// isomorphic-git (the caller's fallback). One `Packs` serves one read: its files are open until it is closed, and
+// closed for good then (a gc may remove a pack; a read still under way after its read failed reopens nothing). The
+// parsed indexes outlive it (`PackIndexes`): a pack's name is its checksum, so its index never changes.
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 
@@ -24,15 +26,22 @@ const BASE_CACHE_BYTES = 32 << 20;
  */
 const WINDOW_BYTES = 1 << 20;
 
-interface Pack {
-  name: string;
-  fd: number;
-  /** The pack's size: the last object ends 20 bytes (the pack's checksum) before it. */
-  size: number;
+/** A pack's `.idx`, parsed: kept across reads. */
+interface PackIndex {
   idx: Buffer;
   count: number;
   /** Every object's offset, ascending: where each object's data ends. */
   sortedOffsets: Float64Array;
+}
+
+/** Parsed indexes by pack name, for the reads of one repository. */
+export type PackIndexes = Map<string, PackIndex>;
+
+interface Pack extends PackIndex {
+  name: string;
+  fd: number;
+  /** The pack's size: the last object ends 20 bytes (the pack's checksum) before it. */
+  size: number;
   /** The part of the pack read last (WINDOW_BYTES from `from`). */
   window?: { from: number; buf: Buffer };
 }
@@ -42,15 +51,17 @@ export class PackError extends Error {}
 
 export class Packs {
   private packs?: Pack[];
+  private closed = false;
   private readonly bases = new Map<string, { type: number; data: Buffer }>();
   private baseBytes = 0;
 
-  constructor(private readonly gitdir: string) {}
+  constructor(private readonly gitdir: string, private readonly indexes: PackIndexes = new Map()) {}
 
-  /** Closes the pack files and forgets the listing: a fetch or gc may change them before the next read. */
+  /** Closes the pack files, for good: a later readBlob finds no pack. */
   close(): void {
     for (const p of this.packs ?? []) closeSync(p.fd);
-    this.packs = undefined;
+    this.packs = [];
+    this.closed = true;
     this.bases.clear();
     this.baseBytes = 0;
   }
@@ -73,19 +84,26 @@ export class Packs {
     return undefined;
   }
 
+  /** The packs, listed and opened at the first read after the construction. */
   private list(): Pack[] {
     if (this.packs) return this.packs;
     const dir = `${this.gitdir}/objects/pack`;
     let names: string[];
     try {
-      names = readdirSync(dir).filter((n) => n.endsWith('.idx')).sort();
+      names = readdirSync(dir).filter((n) => n.endsWith('.idx')).map((n) => n.slice(0, -4)).sort();
     } catch {
       names = [];
     }
+    for (const name of this.indexes.keys()) if (!names.includes(name)) this.indexes.delete(name); // gone (a gc)
     const packs: Pack[] = [];
-    for (const n of names) {
-      const pack = openPack(`${dir}/${n.slice(0, -4)}`);
-      if (pack) packs.push(pack);
+    try {
+      for (const name of names) {
+        const pack = openPack(dir, name, this.indexes);
+        if (pack) packs.push(pack);
+      }
+    } catch (e) {
+      for (const p of packs) closeSync(p.fd);
+      throw e;
     }
     return (this.packs = packs);
   }
@@ -119,6 +137,7 @@ export class Packs {
       if (back <= 0 || baseAt < 12) throw new PackError(`the delta at ${offset} of ${pack.name} names no object before it`);
       base = this.baseOf(pack, baseAt, depth);
     } else if (type === REF_DELTA) {
+      if (p + 20 > got) throw new PackError(`the object at ${offset} of ${pack.name} has a bad header`);
       const ref = Buffer.from(head.subarray(p, p + 20));
       p += 20;
       const baseAt = find(pack, ref);
@@ -154,38 +173,45 @@ export class Packs {
   }
 }
 
-/** The pack at `path` (without .idx/.pack), or undefined when its index is not version 2 (isomorphic-git's then). */
-function openPack(path: string): Pack | undefined {
-  let idxFd: number;
-  try {
-    idxFd = openSync(`${path}.idx`, 'r');
-  } catch {
-    return undefined; // removed meanwhile (a gc)
+/**
+ * Pack `name` of `dir` opened, its index parsed (or taken from `indexes`); undefined when it was removed meanwhile (a
+ * gc) or its index is not of version 2 (isomorphic-git's then). A damaged index is a PackError.
+ */
+function openPack(dir: string, name: string, indexes: PackIndexes): Pack | undefined {
+  let index = indexes.get(name);
+  if (!index) {
+    index = readIndex(`${dir}/${name}.idx`, name);
+    if (!index) return undefined;
+    indexes.set(name, index);
   }
-  let idx: Buffer;
-  try {
-    idx = Buffer.allocUnsafe(fstatSync(idxFd).size);
-    for (let n = 0; n < idx.length;) {
-      const got = readSync(idxFd, idx, n, idx.length - n, n);
-      if (!got) return undefined;
-      n += got;
-    }
-  } finally {
-    closeSync(idxFd);
-  }
-  if (idx.length < 8 + 1024 || idx.readUInt32BE(0) !== IDX_MAGIC || idx.readUInt32BE(4) !== 2) return undefined;
-  const count = idx.readUInt32BE(8 + 255 * 4);
-  if (idx.length < 8 + 1024 + count * 28 + 40) return undefined;
   let fd: number;
   try {
-    fd = openSync(`${path}.pack`, 'r');
+    fd = openSync(`${dir}/${name}.pack`, 'r');
   } catch {
     return undefined;
   }
-  const pack: Pack = { name: path.slice(path.lastIndexOf('/') + 1), fd, size: fstatSync(fd).size, idx, count, sortedOffsets: new Float64Array(count) };
-  for (let i = 0; i < count; i++) pack.sortedOffsets[i] = offsetAt(pack, i);
-  pack.sortedOffsets.sort();
-  return pack;
+  try {
+    return { ...index, name, fd, size: fstatSync(fd).size };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+function readIndex(file: string, name: string): PackIndex | undefined {
+  let idx: Buffer;
+  try {
+    idx = readFileSync(file);
+  } catch {
+    return undefined; // removed meanwhile
+  }
+  if (idx.length < 8 + 1024 || idx.readUInt32BE(0) !== IDX_MAGIC || idx.readUInt32BE(4) !== 2) return undefined;
+  const count = idx.readUInt32BE(8 + 255 * 4);
+  if (idx.length < 8 + 1024 + count * 28 + 40) throw new PackError(`the index of ${name} is cut short`);
+  const index: PackIndex = { idx, count, sortedOffsets: new Float64Array(count) };
+  for (let i = 0; i < count; i++) index.sortedOffsets[i] = offsetAt(index, i, name);
+  index.sortedOffsets.sort();
+  return index;
 }
 
 /** The index in `pack` of the object named `key` (20 bytes), or undefined. */
@@ -198,7 +224,7 @@ function find(pack: Pack, key: Buffer): number | undefined {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const cmp = idx.compare(key, 0, 20, names + mid * 20, names + mid * 20 + 20);
-    if (cmp === 0) return offsetAt(pack, mid);
+    if (cmp === 0) return offsetAt(pack, mid, pack.name);
     if (cmp < 0) lo = mid + 1;
     else hi = mid;
   }
@@ -206,12 +232,13 @@ function find(pack: Pack, key: Buffer): number | undefined {
 }
 
 /** The pack offset of the `i`th object of the index (a 31-bit one, or one of the 64-bit table). */
-function offsetAt(pack: Pack, i: number): number {
-  const offsets = 8 + 1024 + pack.count * 24;
-  const small = pack.idx.readUInt32BE(offsets + i * 4);
+function offsetAt(index: PackIndex, i: number, name: string): number {
+  const offsets = 8 + 1024 + index.count * 24;
+  const small = index.idx.readUInt32BE(offsets + i * 4);
   if (!(small & 0x80000000)) return small;
-  const big = offsets + pack.count * 4 + (small & 0x7fffffff) * 8;
-  return pack.idx.readUInt32BE(big) * 2 ** 32 + pack.idx.readUInt32BE(big + 4);
+  const big = offsets + index.count * 4 + (small & 0x7fffffff) * 8;
+  if (big + 8 > index.idx.length - 40) throw new PackError(`the index of ${name} names an offset past its table`);
+  return index.idx.readUInt32BE(big) * 2 ** 32 + index.idx.readUInt32BE(big + 4);
 }
 
 /** The zlib data from `from` to where the next object begins, inflated; it must come to `size` bytes. */
@@ -222,7 +249,8 @@ function inflated(pack: Pack, from: number, size: number, offset: number): Buffe
   if (deflated.length < end - from) throw new PackError(`${pack.name} ends inside the object at ${offset}`);
   let data: Buffer;
   try {
-    data = inflateSync(deflated, { chunkSize: Math.max(1024, size) });
+    // No more than the header says (a damaged one could ask for gigabytes).
+    data = inflateSync(deflated, { chunkSize: Math.max(1024, Math.min(size, WINDOW_BYTES)), maxOutputLength: Math.max(1, size) });
   } catch (e) {
     throw new PackError(`the object at ${offset} of ${pack.name}: ${(e as Error).message}`);
   }

@@ -8,7 +8,7 @@ import { SourceError, describe } from './errors.ts';
 import { decodeText, type FileProblem } from './decode-text.ts';
 import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 import { loosePath, readLooseBlob } from './loose-object.ts';
-import { Packs } from './pack-object.ts';
+import { Packs, type PackIndexes } from './pack-object.ts';
 import { TimeSlice } from '../model/time-slice.ts';
 
 export interface ReadStats {
@@ -101,13 +101,14 @@ export class TreeReader {
   private lastWarnings: Issue[] = [];
 
   private readonly fs: ReturnType<typeof gitFs>;
-  /** The packs' blobs, read by our own reader; open during a read only (a gc may remove a pack between reads). */
-  private readonly packs: Packs;
+  /** The packs' blobs, read by our own reader: one Packs a read, closed at its end (a gc may remove a pack). */
+  private packs: Packs;
+  private readonly packIndexes: PackIndexes = new Map();
 
   /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
   constructor(private gitdir: string, private cache: object, private maxFiles = DEFAULT_MAX_MANIFEST_FILES) {
     this.fs = gitFs(gitdir);
-    this.packs = new Packs(gitdir);
+    this.packs = new Packs(gitdir, this.packIndexes);
   }
 
   /** Warnings of the last tree read: submodules not followed, names that differ only in case. */
@@ -133,11 +134,11 @@ export class TreeReader {
   /** `*.yaml`, `*.yml`, `Kustomization` and `.sourceignore` files in `tree`, which sits at `dir` in the repository; sorted by path. */
   async files(tree: string, dir: string, opts: ReadOptions = {}): Promise<SourceFile[]> {
     this.fs.forgetPacks(); // a fetch or gc since the last read may have changed them
-    this.packs.close();
+    const packs = (this.packs = new Packs(this.gitdir, this.packIndexes));
     try {
       return await this.readFiles(tree, dir, opts);
     } finally {
-      this.packs.close();
+      packs.close(); // reads of this one still under way (after one failed) find no pack: nothing is reopened
     }
   }
 

@@ -4,7 +4,7 @@ import { constants as fsConstants, readlinkSync } from 'node:fs';
 import { access, mkdir, stat } from '../quick-fs.ts';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import type { ContainerExit, ContainerLaunch, ContainerRecord, ExecResult, Mount, RunningContainer, Runtime } from './runtime.ts';
+import { killDelayMs, type ContainerExit, type ContainerLaunch, type ContainerRecord, type ExecResult, type Mount, type RunningContainer, type Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { findStrays, removeStrays } from './process-strays.ts';
 import { collectExecOutput } from './exec-output.ts';
@@ -177,7 +177,7 @@ class ProcessContainer implements RunningContainer {
     if (at < this.killAt) {
       this.killAt = at;
       clearTimeout(this.killTimer);
-      this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), Math.max(0, graceMs));
+      this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), killDelayMs(graceMs));
     }
     return this.exited;
   }
@@ -237,7 +237,7 @@ class AdoptedContainer implements RunningContainer {
       this.killTimer = setTimeout(() => {
         this.sent = 'SIGKILL';
         signalGroup(this.pid, 'SIGKILL');
-      }, Math.max(0, graceMs));
+      }, killDelayMs(graceMs));
     }
     return this.exited;
   }

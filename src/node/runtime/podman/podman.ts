@@ -12,7 +12,7 @@ import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
+  ImagePullError, killDelayMs, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
   type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
 import { apiError, PodmanApi, seg, type ApiResult } from './api.ts';
@@ -188,6 +188,7 @@ export class PodmanRuntime implements Runtime {
    * what podman refused to remove, each with its answer.
    */
   async removeAll(): Promise<string[]> {
+    await this.conmonsGone(); // of containers stopped just before (`convergit stop`): in their pods' cgroups
     const filters = { label: [`${LABEL}=${this.instance}`] };
     const refused: string[] = [];
     // libpod lists containers and pods with `Id`, networks with `name` (the keys of its own Go types' JSON).
@@ -765,11 +766,10 @@ export class PodmanRuntime implements Runtime {
     return this.api.call('POST', `/containers/${seg(name)}/kill`, { query: { signal: sig } }).catch(() => {});
   }
 
-  /** @internal */
   /** Removed containers' conmons still running, by sandbox ('' for none): each until it is gone (10 s at most). */
   private readonly conmons = new Map<string, Set<Promise<void>>>();
 
-  /** Keeps the wait for a removed container's conmon `pid` under its sandbox. */
+  /** @internal Keeps the wait for a removed container's conmon `pid` under its sandbox. */
   lingering(sandbox: string | undefined, pid: number): void {
     const key = sandbox ?? '';
     const set = this.conmons.get(key) ?? new Set();
@@ -787,6 +787,7 @@ export class PodmanRuntime implements Runtime {
     await Promise.all(sets.flatMap((set) => [...set]));
   }
 
+  /** @internal */
   async remove(name: string): Promise<void> {
     await this.api.call('DELETE', `/containers/${seg(name)}`, { query: { force: true, timeout: 0 } }).catch(() => {});
     await rm(this.conmonPidFile(name), { force: true });
@@ -887,7 +888,7 @@ class PodmanContainer implements RunningContainer {
       this.killTimer = setTimeout(() => {
         this.sent = 'SIGKILL';
         void this.rt.signal(this.name, 'KILL');
-      }, Math.max(0, graceMs));
+      }, killDelayMs(graceMs));
     }
     return this.exited;
   }
