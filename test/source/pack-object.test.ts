@@ -46,6 +46,17 @@ function deltas(repo: TestRepo): number {
   return repo.git('verify-pack', '-v', join('.git/objects/pack', pack)).split('\n').filter((l) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(l)).length;
 }
 
+/** Flips a byte inside the zlib data of `blob` in the repository's one pack; returns the pack's name. */
+function damage(repo: TestRepo, blob: string): string {
+  const name = readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
+  const file = join(repo.dir, '.git/objects/pack', name);
+  const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
+  const bytes = readFileSync(file);
+  bytes[offset + 40] ^= 0xff;
+  writeFileSync(file, bytes);
+  return name.slice(0, -5);
+}
+
 function readsAll(repo: TestRepo, what: string): void {
   const blobs = allBlobs(repo);
   assert.ok(blobs.size > 30, `${what}: ${blobs.size} blobs`);
@@ -145,14 +156,9 @@ test('a missing object is undefined; a tree is refused as not a blob; a damaged 
     packs.close();
 
     const blob = repo.git('rev-parse', 'HEAD:big.yaml');
-    const name = readdirSync(join(gitdir, 'objects/pack')).find((n) => n.endsWith('.pack'))!;
-    const file = join(gitdir, 'objects/pack', name);
-    const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
-    const bytes = readFileSync(file);
-    bytes[offset + 40] ^= 0xff; // inside its zlib data
-    writeFileSync(file, bytes);
+    const name = damage(repo, blob);
     const damaged = new Packs(gitdir);
-    assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(name.slice(0, -5)));
+    assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(name));
     damaged.close();
   } finally {
     repo.cleanup();
@@ -174,12 +180,7 @@ test('the source reads a packed revision as git does, and names a damaged packed
     mkdirSync(join(repo.work, 'top'));
     repo.git('mv', 'big.yaml', 'top/big.yaml');
     const moved = repo.commit('moved');
-    const name = readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
-    const file = join(repo.dir, '.git/objects/pack', name);
-    const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
-    const bytes = readFileSync(file);
-    bytes[offset + 40] ^= 0xff;
-    writeFileSync(file, bytes);
+    damage(repo, blob);
     const e = await sourceError(() => sourceFor(repo.dir, { path: 'top' }).read(moved));
     assert.is(e.reason, 'CorruptObject');
     assert.match(e.message, `cannot read blob ${blob} at 'top/big.yaml'`, e.message);
