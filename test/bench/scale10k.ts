@@ -148,8 +148,9 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
   const fresh = existsSync(path.join(ROOT, 'build/cli/main.js'));
   console.log(`\nscale: ${objects} objects in ${FOLDERS} folders, packed (${fresh ? 'build/ present: bin runs it when fresh' : 'no build/: bin runs the sources through tsx; npm run prepare compiles'}); load average before: ${load()} (2 cores, shared)`);
   const repo = makeRepo(scaleRepoFiles(objects));
-  // Packed, as a clone is (what CI and a new serve meet) and as git's own auto-gc leaves 10,000 loose objects (the
-  // test repositories turn it off); the commits below add loose objects beside the pack.
+  // Packed, as a clone is (what CI and a new serve meet), and as git's own auto-gc packs 10,000 loose objects at the
+  // next commit (the test repositories turn it off); the commits below add loose objects beside the pack. Figures
+  // before 2026-12-06 15:10 were of loose objects.
   repo.git('gc', '--quiet');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-bench-scale-'));
   const profDir = path.join(dataDir, 'prof');
