@@ -68,19 +68,27 @@ export class Packs {
 
   /**
    * The content of blob `oid` when a pack (of index version 2) holds it; undefined when none does. Throws a
-   * PackError for an object that is damaged (bad zlib data, a delta that does not fit, a wrong hash) or not a blob.
+   * PackError for an object that is damaged (bad zlib data, a delta that does not fit, a wrong hash) or not a blob
+   * in every pack that holds it.
    */
   readBlob(oid: string): Uint8Array | undefined {
     const key = Buffer.from(oid, 'hex');
+    // A damaged copy is passed over for another pack's, as git does; said only when no pack has a good one.
+    let damaged: PackError | undefined;
     for (const pack of this.list()) {
       const at = find(pack, key);
       if (at === undefined) continue;
-      const { type, data } = this.object(pack, at, 0);
-      if (type !== OBJ_BLOB) throw new PackError(`object ${oid} is a ${TYPE_NAMES[type] || `type ${type}`}, not a blob`);
-      const sha = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
-      if (sha !== oid) throw new PackError(`object ${oid} hashes to ${sha}: the pack ${pack.name} is damaged`);
-      return data;
+      try {
+        const { type, data } = this.object(pack, at, 0);
+        if (type !== OBJ_BLOB) throw new PackError(`object ${oid} is a ${TYPE_NAMES[type] || `type ${type}`}, not a blob`);
+        const sha = createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+        if (sha !== oid) throw new PackError(`object ${oid} hashes to ${sha}: the pack ${pack.name} is damaged`);
+        return data;
+      } catch (e) {
+        damaged ??= e instanceof PackError ? e : new PackError(`object ${oid} in ${pack.name}: ${(e as Error).message}`);
+      }
     }
+    if (damaged) throw damaged;
     return undefined;
   }
 

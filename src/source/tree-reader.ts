@@ -231,7 +231,18 @@ export class TreeReader {
       const blob = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
         await this.slice.yield();
         // Packed first (a clone is; a lookup in the index is a binary search, a loose file's absence an exception).
-        return this.packs.readBlob(oid) ?? readLooseBlob(this.gitdir, oid) ?? (await this.readPacked(oid));
+        // A damaged packed copy is said only when there is no loose one either.
+        let damaged: unknown;
+        let blob: Uint8Array | undefined;
+        try {
+          blob = this.packs.readBlob(oid);
+        } catch (e) {
+          damaged = e;
+        }
+        blob ??= readLooseBlob(this.gitdir, oid);
+        if (blob) return blob;
+        if (damaged) throw damaged;
+        return await this.readPacked(oid);
       }));
       this.stats.blobsRead++;
       text = known.get(oid) ?? decodeText(blob); // the same blob may have been read meanwhile at another path

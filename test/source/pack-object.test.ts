@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { Packs, PackError } from '../../src/source/pack-object.ts';
@@ -46,9 +47,9 @@ function deltas(repo: TestRepo): number {
   return repo.git('verify-pack', '-v', join('.git/objects/pack', pack)).split('\n').filter((l) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(l)).length;
 }
 
-/** Flips a byte inside the zlib data of `blob` in the repository's one pack; returns the pack's name. */
-function damage(repo: TestRepo, blob: string): string {
-  const name = readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
+/** Flips a byte inside the zlib data of `blob` in the repository's one pack (or `pack`); returns the pack's name. */
+function damage(repo: TestRepo, blob: string, pack?: string): string {
+  const name = pack ? `${pack}.pack` : readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
   const file = join(repo.dir, '.git/objects/pack', name);
   const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
   const bytes = readFileSync(file);
@@ -144,7 +145,7 @@ test('a closed Packs reads nothing (a read still under way after its read ended 
   }
 });
 
-test('a missing object is undefined; a tree is refused as not a blob; a damaged pack is refused naming the object', () => {
+test('a missing object is undefined; a tree is refused as not a blob; a damaged copy is refused naming the pack, unless another pack has a good one', () => {
   const repo = similarRepo(1);
   try {
     repo.git('gc', '--quiet');
@@ -155,10 +156,23 @@ test('a missing object is undefined; a tree is refused as not a blob; a damaged 
     assert.throws(() => packs.readBlob(tree), (e: Error) => e instanceof PackError && /is a tree, not a blob/.test(e.message));
     packs.close();
 
+    // A second pack with a good copy of a blob (from a fresh repository with the same file); the copy in the pack our
+    // reader tries first is damaged: the other is read. Without the other, the damage is said, naming the pack.
     const blob = repo.git('rev-parse', 'HEAD:big.yaml');
-    const name = damage(repo, blob);
+    const other = similarRepo(1);
+    try {
+      execFileSync('git', ['pack-objects', '--quiet', join(gitdir, 'objects/pack/pack')], { cwd: other.dir, input: `${blob}\n` });
+    } finally {
+      other.cleanup();
+    }
+    const [first, second] = readdirSync(join(gitdir, 'objects/pack')).filter((n) => n.endsWith('.pack')).map((n) => n.slice(0, -5)).sort();
+    damage(repo, blob, first);
+    const both = new Packs(gitdir);
+    assert.is(Buffer.from(both.readBlob(blob)!).toString(), `data: "${'x'.repeat(200_000)}"\n`);
+    both.close();
+    for (const ext of ['pack', 'idx']) rmSync(join(gitdir, `objects/pack/${second}.${ext}`), { force: true });
     const damaged = new Packs(gitdir);
-    assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(name));
+    assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(first));
     damaged.close();
   } finally {
     repo.cleanup();
@@ -184,6 +198,12 @@ test('the source reads a packed revision as git does, and names a damaged packed
     const e = await sourceError(() => sourceFor(repo.dir, { path: 'top' }).read(moved));
     assert.is(e.reason, 'CorruptObject');
     assert.match(e.message, `cannot read blob ${blob} at 'top/big.yaml'`, e.message);
+    // A good loose copy beside the damaged packed one is read, as git reads it.
+    const content = `data: "${'x'.repeat(200_000)}"\n`;
+    mkdirSync(join(repo.dir, '.git/objects', blob.slice(0, 2)), { recursive: true });
+    writeFileSync(join(repo.dir, '.git/objects', blob.slice(0, 2), blob.slice(2)), deflateSync(Buffer.from(`blob ${content.length}\0${content}`)));
+    const read = await sourceFor(repo.dir, { path: 'top' }).read(moved);
+    assert.is(read.files.find((f) => f.path === 'top/big.yaml')?.content, content);
   } finally {
     repo.cleanup();
   }
