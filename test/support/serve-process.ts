@@ -12,11 +12,11 @@ export interface ServeProcess {
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /**
-   * `convergit stop --data-dir …`: serve exits and so do the pods' containers it would leave running, each given
-   * 1 s after SIGTERM (`--grace-period 1`: a test's clean-up, where a PID 1 ignoring SIGTERM would take its pod's
-   * 30 s), or its pod's grace with `podGrace`.
+   * `convergit stop --data-dir … --grace-period 1`: serve exits and so do the pods' containers it would leave running,
+   * each given 1 s after SIGTERM (a test's clean-up, where a PID 1 ignoring SIGTERM would take its pod's 30 s; the
+   * pods' own grace at a stop is e2e/restart's to test).
    */
-  shutdown(opts?: { podGrace?: boolean }): Promise<void>;
+  shutdown(): Promise<void>;
 }
 
 const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
@@ -61,12 +61,11 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
       if (child.exitCode === null) process.kill(child.pid!, signal);
       return exited;
     },
-    async shutdown(how = {}) {
+    async shutdown() {
       const at = args.indexOf('--data-dir');
       const dataDir = at >= 0 ? args[at + 1] : '.convergit';
-      const grace = how.podGrace ? [] : ['--grace-period', '1'];
       // What stop printed is in the error: it exits 1 when podman refused to remove something, and says what.
-      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir, ...grace], { env: opts.env })
+      await promisify(execFile)(cmd, [...pre, BIN, 'stop', '--data-dir', dataDir, '--grace-period', '1'], { env: opts.env })
         .catch((e) => { throw new Error(`convergit stop --data-dir ${dataDir} failed (${e.code}): ${e.stdout}${e.stderr}`); });
       if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM'); // did not own the folder after all
       await exited;
