@@ -33,7 +33,11 @@ test('held while starting, through a Worker; V8 defaults again once the loop is 
 });
 
 test('a loop that stays busy (a start straight into pod churn) gets V8 defaults after maxMs', () => {
-  const r = run('busy');
+  // A loaded machine (a CI shard beside podman) once made the first window of the busy loop look quiet (released
+  // after 137 ms: its 90 ms of spinning ran little and waited for a core in a way the thread's schedstat did not
+  // count): at most three tries, as heap-growth's quiet runs.
+  let r = run('busy');
+  for (let i = 1; i < 3 && r.releasedAfterMs < 1500; i++) r = run('busy');
   assert.not.ok(r.stillHolding);
   assert.ok(r.releasedAfterMs >= 1500, `released after ${r.releasedAfterMs} ms: the busy loop counted as quiet`);
   assert.ok(r.afterwards > 4);
