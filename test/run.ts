@@ -128,8 +128,10 @@ async function main(): Promise<void> {
   const known = Object.values(weights).sort((a, b) => a - b);
   const weightOf = (f: string) => weights[f] ?? known[Math.floor(known.length / 2)] ?? 1;
   const byWeight = (a: string, b: string) => weightOf(b) - weightOf(a) || a.localeCompare(b);
-  const isGlobal = (f: string) => GLOBAL.test(readFileSync(join(TEST, f), 'utf8'));
+  const source = new Map(files.map((f) => [f, readFileSync(join(TEST, f), 'utf8')]));
+  const isGlobal = (f: string) => GLOBAL.test(source.get(f)!);
   const globalChain = files.filter(isGlobal).sort(byWeight);
+  const ownWorker = new Set(files.filter((f) => OWN_WORKER.test(source.get(f)!)));
   const queue = files.filter((f) => !isGlobal(f)).sort(byWeight);
 
   const canIsolate = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up']).status === 0;
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
     for (;;) {
       const file = chain.shift() ?? queue.shift();
       if (!file) break;
-      if (OWN_WORKER.test(readFileSync(join(TEST, file), 'utf8'))) {
+      if (ownWorker.has(file)) {
         const own = await readyWorker();
         const r = await runFile(own, file);
         report(file, r);

@@ -51,7 +51,6 @@ export class PackError extends Error {}
 
 export class Packs {
   private packs?: Pack[];
-  private closed = false;
   private readonly bases = new Map<string, { type: number; data: Buffer }>();
   private baseBytes = 0;
 
@@ -61,7 +60,6 @@ export class Packs {
   close(): void {
     for (const p of this.packs ?? []) closeSync(p.fd);
     this.packs = [];
-    this.closed = true;
     this.bases.clear();
     this.baseBytes = 0;
   }
@@ -119,8 +117,6 @@ export class Packs {
   /** The object at `offset` of `pack`, its deltas applied: its type and content. */
   private object(pack: Pack, offset: number, depth: number): { type: number; data: Buffer } {
     if (depth > MAX_CHAIN) throw new PackError(`a delta chain in ${pack.name} is longer than ${MAX_CHAIN}`);
-    const cached = this.bases.get(`${pack.name}:${offset}`);
-    if (cached) return cached;
     const head = bytes(pack, offset, 32);
     const got = head.length;
     let p = 0;
@@ -222,7 +218,7 @@ function readIndex(file: string, name: string): PackIndex | undefined {
   return index;
 }
 
-/** The index in `pack` of the object named `key` (20 bytes), or undefined. */
+/** The pack offset of the object named `key` (20 bytes), or undefined when `pack` has none. */
 function find(pack: Pack, key: Buffer): number | undefined {
   const { idx } = pack;
   const first = key[0];

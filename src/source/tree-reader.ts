@@ -102,13 +102,12 @@ export class TreeReader {
 
   private readonly fs: ReturnType<typeof gitFs>;
   /** The packs' blobs, read by our own reader: one Packs a read, closed at its end (a gc may remove a pack). */
-  private packs: Packs;
+  private packs?: Packs;
   private readonly packIndexes: PackIndexes = new Map();
 
   /** `cache` is isomorphic-git's cache object (parsed pack indexes), shared by all reads of one repository. */
   constructor(private gitdir: string, private cache: object, private maxFiles = DEFAULT_MAX_MANIFEST_FILES) {
     this.fs = gitFs(gitdir);
-    this.packs = new Packs(gitdir, this.packIndexes);
   }
 
   /** Warnings of the last tree read: submodules not followed, names that differ only in case. */
@@ -235,7 +234,7 @@ export class TreeReader {
         let damaged: unknown;
         let blob: Uint8Array | undefined;
         try {
-          blob = this.packs.readBlob(oid);
+          blob = this.packs?.readBlob(oid);
         } catch (e) {
           damaged = e;
         }

@@ -27,6 +27,17 @@ function similarRepo(commits = 3): TestRepo {
   return repo;
 }
 
+/** Runs `fn` on a similarRepo of `commits` commits, gc'd into one pack (its git folder beside it); removed after. */
+function packedRepo(commits: number, fn: (repo: TestRepo, gitdir: string) => void): void {
+  const repo = similarRepo(commits);
+  try {
+    repo.git('gc', '--quiet');
+    fn(repo, join(repo.dir, '.git'));
+  } finally {
+    repo.cleanup();
+  }
+}
+
 /** Every blob of the repository: oid → content as git itself gives it (one `cat-file --batch` for all). */
 function allBlobs(repo: TestRepo): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -73,111 +84,82 @@ function readsAll(repo: TestRepo, what: string): void {
   }
 }
 
-test('whole objects and OFS_DELTA chains (git gc, then a deep repack): every blob as git reads it', () => {
-  const repo = similarRepo();
-  try {
-    repo.git('gc', '--quiet');
-    assert.ok(deltas(repo) > 10, 'git stored deltas: the test reads them');
-    readsAll(repo, 'gc');
-    repo.git('repack', '-a', '-d', '-f', '--depth=50', '--window=50', '--quiet');
-    readsAll(repo, 'deep repack');
-  } finally {
-    repo.cleanup();
-  }
-});
+test('whole objects and OFS_DELTA chains (git gc, then a deep repack): every blob as git reads it', () => packedRepo(3, (repo) => {
+  assert.ok(deltas(repo) > 10, 'git stored deltas: the test reads them');
+  readsAll(repo, 'gc');
+  repo.git('repack', '-a', '-d', '-f', '--depth=50', '--window=50', '--quiet');
+  readsAll(repo, 'deep repack');
+}));
 
-test('REF_DELTA (repack.useDeltaBaseOffset false), and objects spread over several packs', () => {
-  const repo = similarRepo();
-  try {
-    repo.git('config', 'repack.useDeltaBaseOffset', 'false');
-    repo.git('repack', '-a', '-d', '-f', '--quiet');
-    assert.ok(deltas(repo) > 10);
-    readsAll(repo, 'ref deltas');
-    repo.write('later.yaml', 'later: 1\n');
-    repo.commit('later');
-    repo.git('repack', '-d', '--quiet'); // a second pack of the loose objects alone
-    assert.is(readdirSync(join(repo.dir, '.git/objects/pack')).filter((n) => n.endsWith('.pack')).length, 2);
-    readsAll(repo, 'two packs');
-  } finally {
-    repo.cleanup();
-  }
-});
+test('REF_DELTA (repack.useDeltaBaseOffset false), and objects spread over several packs', () => packedRepo(3, (repo, gitdir) => {
+  repo.git('config', 'repack.useDeltaBaseOffset', 'false');
+  repo.git('repack', '-a', '-d', '-f', '--quiet'); // its deltas made anew
+  assert.ok(deltas(repo) > 10);
+  readsAll(repo, 'ref deltas');
+  repo.write('later.yaml', 'later: 1\n');
+  repo.commit('later');
+  repo.git('repack', '-d', '--quiet'); // a second pack of the loose objects alone
+  assert.is(readdirSync(join(gitdir, 'objects/pack')).filter((n) => n.endsWith('.pack')).length, 2);
+  readsAll(repo, 'two packs');
+}));
 
-test('an index with its offsets in the 64-bit table reads the same; one of version 1 is left to isomorphic-git (undefined)', () => {
-  const repo = similarRepo(2);
-  try {
-    repo.git('gc', '--quiet');
-    const dir = join(repo.dir, '.git/objects/pack');
-    const name = readdirSync(dir).find((n) => n.endsWith('.pack'))!.slice(0, -5);
-    // index-pack --index-version=2,<offset>: objects past <offset> go to the 64-bit table (git refuses an index with
-    // every object there).
-    repo.git('index-pack', '--index-version=2,1000', '-o', join(dir, `${name}.idx.new`), join(dir, `${name}.pack`));
+test('an index with its offsets in the 64-bit table reads the same; one of version 1 is left to isomorphic-git (undefined)', () => packedRepo(2, (repo, gitdir) => {
+  const dir = join(gitdir, 'objects/pack');
+  const name = readdirSync(dir).find((n) => n.endsWith('.pack'))!.slice(0, -5);
+  /** The pack's index written again by git, of `version` (index-pack's --index-version). */
+  const reindex = (version: string) => {
+    repo.git('index-pack', `--index-version=${version}`, '-o', join(dir, `${name}.idx.new`), join(dir, `${name}.pack`));
     renameSync(join(dir, `${name}.idx.new`), join(dir, `${name}.idx`));
-    readsAll(repo, '64-bit offsets');
-    repo.git('index-pack', '--index-version=1', '-o', join(dir, `${name}.idx.new`), join(dir, `${name}.pack`));
-    renameSync(join(dir, `${name}.idx.new`), join(dir, `${name}.idx`));
-    const packs = new Packs(join(repo.dir, '.git'));
-    assert.is(packs.readBlob(repo.git('rev-parse', 'HEAD:big.yaml')), undefined);
-    packs.close();
-  } finally {
-    repo.cleanup();
-  }
-});
+  };
+  // 2,<offset>: objects past <offset> go to the 64-bit table (git refuses an index with every object there).
+  reindex('2,1000');
+  readsAll(repo, '64-bit offsets');
+  reindex('1');
+  const packs = new Packs(gitdir);
+  assert.is(packs.readBlob(repo.git('rev-parse', 'HEAD:big.yaml')), undefined);
+  packs.close();
+}));
 
-test('a closed Packs reads nothing (a read still under way after its read ended reopens no pack); a cut index is damaged', () => {
-  const repo = similarRepo(1);
+test('a closed Packs reads nothing (a read still under way after its read ended reopens no pack); a cut index is damaged', () => packedRepo(1, (repo, gitdir) => {
+  const blob = repo.git('rev-parse', 'HEAD:big.yaml');
+  const packs = new Packs(gitdir);
+  assert.ok(packs.readBlob(blob));
+  packs.close();
+  assert.is(packs.readBlob(blob), undefined);
+  const dir = join(gitdir, 'objects/pack');
+  const idx = join(dir, readdirSync(dir).find((n) => n.endsWith('.idx'))!);
+  writeFileSync(idx, readFileSync(idx).subarray(0, 2000));
+  const cut = new Packs(gitdir);
+  assert.throws(() => cut.readBlob(blob), (e: Error) => e instanceof PackError && /index of pack-[0-9a-f]+ is cut short/.test(e.message));
+  cut.close();
+}));
+
+test('a missing object is undefined; a tree is refused as not a blob; a damaged copy is refused naming the pack, unless another pack has a good one', () => packedRepo(1, (repo, gitdir) => {
+  const packs = new Packs(gitdir);
+  assert.is(packs.readBlob('0'.repeat(40)), undefined);
+  const tree = repo.git('rev-parse', 'HEAD:deploy');
+  assert.throws(() => packs.readBlob(tree), (e: Error) => e instanceof PackError && /is a tree, not a blob/.test(e.message));
+  packs.close();
+
+  // A second pack with a good copy of a blob (from a fresh repository with the same file); the copy in the pack our
+  // reader tries first is damaged: the other is read. Without the other, the damage is said, naming the pack.
+  const blob = repo.git('rev-parse', 'HEAD:big.yaml');
+  const other = similarRepo(1);
   try {
-    repo.git('gc', '--quiet');
-    const gitdir = join(repo.dir, '.git');
-    const blob = repo.git('rev-parse', 'HEAD:big.yaml');
-    const packs = new Packs(gitdir);
-    assert.ok(packs.readBlob(blob));
-    packs.close();
-    assert.is(packs.readBlob(blob), undefined);
-    const dir = join(gitdir, 'objects/pack');
-    const idx = join(dir, readdirSync(dir).find((n) => n.endsWith('.idx'))!);
-    writeFileSync(idx, readFileSync(idx).subarray(0, 2000));
-    const cut = new Packs(gitdir);
-    assert.throws(() => cut.readBlob(blob), (e: Error) => e instanceof PackError && /index of pack-[0-9a-f]+ is cut short/.test(e.message));
-    cut.close();
+    execFileSync('git', ['pack-objects', '--quiet', join(gitdir, 'objects/pack/pack')], { cwd: other.dir, input: `${blob}\n` });
   } finally {
-    repo.cleanup();
+    other.cleanup();
   }
-});
-
-test('a missing object is undefined; a tree is refused as not a blob; a damaged copy is refused naming the pack, unless another pack has a good one', () => {
-  const repo = similarRepo(1);
-  try {
-    repo.git('gc', '--quiet');
-    const gitdir = join(repo.dir, '.git');
-    const packs = new Packs(gitdir);
-    assert.is(packs.readBlob('0'.repeat(40)), undefined);
-    const tree = repo.git('rev-parse', 'HEAD:deploy');
-    assert.throws(() => packs.readBlob(tree), (e: Error) => e instanceof PackError && /is a tree, not a blob/.test(e.message));
-    packs.close();
-
-    // A second pack with a good copy of a blob (from a fresh repository with the same file); the copy in the pack our
-    // reader tries first is damaged: the other is read. Without the other, the damage is said, naming the pack.
-    const blob = repo.git('rev-parse', 'HEAD:big.yaml');
-    const other = similarRepo(1);
-    try {
-      execFileSync('git', ['pack-objects', '--quiet', join(gitdir, 'objects/pack/pack')], { cwd: other.dir, input: `${blob}\n` });
-    } finally {
-      other.cleanup();
-    }
-    const [first, second] = readdirSync(join(gitdir, 'objects/pack')).filter((n) => n.endsWith('.pack')).map((n) => n.slice(0, -5)).sort();
-    damage(repo, blob, first);
-    const both = new Packs(gitdir);
-    assert.is(Buffer.from(both.readBlob(blob)!).toString(), `data: "${'x'.repeat(200_000)}"\n`);
-    both.close();
-    for (const ext of ['pack', 'idx']) rmSync(join(gitdir, `objects/pack/${second}.${ext}`), { force: true });
-    const damaged = new Packs(gitdir);
-    assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(first));
-    damaged.close();
-  } finally {
-    repo.cleanup();
-  }
-});
+  const [first, second] = readdirSync(join(gitdir, 'objects/pack')).filter((n) => n.endsWith('.pack')).map((n) => n.slice(0, -5)).sort();
+  damage(repo, blob, first);
+  const both = new Packs(gitdir);
+  assert.is(Buffer.from(both.readBlob(blob)!).toString(), `data: "${'x'.repeat(200_000)}"\n`);
+  both.close();
+  for (const ext of ['pack', 'idx']) rmSync(join(gitdir, `objects/pack/${second}.${ext}`), { force: true });
+  const damaged = new Packs(gitdir);
+  assert.throws(() => damaged.readBlob(blob), (e: Error) => e instanceof PackError && e.message.includes(first));
+  damaged.close();
+}));
 
 test('the source reads a packed revision as git does, and names a damaged packed blob with its path', async () => {
   const repo = similarRepo();
