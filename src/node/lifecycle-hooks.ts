@@ -2,6 +2,7 @@
 // httpGet against the pod's address (or the handler's host), or sleep. The probe's own exec and HTTP code does the work.
 import { setTimeout as delay } from 'node:timers/promises';
 import { probeOnce, type ProbeContext, type Probe } from './probes.ts';
+import { timerDelayMs } from './timer-delay.ts';
 
 /** core/v1 LifecycleHandler. */
 export interface LifecycleHandler {
@@ -19,7 +20,7 @@ export interface HookResult { ok: boolean; message?: string }
  */
 export async function runHook(handler: LifecycleHandler, ctx: ProbeContext & { timeoutMs: number; msPerSecond: number; signal?: AbortSignal }): Promise<HookResult> {
   if (handler.sleep) {
-    const ms = Math.min(ctx.timeoutMs, handler.sleep.seconds * ctx.msPerSecond);
+    const ms = timerDelayMs(Math.min(ctx.timeoutMs, handler.sleep.seconds * ctx.msPerSecond));
     await delay(ms, undefined, ctx.signal ? { signal: ctx.signal } : {}).catch(() => {});
     return { ok: true };
   }

@@ -56,4 +56,20 @@ test('httpGet: a 2xx passes, a 500 fails; sleep lasts its seconds, bounded by th
   assert.match((await runHook({ httpGet: { port: closed } }, ctx())).message!, /connection refused/);
 });
 
+test('a sleep longer than a timer can wait (40 days, in a grace as long) still sleeps: node would end it at once', async () => {
+  const warn = process.emitWarning;
+  process.emitWarning = () => {}; // node's TimeoutOverflowWarning, were the delay not clamped
+  const abort = new AbortController();
+  try {
+    const days = 40 * 86_400;
+    const slept = runHook({ sleep: { seconds: days } }, { ...ctx({ timeoutMs: days * 1000, signal: abort.signal }), msPerSecond: 1000 });
+    // Still sleeping once a 100 ms timer set after it has fired (an unclamped one fires after 1 ms).
+    assert.is(await Promise.race([slept.then(() => 'ended'), new Promise((r) => setTimeout(() => r('sleeping'), 100))]), 'sleeping');
+    abort.abort();
+    assert.equal(await slept, { ok: true });
+  } finally {
+    process.emitWarning = warn;
+  }
+});
+
 test.run();

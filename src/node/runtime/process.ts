@@ -4,7 +4,7 @@ import { constants as fsConstants, readlinkSync } from 'node:fs';
 import { access, mkdir, stat } from '../quick-fs.ts';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
-import { killDelayMs, type ContainerExit, type ContainerLaunch, type ContainerRecord, type ExecResult, type Mount, type RunningContainer, type Runtime } from './runtime.ts';
+import { type ContainerExit, type ContainerLaunch, type ContainerRecord, type ExecResult, type Mount, type RunningContainer, type Runtime } from './runtime.ts';
 import { groupGone, isSameProcessAlive, procStat, signalGroup } from './process-group.ts';
 import { findStrays, removeStrays } from './process-strays.ts';
 import { collectExecOutput } from './exec-output.ts';
@@ -13,6 +13,7 @@ import { processSecurity } from './process-security.ts';
 import { watchLogTimes } from '../log-times.ts';
 import { inMountNamespace, mountNamespaceFlags, underMount } from '../volumes/mount-namespace.ts';
 import { join, resolve as resolvePath } from 'node:path';
+import { timerDelayMs } from '../timer-delay.ts';
 
 /** How a process container is found again: its pid (= its process group) and its start time, which a reused pid lacks. */
 interface ProcessRecord { pid: number; startTime: string; startedAt: string }
@@ -177,7 +178,7 @@ class ProcessContainer implements RunningContainer {
     if (at < this.killAt) {
       this.killAt = at;
       clearTimeout(this.killTimer);
-      this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), killDelayMs(graceMs));
+      this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), timerDelayMs(graceMs));
     }
     return this.exited;
   }
@@ -237,7 +238,7 @@ class AdoptedContainer implements RunningContainer {
       this.killTimer = setTimeout(() => {
         this.sent = 'SIGKILL';
         signalGroup(this.pid, 'SIGKILL');
-      }, killDelayMs(graceMs));
+      }, timerDelayMs(graceMs));
     }
     return this.exited;
   }

@@ -98,11 +98,6 @@ export interface PullOptions {
   auth?: { auths: Record<string, { auth?: string; username?: string; password?: string }> };
 }
 
-/**
- * The delay of a stop's SIGKILL: the grace, at most what a timer can wait (~24.8 days; node fires a longer one at
- * once, so a pod's terminationGracePeriodSeconds of a month was no grace at all).
- */
-export const killDelayMs = (graceMs: number): number => Math.min(Math.max(0, graceMs), 2 ** 31 - 1);
 
 /** A pull that failed: `reason` is the container's waiting reason (ErrImagePull; ErrImageNeverPull for policy Never). */
 export class ImagePullError extends Error {

@@ -12,7 +12,7 @@ import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  ImagePullError, killDelayMs, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
+  ImagePullError, type ContainerExit, type ContainerLaunch, type ExecResult, type ImageInfo, type Mount, type PullOptions,
   type ContainerRecord, type ContainerUsageSample, type RunningContainer, type Runtime, type SandboxSpec,
 } from '../runtime.ts';
 import { apiError, PodmanApi, seg, type ApiResult } from './api.ts';
@@ -33,6 +33,7 @@ import { formatResolvConf } from '../../../model/resolv-conf.ts';
 import {
   createPodNamespaces, ensureBridge, hasPodNamespaces, joinPodNamespaces, podNamespacesAvailable, podNamespacesNamed, removeBridge, removePodNamespaces,
 } from './pod-namespaces.ts';
+import { timerDelayMs } from '../../timer-delay.ts';
 
 const LABEL = 'convergit.instance';
 /** Who a container is: its pod, its name in the pod, its run (restartCount). Checked before a re-adoption. */
@@ -888,7 +889,7 @@ class PodmanContainer implements RunningContainer {
       this.killTimer = setTimeout(() => {
         this.sent = 'SIGKILL';
         void this.rt.signal(this.name, 'KILL');
-      }, killDelayMs(graceMs));
+      }, timerDelayMs(graceMs));
     }
     return this.exited;
   }
