@@ -17,11 +17,15 @@ function loopThreadTimes(): { runMs: number; waitMs: number } | undefined {
 /**
  * How busy the loop was over a window of `wallMs`: the share of the time it could have run that it ran (on a CPU
  * `runMs`, waiting for one `waitMs`). A burst that waited for a core (a loaded machine) is no more work for it, and a
- * loop held busy on a loaded machine still counts as busy. Without the thread's times, the event loop's utilisation.
+ * loop held busy on a loaded machine still counts as busy. Time the loop spent in a callback (`utilization`) that
+ * was neither run nor waited is left out as unknown: a blocking system call, or a CPU taken from the whole machine
+ * (a VM's stolen time, a stopped process), which had made a loop spinning throughout look a third busy on a loaded
+ * CI machine. Without the thread's times, the event loop's utilisation.
  */
 export function busyShare(wallMs: number, utilization: number, thread?: { runMs: number; waitMs: number }): number {
   if (!thread) return utilization;
-  const could = wallMs - thread.waitMs;
+  const unseen = Math.max(0, utilization * wallMs - thread.runMs - thread.waitMs);
+  const could = wallMs - thread.waitMs - unseen;
   return could > 0 ? Math.min(1, Math.max(0, thread.runMs / could)) : 1;
 }
 

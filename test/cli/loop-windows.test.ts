@@ -3,6 +3,7 @@
 // does not look like more work than it is, and a loop held busy there still looks busy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
 import { busyShare, everyLoopWindow } from '../../src/cli/loop-windows.ts';
 
 test('busyShare: the time run over the time the thread could run', () => {
@@ -11,6 +12,8 @@ test('busyShare: the time run over the time the thread could run', () => {
   assert.is(busyShare(200, 1, { runMs: 100, waitMs: 100 }), 1, 'busy the whole time it had a core (a loaded machine): busy');
   assert.is(busyShare(200, 0.4, { runMs: 0, waitMs: 0 }), 0, 'held without a CPU (blocked): not busy');
   assert.is(busyShare(200, 0.3), 0.3, 'without the thread\'s times: the event loop\'s utilisation');
+  assert.is(busyShare(200, 1, { runMs: 60, waitMs: 0 }), 1, 'in a callback all along, 140 ms neither run nor waited (CPU taken from the machine): busy');
+  assert.is(busyShare(200, 0.5, { runMs: 50, waitMs: 0 }), 50 / 150, 'ran 50, held 50 in a call (unseen), idle 100: 50 of the 150 ms seen');
 });
 
 /** The busy share of the first whole window in which `block` ran once, for 80 ms of a 200 ms window. */
@@ -46,6 +49,31 @@ test('a window the loop spent held without a CPU does not (the event loop\'s uti
   if (!linux) return;
   const share = await shareWhile(wait);
   assert.ok(share < 0.15, `80 ms held, no CPU, in a 200 ms window: busy ${share.toFixed(2)}`);
+});
+
+test('a loop spinning throughout counts as busy when its process is stopped meanwhile (a VM\'s CPU taken away)', async () => {
+  if (!linux) return;
+  // The child spins in 10 ms callbacks (its timers still fire) and prints its first three windows' shares.
+  const script = `
+    import { everyLoopWindow } from ${JSON.stringify(new URL('../../src/cli/loop-windows.ts', import.meta.url).pathname)};
+    const shares = [];
+    const timer = everyLoopWindow(200, (b) => { shares.push(b); if (shares.length === 3) { console.log(JSON.stringify(shares)); process.exit(0); } });
+    timer.ref();
+    const slice = () => { for (const end = performance.now() + 10; performance.now() < end;); setImmediate(slice); };
+    slice();
+    console.error('spinning');`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
+  // Stopped for 400 ms in its first window: neither on a CPU nor waiting for one, as when a VM's CPU is stolen.
+  child.kill('SIGSTOP');
+  await new Promise((r) => setTimeout(r, 400));
+  child.kill('SIGCONT');
+  await new Promise((r) => child.once('exit', r));
+  const shares = JSON.parse(out) as number[];
+  // Before: the stopped time counted as time it could have run, ~200 of 600 ms: a third busy.
+  assert.ok(Math.min(...shares) > 0.8, `busy shares ${shares.map((x) => x.toFixed(2)).join(', ')}`);
 });
 
 test.run();
