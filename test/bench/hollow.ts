@@ -2,7 +2,8 @@
 // commit to every pod Running. Prints figures next to issue 14's targets; asserts nothing. The serve runs with
 // --cpu-prof, and the top self-time functions of the run are printed, so the next change can see where time goes
 // (NOPROF=1: without it, as scale10k; on 2026-12-05 the figures did not differ beyond the machine's own drift).
-// HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare);
+// HOLLOW_NODES and HOLLOW_PODS_PER_NODE size it; HOLLOW_SERVE_ARGS adds serve flags (`--loop-nice 0`, to compare),
+// HOLLOW_NODE_ARGS node's (`--trace-gc-nvp`, to see a collection's phases in HOLLOW_SERVE_LOG);
 // HOLLOW_SERVICES=1 puts a Service in front of each Deployment (the section `hollow-services` does).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -85,7 +86,7 @@ export async function hollowScale(nodes = Number(process.env.HOLLOW_NODES ?? 100
   // serve's event-loop stalls (loop-stalls.mjs), with the CPU in each: what made the GETs wait, whatever the load.
   const stallsFile = path.join(dataDir, 'loop-stalls.json');
   const serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--hollow', '--nodes', String(nodes), '--node-name', 'hollow', ...(process.env.HOLLOW_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])],
-    { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname],
+    { nodeArgs: [...(process.env.NOPROF ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), '--max-old-space-size=4096', '--trace-gc', '--import', new URL('./loop-stalls.mjs', import.meta.url).pathname, ...(process.env.HOLLOW_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
       env: { ...process.env, LOOP_STALLS_OUT: stallsFile }, listenTimeoutMs: 600_000 })
     // A serve that did not start leaves no folder behind: a folder that is there keeps its address blocks reserved,
     // and the next serves' hollow nodes then find no room ("no free pod CIDR").
