@@ -25,51 +25,81 @@ export interface JournalRecord {
   metaDel?: Record<string, string[]>;
 }
 
-/** About this much JSON is made per piece of a record, and a turn of the event loop makes pieces for about TURN_MS. */
-const PIECE = 256 * 1024;
+/** A turn of the event loop encodes objects of a record for about this long. */
 const TURN_MS = 4;
+/** UTF-8's most bytes for one UTF-16 code unit: room enough for a string without measuring it first. */
+const MOST_BYTES_PER_CHAR = 3;
 
 /**
- * A record's JSON in pieces: everything but the objects first (made at once, so the meta values are those of the
- * instant the record was taken), then the objects, a few hundred kB at a time. The objects' text is the one the
- * API sends too when it made one (model/stored-json.ts); a pod's is kept from here, which makes its first LIST or
- * GET a lookup. Stored objects never change, so pieces made over several turns still form one record.
- */
-function* recordPieces(r: JournalRecord): Generator<string> {
-  const { put, ...rest } = r;
-  const head = JSON.stringify(rest);
-  if (!put) return yield head;
-  let piece = `${head.slice(0, -1)},"put":[`;
-  for (let i = 0; i < put.length; i++) {
-    piece += (i ? ',' : '') + persistedJson(put[i]);
-    if (piece.length >= PIECE) {
-      yield piece;
-      piece = '';
-    }
-  }
-  yield `${piece}]}`;
-}
-
-/**
- * A record as the bytes to append, made over several turns of the event loop: a burst of 10,000 pod changes is one
- * record of tens of MB, whose serialisation and checksum in one turn stalled every request for a second. The
- * checksum is carried from piece to piece, and each piece is encoded as it is made, so the last turn only copies
- * bytes (one string of the whole record, then its encoding, took tens of ms more in one turn).
+ * A record's line, `<crc32 hex> <json>\n`, written into one buffer that doubles as it fills: everything but the
+ * objects first (made at once, so the meta values are those of the instant the record was taken), then each
+ * object's text, encoded where it goes. The objects' text is the one the API sends too when it made one
+ * (model/stored-json.ts); a pod's is kept from here, which makes its first LIST or GET a lookup. Stored objects
+ * never change, so a record encoded over several turns of the event loop is still one state: a burst of 10,000 pod
+ * changes is a record of tens of MB, whose serialisation and checksum in one turn stalled every request for a second.
+ * The checksum is carried from turn to turn. No string of the record or of a piece of it is made: the 256 kB pieces
+ * joined from the objects' texts (and their flattened copies, to encode them) outlived young-generation collections,
+ * a tenth of what a hollow pod's scavenges copied.
  */
 async function encodeRecordYielding(r: JournalRecord): Promise<Buffer> {
-  const pieces: Buffer[] = [];
-  let crc = 0;
-  const slice = new TimeSlice(TURN_MS);
-  for (const piece of recordPieces(r)) {
-    const bytes = Buffer.from(piece);
-    crc = crc32(bytes, crc);
-    pieces.push(bytes);
-    if (slice.over) await slice.next();
+  const { put, ...rest } = r;
+  const head = JSON.stringify(rest);
+  const out = new RecordBytes(head.length * MOST_BYTES_PER_CHAR + (put?.length ?? 0) * 2048);
+  if (!put) out.write(head);
+  else {
+    out.write(`${head.slice(0, -1)},"put":[`);
+    const slice = new TimeSlice(TURN_MS);
+    for (let i = 0; i < put.length; i++) {
+      if (i) out.write(',');
+      out.write(persistedJson(put[i]));
+      if (slice.over) {
+        out.sum();
+        await slice.next();
+      }
+    }
+    out.write(']}');
   }
-  return Buffer.concat([Buffer.from(`${crc.toString(16).padStart(8, '0')} `), ...pieces, NEWLINE]);
+  return out.line();
 }
 
-const NEWLINE = Buffer.from('\n');
+/** A journal line's bytes: room for the checksum kept at the front, the JSON appended, the checksum written last. */
+class RecordBytes {
+  private static readonly CRC = 9; // 8 hex digits and a space
+  private buf: Buffer;
+  private used = RecordBytes.CRC;
+  private summed = RecordBytes.CRC;
+  private crc = 0;
+
+  constructor(estimate: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, RecordBytes.CRC + estimate + 1));
+  }
+
+  write(s: string): void {
+    const room = this.used + s.length * MOST_BYTES_PER_CHAR + 1; // + the newline
+    if (room > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, room));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(s, this.used);
+  }
+
+  /** Checksums what was written since the last call. */
+  sum(): void {
+    this.crc = crc32(this.buf.subarray(this.summed, this.used), this.crc);
+    this.summed = this.used;
+  }
+
+  /** The whole line: its checksum, the JSON and the newline. */
+  line(): Buffer {
+    this.sum();
+    this.buf.write(`${this.crc.toString(16).padStart(8, '0')} `, 0, 'latin1');
+    this.buf[this.used++] = 0x0a;
+    return this.buf.subarray(0, this.used);
+  }
+}
+
+
 
 export interface JournalRead {
   records: JournalRecord[];

@@ -182,7 +182,7 @@ test('a write appends what changed to state.journal; once the journal outgrows s
   assert.equal(await again.list('ConfigMap'), await (async () => { const s = await stateOf(dir); return s.objects.sort((a: any, b: any) => a.metadata.name.localeCompare(b.metadata.name)); })());
 });
 
-test('a record of a megabyte is made in pieces with one checksum, and read back whole; a change after it is taken goes in the next', async () => {
+test('a record of a megabyte is made over turns of the event loop with one checksum, and read back whole; a change after it is taken goes in the next', async () => {
   const { store, dir } = await freshStore({ flushDelay: 60_000, journalMin: 64 << 20 });
   await store.create(cm('first', {}));
   await store.flush(); // the snapshot
@@ -194,11 +194,28 @@ test('a record of a megabyte is made in pieces with one checksum, and read back 
   await store.flush();
   const { records } = await readJournal(join(dir, 'state.journal'));
   assert.equal(records.map((r) => r.put?.length), [3000, 1]);
-  assert.ok((await stat(join(dir, 'state.journal'))).size > 900_000, 'several pieces of 256 kB');
+  assert.ok((await stat(join(dir, 'state.journal'))).size > 900_000, 'a megabyte');
   await store.close();
   const again = await open(dir);
   assert.is((await again.list('ConfigMap')).length, 3002);
   assert.equal((await again.get('ConfigMap', 'default', 'c2999'))!.data, { v: '2999'.repeat(100) });
+});
+
+test('a record bigger than its first buffer, of texts beyond ASCII (é, €, an emoji of two UTF-16 units), reads back as written', async () => {
+  const { store, dir } = await freshStore({ flushDelay: 60_000, journalMin: 64 << 20 });
+  await store.create(cm('first', {}));
+  await store.flush(); // the snapshot
+  // 20 objects of ~100 kB: the buffer is sized for 2 kB an object, so it grows several times.
+  const text = (i: number) => `é€😀${i}`.repeat(10_000);
+  for (let i = 0; i < 20; i++) await store.create(cm(`big${i}`, { v: text(i) }));
+  await store.flush();
+  const { records, torn } = await readJournal(join(dir, 'state.journal'));
+  assert.is(torn, false);
+  assert.equal(records.map((r) => r.put?.length), [20]);
+  assert.equal(records[0].put!.map((o) => (o as any).data.v), Array.from({ length: 20 }, (_, i) => text(i)));
+  await store.close();
+  const again = await open(dir);
+  assert.equal((await again.get('ConfigMap', 'default', 'big19'))!.data, { v: text(19) });
 });
 
 test('a map-valued meta record is written as the entries that changed; reopened, replayed or compacted, it is the same map', async () => {
