@@ -3,7 +3,9 @@
 // is measured is ReplicaSet → scheduler → bind → node → status and their watchers. Prints CPU per pod, store writes
 // per pod by kind (and Event reason), controller syncs per pod, the creation and binding rates; MARK <from µs> <to µs> is the run on the clock
 // of `node --cpu-prof` profiles (profile-summary.ts's window). HEAPSAMPLE=1 also prints what allocated most during
-// the run (V8's sampling heap profiler, collected objects included: the garbage collector's work). HOLLOW_SERVICES=1
+// the run (V8's sampling heap profiler, collected objects included: the garbage collector's work); HEAPSAMPLE=survivors
+// only what outlived a young-generation collection (what scavenges copy and promote, but for big strings and arrays,
+// whose pages are promoted whole). HOLLOW_SERVICES=1
 // puts a Service in front of each Deployment; HEAPSNAP=<file> (with node --expose-gc) prints the heap after a full
 // collection once every pod runs and writes a heap snapshot there.
 //   HOLLOW_NODES=100 HOLLOW_PODS_PER_NODE=30 node --import tsx [--cpu-prof --cpu-prof-dir=DIR] test/bench/hollow-engine.ts
@@ -52,7 +54,7 @@ const { Session } = await import('node:inspector/promises');
 const session = new Session();
 if (process.env.HEAPSAMPLE) {
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.HEAPSAMPLE !== 'survivors' } as any);
 }
 const cpu0 = process.cpuUsage();
 const c0 = performance.now();
