@@ -99,8 +99,6 @@ class RecordBytes {
   }
 }
 
-
-
 export interface JournalRead {
   records: JournalRecord[];
   /** Bytes up to the end of the last good record: where the next append goes. */

@@ -98,7 +98,6 @@ export interface PullOptions {
   auth?: { auths: Record<string, { auth?: string; username?: string; password?: string }> };
 }
 
-
 /** A pull that failed: `reason` is the container's waiting reason (ErrImagePull; ErrImageNeverPull for policy Never). */
 export class ImagePullError extends Error {
   constructor(readonly reason: 'ErrImagePull' | 'ErrImageNeverPull', message: string) {
