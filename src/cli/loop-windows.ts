@@ -20,17 +20,20 @@ function loopThreadTimes(): { runMs: number; waitMs: number } | undefined {
  * loop held busy on a loaded machine still counts as busy. Time the loop spent in a callback (`utilization`) that
  * was neither run nor waited is left out as unknown: a blocking system call, or a CPU taken from the whole machine
  * (a VM's stolen time, a stopped process), which had made a loop spinning throughout look a third busy on a loaded
- * CI machine. Without the thread's times, the event loop's utilisation.
+ * CI machine; NaN when that was most of the window. Without the thread's times, the event loop's utilisation.
  */
 export function busyShare(wallMs: number, utilization: number, thread?: { runMs: number; waitMs: number }): number {
   if (!thread) return utilization;
   const unseen = Math.max(0, utilization * wallMs - thread.runMs - thread.waitMs);
+  // Held in a call (or robbed of the CPU) for most of the window: too little seen to say. NaN is neither busy nor quiet
+  // to the callers (heap-growth.ts, start-heap.ts).
+  if (unseen > wallMs * 0.75) return NaN;
   const could = wallMs - thread.waitMs - unseen;
   return could > 0 ? Math.min(1, Math.max(0, thread.runMs / could)) : 1;
 }
 
 /**
- * Calls `each` every `windowMs` with the share of that window serve's loop was busy (0 to 1, busyShare): how serve
+ * Calls `each` every `windowMs` with the share of that window serve's loop was busy (0 to 1, or NaN: busyShare): how serve
  * tells a burst of work from quiet. The timer is unref'd (it keeps no process alive); clear it to stop.
  */
 export function everyLoopWindow(windowMs: number, each: (busy: number) => void): NodeJS.Timeout {

@@ -14,6 +14,9 @@ test('busyShare: the time run over the time the thread could run', () => {
   assert.is(busyShare(200, 0.3), 0.3, 'without the thread\'s times: the event loop\'s utilisation');
   assert.is(busyShare(200, 1, { runMs: 60, waitMs: 0 }), 1, 'in a callback all along, 140 ms neither run nor waited (CPU taken from the machine): busy');
   assert.is(busyShare(200, 0.5, { runMs: 50, waitMs: 0 }), 50 / 150, 'ran 50, held 50 in a call (unseen), idle 100: 50 of the 150 ms seen');
+  assert.ok(Number.isNaN(busyShare(200, 1, { runMs: 0, waitMs: 0 })), 'held in a call the whole window: unknown, neither busy nor quiet');
+  assert.ok(Number.isNaN(busyShare(200, 1, { runMs: 10, waitMs: 0 })), 'held 95% of it: a ratio of two small numbers would be noise');
+  assert.is(busyShare(200, 1, { runMs: 0, waitMs: 200 }), 1, 'waited for a core the whole window: busy');
 });
 
 /** The busy share of the first whole window in which `block` ran once, for 80 ms of a 200 ms window. */
@@ -53,11 +56,12 @@ test('a window the loop spent held without a CPU does not (the event loop\'s uti
 
 test('a loop spinning throughout counts as busy when its process is stopped meanwhile (a VM\'s CPU taken away)', async () => {
   if (!linux) return;
-  // The child spins in 10 ms callbacks (its timers still fire) and prints its first three windows' shares.
+  // The child spins in 10 ms callbacks (its timers still fire) and prints its first two windows' shares (of 1 s: a
+  // stop of half a second is at most half of one, where a busy share is still said).
   const script = `
     import { everyLoopWindow } from ${JSON.stringify(new URL('../../src/cli/loop-windows.ts', import.meta.url).pathname)};
     const shares = [];
-    const timer = everyLoopWindow(200, (b) => { shares.push(b); if (shares.length === 3) { console.log(JSON.stringify(shares)); process.exit(0); } });
+    const timer = everyLoopWindow(1000, (b) => { shares.push(b); if (shares.length === 2) { console.log(JSON.stringify(shares)); process.exit(0); } });
     timer.ref();
     const slice = () => { for (const end = performance.now() + 10; performance.now() < end;); setImmediate(slice); };
     slice();
@@ -65,14 +69,19 @@ test('a loop spinning throughout counts as busy when its process is stopped mean
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
-  await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
-  // Stopped for 400 ms in its first window: neither on a CPU nor waiting for one, as when a VM's CPU is stolen.
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => { err += d; if (err.includes('spinning')) resolve(); });
+    child.once('exit', () => reject(new Error(`the child exited before spinning: ${err}`)));
+  });
+  // Stopped for 500 ms in its first window: neither on a CPU nor waiting for one, as when a VM's CPU is stolen.
   child.kill('SIGSTOP');
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, 500));
   child.kill('SIGCONT');
   await new Promise((r) => child.once('exit', r));
+  assert.ok(out, `the child printed no shares: ${err}`);
   const shares = JSON.parse(out) as number[];
-  // Before: the stopped time counted as time it could have run, ~200 of 600 ms: a third busy.
+  // Before: the stopped time counted as time it could have run, ~500 of 1,000 ms: half busy.
   assert.ok(Math.min(...shares) > 0.8, `busy shares ${shares.map((x) => x.toFixed(2)).join(', ')}`);
 });
 
