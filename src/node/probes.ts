@@ -2,6 +2,7 @@
 import { request, type RequestOptions } from 'node:http';
 import { connectToPod, podConnection, type PodNetwork } from '../netns/pod-network.ts';
 import type { ContainerLaunch, Runtime } from './runtime/runtime.ts';
+import { timerDelayMs } from './timer-delay.ts';
 
 export interface HTTPHeader { name: string; value: string }
 
@@ -38,7 +39,8 @@ const PROBE_USER_AGENT = 'kube-probe/convergit';
 const MAX_BODY = 10 * 1024;
 
 export async function probeOnce(probe: Probe, ctx: ProbeContext): Promise<ProbeResult> {
-  const timeoutMs = ctx.timeoutMs ?? (probe.timeoutSeconds ?? 1) * 1000;
+  // At most what a timer can wait: a preStop hook's time is the pod's grace, which may be a month.
+  const timeoutMs = timerDelayMs(ctx.timeoutMs ?? (probe.timeoutSeconds ?? 1) * 1000);
   try {
     if (probe.exec) return await execProbe(probe.exec.command ?? [], ctx, timeoutMs);
     if (probe.httpGet) {

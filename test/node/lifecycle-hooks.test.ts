@@ -56,7 +56,7 @@ test('httpGet: a 2xx passes, a 500 fails; sleep lasts its seconds, bounded by th
   assert.match((await runHook({ httpGet: { port: closed } }, ctx())).message!, /connection refused/);
 });
 
-test('a sleep longer than a timer can wait (40 days, in a grace as long) still sleeps: node would end it at once', async () => {
+test('a sleep or an exec given longer than a timer can wait (40 days, in a grace as long) still runs: node would end it at once', async () => {
   const warn = process.emitWarning;
   process.emitWarning = () => {}; // node's TimeoutOverflowWarning, were the delay not clamped
   const abort = new AbortController();
@@ -67,6 +67,8 @@ test('a sleep longer than a timer can wait (40 days, in a grace as long) still s
     assert.is(await Promise.race([slept.then(() => 'ended'), new Promise((r) => setTimeout(() => r('sleeping'), 100))]), 'sleeping');
     abort.abort();
     assert.equal(await slept, { ok: true });
+    // An exec hook given as long is not timed out at once either.
+    assert.equal(await runHook({ exec: { command: ['sh', '-c', 'sleep 0.2; exit 0'] } }, ctx({ timeoutMs: days * 1000 })), { ok: true });
   } finally {
     process.emitWarning = warn;
   }
