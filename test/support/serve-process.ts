@@ -51,7 +51,14 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
       return { clusterCIDR: m[1], serviceCIDR: m[2] };
     },
     async get(path, headers) {
-      const res = await fetch(url + path, { headers });
+      // Once more on a connection that failed: a test that blocked its own loop (execFileSync of a slow podman exec)
+      // past serve's 5 s keep-alive can pick the socket serve has just closed ("fetch failed", seen in CI), as a
+      // client-go GET is retried on a reset connection. A second failure says why, and whether serve is gone.
+      const once = () => fetch(url + path, { headers });
+      const res = await once().catch(once).catch((e) => {
+        const why = e.cause?.code ?? e.cause?.message;
+        throw new Error(`GET ${path}: ${e.message}${why ? ` (${why})` : ''}${child.exitCode !== null ? `; serve exited with ${child.exitCode}:\n${out.slice(-4000)}` : ''}`);
+      });
       const text = await res.text();
       let body: any;
       try { body = JSON.parse(text); } catch { body = undefined; }
