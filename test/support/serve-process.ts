@@ -55,7 +55,11 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
       // past serve's 5 s keep-alive can pick the socket serve has just closed ("fetch failed", seen in CI), as a
       // client-go GET is retried on a reset connection. A second failure says why, and whether serve is gone.
       const once = () => fetch(url + path, { headers });
-      const res = await once().catch(once).catch((e) => {
+      const res = await once().catch((e) => {
+        // Said, so that a run shows how often it happens and whether serve was gone.
+        console.log(`notice: GET ${path} failed (${e.cause?.code ?? e.cause?.message ?? e.message}${child.exitCode !== null ? `; serve exited with ${child.exitCode}` : ''}), tried once more`);
+        return once();
+      }).catch((e) => {
         const why = e.cause?.code ?? e.cause?.message;
         throw new Error(`GET ${path}: ${e.message}${why ? ` (${why})` : ''}${child.exitCode !== null ? `; serve exited with ${child.exitCode}:\n${out.slice(-4000)}` : ''}`);
       });
