@@ -229,19 +229,7 @@ export class TreeReader {
     if (text === undefined) {
       const blob = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
         await this.slice.yield();
-        // Packed first (a clone is; a lookup in the index is a binary search, a loose file's absence an exception).
-        // A damaged packed copy is said only when there is no loose one either.
-        let damaged: unknown;
-        let blob: Uint8Array | undefined;
-        try {
-          blob = this.packs?.readBlob(oid);
-        } catch (e) {
-          damaged = e;
-        }
-        blob ??= readLooseBlob(this.gitdir, oid);
-        if (blob) return blob;
-        if (damaged) throw damaged;
-        return await this.readPacked(oid);
+        return this.blob(oid);
       }));
       this.stats.blobsRead++;
       text = known.get(oid) ?? decodeText(blob); // the same blob may have been read meanwhile at another path
@@ -254,6 +242,25 @@ export class TreeReader {
    * A blob found neither in the packs nor loose (a gc packed it during the read, or a pack our reader leaves to
    * isomorphic-git); a miss lists the packs again.
    */
+  /**
+   * Blob `oid`: packed first (a clone is; a lookup in the index is a binary search, a loose file's absence an
+   * exception), then loose, then isomorphic-git's reader. A damaged packed copy is said only when there is no loose
+   * one either.
+   */
+  private async blob(oid: string): Promise<Uint8Array> {
+    let damaged: unknown;
+    try {
+      const packed = this.packs?.readBlob(oid);
+      if (packed) return packed;
+    } catch (e) {
+      damaged = e;
+    }
+    const loose = readLooseBlob(this.gitdir, oid);
+    if (loose) return loose;
+    if (damaged) throw damaged;
+    return this.readPacked(oid);
+  }
+
   private async readPacked(oid: string): Promise<Uint8Array> {
     const read = () => {
       this.fs.absent.add(loosePath(this.gitdir, oid));

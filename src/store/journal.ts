@@ -29,6 +29,8 @@ export interface JournalRecord {
 const TURN_MS = 4;
 /** UTF-8's most bytes for one UTF-16 code unit: room enough for a string without measuring it first. */
 const MOST_BYTES_PER_CHAR = 3;
+/** A guess at an object's text, for a record's first buffer (it doubles when short): a pod's is about 2 kB. */
+const BYTES_PER_OBJECT = 2048;
 
 /**
  * A record's line, `<crc32 hex> <json>\n`, written into one buffer that doubles as it fills: everything but the
@@ -43,7 +45,7 @@ const MOST_BYTES_PER_CHAR = 3;
 async function encodeRecordYielding(r: JournalRecord): Promise<Buffer> {
   const { put, ...rest } = r;
   const head = JSON.stringify(rest);
-  const out = new RecordBytes(head.length * MOST_BYTES_PER_CHAR + (put?.length ?? 0) * 2048);
+  const out = new RecordBytes(head.length * MOST_BYTES_PER_CHAR + (put?.length ?? 0) * BYTES_PER_OBJECT);
   if (!put) out.write(head);
   else {
     out.write(`${head.slice(0, -1)},"put":[`);

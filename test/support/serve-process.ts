@@ -14,7 +14,7 @@ export interface ServeProcess {
   /**
    * `convergit stop --data-dir … --grace-period 1`: serve exits and so do the pods' containers it would leave running,
    * each given 1 s after SIGTERM (a test's clean-up, where a PID 1 ignoring SIGTERM would take its pod's 30 s; the
-   * pods' own grace at a stop is e2e/restart's to test).
+   * pods' own grace at a stop is e2e/restart's and e2e/podman-stop's to test).
    */
   shutdown(): Promise<void>;
 }
@@ -54,15 +54,12 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
       // Once more on a connection that failed: a test that blocked its own loop (execFileSync of a slow podman exec)
       // past serve's 5 s keep-alive can pick the socket serve has just closed ("fetch failed", seen in CI), as a
       // client-go GET is retried on a reset connection. A second failure says why, and whether serve is gone.
+      // The retry is said, so that a run shows how often it happens and whether serve was gone.
       const once = () => fetch(url + path, { headers });
-      const res = await once().catch((e) => {
-        // Said, so that a run shows how often it happens and whether serve was gone.
-        console.log(`notice: GET ${path} failed (${e.cause?.code ?? e.cause?.message ?? e.message}${child.exitCode !== null ? `; serve exited with ${child.exitCode}` : ''}), tried once more`);
-        return once();
-      }).catch((e) => {
-        const why = e.cause?.code ?? e.cause?.message;
-        throw new Error(`GET ${path}: ${e.message}${why ? ` (${why})` : ''}${child.exitCode !== null ? `; serve exited with ${child.exitCode}:\n${out.slice(-4000)}` : ''}`);
-      });
+      const failed = (e: any) => `GET ${path} failed (${e.cause?.code ?? e.cause?.message ?? e.message}${child.exitCode !== null ? `; serve exited with ${child.exitCode}` : ''})`;
+      const res = await once()
+        .catch((e) => { console.log(`notice: ${failed(e)}, tried once more`); return once(); })
+        .catch((e) => { throw new Error(`${failed(e)}${child.exitCode !== null ? `:\n${out.slice(-4000)}` : ''}`); });
       const text = await res.text();
       let body: any;
       try { body = JSON.parse(text); } catch { body = undefined; }
