@@ -100,11 +100,13 @@ export function scaleRepoFiles(objects: number): Record<string, string> {
 }
 
 /** A whole `convergit` process: wall and CPU seconds, peak memory (GNU time). `cacheHome`: its XDG_CACHE_HOME. */
-function timedProcess(args: string[], nodeArgs: string[] = [], cacheHome?: string): { wall: number; cpu: number; peakMb: number; code: number } {
+/** `codeCache`: CONVERGIT_CODE_CACHE (V8's code cache of bin's bundle); by default it is under `cacheHome`. */
+function timedProcess(args: string[], nodeArgs: string[] = [], cacheHome?: string, codeCache?: string): { wall: number; cpu: number; peakMb: number; code: number } {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'convergit-bench-time-')), 'time');
   let code = 0;
+  const env = { ...process.env, ...(cacheHome && { XDG_CACHE_HOME: cacheHome }), ...(codeCache && { CONVERGIT_CODE_CACHE: codeCache }) };
   try {
-    execFileSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', process.execPath, ...nodeArgs, BIN, ...args], { stdio: 'ignore', cwd: ROOT, env: cacheHome ? { ...process.env, XDG_CACHE_HOME: cacheHome } : process.env });
+    execFileSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', process.execPath, ...nodeArgs, BIN, ...args], { stdio: 'ignore', cwd: ROOT, env });
   } catch (e) {
     code = (e as { status?: number }).status ?? 1;
   }
@@ -158,29 +160,41 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
   try {
     // validate and plan on a quiet machine (no serve running, the load average under 1: the loader's parse workers
     // are used only when cores are idle, never on 2 cores), with a cache folder of their own: cold (a fresh checkout, no load or
-    // validator cache: what CI meets), the median of COLD_RUNS, then once more under the profiler for where the time
-    // goes (the profiler's own cost is not the figure's), then warm (the load cache the cold run wrote: a pre-commit
-    // hook, a second plan).
+    // validator cache, nor convergit's own code cache: what CI meets), alternated with cold but for the code cache of
+    // V8's compiled code that an earlier run of this convergit wrote (bin/run-bundle.js: what a developer meets from
+    // the second run on; alternated, as the machine's pace drifts more than the cache's gain), the medians of
+    // COLD_RUNS; then once more under the profiler for where the time goes (the profiler's own cost is not the
+    // figure's); then warm (the load cache a cold run wrote: a pre-commit hook, a second plan).
     const cacheHome = path.join(dataDir, 'cache');
+    const codeCache = path.join(dataDir, 'code-cache');
     const coldRuns = Number(process.env.COLD_RUNS ?? 3);
-    const cli = async (name: string, args: string[], old: string, cold: boolean) => {
+    const middleRun = (runs: ReturnType<typeof timedProcess>[]) => [...runs].sort((a, b) => a.wall - b.wall)[Math.floor(runs.length / 2)];
+    const cli = async (name: string, args: string[], old: string) => {
+      const checked = (r: ReturnType<typeof timedProcess>) => {
+        if (r.code && !(name === 'plan' && r.code === 2)) throw new Error(`${name} exited with ${r.code}`);
+        return r;
+      };
+      const figure = (what: string, runs: ReturnType<typeof timedProcess>[], quiet: string, profile?: string) => {
+        const r = middleRun(runs);
+        figures.push({ name: `\`${name}\` (whole process${name === 'plan' ? ', against the data folder' : ''}; ${what})`,
+          value: r.wall, target: 3, old, unit: 's', note: `${runs.length > 1 ? `runs ${runs.map((x) => x.wall.toFixed(2)).join(', ')} s; ` : ''}CPU ${r.cpu.toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB, load ${quiet} before`, profile });
+      };
       const quiet = await quietMachine();
-      const runs = Array.from({ length: cold ? coldRuns : 1 }, () => {
-        if (cold) rmSync(cacheHome, { recursive: true, force: true });
-        return timedProcess(args, [], cacheHome);
-      });
-      for (const r of runs) if (r.code && !(name === 'plan' && r.code === 2)) throw new Error(`${name} exited with ${r.code}`);
-      const r = [...runs].sort((a, b) => a.wall - b.wall)[Math.floor(runs.length / 2)];
-      if (cold) {
+      const cold = (codeCacheDir?: string) => {
         rmSync(cacheHome, { recursive: true, force: true });
-        timedProcess(args, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`], cacheHome);
-      }
-      figures.push({ name: `\`${name}\` (whole process${name === 'plan' ? ', against the data folder' : ''}; ${cold ? `cold: no load or validator cache, median of ${runs.length}` : 'warm load cache'})`,
-        value: r.wall, target: 3, old, unit: 's', note: `${cold ? `runs ${runs.map((x) => x.wall.toFixed(2)).join(', ')} s; ` : ''}CPU ${r.cpu.toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB, load ${quiet} before`, profile: cold ? name : undefined });
+        return checked(timedProcess(args, [], cacheHome, codeCacheDir));
+      };
+      cold(codeCache); // writes the code cache the alternate runs find
+      const runs = Array.from({ length: coldRuns }, () => [cold(), cold(codeCache)]);
+      figure(`cold: no load, validator or code cache, median of ${coldRuns}`, runs.map((r) => r[0]), quiet, name);
+      figure(`cold but for convergit's code cache (a run after the first of this version), median of ${coldRuns} alternated with those`, runs.map((r) => r[1]), quiet);
+      rmSync(cacheHome, { recursive: true, force: true });
+      timedProcess(args, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`], cacheHome);
+      // The load cache the profiled run wrote: warm.
+      figure('warm load cache and code cache', [checked(timedProcess(args, [], cacheHome, codeCache))], await quietMachine());
     };
     const validateArgs = ['validate', '--repo', repo.dir, '--path', 'deploy'];
-    await cli('validate', validateArgs, '5.5 s; 5.3 s on 2026-12-04', true);
-    await cli('validate', validateArgs, '5.5 s; 5.3 s on 2026-12-04', false);
+    await cli('validate', validateArgs, '5.5 s; 5.3 s on 2026-12-04');
 
     const cpu0 = 0;
     const t0 = performance.now(), t0Epoch = Date.now();
@@ -269,8 +283,7 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
     repo.write(`deploy/team-${(n * 3) % FOLDERS}/cm-${n}.yaml`, cm(n, 999));
     repo.commit('plan me');
     const planArgs = ['plan', '--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dataDir, 'data'), '--ref', 'main'];
-    await cli('plan', planArgs, '7.0 s; 3.6 s on 2026-12-04', true);
-    await cli('plan', planArgs, '7.0 s; 3.6 s on 2026-12-04', false);
+    await cli('plan', planArgs, '7.0 s; 3.6 s on 2026-12-04');
 
     console.log(`scale targets at ${objects} objects (load average after: ${load()}):`);
     for (const f of figures) {

@@ -1,5 +1,6 @@
 // bin/run-bundle.js: a CommonJS bundle runs as node would require it (exports, require, __filename), its code cache
-// is written on a run that had none, used (not rewritten) by the next, and a changed bundle gets a cache of its own.
+// is written on a run that had none, used (not rewritten) by the next, and a changed bundle gets a cache of its own;
+// bin/convergit.js runs serve, validate and plan from it (their code cached), the short commands from the split bundle.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -60,6 +61,35 @@ test('CONVERGIT_CODE_CACHE empty: no cache is written', async () => {
   write('3');
   assert.equal((await run({ CONVERGIT_CODE_CACHE: '', XDG_CACHE_HOME: cache })).answer, 3);
   assert.throws(() => readdirSync(cache));
+});
+
+const ROOT = new URL('../../', import.meta.url);
+/** bin/convergit.js's own test: the one-file bundle is at least as new as every source (a build after the last edit). */
+function bundleFresh(): boolean {
+  const mtime = (u: URL) => { try { return statSync(u).mtimeMs; } catch { return -1; } };
+  const built = mtime(new URL('build/bundle/serve.cjs', ROOT));
+  return built >= 0 && !process.env.CONVERGIT_NO_BUILD
+    && readdirSync(new URL('src/', ROOT), { recursive: true }).every((f) => mtime(new URL(`src/${f}`, ROOT)) <= built);
+}
+
+test('bin: validate and plan run from the cached bundle, --version from the split one', async () => {
+  if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
+  const { makeRepo } = await import('../support/git-repo.ts');
+  const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
+  try {
+    const bin = new URL('bin/convergit.js', ROOT).pathname;
+    const env = { ...process.env, CONVERGIT_CODE_CACHE: cache, XDG_CACHE_HOME: path.join(dir, 'home-cache') };
+    const cli = async (...args: string[]) => {
+      const r = await promisify(execFile)(process.execPath, [bin, ...args], { env });
+      return r.stdout + r.stderr;
+    };
+    assert.match(await cli('validate', '--repo', repo.dir, '--path', 'deploy'), /1 object\(s\) in 1 file\(s\): 0 error/);
+    assert.match(await cli('plan', '--repo', repo.dir, '--path', 'deploy', '--ref', 'main'), /Valid/);
+    await cli('--version');
+    assert.equal(files().map((f) => f.replace(/^[0-9a-f]{16}-/, '')), ['plan.bin', 'validate.bin']);
+  } finally {
+    repo.cleanup();
+  }
 });
 
 test.run();
