@@ -197,6 +197,13 @@ test('a namespace\'s Service variables are made once for the same Services and s
   assert.equal(Object.keys(view), Object.keys(whole), 'and still whole after the attempt');
   assert.is(view.U, '81');
   assert.equal(containerArgv({ name: 'c', command: ['echo', '$(B_SERVICE_HOST)', '$(U)'] }, view), ['echo', '127.2.0.9', '81'], '$(VAR) reads through it');
+  // Views share their traps: each still reads its own parts.
+  const other = envView(containerEnvParts(pod, { name: 'd', env: [{ name: 'U', value: 'other' }] }, sources({ services: [a] })));
+  assert.is(other.U, 'other');
+  assert.is(other.A_SERVICE_HOST, '127.2.0.1');
+  assert.not.ok('B_SERVICE_HOST' in other);
+  assert.is(view.U, '81');
+  assert.equal(Object.getOwnPropertySymbols({ ...view }), [], 'what the parts ride on is not a variable');
 });
 
 test.run();
