@@ -58,7 +58,9 @@ esbuild.buildSync({
   ...common, entryPoints: [main], outfile: fileURLToPath(new URL('serve.cjs', out)), format: 'cjs',
   // Dynamic import()s of our modules become lazy initialisers; import.meta.url is the bundle's own URL.
   define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': 'undefined' }, // resolve: only for running src/ through tsx
-  banner: { js: "var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Strict, as the ES modules it is made of: esbuild's own "use strict" follows the banner, where it is no longer a
+  // directive (sloppy, a write to a frozen object was silently dropped instead of throwing).
+  banner: { js: "\"use strict\";var __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // The bundles in ASCII (scripts/ascii-bundle.mjs): V8 then keeps their sources one byte a character.

@@ -56,4 +56,13 @@ test('the bundles are ASCII: a non-ASCII character would double the heap their s
   assert.match(readFileSync(new URL('serve.cjs', BUNDLE), 'utf8'), /\\u2192/);
 });
 
+test('the CommonJS bundle is strict code, as the ES modules it is made of: a write to a frozen object throws', () => {
+  if (!existsSync(BUNDLE)) return console.log('  (no build/bundle/: esbuild not installed; skipped)');
+  const text = readFileSync(new URL('serve.cjs', BUNDLE), 'utf8');
+  assert.ok(text.startsWith('"use strict";'), `its first statement: ${JSON.stringify(text.slice(0, 80))}`);
+  // As bin/run-bundle.js runs it (a function around it): strict inside.
+  const strict = new Function(`${text.slice(0, text.indexOf(';') + 1)} return (function () { return this; })() === undefined;`)();
+  assert.ok(strict);
+});
+
 test.run();
