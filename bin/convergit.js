@@ -41,9 +41,10 @@ function isFresh(entry) {
 }
 
 // The bundles of build/ first (scripts/prepare.mjs): serve's as one file whose compiled code V8 caches (a restart's
-// start; and validate's and plan's, CPU-bound for seconds on a big repository: a cold `plan` of 10,000 objects
-// ~0.25 s quicker from its second run, docs/engine.md "Start-up"), the others' as a few chunks instead of every module's (about half the
-// CPU; the one file cost `--version` ~40–90 ms more even with its cache); then build/.
+// start; and validate's and plan's, CPU-bound for seconds on a big repository: a cold `plan` of 10,000 objects was
+// ~0.25 s quicker from its second run in paired runs, within the noise of the bench's, docs/engine.md "Start-up"),
+// the others' as a few chunks instead of every module's (about half the CPU; the one file cost `--version` ~90 ms
+// more CPU, ~40 ms more time, even with its cache); then build/.
 const CODE_CACHED = ['serve', 'validate', 'plan'];
 if (CODE_CACHED.includes(process.argv[2]) && isFresh('build/bundle/serve.cjs')) {
   const { runBundle } = await import('./run-bundle.js');

@@ -4,7 +4,8 @@
 // compiled through vm.Script with cachedData, so the bundle is run here as node would require it. The cache is a
 // file per bundle, node and command in $XDG_CACHE_HOME/convergit/code/ (~/.cache by default; CONVERGIT_CODE_CACHE
 // names another folder, empty turns it off), written (temporary file, rename) only when there was none or V8
-// refused it: by serve a few seconds after it is up (src/cli/code-cache.ts), else as the process exits.
+// refused it: by serve a few seconds after it is up (src/cli/code-cache.ts), else as the process exits, if its
+// command's action ran.
 // docs/engine.md, "Start-up".
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -44,7 +45,10 @@ export function runBundle(file) {
     } catch { /* a cache is an optimisation: without it the next start compiles */ }
   };
   globalThis[Symbol.for('convergit.saveCodeCache')] = saveCodeCache;
-  process.once('exit', saveCodeCache);
+  // At exit only for a run that got to its work (the command's action: src/cli/code-cache.ts): a `--help`, a typo or
+  // a refused option compiled only the start, and that cache would be kept (one V8 accepts is not written again)
+  // until the bundle changes.
+  globalThis[Symbol.for('convergit.saveCodeCacheAtExit')] = () => { process.removeListener('exit', saveCodeCache); process.once('exit', saveCodeCache); };
   const module = new Module(file);
   module.filename = file;
   module.paths = Module._nodeModulePaths(path.dirname(file));
@@ -54,7 +58,11 @@ export function runBundle(file) {
 function cacheDir() {
   const env = process.env.CONVERGIT_CODE_CACHE;
   if (env === '') return undefined;
-  return env ?? path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'convergit', 'code');
+  try {
+    return env ?? path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'convergit', 'code');
+  } catch {
+    return undefined; // no home (a user without a passwd entry, HOME unset): no cache, as for an empty setting
+  }
 }
 
 /** Keeps the files used last (a use touches its file), and removes temporary files a killed writer left. */

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 
 const hook = Symbol.for('convergit.saveCodeCache');
+const atExitHook = Symbol.for('convergit.saveCodeCacheAtExit');
 /** Serialising the cache holds the event loop ~150 ms: it waits for a second in which the loop was this idle... */
 const QUIET_UTILIZATION = 0.2;
 /** ...but not longer than this (a serve busy for minutes still gets its next start's cache). */
@@ -28,4 +29,12 @@ export function saveCodeCacheSoon(delayMs: number): void {
     last = performance.eventLoopUtilization();
     setTimeout(check, 1000).unref();
   }, delayMs).unref();
+}
+
+/**
+ * Lets the cache be written as the process exits (if it has none yet): called when a command's action starts, so
+ * that a `--help`, a typo or a refused option (the start alone compiled) leaves no cache to be kept for good.
+ */
+export function saveCodeCacheAtExit(): void {
+  (globalThis as Record<symbol, (() => void) | undefined>)[atExitHook]?.();
 }

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { bytes, cidr, count, defaultNodeName, raisingNice, cpuShares, duration, durationOrZero, labels, nodeName, perNode, port, quantity, registryMirror, repoPath, taints } from './options.ts';
 import { podsShares } from '../node/runtime/pods-cgroup.ts';
 import { VERSION } from './version.ts';
+import { saveCodeCacheAtExit } from './code-cache.ts';
 import { DEFAULT_MAX_MANIFEST_FILES } from '../source/manifest-limit.ts';
 import { resume, suspend } from './suspend.ts';
 import { history } from './history.ts';
@@ -211,6 +212,9 @@ program
   .action((o) => {
     process.exitCode = kubeconfig(o);
   });
+
+// The options were taken and the command runs: the code it compiles is worth V8's cache (bin/run-bundle.js).
+program.hook('preAction', () => saveCodeCacheAtExit());
 
 // No top-level await: the bundle is CommonJS (scripts/prepare.mjs), so V8 can cache its compiled code (bin/run-bundle.js).
 program.parseAsync().catch((e) => {

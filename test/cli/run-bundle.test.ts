@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,8 +19,10 @@ test.before.each(() => {
 });
 test.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
-const write = (answer: string) => writeFileSync(bundle, `const { basename } = require('node:path');
+/** A bundle that, like convergit's commands (src/cli/code-cache.ts), asks for its cache at exit once it works; unless `quick` (a --help). */
+const write = (answer: string, quick = false) => writeFileSync(bundle, `const { basename } = require('node:path');
 function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
+${quick ? '' : "globalThis[Symbol.for('convergit.saveCodeCacheAtExit')]?.();"}
 console.log(JSON.stringify({ answer: ${answer}, file: basename(__filename), argv: process.argv.slice(2), sum: work(10), exported: typeof module.exports }));
 `);
 const run = async (env: NodeJS.ProcessEnv = { CONVERGIT_CODE_CACHE: cache }) => {
@@ -30,7 +32,7 @@ const run = async (env: NodeJS.ProcessEnv = { CONVERGIT_CODE_CACHE: cache }) => 
   const r = await promisify(execFile)(process.execPath, [launcher, 'serve', '--x'], { env: { ...process.env, ...env } });
   return JSON.parse(r.stdout);
 };
-const files = () => readdirSync(cache).sort();
+const files = () => (existsSync(cache) ? readdirSync(cache).sort() : []);
 
 test('runs the bundle as a CommonJS module, with the command line after it', async () => {
   write('42');
@@ -55,6 +57,15 @@ test('a changed bundle runs its own code and gets a cache of its own', async () 
   write('22');
   assert.equal((await run()).answer, 22);
   assert.is(files().length, 2);
+});
+
+test('a run that never got to its work (a --help, a typo) writes no cache', async () => {
+  write('4', true);
+  assert.equal((await run()).answer, 4);
+  assert.equal(files(), []);
+  write('4');
+  await run();
+  assert.is(files().length, 1, 'the next run that works writes it');
 });
 
 test('CONVERGIT_CODE_CACHE empty: no cache is written', async () => {
@@ -83,6 +94,8 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
       const r = await promisify(execFile)(process.execPath, [bin, ...args], { env });
       return r.stdout + r.stderr;
     };
+    await cli('validate', '--help');
+    assert.equal(files(), [], 'a --help does not get to the work: no cache');
     assert.match(await cli('validate', '--repo', repo.dir, '--path', 'deploy'), /1 object\(s\) in 1 file\(s\): 0 error/);
     assert.match(await cli('plan', '--repo', repo.dir, '--path', 'deploy', '--ref', 'main'), /Valid/);
     await cli('--version');
