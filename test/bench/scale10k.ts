@@ -180,16 +180,17 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
           value: r.wall, target: 3, old, unit: 's', note: `${runs.length > 1 ? `runs ${runs.map((x) => x.wall.toFixed(2)).join(', ')} s; ` : ''}CPU ${r.cpu.toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB, load ${quiet} before`, profile });
       };
       const quiet = await quietMachine();
-      const cold = (codeCacheDir?: string) => {
+      // A fully cold run's code cache is under cacheHome, removed before each run (whatever the caller's environment says).
+      const cold = (codeCacheDir = path.join(cacheHome, 'code'), nodeArgs: string[] = []) => {
         rmSync(cacheHome, { recursive: true, force: true });
-        return checked(timedProcess(args, [], cacheHome, codeCacheDir));
+        return checked(timedProcess(args, nodeArgs, cacheHome, codeCacheDir));
       };
       cold(codeCache); // writes the code cache the alternate runs find
-      const runs = Array.from({ length: coldRuns }, () => [cold(), cold(codeCache)]);
+      // In pairs, in turn first (ABBA…): a drift of the machine's pace weighs on both alike.
+      const runs = Array.from({ length: coldRuns }, (_, i) => (i % 2 ? [cold(codeCache), cold()].reverse() : [cold(), cold(codeCache)]));
       figure(`cold: no load, validator or code cache, median of ${coldRuns}`, runs.map((r) => r[0]), quiet, name);
-      figure(`cold but for convergit's code cache (a run after the first of this version), median of ${coldRuns} alternated with those`, runs.map((r) => r[1]), quiet);
-      rmSync(cacheHome, { recursive: true, force: true });
-      timedProcess(args, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`], cacheHome);
+      figure(`cold but for convergit's code cache (a run after the first of this version), median of ${coldRuns} paired with those`, runs.map((r) => r[1]), quiet);
+      cold(undefined, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`]);
       // The load cache the profiled run wrote: warm.
       figure('warm load cache and code cache', [checked(timedProcess(args, [], cacheHome, codeCache))], await quietMachine());
     };

@@ -204,6 +204,7 @@ test('a namespace\'s Service variables are made once for the same Services and s
   assert.not.ok('B_SERVICE_HOST' in other);
   assert.is(view.U, '81');
   assert.equal(Object.getOwnPropertySymbols({ ...view }), [], 'what the parts ride on is not a variable');
+  assert.equal(Object.getOwnPropertySymbols(view).map((k) => [k in view, (view as any)[k]]), [], 'nor reads as one');
 });
 
 test.run();
