@@ -27,10 +27,11 @@ if (v.status !== 0) console.log('convergit: validators not precompiled; they are
 
 // Then build/ bundled into build/bundle/ twice (docs/engine.md, "Start-up"): node loads serve's ~400 modules with
 // a fraction of the CPU. main.js plus chunks (one per command, loaded on demand) for every command; and serve.cjs,
-// one CommonJS file for `serve` (and `validate` and `plan`), whose restart cost matters most: V8 caches compiled code only for a script compiled
-// through vm.Script (bin/run-bundle.js), which must be CommonJS; as one file it would cost the short commands more
-// than the cache saves them. esbuild is a dev dependency (and tsx's, a runtime one: the same copy). Every file sits
-// two folders below the package, as under src/, so `new URL('../../schemas/…', import.meta.url)` still resolves.
+// one CommonJS file for `serve` (whose restart cost matters most), `validate` and `plan`: V8 caches compiled code
+// only for a script compiled through vm.Script (bin/run-bundle.js), which must be CommonJS; as one file it would
+// cost the short commands more than the cache saves them. esbuild is a dev dependency (and tsx's, a runtime one: the
+// same copy). Every file sits two folders below the package, as under src/, so
+// `new URL('../../schemas/…', import.meta.url)` still resolves.
 // Without esbuild, bin/convergit.js runs build/.
 let esbuild;
 try {
