@@ -50,31 +50,52 @@ export function nodeCapacity(c: NodeCapacity = {}): { cpu: string; memory: strin
 
 const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
-/** The /24 blocks of a cluster CIDR (/8 to /24), in order; made once per CIDR (32,256 of them for the default), not per node. */
-const cidrBlocks = new Map<string, readonly string[]>();
-function podCidrs(clusterCIDR: string): readonly string[] {
+/**
+ * The /24 blocks of a cluster CIDR (/8 to /24), in order: its first 4,096, then, for the process runtime's default
+ * range (256 nodes), 127.3.0.0/16 to 127.127.0.0/16 for hollow scale tests of 1,000 nodes (127.2.0.0/16 is the
+ * Services' range; 127.128.0.0/16 and up are other serves' blocks, cli/address-blocks.ts; all of 127.0.0.0/8 is
+ * loopback on Linux). One entry per CIDR, not per node; a block's text is made when a search first reaches it (the
+ * default's 32,256 made at once were ~2 MB kept for the process's life).
+ */
+interface PodCidrs { first: number; own: number; count: number; made: string[] }
+const cidrBlocks = new Map<string, PodCidrs>();
+const SCALE_RANGE = { first: 127 * 2 ** 24 + 3 * 2 ** 16, end: 127 * 2 ** 24 + 128 * 2 ** 16 };
+
+function podCidrs(clusterCIDR: string): PodCidrs {
   let blocks = cidrBlocks.get(clusterCIDR);
-  if (!blocks) cidrBlocks.set(clusterCIDR, blocks = makePodCidrs(clusterCIDR));
+  if (!blocks) {
+    const { first, size } = parseCidr(clusterCIDR);
+    if (size < 256 || size > 2 ** 24) throw new Error(`cluster CIDR ${clusterCIDR}: give a prefix from /8 to /24`);
+    const own = Math.min(size / 256, 4096);
+    const scale = clusterCIDR === DEFAULT_CLUSTER_CIDR ? (SCALE_RANGE.end - SCALE_RANGE.first) / 256 : 0;
+    cidrBlocks.set(clusterCIDR, blocks = { first, own, count: own + scale, made: [] });
+  }
   return blocks;
 }
 
-function makePodCidrs(clusterCIDR: string): string[] {
-  const { first, size } = parseCidr(clusterCIDR);
-  if (size < 256 || size > 2 ** 24) throw new Error(`cluster CIDR ${clusterCIDR}: give a prefix from /8 to /24`);
-  const blocks = Array.from({ length: Math.min(size / 256, 4096) }, (_, i) => `${toIp(first + i * 256)}/24`);
-  // The process runtime's default range holds 256 nodes; hollow scale tests of 1,000 go on into 127.3.0.0/16 and
-  // up to 127.127.0.0/16, skipping 127.2.0.0/16 (the Services' range); 127.128.0.0/16 and up are other serves' blocks
-  // (cli/address-blocks.ts). All of 127.0.0.0/8 is loopback on Linux.
-  if (clusterCIDR === '127.1.0.0/16') for (let b = 3; b < 128; b++) for (let c = 0; c < 256; c++) blocks.push(`127.${b}.${c}.0/24`);
-  return blocks;
+/** Block `i` (made in order: a search goes from the first). */
+const blockAt = (b: PodCidrs, i: number) =>
+  (b.made[i] ??= `${toIp(i < b.own ? b.first + i * 256 : SCALE_RANGE.first + (i - b.own) * 256)}/24`);
+
+/** `cidr` is one of the cluster CIDR's blocks. */
+function isPodCidr(cidr: string, clusterCIDR: string): boolean {
+  const b = podCidrs(clusterCIDR);
+  let first: number, size: number;
+  try {
+    ({ first, size } = parseCidr(cidr));
+  } catch {
+    return false;
+  }
+  if (size !== 256 || cidr !== `${toIp(first)}/24`) return false;
+  return (first >= b.first && first < b.first + b.own * 256) || (b.count > b.own && first >= SCALE_RANGE.first && first < SCALE_RANGE.end);
 }
 
 /** The first /24 of the cluster CIDR that none of `taken` is. */
 function freePodCidr(taken: Iterable<string>, clusterCIDR: string): string {
   const used = new Set(taken);
-  const free = podCidrs(clusterCIDR).find((c) => !used.has(c));
-  if (!free) throw new Error(`no free pod CIDR left in ${clusterCIDR}`);
-  return free;
+  const b = podCidrs(clusterCIDR);
+  for (let i = 0; i < b.count; i++) if (!used.has(blockAt(b, i))) return blockAt(b, i);
+  throw new Error(`no free pod CIDR left in ${clusterCIDR}`);
 }
 
 function osImage(): string {
@@ -127,7 +148,7 @@ export async function registerNode(r: Registration): Promise<KubeObject> {
   const cluster = r.clusterCIDR ?? DEFAULT_CLUSTER_CIDR;
   const kept: string | undefined = node?.spec?.podCIDR;
   // A CIDR from another range (the node ran another runtime before) is replaced by one of this range.
-  let cidr: string = kept && podCidrs(cluster).includes(kept) ? kept : freePodCidr((await others()).map((n) => n.spec?.podCIDR), cluster);
+  let cidr: string = kept && isPodCidr(kept, cluster) ? kept : freePodCidr((await others()).map((n) => n.spec?.podCIDR), cluster);
   for (let attempt = 0; ; attempt++) {
     const managed = ((node?.spec?.taints ?? []) as Taint[]).filter((t) => t.key.startsWith('node.kubernetes.io/'));
     const taints = [...(r.taints ?? []), ...managed];

@@ -58,6 +58,26 @@ test('pod CIDRs beyond 127.1.0.0/16: the 257th node takes 127.3.0.0/24, leaving 
   assert.is(next.spec.podCIDR, '127.3.0.0/24');
 });
 
+test('a node\'s kept pod CIDR: kept when it is one of the range\'s blocks (its own or the scale blocks), else replaced', async () => {
+  const store = await openTestStore(await tempDir());
+  const now = at('2024-05-01T10:00:00Z');
+  const given = async (podCIDR: string, clusterCIDR?: string) => {
+    const n = (await store.get('Node', undefined, 'n'))!;
+    await store.update({ ...n, spec: { ...n.spec, podCIDR, podCIDRs: [podCIDR] } });
+    return (await registerNode({ store, nodeName: 'n', hostIP: '127.0.0.1', now, clusterCIDR })).spec.podCIDR;
+  };
+  await registerNode({ store, nodeName: 'n', hostIP: '127.0.0.1', now });
+  assert.is(await given('127.1.7.0/24'), '127.1.7.0/24');
+  assert.is(await given('127.3.4.0/24'), '127.3.4.0/24', 'a scale block');
+  assert.is(await given('127.127.255.0/24'), '127.127.255.0/24', 'the last');
+  for (const other of ['127.2.0.0/24', '127.128.0.0/24', '10.244.0.0/24', '127.1.7.5/24', '127.1.0.0/23', 'garbage']) {
+    assert.is(await given(other), '127.1.0.0/24', `${other}: replaced by the first free block`);
+  }
+  assert.is(await given('127.3.4.0/24', '10.244.0.0/16'), '10.244.0.0/24', 'another range has no scale blocks');
+  assert.is(await given('10.244.15.0/24', '10.244.0.0/16'), '10.244.15.0/24');
+  assert.is(await given('10.245.0.0/24', '10.244.0.0/16'), '10.244.0.0/24', 'outside it');
+});
+
 test('heartbeat renews lastHeartbeatTime only; stopping marks Ready False', async () => {
   const store = await openTestStore(await tempDir());
   await registerNode({ store, nodeName: 'n', hostIP: '127.0.0.1', now: at('2024-05-01T10:00:00Z') });
