@@ -90,10 +90,11 @@ export type ContainerEvent =
   | { type: 'STARTED' }
   | { type: 'UNHEALTHY'; message?: string }
   | { type: 'STOP'; graceMs: number }
-  /** From the `instance` actor: launched, its launch failed, the instance running ended. */
+  /** From the `launch` actor: launched, or its launch failed. */
   | { type: 'LAUNCHED'; launched: Launched }
   | { type: 'LAUNCH_FAILED'; error: unknown }
-  | { type: 'EXITED'; terminated: Terminated };
+  /** The instance running ended (waitExit): `restartCount` says which, so a killed one's late exit is not the next's. */
+  | { type: 'EXITED'; terminated: Terminated; restartCount: number };
 
 const restarts = (policy: RestartPolicy, t: Terminated) => policy === 'Always' || (policy === 'OnFailure' && t.exitCode !== 0);
 
@@ -161,29 +162,24 @@ const ended = (t: Terminated) => ({ state: { terminated: t } as ContainerState, 
 export const containerMachine = setup({
   types: {} as { context: ContainerContext; events: ContainerEvent; input: ContainerInput },
   actors: {
-    // One actor for an instance's whole life, its launch and then its exit (a launch actor, then a wait actor, were
-    // two actors made for every container started; making actors is most of what xstate costs a hollow pod). `launch`
-    // is false for an instance re-adopted running. The pod worker's wait never rejects (an instance's exit always
-    // resolves). Once the machine left the instance (a kill, STOP) the actor is stopped, and xstate drops what a
-    // stopped callback actor sends: a killed instance's late exit, or a launch that ends after STOP, is lost.
-    instance: fromCallback<ContainerEvent, { restartCount: number; launch: boolean; host?: ContainerHost }>(({ input, sendBack }) => {
+    // An instance's launch. Once the machine left `creating` (STOP) the actor is stopped, and xstate drops what a
+    // stopped callback actor sends: a launch that ends after STOP is lost (the pod worker's stop waits for the launch,
+    // so no process escapes). Its exit is waited for by an action, not an actor living as long as the instance (a
+    // callback actor is ~3 KB, kept for the container's life).
+    launch: fromCallback<ContainerEvent, { restartCount: number; host?: ContainerHost }>(({ input, sendBack }) => {
       const { host } = input;
-      let stopped = false;
-      const waitExit = () => { if (!stopped && host) void host.wait().then((terminated) => sendBack({ type: 'EXITED', terminated })); };
-      if (!input.launch) waitExit();
-      else if (!host) sendBack({ type: 'LAUNCH_FAILED', error: new Error('launch not provided') });
-      else {
-        attempt(() => host.launch(input.restartCount)).then(
-          (launched) => { sendBack({ type: 'LAUNCHED', launched }); waitExit(); },
-          (error) => sendBack({ type: 'LAUNCH_FAILED', error }),
-        );
-      }
-      return () => { stopped = true; };
+      if (!host) sendBack({ type: 'LAUNCH_FAILED', error: new Error('launch not provided') });
+      else attempt(() => host.launch(input.restartCount)).then((launched) => sendBack({ type: 'LAUNCHED', launched }), (error) => sendBack({ type: 'LAUNCH_FAILED', error }));
     }),
     kill: fromTask<Terminated | undefined, { graceMs: number; host?: ContainerHost }>((input) => input.host?.kill(input.graceMs)),
   },
   actions: {
     startProbes: ({ context }) => context.host?.startProbes(),
+    // The pod worker's wait never rejects (an instance's exit always resolves). Sent whatever the machine does by
+    // then: only the running instance of that count takes it (a killed one's exit comes after the kill's own result).
+    waitExit: ({ context: { host, restartCount }, self }) => {
+      void host?.wait().then((terminated) => self.send({ type: 'EXITED', terminated, restartCount }));
+    },
     stopProbes: ({ context }) => context.host?.stopProbes(),
     // The kubelet's back-off (flowcontrol.Backoff) resets once 2·max has passed since its last restart, looked at
     // when the next crash comes; measured here when the instance stops running, so no timer waits per container.
@@ -211,15 +207,10 @@ export const containerMachine = setup({
       always: [{ guard: ({ context }) => 'running' in context.state, target: 'instance.running' }, { guard: 'finished', target: 'done' }, { target: 'instance' }],
     },
     instance: {
-      invoke: {
-        src: 'instance',
-        input: ({ context }) => ({ restartCount: nextRestartCount(context), launch: !('running' in context.state), host: context.host }),
-      },
-      // An exit ends the instance whatever it was doing (it comes only after LAUNCHED, or for an adopted one).
-      on: { EXITED: { target: 'exited', actions: assign(({ event }) => ended(event.terminated)) } },
       initial: 'creating',
       states: {
         creating: {
+          invoke: { src: 'launch', input: ({ context }) => ({ restartCount: nextRestartCount(context), host: context.host }) },
           on: {
             LAUNCHED: {
               target: 'running',
@@ -252,11 +243,17 @@ export const containerMachine = setup({
             ],
           },
         },
+        // Entered after LAUNCHED, or at once for an instance re-adopted running.
         running: {
-          entry: 'startProbes',
+          entry: ['startProbes', 'waitExit'],
           // An instance that ran long enough forgets earlier crashes.
           exit: ['stopProbes', 'resetIfRanLong'],
           on: {
+            EXITED: {
+              guard: ({ context, event }) => event.restartCount === context.restartCount,
+              target: '#container.exited',
+              actions: assign(({ event }) => ended(event.terminated)),
+            },
             READY: { actions: assign({ ready: ({ event }) => event.ready }) },
             STARTED: { actions: assign(({ context }) => ({ started: true, ready: context.ready || !context.hasReadiness })) },
             UNHEALTHY: '#container.killing',

@@ -158,7 +158,7 @@ function handHost() {
   return { host, calls, launches, waits };
 }
 
-test('one instance actor: its launch, then its exit; an instance that ended at once is seen running, then exited', async () => {
+test('an instance: its launch, then its exit; an instance that ended at once is seen running, then exited', async () => {
   const h = handHost();
   // Started now (real time): an instance that ran since T would have run long enough to forget its crashes.
   h.host.launch = async (n) => { h.calls.push(`launch ${n}`); return { containerID: `process://${n}`, imageID: 'img', startedAt: new Date().toISOString() }; };
