@@ -94,7 +94,10 @@ function isPodCidr(cidr: string, clusterCIDR: string): boolean {
 function freePodCidr(taken: Iterable<string>, clusterCIDR: string): string {
   const used = new Set(taken);
   const b = podCidrs(clusterCIDR);
-  for (let i = 0; i < b.count; i++) if (!used.has(blockAt(b, i))) return blockAt(b, i);
+  for (let i = 0; i < b.count; i++) {
+    const cidr = blockAt(b, i);
+    if (!used.has(cidr)) return cidr;
+  }
   throw new Error(`no free pod CIDR left in ${clusterCIDR}`);
 }
 

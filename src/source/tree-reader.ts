@@ -239,10 +239,6 @@ export class TreeReader {
   }
 
   /**
-   * A blob found neither in the packs nor loose (a gc packed it during the read, or a pack our reader leaves to
-   * isomorphic-git); a miss lists the packs again.
-   */
-  /**
    * Blob `oid`: packed first (a clone is; a lookup in the index is a binary search, a loose file's absence an
    * exception), then loose, then isomorphic-git's reader. A damaged packed copy is said only when there is no loose
    * one either.
@@ -261,6 +257,10 @@ export class TreeReader {
     return this.readPacked(oid);
   }
 
+  /**
+   * A blob found neither in the packs nor loose (a gc packed it during the read, or a pack our reader leaves to
+   * isomorphic-git); a miss lists the packs again.
+   */
   private async readPacked(oid: string): Promise<Uint8Array> {
     const read = () => {
       this.fs.absent.add(loosePath(this.gitdir, oid));

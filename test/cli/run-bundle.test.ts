@@ -4,10 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { makeRepo } from '../support/git-repo.ts';
 
 const RUNNER = new URL('../../bin/run-bundle.js', import.meta.url).href;
 
@@ -85,7 +86,6 @@ function bundleFresh(): boolean {
 
 test('bin: validate and plan run from the cached bundle, --version from the split one', async () => {
   if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
-  const { makeRepo } = await import('../support/git-repo.ts');
   const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
   try {
     const bin = new URL('bin/convergit.js', ROOT).pathname;

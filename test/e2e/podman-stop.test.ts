@@ -30,7 +30,7 @@ spec:
       image: git:app
       command: ["sh", "-c", ${JSON.stringify(script)}]
       volumeMounts: [{ name: out, mountPath: /out }]
-  volumes: [{ name: out, hostPath: { path: OUT, type: Directory } }]
+  volumes: [{ name: out, hostPath: { path: ${outDir}, type: Directory } }]
 `;
 
   test.before(async () => {
@@ -39,9 +39,9 @@ spec:
     repo = makeRepo({
       'app/README': 'the graceful and stubborn pods\' image\n',
       // Ends on SIGTERM, writing when it got it (ns) where the test can read it after the container is gone.
-      'graceful.yaml': pod('graceful', 30, "trap 'date +%s%N > /out/term; exit 0' TERM; echo ready; while :; do sleep 0.1; done").replace('OUT', outDir),
+      'graceful.yaml': pod('graceful', 30, "trap 'date +%s%N > /out/term; exit 0' TERM; echo ready; while :; do sleep 0.1; done"),
       // Ignores SIGTERM and writes the time every tenth of a second until it is killed, once its pod's 3 s are over.
-      'stubborn.yaml': pod('stubborn', 3, "trap '' TERM; echo ready; while :; do date +%s%N > /out/alive; sleep 0.1; done").replace('OUT', outDir),
+      'stubborn.yaml': pod('stubborn', 3, "trap '' TERM; echo ready; while :; do date +%s%N > /out/alive; sleep 0.1; done"),
     });
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-stop-'));
     serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.244.0.0/16', '--ingress-port', '0',

@@ -53,8 +53,8 @@ export async function startServe(args: string[], opts: { nodeArgs?: string[]; li
     async get(path, headers) {
       // Once more on a connection that failed: a test that blocked its own loop (execFileSync of a slow podman exec)
       // past serve's 5 s keep-alive can pick the socket serve has just closed ("fetch failed", seen in CI), as a
-      // client-go GET is retried on a reset connection. A second failure says why, and whether serve is gone.
-      // The retry is said, so that a run shows how often it happens and whether serve was gone.
+      // client-go GET is retried on a reset connection. The retry is said (a run shows how often it happens), and a
+      // second failure says why and whether serve is gone.
       const once = () => fetch(url + path, { headers });
       const failed = (e: any) => `GET ${path} failed (${e.cause?.code ?? e.cause?.message ?? e.message}${child.exitCode !== null ? `; serve exited with ${child.exitCode}` : ''})`;
       const res = await once()
