@@ -49,9 +49,13 @@ const common = {
 };
 esbuild.buildSync({
   ...common, outdir: fileURLToPath(out), splitting: true, format: 'esm',
-  // The parse worker is a module of its own (src/manifests/parse-pool.ts starts it from beside its own chunk, or
-  // beside serve.cjs).
-  entryPoints: { main, 'parse-worker': fileURLToPath(new URL('../build/manifests/parse-worker.js', import.meta.url)) },
+  // The parse worker and the API's front are modules of their own (src/manifests/parse-pool.ts and src/api/front.ts
+  // start them from beside their own chunk, or beside serve.cjs).
+  entryPoints: {
+    main,
+    'parse-worker': fileURLToPath(new URL('../build/manifests/parse-worker.js', import.meta.url)),
+    'front-worker': fileURLToPath(new URL('../build/api/front-worker.js', import.meta.url)),
+  },
   // The CommonJS dependencies' require() of node's own modules, which an ES module has not got.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
 });

@@ -17,6 +17,8 @@ export interface ApiLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   connectionsCheckingIntervalMs: number;
+  /** The front answers health checks itself while the main thread's last heartbeat is younger than this (front-worker.ts). */
+  mainStallMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -27,6 +29,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   headersTimeoutMs: 30_000,
   requestTimeoutMs: 60_000,
   connectionsCheckingIntervalMs: 5_000,
+  mainStallMs: 10_000,
 };
 
 /** The request's URL; `malformed` says why its path cannot be read (a bad %-escape), as Go's server answers 400. */

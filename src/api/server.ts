@@ -1,7 +1,6 @@
 // The read-only HTTP API: Kubernetes paths over the store, /status, the status page. Every write is refused.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createServer, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Store } from '../store/store.ts';
 import type { KubeObject } from '../model/object.ts';
@@ -22,7 +21,9 @@ import { renderReport, OUTPUT_FORMATS, type OutputFormat } from '../review/rende
 import { parseFieldSelector, type FieldRequirement } from './field-selector.ts';
 import { ContinueError, Paginator } from './pagination.ts';
 import { ApiError, parseResourceVersion, waitForResourceVersion } from './resource-version.ts';
-import { getView, listView, passes, viewOf, type ViewDeps } from './views.ts';
+import { getView, listView, passes, servedAsStored, viewOf, type ViewDeps } from './views.ts';
+import { frontRoutes, internalSocketPath, startFront, type Front } from './front.ts';
+import { FRONT_KEEP_HEADER, FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER } from './front-protocol.ts';
 import { ApiServiceAvailability, localApiServices } from './api-services.ts';
 import { COMPONENT_STATUS_WARNING, probeComponent, probeComponents } from './component-status.ts';
 import { isWatch, serveWatch } from './watch.ts';
@@ -96,6 +97,8 @@ interface Context extends ApiServerOptions {
   apiServices: ApiServiceAvailability;
   /** When this server started (RFC 3339): the Local APIServices' creation when kube-system has none. */
   startedAt: string;
+  /** The front thread (front.ts), once it listens. */
+  front?: Front;
 }
 
 /** kube-apiserver's labels for a request: LIST and WATCH are GETs of a collection; scope is namespace/cluster/resource. */
@@ -130,6 +133,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const admit429 = admission(limit);
   const base: Context = { ...opts, limit, paginator: new Paginator(opts.continueTtlMs), openapi: currentOpenApi(opts), metrics: new ApiMetrics(opts.store),
     apiServices: new ApiServiceAvailability(opts.store), startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+  /** Said by the front with every request it relays (front-protocol.ts FRONT_SECRET_HEADER). */
+  const secret = randomUUID();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     // 'finish' once the response is handed over (before the client can ask again); 'close' for watches cut off.
@@ -143,6 +148,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
     if (authenticated === undefined) return;
     if (!admit429(req, res)) return;
+    // The front's own headers count only with its secret (any process of this network namespace reaches the socket).
+    const fromFront = req.headers[FRONT_SECRET_HEADER] === secret;
+    if (!fromFront) { delete req.headers[FRONT_KEEP_HEADER]; delete req.headers[FRONT_LOCAL_HEADER]; }
     const ctx: Context = { ...base, authenticated };
     handle(req, res, ctx).catch((e) => {
       if (res.headersSent) return void res.end();
@@ -154,9 +162,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   };
   // Slow clients: headers must arrive within headersTimeout and the whole request within requestTimeout (else 408);
-  // both are checked every connectionsCheckingInterval. Responses (watches, log follows) are not bounded by these.
+  // both are checked every connectionsCheckingInterval, by the front (front-worker.ts), which owns the listening
+  // socket. Responses (watches, log follows) are not bounded by these.
   const serverOptions = { headersTimeout: limit.headersTimeoutMs, requestTimeout: limit.requestTimeoutMs, connectionsCheckingInterval: limit.connectionsCheckingIntervalMs };
-  const server = opts.tls ? createTlsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(serverOptions, onRequest);
+  /** Every answer of this thread first sends the front's replica this turn's changes: no client reads there an
+   * object older than one it was shown here. */
+  const { write, end } = ServerResponse.prototype as unknown as Record<'write' | 'end', (...a: unknown[]) => unknown>;
+  class FlushingResponse extends ServerResponse {
+    override write(...args: any[]): boolean { base.front?.flush(); return write.apply(this, args) as boolean; }
+    override end(...args: any[]): this { base.front?.flush(); return end.apply(this, args) as this; }
+  }
+  // This thread's server: reached only through the front, on an abstract unix socket (plain HTTP: the front holds TLS).
+  const server = createServer({ ...serverOptions, ServerResponse: FlushingResponse }, onRequest);
   server.maxHeadersCount = 200;
   // exec, attach, port-forward (and cp, which is exec) ask to upgrade the connection: answer with the refusal.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
@@ -166,15 +183,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const text = JSON.stringify(statusBody(405, refusal(url.pathname, req.method ?? 'GET', opts)));
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nallow: GET, HEAD\r\nconnection: close\r\n\r\n${text}`);
   });
+  const internal = internalSocketPath();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
+    server.listen(internal, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const closeInternal = () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+  // Kinds served as stored, but for Secrets (what a client is shown depends on its token), Events (half the writes,
+  // seldom read one by one), component statuses and resource metrics (measured on read) and custom kinds.
+  const routes = frontRoutes(servedKinds().filter((k) => !k.custom && k.kind !== 'Secret' && k.kind !== 'Event' && k.kind !== 'ComponentStatus' && !isResourceMetrics(k)), servedAsStored);
+  try {
+    base.front = await startFront(opts.store, { host: opts.host, port: opts.port, tls: opts.tls, open, token: opts.token, serverOptions, internal, secret, routes, mainStallMs: limit.mainStallMs }, (l, code, seconds) => base.metrics.request(l, code, seconds));
+  } catch (e) {
+    await closeInternal();
+    base.apiServices.stop();
+    throw e;
+  }
+  const front = base.front;
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${opts.host}:${port}`,
-    port,
-    close: () => new Promise((resolve) => { base.apiServices.stop(); server.close(() => resolve()); server.closeAllConnections(); }),
+    url: `${opts.tls ? 'https' : 'http'}://${opts.host}:${front.port}`,
+    port: front.port,
+    close: async () => { base.apiServices.stop(); await front.close(); await closeInternal(); },
   };
 }
 
@@ -259,6 +288,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     case '/plan':
       return servePlan(res, ctx, url.searchParams);
     case '/metrics': {
+      ctx.front?.takeCounts();
       const m = await ctx.metrics.text();
       res.writeHead(200, { 'content-type': m.contentType });
       return void res.end(m.body);
@@ -274,7 +304,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     res.writeHead(200, { 'content-type': AGGREGATED_TYPE, 'content-length': Buffer.byteLength(text) });
     return void res.end(text);
   }
-  const disc = discovery(url.pathname, `${req.socket.localAddress}:${req.socket.localPort}`);
+  const disc = discovery(url.pathname, String(req.headers[FRONT_LOCAL_HEADER] ?? `${req.socket.localAddress}:${req.socket.localPort}`));
   if (disc) return sendJson(res, 200, disc);
   const path = parseResourcePath(url.pathname);
   if (path instanceof Error) return sendStatus(res, 404, path.message);
@@ -373,9 +403,15 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   if (rv) await waitForResourceVersion(store, rv);
 
   if (p.name) {
+    // The front asked to keep it (it relays only GETs it would answer itself, of kinds served as stored): wanted
+    // before the read, so that a change between the read and the offer is sent too.
+    const front = req.headers[FRONT_KEEP_HEADER] && asStored && !p.subresource && !table ? ctx.front : undefined;
+    front?.want(info.kind, namespace ?? '', p.name);
     const found = await getView(store, view, namespace, p.name);
     const obj = found && show(found);
+    if (!obj) front?.unwant(info.kind, namespace ?? '', p.name);
     if (!obj) return sendStatus(res, 404, `${info.resource}${info.group ? `.${info.group}` : ''} "${p.name}" not found`, { name: p.name, group: info.group, kind: info.resource });
+    if (found === obj) front?.offer(found);
     if (p.subresource === 'scale') return sendJson(res, 200, scaleOf(obj));
     if (table) return sendJson(res, 200, toTable(info.kind, [obj], obj.metadata.resourceVersion ?? '', include, {}, columns));
     return sendJson(res, 200, obj, asStored ? storedJson(obj) : undefined);

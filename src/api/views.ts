@@ -75,6 +75,16 @@ export function viewOf(info: KindInfo, version = info.version, deps: ViewDeps = 
   return { info, version, sources: [{ storeKind: info.kind }] };
 }
 
+/**
+ * Served as stored: one stored kind, nothing derived, skipped or added (the API's front answers a GET of one of these
+ * from its replica). An APIService's view needs its availability (ViewDeps), so it is never one.
+ */
+export function servedAsStored(info: KindInfo, version: string): boolean {
+  if (info.kind === 'APIService' && info.group === 'apiregistration.k8s.io') return false;
+  const v = viewOf(info, version);
+  return v.sources.length === 1 && !v.sources[0].derive && !v.sources[0].skip && !v.fixed && !v.changes && !v.present;
+}
+
 /** Does a served object pass the filter (labels already applied by the store for stored kinds)? */
 export const passes = (f: Filter, o: KubeObject) =>
   (f.namespace === undefined || !o.metadata.namespace || o.metadata.namespace === f.namespace)

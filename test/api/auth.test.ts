@@ -88,6 +88,15 @@ test('beyond loopback: 401 Unauthorized Status without the token or with a wrong
   assert.equal(ok.body.items.map((o: any) => o.metadata.name), ['cm']);
 });
 
+test("beyond loopback: a single object's GET is 401 without the token also once the API's front keeps it, and answered there with it", async () => {
+  const url = `${guardedUrl()}/api/v1/namespaces/default/configmaps/cm`;
+  for (let i = 0; i < 2; i++) { // the first read is the main thread's, after which the front keeps the object
+    assert.is((await get(url, TOKEN)).body.metadata.name, 'cm');
+    assert.is((await get(url)).status, 401);
+    assert.is((await get(url, 'wrong-token-0123456789')).status, 401);
+  }
+});
+
 test('beyond loopback: an upgrade (kubectl exec) without the token is 401 too', async () => {
   const status = await new Promise<number>((resolve, reject) => {
     const req = request(`${guardedUrl()}/api/v1/namespaces/default/pods/p/exec`, { ca: cert.cert, headers: { connection: 'upgrade', upgrade: 'websocket' } });

@@ -1,0 +1,253 @@
+// The API's front (src/api/front-worker.ts): GETs of stored objects and health checks answered in a thread of
+// its own while the main thread is busy; everything else relayed to the main thread and answered when it can.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { openStore } from '../../src/store/lowdb-store.ts';
+import { startApiServer, type ApiServer } from '../../src/api/server.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { KubeObject } from '../../src/model/object.ts';
+import { ReplicaFeed } from '../../src/api/replica-feed.ts';
+import type { FeedMessage } from '../../src/api/front-protocol.ts';
+
+let dir: string, store: Store, api: ApiServer;
+/** How old the main thread's heartbeat may be before the front stops answering health checks itself. */
+const STALL_MS = 400;
+
+test.before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'convergit-front-'));
+  store = await openStore(dir);
+  await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } });
+  await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+  await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' } });
+  await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-2', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } });
+  await store.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, data: { k: 'dg==' } });
+  api = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test', limits: { mainStallMs: STALL_MS } });
+});
+
+test.after(async () => {
+  await api.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Answer { path: string; status: number; at: number; text: string }
+/**
+ * A client in a thread of its own (this test's thread is the API's main thread, kept busy meanwhile): once told, it
+ * GETs each path `after` ms later and reports when each answer's last byte came (Date.now(), one clock for all threads).
+ */
+async function clientThread(url: string, gets: { path: string; after: number }[]) {
+  const worker = new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads');
+    parentPort.once('message', async () => {
+      const out = await Promise.all(workerData.gets.map(async ({ path, after }) => {
+        await new Promise((r) => setTimeout(r, after));
+        const res = await fetch(workerData.url + path);
+        const text = await res.text();
+        return { path, status: res.status, at: Date.now(), text };
+      }));
+      parentPort.postMessage(out);
+    });
+    // One request first, so that fetch itself is loaded before the main thread gets busy.
+    fetch(workerData.url + '/version').then((r) => r.text()).then(() => parentPort.postMessage('ready'));`, { eval: true, workerData: { url, gets } });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const answers = new Promise<Answer[]>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  return { go: () => worker.postMessage('go'), answers: answers.finally(() => worker.terminate()) };
+}
+
+const busyFor = (ms: number) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end); // the main thread does nothing else meanwhile: no turn ends, no timer runs
+  return Date.now();
+};
+
+test('while the main thread is busy, GETs of objects read before and health checks are answered; the rest once it is free', async () => {
+  const stored = await store.get('Pod', 'default', 'web-1');
+  // Read once (the main thread answers, and the front keeps them from then on); the Node in its table form (kubectl
+  // get's), which the front never answers and so does not keep.
+  for (const p of ['/api/v1/namespaces/default/pods/web-1', '/api/v1/nodes/n1']) await (await fetch(api.url + p)).arrayBuffer();
+  await (await fetch(`${api.url}/api/v1/nodes/n2`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } })).arrayBuffer();
+  const client = await clientThread(api.url, [
+    { path: '/api/v1/namespaces/default/pods/web-1', after: 0 },
+    { path: '/api/v1/nodes/n1', after: 0 },
+    { path: '/healthz', after: 0 },
+    // Not read before: a pod, and a Node read only as a table.
+    { path: '/api/v1/namespaces/default/pods/web-2', after: 0 },
+    { path: '/api/v1/nodes/n2', after: 0 },
+    // Answered by the main thread: a Secret (what a client sees depends on its token), a name the replica has not,
+    // a list, and a health check once the main thread's heartbeat is older than STALL_MS.
+    { path: '/api/v1/namespaces/default/secrets/s', after: 0 },
+    { path: '/api/v1/namespaces/default/pods/missing', after: 0 },
+    { path: '/api/v1/namespaces/default/pods', after: 0 },
+    { path: '/livez', after: STALL_MS + 400 },
+  ]);
+  client.go();
+  const freeAt = busyFor(STALL_MS + 1600);
+  const answers = await client.answers;
+  const by = (p: string, after = 0) => answers.find((a) => a.path === p && (after === 0 || a.at >= freeAt))!;
+  const pod = by('/api/v1/namespaces/default/pods/web-1');
+  assert.ok(pod.at < freeAt, `the pod's GET waited for the main thread (${pod.at - freeAt} ms after it was free)`);
+  assert.is(pod.status, 200);
+  assert.equal(JSON.parse(pod.text), stored);
+  assert.ok(by('/api/v1/nodes/n1').at < freeAt);
+  assert.is(JSON.parse(by('/api/v1/nodes/n1').text).metadata.name, 'n1');
+  assert.ok(by('/healthz').at < freeAt);
+  assert.is(by('/healthz').text, 'ok');
+  for (const p of ['/api/v1/namespaces/default/secrets/s', '/api/v1/namespaces/default/pods/missing', '/api/v1/namespaces/default/pods', '/livez', '/api/v1/nodes/n2', '/api/v1/namespaces/default/pods/web-2']) {
+    assert.ok(by(p).at >= freeAt, `${p} was answered while the main thread was busy`);
+  }
+  assert.is(by('/api/v1/namespaces/default/pods/missing').status, 404);
+  assert.is(JSON.parse(by('/api/v1/namespaces/default/pods/missing').text).reason, 'NotFound');
+  assert.is(by('/livez').text, 'ok');
+  assert.is(by('/api/v1/namespaces/default/secrets/s').status, 200);
+  assert.is(JSON.parse(by('/api/v1/namespaces/default/pods/web-2').text).metadata.name, 'web-2');
+  // Read once now, so kept: the next busy spell does not hold it up.
+  const again = await clientThread(api.url, [{ path: '/api/v1/namespaces/default/pods/web-2', after: 0 }]);
+  again.go();
+  const freeAgainAt = busyFor(800);
+  assert.ok((await again.answers)[0].at < freeAgainAt, 'a pod read once was not kept at the front');
+});
+
+test('the front serves each change as soon as its writer goes on: a new status, a deletion, a creation', async () => {
+  const get = async (p: string) => { const r = await fetch(api.url + p); return { status: r.status, body: await r.json() as any }; };
+  const updated = await store.updateStatus('Pod', 'default', 'web-1', { phase: 'Running' });
+  const seen = await get('/api/v1/namespaces/default/pods/web-1');
+  assert.is(seen.body.metadata.resourceVersion, updated.metadata.resourceVersion);
+  assert.is(seen.body.status.phase, 'Running');
+  await store.delete('Node', undefined, 'n1');
+  assert.is((await get('/api/v1/nodes/n1')).status, 404);
+  const again = await store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { again: 'yes' } } });
+  const n = await get('/api/v1/nodes/n1');
+  assert.is(n.body.metadata.uid, again.metadata.uid);
+  assert.is(n.body.metadata.labels.again, 'yes');
+});
+
+test("a change the main thread has shown is never older at the front: its answers send the turn's changes first", async () => {
+  // A client thread watches the pod through the main thread and, once an event shows `now`, GETs the pod from the
+  // front (it keeps it: read in the test before). Between the change, its watch event and the busy spell after it no
+  // microtask runs: only the event's own send can have put the change in the replica before the client's GET.
+  const worker = new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      const res = await fetch(workerData.url + '/api/v1/namespaces/default/pods?watch=1&fieldSelector=metadata.name%3Dweb-1&resourceVersion=' + workerData.rv);
+      const reader = res.body.getReader();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+        if (text.includes('"warm"')) { parentPort.postMessage({ warm: true }); text = ''; }
+        if (text.includes('"now"')) {
+          const got = await (await fetch(workerData.url + '/api/v1/namespaces/default/pods/web-1')).json();
+          parentPort.postMessage({ rv: got.metadata.resourceVersion, message: got.status.message, at: Date.now() });
+          await reader.cancel();
+          break;
+        }
+      }
+    })().catch((e) => parentPort.postMessage({ error: e.message }));`, { eval: true, workerData: { url: api.url, rv: await store.resourceVersion() } });
+  try {
+    const next = () => new Promise<any>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+    const warm = next();
+    await store.updateStatus('Pod', 'default', 'web-1', { phase: 'Running', message: 'warm' });
+    assert.equal(await warm, { warm: true }); // the watch is there: the next change's event is written in its own turn
+    const got = next();
+    // From a macrotask (a timer's callback): the change commits at once, its watch event written within it; node's
+    // response uncorks its socket in a next tick, so the event leaves then; the busy spell is the next tick after
+    // that, and microtasks (where the change's own send would go) come only after the ticks.
+    const [changed, freeAt] = await new Promise<[Promise<KubeObject>, number]>((resolve) => setImmediate(() => {
+      const change = store.updateStatus('Pod', 'default', 'web-1', { phase: 'Running', message: 'now' });
+      process.nextTick(() => resolve([change, busyFor(1500)]));
+    }));
+    const updated = await changed;
+    const answer = await got;
+    assert.is(answer.error, undefined);
+    assert.ok(answer.at < freeAt, 'the GET was not answered while the main thread was busy');
+    assert.is(answer.message, 'now');
+    assert.is(answer.rv, updated.metadata.resourceVersion);
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test('the front keeps what was read, with every change from before the read; at most its most, the one kept longest dropped first', async () => {
+  const channel = new MessageChannel();
+  const feed = new ReplicaFeed(store, ['ConfigMap'], channel.port1, 1000, 2);
+  await feed.start();
+  /** What the feed has sent since last asked, by name: the value of `data.v`, or null for dropped. */
+  const taken = () => {
+    feed.flush();
+    const out: Record<string, string | null> = {};
+    for (let m = receiveMessageOnPort(channel.port2); m; m = receiveMessageOnPort(channel.port2)) {
+      const c = (m.message as FeedMessage).changes ?? [];
+      for (let i = 0; i < c.length; i += 2) out[c[i]!.split('\0')[2]] = c[i + 1] && JSON.parse(c[i + 1]!).data.v;
+    }
+    return out;
+  };
+  const read = async (name: string) => {
+    feed.want('ConfigMap', 'default', name);
+    return (await store.get('ConfigMap', 'default', name, { shared: true }))!;
+  };
+  const cm = (name: string, v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { v } });
+  try {
+    for (const n of ['a', 'b', 'c']) await store.create(cm(n, `${n}1`));
+    taken();
+    for (const n of ['a', 'b', 'c']) feed.offer(await read(n));
+    assert.equal(taken(), { a: null, b: 'b1', c: 'c1' }, 'two kept: the first read dropped');
+    await store.update(cm('a', 'a2'));
+    await store.update(cm('b', 'b2'));
+    assert.equal(taken(), { b: 'b2' }, 'a change of a kept object is sent; of one not kept, not');
+    // Changed between the read and the offer: the change is sent, the older read not.
+    const a = await read('a'); // b kept longest: dropped
+    await store.update(cm('a', 'a3'));
+    feed.offer(a);
+    assert.equal(taken(), { b: null, a: 'a3' });
+    // Deleted between the read and the offer: not kept.
+    const c = await read('c');
+    await store.delete('ConfigMap', 'default', 'c');
+    feed.offer(c);
+    assert.equal(taken(), { c: null });
+    await store.create(cm('c', 'c4'));
+    assert.equal(taken(), {}, 'made again, it is kept only once read again');
+    // Not found: not kept, even once it is made.
+    feed.want('ConfigMap', 'default', 'x');
+    feed.unwant('ConfigMap', 'default', 'x');
+    await store.create(cm('x', 'x1'));
+    assert.equal(taken(), {});
+  } finally {
+    feed.stop();
+    channel.port1.close();
+    for (const n of ['a', 'b', 'c', 'x']) await store.delete('ConfigMap', 'default', n).catch(() => {});
+  }
+});
+
+test('HEAD is the main thread\'s answer, as before; close() ends the front and frees the port', async () => {
+  const body = await (await fetch(`${api.url}/api/v1/namespaces/default/pods/web-1`)).arrayBuffer();
+  const head = await fetch(`${api.url}/api/v1/namespaces/default/pods/web-1`, { method: 'HEAD' });
+  assert.is(head.status, 200);
+  assert.is(head.headers.get('content-length'), String(body.byteLength));
+  assert.is((await head.arrayBuffer()).byteLength, 0);
+  const other = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
+  assert.is((await fetch(`${other.url}/healthz`)).status, 200);
+  await other.close();
+  const again = createServer();
+  await new Promise<void>((resolve, reject) => { again.once('error', reject); again.listen(other.port, '127.0.0.1', () => resolve()); });
+  await new Promise((resolve) => again.close(resolve));
+  assert.not.ok(await fetch(`${other.url}/healthz`).then(() => true, () => false), 'answered after close');
+});
+
+test("the front's answers are counted in /metrics as the main thread's are", async () => {
+  const countOf = async () => {
+    const text = await (await fetch(`${api.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('apiserver_request_total{') && l.includes('verb="GET"') && l.includes('resource="pods"') && l.includes('scope="resource"') && l.includes('code="200"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const before = await countOf();
+  for (let i = 0; i < 3; i++) assert.is((await fetch(`${api.url}/api/v1/namespaces/default/pods/web-1`).then((r) => r.arrayBuffer().then(() => r.status))), 200);
+  assert.is(await countOf(), before + 3);
+});
+
+test.run();
