@@ -165,8 +165,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // both are checked every connectionsCheckingInterval, by the front (front-worker.ts), which owns the listening
   // socket. Responses (watches, log follows) are not bounded by these.
   const serverOptions = { headersTimeout: limit.headersTimeoutMs, requestTimeout: limit.requestTimeoutMs, connectionsCheckingInterval: limit.connectionsCheckingIntervalMs };
-  /** Every answer of this thread first sends the front's replica this turn's changes: no client reads there an
-   * object older than one it was shown here. */
+  /** Every answer of this thread first sends the front's replica the changes not yet sent: no client reads there an
+   * object older than one it was shown here (a watch event is written within its change, before the change's own
+   * send in a microtask). */
   const { write, end } = ServerResponse.prototype as unknown as Record<'write' | 'end', (...a: unknown[]) => unknown>;
   class FlushingResponse extends ServerResponse {
     override write(...args: any[]): boolean { base.front?.flush(); return write.apply(this, args) as boolean; }
