@@ -1,9 +1,9 @@
 // The front's replica (front-worker.ts), fed from the store: the objects clients have read through the front (at most
 // MAX_KEPT, the one kept longest dropped first: kept again at its next read), as their JSON texts, each sent again
-// whenever it changes. Sent as soon
-// as the code that changed it yields (a microtask: before a writer awaiting the change goes on), and before the main
-// thread writes any answer (a watch event is written within the change), so the front never serves an object older
-// than one a writer has finished or the main thread has shown. A message a change: only what clients read is sent.
+// whenever it changes. Sent as soon as the code that changed it yields (a microtask: before a writer awaiting the
+// change goes on), and before the main thread writes any answer (a watch event is written within the change), so the
+// front never serves an object older than one a writer has finished or the main thread has shown. Only what clients
+// read is sent.
 import type { MessagePort } from 'node:worker_threads';
 import { persistedJson } from '../model/stored-json.ts';
 import type { KubeObject } from '../model/object.ts';
