@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { tokenMatches } from './auth.ts';
+import { statusBody } from './responses.ts';
 import { FRONT_KEEP_HEADER, FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER, HEALTH_PATHS, routeKey, type FeedMessage, type FrontData } from './front-protocol.ts';
 
 const data = workerData as FrontData & { feed: MessagePort; counts: MessagePort };
@@ -105,7 +106,7 @@ function relay(req: IncomingMessage, res: ServerResponse): void {
   up.on('error', (e) => {
     if (res.writableEnded) return; // the main thread closed after its whole answer (a 413 left the body unread)
     if (res.headersSent) return void res.destroy();
-    const text = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the API's main thread did not answer: ${e.message}`, reason: 'ServiceUnavailable', code: 503 });
+    const text = JSON.stringify(statusBody(503, `the API's main thread did not answer: ${e.message}`, undefined, 'ServiceUnavailable'));
     res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });

@@ -1,21 +1,13 @@
 // Starts the API's front (front-worker.ts): the listening socket in a thread of its own, answering GETs of stored
 // objects from a replica of those clients read (replica-feed.ts) and relaying the rest to the main thread's server.
 import { randomUUID } from 'node:crypto';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { moduleWorker } from '../model/module-worker.ts';
 import type { KindInfo } from '../model/kinds.ts';
-import type { KubeObject } from '../model/object.ts';
 import type { Store } from '../store/store.ts';
 import type { FrontData, FrontRoute } from './front-protocol.ts';
 import type { RequestLabels } from './metrics.ts';
 import { ReplicaFeed } from './replica-feed.ts';
-
-/** The front's module, beside this one; from the sources (tsx), the TypeScript one through tsx's loader. */
-function newWorker(workerData: unknown, transferList: readonly MessagePort[]): Worker {
-  const opts = { workerData, transferList: transferList as MessagePort[] };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./front-worker.js', import.meta.url), opts);
-  const ts = JSON.stringify(new URL('./front-worker.ts', import.meta.url).href), tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((t) => t.register()).then(() => import(${ts}))`, { ...opts, eval: true });
-}
 
 /** An abstract unix socket's path (Linux: no file, gone with the process) for the main thread's server. */
 export const internalSocketPath = () => `\0convergit-api-${process.pid}-${randomUUID()}`;
@@ -29,14 +21,9 @@ export function frontRoutes(kinds: readonly KindInfo[], answersFromReplica: (k: 
 
 export interface Front {
   port: number;
-  /** Sends the replica what changed in this turn (before the main thread answers anything: see replica-feed.ts). */
-  flush(): void;
-  /** An object the front asked for (FRONT_KEEP_HEADER), before it is read: its changes go to the front from now on. */
-  want(kind: string, namespace: string, name: string): void;
-  /** The object as read for want(); the front keeps it (unless a change sent since is newer). */
-  offer(o: KubeObject): void;
-  /** The object wanted was not found. */
-  unwant(kind: string, namespace: string, name: string): void;
+  /** What the front keeps (want, offer, unwant: an object the front asked for), sent by flush() before the main thread
+   * answers anything (replica-feed.ts). */
+  feed: Pick<ReplicaFeed, 'flush' | 'want' | 'offer' | 'unwant'>;
   /** Counts the requests the front answered that the main thread has not heard of yet (before /metrics). */
   takeCounts(): void;
   close(): Promise<void>;
@@ -49,7 +36,7 @@ export async function startFront(store: Store, data: FrontData, count: (l: Reque
   const onCount = ({ code, seconds, ...labels }: RequestLabels & { code: number; seconds: number }) => count(labels, code, seconds);
   countsChannel.port1.on('message', onCount);
   countsChannel.port1.unref();
-  const worker = newWorker({ ...data, feed: feedChannel.port2, counts: countsChannel.port2 }, [feedChannel.port2, countsChannel.port2]);
+  const worker = moduleWorker(import.meta.url, 'front-worker', { workerData: { ...data, feed: feedChannel.port2, counts: countsChannel.port2 }, transferList: [feedChannel.port2, countsChannel.port2] });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the API's front thread exited (${code}) before it listened`)));
@@ -67,10 +54,7 @@ export async function startFront(store: Store, data: FrontData, count: (l: Reque
   });
   return {
     port,
-    flush: () => feed.flush(),
-    want: (kind, namespace, name) => feed.want(kind, namespace, name),
-    offer: (o) => feed.offer(o),
-    unwant: (kind, namespace, name) => feed.unwant(kind, namespace, name),
+    feed,
     takeCounts: () => { for (let m = receiveMessageOnPort(countsChannel.port1); m; m = receiveMessageOnPort(countsChannel.port1)) onCount(m.message); },
     close: async () => {
       closing = true;

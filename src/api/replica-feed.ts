@@ -29,6 +29,7 @@ export class ReplicaFeed {
 
   async start(): Promise<void> {
     const onChange = (e: WatchEvent) => {
+      if (!this.kept.size) return; // nothing read yet: a 30,000-pod run's writes cost no key each
       const key = keyOf(e.object);
       if (!this.kept.has(key)) return;
       if (e.type === 'DELETED') {

@@ -170,8 +170,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
    * send in a microtask). */
   const { write, end } = ServerResponse.prototype as unknown as Record<'write' | 'end', (...a: unknown[]) => unknown>;
   class FlushingResponse extends ServerResponse {
-    override write(...args: any[]): boolean { base.front?.flush(); return write.apply(this, args) as boolean; }
-    override end(...args: any[]): this { base.front?.flush(); return end.apply(this, args) as this; }
+    override write(...args: any[]): boolean { base.front?.feed.flush(); return write.apply(this, args) as boolean; }
+    override end(...args: any[]): this { base.front?.feed.flush(); return end.apply(this, args) as this; }
   }
   // This thread's server: reached only through the front, on an abstract unix socket (plain HTTP: the front holds TLS).
   const server = createServer({ ...serverOptions, ServerResponse: FlushingResponse }, onRequest);
@@ -191,8 +191,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const closeInternal = () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
   // Kinds served as stored, but for Secrets (what a client is shown depends on its token), Events (half the writes,
-  // seldom read one by one), component statuses and resource metrics (measured on read) and custom kinds.
-  const routes = frontRoutes(servedKinds().filter((k) => !k.custom && k.kind !== 'Secret' && k.kind !== 'Event' && k.kind !== 'ComponentStatus' && !isResourceMetrics(k)), servedAsStored);
+  // seldom read one by one) and custom kinds (registered later).
+  const routes = frontRoutes(servedKinds().filter((k) => !k.custom && k.kind !== 'Secret' && k.kind !== 'Event'), servedAsStored);
   try {
     base.front = await startFront(opts.store, { host: opts.host, port: opts.port, tls: opts.tls, open, token: opts.token, serverOptions, internal, secret, routes, mainStallMs: limit.mainStallMs }, (l, code, seconds) => base.metrics.request(l, code, seconds));
   } catch (e) {
@@ -406,7 +406,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Con
   if (p.name) {
     // The front asked to keep it (it relays only GETs it would answer itself, of kinds served as stored): wanted
     // before the read, so that a change between the read and the offer is sent too.
-    const front = req.headers[FRONT_KEEP_HEADER] && asStored && !p.subresource && !table ? ctx.front : undefined;
+    const front = req.headers[FRONT_KEEP_HEADER] && asStored && !p.subresource && !table ? ctx.front?.feed : undefined;
     front?.want(info.kind, namespace ?? '', p.name);
     const found = await getView(store, view, namespace, p.name);
     const obj = found && show(found);

@@ -12,6 +12,7 @@ import { eventsV1Of } from './events-v1.ts';
 import { hpaIn } from './hpa-conversion.ts';
 import type { ApiServiceAvailability } from './api-services.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
+import { isResourceMetrics } from './resource-metrics.ts';
 
 /** One stored kind a view reads: its objects as they are, or each turned into the served kind. */
 export interface Source {
@@ -77,10 +78,11 @@ export function viewOf(info: KindInfo, version = info.version, deps: ViewDeps = 
 
 /**
  * Served as stored: one stored kind, nothing derived, skipped or added (the API's front answers a GET of one of these
- * from its replica). An APIService's view needs its availability (ViewDeps), so it is never one.
+ * from its replica). An APIService's view needs its availability (ViewDeps), so it is never one; component statuses
+ * and resource metrics are measured on each read, not stored.
  */
 export function servedAsStored(info: KindInfo, version: string): boolean {
-  if (info.kind === 'APIService' && info.group === 'apiregistration.k8s.io') return false;
+  if ((info.kind === 'APIService' && info.group === 'apiregistration.k8s.io') || (info.kind === 'ComponentStatus' && !info.group) || isResourceMetrics(info)) return false;
   const v = viewOf(info, version);
   return v.sources.length === 1 && !v.sources[0].derive && !v.sources[0].skip && !v.fixed && !v.changes && !v.present;
 }

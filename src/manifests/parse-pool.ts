@@ -3,7 +3,8 @@
 // ended after it (each holds its own parser, kinds and validators: memory a long-running serve need not keep).
 // Files are added as they come (a cold read hands each blob over as it is read, so the parsing overlaps the reading).
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../model/module-worker.ts';
 import type { ManifestFile } from './types.ts';
 
 /** Files sent to a worker at a time: few messages, and work left to share when one worker is slower. */
@@ -16,12 +17,6 @@ const AHEAD = 8;
 /** Batches a worker may hold once the main thread loads files too (take()): one to work on, the next already there. */
 const AHEAD_SHARED = 2;
 
-/** The worker's module, beside this one; from the sources (tsx), the TypeScript one through tsx's loader. */
-function newWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), { workerData });
-  const ts = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href), tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((t) => t.register()).then(() => import(${ts}))`, { eval: true, workerData });
-}
 
 /**
  * Calls `done(file, json)` with the StoredFile JSON of every file added, in no particular order. `close()` resolves
@@ -48,7 +43,7 @@ export class ParsePool {
     for (let i = 0; i < width; i++) {
       let worker: Worker;
       try {
-        worker = newWorker({ maxAliases, strict });
+        worker = moduleWorker(import.meta.url, 'parse-worker', { workerData: { maxAliases, strict } });
       } catch (e) {
         this.abort();
         throw e;
