@@ -83,6 +83,9 @@ const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-e
 /** The front's own words to the main thread: never a client's. */
 const OWN = new Set([FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER]);
 
+/** The front's answer when the main thread's server cannot be reached. */
+const unanswered = (e: Error) => JSON.stringify(statusBody(503, `the API's main thread did not answer: ${e.message}`, undefined, 'ServiceUnavailable'));
+
 /** Relays a request to the main thread's server and its answer back, streamed both ways (watches, log follows). */
 function relay(req: IncomingMessage, res: ServerResponse): void {
   const headers: Record<string, string | string[]> = {};
@@ -106,7 +109,7 @@ function relay(req: IncomingMessage, res: ServerResponse): void {
   up.on('error', (e) => {
     if (res.writableEnded) return; // the main thread closed after its whole answer (a 413 left the body unread)
     if (res.headersSent) return void res.destroy();
-    const text = JSON.stringify(statusBody(503, `the API's main thread did not answer: ${e.message}`, undefined, 'ServiceUnavailable'));
+    const text = unanswered(e);
     res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });
@@ -124,15 +127,28 @@ function relayUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void 
   }
   up.write(`${text}${FRONT_LOCAL_HEADER}: ${(socket as Socket).localAddress}:${(socket as Socket).localPort}\r\n${FRONT_SECRET_HEADER}: ${data.secret}\r\n\r\n`);
   if (head.length) up.write(head);
-  up.pipe(socket).on('error', () => up.destroy());
-  socket.pipe(up).on('error', () => socket.destroy());
-  up.on('error', () => socket.destroy());
+  up.pipe(socket);
+  socket.pipe(up);
+  up.on('error', (e) => {
+    // Nothing came back yet (the main thread's server is gone): the client hears why, as relay()'s would.
+    if (up.bytesRead || !socket.writable) return void socket.destroy();
+    const body = unanswered(e);
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   socket.on('error', () => up.destroy());
 }
 
 const onRequest = (req: IncomingMessage, res: ServerResponse) => {
   delete req.headers[FRONT_KEEP_HEADER]; // the front's own word to the main thread (relay() drops the others)
-  if (!answered(req, res)) relay(req, res);
+  let done = false;
+  try {
+    done = answered(req, res);
+  } catch (e) {
+    // A fault of the front's own: the main thread answers instead (front.ts restarts a thread that dies of one).
+    console.error(`convergit: the API's front failed to answer ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+    if (res.headersSent) return void res.destroy();
+  }
+  if (!done) relay(req, res);
 };
 const server = data.tls ? createTlsServer({ ...data.serverOptions, cert: data.tls.cert, key: data.tls.key }, onRequest) : createServer(data.serverOptions, onRequest);
 server.maxHeadersCount = 200;

@@ -1,7 +1,7 @@
 // Starts the API's front (front-worker.ts): the listening socket in a thread of its own, answering GETs of stored
 // objects from a replica of those clients read (replica-feed.ts) and relaying the rest to the main thread's server.
 import { randomUUID } from 'node:crypto';
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { moduleWorker } from '../model/module-worker.ts';
 import type { KindInfo } from '../model/kinds.ts';
 import type { Store } from '../store/store.ts';
@@ -29,43 +29,112 @@ export interface Front {
   close(): Promise<void>;
 }
 
+/**
+ * A restarted front's wait: doubled at each restart up to RESTART_MAX_MS, and back to the first once a thread has run
+ * STABLE_MS (a kubelet's back-off, in milliseconds rather than seconds: this thread is the API).
+ */
+const RESTART_MS = 100, RESTART_MAX_MS = 30_000, STABLE_MS = 60_000;
+
+/** One front thread, listening, with the main thread's ends of its two ports. */
+interface Thread { worker: Worker; port: number; counts: MessagePort; feed: MessagePort }
+
+/**
+ * Starts the front. A front thread that ends on its own (a bug of its own, memory) is started again on the port it had
+ * (kube-apiserver's process, too, is restarted by its kubelet): the API stops answering only for the moment it takes,
+ * and the new thread keeps nothing until clients read again.
+ */
 export async function startFront(store: Store, data: FrontData, count: (l: RequestLabels, code: number, seconds: number) => void): Promise<Front> {
-  const feedChannel = new MessageChannel(), countsChannel = new MessageChannel();
-  const feed = new ReplicaFeed(store, [...new Set(data.routes.map((r) => r.kind))], feedChannel.port1, Math.min(1000, data.mainStallMs / 4));
+  const firstFeed = new MessageChannel();
+  const feed = new ReplicaFeed(store, [...new Set(data.routes.map((r) => r.kind))], firstFeed.port1, Math.min(1000, data.mainStallMs / 4));
   await feed.start();
   const onCount = ({ code, seconds, ...labels }: RequestLabels & { code: number; seconds: number }) => count(labels, code, seconds);
-  countsChannel.port1.on('message', onCount);
-  countsChannel.port1.unref();
-  const worker = moduleWorker(import.meta.url, 'front-worker', { workerData: { ...data, feed: feedChannel.port2, counts: countsChannel.port2 }, transferList: [feedChannel.port2, countsChannel.port2] });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the API's front thread exited (${code}) before it listened`)));
-    worker.once('message', (m: { port?: number; error?: string; code?: string }) => {
-      if (m.port !== undefined) return resolve(m.port);
-      reject(Object.assign(new Error(m.error), { code: m.code }));
-    });
-  }).catch(async (e) => { feed.stop(); await worker.terminate(); throw e; });
-  worker.removeAllListeners('error').removeAllListeners('exit');
-  let exited = false, closing = false;
-  worker.on('error', (e) => console.error(`convergit: the API's front thread failed: ${e.stack ?? e.message}`));
-  worker.on('exit', (code) => {
-    exited = true;
-    if (!closing) console.error(`convergit: the API's front thread exited (${code}): the API no longer answers`);
+  const drain = (counts: MessagePort) => { for (let m = receiveMessageOnPort(counts); m; m = receiveMessageOnPort(counts)) onCount(m.message); };
+  let thread: Thread, startedAt = Date.now();
+  let closing = false, waitMs = RESTART_MS, timer: NodeJS.Timeout | undefined, starting: Promise<void> | undefined;
+  const watch = (t: Thread) => t.worker.once('exit', (code) => {
+    if (closing) return;
+    drain(t.counts); // what it answered before it ended
+    t.counts.close();
+    t.feed.close();
+    feed.sendTo(undefined); // nothing kept until the next thread
+    if (Date.now() - startedAt >= STABLE_MS) waitMs = RESTART_MS;
+    console.error(`convergit: the API's front thread exited (${code}): starting it again on port ${t.port} in ${waitMs} ms`);
+    restart();
   });
+  const restart = () => {
+    const wait = waitMs;
+    waitMs = Math.min(waitMs * 2, RESTART_MAX_MS);
+    timer = setTimeout(() => {
+      starting = launch({ ...data, port: thread.port }, feed, onCount).then((t) => {
+        if (closing) return closeThread(t);
+        thread = t;
+        startedAt = Date.now();
+        console.error(`convergit: the API's front thread answers again on port ${t.port}`);
+        watch(t);
+      }, (e: Error) => {
+        if (closing) return;
+        console.error(`convergit: the API's front thread did not start again (${e.message}): trying again in ${waitMs} ms`);
+        restart();
+      }).finally(() => { starting = undefined; });
+    }, wait);
+  };
+  try {
+    thread = await launch(data, feed, onCount, firstFeed);
+  } catch (e) {
+    feed.stop();
+    throw e;
+  }
+  watch(thread);
   return {
-    port,
+    port: thread.port,
     feed,
-    takeCounts: () => { for (let m = receiveMessageOnPort(countsChannel.port1); m; m = receiveMessageOnPort(countsChannel.port1)) onCount(m.message); },
+    takeCounts: () => drain(thread.counts),
     close: async () => {
       closing = true;
+      clearTimeout(timer);
+      await starting; // a thread starting meanwhile is closed as it listens
       feed.stop();
-      if (!exited) await new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.on('message', (m: { closed?: boolean }) => { if (m.closed) void worker.terminate(); });
-        worker.postMessage({ close: true });
-      });
-      countsChannel.port1.close();
-      feedChannel.port1.close();
+      await closeThread(thread);
     },
   };
+}
+
+/** Lets a front thread finish what it answers, then ends it (at once if it ended already), and closes its ports. */
+async function closeThread({ worker, counts, feed }: Thread): Promise<void> {
+  await new Promise<void>((resolve) => {
+    if (worker.threadId < 0) return resolve();
+    worker.once('exit', () => resolve());
+    worker.on('message', (m: { closed?: boolean }) => { if (m.closed) void worker.terminate(); });
+    worker.postMessage({ close: true });
+  });
+  counts.close();
+  feed.close();
+}
+
+const logError = (e: Error) => console.error(`convergit: the API's front thread failed: ${e.stack ?? e.message}`);
+
+/** A front thread, listening as `data` says: the feed sends to it from now on (`channel`: the feed's first one). */
+async function launch(data: FrontData, feed: ReplicaFeed, onCount: (m: RequestLabels & { code: number; seconds: number }) => void, channel = new MessageChannel()): Promise<Thread> {
+  const counts = new MessageChannel();
+  counts.port1.on('message', onCount);
+  counts.port1.unref();
+  feed.sendTo(channel.port1);
+  const worker = moduleWorker(import.meta.url, 'front-worker', { workerData: { ...data, feed: channel.port2, counts: counts.port2 }, transferList: [channel.port2, counts.port2] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the API's front thread exited (${code}) before it listened`)));
+      worker.once('message', (m: { port?: number; error?: string; code?: string }) => {
+        if (m.port !== undefined) return resolve(m.port);
+        reject(Object.assign(new Error(m.error), { code: m.code }));
+      });
+    });
+    worker.removeAllListeners('error').removeAllListeners('exit').on('error', logError);
+    return { worker, port, counts: counts.port1, feed: channel.port1 };
+  } catch (e) {
+    await worker.terminate();
+    counts.port1.close();
+    channel.port1.close();
+    throw e;
+  }
 }

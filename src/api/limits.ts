@@ -4,6 +4,7 @@
 // whose client does not read is closed once its buffer is full ("Forcing watcher close due to unresponsiveness").
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { statusBody } from './responses.ts';
+import { HEALTH_PATHS } from './front-protocol.ts';
 
 export interface ApiLimits {
   /** Request bodies larger than this are refused, 413 (kube-apiserver's --max-request-body-bytes: 3 MiB). */
@@ -70,7 +71,10 @@ export function admission(limits: ApiLimits): (req: IncomingMessage, res: Server
       refuse(res, 413, statusBody(413, `Request entity too large: limit is ${limits.maxBodyBytes}`, undefined, 'RequestEntityTooLarge'), { connection: 'close' });
       return false;
     }
-    const long = isLongRunning(requestUrl(req));
+    const url = requestUrl(req);
+    // Health checks are never refused, as kube-apiserver's priority and fairness exempts them (its `probes` FlowSchema).
+    if (HEALTH_PATHS.has(url.pathname)) return true;
+    const long = isLongRunning(url);
     if (long ? watches >= limits.maxWatches : inflight >= limits.maxInflight) {
       refuse(res, 429, statusBody(429, 'Too many requests, please try again later.', { retryAfterSeconds: 1 }, 'TooManyRequests'), { 'retry-after': '1' });
       return false;

@@ -25,7 +25,7 @@ export class ReplicaFeed {
   private beat?: NodeJS.Timeout;
 
   /** `beatMs`: how often the main thread says it is alive (a front that hears nothing for a while sends health checks to it). */
-  constructor(private readonly store: Store, private readonly kinds: readonly string[], private readonly port: MessagePort, private readonly beatMs: number, private readonly maxKept = MAX_KEPT) {}
+  constructor(private readonly store: Store, private readonly kinds: readonly string[], private port: MessagePort | undefined, private readonly beatMs: number, private readonly maxKept = MAX_KEPT) {}
 
   async start(): Promise<void> {
     const onChange = (e: WatchEvent) => {
@@ -38,9 +38,25 @@ export class ReplicaFeed {
       } else this.offer(e.object);
     };
     for (const kind of this.kinds) this.stops.push(await this.store.watch({ kind, shared: true }, onChange));
-    const beat = () => this.port.postMessage({ beat: Date.now() } satisfies FeedMessage);
-    this.beat = setInterval(beat, this.beatMs).unref();
-    beat();
+    this.beat = setInterval(() => this.beatNow(), this.beatMs).unref();
+    this.beatNow();
+  }
+
+  /** The main thread is alive: said every beatMs (a front that hears nothing for a while sends health checks to it). */
+  private beatNow(): void {
+    this.port?.postMessage({ beat: Date.now() } satisfies FeedMessage);
+  }
+
+  /**
+   * Sends to a new front from now on, or to none (the last one ended, the next not started): it keeps nothing yet, so
+   * nothing is kept for it.
+   */
+  sendTo(port: MessagePort | undefined): void {
+    if (port === this.port) return;
+    this.port = port;
+    this.kept.clear();
+    this.pending.clear();
+    if (this.beat) this.beatNow();
   }
 
   /**
@@ -82,11 +98,12 @@ export class ReplicaFeed {
   /** Sends what changed since the last send (a no-op when nothing did). */
   flush(): void {
     this.scheduled = false;
+    if (!this.port) this.pending.clear(); // no front now: the next keeps nothing
     if (!this.pending.size) return;
     const changes: (string | null)[] = [];
     for (const [key, o] of this.pending) changes.push(key, o && persistedJson(o));
     this.pending.clear();
-    this.port.postMessage({ changes } satisfies FeedMessage);
+    this.port!.postMessage({ changes } satisfies FeedMessage);
   }
 
   stop(): void {

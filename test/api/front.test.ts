@@ -5,14 +5,18 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { openStore } from '../../src/store/lowdb-store.ts';
 import { startApiServer, type ApiServer } from '../../src/api/server.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { KubeObject } from '../../src/model/object.ts';
 import { ReplicaFeed } from '../../src/api/replica-feed.ts';
+import { frontRoutes, startFront } from '../../src/api/front.ts';
+import { servedKinds } from '../../src/api/discovery.ts';
+import { servedAsStored } from '../../src/api/views.ts';
 import type { FeedMessage } from '../../src/api/front-protocol.ts';
+import { until } from '../support/wait.ts';
 
 let dir: string, store: Store, api: ApiServer;
 /** How old the main thread's heartbeat may be before the front stops answering health checks itself. */
@@ -239,15 +243,130 @@ test('HEAD is the main thread\'s answer, as before; close() ends the front and f
   assert.not.ok(await fetch(`${other.url}/healthz`).then(() => true, () => false), 'answered after close');
 });
 
+/** apiserver_request_total of single pod GETs answered 200, as `url`'s /metrics says. */
+const podGetsOf = async (url: string) => {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('apiserver_request_total{') && l.includes('verb="GET"') && l.includes('resource="pods"') && l.includes('scope="resource"') && l.includes('code="200"'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+};
+
 test("the front's answers are counted in /metrics as the main thread's are", async () => {
-  const countOf = async () => {
-    const text = await (await fetch(`${api.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('apiserver_request_total{') && l.includes('verb="GET"') && l.includes('resource="pods"') && l.includes('scope="resource"') && l.includes('code="200"'));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
-  const before = await countOf();
+  const before = await podGetsOf(api.url);
   for (let i = 0; i < 3; i++) assert.is((await fetch(`${api.url}/api/v1/namespaces/default/pods/web-1`).then((r) => r.arrayBuffer().then(() => r.status))), 200);
-  assert.is(await countOf(), before + 3);
+  assert.is(await podGetsOf(api.url), before + 3);
+});
+
+/** An API server of its own, with the worker threads it starts (the front's first), and what it logs on stderr. */
+async function ownApi(onWorker: (w: Worker, n: number) => void = () => {}) {
+  const threads: Worker[] = [];
+  const seen = (w: Worker) => { threads.push(w); onWorker(w, threads.length); };
+  process.on('worker', seen);
+  const errors: string[] = [], logged = console.error;
+  console.error = (...a: unknown[]) => { errors.push(a.join(' ')); };
+  const server = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test' });
+  return { server, threads, errors, done: () => { process.off('worker', seen); console.error = logged; } };
+}
+
+const portIsFree = (port: number) => new Promise<boolean>((resolve) => {
+  const s = createServer();
+  s.once('error', () => resolve(false));
+  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+});
+
+test('a front thread that ends is started again on its port: the API answers again, what it kept only once read again', async () => {
+  const { server: other, threads, errors, done } = await ownApi();
+  try {
+    const pod = `${other.url}/api/v1/namespaces/default/pods/web-1`, unchanged = `${other.url}/api/v1/namespaces/default/pods/web-2`;
+    for (const p of [pod, unchanged]) await (await fetch(p)).arrayBuffer(); // kept from now on
+    const counted = await podGetsOf(other.url);
+    await (await fetch(pod)).arrayBuffer(); // answered by the front, which ends before a scrape: counted all the same
+    assert.is(threads.length, 1, 'the API started one thread, its front');
+    await threads[0].terminate();
+    // Changed while no front runs: the new one, which keeps nothing until read, serves the change.
+    const changed = await store.updateStatus('Pod', 'default', 'web-1', { phase: 'Running', message: 'after the restart' });
+    await until(async () => (await fetch(`${other.url}/healthz`).catch(() => undefined))?.status === 200, 'the API to answer again', 10_000);
+    assert.ok(errors.some((e) => e.includes(`exited (1): starting it again on port ${other.port} in 100 ms`)), errors.join('\n'));
+    assert.ok(errors.some((e) => e.includes(`answers again on port ${other.port}`)), errors.join('\n'));
+    const got = await (await fetch(pod)).json() as KubeObject;
+    assert.is(got.metadata.resourceVersion, changed.metadata.resourceVersion);
+    await (await fetch(unchanged)).arrayBuffer();
+    const client = await clientThread(other.url, ['web-1', 'web-2'].map((n) => ({ path: `/api/v1/namespaces/default/pods/${n}`, after: 0 })));
+    client.go();
+    const freeAt = busyFor(800);
+    const [again, same] = await client.answers;
+    assert.ok(again.at < freeAt && same.at < freeAt, 'the restarted front does not keep what was read again');
+    assert.is(JSON.parse(again.text).status.message, 'after the restart');
+    assert.is(JSON.parse(same.text).metadata.name, 'web-2');
+    assert.is(await podGetsOf(other.url), counted + 5, 'a GET the ended front answered was not counted');
+    // Ended again soon after: the wait doubles.
+    await threads[1].terminate();
+    await until(async () => errors.some((e) => e.includes(`starting it again on port ${other.port} in 200 ms`)) && (await fetch(`${other.url}/healthz`).catch(() => undefined))?.status === 200, 'the API to answer again after a longer wait', 10_000);
+  } finally {
+    await other.close();
+    done();
+  }
+  assert.ok(await portIsFree(other.port), 'the port is held after close');
+});
+
+test('closed while its front thread starts again, the API frees its port and the new thread ends', async () => {
+  let closed: Promise<void> | undefined;
+  // As the restart makes its thread (before it listens), the API is closed.
+  const { server: other, threads, errors, done } = await ownApi((_, n) => { if (n === 2) closed = other.close(); });
+  try {
+    await threads[0].terminate();
+    await until(() => closed !== undefined, 'the front to be started again', 10_000);
+    await closed;
+    assert.ok(threads[1].threadId < 0, 'the new front thread still runs');
+    assert.ok(await portIsFree(other.port), 'the port is held after close');
+    assert.not.ok(errors.some((e) => e.includes('answers again')), errors.join('\n'));
+  } finally {
+    done();
+  }
+});
+
+test('a health check the front relays to a stalled main thread is answered there even when its requests are at their most', async () => {
+  const own = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test', limits: { mainStallMs: STALL_MS, maxInflight: 2 } });
+  try {
+    // Two requests held (each waits ~3 s for a version to come): the main thread takes no other request now.
+    const rv = Number(await store.resourceVersion()) + 1000;
+    const held = [0, 1].map(() => fetch(`${own.url}/api/v1/configmaps?resourceVersion=${rv}`).then((r) => r.status, () => 0));
+    await until(async () => (await fetch(`${own.url}/version`)).status === 429, 'the main thread to be full');
+    const client = await clientThread(own.url, [{ path: '/healthz', after: STALL_MS + 200 }, { path: '/version', after: STALL_MS + 200 }]);
+    client.go();
+    const freeAt = busyFor(STALL_MS + 600);
+    const [health, version] = await client.answers;
+    assert.ok(health.at >= freeAt, 'the health check was answered by the front');
+    assert.equal([health.status, health.text], [200, 'ok']);
+    assert.is(version.status, 429);
+    assert.equal(await Promise.all(held), [504, 504]);
+  } finally {
+    await own.close();
+  }
+});
+
+test("with the main thread's server gone, the front answers 503, an upgrade (exec, port-forward) too", async () => {
+  const routes = frontRoutes(servedKinds().filter((k) => !k.custom), servedAsStored);
+  const front = await startFront(store, {
+    host: '127.0.0.1', port: 0, open: true, internal: `\0convergit-test-nothing-${process.pid}`, secret: 's', routes, mainStallMs: 10_000,
+    serverOptions: { headersTimeout: 10_000, requestTimeout: 10_000, connectionsCheckingInterval: 1000 },
+  }, () => {});
+  try {
+    const relayed = await fetch(`http://127.0.0.1:${front.port}/api/v1/namespaces/default/pods`);
+    assert.is(relayed.status, 503);
+    assert.is((await relayed.json() as any).reason, 'ServiceUnavailable');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(front.port, '127.0.0.1', () => socket.write('GET /api/v1/namespaces/default/pods/web-1/exec?command=sh HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'));
+      let text = '';
+      socket.on('data', (d) => { text += d; });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => reject(new Error(`no answer in 5 s: ${JSON.stringify(text)}`)));
+    });
+    assert.match(answer, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.is(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).reason, 'ServiceUnavailable');
+  } finally {
+    await front.close();
+  }
 });
 
 test.run();
