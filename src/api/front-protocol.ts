@@ -19,6 +19,9 @@ export const routeKey = (prefix: string, resource: string) => `${prefix}/${resou
  * or null for one no longer kept), and heartbeats (when the main thread's timer sent them, Date.now()). */
 export interface FeedMessage { changes?: (string | null)[]; beat?: number }
 
+/** front → main, on the feed's port: the keys of kept objects it answered since its last such message. */
+export interface HitsMessage { hits: string[] }
+
 /** What the front is started with (its workerData, with the feed's and the counts' ports). */
 export interface FrontData {
   host: string;
@@ -36,6 +39,8 @@ export interface FrontData {
   routes: FrontRoute[];
   /** A main thread whose heartbeat is older than this is stalled or wedged: health checks go to it to find out. */
   mainStallMs: number;
+  /** Objects kept at most (ReplicaFeed's). */
+  maxKept: number;
 }
 
 export const FRONT_SECRET_HEADER = 'x-convergit-front';

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { tokenMatches } from './auth.ts';
 import { statusBody } from './responses.ts';
-import { FRONT_KEEP_HEADER, FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER, HEALTH_PATHS, routeKey, type FeedMessage, type FrontData } from './front-protocol.ts';
+import { FRONT_KEEP_HEADER, FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER, HEALTH_PATHS, routeKey, type FeedMessage, type FrontData, type HitsMessage } from './front-protocol.ts';
 
 const data = workerData as FrontData & { feed: MessagePort; counts: MessagePort };
 const { feed, counts } = data;
@@ -40,6 +40,16 @@ const catchUp = () => {
 
 const TABLE = /as=Table/;
 
+/** Keys answered from the replica this turn: told the main thread once per turn, so that what is read stays kept. */
+let hits: Set<string> | undefined;
+const hit = (key: string) => {
+  if (!hits) {
+    hits = new Set();
+    setImmediate(() => { data.feed.postMessage({ hits: [...hits!] } satisfies HitsMessage); hits = undefined; });
+  }
+  hits.add(key);
+};
+
 const count = (res: ServerResponse, started: bigint, labels: { group: string; version: string; resource: string; scope: string }) => {
   res.once('finish', () => counts.postMessage({ verb: 'GET', subresource: '', ...labels, code: res.statusCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
 };
@@ -66,11 +76,13 @@ function answered(req: IncomingMessage, res: ServerResponse): boolean {
   if (!m || !route || route.namespaced !== (m[2] !== undefined)) return false;
   if (!data.open && !tokenMatches(req, data.token)) return false;
   catchUp();
-  const text = replica.get(`${route.kind}\0${m[2] ?? ''}\0${m[4]}`);
+  const key = `${route.kind}\0${m[2] ?? ''}\0${m[4]}`;
+  const text = replica.get(key);
   if (text === undefined) {
     req.headers[FRONT_KEEP_HEADER] = '1'; // the main thread answers it (a 404 as any other) and sends it here if found
     return false;
   }
+  hit(key);
   count(res, started, { group: route.group, version: route.version, resource: route.resource, scope: 'resource' });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);

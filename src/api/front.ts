@@ -45,7 +45,7 @@ interface Thread { worker: Worker; port: number; counts: MessagePort; feed: Mess
  */
 export async function startFront(store: Store, data: FrontData, count: (l: RequestLabels, code: number, seconds: number) => void): Promise<Front> {
   const firstFeed = new MessageChannel();
-  const feed = new ReplicaFeed(store, [...new Set(data.routes.map((r) => r.kind))], firstFeed.port1, Math.min(1000, data.mainStallMs / 4));
+  const feed = new ReplicaFeed(store, [...new Set(data.routes.map((r) => r.kind))], firstFeed.port1, Math.min(1000, data.mainStallMs / 4), data.maxKept);
   await feed.start();
   const onCount = ({ code, seconds, ...labels }: RequestLabels & { code: number; seconds: number }) => count(labels, code, seconds);
   const drain = (counts: MessagePort) => { for (let m = receiveMessageOnPort(counts); m; m = receiveMessageOnPort(counts)) onCount(m.message); };

@@ -20,6 +20,8 @@ export interface ApiLimits {
   connectionsCheckingIntervalMs: number;
   /** The front answers health checks itself while the main thread's last heartbeat is younger than this (front-worker.ts). */
   mainStallMs: number;
+  /** Objects the front keeps at most, the one read longest ago dropped first (replica-feed.ts). */
+  frontObjects: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -31,6 +33,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   requestTimeoutMs: 60_000,
   connectionsCheckingIntervalMs: 5_000,
   mainStallMs: 10_000,
+  frontObjects: 10_000,
 };
 
 /** The request's URL; `malformed` says why its path cannot be read (a bad %-escape), as Go's server answers 400. */

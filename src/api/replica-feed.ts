@@ -1,14 +1,14 @@
 // The front's replica (front-worker.ts), fed from the store: the objects clients have read through the front (at most
-// MAX_KEPT, the one kept longest dropped first: kept again at its next read), as their JSON texts, each sent again
+// MAX_KEPT, the one read longest ago dropped first: kept again at its next read), as their JSON texts, each sent again
 // whenever it changes. Sent as soon as the code that changed it yields (a microtask: before a writer awaiting the
 // change goes on), and before the main thread writes any answer (a watch event is written within the change), so the
 // front never serves an object older than one a writer has finished or the main thread has shown. Only what clients
 // read is sent.
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { persistedJson } from '../model/stored-json.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { Store, WatchEvent } from '../store/store.ts';
-import type { FeedMessage } from './front-protocol.ts';
+import type { FeedMessage, HitsMessage } from './front-protocol.ts';
 
 /** Objects kept at the front at most: what clients read again and again, not a copy of the store. */
 export const MAX_KEPT = 10_000;
@@ -16,7 +16,7 @@ export const MAX_KEPT = 10_000;
 const keyOf = (o: KubeObject) => `${o.kind}\0${o.metadata.namespace ?? ''}\0${o.metadata.name}`;
 
 export class ReplicaFeed {
-  /** The keys the front keeps, the one kept longest first, each with the version last sent (0: none yet). */
+  /** The keys the front keeps, the one read longest ago first, each with the version last sent (0: none yet). */
   private kept = new Map<string, number>();
   /** What to send: an object's new state, or null for one the front no longer keeps (deleted or dropped). */
   private pending = new Map<string, KubeObject | null>();
@@ -38,7 +38,7 @@ export class ReplicaFeed {
       } else this.offer(e.object);
     };
     for (const kind of this.kinds) this.stops.push(await this.store.watch({ kind, shared: true }, onChange));
-    this.beat = setInterval(() => this.beatNow(), this.beatMs).unref();
+    this.beat = setInterval(() => { this.beatNow(); this.takeHits(); }, this.beatMs).unref();
     this.beatNow();
   }
 
@@ -68,9 +68,26 @@ export class ReplicaFeed {
     if (this.kept.has(key)) return;
     this.kept.set(key, 0);
     if (this.kept.size <= this.maxKept) return;
+    this.takeHits();
     const [oldest, sent] = this.kept.entries().next().value!;
     this.kept.delete(oldest);
     if (sent) this.add(oldest, null);
+  }
+
+  /**
+   * What the front answered since (HitsMessage): each such key becomes the one read last. Taken before one is dropped,
+   * and with each heartbeat (so they do not pile up): the front tells them once per turn, never waiting for an answer.
+   */
+  private takeHits(): void {
+    if (!this.port) return;
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
+      for (const key of (m.message as HitsMessage).hits) {
+        const sent = this.kept.get(key);
+        if (sent === undefined) continue;
+        this.kept.delete(key);
+        this.kept.set(key, sent);
+      }
+    }
   }
 
   /** The object as read, for a wanted key: sent unless a change sent since is newer (or it was deleted meanwhile). */

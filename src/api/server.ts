@@ -194,7 +194,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // seldom read one by one) and custom kinds (registered later).
   const routes = frontRoutes(servedKinds().filter((k) => !k.custom && k.kind !== 'Secret' && k.kind !== 'Event'), servedAsStored);
   try {
-    base.front = await startFront(opts.store, { host: opts.host, port: opts.port, tls: opts.tls, open, token: opts.token, serverOptions, internal, secret, routes, mainStallMs: limit.mainStallMs }, (l, code, seconds) => base.metrics.request(l, code, seconds));
+    base.front = await startFront(opts.store, { host: opts.host, port: opts.port, tls: opts.tls, open, token: opts.token, serverOptions, internal, secret, routes, mainStallMs: limit.mainStallMs, maxKept: limit.frontObjects }, (l, code, seconds) => base.metrics.request(l, code, seconds));
   } catch (e) {
     await closeInternal();
     base.apiServices.stop();

@@ -228,6 +228,25 @@ test('the front keeps what was read, with every change from before the read; at 
   }
 });
 
+test('at its most, the front drops the object read longest ago: one it answers again and again stays', async () => {
+  const own = await startApiServer({ store, host: '127.0.0.1', port: 0, repository: '/r', branch: 'main', version: 'test', limits: { frontObjects: 2 } });
+  const pod = (n: string) => `/api/v1/namespaces/default/pods/${n}`;
+  try {
+    await store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-3', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } });
+    for (const n of ['web-1', 'web-2']) await (await fetch(own.url + pod(n))).arrayBuffer(); // kept: web-1 first
+    await (await fetch(own.url + pod('web-1'))).arrayBuffer(); // answered by the front: read last now
+    await (await fetch(own.url + pod('web-3'))).arrayBuffer(); // a third kept: web-2 is dropped, not web-1
+    const client = await clientThread(own.url, ['web-1', 'web-2', 'web-3'].map((n) => ({ path: pod(n), after: 0 })));
+    client.go();
+    const freeAt = busyFor(800);
+    const at = Object.fromEntries((await client.answers).map((a) => [a.path, a.at < freeAt]));
+    assert.equal(at, { [pod('web-1')]: true, [pod('web-2')]: false, [pod('web-3')]: true }, 'answered while the main thread was busy');
+  } finally {
+    await own.close();
+    await store.delete('Pod', 'default', 'web-3');
+  }
+});
+
 test('HEAD is the main thread\'s answer, as before; close() ends the front and frees the port', async () => {
   const body = await (await fetch(`${api.url}/api/v1/namespaces/default/pods/web-1`)).arrayBuffer();
   const head = await fetch(`${api.url}/api/v1/namespaces/default/pods/web-1`, { method: 'HEAD' });
@@ -347,7 +366,7 @@ test('a health check the front relays to a stalled main thread is answered there
 test("with the main thread's server gone, the front answers 503, an upgrade (exec, port-forward) too", async () => {
   const routes = frontRoutes(servedKinds().filter((k) => !k.custom), servedAsStored);
   const front = await startFront(store, {
-    host: '127.0.0.1', port: 0, open: true, internal: `\0convergit-test-nothing-${process.pid}`, secret: 's', routes, mainStallMs: 10_000,
+    host: '127.0.0.1', port: 0, open: true, internal: `\0convergit-test-nothing-${process.pid}`, secret: 's', routes, mainStallMs: 10_000, maxKept: 10,
     serverOptions: { headersTimeout: 10_000, requestTimeout: 10_000, connectionsCheckingInterval: 1000 },
   }, () => {});
   try {
