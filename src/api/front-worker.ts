@@ -22,7 +22,11 @@ const replica = new Map<string, string>();
 let beatAt = Date.now();
 
 const apply = (m: FeedMessage) => {
-  if (m.beat) beatAt = m.beat;
+  if (m.beat) {
+    beatAt = m.beat;
+    tellHits();
+    told = false;
+  }
   const c = m.changes;
   if (!c) return;
   for (let i = 0; i < c.length; i += 2) {
@@ -40,14 +44,22 @@ const catchUp = () => {
 
 const TABLE = /as=Table/;
 
-/** Keys answered from the replica this turn: told the main thread once per turn, so that what is read stays kept. */
-let hits: Set<string> | undefined;
+/**
+ * Keys answered from the replica, told the main thread so that what is read stays kept: the first after each of its
+ * heartbeats at the end of this turn, the rest with the next heartbeat (a stalled main thread gets no pile of them).
+ */
+const hits = new Set<string>();
+let told = false;
+const tellHits = () => {
+  if (hits.size) feed.postMessage({ hits: [...hits] } satisfies HitsMessage);
+  hits.clear();
+};
 const hit = (key: string) => {
-  if (!hits) {
-    hits = new Set();
-    setImmediate(() => { data.feed.postMessage({ hits: [...hits!] } satisfies HitsMessage); hits = undefined; });
-  }
   hits.add(key);
+  if (!told) {
+    told = true;
+    setImmediate(tellHits);
+  }
 };
 
 const count = (res: ServerResponse, started: bigint, labels: { group: string; version: string; resource: string; scope: string }) => {

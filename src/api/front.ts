@@ -99,11 +99,15 @@ export async function startFront(store: Store, data: FrontData, count: (l: Reque
   };
 }
 
+/** Most ms a front thread's close waits for its connections (an upgraded one a client keeps open) before it is ended. */
+const CLOSE_MS = 2000;
+
 /** Lets a front thread finish what it answers, then ends it (at once if it ended already), and closes its ports. */
 async function closeThread({ worker, counts, feed }: Thread): Promise<void> {
   await new Promise<void>((resolve) => {
     if (worker.threadId < 0) return resolve();
-    worker.once('exit', () => resolve());
+    const end = setTimeout(() => void worker.terminate(), CLOSE_MS);
+    worker.once('exit', () => { clearTimeout(end); resolve(); });
     worker.on('message', (m: { closed?: boolean }) => { if (m.closed) void worker.terminate(); });
     worker.postMessage({ close: true });
   });
@@ -132,6 +136,7 @@ async function launch(data: FrontData, feed: ReplicaFeed, onCount: (m: RequestLa
     worker.removeAllListeners('error').removeAllListeners('exit').on('error', logError);
     return { worker, port, counts: counts.port1, feed: channel.port1 };
   } catch (e) {
+    feed.sendTo(undefined); // nothing kept while none runs
     await worker.terminate();
     counts.port1.close();
     channel.port1.close();

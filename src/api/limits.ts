@@ -76,7 +76,7 @@ export function admission(limits: ApiLimits): (req: IncomingMessage, res: Server
     }
     const url = requestUrl(req);
     // Health checks are never refused, as kube-apiserver's priority and fairness exempts them (its `probes` FlowSchema).
-    if (HEALTH_PATHS.has(url.pathname)) return true;
+    if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATHS.has(url.pathname)) return true;
     const long = isLongRunning(url);
     if (long ? watches >= limits.maxWatches : inflight >= limits.maxInflight) {
       refuse(res, 429, statusBody(429, 'Too many requests, please try again later.', { retryAfterSeconds: 1 }, 'TooManyRequests'), { 'retry-after': '1' });

@@ -1,17 +1,14 @@
-// The front's replica (front-worker.ts), fed from the store: the objects clients have read through the front (at most
-// MAX_KEPT, the one read longest ago dropped first: kept again at its next read), as their JSON texts, each sent again
-// whenever it changes. Sent as soon as the code that changed it yields (a microtask: before a writer awaiting the
-// change goes on), and before the main thread writes any answer (a watch event is written within the change), so the
-// front never serves an object older than one a writer has finished or the main thread has shown. Only what clients
-// read is sent.
+// The front's replica (front-worker.ts), fed from the store: the objects clients have read through the front (at
+// most limits.frontObjects, the one read longest ago dropped first: kept again at its next read), as their JSON texts,
+// each sent again whenever it changes. Sent as soon as the code that changed it yields (a microtask: before a writer
+// awaiting the change goes on), and before the main thread writes any answer (a watch event is written within the
+// change), so the front never serves an object older than one a writer has finished or the main thread has shown.
+// Only what clients read is sent.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { persistedJson } from '../model/stored-json.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { Store, WatchEvent } from '../store/store.ts';
 import type { FeedMessage, HitsMessage } from './front-protocol.ts';
-
-/** Objects kept at the front at most: what clients read again and again, not a copy of the store. */
-export const MAX_KEPT = 10_000;
 
 const keyOf = (o: KubeObject) => `${o.kind}\0${o.metadata.namespace ?? ''}\0${o.metadata.name}`;
 
@@ -25,7 +22,7 @@ export class ReplicaFeed {
   private beat?: NodeJS.Timeout;
 
   /** `beatMs`: how often the main thread says it is alive (a front that hears nothing for a while sends health checks to it). */
-  constructor(private readonly store: Store, private readonly kinds: readonly string[], private port: MessagePort | undefined, private readonly beatMs: number, private readonly maxKept = MAX_KEPT) {}
+  constructor(private readonly store: Store, private readonly kinds: readonly string[], private port: MessagePort | undefined, private readonly beatMs: number, private readonly maxKept: number) {}
 
   async start(): Promise<void> {
     const onChange = (e: WatchEvent) => {
@@ -66,9 +63,9 @@ export class ReplicaFeed {
   want(kind: string, namespace: string, name: string): void {
     const key = `${kind}\0${namespace}\0${name}`;
     if (this.kept.has(key)) return;
+    if (this.kept.size >= this.maxKept) this.takeHits(); // before this key is added: it is the one read last
     this.kept.set(key, 0);
     if (this.kept.size <= this.maxKept) return;
-    this.takeHits();
     const [oldest, sent] = this.kept.entries().next().value!;
     this.kept.delete(oldest);
     if (sent) this.add(oldest, null);
@@ -76,7 +73,7 @@ export class ReplicaFeed {
 
   /**
    * What the front answered since (HitsMessage): each such key becomes the one read last. Taken before one is dropped,
-   * and with each heartbeat (so they do not pile up): the front tells them once per turn, never waiting for an answer.
+   * and with each heartbeat (so they do not pile up).
    */
   private takeHits(): void {
     if (!this.port) return;
