@@ -15,7 +15,10 @@ export interface FrontRoute {
 
 export const routeKey = (prefix: string, resource: string) => `${prefix}/${resource}`;
 
-/** main → front, on the feed's port: objects to keep as flat pairs (key `kind\0namespace\0name`, then the JSON text,
+/** A kept object's key, on both sides of the feed. */
+export const replicaKey = (kind: string, namespace: string, name: string) => `${kind}\0${namespace}\0${name}`;
+
+/** main → front, on the feed's port: objects to keep as flat pairs (replicaKey, then the JSON text,
  * or null for one no longer kept), and heartbeats (when the main thread's timer sent them, Date.now()). */
 export interface FeedMessage { changes?: (string | null)[]; beat?: number }
 

@@ -10,16 +10,34 @@ import type { Duplex } from 'node:stream';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { tokenMatches } from './auth.ts';
 import { statusBody } from './responses.ts';
-import { FRONT_KEEP_HEADER, FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER, HEALTH_PATHS, routeKey, type FeedMessage, type FrontData, type HitsMessage } from './front-protocol.ts';
+import { FRONT_KEEP_HEADER, FRONT_LOCAL_HEADER, FRONT_SECRET_HEADER, HEALTH_PATHS, replicaKey, routeKey, type FeedMessage, type FrontData, type HitsMessage } from './front-protocol.ts';
 
 const data = workerData as FrontData & { feed: MessagePort; counts: MessagePort };
 const { feed, counts } = data;
 const routes = new Map(data.routes.map((r) => [routeKey(r.prefix, r.resource), r]));
 
-/** Each kept object's JSON text, by `kind\0namespace\0name`. */
+/** Each kept object's JSON text, by replicaKey. */
 const replica = new Map<string, string>();
 /** When the main thread sent its last heartbeat (from its timer, so a stalled or wedged thread sends none). */
 let beatAt = Date.now();
+
+/**
+ * Keys answered from the replica, told the main thread so that what is read stays kept: the first after each of its
+ * heartbeats at the end of this turn, the rest with the next heartbeat (a stalled main thread gets no pile of them).
+ */
+const hits = new Set<string>();
+let told = false;
+const tellHits = () => {
+  if (hits.size) feed.postMessage({ hits: [...hits] } satisfies HitsMessage);
+  hits.clear();
+};
+const hit = (key: string) => {
+  hits.add(key);
+  if (!told) {
+    told = true;
+    setImmediate(tellHits);
+  }
+};
 
 const apply = (m: FeedMessage) => {
   if (m.beat) {
@@ -43,24 +61,6 @@ const catchUp = () => {
 };
 
 const TABLE = /as=Table/;
-
-/**
- * Keys answered from the replica, told the main thread so that what is read stays kept: the first after each of its
- * heartbeats at the end of this turn, the rest with the next heartbeat (a stalled main thread gets no pile of them).
- */
-const hits = new Set<string>();
-let told = false;
-const tellHits = () => {
-  if (hits.size) feed.postMessage({ hits: [...hits] } satisfies HitsMessage);
-  hits.clear();
-};
-const hit = (key: string) => {
-  hits.add(key);
-  if (!told) {
-    told = true;
-    setImmediate(tellHits);
-  }
-};
 
 const count = (res: ServerResponse, started: bigint, labels: { group: string; version: string; resource: string; scope: string }) => {
   res.once('finish', () => counts.postMessage({ verb: 'GET', subresource: '', ...labels, code: res.statusCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
@@ -88,7 +88,7 @@ function answered(req: IncomingMessage, res: ServerResponse): boolean {
   if (!m || !route || route.namespaced !== (m[2] !== undefined)) return false;
   if (!data.open && !tokenMatches(req, data.token)) return false;
   catchUp();
-  const key = `${route.kind}\0${m[2] ?? ''}\0${m[4]}`;
+  const key = replicaKey(route.kind, m[2] ?? '', m[4]);
   const text = replica.get(key);
   if (text === undefined) {
     req.headers[FRONT_KEEP_HEADER] = '1'; // the main thread answers it (a 404 as any other) and sends it here if found

@@ -8,9 +8,9 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { persistedJson } from '../model/stored-json.ts';
 import type { KubeObject } from '../model/object.ts';
 import type { Store, WatchEvent } from '../store/store.ts';
-import type { FeedMessage, HitsMessage } from './front-protocol.ts';
+import { replicaKey, type FeedMessage, type HitsMessage } from './front-protocol.ts';
 
-const keyOf = (o: KubeObject) => `${o.kind}\0${o.metadata.namespace ?? ''}\0${o.metadata.name}`;
+const keyOf = (o: KubeObject) => replicaKey(o.kind, o.metadata.namespace ?? '', o.metadata.name);
 
 export class ReplicaFeed {
   /** The keys the front keeps, the one read longest ago first, each with the version last sent (0: none yet). */
@@ -61,7 +61,7 @@ export class ReplicaFeed {
    * the read, so that no change between the read and offer() goes unseen) its changes are sent.
    */
   want(kind: string, namespace: string, name: string): void {
-    const key = `${kind}\0${namespace}\0${name}`;
+    const key = replicaKey(kind, namespace, name);
     if (this.kept.has(key)) return;
     if (this.kept.size >= this.maxKept) this.takeHits(); // before this key is added: it is the one read last
     this.kept.set(key, 0);
@@ -97,7 +97,7 @@ export class ReplicaFeed {
 
   /** A wanted key whose object was not found: kept no more, unless something was sent for it meanwhile. */
   unwant(kind: string, namespace: string, name: string): void {
-    const key = `${kind}\0${namespace}\0${name}`;
+    const key = replicaKey(kind, namespace, name);
     if (this.kept.get(key) === 0) this.kept.delete(key);
   }
 
