@@ -40,8 +40,9 @@ spec:
       'app/README': 'the graceful and stubborn pods\' image\n',
       // Ends on SIGTERM, writing when it got it (ns) where the test can read it after the container is gone.
       'graceful.yaml': pod('graceful', 30, "trap 'date +%s%N > /out/term; exit 0' TERM; echo ready; while :; do sleep 0.1; done"),
-      // Ignores SIGTERM and writes the time every tenth of a second until it is killed, once its pod's 3 s are over.
-      'stubborn.yaml': pod('stubborn', 3, "trap '' TERM; echo ready; while :; do date +%s%N > /out/alive; sleep 0.1; done"),
+      // Ignores SIGTERM and writes the time every tenth of a second until it is killed, once its pod's 3 s are over:
+      // written aside and renamed, so a SIGKILL while date writes never leaves the file empty.
+      'stubborn.yaml': pod('stubborn', 3, "trap '' TERM; echo ready; while :; do date +%s%N > /out/alive.new && mv /out/alive.new /out/alive; sleep 0.1; done"),
     });
     dataDir = mkdtempSync(join(tmpdir(), 'convergit-e2e-podman-stop-'));
     serve = await startServe(['--repo', repo.dir, '--data-dir', dataDir, '--runtime', 'podman', '--cluster-cidr', '10.244.0.0/16', '--ingress-port', '0',
@@ -78,6 +79,7 @@ spec:
     const ms = (f: string) => Number(readFileSync(join(outDir, f), 'utf8').trim()) / 1e6;
     const termAt = ms('term'), lastAlive = ms('alive');
     assert.ok(termAt > 0, 'the graceful container ran its SIGTERM trap');
+    assert.ok(lastAlive > 0, 'the stubborn container wrote the time');
     const lived = lastAlive - termAt;
     assert.ok(lived >= 2500, `the stubborn container was given its pod's 3 s after SIGTERM (it lived ${lived.toFixed(0)} ms)`);
     assert.ok(lived < 25_000, `and not the graceful pod's 30 s, which ended at once (it lived ${lived.toFixed(0)} ms)`);
