@@ -34,8 +34,8 @@ function pageSize(): number {
 
 /**
  * The process group of each process looked at (shared by every node of this serve): a process never changes group
- * unless it makes one of its own (setsid, setpgid), which a group's sample reads afresh anyway, so a process of
- * another group need not be read again while it lives. Each node sampled every process on the machine every
+ * unless it makes one of its own (setsid, setpgid), and a group asked for has its leader read every time, so a process
+ * of another group need not be read again while it lives. Each node sampled every process on the machine every
  * resolution, 10 nodes × thousands of reads; now each reads its own groups' processes and those new since.
  */
 const groupOf = new Map<number, number>();
@@ -43,7 +43,7 @@ const proc = new ProcPids();
 
 /**
  * cpu ticks and resident bytes summed over each process group asked for. Linux only (/proc); elsewhere empty.
- * Only the processes of its groups and those new since are read (groupOf), 32 a turn of the loop (readProcStats): the
+ * Only the processes of its groups, their leaders and those new since are read (groupOf), 32 a turn of the loop (readProcStats): the
  * scan of every process on the machine at once, once per node every resolution, was seconds of serve's loop on a
  * busy machine with 1,000 containers.
  */
@@ -54,7 +54,9 @@ export async function sampleGroups(pgids: Set<number>): Promise<Map<number, Grou
   const present = new Set(pids);
   for (const pid of groupOf.keys()) if (!present.has(pid) || fresh(pid)) groupOf.delete(pid);
   // A scan must neither block serve's loop nor take a descriptor per process: readProcStats reads a batch a turn.
-  const toRead = pids.filter((pid) => { const g = groupOf.get(pid); return g === undefined || pgids.has(g); });
+  // A leader asked for is always read: one seen between its fork and its setsid was in its parent's group then, and
+  // that group kept would hide the container from every sample after (a pod with no metric holds an HPA's scale-down).
+  const toRead = pids.filter((pid) => { const g = groupOf.get(pid); return g === undefined || pgids.has(g) || pgids.has(pid); });
   const stats = await readProcStats(toRead);
   toRead.forEach((pid, i) => {
     const f = stats[i]; // state, ppid, pgrp, … utime [11], stime [12], … rss [21]

@@ -159,7 +159,11 @@ test('an HPA scales its Deployment up under a cpu hog, keeps its count across a 
   assert.equal((await hogPods()).map((p) => p.metadata.uid).sort(), before, 'no pod was removed and made again');
 
   rmSync(path.join(scratch, 'hog'));
-  await until(async () => (await replicas()) === 1, 'hog scaled down to 1 after its 2 s window', 60_000);
+  await until(async () => (await replicas()) === 1, 'hog scaled down to 1 after its 2 s window', 60_000).catch(async (e) => {
+    const h = await hpa(), m = (await serve.get('/apis/metrics.k8s.io/v1beta1/namespaces/default/pods')).body;
+    const ps = (await hogPods()).map((p) => `${p.metadata.name} ${p.status?.phase} ready=${p.status?.conditions?.find((c: any) => c.type === 'Ready')?.status}`);
+    throw new Error(`${e.message}: replicas ${await replicas()}; hpa status ${JSON.stringify(h.status)}; pods ${ps.join(', ')}; metrics ${JSON.stringify(m.items?.map((i: any) => [i.metadata.name, i.timestamp, i.containers]))}`);
+  });
   const events = (await serve.get('/api/v1/namespaces/default/events')).body.items.filter((e: any) => e.involvedObject.kind === 'HorizontalPodAutoscaler');
   assert.ok(events.some((e: any) => e.reason === 'SuccessfulRescale' && e.message === 'New size: 1; reason: All metrics below target'), JSON.stringify(events.map((e: any) => e.message)));
 });
