@@ -87,13 +87,15 @@ export interface UsageReporterOptions {
 export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promise<void> } {
   const { store, nodeName } = opts;
   const pidsFile = join(opts.dataDir, 'nodes', nodeName, 'pids.json');
+  /** `at`: when it was taken (performance.now(): a window never negative, whatever the wall clock does). */
   let last: { at: number; samples: Map<string, ContainerUsageSample> } | undefined;
   let stopped = false;
+  let busy = false;
   let running: Promise<void> = Promise.resolve();
 
   const tick = async () => {
     const entries = readPidsFile(pidsFile);
-    const at = Date.now();
+    const at = performance.now(), wall = Date.now();
     // Keyed by the instance (its record), so a restarted container's rate is never taken against its predecessor.
     const samples = new Map<string, ContainerUsageSample>();
     const keyOf = (e: (typeof entries)[number]) => `${e.podUID}/${e.container}/${JSON.stringify(e.record)}`;
@@ -125,10 +127,17 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
       const cpu = Math.max(0, now.cpuSeconds - before.cpuSeconds) / seconds;
       containers.push({ podUID: e.podUID, container: e.container, cpuNanoCores: Math.round(cpu * 1e9), memoryBytes: now.memoryBytes });
     }
-    const usage: NodeUsage = { timestamp: new Date(at).toISOString().replace(/\.\d+Z$/, 'Z'), windowSeconds: Math.round(seconds * 1000) / 1000, containers };
+    const usage: NodeUsage = { timestamp: new Date(wall).toISOString().replace(/\.\d+Z$/, 'Z'), windowSeconds: Math.round(seconds * 1000) / 1000, containers };
     await store.setMeta(usageKey(nodeName), usage);
   };
-  const run = () => { running = tick().catch((e) => opts.log?.(`usage: ${nodeName}: ${(e as Error).message}`)); };
+  // One sample at a time, as a ticker drops the ticks it cannot keep up with: a sample that overran the resolution (a
+  // slow runtime, a loaded machine) and ended after a later one took its rate against that later one, backwards: a
+  // negative window and no cpu at all, which an HPA reads as idle pods and scales down.
+  const run = () => {
+    if (busy) return;
+    busy = true;
+    running = tick().catch((e) => opts.log?.(`usage: ${nodeName}: ${(e as Error).message}`)).finally(() => { busy = false; });
+  };
   run();
   const timer = setInterval(run, opts.resolutionMs ?? 15_000);
   return {
