@@ -1,7 +1,9 @@
 // Run by start-heap.test.ts in a process of its own (V8's flags are process-wide): holds the start-up heap policy,
-// grows what it keeps (objects that survive, which is what makes V8 grow its young generation), starts and ends a
-// Worker (whose heap set-up resets V8's semi-space growth factor), then says serve is up and keeps the event loop
-// busy or quiet (argv[2]) until the policy lets go, and grows what it keeps again. Prints one JSON line.
+// grows what it keeps (objects that survive, which is what makes V8 grow its young generation) as a first sync does,
+// says the first sync is over and makes short-lived objects until the young generation is given back, starts and ends
+// a Worker (whose heap set-up resets V8's semi-space growth factor) and grows what it keeps again, then says serve is
+// up and keeps the event loop busy or quiet (argv[2]) until the policy lets go, and grows what it keeps again. Prints
+// one JSON line.
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { holdHeapSmallWhileStarting } from '../../src/cli/start-heap.ts';
@@ -32,9 +34,21 @@ if (process.argv[2] === 'held' || process.argv[2] === 'synced') {
 
 const heap = holdHeapSmallWhileStarting({ windowMs: 100, maxMs: 1500, log: (m) => logs.push(m), onRelease: () => logs.push('onRelease') });
 const holdingAtFirst = heap.holding;
+// The first sync: what it makes lives on, and the young generation grows for it.
+const whileSyncing = await grow(400_000);
+kept.length = 0;
+heap.synced();
+// The first pass: short-lived objects (a few scavenges) while the young generation is given back, a turn at a time.
+let junk: unknown;
+for (const end = Date.now() + 5000; young() > 4 && Date.now() < end;) {
+  for (let i = 0; i < 50_000; i++) junk = { i, s: `junk ${i}` };
+  await new Promise((r) => setTimeout(r, 1));
+}
+const givenBack = young();
 await new Promise((resolve, reject) => new Worker('', { eval: true }).once('exit', resolve).once('error', reject));
 const whileHeld = await grow(400_000);
 kept.length = 0;
+void junk;
 heap.started();
 const t0 = Date.now();
 // Busy: a second's worth of work each window, as a start that goes straight into churn.
@@ -48,4 +62,4 @@ const afterwards = await grow(400_000);
 const failed = holdHeapSmallWhileStarting({ log: (m) => logs.push(`failed: ${m}`), onRelease: () => logs.push('failed: onRelease') });
 failed.stop();
 const failedStillHolding = failed.holding;
-console.log(JSON.stringify({ holdingAtFirst, whileHeld, afterwards, releasedAfterMs, stillHolding: heap.holding, failedStillHolding, logs }));
+console.log(JSON.stringify({ holdingAtFirst, whileSyncing, givenBack, whileHeld, afterwards, releasedAfterMs, stillHolding: heap.holding, failedStillHolding, logs }));

@@ -1,9 +1,9 @@
 // serve holds V8's heap growth tight while it starts (src/cli/start-heap.ts; docs/engine.md, "Memory") and gives
 // V8's defaults back once the start's work is done, or after maxMs when the loop stays busy. Run in a child process
 // each: V8's flags are process-wide. What is measured is V8's own young generation while objects that stay alive are
-// made: held, it stays at its first semi-space (one doubling at most) even after a Worker's heap set-up reset V8's
-// growth factor; afterwards, or with the policy off, V8 grows it. And the old generation, from the first sync's end,
-// is collected sooner.
+// made: it grows for the first sync (whose objects live on), is given back once that is over, and held then stays
+// small (one doubling at most) even after a Worker's heap set-up reset V8's growth factor; afterwards, or with the
+// policy off, V8 grows it. And the old generation, from the first sync's end, is collected sooner.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -19,9 +19,12 @@ const run = (mode: 'quiet' | 'busy' | 'held' | 'synced', env: Record<string, str
   return JSON.parse(execFileSync(process.execPath, ['--expose-gc', ...gcFlags, '--import', 'tsx', child, mode], { encoding: 'utf8', env: { ...clean, ...env } }).trim().split('\n').pop()!);
 };
 
-test('held while starting, through a Worker; V8 defaults again once the loop is quiet', () => {
+test('the young generation grows for the first sync, is given back after it and held, through a Worker; V8 defaults again once the loop is quiet', () => {
   const r = run('quiet');
   assert.ok(r.holdingAtFirst);
+  assert.ok(r.whileSyncing > 4, `young generation ${r.whileSyncing} MB during the first sync: not grown`);
+  assert.ok(r.givenBack <= 4, `young generation ${r.givenBack} MB after the first sync: not given back`);
+  assert.match(r.logs.join('\n'), new RegExp(`the young generation the first sync grew given back \\(${r.whileSyncing} → \\d+ MB\\)`));
   assert.ok(r.whileHeld <= 4, `young generation ${r.whileHeld} MB while held`);
   assert.not.ok(r.stillHolding);
   assert.ok(r.releasedAfterMs < 1500, `released ${r.releasedAfterMs} ms after serving, by the cap rather than the quiet`);
