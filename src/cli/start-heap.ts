@@ -20,11 +20,12 @@ const FIRST_PASS_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=15
 /** V8's own values of the same two flags. */
 const V8_DEFAULTS = '--semi-space-growth-factor=2 --heap-growing-percent=0';
 /**
- * What the first sync grew of the young generation is given back as the first pass begins: V8 shrinks it, at its next
- * scavenges, only for a heap optimising for size (or at a low allocation rate, which the first pass is not), and so
- * it optimises for size only until the young generation is down to this (two semi-spaces of at most 2 MB; if the
- * hold ends first, on until then): all through the first pass, that made it ~15% slower. Kept as it grew, the young
- * generation would have made that pass's peak.
+ * What the first sync grew of the young generation is given back in the first pass: V8 shrinks it only after a full
+ * collection for a heap optimising for size (or at a low allocation rate, which the first pass is not; the first
+ * pass's objects soon bring a full collection, its old generation held to 15% growth), and so serve optimises for
+ * size only until the young generation is down to this (two semi-spaces of at most 2 MB; if the hold ends first, on
+ * until then): all through the first pass, that made it ~15% slower. Kept as it grew, the young generation would
+ * have made that pass's peak.
  */
 const YOUNG_GIVEN_BACK = 4 * 1024 * 1024;
 const youngSize = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;

@@ -31,7 +31,7 @@ async function youngAfterSync(env: Record<string, string>): Promise<{ young: num
     const young = (await memoryOf(serve.pid, path.join(dir, 'memory.json'))).spaces.new_space.committed;
     if (env.CONVERGIT_V8_FLAGS !== undefined || env.CONVERGIT_START_HEAP) return { young, log: serve.output() };
     await until(() => /memory: start-up heap hold over/.test(serve.output()), 'the start-up hold to end', 30_000);
-    await until(() => /memory: the young generation the first sync grew given back/.test(serve.output()), 'the young generation given back', 30_000);
+    await until(() => /memory: the young generation the first sync grew given back/.test(serve.output()), 'the young generation given back', 60_000);
     const after = (await memoryOf(serve.pid, path.join(dir, 'memory.json'))).spaces.new_space.committed;
     return { young, after, log: serve.output() };
   } finally {
