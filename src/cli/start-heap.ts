@@ -14,21 +14,15 @@ const FIRST_SYNC_FLAGS = '--semi-space-growth-factor=2 --heap-growing-percent=30
  * From the first sync's end to the end of the hold: the controllers' first pass (at 10,000 objects 3,333 ReplicaSets,
  * the Services' Endpoints and slices, the load cache's write), whose live objects and garbage made serve's peak. A
  * full collection once the old generation grew 15%: mem10k's peak 217 and 218 MB instead of 228 and 233 (after 6
- * commits 232 and 230 instead of 244 and 240), for ~1–2 s more CPU in that pass. The young generation is held.
+ * commits 232 and 230 instead of 244 and 240), for ~1–2 s more CPU in that pass. The young generation is held, and
+ * what the first sync grew of it given back: V8 shrinks it only after a full collection of a heap optimising for size
+ * (or at a low allocation rate, which this pass is not), and the pass's objects soon bring one. To the hold's end, for
+ * a pass ~15% slower: optimising for size only until the young generation was back at 4 MB left serve's rss ~12 MB
+ * higher through the commits after (scale10k: 249 MB against 232).
  */
-const FIRST_PASS_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=15';
-/** V8's own values of the same two flags. */
-const V8_DEFAULTS = '--semi-space-growth-factor=2 --heap-growing-percent=0';
-/**
- * What the first sync grew of the young generation is given back in the first pass: V8 shrinks it only after a full
- * collection for a heap optimising for size (or at a low allocation rate, which the first pass is not; the first
- * pass's objects soon bring a full collection, its old generation held to 15% growth), and so serve optimises for
- * size only until the young generation is down to this (two semi-spaces of at most 2 MB; if the hold ends first, on
- * until then): all through the first pass, that made it ~15% slower. Kept as it grew, the young generation would
- * have made that pass's peak.
- */
-const YOUNG_GIVEN_BACK = 4 * 1024 * 1024;
-const youngSize = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+const FIRST_PASS_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=15 --optimize-for-size';
+/** V8's own values of the same flags. */
+const V8_DEFAULTS = '--semi-space-growth-factor=2 --heap-growing-percent=0 --no-optimize-for-size';
 
 export interface StartHeap {
   /** Serve is up: V8's defaults come back once the event loop is quiet (the start's burst is over), or after maxMs. */
@@ -66,20 +60,13 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
   apply();
   const stopWatching = reapplyAsWorkersStart(apply); // a Worker's heap set-up undoes them
   let timer: NodeJS.Timeout | undefined;
-  /** Optimising for size until the young generation the first sync grew is given back (past the hold's end too). */
-  let shrinking: NodeJS.Timeout | undefined;
-  const endShrinking = () => {
-    clearInterval(shrinking);
-    shrinking = undefined;
-    v8.setFlagsFromString('--no-optimize-for-size');
-  };
   const release = (why?: string) => {
     clearInterval(timer);
     if (!holding) return;
     holding = false;
     stopWatching();
     v8.setFlagsFromString(V8_DEFAULTS);
-    if (!why) return void (shrinking && endShrinking()); // serve failed: nothing follows
+    if (!why) return; // serve failed: nothing follows
     opts.log?.(`memory: start-up heap hold over ${why}`);
     opts.onRelease?.();
   };
@@ -87,15 +74,6 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
     synced() {
       flags = FIRST_PASS_FLAGS;
       apply();
-      const grown = youngSize();
-      if (!holding || shrinking || grown <= YOUNG_GIVEN_BACK) return;
-      v8.setFlagsFromString('--optimize-for-size');
-      shrinking = setInterval(() => {
-        const now = youngSize();
-        if (now > YOUNG_GIVEN_BACK) return;
-        endShrinking();
-        opts.log?.(`memory: the young generation the first sync grew given back (${grown / 2 ** 20} → ${now / 2 ** 20} MB)`);
-      }, 20).unref();
     },
     started() {
       if (!holding || timer) return;
