@@ -11,8 +11,9 @@ import v8 from 'node:v8';
 // `npx convergit` and every `node bin/convergit.js` get them. Off by default: they made a 1,000-pod creation spend a
 // fifth of serve's CPU in garbage collection, and a single GET wait 287 ms at p99 instead of 111 ms.
 const V8_FLAGS = process.env.CONVERGIT_V8_FLAGS ?? '';
-// Without them, serve still starts with the young generation held at its first size: loading the bundle alone had
-// doubled it twice. Set once: serve's start-up hold (src/cli/start-heap.ts) takes over before any worker starts.
+// Without them, serve still loads its bundle with the young generation held at its first size: loading it alone had
+// doubled it twice. Set once: serve's start-up hold (src/cli/start-heap.ts) takes over before any worker starts, and
+// lets it grow only as far as the first sync's surviving objects make V8 grow it (little for a small repository).
 if (process.argv[2] === 'serve' && process.env.CONVERGIT_V8_FLAGS === undefined && process.env.CONVERGIT_START_HEAP !== 'off') {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
 }

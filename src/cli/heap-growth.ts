@@ -13,7 +13,7 @@ const BUSY_IN_A_ROW = 2;
 const BUSY_FLAGS = '--semi-space-growth-factor=16 --heap-growing-percent=0';
 
 /**
- * Once serve has started (start-heap.ts), the heap is held as tight as while it started except under churn. V8 grows
+ * Once serve has started (start-heap.ts), the heap is held as tight as in its first pass except under churn. V8 grows
  * its young generation (to 2 × 16 MB) once enough survives its collections and gives it back only after a long
  * idle, and lets the old generation grow to several times what is live before it collects it: a commit now and then
  * grew the young generation for good (mem10k: 32 MB of a 280 MB serve), and a few commits' garbage took the

@@ -21,8 +21,11 @@ const FIRST_SYNC_FLAGS = '--semi-space-growth-factor=2 --heap-growing-percent=30
  * higher through the commits after (scale10k: 249 MB against 232).
  */
 const FIRST_PASS_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=15 --optimize-for-size';
-/** V8's own values of the same flags. */
-const V8_DEFAULTS = '--semi-space-growth-factor=2 --heap-growing-percent=0 --no-optimize-for-size';
+/**
+ * V8's own values of the same flags. `--optimize-for-size` also set `--max-semi-space-size=1` (V8's implication, which
+ * `--no-optimize-for-size` does not undo): every Worker started after it would have had 1 MB semi-spaces for good.
+ */
+const V8_DEFAULTS = '--semi-space-growth-factor=2 --heap-growing-percent=0 --no-optimize-for-size --max-semi-space-size=0';
 
 export interface StartHeap {
   /** Serve is up: V8's defaults come back once the event loop is quiet (the start's burst is over), or after maxMs. */

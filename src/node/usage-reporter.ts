@@ -95,7 +95,6 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
 
   const tick = async () => {
     const entries = readPidsFile(pidsFile);
-    const at = performance.now(), wall = Date.now();
     // Keyed by the instance (its record), so a restarted container's rate is never taken against its predecessor.
     const samples = new Map<string, ContainerUsageSample>();
     const keyOf = (e: (typeof entries)[number]) => `${e.podUID}/${e.container}/${JSON.stringify(e.record)}`;
@@ -115,6 +114,8 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
         samples.set(keyOf(byGroup.get(pgid)!), { cpuSeconds: g.cpuTicks / TICKS_PER_SECOND, memoryBytes: g.memoryBytes });
       }
     }
+    // Taken once the figures are in: a slow sample's are as of its end (a runtime's last read, the scan's last batch).
+    const at = performance.now(), wall = Date.now();
     const prev = last;
     last = { at, samples };
     if (!prev || stopped) return;

@@ -27,7 +27,8 @@ async function grow(n: number): Promise<number> {
 // old generation held of promoted garbage over the base, as a share of it.
 if (process.argv[2] === 'held' || process.argv[2] === 'synced') {
   const held = holdHeapSmallWhileStarting();
-  // The young generation held in both (the first sync's growth of it is the other test's): only the old's differs.
+  // The young generation held in both (the first sync's growth of it is the other test's): the old's differs, and
+  // `synced` optimises for size as serve's first pass does.
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   if (process.argv[2] === 'synced') held.synced();
   console.log(JSON.stringify({ old: await promotedGarbageShare({ baseObjects: 1_000_000, pauseMs: 100 }) }));
@@ -63,8 +64,14 @@ while (heap.holding && Date.now() - t0 < 10_000) {
 }
 const releasedAfterMs = Date.now() - t0;
 const afterwards = await grow(400_000);
+// A Worker started after the first pass (a later commit's parse workers): its young generation grows as V8's does.
+const workerYoung = await new Promise<number>((resolve, reject) => {
+  const w = new Worker(`const v8 = require('node:v8'); const kept = []; for (let i = 0; i < 400000; i++) kept.push({ i, s: 'object ' + i });
+    require('node:worker_threads').parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1024 / 1024);`, { eval: true });
+  w.once('message', (m: number) => { resolve(m); void w.terminate(); }).once('error', reject);
+});
 // A serve that fails: stop() without a reason gives V8's defaults back, says nothing and calls no onRelease.
 const failed = holdHeapSmallWhileStarting({ log: (m) => logs.push(`failed: ${m}`), onRelease: () => logs.push('failed: onRelease') });
 failed.stop();
 const failedStillHolding = failed.holding;
-console.log(JSON.stringify({ holdingAtFirst, whileSyncing, givenBack, whileHeld, afterwards, releasedAfterMs, stillHolding: heap.holding, failedStillHolding, logs }));
+console.log(JSON.stringify({ holdingAtFirst, whileSyncing, givenBack, whileHeld, afterwards, workerYoung, releasedAfterMs, stillHolding: heap.holding, failedStillHolding, logs }));

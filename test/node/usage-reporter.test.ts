@@ -21,13 +21,14 @@ test('a sample that overruns the resolution is not overlapped: every window is p
     const pids = new PidsFile(join(dir, 'nodes', 'n1', 'pids.json'));
     pids.load();
     pids.add({ podUID: 'u1', container: 'c', record: { id: 'one' }, launch: {} as never, restartCount: 0, graceMs: 0 });
-    // A container using a fifth of a core; the runtime's second answer takes five resolutions to come.
+    // A container using a fifth of a core; the runtime's second answer takes five resolutions to come, its figures
+    // read at the end (as a runtime that first finds its containers' cgroups, then reads them).
     const start = performance.now();
     let calls = 0;
     const runtime = {
       usage: async (records: unknown[]) => {
-        const cpuSeconds = ((performance.now() - start) / 1000) * 0.2;
         if (++calls === 2) await delay(150);
+        const cpuSeconds = ((performance.now() - start) / 1000) * 0.2;
         return records.map(() => ({ cpuSeconds, memoryBytes: 1 }));
       },
     } as unknown as Runtime;
