@@ -31,6 +31,8 @@ export function runBundle(file) {
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER, // import() of node's own modules, as in a required file
   });
   let save = cacheFile && (!cachedData || script.cachedDataRejected);
+  // What became of the cache, for serve's start line (src/cli/start-timings.ts).
+  globalThis[Symbol.for('convergit.codeCacheState')] = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected ? 'refused' : 'used';
   if (cachedData && !save) try { utimesSync(cacheFile, new Date(), new Date()); } catch { /* read-only: still used */ }
   /** Writes the cache if this run needs one: the compiled code of every function run so far. */
   const saveCodeCache = () => {

@@ -1,7 +1,7 @@
-import v8 from 'node:v8';
 import { everyLoopWindow } from './loop-windows.ts';
 import { START_HEAP_FLAGS } from './start-heap.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
+import { setHeapFlags } from './heap-flags.ts';
 
 /** Windows in a row the event loop must be busy over half the time (loop-windows.ts) before V8 may grow the heap its own way. */
 const BUSY_IN_A_ROW = 2;
@@ -26,7 +26,7 @@ const BUSY_FLAGS = '--semi-space-growth-factor=16 --heap-growing-percent=0';
  */
 export function governHeapGrowth(windowMs = 500, onWindow?: (churn: boolean) => void): void {
   let inARow = 0;
-  const set = () => v8.setFlagsFromString(inARow >= BUSY_IN_A_ROW ? BUSY_FLAGS : START_HEAP_FLAGS);
+  const set = () => setHeapFlags(inARow >= BUSY_IN_A_ROW ? BUSY_FLAGS : START_HEAP_FLAGS);
   set();
   reapplyAsWorkersStart(set); // a Worker's heap set-up puts the growth factor back to 2
   everyLoopWindow(windowMs, (busy) => {

@@ -1,6 +1,6 @@
-import v8 from 'node:v8';
 import { everyLoopWindow } from './loop-windows.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
+import { setHeapFlags } from './heap-flags.ts';
 
 /** Held: the young generation kept at the semi-space it has, a full collection once the old one grew 30%. */
 export const START_HEAP_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=30';
@@ -59,7 +59,7 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
   let holding = process.env.CONVERGIT_V8_FLAGS === undefined && process.env.CONVERGIT_START_HEAP !== 'off';
   if (!holding) return { started() {}, synced() {}, stop() {}, holding };
   let flags = FIRST_SYNC_FLAGS;
-  const apply = () => { if (holding) v8.setFlagsFromString(flags); };
+  const apply = () => { if (holding) setHeapFlags(flags); };
   apply();
   const stopWatching = reapplyAsWorkersStart(apply); // a Worker's heap set-up undoes them
   let timer: NodeJS.Timeout | undefined;
@@ -68,7 +68,7 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
     if (!holding) return;
     holding = false;
     stopWatching();
-    v8.setFlagsFromString(V8_DEFAULTS);
+    setHeapFlags(V8_DEFAULTS);
     if (!why) return; // serve failed: nothing follows
     opts.log?.(`memory: start-up heap hold over ${why}`);
     opts.onRelease?.();

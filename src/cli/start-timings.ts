@@ -12,6 +12,12 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
+/** What bin/run-bundle.js made of V8's code cache (used, refused, none, off); nothing when run from build/ or src/. */
+const codeCache = () => {
+  const state = (globalThis as Record<symbol, unknown>)[Symbol.for('convergit.codeCacheState')];
+  return typeof state === 'string' ? `; code cache ${state}` : '';
+};
+
 export function startTimings(): StartTimings {
   const steps: string[] = [];
   let wall = 0, cpu = 0; // performance.now() counts from the process's start, as cpuUsage does
@@ -21,6 +27,6 @@ export function startTimings(): StartTimings {
       steps.push(`${step} ${Math.round(w - wall)}/${Math.round(c - cpu)}`);
       [wall, cpu] = [w, c];
     },
-    line: () => `started in ${Math.round(performance.now())} ms (CPU ${Math.round(cpuMs())} ms); wall/CPU ms by step: ${steps.join(', ')}`,
+    line: () => `started in ${Math.round(performance.now())} ms (CPU ${Math.round(cpuMs())} ms); wall/CPU ms by step: ${steps.join(', ')}${codeCache()}`,
   };
 }

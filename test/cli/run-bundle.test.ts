@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeRepo } from '../support/git-repo.ts';
+import { startServe } from '../support/serve-process.ts';
+import { until } from '../support/wait.ts';
 
 const RUNNER = new URL('../../bin/run-bundle.js', import.meta.url).href;
 
@@ -100,6 +102,31 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
     assert.match(await cli('plan', '--repo', repo.dir, '--path', 'deploy', '--ref', 'main'), /Valid/);
     await cli('--version');
     assert.equal(files().map((f) => f.replace(/^[0-9a-f]{16}-/, '')), ['plan.bin', 'validate.bin']);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('bin: serve writes its cache while its heap hold has changed V8\'s flags, and the next serve uses it', async () => {
+  if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
+  // V8 refuses a cache made under flags that hash otherwise than at its load (src/cli/heap-flags.ts): every serve's
+  // was refused and written again.
+  const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
+  const env = { ...process.env, CONVERGIT_CODE_CACHE: cache };
+  const serveOnce = async () => {
+    const data = mkdtempSync(path.join(dir, 'data-'));
+    const serve = await startServe(['--repo', repo.dir, '--path', 'deploy', '--data-dir', data], { env });
+    try {
+      await until(() => /started in/.test(serve.output()), 'serve\'s start line');
+      await until(() => files().length === 1, 'the cache written', 30_000);
+      return /code cache (\w+)/.exec(serve.output())?.[1];
+    } finally {
+      await serve.shutdown();
+    }
+  };
+  try {
+    assert.is(await serveOnce(), 'none', 'the first serve has no cache and writes one');
+    assert.is(await serveOnce(), 'used', 'the next serve uses it');
   } finally {
     repo.cleanup();
   }
