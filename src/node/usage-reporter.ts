@@ -87,6 +87,7 @@ export interface UsageReporterOptions {
 export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promise<void> } {
   const { store, nodeName } = opts;
   const pidsFile = join(opts.dataDir, 'nodes', nodeName, 'pids.json');
+  const resolutionMs = opts.resolutionMs ?? 15_000;
   /** `at`: when it was taken (performance.now(): a window never negative, whatever the wall clock does). */
   let last: { at: number; samples: Map<string, ContainerUsageSample> } | undefined;
   let stopped = false;
@@ -117,6 +118,8 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
     // Taken once the figures are in: a slow sample's are as of its end (a runtime's last read, the scan's last batch).
     const at = performance.now(), wall = Date.now();
     const prev = last;
+    // A tick right after a slow sample would give a window of a moment (a rate of noise): the next one's spans it.
+    if (prev && at - prev.at < resolutionMs / 2) return;
     last = { at, samples };
     if (!prev || stopped) return;
     const seconds = (at - prev.at) / 1000;
@@ -140,7 +143,7 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
     running = tick().catch((e) => opts.log?.(`usage: ${nodeName}: ${(e as Error).message}`)).finally(() => { busy = false; });
   };
   run();
-  const timer = setInterval(run, opts.resolutionMs ?? 15_000);
+  const timer = setInterval(run, resolutionMs);
   return {
     async stop() {
       stopped = true;
