@@ -95,6 +95,8 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
   let running: Promise<void> = Promise.resolve();
 
   const tick = async () => {
+    // A tick right after a slow sample would give a window of a moment (a rate of noise): the next one's spans it.
+    if (last && performance.now() - last.at < resolutionMs / 2) return;
     const entries = readPidsFile(pidsFile);
     // Keyed by the instance (its record), so a restarted container's rate is never taken against its predecessor.
     const samples = new Map<string, ContainerUsageSample>();
@@ -118,8 +120,6 @@ export function startUsageReporter(opts: UsageReporterOptions): { stop(): Promis
     // Taken once the figures are in: a slow sample's are as of its end (a runtime's last read, the scan's last batch).
     const at = performance.now(), wall = Date.now();
     const prev = last;
-    // A tick right after a slow sample would give a window of a moment (a rate of noise): the next one's spans it.
-    if (prev && at - prev.at < resolutionMs / 2) return;
     last = { at, samples };
     if (!prev || stopped) return;
     const seconds = (at - prev.at) / 1000;
