@@ -34,7 +34,7 @@ export interface UnitPlan {
 const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const under = (path: string, dir: string) => dir === '' || path === dir || path.startsWith(dir + '/');
 
-/** `files`: the paths and texts read under `--path` (after `.sourceignore`). */
+/** `files`: the kustomization files read under `--path` (after `.sourceignore`), with their texts. */
 export async function planUnits(files: { path: string; content: string }[], tree: SourceTree, ignore: SourceIgnore): Promise<UnitPlan> {
   const text = new Map(files.map((f) => [f.path, f.content]));
   const units = new Map<string, Promise<Unit | undefined>>();

@@ -10,7 +10,7 @@ import type { Path } from './paths.ts';
 import type { DesiredObject } from './types.ts';
 import { objectAt, podSpecPath } from './volume-rules.ts';
 
-interface ImageRef { object: DesiredObject; path: Path; dir: string | undefined; problem?: string }
+interface ImageRef { object: DesiredObject; index: number; path: Path; dir: string | undefined; problem?: string }
 
 /** `apps/web`, `./apps/web/` → `apps/web`; undefined when it leaves the repository. */
 function normalizeDir(dir: string): string | undefined {
@@ -21,10 +21,10 @@ function normalizeDir(dir: string): string | undefined {
 
 /** Every `git:` image not pinned by hand, read once for each of the loader's shared objects (twice a commit before). */
 function* imageRefs(objects: DesiredObject[]): Iterable<ImageRef> {
-  for (const object of objects) for (const ref of refsIn(object.object)) yield { object, ...ref };
+  for (let index = 0; index < objects.length; index++) for (const ref of refsIn(objects[index].object)) yield { object: objects[index], index, ...ref };
 }
 
-type Ref = Omit<ImageRef, 'object'>;
+type Ref = Omit<ImageRef, 'object' | 'index'>;
 const NONE: readonly Ref[] = Object.freeze([]);
 /** The git images of a frozen object (the loader's shared ones): an unchanged object is the same from commit to commit. */
 const refsOfFrozen = new WeakMap<KubeObject, readonly Ref[]>();
@@ -60,12 +60,13 @@ export function gitImageDirs(objects: DesiredObject[]): string[] {
 }
 
 /**
- * Rewrites each `git:<dir>` image to `git:<dir>@<tree oid>` in place, using `oids` (dir → oid, undefined when the
- * directory is missing at the revision). Returns an error for each image that cannot be pinned.
+ * Rewrites each `git:<dir>` image to `git:<dir>@<tree oid>` (a frozen object's in a copy that replaces its entry in
+ * `objects`), using `oids` (dir → oid, undefined when the directory is missing at the revision). Returns an error
+ * for each image that cannot be pinned.
  */
 export function pinGitImages(objects: DesiredObject[], oids: Map<string, string | undefined>, revision: string): Issue[] {
   const issues: Issue[] = [];
-  const copied = new Set<DesiredObject>(), reused = new Set<DesiredObject>();
+  const replaced = new Map<DesiredObject, DesiredObject>(), reused = new Set<DesiredObject>();
   const made = new Map<DesiredObject, KubeObject>();
   const pinKey = [...oids].map(([d, oid]) => `${d}@${oid}`).join('\n');
   for (const ref of [...imageRefs(objects)]) {
@@ -77,23 +78,22 @@ export function pinGitImages(objects: DesiredObject[], oids: Map<string, string 
     }
     // A shared (frozen) object of the loader's is copied once, then written into; the same pins give the same copy
     // (made by an earlier load, already pinned), so an unchanged object keeps its identity from commit to commit.
-    if (Object.isFrozen(ref.object.object) && !copied.has(ref.object)) {
+    // The loader's entry is replaced in `objects`, not written into: a later load hands it out again.
+    if (Object.isFrozen(ref.object.object) && !replaced.has(ref.object)) {
       const original = ref.object.object;
       const hit = pinned.get(original);
-      copied.add(ref.object);
-      if (hit?.key === pinKey) {
-        ref.object.object = hit.copy;
-        reused.add(ref.object);
-      } else {
-        ref.object.object = structuredClone(original);
-        made.set(ref.object, original);
-      }
+      const copy = hit?.key === pinKey ? hit.copy : structuredClone(original);
+      if (hit?.key === pinKey) reused.add(ref.object);
+      else made.set(ref.object, original);
+      const entry = { ...ref.object, object: copy };
+      replaced.set(ref.object, entry);
+      objects[ref.index] = entry;
     }
     if (reused.has(ref.object)) continue;
-    const container = ref.path.slice(0, -1).reduce<any>((node, seg) => node[seg], ref.object.object as KubeObject);
+    const container = ref.path.slice(0, -1).reduce<any>((node, seg) => node[seg], (replaced.get(ref.object) ?? ref.object).object);
     container.image = `git:${ref.dir}@${oid}`;
   }
-  for (const [d, original] of made) pinned.set(original, { key: pinKey, copy: deepFreeze(d.object) });
+  for (const [d, original] of made) pinned.set(original, { key: pinKey, copy: deepFreeze(replaced.get(d)!.object) });
   return issues;
 }
 

@@ -17,7 +17,8 @@ import { resetCelReports, validateCustomResource } from './crd-schema.ts';
 import { kindOfCrd } from '../model/custom-kinds.ts';
 import type { KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
-import { byteLength, fileRefusal, limitsOf, totalRefusal } from './limits.ts';
+import { byteLength, fileRefusal, limitsOf, totalRefusal, type Limits } from './limits.ts';
+import { keptIssue, LoadState, type FilePart } from './load-state.ts';
 import { parseYaml } from './parse.ts';
 import { restoreFile, storeFile, verdictObject, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
 import { StringTable } from './string-table.ts';
@@ -41,49 +42,173 @@ export function loadManifests(files: ManifestFile[], opts: LoadOptions = {}): Lo
 
 function load(files: ManifestFile[], opts: LoadOptions): LoadResult {
   const limits = limitsOf(opts);
+  const strict = !!opts.strict;
+  /** Files parsed by this load, for the cache of later processes (once their documents are checked). */
+  const fresh: { key: string; file: CachedFile }[] = [];
+  const context = opts.shared ? partContext(opts, limits) : undefined;
+  try {
+    // The sync loop's next load: made from the last one when only a few files changed. Other loads (a review's,
+    // not shared) leave it be.
+    const last = context === undefined ? undefined : lastLoad;
+    if (context !== undefined) lastLoad = undefined; // changed by next(): used once
+    const next = last?.context === context ? last?.next(files, (file) => soloPart(file, opts, limits, context!, fresh), limits.maxTotalBytes) : undefined;
+    if (next) {
+      lastLoad = next;
+      loadStats.fromLast++;
+      return sorted(next.result(strict));
+    }
+    return loadAll(files, opts, limits, context, fresh);
+  } finally {
+    // Made when the cache writes them (serve: after the sync): the loader's documents and verdicts are not written into.
+    for (const { key, file } of fresh) setLazily(opts.cache!, key, file);
+  }
+}
+
+/** The last shared load, while every file it loaded had a part (FilePart): the base of the next one. */
+let lastLoad: LoadState | undefined;
+/** Loads made from the last one (tests). */
+export const loadStats = { fromLast: 0 };
+
+const sorted = (r: LoadResult): LoadResult => ({ objects: r.objects, issues: sortIssues(r.issues) });
+
+/** Every file loaded. `context`: a shared load's (parts are made and kept). */
+function loadAll(files: ManifestFile[], opts: LoadOptions, limits: Limits, context: string | undefined, fresh: { key: string; file: CachedFile }[]): LoadResult {
+  const strict = !!opts.strict;
   const issues: Issue[] = [];
   const objects: DesiredObject[] = [];
   const identified: LoadedDoc[] = [];
   const kept = new Map<string, LoadedDoc>(); // first document of each kept kind
-  const docs: LoadedDoc[] = [];
-  /** Files parsed by this load, for the cache of later processes (once their documents are checked). */
-  const fresh: { key: string; file: CachedFile }[] = [];
+  const inOrder = sortedByPath(files);
+  /** Each file loaded, in path order: its part of the last shared load, or its documents to check now. */
+  const loaded: (FilePart | { file: ManifestFile; entry: CachedFile })[] = [];
+  /** What can define custom kinds: the CustomResourceDefinition documents. */
+  const crdDocs: LoadedDoc[] = [];
+  /** Every file has a part: this load can be the base of the next. */
+  let whole = context !== undefined;
   let total = 0;
 
-  for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
+  for (const file of inOrder) {
     const fileIssue = (message: string, line = 1, column = 1): Issue => ({ severity: 'error', file: file.path, line, column, message });
+    // An unchanged file of the last shared load: its verdicts as they were, at the cost of this lookup.
+    const part = context === undefined ? undefined : fileParts.get(file);
+    if (part && part.context === context) {
+      total += part.entry.utf8;
+      const over = totalRefusal(total, limits);
+      if (over) { issues.push(fileIssue(over)); whole = false; break; }
+      part.entry.used = ++uses;
+      const error = part.entry.error;
+      if (error) issues.push(fileIssue(error.message, error.line, error.column));
+      for (const doc of part.entry.docs) if (isCrdDoc(doc)) crdDocs.push(doc);
+      loaded.push(part);
+      continue;
+    }
+    whole &&= !file.problem && MANIFEST.test(file.path);
     // Before the name test: a Kustomization or .sourceignore that cannot be read refuses the commit too.
     if (file.problem) { issues.push(fileIssue(file.problem.message, file.problem.line, file.problem.column)); continue; }
     if (!MANIFEST.test(file.path)) continue;
-    const bytes = file.unread ? heldFile(file, limits.maxAliases, !!opts.strict).utf8 : byteLength(file);
+    const bytes = file.unread ? heldFile(file, limits.maxAliases, strict).utf8 : byteLength(file);
     const refused = fileRefusal(file, opts.root ?? '', limits, bytes);
-    if (refused) { issues.push(fileIssue(refused)); continue; }
+    if (refused) { issues.push(fileIssue(refused)); whole = false; continue; }
     total += bytes;
     const over = totalRefusal(total, limits);
-    if (over) { issues.push(fileIssue(over)); break; }
+    if (over) { issues.push(fileIssue(over)); whole = false; break; }
 
-    const parsed = parsedFile(file, limits.maxAliases, !!opts.strict, opts.cache, fresh);
+    const parsed = parsedFile(file, limits.maxAliases, strict, opts.cache, fresh);
     if (parsed.error) issues.push(fileIssue(parsed.error.message, parsed.error.line, parsed.error.column));
-    docs.push(...parsed.docs);
+    for (const doc of parsed.docs) if (isCrdDoc(doc)) crdDocs.push(doc);
+    loaded.push({ file, entry: parsed });
   }
   // Custom resources are validated against the CustomResourceDefinitions of the same commit, else applied ones.
-  const crds = customKindsOf(docs, opts.appliedCrds ?? []);
+  const crds = customKindsOf(crdDocs, opts.appliedCrds ?? []);
   resetCelReports();
-  for (const doc of docs) {
+  const parts: FilePart[] = [];
+  for (const l of loaded) {
+    let part: FilePart | undefined = 'context' in l ? l : undefined;
+    if (!part) {
+      const { file, entry } = l as { file: ManifestFile; entry: CachedFile };
+      const checked = checkedFile(file, entry, opts, crds, context);
+      part = checked.part;
+      if (part) fileParts.set(file, part);
+      else {
+        whole = false;
+        for (const i of checked.issues) issues.push(i);
+        for (const doc of checked.kept) if (!kept.has(doc.info!.kind)) kept.set(doc.info!.kind, doc);
+        for (const doc of entry.docs) if (doc.kind) identified.push(doc);
+        for (const o of checked.objects) objects.push(o);
+        continue;
+      }
+    }
+    if (whole) parts.push(part);
+    for (const i of part.issues) issues.push(i);
+    for (const doc of part.kept) if (!kept.has(doc.info!.kind)) kept.set(doc.info!.kind, doc);
+    const docs = part.entry.docs;
+    for (let i = 0; i < docs.length; i++) {
+      identified.push(docs[i]);
+      const object = part.objects[i];
+      if (object) objects.push({ object, file: docs[i].file, ...docs[i].positions.start, positions: docs[i].positions });
+    }
+  }
+  for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, strict));
+  issues.push(...crossObjectChecks(identified));
+  issues.push(...keptIngresses(identified, strict));
+  if (context !== undefined) lastLoad = whole ? LoadState.of(context, inOrder, parts, objects) : undefined;
+  // The state's entries are handed out again by the next load: callers get their own array (they replace entries).
+  return { objects: whole ? objects.slice() : objects, issues: sortIssues(issues) };
+}
+
+/**
+ * A file's documents checked, with CRDs `crds`: its part when `context` is a shared load's and every document is of
+ * a built-in kind; otherwise what it adds to the load.
+ */
+function checkedFile(file: ManifestFile, entry: CachedFile, opts: LoadOptions, crds: CustomKinds, context: string | undefined) {
+  const issues: Issue[] = [], objects: DesiredObject[] = [], byDoc: (KubeObject | undefined)[] = [], kept: LoadedDoc[] = [];
+  for (const doc of entry.docs) {
     const object = checkedDocument(doc, !!opts.strict, issues, crds, !!opts.shared);
-    if (object && doc.info?.mode === 'kept' && !kept.has(doc.info.kind)) kept.set(doc.info.kind, doc);
-    if (doc.kind) identified.push(doc);
+    if (object && doc.info?.mode === 'kept') kept.push(doc);
     // Not cached with the document: the hostPath rule depends on the server's --allow-host-path.
     const volumeIssues = object && doc.kind ? volumeIssuesOf(doc, opts.allowHostPath ?? []) : [];
     for (const p of volumeIssues) issues.push(issueAt(doc, p.warning ? 'warning' : 'error', p.path, p.at, p.message));
-    if (object && !volumeIssues.some((p) => !p.warning)) objects.push({ object, file: doc.file, ...doc.positions.start, positions: doc.positions });
+    const loaded = object && !volumeIssues.some((p) => !p.warning) ? object : undefined;
+    if (loaded) objects.push({ object: loaded, file: doc.file, ...doc.positions.start, positions: doc.positions });
+    byDoc.push(loaded);
   }
-  for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, !!opts.strict));
-  issues.push(...crossObjectChecks(identified));
-  issues.push(...keptIngresses(identified, !!opts.strict));
-  // Made when the cache writes them (serve: after the sync): the loader's documents and verdicts are not written into.
-  for (const { key, file } of fresh) setLazily(opts.cache!, key, file);
-  return { objects, issues: sortIssues(issues) };
+  const builtIn = entry.docs.every((d) => d.info && !d.info.custom);
+  const part: FilePart | undefined = context !== undefined && builtIn
+    ? { context, file, entry, issues: issues.length ? issues : NO_ISSUES, objects: byDoc, kept: kept.length ? kept : NO_DOCS } : undefined;
+  return { part, issues, objects, kept };
+}
+
+/**
+ * A file's part on its own (the sync loop's next load, made from the last): undefined when it has none (a custom
+ * resource, a kind not known, a refused file), and the whole load is run.
+ */
+function soloPart(file: ManifestFile, opts: LoadOptions, limits: Limits, context: string, fresh: { key: string; file: CachedFile }[]): FilePart | undefined {
+  const memo = fileParts.get(file);
+  if (memo && memo.context === context) return memo;
+  if (file.problem || !MANIFEST.test(file.path)) return undefined;
+  const strict = !!opts.strict;
+  const bytes = file.unread ? heldFile(file, limits.maxAliases, strict).utf8 : byteLength(file);
+  if (fileRefusal(file, opts.root ?? '', limits, bytes)) return undefined;
+  const entry = parsedFile(file, limits.maxAliases, strict, opts.cache, fresh);
+  // Built-in kinds only: what the CRDs say does not count (checkedFile gives no part for a custom resource).
+  const { part } = checkedFile(file, entry, opts, NO_CUSTOM_KINDS, context);
+  if (part) fileParts.set(file, part);
+  return part;
+}
+
+let fileParts = new WeakMap<ManifestFile, FilePart>();
+const NO_ISSUES: readonly Issue[] = Object.freeze([]);
+const NO_DOCS: readonly LoadedDoc[] = Object.freeze([]);
+
+/** What else a file's part depends on: the options a load was given. */
+const partContext = (opts: LoadOptions, limits: Limits) => JSON.stringify([opts.root ?? '', !!opts.strict, limits, opts.allowHostPath ?? []]);
+
+const isCrdDoc = (d: LoadedDoc) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1';
+
+/** The files by path; as given when they are in order already (a source lists them so). */
+function sortedByPath(files: ManifestFile[]): ManifestFile[] {
+  for (let i = 1; i < files.length; i++) if (compare(files[i - 1].path, files[i].path) > 0) return [...files].sort((a, b) => compare(a.path, b.path));
+  return files;
 }
 
 interface CachedFile { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; strict: boolean; bytes: number; used: number; utf8: number }
@@ -105,6 +230,8 @@ const CACHE_BYTES = 128 * 1024 * 1024;
 /** Forgets every file read (tests compare a cached load with a fresh one). */
 export function clearLoadCache(): void {
   cache.clear();
+  fileParts = new WeakMap();
+  lastLoad = undefined;
   strings = new StringTable();
   cachedBytes = 0;
 }
@@ -439,11 +566,6 @@ function volumeIssuesOf(doc: LoadedDoc, allowHostPath: string[]) {
 }
 
 
-/** One issue per kept kind and commit: it is stored and served, but nothing enforces it. */
-function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue {
-  const message = `${kind} is kept, not run: validated, stored, pruned and served, but ${doc.info!.reason}`;
-  return issueAt(doc, strict ? 'error' : 'warning', ['kind'], ['kind'], strict ? `${message} (--strict)` : message);
-}
 
 /** Checks one document, appending its issues; returns the defaulted object when it has no error. */
 function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: CustomKinds): KubeObject | undefined {
@@ -496,9 +618,8 @@ interface CustomKinds {
  * document is validated), then those of applied ones. An applied CRD that git owns but this commit no longer
  * has is `removed`: its resources in the commit would be deleted with it.
  */
-function customKindsOf(docs: LoadedDoc[], applied: AppliedCrd[]): CustomKinds {
+function customKindsOf(committed: LoadedDoc[], applied: AppliedCrd[]): CustomKinds {
   const byKey = new Map<string, { crd: KubeObject; info: KindInfo; removed: boolean }>();
-  const committed = docs.filter((d) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1');
   const names = new Set(committed.map((d) => d.value?.metadata?.name));
   for (const a of applied) {
     const info = kindOfCrd(a.object);

@@ -28,9 +28,9 @@ export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOp
   const cache = load.cache ?? (await builder?.loads());
   const loadOpts = cache ? { ...load, cache } : load;
   // Thousands of files not loaded before (a cold start): parsed and checked in worker threads first (those not
-  // handed over as they were read: kustomize's output).
+  // handed over as they were read: kustomize's output; all of them when the read handed over none).
   await preload?.finish();
-  await preloadInWorkers(build.files, loadOpts);
+  await preloadInWorkers(preload ? build.built : build.files, loadOpts);
   const loaded = loadManifests(build.files, loadOpts);
   await cache?.flush?.();
   const result = { objects: loaded.objects, issues: sortIssues([...(rev.warnings ?? []), ...build.issues, ...build.explain(loaded.issues)]) };
@@ -39,6 +39,7 @@ export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOp
   const oids = new Map(await Promise.all(dirs.map(async (d) => [d, await trees.treeOid(rev.sha, d)] as const)));
   const problems = build.explain(pinGitImages(result.objects, oids, rev.sha));
   const stamped = stampConfigChecksums(result.objects.map((d) => d.object));
-  result.objects.forEach((d, i) => { d.object = stamped[i]; });
+  // A stamped copy replaces the loader's entry, which its next load may hand out again.
+  result.objects.forEach((d, i) => { if (stamped[i] !== d.object) result.objects[i] = { ...d, object: stamped[i] }; });
   return { objects: result.objects, issues: sortIssues([...result.issues, ...problems]) };
 }
