@@ -149,9 +149,10 @@ function loadAll(files: ManifestFile[], opts: LoadOptions, limits: Limits, conte
     }
   }
   for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, strict));
-  issues.push(...crossObjectChecks(identified));
+  const state = whole ? LoadState.of(context!, inOrder, parts, objects) : undefined;
+  issues.push(...(state ? state.crossIssues() : crossObjectChecks(identified))); // one index of the keys, not two
   issues.push(...keptIngresses(identified, strict));
-  if (context !== undefined) lastLoad = whole ? LoadState.of(context, inOrder, parts, objects) : undefined;
+  if (context !== undefined) lastLoad = state;
   // The state's entries are handed out again by the next load: callers get their own array (they replace entries).
   return { objects: whole ? objects.slice() : objects, issues: sortIssues(issues) };
 }
@@ -389,6 +390,11 @@ export class Preload {
   private aborted = false;
   /** Files loaded, by the workers or the main thread. */
   loaded = 0;
+
+  /** Not finished yet: a read may still hand it files (once finished, add() takes none). */
+  get open(): boolean {
+    return !this.finished;
+  }
 
   /**
    * `files`: how many will be added, when known. `workersOnly`: the main thread does not load files itself while it

@@ -134,6 +134,11 @@ export class LoadState {
     return new LoadState(this.context, files, parts, starts, ([] as DesiredObject[]).concat(...pieces), total, this.cross, this.notable);
   }
 
+  /** The checks across files' issues (crossObjectChecks'). */
+  crossIssues(): Issue[] {
+    return this.cross.issues();
+  }
+
   /** The load's result, as the whole load gives it (issues in the same order before they are sorted). */
   result(strict: boolean): LoadResult {
     const notable = [...this.notable].sort((a, b) => compare(a.file.path, b.file.path));
@@ -146,7 +151,7 @@ export class LoadState {
     const kept = new Map<string, LoadedDoc>();
     for (const p of notable) for (const doc of p.kept) if (!kept.has(doc.info!.kind)) kept.set(doc.info!.kind, doc);
     for (const [kind, doc] of kept) issues.push(keptIssue(kind, doc, strict));
-    issues.push(...this.cross.issues());
+    issues.push(...this.crossIssues());
     issues.push(...keptIngresses(notable.flatMap((p) => p.entry.docs.filter((d) => INGRESSES.has(d.kind!))), strict));
     return { objects: this.objects.slice(), issues };
   }

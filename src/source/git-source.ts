@@ -8,6 +8,7 @@ import { SourceError, describe, errorCode, type SourceErrorReason } from './erro
 import { gitDirOf, isRepository } from './repository.ts';
 import { cloneDir, cloneOrReuse, fetchOrClone, redact, withCloneLock, type RemoteRepo } from './remote.ts';
 import { TreeReader, type ReadStats } from './tree-reader.ts';
+import { gitFs, type GitFs } from './git-fs.ts';
 import { watchGitDir } from './watcher.ts';
 import { exportTree } from './export-tree.ts';
 import { CommitTree } from './commit-tree.ts';
@@ -52,6 +53,8 @@ export class GitSource {
   /** isomorphic-git's cache (parsed pack indexes), shared by every call on this repository. */
   private readonly cache = {};
   private readonly reader: TreeReader;
+  /** How isomorphic-git reads this repository for the sync: its refs and loose objects at once (git-fs.ts). */
+  private readonly fs: GitFs;
   private fetching?: Promise<void>;
 
   constructor(private readonly opts: GitSourceOptions) {
@@ -60,7 +63,8 @@ export class GitSource {
     this.gitdir = this.remote ? resolvePath(cloneDir(opts.dataDir, opts.repo)) : gitDirOf(resolvePath(local));
     this.name = this.remote ? redact(opts.repo) : resolvePath(local);
     this.path = opts.path.split('/').filter((s) => s && s !== '.').join('/');
-    this.reader = new TreeReader(this.gitdir, this.cache, opts.maxManifestFiles);
+    this.fs = gitFs(this.gitdir);
+    this.reader = new TreeReader(this.gitdir, this.cache, this.fs, opts.maxManifestFiles);
   }
 
   get stats(): ReadStats {
@@ -93,7 +97,7 @@ export class GitSource {
 
   private async readHead(): Promise<string> {
     try {
-      return await this.readingRefs(() => git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.opts.branch}` }));
+      return await this.readingRefs(() => git.resolveRef({ fs: this.fs, gitdir: this.gitdir, ref: `refs/heads/${this.opts.branch}` }));
     } catch (e) {
       throw await this.wrap(e, 'BranchNotFound', `branch '${this.opts.branch}' not found in ${this.name}`);
     }
@@ -137,7 +141,7 @@ export class GitSource {
 
   async read(sha: string, opts: ReadOptions = {}): Promise<Revision> {
     try {
-      const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
+      const commit = await this.reader.commit(sha);
       const tree = await this.reader.treeAt(commit.tree, this.path);
       const files = await this.reader.files(tree, this.path, opts);
       return {
@@ -159,7 +163,7 @@ export class GitSource {
 
   /** The tree oid of directory `dir` (relative to the repository root) at commit `sha`; undefined when it is not a directory there. */
   async treeOid(sha: string, dir: string): Promise<string | undefined> {
-    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
+    const commit = await this.reader.commit(sha);
     try {
       return await this.reader.treeAt(commit.tree, dir);
     } catch (e) {

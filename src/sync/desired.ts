@@ -28,9 +28,11 @@ export async function loadDesired(rev: Revision, trees: TreeLookup, opts: LoadOp
   const cache = load.cache ?? (await builder?.loads());
   const loadOpts = cache ? { ...load, cache } : load;
   // Thousands of files not loaded before (a cold start): parsed and checked in worker threads first (those not
-  // handed over as they were read: kustomize's output; all of them when the read handed over none).
+  // handed over as they were read: kustomize's output; all of them when the read handed over none, as a second
+  // read given a finished preload).
+  const fed = preload?.open;
   await preload?.finish();
-  await preloadInWorkers(preload ? build.built : build.files, loadOpts);
+  await preloadInWorkers(fed ? build.built : build.files, loadOpts);
   const loaded = loadManifests(build.files, loadOpts);
   await cache?.flush?.();
   const result = { objects: loaded.objects, issues: sortIssues([...(rev.warnings ?? []), ...build.issues, ...build.explain(loaded.issues)]) };

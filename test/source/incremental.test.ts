@@ -50,6 +50,25 @@ test('one changed file among many in nested folders → 1 blob, only the trees o
   }
 });
 
+test('an unchanged file is handed over as the same object, in a changed folder too; the changed one and a moved one are new', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    const before = await source.read(await source.head());
+    repo.write('apps/b/y/f3.yaml', 'name: changed\n');
+    repo.git('mv', 'apps/c/z/f0.yaml', 'apps/c/z/moved.yaml');
+    const { rev, blobs } = await costOf(source, repo, repo.commit('one file and a move'), 'apps');
+    assert.is(blobs, 1, 'the moved file\'s blob is not read again');
+    const was = new Map(before.files.map((f) => [f.path, f]));
+    const kept = rev.files.filter((f) => was.get(f.path) === f).map((f) => f.path);
+    assert.is(kept.length, 43, 'all but the changed and the moved one');
+    assert.ok(kept.includes('apps/b/y/f0.yaml') && kept.includes('apps/c/z/f1.yaml'), 'the changed folders\' other files too');
+    assert.not.ok(kept.includes('apps/b/y/f3.yaml') || kept.includes('apps/c/z/moved.yaml'));
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('onRead is told of each file as its blob is read, with its content: every file cold, the changed one after', async () => {
   const repo = nestedRepo();
   try {
