@@ -14,6 +14,7 @@ import { originAt, prepareOutput, type BuiltOutput } from './built-output.ts';
 import { INSTALL_HINT, KustomizeError, type KustomizeTool } from './kustomize-tool.ts';
 import { planUnits, type Unit } from './kustomize-units.ts';
 import { isKustomizationFile } from './kustomization-file.ts';
+import { fileChanges, withChanges } from './file-changes.ts';
 import { SOURCEIGNORE, SourceIgnore, type IgnoreFile } from './source-ignore.ts';
 import type { SourceTree } from './source-tree.ts';
 
@@ -42,6 +43,10 @@ const normalize = (root: string) => root.split('/').filter((s) => s && s !== '.'
 export async function buildManifests(files: ManifestFile[], tree: SourceTree, opts: BuildOptions = {}): Promise<BuildResult> {
   const root = normalize(opts.root ?? '');
   const builder = opts.builder ?? defaultBuilder;
+  const last = lastBuilds.get(builder);
+  lastBuilds.delete(builder);
+  const changed = last && last.root === root ? await withChanged(builder, last, files, tree) : undefined;
+  if (changed) return changed;
   // The files that decide how the others load, found in one pass: 10,000 files went through six a commit.
   const ignoreTexts: ManifestFile[] = [], kustomizations: ManifestFile[] = [];
   for (const f of files) {
@@ -49,6 +54,13 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
   }
   const ignoreFiles = await sourceIgnores(ignoreTexts, tree, root);
   const ignore = new SourceIgnore(ignoreFiles);
+  // Nothing to build and no .sourceignore of its own: the next build can be this one's output with its changes.
+  if (!ignoreTexts.length && !kustomizations.length) {
+    const out = files.filter((f) => f.problem || (YAML.test(f.path) && !ignore.ignores(f.path)));
+    const result = plainBuild(inOrder(out) ? out : out.sort(byPath));
+    lastBuilds.set(builder, { root, input: files, output: result.files, rules: rulesOf(ignoreFiles) });
+    return result;
+  }
   const ignored = ignoredPaths(ignore, ignoreFiles);
   const plan = await planUnits(kustomizations.filter((f) => !ignored(f.path)), tree, ignore);
 
@@ -100,12 +112,36 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
 const where = (u: Unit) => (u.dir || '.');
 
 /**
+ * A builder's last build of plain files (no kustomization, no .sourceignore under --path), by what it was given: the
+ * next of the same root differs by a few files (fileChanges), and its output is this one's with them (withChanges),
+ * rather than 10,000 files tested again (~5 ms a commit here).
+ */
+interface PlainBuild { root: string; input: ManifestFile[]; output: ManifestFile[]; rules: string }
+const lastBuilds = new WeakMap<Builder, PlainBuild>();
+const MOST_CHANGED = 256;
+
+/** The build of `files` made from `last`'s, when only plain files changed and the .sourceignore files above stand. */
+async function withChanged(builder: Builder, last: PlainBuild, files: ManifestFile[], tree: SourceTree): Promise<BuildResult | undefined> {
+  const changes = fileChanges(last.input, files, MOST_CHANGED);
+  if (!changes || [...changes.gone, ...changes.come].some((f) => isIgnoreFile(f.path) || isKustomizationFile(f.path))) return undefined;
+  const ignoreFiles = await sourceIgnores([], tree, last.root);
+  if (rulesOf(ignoreFiles) !== last.rules) return undefined;
+  const ignore = new SourceIgnore(ignoreFiles);
+  const output = withChanges(last.output, changes.gone, changes.come.filter((f) => f.problem || (YAML.test(f.path) && !ignore.ignores(f.path))));
+  lastBuilds.set(builder, { ...last, input: files, output });
+  return plainBuild(output);
+}
+
+const plainBuild = (files: ManifestFile[]): BuildResult => ({ files, built: [], issues: [], explain: (issues) => issues });
+const rulesOf = (files: IgnoreFile[]) => files.map((f) => `${f.path}\0${f.content}`).join('\0');
+
+/**
  * Whether `.sourceignore` drops a file, remembered while the ignore files stay the same: the same 10,000 paths
  * tested against the same rules on every commit were a tenth of a commit's cost.
  */
 let verdicts: { rules: string; byPath: Map<string, boolean> } = { rules: '', byPath: new Map() };
 function ignoredPaths(ignore: SourceIgnore, files: IgnoreFile[]): (path: string) => boolean {
-  const rules = files.map((f) => `${f.path}\0${f.content}`).join('\0');
+  const rules = rulesOf(files);
   if (verdicts.rules !== rules || verdicts.byPath.size > 200_000) verdicts = { rules, byPath: new Map() };
   const { byPath } = verdicts;
   return (path) => {

@@ -83,7 +83,7 @@ export class CrossIndex {
       const [first, ...others] = this.byKey.get(key) as LoadedDoc[];
       for (const d of others) {
         const id = identityOf(d);
-        const shown = { kind: id.kind, metadata: { name: id.name, namespace: id.namespaced ? id.meta.namespace ?? 'default' : undefined } };
+        const shown = { kind: id.kind, metadata: { name: id.name, namespace: id.namespaced ? id.namespace ?? 'default' : undefined } };
         issues.push(issueAt(d, 'error', ['metadata', 'name'], ['metadata', 'name'],
           `duplicate ${displayName(shown)}, first defined at ${first.file}:${first.positions.start.line}`));
       }
@@ -114,19 +114,21 @@ function decrement<K>(counts: Map<K, number>, key: K): void {
   else counts.delete(key);
 }
 
+/** Every field set at once (one shape, in-object: 10,000 of them are kept). */
 interface Identity {
   kind: string;
   name: string;
   info: LoadedDoc['info'];
   key: string;
-  meta: { name: string; namespace?: string };
+  /** metadata.namespace when a string. */
+  namespace: string | undefined;
   namespaced: boolean;
   /** The namespace it is in, when that must be committed as a Namespace (not built in). */
-  needs?: string;
+  needs: string | undefined;
   /** `<namespace>/<name>` of a Service with a selector. */
-  selects?: string;
+  selects: string | undefined;
   /** `<namespace>/<service>` whose endpoints a committed Endpoints or EndpointSlice gives. */
-  endpoints?: string;
+  endpoints: string | undefined;
 }
 
 /**
@@ -139,15 +141,18 @@ function identityOf(d: LoadedDoc): Identity {
   const hit = identities.get(d);
   if (hit && hit.kind === d.kind && hit.name === d.name && hit.info === d.info) return hit;
   const value = d.value, ns = value.metadata?.namespace;
-  const meta = { name: d.name!, namespace: typeof ns === 'string' ? ns : undefined };
-  const namespaced = d.info?.namespaced ?? isNamespaced(d.kind!);
-  const id: Identity = { kind: d.kind!, name: d.name!, info: d.info, meta, namespaced, key: objectKey({ apiVersion: value.apiVersion, kind: d.kind!, metadata: meta }) };
-  if (namespaced && meta.namespace && isDnsLabel(meta.namespace) && !BUILTIN_NAMESPACES.includes(meta.namespace)) id.needs = meta.namespace;
+  const namespace = typeof ns === 'string' ? ns : undefined;
+  const kind = d.kind!, name = d.name!;
+  const namespaced = d.info?.namespaced ?? isNamespaced(kind);
   const inNs = value?.metadata?.namespace ?? 'default';
-  if (d.kind === 'Service' && value?.spec?.selector && Object.keys(value.spec.selector).length) id.selects = `${inNs}/${d.name}`;
-  if (d.kind === 'Endpoints') id.endpoints = `${inNs}/${d.name}`;
   const owner = value?.metadata?.labels?.['kubernetes.io/service-name'];
-  if (d.kind === 'EndpointSlice' && typeof owner === 'string') id.endpoints = `${inNs}/${owner}`;
+  const id: Identity = {
+    kind, name, info: d.info, namespace, namespaced,
+    key: objectKey({ apiVersion: value.apiVersion, kind, metadata: { name, namespace } }),
+    needs: namespaced && namespace && isDnsLabel(namespace) && !BUILTIN_NAMESPACES.includes(namespace) ? namespace : undefined,
+    selects: kind === 'Service' && value?.spec?.selector && Object.keys(value.spec.selector).length ? `${inNs}/${name}` : undefined,
+    endpoints: kind === 'Endpoints' ? `${inNs}/${name}` : kind === 'EndpointSlice' && typeof owner === 'string' ? `${inNs}/${owner}` : undefined,
+  };
   identities.set(d, id);
   return id;
 }

@@ -3,7 +3,6 @@
 // 10,000 files, a one-file commit's load walked every file, document and key (~25 ms on this machine), though each
 // file's verdict was cached.
 import type { Issue } from '../model/issue.ts';
-import type { KubeObject } from '../model/object.ts';
 import { CrossIndex } from './checks.ts';
 import { issueAt, type LoadedDoc } from './doc.ts';
 import { keptIngresses } from './kept-ingresses.ts';
@@ -22,8 +21,8 @@ export interface FilePart {
   entry: { docs: LoadedDoc[]; error?: { line: number; column: number; message: string }; utf8: number; used: number };
   /** Its documents' issues (verdicts, volumes), in document order. */
   issues: readonly Issue[];
-  /** By document: the object loaded, or undefined for a document with an error. */
-  objects: (KubeObject | undefined)[];
+  /** Its objects loaded (not its documents with an error), in document order: handed out as they are. */
+  objects: readonly DesiredObject[];
   /** Its documents of kept kinds (each kind's first in the load is warned about). */
   kept: readonly LoadedDoc[];
 }
@@ -57,7 +56,7 @@ export class LoadState {
     let total = 0, count = 0;
     parts.forEach((part, i) => {
       starts[i] = count;
-      for (const o of part.objects) if (o) count++;
+      count += part.objects.length;
       total += part.entry.utf8;
       for (const doc of part.entry.docs) cross.add(doc);
       if (isNotable(part)) notable.add(part);
@@ -105,10 +104,8 @@ export class LoadState {
       if (from[k] < 0) {
         const part = parts[k] = added.get(k)!;
         starts[k++] = count;
-        const made: DesiredObject[] = [];
-        pushObjects(made, part);
-        pieces.push(made);
-        count += made.length;
+        pieces.push(part.objects as DesiredObject[]);
+        count += part.objects.length;
         continue;
       }
       // A run of unchanged files: their objects as they were, moved as one.
@@ -165,14 +162,6 @@ export function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue 
 
 const INGRESSES = new Set(['Ingress', 'IngressClass']);
 const isNotable = (p: FilePart) => !!p.entry.error || p.issues.length > 0 || p.kept.length > 0 || p.entry.docs.some((d) => INGRESSES.has(d.kind!));
-
-function pushObjects(objects: DesiredObject[], part: FilePart): void {
-  const docs = part.entry.docs;
-  for (let i = 0; i < docs.length; i++) {
-    const object = part.objects[i];
-    if (object) objects.push({ object, file: docs[i].file, ...docs[i].positions.start, positions: docs[i].positions });
-  }
-}
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** `a` comes before `b` in a load: by file, then place in it. */
