@@ -1,0 +1,65 @@
+// How one revision's files differ from the last's, told by identity: the source hands over an unchanged file as
+// the very same object, so two lists of 10,000 files in path order are compared by pointer, and paths only where
+// they differ.
+
+export interface FileChanges<T> {
+  /** Files of the last list that are not in the new one (removed, or changed: another object at the same path). */
+  gone: T[];
+  /** Files of the new list that are not in the last one (added or changed), in path order. */
+  come: T[];
+}
+
+/** The changes from `last` to `next`, both in path order; undefined past `most` files, or where `next` is out of order. */
+export function fileChanges<T extends { path: string }>(last: readonly T[], next: readonly T[], most: number): FileChanges<T> | undefined {
+  const gone: T[] = [], come: T[] = [];
+  let i = 0, j = 0;
+  while (i < last.length || j < next.length) {
+    if (i < last.length && j < next.length && last[i] === next[j]) { i++; j++; continue; }
+    if (gone.length + come.length >= most) return undefined;
+    const c = i === last.length ? 1 : j === next.length ? -1 : compare(last[i].path, next[j].path);
+    if (c <= 0) gone.push(last[i++]);
+    if (c >= 0) {
+      if ((j > 0 && compare(next[j - 1].path, next[j].path) >= 0) || (j + 1 < next.length && compare(next[j].path, next[j + 1].path) >= 0)) return undefined;
+      come.push(next[j++]);
+    }
+  }
+  return { gone, come };
+}
+
+/**
+ * `list` (in path order, no path twice) without the files of `gone` it holds (the same objects) and with those of
+ * `come` (in path order, none at a path `list` keeps), each placed by binary search: a few changes to 10,000 files
+ * cost a few searches and the copy of the rest.
+ */
+export function withChanges<T extends { path: string }>(list: readonly T[], gone: readonly T[], come: readonly T[]): T[] {
+  const cuts: { at: number; add?: T }[] = [];
+  for (const g of gone) {
+    const at = lowerBound(list, g.path);
+    if (list[at] === g) cuts.push({ at });
+  }
+  for (const add of come) cuts.push({ at: lowerBound(list, add.path), add });
+  cuts.sort((a, b) => a.at - b.at || (a.add ? (b.add ? compare(a.add.path, b.add.path) : -1) : b.add ? 1 : 0));
+  const out: T[] = [];
+  let from = 0;
+  for (const cut of cuts) {
+    for (let k = from; k < cut.at; k++) out.push(list[k]);
+    from = Math.max(from, cut.at);
+    if (cut.add) out.push(cut.add);
+    else from = cut.at + 1; // removed
+  }
+  for (let k = from; k < list.length; k++) out.push(list[k]);
+  return out;
+}
+
+/** The first index of `list` whose path is not before `path`. */
+function lowerBound<T extends { path: string }>(list: readonly T[], path: string): number {
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].path < path) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
