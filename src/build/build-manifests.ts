@@ -58,7 +58,7 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
   if (!ignoreTexts.length && !kustomizations.length) {
     const out = files.filter((f) => f.problem || (YAML.test(f.path) && !ignore.ignores(f.path)));
     const result = plainBuild(inOrder(out) ? out : out.sort(byPath));
-    lastBuilds.set(builder, { root, input: files, output: result.files, rules: rulesOf(ignoreFiles) });
+    if (inOrder(files)) lastBuilds.set(builder, { root, input: files, output: result.files, rules: rulesOf(ignoreFiles) }); // no path twice
     return result;
   }
   const ignored = ignoredPaths(ignore, ignoreFiles);
@@ -129,6 +129,7 @@ async function withChanged(builder: Builder, last: PlainBuild, files: ManifestFi
   const ignore = new SourceIgnore(ignoreFiles);
   const output = withChanges(last.output, changes.gone, changes.come.filter((f) => f.problem || (YAML.test(f.path) && !ignore.ignores(f.path))));
   lastBuilds.set(builder, { ...last, input: files, output });
+  builder.stats.fromLast++;
   return plainBuild(output);
 }
 

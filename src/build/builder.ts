@@ -30,10 +30,12 @@ export interface BuildStats {
   built: number;
   /** builds answered from the cache */
   cached: number;
+  /** builds of plain files made from the last one (build-manifests.ts) */
+  fromLast: number;
 }
 
 export class Builder {
-  readonly stats: BuildStats = { built: 0, cached: 0 };
+  readonly stats: BuildStats = { built: 0, cached: 0, fromLast: 0 };
   readonly cache: BuildCache;
 
   constructor(private opts: BuilderOptions = {}) {

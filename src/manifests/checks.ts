@@ -96,9 +96,8 @@ export class CrossIndex {
       }
     }
     for (const d of this.endpoints) {
-      const owner = identityOf(d).endpoints!;
-      if (!this.selected.get(owner)) continue;
-      const service = owner.slice(owner.indexOf('/') + 1);
+      const { key, service } = identityOf(d).endpoints!;
+      if (!this.selected.get(key)) continue;
       // Endpoints and EndpointSlices are written by the endpoints controllers for a Service with a selector:
       // committing them would fight the controller. For a Service without a selector they are how its backends are given.
       if (d.kind === 'Endpoints') issues.push(issueAt(d, 'error', ['kind'], ['kind'], `Endpoints ${d.name} belong to Service ${service}, which has a selector: the endpoints controller writes them; remove the selector to give the endpoints by hand`));
@@ -127,8 +126,8 @@ interface Identity {
   needs: string | undefined;
   /** `<namespace>/<name>` of a Service with a selector. */
   selects: string | undefined;
-  /** `<namespace>/<service>` whose endpoints a committed Endpoints or EndpointSlice gives. */
-  endpoints: string | undefined;
+  /** The Service (`<namespace>/<name>`, and its name) whose endpoints a committed Endpoints or EndpointSlice gives. */
+  endpoints: { key: string; service: string } | undefined;
 }
 
 /**
@@ -151,7 +150,7 @@ function identityOf(d: LoadedDoc): Identity {
     key: objectKey({ apiVersion: value.apiVersion, kind, metadata: { name, namespace } }),
     needs: namespaced && namespace && isDnsLabel(namespace) && !BUILTIN_NAMESPACES.includes(namespace) ? namespace : undefined,
     selects: kind === 'Service' && value?.spec?.selector && Object.keys(value.spec.selector).length ? `${inNs}/${name}` : undefined,
-    endpoints: kind === 'Endpoints' ? `${inNs}/${name}` : kind === 'EndpointSlice' && typeof owner === 'string' ? `${inNs}/${owner}` : undefined,
+    endpoints: kind === 'Endpoints' ? { key: `${inNs}/${name}`, service: name } : kind === 'EndpointSlice' && typeof owner === 'string' ? { key: `${inNs}/${owner}`, service: owner } : undefined,
   };
   identities.set(d, id);
   return id;

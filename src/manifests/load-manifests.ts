@@ -15,7 +15,7 @@ import { implementationViolations } from './implemented.ts';
 import { normalizeDocument } from './normalize.ts';
 import { resetCelReports, validateCustomResource } from './crd-schema.ts';
 import { kindOfCrd } from '../model/custom-kinds.ts';
-import type { KindInfo } from '../model/kinds.ts';
+import { KINDS, type KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal, type Limits } from './limits.ts';
 import { keptIssue, LoadState, type FilePart } from './load-state.ts';
@@ -120,9 +120,12 @@ function loadAll(files: ManifestFile[], opts: LoadOptions, limits: Limits, conte
   }
   // Custom resources are validated against the CustomResourceDefinitions of the same commit, else applied ones.
   const crds = customKindsOf(crdDocs, opts.appliedCrds ?? []);
+  // A CRD that redefines a built-in kind makes that kind's verdicts the CRD's: the last loads' parts are checked
+  // again, and this load is no base for the next.
+  whole &&= !crds.shadowsBuiltIn && strictlyInOrder(inOrder);
   resetCelReports();
   const parts: FilePart[] = [];
-  for (const l of loaded) {
+  for (const l of crds.shadowsBuiltIn ? loaded.map((l) => ({ file: l.file, entry: l.entry as CachedFile })) : loaded) {
     let part: FilePart | undefined = 'context' in l ? l : undefined;
     if (!part) {
       const { file, entry } = l as { file: ManifestFile; entry: CachedFile };
@@ -189,7 +192,10 @@ function soloPart(file: ManifestFile, opts: LoadOptions, limits: Limits, context
   const bytes = file.unread ? heldFile(file, limits.maxAliases, strict).utf8 : byteLength(file);
   if (fileRefusal(file, opts.root ?? '', limits, bytes)) return undefined;
   const entry = parsedFile(file, limits.maxAliases, strict, opts.cache, fresh);
-  // Built-in kinds only: what the CRDs say does not count (checkedFile gives no part for a custom resource).
+  // A CRD that comes may redefine a built-in kind: the whole load looks.
+  if (entry.docs.some(isCrdDoc)) return undefined;
+  // Built-in kinds only, none redefined (the last load's CRDs and the applied ones do not: LoadState), so what
+  // the CRDs say does not count (checkedFile gives no part for a custom resource).
   const { part } = checkedFile(file, entry, opts, NO_CUSTOM_KINDS, context);
   if (part) fileParts.set(file, part);
   return part;
@@ -199,10 +205,17 @@ let fileParts = new WeakMap<ManifestFile, FilePart>();
 const NO_ISSUES: readonly Issue[] = Object.freeze([]);
 const NO_DOCS: readonly LoadedDoc[] = Object.freeze([]);
 
-/** What else a file's part depends on: the options a load was given. */
-const partContext = (opts: LoadOptions, limits: Limits) => JSON.stringify([opts.root ?? '', !!opts.strict, limits, opts.allowHostPath ?? []]);
+/**
+ * What else a file's part depends on: the options a load was given, and the applied CRDs (one may redefine a
+ * built-in kind; they change only when a sync applies a CRD, which a load then loads whole).
+ */
+const partContext = (opts: LoadOptions, limits: Limits) => JSON.stringify([opts.root ?? '', !!opts.strict, limits, opts.allowHostPath ?? [],
+  (opts.appliedCrds ?? []).map((c) => [c.object.metadata.name, c.object.metadata.resourceVersion, c.fromGit])]);
 
 const isCrdDoc = (d: LoadedDoc) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1';
+
+/** No path twice (two copies of one file share their documents: one part could not be told from the other). */
+const strictlyInOrder = (files: ManifestFile[]) => files.every((f, i) => i === 0 || files[i - 1].path < f.path);
 
 /** The files by path; as given when they are in order already (a source lists them so). */
 function sortedByPath(files: ManifestFile[]): ManifestFile[] {
@@ -347,7 +360,7 @@ export function storedFileOf(file: ManifestFile, maxAliases: number, strict: boo
   const { parsed: { docs, error }, verdicts } = checkedOnItsOwn(file, maxAliases, strict);
   return storeFile({ docs, error, chars: file.content.length, bytes: byteLength(file) }, (d) => verdicts.get(d));
 }
-const NO_CUSTOM_KINDS: CustomKinds = { kinds: [], crdOf: () => undefined };
+const NO_CUSTOM_KINDS: CustomKinds = { kinds: [], crdOf: () => undefined, shadowsBuiltIn: false };
 
 /**
  * Whether to parse in workers: '1' always (tests), '0' never (benches compare); unset, only when, beside the main
@@ -542,7 +555,8 @@ function store(key: string, entry: CachedFile): CachedFile {
  */
 function checkedDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: CustomKinds, shared: boolean): KubeObject | undefined {
   const hit = checked.get(doc);
-  if (hit) {
+  // Not when a CRD of the load redefines its kind (identify() takes the CRD's): its verdict is the CRD's now.
+  if (hit && !(crds.kinds.length && hit.info && crds.crdOf(hit.info))) {
     issues.push(...hit.issues);
     doc.kind = hit.kind;
     doc.info = hit.info;
@@ -615,6 +629,8 @@ function loadDocument(doc: LoadedDoc, strict: boolean, issues: Issue[], crds: Cu
 interface CustomKinds {
   kinds: KindInfo[];
   crdOf(info: KindInfo): { crd: KubeObject; removed: boolean } | undefined;
+  /** A CRD redefines a built-in kind (its group and kind): documents of that kind are checked against the CRD. */
+  shadowsBuiltIn: boolean;
 }
 
 /**
@@ -636,6 +652,7 @@ function customKindsOf(committed: LoadedDoc[], applied: AppliedCrd[]): CustomKin
   return {
     kinds: [...byKey.values()].map((e) => e.info),
     crdOf: (info) => byKey.get(`${info.group}/${info.kind}`),
+    shadowsBuiltIn: KINDS.some((k) => byKey.has(`${k.group}/${k.kind}`)),
   };
 }
 

@@ -92,6 +92,8 @@ export class LoadState {
       }
     }
     let total = this.total;
+    // A CRD gone may have defined kinds the others use: the whole load looks (one that comes, soloPart refuses).
+    if (removed.some((p) => p.entry.docs.some(isCrdDoc))) return undefined;
     for (const p of removed) total -= p.entry.utf8;
     for (const p of added.values()) total += p.entry.utf8;
     if (total > maxTotal) return undefined;
@@ -161,6 +163,7 @@ export function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue 
 }
 
 const INGRESSES = new Set(['Ingress', 'IngressClass']);
+const isCrdDoc = (d: LoadedDoc) => d.kind === 'CustomResourceDefinition';
 const isNotable = (p: FilePart) => !!p.entry.error || p.issues.length > 0 || p.kept.length > 0 || p.entry.docs.some((d) => INGRESSES.has(d.kind!));
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

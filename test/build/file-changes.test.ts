@@ -52,9 +52,10 @@ test('a build made from the last one equals a fresh build after every random edi
       const files = new Map<string, ManifestFile>();
       for (let step = 0; step < 80; step++) {
         for (let k = Math.floor(next() * 3); k >= 0; k--) {
+          const p = next() < 0.05 ? 'apps/.sourceignore' : `apps/${names[Math.floor(next() * names.length)]}`;
           const roll = next();
-          const p = roll < 0.05 ? 'apps/.sourceignore' : `apps/${names[Math.floor(next() * names.length)]}`;
-          if (roll > 0.75) files.delete(p);
+          // A .sourceignore goes again soon: the builds after it can be made from the last one again.
+          if (roll > 0.75 || (p.endsWith('.sourceignore') && files.has(p))) files.delete(p);
           else if (roll > 0.7) files.set(p, { path: p, content: '', problem: { line: 1, column: 1, message: 'not UTF-8' } });
           else files.set(p, { path: p, content: p.endsWith('.sourceignore') ? 'b/\n' : content(p, step) });
         }
@@ -65,6 +66,7 @@ test('a build made from the last one equals a fresh build after every random edi
         const show = (r: typeof got) => JSON.stringify({ files: r.files.map((f) => [f.path, f.content, f.problem]), issues: r.issues, built: r.built.length });
         assert.is(show(got), show(fresh), `seed ${seed}, step ${step}`);
       }
+      assert.ok(shared.stats.fromLast > 20, `seed ${seed}: ${shared.stats.fromLast} of 80 builds made from the last one`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -82,6 +84,20 @@ test('a .sourceignore above --path that comes or changes is read again, the file
     assert.equal((await buildManifests(files, tree, { root: 'apps', builder })).files.map((f) => f.path), ['apps/a/x.yaml']);
     writeFileSync(path.join(dir, '.sourceignore'), '# nothing\n');
     assert.equal((await buildManifests(files, tree, { root: 'apps', builder })).files.map((f) => f.path), ['apps/a/x.yaml', 'apps/d/y.yaml']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the same path twice: no build is made from it', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convergit-file-changes-'));
+  try {
+    const tree = new DirectoryTree(dir);
+    const builder = new Builder();
+    const a = { path: 'apps/a.yaml', content: 'kind: ConfigMap\n' }, b = { path: 'apps/b.yaml', content: 'kind: ConfigMap\n' };
+    await buildManifests([a, b, { ...b }], tree, { root: 'apps', builder });
+    assert.equal((await buildManifests([a, b], tree, { root: 'apps', builder })).files, [a, b]);
+    assert.is(builder.stats.fromLast, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

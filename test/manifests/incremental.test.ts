@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { clearLoadCache, loadManifests, loadStats, Preload, preloadInWorkers, workersWanted } from '../../src/manifests/load-manifests.ts';
-import type { LoadCache, ManifestFile } from '../../src/manifests/types.ts';
+import type { AppliedCrd, LoadCache, ManifestFile } from '../../src/manifests/types.ts';
+import type { KubeObject } from '../../src/model/object.ts';
+import * as yaml from 'js-yaml';
 
 /** A deterministic generator, so a failure can be replayed. */
 function rng(seed: number) {
@@ -108,26 +110,71 @@ test('the sync loop\'s load, made from the last one by the files that changed, e
     // As a source hands them over: an unchanged file is the very same object.
     const files = new Map<string, ManifestFile>();
     let fromLast = 0;
+    let appliedCrds: AppliedCrd[] = [];
     for (let step = 0; step < 80; step++) {
       for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
         const path = `app-${Math.floor(next() * 10)}/f${Math.floor(next() * 5)}.yaml`;
         const roll = next();
         // Now and then a custom resource or a CRD: the loads that follow, until it goes, are whole loads.
-        const kind = roll < 0.03 ? VARIANTS[5 + Math.floor(next() * 2)] : kinds[Math.floor(next() * kinds.length)];
+        const kind = roll < 0.015 ? VARIANTS[5 + Math.floor(next() * 2)] : kinds[Math.floor(next() * kinds.length)];
         if (roll > 0.8) files.delete(path);
-        else files.set(path, { path, content: kind(`o${Math.floor(next() * 6)}`, Math.floor(next() * 10)) });
+        else {
+          const content = kind(`o${Math.floor(next() * 6)}`, Math.floor(next() * 10));
+          files.set(path, { path, content, oid: createHash('sha1').update(content).digest('hex') });
+        }
       }
       const list = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
       const before = loadStats.fromLast;
-      const shared = loadManifests(list, { shared: true });
+      // Now and then the applied CRDs change (a sync applied one): loads under them are whole ones.
+      if (next() < 0.03) appliedCrds = appliedCrds.length ? [] : [{ object: WIDGET_CRD, fromGit: true }];
+      const shared = loadManifests(list, { shared: true, appliedCrds });
       fromLast += loadStats.fromLast - before;
       const got = JSON.stringify({ objects: shared.objects.map((o) => [o.file, o.line, o.column, o.object]), issues: shared.issues });
       shared.objects.fill(shared.objects[0]); // the caller's own array: the next load's is not changed by this
-      const fresh = loadManifests(list.map((f) => ({ ...f })), {});
+      const fresh = loadManifests(list.map((f) => ({ ...f })), { appliedCrds });
       assert.is(got, JSON.stringify({ objects: fresh.objects.map((o) => [o.file, o.line, o.column, o.object]), issues: fresh.issues }), `seed ${seed}, step ${step}`);
     }
-    assert.ok(fromLast > 20, `seed ${seed}: ${fromLast} loads made from the last one`);
+    assert.ok(fromLast > 15, `seed ${seed}: ${fromLast} loads made from the last one`);
   }
+});
+
+const WIDGET_CRD = (yaml.load(VARIANTS[6]('w', 3)) as KubeObject);
+
+/** A CRD of group rbac.authorization.k8s.io that redefines Role: Role documents are checked against its schema. */
+const SHADOW = `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: roles.rbac.authorization.k8s.io}\nspec:\n  group: rbac.authorization.k8s.io\n  scope: Namespaced\n  names: {plural: roles, kind: Role}\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, properties: {rules: {type: integer}}}}}]\n`;
+const ROLE = `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\nrules: []\n`;
+const CM = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {v: "1"}\n`;
+
+test('a CRD that redefines a built-in kind, committed or applied, before or after its documents: the answer of a fresh load', () => {
+  const file = (path: string, content: string): ManifestFile => ({ path, content });
+  const same = (steps: ManifestFile[][], appliedCrds: AppliedCrd[] = []) => {
+    clearLoadCache();
+    for (const [i, list] of steps.entries()) {
+      const shared = loadManifests(list, { shared: true, appliedCrds });
+      const fresh = loadManifests(list.map((f) => ({ ...f })), { appliedCrds });
+      assert.equal(shared.issues, fresh.issues, `step ${i}`);
+      assert.is(shared.objects.length, fresh.objects.length, `step ${i}`);
+    }
+  };
+  const crd = file('a/crd.yaml', SHADOW), cm = file('a/cm.yaml', CM), role = file('a/role.yaml', ROLE);
+  same([[crd, cm], [crd, cm, role]]); // the CRD first, the Role after
+  same([[cm, role], [crd, cm, role]]); // the Role first (its verdict cached), the CRD after
+  same([[cm], [cm, role]], [{ object: yaml.load(SHADOW) as KubeObject, fromGit: true }]); // applied
+  clearLoadCache();
+  const withShadow = loadManifests([crd, cm, role], {});
+  assert.ok(withShadow.issues.some((i) => i.file === 'a/role.yaml' && i.severity === 'error'), 'the sample does redefine Role');
+});
+
+test('the same path twice: the next load is not made from that one', () => {
+  clearLoadCache();
+  const a: ManifestFile = { path: 'a.yaml', content: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: missing}\n` };
+  const b: ManifestFile = { path: 'b.yaml', content: CM };
+  loadManifests([a, b, { ...b }], { shared: true });
+  const before = loadStats.fromLast;
+  const shared = loadManifests([a, b], { shared: true });
+  assert.equal(shared.issues, loadManifests([{ ...a }, { ...b }], {}).issues);
+  assert.ok(shared.issues.some((i) => i.message.includes('namespace "missing" does not exist')));
+  assert.is(loadStats.fromLast, before);
 });
 
 const LIST = (n: string, v: number) => `apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: ${n}-l}, data: {v: "${v}"}}\n- {apiVersion: v1, kind: Secret, metadata: {name: ${n}-s}, stringData: {v: "${v}"}, bogus: 1}\n`;
