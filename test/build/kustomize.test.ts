@@ -138,15 +138,15 @@ test('an unchanged kustomization is not rebuilt on an unrelated commit; a change
   try {
     const builder = new Builder();
     await loadAt(repo.dir, repo.git('rev-parse', 'HEAD'), { builder });
-    assert.equal(builder.stats, { built: 1, cached: 0 });
+    assert.equal(builder.stats, { built: 1, cached: 0, fromLast: 0 });
     repo.write('plain/cm.yaml', configMap('plain', 'a: "2"'));
     const second = await loadAt(repo.dir, repo.commit('unrelated'), { builder });
     assert.equal(second.lines, []);
-    assert.equal(builder.stats, { built: 1, cached: 1 });
+    assert.equal(builder.stats, { built: 1, cached: 1, fromLast: 0 });
     assert.ok(second.names.includes('Deployment/prod-web'), 'the cached output still loads');
     repo.write('base/settings.yaml', configMap('settings', 'a: "2"'));
     const third = await loadAt(repo.dir, repo.commit('base'), { builder });
-    assert.equal(builder.stats, { built: 2, cached: 1 });
+    assert.equal(builder.stats, { built: 2, cached: 1, fromLast: 0 });
     assert.is((third.objects.find((d) => d.object.metadata.name === 'prod-settings')!.object.data as Record<string, string>).a, '2');
   } finally {
     repo.cleanup();
@@ -163,7 +163,7 @@ test('the cache folder answers a new process (a restarted serve, the next pre-co
     await loadAt(repo.dir, sha, { builder: first });
     const second = new Builder({ cacheDir });
     const r = await loadAt(repo.dir, sha, { builder: second });
-    assert.equal(second.stats, { built: 0, cached: 1 });
+    assert.equal(second.stats, { built: 0, cached: 1, fromLast: 0 });
     assert.ok(r.names.includes('Deployment/prod-web'));
   } finally {
     repo.cleanup();
