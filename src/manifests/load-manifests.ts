@@ -47,8 +47,9 @@ function load(files: ManifestFile[], opts: LoadOptions): LoadResult {
   const fresh: { key: string; file: CachedFile }[] = [];
   const context = opts.shared ? partContext(opts, limits) : undefined;
   try {
-    // The sync loop's next load: made from the last one when only a few files changed. Other loads (a review's,
-    // not shared) leave it be.
+    // The sync loop's next load: made from the last one when only a few files changed. A load that is not shared
+    // (its objects the caller's copies) leaves it be; another shared one (an API review's) takes its place, and
+    // the next is made from that one's files, or whole.
     const last = context === undefined ? undefined : lastLoad;
     if (context !== undefined) lastLoad = undefined; // changed by next(): used once
     const next = last?.context === context ? last?.next(files, (file) => soloPart(file, opts, limits, context!, fresh), limits.maxTotalBytes) : undefined;
