@@ -312,7 +312,8 @@ export function runtimeConformance(suiteName: string, makeRuntime: () => Runtime
     assert.is((await again.exec(l, ['sh', '-c', 'echo in'], 5000)).output, 'in\n');
     const exit = await a.stop(1000);
     assert.ok(exit.signal === 'SIGTERM' || exit.signal === 'SIGKILL', `stopped by a signal: ${JSON.stringify(exit)}`);
-    assert.not.ok(alive(c.pid), 'gone once exited settles');
+    // podman says the container exited as its process is torn down: on a loaded machine its pid lingers a moment.
+    await until(() => !alive(c.pid), 'gone once exited settles', 5000);
   });
 
   s('exec output is bounded', async () => {
