@@ -14,7 +14,7 @@ import { originAt, prepareOutput, type BuiltOutput } from './built-output.ts';
 import { INSTALL_HINT, KustomizeError, type KustomizeTool } from './kustomize-tool.ts';
 import { planUnits, type Unit } from './kustomize-units.ts';
 import { isKustomizationFile } from './kustomization-file.ts';
-import { fileChanges, withChanges } from './file-changes.ts';
+import { fileChanges, inPathOrder, withChanges } from '../model/file-changes.ts';
 import { SOURCEIGNORE, SourceIgnore, type IgnoreFile } from './source-ignore.ts';
 import type { SourceTree } from './source-tree.ts';
 
@@ -56,16 +56,16 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
   const ignore = new SourceIgnore(ignoreFiles);
   // Nothing to build and no .sourceignore of its own: the next build can be this one's output with its changes.
   if (!ignoreTexts.length && !kustomizations.length) {
-    const out = files.filter((f) => f.problem || (YAML.test(f.path) && !ignore.ignores(f.path)));
-    const result = plainBuild(inOrder(out) ? out : out.sort(byPath));
-    if (inOrder(files)) lastBuilds.set(builder, { root, input: files, output: result.files, rules: rulesOf(ignoreFiles) }); // no path twice
+    const ordered = inPathOrder(files); // and no path twice: else no base for the next build
+    const out = files.filter((f) => loadsAlone(f, (path) => ignore.ignores(path)));
+    const result = plainBuild(ordered ? out : out.sort(byPath));
+    if (ordered) lastBuilds.set(builder, { root, input: files, output: result.files, rules: rulesOf(ignoreFiles) });
     return result;
   }
   const ignored = ignoredPaths(ignore, ignoreFiles);
   const plan = await planUnits(kustomizations.filter((f) => !ignored(f.path)), tree, ignore);
 
-  // A file the source could not read (invalid UTF-8), a kustomization included, goes to the loader, which reports it.
-  const out: ManifestFile[] = files.filter((f) => f.problem || (YAML.test(f.path) && !plan.owned(f.path) && !ignored(f.path)));
+  const out: ManifestFile[] = files.filter((f) => loadsAlone(f, (path) => plan.owned(path) || ignored(path)));
   const issues: Issue[] = [...plan.issues];
   const built = new Map<string, BuiltOutput>();
   const builtFiles: ManifestFile[] = [];
@@ -97,7 +97,7 @@ export async function buildManifests(files: ManifestFile[], tree: SourceTree, op
   await pool(jobs, 2);
 
   return {
-    files: inOrder(out) ? out : out.sort(byPath), // a source's files come sorted by path: only built ones are not
+    files: inPathOrder(out) ? out : out.sort(byPath), // a source's files come sorted by path: only built ones are not
     built: builtFiles,
     issues,
     explain: (list) => list.map((i) => {
@@ -123,11 +123,13 @@ const MOST_CHANGED = 256;
 /** The build of `files` made from `last`'s, when only plain files changed and the .sourceignore files above stand. */
 async function withChanged(builder: Builder, last: PlainBuild, files: ManifestFile[], tree: SourceTree): Promise<BuildResult | undefined> {
   const changes = fileChanges(last.input, files, MOST_CHANGED);
-  if (!changes || [...changes.gone, ...changes.come].some((f) => isIgnoreFile(f.path) || isKustomizationFile(f.path))) return undefined;
+  if (!changes) return undefined;
+  const gone = changes.gone.map((i) => last.input[i]), come = changes.come.map((j) => files[j]);
+  if ([...gone, ...come].some((f) => isIgnoreFile(f.path) || isKustomizationFile(f.path))) return undefined;
   const ignoreFiles = await sourceIgnores([], tree, last.root);
   if (rulesOf(ignoreFiles) !== last.rules) return undefined;
   const ignore = new SourceIgnore(ignoreFiles);
-  const output = withChanges(last.output, changes.gone, changes.come.filter((f) => f.problem || (YAML.test(f.path) && !ignore.ignores(f.path))));
+  const output = withChanges(last.output, gone, come.filter((f) => loadsAlone(f, (path) => ignore.ignores(path))));
   lastBuilds.set(builder, { ...last, input: files, output });
   builder.stats.fromLast++;
   return plainBuild(output);
@@ -236,7 +238,11 @@ async function removeIgnored(base: string, rel: string, ignore: SourceIgnore): P
 }
 
 const byPath = (a: ManifestFile, b: ManifestFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-const inOrder = (files: ManifestFile[]) => files.every((f, i) => i === 0 || files[i - 1].path < f.path);
+/**
+ * What the loader reads of a revision's own files: a YAML file not left out (`out`: owned by a kustomization, or
+ * excluded by .sourceignore), or any file the source could not read (a kustomization included: the loader reports it).
+ */
+const loadsAlone = (f: ManifestFile, out: (path: string) => boolean) => !!f.problem || (YAML.test(f.path) && !out(f.path));
 const isIgnoreFile = (path: string) => path.endsWith(SOURCEIGNORE) && (path.length === SOURCEIGNORE.length || path[path.length - SOURCEIGNORE.length - 1] === '/');
 
 /** `.sourceignore` files under `--path` (`found`: read with the revision) and in the folders above it. */

@@ -16,7 +16,7 @@ export function crossObjectChecks(docs: LoadedDoc[]): Issue[] {
 /**
  * What the checks across objects need of a load's documents, kept so that a commit changes it by the documents it
  * changed (add, remove) and asks for the issues: a one-file commit of 10,000 objects no longer builds a map of
- * every object's key (~4 ms on this machine). Documents are added in file order, or anywhere with `at`: their place.
+ * every object's key (~4 ms on this machine). Documents are added in file order, or anywhere given `before`.
  * Issues come in no particular order; the load sorts them by place.
  */
 export class CrossIndex {

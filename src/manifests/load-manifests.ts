@@ -18,7 +18,8 @@ import { kindOfCrd } from '../model/custom-kinds.ts';
 import { KINDS, type KindInfo } from '../model/kinds.ts';
 import type { Violation } from './violation.ts';
 import { byteLength, fileRefusal, limitsOf, totalRefusal, type Limits } from './limits.ts';
-import { keptIssue, LoadState, type FilePart } from './load-state.ts';
+import { isCrdDoc, keptIssue, LoadState, type FilePart } from './load-state.ts';
+import { inPathOrder } from '../model/file-changes.ts';
 import { parseYaml } from './parse.ts';
 import { restoreFile, storeFile, verdictObject, type RestoredFile, type StoredFile, type Verdict } from './stored-file.ts';
 import { StringTable } from './string-table.ts';
@@ -123,7 +124,8 @@ function loadAll(files: ManifestFile[], opts: LoadOptions, limits: Limits, conte
   const crds = customKindsOf(crdDocs, opts.appliedCrds ?? []);
   // A CRD that redefines a built-in kind makes that kind's verdicts the CRD's: the last loads' parts are checked
   // again, and this load is no base for the next.
-  whole &&= !crds.shadowsBuiltIn && strictlyInOrder(inOrder);
+  // No path twice either: two copies of one file share their documents, one part could not be told from the other.
+  whole &&= !crds.shadowsBuiltIn && inPathOrder(inOrder);
   resetCelReports();
   const parts: FilePart[] = [];
   for (const l of crds.shadowsBuiltIn ? loaded.map((l) => ({ file: l.file, entry: l.entry as CachedFile })) : loaded) {
@@ -213,10 +215,6 @@ const NO_DOCS: readonly LoadedDoc[] = Object.freeze([]);
 const partContext = (opts: LoadOptions, limits: Limits) => JSON.stringify([opts.root ?? '', !!opts.strict, limits, opts.allowHostPath ?? [],
   (opts.appliedCrds ?? []).map((c) => [c.object.metadata.name, c.object.metadata.resourceVersion, c.fromGit])]);
 
-const isCrdDoc = (d: LoadedDoc) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1';
-
-/** No path twice (two copies of one file share their documents: one part could not be told from the other). */
-const strictlyInOrder = (files: ManifestFile[]) => files.every((f, i) => i === 0 || files[i - 1].path < f.path);
 
 /** The files by path; as given when they are in order already (a source lists them so). */
 function sortedByPath(files: ManifestFile[]): ManifestFile[] {

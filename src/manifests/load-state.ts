@@ -7,6 +7,7 @@ import { CrossIndex } from './checks.ts';
 import { issueAt, type LoadedDoc } from './doc.ts';
 import { keptIngresses } from './kept-ingresses.ts';
 import type { DesiredObject, LoadResult, ManifestFile } from './types.ts';
+import { fileChanges } from '../model/file-changes.ts';
 
 /**
  * A file's part of a shared load, for a file whose documents are all of built-in kinds (a custom resource's verdict,
@@ -72,24 +73,21 @@ export class LoadState {
    * caller loads them whole). This state is not to be used after.
    */
   next(files: readonly ManifestFile[], partOf: (file: ManifestFile) => FilePart | undefined, maxTotal: number): LoadState | undefined {
-    const prev = this.files;
-    /** By new index: the old index of an unchanged file, or -1. */
+    const changes = fileChanges(this.files, files, MOST_CHANGED);
+    if (!changes) return undefined;
+    const removed = changes.gone.map((i) => this.parts[i]);
+    const added = new Map<number, FilePart>();
+    for (const j of changes.come) {
+      const part = partOf(files[j]);
+      if (!part) return undefined;
+      added.set(j, part);
+    }
+    /** By new index: the old index of an unchanged file (those not gone, in order), or -1. */
     const from = new Int32Array(files.length);
-    const removed: FilePart[] = [], added = new Map<number, FilePart>();
-    let i = 0, j = 0;
-    while (i < prev.length || j < files.length) {
-      if (i < prev.length && j < files.length && prev[i] === files[j]) { from[j++] = i++; continue; }
-      if (removed.length + added.size >= MOST_CHANGED) return undefined;
-      const c = i === prev.length ? 1 : j === files.length ? -1 : compare(prev[i].path, files[j].path);
-      if (c <= 0) removed.push(this.parts[i++]);
-      if (c >= 0) {
-        // In path order, and no path twice: else the whole load sorts them, or says so.
-        if ((j > 0 && compare(files[j - 1].path, files[j].path) >= 0) || (j + 1 < files.length && compare(files[j].path, files[j + 1].path) >= 0)) return undefined;
-        const part = partOf(files[j]);
-        if (!part) return undefined;
-        added.set(j, part);
-        from[j++] = -1;
-      }
+    for (let i = 0, j = 0, g = 0, c = 0; j < files.length; j++) {
+      if (changes.come[c] === j) { from[j] = -1; c++; continue; }
+      while (changes.gone[g] === i) { g++; i++; }
+      from[j] = i++;
     }
     let total = this.total;
     // A CRD gone may have defined kinds the others use: the whole load looks (one that comes, soloPart refuses).
@@ -163,7 +161,8 @@ export function keptIssue(kind: string, doc: LoadedDoc, strict: boolean): Issue 
 }
 
 const INGRESSES = new Set(['Ingress', 'IngressClass']);
-const isCrdDoc = (d: LoadedDoc) => d.kind === 'CustomResourceDefinition';
+/** A CustomResourceDefinition as written (its kind may not be set yet). */
+export const isCrdDoc = (d: LoadedDoc) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1';
 const isNotable = (p: FilePart) => !!p.entry.error || p.issues.length > 0 || p.kept.length > 0 || p.entry.docs.some((d) => INGRESSES.has(d.kind!));
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

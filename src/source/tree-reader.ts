@@ -2,6 +2,7 @@
 // `.sourceignore`), incrementally: only the subtrees and blobs whose oid changed since the last read.
 import git from 'isomorphic-git';
 import type { GitFs } from './git-fs.ts';
+import { lowerBound } from '../model/file-changes.ts';
 import type { ReadOptions, SourceFile } from './revision.ts';
 import type { Issue } from '../model/issue.ts';
 import { SourceError, describe } from './errors.ts';
@@ -67,17 +68,6 @@ function newTally(dir: string): Tally {
   let allListed!: () => void;
   const listed = new Promise<void>((resolve) => (allListed = resolve));
   return { files: 0, dir, listing: 0, listed, allListed };
-}
-/** The file at `path` in `files` (in path order), by binary search. */
-function fileAt(files: SourceFile[], path: string): SourceFile | undefined {
-  let lo = 0, hi = files.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1, p = files[mid].path;
-    if (p === path) return files[mid];
-    if (p < path) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return undefined;
 }
 const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
@@ -199,8 +189,8 @@ export class TreeReader {
       const symlink = entry.mode === SYMLINK_MODE;
       if (!symlink && opts.unread?.(path, entry.oid)) return { file: { path, oid: entry.oid, symlink, content: '', unread: true as const } };
       // The same blob at the same path as the last read: the very same file (the loader keeps what it made of it by it).
-      const had = prev && fileAt(prev.files, path);
-      const same = had && had.oid === entry.oid && had.symlink === symlink ? had : undefined;
+      const had = prev?.files[lowerBound(prev.files, path)];
+      const same = had && had.path === path && had.oid === entry.oid && had.symlink === symlink ? had : undefined;
       if (!symlink && !same && known.get(entry.oid) === undefined) opts.onListed?.(path, entry.oid);
       await tally.listed;
       if (tally.failed) throw tally.failed;

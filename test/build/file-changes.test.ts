@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildManifests } from '../../src/build/build-manifests.ts';
 import { Builder } from '../../src/build/builder.ts';
-import { fileChanges, withChanges } from '../../src/build/file-changes.ts';
+import { fileChanges, withChanges } from '../../src/model/file-changes.ts';
 import type { ManifestFile } from '../../src/manifests/types.ts';
 import { DirectoryTree } from './directory-tree.ts';
 
@@ -28,9 +28,10 @@ test('changes by identity, and a list with them, as a whole comparison gives', (
     }
     const now = [...map.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
     const changes = fileChanges(list, now, 1000)!;
-    assert.equal(changes.gone, list.filter((f) => !now.includes(f)), `step ${step}: gone`);
-    assert.equal(changes.come, now.filter((f) => !list.includes(f)), `step ${step}: come`);
-    assert.equal(withChanges(list, changes.gone, changes.come), now, `step ${step}: applied`);
+    const gone = changes.gone.map((i) => list[i]), come = changes.come.map((j) => now[j]);
+    assert.equal(gone, list.filter((f) => !now.includes(f)), `step ${step}: gone`);
+    assert.equal(come, now.filter((f) => !list.includes(f)), `step ${step}: come`);
+    assert.equal(withChanges(list, gone, come), now, `step ${step}: applied`);
     list = now;
   }
   assert.is(fileChanges([], [{ path: 'b' }, { path: 'a' }], 10), undefined, 'out of order');

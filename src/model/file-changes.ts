@@ -2,29 +2,33 @@
 // the very same object, so two lists of 10,000 files in path order are compared by pointer, and paths only where
 // they differ.
 
-export interface FileChanges<T> {
-  /** Files of the last list that are not in the new one (removed, or changed: another object at the same path). */
-  gone: T[];
-  /** Files of the new list that are not in the last one (added or changed), in path order. */
-  come: T[];
+export interface FileChanges {
+  /** Indices in the last list of its files not in the new one (removed, or changed: another object at the path). */
+  gone: number[];
+  /** Indices in the new list of its files not in the last one (added or changed). */
+  come: number[];
 }
 
 /** The changes from `last` to `next`, both in path order; undefined past `most` files, or where `next` is out of order. */
-export function fileChanges<T extends { path: string }>(last: readonly T[], next: readonly T[], most: number): FileChanges<T> | undefined {
-  const gone: T[] = [], come: T[] = [];
+export function fileChanges(last: readonly { path: string }[], next: readonly { path: string }[], most: number): FileChanges | undefined {
+  const gone: number[] = [], come: number[] = [];
   let i = 0, j = 0;
   while (i < last.length || j < next.length) {
     if (i < last.length && j < next.length && last[i] === next[j]) { i++; j++; continue; }
     if (gone.length + come.length >= most) return undefined;
     const c = i === last.length ? 1 : j === next.length ? -1 : compare(last[i].path, next[j].path);
-    if (c <= 0) gone.push(last[i++]);
+    if (c <= 0) gone.push(i++);
     if (c >= 0) {
+      // In path order, and no path twice.
       if ((j > 0 && compare(next[j - 1].path, next[j].path) >= 0) || (j + 1 < next.length && compare(next[j].path, next[j + 1].path) >= 0)) return undefined;
-      come.push(next[j++]);
+      come.push(j++);
     }
   }
   return { gone, come };
 }
+
+/** No path twice, in path order. */
+export const inPathOrder = (list: readonly { path: string }[]) => list.every((f, i) => i === 0 || list[i - 1].path < f.path);
 
 /**
  * `list` (in path order, no path twice) without the files of `gone` it holds (the same objects) and with those of
@@ -51,8 +55,8 @@ export function withChanges<T extends { path: string }>(list: readonly T[], gone
   return out;
 }
 
-/** The first index of `list` whose path is not before `path`. */
-function lowerBound<T extends { path: string }>(list: readonly T[], path: string): number {
+/** The first index of `list` (in path order) whose path is not before `path`. */
+export function lowerBound<T extends { path: string }>(list: readonly T[], path: string): number {
   let lo = 0, hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
