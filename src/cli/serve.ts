@@ -212,6 +212,10 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     const token = loadApiToken(dataDir, opts.tokenFile);
     // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).
     const tls = isLoopbackHost(opts.host) ? undefined : await apiCertificate(dataDir, opts.host);
+    // The branch's head is read (only read) while the API's front thread starts, ~0.15 s in which this thread would
+    // wait: the first sync finds it read.
+    const preparing = source.prepare();
+    const warming = preparing.then(() => source.warm(), () => {});
     // Listen first: a port in use fails before anything starts watching or applying.
     const api = await startApiServer({
       store, host: opts.host, port: opts.port, token: token.token, tls, repository, branch: opts.branch, version: VERSION,
@@ -227,7 +231,8 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)), tokenFile: token.file, certFile: tls?.certFile });
     started.push(() => api.close());
     timings.mark('API');
-    await source.prepare().catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+    await preparing.catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+    await warming;
     timings.mark('source');
     await proceed();
     // The sync loop starts before the engine: a sync a crash cut off is resumed at once, and with a local repository

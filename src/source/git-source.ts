@@ -76,6 +76,17 @@ export class GitSource {
     if (!(await isRepository(this.gitdir))) throw await this.missingRepository();
   }
 
+  /**
+   * Reads a local repository's branch head now, so that the next read of it costs only what changed since: serve's
+   * start reads it while the API's front thread starts. A failure is left to that read to say.
+   */
+  async warm(): Promise<void> {
+    if (this.remote) return;
+    try {
+      await this.read(await this.readHead());
+    } catch { /* the sync's own read reports it */ }
+  }
+
   async fetch(): Promise<void> {
     if (!this.remote) return;
     // Concurrent callers (the watcher, the sync loop) share one fetch: two would race on the same refs and packs.

@@ -178,4 +178,23 @@ test('reading back and forth between commits (a rollback) stays correct and chea
   }
 });
 
+
+test('warm() reads the head, so that the next read of it reads nothing; a missing branch is left to that read', async () => {
+  const repo = nestedRepo();
+  try {
+    const source = sourceFor(repo.dir, { path: 'apps' });
+    await source.warm();
+    assert.is(source.stats.blobsRead, 45, 'warm read every blob');
+    const { rev, blobs } = await costOf(source, repo, await source.head(), 'apps');
+    assert.is(rev.files.length, 45);
+    assert.is(blobs, 0, 'the read after warm() read no blob');
+    const missing = sourceFor(repo.dir, { path: 'apps', branch: 'nope' });
+    await missing.warm(); // does not throw
+    const err = await missing.head().then(() => undefined, (e: Error) => e);
+    assert.match(err?.message ?? '', /branch 'nope' not found/, 'the read after it says why');
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test.run();
