@@ -17,12 +17,15 @@ const V8_FLAGS = process.env.CONVERGIT_V8_FLAGS ?? '';
 if (process.argv[2] === 'serve' && process.env.CONVERGIT_V8_FLAGS === undefined && process.env.CONVERGIT_START_HEAP !== 'off') {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
-// validate and plan are seconds of CPU from a cold start at 10,000 files, much of it before V8's optimizing compiler
-// has caught up with what runs hot: its jobs took more CPU than the command's own main thread left to the second core
-// (3 s of compile jobs in a 4 s plan), and their large inlined graphs came late. Smaller inlining budgets make smaller
-// jobs, done sooner: a cold plan of 10,000 objects ~3% quicker with ~9% less CPU (docs/engine.md, "Start-up").
-if ((process.argv[2] === 'validate' || process.argv[2] === 'plan') && process.env.CONVERGIT_V8_FLAGS === undefined) {
-  v8.setFlagsFromString('--max-inlined-bytecode-size-cumulative=200');
+// validate, plan and serve's start are seconds of CPU from a cold start at 10,000 files, much of it before V8's
+// optimizing compiler has caught up with what runs hot: its jobs took more CPU than the command's own main thread
+// left to the second core (3 s of compile jobs in a 4 s plan), and their large inlined graphs came late. Smaller
+// inlining budgets make smaller jobs, done sooner: a cold plan of 10,000 objects ~3% quicker with ~9% less CPU
+// (docs/engine.md, "Start-up"). serve sets V8's own budget again once started (src/cli/v8-flags.ts).
+if (['validate', 'plan', 'serve'].includes(process.argv[2]) && process.env.CONVERGIT_V8_FLAGS === undefined) {
+  const inlining = '--max-inlined-bytecode-size-cumulative=200';
+  v8.setFlagsFromString(inlining);
+  globalThis[Symbol.for('convergit.startInlining')] = inlining;
 }
 if (V8_FLAGS) {
   const apply = () => v8.setFlagsFromString(V8_FLAGS);

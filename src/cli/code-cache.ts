@@ -1,7 +1,7 @@
 // V8's code cache of the bundle (bin/run-bundle.js): a command that runs long writes it once its start has run, so
 // the next start finds compiled what this one compiled. A no-op when convergit runs from build/ or src/.
 import { performance } from 'node:perf_hooks';
-import { withFlagsAsLoaded } from './heap-flags.ts';
+import { withFlagsAsLoaded } from './v8-flags.ts';
 
 const hook = Symbol.for('convergit.saveCodeCache');
 const atExitHook = Symbol.for('convergit.saveCodeCacheAtExit');

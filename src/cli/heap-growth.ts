@@ -1,7 +1,7 @@
 import { everyLoopWindow } from './loop-windows.ts';
 import { START_HEAP_FLAGS } from './start-heap.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
-import { setHeapFlags } from './heap-flags.ts';
+import { setHeapFlags } from './v8-flags.ts';
 
 /** Windows in a row the event loop must be busy over half the time (loop-windows.ts) before V8 may grow the heap its own way. */
 const BUSY_IN_A_ROW = 2;

@@ -30,6 +30,7 @@ import { blocksDir, reserveAddressBlocks } from './address-blocks.ts';
 import { recordedRuntime } from './runtime-choice.ts';
 import { startTimings, type StartTimings } from './start-timings.ts';
 import { saveCodeCacheSoon } from './code-cache.ts';
+import { restoreInlining } from './v8-flags.ts';
 import { raiseLoopPriority } from './loop-priority.ts';
 import { holdHeapSmallWhileStarting, type StartHeap } from './start-heap.ts';
 import { governHeapGrowth } from './heap-growth.ts';
@@ -293,6 +294,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     await proceed();
     timings.mark('node ports');
     log(timings.line());
+    restoreInlining();
     saveCodeCacheSoon(3000); // with the first reconciles' code too
     ready = true;
     heap.started();

@@ -1,6 +1,6 @@
 import { everyLoopWindow } from './loop-windows.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
-import { setHeapFlags } from './heap-flags.ts';
+import { setHeapFlags } from './v8-flags.ts';
 
 /** Held: the young generation kept at the semi-space it has, a full collection once the old one grew 30%. */
 export const START_HEAP_FLAGS = '--semi-space-growth-factor=1 --heap-growing-percent=30';

@@ -109,7 +109,7 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
 
 test('bin: serve writes its cache while its heap hold has changed V8\'s flags, and the next serve uses it', async () => {
   if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
-  // V8 refuses a cache made under flags that hash otherwise than at its load (src/cli/heap-flags.ts): every serve's
+  // V8 refuses a cache made under flags that hash otherwise than at its load (src/cli/v8-flags.ts): every serve's
   // was refused and written again.
   const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
   const env = { ...process.env, CONVERGIT_CODE_CACHE: cache };
