@@ -16,7 +16,8 @@ import { isKustomizationFile } from './kustomization-file.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
 
 const FILE = 'loads.ndjson';
-const FORMAT = 'convergit load cache 3'; // 3: field positions compact (positions.ts), no line starts
+// 3: field positions compact (positions.ts), no line starts; 4: keys written as they are when they can be (written()).
+const FORMAT = 'convergit load cache 4';
 /** Default bound of the file: some 50,000 small manifests. */
 const MAX_BYTES = 128 * 1024 * 1024;
 
@@ -61,14 +62,13 @@ export class DiskLoadCache implements LoadCache {
   }
 
   get(key: string): unknown {
-    const k = hashed(key);
-    const text = this.lines.get(k) ?? jsonOf(this.added.get(k) ?? this.inWrite.get(k));
+    const text = this.lines.get(key) ?? jsonOf(this.added.get(key) ?? this.inWrite.get(key));
     if (text === undefined) {
       this.stats.misses++;
       return undefined;
     }
-    this.lines.delete(k); // the loader keeps what it restores: no second copy here
-    this.used.add(checksum(k));
+    this.lines.delete(key); // the loader keeps what it restores: no second copy here
+    this.used.add(checksum(key));
     this.stats.hits++;
     try {
       return JSON.parse(text);
@@ -78,14 +78,12 @@ export class DiskLoadCache implements LoadCache {
   }
 
   has(key: string): boolean {
-    const k = hashed(key);
-    return this.lines.has(k) || this.added.has(k) || this.inWrite.has(k);
+    return this.lines.has(key) || this.added.has(key) || this.inWrite.has(key);
   }
 
   set(key: string, value: unknown, opts: { json?: boolean; lazy?: boolean } = {}): void {
-    const k = hashed(key);
-    this.added.set(k, opts.json ? String(value) : opts.lazy ? value as () => unknown : () => value);
-    this.used.add(checksum(k));
+    this.added.set(key, opts.json ? String(value) : opts.lazy ? value as () => unknown : () => value);
+    this.used.add(checksum(key));
     this.stats.added++;
   }
 
@@ -175,9 +173,11 @@ export class DiskLoadCache implements LoadCache {
       let end = body.indexOf('\n', at);
       if (end < 0) end = body.length; // a torn last line: its checksum fails
       const tab1 = body.indexOf('\t', at);
-      const tab2 = tab1 < 0 ? -1 : body.indexOf('\t', tab1 + 1); // keys are JSON strings: no tab inside
+      const tab2 = tab1 < 0 ? -1 : body.indexOf('\t', tab1 + 1); // no key holds a tab (written())
       if (tab1 > at && tab2 > tab1 && tab2 < end && body.slice(at, tab1) === sum(body.slice(tab1 + 1, end))) {
-        this.lines.set(body.slice(tab1 + 1, tab2), body.slice(tab2 + 1, end));
+        const k = read(body.slice(tab1 + 1, tab2));
+        if (k !== undefined) this.lines.set(k, body.slice(tab2 + 1, end));
+        else this.stats.skipped++;
       } else this.stats.skipped++;
       at = end + 1;
     }
@@ -249,12 +249,31 @@ async function eachBlock(texts: Iterable<string>, pause: ((made: number) => Prom
 /** An added entry's JSON text (made now if it was set lazily). */
 const jsonOf = (entry: string | (() => unknown) | undefined) => (typeof entry === 'function' ? JSON.stringify(entry()) : entry);
 
-/** A key as it is written on its line: JSON, so no tab or newline of a path can end it early. */
-const hashed = (key: string) => JSON.stringify(key);
+/**
+ * A key as it is written on its line: as it is, or as a JSON string (which starts with a quote, as no key written as it
+ * is can) when it holds what could end it early or be read as JSON: a tab, a line break, a quote or a backslash. In
+ * memory keys are as given: JSON for every key of every lookup was ~1% of a cold `plan` at 10,000 files (their NUL
+ * separators take JSON's slow path).
+ */
+const ESCAPE = /[\t\n\r"\\]/;
+const written = (key: string) => (ESCAPE.test(key) ? JSON.stringify(key) : key);
+/** A key as it was written; undefined for a quoted one that is not JSON (its checksum held: a bug, not damage). */
+function read(text: string): string | undefined {
+  if (text.charCodeAt(0) !== 34) return text;
+  try {
+    const key: unknown = JSON.parse(text);
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const sum = (s: string) => (crc32(s) >>> 0).toString(16);
 /** A key's checksum as a small integer (signed: half of crc32's unsigned values would be boxed numbers). */
 const checksum = (k: string) => crc32(k) | 0;
-const line = (k: string, json: string) => `${sum(`${k}\t${json}`)}\t${k}\t${json}\n`;
+const line = (key: string, json: string) => {
+  const k = written(key);
+  return `${sum(`${k}\t${json}`)}\t${k}\t${json}\n`;
+};
 
 /**
  * For a source's read (ReadOptions.unread): the manifests `cache` holds loaded need not be read from git at all.

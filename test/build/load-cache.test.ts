@@ -103,7 +103,7 @@ test('a damaged line, a torn end and an entry of the wrong shape are loaded agai
     assert.is(damaged.cache.stats.hits, 1, 'b.yaml only');
     assert.is(damaged.cache.stats.added, 2, 'a.yaml and c.yaml stored again');
     // Entries with a good checksum but not what the loader stores: a wrong shape, a verdict naming another file.
-    const keyOf = (line: string) => JSON.parse(line.split('\t')[1]) as string;
+    const keyOf = (line: string) => line.split('\t')[1]; // as it is: no tab, line break, quote or backslash in it
     const lines = readFileSync(file, 'utf8').split('\n').slice(1).filter(Boolean);
     const [a2, b2] = ['a.yaml', 'b.yaml'].map((p) => lines.findLast((l) => keyOf(l).includes(`\0${p}\0`))!);
     const bad = await DiskLoadCache.open(dir, { fingerprint: 'test' });
@@ -241,6 +241,25 @@ test('thousands of entries, written a few hundred lines at a time, are all read 
   }
 });
 
+test('keys with a tab, a line break, a quote or a backslash, or a NUL, come back as themselves and never as one another', async () => {
+  const dir = tmp();
+  try {
+    // The second is what JSON makes of the first: written as it is, it would be read back as the first one.
+    const keys = ['a\tb', '"a\\tb"', 'line\nbreak', 'cr\rx', 'quote"d', 'back\\slash', '100\u0000deploy/a.yaml\u0000oid:1\u0000false', 'plain/path.yaml', '"', '\\'];
+    const cache = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    keys.forEach((k, i) => cache.set(k, { i }));
+    await cache.flush();
+    const again = await DiskLoadCache.open(dir, { fingerprint: 'test' });
+    assert.equal(keys.map((k) => (again.get(k) as { i: number } | undefined)?.i), keys.map((_, i) => i));
+    assert.is(again.stats.skipped, 0);
+    const lines = readFileSync(join(dir, 'loads.ndjson'), 'utf8').split('\n').slice(1, -1);
+    assert.is(lines.length, keys.length, 'one line each: no key broke its line');
+    assert.ok(lines.some((l) => l.includes('\tplain/path.yaml\t')), 'a plain key is written as it is');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('writeSoFar writes what was set so far and keeps what was read for the rest of the load; a delayed cache writes only what is text', async () => {
   const dir = tmp(), delayed = tmp();
   const file = join(dir, 'loads.ndjson');
@@ -270,11 +289,11 @@ test('writeSoFar writes what was set so far and keeps what was read for the rest
     later.writeSoFar();
     await until(() => keys().length > 0, 'the text entry written', 5000);
     await new Promise((r) => setTimeout(r, 50)); // a second write, had one begun, would have landed by now
-    assert.equal(keys(), ['"t"'], 'the text entry only: the other waits for the delayed flush');
+    assert.equal(keys(), ['t'], 'the text entry only: the other waits for the delayed flush');
     await later.flush(); // delayed: nothing yet
-    assert.equal(keys(), ['"t"']);
+    assert.equal(keys(), ['t']);
     await later.close();
-    assert.equal(keys(), ['"t"', '"k"']);
+    assert.equal(keys(), ['t', 'k']);
     const reopened = await DiskLoadCache.open(delayed, { fingerprint: 'test' });
     assert.equal([reopened.get('k'), reopened.get('t')], [{ c: 3 }, { d: 4 }]);
   } finally {
