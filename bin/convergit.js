@@ -18,11 +18,12 @@ if (process.argv[2] === 'serve' && process.env.CONVERGIT_V8_FLAGS === undefined 
   v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 // validate, plan and serve's start are seconds of CPU from a cold start at 10,000 files, much of it before V8's
-// optimizing compiler has caught up with what runs hot: its jobs took more CPU than the command's own main thread
-// left to the second core (3 s of compile jobs in a 4 s plan), and their large inlined graphs came late. Smaller
-// inlining budgets make smaller jobs, done sooner: a cold plan of 10,000 objects ~3% quicker with ~9% less CPU
-// (docs/engine.md, "Start-up"). serve sets V8's own budget again once started (src/cli/v8-flags.ts).
-if (['validate', 'plan', 'serve'].includes(process.argv[2]) && process.env.CONVERGIT_V8_FLAGS === undefined) {
+// optimizing compiler has caught up with what runs hot: its jobs took the second core (~1.7 s of CPU in a ~4 s cold
+// plan), and their large inlined graphs came late. Smaller inlining budgets make smaller jobs, done sooner: a cold
+// plan of 10,000 objects ~4% quicker with ~9% less CPU (docs/engine.md, "Start-up"). serve sets V8's own budget again
+// once started (src/cli/v8-flags.ts). Not over CONVERGIT_V8_FLAGS, nor over a budget node was given.
+if (['validate', 'plan', 'serve'].includes(process.argv[2]) && process.env.CONVERGIT_V8_FLAGS === undefined
+  && !process.execArgv.some((a) => a.startsWith('--max-inlined-bytecode-size-cumulative'))) {
   const inlining = '--max-inlined-bytecode-size-cumulative=200';
   v8.setFlagsFromString(inlining);
   globalThis[Symbol.for('convergit.startInlining')] = inlining;

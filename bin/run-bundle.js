@@ -34,10 +34,7 @@ export function runBundle(file) {
   // What became of the cache, for serve's start line (src/cli/start-timings.ts).
   globalThis[Symbol.for('convergit.codeCacheState')] = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected ? 'refused' : 'used';
   if (cachedData && !save) try { utimesSync(cacheFile, new Date(), new Date()); } catch { /* read-only: still used */ }
-  /** Writes the cache if this run needs one: the compiled code of every function run so far. */
-  const saveCodeCache = () => {
-    if (!save) return;
-    save = false;
+  const write = () => {
     try {
       mkdirSync(dir, { recursive: true });
       const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -45,6 +42,18 @@ export function runBundle(file) {
       renameSync(tmp, cacheFile);
       prune(dir);
     } catch { /* a cache is an optimisation: without it the next start compiles */ }
+  };
+  /**
+   * Writes the cache if this run needs one: the compiled code of every function run so far, under V8's flags as they
+   * were at the load (src/cli/v8-flags.ts, when serve has changed some: V8 refuses a cache made under flags that hash
+   * otherwise), at exit too.
+   */
+  const saveCodeCache = () => {
+    if (!save) return;
+    save = false;
+    const asLoaded = globalThis[Symbol.for('convergit.withFlagsAsLoaded')];
+    if (typeof asLoaded === 'function') asLoaded(write);
+    else write();
   };
   globalThis[Symbol.for('convergit.saveCodeCache')] = saveCodeCache;
   // At exit only for a run that got to its work (the command's action: src/cli/code-cache.ts): a `--help`, a typo or

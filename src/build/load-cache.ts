@@ -175,7 +175,7 @@ export class DiskLoadCache implements LoadCache {
       const tab1 = body.indexOf('\t', at);
       const tab2 = tab1 < 0 ? -1 : body.indexOf('\t', tab1 + 1); // no key holds a tab (written())
       if (tab1 > at && tab2 > tab1 && tab2 < end && body.slice(at, tab1) === sum(body.slice(tab1 + 1, end))) {
-        const k = read(body.slice(tab1 + 1, tab2));
+        const k = keyRead(body.slice(tab1 + 1, tab2));
         if (k !== undefined) this.lines.set(k, body.slice(tab2 + 1, end));
         else this.stats.skipped++;
       } else this.stats.skipped++;
@@ -258,7 +258,7 @@ const jsonOf = (entry: string | (() => unknown) | undefined) => (typeof entry ==
 const ESCAPE = /[\t\n\r"\\]/;
 const written = (key: string) => (ESCAPE.test(key) ? JSON.stringify(key) : key);
 /** A key as it was written; undefined for a quoted one that is not JSON (its checksum held: a bug, not damage). */
-function read(text: string): string | undefined {
+function keyRead(text: string): string | undefined {
   if (text.charCodeAt(0) !== 34) return text;
   try {
     const key: unknown = JSON.parse(text);

@@ -1,7 +1,7 @@
 // V8's code cache of the bundle (bin/run-bundle.js): a command that runs long writes it once its start has run, so
 // the next start finds compiled what this one compiled. A no-op when convergit runs from build/ or src/.
 import { performance } from 'node:perf_hooks';
-import { withFlagsAsLoaded } from './v8-flags.ts';
+import './v8-flags.ts'; // the code cache is written under the load's flags (withFlagsAsLoaded)
 
 const hook = Symbol.for('convergit.saveCodeCache');
 const atExitHook = Symbol.for('convergit.saveCodeCacheAtExit');
@@ -23,7 +23,7 @@ export function saveCodeCacheSoon(delayMs: number): void {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
-    if (busy <= QUIET_UTILIZATION || Date.now() >= giveUpAt) withFlagsAsLoaded(save);
+    if (busy <= QUIET_UTILIZATION || Date.now() >= giveUpAt) save(); // under the load's flags (bin/run-bundle.js)
     else setTimeout(check, 1000).unref();
   };
   setTimeout(() => {

@@ -9,6 +9,7 @@ import { podDefaultsAdmission } from '../manifests/defaults.ts';
 import { serviceAccountAdmission } from '../model/service-account-admission.ts';
 import { Syncer } from '../sync/syncer.ts';
 import { Builder } from '../build/builder.ts';
+import { Preload } from '../manifests/load-manifests.ts';
 import { reachable, startApiServer } from '../api/server.ts';
 import { formatIssue } from '../model/issue.ts';
 import type { StatusReport } from '../sync/status.ts';
@@ -213,10 +214,12 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     const token = loadApiToken(dataDir, opts.tokenFile);
     // Beyond loopback: the token is required, and so TLS (a token never crosses a network in clear).
     const tls = isLoopbackHost(opts.host) ? undefined : await apiCertificate(dataDir, opts.host);
-    // The branch's head is read (only read) while the API's front thread starts, ~0.15 s in which this thread would
-    // wait: the first sync finds it read.
-    const preparing = source.prepare();
-    const warming = preparing.then(() => source.warm(), () => {});
+    // A local repository's branch head is read (only read: nothing is watched or applied) while the API's front
+    // thread starts, ~0.15 s in which this thread would wait, its files handed to the loader's parse workers where
+    // the machine has cores for them, as the sync's own read would: the first sync finds it read. A remote's clone
+    // waits for the port, as before.
+    const preparing = source.remote ? undefined : source.prepare();
+    const warming = preparing?.then(() => warmRead(source, builder, opts), () => {});
     // Listen first: a port in use fails before anything starts watching or applying.
     const api = await startApiServer({
       store, host: opts.host, port: opts.port, token: token.token, tls, repository, branch: opts.branch, version: VERSION,
@@ -232,7 +235,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     lock.announce({ url: reachable(opts.host) === opts.host ? api.url : api.url.replace(opts.host, reachable(opts.host)), tokenFile: token.file, certFile: tls?.certFile });
     started.push(() => api.close());
     timings.mark('API');
-    await preparing.catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
+    await (preparing ?? source.prepare()).catch((e) => log(`source: ${(e as Error).message} (will keep retrying)`));
     await warming;
     timings.mark('source');
     await proceed();
@@ -316,4 +319,18 @@ function reportChanges() {
       for (const i of s.errors) log(`  ${formatIssue(i)}`);
     }
   };
+}
+
+/**
+ * The branch head read (GitSource.warm), its files handed to a Preload as the sync loop's reads hand theirs: with
+ * parse workers, they load it meanwhile; without, the first sync's load parses it. Never rejects.
+ */
+async function warmRead(source: GitSource, builder: Builder, opts: ServeOptions): Promise<void> {
+  const preload = new Preload({ strict: opts.strict, root: opts.path, cache: await builder.loads().catch(() => undefined) });
+  try {
+    await source.warm(preload.hooks);
+    await preload.finish();
+  } catch {
+    preload.abort(); // what it loaded stays loaded; the first sync loads the rest
+  }
 }

@@ -46,3 +46,5 @@ export function withFlagsAsLoaded(fn: () => void): void {
     for (const { flags } of current.values()) v8.setFlagsFromString(flags);
   }
 }
+// bin/run-bundle.js writes the code cache through it, at exit too (a serve stopped before its quiet second).
+(globalThis as Record<symbol, unknown>)[Symbol.for('convergit.withFlagsAsLoaded')] = withFlagsAsLoaded;

@@ -78,12 +78,13 @@ export class GitSource {
 
   /**
    * Reads a local repository's branch head now, so that the next read of it costs only what changed since: serve's
-   * start reads it while the API's front thread starts. A failure is left to that read to say.
+   * start reads it while the API's front thread starts (`opts`: as a read's, its files handed to the loader). A
+   * failure is left to that read to say.
    */
-  async warm(): Promise<void> {
+  async warm(opts: ReadOptions = {}): Promise<void> {
     if (this.remote) return;
     try {
-      await this.read(await this.readHead());
+      await this.read(await this.readHead(), opts);
     } catch { /* the sync's own read reports it */ }
   }
 

@@ -132,4 +132,34 @@ test('bin: serve writes its cache while its heap hold has changed V8\'s flags, a
   }
 });
 
+test('bin: a serve stopped before its quiet second writes its cache at exit under the load\'s flags, and the next serve uses it', async () => {
+  if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
+  // serve's own write waits 3 s and a quiet second; stopped sooner, the cache is written as it exits, when its heap
+  // hold and its inlining budget have changed V8's flags since the load: written under those, the next start refused it.
+  const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
+  const own = mkdtempSync(path.join(dir, 'exit-cache-'));
+  const written = () => readdirSync(own).filter((f) => f.endsWith('.bin'));
+  const serveOnce = async (stopAtOnce: boolean) => {
+    const data = mkdtempSync(path.join(dir, 'data-'));
+    const serve = await startServe(['--repo', repo.dir, '--path', 'deploy', '--data-dir', data], { env: { ...process.env, CONVERGIT_CODE_CACHE: own } });
+    try {
+      await until(() => /started in/.test(serve.output()), 'serve\'s start line');
+      if (stopAtOnce) {
+        assert.equal(written(), [], 'not written yet: its own write waits 3 s');
+        await serve.stop('SIGTERM');
+      }
+      return /code cache (\w+)/.exec(serve.output())?.[1];
+    } finally {
+      await serve.shutdown();
+    }
+  };
+  try {
+    assert.is(await serveOnce(true), 'none');
+    assert.is(written().length, 1, 'written as it exited');
+    assert.is(await serveOnce(false), 'used', 'the next serve uses it');
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test.run();

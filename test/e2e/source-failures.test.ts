@@ -1,13 +1,17 @@
 // The source side end to end: a remote repository over real smart HTTP, and a repository that breaks under serve.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, renameSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, renameSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { startGitHttpServer } from '../support/git-http-server.ts';
 import { startServe } from '../support/serve-process.ts';
 import { until } from '../support/wait.ts';
+
+const BIN = new URL('../../bin/convergit.js', import.meta.url).pathname;
 
 const cm = (name: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  v: "${v}"\n`;
 
@@ -33,6 +37,29 @@ test('remote repository over HTTP: cloned, applied, fetched every --interval', a
   } finally {
     await serve.shutdown();
     await http.stop().catch(() => {});
+    repo.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a port in use fails serve before a remote repository is cloned (a clone cut off would leave its folder)', async () => {
+  const repo = makeRepo({ 'cm.yaml': cm('remote', '1') }, { bare: true });
+  const http = await startGitHttpServer(path.dirname(repo.dir));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as { port: number }).port;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'convergit-remote-port-'));
+  try {
+    const exit = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = execFile(process.execPath, [BIN, 'serve', '--repo', `${http.url}/${path.basename(repo.dir)}`, '--data-dir', dataDir, '--port', String(port), '--runtime', 'process'],
+        { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: child.exitCode ?? (err as { code?: number })?.code ?? null, out: `${stdout}${stderr}` }));
+    });
+    assert.ok(exit.code !== 0, `serve exited with ${exit.code}: ${exit.out}`);
+    assert.match(exit.out, new RegExp(`${port}|in use`), 'it says the port is taken');
+    assert.not.ok(existsSync(path.join(dataDir, 'source')), 'nothing was cloned');
+  } finally {
+    taken.close();
+    await http.stop();
     repo.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   }

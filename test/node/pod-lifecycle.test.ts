@@ -146,6 +146,9 @@ test('postStart runs before the container counts as started; preStop runs before
   }));
   await until(async () => (await pod(store, 'hooks'))?.status?.containerStatuses?.[0]?.state?.running, 'running');
   assert.ok(lines(journal).includes('postStart'), 'postStart ran before the container was reported running');
+  // Running is the process started, not its script: a loaded machine (CI beside other tests) took longer to start
+  // node than the delete took to come, and the SIGTERM found no handler yet.
+  await until(() => lines(journal).includes('main'), "the container's script running, its SIGTERM handler set");
   await store.delete('Pod', 'default', 'hooks');
   await until(async () => !(await pod(store, 'hooks')), 'the pod removed');
   const order = lines(journal).filter((l) => l !== 'main');

@@ -178,13 +178,14 @@ test('reading back and forth between commits (a rollback) stays correct and chea
   }
 });
 
-
-test('warm() reads the head, so that the next read of it reads nothing; a missing branch is left to that read', async () => {
+test('warm() reads the head, handing its files over, so that the next read of it reads nothing; a missing branch is left to that read', async () => {
   const repo = nestedRepo();
   try {
     const source = sourceFor(repo.dir, { path: 'apps' });
-    await source.warm();
+    const handed: string[] = [];
+    await source.warm({ onRead: (f) => handed.push(f.path) }); // as serve hands them to the loader's parse workers
     assert.is(source.stats.blobsRead, 45, 'warm read every blob');
+    assert.is(handed.length, 45, 'every file read handed over');
     const { rev, blobs } = await costOf(source, repo, await source.head(), 'apps');
     assert.is(rev.files.length, 45);
     assert.is(blobs, 0, 'the read after warm() read no blob');
