@@ -14,7 +14,7 @@ import { originAt, prepareOutput, type BuiltOutput } from './built-output.ts';
 import { INSTALL_HINT, KustomizeError, type KustomizeTool } from './kustomize-tool.ts';
 import { planUnits, type Unit } from './kustomize-units.ts';
 import { isKustomizationFile } from './kustomization-file.ts';
-import { fileChanges, inPathOrder, withChanges } from '../model/file-changes.ts';
+import { byPath, fileChanges, inPathOrder, withChanges } from '../model/file-changes.ts';
 import { SOURCEIGNORE, SourceIgnore, type IgnoreFile } from './source-ignore.ts';
 import type { SourceTree } from './source-tree.ts';
 
@@ -118,11 +118,10 @@ const where = (u: Unit) => (u.dir || '.');
  */
 interface PlainBuild { root: string; input: ManifestFile[]; output: ManifestFile[]; rules: string }
 const lastBuilds = new WeakMap<Builder, PlainBuild>();
-const MOST_CHANGED = 256;
 
 /** The build of `files` made from `last`'s, when only plain files changed and the .sourceignore files above stand. */
 async function withChanged(builder: Builder, last: PlainBuild, files: ManifestFile[], tree: SourceTree): Promise<BuildResult | undefined> {
-  const changes = fileChanges(last.input, files, MOST_CHANGED);
+  const changes = fileChanges(last.input, files);
   if (!changes) return undefined;
   const gone = changes.gone.map((i) => last.input[i]), come = changes.come.map((j) => files[j]);
   if ([...gone, ...come].some((f) => isIgnoreFile(f.path) || isKustomizationFile(f.path))) return undefined;
@@ -146,10 +145,10 @@ let verdicts: { rules: string; byPath: Map<string, boolean> } = { rules: '', byP
 function ignoredPaths(ignore: SourceIgnore, files: IgnoreFile[]): (path: string) => boolean {
   const rules = rulesOf(files);
   if (verdicts.rules !== rules || verdicts.byPath.size > 200_000) verdicts = { rules, byPath: new Map() };
-  const { byPath } = verdicts;
+  const known = verdicts.byPath;
   return (path) => {
-    let v = byPath.get(path);
-    if (v === undefined) byPath.set(path, (v = ignore.ignores(path)));
+    let v = known.get(path);
+    if (v === undefined) known.set(path, (v = ignore.ignores(path)));
     return v;
   };
 }
@@ -237,7 +236,6 @@ async function removeIgnored(base: string, rel: string, ignore: SourceIgnore): P
   }
 }
 
-const byPath = (a: ManifestFile, b: ManifestFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 /**
  * What the loader reads of a revision's own files: a YAML file not left out (`out`: owned by a kustomization, or
  * excluded by .sourceignore), or any file the source could not read (a kustomization included: the loader reports it).

@@ -28,9 +28,6 @@ export interface FilePart {
   kept: readonly LoadedDoc[];
 }
 
-/** Most files a load may differ by to be made from the last one; more, and the whole load is quicker. */
-const MOST_CHANGED = 256;
-
 export class LoadState {
   private constructor(
     readonly context: string,
@@ -73,7 +70,7 @@ export class LoadState {
    * caller loads them whole). This state is not to be used after.
    */
   next(files: readonly ManifestFile[], partOf: (file: ManifestFile) => FilePart | undefined, maxTotal: number): LoadState | undefined {
-    const changes = fileChanges(this.files, files, MOST_CHANGED);
+    const changes = fileChanges(this.files, files);
     if (!changes) return undefined;
     const removed = changes.gone.map((i) => this.parts[i]);
     const added = new Map<number, FilePart>();

@@ -9,8 +9,14 @@ export interface FileChanges {
   come: number[];
 }
 
+/**
+ * Most files two revisions may differ by for the steps made from their last pass (the load, the build) to be made so:
+ * past that, a whole pass is quicker.
+ */
+export const MOST_CHANGED = 256;
+
 /** The changes from `last` to `next`, both in path order; undefined past `most` files, or where `next` is out of order. */
-export function fileChanges(last: readonly { path: string }[], next: readonly { path: string }[], most: number): FileChanges | undefined {
+export function fileChanges(last: readonly { path: string }[], next: readonly { path: string }[], most = MOST_CHANGED): FileChanges | undefined {
   const gone: number[] = [], come: number[] = [];
   let i = 0, j = 0;
   while (i < last.length || j < next.length) {
@@ -67,3 +73,5 @@ export function lowerBound<T extends { path: string }>(list: readonly T[], path:
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Files in path order (by UTF-16 units, as `inPathOrder` and the binary searches compare them). */
+export const byPath = (a: { path: string }, b: { path: string }) => compare(a.path, b.path);

@@ -2,7 +2,7 @@
 // `.sourceignore`), incrementally: only the subtrees and blobs whose oid changed since the last read.
 import git from 'isomorphic-git';
 import type { GitFs } from './git-fs.ts';
-import { lowerBound } from '../model/file-changes.ts';
+import { byPath, lowerBound } from '../model/file-changes.ts';
 import type { ReadOptions, SourceFile } from './revision.ts';
 import type { Issue } from '../model/issue.ts';
 import { SourceError, describe } from './errors.ts';
@@ -69,7 +69,6 @@ function newTally(dir: string): Tally {
   const listed = new Promise<void>((resolve) => (allListed = resolve));
   return { files: 0, dir, listing: 0, listed, allListed };
 }
-const byPath = (a: SourceFile, b: SourceFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
  * Blobs and trees read at once. One at a time, a cold read of 10,000 files was 60,000 round trips to libuv's
