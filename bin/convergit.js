@@ -60,7 +60,7 @@ function isFresh(entry) {
 const CODE_CACHED = ['serve', 'validate', 'plan'];
 if (CODE_CACHED.includes(process.argv[2]) && isFresh('build/bundle/serve.cjs')) {
   const { runBundle } = await import('./run-bundle.js');
-  runBundle(fileURLToPath(new URL('build/bundle/serve.cjs', root)));
+  runBundle(fileURLToPath(new URL('build/bundle/serve.cjs', root)), { shipped: fileURLToPath(new URL('build/code-cache/', root)) });
 } else if (isFresh('build/bundle/main.js')) {
   await import('../build/bundle/main.js');
 } else if (isFresh('build/cli/main.js')) {

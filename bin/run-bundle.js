@@ -5,7 +5,9 @@
 // file per bundle, node and command in $XDG_CACHE_HOME/convergit/code/ (~/.cache by default; CONVERGIT_CODE_CACHE
 // names another folder, empty turns it off), written (temporary file, rename) only when there was none or V8
 // refused it: by serve a few seconds after it is up (src/cli/code-cache.ts), else as the process exits, if its
-// command's action ran.
+// command's action ran. Where the user's folder has none, the cache `npm install` built beside the bundle
+// (`shipped`: scripts/train-code-cache.mjs) is used, so a fresh install's first validate or plan compiles no more than
+// its later ones; that run still writes the user's cache, of what it ran.
 // docs/engine.md, "Start-up".
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -16,23 +18,33 @@ import vm from 'node:vm';
 
 const KEEP = 12; // cache files kept: a few commands of a few bundles (worktrees, upgrades)
 
-export function runBundle(file) {
+/** The cache file's name for `file` run as `command`: V8 checks a cache against the source's length only, so it names the file's version and what compiles it. */
+export function cacheName(file, command) {
+  const s = statSync(file);
+  const key = createHash('sha256').update([file, s.size, s.mtimeMs, s.ino, process.version, process.arch, process.execArgv.join(' ')].join('\0')).digest('hex').slice(0, 16);
+  return `${key}-${command}.bin`;
+}
+
+/** `shipped`: the folder of the cache built with the bundle, read when the user's folder has none. */
+export function runBundle(file, { shipped } = {}) {
   const source = readFileSync(file, 'utf8');
   const dir = cacheDir();
-  // V8 checks a cache against the source's length only: the key names the file's version and what compiles it.
-  const s = statSync(file);
   const command = /^[a-z][a-z-]*$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
-  const key = createHash('sha256').update([file, s.size, s.mtimeMs, s.ino, process.version, process.arch, process.execArgv.join(' ')].join('\0')).digest('hex').slice(0, 16);
-  const cacheFile = dir && path.join(dir, `${key}-${command}.bin`);
-  let cachedData;
+  const name = cacheName(file, command);
+  const cacheFile = dir && path.join(dir, name);
+  let cachedData, fromBuild = false;
   try { if (cacheFile) cachedData = readFileSync(cacheFile); } catch { /* none yet */ }
+  if (!cachedData && cacheFile && shipped) {
+    try { cachedData = readFileSync(path.join(shipped, name)); fromBuild = true; } catch { /* not built, or for another node */ }
+  }
   const script = new vm.Script(Module.wrap(source), {
     filename: file, cachedData,
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER, // import() of node's own modules, as in a required file
   });
-  let save = cacheFile && (!cachedData || script.cachedDataRejected);
+  let save = cacheFile && (!cachedData || fromBuild || script.cachedDataRejected);
   // What became of the cache, for serve's start line (src/cli/start-timings.ts).
-  globalThis[Symbol.for('convergit.codeCacheState')] = !cacheFile ? 'off' : !cachedData ? 'none' : script.cachedDataRejected ? 'refused' : 'used';
+  globalThis[Symbol.for('convergit.codeCacheState')] = !cacheFile ? 'off' : !cachedData ? 'none'
+    : `${script.cachedDataRejected ? 'refused' : 'used'}${fromBuild ? ' (shipped)' : ''}`;
   if (cachedData && !save) try { utimesSync(cacheFile, new Date(), new Date()); } catch { /* read-only: still used */ }
   const write = () => {
     try {

@@ -74,3 +74,6 @@ for (const name of readdirSync(out)) {
   if (ascii.refused) console.log(`convergit: build/bundle/${name} keeps its non-ASCII characters: ${ascii.refused}`);
   else if (ascii.text !== text) writeFileSync(file, ascii.text);
 }
+
+// Then V8's code cache of validate and plan, shipped beside the bundles (scripts/train-code-cache.mjs).
+spawnSync(process.execPath, [new URL('train-code-cache.mjs', import.meta.url).pathname], { stdio: 'inherit', cwd });

@@ -100,11 +100,11 @@ export function scaleRepoFiles(objects: number): Record<string, string> {
 }
 
 /** A whole `convergit` process: wall and CPU seconds, peak memory (GNU time). `cacheHome`: its XDG_CACHE_HOME. */
-/** `codeCache`: CONVERGIT_CODE_CACHE (V8's code cache of bin's bundle); by default it is under `cacheHome`. */
+/** `codeCache`: CONVERGIT_CODE_CACHE (V8's code cache of bin's bundle; '' none at all); by default it is under `cacheHome`. */
 function timedProcess(args: string[], nodeArgs: string[] = [], cacheHome?: string, codeCache?: string): { wall: number; cpu: number; peakMb: number; code: number } {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'convergit-bench-time-')), 'time');
   let code = 0;
-  const env = { ...process.env, ...(cacheHome && { XDG_CACHE_HOME: cacheHome }), ...(codeCache && { CONVERGIT_CODE_CACHE: codeCache }) };
+  const env = { ...process.env, ...(cacheHome && { XDG_CACHE_HOME: cacheHome }), ...(codeCache !== undefined && { CONVERGIT_CODE_CACHE: codeCache }) };
   try {
     execFileSync('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', process.execPath, ...nodeArgs, BIN, ...args], { stdio: 'ignore', cwd: ROOT, env });
   } catch (e) {
@@ -159,12 +159,14 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
   const figures: Figure[] = [];
   try {
     // validate and plan on a quiet machine (no serve running, the load average under 1: the loader's parse workers
-    // are used only when cores are idle, never on 2 cores), with a cache folder of their own: cold (a fresh checkout, no load or
-    // validator cache, nor convergit's own code cache: what CI meets), alternated with cold but for the code cache of
-    // V8's compiled code that an earlier run of this convergit wrote (bin/run-bundle.js: what a developer meets from
-    // the second run on; alternated, as the machine's pace drifts more than the cache's gain), the medians of
-    // COLD_RUNS; then once more under the profiler for where the time goes (the profiler's own cost is not the
-    // figure's); then warm (the load cache a cold run wrote: a pre-commit hook, a second plan).
+    // are used only when cores are idle, never on 2 cores), with a cache folder of their own: cold (a fresh install's
+    // first run: no load cache nor a code cache of the user's, only what `npm install` built: the validators and the code
+    // cache of validate and plan run on the example, scripts/train-code-cache.mjs; what CI meets), alternated with cold
+    // but for the code cache an earlier run of this size wrote (bin/run-bundle.js: from the second run on) and with no
+    // code cache at all (CONVERGIT_CODE_CACHE empty; the cold figure before 2026-12-07); alternated, as the machine's
+    // pace drifts more than a cache's gain; the medians of COLD_RUNS; then once more under the profiler for where the
+    // time goes (the profiler's own cost is not the figure's); then warm (the load cache a cold run wrote: a pre-commit
+    // hook, a second plan).
     const cacheHome = path.join(dataDir, 'cache');
     const codeCache = path.join(dataDir, 'code-cache');
     const coldRuns = Number(process.env.COLD_RUNS ?? 3);
@@ -186,10 +188,14 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
         return checked(timedProcess(args, nodeArgs, cacheHome, codeCacheDir));
       };
       cold(codeCache); // writes the code cache the alternate runs find
-      // In pairs, in turn first (ABBA…): a drift of the machine's pace weighs on both alike.
-      const runs = Array.from({ length: coldRuns }, (_, i) => (i % 2 ? [cold(codeCache), cold()].reverse() : [cold(), cold(codeCache)]));
-      figure(`cold: no load, validator or code cache, median of ${coldRuns}`, runs.map((r) => r[0]), quiet, name);
-      figure(`cold but for convergit's code cache (a run after the first of this version), median of ${coldRuns} paired with those`, runs.map((r) => r[1]), quiet);
+      // In threes, in turn first and last (ABC CBA…): a drift of the machine's pace weighs on all alike.
+      const runs = Array.from({ length: coldRuns }, (_, i) => {
+        const three = [() => cold(), () => cold(codeCache), () => cold('')];
+        return (i % 2 ? [...three].reverse().map((f) => f()).reverse() : three.map((f) => f()));
+      });
+      figure(`cold: a fresh install's first run, no load cache (the validators and code cache npm install built), median of ${coldRuns}`, runs.map((r) => r[0]), quiet, name);
+      figure(`cold but for the code cache of an earlier run of this size (from the second run on), median of ${coldRuns} alternated with those`, runs.map((r) => r[1]), quiet);
+      figure(`cold without any code cache (CONVERGIT_CODE_CACHE empty), median of ${coldRuns} alternated with those`, runs.map((r) => r[2]), quiet);
       cold(undefined, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`]);
       // The load cache the profiled run wrote: warm.
       figure('warm load cache and code cache', [checked(timedProcess(args, [], cacheHome, codeCache))], await quietMachine());

@@ -26,12 +26,12 @@ test.after.each(() => rmSync(dir, { recursive: true, force: true }));
 const write = (answer: string, quick = false) => writeFileSync(bundle, `const { basename } = require('node:path');
 function work(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }
 ${quick ? '' : "globalThis[Symbol.for('convergit.saveCodeCacheAtExit')]?.();"}
-console.log(JSON.stringify({ answer: ${answer}, file: basename(__filename), argv: process.argv.slice(2), sum: work(10), exported: typeof module.exports }));
+console.log(JSON.stringify({ answer: ${answer}, file: basename(__filename), argv: process.argv.slice(2), sum: work(10), exported: typeof module.exports, cache: globalThis[Symbol.for('convergit.codeCacheState')] }));
 `);
-const run = async (env: NodeJS.ProcessEnv = { CONVERGIT_CODE_CACHE: cache }) => {
+const run = async (env: NodeJS.ProcessEnv = { CONVERGIT_CODE_CACHE: cache }, shipped?: string) => {
   // As bin/convergit.js runs it: process.argv is [node, the launcher, command, …].
   const launcher = path.join(dir, 'launch.mjs');
-  writeFileSync(launcher, `import { runBundle } from '${RUNNER}';\nrunBundle(${JSON.stringify(bundle)});\n`);
+  writeFileSync(launcher, `import { runBundle } from '${RUNNER}';\nrunBundle(${JSON.stringify(bundle)}, ${JSON.stringify({ shipped })});\n`);
   const r = await promisify(execFile)(process.execPath, [launcher, 'serve', '--x'], { env: { ...process.env, ...env } });
   return JSON.parse(r.stdout);
 };
@@ -39,7 +39,7 @@ const files = () => (existsSync(cache) ? readdirSync(cache).sort() : []);
 
 test('runs the bundle as a CommonJS module, with the command line after it', async () => {
   write('42');
-  assert.equal(await run(), { answer: 42, file: 'bundle.cjs', argv: ['serve', '--x'], sum: 45, exported: 'object' });
+  assert.equal(await run(), { answer: 42, file: 'bundle.cjs', argv: ['serve', '--x'], sum: 45, exported: 'object', cache: 'none' });
 });
 
 test('the first run writes the cache; the next uses it and does not write it again', async () => {
@@ -49,9 +49,30 @@ test('the first run writes the cache; the next uses it and does not write it aga
   assert.match(files()[0], /^[0-9a-f]{16}-serve\.bin$/);
   const first = statSync(path.join(cache, files()[0]));
   assert.ok(first.size > 0);
-  assert.equal((await run()).answer, 1);
+  assert.equal(await run().then((r) => [r.answer, r.cache]), [1, 'used']);
   const second = statSync(path.join(cache, files()[0]));
   assert.is(second.ino, first.ino, 'a cache V8 accepted is not replaced');
+});
+
+test('where the user\'s folder has none, the cache shipped beside the bundle is used, and the user\'s written', async () => {
+  write('5');
+  const shipped = path.join(dir, 'shipped');
+  // The build's cache as scripts/train-code-cache.mjs makes it: a run with its folder as the user's.
+  await run({ CONVERGIT_CODE_CACHE: shipped });
+  const built = readdirSync(shipped);
+  assert.equal(built.length, 1);
+  assert.equal(await run(undefined, shipped).then((r) => [r.answer, r.cache]), [5, 'used (shipped)']);
+  assert.equal(files(), built, 'the run writes the user\'s own cache, of what it ran');
+  assert.equal((await run(undefined, shipped)).cache, 'used', 'from then on the user\'s');
+  // One V8 refuses (damaged, or made under other flags) costs the run its compile, and the user's is written.
+  writeFileSync(path.join(shipped, built[0]), 'not a cache');
+  rmSync(cache, { recursive: true });
+  assert.equal(await run(undefined, shipped).then((r) => [r.answer, r.cache]), [5, 'refused (shipped)']);
+  assert.equal(files(), built);
+  // One of another version of the bundle is not read: its name is another's.
+  write('6');
+  rmSync(cache, { recursive: true });
+  assert.equal(await run(undefined, shipped).then((r) => [r.answer, r.cache]), [6, 'none']);
 });
 
 test('a changed bundle runs its own code and gets a cache of its own', async () => {
