@@ -123,6 +123,10 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
     assert.match(await cli('plan', '--repo', repo.dir, '--path', 'deploy', '--ref', 'main'), /Valid/);
     await cli('--version');
     assert.equal(files().map((f) => f.replace(/^[0-9a-f]{16}-/, '')), ['plan.bin', 'validate.bin']);
+    // npm install's own (scripts/train-code-cache.mjs; a notice at install if it failed) has the names these runs looked for.
+    const shipped = new URL('build/code-cache/', ROOT);
+    assert.ok(existsSync(shipped), 'build/code-cache/ was trained by npm install');
+    assert.equal(readdirSync(shipped).sort(), files());
   } finally {
     repo.cleanup();
   }
