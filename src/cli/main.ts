@@ -9,6 +9,9 @@ import { DEFAULT_MAX_MANIFEST_FILES } from '../source/manifest-limit.ts';
 import { resume, suspend } from './suspend.ts';
 import { history } from './history.ts';
 import { kubeconfig } from './kubeconfig.ts';
+import { dropOutputWhenReaderGoes } from './closed-output.ts';
+
+dropOutputWhenReaderGoes();
 
 /** --container-log-max-files: the kubelet refuses fewer than 2 (the current file and one rotated). */
 const logFiles = (v: string) => {
