@@ -10,6 +10,7 @@ import { decodeText, type FileProblem } from './decode-text.ts';
 import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 import { loosePath, readLooseBlob } from './loose-object.ts';
 import { Packs, type PackIndexes } from './pack-object.ts';
+import { catFileBlobs } from './cat-file.ts';
 import { TimeSlice } from '../model/time-slice.ts';
 
 export interface ReadStats {
@@ -17,6 +18,8 @@ export interface ReadStats {
   treesRead: number;
   /** blobs whose content was read */
   blobsRead: number;
+  /** of those, blobs git read (many at once: cat-file.ts) */
+  blobsFromGit: number;
 }
 
 /** One folder as last read: its tree oid and every file read below it. Unchanged folders are reused whole. */
@@ -61,13 +64,17 @@ class KnownBlobs implements Known {
 }
 /**
  * One read's walk: manifest files listed so far under `dir` (where it started), and the folders still being listed.
- * Blobs are read once every tree is listed and counted, so a revision over the limit is refused having read no blob.
+ * Blobs are read once every tree is listed and counted, so a revision over the limit is refused having read no blob;
+ * `wanted`, the blobs to read, then go to git at once when there are many (`batch`).
  */
-interface Tally { files: number; dir: string; listing: number; listed: Promise<void>; allListed: () => void; failed?: Error }
+interface Tally {
+  files: number; dir: string; listing: number; listed: Promise<void>; allListed: () => void; failed?: Error;
+  wanted: Set<string>; batch?: Promise<Map<string, Uint8Array> | undefined>;
+}
 function newTally(dir: string): Tally {
   let allListed!: () => void;
   const listed = new Promise<void>((resolve) => (allListed = resolve));
-  return { files: 0, dir, listing: 0, listed, allListed };
+  return { files: 0, dir, listing: 0, listed, allListed, wanted: new Set() };
 }
 
 /**
@@ -77,9 +84,14 @@ function newTally(dir: string): Tally {
 const PARALLEL = 16;
 /** Most ms of synchronous blob reads between two turns of the event loop. */
 const PACE_MS = 10;
+/**
+ * Fewest blobs to read that are asked of `git cat-file` at once (cat-file.ts): below, a spawn costs more than reading
+ * them here (a one-file commit's read stays in this process).
+ */
+export const BATCH_MIN = 256;
 
 export class TreeReader {
-  readonly stats: ReadStats = { treesRead: 0, blobsRead: 0 };
+  readonly stats: ReadStats = { treesRead: 0, blobsRead: 0, blobsFromGit: 0 };
   private running = 0;
   private waiting: (() => void)[] = [];
   /** The last tree read: the base of the next, incremental, read. */
@@ -190,17 +202,23 @@ export class TreeReader {
       // The same blob at the same path as the last read: the very same file (the loader keeps what it made of it by it).
       const had = prev?.files[lowerBound(prev.files, path)];
       const same = had && had.path === path && had.oid === entry.oid && had.symlink === symlink ? had : undefined;
-      if (!symlink && !same && known.get(entry.oid) === undefined) opts.onListed?.(path, entry.oid);
+      if (!same && known.get(entry.oid) === undefined) {
+        tally.wanted.add(entry.oid);
+        if (!symlink) opts.onListed?.(path, entry.oid);
+      }
       await tally.listed;
       if (tally.failed) throw tally.failed;
       if (same) return { file: same };
       const read = known.get(entry.oid) === undefined;
-      const file: SourceFile = { path, oid: entry.oid, symlink, ...(await this.content(entry.oid, path, known)) };
+      const file: SourceFile = { path, oid: entry.oid, symlink, ...(await this.content(entry.oid, path, known, tally.batch)) };
       if (read) opts.onRead?.(file);
       return { file };
     });
     // Listed, and every subfolder's listing begun (each counts itself in before its first await).
-    if (--tally.listing === 0) tally.allListed();
+    if (--tally.listing === 0) {
+      if (!tally.failed && tally.wanted.size >= BATCH_MIN) tally.batch = catFileBlobs(this.gitdir, [...tally.wanted]);
+      tally.allListed();
+    }
     const read = await Promise.all(reads);
     // In entry order, each subfolder's files sorted already: in path order but where two pieces meet out of it (git
     // orders a folder's entries by bytes, paths here are compared by UTF-16 units). Sorting every time was most of a
@@ -232,10 +250,16 @@ export class TreeReader {
     return tree;
   }
 
-  private async content(oid: string, path: string, known: Known): Promise<Text> {
+  /** `batch`: blobs git read (cat-file.ts); those it did not are read here. */
+  private async content(oid: string, path: string, known: Known, batch?: Promise<Map<string, Uint8Array> | undefined>): Promise<Text> {
     let text = known.get(oid);
     if (text === undefined) {
-      const blob = await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
+      const batched = (await batch)?.get(oid);
+      if (batched) {
+        this.stats.blobsFromGit++;
+        await this.slice.yield();
+      }
+      const blob = batched ?? await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
         await this.slice.yield();
         return this.blob(oid);
       }));

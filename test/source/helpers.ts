@@ -1,6 +1,7 @@
 // Shared by the source tests: a GitSource on a temp repo, and waiting for a condition with a deadline.
 import { until } from '../support/wait.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { TestRepo } from '../support/git-repo.ts';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitSource, type GitSourceOptions } from '../../src/source/git-source.ts';
@@ -34,4 +35,15 @@ export async function sourceError(fn: () => Promise<unknown>): Promise<{ reason:
 /** Active handles (timers, watchers, sockets) by type, to check that stop() leaves nothing behind. */
 export function activeResources(): string[] {
   return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+}
+
+/** Flips a byte inside the zlib data of `blob` in the repository's one pack (or `pack`); returns the pack's name. */
+export function damage(repo: TestRepo, blob: string, pack?: string): string {
+  const name = pack ? `${pack}.pack` : readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
+  const file = join(repo.dir, '.git/objects/pack', name);
+  const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
+  const bytes = readFileSync(file);
+  bytes[offset + 40] ^= 0xff;
+  writeFileSync(file, bytes);
+  return name.slice(0, -5);
 }

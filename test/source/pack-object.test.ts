@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { Packs, PackError } from '../../src/source/pack-object.ts';
-import { sourceError, sourceFor } from './helpers.ts';
+import { damage, sourceError, sourceFor } from './helpers.ts';
 
 /** Files alike enough for git to store most as deltas of one another, over `commits` commits. */
 function similarRepo(commits = 3): TestRepo {
@@ -56,17 +56,6 @@ function allBlobs(repo: TestRepo): Map<string, Buffer> {
 function deltas(repo: TestRepo): number {
   const pack = readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.idx'))!;
   return repo.git('verify-pack', '-v', join('.git/objects/pack', pack)).split('\n').filter((l) => /^[0-9a-f]{40} blob +\d+ \d+ \d+ \d+ [0-9a-f]{40}$/.test(l)).length;
-}
-
-/** Flips a byte inside the zlib data of `blob` in the repository's one pack (or `pack`); returns the pack's name. */
-function damage(repo: TestRepo, blob: string, pack?: string): string {
-  const name = pack ? `${pack}.pack` : readdirSync(join(repo.dir, '.git/objects/pack')).find((n) => n.endsWith('.pack'))!;
-  const file = join(repo.dir, '.git/objects/pack', name);
-  const offset = Number(repo.git('verify-pack', '-v', join('.git/objects/pack', name)).split('\n').find((l) => l.startsWith(blob))!.split(/ +/)[4]);
-  const bytes = readFileSync(file);
-  bytes[offset + 40] ^= 0xff;
-  writeFileSync(file, bytes);
-  return name.slice(0, -5);
 }
 
 function readsAll(repo: TestRepo, what: string): void {
