@@ -48,8 +48,16 @@ const mtime = (u) => { try { return statSync(u).mtimeMs; } catch { return -1; } 
 function isFresh(entry) {
   const built = mtime(new URL(entry, root));
   if (built < 0 || process.env.CONVERGIT_NO_BUILD) return false;
-  for (const f of readdirSync(new URL('src/', root), { recursive: true })) if (mtime(new URL(`src/${f}`, root)) > built) return false;
-  return true;
+  return !newerIn(fileURLToPath(new URL('src', root)), built);
+}
+
+/** A file or folder under `dir` changed after `time`. Walked by hand: node 20's recursive readdir took ~20 ms of each start for ~450 files, this ~5. */
+function newerIn(dir, time) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const file = `${dir}/${e.name}`;
+    if (mtime(file) > time || (e.isDirectory() && newerIn(file, time))) return true;
+  }
+  return false;
 }
 
 // The bundles of build/ first (scripts/prepare.mjs): serve's as one file whose compiled code V8 caches (a restart's
