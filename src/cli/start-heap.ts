@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { everyLoopWindow } from './loop-windows.ts';
 import { reapplyAsWorkersStart } from './worker-flags.ts';
 import { setHeapFlags } from './v8-flags.ts';
@@ -75,6 +76,9 @@ export function holdHeapSmallWhileStarting(opts: StartHeapOptions = {}): StartHe
   };
   return {
     synced() {
+      // What the first sync grew the young generation to, said before the first pass's collections give it back.
+      const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+      if (holding) opts.log?.(`memory: young generation ${(young / 2 ** 20).toFixed(0)} MB after the first sync`);
       flags = FIRST_PASS_FLAGS;
       apply();
     },

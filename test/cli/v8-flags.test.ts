@@ -4,7 +4,7 @@
 // Without them and with serve's start-up hold off (CONVERGIT_START_HEAP=off) the same serve grows it, so the check can
 // fail. By default serve holds the same flags while it starts (src/cli/start-heap.ts; test/cli/start-heap.test.ts
 // measures it; bin holds the young generation from before serve's code loads) but for its first sync, whose objects
-// live on: the young generation grows for it and is given back after it; serve says when it lets go.
+// live on: the young generation grows for it (serve says how far) and is given back after it; serve says when it lets go.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,8 +53,11 @@ test('with CONVERGIT_V8_FLAGS capping it, serve keeps its young generation at 2 
 });
 
 test('by default serve lets its young generation grow for its first sync, gives it back after, and lets go of the hold once the start is done, and says so', async () => {
-  const { young, after, log } = await youngAfterSync({});
-  assert.ok(young > 4, `young generation ${young} MB at Synced: the first sync's objects (which live on) did not grow it`);
+  const { after, log } = await youngAfterSync({});
+  // As serve says it at the first sync's end: probed at Synced, the first pass's collections had sometimes given it
+  // back already.
+  const young = Number(/memory: young generation (\d+) MB after the first sync/.exec(log)?.[1]);
+  assert.ok(young > 4, `young generation ${young} MB after the first sync: the first sync's objects (which live on) did not grow it`);
   assert.match(log, /memory: start-up heap hold over \((the start's work done [\d.]+ s after serving|10 s after serving, still busy)\)/);
   assert.ok(after! <= 4, `young generation ${after} MB once given back`);
 });
