@@ -21,21 +21,31 @@ const KEEP = 12; // cache files kept: a few commands of a few bundles (worktrees
 /** The cache file's name for `file` run as `command`: V8 checks a cache against the source's length only, so it names the file's version and what compiles it. */
 export function cacheName(file, command) {
   const s = statSync(file);
-  const key = createHash('sha256').update([file, s.size, s.mtimeMs, s.ino, process.version, process.arch, process.execArgv.join(' ')].join('\0')).digest('hex').slice(0, 16);
-  return `${key}-${command}.bin`;
+  return `${hashed([file, s.size, s.mtimeMs, s.ino])}-${command}.bin`;
 }
+
+/**
+ * The shipped cache's name: by the bundle's text (hashed only when the user's folder has none), so an install in
+ * another folder, a copied build or a tarball's reset times still find it.
+ */
+export function shippedName(source, command) {
+  return `${hashed([source])}-${command}.bin`;
+}
+
+const hashed = (parts) => createHash('sha256').update([...parts, process.version, process.arch, process.execArgv.join(' ')].join('\0')).digest('hex').slice(0, 16);
 
 /** `shipped`: the folder of the cache built with the bundle, read when the user's folder has none. */
 export function runBundle(file, { shipped } = {}) {
   const source = readFileSync(file, 'utf8');
-  const dir = cacheDir();
+  const off = process.env.CONVERGIT_CODE_CACHE === '';
+  const dir = off ? undefined : cacheDir();
   const command = /^[a-z][a-z-]*$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
-  const name = cacheName(file, command);
-  const cacheFile = dir && path.join(dir, name);
+  const cacheFile = dir && path.join(dir, cacheName(file, command));
   let cachedData, fromBuild = false;
   try { if (cacheFile) cachedData = readFileSync(cacheFile); } catch { /* none yet */ }
-  if (!cachedData && cacheFile && shipped) {
-    try { cachedData = readFileSync(path.join(shipped, name)); fromBuild = true; } catch { /* not built, or for another node */ }
+  // Also where the user's folder cannot be named (no home): read only.
+  if (!cachedData && !off && shipped) {
+    try { cachedData = readFileSync(path.join(shipped, shippedName(source, command))); fromBuild = true; } catch { /* not built, or for another node */ }
   }
   const script = new vm.Script(Module.wrap(source), {
     filename: file, cachedData,
@@ -43,7 +53,7 @@ export function runBundle(file, { shipped } = {}) {
   });
   let save = cacheFile && (!cachedData || fromBuild || script.cachedDataRejected);
   // What became of the cache, for serve's start line (src/cli/start-timings.ts).
-  globalThis[Symbol.for('convergit.codeCacheState')] = !cacheFile ? 'off' : !cachedData ? 'none'
+  globalThis[Symbol.for('convergit.codeCacheState')] = !cachedData ? (cacheFile ? 'none' : 'off')
     : `${script.cachedDataRejected ? 'refused' : 'used'}${fromBuild ? ' (shipped)' : ''}`;
   if (cachedData && !save) try { utimesSync(cacheFile, new Date(), new Date()); } catch { /* read-only: still used */ }
   const write = () => {
@@ -80,7 +90,6 @@ export function runBundle(file, { shipped } = {}) {
 
 function cacheDir() {
   const env = process.env.CONVERGIT_CODE_CACHE;
-  if (env === '') return undefined;
   try {
     return env ?? path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'convergit', 'code');
   } catch {

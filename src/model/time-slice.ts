@@ -12,14 +12,27 @@ export class TimeSlice {
     return performance.now() - this.since >= this.ms;
   }
 
+  /**
+   * The turn of the loop that waiters of an over slice wait for: one for all of them, so that work waiting side by
+   * side (reads under way together) resumes into one new slice rather than each into one of its own.
+   */
+  private turn?: Promise<void>;
+
   /** Resolves in a later turn of the event loop (after its I/O), a new slice starting then. */
-  async next(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    this.since = performance.now();
+  next(): Promise<void> {
+    return (this.turn ??= new Promise<void>((resolve) => setImmediate(() => {
+      this.turn = undefined;
+      this.since = performance.now();
+      resolve();
+    })));
   }
 
-  /** next() if this slice is over, else nothing: `if (slice.over) await slice.next()` where a loop must stay synchronous. */
+  /**
+   * Turns of the loop while this slice is over (those waiting with this one may have used the new slice up), else
+   * nothing. Where many wait at once, check `while (slice.over) await slice.next()` right before the work instead:
+   * this is an async call, after which the others resume before the work.
+   */
   async yield(): Promise<void> {
-    if (this.over) await this.next();
+    while (this.over) await this.next();
   }
 }

@@ -1,59 +1,80 @@
 // Many blobs at once through git's own reader, `git cat-file --batch`: it gives a cold read's 10,000 blobs in ~0.1 s
 // from another process, where reading them here (each inflated through node's zlib binding, a new stream each,
-// deltas applied, hashed) held this thread ~0.3–0.4 s. An accelerator only: without git on PATH, or when git fails
-// or refuses the repository, the tree reader reads them itself, as it always does a few (a spawn costs more).
+// deltas applied, hashed) held this thread ~0.3–0.4 s. An accelerator only: without git, when git fails, or for a
+// partial clone, the tree reader reads them itself, as it always does a few (a spawn costs more), and the same bytes:
+// git is told to read the objects as they are (no replace refs) from this repository alone (no GIT_* variable of
+// the environment, which a hook's may hold, says otherwise).
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Longest a batch may take before it is given up (a partial clone's missing blob would have git ask its remote). */
+/** Longest a batch may take before it is given up. */
 const TIMEOUT_MS = 60_000;
 let batches = 0;
-/** The PATH no git was found on: not looked for there again. */
-let noGitOn: string | undefined;
+/** The git command that was not found: not looked for again. */
+let notFound: string | undefined;
 
 /**
- * The blobs among `oids` as git reads them from `gitdir` (a repository's .git or a bare one), by oid; one git not
- * found, failed, refused or killed gives undefined, an oid that is not a blob (missing, a tree) is left out: the
- * caller reads those itself, which says what is wrong with them.
+ * The git to run: CONVERGIT_GIT names one (a path), empty turns the batch off; else `git` on PATH. Read at each
+ * batch, so a test can compare both ways in one process.
+ */
+const gitCommand = () => process.env.CONVERGIT_GIT ?? 'git';
+
+/**
+ * The blobs among `oids` as git reads them from `gitdir` (a repository's .git or a bare one), by oid; undefined when
+ * git is not there, fails, is killed, or the repository is a partial clone (a missing blob would have git fetch it);
+ * an oid that is not a blob (missing, a tree) is left out: the caller reads those itself, which says what is wrong.
  */
 export async function catFileBlobs(gitdir: string, oids: readonly string[]): Promise<Map<string, Uint8Array> | undefined> {
-  if (noGitOn === process.env.PATH || !oids.length) return undefined;
+  const git = gitCommand();
+  if (!git || git === notFound || !oids.length || partialClone(gitdir)) return undefined;
   // Into a file, not a pipe: through a pipe node took git's output as it came, ~7,500 reads of a few hundred bytes
   // each for 10,000 blobs (~0.1 s of this thread). Unlinked at once: nothing is left behind whatever happens.
   const file = path.join(tmpdir(), `convergit-cat-file-${process.pid}-${++batches}`);
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(file, 'wx+', 0o600);
     unlinkSync(file);
+    return await batch(git, gitdir, oids, fd) ? blobsIn(readAll(fd), oids) : undefined;
   } catch {
-    return undefined;
-  }
-  try {
-    const ok = await new Promise<boolean>((resolve) => {
-      const git = spawn('git', ['--git-dir', gitdir, 'cat-file', '--batch', '--buffer'], {
-        stdio: ['pipe', fd, 'ignore'],
-        // Never a prompt or a fetch: what git cannot read from the repository, the caller reads or refuses.
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_NO_LAZY_FETCH: '1' },
-      });
-      // Not spawn's own timeout, whose timer outlives a git that never started (and the process with it).
-      const timer = setTimeout(() => git.kill('SIGKILL'), TIMEOUT_MS).unref();
-      const done = (result: boolean) => {
-        clearTimeout(timer);
-        resolve(result);
-      };
-      git.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') noGitOn = process.env.PATH;
-        done(false);
-      });
-      git.on('close', (code) => done(code === 0));
-      git.stdin!.on('error', () => {}); // git gone early: its exit says so
-      git.stdin!.end(`${oids.join('\n')}\n`);
-    });
-    return ok ? blobsIn(readAll(fd), oids) : undefined;
+    return undefined; // out of file descriptors, an output past a Buffer's size: read here
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Runs cat-file with its output into `fd`; whether it succeeded. */
+function batch(git: string, gitdir: string, oids: readonly string[], fd: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+    const child = spawn(git, ['--git-dir', gitdir, '--no-replace-objects', 'cat-file', '--batch', '--buffer'], {
+      stdio: ['pipe', fd, 'ignore'],
+      env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_NO_LAZY_FETCH: '1' },
+    });
+    // Not spawn's own timeout, whose timer outlives a git that never started (and the process with it).
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS).unref();
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') notFound = git;
+      done(false);
+    });
+    child.on('close', (code) => done(code === 0));
+    if (!child.stdin) return; // not started (no file descriptor left): its error follows
+    child.stdin.on('error', () => {}); // git gone early: its exit says so
+    child.stdin.end(`${oids.join('\n')}\n`);
+  });
+}
+
+/** A partial clone (its config names a promisor remote): git would fetch a missing blob; read here, it is an error. */
+function partialClone(gitdir: string): boolean {
+  try {
+    return /^\s*(partialclone|promisor)\s*=/im.test(readFileSync(path.join(gitdir, 'config'), 'utf8'));
+  } catch {
+    return false;
   }
 }
 

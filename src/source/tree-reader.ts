@@ -257,7 +257,8 @@ export class TreeReader {
       const batched = (await batch)?.get(oid);
       if (batched) {
         this.stats.blobsFromGit++;
-        await this.slice.yield();
+        // Checked right before the decoding (the batch resumes every read at once): at most a slice of them a turn.
+        while (this.slice.over) await this.slice.next();
       }
       const blob = batched ?? await this.slot(() => corrupt(`blob ${oid} at '${path}'`, async () => {
         await this.slice.yield();

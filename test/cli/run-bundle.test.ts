@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -54,21 +54,35 @@ test('the first run writes the cache; the next uses it and does not write it aga
   assert.is(second.ino, first.ino, 'a cache V8 accepted is not replaced');
 });
 
-test('where the user\'s folder has none, the cache shipped beside the bundle is used, and the user\'s written', async () => {
+/** bin/run-bundle.js's shippedName for `file`'s text, as a plain `node` run (no flags of its own, as bin's) names it. */
+async function shippedNameOf(file: string, command: string): Promise<string> {
+  const script = path.join(dir, 'name.mjs');
+  writeFileSync(script, `import { readFileSync } from 'node:fs';\nimport { shippedName } from '${RUNNER}';\nconsole.log(shippedName(readFileSync(${JSON.stringify(file)}, 'utf8'), ${JSON.stringify(command)}));\n`);
+  return (await promisify(execFile)(process.execPath, [script])).stdout.trim();
+}
+
+test('where the user\'s folder has none, the cache shipped beside the bundle is used (named by its text), and the user\'s written', async () => {
   write('5');
   const shipped = path.join(dir, 'shipped');
-  // The build's cache as scripts/train-code-cache.mjs makes it: a run with its folder as the user's.
+  // The build's cache as scripts/train-code-cache.mjs makes it: a run with its folder as the user's, then named by
+  // the bundle's text, so that a copy of the bundle elsewhere (another folder, times, inode) finds it too.
   await run({ CONVERGIT_CODE_CACHE: shipped });
-  const built = readdirSync(shipped);
-  assert.equal(built.length, 1);
+  const name = await shippedNameOf(bundle, 'serve');
+  renameSync(path.join(shipped, readdirSync(shipped)[0]), path.join(shipped, name));
+  const copy = path.join(dir, 'elsewhere.cjs');
+  copyFileSync(bundle, copy);
+  rmSync(bundle);
+  renameSync(copy, bundle); // another inode, another time: the user's cache name changes, the shipped one not
   assert.equal(await run(undefined, shipped).then((r) => [r.answer, r.cache]), [5, 'used (shipped)']);
-  assert.equal(files(), built, 'the run writes the user\'s own cache, of what it ran');
+  assert.is(files().length, 1, 'the run writes the user\'s own cache, of what it ran');
   assert.equal((await run(undefined, shipped)).cache, 'used', 'from then on the user\'s');
+  // Off (CONVERGIT_CODE_CACHE empty): not read either.
+  assert.equal((await run({ CONVERGIT_CODE_CACHE: '' }, shipped)).cache, 'off');
   // One V8 refuses (damaged, or made under other flags) costs the run its compile, and the user's is written.
-  writeFileSync(path.join(shipped, built[0]), 'not a cache');
+  writeFileSync(path.join(shipped, name), 'not a cache');
   rmSync(cache, { recursive: true });
   assert.equal(await run(undefined, shipped).then((r) => [r.answer, r.cache]), [5, 'refused (shipped)']);
-  assert.equal(files(), built);
+  assert.is(files().length, 1);
   // One of another version of the bundle is not read: its name is another's.
   write('6');
   rmSync(cache, { recursive: true });
@@ -123,10 +137,11 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
     assert.match(await cli('plan', '--repo', repo.dir, '--path', 'deploy', '--ref', 'main'), /Valid/);
     await cli('--version');
     assert.equal(files().map((f) => f.replace(/^[0-9a-f]{16}-/, '')), ['plan.bin', 'validate.bin']);
-    // npm install's own (scripts/train-code-cache.mjs; a notice at install if it failed) has the names these runs looked for.
+    // npm install's own (scripts/train-code-cache.mjs; a notice at install if it failed), named as these runs look for it.
     const shipped = new URL('build/code-cache/', ROOT);
     assert.ok(existsSync(shipped), 'build/code-cache/ was trained by npm install');
-    assert.equal(readdirSync(shipped).sort(), files());
+    const serveCjs = new URL('build/bundle/serve.cjs', ROOT).pathname;
+    assert.equal(readdirSync(shipped).sort(), [await shippedNameOf(serveCjs, 'plan'), await shippedNameOf(serveCjs, 'validate')]);
   } finally {
     repo.cleanup();
   }

@@ -42,4 +42,23 @@ test('over only once the slice has run its time; next() starts a new one; yield(
   assert.ok(later, 'yield() past the slice: a turn of the loop (its setImmediate ran)');
 });
 
+test('work waiting side by side resumes into one new slice: the loop turns every slice, not once all of it is done', async () => {
+  const slice = new TimeSlice(5);
+  const ticks: number[] = [];
+  const timer = setInterval(() => ticks.push(performance.now()), 1);
+  const t0 = performance.now();
+  // 150 reads resumed together, each checking right before 1 ms of work, as the tree reader's batched blobs do.
+  await Promise.all(Array.from({ length: 150 }, async () => {
+    await Promise.resolve();
+    while (slice.over) await slice.next();
+    await busy(1);
+  }));
+  const t1 = performance.now();
+  clearInterval(timer);
+  const inside = [t0, ...ticks.filter((t) => t > t0 && t < t1), t1];
+  const longest = Math.max(...inside.slice(1).map((t, i) => t - inside[i]));
+  // With a turn for each waiter of its own, all 150 ran in one check phase: a 150 ms stretch without a timer.
+  assert.ok(longest < 40, `the loop went ${longest.toFixed(0)} ms without a timer`);
+});
+
 test.run();

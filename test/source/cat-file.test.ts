@@ -1,6 +1,7 @@
 // Many blobs read through `git cat-file --batch` (src/source/cat-file.ts), and the tree reader's use of it: a read of
-// BATCH_MIN blobs or more asks git, and gives what reading them itself gives; without git on PATH, or where git fails
-// (a damaged pack, a missing object), the reader reads them itself and names what is wrong as before.
+// BATCH_MIN blobs or more asks git, and gives what reading them itself gives (replace refs and a hook's GIT_*
+// variables change nothing); without git, for a partial clone, or where git fails (a damaged pack, a missing object),
+// the reader reads them itself and names what is wrong as before.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, rmSync } from 'node:fs';
@@ -16,16 +17,18 @@ function manyFiles(n: number): TestRepo {
   return makeRepo(Object.fromEntries(Array.from({ length: n }, (_, i) => [`deploy/team-${i % 4}/cm-${i}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: "${i}"\n`])));
 }
 
-/** Runs `fn` with no git on PATH. */
-async function withoutGit<T>(fn: () => Promise<T>): Promise<T> {
-  const path = process.env.PATH;
-  process.env.PATH = '/nonexistent';
+/** Runs `fn` with CONVERGIT_GIT set to `git` ('' by default: the batch off). */
+async function withGit<T>(git: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.CONVERGIT_GIT;
+  process.env.CONVERGIT_GIT = git;
   try {
     return await fn();
   } finally {
-    process.env.PATH = path;
+    if (before === undefined) delete process.env.CONVERGIT_GIT;
+    else process.env.CONVERGIT_GIT = before;
   }
 }
+const withoutGit = <T>(fn: () => Promise<T>) => withGit('', fn);
 
 const leftInTmp = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`convergit-cat-file-${process.pid}-`));
 
@@ -42,6 +45,7 @@ test('catFileBlobs: each blob as git has it, loose and packed; a tree and a miss
     assert.equal(text(await catFileBlobs(gitdir, asked)), { [a]: 'a: 1\n', [b]: 'b: 2\n' }, 'packed');
     assert.is(await catFileBlobs(join(repo.dir, 'nothing-here'), [a]), undefined);
     assert.is(await withoutGit(() => catFileBlobs(gitdir, [a])), undefined);
+    assert.is(await withGit('/nonexistent/git', () => catFileBlobs(gitdir, [a])), undefined, 'no such git');
     assert.equal(leftInTmp(), [], 'its output file is gone');
   } finally {
     repo.cleanup();
@@ -109,6 +113,40 @@ test('where git fails (a damaged pack, a missing object), the blobs are read her
     assert.is(source.stats.blobsFromGit, BATCH_MIN + 9, 'the others as git read them');
   } finally {
     loose.cleanup();
+  }
+});
+
+test('the objects as they are: not a replace ref\'s, nor another object folder a hook\'s GIT_OBJECT_DIRECTORY names', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n', 'b.yaml': 'b: 2\n' });
+  const other = makeRepo({ 'c.yaml': 'c: 3\n' });
+  const saved = process.env.GIT_OBJECT_DIRECTORY;
+  try {
+    const gitdir = join(repo.dir, '.git');
+    const a = repo.git('rev-parse', 'HEAD:a.yaml'), b = repo.git('rev-parse', 'HEAD:b.yaml');
+    repo.git('replace', a, b);
+    assert.is(repo.git('cat-file', '-p', a), 'b: 2', 'git itself reads the replacement');
+    process.env.GIT_OBJECT_DIRECTORY = join(other.dir, '.git/objects');
+    const read = await catFileBlobs(gitdir, [a, b]);
+    assert.equal(read && [...read].map(([k, v]) => [k, Buffer.from(v).toString()]), [[a, 'a: 1\n'], [b, 'b: 2\n']]);
+  } finally {
+    if (saved === undefined) delete process.env.GIT_OBJECT_DIRECTORY;
+    else process.env.GIT_OBJECT_DIRECTORY = saved;
+    repo.cleanup();
+    other.cleanup();
+  }
+});
+
+test('a partial clone is read here: git would fetch what it lacks', async () => {
+  const repo = makeRepo({ 'a.yaml': 'a: 1\n' });
+  try {
+    const a = repo.git('rev-parse', 'HEAD:a.yaml');
+    const gitdir = join(repo.dir, '.git');
+    assert.ok(await catFileBlobs(gitdir, [a]));
+    repo.git('config', 'remote.origin.promisor', 'true');
+    repo.git('config', 'extensions.partialClone', 'origin');
+    assert.is(await catFileBlobs(gitdir, [a]), undefined);
+  } finally {
+    repo.cleanup();
   }
 });
 
