@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, unlinkSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Longest a batch may take before it is given up. */
+/** Longest git may take before it is given up. */
 const TIMEOUT_MS = 60_000;
 let batches = 0;
 /** The git command that was not found: not looked for again. */
@@ -27,16 +27,26 @@ const gitCommand = () => process.env.CONVERGIT_GIT ?? 'git';
  * an oid that is not a blob (missing, a tree) is left out: the caller reads those itself, which says what is wrong.
  */
 export async function catFileBlobs(gitdir: string, oids: readonly string[]): Promise<Map<string, Uint8Array> | undefined> {
+  if (!oids.length) return undefined;
+  const out = await gitOutput(gitdir, ['cat-file', '--batch', '--buffer'], `${oids.join('\n')}\n`);
+  return out && blobsIn(out, oids);
+}
+
+/**
+ * What `git <args>` prints for the repository at `gitdir`, `input` on its standard input; undefined when git is not
+ * there or turned off, fails, is killed, or the repository is a partial clone (git would fetch what it lacks).
+ */
+export async function gitOutput(gitdir: string, args: readonly string[], input = ''): Promise<Buffer | undefined> {
   const git = gitCommand();
-  if (!git || git === notFound || !oids.length || partialClone(gitdir)) return undefined;
+  if (!git || git === notFound || partialClone(gitdir)) return undefined;
   // Into a file, not a pipe: through a pipe node took git's output as it came, ~7,500 reads of a few hundred bytes
   // each for 10,000 blobs (~0.1 s of this thread). Unlinked at once: nothing is left behind whatever happens.
-  const file = path.join(tmpdir(), `convergit-cat-file-${process.pid}-${++batches}`);
+  const file = path.join(tmpdir(), `convergit-git-${process.pid}-${++batches}`);
   let fd: number | undefined;
   try {
     fd = openSync(file, 'wx+', 0o600);
     unlinkSync(file);
-    return await batch(git, gitdir, oids, fd) ? blobsIn(readAll(fd), oids) : undefined;
+    return await run(git, gitdir, args, input, fd) ? readAll(fd) : undefined;
   } catch {
     return undefined; // out of file descriptors, an output past a Buffer's size: read here
   } finally {
@@ -44,11 +54,11 @@ export async function catFileBlobs(gitdir: string, oids: readonly string[]): Pro
   }
 }
 
-/** Runs cat-file with its output into `fd`; whether it succeeded. */
-function batch(git: string, gitdir: string, oids: readonly string[], fd: number): Promise<boolean> {
+/** Runs git with its output into `fd`; whether it succeeded. */
+function run(git: string, gitdir: string, args: readonly string[], input: string, fd: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
-    const child = spawn(git, ['--git-dir', gitdir, '--no-replace-objects', 'cat-file', '--batch', '--buffer'], {
+    const child = spawn(git, ['--git-dir', gitdir, '--no-replace-objects', ...args], {
       stdio: ['pipe', fd, 'ignore'],
       env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_NO_LAZY_FETCH: '1' },
     });
@@ -65,7 +75,7 @@ function batch(git: string, gitdir: string, oids: readonly string[], fd: number)
     child.on('close', (code) => done(code === 0));
     if (!child.stdin) return; // not started (no file descriptor left): its error follows
     child.stdin.on('error', () => {}); // git gone early: its exit says so
-    child.stdin.end(`${oids.join('\n')}\n`);
+    child.stdin.end(input);
   });
 }
 

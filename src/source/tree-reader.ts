@@ -11,6 +11,7 @@ import { DEFAULT_MAX_MANIFEST_FILES, tooManyFiles } from './manifest-limit.ts';
 import { loosePath, readLooseBlob } from './loose-object.ts';
 import { Packs, type PackIndexes } from './pack-object.ts';
 import { catFileBlobs } from './cat-file.ts';
+import { listTrees, type TreeEntry } from './ls-tree.ts';
 import { TimeSlice } from '../model/time-slice.ts';
 
 export interface ReadStats {
@@ -20,6 +21,8 @@ export interface ReadStats {
   blobsRead: number;
   /** of those, blobs git read (many at once: cat-file.ts) */
   blobsFromGit: number;
+  /** of the trees, those git listed (a first read's, at once: ls-tree.ts) */
+  treesFromGit: number;
 }
 
 /** One folder as last read: its tree oid and every file read below it. Unchanged folders are reused whole. */
@@ -91,7 +94,7 @@ const PACE_MS = 10;
 export const BATCH_MIN = 256;
 
 export class TreeReader {
-  readonly stats: ReadStats = { treesRead: 0, blobsRead: 0, blobsFromGit: 0 };
+  readonly stats: ReadStats = { treesRead: 0, blobsRead: 0, blobsFromGit: 0, treesFromGit: 0 };
   private running = 0;
   private waiting: (() => void)[] = [];
   /** The last tree read: the base of the next, incremental, read. */
@@ -148,6 +151,17 @@ export class TreeReader {
   private async readFiles(tree: string, dir: string, opts: ReadOptions): Promise<SourceFile[]> {
     // Manifest files of this read, counted as their trees are listed.
     const tally = newTally(dir);
+    // A walk of every tree (no last read whose folders it reuses): listed by git at once where it can (ls-tree.ts).
+    // Tree entries are facts of their oid: a read beside this one may use them too.
+    this.listed = opts.unread || !this.last ? await listTrees(this.gitdir, tree) : undefined;
+    try {
+      return await this.walk(tree, dir, tally, opts);
+    } finally {
+      this.listed = undefined;
+    }
+  }
+
+  private async walk(tree: string, dir: string, tally: Tally, opts: ReadOptions): Promise<SourceFile[]> {
     // Files left unread are no base for the next read, which would take their missing content as read.
     if (opts.unread) {
       const read = await this.folder(tree, dir, undefined, NOTHING_KNOWN, tally, opts);
@@ -244,9 +258,14 @@ export class TreeReader {
     if (tally.files > this.maxFiles) throw (tally.failed ??= tooManyFiles(tally.dir, this.maxFiles));
   }
 
-  private async readTree(oid: string, path: string) {
-    const { tree } = await this.slot(() => corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })));
+  /** Trees git listed for the read under way (ls-tree.ts), by oid. */
+  private listed?: Map<string, TreeEntry[]>;
+
+  private async readTree(oid: string, path: string): Promise<readonly TreeEntry[]> {
+    const listed = this.listed?.get(oid);
+    const tree = listed ?? (await this.slot(() => corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })))).tree as TreeEntry[];
     this.stats.treesRead++;
+    if (listed) this.stats.treesFromGit++;
     return tree;
   }
 

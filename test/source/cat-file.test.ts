@@ -30,7 +30,7 @@ async function withGit<T>(git: string, fn: () => Promise<T>): Promise<T> {
 }
 const withoutGit = <T>(fn: () => Promise<T>) => withGit('', fn);
 
-const leftInTmp = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`convergit-cat-file-${process.pid}-`));
+const leftInTmp = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`convergit-git-${process.pid}-`));
 
 test('catFileBlobs: each blob as git has it, loose and packed; a tree and a missing object left out; no git or no repository: undefined', async () => {
   const repo = makeRepo({ 'a.yaml': 'a: 1\n', 'dir/b.yaml': 'b: 2\n' });

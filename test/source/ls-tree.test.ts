@@ -1,0 +1,79 @@
+// A first read's trees listed by git at once (src/source/ls-tree.ts): each tree's entries as isomorphic-git reads
+// them (order, modes, symlinks, submodules, odd names), and a source's cold read the same with git as without.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import git from 'isomorphic-git';
+import * as fs from 'node:fs';
+import { makeRepo } from '../support/git-repo.ts';
+import { listTrees } from '../../src/source/ls-tree.ts';
+import { sourceFor } from './helpers.ts';
+
+/** Runs `fn` with CONVERGIT_GIT set to `value` ('': git off). */
+async function withGit<T>(value: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.CONVERGIT_GIT;
+  process.env.CONVERGIT_GIT = value;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.CONVERGIT_GIT;
+    else process.env.CONVERGIT_GIT = before;
+  }
+}
+
+function oddRepo() {
+  const repo = makeRepo({
+    'deploy/a.yaml': 'a: 1\n', 'deploy/b c.yaml': 'b: 2\n', 'deploy/ünï\tcode.yaml': 'u: 3\n', 'deploy/x/y/z.yaml': 'z: 4\n',
+    'deploy/x/run.sh': '#!/bin/sh\n', 'deploy/x-y.yaml': 'xy: 5\n', 'deploy/x.yaml': 'x: 6\n', 'other/o.yaml': 'o: 7\n',
+  });
+  fs.symlinkSync('a.yaml', join(repo.dir, 'deploy/link.yaml'));
+  fs.chmodSync(join(repo.dir, 'deploy/x/run.sh'), 0o755);
+  // A submodule's entry (a commit in a tree), as `git submodule add` leaves one.
+  repo.commit('odd entries');
+  repo.git('update-index', '--add', '--cacheinfo', `160000,${'a'.repeat(40)},deploy/sub`);
+  repo.git('commit', '-q', '-m', 'a submodule'); // not commit(), whose `git add -A` drops an entry with no folder
+  return repo;
+}
+
+test('every tree under the one asked, each as isomorphic-git reads it', async () => {
+  const repo = oddRepo();
+  try {
+    const gitdir = join(repo.dir, '.git');
+    const root = repo.git('rev-parse', 'HEAD^{tree}');
+    const trees = await listTrees(gitdir, root);
+    assert.ok(trees);
+    assert.is(trees.size, 5, 'root, deploy, deploy/x, deploy/x/y, other');
+    for (const [oid, entries] of trees) {
+      const { tree } = await git.readTree({ fs, gitdir, oid });
+      assert.equal(entries, tree, oid);
+    }
+    assert.ok(trees.get(repo.git('rev-parse', 'HEAD:deploy'))!.some((e) => e.type === 'commit' && e.path === 'sub'));
+    assert.is(await withGit('', () => listTrees(gitdir, root)), undefined, 'git off');
+    assert.is(await listTrees(gitdir, 'f'.repeat(40)), undefined, 'no such tree');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a cold read lists its trees through git and reads what it reads without git; the next read walks as before', async () => {
+  const repo = oddRepo();
+  try {
+    const sha = repo.git('rev-parse', 'HEAD');
+    const withGit_ = sourceFor(repo.dir, { path: 'deploy' });
+    const read = await withGit_.read(sha);
+    assert.is(withGit_.stats.treesFromGit, 3, 'deploy, deploy/x, deploy/x/y (the root, walked to the path, as before)');
+    const without = sourceFor(repo.dir, { path: 'deploy' });
+    assert.equal(await withGit('', () => without.read(sha)), read);
+    assert.is(without.stats.treesFromGit, 0);
+    assert.is(without.stats.treesRead, withGit_.stats.treesRead);
+    repo.write('deploy/x/y/z.yaml', 'z: 5\n');
+    const next = repo.commit('one file');
+    const before = withGit_.stats.treesFromGit;
+    await withGit_.read(next);
+    assert.is(withGit_.stats.treesFromGit, before, 'an incremental read reads its few trees itself');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test.run();
