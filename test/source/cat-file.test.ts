@@ -10,24 +10,13 @@ import { join } from 'node:path';
 import { makeRepo, type TestRepo } from '../support/git-repo.ts';
 import { catFileBlobs } from '../../src/source/cat-file.ts';
 import { BATCH_MIN } from '../../src/source/tree-reader.ts';
-import { damage, sourceError, sourceFor } from './helpers.ts';
+import { damage, sourceError, sourceFor, withGit } from './helpers.ts';
 
 /** `n` manifests in a few folders, each its own blob. */
 function manyFiles(n: number): TestRepo {
   return makeRepo(Object.fromEntries(Array.from({ length: n }, (_, i) => [`deploy/team-${i % 4}/cm-${i}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  v: "${i}"\n`])));
 }
 
-/** Runs `fn` with CONVERGIT_GIT set to `git` ('' by default: the batch off). */
-async function withGit<T>(git: string, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.CONVERGIT_GIT;
-  process.env.CONVERGIT_GIT = git;
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.CONVERGIT_GIT;
-    else process.env.CONVERGIT_GIT = before;
-  }
-}
 const withoutGit = <T>(fn: () => Promise<T>) => withGit('', fn);
 
 const leftInTmp = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`convergit-git-${process.pid}-`));

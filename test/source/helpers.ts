@@ -47,3 +47,15 @@ export function damage(repo: TestRepo, blob: string, pack?: string): string {
   writeFileSync(file, bytes);
   return name.slice(0, -5);
 }
+
+/** Runs `fn` with CONVERGIT_GIT set to `git` ('': the source reads everything itself, without git; src/source/cat-file.ts). */
+export async function withGit<T>(git: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.CONVERGIT_GIT;
+  process.env.CONVERGIT_GIT = git;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.CONVERGIT_GIT;
+    else process.env.CONVERGIT_GIT = before;
+  }
+}

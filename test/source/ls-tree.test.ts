@@ -7,19 +7,8 @@ import git from 'isomorphic-git';
 import * as fs from 'node:fs';
 import { makeRepo } from '../support/git-repo.ts';
 import { listTrees } from '../../src/source/ls-tree.ts';
-import { sourceFor } from './helpers.ts';
+import { sourceFor, withGit } from './helpers.ts';
 
-/** Runs `fn` with CONVERGIT_GIT set to `value` ('': git off). */
-async function withGit<T>(value: string, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.CONVERGIT_GIT;
-  process.env.CONVERGIT_GIT = value;
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.CONVERGIT_GIT;
-    else process.env.CONVERGIT_GIT = before;
-  }
-}
 
 function oddRepo() {
   const repo = makeRepo({
