@@ -46,13 +46,13 @@ test(`a read of ${BATCH_MIN} blobs or more asks git, and gives what reading them
   try {
     const sha = repo.git('rev-parse', 'HEAD');
     const batched = sourceFor(repo.dir, { path: 'deploy' });
-    const withGit = await batched.read(sha);
+    const viaGit = await batched.read(sha);
     assert.is(batched.stats.blobsFromGit, BATCH_MIN + 10);
     assert.is(batched.stats.blobsRead, BATCH_MIN + 10);
     const alone = sourceFor(repo.dir, { path: 'deploy' });
     const without = await withoutGit(() => alone.read(sha));
     assert.is(alone.stats.blobsFromGit, 0);
-    assert.equal(withGit, without);
+    assert.equal(viaGit, without);
     // A one-file commit's read stays here.
     repo.write('deploy/team-0/cm-0.yaml', 'changed: true\n');
     const next = repo.commit('one file');
