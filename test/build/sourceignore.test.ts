@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeRepo } from '../support/git-repo.ts';
+import { existsSync, readdirSync } from 'node:fs';
 import { SourceIgnore } from '../../src/build/source-ignore.ts';
 import { configMap, deployment, kustomizeMissing, loadAt } from './helpers.ts';
 
@@ -11,6 +12,30 @@ test("Flux's default exclusions apply without any .sourceignore: CI configs, VCS
     assert.ok(s.ignores(p), p);
   }
   for (const p of ['apps/web.yaml', 'ci.yml', 'apps/github/x.yaml']) assert.not.ok(s.ignores(p), p);
+  // A path not as a tree gives it (empty segments): the same answer.
+  for (const p of ['/.github/x.yaml', 'a//.git/x.yaml', 'apps/.sops.yaml/', '//cloudbuild.yaml']) assert.ok(s.ignores(p), p);
+  for (const p of ['/apps/web.yaml', 'apps//web.yaml', '', '/']) assert.not.ok(s.ignores(p), p);
+});
+
+test("Flux's defaults decided by name (no .sourceignore) as the ignore library decides them (one with a comment only)", () => {
+  const byName = new SourceIgnore([]);
+  const byLibrary = new SourceIgnore([{ path: '.sourceignore', content: '# nothing but the defaults\n' }]);
+  const names = ['a.yaml', '.git', '.GIT', '.github', '.Github', '.circleci', 'github', 'cloudbuild.yaml', 'CloudBuild.YAML',
+    '.sops.yaml', '.flux.yaml', '.goreleaser.yml', '.travis.yml', '.gitlab-ci.yml', 'appveyor.yml', '.drone.yml',
+    'codeship-services.yml', 'codeship-steps.yml', '.gitignore', '.gitmodules', '.gitattributes', 'img.JPG', 'a.jpeg',
+    '.jpg', 'x.gif', 'x.png', 'x.wmv', 'x.flv', 'x.tar.gz', 'x.tar', 'x.gz', 'x.zip', 'x.zip.yaml', 'pic.jpeg.yaml',
+    'cloudbuild.yml', 'x.travis.yml', 'travis.yml', 'git', '.gitx', 'Kustomization', '.sourceignore'];
+  const paths = [...names, ...names.map((n) => `apps/${n}`), ...names.map((n) => `a/${n}/b.yaml`), ...names.map((n) => `${n}/x/c.yaml`)];
+  // And every path of the corpus of real repositories, where it is.
+  const corpus = new URL('../../../shared/corpus/', import.meta.url);
+  if (existsSync(corpus)) paths.push(...readdirSync(corpus, { recursive: true }).map(String));
+  let excluded = 0;
+  for (const p of paths) for (const dir of [false, true]) {
+    const want = byLibrary.ignores(p, dir);
+    assert.is(byName.ignores(p, dir), want, `${p}${dir ? '/' : ''}`);
+    if (want) excluded++;
+  }
+  assert.ok(excluded > 100, `${excluded} excluded: the check could fail`);
 });
 
 test('gitignore syntax: folders, anchors, globs and negations; a folder excluded stays excluded whole', () => {
