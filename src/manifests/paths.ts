@@ -7,7 +7,9 @@ export type Path = readonly (string | number)[];
 const escape = (s: string) => (s.includes('~') || s.includes('/') ? s.replace(/~/g, '~0').replace(/\//g, '~1') : s);
 const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
-export const toPointer = (path: Path) => path.map((s) => '/' + escape(String(s))).join('');
+export const toPointer = (path: Path) => path.map(segmentPointer).join('');
+/** One segment's pointer (`toPointer([s])` without its two arrays: placing a file's fields makes one for each). */
+export const segmentPointer = (s: string | number) => '/' + escape(String(s));
 
 /** Splits a JSON pointer; a segment is a number when the value it indexes into is an array. */
 export function fromPointer(pointer: string, root: unknown): (string | number)[] {

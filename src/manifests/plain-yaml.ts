@@ -7,7 +7,7 @@
 // errors and the unusual keep one reading. A test holds both parses equal (values and positions) on the corpus and
 // on generated documents.
 import yaml4 from 'js-yaml-4';
-import { toPointer } from './paths.ts';
+import { segmentPointer } from './paths.ts';
 import { DocPositions, LineIndex } from './positions.ts';
 import type { ParsedDoc } from './parse.ts';
 import { IMPLICIT_TAGS } from './yaml-tags.ts';
@@ -126,7 +126,7 @@ function place(source: string, outer: Node, pointer: string, offsets: Map<string
       const key = inside[i];
       // An integer-like key comes first in Object.keys, whatever its place: not the key written here.
       if (typeof key.result !== 'string' || key.result !== keys[k] || !isKey(source, key)) throw new Unplaced();
-      const at = pointer + toPointer([key.result]);
+      const at = pointer + segmentPointer(key.result);
       offsets.set(at, key.at);
       k++;
       const value = inside[i + 1];

@@ -1,7 +1,7 @@
 // Where each field was written. js-yaml's event stream carries source offsets for every node; one walk over it
 // records, per document, the offset of each field path (a mapping entry at its key, a list item at its start).
 import { EVENT_ID, SCALAR_STYLE, getScalarValue, type Event } from 'js-yaml';
-import { toPointer, type Path } from './paths.ts';
+import { segmentPointer, toPointer, type Path } from './paths.ts';
 
 export interface Position { line: number; column: number } // 1-based
 
@@ -278,7 +278,7 @@ export function documentPositions(events: readonly Event[], source: string, inde
       isKey = true;
     } else {
       const seg = top.seq ? String(top.index) : top.key!;
-      pointer = top.pointer === null ? null : top.pointer + toPointer([seg]);
+      pointer = top.pointer === null ? null : top.pointer + segmentPointer(seg);
       if (pointer !== null) offsets.set(pointer, top.seq ? start : top.keyAt);
     }
     if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) {
