@@ -75,8 +75,9 @@ export class SourceIgnore {
     for (const d of this.domains) {
       if (d.dir && !path.startsWith(d.dir + '/')) continue;
       const rel = d.dir ? path.slice(d.dir.length + 1) : path;
-      // The folders above were decided already (folderIgnored): the name alone is left.
-      if (!d.rules) return defaultExcluded(rel.slice(rel.lastIndexOf('/') + 1), dir);
+      // Each name on the way, as the library's rules match a path's folders too (a deeper rule that let a folder in
+      // does not let the root's defaults pass what is below it).
+      if (!d.rules) return rel.split('/').some((name, i, names) => defaultExcluded(name, dir || i < names.length - 1));
       const r = d.rules.test(dir ? `${rel}/` : rel);
       if (r.ignored) return true;
       if (r.unignored) return false;

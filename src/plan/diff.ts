@@ -8,16 +8,12 @@ export type { Operation };
 
 /** The part of an object that git owns: everything but status and server-set metadata. */
 export function owned(o: KubeObject): Record<string, unknown> {
-  // One pass over the keys: a rest pattern and a spread copied each of 20,000 objects twice (~50 ms of a plan).
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(o)) if (k !== 'status' && k !== 'metadata') out[k] = (o as Record<string, unknown>)[k];
-  const { metadata } = o;
+  const { status: _status, metadata, ...body } = o;
   const meta: Record<string, unknown> = { name: metadata.name };
   if (metadata.namespace !== undefined) meta.namespace = metadata.namespace;
   if (metadata.labels && Object.keys(metadata.labels).length) meta.labels = metadata.labels;
   if (metadata.annotations && Object.keys(metadata.annotations).length) meta.annotations = metadata.annotations;
-  out.metadata = meta;
-  return out;
+  return { ...body, metadata: meta };
 }
 
 /**

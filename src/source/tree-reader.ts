@@ -73,6 +73,8 @@ class KnownBlobs implements Known {
 interface Tally {
   files: number; dir: string; listing: number; listed: Promise<void>; allListed: () => void; failed?: Error;
   wanted: Set<string>; batch?: Promise<Map<string, Uint8Array> | undefined>;
+  /** The read's trees, where git listed them (ls-tree.ts). */
+  trees?: Map<string, TreeEntry[]>;
 }
 function newTally(dir: string): Tally {
   let allListed!: () => void;
@@ -152,13 +154,8 @@ export class TreeReader {
     // Manifest files of this read, counted as their trees are listed.
     const tally = newTally(dir);
     // A walk of every tree (no last read whose folders it reuses): listed by git at once where it can (ls-tree.ts).
-    // Tree entries are facts of their oid: a read beside this one may use them too.
-    this.listed = opts.unread || !this.last ? await listTrees(this.gitdir, tree) : undefined;
-    try {
-      return await this.walk(tree, dir, tally, opts);
-    } finally {
-      this.listed = undefined;
-    }
+    if (opts.unread || !this.last) tally.trees = await listTrees(this.gitdir, tree);
+    return this.walk(tree, dir, tally, opts);
   }
 
   private async walk(tree: string, dir: string, tally: Tally, opts: ReadOptions): Promise<SourceFile[]> {
@@ -187,7 +184,7 @@ export class TreeReader {
     const files: SourceFile[] = [];
     const warnings: Issue[] = [];
     const warn = (file: string, message: string) => warnings.push({ severity: 'warning', file, line: 1, column: 1, message });
-    const entries = await this.readTree(oid, dir);
+    const entries = await this.readTree(oid, dir, tally.trees);
     // What a file of this read may have been before (moved within it, or from a folder now gone).
     if (prev) {
       known.offer(prev.own);
@@ -258,14 +255,12 @@ export class TreeReader {
     if (tally.files > this.maxFiles) throw (tally.failed ??= tooManyFiles(tally.dir, this.maxFiles));
   }
 
-  /** Trees git listed for the read under way (ls-tree.ts), by oid. */
-  private listed?: Map<string, TreeEntry[]>;
-
-  private async readTree(oid: string, path: string): Promise<readonly TreeEntry[]> {
-    const listed = this.listed?.get(oid);
-    const tree = listed ?? (await this.slot(() => corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })))).tree as TreeEntry[];
+  /** `listed`: the trees git listed for the read under way (ls-tree.ts), by oid. */
+  private async readTree(oid: string, path: string, listed?: Map<string, TreeEntry[]>): Promise<readonly TreeEntry[]> {
+    const known = listed?.get(oid);
+    const tree = known ?? (await this.slot(() => corrupt(`tree ${oid} at '${path || '/'}'`, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache })))).tree as TreeEntry[];
     this.stats.treesRead++;
-    if (listed) this.stats.treesFromGit++;
+    if (known) this.stats.treesFromGit++;
     return tree;
   }
 

@@ -36,6 +36,14 @@ test("Flux's defaults decided by name (no .sourceignore) as the ignore library d
     if (want) excluded++;
   }
   assert.ok(excluded > 100, `${excluded} excluded: the check could fail`);
+  // A deeper .sourceignore that lets a folder in does not let the root's defaults pass what is below it.
+  const nested = { path: 'a/.sourceignore', content: '!.github/\n!*.png\n' };
+  const nestedByName = new SourceIgnore([nested]);
+  const nestedByLibrary = new SourceIgnore([nested, { path: '.sourceignore', content: '# nothing but the defaults\n' }]);
+  for (const p of ['a/.github/x.yaml', 'a/b/.github/x.yaml', 'a/.github', 'a/x.png', 'a/x.png/y.yaml', 'a/.git/x.yaml', 'a/ok.yaml']) {
+    for (const dir of [false, true]) assert.is(nestedByName.ignores(p, dir), nestedByLibrary.ignores(p, dir), `${p}${dir ? '/' : ''}`);
+  }
+  assert.ok(nestedByName.ignores('a/.github/x.yaml'), 'as git: nothing inside an excluded folder comes back');
 });
 
 test('gitignore syntax: folders, anchors, globs and negations; a folder excluded stays excluded whole', () => {

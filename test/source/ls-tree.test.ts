@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { makeRepo } from '../support/git-repo.ts';
 import { listTrees } from '../../src/source/ls-tree.ts';
 import { sourceFor, withGit } from './helpers.ts';
@@ -60,6 +61,35 @@ test('a cold read lists its trees through git and reads what it reads without gi
     const before = withGit_.stats.treesFromGit;
     await withGit_.read(next);
     assert.is(withGit_.stats.treesFromGit, before, 'an incremental read reads its few trees itself');
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a tree isomorphic-git refuses (`..`, `.git`, a backslash) or two names alike: not listed, so the read refuses it as without git', async () => {
+  const repo = makeRepo({ 'deploy/a.yaml': 'a: 1\n' });
+  try {
+    const gitdir = join(repo.dir, '.git');
+    const blob = repo.git('rev-parse', 'HEAD:deploy/a.yaml');
+    const mktree = (lines: string[]) => execFileSync('git', ['mktree'], { cwd: repo.dir, input: lines.map((l) => `${l}\n`).join(''), encoding: 'utf8' }).trim();
+    for (const name of ['..', '.GIT', '.git. ', 'git~1', 'a\\b.yaml']) {
+      const bad = mktree([`100644 blob ${blob}\t${name}`, `100644 blob ${blob}\tok.yaml`]);
+      assert.is(await listTrees(gitdir, mktree([`040000 tree ${bad}\tdeploy`])), undefined, name);
+      // A commit of it, read cold with and without git: the same refusal.
+      const commit = execFileSync('git', ['commit-tree', mktree([`040000 tree ${bad}\tdeploy`]), '-m', 'bad'], { cwd: repo.dir, encoding: 'utf8' }).trim();
+      const errors = [];
+      for (const git of ['git', '']) errors.push(await withGit(git, () => sourceFor(repo.dir, { path: 'deploy' }).read(commit).then(() => 'read', (e: Error) => e.message)));
+      assert.match(errors[0], /unsafe/, `${name}: ${errors[0]}`);
+      assert.is(errors[0], errors[1], name);
+    }
+    // Two folders whose names decode alike (invalid UTF-8): each keeps its own entries, or none is listed.
+    const x = mktree([`100644 blob ${blob}\tx.yaml`]), y = mktree([`100644 blob ${repo.git('hash-object', '-w', '--stdin')}\ty.yaml`]);
+    const root = execFileSync('git', ['mktree'], { cwd: repo.dir, input: Buffer.concat([Buffer.from(`040000 tree ${x}\td`), Buffer.from([0xfe]), Buffer.from(`\n040000 tree ${y}\td`), Buffer.from([0xff]), Buffer.from('\n')]) }).toString().trim();
+    const listed = await listTrees(gitdir, root);
+    if (listed) {
+      assert.equal(listed.get(x)!.map((e) => e.path), ['x.yaml']);
+      assert.equal(listed.get(y)!.map((e) => e.path), ['y.yaml']);
+    }
   } finally {
     repo.cleanup();
   }
