@@ -6,11 +6,11 @@
 // serve is not run here (it would start the example's pods); it writes its own cache once started. Called by
 // scripts/prepare.mjs after the bundles are built; a failure costs the first runs their compile, not the install.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shippedName } from '../bin/run-bundle.js';
+import { cacheName, shippedName } from '../bin/run-bundle.js';
 
 const root = new URL('..', import.meta.url);
 const out = fileURLToPath(new URL('build/code-cache/', root));
@@ -31,16 +31,16 @@ try {
   // The flags and folders of a plain run: V8 refuses a cache made under other flags.
   const env = { ...process.env, CONVERGIT_CODE_CACHE: out, XDG_CACHE_HOME: path.join(tmp, 'cache') };
   for (const name of ['CONVERGIT_V8_FLAGS', 'CONVERGIT_NO_BUILD', 'NODE_OPTIONS']) delete env[name];
+  const bundle = fileURLToPath(new URL('build/bundle/serve.cjs', root));
+  const source = readFileSync(bundle, 'utf8');
   for (const args of [['validate', '--repo', repo], ['plan', '--repo', repo, '--ref', 'main', '--data-dir', data]]) {
     const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 120_000 });
     if (r.error) throw r.error;
     if (r.status !== 0 && r.status !== 2) throw new Error(`${args[0]} exited with ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').at(-1)}`);
+    // Written under the user's name for this bundle (as this process, with no node flags of its own, names it);
+    // shipped by the bundle's text instead (bin/run-bundle.js): found wherever this build is installed.
+    renameSync(path.join(out, cacheName(bundle, args[0])), path.join(out, shippedName(source, args[0])));
   }
-  const made = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.bin')) : [];
-  if (made.length !== 2) throw new Error(`wrote ${made.join(', ') || 'nothing'}`);
-  // Named by the bundle's text, not by where it is (bin/run-bundle.js): found wherever this build is installed.
-  const source = readFileSync(fileURLToPath(new URL('build/bundle/serve.cjs', root)), 'utf8');
-  for (const f of made) renameSync(path.join(out, f), path.join(out, shippedName(source, f.slice(f.indexOf('-') + 1, -'.bin'.length))));
 } catch (e) {
   rmSync(out, { recursive: true, force: true });
   console.log(`convergit: no code cache shipped (${e.message}); the first validate and plan compile what they run`);

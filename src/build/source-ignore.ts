@@ -22,7 +22,7 @@ export const FLUX_DEFAULTS = [
 const DEFAULT_NAMES = new Set(FLUX_DEFAULTS.filter((p) => !p.endsWith('/') && !p.startsWith('*.')).map((p) => p.replace(/^\*\*\//, '')));
 const DEFAULT_FOLDERS = new Set(FLUX_DEFAULTS.filter((p) => p.endsWith('/')).map((p) => p.slice(0, -1)));
 const DEFAULT_EXTENSIONS = FLUX_DEFAULTS.filter((p) => p.startsWith('*.')).map((p) => p.slice(1));
-export function defaultExcluded(name: string, dir: boolean): boolean {
+function defaultExcluded(name: string, dir: boolean): boolean {
   const n = name.toLowerCase();
   return DEFAULT_NAMES.has(n) || (dir && DEFAULT_FOLDERS.has(n)) || DEFAULT_EXTENSIONS.some((e) => n.endsWith(e));
 }

@@ -1,9 +1,9 @@
-// A first read's trees listed by git at once (`git ls-tree -r -t -z`, cat-file.ts's gitOutput): one process for every
+// A first read's trees listed by git at once (`git ls-tree -r -t -z`, git-output.ts): one process for every
 // folder under the manifests' folder, where isomorphic-git read each tree object (the pack's index loaded, each
 // inflated in JavaScript and parsed): ~0.1 s of a cold read of 10,000 files in 100 folders. An accelerator only, as
 // the blobs' batch: without git, or for a listing isomorphic-git would refuse or that is not plain, the trees are read
 // one by one as before, which says what is wrong.
-import { gitOutput } from './cat-file.ts';
+import { gitOutput } from './git-output.ts';
 
 /** A tree's entry as isomorphic-git's readTree gives it. */
 export interface TreeEntry { mode: string; path: string; oid: string; type: 'blob' | 'tree' | 'commit' }

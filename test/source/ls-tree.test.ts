@@ -90,6 +90,12 @@ test('a tree isomorphic-git refuses (`..`, `.git`, a backslash) or two names ali
       assert.equal(listed.get(x)!.map((e) => e.path), ['x.yaml']);
       assert.equal(listed.get(y)!.map((e) => e.path), ['y.yaml']);
     }
+    // Whichever: a cold read of it with git reads what one without git reads, each folder with its own file.
+    const both = execFileSync('git', ['commit-tree', root, '-m', 'alike'], { cwd: repo.dir, encoding: 'utf8' }).trim();
+    const withIt = await withGit('git', () => sourceFor(repo.dir).read(both));
+    const without = await withGit('', () => sourceFor(repo.dir).read(both));
+    assert.equal(withIt.files.map((f) => f.path.slice(2)), ['/x.yaml', '/y.yaml']);
+    assert.equal(withIt, without);
   } finally {
     repo.cleanup();
   }
