@@ -1,6 +1,7 @@
 // Built output by input key (the tree oids a build read, the tool's version): an unchanged kustomization is not
 // rebuilt on the next commit. Kept in memory, and in a folder when one is given (serve: <data-dir>/builds, the
-// CLI: the user's cache folder), so a pre-commit hook or a restarted serve does not rebuild either.
+// CLI: the user's cache folder), so a pre-commit hook or a restarted serve does not rebuild either. Other folders can
+// be read too, never written (`alsoFrom`: `plan --data-dir` reads serve's <data-dir>/builds).
 import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileWhole } from '../store/durable-file.ts';
@@ -12,7 +13,8 @@ const MAX_FILES = 1024;
 export class BuildCache {
   private memory = new Map<string, string>();
 
-  constructor(private dir?: string) {}
+  /** `alsoFrom`: folders of other build caches, read for what `dir` lacks. */
+  constructor(private dir?: string, private alsoFrom: string[] = []) {}
 
   async get(key: string): Promise<string | undefined> {
     const hit = this.memory.get(key);
@@ -24,8 +26,16 @@ export class BuildCache {
       this.remember(key, text);
       const now = new Date();
       await utimes(file, now, now).catch(() => {}); // used: kept longer
+      return text;
     }
-    return text;
+    for (const other of this.alsoFrom) {
+      const theirs = await readFile(join(other, `${key}.yaml`), 'utf8').catch(() => undefined);
+      if (theirs !== undefined) {
+        this.remember(key, theirs);
+        return theirs;
+      }
+    }
+    return undefined;
   }
 
   async set(key: string, output: string): Promise<void> {

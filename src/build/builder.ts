@@ -21,6 +21,11 @@ export interface BuilderOptions {
    * file is not loaded again after a restart or by the next validate or plan; none when absent.
    */
   loadCacheDir?: string;
+  /**
+   * Data folders of a serve whose caches (<data-dir>/builds and loads) are read for what this builder's lack, never
+   * written: plan --data-dir, so that a first plan on serve's machine builds and loads only what serve has not.
+   */
+  alsoFrom?: string[];
   /** Writes the load cache this long after a load instead of in it (serve: not in the way of the sync); default 0. */
   loadCacheWriteDelayMs?: number;
 }
@@ -39,7 +44,7 @@ export class Builder {
   readonly cache: BuildCache;
 
   constructor(private opts: BuilderOptions = {}) {
-    this.cache = new BuildCache(opts.cacheDir);
+    this.cache = new BuildCache(opts.cacheDir, (opts.alsoFrom ?? []).map((d) => join(d, 'builds')));
   }
 
   private loadCache?: Promise<DiskLoadCache | undefined>;
@@ -47,7 +52,7 @@ export class Builder {
   /** The load cache of loadCacheDir, opened on first use; undefined without one. */
   loads(): Promise<DiskLoadCache | undefined> {
     const dir = this.opts.loadCacheDir;
-    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { writeDelayMs: this.opts.loadCacheWriteDelayMs }).catch(() => undefined) : Promise.resolve(undefined));
+    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { writeDelayMs: this.opts.loadCacheWriteDelayMs, alsoFrom: (this.opts.alsoFrom ?? []).map((d) => join(d, 'loads')) }).catch(() => undefined) : Promise.resolve(undefined));
   }
 
   /** Writes what the load cache has not written yet (a delayed write's entries). */

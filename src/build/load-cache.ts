@@ -6,7 +6,9 @@
 // rewritten with only what this process used. Entries are serialised when written, not when set, and serve
 // writes a few seconds after a load (writeDelayMs): the entries a cold start's main thread loaded itself (~4,700 of
 // 10,000, ~0.5 s of CPU) are serialised after its first sync, not in it (issue 14), in the background (pauses());
-// those the parse workers made as text go as they come.
+// those the parse workers made as text go as they come. Other load caches can be read too, never written (`alsoFrom`:
+// `plan --data-dir` reads serve's <data-dir>/loads, so a first plan on serve's machine parses what serve did not).
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -45,13 +47,20 @@ export class DiskLoadCache implements LoadCache {
   /** close() was called: no more pauses; `wake` ends the one under way. */
   private hurry = false;
   private wake?: () => void;
+  /** Files of other load caches (alsoFrom) not read yet: read at the first key this one lacks. */
+  private others: string[] = [];
 
   private constructor(private readonly file: string, private readonly header: string, private readonly maxBytes: number, private readonly writeDelayMs = 0) {}
 
-  /** `writeDelayMs`: flush() writes that much later (what more loads add by then goes with it); close() writes now. */
-  static async open(dir: string, opts: { fingerprint?: string; maxBytes?: number; writeDelayMs?: number } = {}): Promise<DiskLoadCache> {
+  /**
+   * `writeDelayMs`: flush() writes that much later (what more loads add by then goes with it); close() writes now.
+   * `alsoFrom`: folders of other load caches, read (not written) for the entries this one lacks, when the first is
+   * asked for: a warm cache of its own reads nothing more.
+   */
+  static async open(dir: string, opts: { fingerprint?: string; maxBytes?: number; writeDelayMs?: number; alsoFrom?: string[] } = {}): Promise<DiskLoadCache> {
     const header = JSON.stringify({ format: FORMAT, code: opts.fingerprint ?? codeFingerprint() });
     const cache = new DiskLoadCache(join(dir, FILE), header, opts.maxBytes ?? MAX_BYTES, opts.writeDelayMs);
+    cache.others = (opts.alsoFrom ?? []).map((d) => join(d, FILE)).filter((f) => f !== cache.file);
     const text = await readFile(cache.file, 'utf8').catch(() => undefined);
     if (text !== undefined && text.startsWith(`${header}\n`)) {
       cache.fresh = false;
@@ -62,6 +71,7 @@ export class DiskLoadCache implements LoadCache {
   }
 
   get(key: string): unknown {
+    if (this.others.length && !this.has(key)) this.readOthers();
     const text = this.lines.get(key) ?? jsonOf(this.added.get(key) ?? this.inWrite.get(key));
     if (text === undefined) {
       this.stats.misses++;
@@ -78,7 +88,26 @@ export class DiskLoadCache implements LoadCache {
   }
 
   has(key: string): boolean {
-    return this.lines.has(key) || this.added.has(key) || this.inWrite.has(key);
+    if (this.lines.has(key) || this.added.has(key) || this.inWrite.has(key)) return true;
+    if (!this.others.length) return false;
+    this.readOthers();
+    return this.lines.has(key);
+  }
+
+  /**
+   * The other caches' entries this one lacks (one of another code is not read; a line being appended as it is read
+   * fails its checksum). Kept as read, not copied into this one's file: what this process loads itself is.
+   */
+  private readOthers() {
+    for (const file of this.others.splice(0)) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue; // none there, or not ours to read: only time lost
+      }
+      if (text.startsWith(`${this.header}\n`)) this.read(text.slice(this.header.length + 1), true);
+    }
   }
 
   set(key: string, value: unknown, opts: { json?: boolean; lazy?: boolean } = {}): void {
@@ -168,7 +197,8 @@ export class DiskLoadCache implements LoadCache {
     }
   }
 
-  private read(body: string) {
+  /** `lacking`: only the keys not held already (another cache's lines: this one's own are newer for it). */
+  private read(body: string, lacking = false) {
     for (let at = 0; at < body.length;) {
       let end = body.indexOf('\n', at);
       if (end < 0) end = body.length; // a torn last line: its checksum fails
@@ -176,8 +206,8 @@ export class DiskLoadCache implements LoadCache {
       const tab2 = tab1 < 0 ? -1 : body.indexOf('\t', tab1 + 1); // no key holds a tab (written())
       if (tab1 > at && tab2 > tab1 && tab2 < end && body.slice(at, tab1) === sum(body.slice(tab1 + 1, end))) {
         const k = keyRead(body.slice(tab1 + 1, tab2));
-        if (k !== undefined) this.lines.set(k, body.slice(tab2 + 1, end));
-        else this.stats.skipped++;
+        if (k === undefined) this.stats.skipped++;
+        else if (!lacking || !(this.lines.has(k) || this.added.has(k) || this.inWrite.has(k))) this.lines.set(k, body.slice(tab2 + 1, end));
       } else this.stats.skipped++;
       at = end + 1;
     }

@@ -43,7 +43,9 @@ export async function plan(opts: PlanOptions): Promise<number> {
   const against = async (): Promise<PlanAgainst> => server ? { live: await liveFromServer(server.getJson), source: 'server', name: server.url }
     : opts.dataDir ? { live: await liveFromDataDir(path.resolve(opts.dataDir)), source: 'data-dir', name: opts.dataDir }
       : { base: opts.base, branch: opts.branch };
-  const builder = new Builder({ cacheDir: userBuildCacheDir(), loadCacheDir: userLoadCacheDir() });
+  // Against serve's data folder, what serve built and loaded is so already (its caches, read only): a first plan on
+  // serve's machine builds and parses only what serve has not.
+  const builder = new Builder({ cacheDir: userBuildCacheDir(), loadCacheDir: userLoadCacheDir(), ...(opts.dataDir && { alsoFrom: [path.resolve(opts.dataDir)] }) });
   // Files the load cache holds loaded are not read from git at all; the others are parsed as they are read.
   const loads = await builder.loads();
   const unread = loads && unreadBy(loads, { strict: opts.strict });

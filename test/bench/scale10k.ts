@@ -6,7 +6,7 @@
 // furthest from its target. NOPROF=1 runs serve without --cpu-prof (no profile then; its memory is serve's own).
 // Asserts nothing.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
@@ -161,17 +161,19 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
     // validate and plan on a quiet machine (no serve running, the load average under 1: the loader's parse workers
     // are used only when cores are idle, never on 2 cores), with a cache folder of their own: cold (a fresh install's
     // first run: no load cache nor a code cache of the user's, only what `npm install` built: the validators and the code
-    // cache of validate and plan run on the example, scripts/train-code-cache.mjs; what CI meets), alternated with cold
-    // but for the code cache an earlier run of this size wrote (bin/run-bundle.js: from the second run on) and with no
-    // code cache at all (CONVERGIT_CODE_CACHE empty; the cold figure before 2026-12-07); alternated, as the machine's
-    // pace drifts more than a cache's gain; the medians of COLD_RUNS; then once more under the profiler for where the
-    // time goes (the profiler's own cost is not the figure's); then warm (the load cache a cold run wrote: a pre-commit
-    // hook, a second plan).
+    // cache of validate and plan run on the example, scripts/train-code-cache.mjs; what CI meets), alternated with
+    // other cases (for validate: cold but for the code cache an earlier run of this size wrote, bin/run-bundle.js, and
+    // no code cache at all, CONVERGIT_CODE_CACHE empty; for plan: no load cache anywhere, serve's taken away);
+    // alternated, as the machine's pace drifts more than a cache's gain; the medians of COLD_RUNS; then once more under
+    // the profiler for where the time goes (the profiler's own cost is not the figure's); then warm (the load cache a
+    // cold run wrote: a pre-commit hook, a second plan).
     const cacheHome = path.join(dataDir, 'cache');
     const codeCache = path.join(dataDir, 'code-cache');
     const coldRuns = Number(process.env.COLD_RUNS ?? 3);
     const middleRun = (runs: ReturnType<typeof timedProcess>[]) => [...runs].sort((a, b) => a.wall - b.wall)[Math.floor(runs.length / 2)];
-    const cli = async (name: string, args: string[], old: string) => {
+    /** A cold case beside the first: other arguments, another code cache folder ('' none); `profiled`: the one profiled. */
+    interface Case { what: string; args?: string[]; codeCache?: string; profiled?: boolean }
+    const cli = async (name: string, args: string[], what: string, others: Case[], old: string) => {
       const checked = (r: ReturnType<typeof timedProcess>) => {
         if (r.code && !(name === 'plan' && r.code === 2)) throw new Error(`${name} exited with ${r.code}`);
         return r;
@@ -183,25 +185,29 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
       };
       const quiet = await quietMachine();
       // A fully cold run's code cache is under cacheHome, removed before each run (whatever the caller's environment says).
-      const cold = (codeCacheDir = path.join(cacheHome, 'code'), nodeArgs: string[] = []) => {
+      const cold = (c: Case, nodeArgs: string[] = []) => {
         rmSync(cacheHome, { recursive: true, force: true });
-        return checked(timedProcess(args, nodeArgs, cacheHome, codeCacheDir));
+        return checked(timedProcess(c.args ?? args, nodeArgs, cacheHome, c.codeCache ?? path.join(cacheHome, 'code')));
       };
-      cold(codeCache); // writes the code cache the alternate runs find
-      // In threes, in turn first and last (ABC CBA…): a drift of the machine's pace weighs on all alike.
+      cold({ what, codeCache }); // writes the code cache of an earlier run (a case may use it)
+      const cases: Case[] = [{ what }, ...others];
+      // In turn first and last (ABC CBA…): a drift of the machine's pace weighs on all alike.
       const runs = Array.from({ length: coldRuns }, (_, i) => {
-        const three = [() => cold(), () => cold(codeCache), () => cold('')];
-        return (i % 2 ? [...three].reverse().map((f) => f()).reverse() : three.map((f) => f()));
+        const each = cases.map((c) => () => cold(c));
+        return (i % 2 ? [...each].reverse().map((f) => f()).reverse() : each.map((f) => f()));
       });
-      figure(`cold: a fresh install's first run, no load cache (the validators and code cache npm install built), median of ${coldRuns}`, runs.map((r) => r[0]), quiet, name);
-      figure(`cold but for the code cache of an earlier run of this size (from the second run on), median of ${coldRuns} alternated with those`, runs.map((r) => r[1]), quiet);
-      figure(`cold without any code cache (CONVERGIT_CODE_CACHE empty), median of ${coldRuns} alternated with those`, runs.map((r) => r[2]), quiet);
-      cold(undefined, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`]);
-      // The load cache the profiled run wrote: warm.
+      const profiled = cases.find((c) => c.profiled) ?? cases[0];
+      cases.forEach((c, k) => figure(`${c.what}, median of ${coldRuns}${k ? ' alternated with those' : ''}`, runs.map((r) => r[k]), quiet, c === profiled ? name : undefined));
+      cold(profiled, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`]);
+      // The load cache the profiled run wrote (and, for plan, serve's): warm.
       figure('warm load cache and code cache', [checked(timedProcess(args, [], cacheHome, codeCache))], await quietMachine());
     };
+    const freshInstall = "a fresh install's first run (the validators and code cache npm install built)";
     const validateArgs = ['validate', '--repo', repo.dir, '--path', 'deploy'];
-    await cli('validate', validateArgs, '5.5 s; 5.3 s on 2026-12-04');
+    await cli('validate', validateArgs, `cold: ${freshInstall}, no load cache`, [
+      { what: 'cold but for the code cache of an earlier run of this size (from the second run on)', codeCache },
+      { what: 'cold without any code cache (CONVERGIT_CODE_CACHE empty)', codeCache: '' },
+    ], '5.5 s; 5.3 s on 2026-12-04');
 
     const cpu0 = 0;
     const t0 = performance.now(), t0Epoch = Date.now();
@@ -289,8 +295,16 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
     const n = 1;
     repo.write(`deploy/team-${(n * 3) % FOLDERS}/cm-${n}.yaml`, cm(n, 999));
     repo.commit('plan me');
-    const planArgs = ['plan', '--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dataDir, 'data'), '--ref', 'main'];
-    await cli('plan', planArgs, '7.0 s; 3.6 s on 2026-12-04');
+    // Against serve's folder, a plan reads serve's load cache (what serve loaded it need not: since 2026-12-07 evening);
+    // a copy of its state alone is the plan that loads everything.
+    const planArgs = (data: string) => ['plan', '--repo', repo.dir, '--path', 'deploy', '--data-dir', data, '--ref', 'main'];
+    const stateOnly = path.join(dataDir, 'state-only');
+    mkdirSync(stateOnly);
+    for (const f of readdirSync(path.join(dataDir, 'data'))) if (/^state\./.test(f)) copyFileSync(path.join(dataDir, 'data', f), path.join(stateOnly, f));
+    await cli('plan', planArgs(path.join(dataDir, 'data')), `${freshInstall} on serve's machine: no load cache of the user's, serve's read`, [
+      { what: `cold: ${freshInstall}, no load cache anywhere (the state alone, copied from serve's folder)`, args: planArgs(stateOnly), profiled: true },
+      { what: 'cold without any code cache either (CONVERGIT_CODE_CACHE empty)', args: planArgs(stateOnly), codeCache: '' },
+    ], '7.0 s; 3.6 s on 2026-12-04');
 
     console.log(`scale targets at ${objects} objects (load average after: ${load()}):`);
     for (const f of figures) {

@@ -2,7 +2,7 @@
 // overlays, what is built and what loads alone, refusals before kustomize runs, kustomize's own errors, bounds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo } from '../support/git-repo.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -165,6 +165,19 @@ test('the cache folder answers a new process (a restarted serve, the next pre-co
     const r = await loadAt(repo.dir, sha, { builder: second });
     assert.equal(second.stats, { built: 0, cached: 1, fromLast: 0 });
     assert.ok(r.names.includes('Deployment/prod-web'));
+    // plan --data-dir: a serve's folder (<data-dir>/builds) answers what the user's own lacks, and is not written.
+    const dataDir = tempDir('convergit-serve-data-');
+    renameSync(cacheDir, join(dataDir, 'builds'));
+    const before = readdirSync(join(dataDir, 'builds'));
+    const own = tempDir('convergit-builds-');
+    const planner = new Builder({ cacheDir: own, alsoFrom: [dataDir] });
+    const third = await loadAt(repo.dir, sha, { builder: planner });
+    assert.equal(planner.stats, { built: 0, cached: 1, fromLast: 0 });
+    assert.equal(third.names, r.names);
+    assert.equal(readdirSync(join(dataDir, 'builds')), before);
+    const alone = new Builder({ cacheDir: tempDir('convergit-builds-'), alsoFrom: [tempDir('convergit-other-')] });
+    await loadAt(repo.dir, sha, { builder: alone });
+    assert.equal(alone.stats, { built: 1, cached: 0, fromLast: 0 }, 'a folder without the build: built');
   } finally {
     repo.cleanup();
   }

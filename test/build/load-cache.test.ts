@@ -146,6 +146,35 @@ test('entries of other code are not used; the file is rewritten within its bound
   }
 });
 
+test("another cache (plan --data-dir: serve's) answers what this one lacks, read at the first miss, never written", async () => {
+  const serves = tmp(), own = tmp(), foreign = tmp(), fresh = tmp();
+  try {
+    clearLoadCache();
+    const expected = summary(loadManifests(FILES, {}));
+    await loadWith(serves, FILES.slice(0, 2), {}); // serve loaded a.yaml and b.yaml
+    await loadWith(own, FILES.slice(0, 1), {}); // the user's own cache holds a.yaml
+    const theirs = readFileSync(join(serves, 'loads.ndjson'), 'utf8');
+    // Opened before serve loads c.yaml too: the other file is read when a key is first missing, not at the open.
+    const cache = await DiskLoadCache.open(own, { fingerprint: 'test', alsoFrom: [serves] });
+    await loadWith(serves, FILES, {});
+    clearLoadCache();
+    const r = loadManifests(FILES, { cache });
+    await cache.flush();
+    assert.is(summary(r), expected);
+    assert.equal({ hits: cache.stats.hits, misses: cache.stats.misses, added: cache.stats.added }, { hits: 3, misses: 0, added: 0 });
+    assert.is(readFileSync(join(own, 'loads.ndjson'), 'utf8').split('\n').filter(Boolean).length, 2, 'nothing of theirs copied into ours');
+    assert.ok(readFileSync(join(serves, 'loads.ndjson'), 'utf8').startsWith(theirs), 'theirs untouched but by their own load');
+    // A cache of other code (another version of convergit serving) answers nothing; what is loaded goes into ours.
+    await loadWith(foreign, FILES, {}, 'other code');
+    const other = await DiskLoadCache.open(fresh, { fingerprint: 'test', alsoFrom: [foreign, join(foreign, 'absent')] });
+    clearLoadCache();
+    assert.is(summary(loadManifests(FILES, { cache: other })), expected);
+    assert.equal({ hits: other.stats.hits, added: other.stats.added }, { hits: 0, added: 3 });
+  } finally {
+    for (const d of [serves, own, foreign, fresh]) rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('convergit validate answers the same from its cache as without, errors with file, line and field', async () => {
   const repo = makeRepo({ 'k8s/web.yaml': VARIANTS[1]('web', 0), 'k8s/cm.yaml': VARIANTS[0]('settings', 1), 'k8s/list.yaml': VARIANTS[4]('svc', 2) });
   const cacheHome = tmp();

@@ -20,17 +20,18 @@ const DOC = new URL('../../docs/plan-json.md', import.meta.url).pathname;
 /** Where `plan` keeps clones of remote repositories: the user's cache folder, a temp one for these tests. */
 const CACHE = mkdtempSync(path.join(tmpdir(), 'convergit-plan-cache-'));
 
-/** Runs the convergit CLI as a process: its exit code and output. */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the convergit CLI as a process: its exit code and output (an object among the arguments: more environment). */
+function cli(...args: (string | NodeJS.ProcessEnv)[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, XDG_CACHE_HOME: CACHE, ...args.find((a) => typeof a === 'object') };
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: CACHE } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args.filter((a) => typeof a === 'string')], { encoding: 'utf8', env }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
 }
 
 /** `plan` with its output parsed as JSON (the exit code kept). */
-async function planJson(...args: string[]) {
+async function planJson(...args: (string | NodeJS.ProcessEnv)[]) {
   const r = await cli('plan', ...args, '--output', 'json');
   let json: any;
   try { json = JSON.parse(r.stdout); } catch { assert.unreachable(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
@@ -272,6 +273,21 @@ test('--data-dir of a running serve: 8Gi per pod fits on no node, exit 1, and th
   assert.is(s.lastAppliedRevision, head);
   assert.equal(readdirSync(dataDir).sort(), before);
   assert.is((await cli('plan', '--repo', live.dir, '--ref', 'main', '--data-dir', dataDir, '--detailed-exitcode')).code, 0, 'main is what runs');
+
+  // A user whose own cache is empty: what serve loaded comes from its load cache (read only), so the plan loads and
+  // caches only big's web.yaml, which serve never had; the same report.
+  const home = mkdtempSync(path.join(tmpdir(), 'convergit-plan-home-'));
+  try {
+    const serves = readFileSync(path.join(dataDir, 'loads', 'loads.ndjson'), 'utf8');
+    const first = await planJson('--repo', live.dir, '--ref', 'big', '--data-dir', dataDir, { XDG_CACHE_HOME: home });
+    assert.equal(first.json, json.json);
+    const ours = readFileSync(path.join(home, 'convergit', 'loads', 'loads.ndjson'), 'utf8').split('\n').filter(Boolean);
+    assert.is(ours.length, 2, `a header and big's web.yaml only: ${ours.map((l) => l.split('\t')[1]).join(', ')}`);
+    assert.match(ours[1], /web\.yaml/);
+    assert.is(readFileSync(path.join(dataDir, 'loads', 'loads.ndjson'), 'utf8'), serves, "serve's cache not written");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test('GET /plan: the same report as the CLI with --server, in each format; an unknown format is a 400', async () => {
