@@ -19,14 +19,15 @@ export class BuildCache {
   async get(key: string): Promise<string | undefined> {
     const hit = this.memory.get(key);
     if (hit !== undefined) return hit;
-    if (!this.dir) return undefined;
-    const file = join(this.dir, `${key}.yaml`);
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text !== undefined) {
-      this.remember(key, text);
-      const now = new Date();
-      await utimes(file, now, now).catch(() => {}); // used: kept longer
-      return text;
+    if (this.dir) {
+      const file = join(this.dir, `${key}.yaml`);
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text !== undefined) {
+        this.remember(key, text);
+        const now = new Date();
+        await utimes(file, now, now).catch(() => {}); // used: kept longer
+        return text;
+      }
     }
     for (const other of this.alsoFrom) {
       const theirs = await readFile(join(other, `${key}.yaml`), 'utf8').catch(() => undefined);

@@ -187,8 +187,10 @@ async function buildUnit(unit: Unit, closure: Unit[], tree: SourceTree, ignoreFi
     }
   }
   const fingerprint = known.map((f) => `${f.path}\0${f.content}`).join('\0');
+  // And the code that exports, filters and annotates the folders: another convergit's build (an upgraded one's, a
+  // still-running serve's that plan --data-dir reads) is not this one's.
   const key = oids.every(Boolean)
-    ? createHash('sha256').update([tool.name, tool.version, unit.dir, ...dirs.map((d, i) => `${d}:${oids[i]}`), fingerprint].join('\n')).digest('hex')
+    ? createHash('sha256').update([builder.fingerprint, tool.name, tool.version, unit.dir, ...dirs.map((d, i) => `${d}:${oids[i]}`), fingerprint].join('\n')).digest('hex')
     : undefined;
   const hit = key && (await builder.cache.get(key));
   if (hit !== undefined) {

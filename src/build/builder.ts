@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildCache } from './build-cache.ts';
 import { DiskLoadCache } from './load-cache.ts';
+import { codeFingerprint } from './code-fingerprint.ts';
 import { findKustomize, runKustomize, type KustomizeTool } from './kustomize-tool.ts';
 
 export interface BuilderOptions {
@@ -23,9 +24,15 @@ export interface BuilderOptions {
   loadCacheDir?: string;
   /**
    * Data folders of a serve whose caches (<data-dir>/builds and loads) are read for what this builder's lack, never
-   * written: plan --data-dir, so that a first plan on serve's machine builds and loads only what serve has not.
+   * written: plan --data-dir, so that a first plan on serve's machine builds and loads only what serve has not. Their
+   * loads are read only beside a loadCacheDir of this builder's own.
    */
   alsoFrom?: string[];
+  /**
+   * Names the code whose builds and loads the caches hold (default: this installation's, code-fingerprint.ts): a
+   * cache of other code answers nothing.
+   */
+  fingerprint?: string;
   /** Writes the load cache this long after a load instead of in it (serve: not in the way of the sync); default 0. */
   loadCacheWriteDelayMs?: number;
 }
@@ -49,10 +56,15 @@ export class Builder {
 
   private loadCache?: Promise<DiskLoadCache | undefined>;
 
+  /** The code the caches' entries are of (BuilderOptions.fingerprint). */
+  get fingerprint(): string {
+    return this.opts.fingerprint ?? codeFingerprint();
+  }
+
   /** The load cache of loadCacheDir, opened on first use; undefined without one. */
   loads(): Promise<DiskLoadCache | undefined> {
     const dir = this.opts.loadCacheDir;
-    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { writeDelayMs: this.opts.loadCacheWriteDelayMs, alsoFrom: (this.opts.alsoFrom ?? []).map((d) => join(d, 'loads')) }).catch(() => undefined) : Promise.resolve(undefined));
+    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { fingerprint: this.opts.fingerprint, writeDelayMs: this.opts.loadCacheWriteDelayMs, alsoFrom: (this.opts.alsoFrom ?? []).map((d) => join(d, 'loads')) }).catch(() => undefined) : Promise.resolve(undefined));
   }
 
   /** Writes what the load cache has not written yet (a delayed write's entries). */

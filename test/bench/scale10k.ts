@@ -199,7 +199,8 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
       const profiled = cases.find((c) => c.profiled) ?? cases[0];
       cases.forEach((c, k) => figure(`${c.what}, median of ${coldRuns}${k ? ' alternated with those' : ''}`, runs.map((r) => r[k]), quiet, c === profiled ? name : undefined));
       cold(profiled, ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, name)}`]);
-      // The load cache the profiled run wrote (and, for plan, serve's): warm.
+      // The load cache the profiled run wrote: warm (for plan, a cache of the user's holding every file: serve's is
+      // not read).
       figure('warm load cache and code cache', [checked(timedProcess(args, [], cacheHome, codeCache))], await quietMachine());
     };
     const freshInstall = "a fresh install's first run (the validators and code cache npm install built)";

@@ -175,9 +175,14 @@ test('the cache folder answers a new process (a restarted serve, the next pre-co
     assert.equal(planner.stats, { built: 0, cached: 1, fromLast: 0 });
     assert.equal(third.names, r.names);
     assert.equal(readdirSync(join(dataDir, 'builds')), before);
+    assert.equal(readdirSync(own), [], "theirs is not copied into ours");
     const alone = new Builder({ cacheDir: tempDir('convergit-builds-'), alsoFrom: [tempDir('convergit-other-')] });
     await loadAt(repo.dir, sha, { builder: alone });
     assert.equal(alone.stats, { built: 1, cached: 0, fromLast: 0 }, 'a folder without the build: built');
+    // Another convergit's build (an upgraded one, or a serve still running the old one) is not this one's.
+    const upgraded = new Builder({ alsoFrom: [dataDir], fingerprint: 'other code' });
+    await loadAt(repo.dir, sha, { builder: upgraded });
+    assert.equal(upgraded.stats, { built: 1, cached: 0, fromLast: 0 }, "another code's build: built again");
   } finally {
     repo.cleanup();
   }

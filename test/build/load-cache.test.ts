@@ -147,7 +147,7 @@ test('entries of other code are not used; the file is rewritten within its bound
 });
 
 test("another cache (plan --data-dir: serve's) answers what this one lacks, read at the first miss, never written", async () => {
-  const serves = tmp(), own = tmp(), foreign = tmp(), fresh = tmp();
+  const serves = tmp(), own = tmp(), foreign = tmp(), fresh = tmp(), empty = tmp();
   try {
     clearLoadCache();
     const expected = summary(loadManifests(FILES, {}));
@@ -157,21 +157,31 @@ test("another cache (plan --data-dir: serve's) answers what this one lacks, read
     // Opened before serve loads c.yaml too: the other file is read when a key is first missing, not at the open.
     const cache = await DiskLoadCache.open(own, { fingerprint: 'test', alsoFrom: [serves] });
     await loadWith(serves, FILES, {});
+    const theirsNow = readFileSync(join(serves, 'loads.ndjson'), 'utf8');
+    assert.ok(theirsNow.startsWith(theirs) && theirsNow.length > theirs.length, 'c.yaml appended by their own load');
     clearLoadCache();
     const r = loadManifests(FILES, { cache });
     await cache.flush();
     assert.is(summary(r), expected);
     assert.equal({ hits: cache.stats.hits, misses: cache.stats.misses, added: cache.stats.added }, { hits: 3, misses: 0, added: 0 });
     assert.is(readFileSync(join(own, 'loads.ndjson'), 'utf8').split('\n').filter(Boolean).length, 2, 'nothing of theirs copied into ours');
-    assert.ok(readFileSync(join(serves, 'loads.ndjson'), 'utf8').startsWith(theirs), 'theirs untouched but by their own load');
+    assert.is(readFileSync(join(serves, 'loads.ndjson'), 'utf8'), theirsNow, 'theirs not written');
+    // has() (the source's listing asks it) reads them too.
+    const keyOf = (line: string) => line.split('\t')[1];
+    const cKey = keyOf(theirsNow.split('\n').filter(Boolean).at(-1)!);
+    const asked = await DiskLoadCache.open(empty, { fingerprint: 'test', alsoFrom: [serves] });
+    assert.ok(asked.has(cKey) && !asked.has(`${cKey}-not-there`));
     // A cache of other code (another version of convergit serving) answers nothing; what is loaded goes into ours.
     await loadWith(foreign, FILES, {}, 'other code');
+    const foreignText = readFileSync(join(foreign, 'loads.ndjson'), 'utf8');
     const other = await DiskLoadCache.open(fresh, { fingerprint: 'test', alsoFrom: [foreign, join(foreign, 'absent')] });
     clearLoadCache();
     assert.is(summary(loadManifests(FILES, { cache: other })), expected);
     assert.equal({ hits: other.stats.hits, added: other.stats.added }, { hits: 0, added: 3 });
+    await other.flush();
+    assert.is(readFileSync(join(foreign, 'loads.ndjson'), 'utf8'), foreignText);
   } finally {
-    for (const d of [serves, own, foreign, fresh]) rmSync(d, { recursive: true, force: true });
+    for (const d of [serves, own, foreign, fresh, empty]) rmSync(d, { recursive: true, force: true });
   }
 });
 

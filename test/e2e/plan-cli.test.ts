@@ -242,8 +242,9 @@ test('--data-dir of a running serve: 8Gi per pod fits on no node, exit 1, and th
     const state = await readStateFile(path.join(dataDir, 'state.json')) as any;
     return state.meta.sync?.lastApplied === head && state.objects.some((o: any) => o.kind === 'Pod' && o.spec.nodeName);
   }, 'state.json with the applied revision');
-  // The serve writes its load cache a moment after the sync: what it writes itself is not the plan's.
-  await until(() => existsSync(path.join(dataDir, 'loads')), "the serve's load cache");
+  // The serve writes its load cache a moment after the sync (main's two files): what it writes itself is not the plan's.
+  const servesLoads = path.join(dataDir, 'loads', 'loads.ndjson');
+  await until(() => existsSync(servesLoads) && readFileSync(servesLoads, 'utf8').split('\n').filter(Boolean).length >= 3, "the serve's load cache");
   const before = readdirSync(dataDir).sort();
 
   const [text, json, server] = await Promise.all([
@@ -278,13 +279,13 @@ test('--data-dir of a running serve: 8Gi per pod fits on no node, exit 1, and th
   // caches only big's web.yaml, which serve never had; the same report.
   const home = mkdtempSync(path.join(tmpdir(), 'convergit-plan-home-'));
   try {
-    const serves = readFileSync(path.join(dataDir, 'loads', 'loads.ndjson'), 'utf8');
+    const serves = readFileSync(servesLoads, 'utf8');
     const first = await planJson('--repo', live.dir, '--ref', 'big', '--data-dir', dataDir, { XDG_CACHE_HOME: home });
     assert.equal(first.json, json.json);
     const ours = readFileSync(path.join(home, 'convergit', 'loads', 'loads.ndjson'), 'utf8').split('\n').filter(Boolean);
     assert.is(ours.length, 2, `a header and big's web.yaml only: ${ours.map((l) => l.split('\t')[1]).join(', ')}`);
     assert.match(ours[1], /web\.yaml/);
-    assert.is(readFileSync(path.join(dataDir, 'loads', 'loads.ndjson'), 'utf8'), serves, "serve's cache not written");
+    assert.is(readFileSync(servesLoads, 'utf8'), serves, "serve's cache not written");
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
