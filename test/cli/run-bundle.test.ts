@@ -112,6 +112,28 @@ test('CONVERGIT_CODE_CACHE empty: no cache is written', async () => {
   assert.throws(() => readdirSync(cache));
 });
 
+test("a cache written after many full collections still holds the start's code (bytecode is kept until it is written)", async () => {
+  // 300 functions, each run once as the bundle loads, as a module's top-level code is; then, at exit before the
+  // cache is written, full collections that flush what may be flushed (V8 flushes the bytecode of a function not run
+  // in its last 5 collections; a forced one ages nothing, so --stress-flush-code stands for a long start's many).
+  const fns = Array.from({ length: 300 }, (_, i) => `function f${i}(x) { const o = { a: x, b: [x, ${i}] }; return o.b.length + o.a * ${i}; }\nf${i}(${i});`).join('\n');
+  writeFileSync(bundle, `${fns}
+if (process.env.GC_BEFORE_EXIT) process.on('exit', () => { for (let i = 0; i < 3; i++) globalThis.gc(); });
+globalThis[Symbol.for('convergit.saveCodeCacheAtExit')]?.();
+console.log('{}');
+`);
+  const launcher = path.join(dir, 'launch.mjs');
+  writeFileSync(launcher, `import { runBundle } from '${RUNNER}';\nrunBundle(${JSON.stringify(bundle)});\n`);
+  const sizeAfter = async (env: NodeJS.ProcessEnv) => {
+    const codeCache = mkdtempSync(path.join(dir, 'code-'));
+    await promisify(execFile)(process.execPath, ['--expose-gc', '--stress-flush-code', launcher, 'plan'], { env: { ...process.env, ...env, CONVERGIT_CODE_CACHE: codeCache } });
+    const [file] = readdirSync(codeCache);
+    return statSync(path.join(codeCache, file)).size;
+  };
+  const quiet = await sizeAfter({}), collected = await sizeAfter({ GC_BEFORE_EXIT: '1' });
+  assert.ok(collected >= quiet * 0.9, `written after the collections ${collected} bytes, without them ${quiet}`);
+});
+
 const ROOT = new URL('../../', import.meta.url);
 /** bin/convergit.js's own test: the one-file bundle is at least as new as every source (a build after the last edit). */
 function bundleFresh(): boolean {
