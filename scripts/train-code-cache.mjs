@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The code cache shipped with the build (bin/run-bundle.js reads it where the user's cache folder has none): `validate`
-// and `plan` run once each on the bundled example (examples-repo, a state of one node for plan to compare with), each
-// writing V8's compiled code of what it ran into build/code-cache/. A fresh install's first validate or plan then
-// compiles no more than its later runs (a cold plan of 10,000 objects ~0.25 s quicker: docs/engine.md, "Start-up").
-// serve is not run here (it would start the example's pods); it writes its own cache once started. Called by
+// The code cache shipped with the build (bin/run-bundle.js reads it where the user's cache folder has none): `validate`,
+// `plan` and `serve` run once each on the bundled example (examples-repo, a state of one node for plan to compare
+// with), each writing V8's compiled code of what it ran into build/code-cache/. A fresh install's first validate, plan
+// or serve then compiles no more than its later runs (a cold plan of 10,000 objects ~0.25 s quicker, serve's modules
+// ~0.13 s: docs/engine.md, "Start-up"). serve stops after its first sync (CONVERGIT_EXIT_AFTER_FIRST_SYNC): its
+// engine would start the example's pods and take addresses and routes on the machine. Called by
 // scripts/prepare.mjs after the bundles are built; a failure costs the first runs their compile, not the install.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,8 +34,13 @@ try {
   for (const name of ['CONVERGIT_V8_FLAGS', 'CONVERGIT_NO_BUILD', 'NODE_OPTIONS']) delete env[name];
   const bundle = fileURLToPath(new URL('build/bundle/serve.cjs', root));
   const source = readFileSync(bundle, 'utf8');
-  for (const args of [['validate', '--repo', repo], ['plan', '--repo', repo, '--ref', 'main', '--data-dir', data]]) {
-    const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  const served = path.join(tmp, 'served');
+  const runs = [
+    ['validate', '--repo', repo], ['plan', '--repo', repo, '--ref', 'main', '--data-dir', data],
+    ['serve', '--repo', repo, '--data-dir', served, '--port', '0', '--nodes', '0'],
+  ];
+  for (const args of runs) {
+    const r = spawnSync(process.execPath, [bin, ...args], { env: { ...env, CONVERGIT_EXIT_AFTER_FIRST_SYNC: '1' }, encoding: 'utf8', timeout: 120_000 });
     if (r.error) throw r.error;
     if (r.status !== 0 && r.status !== 2) throw new Error(`${args[0]} exited with ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').at(-1)}`);
     // Written under the user's name for this bundle (as this process, with no node flags of its own, names it);

@@ -263,6 +263,9 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     if (!source.remote) await syncer.firstOutcome();
     timings.mark('first sync');
     await proceed();
+    // npm install's training of the code cache (scripts/train-code-cache.mjs): the start's code up to its first sync,
+    // written as it exits, and nothing of the engine's (no runtime chosen, no address or route taken on the machine).
+    if (process.env.CONVERGIT_EXIT_AFTER_FIRST_SYNC === '1') await stopAll(0);
     await reserving;
     // The engine's modules (controllers, runtimes, the ingress proxy: ~40 ms of the start's module loading) load once
     // the first sync is over: nothing before it needs them.

@@ -7,9 +7,14 @@ import { until } from '../support/wait.ts';
 const PROBE = new URL('./memory-probe.mjs', import.meta.url).pathname;
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
-/** Node arguments and environment for a serve whose memory `memoryOf` reads through `file`. */
+/**
+ * Node arguments and environment for a serve whose memory `memoryOf` reads through `file`. The probe is preloaded
+ * through NODE_OPTIONS and exposes gc itself when asked: node arguments and V8 flags of its own would key serve's code
+ * cache apart from a plain start's (bin/run-bundle.js), so the bench's serve would never start as a user's does.
+ */
 export function memoryProbe(file: string, snapshot = Boolean(process.env.HEAP_SNAPSHOT)) {
-  return { nodeArgs: ['--expose-gc', `--import=${PROBE}`], env: { ...process.env, CONVERGIT_MEMORY_PROBE: file, ...(snapshot && { CONVERGIT_MEMORY_SNAPSHOT: '1' }) } };
+  const nodeOptions = [process.env.NODE_OPTIONS, `--import=${PROBE}`].filter(Boolean).join(' ');
+  return { nodeArgs: [] as string[], env: { ...process.env, NODE_OPTIONS: nodeOptions, CONVERGIT_MEMORY_PROBE: file, ...(snapshot && { CONVERGIT_MEMORY_SNAPSHOT: '1' }) } };
 }
 
 const status = (pid: number, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

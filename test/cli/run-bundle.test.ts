@@ -163,7 +163,23 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
     const shipped = new URL('build/code-cache/', ROOT);
     assert.ok(existsSync(shipped), 'build/code-cache/ was trained by npm install');
     const serveCjs = new URL('build/bundle/serve.cjs', ROOT).pathname;
-    assert.equal(readdirSync(shipped).sort(), [await shippedNameOf(serveCjs, 'plan'), await shippedNameOf(serveCjs, 'validate')]);
+    assert.equal(readdirSync(shipped).sort(), [await shippedNameOf(serveCjs, 'plan'), await shippedNameOf(serveCjs, 'serve'), await shippedNameOf(serveCjs, 'validate')]);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test("bin: the install's training serve (CONVERGIT_EXIT_AFTER_FIRST_SYNC) exits after its first sync, no engine started, its cache written", async () => {
+  if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
+  const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
+  try {
+    const bin = new URL('bin/convergit.js', ROOT).pathname;
+    const r = await promisify(execFile)(process.execPath, [bin, 'serve', '--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dir, 'data'), '--port', '0', '--nodes', '0'],
+      { env: { ...process.env, CONVERGIT_CODE_CACHE: cache, CONVERGIT_EXIT_AFTER_FIRST_SYNC: '1' }, timeout: 60_000 });
+    const out = r.stdout + r.stderr;
+    assert.match(out, /Synced: applied revision/);
+    assert.not.match(out, /runtime:|addresses:|serving http/, 'no engine: no runtime chosen, no addresses taken');
+    assert.equal(files().map((f) => f.replace(/^[0-9a-f]{16}-/, '')), ['serve.bin']);
   } finally {
     repo.cleanup();
   }
@@ -181,13 +197,13 @@ test('bin: serve writes its cache while its heap hold has changed V8\'s flags, a
     try {
       await until(() => /started in/.test(serve.output()), 'serve\'s start line');
       await until(() => files().length === 1, 'the cache written', 30_000);
-      return /code cache (\w+)/.exec(serve.output())?.[1];
+      return /code cache (\w+(?: \(shipped\))?)/.exec(serve.output())?.[1];
     } finally {
       await serve.shutdown();
     }
   };
   try {
-    assert.is(await serveOnce(), 'none', 'the first serve has no cache and writes one');
+    assert.is(await serveOnce(), 'used (shipped)', "the first serve has only npm install's, and writes its own");
     assert.is(await serveOnce(), 'used', 'the next serve uses it');
   } finally {
     repo.cleanup();
@@ -210,13 +226,13 @@ test('bin: a serve stopped before its quiet second writes its cache at exit unde
         assert.equal(written(), [], 'not written yet: its own write waits 3 s');
         await serve.stop('SIGTERM');
       }
-      return /code cache (\w+)/.exec(serve.output())?.[1];
+      return /code cache (\w+(?: \(shipped\))?)/.exec(serve.output())?.[1];
     } finally {
       await serve.shutdown();
     }
   };
   try {
-    assert.is(await serveOnce(true), 'none');
+    assert.is(await serveOnce(true), 'used (shipped)');
     assert.is(written().length, 1, 'written as it exited');
     assert.is(await serveOnce(false), 'used', 'the next serve uses it');
   } finally {
