@@ -6,8 +6,8 @@
 // names another folder, empty turns it off), written (temporary file, rename) only when there was none or V8
 // refused it: by serve a few seconds after it is up (src/cli/code-cache.ts), else as the process exits, if its
 // command's action ran. Where the user's folder has none, the cache `npm install` built beside the bundle
-// (`shipped`: scripts/train-code-cache.mjs) is used, so a fresh install's first validate or plan compiles no more than
-// its later ones; that run still writes the user's cache, of what it ran.
+// (`shipped`: scripts/train-code-cache.mjs) is used, so a fresh install's first validate, plan or serve compiles no
+// more than its later ones; that run still writes the user's cache, of what it ran.
 // docs/engine.md, "Start-up".
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -52,8 +52,10 @@ export function runBundle(file, { shipped } = {}) {
   // compiled when it is made: made after a 10,000-object start's collections (at exit, or serve's quiet second), it
   // lacked the modules' own code, and the next start compiled it again (serve's modules step 0.41 s as without a cache,
   // against 0.29 s with one made while the bytecode was kept). So flushing is off from the compile until the cache is
-  // written, or at once when none is to be written. Set before the compile, as V8 checks a cache against the flags.
-  if (!off) v8.setFlagsFromString('--no-flush-bytecode');
+  // written, or at once when none is to be written. Set before the compile, as V8 checks a cache against the flags;
+  // not where the user set flushing themselves (a node flag, CONVERGIT_V8_FLAGS).
+  const flushing = !off && ![...process.execArgv, process.env.CONVERGIT_V8_FLAGS ?? ''].some((a) => /--(no-)?flush[-_]bytecode/.test(a));
+  if (flushing) v8.setFlagsFromString('--no-flush-bytecode');
   const script = new vm.Script(Module.wrap(source), {
     filename: file, cachedData,
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER, // import() of node's own modules, as in a required file
@@ -62,7 +64,7 @@ export function runBundle(file, { shipped } = {}) {
   // What became of the cache, for serve's start line (src/cli/start-timings.ts).
   globalThis[Symbol.for('convergit.codeCacheState')] = !cachedData ? (cacheFile ? 'none' : 'off')
     : `${script.cachedDataRejected ? 'refused' : 'used'}${fromBuild ? ' (shipped)' : ''}`;
-  if (!save && !off) v8.setFlagsFromString('--flush-bytecode');
+  if (!save && flushing) v8.setFlagsFromString('--flush-bytecode');
   if (cachedData && !save) try { utimesSync(cacheFile, new Date(), new Date()); } catch { /* read-only: still used */ }
   const write = () => {
     try {
@@ -84,7 +86,7 @@ export function runBundle(file, { shipped } = {}) {
     const asLoaded = globalThis[Symbol.for('convergit.withFlagsAsLoaded')];
     if (typeof asLoaded === 'function') asLoaded(write);
     else write();
-    v8.setFlagsFromString('--flush-bytecode'); // written: what is not run any more may go
+    if (flushing) v8.setFlagsFromString('--flush-bytecode'); // written: what is not run any more may go
   };
   globalThis[Symbol.for('convergit.saveCodeCache')] = saveCodeCache;
   // At exit only for a run that got to its work (the command's action: src/cli/code-cache.ts): a `--help`, a typo or

@@ -75,5 +75,5 @@ for (const name of readdirSync(out)) {
   else if (ascii.text !== text) writeFileSync(file, ascii.text);
 }
 
-// Then V8's code cache of validate and plan, shipped beside the bundles (scripts/train-code-cache.mjs).
+// Then V8's code cache of validate, plan and serve, shipped beside the bundles (scripts/train-code-cache.mjs).
 spawnSync(process.execPath, [new URL('train-code-cache.mjs', import.meta.url).pathname], { stdio: 'inherit', cwd });

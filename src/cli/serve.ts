@@ -263,9 +263,14 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     if (!source.remote) await syncer.firstOutcome();
     timings.mark('first sync');
     await proceed();
-    // npm install's training of the code cache (scripts/train-code-cache.mjs): the start's code up to its first sync,
-    // written as it exits, and nothing of the engine's (no runtime chosen, no address or route taken on the machine).
-    if (process.env.CONVERGIT_EXIT_AFTER_FIRST_SYNC === '1') await stopAll(0);
+    // npm install's training of the code cache (scripts/train-code-cache.mjs; internal): the start's code up to its
+    // first sync, written as it exits, and nothing of the engine's (no runtime chosen, no address or route taken on
+    // the machine). Exits 1 unless that sync applied: the cache of a failure is not shipped.
+    if (process.env.CONVERGIT_INTERNAL_TRAIN_CODE_CACHE === '1') {
+      const outcome = await syncer.firstOutcome();
+      log(`exiting after the first sync (${outcome}): CONVERGIT_INTERNAL_TRAIN_CODE_CACHE is npm install's training run`);
+      await stopAll(outcome === 'synced' ? 0 : 1);
+    }
     await reserving;
     // The engine's modules (controllers, runtimes, the ingress proxy: ~40 ms of the start's module loading) load once
     // the first sync is over: nothing before it needs them.

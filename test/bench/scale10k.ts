@@ -161,7 +161,7 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
     // validate and plan on a quiet machine (no serve running, the load average under 1: the loader's parse workers
     // are used only when cores are idle, never on 2 cores), with a cache folder of their own: cold (a fresh install's
     // first run: no load cache nor a code cache of the user's, only what `npm install` built: the validators and the code
-    // cache of validate and plan run on the example, scripts/train-code-cache.mjs; what CI meets), alternated with
+    // cache of validate, plan and serve run on the example, scripts/train-code-cache.mjs; what CI meets), alternated with
     // other cases (for validate: cold but for the code cache an earlier run of this size wrote, bin/run-bundle.js, and
     // no code cache at all, CONVERGIT_CODE_CACHE empty; for plan: no load cache anywhere, serve's taken away);
     // alternated, as the machine's pace drifts more than a cache's gain; the medians of COLD_RUNS; then once more under
@@ -230,7 +230,7 @@ export async function scale10kBench(objects = Number(process.env.SCALE_OBJECTS ?
       const start = (performance.now() - t0) / 1000;
       serveCpuStart = cpuOf(serve.pid) - cpu0;
       const logged = loggedSynced(serve.output(), t0Epoch);
-      figures.push({ name: "serve start → first Synced (a fresh install's first start, as serve logs it)", value: logged ?? start, target: 3, old: '12.7 s', unit: 's', note: `serving (engine started) at ${start.toFixed(2)} s, serve CPU then ${serveCpuStart.toFixed(2)} s; ${startLine(serve.output())}`, profile: 'serve' });
+      figures.push({ name: `serve start → first Synced (${process.env.NOPROF ? "a fresh install's first start" : 'under --cpu-prof: no code cache'}, as serve logs it)`, value: logged ?? start, target: 3, old: '12.7 s', unit: 's', note: `serving (engine started) at ${start.toFixed(2)} s, serve CPU then ${serveCpuStart.toFixed(2)} s; ${startLine(serve.output())}`, profile: 'serve' });
       // Settle: the controllers' first pass over 10,000 objects (ReplicaSets, clusterIPs, endpoints) and the first
       // health assessment finish, so the commits' CPU is theirs: until serve uses under a tenth of a core for 2 s.
       const settle0 = performance.now();

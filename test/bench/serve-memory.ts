@@ -10,7 +10,8 @@ const mb = (bytes: number) => bytes / 1024 / 1024;
 /**
  * Node arguments and environment for a serve whose memory `memoryOf` reads through `file`. The probe is preloaded
  * through NODE_OPTIONS and exposes gc itself when asked: node arguments and V8 flags of its own would key serve's code
- * cache apart from a plain start's (bin/run-bundle.js), so the bench's serve would never start as a user's does.
+ * cache apart from a plain start's (bin/run-bundle.js), so the bench's serve would never start as a user's does. It
+ * shares a plain serve's cache file, so the probe leaves V8's flags as they were.
  */
 export function memoryProbe(file: string, snapshot = Boolean(process.env.HEAP_SNAPSHOT)) {
   const nodeOptions = [process.env.NODE_OPTIONS, `--import=${PROBE}`].filter(Boolean).join(' ');

@@ -169,15 +169,15 @@ test('bin: validate and plan run from the cached bundle, --version from the spli
   }
 });
 
-test("bin: the install's training serve (CONVERGIT_EXIT_AFTER_FIRST_SYNC) exits after its first sync, no engine started, its cache written", async () => {
+test("bin: the install's training serve (CONVERGIT_INTERNAL_TRAIN_CODE_CACHE) exits after its first sync, no engine started, its cache written", async () => {
   if (!bundleFresh()) return console.log('  (build/bundle/serve.cjs missing or older than src/: bin runs build/ or src/; skipped)');
   const repo = makeRepo({ 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n' });
   try {
     const bin = new URL('bin/convergit.js', ROOT).pathname;
     const r = await promisify(execFile)(process.execPath, [bin, 'serve', '--repo', repo.dir, '--path', 'deploy', '--data-dir', path.join(dir, 'data'), '--port', '0', '--nodes', '0'],
-      { env: { ...process.env, CONVERGIT_CODE_CACHE: cache, CONVERGIT_EXIT_AFTER_FIRST_SYNC: '1' }, timeout: 60_000 });
+      { env: { ...process.env, CONVERGIT_CODE_CACHE: cache, CONVERGIT_INTERNAL_TRAIN_CODE_CACHE: '1' }, timeout: 60_000 });
     const out = r.stdout + r.stderr;
-    assert.match(out, /Synced: applied revision/);
+    assert.match(out, /Synced: applied revision[\s\S]*exiting after the first sync \(synced\)/);
     assert.not.match(out, /runtime:|addresses:|serving http/, 'no engine: no runtime chosen, no addresses taken');
     assert.equal(files().map((f) => f.replace(/^[0-9a-f]{16}-/, '')), ['serve.bin']);
   } finally {
