@@ -19,22 +19,15 @@ export class BuildCache {
   async get(key: string): Promise<string | undefined> {
     const hit = this.memory.get(key);
     if (hit !== undefined) return hit;
-    if (this.dir) {
-      const file = join(this.dir, `${key}.yaml`);
+    for (const folder of [this.dir, ...this.alsoFrom]) {
+      if (!folder) continue;
+      const file = join(folder, `${key}.yaml`);
       const text = await readFile(file, 'utf8').catch(() => undefined);
-      if (text !== undefined) {
-        this.remember(key, text);
-        const now = new Date();
-        await utimes(file, now, now).catch(() => {}); // used: kept longer
-        return text;
-      }
-    }
-    for (const other of this.alsoFrom) {
-      const theirs = await readFile(join(other, `${key}.yaml`), 'utf8').catch(() => undefined);
-      if (theirs !== undefined) {
-        this.remember(key, theirs);
-        return theirs;
-      }
+      if (text === undefined) continue;
+      this.remember(key, text);
+      const now = new Date();
+      if (folder === this.dir) await utimes(file, now, now).catch(() => {}); // used: kept longer (theirs is only read)
+      return text;
     }
     return undefined;
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BuildCache } from './build-cache.ts';
 import { DiskLoadCache } from './load-cache.ts';
 import { codeFingerprint } from './code-fingerprint.ts';
+import { dataDirBuildCacheDir, dataDirLoadCacheDir } from './cache-dir.ts';
 import { findKustomize, runKustomize, type KustomizeTool } from './kustomize-tool.ts';
 
 export interface BuilderOptions {
@@ -51,7 +52,7 @@ export class Builder {
   readonly cache: BuildCache;
 
   constructor(private opts: BuilderOptions = {}) {
-    this.cache = new BuildCache(opts.cacheDir, (opts.alsoFrom ?? []).map((d) => join(d, 'builds')));
+    this.cache = new BuildCache(opts.cacheDir, (opts.alsoFrom ?? []).map(dataDirBuildCacheDir));
   }
 
   private loadCache?: Promise<DiskLoadCache | undefined>;
@@ -64,7 +65,7 @@ export class Builder {
   /** The load cache of loadCacheDir, opened on first use; undefined without one. */
   loads(): Promise<DiskLoadCache | undefined> {
     const dir = this.opts.loadCacheDir;
-    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { fingerprint: this.opts.fingerprint, writeDelayMs: this.opts.loadCacheWriteDelayMs, alsoFrom: (this.opts.alsoFrom ?? []).map((d) => join(d, 'loads')) }).catch(() => undefined) : Promise.resolve(undefined));
+    return (this.loadCache ??= dir ? DiskLoadCache.open(dir, { fingerprint: this.opts.fingerprint, writeDelayMs: this.opts.loadCacheWriteDelayMs, alsoFrom: (this.opts.alsoFrom ?? []).map(dataDirLoadCacheDir) }).catch(() => undefined) : Promise.resolve(undefined));
   }
 
   /** Writes what the load cache has not written yet (a delayed write's entries). */

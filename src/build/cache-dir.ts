@@ -9,3 +9,7 @@ export const userBuildCacheDir = (env: NodeJS.ProcessEnv = process.env) =>
 /** Where the CLI keeps loaded files between runs (load-cache.ts); serve keeps its own under <data-dir>/loads. */
 export const userLoadCacheDir = (env: NodeJS.ProcessEnv = process.env) =>
   path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'convergit', 'loads');
+
+/** serve's own, in its data folder (which plan --data-dir reads too). */
+export const dataDirBuildCacheDir = (dataDir: string) => path.join(dataDir, 'builds');
+export const dataDirLoadCacheDir = (dataDir: string) => path.join(dataDir, 'loads');

@@ -71,8 +71,7 @@ export class DiskLoadCache implements LoadCache {
   }
 
   get(key: string): unknown {
-    if (this.others.length && !this.has(key)) this.readOthers();
-    const text = this.lines.get(key) ?? jsonOf(this.added.get(key) ?? this.inWrite.get(key));
+    const text = this.has(key) ? this.lines.get(key) ?? jsonOf(this.added.get(key) ?? this.inWrite.get(key)) : undefined;
     if (text === undefined) {
       this.stats.misses++;
       return undefined;
@@ -87,11 +86,14 @@ export class DiskLoadCache implements LoadCache {
     }
   }
 
+  /** Whether this cache answers `key`: the other caches (alsoFrom) are read at the first key it lacks. */
   has(key: string): boolean {
-    if (this.lines.has(key) || this.added.has(key) || this.inWrite.has(key)) return true;
-    if (!this.others.length) return false;
-    this.readOthers();
-    return this.lines.has(key);
+    if (this.others.length && !this.holds(key)) this.readOthers();
+    return this.holds(key);
+  }
+
+  private holds(key: string): boolean {
+    return this.lines.has(key) || this.added.has(key) || this.inWrite.has(key);
   }
 
   /**
@@ -207,7 +209,7 @@ export class DiskLoadCache implements LoadCache {
       if (tab1 > at && tab2 > tab1 && tab2 < end && body.slice(at, tab1) === sum(body.slice(tab1 + 1, end))) {
         const k = keyRead(body.slice(tab1 + 1, tab2));
         if (k === undefined) this.stats.skipped++;
-        else if (!lacking || !(this.lines.has(k) || this.added.has(k) || this.inWrite.has(k))) this.lines.set(k, body.slice(tab2 + 1, end));
+        else if (!lacking || !this.holds(k)) this.lines.set(k, body.slice(tab2 + 1, end));
       } else this.stats.skipped++;
       at = end + 1;
     }

@@ -9,6 +9,7 @@ import { podDefaultsAdmission } from '../manifests/defaults.ts';
 import { serviceAccountAdmission } from '../model/service-account-admission.ts';
 import { Syncer } from '../sync/syncer.ts';
 import { Builder } from '../build/builder.ts';
+import { dataDirBuildCacheDir, dataDirLoadCacheDir } from '../build/cache-dir.ts';
 import { Preload } from '../manifests/load-manifests.ts';
 import { reachable, startApiServer } from '../api/server.ts';
 import { formatIssue } from '../model/issue.ts';
@@ -207,7 +208,7 @@ async function serveLocked(opts: ServeOptions, dataDir: string, lock: DataDirLoc
     const source = new GitSource({ repo: repository, branch: opts.branch, path: opts.path, dataDir, interval: opts.interval, maxManifestFiles: opts.maxManifestFiles });
     // One build cache for the sync loop and GET /plan: a plan of a branch reuses what the sync built.
     // Loaded files are written to the load cache after the sync that loaded them (a cold start's are ~1 s of CPU).
-    const builder = new Builder({ cacheDir: path.join(dataDir, 'builds'), loadCacheDir: path.join(dataDir, 'loads'), loadCacheWriteDelayMs: 5000 });
+    const builder = new Builder({ cacheDir: dataDirBuildCacheDir(dataDir), loadCacheDir: dataDirLoadCacheDir(dataDir), loadCacheWriteDelayMs: 5000 });
     started.push(() => builder.close());
     let apiUrl = '';
     const token = loadApiToken(dataDir, opts.tokenFile);
