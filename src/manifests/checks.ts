@@ -5,6 +5,7 @@ import { BUILTIN_NAMESPACES, isNamespaced } from '../model/kinds.ts';
 import { displayName, objectKey } from '../model/key.ts';
 import { isDnsLabel } from '../model/names.ts';
 import { issueAt, type LoadedDoc } from './doc.ts';
+import { intern } from '../model/intern.ts';
 
 /** `docs` are the documents whose kind and name are known, in file order. */
 export function crossObjectChecks(docs: LoadedDoc[]): Issue[] {
@@ -149,7 +150,7 @@ function identityOf(d: LoadedDoc): Identity {
     kind, name, info: d.info, namespace, namespaced,
     key: objectKey({ apiVersion: value.apiVersion, kind, metadata: { name, namespace } }),
     needs: namespaced && namespace && isDnsLabel(namespace) && !BUILTIN_NAMESPACES.includes(namespace) ? namespace : undefined,
-    selects: kind === 'Service' && value?.spec?.selector && Object.keys(value.spec.selector).length ? `${inNs}/${name}` : undefined,
+    selects: kind === 'Service' && value?.spec?.selector && Object.keys(value.spec.selector).length ? intern(`${inNs}/${name}`) : undefined,
     endpoints: kind === 'Endpoints' ? { key: `${inNs}/${name}`, service: name } : kind === 'EndpointSlice' && typeof owner === 'string' ? { key: `${inNs}/${owner}`, service: owner } : undefined,
   };
   identities.set(d, id);

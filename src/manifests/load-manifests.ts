@@ -1,6 +1,7 @@
 // The manifests entry point: files of one revision → validated, defaulted desired objects and every issue,
 // each with file, line, column, object and field. Pure: no I/O, input never modified.
 import { jsonCopy } from '../model/json-copy.ts';
+import { intern } from '../model/intern.ts';
 import { createHash } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import type { Issue } from '../model/issue.ts';
@@ -248,7 +249,7 @@ export function clearLoadCache(): void {
 }
 
 // A git blob's oid already names its content: no hash of 10,000 files' text per commit.
-const makeKey = (file: ManifestFile, maxAliases: number) => `${maxAliases}\0${file.path}\0${file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex')}`;
+const makeKey = (file: ManifestFile, maxAliases: number) => intern(`${maxAliases}\0${file.path}\0${file.oid ? `oid:${file.oid}` : createHash('sha1').update(file.content).digest('hex')}`);
 /**
  * Keys of files from git, by the file: a commit's unchanged files are the last one's objects (the source keeps the
  * folders that did not change), and the preload and the load both ask, so each of 10,000 keys was made and hashed

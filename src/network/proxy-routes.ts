@@ -4,6 +4,7 @@
 // port (a git-given clusterIP the allocator refused) cannot both be served: the one already served keeps it,
 // else the older one.
 import type { KubeObject } from '../model/object.ts';
+import { intern } from '../model/intern.ts';
 
 export interface Route {
   address: string;
@@ -71,7 +72,7 @@ function serviceRoutes(svc: KubeObject, hosts: readonly string[], hostsKey: stri
   const spec = svc.spec ?? {};
   const namespace = svc.metadata.namespace || 'default';
   const { name } = svc.metadata;
-  const base = { service: `${namespace}/${name}`, namespace, name };
+  const base = { service: intern(`${namespace}/${name}`), namespace, name };
   const clusterIP = spec.type !== 'ExternalName' && spec.clusterIP && spec.clusterIP !== 'None' ? String(spec.clusterIP) : undefined;
   const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
   for (const p of spec.ports ?? []) {

@@ -13,6 +13,7 @@ import { Packs, type PackIndexes } from './pack-object.ts';
 import { catFileBlobs } from './cat-file.ts';
 import { listTrees, type TreeEntry } from './ls-tree.ts';
 import { TimeSlice } from '../model/time-slice.ts';
+import { intern } from '../model/intern.ts';
 
 export interface ReadStats {
   /** tree objects read */
@@ -204,7 +205,7 @@ export class TreeReader {
     this.count(tally, entries.filter((e) => e.type === 'blob' && READ.test(e.path)).length);
     // Subfolders and blobs read side by side (at most PARALLEL at a time); the result is in entry order as before.
     const reads = entries.map(async (entry) => {
-      const path = dir ? `${dir}/${entry.path}` : entry.path;
+      const path = dir ? intern(`${dir}/${entry.path}`) : entry.path;
       if (entry.type === 'tree') return { name: entry.path, child: await this.folder(entry.oid, path, prev?.children.get(entry.path), known, tally, opts) };
       // Submodules (type 'commit', warned about above) and other files are not read.
       if (entry.type !== 'blob' || !READ.test(entry.path)) return undefined;

@@ -4,6 +4,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { matchesRequirements, type Requirement } from '../model/selector.ts';
 import { IndexBuckets } from './index-buckets.ts';
+import { intern } from '../model/intern.ts';
 
 /** Namespace and name inside one kind; cluster-scoped objects use namespace ''. */
 const nsName = (ns: string, name: string) => `${ns}/${name}`;
@@ -63,8 +64,8 @@ export class ObjectIndex {
       order.splice(position(order, name), 0, name);
     }
     names.set(name, obj);
-    const key = nsName(ns, name);
-    if (relabel) for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) labels.put(labelKey(k, v), key, key);
+    const key = intern(nsName(ns, name));
+    if (relabel) for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) labels.put(intern(labelKey(k, v)), key, key);
     return old;
   }
 

@@ -4,6 +4,7 @@ import type { KubeObject } from '../model/object.ts';
 import { isNamespaced } from '../model/kinds.ts';
 import type { ListOptions, Store, WatchEvent, WatchOptions } from './store.ts';
 import { keyOf } from '../model/key.ts';
+import { intern } from '../model/intern.ts';
 import { IndexBuckets } from './index-buckets.ts';
 import { matchesSelector } from '../model/selector.ts';
 
@@ -22,7 +23,7 @@ const LABEL_INDEX = 'label';
 const labelValue = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
 const labelValues = (o: KubeObject) => {
   const ns = o.metadata.namespace ?? '', labels = o.metadata.labels;
-  return labels ? Object.keys(labels).map((k) => labelValue(ns, k, labels[k])) : [];
+  return labels ? Object.keys(labels).map((k) => intern(labelValue(ns, k, labels[k]))) : [];
 };
 
 export class Informer {

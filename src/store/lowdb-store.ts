@@ -22,6 +22,7 @@ import { isoSeconds } from '../model/time.ts';
 import { jsonCopy, jsonCopySharingFrozen } from '../model/json-copy.ts';
 import { deepFreeze } from '../model/deep-freeze.ts';
 import type { Admission, AdmissionContext } from '../model/admission.ts';
+import { intern } from '../model/intern.ts';
 
 export interface StoreOptions {
   /** Changes within this many ms are written together. Default 20. */
@@ -328,7 +329,7 @@ export class LowdbStore implements Store {
     const { resourceVersion: _rv, ...meta } = o.metadata;
     const created = this.commit('ADDED', {
       ...o,
-      metadata: { ...meta, uid: randomUUID(), generation: 1, creationTimestamp: isoSeconds(this.now()) },
+      metadata: { ...meta, uid: intern(randomUUID()), generation: 1, creationTimestamp: isoSeconds(this.now()) },
     });
     if (o.kind === 'Event') this.trimEvents();
     return created;

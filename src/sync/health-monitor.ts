@@ -10,6 +10,7 @@ import { parseKey } from '../model/key.ts';
 import { Informer } from '../store/informer.ts';
 import { controllerOf } from '../model/pod.ts';
 import { TimeSlice } from '../model/time-slice.ts';
+import { intern } from '../model/intern.ts';
 
 export interface HealthAssessment extends RevisionHealth {
   /** Per object key of the revision (built when read: the monitor keeps its verdicts by key, see `verdict`). */
@@ -39,7 +40,7 @@ const controllerUid = (o: KubeObject) => {
   return ref ? [ref.uid ?? ''] : [];
 };
 /** What the monitor matches changes and revision keys by: kind, namespace and name (any apiVersion of the kind). */
-const nameKey = (kind: string, namespace: string | undefined, name: string) => `${kind}/${isNamespaced(kind) ? namespace ?? 'default' : ''}/${name}`;
+const nameKey = (kind: string, namespace: string | undefined, name: string) => intern(`${kind}/${isNamespaced(kind) ? namespace ?? 'default' : ''}/${name}`);
 /** Owner chains are short (Pod → ReplicaSet → Deployment; Pod → Job → CronJob): a cycle of references stops here. */
 const MAX_OWNER_DEPTH = 4;
 /** More objects to judge than this (and a quarter of the revision): their kinds are listed rather than read by key. */

@@ -21,6 +21,7 @@ import { record, type HistoryEntry } from './history.ts';
 import { conditionsOf, syncStatusOf, type HealthReport, type ObjectSyncState, type StatusReport } from './status.ts';
 import { HealthMonitor, type HealthAssessment } from './health-monitor.ts';
 import type { ObjectHealth } from '../health/types.ts';
+import { intern } from '../model/intern.ts';
 
 /** What the sync loop needs from a Git source (GitSource implements it). */
 export interface RevisionSource extends TreeLookup {
@@ -518,7 +519,7 @@ export class Syncer {
     const h = this.objectHealth(key);
     const next: ObjectSyncState = {
       key, kind, namespace, name, mode: had?.mode ?? (kindInfo(kind)?.mode === 'kept' ? 'kept' : 'run'), revision,
-      status: this.built.pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message,
+      status: this.built.pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message && intern(h.message),
     };
     if (had && had.revision === next.revision && had.status === next.status && had.health === next.health && had.healthMessage === next.healthMessage) return false;
     if (!had) this.entryKeys = undefined;
