@@ -148,10 +148,10 @@ function identityOf(d: LoadedDoc): Identity {
   const owner = value?.metadata?.labels?.['kubernetes.io/service-name'];
   const id: Identity = {
     kind, name, info: d.info, namespace, namespaced,
-    key: objectKey({ apiVersion: value.apiVersion, kind, metadata: { name, namespace } }),
+    key: intern(objectKey({ apiVersion: value.apiVersion, kind, metadata: { name, namespace } })),
     needs: namespaced && namespace && isDnsLabel(namespace) && !BUILTIN_NAMESPACES.includes(namespace) ? namespace : undefined,
     selects: kind === 'Service' && value?.spec?.selector && Object.keys(value.spec.selector).length ? intern(`${inNs}/${name}`) : undefined,
-    endpoints: kind === 'Endpoints' ? { key: `${inNs}/${name}`, service: name } : kind === 'EndpointSlice' && typeof owner === 'string' ? { key: `${inNs}/${owner}`, service: owner } : undefined,
+    endpoints: kind === 'Endpoints' ? { key: intern(`${inNs}/${name}`), service: name } : kind === 'EndpointSlice' && typeof owner === 'string' ? { key: intern(`${inNs}/${owner}`), service: owner } : undefined,
   };
   identities.set(d, id);
   return id;

@@ -1,11 +1,13 @@
 import type { KubeObject } from './object.ts';
 import { isNamespaced } from './kinds.ts';
-import { intern } from './intern.ts';
 
-/** `apiVersion/kind/namespace/name`: how desired and live objects are paired. Cluster-scoped objects have an empty namespace. */
+/**
+ * `apiVersion/kind/namespace/name`: how desired and live objects are paired. Cluster-scoped objects have an empty
+ * namespace. A rope, as keyOf's: what keeps one for as long as the object lives interns it (intern.ts).
+ */
 export function objectKey(o: Pick<KubeObject, 'apiVersion' | 'kind'> & { metadata: { name: string; namespace?: string } }): string {
   const ns = isNamespaced(o.kind) ? (o.metadata.namespace ?? 'default') : '';
-  return intern(`${o.apiVersion}/${o.kind}/${ns}/${o.metadata.name}`);
+  return `${o.apiVersion}/${o.kind}/${ns}/${o.metadata.name}`;
 }
 
 /** `kind namespace/name` for messages. */
@@ -21,7 +23,7 @@ export function parseKey(key: string): { apiVersion: string; kind: string; names
 }
 
 /** `namespace/name`: how caches and work queues name a stored object (`/name` for a cluster-scoped one). */
-export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => intern(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+export const keyOf = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export function splitKey(key: string): { namespace: string; name: string } {
   const i = key.indexOf('/');

@@ -1,6 +1,7 @@
 // Pairs desired objects with live ones by apiVersion/kind/namespace/name: no live = create, no desired = prune candidate.
 import type { KubeObject } from '../model/object.ts';
 import { objectKey } from '../model/key.ts';
+import { intern } from '../model/intern.ts';
 
 export interface Pair {
   key: string;
@@ -15,7 +16,7 @@ export interface Pair {
 const keys = new WeakMap<KubeObject, string>();
 export function keyOf(o: KubeObject): string {
   let key = keys.get(o);
-  if (key === undefined) keys.set(o, (key = objectKey(o)));
+  if (key === undefined) keys.set(o, (key = intern(objectKey(o))));
   return key;
 }
 

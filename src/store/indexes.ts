@@ -64,8 +64,10 @@ export class ObjectIndex {
       order.splice(position(order, name), 0, name);
     }
     names.set(name, obj);
-    const key = intern(nsName(ns, name));
-    if (relabel) for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) labels.put(intern(labelKey(k, v)), key, key);
+    if (relabel) {
+      const key = intern(nsName(ns, name)); // kept as an entry's key and item: one string
+      for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) labels.put(labelKey(k, v), key, key);
+    }
     return old;
   }
 

@@ -23,7 +23,7 @@ const LABEL_INDEX = 'label';
 const labelValue = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
 const labelValues = (o: KubeObject) => {
   const ns = o.metadata.namespace ?? '', labels = o.metadata.labels;
-  return labels ? Object.keys(labels).map((k) => intern(labelValue(ns, k, labels[k]))) : [];
+  return labels ? Object.keys(labels).map((k) => labelValue(ns, k, labels[k])) : [];
 };
 
 export class Informer {
@@ -50,9 +50,9 @@ export class Informer {
     const { match, nodeName, ...listOpts } = this.opts;
     for (const o of await this.store.list(this.kind, { ...listOpts, shared: true })) {
       if ((match && !match(o)) || (nodeName !== undefined && o.spec?.nodeName !== nodeName)) continue;
-      const cur = this.cache.get(keyOf(o));
+      const key = keyOf(o), cur = this.cache.get(key);
       if (cur && rvOf(cur) >= rvOf(o)) continue;
-      this.put(keyOf(o), o, cur);
+      this.put(cur ? key : intern(key), o, cur);
       for (const h of this.handlers) (cur ? h.update?.(cur, o) : h.add?.(o));
     }
     this.synced = true;
@@ -145,7 +145,7 @@ export class Informer {
       return;
     }
     if (cur && rvOf(cur) >= rvOf(e.object)) return;
-    this.put(key, e.object, cur);
+    this.put(cur ? key : intern(key), e.object, cur); // a new entry's key is kept (an update's Map keeps its own)
     for (const h of this.handlers) (cur ? h.update?.(cur, e.object) : h.add?.(e.object));
   }
 

@@ -40,7 +40,7 @@ const controllerUid = (o: KubeObject) => {
   return ref ? [ref.uid ?? ''] : [];
 };
 /** What the monitor matches changes and revision keys by: kind, namespace and name (any apiVersion of the kind). */
-const nameKey = (kind: string, namespace: string | undefined, name: string) => intern(`${kind}/${isNamespaced(kind) ? namespace ?? 'default' : ''}/${name}`);
+const nameKey = (kind: string, namespace: string | undefined, name: string) => `${kind}/${isNamespaced(kind) ? namespace ?? 'default' : ''}/${name}`;
 /** Owner chains are short (Pod → ReplicaSet → Deployment; Pod → Job → CronJob): a cycle of references stops here. */
 const MAX_OWNER_DEPTH = 4;
 /** More objects to judge than this (and a quarter of the revision): their kinds are listed rather than read by key. */
@@ -193,7 +193,7 @@ export class HealthMonitor {
         at.set(key, i);
         const { kind, namespace, name } = parseKey(key);
         push(byKind, kind, key);
-        push(byName, nameKey(kind, namespace, name), key);
+        push(byName, intern(nameKey(kind, namespace, name)), key);
         if (!this.verdicts.has(key)) judge.add(key);
       });
       for (const key of this.verdicts.keys()) {

@@ -519,10 +519,11 @@ export class Syncer {
     const h = this.objectHealth(key);
     const next: ObjectSyncState = {
       key, kind, namespace, name, mode: had?.mode ?? (kindInfo(kind)?.mode === 'kept' ? 'kept' : 'run'), revision,
-      status: this.built.pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message && intern(h.message),
+      status: this.built.pending.has(key) ? 'OutOfSync' : 'Synced', health: h?.status, healthMessage: h?.message,
     };
     if (had && had.revision === next.revision && had.status === next.status && had.health === next.health && had.healthMessage === next.healthMessage) return false;
     if (!had) this.entryKeys = undefined;
+    if (next.healthMessage) next.healthMessage = intern(next.healthMessage); // kept till the verdict changes
     this.entries.set(key, next);
     this.built.objects = undefined;
     return true;

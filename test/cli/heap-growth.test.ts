@@ -43,8 +43,12 @@ test('garbage promoted in quiet bursts is collected once the old generation grew
   // Governed 0.8–0.95 of the live base over it (30% of the base and of the bursts' live objects, and V8's least
   // step of 8 MB); V8's own growth 1.85–3.1 (less on a loaded machine, where its concurrent marking ends sooner in
   // the bursts' pauses): the control is that the governed bound would fail without the governor.
+  // A loaded machine (a CI shard beside podman) can end V8's marking so soon that its own growth stays under the
+  // bound too (0.92 seen): the control is tried up to three times.
   const bound = 1.5;
-  const governed = quietRun('old', 500).old, free = run('free', 'old', 500).old;
+  const governed = quietRun('old', 500).old;
+  let free = 0;
+  for (let i = 0; i < 3 && free <= bound; i++) free = Math.max(free, run('free', 'old', 500).old);
   assert.ok(governed <= bound, `the old generation held ${governed.toFixed(2)} × the live base over it, governed`);
   assert.ok(free > bound, `the old generation held ${free.toFixed(2)} × the live base over it by V8's own growth: the governed check proves nothing`);
 });
