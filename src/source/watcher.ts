@@ -1,5 +1,5 @@
 // Watches a git dir for ref changes with chokidar and reports each burst of events once, debounced.
-import { basename, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { watch } from 'chokidar';
 
 /**
@@ -27,11 +27,11 @@ export function watchGitDir(gitdir: string, opts: { debounce: number; onBurst: (
   };
   const watcher = watch(gitdir, { ignoreInitial: true, ignored: (p) => ignored(gitdir, p) });
   watcher.on('all', burst);
-  // A watched folder's event names the entry (its path under the folder); a watched file's, the file itself.
+  // A watched folder's event names its entry, a watched file's the file itself (`HEAD/HEAD` is a ref path too). No
+  // watchedPath: chokidar polls (CHOKIDAR_USEPOLLING), and its own events are all there is.
   watcher.on('raw', (_event, name, details) => {
     const at = (details as { watchedPath?: string } | undefined)?.watchedPath;
-    if (at === undefined || ignored(gitdir, at)) return;
-    if (!name || basename(at) === name || !ignored(gitdir, join(at, name))) burst();
+    if (at !== undefined && !ignored(gitdir, at) && (!name || !ignored(gitdir, join(at, name)))) burst();
   });
   if (opts.onReady) watcher.on('ready', opts.onReady);
   // e.g. the repository folder removed: the caller's poll notices it and head() names the problem.

@@ -58,6 +58,15 @@ test('the watcher sees each of 25 commits made as soon as the one before was see
       const sha = repo.commit(`quick ${i}`);
       await waitFor(`the watcher to see quick commit ${i}`, () => w.seen.includes(sha), 2000);
     }
+    // What a commit writes beside its ref (the index, objects/) is not a change: a `git add` is no call. A call that
+    // does not come can only be waited for over a window; the next commit shows the watch was still there.
+    const calls = w.calls();
+    repo.write('b.yaml', 'b: 1\n');
+    repo.git('add', '-A');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(w.calls(), calls, 'git add (index, objects) called onChange');
+    const last = repo.commit('after add');
+    await waitFor('the watcher to see the commit after git add', () => w.seen.includes(last), 2000);
   } finally {
     await w.stop();
     repo.cleanup();
