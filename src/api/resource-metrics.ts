@@ -11,6 +11,7 @@ import { matchesFields, type FieldRequirement } from './field-selector.ts';
 import { sendJson, sendStatus } from './responses.ts';
 import { toTable, type Column, type IncludeObject } from './tables.ts';
 import { formatQuantity, parseQuantity } from '../model/quantity.ts';
+import { compareText } from '../model/compare-text.ts';
 
 const GROUP = 'metrics.k8s.io';
 const base = { group: GROUP, version: 'v1beta1', versions: ['v1beta1'], shortNames: [], categories: [], mode: 'kept' as const, reason: 'measured by the nodes', fromGit: false, definitions: {} };
@@ -98,7 +99,7 @@ export async function serveResourceMetrics(res: ServerResponse, store: Store, in
     }
   }
   const found = items.filter((o) => matchesFields(q.fields, o))
-    .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+    .sort((a, b) => compareText(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`));
   if (q.name) {
     const one = found.find((o) => o.metadata.name === q.name);
     if (!one) return sendStatus(res, 404, `${info.kind === 'NodeMetrics' ? 'nodemetrics' : 'podmetrics'}.${GROUP} "${q.name}" not found`, { name: q.name, group: GROUP, kind: info.resource });

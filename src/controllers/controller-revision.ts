@@ -7,6 +7,7 @@ import { ownerRefTo } from '../model/pod.ts';
 import { canonical } from '../plan/canonical.ts';
 import { fnv32a } from '../model/hash.ts';
 import { safeEncode } from './pod-template-hash.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /** The label a StatefulSet's ControllerRevision carries its hash in. */
 export const REVISION_HASH_LABEL = 'controller.kubernetes.io/hash';
@@ -61,8 +62,8 @@ export const equalRevisions = (a: KubeObject, b: KubeObject) => canonical(a.data
 export function sortRevisions(revisions: readonly KubeObject[]): KubeObject[] {
   return [...revisions].sort((a, b) =>
     revisionNumber(a) - revisionNumber(b) ||
-    (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-    a.metadata.name.localeCompare(b.metadata.name));
+    compareText(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+    compareText(a.metadata.name, b.metadata.name));
 }
 
 /** The number the next revision gets: one above the highest. */

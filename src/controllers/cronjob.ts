@@ -11,6 +11,7 @@ import { isoSeconds } from '../model/time.ts';
 import { keyOf, splitKey } from '../model/key.ts';
 import type { ControllerContext, ControllerSpec, SyncResult } from './controller.ts';
 import { checkTimeZone, parseSchedule, rfc1123z, rfc3339In, ScheduleError, type Schedule } from './cron-schedule.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
@@ -248,8 +249,8 @@ export function cronJobController(opts: CronJobControllerOptions = {}): Controll
 /** Oldest start first; Jobs that never started last; the name breaks ties (Kubernetes' byJobStartTime). */
 function byStartTime(a: KubeObject, b: KubeObject): number {
   const sa = a.status?.startTime, sb = b.status?.startTime;
-  if (!sa || !sb) return sa ? -1 : sb ? 1 : a.metadata.name.localeCompare(b.metadata.name);
-  return Date.parse(sa) - Date.parse(sb) || a.metadata.name.localeCompare(b.metadata.name);
+  if (!sa || !sb) return sa ? -1 : sb ? 1 : compareText(a.metadata.name, b.metadata.name);
+  return Date.parse(sa) - Date.parse(sb) || compareText(a.metadata.name, b.metadata.name);
 }
 
 /** Status as Kubernetes writes it: an empty active list is left out. */

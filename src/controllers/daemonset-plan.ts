@@ -5,6 +5,7 @@ import type { KubeObject } from '../model/object.ts';
 import { getCondition } from '../model/conditions.ts';
 import { isPodReady } from '../model/pod.ts';
 import { CONTROLLER_REVISION_HASH_LABEL, type NodeVerdict } from './daemonset-pods.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface NodeDaemonPods {
   name: string;
@@ -21,7 +22,7 @@ export interface DaemonSetActions {
 
 const created = (p: KubeObject) => p.metadata.creationTimestamp ?? '';
 /** Oldest first; ties by name, so choices are reproducible. */
-const byAge = (a: KubeObject, b: KubeObject) => created(a).localeCompare(created(b)) || a.metadata.name.localeCompare(b.metadata.name);
+const byAge = (a: KubeObject, b: KubeObject) => compareText(created(a), created(b)) || compareText(a.metadata.name, b.metadata.name);
 export const isUpdated = (p: KubeObject, hash: string) => p.metadata.labels?.[CONTROLLER_REVISION_HASH_LABEL] === hash;
 
 /** Ready for at least minReadySeconds (Kubernetes' IsPodAvailable). */

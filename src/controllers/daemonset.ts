@@ -18,6 +18,7 @@ import { daemonPod, nodeShouldRunDaemonPod, targetNode } from './daemonset-pods.
 import { daemonSetActions, daemonSetCounts, isAvailable, type NodeDaemonPods } from './daemonset-plan.ts';
 import { ownRevisions, syncRevisions } from './daemonset-revisions.ts';
 import { getCondition } from '../model/conditions.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface DaemonSetControllerOptions {
   /** For tests: the expectations to use. */
@@ -94,7 +95,7 @@ export function daemonSetController(opts: DaemonSetControllerOptions = {}): Cont
       const { hash } = await syncRevisions(ctx.store, ds, revisions, liveHashes);
 
       const now = ctx.now();
-      const nodes = ctx.informer('Node').list().sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+      const nodes = ctx.informer('Node').list().sort((a, b) => compareText(a.metadata.name, b.metadata.name));
       const byNode = new Map<string, KubeObject[]>();
       for (const p of pods) {
         if (p.metadata.deletionTimestamp) continue;

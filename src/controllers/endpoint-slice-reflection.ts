@@ -9,6 +9,7 @@ import { keyOf, splitKey } from '../model/key.ts';
 import { REFLECTED_FROM, SERVICE_NAME_LABEL, isReflection } from '../model/reflected-endpoints.ts';
 import type { ControllerSpec } from './controller.ts';
 import type { EndpointSubset } from './endpoint-subsets.ts';
+import { compareText } from '../model/compare-text.ts';
 
 
 const hasSelector = (svc: KubeObject) => Object.keys(svc.spec?.selector ?? {}).length > 0;
@@ -16,7 +17,7 @@ const hasSelector = (svc: KubeObject) => Object.keys(svc.spec?.selector ?? {}).l
 /** The subsets the slices give: one per distinct port list, ready and not-ready addresses apart (IPv4 only). */
 export function subsetsOfSlices(slices: KubeObject[]): EndpointSubset[] {
   const byPorts = new Map<string, EndpointSubset>();
-  for (const slice of [...slices].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+  for (const slice of [...slices].sort((a, b) => compareText(a.metadata.name, b.metadata.name))) {
     if (slice.addressType !== 'IPv4') continue; // the proxy routes IPv4
     const ports = ((slice.ports ?? []) as any[]).filter((p) => typeof p.port === 'number').map((p) => ({
       ...(p.name ? { name: p.name } : {}), port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),

@@ -3,6 +3,7 @@
 // volumeClaimTemplate, `<template>-<set>-<ordinal>`, mounted under the template's name.
 import type { KubeObject, ObjectMeta } from '../model/object.ts';
 import { ownerRefTo } from '../model/pod.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -87,6 +88,6 @@ const DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 /** The default StorageClass: annotated as such; with several, the newest (as Kubernetes since 1.28), then by name. */
 export function defaultStorageClass(classes: readonly KubeObject[]): string | undefined {
   const defaults = classes.filter((c) => c.metadata.annotations?.[DEFAULT_CLASS] === 'true' || c.metadata.annotations?.['storageclass.beta.kubernetes.io/is-default-class'] === 'true');
-  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  defaults.sort((a, b) => compareText(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? '') || compareText(a.metadata.name, b.metadata.name));
   return defaults[0]?.metadata.name;
 }

@@ -4,6 +4,7 @@
 // newest when several are, as the DefaultIngressClass admission plugin picks since 1.28). convergit's own class,
 // `convergit`, exists without being committed and is the default unless a committed class says otherwise.
 import type { KubeObject } from './object.ts';
+import { compareText } from './compare-text.ts';
 
 export const INGRESS_CONTROLLER = 'convergit.dev/ingress';
 export const INGRESS_CLASS = 'convergit';
@@ -28,7 +29,7 @@ export function defaultIngressClass(classes: readonly KubeObject[]): KubeObject 
   const defaults = withBuiltin(classes).filter((c) => c.metadata.annotations?.[IS_DEFAULT_CLASS] === 'true');
   // One not created yet (a commit's, being validated) is the newest; convergit's own, when absent, the oldest.
   const created = (c: KubeObject) => String(c.metadata.creationTimestamp ?? '\uffff');
-  return defaults.sort((a, b) => created(b).localeCompare(created(a)) || a.metadata.name.localeCompare(b.metadata.name))[0];
+  return defaults.sort((a, b) => compareText(created(b), created(a)) || compareText(a.metadata.name, b.metadata.name))[0];
 }
 
 /** The class an Ingress is of: named by the annotation or the field, else the default class. */

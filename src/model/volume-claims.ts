@@ -4,6 +4,7 @@
 import type { KubeObject } from './object.ts';
 import { parseQuantity } from './quantity.ts';
 import { matchesSelector } from './selector.ts';
+import { compareText } from './compare-text.ts';
 
 export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
 /** Set by the scheduler on a WaitForFirstConsumer claim: the node of its first pod, where it is provisioned. */
@@ -20,7 +21,7 @@ export const LOCAL_PATH_PROVISIONER = 'rancher.io/local-path';
 /** The default StorageClass: the newest marked default (as Kubernetes since 1.26 picks among several). */
 export function defaultClass(classes: readonly KubeObject[]): KubeObject | undefined {
   return classes.filter((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true')
-    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name))[0];
+    .sort((a, b) => compareText(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? '') || compareText(a.metadata.name, b.metadata.name))[0];
 }
 
 /** The class a claim asks for: its storageClassName; unset, the default class (''; none: no class). */
@@ -73,7 +74,7 @@ export function findBestMatch(pvc: KubeObject, pvs: readonly KubeObject[], class
   const prebound = candidates.find((pv) => claimRefMatches(pv, pvc));
   if (prebound) return prebound;
   return candidates.filter((pv) => !pv.spec?.claimRef && (pv.status?.phase ?? 'Available') === 'Available')
-    .sort((a, b) => capacityBytes(a) - capacityBytes(b) || a.metadata.name.localeCompare(b.metadata.name))[0];
+    .sort((a, b) => capacityBytes(a) - capacityBytes(b) || compareText(a.metadata.name, b.metadata.name))[0];
 }
 
 /** The PersistentVolume's required node affinity allows a node with these labels (no affinity: every node). */

@@ -5,6 +5,7 @@
 // else the older one.
 import type { KubeObject } from '../model/object.ts';
 import { intern } from '../model/intern.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface Route {
   address: string;
@@ -26,8 +27,8 @@ export const listenKey = (address: string, port: number, protocol: Route['protoc
   protocol === 'TCP' ? `${address}:${port}` : `${address}:${port}/${protocol}`;
 
 const byAge = (a: KubeObject, b: KubeObject) =>
-  String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
-  `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`);
+  compareText(String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')) ||
+  compareText(`${a.metadata.namespace}/${a.metadata.name}`, `${b.metadata.namespace}/${b.metadata.name}`);
 
 /**
  * What should be listening, keyed by `address:port`, and the routes left out because another holds their key.

@@ -16,6 +16,7 @@ import { bindUdpForPods, listenForPods, type PodNetwork } from '../netns/pod-net
 import { bindUdp, udpRelay, type UdpRelay } from './udp-relay.ts';
 import { portHolder } from './port-holder.ts';
 import { PROXY_PORTS_META, type PortConflict } from '../model/port-conflict.ts';
+import { compareText } from '../model/compare-text.ts';
 
 
 export interface ServiceProxyOptions {
@@ -116,7 +117,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
   });
   let conflictsShown = '[]';
   const showConflicts = () => {
-    const list = conflictList().sort((a, b) => a.port - b.port || a.address.localeCompare(b.address));
+    const list = conflictList().sort((a, b) => a.port - b.port || compareText(a.address, b.address));
     const json = JSON.stringify(list);
     if (json === conflictsShown || stopped) return;
     conflictsShown = json;
@@ -168,7 +169,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     const ingress = hosts().map((ip) => ({
       ip, ipMode: 'VIP',
       ports: open.filter((x) => x.route.address === ip).map((x) => ({ port: x.route.port, protocol: x.route.protocol }))
-        .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)),
+        .sort((a, b) => a.port - b.port || compareText(a.protocol, b.protocol)),
     })).filter((i) => i.ports.length);
     if (JSON.stringify(svc.status?.loadBalancer?.ingress) === JSON.stringify(ingress)) return;
     await store.updateStatus('Service', route.namespace, route.name, { ...svc.status, loadBalancer: { ingress } }, { shared: true })

@@ -7,6 +7,7 @@ import { StoreError, type Store } from '../store/store.ts';
 import { KeyQueue } from './key-queue.ts';
 import { ServiceAllocations, serviceKey, type AllocationPlan, type AllocationWarning } from './service-allocations.ts';
 import { splitKey } from '../model/key.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface ServiceAllocatorOptions {
   store: Store;
@@ -114,7 +115,7 @@ export async function startServiceAllocator(opts: ServiceAllocatorOptions): Prom
 
   // What the store already holds is taken before anything new is handed out; the oldest Service wins a dispute.
   const byAge = (a: KubeObject, b: KubeObject) =>
-    String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) ||
+    compareText(String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')) ||
     Number(a.metadata.resourceVersion ?? 0) - Number(b.metadata.resourceVersion ?? 0);
   for (const svc of [...informer.list()].sort(byAge)) ledger.reserveExisting(svc);
   queue.start();

@@ -7,6 +7,7 @@
 // `<kind>/<namespace>/<name>`, several separated by commas or on several trailer lines, or `all`). Pure.
 import type { KubeObject } from '../model/object.ts';
 import type { Plan, PlanStep } from './plan.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export const ALLOW_DATA_DELETION_ANNOTATION = 'convergit.dev/allow-data-deletion';
 export const ALLOW_DATA_DELETION_TRAILER = 'Convergit-Allow-Data-Deletion';
@@ -73,7 +74,7 @@ function deletionOf(step: PlanStep, claims: readonly KubeObject[]): Pick<DataDel
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const byOrdinal = (a: string, b: string) => Number(/\d+$/.exec(a)![0]) - Number(/\d+$/.exec(b)![0]) || a.localeCompare(b);
+const byOrdinal = (a: string, b: string) => Number(/\d+$/.exec(a)![0]) - Number(/\d+$/.exec(b)![0]) || compareText(a, b);
 
 /** The objects the commit message's trailers allow to delete data of (`all` for every one). */
 export function allowedByTrailer(message: string): Set<string> | 'all' {

@@ -1,5 +1,6 @@
 // Apply order, as Argo CD's gitops-engine does it: sync wave, then kind (dependencies first), then name.
 import type { KubeObject } from '../model/object.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /**
  * Dependencies first, in gitops-engine's (and Helm's) order: namespaces and policies, identities and
@@ -27,8 +28,8 @@ export function compareApplyOrder(a: KubeObject, b: KubeObject): number {
   return (
     waveOf(a) - waveOf(b) ||
     (KIND_RANK[a.kind] ?? OTHER) - (KIND_RANK[b.kind] ?? OTHER) ||
-    (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
-    a.metadata.name.localeCompare(b.metadata.name)
+    compareText(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    compareText(a.metadata.name, b.metadata.name)
   );
 }
 

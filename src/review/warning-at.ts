@@ -3,6 +3,7 @@ import type { Path } from '../manifests/paths.ts';
 import { displayPath } from '../manifests/paths.ts';
 import type { DesiredObject } from '../manifests/types.ts';
 import type { ReviewWarning } from './report.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export function warningAt(d: DesiredObject, code: string, path: Path, message: string): ReviewWarning {
   const { line, column } = d.positions.at(path);
@@ -12,4 +13,4 @@ export function warningAt(d: DesiredObject, code: string, path: Path, message: s
 
 /** By file, line, column, then code: the order a reviewer reads them in. */
 export const byPlace = (a: ReviewWarning, b: ReviewWarning) =>
-  (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.code.localeCompare(b.code);
+  compareText(a.file ?? '', b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || compareText(a.code, b.code);

@@ -1,6 +1,7 @@
 // Kubernetes Events: how one is built, how repeats are recognised, and which is oldest when the bound is hit.
 import { randomBytes } from 'node:crypto';
 import type { KubeObject, ObjectRef } from '../model/object.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -67,7 +68,7 @@ export class EventIndex {
   /** Rebuilds the order from stored Events, oldest lastTimestamp first. */
   load(events: KubeObject[]): void {
     const ts = (e: KubeObject) => String(e.lastTimestamp ?? '');
-    for (const ev of [...events].sort((a, b) => ts(a).localeCompare(ts(b)))) this.put(ev);
+    for (const ev of [...events].sort((a, b) => compareText(ts(a), ts(b)))) this.put(ev);
   }
 
   find(key: string): EventAt | undefined {

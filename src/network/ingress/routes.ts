@@ -3,6 +3,7 @@
 // serves TLS for which host.
 import type { KubeObject } from '../../model/object.ts';
 import type { HostRules, PathType, RouteTable } from './matcher.ts';
+import { compareText } from '../../model/compare-text.ts';
 
 /** A Service port an Ingress sends requests to. */
 export interface ServiceBackend {
@@ -26,7 +27,7 @@ const keyOf = (o: KubeObject) => `${o.metadata.namespace || 'default'}/${o.metad
 
 /** Oldest first, then by namespace/name: who wins a conflict. */
 export const byAge = (a: KubeObject, b: KubeObject) =>
-  String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')) || keyOf(a).localeCompare(keyOf(b));
+  compareText(String(a.metadata.creationTimestamp ?? ''), String(b.metadata.creationTimestamp ?? '')) || compareText(keyOf(a), keyOf(b));
 
 function backendOf(b: any, ing: KubeObject): ServiceBackend | undefined {
   const svc = b?.service;
