@@ -7,6 +7,7 @@ import type { KubeObject } from '../model/object.ts';
 import { splitApiVersion } from '../model/kinds.ts';
 import { humanDuration, since } from './age.ts';
 import type { Column } from './tables.ts';
+import { compareText } from '../model/compare-text.ts';
 
 const META_NAME = 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names';
 const META_CREATED = 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
@@ -101,7 +102,7 @@ const paramKind = (o: KubeObject) => (o.spec?.paramKind ? `${o.spec.paramKind.ap
 
 /** printFlowSchemaList's order: by matching precedence (1000 when unset), then by name. */
 export const byMatchingPrecedence = (a: KubeObject, b: KubeObject) =>
-  (a.spec?.matchingPrecedence ?? 1000) - (b.spec?.matchingPrecedence ?? 1000) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+  (a.spec?.matchingPrecedence ?? 1000) - (b.spec?.matchingPrecedence ?? 1000) || compareText(a.metadata.name, b.metadata.name);
 
 export const ADMIN_COLUMNS: Record<string, Column[]> = {
   LimitRange: DEFAULT_COLUMNS,

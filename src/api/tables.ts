@@ -3,6 +3,7 @@ import type { KubeObject } from '../model/object.ts';
 import { since as age } from './age.ts';
 import { ADMIN_COLUMNS, byMatchingPrecedence, controllerOf } from './admin-columns.ts';
 import { asCoreEvent } from './events-v1.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /**
  * priority 1: shown by `kubectl get -o wide` only. A cell of null is no value (kubectl prints `<none>`).
@@ -118,7 +119,7 @@ export function formatSelector(sel: any): string {
     const vs = [...(e.values ?? [])].sort().join(',');
     reqs.push([e.key, e.operator === 'In' ? `${e.key} in (${vs})` : e.operator === 'NotIn' ? `${e.key} notin (${vs})` : e.operator === 'Exists' ? e.key : `!${e.key}`]);
   }
-  return reqs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((r) => r[1]).join(',');
+  return reqs.sort((a, b) => compareText(a[0], b[0])).map((r) => r[1]).join(',');
 }
 
 const templateContainers = (o: any): any[] => o.spec?.template?.spec?.containers ?? [];

@@ -13,6 +13,7 @@ import { hpaIn } from './hpa-conversion.ts';
 import type { ApiServiceAvailability } from './api-services.ts';
 import { matchesFields, type FieldRequirement } from './field-selector.ts';
 import { isResourceMetrics } from './resource-metrics.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /** One stored kind a view reads: its objects as they are, or each turned into the served kind. */
 export interface Source {
@@ -108,7 +109,7 @@ export const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as
 const byNamespaceAndName = (a: KubeObject, b: KubeObject) => {
   const an = a.metadata.namespace ?? '', bn = b.metadata.namespace ?? '';
   if (an !== bn) return an < bn ? -1 : 1;
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+  return compareText(a.metadata.name, b.metadata.name);
 };
 
 /** All served objects passing the filter, sorted, with the store's version read before and after (retried until equal). */

@@ -3,6 +3,7 @@
 import equal from 'fast-deep-equal';
 import type { KubeObject } from '../model/object.ts';
 import { isPodReady, isPodTerminal } from '../model/pod.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface EndpointAddress {
   ip: string;
@@ -82,7 +83,7 @@ export function endpointSubsets(service: KubeObject, pods: readonly KubeObject[]
   }
 
   return [...groups.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([, g]) => {
       const subset: EndpointSubset = {};
       if (g.ready.length) subset.addresses = sortedAddresses(g.ready);

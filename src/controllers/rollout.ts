@@ -3,6 +3,7 @@
 // Recreate's gate and history cleanup. Functions take plain views of ReplicaSets and return the sizes to set.
 import type { KubeObject } from '../model/object.ts';
 import type { Condition } from '../model/conditions.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
@@ -111,7 +112,7 @@ export const activeReplicaSets = <T extends ReplicaSetView>(rss: readonly (T | u
   rss.filter((rs): rs is T => !!rs && rs.replicas > 0);
 
 // Orderings, as Kubernetes' controller package sorts ReplicaSets.
-const byName = (a: ReplicaSetView, b: ReplicaSetView) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byName = (a: ReplicaSetView, b: ReplicaSetView) => compareText(a.name, b.name);
 const cmpTime = (a: string, b: string) => (a === b ? 0 : Date.parse(a) - Date.parse(b) || (a < b ? -1 : 1));
 /** Oldest first; equal times by name. */
 export const byCreation = (a: ReplicaSetView, b: ReplicaSetView) => cmpTime(a.creationTimestamp, b.creationTimestamp) || byName(a, b);

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { getCondition } from '../model/conditions.ts';
 import { isPodReady } from '../model/pod.ts';
+import { compareText } from '../model/compare-text.ts';
 
 // Phases in the order they are given up; other phases count as Pending, as in Kubernetes.
 const PHASE_ORDER: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
@@ -48,7 +49,7 @@ export function compareForDeletion(a: KubeObject, b: KubeObject, rank?: (p: Kube
   const age = laterFirst(time(a.metadata.creationTimestamp), time(b.metadata.creationTimestamp));
   if (age !== 0) return age;
   // Kubernetes leaves ties unordered; the name makes the choice repeatable.
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+  return compareText(a.metadata.name, b.metadata.name);
 }
 
 /** The `count` pods to delete, first choices first. Does not change `pods`. */

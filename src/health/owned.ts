@@ -3,6 +3,7 @@
 import type { KubeObject } from '../model/object.ts';
 import { controllerOf } from '../model/pod.ts';
 import type { HealthContext } from './types.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {
   const ref = controllerOf(obj);
@@ -11,7 +12,7 @@ export function isOwnedBy(obj: KubeObject, owner: KubeObject): boolean {
   return ref.kind === owner.kind && ref.name === owner.metadata.name;
 }
 
-const byName = (a: KubeObject, b: KubeObject) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+const byName = (a: KubeObject, b: KubeObject) => compareText(a.metadata.name, b.metadata.name);
 
 /** The `kind` objects in the owner's namespace that it controls, by name (in any order with `anyOrder`: waitingOn's). */
 export function owned(owner: KubeObject, kind: string, ctx: HealthContext, anyOrder = false): KubeObject[] {

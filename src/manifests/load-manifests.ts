@@ -31,6 +31,7 @@ import type { AppliedCrd, DesiredObject, LoadCache, LoadOptions, LoadResult, Man
 import { validateObject } from './validate.ts';
 import { volumeViolations } from './volume-rules.ts';
 import { TimeSlice } from '../model/time-slice.ts';
+import { compareText } from '../model/compare-text.ts';
 
 const MANIFEST = /\.ya?ml$/i;
 
@@ -219,7 +220,7 @@ const partContext = (opts: LoadOptions, limits: Limits) => JSON.stringify([opts.
 
 /** The files by path; as given when they are in order already (a source lists them so). */
 function sortedByPath(files: ManifestFile[]): ManifestFile[] {
-  for (let i = 1; i < files.length; i++) if (compare(files[i - 1].path, files[i].path) > 0) return [...files].sort((a, b) => compare(a.path, b.path));
+  for (let i = 1; i < files.length; i++) if (compareText(files[i - 1].path, files[i].path) > 0) return [...files].sort((a, b) => compareText(a.path, b.path));
   return files;
 }
 
@@ -669,8 +670,7 @@ function remove(root: any, path: Path) {
   if (parent && typeof parent === 'object') delete parent[path[path.length - 1]];
 }
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** By file, line, column; stable, so issues at one place keep the order they were found in. */
 export const sortIssues = (issues: Issue[]) =>
-  [...issues].sort((a, b) => compare(a.file, b.file) || a.line - b.line || a.column - b.column);
+  [...issues].sort((a, b) => compareText(a.file, b.file) || a.line - b.line || a.column - b.column);

@@ -8,6 +8,7 @@ import { issueAt, type LoadedDoc } from './doc.ts';
 import { keptIngresses } from './kept-ingresses.ts';
 import type { DesiredObject, LoadResult, ManifestFile } from './types.ts';
 import { fileChanges } from '../model/file-changes.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /**
  * A file's part of a shared load, for a file whose documents are all of built-in kinds (a custom resource's verdict,
@@ -135,7 +136,7 @@ export class LoadState {
 
   /** The load's result, as the whole load gives it (issues in the same order before they are sorted). */
   result(strict: boolean): LoadResult {
-    const notable = [...this.notable].sort((a, b) => compare(a.file.path, b.file.path));
+    const notable = [...this.notable].sort((a, b) => compareText(a.file.path, b.file.path));
     const issues: Issue[] = [];
     for (const p of notable) {
       const e = p.entry.error;
@@ -162,10 +163,9 @@ const INGRESSES = new Set(['Ingress', 'IngressClass']);
 export const isCrdDoc = (d: LoadedDoc) => d.value?.kind === 'CustomResourceDefinition' && d.value?.apiVersion === 'apiextensions.k8s.io/v1';
 const isNotable = (p: FilePart) => !!p.entry.error || p.issues.length > 0 || p.kept.length > 0 || p.entry.docs.some((d) => INGRESSES.has(d.kind!));
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** `a` comes before `b` in a load: by file, then place in it. */
 const before = (a: LoadedDoc, b: LoadedDoc) => {
-  const c = compare(a.file, b.file);
+  const c = compareText(a.file, b.file);
   if (c) return c < 0;
   const p = a.positions.start, q = b.positions.start;
   return p.line < q.line || (p.line === q.line && p.column < q.column);

@@ -1,6 +1,8 @@
 // How one revision's files differ from the last's, told by identity: the source hands over an unchanged file as
 // the very same object, so two lists of 10,000 files in path order are compared by pointer, and paths only where
 // they differ.
+import { compareText } from './compare-text.ts';
+
 
 export interface FileChanges {
   /** Indices in the last list of its files not in the new one (removed, or changed: another object at the path). */
@@ -22,11 +24,11 @@ export function fileChanges(last: readonly { path: string }[], next: readonly { 
   while (i < last.length || j < next.length) {
     if (i < last.length && j < next.length && last[i] === next[j]) { i++; j++; continue; }
     if (gone.length + come.length >= most) return undefined;
-    const c = i === last.length ? 1 : j === next.length ? -1 : compare(last[i].path, next[j].path);
+    const c = i === last.length ? 1 : j === next.length ? -1 : compareText(last[i].path, next[j].path);
     if (c <= 0) gone.push(i++);
     if (c >= 0) {
       // In path order, and no path twice.
-      if ((j > 0 && compare(next[j - 1].path, next[j].path) >= 0) || (j + 1 < next.length && compare(next[j].path, next[j + 1].path) >= 0)) return undefined;
+      if ((j > 0 && compareText(next[j - 1].path, next[j].path) >= 0) || (j + 1 < next.length && compareText(next[j].path, next[j + 1].path) >= 0)) return undefined;
       come.push(j++);
     }
   }
@@ -48,7 +50,7 @@ export function withChanges<T extends { path: string }>(list: readonly T[], gone
     if (list[at] === g) cuts.push({ at });
   }
   for (const add of come) cuts.push({ at: lowerBound(list, add.path), add });
-  cuts.sort((a, b) => a.at - b.at || (a.add ? (b.add ? compare(a.add.path, b.add.path) : -1) : b.add ? 1 : 0));
+  cuts.sort((a, b) => a.at - b.at || (a.add ? (b.add ? compareText(a.add.path, b.add.path) : -1) : b.add ? 1 : 0));
   const out: T[] = [];
   let from = 0;
   for (const cut of cuts) {
@@ -72,6 +74,5 @@ export function lowerBound<T extends { path: string }>(list: readonly T[], path:
   return lo;
 }
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Files in path order (by UTF-16 units, as `inPathOrder` and the binary searches compare them). */
-export const byPath = (a: { path: string }, b: { path: string }) => compare(a.path, b.path);
+export const byPath = (a: { path: string }, b: { path: string }) => compareText(a.path, b.path);

@@ -3,6 +3,7 @@
 // (the scheduler's PodScheduled is kept as it is), addresses and startTime. Pure: same facts, same status.
 import type { KubeObject } from '../model/object.ts';
 import { setCondition, type Condition } from '../model/conditions.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface Terminated {
   exitCode: number;
@@ -170,7 +171,7 @@ export function podStatus(pod: KubeObject, facts: PodFacts, now: string): Record
   conditions = setCondition(conditions, readiness('ContainersReady'), now);
 
   const images = new Map([...specInits, ...specContainers].map((c) => [c.name, c.image ?? '']));
-  const containerStatuses = [...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((c) => statusOf(c, images.get(c.name)));
+  const containerStatuses = [...all].sort((a, b) => compareText(a.name, b.name)).map((c) => statusOf(c, images.get(c.name)));
   // Init containers keep their spec order, as the kubelet reports them.
   const initContainerStatuses = allInits.map((c) => statusOf(c, images.get(c.name)));
 

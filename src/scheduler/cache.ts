@@ -6,6 +6,7 @@ import { controllerOf, isPodTerminal } from '../model/pod.ts';
 import { keyOf } from '../model/key.ts';
 import { addPod, countsAlike, hasPodAffinity, nodeInfo, removePod, replacePod, type NodeInfo } from './node-info.ts';
 import { summarize, type ClusterSummary } from './cluster-summary.ts';
+import { compareText } from '../model/compare-text.ts';
 
 interface Placement { node: string; pod: KubeObject; assumed: boolean }
 
@@ -89,7 +90,7 @@ export class SchedulerCache {
    * (no await in between) and never change them; that is what makes this a snapshot without a copy.
    */
   snapshot(): NodeInfo[] {
-    this.sorted ??= [...this.infos.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.sorted ??= [...this.infos.values()].sort((a, b) => compareText(a.name, b.name));
     return this.sorted;
   }
 

@@ -4,6 +4,7 @@ import { isTrue } from '../model/conditions.ts';
 import type { KubeObject } from '../model/object.ts';
 import { controllerOf, isPodTerminal, podRequests } from '../model/pod.ts';
 import { parseQuantity } from '../model/quantity.ts';
+import { compareText } from '../model/compare-text.ts';
 
 export interface Amounts { milliCpu: number; memory: number }
 
@@ -133,6 +134,6 @@ export function nodeInfos(nodes: KubeObject[], pods: KubeObject[]): NodeInfo[] {
     (byNode.get(n) ?? byNode.set(n, []).get(n)!).push(p);
   }
   return [...nodes]
-    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
+    .sort((a, b) => compareText(a.metadata.name, b.metadata.name))
     .map((n) => nodeInfo(n, byNode.get(n.metadata.name) ?? []));
 }

@@ -5,6 +5,7 @@ import type { KubeObject } from '../model/object.ts';
 import { matchesRequirements, type Requirement } from '../model/selector.ts';
 import { IndexBuckets } from './index-buckets.ts';
 import { intern } from '../model/intern.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /** Namespace and name inside one kind; cluster-scoped objects use namespace ''. */
 const nsName = (ns: string, name: string) => `${ns}/${name}`;
@@ -156,5 +157,5 @@ export class ObjectIndex {
 export function byNamespaceName(a: KubeObject, b: KubeObject): number {
   const an = a.metadata.namespace ?? '', bn = b.metadata.namespace ?? '';
   if (an !== bn) return an < bn ? -1 : 1;
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+  return compareText(a.metadata.name, b.metadata.name);
 }

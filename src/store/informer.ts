@@ -52,7 +52,7 @@ export class Informer {
       if ((match && !match(o)) || (nodeName !== undefined && o.spec?.nodeName !== nodeName)) continue;
       const key = keyOf(o), cur = this.cache.get(key);
       if (cur && rvOf(cur) >= rvOf(o)) continue;
-      this.put(cur ? key : intern(key), o, cur);
+      this.put(key, o, cur);
       for (const h of this.handlers) (cur ? h.update?.(cur, o) : h.add?.(o));
     }
     this.synced = true;
@@ -145,11 +145,12 @@ export class Informer {
       return;
     }
     if (cur && rvOf(cur) >= rvOf(e.object)) return;
-    this.put(cur ? key : intern(key), e.object, cur); // a new entry's key is kept (an update's Map keeps its own)
+    this.put(key, e.object, cur);
     for (const h of this.handlers) (cur ? h.update?.(cur, e.object) : h.add?.(e.object));
   }
 
   private put(key: string, o: KubeObject, cur: KubeObject | undefined): void {
+    if (!cur) key = intern(key); // a new entry's key is kept (an update's Map keeps its own)
     this.cache.set(key, o);
     for (const index of this.indexes.values()) {
       // Values it keeps are set in place, so an updated object keeps its position, as in the cache itself.

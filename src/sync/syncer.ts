@@ -22,6 +22,7 @@ import { conditionsOf, syncStatusOf, type HealthReport, type ObjectSyncState, ty
 import { HealthMonitor, type HealthAssessment } from './health-monitor.ts';
 import type { ObjectHealth } from '../health/types.ts';
 import { intern } from '../model/intern.ts';
+import { compareText } from '../model/compare-text.ts';
 
 /** What the sync loop needs from a Git source (GitSource implements it). */
 export interface RevisionSource extends TreeLookup {
@@ -678,7 +679,7 @@ export class Syncer {
       await this.store.setMeta(META_KEY, this.persisted);
     }
     // In the plan's order (sorted), whatever order patches left the record in.
-    this.inventory = new Map(Object.entries(stored ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    this.inventory = new Map(Object.entries(stored ?? {}).sort(([a], [b]) => compareText(a, b)));
     this.entries = new Map();
     for (const key of this.inventory.keys()) this.refresh(key);
     this.built = { pending: EMPTY };
